@@ -1,0 +1,270 @@
+//! Users, sessions and the audit log in SQL.
+
+use sqlx::Row;
+
+use super::types::{CurrentUser, OrgRef, Role, UserView};
+
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub org_id: Option<String>,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+pub async fn user_by_username<'e, E>(exec: E, username: &str) -> sqlx::Result<Option<UserRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
+        "SELECT id, username, display_name, role, org_id, password_hash, disabled \
+         FROM users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(exec)
+    .await?;
+    row.map(|r| {
+        Ok(UserRow {
+            id: r.try_get("id")?,
+            username: r.try_get("username")?,
+            display_name: r.try_get("display_name")?,
+            role: r.try_get("role")?,
+            org_id: r.try_get("org_id")?,
+            password_hash: r.try_get("password_hash")?,
+            disabled: r.try_get::<i64, _>("disabled")? != 0,
+        })
+    })
+    .transpose()
+}
+
+pub async fn user_view<'e, E>(exec: E, user_id: &str) -> sqlx::Result<Option<UserView>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
+        "SELECT u.id, u.username, u.display_name, u.role, o.id AS org_id, o.name AS org_name, \
+         o.kind AS org_kind FROM users u LEFT JOIN organisations o ON o.id = u.org_id \
+         WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(exec)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let role = Role::parse(&r.try_get::<String, _>("role")?).unwrap_or(Role::Supplier);
+    let org_id: Option<String> = r.try_get("org_id")?;
+    let org = match org_id {
+        Some(id) => Some(OrgRef {
+            id,
+            name: r.try_get("org_name")?,
+            kind: r.try_get("org_kind")?,
+        }),
+        None => None,
+    };
+    Ok(Some(UserView {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        role,
+        role_name: role.name_zh(),
+        org,
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_session<'e, E>(
+    exec: E,
+    id_hash: &str,
+    user_id: &str,
+    kind: &str,
+    label: Option<&str>,
+    csrf_token: &str,
+    now: i64,
+    expires_at: i64,
+) -> sqlx::Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, kind, label, csrf_token, created_at, expires_at, revoked) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+    )
+    .bind(id_hash)
+    .bind(user_id)
+    .bind(kind)
+    .bind(label)
+    .bind(csrf_token)
+    .bind(now)
+    .bind(expires_at)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// The live session with this token hash, with its user.
+pub async fn session_user<'e, E>(
+    exec: E,
+    id_hash: &str,
+    now: i64,
+) -> sqlx::Result<Option<(CurrentUser, String)>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
+        "SELECT s.id AS session_id, s.kind, s.csrf_token, s.expires_at, u.id, u.username, u.display_name, \
+         u.role, u.org_id FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id = $1 AND s.revoked = 0 AND s.expires_at > $2 AND u.disabled = 0",
+    )
+    .bind(id_hash)
+    .bind(now)
+    .fetch_optional(exec)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let Some(role) = Role::parse(&r.try_get::<String, _>("role")?) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        CurrentUser {
+            id: r.try_get("id")?,
+            username: r.try_get("username")?,
+            display_name: r.try_get("display_name")?,
+            role,
+            org_id: r.try_get("org_id")?,
+            session_id: r.try_get("session_id")?,
+            csrf_token: r.try_get("csrf_token")?,
+            expires_at: r.try_get("expires_at")?,
+            via_cookie: false,
+            csrf_ok: false,
+        },
+        r.try_get("kind")?,
+    )))
+}
+
+pub async fn revoke_session<'e, E>(exec: E, id_hash: &str) -> sqlx::Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query("UPDATE sessions SET revoked = 1 WHERE id = $1")
+        .bind(id_hash)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn audit<'e, E>(
+    exec: E,
+    at: i64,
+    user_id: Option<&str>,
+    username: &str,
+    action: &str,
+    ip: &str,
+    user_agent: &str,
+    detail: &str,
+) -> sqlx::Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, username, action, ip, user_agent, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(at)
+    .bind(user_id)
+    .bind(username)
+    .bind(action)
+    .bind(ip)
+    .bind(user_agent)
+    .bind(detail)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Failed logins since `since` for a user name and for an address, and the oldest of them.
+pub async fn recent_failures<'e, E>(
+    exec: E,
+    username: &str,
+    ip: &str,
+    since: i64,
+) -> sqlx::Result<(i64, i64, Option<i64>, Option<i64>)>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any> + Copy,
+{
+    let by_user = sqlx::query(
+        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM audit_log \
+         WHERE username = $1 AND action = 'login_failed' AND at > $2",
+    )
+    .bind(username)
+    .bind(since)
+    .fetch_one(exec)
+    .await?;
+    let by_ip = sqlx::query(
+        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM audit_log \
+         WHERE ip = $1 AND action = 'login_failed' AND at > $2",
+    )
+    .bind(ip)
+    .bind(since)
+    .fetch_one(exec)
+    .await?;
+    Ok((
+        by_user.try_get("n")?,
+        by_ip.try_get("n")?,
+        by_user.try_get("oldest")?,
+        by_ip.try_get("oldest")?,
+    ))
+}
+
+/// The last successful login of a user name, to restart its failure count.
+pub async fn last_success<'e, E>(exec: E, username: &str) -> sqlx::Result<Option<i64>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let r = sqlx::query(
+        "SELECT MAX(at) AS at FROM audit_log WHERE username = $1 AND action = 'login_ok'",
+    )
+    .bind(username)
+    .fetch_one(exec)
+    .await?;
+    r.try_get("at")
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: i64,
+    pub user_id: Option<String>,
+    pub username: String,
+    pub action: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub detail: String,
+}
+
+pub async fn audit_list<'e, E>(exec: E, limit: i64) -> sqlx::Result<Vec<AuditEntry>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT id, at, user_id, username, action, ip, user_agent, detail FROM audit_log \
+         ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                id: r.try_get("id")?,
+                at: r.try_get("at")?,
+                user_id: r.try_get("user_id")?,
+                username: r.try_get("username")?,
+                action: r.try_get("action")?,
+                ip: r.try_get("ip")?,
+                user_agent: r.try_get("user_agent")?,
+                detail: r.try_get("detail")?,
+            })
+        })
+        .collect()
+}

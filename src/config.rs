@@ -1,0 +1,44 @@
+//! Run-time configuration, from flags and `KAIBIAO_*` environment variables (see main.rs).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// SQLite file (unless `database_url` is set) and the blob folder live here.
+    pub data_dir: PathBuf,
+    /// `postgres://...` or `sqlite://...`; `None` means `<data_dir>/kaibiao.db`.
+    pub database_url: Option<String>,
+    /// Seed the demo city into an empty database.
+    pub demo: bool,
+    /// The demo users' password; random (and printed once) when `None`.
+    pub demo_password: Option<String>,
+    pub tls: Option<TlsFiles>,
+    /// Browser sessions expire after this many minutes.
+    pub session_ttl_mins: i64,
+    /// CLI bearer tokens expire after this many days.
+    pub token_ttl_days: i64,
+}
+
+impl Config {
+    /// Defaults for a listener chosen by the caller (tests, embedding).
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            database_url: None,
+            demo: false,
+            demo_password: None,
+            tls: None,
+            session_ttl_mins: 8 * 60,
+            token_ttl_days: 30,
+        }
+    }
+}

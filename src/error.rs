@@ -1,0 +1,243 @@
+//! The one error type of the HTTP API. Every variant has a stable `code`, an HTTP
+//! status and a message in Chinese and English; 5xx details are logged, never sent.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Field name → messages, for `VALIDATION`.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    #[error("invalid credit code")]
+    InvalidCreditCode { field: String },
+    #[error("unauthenticated")]
+    Unauthenticated,
+    #[error("login failed")]
+    LoginFailed,
+    #[error("login throttled")]
+    LoginThrottled { retry_after_secs: i64 },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("csrf check failed")]
+    CsrfFailed,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("illegal transition from {from} by {action}")]
+    IllegalTransition { from: String, action: &'static str },
+    #[error("tender not editable")]
+    TenderNotEditable,
+    #[error("deadline passed")]
+    DeadlinePassed,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: String,
+    message_en: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a FieldErrors>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_secs: Option<i64>,
+}
+
+impl AppError {
+    /// One validation error on one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut f = FieldErrors::new();
+        f.insert(field.into(), vec![message.into()]);
+        AppError::Validation(f)
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::MalformedJson(_) => "MALFORMED_JSON",
+            AppError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            AppError::Validation(_) => "VALIDATION",
+            AppError::InvalidCreditCode { .. } => "INVALID_CREDIT_CODE",
+            AppError::Unauthenticated => "UNAUTHENTICATED",
+            AppError::LoginFailed => "LOGIN_FAILED",
+            AppError::LoginThrottled { .. } => "LOGIN_THROTTLED",
+            AppError::Forbidden => "FORBIDDEN",
+            AppError::CsrfFailed => "CSRF_FAILED",
+            AppError::NotFound => "NOT_FOUND",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::IllegalTransition { .. } => "ILLEGAL_TRANSITION",
+            AppError::TenderNotEditable => "TENDER_NOT_EDITABLE",
+            AppError::DeadlinePassed => "DEADLINE_PASSED",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Validation(_) | AppError::InvalidCreditCode { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
+            AppError::LoginThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Forbidden | AppError::CsrfFailed => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_)
+            | AppError::IllegalTransition { .. }
+            | AppError::TenderNotEditable
+            | AppError::DeadlinePassed => StatusCode::CONFLICT,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// (Chinese, English) messages a user can act on.
+    fn messages(&self) -> (String, String) {
+        let (zh, en): (String, String) = match self {
+            AppError::MalformedJson(detail) => (
+                format!("请求内容不是有效的 JSON:{detail}"),
+                format!("The request body is not valid JSON: {detail}"),
+            ),
+            AppError::UnsupportedMediaType => (
+                "请求须为 application/json".into(),
+                "The request must be application/json".into(),
+            ),
+            AppError::Validation(_) => (
+                "输入有误,请按提示修改".into(),
+                "Some fields are invalid; see the details".into(),
+            ),
+            AppError::InvalidCreditCode { .. } => (
+                "统一社会信用代码无效(校验码不符或含非法字符)".into(),
+                "Invalid unified social credit code (check character or characters wrong)".into(),
+            ),
+            AppError::Unauthenticated => (
+                "请先登录,或登录已过期".into(),
+                "Please log in; your session may have expired".into(),
+            ),
+            AppError::LoginFailed => (
+                "用户名或密码错误".into(),
+                "Wrong user name or password".into(),
+            ),
+            AppError::LoginThrottled { retry_after_secs } => (
+                format!("登录失败次数过多,请 {retry_after_secs} 秒后再试"),
+                format!("Too many failed logins; try again in {retry_after_secs} s"),
+            ),
+            AppError::Forbidden => (
+                "您的角色无权执行此操作".into(),
+                "Your role may not do this".into(),
+            ),
+            AppError::CsrfFailed => (
+                "安全校验失败,请刷新页面后重试".into(),
+                "Security check failed; reload the page and try again".into(),
+            ),
+            AppError::NotFound => ("未找到该记录".into(), "Not found".into()),
+            AppError::Conflict(what) => (
+                format!("记录已存在或冲突:{what}"),
+                format!("Already exists or conflicts: {what}"),
+            ),
+            AppError::IllegalTransition { from, action } => (
+                format!("项目当前状态({from})不允许此操作({action})"),
+                format!("The tender's state ({from}) does not allow {action}"),
+            ),
+            AppError::TenderNotEditable => (
+                "项目已发布,不能直接修改;请发布更正公告".into(),
+                "A published tender cannot be edited; publish an amendment instead".into(),
+            ),
+            AppError::DeadlinePassed => (
+                "已过投标截止时间(以服务器时间为准)".into(),
+                "The bid deadline has passed (server time)".into(),
+            ),
+            AppError::Internal(_) => (
+                "服务器内部错误,请稍后再试".into(),
+                "Internal server error; please try again later".into(),
+            ),
+        };
+        (zh, en)
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        // Constraint violations are mapped where they can happen (see `db::is_unique_violation`).
+        AppError::Internal(e.into())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let (message, message_en) = self.messages();
+        let fields = match &self {
+            AppError::Validation(f) => Some(f.clone()),
+            AppError::InvalidCreditCode { field } => Some(FieldErrors::from([(
+                field.clone(),
+                vec!["统一社会信用代码校验失败 / credit code check failed".to_string()],
+            )])),
+            _ => None,
+        };
+        let retry_after_secs = match &self {
+            AppError::LoginThrottled { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let body = ErrorBody {
+            code: self.code(),
+            message,
+            message_en,
+            fields: fields.as_ref(),
+            retry_after_secs,
+        };
+        (self.status(), axum::Json(body)).into_response()
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// `axum::Json` whose rejections are `AppError`s with stable codes.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for AppError {
+    fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        use axum::extract::rejection::JsonRejection as R;
+        match r {
+            R::JsonDataError(e) => {
+                // serde's message names the field path ("lots[0].budget_fen: invalid type ...").
+                let detail = std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| e.body_text());
+                let (field, msg) = match detail.split_once(": ") {
+                    Some((path, msg)) if !path.contains(' ') => (path.to_string(), msg.to_string()),
+                    _ => ("body".to_string(), detail),
+                };
+                AppError::field(field, msg)
+            }
+            R::JsonSyntaxError(e) => AppError::MalformedJson(
+                std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+            ),
+            R::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
+            other => AppError::MalformedJson(other.body_text()),
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! The ledger: every change to a tender is an event appended, in the same transaction as
+//! the change, to that tender's hash chain.
+//!
+//! `hash = hex(SHA-256(prev_hash || canonical_json({tender, seq, at, kind, actor, body})))`
+//! where `prev_hash` is the previous event's hash as 64 lower-case hex characters (64 zeros
+//! for the first event) and canonical JSON is compact with object keys sorted
+//! (see docs/ledger.md). `kaibiao verify` recomputes the chain offline.
+
+pub mod repo;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Event {
+    pub seq: i64,
+    pub at: i64,
+    pub kind: String,
+    pub actor: String,
+    pub body: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A tender's ledger as served by `GET /api/tenders/{id}/ledger` and read by `kaibiao verify`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ledger {
+    pub tender_id: String,
+    pub head: String,
+    pub events: Vec<Event>,
+}
+
+/// Compact JSON with object keys sorted (by their UTF-8 bytes) at every depth. Written out
+/// explicitly so the result does not depend on serde_json's `preserve_order` feature.
+pub fn canonical_json(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+pub fn event_hash(
+    tender_id: &str,
+    seq: i64,
+    at: i64,
+    kind: &str,
+    actor: &str,
+    body: &serde_json::Value,
+    prev_hash: &str,
+) -> String {
+    let content = serde_json::json!({
+        "tender": tender_id, "seq": seq, "at": at, "kind": kind, "actor": actor, "body": body,
+    });
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(canonical_json(&content).as_bytes());
+    hex::encode(h.finalize())
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("event {seq}: sequence number out of order (expected {expected})")]
+    Sequence { seq: i64, expected: i64 },
+    #[error("event {seq}: prev_hash does not match the hash of event {prev}")]
+    Link { seq: i64, prev: i64 },
+    #[error("event {seq}: hash does not match its content (edited?)")]
+    Hash { seq: i64 },
+    #[error("head {head} is not the hash of the last event")]
+    Head { head: String },
+}
+
+impl VerifyError {
+    /// The sequence number of the first bad event, if the fault is in one.
+    pub fn seq(&self) -> Option<i64> {
+        match self {
+            VerifyError::Sequence { seq, .. }
+            | VerifyError::Link { seq, .. }
+            | VerifyError::Hash { seq } => Some(*seq),
+            VerifyError::Head { .. } => None,
+        }
+    }
+}
+
+/// Checks the whole chain; the error names the first bad event.
+pub fn verify(ledger: &Ledger) -> Result<(), VerifyError> {
+    let mut prev = GENESIS.to_string();
+    for (i, e) in ledger.events.iter().enumerate() {
+        let expected = i as i64 + 1;
+        if e.seq != expected {
+            return Err(VerifyError::Sequence {
+                seq: e.seq,
+                expected,
+            });
+        }
+        if e.prev_hash != prev {
+            return Err(VerifyError::Link {
+                seq: e.seq,
+                prev: e.seq - 1,
+            });
+        }
+        let h = event_hash(
+            &ledger.tender_id,
+            e.seq,
+            e.at,
+            &e.kind,
+            &e.actor,
+            &e.body,
+            &e.prev_hash,
+        );
+        if h != e.hash {
+            return Err(VerifyError::Hash { seq: e.seq });
+        }
+        prev = e.hash.clone();
+    }
+    if ledger.head != prev {
+        return Err(VerifyError::Head {
+            head: ledger.head.clone(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Ledger {
+        let mut events = Vec::new();
+        let mut prev = GENESIS.to_string();
+        for seq in 1..=n {
+            let body = serde_json::json!({"n": seq, "z": "末", "a": [1, 2]});
+            let hash = event_hash("t1", seq, 1000 + seq, "k", "u", &body, &prev);
+            events.push(Event {
+                seq,
+                at: 1000 + seq,
+                kind: "k".into(),
+                actor: "u".into(),
+                body,
+                prev_hash: prev.clone(),
+                hash: hash.clone(),
+            });
+            prev = hash;
+        }
+        Ledger {
+            tender_id: "t1".into(),
+            head: prev,
+            events,
+        }
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_depth() {
+        let v: serde_json::Value = serde_json::from_str(r#"{"b":1,"a":{"d":2,"c":3}}"#).unwrap();
+        assert_eq!(canonical_json(&v), r#"{"a":{"c":3,"d":2},"b":1}"#);
+    }
+
+    #[test]
+    fn a_sound_chain_verifies_and_an_edit_is_named() {
+        let mut l = chain(5);
+        assert_eq!(verify(&l), Ok(()));
+        l.events[2].body["n"] = serde_json::json!(99);
+        assert_eq!(verify(&l), Err(VerifyError::Hash { seq: 3 }));
+    }
+
+    #[test]
+    fn a_removed_event_breaks_the_sequence() {
+        let mut l = chain(4);
+        l.events.remove(1);
+        assert_eq!(
+            verify(&l),
+            Err(VerifyError::Sequence {
+                seq: 3,
+                expected: 2
+            })
+        );
+    }
+}

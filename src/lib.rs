@@ -1,0 +1,21 @@
+//! kaibiao (开标): online government procurement with sealed bids, live remote opening and
+//! remote evaluation. The control plane: HTTP API, storage, domain rules.
+
+pub mod auth;
+pub mod blob;
+pub mod clock;
+pub mod config;
+pub mod credit_code;
+pub mod dashboard;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod ledger;
+pub mod money;
+pub mod org;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod tender;
+pub mod tls;
+pub mod web;

@@ -1,0 +1,201 @@
+//! The `kaibiao` command: a thin shim over the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use kaibiao::config::{Config, TlsFiles};
+
+#[derive(Parser)]
+#[command(name = "kaibiao", version, about = "开标 — online government procurement platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the platform (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(ServeArgs),
+    /// Check a downloaded ledger (GET /api/tenders/{id}/ledger) offline.
+    Verify {
+        /// The ledger JSON file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KAIBIAO_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Folder for the SQLite database and the blob store.
+    #[arg(long, env = "KAIBIAO_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// postgres://... to use PostgreSQL; default: SQLite under the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Seed the demo city into an empty database and print its logins.
+    #[arg(long, env = "KAIBIAO_DEMO")]
+    demo: bool,
+    /// Password for all demo accounts (default: random, printed once).
+    #[arg(long, env = "KAIBIAO_DEMO_PASSWORD", hide_env_values = true)]
+    demo_password: Option<String>,
+    /// TLS certificate chain (PEM); serve HTTPS with --tls-key.
+    #[arg(long, env = "KAIBIAO_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "KAIBIAO_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Make (once) and use a self-signed certificate under <data-dir>/tls, for a LAN demo.
+    #[arg(long, env = "KAIBIAO_TLS_SELF_SIGNED", conflicts_with = "tls_cert")]
+    tls_self_signed: bool,
+    /// Extra host names or IP addresses for the self-signed certificate (repeatable).
+    #[arg(long = "tls-host", env = "KAIBIAO_TLS_HOSTS", value_delimiter = ',')]
+    tls_hosts: Vec<String>,
+    /// Browser session lifetime in minutes.
+    #[arg(long, env = "KAIBIAO_SESSION_TTL_MINS", default_value_t = 480)]
+    session_ttl_mins: i64,
+}
+
+impl ServeArgs {
+    fn config(&self) -> anyhow::Result<Config> {
+        let mut c = Config::new(&self.data_dir);
+        c.listen = self.listen;
+        c.database_url = self.database_url.clone().filter(|u| !u.is_empty());
+        c.demo = self.demo;
+        c.demo_password = self.demo_password.clone();
+        c.session_ttl_mins = self.session_ttl_mins;
+        c.tls = match (&self.tls_cert, &self.tls_key, self.tls_self_signed) {
+            (Some(cert), Some(key), _) => Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (_, _, true) => Some(kaibiao::tls::self_signed(
+                &self.data_dir.join("tls"),
+                &self.tls_hosts,
+            )?),
+            _ => None,
+        };
+        Ok(c)
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.config()?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let app = kaibiao::startup::build(config, listener, shutdown_signal()).await?;
+    if let Some(logins) = &app.demo_logins {
+        println!("{logins}");
+    }
+    let addr = app.addr;
+    let host = if addr.ip().is_loopback() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    println!("kaibiao 已启动 / running at {scheme}://{host}/");
+    app.run().await?;
+    Ok(())
+}
+
+fn verify(file: &PathBuf) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("无法读取 / cannot read {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let ledger: kaibiao::ledger::Ledger = match serde_json::from_str(&text) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("不是有效的事件链文件 / not a ledger file: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match kaibiao::ledger::verify(&ledger) {
+        Ok(()) => {
+            println!(
+                "OK: 事件链完整 / ledger intact — tender {}, {} events, head {}",
+                ledger.tender_id,
+                ledger.events.len(),
+                ledger.head
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            match e.seq() {
+                Some(seq) => eprintln!("FAIL: 第 {seq} 号事件校验失败 / event {seq} is bad: {e}"),
+                None => eprintln!("FAIL: {e}"),
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Verify { file }) = &cli.command {
+        return verify(file);
+    }
+    kaibiao::telemetry::init_tracing();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            None => serve(cli.serve).await,
+            Some(Command::Serve(args)) => serve(args).await,
+            Some(Command::Migrate(args)) => {
+                let config = args.config()?;
+                std::fs::create_dir_all(&config.data_dir)?;
+                let db = kaibiao::db::Database::connect(
+                    config.database_url.as_deref(),
+                    &config.data_dir,
+                )
+                .await?;
+                db.migrate().await?;
+                println!("migrations applied ({:?})", db.backend);
+                Ok(())
+            }
+            Some(Command::Verify { .. }) => unreachable!("handled above"),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

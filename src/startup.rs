@@ -1,0 +1,212 @@
+//! Building the application: shared by `kaibiao serve` and every test, which bind their
+//! own listener (port 0) and pass their own shutdown future.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::{MatchedPath, State};
+use axum::http::{header, HeaderName, HeaderValue, Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{Api, RouteSpec};
+use crate::blob::BlobStore;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::db::{Backend, Database};
+use crate::demo::DemoLogins;
+use crate::state::AppState;
+use crate::telemetry::Metrics;
+
+type ServeFuture = Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
+
+pub struct Application {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    /// Set when this start seeded the demo city: the logins, to print once.
+    pub demo_logins: Option<DemoLogins>,
+    server: ServeFuture,
+}
+
+impl Application {
+    /// Serves until the shutdown future resolves, then drains open requests.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// All API routes with their access declarations.
+pub fn api() -> Api {
+    Api::default()
+        .merge(crate::auth::routes::api())
+        .merge(crate::org::routes::api())
+        .merge(crate::tender::routes::api())
+        .merge(crate::dashboard::api())
+}
+
+/// The access declaration of every API route (for the route × role matrix test).
+pub fn route_specs() -> Vec<RouteSpec> {
+    api().specs
+}
+
+pub async fn build(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Application> {
+    build_with_clock(config, Arc::new(SystemClock), listener, shutdown).await
+}
+
+pub async fn build_with_clock(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Application> {
+    crate::tls::install_crypto_provider();
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let db = Database::connect(config.database_url.as_deref(), &config.data_dir).await?;
+    db.migrate().await?;
+    crate::org::repo::ensure_regions(&db.pool).await?;
+    let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
+    let state = AppState {
+        config: Arc::new(config.clone()),
+        db,
+        blobs,
+        clock,
+        metrics: Metrics::new()?,
+    };
+    let demo_logins = if config.demo {
+        crate::demo::seed_if_empty(&state).await?
+    } else {
+        None
+    };
+
+    let app = router(state.clone());
+    let addr = listener.local_addr()?;
+    let make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let server: ServeFuture = match &config.tls {
+        None => Box::pin(async move {
+            axum::serve(listener, make)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }),
+        Some(files) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+                .await
+                .with_context(|| {
+                    format!(
+                        "loading TLS certificate {} and key {}",
+                        files.cert.display(),
+                        files.key.display()
+                    )
+                })?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                h.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            let std_listener = listener.into_std()?;
+            Box::pin(async move {
+                axum_server::from_tcp_rustls(std_listener, tls)
+                    .handle(handle)
+                    .serve(make)
+                    .await
+            })
+        }
+    };
+    tracing::info!(%addr, backend = ?state.db.backend, tls = config.tls.is_some(), "kaibiao listening");
+    Ok(Application {
+        addr,
+        state,
+        demo_logins,
+        server,
+    })
+}
+
+fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let api = api().router;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .merge(api)
+        .fallback(crate::web::asset)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::policy::resolve_user,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::telemetry::track,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_default();
+                let rid = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                tracing::info_span!("http", method = %req.method(), route, request_id = rid)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 connect-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let backend = match state.db.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    if state.db.ping().await {
+        (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "database": backend})),
+        )
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "unavailable", "database": backend})),
+        )
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

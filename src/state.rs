@@ -1,0 +1,18 @@
+//! What every handler shares: a small `Clone` struct of `Arc`s.
+
+use std::sync::Arc;
+
+use crate::blob::BlobStore;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Database;
+use crate::telemetry::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Database,
+    pub blobs: BlobStore,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+}

@@ -1,0 +1,397 @@
+//! Tender SQL. Writers first call [`lock`], which bumps the row's version: that write
+//! takes the row lock (PostgreSQL) inside the caller's transaction, so the ledger append
+//! that follows has a single writer per tender.
+
+use sqlx::Row;
+
+use super::types::{
+    AmendmentView, CustodianView, LotInput, LotView, TenderInput, TenderListItem, TenderStatus,
+    TenderView,
+};
+use crate::db::Tx;
+use crate::money::Money;
+
+/// The fields that rules look at, read while holding the row lock.
+#[derive(Debug, Clone)]
+pub struct TenderHead {
+    pub id: String,
+    pub status: TenderStatus,
+    pub agency_org_id: String,
+    pub purchaser_org_id: String,
+    pub bid_deadline: i64,
+    pub clarify_deadline: i64,
+}
+
+pub async fn lock(tx: &mut Tx, id: &str, now: i64) -> sqlx::Result<Option<TenderHead>> {
+    let row = sqlx::query(
+        "UPDATE tenders SET version = version + 1, updated_at = $1 WHERE id = $2 \
+         RETURNING id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline",
+    )
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| head_from_row(&r)).transpose()
+}
+
+fn head_from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<TenderHead> {
+    let status: String = r.try_get("status")?;
+    Ok(TenderHead {
+        id: r.try_get("id")?,
+        status: TenderStatus::parse(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))?,
+        agency_org_id: r.try_get("agency_org_id")?,
+        purchaser_org_id: r.try_get("purchaser_org_id")?,
+        bid_deadline: r.try_get("bid_deadline")?,
+        clarify_deadline: r.try_get("clarify_deadline")?,
+    })
+}
+
+pub async fn head<'e, E>(exec: E, id: &str) -> sqlx::Result<Option<TenderHead>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline \
+         FROM tenders WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(exec)
+    .await?
+    .as_ref()
+    .map(head_from_row)
+    .transpose()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    tx: &mut Tx,
+    id: &str,
+    code: &str,
+    agency_org_id: &str,
+    created_by: &str,
+    t: &TenderInput,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO tenders (id, code, title, region_code, purchaser_org_id, agency_org_id, \
+         category, method, status, description, clarify_deadline, bid_deadline, \
+         decrypt_window_mins, custodian_threshold, created_by, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0)",
+    )
+    .bind(id)
+    .bind(code)
+    .bind(t.title.trim())
+    .bind(&t.region_code)
+    .bind(&t.purchaser_org_id)
+    .bind(agency_org_id)
+    .bind(t.category.as_str())
+    .bind(t.method.as_str())
+    .bind(TenderStatus::Draft.as_str())
+    .bind(&t.description)
+    .bind(t.clarify_deadline)
+    .bind(t.bid_deadline)
+    .bind(t.decrypt_window_mins)
+    .bind(t.custodian_threshold)
+    .bind(created_by)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    replace_lots(tx, id, &t.lots).await?;
+    replace_custodians(tx, id, &t.custodian_ids).await
+}
+
+/// Rewrites a draft's editable fields (after [`lock`]).
+pub async fn update_draft(tx: &mut Tx, id: &str, t: &TenderInput) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE tenders SET title = $1, region_code = $2, purchaser_org_id = $3, category = $4, \
+         method = $5, description = $6, clarify_deadline = $7, bid_deadline = $8, \
+         decrypt_window_mins = $9, custodian_threshold = $10 WHERE id = $11",
+    )
+    .bind(t.title.trim())
+    .bind(&t.region_code)
+    .bind(&t.purchaser_org_id)
+    .bind(t.category.as_str())
+    .bind(t.method.as_str())
+    .bind(&t.description)
+    .bind(t.clarify_deadline)
+    .bind(t.bid_deadline)
+    .bind(t.decrypt_window_mins)
+    .bind(t.custodian_threshold)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    replace_lots(tx, id, &t.lots).await?;
+    replace_custodians(tx, id, &t.custodian_ids).await
+}
+
+pub async fn replace_lots(tx: &mut Tx, id: &str, lots: &[LotInput]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM tender_lots WHERE tender_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for (i, lot) in lots.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO tender_lots (tender_id, lot_no, name, budget_fen) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(i as i64 + 1)
+        .bind(lot.name.trim())
+        .bind(lot.budget_fen.fen())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn replace_custodians(tx: &mut Tx, id: &str, users: &[String]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM tender_custodians WHERE tender_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for (i, u) in users.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO tender_custodians (tender_id, position, user_id) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(i as i64 + 1)
+        .bind(u)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn set_status(
+    tx: &mut Tx,
+    id: &str,
+    status: TenderStatus,
+    published_at: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE tenders SET status = $1, published_at = COALESCE($2, published_at) WHERE id = $3",
+    )
+    .bind(status.as_str())
+    .bind(published_at)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Applies an amendment's scalar changes (lots go through [`replace_lots`]).
+pub async fn apply_amendment(
+    tx: &mut Tx,
+    id: &str,
+    title: &str,
+    description: &str,
+    clarify_deadline: i64,
+    bid_deadline: i64,
+    decrypt_window_mins: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE tenders SET title = $1, description = $2, clarify_deadline = $3, \
+         bid_deadline = $4, decrypt_window_mins = $5 WHERE id = $6",
+    )
+    .bind(title)
+    .bind(description)
+    .bind(clarify_deadline)
+    .bind(bid_deadline)
+    .bind(decrypt_window_mins)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_amendment(
+    tx: &mut Tx,
+    id: &str,
+    at: i64,
+    actor: &str,
+    reason: &str,
+    changes: &serde_json::Value,
+) -> sqlx::Result<i64> {
+    let r = sqlx::query(
+        "SELECT COALESCE(MAX(seq), 0) AS n FROM tender_amendments WHERE tender_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let seq = r.try_get::<i64, _>("n")? + 1;
+    sqlx::query(
+        "INSERT INTO tender_amendments (tender_id, seq, at, actor, reason, changes) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(seq)
+    .bind(at)
+    .bind(actor)
+    .bind(reason)
+    .bind(changes.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(seq)
+}
+
+const VIEW_SQL: &str = "SELECT t.id, t.code, t.title, t.status, t.region_code, r.name_zh AS region_name, \
+     t.purchaser_org_id, p.name AS purchaser_name, t.agency_org_id, a.name AS agency_name, \
+     t.category, t.method, t.description, t.clarify_deadline, t.bid_deadline, \
+     t.decrypt_window_mins, t.custodian_threshold, t.created_at, t.updated_at, t.published_at, \
+     (SELECT CAST(COALESCE(SUM(l.budget_fen), 0) AS BIGINT) FROM tender_lots l \
+      WHERE l.tender_id = t.id) AS budget_total_fen \
+     FROM tenders t JOIN regions r ON r.code = t.region_code \
+     JOIN organisations p ON p.id = t.purchaser_org_id \
+     JOIN organisations a ON a.id = t.agency_org_id";
+
+fn status_of(r: &sqlx::any::AnyRow) -> sqlx::Result<TenderStatus> {
+    let s: String = r.try_get("status")?;
+    TenderStatus::parse(&s).ok_or_else(|| sqlx::Error::Decode(format!("unknown status {s}").into()))
+}
+
+fn list_item(r: &sqlx::any::AnyRow) -> sqlx::Result<TenderListItem> {
+    let status = status_of(r)?;
+    Ok(TenderListItem {
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        title: r.try_get("title")?,
+        status,
+        status_name: status.name_zh(),
+        region_code: r.try_get("region_code")?,
+        region_name: r.try_get("region_name")?,
+        purchaser_name: r.try_get("purchaser_name")?,
+        agency_name: r.try_get("agency_name")?,
+        category: r.try_get("category")?,
+        method: r.try_get("method")?,
+        budget_total_fen: Money(r.try_get("budget_total_fen")?),
+        bid_deadline: r.try_get("bid_deadline")?,
+        published_at: r.try_get("published_at")?,
+    })
+}
+
+pub async fn view<'c>(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+) -> sqlx::Result<Option<TenderView>> {
+    let Some(r) = sqlx::query(&format!("{VIEW_SQL} WHERE t.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let status = status_of(&r)?;
+    let lots = sqlx::query(
+        "SELECT lot_no, name, budget_fen FROM tender_lots WHERE tender_id = $1 ORDER BY lot_no",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|l| {
+        Ok(LotView {
+            lot_no: l.try_get("lot_no")?,
+            name: l.try_get("name")?,
+            budget_fen: Money(l.try_get("budget_fen")?),
+        })
+    })
+    .collect::<sqlx::Result<Vec<_>>>()?;
+    let custodians = sqlx::query(
+        "SELECT c.position, c.user_id, u.display_name, u.role FROM tender_custodians c \
+         JOIN users u ON u.id = c.user_id WHERE c.tender_id = $1 ORDER BY c.position",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|c| {
+        Ok(CustodianView {
+            position: c.try_get("position")?,
+            user_id: c.try_get("user_id")?,
+            display_name: c.try_get("display_name")?,
+            role: c.try_get("role")?,
+        })
+    })
+    .collect::<sqlx::Result<Vec<_>>>()?;
+    let amendments = sqlx::query(
+        "SELECT seq, at, reason, changes FROM tender_amendments WHERE tender_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|a| {
+        let changes: String = a.try_get("changes")?;
+        Ok(AmendmentView {
+            seq: a.try_get("seq")?,
+            at: a.try_get("at")?,
+            reason: a.try_get("reason")?,
+            changes: serde_json::from_str(&changes).unwrap_or(serde_json::Value::Null),
+        })
+    })
+    .collect::<sqlx::Result<Vec<_>>>()?;
+    Ok(Some(TenderView {
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        title: r.try_get("title")?,
+        status,
+        status_name: status.name_zh(),
+        region_code: r.try_get("region_code")?,
+        region_name: r.try_get("region_name")?,
+        purchaser_org_id: r.try_get("purchaser_org_id")?,
+        purchaser_name: r.try_get("purchaser_name")?,
+        agency_org_id: r.try_get("agency_org_id")?,
+        agency_name: r.try_get("agency_name")?,
+        category: r.try_get("category")?,
+        method: r.try_get("method")?,
+        description: r.try_get("description")?,
+        lots,
+        budget_total_fen: Money(r.try_get("budget_total_fen")?),
+        clarify_deadline: r.try_get("clarify_deadline")?,
+        bid_deadline: r.try_get("bid_deadline")?,
+        decrypt_window_mins: r.try_get("decrypt_window_mins")?,
+        custodian_threshold: r.try_get("custodian_threshold")?,
+        custodians,
+        amendments,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        published_at: r.try_get("published_at")?,
+    }))
+}
+
+/// Filters for lists; empty strings mean "any".
+#[derive(Debug, Default)]
+pub struct ListFilter<'a> {
+    pub agency_org_id: &'a str,
+    pub purchaser_org_id: &'a str,
+    pub region_code: &'a str,
+    pub category: &'a str,
+    pub title_like: &'a str,
+    pub public_only: bool,
+}
+
+pub async fn list(pool: &sqlx::AnyPool, f: &ListFilter<'_>) -> sqlx::Result<Vec<TenderListItem>> {
+    let sql = format!(
+        "{VIEW_SQL} WHERE ($1 = '' OR t.agency_org_id = $2) AND ($3 = '' OR t.purchaser_org_id = $4) \
+         AND ($5 = '' OR t.region_code = $6) AND ($7 = '' OR t.category = $8) \
+         AND ($9 = '' OR t.title LIKE $10) AND ($11 = 0 OR t.status <> 'draft') \
+         ORDER BY COALESCE(t.published_at, t.created_at) DESC LIMIT 500"
+    );
+    let like = format!("%{}%", f.title_like);
+    let rows = sqlx::query(&sql)
+        .bind(f.agency_org_id)
+        .bind(f.agency_org_id)
+        .bind(f.purchaser_org_id)
+        .bind(f.purchaser_org_id)
+        .bind(f.region_code)
+        .bind(f.region_code)
+        .bind(f.category)
+        .bind(f.category)
+        .bind(f.title_like)
+        .bind(like)
+        .bind(i64::from(f.public_only))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(list_item).collect()
+}

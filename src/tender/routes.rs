@@ -1,0 +1,130 @@
+//! Tender routes: the agency's workbench and the public announcements.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode};
+use serde::Deserialize;
+
+use super::service;
+use super::types::{
+    AmendmentRequest, AnnouncementView, CancelRequest, TenderInput, TenderListItem, TenderView,
+};
+use crate::auth::policy::MaybeUser;
+use crate::auth::{Access, Api, CurrentUser, Role};
+use crate::error::{AppResult, Json};
+use crate::ledger::Ledger;
+use crate::state::AppState;
+
+pub fn api() -> Api {
+    const AGENCY: &[Role] = &[Role::Agency];
+    const READERS: &[Role] = &[
+        Role::Agency,
+        Role::Purchaser,
+        Role::Finance,
+        Role::Oversight,
+        Role::Admin,
+    ];
+    Api::default()
+        .route(Method::GET, "/api/announcements", Access::Public, announcements)
+        .route(Method::GET, "/api/announcements/{id}", Access::Public, announcement)
+        .route(Method::GET, "/api/tenders", Access::Roles(READERS), list)
+        .route(Method::POST, "/api/tenders", Access::Roles(AGENCY), create)
+        .route(Method::GET, "/api/tenders/{id}", Access::Roles(READERS), get)
+        .route(Method::PUT, "/api/tenders/{id}", Access::Roles(AGENCY), update)
+        .route(Method::POST, "/api/tenders/{id}/publish", Access::Roles(AGENCY), publish)
+        .route(Method::POST, "/api/tenders/{id}/amendments", Access::Roles(AGENCY), amend)
+        .route(Method::POST, "/api/tenders/{id}/cancel", Access::Roles(AGENCY), cancel)
+        .route(Method::GET, "/api/tenders/{id}/ledger", Access::Public, ledger)
+}
+
+#[derive(Deserialize)]
+struct AnnouncementQuery {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    q: String,
+}
+
+async fn announcements(
+    State(state): State<AppState>,
+    Query(q): Query<AnnouncementQuery>,
+) -> AppResult<Json<Vec<TenderListItem>>> {
+    Ok(Json(
+        service::announcements(&state, &q.region, &q.category, q.q.trim()).await?,
+    ))
+}
+
+async fn announcement(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Json<AnnouncementView>> {
+    Ok(Json(service::announcement(&state, &id).await?))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<TenderListItem>>> {
+    Ok(Json(service::list_for(&state, &user).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(t): Json<TenderInput>,
+) -> AppResult<(StatusCode, Json<TenderView>)> {
+    let view = service::create(&state, &user, t).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<TenderView>> {
+    Ok(Json(service::get(&state, &user, &id).await?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(t): Json<TenderInput>,
+) -> AppResult<Json<TenderView>> {
+    Ok(Json(service::update(&state, &user, &id, t).await?))
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<TenderView>> {
+    Ok(Json(service::publish(&state, &user, &id).await?))
+}
+
+async fn amend(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(req): Json<AmendmentRequest>,
+) -> AppResult<Json<TenderView>> {
+    Ok(Json(service::amend(&state, &user, &id, req).await?))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(req): Json<CancelRequest>,
+) -> AppResult<Json<TenderView>> {
+    Ok(Json(service::cancel(&state, &user, &id, req).await?))
+}
+
+async fn ledger(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Ledger>> {
+    Ok(Json(service::ledger(&state, user.as_ref(), &id).await?))
+}

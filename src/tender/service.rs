@@ -1,0 +1,487 @@
+//! Tender rules: who may see and change a tender, what a valid tender is, and the
+//! lifecycle (draft → published → amended/cancelled). Every change appends a ledger event
+//! in the same transaction.
+
+use serde_json::json;
+
+use super::repo::{self, ListFilter, TenderHead};
+use super::types::{
+    AmendmentRequest, AnnouncementView, CancelRequest, LotInput, TenderAction, TenderInput,
+    TenderListItem, TenderStatus, TenderView,
+};
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::ledger;
+use crate::org::repo as org_repo;
+use crate::org::types::OrgKind;
+use crate::state::AppState;
+
+pub const MAX_LOTS: usize = 50;
+pub const MIN_DECRYPT_WINDOW_MINS: i64 = 5;
+pub const MAX_DECRYPT_WINDOW_MINS: i64 = 240;
+/// Budgets above 100 亿元 are taken as a typing error.
+pub const MAX_BUDGET_FEN: i64 = 1_000_000_000_000;
+
+/// Whether `user` may see this tender at all (agency and purchaser: their own only).
+pub fn can_see(user: &CurrentUser, t: &TenderHead) -> bool {
+    match user.role {
+        Role::Agency => user.org_id.as_deref() == Some(t.agency_org_id.as_str()),
+        Role::Purchaser => user.org_id.as_deref() == Some(t.purchaser_org_id.as_str()),
+        Role::Finance | Role::Oversight | Role::Admin => true,
+        Role::Supplier | Role::Expert => false,
+    }
+}
+
+/// Whether `user` runs this tender (the agency that holds it).
+fn runs(user: &CurrentUser, t: &TenderHead) -> bool {
+    user.role == Role::Agency && user.org_id.as_deref() == Some(t.agency_org_id.as_str())
+}
+
+fn push(errors: &mut FieldErrors, field: impl Into<String>, msg: &str) {
+    errors.entry(field.into()).or_default().push(msg.to_string());
+}
+
+fn check_lots(lots: &[LotInput], errors: &mut FieldErrors) {
+    if lots.is_empty() || lots.len() > MAX_LOTS {
+        push(errors, "lots", "须有 1–50 个采购包 / 1–50 lots required");
+    }
+    for (i, lot) in lots.iter().enumerate() {
+        if lot.name.trim().is_empty() {
+            push(errors, format!("lots[{i}].name"), "包名称必填 / lot name is required");
+        }
+        if !lot.budget_fen.is_positive() {
+            push(
+                errors,
+                format!("lots[{i}].budget_fen"),
+                "预算必须大于 0 / budget must be positive",
+            );
+        } else if lot.budget_fen.fen() > MAX_BUDGET_FEN {
+            push(
+                errors,
+                format!("lots[{i}].budget_fen"),
+                "预算超出上限(100 亿元)/ budget above the 10-billion-yuan limit",
+            );
+        }
+    }
+}
+
+fn check_timeline(clarify: i64, deadline: i64, window: i64, errors: &mut FieldErrors) {
+    if clarify >= deadline {
+        push(
+            errors,
+            "clarify_deadline",
+            "澄清截止须早于投标截止 / the clarification deadline must precede the bid deadline",
+        );
+    }
+    if !(MIN_DECRYPT_WINDOW_MINS..=MAX_DECRYPT_WINDOW_MINS).contains(&window) {
+        push(
+            errors,
+            "decrypt_window_mins",
+            "解密时长须在 5–240 分钟之间 / decryption window: 5–240 minutes (R-OPEN-4)",
+        );
+    }
+}
+
+/// Checks a create/edit body against the rules and the actor's agency.
+async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> AppResult<()> {
+    let db = &state.db.pool;
+    let mut errors = FieldErrors::new();
+    let title = t.title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        push(&mut errors, "title", "项目名称必填,不超过 200 字 / title: 1–200 characters");
+    }
+    if t.description.chars().count() > 20_000 {
+        push(&mut errors, "description", "说明过长 / description too long");
+    }
+    if !org_repo::region_exists(db, &t.region_code).await? {
+        push(&mut errors, "region_code", "未知行政区划 / unknown region");
+    }
+    match org_repo::org(db, &t.purchaser_org_id).await? {
+        Some(o) if o.kind == OrgKind::PurchaserUnit.as_str() => {}
+        _ => push(
+            &mut errors,
+            "purchaser_org_id",
+            "采购单位不存在 / no such purchasing unit",
+        ),
+    }
+    check_lots(&t.lots, &mut errors);
+    check_timeline(
+        t.clarify_deadline,
+        t.bid_deadline,
+        t.decrypt_window_mins,
+        &mut errors,
+    );
+
+    // Custodians hold the opening key's shares: people of this agency, this purchasing
+    // unit, or finance; distinct; threshold t of n with 2 <= t <= n.
+    let ids = &t.custodian_ids;
+    let n = ids.len() as i64;
+    if !(2..=5).contains(&n) {
+        push(&mut errors, "custodian_ids", "须指定 2–5 名密钥保管人 / 2–5 custodians");
+    }
+    if !(2..=n.max(2)).contains(&t.custodian_threshold) {
+        push(
+            &mut errors,
+            "custodian_threshold",
+            "门限须在 2 与保管人数之间 / threshold between 2 and the number of custodians",
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        if !seen.insert(id) {
+            push(&mut errors, format!("custodian_ids[{i}]"), "保管人重复 / duplicate custodian");
+            continue;
+        }
+        let ok = match org_repo::user_role_org(db, id).await? {
+            Some((role, org)) => match Role::parse(&role) {
+                Some(Role::Agency) => org.as_deref() == actor.org_id.as_deref(),
+                Some(Role::Purchaser) => org.as_deref() == Some(t.purchaser_org_id.as_str()),
+                Some(Role::Finance) => true,
+                _ => false,
+            },
+            None => false,
+        };
+        if !ok {
+            push(
+                &mut errors,
+                format!("custodian_ids[{i}]"),
+                "保管人须为本代理机构、本采购单位或财政监管人员 / a custodian must be of this agency, this purchasing unit, or finance",
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+fn new_code(region: &str, now: i64) -> String {
+    let date = chrono::DateTime::from_timestamp_millis(now)
+        .map(|t| t.with_timezone(&crate::clock::cst()).format("%Y%m%d").to_string())
+        .unwrap_or_default();
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    format!("HSZC-{region}-{date}-{}", suffix.to_ascii_uppercase())
+}
+
+fn input_summary(t: &TenderInput) -> serde_json::Value {
+    json!({
+        "title": t.title.trim(),
+        "region_code": t.region_code,
+        "purchaser_org_id": t.purchaser_org_id,
+        "category": t.category.as_str(),
+        "method": t.method.as_str(),
+        "lots": t.lots,
+        "clarify_deadline": t.clarify_deadline,
+        "bid_deadline": t.bid_deadline,
+        "decrypt_window_mins": t.decrypt_window_mins,
+        "custodian_ids": t.custodian_ids,
+        "custodian_threshold": t.custodian_threshold,
+    })
+}
+
+#[tracing::instrument(skip_all, fields(user = %actor.username), err)]
+pub async fn create(state: &AppState, actor: &CurrentUser, t: TenderInput) -> AppResult<TenderView> {
+    let agency = actor.org_id.clone().ok_or(AppError::Forbidden)?;
+    validate(state, actor, &t).await?;
+    let now = state.clock.now_ms();
+    let id = crate::org::service::new_id();
+    let code = new_code(&t.region_code, now);
+    let mut tx = state.db.begin().await?;
+    repo::insert(&mut tx, &id, &code, &agency, &actor.id, &t, now).await?;
+    let mut body = input_summary(&t);
+    body["code"] = json!(code);
+    body["agency_org_id"] = json!(agency);
+    ledger::repo::append(&mut tx, &id, now, "tender_created", &actor.id, body).await?;
+    tx.commit().await?;
+    get(state, actor, &id).await
+}
+
+/// Locks the tender for a change by its agency and checks the action is allowed now.
+async fn lock_for(
+    tx: &mut crate::db::Tx,
+    actor: &CurrentUser,
+    id: &str,
+    action: TenderAction,
+    now: i64,
+) -> AppResult<(TenderHead, TenderStatus)> {
+    let head = repo::lock(tx, id, now).await?.ok_or(AppError::NotFound)?;
+    if !can_see(actor, &head) {
+        return Err(AppError::NotFound);
+    }
+    if !runs(actor, &head) {
+        return Err(AppError::Forbidden);
+    }
+    let next = match head.status.after(action) {
+        Some(n) => n,
+        None if action == TenderAction::Edit && head.status == TenderStatus::Published => {
+            return Err(AppError::TenderNotEditable)
+        }
+        None => {
+            return Err(AppError::IllegalTransition {
+                from: head.status.as_str().to_string(),
+                action: action.as_str(),
+            })
+        }
+    };
+    Ok((head, next))
+}
+
+#[tracing::instrument(skip_all, fields(tender = %id), err)]
+pub async fn update(
+    state: &AppState,
+    actor: &CurrentUser,
+    id: &str,
+    t: TenderInput,
+) -> AppResult<TenderView> {
+    let now = state.clock.now_ms();
+    // Check visibility and state first, so an edit of a published tender gets its own
+    // error rather than a list of field errors.
+    let head = repo::head(&state.db.pool, id).await?.ok_or(AppError::NotFound)?;
+    if !can_see(actor, &head) {
+        return Err(AppError::NotFound);
+    }
+    if head.status != TenderStatus::Draft {
+        return Err(AppError::TenderNotEditable);
+    }
+    validate(state, actor, &t).await?;
+    let mut tx = state.db.begin().await?;
+    lock_for(&mut tx, actor, id, TenderAction::Edit, now).await?;
+    repo::update_draft(&mut tx, id, &t).await?;
+    ledger::repo::append(&mut tx, id, now, "tender_updated", &actor.id, input_summary(&t)).await?;
+    tx.commit().await?;
+    get(state, actor, id).await
+}
+
+#[tracing::instrument(skip_all, fields(tender = %id), err)]
+pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResult<TenderView> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin().await?;
+    let (head, next) = lock_for(&mut tx, actor, id, TenderAction::Publish, now).await?;
+    let mut errors = FieldErrors::new();
+    if head.bid_deadline <= now {
+        push(
+            &mut errors,
+            "bid_deadline",
+            "投标截止时间须晚于发布时间 / the bid deadline must be in the future",
+        );
+    }
+    if head.clarify_deadline <= now {
+        push(
+            &mut errors,
+            "clarify_deadline",
+            "澄清截止时间须晚于发布时间 / the clarification deadline must be in the future",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    repo::set_status(&mut tx, id, next, Some(now)).await?;
+    let view = repo::view(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    // The announcement as published, so the ledger alone shows what was announced.
+    let body = json!({
+        "code": view.code,
+        "title": view.title,
+        "region_code": view.region_code,
+        "purchaser_org_id": view.purchaser_org_id,
+        "agency_org_id": view.agency_org_id,
+        "category": view.category,
+        "method": view.method,
+        "description_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(view.description.as_bytes())),
+        "lots": view.lots.iter().map(|l| json!({"lot_no": l.lot_no, "name": l.name, "budget_fen": l.budget_fen})).collect::<Vec<_>>(),
+        "clarify_deadline": view.clarify_deadline,
+        "bid_deadline": view.bid_deadline,
+        "decrypt_window_mins": view.decrypt_window_mins,
+        "custodian_ids": view.custodians.iter().map(|c| c.user_id.clone()).collect::<Vec<_>>(),
+        "custodian_threshold": view.custodian_threshold,
+    });
+    ledger::repo::append(&mut tx, id, now, "tender_published", &actor.id, body).await?;
+    tx.commit().await?;
+    get(state, actor, id).await
+}
+
+#[tracing::instrument(skip_all, fields(tender = %id), err)]
+pub async fn amend(
+    state: &AppState,
+    actor: &CurrentUser,
+    id: &str,
+    req: AmendmentRequest,
+) -> AppResult<TenderView> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin().await?;
+    let (head, _) = lock_for(&mut tx, actor, id, TenderAction::Amend, now).await?;
+    // R-TIME-2: the server's clock decides.
+    if now >= head.bid_deadline {
+        return Err(AppError::DeadlinePassed);
+    }
+    let cur = repo::view(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let c = req.changes;
+    let mut errors = FieldErrors::new();
+    if req.reason.trim().is_empty() {
+        push(&mut errors, "reason", "须说明更正理由 / a reason is required");
+    }
+    let title = c.title.clone().unwrap_or_else(|| cur.title.clone());
+    if c.title.is_some() && (title.trim().is_empty() || title.chars().count() > 200) {
+        push(&mut errors, "changes.title", "项目名称 1–200 字 / title: 1–200 characters");
+    }
+    let description = c.description.clone().unwrap_or_else(|| cur.description.clone());
+    let clarify = c.clarify_deadline.unwrap_or(cur.clarify_deadline);
+    let deadline = c.bid_deadline.unwrap_or(cur.bid_deadline);
+    let window = c.decrypt_window_mins.unwrap_or(cur.decrypt_window_mins);
+    check_timeline(clarify, deadline, window, &mut errors);
+    if deadline <= now {
+        push(
+            &mut errors,
+            "changes.bid_deadline",
+            "新的投标截止时间须晚于当前时间 / the new bid deadline must be in the future",
+        );
+    }
+    if let Some(lots) = &c.lots {
+        let mut lot_errors = FieldErrors::new();
+        check_lots(lots, &mut lot_errors);
+        for (k, v) in lot_errors {
+            errors.entry(format!("changes.{k}")).or_default().extend(v);
+        }
+    }
+    let mut changes = serde_json::Map::new();
+    let mut diff = |field: &str, from: serde_json::Value, to: serde_json::Value| {
+        if from != to {
+            changes.insert(field.to_string(), json!({"from": from, "to": to}));
+        }
+    };
+    diff("title", json!(cur.title), json!(title.trim()));
+    diff("description", json!(cur.description), json!(description));
+    diff("clarify_deadline", json!(cur.clarify_deadline), json!(clarify));
+    diff("bid_deadline", json!(cur.bid_deadline), json!(deadline));
+    diff("decrypt_window_mins", json!(cur.decrypt_window_mins), json!(window));
+    if let Some(lots) = &c.lots {
+        let old: Vec<LotInput> = cur
+            .lots
+            .iter()
+            .map(|l| LotInput {
+                name: l.name.clone(),
+                budget_fen: l.budget_fen,
+            })
+            .collect();
+        diff("lots", json!(old), json!(lots));
+    }
+    if changes.is_empty() && errors.is_empty() {
+        push(&mut errors, "changes", "没有任何更正内容 / nothing changes");
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    repo::apply_amendment(&mut tx, id, title.trim(), &description, clarify, deadline, window)
+        .await?;
+    if let Some(lots) = &c.lots {
+        repo::replace_lots(&mut tx, id, lots).await?;
+    }
+    let changes = serde_json::Value::Object(changes);
+    let seq =
+        repo::insert_amendment(&mut tx, id, now, &actor.id, req.reason.trim(), &changes).await?;
+    ledger::repo::append(
+        &mut tx,
+        id,
+        now,
+        "tender_amended",
+        &actor.id,
+        json!({"amendment": seq, "reason": req.reason.trim(), "changes": changes}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(state, actor, id).await
+}
+
+#[tracing::instrument(skip_all, fields(tender = %id), err)]
+pub async fn cancel(
+    state: &AppState,
+    actor: &CurrentUser,
+    id: &str,
+    req: CancelRequest,
+) -> AppResult<TenderView> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin().await?;
+    let (head, next) = lock_for(&mut tx, actor, id, TenderAction::Cancel, now).await?;
+    if head.status == TenderStatus::Published && now >= head.bid_deadline {
+        return Err(AppError::DeadlinePassed);
+    }
+    if req.reason.trim().is_empty() {
+        return Err(AppError::field("reason", "须说明终止理由 / a reason is required"));
+    }
+    repo::set_status(&mut tx, id, next, None).await?;
+    ledger::repo::append(
+        &mut tx,
+        id,
+        now,
+        "tender_cancelled",
+        &actor.id,
+        json!({"reason": req.reason.trim(), "from": head.status.as_str()}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(state, actor, id).await
+}
+
+pub async fn get(state: &AppState, actor: &CurrentUser, id: &str) -> AppResult<TenderView> {
+    let head = repo::head(&state.db.pool, id).await?.ok_or(AppError::NotFound)?;
+    if !can_see(actor, &head) {
+        return Err(AppError::NotFound);
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    repo::view(&mut conn, id).await?.ok_or(AppError::NotFound)
+}
+
+pub async fn list_for(state: &AppState, actor: &CurrentUser) -> AppResult<Vec<TenderListItem>> {
+    let org = actor.org_id.as_deref().unwrap_or("-");
+    let filter = match actor.role {
+        Role::Agency => ListFilter {
+            agency_org_id: org,
+            ..Default::default()
+        },
+        Role::Purchaser => ListFilter {
+            purchaser_org_id: org,
+            ..Default::default()
+        },
+        Role::Finance | Role::Oversight | Role::Admin => ListFilter::default(),
+        Role::Supplier | Role::Expert => return Err(AppError::Forbidden),
+    };
+    Ok(repo::list(&state.db.pool, &filter).await?)
+}
+
+/// Published (non-draft) tenders for the public list.
+pub async fn announcements(
+    state: &AppState,
+    region: &str,
+    category: &str,
+    q: &str,
+) -> AppResult<Vec<TenderListItem>> {
+    let filter = ListFilter {
+        region_code: region,
+        category,
+        title_like: q,
+        public_only: true,
+        ..Default::default()
+    };
+    Ok(repo::list(&state.db.pool, &filter).await?)
+}
+
+pub async fn announcement(state: &AppState, id: &str) -> AppResult<AnnouncementView> {
+    let mut conn = state.db.pool.acquire().await?;
+    match repo::view(&mut conn, id).await? {
+        Some(t) if t.status != TenderStatus::Draft => Ok(t.into()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// The ledger of a tender: public once published; a draft's only to those who may see it.
+pub async fn ledger(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    id: &str,
+) -> AppResult<ledger::Ledger> {
+    let head = repo::head(&state.db.pool, id).await?.ok_or(AppError::NotFound)?;
+    if head.status == TenderStatus::Draft && !user.is_some_and(|u| can_see(u, &head)) {
+        return Err(AppError::NotFound);
+    }
+    Ok(ledger::repo::load(&state.db.pool, id).await?)
+}

@@ -1,0 +1,362 @@
+//! Tenders (采购项目): lifecycle, category, method, and the request/response shapes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::Money;
+
+/// The lifecycle of a tender. Stored as text through [`TenderStatus::as_str`] only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenderStatus {
+    /// 草稿: being prepared by the agency.
+    Draft,
+    /// 已发布: announced, accepting bids until the deadline.
+    Published,
+    /// 已封存: the deadline has passed, the bid set is frozen.
+    Sealed,
+    /// 开标中
+    Opening,
+    /// 评标中
+    Evaluating,
+    /// 已定标
+    Awarded,
+    /// 流标 / 废标
+    Failed,
+    /// 已终止
+    Cancelled,
+}
+
+/// What may be done to a tender; each is allowed from some states only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenderAction {
+    Edit,
+    Publish,
+    Amend,
+    Cancel,
+    Seal,
+}
+
+impl TenderAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenderAction::Edit => "edit",
+            TenderAction::Publish => "publish",
+            TenderAction::Amend => "amend",
+            TenderAction::Cancel => "cancel",
+            TenderAction::Seal => "seal",
+        }
+    }
+}
+
+impl TenderStatus {
+    pub const ALL: [TenderStatus; 8] = [
+        TenderStatus::Draft,
+        TenderStatus::Published,
+        TenderStatus::Sealed,
+        TenderStatus::Opening,
+        TenderStatus::Evaluating,
+        TenderStatus::Awarded,
+        TenderStatus::Failed,
+        TenderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenderStatus::Draft => "draft",
+            TenderStatus::Published => "published",
+            TenderStatus::Sealed => "sealed",
+            TenderStatus::Opening => "opening",
+            TenderStatus::Evaluating => "evaluating",
+            TenderStatus::Awarded => "awarded",
+            TenderStatus::Failed => "failed",
+            TenderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TenderStatus> {
+        TenderStatus::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            TenderStatus::Draft => "草稿",
+            TenderStatus::Published => "招标中",
+            TenderStatus::Sealed => "已截标",
+            TenderStatus::Opening => "开标中",
+            TenderStatus::Evaluating => "评标中",
+            TenderStatus::Awarded => "已定标",
+            TenderStatus::Failed => "流标",
+            TenderStatus::Cancelled => "已终止",
+        }
+    }
+
+    /// The state an action leads to from this state, or `None` when it is not allowed.
+    /// Deadline checks come on top of this (see `tender::service`).
+    pub fn after(self, action: TenderAction) -> Option<TenderStatus> {
+        use TenderAction as A;
+        use TenderStatus as S;
+        match (self, action) {
+            (S::Draft, A::Edit) => Some(S::Draft),
+            (S::Draft, A::Publish) => Some(S::Published),
+            (S::Published, A::Amend) => Some(S::Published),
+            (S::Draft | S::Published, A::Cancel) => Some(S::Cancelled),
+            (S::Published, A::Seal) => Some(S::Sealed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Goods,
+    Services,
+    Works,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Goods => "goods",
+            Category::Services => "services",
+            Category::Works => "works",
+        }
+    }
+}
+
+/// Procurement methods (采购方式) of the Government Procurement Law and MoF orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcurementMethod {
+    /// 公开招标
+    OpenTendering,
+    /// 邀请招标
+    InvitedTendering,
+    /// 竞争性谈判
+    CompetitiveNegotiation,
+    /// 竞争性磋商
+    CompetitiveConsultation,
+    /// 询价
+    Inquiry,
+    /// 单一来源
+    SingleSource,
+    /// 框架协议
+    FrameworkAgreement,
+}
+
+impl ProcurementMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcurementMethod::OpenTendering => "open_tendering",
+            ProcurementMethod::InvitedTendering => "invited_tendering",
+            ProcurementMethod::CompetitiveNegotiation => "competitive_negotiation",
+            ProcurementMethod::CompetitiveConsultation => "competitive_consultation",
+            ProcurementMethod::Inquiry => "inquiry",
+            ProcurementMethod::SingleSource => "single_source",
+            ProcurementMethod::FrameworkAgreement => "framework_agreement",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LotInput {
+    pub name: String,
+    pub budget_fen: Money,
+}
+
+/// Body of `POST /api/tenders` and `PUT /api/tenders/{id}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenderInput {
+    pub title: String,
+    pub region_code: String,
+    pub purchaser_org_id: String,
+    pub category: Category,
+    pub method: ProcurementMethod,
+    #[serde(default)]
+    pub description: String,
+    pub lots: Vec<LotInput>,
+    pub clarify_deadline: i64,
+    pub bid_deadline: i64,
+    #[serde(default = "default_window")]
+    pub decrypt_window_mins: i64,
+    pub custodian_ids: Vec<String>,
+    #[serde(default = "default_threshold")]
+    pub custodian_threshold: i64,
+}
+
+fn default_window() -> i64 {
+    30
+}
+fn default_threshold() -> i64 {
+    2
+}
+
+/// The fields an amendment (更正公告) may change.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmendmentChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub clarify_deadline: Option<i64>,
+    pub bid_deadline: Option<i64>,
+    pub decrypt_window_mins: Option<i64>,
+    pub lots: Option<Vec<LotInput>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmendmentRequest {
+    pub reason: String,
+    pub changes: AmendmentChanges,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LotView {
+    pub lot_no: i64,
+    pub name: String,
+    pub budget_fen: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustodianView {
+    pub position: i64,
+    pub user_id: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AmendmentView {
+    pub seq: i64,
+    pub at: i64,
+    pub reason: String,
+    pub changes: serde_json::Value,
+}
+
+/// A tender as its members (agency, purchaser, supervisors) see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenderView {
+    pub id: String,
+    pub code: String,
+    pub title: String,
+    pub status: TenderStatus,
+    pub status_name: &'static str,
+    pub region_code: String,
+    pub region_name: String,
+    pub purchaser_org_id: String,
+    pub purchaser_name: String,
+    pub agency_org_id: String,
+    pub agency_name: String,
+    pub category: String,
+    pub method: String,
+    pub description: String,
+    pub lots: Vec<LotView>,
+    pub budget_total_fen: Money,
+    pub clarify_deadline: i64,
+    pub bid_deadline: i64,
+    pub decrypt_window_mins: i64,
+    pub custodian_threshold: i64,
+    pub custodians: Vec<CustodianView>,
+    pub amendments: Vec<AmendmentView>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_at: Option<i64>,
+}
+
+/// The public announcement (采购公告 with its 更正公告): no custodian identities.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnnouncementView {
+    pub id: String,
+    pub code: String,
+    pub title: String,
+    pub status: TenderStatus,
+    pub status_name: &'static str,
+    pub region_code: String,
+    pub region_name: String,
+    pub purchaser_name: String,
+    pub agency_name: String,
+    pub category: String,
+    pub method: String,
+    pub description: String,
+    pub lots: Vec<LotView>,
+    pub budget_total_fen: Money,
+    pub clarify_deadline: i64,
+    pub bid_deadline: i64,
+    pub decrypt_window_mins: i64,
+    pub amendments: Vec<AmendmentView>,
+    pub published_at: Option<i64>,
+}
+
+impl From<TenderView> for AnnouncementView {
+    fn from(t: TenderView) -> Self {
+        AnnouncementView {
+            id: t.id,
+            code: t.code,
+            title: t.title,
+            status: t.status,
+            status_name: t.status_name,
+            region_code: t.region_code,
+            region_name: t.region_name,
+            purchaser_name: t.purchaser_name,
+            agency_name: t.agency_name,
+            category: t.category,
+            method: t.method,
+            description: t.description,
+            lots: t.lots,
+            budget_total_fen: t.budget_total_fen,
+            clarify_deadline: t.clarify_deadline,
+            bid_deadline: t.bid_deadline,
+            decrypt_window_mins: t.decrypt_window_mins,
+            amendments: t.amendments,
+            published_at: t.published_at,
+        }
+    }
+}
+
+/// One line of a list of tenders.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenderListItem {
+    pub id: String,
+    pub code: String,
+    pub title: String,
+    pub status: TenderStatus,
+    pub status_name: &'static str,
+    pub region_code: String,
+    pub region_name: String,
+    pub purchaser_name: String,
+    pub agency_name: String,
+    pub category: String,
+    pub method: String,
+    pub budget_total_fen: Money,
+    pub bid_deadline: i64,
+    pub published_at: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_allows_only_listed_transitions() {
+        use TenderAction as A;
+        use TenderStatus as S;
+        assert_eq!(S::Draft.after(A::Publish), Some(S::Published));
+        assert_eq!(S::Draft.after(A::Amend), None);
+        assert_eq!(S::Published.after(A::Edit), None);
+        assert_eq!(S::Published.after(A::Publish), None);
+        assert_eq!(S::Published.after(A::Amend), Some(S::Published));
+        assert_eq!(S::Cancelled.after(A::Publish), None);
+        assert_eq!(S::Cancelled.after(A::Cancel), None);
+        assert_eq!(S::Sealed.after(A::Amend), None);
+        for s in TenderStatus::ALL {
+            assert_eq!(TenderStatus::parse(s.as_str()), Some(s));
+        }
+    }
+}
