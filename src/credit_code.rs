@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -44,7 +46,10 @@ impl CreditCode {
         if s.chars().count() != 18 {
             return Err(CreditCodeError::Length);
         }
-        if let Some(bad) = s.chars().find(|c| !c.is_ascii() || value(*c as u8).is_none()) {
+        if let Some(bad) = s
+            .chars()
+            .find(|c| !c.is_ascii() || value(*c as u8).is_none())
+        {
             return Err(CreditCodeError::Character(bad));
         }
         let expected = check_char(&s[..17]).ok_or(CreditCodeError::Length)?;
@@ -85,7 +90,11 @@ mod tests {
     #[test]
     fn accepts_published_codes() {
         // Codes printed on public business licences.
-        for code in ["91350100M000100Y43", "91110000802100433B", "91440300708461136T"] {
+        for code in [
+            "91350100M000100Y43",
+            "91110000802100433B",
+            "91440300708461136T",
+        ] {
             assert!(CreditCode::parse(code).is_ok(), "{code}");
         }
     }

@@ -24,7 +24,11 @@ pub struct DemoLogins {
 
 impl std::fmt::Display for DemoLogins {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "演示账号 / demo logins (password for all: {})", self.password)?;
+        writeln!(
+            f,
+            "演示账号 / demo logins (password for all: {})",
+            self.password
+        )?;
         for (user, role, org) in &self.users {
             writeln!(f, "  {user:<14} {role:<10} {org}")?;
         }
@@ -49,27 +53,174 @@ struct OrgSeed {
 }
 
 const ORGS: &[OrgSeed] = &[
-    OrgSeed { key: "platform", kind: OrgKind::Platform, name: "黄石市政府采购电子交易平台运营中心", region: "420200", size: None, special: None },
-    OrgSeed { key: "finance", kind: OrgKind::FinanceDept, name: "黄石市财政局政府采购监督管理科", region: "420200", size: None, special: None },
-    OrgSeed { key: "oversight", kind: OrgKind::OversightDept, name: "黄石市公共资源交易监督管理局", region: "420200", size: None, special: None },
-    OrgSeed { key: "school", kind: OrgKind::PurchaserUnit, name: "黄石市第一中学", region: "420200", size: None, special: None },
-    OrgSeed { key: "hospital", kind: OrgKind::PurchaserUnit, name: "黄石市中心医院", region: "420200", size: None, special: None },
-    OrgSeed { key: "urban", kind: OrgKind::PurchaserUnit, name: "黄石港区城市管理执法局", region: "420202", size: None, special: None },
-    OrgSeed { key: "daye_hosp", kind: OrgKind::PurchaserUnit, name: "大冶市人民医院", region: "420281", size: None, special: None },
-    OrgSeed { key: "yangxin_edu", kind: OrgKind::PurchaserUnit, name: "阳新县教育局", region: "420222", size: None, special: None },
-    OrgSeed { key: "xialu_gov", kind: OrgKind::PurchaserUnit, name: "下陆区人民政府办公室", region: "420204", size: None, special: None },
-    OrgSeed { key: "center", kind: OrgKind::Agency, name: "黄石市政府采购中心", region: "420200", size: None, special: None },
-    OrgSeed { key: "huaxin", kind: OrgKind::Agency, name: "湖北华信工程项目管理有限公司", region: "420203", size: None, special: None },
-    OrgSeed { key: "s1", kind: OrgKind::Supplier, name: "黄石楚禾信息技术有限公司", region: "420202", size: Some("small"), special: None },
-    OrgSeed { key: "s2", kind: OrgKind::Supplier, name: "湖北磁湖智能装备有限公司", region: "420204", size: Some("medium"), special: None },
-    OrgSeed { key: "s3", kind: OrgKind::Supplier, name: "大冶铜都建设工程有限公司", region: "420281", size: Some("large"), special: None },
-    OrgSeed { key: "s4", kind: OrgKind::Supplier, name: "黄石港区明远办公用品商行", region: "420202", size: Some("micro"), special: None },
-    OrgSeed { key: "s5", kind: OrgKind::Supplier, name: "阳新县富河医疗器械有限公司", region: "420222", size: Some("small"), special: None },
-    OrgSeed { key: "s6", kind: OrgKind::Supplier, name: "湖北西塞山环保科技有限公司", region: "420203", size: Some("medium"), special: None },
-    OrgSeed { key: "s7", kind: OrgKind::Supplier, name: "湖北省新生印务厂", region: "420205", size: Some("small"), special: Some("prison") },
-    OrgSeed { key: "s8", kind: OrgKind::Supplier, name: "黄石市康福福利工厂", region: "420204", size: Some("micro"), special: Some("disability_welfare") },
-    OrgSeed { key: "s9", kind: OrgKind::Supplier, name: "湖北光谷云联网络科技股份有限公司", region: "420200", size: Some("large"), special: None },
-    OrgSeed { key: "s10", kind: OrgKind::Supplier, name: "黄石鄂东物业服务有限公司", region: "420203", size: Some("small"), special: None },
+    OrgSeed {
+        key: "platform",
+        kind: OrgKind::Platform,
+        name: "黄石市政府采购电子交易平台运营中心",
+        region: "420200",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "finance",
+        kind: OrgKind::FinanceDept,
+        name: "黄石市财政局政府采购监督管理科",
+        region: "420200",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "oversight",
+        kind: OrgKind::OversightDept,
+        name: "黄石市公共资源交易监督管理局",
+        region: "420200",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "school",
+        kind: OrgKind::PurchaserUnit,
+        name: "黄石市第一中学",
+        region: "420200",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "hospital",
+        kind: OrgKind::PurchaserUnit,
+        name: "黄石市中心医院",
+        region: "420200",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "urban",
+        kind: OrgKind::PurchaserUnit,
+        name: "黄石港区城市管理执法局",
+        region: "420202",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "daye_hosp",
+        kind: OrgKind::PurchaserUnit,
+        name: "大冶市人民医院",
+        region: "420281",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "yangxin_edu",
+        kind: OrgKind::PurchaserUnit,
+        name: "阳新县教育局",
+        region: "420222",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "xialu_gov",
+        kind: OrgKind::PurchaserUnit,
+        name: "下陆区人民政府办公室",
+        region: "420204",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "center",
+        kind: OrgKind::Agency,
+        name: "黄石市政府采购中心",
+        region: "420200",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "huaxin",
+        kind: OrgKind::Agency,
+        name: "湖北华信工程项目管理有限公司",
+        region: "420203",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
+        key: "s1",
+        kind: OrgKind::Supplier,
+        name: "黄石楚禾信息技术有限公司",
+        region: "420202",
+        size: Some("small"),
+        special: None,
+    },
+    OrgSeed {
+        key: "s2",
+        kind: OrgKind::Supplier,
+        name: "湖北磁湖智能装备有限公司",
+        region: "420204",
+        size: Some("medium"),
+        special: None,
+    },
+    OrgSeed {
+        key: "s3",
+        kind: OrgKind::Supplier,
+        name: "大冶铜都建设工程有限公司",
+        region: "420281",
+        size: Some("large"),
+        special: None,
+    },
+    OrgSeed {
+        key: "s4",
+        kind: OrgKind::Supplier,
+        name: "黄石港区明远办公用品商行",
+        region: "420202",
+        size: Some("micro"),
+        special: None,
+    },
+    OrgSeed {
+        key: "s5",
+        kind: OrgKind::Supplier,
+        name: "阳新县富河医疗器械有限公司",
+        region: "420222",
+        size: Some("small"),
+        special: None,
+    },
+    OrgSeed {
+        key: "s6",
+        kind: OrgKind::Supplier,
+        name: "湖北西塞山环保科技有限公司",
+        region: "420203",
+        size: Some("medium"),
+        special: None,
+    },
+    OrgSeed {
+        key: "s7",
+        kind: OrgKind::Supplier,
+        name: "湖北省新生印务厂",
+        region: "420205",
+        size: Some("small"),
+        special: Some("prison"),
+    },
+    OrgSeed {
+        key: "s8",
+        kind: OrgKind::Supplier,
+        name: "黄石市康福福利工厂",
+        region: "420204",
+        size: Some("micro"),
+        special: Some("disability_welfare"),
+    },
+    OrgSeed {
+        key: "s9",
+        kind: OrgKind::Supplier,
+        name: "湖北光谷云联网络科技股份有限公司",
+        region: "420200",
+        size: Some("large"),
+        special: None,
+    },
+    OrgSeed {
+        key: "s10",
+        kind: OrgKind::Supplier,
+        name: "黄石鄂东物业服务有限公司",
+        region: "420203",
+        size: Some("small"),
+        special: None,
+    },
 ];
 
 /// (user name, display name, role, org key)
@@ -93,12 +244,52 @@ const USERS: &[(&str, &str, Role, &str)] = &[
     ("supplier10", "林琳(鄂东物业)", Role::Supplier, "s10"),
 ];
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗"];
-const GIVEN: &[&str] = &["志强", "秀英", "建国", "丽华", "文军", "海燕", "国平", "晓东", "红梅", "德明", "春林", "玉兰", "永刚", "淑珍", "世杰", "慧敏", "振华", "雪梅", "立新", "桂芳", "宏伟", "婷婷", "俊杰", "金凤", "长江", "云飞", "佳怡", "明辉", "素琴", "光荣", "子涵", "建军"];
-const SPECIALTIES: &[&str] = &["it_hardware", "software", "medical_equipment", "construction", "education_equipment", "property_services", "environmental", "vehicles", "finance_audit", "legal"];
-const EMPLOYERS: &[&str] = &["湖北理工学院", "湖北师范大学", "黄石市中心医院", "大冶市人民医院", "黄石市建筑设计研究院", "湖北永信会计师事务所", "湖北今天律师事务所", "黄石市信息中心", "阳新县人民医院", "大冶有色设计研究院"];
-const TITLES: &[&str] = &["高级工程师", "教授", "副教授", "主任医师", "副主任医师", "高级会计师", "律师", "正高级工程师"];
-const REGION_CODES: &[&str] = &["420200", "420202", "420203", "420204", "420205", "420222", "420281"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "高", "林", "罗",
+];
+const GIVEN: &[&str] = &[
+    "志强", "秀英", "建国", "丽华", "文军", "海燕", "国平", "晓东", "红梅", "德明", "春林", "玉兰",
+    "永刚", "淑珍", "世杰", "慧敏", "振华", "雪梅", "立新", "桂芳", "宏伟", "婷婷", "俊杰", "金凤",
+    "长江", "云飞", "佳怡", "明辉", "素琴", "光荣", "子涵", "建军",
+];
+const SPECIALTIES: &[&str] = &[
+    "it_hardware",
+    "software",
+    "medical_equipment",
+    "construction",
+    "education_equipment",
+    "property_services",
+    "environmental",
+    "vehicles",
+    "finance_audit",
+    "legal",
+];
+const EMPLOYERS: &[&str] = &[
+    "湖北理工学院",
+    "湖北师范大学",
+    "黄石市中心医院",
+    "大冶市人民医院",
+    "黄石市建筑设计研究院",
+    "湖北永信会计师事务所",
+    "湖北今天律师事务所",
+    "黄石市信息中心",
+    "阳新县人民医院",
+    "大冶有色设计研究院",
+];
+const TITLES: &[&str] = &[
+    "高级工程师",
+    "教授",
+    "副教授",
+    "主任医师",
+    "副主任医师",
+    "高级会计师",
+    "律师",
+    "正高级工程师",
+];
+const REGION_CODES: &[&str] = &[
+    "420200", "420202", "420203", "420204", "420205", "420222", "420281",
+];
 
 fn demo_password() -> String {
     const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
@@ -113,7 +304,11 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
     if org_repo::count(&state.db.pool, "users").await? > 0 {
         return Ok(None);
     }
-    let password = state.config.demo_password.clone().unwrap_or_else(demo_password);
+    let password = state
+        .config
+        .demo_password
+        .clone()
+        .unwrap_or_else(demo_password);
     let pw = password.clone();
     // One hash for all demo accounts: they share the printed password.
     let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await??;
@@ -152,13 +347,21 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         };
         org_repo::insert_user(&mut tx, &u, &hash, now).await?;
         let org_name = ORGS.iter().find(|o| o.key == *org).map_or("", |o| o.name);
-        logins.push((u.username.clone(), role.name_zh().to_string(), org_name.to_string()));
+        logins.push((
+            u.username.clone(),
+            role.name_zh().to_string(),
+            org_name.to_string(),
+        ));
         user_ids.insert(*username, (u.id, *role, org_ids[org].clone(), *display));
     }
 
     // The expert pool: 36 experts across specialties and regions; the first seven can log in.
     for i in 0..36 {
-        let name = format!("{}{}", SURNAMES[i % SURNAMES.len()], GIVEN[(i * 7) % GIVEN.len()]);
+        let name = format!(
+            "{}{}",
+            SURNAMES[i % SURNAMES.len()],
+            GIVEN[(i * 7) % GIVEN.len()]
+        );
         let specialties = vec![
             SPECIALTIES[i % SPECIALTIES.len()].to_string(),
             SPECIALTIES[(i * 3 + 1) % SPECIALTIES.len()].to_string(),
@@ -181,7 +384,11 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
                 org_id: None,
             };
             org_repo::insert_user(&mut tx, &u, &hash, now).await?;
-            logins.push((u.username.clone(), Role::Expert.name_zh().into(), e.employer.clone()));
+            logins.push((
+                u.username.clone(),
+                Role::Expert.name_zh().into(),
+                e.employer.clone(),
+            ));
             Some(u.id)
         } else {
             None
@@ -221,12 +428,19 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             purchaser_org_id: org_ids["school"].clone(),
             category: Category::Goods,
             method: ProcurementMethod::OpenTendering,
-            description: "为 24 间教室配置交互式智能黑板、学生平板及录播设备,含安装调试与三年质保。\
+            description:
+                "为 24 间教室配置交互式智能黑板、学生平板及录播设备,含安装调试与三年质保。\
                           本项目专门面向中小企业采购。"
-                .into(),
+                    .into(),
             lots: vec![
-                LotInput { name: "第1包 交互式智能黑板".into(), budget_fen: crate::money::Money(168_000_000) },
-                LotInput { name: "第2包 学生平板及录播系统".into(), budget_fen: crate::money::Money(94_500_000) },
+                LotInput {
+                    name: "第1包 交互式智能黑板".into(),
+                    budget_fen: crate::money::Money(168_000_000),
+                },
+                LotInput {
+                    name: "第2包 学生平板及录播系统".into(),
+                    budget_fen: crate::money::Money(94_500_000),
+                },
             ],
             clarify_deadline: now + 10 * day,
             bid_deadline: now + 21 * day,
@@ -241,7 +455,10 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             category: Category::Services,
             method: ProcurementMethod::CompetitiveConsultation,
             description: "院区保洁、秩序维护、被服洗涤及设施设备运行维护,服务期三年。".into(),
-            lots: vec![LotInput { name: "物业管理服务".into(), budget_fen: crate::money::Money(452_000_000) }],
+            lots: vec![LotInput {
+                name: "物业管理服务".into(),
+                budget_fen: crate::money::Money(452_000_000),
+            }],
             clarify_deadline: now + 5 * day,
             bid_deadline: now + 12 * day,
             decrypt_window_mins: 30,
@@ -250,8 +467,12 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         },
     ];
     for t in tenders {
-        let view = tender_service::create(state, &agency, t).await.map_err(app_err)?;
-        tender_service::publish(state, &agency, &view.id).await.map_err(app_err)?;
+        let view = tender_service::create(state, &agency, t)
+            .await
+            .map_err(app_err)?;
+        tender_service::publish(state, &agency, &view.id)
+            .await
+            .map_err(app_err)?;
     }
     tracing::info!(users = logins.len(), "seeded the demo city");
     Ok(Some(DemoLogins {

@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand};
 use kaibiao::config::{Config, TlsFiles};
 
 #[derive(Parser)]
-#[command(name = "kaibiao", version, about = "开标 — online government procurement platform")]
+#[command(
+    name = "kaibiao",
+    version,
+    about = "开标 — online government procurement platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -108,7 +112,11 @@ async fn shutdown_signal() {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.config()?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let app = kaibiao::startup::build(config, listener, shutdown_signal()).await?;
     if let Some(logins) = &app.demo_logins {
         println!("{logins}");

@@ -135,9 +135,7 @@ pub async fn resolve_user(
                     .headers()
                     .get(CSRF_HEADER)
                     .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| {
-                        constant_time_eq(v.as_bytes(), user.csrf_token.as_bytes())
-                    });
+                    .is_some_and(|v| constant_time_eq(v.as_bytes(), user.csrf_token.as_bytes()));
                 req.extensions_mut().insert(user);
             }
             Ok(_) => {}

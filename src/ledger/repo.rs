@@ -21,7 +21,10 @@ pub async fn append(
     .fetch_optional(&mut **tx)
     .await?;
     let (seq, prev_hash) = match last {
-        Some(r) => (r.try_get::<i64, _>("seq")? + 1, r.try_get::<String, _>("hash")?),
+        Some(r) => (
+            r.try_get::<i64, _>("seq")? + 1,
+            r.try_get::<String, _>("hash")?,
+        ),
         None => (1, GENESIS.to_string()),
     };
     let hash = event_hash(tender_id, seq, at, kind, actor, &body, &prev_hash);

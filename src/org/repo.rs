@@ -14,13 +14,15 @@ pub async fn ensure_regions(pool: &sqlx::AnyPool) -> sqlx::Result<()> {
             .await?
             .is_some();
         if !exists {
-            sqlx::query("INSERT INTO regions (code, name_zh, name_en, sort) VALUES ($1, $2, $3, $4)")
-                .bind(*code)
-                .bind(*zh)
-                .bind(*en)
-                .bind(i as i64)
-                .execute(pool)
-                .await?;
+            sqlx::query(
+                "INSERT INTO regions (code, name_zh, name_en, sort) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(*code)
+            .bind(*zh)
+            .bind(*en)
+            .bind(i as i64)
+            .execute(pool)
+            .await?;
         }
     }
     Ok(())
@@ -64,8 +66,7 @@ fn org_from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<OrgView> {
     })
 }
 
-const ORG_COLS: &str =
-    "id, kind, name, credit_code, region_code, enterprise_size, special_status";
+const ORG_COLS: &str = "id, kind, name, credit_code, region_code, enterprise_size, special_status";
 
 pub async fn orgs(pool: &sqlx::AnyPool, kind: Option<&str>) -> sqlx::Result<Vec<OrgView>> {
     let rows = match kind {
@@ -78,9 +79,11 @@ pub async fn orgs(pool: &sqlx::AnyPool, kind: Option<&str>) -> sqlx::Result<Vec<
             .await?
         }
         None => {
-            sqlx::query(&format!("SELECT {ORG_COLS} FROM organisations ORDER BY kind, name"))
-                .fetch_all(pool)
-                .await?
+            sqlx::query(&format!(
+                "SELECT {ORG_COLS} FROM organisations ORDER BY kind, name"
+            ))
+            .fetch_all(pool)
+            .await?
         }
     };
     rows.iter().map(org_from_row).collect()
@@ -90,13 +93,15 @@ pub async fn org<'e, E>(exec: E, id: &str) -> sqlx::Result<Option<OrgView>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query(&format!("SELECT {ORG_COLS} FROM organisations WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(exec)
-        .await?
-        .as_ref()
-        .map(org_from_row)
-        .transpose()
+    sqlx::query(&format!(
+        "SELECT {ORG_COLS} FROM organisations WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(exec)
+    .await?
+    .as_ref()
+    .map(org_from_row)
+    .transpose()
 }
 
 pub async fn insert_org(tx: &mut Tx, o: &OrgView, now: i64) -> sqlx::Result<()> {
@@ -184,7 +189,12 @@ where
         .transpose()
 }
 
-pub async fn insert_expert(tx: &mut Tx, e: &ExpertView, user_id: Option<&str>, now: i64) -> sqlx::Result<()> {
+pub async fn insert_expert(
+    tx: &mut Tx,
+    e: &ExpertView,
+    user_id: Option<&str>,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO experts (id, name, user_id, region_code, employer, title, specialties, \
          active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",

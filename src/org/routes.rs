@@ -18,11 +18,36 @@ pub fn api() -> Api {
     const POOL_READERS: &[Role] = &[Role::Admin, Role::Finance, Role::Oversight];
     Api::default()
         .route(Method::GET, "/api/regions", Access::Public, regions)
-        .route(Method::GET, "/api/organisations", Access::AnyUser, list_orgs)
-        .route(Method::POST, "/api/organisations", Access::Roles(ADMIN), create_org)
-        .route(Method::GET, "/api/users", Access::Roles(USER_READERS), list_users)
-        .route(Method::POST, "/api/users", Access::Roles(ADMIN), create_user)
-        .route(Method::GET, "/api/experts", Access::Roles(POOL_READERS), experts)
+        .route(
+            Method::GET,
+            "/api/organisations",
+            Access::AnyUser,
+            list_orgs,
+        )
+        .route(
+            Method::POST,
+            "/api/organisations",
+            Access::Roles(ADMIN),
+            create_org,
+        )
+        .route(
+            Method::GET,
+            "/api/users",
+            Access::Roles(USER_READERS),
+            list_users,
+        )
+        .route(
+            Method::POST,
+            "/api/users",
+            Access::Roles(ADMIN),
+            create_user,
+        )
+        .route(
+            Method::GET,
+            "/api/experts",
+            Access::Roles(POOL_READERS),
+            experts,
+        )
 }
 
 async fn regions(State(state): State<AppState>) -> AppResult<Json<Vec<RegionView>>> {

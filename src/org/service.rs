@@ -22,15 +22,19 @@ pub async fn create_org(state: &AppState, req: CreateOrgRequest) -> AppResult<Or
             .push("名称必填,不超过 200 字 / name is required, at most 200 characters".into());
     }
     let credit = CreditCode::parse(&req.credit_code);
-    if req.kind != OrgKind::Supplier && (req.enterprise_size.is_some() || req.special_status.is_some()) {
-        errors.entry("enterprise_size".into()).or_default().push(
-            "企业规模仅适用于供应商 / enterprise size applies to suppliers only".into(),
-        );
+    if req.kind != OrgKind::Supplier
+        && (req.enterprise_size.is_some() || req.special_status.is_some())
+    {
+        errors
+            .entry("enterprise_size".into())
+            .or_default()
+            .push("企业规模仅适用于供应商 / enterprise size applies to suppliers only".into());
     }
     if req.kind == OrgKind::Supplier && req.enterprise_size.is_none() {
-        errors.entry("enterprise_size".into()).or_default().push(
-            "供应商须声明企业规模 / a supplier must declare its enterprise size".into(),
-        );
+        errors
+            .entry("enterprise_size".into())
+            .or_default()
+            .push("供应商须声明企业规模 / a supplier must declare its enterprise size".into());
     }
     if !repo::region_exists(&state.db.pool, &req.region_code).await? {
         errors
@@ -73,9 +77,10 @@ pub async fn create_user(state: &AppState, req: CreateUserRequest) -> AppResult<
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
     {
-        errors.entry("username".into()).or_default().push(
-            "用户名 3–64 位字母、数字或 ._- / user name: 3–64 letters, digits or ._-".into(),
-        );
+        errors
+            .entry("username".into())
+            .or_default()
+            .push("用户名 3–64 位字母、数字或 ._- / user name: 3–64 letters, digits or ._-".into());
     }
     if req.display_name.trim().is_empty() {
         errors

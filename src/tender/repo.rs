@@ -235,7 +235,8 @@ pub async fn insert_amendment(
     Ok(seq)
 }
 
-const VIEW_SQL: &str = "SELECT t.id, t.code, t.title, t.status, t.region_code, r.name_zh AS region_name, \
+const VIEW_SQL: &str =
+    "SELECT t.id, t.code, t.title, t.status, t.region_code, r.name_zh AS region_name, \
      t.purchaser_org_id, p.name AS purchaser_name, t.agency_org_id, a.name AS agency_name, \
      t.category, t.method, t.description, t.clarify_deadline, t.bid_deadline, \
      t.decrypt_window_mins, t.custodian_threshold, t.created_at, t.updated_at, t.published_at, \
@@ -270,10 +271,7 @@ fn list_item(r: &sqlx::any::AnyRow) -> sqlx::Result<TenderListItem> {
     })
 }
 
-pub async fn view<'c>(
-    conn: &mut sqlx::AnyConnection,
-    id: &str,
-) -> sqlx::Result<Option<TenderView>> {
+pub async fn view(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<Option<TenderView>> {
     let Some(r) = sqlx::query(&format!("{VIEW_SQL} WHERE t.id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)

@@ -24,16 +24,56 @@ pub fn api() -> Api {
         Role::Admin,
     ];
     Api::default()
-        .route(Method::GET, "/api/announcements", Access::Public, announcements)
-        .route(Method::GET, "/api/announcements/{id}", Access::Public, announcement)
+        .route(
+            Method::GET,
+            "/api/announcements",
+            Access::Public,
+            announcements,
+        )
+        .route(
+            Method::GET,
+            "/api/announcements/{id}",
+            Access::Public,
+            announcement,
+        )
         .route(Method::GET, "/api/tenders", Access::Roles(READERS), list)
         .route(Method::POST, "/api/tenders", Access::Roles(AGENCY), create)
-        .route(Method::GET, "/api/tenders/{id}", Access::Roles(READERS), get)
-        .route(Method::PUT, "/api/tenders/{id}", Access::Roles(AGENCY), update)
-        .route(Method::POST, "/api/tenders/{id}/publish", Access::Roles(AGENCY), publish)
-        .route(Method::POST, "/api/tenders/{id}/amendments", Access::Roles(AGENCY), amend)
-        .route(Method::POST, "/api/tenders/{id}/cancel", Access::Roles(AGENCY), cancel)
-        .route(Method::GET, "/api/tenders/{id}/ledger", Access::Public, ledger)
+        .route(
+            Method::GET,
+            "/api/tenders/{id}",
+            Access::Roles(READERS),
+            get,
+        )
+        .route(
+            Method::PUT,
+            "/api/tenders/{id}",
+            Access::Roles(AGENCY),
+            update,
+        )
+        .route(
+            Method::POST,
+            "/api/tenders/{id}/publish",
+            Access::Roles(AGENCY),
+            publish,
+        )
+        .route(
+            Method::POST,
+            "/api/tenders/{id}/amendments",
+            Access::Roles(AGENCY),
+            amend,
+        )
+        .route(
+            Method::POST,
+            "/api/tenders/{id}/cancel",
+            Access::Roles(AGENCY),
+            cancel,
+        )
+        .route(
+            Method::GET,
+            "/api/tenders/{id}/ledger",
+            Access::Public,
+            ledger,
+        )
 }
 
 #[derive(Deserialize)]

@@ -38,7 +38,10 @@ fn runs(user: &CurrentUser, t: &TenderHead) -> bool {
 }
 
 fn push(errors: &mut FieldErrors, field: impl Into<String>, msg: &str) {
-    errors.entry(field.into()).or_default().push(msg.to_string());
+    errors
+        .entry(field.into())
+        .or_default()
+        .push(msg.to_string());
 }
 
 fn check_lots(lots: &[LotInput], errors: &mut FieldErrors) {
@@ -47,7 +50,11 @@ fn check_lots(lots: &[LotInput], errors: &mut FieldErrors) {
     }
     for (i, lot) in lots.iter().enumerate() {
         if lot.name.trim().is_empty() {
-            push(errors, format!("lots[{i}].name"), "包名称必填 / lot name is required");
+            push(
+                errors,
+                format!("lots[{i}].name"),
+                "包名称必填 / lot name is required",
+            );
         }
         if !lot.budget_fen.is_positive() {
             push(
@@ -88,10 +95,18 @@ async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> App
     let mut errors = FieldErrors::new();
     let title = t.title.trim();
     if title.is_empty() || title.chars().count() > 200 {
-        push(&mut errors, "title", "项目名称必填,不超过 200 字 / title: 1–200 characters");
+        push(
+            &mut errors,
+            "title",
+            "项目名称必填,不超过 200 字 / title: 1–200 characters",
+        );
     }
     if t.description.chars().count() > 20_000 {
-        push(&mut errors, "description", "说明过长 / description too long");
+        push(
+            &mut errors,
+            "description",
+            "说明过长 / description too long",
+        );
     }
     if !org_repo::region_exists(db, &t.region_code).await? {
         push(&mut errors, "region_code", "未知行政区划 / unknown region");
@@ -117,7 +132,11 @@ async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> App
     let ids = &t.custodian_ids;
     let n = ids.len() as i64;
     if !(2..=5).contains(&n) {
-        push(&mut errors, "custodian_ids", "须指定 2–5 名密钥保管人 / 2–5 custodians");
+        push(
+            &mut errors,
+            "custodian_ids",
+            "须指定 2–5 名密钥保管人 / 2–5 custodians",
+        );
     }
     if !(2..=n.max(2)).contains(&t.custodian_threshold) {
         push(
@@ -129,7 +148,11 @@ async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> App
     let mut seen = std::collections::HashSet::new();
     for (i, id) in ids.iter().enumerate() {
         if !seen.insert(id) {
-            push(&mut errors, format!("custodian_ids[{i}]"), "保管人重复 / duplicate custodian");
+            push(
+                &mut errors,
+                format!("custodian_ids[{i}]"),
+                "保管人重复 / duplicate custodian",
+            );
             continue;
         }
         let ok = match org_repo::user_role_org(db, id).await? {
@@ -158,7 +181,11 @@ async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> App
 
 fn new_code(region: &str, now: i64) -> String {
     let date = chrono::DateTime::from_timestamp_millis(now)
-        .map(|t| t.with_timezone(&crate::clock::cst()).format("%Y%m%d").to_string())
+        .map(|t| {
+            t.with_timezone(&crate::clock::cst())
+                .format("%Y%m%d")
+                .to_string()
+        })
         .unwrap_or_default();
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
     format!("HSZC-{region}-{date}-{}", suffix.to_ascii_uppercase())
@@ -181,7 +208,11 @@ fn input_summary(t: &TenderInput) -> serde_json::Value {
 }
 
 #[tracing::instrument(skip_all, fields(user = %actor.username), err)]
-pub async fn create(state: &AppState, actor: &CurrentUser, t: TenderInput) -> AppResult<TenderView> {
+pub async fn create(
+    state: &AppState,
+    actor: &CurrentUser,
+    t: TenderInput,
+) -> AppResult<TenderView> {
     let agency = actor.org_id.clone().ok_or(AppError::Forbidden)?;
     validate(state, actor, &t).await?;
     let now = state.clock.now_ms();
@@ -237,7 +268,9 @@ pub async fn update(
     let now = state.clock.now_ms();
     // Check visibility and state first, so an edit of a published tender gets its own
     // error rather than a list of field errors.
-    let head = repo::head(&state.db.pool, id).await?.ok_or(AppError::NotFound)?;
+    let head = repo::head(&state.db.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !can_see(actor, &head) {
         return Err(AppError::NotFound);
     }
@@ -248,7 +281,15 @@ pub async fn update(
     let mut tx = state.db.begin().await?;
     lock_for(&mut tx, actor, id, TenderAction::Edit, now).await?;
     repo::update_draft(&mut tx, id, &t).await?;
-    ledger::repo::append(&mut tx, id, now, "tender_updated", &actor.id, input_summary(&t)).await?;
+    ledger::repo::append(
+        &mut tx,
+        id,
+        now,
+        "tender_updated",
+        &actor.id,
+        input_summary(&t),
+    )
+    .await?;
     tx.commit().await?;
     get(state, actor, id).await
 }
@@ -318,13 +359,24 @@ pub async fn amend(
     let c = req.changes;
     let mut errors = FieldErrors::new();
     if req.reason.trim().is_empty() {
-        push(&mut errors, "reason", "须说明更正理由 / a reason is required");
+        push(
+            &mut errors,
+            "reason",
+            "须说明更正理由 / a reason is required",
+        );
     }
     let title = c.title.clone().unwrap_or_else(|| cur.title.clone());
     if c.title.is_some() && (title.trim().is_empty() || title.chars().count() > 200) {
-        push(&mut errors, "changes.title", "项目名称 1–200 字 / title: 1–200 characters");
+        push(
+            &mut errors,
+            "changes.title",
+            "项目名称 1–200 字 / title: 1–200 characters",
+        );
     }
-    let description = c.description.clone().unwrap_or_else(|| cur.description.clone());
+    let description = c
+        .description
+        .clone()
+        .unwrap_or_else(|| cur.description.clone());
     let clarify = c.clarify_deadline.unwrap_or(cur.clarify_deadline);
     let deadline = c.bid_deadline.unwrap_or(cur.bid_deadline);
     let window = c.decrypt_window_mins.unwrap_or(cur.decrypt_window_mins);
@@ -351,9 +403,17 @@ pub async fn amend(
     };
     diff("title", json!(cur.title), json!(title.trim()));
     diff("description", json!(cur.description), json!(description));
-    diff("clarify_deadline", json!(cur.clarify_deadline), json!(clarify));
+    diff(
+        "clarify_deadline",
+        json!(cur.clarify_deadline),
+        json!(clarify),
+    );
     diff("bid_deadline", json!(cur.bid_deadline), json!(deadline));
-    diff("decrypt_window_mins", json!(cur.decrypt_window_mins), json!(window));
+    diff(
+        "decrypt_window_mins",
+        json!(cur.decrypt_window_mins),
+        json!(window),
+    );
     if let Some(lots) = &c.lots {
         let old: Vec<LotInput> = cur
             .lots
@@ -371,8 +431,16 @@ pub async fn amend(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    repo::apply_amendment(&mut tx, id, title.trim(), &description, clarify, deadline, window)
-        .await?;
+    repo::apply_amendment(
+        &mut tx,
+        id,
+        title.trim(),
+        &description,
+        clarify,
+        deadline,
+        window,
+    )
+    .await?;
     if let Some(lots) = &c.lots {
         repo::replace_lots(&mut tx, id, lots).await?;
     }
@@ -406,7 +474,10 @@ pub async fn cancel(
         return Err(AppError::DeadlinePassed);
     }
     if req.reason.trim().is_empty() {
-        return Err(AppError::field("reason", "须说明终止理由 / a reason is required"));
+        return Err(AppError::field(
+            "reason",
+            "须说明终止理由 / a reason is required",
+        ));
     }
     repo::set_status(&mut tx, id, next, None).await?;
     ledger::repo::append(
@@ -423,7 +494,9 @@ pub async fn cancel(
 }
 
 pub async fn get(state: &AppState, actor: &CurrentUser, id: &str) -> AppResult<TenderView> {
-    let head = repo::head(&state.db.pool, id).await?.ok_or(AppError::NotFound)?;
+    let head = repo::head(&state.db.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !can_see(actor, &head) {
         return Err(AppError::NotFound);
     }
@@ -479,7 +552,9 @@ pub async fn ledger(
     user: Option<&CurrentUser>,
     id: &str,
 ) -> AppResult<ledger::Ledger> {
-    let head = repo::head(&state.db.pool, id).await?.ok_or(AppError::NotFound)?;
+    let head = repo::head(&state.db.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if head.status == TenderStatus::Draft && !user.is_some_and(|u| can_see(u, &head)) {
         return Err(AppError::NotFound);
     }

@@ -1,0 +1,186 @@
+//! Login, throttling, CSRF, bearer tokens, sessions and the audit log.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::{client, code, spawn_app, PASSWORD};
+
+#[tokio::test]
+async fn login_sets_a_session_and_wrong_passwords_are_refused_and_audited() {
+    let app = spawn_app().await;
+    let (status, v) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            Some(json!({"username": "agency", "password": "wrong-password"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&v), "LOGIN_FAILED");
+    assert_eq!(v["message"], "用户名或密码错误");
+    assert_eq!(v["message_en"], "Wrong user name or password");
+
+    let s = app.login("agency").await;
+    assert_eq!(s.user["role"], "agency");
+    assert_eq!(s.user["org"]["name"], "黄石市政府采购中心");
+    let (status, me) = s.get("/api/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["user"]["username"], "agency");
+    assert_eq!(me["csrf_token"], s.csrf.as_str());
+
+    // Both attempts are in the audit log, seen by oversight.
+    let o = app.login("oversight").await;
+    let (status, log) = o.get("/api/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    let actions: Vec<(String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["username"].as_str().unwrap().to_string(),
+                e["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(actions.contains(&("agency".into(), "login_failed".into())));
+    assert!(actions.contains(&("agency".into(), "login_ok".into())));
+    assert!(actions.contains(&("oversight".into(), "login_ok".into())));
+}
+
+#[tokio::test]
+async fn repeated_failures_throttle_the_account_even_with_the_right_password() {
+    let app = spawn_app().await;
+    for _ in 0..kaibiao::auth::service::MAX_FAILURES_PER_USER {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                Some(json!({"username": "supplier1", "password": "guess"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, v) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            Some(json!({"username": "supplier1", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(code(&v), "LOGIN_THROTTLED");
+    let retry = v["retry_after_secs"].as_i64().unwrap();
+    assert!(retry > 0 && retry <= 15 * 60, "{retry}");
+    // Other accounts are not affected.
+    app.login("supplier2").await;
+}
+
+#[tokio::test]
+async fn cookie_sessions_need_the_csrf_header_for_changes() {
+    let app = spawn_app().await;
+    let s = app.login("agency").await;
+    let body = app
+        .tender_body("CSRF 测试", chrono::Utc::now().timestamp_millis())
+        .await;
+    let tenders = app.rows("tenders").await;
+    let r = s
+        .client
+        .post(app.url("/api/tenders"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(code(&v), "CSRF_FAILED");
+    let r = s
+        .client
+        .post(app.url("/api/tenders"))
+        .header("x-csrf-token", "not-the-token")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.rows("tenders").await, tenders, "nothing written");
+    // With the token it goes through.
+    let (status, _) = s.post("/api/tenders", body).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn bearer_tokens_work_without_csrf_and_logout_ends_the_session() {
+    let app = spawn_app().await;
+    let (status, v) = app
+        .call(
+            Method::POST,
+            "/api/auth/tokens",
+            Some(json!({"username": "agency", "password": PASSWORD, "label": "cli"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let token = v["token"].as_str().unwrap().to_string();
+    let body = app
+        .tender_body("CLI 项目", chrono::Utc::now().timestamp_millis())
+        .await;
+    let r = client()
+        .post(app.url("/api/tenders"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = client()
+        .get(app.url("/api/me"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    let s = app.login("finance").await;
+    let (status, _) = s.post("/api/auth/logout", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v) = s.get("/api/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&v), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn health_metrics_and_request_ids() {
+    let app = spawn_app().await;
+    let r = client().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().contains_key("x-request-id"));
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "ok");
+    client()
+        .get(app.url("/api/announcements"))
+        .send()
+        .await
+        .unwrap();
+    let text = client()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            r#"kaibiao_http_requests_total{method="GET",route="/api/announcements",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    // Pages carry a strict content security policy.
+    let r = client().get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"));
+    let (status, v) = app.call(Method::GET, "/api/no-such-route", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(code(&v), "NOT_FOUND");
+}

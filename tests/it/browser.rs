@@ -1,0 +1,264 @@
+//! Real Chromium through WebDriver (Debian's chromium + chromium-driver): pages as a
+//! user sees them. Skipped, with a message, when the browser is missing — except under
+//! CI=true, where that fails.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::common::{in_ci, spawn_app, TestApp, PASSWORD};
+
+struct Driver {
+    process: Child,
+    pub client: Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn find_binary(env: &str, default: &str) -> Option<String> {
+    let path = std::env::var(env).unwrap_or_else(|_| default.to_string());
+    std::path::Path::new(&path).exists().then_some(path)
+}
+
+/// Starts chromedriver and a headless Chromium session, or `None` (skip) outside CI.
+async fn browser() -> Option<Driver> {
+    let (Some(driver), Some(chromium)) = (
+        find_binary("KAIBIAO_CHROMEDRIVER", "/usr/bin/chromedriver"),
+        find_binary("KAIBIAO_CHROMIUM", "/usr/bin/chromium"),
+    ) else {
+        assert!(
+            !in_ci(),
+            "CI=true but chromium/chromedriver are missing (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipped: chromium and chromium-driver are not installed");
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let process = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    // chromedriver binds its own port; wait until it accepts connections.
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                "--lang=zh-CN",
+                format!("--user-data-dir={}", profile.keep().display()),
+            ]
+        }
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session");
+    Some(Driver { process, client })
+}
+
+const WAIT: Duration = Duration::from_secs(15);
+
+async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
+    match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+        Ok(el) => el,
+        Err(e) => {
+            // Keep what the user would have seen, for whoever reads the failure.
+            let file =
+                std::env::temp_dir().join(format!("kaibiao-browser-{}.png", std::process::id()));
+            if let Ok(png) = c.screenshot().await {
+                let _ = std::fs::write(&file, png);
+            }
+            let url = c
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            let text = c
+                .execute(
+                    "return document.body ? document.body.innerText : ''",
+                    vec![],
+                )
+                .await
+                .unwrap_or_default();
+            panic!(
+                "waiting for {css} on {url}: {e}; screenshot {}; page text: {text}",
+                file.display()
+            )
+        }
+    }
+}
+
+async fn login(c: &Client, app: &TestApp, username: &str) {
+    c.goto(&app.url("/login.html")).await.unwrap();
+    wait_css(c, "#username")
+        .await
+        .send_keys(username)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while !c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/dashboard.html")
+    {
+        assert!(
+            started.elapsed() < WAIT,
+            "login did not reach the dashboard"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sets an input's value the way a user's typing would, firing input and change.
+async fn set_value(c: &Client, css: &str, value: &str) {
+    c.execute(
+        "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
+         el.dispatchEvent(new Event('input', {bubbles: true})); \
+         el.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![css.into(), value.into()],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
+    let Some(driver) = browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let app = spawn_app().await;
+    login(c, &app, "agency").await;
+
+    c.goto(&app.url("/tender-form.html")).await.unwrap();
+    wait_css(c, "#tender-form:not([hidden])").await;
+    let title = "黄石市第一中学实验室设备采购(浏览器测试)";
+    c.find(Locator::Css("#title"))
+        .await
+        .unwrap()
+        .send_keys(title)
+        .await
+        .unwrap();
+    let purchaser = app.org_id("purchaser").await;
+    wait_css(c, &format!("#purchaser option[value='{purchaser}']")).await;
+    set_value(c, "#purchaser", &purchaser).await;
+    set_value(c, "#region", "420200").await;
+    set_value(c, "#category", "goods").await;
+    set_value(c, "#method", "open_tendering").await;
+    set_value(c, ".lot-row .lot-name", "第1包 实验台").await;
+    set_value(c, ".lot-row .lot-budget", "1234567.89").await;
+    // Deadlines in China Standard Time, two and four weeks from now.
+    let cst = kaibiao::clock::cst();
+    let at = |days: i64| {
+        (chrono::Utc::now() + chrono::Duration::days(days))
+            .with_timezone(&cst)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    set_value(c, "#clarify-deadline", &at(14)).await;
+    set_value(c, "#bid-deadline", &at(28)).await;
+    for (css, user) in [
+        ("#custodian-agency", "agency"),
+        ("#custodian-purchaser", "purchaser"),
+        ("#custodian-finance", "finance"),
+    ] {
+        let id = app.user_id(user).await;
+        wait_css(c, &format!("{css} option[value='{id}']")).await;
+        set_value(c, css, &id).await;
+    }
+    c.find(Locator::Css("#tender-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // The tender page shows the draft; publish it through the confirmation dialog.
+    wait_css(c, "#tender-status[data-status='draft']").await;
+    wait_css(c, "#publish").await.click().await.unwrap();
+    wait_css(c, "#confirm-ok").await.click().await.unwrap();
+    let status = wait_css(c, "#tender-status[data-status='published']").await;
+    assert!(!status.text().await.unwrap().is_empty());
+
+    // The server has it, with the budget converted exactly to fen.
+    let list = kaibiao::tender::service::announcements(&app.state, "", "", "浏览器测试")
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].budget_total_fen.fen(), 123_456_789);
+
+    // And the public list shows it, logged out.
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url("/")).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let items = c.find_all(Locator::Css(".announcement")).await.unwrap();
+        let mut texts = Vec::new();
+        for i in &items {
+            texts.push(i.text().await.unwrap());
+        }
+        if texts.iter().any(|t| t.contains(title)) {
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the public list never showed {title}: {texts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // English on request.
+    c.find(Locator::Css("#lang-toggle"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let lang = c
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang, "en");
+    driver.client.clone().close().await.unwrap();
+}

@@ -1,0 +1,232 @@
+//! Starting the real app for a test: port 0, its own data dir, its own database
+//! (a SQLite file, or a fresh PostgreSQL database when `KAIBIAO_TEST_DATABASE_URL` is set),
+//! the demo city seeded with a known password.
+
+use std::sync::Arc;
+
+use kaibiao::clock::{Clock, ManualClock, SystemClock};
+use kaibiao::config::Config;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use sqlx::Connection;
+
+pub const PASSWORD: &str = "test-password-1";
+
+/// Whether a missing browser or server must fail rather than skip (CI=true).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: kaibiao::state::AppState,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// A fresh PostgreSQL database on the test server, or `None` for SQLite.
+pub async fn fresh_database_url() -> Option<String> {
+    let admin = std::env::var("KAIBIAO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!("kb_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::postgres::PgConnection::connect(&admin)
+        .await
+        .expect("KAIBIAO_TEST_DATABASE_URL is set but PostgreSQL does not answer");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("creating the test database");
+    let _ = conn.close().await;
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+    Some(format!("{base}/{name}"))
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with_clock(Arc::new(SystemClock)).await
+}
+
+pub async fn spawn_app_at(ms: i64) -> (TestApp, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(ms));
+    (spawn_app_with_clock(clock.clone()).await, clock)
+}
+
+pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::new(dir.path());
+    config.database_url = fresh_database_url().await;
+    config.demo = true;
+    config.demo_password = Some(PASSWORD.into());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = kaibiao::startup::build_with_clock(config, clock, listener, async {
+        let _ = rx.await;
+    })
+    .await
+    .expect("app starts");
+    let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    let task = tokio::spawn(async move {
+        let _ = app.run().await;
+    });
+    TestApp {
+        base,
+        state,
+        dir,
+        shutdown: Some(tx),
+        task: Some(task),
+    }
+}
+
+/// A logged-in browser-like client: cookie jar plus the CSRF token.
+pub struct Session {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub base: String,
+    pub user: Value,
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn login(&self, username: &str) -> Session {
+        let client = client();
+        let r = client
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "login {username}");
+        let body: Value = r.json().await.unwrap();
+        Session {
+            client,
+            csrf: body["csrf_token"].as_str().unwrap().to_string(),
+            base: self.base.clone(),
+            user: body["user"].clone(),
+        }
+    }
+
+    /// Anonymous request.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        send(client().request(method, self.url(path)), body).await
+    }
+
+    /// A user id by user name.
+    pub async fn user_id(&self, username: &str) -> String {
+        kaibiao::auth::repo::user_by_username(&self.state.db.pool, username)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    pub async fn org_id(&self, username: &str) -> String {
+        kaibiao::auth::repo::user_by_username(&self.state.db.pool, username)
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+            .unwrap()
+    }
+
+    /// Number of rows in a table (to show that nothing was written).
+    pub async fn rows(&self, table: &'static str) -> i64 {
+        kaibiao::org::repo::count(&self.state.db.pool, table)
+            .await
+            .unwrap()
+    }
+
+    /// A tender body that passes validation, for the `agency` user.
+    pub async fn tender_body(&self, title: &str, now_ms: i64) -> Value {
+        let day = 86_400_000i64;
+        serde_json::json!({
+            "title": title,
+            "region_code": "420200",
+            "purchaser_org_id": self.org_id("purchaser").await,
+            "category": "goods",
+            "method": "open_tendering",
+            "description": "测试项目",
+            "lots": [{"name": "第1包", "budget_fen": 12_345_600}],
+            "clarify_deadline": now_ms + 5 * day,
+            "bid_deadline": now_ms + 20 * day,
+            "decrypt_window_mins": 30,
+            "custodian_ids": [
+                self.user_id("agency").await,
+                self.user_id("purchaser").await,
+                self.user_id("finance").await
+            ],
+            "custodian_threshold": 2
+        })
+    }
+}
+
+async fn send(req: reqwest::RequestBuilder, body: Option<Value>) -> (StatusCode, Value) {
+    let req = match body {
+        Some(b) => req.json(&b),
+        None => req,
+    };
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, v)
+}
+
+impl Session {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let req = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .header("x-csrf-token", &self.csrf);
+        send(req, body).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+}
+
+/// The `code` of an error body.
+pub fn code(v: &Value) -> &str {
+    v["code"].as_str().unwrap_or("")
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real app on port 0 with real HTTP clients, a real browser, and
+//! the real binary. Run on SQLite, or on PostgreSQL when KAIBIAO_TEST_DATABASE_URL is set.
+
+mod common;
+
+mod auth;
+mod browser;
+mod cli;
+mod matrix;
+mod tenders;

@@ -1,0 +1,96 @@
+//! The route × role matrix: every API route, called anonymously and as each of the seven
+//! roles, answers 401 / 403 / allowed exactly as its access declaration says.
+
+use kaibiao::auth::{Access, Role};
+use reqwest::{Method, StatusCode};
+
+use crate::common::{code, spawn_app};
+
+/// Demo user of each role; `agency` runs and `purchaser` owns the first demo tender.
+fn demo_user(role: Role) -> &'static str {
+    match role {
+        Role::Purchaser => "purchaser",
+        Role::Agency => "agency",
+        Role::Supplier => "supplier1",
+        Role::Expert => "expert1",
+        Role::Finance => "finance",
+        Role::Oversight => "oversight",
+        Role::Admin => "admin",
+    }
+}
+
+#[tokio::test]
+async fn route_role_matrix_matches_declarations() {
+    let app = spawn_app().await;
+    let specs = kaibiao::startup::route_specs();
+    assert!(specs.len() >= 20, "all API routes are declared");
+
+    // A tender the `agency` runs and the `purchaser` owns.
+    let tender = kaibiao::tender::repo::list(&app.state.db.pool, &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.purchaser_name == "黄石市第一中学")
+        .unwrap();
+    let tenders_before = app.rows("tenders").await;
+    let ledger_before = app.rows("ledger_events").await;
+
+    // Logout ends the session, so it goes last.
+    let mut specs = specs;
+    specs.sort_by_key(|s| s.path == "/api/auth/logout");
+
+    let mut sessions = Vec::new();
+    for role in Role::ALL {
+        sessions.push((role, app.login(demo_user(role)).await));
+    }
+
+    let mut checked = 0;
+    for spec in &specs {
+        let path = spec.path.replace("{id}", &tender.id);
+        // Empty bodies: allowed callers get a validation error, never a change.
+        let body = (spec.method != Method::GET).then(|| serde_json::json!({}));
+
+        let (status, v) = app.call(spec.method.clone(), &path, body.clone()).await;
+        if spec.access == Access::Public {
+            assert!(
+                status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                "{} {} is public but anonymous got {status}",
+                spec.method,
+                spec.path
+            );
+        } else {
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{} {} anonymous",
+                spec.method,
+                spec.path
+            );
+            assert_eq!(code(&v), "UNAUTHENTICATED");
+        }
+
+        for (role, s) in &sessions {
+            let (status, v) = s.call(spec.method.clone(), &path, body.clone()).await;
+            let what = format!("{} {} as {}", spec.method, spec.path, role.as_str());
+            if spec.access.allows(Some(*role)) {
+                assert!(
+                    status != StatusCode::UNAUTHORIZED
+                        && status != StatusCode::FORBIDDEN
+                        && !status.is_server_error(),
+                    "{what}: allowed but got {status} {v}"
+                );
+                if spec.method == Method::GET {
+                    assert_eq!(status, StatusCode::OK, "{what}: {v}");
+                }
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {v}");
+                assert_eq!(code(&v), "FORBIDDEN", "{what}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, specs.len() * Role::ALL.len());
+    // Nobody changed anything along the way.
+    assert_eq!(app.rows("tenders").await, tenders_before);
+    assert_eq!(app.rows("ledger_events").await, ledger_before);
+}

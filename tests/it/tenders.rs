@@ -1,0 +1,315 @@
+//! Tenders through the API: create, edit, publish, amend, cancel, the public list, the
+//! ledger, and the bad input that must be refused with nothing written.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::{code, spawn_app, spawn_app_at};
+
+const DAY: i64 = 86_400_000;
+/// 2026-12-01 09:00 China Standard Time.
+const T0: i64 = 1_796_086_800_000;
+
+async fn create(s: &crate::common::Session, body: Value) -> Value {
+    let (status, v) = s.post("/api/tenders", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    v
+}
+
+#[tokio::test]
+async fn agency_creates_edits_publishes_and_the_public_sees_it() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let s = app.login("agency").await;
+    let body = app.tender_body("黄石市图书馆书架采购", T0).await;
+    let t = create(&s, body.clone()).await;
+    assert_eq!(t["status"], "draft");
+    assert_eq!(t["budget_total_fen"], 12_345_600);
+    assert_eq!(t["custodians"].as_array().unwrap().len(), 3);
+    let id = t["id"].as_str().unwrap().to_string();
+
+    // A draft is not public.
+    let (status, _) = app
+        .call(Method::GET, &format!("/api/announcements/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .call(Method::GET, &format!("/api/tenders/{id}/ledger"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let mut edited = body.clone();
+    edited["lots"] = json!([{"name": "第1包 书架", "budget_fen": 50_000_000}, {"name": "第2包 阅览桌椅", "budget_fen": 30_000_000}]);
+    let (status, t) = s.put(&format!("/api/tenders/{id}"), edited).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(t["budget_total_fen"], 80_000_000);
+
+    let (status, t) = s
+        .post(&format!("/api/tenders/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(t["status"], "published");
+    assert_eq!(t["published_at"], T0);
+
+    let (status, list) = app
+        .call(Method::GET, "/api/announcements?q=图书馆", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["title"], "黄石市图书馆书架采购");
+    assert_eq!(list[0]["purchaser_name"], "黄石市第一中学");
+    let (status, a) = app
+        .call(Method::GET, &format!("/api/announcements/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(a["lots"][1]["name"], "第2包 阅览桌椅");
+    assert!(
+        a.get("custodians").is_none(),
+        "custodians are not announced by name"
+    );
+
+    // The ledger holds created, updated, published — and verifies.
+    let (status, ledger) = app
+        .call(Method::GET, &format!("/api/tenders/{id}/ledger"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let kinds: Vec<&str> = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["tender_created", "tender_updated", "tender_published"]
+    );
+    let l: kaibiao::ledger::Ledger = serde_json::from_value(ledger).unwrap();
+    assert_eq!(kaibiao::ledger::verify(&l), Ok(()));
+}
+
+#[tokio::test]
+async fn published_tenders_change_only_by_amendment_before_the_deadline() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let s = app.login("agency").await;
+    let t = create(&s, app.tender_body("道路照明改造", T0).await).await;
+    let id = t["id"].as_str().unwrap().to_string();
+    s.post(&format!("/api/tenders/{id}/publish"), json!({}))
+        .await;
+
+    // Editing a published tender is refused with its own code; nothing changes.
+    let ledger_before = app.rows("ledger_events").await;
+    let (status, v) = s
+        .put(
+            &format!("/api/tenders/{id}"),
+            app.tender_body("改名", T0).await,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(code(&v), "TENDER_NOT_EDITABLE");
+    // Publishing twice is an illegal transition.
+    let (status, v) = s
+        .post(&format!("/api/tenders/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(code(&v), "ILLEGAL_TRANSITION");
+    // An amendment needs a reason.
+    let (status, v) = s
+        .post(
+            &format!("/api/tenders/{id}/amendments"),
+            json!({"reason": " ", "changes": {"bid_deadline": T0 + 25 * DAY}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v["fields"]["reason"].is_array());
+    assert_eq!(app.rows("ledger_events").await, ledger_before);
+
+    // 更正公告: extend the deadline, with the change and reason kept.
+    let (status, t) = s
+        .post(
+            &format!("/api/tenders/{id}/amendments"),
+            json!({"reason": "采购需求调整,延长投标截止时间", "changes": {"bid_deadline": T0 + 25 * DAY}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(t["bid_deadline"], T0 + 25 * DAY);
+    let a = &t["amendments"][0];
+    assert_eq!(a["reason"], "采购需求调整,延长投标截止时间");
+    assert_eq!(a["changes"]["bid_deadline"]["from"], T0 + 20 * DAY);
+    assert_eq!(a["changes"]["bid_deadline"]["to"], T0 + 25 * DAY);
+    let (_, public) = app
+        .call(Method::GET, &format!("/api/announcements/{id}"), None)
+        .await;
+    assert_eq!(
+        public["amendments"][0]["reason"],
+        "采购需求调整,延长投标截止时间"
+    );
+
+    // After the deadline, by the server's clock, no more amendments (R-TIME-2).
+    clock.set(T0 + 25 * DAY);
+    // The 8-hour session has expired by then, too.
+    let (status, _) = s.get("/api/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let s = app.login("agency").await;
+    let (status, v) = s
+        .post(
+            &format!("/api/tenders/{id}/amendments"),
+            json!({"reason": "再次延期", "changes": {"bid_deadline": T0 + 30 * DAY}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(code(&v), "DEADLINE_PASSED");
+    let (status, v) = s
+        .post(&format!("/api/tenders/{id}/cancel"), json!({"reason": "x"}))
+        .await;
+    assert_eq!(code(&v), "DEADLINE_PASSED", "{status}");
+}
+
+#[tokio::test]
+async fn cancelled_tenders_accept_nothing_more() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let s = app.login("agency").await;
+    let t = create(&s, app.tender_body("临时项目", T0).await).await;
+    let id = t["id"].as_str().unwrap().to_string();
+    let (status, t) = s
+        .post(
+            &format!("/api/tenders/{id}/cancel"),
+            json!({"reason": "预算调整,项目取消"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(t["status"], "cancelled");
+    let (status, v) = s
+        .post(&format!("/api/tenders/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(code(&v), "ILLEGAL_TRANSITION");
+}
+
+#[tokio::test]
+async fn bad_input_gets_its_code_and_writes_nothing() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let s = app.login("agency").await;
+    let tenders = app.rows("tenders").await;
+    let ledger = app.rows("ledger_events").await;
+
+    // Malformed JSON.
+    let r = s
+        .client
+        .post(app.url("/api/tenders"))
+        .header("x-csrf-token", &s.csrf)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(code(&v), "MALFORMED_JSON");
+
+    // Negative budget, a budget that is not a number, a fractional fen.
+    let mut body = app.tender_body("坏预算", T0).await;
+    body["lots"][0]["budget_fen"] = json!(-100);
+    let (status, v) = s.post("/api/tenders", body.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code(&v), "VALIDATION");
+    assert!(v["fields"]["lots[0].budget_fen"].is_array(), "{v}");
+    body["lots"][0]["budget_fen"] = json!("一百万");
+    let (status, v) = s.post("/api/tenders", body.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v["fields"]["lots[0].budget_fen"].is_array(), "{v}");
+    body["lots"][0]["budget_fen"] = json!(10.5);
+    let (status, _) = s.post("/api/tenders", body.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Deadlines out of order, an unknown purchasing unit, a supplier as custodian.
+    let mut body = app.tender_body("坏时间", T0).await;
+    body["clarify_deadline"] = json!(T0 + 30 * DAY);
+    body["purchaser_org_id"] = json!("no-such-org");
+    body["custodian_ids"][2] = json!(app.user_id("supplier1").await);
+    let (status, v) = s.post("/api/tenders", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for f in ["clarify_deadline", "purchaser_org_id", "custodian_ids[2]"] {
+        assert!(v["fields"][f].is_array(), "{f}: {v}");
+    }
+
+    // An unknown tender.
+    let (status, v) = s.post("/api/tenders/nope/publish", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(code(&v), "NOT_FOUND");
+
+    // A session of another role.
+    let p = app.login("supplier1").await;
+    let (status, v) = p
+        .post("/api/tenders", app.tender_body("供应商建项目", T0).await)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(code(&v), "FORBIDDEN");
+
+    assert_eq!(app.rows("tenders").await, tenders);
+    assert_eq!(app.rows("ledger_events").await, ledger);
+}
+
+#[tokio::test]
+async fn agencies_and_purchasers_see_only_their_own_tenders() {
+    let app = spawn_app().await;
+    let mine = app.login("agency").await;
+    let (_, list) = mine.get("/api/tenders").await;
+    let id = list[0]["id"].as_str().unwrap().to_string();
+
+    let other = app.login("agency2").await;
+    let (status, list) = other.get("/api/tenders").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    let (status, _) = other.get(&format!("/api/tenders/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = other
+        .post(
+            &format!("/api/tenders/{id}/cancel"),
+            json!({"reason": "不是我的"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Each purchaser sees its own unit's tender; supervisors see all.
+    let (_, p1) = app.login("purchaser").await.get("/api/tenders").await;
+    let (_, p2) = app.login("purchaser2").await.get("/api/tenders").await;
+    assert_eq!(p1.as_array().unwrap().len(), 1);
+    assert_eq!(p2.as_array().unwrap().len(), 1);
+    assert_ne!(p1[0]["id"], p2[0]["id"]);
+    let (_, all) = app.login("finance").await.get("/api/tenders").await;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn organisations_need_a_valid_credit_code() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let orgs = app.rows("organisations").await;
+    let mut body = json!({
+        "kind": "supplier", "name": "黄石测试科技有限公司", "credit_code": "91350100M000100Y44",
+        "region_code": "420204", "enterprise_size": "small"
+    });
+    let (status, v) = admin.post("/api/organisations", body.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code(&v), "INVALID_CREDIT_CODE");
+    assert!(v["fields"]["credit_code"].is_array());
+    assert_eq!(app.rows("organisations").await, orgs);
+
+    body["credit_code"] = json!("91350100M000100Y43");
+    let (status, v) = admin.post("/api/organisations", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["enterprise_size"], "small");
+    let (status, v) = admin.post("/api/organisations", body).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(code(&v), "CONFLICT");
+
+    // A supplier without its size declaration.
+    let (status, v) = admin
+        .post(
+            "/api/organisations",
+            json!({"kind": "supplier", "name": "无规模", "credit_code": "91110000802100433B", "region_code": "420200"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v["fields"]["enterprise_size"].is_array());
+}

@@ -1,0 +1,199 @@
+// Per-role dashboard from GET /api/dashboard and /api/me.
+
+import { initLayout, setPageTitle } from '../layout.js';
+import { get, errorText } from '../api.js';
+import { t, label, has, onLangChange, withColon } from '../i18n.js';
+import { formatMoney, formatCST, serverNow } from '../format.js';
+import { h, replace, loadingBlock, emptyBlock, errorBlock, statusBadge, countdown, startCountdowns } from '../ui.js';
+import { budgetTotal, schedule, purchaserName } from '../tenders.js';
+
+const root = document.getElementById('dashboard');
+const TENDER_ROLES = ['agency', 'purchaser', 'finance', 'oversight', 'admin'];
+const AUDIT_ROLES = ['admin', 'finance', 'oversight'];
+
+let user = null;
+let dash = null;
+let openAnnouncements = null;
+let loadError = null;
+
+function countLabel(key) {
+  const k = `count.${key}`;
+  if (has(k)) return t(k);
+  if (has(`status.${key}`)) return t(`status.${key}`);
+  return key.replace(/_/g, ' ');
+}
+
+// Tiles in a deliberate order (the server's map comes sorted by key).
+const TILE_ORDER = ['total', 'assignments', 'evaluations', 'open_tenders', 'draft', 'published', 'sealed', 'opening',
+  'evaluating', 'awarded', 'failed', 'cancelled', 'organisations', 'users', 'experts'];
+const STATUSES = ['draft', 'published', 'sealed', 'opening', 'evaluating', 'awarded', 'failed', 'cancelled'];
+
+function tiles(counts) {
+  const c = { ...(counts || {}) };
+  if (c.total === undefined && STATUSES.some((k) => k in c)) {
+    c.total = STATUSES.reduce((sum, k) => sum + (Number(c[k]) || 0), 0);
+  }
+  const rank = (k) => (TILE_ORDER.includes(k) ? TILE_ORDER.indexOf(k) : TILE_ORDER.length);
+  const entries = Object.entries(c)
+    .filter(([, v]) => typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)))
+    .sort(([a], [b]) => rank(a) - rank(b));
+  if (!entries.length) return null;
+  return h('section', { 'aria-labelledby': 'counts-heading' },
+    h('h2#counts-heading.visually-hidden', t('dash.counts')),
+    h('div#count-tiles.tiles', entries.map(([k, v]) =>
+      h('div.tile', { class: `tile-${k.replace(/[^a-z_]/gi, '')}`, dataset: { count: k } },
+        h('span.tile-value', String(v)),
+        h('span.tile-label', countLabel(k))))));
+}
+
+function tendersTable(list) {
+  if (!list.length) return emptyBlock(t('dash.no_tenders'));
+  return h('div.table-wrap',
+    h('table#tender-table.table',
+      h('thead', h('tr',
+        h('th', { scope: 'col' }, t('field.title')),
+        h('th.hide-mobile', { scope: 'col' }, t('field.code')),
+        h('th', { scope: 'col' }, t('field.status')),
+        h('th.hide-mobile', { scope: 'col' }, t('field.purchaser')),
+        h('th.num.hide-mobile', { scope: 'col' }, t('field.budget_total')),
+        h('th', { scope: 'col' }, t('field.deadline')))),
+      h('tbody', list.map((x) => {
+        const s = schedule(x);
+        const total = budgetTotal(x);
+        return h('tr.tender-row', { dataset: { id: x.id } },
+          h('td', h('a', { href: `/tender.html?id=${encodeURIComponent(x.id)}` }, x.title || x.code || x.id)),
+          h('td.hide-mobile.mono.small.nowrap', x.code || '—'),
+          h('td', statusBadge(x.status)),
+          h('td.hide-mobile', purchaserName(x)),
+          h('td.num.hide-mobile.money', total !== null ? formatMoney(total) : '—'),
+          h('td.nowrap', formatCST(s.bid_deadline)));
+      }))));
+}
+
+function announcementsBlock(list) {
+  if (list === null) return loadingBlock();
+  const now = serverNow();
+  const open = list.filter((a) => a.status === 'published' && !(schedule(a).bid_deadline <= now));
+  if (!open.length) return emptyBlock(t('dash.no_open'));
+  return h('ul.announcement-list', open.map((a) => {
+    const s = schedule(a);
+    const total = budgetTotal(a);
+    return h('li.announcement', { dataset: { id: a.id } },
+      h('div.announcement-main',
+        h('div.announcement-tags', statusBadge(a.status), a.method ? h('span.tag', label('method', a.method)) : null),
+        h('h3.announcement-title', h('a', { href: `/announcement.html?id=${encodeURIComponent(a.id)}` }, a.title || '—')),
+        h('dl.announcement-meta',
+          a.code ? h('div', h('dt', t('field.code')), h('dd', a.code)) : null,
+          h('div', h('dt', t('field.purchaser')), h('dd', purchaserName(a))))),
+      h('div.announcement-side',
+        h('span.side-label', t('field.budget_total')),
+        h('span.side-budget', total !== null ? formatMoney(total) : '—'),
+        h('span.side-deadline', `${t('field.deadline')} ${formatCST(s.bid_deadline)}`),
+        s.bid_deadline !== null ? countdown(s.bid_deadline, { format: 'list.opens_in', done: 'list.closed', className: 'side-countdown' }) : null));
+  }));
+}
+
+function render() {
+  if (loadError) {
+    replace(root, errorBlock(errorText(loadError), load));
+    return;
+  }
+  if (!dash) {
+    replace(root, loadingBlock());
+    return;
+  }
+  const role = user.role || dash.role;
+  const org = user.org && user.org.name;
+  const tenders = Array.isArray(dash.tenders) ? dash.tenders : [];
+  const sections = [];
+
+  sections.push(h('div.page-head.greeting',
+    h('div.greeting-text',
+      h('h1#greeting', t('dash.hello', { name: user.display_name || user.username })),
+      h('div.greeting-sub',
+        h('span#user-role.tag', label('role', role)),
+        org ? h('span#user-org', org) : null)),
+    role === 'agency'
+      ? null
+      : h('div.page-actions', h('a.btn', { href: '/index.html' }, t('dash.all_announcements')))));
+
+  if (role === 'agency') {
+    sections.push(h('div.cta-new',
+      h('div', h('h2', t('dash.new_tender')), h('p', t('form.lead'))),
+      h('a#new-tender.btn.btn-large', { href: '/tender-form.html' }, h('span.btn-icon', { 'aria-hidden': 'true' }, '+'), t('dash.new_tender'))));
+  }
+
+  sections.push(tiles(dash.counts));
+
+  if (TENDER_ROLES.includes(role)) {
+    sections.push(h('section.card', { 'aria-labelledby': 'tenders-heading' },
+      h('div.card-head',
+        h('h2#tenders-heading', role === 'agency' || role === 'purchaser' ? t('dash.my_tenders') : t('dash.tenders')),
+        h('span.card-note', t('list.times_note'))),
+      tendersTable(tenders)));
+  }
+
+  if (role === 'supplier') {
+    sections.push(h('section.card', { 'aria-labelledby': 'open-heading' },
+      h('div.card-head',
+        h('h2#open-heading', t('dash.open_announcements')),
+        h('a.btn.btn-small', { href: '/index.html' }, t('dash.all_announcements'))),
+      h('p.card-note', t('dash.supplier_note')),
+      announcementsBlock(openAnnouncements)));
+  }
+
+  if (role === 'expert') {
+    const counts = dash.counts || {};
+    const n = Number(counts.evaluations ?? counts.assignments ?? 0);
+    sections.push(h('section#expert-tasks.card', { 'aria-labelledby': 'expert-heading' },
+      h('div.card-head', h('h2#expert-heading', t('dash.expert_tasks'))),
+      n > 0
+        ? h('p', withColon(t('count.evaluations')) + n)
+        : h('div.placeholder-area', emptyBlock(t('dash.expert_none')))));
+  }
+
+  if (AUDIT_ROLES.includes(role)) {
+    sections.push(h('section.card', { 'aria-labelledby': 'audit-heading' },
+      h('div.card-head', h('h2#audit-heading', t('dash.audit'))),
+      h('p.card-note', t('dash.audit_text')),
+      h('a#audit-link.btn', { href: '/audit.html' }, t('dash.audit_link'))));
+  }
+
+  replace(root, ...sections.filter(Boolean));
+  startCountdowns();
+}
+
+async function load() {
+  loadError = null;
+  dash = null;
+  render();
+  try {
+    dash = await get('/api/dashboard');
+    render();
+  } catch (e) {
+    loadError = e;
+    render();
+    return;
+  }
+  if ((user.role || dash.role) === 'supplier') {
+    try {
+      // The server sends a supplier the open announcements as `tenders`.
+      const list = Array.isArray(dash.tenders) ? dash.tenders : await get('/api/announcements');
+      openAnnouncements = Array.isArray(list) ? list : [];
+    } catch (_) {
+      openAnnouncements = [];
+    }
+    render();
+  }
+}
+
+onLangChange(render);
+
+async function main() {
+  setPageTitle('dash.title');
+  replace(root, loadingBlock());
+  user = await initLayout({ auth: 'required', active: 'dashboard' });
+  await load();
+}
+
+main();

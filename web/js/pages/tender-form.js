@@ -1,0 +1,347 @@
+// Agency: create (POST /api/tenders) or edit a draft (PUT /api/tenders/{id}).
+
+import { initLayout, setPageTitle } from '../layout.js';
+import { get, post, put, withQuery, errorText, ApiError } from '../api.js';
+import { t, getLang, onLangChange } from '../i18n.js';
+import { serverNow } from '../format.js';
+import { h, clear, replace, param, loadingBlock, showBanner, busy } from '../ui.js';
+import { schedule } from '../tenders.js';
+import { LotsEditor, cstInput, clearFieldErrors, setFieldError, showFieldErrors } from '../form-kit.js';
+
+const id = param('id');
+const form = document.getElementById('tender-form');
+const statusEl = document.getElementById('form-status');
+const loadingEl = document.getElementById('form-loading');
+const submitBtn = document.getElementById('tender-submit');
+const $ = (sel) => document.getElementById(sel);
+
+// R-OPEN-4: the decryption window is 5–240 minutes (server rule).
+const DECRYPT_MIN = 5;
+const DECRYPT_MAX = 240;
+
+const els = {
+  title: $('title'),
+  region: $('region'),
+  purchaser: $('purchaser'),
+  category: $('category'),
+  method: $('method'),
+  description: $('description'),
+  clarify: $('clarify-deadline'),
+  bid: $('bid-deadline'),
+  decrypt: $('decrypt-window'),
+  cAgency: $('custodian-agency'),
+  cPurchaser: $('custodian-purchaser'),
+  cFinance: $('custodian-finance'),
+  threshold: $('custodian-threshold'),
+};
+
+let me = null;
+let regions = [];
+let purchaserOrgs = [];
+let users = { agency: [], purchaser: [], finance: [] };
+let lots = null;
+let clarify = null;
+let bid = null;
+let tender = null;
+
+// Server keys that do not match a slot name one to one.
+const ALIASES = { region: 'region_code', purchaser: 'purchaser_org_id', purchaser_org: 'purchaser_org_id' };
+
+function regionLabel(r) {
+  return getLang() === 'en' ? r.name_en || r.name_zh : r.name_zh;
+}
+
+function fillSelect(select, items, valueOf, textOf, keep) {
+  const value = keep ?? select.value;
+  const first = select.options[0];
+  clear(select);
+  select.append(first);
+  for (const it of items) select.append(h('option', { value: valueOf(it) }, textOf(it)));
+  select.value = value;
+  if (select.value !== value) select.value = '';
+}
+
+function userText(u) {
+  return u.display_name && u.username ? `${u.display_name}（${u.username}）` : u.display_name || u.username || u.id;
+}
+
+function fillRegions(keep) {
+  fillSelect(els.region, regions, (r) => r.code, regionLabel, keep);
+}
+
+function fillPurchasers(keep) {
+  // Units of the chosen region first, then the rest.
+  const region = els.region.value;
+  const sorted = [...purchaserOrgs].sort((a, b) =>
+    (a.region_code === region ? 0 : 1) - (b.region_code === region ? 0 : 1) || String(a.name).localeCompare(String(b.name), 'zh-CN'));
+  fillSelect(els.purchaser, sorted, (o) => o.id, (o) => o.name, keep);
+}
+
+// The server accepts an agency custodian of the agency's own organisation and a
+// purchaser custodian of the chosen purchasing unit only.
+function usersOfOrg(list, orgId) {
+  if (!orgId) return list;
+  return list.filter((u) => u.org_id === orgId);
+}
+
+function fillCustodians(keep = {}) {
+  const agencyOrg = me && me.org ? me.org.id : null;
+  fillSelect(els.cAgency, usersOfOrg(users.agency, agencyOrg), (u) => u.id, userText, keep.agency);
+  fillSelect(els.cPurchaser, usersOfOrg(users.purchaser, els.purchaser.value), (u) => u.id, userText, keep.purchaser);
+  fillSelect(els.cFinance, users.finance, (u) => u.id, userText, keep.finance);
+  for (const s of [els.cAgency, els.cPurchaser, els.cFinance]) {
+    s.options[0].textContent = s.options.length > 1 ? t('form.choose') : t('form.no_users');
+  }
+}
+
+function updateThresholdHelp() {
+  $('custodian-threshold-help').textContent = t('form.threshold_help', { n: els.threshold.value });
+}
+
+// ------------------------------------------------------------- validate --
+
+function collect() {
+  clearFieldErrors(form);
+  let ok = true;
+  const fail = (key, text) => {
+    setFieldError(form, key, text);
+    ok = false;
+  };
+  const title = els.title.value.trim();
+  if (!title) fail('title', t('err.required'));
+  if (!els.region.value) fail('region_code', t('err.required'));
+  if (!els.purchaser.value) fail('purchaser_org_id', t('err.required'));
+  if (!els.category.value) fail('category', t('err.required'));
+  if (!els.method.value) fail('method', t('err.required'));
+
+  const lv = lots.value();
+  if (!lv.ok) ok = false;
+
+  const clarifyMs = clarify.get();
+  const bidMs = bid.get();
+  if (clarifyMs === null) fail('clarify_deadline', t('err.datetime'));
+  if (bidMs === null) fail('bid_deadline', t('err.datetime'));
+  const now = serverNow();
+  if (clarifyMs !== null && clarifyMs <= now) fail('clarify_deadline', t('err.in_future'));
+  if (bidMs !== null && bidMs <= now) fail('bid_deadline', t('err.in_future'));
+  if (clarifyMs !== null && bidMs !== null && clarifyMs >= bidMs) fail('clarify_deadline', t('err.clarify_before_bid'));
+
+  const decryptRaw = els.decrypt.value.trim();
+  const decrypt = /^\d+$/.test(decryptRaw) ? Number(decryptRaw) : NaN;
+  if (!(decrypt >= DECRYPT_MIN && decrypt <= DECRYPT_MAX)) fail('decrypt_window_mins', t('err.integer_range', { min: DECRYPT_MIN, max: DECRYPT_MAX }));
+
+  const custodians = [els.cAgency.value, els.cPurchaser.value, els.cFinance.value];
+  custodians.forEach((v, i) => {
+    if (!v) fail(`custodian_ids[${i}]`, t('err.required'));
+  });
+  if (custodians.every(Boolean) && new Set(custodians).size !== 3) fail('custodian_ids', t('err.custodians_distinct'));
+
+  const body = {
+    title,
+    region_code: els.region.value,
+    purchaser_org_id: els.purchaser.value,
+    category: els.category.value,
+    method: els.method.value,
+    description: els.description.value.trim(),
+    lots: lv.lots,
+    clarify_deadline: clarifyMs,
+    bid_deadline: bidMs,
+    decrypt_window_mins: decrypt,
+    custodian_ids: custodians,
+    custodian_threshold: Number(els.threshold.value),
+  };
+  return { ok, body };
+}
+
+async function onSubmit(ev) {
+  ev.preventDefault();
+  clear(statusEl);
+  const { ok, body } = collect();
+  if (!ok) {
+    showBanner(statusEl, 'error', t('form.has_errors'));
+    const first = form.querySelector('[aria-invalid="true"]');
+    if (first) first.focus();
+    return;
+  }
+  const restore = busy(submitBtn, t('form.saving'));
+  try {
+    const saved = id ? await put(`/api/tenders/${encodeURIComponent(id)}`, body) : await post('/api/tenders', body);
+    const newId = (saved && (saved.id || (saved.tender && saved.tender.id))) || id;
+    location.assign(`/tender.html?id=${encodeURIComponent(newId)}${id ? '' : '&created=1'}`);
+  } catch (e) {
+    restore();
+    if (e instanceof ApiError && e.code === 'VALIDATION') {
+      const leftover = showFieldErrors(form, e.fields, ALIASES);
+      showBanner(statusEl, 'error', t('form.has_errors'), { title: errorText(e), list: leftover });
+    } else {
+      showBanner(statusEl, 'error', errorText(e), { title: t('common.error_title') });
+    }
+  }
+}
+
+// ---------------------------------------------------------------- load --
+
+function fillFromTender(x) {
+  els.title.value = x.title || '';
+  fillRegions(x.region_code || '');
+  fillPurchasers(x.purchaser_org_id || '');
+  els.category.value = x.category || '';
+  els.method.value = x.method || '';
+  els.description.value = x.description || '';
+  lots.setLots(Array.isArray(x.lots) ? x.lots : []);
+  const s = schedule(x);
+  clarify.set(s.clarify_deadline);
+  bid.set(s.bid_deadline);
+  els.decrypt.value = s.decrypt_window_mins ?? 30;
+  // Custodians: ids in order [agency, purchaser, finance], or objects.
+  const ids = Array.isArray(x.custodian_ids)
+    ? x.custodian_ids
+    : Array.isArray(x.custodians)
+      ? x.custodians.map((c) => (typeof c === 'string' ? c : c.user_id || c.id))
+      : [];
+  const keep = {};
+  for (const cid of ids) {
+    if (users.agency.some((u) => u.id === cid)) keep.agency = cid;
+    else if (users.purchaser.some((u) => u.id === cid)) keep.purchaser = cid;
+    else if (users.finance.some((u) => u.id === cid)) keep.finance = cid;
+  }
+  fillCustodians(keep);
+  if (x.custodian_threshold) els.threshold.value = String(x.custodian_threshold);
+  updateThresholdHelp();
+}
+
+async function loadLists() {
+  const [r, orgs, ua, up, uf] = await Promise.all([
+    get('/api/regions'),
+    get(withQuery('/api/organisations', { kind: 'purchaser_unit' })),
+    get(withQuery('/api/users', { role: 'agency' })),
+    get(withQuery('/api/users', { role: 'purchaser' })),
+    get(withQuery('/api/users', { role: 'finance' })),
+  ]);
+  regions = Array.isArray(r) ? r : [];
+  purchaserOrgs = Array.isArray(orgs) ? orgs : [];
+  users = {
+    agency: Array.isArray(ua) ? ua : [],
+    purchaser: Array.isArray(up) ? up : [],
+    finance: Array.isArray(uf) ? uf : [],
+  };
+}
+
+function setHeading() {
+  const key = id ? 'form.edit_title' : 'form.new_title';
+  $('form-title').dataset.i18n = key;
+  $('form-title').textContent = t(key);
+  $('crumb-current').dataset.i18n = key;
+  $('crumb-current').textContent = t(key);
+  submitBtn.dataset.i18n = id ? 'form.save_edit' : 'form.save_new';
+  submitBtn.textContent = t(submitBtn.dataset.i18n);
+  setPageTitle(key);
+  if (id) {
+    $('form-cancel').href = `/tender.html?id=${encodeURIComponent(id)}`;
+    if (tender) {
+      $('crumb-tender').hidden = false;
+      const link = $('crumb-tender-link');
+      link.href = `/tender.html?id=${encodeURIComponent(id)}`;
+      link.textContent = tender.code || tender.title || id;
+    }
+  }
+}
+
+async function load() {
+  replace(loadingEl, loadingBlock());
+  clear(statusEl);
+  try {
+    const [, x] = await Promise.all([loadLists(), id ? get(`/api/tenders/${encodeURIComponent(id)}`) : null]);
+    tender = x && x.tender ? x.tender : x;
+  } catch (e) {
+    clear(loadingEl);
+    showBanner(statusEl, 'error', errorText(e), {
+      title: t('common.error_title'),
+      action: h('button.btn.btn-small', { type: 'button', on: { click: load } }, t('common.retry')),
+    });
+    return;
+  }
+  clear(loadingEl);
+  fillRegions();
+  fillPurchasers();
+  fillCustodians({ agency: me ? me.id : undefined });
+  updateThresholdHelp();
+  if (!tender) prefillSchedule();
+  if (tender) {
+    fillFromTender(tender);
+    if (tender.status && tender.status !== 'draft') {
+      showBanner(statusEl, 'warning', t('form.not_draft'), {
+        action: h('a.btn.btn-small', { href: `/tender.html?id=${encodeURIComponent(id)}` }, t('common.back')),
+      });
+      for (const el of form.elements) el.disabled = true;
+      lots.disable(true);
+    }
+  }
+  setHeading();
+  form.hidden = false;
+  if (!id) els.title.focus();
+}
+
+/**
+ * Sensible defaults for a new project: bids close 20 full days from today at
+ * 09:30 CST (公开招标's minimum period), clarifications close 15 days before.
+ */
+function prefillSchedule() {
+  const day = 24 * 3600 * 1000;
+  const cstMidnight = Math.floor((serverNow() + 8 * 3600 * 1000) / day) * day - 8 * 3600 * 1000;
+  const bidMs = cstMidnight + 21 * day + (9 * 60 + 30) * 60 * 1000;
+  if (bid.get() === null) bid.set(bidMs);
+  if (clarify.get() === null) clarify.set(bidMs - 15 * day + (7 * 60 + 30) * 60 * 1000);
+}
+
+function initWidgets() {
+  lots = new LotsEditor($('lots'), { addId: 'add-lot', prefix: 'lot' });
+  clarify = cstInput(els.clarify, $('clarify-deadline-preview'));
+  bid = cstInput(els.bid, $('bid-deadline-preview'));
+  els.region.addEventListener('change', () => fillPurchasers());
+  els.purchaser.addEventListener('change', () => fillCustodians({
+    agency: els.cAgency.value, purchaser: els.cPurchaser.value, finance: els.cFinance.value,
+  }));
+  els.threshold.addEventListener('change', updateThresholdHelp);
+  // Clear a field's error as soon as it is edited.
+  form.addEventListener('input', (ev) => {
+    const field = ev.target.closest('.field');
+    if (!field || ev.target.closest('.lot-row')) return;
+    for (const e of field.querySelectorAll('.field-error')) e.textContent = '';
+    ev.target.removeAttribute('aria-invalid');
+  });
+  form.addEventListener('change', (ev) => {
+    if (ev.target.tagName === 'SELECT') {
+      ev.target.removeAttribute('aria-invalid');
+      const field = ev.target.closest('.field');
+      if (field) for (const e of field.querySelectorAll('.field-error')) e.textContent = '';
+    }
+  });
+  form.addEventListener('submit', onSubmit);
+}
+
+onLangChange(() => {
+  if (!lots) return;
+  lots.relabel();
+  clarify.refresh();
+  bid.refresh();
+  fillRegions();
+  fillCustodians({ agency: els.cAgency.value, purchaser: els.cPurchaser.value, finance: els.cFinance.value });
+  updateThresholdHelp();
+  setHeading();
+});
+
+async function main() {
+  setPageTitle(id ? 'form.edit_title' : 'form.new_title');
+  me = await initLayout({ auth: 'required', active: id ? '' : 'new_tender' });
+  if (!me || me.role !== 'agency') {
+    showBanner(statusEl, 'warning', t('form.agency_only'), {
+      action: h('a.btn.btn-small', { href: '/dashboard.html' }, t('nav.dashboard')),
+    });
+    return;
+  }
+  initWidgets();
+  await load();
+}
+
+main();
