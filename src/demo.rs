@@ -412,7 +412,16 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             csrf_ok: false,
         }
     };
-    let day = 86_400_000;
+    // Deadlines fall on a round hour, as announcements have them: 09:30 China time.
+    let at_930 = |days: i64| -> i64 {
+        let date = (chrono::DateTime::from_timestamp_millis(now).unwrap_or_default()
+            + chrono::Duration::days(days))
+        .with_timezone(&crate::clock::cst())
+        .date_naive();
+        date.and_hms_opt(9, 30, 0)
+            .and_then(|t| t.and_local_timezone(crate::clock::cst()).single())
+            .map_or(now + days * 86_400_000, |t| t.timestamp_millis())
+    };
     let agency = actor("agency");
     let custodians = |purchaser: &str| {
         vec![
@@ -442,8 +451,8 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
                     budget_fen: crate::money::Money(94_500_000),
                 },
             ],
-            clarify_deadline: now + 10 * day,
-            bid_deadline: now + 21 * day,
+            clarify_deadline: at_930(10),
+            bid_deadline: at_930(21),
             decrypt_window_mins: 30,
             custodian_ids: custodians("purchaser"),
             custodian_threshold: 2,
@@ -459,8 +468,8 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
                 name: "物业管理服务".into(),
                 budget_fen: crate::money::Money(452_000_000),
             }],
-            clarify_deadline: now + 5 * day,
-            bid_deadline: now + 12 * day,
+            clarify_deadline: at_930(5),
+            bid_deadline: at_930(12),
             decrypt_window_mins: 30,
             custodian_ids: custodians("purchaser2"),
             custodian_threshold: 2,

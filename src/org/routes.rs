@@ -8,7 +8,7 @@ use super::types::{
     CreateOrgRequest, CreateUserRequest, ExpertView, OrgView, RegionView, UserListItem,
 };
 use super::{repo, service};
-use crate::auth::{Access, Api, Role};
+use crate::auth::{Access, Api, CurrentUser, Role};
 use crate::error::{AppResult, Json};
 use crate::state::AppState;
 
@@ -82,11 +82,11 @@ struct UserQuery {
 
 async fn list_users(
     State(state): State<AppState>,
+    user: CurrentUser,
     Query(q): Query<UserQuery>,
 ) -> AppResult<Json<Vec<UserListItem>>> {
-    Ok(Json(
-        repo::users(&state.db.pool, q.role.as_deref(), q.org.as_deref()).await?,
-    ))
+    let users = repo::users(&state.db.pool, q.role.as_deref(), q.org.as_deref()).await?;
+    Ok(Json(service::visible_users(&user, users)))
 }
 
 async fn create_user(

@@ -3,6 +3,7 @@
 use super::repo;
 use super::types::{CreateOrgRequest, CreateUserRequest, OrgKind, OrgView, UserListItem};
 use crate::auth::service::hash_password;
+use crate::auth::{CurrentUser, Role};
 use crate::credit_code::CreditCode;
 use crate::db::is_unique_violation;
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -138,4 +139,22 @@ pub async fn create_user(state: &AppState, req: CreateUserRequest) -> AppResult<
     }
     tx.commit().await?;
     Ok(user)
+}
+
+/// The accounts a user may list. An agency picks opening-key custodians (its own staff,
+/// purchaser representatives, finance supervisors) and sees no one else: who is registered
+/// as a supplier or expert is not an agency's business before the opening.
+pub fn visible_users(viewer: &CurrentUser, users: Vec<UserListItem>) -> Vec<UserListItem> {
+    match viewer.role {
+        Role::Admin | Role::Finance | Role::Oversight => users,
+        Role::Agency => users
+            .into_iter()
+            .filter(|u| match Role::parse(&u.role) {
+                Some(Role::Agency) => u.org_id == viewer.org_id,
+                Some(Role::Purchaser | Role::Finance) => true,
+                _ => false,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }

@@ -184,3 +184,32 @@ async fn health_metrics_and_request_ids() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(code(&v), "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn agencies_list_only_possible_custodians() {
+    let app = spawn_app().await;
+    let s = app.login("agency").await;
+    let (status, users) = s.get("/api/users").await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"agency") && names.contains(&"purchaser") && names.contains(&"finance")
+    );
+    for hidden in ["agency2", "supplier1", "expert1", "admin", "oversight"] {
+        assert!(
+            !names.contains(&hidden),
+            "{hidden} listed to an agency: {names:?}"
+        );
+    }
+    let (_, all) = app
+        .login("finance")
+        .await
+        .get("/api/users?role=supplier")
+        .await;
+    assert_eq!(all.as_array().unwrap().len(), 10);
+}

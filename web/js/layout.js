@@ -106,8 +106,8 @@ function renderHeader(slot, user, active) {
         h('span.brand-text',
           h('span.brand-name', { dataset: { i18n: 'site.name' } }, t('site.name')),
           h('span.brand-sub', { dataset: { i18n: 'site.tagline' } }, t('site.tagline')))),
-      h('div.header-tools', langBtn, toggle),
-      nav));
+      nav,
+      h('div.header-tools', langBtn, toggle)));
 
   replace(slot, h('a.skip-link', { href: '#main', dataset: { i18n: 'site.skip' } }, t('site.skip')), header);
 }

@@ -151,7 +151,7 @@ export function timeline(x) {
       h('div.timeline-title', t(it.key),
         isNow ? h('span.tag', t('ann.tl_now')) : done ? h('span.tag.tag-plain', t('ann.tl_done')) : null),
       h('div.timeline-time', it.text ?? (it.at !== null ? `${formatCST(it.at)} ${t('common.cst')}` : '—')),
-      it.countdown && it.at !== null && it.at > now
+      it.countdown && it.at !== null && it.at > now && (!x.status || x.status === 'published')
         ? h('div.timeline-note', countdown(it.at, { format: 'list.opens_in', done: 'list.closed' }))
         : null,
       it.note ? h('div.timeline-note', it.note) : null);

@@ -119,7 +119,7 @@ function render() {
 
   if (role === 'agency') {
     sections.push(h('div.cta-new',
-      h('div', h('h2', t('dash.new_tender')), h('p', t('form.lead'))),
+      h('div', h('h2', t('dash.cta_title')), h('p', t('form.lead'))),
       h('a#new-tender.btn.btn-large', { href: '/tender-form.html' }, h('span.btn-icon', { 'aria-hidden': 'true' }, '+'), t('dash.new_tender'))));
   }
 

@@ -81,7 +81,7 @@ function actionBar(x) {
   if (x.status === 'draft' || x.status === 'published') {
     buttons.push(h('button#cancel.btn.btn-outline-danger', { type: 'button', on: { click: onCancel } }, t('tender.cancel')));
   }
-  if (!buttons.length) return h('p.muted.small', t('tender.no_actions'));
+  if (!buttons.length) return null;
   return h('div.action-bar', buttons);
 }
 
