@@ -45,6 +45,36 @@ impl BlobStore {
         Ok(hash)
     }
 
+    /// Stores a file, streamed in parts, and returns its SHA-256 (hex), which names it.
+    pub async fn put_file(&self, path: &Path) -> anyhow::Result<String> {
+        use tokio::io::AsyncReadExt;
+        let staging = ObjectPath::from(format!("incoming/{}", uuid::Uuid::new_v4()));
+        let mut upload = self.store.put_multipart(&staging).await?;
+        let mut file = tokio::fs::File::open(path).await?;
+        let mut hasher = Sha256::new();
+        loop {
+            let mut buf = vec![0u8; 8 << 20];
+            let mut filled = 0;
+            while filled < buf.len() {
+                let n = file.read(&mut buf[filled..]).await?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 {
+                break;
+            }
+            buf.truncate(filled);
+            hasher.update(&buf);
+            upload.put_part(PutPayload::from(buf)).await?;
+        }
+        upload.complete().await?;
+        let hash = hex::encode(hasher.finalize());
+        self.store.rename(&staging, &object_path(&hash)).await?;
+        Ok(hash)
+    }
+
     /// The blob named `hash`, checked against its name on the way out.
     pub async fn get(&self, hash: &str) -> anyhow::Result<Option<Bytes>> {
         if !is_hash(hash) {

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::org::repo as org_repo;
 use crate::org::service::new_id;
 use crate::org::types::{ExpertView, OrgKind, OrgView, UserListItem};
+use crate::pki::types::{KeyPurpose, RegisterKeyRequest};
 use crate::state::AppState;
 use crate::tender::service as tender_service;
 use crate::tender::types::{Category, LotInput, ProcurementMethod, TenderInput};
@@ -19,6 +20,7 @@ use crate::tender::types::{Category, LotInput, ProcurementMethod, TenderInput};
 #[derive(Debug, Clone)]
 pub struct DemoLogins {
     pub password: String,
+    pub key_dir: std::path::PathBuf,
     pub users: Vec<(String, String, String)>,
 }
 
@@ -422,6 +424,32 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             .and_then(|t| t.and_local_timezone(crate::clock::cst()).single())
             .map_or(now + days * 86_400_000, |t| t.timestamp_millis())
     };
+    // Custodians' devices: keys made here, as the CLI would, registered through the real
+    // path, and kept in key files under the demo password.
+    let key_dir = state.config.data_dir.join("demo-keys");
+    std::fs::create_dir_all(&key_dir)?;
+    for name in ["agency", "purchaser", "purchaser2", "finance"] {
+        let user = actor(name);
+        let keys = crate::pki::keyfile::DeviceKeys::generate();
+        for purpose in [KeyPurpose::Signing, KeyPurpose::Encryption] {
+            let (public_key, proof) = keys.registration(&user.id, purpose);
+            crate::pki::service::register(
+                state,
+                &user,
+                RegisterKeyRequest {
+                    purpose,
+                    public_key,
+                    proof,
+                },
+            )
+            .await
+            .map_err(app_err)?;
+        }
+        crate::tls::write_private(
+            &key_dir.join(format!("{name}.kbkey")),
+            keys.to_file(&user.id, &password).as_bytes(),
+        )?;
+    }
     let agency = actor("agency");
     let custodians = |purchaser: &str| {
         vec![
@@ -486,6 +514,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
     tracing::info!(users = logins.len(), "seeded the demo city");
     Ok(Some(DemoLogins {
         password,
+        key_dir,
         users: logins,
     }))
 }

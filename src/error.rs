@@ -40,6 +40,24 @@ pub enum AppError {
     TenderNotEditable,
     #[error("deadline passed")]
     DeadlinePassed,
+    #[error("invalid public key")]
+    KeyInvalid,
+    #[error("key proof failed")]
+    KeyProofFailed,
+    #[error("signing key required")]
+    SigningKeyRequired,
+    #[error("key revoked")]
+    KeyRevoked,
+    #[error("signature invalid")]
+    SignatureInvalid,
+    #[error("encryption key required")]
+    EncryptionKeyRequired,
+    #[error("upload offset mismatch")]
+    UploadOffset { received: i64 },
+    #[error("upload incomplete")]
+    UploadIncomplete { received: i64, size: i64 },
+    #[error("bid container refused: {0}")]
+    Container(#[from] crate::crypto::CryptoError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -53,6 +71,9 @@ struct ErrorBody<'a> {
     fields: Option<&'a FieldErrors>,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_secs: Option<i64>,
+    /// Bytes the server holds of an upload, to resume from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    received: Option<i64>,
 }
 
 impl AppError {
@@ -79,6 +100,15 @@ impl AppError {
             AppError::IllegalTransition { .. } => "ILLEGAL_TRANSITION",
             AppError::TenderNotEditable => "TENDER_NOT_EDITABLE",
             AppError::DeadlinePassed => "DEADLINE_PASSED",
+            AppError::KeyInvalid => "KEY_INVALID",
+            AppError::KeyProofFailed => "KEY_PROOF_FAILED",
+            AppError::SigningKeyRequired => "SIGNING_KEY_REQUIRED",
+            AppError::KeyRevoked => "KEY_REVOKED",
+            AppError::SignatureInvalid => "SIGNATURE_INVALID",
+            AppError::EncryptionKeyRequired => "ENCRYPTION_KEY_REQUIRED",
+            AppError::UploadOffset { .. } => "UPLOAD_OFFSET",
+            AppError::UploadIncomplete { .. } => "UPLOAD_INCOMPLETE",
+            AppError::Container(e) => e.code(),
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -87,9 +117,17 @@ impl AppError {
         match self {
             AppError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation(_) | AppError::InvalidCreditCode { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            AppError::Validation(_)
+            | AppError::InvalidCreditCode { .. }
+            | AppError::KeyInvalid
+            | AppError::KeyProofFailed
+            | AppError::SignatureInvalid => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::SigningKeyRequired
+            | AppError::KeyRevoked
+            | AppError::EncryptionKeyRequired
+            | AppError::UploadOffset { .. }
+            | AppError::UploadIncomplete { .. } => StatusCode::CONFLICT,
+            AppError::Container(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
             AppError::LoginThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden | AppError::CsrfFailed => StatusCode::FORBIDDEN,
@@ -158,6 +196,39 @@ impl AppError {
                 "已过投标截止时间(以服务器时间为准)".into(),
                 "The bid deadline has passed (server time)".into(),
             ),
+            AppError::KeyInvalid => (
+                "公钥无效:须为 P-256 未压缩公钥(65 字节,base64url)".into(),
+                "Invalid public key: a P-256 uncompressed point (65 bytes, base64url)".into(),
+            ),
+            AppError::KeyProofFailed => (
+                "密钥持有证明校验失败,请在本设备重新生成密钥".into(),
+                "Proof of key possession failed; make the key again on this device".into(),
+            ),
+            AppError::SigningKeyRequired => (
+                "请先登记签名密钥,再登记加密密钥".into(),
+                "Register a signing key before an encryption key".into(),
+            ),
+            AppError::KeyRevoked => (
+                "该密钥证书已吊销".into(),
+                "This key's certificate has been revoked".into(),
+            ),
+            AppError::SignatureInvalid => (
+                "签名无效或证书链校验失败".into(),
+                "The signature or its certificate chain does not verify".into(),
+            ),
+            AppError::EncryptionKeyRequired => (
+                "请先在本设备生成并登记加密密钥,再制作投标文件".into(),
+                "Make and register an encryption key on this device before sealing a bid".into(),
+            ),
+            AppError::UploadOffset { received } => (
+                format!("上传位置不符,服务器已收到 {received} 字节,请从该处续传"),
+                format!("Wrong upload offset; the server has {received} bytes, resume from there"),
+            ),
+            AppError::UploadIncomplete { received, size } => (
+                format!("投标文件尚未传完(已收 {received} / {size} 字节)"),
+                format!("The bid file is incomplete ({received} of {size} bytes received)"),
+            ),
+            AppError::Container(e) => e.messages(),
             AppError::Internal(_) => (
                 "服务器内部错误,请稍后再试".into(),
                 "Internal server error; please try again later".into(),
@@ -188,6 +259,12 @@ impl IntoResponse for AppError {
             )])),
             _ => None,
         };
+        let received = match &self {
+            AppError::UploadOffset { received } | AppError::UploadIncomplete { received, .. } => {
+                Some(*received)
+            }
+            _ => None,
+        };
         let retry_after_secs = match &self {
             AppError::LoginThrottled { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
@@ -198,6 +275,7 @@ impl IntoResponse for AppError {
             message_en,
             fields: fields.as_ref(),
             retry_after_secs,
+            received,
         };
         (self.status(), axum::Json(body)).into_response()
     }

@@ -2,10 +2,13 @@
 //! remote evaluation. The control plane: HTTP API, storage, domain rules.
 
 pub mod auth;
+pub mod bid;
 pub mod blob;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod credit_code;
+pub mod crypto;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
@@ -13,6 +16,7 @@ pub mod error;
 pub mod ledger;
 pub mod money;
 pub mod org;
+pub mod pki;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -31,6 +31,83 @@ enum Command {
         /// The ledger JSON file.
         file: PathBuf,
     },
+    /// Device keys: make, register and keep them in a passphrase-protected file.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Sealed bids (投标文件制作工具): seal on this machine, submit, status, withdraw.
+    #[command(subcommand)]
+    Bid(BidCommand),
+}
+
+#[derive(Args, Clone)]
+struct Login {
+    /// The platform's address, e.g. https://zfcg.example.gov.cn
+    #[arg(long, env = "KAIBIAO_SERVER", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// Your user name (the password comes from KAIBIAO_PASSWORD or is asked for).
+    #[arg(long, env = "KAIBIAO_USER")]
+    user: String,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a signing and an encryption key here and register their public halves
+    /// (the passphrase comes from KAIBIAO_KEY_PASSPHRASE or is asked for).
+    Init {
+        #[command(flatten)]
+        login: Login,
+        #[arg(long, env = "KAIBIAO_KEY_FILE")]
+        key_file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BidCommand {
+    /// Start a bid on the server and seal the opening sheet and documents into FILE.
+    Seal {
+        #[command(flatten)]
+        login: Login,
+        #[arg(long, env = "KAIBIAO_KEY_FILE")]
+        key_file: PathBuf,
+        #[arg(long)]
+        tender: String,
+        #[arg(long, default_value_t = 1)]
+        lot: u32,
+        /// The opening sheet (开标一览表), TOML or JSON.
+        #[arg(long)]
+        sheet: PathBuf,
+        /// A bid document (repeatable).
+        #[arg(long = "doc")]
+        docs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Upload a sealed FILE (resuming where the server is), and check the receipt.
+    Submit {
+        #[arg(long, env = "KAIBIAO_USER")]
+        user: String,
+        #[arg(long)]
+        file: PathBuf,
+        /// The key file, whose pinned CA checks the receipt.
+        #[arg(long, env = "KAIBIAO_KEY_FILE")]
+        key_file: Option<PathBuf>,
+        #[arg(long, default_value_t = 8)]
+        chunk_mib: usize,
+    },
+    /// Show a bid's state and receipt.
+    Status {
+        #[command(flatten)]
+        login: Login,
+        #[arg(long)]
+        bid: String,
+    },
+    /// Withdraw a bid before the deadline.
+    Withdraw {
+        #[command(flatten)]
+        login: Login,
+        #[arg(long)]
+        bid: String,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -197,6 +274,44 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Some(Command::Verify { .. }) => unreachable!("handled above"),
+            Some(Command::Keys(KeysCommand::Init { login, key_file })) => {
+                kaibiao::cli::keys::init(&login.server, &login.user, &key_file).await
+            }
+            Some(Command::Bid(cmd)) => match cmd {
+                BidCommand::Seal {
+                    login,
+                    key_file,
+                    tender,
+                    lot,
+                    sheet,
+                    docs,
+                    out,
+                } => {
+                    kaibiao::cli::bid::seal(
+                        &login.server,
+                        &login.user,
+                        &key_file,
+                        &tender,
+                        lot,
+                        &sheet,
+                        &docs,
+                        &out,
+                    )
+                    .await
+                }
+                BidCommand::Submit {
+                    user,
+                    file,
+                    key_file,
+                    chunk_mib,
+                } => kaibiao::cli::bid::submit(&user, &file, key_file.as_deref(), chunk_mib).await,
+                BidCommand::Status { login, bid } => {
+                    kaibiao::cli::bid::status(&login.server, &login.user, &bid).await
+                }
+                BidCommand::Withdraw { login, bid } => {
+                    kaibiao::cli::bid::withdraw(&login.server, &login.user, &bid).await
+                }
+            },
         }
     });
     match result {

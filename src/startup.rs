@@ -50,6 +50,8 @@ pub fn api() -> Api {
         .merge(crate::org::routes::api())
         .merge(crate::tender::routes::api())
         .merge(crate::dashboard::api())
+        .merge(crate::pki::routes::api())
+        .merge(crate::bid::routes::api())
 }
 
 /// The access declaration of every API route (for the route × role matrix test).
@@ -84,6 +86,10 @@ pub async fn build_with_clock(
         blobs,
         clock,
         metrics: Metrics::new()?,
+        pki: Arc::new(crate::pki::Authority::load_or_create(
+            &config.data_dir.join("keys"),
+        )?),
+        uploads: Arc::default(),
     };
     let demo_logins = if config.demo {
         crate::demo::seed_if_empty(&state).await?

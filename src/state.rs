@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
+use crate::bid::service::UploadLocks;
 use crate::blob::BlobStore;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Database;
+use crate::pki::Authority;
 use crate::telemetry::Metrics;
 
 #[derive(Clone)]
@@ -15,4 +17,6 @@ pub struct AppState {
     pub blobs: BlobStore,
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
+    pub pki: Arc<Authority>,
+    pub uploads: Arc<UploadLocks>,
 }

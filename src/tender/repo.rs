@@ -352,6 +352,7 @@ pub async fn view(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<Opti
         custodian_threshold: r.try_get("custodian_threshold")?,
         custodians,
         amendments,
+        opening_key: super::opening_key::view(&mut *conn, id).await?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         published_at: r.try_get("published_at")?,

@@ -4,6 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 
+use super::opening_key::{self, MyShare};
 use super::service;
 use super::types::{
     AmendmentRequest, AnnouncementView, CancelRequest, TenderInput, TenderListItem, TenderView,
@@ -16,6 +17,7 @@ use crate::state::AppState;
 
 pub fn api() -> Api {
     const AGENCY: &[Role] = &[Role::Agency];
+    const CUSTODIANS: &[Role] = &[Role::Agency, Role::Purchaser, Role::Finance];
     const READERS: &[Role] = &[
         Role::Agency,
         Role::Purchaser,
@@ -73,6 +75,12 @@ pub fn api() -> Api {
             "/api/tenders/{id}/ledger",
             Access::Public,
             ledger,
+        )
+        .route(
+            Method::GET,
+            "/api/tenders/{id}/my-share",
+            Access::Roles(CUSTODIANS),
+            my_share,
         )
 }
 
@@ -167,4 +175,12 @@ async fn ledger(
     Path(id): Path<String>,
 ) -> AppResult<Json<Ledger>> {
     Ok(Json(service::ledger(&state, user.as_ref(), &id).await?))
+}
+
+async fn my_share(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<MyShare>> {
+    Ok(Json(opening_key::my_share(&state, &user.id, &id).await?))
 }

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::opening_key;
 use super::repo::{self, ListFilter, TenderHead};
 use super::types::{
     AmendmentRequest, AnnouncementView, CancelRequest, LotInput, TenderAction, TenderInput,
@@ -296,6 +297,13 @@ pub async fn update(
 
 #[tracing::instrument(skip_all, fields(tender = %id), err)]
 pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResult<TenderView> {
+    // Custodians' certified keys are checked before the write lock is taken.
+    let before = get(state, actor, id).await?;
+    let custodians: Vec<String> = before
+        .custodians
+        .iter()
+        .map(|c| c.user_id.clone())
+        .collect();
     let now = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
     let (head, next) = lock_for(&mut tx, actor, id, TenderAction::Publish, now).await?;
@@ -317,8 +325,24 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    let custodian_keys = opening_key::custodian_keys(state, &custodians).await?;
     repo::set_status(&mut tx, id, next, Some(now)).await?;
     let view = repo::view(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let locked: Vec<&String> = view.custodians.iter().map(|c| &c.user_id).collect();
+    if locked != custodians.iter().collect::<Vec<_>>() {
+        return Err(AppError::Conflict(
+            "保管人已变更,请重试 / custodians changed; try again",
+        ));
+    }
+    let key = opening_key::create(
+        &mut tx,
+        id,
+        view.custodian_threshold,
+        &custodians,
+        &custodian_keys,
+        now,
+    )
+    .await?;
     // The announcement as published, so the ledger alone shows what was announced.
     let body = json!({
         "code": view.code,
@@ -333,8 +357,9 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
         "clarify_deadline": view.clarify_deadline,
         "bid_deadline": view.bid_deadline,
         "decrypt_window_mins": view.decrypt_window_mins,
-        "custodian_ids": view.custodians.iter().map(|c| c.user_id.clone()).collect::<Vec<_>>(),
+        "custodian_ids": custodians,
         "custodian_threshold": view.custodian_threshold,
+        "opening_key": key,
     });
     ledger::repo::append(&mut tx, id, now, "tender_published", &actor.id, body).await?;
     tx.commit().await?;

@@ -265,6 +265,8 @@ pub struct TenderView {
     pub custodian_threshold: i64,
     pub custodians: Vec<CustodianView>,
     pub amendments: Vec<AmendmentView>,
+    /// Set once published: the public opening key and its share commitments.
+    pub opening_key: Option<super::opening_key::OpeningKeyView>,
     pub created_at: i64,
     pub updated_at: i64,
     pub published_at: Option<i64>,
@@ -291,6 +293,8 @@ pub struct AnnouncementView {
     pub bid_deadline: i64,
     pub decrypt_window_mins: i64,
     pub amendments: Vec<AmendmentView>,
+    /// Bids are sealed to this key (`kt`); custodians check their shares against it.
+    pub opening_key: Option<super::opening_key::OpeningKeyView>,
     pub published_at: Option<i64>,
 }
 
@@ -315,6 +319,7 @@ impl From<TenderView> for AnnouncementView {
             bid_deadline: t.bid_deadline,
             decrypt_window_mins: t.decrypt_window_mins,
             amendments: t.amendments,
+            opening_key: t.opening_key,
             published_at: t.published_at,
         }
     }

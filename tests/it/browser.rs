@@ -10,7 +10,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::common::{in_ci, spawn_app, TestApp, PASSWORD};
 
-struct Driver {
+pub(crate) struct Driver {
     process: Child,
     pub client: Client,
 }
@@ -28,7 +28,7 @@ fn find_binary(env: &str, default: &str) -> Option<String> {
 }
 
 /// Starts chromedriver and a headless Chromium session, or `None` (skip) outside CI.
-async fn browser() -> Option<Driver> {
+pub(crate) async fn browser() -> Option<Driver> {
     let (Some(driver), Some(chromium)) = (
         find_binary("KAIBIAO_CHROMEDRIVER", "/usr/bin/chromedriver"),
         find_binary("KAIBIAO_CHROMIUM", "/usr/bin/chromium"),
@@ -86,7 +86,7 @@ async fn browser() -> Option<Driver> {
 
 const WAIT: Duration = Duration::from_secs(15);
 
-async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
+pub(crate) async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
     match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
         Ok(el) => el,
         Err(e) => {

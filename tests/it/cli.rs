@@ -10,9 +10,9 @@ use crate::common::{spawn_app, PASSWORD};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kaibiao");
 
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
     stdout: Vec<String>,
 }
 
@@ -26,17 +26,40 @@ impl Drop for Server {
 /// Starts `kaibiao serve ARGS` on a free port and reads its output until it says where
 /// it listens.
 fn start(args: &[&str], data_dir: &std::path::Path) -> Server {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+    start_with(args, data_dir, None, None)
+}
+
+/// As `start`, on the given database, with its log (stderr, at debug level) in `log`.
+pub(crate) fn start_with(
+    args: &[&str],
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    log: Option<&std::path::Path>,
+) -> Server {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("serve");
+    if !args.contains(&"--listen") {
+        cmd.args(["--listen", "127.0.0.1:0"]);
+    }
+    cmd.arg("--data-dir")
         .arg(data_dir)
         .args(args)
         .env("KAIBIAO_DEMO_PASSWORD", PASSWORD)
         .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("kaibiao starts");
+        .stdout(Stdio::piped());
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    match log {
+        Some(path) => {
+            cmd.env("RUST_LOG", "debug")
+                .stderr(std::fs::File::create(path).unwrap());
+        }
+        None => {
+            cmd.stderr(Stdio::null());
+        }
+    }
+    let mut child = cmd.spawn().expect("kaibiao starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut stdout = Vec::new();
     let base = loop {
@@ -56,7 +79,7 @@ fn start(args: &[&str], data_dir: &std::path::Path) -> Server {
     }
 }
 
-fn terminate(server: &mut Server) -> std::process::ExitStatus {
+pub(crate) fn terminate(server: &mut Server) -> std::process::ExitStatus {
     let pid = server.child.id().to_string();
     Command::new("kill")
         .args(["-TERM", &pid])
@@ -82,7 +105,7 @@ async fn serve_demo_seeds_once_prints_logins_and_shuts_down_gracefully() {
     ] {
         assert!(out.contains(user), "{user} in {out}");
     }
-    let http = reqwest::Client::new();
+    let http = crate::common::client();
     let r = http
         .get(format!("{}/healthz", server.base))
         .send()
@@ -154,8 +177,14 @@ async fn serves_https_with_a_self_signed_certificate() {
     // Plain HTTP to the TLS port is not served.
     let plain = server.base.replace("https://", "http://");
     assert!(
-        reqwest::get(format!("{plain}/healthz")).await.is_err()
-            || reqwest::get(format!("{plain}/healthz"))
+        crate::common::client()
+            .get(format!("{plain}/healthz"))
+            .send()
+            .await
+            .is_err()
+            || crate::common::client()
+                .get(format!("{plain}/healthz"))
+                .send()
                 .await
                 .unwrap()
                 .status()
@@ -206,4 +235,139 @@ async fn verify_accepts_a_sound_ledger_and_names_the_edited_event() {
     std::fs::write(&file, "hello").unwrap();
     let out = Command::new(BIN).arg("verify").arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let out = Command::new(BIN)
+        .args(args)
+        .envs(envs.iter().copied())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kaibiao {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[tokio::test]
+async fn cli_seals_submits_after_a_server_crash_and_verifies_the_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port().to_string();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = start(&["--demo", "--listen", &listen], &data);
+    let base = server.base.clone();
+    assert!(base.ends_with(&port), "{base}");
+
+    let key_file = dir.path().join("supplier4.kbkey");
+    let key = key_file.to_str().unwrap();
+    let env = [
+        ("KAIBIAO_PASSWORD", PASSWORD),
+        ("KAIBIAO_KEY_PASSPHRASE", "我的口令 passphrase"),
+        ("KAIBIAO_SERVER", base.as_str()),
+        ("KAIBIAO_USER", "supplier4"),
+    ];
+    run(&["keys", "init", "--key-file", key], &env);
+    assert!(std::fs::metadata(&key_file).unwrap().len() > 0);
+
+    let list: serde_json::Value = crate::common::client()
+        .get(format!("{base}/api/announcements"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tender = list[0]["id"].as_str().unwrap().to_string();
+    let sheet = dir.path().join("sheet.toml");
+    std::fs::write(
+        &sheet,
+        "total_price = \"1234567.89\"\ndelivery_days = 45\nwarranty_months = 36\nenterprise_size = \"micro\"\nnotes = \"含税价\"\n",
+    )
+    .unwrap();
+    let doc = dir.path().join("技术方案.bin");
+    let bytes: Vec<u8> = (0..(3u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&doc, &bytes).unwrap();
+    let sealed = dir.path().join("bid.kb1");
+    let out = run(
+        &[
+            "bid",
+            "seal",
+            "--key-file",
+            key,
+            "--tender",
+            &tender,
+            "--sheet",
+            sheet.to_str().unwrap(),
+            "--doc",
+            doc.to_str().unwrap(),
+            "--out",
+            sealed.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sealed"));
+    let side: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("bid.kb1.bid.json")).unwrap())
+            .unwrap();
+    let container = std::fs::read(&sealed).unwrap();
+    assert_eq!(side["size"], container.len());
+    assert!(
+        !container
+            .windows("含税价".len())
+            .any(|w| w == "含税价".as_bytes()),
+        "the sheet is sealed"
+    );
+
+    // An earlier attempt got 1 MiB through before the server died (SIGKILL).
+    let s = crate::common::login_at(&base, "supplier4").await;
+    let bid = side["bid_id"].as_str().unwrap();
+    let (status, _) = crate::bids::put_chunk(&s, bid, 0, &container[..1 << 20]).await;
+    assert_eq!(status, StatusCode::OK);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let mut server = start(&["--listen", &listen], &data);
+
+    // The CLI resumes from what the restarted server holds and checks the receipt.
+    let out = run(
+        &[
+            "bid",
+            "submit",
+            "--file",
+            sealed.to_str().unwrap(),
+            "--key-file",
+            key,
+            "--chunk-mib",
+            "1",
+        ],
+        &env,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("(0/"), "resumed, not restarted: {stderr}");
+    assert!(stderr.contains(&format!("({}/", 2 << 20)), "{stderr}");
+    let receipt: kaibiao::bid::types::SignedReceipt =
+        serde_json::from_slice(&std::fs::read(dir.path().join("bid.kb1.receipt.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        receipt.receipt.ciphertext_sha256,
+        side["sha256"].as_str().unwrap()
+    );
+    let out = run(&["bid", "status", "--bid", bid], &env);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"submitted\""));
+    let out = run(&["bid", "withdraw", "--bid", bid], &env);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("withdrawn"));
+    terminate(&mut server);
 }

@@ -99,6 +99,7 @@ pub struct Session {
 }
 
 pub fn client() -> reqwest::Client {
+    kaibiao::tls::install_crypto_provider();
     reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -111,21 +112,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str) -> Session {
-        let client = client();
-        let r = client
-            .post(self.url("/api/auth/login"))
-            .json(&serde_json::json!({"username": username, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK, "login {username}");
-        let body: Value = r.json().await.unwrap();
-        Session {
-            client,
-            csrf: body["csrf_token"].as_str().unwrap().to_string(),
-            base: self.base.clone(),
-            user: body["user"].clone(),
-        }
+        login_at(&self.base, username).await
     }
 
     /// Anonymous request.
@@ -187,6 +174,25 @@ impl TestApp {
     }
 }
 
+/// Logs in to the app at `base` (an in-process app or the real binary).
+pub async fn login_at(base: &str, username: &str) -> Session {
+    let client = client();
+    let r = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "login {username}");
+    let body: Value = r.json().await.unwrap();
+    Session {
+        client,
+        csrf: body["csrf_token"].as_str().unwrap().to_string(),
+        base: base.to_string(),
+        user: body["user"].clone(),
+    }
+}
+
 async fn send(req: reqwest::RequestBuilder, body: Option<Value>) -> (StatusCode, Value) {
     let req = match body {
         Some(b) => req.json(&b),
@@ -229,4 +235,47 @@ impl Session {
 /// The `code` of an error body.
 pub fn code(v: &Value) -> &str {
     v["code"].as_str().unwrap_or("")
+}
+
+pub use kaibiao::pki::keyfile::DeviceKeys;
+
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Registered device keys with their key ids.
+pub struct Registered {
+    pub keys: DeviceKeys,
+    pub signing_key_id: String,
+    pub encryption_key_id: String,
+}
+
+impl Session {
+    pub fn user_id(&self) -> String {
+        self.user["id"].as_str().unwrap().to_string()
+    }
+
+    /// Makes and registers a signing and an encryption key, as the browser or CLI would.
+    pub async fn register_keys(&self) -> Registered {
+        use kaibiao::pki::types::KeyPurpose;
+        let keys = DeviceKeys::generate();
+        let mut ids = Vec::new();
+        for purpose in [KeyPurpose::Signing, KeyPurpose::Encryption] {
+            let (public_key, proof) = keys.registration(&self.user_id(), purpose);
+            let (status, v) = self
+                .post(
+                    "/api/keys",
+                    serde_json::json!({"purpose": purpose, "public_key": public_key, "proof": proof}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{v}");
+            ids.push(v["key_id"].as_str().unwrap().to_string());
+        }
+        Registered {
+            keys,
+            signing_key_id: ids[0].clone(),
+            encryption_key_id: ids[1].clone(),
+        }
+    }
 }

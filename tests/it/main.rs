@@ -4,7 +4,9 @@
 mod common;
 
 mod auth;
+mod bids;
 mod browser;
 mod cli;
+mod keys;
 mod matrix;
 mod tenders;

@@ -35,18 +35,34 @@ async fn route_role_matrix_matches_declarations() {
     let tenders_before = app.rows("tenders").await;
     let ledger_before = app.rows("ledger_events").await;
 
-    // Logout ends the session, so it goes last.
+    // Logout ends the session and withdraw abandons the supplier's upload: those go last.
     let mut specs = specs;
-    specs.sort_by_key(|s| s.path == "/api/auth/logout");
+    specs.sort_by_key(|s| (s.path == "/api/auth/logout", s.path.ends_with("/withdraw")));
 
     let mut sessions = Vec::new();
     for role in Role::ALL {
         sessions.push((role, app.login(demo_user(role)).await));
     }
+    // A bid being uploaded by the supplier, for the /api/bids/{id} routes.
+    let supplier = &sessions
+        .iter()
+        .find(|(r, _)| *r == Role::Supplier)
+        .unwrap()
+        .1;
+    supplier.register_keys().await;
+    let (status, bid) = crate::bids::start_bid(supplier, &tender.id).await;
+    assert_eq!(status, StatusCode::CREATED, "{bid}");
+    let bid_id = bid["bid_id"].as_str().unwrap().to_string();
+    let bids_before = app.rows("bids").await;
 
     let mut checked = 0;
     for spec in &specs {
-        let path = spec.path.replace("{id}", &tender.id);
+        let id = if spec.path.starts_with("/api/bids/") {
+            &bid_id
+        } else {
+            &tender.id
+        };
+        let path = spec.path.replace("{id}", id);
         // Empty bodies: allowed callers get a validation error, never a change.
         let body = (spec.method != Method::GET).then(|| serde_json::json!({}));
 
@@ -90,7 +106,14 @@ async fn route_role_matrix_matches_declarations() {
         }
     }
     assert_eq!(checked, specs.len() * Role::ALL.len());
-    // Nobody changed anything along the way.
+    // Nobody changed anything along the way (but the supplier's own withdrawal).
     assert_eq!(app.rows("tenders").await, tenders_before);
     assert_eq!(app.rows("ledger_events").await, ledger_before);
+    assert_eq!(app.rows("bids").await, bids_before);
+    let (_, b) = app
+        .login("supplier1")
+        .await
+        .get(&format!("/api/bids/{bid_id}"))
+        .await;
+    assert_eq!(b["status"], "withdrawn");
 }

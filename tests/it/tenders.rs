@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{code, spawn_app, spawn_app_at};
+use crate::common::{code, spawn_app, spawn_app_at, DeviceKeys};
 
 const DAY: i64 = 86_400_000;
 /// 2026-12-01 09:00 China Standard Time.
@@ -312,4 +312,133 @@ async fn organisations_need_a_valid_credit_code() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v["fields"]["enterprise_size"].is_array());
+}
+
+#[tokio::test]
+async fn publishing_splits_the_opening_key_among_custodians() {
+    use kaibiao::crypto::{hpke, vss};
+    use kaibiao::tender::opening_key::{share_aad, SHARE_INFO};
+
+    let (app, _clock) = spawn_app_at(T0).await;
+    let s = app.login("agency").await;
+
+    // A custodian without a registered encryption key blocks publication.
+    let mut body = app.tender_body("无密钥保管人", T0).await;
+    body["custodian_ids"][2] = json!(app.user_id("agency2").await);
+    let agency2_has_no_key = app.login("agency2").await.get("/api/keys").await.1;
+    assert_eq!(agency2_has_no_key.as_array().unwrap().len(), 0);
+    // agency2 is not of this agency: refused as a custodian at creation already.
+    let (status, _) = s.post("/api/tenders", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A finance user without keys: accepted as a custodian, but publication waits for keys.
+    let admin = app.login("admin").await;
+    let finance_org = app.org_id("finance").await;
+    let (status, v) = admin
+        .post(
+            "/api/users",
+            json!({"username": "finance2", "display_name": "新财政监管员", "role": "finance",
+                   "org_id": finance_org, "password": crate::common::PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let mut body = app.tender_body("待登记密钥", T0).await;
+    body["custodian_ids"][2] = v["id"].clone();
+    let t = create(&s, body).await;
+    let id = t["id"].as_str().unwrap();
+    let (status, v) = s
+        .post(&format!("/api/tenders/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v["fields"]["custodian_ids[2]"].is_array(), "{v}");
+    assert_eq!(t["status"], "draft");
+    app.login("finance2").await.register_keys().await;
+    let (status, t) = s
+        .post(&format!("/api/tenders/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+
+    // The announcement carries the public key and commitments.
+    let (_, a) = app
+        .call(Method::GET, &format!("/api/announcements/{id}"), None)
+        .await;
+    let key = &a["opening_key"];
+    assert_eq!(key["threshold"], 2);
+    assert_eq!(key["commitments"].as_array().unwrap().len(), 2);
+    assert_eq!(key["commitments"][0], key["public_key"]);
+
+    // Custodians whose keys the demo made: open their shares with their key files.
+    let mut shares = Vec::new();
+    for name in ["agency", "purchaser"] {
+        let c = app.login(name).await;
+        let (status, mine) = c.get(&format!("/api/tenders/{id}/my-share")).await;
+        assert_eq!(status, StatusCode::OK, "{mine}");
+        let file = std::fs::read_to_string(app.dir.path().join(format!("demo-keys/{name}.kbkey")))
+            .unwrap();
+        let (_, keys) = DeviceKeys::from_file(&file, crate::common::PASSWORD).unwrap();
+        let sealed: hpke::Sealed = serde_json::from_value(mine["sealed"].clone()).unwrap();
+        let index = mine["index"].as_u64().unwrap() as u32;
+        let value =
+            hpke::open(&keys.encryption, SHARE_INFO, &share_aad(id, index), &sealed).unwrap();
+        let share = vss::Share {
+            index,
+            value: value.try_into().unwrap(),
+        };
+        let commitments: Vec<Vec<u8>> = mine["opening_key"]["commitments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| base64_decode(c.as_str().unwrap()))
+            .collect();
+        assert!(
+            vss::verify_share(&share, &commitments),
+            "{name}'s share matches the commitments"
+        );
+        // A share moved to another index does not open.
+        assert!(hpke::open(
+            &keys.encryption,
+            SHARE_INFO,
+            &share_aad(id, index + 1),
+            &sealed
+        )
+        .is_err());
+        shares.push(share);
+    }
+    // Two of three rebuild the opening key whose public half was announced.
+    let secret = vss::combine(&shares).unwrap();
+    let public = p256::PublicKey::from_secret_scalar(&secret);
+    assert_eq!(
+        kaibiao::crypto::keys::public_sec1(&public),
+        base64_decode(key["public_key"].as_str().unwrap())
+    );
+    // Nobody else gets a share.
+    let (status, _) = app
+        .login("purchaser2")
+        .await
+        .get(&format!("/api/tenders/{id}/my-share"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The ledger's publication event records the key and each share's custodian and hash.
+    let (_, ledger) = app
+        .call(Method::GET, &format!("/api/tenders/{id}/ledger"), None)
+        .await;
+    let published = ledger["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(published["kind"], "tender_published");
+    assert_eq!(
+        published["body"]["opening_key"]["public_key"],
+        key["public_key"]
+    );
+    assert_eq!(
+        published["body"]["opening_key"]["shares"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap()
 }

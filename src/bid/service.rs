@@ -1,0 +1,507 @@
+//! Submission rules. The server never sees a key or plaintext: it streams the upload to a
+//! partial file, checks the visible header against the tender and the bidder as soon as
+//! the header has arrived, hashes and stores the finished container as a blob, and signs
+//! a receipt by its own clock (R-TIME-2: nothing finishes after the deadline).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+
+use bytes::Bytes;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+
+use super::repo::{self, BidRow, NewBid};
+use super::types::{
+    BidStatus, BidView, CompleteBidRequest, Receipt, SignedReceipt, StartBidRequest,
+    StartBidResponse,
+};
+use crate::auth::types::ClientInfo;
+use crate::auth::CurrentUser;
+use crate::crypto::kb1::{self, Expect, Header};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::tender::repo as tender_repo;
+use crate::tender::types::TenderStatus;
+
+/// Segment size the sealing side is told to use.
+pub const SEGMENT_SIZE: u32 = 1 << 20;
+/// Largest container accepted.
+pub const MAX_BID_BYTES: u64 = 8 << 30;
+/// Largest chunk of one upload request.
+pub const MAX_CHUNK_BYTES: usize = 16 << 20;
+/// Unfinished uploads one bidder may have open on one tender.
+pub const MAX_OPEN_UPLOADS: usize = 5;
+
+/// One async lock per bid being uploaded, so chunks of one upload apply in order while
+/// different uploads proceed in parallel.
+#[derive(Default)]
+pub struct UploadLocks(std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
+
+impl UploadLocks {
+    pub fn get(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(l) = map.get(id).and_then(Weak::upgrade) {
+            return l;
+        }
+        map.retain(|_, w| w.strong_count() > 0);
+        let l = Arc::new(tokio::sync::Mutex::new(()));
+        map.insert(id.to_string(), Arc::downgrade(&l));
+        l
+    }
+}
+
+fn part_path(state: &AppState, bid_id: &str) -> PathBuf {
+    state
+        .config
+        .data_dir
+        .join("uploads")
+        .join(format!("{bid_id}.part"))
+}
+
+/// The bid, if it belongs to the caller's organisation (others get `NOT_FOUND`).
+async fn own_bid(state: &AppState, user: &CurrentUser, bid_id: &str) -> AppResult<BidRow> {
+    match repo::get(&state.db.pool, bid_id).await? {
+        Some(b) if Some(&b.bidder_org_id) == user.org_id.as_ref() => Ok(b),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+fn illegal(b: &BidRow, action: &'static str) -> AppError {
+    AppError::IllegalTransition {
+        from: b.status.as_str().to_string(),
+        action,
+    }
+}
+
+#[tracing::instrument(skip_all, fields(tender = %tender_id), err)]
+pub async fn start(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+    req: StartBidRequest,
+    client: &ClientInfo,
+) -> AppResult<StartBidResponse> {
+    let org = user.org_id.clone().ok_or(AppError::Forbidden)?;
+    let head = tender_repo::head(&state.db.pool, tender_id)
+        .await?
+        .filter(|h| h.status != TenderStatus::Draft)
+        .ok_or(AppError::NotFound)?;
+    if head.status != TenderStatus::Published {
+        return Err(AppError::IllegalTransition {
+            from: head.status.as_str().to_string(),
+            action: "submit_bid",
+        });
+    }
+    let now = state.clock.now_ms();
+    if now >= head.bid_deadline {
+        return Err(AppError::DeadlinePassed);
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    let view = tender_repo::view(&mut conn, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    if !view.lots.iter().any(|l| l.lot_no == i64::from(req.lot_no)) {
+        return Err(AppError::field("lot_no", "没有这个采购包 / no such lot"));
+    }
+    let opening_key = view.opening_key.ok_or(AppError::NotFound)?;
+    let (bidder_key_id, bidder_key) = crate::pki::service::encryption_key(state, &user.id)
+        .await?
+        .ok_or(AppError::EncryptionKeyRequired)?;
+    let open = repo::for_bidder(&state.db.pool, tender_id, &org)
+        .await?
+        .into_iter()
+        .filter(|b| b.status == BidStatus::Uploading)
+        .count();
+    if open >= MAX_OPEN_UPLOADS {
+        return Err(AppError::Conflict(
+            "未完成的上传过多,请先完成或撤回 / too many unfinished uploads",
+        ));
+    }
+    let bid_id = crate::org::service::new_id();
+    let meta = serde_json::to_string(&req.documents_meta).unwrap_or_else(|_| "null".into());
+    let mut fp = req.device_fingerprint.clone();
+    fp.truncate(512);
+    let mut tx = state.db.begin().await?;
+    repo::insert(
+        &mut tx,
+        &NewBid {
+            id: &bid_id,
+            tender_id,
+            lot_no: req.lot_no,
+            bidder_org_id: &org,
+            submitted_by: &user.id,
+            bidder_key_id: &bidder_key_id,
+            tender_key_id: &opening_key.key_id,
+            now,
+            ip: &client.ip,
+            user_agent: &client.user_agent,
+            device_fingerprint: &fp,
+            documents_meta: &meta,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let path = part_path(state, &bid_id);
+    tokio::fs::create_dir_all(path.parent().expect("uploads dir"))
+        .await
+        .map_err(anyhow::Error::from)?;
+    tokio::fs::File::create(&path)
+        .await
+        .map_err(anyhow::Error::from)?;
+    use base64::Engine;
+    Ok(StartBidResponse {
+        bid_id,
+        tender_id: tender_id.to_string(),
+        lot_no: req.lot_no,
+        bidder_org_id: org,
+        tender_key: opening_key.public_key,
+        tender_key_id: opening_key.key_id,
+        bidder_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bidder_key),
+        bidder_key_id,
+        segment_size: SEGMENT_SIZE,
+        bid_deadline: head.bid_deadline,
+    })
+}
+
+/// Ends an upload that can no longer finish, and drops its bytes.
+async fn abandon(state: &AppState, bid: &BidRow, status: BidStatus) -> AppResult<()> {
+    repo::set_status(&state.db.pool, &bid.id, status, state.clock.now_ms()).await?;
+    let _ = tokio::fs::remove_file(part_path(state, &bid.id)).await;
+    Ok(())
+}
+
+fn expect(b: &BidRow) -> Result<u32, AppError> {
+    u32::try_from(b.lot_no).map_err(|_| AppError::Internal(anyhow::anyhow!("lot number")))
+}
+
+/// Reads the header from the start of the partial file and checks it against the bid.
+/// `Ok(None)` while the header has not fully arrived.
+async fn check_header(
+    state: &AppState,
+    b: &BidRow,
+    complete: bool,
+) -> AppResult<Option<(Header, Vec<u8>, usize)>> {
+    let path = part_path(state, &b.id);
+    let prefix = {
+        use tokio::io::AsyncReadExt;
+        let f = tokio::fs::File::open(&path)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let mut buf = Vec::with_capacity(kb1::MAX_PREFIX_LEN);
+        f.take(kb1::MAX_PREFIX_LEN as u64)
+            .read_to_end(&mut buf)
+            .await
+            .map_err(anyhow::Error::from)?;
+        buf
+    };
+    match kb1::parse_header(&prefix) {
+        Err(crate::crypto::CryptoError::ContainerTruncated) if !complete => Ok(None),
+        Err(e) => Err(e.into()),
+        Ok((header, bytes, offset)) => {
+            header.check(&Expect {
+                tender_id: &b.tender_id,
+                lot_no: expect(b)?,
+                bidder_org_id: &b.bidder_org_id,
+                bid_id: &b.id,
+                tender_key: &b.tender_key_id,
+                bidder_key: &b.bidder_key_id,
+            })?;
+            Ok(Some((header, bytes, offset)))
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(bid = %bid_id, offset), err)]
+pub async fn append(
+    state: &AppState,
+    user: &CurrentUser,
+    bid_id: &str,
+    offset: u64,
+    chunk: Bytes,
+) -> AppResult<BidView> {
+    own_bid(state, user, bid_id).await?;
+    let lock = state.uploads.get(bid_id);
+    let _guard = lock.lock().await;
+    let b = own_bid(state, user, bid_id).await?;
+    if b.status != BidStatus::Uploading {
+        return Err(illegal(&b, "upload"));
+    }
+    let head = tender_repo::head(&state.db.pool, &b.tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if state.clock.now_ms() >= head.bid_deadline {
+        abandon(state, &b, BidStatus::Late).await?;
+        return Err(AppError::DeadlinePassed);
+    }
+    if offset as i64 != b.received {
+        return Err(AppError::UploadOffset {
+            received: b.received,
+        });
+    }
+    let end = b.received + chunk.len() as i64;
+    if end as u64 > MAX_BID_BYTES {
+        return Err(AppError::field(
+            "body",
+            "投标文件超过 8 GiB 上限 / a bid file is at most 8 GiB",
+        ));
+    }
+    let path = part_path(state, bid_id);
+    let mut f = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .await
+        .map_err(anyhow::Error::from)?;
+    // The file may hold bytes written before a crash but never recorded: cut them.
+    f.set_len(b.received as u64)
+        .await
+        .map_err(anyhow::Error::from)?;
+    use tokio::io::AsyncSeekExt;
+    f.seek(std::io::SeekFrom::Start(b.received as u64))
+        .await
+        .map_err(anyhow::Error::from)?;
+    f.write_all(&chunk).await.map_err(anyhow::Error::from)?;
+    f.sync_data().await.map_err(anyhow::Error::from)?;
+    drop(f);
+    repo::set_received(&state.db.pool, bid_id, end, state.clock.now_ms()).await?;
+    let b = BidRow { received: end, ..b };
+    // Refuse what can be seen to be wrong as soon as the header is in.
+    if let Err(e) = check_header(state, &b, false).await {
+        abandon(state, &b, BidStatus::Rejected).await?;
+        return Err(e);
+    }
+    Ok(b.view())
+}
+
+/// SHA-256 of a file, streamed.
+async fn hash_file(path: PathBuf) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+        use sha2::Digest;
+        use std::io::Read;
+        let mut f = std::fs::File::open(path)?;
+        let mut h = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        Ok(hex::encode(h.finalize()))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| AppError::Internal(e.into()))
+}
+
+#[tracing::instrument(skip_all, fields(bid = %bid_id), err)]
+pub async fn complete(
+    state: &AppState,
+    user: &CurrentUser,
+    bid_id: &str,
+    req: CompleteBidRequest,
+) -> AppResult<BidView> {
+    own_bid(state, user, bid_id).await?;
+    let lock = state.uploads.get(bid_id);
+    let _guard = lock.lock().await;
+    let b = own_bid(state, user, bid_id).await?;
+    match b.status {
+        // A second click on "submit" gets the same receipt.
+        BidStatus::Submitted => return Ok(b.view()),
+        BidStatus::Uploading => {}
+        _ => return Err(illegal(&b, "complete")),
+    }
+    if b.received != req.size as i64 {
+        return Err(AppError::UploadIncomplete {
+            received: b.received,
+            size: req.size as i64,
+        });
+    }
+    let checked = match check_header(state, &b, true).await {
+        Ok(Some(h)) => h,
+        Ok(None) => return Err(crate::crypto::CryptoError::ContainerTruncated.into()),
+        Err(e) => {
+            abandon(state, &b, BidStatus::Rejected).await?;
+            return Err(e);
+        }
+    };
+    let (header, header_bytes, seg_offset) = checked;
+    if let Err(e) = kb1::check_length(&header, req.size - seg_offset as u64) {
+        abandon(state, &b, BidStatus::Rejected).await?;
+        return Err(e.into());
+    }
+    let path = part_path(state, bid_id);
+    // What arrived must be exactly what the sealing side sent.
+    let sha = hash_file(path.clone()).await?;
+    if !req.sha256.eq_ignore_ascii_case(&sha) {
+        return Err(AppError::field(
+            "sha256",
+            "服务器收到的文件与本地文件哈希不一致,请重新上传 / the bytes received do not match your file's hash; upload again",
+        ));
+    }
+    let stored = state.blobs.put_file(&path).await?;
+    if stored != sha {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "the file changed while stored"
+        )));
+    }
+
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin().await?;
+    let head = tender_repo::lock(&mut tx, &b.tender_id, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if now >= head.bid_deadline || head.status != TenderStatus::Published {
+        drop(tx);
+        abandon(state, &b, BidStatus::Late).await?;
+        return Err(AppError::DeadlinePassed);
+    }
+    let code = tender_repo::view(&mut tx, &b.tender_id)
+        .await?
+        .map(|v| v.code)
+        .unwrap_or_default();
+    let replaces = repo::current(&mut tx, &b.tender_id, b.lot_no, &b.bidder_org_id).await?;
+    if let Some(old) = &replaces {
+        repo::set_status(&mut *tx, old, BidStatus::Replaced, now).await?;
+    }
+    let receipt = Receipt {
+        kind: "kaibiao.bid_receipt.v1".into(),
+        bid_id: b.id.clone(),
+        tender_id: b.tender_id.clone(),
+        tender_code: code,
+        lot_no: expect(&b)?,
+        bidder_org_id: b.bidder_org_id.clone(),
+        size: req.size,
+        ciphertext_sha256: sha.clone(),
+        header_sha256: crate::crypto::sha256_hex(&header_bytes),
+        kb_sha256: header.kb_sha256.clone(),
+        received_at: now,
+        received_at_cst: crate::clock::format_cst(now),
+        replaces: replaces.clone(),
+    };
+    let signed = sign_receipt(state, receipt)?;
+    let signed_json = serde_json::to_string(&signed).map_err(anyhow::Error::from)?;
+    repo::mark_submitted(
+        &mut tx,
+        &b.id,
+        req.size as i64,
+        &sha,
+        &signed.receipt.header_sha256,
+        &signed.receipt.kb_sha256,
+        &signed_json,
+        now,
+    )
+    .await?;
+    // Hashes only: who bid stays out of the public ledger until the opening.
+    crate::ledger::repo::append(
+        &mut tx,
+        &b.tender_id,
+        now,
+        "bid_submitted",
+        &b.id,
+        json!({
+            "bid_id": b.id,
+            "ciphertext_sha256": sha,
+            "size": req.size,
+            "replaces": replaces,
+            "receipt_sha256": crate::crypto::sha256_hex(signed_json.as_bytes()),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    let _ = tokio::fs::remove_file(&path).await;
+    let b = repo::get(&state.db.pool, bid_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(b.view())
+}
+
+#[tracing::instrument(skip_all, fields(bid = %bid_id), err)]
+pub async fn withdraw(state: &AppState, user: &CurrentUser, bid_id: &str) -> AppResult<BidView> {
+    own_bid(state, user, bid_id).await?;
+    let lock = state.uploads.get(bid_id);
+    let _guard = lock.lock().await;
+    let b = own_bid(state, user, bid_id).await?;
+    let now = state.clock.now_ms();
+    match b.status {
+        BidStatus::Uploading => {
+            abandon(state, &b, BidStatus::Withdrawn).await?;
+        }
+        BidStatus::Submitted => {
+            let mut tx = state.db.begin().await?;
+            let head = tender_repo::lock(&mut tx, &b.tender_id, now)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if now >= head.bid_deadline || head.status != TenderStatus::Published {
+                return Err(AppError::DeadlinePassed);
+            }
+            repo::mark_withdrawn(&mut tx, &b.id, now).await?;
+            crate::ledger::repo::append(
+                &mut tx,
+                &b.tender_id,
+                now,
+                "bid_withdrawn",
+                &b.id,
+                json!({"bid_id": b.id}),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        _ => return Err(illegal(&b, "withdraw")),
+    }
+    let b = repo::get(&state.db.pool, bid_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(b.view())
+}
+
+pub async fn status(state: &AppState, user: &CurrentUser, bid_id: &str) -> AppResult<BidView> {
+    Ok(own_bid(state, user, bid_id).await?.view())
+}
+
+pub async fn mine(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+) -> AppResult<Vec<BidView>> {
+    let org = user.org_id.as_deref().ok_or(AppError::Forbidden)?;
+    Ok(repo::for_bidder(&state.db.pool, tender_id, org)
+        .await?
+        .iter()
+        .map(BidRow::view)
+        .collect())
+}
+
+fn receipt_message(r: &Receipt) -> AppResult<String> {
+    Ok(crate::ledger::canonical_json(
+        &serde_json::to_value(r).map_err(anyhow::Error::from)?,
+    ))
+}
+
+fn sign_receipt(state: &AppState, receipt: Receipt) -> AppResult<SignedReceipt> {
+    use base64::Engine;
+    let sig = state.pki.sign(receipt_message(&receipt)?.as_bytes())?;
+    Ok(SignedReceipt {
+        receipt,
+        signature: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig),
+        signer_pem: state.pki.signer_pem.clone(),
+    })
+}
+
+/// Checks a receipt offline: the signer's certificate chains to the platform CA
+/// (`ca_der`) and the signature covers the receipt as shown.
+pub fn verify_receipt(signed: &SignedReceipt, ca_der: &[u8], now_ms: i64) -> bool {
+    use base64::Engine;
+    let Ok(public) = crate::pki::authority::check_chain(&signed.signer_pem, ca_der, now_ms) else {
+        return false;
+    };
+    let Ok(sig) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&signed.signature) else {
+        return false;
+    };
+    let Ok(msg) = receipt_message(&signed.receipt) else {
+        return false;
+    };
+    crate::pki::authority::verify_signature(&public, msg.as_bytes(), &sig)
+}

@@ -1,0 +1,481 @@
+//! The bid package, the plaintext inside a KB1 container:
+//! `u32be M || manifest JSON (M) || documents (sizes from the manifest) || u32be T ||
+//! trailer JSON (T)`, the trailer holding the SHA-256 of the manifest bytes and of each
+//! document. Written and read as streams: documents are never held whole.
+//!
+//! Also the amount in Chinese capital numerals (大写金额) that the opening sheet carries.
+
+use std::io::{Read, Write};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{read_byte, read_full, CryptoError};
+
+/// Bounds on the two JSON parts, so a corrupt length cannot make a reader allocate
+/// gigabytes.
+pub const MAX_MANIFEST_LEN: usize = 1024 * 1024;
+pub const MAX_TRAILER_LEN: usize = 1024 * 1024;
+const CHUNK: usize = 64 * 1024;
+
+/// 开标一览表: what is read out at the opening.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningSheet {
+    pub total_price_fen: i64,
+    /// The amount in capital numerals as the bidder wrote it (see `amount_in_words`); by
+    /// procurement practice it prevails if it disagrees with the figure.
+    pub total_price_words: String,
+    pub delivery_days: u32,
+    pub warranty_months: u32,
+    /// large | medium | small | micro
+    pub enterprise_size: String,
+    /// null | "prison" | "disability_welfare"
+    pub special_status: Option<String>,
+    pub notes: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentEntry {
+    pub name: String,
+    pub size: u64,
+    pub media_type: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub opening_sheet: OpeningSheet,
+    pub documents: Vec<DocumentEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Trailer {
+    documents_sha256: Vec<String>,
+    manifest_sha256: String,
+}
+
+/// Writes a package: the manifest, each document streamed from its reader (which must
+/// yield exactly the manifest's `size` bytes), then the trailer.
+pub fn write_package(
+    manifest: &Manifest,
+    documents: Vec<Box<dyn Read + '_>>,
+    mut out: impl Write,
+) -> Result<(), CryptoError> {
+    if documents.len() != manifest.documents.len() {
+        return Err(CryptoError::InvalidArgument(format!(
+            "{} document readers for {} manifest entries",
+            documents.len(),
+            manifest.documents.len()
+        )));
+    }
+    let m = serde_json::to_vec(manifest).expect("a manifest always serialises");
+    if m.len() > MAX_MANIFEST_LEN {
+        return Err(CryptoError::InvalidArgument("manifest over 1 MiB".into()));
+    }
+    out.write_all(&(m.len() as u32).to_be_bytes())?;
+    out.write_all(&m)?;
+
+    let mut buf = vec![0u8; CHUNK];
+    let mut hashes = Vec::with_capacity(documents.len());
+    for (i, (mut doc, entry)) in documents.into_iter().zip(&manifest.documents).enumerate() {
+        let mut hasher = Sha256::new();
+        let mut remaining = entry.size;
+        while remaining > 0 {
+            let want = remaining.min(CHUNK as u64) as usize;
+            let k = read_full(&mut doc, &mut buf[..want])?;
+            if k == 0 {
+                return Err(CryptoError::InvalidArgument(format!(
+                    "document {i} is shorter than its size"
+                )));
+            }
+            hasher.update(&buf[..k]);
+            out.write_all(&buf[..k])?;
+            remaining -= k as u64;
+        }
+        if read_byte(&mut doc)?.is_some() {
+            return Err(CryptoError::InvalidArgument(format!(
+                "document {i} is longer than its size"
+            )));
+        }
+        hashes.push(hex::encode(hasher.finalize()));
+    }
+
+    let trailer = Trailer {
+        documents_sha256: hashes,
+        manifest_sha256: super::sha256_hex(&m),
+    };
+    let t = serde_json::to_vec(&trailer).expect("a trailer always serialises");
+    out.write_all(&(t.len() as u32).to_be_bytes())?;
+    out.write_all(&t)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Reads a package from a decrypted stream (e.g. `kb1::OpenReader`), checking the manifest
+/// and every document against the trailer and that nothing follows it. `sink(i, bytes)`
+/// receives document `i` as it streams; if this returns an error, what the sink received
+/// is void. Returns the manifest and the documents' hex SHA-256s.
+pub fn read_package(
+    mut input: impl Read,
+    mut sink: impl FnMut(usize, &[u8]) -> Result<(), CryptoError>,
+) -> Result<(Manifest, Vec<String>), CryptoError> {
+    let malformed = |m: String| CryptoError::PackageMalformed(m);
+    let m = read_part(&mut input, MAX_MANIFEST_LEN, "manifest")?;
+    let manifest: Manifest =
+        serde_json::from_slice(&m).map_err(|e| malformed(format!("manifest: {e}")))?;
+
+    let mut buf = vec![0u8; CHUNK];
+    let mut hashes = Vec::with_capacity(manifest.documents.len());
+    for (i, entry) in manifest.documents.iter().enumerate() {
+        let mut hasher = Sha256::new();
+        let mut remaining = entry.size;
+        while remaining > 0 {
+            let want = remaining.min(CHUNK as u64) as usize;
+            let k = read_full(&mut input, &mut buf[..want])?;
+            if k == 0 {
+                return Err(malformed(format!("document {i} ends early")));
+            }
+            hasher.update(&buf[..k]);
+            sink(i, &buf[..k])?;
+            remaining -= k as u64;
+        }
+        hashes.push(hex::encode(hasher.finalize()));
+    }
+
+    let t = read_part(&mut input, MAX_TRAILER_LEN, "trailer")?;
+    let trailer: Trailer =
+        serde_json::from_slice(&t).map_err(|e| malformed(format!("trailer: {e}")))?;
+    // Reading past the trailer also makes a streaming opener verify the final segment.
+    if read_byte(&mut input)?.is_some() {
+        return Err(malformed("bytes after the trailer".into()));
+    }
+    if trailer.documents_sha256.len() != hashes.len() {
+        return Err(malformed(format!(
+            "trailer lists {} documents, manifest {}",
+            trailer.documents_sha256.len(),
+            hashes.len()
+        )));
+    }
+    if trailer.manifest_sha256 != super::sha256_hex(&m) {
+        return Err(CryptoError::PlaintextHashMismatch {
+            what: "manifest".into(),
+        });
+    }
+    if let Some(i) = (0..hashes.len()).find(|&i| trailer.documents_sha256[i] != hashes[i]) {
+        return Err(CryptoError::PlaintextHashMismatch {
+            what: format!("document {i}"),
+        });
+    }
+    Ok((manifest, hashes))
+}
+
+/// `u32be len || len bytes`, with `len <= max`.
+fn read_part(input: &mut impl Read, max: usize, what: &str) -> Result<Vec<u8>, CryptoError> {
+    let mut len = [0u8; 4];
+    if read_full(input, &mut len)? != 4 {
+        return Err(CryptoError::PackageMalformed(format!(
+            "package ends before the {what}"
+        )));
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > max {
+        return Err(CryptoError::PackageMalformed(format!(
+            "{what} length {len} over the limit"
+        )));
+    }
+    let mut bytes = vec![0u8; len];
+    if read_full(input, &mut bytes)? != len {
+        return Err(CryptoError::PackageMalformed(format!(
+            "package ends inside the {what}"
+        )));
+    }
+    Ok(bytes)
+}
+
+const DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
+
+/// An amount in fen as Chinese capital numerals (大写金额), following the People's Bank of
+/// China rules for filling in bills (《正确填写票据和结算凭证的基本规定》):
+///
+/// - 元 is always written when there are yuan; then `整` if there are no 角 and 分.
+///   `整` is also written after 角 when 分 is zero (the rules allow either; writing it
+///   leaves no room to append a 分 figure): 1050 → 壹拾元伍角整.
+/// - A zero 角 followed by non-zero 分 is written 零: 102 → 壹元零贰分.
+/// - Zeros inside the integer part are one 零 per run, including across 万/亿 groups:
+///   10005 元 → 壹万零伍元整; 100700 元 → 壹拾万零柒佰元整; 107000 元 → 壹拾万柒仟元整.
+///   A zero units (元) digit before 角 is not written (the rules allow either):
+///   10.50 元 → 壹拾元伍角整.
+/// - Tens are written 壹拾 (never a bare 拾), as on bills.
+/// - Amounts under one yuan have no 元: 50 → 伍角整, 5 → 伍分; zero is 零元整.
+/// - Groups: 万 = 10^4, 亿 = 10^8, then 万亿 = 10^12 and 亿亿 = 10^16.
+/// - Negative amounts get the prefix 负.
+pub fn amount_in_words(fen: i64) -> String {
+    let abs = fen.unsigned_abs();
+    let (yuan, jiao, fen_digit) = (abs / 100, (abs / 10 % 10) as usize, (abs % 10) as usize);
+    let mut s = String::new();
+    if fen < 0 {
+        s.push('负');
+    }
+    if yuan > 0 {
+        integer_words(yuan, &mut s);
+        s.push('元');
+    }
+    match (jiao, fen_digit) {
+        (0, 0) => {
+            if yuan == 0 {
+                s.push_str("零元");
+            }
+            s.push('整');
+        }
+        (j, f) => {
+            if j > 0 {
+                s.push(DIGITS[j]);
+                s.push('角');
+            } else if yuan > 0 {
+                s.push('零');
+            }
+            if f > 0 {
+                s.push(DIGITS[f]);
+                s.push('分');
+            } else {
+                s.push('整');
+            }
+        }
+    }
+    s
+}
+
+/// Words for n > 0.
+fn integer_words(n: u64, s: &mut String) {
+    const YI: u64 = 100_000_000;
+    if n >= YI {
+        integer_words(n / YI, s);
+        s.push('亿');
+        let low = n % YI;
+        if low > 0 {
+            // A gap before the next non-zero digit is one 零 (1_0000_0005 → 壹亿零伍).
+            if low < YI / 10 {
+                s.push('零');
+            }
+            below_yi(low, s);
+        }
+    } else {
+        below_yi(n, s);
+    }
+}
+
+/// Words for 0 < n < 10^8.
+fn below_yi(n: u64, s: &mut String) {
+    let (high, low) = (n / 10_000, n % 10_000);
+    if high > 0 {
+        group(high, s);
+        s.push('万');
+        if low > 0 && low < 1000 {
+            s.push('零');
+        }
+    }
+    if low > 0 {
+        group(low, s);
+    }
+}
+
+/// Words for 0 < n < 10^4 without leading zeros; inner runs of zeros are one 零, trailing
+/// zeros nothing.
+fn group(n: u64, s: &mut String) {
+    const UNITS: [&str; 4] = ["仟", "佰", "拾", ""];
+    let digits = [n / 1000, n / 100 % 10, n / 10 % 10, n % 10];
+    let mut started = false;
+    let mut zero_pending = false;
+    for (d, unit) in digits.iter().zip(UNITS) {
+        if *d == 0 {
+            zero_pending = started;
+            continue;
+        }
+        if zero_pending {
+            s.push('零');
+            zero_pending = false;
+        }
+        s.push(DIGITS[*d as usize]);
+        s.push_str(unit);
+        started = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_in_words() {
+        let cases: &[(i64, &str)] = &[
+            (0, "零元整"),
+            (5, "伍分"),
+            (50, "伍角整"),
+            (55, "伍角伍分"),
+            (100, "壹元整"),
+            (102, "壹元零贰分"),
+            (1000, "壹拾元整"),
+            (1050, "壹拾元伍角整"),
+            (123_456_789, "壹佰贰拾叁万肆仟伍佰陆拾柒元捌角玖分"),
+            (100_000_000, "壹佰万元整"),
+            (1_000_500, "壹万零伍元整"),
+            (10_070_000, "壹拾万零柒佰元整"),
+            (10_700_000, "壹拾万柒仟元整"),
+            (10_700_053, "壹拾万柒仟元伍角叁分"),
+            (168_032, "壹仟陆佰捌拾元叁角贰分"),
+            (1_640_902, "壹万陆仟肆佰零玖元零贰分"),
+            (32_504, "叁佰贰拾伍元零肆分"),
+            (100_000_000 * 100, "壹亿元整"),
+            (1_000_000_000 * 100, "壹拾亿元整"),
+            (100_000_005 * 100, "壹亿零伍元整"),
+            (100_050_000 * 100, "壹亿零伍万元整"),
+            (100_005_000 * 100, "壹亿零伍仟元整"),
+            (101_000_000 * 100, "壹亿零壹佰万元整"),
+            (120_000_000 * 100, "壹亿贰仟万元整"),
+            (1_000_000_000_000 * 100, "壹万亿元整"),
+            (1_000_000_000_000_000 * 100, "壹仟万亿元整"),
+            (1_000_000_000_000_000_000, "壹亿亿元整"),
+            (
+                1_234_567_890_123 * 100 + 45,
+                "壹万贰仟叁佰肆拾伍亿陆仟柒佰捌拾玖万零壹佰贰拾叁元肆角伍分",
+            ),
+            (-1050, "负壹拾元伍角整"),
+            (
+                i64::MAX,
+                "玖亿贰仟贰佰叁拾叁万柒仟贰佰零叁亿陆仟捌佰伍拾肆万柒仟柒佰伍拾捌元零柒分",
+            ),
+        ];
+        for (fen, words) in cases {
+            assert_eq!(amount_in_words(*fen), *words, "{fen}");
+        }
+        // i64::MIN must not overflow.
+        assert!(amount_in_words(i64::MIN).starts_with('负'));
+    }
+
+    fn sample_manifest(sizes: &[u64]) -> Manifest {
+        Manifest {
+            opening_sheet: OpeningSheet {
+                total_price_fen: 123_456_789,
+                total_price_words: amount_in_words(123_456_789),
+                delivery_days: 30,
+                warranty_months: 36,
+                enterprise_size: "small".into(),
+                special_status: None,
+                notes: String::new(),
+            },
+            documents: sizes
+                .iter()
+                .enumerate()
+                .map(|(i, &size)| DocumentEntry {
+                    name: format!("文件{i}.pdf"),
+                    size,
+                    media_type: "application/pdf".into(),
+                })
+                .collect(),
+        }
+    }
+
+    fn docs(sizes: &[u64]) -> Vec<Vec<u8>> {
+        sizes
+            .iter()
+            .map(|&n| (0..n).map(|i| (i * 7 + n) as u8).collect())
+            .collect()
+    }
+
+    fn write(manifest: &Manifest, docs: &[Vec<u8>]) -> Vec<u8> {
+        let readers: Vec<Box<dyn Read>> = docs
+            .iter()
+            .map(|d| Box::new(&d[..]) as Box<dyn Read>)
+            .collect();
+        let mut out = Vec::new();
+        write_package(manifest, readers, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn package_roundtrip_streams_documents() {
+        for sizes in [&[][..], &[0][..], &[1, 200_000, 3][..]] {
+            let manifest = sample_manifest(sizes);
+            let documents = docs(sizes);
+            let bytes = write(&manifest, &documents);
+            let mut got: Vec<Vec<u8>> = vec![Vec::new(); sizes.len()];
+            let (m, hashes) = read_package(&bytes[..], |i, b| {
+                got[i].extend_from_slice(b);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(m, manifest);
+            assert_eq!(got, documents);
+            let expected: Vec<String> = documents
+                .iter()
+                .map(|d| super::super::sha256_hex(d))
+                .collect();
+            assert_eq!(hashes, expected);
+        }
+    }
+
+    #[test]
+    fn write_rejects_wrong_sizes() {
+        let manifest = sample_manifest(&[4]);
+        for doc in [vec![1u8, 2, 3], vec![1, 2, 3, 4, 5]] {
+            let readers: Vec<Box<dyn Read>> = vec![Box::new(&doc[..])];
+            let err = write_package(&manifest, readers, Vec::new()).unwrap_err();
+            assert_eq!(err.code(), "INVALID_ARGUMENT");
+        }
+        assert_eq!(
+            write_package(&manifest, vec![], Vec::new())
+                .unwrap_err()
+                .code(),
+            "INVALID_ARGUMENT"
+        );
+    }
+
+    #[test]
+    fn read_detects_tampering() {
+        let manifest = sample_manifest(&[10, 20]);
+        let bytes = write(&manifest, &docs(&[10, 20]));
+        let m_len = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+        let read = |b: &[u8]| {
+            read_package(b, |_, _| Ok(()))
+                .map(|_| ())
+                .unwrap_err()
+                .code()
+        };
+
+        // A flipped document byte: its hash no longer matches.
+        let mut doc_flip = bytes.clone();
+        doc_flip[4 + m_len + 15] ^= 1;
+        assert_eq!(
+            read_package(&doc_flip[..], |_, _| Ok(())).unwrap_err(),
+            CryptoError::PlaintextHashMismatch {
+                what: "document 1".into()
+            }
+        );
+        // Manifest edited in place (a space for a digit keeps the JSON valid).
+        let text = String::from_utf8(bytes[4..4 + m_len].to_vec()).unwrap();
+        let edited = text.replacen("\"delivery_days\":30", "\"delivery_days\":31", 1);
+        let mut m_edit = bytes.clone();
+        m_edit[4..4 + m_len].copy_from_slice(edited.as_bytes());
+        assert_eq!(
+            read_package(&m_edit[..], |_, _| Ok(())).unwrap_err(),
+            CryptoError::PlaintextHashMismatch {
+                what: "manifest".into()
+            }
+        );
+        // Truncated, extended, garbage.
+        assert_eq!(read(&bytes[..bytes.len() - 1]), "PACKAGE_MALFORMED");
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(read(&longer), "PACKAGE_MALFORMED");
+        assert_eq!(read(&[]), "PACKAGE_MALFORMED");
+        assert_eq!(read(&[0xff, 0xff, 0xff, 0xff]), "PACKAGE_MALFORMED");
+        assert_eq!(read(&[0, 0, 0, 2, b'{', b'}']), "PACKAGE_MALFORMED");
+        // The sink's error is passed through.
+        let err =
+            read_package(&bytes[..], |_, _| Err(CryptoError::Io("disk full".into()))).unwrap_err();
+        assert_eq!(err.code(), "IO");
+    }
+}
