@@ -37,6 +37,22 @@ enum Command {
     /// Sealed bids (投标文件制作工具): seal on this machine, submit, status, withdraw.
     #[command(subcommand)]
     Bid(BidCommand),
+    /// Opening-key custodians: check your share against the announced commitments.
+    #[command(subcommand)]
+    Share(ShareCommand),
+}
+
+#[derive(Subcommand)]
+enum ShareCommand {
+    /// Unseal your share of a tender's opening key with your key file and check it.
+    Check {
+        #[command(flatten)]
+        login: Login,
+        #[arg(long, env = "KAIBIAO_KEY_FILE")]
+        key_file: PathBuf,
+        #[arg(long)]
+        tender: String,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -277,6 +293,11 @@ fn main() -> ExitCode {
             Some(Command::Keys(KeysCommand::Init { login, key_file })) => {
                 kaibiao::cli::keys::init(&login.server, &login.user, &key_file).await
             }
+            Some(Command::Share(ShareCommand::Check {
+                login,
+                key_file,
+                tender,
+            })) => kaibiao::cli::share::check(&login.server, &login.user, &key_file, &tender).await,
             Some(Command::Bid(cmd)) => match cmd {
                 BidCommand::Seal {
                     login,

@@ -5,6 +5,7 @@
 pub mod bid;
 pub mod client;
 pub mod keys;
+pub mod share;
 
 /// A secret from an environment variable, or asked for on the terminal without echo.
 pub fn secret(env: &str, prompt: &str) -> anyhow::Result<String> {

@@ -128,6 +128,27 @@ async fn serve_demo_seeds_once_prints_logins_and_shuts_down_gracefully() {
         .await
         .unwrap();
     assert_eq!(orgs.status(), StatusCode::OK);
+    // A custodian checks their share of the opening key with their key file.
+    let tender = list[0]["id"].as_str().unwrap();
+    let key_file = dir.path().join("demo-keys/agency.kbkey");
+    let env = [
+        ("KAIBIAO_PASSWORD", PASSWORD),
+        ("KAIBIAO_KEY_PASSPHRASE", PASSWORD),
+        ("KAIBIAO_SERVER", server.base.as_str()),
+        ("KAIBIAO_USER", "agency"),
+    ];
+    let out = run(
+        &[
+            "share",
+            "check",
+            "--key-file",
+            key_file.to_str().unwrap(),
+            "--tender",
+            tender,
+        ],
+        &env,
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("matches the announced commitments"));
     assert!(terminate(&mut server).success(), "graceful exit on SIGTERM");
     assert!(
         dir.path().join("kaibiao.db").exists(),

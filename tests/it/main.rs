@@ -10,3 +10,4 @@ mod cli;
 mod keys;
 mod matrix;
 mod tenders;
+mod webcrypto;
