@@ -150,30 +150,21 @@ pub fn seal_to_file(
         tender_public_sec1: &tender,
         segment_size: start["segment_size"].as_u64().unwrap_or(1 << 20) as u32,
     };
-    // The package is written into a pipe that the sealer reads: no document is ever held
-    // whole in memory, and no plaintext touches the disk.
-    let (reader, writer) = std::io::pipe()?;
-    let docs = docs.to_vec();
-    let producer = std::thread::spawn(move || -> anyhow::Result<()> {
-        let mut readers: Vec<Box<dyn Read>> = Vec::new();
-        for d in &docs {
-            readers.push(Box::new(std::io::BufReader::new(std::fs::File::open(d)?)));
-        }
-        package::write_package(&manifest, readers, std::io::BufWriter::new(writer))?;
-        Ok(())
-    });
+    // The package is written straight into the sealer: documents are read once, in
+    // pieces, and no plaintext touches the disk.
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
-    let mut w = HashingWriter {
+    let hashing = HashingWriter {
         inner: std::io::BufWriter::new(file),
         hash: Sha256::new(),
         len: 0,
     };
-    let sealed = kb1::seal_stream(&params, reader, &mut w);
-    let produced = producer
-        .join()
-        .map_err(|_| anyhow::anyhow!("the package writer panicked"))?;
-    produced?;
-    sealed?;
+    let mut sealer = kb1::SealWriter::new(&params, hashing)?;
+    let mut readers: Vec<Box<dyn Read>> = Vec::new();
+    for d in docs {
+        readers.push(Box::new(std::io::BufReader::new(std::fs::File::open(d)?)));
+    }
+    package::write_package(&manifest, readers, &mut sealer)?;
+    let mut w = sealer.finish()?;
     w.flush()?;
     Ok((w.len, hex::encode(w.hash.finalize())))
 }
