@@ -248,6 +248,13 @@ fn verify(file: &PathBuf) -> ExitCode {
                 ledger.events.len(),
                 ledger.head
             );
+            if let Some(until) = ledger.withheld_until {
+                println!(
+                    "投标事件在 {} 前不公开 / bid events are withheld until {} (China time); this copy ends before them",
+                    kaibiao::clock::format_cst(until),
+                    kaibiao::clock::format_cst(until)
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

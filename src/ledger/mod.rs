@@ -30,6 +30,28 @@ pub struct Ledger {
     pub tender_id: String,
     pub head: String,
     pub events: Vec<Event>,
+    /// Set when this copy stops before the bid events, which stay withheld from all but
+    /// the supervisors until this time (the bid deadline): how many bid, and when, is not
+    /// told before the opening. A prefix of the chain verifies on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld_until: Option<i64>,
+}
+
+impl Ledger {
+    /// The chain up to (not including) the first event of a kind starting with `prefix`.
+    pub fn truncate_before(&mut self, prefix: &str) -> bool {
+        match self.events.iter().position(|e| e.kind.starts_with(prefix)) {
+            Some(i) => {
+                self.events.truncate(i);
+                self.head = self
+                    .events
+                    .last()
+                    .map_or_else(|| GENESIS.to_string(), |e| e.hash.clone());
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// Compact JSON with object keys sorted (by their UTF-8 bytes) at every depth. Written out
@@ -176,6 +198,7 @@ mod tests {
             tender_id: "t1".into(),
             head: prev,
             events,
+            withheld_until: None,
         }
     }
 
@@ -191,6 +214,24 @@ mod tests {
         assert_eq!(verify(&l), Ok(()));
         l.events[2].body["n"] = serde_json::json!(99);
         assert_eq!(verify(&l), Err(VerifyError::Hash { seq: 3 }));
+    }
+
+    #[test]
+    fn a_prefix_of_the_chain_verifies_on_its_own() {
+        let mut l = chain(5);
+        l.events[3].kind = "bid_submitted".into();
+        // Re-chain from the edit so the full chain is sound.
+        let mut prev = l.events[2].hash.clone();
+        for e in &mut l.events[3..] {
+            e.prev_hash = prev.clone();
+            e.hash = event_hash("t1", e.seq, e.at, &e.kind, &e.actor, &e.body, &prev);
+            prev = e.hash.clone();
+        }
+        l.head = prev;
+        assert_eq!(verify(&l), Ok(()));
+        assert!(l.truncate_before("bid_"));
+        assert_eq!(l.events.len(), 3);
+        assert_eq!(verify(&l), Ok(()));
     }
 
     #[test]

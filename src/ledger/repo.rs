@@ -84,5 +84,6 @@ where
         tender_id: tender_id.to_string(),
         head,
         events,
+        withheld_until: None,
     })
 }

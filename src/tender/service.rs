@@ -583,5 +583,14 @@ pub async fn ledger(
     if head.status == TenderStatus::Draft && !user.is_some_and(|u| can_see(u, &head)) {
         return Err(AppError::NotFound);
     }
-    Ok(ledger::repo::load(&state.db.pool, id).await?)
+    let mut ledger = ledger::repo::load(&state.db.pool, id).await?;
+    // Before the deadline only supervisors see bid events: the names and number of
+    // bidders are not told before the opening (GPL art. 38's confidentiality of
+    // potential bidders).
+    let supervisor =
+        user.is_some_and(|u| matches!(u.role, Role::Finance | Role::Oversight | Role::Admin));
+    if !supervisor && state.clock.now_ms() < head.bid_deadline && ledger.truncate_before("bid_") {
+        ledger.withheld_until = Some(head.bid_deadline);
+    }
+    Ok(ledger)
 }
