@@ -116,7 +116,7 @@ pub(crate) async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Ele
     }
 }
 
-async fn login(c: &Client, app: &TestApp, username: &str) {
+pub(crate) async fn login(c: &Client, app: &TestApp, username: &str) {
     c.goto(&app.url("/login.html")).await.unwrap();
     wait_css(c, "#username")
         .await

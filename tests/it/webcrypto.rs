@@ -9,14 +9,14 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use fantoccini::wd::TimeoutConfiguration;
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use kaibiao::crypto::kb1::{self, Expect, SealParams};
 use kaibiao::crypto::{hpke, keys, package, CryptoError};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::browser::{browser, wait_css, Driver};
-use crate::common::{spawn_app, TestApp, PASSWORD};
+use crate::browser::{browser, login, wait_css, Driver};
+use crate::common::{spawn_app, TestApp};
 
 const HPKE_VECTORS: &str = include_str!("../vectors/hpke-rfc9180.json");
 const KB1_VECTORS: &str = include_str!("../vectors/kb1.json");
@@ -1241,42 +1241,6 @@ return {
   opened_sha256: opened.documentsSha256,
 };
 "##;
-
-/// Logs in through the login form (as browser.rs does).
-async fn login(c: &Client, app: &TestApp, username: &str) {
-    c.goto(&app.url("/login.html")).await.unwrap();
-    wait_css(c, "#username")
-        .await
-        .send_keys(username)
-        .await
-        .unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let started = std::time::Instant::now();
-    while !c
-        .current_url()
-        .await
-        .unwrap()
-        .path()
-        .ends_with("/dashboard.html")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "login did not reach the dashboard"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test]
 async fn device_keys_are_made_kept_and_registered_by_the_browser() {
