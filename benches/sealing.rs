@@ -234,7 +234,7 @@ async fn bench_ingest(sha: f64) {
             uploads.push((
                 clients.len(),
                 start["bid_id"].as_str().unwrap().to_string(),
-                container,
+                bytes::Bytes::from(container),
             ));
         }
         clients.push(Arc::new(c));
@@ -251,7 +251,7 @@ async fn bench_ingest(sha: f64) {
                 let _: Value = c
                     .put_bytes(
                         &format!("/api/bids/{bid}/content?offset={off}"),
-                        container[off..end].to_vec(),
+                        container.slice(off..end),
                     )
                     .await
                     .unwrap();

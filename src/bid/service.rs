@@ -33,19 +33,30 @@ pub const MAX_CHUNK_BYTES: usize = 16 << 20;
 /// Unfinished uploads one bidder may have open on one tender.
 pub const MAX_OPEN_UPLOADS: usize = 5;
 
-/// One async lock per bid being uploaded, so chunks of one upload apply in order while
-/// different uploads proceed in parallel.
+/// What is kept in memory while an upload runs: the SHA-256 of the bytes received so far
+/// (so completion need not read the file again) and whether the header has been checked.
+/// Lost on a restart, and then rebuilt from the partial file.
 #[derive(Default)]
-pub struct UploadLocks(std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
+pub struct UploadState {
+    hashed: Option<(sha2::Sha256, i64)>,
+    header_checked: bool,
+}
+
+type SharedUpload = Arc<tokio::sync::Mutex<UploadState>>;
+
+/// One async lock per bid being uploaded, so chunks of one upload apply in order while
+/// different uploads proceed in parallel. Entries live while someone holds them.
+#[derive(Default)]
+pub struct UploadLocks(std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<UploadState>>>>);
 
 impl UploadLocks {
-    pub fn get(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub fn get(&self, id: &str) -> SharedUpload {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(l) = map.get(id).and_then(Weak::upgrade) {
             return l;
         }
         map.retain(|_, w| w.strong_count() > 0);
-        let l = Arc::new(tokio::sync::Mutex::new(()));
+        let l = Arc::new(tokio::sync::Mutex::new(UploadState::default()));
         map.insert(id.to_string(), Arc::downgrade(&l));
         l
     }
@@ -223,7 +234,7 @@ pub async fn append(
 ) -> AppResult<BidView> {
     own_bid(state, user, bid_id).await?;
     let lock = state.uploads.get(bid_id);
-    let _guard = lock.lock().await;
+    let mut upload = lock.lock().await;
     let b = own_bid(state, user, bid_id).await?;
     if b.status != BidStatus::Uploading {
         return Err(illegal(&b, "upload"));
@@ -262,14 +273,37 @@ pub async fn append(
         .await
         .map_err(anyhow::Error::from)?;
     f.write_all(&chunk).await.map_err(anyhow::Error::from)?;
+    // On disk before it is counted: a resume after a crash must find what was counted.
     f.sync_data().await.map_err(anyhow::Error::from)?;
     drop(f);
     repo::set_received(&state.db.pool, bid_id, end, state.clock.now_ms()).await?;
+    // Keep the running hash if it covers exactly what came before this chunk.
+    let hashed = match upload.hashed.take() {
+        Some(h) if h.1 == b.received => Some(h),
+        None if b.received == 0 => Some((sha2::Sha256::default(), 0)),
+        _ => None,
+    };
+    if let Some((mut h, _)) = hashed {
+        let bytes = chunk.clone();
+        let h = tokio::task::spawn_blocking(move || {
+            use sha2::Digest;
+            h.update(&bytes);
+            h
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+        upload.hashed = Some((h, end));
+    }
     let b = BidRow { received: end, ..b };
     // Refuse what can be seen to be wrong as soon as the header is in.
-    if let Err(e) = check_header(state, &b, false).await {
-        abandon(state, &b, BidStatus::Rejected).await?;
-        return Err(e);
+    if !upload.header_checked {
+        match check_header(state, &b, false).await {
+            Ok(found) => upload.header_checked = found.is_some(),
+            Err(e) => {
+                abandon(state, &b, BidStatus::Rejected).await?;
+                return Err(e);
+            }
+        }
     }
     Ok(b.view())
 }
@@ -305,7 +339,7 @@ pub async fn complete(
 ) -> AppResult<BidView> {
     own_bid(state, user, bid_id).await?;
     let lock = state.uploads.get(bid_id);
-    let _guard = lock.lock().await;
+    let mut upload = lock.lock().await;
     let b = own_bid(state, user, bid_id).await?;
     match b.status {
         // A second click on "submit" gets the same receipt.
@@ -334,7 +368,13 @@ pub async fn complete(
     }
     let path = part_path(state, bid_id);
     // What arrived must be exactly what the sealing side sent.
-    let sha = hash_file(path.clone()).await?;
+    let sha = match upload.hashed.take() {
+        Some((h, len)) if len == b.received => {
+            use sha2::Digest;
+            hex::encode(h.finalize())
+        }
+        _ => hash_file(path.clone()).await?,
+    };
     if !req.sha256.eq_ignore_ascii_case(&sha) {
         return Err(AppError::field(
             "sha256",
@@ -422,7 +462,7 @@ pub async fn complete(
 pub async fn withdraw(state: &AppState, user: &CurrentUser, bid_id: &str) -> AppResult<BidView> {
     own_bid(state, user, bid_id).await?;
     let lock = state.uploads.get(bid_id);
-    let _guard = lock.lock().await;
+    let _upload = lock.lock().await;
     let b = own_bid(state, user, bid_id).await?;
     let now = state.clock.now_ms();
     match b.status {

@@ -100,7 +100,7 @@ impl Client {
     pub async fn put_bytes<T: DeserializeOwned>(
         &self,
         path: &str,
-        bytes: Vec<u8>,
+        bytes: impl Into<reqwest::Body>,
     ) -> anyhow::Result<T> {
         let r = self
             .http
