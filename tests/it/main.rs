@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod bidpage;
 mod bids;
 mod browser;
 mod cli;

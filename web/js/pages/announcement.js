@@ -14,6 +14,7 @@ const id = param('id');
 let ann = null;
 let regions = [];
 let ledger = null;
+let user = null;
 
 function kv(items) {
   return h('dl.kv', items.filter(Boolean).map(([k, v, wide]) =>
@@ -36,7 +37,12 @@ function deadlineCard(a) {
       h('div.side-label', t('field.budget_total')),
       h('div.money.money-large', total !== null ? formatMoney(total) : '—'),
       total !== null ? h('div.words', { lang: 'zh-CN' }, amountInWords(total)) : null),
-    closed ? null : h('p.small.muted.bid-note', t('ann.bid_note')));
+    closed ? null : h('p.small.muted.bid-note', t('ann.bid_note')),
+    !closed && user && user.role === 'supplier' && a.opening_key
+      ? h('div.bid-online',
+        h('a#bid-online.btn.btn-primary.btn-block.btn-large', { href: `/bid.html?tender=${encodeURIComponent(a.id)}` }, t('ann.bid_online')),
+        h('p.small.muted', t('ann.bid_online_hint')))
+      : null);
 }
 
 function ledgerCard(a) {
@@ -136,7 +142,11 @@ onLangChange(() => {
 
 async function main() {
   setPageTitle('ann.title');
-  initLayout({ active: 'announcements' });
+  initLayout({ active: 'announcements' }).then((u) => {
+    // A logged-in supplier gets the "bid online" button once the user is known.
+    user = u;
+    if (ann && user) render();
+  });
   if (!id) {
     replace(root, errorBlock(t('common.missing_id')), h('p', h('a.btn', { href: '/index.html' }, t('common.back_home'))));
     return;

@@ -89,7 +89,8 @@ function announcementsBlock(list) {
         h('span.side-label', t('field.budget_total')),
         h('span.side-budget', total !== null ? formatMoney(total) : '—'),
         h('span.side-deadline', `${t('field.deadline')} ${formatCST(s.bid_deadline)}`),
-        s.bid_deadline !== null ? countdown(s.bid_deadline, { format: 'list.opens_in', done: 'list.closed', className: 'side-countdown' }) : null));
+        s.bid_deadline !== null ? countdown(s.bid_deadline, { format: 'list.opens_in', done: 'list.closed', className: 'side-countdown' }) : null,
+        h('a.btn.btn-primary.btn-small.bid-link', { href: `/bid.html?tender=${encodeURIComponent(a.id)}`, dataset: { tender: a.id } }, t('dash.bid_online'))));
   }));
 }
 
@@ -138,7 +139,7 @@ function render() {
       h('div.card-head',
         h('h2#open-heading', t('dash.open_announcements')),
         h('a.btn.btn-small', { href: '/index.html' }, t('dash.all_announcements'))),
-      h('p.card-note', t('dash.supplier_note')),
+      h('p.card-note', t('dash.supplier_note_online')),
       announcementsBlock(openAnnouncements)));
   }
 

@@ -57,6 +57,11 @@ function actorName(uid) {
   return c ? c.display_name : null;
 }
 
+/** Whether the current user holds a share of this tender's opening key (made at publication). */
+function isCustodian(x) {
+  return Boolean(me && x.opening_key && Array.isArray(x.custodians) && x.custodians.some((c) => c && c.user_id === me.id));
+}
+
 function isAgency() {
   return me && me.role === 'agency';
 }
@@ -343,6 +348,7 @@ function render() {
         h('h1#tender-title.doc-title', x.title || '—')),
       h('div.page-actions',
         actionBar(x),
+        isCustodian(x) ? h('a#share-check.btn', { href: `/custodian.html?tender=${encodeURIComponent(x.id)}` }, t('tender.share_check')) : null,
         x.status !== 'draft' ? h('a.btn.btn-ghost', { href: `/announcement.html?id=${encodeURIComponent(x.id)}` }, t('tender.view_public')) : null)),
     x.status === 'cancelled' && cancelReason ? showBannerEl('warning', cancelReason, t('tender.reason_cancelled')) : null,
     amendOpen && x.status === 'published' ? buildAmendPanel(x) : null,
