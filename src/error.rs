@@ -141,7 +141,7 @@ impl AppError {
     }
 
     /// (Chinese, English) messages a user can act on.
-    fn messages(&self) -> (String, String) {
+    pub fn messages(&self) -> (String, String) {
         let (zh, en): (String, String) = match self {
             AppError::MalformedJson(detail) => (
                 format!("请求内容不是有效的 JSON:{detail}"),

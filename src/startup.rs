@@ -52,6 +52,7 @@ pub fn api() -> Api {
         .merge(crate::dashboard::api())
         .merge(crate::pki::routes::api())
         .merge(crate::bid::routes::api())
+        .merge(crate::hub::routes::api())
 }
 
 /// The access declaration of every API route (for the route × role matrix test).
@@ -90,6 +91,7 @@ pub async fn build_with_clock(
             &config.data_dir.join("keys"),
         )?),
         uploads: Arc::default(),
+        hub: Arc::default(),
     };
     let demo_logins = if config.demo {
         crate::demo::seed_if_empty(&state).await?

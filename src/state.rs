@@ -19,4 +19,5 @@ pub struct AppState {
     pub metrics: Metrics,
     pub pki: Arc<Authority>,
     pub uploads: Arc<UploadLocks>,
+    pub hub: Arc<crate::hub::Hub>,
 }

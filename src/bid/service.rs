@@ -451,7 +451,7 @@ pub async fn complete(
     )
     .await?;
     tx.commit().await?;
-    let _ = tokio::fs::remove_file(&path).await;
+    state.hub.notify(&b.tender_id);
     let b = repo::get(&state.db.pool, bid_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -488,6 +488,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, bid_id: &str) -> App
             )
             .await?;
             tx.commit().await?;
+            state.hub.notify(&b.tender_id);
         }
         _ => return Err(illegal(&b, "withdraw")),
     }

@@ -226,6 +226,7 @@ pub async fn create(
     body["agency_org_id"] = json!(agency);
     ledger::repo::append(&mut tx, &id, now, "tender_created", &actor.id, body).await?;
     tx.commit().await?;
+    state.hub.notify(&id);
     get(state, actor, &id).await
 }
 
@@ -292,6 +293,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    state.hub.notify(id);
     get(state, actor, id).await
 }
 
@@ -363,6 +365,7 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
     });
     ledger::repo::append(&mut tx, id, now, "tender_published", &actor.id, body).await?;
     tx.commit().await?;
+    state.hub.notify(id);
     get(state, actor, id).await
 }
 
@@ -482,6 +485,7 @@ pub async fn amend(
     )
     .await?;
     tx.commit().await?;
+    state.hub.notify(id);
     get(state, actor, id).await
 }
 
@@ -515,6 +519,7 @@ pub async fn cancel(
     )
     .await?;
     tx.commit().await?;
+    state.hub.notify(id);
     get(state, actor, id).await
 }
 

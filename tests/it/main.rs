@@ -8,6 +8,7 @@ mod bidpage;
 mod bids;
 mod browser;
 mod cli;
+mod hub;
 mod keys;
 mod matrix;
 mod tenders;

@@ -1,0 +1,237 @@
+//! `GET /api/hub`: the WebSocket endpoint and each connection's task.
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::room::{self, Frame, RoomCmd, RoomHandle};
+use super::types::{ClientMsg, PresenceEntry, ServerMsg};
+use crate::auth::{Access, Api, CurrentUser, Role};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tender::repo as tender_repo;
+use crate::tender::types::TenderStatus;
+
+pub fn api() -> Api {
+    Api::default().route(Method::GET, "/api/hub", Access::AnyUser, hub)
+}
+
+/// Upgrades to a WebSocket; a plain GET gets a short description of the protocol.
+async fn hub(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    match ws {
+        Ok(ws) => ws
+            // Watchers only send small commands: keep per-connection buffers small.
+            .read_buffer_size(8 * 1024)
+            .max_message_size(64 * 1024)
+            .on_upgrade(move |socket| connection(state, user, socket)),
+        Err(_) => axum::Json(serde_json::json!({
+            "hub": "connect with a WebSocket upgrade",
+            "commands": ["subscribe {room, since_seq}", "unsubscribe", "ping"],
+            "rooms": ["opening:<tender id>"],
+        }))
+        .into_response(),
+    }
+}
+
+struct Subscription {
+    name: String,
+    room: RoomHandle,
+    rx: tokio::sync::broadcast::Receiver<Frame>,
+    delivered: i64,
+}
+
+fn error_text(e: &AppError) -> String {
+    let (message, message_en) = e.messages();
+    serde_json::to_string(&ServerMsg::Error {
+        code: e.code(),
+        message,
+        message_en,
+    })
+    .unwrap_or_default()
+}
+
+/// Who may watch a tender's room: its agency and purchasing unit, supervisors, and
+/// suppliers that have bid on it. Supervisors get the full stream.
+async fn may_watch(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+) -> Result<bool, AppError> {
+    let head = tender_repo::head(&state.db.pool, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if head.status == TenderStatus::Draft && !crate::tender::service::can_see(user, &head) {
+        return Err(AppError::NotFound);
+    }
+    match user.role {
+        Role::Finance | Role::Oversight | Role::Admin => Ok(true),
+        Role::Agency | Role::Purchaser if crate::tender::service::can_see(user, &head) => Ok(false),
+        Role::Supplier => {
+            let org = user.org_id.as_deref().unwrap_or("");
+            let bids = crate::bid::repo::for_bidder(&state.db.pool, tender_id, org).await?;
+            if bids
+                .iter()
+                .any(|b| b.status != crate::bid::types::BidStatus::Rejected)
+            {
+                Ok(false)
+            } else {
+                Err(AppError::Forbidden)
+            }
+        }
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+async fn subscribe(
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+    since: i64,
+) -> Result<(Subscription, Vec<String>), AppError> {
+    let tender_id = name.strip_prefix("opening:").ok_or(AppError::NotFound)?;
+    let supervisor = may_watch(state, user, tender_id).await?;
+    let ledger_now = crate::ledger::repo::load(&state.db.pool, tender_id).await?;
+    let head_seq = ledger_now.events.last().map_or(0, |e| e.seq);
+    let (handle, rx) = state.hub.join(
+        name,
+        || {
+            room::spawn(
+                state.clone(),
+                name.to_string(),
+                tender_id.to_string(),
+                head_seq,
+            )
+        },
+        supervisor,
+    );
+    // Joined before reading the ledger, so nothing committed in between is missed;
+    // duplicates are skipped by seq.
+    let ledger = crate::tender::service::ledger(state, Some(user), tender_id).await?;
+    let mut out = Vec::new();
+    let mut delivered = since;
+    for e in ledger.events.iter().filter(|e| e.seq > since) {
+        out.push(
+            serde_json::to_string(&ServerMsg::Event {
+                room: name,
+                event: e,
+            })
+            .unwrap_or_default(),
+        );
+        delivered = e.seq;
+    }
+    out.push(
+        serde_json::to_string(&ServerMsg::Subscribed {
+            room: name,
+            seq: delivered,
+            withheld_until: ledger.withheld_until,
+        })
+        .unwrap_or_default(),
+    );
+    let _ = handle.cmd.send(RoomCmd::Join(PresenceEntry {
+        user_id: user.id.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role.as_str().into(),
+    }));
+    // The room may have been started at an older head: make it catch up.
+    let _ = handle.cmd.send(RoomCmd::Refresh);
+    Ok((
+        Subscription {
+            name: name.to_string(),
+            room: handle,
+            rx,
+            delivered,
+        },
+        out,
+    ))
+}
+
+async fn next_frame(sub: &mut Option<Subscription>) -> Result<Frame, RecvError> {
+    match sub {
+        Some(s) => s.rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn leave(sub: Option<Subscription>, user: &CurrentUser) {
+    if let Some(s) = sub {
+        drop(s.rx);
+        let _ = s.room.cmd.send(RoomCmd::Leave(user.id.clone()));
+    }
+}
+
+async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let mut sub: Option<Subscription> = None;
+    loop {
+        tokio::select! {
+            msg = stream.next() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => continue,
+                };
+                let replies: Vec<String> = match serde_json::from_str::<ClientMsg>(text.as_str()) {
+                    Err(e) => vec![error_text(&AppError::MalformedJson(e.to_string()))],
+                    Ok(ClientMsg::Ping) => vec![serde_json::to_string(&ServerMsg::Pong).unwrap_or_default()],
+                    Ok(ClientMsg::Unsubscribe) => {
+                        leave(sub.take(), &user);
+                        Vec::new()
+                    }
+                    Ok(ClientMsg::Subscribe { room, since_seq }) => {
+                        match subscribe(&state, &user, &room, since_seq).await {
+                            Ok((s, out)) => {
+                                leave(sub.replace(s), &user);
+                                out
+                            }
+                            Err(e) => vec![error_text(&e)],
+                        }
+                    }
+                };
+                for r in replies {
+                    if sink.feed(Message::Text(r.into())).await.is_err() {
+                        leave(sub.take(), &user);
+                        return;
+                    }
+                }
+                if sink.flush().await.is_err() {
+                    break;
+                }
+            }
+            frame = next_frame(&mut sub) => {
+                let s = sub.as_mut().expect("a frame comes from a subscription");
+                match frame {
+                    Ok(f) if f.seq >= 0 && f.seq <= s.delivered => continue,
+                    Ok(f) => {
+                        if f.seq >= 0 {
+                            s.delivered = f.seq;
+                        }
+                        if sink.send(Message::Text(f.text)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        // Too slow for live fan-out: resume from the ledger instead.
+                        let text = serde_json::to_string(&ServerMsg::Resync {
+                            room: &s.name,
+                            since_seq: s.delivered,
+                        })
+                        .unwrap_or_default();
+                        leave(sub.take(), &user);
+                        if sink.send(Message::Text(text.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(RecvError::Closed) => leave(sub.take(), &user),
+                }
+            }
+        }
+    }
+    leave(sub.take(), &user);
+}

@@ -1,0 +1,237 @@
+//! The hub with real WebSocket clients: ledger replay then live events, membership and
+//! role checks on every command, presence, and bid events withheld from non-supervisors
+//! until the deadline.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::common::{spawn_app_at, TestApp, PASSWORD};
+
+const T0: i64 = 1_796_086_800_000;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn token(app: &TestApp, user: &str) -> String {
+    let (status, v) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/auth/tokens",
+            Some(json!({"username": user, "password": PASSWORD, "label": "hub test"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    v["token"].as_str().unwrap().to_string()
+}
+
+async fn connect(app: &TestApp, user: &str) -> Ws {
+    let url = format!("{}/api/hub", app.base.replace("http://", "ws://"));
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", token(app, user).await)
+            .parse()
+            .unwrap(),
+    );
+    tokio_tungstenite::connect_async(req)
+        .await
+        .expect("hub connects")
+        .0
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// The next message that is not a presence update.
+async fn next(ws: &mut Ws) -> Value {
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(t) = m {
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            if v["type"] != "presence" {
+                return v;
+            }
+        }
+    }
+}
+
+/// The next presence update.
+async fn next_presence(ws: &mut Ws) -> Value {
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(t) = m {
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            if v["type"] == "presence" {
+                return v;
+            }
+        }
+    }
+}
+
+async fn school_tender(app: &TestApp) -> String {
+    let (_, list) = app.login("agency").await.get("/api/tenders").await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["purchaser_name"] == "黄石市第一中学")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn hub_replays_the_ledger_then_streams_live_events() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let tender = school_tender(&app).await;
+    let room = format!("opening:{tender}");
+    let mut ws = connect(&app, "agency").await;
+    send(
+        &mut ws,
+        json!({"type": "subscribe", "room": room, "since_seq": 0}),
+    )
+    .await;
+    let kinds = [next(&mut ws).await, next(&mut ws).await];
+    assert_eq!(kinds[0]["event"]["kind"], "tender_created");
+    assert_eq!(kinds[1]["event"]["kind"], "tender_published");
+    let sub = next(&mut ws).await;
+    assert_eq!(
+        (sub["type"].as_str(), sub["seq"].as_i64()),
+        (Some("subscribed"), Some(2))
+    );
+
+    // A change committed over HTTP arrives live, once.
+    let s = app.login("agency").await;
+    let (status, _) = s
+        .post(
+            &format!("/api/tenders/{tender}/amendments"),
+            json!({"reason": "更正联系人", "changes": {"description": "联系人:王磊"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let live = next(&mut ws).await;
+    assert_eq!(live["type"], "event");
+    assert_eq!(live["event"]["seq"], 3);
+    assert_eq!(live["event"]["kind"], "tender_amended");
+    send(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(next(&mut ws).await["type"], "pong", "nothing sent twice");
+
+    // Reconnecting with the last seq seen replays only what was missed.
+    let mut again = connect(&app, "agency").await;
+    send(
+        &mut again,
+        json!({"type": "subscribe", "room": room, "since_seq": 2}),
+    )
+    .await;
+    assert_eq!(next(&mut again).await["event"]["seq"], 3);
+    assert_eq!(next(&mut again).await["type"], "subscribed");
+    // And the replayed chain verifies like the ledger it comes from.
+    let (_, l) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/tenders/{tender}/ledger"),
+            None,
+        )
+        .await;
+    assert_eq!(l["events"][2]["hash"], live["event"]["hash"]);
+}
+
+#[tokio::test]
+async fn hub_checks_membership_and_withholds_bids_from_non_supervisors() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let tender = school_tender(&app).await;
+    let room = format!("opening:{tender}");
+
+    // No session, no hub.
+    let url = format!("{}/api/hub", app.base.replace("http://", "ws://"));
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401),
+        other => panic!("anonymous hub connection: {:?}", other.map(|_| ())),
+    }
+
+    // Non-members, wrong rooms and bad JSON: each its own error; the connection stays.
+    let mut expert = connect(&app, "expert1").await;
+    send(&mut expert, json!({"type": "subscribe", "room": room})).await;
+    assert_eq!(next(&mut expert).await["code"], "FORBIDDEN");
+    let mut supplier = connect(&app, "supplier1").await;
+    send(&mut supplier, json!({"type": "subscribe", "room": room})).await;
+    assert_eq!(
+        next(&mut supplier).await["code"],
+        "FORBIDDEN",
+        "no bid, no seat"
+    );
+    send(&mut supplier, json!({"type": "subscribe", "room": "lobby"})).await;
+    assert_eq!(next(&mut supplier).await["code"], "NOT_FOUND");
+    supplier
+        .send(Message::Text("{not json".into()))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut supplier).await["code"], "MALFORMED_JSON");
+    send(&mut supplier, json!({"type": "ping"})).await;
+    assert_eq!(next(&mut supplier).await["type"], "pong");
+
+    let mut finance = connect(&app, "finance").await;
+    send(&mut finance, json!({"type": "subscribe", "room": room})).await;
+    while next(&mut finance).await["type"] != "subscribed" {}
+    let mut agency = connect(&app, "agency").await;
+    send(&mut agency, json!({"type": "subscribe", "room": room})).await;
+    while next(&mut agency).await["type"] != "subscribed" {}
+
+    // supplier1 bids: finance sees the event live, the agency does not before the deadline.
+    let s = app.login("supplier1").await;
+    s.register_keys().await;
+    let (_, start) = crate::bids::start_bid(&s, &tender).await;
+    let container = crate::bids::seal(&start, "x", b"doc", 1024);
+    let (status, _) =
+        crate::bids::upload_all(&s, start["bid_id"].as_str().unwrap(), &container, 4096).await;
+    assert_eq!(status, StatusCode::OK);
+    let e = next(&mut finance).await;
+    assert_eq!(e["event"]["kind"], "bid_submitted");
+    send(&mut agency, json!({"type": "ping"})).await;
+    assert_eq!(
+        next(&mut agency).await["type"],
+        "pong",
+        "the bid is withheld from the agency"
+    );
+
+    // Now a bidder, supplier1 may watch; everyone in the room sees who is present.
+    send(&mut supplier, json!({"type": "subscribe", "room": room})).await;
+    let sub = loop {
+        let v = next(&mut supplier).await;
+        if v["type"] == "subscribed" {
+            break v;
+        }
+        assert_ne!(
+            v["event"]["kind"], "bid_submitted",
+            "bidders see no bid events yet"
+        );
+    };
+    assert!(sub["withheld_until"].as_i64().is_some());
+    let present = loop {
+        let p = next_presence(&mut finance).await;
+        let names: Vec<String> = p["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["role"].as_str().unwrap().to_string())
+            .collect();
+        if names.contains(&"supplier".to_string()) {
+            break names;
+        }
+    };
+    assert!(present.contains(&"agency".to_string()) && present.contains(&"finance".to_string()));
+}
