@@ -16,6 +16,7 @@ pub mod error;
 pub mod hub;
 pub mod ledger;
 pub mod money;
+pub mod opening;
 pub mod org;
 pub mod pki;
 pub mod startup;

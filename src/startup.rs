@@ -99,6 +99,15 @@ pub async fn build_with_clock(
         None
     };
 
+    // The deadline scheduler lives as long as the server: it stops when the shutdown
+    // future resolves, or when the server future is dropped.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(crate::opening::scheduler::run(state.clone(), stop_rx));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+
     let app = router(state.clone());
     let addr = listener.local_addr()?;
     let make = app.into_make_service_with_connect_info::<SocketAddr>();

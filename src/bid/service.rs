@@ -98,15 +98,15 @@ pub async fn start(
         .await?
         .filter(|h| h.status != TenderStatus::Draft)
         .ok_or(AppError::NotFound)?;
+    let now = state.clock.now_ms();
+    if now >= head.bid_deadline {
+        return Err(AppError::DeadlinePassed);
+    }
     if head.status != TenderStatus::Published {
         return Err(AppError::IllegalTransition {
             from: head.status.as_str().to_string(),
             action: "submit_bid",
         });
-    }
-    let now = state.clock.now_ms();
-    if now >= head.bid_deadline {
-        return Err(AppError::DeadlinePassed);
     }
     let mut conn = state.db.pool.acquire().await?;
     let view = tender_repo::view(&mut conn, tender_id)
@@ -236,15 +236,20 @@ pub async fn append(
     let lock = state.uploads.get(bid_id);
     let mut upload = lock.lock().await;
     let b = own_bid(state, user, bid_id).await?;
-    if b.status != BidStatus::Uploading {
-        return Err(illegal(&b, "upload"));
-    }
     let head = tender_repo::head(&state.db.pool, &b.tender_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if state.clock.now_ms() >= head.bid_deadline {
-        abandon(state, &b, BidStatus::Late).await?;
+    // The deadline first: an upload the scheduler already cut off is late all the same.
+    if state.clock.now_ms() >= head.bid_deadline
+        && matches!(b.status, BidStatus::Uploading | BidStatus::Late)
+    {
+        if b.status == BidStatus::Uploading {
+            abandon(state, &b, BidStatus::Late).await?;
+        }
         return Err(AppError::DeadlinePassed);
+    }
+    if b.status != BidStatus::Uploading {
+        return Err(illegal(&b, "upload"));
     }
     if offset as i64 != b.received {
         return Err(AppError::UploadOffset {
@@ -345,6 +350,7 @@ pub async fn complete(
         // A second click on "submit" gets the same receipt.
         BidStatus::Submitted => return Ok(b.view()),
         BidStatus::Uploading => {}
+        BidStatus::Late => return Err(AppError::DeadlinePassed),
         _ => return Err(illegal(&b, "complete")),
     }
     if b.received != req.size as i64 {

@@ -245,6 +245,13 @@ async fn lock_for(
     if !runs(actor, &head) {
         return Err(AppError::Forbidden);
     }
+    // Past the deadline a published tender is sealed (or about to be): say so plainly.
+    if matches!(action, TenderAction::Amend | TenderAction::Cancel)
+        && head.status != TenderStatus::Draft
+        && now >= head.bid_deadline
+    {
+        return Err(AppError::DeadlinePassed);
+    }
     let next = match head.status.after(action) {
         Some(n) => n,
         None if action == TenderAction::Edit && head.status == TenderStatus::Published => {

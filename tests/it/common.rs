@@ -21,6 +21,7 @@ pub struct TestApp {
     pub base: String,
     pub state: kaibiao::state::AppState,
     pub dir: tempfile::TempDir,
+    pub database_url: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -65,8 +66,18 @@ pub async fn spawn_app_at(ms: i64) -> (TestApp, Arc<ManualClock>) {
 
 pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
+    let db = fresh_database_url().await;
+    spawn_app_on(dir, db, clock).await
+}
+
+/// Starts the app on an existing data dir and database (a restart).
+pub async fn spawn_app_on(
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+    clock: Arc<dyn Clock>,
+) -> TestApp {
     let mut config = Config::new(dir.path());
-    config.database_url = fresh_database_url().await;
+    config.database_url = database_url.clone();
     config.demo = true;
     config.demo_password = Some(PASSWORD.into());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -85,6 +96,7 @@ pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
         base,
         state,
         dir,
+        database_url,
         shutdown: Some(tx),
         task: Some(task),
     }
@@ -107,6 +119,16 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// Stops the server (as a crash would: no drain) and hands back its data and database.
+    pub fn stop(mut self) -> (tempfile::TempDir, Option<String>) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+        self.shutdown.take();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        (dir, self.database_url.take())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

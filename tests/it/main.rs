@@ -11,5 +11,6 @@ mod cli;
 mod hub;
 mod keys;
 mod matrix;
+mod opening;
 mod tenders;
 mod webcrypto;

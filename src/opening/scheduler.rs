@@ -1,0 +1,131 @@
+//! Seals tenders whose bid deadline has passed: the bid set is frozen and the list of
+//! ciphertext hashes is published in the ledger (`bids_sealed`), uploads still running are
+//! refused as late and their bytes dropped. Runs at start-up (deadlines that passed while
+//! the server was down) and then every second; sealing twice is impossible because each
+//! tender is re-checked under its row lock.
+
+use std::time::Duration;
+
+use serde_json::json;
+use sqlx::Row;
+
+use crate::bid::repo as bid_repo;
+use crate::bid::types::BidStatus;
+use crate::state::AppState;
+use crate::tender::repo as tender_repo;
+use crate::tender::types::{TenderAction, TenderStatus};
+
+/// How often the scheduler looks for deadlines.
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// Seals every tender due now; returns how many it sealed.
+pub async fn seal_due(state: &AppState) -> anyhow::Result<usize> {
+    let now = state.clock.now_ms();
+    let due: Vec<String> = sqlx::query(
+        "SELECT id FROM tenders WHERE status = $1 AND bid_deadline <= $2 ORDER BY bid_deadline",
+    )
+    .bind(TenderStatus::Published.as_str())
+    .bind(now)
+    .fetch_all(&state.db.pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    let mut sealed = 0;
+    for id in due {
+        if seal(state, &id, now).await? {
+            sealed += 1;
+        }
+    }
+    Ok(sealed)
+}
+
+#[tracing::instrument(skip_all, fields(tender = %id), err)]
+async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
+    let mut tx = state.db.begin().await?;
+    let Some(head) = tender_repo::lock(&mut tx, id, now).await? else {
+        return Ok(false);
+    };
+    let Some(next) = head.status.after(TenderAction::Seal) else {
+        return Ok(false);
+    };
+    if now < head.bid_deadline {
+        return Ok(false);
+    }
+    let bids = sqlx::query(
+        "SELECT id, lot_no, ciphertext_sha256, expected_size FROM bids \
+         WHERE tender_id = $1 AND status = $2 ORDER BY lot_no, submitted_at, id",
+    )
+    .bind(id)
+    .bind(BidStatus::Submitted.as_str())
+    .fetch_all(&mut *tx)
+    .await?;
+    let list: Vec<serde_json::Value> = bids
+        .iter()
+        .map(|r| -> anyhow::Result<serde_json::Value> {
+            Ok(json!({
+                "bid_id": r.try_get::<String, _>("id")?,
+                "lot_no": r.try_get::<i64, _>("lot_no")?,
+                "ciphertext_sha256": r.try_get::<Option<String>, _>("ciphertext_sha256")?,
+                "size": r.try_get::<i64, _>("expected_size")?,
+            }))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let late: Vec<String> = sqlx::query("SELECT id FROM bids WHERE tender_id = $1 AND status = $2")
+        .bind(id)
+        .bind(BidStatus::Uploading.as_str())
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    for b in &late {
+        bid_repo::set_status(&mut *tx, b, BidStatus::Late, now).await?;
+    }
+    tender_repo::set_status(&mut tx, id, next, None).await?;
+    crate::ledger::repo::append(
+        &mut tx,
+        id,
+        now,
+        "bids_sealed",
+        "platform",
+        json!({
+            "bid_deadline": head.bid_deadline,
+            "count": list.len(),
+            "bids": list,
+            "late_uploads": late.len(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    for b in &late {
+        let _ = tokio::fs::remove_file(
+            state
+                .config
+                .data_dir
+                .join("uploads")
+                .join(format!("{b}.part")),
+        )
+        .await;
+    }
+    state.hub.notify(id);
+    tracing::info!(
+        bids = list.len(),
+        late = late.len(),
+        "bids sealed at the deadline"
+    );
+    Ok(true)
+}
+
+/// Runs `seal_due` now and then every `TICK` until `stop` changes or closes.
+pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = seal_due(&state).await {
+            tracing::error!(error = ?e, "sealing due tenders failed");
+        }
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = tokio::time::sleep(TICK) => {}
+        }
+    }
+}
