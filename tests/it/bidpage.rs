@@ -152,19 +152,6 @@ async fn screenshots(c: &Client, name: &str, css: &str) {
     c.set_window_size(1280, 900).await.unwrap();
 }
 
-/// The demo tender whose purchaser is 黄石市第一中学.
-async fn school_tender(app: &TestApp) -> String {
-    let (_, list) = app.login("agency").await.get("/api/tenders").await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["purchaser_name"] == "黄石市第一中学")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -255,7 +242,7 @@ async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_ther
     };
     let c = &driver.client;
     login(c, &app, "supplier1").await;
-    let tender = school_tender(&app).await;
+    let tender = app.school_tender_id().await;
 
     // The dashboard and the announcement lead to the bidding page.
     c.goto(&app.url("/dashboard.html")).await.unwrap();
@@ -581,7 +568,7 @@ async fn custodians_check_their_share_or_learn_that_this_browser_has_no_key() {
         return;
     };
     let c = &driver.client;
-    let tender = school_tender(&app).await;
+    let tender = app.school_tender_id().await;
 
     // The demo custodians' keys are in key files: this browser has none.
     login(c, &app, "agency").await;

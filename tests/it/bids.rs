@@ -146,22 +146,10 @@ pub fn bidder_kb(container: &[u8], bidder: &Registered) -> [u8; 32] {
     kb1::unseal_kb(&header, &bidder.keys.encryption).unwrap()
 }
 
-async fn first_tender(app: &TestApp) -> String {
-    let (_, list) = app.login("agency").await.get("/api/tenders").await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["purchaser_name"] == "黄石市第一中学")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[tokio::test]
 async fn a_bid_uploads_with_resume_gets_a_signed_receipt_and_opens_only_with_both_halves() {
     let (app, _clock) = spawn_app_at(T0).await;
-    let tender = first_tender(&app).await;
+    let tender = app.school_tender_id().await;
     let s = app.login("supplier1").await;
 
     // No encryption key yet: the page must make one first.
@@ -302,7 +290,7 @@ async fn upload_all_from(s: &Session, bid: &str, bytes: &[u8], from: usize) -> (
 #[tokio::test]
 async fn tampered_containers_are_refused_at_upload_or_detected_at_opening() {
     let (app, _clock) = spawn_app_at(T0).await;
-    let tender = first_tender(&app).await;
+    let tender = app.school_tender_id().await;
     let s = app.login("supplier2").await;
     let keys = s.register_keys().await;
     let secret = tender_secret(&app, &tender).await;
@@ -413,7 +401,7 @@ async fn tampered_containers_are_refused_at_upload_or_detected_at_opening() {
 #[tokio::test]
 async fn late_uploads_are_refused_and_bids_are_replaced_or_withdrawn_before_the_deadline() {
     let (app, clock) = spawn_app_at(T0).await;
-    let tender = first_tender(&app).await;
+    let tender = app.school_tender_id().await;
     let (_, t) = app
         .login("agency")
         .await

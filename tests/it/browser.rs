@@ -219,8 +219,16 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
     wait_css(c, "#tender-status[data-status='draft']").await;
     wait_css(c, "#publish").await.click().await.unwrap();
     wait_css(c, "#confirm-ok").await.click().await.unwrap();
-    let status = wait_css(c, "#tender-status[data-status='published']").await;
-    assert!(!status.text().await.unwrap().is_empty());
+    wait_css(c, "#tender-status[data-status='published']").await;
+    // Read in the page, not through an element handle: the view may re-render.
+    let label = c
+        .execute(
+            "return document.querySelector('#tender-status').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(label, "招标中");
 
     // The server has it, with the budget converted exactly to fen.
     let list = kaibiao::tender::service::announcements(&app.state, "", "", "浏览器测试")
@@ -234,11 +242,15 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
     c.goto(&app.url("/")).await.unwrap();
     let started = Instant::now();
     loop {
-        let items = c.find_all(Locator::Css(".announcement")).await.unwrap();
-        let mut texts = Vec::new();
-        for i in &items {
-            texts.push(i.text().await.unwrap());
-        }
+        let texts: Vec<String> = serde_json::from_value(
+            c.execute(
+                "return Array.from(document.querySelectorAll('.announcement'), e => e.textContent)",
+                vec![],
+            )
+            .await
+            .unwrap(),
+        )
+        .unwrap();
         if texts.iter().any(|t| t.contains(title)) {
             break;
         }

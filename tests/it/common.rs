@@ -147,6 +147,25 @@ impl TestApp {
         send(client().request(method, self.url(path)), body).await
     }
 
+    /// The demo tender whose purchaser is 黄石市第一中学 (run by `agency`; `agency`,
+    /// `purchaser` and `finance` hold its key shares), as the agency's list shows it.
+    pub async fn school_tender(&self) -> Value {
+        let (_, list) = self.login("agency").await.get("/api/tenders").await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["purchaser_name"] == "黄石市第一中学")
+            .expect("the demo's school tender")
+            .clone()
+    }
+
+    pub async fn school_tender_id(&self) -> String {
+        self.school_tender().await["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// A user id by user name.
     pub async fn user_id(&self, username: &str) -> String {
         kaibiao::auth::repo::user_by_username(&self.state.db.pool, username)

@@ -82,22 +82,10 @@ async fn next_presence(ws: &mut Ws) -> Value {
     }
 }
 
-async fn school_tender(app: &TestApp) -> String {
-    let (_, list) = app.login("agency").await.get("/api/tenders").await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["purchaser_name"] == "黄石市第一中学")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[tokio::test]
 async fn hub_replays_the_ledger_then_streams_live_events() {
     let (app, _clock) = spawn_app_at(T0).await;
-    let tender = school_tender(&app).await;
+    let tender = app.school_tender_id().await;
     let room = format!("opening:{tender}");
     let mut ws = connect(&app, "agency").await;
     send(
@@ -153,7 +141,7 @@ async fn hub_replays_the_ledger_then_streams_live_events() {
 #[tokio::test]
 async fn hub_checks_membership_and_withholds_bids_from_non_supervisors() {
     let (app, _clock) = spawn_app_at(T0).await;
-    let tender = school_tender(&app).await;
+    let tender = app.school_tender_id().await;
     let room = format!("opening:{tender}");
 
     // No session, no hub.

@@ -13,21 +13,6 @@ use crate::common::{code, spawn_app_at, spawn_app_on, TestApp};
 
 const T0: i64 = 1_796_086_800_000;
 
-async fn school_tender(app: &TestApp) -> (String, i64) {
-    let (_, list) = app.login("agency").await.get("/api/tenders").await;
-    let t = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["purchaser_name"] == "黄石市第一中学")
-        .unwrap()
-        .clone();
-    (
-        t["id"].as_str().unwrap().to_string(),
-        t["bid_deadline"].as_i64().unwrap(),
-    )
-}
-
 async fn status(app: &TestApp, tender: &str) -> String {
     let (_, t) = app
         .login("finance")
@@ -49,7 +34,11 @@ fn events<'a>(ledger: &'a Value, kind: &str) -> Vec<&'a Value> {
 #[tokio::test]
 async fn r_open_1_bids_are_sealed_at_the_deadline_once_and_late_uploads_refused() {
     let (app, clock) = spawn_app_at(T0).await;
-    let (tender, deadline) = school_tender(&app).await;
+    let t = app.school_tender().await;
+    let (tender, deadline) = (
+        t["id"].as_str().unwrap().to_string(),
+        t["bid_deadline"].as_i64().unwrap(),
+    );
     let s1 = app.login("supplier1").await;
     s1.register_keys().await;
     let (_, start) = start_bid(&s1, &tender).await;
@@ -128,7 +117,11 @@ async fn r_open_1_bids_are_sealed_at_the_deadline_once_and_late_uploads_refused(
 #[tokio::test]
 async fn a_deadline_that_passes_while_the_server_is_down_is_sealed_at_restart() {
     let (app, _clock) = spawn_app_at(T0).await;
-    let (tender, deadline) = school_tender(&app).await;
+    let t = app.school_tender().await;
+    let (tender, deadline) = (
+        t["id"].as_str().unwrap().to_string(),
+        t["bid_deadline"].as_i64().unwrap(),
+    );
     let (dir, db) = app.stop();
 
     let clock = Arc::new(ManualClock::new(deadline + 3_600_000));

@@ -88,21 +88,27 @@ export function emptyBlock(title, hint, action) {
     action || null);
 }
 
-function emptyIcon() {
+/** A line-drawn SVG icon: `size` px square, drawn in `box` units with stroke `width`. */
+export function lineIcon(d, { box = 24, size = 20, width = 1.6 } = {}) {
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', '0 0 48 48');
-  svg.setAttribute('width', '48');
-  svg.setAttribute('height', '48');
+  svg.setAttribute('viewBox', `0 0 ${box} ${box}`);
+  svg.setAttribute('width', String(size));
+  svg.setAttribute('height', String(size));
   const p = document.createElementNS(ns, 'path');
-  p.setAttribute('d', 'M10 8h20l8 8v24a2 2 0 0 1-2 2H10a2 2 0 0 1-2-2V10a2 2 0 0 1 2-2zm19 1v8h8M15 24h18M15 30h18M15 36h10');
+  p.setAttribute('d', d);
   p.setAttribute('fill', 'none');
   p.setAttribute('stroke', 'currentColor');
-  p.setAttribute('stroke-width', '2');
+  p.setAttribute('stroke-width', String(width));
   p.setAttribute('stroke-linejoin', 'round');
   p.setAttribute('stroke-linecap', 'round');
   svg.append(p);
   return svg;
+}
+
+function emptyIcon() {
+  return lineIcon('M10 8h20l8 8v24a2 2 0 0 1-2 2H10a2 2 0 0 1-2-2V10a2 2 0 0 1 2-2zm19 1v8h8M15 24h18M15 30h18M15 36h10',
+    { box: 48, size: 48, width: 2 });
 }
 
 /** An error banner; kind = error | warning | success | info. */

@@ -12,7 +12,7 @@ import { initLayout, setPageTitle } from '../layout.js';
 import { get, post, refreshMe, errorText, ApiError } from '../api.js';
 import { t, label, getLang, onLangChange, withColon } from '../i18n.js';
 import { formatCST, formatMoney, amountInWords, parseYuanToFen, serverNow, noteServerDate, shortHash } from '../format.js';
-import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, countdown, startCountdowns, openDialog, toast, busy } from '../ui.js';
+import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, countdown, startCountdowns, openDialog, toast, busy, lineIcon } from '../ui.js';
 import { budgetTotal, schedule, purchaserName, agencyName } from '../tenders.js';
 import { clearFieldErrors, setFieldError, showFieldErrors } from '../form-kit.js';
 import { loadDeviceKeys, createDeviceKeys, registerDeviceKeys } from '../crypto/keys.js';
@@ -440,19 +440,7 @@ function renderDocs() {
 }
 
 function docIcon() {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('width', '20');
-  svg.setAttribute('height', '20');
-  const p = document.createElementNS(ns, 'path');
-  p.setAttribute('d', 'M6 2h8l5 5v13a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V8h4.5M8 13h8M8 17h6');
-  p.setAttribute('fill', 'none');
-  p.setAttribute('stroke', 'currentColor');
-  p.setAttribute('stroke-width', '1.6');
-  p.setAttribute('stroke-linejoin', 'round');
-  svg.append(p);
-  return svg;
+  return lineIcon('M6 2h8l5 5v13a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V8h4.5M8 13h8M8 17h6');
 }
 
 function lockForm(on) {
