@@ -161,7 +161,6 @@ pub async fn start(
     tokio::fs::File::create(&path)
         .await
         .map_err(anyhow::Error::from)?;
-    use base64::Engine;
     Ok(StartBidResponse {
         bid_id,
         tender_id: tender_id.to_string(),
@@ -169,7 +168,7 @@ pub async fn start(
         bidder_org_id: org,
         tender_key: opening_key.public_key,
         tender_key_id: opening_key.key_id,
-        bidder_key: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bidder_key),
+        bidder_key: crate::crypto::b64url::encode(&bidder_key),
         bidder_key_id,
         segment_size: SEGMENT_SIZE,
         bid_deadline: head.bid_deadline,
@@ -528,11 +527,10 @@ fn receipt_message(r: &Receipt) -> AppResult<String> {
 }
 
 fn sign_receipt(state: &AppState, receipt: Receipt) -> AppResult<SignedReceipt> {
-    use base64::Engine;
     let sig = state.pki.sign(receipt_message(&receipt)?.as_bytes())?;
     Ok(SignedReceipt {
         receipt,
-        signature: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig),
+        signature: crate::crypto::b64url::encode(&sig),
         signer_pem: state.pki.signer_pem.clone(),
     })
 }
@@ -540,11 +538,10 @@ fn sign_receipt(state: &AppState, receipt: Receipt) -> AppResult<SignedReceipt> 
 /// Checks a receipt offline: the signer's certificate chains to the platform CA
 /// (`ca_der`) and the signature covers the receipt as shown.
 pub fn verify_receipt(signed: &SignedReceipt, ca_der: &[u8], now_ms: i64) -> bool {
-    use base64::Engine;
     let Ok(public) = crate::pki::authority::check_chain(&signed.signer_pem, ca_der, now_ms) else {
         return false;
     };
-    let Ok(sig) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&signed.signature) else {
+    let Some(sig) = crate::crypto::b64url::decode(&signed.signature) else {
         return false;
     };
     let Ok(msg) = receipt_message(&signed.receipt) else {

@@ -2,7 +2,6 @@
 
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
-use base64::Engine;
 
 use super::types::{KeyView, PlatformCerts, RegisterKeyRequest, RevokeKeyRequest, RevokedKey};
 use super::{repo, service};
@@ -33,8 +32,7 @@ async fn platform(State(state): State<AppState>) -> Json<PlatformCerts> {
     Json(PlatformCerts {
         ca_pem: state.pki.ca_pem.clone(),
         signer_pem: state.pki.signer_pem.clone(),
-        signer_public_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(&state.pki.signer_public),
+        signer_public_key: crate::crypto::b64url::encode(&state.pki.signer_public),
     })
 }
 

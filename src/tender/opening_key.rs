@@ -95,10 +95,7 @@ pub async fn create(
         }
         (commitments[0].clone(), commitments, sealed)
     };
-    let b64 = |b: &[u8]| {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-    };
+    let b64 = crate::crypto::b64url::encode;
     let view = OpeningKeyView {
         public_key: b64(&public),
         key_id: keys::key_id(&public),

@@ -361,7 +361,7 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
         "agency_org_id": view.agency_org_id,
         "category": view.category,
         "method": view.method,
-        "description_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(view.description.as_bytes())),
+        "description_sha256": crate::crypto::sha256_hex(view.description.as_bytes()),
         "lots": view.lots.iter().map(|l| json!({"lot_no": l.lot_no, "name": l.name, "budget_fen": l.budget_fen})).collect::<Vec<_>>(),
         "clarify_deadline": view.clarify_deadline,
         "bid_deadline": view.bid_deadline,

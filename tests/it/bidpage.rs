@@ -12,47 +12,18 @@
 
 use std::time::{Duration, Instant};
 
-use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, Locator};
 use kaibiao::bid::types::SignedReceipt;
 use kaibiao::crypto::package::amount_in_words;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::browser::{browser, login, wait_css, Driver};
-use crate::common::{spawn_app, TestApp};
+use crate::browser::{app_page, login, set_value, wait_css};
+use crate::common::TestApp;
 
 /// Sealing and uploading a few MB, with one retry after a second's backoff, is quick;
 /// this leaves room for a slow, shared machine.
 const SLOW: Duration = Duration::from_secs(120);
-
-async fn started(app_path: &str) -> Option<(Driver, TestApp)> {
-    let driver = browser().await?;
-    let app = spawn_app().await;
-    driver
-        .client
-        .update_timeouts(TimeoutConfiguration::new(
-            Some(Duration::from_secs(120)),
-            Some(Duration::from_secs(60)),
-            None,
-        ))
-        .await
-        .unwrap();
-    driver.client.goto(&app.url(app_path)).await.unwrap();
-    Some((driver, app))
-}
-
-/// Sets a form control's value as typing would, firing input and change.
-async fn set_value(c: &Client, css: &str, value: &str) {
-    c.execute(
-        "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
-         el.dispatchEvent(new Event('input', {bubbles: true})); \
-         el.dispatchEvent(new Event('change', {bubbles: true}));",
-        vec![css.into(), value.into()],
-    )
-    .await
-    .unwrap();
-}
 
 async fn js(c: &Client, script: &str, args: Vec<Value>) -> Value {
     c.execute(script, args).await.unwrap()
@@ -237,7 +208,7 @@ return { kb: B.toHex(kb), extractable: record.encryption.privateKey.extractable 
 
 #[tokio::test]
 async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_there() {
-    let Some((driver, app)) = started("/login.html").await else {
+    let Some((driver, app)) = app_page("/login.html", 120).await else {
         return;
     };
     let c = &driver.client;
@@ -564,7 +535,7 @@ return record.encryption.keyId;
 
 #[tokio::test]
 async fn custodians_check_their_share_or_learn_that_this_browser_has_no_key() {
-    let Some((driver, app)) = started("/login.html").await else {
+    let Some((driver, app)) = app_page("/login.html", 120).await else {
         return;
     };
     let c = &driver.client;

@@ -86,6 +86,24 @@ pub(crate) async fn browser() -> Option<Driver> {
 
 const WAIT: Duration = Duration::from_secs(15);
 
+/// A browser on a fresh app's page `path`, with scripts allowed `script_secs` to run
+/// (sealing megabytes in a page takes a while), or `None` (skip) outside CI.
+pub(crate) async fn app_page(path: &str, script_secs: u64) -> Option<(Driver, TestApp)> {
+    let driver = browser().await?;
+    let app = spawn_app().await;
+    let c = &driver.client;
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(Duration::from_secs(script_secs)),
+        Some(Duration::from_secs(60)),
+        None,
+    ))
+    .await
+    .unwrap();
+    c.goto(&app.url(path)).await.unwrap();
+    wait_css(c, "body").await;
+    Some((driver, app))
+}
+
 pub(crate) async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
     match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
         Ok(el) => el,
@@ -152,7 +170,7 @@ pub(crate) async fn login(c: &Client, app: &TestApp, username: &str) {
 }
 
 /// Sets an input's value the way a user's typing would, firing input and change.
-async fn set_value(c: &Client, css: &str, value: &str) {
+pub(crate) async fn set_value(c: &Client, css: &str, value: &str) {
     c.execute(
         "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
          el.dispatchEvent(new Event('input', {bubbles: true})); \

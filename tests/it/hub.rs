@@ -48,8 +48,8 @@ async fn send(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into())).await.unwrap();
 }
 
-/// The next message that is not a presence update.
-async fn next(ws: &mut Ws) -> Value {
+/// The next message for which `want` holds.
+async fn next_where(ws: &mut Ws, want: impl Fn(&Value) -> bool) -> Value {
     loop {
         let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
             .await
@@ -58,28 +58,21 @@ async fn next(ws: &mut Ws) -> Value {
             .unwrap();
         if let Message::Text(t) = m {
             let v: Value = serde_json::from_str(t.as_str()).unwrap();
-            if v["type"] != "presence" {
+            if want(&v) {
                 return v;
             }
         }
     }
 }
 
+/// The next message that is not a presence update.
+async fn next(ws: &mut Ws) -> Value {
+    next_where(ws, |v| v["type"] != "presence").await
+}
+
 /// The next presence update.
 async fn next_presence(ws: &mut Ws) -> Value {
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a message within 10 s")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(t) = m {
-            let v: Value = serde_json::from_str(t.as_str()).unwrap();
-            if v["type"] == "presence" {
-                return v;
-            }
-        }
-    }
+    next_where(ws, |v| v["type"] == "presence").await
 }
 
 #[tokio::test]

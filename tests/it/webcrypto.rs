@@ -4,39 +4,19 @@
 //! kept and registered by the page. The modules are imported by URL from a page of the
 //! running app, so they run under its real Content-Security-Policy.
 
-use std::time::Duration;
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::Client;
 use kaibiao::crypto::kb1::{self, Expect, SealParams};
 use kaibiao::crypto::{hpke, keys, package, CryptoError};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::browser::{browser, login, wait_css, Driver};
-use crate::common::{spawn_app, TestApp};
+use crate::browser::{app_page, login, wait_css};
+use crate::common::TestApp;
 
 const HPKE_VECTORS: &str = include_str!("../vectors/hpke-rfc9180.json");
 const KB1_VECTORS: &str = include_str!("../vectors/kb1.json");
-
-/// A browser on `path` of a fresh app, with room for slow scripts; None when skipped.
-async fn page(path: &str) -> Option<(Driver, TestApp)> {
-    let driver = browser().await?;
-    let app = spawn_app().await;
-    let c = &driver.client;
-    c.update_timeouts(TimeoutConfiguration::new(
-        Some(Duration::from_secs(180)),
-        Some(Duration::from_secs(60)),
-        None,
-    ))
-    .await
-    .unwrap();
-    c.goto(&app.url(path)).await.unwrap();
-    wait_css(c, "body").await;
-    Some((driver, app))
-}
 
 /// Runs `body`, the body of an async function that sees `base` (the URL of /js/crypto/)
 /// and `input`, and returns what it returns. A JS exception fails the test, and so does
@@ -157,7 +137,7 @@ return out;
 
 #[tokio::test]
 async fn hpke_rfc9180_vectors_in_the_browser() {
-    let Some((driver, app)) = page("/login.html").await else {
+    let Some((driver, app)) = app_page("/login.html", 180).await else {
         return;
     };
     let c = &driver.client;
@@ -760,7 +740,7 @@ fn mutated_cases(file: &Value) -> Vec<(String, Value)> {
 
 #[tokio::test]
 async fn kb1_vectors_and_mutated_containers_open_in_the_browser_as_in_rust() {
-    let Some((driver, app)) = page("/login.html").await else {
+    let Some((driver, app)) = app_page("/login.html", 180).await else {
         return;
     };
     let c = &driver.client;
@@ -1027,7 +1007,7 @@ fn open_in_rust(
 
 #[tokio::test]
 async fn a_bid_sealed_in_the_browser_opens_in_rust() {
-    let Some((driver, app)) = page("/login.html").await else {
+    let Some((driver, app)) = app_page("/login.html", 180).await else {
         return;
     };
     let c = &driver.client;
@@ -1244,7 +1224,7 @@ return {
 
 #[tokio::test]
 async fn device_keys_are_made_kept_and_registered_by_the_browser() {
-    let Some((driver, app)) = page("/login.html").await else {
+    let Some((driver, app)) = app_page("/login.html", 180).await else {
         return;
     };
     let c = &driver.client;
