@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod hub;
 pub mod ledger;
+pub mod load;
 pub mod money;
 pub mod opening;
 pub mod org;

@@ -57,6 +57,11 @@ impl Client {
         Ok(c)
     }
 
+    /// The bearer token, for clients of other protocols (the hub's WebSocket).
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     async fn answer<T: DeserializeOwned>(r: reqwest::Response) -> anyhow::Result<T> {
         let status = r.status();
         let text = r.text().await?;
