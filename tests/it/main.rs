@@ -7,6 +7,7 @@ mod auth;
 mod bidpage;
 mod bids;
 mod browser;
+mod ceremony;
 mod cli;
 mod hub;
 mod keys;
