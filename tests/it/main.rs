@@ -13,5 +13,6 @@ mod hub;
 mod keys;
 mod matrix;
 mod opening;
+mod restart;
 mod tenders;
 mod webcrypto;
