@@ -47,8 +47,9 @@ fn main() -> ExitCode {
         match cli.command {
             Some(Command::BaselineServer { listen }) => {
                 let listener = tokio::net::TcpListener::bind(listen).await?;
+                // The URL last: benches/watchers.sh reads it from there.
                 eprintln!(
-                    "baseline server on ws://{} (open files: {soft})",
+                    "baseline server (open files: {soft}) on ws://{}/",
                     listener.local_addr()?
                 );
                 load::baseline::serve(listener).await

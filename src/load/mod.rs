@@ -117,9 +117,13 @@ fn ws_url(server: &str, path: &str) -> anyhow::Result<(reqwest::Url, String)> {
 async fn resolve(url: &reqwest::Url) -> anyhow::Result<std::net::SocketAddr> {
     let host = url.host_str().context("no host")?;
     let port = url.port_or_known_default().unwrap_or(80);
-    tokio::net::lookup_host((host, port))
-        .await?
-        .next()
+    // `localhost` may resolve to ::1 first while the server listens on 127.0.0.1.
+    let addrs: Vec<_> = tokio::net::lookup_host((host, port)).await?.collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
         .with_context(|| format!("cannot resolve {host}"))
 }
 
@@ -266,6 +270,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Report> {
     memory.rss_after_kib = rss();
     report.resyncs = watchers.shared.resyncs.load(Ordering::Relaxed);
     report.dropped = watchers.shared.dropped.load(Ordering::Relaxed);
+    report.presence_frames = watchers.shared.presence.load(Ordering::Relaxed);
     let logs = watchers.finish().await;
     report.account(&events, &logs);
     report.memory = memory;

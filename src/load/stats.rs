@@ -91,6 +91,10 @@ pub struct Report {
     pub resyncs: u64,
     /// Watchers whose connection ended before the run did.
     pub dropped: u64,
+    /// Presence frames the watchers received while connected (all of them, summed).
+    pub presence_frames: u64,
+    /// Per measured event: when its last watcher got it, ms after its `at`.
+    pub event_last_ms: Vec<f64>,
     pub all_delivered: bool,
     pub latency: Latency,
     /// From the first measured event's `at` to the last delivery.
@@ -108,6 +112,7 @@ impl Report {
         self.events = events.to_vec();
         self.expected_deliveries = (events.len() * logs.len()) as u64;
         let mut latencies = Vec::new();
+        let mut last_of: HashMap<i64, i64> = HashMap::new();
         let (mut first_at, mut last_recv, mut bytes) = (i64::MAX, i64::MIN, 0usize);
         let (mut missing, mut duplicates) = (0u64, 0u64);
         for log in logs {
@@ -122,12 +127,18 @@ impl Report {
                     continue;
                 }
                 latencies.push(d.latency_us());
+                let l = last_of.entry(d.seq).or_insert(i64::MIN);
+                *l = (*l).max(d.latency_us());
                 first_at = first_at.min(d.at_ms * 1000);
                 last_recv = last_recv.max(d.recv_us);
                 bytes += d.bytes;
             }
             missing += seen.values().filter(|&&n| n == 0).count() as u64;
         }
+        self.event_last_ms = events
+            .iter()
+            .map(|s| last_of.get(s).map_or(0.0, |&us| us as f64 / 1000.0))
+            .collect();
         self.deliveries = latencies.len() as u64;
         self.missing = missing;
         self.duplicates = duplicates;
@@ -179,9 +190,10 @@ impl Report {
             l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.mean_ms
         );
         out += &format!(
-            "burst: {:.0} ms, {:.0} deliveries/s\n",
-            self.burst_ms, self.deliveries_per_sec
+            "burst: {:.0} ms, {:.0} deliveries/s; each event's last delivery (ms after its at): {:?}\n",
+            self.burst_ms, self.deliveries_per_sec, self.event_last_ms
         );
+        out += &format!("presence frames received: {}\n", self.presence_frames);
         let m = &self.memory;
         out += &format!(
             "server RSS: before {}, connected {}, after {}; per connection {}\n",

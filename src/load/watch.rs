@@ -45,6 +45,8 @@ pub struct Shared {
     pub measured: AtomicU64,
     pub resyncs: AtomicU64,
     pub dropped: AtomicU64,
+    /// Presence frames received, from subscribing on (each is one delivery to the server).
+    pub presence: AtomicU64,
 }
 
 pub struct Watchers {
@@ -112,24 +114,12 @@ pub async fn open(
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(n);
-    let mut connected = 0usize;
-    let mut failures: HashMap<String, usize> = HashMap::new();
-    let step = (n / 10).clamp(1, 1000);
-    let mut done = 0usize;
-    let mut note = |r: Result<(), String>, connected: &mut usize| {
-        match r {
-            Ok(()) => *connected += 1,
-            Err(e) => *failures.entry(e).or_default() += 1,
-        }
-        done += 1;
-        if done % step == 0 || done == n {
-            eprintln!(
-                "  watchers: {done}/{n} ({} connected, {} failed) {:.1} s",
-                connected,
-                done - *connected,
-                started.elapsed().as_secs_f64()
-            );
-        }
+    let mut progress = Progress {
+        n,
+        step: (n / 10).clamp(1, 1000),
+        started,
+        connected: 0,
+        failures: HashMap::new(),
     };
     for i in 0..n {
         let permit = permits.clone().acquire_owned().await?;
@@ -151,6 +141,7 @@ pub async fn open(
             match ws {
                 Ok((ws, subscribed)) => {
                     let _ = ready.send(Ok(()));
+                    drop(ready);
                     Some(run(ws, &target, subscribed, &shared, stop_rx).await)
                 }
                 Err(e) => {
@@ -160,21 +151,57 @@ pub async fn open(
             }
         }));
         while let Ok(r) = ready_rx.try_recv() {
-            note(r, &mut connected);
+            progress.note(r);
         }
     }
     drop(ready_tx);
-    while let Some(r) = ready_rx.recv().await {
-        note(r, &mut connected);
+    // Each task reports once, when it has subscribed or failed.
+    while progress.done() < n {
+        match ready_rx.recv().await {
+            Some(r) => progress.note(r),
+            None => break,
+        }
     }
     Ok(Watchers {
         shared,
-        connected,
-        failures,
+        connected: progress.connected,
+        failures: progress.failures,
         connect_secs: started.elapsed().as_secs_f64(),
         stop,
         tasks,
     })
+}
+
+/// Connections made and failed so far, printed every tenth (at most every 1,000).
+struct Progress {
+    n: usize,
+    step: usize,
+    started: Instant,
+    connected: usize,
+    failures: HashMap<String, usize>,
+}
+
+impl Progress {
+    fn done(&self) -> usize {
+        self.connected + self.failures.values().sum::<usize>()
+    }
+
+    fn note(&mut self, r: Result<(), String>) {
+        match r {
+            Ok(()) => self.connected += 1,
+            Err(e) => *self.failures.entry(e).or_default() += 1,
+        }
+        let done = self.done();
+        if done % self.step == 0 || done == self.n {
+            eprintln!(
+                "  watchers: {done}/{} ({} connected, {} failed) {:.1} s",
+                self.n,
+                self.connected,
+                done - self.connected,
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
 }
 
 /// A short, countable reason for a failed connection.
@@ -297,6 +324,9 @@ async fn run(
                         }
                         last = last.max(e.seq);
                         log.push(Delivery { seq: e.seq, at_ms: e.at, recv_us, bytes: text.len() });
+                    }
+                    ("presence", _) => {
+                        shared.presence.fetch_add(1, Ordering::Relaxed);
                     }
                     ("resync", _) => {
                         // Cut from live fan-out: catch up from the ledger, as a browser does.

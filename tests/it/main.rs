@@ -11,6 +11,7 @@ mod ceremony;
 mod cli;
 mod hub;
 mod keys;
+mod load;
 mod matrix;
 mod opening;
 mod restart;
