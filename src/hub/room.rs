@@ -2,18 +2,71 @@
 //! who is present, and two fan-out channels — everything, for supervisors, and what the
 //! public may see (bid events are withheld until the deadline, as in the ledger API).
 //! Each event is serialised once and shared; a receiver that falls behind its bounded
-//! queue is told to resync from the ledger and never slows the room.
+//! queue is told to resync from the ledger and never slows the room. Commands queued
+//! together are handled together (one ledger read for a burst of notifications) and
+//! presence frames are coalesced, so a room's cost grows with its watchers, not their
+//! square.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
 
 use super::types::{PresenceEntry, ServerMsg};
 use crate::state::AppState;
 
 /// Frames queued per subscriber before it is cut from live fan-out.
 pub const QUEUE: usize = 1024;
+
+/// At most one presence frame per this interval. Every frame goes to every subscriber, so
+/// a frame per join would cost O(N²) deliveries while N watchers arrive (50 million for
+/// 10,000) and cut the slowest from live fan-out.
+pub const PRESENCE_EVERY: Duration = Duration::from_millis(250);
+
+/// When the room's presence frame is next due: at once after a quiet spell, otherwise
+/// once at the end of the interval with everything that changed within it.
+#[derive(Default)]
+struct Presence {
+    last_sent: Option<Instant>,
+    due: Option<Instant>,
+}
+
+impl Presence {
+    /// Presence changed: true if a frame should go now; otherwise one is scheduled.
+    fn changed(&mut self) -> bool {
+        if self.due.is_some() {
+            return false;
+        }
+        match self.last_sent {
+            Some(t) if t.elapsed() < PRESENCE_EVERY => {
+                self.due = Some(t + PRESENCE_EVERY);
+                false
+            }
+            _ => {
+                self.last_sent = Some(Instant::now());
+                true
+            }
+        }
+    }
+
+    fn pending(&self) -> bool {
+        self.due.is_some()
+    }
+
+    async fn due(&self) {
+        match self.due {
+            Some(t) => tokio::time::sleep_until(t).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    fn sent(&mut self) {
+        self.due = None;
+        self.last_sent = Some(Instant::now());
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Frame {
@@ -57,27 +110,51 @@ pub fn spawn(state: AppState, name: String, tender_id: String, seq: i64) -> Room
         // The public stream's last seq: behind `last` while bid events are withheld.
         let mut public_last = seq;
         let mut present: BTreeMap<String, (PresenceEntry, usize)> = BTreeMap::new();
-        while let Some(c) = rx.recv().await {
-            match c {
-                RoomCmd::Refresh => {
-                    let seqs = (&mut last, &mut public_last);
-                    if let Err(e) = refresh(&state, &name, &tender_id, seqs, &full, &public).await {
-                        tracing::warn!(room = %name, error = %e, "room refresh failed");
-                    }
-                }
-                RoomCmd::Join(p) => {
-                    present.entry(p.user_id.clone()).or_insert((p, 0)).1 += 1;
+        let mut presence = Presence::default();
+        loop {
+            let first = tokio::select! {
+                c = rx.recv() => match c {
+                    Some(c) => c,
+                    None => break,
+                },
+                _ = presence.due(), if presence.pending() => {
+                    presence.sent();
                     send_presence(&name, &present, &full, &public);
+                    continue;
                 }
-                RoomCmd::Leave(user) => {
-                    if let Some(e) = present.get_mut(&user) {
-                        e.1 -= 1;
-                        if e.1 == 0 {
-                            present.remove(&user);
+            };
+            // Take every command already queued, so that a burst of notifications (one per
+            // subscriber, or one per bid read out) costs one ledger read, not one each.
+            let mut refresh_due = false;
+            let mut changed = false;
+            let mut next = Some(first);
+            while let Some(c) = next.take() {
+                match c {
+                    RoomCmd::Refresh => refresh_due = true,
+                    RoomCmd::Join(p) => {
+                        present.entry(p.user_id.clone()).or_insert((p, 0)).1 += 1;
+                        changed = true;
+                    }
+                    RoomCmd::Leave(user) => {
+                        if let Some(e) = present.get_mut(&user) {
+                            e.1 -= 1;
+                            if e.1 == 0 {
+                                present.remove(&user);
+                            }
                         }
+                        changed = true;
                     }
-                    send_presence(&name, &present, &full, &public);
                 }
+                next = rx.try_recv().ok();
+            }
+            if refresh_due {
+                let seqs = (&mut last, &mut public_last);
+                if let Err(e) = refresh(&state, &name, &tender_id, seqs, &full, &public).await {
+                    tracing::warn!(room = %name, error = %e, "room refresh failed");
+                }
+            }
+            if changed && presence.changed() {
+                send_presence(&name, &present, &full, &public);
             }
             // Nobody left listening: end the task; the next subscriber starts a new one.
             if present.is_empty() && state.hub.forget(&name) {
