@@ -19,6 +19,7 @@ import { loadDeviceKeys, createDeviceKeys, registerDeviceKeys } from '../crypto/
 import { sealBid, ENTERPRISE_SIZES } from '../crypto/package.js';
 import { fromB64url, randomBytes, sha256Hex, toHex, utf8 } from '../crypto/bytes.js';
 import { CryptoError } from '../crypto/errors.js';
+import { canonicalJson } from '../crypto/json.js';
 // The container hash is computed while sealing, segment by segment (WebCrypto's digest
 // is one-shot): the vendored @noble/hashes, as package.js uses it.
 import { sha256 as nobleSha256 } from '../../vendor/noble-hashes/sha2.js';
@@ -158,14 +159,6 @@ function failureText(e) {
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Canonical JSON as src/ledger/mod.rs canonical_json: compact, object keys sorted at every depth. */
-function canonicalJson(v) {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(v).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
 }
 
 /**
