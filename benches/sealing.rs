@@ -65,6 +65,7 @@ fn sheet() -> OpeningSheet {
         enterprise_size: "small".into(),
         special_status: None,
         notes: String::new(),
+        brand: None,
     }
 }
 

@@ -25,6 +25,8 @@ pub struct Config {
     pub session_ttl_mins: i64,
     /// CLI bearer tokens expire after this many days.
     pub token_ttl_days: i64,
+    /// Quorums and windows of the opening (`KAIBIAO_MIN_BIDDERS`).
+    pub opening: crate::opening::types::OpeningRules,
 }
 
 impl Config {
@@ -39,6 +41,7 @@ impl Config {
             tls: None,
             session_ttl_mins: 8 * 60,
             token_ttl_days: 30,
+            opening: Default::default(),
         }
     }
 }

@@ -58,6 +58,8 @@ pub enum AppError {
     UploadIncomplete { received: i64, size: i64 },
     #[error("bid container refused: {0}")]
     Container(#[from] crate::crypto::CryptoError),
+    #[error("opening: {0}")]
+    Opening(#[from] crate::opening::types::OpeningError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -109,6 +111,7 @@ impl AppError {
             AppError::UploadOffset { .. } => "UPLOAD_OFFSET",
             AppError::UploadIncomplete { .. } => "UPLOAD_INCOMPLETE",
             AppError::Container(e) => e.code(),
+            AppError::Opening(e) => e.code(),
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -128,6 +131,7 @@ impl AppError {
             | AppError::UploadOffset { .. }
             | AppError::UploadIncomplete { .. } => StatusCode::CONFLICT,
             AppError::Container(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Opening(e) => e.status(),
             AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
             AppError::LoginThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden | AppError::CsrfFailed => StatusCode::FORBIDDEN,
@@ -229,6 +233,10 @@ impl AppError {
                 format!("The bid file is incomplete ({received} of {size} bytes received)"),
             ),
             AppError::Container(e) => e.messages(),
+            AppError::Opening(e) => {
+                let (zh, en) = e.messages();
+                (zh.into(), en.into())
+            }
             AppError::Internal(_) => (
                 "服务器内部错误,请稍后再试".into(),
                 "Internal server error; please try again later".into(),

@@ -158,6 +158,10 @@ struct ServeArgs {
     /// Browser session lifetime in minutes.
     #[arg(long, env = "KAIBIAO_SESSION_TTL_MINS", default_value_t = 480)]
     session_ttl_mins: i64,
+    /// Minimum bidders per lot by method for the opening's quorum, e.g.
+    /// "open_tendering=3,single_source=1" (R-OPEN-2; unnamed methods keep their default).
+    #[arg(long, env = "KAIBIAO_MIN_BIDDERS", default_value = "")]
+    min_bidders: String,
 }
 
 impl ServeArgs {
@@ -168,6 +172,7 @@ impl ServeArgs {
         c.demo = self.demo;
         c.demo_password = self.demo_password.clone();
         c.session_ttl_mins = self.session_ttl_mins;
+        c.opening.set_min_bidders(&self.min_bidders)?;
         c.tls = match (&self.tls_cert, &self.tls_key, self.tls_self_signed) {
             (Some(cert), Some(key), _) => Some(TlsFiles {
                 cert: cert.clone(),
@@ -233,6 +238,9 @@ fn verify(file: &PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Ok(bundle) = serde_json::from_str::<kaibiao::opening::record::RecordBundle>(&text) {
+        return verify_record(&bundle);
+    }
     let ledger: kaibiao::ledger::Ledger = match serde_json::from_str(&text) {
         Ok(l) => l,
         Err(e) => {
@@ -262,6 +270,32 @@ fn verify(file: &PathBuf) -> ExitCode {
                 Some(seq) => eprintln!("FAIL: 第 {seq} 号事件校验失败 / event {seq} is bad: {e}"),
                 None => eprintln!("FAIL: {e}"),
             }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// An opening record as downloaded: its ledger, its place in it, the platform signature.
+fn verify_record(b: &kaibiao::opening::record::RecordBundle) -> ExitCode {
+    match kaibiao::opening::record::verify(b) {
+        Ok(seq) => {
+            let r = &b.signed.record;
+            println!(
+                "OK: 开标记录签名有效,且为事件链第 {seq} 号事件所记载 / opening record verified — tender {} ({}), closed by event {seq}, ledger head {}",
+                r["tender"]["code"].as_str().unwrap_or(""),
+                r["tender"]["id"].as_str().unwrap_or(""),
+                r["ledger_head"].as_str().unwrap_or("")
+            );
+            if let Ok(der) = kaibiao::pki::authority::pem_to_der(&b.ca_pem) {
+                println!(
+                    "签发 CA 证书指纹 / issuing CA certificate SHA-256: {} (compare with the platform's published CA)",
+                    kaibiao::crypto::sha256_hex(&der)
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("FAIL: 开标记录校验失败 / the opening record does not verify: {e}");
             ExitCode::from(1)
         }
     }

@@ -53,6 +53,7 @@ pub fn api() -> Api {
         .merge(crate::pki::routes::api())
         .merge(crate::bid::routes::api())
         .merge(crate::hub::routes::api())
+        .merge(crate::opening::routes::api())
 }
 
 /// The access declaration of every API route (for the route × role matrix test).
@@ -92,6 +93,7 @@ pub async fn build_with_clock(
         )?),
         uploads: Arc::default(),
         hub: Arc::default(),
+        revealing: Arc::default(),
     };
     let demo_logins = if config.demo {
         crate::demo::seed_if_empty(&state).await?

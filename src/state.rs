@@ -20,4 +20,6 @@ pub struct AppState {
     pub pki: Arc<Authority>,
     pub uploads: Arc<UploadLocks>,
     pub hub: Arc<crate::hub::Hub>,
+    /// Openings whose bids are being revealed by this process.
+    pub revealing: Arc<crate::opening::reveal::Running>,
 }

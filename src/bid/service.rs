@@ -71,7 +71,11 @@ fn part_path(state: &AppState, bid_id: &str) -> PathBuf {
 }
 
 /// The bid, if it belongs to the caller's organisation (others get `NOT_FOUND`).
-async fn own_bid(state: &AppState, user: &CurrentUser, bid_id: &str) -> AppResult<BidRow> {
+pub(crate) async fn own_bid(
+    state: &AppState,
+    user: &CurrentUser,
+    bid_id: &str,
+) -> AppResult<BidRow> {
     match repo::get(&state.db.pool, bid_id).await? {
         Some(b) if Some(&b.bidder_org_id) == user.org_id.as_ref() => Ok(b),
         _ => Err(AppError::NotFound),

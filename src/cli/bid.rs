@@ -33,6 +33,9 @@ pub struct SheetFile {
     pub special_status: Option<String>,
     #[serde(default)]
     pub notes: String,
+    /// The brand offered, for goods (R-OPEN-6).
+    #[serde(default)]
+    pub brand: Option<String>,
 }
 
 impl SheetFile {
@@ -64,6 +67,7 @@ impl SheetFile {
             enterprise_size: s.enterprise_size,
             special_status: s.special_status,
             notes: s.notes,
+            brand: s.brand.filter(|b| !b.trim().is_empty()),
         })
     }
 }

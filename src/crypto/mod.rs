@@ -74,7 +74,7 @@ pub(crate) mod hex32 {
 }
 
 /// Lower-case hex of SHA-256.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(bytes))
 }

@@ -33,6 +33,10 @@ pub struct OpeningSheet {
     /// null | "prison" | "disability_welfare"
     pub special_status: Option<String>,
     pub notes: String,
+    /// The brand offered (goods): bids naming the same brand in a lot count once for the
+    /// quorum (R-OPEN-6). Absent when not applicable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -365,6 +369,7 @@ mod tests {
                 enterprise_size: "small".into(),
                 special_status: None,
                 notes: String::new(),
+                brand: None,
             },
             documents: sizes
                 .iter()

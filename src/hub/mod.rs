@@ -29,6 +29,26 @@ impl Hub {
         }
     }
 
+    /// Sends a transient frame (not a ledger event) to everyone in a tender's room: the
+    /// progress of long work such as revealing.
+    pub fn progress(&self, tender_id: &str, phase: &str, done: i64, total: i64, current: &str) {
+        let room = format!("opening:{tender_id}");
+        if let Some(r) = self.rooms().get(&room) {
+            let f = room::frame(
+                -1,
+                &types::ServerMsg::Progress {
+                    room: &room,
+                    phase,
+                    done,
+                    total,
+                    current,
+                },
+            );
+            let _ = r.full.send(f.clone());
+            let _ = r.public.send(f);
+        }
+    }
+
     /// The room's handle with receivers taken under the map's lock, so a room that is
     /// ending cannot be handed out. `start` gives the seq a new room begins at.
     pub(crate) fn join(

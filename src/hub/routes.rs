@@ -9,11 +9,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::room::{self, Frame, RoomCmd, RoomHandle};
 use super::types::{ClientMsg, PresenceEntry, ServerMsg};
-use crate::auth::{Access, Api, CurrentUser, Role};
+use crate::auth::{Access, Api, CurrentUser};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tender::repo as tender_repo;
-use crate::tender::types::TenderStatus;
 
 pub fn api() -> Api {
     Api::default().route(Method::GET, "/api/hub", Access::AnyUser, hub)
@@ -33,7 +31,8 @@ async fn hub(
             .on_upgrade(move |socket| connection(state, user, socket)),
         Err(_) => axum::Json(serde_json::json!({
             "hub": "connect with a WebSocket upgrade",
-            "commands": ["subscribe {room, since_seq}", "unsubscribe", "ping"],
+            "commands": ["subscribe {room, since_seq}", "unsubscribe", "ping",
+                         "command {id, room, command} (docs/opening.md)"],
             "rooms": ["opening:<tender id>"],
         }))
         .into_response(),
@@ -48,8 +47,13 @@ struct Subscription {
 }
 
 fn error_text(e: &AppError) -> String {
+    error_reply(None, e)
+}
+
+fn error_reply(id: Option<&str>, e: &AppError) -> String {
     let (message, message_en) = e.messages();
     serde_json::to_string(&ServerMsg::Error {
+        id,
         code: e.code(),
         message,
         message_en,
@@ -57,36 +61,16 @@ fn error_text(e: &AppError) -> String {
     .unwrap_or_default()
 }
 
-/// Who may watch a tender's room: its agency and purchasing unit, supervisors, and
-/// suppliers that have bid on it. Supervisors get the full stream.
+/// Who may watch a tender's room: the opening's members (see `opening::access`).
+/// Supervisors get the full stream.
 async fn may_watch(
     state: &AppState,
     user: &CurrentUser,
     tender_id: &str,
 ) -> Result<bool, AppError> {
-    let head = tender_repo::head(&state.db.pool, tender_id)
+    Ok(crate::opening::access::member(state, user, tender_id)
         .await?
-        .ok_or(AppError::NotFound)?;
-    if head.status == TenderStatus::Draft && !crate::tender::service::can_see(user, &head) {
-        return Err(AppError::NotFound);
-    }
-    match user.role {
-        Role::Finance | Role::Oversight | Role::Admin => Ok(true),
-        Role::Agency | Role::Purchaser if crate::tender::service::can_see(user, &head) => Ok(false),
-        Role::Supplier => {
-            let org = user.org_id.as_deref().unwrap_or("");
-            let bids = crate::bid::repo::for_bidder(&state.db.pool, tender_id, org).await?;
-            if bids
-                .iter()
-                .any(|b| b.status != crate::bid::types::BidStatus::Rejected)
-            {
-                Ok(false)
-            } else {
-                Err(AppError::Forbidden)
-            }
-        }
-        _ => Err(AppError::Forbidden),
-    }
+        .supervisor)
 }
 
 async fn subscribe(
@@ -152,6 +136,32 @@ async fn subscribe(
     ))
 }
 
+/// Runs a room command; the reply is an `ack` or an `error` with the command's id.
+async fn run_command(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<&str>,
+    room: &str,
+    command: crate::opening::types::Command,
+) -> String {
+    let Some(tender_id) = room.strip_prefix("opening:") else {
+        return error_reply(id, &AppError::NotFound);
+    };
+    match crate::opening::service::command(state, user, tender_id, command).await {
+        Ok(result) => serde_json::to_string(&ServerMsg::Ack {
+            id,
+            result: &result,
+        })
+        .unwrap_or_default(),
+        Err(e) => {
+            if let AppError::Internal(err) = &e {
+                tracing::error!(error = ?err, "hub command failed");
+            }
+            error_reply(id, &e)
+        }
+    }
+}
+
 async fn next_frame(sub: &mut Option<Subscription>) -> Result<Frame, RecvError> {
     match sub {
         Some(s) => s.rx.recv().await,
@@ -183,6 +193,9 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                     Ok(ClientMsg::Unsubscribe) => {
                         leave(sub.take(), &user);
                         Vec::new()
+                    }
+                    Ok(ClientMsg::Command { id, room, command }) => {
+                        vec![run_command(&state, &user, id.as_deref(), &room, command).await]
                     }
                     Ok(ClientMsg::Subscribe { room, since_seq }) => {
                         match subscribe(&state, &user, &room, since_seq).await {

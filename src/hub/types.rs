@@ -15,6 +15,14 @@ pub enum ClientMsg {
     /// Leave the current room.
     Unsubscribe,
     Ping,
+    /// A command of the room's ceremony (docs/opening.md), answered by `ack` or `error`
+    /// carrying the same `id`.
+    Command {
+        #[serde(default)]
+        id: Option<String>,
+        room: String,
+        command: crate::opening::types::Command,
+    },
 }
 
 /// What the server sends (events are pre-serialised once per room, see `room.rs`).
@@ -42,8 +50,23 @@ pub enum ServerMsg<'a> {
         room: &'a str,
         members: &'a [PresenceEntry],
     },
+    /// Progress of long work in the room (not a ledger event).
+    Progress {
+        room: &'a str,
+        phase: &'a str,
+        done: i64,
+        total: i64,
+        current: &'a str,
+    },
+    Ack {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<&'a str>,
+        result: &'a serde_json::Value,
+    },
     Pong,
     Error {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<&'a str>,
         code: &'a str,
         message: String,
         message_en: String,

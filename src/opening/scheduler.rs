@@ -117,11 +117,15 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Runs `seal_due` now and then every `TICK` until `stop` changes or closes.
+/// Runs `seal_due` and `advance_due` (windows that end, revealing to resume) now and then
+/// every `TICK` until `stop` changes or closes.
 pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         if let Err(e) = seal_due(&state).await {
             tracing::error!(error = ?e, "sealing due tenders failed");
+        }
+        if let Err(e) = super::service::advance_due(&state).await {
+            tracing::error!(error = ?e, "advancing openings failed");
         }
         tokio::select! {
             _ = stop.changed() => break,

@@ -46,7 +46,7 @@ fn read_or_make(
     Ok(pem)
 }
 
-fn pem_to_der(pem: &str) -> anyhow::Result<Vec<u8>> {
+pub fn pem_to_der(pem: &str) -> anyhow::Result<Vec<u8>> {
     use rustls::pki_types::pem::PemObject;
     Ok(
         rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes())

@@ -34,6 +34,12 @@ pub enum TenderAction {
     Amend,
     Cancel,
     Seal,
+    /// The host starts the opening.
+    StartOpening,
+    /// 流标: no lot has its quorum.
+    FailOpening,
+    /// The opening record is closed: evaluation follows.
+    CloseOpening,
 }
 
 impl TenderAction {
@@ -44,6 +50,9 @@ impl TenderAction {
             TenderAction::Amend => "amend",
             TenderAction::Cancel => "cancel",
             TenderAction::Seal => "seal",
+            TenderAction::StartOpening => "start_opening",
+            TenderAction::FailOpening => "fail_opening",
+            TenderAction::CloseOpening => "close_opening",
         }
     }
 }
@@ -101,6 +110,9 @@ impl TenderStatus {
             (S::Published, A::Amend) => Some(S::Published),
             (S::Draft | S::Published, A::Cancel) => Some(S::Cancelled),
             (S::Published, A::Seal) => Some(S::Sealed),
+            (S::Sealed, A::StartOpening) => Some(S::Opening),
+            (S::Sealed | S::Opening, A::FailOpening) => Some(S::Failed),
+            (S::Opening, A::CloseOpening) => Some(S::Evaluating),
             _ => None,
         }
     }

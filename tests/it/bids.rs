@@ -26,18 +26,34 @@ fn sha256(b: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(b))
 }
 
+/// The opening sheet the tests seal unless they say otherwise.
+pub fn sheet(price_fen: i64, notes: &str) -> OpeningSheet {
+    OpeningSheet {
+        total_price_fen: price_fen,
+        total_price_words: package::amount_in_words(price_fen),
+        delivery_days: 30,
+        warranty_months: 36,
+        enterprise_size: "small".into(),
+        special_status: None,
+        notes: notes.into(),
+        brand: None,
+    }
+}
+
 /// Seals a bid as the supplier's device does.
 pub fn seal(start: &Value, notes: &str, document: &[u8], segment_size: u32) -> Vec<u8> {
+    seal_sheet(start, sheet(98_765_400, notes), document, segment_size)
+}
+
+/// Seals a bid with the given opening sheet.
+pub fn seal_sheet(
+    start: &Value,
+    opening_sheet: OpeningSheet,
+    document: &[u8],
+    segment_size: u32,
+) -> Vec<u8> {
     let manifest = Manifest {
-        opening_sheet: OpeningSheet {
-            total_price_fen: 98_765_400,
-            total_price_words: package::amount_in_words(98_765_400),
-            delivery_days: 30,
-            warranty_months: 36,
-            enterprise_size: "small".into(),
-            special_status: None,
-            notes: notes.into(),
-        },
+        opening_sheet,
         documents: vec![DocumentEntry {
             name: "技术响应文件.txt".into(),
             size: document.len() as u64,
@@ -116,28 +132,37 @@ pub async fn tender_secret_at(
 ) -> p256::SecretKey {
     let mut shares = Vec::new();
     for name in ["agency", "purchaser"] {
-        let (_, mine) = crate::common::login_at(base, name)
-            .await
-            .get(&format!("/api/tenders/{tender}/my-share"))
-            .await;
-        let file =
-            std::fs::read_to_string(data_dir.join(format!("demo-keys/{name}.kbkey"))).unwrap();
-        let (_, keys) = DeviceKeys::from_file(&file, PASSWORD).unwrap();
-        let sealed: hpke::Sealed = serde_json::from_value(mine["sealed"].clone()).unwrap();
-        let index = mine["index"].as_u64().unwrap() as u32;
-        let value = hpke::open(
-            &keys.encryption,
-            SHARE_INFO,
-            &share_aad(tender, index),
-            &sealed,
-        )
-        .unwrap();
-        shares.push(vss::Share {
-            index,
-            value: value.try_into().unwrap(),
-        });
+        shares.push(custodian_share(base, data_dir, tender, name).await);
     }
     p256::SecretKey::from(vss::combine(&shares).unwrap())
+}
+
+/// A demo custodian's share, unsealed with its key file as the custodian's device does.
+pub async fn custodian_share(
+    base: &str,
+    data_dir: &std::path::Path,
+    tender: &str,
+    name: &str,
+) -> vss::Share {
+    let (_, mine) = crate::common::login_at(base, name)
+        .await
+        .get(&format!("/api/tenders/{tender}/my-share"))
+        .await;
+    let file = std::fs::read_to_string(data_dir.join(format!("demo-keys/{name}.kbkey"))).unwrap();
+    let (_, keys) = DeviceKeys::from_file(&file, PASSWORD).unwrap();
+    let sealed: hpke::Sealed = serde_json::from_value(mine["sealed"].clone()).unwrap();
+    let index = mine["index"].as_u64().unwrap() as u32;
+    let value = hpke::open(
+        &keys.encryption,
+        SHARE_INFO,
+        &share_aad(tender, index),
+        &sealed,
+    )
+    .unwrap();
+    vss::Share {
+        index,
+        value: value.try_into().unwrap(),
+    }
 }
 
 /// The bidder's half-key, unsealed on the bidder's device.

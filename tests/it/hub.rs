@@ -14,10 +14,10 @@ use crate::common::{spawn_app_at, TestApp, PASSWORD};
 
 const T0: i64 = 1_796_086_800_000;
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn token(app: &TestApp, user: &str) -> String {
+pub(crate) async fn token(app: &TestApp, user: &str) -> String {
     let (status, v) = app
         .call(
             reqwest::Method::POST,
@@ -29,7 +29,7 @@ async fn token(app: &TestApp, user: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
-async fn connect(app: &TestApp, user: &str) -> Ws {
+pub(crate) async fn connect(app: &TestApp, user: &str) -> Ws {
     let url = format!("{}/api/hub", app.base.replace("http://", "ws://"));
     let mut req = url.into_client_request().unwrap();
     req.headers_mut().insert(
@@ -44,12 +44,12 @@ async fn connect(app: &TestApp, user: &str) -> Ws {
         .0
 }
 
-async fn send(ws: &mut Ws, v: Value) {
+pub(crate) async fn send(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into())).await.unwrap();
 }
 
 /// The next message for which `want` holds.
-async fn next_where(ws: &mut Ws, want: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn next_where(ws: &mut Ws, want: impl Fn(&Value) -> bool) -> Value {
     loop {
         let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
             .await
@@ -66,7 +66,7 @@ async fn next_where(ws: &mut Ws, want: impl Fn(&Value) -> bool) -> Value {
 }
 
 /// The next message that is not a presence update.
-async fn next(ws: &mut Ws) -> Value {
+pub(crate) async fn next(ws: &mut Ws) -> Value {
     next_where(ws, |v| v["type"] != "presence").await
 }
 

@@ -19,6 +19,9 @@ fn demo_user(role: Role) -> &'static str {
     }
 }
 
+/// GET routes whose object does not exist yet in this test's state.
+const NOT_YET: &[&str] = &["/api/tenders/{id}/opening/record", "/api/bids/{id}/header"];
+
 #[tokio::test]
 async fn route_role_matrix_matches_declarations() {
     let app = spawn_app().await;
@@ -95,7 +98,10 @@ async fn route_role_matrix_matches_declarations() {
                         && !status.is_server_error(),
                     "{what}: allowed but got {status} {v}"
                 );
-                if spec.method == Method::GET {
+                if spec.method == Method::GET && NOT_YET.contains(&spec.path) {
+                    // Exists only later (a closed opening, a completed upload).
+                    assert_eq!(code(&v), "NOT_FOUND", "{what}: {v}");
+                } else if spec.method == Method::GET {
                     assert_eq!(status, StatusCode::OK, "{what}: {v}");
                 }
             } else {

@@ -31,6 +31,7 @@ fn fixture() -> &'static Fixture {
                 enterprise_size: "micro".into(),
                 special_status: Some("prison".into()),
                 notes: "n".into(),
+                brand: None,
             },
             documents: vec![package::DocumentEntry {
                 name: "a".into(),

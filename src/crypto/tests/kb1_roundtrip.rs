@@ -527,6 +527,7 @@ fn package_through_seal_writer_and_open_reader() {
             enterprise_size: "medium".into(),
             special_status: None,
             notes: String::new(),
+            brand: None,
         },
         documents: vec![package::DocumentEntry {
             name: "a.pdf".into(),

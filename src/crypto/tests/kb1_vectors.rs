@@ -353,6 +353,7 @@ fn manifest(notes: &str, docs: &[(&str, &str, &[u8])]) -> Manifest {
             enterprise_size: "small".into(),
             special_status: None,
             notes: notes.into(),
+            brand: None,
         },
         documents: docs
             .iter()

@@ -1,0 +1,418 @@
+//! Revealing: every bid of the opening is decrypted on the blocking pool, several at once,
+//! and read out (唱标) as a ledger event in the opening's order. A result is recorded under
+//! the tender's row lock only if that bid has none yet, so a revealing restarted after a
+//! crash carries on where it stopped and reads nothing out twice.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::Mutex;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+use super::service::{load_shares, opening_row, rebuild};
+use super::types::{LotQuorum, Phase};
+use crate::crypto::package::{self, OpeningSheet};
+use crate::crypto::{b64url, kb1, CryptoError};
+use crate::error::{AppError, AppResult};
+use crate::ledger::repo::append;
+use crate::state::AppState;
+use crate::tender::repo as tender_repo;
+
+/// Tenders whose revealing runs in this process.
+#[derive(Default)]
+pub struct Running(Mutex<HashSet<String>>);
+
+impl Running {
+    fn claim(&self, id: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string())
+    }
+
+    fn release(&self, id: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+}
+
+/// Starts revealing `tender_id` unless it is already running here.
+pub fn ensure(state: &AppState, tender_id: &str) {
+    if !state.revealing.claim(tender_id) {
+        return;
+    }
+    let state = state.clone();
+    let id = tender_id.to_string();
+    tokio::spawn(async move {
+        if let Err(e) = run(&state, &id).await {
+            // Left in `revealing`: the scheduler tries again on its next tick.
+            tracing::error!(tender = %id, error = ?e, "revealing failed");
+        }
+        state.revealing.release(&id);
+    });
+}
+
+struct Pending {
+    bid_id: String,
+    lot_no: i64,
+    bidder_org_id: String,
+    bidder_name: String,
+    decrypted: bool,
+    kb: Option<String>,
+    ciphertext_sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentOut {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+enum Outcome {
+    ReadOut {
+        sheet: OpeningSheet,
+        documents: Vec<DocumentOut>,
+    },
+    Invalid {
+        code: String,
+        message: String,
+        /// revoked (撤销, the bidder's doing) | withdrawn (撤回, someone else's)
+        deemed: &'static str,
+    },
+}
+
+#[tracing::instrument(skip_all, fields(tender = %tender_id), err)]
+async fn run(state: &AppState, tender_id: &str) -> AppResult<()> {
+    if super::service::phase(&state.db.pool, tender_id).await? != Some(Phase::Revealing) {
+        return Ok(());
+    }
+    let rows = sqlx::query(
+        "SELECT ob.bid_id, ob.lot_no, ob.bidder_org_id, o.name, ob.decrypt_status, ob.kb, \
+         b.ciphertext_sha256 FROM opening_bids ob JOIN bids b ON b.id = ob.bid_id \
+         JOIN organisations o ON o.id = ob.bidder_org_id \
+         WHERE ob.tender_id = $1 AND ob.result IS NULL ORDER BY ob.position",
+    )
+    .bind(tender_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let pending: Vec<Pending> = rows
+        .iter()
+        .map(|r| -> sqlx::Result<Pending> {
+            Ok(Pending {
+                bid_id: r.try_get("bid_id")?,
+                lot_no: r.try_get("lot_no")?,
+                bidder_org_id: r.try_get("bidder_org_id")?,
+                bidder_name: r.try_get("name")?,
+                decrypted: r.try_get::<String, _>("decrypt_status")? == "decrypted",
+                kb: r.try_get("kb")?,
+                ciphertext_sha256: r
+                    .try_get::<Option<String>, _>("ciphertext_sha256")?
+                    .unwrap_or_default(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM opening_bids WHERE tender_id = $1 \
+         AND (result IS NULL OR result <> 'lot_failed')",
+    )
+    .bind(tender_id)
+    .fetch_one(&state.db.pool)
+    .await?;
+    let mut done = total - pending.len() as i64;
+
+    let secret = if pending.iter().any(|p| p.decrypted) {
+        let key = crate::tender::opening_key::view(&state.db.pool, tender_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let shares = load_shares(&state.db.pool, tender_id).await?;
+        Some(rebuild(&shares, &key.public_key)?)
+    } else {
+        None
+    };
+
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut results = futures_util::stream::iter(pending)
+        .map(|p| {
+            let secret = secret.clone();
+            async move {
+                let outcome = open(state, &p, secret).await;
+                (p, outcome)
+            }
+        })
+        .buffered(parallel);
+    while let Some((p, outcome)) = results.next().await {
+        let outcome = outcome?;
+        if record(state, tender_id, &p, outcome).await? {
+            done += 1;
+            state.hub.notify(tender_id);
+        }
+        state
+            .hub
+            .progress(tender_id, "revealing", done, total, &p.bid_id);
+    }
+    drop(results);
+    drop(secret);
+    finish(state, tender_id).await?;
+    state.hub.notify(tender_id);
+    Ok(())
+}
+
+async fn open(
+    state: &AppState,
+    p: &Pending,
+    secret: Option<p256::SecretKey>,
+) -> AppResult<Outcome> {
+    let (Some(kb), Some(secret), true) = (p.kb.as_deref(), secret, p.decrypted) else {
+        return Ok(Outcome::Invalid {
+            code: "NOT_DECRYPTED".into(),
+            message: "投标人未在解密时限内解密,视为撤销投标 / not decrypted by its bidder within the window: deemed revoked (R-OPEN-4)".into(),
+            deemed: "revoked",
+        });
+    };
+    let kb: [u8; 32] = b64url::decode(kb)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored kb malformed")))?;
+    let Some(path) = state.blobs.local_path(&p.ciphertext_sha256) else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "revealing needs the local blob store"
+        )));
+    };
+    let hash = p.ciphertext_sha256.clone();
+    tokio::task::spawn_blocking(move || {
+        let opened = open_file(&path, &kb, &secret);
+        Ok(match opened {
+            Ok((sheet, documents)) => Outcome::ReadOut { sheet, documents },
+            Err(e) => blame(&path, &hash, &e),
+        })
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+}
+
+/// Streams one container from disk through KB1 and the package reader; documents are
+/// hashed, never held whole.
+fn open_file(
+    path: &std::path::Path,
+    kb: &[u8; 32],
+    secret: &p256::SecretKey,
+) -> Result<(OpeningSheet, Vec<DocumentOut>), CryptoError> {
+    let io = |e: std::io::Error| CryptoError::Io(e.to_string());
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let mut prefix = Vec::with_capacity(kb1::MAX_PREFIX_LEN);
+    (&mut file)
+        .take(kb1::MAX_PREFIX_LEN as u64)
+        .read_to_end(&mut prefix)
+        .map_err(io)?;
+    let (header, header_bytes, offset) = kb1::parse_header(&prefix)?;
+    kb1::check_length(&header, size - offset as u64)?;
+    kb1::check_kb(&header, kb)?;
+    let kt = kb1::unseal_kt(&header, secret)?;
+    file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
+    let reader = std::io::BufReader::with_capacity(header.segment_size as usize + 16, file);
+    let reader = kb1::OpenReader::new(&header, &header_bytes, kb, &kt, reader)?;
+    let (manifest, hashes) = package::read_package(reader, |_, _| Ok(()))?;
+    let documents = manifest
+        .documents
+        .iter()
+        .zip(hashes)
+        .map(|(d, sha256)| DocumentOut {
+            name: d.name.clone(),
+            size: d.size,
+            sha256,
+        })
+        .collect();
+    Ok((manifest.opening_sheet, documents))
+}
+
+/// Whose fault a failed opening is (R-OPEN-4): if the stored file no longer matches the
+/// hash in its receipt, the platform's (withdrawn); otherwise the container was sealed
+/// that way, the bidder's (revoked).
+fn blame(path: &std::path::Path, hash: &str, e: &CryptoError) -> Outcome {
+    let intact = std::fs::File::open(path)
+        .and_then(|mut f| {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            std::io::copy(&mut f, &mut h)?;
+            Ok(hex::encode(h.finalize()) == hash)
+        })
+        .unwrap_or(false);
+    let (message, _) = e.messages();
+    if intact {
+        Outcome::Invalid {
+            code: e.code().to_string(),
+            message: format!("投标文件无法解密({message}),视为撤销投标 / the bid does not open ({}): deemed revoked (R-OPEN-4)", e.code()),
+            deemed: "revoked",
+        }
+    } else {
+        Outcome::Invalid {
+            code: "BLOB_DAMAGED".into(),
+            message: "平台存储的投标文件缺失或与回执不符,视为撤回投标 / the stored bid is missing or does not match its receipt: deemed withdrawn (R-OPEN-4)".into(),
+            deemed: "withdrawn",
+        }
+    }
+}
+
+/// Records one bid's result and its reading-out event, unless it already has one.
+async fn record(
+    state: &AppState,
+    tender_id: &str,
+    p: &Pending,
+    outcome: Outcome,
+) -> AppResult<bool> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin().await?;
+    tender_repo::lock(&mut tx, tender_id, now).await?;
+    let existing: Option<Option<String>> =
+        sqlx::query_scalar("SELECT result FROM opening_bids WHERE bid_id = $1")
+            .bind(&p.bid_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if !matches!(existing, Some(None)) {
+        return Ok(false);
+    }
+    match outcome {
+        Outcome::ReadOut { sheet, documents } => {
+            let sheet_json = serde_json::to_value(&sheet).map_err(anyhow::Error::from)?;
+            sqlx::query(
+                "UPDATE opening_bids SET result = 'read_out', sheet = $1, revealed_at = $2 \
+                 WHERE bid_id = $3",
+            )
+            .bind(crate::ledger::canonical_json(&sheet_json))
+            .bind(now)
+            .bind(&p.bid_id)
+            .execute(&mut *tx)
+            .await?;
+            append(
+                &mut tx,
+                tender_id,
+                now,
+                "bid_read_out",
+                "platform",
+                json!({
+                    "bid_id": p.bid_id, "bidder_org_id": p.bidder_org_id,
+                    "bidder_name": p.bidder_name, "lot_no": p.lot_no,
+                    "sheet": sheet_json, "documents": documents,
+                }),
+            )
+            .await?;
+        }
+        Outcome::Invalid {
+            code,
+            message,
+            deemed,
+        } => {
+            let cause = json!({ "code": code, "message": message, "deemed": deemed });
+            sqlx::query(
+                "UPDATE opening_bids SET result = 'invalid', cause = $1, revealed_at = $2 \
+                 WHERE bid_id = $3",
+            )
+            .bind(cause.to_string())
+            .bind(now)
+            .bind(&p.bid_id)
+            .execute(&mut *tx)
+            .await?;
+            append(
+                &mut tx,
+                tender_id,
+                now,
+                "bid_invalid",
+                "platform",
+                json!({
+                    "bid_id": p.bid_id, "bidder_org_id": p.bidder_org_id,
+                    "bidder_name": p.bidder_name, "lot_no": p.lot_no, "cause": cause,
+                }),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// After the last reading-out: each lot's quorum again, over the bids read out, the same
+/// brand counted once (R-OPEN-2, R-OPEN-6); then the confirmation window (R-OPEN-5).
+async fn finish(state: &AppState, tender_id: &str) -> AppResult<()> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin().await?;
+    tender_repo::lock(&mut tx, tender_id, now).await?;
+    let Some(o) = opening_row(&mut *tx, tender_id).await? else {
+        return Ok(());
+    };
+    if o.phase != Phase::Revealing {
+        return Ok(());
+    }
+    let left: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM opening_bids WHERE tender_id = $1 AND result IS NULL",
+    )
+    .bind(tender_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if left > 0 {
+        return Ok(());
+    }
+    let rows = sqlx::query(
+        "SELECT lot_no, bidder_org_id, sheet FROM opening_bids \
+         WHERE tender_id = $1 AND result = 'read_out'",
+    )
+    .bind(tender_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    // Per lot: a set of "who counts", a brand standing for all bidders naming it.
+    let mut counted: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    for r in &rows {
+        let sheet: Option<String> = r.try_get("sheet")?;
+        let brand = sheet
+            .and_then(|s| serde_json::from_str::<OpeningSheet>(&s).ok())
+            .and_then(|s| s.brand)
+            .map(|b| b.trim().to_lowercase())
+            .filter(|b| !b.is_empty());
+        let who = match brand {
+            Some(b) => format!("brand:{b}"),
+            None => format!("org:{}", r.try_get::<String, _>("bidder_org_id")?),
+        };
+        counted.entry(r.try_get("lot_no")?).or_default().insert(who);
+    }
+    let lots: Vec<LotQuorum> = o
+        .lots
+        .into_iter()
+        .map(|mut l| {
+            if l.status == "open" {
+                let n = counted.get(&l.lot_no).map_or(0, |s| s.len() as i64);
+                l.counted = Some(n);
+                if n < l.min_bidders {
+                    l.status = "failed".into();
+                    l.reason = Some(format!(
+                        "有效投标不足 {} 家(实际 {n} 家,同品牌计为一家),本包流标 / fewer than {} valid bids ({n}, one brand counted once): the lot fails (R-OPEN-2, R-OPEN-6)",
+                        l.min_bidders, l.min_bidders
+                    ));
+                }
+            }
+            l
+        })
+        .collect();
+    let confirm_ends = now + state.config.opening.confirm_window_mins * 60_000;
+    sqlx::query(
+        "UPDATE openings SET phase = $1, confirm_ends_at = $2, lots = $3 WHERE tender_id = $4",
+    )
+    .bind(Phase::Confirming.as_str())
+    .bind(confirm_ends)
+    .bind(serde_json::to_string(&lots).map_err(anyhow::Error::from)?)
+    .bind(tender_id)
+    .execute(&mut *tx)
+    .await?;
+    append(
+        &mut tx,
+        tender_id,
+        now,
+        "revealing_done",
+        "platform",
+        json!({ "lots": lots, "confirm_ends_at": confirm_ends }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Opening routes: the state, the commands (the CLI's way; browsers use the hub), the
+//! signed record, and a bidder's sealed `kb` header.
+
+use axum::extract::{Path, State};
+use axum::http::Method;
+use serde_json::Value;
+
+use super::record::RecordBundle;
+use super::types::Command;
+use crate::auth::{Access, Api, CurrentUser, Role};
+use crate::error::{AppError, AppResult, Json};
+use crate::state::AppState;
+
+/// Everyone who can be a member of an opening (experts come in at the evaluation).
+const MEMBERS: &[Role] = &[
+    Role::Purchaser,
+    Role::Agency,
+    Role::Supplier,
+    Role::Finance,
+    Role::Oversight,
+    Role::Admin,
+];
+
+pub fn api() -> Api {
+    Api::default()
+        .route(
+            Method::GET,
+            "/api/tenders/{id}/opening",
+            Access::Roles(MEMBERS),
+            view,
+        )
+        .route(
+            Method::POST,
+            "/api/tenders/{id}/opening",
+            Access::Roles(MEMBERS),
+            command,
+        )
+        .route(
+            Method::GET,
+            "/api/tenders/{id}/opening/record",
+            Access::Roles(MEMBERS),
+            record,
+        )
+        .route(
+            Method::GET,
+            "/api/bids/{id}/header",
+            Access::Roles(&[Role::Supplier]),
+            header,
+        )
+}
+
+async fn view(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<axum::Json<Value>> {
+    Ok(axum::Json(super::view::view(&state, &user, &id).await?))
+}
+
+/// Role and membership are checked per command (docs/opening.md).
+async fn command(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(cmd): Json<Command>,
+) -> AppResult<axum::Json<Value>> {
+    Ok(axum::Json(
+        super::service::command(&state, &user, &id, cmd).await?,
+    ))
+}
+
+async fn record(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<axum::Json<RecordBundle>> {
+    Ok(axum::Json(super::record::bundle(&state, &user, &id).await?))
+}
+
+/// The header of the caller's own bid: `kb_sealed` opens with the bidder's key only.
+async fn header(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<axum::Json<Value>> {
+    let bid = crate::bid::service::own_bid(&state, &user, &id).await?;
+    let hash = bid.ciphertext_sha256.ok_or(AppError::NotFound)?;
+    let prefix = state
+        .blobs
+        .get_prefix(&hash, crate::crypto::kb1::MAX_PREFIX_LEN)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (header, _, _) = crate::crypto::kb1::parse_header(&prefix)?;
+    Ok(axum::Json(
+        serde_json::json!({ "bid_id": bid.id, "header": header }),
+    ))
+}

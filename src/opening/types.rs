@@ -1,0 +1,218 @@
+//! The opening's phases, commands, errors and rule settings (docs/opening.md).
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// Where an opening is. The tender's status is `opening` through all but the last two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Bidders send `kb` until the window ends or all have.
+    Decrypting,
+    /// Waiting for t custodians' shares of the tender key.
+    Unsealing,
+    /// Bids are being opened and read out (唱标).
+    Revealing,
+    /// Bidders confirm the record or object; the host answers.
+    Confirming,
+    Closed,
+    /// 流标: no lot reached its quorum at the start.
+    Failed,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 6] = [
+        Phase::Decrypting,
+        Phase::Unsealing,
+        Phase::Revealing,
+        Phase::Confirming,
+        Phase::Closed,
+        Phase::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Decrypting => "decrypting",
+            Phase::Unsealing => "unsealing",
+            Phase::Revealing => "revealing",
+            Phase::Confirming => "confirming",
+            Phase::Closed => "closed",
+            Phase::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// A command of the opening, from the hub or `POST /api/tenders/{id}/opening`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    Start,
+    Decrypt { bid_id: String, kb: String },
+    Share { index: u32, value: String },
+    Confirm,
+    Object { kind: ObjectionKind, text: String },
+    Answer { objection_id: String, text: String },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Start => "start",
+            Command::Decrypt { .. } => "decrypt",
+            Command::Share { .. } => "share",
+            Command::Confirm => "confirm",
+            Command::Object { .. } => "object",
+            Command::Answer { .. } => "answer",
+        }
+    }
+}
+
+/// 异议 (a question about the record) or 回避 (a request that staff step aside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectionKind {
+    Question,
+    Recusal,
+}
+
+impl ObjectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectionKind::Question => "question",
+            ObjectionKind::Recusal => "recusal",
+        }
+    }
+}
+
+/// Refusals particular to the opening; each leaves everything unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OpeningError {
+    #[error("decryption window closed")]
+    DecryptWindowClosed,
+    #[error("already decrypted")]
+    AlreadyDecrypted,
+    #[error("share does not match the commitments")]
+    ShareCommitmentMismatch,
+    #[error("share already submitted")]
+    ShareAlreadySubmitted,
+    #[error("already confirmed")]
+    AlreadyConfirmed,
+    #[error("objection already answered")]
+    AlreadyAnswered,
+}
+
+impl OpeningError {
+    pub fn code(self) -> &'static str {
+        match self {
+            OpeningError::DecryptWindowClosed => "DECRYPT_WINDOW_CLOSED",
+            OpeningError::AlreadyDecrypted => "ALREADY_DECRYPTED",
+            OpeningError::ShareCommitmentMismatch => "SHARE_COMMITMENT_MISMATCH",
+            OpeningError::ShareAlreadySubmitted => "SHARE_ALREADY_SUBMITTED",
+            OpeningError::AlreadyConfirmed => "ALREADY_CONFIRMED",
+            OpeningError::AlreadyAnswered => "ALREADY_ANSWERED",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            OpeningError::ShareCommitmentMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::CONFLICT,
+        }
+    }
+
+    pub fn messages(self) -> (&'static str, &'static str) {
+        match self {
+            OpeningError::DecryptWindowClosed => (
+                "解密时间已截止(以服务器时间为准)",
+                "The decryption window has closed (server time)",
+            ),
+            OpeningError::AlreadyDecrypted => ("该投标文件已解密", "This bid is decrypted already"),
+            OpeningError::ShareCommitmentMismatch => (
+                "密钥分片与公告中的承诺值不符",
+                "The share does not match the published commitments",
+            ),
+            OpeningError::ShareAlreadySubmitted => {
+                ("该密钥分片已提交", "This share was submitted already")
+            }
+            OpeningError::AlreadyConfirmed => (
+                "您已确认开标记录",
+                "You have confirmed the opening record already",
+            ),
+            OpeningError::AlreadyAnswered => {
+                ("该异议已答复", "This objection has been answered already")
+            }
+        }
+    }
+}
+
+/// The opening's rule settings (R-OPEN-2, R-OPEN-5, custodians' alert).
+#[derive(Debug, Clone)]
+pub struct OpeningRules {
+    /// Minimum bidders per lot by procurement method (R-OPEN-2).
+    pub min_bidders: BTreeMap<String, i64>,
+    /// Minutes bidders have to confirm or object after the reading-out (R-OPEN-5).
+    pub confirm_window_mins: i64,
+    /// Minutes of waiting for custodians before finance is alerted.
+    pub custodian_alert_mins: i64,
+}
+
+impl Default for OpeningRules {
+    fn default() -> Self {
+        let min_bidders = [
+            ("open_tendering", 3),
+            ("invited_tendering", 3),
+            ("competitive_negotiation", 3),
+            ("competitive_consultation", 3),
+            ("inquiry", 3),
+            ("single_source", 1),
+            ("framework_agreement", 2),
+        ]
+        .into_iter()
+        .map(|(m, n)| (m.to_string(), n))
+        .collect();
+        OpeningRules {
+            min_bidders,
+            confirm_window_mins: 15,
+            custodian_alert_mins: 10,
+        }
+    }
+}
+
+impl OpeningRules {
+    pub fn min_bidders(&self, method: &str) -> i64 {
+        self.min_bidders.get(method).copied().unwrap_or(3)
+    }
+
+    /// Applies `method=n,method=n` (as `KAIBIAO_MIN_BIDDERS` gives it).
+    pub fn set_min_bidders(&mut self, spec: &str) -> anyhow::Result<()> {
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (m, n) = part
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("expected method=n, got {part}"))?;
+            let n: i64 = n.trim().parse()?;
+            anyhow::ensure!(n >= 1, "a minimum of bidders is at least 1");
+            self.min_bidders.insert(m.trim().to_string(), n);
+        }
+        Ok(())
+    }
+}
+
+/// A lot's quorum, at the start and again after revealing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LotQuorum {
+    pub lot_no: i64,
+    /// Distinct bidders with a sealed bid in the lot.
+    pub bidders: i64,
+    pub min_bidders: i64,
+    /// After revealing: bids read out, those naming the same brand counted once.
+    pub counted: Option<i64>,
+    /// open | failed
+    pub status: String,
+    pub reason: Option<String>,
+}
