@@ -16,6 +16,7 @@ import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner,
 import { budgetTotal, schedule, purchaserName, agencyName } from '../tenders.js';
 import { clearFieldErrors, setFieldError, showFieldErrors } from '../form-kit.js';
 import { loadDeviceKeys, createDeviceKeys, registerDeviceKeys } from '../crypto/keys.js';
+import { keyImportPanel } from '../keyimport.js';
 import { sealBid, ENTERPRISE_SIZES } from '../crypto/package.js';
 import { fromB64url, randomBytes, sha256Hex, toHex, utf8 } from '../crypto/bytes.js';
 import { CryptoError } from '../crypto/errors.js';
@@ -301,7 +302,9 @@ function renderKeys() {
     case 'other-device':
       body = h('div',
         banner('warning', t('bid.keys_other_text', { id: shortHash(keys.server.key_id, 16) }), { title: t('bid.keys_other_title') }),
-        h('div.action-bar', replaceBtn()));
+        h('div.action-bar', replaceBtn()),
+        // Keys kept in a key file (the CLI's) come into this browser here.
+        keyImportPanel({ userId: me.id, replace: Boolean(keys.record), onImported: () => checkKeys() }));
       break;
     case 'inactive':
       body = h('div',

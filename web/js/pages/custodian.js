@@ -11,6 +11,7 @@ import { h, replace, param, loadingBlock, errorBlock, banner, statusBadge } from
 import { shortHash } from '../format.js';
 import { loadDeviceKeys } from '../crypto/keys.js';
 import { commitmentPoints, shareMatches, unsealShare } from '../crypto/share.js';
+import { keyImportPanel } from '../keyimport.js';
 import { wipe } from '../crypto/bytes.js';
 
 const CUSTODIAN_ROLES = ['agency', 'purchaser', 'finance'];
@@ -76,6 +77,11 @@ async function check() {
 
 // ------------------------------------------------------------------ view --
 
+function importBlock() {
+  if (result.state !== 'no-key' && result.state !== 'key-mismatch') return null;
+  return keyImportPanel({ userId: me.id, replace: result.state === 'key-mismatch', onImported: () => check() });
+}
+
 function resultBlock() {
   const keyId = share ? shortHash(share.custodian_key_id, 16) : '';
   const local = record ? shortHash(record.encryption.keyId, 16) : '';
@@ -107,6 +113,7 @@ function render() {
   const kv = (k, v) => h('div.kv-item', h('dt', t(k)), h('dd', v));
   replace(root,
     resultBlock(),
+    importBlock(),
     h('div.layout-2col',
       h('div.main-col',
         h('section.card', { 'aria-labelledby': 'share-heading' },
