@@ -75,6 +75,7 @@ let confirmBusy = false;
 // Widgets kept across re-renders, so typing is never lost.
 const answerBoxes = new Map();
 let objectForm = null;
+let keyPanelEl = null;
 
 // ------------------------------------------------------------------ roles --
 
@@ -514,7 +515,8 @@ function countdownText(target) {
 
 function renderPhase() {
   const p = phase();
-  const idx = PHASES.indexOf(p);
+  // Closed: every step is done.
+  const idx = p === 'closed' ? PHASES.length : PHASES.indexOf(p);
   const failed = p === 'failed';
   const target = deadlineFor(p);
   els.phase.dataset.phase = p || '';
@@ -589,6 +591,24 @@ function decryptRow(bidId) {
       : null);
 }
 
+/** The key-file import panel, kept across re-renders so typing is never lost. */
+function keyPanel(replaceKeys) {
+  if (!keyPanelEl || keyPanelEl.dataset.replace !== String(replaceKeys)) {
+    keyPanelEl = keyImportPanel({
+      userId: me.id,
+      replace: replaceKeys,
+      onImported: (r) => {
+        keys = { state: 'ready', record: r };
+        keyPanelEl = null;
+        if (shareIndex() !== null && phase() === 'unsealing') prepareShare();
+        renderAll();
+      },
+    });
+    keyPanelEl.dataset.replace = String(replaceKeys);
+  }
+  return keyPanelEl;
+}
+
 function supplierCard() {
   const p = phase();
   const ids = myBidIds();
@@ -596,8 +616,7 @@ function supplierCard() {
   if (p === 'sealed' || p === 'decrypting') {
     body.push(h('p.card-note', p === 'sealed' ? t('hall.supplier_wait') : t('hall.supplier_decrypt_note')));
     if (keys.state !== 'checking' && !keys.record) {
-      body.push(banner('warning', t('hall.no_keys'), { title: t('hall.no_keys_title') }),
-        keyImportPanel({ userId: me.id, onImported: (r) => { keys = { state: 'ready', record: r }; renderAll(); } }));
+      body.push(banner('warning', t('hall.no_keys'), { title: t('hall.no_keys_title') }), keyPanel(false));
     }
     body.push(h('ul#my-bids.my-bids', ids.map(decryptRow)));
   } else if (p === 'confirming') {
@@ -663,7 +682,10 @@ function custodianCard() {
   } else {
     const s = shareState.step;
     if (s === 'idle') {
-      prepareShare();
+      // Not while rendering: prepareShare renders again itself.
+      shareState = { step: 'checking' };
+      setTimeout(prepareShare, 0);
+      body.push(loadingBlock(t('cust.checking')));
     } else if (s === 'checking') {
       body.push(loadingBlock(t('cust.checking')));
     } else if (s === 'no-key' || s === 'key-mismatch') {
@@ -671,14 +693,7 @@ function custodianCard() {
         ? t('cust.nokey_text', { id: shortHash(myShare.custodian_key_id, 16) })
         : t('cust.mismatch_text', { id: shortHash(myShare.custodian_key_id, 16), local: shortHash(keys.record && keys.record.encryption.keyId, 16) }),
       { title: t('cust.nokey_title') }),
-      keyImportPanel({
-        userId: me.id,
-        replace: s === 'key-mismatch',
-        onImported: (r) => {
-          keys = { state: 'ready', record: r };
-          prepareShare();
-        },
-      }));
+      keyPanel(s === 'key-mismatch'));
     } else if (s === 'ready' || s === 'error' || s === 'sending') {
       if (s === 'error') body.push(h('div#share-error', { dataset: { code: (shareState.error && shareState.error.code) || 'ERROR' } }, banner('error', failText(shareState.error))));
       body.push(h('div.action-bar',
@@ -997,6 +1012,7 @@ async function main() {
     renderTitle();
     renderConn();
     objectForm = null;
+    keyPanelEl = null;
     renderAll();
   });
 }

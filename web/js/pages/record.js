@@ -198,7 +198,7 @@ function render() {
       h('dl.kv',
         h('div.kv-item.kv-wide', h('dt', t('rec.ledger_head')), h('dd', h('span#record-head.hash', r.ledger_head || '—'))),
         h('div.kv-item.kv-wide', h('dt', t('rec.signature_value')), h('dd', h('span#record-signature.hash.signature', signed.signature || '—'))),
-        h('div.kv-item.kv-wide', h('dt', t('rec.signer')), h('dd', h('details', h('summary.small', t('rec.show_pem')), h('pre.json', signed.signer_pem || '')))))),
+        h('div.kv-item.kv-wide', h('dt', t('rec.signer')), h('dd', h('details', h('summary.small', t('rec.show_pem')), h('pre.json', signed.signer_pem || ''))))),
       h('p.small.muted', t('rec.print_note', { at: formatCST(Date.now(), { seconds: true }) }))));
 }
 
