@@ -404,3 +404,90 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     wait_text(c, "#record-title", "Opening record").await;
     driver.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the_halls() {
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(Duration::from_secs(120)),
+        Some(Duration::from_secs(60)),
+        None,
+    ))
+    .await
+    .unwrap();
+    let (app, clock) = crate::common::spawn_app_at(T0).await;
+    let t = app.school_tender().await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let deadline = t["bid_deadline"].as_i64().unwrap();
+    let mut bidders = Vec::new();
+    for i in 1..=3 {
+        let name = format!("supplier{i}");
+        let s = app.login(&name).await;
+        let reg = s.register_keys().await;
+        let (_, start) = crate::bids::start_bid(&s, &tender).await;
+        let container = crate::bids::seal_sheet(
+            &start,
+            crate::bids::sheet(80_000_000 + i * 1_000_000, "bid"),
+            b"proposal",
+            1024,
+        );
+        let bid_id = start["bid_id"].as_str().unwrap().to_string();
+        crate::bids::upload_all(&s, &bid_id, &container, 4096).await;
+        bidders.push((name, bid_id, b64(&crate::bids::bidder_kb(&container, &reg))));
+    }
+    clock.set(deadline);
+    kaibiao::opening::scheduler::seal_due(&app.state)
+        .await
+        .unwrap();
+
+    // Finance finds the sealed tender among the halls, from its navigation.
+    login(c, &app, "finance").await;
+    click(c, "a.nav-link[data-nav='halls']").await;
+    let row = format!("#halls-table .hall-row[data-id='{tender}']");
+    wait_long(c, &row).await;
+    wait_text(c, &row, "已截标").await;
+    screenshots(c, "halls").await;
+
+    // The host starts in the hall; bidders' decryptions show up as they arrive.
+    login(c, &app, "agency").await;
+    c.goto(&app.url(&format!("/tender.html?id={tender}")))
+        .await
+        .unwrap();
+    click(c, "#hall-link").await;
+    click(c, "#start-opening").await;
+    click(c, "#confirm-ok").await;
+    wait_long(c, "#hall-phase[data-phase='decrypting']").await;
+    wait_text(c, "#host-decrypted", "已解密 0 / 3").await;
+    for (name, bid_id, kb) in &bidders {
+        let s = app.login(name).await;
+        opening_command(
+            &s,
+            &tender,
+            json!({"type": "decrypt", "bid_id": bid_id, "kb": kb}),
+        )
+        .await;
+    }
+    // The agency user is also a custodian: it imports its key file and hands in its share.
+    wait_long(c, "#hall-phase[data-phase='unsealing']").await;
+    let demo_key = app.dir.path().join("demo-keys/agency.kbkey");
+    import_key_file(c, "#custodian-card", &demo_key, PASSWORD).await;
+    click(c, "#submit-share").await;
+    wait_long(c, "#share-submitted").await;
+    wait_long(c, "#shares-list li[data-submitted='true']").await;
+    screenshots(c, "hall-host-unsealing").await;
+    let share = crate::bids::custodian_share(&app.base, app.dir.path(), &tender, "purchaser").await;
+    let purchaser = app.login("purchaser").await;
+    opening_command(
+        &purchaser,
+        &tender,
+        json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
+    )
+    .await;
+    wait_long(c, "#hall-phase[data-phase='confirming']").await;
+    wait_text(c, "#reading-table", "￥810,000.00").await;
+    screenshots(c, "hall-host-confirming").await;
+    driver.client.clone().close().await.unwrap();
+}

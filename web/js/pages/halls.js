@@ -59,6 +59,8 @@ function counts(row) {
   if (!s) return row.error ? h('span.small.muted', errorText(row.error)) : '—';
   const bids = Array.isArray(s.bids) ? s.bids : [];
   const shares = Array.isArray(s.shares) ? s.shares : [];
+  // Before the start the bids are not listed yet (who bid is told at the opening).
+  if (!bids.length && (s.phase === null || s.phase === undefined)) return h('span.muted', t('hall.wait_start'));
   const parts = [h('div', t('halls.bids', { n: bids.length }))];
   if (s.phase === 'decrypting' || bids.some((b) => b.decrypt_status === 'decrypted')) {
     parts.push(h('div.small', t('hall.decrypted_count', { done: bids.filter((b) => b.decrypt_status === 'decrypted').length, all: bids.length })));

@@ -781,7 +781,7 @@ function lotsSummary() {
   const failed = lots.filter((l) => l.status && l.status !== 'open' && l.status !== 'standing');
   if (!failed.length) return null;
   return h('ul.lot-outcomes', failed.map((l) => h('li', { dataset: { lot: l.lot_no, status: l.status } },
-    h('strong', lotName(l.lot_no)), ' ', label('lotstatus', l.status), l.reason ? `：${l.reason}` : '')));
+    h('strong', lotName(l.lot_no)), ' ', label('lotstatus', l.status), l.reason ? `：${pickMessage(l.reason)}` : '')));
 }
 
 function renderBids() {
