@@ -139,6 +139,8 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     .await;
     let r = next_where(&mut outsider, |v| v["type"] == "error").await;
     assert_eq!(r["code"], "FORBIDDEN");
+    let r = command(&mut outsider, "o1", &tender, json!({"type": "start"})).await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "a non-member's command");
     assert_eq!(ledger_len(&app).await, before, "refusals change nothing");
 
     // The host starts: quorum of 5 bidders ≥ 3, the decryption window opens.
@@ -367,6 +369,8 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     )
     .await;
     assert_eq!(error_code(&r), "ALREADY_CONFIRMED");
+    let r = command(&mut outsider, "o2", &tender, json!({"type": "confirm"})).await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "a non-member cannot confirm");
     let r = command(
         &mut bidders[1].ws,
         "obj",
