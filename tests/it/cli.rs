@@ -258,7 +258,7 @@ async fn verify_accepts_a_sound_ledger_and_names_the_edited_event() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -266,7 +266,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn run(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+pub(crate) fn run(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
     let out = Command::new(BIN)
         .args(args)
         .envs(envs.iter().copied())
