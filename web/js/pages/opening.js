@@ -639,6 +639,8 @@ function supplierCard() {
     body.push(h('p.card-note', p === 'unsealing' ? t('hall.wait_unsealing') : t('hall.wait_revealing')));
   } else if (p === 'closed') {
     body.push(h('p.card-note', t('hall.closed_note')));
+  } else if (p === 'failed') {
+    body.push(h('p.card-note', t('hall.failed_text')));
   }
   return h('section#supplier-card.card.role-card', { 'aria-labelledby': 'supplier-heading' },
     h('div.card-head', h('h2#supplier-heading', t('hall.my_bid'))),
