@@ -76,6 +76,8 @@ let confirmBusy = false;
 const answerBoxes = new Map();
 let objectForm = null;
 let keyPanelEl = null;
+/** A bidder's own bids' lots (GET .../bids/mine): before the start the state lists none. */
+const myLots = new Map();
 
 // ------------------------------------------------------------------ roles --
 
@@ -578,7 +580,7 @@ function decryptRow(bidId) {
   else status = h('span.muted', t('hall.not_yet'));
   return h('li.my-bid', { dataset: { bid: bidId, state: done ? 'done' : d.step } },
     h('div.my-bid-head',
-      h('strong', b ? lotName(b.lot_no) : shortHash(bidId, 8)),
+      h('strong', b ? lotName(b.lot_no) : myLots.has(bidId) ? lotName(myLots.get(bidId)) : shortHash(bidId, 8)),
       h('span.mono.small.muted', shortHash(bidId, 13))),
     h('div.my-bid-status', status),
     !done && open && keys.record
@@ -988,6 +990,13 @@ async function main() {
   renderTitle();
   renderConn();
   renderAll();
+  if (me.role === 'supplier') {
+    try {
+      for (const b of await get(`/api/tenders/${encodeURIComponent(tenderId)}/bids/mine`)) myLots.set(b.bid_id, b.lot_no);
+    } catch (_) {
+      /* the lot names only */
+    }
+  }
   try {
     keys = { state: 'ready', record: await loadDeviceKeys(me.id) };
   } catch (_) {
