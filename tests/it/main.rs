@@ -8,6 +8,7 @@ mod bidpage;
 mod bids;
 mod browser;
 mod cli;
+mod demo_opening;
 mod hub;
 mod keys;
 mod matrix;
