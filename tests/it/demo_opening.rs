@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 
 use crate::common::{fresh_database_url, login_at, spawn_demo_on, DeviceKeys, TestApp, PASSWORD};
 
+const T0: i64 = 1_796_086_800_000;
+
 fn bidders() -> Vec<String> {
     OPENING_BIDS.iter().map(|b| b.user.to_string()).collect()
 }
@@ -332,4 +334,27 @@ async fn serve_demo_prints_the_opening_and_sends_the_bids_while_serving() {
     assert!(logged.contains("sent=0"), "{logged}");
     assert!(logged.contains("already_in=5"), "{logged}");
     crate::cli::terminate(&mut again);
+}
+
+#[tokio::test]
+async fn after_the_deadline_a_restart_sends_nothing_and_the_tender_is_sealed() {
+    use kaibiao::clock::ManualClock;
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database_url().await;
+    let (app, _bids) = spawn_demo_on(dir, db, Arc::new(ManualClock::new(T0))).await;
+    let deadline = opening_tender(&app.base).await["bid_deadline"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(deadline, T0 + OPENING_DEADLINE_MINS * 60_000);
+    let (dir, db) = app.stop();
+
+    let clock = Arc::new(ManualClock::new(deadline + 60_000));
+    let (app, bids) = spawn_demo_on(dir, db, clock).await;
+    let report = bids.send().await.unwrap();
+    assert!(report.closed && report.sent.is_empty() && report.failed.is_empty());
+    assert_eq!(app.rows("bids").await, 0, "no upload attempted");
+    kaibiao::opening::scheduler::seal_due(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(opening_tender(&app.base).await["status"], "sealed");
 }
