@@ -712,7 +712,7 @@ fn app_err(e: AppError) -> anyhow::Error {
 }
 
 /// Upload chunk size for the demo bids: small, so even a demo bid takes several PUTs.
-const OPENING_CHUNK: usize = 8 * 1024;
+const OPENING_CHUNK: usize = 2 * 1024;
 
 /// What one run of `OpeningBids::send` did, by supplier user name.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
