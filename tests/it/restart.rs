@@ -125,9 +125,9 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         "agency",
         "purchaser",
         "finance",
-        "supplier6",
-        "supplier7",
-        "supplier8",
+        "supplier1",
+        "supplier2",
+        "supplier3",
     ] {
         users.0.insert(name.into(), login_at(&base, name).await);
     }
@@ -165,7 +165,7 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         .into_iter()
         .enumerate()
     {
-        let name = format!("supplier{}", i + 6);
+        let name = format!("supplier{}", i + 1);
         let s = users.get(&name);
         let reg = s.register_keys().await;
         let (status, start) = start_bid(s, &tender).await;
@@ -280,10 +280,10 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         .unwrap()
         .iter()
         .all(|b| b["result"] == "read_out"));
-    command(users.get("supplier6"), &tender, json!({"type": "confirm"})).await;
+    command(users.get("supplier1"), &tender, json!({"type": "confirm"})).await;
     run.crash("confirming", &mut users).await;
     let o = command(
-        users.get("supplier7"),
+        users.get("supplier2"),
         &tender,
         json!({"type": "object", "kind": "recusal", "text": "请主持人说明是否与投标人有利害关系"}),
     )
@@ -295,8 +295,8 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         json!({"type": "answer", "objection_id": o["objection_id"], "text": "主持人与各投标人均无利害关系。"}),
     )
     .await;
-    command(users.get("supplier7"), &tender, json!({"type": "confirm"})).await;
-    command(users.get("supplier8"), &tender, json!({"type": "confirm"})).await;
+    command(users.get("supplier2"), &tender, json!({"type": "confirm"})).await;
+    command(users.get("supplier3"), &tender, json!({"type": "confirm"})).await;
     wait_for(users.get("finance"), &tender, |v| v["phase"] == "closed").await;
     let (_, before) = users
         .get("finance")
