@@ -1,6 +1,9 @@
 //! The demo city: `kaibiao serve --demo` on an empty database seeds regions' purchasing
 //! units, two agencies, finance and oversight, suppliers of every size, an expert pool,
-//! a user for each role, and two published tenders — through the same services as the API.
+//! a user for each role, two published tenders — through the same services as the API —
+//! and a third tender whose bids close a few minutes after start, for playing a whole
+//! opening. Its five bids are sealed on the suppliers' side and sent over HTTP to the
+//! running server once it serves (`OpeningBids`), so they take the real upload path.
 
 use rand::Rng;
 
@@ -16,12 +19,128 @@ use crate::state::AppState;
 use crate::tender::service as tender_service;
 use crate::tender::types::{Category, LotInput, ProcurementMethod, TenderInput};
 
+/// How long after the demo city is seeded its opening tender's bids close.
+pub const OPENING_DEADLINE_MINS: i64 = 5;
+/// The opening tender's decryption window: short, for a demo.
+pub const OPENING_DECRYPT_WINDOW_MINS: i64 = 10;
+/// The opening tender's title, by which a restarted server finds it again.
+pub const OPENING_TITLE: &str = "黄石市第一中学垃圾分类设施及智能回收设备采购项目(开标演示)";
+/// Who plays the opening: the host (the tender's agency) and the key custodians.
+pub const OPENING_HOST: &str = "agency";
+pub const OPENING_CUSTODIANS: [&str; 3] = ["agency", "purchaser", "finance"];
+pub const OPENING_THRESHOLD: i64 = 2;
+
+/// One demo supplier's bid on the opening tender: its opening sheet (the enterprise size
+/// and special status come from the supplier's organisation) and the points of its
+/// technical proposal.
+pub struct DemoBid {
+    pub user: &'static str,
+    pub total_price_fen: i64,
+    pub delivery_days: u32,
+    pub warranty_months: u32,
+    pub notes: &'static str,
+    /// The brand offered (R-OPEN-6: one brand counts once for the quorum).
+    pub brand: &'static str,
+    pub offer: &'static [&'static str],
+}
+
+/// Five suppliers of different sizes (small and micro included) bid different prices.
+/// supplier1–5 are left free for the newcomer's own bids.
+pub const OPENING_BIDS: [DemoBid; 5] = [
+    DemoBid {
+        user: "supplier6",
+        brand: "绿洁 GreenClean",
+        total_price_fen: 123_860_000,
+        delivery_days: 30,
+        warranty_months: 36,
+        notes: "含运输、安装及旧设施清运",
+        offer: &[
+            "四分类垃圾分类亭 24 座(不锈钢框架,防腐木饰面)",
+            "智能回收柜 6 台(称重、满溢报警、扫码投放)",
+            "分类指导屏及宣传标识 1 批",
+        ],
+    },
+    DemoBid {
+        user: "supplier7",
+        brand: "楚环 Chuhuan",
+        total_price_fen: 118_645_000,
+        delivery_days: 45,
+        warranty_months: 24,
+        notes: "监狱企业,视同小型企业(附省级监狱管理局证明)",
+        offer: &[
+            "四分类垃圾分类亭 24 座(镀锌钢板喷塑)",
+            "智能回收柜 6 台",
+            "教室分类垃圾桶 240 组",
+        ],
+    },
+    DemoBid {
+        user: "supplier8",
+        brand: "绿洁 GreenClean",
+        total_price_fen: 115_230_050,
+        delivery_days: 40,
+        warranty_months: 36,
+        notes: "福利企业,残疾人职工占比 32%",
+        offer: &[
+            "四分类垃圾分类亭 24 座(自产箱体)",
+            "智能回收柜 6 台(合作厂商供货)",
+            "教室分类垃圾桶 240 组",
+        ],
+    },
+    DemoBid {
+        user: "supplier9",
+        brand: "智分 SmartSort",
+        total_price_fen: 126_900_000,
+        delivery_days: 25,
+        warranty_months: 60,
+        notes: "含五年云平台服务及数据对接",
+        offer: &[
+            "智能分类亭 24 座(人脸识别、积分激励)",
+            "智能回收柜 6 台及校园回收数据平台",
+            "五年运维及远程监控",
+        ],
+    },
+    DemoBid {
+        user: "supplier10",
+        brand: "荆楚环保 Jingchu",
+        total_price_fen: 120_778_000,
+        delivery_days: 35,
+        warranty_months: 36,
+        notes: "含一年驻校分类督导服务",
+        offer: &[
+            "四分类垃圾分类亭 24 座",
+            "智能回收柜 6 台",
+            "一年驻校分类督导 2 人",
+        ],
+    },
+];
+
+/// The opening tender as seeded, for the printed walkthrough.
+#[derive(Debug, Clone)]
+pub struct DemoOpening {
+    pub tender_id: String,
+    pub code: String,
+    pub title: String,
+    pub bid_deadline: i64,
+    pub decrypt_window_mins: i64,
+}
+
 /// Demo user names with their role and organisation, and the one password they share.
 #[derive(Debug, Clone)]
 pub struct DemoLogins {
     pub password: String,
     pub key_dir: std::path::PathBuf,
     pub users: Vec<(String, String, String)>,
+    pub opening: Option<DemoOpening>,
+}
+
+fn cst_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&crate::clock::cst())
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 impl std::fmt::Display for DemoLogins {
@@ -34,6 +153,39 @@ impl std::fmt::Display for DemoLogins {
         for (user, role, org) in &self.users {
             writeln!(f, "  {user:<14} {role:<10} {org}")?;
         }
+        let Some(o) = &self.opening else {
+            return Ok(());
+        };
+        let bidders: Vec<&str> = OPENING_BIDS.iter().map(|b| b.user).collect();
+        writeln!(f)?;
+        writeln!(f, "演示开标 / demo opening: {} ({})", o.title, o.code)?;
+        writeln!(
+            f,
+            "  投标截止 / bids close: {} 北京时间 / China time ({OPENING_DEADLINE_MINS} min after start); \
+             the five bids are sealed and uploaded now",
+            cst_time(o.bid_deadline)
+        )?;
+        writeln!(
+            f,
+            "  主持人 / host:         {OPENING_HOST} — 截止后在开标大厅开始开标 / starts the opening in the hall after the deadline"
+        )?;
+        writeln!(
+            f,
+            "  投标人 / bidders:      {} — 各自在 {} 分钟解密窗口内解密 / each decrypts its bid within the {}-minute window",
+            bidders.join(", "),
+            o.decrypt_window_mins,
+            o.decrypt_window_mins
+        )?;
+        writeln!(
+            f,
+            "  保管人 / custodians:   {} — 任意 {OPENING_THRESHOLD} 人提交密钥份额 / any {OPENING_THRESHOLD} submit their key shares",
+            OPENING_CUSTODIANS.join(", ")
+        )?;
+        writeln!(
+            f,
+            "  设备密钥 / key files:  {}/<user>.kbkey (口令同密码 / passphrase: the password above)",
+            self.key_dir.display()
+        )?;
         Ok(())
     }
 }
@@ -428,7 +580,10 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
     // path, and kept in key files under the demo password.
     let key_dir = state.config.data_dir.join("demo-keys");
     std::fs::create_dir_all(&key_dir)?;
-    for name in ["agency", "purchaser", "purchaser2", "finance"] {
+    let device_users = ["agency", "purchaser", "purchaser2", "finance"]
+        .into_iter()
+        .chain(OPENING_BIDS.iter().map(|b| b.user));
+    for name in device_users {
         let user = actor(name);
         let keys = crate::pki::keyfile::DeviceKeys::generate();
         for purpose in [KeyPurpose::Signing, KeyPurpose::Encryption] {
@@ -458,6 +613,45 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             user_ids["finance"].0.clone(),
         ]
     };
+    // The opening tender goes first, so the two others stay at the top of lists.
+    let opened_at = state.clock.now_ms();
+    let deadline = opened_at + OPENING_DEADLINE_MINS * 60_000;
+    let opening = TenderInput {
+        title: OPENING_TITLE.into(),
+        region_code: "420200".into(),
+        purchaser_org_id: org_ids["school"].clone(),
+        category: Category::Goods,
+        method: ProcurementMethod::OpenTendering,
+        description: "校园 24 处垃圾分类投放点改造:四分类垃圾分类亭、智能回收柜、教室分类垃圾桶,\
+                      含运输安装、培训及质保。本项目为开标演示:投标截止后由代理机构主持开标。"
+            .into(),
+        lots: vec![LotInput {
+            name: "垃圾分类亭及智能回收设备".into(),
+            budget_fen: crate::money::Money(128_000_000),
+        }],
+        clarify_deadline: opened_at + (deadline - opened_at) / 2,
+        bid_deadline: deadline,
+        decrypt_window_mins: OPENING_DECRYPT_WINDOW_MINS,
+        custodian_ids: OPENING_CUSTODIANS
+            .iter()
+            .map(|u| user_ids[u].0.clone())
+            .collect(),
+        custodian_threshold: OPENING_THRESHOLD,
+    };
+    let view = tender_service::create(state, &actor(OPENING_HOST), opening)
+        .await
+        .map_err(app_err)?;
+    let view = tender_service::publish(state, &actor(OPENING_HOST), &view.id)
+        .await
+        .map_err(app_err)?;
+    let opening = DemoOpening {
+        tender_id: view.id,
+        code: view.code,
+        title: view.title,
+        bid_deadline: view.bid_deadline,
+        decrypt_window_mins: view.decrypt_window_mins,
+    };
+
     let tenders = [
         TenderInput {
             title: "黄石市第一中学智慧教室设备采购项目".into(),
@@ -516,9 +710,502 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         password,
         key_dir,
         users: logins,
+        opening: Some(opening),
     }))
 }
 
 fn app_err(e: AppError) -> anyhow::Error {
     anyhow::anyhow!("demo seed: {} ({e:?})", e.code())
+}
+
+/// Upload chunk size for the demo bids: small, so even a demo bid takes several PUTs.
+const OPENING_CHUNK: usize = 2 * 1024;
+
+/// What one run of `OpeningBids::send` did, by supplier user name.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OpeningBidsReport {
+    /// Sealed, uploaded and receipted now.
+    pub sent: Vec<String>,
+    /// Had a submitted bid already (an earlier start sent it): left alone.
+    pub already_in: Vec<String>,
+    /// Not sent: the reason is logged (a key other than the demo key file, an error).
+    pub failed: Vec<String>,
+    /// Bids had closed (or the tender is gone): nothing was attempted.
+    pub closed: bool,
+}
+
+/// The demo opening's bids, sent by the running server to itself over HTTP, each as its
+/// supplier would: a token for the supplier, `POST /api/tenders/{id}/bids`, the package
+/// sealed with KB1 to the supplier's demo key and the announced tender key, chunked
+/// `PUT`s, `complete`, and the signed receipt checked against the platform CA.
+pub struct OpeningBids {
+    state: AppState,
+    addr: std::net::SocketAddr,
+    tls_cert: Option<std::path::PathBuf>,
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+/// The background task sending the demo bids; dropping it stops the task.
+pub struct OpeningBidsTask(tokio::task::JoinHandle<()>);
+
+impl Drop for OpeningBidsTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// An error answer of the server, with its stable code and body.
+#[derive(Debug, thiserror::Error)]
+#[error("HTTP {status} {code}: {message}")]
+struct Refused {
+    status: u16,
+    code: String,
+    message: String,
+    body: serde_json::Value,
+}
+
+struct Supplier {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Supplier {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        bytes: Option<Vec<u8>>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        if let Some(b) = bytes {
+            req = req
+                .header("content-type", "application/octet-stream")
+                .body(b);
+        }
+        let r = req.send().await?;
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.unwrap_or_default();
+        if status.is_success() {
+            return Ok(body);
+        }
+        Err(Refused {
+            status: status.as_u16(),
+            code: body["code"].as_str().unwrap_or("HTTP").into(),
+            message: body["message"].as_str().unwrap_or("").into(),
+            body,
+        }
+        .into())
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<serde_json::Value> {
+        self.send(reqwest::Method::GET, path, None, None).await
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+        self.send(reqwest::Method::POST, path, Some(body), None)
+            .await
+    }
+}
+
+impl OpeningBids {
+    /// For the server listening at `addr` (HTTPS with `tls_cert` when set); `stop` turns
+    /// true when the server shuts down.
+    pub fn new(
+        state: AppState,
+        addr: std::net::SocketAddr,
+        tls_cert: Option<std::path::PathBuf>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> OpeningBids {
+        OpeningBids {
+            state,
+            addr,
+            tls_cert,
+            stop,
+        }
+    }
+
+    /// Sends the missing bids in the background, logging progress and errors.
+    pub fn spawn(self) -> OpeningBidsTask {
+        OpeningBidsTask(tokio::spawn(async move {
+            match self.send().await {
+                Ok(r) if r.closed => {}
+                Ok(r) => tracing::info!(
+                    sent = r.sent.len(),
+                    already_in = r.already_in.len(),
+                    failed = ?r.failed,
+                    "demo opening: bids in"
+                ),
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "demo opening: the demo bids were not sent"
+                ),
+            }
+        }))
+    }
+
+    /// The client and base URL for talking to this server from inside it.
+    fn client(&self) -> anyhow::Result<(reqwest::Client, String)> {
+        crate::tls::install_crypto_provider();
+        let ip = match self.addr.ip() {
+            std::net::IpAddr::V4(a) if a.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(a) if a.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        let to = std::net::SocketAddr::new(ip, self.addr.port());
+        let builder = reqwest::Client::builder()
+            .user_agent(concat!("kaibiao-demo/", env!("CARGO_PKG_VERSION")))
+            .timeout(std::time::Duration::from_secs(60));
+        Ok(match &self.tls_cert {
+            None => (builder.build()?, format!("http://{to}")),
+            // The certificate (self-signed, or the chain given) is trusted for `localhost`
+            // pointed at the listener: a certificate without that name fails, and says so.
+            Some(cert) => {
+                let pem = std::fs::read(cert)?;
+                let mut builder = builder.resolve("localhost", to);
+                for c in reqwest::Certificate::from_pem_bundle(&pem)? {
+                    builder = builder.add_root_certificate(c);
+                }
+                (
+                    builder.build()?,
+                    format!("https://localhost:{}", self.addr.port()),
+                )
+            }
+        })
+    }
+
+    fn stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Sends every demo bid that is not in yet; a bid already submitted is not sent
+    /// again, and after the deadline nothing is attempted (the scheduler seals the tender).
+    pub async fn send(&self) -> anyhow::Result<OpeningBidsReport> {
+        let mut report = OpeningBidsReport::default();
+        let db = &self.state.db.pool;
+        let agency = crate::auth::repo::user_by_username(db, OPENING_HOST)
+            .await?
+            .and_then(|u| u.org_id);
+        let found = match agency {
+            None => None,
+            Some(org) => crate::tender::repo::list(
+                db,
+                &crate::tender::repo::ListFilter {
+                    agency_org_id: &org,
+                    title_like: OPENING_TITLE,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .into_iter()
+            .filter(|t| t.title == OPENING_TITLE)
+            .min_by_key(|t| t.published_at),
+        };
+        let Some(tender) = found else {
+            tracing::info!("demo opening: no opening tender in this database");
+            report.closed = true;
+            return Ok(report);
+        };
+        let now = self.state.clock.now_ms();
+        if tender.status != crate::tender::types::TenderStatus::Published
+            || now >= tender.bid_deadline
+        {
+            tracing::info!(
+                tender = %tender.id,
+                status = tender.status.as_str(),
+                "demo opening: bids are closed; none sent"
+            );
+            report.closed = true;
+            return Ok(report);
+        }
+        let (http, base) = self.client()?;
+        tracing::info!(tender = %tender.id, %base, "demo opening: sending the demo bids");
+        for bid in &OPENING_BIDS {
+            if self.stopped() {
+                break;
+            }
+            if self.state.clock.now_ms() >= tender.bid_deadline {
+                tracing::warn!("demo opening: the deadline passed before every bid was sent");
+                report.closed = true;
+                break;
+            }
+            match self.send_one(&http, &base, &tender.id, bid).await {
+                Ok(true) => report.sent.push(bid.user.into()),
+                Ok(false) => report.already_in.push(bid.user.into()),
+                Err(e) => {
+                    tracing::error!(
+                        user = bid.user,
+                        error = format!("{e:#}"),
+                        "demo opening: bid not sent"
+                    );
+                    report.failed.push(bid.user.into());
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Sends `bid` unless its supplier has a submitted bid. `Ok(true)` when sent now.
+    async fn send_one(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        tender_id: &str,
+        bid: &DemoBid,
+    ) -> anyhow::Result<bool> {
+        use anyhow::Context;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let db = &self.state.db.pool;
+        let user = crate::auth::repo::user_by_username(db, bid.user)
+            .await?
+            .with_context(|| format!("no user {}", bid.user))?;
+        // A short-lived token for this supplier, issued by the server itself: the demo
+        // password may be unknown after a restart, and the key file's public half is all
+        // that sealing needs.
+        let token = crate::auth::service::new_token();
+        let now = self.state.clock.now_ms();
+        crate::auth::repo::insert_session(
+            db,
+            &crate::auth::service::token_hash(&token),
+            &user.id,
+            "bearer",
+            Some("演示投标 / demo bid"),
+            &crate::auth::service::new_token(),
+            now,
+            now + 30 * 60_000,
+        )
+        .await?;
+        let s = Supplier {
+            http: http.clone(),
+            base: base.to_string(),
+            token: token.clone(),
+        };
+        let result = self.upload(&s, tender_id, bid, b64).await;
+        crate::auth::repo::revoke_session(db, &crate::auth::service::token_hash(&token)).await?;
+        result
+    }
+
+    async fn upload(
+        &self,
+        s: &Supplier,
+        tender_id: &str,
+        bid: &DemoBid,
+        b64: base64::engine::GeneralPurpose,
+    ) -> anyhow::Result<bool> {
+        use anyhow::Context;
+        use base64::Engine;
+        let mine = s
+            .get(&format!("/api/tenders/{tender_id}/bids/mine"))
+            .await?;
+        let mine = mine.as_array().cloned().unwrap_or_default();
+        if mine.iter().any(|b| b["status"] == "submitted") {
+            tracing::debug!(user = bid.user, "demo opening: bid already in");
+            return Ok(false);
+        }
+        // An upload left by an interrupted start cannot resume: its container was sealed
+        // in memory, with keys drawn afresh. Withdraw it and seal anew.
+        for b in mine.iter().filter(|b| b["status"] == "uploading") {
+            let id = b["bid_id"].as_str().unwrap_or_default();
+            s.post(&format!("/api/bids/{id}/withdraw"), serde_json::json!({}))
+                .await?;
+            tracing::info!(
+                user = bid.user,
+                bid = id,
+                "demo opening: unfinished upload withdrawn"
+            );
+        }
+        // Seal only to keys we can vouch for: the demo key file's, and the announced one.
+        let key_file = self
+            .state
+            .config
+            .data_dir
+            .join("demo-keys")
+            .join(format!("{}.kbkey", bid.user));
+        let (_, _, my_key) = crate::pki::keyfile::public_part(
+            &std::fs::read_to_string(&key_file)
+                .with_context(|| format!("reading {}", key_file.display()))?,
+        )?;
+        let announcement = s.get(&format!("/api/announcements/{tender_id}")).await?;
+        let org = USERS
+            .iter()
+            .find(|u| u.0 == bid.user)
+            .and_then(|u| ORGS.iter().find(|o| o.key == u.3))
+            .context("a demo supplier")?;
+        let document = proposal(org.name, bid);
+        let start = s
+            .post(
+                &format!("/api/tenders/{tender_id}/bids"),
+                serde_json::json!({
+                    "lot_no": 1,
+                    "device_fingerprint": crate::crypto::sha256_hex(
+                        format!("kaibiao-demo|{}|{}", bid.user, b64.encode(&my_key)).as_bytes()
+                    ),
+                    "documents_meta": [{
+                        "name": PROPOSAL_NAME,
+                        "size": document.len(),
+                        "tool": concat!("kaibiao-demo/", env!("CARGO_PKG_VERSION")),
+                    }],
+                }),
+            )
+            .await?;
+        anyhow::ensure!(
+            start["bidder_key"].as_str() == Some(b64.encode(&my_key).as_str()),
+            "{} has an encryption key other than {}'s; not bidding on its behalf",
+            bid.user,
+            key_file.display()
+        );
+        anyhow::ensure!(
+            start["tender_key"] == announcement["opening_key"]["public_key"],
+            "the tender key differs from the announced one"
+        );
+        let sheet = crate::crypto::package::OpeningSheet {
+            total_price_fen: bid.total_price_fen,
+            total_price_words: crate::crypto::package::amount_in_words(bid.total_price_fen),
+            delivery_days: bid.delivery_days,
+            warranty_months: bid.warranty_months,
+            enterprise_size: org.size.unwrap_or("small").into(),
+            special_status: org.special.map(Into::into),
+            notes: bid.notes.into(),
+            brand: Some(bid.brand.into()),
+        };
+        let start2 = start.clone();
+        let container =
+            tokio::task::spawn_blocking(move || seal_in_memory(&start2, sheet, &document))
+                .await??;
+        let bid_id = start["bid_id"].as_str().context("bid_id")?;
+        let mut offset = 0usize;
+        let mut resumes = 0;
+        while offset < container.len() {
+            let end = (offset + OPENING_CHUNK).min(container.len());
+            match s
+                .send(
+                    reqwest::Method::PUT,
+                    &format!("/api/bids/{bid_id}/content?offset={offset}"),
+                    None,
+                    Some(container[offset..end].to_vec()),
+                )
+                .await
+            {
+                Ok(v) => offset = v["received"].as_u64().map_or(end, |r| r as usize),
+                Err(e) => match e.downcast_ref::<Refused>() {
+                    Some(r) if r.code == "UPLOAD_OFFSET" && resumes < 3 => {
+                        resumes += 1;
+                        offset = r.body["received"].as_u64().unwrap_or(0) as usize;
+                    }
+                    _ => return Err(e),
+                },
+            }
+        }
+        let sha256 = crate::crypto::sha256_hex(&container);
+        let done = s
+            .post(
+                &format!("/api/bids/{bid_id}/complete"),
+                serde_json::json!({"size": container.len(), "sha256": sha256}),
+            )
+            .await?;
+        let receipt: crate::bid::types::SignedReceipt =
+            serde_json::from_value(done["receipt"].clone()).context("no receipt")?;
+        let certs = s.get("/api/pki/certificates").await?;
+        let ca_der = {
+            use rustls::pki_types::pem::PemObject;
+            rustls::pki_types::CertificateDer::from_pem_slice(
+                certs["ca_pem"].as_str().unwrap_or_default().as_bytes(),
+            )
+            .map_err(|e| anyhow::anyhow!("CA certificate: {e:?}"))?
+            .to_vec()
+        };
+        anyhow::ensure!(
+            crate::bid::service::verify_receipt(&receipt, &ca_der, self.state.clock.now_ms()),
+            "the receipt does not verify against the platform CA"
+        );
+        anyhow::ensure!(
+            receipt.receipt.ciphertext_sha256 == sha256
+                && receipt.receipt.size == container.len() as u64,
+            "the receipt names other bytes than those sent"
+        );
+        tracing::info!(
+            user = bid.user,
+            bid = bid_id,
+            size = container.len(),
+            received_at = %receipt.receipt.received_at_cst,
+            "demo opening: bid sealed, uploaded and receipted"
+        );
+        Ok(true)
+    }
+}
+
+const PROPOSAL_NAME: &str = "技术响应文件.txt";
+
+/// The supplier's technical proposal: a short text with its offer, a delivery plan and a
+/// random reference number (so each sealed bid holds something found nowhere else).
+fn proposal(org: &str, bid: &DemoBid) -> Vec<u8> {
+    use std::fmt::Write;
+    let mut reference = [0u8; 8];
+    rand::thread_rng().fill(&mut reference);
+    let mut t = String::new();
+    let _ = writeln!(t, "{OPENING_TITLE}\n技术响应文件\n\n投标人:{org}");
+    let _ = writeln!(
+        t,
+        "方案编号:KBDEMO-{}\n\n一、供货内容",
+        hex::encode(reference)
+    );
+    for (i, item) in bid.offer.iter().enumerate() {
+        let _ = writeln!(t, "  {}. {item}", i + 1);
+    }
+    let _ = writeln!(
+        t,
+        "\n二、交货与安装\n  合同签订后 {} 日内完成供货、安装、调试及验收。\n\n三、质保与售后\n  \
+         整体质保 {} 个月;接报 2 小时响应、24 小时到场。\n\n四、主要参数表",
+        bid.delivery_days, bid.warranty_months
+    );
+    for n in 1..=60 {
+        let _ = writeln!(
+            t,
+            "  {n:>3}  投放点 {n:02}:四分类箱体 240L×4,感应投口,除臭喷淋,照明及雨棚,防火等级 B1"
+        );
+    }
+    t.into_bytes()
+}
+
+/// Seals the package for the server's answer to starting a bid, in memory (a demo bid is
+/// small), as `cli::bid::seal_to_file` does to a file.
+fn seal_in_memory(
+    start: &serde_json::Value,
+    sheet: crate::crypto::package::OpeningSheet,
+    document: &[u8],
+) -> anyhow::Result<Vec<u8>> {
+    use crate::crypto::package::{DocumentEntry, Manifest};
+    use anyhow::Context;
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let field = |k: &str| start[k].as_str().with_context(|| format!("{k} missing"));
+    let bidder = b64.decode(field("bidder_key")?)?;
+    let tender = b64.decode(field("tender_key")?)?;
+    let params = crate::crypto::kb1::SealParams {
+        tender_id: field("tender_id")?,
+        lot_no: start["lot_no"].as_u64().context("lot_no")? as u32,
+        bidder_org_id: field("bidder_org_id")?,
+        bid_id: field("bid_id")?,
+        bidder_public_sec1: &bidder,
+        tender_public_sec1: &tender,
+        segment_size: start["segment_size"].as_u64().unwrap_or(1 << 20) as u32,
+    };
+    let manifest = Manifest {
+        opening_sheet: sheet,
+        documents: vec![DocumentEntry {
+            name: PROPOSAL_NAME.into(),
+            size: document.len() as u64,
+            media_type: "text/plain; charset=utf-8".into(),
+        }],
+    };
+    let mut sealer = crate::crypto::kb1::SealWriter::new(&params, Vec::new())?;
+    crate::crypto::package::write_package(&manifest, vec![Box::new(document)], &mut sealer)?;
+    Ok(sealer.finish()?)
 }

@@ -53,6 +53,15 @@ enum ShareCommand {
         #[arg(long)]
         tender: String,
     },
+    /// At the opening: unseal your share with your key file, check it, and send it.
+    Submit {
+        #[command(flatten)]
+        login: Login,
+        #[arg(long, env = "KAIBIAO_KEY_FILE")]
+        key_file: PathBuf,
+        #[arg(long)]
+        tender: String,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -114,6 +123,15 @@ enum BidCommand {
     Status {
         #[command(flatten)]
         login: Login,
+        #[arg(long)]
+        bid: String,
+    },
+    /// At the opening: unseal your bid's kb with your key file and send it.
+    Decrypt {
+        #[command(flatten)]
+        login: Login,
+        #[arg(long, env = "KAIBIAO_KEY_FILE")]
+        key_file: PathBuf,
         #[arg(long)]
         bid: String,
     },
@@ -339,6 +357,13 @@ fn main() -> ExitCode {
                 key_file,
                 tender,
             })) => kaibiao::cli::share::check(&login.server, &login.user, &key_file, &tender).await,
+            Some(Command::Share(ShareCommand::Submit {
+                login,
+                key_file,
+                tender,
+            })) => {
+                kaibiao::cli::share::submit(&login.server, &login.user, &key_file, &tender).await
+            }
             Some(Command::Bid(cmd)) => match cmd {
                 BidCommand::Seal {
                     login,
@@ -370,6 +395,11 @@ fn main() -> ExitCode {
                 BidCommand::Status { login, bid } => {
                     kaibiao::cli::bid::status(&login.server, &login.user, &bid).await
                 }
+                BidCommand::Decrypt {
+                    login,
+                    key_file,
+                    bid,
+                } => kaibiao::cli::bid::decrypt(&login.server, &login.user, &key_file, &bid).await,
                 BidCommand::Withdraw { login, bid } => {
                     kaibiao::cli::bid::withdraw(&login.server, &login.user, &bid).await
                 }

@@ -33,13 +33,23 @@ pub struct Application {
     pub state: AppState,
     /// Set when this start seeded the demo city: the logins, to print once.
     pub demo_logins: Option<DemoLogins>,
+    /// With `--demo`: the opening tender's bids, sent over HTTP once the server serves.
+    demo_bids: Option<crate::demo::OpeningBids>,
     server: ServeFuture,
 }
 
 impl Application {
     /// Serves until the shutdown future resolves, then drains open requests.
     pub async fn run(self) -> std::io::Result<()> {
+        // The task ends with the server (dropping its handle aborts it).
+        let _bids = self.demo_bids.map(crate::demo::OpeningBids::spawn);
         self.server.await
+    }
+
+    /// Takes the demo opening's bids out of `run`, to send them another way (a test that
+    /// waits for them) or not at all (tests that count rows).
+    pub fn take_demo_bids(&mut self) -> Option<crate::demo::OpeningBids> {
+        self.demo_bids.take()
     }
 }
 
@@ -104,7 +114,10 @@ pub async fn build_with_clock(
     // The deadline scheduler lives as long as the server: it stops when the shutdown
     // future resolves, or when the server future is dropped.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(crate::opening::scheduler::run(state.clone(), stop_rx));
+    tokio::spawn(crate::opening::scheduler::run(
+        state.clone(),
+        stop_rx.clone(),
+    ));
     let shutdown = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -112,6 +125,10 @@ pub async fn build_with_clock(
 
     let app = router(state.clone());
     let addr = listener.local_addr()?;
+    let demo_bids = config.demo.then(|| {
+        let cert = config.tls.as_ref().map(|t| t.cert.clone());
+        crate::demo::OpeningBids::new(state.clone(), addr, cert, stop_rx)
+    });
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
     let server: ServeFuture = match &config.tls {
         None => Box::pin(async move {
@@ -149,6 +166,7 @@ pub async fn build_with_clock(
         addr,
         state,
         demo_logins,
+        demo_bids,
         server,
     })
 }

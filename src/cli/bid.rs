@@ -409,3 +409,31 @@ pub async fn withdraw(server: &str, user: &str, bid: &str) -> anyhow::Result<()>
     );
     Ok(())
 }
+
+/// At the opening: unseals `kb` of the caller's bid with the key file, on this device, and
+/// sends it within the decryption window (docs/opening.md).
+pub async fn decrypt(server: &str, user: &str, key_file: &Path, bid: &str) -> anyhow::Result<()> {
+    let keys = super::keys::open_key_file(key_file)?;
+    let password = super::secret(
+        "KAIBIAO_PASSWORD",
+        &format!("{user} 的登录密码 / password: "),
+    )?;
+    let client = Client::login(server, user, &password, "kaibiao bid decrypt").await?;
+    let v: Value = client
+        .call(Method::GET, &format!("/api/bids/{bid}/header"), None)
+        .await?;
+    let header: kb1::Header = serde_json::from_value(v["header"].clone())?;
+    let kb = zeroize::Zeroizing::new(
+        kb1::unseal_kb(&header, &keys.encryption)
+            .map_err(|e| anyhow::anyhow!("your key file does not open this bid ({})", e.code()))?,
+    );
+    client
+        .call::<Value>(
+            Method::POST,
+            &format!("/api/tenders/{}/opening", header.tender_id),
+            Some(json!({"type": "decrypt", "bid_id": bid, "kb": crate::crypto::b64url::encode(&*kb)})),
+        )
+        .await?;
+    println!("已解密 / decrypted: bid {bid}");
+    Ok(())
+}

@@ -71,3 +71,15 @@ pub fn ca_path(key_file: &Path) -> std::path::PathBuf {
     p.push(".ca.pem");
     p.into()
 }
+
+/// Opens a key file with its passphrase (KAIBIAO_KEY_PASSPHRASE, or asked for).
+pub fn open_key_file(key_file: &Path) -> anyhow::Result<crate::pki::keyfile::DeviceKeys> {
+    use anyhow::Context;
+    let file = std::fs::read_to_string(key_file)
+        .with_context(|| format!("reading {}", key_file.display()))?;
+    let passphrase = super::secret(
+        "KAIBIAO_KEY_PASSPHRASE",
+        "密钥文件口令 / key file passphrase: ",
+    )?;
+    Ok(crate::pki::keyfile::DeviceKeys::from_file(&file, &passphrase)?.1)
+}

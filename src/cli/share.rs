@@ -1,6 +1,7 @@
 //! `kaibiao share check`: a custodian unseals their share of a tender's opening key with
 //! their own key file and checks it against the published commitments — before the
-//! opening, so a bad share is found while it can still be fixed.
+//! opening, so a bad share is found while it can still be fixed. `kaibiao share submit`
+//! does the same at the opening and sends the share (docs/opening.md).
 
 use std::path::Path;
 
@@ -12,22 +13,46 @@ use serde_json::Value;
 
 use super::client::Client;
 use crate::crypto::{hpke, vss};
-use crate::pki::keyfile::DeviceKeys;
 use crate::tender::opening_key::{share_aad, SHARE_INFO};
 
 pub async fn check(server: &str, user: &str, key_file: &Path, tender: &str) -> anyhow::Result<()> {
-    let file = std::fs::read_to_string(key_file)
-        .with_context(|| format!("reading {}", key_file.display()))?;
-    let passphrase = super::secret(
-        "KAIBIAO_KEY_PASSPHRASE",
-        "密钥文件口令 / key file passphrase: ",
-    )?;
-    let (_, keys) = DeviceKeys::from_file(&file, &passphrase)?;
+    unseal_checked(server, user, key_file, tender, "kaibiao share check").await?;
+    Ok(())
+}
+
+/// Unseals, checks and sends the share at the opening's unsealing step.
+pub async fn submit(server: &str, user: &str, key_file: &Path, tender: &str) -> anyhow::Result<()> {
+    let (client, share) =
+        unseal_checked(server, user, key_file, tender, "kaibiao share submit").await?;
+    let v: Value = client
+        .call(
+            Method::POST,
+            &format!("/api/tenders/{tender}/opening"),
+            Some(serde_json::json!({
+                "type": "share", "index": share.index, "value": hex::encode(share.value),
+            })),
+        )
+        .await?;
+    println!(
+        "已提交 / submitted: share {} ({} of {} needed)",
+        share.index, v["shares"], v["threshold"]
+    );
+    Ok(())
+}
+
+async fn unseal_checked(
+    server: &str,
+    user: &str,
+    key_file: &Path,
+    tender: &str,
+    label: &str,
+) -> anyhow::Result<(Client, vss::Share)> {
+    let keys = super::keys::open_key_file(key_file)?;
     let password = super::secret(
         "KAIBIAO_PASSWORD",
         &format!("{user} 的登录密码 / password: "),
     )?;
-    let client = Client::login(server, user, &password, "kaibiao share check").await?;
+    let client = Client::login(server, user, &password, label).await?;
     let mine: Value = client
         .call(
             Method::GET,
@@ -70,5 +95,5 @@ pub async fn check(server: &str, user: &str, key_file: &Path, tender: &str) -> a
         mine["opening_key"]["threshold"],
         announced["opening_key"]["commitments"].as_array().map_or(0, Vec::len).max(1)
     );
-    Ok(())
+    Ok((client, share))
 }

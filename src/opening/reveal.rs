@@ -193,8 +193,8 @@ async fn open(
 }
 
 /// Streams one container from disk through KB1 and the package reader; documents are
-/// hashed, never held whole.
-fn open_file(
+/// hashed, never held whole. (Public for the revealing benchmark.)
+pub fn open_file(
     path: &std::path::Path,
     kb: &[u8; 32],
     secret: &p256::SecretKey,

@@ -255,24 +255,6 @@ async fn start(
     .bind(&lots_json)
     .execute(&mut **tx)
     .await?;
-    if all_failed {
-        set_tender_status(tx, head, TenderAction::FailOpening).await?;
-        sqlx::query("UPDATE openings SET closed_at = $1 WHERE tender_id = $2")
-            .bind(now)
-            .bind(&head.id)
-            .execute(&mut **tx)
-            .await?;
-        append(
-            tx,
-            &head.id,
-            now,
-            "opening_failed",
-            &user.id,
-            json!({ "reason": "quorum", "lots": lots }),
-        )
-        .await?;
-        return Ok(json!({ "phase": Phase::Failed, "lots": lots }));
-    }
     let failed_lots: BTreeSet<i64> = lots
         .iter()
         .filter(|l| l.status == "failed")
@@ -297,6 +279,24 @@ async fn start(
         if !failed_lots.contains(&lot) {
             ids.push(id);
         }
+    }
+    if all_failed {
+        set_tender_status(tx, head, TenderAction::FailOpening).await?;
+        sqlx::query("UPDATE openings SET closed_at = $1 WHERE tender_id = $2")
+            .bind(now)
+            .bind(&head.id)
+            .execute(&mut **tx)
+            .await?;
+        append(
+            tx,
+            &head.id,
+            now,
+            "opening_failed",
+            &user.id,
+            json!({ "reason": "quorum", "lots": lots }),
+        )
+        .await?;
+        return Ok(json!({ "phase": Phase::Failed, "lots": lots }));
     }
     set_tender_status(tx, head, TenderAction::StartOpening).await?;
     append(

@@ -538,7 +538,7 @@ async fn no_bid_content_in_the_database_blobs_or_logs_before_the_opening() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["purchaser_name"] == "黄石市第一中学")
+        .find(|t| t["title"] == crate::common::SCHOOL_TENDER)
         .unwrap()["id"]
         .as_str()
         .unwrap()

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::bids::{bidder_kb, custodian_share, seal_sheet, sheet, start_bid, upload_all};
-use crate::common::{b64, spawn_app_at, Registered, TestApp};
+use crate::common::{b64, code, spawn_app_at, Registered, TestApp};
 use crate::hub::{connect, next_where, send, Ws};
 
 const T0: i64 = 1_796_086_800_000;
@@ -139,6 +139,8 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     .await;
     let r = next_where(&mut outsider, |v| v["type"] == "error").await;
     assert_eq!(r["code"], "FORBIDDEN");
+    let r = command(&mut outsider, "o1", &tender, json!({"type": "start"})).await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "a non-member's command");
     assert_eq!(ledger_len(&app).await, before, "refusals change nothing");
 
     // The host starts: quorum of 5 bidders ≥ 3, the decryption window opens.
@@ -367,6 +369,8 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     )
     .await;
     assert_eq!(error_code(&r), "ALREADY_CONFIRMED");
+    let r = command(&mut outsider, "o2", &tender, json!({"type": "confirm"})).await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "a non-member cannot confirm");
     let r = command(
         &mut bidders[1].ws,
         "obj",
@@ -464,4 +468,154 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     )
     .await;
     assert_eq!(error_code(&r), "ILLEGAL_TRANSITION");
+}
+
+/// Bids from `supplier1..` with these opening sheets; returns (user, bid id, kb).
+async fn bids_with(
+    app: &TestApp,
+    tender: &str,
+    sheets: Vec<kaibiao::crypto::package::OpeningSheet>,
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (i, s) in sheets.into_iter().enumerate() {
+        let user = format!("supplier{}", i + 1);
+        let session = app.login(&user).await;
+        let reg = session.register_keys().await;
+        let (_, start) = start_bid(&session, tender).await;
+        let container = seal_sheet(&start, s, b"doc", 1024);
+        let bid = start["bid_id"].as_str().unwrap().to_string();
+        let (status, v) = upload_all(&session, &bid, &container, 4096).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        out.push((user, bid, b64(&bidder_kb(&container, &reg))));
+    }
+    out
+}
+
+async fn http_command(app: &TestApp, user: &str, tender: &str, cmd: Value) -> (StatusCode, Value) {
+    app.login(user)
+        .await
+        .post(&format!("/api/tenders/{tender}/opening"), cmd)
+        .await
+}
+
+#[tokio::test]
+async fn r_open_2_fewer_than_three_bidders_fail_the_tender_at_the_start() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let t = app.school_tender().await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    bids_with(
+        &app,
+        &tender,
+        vec![sheet(1_000_000, "a"), sheet(2_000_000, "b")],
+    )
+    .await;
+    clock.set(t["bid_deadline"].as_i64().unwrap());
+    kaibiao::opening::scheduler::seal_due(&app.state)
+        .await
+        .unwrap();
+    let (status, v) = http_command(&app, "agency", &tender, json!({"type": "start"})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["phase"], "failed");
+    assert_eq!(v["lots"][0]["bidders"], 2);
+    assert!(v["lots"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("R-OPEN-2"));
+    let (_, t) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}"))
+        .await;
+    assert_eq!(t["status"], "failed", "流标");
+    let (status, v) = http_command(&app, "supplier1", &tender, json!({"type": "confirm"})).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "ILLEGAL_TRANSITION")
+    );
+}
+
+#[tokio::test]
+async fn r_open_6_bidders_offering_the_same_brand_count_once_for_the_quorum() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let t = app.school_tender().await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let branded = |price, brand: &str| {
+        let mut s = sheet(price, "");
+        s.brand = Some(brand.into());
+        s
+    };
+    let bids = bids_with(
+        &app,
+        &tender,
+        vec![
+            branded(1_000_000, "希沃 Seewo"),
+            branded(1_100_000, " 希沃 SEEWO "),
+            branded(1_200_000, "鸿合 HiteVision"),
+        ],
+    )
+    .await;
+    clock.set(t["bid_deadline"].as_i64().unwrap());
+    kaibiao::opening::scheduler::seal_due(&app.state)
+        .await
+        .unwrap();
+    // Three bidders: the quorum holds at the start.
+    let (_, v) = http_command(&app, "agency", &tender, json!({"type": "start"})).await;
+    assert_eq!(v["phase"], "decrypting");
+    for (user, bid, kb) in &bids {
+        let (status, v) = http_command(
+            &app,
+            user,
+            &tender,
+            json!({"type": "decrypt", "bid_id": bid, "kb": kb}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    for who in ["agency", "finance"] {
+        let share = custodian_share(&app.base, app.dir.path(), &tender, who).await;
+        let (status, v) = http_command(
+            &app,
+            who,
+            &tender,
+            json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    // After the reading-out two offer one brand: two count, the lot fails (流标).
+    let mut view = Value::Null;
+    for _ in 0..100 {
+        let (_, v) = app
+            .login("oversight")
+            .await
+            .get(&format!("/api/tenders/{tender}/opening"))
+            .await;
+        if v["phase"] == "confirming" {
+            view = v;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let lot = &view["lots"][0];
+    assert_eq!(
+        (lot["bidders"].as_i64(), lot["counted"].as_i64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(lot["status"], "failed");
+    assert!(lot["reason"].as_str().unwrap().contains("R-OPEN-6"));
+    for (user, _, _) in &bids {
+        http_command(&app, user, &tender, json!({"type": "confirm"})).await;
+    }
+    let (_, t) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}"))
+        .await;
+    assert_eq!(t["status"], "failed");
+    let (_, record) = app
+        .login("supplier3")
+        .await
+        .get(&format!("/api/tenders/{tender}/opening/record"))
+        .await;
+    assert_eq!(record["record"]["outcome"], "failed");
 }

@@ -11,6 +11,9 @@ use serde_json::Value;
 use sqlx::Connection;
 
 pub const PASSWORD: &str = "test-password-1";
+/// The title of the demo's smart-classroom tender (the school has the demo opening's
+/// tender too).
+pub const SCHOOL_TENDER: &str = "黄石市第一中学智慧教室设备采购项目";
 
 /// Whether a missing browser or server must fail rather than skip (CI=true).
 pub fn in_ci() -> bool {
@@ -70,36 +73,49 @@ pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
     spawn_app_on(dir, db, clock).await
 }
 
-/// Starts the app on an existing data dir and database (a restart).
+/// Starts the app on an existing data dir and database (a restart). The demo opening's
+/// bids are not sent (tests count rows and requests); see `spawn_demo_on`.
 pub async fn spawn_app_on(
     dir: tempfile::TempDir,
     database_url: Option<String>,
     clock: Arc<dyn Clock>,
 ) -> TestApp {
+    spawn_demo_on(dir, database_url, clock).await.0
+}
+
+/// As `spawn_app_on`, handing back the demo opening's bids for the test to send (and
+/// await) while the app serves, instead of the background task.
+pub async fn spawn_demo_on(
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+    clock: Arc<dyn Clock>,
+) -> (TestApp, kaibiao::demo::OpeningBids) {
     let mut config = Config::new(dir.path());
     config.database_url = database_url.clone();
     config.demo = true;
     config.demo_password = Some(PASSWORD.into());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app = kaibiao::startup::build_with_clock(config, clock, listener, async {
+    let mut app = kaibiao::startup::build_with_clock(config, clock, listener, async {
         let _ = rx.await;
     })
     .await
     .expect("app starts");
+    let bids = app.take_demo_bids().expect("demo bids with --demo");
     let base = format!("http://{}", app.addr);
     let state = app.state.clone();
     let task = tokio::spawn(async move {
         let _ = app.run().await;
     });
-    TestApp {
+    let app = TestApp {
         base,
         state,
         dir,
         database_url,
         shutdown: Some(tx),
         task: Some(task),
-    }
+    };
+    (app, bids)
 }
 
 /// A logged-in browser-like client: cookie jar plus the CSRF token.
@@ -147,14 +163,14 @@ impl TestApp {
         send(client().request(method, self.url(path)), body).await
     }
 
-    /// The demo tender whose purchaser is 黄石市第一中学 (run by `agency`; `agency`,
+    /// The demo's smart-classroom tender for 黄石市第一中学 (run by `agency`; `agency`,
     /// `purchaser` and `finance` hold its key shares), as the agency's list shows it.
     pub async fn school_tender(&self) -> Value {
         let (_, list) = self.login("agency").await.get("/api/tenders").await;
         list.as_array()
             .unwrap()
             .iter()
-            .find(|t| t["purchaser_name"] == "黄石市第一中学")
+            .find(|t| t["title"] == SCHOOL_TENDER)
             .expect("the demo's school tender")
             .clone()
     }

@@ -9,6 +9,8 @@ mod bids;
 mod browser;
 mod ceremony;
 mod cli;
+mod demo_opening;
+mod hall;
 mod hub;
 mod keys;
 mod load;

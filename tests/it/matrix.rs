@@ -33,7 +33,7 @@ async fn route_role_matrix_matches_declarations() {
         .await
         .unwrap()
         .into_iter()
-        .find(|t| t.purchaser_name == "黄石市第一中学")
+        .find(|t| t.title == crate::common::SCHOOL_TENDER)
         .unwrap();
     let tenders_before = app.rows("tenders").await;
     let ledger_before = app.rows("ledger_events").await;

@@ -8,23 +8,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::bids::{bidder_kb, custodian_share, seal_sheet, sheet, start_bid, upload_all};
-use crate::cli::{start_with, Server};
-use crate::common::{b64, login_at, Session};
+use crate::bids::{seal_sheet, sheet, start_bid, upload_all};
+use crate::cli::{free_port, run as cli, start_with, Server};
+use crate::common::{login_at, Session, PASSWORD};
 
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Run {
@@ -133,9 +125,9 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         "agency",
         "purchaser",
         "finance",
-        "supplier6",
-        "supplier7",
-        "supplier8",
+        "supplier1",
+        "supplier2",
+        "supplier3",
     ] {
         users.0.insert(name.into(), login_at(&base, name).await);
     }
@@ -173,7 +165,7 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         .into_iter()
         .enumerate()
     {
-        let name = format!("supplier{}", i + 6);
+        let name = format!("supplier{}", i + 1);
         let s = users.get(&name);
         let reg = s.register_keys().await;
         let (status, start) = start_bid(s, &tender).await;
@@ -182,7 +174,10 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         let bid = start["bid_id"].as_str().unwrap().to_string();
         let (status, v) = upload_all(s, &bid, &container, 1 << 20).await;
         assert_eq!(status, StatusCode::OK, "{v}");
-        bidders.push((name, bid, b64(&bidder_kb(&container, &reg))));
+        // The bidder's device keys in a key file, for `kaibiao bid decrypt`.
+        let key_file = run.dir.path().join(format!("{name}.kbkey"));
+        std::fs::write(&key_file, reg.keys.to_file(&s.user_id(), PASSWORD)).unwrap();
+        bidders.push((name, bid, key_file));
     }
 
     // Sealed at the deadline by the server's clock.
@@ -205,28 +200,55 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
     assert_eq!(v["phase"], "decrypting");
     assert_eq!(v["decrypt_ends_at"], ends, "the window's clock survives");
 
-    for (i, (name, bid, kb)) in bidders.iter().enumerate() {
-        command(
-            users.get(name),
-            &tender,
-            json!({"type": "decrypt", "bid_id": bid, "kb": kb}),
-        )
-        .await;
+    // Bidders and custodians use the CLI, each with their own key file.
+    let env = [
+        ("KAIBIAO_PASSWORD", PASSWORD),
+        ("KAIBIAO_KEY_PASSPHRASE", PASSWORD),
+    ];
+    for (i, (name, bid, key_file)) in bidders.iter().enumerate() {
+        let base = run.base();
+        let key_file = key_file.to_str().unwrap();
+        let out = cli(
+            &[
+                "bid",
+                "decrypt",
+                "--server",
+                &base,
+                "--user",
+                name,
+                "--key-file",
+                key_file,
+                "--bid",
+                bid,
+            ],
+            &env,
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("decrypted"));
         if i == 0 {
             run.crash("decrypting, one bid decrypted", &mut users).await;
         }
     }
     run.crash("unsealing", &mut users).await;
 
-    let dir = run.dir.path().to_path_buf();
     for (i, who) in ["purchaser", "finance"].into_iter().enumerate() {
-        let share = custodian_share(&run.base(), &dir, &tender, who).await;
-        command(
-            users.get(who),
-            &tender,
-            json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
-        )
-        .await;
+        let base = run.base();
+        let key_file = run.dir.path().join(format!("demo-keys/{who}.kbkey"));
+        let out = cli(
+            &[
+                "share",
+                "submit",
+                "--server",
+                &base,
+                "--user",
+                who,
+                "--key-file",
+                key_file.to_str().unwrap(),
+                "--tender",
+                &tender,
+            ],
+            &env,
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("submitted"));
         let state = if i == 0 {
             "unsealing, one share in"
         } else {
@@ -258,10 +280,10 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         .unwrap()
         .iter()
         .all(|b| b["result"] == "read_out"));
-    command(users.get("supplier6"), &tender, json!({"type": "confirm"})).await;
+    command(users.get("supplier1"), &tender, json!({"type": "confirm"})).await;
     run.crash("confirming", &mut users).await;
     let o = command(
-        users.get("supplier7"),
+        users.get("supplier2"),
         &tender,
         json!({"type": "object", "kind": "recusal", "text": "请主持人说明是否与投标人有利害关系"}),
     )
@@ -273,8 +295,8 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         json!({"type": "answer", "objection_id": o["objection_id"], "text": "主持人与各投标人均无利害关系。"}),
     )
     .await;
-    command(users.get("supplier7"), &tender, json!({"type": "confirm"})).await;
-    command(users.get("supplier8"), &tender, json!({"type": "confirm"})).await;
+    command(users.get("supplier2"), &tender, json!({"type": "confirm"})).await;
+    command(users.get("supplier3"), &tender, json!({"type": "confirm"})).await;
     wait_for(users.get("finance"), &tender, |v| v["phase"] == "closed").await;
     let (_, before) = users
         .get("finance")

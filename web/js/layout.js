@@ -6,6 +6,7 @@ import { currentUser, hasSessionHint, logout, requireLogin } from './api.js';
 import { h, replace } from './ui.js';
 
 const AUDIT_ROLES = ['admin', 'finance', 'oversight'];
+const HALL_ROLES = ['finance', 'oversight'];
 
 function emblem() {
   // A simple mark: a shield with a rising line, in the header's blue.
@@ -34,6 +35,7 @@ function navLinks(user, active) {
   if (user) {
     links.push({ key: 'dashboard', href: '/dashboard.html', text: 'nav.dashboard' });
     if (user.role === 'agency') links.push({ key: 'new_tender', href: '/tender-form.html', text: 'nav.new_tender' });
+    if (HALL_ROLES.includes(user.role)) links.push({ key: 'halls', href: '/halls.html', text: 'nav.halls' });
     if (AUDIT_ROLES.includes(user.role)) links.push({ key: 'audit', href: '/audit.html', text: 'nav.audit' });
   }
   return links.map((l) =>

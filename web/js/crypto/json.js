@@ -299,3 +299,15 @@ export function struct(fields, { denyUnknown = true } = {}) {
 export function raw(node) {
   return node;
 }
+
+/**
+ * Canonical JSON as src/ledger/mod.rs canonical_json (docs/ledger.md): compact, object
+ * keys sorted at every depth, strings escaped as JSON.stringify (and serde_json) do.
+ * Keys sort by UTF-16 code units, which is their UTF-8 byte order for the keys used here.
+ */
+export function canonicalJson(v) {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(v).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+}

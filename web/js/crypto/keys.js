@@ -54,6 +54,18 @@ async function withStore(mode, fn) {
 
 const save = (record) => withStore('readwrite', (s) => s.put(record));
 
+/**
+ * Stores a complete record made elsewhere (keyfile.js imports one from a key file),
+ * refusing to overwrite keys this browser already holds for the user unless `replace`.
+ */
+export async function storeDeviceKeys(record, { replace = false } = {}) {
+  if (!replace && (await loadDeviceKeys(record.userId))) {
+    throw new Error('this browser already holds device keys for the user');
+  }
+  await save(record);
+  return record;
+}
+
 /** The stored device keys of `userId`, or null. */
 export async function loadDeviceKeys(userId) {
   return (await withStore('readonly', (s) => s.get(userId))) ?? null;

@@ -16,9 +16,11 @@ import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner,
 import { budgetTotal, schedule, purchaserName, agencyName } from '../tenders.js';
 import { clearFieldErrors, setFieldError, showFieldErrors } from '../form-kit.js';
 import { loadDeviceKeys, createDeviceKeys, registerDeviceKeys } from '../crypto/keys.js';
+import { keyImportPanel } from '../keyimport.js';
 import { sealBid, ENTERPRISE_SIZES } from '../crypto/package.js';
 import { fromB64url, randomBytes, sha256Hex, toHex, utf8 } from '../crypto/bytes.js';
 import { CryptoError } from '../crypto/errors.js';
+import { canonicalJson } from '../crypto/json.js';
 // The container hash is computed while sealing, segment by segment (WebCrypto's digest
 // is one-shot): the vendored @noble/hashes, as package.js uses it.
 import { sha256 as nobleSha256 } from '../../vendor/noble-hashes/sha2.js';
@@ -158,14 +160,6 @@ function failureText(e) {
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Canonical JSON as src/ledger/mod.rs canonical_json: compact, object keys sorted at every depth. */
-function canonicalJson(v) {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(v).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
 }
 
 /**
@@ -308,7 +302,9 @@ function renderKeys() {
     case 'other-device':
       body = h('div',
         banner('warning', t('bid.keys_other_text', { id: shortHash(keys.server.key_id, 16) }), { title: t('bid.keys_other_title') }),
-        h('div.action-bar', replaceBtn()));
+        h('div.action-bar', replaceBtn()),
+        // Keys kept in a key file (the CLI's) come into this browser here.
+        keyImportPanel({ userId: me.id, replace: Boolean(keys.record), onImported: () => checkKeys() }));
       break;
     case 'inactive':
       body = h('div',

@@ -1,22 +1,20 @@
 // 密钥分片核验: a custodian (agency, purchaser or finance user) checks the share of a
 // tender's opening key that was sealed to them at publication (src/tender/opening_key.rs):
 // the share is unsealed with this browser's device key (HPKE, info "kaibiao/KB1/share",
-// aad "<tender_id>\n<index>") and checked against the published Feldman commitments C_j:
-// share·G == Σ_j C_j·index^j. The point arithmetic is @noble/curves (vendored under
-// /vendor/noble-curves/); the share itself never leaves this page.
+// aad "<tender_id>\n<index>") and checked against the published Feldman commitments
+// (crypto/share.js); the share itself never leaves this page.
 
 import { initLayout, setPageTitle } from '../layout.js';
 import { get, errorText, ApiError } from '../api.js';
 import { t, label, onLangChange } from '../i18n.js';
 import { h, replace, param, loadingBlock, errorBlock, banner, statusBadge } from '../ui.js';
 import { shortHash } from '../format.js';
-import { p256 } from '../../vendor/noble-curves/nist.js';
-import * as hpke from '../crypto/hpke.js';
 import { loadDeviceKeys } from '../crypto/keys.js';
-import { equal, fromB64url, sha256Hex, toHex, utf8, wipe } from '../crypto/bytes.js';
+import { commitmentPoints, shareMatches, unsealShare } from '../crypto/share.js';
+import { keyImportPanel } from '../keyimport.js';
+import { wipe } from '../crypto/bytes.js';
 
 const CUSTODIAN_ROLES = ['agency', 'purchaser', 'finance'];
-const SHARE_INFO = utf8('kaibiao/KB1/share');
 
 const tenderId = param('tender');
 const root = document.getElementById('custodian');
@@ -34,41 +32,6 @@ let result = { state: 'checking' };
 let commitmentsOk = null;
 
 // ------------------------------------------------------------------ checks --
-
-/** The commitments as curve points, checked against the opening key; throws if malformed. */
-async function commitmentPoints(key) {
-  const raw = (key.commitments || []).map((c) => fromB64url(c));
-  if (!raw.length || raw.some((c) => !c)) throw new Error('malformed commitments');
-  const points = raw.map((c) => p256.Point.fromBytes(c));
-  const published = fromB64url(key.public_key);
-  const ok = Boolean(published) && equal(raw[0], published) && (await sha256Hex(raw[0])) === key.key_id &&
-    raw.length === Number(key.threshold);
-  return { points, ok };
-}
-
-/** Feldman VSS: f(i)·G == Σ_j i^j·C_j. `value` is the share, a 32-byte big-endian scalar. */
-function shareMatches(value, index, points) {
-  const { Point } = p256;
-  const n = Point.Fn.ORDER;
-  const s = BigInt(`0x${toHex(value)}`);
-  if (s === 0n || s >= n) return false;
-  const lhs = Point.BASE.multiply(s);
-  const x = BigInt(index) % n;
-  let rhs = Point.ZERO;
-  let power = 1n;
-  for (const c of points) {
-    // Public values only: the variable-time multiplication is fine here.
-    rhs = rhs.add(c.multiplyUnsafe(power));
-    power = (power * x) % n;
-  }
-  return lhs.equals(rhs);
-}
-
-async function unseal() {
-  const sealed = { enc: fromB64url(share.sealed.enc), ct: fromB64url(share.sealed.ct) };
-  const aad = utf8(`${share.tender_id}\n${share.index}`);
-  return hpke.open(record.encryption, SHARE_INFO, aad, sealed);
-}
 
 async function check() {
   result = { state: 'checking' };
@@ -93,7 +56,7 @@ async function check() {
   } else {
     let value = null;
     try {
-      value = await unseal();
+      value = await unsealShare(share, record);
     } catch (_) {
       value = null;
     }
@@ -113,6 +76,11 @@ async function check() {
 }
 
 // ------------------------------------------------------------------ view --
+
+function importBlock() {
+  if (result.state !== 'no-key' && result.state !== 'key-mismatch') return null;
+  return keyImportPanel({ userId: me.id, replace: result.state === 'key-mismatch', onImported: () => check() });
+}
 
 function resultBlock() {
   const keyId = share ? shortHash(share.custodian_key_id, 16) : '';
@@ -145,6 +113,7 @@ function render() {
   const kv = (k, v) => h('div.kv-item', h('dt', t(k)), h('dd', v));
   replace(root,
     resultBlock(),
+    importBlock(),
     h('div.layout-2col',
       h('div.main-col',
         h('section.card', { 'aria-labelledby': 'share-heading' },

@@ -10,10 +10,12 @@ import { budgetTotal, schedule, purchaserName } from '../tenders.js';
 const root = document.getElementById('dashboard');
 const TENDER_ROLES = ['agency', 'purchaser', 'finance', 'oversight', 'admin'];
 const AUDIT_ROLES = ['admin', 'finance', 'oversight'];
+const HALL_STATUSES = ['sealed', 'opening'];
 
 let user = null;
 let dash = null;
 let openAnnouncements = null;
+let openings = null; // announcements being opened, for a supplier's way into the hall
 let loadError = null;
 
 function countLabel(key) {
@@ -63,7 +65,9 @@ function tendersTable(list) {
         return h('tr.tender-row', { dataset: { id: x.id } },
           h('td', h('a', { href: `/tender.html?id=${encodeURIComponent(x.id)}` }, x.title || x.code || x.id)),
           h('td.hide-mobile.mono.small.nowrap', x.code || '—'),
-          h('td', statusBadge(x.status)),
+          h('td', statusBadge(x.status), HALL_STATUSES.includes(x.status)
+            ? h('a.hall-link.small', { href: `/opening.html?tender=${encodeURIComponent(x.id)}`, dataset: { tender: x.id } }, t('hall.enter'))
+            : null),
           h('td.hide-mobile', purchaserName(x)),
           h('td.num.hide-mobile.money', total !== null ? formatMoney(total) : '—'),
           h('td.nowrap', formatCST(s.bid_deadline)));
@@ -143,6 +147,16 @@ function render() {
       announcementsBlock(openAnnouncements)));
   }
 
+  if (role === 'supplier' && openings && openings.length) {
+    sections.push(h('section#supplier-halls.card', { 'aria-labelledby': 'halls-heading' },
+      h('div.card-head', h('h2#halls-heading', t('dash.openings'))),
+      h('p.card-note', t('dash.openings_note')),
+      h('ul.hall-links', openings.map((a) => h('li',
+        statusBadge(a.status), ' ',
+        h('a.hall-link', { href: `/opening.html?tender=${encodeURIComponent(a.id)}`, dataset: { tender: a.id } }, a.title || a.code),
+        h('span.small.muted', ` · ${formatCST(schedule(a).bid_deadline)}`))))));
+  }
+
   if (role === 'expert') {
     const counts = dash.counts || {};
     const n = Number(counts.evaluations ?? counts.assignments ?? 0);
@@ -183,6 +197,12 @@ async function load() {
       openAnnouncements = Array.isArray(list) ? list : [];
     } catch (_) {
       openAnnouncements = [];
+    }
+    try {
+      const all = await get('/api/announcements');
+      openings = (Array.isArray(all) ? all : []).filter((a) => HALL_STATUSES.includes(a.status));
+    } catch (_) {
+      openings = [];
     }
     render();
   }

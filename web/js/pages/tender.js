@@ -66,6 +66,18 @@ function isAgency() {
   return me && me.role === 'agency';
 }
 
+/** The opening hall while bids are sealed or being opened; the signed record after. */
+function hallLink(x) {
+  const id = encodeURIComponent(x.id);
+  if (x.status === 'sealed' || x.status === 'opening') {
+    return h('a#hall-link.btn.btn-primary', { href: `/opening.html?tender=${id}` }, t('hall.enter'));
+  }
+  if (x.status === 'evaluating' || x.status === 'awarded') {
+    return h('a#record-link.btn', { href: `/record.html?tender=${id}` }, t('rec.title'));
+  }
+  return null;
+}
+
 // ------------------------------------------------------------- actions --
 
 function actionBar(x) {
@@ -348,6 +360,7 @@ function render() {
         h('h1#tender-title.doc-title', x.title || '—')),
       h('div.page-actions',
         actionBar(x),
+        hallLink(x),
         isCustodian(x) ? h('a#share-check.btn', { href: `/custodian.html?tender=${encodeURIComponent(x.id)}` }, t('tender.share_check')) : null,
         x.status !== 'draft' ? h('a.btn.btn-ghost', { href: `/announcement.html?id=${encodeURIComponent(x.id)}` }, t('tender.view_public')) : null)),
     x.status === 'cancelled' && cancelReason ? showBannerEl('warning', cancelReason, t('tender.reason_cancelled')) : null,

@@ -1,0 +1,493 @@
+//! Pages of the opening in real Chromium: key files made by the Rust side open in the
+//! browser (keys imported non-extractable, then used to unseal what was sealed to them),
+//! and the opening hall as bidders, the host and custodians see it.
+//!
+//! With `KAIBIAO_SCREENSHOTS=<dir>`, pages are also saved as PNGs at desktop and phone
+//! widths, for people to look at.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::browser::{app_page, login, wait_css};
+use crate::common::{b64, TestApp, PASSWORD};
+
+/// Deriving argon2id (19 MiB, t=2) in page JavaScript takes seconds on a shared machine.
+const SLOW: Duration = Duration::from_secs(120);
+
+async fn js(c: &Client, script: &str, args: Vec<Value>) -> Value {
+    c.execute(script, args).await.unwrap()
+}
+
+/// `css` present within SLOW (the shared helper waits 15 s and then reports the page).
+async fn wait_long(c: &Client, css: &str) -> fantoccini::elements::Element {
+    let start = Instant::now();
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            return el;
+        }
+        if start.elapsed() > SLOW {
+            return wait_css(c, css).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The visible text of `css`.
+async fn text_of(c: &Client, css: &str) -> String {
+    js(
+        c,
+        "const el = document.querySelector(arguments[0]); return el ? el.innerText : '';",
+        vec![json!(css)],
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+/// Saves the page as `<dir>/<name>-<width>.png` at desktop and phone widths when
+/// KAIBIAO_SCREENSHOTS is set.
+async fn screenshots(c: &Client, name: &str) {
+    let Ok(dir) = std::env::var("KAIBIAO_SCREENSHOTS") else {
+        return;
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    for (width, height) in [(1280, 900), (390, 844)] {
+        c.set_window_size(width, height).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/{name}-{width}.png"), png).unwrap();
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
+/// Imports the key file at `path` through the panel inside `scope`: a wrong passphrase
+/// first (the page says so), then the right one.
+async fn import_key_file(c: &Client, scope: &str, path: &std::path::Path, passphrase: &str) {
+    let panel = wait_long(c, &format!("{scope} .keyfile-panel")).await;
+    panel
+        .find(Locator::Css(".keyfile-file"))
+        .await
+        .unwrap()
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+    let pass = panel.find(Locator::Css(".keyfile-pass")).await.unwrap();
+    pass.send_keys("not the passphrase").await.unwrap();
+    panel
+        .find(Locator::Css(".keyfile-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_long(c, &format!("{scope} .keyfile-status .banner-error")).await;
+    let said = text_of(c, &format!("{scope} .keyfile-status")).await;
+    assert!(said.contains("口令错误"), "{said}");
+    pass.clear().await.unwrap();
+    pass.send_keys(passphrase).await.unwrap();
+    panel
+        .find(Locator::Css(".keyfile-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The bidder's half-key of a container, unsealed in the page with the stored key.
+const UNSEAL_KB_JS: &str = r##"
+const done = arguments[arguments.length - 1];
+(async () => {
+  const base = arguments[0];
+  const keys = await import(base + 'keys.js');
+  const kb1 = await import(base + 'kb1.js');
+  const B = await import(base + 'bytes.js');
+  const record = await keys.loadDeviceKeys(arguments[1]);
+  const { header } = await kb1.parseHeader(B.fromB64url(arguments[2]));
+  const kb = await kb1.unsealKb(header, record.encryption);
+  return {
+    kb: B.toHex(kb),
+    source: record.source,
+    extractable: [record.signing.privateKey.extractable, record.encryption.privateKey.extractable],
+  };
+})().then((ok) => done({ ok }), (e) => done({ error: String((e && e.stack) || e) }));
+"##;
+
+async fn unseal_in_page(c: &Client, app: &TestApp, user_id: &str, prefix: &[u8]) -> Value {
+    let v = c
+        .execute_async(
+            UNSEAL_KB_JS,
+            vec![
+                json!(app.url("/js/crypto/")),
+                json!(user_id),
+                json!(b64(prefix)),
+            ],
+        )
+        .await
+        .unwrap();
+    if let Some(e) = v.get("error") {
+        panic!("in the browser: {e}");
+    }
+    v["ok"].clone()
+}
+
+#[tokio::test]
+async fn key_files_made_in_rust_open_in_the_browser_and_unseal_what_was_sealed_to_them() {
+    let Some((driver, app)) = app_page("/login.html", 120).await else {
+        return;
+    };
+    let c = &driver.client;
+    let tender = app.school_tender_id().await;
+
+    // A supplier whose keys live in a key file made by the Rust side (as the CLI does),
+    // with a bid sealed to them.
+    let s1 = app.login("supplier1").await;
+    let user_id = s1.user_id();
+    let registered = s1.register_keys().await;
+    let passphrase = "开标口令 correct horse";
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("supplier1.kbkey");
+    std::fs::write(&key_path, registered.keys.to_file(&user_id, passphrase)).unwrap();
+    let (_, start) = crate::bids::start_bid(&s1, &tender).await;
+    let container = crate::bids::seal(&start, "密钥文件", b"doc", 1024);
+    let header_len = u32::from_be_bytes(container[8..12].try_into().unwrap()) as usize;
+    let prefix = &container[..12 + header_len];
+    let header: Value = serde_json::from_slice(&prefix[12..]).unwrap();
+
+    // The bid page sees a registered key that this browser lacks, and offers the import.
+    login(c, &app, "supplier1").await;
+    c.goto(&app.url(&format!("/bid.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_long(c, "#keys-card[data-state='other-device']").await;
+    screenshots(c, "bid-keyfile").await;
+    import_key_file(c, "#keys-card", &key_path, passphrase).await;
+    wait_long(c, "#keys-card[data-state='ready']").await;
+    let ready = text_of(c, "#keys-card").await;
+    assert!(
+        ready.contains(&registered.encryption_key_id[..16]),
+        "{ready}"
+    );
+
+    // The imported keys are not extractable, and open the half-key sealed in Rust.
+    let got = unseal_in_page(c, &app, &user_id, prefix).await;
+    assert_eq!(got["extractable"], json!([false, false]));
+    assert_eq!(got["source"], "keyfile");
+    let kb = hex::decode(got["kb"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        hex::encode(Sha256::digest(&kb)),
+        header["kb_sha256"].as_str().unwrap()
+    );
+
+    // A custodian imports the demo's key file (made by DeviceKeys::to_file) on the share
+    // check page, and the share sealed to it checks out against the commitments.
+    login(c, &app, "purchaser").await;
+    c.goto(&app.url(&format!("/custodian.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_long(c, "#share-status[data-state='no-key']").await;
+    let demo_key = app.dir.path().join("demo-keys/purchaser.kbkey");
+    import_key_file(c, "#custodian", &demo_key, PASSWORD).await;
+    wait_long(c, "#share-status[data-state='ok']").await;
+    screenshots(c, "custodian-keyfile").await;
+
+    driver.client.clone().close().await.unwrap();
+}
+
+/// Clicks `css`, again if a re-render replaced the element in between.
+async fn click(c: &Client, css: &str) {
+    let start = Instant::now();
+    loop {
+        let el = wait_long(c, css).await;
+        match el.click().await {
+            Ok(()) => return,
+            Err(e) if start.elapsed() < SLOW => {
+                eprintln!("clicking {css} again: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("clicking {css}: {e}"),
+        }
+    }
+}
+
+/// Waits until the text of `css` contains `want`.
+async fn wait_text(c: &Client, css: &str, want: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let got = text_of(c, css).await;
+        if got.contains(want) {
+            return got;
+        }
+        if start.elapsed() > SLOW {
+            let page = text_of(c, "body").await;
+            panic!("{css} never showed {want:?}: {got:?}; page: {page}");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+async fn opening_command(s: &crate::common::Session, tender: &str, cmd: Value) -> Value {
+    let (status, v) = s.post(&format!("/api/tenders/{tender}/opening"), cmd).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{v}");
+    v
+}
+
+const T0: i64 = 1_796_086_800_000;
+
+#[tokio::test]
+async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(Duration::from_secs(120)),
+        Some(Duration::from_secs(60)),
+        None,
+    ))
+    .await
+    .unwrap();
+    let (app, clock) = crate::common::spawn_app_at(T0).await;
+    let t = app.school_tender().await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let deadline = t["bid_deadline"].as_i64().unwrap();
+
+    // Three bidders (the quorum of open tendering). supplier1's keys are in a key file,
+    // to be imported in the hall; the others decrypt from their own tools.
+    let prices = [88_800_000_i64, 91_234_500, 86_000_000];
+    let mut others = Vec::new();
+    let passphrase = "开标大厅 passphrase";
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("supplier1.kbkey");
+    for (i, price) in prices.iter().enumerate() {
+        let name = format!("supplier{}", i + 1);
+        let s = app.login(&name).await;
+        let reg = s.register_keys().await;
+        let (_, start) = crate::bids::start_bid(&s, &tender).await;
+        let container = crate::bids::seal_sheet(
+            &start,
+            crate::bids::sheet(*price, &format!("bidder {}", i + 1)),
+            b"technical proposal",
+            1024,
+        );
+        let bid_id = start["bid_id"].as_str().unwrap().to_string();
+        let (status, done) = crate::bids::upload_all(&s, &bid_id, &container, 4096).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{done}");
+        if i == 0 {
+            std::fs::write(&key_path, reg.keys.to_file(&s.user_id(), passphrase)).unwrap();
+        } else {
+            let kb = crate::bids::bidder_kb(&container, &reg);
+            others.push((name, bid_id, b64(&kb)));
+        }
+    }
+    clock.set(deadline);
+    kaibiao::opening::scheduler::seal_due(&app.state)
+        .await
+        .unwrap();
+    // Sessions made days before the deadline have expired by then: log in again.
+    let mut bidders = Vec::new();
+    for (name, bid_id, kb) in others {
+        bidders.push((app.login(&name).await, bid_id, kb));
+    }
+    let others = bidders;
+
+    // supplier1 enters the hall before the start, on this browser without keys.
+    login(c, &app, "supplier1").await;
+    c.goto(&app.url(&format!("/opening.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_long(c, "#hall-phase[data-phase='sealed']").await;
+    wait_long(c, "#hall-conn[data-status='live']").await;
+    wait_text(c, "#supplier-card", "本浏览器没有您的密钥").await;
+    import_key_file(c, "#supplier-card", &key_path, passphrase).await;
+    wait_text(c, "#my-bids", "等待开标开始").await;
+    wait_text(c, "#presence-list", "供应商").await;
+    screenshots(c, "hall-sealed").await;
+
+    // The host starts: the page moves to decrypting by itself, with the countdown.
+    let host = app.login("agency").await;
+    opening_command(&host, &tender, json!({"type": "start"})).await;
+    wait_long(c, "#hall-phase[data-phase='decrypting']").await;
+    let countdown = wait_text(c, "#phase-countdown", ":").await;
+    assert!(
+        countdown.starts_with("00:29") || countdown.starts_with("00:30"),
+        "a 30-minute window by the server's clock: {countdown}"
+    );
+    screenshots(c, "hall-decrypting").await;
+
+    // Decrypt in the page: the platform accepts the half-key unsealed here.
+    click(c, ".decrypt-btn").await;
+    wait_long(c, "#my-bids .my-bid[data-state='done']").await;
+    wait_text(c, "#decrypt-table", "已解密").await;
+    screenshots(c, "hall-decrypted").await;
+
+    // The others decrypt; the custodians hand in their shares; the bids are read out.
+    for (s, bid_id, kb) in &others {
+        opening_command(
+            s,
+            &tender,
+            json!({"type": "decrypt", "bid_id": bid_id, "kb": kb}),
+        )
+        .await;
+    }
+    wait_long(c, "#hall-phase[data-phase='unsealing']").await;
+    for name in ["agency", "purchaser"] {
+        let share = crate::bids::custodian_share(&app.base, app.dir.path(), &tender, name).await;
+        let s = app.login(name).await;
+        opening_command(
+            &s,
+            &tender,
+            json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
+        )
+        .await;
+    }
+    // The reading-out, live: every price in figures and in words.
+    wait_long(c, "#hall-phase[data-phase='confirming']").await;
+    let table = wait_text(c, "#reading-table", "￥912,345.00").await;
+    for words in [
+        "捌拾捌万捌仟元整",
+        "玖拾壹万贰仟叁佰肆拾伍元整",
+        "捌拾陆万元整",
+    ] {
+        assert!(table.contains(words), "{words} in {table}");
+    }
+    assert!(table.contains("30 天"), "{table}");
+    let feed = text_of(c, "#event-feed").await;
+    assert!(feed.contains("唱标"), "{feed}");
+    screenshots(c, "hall-reading").await;
+
+    // supplier1 objects and the host's answer appears live; then it confirms.
+    let text = "请说明第3号投标的交货期计算方式。";
+    c.find(Locator::Css("#object-text"))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+    click(c, "#object-submit").await;
+    wait_text(c, "#objection-list", text).await;
+    let (_, state) = host.get(&format!("/api/tenders/{tender}/opening")).await;
+    let objection = state["objections"][0]["id"].as_str().unwrap().to_string();
+    let answer = "交货期自合同签订之日起计算。";
+    opening_command(
+        &host,
+        &tender,
+        json!({"type": "answer", "objection_id": objection, "text": answer}),
+    )
+    .await;
+    wait_text(c, "#objection-list", answer).await;
+    click(c, "#confirm-record").await;
+    click(c, "#confirm-ok").await;
+    wait_long(c, "#confirmed").await;
+
+    // Everyone confirms: the opening closes and the signed record checks out in the page.
+    for (s, _, _) in &others {
+        opening_command(s, &tender, json!({"type": "confirm"})).await;
+    }
+    wait_long(c, "#hall-phase[data-phase='closed']").await;
+    screenshots(c, "hall-closed").await;
+    click(c, "#record-link").await;
+    wait_long(c, "#check-signature[data-ok='true']").await;
+    wait_long(c, "#check-chain[data-ok='true']").await;
+    wait_long(c, "#check-head[data-ok='true']").await;
+    wait_long(c, "#check-sha[data-ok='true']").await;
+    let record = text_of(c, "#record-bids").await;
+    assert!(record.contains("玖拾壹万贰仟叁佰肆拾伍元整"), "{record}");
+    screenshots(c, "record").await;
+
+    // In English too, without a reload.
+    click(c, "#lang-toggle").await;
+    wait_text(c, "#record-title", "Opening record").await;
+    driver.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the_halls() {
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(Duration::from_secs(120)),
+        Some(Duration::from_secs(60)),
+        None,
+    ))
+    .await
+    .unwrap();
+    let (app, clock) = crate::common::spawn_app_at(T0).await;
+    let t = app.school_tender().await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let deadline = t["bid_deadline"].as_i64().unwrap();
+    let mut bidders = Vec::new();
+    for i in 1..=3 {
+        let name = format!("supplier{i}");
+        let s = app.login(&name).await;
+        let reg = s.register_keys().await;
+        let (_, start) = crate::bids::start_bid(&s, &tender).await;
+        let container = crate::bids::seal_sheet(
+            &start,
+            crate::bids::sheet(80_000_000 + i * 1_000_000, "bid"),
+            b"proposal",
+            1024,
+        );
+        let bid_id = start["bid_id"].as_str().unwrap().to_string();
+        crate::bids::upload_all(&s, &bid_id, &container, 4096).await;
+        bidders.push((name, bid_id, b64(&crate::bids::bidder_kb(&container, &reg))));
+    }
+    clock.set(deadline);
+    kaibiao::opening::scheduler::seal_due(&app.state)
+        .await
+        .unwrap();
+
+    // Finance finds the sealed tender among the halls, from its navigation.
+    login(c, &app, "finance").await;
+    click(c, "a.nav-link[data-nav='halls']").await;
+    let row = format!("#halls-table .hall-row[data-id='{tender}']");
+    wait_long(c, &row).await;
+    wait_text(c, &row, "已截标").await;
+    screenshots(c, "halls").await;
+
+    // The host starts in the hall; bidders' decryptions show up as they arrive.
+    login(c, &app, "agency").await;
+    c.goto(&app.url(&format!("/tender.html?id={tender}")))
+        .await
+        .unwrap();
+    click(c, "#hall-link").await;
+    click(c, "#start-opening").await;
+    click(c, "#confirm-ok").await;
+    wait_long(c, "#hall-phase[data-phase='decrypting']").await;
+    wait_text(c, "#host-decrypted", "已解密 0 / 3").await;
+    for (name, bid_id, kb) in &bidders {
+        let s = app.login(name).await;
+        opening_command(
+            &s,
+            &tender,
+            json!({"type": "decrypt", "bid_id": bid_id, "kb": kb}),
+        )
+        .await;
+    }
+    // The agency user is also a custodian: it imports its key file and hands in its share.
+    wait_long(c, "#hall-phase[data-phase='unsealing']").await;
+    let demo_key = app.dir.path().join("demo-keys/agency.kbkey");
+    import_key_file(c, "#custodian-card", &demo_key, PASSWORD).await;
+    click(c, "#submit-share").await;
+    wait_long(c, "#share-submitted").await;
+    wait_long(c, "#shares-list li[data-submitted='true']").await;
+    screenshots(c, "hall-host-unsealing").await;
+    let share = crate::bids::custodian_share(&app.base, app.dir.path(), &tender, "purchaser").await;
+    let purchaser = app.login("purchaser").await;
+    opening_command(
+        &purchaser,
+        &tender,
+        json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
+    )
+    .await;
+    wait_long(c, "#hall-phase[data-phase='confirming']").await;
+    wait_text(c, "#reading-table", "￥810,000.00").await;
+    screenshots(c, "hall-host-confirming").await;
+    driver.client.clone().close().await.unwrap();
+}

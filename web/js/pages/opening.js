@@ -1,0 +1,1031 @@
+// 开标大厅 (不见面开标): one page for everyone in a tender's opening (docs/opening.md),
+// adapting to who is looking. Bidders decrypt their own bid's half-key here (unsealed with
+// this browser's non-extractable device key; only kb leaves, and only into the `decrypt`
+// command), watch the reading-out (唱标) and confirm or object; the host (the tender's
+// agency) starts the opening and answers objections; custodians unseal their share of the
+// opening key here and hand it in; supervisors watch everything.
+//
+// State: GET /api/tenders/{id}/opening, kept current by the hub room `opening:<id>`:
+// frequent events (a bidder decrypted, a bid read out, a share, an objection) are applied
+// to the state in place; phase changes fetch the state again (once, with a little jitter
+// so a hall full of watchers does not ask all at the same instant). After a dropped
+// connection the hub resumes from the last seq (hub.js).
+
+import { initLayout, setPageTitle } from '../layout.js';
+import { get, post, errorText, ApiError } from '../api.js';
+import { t, label, getLang, onLangChange, pickMessage } from '../i18n.js';
+import { formatCST, formatMoney, amountInWords, formatCountdown, shortHash } from '../format.js';
+import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, busy } from '../ui.js';
+import { HubRoom } from '../hub.js';
+import { keyImportPanel } from '../keyimport.js';
+import { loadDeviceKeys } from '../crypto/keys.js';
+import { MAGIC, parseHeader, unsealKb } from '../crypto/kb1.js';
+import { commitmentPoints, shareMatches, unsealShare } from '../crypto/share.js';
+import { canonicalJson } from '../crypto/json.js';
+import { CryptoError } from '../crypto/errors.js';
+import { concat, fromB64url, toB64url, toHex, u32be, utf8, wipe } from '../crypto/bytes.js';
+
+const tenderId = param('tender');
+const $ = (id) => document.getElementById(id);
+const els = {
+  alert: $('hall-alert'),
+  loading: $('hall-loading'),
+  page: $('hall-page'),
+  title: $('hall-tender-title'),
+  crumb: $('crumb-tender'),
+  crumbLink: $('crumb-tender-link'),
+  conn: $('hall-conn'),
+  phase: $('hall-phase'),
+  actions: $('hall-actions'),
+  reading: $('hall-reading'),
+  bids: $('hall-bids'),
+  objections: $('hall-objections'),
+  record: $('hall-record'),
+  presence: $('hall-presence'),
+  feed: $('hall-feed'),
+};
+
+const PHASES = ['sealed', 'decrypting', 'unsealing', 'revealing', 'confirming', 'closed'];
+const SUPERVISORS = ['finance', 'oversight', 'admin'];
+// Events that move the opening to another phase: the state is fetched again.
+const TRANSITIONS = new Set(['opening_started', 'opening_failed', 'decryption_closed', 'tender_key_rebuilt', 'revealing_done', 'opening_closed', 'bids_sealed']);
+const FEED_MAX = 200;
+
+let me = null;
+let tender = null; // the announcement: title, code, lots
+let st = null; // the opening state
+let stError = null;
+let hub = null;
+let conn = { status: 'connecting', error: null };
+let presence = [];
+let feed = []; // ledger events, oldest first
+let progress = null; // the last {type:"progress"} frame
+let overdue = null; // the last custodians_overdue body
+let keys = { state: 'checking', record: null };
+/** bid id → {step: fetching|unsealing|sending|done|error, error} */
+const decrypts = new Map();
+/** The custodian's share: {step: idle|checking|ready|sending|done|error|no-key|key-mismatch|mismatch, error} */
+let shareState = { step: 'idle' };
+let myShare = null;
+let refetchTimer = null;
+/** The server's clock minus this browser's, from the opening state's `now`. */
+let hallOffset = 0;
+const hallNow = () => Date.now() + hallOffset;
+let confirmBusy = false;
+// Widgets kept across re-renders, so typing is never lost.
+const answerBoxes = new Map();
+let objectForm = null;
+let keyPanelEl = null;
+/** A bidder's own bids' lots (GET .../bids/mine): before the start the state lists none. */
+const myLots = new Map();
+
+// ------------------------------------------------------------------ roles --
+
+const isSupervisor = () => Boolean(me && SUPERVISORS.includes(me.role));
+const isHost = () => Boolean(st && st.me && st.me.is_host);
+const myBidIds = () => (st && st.me && Array.isArray(st.me.bid_ids) ? st.me.bid_ids : []);
+const isBidder = () => Boolean(me && me.role === 'supplier' && myBidIds().length);
+const shareIndex = () => (st && st.me && st.me.share_index !== null && st.me.share_index !== undefined ? st.me.share_index : null);
+const phase = () => (st ? st.phase : null);
+
+function bidById(id) {
+  return st && Array.isArray(st.bids) ? st.bids.find((b) => b.bid_id === id) : null;
+}
+
+function lotName(no) {
+  const lot = tender && Array.isArray(tender.lots) ? tender.lots.find((l) => Number(l.lot_no) === Number(no)) : null;
+  return lot && lot.name ? lot.name : t('bid.lot_n', { n: no });
+}
+
+function bidderName(b) {
+  return (b && b.bidder && (b.bidder.name || b.bidder.display_name)) || '—';
+}
+
+function orgName(orgId) {
+  const b = st && Array.isArray(st.bids) ? st.bids.find((x) => x.bidder && x.bidder.id === orgId) : null;
+  return b ? bidderName(b) : shortHash(orgId, 8);
+}
+
+/** The text of a server or crypto error, with our own words for the opening's codes. */
+function failText(e) {
+  const code = e && e.code;
+  if (code && t(`hall.err.${code}`) !== `hall.err.${code}`) return t(`hall.err.${code}`);
+  if (e instanceof CryptoError) return pickMessage(...e.messages());
+  if (e instanceof ApiError) {
+    const fields = Object.values(e.fields || {}).flat().map(String);
+    return fields.length ? `${errorText(e)}（${fields.join('；')}）` : errorText(e);
+  }
+  return (e && e.message) || String(e);
+}
+
+// --------------------------------------------------------------- commands --
+
+/** A room command: over the hub when it is live, else over HTTP (same checks, same errors). */
+async function command(cmd) {
+  if (hub && hub.isLive()) {
+    try {
+      return await hub.command(cmd);
+    } catch (e) {
+      // A connection that dropped mid-command: the HTTP answer says what happened.
+      if (!(e instanceof ApiError && e.code === 'NETWORK')) throw e;
+    }
+  }
+  return post(`/api/tenders/${encodeURIComponent(tenderId)}/opening`, cmd);
+}
+
+// ------------------------------------------------------------------- state --
+
+async function fetchState() {
+  const sentAt = Date.now();
+  const s = await get(`/api/tenders/${encodeURIComponent(tenderId)}/opening`);
+  // The state carries the server's clock to the millisecond: the countdowns here run on
+  // it, whatever this browser's clock says.
+  if (s && Number.isFinite(s.now)) hallOffset = s.now - Math.round((sentAt + Date.now()) / 2);
+  // Before the start there is no phase yet: the tender's status says where it is.
+  if (s && !s.phase) s.phase = s.tender_status === 'sealed' ? 'sealed' : s.tender_status || 'published';
+  if (s && s.custodians_overdue && s.phase === 'unsealing' && !overdue) {
+    overdue = {
+      missing: (s.shares || []).filter((x) => !x.submitted_at).map((x) => x.index),
+      waiting_since: s.unsealing_since,
+    };
+  }
+  if (s && s.phase !== 'unsealing') overdue = null;
+  return s;
+}
+
+async function refetch() {
+  clearTimeout(refetchTimer);
+  refetchTimer = null;
+  try {
+    st = await fetchState();
+    stError = null;
+  } catch (e) {
+    stError = e;
+  }
+  if (phase() !== 'revealing') progress = null;
+  renderAll();
+}
+
+function scheduleRefetch() {
+  if (refetchTimer) return;
+  refetchTimer = setTimeout(refetch, 100 + Math.floor(Math.random() * 400));
+}
+
+/** Applies a ledger event to the state in place; returns whether a refetch is needed. */
+function apply(e) {
+  const b = e.body || {};
+  if (TRANSITIONS.has(e.kind)) return true;
+  if (!st) return false;
+  switch (e.kind) {
+    case 'bidder_decrypted': {
+      const bid = bidById(b.bid_id);
+      if (bid) {
+        bid.decrypt_status = 'decrypted';
+        bid.decrypted_at = e.at;
+      }
+      break;
+    }
+    case 'share_submitted': {
+      const s = (st.shares || []).find((x) => Number(x.index) === Number(b.index));
+      if (s) s.submitted_at = e.at;
+      break;
+    }
+    case 'custodians_overdue':
+      overdue = b;
+      break;
+    case 'bid_read_out':
+    case 'bid_invalid': {
+      const bid = bidById(b.bid_id);
+      if (bid) {
+        bid.result = e.kind === 'bid_read_out' ? 'read_out' : 'invalid';
+        if (b.sheet) bid.sheet = b.sheet;
+        if (b.cause) bid.cause = b.cause;
+        if (b.documents) bid.documents = b.documents;
+      } else {
+        return true;
+      }
+      break;
+    }
+    case 'record_confirmed':
+      for (const bid of st.bids || []) if (bid.bidder && bid.bidder.id === b.bidder_org_id) bid.confirmation = 'confirmed';
+      break;
+    case 'objection_raised': {
+      st.objections = st.objections || [];
+      if (!st.objections.some((o) => o.id === b.objection_id)) {
+        st.objections.push({
+          id: b.objection_id,
+          bidder: { id: b.bidder_org_id, name: b.bidder_name || orgName(b.bidder_org_id) },
+          kind: b.kind,
+          text: b.text,
+          raised_at: e.at,
+          answer: null,
+          answered_at: null,
+        });
+      }
+      break;
+    }
+    case 'objection_answered': {
+      const o = (st.objections || []).find((x) => x.id === b.objection_id);
+      if (o) {
+        o.answer = b.text;
+        o.answered_at = e.at;
+      } else {
+        return true;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return false;
+}
+
+function onEvent(e) {
+  feed.push(e);
+  if (feed.length > FEED_MAX) feed = feed.slice(-FEED_MAX);
+  if (e.kind === 'custodians_overdue') overdue = e.body || {};
+  if (e.kind === 'share_submitted' || e.kind === 'tender_key_rebuilt') overdue = null;
+  if (apply(e)) scheduleRefetch();
+  if (e.kind === 'bid_read_out' || e.kind === 'bid_invalid') announce(e);
+  renderAll();
+}
+
+function onFrame(msg) {
+  if (msg.type === 'progress') {
+    progress = msg;
+    renderPhase();
+  }
+}
+
+/** Reads each bid out for screen readers as it arrives. */
+function announce(e) {
+  const b = e.body || {};
+  const region = $('hall-announce');
+  if (!region) return;
+  if (e.kind === 'bid_read_out' && b.sheet) {
+    region.textContent = t('hall.announce_read', {
+      bidder: b.bidder_name || orgName(b.bidder_org_id),
+      lot: lotName(b.lot_no),
+      price: formatMoney(b.sheet.total_price_fen),
+    });
+  } else if (e.kind === 'bid_invalid') {
+    region.textContent = t('hall.announce_invalid', { bidder: b.bidder_name || orgName(b.bidder_org_id) });
+  }
+}
+
+// ----------------------------------------------------------------- decrypt --
+
+/** The header of GET /api/bids/{id}/header as parseHeader's input: "KAIBIAO1" || u32be(N) || header. */
+function headerPrefix(header) {
+  let bytes;
+  if (typeof header === 'string') {
+    const raw = fromB64url(header);
+    if (raw && raw.length >= MAGIC.length && MAGIC.every((x, i) => raw[i] === x)) return raw;
+    bytes = raw && raw[0] === 0x7b ? raw : utf8(header);
+  } else {
+    // The header as a JSON object: its canonical JSON is the sealed header's bytes.
+    bytes = utf8(canonicalJson(header));
+  }
+  return concat(MAGIC, u32be(bytes.length), bytes);
+}
+
+async function decrypt(bidId) {
+  const d = { step: 'fetching', error: null };
+  decrypts.set(bidId, d);
+  renderActions();
+  let kb = null;
+  try {
+    const record = keys.record || (await loadDeviceKeys(me.id));
+    if (!record) throw new CryptoError('KB_UNSEAL_FAILED', 'no device keys');
+    const view = await get(`/api/bids/${encodeURIComponent(bidId)}/header`);
+    const { header } = await parseHeader(headerPrefix(view.header));
+    if (header.bid_id !== bidId || header.tender_id !== tenderId) throw new CryptoError('HEADER_MISMATCH', 'bid or tender', { field: 'bid_id' });
+    if (header.bidder_key !== record.encryption.keyId) {
+      const e = new Error('other key');
+      e.code = 'OTHER_KEY';
+      e.keyId = header.bidder_key;
+      throw e;
+    }
+    d.step = 'unsealing';
+    renderActions();
+    kb = await unsealKb(header, record.encryption);
+    d.step = 'sending';
+    renderActions();
+    await command({ type: 'decrypt', bid_id: bidId, kb: toB64url(kb) });
+    d.step = 'done';
+    const bid = bidById(bidId);
+    if (bid && bid.decrypt_status !== 'decrypted') {
+      bid.decrypt_status = 'decrypted';
+      bid.decrypted_at = hallNow();
+    }
+    toast(t('hall.decrypted_ok'));
+  } catch (e) {
+    if (e && e.code === 'ALREADY_DECRYPTED') {
+      d.step = 'done';
+    } else {
+      d.step = 'error';
+      d.error = e;
+    }
+  } finally {
+    if (kb) wipe(kb);
+  }
+  renderAll();
+}
+
+// ------------------------------------------------------------------- share --
+
+async function prepareShare() {
+  shareState = { step: 'checking' };
+  renderActions();
+  try {
+    myShare = await get(`/api/tenders/${encodeURIComponent(tenderId)}/my-share`);
+    const record = keys.record || (await loadDeviceKeys(me.id));
+    if (!record) {
+      shareState = { step: 'no-key' };
+    } else if (record.encryption.keyId !== myShare.custodian_key_id) {
+      shareState = { step: 'key-mismatch' };
+    } else {
+      shareState = { step: 'ready' };
+    }
+  } catch (e) {
+    shareState = { step: 'error', error: e };
+  }
+  renderActions();
+}
+
+async function submitShare() {
+  shareState = { step: 'sending' };
+  renderActions();
+  let value = null;
+  try {
+    const record = keys.record || (await loadDeviceKeys(me.id));
+    try {
+      value = await unsealShare(myShare, record);
+    } catch (_) {
+      value = null;
+    }
+    if (!value || value.length !== 32) throw Object.assign(new Error('unseal'), { code: 'SHARE_UNSEAL_FAILED' });
+    const { points, ok } = await commitmentPoints(myShare.opening_key);
+    if (!ok || !shareMatches(value, myShare.index, points)) throw Object.assign(new Error('mismatch'), { code: 'SHARE_COMMITMENT_MISMATCH' });
+    await command({ type: 'share', index: myShare.index, value: toHex(value) });
+    shareState = { step: 'done' };
+    toast(t('hall.share_ok'));
+  } catch (e) {
+    shareState = e && e.code === 'SHARE_ALREADY_SUBMITTED' ? { step: 'done' } : { step: 'error', error: e };
+  } finally {
+    if (value) wipe(value);
+  }
+  if (shareState.step === 'done') scheduleRefetch();
+  renderAll();
+}
+
+// ------------------------------------------------------------ host actions --
+
+async function onStart(ev) {
+  const ok = await openDialog({ title: t('hall.start_title'), message: t('hall.start_text'), okText: t('hall.start') });
+  if (!ok) return;
+  const restore = busy(ev.target, t('hall.starting'));
+  try {
+    await command({ type: 'start' });
+    await refetch();
+  } catch (e) {
+    showBanner(els.alert, 'error', failText(e));
+  } finally {
+    restore();
+  }
+}
+
+async function onAnswer(o, box, button) {
+  const text = box.value.trim();
+  if (!text) {
+    box.setAttribute('aria-invalid', 'true');
+    box.focus();
+    return;
+  }
+  const restore = busy(button, t('hall.answering'));
+  try {
+    await command({ type: 'answer', objection_id: o.id, text });
+    box.value = '';
+    o.answer = o.answer || text;
+    answerBoxes.delete(o.id);
+    renderObjections();
+  } catch (e) {
+    showBanner(els.alert, 'error', failText(e));
+  } finally {
+    restore();
+  }
+}
+
+// ---------------------------------------------------------- bidder actions --
+
+async function onConfirm() {
+  const ok = await openDialog({ title: t('hall.confirm_title'), message: t('hall.confirm_text'), okText: t('hall.confirm') });
+  if (!ok) return;
+  confirmBusy = true;
+  renderActions();
+  try {
+    await command({ type: 'confirm' });
+    for (const id of myBidIds()) {
+      const b = bidById(id);
+      if (b) b.confirmation = 'confirmed';
+    }
+    toast(t('hall.confirmed_ok'));
+  } catch (e) {
+    if (e && e.code === 'ALREADY_CONFIRMED') {
+      for (const id of myBidIds()) {
+        const b = bidById(id);
+        if (b) b.confirmation = 'confirmed';
+      }
+    } else {
+      showBanner(els.alert, 'error', failText(e));
+    }
+  } finally {
+    confirmBusy = false;
+  }
+  renderAll();
+}
+
+function makeObjectForm() {
+  const kind = h('select#object-kind.input',
+    h('option', { value: 'question' }, t('hall.kind.question')),
+    h('option', { value: 'recusal' }, t('hall.kind.recusal')));
+  const text = h('textarea#object-text.input', { rows: 3, maxlength: 2000, 'aria-describedby': 'object-hint' });
+  const submit = h('button#object-submit.btn', { type: 'submit' }, t('hall.object_submit'));
+  const status = h('div.object-status', { 'aria-live': 'polite' });
+  const form = h('form#object-form.object-form', {
+    on: {
+      submit: async (ev) => {
+        ev.preventDefault();
+        const value = text.value.trim();
+        if (!value) {
+          text.setAttribute('aria-invalid', 'true');
+          replace(status, banner('error', t('hall.object_empty')));
+          text.focus();
+          return;
+        }
+        text.removeAttribute('aria-invalid');
+        const restore = busy(submit, t('hall.object_sending'));
+        try {
+          await command({ type: 'object', kind: kind.value, text: value });
+          text.value = '';
+          replace(status, banner('success', t('hall.object_sent')));
+        } catch (e) {
+          replace(status, banner('error', failText(e)));
+        } finally {
+          restore();
+        }
+      },
+    },
+  },
+  h('div.field',
+    h('label.field-label', { for: 'object-kind' }, t('hall.object_kind')),
+    kind),
+  h('div.field',
+    h('label.field-label', { for: 'object-text' }, t('hall.object_text')),
+    text,
+    h('p#object-hint.field-hint.small.muted', t('hall.object_hint'))),
+  h('div.action-bar', submit),
+  status);
+  return form;
+}
+
+// ------------------------------------------------------------------ render --
+
+function renderConn() {
+  const text = {
+    connecting: t('hall.conn.connecting'),
+    live: t('hall.conn.live'),
+    reconnecting: t('hall.conn.reconnecting'),
+    failed: t('hall.conn.failed'),
+    closed: t('hall.conn.closed'),
+  }[conn.status] || '';
+  els.conn.dataset.status = conn.status;
+  replace(els.conn, h('span.conn-dot', { 'aria-hidden': 'true' }), h('span#conn-text', text));
+}
+
+function deadlineFor(p) {
+  if (!st) return null;
+  if (p === 'decrypting') return st.decrypt_ends_at;
+  if (p === 'confirming') return st.confirm_ends_at;
+  return null;
+}
+
+function countdownText(target) {
+  const left = formatCountdown(target, getLang(), hallNow());
+  return left === null ? t('hall.window_over') : left;
+}
+
+function renderPhase() {
+  const p = phase();
+  // Closed: every step is done.
+  const idx = p === 'closed' ? PHASES.length : PHASES.indexOf(p);
+  const failed = p === 'failed';
+  const target = deadlineFor(p);
+  els.phase.dataset.phase = p || '';
+  let extra = null;
+  if (p === 'revealing' && progress && progress.total) {
+    extra = h('div.reveal-progress',
+      h('progress#reveal-progress', { max: progress.total, value: progress.done || 0 }),
+      h('span.small', t('hall.reveal_progress', { done: progress.done || 0, total: progress.total })));
+  } else if (p === 'unsealing' && st) {
+    const got = (st.shares || []).filter((s) => s.submitted_at).length;
+    extra = h('p.small', t('hall.shares_progress', { got, t: st.threshold }));
+  }
+  replace(els.phase,
+    h('h2#phase-heading.visually-hidden', t('hall.phase')),
+    h('div.phase-top',
+      h('div.phase-now',
+        h('span.side-label', t('hall.phase')),
+        h('strong#phase-name.phase-name', { dataset: { phase: p || '' } }, label('phase', p))),
+      target
+        ? h('div.phase-countdown',
+          h('span.side-label', p === 'decrypting' ? t('hall.decrypt_ends') : t('hall.confirm_ends')),
+          h('span#phase-countdown.big-countdown', { dataset: { target: String(target) } }, countdownText(target)),
+          h('span.small.muted', `${formatCST(target, { seconds: true })} ${t('common.cst')}`))
+        : null),
+    failed
+      ? banner('warning', t('hall.failed_text'), { title: t('phase.failed') })
+      : h('ol.phase-steps', PHASES.map((x, i) => h('li.phase-step', {
+        class: i < idx ? 'is-done' : i === idx ? 'is-current' : '',
+        'aria-current': i === idx ? 'step' : null,
+      }, h('span.step-dot', { 'aria-hidden': 'true' }, i < idx ? '✓' : String(i + 1)), h('span.step-name', label('phase', x))))),
+    extra,
+    h('div#hall-announce.visually-hidden', { 'aria-live': 'polite' }));
+}
+
+function decryptStatusBadge(b) {
+  const s = b.decrypt_status || 'pending';
+  return h(`span.badge.dec-${s}`, { dataset: { decrypt: s } }, label('dec', s));
+}
+
+function decryptRow(bidId) {
+  const b = bidById(bidId);
+  const d = decrypts.get(bidId) || { step: b && b.decrypt_status === 'decrypted' ? 'done' : 'idle' };
+  const done = (b && b.decrypt_status === 'decrypted') || d.step === 'done';
+  const open = phase() === 'decrypting' && Number(st.decrypt_ends_at) > hallNow();
+  const working = ['fetching', 'unsealing', 'sending'].includes(d.step);
+  let status;
+  if (done) status = h('span.hash-ok', `✓ ${t('hall.my_decrypted')}`);
+  else if (working) {
+    status = h('span.decrypt-steps', { role: 'status' },
+      ['fetching', 'unsealing', 'sending'].map((s) => h('span.dstep', {
+        class: s === d.step ? 'is-active' : ['fetching', 'unsealing', 'sending'].indexOf(s) < ['fetching', 'unsealing', 'sending'].indexOf(d.step) ? 'is-done' : '',
+      }, t(`hall.dstep.${s}`))));
+  } else if (d.step === 'error') {
+    const e = d.error;
+    const text = e && e.code === 'OTHER_KEY' ? t('hall.err.OTHER_KEY', { id: shortHash(e.keyId, 16) }) : failText(e);
+    status = h('div.decrypt-error', { dataset: { code: (e && e.code) || 'ERROR' } }, banner('error', text));
+  } else if (phase() === 'sealed') status = h('span.muted', t('hall.wait_start'));
+  else if (!open && b && b.decrypt_status !== 'decrypted') status = h('span.hash-bad', t('hall.not_decrypted'));
+  else status = h('span.muted', t('hall.not_yet'));
+  return h('li.my-bid', { dataset: { bid: bidId, state: done ? 'done' : d.step } },
+    h('div.my-bid-head',
+      h('strong', b ? lotName(b.lot_no) : myLots.has(bidId) ? lotName(myLots.get(bidId)) : shortHash(bidId, 8)),
+      h('span.mono.small.muted', shortHash(bidId, 13))),
+    h('div.my-bid-status', status),
+    !done && open && keys.record
+      ? h('button.btn.btn-primary.btn-large.decrypt-btn', {
+        type: 'button',
+        disabled: working,
+        dataset: { bid: bidId },
+        on: { click: () => decrypt(bidId) },
+      }, working ? t('hall.decrypting') : d.step === 'error' ? t('hall.decrypt_again') : t('hall.decrypt'))
+      : null);
+}
+
+/** The key-file import panel, kept across re-renders so typing is never lost. */
+function keyPanel(replaceKeys) {
+  if (!keyPanelEl || keyPanelEl.dataset.replace !== String(replaceKeys)) {
+    keyPanelEl = keyImportPanel({
+      userId: me.id,
+      replace: replaceKeys,
+      onImported: (r) => {
+        keys = { state: 'ready', record: r };
+        keyPanelEl = null;
+        if (shareIndex() !== null && phase() === 'unsealing') prepareShare();
+        renderAll();
+      },
+    });
+    keyPanelEl.dataset.replace = String(replaceKeys);
+  }
+  return keyPanelEl;
+}
+
+function supplierCard() {
+  const p = phase();
+  const ids = myBidIds();
+  const body = [];
+  if (p === 'sealed' || p === 'decrypting') {
+    body.push(h('p.card-note', p === 'sealed' ? t('hall.supplier_wait') : t('hall.supplier_decrypt_note')));
+    if (keys.state !== 'checking' && !keys.record) {
+      body.push(banner('warning', t('hall.no_keys'), { title: t('hall.no_keys_title') }), keyPanel(false));
+    }
+    body.push(h('ul#my-bids.my-bids', ids.map(decryptRow)));
+  } else if (p === 'confirming') {
+    const confirmed = ids.every((id) => {
+      const b = bidById(id);
+      return b && b.confirmation === 'confirmed';
+    });
+    body.push(h('p.card-note', t('hall.confirm_note')));
+    body.push(confirmed
+      ? h('p#confirmed.hash-ok', `✓ ${t('hall.confirmed')}`)
+      : h('div.action-bar', h('button#confirm-record.btn.btn-primary.btn-large', { type: 'button', disabled: confirmBusy, on: { click: onConfirm } }, t('hall.confirm'))));
+    if (!objectForm) objectForm = makeObjectForm();
+    body.push(h('details.object-details', { open: true }, h('summary', t('hall.object_title')), objectForm));
+  } else if (p === 'unsealing' || p === 'revealing') {
+    body.push(h('ul#my-bids.my-bids', ids.map((id) => {
+      const b = bidById(id);
+      return h('li.my-bid', { dataset: { bid: id } },
+        h('div.my-bid-head', h('strong', b ? lotName(b.lot_no) : ''), b ? decryptStatusBadge(b) : null));
+    })));
+    body.push(h('p.card-note', p === 'unsealing' ? t('hall.wait_unsealing') : t('hall.wait_revealing')));
+  } else if (p === 'closed') {
+    body.push(h('p.card-note', t('hall.closed_note')));
+  } else if (p === 'failed') {
+    body.push(h('p.card-note', t('hall.failed_text')));
+  }
+  return h('section#supplier-card.card.role-card', { 'aria-labelledby': 'supplier-heading' },
+    h('div.card-head', h('h2#supplier-heading', t('hall.my_bid'))),
+    body);
+}
+
+function hostCard() {
+  const p = phase();
+  const body = [];
+  if (p === 'sealed') {
+    body.push(h('p.card-note', t('hall.host_start_note')),
+      h('div.action-bar', h('button#start-opening.btn.btn-primary.btn-large', { type: 'button', on: { click: onStart } }, t('hall.start'))));
+  } else if (p === 'decrypting') {
+    const all = (st.bids || []).length;
+    const done = (st.bids || []).filter((b) => b.decrypt_status === 'decrypted').length;
+    body.push(h('p#host-decrypted.host-count', t('hall.decrypted_count', { done, all })));
+  } else if (p === 'unsealing') {
+    const got = (st.shares || []).filter((s) => s.submitted_at).length;
+    body.push(h('p.host-count', t('hall.shares_progress', { got, t: st.threshold })));
+  } else if (p === 'confirming') {
+    const open = (st.objections || []).filter((o) => !o.answer).length;
+    body.push(h('p.host-count', open ? t('hall.objections_open', { n: open }) : t('hall.objections_none_open')));
+  } else {
+    body.push(h('p.card-note', t(`hall.host_note.${p}`) !== `hall.host_note.${p}` ? t(`hall.host_note.${p}`) : label('phase', p)));
+  }
+  return h('section#host-card.card.role-card', { 'aria-labelledby': 'host-heading' },
+    h('div.card-head', h('h2#host-heading', t('hall.host'))),
+    body);
+}
+
+function custodianCard() {
+  const p = phase();
+  const idx = shareIndex();
+  const mine = (st.shares || []).find((s) => Number(s.index) === Number(idx));
+  const submitted = Boolean(mine && mine.submitted_at) || shareState.step === 'done';
+  const body = [h('p.card-note', t('hall.custodian_note', { index: idx, t: st.threshold, n: (st.shares || []).length }))];
+  if (submitted) {
+    body.push(h('p#share-submitted.hash-ok', `✓ ${t('hall.share_submitted')}`));
+  } else if (p !== 'unsealing') {
+    body.push(h('p.muted', PHASES.indexOf(p) < PHASES.indexOf('unsealing') ? t('hall.share_wait') : t('hall.share_not_needed')));
+  } else {
+    const s = shareState.step;
+    if (s === 'idle') {
+      // Not while rendering: prepareShare renders again itself.
+      shareState = { step: 'checking' };
+      setTimeout(prepareShare, 0);
+      body.push(loadingBlock(t('cust.checking')));
+    } else if (s === 'checking') {
+      body.push(loadingBlock(t('cust.checking')));
+    } else if (s === 'no-key' || s === 'key-mismatch') {
+      body.push(banner('warning', s === 'no-key'
+        ? t('cust.nokey_text', { id: shortHash(myShare.custodian_key_id, 16) })
+        : t('cust.mismatch_text', { id: shortHash(myShare.custodian_key_id, 16), local: shortHash(keys.record && keys.record.encryption.keyId, 16) }),
+      { title: t('cust.nokey_title') }),
+      keyPanel(s === 'key-mismatch'));
+    } else if (s === 'ready' || s === 'error' || s === 'sending') {
+      if (s === 'error') body.push(h('div#share-error', { dataset: { code: (shareState.error && shareState.error.code) || 'ERROR' } }, banner('error', failText(shareState.error))));
+      body.push(h('div.action-bar',
+        h('button#submit-share.btn.btn-primary.btn-large', { type: 'button', disabled: s === 'sending', on: { click: submitShare } },
+          s === 'sending' ? t('hall.share_sending') : t('hall.share_submit'))));
+    }
+  }
+  return h('section#custodian-card.card.role-card', { 'aria-labelledby': 'custodian-heading' },
+    h('div.card-head', h('h2#custodian-heading', t('hall.custodian'))),
+    body);
+}
+
+function supervisorCard() {
+  if (!overdue) return null;
+  const missing = Array.isArray(overdue.missing) ? overdue.missing : [];
+  const names = missing.map((i) => {
+    const s = (st.shares || []).find((x) => Number(x.index) === Number(i));
+    return s && s.custodian ? `${s.custodian.display_name}（${t('cust.index')} ${i}）` : `${t('cust.index')} ${i}`;
+  });
+  return h('div#overdue-alert', banner('warning', t('hall.overdue_text', { since: formatCST(overdue.waiting_since, { seconds: true }) }), {
+    title: t('hall.overdue_title'),
+    list: names,
+  }));
+}
+
+function renderActions() {
+  if (!st) return;
+  const cards = [];
+  if (isSupervisor() && overdue) cards.push(supervisorCard());
+  if (isHost()) cards.push(hostCard());
+  if (isBidder()) cards.push(supplierCard());
+  if (shareIndex() !== null) cards.push(custodianCard());
+  if (!cards.length && isSupervisor()) cards.push(banner('info', t('hall.supervisor_note')));
+  replace(els.actions, ...cards);
+}
+
+function sheetCells(s) {
+  return [
+    h('td.num', h('span.money.price', formatMoney(s.total_price_fen)), h('div.words', s.total_price_words || amountInWords(s.total_price_fen))),
+    h('td.nowrap', `${s.delivery_days} ${t('bid.days')}`),
+    h('td.nowrap', `${s.warranty_months} ${t('bid.months')}`),
+    h('td', label('size', s.enterprise_size), s.special_status ? h('div.small.muted', label('special', s.special_status)) : null),
+  ];
+}
+
+function renderReading() {
+  const bids = (st.bids || []).filter((b) => b.result);
+  const started = PHASES.indexOf(phase()) >= PHASES.indexOf('revealing');
+  const mineSet = new Set(myBidIds());
+  let body;
+  if (!bids.length) {
+    body = emptyBlock(started ? t('hall.reading_wait') : t('hall.reading_later'));
+  } else {
+    const sorted = bids.slice().sort((a, b) => Number(a.lot_no) - Number(b.lot_no));
+    body = h('div.table-wrap',
+      h('table#reading-table.table.reading-table',
+        h('thead', h('tr',
+          h('th', { scope: 'col' }, t('hall.col_bidder')),
+          h('th', { scope: 'col' }, t('bid.col_lot')),
+          h('th.num', { scope: 'col' }, t('bid.field_price')),
+          h('th', { scope: 'col' }, t('bid.field_delivery')),
+          h('th', { scope: 'col' }, t('bid.field_warranty')),
+          h('th', { scope: 'col' }, t('hall.col_size')))),
+        h('tbody', sorted.map((b) => h('tr.reading-row', {
+          class: `${b.result === 'invalid' ? 'is-invalid' : ''} ${mineSet.has(b.bid_id) ? 'is-mine' : ''}`,
+          dataset: { bid: b.bid_id, result: b.result },
+        },
+        h('th', { scope: 'row' }, bidderName(b)),
+        h('td', lotName(b.lot_no)),
+        b.result === 'read_out' && b.sheet
+          ? sheetCells(b.sheet)
+          : h('td.invalid-cause', { colSpan: 4 },
+            h('strong', b.cause && b.cause.deemed ? label('deemed', b.cause.deemed) : t('hall.invalid')),
+            ' ',
+            b.cause ? pickMessage(b.cause.message, b.cause.message_en) || b.cause.code : ''))))));
+  }
+  replace(els.reading,
+    h('div.card-head', h('h2#reading-heading', t('hall.reading')), h('span.card-note', t('hall.reading_note'))),
+    body,
+    lotsSummary());
+}
+
+function lotsSummary() {
+  const lots = st && Array.isArray(st.lots) ? st.lots : [];
+  const failed = lots.filter((l) => l.status && l.status !== 'open' && l.status !== 'standing');
+  if (!failed.length) return null;
+  return h('ul.lot-outcomes', failed.map((l) => h('li', { dataset: { lot: l.lot_no, status: l.status } },
+    h('strong', lotName(l.lot_no)), ' ', label('lotstatus', l.status), l.reason ? `：${pickMessage(l.reason)}` : '')));
+}
+
+function renderBids() {
+  const bids = (st.bids || []).slice().sort((a, b) => Number(a.lot_no) - Number(b.lot_no));
+  const showConfirm = PHASES.indexOf(phase()) >= PHASES.indexOf('confirming');
+  replace(els.bids,
+    h('div.card-head', h('h2#bids-heading', t('hall.bidders')), h('span.card-note', t('hall.bidders_note'))),
+    bids.length
+      ? h('div.table-wrap',
+        h('table#decrypt-table.table',
+          h('thead', h('tr',
+            h('th', { scope: 'col' }, t('hall.col_bidder')),
+            h('th', { scope: 'col' }, t('bid.col_lot')),
+            h('th', { scope: 'col' }, t('hall.col_decrypt')),
+            showConfirm ? h('th', { scope: 'col' }, t('hall.col_confirm')) : null)),
+          h('tbody', bids.map((b) => h('tr.decrypt-row', { dataset: { bid: b.bid_id, decrypt: b.decrypt_status || 'pending' } },
+            h('th', { scope: 'row' }, bidderName(b)),
+            h('td', lotName(b.lot_no)),
+            h('td', decryptStatusBadge(b), b.decrypted_at ? h('span.small.muted', ` ${formatCST(b.decrypted_at, { seconds: true })}`) : null),
+            showConfirm ? h('td', b.confirmation ? label('confirmation', b.confirmation) : h('span.muted', t('hall.not_yet'))) : null)))))
+      : emptyBlock(t('hall.no_bids')),
+    sharesList());
+}
+
+function sharesList() {
+  const shares = st && Array.isArray(st.shares) ? st.shares : [];
+  if (!shares.length) return null;
+  return h('div.shares',
+    h('h3.small-heading', t('hall.shares', { t: st.threshold, n: shares.length })),
+    h('ul#shares-list.shares-list', shares.map((s) => h('li', { dataset: { index: s.index, submitted: String(Boolean(s.submitted_at)) } },
+      h('span.share-mark', { class: s.submitted_at ? 'hash-ok' : 'muted', 'aria-hidden': 'true' }, s.submitted_at ? '✓' : '○'),
+      ` ${t('cust.index')} ${s.index} · ${(s.custodian && s.custodian.display_name) || '—'} `,
+      h('span.small.muted', s.submitted_at ? formatCST(s.submitted_at, { seconds: true }) : t('hall.share_pending'))))));
+}
+
+function renderObjections() {
+  const list = (st.objections || []).slice().sort((a, b) => Number(a.raised_at) - Number(b.raised_at));
+  const canAnswer = isHost() && phase() === 'confirming';
+  els.objections.hidden = !list.length && PHASES.indexOf(phase()) < PHASES.indexOf('confirming');
+  replace(els.objections,
+    h('div.card-head', h('h2#objections-heading', t('hall.objections'))),
+    list.length
+      ? h('ol#objection-list.objection-list', list.map((o) => {
+        let answer;
+        if (o.answer) {
+          answer = h('div.objection-answer', h('span.side-label', t('hall.answer')), h('p.prewrap', o.answer),
+            o.answered_at ? h('span.small.muted', formatCST(o.answered_at, { seconds: true })) : null);
+        } else if (canAnswer) {
+          let box = answerBoxes.get(o.id);
+          if (!box) {
+            box = h('textarea.input.answer-box', { rows: 2, maxlength: 2000, id: `answer-${o.id}`, dataset: { objection: o.id } });
+            answerBoxes.set(o.id, box);
+          }
+          const button = h('button.btn.btn-primary.btn-small.answer-submit', { type: 'button', dataset: { objection: o.id } }, t('hall.answer_submit'));
+          button.addEventListener('click', () => onAnswer(o, box, button));
+          answer = h('div.answer-form', h('label.field-label', { for: box.id }, t('hall.answer_label')), box, h('div.action-bar', button));
+        } else {
+          answer = h('p.small.muted', t('hall.answer_pending'));
+        }
+        return h('li.objection', { dataset: { id: o.id, answered: String(Boolean(o.answer)) } },
+          h('div.objection-head',
+            h('span.tag', label('hall.kind', o.kind)),
+            h('strong', (o.bidder && o.bidder.name) || '—'),
+            h('span.small.muted', formatCST(o.raised_at, { seconds: true }))),
+          h('p.objection-text.prewrap', o.text),
+          answer);
+      }))
+      : h('p.muted', t('hall.no_objections')));
+}
+
+function eventText(e) {
+  const b = e.body || {};
+  switch (e.kind) {
+    case 'opening_started':
+      return t('hall.ev.opening_started', { end: formatCST(b.decrypt_ends_at, { seconds: true }) });
+    case 'bidder_decrypted':
+      return t('hall.ev.bidder_decrypted', { bidder: orgName(b.bidder_org_id), lot: lotName(b.lot_no) });
+    case 'decryption_closed':
+      return t(`hall.ev.decryption_closed.${b.reason === 'all_decrypted' ? 'all' : 'window'}`, { n: Array.isArray(b.not_decrypted) ? b.not_decrypted.length : 0 });
+    case 'share_submitted':
+      return t('hall.ev.share_submitted', { index: b.index });
+    case 'custodians_overdue':
+      return t('hall.ev.custodians_overdue', { missing: (b.missing || []).join('、') });
+    case 'bid_read_out':
+      return t('hall.ev.bid_read_out', { bidder: b.bidder_name || orgName(b.bidder_org_id), lot: lotName(b.lot_no), price: b.sheet ? formatMoney(b.sheet.total_price_fen) : '' });
+    case 'bid_invalid':
+      return t('hall.ev.bid_invalid', { bidder: b.bidder_name || orgName(b.bidder_org_id), cause: b.cause ? pickMessage(b.cause.message, b.cause.message_en) || b.cause.code : '' });
+    case 'record_confirmed':
+      return t('hall.ev.record_confirmed', { bidder: b.bidder_name || orgName(b.bidder_org_id) });
+    case 'objection_raised':
+      return t('hall.ev.objection_raised', { bidder: b.bidder_name || orgName(b.bidder_org_id), kind: label('hall.kind', b.kind) });
+    case 'objection_answered':
+      return t('hall.ev.objection_answered');
+    default:
+      return label('ledger', e.kind);
+  }
+}
+
+function renderFeed() {
+  const items = feed.slice().reverse();
+  replace(els.feed,
+    h('div.card-head', h('h2#feed-heading', t('hall.feed'))),
+    items.length
+      ? h('ol#event-feed.event-feed', { 'aria-live': 'off' }, items.map((e) => h('li.feed-item', { dataset: { kind: e.kind, seq: e.seq } },
+        h('time.feed-time.small.muted', formatCST(e.at, { seconds: true }).slice(11)),
+        h('span.feed-text', eventText(e)))))
+      : h('p.muted.small', t('hall.feed_empty')));
+}
+
+function renderPresence() {
+  const sorted = presence.slice().sort((a, b) => String(a.role).localeCompare(String(b.role)));
+  replace(els.presence,
+    h('div.card-head', h('h2#presence-heading', t('hall.presence')), h('span.tag', String(sorted.length))),
+    sorted.length
+      ? h('ul#presence-list.presence-list', sorted.map((m) => h('li', { dataset: { user: m.user_id } },
+        h('span.user-avatar.small-avatar', { 'aria-hidden': 'true' }, (m.display_name || '?').slice(0, 1)),
+        h('span', m.display_name || '—'),
+        h('span.small.muted', ` · ${label('role', m.role)}`))))
+      : h('p.muted.small', t('hall.presence_empty')));
+}
+
+function renderRecord() {
+  const closed = phase() === 'closed';
+  els.record.hidden = !closed;
+  if (!closed) return;
+  replace(els.record,
+    h('div.card-head', h('h2#record-heading', t('hall.record'))),
+    h('p.small', t('hall.record_note')),
+    h('a#record-link.btn.btn-primary.btn-block', { href: `/record.html?tender=${encodeURIComponent(tenderId)}` }, t('hall.record_open')));
+}
+
+function renderAll() {
+  if (stError && !st) {
+    const notMine = stError instanceof ApiError && (stError.status === 403 || stError.status === 404);
+    replace(els.alert, notMine ? banner('warning', t('hall.not_member')) : errorBlock(failText(stError), refetch));
+    return;
+  }
+  if (!st) return;
+  clear(els.alert);
+  renderPhase();
+  renderActions();
+  renderReading();
+  renderBids();
+  renderObjections();
+  renderRecord();
+  renderFeed();
+  renderPresence();
+}
+
+function renderTitle() {
+  if (!tender) return;
+  els.title.textContent = `${tender.code ? `${tender.code} · ` : ''}${tender.title || ''}`;
+  els.crumb.hidden = false;
+  els.crumbLink.textContent = tender.code || tender.title || '';
+  els.crumbLink.href = me && me.role === 'supplier'
+    ? `/announcement.html?id=${encodeURIComponent(tenderId)}`
+    : `/tender.html?id=${encodeURIComponent(tenderId)}`;
+  setPageTitle(() => `${t('hall.title')} · ${tender.title || ''}`);
+}
+
+/** Once a second: the countdown, and a re-render when the decryption window runs out. */
+function tick() {
+  const el = $('phase-countdown');
+  if (el) {
+    const text = countdownText(Number(el.dataset.target));
+    if (el.textContent !== text) el.textContent = text;
+    const over = Number(el.dataset.target) <= hallNow();
+    el.classList.toggle('is-past', over);
+    if (over && !el.dataset.over) {
+      el.dataset.over = '1';
+      renderActions();
+    }
+  }
+}
+
+// -------------------------------------------------------------------- main --
+
+async function main() {
+  setPageTitle('hall.title');
+  me = await initLayout({ auth: 'required', active: 'halls' });
+  if (!tenderId) {
+    replace(els.alert, errorBlock(t('common.missing_id')), h('p', h('a.btn', { href: '/dashboard.html' }, t('nav.dashboard'))));
+    return;
+  }
+  replace(els.loading, loadingBlock());
+  try {
+    const [a, s] = await Promise.all([
+      get(`/api/announcements/${encodeURIComponent(tenderId)}`).catch(() => null),
+      fetchState(),
+    ]);
+    tender = a && a.announcement ? { ...a, ...a.announcement } : a;
+    st = s;
+  } catch (e) {
+    clear(els.loading);
+    const notMine = e instanceof ApiError && (e.status === 403 || e.status === 404);
+    replace(els.alert, notMine ? banner('warning', t('hall.not_member')) : errorBlock(failText(e), () => location.reload()),
+      h('p', h('a.btn', { href: '/dashboard.html' }, t('nav.dashboard'))));
+    return;
+  }
+  clear(els.loading);
+  els.page.hidden = false;
+  renderTitle();
+  renderConn();
+  renderAll();
+  if (me.role === 'supplier') {
+    try {
+      for (const b of await get(`/api/tenders/${encodeURIComponent(tenderId)}/bids/mine`)) myLots.set(b.bid_id, b.lot_no);
+    } catch (_) {
+      /* the lot names only */
+    }
+  }
+  try {
+    keys = { state: 'ready', record: await loadDeviceKeys(me.id) };
+  } catch (_) {
+    keys = { state: 'unsupported', record: null };
+  }
+  renderActions();
+
+  hub = new HubRoom(`opening:${tenderId}`, {
+    onEvent,
+    onFrame,
+    onPresence: (members) => {
+      presence = members;
+      renderPresence();
+    },
+    onSubscribed: () => refetch(),
+    onStatus: (status, error) => {
+      conn = { status, error };
+      renderConn();
+      if (status === 'failed' && error) showBanner(els.alert, 'warning', failText(error));
+    },
+  }).start();
+  setInterval(tick, 1000);
+  onLangChange(() => {
+    renderTitle();
+    renderConn();
+    objectForm = null;
+    keyPanelEl = null;
+    renderAll();
+  });
+}
+
+main();
