@@ -192,7 +192,7 @@ impl Progress {
             Err(e) => *self.failures.entry(e).or_default() += 1,
         }
         let done = self.done();
-        if done % self.step == 0 || done == self.n {
+        if done.is_multiple_of(self.step) || done == self.n {
             eprintln!(
                 "  watchers: {done}/{} ({} connected, {} failed) {:.1} s",
                 self.n,
