@@ -131,7 +131,12 @@ fn seal_to(
     let doc = std::io::Read::take(std::io::repeat(i as u8), size as u64);
     package::write_package(&manifest, vec![Box::new(doc)], &mut w).unwrap();
     // Durable before measuring, so no writeback competes with the revealing.
-    w.finish().unwrap().into_inner().unwrap().sync_all().unwrap();
+    w.finish()
+        .unwrap()
+        .into_inner()
+        .unwrap()
+        .sync_all()
+        .unwrap();
     kb1::unseal_kb(&header, &keys.encryption).unwrap()
 }
 

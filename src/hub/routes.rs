@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::room::{self, Frame, RoomCmd, RoomHandle};
 use super::types::{ClientMsg, PresenceEntry, ServerMsg};
@@ -45,6 +45,9 @@ struct Subscription {
     rx: tokio::sync::broadcast::Receiver<Frame>,
     delivered: i64,
 }
+
+/// Frames written per flush at most when a subscriber has several queued.
+const BATCH: usize = 64;
 
 fn error_text(e: &AppError) -> String {
     error_reply(None, e)
@@ -162,6 +165,14 @@ async fn run_command(
     }
 }
 
+fn resync_text(s: &Subscription) -> String {
+    serde_json::to_string(&ServerMsg::Resync {
+        room: &s.name,
+        since_seq: s.delivered,
+    })
+    .unwrap_or_default()
+}
+
 async fn next_frame(sub: &mut Option<Subscription>) -> Result<Frame, RecvError> {
     match sub {
         Some(s) => s.rx.recv().await,
@@ -220,22 +231,46 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
             frame = next_frame(&mut sub) => {
                 let s = sub.as_mut().expect("a frame comes from a subscription");
                 match frame {
-                    Ok(f) if f.seq >= 0 && f.seq <= s.delivered => continue,
                     Ok(f) => {
-                        if f.seq >= 0 {
-                            s.delivered = f.seq;
+                        // Write what is queued already in one go: feed each frame, flush once.
+                        let mut queued = 0;
+                        let mut lagged = false;
+                        let mut next = Some(f);
+                        while let Some(f) = next.take() {
+                            if f.seq < 0 || f.seq > s.delivered {
+                                if f.seq >= 0 {
+                                    s.delivered = f.seq;
+                                }
+                                if sink.feed(Message::Text(f.text)).await.is_err() {
+                                    leave(sub.take(), &user);
+                                    return;
+                                }
+                                queued += 1;
+                            }
+                            if queued < BATCH {
+                                match s.rx.try_recv() {
+                                    Ok(f) => next = Some(f),
+                                    Err(TryRecvError::Lagged(_)) => lagged = true,
+                                    Err(_) => {}
+                                }
+                            }
                         }
-                        if sink.send(Message::Text(f.text)).await.is_err() {
+                        if lagged {
+                            // Too slow for live fan-out: resume from the ledger instead.
+                            let text = resync_text(s);
+                            leave(sub.take(), &user);
+                            if sink.feed(Message::Text(text.into())).await.is_err() {
+                                break;
+                            }
+                            queued += 1;
+                        }
+                        if queued > 0 && sink.flush().await.is_err() {
                             break;
                         }
                     }
                     Err(RecvError::Lagged(_)) => {
                         // Too slow for live fan-out: resume from the ledger instead.
-                        let text = serde_json::to_string(&ServerMsg::Resync {
-                            room: &s.name,
-                            since_seq: s.delivered,
-                        })
-                        .unwrap_or_default();
+                        let text = resync_text(s);
                         leave(sub.take(), &user);
                         if sink.send(Message::Text(text.into())).await.is_err() {
                             break;

@@ -216,3 +216,68 @@ async fn hub_checks_membership_and_withholds_bids_from_non_supervisors() {
     };
     assert!(present.contains(&"agency".to_string()) && present.contains(&"finance".to_string()));
 }
+
+#[tokio::test]
+async fn a_watcher_that_stops_reading_is_cut_from_live_fan_out_and_told_to_resync() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let tender = app.school_tender_id().await;
+    let room = format!("opening:{tender}");
+    let mut slow = connect(&app, "finance").await;
+    let mut fast = connect(&app, "oversight").await;
+    for ws in [&mut slow, &mut fast] {
+        send(
+            ws,
+            json!({"type": "subscribe", "room": room, "since_seq": 0}),
+        )
+        .await;
+        next_where(ws, |v| v["type"] == "subscribed").await;
+    }
+    // Far more than a subscriber's queue and the socket buffers hold, paced so that a
+    // watcher that reads keeps up; `slow` reads nothing meanwhile.
+    let n: i64 = 20_000;
+    let big = "x".repeat(4000);
+    let reader = tokio::spawn(async move {
+        let mut got = 0;
+        while got < n {
+            let v = next_where(&mut fast, |v| {
+                v["type"] == "progress" || v["type"] == "resync"
+            })
+            .await;
+            assert_eq!(v["type"], "progress", "the reading watcher is never cut");
+            got += 1;
+        }
+        got
+    });
+    for i in 0..n {
+        app.state.hub.progress(&tender, "revealing", i, n, &big);
+        if i % 100 == 99 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    assert_eq!(
+        reader.await.unwrap(),
+        n,
+        "every frame reached the reading watcher"
+    );
+    // The slow one gets what was queued for it, then a resync pointing at the ledger.
+    let mut before = 0;
+    loop {
+        let v = next_where(&mut slow, |v| {
+            v["type"] == "progress" || v["type"] == "resync"
+        })
+        .await;
+        if v["type"] == "resync" {
+            assert_eq!(v["since_seq"], 2, "resume from the last event it had");
+            break;
+        }
+        before += 1;
+    }
+    assert!(before < n, "cut from live fan-out after {before} frames");
+    // And it can subscribe again from there.
+    send(
+        &mut slow,
+        json!({"type": "subscribe", "room": room, "since_seq": 2}),
+    )
+    .await;
+    next_where(&mut slow, |v| v["type"] == "subscribed").await;
+}
