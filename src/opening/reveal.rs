@@ -274,31 +274,18 @@ async fn record(
     if !matches!(existing, Some(None)) {
         return Ok(false);
     }
-    match outcome {
+    let mut body = json!({
+        "bid_id": p.bid_id, "bidder_org_id": p.bidder_org_id,
+        "bidder_name": p.bidder_name, "lot_no": p.lot_no,
+    });
+    // (result, the column that holds its detail, that detail, the ledger event's kind)
+    let (result, column, detail, kind) = match outcome {
         Outcome::ReadOut { sheet, documents } => {
-            let sheet_json = serde_json::to_value(&sheet).map_err(anyhow::Error::from)?;
-            sqlx::query(
-                "UPDATE opening_bids SET result = 'read_out', sheet = $1, revealed_at = $2 \
-                 WHERE bid_id = $3",
-            )
-            .bind(crate::ledger::canonical_json(&sheet_json))
-            .bind(now)
-            .bind(&p.bid_id)
-            .execute(&mut *tx)
-            .await?;
-            append(
-                &mut tx,
-                tender_id,
-                now,
-                "bid_read_out",
-                "platform",
-                json!({
-                    "bid_id": p.bid_id, "bidder_org_id": p.bidder_org_id,
-                    "bidder_name": p.bidder_name, "lot_no": p.lot_no,
-                    "sheet": sheet_json, "documents": documents,
-                }),
-            )
-            .await?;
+            let sheet = serde_json::to_value(&sheet).map_err(anyhow::Error::from)?;
+            let stored = crate::ledger::canonical_json(&sheet);
+            body["sheet"] = sheet;
+            body["documents"] = serde_json::to_value(documents).map_err(anyhow::Error::from)?;
+            ("read_out", "sheet", stored, "bid_read_out")
         }
         Outcome::Invalid {
             code,
@@ -306,29 +293,21 @@ async fn record(
             deemed,
         } => {
             let cause = json!({ "code": code, "message": message, "deemed": deemed });
-            sqlx::query(
-                "UPDATE opening_bids SET result = 'invalid', cause = $1, revealed_at = $2 \
-                 WHERE bid_id = $3",
-            )
-            .bind(cause.to_string())
-            .bind(now)
-            .bind(&p.bid_id)
-            .execute(&mut *tx)
-            .await?;
-            append(
-                &mut tx,
-                tender_id,
-                now,
-                "bid_invalid",
-                "platform",
-                json!({
-                    "bid_id": p.bid_id, "bidder_org_id": p.bidder_org_id,
-                    "bidder_name": p.bidder_name, "lot_no": p.lot_no, "cause": cause,
-                }),
-            )
-            .await?;
+            let stored = cause.to_string();
+            body["cause"] = cause;
+            ("invalid", "cause", stored, "bid_invalid")
         }
-    }
+    };
+    sqlx::query(&format!(
+        "UPDATE opening_bids SET result = $1, {column} = $2, revealed_at = $3 WHERE bid_id = $4"
+    ))
+    .bind(result)
+    .bind(detail)
+    .bind(now)
+    .bind(&p.bid_id)
+    .execute(&mut *tx)
+    .await?;
+    append(&mut tx, tender_id, now, kind, "platform", body).await?;
     tx.commit().await?;
     Ok(true)
 }

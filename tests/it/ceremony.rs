@@ -437,11 +437,7 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("record.json");
     std::fs::write(&path, bundle.to_string()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kaibiao"))
-        .arg("verify")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = crate::cli::verify(&path);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -452,11 +448,7 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     let mut forged = bundle.clone();
     forged["record"]["bids"][0]["sheet"]["total_price_fen"] = json!(prices[0] - 100);
     std::fs::write(&path, forged.to_string()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kaibiao"))
-        .arg("verify")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = crate::cli::verify(&path);
     assert_eq!(out.status.code(), Some(1), "a forged record fails");
 
     // A confirmation after the close is refused.

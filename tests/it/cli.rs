@@ -237,7 +237,7 @@ async fn verify_accepts_a_sound_ledger_and_names_the_edited_event() {
 
     let file = app.dir.path().join("ledger.json");
     std::fs::write(&file, serde_json::to_vec_pretty(&ledger).unwrap()).unwrap();
-    let out = Command::new(BIN).arg("verify").arg(&file).output().unwrap();
+    let out = verify(&file);
     assert!(
         out.status.success(),
         "{}",
@@ -248,14 +248,14 @@ async fn verify_accepts_a_sound_ledger_and_names_the_edited_event() {
     // Edit one event (the published budget) and verify names it.
     ledger["events"][1]["body"]["lots"][0]["budget_fen"] = serde_json::json!(1);
     std::fs::write(&file, serde_json::to_vec_pretty(&ledger).unwrap()).unwrap();
-    let out = Command::new(BIN).arg("verify").arg(&file).output().unwrap();
+    let out = verify(&file);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("event 2"), "{err}");
 
     // Not a ledger at all.
     std::fs::write(&file, "hello").unwrap();
-    let out = Command::new(BIN).arg("verify").arg(&file).output().unwrap();
+    let out = verify(&file);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -277,6 +277,11 @@ pub(crate) fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// `kaibiao verify FILE` (a ledger or an opening record), whatever its exit code.
+pub(crate) fn verify(file: &std::path::Path) -> std::process::Output {
+    Command::new(BIN).arg("verify").arg(file).output().unwrap()
 }
 
 pub(crate) fn run(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {

@@ -316,11 +316,7 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
     // Verifies offline.
     let path = run.dir.path().join("record.json");
     std::fs::write(&path, bundle.to_string()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kaibiao"))
-        .arg("verify")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = crate::cli::verify(&path);
     assert!(
         out.status.success(),
         "{}",
