@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod evaluation;
 pub mod hub;
 pub mod ledger;
 pub mod load;
