@@ -1,0 +1,326 @@
+//! A lot's evaluation: corrected and evaluated prices for every bid, then over the
+//! compliant bids the benchmark, the abnormally-low flag (R-EVAL-8), the comprehensive
+//! score (R-EVAL-4) and the ranking (R-EVAL-6).
+
+use serde::{Deserialize, Serialize};
+
+use super::evaluated::{domestic_offer, evaluate_price, EvaluatedPrice, PolicyContext};
+use super::policy::PolicyTable;
+use super::price::correct_price;
+use super::rounding::{div_half_up, fmt_points, fmt_rate, points_times_weight, price_score, BP};
+use super::{Bid, EvalError, Method, TenderTerms};
+use crate::money::Money;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemScore {
+    pub name: String,
+    /// Out of 100, in hundredths.
+    pub score: i64,
+    pub weight_bp: u32,
+    /// score × weight, in hundredths.
+    pub points: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreSheet {
+    pub benchmark_fen: i64,
+    pub benchmark_bidder: String,
+    /// benchmark / evaluated × 100, in hundredths; the first item.
+    pub items: Vec<ItemScore>,
+    /// Σ item points, in hundredths.
+    pub total: i64,
+    pub formula: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbnormallyLow {
+    pub fraction_bp: u32,
+    /// The mean of the other compliant bids' evaluated prices, to the fen (for reading;
+    /// the comparison itself is exact).
+    pub mean_of_others_fen: i64,
+    pub threshold_fen: i64,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BidResult {
+    pub bidder: String,
+    pub compliant: bool,
+    pub needs_bidder_confirmation: bool,
+    pub price: EvaluatedPrice,
+    pub abnormally_low: Option<AbnormallyLow>,
+    pub score: Option<ScoreSheet>,
+    pub rank: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankEntry {
+    pub rank: u32,
+    pub bidder: String,
+    pub total: Option<i64>,
+    pub evaluated_fen: i64,
+    /// Equal on every key R-EVAL-6 names: the tender document's further rule decides.
+    pub unresolved_tie: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotResult {
+    pub method: Method,
+    pub benchmark_fen: i64,
+    pub bids: Vec<BidResult>,
+    pub ranking: Vec<RankEntry>,
+}
+
+/// Evaluates a lot against the built-in policy table.
+pub fn evaluate_lot(terms: &TenderTerms, bids: &[Bid]) -> Result<LotResult, EvalError> {
+    evaluate_lot_with(PolicyTable::builtin(), terms, bids)
+}
+
+pub fn evaluate_lot_with(
+    table: &PolicyTable,
+    terms: &TenderTerms,
+    bids: &[Bid],
+) -> Result<LotResult, EvalError> {
+    let (category, date) = (terms.category, terms.announced_on);
+    // R-POL-2: the tender's own rates, checked against the table; never assumed.
+    let sme_row = if terms.reserved_for_sme {
+        None
+    } else {
+        let rate = terms.sme_rate_bp.ok_or(EvalError::MissingRate {
+            field: "sme_rate_bp",
+        })?;
+        Some(table.check_sme_rate(category, date, rate)?)
+    };
+    if let (Some(rate), false) = (terms.consortium_rate_bp, terms.reserved_for_sme) {
+        table.check_consortium_rate(category, date, rate)?;
+    }
+    if terms.method == Method::Comprehensive {
+        check_weights(table, terms)?;
+    }
+
+    // R-EVAL-7 first: every later step works on the corrected price.
+    let mut corrected = Vec::with_capacity(bids.len());
+    for bid in bids {
+        let c = correct_price(&bid.bidder, &bid.price)?;
+        if c.price_fen <= 0 {
+            return Err(EvalError::NonPositivePrice {
+                bidder: bid.bidder.clone(),
+            });
+        }
+        corrected.push(c);
+    }
+
+    // R-POL-5: the deduction exists only where domestic and other offers compete.
+    let domestic_row = table.domestic(category, date);
+    let domestic_competes = domestic_row.is_some_and(|row| {
+        let kinds: Vec<bool> = bids
+            .iter()
+            .filter(|b| b.compliant)
+            .map(|b| domestic_offer(b, row).0)
+            .collect();
+        kinds.contains(&true) && kinds.contains(&false)
+    });
+    let ctx = PolicyContext {
+        terms,
+        sme_row,
+        domestic_row,
+        domestic_competes,
+    };
+
+    let mut results = Vec::with_capacity(bids.len());
+    for (bid, c) in bids.iter().zip(corrected) {
+        let needs = c.needs_bidder_confirmation;
+        let price = evaluate_price(&ctx, bid, c.price_fen, c.corrections)?;
+        results.push(BidResult {
+            bidder: bid.bidder.clone(),
+            compliant: bid.compliant,
+            needs_bidder_confirmation: needs,
+            price,
+            abnormally_low: None,
+            score: None,
+            rank: None,
+        });
+    }
+
+    // R-EVAL-4: the benchmark is the lowest evaluated price among compliant bids; no price
+    // is dropped, highest or lowest.
+    let compliant: Vec<usize> = (0..results.len())
+        .filter(|i| results[*i].compliant)
+        .collect();
+    let &first = compliant
+        .iter()
+        .min_by_key(|i| results[**i].price.evaluated_fen)
+        .ok_or(EvalError::NoCompliantBid)?;
+    let benchmark_fen = results[first].price.evaluated_fen;
+    let benchmark_bidder = results[first].bidder.clone();
+
+    // R-EVAL-8: below the fraction of the mean of the others.
+    let sum: i64 = compliant
+        .iter()
+        .map(|i| results[*i].price.evaluated_fen)
+        .sum();
+    let others = compliant.len() as i64 - 1;
+    if others > 0 {
+        for &i in &compliant {
+            let own = results[i].price.evaluated_fen;
+            let sum_others = sum - own;
+            let f = terms.abnormal_low_fraction_bp;
+            if (own as i128) * (others as i128) * (BP as i128) < (f as i128) * (sum_others as i128)
+            {
+                let mean = div_half_up(sum_others as i128, others as i128) as i64;
+                let threshold =
+                    div_half_up(sum_others as i128 * f as i128, others as i128 * BP as i128) as i64;
+                results[i].abnormally_low = Some(AbnormallyLow {
+                    fraction_bp: f,
+                    mean_of_others_fen: mean,
+                    threshold_fen: threshold,
+                    note: format!(
+                        "R-EVAL-8: evaluated price {} < {} × mean of the other {others} bids {} = {}: the bidder must explain in writing during evaluation, or the bid is invalid",
+                        Money(own),
+                        fmt_rate(f),
+                        Money(mean),
+                        Money(threshold)
+                    ),
+                });
+            }
+        }
+    }
+
+    if terms.method == Method::Comprehensive {
+        for &i in &compliant {
+            let sheet = score(
+                terms,
+                &bids[i],
+                results[i].price.evaluated_fen,
+                benchmark_fen,
+                &benchmark_bidder,
+            )?;
+            results[i].score = Some(sheet);
+        }
+    }
+
+    let ranking = rank(terms.method, &mut results, &compliant);
+    Ok(LotResult {
+        method: terms.method,
+        benchmark_fen,
+        bids: results,
+        ranking,
+    })
+}
+
+/// R-EVAL-4: weights add up to 100% and the price weight meets its category's minimum.
+fn check_weights(table: &PolicyTable, terms: &TenderTerms) -> Result<(), EvalError> {
+    let sum: u32 = terms.price_weight_bp + terms.items.iter().map(|i| i.weight_bp).sum::<u32>();
+    if sum != BP as u32 {
+        return Err(EvalError::WeightsNot100 { sum: fmt_rate(sum) });
+    }
+    if let Some(row) = table.price_weight(terms.category, terms.announced_on) {
+        if terms.price_weight_bp < row.min_bp {
+            return Err(EvalError::PriceWeightTooLow {
+                weight: fmt_rate(terms.price_weight_bp),
+                min: fmt_rate(row.min_bp),
+                category: terms.category,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// R-EVAL-4: price score = benchmark / evaluated × 100; total = Σ score × weight.
+fn score(
+    terms: &TenderTerms,
+    bid: &Bid,
+    evaluated_fen: i64,
+    benchmark_fen: i64,
+    benchmark_bidder: &str,
+) -> Result<ScoreSheet, EvalError> {
+    let ps = price_score(benchmark_fen, evaluated_fen);
+    let mut items = vec![ItemScore {
+        name: "price".into(),
+        score: ps,
+        weight_bp: terms.price_weight_bp,
+        points: points_times_weight(ps, terms.price_weight_bp),
+    }];
+    for item in &terms.items {
+        let s = bid
+            .scores
+            .get(&item.name)
+            .ok_or_else(|| EvalError::MissingScore {
+                bidder: bid.bidder.clone(),
+                item: item.name.clone(),
+            })?
+            .0;
+        items.push(ItemScore {
+            name: item.name.clone(),
+            score: s,
+            weight_bp: item.weight_bp,
+            points: points_times_weight(s, item.weight_bp),
+        });
+    }
+    let total = items.iter().map(|i| i.points).sum();
+    let mut formula = format!(
+        "price score = {} ({benchmark_bidder}) / {} × 100 = {}; total =",
+        Money(benchmark_fen),
+        Money(evaluated_fen),
+        fmt_points(ps)
+    );
+    for (n, i) in items.iter().enumerate() {
+        formula.push_str(&format!(
+            "{} {} × {} ({})",
+            if n == 0 { "" } else { " +" },
+            fmt_points(i.score),
+            fmt_rate(i.weight_bp),
+            i.name
+        ));
+    }
+    formula.push_str(" =");
+    for (n, i) in items.iter().enumerate() {
+        formula.push_str(&format!(
+            "{} {}",
+            if n == 0 { "" } else { " +" },
+            fmt_points(i.points)
+        ));
+    }
+    formula.push_str(&format!(" = {}", fmt_points(total)));
+    Ok(ScoreSheet {
+        benchmark_fen,
+        benchmark_bidder: benchmark_bidder.into(),
+        items,
+        total,
+        formula,
+    })
+}
+
+/// R-EVAL-6: comprehensive — higher total, then lower evaluated price; lowest evaluated
+/// price — lower evaluated price. Bids equal on every key share a rank (1, 1, 3) and are
+/// marked as an unresolved tie.
+fn rank(method: Method, results: &mut [BidResult], compliant: &[usize]) -> Vec<RankEntry> {
+    let key = |r: &BidResult| {
+        let total = r.score.as_ref().map_or(0, |s| s.total);
+        match method {
+            Method::Comprehensive => (-total, r.price.evaluated_fen),
+            Method::LowestEvaluatedPrice => (0, r.price.evaluated_fen),
+        }
+    };
+    let mut order: Vec<usize> = compliant.to_vec();
+    order.sort_by_key(|i| key(&results[*i]));
+    let mut ranking: Vec<RankEntry> = Vec::with_capacity(order.len());
+    for (pos, &i) in order.iter().enumerate() {
+        let k = key(&results[i]);
+        let rank = match pos {
+            0 => 1,
+            _ if key(&results[order[pos - 1]]) == k => ranking[pos - 1].rank,
+            _ => pos as u32 + 1,
+        };
+        let tied = order.iter().filter(|j| key(&results[**j]) == k).count() > 1;
+        results[i].rank = Some(rank);
+        ranking.push(RankEntry {
+            rank,
+            bidder: results[i].bidder.clone(),
+            total: results[i].score.as_ref().map(|s| s.total),
+            evaluated_fen: results[i].price.evaluated_fen,
+            unresolved_tie: tied,
+        });
+    }
+    ranking
+}
