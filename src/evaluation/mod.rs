@@ -10,6 +10,8 @@ pub mod rounding;
 pub mod scoring;
 pub mod words;
 
+#[cfg(test)]
+mod vectors;
 
 use std::collections::BTreeMap;
 
