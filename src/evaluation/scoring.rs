@@ -324,3 +324,103 @@ fn rank(method: Method, results: &mut [BidResult], compliant: &[usize]) -> Vec<R
     }
     ranking
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluation::{EnterpriseSize, PriceStatement};
+
+    fn terms() -> TenderTerms {
+        serde_json::from_value(serde_json::json!({
+            "category": "services", "announced_on": "2026-03-01",
+            "method": "lowest_evaluated_price", "sme_rate_bp": 1000
+        }))
+        .unwrap()
+    }
+
+    fn bid(name: &str, fen: i64, size: EnterpriseSize) -> Bid {
+        Bid {
+            bidder: name.into(),
+            price: PriceStatement {
+                sheet_fen: fen,
+                sheet_words: None,
+                body_total_fen: None,
+                lines: vec![],
+            },
+            enterprise_size: size,
+            special_status: None,
+            products: vec![],
+            consortium_small_micro_share_bp: None,
+            compliant: true,
+            scores: Default::default(),
+        }
+    }
+
+    #[test]
+    fn r_pol_2_a_tender_without_its_rate_is_refused() {
+        let mut t = terms();
+        t.sme_rate_bp = None;
+        let bids = [bid("A", 100, EnterpriseSize::Small)];
+        assert_eq!(
+            evaluate_lot(&t, &bids).unwrap_err(),
+            EvalError::MissingRate {
+                field: "sme_rate_bp"
+            }
+        );
+        // A consortium bid needs the consortium rate, stated by the tender.
+        let mut b = bid("B", 100, EnterpriseSize::Large);
+        b.consortium_small_micro_share_bp = Some(5000);
+        assert_eq!(
+            evaluate_lot(&terms(), &[b]).unwrap_err(),
+            EvalError::MissingRate {
+                field: "consortium_rate_bp"
+            }
+        );
+    }
+
+    #[test]
+    fn r_pol_2_reserved_project_has_no_deduction() {
+        let mut t = terms();
+        t.reserved_for_sme = true;
+        t.sme_rate_bp = None;
+        let lot = evaluate_lot(&t, &[bid("A", 10_000, EnterpriseSize::Micro)]).unwrap();
+        assert_eq!(lot.bids[0].price.evaluated_fen, 10_000);
+        assert!(lot.bids[0].price.deductions.is_empty());
+    }
+
+    #[test]
+    fn r_eval_8_fraction_is_configurable() {
+        // B at 85% of the others' mean: flagged at 90%, not at the default 80%.
+        let bids = [
+            bid("A", 100_000, EnterpriseSize::Large),
+            bid("B", 85_000, EnterpriseSize::Large),
+            bid("C", 100_000, EnterpriseSize::Large),
+        ];
+        let lot = evaluate_lot(&terms(), &bids).unwrap();
+        assert!(lot.bids.iter().all(|b| b.abnormally_low.is_none()));
+        let mut t = terms();
+        t.abnormal_low_fraction_bp = 9000;
+        let lot = evaluate_lot(&t, &bids).unwrap();
+        let flagged: Vec<&str> = lot
+            .bids
+            .iter()
+            .filter(|b| b.abnormally_low.is_some())
+            .map(|b| b.bidder.as_str())
+            .collect();
+        assert_eq!(flagged, ["B"]);
+        assert_eq!(
+            lot.bids[1].abnormally_low.as_ref().unwrap().threshold_fen,
+            90_000
+        );
+    }
+
+    #[test]
+    fn no_compliant_bid_is_an_error() {
+        let mut b = bid("A", 100, EnterpriseSize::Large);
+        b.compliant = false;
+        assert_eq!(
+            evaluate_lot(&terms(), &[b]).unwrap_err(),
+            EvalError::NoCompliantBid
+        );
+    }
+}
