@@ -191,13 +191,13 @@ pub fn committee(req: &Requirement) -> Result<(u32, u32), DrawError> {
             "{size} < {min} (R-EVAL-1)"
         )));
     }
-    if size % 2 == 0 {
+    if size.is_multiple_of(2) {
         return Err(DrawError::CommitteeInvalid(format!(
             "{size} is even (R-EVAL-1)"
         )));
     }
     let reps = req.purchaser_representatives;
-    let experts = size.checked_sub(reps).unwrap_or(0);
+    let experts = size.saturating_sub(reps);
     // Experts at least two thirds: 3 × experts ≥ 2 × size, in integers.
     if 3 * u64::from(experts) < 2 * u64::from(size) {
         return Err(DrawError::CommitteeInvalid(format!(
@@ -258,7 +258,7 @@ fn exclusions(c: &Candidate, req: &Requirement, conflicts: &Conflicts) -> Vec<Ex
     if !c.active {
         why.push(Exclusion::Inactive);
     }
-    if !c.specialties.iter().any(|s| *s == req.specialty) {
+    if !c.specialties.contains(&req.specialty) {
         why.push(Exclusion::NoSpecialty);
     }
     if employer == Some(conflicts.agency_org_id.as_str()) {
@@ -689,7 +689,7 @@ mod tests {
         // Someone never offered a seat cannot decline.
         let far = r.order.last().unwrap().clone();
         assert_eq!(
-            top_up(&r, &[far.clone()]).unwrap_err().code(),
+            top_up(&r, std::slice::from_ref(&far)).unwrap_err().code(),
             "DECLINE_NOT_OFFERED"
         );
         let mut forged = t.clone();
