@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
+pub mod draw;
 pub mod error;
 pub mod evaluation;
 pub mod hub;

@@ -26,7 +26,8 @@ enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(ServeArgs),
-    /// Check a downloaded ledger (GET /api/tenders/{id}/ledger) offline.
+    /// Check a downloaded ledger (GET /api/tenders/{id}/ledger), opening record or expert
+    /// draw record offline; a ledger's `experts_drawn` events are replayed too.
     Verify {
         /// The ledger JSON file.
         file: PathBuf,
@@ -259,6 +260,9 @@ fn verify(file: &PathBuf) -> ExitCode {
     if let Ok(bundle) = serde_json::from_str::<kaibiao::opening::record::RecordBundle>(&text) {
         return verify_record(&bundle);
     }
+    if let Ok(record) = serde_json::from_str::<kaibiao::draw::DrawRecord>(&text) {
+        return verify_draw(&record);
+    }
     let ledger: kaibiao::ledger::Ledger = match serde_json::from_str(&text) {
         Ok(l) => l,
         Err(e) => {
@@ -274,6 +278,9 @@ fn verify(file: &PathBuf) -> ExitCode {
                 ledger.events.len(),
                 ledger.head
             );
+            if !verify_ledger_draws(&ledger) {
+                return ExitCode::from(1);
+            }
             if let Some(until) = ledger.withheld_until {
                 println!(
                     "投标事件在 {} 前不公开 / bid events are withheld until {} (China time); this copy ends before them",
@@ -291,6 +298,50 @@ fn verify(file: &PathBuf) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// An expert draw record (R-EVAL-2): recompute it from its inputs.
+fn verify_draw(r: &kaibiao::draw::DrawRecord) -> ExitCode {
+    match kaibiao::draw::replay(r) {
+        Ok(()) => {
+            println!(
+                "OK: 专家抽取可重现 / expert draw replays — tender {}, seed {}, panel of {} experts",
+                r.input.tender_id,
+                r.seed,
+                r.panel.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("FAIL: {}: {e}", e.code());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Replays every `experts_drawn` event of a sound ledger; false if any fails.
+fn verify_ledger_draws(ledger: &kaibiao::ledger::Ledger) -> bool {
+    let mut ok = true;
+    for d in kaibiao::draw::replay_ledger(ledger) {
+        match d.result {
+            Ok(r) => println!(
+                "OK: 第 {} 号事件的专家抽取可重现 / event {}: expert draw replays, panel of {}",
+                d.seq,
+                d.seq,
+                r.panel.len()
+            ),
+            Err(e) => {
+                ok = false;
+                eprintln!(
+                    "FAIL: 第 {} 号事件的专家抽取不可重现 / event {}: expert draw does not replay: {}: {e}",
+                    d.seq,
+                    d.seq,
+                    e.code()
+                );
+            }
+        }
+    }
+    ok
 }
 
 /// An opening record as downloaded: its ledger, its place in it, the platform signature.

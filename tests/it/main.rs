@@ -10,6 +10,7 @@ mod browser;
 mod ceremony;
 mod cli;
 mod demo_opening;
+mod draw;
 mod hall;
 mod hub;
 mod keys;
