@@ -94,21 +94,8 @@ pub enum Method {
     LowestEvaluatedPrice,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EnterpriseSize {
-    Large,
-    Medium,
-    Small,
-    Micro,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SpecialStatus {
-    Prison,
-    DisabilityWelfare,
-}
+/// The organisations' own types: a bid's size and status are the bidder's as registered.
+pub use crate::org::types::{EnterpriseSize, SpecialStatus};
 
 /// A scored item other than price, with its weight.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
