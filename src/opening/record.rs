@@ -66,7 +66,7 @@ pub async fn close(
     let mut bidders = std::collections::BTreeSet::new();
     for r in sqlx::query(
         "SELECT ob.bid_id, ob.position, ob.lot_no, ob.bidder_org_id, o.name, ob.decrypt_status, \
-         ob.decrypted_at, ob.result, ob.sheet, ob.cause, b.ciphertext_sha256 \
+         ob.decrypt_started_at, ob.decrypted_at, ob.result, ob.sheet, ob.cause, b.ciphertext_sha256 \
          FROM opening_bids ob JOIN bids b ON b.id = ob.bid_id \
          JOIN organisations o ON o.id = ob.bidder_org_id \
          WHERE ob.tender_id = $1 ORDER BY ob.position",
@@ -85,6 +85,7 @@ pub async fn close(
             "bidder_name": r.try_get::<String, _>("name")?,
             "ciphertext_sha256": r.try_get::<Option<String>, _>("ciphertext_sha256")?,
             "decrypt_status": r.try_get::<String, _>("decrypt_status")?,
+            "decrypt_started_at": r.try_get::<Option<i64>, _>("decrypt_started_at")?,
             "decrypted_at": r.try_get::<Option<i64>, _>("decrypted_at")?,
             "result": r.try_get::<Option<String>, _>("result")?,
             "sheet": parse_json(r.try_get("sheet")?),

@@ -78,6 +78,7 @@ async fn record(
 }
 
 /// The header of the caller's own bid: `kb_sealed` opens with the bidder's key only.
+/// Fetched during the decryption window, it marks the start of the bidder's decryption.
 async fn header(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -85,6 +86,7 @@ async fn header(
 ) -> AppResult<axum::Json<Value>> {
     let bid = crate::bid::service::own_bid(&state, &user, &id).await?;
     let hash = bid.ciphertext_sha256.ok_or(AppError::NotFound)?;
+    super::service::mark_decrypt_started(&state, &bid.id).await?;
     let prefix = state
         .blobs
         .get_prefix(&hash, crate::crypto::kb1::MAX_PREFIX_LEN)

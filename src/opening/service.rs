@@ -367,8 +367,8 @@ async fn decrypt(
         return Err(CryptoError::KbHashMismatch.into());
     }
     sqlx::query(
-        "UPDATE opening_bids SET decrypt_status = 'decrypted', decrypted_at = $1, kb = $2 \
-         WHERE bid_id = $3",
+        "UPDATE opening_bids SET decrypt_status = 'decrypted', decrypted_at = $1, kb = $2, \
+         decrypt_started_at = COALESCE(decrypt_started_at, $1) WHERE bid_id = $3",
     )
     .bind(now)
     .bind(kb)
@@ -396,6 +396,22 @@ async fn decrypt(
         close_decryption(tx, &head.id, now, "all_decrypted").await?;
     }
     Ok(json!({ "bid_id": bid_id, "decrypt_status": "decrypted" }))
+}
+
+/// R-OPEN-4: records when a bidder began decrypting a bid — its first fetch of the sealed
+/// `kb` while the window is open. Later fetches change nothing.
+pub async fn mark_decrypt_started(state: &AppState, bid_id: &str) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE opening_bids SET decrypt_started_at = $1 WHERE bid_id = $2 \
+         AND decrypt_started_at IS NULL AND decrypt_status = 'pending' AND EXISTS \
+         (SELECT 1 FROM openings o WHERE o.tender_id = opening_bids.tender_id AND o.phase = $3)",
+    )
+    .bind(state.clock.now_ms())
+    .bind(bid_id)
+    .bind(Phase::Decrypting.as_str())
+    .execute(&state.db.pool)
+    .await?;
+    Ok(())
 }
 
 /// Ends the decryption window: bids not decrypted are marked failed (their bidder's

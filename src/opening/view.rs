@@ -63,7 +63,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     if o.is_some() {
         for r in sqlx::query(
             "SELECT ob.bid_id, ob.lot_no, ob.bidder_org_id, o.name, ob.decrypt_status, \
-             ob.decrypted_at, ob.result, ob.sheet, ob.cause FROM opening_bids ob \
+             ob.decrypt_started_at, ob.decrypted_at, ob.result, ob.sheet, ob.cause FROM opening_bids ob \
              JOIN organisations o ON o.id = ob.bidder_org_id \
              WHERE ob.tender_id = $1 ORDER BY ob.position",
         )
@@ -88,7 +88,8 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
                 "lot_no": r.try_get::<i64, _>("lot_no")?,
                 "bidder": { "id": org, "name": r.try_get::<String, _>("name")? },
                 "decrypt_status": r.try_get::<String, _>("decrypt_status")?,
-                "decrypted_at": r.try_get::<Option<i64>, _>("decrypted_at")?,
+                "decrypt_started_at": r.try_get::<Option<i64>, _>("decrypt_started_at")?,
+            "decrypted_at": r.try_get::<Option<i64>, _>("decrypted_at")?,
                 "result": r.try_get::<Option<String>, _>("result")?,
                 "cause": parse_json(r.try_get("cause")?),
                 "sheet": parse_json(r.try_get("sheet")?),

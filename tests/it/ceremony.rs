@@ -154,6 +154,22 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     let r = command(&mut host, "start2", &tender, json!({"type": "start"})).await;
     assert_eq!(error_code(&r), "ILLEGAL_TRANSITION", "a second start");
 
+    // Bidder 4 fetches its sealed kb a minute in (its decryption starts, R-OPEN-4) but
+    // never sends it; the others decrypt two minutes in.
+    let (status, h) = app
+        .login("supplier4")
+        .await
+        .get(&format!("/api/bids/{}/header", ids[3]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{h}");
+    assert_eq!(h["header"]["bid_id"], ids[3].as_str());
+    clock.set(deadline + MINUTE);
+    app.login("supplier4")
+        .await
+        .get(&format!("/api/bids/{}/header", ids[3]))
+        .await;
+    clock.set(deadline + 2 * MINUTE);
+
     // Decrypting. Refusals first, each changing nothing.
     let before = ledger_len(&app).await;
     let mut wrong = bidders[0].kb;
@@ -430,6 +446,18 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     let record = &bundle["record"];
     assert_eq!(record["bids"][0]["sheet"]["total_price_fen"], prices[0]);
     assert_eq!(record["bids"][3]["cause"]["code"], "NOT_DECRYPTED");
+    // R-OPEN-4: each bidder's decryption start, end and status.
+    assert_eq!(
+        record["bids"][3]["decrypt_started_at"], deadline,
+        "first fetch"
+    );
+    assert_eq!(record["bids"][3]["decrypt_status"], "failed");
+    assert!(record["bids"][3]["decrypted_at"].is_null());
+    assert_eq!(
+        record["bids"][0]["decrypt_started_at"],
+        deadline + 2 * MINUTE
+    );
+    assert_eq!(record["bids"][0]["decrypted_at"], deadline + 2 * MINUTE);
     assert_eq!(record["objections"][0]["answer"], answer);
     assert_eq!(record["confirmations"][0]["how"], "confirmed");
     assert_eq!(record["confirmations"].as_array().unwrap().len(), 5);
