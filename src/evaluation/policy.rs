@@ -113,20 +113,9 @@ impl PolicyTable {
         date: NaiveDate,
         rate_bp: u32,
     ) -> Result<&SmeRow, EvalError> {
-        let row = self.sme(category, date).ok_or(EvalError::NoRule {
-            table: "sme",
-            category,
-            date,
-        })?;
-        check_range(
-            "sme_rate_bp",
-            rate_bp,
-            row.min_bp,
-            row.max_bp,
-            category,
-            date,
-        )?;
-        Ok(row)
+        self.check_sme_row(category, date, "sme_rate_bp", rate_bp, |r| {
+            (r.min_bp, r.max_bp)
+        })
     }
 
     /// R-POL-2: the tender's stated consortium/subcontract rate must lie in its row's range.
@@ -136,19 +125,27 @@ impl PolicyTable {
         date: NaiveDate,
         rate_bp: u32,
     ) -> Result<&SmeRow, EvalError> {
+        self.check_sme_row(category, date, "consortium_rate_bp", rate_bp, |r| {
+            (r.consortium_min_bp, r.consortium_max_bp)
+        })
+    }
+
+    /// The small/micro row in force, once `rate_bp` lies in the range `range` picks from it.
+    fn check_sme_row(
+        &self,
+        category: Category,
+        date: NaiveDate,
+        field: &'static str,
+        rate_bp: u32,
+        range: impl Fn(&SmeRow) -> (u32, u32),
+    ) -> Result<&SmeRow, EvalError> {
         let row = self.sme(category, date).ok_or(EvalError::NoRule {
             table: "sme",
             category,
             date,
         })?;
-        check_range(
-            "consortium_rate_bp",
-            rate_bp,
-            row.consortium_min_bp,
-            row.consortium_max_bp,
-            category,
-            date,
-        )?;
+        let (min_bp, max_bp) = range(row);
+        check_range(field, rate_bp, min_bp, max_bp, category, date)?;
         Ok(row)
     }
 }

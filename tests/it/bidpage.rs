@@ -18,33 +18,11 @@ use kaibiao::crypto::package::amount_in_words;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::browser::{app_page, login, set_value, wait_css};
+use crate::browser::{app_page, click, js, login, set_value, wait_css, wait_long, SLOW};
 use crate::common::TestApp;
 
 /// Sealing and uploading a few MB, with one retry after a second's backoff, is quick;
 /// this leaves room for a slow, shared machine.
-const SLOW: Duration = Duration::from_secs(120);
-
-async fn js(c: &Client, script: &str, args: Vec<Value>) -> Value {
-    c.execute(script, args).await.unwrap()
-}
-
-/// Clicks `css`, again if a re-render replaced the element in between.
-async fn click(c: &Client, css: &str) {
-    let start = Instant::now();
-    loop {
-        let el = wait_css(c, css).await;
-        match el.click().await {
-            Ok(()) => return,
-            Err(e) if start.elapsed() < SLOW => {
-                eprintln!("clicking {css} again: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("clicking {css}: {e}"),
-        }
-    }
-}
-
 /// Polls `script` (which returns a value) until it returns `want`.
 async fn wait_value(c: &Client, script: &str, want: Value, what: &str) {
     let start = Instant::now();
@@ -58,21 +36,6 @@ async fn wait_value(c: &Client, script: &str, want: Value, what: &str) {
             panic!("{what}: {got} != {want}; page text: {text}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// `css` present within SLOW (the shared helper waits 15 s).
-async fn wait_long(c: &Client, css: &str) -> fantoccini::elements::Element {
-    let start = Instant::now();
-    loop {
-        if let Ok(el) = c.find(Locator::Css(css)).await {
-            return el;
-        }
-        if start.elapsed() > SLOW {
-            // The shared helper reports the page's state on failure.
-            return wait_css(c, css).await;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 

@@ -104,6 +104,61 @@ pub(crate) async fn app_page(path: &str, script_secs: u64) -> Option<(Driver, Te
     Some((driver, app))
 }
 
+/// Patience for steps that take long on a shared machine (argon2id or sealing in page
+/// JavaScript); `wait_css` gives up after `WAIT`.
+pub(crate) const SLOW: Duration = Duration::from_secs(120);
+
+pub(crate) async fn js(
+    c: &Client,
+    script: &str,
+    args: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    c.execute(script, args).await.unwrap()
+}
+
+/// `css` present within SLOW (then `wait_css`, which reports the page's state on failure).
+pub(crate) async fn wait_long(c: &Client, css: &str) -> fantoccini::elements::Element {
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            return el;
+        }
+        if start.elapsed() > SLOW {
+            return wait_css(c, css).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Clicks `css` (found within `WAIT`), again if a re-render replaced it in between.
+pub(crate) async fn click(c: &Client, css: &str) {
+    click_found(c, css, false).await
+}
+
+/// As `click`, the element found within `SLOW`.
+pub(crate) async fn click_long(c: &Client, css: &str) {
+    click_found(c, css, true).await
+}
+
+async fn click_found(c: &Client, css: &str, long: bool) {
+    let start = std::time::Instant::now();
+    loop {
+        let el = if long {
+            wait_long(c, css).await
+        } else {
+            wait_css(c, css).await
+        };
+        match el.click().await {
+            Ok(()) => return,
+            Err(e) if start.elapsed() < SLOW => {
+                eprintln!("clicking {css} again: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("clicking {css}: {e}"),
+        }
+    }
+}
+
 pub(crate) async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
     match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
         Ok(el) => el,

@@ -13,6 +13,7 @@ use kaibiao::demo::{OPENING_BIDS, OPENING_DEADLINE_MINS, OPENING_TITLE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::bids::{contains, files};
 use crate::common::{fresh_database_url, login_at, spawn_demo_on, DeviceKeys, TestApp, PASSWORD};
 
 const T0: i64 = 1_796_086_800_000;
@@ -38,24 +39,6 @@ async fn ca_der(app: &TestApp) -> Vec<u8> {
     rustls::pki_types::CertificateDer::from_pem_slice(certs["ca_pem"].as_str().unwrap().as_bytes())
         .unwrap()
         .to_vec()
-}
-
-/// Every file under `dir`, recursively.
-fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The proposal's reference number (`KBDEMO-<hex>`), unique to each sealed bid.

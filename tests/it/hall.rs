@@ -11,29 +11,8 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::browser::{app_page, login, wait_css};
+use crate::browser::{app_page, click_long, js, login, wait_long, SLOW};
 use crate::common::{b64, TestApp, PASSWORD};
-
-/// Deriving argon2id (19 MiB, t=2) in page JavaScript takes seconds on a shared machine.
-const SLOW: Duration = Duration::from_secs(120);
-
-async fn js(c: &Client, script: &str, args: Vec<Value>) -> Value {
-    c.execute(script, args).await.unwrap()
-}
-
-/// `css` present within SLOW (the shared helper waits 15 s and then reports the page).
-async fn wait_long(c: &Client, css: &str) -> fantoccini::elements::Element {
-    let start = Instant::now();
-    loop {
-        if let Ok(el) = c.find(Locator::Css(css)).await {
-            return el;
-        }
-        if start.elapsed() > SLOW {
-            return wait_css(c, css).await;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// The visible text of `css`.
 async fn text_of(c: &Client, css: &str) -> String {
@@ -198,22 +177,6 @@ async fn key_files_made_in_rust_open_in_the_browser_and_unseal_what_was_sealed_t
     driver.client.clone().close().await.unwrap();
 }
 
-/// Clicks `css`, again if a re-render replaced the element in between.
-async fn click(c: &Client, css: &str) {
-    let start = Instant::now();
-    loop {
-        let el = wait_long(c, css).await;
-        match el.click().await {
-            Ok(()) => return,
-            Err(e) if start.elapsed() < SLOW => {
-                eprintln!("clicking {css} again: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("clicking {css}: {e}"),
-        }
-    }
-}
-
 /// Waits until the text of `css` contains `want`.
 async fn wait_text(c: &Client, css: &str, want: &str) -> String {
     let start = Instant::now();
@@ -320,7 +283,7 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     screenshots(c, "hall-decrypting").await;
 
     // Decrypt in the page: the platform accepts the half-key unsealed here.
-    click(c, ".decrypt-btn").await;
+    click_long(c, ".decrypt-btn").await;
     wait_long(c, "#my-bids .my-bid[data-state='done']").await;
     wait_text(c, "#decrypt-table", "已解密").await;
     screenshots(c, "hall-decrypted").await;
@@ -368,7 +331,7 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
         .send_keys(text)
         .await
         .unwrap();
-    click(c, "#object-submit").await;
+    click_long(c, "#object-submit").await;
     wait_text(c, "#objection-list", text).await;
     let (_, state) = host.get(&format!("/api/tenders/{tender}/opening")).await;
     let objection = state["objections"][0]["id"].as_str().unwrap().to_string();
@@ -380,8 +343,8 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     )
     .await;
     wait_text(c, "#objection-list", answer).await;
-    click(c, "#confirm-record").await;
-    click(c, "#confirm-ok").await;
+    click_long(c, "#confirm-record").await;
+    click_long(c, "#confirm-ok").await;
     wait_long(c, "#confirmed").await;
 
     // Everyone confirms: the opening closes and the signed record checks out in the page.
@@ -390,7 +353,7 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     }
     wait_long(c, "#hall-phase[data-phase='closed']").await;
     screenshots(c, "hall-closed").await;
-    click(c, "#record-link").await;
+    click_long(c, "#record-link").await;
     wait_long(c, "#check-signature[data-ok='true']").await;
     wait_long(c, "#check-chain[data-ok='true']").await;
     wait_long(c, "#check-head[data-ok='true']").await;
@@ -400,7 +363,7 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     screenshots(c, "record").await;
 
     // In English too, without a reload.
-    click(c, "#lang-toggle").await;
+    click_long(c, "#lang-toggle").await;
     wait_text(c, "#record-title", "Opening record").await;
     driver.client.clone().close().await.unwrap();
 }
@@ -445,7 +408,7 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the
 
     // Finance finds the sealed tender among the halls, from its navigation.
     login(c, &app, "finance").await;
-    click(c, "a.nav-link[data-nav='halls']").await;
+    click_long(c, "a.nav-link[data-nav='halls']").await;
     let row = format!("#halls-table .hall-row[data-id='{tender}']");
     wait_long(c, &row).await;
     wait_text(c, &row, "已截标").await;
@@ -456,9 +419,9 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the
     c.goto(&app.url(&format!("/tender.html?id={tender}")))
         .await
         .unwrap();
-    click(c, "#hall-link").await;
-    click(c, "#start-opening").await;
-    click(c, "#confirm-ok").await;
+    click_long(c, "#hall-link").await;
+    click_long(c, "#start-opening").await;
+    click_long(c, "#confirm-ok").await;
     wait_long(c, "#hall-phase[data-phase='decrypting']").await;
     wait_text(c, "#host-decrypted", "已解密 0 / 3").await;
     for (name, bid_id, kb) in &bidders {
@@ -474,7 +437,7 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the
     wait_long(c, "#hall-phase[data-phase='unsealing']").await;
     let demo_key = app.dir.path().join("demo-keys/agency.kbkey");
     import_key_file(c, "#custodian-card", &demo_key, PASSWORD).await;
-    click(c, "#submit-share").await;
+    click_long(c, "#submit-share").await;
     wait_long(c, "#share-submitted").await;
     wait_long(c, "#shares-list li[data-submitted='true']").await;
     screenshots(c, "hall-host-unsealing").await;
