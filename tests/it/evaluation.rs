@@ -384,6 +384,36 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         .unwrap()
         .contains("R-EVAL-8"));
 
+    // The bid documents, opened at the reading-out, are there for the panel to read.
+    let doc = &v["bids"][0]["documents"][0];
+    assert_eq!(doc["name"], "技术响应文件.txt");
+    let r = app
+        .login(&experts[0].0)
+        .await
+        .client
+        .get(app.url(&format!(
+            "/api/tenders/{tender}/evaluation/documents/{}",
+            doc["sha256"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("sandbox"));
+    assert_eq!(r.text().await.unwrap(), "proposal");
+    let (status, r) = app
+        .login(&expert_user(&app, outsider_id).await)
+        .await
+        .get(&format!(
+            "/api/tenders/{tender}/evaluation/documents/{}",
+            doc["sha256"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!((status, code(&r)), (StatusCode::FORBIDDEN, "NOT_ON_PANEL"));
+
     // Blind scoring: others' scores are sealed until one's own are in.
     let e0 = app.login(&experts[0].0).await;
     let (status, r) = e0

@@ -69,6 +69,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     let accepted: Vec<&access::Seat> = seats.iter().filter(|s| s.status == "accepted").collect();
     let me_expert = m.seat.as_ref().map(|s| s.expert_id.clone());
     let bids = read_out_bids(pool, tender_id).await?;
+    let docs = documents(pool, tender_id).await?;
     let qual = qualification(pool, tender_id).await?;
     let rev = reviews(pool, tender_id).await?;
     let rows = scores(pool, tender_id).await?;
@@ -187,6 +188,11 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             "price": crate::money::Money(b.sheet.total_price_fen),
             "price_words": b.sheet.total_price_words,
             "brand": b.sheet.brand,
+            "documents": if m.seat.is_none() || m.expert().is_some() {
+                docs.get(&b.bid_id).cloned().unwrap_or_default()
+            } else {
+                Vec::new()
+            },
             "qualification": qual.get(&b.bid_id).map(|(p, r)| json!({"pass": p, "reason": r})),
             "reviews": {
                 "done": pass + fail, "pass": pass, "fail": fail,
@@ -285,6 +291,63 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     out["reported_at"] = json!(e.reported_at);
     out["awarded_at"] = json!(e.awarded_at);
     Ok(out)
+}
+
+/// The documents of each bid read out, as its `bid_read_out` event lists them:
+/// bid → [{name, size, media_type, sha256}].
+pub(crate) async fn documents(
+    pool: &sqlx::AnyPool,
+    tender_id: &str,
+) -> AppResult<BTreeMap<String, Vec<Value>>> {
+    let bodies: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM ledger_events WHERE tender_id = $1 AND kind = 'bid_read_out' ORDER BY seq",
+    )
+    .bind(tender_id)
+    .fetch_all(pool)
+    .await?;
+    let mut out = BTreeMap::new();
+    for b in bodies {
+        let v: Value = serde_json::from_str(&b).map_err(anyhow::Error::from)?;
+        if let Some(bid) = v["bid_id"].as_str() {
+            out.insert(
+                bid.to_string(),
+                v["documents"].as_array().cloned().unwrap_or_default(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// One bid document for the committee: (name, media type, bytes). Seated experts,
+/// the agency, the purchaser and supervisors, once the evaluation has begun.
+pub async fn document(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+    sha256: &str,
+) -> AppResult<(String, String, bytes::Bytes)> {
+    let m = access::member(state, user, tender_id).await?;
+    if m.seat.is_some() && m.expert().is_none() {
+        return Err(EvalRoomError::NotOnPanel.into());
+    }
+    eval_row(&state.db.pool, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let docs = documents(&state.db.pool, tender_id).await?;
+    let d = docs
+        .values()
+        .flatten()
+        .find(|d| d["sha256"] == sha256)
+        .ok_or(AppError::NotFound)?;
+    let bytes = state.blobs.get(sha256).await?.ok_or(AppError::NotFound)?;
+    Ok((
+        d["name"].as_str().unwrap_or("document").to_string(),
+        d["media_type"]
+            .as_str()
+            .unwrap_or("application/octet-stream")
+            .to_string(),
+        bytes,
+    ))
 }
 
 /// Others' scores for one bid: SCORES_SEALED until the expert has scored it.
