@@ -88,13 +88,25 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     let mut panel_out = Vec::new();
     for s in &seats {
         let show_name = m.supervisor || awarded || me_expert.as_deref() == Some(&s.expert_id);
-        let name: Option<String> = if show_name {
-            sqlx::query_scalar("SELECT name FROM experts WHERE id = $1")
-                .bind(&s.expert_id)
-                .fetch_optional(pool)
-                .await?
+        // Supervisors also see the login, to reach an expert who does not answer.
+        let (name, username): (Option<String>, Option<String>) = if show_name {
+            let r = sqlx::query(
+                "SELECT e.name, u.username FROM experts e LEFT JOIN users u ON u.id = e.user_id \
+                 WHERE e.id = $1",
+            )
+            .bind(&s.expert_id)
+            .fetch_one(pool)
+            .await?;
+            (
+                r.try_get("name")?,
+                if m.supervisor {
+                    r.try_get("username")?
+                } else {
+                    None
+                },
+            )
         } else {
-            None
+            (None, None)
         };
         let reviewed = rev.keys().filter(|(_, x)| x == &s.expert_id).count();
         let scored: BTreeSet<&str> = rows
@@ -107,6 +119,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             "status": s.status,
             "expert_id": if m.supervisor || awarded || m.seat.is_some() { Some(&s.expert_id) } else { None },
             "name": name,
+            "username": username,
             "reviews_done": reviewed,
             "scores_done": scored.len(),
         }));
