@@ -1032,4 +1032,53 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
     let first = &lot["ranking"][0];
     assert_eq!(first["evaluated_fen"], 83_051_500);
     assert_eq!(first["total"], 8900);
+
+    // Every expert signs; the purchaser lets the 5 working days pass: the first-ranked
+    // candidate stands (R-EVAL-10).
+    let sha = v["report"]["sha256"].as_str().unwrap().to_string();
+    for u in &logins {
+        let s = app.login(u).await;
+        let reg = s.register_keys().await;
+        let me = view(&app, u, &tender).await["me"]["expert_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let payload = kaibiao::evaluation::room::service::signing_payload(&tender, &sha, &me, "");
+        let sig = b64(&reg.keys.sign(payload.as_bytes()));
+        as_expert(
+            u.clone(),
+            json!({"type": "sign", "key_id": reg.signing_key_id, "signature": sig}),
+        )
+        .await;
+    }
+    let v = view(&app, "purchaser", &tender).await;
+    assert_eq!(v["phase"], "reported");
+    let due = v["confirm_due_at"].as_i64().unwrap();
+    assert!(due >= clock_now(&app) + 5 * 86_400_000, "5 working days");
+    clock.set(due - 1);
+    kaibiao::evaluation::room::service::advance_due(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(view(&app, "purchaser", &tender).await["phase"], "reported");
+    clock.set(due);
+    kaibiao::evaluation::room::service::advance_due(&app.state)
+        .await
+        .unwrap();
+    let v = view(&app, "purchaser", &tender).await;
+    assert_eq!(v["phase"], "awarded");
+    let (_, ledger) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/tenders/{tender}/ledger"),
+            None,
+        )
+        .await;
+    let confirmed = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "winner_confirmed")
+        .unwrap();
+    assert_eq!(confirmed["body"]["by"], "deadline");
+    assert_eq!(confirmed["body"]["winners"][0]["bid_id"], first["bidder"]);
 }

@@ -1762,3 +1762,110 @@ pub async fn advance_due(state: &AppState) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluation::room::types::TermItem;
+
+    fn terms() -> EvaluationTerms {
+        EvaluationTerms {
+            method: eval::Method::Comprehensive,
+            reserved_for_sme: false,
+            sme_rate_bp: Some(1000),
+            consortium_rate_bp: None,
+            price_weight_bp: 3000,
+            items: vec![
+                TermItem {
+                    name: "tech".into(),
+                    weight_bp: 6000,
+                    objective: false,
+                },
+                TermItem {
+                    name: "record".into(),
+                    weight_bp: 1000,
+                    objective: true,
+                },
+            ],
+            abnormal_low_fraction_bp: 8000,
+            outlier_points: 2000,
+        }
+    }
+
+    fn seat(n: i64) -> Seat {
+        Seat {
+            expert_id: format!("e{n}"),
+            seat: n,
+            status: "accepted".into(),
+        }
+    }
+
+    fn row(expert: i64, item: &str, score: i64) -> ScoreRow {
+        ScoreRow {
+            bid_id: "b".into(),
+            expert_id: format!("e{expert}"),
+            item: item.into(),
+            score,
+            outlier_reason: None,
+        }
+    }
+
+    #[test]
+    fn scores_are_0_to_100_with_two_decimals() {
+        assert_eq!(parse_score("x", "85.5"), Ok(8550));
+        assert_eq!(parse_score("x", "100"), Ok(10_000));
+        assert_eq!(parse_score("x", "0.00"), Ok(0));
+        for bad in ["100.01", "-1", "+5", "", "85.555", "abc", "1e2"] {
+            assert!(parse_score("x", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_outlier_is_flagged_once_the_panel_has_scored_and_objective_items_must_agree() {
+        let seats: Vec<Seat> = (1..=5).map(seat).collect();
+        let experts: Vec<&Seat> = seats.iter().collect();
+        // Four of five have scored: no outlier judged yet.
+        let mut rows: Vec<ScoreRow> = (1..=4).map(|e| row(e, "tech", 8000)).collect();
+        assert!(flags(&terms(), &experts, &rows).is_empty());
+        // 80, 80, 80, 80, 55: mean 75, 55 is 20 away (not more): no flag.
+        rows.push(row(5, "tech", 5500));
+        assert!(flags(&terms(), &experts, &rows).is_empty());
+        // 54.99 is more than 20 away from the mean 74.998: flagged, and only that score.
+        rows[4].score = 5499;
+        let f = flags(&terms(), &experts, &rows);
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].kind, f[0].expert_id.as_str()), ("outlier", "e5"));
+        // Objective items: any difference flags every score of the item.
+        rows.push(row(1, "record", 10_000));
+        rows.push(row(2, "record", 9_000));
+        let f = flags(&terms(), &experts, &rows);
+        assert_eq!(
+            f.iter().filter(|f| f.kind == "objective_mismatch").count(),
+            2
+        );
+    }
+
+    #[test]
+    fn five_working_days_skip_the_weekend() {
+        use chrono::TimeZone;
+        let cst = crate::clock::cst();
+        // Friday 2026-11-27 10:00 → Friday 2026-12-04 10:00.
+        let fri = cst.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
+        let due = add_working_days(fri.timestamp_millis(), 5);
+        assert_eq!(
+            due,
+            cst.with_ymd_and_hms(2026, 12, 4, 10, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        );
+        // Saturday → the next Friday as well (Mon..Fri).
+        let sat = cst.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
+        let due = add_working_days(sat.timestamp_millis(), 5);
+        assert_eq!(
+            due,
+            cst.with_ymd_and_hms(2026, 12, 4, 9, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        );
+    }
+}
