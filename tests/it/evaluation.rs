@@ -67,21 +67,34 @@ pub async fn evaluating(
         .await
         .unwrap();
     opening_cmd(app, "agency", &tender, json!({"type": "start"})).await;
-    for (user, bid, kb) in &bids {
+    open_and_confirm(app, &tender, &bids).await;
+    let (_, t) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}"))
+        .await;
+    assert_eq!(t["status"], "evaluating", "{t}");
+    (tender, bids.into_iter().map(|(_, b, _)| b).collect())
+}
+
+/// The bidders decrypt (user, bid, kb), two custodians unseal, the bids are read out and
+/// every bidder confirms: the opening closes.
+async fn open_and_confirm(app: &TestApp, tender: &str, bids: &[(String, String, String)]) {
+    for (user, bid, kb) in bids {
         opening_cmd(
             app,
             user,
-            &tender,
+            tender,
             json!({"type": "decrypt", "bid_id": bid, "kb": kb}),
         )
         .await;
     }
     for who in ["agency", "purchaser"] {
-        let share = custodian_share(&app.base, app.dir.path(), &tender, who).await;
+        let share = custodian_share(&app.base, app.dir.path(), tender, who).await;
         opening_cmd(
             app,
             who,
-            &tender,
+            tender,
             json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
         )
         .await;
@@ -97,16 +110,9 @@ pub async fn evaluating(
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    for (user, _, _) in &bids {
-        opening_cmd(app, user, &tender, json!({"type": "confirm"})).await;
+    for (user, _, _) in bids {
+        opening_cmd(app, user, tender, json!({"type": "confirm"})).await;
     }
-    let (_, t) = app
-        .login("finance")
-        .await
-        .get(&format!("/api/tenders/{tender}"))
-        .await;
-    assert_eq!(t["status"], "evaluating", "{t}");
-    (tender, bids.into_iter().map(|(_, b, _)| b).collect())
 }
 
 /// Sends an evaluation command over the hub and returns the reply (`ack` or `error`).
@@ -841,50 +847,22 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
         .await
         .unwrap();
     opening_cmd(&app, "agency", &tender, json!({"type": "start"})).await;
-    let users: Vec<&str> = kaibiao::demo::OPENING_BIDS.iter().map(|b| b.user).collect();
-    for user in &users {
-        let s = app.login(user).await;
+    let mut decrypts = Vec::new();
+    for b in &kaibiao::demo::OPENING_BIDS {
+        let s = app.login(b.user).await;
         let (_, mine) = s.get(&format!("/api/tenders/{tender}/bids/mine")).await;
         let bid = mine[0]["bid_id"].as_str().unwrap().to_string();
         let (_, h) = s.get(&format!("/api/bids/{bid}/header")).await;
         let header: kb1::Header = serde_json::from_value(h["header"].clone()).unwrap();
-        let file = std::fs::read_to_string(app.dir.path().join(format!("demo-keys/{user}.kbkey")))
-            .unwrap();
+        let file =
+            std::fs::read_to_string(app.dir.path().join(format!("demo-keys/{}.kbkey", b.user)))
+                .unwrap();
         let (_, keys) =
             crate::common::DeviceKeys::from_file(&file, crate::common::PASSWORD).unwrap();
         let kb = kb1::unseal_kb(&header, &keys.encryption).unwrap();
-        opening_cmd(
-            &app,
-            user,
-            &tender,
-            json!({"type": "decrypt", "bid_id": bid, "kb": b64(&kb)}),
-        )
-        .await;
+        decrypts.push((b.user.to_string(), bid, b64(&kb)));
     }
-    for who in ["agency", "purchaser"] {
-        let share = custodian_share(&app.base, app.dir.path(), &tender, who).await;
-        opening_cmd(
-            &app,
-            who,
-            &tender,
-            json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
-        )
-        .await;
-    }
-    for _ in 0..200 {
-        let (_, v) = app
-            .login("oversight")
-            .await
-            .get(&format!("/api/tenders/{tender}/opening"))
-            .await;
-        if v["phase"] == "confirming" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    for user in &users {
-        opening_cmd(&app, user, &tender, json!({"type": "confirm"})).await;
-    }
+    open_and_confirm(&app, &tender, &decrypts).await;
 
     let post = |user: &'static str, cmd: Value| {
         let app = &app;

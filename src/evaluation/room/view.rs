@@ -9,10 +9,8 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use super::access::{self, Member};
-use super::service::{
-    clarifications, compliant_ids, eval_row, flags, panel, qualification, read_out_bids, reviews,
-    scores, signing_payload, terms,
-};
+use super::repo::*;
+use super::rules::*;
 use super::types::{EvalRoomError, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
@@ -151,7 +149,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
                 .any(|r| &r.expert_id == me && r.bid_id == b.bid_id)
         });
         let open_scores = m.supervisor || mine_scored || e.phase >= Phase::Signing;
-        let mut sheets: BTreeMap<i64, super::service::Sheet> = BTreeMap::new();
+        let mut sheets: BTreeMap<i64, super::rules::Sheet> = BTreeMap::new();
         let mut my_scores: Option<BTreeMap<String, String>> = None;
         for r in rows.iter().filter(|r| r.bid_id == b.bid_id) {
             if me_expert.as_deref() == Some(&r.expert_id) {
