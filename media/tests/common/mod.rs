@@ -39,6 +39,7 @@ pub struct Received {
     pub audio: AtomicU64,
     pub bad_payload_type: AtomicU64,
     pub tracks: AtomicU64,
+    pub remote: std::sync::Mutex<Vec<Arc<dyn TrackRemote>>>,
 }
 
 pub struct Peer {
@@ -84,6 +85,7 @@ impl PeerConnectionEventHandler for PeerHandler {
         let received = self.received.clone();
         let reading = self.reading.clone();
         received.tracks.fetch_add(1, Ordering::Relaxed);
+        received.remote.lock().unwrap().push(track.clone());
         tokio::spawn(async move {
             loop {
                 if !reading.load(Ordering::Relaxed) {
@@ -372,4 +374,26 @@ pub async fn wait_for(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     cond()
+}
+
+/// Sends a PLI for every video track `peer` receives, as a browser does on frame loss.
+pub async fn send_pli(peer: &Peer) -> usize {
+    use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+    let tracks = peer.received.remote.lock().unwrap().clone();
+    let mut n = 0;
+    for t in tracks {
+        if t.kind().await != RtpCodecKind::Video {
+            continue;
+        }
+        for ssrc in t.ssrcs().await {
+            let pli = PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc: ssrc,
+            };
+            if t.write_rtcp(vec![Box::new(pli)]).await.is_ok() {
+                n += 1;
+            }
+        }
+    }
+    n
 }
