@@ -178,6 +178,7 @@ struct SfuInner {
     rooms: Mutex<HashMap<String, Arc<Room>>>,
     ports_in_use: Mutex<HashSet<u16>>,
     port_cursor: AtomicU32,
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 struct Room {
@@ -280,13 +281,25 @@ fn state_name(c: u8) -> &'static str {
 }
 
 impl Sfu {
+    /// An SFU whose connections run on the caller's runtime.
     pub fn new(config: MediaConfig) -> Sfu {
+        Sfu::build(config, None)
+    }
+
+    /// An SFU whose connections (drivers, sockets, forwarding tasks) all run on `runtime`,
+    /// e.g. a runtime of its own so media never competes with the HTTP and hub tasks.
+    pub fn new_on(config: MediaConfig, runtime: tokio::runtime::Handle) -> Sfu {
+        Sfu::build(config, Some(runtime))
+    }
+
+    fn build(config: MediaConfig, runtime: Option<tokio::runtime::Handle>) -> Sfu {
         Sfu {
             inner: Arc::new(SfuInner {
                 config,
                 rooms: Mutex::new(HashMap::new()),
                 ports_in_use: Mutex::new(HashSet::new()),
                 port_cursor: AtomicU32::new(0),
+                runtime,
             }),
         }
     }
@@ -302,6 +315,24 @@ impl Sfu {
     /// answer before the SFU's candidates and offers.
     #[tracing::instrument(skip(self), err)]
     pub async fn join(
+        &self,
+        room: &str,
+        participant: &str,
+        role: Role,
+    ) -> Result<mpsc::Receiver<SignalOut>, MediaError> {
+        match &self.inner.runtime {
+            Some(rt) => {
+                let (this, room, participant) =
+                    (self.clone(), room.to_owned(), participant.to_owned());
+                rt.spawn(async move { this.join_here(&room, &participant, role).await })
+                    .await
+                    .map_err(internal)?
+            }
+            None => self.join_here(room, participant, role).await,
+        }
+    }
+
+    async fn join_here(
         &self,
         room: &str,
         participant: &str,
