@@ -27,14 +27,22 @@ pub struct Config {
     pub token_ttl_days: i64,
     /// Quorums and windows of the opening (`KAIBIAO_MIN_BIDDERS`).
     pub opening: crate::opening::types::OpeningRules,
+    /// The media plane: UDP ports, STUN/TURN servers, recordings (docs/media.md).
+    pub media: kaibiao_media::MediaConfig,
 }
 
 impl Config {
     /// Defaults for a listener chosen by the caller (tests, embedding).
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        let data_dir: PathBuf = data_dir.into();
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            data_dir: data_dir.into(),
+            // Loopback and any port until the operator says otherwise (`serve` does).
+            media: kaibiao_media::MediaConfig {
+                recording_dir: Some(data_dir.join("recordings")),
+                ..kaibiao_media::MediaConfig::loopback()
+            },
+            data_dir,
             database_url: None,
             demo: false,
             demo_password: None,

@@ -62,6 +62,8 @@ pub enum AppError {
     Opening(#[from] crate::opening::types::OpeningError),
     #[error("evaluation: {0}")]
     Evaluation(#[from] crate::evaluation::room::types::EvalRoomError),
+    #[error("media: {0}")]
+    Media(#[from] kaibiao_media::MediaError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -115,6 +117,7 @@ impl AppError {
             AppError::Container(e) => e.code(),
             AppError::Opening(e) => e.code(),
             AppError::Evaluation(e) => e.code(),
+            AppError::Media(e) => e.code(),
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -136,6 +139,12 @@ impl AppError {
             AppError::Container(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Opening(e) => e.status(),
             AppError::Evaluation(e) => e.status(),
+            AppError::Media(e) => match e.code() {
+                "NOT_A_MEMBER" | "RECEIVE_ONLY" => StatusCode::FORBIDDEN,
+                "MEDIA_INTERNAL" => StatusCode::INTERNAL_SERVER_ERROR,
+                "ROOM_FULL" | "NO_MEDIA_PORT" | "WRONG_SIGNALLING_STATE" => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            },
             AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
             AppError::LoginThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden | AppError::CsrfFailed => StatusCode::FORBIDDEN,
@@ -242,6 +251,7 @@ impl AppError {
                 (zh.into(), en.into())
             }
             AppError::Evaluation(e) => e.messages(),
+            AppError::Media(e) => (e.message_zh(), e.message_en()),
             AppError::Internal(_) => (
                 "服务器内部错误,请稍后再试".into(),
                 "Internal server error; please try again later".into(),

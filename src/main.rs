@@ -181,6 +181,24 @@ struct ServeArgs {
     /// "open_tendering=3,single_source=1" (R-OPEN-2; unnamed methods keep their default).
     #[arg(long, env = "KAIBIAO_MIN_BIDDERS", default_value = "")]
     min_bidders: String,
+    /// Address the media plane's UDP sockets bind (0.0.0.0: every LAN interface).
+    #[arg(long, env = "KAIBIAO_MEDIA_BIND", default_value = "0.0.0.0")]
+    media_bind: std::net::IpAddr,
+    /// UDP ports for audio and video, one per participant: open them in the firewall.
+    #[arg(long, env = "KAIBIAO_MEDIA_PORTS", default_value = "50000-50999")]
+    media_ports: String,
+    /// Public addresses to advertise behind a 1:1 NAT (comma-separated).
+    #[arg(long, env = "KAIBIAO_MEDIA_PUBLIC_IPS", value_delimiter = ',')]
+    media_public_ips: Vec<String>,
+    /// STUN/TURN servers as JSON, in the browser's RTCIceServer shape, e.g.
+    /// '[{"urls":["turn:turn.example.org:3478"],"username":"kaibiao","credential":"…"}]'.
+    #[arg(
+        long,
+        env = "KAIBIAO_ICE_SERVERS",
+        default_value = "[]",
+        hide_env_values = true
+    )]
+    ice_servers: String,
 }
 
 impl ServeArgs {
@@ -192,6 +210,18 @@ impl ServeArgs {
         c.demo_password = self.demo_password.clone();
         c.session_ttl_mins = self.session_ttl_mins;
         c.opening.set_min_bidders(&self.min_bidders)?;
+        let (lo, hi) = self
+            .media_ports
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+            .filter(|(a, b): &(u16, u16)| a <= b)
+            .ok_or_else(|| anyhow::anyhow!("--media-ports: a range like 50000-50999"))?;
+        c.media.bind_ip = self.media_bind;
+        c.media.udp_port_min = lo;
+        c.media.udp_port_max = hi;
+        c.media.nat_1to1_ips = self.media_public_ips.clone();
+        c.media.ice_servers = serde_json::from_str(&self.ice_servers)
+            .map_err(|e| anyhow::anyhow!("--ice-servers: {e}"))?;
         c.tls = match (&self.tls_cert, &self.tls_key, self.tls_self_signed) {
             (Some(cert), Some(key), _) => Some(TlsFiles {
                 cert: cert.clone(),

@@ -105,6 +105,7 @@ pub async fn build_with_clock(
         uploads: Arc::default(),
         hub: Arc::default(),
         revealing: Arc::default(),
+        media: kaibiao_media::Sfu::new(config.media.clone()),
     };
     let demo_logins = if config.demo {
         crate::demo::seed_if_empty(&state).await?

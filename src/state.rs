@@ -22,4 +22,6 @@ pub struct AppState {
     pub hub: Arc<crate::hub::Hub>,
     /// Openings whose bids are being revealed by this process.
     pub revealing: Arc<crate::opening::reveal::Running>,
+    /// The media plane: audio and video of opening halls and committee rooms.
+    pub media: kaibiao_media::Sfu,
 }

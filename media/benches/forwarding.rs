@@ -8,14 +8,11 @@
 //!
 //! cargo bench -p kaibiao-media --bench forwarding
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{connect, Offer, Peer};
+use kaibiao_media::testing::{connect, Offer, Peer};
 use kaibiao_media::{MediaConfig, Role, Sfu, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE};
 use rtc::rtp;
 use webrtc::media_stream::track_local::TrackLocal;
@@ -108,7 +105,7 @@ fn send_load(
                         ssrc: assrc,
                         ..Default::default()
                     },
-                    payload: Bytes::from_static(&common::OPUS_SILENCE),
+                    payload: Bytes::from_static(&kaibiao_media::testing::OPUS_SILENCE),
                 };
                 if audio.write_rtp(pkt).await.is_ok() {
                     sent.fetch_add(1, Ordering::Relaxed);

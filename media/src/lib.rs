@@ -12,6 +12,7 @@ mod record;
 mod sdp;
 mod sfu;
 mod signal;
+pub mod testing;
 
 pub use config::{IceServer, MediaConfig};
 pub use error::{ErrorBody, MediaError};

@@ -1,11 +1,9 @@
 //! A recorded session opens with ffprobe and its reported hash is the file's.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
-use common::{connect, start_sending, Offer};
+use kaibiao_media::testing::{connect, start_sending, Offer};
 use kaibiao_media::{hash_file, MediaConfig, MediaKind, Role, Sfu};
 
 fn ffprobe_available() -> bool {

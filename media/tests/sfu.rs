@@ -1,10 +1,8 @@
 //! The SFU with real in-process WebRTC peers over loopback (ICE, DTLS, SRTP).
 
-mod common;
-
 use std::sync::atomic::Ordering;
 
-use common::{connect, start_sending, wait_for, Offer};
+use kaibiao_media::testing::{connect, start_sending, wait_for, Offer};
 use kaibiao_media::{MediaConfig, Role, Sfu};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,7 +174,7 @@ async fn leaving_and_rejoining_receives_again_and_keyframes_are_relayed() {
     // A subscriber's own PLI reaches the publisher through the SFU.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let kf_before = host.keyframe_requests.load(Ordering::Relaxed);
-    assert!(common::send_pli(&sub).await >= 1);
+    assert!(kaibiao_media::testing::send_pli(&sub).await >= 1);
     let kf = host.keyframe_requests.clone();
     assert!(
         wait_for(5, || kf.load(Ordering::Relaxed) > kf_before).await,

@@ -4,6 +4,7 @@
 //! missed events replayed from the ledger, then live ones as they are committed. Role and
 //! membership are checked on every command; one task owns each room (see `room.rs`).
 
+pub mod media;
 pub mod room;
 pub mod routes;
 pub mod types;
@@ -51,6 +52,15 @@ impl Hub {
                     current,
                 },
             );
+            let _ = r.full.send(f.clone());
+            let _ = r.public.send(f);
+        }
+    }
+
+    /// Sends a transient frame (not a ledger event) to everyone in room `name`.
+    pub fn transient(&self, name: &str, msg: &types::ServerMsg<'_>) {
+        if let Some(r) = self.rooms().get(name) {
+            let f = room::frame(-1, msg);
             let _ = r.full.send(f.clone());
             let _ = r.public.send(f);
         }

@@ -204,6 +204,62 @@ async fn next_frame(sub: &mut Option<Subscription>) -> Result<Frame, RecvError> 
     }
 }
 
+/// A connection's place in a room's media: the room and the SFU's messages for it.
+struct MediaSession {
+    room: String,
+    rx: tokio::sync::mpsc::Receiver<kaibiao_media::SignalOut>,
+}
+
+async fn next_signal(media: &mut Option<MediaSession>) -> Option<kaibiao_media::SignalOut> {
+    match media {
+        Some(m) => m.rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn media_room_info(state: &AppState, room: &str) -> Option<kaibiao_media::RoomInfo> {
+    state.media.room(room)
+}
+
+/// Tells everyone in the hub room who is in its media now.
+fn announce_media(state: &AppState, room: &str) {
+    if let Some(info) = media_room_info(state, room) {
+        state
+            .hub
+            .transient(room, &ServerMsg::MediaRoom { room, info: &info });
+    }
+}
+
+/// Leaves the room's media and keeps what it recorded.
+async fn leave_media(state: &AppState, user: &CurrentUser, media: Option<MediaSession>) {
+    let Some(m) = media else {
+        return;
+    };
+    let _ = state.media.leave(&m.room, &user.id).await;
+    if let Err(e) = super::media::store_recordings(state, &m.room).await {
+        tracing::error!(error = ?e, room = %m.room, "storing recordings failed");
+    }
+    announce_media(state, &m.room);
+}
+
+/// Joins the room's media in the role the user has there.
+async fn join_media(
+    state: &AppState,
+    user: &CurrentUser,
+    room: &str,
+) -> Result<(MediaSession, kaibiao_media::Role), AppError> {
+    parse_room(room)?;
+    let role = super::media::role_for(state, user, room).await?;
+    let rx = state.media.join(room, &user.id, role).await?;
+    Ok((
+        MediaSession {
+            room: room.to_string(),
+            rx,
+        },
+        role,
+    ))
+}
+
 fn leave(sub: Option<Subscription>, user: &CurrentUser) {
     if let Some(s) = sub {
         drop(s.rx);
@@ -214,6 +270,7 @@ fn leave(sub: Option<Subscription>, user: &CurrentUser) {
 async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let mut sub: Option<Subscription> = None;
+    let mut media: Option<MediaSession> = None;
     loop {
         tokio::select! {
             msg = stream.next() => {
@@ -232,6 +289,47 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                     Ok(ClientMsg::Command { id, room, command }) => {
                         vec![run_command(&state, &user, id.as_deref(), &room, command).await]
                     }
+                    Ok(ClientMsg::MediaJoin { room }) => match join_media(&state, &user, &room).await {
+                        Ok((m, role)) => {
+                            if media.as_ref().is_some_and(|old| old.room != room) {
+                                leave_media(&state, &user, media.take()).await;
+                            }
+                            media = Some(m);
+                            announce_media(&state, &room);
+                            vec![serde_json::to_string(&ServerMsg::MediaJoined {
+                                room: &room,
+                                role,
+                                ice_servers: &state.config.media.ice_servers,
+                            })
+                            .unwrap_or_default()]
+                        }
+                        Err(e) => vec![error_text(&e)],
+                    },
+                    Ok(ClientMsg::Media { room, signal }) => {
+                        let reply = if media.as_ref().is_some_and(|m| m.room == room) {
+                            state.media.signal(&room, &user.id, signal).await
+                        } else {
+                            Err(kaibiao_media::MediaError::NotAMember {
+                                room: room.clone(),
+                                participant: user.id.clone(),
+                            })
+                        };
+                        match reply {
+                            Ok(Some(out)) => vec![serde_json::to_string(&ServerMsg::Media {
+                                room: &room,
+                                signal: &out,
+                            })
+                            .unwrap_or_default()],
+                            Ok(None) => Vec::new(),
+                            Err(e) => vec![error_text(&AppError::Media(e))],
+                        }
+                    }
+                    Ok(ClientMsg::MediaLeave { room }) => {
+                        if media.as_ref().is_some_and(|m| m.room == room) {
+                            leave_media(&state, &user, media.take()).await;
+                        }
+                        Vec::new()
+                    }
                     Ok(ClientMsg::Subscribe { room, since_seq }) => {
                         match subscribe(&state, &user, &room, since_seq).await {
                             Ok((s, out)) => {
@@ -245,10 +343,23 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                 for r in replies {
                     if sink.feed(Message::Text(r.into())).await.is_err() {
                         leave(sub.take(), &user);
+                        leave_media(&state, &user, media.take()).await;
                         return;
                     }
                 }
                 if sink.flush().await.is_err() {
+                    break;
+                }
+            }
+            signal = next_signal(&mut media) => {
+                let Some(out) = signal else {
+                    media = None;
+                    continue;
+                };
+                let room = media.as_ref().map(|m| m.room.clone()).unwrap_or_default();
+                let text = serde_json::to_string(&ServerMsg::Media { room: &room, signal: &out })
+                    .unwrap_or_default();
+                if sink.send(Message::Text(text.into())).await.is_err() {
                     break;
                 }
             }
@@ -267,6 +378,7 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                                 }
                                 if sink.feed(Message::Text(f.text)).await.is_err() {
                                     leave(sub.take(), &user);
+                                    leave_media(&state, &user, media.take()).await;
                                     return;
                                 }
                                 queued += 1;
@@ -306,4 +418,5 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
         }
     }
     leave(sub.take(), &user);
+    leave_media(&state, &user, media.take()).await;
 }

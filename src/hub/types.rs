@@ -15,6 +15,18 @@ pub enum ClientMsg {
     /// Leave the current room.
     Unsubscribe,
     Ping,
+    /// Join a room's audio and video (docs/media.md): publisher or receive-only by role.
+    MediaJoin {
+        room: String,
+    },
+    /// WebRTC signalling for the room joined: offer, answer, candidate, keyframe_request.
+    Media {
+        room: String,
+        signal: kaibiao_media::SignalIn,
+    },
+    MediaLeave {
+        room: String,
+    },
     /// A command of the room's ceremony (docs/opening.md, docs/evaluation.md), answered
     /// by `ack` or `error` carrying the same `id`; parsed by the room's kind.
     Command {
@@ -62,6 +74,22 @@ pub enum ServerMsg<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<&'a str>,
         result: &'a serde_json::Value,
+    },
+    /// Joined the room's media: the role, the STUN/TURN servers for the browser.
+    MediaJoined {
+        room: &'a str,
+        role: kaibiao_media::Role,
+        ice_servers: &'a [kaibiao_media::IceServer],
+    },
+    /// Signalling from the media plane: answer, offer, candidate, error.
+    Media {
+        room: &'a str,
+        signal: &'a kaibiao_media::SignalOut,
+    },
+    /// Who is in the room's media, publishing what, watching (to everyone in the room).
+    MediaRoom {
+        room: &'a str,
+        info: &'a kaibiao_media::RoomInfo,
     },
     Pong,
     Error {

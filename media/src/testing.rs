@@ -1,16 +1,18 @@
-//! In-process WebRTC peers for the SFU tests: real ICE, DTLS and SRTP over loopback.
-#![allow(dead_code)]
+//! In-process WebRTC peers (real ICE, DTLS and SRTP over loopback) for the tests and
+//! benchmarks of the SFU and of the hub that signals for it: a publisher sending a VP8 test
+//! pattern and Opus, receivers counting what arrives. The peer talks to the SFU through a
+//! [`Signalling`]: directly ([`connect`]) or over any other transport ([`connect_with`]).
 
 use std::io::Cursor;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use kaibiao_media::{
+use crate::{
     interceptors, media_engine, IceCandidate, MediaError, Role, Sfu, SignalOut, OPUS_PAYLOAD_TYPE,
     VP8_PAYLOAD_TYPE,
 };
+use bytes::Bytes;
 use rtc::media::io::ivf_reader::IVFReader;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp;
@@ -28,7 +30,7 @@ use webrtc::peer_connection::{
     RTCPeerConnectionIceEvent, RTCSessionDescription, SettingEngineBuilder,
 };
 
-pub const VP8_FIXTURE: &[u8] = include_bytes!("../fixtures/testsrc-64x48.ivf");
+pub const VP8_FIXTURE: &[u8] = include_bytes!("../tests/fixtures/testsrc-64x48.ivf");
 /// A 20 ms Opus frame of silence (CELT, fullband): TOC 0xf8 then an empty-frame body.
 pub const OPUS_SILENCE: [u8; 3] = [0xf8, 0xff, 0xfe];
 
@@ -156,6 +158,38 @@ pub enum Offer {
     Receive,
 }
 
+/// How a peer reaches the SFU: its offer (answered), its answers to the SFU's offers, its
+/// candidates.
+#[async_trait::async_trait]
+pub trait Signalling: Send + Sync + 'static {
+    async fn offer(&self, sdp: String) -> Result<String, MediaError>;
+    async fn answer(&self, sdp: String) -> Result<(), MediaError>;
+    async fn candidate(&self, candidate: IceCandidate);
+}
+
+/// Signalling straight into an [`Sfu`] (no hub in between).
+struct Direct {
+    sfu: Sfu,
+    room: String,
+    id: String,
+}
+
+#[async_trait::async_trait]
+impl Signalling for Direct {
+    async fn offer(&self, sdp: String) -> Result<String, MediaError> {
+        self.sfu.handle_offer(&self.room, &self.id, sdp).await
+    }
+    async fn answer(&self, sdp: String) -> Result<(), MediaError> {
+        self.sfu.handle_answer(&self.room, &self.id, sdp).await
+    }
+    async fn candidate(&self, candidate: IceCandidate) {
+        let _ = self
+            .sfu
+            .add_candidate(&self.room, &self.id, candidate)
+            .await;
+    }
+}
+
 /// Joins `room` as `id` and negotiates; returns once the SFU answered.
 pub async fn connect(
     sfu: &Sfu,
@@ -164,7 +198,23 @@ pub async fn connect(
     role: Role,
     offer: Offer,
 ) -> Result<Peer, MediaError> {
-    let mut signals = sfu.join(room, id, role).await?;
+    let signals = sfu.join(room, id, role).await?;
+    let direct = Arc::new(Direct {
+        sfu: sfu.clone(),
+        room: room.to_owned(),
+        id: id.to_owned(),
+    });
+    connect_with(id, offer, direct, signals).await
+}
+
+/// Negotiates through `signalling`, with `signals` the SFU's messages for this peer
+/// (candidates, renegotiation offers); returns once the SFU answered.
+pub async fn connect_with(
+    id: &str,
+    offer: Offer,
+    signalling: Arc<dyn Signalling>,
+    mut signals: mpsc::Receiver<SignalOut>,
+) -> Result<Peer, MediaError> {
     let received = Arc::new(Received::default());
     let reading = Arc::new(AtomicBool::new(true));
     let keyframe_requests = Arc::new(AtomicU64::new(0));
@@ -194,7 +244,7 @@ pub async fn connect(
             .with_udp_addrs(vec!["127.0.0.1:0".to_string()])
             .build()
             .await
-            .expect("test peer"),
+            .map_err(|e| MediaError::Internal(e.to_string()))?,
     );
     let mut tracks = Vec::new();
     match offer {
@@ -228,22 +278,22 @@ pub async fn connect(
     let o = pc.create_offer(None).await.expect("offer");
     pc.set_local_description(o).await.expect("local offer");
     let sdp = pc.local_description().await.expect("sdp").sdp;
-    let answer = sfu.handle_offer(room, id, sdp).await?;
+    let answer = signalling.offer(sdp).await?;
     pc.set_remote_description(RTCSessionDescription::answer(answer).expect("answer"))
         .await
         .expect("remote answer");
 
     let mut tasks = Vec::new();
     {
-        let (sfu, room, id) = (sfu.clone(), room.to_owned(), id.to_owned());
+        let signalling = signalling.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(c) = cand_rx.recv().await {
-                let _ = sfu.add_candidate(&room, &id, c).await;
+                signalling.candidate(c).await;
             }
         }));
     }
     {
-        let (sfu, room, id, pc) = (sfu.clone(), room.to_owned(), id.to_owned(), pc.clone());
+        let pc = pc.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(msg) = signals.recv().await {
                 match msg {
@@ -264,9 +314,10 @@ pub async fn connect(
                         let a = pc.create_answer(None).await.expect("answer");
                         pc.set_local_description(a).await.expect("local answer");
                         let sdp = pc.local_description().await.expect("sdp").sdp;
-                        sfu.handle_answer(&room, &id, sdp)
+                        signalling
+                            .answer(sdp)
                             .await
-                            .expect("handle_answer");
+                            .expect("answer to the SFU's offer");
                     }
                     SignalOut::Answer { .. } | SignalOut::Error { .. } => {}
                 }
