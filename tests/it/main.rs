@@ -9,6 +9,7 @@ mod bids;
 mod browser;
 mod ceremony;
 mod cli;
+mod committee_bench;
 mod demo_opening;
 mod draw;
 mod evaluation;
