@@ -18,6 +18,7 @@ mod hub;
 mod keys;
 mod load;
 mod matrix;
+mod media;
 mod opening;
 mod restart;
 mod tenders;
