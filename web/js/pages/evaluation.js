@@ -16,8 +16,8 @@
 import { initLayout, setPageTitle } from '../layout.js';
 import { get, post, errorText, ApiError } from '../api.js';
 import { t, label, onLangChange, pickMessage } from '../i18n.js';
-import { formatCST, formatMoney, shortHash } from '../format.js';
-import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns } from '../ui.js';
+import { formatCST, formatMoney, parseYuanToFen, shortHash } from '../format.js';
+import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
 import { HubRoom } from '../hub.js';
 import { keyImportPanel } from '../keyimport.js';
 import { loadDeviceKeys, sign } from '../crypto/keys.js';
@@ -174,7 +174,7 @@ function failure(key) {
 /** A command button: disabled, with a busy text, while its command is out. */
 function cmdButton(key, text, onClick, { cls = 'btn-primary', id, disabled = false } = {}) {
   const busy = inflight.has(key);
-  return h(`button.btn.${cls}`, {
+  return h(`button.btn.${cls.split(/\s+/).join('.')}`, {
     type: 'button',
     id,
     disabled: busy || disabled,
@@ -758,6 +758,13 @@ function flagsBlock(b) {
   }));
 }
 
+function lockIcon() {
+  const svg = lineIcon('M7 11V8a5 5 0 0 1 10 0v3M6 11h12v9H6z', { size: 14 });
+  svg.setAttribute('aria-hidden', 'true');
+  svg.classList.add('lock-icon');
+  return svg;
+}
+
 function scoringBlock(b) {
   if (!phaseAt('scoring') || b.compliant === false) return null;
   const parts = [];
@@ -770,7 +777,7 @@ function scoringBlock(b) {
   }
   const table = panelScores(b);
   if (table) parts.push(table);
-  else if (isExpert() && !b.my_scores) parts.push(h('p.small.muted.sealed-note', `🔒 ${t('eval.scores_sealed')}`));
+  else if (isExpert() && !b.my_scores) parts.push(h('p.small.muted.sealed-note', lockIcon(), ' ', t('eval.scores_sealed')));
   parts.push(flagsBlock(b));
   if (isSeated() && b.my_scores && phase() === 'scoring') {
     const key = `revise:${b.bid_id}:any`;
@@ -807,6 +814,14 @@ function clarificationsBlock(b) {
   return h('div.eval-block.clarifications', h('h4.block-title', t('eval.clarifications')), parts);
 }
 
+/** The price read out, "1234567.00" (yuan) or fen, as "￥1,234,567.00". */
+function priceText(p) {
+  if (p === null || p === undefined || p === '') return '—';
+  if (typeof p === 'number') return formatMoney(p);
+  const r = parseYuanToFen(p);
+  return r.ok ? formatMoney(r.fen) : String(p);
+}
+
 function bidCard(b) {
   return h('article.card.eval-bid', {
     dataset: { bid: b.bid_id, compliant: b.compliant === null || b.compliant === undefined ? '' : String(b.compliant) },
@@ -816,7 +831,7 @@ function bidCard(b) {
     h('h3', { id: `bid-h-${b.bid_id}` }, b.position ? h('span.bid-pos', `${b.position}. `) : null, b.bidder_name || shortHash(b.bid_id, 8)),
     h('span.card-note', lotName(b.lot_no))),
   h('dl.kv.eval-kv',
-    kv(t('bid.field_price'), h('span.money.price', b.price ? `￥${b.price}` : '—')),
+    kv(t('bid.field_price'), h('span.money.price', priceText(b.price))),
     b.brand ? kv(t('eval.brand'), b.brand) : null),
   h('div.eval-blocks',
     qualificationBlock(b),
@@ -884,7 +899,9 @@ function signBlock() {
   } else if (isSeated() && phase() === 'signing') {
     const dissent = textBox('sign:dissent', { rows: 2, placeholder: t('eval.dissent_hint') });
     const block = [h('p.small', t('eval.sign_note'))];
-    if (keys.state !== 'checking' && !keys.record) {
+    if (keys.state === 'checking') {
+      block.push(loadingBlock());
+    } else if (!keys.record) {
       block.push(banner('warning', t('eval.no_keys'), { title: t('hall.no_keys_title') }), keyPanel());
     } else {
       if (keyPanelReplace) block.push(keyPanel());
