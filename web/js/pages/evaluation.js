@@ -77,7 +77,7 @@ const isExpert = () => myRole() === 'expert';
 const isSeated = () => isExpert() && v.me.status === 'accepted';
 const isHost = () => myRole() === 'host' || (me && me.role === 'agency' && !myRole());
 const isPurchaser = () => myRole() === 'purchaser';
-const isFinance = () => Boolean(me && me.role === 'finance');
+const isFinance = () => Boolean((v && v.me && v.me.finance) || (me && me.role === 'finance'));
 const isSupervisor = () => Boolean(me && SUPERVISORS.includes(me.role));
 const phase = () => (v ? v.phase : null);
 const phaseAt = (p) => PHASES.indexOf(phase()) >= PHASES.indexOf(p);
@@ -370,9 +370,16 @@ async function onConfirmWinner() {
   if (ok) run('confirm_winner', { type: 'confirm_winner' }, { okText: t('eval.confirmed_ok') });
 }
 
-/** The canonical JSON signed for the report (docs/evaluation.md, Signing). */
-export function signingPayload(signing, dissent) {
-  return canonicalJson({ ...signing, dissent });
+/** The canonical JSON signed for the report (docs/evaluation.md, Signing): exactly these
+ * five fields, whatever else the view's `signing` carries. */
+function signingPayload(signing, dissent) {
+  return canonicalJson({
+    dissent,
+    expert_id: signing.expert_id,
+    report_sha256: signing.report_sha256,
+    tender_id: signing.tender_id,
+    type: signing.type || 'evaluation_report_signature',
+  });
 }
 
 async function onSign() {
@@ -720,7 +727,7 @@ function panelScores(b) {
 
 function myFlags(b) {
   if (!isSeated()) return [];
-  return (b.flags || []).filter((f) => Number(f.seat) === Number(v.me.seat) && !f.explained);
+  return (b.flags || []).filter((f) => (f.mine === true || (f.mine === undefined && Number(f.seat) === Number(v.me.seat))) && !f.explained);
 }
 
 function reviseForm(b, item, kind, key) {
@@ -883,7 +890,7 @@ function lotReport(lot) {
 function signBlock() {
   const rep = v.report;
   const signed = Array.isArray(rep.signed) ? rep.signed : [];
-  const mine = isExpert() && signed.find((s) => Number(s.seat) === Number(v.me.seat));
+  const mine = isExpert() && signed.find((s) => s.mine === true || Number(s.seat) === Number(v.me.seat));
   const parts = [
     h('ul#signatures.signature-list', (v.panel || []).filter((p) => p.status === 'accepted').map((p) => {
       const s = signed.find((x) => Number(x.seat) === Number(p.seat));
@@ -938,7 +945,7 @@ function renderReport() {
   const result = v && Array.isArray(v.result) ? v.result : [];
   els.report.hidden = !rep && !result.length;
   if (els.report.hidden) return;
-  const winners = Array.isArray(v.winners) ? v.winners : [];
+  const winners = Array.isArray(v.winners) ? v.winners : rep && Array.isArray(rep.winners) ? rep.winners : [];
   replace(els.report,
     h('div.card-head', h('h2#eval-report-heading', t('eval.report')),
       rep && rep.sha256 ? h('span.small.muted.mono', { title: rep.sha256 }, `SHA-256 ${shortHash(rep.sha256, 16)}`) : null),
