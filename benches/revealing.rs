@@ -108,6 +108,8 @@ fn seal_to(
             special_status: None,
             notes: String::new(),
             brand: None,
+            products: Vec::new(),
+            consortium_small_micro_share_bp: None,
         },
         documents: vec![DocumentEntry {
             name: "doc.bin".into(),

@@ -88,6 +88,8 @@ fn sheet() -> OpeningSheet {
         special_status: None,
         notes: String::new(),
         brand: None,
+        products: Vec::new(),
+        consortium_small_micro_share_bp: None,
     }
 }
 

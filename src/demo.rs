@@ -509,7 +509,8 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         user_ids.insert(*username, (u.id, *role, org_ids[org].clone(), *display));
     }
 
-    // The expert pool: 36 experts across specialties and regions; the first seven can log in.
+    // The expert pool: 36 experts across specialties and regions, each with a login
+    // (expert1 … expert36) so that whoever the draw picks can take the seat.
     for i in 0..36 {
         let name = format!(
             "{}{}",
@@ -527,9 +528,9 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             employer: EMPLOYERS[i % EMPLOYERS.len()].into(),
             title: TITLES[i % TITLES.len()].into(),
             specialties,
-            has_account: i < 7,
+            has_account: true,
         };
-        let user_id = if i < 7 {
+        let user_id = {
             let u = UserListItem {
                 id: new_id(),
                 username: format!("expert{}", i + 1),
@@ -538,16 +539,25 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
                 org_id: None,
             };
             org_repo::insert_user(&mut tx, &u, &hash, now).await?;
-            logins.push((
-                u.username.clone(),
-                Role::Expert.name_zh().into(),
-                e.employer.clone(),
-            ));
+            if i == 0 {
+                logins.push((
+                    "expert1…expert36".into(),
+                    Role::Expert.name_zh().into(),
+                    "专家库 / expert pool".into(),
+                ));
+            }
             Some(u.id)
-        } else {
-            None
         };
         org_repo::insert_expert(&mut tx, &e, user_id.as_deref(), now).await?;
+        if i == 15 {
+            // A declared tie (a former employer) to a bidder of the demo opening: the draw
+            // excludes this expert from that tender (R-EVAL-2).
+            sqlx::query("UPDATE experts SET ties = $1 WHERE id = $2")
+                .bind(serde_json::json!([org_ids["s6"]]).to_string())
+                .bind(&e.id)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
 
@@ -637,6 +647,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             .map(|u| user_ids[u].0.clone())
             .collect(),
         custodian_threshold: OPENING_THRESHOLD,
+        evaluation: Some(demo_terms(false)),
     };
     let view = tender_service::create(state, &actor(OPENING_HOST), opening)
         .await
@@ -678,6 +689,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             decrypt_window_mins: 30,
             custodian_ids: custodians("purchaser"),
             custodian_threshold: 2,
+            evaluation: Some(demo_terms(true)),
         },
         TenderInput {
             title: "黄石市中心医院 2027—2029 年度物业管理服务采购".into(),
@@ -695,6 +707,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             decrypt_window_mins: 30,
             custodian_ids: custodians("purchaser2"),
             custodian_threshold: 2,
+            evaluation: Some(demo_terms(false)),
         },
     ];
     for t in tenders {
@@ -712,6 +725,31 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         users: logins,
         opening: Some(opening),
     }))
+}
+
+/// 综合评分法: price 30 %, technical proposal 40 %, after-sales service 20 %, past
+/// performance 10 % (objective); 10 % small/micro deduction unless reserved for SMEs.
+fn demo_terms(reserved_for_sme: bool) -> crate::evaluation::room::types::EvaluationTerms {
+    use crate::evaluation::room::types::{EvaluationTerms, TermItem};
+    let item = |name: &str, weight_bp, objective| TermItem {
+        name: name.into(),
+        weight_bp,
+        objective,
+    };
+    EvaluationTerms {
+        method: crate::evaluation::Method::Comprehensive,
+        reserved_for_sme,
+        sme_rate_bp: (!reserved_for_sme).then_some(1000),
+        consortium_rate_bp: None,
+        price_weight_bp: 3000,
+        items: vec![
+            item("技术方案 Technical proposal", 4000, false),
+            item("售后服务 After-sales service", 2000, false),
+            item("类似业绩 Past performance", 1000, true),
+        ],
+        abnormal_low_fraction_bp: 8000,
+        outlier_points: 2000,
+    }
 }
 
 fn app_err(e: AppError) -> anyhow::Error {
@@ -1074,6 +1112,8 @@ impl OpeningBids {
             special_status: org.special.map(Into::into),
             notes: bid.notes.into(),
             brand: Some(bid.brand.into()),
+            products: Vec::new(),
+            consortium_small_micro_share_bp: None,
         };
         let start2 = start.clone();
         let container =

@@ -60,6 +60,8 @@ pub enum AppError {
     Container(#[from] crate::crypto::CryptoError),
     #[error("opening: {0}")]
     Opening(#[from] crate::opening::types::OpeningError),
+    #[error("evaluation: {0}")]
+    Evaluation(#[from] crate::evaluation::room::types::EvalRoomError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -112,6 +114,7 @@ impl AppError {
             AppError::UploadIncomplete { .. } => "UPLOAD_INCOMPLETE",
             AppError::Container(e) => e.code(),
             AppError::Opening(e) => e.code(),
+            AppError::Evaluation(e) => e.code(),
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -132,6 +135,7 @@ impl AppError {
             | AppError::UploadIncomplete { .. } => StatusCode::CONFLICT,
             AppError::Container(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Opening(e) => e.status(),
+            AppError::Evaluation(e) => e.status(),
             AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
             AppError::LoginThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden | AppError::CsrfFailed => StatusCode::FORBIDDEN,
@@ -237,6 +241,7 @@ impl AppError {
                 let (zh, en) = e.messages();
                 (zh.into(), en.into())
             }
+            AppError::Evaluation(e) => e.messages(),
             AppError::Internal(_) => (
                 "服务器内部错误,请稍后再试".into(),
                 "Internal server error; please try again later".into(),

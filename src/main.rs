@@ -260,6 +260,11 @@ fn verify(file: &PathBuf) -> ExitCode {
     if let Ok(bundle) = serde_json::from_str::<kaibiao::opening::record::RecordBundle>(&text) {
         return verify_record(&bundle);
     }
+    if let Ok(bundle) =
+        serde_json::from_str::<kaibiao::evaluation::room::report::ReportBundle>(&text)
+    {
+        return verify_report(&bundle);
+    }
     if let Ok(record) = serde_json::from_str::<kaibiao::draw::DrawRecord>(&text) {
         return verify_draw(&record);
     }
@@ -365,6 +370,34 @@ fn verify_record(b: &kaibiao::opening::record::RecordBundle) -> ExitCode {
         }
         Err(e) => {
             eprintln!("FAIL: 开标记录校验失败 / the opening record does not verify: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// An evaluation report as downloaded: its ledger, its place in it, every expert's signature.
+fn verify_report(b: &kaibiao::evaluation::room::report::ReportBundle) -> ExitCode {
+    match kaibiao::evaluation::room::report::verify(b) {
+        Ok(n) => {
+            println!(
+                "OK: 评标报告有 {n} 位专家的有效签名,且记载于事件链 / evaluation report verified — tender {} ({}), {n} expert signatures, report SHA-256 {}",
+                b.report["tender"]["code"].as_str().unwrap_or(""),
+                b.report["tender"]["id"].as_str().unwrap_or(""),
+                b.report_sha256
+            );
+            if let Ok(der) = kaibiao::pki::authority::pem_to_der(&b.ca_pem) {
+                println!(
+                    "签发 CA 证书指纹 / issuing CA certificate SHA-256: {} (compare with the platform's published CA)",
+                    kaibiao::crypto::sha256_hex(&der)
+                );
+            }
+            if !verify_ledger_draws(&b.ledger) {
+                return ExitCode::from(1);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("FAIL: 评标报告校验失败 / the evaluation report does not verify: {e}");
             ExitCode::from(1)
         }
     }

@@ -36,6 +36,11 @@ pub struct SheetFile {
     /// The brand offered, for goods (R-OPEN-6).
     #[serde(default)]
     pub brand: Option<String>,
+    /// The products offered (R-POL-3, R-POL-5): name, cost_fen, domestic, made_by_small_micro.
+    #[serde(default)]
+    pub products: Vec<crate::evaluation::Product>,
+    #[serde(default)]
+    pub consortium_small_micro_share_bp: Option<u32>,
 }
 
 impl SheetFile {
@@ -68,6 +73,8 @@ impl SheetFile {
             special_status: s.special_status,
             notes: s.notes,
             brand: s.brand.filter(|b| !b.trim().is_empty()),
+            products: s.products,
+            consortium_small_micro_share_bp: s.consortium_small_micro_share_bp,
         })
     }
 }

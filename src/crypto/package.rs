@@ -37,6 +37,14 @@ pub struct OpeningSheet {
     /// quorum (R-OPEN-6). Absent when not applicable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
+    /// The products offered, for the domestic-product and small/micro-maker deductions
+    /// (R-POL-3, R-POL-5). Absent when not applicable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<crate::evaluation::Product>,
+    /// The share of the contract small/micro consortium members or subcontractors carry
+    /// (R-POL-2), when the bid has such an agreement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consortium_small_micro_share_bp: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -370,6 +378,8 @@ mod tests {
                 special_status: None,
                 notes: String::new(),
                 brand: None,
+                products: Vec::new(),
+                consortium_small_micro_share_bp: None,
             },
             documents: sizes
                 .iter()

@@ -6,6 +6,7 @@
 pub mod evaluated;
 pub mod policy;
 pub mod price;
+pub mod room;
 pub mod rounding;
 pub mod scoring;
 pub mod words;
@@ -24,7 +25,9 @@ use crate::tender::types::Category;
 pub use evaluated::{Deduction, EvaluatedPrice};
 pub use policy::PolicyTable;
 pub use price::{correct_price, CorrectedPrice, Correction, CorrectionKind, PriceStatement};
-pub use scoring::{evaluate_lot, evaluate_lot_with, BidResult, LotResult, RankEntry, ScoreSheet};
+pub use scoring::{
+    check_terms, evaluate_lot, evaluate_lot_with, BidResult, LotResult, RankEntry, ScoreSheet,
+};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EvalError {

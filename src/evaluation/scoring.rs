@@ -76,6 +76,27 @@ pub fn evaluate_lot(terms: &TenderTerms, bids: &[Bid]) -> Result<LotResult, Eval
     evaluate_lot_with(PolicyTable::builtin(), terms, bids)
 }
 
+/// A tender's terms as the publication checks them: its stated rates within the table's
+/// range for its category and date (R-POL-2), weights adding up to 100% with the price
+/// weight at least the minimum (R-EVAL-4).
+pub fn check_terms(terms: &TenderTerms) -> Result<(), EvalError> {
+    let table = PolicyTable::builtin();
+    let (category, date) = (terms.category, terms.announced_on);
+    if !terms.reserved_for_sme {
+        let rate = terms.sme_rate_bp.ok_or(EvalError::MissingRate {
+            field: "sme_rate_bp",
+        })?;
+        table.check_sme_rate(category, date, rate)?;
+        if let Some(rate) = terms.consortium_rate_bp {
+            table.check_consortium_rate(category, date, rate)?;
+        }
+    }
+    if terms.method == Method::Comprehensive {
+        check_weights(table, terms)?;
+    }
+    Ok(())
+}
+
 pub fn evaluate_lot_with(
     table: &PolicyTable,
     terms: &TenderTerms,

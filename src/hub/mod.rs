@@ -1,5 +1,6 @@
 //! The real-time hub: a WebSocket at `/api/hub` with typed JSON messages. A client
-//! subscribes to a room (`opening:<tender id>`) with the last ledger seq it saw, gets the
+//! subscribes to a room (`opening:<tender id>`, `evaluation:<tender id>`) with the last
+//! ledger seq it saw, gets the
 //! missed events replayed from the ledger, then live ones as they are committed. Role and
 //! membership are checked on every command; one task owns each room (see `room.rs`).
 
@@ -10,6 +11,9 @@ pub mod types;
 use std::collections::HashMap;
 
 use room::{RoomCmd, RoomHandle};
+
+/// The kinds of room; each streams its tender's ledger and takes its own commands.
+pub const ROOM_KINDS: [&str; 2] = ["opening", "evaluation"];
 
 #[derive(Default)]
 pub struct Hub {
@@ -24,8 +28,11 @@ impl Hub {
     /// Tells a tender's room, if anyone is in it, that new ledger events were committed.
     /// Call after the transaction that appended them commits.
     pub fn notify(&self, tender_id: &str) {
-        if let Some(r) = self.rooms().get(&format!("opening:{tender_id}")) {
-            let _ = r.cmd.send(RoomCmd::Refresh);
+        let rooms = self.rooms();
+        for kind in ROOM_KINDS {
+            if let Some(r) = rooms.get(&format!("{kind}:{tender_id}")) {
+                let _ = r.cmd.send(RoomCmd::Refresh);
+            }
         }
     }
 

@@ -32,8 +32,8 @@ async fn hub(
         Err(_) => axum::Json(serde_json::json!({
             "hub": "connect with a WebSocket upgrade",
             "commands": ["subscribe {room, since_seq}", "unsubscribe", "ping",
-                         "command {id, room, command} (docs/opening.md)"],
-            "rooms": ["opening:<tender id>"],
+                         "command {id, room, command} (docs/opening.md, docs/evaluation.md)"],
+            "rooms": ["opening:<tender id>", "evaluation:<tender id>"],
         }))
         .into_response(),
     }
@@ -64,13 +64,29 @@ fn error_reply(id: Option<&str>, e: &AppError) -> String {
     .unwrap_or_default()
 }
 
-/// Who may watch a tender's room: the opening's members (see `opening::access`).
-/// Supervisors get the full stream.
+/// A room's kind and tender: `opening:<id>` or `evaluation:<id>`.
+fn parse_room(name: &str) -> Result<(&str, &str), AppError> {
+    match name.split_once(':') {
+        Some((kind, id)) if super::ROOM_KINDS.contains(&kind) && !id.is_empty() => Ok((kind, id)),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Who may watch a tender's room: the opening's members (see `opening::access`), or the
+/// evaluation's (`evaluation::room::access`). Supervisors get the full stream.
 async fn may_watch(
     state: &AppState,
     user: &CurrentUser,
+    kind: &str,
     tender_id: &str,
 ) -> Result<bool, AppError> {
+    if kind == "evaluation" {
+        return Ok(
+            crate::evaluation::room::access::member(state, user, tender_id)
+                .await?
+                .supervisor,
+        );
+    }
     Ok(crate::opening::access::member(state, user, tender_id)
         .await?
         .supervisor)
@@ -82,8 +98,8 @@ async fn subscribe(
     name: &str,
     since: i64,
 ) -> Result<(Subscription, Vec<String>), AppError> {
-    let tender_id = name.strip_prefix("opening:").ok_or(AppError::NotFound)?;
-    let supervisor = may_watch(state, user, tender_id).await?;
+    let (kind, tender_id) = parse_room(name)?;
+    let supervisor = may_watch(state, user, kind, tender_id).await?;
     let ledger_now = crate::ledger::repo::load(&state.db.pool, tender_id).await?;
     let head_seq = ledger_now.events.last().map_or(0, |e| e.seq);
     let (handle, rx) = state.hub.join(
@@ -145,12 +161,20 @@ async fn run_command(
     user: &CurrentUser,
     id: Option<&str>,
     room: &str,
-    command: crate::opening::types::Command,
+    command: serde_json::Value,
 ) -> String {
-    let Some(tender_id) = room.strip_prefix("opening:") else {
-        return error_reply(id, &AppError::NotFound);
+    let result = match parse_room(room) {
+        Err(e) => Err(e),
+        Ok(("evaluation", tender_id)) => match serde_json::from_value(command) {
+            Ok(c) => crate::evaluation::room::service::command(state, user, tender_id, c).await,
+            Err(e) => Err(AppError::MalformedJson(e.to_string())),
+        },
+        Ok((_, tender_id)) => match serde_json::from_value(command) {
+            Ok(c) => crate::opening::service::command(state, user, tender_id, c).await,
+            Err(e) => Err(AppError::MalformedJson(e.to_string())),
+        },
     };
-    match crate::opening::service::command(state, user, tender_id, command).await {
+    match result {
         Ok(result) => serde_json::to_string(&ServerMsg::Ack {
             id,
             result: &result,

@@ -15,13 +15,13 @@ pub enum ClientMsg {
     /// Leave the current room.
     Unsubscribe,
     Ping,
-    /// A command of the room's ceremony (docs/opening.md), answered by `ack` or `error`
-    /// carrying the same `id`.
+    /// A command of the room's ceremony (docs/opening.md, docs/evaluation.md), answered
+    /// by `ack` or `error` carrying the same `id`; parsed by the room's kind.
     Command {
         #[serde(default)]
         id: Option<String>,
         room: String,
-        command: crate::opening::types::Command,
+        command: serde_json::Value,
     },
 }
 

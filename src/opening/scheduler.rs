@@ -127,6 +127,9 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         if let Err(e) = super::service::advance_due(&state).await {
             tracing::error!(error = ?e, "advancing openings failed");
         }
+        if let Err(e) = crate::evaluation::room::service::advance_due(&state).await {
+            tracing::error!(error = ?e, "advancing evaluations failed");
+        }
         tokio::select! {
             _ = stop.changed() => break,
             _ = tokio::time::sleep(TICK) => {}

@@ -99,6 +99,7 @@ pub async fn insert(
     .execute(&mut **tx)
     .await?;
     replace_lots(tx, id, &t.lots).await?;
+    set_eval_terms(tx, id, t).await?;
     replace_custodians(tx, id, &t.custodian_ids).await
 }
 
@@ -123,7 +124,21 @@ pub async fn update_draft(tx: &mut Tx, id: &str, t: &TenderInput) -> sqlx::Resul
     .execute(&mut **tx)
     .await?;
     replace_lots(tx, id, &t.lots).await?;
+    set_eval_terms(tx, id, t).await?;
     replace_custodians(tx, id, &t.custodian_ids).await
+}
+
+async fn set_eval_terms(tx: &mut Tx, id: &str, t: &TenderInput) -> sqlx::Result<()> {
+    let terms = t
+        .evaluation
+        .as_ref()
+        .map(|e| serde_json::to_string(e).unwrap_or_default());
+    sqlx::query("UPDATE tenders SET eval_terms = $1 WHERE id = $2")
+        .bind(terms)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub async fn replace_lots(tx: &mut Tx, id: &str, lots: &[LotInput]) -> sqlx::Result<()> {
@@ -329,7 +344,13 @@ pub async fn view(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<Opti
         })
     })
     .collect::<sqlx::Result<Vec<_>>>()?;
+    let evaluation: Option<String> =
+        sqlx::query_scalar("SELECT eval_terms FROM tenders WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
     Ok(Some(TenderView {
+        evaluation: evaluation.and_then(|e| serde_json::from_str(&e).ok()),
         id: r.try_get("id")?,
         code: r.try_get("code")?,
         title: r.try_get("title")?,

@@ -7,8 +7,8 @@ use serde_json::json;
 use super::opening_key;
 use super::repo::{self, ListFilter, TenderHead};
 use super::types::{
-    AmendmentRequest, AnnouncementView, CancelRequest, LotInput, TenderAction, TenderInput,
-    TenderListItem, TenderStatus, TenderView,
+    AmendmentRequest, AnnouncementView, CancelRequest, Category, LotInput, TenderAction,
+    TenderInput, TenderListItem, TenderStatus, TenderView,
 };
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -73,6 +73,35 @@ fn check_lots(lots: &[LotInput], errors: &mut FieldErrors) {
     }
 }
 
+/// R-EVAL-4 and R-POL-2: the stated weights and rates against the rule table of the
+/// category on `date`; item names distinct and non-empty.
+fn check_eval_terms(
+    e: &crate::evaluation::room::types::EvaluationTerms,
+    category: Category,
+    date: chrono::NaiveDate,
+    errors: &mut FieldErrors,
+) {
+    let mut names = std::collections::BTreeSet::new();
+    for i in &e.items {
+        let n = i.name.trim();
+        if n.is_empty() || n.chars().count() > 100 || !names.insert(n.to_string()) {
+            push(
+                errors,
+                "evaluation.items",
+                "评分项名称须非空、不重复 / item names must be non-empty and distinct",
+            );
+            break;
+        }
+    }
+    if let Err(err) = crate::evaluation::check_terms(&e.to_terms(category, date)) {
+        push(
+            errors,
+            "evaluation",
+            &format!("评标办法不符合规定 / evaluation terms not allowed: {err}"),
+        );
+    }
+}
+
 fn check_timeline(clarify: i64, deadline: i64, window: i64, errors: &mut FieldErrors) {
     if clarify >= deadline {
         push(
@@ -121,6 +150,13 @@ async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> App
         ),
     }
     check_lots(&t.lots, &mut errors);
+    if let Some(e) = &t.evaluation {
+        let today = chrono::DateTime::from_timestamp_millis(state.clock.now_ms())
+            .unwrap_or_default()
+            .with_timezone(&crate::clock::cst())
+            .date_naive();
+        check_eval_terms(e, t.category, today, &mut errors);
+    }
     check_timeline(
         t.clarify_deadline,
         t.bid_deadline,
@@ -330,6 +366,19 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
             "clarify_deadline",
             "澄清截止时间须晚于发布时间 / the clarification deadline must be in the future",
         );
+    }
+    if let (Some(e), Ok(category)) = (
+        before
+            .evaluation
+            .as_ref()
+            .and_then(|e| serde_json::from_value(e.clone()).ok()),
+        serde_json::from_value::<Category>(serde_json::Value::String(before.category.clone())),
+    ) {
+        let today = chrono::DateTime::from_timestamp_millis(now)
+            .unwrap_or_default()
+            .with_timezone(&crate::clock::cst())
+            .date_naive();
+        check_eval_terms(&e, category, today, &mut errors);
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));

@@ -40,6 +40,10 @@ pub enum TenderAction {
     FailOpening,
     /// The opening record is closed: evaluation follows.
     CloseOpening,
+    /// The winner is confirmed (R-EVAL-10).
+    Award,
+    /// No lot survives the reviews (R-EVAL-3), or no panel can be formed.
+    FailEvaluation,
 }
 
 impl TenderAction {
@@ -53,6 +57,8 @@ impl TenderAction {
             TenderAction::StartOpening => "start_opening",
             TenderAction::FailOpening => "fail_opening",
             TenderAction::CloseOpening => "close_opening",
+            TenderAction::Award => "award",
+            TenderAction::FailEvaluation => "fail_evaluation",
         }
     }
 }
@@ -113,6 +119,8 @@ impl TenderStatus {
             (S::Sealed, A::StartOpening) => Some(S::Opening),
             (S::Sealed | S::Opening, A::FailOpening) => Some(S::Failed),
             (S::Opening, A::CloseOpening) => Some(S::Evaluating),
+            (S::Evaluating, A::Award) => Some(S::Awarded),
+            (S::Evaluating, A::FailEvaluation) => Some(S::Failed),
             _ => None,
         }
     }
@@ -195,6 +203,9 @@ pub struct TenderInput {
     pub custodian_ids: Vec<String>,
     #[serde(default = "default_threshold")]
     pub custodian_threshold: i64,
+    /// The evaluation method and scored items (R-EVAL-4), checked at publication.
+    #[serde(default)]
+    pub evaluation: Option<crate::evaluation::room::types::EvaluationTerms>,
 }
 
 fn default_window() -> i64 {
@@ -277,6 +288,8 @@ pub struct TenderView {
     pub custodian_threshold: i64,
     pub custodians: Vec<CustodianView>,
     pub amendments: Vec<AmendmentView>,
+    /// The evaluation method and scored items, as the tender document states them.
+    pub evaluation: Option<serde_json::Value>,
     /// Set once published: the public opening key and its share commitments.
     pub opening_key: Option<super::opening_key::OpeningKeyView>,
     pub created_at: i64,

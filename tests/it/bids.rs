@@ -37,6 +37,8 @@ pub fn sheet(price_fen: i64, notes: &str) -> OpeningSheet {
         special_status: None,
         notes: notes.into(),
         brand: None,
+        products: Vec::new(),
+        consortium_small_micro_share_bp: None,
     }
 }
 

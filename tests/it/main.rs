@@ -11,6 +11,7 @@ mod ceremony;
 mod cli;
 mod demo_opening;
 mod draw;
+mod evaluation;
 mod hall;
 mod hub;
 mod keys;

@@ -1052,6 +1052,8 @@ async fn a_bid_sealed_in_the_browser_opens_in_rust() {
         special_status: Some("disability_welfare".into()),
         notes: "含税价,\"含运费\"\n\t第二行 \u{1} / \\ 😀".into(),
         brand: None,
+        products: Vec::new(),
+        consortium_small_micro_share_bp: None,
     };
     let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     let got = run_js(

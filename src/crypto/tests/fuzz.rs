@@ -32,6 +32,8 @@ fn fixture() -> &'static Fixture {
                 special_status: Some("prison".into()),
                 notes: "n".into(),
                 brand: None,
+                products: Vec::new(),
+                consortium_small_micro_share_bp: None,
             },
             documents: vec![package::DocumentEntry {
                 name: "a".into(),

@@ -528,6 +528,8 @@ fn package_through_seal_writer_and_open_reader() {
             special_status: None,
             notes: String::new(),
             brand: None,
+            products: Vec::new(),
+            consortium_small_micro_share_bp: None,
         },
         documents: vec![package::DocumentEntry {
             name: "a.pdf".into(),

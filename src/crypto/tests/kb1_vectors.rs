@@ -354,6 +354,8 @@ fn manifest(notes: &str, docs: &[(&str, &str, &[u8])]) -> Manifest {
             special_status: None,
             notes: notes.into(),
             brand: None,
+            products: Vec::new(),
+            consortium_small_micro_share_bp: None,
         },
         documents: docs
             .iter()

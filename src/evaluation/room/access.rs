@@ -1,0 +1,106 @@
+//! Who belongs to a tender's evaluation, and as what. Checked on every command, view and
+//! hub subscription. Suppliers are not members: they see their own clarifications only.
+
+use sqlx::Row;
+
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::tender::repo as tender_repo;
+use crate::tender::repo::TenderHead;
+
+use super::types::EvalRoomError;
+
+/// An expert's seat on a panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seat {
+    pub expert_id: String,
+    pub seat: i64,
+    /// invited | accepted | declined
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Member {
+    /// Finance, oversight, admin: see everything, live.
+    pub supervisor: bool,
+    pub finance: bool,
+    /// A user of the tender's agency: runs the session.
+    pub host: bool,
+    pub purchaser: bool,
+    pub seat: Option<Seat>,
+}
+
+impl Member {
+    /// Seated (accepted) expert.
+    pub fn expert(&self) -> Option<&Seat> {
+        self.seat.as_ref().filter(|s| s.status == "accepted")
+    }
+}
+
+pub fn of(user: &CurrentUser, head: &TenderHead) -> Member {
+    let org = user.org_id.as_deref();
+    Member {
+        supervisor: matches!(user.role, Role::Finance | Role::Oversight | Role::Admin),
+        finance: user.role == Role::Finance,
+        host: user.role == Role::Agency && org == Some(head.agency_org_id.as_str()),
+        purchaser: user.role == Role::Purchaser && org == Some(head.purchaser_org_id.as_str()),
+        seat: None,
+    }
+}
+
+/// The expert record of a user, if the user is an expert.
+pub async fn expert_id<'e, E>(exec: E, user: &CurrentUser) -> sqlx::Result<Option<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if user.role != Role::Expert {
+        return Ok(None);
+    }
+    sqlx::query_scalar("SELECT id FROM experts WHERE user_id = $1")
+        .bind(&user.id)
+        .fetch_optional(exec)
+        .await
+}
+
+pub async fn seat<'e, E>(exec: E, tender_id: &str, expert_id: &str) -> sqlx::Result<Option<Seat>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT expert_id, seat, status FROM evaluation_panel WHERE tender_id = $1 AND expert_id = $2",
+    )
+    .bind(tender_id)
+    .bind(expert_id)
+    .fetch_optional(exec)
+    .await?
+    .map(|r| {
+        Ok(Seat {
+            expert_id: r.try_get("expert_id")?,
+            seat: r.try_get("seat")?,
+            status: r.try_get("status")?,
+        })
+    })
+    .transpose()
+}
+
+/// The user's standing in the tender's evaluation: FORBIDDEN for other roles, NOT_ON_PANEL
+/// for an expert who was not drawn for it, NOT_FOUND for a tender they cannot see.
+pub async fn member(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppResult<Member> {
+    let head = tender_repo::head(&state.db.pool, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut m = of(user, &head);
+    if let Some(expert) = expert_id(&state.db.pool, user).await? {
+        m.seat = seat(&state.db.pool, tender_id, &expert).await?;
+        if m.seat.is_none() {
+            return Err(EvalRoomError::NotOnPanel.into());
+        }
+        return Ok(m);
+    }
+    if m.supervisor || m.host || m.purchaser {
+        Ok(m)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}

@@ -1,0 +1,13 @@
+//! The remote evaluation session (评标), docs/evaluation.md: the verifiable expert draw
+//! with the finance supervisor's nonce, seats accepted or declined and topped up, the
+//! qualification and compliance reviews, blind scoring with objective agreement and
+//! outlier reasons, clarifications to bidders, the report signed by every expert, and the
+//! purchaser's confirmation. Every step is a ledger event written with its rows; events
+//! carry ids, seats and hashes only.
+
+pub mod access;
+pub mod report;
+pub mod routes;
+pub mod service;
+pub mod types;
+pub mod view;

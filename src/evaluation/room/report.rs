@@ -1,0 +1,413 @@
+//! The evaluation report (评标报告): the panel, both reviews, every expert's scores and
+//! changes, the clarifications, and per lot the evaluated prices with their derivation,
+//! the scores and the ranking. Every seated expert signs its SHA-256 with their own key;
+//! `kaibiao verify report.json` checks a downloaded bundle offline.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use super::access::{self, Seat};
+use super::service::{
+    clarifications, compliant_ids, eval_bid, eval_row, qualification, read_out_bids, reviews,
+    signing_payload, EvalRow, ScoreRow,
+};
+use super::types::{EvalRoomError, EvaluationTerms, Phase};
+use crate::auth::{CurrentUser, Role};
+use crate::db::Tx;
+use crate::error::{AppError, AppResult};
+use crate::evaluation::{self as eval, rounding, Points};
+use crate::ledger::{canonical_json, Ledger};
+use crate::state::AppState;
+use crate::tender::repo::TenderHead;
+
+/// Computes the report when scoring closes (inside the caller's transaction).
+pub(crate) async fn build(
+    tx: &mut Tx,
+    head: &TenderHead,
+    e: &EvalRow,
+    terms: &EvaluationTerms,
+    experts: &[&Seat],
+    rows: &[ScoreRow],
+    now: i64,
+) -> AppResult<Value> {
+    let t = sqlx::query("SELECT code, title, category, method FROM tenders WHERE id = $1")
+        .bind(&head.id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let ledger_head: String = sqlx::query_scalar(
+        "SELECT hash FROM ledger_events WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(&head.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let bids = read_out_bids(&mut **tx, &head.id).await?;
+    let names: BTreeMap<String, String> = bids
+        .iter()
+        .map(|b| (b.bid_id.clone(), b.bidder_name.clone()))
+        .collect();
+    let seat_of: BTreeMap<&str, i64> = experts
+        .iter()
+        .map(|s| (s.expert_id.as_str(), s.seat))
+        .collect();
+
+    let mut panel = Vec::new();
+    for s in experts {
+        let name: String = sqlx::query_scalar("SELECT name FROM experts WHERE id = $1")
+            .bind(&s.expert_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        panel.push(json!({ "seat": s.seat, "expert_id": s.expert_id, "name": name }));
+    }
+
+    let qual = qualification(&mut **tx, &head.id).await?;
+    let qualification: Vec<Value> = bids
+        .iter()
+        .filter_map(|b| {
+            qual.get(&b.bid_id).map(|(pass, reason)| {
+                json!({ "bid_id": b.bid_id, "bidder": b.bidder_name, "pass": pass, "reason": reason })
+            })
+        })
+        .collect();
+    let rev = reviews(&mut **tx, &head.id).await?;
+    let compliant = compliant_ids(e.prices.as_ref());
+    let mut compliance = Vec::new();
+    for b in &bids {
+        let list: Vec<Value> = experts
+            .iter()
+            .filter_map(|s| {
+                rev.get(&(b.bid_id.clone(), s.expert_id.clone()))
+                    .map(|(p, r)| json!({ "seat": s.seat, "pass": p, "reason": r }))
+            })
+            .collect();
+        if !list.is_empty() {
+            compliance.push(json!({ "bid_id": b.bid_id, "bidder": b.bidder_name,
+                "reviews": list, "compliant": compliant.contains(&b.bid_id) }));
+        }
+    }
+
+    // Each expert's sheet per bid, and the panel's mean per item.
+    let mut sheets: BTreeMap<(String, i64), super::service::Sheet> = BTreeMap::new();
+    let mut sums: BTreeMap<(String, String), (i128, i128)> = BTreeMap::new();
+    for r in rows {
+        let seat = seat_of.get(r.expert_id.as_str()).copied().unwrap_or(0);
+        let entry = sheets.entry((r.bid_id.clone(), seat)).or_default();
+        entry
+            .0
+            .insert(r.item.clone(), rounding::fmt_points(r.score));
+        if let Some(reason) = &r.outlier_reason {
+            entry.1.insert(r.item.clone(), reason.clone());
+        }
+        let s = sums.entry((r.bid_id.clone(), r.item.clone())).or_default();
+        s.0 += i128::from(r.score);
+        s.1 += 1;
+    }
+    let scores: Vec<Value> = sheets
+        .into_iter()
+        .map(|((bid, seat), (items, reasons))| {
+            json!({ "bid_id": bid, "seat": seat, "items": items, "outlier_reasons": reasons })
+        })
+        .collect();
+
+    let changes = sqlx::query(
+        "SELECT seq, bid_id, expert_id, item, from_score, to_score, kind, reason, at \
+         FROM evaluation_changes WHERE tender_id = $1 ORDER BY seq",
+    )
+    .bind(&head.id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        let expert: String = r.try_get("expert_id")?;
+        Ok(json!({
+            "seq": r.try_get::<i64, _>("seq")?,
+            "bid_id": r.try_get::<String, _>("bid_id")?,
+            "seat": seat_of.get(expert.as_str()).copied().unwrap_or(0),
+            "item": r.try_get::<String, _>("item")?,
+            "from": rounding::fmt_points(r.try_get("from_score")?),
+            "to": rounding::fmt_points(r.try_get("to_score")?),
+            "kind": r.try_get::<String, _>("kind")?,
+            "reason": r.try_get::<String, _>("reason")?,
+            "at": r.try_get::<i64, _>("at")?,
+        }))
+    })
+    .collect::<AppResult<Vec<_>>>()?;
+    let clar = clarifications(&mut **tx, &head.id).await?;
+    let answered: BTreeSet<&str> = clar
+        .iter()
+        .filter(|c| c.answer.is_some())
+        .map(|c| c.bid_id.as_str())
+        .collect();
+    let flagged: BTreeSet<String> = e
+        .prices
+        .as_ref()
+        .and_then(|p| p.get("abnormally_low"))
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    // Per lot: the full evaluation over the compliant bids with the panel's mean scores.
+    let (category, date) = super::service::category_and_date(tx, &head.id).await?;
+    let pure_terms = terms.to_terms(category, date);
+    let mut lots = Vec::new();
+    let failed: Vec<Value> = e
+        .prices
+        .as_ref()
+        .and_then(|p| p.get("failed_lots"))
+        .and_then(|a| a.as_array())
+        .cloned()
+        .unwrap_or_default();
+    for lot in bids.iter().map(|b| b.lot_no).collect::<BTreeSet<_>>() {
+        if let Some(f) = failed.iter().find(|f| f["lot_no"] == lot) {
+            lots.push(json!({ "lot_no": lot, "failed": f["reason"] }));
+            continue;
+        }
+        let mut list = Vec::new();
+        let mut invalid = Vec::new();
+        for b in bids
+            .iter()
+            .filter(|b| b.lot_no == lot && compliant.contains(&b.bid_id))
+        {
+            // R-EVAL-8: an abnormally low price unexplained makes the bid invalid.
+            let unexplained = flagged.contains(&b.bid_id) && !answered.contains(b.bid_id.as_str());
+            if unexplained {
+                invalid.push(json!({ "bid_id": b.bid_id, "bidder": b.bidder_name,
+                    "cause": "ABNORMALLY_LOW_UNEXPLAINED",
+                    "note": "R-EVAL-8: no written explanation of the abnormally low price" }));
+            }
+            let mut means = BTreeMap::new();
+            for i in &terms.items {
+                let (sum, n) = sums
+                    .get(&(b.bid_id.clone(), i.name.clone()))
+                    .copied()
+                    .unwrap_or((0, 1));
+                means.insert(
+                    i.name.clone(),
+                    Points(rounding::div_half_up(sum, n.max(1)) as i64),
+                );
+            }
+            list.push(eval_bid(b, !unexplained, means)?);
+        }
+        let lot_names: BTreeMap<&String, &String> = list
+            .iter()
+            .map(|b| (&b.bidder, names.get(&b.bidder).unwrap_or(&b.bidder)))
+            .collect();
+        match eval::evaluate_lot(&pure_terms, &list) {
+            Ok(result) => lots.push(json!({
+                "lot_no": lot, "bidders": lot_names, "invalid": invalid, "result": result,
+            })),
+            Err(eval::EvalError::NoCompliantBid) => lots.push(json!({
+                "lot_no": lot, "failed": "no compliant bid remains", "invalid": invalid,
+            })),
+            Err(err) => return Err(EvalRoomError::Terms(err.to_string()).into()),
+        }
+    }
+
+    Ok(json!({
+        "type": "evaluation_report",
+        "tender": {
+            "id": head.id,
+            "code": t.try_get::<String, _>("code")?,
+            "title": t.try_get::<String, _>("title")?,
+            "category": t.try_get::<String, _>("category")?,
+            "method": t.try_get::<String, _>("method")?,
+        },
+        "terms": terms,
+        "draw_seed": e.draw.as_ref().map(|d| d.seed.clone()),
+        "panel": panel,
+        "qualification": qualification,
+        "compliance": compliance,
+        "scores": scores,
+        "changes": changes,
+        "clarifications": clar,
+        "lots": lots,
+        "closed_at": now,
+        "ledger_head": ledger_head,
+    }))
+}
+
+/// The first-ranked bid of every lot that stands.
+pub fn winners(report: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    for lot in report["lots"].as_array().into_iter().flatten() {
+        let Some(first) = lot["result"]["ranking"]
+            .as_array()
+            .and_then(|r| r.iter().find(|e| e["rank"] == 1))
+        else {
+            continue;
+        };
+        let bid = first["bidder"].as_str().unwrap_or_default();
+        out.push(json!({
+            "lot_no": lot["lot_no"],
+            "bid_id": bid,
+            "bidder_name": lot["bidders"][bid],
+            "unresolved_tie": first["unresolved_tie"],
+        }));
+    }
+    out
+}
+
+/// One expert's signature as bundled.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExpertSignature {
+    pub seat: i64,
+    pub expert_id: String,
+    pub key_id: String,
+    pub signature: String,
+    pub dissent: String,
+    pub at: i64,
+    pub cert_pem: String,
+}
+
+/// What `GET /api/tenders/{id}/evaluation/report` returns and `kaibiao verify` reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportBundle {
+    pub report: Value,
+    pub report_sha256: String,
+    pub signatures: Vec<ExpertSignature>,
+    pub ca_pem: String,
+    pub ledger: Ledger,
+}
+
+/// The report with its signatures so far: for members once scoring closed, for bidders
+/// once the winner is confirmed.
+pub async fn bundle(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+) -> AppResult<ReportBundle> {
+    if user.role == Role::Supplier {
+        let org = user.org_id.as_deref().unwrap_or("");
+        if crate::bid::repo::for_bidder(&state.db.pool, tender_id, org)
+            .await?
+            .is_empty()
+        {
+            return Err(AppError::Forbidden);
+        }
+    } else {
+        access::member(state, user, tender_id).await?;
+    }
+    let e = eval_row(&state.db.pool, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Bidders read the report once the winner is confirmed (the result is announced).
+    if user.role == Role::Supplier && e.phase != Phase::Awarded {
+        return Err(AppError::NotFound);
+    }
+    let (Some(report), Some(sha)) = (e.report, e.report_sha256) else {
+        return Err(AppError::NotFound);
+    };
+    let panel = super::service::panel(&state.db.pool, tender_id).await?;
+    let mut signatures = Vec::new();
+    for r in sqlx::query(
+        "SELECT s.expert_id, s.key_id, s.signature, s.dissent, s.at, k.cert_pem \
+         FROM evaluation_signatures s JOIN user_keys k ON k.key_id = s.key_id \
+         WHERE s.tender_id = $1 ORDER BY s.at",
+    )
+    .bind(tender_id)
+    .fetch_all(&state.db.pool)
+    .await?
+    {
+        let expert_id: String = r.try_get("expert_id")?;
+        signatures.push(ExpertSignature {
+            seat: panel
+                .iter()
+                .find(|s| s.expert_id == expert_id && s.status == "accepted")
+                .map_or(0, |s| s.seat),
+            expert_id,
+            key_id: r.try_get("key_id")?,
+            signature: r.try_get("signature")?,
+            dissent: r.try_get("dissent")?,
+            at: r.try_get("at")?,
+            cert_pem: r.try_get("cert_pem")?,
+        });
+    }
+    signatures.sort_by_key(|s| s.seat);
+    let ledger = crate::tender::service::ledger(state, Some(user), tender_id).await?;
+    Ok(ReportBundle {
+        report,
+        report_sha256: sha,
+        signatures,
+        ca_pem: state.pki.ca_pem.clone(),
+        ledger,
+    })
+}
+
+/// Why a downloaded report does not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("ledger: {0}")]
+    Ledger(#[from] crate::ledger::VerifyError),
+    #[error("the report's SHA-256 is not report_sha256")]
+    Digest,
+    #[error("the ledger has no scoring_closed event for this report")]
+    NotInLedger,
+    #[error("the report's ledger head is not the event before scoring_closed")]
+    HeadMismatch,
+    #[error("seat {0} has not signed")]
+    Unsigned(i64),
+    #[error("seat {0}: the certificate does not chain to the CA: {1}")]
+    Chain(i64, String),
+    #[error("seat {0}: the signature does not verify")]
+    Signature(i64),
+    #[error("seat {0}: no report_signed event with this key in the ledger")]
+    SignatureNotInLedger(i64),
+}
+
+/// Checks a report bundle offline: the ledger chain, the report's place in it, and every
+/// seated expert's signature by a certificate of the bundled CA. Returns the number of
+/// signatures checked.
+pub fn verify(b: &ReportBundle) -> Result<usize, ReportError> {
+    crate::ledger::verify(&b.ledger)?;
+    let digest = crate::crypto::sha256_hex(canonical_json(&b.report).as_bytes());
+    if digest != b.report_sha256 {
+        return Err(ReportError::Digest);
+    }
+    let closed = b
+        .ledger
+        .events
+        .iter()
+        .find(|e| e.kind == "scoring_closed" && e.body["report_sha256"] == digest.as_str())
+        .ok_or(ReportError::NotInLedger)?;
+    if b.report["ledger_head"] != closed.prev_hash.as_str() {
+        return Err(ReportError::HeadMismatch);
+    }
+    let ca = crate::pki::authority::pem_to_der(&b.ca_pem)
+        .map_err(|e| ReportError::Chain(0, e.to_string()))?;
+    let tender_id = b.report["tender"]["id"].as_str().unwrap_or_default();
+    let mut checked = 0;
+    for seat in b.report["panel"].as_array().into_iter().flatten() {
+        let n = seat["seat"].as_i64().unwrap_or(0);
+        let expert = seat["expert_id"].as_str().unwrap_or_default();
+        let s = b
+            .signatures
+            .iter()
+            .find(|s| s.expert_id == expert)
+            .ok_or(ReportError::Unsigned(n))?;
+        let public = crate::pki::authority::check_chain(&s.cert_pem, &ca, s.at)
+            .map_err(|e| ReportError::Chain(n, e.to_string()))?;
+        let sig =
+            crate::crypto::b64url::decode(s.signature.trim()).ok_or(ReportError::Signature(n))?;
+        let payload = signing_payload(tender_id, &digest, expert, &s.dissent);
+        if !crate::pki::authority::verify_signature(&public, payload.as_bytes(), &sig) {
+            return Err(ReportError::Signature(n));
+        }
+        let logged = b.ledger.events.iter().any(|e| {
+            e.kind == "report_signed"
+                && e.seq > closed.seq
+                && e.body["seat"] == n
+                && e.body["key_id"] == s.key_id.as_str()
+        });
+        if !logged {
+            return Err(ReportError::SignatureNotInLedger(n));
+        }
+        checked += 1;
+    }
+    Ok(checked)
+}

@@ -1,0 +1,1764 @@
+//! The evaluation's commands and automatic steps (docs/evaluation.md). Each runs in one
+//! transaction that first locks the tender row, changes the evaluation's rows and appends
+//! its ledger event; the hub rooms are told after the commit.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use super::access::{self, Member, Seat};
+use super::types::{ChangeKind, Command, EvalRoomError, EvaluationTerms, Phase};
+use crate::auth::{CurrentUser, Role};
+use crate::crypto::package::OpeningSheet;
+use crate::crypto::sha256_hex;
+use crate::db::Tx;
+use crate::draw::{self, DrawRecord, Requirement};
+use crate::error::{AppError, AppResult};
+use crate::evaluation::{self as eval, Points};
+use crate::ledger::{canonical_json, repo::append};
+use crate::state::AppState;
+use crate::tender::repo as tender_repo;
+use crate::tender::repo::TenderHead;
+use crate::tender::types::{TenderAction, TenderStatus};
+
+/// Longest reason, question or answer, in characters.
+const MAX_TEXT: usize = 4000;
+/// R-EVAL-10: working days the purchaser has to confirm.
+pub const CONFIRM_WORKING_DAYS: u32 = 5;
+
+/// Runs one command for `user`; the result is what the command's acknowledgement carries.
+pub async fn command(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+    cmd: Command,
+) -> AppResult<Value> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin().await?;
+    let head = tender_repo::lock(&mut tx, tender_id, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut m = access::of(user, &head);
+    if let Some(expert) = access::expert_id(&mut *tx, user).await? {
+        m.seat = access::seat(&mut *tx, tender_id, &expert).await?;
+        if m.seat.is_none() {
+            return Err(EvalRoomError::NotOnPanel.into());
+        }
+    }
+    let name = cmd.name();
+    let result = match cmd {
+        Command::RequestDraw {
+            specialty,
+            region,
+            complex,
+            committee_size,
+        } => {
+            request_draw(
+                &mut tx,
+                user,
+                &m,
+                &head,
+                specialty,
+                region,
+                complex,
+                committee_size,
+                now,
+            )
+            .await?
+        }
+        Command::Draw { nonce } => run_draw(&mut tx, user, &m, &head, &nonce, now).await?,
+        Command::Accept => respond(&mut tx, user, &m, &head, None, now).await?,
+        Command::Decline { reason } => respond(&mut tx, user, &m, &head, Some(reason), now).await?,
+        Command::Qualify {
+            bid_id,
+            pass,
+            reason,
+        } => qualify(state, &mut tx, user, &m, &head, &bid_id, pass, &reason, now).await?,
+        Command::Review {
+            bid_id,
+            pass,
+            reason,
+        } => review(state, &mut tx, user, &m, &head, &bid_id, pass, &reason, now).await?,
+        Command::Score { bid_id, items } => {
+            score(&mut tx, user, &m, &head, &bid_id, &items, now).await?
+        }
+        Command::Revise {
+            bid_id,
+            item,
+            score,
+            kind,
+            reason,
+        } => {
+            revise(
+                &mut tx, user, &m, &head, &bid_id, &item, &score, kind, &reason, now,
+            )
+            .await?
+        }
+        Command::Explain {
+            bid_id,
+            item,
+            reason,
+        } => explain(&mut tx, user, &m, &head, &bid_id, &item, &reason, now).await?,
+        Command::Clarify { bid_id, question } => {
+            clarify(&mut tx, user, &m, &head, &bid_id, &question, now).await?
+        }
+        Command::AnswerClarification {
+            clarification_id,
+            text,
+        } => answer(&mut tx, user, &head, &clarification_id, &text, now).await?,
+        Command::FinishScoring => finish_scoring(state, &mut tx, user, &m, &head, now).await?,
+        Command::Sign {
+            key_id,
+            signature,
+            dissent,
+        } => {
+            sign(
+                state, &mut tx, user, &m, &head, &key_id, &signature, &dissent, now,
+            )
+            .await?
+        }
+        Command::ConfirmWinner => {
+            if !m.purchaser {
+                return Err(AppError::Forbidden);
+            }
+            award(&mut tx, &head, &user.id, "purchaser", now).await?
+        }
+    };
+    tx.commit().await?;
+    tracing::info!(tender = %tender_id, command = name, "evaluation command");
+    state.hub.notify(tender_id);
+    Ok(result)
+}
+
+fn illegal(from: &str, action: &'static str) -> AppError {
+    AppError::IllegalTransition {
+        from: from.to_string(),
+        action,
+    }
+}
+
+fn text(field: &str, s: &str, required: bool) -> AppResult<String> {
+    let t = s.trim();
+    if required && t.is_empty() {
+        return Err(AppError::field(field, "必填 / required"));
+    }
+    if t.chars().count() > MAX_TEXT {
+        return Err(AppError::field(
+            field,
+            format!("最多 {MAX_TEXT} 字 / at most {MAX_TEXT} characters"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// The evaluation row.
+#[derive(Debug, Clone)]
+pub(crate) struct EvalRow {
+    pub phase: Phase,
+    pub requirement: Requirement,
+    pub draw: Option<DrawRecord>,
+    pub prices: Option<Value>,
+    pub report: Option<Value>,
+    pub report_sha256: Option<String>,
+    pub failed_reason: Option<String>,
+    pub reported_at: Option<i64>,
+    pub confirm_due_at: Option<i64>,
+    pub awarded_at: Option<i64>,
+}
+
+fn json_col<T: serde::de::DeserializeOwned>(s: Option<String>) -> AppResult<Option<T>> {
+    s.map(|s| serde_json::from_str(&s).map_err(|e| AppError::Internal(e.into())))
+        .transpose()
+}
+
+pub(crate) async fn eval_row<'e, E>(exec: E, tender_id: &str) -> AppResult<Option<EvalRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let Some(r) = sqlx::query(
+        "SELECT phase, requirement, draw, prices, report, report_sha256, failed_reason, \
+         reported_at, confirm_due_at, awarded_at FROM evaluations WHERE tender_id = $1",
+    )
+    .bind(tender_id)
+    .fetch_optional(exec)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let phase: String = r.try_get("phase")?;
+    Ok(Some(EvalRow {
+        phase: Phase::parse(&phase)
+            .ok_or_else(|| anyhow::anyhow!("unknown evaluation phase {phase}"))?,
+        requirement: json_col(r.try_get("requirement")?)?
+            .ok_or_else(|| anyhow::anyhow!("no requirement"))?,
+        draw: json_col(r.try_get("draw")?)?,
+        prices: json_col(r.try_get("prices")?)?,
+        report: json_col(r.try_get("report")?)?,
+        report_sha256: r.try_get("report_sha256")?,
+        failed_reason: r.try_get("failed_reason")?,
+        reported_at: r.try_get("reported_at")?,
+        confirm_due_at: r.try_get("confirm_due_at")?,
+        awarded_at: r.try_get("awarded_at")?,
+    }))
+}
+
+async fn require_phase(
+    tx: &mut Tx,
+    head: &TenderHead,
+    want: &[Phase],
+    action: &'static str,
+) -> AppResult<EvalRow> {
+    match eval_row(&mut **tx, &head.id).await? {
+        Some(e) if want.contains(&e.phase) => Ok(e),
+        Some(e) => Err(illegal(e.phase.as_str(), action)),
+        None => Err(illegal(head.status.as_str(), action)),
+    }
+}
+
+async fn set_phase(tx: &mut Tx, tender_id: &str, phase: Phase) -> sqlx::Result<()> {
+    sqlx::query("UPDATE evaluations SET phase = $1 WHERE tender_id = $2")
+        .bind(phase.as_str())
+        .bind(tender_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn terms<'e, E>(exec: E, tender_id: &str) -> AppResult<Option<EvaluationTerms>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let t: Option<String> = sqlx::query_scalar("SELECT eval_terms FROM tenders WHERE id = $1")
+        .bind(tender_id)
+        .fetch_one(exec)
+        .await?;
+    json_col(t)
+}
+
+/// A bid read out at the opening, as the evaluation sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct BidRow {
+    pub bid_id: String,
+    pub position: i64,
+    pub lot_no: i64,
+    pub bidder_name: String,
+    pub sheet: OpeningSheet,
+    pub enterprise_size: Option<String>,
+    pub special_status: Option<String>,
+}
+
+pub(crate) async fn read_out_bids<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<BidRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT ob.bid_id, ob.position, ob.lot_no, ob.bidder_org_id, o.name, ob.sheet, \
+         o.enterprise_size, o.special_status FROM opening_bids ob \
+         JOIN organisations o ON o.id = ob.bidder_org_id \
+         WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let sheet: Option<String> = r.try_get("sheet")?;
+            Ok(BidRow {
+                bid_id: r.try_get("bid_id")?,
+                position: r.try_get("position")?,
+                lot_no: r.try_get("lot_no")?,
+                bidder_name: r.try_get("name")?,
+                sheet: json_col(sheet)?.ok_or_else(|| anyhow::anyhow!("read out without sheet"))?,
+                enterprise_size: r.try_get("enterprise_size")?,
+                special_status: r.try_get("special_status")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn panel<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<Seat>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT expert_id, seat, status FROM evaluation_panel WHERE tender_id = $1 \
+         ORDER BY seat, invited_at",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Seat {
+                expert_id: r.try_get("expert_id")?,
+                seat: r.try_get("seat")?,
+                status: r.try_get("status")?,
+            })
+        })
+        .collect()
+}
+
+fn seated(panel: &[Seat]) -> Vec<&Seat> {
+    panel.iter().filter(|s| s.status == "accepted").collect()
+}
+
+/// bid → (pass, reason) of the qualification review.
+pub(crate) async fn qualification<'e, E>(
+    exec: E,
+    tender_id: &str,
+) -> AppResult<BTreeMap<String, (bool, String)>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT bid_id, pass, reason FROM evaluation_qualification WHERE tender_id = $1",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("bid_id")?,
+                (r.try_get::<i64, _>("pass")? != 0, r.try_get("reason")?),
+            ))
+        })
+        .collect()
+}
+
+/// (bid, expert) → (pass, reason) of the compliance review.
+pub(crate) async fn reviews<'e, E>(
+    exec: E,
+    tender_id: &str,
+) -> AppResult<BTreeMap<(String, String), (bool, String)>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT bid_id, expert_id, pass, reason FROM evaluation_reviews WHERE tender_id = $1",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                (r.try_get("bid_id")?, r.try_get("expert_id")?),
+                (r.try_get::<i64, _>("pass")? != 0, r.try_get("reason")?),
+            ))
+        })
+        .collect()
+}
+
+/// An expert's scores of one bid and the reasons given for outliers, by item.
+pub(crate) type Sheet = (BTreeMap<String, String>, BTreeMap<String, String>);
+
+/// One expert's score of one item of one bid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScoreRow {
+    pub bid_id: String,
+    pub expert_id: String,
+    pub item: String,
+    /// Hundredths of a point, out of 100.
+    pub score: i64,
+    pub outlier_reason: Option<String>,
+}
+
+pub(crate) async fn scores<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<ScoreRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT bid_id, expert_id, item, score, outlier_reason FROM evaluation_scores \
+         WHERE tender_id = $1 ORDER BY bid_id, expert_id, item",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ScoreRow {
+                bid_id: r.try_get("bid_id")?,
+                expert_id: r.try_get("expert_id")?,
+                item: r.try_get("item")?,
+                score: r.try_get("score")?,
+                outlier_reason: r.try_get("outlier_reason")?,
+            })
+        })
+        .collect()
+}
+
+/// The bids under scoring: compliant bids of lots still standing (from `prices`).
+pub(crate) fn compliant_ids(prices: Option<&Value>) -> BTreeSet<String> {
+    prices
+        .and_then(|p| p.get("compliant"))
+        .and_then(|c| c.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A score the panel must look at again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Flag {
+    /// objective_mismatch | outlier
+    pub kind: &'static str,
+    pub bid_id: String,
+    pub item: String,
+    pub expert_id: String,
+    pub explained: bool,
+}
+
+/// Objective items that differ between experts, and scores further than `outlier_points`
+/// from the panel's mean once every seated expert has scored the bid.
+pub(crate) fn flags(terms: &EvaluationTerms, experts: &[&Seat], scores: &[ScoreRow]) -> Vec<Flag> {
+    let mut by: BTreeMap<(&str, &str), Vec<&ScoreRow>> = BTreeMap::new();
+    for s in scores {
+        by.entry((s.bid_id.as_str(), s.item.as_str()))
+            .or_default()
+            .push(s);
+    }
+    let mut out = Vec::new();
+    for ((bid, item), rows) in by {
+        let Some(def) = terms.items.iter().find(|i| i.name == item) else {
+            continue;
+        };
+        if def.objective {
+            let first = rows[0].score;
+            if rows.iter().any(|r| r.score != first) {
+                for r in &rows {
+                    out.push(Flag {
+                        kind: "objective_mismatch",
+                        bid_id: bid.into(),
+                        item: item.into(),
+                        expert_id: r.expert_id.clone(),
+                        explained: false,
+                    });
+                }
+            }
+            continue;
+        }
+        if rows.len() < experts.len() || rows.len() < 2 {
+            continue;
+        }
+        let n = rows.len() as i64;
+        let sum: i64 = rows.iter().map(|r| r.score).sum();
+        let limit = i64::from(terms.outlier_points) * n;
+        for r in &rows {
+            if (r.score * n - sum).abs() > limit {
+                out.push(Flag {
+                    kind: "outlier",
+                    bid_id: bid.into(),
+                    item: item.into(),
+                    expert_id: r.expert_id.clone(),
+                    explained: r.outlier_reason.is_some(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// "85.5" / "85.50" → 8550, within 0–100 with at most two decimals.
+fn parse_score(item: &str, s: &str) -> Result<i64, EvalRoomError> {
+    let bad = || EvalRoomError::ScoreOutOfRange { item: item.into() };
+    let t = s.trim();
+    if t.is_empty() || t.starts_with('-') || t.starts_with('+') {
+        return Err(bad());
+    }
+    let p: Points = serde_json::from_value(Value::String(t.to_string())).map_err(|_| bad())?;
+    if !(0..=10_000).contains(&p.0) {
+        return Err(bad());
+    }
+    Ok(p.0)
+}
+
+fn fmt_score(h: i64) -> String {
+    crate::evaluation::rounding::fmt_points(h)
+}
+
+async fn event(
+    tx: &mut Tx,
+    tender_id: &str,
+    now: i64,
+    kind: &str,
+    actor: &str,
+    body: Value,
+) -> AppResult<()> {
+    append(tx, tender_id, now, kind, actor, body).await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn request_draw(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    specialty: String,
+    region: Option<String>,
+    complex: bool,
+    committee_size: Option<u32>,
+    now: i64,
+) -> AppResult<Value> {
+    if !m.host {
+        return Err(AppError::Forbidden);
+    }
+    if head.status != TenderStatus::Evaluating {
+        return Err(illegal(head.status.as_str(), "request_draw"));
+    }
+    if let Some(e) = eval_row(&mut **tx, &head.id).await? {
+        return Err(illegal(e.phase.as_str(), "request_draw"));
+    }
+    if terms(&mut **tx, &head.id).await?.is_none() {
+        return Err(EvalRoomError::TermsMissing.into());
+    }
+    let specialty = text("specialty", &specialty, true)?;
+    let budget_fen: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(budget_fen), 0) AS BIGINT) FROM tender_lots WHERE tender_id = $1",
+    )
+    .bind(&head.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let region = match region.filter(|r| !r.trim().is_empty()) {
+        Some(r) => Some(r),
+        None => Some(
+            sqlx::query_scalar("SELECT region_code FROM tenders WHERE id = $1")
+                .bind(&head.id)
+                .fetch_one(&mut **tx)
+                .await?,
+        ),
+    };
+    let req = Requirement {
+        specialty,
+        region,
+        budget_fen,
+        complex,
+        committee_size,
+        purchaser_representatives: 0,
+    };
+    let (size, experts) =
+        draw::committee(&req).map_err(|e| EvalRoomError::Draw(e.to_string(), e.code()))?;
+    let req_json = serde_json::to_value(&req).map_err(anyhow::Error::from)?;
+    sqlx::query(
+        "INSERT INTO evaluations (tender_id, phase, requested_by, requirement, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&head.id)
+    .bind(Phase::Drawing.as_str())
+    .bind(&user.id)
+    .bind(req_json.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "evaluation_requested",
+        &user.id,
+        json!({ "requirement": req_json, "committee_size": size, "experts_needed": experts }),
+    )
+    .await?;
+    Ok(json!({ "phase": Phase::Drawing, "committee_size": size, "experts_needed": experts }))
+}
+
+/// The pool as the draw sees it: ids, specialties, region, employer, ties, active.
+async fn pool(tx: &mut Tx) -> AppResult<Vec<draw::Candidate>> {
+    let rows = sqlx::query(
+        "SELECT id, specialties, region_code, employer_org_id, ties, active FROM experts ORDER BY id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let specialties: String = r.try_get("specialties")?;
+            let ties: String = r.try_get("ties")?;
+            Ok(draw::Candidate {
+                id: r.try_get("id")?,
+                specialties: serde_json::from_str(&specialties).map_err(anyhow::Error::from)?,
+                region: r.try_get("region_code")?,
+                employer_org_id: r.try_get("employer_org_id")?,
+                ties: serde_json::from_str(&ties).map_err(anyhow::Error::from)?,
+                active: r.try_get::<i64, _>("active")? != 0,
+            })
+        })
+        .collect()
+}
+
+async fn ledger_head(tx: &mut Tx, tender_id: &str) -> AppResult<String> {
+    let h: Option<String> = sqlx::query_scalar(
+        "SELECT hash FROM ledger_events WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(tender_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    h.ok_or_else(|| anyhow::anyhow!("tender without ledger").into())
+}
+
+fn draw_error(e: draw::DrawError) -> AppError {
+    EvalRoomError::Draw(e.to_string(), e.code()).into()
+}
+
+async fn invite(
+    tx: &mut Tx,
+    tender_id: &str,
+    expert_id: &str,
+    seat: i64,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO evaluation_panel (tender_id, expert_id, seat, status, invited_at) \
+         VALUES ($1, $2, $3, 'invited', $4)",
+    )
+    .bind(tender_id)
+    .bind(expert_id)
+    .bind(seat)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn run_draw(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    nonce: &str,
+    now: i64,
+) -> AppResult<Value> {
+    if !m.finance {
+        return Err(AppError::Forbidden);
+    }
+    let e = require_phase(tx, head, &[Phase::Drawing], "draw").await?;
+    if nonce.trim().is_empty() || nonce.chars().count() > 200 {
+        return Err(AppError::field("nonce", "1–200 个字符 / 1–200 characters"));
+    }
+    let bidders: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT bidder_org_id FROM bids WHERE tender_id = $1 ORDER BY bidder_org_id",
+    )
+    .bind(&head.id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let input = draw::DrawInput {
+        tender_id: head.id.clone(),
+        pool: pool(tx).await?,
+        requirement: e.requirement.clone(),
+        conflicts: draw::Conflicts {
+            bidder_org_ids: bidders,
+            purchaser_org_id: head.purchaser_org_id.clone(),
+            agency_org_id: head.agency_org_id.clone(),
+        },
+        ledger_head: ledger_head(tx, &head.id).await?,
+        nonce: nonce.to_string(),
+    };
+    let record = draw::draw(&input).map_err(draw_error)?;
+    for (i, id) in record.panel.iter().enumerate() {
+        invite(tx, &head.id, id, i as i64 + 1, now).await?;
+    }
+    let body = serde_json::to_value(&record).map_err(anyhow::Error::from)?;
+    sqlx::query("UPDATE evaluations SET draw = $1, phase = $2 WHERE tender_id = $3")
+        .bind(body.to_string())
+        .bind(Phase::Seating.as_str())
+        .bind(&head.id)
+        .execute(&mut **tx)
+        .await?;
+    event(tx, &head.id, now, draw::EVENT_KIND, &user.id, body).await?;
+    Ok(json!({ "phase": Phase::Seating, "seed": record.seed, "panel": record.panel.len() }))
+}
+
+async fn respond(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    decline: Option<String>,
+    now: i64,
+) -> AppResult<Value> {
+    let seat = m.seat.clone().ok_or(AppError::Forbidden)?;
+    let action = if decline.is_some() {
+        "decline"
+    } else {
+        "accept"
+    };
+    let e = require_phase(tx, head, &[Phase::Seating], action).await?;
+    if seat.status != "invited" {
+        return Err(EvalRoomError::AlreadyResponded.into());
+    }
+    let Some(reason) = decline else {
+        sqlx::query(
+            "UPDATE evaluation_panel SET status = 'accepted', responded_at = $1 \
+             WHERE tender_id = $2 AND expert_id = $3",
+        )
+        .bind(now)
+        .bind(&head.id)
+        .bind(&seat.expert_id)
+        .execute(&mut **tx)
+        .await?;
+        event(
+            tx,
+            &head.id,
+            now,
+            "expert_accepted",
+            &user.id,
+            json!({ "seat": seat.seat, "expert_id": seat.expert_id }),
+        )
+        .await?;
+        let all = panel(&mut **tx, &head.id).await?;
+        let needed = e.draw.as_ref().map_or(0, |d| d.experts_needed as usize);
+        if seated(&all).len() >= needed {
+            set_phase(tx, &head.id, Phase::Qualification).await?;
+            event(
+                tx,
+                &head.id,
+                now,
+                "panel_seated",
+                "system",
+                json!({ "seats": needed }),
+            )
+            .await?;
+            return Ok(json!({ "phase": Phase::Qualification }));
+        }
+        return Ok(json!({ "phase": Phase::Seating, "seat": seat.seat }));
+    };
+    let reason = text("reason", &reason, true)?;
+    sqlx::query(
+        "UPDATE evaluation_panel SET status = 'declined', responded_at = $1, decline_reason = $2 \
+         WHERE tender_id = $3 AND expert_id = $4",
+    )
+    .bind(now)
+    .bind(&reason)
+    .bind(&head.id)
+    .bind(&seat.expert_id)
+    .execute(&mut **tx)
+    .await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "expert_declined",
+        &user.id,
+        json!({ "seat": seat.seat, "expert_id": seat.expert_id }),
+    )
+    .await?;
+    // R-EVAL-2: the next of the same order takes the seat.
+    let record = e
+        .draw
+        .ok_or_else(|| anyhow::anyhow!("seating without a draw"))?;
+    match draw::top_up(&record, std::slice::from_ref(&seat.expert_id)) {
+        Ok(next) => {
+            let before: BTreeSet<&String> = record.panel.iter().collect();
+            let added: Vec<&String> = next
+                .panel
+                .iter()
+                .filter(|id| !before.contains(id))
+                .collect();
+            for id in &added {
+                invite(tx, &head.id, id, seat.seat, now).await?;
+            }
+            let body = serde_json::to_value(&next).map_err(anyhow::Error::from)?;
+            sqlx::query("UPDATE evaluations SET draw = $1 WHERE tender_id = $2")
+                .bind(body.to_string())
+                .bind(&head.id)
+                .execute(&mut **tx)
+                .await?;
+            event(tx, &head.id, now, draw::EVENT_KIND, "system", body).await?;
+            Ok(json!({ "phase": Phase::Seating, "topped_up": added.len() }))
+        }
+        Err(err) => {
+            // The pool is exhausted: a new panel must be formed (R-EVAL-2).
+            fail(tx, head, &format!("{} ({})", err, err.code()), now).await?;
+            Ok(json!({ "phase": Phase::Failed, "code": err.code() }))
+        }
+    }
+}
+
+/// The evaluation fails; the tender with it.
+async fn fail(tx: &mut Tx, head: &TenderHead, reason: &str, now: i64) -> AppResult<()> {
+    sqlx::query("UPDATE evaluations SET phase = $1, failed_reason = $2 WHERE tender_id = $3")
+        .bind(Phase::Failed.as_str())
+        .bind(reason)
+        .bind(&head.id)
+        .execute(&mut **tx)
+        .await?;
+    set_tender_status(tx, head, TenderAction::FailEvaluation).await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "evaluation_failed",
+        "system",
+        json!({ "reason": reason }),
+    )
+    .await
+}
+
+async fn set_tender_status(tx: &mut Tx, head: &TenderHead, action: TenderAction) -> AppResult<()> {
+    let next = head
+        .status
+        .after(action)
+        .ok_or_else(|| illegal(head.status.as_str(), action.as_str()))?;
+    tender_repo::set_status(tx, &head.id, next, None).await?;
+    Ok(())
+}
+
+/// Lots with fewer than the minimum of bids in `standing` (R-EVAL-3), with the reason.
+fn failed_lots(
+    bids: &[BidRow],
+    standing: &BTreeSet<String>,
+    min: i64,
+    stage: &str,
+) -> Vec<(i64, String)> {
+    let lots: BTreeSet<i64> = bids.iter().map(|b| b.lot_no).collect();
+    lots.into_iter()
+        .filter_map(|lot| {
+            let n = bids
+                .iter()
+                .filter(|b| b.lot_no == lot && standing.contains(&b.bid_id))
+                .count() as i64;
+            (n < min).then(|| {
+                (
+                    lot,
+                    format!("R-EVAL-3: {n} bid(s) pass the {stage} review, fewer than {min}"),
+                )
+            })
+        })
+        .collect()
+}
+
+async fn min_bids(tx: &mut Tx, state: &AppState, tender_id: &str) -> AppResult<i64> {
+    let method: String = sqlx::query_scalar("SELECT method FROM tenders WHERE id = $1")
+        .bind(tender_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(state.config.opening.min_bidders(&method))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn qualify(
+    state: &AppState,
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    bid_id: &str,
+    pass: bool,
+    reason: &str,
+    now: i64,
+) -> AppResult<Value> {
+    if !(m.host || m.purchaser) {
+        return Err(AppError::Forbidden);
+    }
+    require_phase(tx, head, &[Phase::Qualification], "qualify").await?;
+    let bids = read_out_bids(&mut **tx, &head.id).await?;
+    if !bids.iter().any(|b| b.bid_id == bid_id) {
+        return Err(EvalRoomError::BidNotEvaluated.into());
+    }
+    let reason = text("reason", reason, !pass)?;
+    let done = qualification(&mut **tx, &head.id).await?;
+    if done.contains_key(bid_id) {
+        return Err(EvalRoomError::AlreadyReviewed.into());
+    }
+    sqlx::query(
+        "INSERT INTO evaluation_qualification (tender_id, bid_id, pass, reason, user_id, at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&head.id)
+    .bind(bid_id)
+    .bind(i64::from(pass))
+    .bind(&reason)
+    .bind(&user.id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let done = qualification(&mut **tx, &head.id).await?;
+    if done.len() < bids.len() {
+        return Ok(
+            json!({ "phase": Phase::Qualification, "done": done.len(), "total": bids.len() }),
+        );
+    }
+    let passed: BTreeSet<String> = done
+        .iter()
+        .filter(|(_, (p, _))| *p)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let failed: Vec<&String> = done.keys().filter(|id| !passed.contains(*id)).collect();
+    let min = min_bids(tx, state, &head.id).await?;
+    let lots = failed_lots(&bids, &passed, min, "qualification");
+    let all_lots: BTreeSet<i64> = bids.iter().map(|b| b.lot_no).collect();
+    event(
+        tx,
+        &head.id,
+        now,
+        "qualification_done",
+        &user.id,
+        json!({ "passed": passed, "failed": failed,
+                "failed_lots": lots.iter().map(|(l, r)| json!({"lot_no": l, "reason": r})).collect::<Vec<_>>() }),
+    )
+    .await?;
+    if lots.len() == all_lots.len() {
+        fail(tx, head, &lots[0].1, now).await?;
+        return Ok(json!({ "phase": Phase::Failed }));
+    }
+    set_phase(tx, &head.id, Phase::Compliance).await?;
+    Ok(json!({ "phase": Phase::Compliance }))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn review(
+    state: &AppState,
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    bid_id: &str,
+    pass: bool,
+    reason: &str,
+    now: i64,
+) -> AppResult<Value> {
+    let seat = m.expert().cloned().ok_or(if m.seat.is_some() {
+        AppError::from(EvalRoomError::NotOnPanel)
+    } else {
+        AppError::Forbidden
+    })?;
+    require_phase(tx, head, &[Phase::Compliance], "review").await?;
+    let bids = read_out_bids(&mut **tx, &head.id).await?;
+    let qual = qualification(&mut **tx, &head.id).await?;
+    let min = min_bids(tx, state, &head.id).await?;
+    let qualified: BTreeSet<String> = qual
+        .iter()
+        .filter(|(_, (p, _))| *p)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let dead_lots: BTreeSet<i64> = failed_lots(&bids, &qualified, min, "qualification")
+        .into_iter()
+        .map(|(l, _)| l)
+        .collect();
+    let under: Vec<&BidRow> = bids
+        .iter()
+        .filter(|b| qualified.contains(&b.bid_id) && !dead_lots.contains(&b.lot_no))
+        .collect();
+    if !under.iter().any(|b| b.bid_id == bid_id) {
+        return Err(EvalRoomError::BidNotEvaluated.into());
+    }
+    let reason = text("reason", reason, !pass)?;
+    let done = reviews(&mut **tx, &head.id).await?;
+    if done.contains_key(&(bid_id.to_string(), seat.expert_id.clone())) {
+        return Err(EvalRoomError::AlreadyReviewed.into());
+    }
+    sqlx::query(
+        "INSERT INTO evaluation_reviews (tender_id, bid_id, expert_id, pass, reason, at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&head.id)
+    .bind(bid_id)
+    .bind(&seat.expert_id)
+    .bind(i64::from(pass))
+    .bind(&reason)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "bid_reviewed",
+        &user.id,
+        json!({ "seat": seat.seat, "bid_id": bid_id }),
+    )
+    .await?;
+    let done = reviews(&mut **tx, &head.id).await?;
+    let experts = seated(&panel(&mut **tx, &head.id).await?)
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    let total = experts.len() * under.len();
+    if done.len() < total {
+        return Ok(json!({ "phase": Phase::Compliance, "done": done.len(), "total": total }));
+    }
+    // Majority of the panel decides each bid.
+    let compliant: BTreeSet<String> = under
+        .iter()
+        .filter(|b| {
+            let yes = experts
+                .iter()
+                .filter(|s| {
+                    done.get(&(b.bid_id.clone(), s.expert_id.clone()))
+                        .is_some_and(|(p, _)| *p)
+                })
+                .count();
+            yes * 2 > experts.len()
+        })
+        .map(|b| b.bid_id.clone())
+        .collect();
+    let lots = failed_lots(&bids, &compliant, min, "compliance");
+    let failed_lot_nos: BTreeSet<i64> = lots.iter().map(|(l, _)| *l).chain(dead_lots).collect();
+    let mut lot_prices = Vec::new();
+    let mut flagged = Vec::new();
+    let terms = terms(&mut **tx, &head.id)
+        .await?
+        .ok_or(EvalRoomError::TermsMissing)?;
+    for lot in bids
+        .iter()
+        .map(|b| b.lot_no)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter(|l| !failed_lot_nos.contains(l))
+    {
+        let lot_bids: Vec<&BidRow> = under.iter().copied().filter(|b| b.lot_no == lot).collect();
+        let result = price_only(tx, head, &terms, &lot_bids, &compliant).await?;
+        for (b, r) in lot_bids.iter().zip(&result.bids) {
+            if r.abnormally_low.is_some() {
+                flagged.push(b.bid_id.clone());
+            }
+        }
+        lot_prices.push(json!({ "lot_no": lot, "result": result }));
+    }
+    let standing: Vec<&String> = compliant
+        .iter()
+        .filter(|id| {
+            bids.iter()
+                .any(|b| &b.bid_id == *id && !failed_lot_nos.contains(&b.lot_no))
+        })
+        .collect();
+    let prices = json!({
+        "compliant": standing,
+        "failed_lots": lots.iter().map(|(l, r)| json!({"lot_no": l, "reason": r})).collect::<Vec<_>>(),
+        "lots": lot_prices,
+        "abnormally_low": flagged,
+    });
+    sqlx::query("UPDATE evaluations SET prices = $1 WHERE tender_id = $2")
+        .bind(prices.to_string())
+        .bind(&head.id)
+        .execute(&mut **tx)
+        .await?;
+    let failed: Vec<&String> = under
+        .iter()
+        .map(|b| &b.bid_id)
+        .filter(|id| !compliant.contains(*id))
+        .collect();
+    event(
+        tx,
+        &head.id,
+        now,
+        "compliance_done",
+        "system",
+        json!({ "passed": standing, "failed": failed, "abnormally_low": flagged,
+                "failed_lots": prices["failed_lots"] }),
+    )
+    .await?;
+    if standing.is_empty() {
+        let reason = lots
+            .first()
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| "R-EVAL-3".into());
+        fail(tx, head, &reason, now).await?;
+        return Ok(json!({ "phase": Phase::Failed }));
+    }
+    set_phase(tx, &head.id, Phase::Scoring).await?;
+    Ok(json!({ "phase": Phase::Scoring }))
+}
+
+pub(crate) async fn category_and_date(
+    tx: &mut Tx,
+    tender_id: &str,
+) -> AppResult<(crate::tender::types::Category, chrono::NaiveDate)> {
+    let r = sqlx::query("SELECT category, published_at FROM tenders WHERE id = $1")
+        .bind(tender_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let cat: String = r.try_get("category")?;
+    let category: crate::tender::types::Category =
+        serde_json::from_value(Value::String(cat)).map_err(anyhow::Error::from)?;
+    let published: Option<i64> = r.try_get("published_at")?;
+    let date = chrono::DateTime::from_timestamp_millis(published.unwrap_or(0))
+        .unwrap_or_default()
+        .with_timezone(&crate::clock::cst())
+        .date_naive();
+    Ok((category, date))
+}
+
+/// The pure evaluation's bid for a read-out bid: the opening sheet's price and products,
+/// the organisation's registered size and status.
+pub(crate) fn eval_bid(
+    b: &BidRow,
+    compliant: bool,
+    scores: BTreeMap<String, Points>,
+) -> AppResult<eval::Bid> {
+    let size = b
+        .enterprise_size
+        .clone()
+        .unwrap_or_else(|| b.sheet.enterprise_size.clone());
+    Ok(eval::Bid {
+        bidder: b.bid_id.clone(),
+        price: eval::PriceStatement {
+            sheet_fen: b.sheet.total_price_fen,
+            sheet_words: Some(b.sheet.total_price_words.clone()),
+            body_total_fen: None,
+            lines: Vec::new(),
+        },
+        enterprise_size: serde_json::from_value(Value::String(size))
+            .map_err(anyhow::Error::from)?,
+        special_status: b
+            .special_status
+            .clone()
+            .map(|s| serde_json::from_value(Value::String(s)))
+            .transpose()
+            .map_err(anyhow::Error::from)?,
+        products: b.sheet.products.clone(),
+        consortium_small_micro_share_bp: b.sheet.consortium_small_micro_share_bp,
+        compliant,
+        scores,
+    })
+}
+
+fn eval_error(e: eval::EvalError) -> AppError {
+    EvalRoomError::Terms(e.to_string()).into()
+}
+
+/// Evaluated prices and R-EVAL-8 flags, before any score.
+async fn price_only(
+    tx: &mut Tx,
+    head: &TenderHead,
+    terms: &EvaluationTerms,
+    bids: &[&BidRow],
+    compliant: &BTreeSet<String>,
+) -> AppResult<eval::LotResult> {
+    let (category, date) = category_and_date(tx, &head.id).await?;
+    let mut t = terms.to_terms(category, date);
+    t.method = eval::Method::LowestEvaluatedPrice;
+    let list = bids
+        .iter()
+        .map(|b| eval_bid(b, compliant.contains(&b.bid_id), BTreeMap::new()))
+        .collect::<AppResult<Vec<_>>>()?;
+    eval::evaluate_lot(&t, &list).map_err(eval_error)
+}
+
+fn scoring_seat(m: &Member) -> AppResult<Seat> {
+    m.expert().cloned().ok_or(if m.seat.is_some() {
+        EvalRoomError::NotOnPanel.into()
+    } else {
+        AppError::Forbidden
+    })
+}
+
+async fn scoring_state(
+    tx: &mut Tx,
+    head: &TenderHead,
+    action: &'static str,
+) -> AppResult<(EvalRow, EvaluationTerms, BTreeSet<String>)> {
+    let e = require_phase(tx, head, &[Phase::Scoring], action).await?;
+    let terms = terms(&mut **tx, &head.id)
+        .await?
+        .ok_or(EvalRoomError::TermsMissing)?;
+    let compliant = compliant_ids(e.prices.as_ref());
+    Ok((e, terms, compliant))
+}
+
+async fn score(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    bid_id: &str,
+    items: &BTreeMap<String, String>,
+    now: i64,
+) -> AppResult<Value> {
+    let seat = scoring_seat(m)?;
+    let (_, terms, compliant) = scoring_state(tx, head, "score").await?;
+    if !compliant.contains(bid_id) {
+        return Err(EvalRoomError::BidNotEvaluated.into());
+    }
+    for name in items.keys() {
+        if !terms.items.iter().any(|i| &i.name == name) {
+            return Err(EvalRoomError::UnknownItem { item: name.clone() }.into());
+        }
+    }
+    let mut parsed = BTreeMap::new();
+    for i in &terms.items {
+        let v = items
+            .get(&i.name)
+            .ok_or_else(|| EvalRoomError::MissingItem {
+                item: i.name.clone(),
+            })?;
+        parsed.insert(i.name.clone(), parse_score(&i.name, v)?);
+    }
+    let already: Option<i64> = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM evaluation_scores WHERE tender_id = $1 AND bid_id = $2 AND expert_id = $3",
+    )
+    .bind(&head.id)
+    .bind(bid_id)
+    .bind(&seat.expert_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if already.unwrap_or(0) > 0 {
+        return Err(EvalRoomError::AlreadyScored.into());
+    }
+    for (item, s) in &parsed {
+        sqlx::query(
+            "INSERT INTO evaluation_scores (tender_id, bid_id, expert_id, item, score, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&head.id)
+        .bind(bid_id)
+        .bind(&seat.expert_id)
+        .bind(item)
+        .bind(*s)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let shown: BTreeMap<&String, String> = parsed.iter().map(|(k, v)| (k, fmt_score(*v))).collect();
+    let digest = sha256_hex(
+        canonical_json(&json!({ "bid_id": bid_id, "expert_id": seat.expert_id, "items": shown }))
+            .as_bytes(),
+    );
+    event(
+        tx,
+        &head.id,
+        now,
+        "scores_submitted",
+        &user.id,
+        json!({ "seat": seat.seat, "bid_id": bid_id, "sha256": digest }),
+    )
+    .await?;
+    Ok(json!({ "bid_id": bid_id, "sha256": digest }))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn revise(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    bid_id: &str,
+    item: &str,
+    score: &str,
+    kind: ChangeKind,
+    reason: &str,
+    now: i64,
+) -> AppResult<Value> {
+    let seat = scoring_seat(m)?;
+    let (_, terms, compliant) = scoring_state(tx, head, "revise").await?;
+    if !compliant.contains(bid_id) {
+        return Err(EvalRoomError::BidNotEvaluated.into());
+    }
+    if !terms.items.iter().any(|i| i.name == item) {
+        return Err(EvalRoomError::UnknownItem { item: item.into() }.into());
+    }
+    let to = parse_score(item, score)?;
+    let reason = text("reason", reason, true)?;
+    let from: Option<i64> = sqlx::query_scalar(
+        "SELECT score FROM evaluation_scores WHERE tender_id = $1 AND bid_id = $2 \
+         AND expert_id = $3 AND item = $4",
+    )
+    .bind(&head.id)
+    .bind(bid_id)
+    .bind(&seat.expert_id)
+    .bind(item)
+    .fetch_optional(&mut **tx)
+    .await?;
+    // R-EVAL-9 governs changes after submission; before it there is nothing to change.
+    let from = from.ok_or_else(|| illegal("not_scored", "revise"))?;
+    sqlx::query(
+        "UPDATE evaluation_scores SET score = $1, at = $2 WHERE tender_id = $3 AND bid_id = $4 \
+         AND expert_id = $5 AND item = $6",
+    )
+    .bind(to)
+    .bind(now)
+    .bind(&head.id)
+    .bind(bid_id)
+    .bind(&seat.expert_id)
+    .bind(item)
+    .execute(&mut **tx)
+    .await?;
+    let seq: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM evaluation_changes WHERE tender_id = $1",
+    )
+    .bind(&head.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO evaluation_changes (tender_id, seq, bid_id, expert_id, item, from_score, \
+         to_score, kind, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&head.id)
+    .bind(seq)
+    .bind(bid_id)
+    .bind(&seat.expert_id)
+    .bind(item)
+    .bind(from)
+    .bind(to)
+    .bind(kind.as_str())
+    .bind(&reason)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "score_revised",
+        &user.id,
+        json!({ "seat": seat.seat, "bid_id": bid_id, "item": item, "kind": kind,
+                "reason_sha256": sha256_hex(reason.as_bytes()) }),
+    )
+    .await?;
+    Ok(json!({ "bid_id": bid_id, "item": item, "from": fmt_score(from), "to": fmt_score(to) }))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn explain(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    bid_id: &str,
+    item: &str,
+    reason: &str,
+    now: i64,
+) -> AppResult<Value> {
+    let seat = scoring_seat(m)?;
+    let (_, terms, _) = scoring_state(tx, head, "explain").await?;
+    let reason = text("reason", reason, true)?;
+    let all = panel(&mut **tx, &head.id).await?;
+    let rows = scores(&mut **tx, &head.id).await?;
+    let flagged = flags(&terms, &seated(&all), &rows).into_iter().any(|f| {
+        f.kind == "outlier" && f.bid_id == bid_id && f.item == item && f.expert_id == seat.expert_id
+    });
+    if !flagged {
+        return Err(EvalRoomError::NotAnOutlier.into());
+    }
+    sqlx::query(
+        "UPDATE evaluation_scores SET outlier_reason = $1 WHERE tender_id = $2 AND bid_id = $3 \
+         AND expert_id = $4 AND item = $5",
+    )
+    .bind(&reason)
+    .bind(&head.id)
+    .bind(bid_id)
+    .bind(&seat.expert_id)
+    .bind(item)
+    .execute(&mut **tx)
+    .await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "outlier_explained",
+        &user.id,
+        json!({ "seat": seat.seat, "bid_id": bid_id, "item": item,
+                "reason_sha256": sha256_hex(reason.as_bytes()) }),
+    )
+    .await?;
+    Ok(json!({ "bid_id": bid_id, "item": item }))
+}
+
+async fn clarify(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    bid_id: &str,
+    question: &str,
+    now: i64,
+) -> AppResult<Value> {
+    if !m.host && m.expert().is_none() {
+        return Err(if m.seat.is_some() {
+            EvalRoomError::NotOnPanel.into()
+        } else {
+            AppError::Forbidden
+        });
+    }
+    let e = require_phase(tx, head, &[Phase::Scoring], "clarify").await?;
+    if !compliant_ids(e.prices.as_ref()).contains(bid_id) {
+        return Err(EvalRoomError::BidNotEvaluated.into());
+    }
+    let question = text("question", question, true)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO clarifications (id, tender_id, bid_id, question, asked_by, asked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(&head.id)
+    .bind(bid_id)
+    .bind(&question)
+    .bind(&user.id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "clarification_requested",
+        &user.id,
+        json!({ "clarification_id": id, "bid_id": bid_id,
+                "question_sha256": sha256_hex(question.as_bytes()) }),
+    )
+    .await?;
+    Ok(json!({ "clarification_id": id }))
+}
+
+async fn answer(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    head: &TenderHead,
+    clarification_id: &str,
+    text_in: &str,
+    now: i64,
+) -> AppResult<Value> {
+    if user.role != Role::Supplier {
+        return Err(AppError::Forbidden);
+    }
+    let r = sqlx::query(
+        "SELECT c.bid_id, c.answer, b.bidder_org_id FROM clarifications c \
+         JOIN bids b ON b.id = c.bid_id WHERE c.id = $1 AND c.tender_id = $2",
+    )
+    .bind(clarification_id)
+    .bind(&head.id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let owner: String = r.try_get("bidder_org_id")?;
+    if user.org_id.as_deref() != Some(owner.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    if r.try_get::<Option<String>, _>("answer")?.is_some() {
+        return Err(EvalRoomError::AlreadyAnswered.into());
+    }
+    require_phase(tx, head, &[Phase::Scoring], "answer_clarification").await?;
+    let answer = text("text", text_in, true)?;
+    let bid_id: String = r.try_get("bid_id")?;
+    sqlx::query(
+        "UPDATE clarifications SET answer = $1, answered_by = $2, answered_at = $3 WHERE id = $4",
+    )
+    .bind(&answer)
+    .bind(&user.id)
+    .bind(now)
+    .bind(clarification_id)
+    .execute(&mut **tx)
+    .await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "clarification_answered",
+        &user.id,
+        json!({ "clarification_id": clarification_id, "bid_id": bid_id,
+                "answer_sha256": sha256_hex(answer.as_bytes()) }),
+    )
+    .await?;
+    Ok(json!({ "clarification_id": clarification_id }))
+}
+
+/// A clarification as stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Clarification {
+    pub id: String,
+    pub bid_id: String,
+    pub question: String,
+    pub asked_at: i64,
+    pub answer: Option<String>,
+    pub answered_at: Option<i64>,
+}
+
+pub(crate) async fn clarifications<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<Clarification>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT id, bid_id, question, asked_at, answer, answered_at FROM clarifications \
+         WHERE tender_id = $1 ORDER BY asked_at, id",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Clarification {
+                id: r.try_get("id")?,
+                bid_id: r.try_get("bid_id")?,
+                question: r.try_get("question")?,
+                asked_at: r.try_get("asked_at")?,
+                answer: r.try_get("answer")?,
+                answered_at: r.try_get("answered_at")?,
+            })
+        })
+        .collect()
+}
+
+/// What is still missing before scoring can close, in words; empty when complete.
+pub(crate) fn incomplete(
+    terms: &EvaluationTerms,
+    experts: &[&Seat],
+    compliant: &BTreeSet<String>,
+    rows: &[ScoreRow],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if !terms.items.is_empty() {
+        for s in experts {
+            let n = compliant
+                .iter()
+                .filter(|b| {
+                    !rows
+                        .iter()
+                        .any(|r| &r.bid_id == *b && r.expert_id == s.expert_id)
+                })
+                .count();
+            if n > 0 {
+                out.push(format!("seat {} has {n} bid(s) to score", s.seat));
+            }
+        }
+    }
+    for f in flags(terms, experts, rows) {
+        if f.kind == "objective_mismatch" {
+            out.push(format!(
+                "objective item {} differs on bid {}",
+                f.item, f.bid_id
+            ));
+        } else if !f.explained {
+            out.push(format!(
+                "outlier on {} of bid {} needs a reason",
+                f.item, f.bid_id
+            ));
+        }
+    }
+    out.dedup();
+    out
+}
+
+async fn finish_scoring(
+    _state: &AppState,
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    now: i64,
+) -> AppResult<Value> {
+    if !m.host {
+        return Err(AppError::Forbidden);
+    }
+    let (e, terms, compliant) = scoring_state(tx, head, "finish_scoring").await?;
+    let all = panel(&mut **tx, &head.id).await?;
+    let experts = seated(&all);
+    let rows = scores(&mut **tx, &head.id).await?;
+    let missing = incomplete(&terms, &experts, &compliant, &rows);
+    if !missing.is_empty() {
+        return Err(EvalRoomError::ScoringIncomplete {
+            what: missing.join("; "),
+        }
+        .into());
+    }
+    let report = super::report::build(tx, head, &e, &terms, &experts, &rows, now).await?;
+    let sha = sha256_hex(canonical_json(&report).as_bytes());
+    sqlx::query(
+        "UPDATE evaluations SET phase = $1, report = $2, report_sha256 = $3, scoring_closed_at = $4 \
+         WHERE tender_id = $5",
+    )
+    .bind(Phase::Signing.as_str())
+    .bind(report.to_string())
+    .bind(&sha)
+    .bind(now)
+    .bind(&head.id)
+    .execute(&mut **tx)
+    .await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "scoring_closed",
+        &user.id,
+        json!({ "report_sha256": sha }),
+    )
+    .await?;
+    Ok(json!({ "phase": Phase::Signing, "report_sha256": sha }))
+}
+
+/// The exact bytes an expert signs (docs/evaluation.md).
+pub fn signing_payload(
+    tender_id: &str,
+    report_sha256: &str,
+    expert_id: &str,
+    dissent: &str,
+) -> String {
+    canonical_json(&json!({
+        "dissent": dissent,
+        "expert_id": expert_id,
+        "report_sha256": report_sha256,
+        "tender_id": tender_id,
+        "type": "evaluation_report_signature",
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sign(
+    state: &AppState,
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    key_id: &str,
+    signature: &str,
+    dissent: &str,
+    now: i64,
+) -> AppResult<Value> {
+    let seat = scoring_seat(m)?;
+    let e = require_phase(tx, head, &[Phase::Signing], "sign").await?;
+    let signed: Option<i64> = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM evaluation_signatures WHERE tender_id = $1 AND expert_id = $2",
+    )
+    .bind(&head.id)
+    .bind(&seat.expert_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if signed.unwrap_or(0) > 0 {
+        return Err(EvalRoomError::AlreadySigned.into());
+    }
+    let dissent = text("dissent", dissent, false)?;
+    let sha = e
+        .report_sha256
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("signing without a report"))?;
+    let payload = signing_payload(&head.id, &sha, &seat.expert_id, &dissent);
+    crate::pki::service::verify_user_signature(
+        state,
+        &user.id,
+        key_id,
+        payload.as_bytes(),
+        signature,
+    )
+    .await?;
+    sqlx::query(
+        "INSERT INTO evaluation_signatures (tender_id, expert_id, key_id, signature, dissent, at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&head.id)
+    .bind(&seat.expert_id)
+    .bind(key_id)
+    .bind(signature.trim())
+    .bind(&dissent)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "report_signed",
+        &user.id,
+        json!({ "seat": seat.seat, "key_id": key_id, "dissent": !dissent.is_empty() }),
+    )
+    .await?;
+    let all = panel(&mut **tx, &head.id).await?;
+    let n_signed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM evaluation_signatures WHERE tender_id = $1")
+            .bind(&head.id)
+            .fetch_one(&mut **tx)
+            .await?;
+    if (n_signed as usize) < seated(&all).len() {
+        return Ok(json!({ "phase": Phase::Signing, "signed": n_signed }));
+    }
+    let due = add_working_days(now, CONFIRM_WORKING_DAYS);
+    sqlx::query(
+        "UPDATE evaluations SET phase = $1, reported_at = $2, confirm_due_at = $3 WHERE tender_id = $4",
+    )
+    .bind(Phase::Reported.as_str())
+    .bind(now)
+    .bind(due)
+    .bind(&head.id)
+    .execute(&mut **tx)
+    .await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "report_completed",
+        "system",
+        json!({ "report_sha256": sha, "signatures": n_signed, "confirm_due_at": due }),
+    )
+    .await?;
+    Ok(json!({ "phase": Phase::Reported, "confirm_due_at": due }))
+}
+
+/// R-TIME-1 in part: `n` working days after `ms`, skipping Saturdays and Sundays in China
+/// Standard Time (the official holiday calendar is not yet applied).
+pub fn add_working_days(ms: i64, n: u32) -> i64 {
+    use chrono::{Datelike, Weekday};
+    let mut t = chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&crate::clock::cst());
+    let mut left = n;
+    while left > 0 {
+        t += chrono::Duration::days(1);
+        if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    t.timestamp_millis()
+}
+
+/// The first-ranked bid of every lot standing is the winner (R-EVAL-10); `by` is
+/// `purchaser` or `deadline`.
+async fn award(
+    tx: &mut Tx,
+    head: &TenderHead,
+    actor: &str,
+    by: &str,
+    now: i64,
+) -> AppResult<Value> {
+    let e = require_phase(tx, head, &[Phase::Reported], "confirm_winner").await?;
+    let report = e
+        .report
+        .ok_or_else(|| anyhow::anyhow!("reported without a report"))?;
+    let winners = super::report::winners(&report);
+    sqlx::query("UPDATE evaluations SET phase = $1, awarded_at = $2 WHERE tender_id = $3")
+        .bind(Phase::Awarded.as_str())
+        .bind(now)
+        .bind(&head.id)
+        .execute(&mut **tx)
+        .await?;
+    set_tender_status(tx, head, TenderAction::Award).await?;
+    event(
+        tx,
+        &head.id,
+        now,
+        "winner_confirmed",
+        actor,
+        json!({ "by": by, "winners": winners }),
+    )
+    .await?;
+    Ok(json!({ "phase": Phase::Awarded, "winners": winners }))
+}
+
+/// The scheduler's part: a report whose confirmation deadline passed stands as ranked.
+pub async fn advance_due(state: &AppState) -> anyhow::Result<()> {
+    let now = state.clock.now_ms();
+    let due: Vec<String> = sqlx::query_scalar(
+        "SELECT tender_id FROM evaluations WHERE phase = $1 AND confirm_due_at <= $2",
+    )
+    .bind(Phase::Reported.as_str())
+    .bind(now)
+    .fetch_all(&state.db.pool)
+    .await?;
+    for id in due {
+        let mut tx = state.db.begin().await?;
+        let Some(head) = tender_repo::lock(&mut tx, &id, now).await? else {
+            continue;
+        };
+        match award(&mut tx, &head, "system", "deadline", now).await {
+            Ok(_) => {
+                tx.commit().await?;
+                state.hub.notify(&id);
+            }
+            Err(AppError::IllegalTransition { .. }) => {}
+            Err(e) => return Err(anyhow::anyhow!("awarding {id}: {e}")),
+        }
+    }
+    Ok(())
+}

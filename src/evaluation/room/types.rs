@@ -1,0 +1,384 @@
+//! The evaluation session's phases, commands, terms and errors (docs/evaluation.md).
+
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::evaluation::Method;
+
+/// Where an evaluation is. The tender is `evaluating` until `awarded` or `failed`.
+/// Declared in order: later phases compare greater.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The agency asked for a panel; the finance supervisor's nonce draws it.
+    Drawing,
+    /// Drawn experts accept or decline; declines are topped up from the same order.
+    Seating,
+    /// 资格审查 by the agency or purchaser, one verdict per bid read out.
+    Qualification,
+    /// 符合性审查 by every expert, per bid, majority decides.
+    Compliance,
+    /// Blind scoring, objective agreement, outlier reasons, clarifications.
+    Scoring,
+    /// Every expert signs the report (or signs with dissent).
+    Signing,
+    /// The purchaser confirms the winner within 5 working days (R-EVAL-10).
+    Reported,
+    Awarded,
+    /// R-EVAL-3 or no panel could be formed.
+    Failed,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 9] = [
+        Phase::Drawing,
+        Phase::Seating,
+        Phase::Qualification,
+        Phase::Compliance,
+        Phase::Scoring,
+        Phase::Signing,
+        Phase::Reported,
+        Phase::Awarded,
+        Phase::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Drawing => "drawing",
+            Phase::Seating => "seating",
+            Phase::Qualification => "qualification",
+            Phase::Compliance => "compliance",
+            Phase::Scoring => "scoring",
+            Phase::Signing => "signing",
+            Phase::Reported => "reported",
+            Phase::Awarded => "awarded",
+            Phase::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// R-EVAL-9: the only reasons a submitted score may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Arithmetic,
+    OutOfRange,
+    ObjectiveMismatch,
+    WrongFacts,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Arithmetic => "arithmetic",
+            ChangeKind::OutOfRange => "out_of_range",
+            ChangeKind::ObjectiveMismatch => "objective_mismatch",
+            ChangeKind::WrongFacts => "wrong_facts",
+        }
+    }
+}
+
+/// A command of the evaluation, from the hub (`evaluation:<tender>`) or
+/// `POST /api/tenders/{id}/evaluation`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// Agency: ask for a panel.
+    RequestDraw {
+        specialty: String,
+        #[serde(default)]
+        region: Option<String>,
+        #[serde(default)]
+        complex: bool,
+        #[serde(default)]
+        committee_size: Option<u32>,
+    },
+    /// Finance supervisor: the nonce that, with the ledger head, seeds the draw.
+    Draw { nonce: String },
+    /// A drawn expert takes the seat.
+    Accept,
+    /// A drawn expert declines (R-EVAL-2: a top-up follows).
+    Decline { reason: String },
+    /// Agency or purchaser: 资格审查 of one bid.
+    Qualify {
+        bid_id: String,
+        pass: bool,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Expert: 符合性审查 of one bid.
+    Review {
+        bid_id: String,
+        pass: bool,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Expert: scores for every item of one bid, each "0.00"–"100.00".
+    Score {
+        bid_id: String,
+        items: std::collections::BTreeMap<String, String>,
+    },
+    /// Expert: a change after submission, only for R-EVAL-9's reasons.
+    Revise {
+        bid_id: String,
+        item: String,
+        score: String,
+        kind: ChangeKind,
+        reason: String,
+    },
+    /// Expert: the written reason for a score far from the panel's mean.
+    Explain {
+        bid_id: String,
+        item: String,
+        reason: String,
+    },
+    /// Agency or expert: a clarification request to a bidder (R-EVAL-8 and others).
+    Clarify { bid_id: String, question: String },
+    /// Bidder: the answer to a clarification request about its own bid.
+    AnswerClarification {
+        clarification_id: String,
+        text: String,
+    },
+    /// Agency: close scoring once complete; prices, scores and ranking are computed.
+    FinishScoring,
+    /// Expert: sign the report with their certified key; `dissent` records disagreement.
+    Sign {
+        key_id: String,
+        signature: String,
+        #[serde(default)]
+        dissent: String,
+    },
+    /// Purchaser: confirm the first-ranked candidate of every lot (R-EVAL-10).
+    ConfirmWinner,
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::RequestDraw { .. } => "request_draw",
+            Command::Draw { .. } => "draw",
+            Command::Accept => "accept",
+            Command::Decline { .. } => "decline",
+            Command::Qualify { .. } => "qualify",
+            Command::Review { .. } => "review",
+            Command::Score { .. } => "score",
+            Command::Revise { .. } => "revise",
+            Command::Explain { .. } => "explain",
+            Command::Clarify { .. } => "clarify",
+            Command::AnswerClarification { .. } => "answer_clarification",
+            Command::FinishScoring => "finish_scoring",
+            Command::Sign { .. } => "sign",
+            Command::ConfirmWinner => "confirm_winner",
+        }
+    }
+}
+
+/// A scored item other than price (R-EVAL-4): scored out of 100 by each expert, weighted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TermItem {
+    pub name: String,
+    pub weight_bp: u32,
+    /// 客观分: every expert must give the same score.
+    #[serde(default)]
+    pub objective: bool,
+}
+
+fn default_abnormal() -> u32 {
+    8000
+}
+fn default_outlier() -> u32 {
+    2000
+}
+
+/// What the tender document fixes for its evaluation (`tenders.eval_terms`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationTerms {
+    pub method: Method,
+    #[serde(default)]
+    pub reserved_for_sme: bool,
+    #[serde(default)]
+    pub sme_rate_bp: Option<u32>,
+    #[serde(default)]
+    pub consortium_rate_bp: Option<u32>,
+    #[serde(default)]
+    pub price_weight_bp: u32,
+    #[serde(default)]
+    pub items: Vec<TermItem>,
+    #[serde(default = "default_abnormal")]
+    pub abnormal_low_fraction_bp: u32,
+    /// A score further than this from the panel's mean (in hundredths of a point, out of
+    /// 100) needs a written reason. Default 20 points.
+    #[serde(default = "default_outlier")]
+    pub outlier_points: u32,
+}
+
+impl EvaluationTerms {
+    /// The pure evaluation's terms for a tender of `category` announced on `date`.
+    pub fn to_terms(
+        &self,
+        category: crate::tender::types::Category,
+        announced_on: chrono::NaiveDate,
+    ) -> crate::evaluation::TenderTerms {
+        crate::evaluation::TenderTerms {
+            category,
+            announced_on,
+            method: self.method,
+            reserved_for_sme: self.reserved_for_sme,
+            sme_rate_bp: self.sme_rate_bp,
+            consortium_rate_bp: self.consortium_rate_bp,
+            price_weight_bp: self.price_weight_bp,
+            items: self
+                .items
+                .iter()
+                .map(|i| crate::evaluation::ScoreItem {
+                    name: i.name.clone(),
+                    weight_bp: i.weight_bp,
+                })
+                .collect(),
+            abnormal_low_fraction_bp: self.abnormal_low_fraction_bp,
+        }
+    }
+}
+
+/// Refusals particular to the evaluation; each leaves everything unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvalRoomError {
+    #[error("not drawn for this evaluation")]
+    NotOnPanel,
+    #[error("already answered the invitation")]
+    AlreadyResponded,
+    #[error("already reviewed")]
+    AlreadyReviewed,
+    #[error("already scored; use revise")]
+    AlreadyScored,
+    #[error("score out of range")]
+    ScoreOutOfRange { item: String },
+    #[error("unknown item")]
+    UnknownItem { item: String },
+    #[error("missing item")]
+    MissingItem { item: String },
+    #[error("others' scores are sealed until you submit yours")]
+    ScoresSealed,
+    #[error("bid not under evaluation")]
+    BidNotEvaluated,
+    #[error("scoring incomplete")]
+    ScoringIncomplete { what: String },
+    #[error("no outlier to explain")]
+    NotAnOutlier,
+    #[error("already signed")]
+    AlreadySigned,
+    #[error("already answered")]
+    AlreadyAnswered,
+    #[error("the tender states no evaluation terms")]
+    TermsMissing,
+    #[error("draw failed: {0}")]
+    Draw(String, &'static str),
+    #[error("terms refused: {0}")]
+    Terms(String),
+}
+
+impl EvalRoomError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            EvalRoomError::NotOnPanel => "NOT_ON_PANEL",
+            EvalRoomError::AlreadyResponded => "ALREADY_RESPONDED",
+            EvalRoomError::AlreadyReviewed => "ALREADY_REVIEWED",
+            EvalRoomError::AlreadyScored => "ALREADY_SCORED",
+            EvalRoomError::ScoreOutOfRange { .. } => "SCORE_OUT_OF_RANGE",
+            EvalRoomError::UnknownItem { .. } => "UNKNOWN_ITEM",
+            EvalRoomError::MissingItem { .. } => "MISSING_ITEM",
+            EvalRoomError::ScoresSealed => "SCORES_SEALED",
+            EvalRoomError::BidNotEvaluated => "BID_NOT_EVALUATED",
+            EvalRoomError::ScoringIncomplete { .. } => "SCORING_INCOMPLETE",
+            EvalRoomError::NotAnOutlier => "NOT_AN_OUTLIER",
+            EvalRoomError::AlreadySigned => "ALREADY_SIGNED",
+            EvalRoomError::AlreadyAnswered => "ALREADY_ANSWERED",
+            EvalRoomError::TermsMissing => "EVAL_TERMS_MISSING",
+            EvalRoomError::Draw(_, code) => code,
+            EvalRoomError::Terms(_) => "EVAL_TERMS_INVALID",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            EvalRoomError::NotOnPanel | EvalRoomError::ScoresSealed => StatusCode::FORBIDDEN,
+            EvalRoomError::ScoreOutOfRange { .. }
+            | EvalRoomError::UnknownItem { .. }
+            | EvalRoomError::MissingItem { .. }
+            | EvalRoomError::Terms(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::CONFLICT,
+        }
+    }
+
+    pub fn messages(&self) -> (String, String) {
+        match self {
+            EvalRoomError::NotOnPanel => (
+                "您不是本项目评标委员会成员".into(),
+                "You are not on this evaluation's panel".into(),
+            ),
+            EvalRoomError::AlreadyResponded => (
+                "已答复过本次抽取邀请".into(),
+                "You have answered this invitation already".into(),
+            ),
+            EvalRoomError::AlreadyReviewed => (
+                "您已审查过该投标".into(),
+                "You have reviewed this bid already".into(),
+            ),
+            EvalRoomError::AlreadyScored => (
+                "您已提交该投标的评分;如需更正,请按规定说明理由修改".into(),
+                "You have scored this bid; a change needs one of the allowed reasons".into(),
+            ),
+            EvalRoomError::ScoreOutOfRange { item } => (
+                format!("评分项“{item}”的分值须在 0–100 之间,最多两位小数"),
+                format!("Item \"{item}\" takes a score from 0 to 100 with at most two decimals"),
+            ),
+            EvalRoomError::UnknownItem { item } => (
+                format!("招标文件没有评分项“{item}”"),
+                format!("The tender has no item \"{item}\""),
+            ),
+            EvalRoomError::MissingItem { item } => (
+                format!("缺少评分项“{item}”的分值"),
+                format!("No score for item \"{item}\""),
+            ),
+            EvalRoomError::ScoresSealed => (
+                "提交本人对该投标的评分后,才能查看其他专家的评分".into(),
+                "Others' scores for this bid open only after you submit yours".into(),
+            ),
+            EvalRoomError::BidNotEvaluated => (
+                "该投标不在本阶段的评审范围内".into(),
+                "This bid is not under evaluation at this stage".into(),
+            ),
+            EvalRoomError::ScoringIncomplete { what } => (
+                format!("评分尚未完成:{what}"),
+                format!("Scoring is not complete: {what}"),
+            ),
+            EvalRoomError::NotAnOutlier => (
+                "该评分未被标记为偏离,无需说明".into(),
+                "This score is not flagged as far from the mean".into(),
+            ),
+            EvalRoomError::AlreadySigned => (
+                "您已签署评标报告".into(),
+                "You have signed the report already".into(),
+            ),
+            EvalRoomError::AlreadyAnswered => (
+                "该澄清已答复".into(),
+                "This clarification is answered already".into(),
+            ),
+            EvalRoomError::TermsMissing => (
+                "招标文件未载明评标方法和评分项".into(),
+                "The tender states no evaluation method and items".into(),
+            ),
+            EvalRoomError::Draw(msg, _) => (format!("专家抽取失败:{msg}"), msg.clone()),
+            EvalRoomError::Terms(msg) => (
+                format!("评标办法不符合规定:{msg}"),
+                format!("The evaluation terms are not allowed: {msg}"),
+            ),
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! What each member sees of an evaluation (docs/evaluation.md): experts see other experts'
+//! scores for a bid only once they have scored it themselves; names of experts are shown
+//! to supervisors, to each expert for themself, and to everyone once the winner is
+//! confirmed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use super::access::{self, Member};
+use super::service::{
+    clarifications, compliant_ids, eval_row, flags, panel, qualification, read_out_bids, reviews,
+    scores, signing_payload, terms,
+};
+use super::types::{EvalRoomError, Phase};
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, AppResult};
+use crate::evaluation::rounding::fmt_points;
+use crate::state::AppState;
+
+fn role_name(m: &Member) -> &'static str {
+    if m.seat.is_some() {
+        "expert"
+    } else if m.host {
+        "host"
+    } else if m.purchaser {
+        "purchaser"
+    } else {
+        "supervisor"
+    }
+}
+
+pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppResult<Value> {
+    let m = access::member(state, user, tender_id).await?;
+    let pool = &state.db.pool;
+    let t =
+        sqlx::query("SELECT id, code, title, category, method, status FROM tenders WHERE id = $1")
+            .bind(tender_id)
+            .fetch_one(pool)
+            .await?;
+    let terms = terms(pool, tender_id).await?;
+    let e = eval_row(pool, tender_id).await?;
+    let mut out = json!({
+        "tender": {
+            "id": t.try_get::<String, _>("id")?,
+            "code": t.try_get::<String, _>("code")?,
+            "title": t.try_get::<String, _>("title")?,
+            "category": t.try_get::<String, _>("category")?,
+            "method": t.try_get::<String, _>("method")?,
+            "status": t.try_get::<String, _>("status")?,
+        },
+        "phase": e.as_ref().map(|e| e.phase.as_str()),
+        "me": {
+            "role": role_name(&m),
+            "finance": m.finance,
+            "expert_id": m.seat.as_ref().map(|s| s.expert_id.clone()),
+            "seat": m.seat.as_ref().map(|s| s.seat),
+            "status": m.seat.as_ref().map(|s| s.status.clone()),
+        },
+        "terms": terms,
+        "server_time": state.clock.now_ms(),
+    });
+    let Some(e) = e else {
+        return Ok(out);
+    };
+    let awarded = e.phase == Phase::Awarded;
+    let seats = panel(pool, tender_id).await?;
+    let accepted: Vec<&access::Seat> = seats.iter().filter(|s| s.status == "accepted").collect();
+    let me_expert = m.seat.as_ref().map(|s| s.expert_id.clone());
+    let bids = read_out_bids(pool, tender_id).await?;
+    let qual = qualification(pool, tender_id).await?;
+    let rev = reviews(pool, tender_id).await?;
+    let rows = scores(pool, tender_id).await?;
+    let clar = clarifications(pool, tender_id).await?;
+    let compliant = compliant_ids(e.prices.as_ref());
+    let all_flags = terms
+        .as_ref()
+        .map(|t| flags(t, &accepted, &rows))
+        .unwrap_or_default();
+    let seat_no: BTreeMap<&str, i64> = seats
+        .iter()
+        .filter(|s| s.status != "declined")
+        .map(|s| (s.expert_id.as_str(), s.seat))
+        .collect();
+
+    let mut panel_out = Vec::new();
+    for s in &seats {
+        let show_name = m.supervisor || awarded || me_expert.as_deref() == Some(&s.expert_id);
+        let name: Option<String> = if show_name {
+            sqlx::query_scalar("SELECT name FROM experts WHERE id = $1")
+                .bind(&s.expert_id)
+                .fetch_optional(pool)
+                .await?
+        } else {
+            None
+        };
+        let reviewed = rev.keys().filter(|(_, x)| x == &s.expert_id).count();
+        let scored: BTreeSet<&str> = rows
+            .iter()
+            .filter(|r| r.expert_id == s.expert_id)
+            .map(|r| r.bid_id.as_str())
+            .collect();
+        panel_out.push(json!({
+            "seat": s.seat,
+            "status": s.status,
+            "expert_id": if m.supervisor || awarded || m.seat.is_some() { Some(&s.expert_id) } else { None },
+            "name": name,
+            "reviews_done": reviewed,
+            "scores_done": scored.len(),
+        }));
+    }
+
+    // Price derivations per bid, from the compliance step.
+    let mut priced: BTreeMap<String, (Value, Value)> = BTreeMap::new();
+    for lot in e
+        .prices
+        .as_ref()
+        .and_then(|p| p["lots"].as_array())
+        .into_iter()
+        .flatten()
+    {
+        for b in lot["result"]["bids"].as_array().into_iter().flatten() {
+            if let Some(id) = b["bidder"].as_str() {
+                priced.insert(
+                    id.to_string(),
+                    (b["price"].clone(), b["abnormally_low"].clone()),
+                );
+            }
+        }
+    }
+
+    let mut bids_out = Vec::new();
+    for b in &bids {
+        let mine_scored = me_expert.as_ref().is_some_and(|me| {
+            rows.iter()
+                .any(|r| &r.expert_id == me && r.bid_id == b.bid_id)
+        });
+        let open_scores = m.supervisor || mine_scored || e.phase >= Phase::Signing;
+        let mut sheets: BTreeMap<i64, super::service::Sheet> = BTreeMap::new();
+        let mut my_scores: Option<BTreeMap<String, String>> = None;
+        for r in rows.iter().filter(|r| r.bid_id == b.bid_id) {
+            if me_expert.as_deref() == Some(&r.expert_id) {
+                my_scores
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert(r.item.clone(), fmt_points(r.score));
+            }
+            if open_scores {
+                let seat = seat_no.get(r.expert_id.as_str()).copied().unwrap_or(0);
+                let sheet = sheets.entry(seat).or_default();
+                sheet.0.insert(r.item.clone(), fmt_points(r.score));
+                if let Some(reason) = &r.outlier_reason {
+                    sheet.1.insert(r.item.clone(), reason.clone());
+                }
+            }
+        }
+        let my_review = me_expert
+            .as_ref()
+            .and_then(|me| rev.get(&(b.bid_id.clone(), me.clone())));
+        let (pass, fail) = rev.iter().filter(|((bid, _), _)| bid == &b.bid_id).fold(
+            (0, 0),
+            |(p, f), (_, (ok, _))| if *ok { (p + 1, f) } else { (p, f + 1) },
+        );
+        let bid_flags: Vec<Value> = all_flags
+            .iter()
+            .filter(|f| f.bid_id == b.bid_id)
+            .filter(|f| open_scores || me_expert.as_deref() == Some(&f.expert_id))
+            .map(|f| {
+                json!({
+                    "kind": f.kind,
+                    "item": f.item,
+                    "seat": seat_no.get(f.expert_id.as_str()),
+                    "mine": me_expert.as_deref() == Some(&f.expert_id),
+                    "explained": f.explained,
+                })
+            })
+            .collect();
+        let (evaluated, abnormal) = priced
+            .get(&b.bid_id)
+            .cloned()
+            .unwrap_or((Value::Null, Value::Null));
+        bids_out.push(json!({
+            "bid_id": b.bid_id,
+            "lot_no": b.lot_no,
+            "position": b.position,
+            "bidder_name": b.bidder_name,
+            "price": crate::money::Money(b.sheet.total_price_fen),
+            "price_words": b.sheet.total_price_words,
+            "brand": b.sheet.brand,
+            "qualification": qual.get(&b.bid_id).map(|(p, r)| json!({"pass": p, "reason": r})),
+            "reviews": {
+                "done": pass + fail, "pass": pass, "fail": fail,
+                "mine": my_review.map(|(p, r)| json!({"pass": p, "reason": r})),
+            },
+            "compliant": if e.prices.is_some() { Some(compliant.contains(&b.bid_id)) } else { None },
+            "evaluated": evaluated,
+            "abnormally_low": abnormal,
+            "clarifications": clar.iter().filter(|c| c.bid_id == b.bid_id).collect::<Vec<_>>(),
+            "my_scores": my_scores,
+            "scores": if open_scores {
+                Some(sheets.into_iter().map(|(seat, (items, reasons))| json!({
+                    "seat": seat, "items": items, "reasons": reasons,
+                })).collect::<Vec<_>>())
+            } else { None },
+            "flags": bid_flags,
+        }));
+    }
+
+    let experts_n = accepted.len();
+    let under_review = qual.values().filter(|(p, _)| *p).count();
+    let items_n = terms.as_ref().map_or(0, |t| t.items.len());
+    let scored_pairs: BTreeSet<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.bid_id.as_str(), r.expert_id.as_str()))
+        .collect();
+    out["requirement"] = serde_json::to_value(&e.requirement).map_err(anyhow::Error::from)?;
+    out["draw"] = e
+        .draw
+        .as_ref()
+        .map(|d| {
+            json!({
+                "seed": d.seed,
+                "nonce": d.input.nonce,
+                "ledger_head": d.input.ledger_head,
+                "committee_size": d.committee_size,
+                "experts_needed": d.experts_needed,
+                "excluded": d.excluded.len(),
+                "declined": d.declined.len(),
+            })
+        })
+        .unwrap_or(Value::Null);
+    out["panel"] = json!(panel_out);
+    out["bids"] = json!(bids_out);
+    out["progress"] = json!({
+        "reviews_done": rev.len(),
+        "reviews_total": experts_n * under_review,
+        "scores_done": if items_n > 0 { scored_pairs.len() } else { 0 },
+        "scores_total": if items_n > 0 { experts_n * compliant.len() } else { 0 },
+    });
+    out["failed_reason"] = json!(e.failed_reason);
+    out["failed_lots"] = e
+        .prices
+        .as_ref()
+        .map(|p| p["failed_lots"].clone())
+        .unwrap_or(Value::Null);
+    out["result"] = e
+        .report
+        .as_ref()
+        .map(|r| r["lots"].clone())
+        .unwrap_or(Value::Null);
+    if let (Some(report), Some(sha)) = (&e.report, &e.report_sha256) {
+        let signed = sqlx::query(
+            "SELECT expert_id, dissent, at FROM evaluation_signatures WHERE tender_id = $1 ORDER BY at",
+        )
+        .bind(tender_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let expert: String = r.try_get("expert_id")?;
+            Ok(json!({
+                "seat": seat_no.get(expert.as_str()),
+                "at": r.try_get::<i64, _>("at")?,
+                "dissent": r.try_get::<String, _>("dissent")?,
+                "mine": me_expert.as_deref() == Some(expert.as_str()),
+            }))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+        out["report"] = json!({
+            "sha256": sha,
+            "signed": signed,
+            "winners": super::report::winners(report),
+            "signing": me_expert.as_ref().map(|me| json!({
+                "type": "evaluation_report_signature",
+                "tender_id": tender_id,
+                "report_sha256": sha,
+                "expert_id": me,
+                "example_payload": signing_payload(tender_id, sha, me, ""),
+            })),
+        });
+    } else {
+        out["report"] = Value::Null;
+    }
+    out["confirm_due_at"] = json!(e.confirm_due_at);
+    out["reported_at"] = json!(e.reported_at);
+    out["awarded_at"] = json!(e.awarded_at);
+    Ok(out)
+}
+
+/// Others' scores for one bid: SCORES_SEALED until the expert has scored it.
+pub async fn bid_scores(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+    bid_id: Option<&str>,
+) -> AppResult<Value> {
+    let m = access::member(state, user, tender_id).await?;
+    let e = eval_row(&state.db.pool, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let bid_id = bid_id.ok_or_else(|| AppError::field("bid_id", "必填 / required"))?;
+    let rows = scores(&state.db.pool, tender_id).await?;
+    if let Some(seat) = &m.seat {
+        let mine = rows
+            .iter()
+            .any(|r| r.expert_id == seat.expert_id && r.bid_id == bid_id);
+        if !mine && e.phase < Phase::Signing {
+            return Err(EvalRoomError::ScoresSealed.into());
+        }
+    }
+    let seats = panel(&state.db.pool, tender_id).await?;
+    let mut out: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.bid_id == bid_id) {
+        let seat = seats
+            .iter()
+            .find(|s| s.expert_id == r.expert_id && s.status != "declined")
+            .map_or(0, |s| s.seat);
+        out.entry(seat)
+            .or_default()
+            .insert(r.item.clone(), fmt_points(r.score));
+    }
+    Ok(json!({
+        "bid_id": bid_id,
+        "scores": out.into_iter().map(|(seat, items)| json!({"seat": seat, "items": items})).collect::<Vec<_>>(),
+    }))
+}
+
+/// A bidder's own clarifications (questions about its bids and its answers).
+pub async fn own_clarifications(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+) -> AppResult<Value> {
+    if user.role != Role::Supplier {
+        return Err(AppError::Forbidden);
+    }
+    let org = user.org_id.as_deref().unwrap_or("");
+    let own: BTreeSet<String> = crate::bid::repo::for_bidder(&state.db.pool, tender_id, org)
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    let list: Vec<_> = clarifications(&state.db.pool, tender_id)
+        .await?
+        .into_iter()
+        .filter(|c| own.contains(&c.bid_id))
+        .collect();
+    Ok(json!({ "clarifications": list }))
+}

@@ -1,0 +1,792 @@
+//! The remote evaluation (评标) with real WebSocket clients: the finance supervisor's nonce
+//! draws a panel of five, one expert declines and is replaced, the purchaser qualifies
+//! three bids, five experts review and score them blind, an objective item disagrees and
+//! is revised, an outlier is explained, an abnormally low price is clarified by its bidder
+//! live, the report is signed by every expert with their own key and verifies with
+//! `kaibiao verify`, and the purchaser confirms the winner. Every refusal is its own error
+//! and changes nothing.
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::bids::{custodian_share, seal_sheet, sheet, start_bid, upload_all};
+use crate::common::{b64, code, spawn_app_at, Registered, TestApp};
+use crate::hub::{connect, next_where, send, Ws};
+use kaibiao::clock::ManualClock;
+
+pub const T0: i64 = 1_796_086_800_000;
+
+/// The demo's opening tender (goods, 128万, 10 % small/micro deduction, 综合评分法).
+pub async fn demo_opening_tender(app: &TestApp) -> Value {
+    let (_, list) = app.login("agency").await.get("/api/tenders").await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["title"].as_str().unwrap_or("").contains("开标演示"))
+        .expect("the demo's opening tender")
+        .clone()
+}
+
+async fn opening_cmd(app: &TestApp, user: &str, tender: &str, cmd: Value) -> Value {
+    let (status, v) = app
+        .login(user)
+        .await
+        .post(&format!("/api/tenders/{tender}/opening"), cmd)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
+/// Bids from supplier1.. with these prices on the demo opening tender, opened and read
+/// out, every bidder confirming: the tender is `evaluating`. Returns (tender, bid ids).
+pub async fn evaluating(
+    app: &TestApp,
+    clock: &ManualClock,
+    prices: &[i64],
+) -> (String, Vec<String>) {
+    let t = demo_opening_tender(app).await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let mut bids = Vec::new();
+    for (i, price) in prices.iter().enumerate() {
+        let user = format!("supplier{}", i + 1);
+        let s = app.login(&user).await;
+        let reg = s.register_keys().await;
+        let (status, start) = start_bid(&s, &tender).await;
+        assert_eq!(status, StatusCode::CREATED, "{start}");
+        let container = seal_sheet(&start, sheet(*price, &user), b"proposal", 1024);
+        let bid = start["bid_id"].as_str().unwrap().to_string();
+        let (status, v) = upload_all(&s, &bid, &container, 4096).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let kb = b64(&crate::bids::bidder_kb(&container, &reg));
+        bids.push((user, bid, kb));
+    }
+    clock.set(t["bid_deadline"].as_i64().unwrap());
+    kaibiao::opening::scheduler::seal_due(&app.state)
+        .await
+        .unwrap();
+    opening_cmd(app, "agency", &tender, json!({"type": "start"})).await;
+    for (user, bid, kb) in &bids {
+        opening_cmd(
+            app,
+            user,
+            &tender,
+            json!({"type": "decrypt", "bid_id": bid, "kb": kb}),
+        )
+        .await;
+    }
+    for who in ["agency", "purchaser"] {
+        let share = custodian_share(&app.base, app.dir.path(), &tender, who).await;
+        opening_cmd(
+            app,
+            who,
+            &tender,
+            json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
+        )
+        .await;
+    }
+    for _ in 0..200 {
+        let (_, v) = app
+            .login("oversight")
+            .await
+            .get(&format!("/api/tenders/{tender}/opening"))
+            .await;
+        if v["phase"] == "confirming" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for (user, _, _) in &bids {
+        opening_cmd(app, user, &tender, json!({"type": "confirm"})).await;
+    }
+    let (_, t) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}"))
+        .await;
+    assert_eq!(t["status"], "evaluating", "{t}");
+    (tender, bids.into_iter().map(|(_, b, _)| b).collect())
+}
+
+/// Sends an evaluation command over the hub and returns the reply (`ack` or `error`).
+pub async fn command(ws: &mut Ws, id: &str, tender: &str, cmd: Value) -> Value {
+    send(
+        ws,
+        json!({"type": "command", "id": id, "room": format!("evaluation:{tender}"), "command": cmd}),
+    )
+    .await;
+    next_where(ws, |v| v["id"] == id).await
+}
+
+pub fn ack(reply: &Value) -> &Value {
+    assert_eq!(reply["type"], "ack", "{reply}");
+    &reply["result"]
+}
+
+fn error_code(reply: &Value) -> &str {
+    assert_eq!(reply["type"], "error", "{reply}");
+    reply["code"].as_str().unwrap()
+}
+
+async fn subscribe(ws: &mut Ws, room: &str) -> Value {
+    send(
+        ws,
+        json!({"type": "subscribe", "room": room, "since_seq": 0}),
+    )
+    .await;
+    next_where(ws, |v| v["type"] == "subscribed" || v["type"] == "error").await
+}
+
+async fn event(ws: &mut Ws, kind: &str) -> Value {
+    next_where(ws, |v| v["type"] == "event" && v["event"]["kind"] == kind).await["event"].clone()
+}
+
+/// The user name of an expert id.
+pub async fn expert_user(app: &TestApp, expert_id: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT u.username FROM experts e JOIN users u ON u.id = e.user_id WHERE e.id = $1",
+    )
+    .bind(expert_id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap()
+}
+
+async fn view(app: &TestApp, user: &str, tender: &str) -> Value {
+    let (status, v) = app
+        .login(user)
+        .await
+        .get(&format!("/api/tenders/{tender}/evaluation"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
+async fn ledger_len(app: &TestApp) -> i64 {
+    app.rows("ledger_events").await
+}
+
+const TECH: &str = "技术方案 Technical proposal";
+const SERVICE: &str = "售后服务 After-sales service";
+const RECORD: &str = "类似业绩 Past performance";
+
+fn items(tech: &str, service: &str, record: &str) -> Value {
+    json!({ TECH: tech, SERVICE: service, RECORD: record })
+}
+
+#[tokio::test]
+async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_a_verified_report()
+{
+    let (app, clock) = spawn_app_at(T0).await;
+    // Bid 3 is abnormally low (R-EVAL-8): 700,000 against a mean of 1,025,000 for the others.
+    let (tender, bid_ids) = evaluating(&app, &clock, &[100_000_000, 105_000_000, 70_000_000]).await;
+    let room = format!("evaluation:{tender}");
+
+    let mut host = connect(&app, "agency").await;
+    let mut finance = connect(&app, "finance").await;
+    let mut oversight = connect(&app, "oversight").await;
+    let mut purchaser = connect(&app, "purchaser").await;
+    let mut bidder3 = connect(&app, "supplier3").await;
+    for ws in [&mut host, &mut finance, &mut oversight, &mut purchaser] {
+        assert_eq!(subscribe(ws, &room).await["type"], "subscribed");
+    }
+    // A bidder is no member of the room; it hears of clarifications in its opening room.
+    assert_eq!(subscribe(&mut bidder3, &room).await["code"], "FORBIDDEN");
+    assert_eq!(
+        subscribe(&mut bidder3, &format!("opening:{tender}")).await["type"],
+        "subscribed"
+    );
+
+    // The agency asks for a panel; only finance may draw it.
+    let before = ledger_len(&app).await;
+    let r = command(
+        &mut finance,
+        "rq0",
+        &tender,
+        json!({"type": "request_draw", "specialty": "environmental"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "FORBIDDEN");
+    assert_eq!(ledger_len(&app).await, before);
+    let r = command(
+        &mut host,
+        "rq",
+        &tender,
+        json!({"type": "request_draw", "specialty": "environmental"}),
+    )
+    .await;
+    assert_eq!(ack(&r)["committee_size"], 5, "R-EVAL-1: 5 below 1000万");
+    let r = command(
+        &mut host,
+        "draw0",
+        &tender,
+        json!({"type": "draw", "nonce": "x"}),
+    )
+    .await;
+    assert_eq!(
+        error_code(&r),
+        "FORBIDDEN",
+        "the agency cannot seed its own draw"
+    );
+    let r = command(
+        &mut finance,
+        "draw",
+        &tender,
+        json!({"type": "draw", "nonce": "财政监督 2026-11-27 第一次抽取"}),
+    )
+    .await;
+    assert_eq!(ack(&r)["panel"], 5);
+    let drawn = event(&mut oversight, "experts_drawn").await;
+    let record = &drawn["body"];
+    // The expert tied to a bidder (supplier6 did not bid here, so no one is tied to a
+    // bidder of this opening) and the draw's exclusions are listed.
+    let panel_ids: Vec<String> = record["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(panel_ids.len(), 5);
+
+    // Names stay hidden: the host sees seats, not names.
+    let v = view(&app, "agency", &tender).await;
+    assert!(v["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["name"].is_null()));
+    let v = view(&app, "oversight", &tender).await;
+    assert!(v["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["name"].is_string()));
+
+    // An expert who was not drawn: not on the panel, for the room and for commands.
+    let all_experts: Vec<String> = sqlx::query_scalar("SELECT id FROM experts ORDER BY id")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    let outsider_id = all_experts
+        .iter()
+        .find(|id| !panel_ids.contains(id))
+        .unwrap();
+    let mut outsider = connect(&app, &expert_user(&app, outsider_id).await).await;
+    assert_eq!(
+        subscribe(&mut outsider, &room).await["code"],
+        "NOT_ON_PANEL"
+    );
+    let before = ledger_len(&app).await;
+    let r = command(&mut outsider, "o1", &tender, json!({"type": "accept"})).await;
+    assert_eq!(error_code(&r), "NOT_ON_PANEL");
+    assert_eq!(ledger_len(&app).await, before);
+
+    // The first drawn expert declines: the next of the same order is invited (R-EVAL-2).
+    let first = expert_user(&app, &panel_ids[0]).await;
+    let mut ws = connect(&app, &first).await;
+    let r = command(
+        &mut ws,
+        "dec",
+        &tender,
+        json!({"type": "decline", "reason": "与评审时间冲突 / schedule conflict"}),
+    )
+    .await;
+    assert_eq!(ack(&r)["topped_up"], 1);
+    let topped = event(&mut oversight, "experts_drawn").await;
+    assert_eq!(topped["body"]["declined"], json!([panel_ids[0]]));
+    let seated: Vec<String> = topped["body"]["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(!seated.contains(&panel_ids[0]));
+    let r = command(&mut ws, "dec2", &tender, json!({"type": "accept"})).await;
+    assert_eq!(error_code(&r), "ALREADY_RESPONDED");
+
+    let mut experts: Vec<(String, Ws, Registered)> = Vec::new();
+    for id in &seated {
+        let user = expert_user(&app, id).await;
+        let mut ws = connect(&app, &user).await;
+        assert_eq!(subscribe(&mut ws, &room).await["type"], "subscribed");
+        let reg = app.login(&user).await.register_keys().await;
+        experts.push((user, ws, reg));
+    }
+    for (i, (_, ws, _)) in experts.iter_mut().enumerate() {
+        ack(&command(ws, &format!("acc{i}"), &tender, json!({"type": "accept"})).await);
+    }
+    event(&mut oversight, "panel_seated").await;
+    // Scoring before the reviews: refused.
+    let r = command(
+        &mut experts[0].1,
+        "early",
+        &tender,
+        json!({"type": "score", "bid_id": bid_ids[0], "items": items("80", "80", "100")}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "ILLEGAL_TRANSITION");
+
+    // 资格审查 by the purchaser: all three pass.
+    for (i, bid) in bid_ids.iter().enumerate() {
+        ack(&command(
+            &mut purchaser,
+            &format!("q{i}"),
+            &tender,
+            json!({"type": "qualify", "bid_id": bid, "pass": true}),
+        )
+        .await);
+    }
+    event(&mut oversight, "qualification_done").await;
+
+    // Scoring during the compliance review: refused (the review has not ended).
+    let r = command(
+        &mut experts[0].1,
+        "early2",
+        &tender,
+        json!({"type": "score", "bid_id": bid_ids[0], "items": items("80", "80", "100")}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "ILLEGAL_TRANSITION");
+    // 符合性审查: every expert passes every bid; a fail needs a reason.
+    let r = command(
+        &mut experts[0].1,
+        "rf",
+        &tender,
+        json!({"type": "review", "bid_id": bid_ids[0], "pass": false}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "VALIDATION");
+    for (i, (_, ws, _)) in experts.iter_mut().enumerate() {
+        for (j, bid) in bid_ids.iter().enumerate() {
+            ack(&command(
+                ws,
+                &format!("r{i}{j}"),
+                &tender,
+                json!({"type": "review", "bid_id": bid, "pass": true}),
+            )
+            .await);
+        }
+    }
+    let done = event(&mut oversight, "compliance_done").await;
+    assert_eq!(
+        done["body"]["abnormally_low"],
+        json!([bid_ids[2]]),
+        "R-EVAL-8"
+    );
+
+    // Each evaluated price with its derivation: supplier1 is small (10 % deduction).
+    let v = view(&app, &experts[0].0, &tender).await;
+    assert_eq!(v["phase"], "scoring");
+    let b3 = &v["bids"][2];
+    assert!(b3["abnormally_low"]["note"]
+        .as_str()
+        .unwrap()
+        .contains("R-EVAL-8"));
+
+    // Blind scoring: others' scores are sealed until one's own are in.
+    let e0 = app.login(&experts[0].0).await;
+    let (status, r) = e0
+        .get(&format!(
+            "/api/tenders/{tender}/evaluation/scores?bid_id={}",
+            bid_ids[0]
+        ))
+        .await;
+    assert_eq!((status, code(&r)), (StatusCode::FORBIDDEN, "SCORES_SEALED"));
+    let before = ledger_len(&app).await;
+    let r = command(
+        &mut experts[0].1,
+        "max",
+        &tender,
+        json!({"type": "score", "bid_id": bid_ids[0], "items": items("100.01", "80", "100")}),
+    )
+    .await;
+    assert_eq!(
+        error_code(&r),
+        "SCORE_OUT_OF_RANGE",
+        "above the item maximum"
+    );
+    let r = command(
+        &mut experts[0].1,
+        "miss",
+        &tender,
+        json!({"type": "score", "bid_id": bid_ids[0], "items": {TECH: "80"}}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "MISSING_ITEM");
+    assert_eq!(ledger_len(&app).await, before);
+
+    // The clarification round-trip: the host asks bidder 3 about its low price; the
+    // question reaches the bidder live, the answer returns to the room.
+    let r = command(
+        &mut host,
+        "clar",
+        &tender,
+        json!({"type": "clarify", "bid_id": bid_ids[2],
+               "question": "贵司报价明显低于其他投标人,请书面说明成本构成。"}),
+    )
+    .await;
+    let clar_id = ack(&r)["clarification_id"].as_str().unwrap().to_string();
+    let e = event(&mut bidder3, "clarification_requested").await;
+    assert_eq!(e["body"]["clarification_id"], clar_id.as_str());
+    assert!(
+        e["body"].get("question").is_none(),
+        "no text in the public ledger"
+    );
+    let s3 = app.login("supplier3").await;
+    let (_, mine) = s3
+        .get(&format!("/api/tenders/{tender}/clarifications"))
+        .await;
+    assert_eq!(
+        mine["clarifications"][0]["question"],
+        "贵司报价明显低于其他投标人,请书面说明成本构成。"
+    );
+    let (_, other) = app
+        .login("supplier1")
+        .await
+        .get(&format!("/api/tenders/{tender}/clarifications"))
+        .await;
+    assert_eq!(
+        other["clarifications"],
+        json!([]),
+        "another bidder sees none"
+    );
+    let (status, r) = app
+        .login("supplier1")
+        .await
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "answer_clarification", "clarification_id": clar_id, "text": "x"}),
+        )
+        .await;
+    assert_eq!((status, code(&r)), (StatusCode::NOT_FOUND, "NOT_FOUND"));
+    let (status, r) = s3
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "answer_clarification", "clarification_id": clar_id,
+                   "text": "我司自有生产线,原材料长期协议价,详见附件成本分析。"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let e = event(&mut host, "clarification_answered").await;
+    assert_eq!(e["body"]["clarification_id"], clar_id.as_str());
+    let v = view(&app, &experts[2].0, &tender).await;
+    assert_eq!(
+        v["bids"][2]["clarifications"][0]["answer"],
+        "我司自有生产线,原材料长期协议价,详见附件成本分析。"
+    );
+
+    // Scores. Expert 5 marks bid 1's proposal far below the others (an outlier needing a
+    // reason); expert 4 gives a different objective score on bid 2 (must be revised).
+    let sheet = |i: usize, j: usize| -> Value {
+        match (i, j) {
+            (4, 0) => items("40", "80", "100"),
+            (3, 1) => items("85", "75", "90"),
+            (_, 0) => items("80", "80", "100"),
+            (_, 1) => items("85", "75", "100"),
+            _ => items("70", "70", "80"),
+        }
+    };
+    for (j, bid) in bid_ids.iter().enumerate() {
+        for (i, (_, ws, _)) in experts.iter_mut().enumerate() {
+            ack(&command(
+                ws,
+                &format!("s{i}{j}"),
+                &tender,
+                json!({"type": "score", "bid_id": bid, "items": sheet(i, j)}),
+            )
+            .await);
+        }
+    }
+    let r = command(
+        &mut experts[0].1,
+        "again",
+        &tender,
+        json!({"type": "score", "bid_id": bid_ids[0], "items": items("81", "80", "100")}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "ALREADY_SCORED");
+    // Now that expert 1 has scored bid 1, the panel's scores for it are open to them.
+    let (status, r) = e0
+        .get(&format!(
+            "/api/tenders/{tender}/evaluation/scores?bid_id={}",
+            bid_ids[0]
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["scores"].as_array().unwrap().len(), 5);
+
+    // The flags: finish is refused while they stand.
+    let v = view(&app, &experts[4].0, &tender).await;
+    let flags = v["bids"][0]["flags"].as_array().unwrap();
+    assert!(flags
+        .iter()
+        .any(|f| f["kind"] == "outlier" && f["mine"] == true && f["item"] == TECH));
+    let v2 = &v["bids"][1]["flags"];
+    assert!(v2
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["kind"] == "objective_mismatch"));
+    let r = command(
+        &mut host,
+        "fin0",
+        &tender,
+        json!({"type": "finish_scoring"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "SCORING_INCOMPLETE");
+    let r = command(
+        &mut experts[0].1,
+        "expl0",
+        &tender,
+        json!({"type": "explain", "bid_id": bid_ids[0], "item": TECH, "reason": "x"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "NOT_AN_OUTLIER");
+    ack(&command(
+        &mut experts[4].1,
+        "expl",
+        &tender,
+        json!({"type": "explain", "bid_id": bid_ids[0], "item": TECH,
+               "reason": "方案未响应第 3.2 条分类投放点防雨要求,扣分较多"}),
+    )
+    .await);
+    let r = command(
+        &mut experts[3].1,
+        "rev",
+        &tender,
+        json!({"type": "revise", "bid_id": bid_ids[1], "item": RECORD, "score": "100",
+               "kind": "objective_mismatch", "reason": "漏计一项同类业绩合同"}),
+    )
+    .await;
+    assert_eq!(ack(&r)["from"], "90.00");
+    let r = command(&mut host, "fin", &tender, json!({"type": "finish_scoring"})).await;
+    let sha = ack(&r)["report_sha256"].as_str().unwrap().to_string();
+
+    // The report: prices, scores and ranking with their derivation.
+    let v = view(&app, "oversight", &tender).await;
+    assert_eq!(v["phase"], "signing");
+    let lot = &v["result"][0];
+    let ranking = lot["result"]["ranking"].as_array().unwrap();
+    assert_eq!(ranking.len(), 3);
+    assert_eq!(ranking[0]["rank"], 1);
+    let by_bid: BTreeMap<&str, &Value> = lot["result"]["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["bidder"].as_str().unwrap(), b))
+        .collect();
+    let b1 = by_bid[bid_ids[0].as_str()];
+    // Bid 1's proposal: the mean of 80, 80, 80, 80, 40 = 72.00.
+    let tech = b1["score"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == TECH)
+        .unwrap();
+    assert_eq!(tech["score"], 7200);
+    assert!(b1["score"]["formula"].as_str().unwrap().len() > 10);
+
+    // Signing: each expert with their own key; a second signature is refused.
+    for (i, (user, ws, reg)) in experts.iter_mut().enumerate() {
+        let dissent = if i == 4 {
+            "对第1包技术评分保留意见"
+        } else {
+            ""
+        };
+        let payload =
+            kaibiao::evaluation::room::service::signing_payload(&tender, &sha, &seated[i], dissent);
+        let sig = b64(&reg.keys.sign(payload.as_bytes()));
+        if i == 0 {
+            let bad = b64(&reg.keys.sign(b"something else"));
+            let r = command(
+                ws,
+                "badsig",
+                &tender,
+                json!({"type": "sign", "key_id": reg.signing_key_id, "signature": bad}),
+            )
+            .await;
+            assert_eq!(error_code(&r), "SIGNATURE_INVALID", "{user}");
+        }
+        ack(&command(
+            ws,
+            &format!("sign{i}"),
+            &tender,
+            json!({"type": "sign", "key_id": reg.signing_key_id, "signature": sig, "dissent": dissent}),
+        )
+        .await);
+        if i == 0 {
+            let r = command(
+                ws,
+                "sign-again",
+                &tender,
+                json!({"type": "sign", "key_id": reg.signing_key_id, "signature": sig}),
+            )
+            .await;
+            assert_eq!(error_code(&r), "ALREADY_SIGNED");
+        }
+    }
+    let done = event(&mut oversight, "report_completed").await;
+    assert!(done["body"]["confirm_due_at"].as_i64().unwrap() > clock_now(&app));
+
+    // The purchaser confirms the first-ranked bid (R-EVAL-10); names are now shown.
+    let r = command(&mut host, "cw0", &tender, json!({"type": "confirm_winner"})).await;
+    assert_eq!(error_code(&r), "FORBIDDEN");
+    let r = command(
+        &mut purchaser,
+        "cw",
+        &tender,
+        json!({"type": "confirm_winner"}),
+    )
+    .await;
+    assert_eq!(ack(&r)["winners"][0]["bid_id"], ranking[0]["bidder"]);
+    let (_, t) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}"))
+        .await;
+    assert_eq!(t["status"], "awarded");
+    let v = view(&app, "agency", &tender).await;
+    assert!(v["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"].is_string()));
+
+    // A bidder downloads the signed report: it verifies offline; a changed score fails.
+    let (status, bundle) = s3
+        .get(&format!("/api/tenders/{tender}/evaluation/report"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+    assert_eq!(bundle["signatures"].as_array().unwrap().len(), 5);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let out = crate::cli::verify(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("5 expert signatures"), "{stdout}");
+    let mut forged = bundle.clone();
+    forged["report"]["scores"][0]["items"][TECH] = json!("99.00");
+    std::fs::write(&file, forged.to_string()).unwrap();
+    let out = crate::cli::verify(&file);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+fn clock_now(app: &TestApp) -> i64 {
+    app.state.clock.now_ms()
+}
+
+#[tokio::test]
+async fn r_eval_1_a_budget_of_10_million_draws_a_panel_of_seven_and_the_same_nonce_replays() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, _) = evaluating(&app, &clock, &[100_000_000, 105_000_000, 110_000_000]).await;
+    // Raise the lot's budget to 1000万 (as a large project would be).
+    sqlx::query("UPDATE tender_lots SET budget_fen = 1000000000 WHERE tender_id = $1")
+        .bind(&tender)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    // A second expert with the specialty is tied to the purchaser: never drawn.
+    let tied: String = sqlx::query_scalar(
+        "SELECT id FROM experts WHERE specialties LIKE '%environmental%' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let purchaser_org = app.org_id("purchaser").await;
+    sqlx::query("UPDATE experts SET ties = $1 WHERE id = $2")
+        .bind(json!([purchaser_org]).to_string())
+        .bind(&tied)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let host = app.login("agency").await;
+    let (status, r) = host
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "request_draw", "specialty": "environmental", "region": "420200"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["committee_size"], 7, "R-EVAL-1: 7 from 1000万");
+    let (status, r) = app
+        .login("finance")
+        .await
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "draw", "nonce": "0427"}),
+        )
+        .await;
+    // Seven environmental experts in the pool, one tied: six eligible, fewer than seven.
+    assert_eq!(
+        (status, code(&r)),
+        (StatusCode::CONFLICT, "POOL_TOO_SMALL"),
+        "{r}"
+    );
+    // The bureau widens the pool (construction experts take the specialty too).
+    sqlx::query(
+        "UPDATE experts SET specialties = '[\"environmental\"]' WHERE specialties LIKE '%construction%'",
+    )
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    let (status, r) = app
+        .login("finance")
+        .await
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "draw", "nonce": "0427"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let (_, ledger) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/tenders/{tender}/ledger"),
+            None,
+        )
+        .await;
+    let drawn: Vec<&Value> = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "experts_drawn")
+        .collect();
+    assert_eq!(drawn.len(), 1);
+    let record = &drawn[0]["body"];
+    assert_eq!(record["panel"].as_array().unwrap().len(), 7);
+    assert!(
+        !record["panel"].as_array().unwrap().contains(&json!(tied)),
+        "a conflicted expert is never drawn"
+    );
+    let why = record["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == tied.as_str())
+        .unwrap();
+    assert!(why["reasons"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("tied_to_purchaser")));
+    // The same ledger head and nonce give the same panel: `kaibiao verify` replays it.
+    let replay: kaibiao::draw::DrawRecord = serde_json::from_value(record.clone()).unwrap();
+    let again = kaibiao::draw::draw(&replay.input).unwrap();
+    assert_eq!(again.panel, replay.panel);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ledger.json");
+    std::fs::write(&file, ledger.to_string()).unwrap();
+    let out = crate::cli::verify(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("expert draw replays, panel of 7"),
+        "{stdout}"
+    );
+}
