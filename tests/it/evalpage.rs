@@ -40,6 +40,25 @@ async fn screenshots(c: &Client, name: &str, css: &str) {
     c.set_window_size(1280, 900).await.unwrap();
 }
 
+/// At phone width (390 px) nothing makes the page scroll sideways (wide tables scroll in
+/// their own box); names what sticks out otherwise.
+async fn fits_a_phone(c: &Client) {
+    c.set_window_size(390, 844).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let wide = js(
+        c,
+        "const W = document.documentElement.clientWidth; \
+         if (document.documentElement.scrollWidth <= W) return ''; \
+         return Array.from(document.querySelectorAll('body *')) \
+           .filter((el) => el.getBoundingClientRect().right > W + 1 && !el.closest('.table-wrap')) \
+           .slice(0, 10).map((el) => el.tagName + '.' + el.className).join(' | ');",
+        vec![],
+    )
+    .await;
+    c.set_window_size(1280, 900).await.unwrap();
+    assert_eq!(wide, json!(""), "wider than a phone");
+}
+
 async fn eval_command(s: &Session, tender: &str, cmd: Value) -> Value {
     let (status, v) = s
         .post(&format!("/api/tenders/{tender}/evaluation"), cmd.clone())
@@ -77,8 +96,7 @@ async fn scoring(app: &TestApp, clock: &ManualClock) -> (String, Vec<String>, Ve
     let v = view(&finance, &tender).await;
     let mut experts = Vec::new();
     for seat in v["panel"].as_array().unwrap() {
-        let user =
-            crate::evaluation::expert_user(app, seat["expert_id"].as_str().unwrap()).await;
+        let user = crate::evaluation::expert_user(app, seat["expert_id"].as_str().unwrap()).await;
         eval_command(&app.login(&user).await, &tender, json!({"type": "accept"})).await;
         experts.push(user);
     }
@@ -176,11 +194,21 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     let before = text_of(c, &card).await;
     assert!(!before.contains("82.50"), "sealed scores shown: {before}");
     assert!(
-        !js(c, "return Boolean(document.querySelector(arguments[0]))", vec![json!(format!("{card} .scores-table"))]).await.as_bool().unwrap(),
+        !js(
+            c,
+            "return Boolean(document.querySelector(arguments[0]))",
+            vec![json!(format!("{card} .scores-table"))]
+        )
+        .await
+        .as_bool()
+        .unwrap(),
         "no panel table before submitting"
     );
     let form = text_of(c, &format!("{card} .score-form")).await;
-    assert!(form.contains("客观分"), "objective items are marked: {form}");
+    assert!(
+        form.contains("客观分"),
+        "objective items are marked: {form}"
+    );
     // The evaluated price, line by line, with the small/micro deduction's rule and rate.
     let derivation = text_of(c, &format!("{card} .price-derivation")).await;
     assert!(derivation.contains("评标价"), "{derivation}");
@@ -193,7 +221,10 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
         let value = if i == 0 { "101" } else { value };
         set_value(
             c,
-            &format!("{card} .score-input[data-item='{}']", it["name"].as_str().unwrap()),
+            &format!(
+                "{card} .score-input[data-item='{}']",
+                it["name"].as_str().unwrap()
+            ),
             value,
         )
         .await;
@@ -213,12 +244,18 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     let table = wait_text(c, &format!("{card} .scores-table"), "82.50").await;
     assert!(table.contains("80.00"), "own score in the table: {table}");
     assert_eq!(
-        js(c, "return document.querySelectorAll(arguments[0]).length", vec![json!(format!("{card} .scores-table tbody tr"))]).await,
+        js(
+            c,
+            "return document.querySelectorAll(arguments[0]).length",
+            vec![json!(format!("{card} .scores-table tbody tr"))]
+        )
+        .await,
         json!(experts.len()),
         "{table}"
     );
     wait_text(c, &format!("{card} .my-scored"), "已提交").await;
     screenshots(c, "eval-scored", &format!("{card} .scoring")).await;
+    fits_a_phone(c).await;
 
     // Everyone scores the rest; the page follows the progress live.
     for bid in &bids[1..] {
@@ -238,12 +275,7 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
         }
     }
     let total = experts.len() * bids.len();
-    wait_text(
-        c,
-        "#eval-progress-text",
-        &format!("{total} / {total}"),
-    )
-    .await;
+    wait_text(c, "#eval-progress-text", &format!("{total} / {total}")).await;
 
     // The agency closes scoring: the room moves to signing by itself, with the report.
     eval_command(
@@ -272,6 +304,7 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     let dissent = "对第1包技术评分保留意见:样品演示未按招标文件进行。";
     set_value(c, "#in-sign-dissent", dissent).await;
     screenshots(c, "eval-signing", "#eval-report").await;
+    fits_a_phone(c).await;
     click_long(c, "#sign-report").await;
     wait_text(c, "#my-signature", "您已签署评标报告").await;
     let signatures = text_of(c, "#signatures").await;

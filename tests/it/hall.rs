@@ -45,7 +45,12 @@ async fn screenshots(c: &Client, name: &str) {
 
 /// Imports the key file at `path` through the panel inside `scope`: a wrong passphrase
 /// first (the page says so), then the right one.
-pub(crate) async fn import_key_file(c: &Client, scope: &str, path: &std::path::Path, passphrase: &str) {
+pub(crate) async fn import_key_file(
+    c: &Client,
+    scope: &str,
+    path: &std::path::Path,
+    passphrase: &str,
+) {
     let panel = wait_long(c, &format!("{scope} .keyfile-panel")).await;
     panel
         .find(Locator::Css(".keyfile-file"))

@@ -11,6 +11,7 @@ mod ceremony;
 mod cli;
 mod demo_opening;
 mod draw;
+mod evalpage;
 mod evaluation;
 mod hall;
 mod hub;

@@ -98,6 +98,12 @@ function lotName(no) {
   return t('bid.lot_n', { n: no });
 }
 
+/** The name beside a seat, where the view gives one (supervisors, oneself, after award). */
+function seatOnly(seat) {
+  const p = (v && v.panel ? v.panel : []).find((x) => Number(x.seat) === Number(seat));
+  return p && p.name ? h('div.small.muted.seat-name', p.name) : null;
+}
+
 function seatName(seat) {
   const p = (v && v.panel ? v.panel : []).find((x) => Number(x.seat) === Number(seat));
   const n = t('eval.seat_n', { n: seat });
@@ -685,7 +691,7 @@ function scoreForm(b) {
   const key = `score:${b.bid_id}`;
   const rows = items().map((it) => {
     const input = keep(`${key}:${it.name}`, () => h('input.input.score-input', {
-      type: 'text', inputmode: 'decimal', autocomplete: 'off', placeholder: '0.00–100.00',
+      type: 'text', inputmode: 'decimal', autocomplete: 'off', placeholder: '0–100',
       id: `score-${b.bid_id}-${items().indexOf(it)}`, dataset: { item: it.name },
     }));
     return h('div.score-row', h('label.field-label', { for: input.id }, itemLabel(it)), input);
@@ -713,7 +719,7 @@ function panelScores(b) {
       h('caption.small.muted', t('eval.panel_scores')),
       h('thead', h('tr', h('th', { scope: 'col' }, t('eval.seat')), its.map((it) => h('th.num', { scope: 'col' }, it.name, it.objective ? h('span.tag.tag-objective', t('eval.objective')) : null)))),
       h('tbody', list.map((s) => h('tr.score-line', { class: Number(s.seat) === Number(v.me && v.me.seat) && isExpert() ? 'is-mine' : '', dataset: { seat: s.seat } },
-        h('th', { scope: 'row' }, seatName(s.seat)),
+        h('th', { scope: 'row' }, t('eval.seat_n', { n: s.seat }), seatOnly(s.seat)),
         its.map((it) => {
           const f = flagged(s.seat, it.name);
           const reason = s.reasons && s.reasons[it.name];
@@ -950,7 +956,9 @@ function renderReport() {
     h('div.card-head', h('h2#eval-report-heading', t('eval.report')),
       rep && rep.sha256 ? h('span.small.muted.mono', { title: rep.sha256 }, `SHA-256 ${shortHash(rep.sha256, 16)}`) : null),
     winners.length
-      ? h('div#winners', banner('success', winners.map((w) => `${lotName(w.lot_no)}：${w.bidder_name || bidderLabel(w.bid_id)}`).join('；'), { title: t('eval.winners') }))
+      ? h('div#winners', banner(phase() === 'awarded' ? 'success' : 'info',
+        winners.map((w) => `${lotName(w.lot_no)}：${w.bidder_name || bidderLabel(w.bid_id)}`).join('；'),
+        { title: phase() === 'awarded' ? t('eval.winners') : t('eval.candidates') }))
       : null,
     result.map(lotReport),
     rep ? signBlock() : null,
