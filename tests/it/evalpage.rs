@@ -322,3 +322,137 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     );
     driver.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarification_in_the_hall()
+{
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(Duration::from_secs(120)),
+        Some(Duration::from_secs(60)),
+        None,
+    ))
+    .await
+    .unwrap();
+    let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
+    let (tender, bids) =
+        crate::evaluation::evaluating(&app, &clock, &[100_000_000, 105_000_000, 95_000_000]).await;
+    let room = format!("/evaluation.html?tender={tender}");
+
+    // The agency finds the room from the tender page and asks for the draw there; a
+    // refused requirement is shown with the server's words, and nothing is drawn.
+    login(c, &app, "agency").await;
+    c.goto(&app.url(&format!("/tender.html?id={tender}")))
+        .await
+        .unwrap();
+    click_long(c, "#eval-link").await;
+    wait_long(c, "#draw-form").await;
+    wait_long(c, "#eval-conn[data-status='live']").await;
+    set_value(c, "#draw-specialty", "environmental").await;
+    set_value(c, "#draw-size", "4").await;
+    click_long(c, "#request-draw").await;
+    wait_text(
+        c,
+        ".command-error[data-key='request_draw']",
+        "专家抽取失败:评标委员会人数不符合规定",
+    )
+    .await;
+    screenshots(c, "eval-draw", "#host-card").await;
+    set_value(c, "#draw-size", "").await;
+    click_long(c, "#request-draw").await;
+    wait_long(c, "#eval-phase[data-phase='drawing']").await;
+
+    // The finance supervisor gives the nonce in the room: the panel is drawn.
+    login(c, &app, "finance").await;
+    c.goto(&app.url(&room)).await.unwrap();
+    wait_long(c, "#finance-card").await;
+    set_value(c, "#draw-nonce", "财政监督 浏览器抽取").await;
+    screenshots(c, "eval-nonce", "#finance-card").await;
+    click_long(c, "#draw-submit").await;
+    wait_long(c, "#eval-phase[data-phase='seating']").await;
+    let panel = wait_text(c, "#panel-list", "已抽中").await;
+    assert!(panel.contains("第 5 席") || panel.contains('5'), "{panel}");
+
+    // Seats, verdicts and reviews over the API bring it to scoring.
+    let finance = app.login("finance").await;
+    let v = view(&finance, &tender).await;
+    let mut experts = Vec::new();
+    for seat in v["panel"].as_array().unwrap() {
+        let user = crate::evaluation::expert_user(&app, seat["expert_id"].as_str().unwrap()).await;
+        eval_command(&app.login(&user).await, &tender, json!({"type": "accept"})).await;
+        experts.push(user);
+    }
+    let purchaser = app.login("purchaser").await;
+    for bid in &bids {
+        eval_command(
+            &purchaser,
+            &tender,
+            json!({"type": "qualify", "bid_id": bid, "pass": true}),
+        )
+        .await;
+    }
+    for user in &experts {
+        let s = app.login(user).await;
+        for bid in &bids {
+            eval_command(
+                &s,
+                &tender,
+                json!({"type": "review", "bid_id": bid, "pass": true}),
+            )
+            .await;
+        }
+    }
+    wait_long(c, "#eval-phase[data-phase='scoring']").await;
+
+    // The agency asks supplier3 (the third bid) to clarify, from the bid's card.
+    login(c, &app, "agency").await;
+    c.goto(&app.url(&room)).await.unwrap();
+    let card = format!(".eval-bid[data-bid='{}']", bids[2]);
+    click_long(c, &format!("{card} .clarify-details summary")).await;
+    let question = "请书面说明贵司报价的成本构成。";
+    set_value(c, &format!("{card} .clarify-details textarea"), question).await;
+    click_long(c, &format!("{card} .clarify-submit")).await;
+    wait_text(c, &format!("{card} .clarification-list"), question).await;
+    wait_text(c, &format!("{card} .clarification-list"), "等待投标人答复").await;
+
+    // The bidder sees it in its opening hall and answers; a second question arrives live.
+    login(c, &app, "supplier3").await;
+    c.goto(&app.url(&format!("/opening.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_text(c, "#clarify-card", question).await;
+    wait_long(c, "#hall-conn[data-status='live']").await;
+    let answer = "我司自有生产线,原材料为长期协议价。";
+    set_value(c, "#clarify-card .clarification-box", answer).await;
+    click_long(c, "#clarify-card .clarification-submit").await;
+    wait_text(
+        c,
+        "#clarify-card .clarification[data-answered='true']",
+        answer,
+    )
+    .await;
+    let second = "请补充提供主要原材料的采购合同。";
+    eval_command(
+        &app.login("agency").await,
+        &tender,
+        json!({"type": "clarify", "bid_id": bids[2], "question": second}),
+    )
+    .await;
+    wait_text(
+        c,
+        "#clarify-card .clarification[data-answered='false']",
+        second,
+    )
+    .await;
+    screenshots(c, "eval-clarification", "#clarify-card").await;
+    fits_a_phone(c).await;
+
+    // Back in the room, the agency reads the answer under its question.
+    login(c, &app, "agency").await;
+    c.goto(&app.url(&room)).await.unwrap();
+    wait_text(c, &format!("{card} .clarification-list"), answer).await;
+    driver.client.clone().close().await.unwrap();
+}

@@ -502,15 +502,17 @@ function expertCard() {
 }
 
 function drawForm() {
-  const specialty = keep('draw:specialty', () => h('input#draw-specialty.input', { list: 'specialty-list', autocomplete: 'off' }));
+  // The pool's specialties (as the demo city's pool has them).
+  const specialty = keep('draw:specialty', () => h('select#draw-specialty.input',
+    h('option', { value: '' }, t('eval.choose')),
+    SPECIALTIES.map((x) => h('option', { value: x }, label('spec', x)))));
   const region = keep('draw:region', () => h('input#draw-region.input', { inputmode: 'numeric', placeholder: '420200' }));
   const complex = keep('draw:complex', () => h('input#draw-complex', { type: 'checkbox' }));
   const size = keep('draw:size', () => h('input#draw-size.input', { type: 'number', min: 3, step: 2 }));
   return h('div#draw-form.eval-form',
     h('p.card-note', t('eval.draw_note')),
     h('div.form-grid.eval-grid',
-      h('div.field', h('label.field-label', { for: 'draw-specialty' }, t('eval.specialty'), h('span.req', { 'aria-hidden': 'true' }, ' *')), specialty,
-        h('datalist#specialty-list', SPECIALTIES.map((s) => h('option', { value: s }, label('spec', s))))),
+      h('div.field', h('label.field-label', { for: 'draw-specialty' }, t('eval.specialty'), h('span.req', { 'aria-hidden': 'true' }, ' *')), specialty),
       h('div.field', h('label.field-label', { for: 'draw-region' }, t('eval.region')), region, h('p.field-hint.small.muted', t('eval.region_hint'))),
       h('div.field', h('label.field-label', { for: 'draw-size' }, t('eval.committee_size')), size, h('p.field-hint.small.muted', t('eval.committee_hint'))),
       h('div.field', h('label.checkbox', complex, ' ', t('eval.complex')))),
@@ -555,7 +557,7 @@ function financeCard() {
     h('dl.kv.eval-kv',
       kv(t('eval.specialty'), label('spec', req.specialty)),
       kv(t('eval.region'), req.region || t('eval.any_region')),
-      kv(t('eval.committee_size'), req.committee_size || '—'),
+      kv(t('eval.committee_size'), req.committee_size || t('eval.default_size')),
       kv(t('eval.complex'), req.complex ? t('common.yes') : t('common.no'))),
     h('div.field', h('label.field-label', { for: 'draw-nonce' }, t('eval.nonce'), h('span.req', { 'aria-hidden': 'true' }, ' *')), nonce),
     h('div.action-bar', cmdButton('draw', t('eval.draw'), onDraw, { id: 'draw-submit' })),
