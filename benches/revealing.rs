@@ -224,7 +224,7 @@ fn main() {
         .unwrap();
     let key = secret.clone();
     let secs = timed(&rt, &jobs, threads, move |path, kb| {
-        kaibiao::opening::reveal::open_file(path, kb, &key).expect("every bid opens");
+        kaibiao::opening::reveal::open_file(path, kb, &key, None).expect("every bid opens");
     });
     let reveal = mb_s(total, secs);
     let key = secret.clone();

@@ -42,6 +42,10 @@ pub struct DemoBid {
     /// The brand offered (R-OPEN-6: one brand counts once for the quorum).
     pub brand: &'static str,
     pub offer: &'static [&'static str],
+    /// Per line of the offer: made by a small or micro enterprise (a prison enterprise or
+    /// welfare unit counts, R-POL-3), and a domestic product (R-POL-5).
+    pub small_maker: &'static [bool],
+    pub domestic: &'static [bool],
 }
 
 /// Five suppliers of different sizes (small and micro included) bid different prices.
@@ -59,6 +63,8 @@ pub const OPENING_BIDS: [DemoBid; 5] = [
             "智能回收柜 6 台(称重、满溢报警、扫码投放)",
             "分类指导屏及宣传标识 1 批",
         ],
+        small_maker: &[true, true, true],
+        domestic: &[true, true, true],
     },
     DemoBid {
         user: "supplier7",
@@ -72,6 +78,8 @@ pub const OPENING_BIDS: [DemoBid; 5] = [
             "智能回收柜 6 台",
             "教室分类垃圾桶 240 组",
         ],
+        small_maker: &[true, true, true],
+        domestic: &[true, true, true],
     },
     DemoBid {
         user: "supplier8",
@@ -85,6 +93,8 @@ pub const OPENING_BIDS: [DemoBid; 5] = [
             "智能回收柜 6 台(合作厂商供货)",
             "教室分类垃圾桶 240 组",
         ],
+        small_maker: &[true, false, true],
+        domestic: &[true, true, true],
     },
     DemoBid {
         user: "supplier9",
@@ -98,6 +108,8 @@ pub const OPENING_BIDS: [DemoBid; 5] = [
             "智能回收柜 6 台及校园回收数据平台",
             "五年运维及远程监控",
         ],
+        small_maker: &[false, false, false],
+        domestic: &[false, true, true],
     },
     DemoBid {
         user: "supplier10",
@@ -111,8 +123,25 @@ pub const OPENING_BIDS: [DemoBid; 5] = [
             "智能回收柜 6 台",
             "一年驻校分类督导 2 人",
         ],
+        small_maker: &[true, true, true],
+        domestic: &[true, true, true],
     },
 ];
+
+/// The offer's lines as products for the policy deductions, the price split evenly.
+fn products(bid: &DemoBid) -> Vec<crate::evaluation::Product> {
+    let n = bid.offer.len() as i64;
+    bid.offer
+        .iter()
+        .enumerate()
+        .map(|(i, line)| crate::evaluation::Product {
+            name: (*line).into(),
+            cost_fen: bid.total_price_fen / n + if i == 0 { bid.total_price_fen % n } else { 0 },
+            domestic: bid.domestic.get(i).copied().unwrap_or(true),
+            made_by_small_micro: bid.small_maker.get(i).copied().unwrap_or(false),
+        })
+        .collect()
+}
 
 /// The opening tender as seeded, for the printed walkthrough.
 #[derive(Debug, Clone)]
@@ -185,6 +214,13 @@ impl std::fmt::Display for DemoLogins {
             f,
             "  设备密钥 / key files:  {}/<user>.kbkey (口令同密码 / passphrase: the password above)",
             self.key_dir.display()
+        )?;
+        writeln!(
+            f,
+            "  评标 / evaluation:     agency 申请抽取专家 (environmental), finance 输入随机数抽取, \
+             expert1…expert36 中被抽中者评审打分并签署报告, purchaser 确认中标人 / \
+             agency asks for a panel, finance draws it, the drawn experts review, score and sign, \
+             purchaser confirms the winner"
         )?;
         Ok(())
     }
@@ -1112,7 +1148,7 @@ impl OpeningBids {
             special_status: org.special.map(Into::into),
             notes: bid.notes.into(),
             brand: Some(bid.brand.into()),
-            products: Vec::new(),
+            products: products(bid),
             consortium_small_micro_share_bp: None,
         };
         let start2 = start.clone();

@@ -4,7 +4,7 @@
 //! crash carries on where it stopped and reads nothing out twice.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Mutex;
 
 use futures_util::StreamExt;
@@ -68,6 +68,7 @@ struct Pending {
 pub struct DocumentOut {
     pub name: String,
     pub size: u64,
+    pub media_type: String,
     pub sha256: String,
 }
 
@@ -181,23 +182,47 @@ async fn open(
         )));
     };
     let hash = p.ciphertext_sha256.clone();
-    tokio::task::spawn_blocking(move || {
-        let opened = open_file(&path, &kb, &secret);
-        Ok(match opened {
+    // The documents, opened now, are kept for the evaluation committee (content-addressed
+    // blobs named by the SHA-256s the reading-out records).
+    let staging = state
+        .config
+        .data_dir
+        .join("uploads")
+        .join(format!("reveal-{}", p.bid_id));
+    let _ = tokio::fs::remove_dir_all(&staging).await;
+    tokio::fs::create_dir_all(&staging)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let dir = staging.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let opened = open_file(&path, &kb, &secret, Some(&dir));
+        match opened {
             Ok((sheet, documents)) => Outcome::ReadOut { sheet, documents },
             Err(e) => blame(&path, &hash, &e),
-        })
+        }
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| AppError::Internal(e.into()))?;
+    if let Outcome::ReadOut { documents, .. } = &outcome {
+        for (i, d) in documents.iter().enumerate() {
+            state
+                .blobs
+                .adopt_file(&staging.join(format!("{i}.doc")), &d.sha256)
+                .await?;
+        }
+    }
+    let _ = tokio::fs::remove_dir_all(&staging).await;
+    Ok(outcome)
 }
 
 /// Streams one container from disk through KB1 and the package reader; documents are
-/// hashed, never held whole. (Public for the revealing benchmark.)
+/// hashed, never held whole, and written to `store_dir/<i>.doc` when given (void unless
+/// the whole container opens). (Public for the revealing benchmark.)
 pub fn open_file(
     path: &std::path::Path,
     kb: &[u8; 32],
     secret: &p256::SecretKey,
+    store_dir: Option<&std::path::Path>,
 ) -> Result<(OpeningSheet, Vec<DocumentOut>), CryptoError> {
     let io = |e: std::io::Error| CryptoError::Io(e.to_string());
     let mut file = std::fs::File::open(path).map_err(io)?;
@@ -214,7 +239,32 @@ pub fn open_file(
     file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
     let reader = std::io::BufReader::with_capacity(header.segment_size as usize + 16, file);
     let reader = kb1::OpenReader::new(&header, &header_bytes, kb, &kt, reader)?;
-    let (manifest, hashes) = package::read_package(reader, |_, _| Ok(()))?;
+    let mut out: Option<(usize, std::io::BufWriter<std::fs::File>)> = None;
+    let (manifest, hashes) = package::read_package(reader, |i, bytes| {
+        let Some(dir) = store_dir else {
+            return Ok(());
+        };
+        if out.as_ref().is_none_or(|(n, _)| *n != i) {
+            if let Some((_, mut w)) = out.take() {
+                w.flush().map_err(io)?;
+            }
+            let f = std::fs::File::create(dir.join(format!("{i}.doc"))).map_err(io)?;
+            out = Some((i, std::io::BufWriter::with_capacity(1 << 20, f)));
+        }
+        let (_, w) = out.as_mut().expect("opened above");
+        w.write_all(bytes).map_err(io)
+    })?;
+    if let Some((_, mut w)) = out.take() {
+        w.flush().map_err(io)?;
+    }
+    if let Some(dir) = store_dir {
+        // Empty documents never reach the sink: give them their (empty) file too.
+        for (i, d) in manifest.documents.iter().enumerate() {
+            if d.size == 0 {
+                std::fs::File::create(dir.join(format!("{i}.doc"))).map_err(io)?;
+            }
+        }
+    }
     let documents = manifest
         .documents
         .iter()
@@ -222,6 +272,7 @@ pub fn open_file(
         .map(|(d, sha256)| DocumentOut {
             name: d.name.clone(),
             size: d.size,
+            media_type: d.media_type.clone(),
             sha256,
         })
         .collect();

@@ -67,21 +67,34 @@ pub async fn evaluating(
         .await
         .unwrap();
     opening_cmd(app, "agency", &tender, json!({"type": "start"})).await;
-    for (user, bid, kb) in &bids {
+    open_and_confirm(app, &tender, &bids).await;
+    let (_, t) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}"))
+        .await;
+    assert_eq!(t["status"], "evaluating", "{t}");
+    (tender, bids.into_iter().map(|(_, b, _)| b).collect())
+}
+
+/// The bidders decrypt (user, bid, kb), two custodians unseal, the bids are read out and
+/// every bidder confirms: the opening closes.
+async fn open_and_confirm(app: &TestApp, tender: &str, bids: &[(String, String, String)]) {
+    for (user, bid, kb) in bids {
         opening_cmd(
             app,
             user,
-            &tender,
+            tender,
             json!({"type": "decrypt", "bid_id": bid, "kb": kb}),
         )
         .await;
     }
     for who in ["agency", "purchaser"] {
-        let share = custodian_share(&app.base, app.dir.path(), &tender, who).await;
+        let share = custodian_share(&app.base, app.dir.path(), tender, who).await;
         opening_cmd(
             app,
             who,
-            &tender,
+            tender,
             json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
         )
         .await;
@@ -97,16 +110,9 @@ pub async fn evaluating(
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    for (user, _, _) in &bids {
-        opening_cmd(app, user, &tender, json!({"type": "confirm"})).await;
+    for (user, _, _) in bids {
+        opening_cmd(app, user, tender, json!({"type": "confirm"})).await;
     }
-    let (_, t) = app
-        .login("finance")
-        .await
-        .get(&format!("/api/tenders/{tender}"))
-        .await;
-    assert_eq!(t["status"], "evaluating", "{t}");
-    (tender, bids.into_iter().map(|(_, b, _)| b).collect())
 }
 
 /// Sends an evaluation command over the hub and returns the reply (`ack` or `error`).
@@ -383,6 +389,36 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         .as_str()
         .unwrap()
         .contains("R-EVAL-8"));
+
+    // The bid documents, opened at the reading-out, are there for the panel to read.
+    let doc = &v["bids"][0]["documents"][0];
+    assert_eq!(doc["name"], "技术响应文件.txt");
+    let r = app
+        .login(&experts[0].0)
+        .await
+        .client
+        .get(app.url(&format!(
+            "/api/tenders/{tender}/evaluation/documents/{}",
+            doc["sha256"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("sandbox"));
+    assert_eq!(r.text().await.unwrap(), "proposal");
+    let (status, r) = app
+        .login(&expert_user(&app, outsider_id).await)
+        .await
+        .get(&format!(
+            "/api/tenders/{tender}/evaluation/documents/{}",
+            doc["sha256"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!((status, code(&r)), (StatusCode::FORBIDDEN, "NOT_ON_PANEL"));
 
     // Blind scoring: others' scores are sealed until one's own are in.
     let e0 = app.login(&experts[0].0).await;
@@ -789,4 +825,238 @@ async fn r_eval_1_a_budget_of_10_million_draws_a_panel_of_seven_and_the_same_non
         stdout.contains("expert draw replays, panel of 7"),
         "{stdout}"
     );
+}
+
+/// The demo's opening tender goes on into its evaluation: the five demo bids are opened,
+/// finance draws a panel that leaves out the expert tied to a demo bidder, the panel scores
+/// and the ranking shows each evaluated price with its small/micro and prison-enterprise
+/// deductions.
+#[tokio::test]
+async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
+    use kaibiao::crypto::kb1;
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::common::fresh_database_url().await;
+    let clock = std::sync::Arc::new(ManualClock::new(T0));
+    let (app, bids) = crate::common::spawn_demo_on(dir, db, clock.clone()).await;
+    let report = bids.send().await.unwrap();
+    assert_eq!(report.sent.len(), 5, "{report:?}");
+    let t = demo_opening_tender(&app).await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    clock.set(t["bid_deadline"].as_i64().unwrap());
+    kaibiao::opening::scheduler::seal_due(&app.state)
+        .await
+        .unwrap();
+    opening_cmd(&app, "agency", &tender, json!({"type": "start"})).await;
+    let mut decrypts = Vec::new();
+    for b in &kaibiao::demo::OPENING_BIDS {
+        let s = app.login(b.user).await;
+        let (_, mine) = s.get(&format!("/api/tenders/{tender}/bids/mine")).await;
+        let bid = mine[0]["bid_id"].as_str().unwrap().to_string();
+        let (_, h) = s.get(&format!("/api/bids/{bid}/header")).await;
+        let header: kb1::Header = serde_json::from_value(h["header"].clone()).unwrap();
+        let file =
+            std::fs::read_to_string(app.dir.path().join(format!("demo-keys/{}.kbkey", b.user)))
+                .unwrap();
+        let (_, keys) =
+            crate::common::DeviceKeys::from_file(&file, crate::common::PASSWORD).unwrap();
+        let kb = kb1::unseal_kb(&header, &keys.encryption).unwrap();
+        decrypts.push((b.user.to_string(), bid, b64(&kb)));
+    }
+    open_and_confirm(&app, &tender, &decrypts).await;
+
+    let post = |user: &'static str, cmd: Value| {
+        let app = &app;
+        let tender = tender.clone();
+        async move {
+            let (status, v) = app
+                .login(user)
+                .await
+                .post(&format!("/api/tenders/{tender}/evaluation"), cmd)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{user}: {v}");
+            v
+        }
+    };
+    post(
+        "agency",
+        json!({"type": "request_draw", "specialty": "environmental"}),
+    )
+    .await;
+    let drawn = post("finance", json!({"type": "draw", "nonce": "demo"})).await;
+    assert_eq!(drawn["panel"], 5);
+    let v = view(&app, "finance", &tender).await;
+    let tied: String = sqlx::query_scalar("SELECT id FROM experts WHERE ties <> '[]'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let (_, ledger) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/tenders/{tender}/ledger"),
+            None,
+        )
+        .await;
+    let record = &ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "experts_drawn")
+        .unwrap()["body"];
+    let excluded = record["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == tied.as_str())
+        .expect("the tied expert is excluded");
+    assert!(excluded["reasons"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("tied_to_bidder")));
+    // Supervisors see whom to log in as.
+    let logins: Vec<String> = v["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["username"].as_str().unwrap().to_string())
+        .collect();
+    assert!(logins.iter().all(|u| u.starts_with("expert")));
+
+    let as_expert = |user: String, cmd: Value| {
+        let app = &app;
+        let tender = tender.clone();
+        async move {
+            let (status, v) = app
+                .login(&user)
+                .await
+                .post(&format!("/api/tenders/{tender}/evaluation"), cmd)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{user}: {v}");
+        }
+    };
+    for u in &logins {
+        as_expert(u.clone(), json!({"type": "accept"})).await;
+    }
+    let bid_ids: Vec<String> = view(&app, "agency", &tender).await["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["bid_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(bid_ids.len(), 5);
+    for b in &bid_ids {
+        post(
+            "agency",
+            json!({"type": "qualify", "bid_id": b, "pass": true}),
+        )
+        .await;
+    }
+    for u in &logins {
+        for b in &bid_ids {
+            as_expert(
+                u.clone(),
+                json!({"type": "review", "bid_id": b, "pass": true}),
+            )
+            .await;
+        }
+    }
+    for u in &logins {
+        for b in &bid_ids {
+            as_expert(
+                u.clone(),
+                json!({"type": "score", "bid_id": b, "items": items("80", "85", "100")}),
+            )
+            .await;
+        }
+    }
+    post("agency", json!({"type": "finish_scoring"})).await;
+    let v = view(&app, "oversight", &tender).await;
+    let lot = &v["result"][0]["result"];
+    assert_eq!(lot["ranking"].as_array().unwrap().len(), 5);
+    let rules: Vec<String> = lot["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| {
+            b["price"]["deductions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|d| d["code"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(rules.iter().any(|r| r == "R-POL-2"), "{rules:?}");
+    assert!(rules.iter().any(|r| r == "R-POL-5"), "{rules:?}");
+    let notes: Vec<String> = lot["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["price"]["notes"].as_array().cloned().unwrap_or_default())
+        .map(|n| n.as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("R-POL-3: the bidder is a prison enterprise")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("is not made by a small/micro enterprise")),
+        "{notes:?}"
+    );
+    // The prison enterprise's offer, domestic and small (20 % + 10 % off 1,186,450.00),
+    // is the benchmark and ranks first with 89.00 points.
+    let first = &lot["ranking"][0];
+    assert_eq!(first["evaluated_fen"], 83_051_500);
+    assert_eq!(first["total"], 8900);
+
+    // Every expert signs; the purchaser lets the 5 working days pass: the first-ranked
+    // candidate stands (R-EVAL-10).
+    let sha = v["report"]["sha256"].as_str().unwrap().to_string();
+    for u in &logins {
+        let s = app.login(u).await;
+        let reg = s.register_keys().await;
+        let me = view(&app, u, &tender).await["me"]["expert_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let payload = kaibiao::evaluation::room::service::signing_payload(&tender, &sha, &me, "");
+        let sig = b64(&reg.keys.sign(payload.as_bytes()));
+        as_expert(
+            u.clone(),
+            json!({"type": "sign", "key_id": reg.signing_key_id, "signature": sig}),
+        )
+        .await;
+    }
+    let v = view(&app, "purchaser", &tender).await;
+    assert_eq!(v["phase"], "reported");
+    let due = v["confirm_due_at"].as_i64().unwrap();
+    assert!(due >= clock_now(&app) + 5 * 86_400_000, "5 working days");
+    clock.set(due - 1);
+    kaibiao::evaluation::room::service::advance_due(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(view(&app, "purchaser", &tender).await["phase"], "reported");
+    clock.set(due);
+    kaibiao::evaluation::room::service::advance_due(&app.state)
+        .await
+        .unwrap();
+    let v = view(&app, "purchaser", &tender).await;
+    assert_eq!(v["phase"], "awarded");
+    let (_, ledger) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/tenders/{tender}/ledger"),
+            None,
+        )
+        .await;
+    let confirmed = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "winner_confirmed")
+        .unwrap();
+    assert_eq!(confirmed["body"]["by"], "deadline");
+    assert_eq!(confirmed["body"]["winners"][0]["bid_id"], first["bidder"]);
 }

@@ -25,6 +25,7 @@ const NOT_YET: &[&str] = &[
     "/api/bids/{id}/header",
     "/api/tenders/{id}/evaluation/scores",
     "/api/tenders/{id}/evaluation/report",
+    "/api/tenders/{id}/evaluation/documents/{sha256}",
 ];
 
 #[tokio::test]

@@ -6,8 +6,10 @@
 //! carry ids, seats and hashes only.
 
 pub mod access;
+pub mod repo;
 pub mod report;
 pub mod routes;
+pub mod rules;
 pub mod service;
 pub mod types;
 pub mod view;

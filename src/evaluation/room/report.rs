@@ -10,10 +10,8 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use super::access::{self, Seat};
-use super::service::{
-    clarifications, compliant_ids, eval_bid, eval_row, qualification, read_out_bids, reviews,
-    signing_payload, EvalRow, ScoreRow,
-};
+use super::repo::*;
+use super::rules::*;
 use super::types::{EvalRoomError, EvaluationTerms, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::db::Tx;
@@ -89,7 +87,7 @@ pub(crate) async fn build(
     }
 
     // Each expert's sheet per bid, and the panel's mean per item.
-    let mut sheets: BTreeMap<(String, i64), super::service::Sheet> = BTreeMap::new();
+    let mut sheets: BTreeMap<(String, i64), super::rules::Sheet> = BTreeMap::new();
     let mut sums: BTreeMap<(String, String), (i128, i128)> = BTreeMap::new();
     for r in rows {
         let seat = seat_of.get(r.expert_id.as_str()).copied().unwrap_or(0);
@@ -153,7 +151,7 @@ pub(crate) async fn build(
         .unwrap_or_default();
 
     // Per lot: the full evaluation over the compliant bids with the panel's mean scores.
-    let (category, date) = super::service::category_and_date(tx, &head.id).await?;
+    let (category, date) = super::repo::category_and_date(tx, &head.id).await?;
     let pure_terms = terms.to_terms(category, date);
     let mut lots = Vec::new();
     let failed: Vec<Value> = e
@@ -303,7 +301,7 @@ pub async fn bundle(
     let (Some(report), Some(sha)) = (e.report, e.report_sha256) else {
         return Err(AppError::NotFound);
     };
-    let panel = super::service::panel(&state.db.pool, tender_id).await?;
+    let panel = super::repo::panel(&state.db.pool, tender_id).await?;
     let mut signatures = Vec::new();
     for r in sqlx::query(
         "SELECT s.expert_id, s.key_id, s.signature, s.dissent, s.at, k.cert_pem \

@@ -62,6 +62,12 @@ pub fn api() -> Api {
         )
         .route(
             Method::GET,
+            "/api/tenders/{id}/evaluation/documents/{sha256}",
+            Access::Roles(MEMBERS),
+            document,
+        )
+        .route(
+            Method::GET,
             "/api/tenders/{id}/clarifications",
             Access::Roles(&[Role::Supplier]),
             clarifications,
@@ -110,6 +116,58 @@ async fn report(
     Path(id): Path<String>,
 ) -> AppResult<axum::Json<ReportBundle>> {
     Ok(axum::Json(super::report::bundle(&state, &user, &id).await?))
+}
+
+/// Types a browser may show inline; anything else is a download. Either way the
+/// document is sandboxed and never sniffed, so it cannot run in the platform's origin.
+const INLINE: &[&str] = &["application/pdf", "image/png", "image/jpeg", "text/plain"];
+
+async fn document(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, sha256)): Path<(String, String)>,
+) -> AppResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (name, media_type, bytes) = super::view::document(&state, &user, &id, &sha256).await?;
+    let inline = INLINE.contains(&media_type.as_str());
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        percent(&name)
+    );
+    let content_type = if inline {
+        media_type
+    } else {
+        "application/octet-stream".into()
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; frame-ancestors 'self'".into(),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".into()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// RFC 5987 percent-encoding of a file name.
+fn percent(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 async fn clarifications(

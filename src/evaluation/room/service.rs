@@ -10,12 +10,11 @@ use sqlx::Row;
 use super::access::{self, Member, Seat};
 use super::types::{ChangeKind, Command, EvalRoomError, EvaluationTerms, Phase};
 use crate::auth::{CurrentUser, Role};
-use crate::crypto::package::OpeningSheet;
 use crate::crypto::sha256_hex;
 use crate::db::Tx;
-use crate::draw::{self, DrawRecord, Requirement};
+use crate::draw::{self, Requirement};
 use crate::error::{AppError, AppResult};
-use crate::evaluation::{self as eval, Points};
+use crate::evaluation as eval;
 use crate::ledger::{canonical_json, repo::append};
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
@@ -24,8 +23,10 @@ use crate::tender::types::{TenderAction, TenderStatus};
 
 /// Longest reason, question or answer, in characters.
 const MAX_TEXT: usize = 4000;
-/// R-EVAL-10: working days the purchaser has to confirm.
-pub const CONFIRM_WORKING_DAYS: u32 = 5;
+
+use super::repo::*;
+use super::rules::*;
+pub use super::rules::{add_working_days, signing_payload, CONFIRM_WORKING_DAYS};
 
 /// Runs one command for `user`; the result is what the command's acknowledgement carries.
 pub async fn command(
@@ -152,57 +153,6 @@ fn text(field: &str, s: &str, required: bool) -> AppResult<String> {
     Ok(t.to_string())
 }
 
-/// The evaluation row.
-#[derive(Debug, Clone)]
-pub(crate) struct EvalRow {
-    pub phase: Phase,
-    pub requirement: Requirement,
-    pub draw: Option<DrawRecord>,
-    pub prices: Option<Value>,
-    pub report: Option<Value>,
-    pub report_sha256: Option<String>,
-    pub failed_reason: Option<String>,
-    pub reported_at: Option<i64>,
-    pub confirm_due_at: Option<i64>,
-    pub awarded_at: Option<i64>,
-}
-
-fn json_col<T: serde::de::DeserializeOwned>(s: Option<String>) -> AppResult<Option<T>> {
-    s.map(|s| serde_json::from_str(&s).map_err(|e| AppError::Internal(e.into())))
-        .transpose()
-}
-
-pub(crate) async fn eval_row<'e, E>(exec: E, tender_id: &str) -> AppResult<Option<EvalRow>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let Some(r) = sqlx::query(
-        "SELECT phase, requirement, draw, prices, report, report_sha256, failed_reason, \
-         reported_at, confirm_due_at, awarded_at FROM evaluations WHERE tender_id = $1",
-    )
-    .bind(tender_id)
-    .fetch_optional(exec)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let phase: String = r.try_get("phase")?;
-    Ok(Some(EvalRow {
-        phase: Phase::parse(&phase)
-            .ok_or_else(|| anyhow::anyhow!("unknown evaluation phase {phase}"))?,
-        requirement: json_col(r.try_get("requirement")?)?
-            .ok_or_else(|| anyhow::anyhow!("no requirement"))?,
-        draw: json_col(r.try_get("draw")?)?,
-        prices: json_col(r.try_get("prices")?)?,
-        report: json_col(r.try_get("report")?)?,
-        report_sha256: r.try_get("report_sha256")?,
-        failed_reason: r.try_get("failed_reason")?,
-        reported_at: r.try_get("reported_at")?,
-        confirm_due_at: r.try_get("confirm_due_at")?,
-        awarded_at: r.try_get("awarded_at")?,
-    }))
-}
-
 async fn require_phase(
     tx: &mut Tx,
     head: &TenderHead,
@@ -214,271 +164,6 @@ async fn require_phase(
         Some(e) => Err(illegal(e.phase.as_str(), action)),
         None => Err(illegal(head.status.as_str(), action)),
     }
-}
-
-async fn set_phase(tx: &mut Tx, tender_id: &str, phase: Phase) -> sqlx::Result<()> {
-    sqlx::query("UPDATE evaluations SET phase = $1 WHERE tender_id = $2")
-        .bind(phase.as_str())
-        .bind(tender_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-pub(crate) async fn terms<'e, E>(exec: E, tender_id: &str) -> AppResult<Option<EvaluationTerms>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let t: Option<String> = sqlx::query_scalar("SELECT eval_terms FROM tenders WHERE id = $1")
-        .bind(tender_id)
-        .fetch_one(exec)
-        .await?;
-    json_col(t)
-}
-
-/// A bid read out at the opening, as the evaluation sees it.
-#[derive(Debug, Clone)]
-pub(crate) struct BidRow {
-    pub bid_id: String,
-    pub position: i64,
-    pub lot_no: i64,
-    pub bidder_name: String,
-    pub sheet: OpeningSheet,
-    pub enterprise_size: Option<String>,
-    pub special_status: Option<String>,
-}
-
-pub(crate) async fn read_out_bids<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<BidRow>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let rows = sqlx::query(
-        "SELECT ob.bid_id, ob.position, ob.lot_no, ob.bidder_org_id, o.name, ob.sheet, \
-         o.enterprise_size, o.special_status FROM opening_bids ob \
-         JOIN organisations o ON o.id = ob.bidder_org_id \
-         WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
-    )
-    .bind(tender_id)
-    .fetch_all(exec)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let sheet: Option<String> = r.try_get("sheet")?;
-            Ok(BidRow {
-                bid_id: r.try_get("bid_id")?,
-                position: r.try_get("position")?,
-                lot_no: r.try_get("lot_no")?,
-                bidder_name: r.try_get("name")?,
-                sheet: json_col(sheet)?.ok_or_else(|| anyhow::anyhow!("read out without sheet"))?,
-                enterprise_size: r.try_get("enterprise_size")?,
-                special_status: r.try_get("special_status")?,
-            })
-        })
-        .collect()
-}
-
-pub(crate) async fn panel<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<Seat>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let rows = sqlx::query(
-        "SELECT expert_id, seat, status FROM evaluation_panel WHERE tender_id = $1 \
-         ORDER BY seat, invited_at",
-    )
-    .bind(tender_id)
-    .fetch_all(exec)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Seat {
-                expert_id: r.try_get("expert_id")?,
-                seat: r.try_get("seat")?,
-                status: r.try_get("status")?,
-            })
-        })
-        .collect()
-}
-
-fn seated(panel: &[Seat]) -> Vec<&Seat> {
-    panel.iter().filter(|s| s.status == "accepted").collect()
-}
-
-/// bid → (pass, reason) of the qualification review.
-pub(crate) async fn qualification<'e, E>(
-    exec: E,
-    tender_id: &str,
-) -> AppResult<BTreeMap<String, (bool, String)>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let rows = sqlx::query(
-        "SELECT bid_id, pass, reason FROM evaluation_qualification WHERE tender_id = $1",
-    )
-    .bind(tender_id)
-    .fetch_all(exec)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("bid_id")?,
-                (r.try_get::<i64, _>("pass")? != 0, r.try_get("reason")?),
-            ))
-        })
-        .collect()
-}
-
-/// (bid, expert) → (pass, reason) of the compliance review.
-pub(crate) async fn reviews<'e, E>(
-    exec: E,
-    tender_id: &str,
-) -> AppResult<BTreeMap<(String, String), (bool, String)>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let rows = sqlx::query(
-        "SELECT bid_id, expert_id, pass, reason FROM evaluation_reviews WHERE tender_id = $1",
-    )
-    .bind(tender_id)
-    .fetch_all(exec)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                (r.try_get("bid_id")?, r.try_get("expert_id")?),
-                (r.try_get::<i64, _>("pass")? != 0, r.try_get("reason")?),
-            ))
-        })
-        .collect()
-}
-
-/// An expert's scores of one bid and the reasons given for outliers, by item.
-pub(crate) type Sheet = (BTreeMap<String, String>, BTreeMap<String, String>);
-
-/// One expert's score of one item of one bid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ScoreRow {
-    pub bid_id: String,
-    pub expert_id: String,
-    pub item: String,
-    /// Hundredths of a point, out of 100.
-    pub score: i64,
-    pub outlier_reason: Option<String>,
-}
-
-pub(crate) async fn scores<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<ScoreRow>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let rows = sqlx::query(
-        "SELECT bid_id, expert_id, item, score, outlier_reason FROM evaluation_scores \
-         WHERE tender_id = $1 ORDER BY bid_id, expert_id, item",
-    )
-    .bind(tender_id)
-    .fetch_all(exec)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ScoreRow {
-                bid_id: r.try_get("bid_id")?,
-                expert_id: r.try_get("expert_id")?,
-                item: r.try_get("item")?,
-                score: r.try_get("score")?,
-                outlier_reason: r.try_get("outlier_reason")?,
-            })
-        })
-        .collect()
-}
-
-/// The bids under scoring: compliant bids of lots still standing (from `prices`).
-pub(crate) fn compliant_ids(prices: Option<&Value>) -> BTreeSet<String> {
-    prices
-        .and_then(|p| p.get("compliant"))
-        .and_then(|c| c.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A score the panel must look at again.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Flag {
-    /// objective_mismatch | outlier
-    pub kind: &'static str,
-    pub bid_id: String,
-    pub item: String,
-    pub expert_id: String,
-    pub explained: bool,
-}
-
-/// Objective items that differ between experts, and scores further than `outlier_points`
-/// from the panel's mean once every seated expert has scored the bid.
-pub(crate) fn flags(terms: &EvaluationTerms, experts: &[&Seat], scores: &[ScoreRow]) -> Vec<Flag> {
-    let mut by: BTreeMap<(&str, &str), Vec<&ScoreRow>> = BTreeMap::new();
-    for s in scores {
-        by.entry((s.bid_id.as_str(), s.item.as_str()))
-            .or_default()
-            .push(s);
-    }
-    let mut out = Vec::new();
-    for ((bid, item), rows) in by {
-        let Some(def) = terms.items.iter().find(|i| i.name == item) else {
-            continue;
-        };
-        if def.objective {
-            let first = rows[0].score;
-            if rows.iter().any(|r| r.score != first) {
-                for r in &rows {
-                    out.push(Flag {
-                        kind: "objective_mismatch",
-                        bid_id: bid.into(),
-                        item: item.into(),
-                        expert_id: r.expert_id.clone(),
-                        explained: false,
-                    });
-                }
-            }
-            continue;
-        }
-        if rows.len() < experts.len() || rows.len() < 2 {
-            continue;
-        }
-        let n = rows.len() as i64;
-        let sum: i64 = rows.iter().map(|r| r.score).sum();
-        let limit = i64::from(terms.outlier_points) * n;
-        for r in &rows {
-            if (r.score * n - sum).abs() > limit {
-                out.push(Flag {
-                    kind: "outlier",
-                    bid_id: bid.into(),
-                    item: item.into(),
-                    expert_id: r.expert_id.clone(),
-                    explained: r.outlier_reason.is_some(),
-                });
-            }
-        }
-    }
-    out
-}
-
-/// "85.5" / "85.50" → 8550, within 0–100 with at most two decimals.
-fn parse_score(item: &str, s: &str) -> Result<i64, EvalRoomError> {
-    let bad = || EvalRoomError::ScoreOutOfRange { item: item.into() };
-    let t = s.trim();
-    if t.is_empty() || t.starts_with('-') || t.starts_with('+') {
-        return Err(bad());
-    }
-    let p: Points = serde_json::from_value(Value::String(t.to_string())).map_err(|_| bad())?;
-    if !(0..=10_000).contains(&p.0) {
-        return Err(bad());
-    }
-    Ok(p.0)
-}
-
-fn fmt_score(h: i64) -> String {
-    crate::evaluation::rounding::fmt_points(h)
 }
 
 async fn event(
@@ -567,61 +252,8 @@ async fn request_draw(
     Ok(json!({ "phase": Phase::Drawing, "committee_size": size, "experts_needed": experts }))
 }
 
-/// The pool as the draw sees it: ids, specialties, region, employer, ties, active.
-async fn pool(tx: &mut Tx) -> AppResult<Vec<draw::Candidate>> {
-    let rows = sqlx::query(
-        "SELECT id, specialties, region_code, employer_org_id, ties, active FROM experts ORDER BY id",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let specialties: String = r.try_get("specialties")?;
-            let ties: String = r.try_get("ties")?;
-            Ok(draw::Candidate {
-                id: r.try_get("id")?,
-                specialties: serde_json::from_str(&specialties).map_err(anyhow::Error::from)?,
-                region: r.try_get("region_code")?,
-                employer_org_id: r.try_get("employer_org_id")?,
-                ties: serde_json::from_str(&ties).map_err(anyhow::Error::from)?,
-                active: r.try_get::<i64, _>("active")? != 0,
-            })
-        })
-        .collect()
-}
-
-async fn ledger_head(tx: &mut Tx, tender_id: &str) -> AppResult<String> {
-    let h: Option<String> = sqlx::query_scalar(
-        "SELECT hash FROM ledger_events WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(tender_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    h.ok_or_else(|| anyhow::anyhow!("tender without ledger").into())
-}
-
 fn draw_error(e: draw::DrawError) -> AppError {
     EvalRoomError::Draw(e.to_string(), e.code()).into()
-}
-
-async fn invite(
-    tx: &mut Tx,
-    tender_id: &str,
-    expert_id: &str,
-    seat: i64,
-    now: i64,
-) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO evaluation_panel (tender_id, expert_id, seat, status, invited_at) \
-         VALUES ($1, $2, $3, 'invited', $4)",
-    )
-    .bind(tender_id)
-    .bind(expert_id)
-    .bind(seat)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 async fn run_draw(
@@ -805,38 +437,6 @@ async fn set_tender_status(tx: &mut Tx, head: &TenderHead, action: TenderAction)
         .ok_or_else(|| illegal(head.status.as_str(), action.as_str()))?;
     tender_repo::set_status(tx, &head.id, next, None).await?;
     Ok(())
-}
-
-/// Lots with fewer than the minimum of bids in `standing` (R-EVAL-3), with the reason.
-fn failed_lots(
-    bids: &[BidRow],
-    standing: &BTreeSet<String>,
-    min: i64,
-    stage: &str,
-) -> Vec<(i64, String)> {
-    let lots: BTreeSet<i64> = bids.iter().map(|b| b.lot_no).collect();
-    lots.into_iter()
-        .filter_map(|lot| {
-            let n = bids
-                .iter()
-                .filter(|b| b.lot_no == lot && standing.contains(&b.bid_id))
-                .count() as i64;
-            (n < min).then(|| {
-                (
-                    lot,
-                    format!("R-EVAL-3: {n} bid(s) pass the {stage} review, fewer than {min}"),
-                )
-            })
-        })
-        .collect()
-}
-
-async fn min_bids(tx: &mut Tx, state: &AppState, tender_id: &str) -> AppResult<i64> {
-    let method: String = sqlx::query_scalar("SELECT method FROM tenders WHERE id = $1")
-        .bind(tender_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(state.config.opening.min_bidders(&method))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1062,59 +662,6 @@ async fn review(
     }
     set_phase(tx, &head.id, Phase::Scoring).await?;
     Ok(json!({ "phase": Phase::Scoring }))
-}
-
-pub(crate) async fn category_and_date(
-    tx: &mut Tx,
-    tender_id: &str,
-) -> AppResult<(crate::tender::types::Category, chrono::NaiveDate)> {
-    let r = sqlx::query("SELECT category, published_at FROM tenders WHERE id = $1")
-        .bind(tender_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let cat: String = r.try_get("category")?;
-    let category: crate::tender::types::Category =
-        serde_json::from_value(Value::String(cat)).map_err(anyhow::Error::from)?;
-    let published: Option<i64> = r.try_get("published_at")?;
-    let date = chrono::DateTime::from_timestamp_millis(published.unwrap_or(0))
-        .unwrap_or_default()
-        .with_timezone(&crate::clock::cst())
-        .date_naive();
-    Ok((category, date))
-}
-
-/// The pure evaluation's bid for a read-out bid: the opening sheet's price and products,
-/// the organisation's registered size and status.
-pub(crate) fn eval_bid(
-    b: &BidRow,
-    compliant: bool,
-    scores: BTreeMap<String, Points>,
-) -> AppResult<eval::Bid> {
-    let size = b
-        .enterprise_size
-        .clone()
-        .unwrap_or_else(|| b.sheet.enterprise_size.clone());
-    Ok(eval::Bid {
-        bidder: b.bid_id.clone(),
-        price: eval::PriceStatement {
-            sheet_fen: b.sheet.total_price_fen,
-            sheet_words: Some(b.sheet.total_price_words.clone()),
-            body_total_fen: None,
-            lines: Vec::new(),
-        },
-        enterprise_size: serde_json::from_value(Value::String(size))
-            .map_err(anyhow::Error::from)?,
-        special_status: b
-            .special_status
-            .clone()
-            .map(|s| serde_json::from_value(Value::String(s)))
-            .transpose()
-            .map_err(anyhow::Error::from)?,
-        products: b.sheet.products.clone(),
-        consortium_small_micro_share_bp: b.sheet.consortium_small_micro_share_bp,
-        compliant,
-        scores,
-    })
 }
 
 fn eval_error(e: eval::EvalError) -> AppError {
@@ -1457,82 +1004,6 @@ async fn answer(
     Ok(json!({ "clarification_id": clarification_id }))
 }
 
-/// A clarification as stored.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Clarification {
-    pub id: String,
-    pub bid_id: String,
-    pub question: String,
-    pub asked_at: i64,
-    pub answer: Option<String>,
-    pub answered_at: Option<i64>,
-}
-
-pub(crate) async fn clarifications<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<Clarification>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let rows = sqlx::query(
-        "SELECT id, bid_id, question, asked_at, answer, answered_at FROM clarifications \
-         WHERE tender_id = $1 ORDER BY asked_at, id",
-    )
-    .bind(tender_id)
-    .fetch_all(exec)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Clarification {
-                id: r.try_get("id")?,
-                bid_id: r.try_get("bid_id")?,
-                question: r.try_get("question")?,
-                asked_at: r.try_get("asked_at")?,
-                answer: r.try_get("answer")?,
-                answered_at: r.try_get("answered_at")?,
-            })
-        })
-        .collect()
-}
-
-/// What is still missing before scoring can close, in words; empty when complete.
-pub(crate) fn incomplete(
-    terms: &EvaluationTerms,
-    experts: &[&Seat],
-    compliant: &BTreeSet<String>,
-    rows: &[ScoreRow],
-) -> Vec<String> {
-    let mut out = Vec::new();
-    if !terms.items.is_empty() {
-        for s in experts {
-            let n = compliant
-                .iter()
-                .filter(|b| {
-                    !rows
-                        .iter()
-                        .any(|r| &r.bid_id == *b && r.expert_id == s.expert_id)
-                })
-                .count();
-            if n > 0 {
-                out.push(format!("seat {} has {n} bid(s) to score", s.seat));
-            }
-        }
-    }
-    for f in flags(terms, experts, rows) {
-        if f.kind == "objective_mismatch" {
-            out.push(format!(
-                "objective item {} differs on bid {}",
-                f.item, f.bid_id
-            ));
-        } else if !f.explained {
-            out.push(format!(
-                "outlier on {} of bid {} needs a reason",
-                f.item, f.bid_id
-            ));
-        }
-    }
-    out.dedup();
-    out
-}
-
 async fn finish_scoring(
     _state: &AppState,
     tx: &mut Tx,
@@ -1578,22 +1049,6 @@ async fn finish_scoring(
     )
     .await?;
     Ok(json!({ "phase": Phase::Signing, "report_sha256": sha }))
-}
-
-/// The exact bytes an expert signs (docs/evaluation.md).
-pub fn signing_payload(
-    tender_id: &str,
-    report_sha256: &str,
-    expert_id: &str,
-    dissent: &str,
-) -> String {
-    canonical_json(&json!({
-        "dissent": dissent,
-        "expert_id": expert_id,
-        "report_sha256": report_sha256,
-        "tender_id": tender_id,
-        "type": "evaluation_report_signature",
-    }))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1684,23 +1139,6 @@ async fn sign(
     )
     .await?;
     Ok(json!({ "phase": Phase::Reported, "confirm_due_at": due }))
-}
-
-/// R-TIME-1 in part: `n` working days after `ms`, skipping Saturdays and Sundays in China
-/// Standard Time (the official holiday calendar is not yet applied).
-pub fn add_working_days(ms: i64, n: u32) -> i64 {
-    use chrono::{Datelike, Weekday};
-    let mut t = chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .with_timezone(&crate::clock::cst());
-    let mut left = n;
-    while left > 0 {
-        t += chrono::Duration::days(1);
-        if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    t.timestamp_millis()
 }
 
 /// The first-ranked bid of every lot standing is the winner (R-EVAL-10); `by` is

@@ -9,10 +9,8 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use super::access::{self, Member};
-use super::service::{
-    clarifications, compliant_ids, eval_row, flags, panel, qualification, read_out_bids, reviews,
-    scores, signing_payload, terms,
-};
+use super::repo::*;
+use super::rules::*;
 use super::types::{EvalRoomError, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
@@ -69,6 +67,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     let accepted: Vec<&access::Seat> = seats.iter().filter(|s| s.status == "accepted").collect();
     let me_expert = m.seat.as_ref().map(|s| s.expert_id.clone());
     let bids = read_out_bids(pool, tender_id).await?;
+    let docs = documents(pool, tender_id).await?;
     let qual = qualification(pool, tender_id).await?;
     let rev = reviews(pool, tender_id).await?;
     let rows = scores(pool, tender_id).await?;
@@ -87,13 +86,25 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     let mut panel_out = Vec::new();
     for s in &seats {
         let show_name = m.supervisor || awarded || me_expert.as_deref() == Some(&s.expert_id);
-        let name: Option<String> = if show_name {
-            sqlx::query_scalar("SELECT name FROM experts WHERE id = $1")
-                .bind(&s.expert_id)
-                .fetch_optional(pool)
-                .await?
+        // Supervisors also see the login, to reach an expert who does not answer.
+        let (name, username): (Option<String>, Option<String>) = if show_name {
+            let r = sqlx::query(
+                "SELECT e.name, u.username FROM experts e LEFT JOIN users u ON u.id = e.user_id \
+                 WHERE e.id = $1",
+            )
+            .bind(&s.expert_id)
+            .fetch_one(pool)
+            .await?;
+            (
+                r.try_get("name")?,
+                if m.supervisor {
+                    r.try_get("username")?
+                } else {
+                    None
+                },
+            )
         } else {
-            None
+            (None, None)
         };
         let reviewed = rev.keys().filter(|(_, x)| x == &s.expert_id).count();
         let scored: BTreeSet<&str> = rows
@@ -106,6 +117,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             "status": s.status,
             "expert_id": if m.supervisor || awarded || m.seat.is_some() { Some(&s.expert_id) } else { None },
             "name": name,
+            "username": username,
             "reviews_done": reviewed,
             "scores_done": scored.len(),
         }));
@@ -137,7 +149,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
                 .any(|r| &r.expert_id == me && r.bid_id == b.bid_id)
         });
         let open_scores = m.supervisor || mine_scored || e.phase >= Phase::Signing;
-        let mut sheets: BTreeMap<i64, super::service::Sheet> = BTreeMap::new();
+        let mut sheets: BTreeMap<i64, super::rules::Sheet> = BTreeMap::new();
         let mut my_scores: Option<BTreeMap<String, String>> = None;
         for r in rows.iter().filter(|r| r.bid_id == b.bid_id) {
             if me_expert.as_deref() == Some(&r.expert_id) {
@@ -187,6 +199,11 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             "price": crate::money::Money(b.sheet.total_price_fen),
             "price_words": b.sheet.total_price_words,
             "brand": b.sheet.brand,
+            "documents": if m.seat.is_none() || m.expert().is_some() {
+                docs.get(&b.bid_id).cloned().unwrap_or_default()
+            } else {
+                Vec::new()
+            },
             "qualification": qual.get(&b.bid_id).map(|(p, r)| json!({"pass": p, "reason": r})),
             "reviews": {
                 "done": pass + fail, "pass": pass, "fail": fail,
@@ -285,6 +302,63 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     out["reported_at"] = json!(e.reported_at);
     out["awarded_at"] = json!(e.awarded_at);
     Ok(out)
+}
+
+/// The documents of each bid read out, as its `bid_read_out` event lists them:
+/// bid → [{name, size, media_type, sha256}].
+pub(crate) async fn documents(
+    pool: &sqlx::AnyPool,
+    tender_id: &str,
+) -> AppResult<BTreeMap<String, Vec<Value>>> {
+    let bodies: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM ledger_events WHERE tender_id = $1 AND kind = 'bid_read_out' ORDER BY seq",
+    )
+    .bind(tender_id)
+    .fetch_all(pool)
+    .await?;
+    let mut out = BTreeMap::new();
+    for b in bodies {
+        let v: Value = serde_json::from_str(&b).map_err(anyhow::Error::from)?;
+        if let Some(bid) = v["bid_id"].as_str() {
+            out.insert(
+                bid.to_string(),
+                v["documents"].as_array().cloned().unwrap_or_default(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// One bid document for the committee: (name, media type, bytes). Seated experts,
+/// the agency, the purchaser and supervisors, once the evaluation has begun.
+pub async fn document(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+    sha256: &str,
+) -> AppResult<(String, String, bytes::Bytes)> {
+    let m = access::member(state, user, tender_id).await?;
+    if m.seat.is_some() && m.expert().is_none() {
+        return Err(EvalRoomError::NotOnPanel.into());
+    }
+    eval_row(&state.db.pool, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let docs = documents(&state.db.pool, tender_id).await?;
+    let d = docs
+        .values()
+        .flatten()
+        .find(|d| d["sha256"] == sha256)
+        .ok_or(AppError::NotFound)?;
+    let bytes = state.blobs.get(sha256).await?.ok_or(AppError::NotFound)?;
+    Ok((
+        d["name"].as_str().unwrap_or("document").to_string(),
+        d["media_type"]
+            .as_str()
+            .unwrap_or("application/octet-stream")
+            .to_string(),
+        bytes,
+    ))
 }
 
 /// Others' scores for one bid: SCORES_SEALED until the expert has scored it.

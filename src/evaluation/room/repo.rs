@@ -1,0 +1,348 @@
+//! The evaluation's rows: reading and writing the tables of migration 0007 (and the
+//! opening's read-out bids the evaluation works on).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sqlx::Row;
+
+use super::access::Seat;
+use super::types::{EvaluationTerms, Phase};
+use crate::crypto::package::OpeningSheet;
+use crate::db::Tx;
+use crate::draw::{self, DrawRecord, Requirement};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// The evaluation row.
+#[derive(Debug, Clone)]
+pub(crate) struct EvalRow {
+    pub phase: Phase,
+    pub requirement: Requirement,
+    pub draw: Option<DrawRecord>,
+    pub prices: Option<Value>,
+    pub report: Option<Value>,
+    pub report_sha256: Option<String>,
+    pub failed_reason: Option<String>,
+    pub reported_at: Option<i64>,
+    pub confirm_due_at: Option<i64>,
+    pub awarded_at: Option<i64>,
+}
+
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(s: Option<String>) -> AppResult<Option<T>> {
+    s.map(|s| serde_json::from_str(&s).map_err(|e| AppError::Internal(e.into())))
+        .transpose()
+}
+
+pub(crate) async fn eval_row<'e, E>(exec: E, tender_id: &str) -> AppResult<Option<EvalRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let Some(r) = sqlx::query(
+        "SELECT phase, requirement, draw, prices, report, report_sha256, failed_reason, \
+         reported_at, confirm_due_at, awarded_at FROM evaluations WHERE tender_id = $1",
+    )
+    .bind(tender_id)
+    .fetch_optional(exec)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let phase: String = r.try_get("phase")?;
+    Ok(Some(EvalRow {
+        phase: Phase::parse(&phase)
+            .ok_or_else(|| anyhow::anyhow!("unknown evaluation phase {phase}"))?,
+        requirement: json_col(r.try_get("requirement")?)?
+            .ok_or_else(|| anyhow::anyhow!("no requirement"))?,
+        draw: json_col(r.try_get("draw")?)?,
+        prices: json_col(r.try_get("prices")?)?,
+        report: json_col(r.try_get("report")?)?,
+        report_sha256: r.try_get("report_sha256")?,
+        failed_reason: r.try_get("failed_reason")?,
+        reported_at: r.try_get("reported_at")?,
+        confirm_due_at: r.try_get("confirm_due_at")?,
+        awarded_at: r.try_get("awarded_at")?,
+    }))
+}
+
+pub(crate) async fn set_phase(tx: &mut Tx, tender_id: &str, phase: Phase) -> sqlx::Result<()> {
+    sqlx::query("UPDATE evaluations SET phase = $1 WHERE tender_id = $2")
+        .bind(phase.as_str())
+        .bind(tender_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn terms<'e, E>(exec: E, tender_id: &str) -> AppResult<Option<EvaluationTerms>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let t: Option<String> = sqlx::query_scalar("SELECT eval_terms FROM tenders WHERE id = $1")
+        .bind(tender_id)
+        .fetch_one(exec)
+        .await?;
+    json_col(t)
+}
+
+/// A bid read out at the opening, as the evaluation sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct BidRow {
+    pub bid_id: String,
+    pub position: i64,
+    pub lot_no: i64,
+    pub bidder_name: String,
+    pub sheet: OpeningSheet,
+    pub enterprise_size: Option<String>,
+    pub special_status: Option<String>,
+}
+
+pub(crate) async fn read_out_bids<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<BidRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT ob.bid_id, ob.position, ob.lot_no, ob.bidder_org_id, o.name, ob.sheet, \
+         o.enterprise_size, o.special_status FROM opening_bids ob \
+         JOIN organisations o ON o.id = ob.bidder_org_id \
+         WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let sheet: Option<String> = r.try_get("sheet")?;
+            Ok(BidRow {
+                bid_id: r.try_get("bid_id")?,
+                position: r.try_get("position")?,
+                lot_no: r.try_get("lot_no")?,
+                bidder_name: r.try_get("name")?,
+                sheet: json_col(sheet)?.ok_or_else(|| anyhow::anyhow!("read out without sheet"))?,
+                enterprise_size: r.try_get("enterprise_size")?,
+                special_status: r.try_get("special_status")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn panel<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<Seat>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT expert_id, seat, status FROM evaluation_panel WHERE tender_id = $1 \
+         ORDER BY seat, invited_at",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Seat {
+                expert_id: r.try_get("expert_id")?,
+                seat: r.try_get("seat")?,
+                status: r.try_get("status")?,
+            })
+        })
+        .collect()
+}
+
+/// bid → (pass, reason) of the qualification review.
+pub(crate) async fn qualification<'e, E>(
+    exec: E,
+    tender_id: &str,
+) -> AppResult<BTreeMap<String, (bool, String)>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT bid_id, pass, reason FROM evaluation_qualification WHERE tender_id = $1",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("bid_id")?,
+                (r.try_get::<i64, _>("pass")? != 0, r.try_get("reason")?),
+            ))
+        })
+        .collect()
+}
+
+/// (bid, expert) → (pass, reason) of the compliance review.
+pub(crate) async fn reviews<'e, E>(
+    exec: E,
+    tender_id: &str,
+) -> AppResult<BTreeMap<(String, String), (bool, String)>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT bid_id, expert_id, pass, reason FROM evaluation_reviews WHERE tender_id = $1",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                (r.try_get("bid_id")?, r.try_get("expert_id")?),
+                (r.try_get::<i64, _>("pass")? != 0, r.try_get("reason")?),
+            ))
+        })
+        .collect()
+}
+
+/// One expert's score of one item of one bid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScoreRow {
+    pub bid_id: String,
+    pub expert_id: String,
+    pub item: String,
+    /// Hundredths of a point, out of 100.
+    pub score: i64,
+    pub outlier_reason: Option<String>,
+}
+
+pub(crate) async fn scores<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<ScoreRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT bid_id, expert_id, item, score, outlier_reason FROM evaluation_scores \
+         WHERE tender_id = $1 ORDER BY bid_id, expert_id, item",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ScoreRow {
+                bid_id: r.try_get("bid_id")?,
+                expert_id: r.try_get("expert_id")?,
+                item: r.try_get("item")?,
+                score: r.try_get("score")?,
+                outlier_reason: r.try_get("outlier_reason")?,
+            })
+        })
+        .collect()
+}
+
+/// The pool as the draw sees it: ids, specialties, region, employer, ties, active.
+pub(crate) async fn pool(tx: &mut Tx) -> AppResult<Vec<draw::Candidate>> {
+    let rows = sqlx::query(
+        "SELECT id, specialties, region_code, employer_org_id, ties, active FROM experts ORDER BY id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let specialties: String = r.try_get("specialties")?;
+            let ties: String = r.try_get("ties")?;
+            Ok(draw::Candidate {
+                id: r.try_get("id")?,
+                specialties: serde_json::from_str(&specialties).map_err(anyhow::Error::from)?,
+                region: r.try_get("region_code")?,
+                employer_org_id: r.try_get("employer_org_id")?,
+                ties: serde_json::from_str(&ties).map_err(anyhow::Error::from)?,
+                active: r.try_get::<i64, _>("active")? != 0,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn ledger_head(tx: &mut Tx, tender_id: &str) -> AppResult<String> {
+    let h: Option<String> = sqlx::query_scalar(
+        "SELECT hash FROM ledger_events WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(tender_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    h.ok_or_else(|| anyhow::anyhow!("tender without ledger").into())
+}
+
+pub(crate) async fn invite(
+    tx: &mut Tx,
+    tender_id: &str,
+    expert_id: &str,
+    seat: i64,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO evaluation_panel (tender_id, expert_id, seat, status, invited_at) \
+         VALUES ($1, $2, $3, 'invited', $4)",
+    )
+    .bind(tender_id)
+    .bind(expert_id)
+    .bind(seat)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A clarification as stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Clarification {
+    pub id: String,
+    pub bid_id: String,
+    pub question: String,
+    pub asked_at: i64,
+    pub answer: Option<String>,
+    pub answered_at: Option<i64>,
+}
+
+pub(crate) async fn clarifications<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<Clarification>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT id, bid_id, question, asked_at, answer, answered_at FROM clarifications \
+         WHERE tender_id = $1 ORDER BY asked_at, id",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Clarification {
+                id: r.try_get("id")?,
+                bid_id: r.try_get("bid_id")?,
+                question: r.try_get("question")?,
+                asked_at: r.try_get("asked_at")?,
+                answer: r.try_get("answer")?,
+                answered_at: r.try_get("answered_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn category_and_date(
+    tx: &mut Tx,
+    tender_id: &str,
+) -> AppResult<(crate::tender::types::Category, chrono::NaiveDate)> {
+    let r = sqlx::query("SELECT category, published_at FROM tenders WHERE id = $1")
+        .bind(tender_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let cat: String = r.try_get("category")?;
+    let category: crate::tender::types::Category =
+        serde_json::from_value(Value::String(cat)).map_err(anyhow::Error::from)?;
+    let published: Option<i64> = r.try_get("published_at")?;
+    let date = chrono::DateTime::from_timestamp_millis(published.unwrap_or(0))
+        .unwrap_or_default()
+        .with_timezone(&crate::clock::cst())
+        .date_naive();
+    Ok((category, date))
+}
+
+pub(crate) async fn min_bids(tx: &mut Tx, state: &AppState, tender_id: &str) -> AppResult<i64> {
+    let method: String = sqlx::query_scalar("SELECT method FROM tenders WHERE id = $1")
+        .bind(tender_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(state.config.opening.min_bidders(&method))
+}

@@ -1,0 +1,354 @@
+//! The evaluation's rules as pure functions: score parsing, the panel's flags (objective
+//! disagreement, outliers), what keeps scoring open, R-EVAL-3's lot check, the pure
+//! evaluation's bid for a read-out bid, the signing payload and working days.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+
+use super::access::Seat;
+use super::repo::{BidRow, ScoreRow};
+use super::types::{EvalRoomError, EvaluationTerms};
+use crate::error::AppResult;
+use crate::evaluation::{self as eval, Points};
+use crate::ledger::canonical_json;
+
+/// R-EVAL-10: working days the purchaser has to confirm.
+pub const CONFIRM_WORKING_DAYS: u32 = 5;
+
+/// An expert's scores of one bid and the reasons given for outliers, by item.
+pub(crate) type Sheet = (BTreeMap<String, String>, BTreeMap<String, String>);
+
+pub(crate) fn seated(panel: &[Seat]) -> Vec<&Seat> {
+    panel.iter().filter(|s| s.status == "accepted").collect()
+}
+
+/// The bids under scoring: compliant bids of lots still standing (from `prices`).
+pub(crate) fn compliant_ids(prices: Option<&Value>) -> BTreeSet<String> {
+    prices
+        .and_then(|p| p.get("compliant"))
+        .and_then(|c| c.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A score the panel must look at again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Flag {
+    /// objective_mismatch | outlier
+    pub kind: &'static str,
+    pub bid_id: String,
+    pub item: String,
+    pub expert_id: String,
+    pub explained: bool,
+}
+
+/// Objective items that differ between experts, and scores further than `outlier_points`
+/// from the panel's mean once every seated expert has scored the bid.
+pub(crate) fn flags(terms: &EvaluationTerms, experts: &[&Seat], scores: &[ScoreRow]) -> Vec<Flag> {
+    let mut by: BTreeMap<(&str, &str), Vec<&ScoreRow>> = BTreeMap::new();
+    for s in scores {
+        by.entry((s.bid_id.as_str(), s.item.as_str()))
+            .or_default()
+            .push(s);
+    }
+    let mut out = Vec::new();
+    for ((bid, item), rows) in by {
+        let Some(def) = terms.items.iter().find(|i| i.name == item) else {
+            continue;
+        };
+        if def.objective {
+            let first = rows[0].score;
+            if rows.iter().any(|r| r.score != first) {
+                for r in &rows {
+                    out.push(Flag {
+                        kind: "objective_mismatch",
+                        bid_id: bid.into(),
+                        item: item.into(),
+                        expert_id: r.expert_id.clone(),
+                        explained: false,
+                    });
+                }
+            }
+            continue;
+        }
+        if rows.len() < experts.len() || rows.len() < 2 {
+            continue;
+        }
+        let n = rows.len() as i64;
+        let sum: i64 = rows.iter().map(|r| r.score).sum();
+        let limit = i64::from(terms.outlier_points) * n;
+        for r in &rows {
+            if (r.score * n - sum).abs() > limit {
+                out.push(Flag {
+                    kind: "outlier",
+                    bid_id: bid.into(),
+                    item: item.into(),
+                    expert_id: r.expert_id.clone(),
+                    explained: r.outlier_reason.is_some(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// "85.5" / "85.50" → 8550, within 0–100 with at most two decimals.
+pub(crate) fn parse_score(item: &str, s: &str) -> Result<i64, EvalRoomError> {
+    let bad = || EvalRoomError::ScoreOutOfRange { item: item.into() };
+    let t = s.trim();
+    if t.is_empty() || t.starts_with('-') || t.starts_with('+') {
+        return Err(bad());
+    }
+    let p: Points = serde_json::from_value(Value::String(t.to_string())).map_err(|_| bad())?;
+    if !(0..=10_000).contains(&p.0) {
+        return Err(bad());
+    }
+    Ok(p.0)
+}
+
+pub(crate) fn fmt_score(h: i64) -> String {
+    crate::evaluation::rounding::fmt_points(h)
+}
+
+/// Lots with fewer than the minimum of bids in `standing` (R-EVAL-3), with the reason.
+pub(crate) fn failed_lots(
+    bids: &[BidRow],
+    standing: &BTreeSet<String>,
+    min: i64,
+    stage: &str,
+) -> Vec<(i64, String)> {
+    let lots: BTreeSet<i64> = bids.iter().map(|b| b.lot_no).collect();
+    lots.into_iter()
+        .filter_map(|lot| {
+            let n = bids
+                .iter()
+                .filter(|b| b.lot_no == lot && standing.contains(&b.bid_id))
+                .count() as i64;
+            (n < min).then(|| {
+                (
+                    lot,
+                    format!("R-EVAL-3: {n} bid(s) pass the {stage} review, fewer than {min}"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The pure evaluation's bid for a read-out bid: the opening sheet's price and products,
+/// the organisation's registered size and status.
+pub(crate) fn eval_bid(
+    b: &BidRow,
+    compliant: bool,
+    scores: BTreeMap<String, Points>,
+) -> AppResult<eval::Bid> {
+    let size = b
+        .enterprise_size
+        .clone()
+        .unwrap_or_else(|| b.sheet.enterprise_size.clone());
+    Ok(eval::Bid {
+        bidder: b.bid_id.clone(),
+        price: eval::PriceStatement {
+            sheet_fen: b.sheet.total_price_fen,
+            sheet_words: Some(b.sheet.total_price_words.clone()),
+            body_total_fen: None,
+            lines: Vec::new(),
+        },
+        enterprise_size: serde_json::from_value(Value::String(size))
+            .map_err(anyhow::Error::from)?,
+        special_status: b
+            .special_status
+            .clone()
+            .map(|s| serde_json::from_value(Value::String(s)))
+            .transpose()
+            .map_err(anyhow::Error::from)?,
+        products: b.sheet.products.clone(),
+        consortium_small_micro_share_bp: b.sheet.consortium_small_micro_share_bp,
+        compliant,
+        scores,
+    })
+}
+
+/// What is still missing before scoring can close, in words; empty when complete.
+pub(crate) fn incomplete(
+    terms: &EvaluationTerms,
+    experts: &[&Seat],
+    compliant: &BTreeSet<String>,
+    rows: &[ScoreRow],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if !terms.items.is_empty() {
+        for s in experts {
+            let n = compliant
+                .iter()
+                .filter(|b| {
+                    !rows
+                        .iter()
+                        .any(|r| &r.bid_id == *b && r.expert_id == s.expert_id)
+                })
+                .count();
+            if n > 0 {
+                out.push(format!("seat {} has {n} bid(s) to score", s.seat));
+            }
+        }
+    }
+    for f in flags(terms, experts, rows) {
+        if f.kind == "objective_mismatch" {
+            out.push(format!(
+                "objective item {} differs on bid {}",
+                f.item, f.bid_id
+            ));
+        } else if !f.explained {
+            out.push(format!(
+                "outlier on {} of bid {} needs a reason",
+                f.item, f.bid_id
+            ));
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// The exact bytes an expert signs (docs/evaluation.md).
+pub fn signing_payload(
+    tender_id: &str,
+    report_sha256: &str,
+    expert_id: &str,
+    dissent: &str,
+) -> String {
+    canonical_json(&json!({
+        "dissent": dissent,
+        "expert_id": expert_id,
+        "report_sha256": report_sha256,
+        "tender_id": tender_id,
+        "type": "evaluation_report_signature",
+    }))
+}
+
+/// R-TIME-1 in part: `n` working days after `ms`, skipping Saturdays and Sundays in China
+/// Standard Time (the official holiday calendar is not yet applied).
+pub fn add_working_days(ms: i64, n: u32) -> i64 {
+    use chrono::{Datelike, Weekday};
+    let mut t = chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&crate::clock::cst());
+    let mut left = n;
+    while left > 0 {
+        t += chrono::Duration::days(1);
+        if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    t.timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluation::room::types::TermItem;
+
+    fn terms() -> EvaluationTerms {
+        EvaluationTerms {
+            method: eval::Method::Comprehensive,
+            reserved_for_sme: false,
+            sme_rate_bp: Some(1000),
+            consortium_rate_bp: None,
+            price_weight_bp: 3000,
+            items: vec![
+                TermItem {
+                    name: "tech".into(),
+                    weight_bp: 6000,
+                    objective: false,
+                },
+                TermItem {
+                    name: "record".into(),
+                    weight_bp: 1000,
+                    objective: true,
+                },
+            ],
+            abnormal_low_fraction_bp: 8000,
+            outlier_points: 2000,
+        }
+    }
+
+    fn seat(n: i64) -> Seat {
+        Seat {
+            expert_id: format!("e{n}"),
+            seat: n,
+            status: "accepted".into(),
+        }
+    }
+
+    fn row(expert: i64, item: &str, score: i64) -> ScoreRow {
+        ScoreRow {
+            bid_id: "b".into(),
+            expert_id: format!("e{expert}"),
+            item: item.into(),
+            score,
+            outlier_reason: None,
+        }
+    }
+
+    #[test]
+    fn scores_are_0_to_100_with_two_decimals() {
+        assert_eq!(parse_score("x", "85.5"), Ok(8550));
+        assert_eq!(parse_score("x", "100"), Ok(10_000));
+        assert_eq!(parse_score("x", "0.00"), Ok(0));
+        for bad in ["100.01", "-1", "+5", "", "85.555", "abc", "1e2"] {
+            assert!(parse_score("x", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_outlier_is_flagged_once_the_panel_has_scored_and_objective_items_must_agree() {
+        let seats: Vec<Seat> = (1..=5).map(seat).collect();
+        let experts: Vec<&Seat> = seats.iter().collect();
+        // Four of five have scored: no outlier judged yet.
+        let mut rows: Vec<ScoreRow> = (1..=4).map(|e| row(e, "tech", 8000)).collect();
+        assert!(flags(&terms(), &experts, &rows).is_empty());
+        // 80, 80, 80, 80, 55: mean 75, 55 is 20 away (not more): no flag.
+        rows.push(row(5, "tech", 5500));
+        assert!(flags(&terms(), &experts, &rows).is_empty());
+        // 54.99 is more than 20 away from the mean 74.998: flagged, and only that score.
+        rows[4].score = 5499;
+        let f = flags(&terms(), &experts, &rows);
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].kind, f[0].expert_id.as_str()), ("outlier", "e5"));
+        // Objective items: any difference flags every score of the item.
+        rows.push(row(1, "record", 10_000));
+        rows.push(row(2, "record", 9_000));
+        let f = flags(&terms(), &experts, &rows);
+        assert_eq!(
+            f.iter().filter(|f| f.kind == "objective_mismatch").count(),
+            2
+        );
+    }
+
+    #[test]
+    fn five_working_days_skip_the_weekend() {
+        use chrono::TimeZone;
+        let cst = crate::clock::cst();
+        // Friday 2026-11-27 10:00 → Friday 2026-12-04 10:00.
+        let fri = cst.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
+        let due = add_working_days(fri.timestamp_millis(), 5);
+        assert_eq!(
+            due,
+            cst.with_ymd_and_hms(2026, 12, 4, 10, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        );
+        // Saturday → the next Friday as well (Mon..Fri).
+        let sat = cst.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
+        let due = add_working_days(sat.timestamp_millis(), 5);
+        assert_eq!(
+            due,
+            cst.with_ymd_and_hms(2026, 12, 4, 9, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        );
+    }
+}
