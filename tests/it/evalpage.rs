@@ -212,6 +212,18 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     // The evaluated price, line by line, with the small/micro deduction's rule and rate.
     let derivation = text_of(c, &format!("{card} .price-derivation")).await;
     assert!(derivation.contains("评标价"), "{derivation}");
+    // The bid's documents open from the card, for a seated expert.
+    let doc = wait_long(c, &format!("{card} .doc-link")).await;
+    let href = doc.attr("href").await.unwrap().unwrap();
+    let body = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(arguments[0]).then((r) => r.text()).then(done, (e) => done(String(e)));",
+            vec![json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(body, json!("proposal"), "{href}");
     screenshots(c, "eval-scoring", &format!("{card} .score-form")).await;
 
     // A score out of range is refused in the page before it is sent.

@@ -829,6 +829,30 @@ function clarificationsBlock(b) {
   return h('div.eval-block.clarifications', h('h4.block-title', t('eval.clarifications')), parts);
 }
 
+function sizeText(n) {
+  const x = Number(n);
+  if (!Number.isFinite(x)) return '';
+  if (x < 1024) return `${x} B`;
+  if (x < 1024 * 1024) return `${(x / 1024).toFixed(1)} KiB`;
+  return `${(x / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The bid's documents as read out at the opening, each opened from the committee's route. */
+function documentsBlock(b) {
+  const docs = Array.isArray(b.documents) ? b.documents : [];
+  if (!docs.length) return null;
+  return h('div.bid-documents',
+    h('span.side-label', t('eval.documents')),
+    h('ul.doc-links', docs.map((d) => h('li',
+      h('a.doc-link', {
+        href: `/api/tenders/${encodeURIComponent(tenderId)}/evaluation/documents/${encodeURIComponent(d.sha256)}`,
+        target: '_blank',
+        rel: 'noopener',
+        dataset: { sha256: d.sha256 },
+      }, d.name || shortHash(d.sha256, 12)),
+      d.size !== undefined ? h('span.small.muted', ` ${sizeText(d.size)}`) : null))));
+}
+
 /** The price read out, "1234567.00" (yuan) or fen, as "￥1,234,567.00". */
 function priceText(p) {
   if (p === null || p === undefined || p === '') return '—';
@@ -848,6 +872,7 @@ function bidCard(b) {
   h('dl.kv.eval-kv',
     kv(t('bid.field_price'), h('span.money.price', priceText(b.price))),
     b.brand ? kv(t('eval.brand'), b.brand) : null),
+  documentsBlock(b),
   h('div.eval-blocks',
     qualificationBlock(b),
     phaseAt('compliance') || (b.reviews && b.reviews.done) ? complianceBlock(b) : null,
