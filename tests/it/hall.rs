@@ -15,7 +15,7 @@ use crate::browser::{app_page, click_long, js, login, wait_long, SLOW};
 use crate::common::{b64, TestApp, PASSWORD};
 
 /// The visible text of `css`.
-async fn text_of(c: &Client, css: &str) -> String {
+pub(crate) async fn text_of(c: &Client, css: &str) -> String {
     js(
         c,
         "const el = document.querySelector(arguments[0]); return el ? el.innerText : '';",
@@ -45,7 +45,12 @@ async fn screenshots(c: &Client, name: &str) {
 
 /// Imports the key file at `path` through the panel inside `scope`: a wrong passphrase
 /// first (the page says so), then the right one.
-async fn import_key_file(c: &Client, scope: &str, path: &std::path::Path, passphrase: &str) {
+pub(crate) async fn import_key_file(
+    c: &Client,
+    scope: &str,
+    path: &std::path::Path,
+    passphrase: &str,
+) {
     let panel = wait_long(c, &format!("{scope} .keyfile-panel")).await;
     panel
         .find(Locator::Css(".keyfile-file"))
@@ -178,7 +183,7 @@ async fn key_files_made_in_rust_open_in_the_browser_and_unseal_what_was_sealed_t
 }
 
 /// Waits until the text of `css` contains `want`.
-async fn wait_text(c: &Client, css: &str, want: &str) -> String {
+pub(crate) async fn wait_text(c: &Client, css: &str, want: &str) -> String {
     let start = Instant::now();
     loop {
         let got = text_of(c, css).await;

@@ -12,6 +12,7 @@ mod cli;
 mod committee_bench;
 mod demo_opening;
 mod draw;
+mod evalpage;
 mod evaluation;
 mod hall;
 mod hub;

@@ -11,12 +11,14 @@ const root = document.getElementById('dashboard');
 const TENDER_ROLES = ['agency', 'purchaser', 'finance', 'oversight', 'admin'];
 const AUDIT_ROLES = ['admin', 'finance', 'oversight'];
 const HALL_STATUSES = ['sealed', 'opening'];
+const EVAL_STATUSES = ['evaluating', 'awarded'];
 
 let user = null;
 let dash = null;
 let openAnnouncements = null;
 let openings = null; // announcements being opened, for a supplier's way into the hall
 let loadError = null;
+let expertRooms = null; // tenders being evaluated whose panel this expert was drawn for
 
 function countLabel(key) {
   const k = `count.${key}`;
@@ -48,6 +50,14 @@ function tiles(counts) {
         h('span.tile-label', countLabel(k))))));
 }
 
+/** The live room of a tender in its list row: the opening hall, then the evaluation room. */
+function roomLink(x) {
+  const id = encodeURIComponent(x.id);
+  if (HALL_STATUSES.includes(x.status)) return h('a.hall-link.small', { href: `/opening.html?tender=${id}`, dataset: { tender: x.id } }, t('hall.enter'));
+  if (EVAL_STATUSES.includes(x.status)) return h('a.hall-link.eval-link.small', { href: `/evaluation.html?tender=${id}`, dataset: { tender: x.id } }, t('eval.enter'));
+  return null;
+}
+
 function tendersTable(list) {
   if (!list.length) return emptyBlock(t('dash.no_tenders'));
   return h('div.table-wrap',
@@ -65,9 +75,7 @@ function tendersTable(list) {
         return h('tr.tender-row', { dataset: { id: x.id } },
           h('td', h('a', { href: `/tender.html?id=${encodeURIComponent(x.id)}` }, x.title || x.code || x.id)),
           h('td.hide-mobile.mono.small.nowrap', x.code || '—'),
-          h('td', statusBadge(x.status), HALL_STATUSES.includes(x.status)
-            ? h('a.hall-link.small', { href: `/opening.html?tender=${encodeURIComponent(x.id)}`, dataset: { tender: x.id } }, t('hall.enter'))
-            : null),
+          h('td', statusBadge(x.status), roomLink(x)),
           h('td.hide-mobile', purchaserName(x)),
           h('td.num.hide-mobile.money', total !== null ? formatMoney(total) : '—'),
           h('td.nowrap', formatCST(s.bid_deadline)));
@@ -160,11 +168,18 @@ function render() {
   if (role === 'expert') {
     const counts = dash.counts || {};
     const n = Number(counts.evaluations ?? counts.assignments ?? 0);
+    // The tenders whose panel the expert was drawn for, each leading into its room.
+    const rooms = Array.isArray(dash.tenders) && dash.tenders.length ? dash.tenders : expertRooms || [];
     sections.push(h('section#expert-tasks.card', { 'aria-labelledby': 'expert-heading' },
       h('div.card-head', h('h2#expert-heading', t('dash.expert_tasks'))),
-      n > 0
-        ? h('p', withColon(t('count.evaluations')) + n)
-        : h('div.placeholder-area', emptyBlock(t('dash.expert_none')))));
+      rooms.length
+        ? [h('p.card-note', t('dash.evaluations_note')),
+          h('ul.hall-links', rooms.map((x) => h('li',
+            statusBadge(x.status), ' ',
+            h('a.hall-link.eval-link', { href: `/evaluation.html?tender=${encodeURIComponent(x.id)}`, dataset: { tender: x.id } }, x.title || x.code || x.id))))]
+        : n > 0
+          ? h('p', withColon(t('count.evaluations')) + n)
+          : h('div.placeholder-area', emptyBlock(t('dash.expert_none')))));
   }
 
   if (AUDIT_ROLES.includes(role)) {
@@ -189,6 +204,20 @@ async function load() {
     loadError = e;
     render();
     return;
+  }
+  if ((user.role || dash.role) === 'expert') {
+    // The dashboard lists no assignments yet: ask each tender being evaluated whether this
+    // expert was drawn for it (the view answers NOT_ON_PANEL otherwise).
+    try {
+      const all = await get('/api/announcements');
+      const evaluating = (Array.isArray(all) ? all : []).filter((a) => a.status === 'evaluating');
+      const seen = await Promise.all(evaluating.map((a) => get(`/api/tenders/${encodeURIComponent(a.id)}/evaluation`)
+        .then((v) => (v && v.me && v.me.seat ? a : null), () => null)));
+      expertRooms = seen.filter(Boolean);
+    } catch (_) {
+      expertRooms = [];
+    }
+    render();
   }
   if ((user.role || dash.role) === 'supplier') {
     try {

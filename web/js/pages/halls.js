@@ -18,6 +18,7 @@ const root = document.getElementById('halls');
 const updatedEl = document.getElementById('halls-updated');
 
 let rows = null; // [{tender, state, error}]
+let evaluations = []; // tenders being evaluated, each leading into its evaluation room
 let loadError = null;
 let updatedAt = null;
 let timer = null;
@@ -26,6 +27,7 @@ async function load() {
   try {
     const list = await get('/api/tenders');
     const live = (Array.isArray(list) ? list : []).filter((x) => LIVE.includes(x.status));
+    evaluations = (Array.isArray(list) ? list : []).filter((x) => x.status === 'evaluating');
     rows = await Promise.all(live.map(async (x) => {
       try {
         return { tender: x, state: await get(`/api/tenders/${encodeURIComponent(x.id)}/opening`), error: null };
@@ -85,7 +87,7 @@ function render() {
   }
   updatedEl.textContent = updatedAt ? t('halls.updated', { at: formatCST(updatedAt, { seconds: true }).slice(11) }) : '';
   if (!rows.length) {
-    replace(root, emptyBlock(t('halls.none'), t('halls.none_hint')));
+    replace(root, emptyBlock(t('halls.none'), t('halls.none_hint')), evaluationsBlock());
     return;
   }
   replace(root,
@@ -112,8 +114,30 @@ function render() {
             h('td', counts(row)),
             h('td.hide-mobile.nowrap', formatCST(schedule(x).bid_deadline)),
             h('td', h('a.btn.btn-small.btn-primary.hall-link', { href, dataset: { tender: x.id } }, t('hall.enter'))));
-        })))));
+        })))),
+    evaluationsBlock());
   startCountdowns();
+}
+
+/** The evaluations in progress, below the openings: each row leads into its room. */
+function evaluationsBlock() {
+  return h('section#evaluations.halls-evaluations', { 'aria-labelledby': 'evaluations-heading' },
+    h('h2#evaluations-heading.section-heading', t('halls.evaluations')),
+    evaluations.length
+      ? h('div.table-wrap',
+        h('table#evaluations-table.table',
+          h('thead', h('tr',
+            h('th', { scope: 'col' }, t('field.title')),
+            h('th.hide-mobile', { scope: 'col' }, t('field.agency')),
+            h('th', { scope: 'col' }, h('span.visually-hidden', t('eval.enter'))))),
+          h('tbody', evaluations.map((x) => {
+            const href = `/evaluation.html?tender=${encodeURIComponent(x.id)}`;
+            return h('tr.eval-row', { dataset: { id: x.id } },
+              h('td', h('a', { href }, x.title || x.code), h('div.small.muted.mono', x.code || ''), h('div.small.muted', purchaserName(x))),
+              h('td.hide-mobile', agencyName(x)),
+              h('td', h('a.btn.btn-small.btn-primary.eval-link', { href, dataset: { tender: x.id } }, t('eval.enter'))));
+          }))))
+      : h('p.muted', t('halls.evaluations_none')));
 }
 
 async function main() {

@@ -78,6 +78,12 @@ let objectForm = null;
 let keyPanelEl = null;
 /** A bidder's own bids' lots (GET .../bids/mine): before the start the state lists none. */
 const myLots = new Map();
+/** Clarifications the evaluation panel asked of this bidder (GET .../clarifications), or null. */
+let clarifications = null;
+const clarBoxes = new Map();
+const clarBusy = new Set();
+const clarErrors = new Map();
+let clarTimer = null;
 
 // ------------------------------------------------------------------ roles --
 
@@ -241,6 +247,11 @@ function apply(e) {
 }
 
 function onEvent(e) {
+  if (e.kind === 'clarification_requested' || e.kind === 'clarification_answered') {
+    // Once for a burst of events (a replay after reconnecting).
+    clearTimeout(clarTimer);
+    clarTimer = setTimeout(fetchClarifications, 150);
+  }
   feed.push(e);
   if (feed.length > FEED_MAX) feed = feed.slice(-FEED_MAX);
   if (e.kind === 'custodians_overdue') overdue = e.body || {};
@@ -414,6 +425,85 @@ async function onAnswer(o, box, button) {
   } finally {
     restore();
   }
+}
+
+// ---------------------------------------------------------- clarifications --
+
+/** The panel's clarification requests about this supplier's bids (docs/evaluation.md). */
+async function fetchClarifications() {
+  if (!me || me.role !== 'supplier') return;
+  try {
+    const list = await get(`/api/tenders/${encodeURIComponent(tenderId)}/clarifications`);
+    clarifications = Array.isArray(list) ? list : list && Array.isArray(list.clarifications) ? list.clarifications : [];
+  } catch (_) {
+    // Before the evaluation there is nothing to ask: the panel stays hidden.
+    return;
+  }
+  renderActions();
+}
+
+async function onAnswerClarification(c) {
+  const box = clarBoxes.get(c.id);
+  const text = box ? box.value.trim() : '';
+  if (!text) {
+    clarErrors.set(c.id, new Error(t('clar.empty')));
+    if (box) box.setAttribute('aria-invalid', 'true');
+    renderActions();
+    if (box) box.focus();
+    return;
+  }
+  if (clarBusy.has(c.id)) return;
+  clarBusy.add(c.id);
+  clarErrors.delete(c.id);
+  renderActions();
+  try {
+    await post(`/api/tenders/${encodeURIComponent(tenderId)}/evaluation`, { type: 'answer_clarification', clarification_id: c.id, text });
+    c.answer = c.answer || text;
+    c.answered_at = c.answered_at || hallNow();
+    clarBoxes.delete(c.id);
+    toast(t('clar.sent'));
+  } catch (e) {
+    if (e && e.code === 'ALREADY_ANSWERED') clarBoxes.delete(c.id);
+    else clarErrors.set(c.id, e);
+  } finally {
+    clarBusy.delete(c.id);
+  }
+  await fetchClarifications();
+  renderActions();
+}
+
+function clarificationCard() {
+  const list = clarifications.slice().sort((a, b) => Number(a.asked_at) - Number(b.asked_at));
+  return h('section#clarify-card.card.role-card', { 'aria-labelledby': 'clarify-heading' },
+    h('div.card-head', h('h2#clarify-heading', t('clar.title'))),
+    h('p.card-note', t('clar.note')),
+    h('ol#clarification-list.objection-list', list.map((c) => {
+      let answer;
+      if (c.answer) {
+        answer = h('div.objection-answer', h('span.side-label', t('clar.answered')), h('p.prewrap.clarification-answer', c.answer),
+          c.answered_at ? h('span.small.muted', formatCST(c.answered_at, { seconds: true })) : null);
+      } else {
+        let box = clarBoxes.get(c.id);
+        if (!box) {
+          box = h('textarea.input.answer-box.clarification-box', { rows: 3, maxlength: 4000, id: `clar-${c.id}`, dataset: { clarification: c.id } });
+          clarBoxes.set(c.id, box);
+        }
+        const busyNow = clarBusy.has(c.id);
+        const err = clarErrors.get(c.id);
+        answer = h('div.answer-form',
+          h('label.field-label', { for: box.id }, t('clar.answer_label')), box,
+          err ? h('div.clarification-error', { dataset: { code: err.code || 'ERROR' } }, banner('error', failText(err))) : null,
+          h('div.action-bar', h('button.btn.btn-primary.clarification-submit', {
+            type: 'button', disabled: busyNow, dataset: { clarification: c.id }, on: { click: () => onAnswerClarification(c) },
+          }, busyNow ? t('hall.answering') : t('clar.submit'))));
+      }
+      const lot = c.bid_id && bidById(c.bid_id) ? lotName(bidById(c.bid_id).lot_no) : null;
+      return h('li.objection.clarification', { dataset: { id: c.id, answered: String(Boolean(c.answer)) } },
+        h('div.objection-head', h('span.tag', t('eval.question')), lot ? h('strong', lot) : null,
+          h('span.small.muted', formatCST(c.asked_at, { seconds: true }))),
+        h('p.objection-text.prewrap.clarification-question', c.question),
+        answer);
+    })));
 }
 
 // ---------------------------------------------------------- bidder actions --
@@ -728,10 +818,18 @@ function renderActions() {
   const cards = [];
   if (isSupervisor() && overdue) cards.push(supervisorCard());
   if (isHost()) cards.push(hostCard());
+  if (me && me.role === 'supplier' && clarifications && clarifications.length) cards.push(clarificationCard());
   if (isBidder()) cards.push(supplierCard());
   if (shareIndex() !== null) cards.push(custodianCard());
   if (!cards.length && isSupervisor()) cards.push(banner('info', t('hall.supervisor_note')));
+  // Keep the focus (and the caret) in an answer box across the re-render.
+  const active = document.activeElement;
+  const caret = active && active.tagName === 'TEXTAREA' ? [active.selectionStart, active.selectionEnd] : null;
   replace(els.actions, ...cards);
+  if (caret && active.isConnected && document.activeElement !== active) {
+    active.focus({ preventScroll: true });
+    active.setSelectionRange(caret[0], caret[1]);
+  }
 }
 
 function sheetCells(s) {
@@ -991,6 +1089,7 @@ async function main() {
   renderConn();
   renderAll();
   if (me.role === 'supplier') {
+    fetchClarifications();
     try {
       for (const b of await get(`/api/tenders/${encodeURIComponent(tenderId)}/bids/mine`)) myLots.set(b.bid_id, b.lot_no);
     } catch (_) {

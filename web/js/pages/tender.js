@@ -66,14 +66,18 @@ function isAgency() {
   return me && me.role === 'agency';
 }
 
-/** The opening hall while bids are sealed or being opened; the signed record after. */
+/** The opening hall while bids are sealed or being opened; the signed record and the
+ * evaluation room after. */
 function hallLink(x) {
   const id = encodeURIComponent(x.id);
   if (x.status === 'sealed' || x.status === 'opening') {
     return h('a#hall-link.btn.btn-primary', { href: `/opening.html?tender=${id}` }, t('hall.enter'));
   }
   if (x.status === 'evaluating' || x.status === 'awarded') {
-    return h('a#record-link.btn', { href: `/record.html?tender=${id}` }, t('rec.title'));
+    return [
+      h('a#eval-link.btn.btn-primary', { href: `/evaluation.html?tender=${id}` }, t('eval.enter')),
+      h('a#record-link.btn', { href: `/record.html?tender=${id}` }, t('rec.title')),
+    ];
   }
   return null;
 }

@@ -1,0 +1,470 @@
+//! The evaluation room (evaluation.html) in real Chromium: an expert scores blind, sees the
+//! panel's scores for a bid only once theirs are in, and signs the report with a key
+//! imported from a key file, the server accepting the signature.
+//!
+//! With `KAIBIAO_SCREENSHOTS=<dir>`, the room is also saved as PNGs at desktop and phone
+//! widths, for people to look at.
+
+use std::time::Duration;
+
+use fantoccini::Client;
+use kaibiao::clock::ManualClock;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::browser::{click_long, js, login, set_value, wait_long};
+use crate::common::{Session, TestApp};
+use crate::hall::{import_key_file, text_of, wait_text};
+
+/// Saves the page as `<dir>/<name>-<width>.png` at desktop and phone widths, scrolled to
+/// `css`, when KAIBIAO_SCREENSHOTS is set.
+async fn screenshots(c: &Client, name: &str, css: &str) {
+    let Ok(dir) = std::env::var("KAIBIAO_SCREENSHOTS") else {
+        return;
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    for (width, height) in [(1280, 900), (390, 844)] {
+        c.set_window_size(width, height).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        js(
+            c,
+            "const el = document.querySelector(arguments[0]); \
+             if (el) el.scrollIntoView({block: 'start'}); window.scrollBy(0, -8);",
+            vec![json!(css)],
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/{name}-{width}.png"), png).unwrap();
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
+/// At phone width (390 px) nothing makes the page scroll sideways (wide tables scroll in
+/// their own box); names what sticks out otherwise.
+async fn fits_a_phone(c: &Client) {
+    c.set_window_size(390, 844).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let wide = js(
+        c,
+        "const W = document.documentElement.clientWidth; \
+         if (document.documentElement.scrollWidth <= W) return ''; \
+         return Array.from(document.querySelectorAll('body *')) \
+           .filter((el) => el.getBoundingClientRect().right > W + 1 && !el.closest('.table-wrap')) \
+           .slice(0, 10).map((el) => el.tagName + '.' + el.className).join(' | ');",
+        vec![],
+    )
+    .await;
+    c.set_window_size(1280, 900).await.unwrap();
+    assert_eq!(wide, json!(""), "wider than a phone");
+}
+
+async fn eval_command(s: &Session, tender: &str, cmd: Value) -> Value {
+    let (status, v) = s
+        .post(&format!("/api/tenders/{tender}/evaluation"), cmd.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cmd} → {v}");
+    v
+}
+
+async fn view(s: &Session, tender: &str) -> Value {
+    let (status, v) = s.get(&format!("/api/tenders/{tender}/evaluation")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
+/// A tender in `scoring`: three bids read out (crate::evaluation::evaluating), a panel drawn
+/// with the finance supervisor's nonce and seated, every bid qualified and found compliant.
+/// Returns the tender, its bid ids, and the seated experts' user names by seat.
+async fn scoring(app: &TestApp, clock: &ManualClock) -> (String, Vec<String>, Vec<String>) {
+    let (tender, bids) =
+        crate::evaluation::evaluating(app, clock, &[100_000_000, 105_000_000, 95_000_000]).await;
+    let agency = app.login("agency").await;
+    eval_command(
+        &agency,
+        &tender,
+        json!({"type": "request_draw", "specialty": "environmental"}),
+    )
+    .await;
+    let finance = app.login("finance").await;
+    eval_command(
+        &finance,
+        &tender,
+        json!({"type": "draw", "nonce": "评标页面测试"}),
+    )
+    .await;
+    let v = view(&finance, &tender).await;
+    let mut experts = Vec::new();
+    for seat in v["panel"].as_array().unwrap() {
+        let user = crate::evaluation::expert_user(app, seat["expert_id"].as_str().unwrap()).await;
+        eval_command(&app.login(&user).await, &tender, json!({"type": "accept"})).await;
+        experts.push(user);
+    }
+    let purchaser = app.login("purchaser").await;
+    for bid in &bids {
+        eval_command(
+            &purchaser,
+            &tender,
+            json!({"type": "qualify", "bid_id": bid, "pass": true}),
+        )
+        .await;
+    }
+    for user in &experts {
+        let s = app.login(user).await;
+        for bid in &bids {
+            eval_command(
+                &s,
+                &tender,
+                json!({"type": "review", "bid_id": bid, "pass": true}),
+            )
+            .await;
+        }
+    }
+    assert_eq!(view(&finance, &tender).await["phase"], "scoring");
+    (tender, bids, experts)
+}
+
+/// One expert's scores: every item at `base`, objective items at 100 (they must agree).
+fn sheet(items: &[Value], base: &str) -> Value {
+    let mut out = serde_json::Map::new();
+    for it in items {
+        let value = if it["objective"] == true { "100" } else { base };
+        out.insert(it["name"].as_str().unwrap().to_string(), json!(value));
+    }
+    Value::Object(out)
+}
+
+#[tokio::test]
+async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_report() {
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(Duration::from_secs(120)),
+        Some(Duration::from_secs(60)),
+        None,
+    ))
+    .await
+    .unwrap();
+    let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
+    let (tender, bids, experts) = scoring(&app, &clock).await;
+    let oversight = app.login("oversight").await;
+    let terms = view(&oversight, &tender).await["terms"]["items"].clone();
+    let items = terms.as_array().unwrap().clone();
+
+    // The expert in the browser keeps their keys in a key file; the others score first.
+    let me = experts[0].clone();
+    let mine = app.login(&me).await;
+    let registered = mine.register_keys().await;
+    let passphrase = "评标室 passphrase";
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("expert.kbkey");
+    std::fs::write(
+        &key_path,
+        registered.keys.to_file(&mine.user_id(), passphrase),
+    )
+    .unwrap();
+    let others: Vec<Session> = {
+        let mut v = Vec::new();
+        for user in &experts[1..] {
+            v.push(app.login(user).await);
+        }
+        v
+    };
+    for s in &others {
+        eval_command(
+            s,
+            &tender,
+            json!({"type": "score", "bid_id": bids[0], "items": sheet(&items, "82.50")}),
+        )
+        .await;
+    }
+
+    login(c, &app, &me).await;
+    c.goto(&app.url(&format!("/evaluation.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_long(c, "#eval-phase[data-phase='scoring']").await;
+    wait_long(c, "#eval-conn[data-status='live']").await;
+    let card = format!(".eval-bid[data-bid='{}']", bids[0]);
+
+    // Blind: the others' scores are not on the page before this expert's are in.
+    wait_text(c, &format!("{card} .sealed-note"), "提交本人评分后").await;
+    let before = text_of(c, &card).await;
+    assert!(!before.contains("82.50"), "sealed scores shown: {before}");
+    assert!(
+        !js(
+            c,
+            "return Boolean(document.querySelector(arguments[0]))",
+            vec![json!(format!("{card} .scores-table"))]
+        )
+        .await
+        .as_bool()
+        .unwrap(),
+        "no panel table before submitting"
+    );
+    let form = text_of(c, &format!("{card} .score-form")).await;
+    assert!(
+        form.contains("客观分"),
+        "objective items are marked: {form}"
+    );
+    // The evaluated price, line by line, with the small/micro deduction's rule and rate.
+    let derivation = text_of(c, &format!("{card} .price-derivation")).await;
+    assert!(derivation.contains("评标价"), "{derivation}");
+    // The bid's documents open from the card, for a seated expert.
+    let doc = wait_long(c, &format!("{card} .doc-link")).await;
+    let href = doc.attr("href").await.unwrap().unwrap();
+    let body = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(arguments[0]).then((r) => r.text()).then(done, (e) => done(String(e)));",
+            vec![json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(body, json!("proposal"), "{href}");
+    screenshots(c, "eval-scoring", &format!("{card} .score-form")).await;
+
+    // A score out of range is refused in the page before it is sent.
+    let first = items[0]["name"].as_str().unwrap();
+    for (i, it) in items.iter().enumerate() {
+        let value = if it["objective"] == true { "100" } else { "80" };
+        let value = if i == 0 { "101" } else { value };
+        set_value(
+            c,
+            &format!(
+                "{card} .score-input[data-item='{}']",
+                it["name"].as_str().unwrap()
+            ),
+            value,
+        )
+        .await;
+    }
+    click_long(c, &format!("{card} .score-submit")).await;
+    wait_text(c, &format!("{card} .command-error"), "0–100").await;
+    set_value(
+        c,
+        &format!("{card} .score-input[data-item='{first}']"),
+        "80",
+    )
+    .await;
+    click_long(c, &format!("{card} .score-submit")).await;
+
+    // Submitted: the panel's scores open, the others' 82.50 among them.
+    wait_long(c, &format!("{card} .scores-table")).await;
+    let table = wait_text(c, &format!("{card} .scores-table"), "82.50").await;
+    assert!(table.contains("80.00"), "own score in the table: {table}");
+    assert_eq!(
+        js(
+            c,
+            "return document.querySelectorAll(arguments[0]).length",
+            vec![json!(format!("{card} .scores-table tbody tr"))]
+        )
+        .await,
+        json!(experts.len()),
+        "{table}"
+    );
+    wait_text(c, &format!("{card} .my-scored"), "已提交").await;
+    screenshots(c, "eval-scored", &format!("{card} .scoring")).await;
+    fits_a_phone(c).await;
+
+    // Everyone scores the rest; the page follows the progress live.
+    for bid in &bids[1..] {
+        eval_command(
+            &mine,
+            &tender,
+            json!({"type": "score", "bid_id": bid, "items": sheet(&items, "80")}),
+        )
+        .await;
+        for s in &others {
+            eval_command(
+                s,
+                &tender,
+                json!({"type": "score", "bid_id": bid, "items": sheet(&items, "78")}),
+            )
+            .await;
+        }
+    }
+    let total = experts.len() * bids.len();
+    wait_text(c, "#eval-progress-text", &format!("{total} / {total}")).await;
+
+    // The agency closes scoring: the room moves to signing by itself, with the report.
+    eval_command(
+        &app.login("agency").await,
+        &tender,
+        json!({"type": "finish_scoring"}),
+    )
+    .await;
+    wait_long(c, "#eval-phase[data-phase='signing']").await;
+    let ranking = wait_text(c, "#eval-report .ranking-table", "1").await;
+    let names: Vec<String> = view(&oversight, &tender).await["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["bidder_name"].as_str().unwrap().to_string())
+        .collect();
+    for n in &names {
+        assert!(ranking.contains(n.as_str()), "{n} ranked: {ranking}");
+    }
+
+    // No key in this browser: the key file is imported, then the report signed with a
+    // dissent; the server accepts the signature.
+    wait_text(c, "#sign-form", "本浏览器没有您的密钥").await;
+    import_key_file(c, "#sign-form", &key_path, passphrase).await;
+    wait_long(c, "#sign-report").await;
+    let dissent = "对第1包技术评分保留意见:样品演示未按招标文件进行。";
+    set_value(c, "#in-sign-dissent", dissent).await;
+    screenshots(c, "eval-signing", "#eval-report").await;
+    fits_a_phone(c).await;
+    click_long(c, "#sign-report").await;
+    wait_text(c, "#my-signature", "您已签署评标报告").await;
+    let signatures = text_of(c, "#signatures").await;
+    assert!(signatures.contains(dissent), "{signatures}");
+    screenshots(c, "eval-signed", "#eval-report").await;
+
+    let v = view(&oversight, &tender).await;
+    let seat = view(&mine, &tender).await["me"]["seat"].clone();
+    let signed = v["report"]["signed"].as_array().unwrap();
+    assert!(
+        signed
+            .iter()
+            .any(|s| s["seat"] == seat && s["dissent"] == dissent),
+        "the server holds the browser's signature: {signed:?}"
+    );
+    driver.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarification_in_the_hall()
+{
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(Duration::from_secs(120)),
+        Some(Duration::from_secs(60)),
+        None,
+    ))
+    .await
+    .unwrap();
+    let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
+    let (tender, bids) =
+        crate::evaluation::evaluating(&app, &clock, &[100_000_000, 105_000_000, 95_000_000]).await;
+    let room = format!("/evaluation.html?tender={tender}");
+
+    // The agency finds the room from the tender page and asks for the draw there; a
+    // refused requirement is shown with the server's words, and nothing is drawn.
+    login(c, &app, "agency").await;
+    c.goto(&app.url(&format!("/tender.html?id={tender}")))
+        .await
+        .unwrap();
+    click_long(c, "#eval-link").await;
+    wait_long(c, "#draw-form").await;
+    wait_long(c, "#eval-conn[data-status='live']").await;
+    set_value(c, "#draw-specialty", "environmental").await;
+    set_value(c, "#draw-size", "4").await;
+    click_long(c, "#request-draw").await;
+    wait_text(
+        c,
+        ".command-error[data-key='request_draw']",
+        "专家抽取失败:评标委员会人数不符合规定",
+    )
+    .await;
+    screenshots(c, "eval-draw", "#host-card").await;
+    set_value(c, "#draw-size", "").await;
+    click_long(c, "#request-draw").await;
+    wait_long(c, "#eval-phase[data-phase='drawing']").await;
+
+    // The finance supervisor gives the nonce in the room: the panel is drawn.
+    login(c, &app, "finance").await;
+    c.goto(&app.url(&room)).await.unwrap();
+    wait_long(c, "#finance-card").await;
+    set_value(c, "#draw-nonce", "财政监督 浏览器抽取").await;
+    screenshots(c, "eval-nonce", "#finance-card").await;
+    click_long(c, "#draw-submit").await;
+    wait_long(c, "#eval-phase[data-phase='seating']").await;
+    let panel = wait_text(c, "#panel-list", "已抽中").await;
+    assert!(panel.contains("第 5 席") || panel.contains('5'), "{panel}");
+
+    // Seats, verdicts and reviews over the API bring it to scoring.
+    let finance = app.login("finance").await;
+    let v = view(&finance, &tender).await;
+    let mut experts = Vec::new();
+    for seat in v["panel"].as_array().unwrap() {
+        let user = crate::evaluation::expert_user(&app, seat["expert_id"].as_str().unwrap()).await;
+        eval_command(&app.login(&user).await, &tender, json!({"type": "accept"})).await;
+        experts.push(user);
+    }
+    let purchaser = app.login("purchaser").await;
+    for bid in &bids {
+        eval_command(
+            &purchaser,
+            &tender,
+            json!({"type": "qualify", "bid_id": bid, "pass": true}),
+        )
+        .await;
+    }
+    for user in &experts {
+        let s = app.login(user).await;
+        for bid in &bids {
+            eval_command(
+                &s,
+                &tender,
+                json!({"type": "review", "bid_id": bid, "pass": true}),
+            )
+            .await;
+        }
+    }
+    wait_long(c, "#eval-phase[data-phase='scoring']").await;
+
+    // The agency asks supplier3 (the third bid) to clarify, from the bid's card.
+    login(c, &app, "agency").await;
+    c.goto(&app.url(&room)).await.unwrap();
+    let card = format!(".eval-bid[data-bid='{}']", bids[2]);
+    click_long(c, &format!("{card} .clarify-details summary")).await;
+    let question = "请书面说明贵司报价的成本构成。";
+    set_value(c, &format!("{card} .clarify-details textarea"), question).await;
+    click_long(c, &format!("{card} .clarify-submit")).await;
+    wait_text(c, &format!("{card} .clarification-list"), question).await;
+    wait_text(c, &format!("{card} .clarification-list"), "等待投标人答复").await;
+
+    // The bidder sees it in its opening hall and answers; a second question arrives live.
+    login(c, &app, "supplier3").await;
+    c.goto(&app.url(&format!("/opening.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_text(c, "#clarify-card", question).await;
+    wait_long(c, "#hall-conn[data-status='live']").await;
+    let answer = "我司自有生产线,原材料为长期协议价。";
+    set_value(c, "#clarify-card .clarification-box", answer).await;
+    click_long(c, "#clarify-card .clarification-submit").await;
+    wait_text(
+        c,
+        "#clarify-card .clarification[data-answered='true']",
+        answer,
+    )
+    .await;
+    let second = "请补充提供主要原材料的采购合同。";
+    eval_command(
+        &app.login("agency").await,
+        &tender,
+        json!({"type": "clarify", "bid_id": bids[2], "question": second}),
+    )
+    .await;
+    wait_text(
+        c,
+        "#clarify-card .clarification[data-answered='false']",
+        second,
+    )
+    .await;
+    screenshots(c, "eval-clarification", "#clarify-card").await;
+    fits_a_phone(c).await;
+
+    // Back in the room, the agency reads the answer under its question.
+    login(c, &app, "agency").await;
+    c.goto(&app.url(&room)).await.unwrap();
+    wait_text(c, &format!("{card} .clarification-list"), answer).await;
+    driver.client.clone().close().await.unwrap();
+}
