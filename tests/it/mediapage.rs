@@ -204,16 +204,21 @@ async fn two_seated_experts_see_and_hear_each_other_in_the_evaluation_room() {
 
     if let Ok(dir) = std::env::var("KAIBIAO_SCREENSHOTS") {
         std::fs::create_dir_all(&dir).unwrap();
+        for (width, height) in [(1280, 900), (390, 844)] {
+            c.set_window_size(width, height).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            js(
+                c,
+                "document.querySelector('.media-panel').scrollIntoView({block: 'start'}); \
+                 window.scrollBy(0, -8);",
+                vec![],
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/evaluation-media-{width}.png"), png).unwrap();
+        }
         c.set_window_size(1280, 900).await.unwrap();
-        js(
-            c,
-            "document.querySelector('.media-panel').scrollIntoView({block: 'start'}); window.scrollBy(0, -8);",
-            vec![],
-        )
-        .await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let png = c.screenshot().await.unwrap();
-        std::fs::write(format!("{dir}/evaluation-media-1280.png"), png).unwrap();
     }
 
     // Leaving takes the tile away on the other side.
