@@ -1,7 +1,8 @@
-//! Audio and video in the evaluation room (web/js/media.js) in two real Chromiums with
-//! fake cameras: two seated experts join from their pages, each sees the other's video
+//! Audio and video (web/js/media.js) in two real Chromiums with fake cameras. In the
+//! evaluation room two seated experts join from their pages, each sees the other's video
 //! playing (frames decoded, time advancing) and their own tile, and both see that the
-//! finance supervisor is watching.
+//! finance supervisor is watching. In the opening hall the host publishes and a bidder,
+//! receive-only, sees and hears the host.
 
 use std::time::{Duration, Instant};
 
@@ -89,9 +90,9 @@ async fn sees_the_other_playing(c: &Client, who: &str) -> Value {
     }
 }
 
-async fn open_room_and_join(c: &Client, app: &TestApp, user: &str, tender: &str) {
+async fn open_room_and_join(c: &Client, app: &TestApp, user: &str, page: &str, tender: &str) {
     login(c, app, user).await;
-    c.goto(&app.url(&format!("/evaluation.html?tender={tender}")))
+    c.goto(&app.url(&format!("/{page}?tender={tender}")))
         .await
         .unwrap();
     wait_long(c, "#media-join").await;
@@ -123,7 +124,7 @@ async fn two_seated_experts_see_and_hear_each_other_in_the_evaluation_room() {
 
     let drivers: [&Driver; 2] = [&a, &b];
     for (d, user) in drivers.iter().zip(&experts) {
-        open_room_and_join(&d.client, &app, user, &tender).await;
+        open_room_and_join(&d.client, &app, user, "evaluation.html", &tender).await;
     }
     crate::hub::send(&mut finance, json!({"type": "media_join", "room": room})).await;
     let joined = crate::hub::next_where(&mut finance, |v| v["type"] == "media_joined").await;
@@ -241,6 +242,50 @@ async fn two_seated_experts_see_and_hear_each_other_in_the_evaluation_room() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     for d in [a, b] {
+        d.client.clone().close().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_bidder_watches_the_host_in_the_opening_hall() {
+    let Some(host) = browser_with(FAKE_MEDIA).await else {
+        return;
+    };
+    let Some(bidder) = browser_with(FAKE_MEDIA).await else {
+        return;
+    };
+    let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
+    let (tender, _) =
+        crate::evaluation::evaluating(&app, &clock, &[100_000_000, 105_000_000, 95_000_000]).await;
+    open_room_and_join(&host.client, &app, "agency", "opening.html", &tender).await;
+    open_room_and_join(&bidder.client, &app, "supplier1", "opening.html", &tender).await;
+
+    let c = &bidder.client;
+    wait_css(c, ".media-role[data-role='subscriber']").await;
+    let v = sees_the_other_playing(c, "supplier1").await;
+    assert!(v["width"].as_u64().unwrap_or(0) > 0, "{v}");
+    assert_eq!(v["muted"], false, "{v}");
+    // Receive-only: no camera asked for, no tile of one's own.
+    let own = js(
+        c,
+        "return document.querySelectorAll('.media-tile[data-own=\"true\"]').length",
+        vec![],
+    )
+    .await;
+    assert_eq!(own, 0);
+
+    // The host sees the bidder among those watching, and no one else's tile.
+    let h = &host.client;
+    wait_css(h, ".media-role[data-role='publisher']").await;
+    wait_css(h, ".media-watching[data-count='1']:not([hidden])").await;
+    let tiles = js(
+        h,
+        "return document.querySelectorAll('.media-tile').length",
+        vec![],
+    )
+    .await;
+    assert_eq!(tiles, 1);
+    for d in [host, bidder] {
         d.client.clone().close().await.unwrap();
     }
 }
