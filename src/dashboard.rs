@@ -37,9 +37,23 @@ async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResul
                 .collect();
             counts.insert("open_tenders", open.len() as i64);
             if user.role == Role::Expert {
-                // Evaluation assignments arrive with the remote-evaluation module.
-                counts.insert("assignments", 0);
-                Vec::new()
+                // The evaluations this expert was drawn for and has not declined.
+                let seats: std::collections::BTreeSet<String> = sqlx::query_scalar(
+                    "SELECT p.tender_id FROM evaluation_panel p JOIN experts e ON e.id = p.expert_id \
+                     WHERE e.user_id = $1 AND p.status <> 'declined'",
+                )
+                .bind(&user.id)
+                .fetch_all(&state.db.pool)
+                .await?
+                .into_iter()
+                .collect();
+                let mine: Vec<_> = tender_service::announcements(&state, "", "", "")
+                    .await?
+                    .into_iter()
+                    .filter(|t| seats.contains(&t.id))
+                    .collect();
+                counts.insert("assignments", mine.len() as i64);
+                mine
             } else {
                 open
             }

@@ -933,6 +933,10 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
             assert_eq!(status, StatusCode::OK, "{user}: {v}");
         }
     };
+    // Each drawn expert finds the tender on their dashboard.
+    let (_, dash) = app.login(&logins[0]).await.get("/api/dashboard").await;
+    assert_eq!(dash["counts"]["assignments"], 1);
+    assert_eq!(dash["tenders"][0]["id"], tender.as_str());
     for u in &logins {
         as_expert(u.clone(), json!({"type": "accept"})).await;
     }

@@ -18,7 +18,6 @@ let dash = null;
 let openAnnouncements = null;
 let openings = null; // announcements being opened, for a supplier's way into the hall
 let loadError = null;
-let expertRooms = null; // tenders being evaluated whose panel this expert was drawn for
 
 function countLabel(key) {
   const k = `count.${key}`;
@@ -169,7 +168,7 @@ function render() {
     const counts = dash.counts || {};
     const n = Number(counts.evaluations ?? counts.assignments ?? 0);
     // The tenders whose panel the expert was drawn for, each leading into its room.
-    const rooms = Array.isArray(dash.tenders) && dash.tenders.length ? dash.tenders : expertRooms || [];
+    const rooms = Array.isArray(dash.tenders) ? dash.tenders : [];
     sections.push(h('section#expert-tasks.card', { 'aria-labelledby': 'expert-heading' },
       h('div.card-head', h('h2#expert-heading', t('dash.expert_tasks'))),
       rooms.length
@@ -204,20 +203,6 @@ async function load() {
     loadError = e;
     render();
     return;
-  }
-  if ((user.role || dash.role) === 'expert') {
-    // The dashboard lists no assignments yet: ask each tender being evaluated whether this
-    // expert was drawn for it (the view answers NOT_ON_PANEL otherwise).
-    try {
-      const all = await get('/api/announcements');
-      const evaluating = (Array.isArray(all) ? all : []).filter((a) => a.status === 'evaluating');
-      const seen = await Promise.all(evaluating.map((a) => get(`/api/tenders/${encodeURIComponent(a.id)}/evaluation`)
-        .then((v) => (v && v.me && v.me.seat ? a : null), () => null)));
-      expertRooms = seen.filter(Boolean);
-    } catch (_) {
-      expertRooms = [];
-    }
-    render();
   }
   if ((user.role || dash.role) === 'supplier') {
     try {
