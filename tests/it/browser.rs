@@ -29,6 +29,18 @@ fn find_binary(env: &str, default: &str) -> Option<String> {
 
 /// Starts chromedriver and a headless Chromium session, or `None` (skip) outside CI.
 pub(crate) async fn browser() -> Option<Driver> {
+    browser_with(&[]).await
+}
+
+/// Chromium's fake camera and microphone, granted without a prompt, sound without a click.
+pub(crate) const FAKE_MEDIA: &[&str] = &[
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+];
+
+/// As `browser`, Chromium started with these extra arguments too (e.g. `FAKE_MEDIA`).
+pub(crate) async fn browser_with(extra_args: &[&str]) -> Option<Driver> {
     let (Some(driver), Some(chromium)) = (
         find_binary("KAIBIAO_CHROMEDRIVER", "/usr/bin/chromedriver"),
         find_binary("KAIBIAO_CHROMIUM", "/usr/bin/chromium"),
@@ -61,17 +73,26 @@ pub(crate) async fn browser() -> Option<Driver> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let profile = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,900",
+        "--lang=zh-CN",
+    ]
+    .iter()
+    .chain(extra_args)
+    .map(|a| a.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.keep().display()));
     let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                "--lang=zh-CN",
-                format!("--user-data-dir={}", profile.keep().display()),
-            ]
-        }
+        "goog:chromeOptions": { "binary": chromium, "args": args }
     });
     let serde_json::Value::Object(caps) = caps else {
         unreachable!()

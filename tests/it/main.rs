@@ -20,6 +20,7 @@ mod keys;
 mod load;
 mod matrix;
 mod media;
+mod mediapage;
 mod opening;
 mod restart;
 mod tenders;

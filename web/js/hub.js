@@ -32,6 +32,7 @@ export class HubRoom {
     this.stopped = false;
     this.timer = null;
     this.pinger = null;
+    this.listeners = new Map();
     this.onOnline = () => {
       if (this.status === 'reconnecting') this.reconnectNow();
     };
@@ -57,6 +58,29 @@ export class HubRoom {
   setStatus(status, error = null) {
     this.status = status;
     if (this.h.onStatus) this.h.onStatus(status, error);
+    this.emit('status', { type: 'status', status, error });
+  }
+
+  /**
+   * Also calls fn(msg) for every frame of this type (media_joined, media, media_room...),
+   * for errors that answer no command ('error') and for status changes ('status', with
+   * {status, error}); returns a function that stops it. For modules sharing the page's
+   * connection (media.js).
+   */
+  on(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type).add(fn);
+    return () => this.listeners.get(type)?.delete(fn);
+  }
+
+  emit(type, msg) {
+    for (const fn of this.listeners.get(type) || []) {
+      try {
+        fn(msg);
+      } catch (e) {
+        console.error(e);
+      }
+    }
   }
 
   url() {
@@ -126,6 +150,7 @@ export class HubRoom {
   }
 
   receive(msg) {
+    if (msg.type !== 'error' && msg.type !== 'ack') this.emit(msg.type, msg);
     switch (msg.type) {
       case 'event': {
         const e = msg.event;
@@ -161,6 +186,7 @@ export class HubRoom {
           else p.reject(new ApiError({ status: 0, ...msg, body: msg }));
           return;
         }
+        if (msg.type === 'error') this.emit('error', msg);
         if (msg.type === 'error' && FINAL.has(msg.code) && this.status !== 'live') {
           // The subscription itself was refused.
           this.setStatus('failed', new ApiError({ status: 0, ...msg, body: msg }));

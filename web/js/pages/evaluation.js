@@ -19,6 +19,7 @@ import { t, label, onLangChange, pickMessage } from '../i18n.js';
 import { formatCST, formatMoney, parseYuanToFen, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
 import { HubRoom } from '../hub.js';
+import { mountMedia } from '../media.js';
 import { keyImportPanel } from '../keyimport.js';
 import { loadDeviceKeys, sign } from '../crypto/keys.js';
 import { canonicalJson } from '../crypto/json.js';
@@ -1128,6 +1129,8 @@ async function main() {
       if (status === 'failed' && error && v) showBanner(els.alert, 'warning', failText(error));
     },
   }).start();
+  // Audio and video over the same connection (media.js).
+  mountMedia(document.getElementById('eval-media'), { hub, room: `evaluation:${tenderId}` });
   onLangChange(() => {
     renderTitle();
     renderConn();

@@ -17,6 +17,7 @@ import { t, label, getLang, onLangChange, pickMessage } from '../i18n.js';
 import { formatCST, formatMoney, amountInWords, formatCountdown, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, busy } from '../ui.js';
 import { HubRoom } from '../hub.js';
+import { mountMedia } from '../media.js';
 import { keyImportPanel } from '../keyimport.js';
 import { loadDeviceKeys } from '../crypto/keys.js';
 import { MAGIC, parseHeader, unsealKb } from '../crypto/kb1.js';
@@ -1118,6 +1119,8 @@ async function main() {
     },
   }).start();
   setInterval(tick, 1000);
+  // Audio and video over the same connection (media.js).
+  mountMedia(document.getElementById('hall-media'), { hub, room: `opening:${tenderId}` });
   onLangChange(() => {
     renderTitle();
     renderConn();
