@@ -302,12 +302,79 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
         wait_css(c, &format!("{css} option[value='{id}']")).await;
         set_value(c, css, &id).await;
     }
-    c.find(Locator::Css("#tender-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    // Evaluation terms: a goods tender's defaults are prefilled (price 30%, three items,
+    // small/micro 10%); a price weight of 20% (items raised so the sum stays 100%) is
+    // below goods' minimum, which the server refuses and the form shows by the section.
+    wait_css(c, "#eval-items .eval-item-row:nth-child(3)").await;
+    let prefilled = js(
+        c,
+        "return [document.querySelector('#eval-method').value, \
+         document.querySelector('#eval-price-weight').value, \
+         document.querySelector('#eval-sme-rate').value, \
+         document.querySelector('#eval-abnormal').value, \
+         document.querySelector('#eval-outlier').value, \
+         document.querySelector('#eval-sum').dataset.sumBp]",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        prefilled,
+        serde_json::json!(["comprehensive", "30", "10", "80", "20", "10000"])
+    );
+    set_value(c, "#eval-price-weight", "20").await;
+    set_value(
+        c,
+        "#eval-items .eval-item-row:nth-child(1) .eval-item-weight",
+        "50",
+    )
+    .await;
+    set_value(
+        c,
+        "#eval-items .eval-item-row:nth-child(3) .eval-item-name",
+        "类似项目业绩",
+    )
+    .await;
+    click(c, "#tender-submit").await;
+    let started = Instant::now();
+    let shown = loop {
+        let text = js(
+            c,
+            "return document.querySelector('#evaluation-error').textContent",
+            vec![],
+        )
+        .await;
+        let text = text.as_str().unwrap_or_default().to_string();
+        if !text.is_empty() {
+            break text;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the form never showed the server's evaluation error"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        shown.contains("评标办法不符合规定") && shown.contains("price weight"),
+        "{shown}"
+    );
+    let path = c.current_url().await.unwrap().path().to_string();
+    assert!(path.ends_with("/tender-form.html"), "{path}");
+    // Fixed: 30% and 40%, the sum back at 100%.
+    set_value(c, "#eval-price-weight", "30").await;
+    set_value(
+        c,
+        "#eval-items .eval-item-row:nth-child(1) .eval-item-weight",
+        "40",
+    )
+    .await;
+    let sum = js(
+        c,
+        "return document.querySelector('#eval-sum').dataset.sumBp",
+        vec![],
+    )
+    .await;
+    assert_eq!(sum, "10000");
+    click(c, "#tender-submit").await;
 
     // The tender page shows the draft; publish it through the confirmation dialog.
     wait_css(c, "#tender-status[data-status='draft']").await;
@@ -323,6 +390,25 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
         .await
         .unwrap();
     assert_eq!(label, "招标中");
+    // The members' page states the terms, read-only.
+    wait_css(c, "#eval-terms").await;
+    let terms = js(
+        c,
+        "return document.querySelector('#eval-terms').textContent",
+        vec![],
+    )
+    .await;
+    let terms = terms.as_str().unwrap_or_default();
+    for part in [
+        "综合评分法",
+        "30%",
+        "技术方案 40%",
+        "类似项目业绩 10%",
+        "客观分",
+        "10%",
+    ] {
+        assert!(terms.contains(part), "{part} not in {terms}");
+    }
 
     // The server has it, with the budget converted exactly to fen.
     let list = kaibiao::tender::service::announcements(&app.state, "", "", "浏览器测试")
@@ -330,6 +416,29 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
         .unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].budget_total_fen.fen(), 123_456_789);
+    // The evaluation terms as entered, in basis points, read back through the API.
+    let tender_id = list[0].id.clone();
+    let (status, view) = app
+        .login("agency")
+        .await
+        .get(&format!("/api/tenders/{tender_id}"))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{view}");
+    let e = &view["evaluation"];
+    assert_eq!(e["method"], "comprehensive");
+    assert_eq!(e["reserved_for_sme"], false);
+    assert_eq!(e["sme_rate_bp"], 1000);
+    assert_eq!(e["price_weight_bp"], 3000);
+    assert_eq!(e["abnormal_low_fraction_bp"], 8000);
+    assert_eq!(e["outlier_points"], 2000);
+    assert_eq!(
+        e["items"],
+        serde_json::json!([
+            {"name": "技术方案", "weight_bp": 4000, "objective": false},
+            {"name": "售后服务", "weight_bp": 2000, "objective": false},
+            {"name": "类似项目业绩", "weight_bp": 1000, "objective": true},
+        ])
+    );
 
     // And the public list shows it, logged out.
     c.delete_all_cookies().await.unwrap();

@@ -43,6 +43,187 @@ let lots = null;
 let clarify = null;
 let bid = null;
 let tender = null;
+let evalItems = null;
+
+// ----------------------------------------------------- evaluation terms --
+// Percentages are typed with up to 2 decimals and sent as basis points
+// (1% = 100 bp); the outlier threshold is in hundredths of a point.
+
+/** "30" / "12.5" / "7.25" → 3000 / 1250 / 725; null when empty; NaN when malformed. */
+function pctToBp(raw) {
+  const v = String(raw ?? '').trim().replace(/[％%]$/, '').trim();
+  if (!v) return null;
+  const m = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(v);
+  if (!m) return NaN;
+  return Number(m[1]) * 100 + Number((m[2] || '').padEnd(2, '0'));
+}
+
+/** 3000 → "30", 1250 → "12.5", 725 → "7.25". */
+function bpToPct(bp) {
+  if (bp === null || bp === undefined || bp === '') return '';
+  const n = Number(bp);
+  const whole = Math.floor(n / 100);
+  const frac = String(n % 100).padStart(2, '0').replace(/0+$/, '');
+  return frac ? `${whole}.${frac}` : String(whole);
+}
+
+// A goods tender's usual terms: price 30%, three scored items, small/micro 10%.
+const DEFAULT_TERMS = {
+  method: 'comprehensive',
+  reserved_for_sme: false,
+  sme_rate_bp: 1000,
+  consortium_rate_bp: null,
+  price_weight_bp: 3000,
+  items: [
+    { name: '技术方案', weight_bp: 4000, objective: false },
+    { name: '售后服务', weight_bp: 2000, objective: false },
+    { name: '类似业绩', weight_bp: 1000, objective: true },
+  ],
+  abnormal_low_fraction_bp: 8000,
+  outlier_points: 2000,
+};
+
+class EvalItemsEditor {
+  constructor(container, addBtn, sumEl, onChange) {
+    this.container = container;
+    this.sumEl = sumEl;
+    this.onChange = onChange;
+    addBtn.addEventListener('click', () => {
+      const row = this.addRow({});
+      row.querySelector('.eval-item-name').focus();
+      this.onChange();
+    });
+  }
+
+  addRow(item) {
+    const name = h('input.input.eval-item-name', { type: 'text', maxlength: '100', autocomplete: 'off', value: item.name || '' });
+    const weight = h('input.input.eval-item-weight', { type: 'text', inputmode: 'decimal', autocomplete: 'off', value: bpToPct(item.weight_bp) });
+    const objective = h('input.eval-item-objective', { type: 'checkbox' });
+    objective.checked = Boolean(item.objective);
+    const remove = h('button.btn.btn-small.btn-ghost.eval-item-remove', { type: 'button' }, t('form.remove_lot'));
+    const row = h('div.eval-item-row',
+      h('div.field.eval-item-name-field', name),
+      h('div.field.eval-item-weight-field', h('div.input-affix', weight, h('span.affix', { 'aria-hidden': 'true' }, '%'))),
+      h('label.checkbox.eval-item-objective-field', objective, h('span', t('field.eval_objective'))),
+      remove);
+    remove.addEventListener('click', () => {
+      row.remove();
+      this.relabel();
+      this.onChange();
+    });
+    this.container.append(row);
+    this.relabel();
+    return row;
+  }
+
+  relabel() {
+    [...this.container.children].forEach((row, i) => {
+      const n = i + 1;
+      row.querySelector('.eval-item-name').setAttribute('aria-label', t('form.eval_item_name_label', { n }));
+      row.querySelector('.eval-item-name').placeholder = t('form.eval_item_name_placeholder');
+      row.querySelector('.eval-item-name').id = i === 0 ? 'eval-items-first' : '';
+      row.querySelector('.eval-item-weight').setAttribute('aria-label', t('form.eval_item_weight_label', { n }));
+      row.querySelector('.eval-item-objective-field span').textContent = t('field.eval_objective');
+      const rm = row.querySelector('.eval-item-remove');
+      rm.textContent = t('form.remove_lot');
+      rm.setAttribute('aria-label', t('form.eval_item_remove_label', { n }));
+    });
+  }
+
+  setItems(items) {
+    clear(this.container);
+    for (const it of items) this.addRow(it);
+  }
+
+  /** [{name, weight_bp, objective}] with weight_bp NaN/null where malformed/empty. */
+  value() {
+    return [...this.container.children].map((row) => ({
+      name: row.querySelector('.eval-item-name').value.trim(),
+      weight_bp: pctToBp(row.querySelector('.eval-item-weight').value),
+      objective: row.querySelector('.eval-item-objective').checked,
+    }));
+  }
+}
+
+function isComprehensive() {
+  return $('eval-method').value === 'comprehensive';
+}
+
+/** Shows the fields the chosen method and policy need, and the live weight sum. */
+function updateEval() {
+  const comp = isComprehensive();
+  const reserved = $('eval-reserved').checked;
+  $('eval-price-field').hidden = !comp;
+  $('eval-items-box').hidden = !comp;
+  $('eval-sme-field').hidden = reserved;
+  $('eval-consortium-field').hidden = reserved;
+  $('eval-method-help').textContent = t(comp ? 'form.eval_method_help_comprehensive' : 'form.eval_method_help_lowest');
+  if (!comp) {
+    clear($('eval-sum'));
+    return;
+  }
+  const parts = [pctToBp($('eval-price-weight').value), ...evalItems.value().map((i) => i.weight_bp)];
+  const bad = parts.some((p) => p === null || Number.isNaN(p));
+  const sum = parts.reduce((a, p) => a + (Number.isFinite(p) ? p : 0), 0);
+  const ok = !bad && sum === 10000;
+  const sumEl = $('eval-sum');
+  sumEl.dataset.sumBp = String(sum);
+  sumEl.classList.toggle('is-error', !ok);
+  replace(sumEl,
+    h('span', t('form.eval_sum')),
+    h('strong', `${bpToPct(sum)}%`),
+    h('span.words', ok ? t('form.eval_sum_ok') : t('form.eval_sum_must')));
+}
+
+function fillEval(e) {
+  const x = { ...DEFAULT_TERMS, ...(e || {}) };
+  $('eval-method').value = x.method === 'lowest_evaluated_price' ? 'lowest_evaluated_price' : 'comprehensive';
+  $('eval-reserved').checked = Boolean(x.reserved_for_sme);
+  $('eval-sme-rate').value = bpToPct(x.sme_rate_bp ?? (x.reserved_for_sme ? DEFAULT_TERMS.sme_rate_bp : null));
+  $('eval-consortium-rate').value = bpToPct(x.consortium_rate_bp);
+  $('eval-price-weight').value = bpToPct(x.price_weight_bp || DEFAULT_TERMS.price_weight_bp);
+  evalItems.setItems(Array.isArray(x.items) && x.items.length ? x.items : DEFAULT_TERMS.items);
+  $('eval-abnormal').value = bpToPct(x.abnormal_low_fraction_bp ?? 8000);
+  $('eval-outlier').value = bpToPct(x.outlier_points ?? 2000);
+  updateEval();
+}
+
+/** The `evaluation` body, with client-side format checks through `fail`. */
+function collectEval(fail) {
+  const comp = isComprehensive();
+  const reserved = $('eval-reserved').checked;
+  const pct = (elId, key, { required = false, max = 10000 } = {}) => {
+    const bp = pctToBp($(elId).value);
+    if (bp === null) {
+      if (required) fail(key, t('err.required'));
+      return null;
+    }
+    if (Number.isNaN(bp) || bp > max) {
+      fail(key, t('err.percent', { max: bpToPct(max) }));
+      return null;
+    }
+    return bp;
+  };
+  const body = {
+    method: comp ? 'comprehensive' : 'lowest_evaluated_price',
+    reserved_for_sme: reserved,
+    sme_rate_bp: reserved ? null : pct('eval-sme-rate', 'evaluation.sme_rate_bp', { required: true }),
+    consortium_rate_bp: reserved ? null : pct('eval-consortium-rate', 'evaluation.consortium_rate_bp'),
+    price_weight_bp: comp ? pct('eval-price-weight', 'evaluation.price_weight_bp', { required: true }) ?? 0 : 0,
+    items: [],
+    abnormal_low_fraction_bp: pct('eval-abnormal', 'evaluation.abnormal_low_fraction_bp') ?? 8000,
+    outlier_points: pct('eval-outlier', 'evaluation.outlier_points') ?? 2000,
+  };
+  if (comp) {
+    const items = evalItems.value();
+    if (items.some((i) => !i.name)) fail('evaluation.items', t('form.eval_item_name_required'));
+    if (items.some((i) => i.weight_bp === null || Number.isNaN(i.weight_bp) || i.weight_bp > 10000)) {
+      fail('evaluation.items', t('err.percent', { max: '100' }));
+    }
+    body.items = items.map((i) => ({ name: i.name, weight_bp: Number.isFinite(i.weight_bp) ? i.weight_bp : 0, objective: i.objective }));
+  }
+  return body;
+}
 
 // Server keys that do not match a slot name one to one.
 const ALIASES = { region: 'region_code', purchaser: 'purchaser_org_id', purchaser_org: 'purchaser_org_id' };
@@ -149,8 +330,27 @@ function collect() {
     decrypt_window_mins: decrypt,
     custodian_ids: custodians,
     custodian_threshold: Number(els.threshold.value),
+    evaluation: collectEval(fail),
   };
   return { ok, body };
+}
+
+/**
+ * The server's evaluation messages say why only in their English half
+ * ("评标办法不符合规定 / evaluation terms not allowed: price weight …"); in
+ * Chinese the reason is kept after the Chinese text rather than dropped.
+ */
+function withEvalDetail(fields) {
+  if (getLang() === 'en' || !fields) return fields;
+  const out = {};
+  for (const [k, msgs] of Object.entries(fields)) {
+    out[k] = !k.startsWith('evaluation') ? msgs : [].concat(msgs).map((m) => {
+      const [zhPart, enPart] = String(m).split(' / ');
+      const colon = enPart ? enPart.indexOf(': ') : -1;
+      return colon >= 0 ? `${zhPart}：${enPart.slice(colon + 2)}` : m;
+    });
+  }
+  return out;
 }
 
 async function onSubmit(ev) {
@@ -171,7 +371,7 @@ async function onSubmit(ev) {
   } catch (e) {
     restore();
     if (e instanceof ApiError && e.code === 'VALIDATION') {
-      const leftover = showFieldErrors(form, e.fields, ALIASES);
+      const leftover = showFieldErrors(form, withEvalDetail(e.fields), ALIASES);
       showBanner(statusEl, 'error', t('form.has_errors'), { title: errorText(e), list: leftover });
     } else {
       showBanner(statusEl, 'error', errorText(e), { title: t('common.error_title') });
@@ -208,6 +408,7 @@ function fillFromTender(x) {
   fillCustodians(keep);
   if (x.custodian_threshold) els.threshold.value = String(x.custodian_threshold);
   updateThresholdHelp();
+  fillEval(x.evaluation);
 }
 
 async function loadLists() {
@@ -266,7 +467,10 @@ async function load() {
   fillPurchasers();
   fillCustodians({ agency: me ? me.id : undefined });
   updateThresholdHelp();
-  if (!tender) prefillSchedule();
+  if (!tender) {
+    prefillSchedule();
+    fillEval(null);
+  }
   if (tender) {
     fillFromTender(tender);
     if (tender.status && tender.status !== 'draft') {
@@ -303,9 +507,16 @@ function initWidgets() {
     agency: els.cAgency.value, purchaser: els.cPurchaser.value, finance: els.cFinance.value,
   }));
   els.threshold.addEventListener('change', updateThresholdHelp);
+  evalItems = new EvalItemsEditor($('eval-items'), $('eval-add-item'), $('eval-sum'), updateEval);
+  $('evaluation-section').addEventListener('input', updateEval);
+  $('evaluation-section').addEventListener('change', updateEval);
   // Clear a field's error as soon as it is edited.
   form.addEventListener('input', (ev) => {
     const field = ev.target.closest('.field');
+    if (ev.target.closest('.eval-item-row')) {
+      $('eval-items-error').textContent = '';
+      return;
+    }
     if (!field || ev.target.closest('.lot-row')) return;
     for (const e of field.querySelectorAll('.field-error')) e.textContent = '';
     ev.target.removeAttribute('aria-invalid');
@@ -328,6 +539,8 @@ onLangChange(() => {
   fillRegions();
   fillCustodians({ agency: els.cAgency.value, purchaser: els.cPurchaser.value, finance: els.cFinance.value });
   updateThresholdHelp();
+  evalItems.relabel();
+  updateEval();
   setHeading();
 });
 
