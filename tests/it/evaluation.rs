@@ -1064,3 +1064,83 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
     assert_eq!(confirmed["body"]["by"], "deadline");
     assert_eq!(confirmed["body"]["winners"][0]["bid_id"], first["bidder"]);
 }
+
+/// R-EVAL-2: when declines use up the draw's order, the panel is dissolved and the finance
+/// supervisor draws a new one; nothing fails.
+#[tokio::test]
+async fn r_eval_2_a_panel_that_cannot_be_topped_up_is_drawn_again() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, _) = evaluating(&app, &clock, &[100_000_000, 105_000_000, 110_000_000]).await;
+    let call = |user: String, cmd: Value| {
+        let app = &app;
+        let tender = tender.clone();
+        async move {
+            app.login(&user)
+                .await
+                .post(&format!("/api/tenders/{tender}/evaluation"), cmd)
+                .await
+        }
+    };
+    let (status, r) = call(
+        "agency".into(),
+        json!({"type": "request_draw", "specialty": "environmental"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    call("finance".into(), json!({"type": "draw", "nonce": "一"})).await;
+    // Seven environmental experts: five seats and two in reserve. Three decline in turn.
+    let mut last = Value::Null;
+    for _ in 0..3 {
+        let v = view(&app, "finance", &tender).await;
+        let invited = v["panel"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["status"] == "invited")
+            .unwrap()["username"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, r) = call(invited, json!({"type": "decline", "reason": "回避"})).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        last = r;
+    }
+    assert_eq!(last["phase"], "drawing", "{last}");
+    assert_eq!(last["code"], "POOL_TOO_SMALL");
+    let v = view(&app, "finance", &tender).await;
+    assert_eq!(v["phase"], "drawing");
+    assert_eq!(v["panel"], json!([]));
+    let (_, t) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}"))
+        .await;
+    assert_eq!(t["status"], "evaluating", "the tender goes on");
+    // A new nonce draws a new panel; every draw in the ledger replays.
+    let (status, r) = call("finance".into(), json!({"type": "draw", "nonce": "二"})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["phase"], "seating");
+    let (_, ledger) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/tenders/{tender}/ledger"),
+            None,
+        )
+        .await;
+    let kinds: Vec<&str> = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "panel_dissolved").count(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ledger.json");
+    std::fs::write(&file, ledger.to_string()).unwrap();
+    let out = crate::cli::verify(&file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -12,7 +12,7 @@ use super::types::{ChangeKind, Command, EvalRoomError, EvaluationTerms, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::crypto::sha256_hex;
 use crate::db::Tx;
-use crate::draw::{self, Requirement};
+use crate::draw::{self, DrawRecord, Requirement};
 use crate::error::{AppError, AppResult};
 use crate::evaluation as eval;
 use crate::ledger::{canonical_json, repo::append};
@@ -403,11 +403,37 @@ async fn respond(
             Ok(json!({ "phase": Phase::Seating, "topped_up": added.len() }))
         }
         Err(err) => {
-            // The pool is exhausted: a new panel must be formed (R-EVAL-2).
-            fail(tx, head, &format!("{} ({})", err, err.code()), now).await?;
-            Ok(json!({ "phase": Phase::Failed, "code": err.code() }))
+            // The order is used up: a new panel is formed (R-EVAL-2). The seats are
+            // released and the finance supervisor draws again with a new nonce; the
+            // declines stay in the ledger.
+            sqlx::query("DELETE FROM evaluation_panel WHERE tender_id = $1")
+                .bind(&head.id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("UPDATE evaluations SET phase = $1, draw = NULL WHERE tender_id = $2")
+                .bind(Phase::Drawing.as_str())
+                .bind(&head.id)
+                .execute(&mut **tx)
+                .await?;
+            event(
+                tx,
+                &head.id,
+                now,
+                "panel_dissolved",
+                "system",
+                json!({ "reason": err.code(), "declined": next_declined(&record, &seat.expert_id) }),
+            )
+            .await?;
+            Ok(json!({ "phase": Phase::Drawing, "code": err.code() }))
         }
     }
+}
+
+/// Every expert who declined a seat of this draw, the last one included.
+fn next_declined(record: &DrawRecord, last: &str) -> Vec<String> {
+    let mut all = record.declined.clone();
+    all.push(last.to_string());
+    all
 }
 
 /// The evaluation fails; the tender with it.
