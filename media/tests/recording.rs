@@ -1,9 +1,10 @@
 //! A recorded session opens with ffprobe and its reported hash is the file's.
 
 use std::process::Command;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use kaibiao_media::testing::{connect, start_sending, Offer};
+use kaibiao_media::testing::{connect, start_sending, wait_for, Offer};
 use kaibiao_media::{hash_file, MediaConfig, MediaKind, Role, Sfu};
 
 fn ffprobe_available() -> bool {
@@ -33,10 +34,17 @@ async fn a_recorded_session_opens_with_ffprobe_and_its_hash_matches() {
         .await
         .unwrap();
     let send = start_sending(&expert, 30);
-    let _watcher = connect(&sfu, room, "oversight-1", Role::Subscriber, Offer::Receive)
+    let watcher = connect(&sfu, room, "oversight-1", Role::Subscriber, Offer::Receive)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Record until the watcher has seen a second of both tracks (a loaded machine takes
+    // longer to connect; a fixed sleep would record too little).
+    let r = watcher.received.clone();
+    assert!(
+        wait_for(30, || r.video.load(Ordering::Relaxed) > 30
+            && r.audio.load(Ordering::Relaxed) > 30)
+        .await
+    );
     send.abort();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let recs = sfu.close_room(room).await;
