@@ -217,13 +217,9 @@ async fn next_signal(media: &mut Option<MediaSession>) -> Option<kaibiao_media::
     }
 }
 
-fn media_room_info(state: &AppState, room: &str) -> Option<kaibiao_media::RoomInfo> {
-    state.media.room(room)
-}
-
 /// Tells everyone in the hub room who is in its media now.
 fn announce_media(state: &AppState, room: &str) {
-    if let Some(info) = media_room_info(state, room) {
+    if let Some(info) = state.media.room(room) {
         state
             .hub
             .transient(room, &ServerMsg::MediaRoom { room, info: &info });

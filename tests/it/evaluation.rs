@@ -169,6 +169,19 @@ async fn view(app: &TestApp, user: &str, tender: &str) -> Value {
     v
 }
 
+/// The tender's ledger as anyone downloads it.
+async fn ledger_of(app: &TestApp, tender: &str) -> Value {
+    let (status, v) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/tenders/{tender}/ledger"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
 async fn ledger_len(app: &TestApp) -> i64 {
     app.rows("ledger_events").await
 }
@@ -781,13 +794,7 @@ async fn r_eval_1_a_budget_of_10_million_draws_a_panel_of_seven_and_the_same_non
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{r}");
-    let (_, ledger) = app
-        .call(
-            reqwest::Method::GET,
-            &format!("/api/tenders/{tender}/ledger"),
-            None,
-        )
-        .await;
+    let ledger = ledger_of(&app, &tender).await;
     let drawn: Vec<&Value> = ledger["events"]
         .as_array()
         .unwrap()
@@ -889,13 +896,7 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
-    let (_, ledger) = app
-        .call(
-            reqwest::Method::GET,
-            &format!("/api/tenders/{tender}/ledger"),
-            None,
-        )
-        .await;
+    let ledger = ledger_of(&app, &tender).await;
     let record = &ledger["events"]
         .as_array()
         .unwrap()
@@ -1048,13 +1049,7 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
         .unwrap();
     let v = view(&app, "purchaser", &tender).await;
     assert_eq!(v["phase"], "awarded");
-    let (_, ledger) = app
-        .call(
-            reqwest::Method::GET,
-            &format!("/api/tenders/{tender}/ledger"),
-            None,
-        )
-        .await;
+    let ledger = ledger_of(&app, &tender).await;
     let confirmed = ledger["events"]
         .as_array()
         .unwrap()
@@ -1120,13 +1115,7 @@ async fn r_eval_2_a_panel_that_cannot_be_topped_up_is_drawn_again() {
     let (status, r) = call("finance".into(), json!({"type": "draw", "nonce": "二"})).await;
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["phase"], "seating");
-    let (_, ledger) = app
-        .call(
-            reqwest::Method::GET,
-            &format!("/api/tenders/{tender}/ledger"),
-            None,
-        )
-        .await;
+    let ledger = ledger_of(&app, &tender).await;
     let kinds: Vec<&str> = ledger["events"]
         .as_array()
         .unwrap()
