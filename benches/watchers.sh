@@ -52,7 +52,9 @@ row() {
 
 for n in $COUNTS; do
     data=$(mktemp -d)
+    # All watchers share one bearer token: lift the per-user hub cap for the load.
     "$BIN/kaibiao" serve --demo --data-dir "$data" --listen 127.0.0.1:0 \
+        --hub-connections-per-user 1000000 \
         >"$data/server.out" 2>"$data/server.log" &
     server=$!
     pids+=("$server")

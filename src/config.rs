@@ -29,6 +29,15 @@ pub struct Config {
     pub opening: crate::opening::types::OpeningRules,
     /// The media plane: UDP ports, STUN/TURN servers, recordings (docs/media.md).
     pub media: kaibiao_media::MediaConfig,
+    /// The hub pings each connection this often and closes one silent for 3 intervals.
+    pub hub_ping: std::time::Duration,
+    /// Where `/metrics` is served (an internal address); not served when `None`. Never on
+    /// the public listener: request counts per route would tell how many bids came in.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Connections the public listener holds at once, in all and per address; timeouts.
+    pub limits: crate::serve::Limits,
+    /// Hub connections one user may hold at once.
+    pub hub_connections_per_user: usize,
 }
 
 impl Config {
@@ -50,6 +59,10 @@ impl Config {
             session_ttl_mins: 8 * 60,
             token_ttl_days: 30,
             opening: Default::default(),
+            hub_ping: std::time::Duration::from_secs(15),
+            metrics_listen: None,
+            limits: Default::default(),
+            hub_connections_per_user: 64,
         }
     }
 }

@@ -26,6 +26,13 @@ pub enum AppError {
     LoginFailed,
     #[error("login throttled")]
     LoginThrottled { retry_after_secs: i64 },
+    /// Too much at once from one user or address (uploads in flight, bid starts, hub
+    /// connections): what, and when to try again.
+    #[error("rate limited: {what}")]
+    RateLimited {
+        what: &'static str,
+        retry_after_secs: i64,
+    },
     #[error("forbidden")]
     Forbidden,
     #[error("csrf check failed")]
@@ -99,6 +106,7 @@ impl AppError {
             AppError::Unauthenticated => "UNAUTHENTICATED",
             AppError::LoginFailed => "LOGIN_FAILED",
             AppError::LoginThrottled { .. } => "LOGIN_THROTTLED",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Forbidden => "FORBIDDEN",
             AppError::CsrfFailed => "CSRF_FAILED",
             AppError::NotFound => "NOT_FOUND",
@@ -146,7 +154,9 @@ impl AppError {
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
             AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
-            AppError::LoginThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::LoginThrottled { .. } | AppError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Forbidden | AppError::CsrfFailed => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_)
@@ -188,6 +198,21 @@ impl AppError {
                 format!("登录失败次数过多,请 {retry_after_secs} 秒后再试"),
                 format!("Too many failed logins; try again in {retry_after_secs} s"),
             ),
+            AppError::RateLimited {
+                what,
+                retry_after_secs,
+            } => {
+                let zh = match *what {
+                    "uploads" => "同时上传的请求过多",
+                    "bid_starts" => "开始投标的次数过多",
+                    "hub_connections" => "实时连接过多",
+                    _ => "请求过于频繁",
+                };
+                (
+                    format!("{zh},请 {retry_after_secs} 秒后再试"),
+                    format!("Too many {what} at once; try again in {retry_after_secs} s"),
+                )
+            }
             AppError::Forbidden => (
                 "您的角色无权执行此操作".into(),
                 "Your role may not do this".into(),
@@ -289,7 +314,10 @@ impl IntoResponse for AppError {
             _ => None,
         };
         let retry_after_secs = match &self {
-            AppError::LoginThrottled { retry_after_secs } => Some(*retry_after_secs),
+            AppError::LoginThrottled { retry_after_secs }
+            | AppError::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             _ => None,
         };
         let body = ErrorBody {

@@ -22,6 +22,7 @@ pub mod money;
 pub mod opening;
 pub mod org;
 pub mod pki;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

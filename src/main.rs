@@ -199,6 +199,21 @@ struct ServeArgs {
         hide_env_values = true
     )]
     ice_servers: String,
+    /// Serve Prometheus `/metrics` on this internal address (e.g. 127.0.0.1:9090); not
+    /// served at all without it, and never on the public listener.
+    #[arg(long, env = "KAIBIAO_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// Connections held at once (0: 80 % of the open-file limit less a reserve); one more
+    /// is answered 503 at once.
+    #[arg(long, env = "KAIBIAO_MAX_CONNECTIONS", default_value_t = 0)]
+    max_connections: usize,
+    /// Connections held at once from one address (loopback, i.e. a local reverse proxy,
+    /// excepted).
+    #[arg(long, env = "KAIBIAO_MAX_CONNECTIONS_PER_IP", default_value_t = 1024)]
+    max_connections_per_ip: usize,
+    /// Hub (WebSocket) connections one user may hold at once.
+    #[arg(long, env = "KAIBIAO_HUB_CONNECTIONS_PER_USER", default_value_t = 64)]
+    hub_connections_per_user: usize,
 }
 
 impl ServeArgs {
@@ -209,6 +224,10 @@ impl ServeArgs {
         c.demo = self.demo;
         c.demo_password = self.demo_password.clone();
         c.session_ttl_mins = self.session_ttl_mins;
+        c.metrics_listen = self.metrics_listen;
+        c.limits.max_connections = self.max_connections;
+        c.limits.max_per_ip = self.max_connections_per_ip;
+        c.hub_connections_per_user = self.hub_connections_per_user;
         c.opening.set_min_bidders(&self.min_bidders)?;
         let (lo, hi) = self
             .media_ports
@@ -316,9 +335,16 @@ fn verify(file: &PathBuf) -> ExitCode {
             if !verify_ledger_draws(&ledger) {
                 return ExitCode::from(1);
             }
+            if let Some(r) = &ledger.bid_register {
+                println!(
+                    "OK: 投标登记链完整 / bid register intact — {} events, head {}",
+                    r.events.len(),
+                    r.head
+                );
+            }
             if let Some(until) = ledger.withheld_until {
                 println!(
-                    "投标事件在 {} 前不公开 / bid events are withheld until {} (China time); this copy ends before them",
+                    "投标登记在 {} 前不公开 / the bid register is withheld until {} (China time); this copy has none",
                     kaibiao::clock::format_cst(until),
                     kaibiao::clock::format_cst(until)
                 );

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::{MatchedPath, State};
@@ -30,6 +29,8 @@ type ServeFuture = Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
 
 pub struct Application {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `metrics_listen` asked for it.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     /// Set when this start seeded the demo city: the logins, to print once.
     pub demo_logins: Option<DemoLogins>,
@@ -125,47 +126,31 @@ pub async fn build_with_clock(
         let _ = stop_tx.send(true);
     };
 
+    let metrics_addr = match config.metrics_listen {
+        Some(at) => Some(serve_metrics(state.clone(), at, stop_rx.clone()).await?),
+        None => None,
+    };
     let app = router(state.clone());
     let addr = listener.local_addr()?;
     let demo_bids = config.demo.then(|| {
         let cert = config.tls.as_ref().map(|t| t.cert.clone());
         crate::demo::OpeningBids::new(state.clone(), addr, cert, stop_rx)
     });
-    let make = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server: ServeFuture = match &config.tls {
-        None => Box::pin(async move {
-            axum::serve(listener, make)
-                .with_graceful_shutdown(shutdown)
-                .await
-        }),
-        Some(files) => {
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
-                .await
-                .with_context(|| {
-                    format!(
-                        "loading TLS certificate {} and key {}",
-                        files.cert.display(),
-                        files.key.display()
-                    )
-                })?;
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                h.graceful_shutdown(Some(Duration::from_secs(10)));
-            });
-            let std_listener = listener.into_std()?;
-            Box::pin(async move {
-                axum_server::from_tcp_rustls(std_listener, tls)
-                    .handle(handle)
-                    .serve(make)
-                    .await
-            })
-        }
+    let tls = match &config.tls {
+        None => None,
+        Some(files) => Some(crate::tls::acceptor(files)?),
     };
+    let server: ServeFuture = Box::pin(crate::serve::serve(
+        listener,
+        tls,
+        app,
+        config.limits.clone(),
+        shutdown,
+    ));
     tracing::info!(%addr, backend = ?state.db.backend, tls = config.tls.is_some(), "kaibiao listening");
     Ok(Application {
         addr,
+        metrics_addr,
         state,
         demo_logins,
         demo_bids,
@@ -174,11 +159,11 @@ pub async fn build_with_clock(
 }
 
 fn router(state: AppState) -> Router {
+    let tls = state.config.tls.is_some();
     let request_id = HeaderName::from_static("x-request-id");
     let api = api().router;
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
         .merge(api)
         .fallback(crate::web::asset)
         .layer(axum::middleware::from_fn_with_state(
@@ -222,6 +207,11 @@ fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        // Under TLS, browsers are told to use nothing else for a year.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            tls.then(|| HeaderValue::from_static("max-age=31536000")),
+        ))
         .with_state(state)
 }
 
@@ -241,6 +231,30 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             axum::Json(serde_json::json!({"status": "unavailable", "database": backend})),
         )
     }
+}
+
+/// Serves `/metrics` on its own (internal) listener until the server stops.
+async fn serve_metrics(
+    state: AppState,
+    at: SocketAddr,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(at)
+        .await
+        .with_context(|| format!("binding the metrics listener {at}"))?;
+    let addr = listener.local_addr()?;
+    let app = Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+    });
+    tracing::info!(%addr, "metrics listening");
+    Ok(addr)
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

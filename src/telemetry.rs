@@ -45,14 +45,23 @@ impl Metrics {
     }
 }
 
+/// Whether requests to `route` go unmeasured: the bid routes, whose counts would tell how
+/// many bids came in before the deadline (R-DOC-3), to whoever reads the metrics.
+pub fn unmeasured(route: &str) -> bool {
+    route.starts_with("/api/bids/") || route.starts_with("/api/tenders/{id}/bids")
+}
+
 /// Counts and times every request under its route template (never the raw path, so ids
-/// do not blow up the label set).
+/// do not blow up the label set), but for the [`unmeasured`] ones.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "other".into());
+    if unmeasured(&route) {
+        return next.run(req).await;
+    }
     let method = req.method().to_string();
     let start = Instant::now();
     let resp = next.run(req).await;

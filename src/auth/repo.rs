@@ -182,16 +182,36 @@ where
     Ok(())
 }
 
-/// Failed logins since `since` for a user name and for an address, and the oldest of them.
+/// Failed logins since `since`: of the user name from this address, of the user name
+/// from anywhere, and from this address for any name.
+#[derive(Debug, Default)]
+pub struct Failures {
+    pub by_pair: i64,
+    pub last_pair: Option<i64>,
+    pub by_user: i64,
+    pub oldest_user: Option<i64>,
+    pub by_ip: i64,
+    pub oldest_ip: Option<i64>,
+}
+
 pub async fn recent_failures<'e, E>(
     exec: E,
     username: &str,
     ip: &str,
     since: i64,
-) -> sqlx::Result<(i64, i64, Option<i64>, Option<i64>)>
+) -> sqlx::Result<Failures>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any> + Copy,
 {
+    let pair = sqlx::query(
+        "SELECT COUNT(*) AS n, MAX(at) AS last FROM audit_log \
+         WHERE username = $1 AND ip = $2 AND action = 'login_failed' AND at > $3",
+    )
+    .bind(username)
+    .bind(ip)
+    .bind(since)
+    .fetch_one(exec)
+    .await?;
     let by_user = sqlx::query(
         "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM audit_log \
          WHERE username = $1 AND action = 'login_failed' AND at > $2",
@@ -208,12 +228,52 @@ where
     .bind(since)
     .fetch_one(exec)
     .await?;
-    Ok((
-        by_user.try_get("n")?,
-        by_ip.try_get("n")?,
-        by_user.try_get("oldest")?,
-        by_ip.try_get("oldest")?,
-    ))
+    Ok(Failures {
+        by_pair: pair.try_get("n")?,
+        last_pair: pair.try_get("last")?,
+        by_user: by_user.try_get("n")?,
+        oldest_user: by_user.try_get("oldest")?,
+        by_ip: by_ip.try_get("n")?,
+        oldest_ip: by_ip.try_get("oldest")?,
+    })
+}
+
+/// Whether the user name logged in from this address since `since`.
+pub async fn logged_in_from<'e, E>(
+    exec: E,
+    username: &str,
+    ip: &str,
+    since: i64,
+) -> sqlx::Result<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log \
+         WHERE username = $1 AND ip = $2 AND action = 'login_ok' AND at > $3",
+    )
+    .bind(username)
+    .bind(ip)
+    .bind(since)
+    .fetch_one(exec)
+    .await?;
+    Ok(n > 0)
+}
+
+/// When a throttled attempt of this user name from this address was last audited.
+pub async fn last_throttled<'e, E>(exec: E, username: &str, ip: &str) -> sqlx::Result<Option<i64>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let r = sqlx::query(
+        "SELECT MAX(at) AS at FROM audit_log \
+         WHERE username = $1 AND ip = $2 AND action = 'login_throttled'",
+    )
+    .bind(username)
+    .bind(ip)
+    .fetch_one(exec)
+    .await?;
+    r.try_get("at")
 }
 
 /// The last successful login of a user name, to restart its failure count.

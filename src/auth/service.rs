@@ -15,10 +15,59 @@ use crate::state::AppState;
 
 /// Failures counted over this window.
 pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Failed attempts for one user name within the window before it is locked.
-pub const MAX_FAILURES_PER_USER: i64 = 5;
-/// Failed attempts from one address within the window before it is locked.
+/// Failed attempts for one user name from one address before it must wait: then each
+/// further failure doubles the wait, from 30 s up to the window. Someone guessing from
+/// elsewhere cannot lock the real user out this way.
+pub const MAX_FAILURES_PER_PAIR: i64 = 5;
+/// Failed attempts for one user name from all addresses before it must wait (a guess
+/// spread over many addresses); far above what a person mistypes.
+pub const MAX_FAILURES_PER_USER: i64 = 100;
+/// Failed attempts from one address before it must wait, except for user names that
+/// logged in from there before (colleagues behind one office NAT keep working).
 pub const MAX_FAILURES_PER_IP: i64 = 30;
+/// A user name that logged in from an address within this time is known there.
+pub const KNOWN_ADDRESS_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+/// Longest user name and password taken; longer is refused before anything is written.
+pub const MAX_USERNAME_CHARS: usize = 64;
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// A throttled attempt is audited once per this interval per user name and address.
+const THROTTLE_AUDIT_EVERY_MS: i64 = 60 * 1000;
+
+/// How long to wait after `failures` failed attempts of one user name from one address.
+pub fn pair_backoff_ms(failures: i64) -> Option<i64> {
+    let over = failures - MAX_FAILURES_PER_PAIR;
+    (over >= 0).then(|| (30_000i64 << over.min(10)).min(THROTTLE_WINDOW_MS))
+}
+
+/// Refuses a user name or password that is empty, too long or has control characters,
+/// before it reaches the audit log or the password hash.
+pub fn check_credentials(username: &str, password: &str) -> AppResult<()> {
+    let bad_name = username.is_empty()
+        || username.chars().count() > MAX_USERNAME_CHARS
+        || username.chars().any(char::is_control);
+    if bad_name {
+        return Err(AppError::field(
+            "username",
+            "用户名为 1–64 个字符 / a user name has 1–64 characters",
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES || password.contains('\0') {
+        return Err(AppError::field(
+            "password",
+            "密码过长或含无效字符 / the password is too long or has an invalid character",
+        ));
+    }
+    Ok(())
+}
+
+/// Login attempts for one user name are checked and counted one at a time (striped by
+/// the name's hash), so concurrent guesses cannot all pass the same count.
+fn attempt_lock(username: &str) -> &'static tokio::sync::Mutex<()> {
+    static LOCKS: std::sync::OnceLock<Vec<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
+    let locks = LOCKS.get_or_init(|| (0..64).map(|_| tokio::sync::Mutex::new(())).collect());
+    let h = Sha256::digest(username.as_bytes());
+    &locks[h[0] as usize % locks.len()]
+}
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -63,34 +112,44 @@ async fn authenticate(
     password: &str,
     client: &ClientInfo,
 ) -> AppResult<String> {
+    check_credentials(username, password)?;
+    let _one_at_a_time = attempt_lock(username).lock().await;
     let db = &state.db.pool;
     let now = state.clock.now_ms();
     let window_start = now - THROTTLE_WINDOW_MS;
     let since = repo::last_success(db, username)
         .await?
         .map_or(window_start, |s| s.max(window_start));
-    let (by_user, by_ip, oldest_user, oldest_ip) =
-        repo::recent_failures(db, username, &client.ip, since).await?;
-    let locked_until = if by_user >= MAX_FAILURES_PER_USER {
-        oldest_user.map(|t| t + THROTTLE_WINDOW_MS)
-    } else if by_ip >= MAX_FAILURES_PER_IP {
-        oldest_ip.map(|t| t + THROTTLE_WINDOW_MS)
-    } else {
-        None
-    };
+    let f = repo::recent_failures(db, username, &client.ip, since).await?;
+    let mut locked_until = pair_backoff_ms(f.by_pair)
+        .and_then(|wait| f.last_pair.map(|t| t + wait))
+        .filter(|until| *until > now);
+    if locked_until.is_none() && f.by_user >= MAX_FAILURES_PER_USER {
+        locked_until = f.oldest_user.map(|t| t + THROTTLE_WINDOW_MS);
+    }
+    if locked_until.is_none()
+        && f.by_ip >= MAX_FAILURES_PER_IP
+        && !repo::logged_in_from(db, username, &client.ip, now - KNOWN_ADDRESS_MS).await?
+    {
+        locked_until = f.oldest_ip.map(|t| t + THROTTLE_WINDOW_MS);
+    }
     if let Some(until) = locked_until {
-        repo::audit(
-            db,
-            now,
-            None,
-            username,
-            "login_throttled",
-            &client.ip,
-            &client.user_agent,
-            "",
-        )
-        .await?;
-        tracing::warn!(username, ip = %client.ip, "login throttled");
+        // One line per user name and address a minute, however fast they come.
+        let last = repo::last_throttled(db, username, &client.ip).await?;
+        if last.is_none_or(|t| now - t >= THROTTLE_AUDIT_EVERY_MS) {
+            repo::audit(
+                db,
+                now,
+                None,
+                username,
+                "login_throttled",
+                &client.ip,
+                &client.user_agent,
+                "",
+            )
+            .await?;
+            tracing::warn!(username, ip = %client.ip, "login throttled");
+        }
         return Err(AppError::LoginThrottled {
             retry_after_secs: ((until - now) / 1000).max(1),
         });
@@ -215,6 +274,8 @@ pub async fn resolve(state: &AppState, token: &str) -> AppResult<Option<(Current
 
 pub async fn logout(state: &AppState, user: &CurrentUser, client: &ClientInfo) -> AppResult<()> {
     repo::revoke_session(&state.db.pool, &user.session_id).await?;
+    // Its hub connections close too: presence shows who is really there.
+    state.hub.end_session(&user.session_id);
     repo::audit(
         &state.db.pool,
         state.clock.now_ms(),

@@ -26,6 +26,13 @@ impl Role {
         Role::Admin,
     ];
 
+    /// Finance, oversight and admin watch every tender, and read what the law keeps from
+    /// the others before its time (the bid register before the deadline, experts' names
+    /// before the award).
+    pub fn is_supervisor(self) -> bool {
+        matches!(self, Role::Finance | Role::Oversight | Role::Admin)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Purchaser => "purchaser",

@@ -9,7 +9,7 @@ use super::service;
 use super::types::{BidView, CompleteBidRequest, OffsetQuery, StartBidRequest, StartBidResponse};
 use crate::auth::types::ClientInfo;
 use crate::auth::{Access, Api, CurrentUser, Role};
-use crate::error::{AppError, AppResult, Json};
+use crate::error::{AppResult, Json};
 use crate::state::AppState;
 
 pub fn api() -> Api {
@@ -88,13 +88,8 @@ async fn upload(
     Query(q): Query<OffsetQuery>,
     body: Body,
 ) -> AppResult<Json<BidView>> {
-    let chunk = axum::body::to_bytes(body, service::MAX_CHUNK_BYTES)
-        .await
-        .map_err(|_| {
-            AppError::field("body", "单次上传不超过 16 MiB / at most 16 MiB per request")
-        })?;
     Ok(Json(
-        service::append(&state, &user, &id, q.offset, chunk).await?,
+        service::append(&state, &user, &id, q.offset, body).await?,
     ))
 }
 

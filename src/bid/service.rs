@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 
-use bytes::Bytes;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
@@ -44,12 +43,54 @@ pub struct UploadState {
 
 type SharedUpload = Arc<tokio::sync::Mutex<UploadState>>;
 
+/// Upload requests one user may have in flight at once.
+pub const MAX_UPLOADS_PER_USER: usize = 4;
+
 /// One async lock per bid being uploaded, so chunks of one upload apply in order while
-/// different uploads proceed in parallel. Entries live while someone holds them.
+/// different uploads proceed in parallel. Entries live while someone holds them. And the
+/// upload requests in flight per user, at most [`MAX_UPLOADS_PER_USER`].
 #[derive(Default)]
-pub struct UploadLocks(std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<UploadState>>>>);
+pub struct UploadLocks(
+    std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<UploadState>>>>,
+    std::sync::Mutex<HashMap<String, usize>>,
+);
+
+/// A user's place among the uploads in flight; given back when dropped.
+pub struct UploadSlot<'a> {
+    locks: &'a UploadLocks,
+    user: String,
+}
+
+impl Drop for UploadSlot<'_> {
+    fn drop(&mut self) {
+        let mut map = self.locks.1.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.user);
+            }
+        }
+    }
+}
 
 impl UploadLocks {
+    /// A place for one more upload request of `user`, or `RATE_LIMITED`.
+    pub fn slot(&self, user: &str) -> AppResult<UploadSlot<'_>> {
+        let mut map = self.1.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(user.to_string()).or_insert(0);
+        if *n >= MAX_UPLOADS_PER_USER {
+            return Err(AppError::RateLimited {
+                what: "uploads",
+                retry_after_secs: 1,
+            });
+        }
+        *n += 1;
+        Ok(UploadSlot {
+            locks: self,
+            user: user.to_string(),
+        })
+    }
+
     pub fn get(&self, id: &str) -> SharedUpload {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(l) = map.get(id).and_then(Weak::upgrade) {
@@ -233,9 +274,12 @@ pub async fn append(
     user: &CurrentUser,
     bid_id: &str,
     offset: u64,
-    chunk: Bytes,
+    body: axum::body::Body,
 ) -> AppResult<BidView> {
+    // Everything is checked before a byte of the body is read, and the body is written
+    // to the file as it arrives: a request nobody may make costs no memory.
     own_bid(state, user, bid_id).await?;
+    let _slot = state.uploads.slot(&user.id)?;
     let lock = state.uploads.get(bid_id);
     let mut upload = lock.lock().await;
     let b = own_bid(state, user, bid_id).await?;
@@ -259,13 +303,6 @@ pub async fn append(
             received: b.received,
         });
     }
-    let end = b.received + chunk.len() as i64;
-    if end as u64 > MAX_BID_BYTES {
-        return Err(AppError::field(
-            "body",
-            "投标文件超过 8 GiB 上限 / a bid file is at most 8 GiB",
-        ));
-    }
     let path = part_path(state, bid_id);
     let mut f = tokio::fs::OpenOptions::new()
         .write(true)
@@ -280,28 +317,39 @@ pub async fn append(
     f.seek(std::io::SeekFrom::Start(b.received as u64))
         .await
         .map_err(anyhow::Error::from)?;
-    f.write_all(&chunk).await.map_err(anyhow::Error::from)?;
+    // Keep the running hash if it covers exactly what came before this chunk.
+    let mut hashed = match upload.hashed.take() {
+        Some(h) if h.1 == b.received => Some(h.0),
+        None if b.received == 0 => Some(sha2::Sha256::default()),
+        _ => None,
+    };
+    let too_big = || {
+        AppError::field(
+            "body",
+            "单次上传不超过 16 MiB,投标文件不超过 8 GiB / at most 16 MiB per request and 8 GiB a bid",
+        )
+    };
+    let mut end = b.received;
+    let mut stream = body.into_data_stream();
+    use futures_util::StreamExt;
+    while let Some(frame) = stream.next().await {
+        let data =
+            frame.map_err(|e| AppError::field("body", format!("上传中断 / upload broken: {e}")))?;
+        end += data.len() as i64;
+        if (end - b.received) as usize > MAX_CHUNK_BYTES || end as u64 > MAX_BID_BYTES {
+            return Err(too_big());
+        }
+        f.write_all(&data).await.map_err(anyhow::Error::from)?;
+        if let Some(h) = hashed.as_mut() {
+            use sha2::Digest;
+            h.update(&data);
+        }
+    }
     // On disk before it is counted: a resume after a crash must find what was counted.
     f.sync_data().await.map_err(anyhow::Error::from)?;
     drop(f);
     repo::set_received(&state.db.pool, bid_id, end, state.clock.now_ms()).await?;
-    // Keep the running hash if it covers exactly what came before this chunk.
-    let hashed = match upload.hashed.take() {
-        Some(h) if h.1 == b.received => Some(h),
-        None if b.received == 0 => Some((sha2::Sha256::default(), 0)),
-        _ => None,
-    };
-    if let Some((mut h, _)) = hashed {
-        let bytes = chunk.clone();
-        let h = tokio::task::spawn_blocking(move || {
-            use sha2::Digest;
-            h.update(&bytes);
-            h
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-        upload.hashed = Some((h, end));
-    }
+    upload.hashed = hashed.map(|h| (h, end));
     let b = BidRow { received: end, ..b };
     // Refuse what can be seen to be wrong as soon as the header is in.
     if !upload.header_checked {
@@ -399,7 +447,7 @@ pub async fn complete(
 
     let now = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
-    let head = tender_repo::lock(&mut tx, &b.tender_id, now)
+    let head = tender_repo::lock(&mut tx, &b.tender_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if now >= head.bid_deadline || head.status != TenderStatus::Published {
@@ -443,8 +491,9 @@ pub async fn complete(
         now,
     )
     .await?;
-    // Hashes only: who bid stays out of the public ledger until the opening.
-    crate::ledger::repo::append(
+    // Into the bid register, hashes only: the tender's ledger, which its members watch,
+    // shows nothing from which bids could be counted before the deadline.
+    crate::ledger::repo::append_bid(
         &mut tx,
         &b.tender_id,
         now,
@@ -460,7 +509,7 @@ pub async fn complete(
     )
     .await?;
     tx.commit().await?;
-    state.hub.notify(&b.tender_id);
+    state.hub.notify_bids(&b.tender_id);
     let b = repo::get(&state.db.pool, bid_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -480,14 +529,14 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, bid_id: &str) -> App
         }
         BidStatus::Submitted => {
             let mut tx = state.db.begin().await?;
-            let head = tender_repo::lock(&mut tx, &b.tender_id, now)
+            let head = tender_repo::lock(&mut tx, &b.tender_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             if now >= head.bid_deadline || head.status != TenderStatus::Published {
                 return Err(AppError::DeadlinePassed);
             }
             repo::mark_withdrawn(&mut tx, &b.id, now).await?;
-            crate::ledger::repo::append(
+            crate::ledger::repo::append_bid(
                 &mut tx,
                 &b.tender_id,
                 now,
@@ -497,7 +546,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, bid_id: &str) -> App
             )
             .await?;
             tx.commit().await?;
-            state.hub.notify(&b.tender_id);
+            state.hub.notify_bids(&b.tender_id);
         }
         _ => return Err(illegal(&b, "withdraw")),
     }

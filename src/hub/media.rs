@@ -50,7 +50,7 @@ pub async fn store_recordings(state: &AppState, room: &str) -> AppResult<usize> 
     for rec in state.media.recordings(room) {
         let now = state.clock.now_ms();
         let mut tx = state.db.begin().await?;
-        crate::tender::repo::lock(&mut tx, tender, now)
+        crate::tender::repo::lock(&mut tx, tender)
             .await?
             .ok_or(AppError::NotFound)?;
         let known: i64 = sqlx::query_scalar(

@@ -3,6 +3,8 @@
 //! ledger seq it saw, gets the
 //! missed events replayed from the ledger, then live ones as they are committed. Role and
 //! membership are checked on every command; one task owns each room (see `room.rs`).
+//! Connections are pinged and closed when they stop answering, when their session ends
+//! (logout) or expires, so presence follows the people really there.
 
 pub mod media;
 pub mod room;
@@ -16,9 +18,52 @@ use room::{RoomCmd, RoomHandle};
 /// The kinds of room; each streams its tender's ledger and takes its own commands.
 pub const ROOM_KINDS: [&str; 2] = ["opening", "evaluation"];
 
-#[derive(Default)]
+/// Room ids of bidders start with this (a pseudonym; see [`Hub::participant_id`]).
+pub const BIDDER_PREFIX: &str = "bidder-";
+
 pub struct Hub {
     rooms: std::sync::Mutex<HashMap<String, RoomHandle>>,
+    /// Keys bidders' pseudonyms: unlinkable across rooms and restarts.
+    pseudonyms: ring::hmac::Key,
+    /// Sessions that ended (logout): their connections close.
+    ended: tokio::sync::broadcast::Sender<String>,
+    /// Open connections per user.
+    connections: std::sync::Mutex<HashMap<String, usize>>,
+}
+
+/// A user's place among the hub's connections; given back when dropped.
+pub struct Admission {
+    hub: std::sync::Arc<Hub>,
+    user: String,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut map = self
+            .hub
+            .connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.user);
+            }
+        }
+    }
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        let rng = ring::rand::SystemRandom::new();
+        Hub {
+            rooms: Default::default(),
+            pseudonyms: ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
+                .expect("the system's random source"),
+            ended: tokio::sync::broadcast::channel(1024).0,
+            connections: Default::default(),
+        }
+    }
 }
 
 impl Hub {
@@ -26,13 +71,24 @@ impl Hub {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Tells a tender's room, if anyone is in it, that new ledger events were committed.
+    /// Tells a tender's rooms, if anyone is in them, that new ledger events were committed.
     /// Call after the transaction that appended them commits.
     pub fn notify(&self, tender_id: &str) {
+        self.tell(tender_id, || RoomCmd::Refresh);
+    }
+
+    /// Tells a tender's opening room that its bid register grew (supervisors see it).
+    pub fn notify_bids(&self, tender_id: &str) {
+        if let Some(r) = self.rooms().get(&format!("opening:{tender_id}")) {
+            let _ = r.cmd.send(RoomCmd::RefreshBids);
+        }
+    }
+
+    fn tell(&self, tender_id: &str, cmd: impl Fn() -> RoomCmd) {
         let rooms = self.rooms();
         for kind in ROOM_KINDS {
             if let Some(r) = rooms.get(&format!("{kind}:{tender_id}")) {
-                let _ = r.cmd.send(RoomCmd::Refresh);
+                let _ = r.cmd.send(cmd());
             }
         }
     }
@@ -41,46 +97,82 @@ impl Hub {
     /// progress of long work such as revealing.
     pub fn progress(&self, tender_id: &str, phase: &str, done: i64, total: i64, current: &str) {
         let room = format!("opening:{tender_id}");
-        if let Some(r) = self.rooms().get(&room) {
-            let f = room::frame(
-                -1,
-                &types::ServerMsg::Progress {
-                    room: &room,
-                    phase,
-                    done,
-                    total,
-                    current,
-                },
-            );
-            let _ = r.full.send(f.clone());
-            let _ = r.public.send(f);
-        }
+        self.transient(
+            &room,
+            &types::ServerMsg::Progress {
+                room: &room,
+                phase,
+                done,
+                total,
+                current,
+            },
+        );
     }
 
     /// Sends a transient frame (not a ledger event) to everyone in room `name`.
     pub fn transient(&self, name: &str, msg: &types::ServerMsg<'_>) {
         if let Some(r) = self.rooms().get(name) {
-            let f = room::frame(-1, msg);
-            let _ = r.full.send(f.clone());
-            let _ = r.public.send(f);
+            r.send_all(room::frame(-1, msg));
         }
     }
 
-    /// The room's handle with receivers taken under the map's lock, so a room that is
-    /// ending cannot be handed out. `start` gives the seq a new room begins at.
+    /// Tells room `name` who is in its media now; each audience sees what it may.
+    pub fn media_room(&self, name: &str, info: kaibiao_media::RoomInfo) {
+        if let Some(r) = self.rooms().get(name) {
+            let _ = r.cmd.send(RoomCmd::Media(info));
+        }
+    }
+
+    /// The id `user_id` has in room `room`, in presence and in the room's media: the user
+    /// id, a seat for a drawn expert, a pseudonym for a bidder.
+    pub fn participant_id(&self, room: &str, user_id: &str, hidden: room::Hidden) -> String {
+        match hidden {
+            room::Hidden::No => user_id.to_string(),
+            room::Hidden::Expert { seat, seated: true } => format!("seat-{seat}"),
+            room::Hidden::Expert { seat, .. } => format!("seat-{seat}-not-seated"),
+            room::Hidden::Bidder => {
+                let tag =
+                    ring::hmac::sign(&self.pseudonyms, format!("{room}\n{user_id}").as_bytes());
+                format!("{BIDDER_PREFIX}{}", hex::encode(&tag.as_ref()[..8]))
+            }
+        }
+    }
+
+    /// A place for one more connection of `user`, if it holds fewer than `max`.
+    pub fn admit(self: &std::sync::Arc<Self>, user: &str, max: usize) -> Option<Admission> {
+        let mut map = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(user.to_string()).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Admission {
+            hub: self.clone(),
+            user: user.to_string(),
+        })
+    }
+
+    /// Closes the hub connections of a session (logout).
+    pub fn end_session(&self, session_id: &str) {
+        let _ = self.ended.send(session_id.to_string());
+    }
+
+    /// Sessions ended from now on.
+    pub(crate) fn ended_sessions(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.ended.subscribe()
+    }
+
+    /// The room's handle with a receiver for `audience` taken under the map's lock, so a
+    /// room that is ending cannot be handed out. `start` starts a new room.
     pub(crate) fn join(
         &self,
         name: &str,
         start: impl FnOnce() -> RoomHandle,
-        supervisor: bool,
+        audience: room::Audience,
     ) -> (RoomHandle, tokio::sync::broadcast::Receiver<room::Frame>) {
         let mut rooms = self.rooms();
         let handle = rooms.entry(name.to_string()).or_insert_with(start).clone();
-        let rx = if supervisor {
-            handle.full.subscribe()
-        } else {
-            handle.public.subscribe()
-        };
+        let rx = handle.out[audience as usize].subscribe();
         (handle, rx)
     }
 
@@ -88,7 +180,7 @@ impl Hub {
     pub(crate) fn forget(&self, name: &str) -> bool {
         let mut rooms = self.rooms();
         match rooms.get(name) {
-            Some(r) if r.full.receiver_count() == 0 && r.public.receiver_count() == 0 => {
+            Some(r) if r.receivers() == 0 => {
                 rooms.remove(name);
                 true
             }

@@ -1,17 +1,19 @@
 //! One task per live room owns its state (single writer): the last ledger seq it has sent,
-//! who is present, and two fan-out channels — everything, for supervisors, and what the
-//! public may see (bid events are withheld until the deadline, as in the ledger API).
-//! Each event is serialised once and shared; a receiver that falls behind its bounded
-//! queue is told to resync from the ledger and never slows the room. Commands queued
-//! together are handled together (one ledger read for a burst of notifications) and
-//! presence frames are coalesced, so a room's cost grows with its watchers, not their
+//! who is present, and one fan-out channel per [`Audience`]. Ledger events go to every
+//! audience alike (the tender's chain holds nothing secret; bids are in the bid register,
+//! whose events go to supervisors only). What differs is who is shown present: bidders
+//! and drawn experts are kept from those the law keeps them from ([`presence_view`]).
+//! Each frame is serialised once per audience and shared; a receiver that falls behind
+//! its bounded queue is told to resync from the ledger and never slows the room. Commands
+//! queued together are handled together (one ledger read for a burst of notifications)
+//! and presence frames are coalesced, so a room's cost grows with its watchers, not their
 //! square.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::types::{PresenceEntry, ServerMsg};
@@ -25,15 +27,128 @@ pub const QUEUE: usize = 1024;
 /// 10,000) and cut the slowest from live fan-out.
 pub const PRESENCE_EVERY: Duration = Duration::from_millis(250);
 
+/// Who a subscriber is to the room, for what it may be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Finance, oversight, admin: everyone by name, the bid register live.
+    Supervisor = 0,
+    /// The agency hosting the opening: bidders by name once the deadline has passed.
+    Host = 1,
+    /// Everyone else: the purchaser, custodians, bidders, experts.
+    Member = 2,
+}
+
+impl Audience {
+    pub const ALL: [Audience; 3] = [Audience::Supervisor, Audience::Host, Audience::Member];
+}
+
+/// Whether a present member is kept from some audiences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hidden {
+    No,
+    /// A supplier in an opening hall: before the deadline no one but supervisors learns
+    /// who has bid or how many (GPL art. 22, R-DOC-3); after it the host sees names and
+    /// the others a count, never another bidder's name.
+    Bidder,
+    /// A drawn expert: their seat only, until the award (R-EVAL-2). One not seated (yet)
+    /// is not shown at all.
+    Expert {
+        seat: i64,
+        seated: bool,
+    },
+}
+
+/// What the room's secrecy depends on, read from the tender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Secrecy {
+    /// Before the bid deadline.
+    pub bids: bool,
+    /// Before the award.
+    pub experts: bool,
+}
+
+impl Secrecy {
+    pub fn of(head: &crate::tender::repo::TenderHead, now_ms: i64) -> Secrecy {
+        Secrecy {
+            bids: now_ms < head.bid_deadline,
+            experts: head.status != crate::tender::types::TenderStatus::Awarded,
+        }
+    }
+}
+
+/// A member present in the room, as everyone allowed sees them, and how they are hidden.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Present {
+    pub entry: PresenceEntry,
+    pub hidden: Hidden,
+}
+
+/// The presence list `audience` may see, and the number of bidders present when it may
+/// know how many but not who.
+pub fn presence_view(
+    audience: Audience,
+    secrecy: Secrecy,
+    present: &[&Present],
+) -> (Vec<PresenceEntry>, Option<usize>) {
+    let mut shown = Vec::new();
+    for p in present {
+        if audience == Audience::Supervisor {
+            shown.push(p.entry.clone());
+            continue;
+        }
+        match p.hidden {
+            Hidden::No => shown.push(p.entry.clone()),
+            Hidden::Bidder if audience == Audience::Host && !secrecy.bids => {
+                shown.push(p.entry.clone())
+            }
+            Hidden::Bidder => {}
+            Hidden::Expert { .. } if !secrecy.experts => shown.push(p.entry.clone()),
+            Hidden::Expert { seated: false, .. } => {}
+            Hidden::Expert { seat, .. } => shown.push(PresenceEntry {
+                user_id: p.entry.user_id.clone(),
+                display_name: format!("第 {seat} 席"),
+                role: p.entry.role.clone(),
+                seat: Some(seat),
+            }),
+        }
+    }
+    // After the deadline the others may know how many bidders watch, never who.
+    let bidders = (audience == Audience::Member && !secrecy.bids).then(|| {
+        present
+            .iter()
+            .filter(|p| p.hidden == Hidden::Bidder)
+            .count()
+    });
+    (shown, bidders)
+}
+
+/// The room's media as `audience` may see it: bidders watching are left out for all but
+/// supervisors (and the host after the deadline), as in [`presence_view`]; experts are
+/// known by their seat already.
+pub fn media_view(
+    audience: Audience,
+    secrecy: Secrecy,
+    info: &kaibiao_media::RoomInfo,
+) -> kaibiao_media::RoomInfo {
+    let mut info = info.clone();
+    let sees_bidders =
+        audience == Audience::Supervisor || (audience == Audience::Host && !secrecy.bids);
+    if !sees_bidders {
+        info.participants
+            .retain(|p| !p.id.starts_with(super::BIDDER_PREFIX));
+    }
+    info
+}
+
 /// When the room's presence frame is next due: at once after a quiet spell, otherwise
 /// once at the end of the interval with everything that changed within it.
 #[derive(Default)]
-struct Presence {
+struct Pacing {
     last_sent: Option<Instant>,
     due: Option<Instant>,
 }
 
-impl Presence {
+impl Pacing {
     /// Presence changed: true if a frame should go now; otherwise one is scheduled.
     fn changed(&mut self) -> bool {
         if self.due.is_some() {
@@ -77,15 +192,34 @@ pub struct Frame {
 pub enum RoomCmd {
     /// New ledger events may have been committed.
     Refresh,
-    Join(PresenceEntry),
+    /// New bid register events may have been committed (supervisors only see them).
+    RefreshBids,
+    /// A connection joined; the key is the user id (one entry per user, counted). The
+    /// reply is the presence frame its audience sees now, to show at once.
+    Join(String, Present, Audience, oneshot::Sender<Utf8Bytes>),
     Leave(String),
+    /// The room's media changed.
+    Media(kaibiao_media::RoomInfo),
 }
 
 #[derive(Clone)]
 pub struct RoomHandle {
     pub cmd: mpsc::UnboundedSender<RoomCmd>,
-    pub full: broadcast::Sender<Frame>,
-    pub public: broadcast::Sender<Frame>,
+    /// One channel per [`Audience`], in the order of `Audience::ALL`.
+    pub out: [broadcast::Sender<Frame>; 3],
+}
+
+impl RoomHandle {
+    /// Sends the same frame to every audience.
+    pub fn send_all(&self, f: Frame) {
+        for tx in &self.out {
+            let _ = tx.send(f.clone());
+        }
+    }
+
+    pub fn receivers(&self) -> usize {
+        self.out.iter().map(|tx| tx.receiver_count()).sum()
+    }
 }
 
 pub fn frame(seq: i64, msg: &ServerMsg<'_>) -> Frame {
@@ -95,69 +229,122 @@ pub fn frame(seq: i64, msg: &ServerMsg<'_>) -> Frame {
     }
 }
 
-/// Starts the task of room `name` for tender `tender_id`, at ledger seq `seq`.
-pub fn spawn(state: AppState, name: String, tender_id: String, seq: i64) -> RoomHandle {
+/// An audience's presence frame: its version, and the version last broadcast.
+#[derive(Default)]
+struct View {
+    version: u64,
+    sent: u64,
+    text: Utf8Bytes,
+}
+
+/// The room task's state.
+struct Room {
+    state: AppState,
+    name: String,
+    tender_id: String,
+    handle: RoomHandle,
+    /// The last ledger seq sent.
+    last: i64,
+    /// The last bid register seq sent (to supervisors).
+    last_bid: i64,
+    secrecy: Secrecy,
+    present: BTreeMap<String, (Present, usize)>,
+    /// What each audience sees present.
+    views: [View; 3],
+    media: Option<kaibiao_media::RoomInfo>,
+}
+
+/// Starts the task of room `name` for tender `tender_id`, at ledger seq `seq` and bid
+/// register seq `bid_seq`.
+pub fn spawn(
+    state: AppState,
+    name: String,
+    tender_id: String,
+    (seq, bid_seq): (i64, i64),
+    secrecy: Secrecy,
+) -> RoomHandle {
     let (cmd, mut rx) = mpsc::unbounded_channel();
-    let (full, _) = broadcast::channel(QUEUE);
-    let (public, _) = broadcast::channel(QUEUE);
     let handle = RoomHandle {
         cmd,
-        full: full.clone(),
-        public: public.clone(),
+        out: std::array::from_fn(|_| broadcast::channel(QUEUE).0),
+    };
+    let mut room = Room {
+        state,
+        name,
+        tender_id,
+        handle: handle.clone(),
+        last: seq,
+        last_bid: bid_seq,
+        secrecy,
+        present: BTreeMap::new(),
+        views: Default::default(),
+        media: None,
     };
     tokio::spawn(async move {
-        let mut last = seq;
-        // The public stream's last seq: behind `last` while bid events are withheld.
-        let mut public_last = seq;
-        let mut present: BTreeMap<String, (PresenceEntry, usize)> = BTreeMap::new();
-        let mut presence = Presence::default();
+        let mut pacing = Pacing::default();
         loop {
             let first = tokio::select! {
                 c = rx.recv() => match c {
                     Some(c) => c,
                     None => break,
                 },
-                _ = presence.due(), if presence.pending() => {
-                    presence.sent();
-                    send_presence(&name, &present, &full, &public);
+                _ = pacing.due(), if pacing.pending() => {
+                    pacing.sent();
+                    room.send_presence();
                     continue;
                 }
             };
             // Take every command already queued, so that a burst of notifications (one per
             // subscriber, or one per bid read out) costs one ledger read, not one each.
-            let mut refresh_due = false;
-            let mut changed = false;
+            let (mut refresh, mut refresh_bids, mut changed) = (false, false, false);
             let mut next = Some(first);
             while let Some(c) = next.take() {
                 match c {
-                    RoomCmd::Refresh => refresh_due = true,
-                    RoomCmd::Join(p) => {
-                        present.entry(p.user_id.clone()).or_insert((p, 0)).1 += 1;
+                    RoomCmd::Refresh => refresh = true,
+                    RoomCmd::RefreshBids => refresh_bids = true,
+                    RoomCmd::Join(user, p, audience, reply) => {
+                        room.present.entry(user).or_insert((p, 0)).1 += 1;
+                        room.update_views();
+                        let _ = reply.send(room.views[audience as usize].text.clone());
                         changed = true;
                     }
                     RoomCmd::Leave(user) => {
-                        if let Some(e) = present.get_mut(&user) {
+                        if let Some(e) = room.present.get_mut(&user) {
                             e.1 -= 1;
                             if e.1 == 0 {
-                                present.remove(&user);
+                                room.present.remove(&user);
                             }
                         }
                         changed = true;
                     }
+                    RoomCmd::Media(info) => {
+                        room.media = Some(info);
+                        room.send_media();
+                    }
                 }
                 next = rx.try_recv().ok();
             }
-            if refresh_due {
-                let seqs = (&mut last, &mut public_last);
-                if let Err(e) = refresh(&state, &name, &tender_id, seqs, &full, &public).await {
-                    tracing::warn!(room = %name, error = %e, "room refresh failed");
+            if refresh {
+                match room.refresh().await {
+                    Ok(true) => {
+                        // Who may be shown changed (the deadline, the award): show it now.
+                        room.send_presence();
+                        room.send_media();
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(room = %room.name, error = %e, "room refresh failed"),
                 }
             }
-            if changed && presence.changed() {
-                send_presence(&name, &present, &full, &public);
+            if refresh_bids {
+                if let Err(e) = room.refresh_bids().await {
+                    tracing::warn!(room = %room.name, error = %e, "bid register refresh failed");
+                }
+            }
+            if changed && pacing.changed() {
+                room.send_presence();
             }
             // Nobody left listening: end the task; the next subscriber starts a new one.
-            if present.is_empty() && state.hub.forget(&name) {
+            if room.present.is_empty() && room.state.hub.forget(&room.name) {
                 break;
             }
         }
@@ -165,58 +352,249 @@ pub fn spawn(state: AppState, name: String, tender_id: String, seq: i64) -> Room
     handle
 }
 
-fn send_presence(
-    room: &str,
-    present: &BTreeMap<String, (PresenceEntry, usize)>,
-    full: &broadcast::Sender<Frame>,
-    public: &broadcast::Sender<Frame>,
-) {
-    let members: Vec<PresenceEntry> = present.values().map(|(p, _)| p.clone()).collect();
-    let f = frame(
-        -1,
-        &ServerMsg::Presence {
-            room,
-            members: &members,
-        },
-    );
-    let _ = full.send(f.clone());
-    let _ = public.send(f);
+impl Room {
+    /// Recomputes what each audience sees present; a view that changed gets the next
+    /// version of that audience (only visible changes count, so versions tell nothing of
+    /// who is hidden).
+    fn update_views(&mut self) {
+        let present: Vec<&Present> = self.present.values().map(|(p, _)| p).collect();
+        for audience in Audience::ALL {
+            let (members, bidders) = presence_view(audience, self.secrecy, &present);
+            let view = &mut self.views[audience as usize];
+            let text = |version| {
+                frame(
+                    -1,
+                    &ServerMsg::Presence {
+                        room: &self.name,
+                        members: &members,
+                        bidders,
+                        version,
+                    },
+                )
+                .text
+            };
+            // Compare without the version: render once with the old one.
+            if text(view.version) != view.text {
+                view.version += 1;
+                view.text = text(view.version);
+            }
+        }
+    }
+
+    /// Sends each audience its presence view if it changed since last sent: a frame that
+    /// came when nothing visible changed would tell that someone hidden came or went.
+    fn send_presence(&mut self) {
+        self.update_views();
+        for audience in Audience::ALL {
+            let view = &mut self.views[audience as usize];
+            if view.sent != view.version {
+                view.sent = view.version;
+                let _ = self.handle.out[audience as usize].send(Frame {
+                    seq: -1,
+                    text: view.text.clone(),
+                });
+            }
+        }
+    }
+
+    fn send_media(&self) {
+        let Some(info) = &self.media else {
+            return;
+        };
+        for audience in Audience::ALL {
+            let info = media_view(audience, self.secrecy, info);
+            let f = frame(
+                -1,
+                &ServerMsg::MediaRoom {
+                    room: &self.name,
+                    info: &info,
+                },
+            );
+            let _ = self.handle.out[audience as usize].send(f);
+        }
+    }
+
+    /// Sends the ledger events committed since the last; true if the secrecy changed.
+    async fn refresh(&mut self) -> anyhow::Result<bool> {
+        let pool = &self.state.db.pool;
+        let events = crate::ledger::repo::load_since(pool, &self.tender_id, self.last).await?;
+        let before = self.secrecy;
+        if let Some(head) = crate::tender::repo::head(pool, &self.tender_id).await? {
+            self.secrecy = Secrecy::of(&head, self.state.clock.now_ms());
+        }
+        for e in &events {
+            let f = frame(
+                e.seq,
+                &ServerMsg::Event {
+                    room: &self.name,
+                    event: e,
+                },
+            );
+            if self.secrecy.bids && e.kind.starts_with("bid_") {
+                // A ledger from before the bid register kept bid events in the chain.
+                let _ = self.handle.out[Audience::Supervisor as usize].send(f);
+            } else {
+                self.handle.send_all(f);
+            }
+            self.last = e.seq;
+        }
+        let seats_changed = if self.name.starts_with("evaluation:") && !events.is_empty() {
+            self.update_seats().await?
+        } else {
+            false
+        };
+        Ok(self.secrecy != before || seats_changed)
+    }
+
+    /// Experts present take the seat and status the panel gives them now (an invited
+    /// expert accepts, one declines and another takes the seat); true if any changed.
+    async fn update_seats(&mut self) -> anyhow::Result<bool> {
+        use sqlx::Row;
+        if !self
+            .present
+            .values()
+            .any(|(p, _)| matches!(p.hidden, Hidden::Expert { .. }))
+        {
+            return Ok(false);
+        }
+        let rows = sqlx::query(
+            "SELECT e.user_id, p.seat, p.status FROM evaluation_panel p \
+             JOIN experts e ON e.id = p.expert_id WHERE p.tender_id = $1",
+        )
+        .bind(&self.tender_id)
+        .fetch_all(&self.state.db.pool)
+        .await?;
+        let mut changed = false;
+        for r in rows {
+            let user: Option<String> = r.try_get("user_id")?;
+            let Some((p, _)) = user.and_then(|u| self.present.get_mut(&u)) else {
+                continue;
+            };
+            let status: String = r.try_get("status")?;
+            let hidden = Hidden::Expert {
+                seat: r.try_get("seat")?,
+                seated: status == "accepted",
+            };
+            if p.hidden != hidden {
+                p.hidden = hidden;
+                p.entry.user_id = self.state.hub.participant_id(&self.name, "", hidden);
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Sends supervisors the bid register's new events.
+    async fn refresh_bids(&mut self) -> anyhow::Result<()> {
+        let pool = &self.state.db.pool;
+        let events =
+            crate::ledger::repo::register_since(pool, &self.tender_id, self.last_bid).await?;
+        for e in &events {
+            let f = frame(
+                -1,
+                &ServerMsg::BidEvent {
+                    room: &self.name,
+                    event: e,
+                },
+            );
+            let _ = self.handle.out[Audience::Supervisor as usize].send(f);
+            self.last_bid = e.seq;
+        }
+        Ok(())
+    }
 }
 
-async fn refresh(
-    state: &AppState,
-    room: &str,
-    tender_id: &str,
-    (last, public_last): (&mut i64, &mut i64),
-    full: &broadcast::Sender<Frame>,
-    public: &broadcast::Sender<Frame>,
-) -> anyhow::Result<()> {
-    let ledger = crate::ledger::repo::load(&state.db.pool, tender_id).await?;
-    let head = crate::tender::repo::head(&state.db.pool, tender_id).await?;
-    let withholding = head.is_some_and(|h| state.clock.now_ms() < h.bid_deadline);
-    if !withholding && *public_last < *last {
-        // The deadline has passed: what was withheld is public now; fetch it from the ledger.
-        let f = frame(
-            *last,
-            &ServerMsg::Resync {
-                room,
-                since_seq: *public_last,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(id: &str, role: &str, hidden: Hidden) -> Present {
+        Present {
+            entry: PresenceEntry {
+                user_id: id.into(),
+                display_name: format!("{id} 的名字"),
+                role: role.into(),
+                seat: None,
             },
-        );
-        let _ = public.send(f);
-        *public_last = *last;
-    }
-    let from = *last;
-    for e in ledger.events.iter().filter(|e| e.seq > from) {
-        let f = frame(e.seq, &ServerMsg::Event { room, event: e });
-        let _ = full.send(f.clone());
-        // As in the ledger API, the public stream stops at the first bid event until the
-        // deadline, so that what it shows is a verifiable prefix of the chain.
-        if !(withholding && (e.kind.starts_with("bid_") || *public_last < *last)) {
-            let _ = public.send(f);
-            *public_last = e.seq;
+            hidden,
         }
-        *last = e.seq;
     }
-    Ok(())
+
+    fn ids(v: &[PresenceEntry]) -> Vec<&str> {
+        v.iter().map(|e| e.user_id.as_str()).collect()
+    }
+
+    #[test]
+    fn bidders_are_shown_to_supervisors_only_before_the_deadline() {
+        let all = [
+            p("agency", "agency", Hidden::No),
+            p("bidder-1", "supplier", Hidden::Bidder),
+            p("bidder-2", "supplier", Hidden::Bidder),
+        ];
+        let present: Vec<&Present> = all.iter().collect();
+        let before = Secrecy {
+            bids: true,
+            experts: true,
+        };
+        let (v, n) = presence_view(Audience::Supervisor, before, &present);
+        assert_eq!((ids(&v), n), (vec!["agency", "bidder-1", "bidder-2"], None));
+        for a in [Audience::Host, Audience::Member] {
+            let (v, n) = presence_view(a, before, &present);
+            assert_eq!(
+                (ids(&v), n),
+                (vec!["agency"], None),
+                "{a:?}: not even a count"
+            );
+        }
+        let after = Secrecy {
+            bids: false,
+            experts: true,
+        };
+        let (v, n) = presence_view(Audience::Host, after, &present);
+        assert_eq!((ids(&v), n), (vec!["agency", "bidder-1", "bidder-2"], None));
+        let (v, n) = presence_view(Audience::Member, after, &present);
+        assert_eq!((ids(&v), n), (vec!["agency"], Some(2)), "a count, no names");
+    }
+
+    #[test]
+    fn experts_are_seats_until_the_award() {
+        let all = [
+            p(
+                "seat-1",
+                "expert",
+                Hidden::Expert {
+                    seat: 1,
+                    seated: true,
+                },
+            ),
+            p(
+                "e-invited",
+                "expert",
+                Hidden::Expert {
+                    seat: 2,
+                    seated: false,
+                },
+            ),
+        ];
+        let present: Vec<&Present> = all.iter().collect();
+        let secret = Secrecy {
+            bids: false,
+            experts: true,
+        };
+        for a in [Audience::Host, Audience::Member] {
+            let (v, _) = presence_view(a, secret, &present);
+            assert_eq!(v.len(), 1, "{a:?}: the one not seated is not shown");
+            assert_eq!(v[0].display_name, "第 1 席");
+            assert_eq!(v[0].seat, Some(1));
+            assert!(!serde_json::to_string(&v).unwrap().contains("名字"));
+        }
+        let (v, _) = presence_view(Audience::Supervisor, secret, &present);
+        assert_eq!(v[0].display_name, "seat-1 的名字");
+        let awarded = Secrecy {
+            bids: false,
+            experts: false,
+        };
+        let (v, _) = presence_view(Audience::Member, awarded, &present);
+        assert_eq!(v[0].display_name, "seat-1 的名字");
+    }
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use super::room::{self, Frame, RoomCmd, RoomHandle};
+use super::room::{self, Audience, Frame, Hidden, Present, RoomCmd, RoomHandle, Secrecy};
 use super::types::{ClientMsg, PresenceEntry, ServerMsg};
 use crate::auth::{Access, Api, CurrentUser};
 use crate::error::AppError;
@@ -18,17 +18,55 @@ pub fn api() -> Api {
 }
 
 /// Upgrades to a WebSocket; a plain GET gets a short description of the protocol.
+/// Whether a WebSocket upgrade may use the browser's cookie: only from a page of this
+/// site. Browsers always send `Origin` with a WebSocket and scripts cannot forge it, so a
+/// cookie-authenticated upgrade from another origin (or none) is a cross-site hijack
+/// attempt; clients with a bearer token (the CLI, other programs) are not at risk.
+fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let Some(origin) = header("origin") else {
+        return false;
+    };
+    let authority = origin
+        .split_once("://")
+        .map_or("", |(_, rest)| rest.trim_end_matches('/'));
+    [header("x-forwarded-host"), header("host")]
+        .into_iter()
+        .flatten()
+        .any(|host| !authority.is_empty() && authority.eq_ignore_ascii_case(host))
+}
+
 async fn hub(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
+    if ws.is_ok() && user.via_cookie && !same_origin(&headers) {
+        return AppError::Forbidden.into_response();
+    }
     match ws {
-        Ok(ws) => ws
-            // Watchers only send small commands: keep per-connection buffers small.
-            .read_buffer_size(8 * 1024)
-            .max_message_size(64 * 1024)
-            .on_upgrade(move |socket| connection(state, user, socket)),
+        Ok(ws) => {
+            // Held by the connection's task: one user cannot take every handle.
+            let Some(admitted) = state
+                .hub
+                .admit(&user.id, state.config.hub_connections_per_user)
+            else {
+                return AppError::RateLimited {
+                    what: "hub_connections",
+                    retry_after_secs: 5,
+                }
+                .into_response();
+            };
+            ws
+                // Watchers only send small commands: keep per-connection buffers small.
+                .read_buffer_size(8 * 1024)
+                .max_message_size(64 * 1024)
+                .on_upgrade(move |socket| async move {
+                    let _admitted = admitted;
+                    connection(state, user, socket).await
+                })
+        }
         Err(_) => axum::Json(serde_json::json!({
             "hub": "connect with a WebSocket upgrade",
             "commands": ["subscribe {room, since_seq}", "unsubscribe", "ping",
@@ -72,24 +110,47 @@ fn parse_room(name: &str) -> Result<(&str, &str), AppError> {
     }
 }
 
-/// Who may watch a tender's room: the opening's members (see `opening::access`), or the
-/// evaluation's (`evaluation::room::access`). Supervisors get the full stream.
-async fn may_watch(
+/// Who `user` is in a tender's room: what they may be shown, and how they are shown to
+/// others. Membership is checked here: the opening's (`opening::access`), or the
+/// evaluation's (`evaluation::room::access`).
+pub(crate) async fn standing(
     state: &AppState,
     user: &CurrentUser,
     kind: &str,
     tender_id: &str,
-) -> Result<bool, AppError> {
+) -> Result<(Audience, Hidden), AppError> {
     if kind == "evaluation" {
-        return Ok(
-            crate::evaluation::room::access::member(state, user, tender_id)
-                .await?
-                .supervisor,
-        );
+        let m = crate::evaluation::room::access::member(state, user, tender_id).await?;
+        let audience = if m.supervisor {
+            Audience::Supervisor
+        } else {
+            Audience::Member
+        };
+        let hidden = match &m.seat {
+            Some(s) => Hidden::Expert {
+                seat: s.seat,
+                seated: s.status == "accepted",
+            },
+            None => Hidden::No,
+        };
+        return Ok((audience, hidden));
     }
-    Ok(crate::opening::access::member(state, user, tender_id)
-        .await?
-        .supervisor)
+    let m = crate::opening::access::member(state, user, tender_id).await?;
+    let audience = if m.supervisor {
+        Audience::Supervisor
+    } else if m.host {
+        Audience::Host
+    } else {
+        Audience::Member
+    };
+    let bidder_only = m.bidder_org.is_some()
+        && !(m.supervisor || m.host || m.purchaser || m.share_index.is_some());
+    let hidden = if bidder_only {
+        Hidden::Bidder
+    } else {
+        Hidden::No
+    };
+    Ok((audience, hidden))
 }
 
 async fn subscribe(
@@ -99,9 +160,19 @@ async fn subscribe(
     since: i64,
 ) -> Result<(Subscription, Vec<String>), AppError> {
     let (kind, tender_id) = parse_room(name)?;
-    let supervisor = may_watch(state, user, kind, tender_id).await?;
-    let ledger_now = crate::ledger::repo::load(&state.db.pool, tender_id).await?;
-    let head_seq = ledger_now.events.last().map_or(0, |e| e.seq);
+    let (audience, hidden) = standing(state, user, kind, tender_id).await?;
+    let pool = &state.db.pool;
+    let head = crate::tender::repo::head(pool, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let secrecy = Secrecy::of(&head, state.clock.now_ms());
+    let seqs = (
+        crate::ledger::repo::head_seq(pool, tender_id).await?,
+        crate::ledger::repo::register(pool, tender_id)
+            .await?
+            .events
+            .len() as i64,
+    );
     let (handle, rx) = state.hub.join(
         name,
         || {
@@ -109,10 +180,11 @@ async fn subscribe(
                 state.clone(),
                 name.to_string(),
                 tender_id.to_string(),
-                head_seq,
+                seqs,
+                secrecy,
             )
         },
-        supervisor,
+        audience,
     );
     // Joined before reading the ledger, so nothing committed in between is missed;
     // duplicates are skipped by seq.
@@ -129,6 +201,15 @@ async fn subscribe(
         );
         delivered = e.seq;
     }
+    for e in ledger.bid_register.iter().flat_map(|r| r.events.iter()) {
+        out.push(
+            serde_json::to_string(&ServerMsg::BidEvent {
+                room: name,
+                event: e,
+            })
+            .unwrap_or_default(),
+        );
+    }
     out.push(
         serde_json::to_string(&ServerMsg::Subscribed {
             room: name,
@@ -137,13 +218,24 @@ async fn subscribe(
         })
         .unwrap_or_default(),
     );
-    let _ = handle.cmd.send(RoomCmd::Join(PresenceEntry {
-        user_id: user.id.clone(),
-        display_name: user.display_name.clone(),
-        role: user.role.as_str().into(),
-    }));
+    let present = Present {
+        entry: PresenceEntry {
+            user_id: state.hub.participant_id(name, &user.id, hidden),
+            display_name: user.display_name.clone(),
+            role: user.role.as_str().into(),
+            seat: None,
+        },
+        hidden,
+    };
+    let (reply, now_present) = tokio::sync::oneshot::channel();
+    let _ = handle
+        .cmd
+        .send(RoomCmd::Join(user.id.clone(), present, audience, reply));
     // The room may have been started at an older head: make it catch up.
     let _ = handle.cmd.send(RoomCmd::Refresh);
+    if let Ok(text) = now_present.await {
+        out.push(text.to_string());
+    }
     Ok((
         Subscription {
             name: name.to_string(),
@@ -204,9 +296,11 @@ async fn next_frame(sub: &mut Option<Subscription>) -> Result<Frame, RecvError> 
     }
 }
 
-/// A connection's place in a room's media: the room and the SFU's messages for it.
+/// A connection's place in a room's media: the room, its id there, and the SFU's
+/// messages for it.
 struct MediaSession {
     room: String,
+    participant: String,
     rx: tokio::sync::mpsc::Receiver<kaibiao_media::SignalOut>,
 }
 
@@ -217,21 +311,19 @@ async fn next_signal(media: &mut Option<MediaSession>) -> Option<kaibiao_media::
     }
 }
 
-/// Tells everyone in the hub room who is in its media now.
+/// Tells everyone in the hub room who is in its media now (each what they may see).
 fn announce_media(state: &AppState, room: &str) {
     if let Some(info) = state.media.room(room) {
-        state
-            .hub
-            .transient(room, &ServerMsg::MediaRoom { room, info: &info });
+        state.hub.media_room(room, info);
     }
 }
 
 /// Leaves the room's media and keeps what it recorded.
-async fn leave_media(state: &AppState, user: &CurrentUser, media: Option<MediaSession>) {
+async fn leave_media(state: &AppState, media: Option<MediaSession>) {
     let Some(m) = media else {
         return;
     };
-    let _ = state.media.leave(&m.room, &user.id).await;
+    let _ = state.media.leave(&m.room, &m.participant).await;
     if let Err(e) = super::media::store_recordings(state, &m.room).await {
         tracing::error!(error = ?e, room = %m.room, "storing recordings failed");
     }
@@ -244,12 +336,15 @@ async fn join_media(
     user: &CurrentUser,
     room: &str,
 ) -> Result<(MediaSession, kaibiao_media::Role), AppError> {
-    parse_room(room)?;
+    let (kind, tender_id) = parse_room(room)?;
     let role = super::media::role_for(state, user, room).await?;
-    let rx = state.media.join(room, &user.id, role).await?;
+    let (_, hidden) = standing(state, user, kind, tender_id).await?;
+    let participant = state.hub.participant_id(room, &user.id, hidden);
+    let rx = state.media.join(room, &participant, role).await?;
     Ok((
         MediaSession {
             room: room.to_string(),
+            participant,
             rx,
         },
         role,
@@ -267,9 +362,40 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let mut sub: Option<Subscription> = None;
     let mut media: Option<MediaSession> = None;
+    let mut ended = state.hub.ended_sessions();
+    let every = state.config.hub_ping;
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
+            _ = heartbeat.tick() => {
+                // A peer gone without closing (a closed laptop, a lost network) stops
+                // answering pings: leave, so presence shows who is really there.
+                if last_heard.elapsed() > every * 3 || state.clock.now_ms() >= user.expires_at {
+                    break;
+                }
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+            ended_session = ended.recv() => match ended_session {
+                Ok(id) if id == user.session_id => {
+                    let _ = sink.send(Message::Close(None)).await;
+                    break;
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    // Too many logouts at once to tell: ask the database.
+                    let live = crate::auth::repo::session_user(&state.db.pool, &user.session_id, state.clock.now_ms()).await;
+                    if !matches!(live, Ok(Some(_))) {
+                        break;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {}
+            },
             msg = stream.next() => {
+                last_heard = tokio::time::Instant::now();
                 let text = match msg {
                     Some(Ok(Message::Text(t))) => t,
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
@@ -288,7 +414,7 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                     Ok(ClientMsg::MediaJoin { room }) => match join_media(&state, &user, &room).await {
                         Ok((m, role)) => {
                             if media.as_ref().is_some_and(|old| old.room != room) {
-                                leave_media(&state, &user, media.take()).await;
+                                leave_media(&state, media.take()).await;
                             }
                             media = Some(m);
                             announce_media(&state, &room);
@@ -302,8 +428,8 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                         Err(e) => vec![error_text(&e)],
                     },
                     Ok(ClientMsg::Media { room, signal }) => {
-                        let reply = if media.as_ref().is_some_and(|m| m.room == room) {
-                            state.media.signal(&room, &user.id, signal).await
+                        let reply = if let Some(m) = media.as_ref().filter(|m| m.room == room) {
+                            state.media.signal(&room, &m.participant, signal).await
                         } else {
                             Err(kaibiao_media::MediaError::NotAMember {
                                 room: room.clone(),
@@ -322,7 +448,7 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                     }
                     Ok(ClientMsg::MediaLeave { room }) => {
                         if media.as_ref().is_some_and(|m| m.room == room) {
-                            leave_media(&state, &user, media.take()).await;
+                            leave_media(&state, media.take()).await;
                         }
                         Vec::new()
                     }
@@ -339,7 +465,7 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                 for r in replies {
                     if sink.feed(Message::Text(r.into())).await.is_err() {
                         leave(sub.take(), &user);
-                        leave_media(&state, &user, media.take()).await;
+                        leave_media(&state, media.take()).await;
                         return;
                     }
                 }
@@ -374,7 +500,7 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                                 }
                                 if sink.feed(Message::Text(f.text)).await.is_err() {
                                     leave(sub.take(), &user);
-                                    leave_media(&state, &user, media.take()).await;
+                                    leave_media(&state, media.take()).await;
                                     return;
                                 }
                                 queued += 1;
@@ -414,5 +540,5 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
         }
     }
     leave(sub.take(), &user);
-    leave_media(&state, &user, media.take()).await;
+    leave_media(&state, media.take()).await;
 }

@@ -58,9 +58,21 @@ pub enum ServerMsg<'a> {
         room: &'a str,
         since_seq: i64,
     },
+    /// Who is present, as this subscriber may see them (see `room::presence_view`).
     Presence {
         room: &'a str,
         members: &'a [PresenceEntry],
+        /// How many bidders are present, where the subscriber may know that but not who.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bidders: Option<usize>,
+        /// Grows with each change this subscriber can see: an older frame (a subscriber's
+        /// first, sent directly, may overtake one in flight) is to be ignored.
+        version: u64,
+    },
+    /// An event of the tender's bid register (supervisors only before the deadline).
+    BidEvent {
+        room: &'a str,
+        event: &'a crate::ledger::Event,
     },
     /// Progress of long work in the room (not a ledger event).
     Progress {
@@ -103,7 +115,12 @@ pub enum ServerMsg<'a> {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct PresenceEntry {
+    /// The member's id in this room: the user id, or for a bidder a pseudonym and for a
+    /// drawn expert `seat-<n>` (the same id names them in the room's media).
     pub user_id: String,
     pub display_name: String,
     pub role: String,
+    /// A drawn expert's seat, where their name is withheld.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seat: Option<i64>,
 }

@@ -35,6 +35,26 @@ pub struct Ledger {
     /// told before the opening. A prefix of the chain verifies on its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withheld_until: Option<i64>,
+    /// The tender's bid register: the receipts and withdrawals of bids, a hash chain of
+    /// its own (see [`register_id`]) so that the tender's chain shows nothing of them.
+    /// Only supervisors get it before the deadline; at the deadline `bids_sealed` in the
+    /// tender's chain names its head, and everyone gets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_register: Option<Register>,
+}
+
+/// A tender's bid register (投标登记): `bid_submitted` and `bid_withdrawn` events, chained
+/// like the ledger with [`register_id`] in place of the tender id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Register {
+    pub head: String,
+    pub events: Vec<Event>,
+}
+
+/// The id the bid register's hashes are computed with: its events can never be taken for
+/// the tender chain's, nor the other way round.
+pub fn register_id(tender_id: &str) -> String {
+    format!("{tender_id}/bids")
 }
 
 impl Ledger {
@@ -120,6 +140,10 @@ pub enum VerifyError {
     Hash { seq: i64 },
     #[error("head {head} is not the hash of the last event")]
     Head { head: String },
+    #[error("bid register: {0}")]
+    InRegister(Box<VerifyError>),
+    #[error("bids_sealed names bid register head {sealed}, but the register ends at {head}")]
+    RegisterHead { sealed: String, head: String },
 }
 
 impl VerifyError {
@@ -129,15 +153,44 @@ impl VerifyError {
             VerifyError::Sequence { seq, .. }
             | VerifyError::Link { seq, .. }
             | VerifyError::Hash { seq } => Some(*seq),
-            VerifyError::Head { .. } => None,
+            VerifyError::InRegister(e) => e.seq(),
+            VerifyError::Head { .. } | VerifyError::RegisterHead { .. } => None,
         }
     }
 }
 
-/// Checks the whole chain; the error names the first bad event.
+/// Checks the whole chain, and the bid register when the copy has it (and that the
+/// `bids_sealed` event, if any, names the register's head); the error names the first bad
+/// event.
 pub fn verify(ledger: &Ledger) -> Result<(), VerifyError> {
+    verify_chain(&ledger.tender_id, &ledger.events, &ledger.head)?;
+    let Some(register) = &ledger.bid_register else {
+        return Ok(());
+    };
+    verify_chain(
+        &register_id(&ledger.tender_id),
+        &register.events,
+        &register.head,
+    )
+    .map_err(|e| VerifyError::InRegister(Box::new(e)))?;
+    let sealed = ledger
+        .events
+        .iter()
+        .find(|e| e.kind == "bids_sealed")
+        .and_then(|e| e.body["bid_register"]["head"].as_str());
+    match sealed {
+        Some(h) if h != register.head => Err(VerifyError::RegisterHead {
+            sealed: h.to_string(),
+            head: register.head.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Checks one hash chain: `id` is the tender id, or [`register_id`] for a bid register.
+pub fn verify_chain(id: &str, events: &[Event], head: &str) -> Result<(), VerifyError> {
     let mut prev = GENESIS.to_string();
-    for (i, e) in ledger.events.iter().enumerate() {
+    for (i, e) in events.iter().enumerate() {
         let expected = i as i64 + 1;
         if e.seq != expected {
             return Err(VerifyError::Sequence {
@@ -151,23 +204,15 @@ pub fn verify(ledger: &Ledger) -> Result<(), VerifyError> {
                 prev: e.seq - 1,
             });
         }
-        let h = event_hash(
-            &ledger.tender_id,
-            e.seq,
-            e.at,
-            &e.kind,
-            &e.actor,
-            &e.body,
-            &e.prev_hash,
-        );
+        let h = event_hash(id, e.seq, e.at, &e.kind, &e.actor, &e.body, &e.prev_hash);
         if h != e.hash {
             return Err(VerifyError::Hash { seq: e.seq });
         }
         prev = e.hash.clone();
     }
-    if ledger.head != prev {
+    if head != prev {
         return Err(VerifyError::Head {
-            head: ledger.head.clone(),
+            head: head.to_string(),
         });
     }
     Ok(())
@@ -199,6 +244,7 @@ mod tests {
             head: prev,
             events,
             withheld_until: None,
+            bid_register: None,
         }
     }
 

@@ -1,11 +1,35 @@
-//! Ledger SQL. `append` must run inside the caller's transaction, after the tender row is
-//! locked (written) in it, so the chain has a single writer.
+//! Ledger SQL. `append` and `append_bid` must run inside the caller's transaction, after
+//! the tender row is locked (written) in it, so each chain has a single writer.
 
 use sqlx::Row;
 
-use super::{event_hash, Event, Ledger, GENESIS};
+use super::{event_hash, register_id, Event, Ledger, Register, GENESIS};
 use crate::db::Tx;
 
+/// The two chains of a tender: its ledger, and its bid register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chain {
+    Tender,
+    BidRegister,
+}
+
+impl Chain {
+    fn table(self) -> &'static str {
+        match self {
+            Chain::Tender => "ledger_events",
+            Chain::BidRegister => "bid_register_events",
+        }
+    }
+
+    fn hash_id(self, tender_id: &str) -> String {
+        match self {
+            Chain::Tender => tender_id.to_string(),
+            Chain::BidRegister => register_id(tender_id),
+        }
+    }
+}
+
+/// Appends an event to the tender's ledger.
 pub async fn append(
     tx: &mut Tx,
     tender_id: &str,
@@ -14,9 +38,34 @@ pub async fn append(
     actor: &str,
     body: serde_json::Value,
 ) -> sqlx::Result<Event> {
-    let last = sqlx::query(
-        "SELECT seq, hash FROM ledger_events WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1",
-    )
+    append_to(Chain::Tender, tx, tender_id, at, kind, actor, body).await
+}
+
+/// Appends an event to the tender's bid register (receipts and withdrawals of bids).
+pub async fn append_bid(
+    tx: &mut Tx,
+    tender_id: &str,
+    at: i64,
+    kind: &str,
+    actor: &str,
+    body: serde_json::Value,
+) -> sqlx::Result<Event> {
+    append_to(Chain::BidRegister, tx, tender_id, at, kind, actor, body).await
+}
+
+async fn append_to(
+    chain: Chain,
+    tx: &mut Tx,
+    tender_id: &str,
+    at: i64,
+    kind: &str,
+    actor: &str,
+    body: serde_json::Value,
+) -> sqlx::Result<Event> {
+    let table = chain.table();
+    let last = sqlx::query(&format!(
+        "SELECT seq, hash FROM {table} WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1"
+    ))
     .bind(tender_id)
     .fetch_optional(&mut **tx)
     .await?;
@@ -27,11 +76,19 @@ pub async fn append(
         ),
         None => (1, GENESIS.to_string()),
     };
-    let hash = event_hash(tender_id, seq, at, kind, actor, &body, &prev_hash);
-    sqlx::query(
-        "INSERT INTO ledger_events (tender_id, seq, at, kind, actor, body, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
+    let hash = event_hash(
+        &chain.hash_id(tender_id),
+        seq,
+        at,
+        kind,
+        actor,
+        &body,
+        &prev_hash,
+    );
+    sqlx::query(&format!(
+        "INSERT INTO {table} (tender_id, seq, at, kind, actor, body, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
     .bind(tender_id)
     .bind(seq)
     .bind(at)
@@ -53,15 +110,22 @@ pub async fn append(
     })
 }
 
-pub async fn load<'e, E>(exec: E, tender_id: &str) -> anyhow::Result<Ledger>
+async fn events_since<'e, E>(
+    exec: E,
+    chain: Chain,
+    tender_id: &str,
+    since: i64,
+) -> anyhow::Result<Vec<Event>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let rows = sqlx::query(
-        "SELECT seq, at, kind, actor, body, prev_hash, hash FROM ledger_events \
-         WHERE tender_id = $1 ORDER BY seq",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT seq, at, kind, actor, body, prev_hash, hash FROM {} \
+         WHERE tender_id = $1 AND seq > $2 ORDER BY seq",
+        chain.table()
+    ))
     .bind(tender_id)
+    .bind(since)
     .fetch_all(exec)
     .await?;
     let mut events = Vec::with_capacity(rows.len());
@@ -76,14 +140,72 @@ where
             hash: r.try_get("hash")?,
         });
     }
-    let head = events
+    Ok(events)
+}
+
+fn head_of(events: &[Event]) -> String {
+    events
         .last()
         .map(|e| e.hash.clone())
-        .unwrap_or_else(|| GENESIS.to_string());
+        .unwrap_or_else(|| GENESIS.to_string())
+}
+
+/// The tender's whole ledger, without its bid register.
+pub async fn load<'e, E>(exec: E, tender_id: &str) -> anyhow::Result<Ledger>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let events = events_since(exec, Chain::Tender, tender_id, 0).await?;
     Ok(Ledger {
         tender_id: tender_id.to_string(),
-        head,
+        head: head_of(&events),
         events,
         withheld_until: None,
+        bid_register: None,
     })
+}
+
+/// The tender's ledger events after seq `since` (the hub's live stream).
+pub async fn load_since<'e, E>(exec: E, tender_id: &str, since: i64) -> anyhow::Result<Vec<Event>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    events_since(exec, Chain::Tender, tender_id, since).await
+}
+
+/// The bid register's events after seq `since`.
+pub async fn register_since<'e, E>(
+    exec: E,
+    tender_id: &str,
+    since: i64,
+) -> anyhow::Result<Vec<Event>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    events_since(exec, Chain::BidRegister, tender_id, since).await
+}
+
+/// The whole bid register.
+pub async fn register<'e, E>(exec: E, tender_id: &str) -> anyhow::Result<Register>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let events = register_since(exec, tender_id, 0).await?;
+    Ok(Register {
+        head: head_of(&events),
+        events,
+    })
+}
+
+/// The last seq of the tender's ledger (0 when empty).
+pub async fn head_seq<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_scalar::<_, i64>(
+        "SELECT COALESCE(MAX(seq), 0) FROM ledger_events WHERE tender_id = $1",
+    )
+    .bind(tender_id)
+    .fetch_one(exec)
+    .await
 }

@@ -18,7 +18,7 @@ pub struct Member {
     pub purchaser: bool,
     /// The share this user holds as a custodian of the opening key.
     pub share_index: Option<i64>,
-    /// The bidder's organisation, for a supplier that has bid.
+    /// The bidder's organisation, for a supplier whose bid is in (submitted).
     pub bidder_org: Option<String>,
 }
 
@@ -34,7 +34,7 @@ pub async fn member(state: &AppState, user: &CurrentUser, tender_id: &str) -> Ap
     }
     let org = user.org_id.as_deref();
     let mut m = Member {
-        supervisor: matches!(user.role, Role::Finance | Role::Oversight | Role::Admin),
+        supervisor: user.role.is_supervisor(),
         host: user.role == Role::Agency && org == Some(head.agency_org_id.as_str()),
         purchaser: user.role == Role::Purchaser && org == Some(head.purchaser_org_id.as_str()),
         ..Member::default()
@@ -51,9 +51,11 @@ pub async fn member(state: &AppState, user: &CurrentUser, tender_id: &str) -> Ap
     if user.role == Role::Supplier {
         let org = org.unwrap_or("");
         let bids = crate::bid::repo::for_bidder(&state.db.pool, tender_id, org).await?;
+        // A finished bid only: an upload merely started (by anyone with a key) must not
+        // open the room, nor could a bid that was withdrawn, replaced or late.
         if bids
             .iter()
-            .any(|b| b.status != crate::bid::types::BidStatus::Rejected)
+            .any(|b| b.status == crate::bid::types::BidStatus::Submitted)
         {
             m.bidder_org = Some(org.to_string());
         }

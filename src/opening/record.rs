@@ -93,6 +93,11 @@ pub async fn close(
         }));
     }
 
+    let custodians: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM tender_key_shares WHERE tender_id = $1")
+            .bind(&head.id)
+            .fetch_one(&mut **tx)
+            .await?;
     let shares: Vec<Value> = sqlx::query(
         "SELECT s.share_index, s.custodian_user_id, u.display_name, s.submitted_at \
          FROM opening_shares s JOIN users u ON u.id = s.custodian_user_id \
@@ -193,6 +198,8 @@ pub async fn close(
         "lots": o.lots,
         "bids": bids,
         "threshold": t.try_get::<i64, _>("custodian_threshold")?,
+        // How many custodians hold a share (the shares list has those submitted only).
+        "custodians": custodians,
         "custodian_shares": shares,
         "objections": objections,
         "confirmations": confirmations,

@@ -316,7 +316,7 @@ async fn record(
 ) -> AppResult<bool> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
-    tender_repo::lock(&mut tx, tender_id, now).await?;
+    tender_repo::lock(&mut tx, tender_id).await?;
     let existing: Option<Option<String>> =
         sqlx::query_scalar("SELECT result FROM opening_bids WHERE bid_id = $1")
             .bind(&p.bid_id)
@@ -368,7 +368,7 @@ async fn record(
 async fn finish(state: &AppState, tender_id: &str) -> AppResult<()> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
-    tender_repo::lock(&mut tx, tender_id, now).await?;
+    tender_repo::lock(&mut tx, tender_id).await?;
     let Some(o) = opening_row(&mut *tx, tender_id).await? else {
         return Ok(());
     };

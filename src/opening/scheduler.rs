@@ -43,7 +43,7 @@ pub async fn seal_due(state: &AppState) -> anyhow::Result<usize> {
 #[tracing::instrument(skip_all, fields(tender = %id), err)]
 async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
     let mut tx = state.db.begin().await?;
-    let Some(head) = tender_repo::lock(&mut tx, id, now).await? else {
+    let Some(head) = tender_repo::lock(&mut tx, id).await? else {
         return Ok(false);
     };
     let Some(next) = head.status.after(TenderAction::Seal) else {
@@ -83,6 +83,7 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
         bid_repo::set_status(&mut *tx, b, BidStatus::Late, now).await?;
     }
     tender_repo::set_status(&mut tx, id, next, None).await?;
+    let register = crate::ledger::repo::register(&mut *tx, id).await?;
     crate::ledger::repo::append(
         &mut tx,
         id,
@@ -94,6 +95,7 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
             "count": list.len(),
             "bids": list,
             "late_uploads": late.len(),
+            "bid_register": {"head": register.head, "events": register.events.len()},
         }),
     )
     .await?;

@@ -31,7 +31,7 @@ pub async fn command(
 ) -> AppResult<Value> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
-    let head = tender_repo::lock(&mut tx, tender_id, now)
+    let head = tender_repo::lock(&mut tx, tender_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let result = match cmd {
@@ -826,7 +826,7 @@ async fn advance(state: &AppState, tender_id: &str) -> AppResult<bool> {
     let now = state.clock.now_ms();
     let rules = &state.config.opening;
     let mut tx = state.db.begin().await?;
-    let Some(head) = tender_repo::lock(&mut tx, tender_id, now).await? else {
+    let Some(head) = tender_repo::lock(&mut tx, tender_id).await? else {
         return Ok(false);
     };
     let Some(o) = opening_row(&mut *tx, tender_id).await? else {

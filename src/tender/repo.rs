@@ -1,6 +1,8 @@
 //! Tender SQL. Writers first call [`lock`], which bumps the row's version: that write
 //! takes the row lock (PostgreSQL) inside the caller's transaction, so the ledger append
-//! that follows has a single writer per tender.
+//! that follows has a single writer per tender. The lock leaves `updated_at` alone: bids
+//! lock the tender too, and a time that moved with each of them would tell its members
+//! when bids came in. Changes to the tender itself [`touch`] it.
 
 use sqlx::Row;
 
@@ -22,16 +24,25 @@ pub struct TenderHead {
     pub clarify_deadline: i64,
 }
 
-pub async fn lock(tx: &mut Tx, id: &str, now: i64) -> sqlx::Result<Option<TenderHead>> {
+pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
     let row = sqlx::query(
-        "UPDATE tenders SET version = version + 1, updated_at = $1 WHERE id = $2 \
+        "UPDATE tenders SET version = version + 1 WHERE id = $1 \
          RETURNING id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline",
     )
-    .bind(now)
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
     row.map(|r| head_from_row(&r)).transpose()
+}
+
+/// Records that the tender itself (not its bids) changed at `now`.
+pub async fn touch(tx: &mut Tx, id: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE tenders SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 fn head_from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<TenderHead> {

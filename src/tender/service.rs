@@ -274,7 +274,8 @@ async fn lock_for(
     action: TenderAction,
     now: i64,
 ) -> AppResult<(TenderHead, TenderStatus)> {
-    let head = repo::lock(tx, id, now).await?.ok_or(AppError::NotFound)?;
+    let head = repo::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+    repo::touch(tx, id, now).await?;
     if !can_see(actor, &head) {
         return Err(AppError::NotFound);
     }
@@ -645,12 +646,15 @@ pub async fn ledger(
         return Err(AppError::NotFound);
     }
     let mut ledger = ledger::repo::load(&state.db.pool, id).await?;
-    // Before the deadline only supervisors see bid events: the names and number of
-    // bidders are not told before the opening (GPL art. 38's confidentiality of
-    // potential bidders).
-    let supervisor =
-        user.is_some_and(|u| matches!(u.role, Role::Finance | Role::Oversight | Role::Admin));
-    if !supervisor && state.clock.now_ms() < head.bid_deadline && ledger.truncate_before("bid_") {
+    // Before the deadline only supervisors see the bid register: the names and number of
+    // bidders are not told before the opening (GPL art. 38's confidentiality of potential
+    // bidders). Everyone else is told it is withheld whether or not anyone has bid.
+    let supervisor = user.is_some_and(|u| u.role.is_supervisor());
+    if supervisor || state.clock.now_ms() >= head.bid_deadline {
+        ledger.bid_register = Some(ledger::repo::register(&state.db.pool, id).await?);
+    } else {
+        // Ledgers written before the register existed kept bid events in the chain.
+        ledger.truncate_before("bid_");
         ledger.withheld_until = Some(head.bid_deadline);
     }
     Ok(ledger)

@@ -1,9 +1,9 @@
 //! Login, throttling, CSRF, bearer tokens, sessions and the audit log.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::common::{client, code, spawn_app, PASSWORD};
+use crate::common::{client, code, spawn_app, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn login_sets_a_session_and_wrong_passwords_are_refused_and_audited() {
@@ -48,32 +48,116 @@ async fn login_sets_a_session_and_wrong_passwords_are_refused_and_audited() {
     assert!(actions.contains(&("oversight".into(), "login_ok".into())));
 }
 
+/// A login from loopback address `ip` (all of 127.0.0.0/8 reaches the server here).
+async fn login_from(app: &TestApp, ip: [u8; 4], user: &str, password: &str) -> (StatusCode, Value) {
+    let r = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .unwrap()
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
 #[tokio::test]
-async fn repeated_failures_throttle_the_account_even_with_the_right_password() {
+async fn failed_logins_slow_the_guesser_down_not_the_user() {
+    use kaibiao::auth::service::{MAX_FAILURES_PER_IP, MAX_FAILURES_PER_PAIR};
     let app = spawn_app().await;
-    for _ in 0..kaibiao::auth::service::MAX_FAILURES_PER_USER {
-        let (status, _) = app
-            .call(
-                Method::POST,
-                "/api/auth/login",
-                Some(json!({"username": "supplier1", "password": "guess"})),
-            )
-            .await;
+    let guesser = [127, 0, 0, 2];
+    for _ in 0..MAX_FAILURES_PER_PAIR {
+        let (status, _) = login_from(&app, guesser, "supplier1", "guess").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    let (status, v) = app
-        .call(
-            Method::POST,
-            "/api/auth/login",
-            Some(json!({"username": "supplier1", "password": PASSWORD})),
-        )
-        .await;
+    // From the guesser's address the name must wait, even with the right password.
+    let (status, v) = login_from(&app, guesser, "supplier1", PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(code(&v), "LOGIN_THROTTLED");
     let retry = v["retry_after_secs"].as_i64().unwrap();
-    assert!(retry > 0 && retry <= 15 * 60, "{retry}");
-    // Other accounts are not affected.
-    app.login("supplier2").await;
+    assert!(
+        retry > 0 && retry <= 30,
+        "30 s after the fifth failure: {retry}"
+    );
+    // The supplier, at its own desk just before a deadline, is not locked out.
+    let (status, _) = login_from(&app, [127, 0, 0, 1], "supplier1", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // 60 guesses at once are counted one at a time: 5 are checked, the rest wait.
+    let app = std::sync::Arc::new(app);
+    let guesses = (0..60).map(|_| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            login_from(&app, [127, 0, 0, 3], "supplier2", "guess")
+                .await
+                .0
+        })
+    });
+    let mut checked = 0;
+    for g in guesses {
+        match g.await.unwrap() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            s => assert_eq!(s, StatusCode::TOO_MANY_REQUESTS),
+        }
+    }
+    assert_eq!(checked, MAX_FAILURES_PER_PAIR);
+
+    // An office behind one address: a colleague known there keeps working after a burst
+    // of failures from it; a name never seen there waits.
+    let office = [127, 0, 0, 4];
+    assert_eq!(
+        login_from(&app, office, "purchaser", PASSWORD).await.0,
+        StatusCode::OK
+    );
+    for i in 0..MAX_FAILURES_PER_IP {
+        let (status, _) = login_from(&app, office, &format!("nobody{i}"), "guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        login_from(&app, office, "purchaser", PASSWORD).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        login_from(&app, office, "agency", PASSWORD).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn oversized_or_broken_user_names_are_refused_before_anything_is_written() {
+    let app = spawn_app().await;
+    let audit = app.rows("audit_log").await;
+    for (name, password) in [
+        ("x".repeat(65), "guess".to_string()),
+        ("甲".repeat(200_000), "guess".to_string()),
+        ("supplier1\0".to_string(), "guess".to_string()),
+        (String::new(), "guess".to_string()),
+        ("supplier1".to_string(), "p".repeat(5000)),
+    ] {
+        let (status, v) = app
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                Some(json!({"username": name, "password": password})),
+            )
+            .await;
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::PAYLOAD_TOO_LARGE,
+            "{status} {v}"
+        );
+    }
+    assert_eq!(app.rows("audit_log").await, audit, "nothing written");
+    // 64 characters are a name like any other.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            Some(json!({"username": "名".repeat(64), "password": "guess"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -150,7 +234,10 @@ async fn bearer_tokens_work_without_csrf_and_logout_ends_the_session() {
 
 #[tokio::test]
 async fn health_metrics_and_request_ids() {
-    let app = spawn_app().await;
+    let app = crate::common::spawn_app_configured(|c| {
+        c.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
     let r = client().get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers().contains_key("x-request-id"));
@@ -161,8 +248,21 @@ async fn health_metrics_and_request_ids() {
         .send()
         .await
         .unwrap();
+    // Metrics are served on the internal listener only, and say nothing of bids.
+    let (status, _) = app.call(Method::GET, "/metrics", None).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no metrics on the public listener"
+    );
+    let s = app.login("supplier1").await;
+    s.register_keys().await;
+    let tender = app.school_tender_id().await;
+    let (status, _) = crate::bids::start_bid(&s, &tender).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let metrics = format!("{}/metrics", app.metrics.as_deref().unwrap());
     let text = client()
-        .get(app.url("/metrics"))
+        .get(&metrics)
         .send()
         .await
         .unwrap()
@@ -175,6 +275,7 @@ async fn health_metrics_and_request_ids() {
         ),
         "{text}"
     );
+    assert!(!text.contains("bids"), "bid routes are not counted: {text}");
     // Pages carry a strict content security policy.
     let r = client().get(app.url("/")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);

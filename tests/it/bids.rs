@@ -7,6 +7,8 @@ use kaibiao::crypto::kb1::{self, SealParams};
 use kaibiao::crypto::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use kaibiao::crypto::{hpke, vss};
 use kaibiao::tender::opening_key::{share_aad, SHARE_INFO};
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -253,7 +255,7 @@ async fn a_bid_uploads_with_resume_gets_a_signed_receipt_and_opens_only_with_bot
         .await
         .get(&format!("/api/tenders/{tender}/ledger"))
         .await;
-    let subs: Vec<&Value> = ledger["events"]
+    let subs: Vec<&Value> = ledger["bid_register"]["events"]
         .as_array()
         .unwrap()
         .iter()
@@ -619,4 +621,78 @@ async fn no_bid_content_in_the_database_blobs_or_logs_before_the_opening() {
     let reader = kb1::OpenReader::new(&header, &header_bytes, &kb, &kt, &stored[offset..]).unwrap();
     let (manifest, _) = package::read_package(reader, |_, _| Ok(())).unwrap();
     assert_eq!(manifest.opening_sheet.notes, marker);
+}
+
+/// Starts `PUT /api/bids/{bid}/content` by hand: headers announcing `declared` bytes, then
+/// only `sent` of them. Returns the connection, to keep open or drop.
+async fn stalled_put(
+    app: &TestApp,
+    token: &str,
+    bid: &str,
+    declared: usize,
+    sent: &[u8],
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "PUT /api/bids/{bid}/content?offset=0 HTTP/1.1\r\nHost: {addr}\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: {declared}\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(sent).await.unwrap();
+    tcp
+}
+
+/// The status of the response on `tcp`, if one comes within `secs`.
+async fn status_within(tcp: &mut tokio::net::TcpStream, secs: u64) -> Option<u16> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(secs), tcp.read(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&buf[..n]);
+    text.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::test]
+async fn uploads_are_checked_before_their_body_is_read_and_capped_per_user() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let tender = app.school_tender_id().await;
+    let s = app.login("supplier1").await;
+    s.register_keys().await;
+    let (_, start) = start_bid(&s, &tender).await;
+    let bid = start["bid_id"].as_str().unwrap().to_string();
+
+    // Someone else's bid: refused at once, with 16 MiB announced and 1 KiB sent (a
+    // server that read the body first would still be waiting for the rest).
+    let other = crate::hub::token(&app, "supplier2").await;
+    let mut tcp = stalled_put(&app, &other, &bid, 16 << 20, &[0u8; 1024]).await;
+    assert_eq!(status_within(&mut tcp, 5).await, Some(404));
+
+    // The owner: at most four requests in flight; the fifth is told to wait.
+    let owner = crate::hub::token(&app, "supplier1").await;
+    let mut held = Vec::new();
+    for _ in 0..kaibiao::bid::service::MAX_UPLOADS_PER_USER {
+        held.push(stalled_put(&app, &owner, &bid, 1 << 20, &[0u8; 1024]).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut fifth = stalled_put(&app, &owner, &bid, 1 << 20, &[0u8; 1024]).await;
+    assert_eq!(status_within(&mut fifth, 5).await, Some(429));
+    // Dropped connections give their places back, and nothing half-sent was counted.
+    drop(held);
+    let container = seal(&start, "x", b"doc", 1024);
+    let mut ok = false;
+    for _ in 0..50 {
+        let (status, v) = put_chunk(&s, &bid, 0, &container[..100]).await;
+        if status == StatusCode::OK {
+            assert_eq!(v["received"], 100);
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok, "the upload resumes once the stalled requests are gone");
 }

@@ -444,6 +444,11 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
         .await;
     assert_eq!(status, StatusCode::OK, "{bundle}");
     let record = &bundle["record"];
+    assert_eq!(
+        (&record["threshold"], &record["custodians"]),
+        (&json!(2), &json!(3)),
+        "2 of 3 custodians needed, not 2 of the 2 who submitted"
+    );
     assert_eq!(record["bids"][0]["sheet"]["total_price_fen"], prices[0]);
     assert_eq!(record["bids"][3]["cause"]["code"], "NOT_DECRYPTED");
     // R-OPEN-4: each bidder's decryption start, end and status.

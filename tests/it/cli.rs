@@ -149,7 +149,12 @@ async fn serve_demo_seeds_once_prints_logins_and_shuts_down_gracefully() {
         ],
         &env,
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("matches the announced commitments"));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("matches the announced commitments"), "{said}");
+    assert!(
+        said.contains("threshold 2 of 3"),
+        "3 custodians, 2 needed: {said}"
+    );
     assert!(terminate(&mut server).success(), "graceful exit on SIGTERM");
     assert!(
         dir.path().join("kaibiao.db").exists(),

@@ -17,7 +17,7 @@ use tokio::sync::Barrier;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::{spawn_app_at, TestApp};
+use crate::common::{spawn_app_at_with, TestApp};
 use crate::evaluation::{evaluating, expert_user, T0};
 use crate::hub::{send, token, Ws};
 use kaibiao::load::stats::{percentile, rss_kib};
@@ -328,7 +328,8 @@ fn rss_mib() -> f64 {
 #[ignore = "benchmark: cargo test --release --test it -- --ignored --nocapture committee_rooms"]
 async fn committee_rooms_200_panels_of_7_experts_score_at_once_watched_by_3_supervisors() {
     let nofile = kaibiao::load::raise_nofile();
-    let (app, clock) = spawn_app_at(T0).await;
+    // Each supervisor watches all 200 rooms, one connection each.
+    let (app, clock) = spawn_app_at_with(T0, |c| c.hub_connections_per_user = 1_000).await;
     let setup = Instant::now();
     let (tender, bids, experts) = to_scoring(&app, &clock).await;
     let mut rooms = vec![(tender.clone(), bids.clone())];

@@ -22,6 +22,8 @@ pub fn in_ci() -> bool {
 
 pub struct TestApp {
     pub base: String,
+    /// The internal metrics listener's base URL, when the test asked for one.
+    pub metrics: Option<String>,
     pub state: kaibiao::state::AppState,
     pub dir: tempfile::TempDir,
     pub database_url: Option<String>,
@@ -63,8 +65,19 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_at(ms: i64) -> (TestApp, Arc<ManualClock>) {
+    spawn_app_at_with(ms, |_| {}).await
+}
+
+/// As `spawn_app_at`, with the configuration adjusted by `configure` first.
+pub async fn spawn_app_at_with(
+    ms: i64,
+    configure: impl FnOnce(&mut Config),
+) -> (TestApp, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(ms));
-    (spawn_app_with_clock(clock.clone()).await, clock)
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = fresh_database_url().await;
+    let app = spawn_demo_with(dir, db, clock.clone(), configure).await.0;
+    (app, clock)
 }
 
 pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
@@ -90,10 +103,33 @@ pub async fn spawn_demo_on(
     database_url: Option<String>,
     clock: Arc<dyn Clock>,
 ) -> (TestApp, kaibiao::demo::OpeningBids) {
+    spawn_demo_with(dir, database_url, clock, |_| {}).await
+}
+
+/// A fresh app whose configuration the test adjusts first.
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = fresh_database_url().await;
+    spawn_demo_with(dir, db, Arc::new(SystemClock), configure)
+        .await
+        .0
+}
+
+/// As `spawn_demo_on`, with the configuration adjusted by `configure` first.
+pub async fn spawn_demo_with(
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+    clock: Arc<dyn Clock>,
+    configure: impl FnOnce(&mut Config),
+) -> (TestApp, kaibiao::demo::OpeningBids) {
     let mut config = Config::new(dir.path());
     config.database_url = database_url.clone();
     config.demo = true;
     config.demo_password = Some(PASSWORD.into());
+    // Tests hold hub connections they do not read while other parts of the test run:
+    // pinging them at the real pace could drop one under a loaded CI machine.
+    config.hub_ping = std::time::Duration::from_secs(60);
+    configure(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let mut app = kaibiao::startup::build_with_clock(config, clock, listener, async {
@@ -103,12 +139,14 @@ pub async fn spawn_demo_on(
     .expect("app starts");
     let bids = app.take_demo_bids().expect("demo bids with --demo");
     let base = format!("http://{}", app.addr);
+    let metrics = app.metrics_addr.map(|a| format!("http://{a}"));
     let state = app.state.clone();
     let task = tokio::spawn(async move {
         let _ = app.run().await;
     });
     let app = TestApp {
         base,
+        metrics,
         state,
         dir,
         database_url,

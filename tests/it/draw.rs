@@ -103,6 +103,7 @@ fn r_eval_2_verify_replays_the_experts_drawn_events_of_a_ledger() {
         head: GENESIS.into(),
         events: Vec::new(),
         withheld_until: None,
+        bid_register: None,
     };
     push(
         &mut ledger,

@@ -210,6 +210,14 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     for ws in [&mut host, &mut finance, &mut oversight, &mut purchaser] {
         assert_eq!(subscribe(ws, &room).await["type"], "subscribed");
     }
+    // Everything the agency and the purchaser receive until the award, kept to look for
+    // experts' names in (R-EVAL-2).
+    let mut watchers = Vec::new();
+    for who in ["agency", "purchaser"] {
+        let mut ws = connect(&app, who).await;
+        assert_eq!(subscribe(&mut ws, &room).await["type"], "subscribed");
+        watchers.push(crate::secrecy::record_frames(ws));
+    }
     // A bidder is no member of the room; it hears of clarifications in its opening room.
     assert_eq!(subscribe(&mut bidder3, &room).await["code"], "FORBIDDEN");
     assert_eq!(
@@ -679,6 +687,57 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     let done = event(&mut oversight, "report_completed").await;
     assert!(done["body"]["confirm_due_at"].as_i64().unwrap() > clock_now(&app));
 
+    // Until the award the agency and purchaser saw seats, never a name: not in presence,
+    // the room's frames, the view or the report (whose certificates name the experts).
+    let mut names = Vec::new();
+    for id in &seated {
+        let name: String = sqlx::query_scalar("SELECT name FROM experts WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+        names.push(name);
+    }
+    for w in &watchers {
+        let frames = w.lock().unwrap().clone();
+        let seats_shown = frames.iter().any(|f| {
+            f.contains(r#""type":"presence""#) && f.contains("第 1 席") && f.contains(r#""seat":5"#)
+        });
+        assert!(seats_shown, "presence shows the seated experts by seat");
+        for f in &frames {
+            for n in &names {
+                assert!(!f.contains(n.as_str()), "an expert's name in a frame: {f}");
+            }
+        }
+    }
+    for who in ["agency", "purchaser"] {
+        let s = app.login(who).await;
+        let scores = format!("evaluation/scores?bid_id={}", bid_ids[0]);
+        for path in ["evaluation", "evaluation/report", scores.as_str()] {
+            let (status, v) = s.get(&format!("/api/tenders/{tender}/{path}")).await;
+            assert_eq!(status, StatusCode::OK, "{who} {path}: {v}");
+            let text = v.to_string();
+            for n in &names {
+                assert!(!text.contains(n.as_str()), "{who} {path} names an expert");
+            }
+            if path == "evaluation/report" {
+                let sigs = v["signatures"].as_array().unwrap();
+                assert_eq!(sigs.len(), 5);
+                assert!(
+                    sigs.iter().all(|s| s.get("cert_pem").is_none()),
+                    "{who}: certificates name the experts"
+                );
+            }
+        }
+    }
+    let copy = dir_with(&app, "agency", &tender).await;
+    let out = crate::cli::verify(&copy.1);
+    assert_eq!(out.status.code(), Some(1), "a copy without certificates");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("before the award")
+            || String::from_utf8_lossy(&out.stderr).contains("before the award")
+    );
+
     // The purchaser confirms the first-ranked bid (R-EVAL-10); names are now shown.
     let r = command(&mut host, "cw0", &tender, json!({"type": "confirm_winner"})).await;
     assert_eq!(error_code(&r), "FORBIDDEN");
@@ -702,6 +761,22 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         .unwrap()
         .iter()
         .any(|s| s["name"].is_string()));
+    let w = &watchers[0];
+    let named = async {
+        loop {
+            if w.lock()
+                .unwrap()
+                .iter()
+                .any(|f| f.contains(r#""type":"presence""#) && f.contains(names[0].as_str()))
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), named)
+        .await
+        .expect("after the award presence names the experts");
 
     // A bidder downloads the signed report: it verifies offline; a changed score fails.
     let (status, bundle) = s3
@@ -725,6 +800,24 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     std::fs::write(&file, forged.to_string()).unwrap();
     let out = crate::cli::verify(&file);
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// The evaluation report as `user` downloads it, written to a file: (folder, file).
+async fn dir_with(
+    app: &TestApp,
+    user: &str,
+    tender: &str,
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (status, bundle) = app
+        .login(user)
+        .await
+        .get(&format!("/api/tenders/{tender}/evaluation/report"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    (dir, file)
 }
 
 fn clock_now(app: &TestApp) -> i64 {

@@ -273,7 +273,8 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     wait_text(c, "#supplier-card", "本浏览器没有您的密钥").await;
     import_key_file(c, "#supplier-card", &key_path, passphrase).await;
     wait_text(c, "#my-bids", "等待开标开始").await;
-    wait_text(c, "#presence-list", "供应商").await;
+    // Bidders are counted for a bidder, never named (itself included).
+    wait_text(c, "#presence-bidders", "投标人 1 家在线").await;
     screenshots(c, "hall-sealed").await;
 
     // The host starts: the page moves to decrypting by itself, with the countdown.

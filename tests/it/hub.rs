@@ -30,14 +30,14 @@ pub(crate) async fn token(app: &TestApp, user: &str) -> String {
 }
 
 pub(crate) async fn connect(app: &TestApp, user: &str) -> Ws {
+    connect_with_token(app, &token(app, user).await).await
+}
+
+pub(crate) async fn connect_with_token(app: &TestApp, token: &str) -> Ws {
     let url = format!("{}/api/hub", app.base.replace("http://", "ws://"));
     let mut req = url.into_client_request().unwrap();
-    req.headers_mut().insert(
-        "authorization",
-        format!("Bearer {}", token(app, user).await)
-            .parse()
-            .unwrap(),
-    );
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
     tokio_tungstenite::connect_async(req)
         .await
         .expect("hub connects")
@@ -280,4 +280,57 @@ async fn a_watcher_that_stops_reading_is_cut_from_live_fan_out_and_told_to_resyn
     )
     .await;
     next_where(&mut slow, |v| v["type"] == "subscribed").await;
+}
+
+/// A WebSocket upgrade with the browser's cookie from `origin`: the HTTP status refused
+/// with, or the connection.
+async fn cookie_upgrade(app: &TestApp, user: &str, origin: Option<&str>) -> Result<Ws, u16> {
+    let r = crate::common::client()
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("kb_session="))
+        .expect("a session cookie");
+    let mut req = format!("{}/api/hub", app.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    if let Some(o) = origin {
+        req.headers_mut().insert("origin", o.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test]
+async fn a_cookie_connection_from_another_site_is_refused_at_the_upgrade() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    // A page of evil.example opening the hub with finance's cookie could seed a draw.
+    assert_eq!(
+        cookie_upgrade(&app, "finance", Some("https://evil.example"))
+            .await
+            .err(),
+        Some(403)
+    );
+    assert_eq!(
+        cookie_upgrade(&app, "finance", None).await.err(),
+        Some(403),
+        "a browser always sends Origin"
+    );
+    let own = app.base.clone();
+    let mut ws = cookie_upgrade(&app, "finance", Some(&own))
+        .await
+        .expect("the platform's own pages connect");
+    send(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(next(&mut ws).await["type"], "pong");
 }

@@ -109,6 +109,18 @@ async fn route_role_matrix_matches_declarations() {
                     (StatusCode::FORBIDDEN, "NOT_ON_PANEL"),
                     "{what}: {v}"
                 );
+            } else if spec.access.allows(Some(*role))
+                && *role == Role::Supplier
+                && spec.method == Method::GET
+                && spec.path.contains("/opening")
+            {
+                // A supplier whose bid is only being uploaded is no bidder yet: the
+                // opening's routes refuse it as they refuse anyone outside (R-DOC-3).
+                assert_eq!(
+                    (status, code(&v)),
+                    (StatusCode::FORBIDDEN, "FORBIDDEN"),
+                    "{what}: {v}"
+                );
             } else if spec.access.allows(Some(*role)) {
                 assert!(
                     status != StatusCode::UNAUTHORIZED

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use futures_util::{SinkExt, StreamExt};
 use kaibiao_media::testing::{connect_with, start_sending, wait_for, Offer, Peer, Signalling};
 use kaibiao_media::{IceCandidate, MediaError, SignalOut};
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
@@ -169,10 +168,7 @@ async fn the_host_is_seen_and_heard_over_the_hub_and_the_recording_is_in_the_led
     let tender = app.school_tender_id().await;
     let room = format!("opening:{tender}");
     // supplier1 bids (a member of the hall); supplier6 does not.
-    let s1 = app.login("supplier1").await;
-    s1.register_keys().await;
-    let (status, _) = crate::bids::start_bid(&s1, &tender).await;
-    assert_eq!(status, StatusCode::CREATED);
+    crate::secrecy::bid(&app, "supplier1", &tender, true).await;
 
     // The host publishes; a supervisor and a bidder receive.
     let (host_hub, host, joined) = peer(&app, "agency", &room, Offer::Send).await;

@@ -69,11 +69,20 @@ async fn r_open_1_bids_are_sealed_at_the_deadline_once_and_late_uploads_refused(
         .call(Method::GET, &format!("/api/tenders/{tender}/ledger"), None)
         .await;
     assert!(ledger.get("withheld_until").is_none());
-    assert_eq!(events(&ledger, "bid_submitted").len(), 1);
+    assert!(
+        events(&ledger, "bid_submitted").is_empty(),
+        "bids are in the register"
+    );
+    let register = &ledger["bid_register"];
+    assert_eq!(events(register, "bid_submitted").len(), 1);
     let sealed = events(&ledger, "bids_sealed");
     assert_eq!(sealed.len(), 1);
     assert_eq!(sealed[0]["body"]["count"], 1);
     assert_eq!(sealed[0]["body"]["late_uploads"], 1);
+    assert_eq!(
+        sealed[0]["body"]["bid_register"]["head"], register["head"],
+        "the ledger names the register's head at the deadline"
+    );
     assert_eq!(
         sealed[0]["body"]["bids"][0]["ciphertext_sha256"],
         done["receipt"]["receipt"]["ciphertext_sha256"]

@@ -146,6 +146,8 @@ export class HubRoom {
   }
 
   subscribe() {
+    // A new subscription starts its presence versions afresh.
+    this.presenceVersion = -1;
     this.send({ type: 'subscribe', room: this.room, since_seq: this.lastSeq });
   }
 
@@ -174,7 +176,13 @@ export class HubRoom {
         this.subscribe();
         return;
       case 'presence':
-        if (msg.room === this.room && this.h.onPresence) this.h.onPresence(msg.members || []);
+        if (msg.room !== this.room) return;
+        // The first frame of a subscription comes directly and may overtake an older one.
+        if (typeof msg.version === 'number') {
+          if (msg.version < this.presenceVersion) return;
+          this.presenceVersion = msg.version;
+        }
+        if (this.h.onPresence) this.h.onPresence(msg.members || [], msg.bidders ?? null);
         return;
       case 'ack':
       case 'error': {

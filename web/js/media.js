@@ -15,6 +15,7 @@
 
 import { t, pickMessage, onLangChange } from './i18n.js';
 import { h, replace, clear, banner } from './ui.js';
+import { presentName } from './presence.js';
 
 // Errors that come back without a command id while our media is joining or joined.
 const MEDIA_CODES = new Set([
@@ -348,7 +349,7 @@ export function mountMedia(slot, { hub, room, nameOf: given = null }) {
     hub.on('status', onStatus),
     hub.on('presence', (msg) => {
       if (msg.room !== room) return;
-      for (const m of msg.members || []) if (m.display_name) names.set(m.user_id, m.display_name);
+      for (const m of msg.members || []) names.set(m.user_id, presentName(m));
       render();
     }),
   ];

@@ -41,7 +41,7 @@ impl Member {
 pub fn of(user: &CurrentUser, head: &TenderHead) -> Member {
     let org = user.org_id.as_deref();
     Member {
-        supervisor: matches!(user.role, Role::Finance | Role::Oversight | Role::Admin),
+        supervisor: user.role.is_supervisor(),
         finance: user.role == Role::Finance,
         host: user.role == Role::Agency && org == Some(head.agency_org_id.as_str()),
         purchaser: user.role == Role::Purchaser && org == Some(head.purchaser_org_id.as_str()),

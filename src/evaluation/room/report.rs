@@ -51,14 +51,13 @@ pub(crate) async fn build(
         .map(|s| (s.expert_id.as_str(), s.seat))
         .collect();
 
-    let mut panel = Vec::new();
-    for s in experts {
-        let name: String = sqlx::query_scalar("SELECT name FROM experts WHERE id = $1")
-            .bind(&s.expert_id)
-            .fetch_one(&mut **tx)
-            .await?;
-        panel.push(json!({ "seat": s.seat, "expert_id": s.expert_id, "name": name }));
-    }
+    // Seats and ids only: the report is read by the agency and the purchaser before the
+    // award, when experts' names are still withheld (R-EVAL-2). Each signature's
+    // certificate names its expert, and comes with the report once the winner stands.
+    let panel: Vec<Value> = experts
+        .iter()
+        .map(|s| json!({ "seat": s.seat, "expert_id": s.expert_id }))
+        .collect();
 
     let qual = qualification(&mut **tx, &head.id).await?;
     let qualification: Vec<Value> = bids
@@ -260,6 +259,10 @@ pub struct ExpertSignature {
     pub signature: String,
     pub dissent: String,
     pub at: i64,
+    /// The signing key's certificate, whose subject is the expert's name: empty in a copy
+    /// taken before the award by anyone but a supervisor (the signature is checked once
+    /// the certificate can be had).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cert_pem: String,
 }
 
@@ -302,6 +305,8 @@ pub async fn bundle(
         return Err(AppError::NotFound);
     };
     let panel = super::repo::panel(&state.db.pool, tender_id).await?;
+    // Certificates name the experts: supervisors only until the award.
+    let with_certs = user.role.is_supervisor() || e.phase == Phase::Awarded;
     let mut signatures = Vec::new();
     for r in sqlx::query(
         "SELECT s.expert_id, s.key_id, s.signature, s.dissent, s.at, k.cert_pem \
@@ -323,7 +328,11 @@ pub async fn bundle(
             signature: r.try_get("signature")?,
             dissent: r.try_get("dissent")?,
             at: r.try_get("at")?,
-            cert_pem: r.try_get("cert_pem")?,
+            cert_pem: if with_certs {
+                r.try_get("cert_pem")?
+            } else {
+                String::new()
+            },
         });
     }
     signatures.sort_by_key(|s| s.seat);
@@ -354,6 +363,8 @@ pub enum ReportError {
     Chain(i64, String),
     #[error("seat {0}: the signature does not verify")]
     Signature(i64),
+    #[error("seat {0}: this copy was taken before the award and carries no certificate (it names the expert); download the report again once the winner stands")]
+    CertificateWithheld(i64),
     #[error("seat {0}: no report_signed event with this key in the ledger")]
     SignatureNotInLedger(i64),
 }
@@ -388,6 +399,9 @@ pub fn verify(b: &ReportBundle) -> Result<usize, ReportError> {
             .iter()
             .find(|s| s.expert_id == expert)
             .ok_or(ReportError::Unsigned(n))?;
+        if s.cert_pem.is_empty() {
+            return Err(ReportError::CertificateWithheld(n));
+        }
         let public = crate::pki::authority::check_chain(&s.cert_pem, &ca, s.at)
             .map_err(|e| ReportError::Chain(n, e.to_string()))?;
         let sig =

@@ -37,7 +37,7 @@ pub async fn command(
 ) -> AppResult<Value> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
-    let head = tender_repo::lock(&mut tx, tender_id, now)
+    let head = tender_repo::lock(&mut tx, tender_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let mut m = access::of(user, &head);
@@ -1212,7 +1212,7 @@ pub async fn advance_due(state: &AppState) -> anyhow::Result<()> {
     .await?;
     for id in due {
         let mut tx = state.db.begin().await?;
-        let Some(head) = tender_repo::lock(&mut tx, &id, now).await? else {
+        let Some(head) = tender_repo::lock(&mut tx, &id).await? else {
             continue;
         };
         match award(&mut tx, &head, "system", "deadline", now).await {

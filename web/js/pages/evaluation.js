@@ -20,6 +20,7 @@ import { formatCST, formatMoney, parseYuanToFen, shortHash } from '../format.js'
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
 import { HubRoom } from '../hub.js';
 import { mountMedia } from '../media.js';
+import { renderPresenceCard } from '../presence.js';
 import { keyImportPanel } from '../keyimport.js';
 import { loadDeviceKeys, sign } from '../crypto/keys.js';
 import { canonicalJson } from '../crypto/json.js';
@@ -56,7 +57,7 @@ let v = null; // the evaluation view
 let vError = null;
 let hub = null;
 let conn = { status: 'connecting', error: null };
-let presence = [];
+let presence = { members: [], bidders: null };
 let feed = [];
 let refetchTimer = null;
 let keys = { state: 'checking', record: null };
@@ -99,14 +100,29 @@ function lotName(no) {
   return t('bid.lot_n', { n: no });
 }
 
+/** The seat this expert holds, only while seated (one who declined holds none). */
+function mySeat() {
+  return isExpert() && v && v.me && v.me.status === 'accepted' ? Number(v.me.seat) : NaN;
+}
+
+/**
+ * Who holds a seat: the expert seated there, not one who declined it before a top-up
+ * (both carry the seat's number).
+ */
+function seatHolder(seat) {
+  const panel = v && v.panel ? v.panel : [];
+  const at = panel.filter((x) => Number(x.seat) === Number(seat));
+  return at.find((x) => x.status === 'accepted') || at.find((x) => x.status !== 'declined') || null;
+}
+
 /** The name beside a seat, where the view gives one (supervisors, oneself, after award). */
 function seatOnly(seat) {
-  const p = (v && v.panel ? v.panel : []).find((x) => Number(x.seat) === Number(seat));
+  const p = seatHolder(seat);
   return p && p.name ? h('div.small.muted.seat-name', p.name) : null;
 }
 
 function seatName(seat) {
-  const p = (v && v.panel ? v.panel : []).find((x) => Number(x.seat) === Number(seat));
+  const p = seatHolder(seat);
   const n = t('eval.seat_n', { n: seat });
   return p && p.name ? `${n} · ${p.name}` : n;
 }
@@ -721,7 +737,7 @@ function panelScores(b) {
     h('table.table.scores-table', { dataset: { bid: b.bid_id } },
       h('caption.small.muted', t('eval.panel_scores')),
       h('thead', h('tr', h('th', { scope: 'col' }, t('eval.seat')), its.map((it) => h('th.num', { scope: 'col' }, it.name, it.objective ? h('span.tag.tag-objective', t('eval.objective')) : null)))),
-      h('tbody', list.map((s) => h('tr.score-line', { class: Number(s.seat) === Number(v.me && v.me.seat) && isExpert() ? 'is-mine' : '', dataset: { seat: s.seat } },
+      h('tbody', list.map((s) => h('tr.score-line', { class: Number(s.seat) === mySeat() ? 'is-mine' : '', dataset: { seat: s.seat } },
         h('th', { scope: 'row' }, t('eval.seat_n', { n: s.seat }), seatOnly(s.seat)),
         its.map((it) => {
           const f = flagged(s.seat, it.name);
@@ -736,7 +752,7 @@ function panelScores(b) {
 
 function myFlags(b) {
   if (!isSeated()) return [];
-  return (b.flags || []).filter((f) => (f.mine === true || (f.mine === undefined && Number(f.seat) === Number(v.me.seat))) && !f.explained);
+  return (b.flags || []).filter((f) => (f.mine === true || (f.mine === undefined && Number(f.seat) === mySeat())) && !f.explained);
 }
 
 function reviseForm(b, item, kind, key) {
@@ -924,7 +940,7 @@ function lotReport(lot) {
 function signBlock() {
   const rep = v.report;
   const signed = Array.isArray(rep.signed) ? rep.signed : [];
-  const mine = isExpert() && signed.find((s) => s.mine === true || Number(s.seat) === Number(v.me.seat));
+  const mine = isExpert() && signed.find((s) => s.mine === true || (s.mine === undefined && Number(s.seat) === mySeat()));
   const parts = [
     h('ul#signatures.signature-list', (v.panel || []).filter((p) => p.status === 'accepted').map((p) => {
       const s = signed.find((x) => Number(x.seat) === Number(p.seat));
@@ -1005,7 +1021,7 @@ function renderPanel() {
       ? h('ul#panel-list.panel-list', panel.map((p) => h('li.panel-seat', { dataset: { seat: p.seat, status: p.status } },
         h('span.seat-no', String(p.seat)),
         h('span.seat-main',
-          h('span', p.name || t('eval.seat_n', { n: p.seat }), isExpert() && Number(p.seat) === Number(v.me.seat) ? h('span.tag', t('eval.you')) : null),
+          h('span', p.name || t('eval.seat_n', { n: p.seat }), isExpert() && p.expert_id && p.expert_id === v.me.expert_id ? h('span.tag', t('eval.you')) : null),
           h('span.small.muted', label('seat', p.status),
             phaseAt('compliance') && pr.reviews_total ? ` · ${t('eval.seat_reviews', { n: p.reviews_done || 0 })}` : '',
             phaseAt('scoring') && pr.scores_total ? ` · ${t('eval.seat_scores', { n: p.scores_done || 0 })}` : '')))))
@@ -1015,15 +1031,7 @@ function renderPanel() {
 }
 
 function renderPresence() {
-  const sorted = presence.slice().sort((a, b) => String(a.role).localeCompare(String(b.role)));
-  replace(els.presence,
-    h('div.card-head', h('h2#eval-presence-heading', t('hall.presence')), h('span.tag', String(sorted.length))),
-    sorted.length
-      ? h('ul#presence-list.presence-list', sorted.map((m) => h('li', { dataset: { user: m.user_id } },
-        h('span.user-avatar.small-avatar', { 'aria-hidden': 'true' }, (m.display_name || '?').slice(0, 1)),
-        h('span', m.display_name || label('role', m.role)),
-        h('span.small.muted', ` · ${label('role', m.role)}`))))
-      : h('p.muted.small', t('hall.presence_empty')));
+  renderPresenceCard(els.presence, { members: presence.members, bidders: presence.bidders, headingId: 'eval-presence-heading' });
 }
 
 function eventText(e) {
@@ -1118,8 +1126,8 @@ async function main() {
 
   hub = new HubRoom(`evaluation:${tenderId}`, {
     onEvent,
-    onPresence: (members) => {
-      presence = members;
+    onPresence: (members, bidders) => {
+      presence = { members, bidders };
       renderPresence();
     },
     onSubscribed: () => refetch().then(renderTitle),

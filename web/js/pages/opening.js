@@ -18,6 +18,7 @@ import { formatCST, formatMoney, amountInWords, formatCountdown, shortHash } fro
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, busy } from '../ui.js';
 import { HubRoom } from '../hub.js';
 import { mountMedia } from '../media.js';
+import { renderPresenceCard } from '../presence.js';
 import { keyImportPanel } from '../keyimport.js';
 import { loadDeviceKeys } from '../crypto/keys.js';
 import { MAGIC, parseHeader, unsealKb } from '../crypto/kb1.js';
@@ -58,7 +59,7 @@ let st = null; // the opening state
 let stError = null;
 let hub = null;
 let conn = { status: 'connecting', error: null };
-let presence = [];
+let presence = { members: [], bidders: null };
 let feed = []; // ledger events, oldest first
 let progress = null; // the last {type:"progress"} frame
 let overdue = null; // the last custodians_overdue body
@@ -995,15 +996,7 @@ function renderFeed() {
 }
 
 function renderPresence() {
-  const sorted = presence.slice().sort((a, b) => String(a.role).localeCompare(String(b.role)));
-  replace(els.presence,
-    h('div.card-head', h('h2#presence-heading', t('hall.presence')), h('span.tag', String(sorted.length))),
-    sorted.length
-      ? h('ul#presence-list.presence-list', sorted.map((m) => h('li', { dataset: { user: m.user_id } },
-        h('span.user-avatar.small-avatar', { 'aria-hidden': 'true' }, (m.display_name || '?').slice(0, 1)),
-        h('span', m.display_name || '—'),
-        h('span.small.muted', ` · ${label('role', m.role)}`))))
-      : h('p.muted.small', t('hall.presence_empty')));
+  renderPresenceCard(els.presence, { members: presence.members, bidders: presence.bidders, headingId: 'presence-heading' });
 }
 
 function renderRecord() {
@@ -1107,8 +1100,8 @@ async function main() {
   hub = new HubRoom(`opening:${tenderId}`, {
     onEvent,
     onFrame,
-    onPresence: (members) => {
-      presence = members;
+    onPresence: (members, bidders) => {
+      presence = { members, bidders };
       renderPresence();
     },
     onSubscribed: () => refetch(),

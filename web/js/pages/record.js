@@ -184,7 +184,7 @@ function render() {
         kv('rec.decrypt_ends', formatCST(r.decrypt_ends_at, { seconds: true })),
         r.outcome ? kv('rec.outcome', h('strong#record-outcome', label('outcome', r.outcome))) : null,
         Array.isArray(r.custodian_shares)
-          ? h('div.kv-item.kv-wide', h('dt', t('hall.shares', { t: r.threshold ?? '—', n: r.custodian_shares.length })),
+          ? h('div.kv-item.kv-wide', h('dt', t('hall.shares', { t: r.threshold ?? '—', n: r.custodians ?? r.custodian_shares.length })),
             h('dd', r.custodian_shares.map((x) => h('div', `${t('cust.index')} ${x.index} · ${x.custodian_name || ''} · ${formatCST(x.submitted_at, { seconds: true })}`))))
           : null)),
     h('section.card', { 'aria-labelledby': 'rec-bids' },

@@ -1,0 +1,234 @@
+//! The public listener: accepts TCP connections up to a limit kept below the process's
+//! file handles, and from one address up to a share of it; gives a TLS handshake and each
+//! request's headers a deadline (also while a kept-alive connection waits for its next
+//! request); serves the router over HTTP/1.1 with WebSocket upgrades; drains on shutdown.
+//! A connection over the limit gets a plain `503` (or, under TLS, is closed) at once, so
+//! `/healthz` and everyone else keep being served while someone holds thousands open.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// How many connections, and for how long they may dawdle.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Connections open at once; 0: from the open-file limit (see [`Limits::resolve`]).
+    pub max_connections: usize,
+    /// Connections open at once from one address (127.0.0.1 and ::1 excepted: a reverse
+    /// proxy on the same machine speaks for everyone behind it, so limit at the proxy).
+    pub max_per_ip: usize,
+    /// Time to send a request's headers, and to start the next on a kept-alive connection.
+    pub header_timeout: Duration,
+    pub tls_handshake_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 0,
+            max_per_ip: 1024,
+            header_timeout: Duration::from_secs(15),
+            tls_handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// File handles kept for what is not a client connection: the database, blobs, uploads,
+/// media sockets, logs.
+const RESERVED_FILES: u64 = 1024;
+
+impl Limits {
+    /// The connection limit in force: the configured one, or 80 % of the open-file limit
+    /// (raised to its hard maximum first) less what the server needs for itself.
+    pub fn resolve(mut self) -> Limits {
+        if self.max_connections == 0 {
+            let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+            let usable = files.saturating_sub(RESERVED_FILES).max(64) * 8 / 10;
+            self.max_connections = usize::try_from(usable).unwrap_or(usize::MAX);
+        }
+        self
+    }
+}
+
+/// Counts connections, in all and per address.
+struct Gate {
+    limits: Limits,
+    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+/// A connection's place; given back when dropped.
+struct Ticket {
+    gate: Arc<Gate>,
+    ip: IpAddr,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut open = self.gate.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.0 -= 1;
+        if let Some(n) = open.1.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.1.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Gate {
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Ticket> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.0 >= self.limits.max_connections {
+            return None;
+        }
+        let per_ip = open.1.entry(ip).or_insert(0);
+        if !local_proxy(ip) && *per_ip >= self.limits.max_per_ip {
+            return None;
+        }
+        *per_ip += 1;
+        open.0 += 1;
+        Some(Ticket {
+            gate: self.clone(),
+            ip,
+        })
+    }
+}
+
+/// 127.0.0.1 and ::1, where a reverse proxy on this machine connects from.
+fn local_proxy(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
+        IpAddr::V6(v6) => v6 == std::net::Ipv6Addr::LOCALHOST,
+    }
+}
+
+const BUSY_BODY: &str = r#"{"code":"SERVER_BUSY","message":"连接过多,请稍后再试","message_en":"Too many connections; try again shortly","retry_after_secs":5}"#;
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets open requests finish
+/// (for at most 10 s).
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let gate = Arc::new(Gate {
+        limits: limits.resolve(),
+        open: Mutex::new((0, HashMap::new())),
+    });
+    tracing::info!(
+        max_connections = gate.limits.max_connections,
+        max_per_ip = gate.limits.max_per_ip,
+        "connection limits"
+    );
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file handles, say: wait a little rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Some(ticket) = gate.admit(remote.ip()) else {
+            tokio::spawn(refuse(tcp, tls.is_some()));
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let app = app.clone();
+        let tls = tls.clone();
+        let stop = stop.clone();
+        let limits = gate.limits.clone();
+        tokio::spawn(async move {
+            let _ticket = ticket;
+            match tls {
+                None => connection(tcp, remote, app, &limits, stop).await,
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(tcp));
+                    if let Ok(Ok(stream)) = handshake.await {
+                        connection(stream, remote, app, &limits, stop).await;
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    // Requests under way finish; idle connections close at once.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while gate.open.lock().unwrap_or_else(|e| e.into_inner()).0 > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("connections still open after 10 s; closing");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Tells a client over the limit to come back, without reading its request.
+async fn refuse(mut tcp: tokio::net::TcpStream, tls: bool) {
+    if !tls {
+        let reply = format!(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n\
+             Retry-After: 5\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{BUSY_BODY}",
+            BUSY_BODY.len()
+        );
+        let _ = tokio::time::timeout(Duration::from_secs(1), tcp.write_all(reply.as_bytes())).await;
+    }
+    let _ = tcp.shutdown().await;
+}
+
+async fn connection<S>(
+    stream: S,
+    remote: SocketAddr,
+    app: Router,
+    limits: &Limits,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(remote));
+            let mut app = app.clone();
+            async move {
+                use tower::Service;
+                app.call(req.map(axum::body::Body::new)).await
+            }
+        });
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(64 * 1024);
+    let conn = http
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let ended = tokio::select! {
+        ended = conn.as_mut() => ended,
+        _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = ended {
+        tracing::debug!(error = %e, "connection ended");
+    }
+}

@@ -1,0 +1,148 @@
+//! The listener under abuse, from real TCP clients: headers that never finish, idle
+//! connections, floods from one address, and one user holding many hub connections. Each
+//! loop is bounded; each client is on loopback (127.0.0.2 plays a remote address).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::common::{spawn_app_configured, TestApp};
+
+/// A TCP connection to the app from loopback address `from`.
+async fn tcp_from(app: &TestApp, from: [u8; 4]) -> TcpStream {
+    let server: SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::from((from, 0)))
+        .expect("loopback alias");
+    socket.connect(server).await.unwrap()
+}
+
+/// What the server sends before closing, or `None` if it neither answers nor closes
+/// within `secs`.
+async fn read_until_closed(tcp: &mut TcpStream, secs: u64) -> Option<String> {
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        match tokio::time::timeout(left, tcp.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(String::from_utf8_lossy(&got).into_owned()),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_headers_and_idle_connections_are_closed_and_floods_refused_at_once() {
+    let app = spawn_app_configured(|c| {
+        c.limits.header_timeout = Duration::from_secs(1);
+        c.limits.max_per_ip = 20;
+    })
+    .await;
+
+    // Headers that never finish: closed after the header timeout (slowloris).
+    let mut slow = tcp_from(&app, [127, 0, 0, 2]).await;
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let start = Instant::now();
+    assert!(read_until_closed(&mut slow, 5).await.is_some(), "closed");
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // A kept-alive connection that sends nothing more: closed too.
+    let mut idle = tcp_from(&app, [127, 0, 0, 2]).await;
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let said = read_until_closed(&mut idle, 5)
+        .await
+        .expect("closed when idle");
+    assert!(said.starts_with("HTTP/1.1 200"), "{said}");
+
+    // 20 connections from one address are all it may hold; the 21st is told at once,
+    // while everyone else is served.
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        held.push(tcp_from(&app, [127, 0, 0, 2]).await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut extra = tcp_from(&app, [127, 0, 0, 2]).await;
+    let said = read_until_closed(&mut extra, 3)
+        .await
+        .expect("refused at once");
+    assert!(
+        said.starts_with("HTTP/1.1 503") && said.contains("SERVER_BUSY"),
+        "{said}"
+    );
+    let r = crate::common::client()
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "others are served");
+    // The held ones send nothing: they are closed, and the address may connect again.
+    for mut c in held {
+        assert!(read_until_closed(&mut c, 5).await.is_some());
+    }
+    let mut again = tcp_from(&app, [127, 0, 0, 2]).await;
+    again
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let said = read_until_closed(&mut again, 5).await.unwrap();
+    assert!(said.starts_with("HTTP/1.1 200"), "{said}");
+}
+
+#[tokio::test]
+async fn one_user_holds_a_bounded_number_of_hub_connections() {
+    let app = spawn_app_configured(|c| c.hub_connections_per_user = 3).await;
+    let token = crate::hub::token(&app, "finance").await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(crate::hub::connect_with_token(&app, &token).await);
+    }
+    let url = format!("{}/api/hub", app.base.replace("http://", "ws://"));
+    let refused = async {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = url.clone().into_client_request().unwrap();
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        tokio_tungstenite::connect_async(req).await
+    };
+    match refused.await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status(), 429);
+            let body: serde_json::Value =
+                serde_json::from_slice(r.body().as_deref().unwrap_or_default()).unwrap();
+            assert_eq!(body["code"], "RATE_LIMITED");
+        }
+        other => panic!("a fourth connection: {:?}", other.map(|_| ())),
+    }
+    // Another user is not affected; a closed connection gives its place back.
+    crate::hub::connect(&app, "oversight").await;
+    drop(open.pop());
+    let mut ok = false;
+    for _ in 0..50 {
+        let mut req =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                url.clone(),
+            )
+            .unwrap();
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        if tokio_tungstenite::connect_async(req).await.is_ok() {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok, "the place is given back");
+}
