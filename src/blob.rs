@@ -78,6 +78,18 @@ impl BlobStore {
         Ok(hash)
     }
 
+    /// Removes what a crash left half-stored (`incoming/`, a local store's staging).
+    pub async fn sweep_staging(&self) -> anyhow::Result<()> {
+        if let Some(root) = &self.local_root {
+            match tokio::fs::remove_dir_all(root.join("incoming")).await {
+                Ok(()) => tracing::info!("half-stored blobs of an earlier run removed"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Takes over a finished file whose SHA-256 the caller has computed: a rename within a
     /// local store (no second copy of a large bid), a streamed upload otherwise.
     pub async fn adopt_file(&self, path: &Path, hash: &str) -> anyhow::Result<()> {

@@ -334,10 +334,68 @@ impl IntoResponse for AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
-/// `axum::Json` whose rejections are `AppError`s with stable codes.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// `axum::Json` whose rejections are `AppError`s with stable codes, and which refuses
+/// text with NUL characters (PostgreSQL cannot store them; SQLite would): the same answer
+/// on both databases, before anything is written.
 pub struct Json<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime_guess::mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == "application"
+                    && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+            });
+        if !json {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        let bytes = bytes::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::field("body", e.body_text()))?;
+        if has_nul(&bytes) {
+            return Err(nul_error());
+        }
+        let axum::Json(v) = axum::Json::<T>::from_bytes(&bytes)?;
+        Ok(Json(v))
+    }
+}
+
+/// The refusal of text with a NUL character.
+pub fn nul_error() -> AppError {
+    AppError::field(
+        "body",
+        "文本不得含 NUL(\\u0000)字符 / text may not contain NUL (\\u0000) characters",
+    )
+}
+
+/// Whether JSON text has a NUL character in a string: the escape `\u0000` after an even
+/// number of backslashes (`\\u0000` is a backslash and "u0000"). Raw NUL bytes are not
+/// valid JSON and fail to parse anyway.
+pub fn has_nul(json: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(i) = json[from..]
+        .windows(6)
+        .position(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+    {
+        let at = from + i;
+        let slashes = json[..at].iter().rev().take_while(|b| **b == b'\\').count();
+        if slashes % 2 == 0 {
+            return true;
+        }
+        from = at + 1;
+    }
+    json.contains(&0)
+}
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
@@ -368,5 +426,22 @@ impl From<axum::extract::rejection::JsonRejection> for AppError {
             R::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
             other => AppError::MalformedJson(other.body_text()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul;
+
+    #[test]
+    fn nul_characters_are_found_in_json_strings_only_as_escapes() {
+        assert!(has_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(has_nul(br#"{"a":"\\\u0000"}"#), "a backslash, then NUL");
+        assert!(
+            !has_nul(br#"{"a":"\\u0000"}"#),
+            "a backslash, then the text u0000"
+        );
+        assert!(!has_nul(br#"{"a":"u0000 \u0001"}"#));
+        assert!(has_nul(b"{\"a\":\"\0\"}"));
     }
 }

@@ -108,6 +108,14 @@ pub async fn build_with_clock(
         revealing: Arc::default(),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
+    let swept = crate::bid::service::sweep_uploads(&state).await?;
+    if swept > 0 {
+        tracing::info!(
+            files = swept,
+            "partial upload files no upload needs removed"
+        );
+    }
+    state.blobs.sweep_staging().await?;
     let demo_logins = if config.demo {
         crate::demo::seed_if_empty(&state).await?
     } else {

@@ -248,3 +248,23 @@ pub async fn mark_withdrawn(tx: &mut Tx, id: &str, now: i64) -> sqlx::Result<()>
     .await?;
     Ok(())
 }
+
+/// How many bids `org` started on the tender since `since` (any status).
+pub async fn started_since<'e, E>(
+    exec: E,
+    tender_id: &str,
+    org: &str,
+    since: i64,
+) -> sqlx::Result<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM bids WHERE tender_id = $1 AND bidder_org_id = $2 AND created_at > $3",
+    )
+    .bind(tender_id)
+    .bind(org)
+    .bind(since)
+    .fetch_one(exec)
+    .await
+}

@@ -31,6 +31,10 @@ pub const MAX_BID_BYTES: u64 = 8 << 30;
 pub const MAX_CHUNK_BYTES: usize = 16 << 20;
 /// Unfinished uploads one bidder may have open on one tender.
 pub const MAX_OPEN_UPLOADS: usize = 5;
+/// Bids one bidder may start on one tender within an hour.
+pub const MAX_BID_STARTS_PER_HOUR: i64 = 20;
+/// Largest document metadata (names, sizes, types the bidder declares) of a bid.
+pub const MAX_DOCUMENTS_META_BYTES: usize = 16 * 1024;
 
 /// What is kept in memory while an upload runs: the SHA-256 of the bytes received so far
 /// (so completion need not read the file again) and whether the header has been checked.
@@ -177,8 +181,23 @@ pub async fn start(
     }
     let bid_id = crate::org::service::new_id();
     let meta = serde_json::to_string(&req.documents_meta).unwrap_or_else(|_| "null".into());
-    let mut fp = req.device_fingerprint.clone();
-    fp.truncate(512);
+    if meta.len() > MAX_DOCUMENTS_META_BYTES {
+        return Err(AppError::field(
+            "documents_meta",
+            "文件信息不超过 16 KiB / document metadata is at most 16 KiB",
+        ));
+    }
+    let fp: String = req.device_fingerprint.chars().take(512).collect();
+    // Starting a bid writes a row: a bidder cannot grow the database without bound by
+    // starting and withdrawing over and over.
+    let hour_ago = now - 60 * 60 * 1000;
+    let started = repo::started_since(&state.db.pool, tender_id, &org, hour_ago).await?;
+    if started >= MAX_BID_STARTS_PER_HOUR {
+        return Err(AppError::RateLimited {
+            what: "bid_starts",
+            retry_after_secs: 60,
+        });
+    }
     let mut tx = state.db.begin().await?;
     repo::insert(
         &mut tx,
@@ -364,6 +383,33 @@ pub async fn append(
     Ok(b.view())
 }
 
+/// Removes partial upload files that no upload needs any more: of bids no longer being
+/// uploaded (a crash between storing the blob and removing the file), and of no bid at
+/// all. Run at start. Returns how many were removed.
+pub async fn sweep_uploads(state: &AppState) -> anyhow::Result<usize> {
+    let dir = state.config.data_dir.join("uploads");
+    let mut entries = match tokio::fs::read_dir(&dir).await {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    let mut removed = 0;
+    while let Some(entry) = entries.next_entry().await? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(bid_id) = name.strip_suffix(".part") else {
+            continue;
+        };
+        let live = repo::get(&state.db.pool, bid_id)
+            .await?
+            .is_some_and(|b| b.status == BidStatus::Uploading);
+        if !live {
+            tokio::fs::remove_file(entry.path()).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// SHA-256 of a file, streamed.
 async fn hash_file(path: PathBuf) -> AppResult<String> {
     tokio::task::spawn_blocking(move || -> std::io::Result<String> {
@@ -509,6 +555,8 @@ pub async fn complete(
     )
     .await?;
     tx.commit().await?;
+    // The blob holds it now: the partial file would double the disk it takes.
+    let _ = tokio::fs::remove_file(&path).await;
     state.hub.notify_bids(&b.tender_id);
     let b = repo::get(&state.db.pool, bid_id)
         .await?

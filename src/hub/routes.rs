@@ -401,8 +401,14 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => continue,
                 };
-                let replies: Vec<String> = match serde_json::from_str::<ClientMsg>(text.as_str()) {
-                    Err(e) => vec![error_text(&AppError::MalformedJson(e.to_string()))],
+                let parsed = if crate::error::has_nul(text.as_bytes()) {
+                    Err(crate::error::nul_error())
+                } else {
+                    serde_json::from_str::<ClientMsg>(text.as_str())
+                        .map_err(|e| AppError::MalformedJson(e.to_string()))
+                };
+                let replies: Vec<String> = match parsed {
+                    Err(e) => vec![error_text(&e)],
                     Ok(ClientMsg::Ping) => vec![serde_json::to_string(&ServerMsg::Pong).unwrap_or_default()],
                     Ok(ClientMsg::Unsubscribe) => {
                         leave(sub.take(), &user);

@@ -102,7 +102,18 @@ fn check_eval_terms(
     }
 }
 
+/// The latest deadline taken (2100-01-01): beyond it a time is a typing error, and sums
+/// of times would come near overflow.
+pub const MAX_DEADLINE_MS: i64 = 4_102_444_800_000;
+
 fn check_timeline(clarify: i64, deadline: i64, window: i64, errors: &mut FieldErrors) {
+    if !(0..MAX_DEADLINE_MS).contains(&deadline) {
+        push(
+            errors,
+            "bid_deadline",
+            "投标截止时间须早于 2100 年 / the bid deadline must be before the year 2100",
+        );
+    }
     if clarify >= deadline {
         push(
             errors,

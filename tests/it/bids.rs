@@ -696,3 +696,94 @@ async fn uploads_are_checked_before_their_body_is_read_and_capped_per_user() {
     }
     assert!(ok, "the upload resumes once the stalled requests are gone");
 }
+
+#[tokio::test]
+async fn a_bidder_cannot_grow_the_database_or_the_disk_without_bound() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let tender = app.school_tender_id().await;
+    let s = app.login("supplier1").await;
+    s.register_keys().await;
+    let uploads = app.dir.path().join("uploads");
+
+    // Metadata beyond 16 KiB, or a fingerprint cut mid-character: refused or bounded.
+    let (status, v) = s
+        .post(
+            &format!("/api/tenders/{tender}/bids"),
+            json!({"lot_no": 1, "device_fingerprint": "设".repeat(400),
+                   "documents_meta": [{"creator": "张".repeat(20_000)}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["fields"]["documents_meta"].is_array(), "{v}");
+    let (status, v) = s
+        .post(
+            &format!("/api/tenders/{tender}/bids"),
+            json!({"lot_no": 1, "device_fingerprint": "设".repeat(400)}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a long fingerprint is cut, not a 500: {v}"
+    );
+
+    // A completed bid keeps no partial file: the blob holds it.
+    let bid = v["bid_id"].as_str().unwrap().to_string();
+    let container = seal(&v, "x", b"doc", 1024);
+    let (status, _) = upload_all(&s, &bid, &container, 4096).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!uploads.join(format!("{bid}.part")).exists());
+
+    // Start, withdraw, again and again: 20 an hour, then told to wait.
+    let mut refused = None;
+    for i in 0..30 {
+        let (status, v) = start_bid(&s, &tender).await;
+        if status != StatusCode::CREATED {
+            refused = Some((i, status, v));
+            break;
+        }
+        let id = v["bid_id"].as_str().unwrap();
+        let (status, _) = s.post(&format!("/api/bids/{id}/withdraw"), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (i, status, v) = refused.expect("refused before 30");
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+    );
+    assert_eq!(
+        i as i64 + 1,
+        kaibiao::bid::service::MAX_BID_STARTS_PER_HOUR,
+        "the start above counts too; the refused one does not"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_sweeps_partial_files_no_upload_needs() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let tender = app.school_tender_id().await;
+    let s = app.login("supplier1").await;
+    s.register_keys().await;
+    let (_, start) = start_bid(&s, &tender).await;
+    let live = start["bid_id"].as_str().unwrap().to_string();
+    let container = seal(&start, "x", b"doc", 1024);
+    let (status, _) = put_chunk(&s, &live, 0, &container[..100]).await;
+    assert_eq!(status, StatusCode::OK);
+    let uploads = app.dir.path().join("uploads");
+    // What a crash mid-completion, or before the file was removed, leaves behind.
+    std::fs::write(uploads.join("not-a-bid.part"), vec![0u8; 1 << 20]).unwrap();
+    let db = app.database_url.clone();
+    let (dir, _) = app.stop();
+    let app = crate::common::spawn_app_on(dir, db, clock).await;
+    assert!(
+        !uploads.join("not-a-bid.part").exists(),
+        "the orphan is gone"
+    );
+    assert!(
+        uploads.join(format!("{live}.part")).exists(),
+        "an upload under way keeps its file"
+    );
+    let s = app.login("supplier1").await;
+    let (status, v) = put_chunk(&s, &live, 100, &container[100..200]).await;
+    assert_eq!(status, StatusCode::OK, "and resumes: {v}");
+}

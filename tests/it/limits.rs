@@ -146,3 +146,40 @@ async fn one_user_holds_a_bounded_number_of_hub_connections() {
     }
     assert!(ok, "the place is given back");
 }
+
+#[tokio::test]
+async fn nul_characters_and_absurd_deadlines_are_refused_at_the_edge() {
+    let app = crate::common::spawn_app().await;
+    let s = app.login("agency").await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let tenders = app.rows("tenders").await;
+    // The same answer on SQLite and PostgreSQL (which cannot store NUL), nothing written.
+    let body = app.tender_body("含\u{0}字符的项目", now).await;
+    let (status, v) = s.post("/api/tenders", body).await;
+    assert_eq!(
+        (status, crate::common::code(&v)),
+        (reqwest::StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION"),
+        "{v}"
+    );
+    let mut body = app.tender_body("截止时间过远的项目", now).await;
+    body["bid_deadline"] = serde_json::json!(i64::MAX);
+    let (status, v) = s.post("/api/tenders", body).await;
+    assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["fields"]["bid_deadline"].is_array(), "{v}");
+    assert_eq!(app.rows("tenders").await, tenders);
+    // A backslash followed by "u0000" is ordinary text.
+    let body = app.tender_body(r"路径 C:\u0000 的项目", now).await;
+    let (status, v) = s.post("/api/tenders", body).await;
+    assert!(status.is_success(), "{v}");
+
+    // Over the hub too.
+    let mut ws = crate::hub::connect(&app, "agency").await;
+    crate::hub::send(
+        &mut ws,
+        serde_json::json!({"type": "command", "id": "n", "room": "opening:x",
+                           "command": {"type": "answer", "text": "a\u{0}b"}}),
+    )
+    .await;
+    let reply = crate::hub::next(&mut ws).await;
+    assert_eq!(reply["code"], "VALIDATION", "{reply}");
+}
