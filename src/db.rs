@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 pub type Db = sqlx::Any;
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -23,6 +23,38 @@ pub enum Backend {
 pub struct Database {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The SQLite file in the data folder and its identity (device, inode) when opened,
+    /// to notice it deleted or replaced under the running server.
+    sqlite_file: Option<(std::path::PathBuf, (u64, u64))>,
+}
+
+/// Written beside the SQLite file when it is made: a data folder that has it but not the
+/// database was damaged (the file deleted), and the server refuses to start with an
+/// empty one in its place.
+const SQLITE_MARKER: &str = "kaibiao.db.created";
+
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.len(), 0))
+}
+
+/// What `/healthz` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Ok,
+    /// Reads fail or time out.
+    ReadFailed,
+    /// A write transaction fails or times out (disk full, locked, read-only).
+    WriteFailed,
+    /// The SQLite file was deleted or replaced under the server: what it writes is lost.
+    FileGone,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -39,6 +71,24 @@ impl Database {
                 format!("sqlite://{}?mode=rwc", file.display())
             }
         };
+        let sqlite_file = match url_file(&url) {
+            Some(file) => {
+                let marker = file.with_file_name(SQLITE_MARKER);
+                if marker.exists() && !file.exists() {
+                    anyhow::bail!(
+                        "数据库文件 {} 不见了,而数据目录表明它曾经存在:不以空库启动;请从备份恢复 / \
+                         the database file {} is missing though this data folder had one: \
+                         refusing to start on an empty database; restore it from a backup \
+                         (or remove {} to start afresh on purpose)",
+                        file.display(),
+                        file.display(),
+                        marker.display()
+                    );
+                }
+                Some((file, marker))
+            }
+            None => None,
+        };
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else if url.starts_with("sqlite:") {
@@ -53,6 +103,12 @@ impl Database {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             });
+        // A connection whose transaction could not be ended (an I/O error on commit or
+        // rollback, a full disk) is closed rather than handed out again, so writes recover
+        // once the cause is gone instead of failing with "begin_with at non-zero depth".
+        pool = pool
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+            .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }));
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -69,7 +125,47 @@ impl Database {
             .connect_with(opts)
             .await
             .with_context(|| format!("connecting to the {backend:?} database"))?;
-        Ok(Database { pool, backend })
+        let sqlite_file = match sqlite_file {
+            Some((file, marker)) => {
+                if !marker.exists() {
+                    std::fs::write(&marker, "kaibiao\n")
+                        .with_context(|| format!("writing {}", marker.display()))?;
+                }
+                file_identity(&file).map(|id| (file, id))
+            }
+            None => None,
+        };
+        Ok(Database {
+            pool,
+            backend,
+            sqlite_file,
+        })
+    }
+
+    /// Reads, writes (a one-row table, in a transaction like every change), and for
+    /// SQLite that the file is still the one opened; each within `limit`.
+    pub async fn health(&self, now_ms: i64, limit: Duration) -> Health {
+        if let Some((file, id)) = &self.sqlite_file {
+            if file_identity(file).as_ref() != Some(id) {
+                return Health::FileGone;
+            }
+        }
+        let read = tokio::time::timeout(limit, self.ping()).await;
+        if !matches!(read, Ok(true)) {
+            return Health::ReadFailed;
+        }
+        let write = async {
+            let mut tx = self.begin().await?;
+            sqlx::query("UPDATE health_probe SET at = $1 WHERE id = 1")
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        };
+        match tokio::time::timeout(limit, write).await {
+            Ok(Ok(())) => Health::Ok,
+            _ => Health::WriteFailed,
+        }
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -94,6 +190,15 @@ impl Database {
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
+}
+
+/// The file of a `sqlite://` URL (not in-memory).
+fn url_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or(url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
 }
 
 /// Whether `e` is a unique-constraint violation (both backends).

@@ -223,22 +223,33 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// 200 while the database answers reads and takes writes (and, on SQLite, is still the
+/// file it opened); 503 with what failed otherwise, so a balancer stops sending traffic
+/// to a node that would lose it.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let backend = match state.db.backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
-    if state.db.ping().await {
-        (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ok", "database": backend})),
-        )
+    let health = state
+        .db
+        .health(state.clock.now_ms(), std::time::Duration::from_secs(3))
+        .await;
+    let status = if health == crate::db::Health::Ok {
+        StatusCode::OK
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"status": "unavailable", "database": backend})),
-        )
-    }
+        tracing::error!(?health, "health check failed");
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let word = if status == StatusCode::OK {
+        "ok"
+    } else {
+        "unavailable"
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"status": word, "database": backend, "check": health})),
+    )
 }
 
 /// Serves `/metrics` on its own (internal) listener until the server stops.

@@ -407,7 +407,7 @@ pub async fn list(pool: &sqlx::AnyPool, f: &ListFilter<'_>) -> sqlx::Result<Vec<
         "{VIEW_SQL} WHERE ($1 = '' OR t.agency_org_id = $2) AND ($3 = '' OR t.purchaser_org_id = $4) \
          AND ($5 = '' OR t.region_code = $6) AND ($7 = '' OR t.category = $8) \
          AND ($9 = '' OR t.title LIKE $10) AND ($11 = 0 OR t.status <> 'draft') \
-         ORDER BY COALESCE(t.published_at, t.created_at) DESC LIMIT 500"
+         ORDER BY COALESCE(t.published_at, t.created_at) DESC, t.id LIMIT 500"
     );
     let like = format!("%{}%", f.title_like);
     let rows = sqlx::query(&sql)

@@ -183,3 +183,61 @@ async fn nul_characters_and_absurd_deadlines_are_refused_at_the_edge() {
     let reply = crate::hub::next(&mut ws).await;
     assert_eq!(reply["code"], "VALIDATION", "{reply}");
 }
+
+#[tokio::test]
+async fn healthz_tells_when_writes_fail_or_the_database_file_is_gone() {
+    use sqlx::Connection;
+    let app = crate::common::spawn_app().await;
+    let health = || async {
+        let r = crate::common::client()
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json::<serde_json::Value>().await.unwrap())
+    };
+    let (status, v) = health().await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{v}");
+    if app.database_url.is_some() {
+        return; // the rest is about the SQLite file
+    }
+    // Another process holds the write lock: reads work, writes wait; the node says so.
+    let file = app.dir.path().join("kaibiao.db");
+    let mut other =
+        sqlx::sqlite::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let (status, v) = health().await;
+    assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["check"], "write_failed");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    drop(other);
+    let (status, _) = health().await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::OK,
+        "back once the lock is gone"
+    );
+
+    // The file deleted under the running server: everything it writes now is lost.
+    std::fs::remove_file(&file).unwrap();
+    let (status, v) = health().await;
+    assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["check"], "file_gone");
+    // And it will not start again on an empty database in its place.
+    let (dir, _) = app.stop();
+    let mut config = kaibiao::config::Config::new(dir.path());
+    config.demo = true;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = kaibiao::startup::build(config, listener, std::future::pending())
+        .await
+        .err()
+        .expect("refuses to start");
+    assert!(format!("{err:#}").contains("is missing"), "{err:#}");
+    assert!(!file.exists(), "no empty database made");
+}
