@@ -149,7 +149,46 @@ impl BlobStore {
             Err(e) => Err(e.into()),
         }
     }
+
+    /// A blob as a stream of parts, for serving large ones without holding them in memory:
+    /// (size, parts). The hash is checked as the parts go by; a blob that does not match it
+    /// ends the stream with an error, so the reader gets a broken download, never a wrong
+    /// file that looks whole.
+    pub async fn stream(&self, hash: &str) -> anyhow::Result<Option<(u64, BlobStream)>> {
+        use futures_util::StreamExt;
+        if !is_hash(hash) {
+            return Ok(None);
+        }
+        let r = match self.store.get(&object_path(hash)).await {
+            Ok(r) => r,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let size = r.meta.size;
+        let hasher = Arc::new(std::sync::Mutex::new(Sha256::new()));
+        let feed = hasher.clone();
+        let want = hash.to_string();
+        let parts = r.into_stream().map(move |part| {
+            let part = part.map_err(std::io::Error::other)?;
+            feed.lock().unwrap_or_else(|e| e.into_inner()).update(&part);
+            Ok(part)
+        });
+        let check = futures_util::stream::once(async move {
+            let h = std::mem::take(&mut *hasher.lock().unwrap_or_else(|e| e.into_inner()));
+            if hex::encode(h.finalize()) == want {
+                Ok(Bytes::new())
+            } else {
+                tracing::error!(blob = %want, "blob does not match its hash");
+                Err(std::io::Error::other("blob does not match its hash"))
+            }
+        });
+        Ok(Some((size, Box::pin(parts.chain(check)))))
+    }
 }
+
+/// The parts of a blob being read (see [`BlobStore::stream`]).
+pub type BlobStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = std::io::Result<Bytes>> + Send>>;
 
 #[cfg(test)]
 mod tests {
@@ -167,9 +206,23 @@ mod tests {
         assert_eq!(store.get(&hash).await.unwrap().unwrap(), &b"abc"[..]);
         assert!(store.get(&"0".repeat(64)).await.unwrap().is_none());
         assert!(store.get("../etc/passwd").await.unwrap().is_none());
-        // A blob altered on disk is refused.
+        let read_all = |hash: String| {
+            let store = store.clone();
+            async move {
+                use futures_util::StreamExt;
+                let (size, mut parts) = store.stream(&hash).await.unwrap().unwrap();
+                let mut got = Vec::new();
+                while let Some(p) = parts.next().await {
+                    got.extend_from_slice(&p?);
+                }
+                Ok::<_, std::io::Error>((size, got))
+            }
+        };
+        assert_eq!(read_all(hash.clone()).await.unwrap(), (3, b"abc".to_vec()));
+        // A blob altered on disk is refused, whole or streamed (the stream ends broken).
         let file = dir.path().join("sha256").join(&hash[..2]).join(&hash);
         std::fs::write(file, b"abd").unwrap();
         assert!(store.get(&hash).await.is_err());
+        assert!(read_all(hash).await.is_err());
     }
 }

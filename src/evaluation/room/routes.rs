@@ -129,7 +129,8 @@ async fn document(
 ) -> AppResult<axum::response::Response> {
     use axum::http::header;
     use axum::response::IntoResponse;
-    let (name, media_type, bytes) = super::view::document(&state, &user, &id, &sha256).await?;
+    let (name, media_type, size, parts) =
+        super::view::document(&state, &user, &id, &sha256).await?;
     let inline = INLINE.contains(&media_type.as_str());
     let disposition = format!(
         "{}; filename*=UTF-8''{}",
@@ -151,8 +152,9 @@ async fn document(
                 "sandbox; frame-ancestors 'self'".into(),
             ),
             (header::CACHE_CONTROL, "private, no-store".into()),
+            (header::CONTENT_LENGTH, size.to_string()),
         ],
-        bytes,
+        axum::body::Body::from_stream(parts),
     )
         .into_response())
 }

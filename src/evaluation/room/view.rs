@@ -329,14 +329,15 @@ pub(crate) async fn documents(
     Ok(out)
 }
 
-/// One bid document for the committee: (name, media type, bytes). Seated experts,
-/// the agency, the purchaser and supervisors, once the evaluation has begun.
+/// One bid document for the committee: (name, media type, size, its bytes as a stream
+/// from the blob store). Seated experts, the agency, the purchaser and supervisors, once
+/// the evaluation has begun.
 pub async fn document(
     state: &AppState,
     user: &CurrentUser,
     tender_id: &str,
     sha256: &str,
-) -> AppResult<(String, String, bytes::Bytes)> {
+) -> AppResult<(String, String, u64, crate::blob::BlobStream)> {
     let m = access::member(state, user, tender_id).await?;
     if m.seat.is_some() && m.expert().is_none() {
         return Err(EvalRoomError::NotOnPanel.into());
@@ -350,14 +351,19 @@ pub async fn document(
         .flatten()
         .find(|d| d["sha256"] == sha256)
         .ok_or(AppError::NotFound)?;
-    let bytes = state.blobs.get(sha256).await?.ok_or(AppError::NotFound)?;
+    let (size, parts) = state
+        .blobs
+        .stream(sha256)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok((
         d["name"].as_str().unwrap_or("document").to_string(),
         d["media_type"]
             .as_str()
             .unwrap_or("application/octet-stream")
             .to_string(),
-        bytes,
+        size,
+        parts,
     ))
 }
 
