@@ -60,8 +60,6 @@ pub enum EvalError {
     MissingScore { bidder: String, item: String },
     #[error("bidder {bidder}: cannot read the amount in words {words:?}")]
     UnreadableWords { bidder: String, words: String },
-    #[error("bidder {bidder}: the price must be positive")]
-    NonPositivePrice { bidder: String },
     #[error("no compliant bid to evaluate")]
     NoCompliantBid,
     #[error("amount out of range")]

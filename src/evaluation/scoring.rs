@@ -46,6 +46,11 @@ pub struct AbnormallyLow {
 pub struct BidResult {
     pub bidder: String,
     pub compliant: bool,
+    /// Why the bid cannot be evaluated although it passed the reviews: its price cannot
+    /// be read (zero, negative, beyond any budget, unreadable 大写). It is that bid's
+    /// defect (R-EVAL-8): the bid is invalid, the lot goes on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_reason: Option<String>,
     pub needs_bidder_confirmation: bool,
     pub price: EvaluatedPrice,
     pub abnormally_low: Option<AbnormallyLow>,
@@ -69,6 +74,23 @@ pub struct LotResult {
     pub benchmark_fen: i64,
     pub bids: Vec<BidResult>,
     pub ranking: Vec<RankEntry>,
+}
+
+/// The largest price a bid may offer: 10 billion yuan, beyond any budget of a city, and
+/// far from where sums of prices could overflow.
+pub const MAX_PRICE_FEN: i64 = 1_000_000_000_000;
+
+/// The price line of a bid whose price cannot be read: the figure as offered, nothing
+/// derived from it.
+fn unreadable_price(bid: &Bid, reason: &str) -> EvaluatedPrice {
+    EvaluatedPrice {
+        price_offered_fen: bid.price.sheet_fen,
+        corrections: Vec::new(),
+        deductions: Vec::new(),
+        notes: vec![reason.to_string()],
+        evaluated_fen: 0,
+        formula: "—".into(),
+    }
 }
 
 /// Evaluates a lot against the built-in policy table.
@@ -119,25 +141,29 @@ pub fn evaluate_lot_with(
         check_weights(table, terms)?;
     }
 
-    // R-EVAL-7 first: every later step works on the corrected price.
-    let mut corrected = Vec::with_capacity(bids.len());
-    for bid in bids {
-        let c = correct_price(&bid.bidder, &bid.price)?;
-        if c.price_fen <= 0 {
-            return Err(EvalError::NonPositivePrice {
-                bidder: bid.bidder.clone(),
-            });
-        }
-        corrected.push(c);
-    }
+    // R-EVAL-7 first: every later step works on the corrected price. A price that cannot
+    // be read makes its own bid invalid, never the lot fail (R-EVAL-8).
+    let corrected: Vec<Result<_, String>> = bids
+        .iter()
+        .map(|bid| match correct_price(&bid.bidder, &bid.price) {
+            Ok(c) if c.price_fen > 0 && c.price_fen <= MAX_PRICE_FEN => Ok(c),
+            Ok(c) => Err(format!(
+                "报价 {} 元不是有效金额(须大于 0 且不超过 {} 元),投标无效 / the price {} is not a usable amount: the bid is invalid",
+                Money(c.price_fen),
+                Money(MAX_PRICE_FEN),
+                Money(c.price_fen)
+            )),
+            Err(e) => Err(format!("{e}:投标无效 / the bid is invalid")),
+        })
+        .collect();
+    let usable = |i: usize| bids[i].compliant && corrected[i].is_ok();
 
     // R-POL-5: the deduction exists only where domestic and other offers compete.
     let domestic_row = table.domestic(category, date);
     let domestic_competes = domestic_row.is_some_and(|row| {
-        let kinds: Vec<bool> = bids
-            .iter()
-            .filter(|b| b.compliant)
-            .map(|b| domestic_offer(b, row).0)
+        let kinds: Vec<bool> = (0..bids.len())
+            .filter(|i| usable(*i))
+            .map(|i| domestic_offer(&bids[i], row).0)
             .collect();
         kinds.contains(&true) && kinds.contains(&false)
     });
@@ -149,12 +175,19 @@ pub fn evaluate_lot_with(
     };
 
     let mut results = Vec::with_capacity(bids.len());
-    for (bid, c) in bids.iter().zip(corrected) {
-        let needs = c.needs_bidder_confirmation;
-        let price = evaluate_price(&ctx, bid, c.price_fen, c.corrections)?;
+    for (i, (bid, c)) in bids.iter().zip(&corrected).enumerate() {
+        let (needs, price, invalid_reason) = match c {
+            Ok(c) => (
+                c.needs_bidder_confirmation,
+                evaluate_price(&ctx, bid, c.price_fen, c.corrections.clone())?,
+                None,
+            ),
+            Err(reason) => (false, unreadable_price(bid, reason), Some(reason.clone())),
+        };
         results.push(BidResult {
             bidder: bid.bidder.clone(),
-            compliant: bid.compliant,
+            compliant: usable(i),
+            invalid_reason,
             needs_bidder_confirmation: needs,
             price,
             abnormally_low: None,
@@ -175,29 +208,29 @@ pub fn evaluate_lot_with(
     let benchmark_fen = results[first].price.evaluated_fen;
     let benchmark_bidder = results[first].bidder.clone();
 
-    // R-EVAL-8: below the fraction of the mean of the others.
-    let sum: i64 = compliant
+    // R-EVAL-8: the offered price (not after deductions) below the fraction of the mean of
+    // the other compliant bids' offered prices. Sums in i128: no price can overflow them.
+    let offered: Vec<i128> = results
         .iter()
-        .map(|i| results[*i].price.evaluated_fen)
-        .sum();
-    let others = compliant.len() as i64 - 1;
+        .map(|r| r.price.price_offered_fen as i128)
+        .collect();
+    let sum: i128 = compliant.iter().map(|i| offered[*i]).sum();
+    let others = compliant.len() as i128 - 1;
     if others > 0 {
         for &i in &compliant {
-            let own = results[i].price.evaluated_fen;
+            let own = offered[i];
             let sum_others = sum - own;
             let f = terms.abnormal_low_fraction_bp;
-            if (own as i128) * (others as i128) * (BP as i128) < (f as i128) * (sum_others as i128)
-            {
-                let mean = div_half_up(sum_others as i128, others as i128) as i64;
-                let threshold =
-                    div_half_up(sum_others as i128 * f as i128, others as i128 * BP as i128) as i64;
+            if own * others * (BP as i128) < (f as i128) * sum_others {
+                let mean = div_half_up(sum_others, others) as i64;
+                let threshold = div_half_up(sum_others * f as i128, others * BP as i128) as i64;
                 results[i].abnormally_low = Some(AbnormallyLow {
                     fraction_bp: f,
                     mean_of_others_fen: mean,
                     threshold_fen: threshold,
                     note: format!(
-                        "R-EVAL-8: evaluated price {} < {} × mean of the other {others} bids {} = {}: the bidder must explain in writing during evaluation, or the bid is invalid",
-                        Money(own),
+                        "R-EVAL-8: offered price {} < {} × mean of the other {others} bids {} = {}: the bidder must explain in writing during evaluation, or the bid is invalid",
+                        Money(own as i64),
                         fmt_rate(f),
                         Money(mean),
                         Money(threshold)
@@ -375,6 +408,47 @@ mod tests {
             compliant: true,
             scores: Default::default(),
         }
+    }
+
+    #[test]
+    fn r_eval_8_an_unreadable_price_invalidates_its_bid_not_the_lot() {
+        let mut unreadable = bid("words", 100_000, EnterpriseSize::Large);
+        unreadable.price.sheet_words = Some("壹佰万元整零零".into());
+        let bids = [
+            bid("A", 10_000_000, EnterpriseSize::Large),
+            bid("zero", 0, EnterpriseSize::Large),
+            bid("negative", -5, EnterpriseSize::Large),
+            bid("huge", 6_000_000_000_000_000_000, EnterpriseSize::Large),
+            unreadable,
+            bid("B", 10_500_000, EnterpriseSize::Large),
+        ];
+        let lot = evaluate_lot(&terms(), &bids).expect("the lot goes on");
+        for b in &lot.bids[1..5] {
+            assert!(!b.compliant, "{}", b.bidder);
+            assert!(
+                b.invalid_reason.as_deref().unwrap().contains("投标无效"),
+                "{b:?}"
+            );
+        }
+        let ranked: Vec<&str> = lot.ranking.iter().map(|r| r.bidder.as_str()).collect();
+        assert_eq!(ranked, ["A", "B"]);
+        assert_eq!(lot.benchmark_fen, 10_000_000);
+    }
+
+    #[test]
+    fn r_eval_8_compares_offered_prices_not_prices_after_deductions() {
+        // A small firm offering 99,999 against 100,000 is not abnormally low, though its
+        // 10% deduction puts its evaluated price at 89,999.10.
+        let bids = [
+            bid("small", 9_999_900, EnterpriseSize::Small),
+            bid("L1", 10_000_000, EnterpriseSize::Large),
+            bid("L2", 10_000_000, EnterpriseSize::Large),
+        ];
+        let mut t = terms();
+        t.abnormal_low_fraction_bp = 9500;
+        let lot = evaluate_lot(&t, &bids).unwrap();
+        assert!(lot.bids[0].price.evaluated_fen < 9_000_000);
+        assert!(lot.bids.iter().all(|b| b.abnormally_low.is_none()));
     }
 
     #[test]

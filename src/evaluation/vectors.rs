@@ -204,5 +204,5 @@ fn r_pol_6_and_r_eval_4_derivation_reads_line_by_line() {
     );
     let low = find("09-");
     let note = &low.bids[2].abnormally_low.as_ref().unwrap().note;
-    assert!(note.starts_with("R-EVAL-8: evaluated price 700000.00 < 80% × mean of the other 3 bids 1100000.00 = 880000.00"), "{note}");
+    assert!(note.starts_with("R-EVAL-8: offered price 700000.00 < 80% × mean of the other 3 bids 1100000.00 = 880000.00"), "{note}");
 }

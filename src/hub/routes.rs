@@ -93,11 +93,16 @@ fn error_text(e: &AppError) -> String {
 
 fn error_reply(id: Option<&str>, e: &AppError) -> String {
     let (message, message_en) = e.messages();
+    let fields = match e {
+        AppError::Validation(f) => Some(f),
+        _ => None,
+    };
     serde_json::to_string(&ServerMsg::Error {
         id,
         code: e.code(),
         message,
         message_en,
+        fields,
     })
     .unwrap_or_default()
 }

@@ -110,6 +110,9 @@ pub enum ServerMsg<'a> {
         code: &'a str,
         message: String,
         message_en: String,
+        /// Field → messages, for `VALIDATION`, as over HTTP.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fields: Option<&'a crate::error::FieldErrors>,
     },
 }
 

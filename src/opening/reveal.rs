@@ -197,7 +197,14 @@ async fn open(
     let outcome = tokio::task::spawn_blocking(move || {
         let opened = open_file(&path, &kb, &secret, Some(&dir));
         match opened {
-            Ok((sheet, documents)) => Outcome::ReadOut { sheet, documents },
+            Ok((sheet, documents)) => match check_sheet(&sheet) {
+                Ok(()) => Outcome::ReadOut { sheet, documents },
+                Err((code, message)) => Outcome::Invalid {
+                    code: code.into(),
+                    message,
+                    deemed: "revoked",
+                },
+            },
             Err(e) => blame(&path, &hash, &e),
         }
     })
@@ -277,6 +284,46 @@ pub fn open_file(
         })
         .collect();
     Ok((manifest.opening_sheet, documents))
+}
+
+/// What an opening sheet must be to be read out (R-OPEN-4): a price above zero and within
+/// any budget, a known enterprise size, texts of sane length without control characters.
+/// A sheet that is not is the bidder's doing: the bid is invalid with this cause, and no
+/// price of it is read out or signed.
+pub fn check_sheet(sheet: &OpeningSheet) -> Result<(), (&'static str, String)> {
+    let max = crate::evaluation::scoring::MAX_PRICE_FEN;
+    if sheet.total_price_fen <= 0 || sheet.total_price_fen > max {
+        return Err((
+            "SHEET_PRICE_INVALID",
+            format!(
+                "开标一览表的报价不是有效金额(须大于 0 且不超过 {} 元),视为撤销投标 / the sheet's price is not a usable amount (above 0, at most {}): deemed revoked (R-OPEN-4)",
+                crate::money::Money(max),
+                crate::money::Money(max)
+            ),
+        ));
+    }
+    if !["large", "medium", "small", "micro"].contains(&sheet.enterprise_size.as_str()) {
+        return Err((
+            "SHEET_FIELD_INVALID",
+            "开标一览表的企业规模无效,视为撤销投标 / the sheet's enterprise size is not one of large, medium, small, micro: deemed revoked (R-OPEN-4)".into(),
+        ));
+    }
+    let texts = [
+        (sheet.total_price_words.as_str(), 100),
+        (sheet.notes.as_str(), 2000),
+        (sheet.brand.as_deref().unwrap_or(""), 200),
+        (sheet.special_status.as_deref().unwrap_or(""), 50),
+    ];
+    let bad_text = texts
+        .iter()
+        .any(|(t, max)| t.chars().count() > *max || t.chars().any(|c| c.is_control() && c != '\n'));
+    if bad_text || sheet.products.len() > 1000 {
+        return Err((
+            "SHEET_FIELD_INVALID",
+            "开标一览表的文字过长或含控制字符,视为撤销投标 / a text of the sheet is too long or has control characters: deemed revoked (R-OPEN-4)".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Whose fault a failed opening is (R-OPEN-4): if the stored file no longer matches the
@@ -445,4 +492,48 @@ async fn finish(state: &AppState, tender_id: &str) -> AppResult<()> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sheet(price: i64) -> OpeningSheet {
+        OpeningSheet {
+            total_price_fen: price,
+            total_price_words: "壹佰元整".into(),
+            delivery_days: 30,
+            warranty_months: 12,
+            enterprise_size: "small".into(),
+            special_status: None,
+            notes: String::new(),
+            brand: None,
+            products: vec![],
+            consortium_small_micro_share_bp: None,
+        }
+    }
+
+    #[test]
+    fn r_open_4_a_sheet_without_a_usable_price_is_not_read_out() {
+        assert!(check_sheet(&sheet(10_000)).is_ok());
+        for bad in [
+            0,
+            -5,
+            i64::MAX,
+            crate::evaluation::scoring::MAX_PRICE_FEN + 1,
+        ] {
+            assert_eq!(
+                check_sheet(&sheet(bad)).unwrap_err().0,
+                "SHEET_PRICE_INVALID"
+            );
+        }
+        let mut s = sheet(10_000);
+        s.enterprise_size = "huge".into();
+        assert_eq!(check_sheet(&s).unwrap_err().0, "SHEET_FIELD_INVALID");
+        let mut s = sheet(10_000);
+        s.notes = "交货\0期".into();
+        assert_eq!(check_sheet(&s).unwrap_err().0, "SHEET_FIELD_INVALID");
+        s.notes = "第一行\n第二行".into();
+        assert!(check_sheet(&s).is_ok());
+    }
 }

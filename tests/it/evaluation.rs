@@ -1226,3 +1226,33 @@ async fn r_eval_2_a_panel_that_cannot_be_topped_up_is_drawn_again() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[tokio::test]
+async fn r_open_4_a_negative_price_is_never_read_out_nor_signed() {
+    let (app, clock) = spawn_app_at(T0).await;
+    // supplier2's hand-made sheet offers -0.05 yuan; the others are sound.
+    let (tender, bids) =
+        evaluating(&app, &clock, &[100_000_000, -5, 105_000_000, 98_000_000]).await;
+    let (status, bundle) = app
+        .login("supplier3")
+        .await
+        .get(&format!("/api/tenders/{tender}/opening/record"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+    let rows = bundle["record"]["bids"].as_array().unwrap();
+    let bad = rows
+        .iter()
+        .find(|b| b["bid_id"] == bids[1].as_str())
+        .unwrap();
+    assert_eq!(bad["result"], "invalid", "{bad}");
+    assert_eq!(bad["cause"]["code"], "SHEET_PRICE_INVALID");
+    assert!(
+        bad["sheet"].is_null(),
+        "no price of it in the signed record: {bad}"
+    );
+    let read_out = rows.iter().filter(|b| b["result"] == "read_out").count();
+    assert_eq!(
+        read_out, 3,
+        "the others are read out and the tender goes on"
+    );
+}

@@ -182,6 +182,10 @@ async fn nul_characters_and_absurd_deadlines_are_refused_at_the_edge() {
     .await;
     let reply = crate::hub::next(&mut ws).await;
     assert_eq!(reply["code"], "VALIDATION", "{reply}");
+    assert!(
+        reply["fields"]["body"].is_array(),
+        "fields, as over HTTP: {reply}"
+    );
 }
 
 #[tokio::test]

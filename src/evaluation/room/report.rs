@@ -196,9 +196,16 @@ pub(crate) async fn build(
             .map(|b| (&b.bidder, names.get(&b.bidder).unwrap_or(&b.bidder)))
             .collect();
         match eval::evaluate_lot(&pure_terms, &list) {
-            Ok(result) => lots.push(json!({
-                "lot_no": lot, "bidders": lot_names, "invalid": invalid, "result": result,
-            })),
+            Ok(result) => {
+                // R-EVAL-8: a price that cannot be read is its bid's defect.
+                for b in result.bids.iter().filter(|b| b.invalid_reason.is_some()) {
+                    invalid.push(json!({ "bid_id": b.bidder, "bidder": names.get(&b.bidder),
+                        "cause": "PRICE_UNREADABLE", "note": b.invalid_reason }));
+                }
+                lots.push(json!({
+                    "lot_no": lot, "bidders": lot_names, "invalid": invalid, "result": result,
+                }))
+            }
             Err(eval::EvalError::NoCompliantBid) => lots.push(json!({
                 "lot_no": lot, "failed": "no compliant bid remains", "invalid": invalid,
             })),
