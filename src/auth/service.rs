@@ -60,6 +60,29 @@ pub fn check_credentials(username: &str, password: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Why a new password is too weak, if it is: under 10 characters (not counting spaces at
+/// either end), the user name in it, fewer than 5 different characters, or only one kind
+/// of character (letters, digits, others).
+pub fn password_problem(username: &str, password: &str) -> Option<&'static str> {
+    let trimmed = password.trim();
+    if trimmed.chars().count() < 10 || password.len() > MAX_PASSWORD_BYTES {
+        return Some("密码须为 10 位以上(首尾空格不计)/ at least 10 characters, not counting spaces at either end");
+    }
+    if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
+        return Some("密码不得包含用户名 / the password may not contain the user name");
+    }
+    let distinct: std::collections::BTreeSet<char> = trimmed.chars().collect();
+    let kinds = [
+        trimmed.chars().any(char::is_alphabetic),
+        trimmed.chars().any(|c| c.is_ascii_digit()),
+        trimmed.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    if distinct.len() < 5 || kinds.iter().filter(|k| **k).count() < 2 {
+        return Some("密码须含至少两类字符(字母、数字、符号)/ use at least two kinds of character (letters, digits, symbols)");
+    }
+    None
+}
+
 /// Login attempts for one user name are checked and counted one at a time (striped by
 /// the name's hash), so concurrent guesses cannot all pass the same count.
 fn attempt_lock(username: &str) -> &'static tokio::sync::Mutex<()> {
@@ -292,6 +315,18 @@ pub async fn logout(state: &AppState, user: &CurrentUser, client: &ClientInfo) -
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn weak_passwords_are_named() {
+        use super::password_problem as p;
+        assert!(p("zhang", "          ").is_some(), "ten spaces");
+        assert!(p("zhangwei01", "zhangwei01").is_some(), "the user name");
+        assert!(p("zhang", "aaaaaaaaaaaa1").is_some(), "few characters");
+        assert!(p("zhang", "abcdefghijkl").is_some(), "one kind");
+        assert!(p("zhang", "短").is_some());
+        assert_eq!(p("supplier1", "test-password-1"), None);
+        assert_eq!(p("zhang", "黄石市采购中心2026年"), None);
+    }
+
     use super::*;
 
     #[test]

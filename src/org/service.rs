@@ -89,11 +89,11 @@ pub async fn create_user(state: &AppState, req: CreateUserRequest) -> AppResult<
             .or_default()
             .push("姓名必填 / display name is required".into());
     }
-    if req.password.chars().count() < 10 {
+    if let Some(problem) = crate::auth::service::password_problem(&req.username, &req.password) {
         errors
             .entry("password".into())
             .or_default()
-            .push("密码至少 10 位 / password: at least 10 characters".into());
+            .push(problem.into());
     }
     match (OrgKind::for_role(req.role), &req.org_id) {
         (None, Some(_)) => {

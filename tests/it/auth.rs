@@ -314,3 +314,21 @@ async fn agencies_list_only_possible_custodians() {
         .await;
     assert_eq!(all.as_array().unwrap().len(), 10);
 }
+
+#[tokio::test]
+async fn new_accounts_need_a_password_worth_the_name() {
+    let app = spawn_app().await;
+    let admin = app.login("admin").await;
+    let finance_org = app.org_id("finance").await;
+    for weak in ["          ", "finance9-x", "aaaaaaaaaa1"] {
+        let (status, v) = admin
+            .post(
+                "/api/users",
+                json!({"username": "finance9", "display_name": "新财政监管员", "role": "finance",
+                       "org_id": finance_org, "password": weak}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{weak:?}: {v}");
+        assert!(v["fields"]["password"].is_array(), "{v}");
+    }
+}
