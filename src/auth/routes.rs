@@ -19,6 +19,12 @@ pub fn api() -> Api {
         .route(Method::POST, "/api/auth/login", Access::Public, login)
         .route(Method::POST, "/api/auth/logout", Access::AnyUser, logout)
         .route(Method::POST, "/api/auth/tokens", Access::Public, token)
+        .route(
+            Method::POST,
+            "/api/auth/challenge",
+            Access::Public,
+            challenge,
+        )
         .route(Method::GET, "/api/me", Access::AnyUser, me)
         .route(Method::GET, "/api/audit", Access::Roles(AUDITORS), audit)
 }
@@ -29,7 +35,14 @@ async fn login(
     jar: CookieJar,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<impl IntoResponse> {
-    let (token, view) = service::login(&state, &req.username, &req.password, &client).await?;
+    let (token, view) = service::login(
+        &state,
+        &req.username,
+        &req.password,
+        req.key_proof.as_ref(),
+        &client,
+    )
+    .await?;
     let cookie = Cookie::build((SESSION_COOKIE, token))
         .path("/")
         .http_only(true)
@@ -38,6 +51,26 @@ async fn login(
         .max_age(time_from_mins(state.config.session_ttl_mins))
         .build();
     Ok((jar.add(cookie), Json(view)))
+}
+
+#[derive(serde::Deserialize)]
+struct ChallengeRequest {
+    username: String,
+}
+
+/// A challenge to sign with the device key (see `KeyProof`); the same answer whether or
+/// not the user exists.
+async fn challenge(
+    State(state): State<AppState>,
+    Json(req): Json<ChallengeRequest>,
+) -> AppResult<Json<serde_json::Value>> {
+    service::check_credentials(&req.username, "")?;
+    let now = state.clock.now_ms();
+    Ok(Json(serde_json::json!({
+        "challenge": service::login_challenge(&req.username, now),
+        "expires_at": now + service::CHALLENGE_TTL_MS,
+        "sign": service::login_proof_message(&req.username, "<challenge>"),
+    })))
 }
 
 fn time_from_mins(m: i64) -> cookie::time::Duration {
@@ -67,6 +100,7 @@ async fn token(
         &req.username,
         &req.password,
         req.label.as_deref(),
+        req.key_proof.as_ref(),
         &client,
     )
     .await?;

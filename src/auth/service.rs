@@ -9,7 +9,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::repo;
-use super::types::{ClientInfo, CurrentUser, SessionView, TokenResponse};
+use super::types::{ClientInfo, CurrentUser, KeyProof, SessionView, TokenResponse};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -128,11 +128,78 @@ fn dummy_hash() -> &'static str {
     H.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
 }
 
-/// Checks the throttle, then the password. Audits the outcome. Returns the user id.
+/// How long a login challenge may be used.
+pub const CHALLENGE_TTL_MS: i64 = 2 * 60 * 1000;
+
+/// Keys login challenges: nothing is stored per challenge, so asking for many costs the
+/// server nothing. Made anew at each start (challenges of the last run are void).
+fn challenge_key() -> &'static ring::hmac::Key {
+    static KEY: std::sync::OnceLock<ring::hmac::Key> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &ring::rand::SystemRandom::new())
+            .expect("the system's random source")
+    })
+}
+
+/// A challenge for `username` to sign with its device key: `<expiry ms>.<tag>`, the tag
+/// binding the name and the expiry.
+pub fn login_challenge(username: &str, now_ms: i64) -> String {
+    let expires = now_ms + CHALLENGE_TTL_MS;
+    let tag = ring::hmac::sign(challenge_key(), format!("{username}\n{expires}").as_bytes());
+    format!(
+        "{expires}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+    )
+}
+
+/// What a device key signs to log in.
+pub fn login_proof_message(username: &str, challenge: &str) -> String {
+    format!("kaibiao-login-v1\n{username}\n{challenge}")
+}
+
+/// Whether `proof` shows that the caller holds the device key of `username`: a live
+/// challenge issued for this name, signed by the user's certified signing key.
+async fn key_proven(state: &AppState, username: &str, proof: &KeyProof) -> bool {
+    let Some((expires, tag)) = proof.challenge.split_once('.') else {
+        return false;
+    };
+    let Ok(expires) = expires.parse::<i64>() else {
+        return false;
+    };
+    let Ok(tag) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(tag) else {
+        return false;
+    };
+    let issued = ring::hmac::verify(
+        challenge_key(),
+        format!("{username}\n{expires}").as_bytes(),
+        &tag,
+    );
+    if issued.is_err() || state.clock.now_ms() > expires {
+        return false;
+    }
+    let Ok(Some(user)) = repo::user_by_username(&state.db.pool, username).await else {
+        return false;
+    };
+    let message = login_proof_message(username, &proof.challenge);
+    crate::pki::service::verify_user_signature(
+        state,
+        &user.id,
+        &proof.key_id,
+        message.as_bytes(),
+        &proof.signature,
+    )
+    .await
+    .is_ok()
+}
+
+/// Checks the throttle, then the password. Audits the outcome. Returns the user id. A
+/// caller who proves the user's device key passes the throttle (the password is still
+/// checked): a guesser elsewhere cannot lock a bidder out before a deadline.
 async fn authenticate(
     state: &AppState,
     username: &str,
     password: &str,
+    key_proof: Option<&KeyProof>,
     client: &ClientInfo,
 ) -> AppResult<String> {
     check_credentials(username, password)?;
@@ -155,6 +222,14 @@ async fn authenticate(
         && !repo::logged_in_from(db, username, &client.ip, now - KNOWN_ADDRESS_MS).await?
     {
         locked_until = f.oldest_ip.map(|t| t + THROTTLE_WINDOW_MS);
+    }
+    if locked_until.is_some() {
+        if let Some(proof) = key_proof {
+            if key_proven(state, username, proof).await {
+                tracing::info!(username, ip = %client.ip, "throttle passed with the device key");
+                locked_until = None;
+            }
+        }
     }
     if let Some(until) = locked_until {
         // One line per user name and address a minute, however fast they come.
@@ -225,9 +300,10 @@ pub async fn login(
     state: &AppState,
     username: &str,
     password: &str,
+    key_proof: Option<&KeyProof>,
     client: &ClientInfo,
 ) -> AppResult<(String, SessionView)> {
-    let user_id = authenticate(state, username, password, client).await?;
+    let user_id = authenticate(state, username, password, key_proof, client).await?;
     let token = new_token();
     let csrf = new_token();
     let now = state.clock.now_ms();
@@ -262,9 +338,10 @@ pub async fn issue_token(
     username: &str,
     password: &str,
     label: Option<&str>,
+    key_proof: Option<&KeyProof>,
     client: &ClientInfo,
 ) -> AppResult<TokenResponse> {
-    let user_id = authenticate(state, username, password, client).await?;
+    let user_id = authenticate(state, username, password, key_proof, client).await?;
     let token = new_token();
     let now = state.clock.now_ms();
     let expires_at = now + state.config.token_ttl_days * 86_400_000;

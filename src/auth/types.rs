@@ -107,6 +107,10 @@ pub struct SessionView {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// Proof of the user's device key, which lets the password be tried while failed
+    /// attempts of others keep the name throttled.
+    #[serde(default)]
+    pub key_proof: Option<KeyProof>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,6 +119,19 @@ pub struct TokenRequest {
     pub password: String,
     #[serde(default)]
     pub label: Option<String>,
+    #[serde(default)]
+    pub key_proof: Option<KeyProof>,
+}
+
+/// A signature by the user's registered signing key over
+/// `kaibiao-login-v1\n<user name>\n<challenge>`, the challenge from
+/// `POST /api/auth/challenge`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyProof {
+    pub key_id: String,
+    pub challenge: String,
+    /// ECDSA P-256/SHA-256, r‖s, base64url.
+    pub signature: String,
 }
 
 #[derive(Debug, Serialize)]

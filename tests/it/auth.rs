@@ -63,15 +63,21 @@ async fn login_from(app: &TestApp, ip: [u8; 4], user: &str, password: &str) -> (
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// `n` wrong passwords for `user` from `ip`, each refused as such.
+async fn guess(app: &TestApp, ip: [u8; 4], user: &str, n: i64) {
+    for _ in 0..n {
+        let (status, _) = login_from(app, ip, user, "guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
+
 #[tokio::test]
 async fn failed_logins_slow_the_guesser_down_not_the_user() {
     use kaibiao::auth::service::{MAX_FAILURES_PER_IP, MAX_FAILURES_PER_PAIR};
     let app = spawn_app().await;
+    let reg = app.login("supplier1").await.register_keys().await;
     let guesser = [127, 0, 0, 2];
-    for _ in 0..MAX_FAILURES_PER_PAIR {
-        let (status, _) = login_from(&app, guesser, "supplier1", "guess").await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-    }
+    guess(&app, guesser, "supplier1", MAX_FAILURES_PER_PAIR).await;
     // From the guesser's address the name must wait, even with the right password.
     let (status, v) = login_from(&app, guesser, "supplier1", PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
@@ -81,7 +87,53 @@ async fn failed_logins_slow_the_guesser_down_not_the_user() {
         retry > 0 && retry <= 30,
         "30 s after the fifth failure: {retry}"
     );
+
+    // Behind the guesser's address (one office NAT), the supplier who proves its device
+    // key may still try its password; another's key or a made-up challenge may not.
+    let proof = |challenge: &str, keys: &crate::common::DeviceKeys, key_id: &str| {
+        let msg = kaibiao::auth::service::login_proof_message("supplier1", challenge);
+        json!({"key_id": key_id, "challenge": challenge,
+               "signature": crate::common::b64(&keys.sign(msg.as_bytes()))})
+    };
+    let (_, c) = app
+        .call(
+            Method::POST,
+            "/api/auth/challenge",
+            Some(json!({"username": "supplier1"})),
+        )
+        .await;
+    let challenge = c["challenge"].as_str().unwrap().to_string();
+    let with_proof = |p: Value| {
+        let app = &app;
+        async move {
+            let r = reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from(guesser))
+                .build()
+                .unwrap()
+                .post(app.url("/api/auth/login"))
+                .json(&json!({"username": "supplier1", "password": PASSWORD, "key_proof": p}))
+                .send()
+                .await
+                .unwrap();
+            r.status()
+        }
+    };
+    let other = app.login("supplier2").await.register_keys().await;
+    assert_eq!(
+        with_proof(proof(&challenge, &other.keys, &other.signing_key_id)).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        with_proof(proof("9999999999999.AAAA", &reg.keys, &reg.signing_key_id)).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        with_proof(proof(&challenge, &reg.keys, &reg.signing_key_id)).await,
+        StatusCode::OK
+    );
+
     // The supplier, at its own desk just before a deadline, is not locked out.
+    guess(&app, guesser, "supplier1", MAX_FAILURES_PER_PAIR).await;
     let (status, _) = login_from(&app, [127, 0, 0, 1], "supplier1", PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
 

@@ -487,6 +487,36 @@ async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_ther
     )
     .await;
     screenshots(c, "bid-en", "#bid-form").await;
+
+    // Someone guesses supplier1's password from this very address until the name is
+    // throttled: the browser that holds supplier1's device key still logs in with it.
+    let out = js(
+        c,
+        "return fetch('/api/auth/logout', {method: 'POST', headers: \
+         {'x-csrf-token': sessionStorage.getItem('kb_csrf')}}).then((r) => r.status)",
+        vec![],
+    )
+    .await;
+    assert_eq!(out, json!(200));
+    for _ in 0..kaibiao::auth::service::MAX_FAILURES_PER_PAIR {
+        let (status, _) = app
+            .call(
+                reqwest::Method::POST,
+                "/api/auth/login",
+                Some(json!({"username": "supplier1", "password": "guess"})),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/auth/login",
+            Some(json!({"username": "supplier1", "password": crate::common::PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::TOO_MANY_REQUESTS, "throttled");
+    login(c, &app, "supplier1").await;
     driver.client.clone().close().await.unwrap();
 }
 

@@ -197,8 +197,30 @@ export function currentUser({ force = false } = {}) {
   return mePromise;
 }
 
-export async function login(username, password) {
-  const res = await request('POST', '/api/auth/login', { username, password }, { isLogin: true, skipCsrf: true, noRedirect: true });
+const KNOWN_USERS_KEY = 'kb_known_users';
+
+/** The user id of a user name that logged in on this browser before (to find its device keys). */
+export function knownUserId(username) {
+  try {
+    return JSON.parse(localStorage.getItem(KNOWN_USERS_KEY) || '{}')[username] || null;
+  } catch (_) {
+    return null;
+  }
+}
+
+/** POST /api/auth/login; `keyProof` passes the throttle for a holder of the device key. */
+export async function login(username, password, keyProof = null) {
+  const body = keyProof ? { username, password, key_proof: keyProof } : { username, password };
+  const res = await request('POST', '/api/auth/login', body, { isLogin: true, skipCsrf: true, noRedirect: true });
+  if (res && res.user && res.user.id) {
+    try {
+      const known = JSON.parse(localStorage.getItem(KNOWN_USERS_KEY) || '{}');
+      known[username] = res.user.id;
+      localStorage.setItem(KNOWN_USERS_KEY, JSON.stringify(known));
+    } catch (_) {
+      /* storage may be off: the key proof is then not offered */
+    }
+  }
   if (res && res.csrf_token) setCsrfToken(res.csrf_token);
   setSessionHint(true);
   mePromise = Promise.resolve(res ? res.user : null);

@@ -1,7 +1,9 @@
 // Login: user name + password; shows the server's message in the UI language.
 
 import { initLayout, setPageTitle } from '../layout.js';
-import { login, ApiError, errorText } from '../api.js';
+import { login, request, knownUserId, ApiError, errorText } from '../api.js';
+import { loadDeviceKeys, sign } from '../crypto/keys.js';
+import { toB64url, utf8 } from '../crypto/bytes.js';
 import { t, onLangChange, splitBilingual } from '../i18n.js';
 import { h, replace, clear, banner, busy } from '../ui.js';
 
@@ -78,6 +80,21 @@ function startThrottle(secs) {
   }, 1000);
 }
 
+/**
+ * When failed logins of someone else have throttled this user name, a browser holding the
+ * user's registered device key proves it (a signed server challenge) and may still try
+ * its password: a guesser cannot lock a bidder out before a deadline.
+ */
+async function deviceKeyProof(username) {
+  const userId = knownUserId(username);
+  if (!userId) return null;
+  const record = await loadDeviceKeys(userId).catch(() => null);
+  if (!record || !record.signing || !record.signing.registeredAt) return null;
+  const c = await request('POST', '/api/auth/challenge', { username }, { isLogin: true, skipCsrf: true, noRedirect: true });
+  const signature = await sign(record, utf8(`kaibiao-login-v1\n${username}\n${c.challenge}`));
+  return { key_id: record.signing.keyId, challenge: c.challenge, signature: toB64url(signature) };
+}
+
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   if (Date.now() < throttleUntil) return;
@@ -102,7 +119,13 @@ form.addEventListener('submit', async (ev) => {
   lastError = null;
   clear(statusEl);
   try {
-    await login(username, password);
+    try {
+      await login(username, password);
+    } catch (e) {
+      const proof = e instanceof ApiError && e.code === 'LOGIN_THROTTLED' ? await deviceKeyProof(username).catch(() => null) : null;
+      if (!proof) throw e;
+      await login(username, password, proof);
+    }
     location.assign(nextUrl());
     return;
   } catch (e) {
