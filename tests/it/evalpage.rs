@@ -387,6 +387,9 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     wait_long(c, "#eval-phase[data-phase='seating']").await;
     let panel = wait_text(c, "#panel-list", "已抽中").await;
     assert!(panel.contains("第 5 席") || panel.contains('5'), "{panel}");
+    // Finance sees whom it may have to call: each drawn expert's login.
+    let panel = wait_text(c, "#panel-list", "登录名 expert").await;
+    assert_eq!(panel.matches("登录名 expert").count(), 5, "{panel}");
 
     // Seats, verdicts and reviews over the API bring it to scoring.
     let finance = app.login("finance").await;

@@ -1022,6 +1022,8 @@ function renderPanel() {
         h('span.seat-no', String(p.seat)),
         h('span.seat-main',
           h('span', p.name || t('eval.seat_n', { n: p.seat }), isExpert() && p.expert_id && p.expert_id === v.me.expert_id ? h('span.tag', t('eval.you')) : null),
+          // Supervisors reach a drawn expert who does not answer by their login.
+          p.username ? h('span.small.mono.seat-login', t('eval.login_is', { login: p.username })) : null,
           h('span.small.muted', label('seat', p.status),
             phaseAt('compliance') && pr.reviews_total ? ` · ${t('eval.seat_reviews', { n: p.reviews_done || 0 })}` : '',
             phaseAt('scoring') && pr.scores_total ? ` · ${t('eval.seat_scores', { n: p.scores_done || 0 })}` : '')))))
