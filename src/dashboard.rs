@@ -19,6 +19,71 @@ pub struct Dashboard {
     pub role_name: &'static str,
     pub counts: BTreeMap<&'static str, i64>,
     pub tenders: Vec<TenderListItem>,
+    /// A supplier's tenders it has a bid in, until the contract, with what awaits it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_bids: Option<Vec<MyBid>>,
+}
+
+/// A tender a supplier bid on, and what it is to do or look at there now.
+#[derive(Serialize)]
+pub struct MyBid {
+    pub tender: TenderListItem,
+    /// The opening's phase, once it started.
+    pub opening_phase: Option<String>,
+    /// wait_opening | decrypt | confirm_record | clarification | result
+    pub awaits: Vec<&'static str>,
+    /// Clarification requests not answered yet.
+    pub open_clarifications: i64,
+}
+
+/// The tenders `org` has a bid in (submitted), newest first, with what awaits it.
+async fn my_bids(state: &AppState, org: &str) -> AppResult<Vec<MyBid>> {
+    let db = &state.db.pool;
+    let ids: std::collections::BTreeSet<String> = sqlx::query_scalar(
+        "SELECT DISTINCT tender_id FROM bids WHERE bidder_org_id = $1 AND status = 'submitted'",
+    )
+    .bind(org)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .collect();
+    let mut out = Vec::new();
+    for t in tender_service::announcements(state, "", "", "").await? {
+        if !ids.contains(&t.id) {
+            continue;
+        }
+        let phase: Option<String> =
+            sqlx::query_scalar("SELECT phase FROM openings WHERE tender_id = $1")
+                .bind(&t.id)
+                .fetch_optional(db)
+                .await?;
+        let open_clarifications: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM clarifications c JOIN bids b ON b.id = c.bid_id \
+             WHERE c.tender_id = $1 AND b.bidder_org_id = $2 AND c.answer IS NULL",
+        )
+        .bind(&t.id)
+        .bind(org)
+        .fetch_one(db)
+        .await?;
+        let mut awaits = Vec::new();
+        match (t.status, phase.as_deref()) {
+            (TenderStatus::Published | TenderStatus::Sealed, _) => awaits.push("wait_opening"),
+            (_, Some("decrypting")) => awaits.push("decrypt"),
+            (_, Some("confirming")) => awaits.push("confirm_record"),
+            (TenderStatus::Awarded, _) => awaits.push("result"),
+            _ => {}
+        }
+        if open_clarifications > 0 {
+            awaits.push("clarification");
+        }
+        out.push(MyBid {
+            tender: t,
+            opening_phase: phase,
+            awaits,
+            open_clarifications,
+        });
+    }
+    Ok(out)
 }
 
 pub fn api() -> Api {
@@ -28,6 +93,7 @@ pub fn api() -> Api {
 async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Dashboard>> {
     let now = state.clock.now_ms();
     let mut counts = BTreeMap::new();
+    let mut mine_bid = None;
     let tenders = match user.role {
         Role::Supplier | Role::Expert => {
             let open: Vec<_> = tender_service::announcements(&state, "", "", "")
@@ -55,6 +121,9 @@ async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResul
                 counts.insert("assignments", mine.len() as i64);
                 mine
             } else {
+                let bids = my_bids(&state, user.org_id.as_deref().unwrap_or("")).await?;
+                counts.insert("my_bids", bids.len() as i64);
+                mine_bid = Some(bids);
                 open
             }
         }
@@ -78,5 +147,6 @@ async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResul
         role_name: user.role.name_zh(),
         counts,
         tenders,
+        my_bids: mine_bid,
     }))
 }

@@ -433,11 +433,14 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     wait_text(c, &format!("{card} .clarification-list"), question).await;
     wait_text(c, &format!("{card} .clarification-list"), "等待投标人答复").await;
 
-    // The bidder sees it in its opening hall and answers; a second question arrives live.
+    // The bidder finds it from its dashboard, without a typed address: the tender it bid
+    // on is listed with the request awaiting it, and leads to its opening hall, where it
+    // answers; a second question arrives live.
     login(c, &app, "supplier3").await;
-    c.goto(&app.url(&format!("/opening.html?tender={tender}")))
-        .await
-        .unwrap();
+    let item = format!("#dash-my-bids .dash-bid[data-tender='{tender}']");
+    wait_text(c, &item, "1 项澄清待答复").await;
+    screenshots(c, "dashboard-my-bids", "#dash-my-bids").await;
+    click_long(c, &format!("{item} a.hall-link")).await;
     wait_text(c, "#clarify-card", question).await;
     wait_long(c, "#hall-conn[data-status='live']").await;
     let answer = "我司自有生产线,原材料为长期协议价。";

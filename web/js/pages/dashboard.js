@@ -16,7 +16,6 @@ const EVAL_STATUSES = ['evaluating', 'awarded'];
 let user = null;
 let dash = null;
 let openAnnouncements = null;
-let openings = null; // announcements being opened, for a supplier's way into the hall
 let loadError = null;
 
 function countLabel(key) {
@@ -154,14 +153,23 @@ function render() {
       announcementsBlock(openAnnouncements)));
   }
 
-  if (role === 'supplier' && openings && openings.length) {
-    sections.push(h('section#supplier-halls.card', { 'aria-labelledby': 'halls-heading' },
-      h('div.card-head', h('h2#halls-heading', t('dash.openings'))),
-      h('p.card-note', t('dash.openings_note')),
-      h('ul.hall-links', openings.map((a) => h('li',
-        statusBadge(a.status), ' ',
-        h('a.hall-link', { href: `/opening.html?tender=${encodeURIComponent(a.id)}`, dataset: { tender: a.id } }, a.title || a.code),
-        h('span.small.muted', ` · ${formatCST(schedule(a).bid_deadline)}`))))));
+  if (role === 'supplier') {
+    // Every tender this supplier has a bid in, until the contract, with what awaits it:
+    // the opening, decrypting, the record to confirm, a clarification to answer, the result.
+    const mine = Array.isArray(dash.my_bids) ? dash.my_bids : [];
+    sections.push(h('section#dash-my-bids.card', { 'aria-labelledby': 'my-bids-heading' },
+      h('div.card-head', h('h2#my-bids-heading', t('dash.my_bids')), h('span.tag', String(mine.length))),
+      mine.length
+        ? h('ul.hall-links.dash-bid-list', mine.map((m) => {
+          const x = m.tender;
+          const href = m.opening_phase ? `/opening.html?tender=${encodeURIComponent(x.id)}` : `/bid.html?tender=${encodeURIComponent(x.id)}`;
+          return h('li.dash-bid', { dataset: { tender: x.id } },
+            statusBadge(x.status), ' ',
+            h('a.hall-link', { href, dataset: { tender: x.id } }, x.title || x.code),
+            h('span.dash-bid-awaits', (m.awaits || []).map((a) => h('span.tag.await', { dataset: { await: a } },
+              t(`dash.await_${a}`, { n: m.open_clarifications })))));
+        }))
+        : h('p.muted.small', t('dash.my_bids_none'))));
   }
 
   if (role === 'expert') {
@@ -211,12 +219,6 @@ async function load() {
       openAnnouncements = Array.isArray(list) ? list : [];
     } catch (_) {
       openAnnouncements = [];
-    }
-    try {
-      const all = await get('/api/announcements');
-      openings = (Array.isArray(all) ? all : []).filter((a) => HALL_STATUSES.includes(a.status));
-    } catch (_) {
-      openings = [];
     }
     render();
   }
