@@ -11,6 +11,9 @@ pub mod share;
 pub fn secret(env: &str, prompt: &str) -> anyhow::Result<String> {
     match std::env::var(env) {
         Ok(v) if !v.is_empty() => Ok(v),
+        _ if !std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            anyhow::bail!("没有终端可以询问,请设置 {env} / no terminal to ask on: set {env}")
+        }
         _ => Ok(rpassword::prompt_password(prompt)?),
     }
 }

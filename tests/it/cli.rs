@@ -131,24 +131,45 @@ async fn serve_demo_seeds_once_prints_logins_and_shuts_down_gracefully() {
     // A custodian checks their share of the opening key with their key file.
     let tender = school(&list);
     let tender = tender.as_str();
-    let key_file = dir.path().join("demo-keys/agency.kbkey");
-    let env = [
-        ("KAIBIAO_PASSWORD", PASSWORD),
-        ("KAIBIAO_KEY_PASSPHRASE", PASSWORD),
-        ("KAIBIAO_SERVER", server.base.as_str()),
-        ("KAIBIAO_USER", "agency"),
-    ];
-    let out = run(
-        &[
-            "share",
-            "check",
-            "--key-file",
-            key_file.to_str().unwrap(),
-            "--tender",
-            tender,
-        ],
-        &env,
+    // The README's line, as written, but for the binary, the data folder and the port.
+    let readme = include_str!("../../README.md");
+    let line = readme
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains("share check --key-file data/demo-keys/"))
+        .expect("the README's share check line");
+    let line = line
+        .replace("<demo password>", PASSWORD)
+        .replace("<tender id>", tender)
+        .replace("data/", &format!("{}/", dir.path().display()));
+    let (env, args) = line
+        .split_once(" cargo run --release -- ")
+        .expect("env, then the command");
+    let env: Vec<(&str, &str)> = env
+        .split_whitespace()
+        .map(|kv| kv.split_once('=').unwrap())
+        .chain([("KAIBIAO_SERVER", server.base.as_str())])
+        .collect();
+    let args: Vec<&str> = args.split_whitespace().collect();
+    // Without the password in the environment and no terminal to ask on: said plainly.
+    let no_tty = Command::new(BIN)
+        .args(&args)
+        .envs(
+            env.iter()
+                .filter(|(k, _)| *k != "KAIBIAO_PASSWORD")
+                .copied(),
+        )
+        .env_remove("KAIBIAO_PASSWORD")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!no_tty.status.success());
+    assert!(
+        String::from_utf8_lossy(&no_tty.stderr).contains("set KAIBIAO_PASSWORD"),
+        "{}",
+        String::from_utf8_lossy(&no_tty.stderr)
     );
+    let out = run(&args, &env);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("matches the announced commitments"), "{said}");
     assert!(
