@@ -38,6 +38,8 @@ pub struct Config {
     pub limits: crate::serve::Limits,
     /// Hub connections one user may hold at once.
     pub hub_connections_per_user: usize,
+    /// With `demo`: also make the 36 demo experts' key files (2 s of key derivation).
+    pub demo_expert_keys: bool,
 }
 
 impl Config {
@@ -63,6 +65,7 @@ impl Config {
             metrics_listen: None,
             limits: Default::default(),
             hub_connections_per_user: 64,
+            demo_expert_keys: true,
         }
     }
 }

@@ -547,6 +547,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
 
     // The expert pool: 36 experts across specialties and regions, each with a login
     // (expert1 … expert36) so that whoever the draw picks can take the seat.
+    let mut expert_accounts: Vec<(String, String, String)> = Vec::new();
     for i in 0..36 {
         let name = format!(
             "{}{}",
@@ -575,6 +576,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
                 org_id: None,
             };
             org_repo::insert_user(&mut tx, &u, &hash, now).await?;
+            expert_accounts.push((u.username.clone(), u.id.clone(), u.display_name.clone()));
             if i == 0 {
                 logins.push((
                     "expert1…expert36".into(),
@@ -626,11 +628,31 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
     // path, and kept in key files under the demo password.
     let key_dir = state.config.data_dir.join("demo-keys");
     std::fs::create_dir_all(&key_dir)?;
+    // Experts too: whoever is drawn signs the report with a key file, or makes a key in
+    // the browser.
     let device_users = ["agency", "purchaser", "purchaser2", "finance"]
         .into_iter()
-        .chain(OPENING_BIDS.iter().map(|b| b.user));
-    for name in device_users {
-        let user = actor(name);
+        .chain(OPENING_BIDS.iter().map(|b| b.user))
+        .map(actor)
+        .chain(
+            expert_accounts
+                .into_iter()
+                .filter(|_| state.config.demo_expert_keys)
+                .map(|(username, id, display_name)| CurrentUser {
+                    id,
+                    username,
+                    display_name,
+                    role: Role::Expert,
+                    org_id: None,
+                    session_id: String::new(),
+                    csrf_token: String::new(),
+                    expires_at: 0,
+                    via_cookie: false,
+                    csrf_ok: false,
+                }),
+        );
+    for user in device_users {
+        let name = user.username.clone();
         let keys = crate::pki::keyfile::DeviceKeys::generate();
         for purpose in [KeyPurpose::Signing, KeyPurpose::Encryption] {
             let (public_key, proof) = keys.registration(&user.id, purpose);

@@ -131,6 +131,13 @@ async fn serve_demo_seeds_once_prints_logins_and_shuts_down_gracefully() {
     // A custodian checks their share of the opening key with their key file.
     let tender = school(&list);
     let tender = tender.as_str();
+    // Every demo expert has a key file to sign a report with.
+    for i in [1, 36] {
+        assert!(dir
+            .path()
+            .join(format!("demo-keys/expert{i}.kbkey"))
+            .exists());
+    }
     // The README's line, as written, but for the binary, the data folder and the port.
     let readme = include_str!("../../README.md");
     let line = readme

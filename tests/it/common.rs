@@ -129,6 +129,9 @@ pub async fn spawn_demo_with(
     // Tests hold hub connections they do not read while other parts of the test run:
     // pinging them at the real pace could drop one under a loaded CI machine.
     config.hub_ping = std::time::Duration::from_secs(60);
+    // The experts' key files cost 2 s of key derivation per start; the binary's own
+    // tests (cli, demo_opening) make them.
+    config.demo_expert_keys = false;
     configure(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -332,6 +332,26 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
             .any(|s| s["seat"] == seat && s["dissent"] == dissent),
         "the server holds the browser's signature: {signed:?}"
     );
+
+    // Another expert has no key file at all: the page makes a signing key here and
+    // registers it, and the report is signed with it.
+    login(c, &app, &experts[1]).await;
+    c.goto(&app.url(&format!("/evaluation.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_text(c, "#sign-form", "本浏览器没有您的密钥").await;
+    click_long(c, "#create-sign-key").await;
+    wait_long(c, "#sign-report").await;
+    click_long(c, "#sign-report").await;
+    wait_text(c, "#my-signature", "您已签署评标报告").await;
+    let keys = others[0].get("/api/keys").await.1;
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["purpose"] == "signing" && k["status"] == "active"),
+        "registered: {keys}"
+    );
     driver.client.clone().close().await.unwrap();
 }
 

@@ -22,7 +22,7 @@ import { HubRoom } from '../hub.js';
 import { mountMedia } from '../media.js';
 import { renderPresenceCard } from '../presence.js';
 import { keyImportPanel } from '../keyimport.js';
-import { loadDeviceKeys, sign } from '../crypto/keys.js';
+import { loadDeviceKeys, ensureDeviceKeys, sign } from '../crypto/keys.js';
 import { canonicalJson } from '../crypto/json.js';
 import { toB64url, utf8 } from '../crypto/bytes.js';
 
@@ -959,7 +959,11 @@ function signBlock() {
     if (keys.state === 'checking') {
       block.push(loadingBlock());
     } else if (!keys.record) {
-      block.push(banner('warning', t('eval.no_keys'), { title: t('hall.no_keys_title') }), keyPanel());
+      block.push(banner('warning', t('eval.no_keys'), { title: t('hall.no_keys_title') }),
+        // Made here, non-extractable, and registered: the key never leaves this browser.
+        h('div.action-bar', h('button.btn.btn-primary#create-sign-key', { type: 'button', on: { click: onCreateKey } }, t('eval.create_key')),
+          h('span.small.muted', t('eval.create_key_note'))),
+        keyPanel());
     } else {
       if (keyPanelReplace) block.push(keyPanel());
       block.push(
@@ -971,6 +975,21 @@ function signBlock() {
     parts.push(h('div#sign-form.sign-form', block));
   }
   return h('div.eval-block.signing', h('h4.block-title', t('eval.signatures')), parts);
+}
+
+async function onCreateKey(ev) {
+  const btn = ev.currentTarget;
+  btn.disabled = true;
+  btn.textContent = t('eval.creating_key');
+  try {
+    const record = await ensureDeviceKeys(me.id);
+    keys = { state: 'ready', record };
+    failures.delete('sign');
+    toast(t('eval.key_created'));
+  } catch (e) {
+    failures.set('sign', e);
+  }
+  renderAll();
 }
 
 function keyPanel() {
