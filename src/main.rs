@@ -1,5 +1,11 @@
 //! The `kaibiao` command: a thin shim over the library.
 
+/// mimalloc gives freed memory back to the system: after thousands of connections close,
+/// the server shrinks again (glibc's allocator kept it; BENCHMARKS.md, "What one client
+/// can hold").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
