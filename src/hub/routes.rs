@@ -36,14 +36,34 @@ fn same_origin(headers: &axum::http::HeaderMap) -> bool {
         .any(|host| !authority.is_empty() && authority.eq_ignore_ascii_case(host))
 }
 
+/// Whether the upgrade carries the session's CSRF token (`?csrf=`): a WebSocket cannot
+/// send headers, and commands over it change things as POSTs do.
+fn csrf_in_query(query: Option<&str>, token: &str) -> bool {
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|kv| kv.split_once('='))
+        .any(|(k, v)| {
+            k == "csrf"
+                && !token.is_empty()
+                && crate::auth::policy::constant_time_eq(v.as_bytes(), token.as_bytes())
+        })
+}
+
 async fn hub(
     State(state): State<AppState>,
     user: CurrentUser,
     headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
-    if ws.is_ok() && user.via_cookie && !same_origin(&headers) {
-        return AppError::Forbidden.into_response();
+    if ws.is_ok() && user.via_cookie {
+        if !same_origin(&headers) {
+            return AppError::Forbidden.into_response();
+        }
+        if !csrf_in_query(query.as_deref(), &user.csrf_token) {
+            return AppError::CsrfFailed.into_response();
+        }
     }
     match ws {
         Ok(ws) => {

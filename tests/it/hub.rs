@@ -284,21 +284,33 @@ async fn a_watcher_that_stops_reading_is_cut_from_live_fan_out_and_told_to_resyn
 
 /// A WebSocket upgrade with the browser's cookie from `origin`: the HTTP status refused
 /// with, or the connection.
-async fn cookie_upgrade(app: &TestApp, user: &str, origin: Option<&str>) -> Result<Ws, u16> {
+async fn cookie_upgrade(
+    app: &TestApp,
+    user: &str,
+    origin: Option<&str>,
+    with_csrf: bool,
+) -> Result<Ws, u16> {
     let r = crate::common::client()
         .post(app.url("/api/auth/login"))
         .json(&json!({"username": user, "password": PASSWORD}))
         .send()
         .await
         .unwrap();
-    let cookie = r
-        .headers()
+    let headers = r.headers().clone();
+    let body: Value = r.json().await.unwrap();
+    let csrf = body["csrf_token"].as_str().unwrap().to_string();
+    let cookie = headers
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
         .find(|c| c.starts_with("kb_session="))
         .expect("a session cookie");
-    let mut req = format!("{}/api/hub", app.base.replace("http://", "ws://"))
+    let query = if with_csrf {
+        format!("?csrf={csrf}")
+    } else {
+        String::new()
+    };
+    let mut req = format!("{}/api/hub{query}", app.base.replace("http://", "ws://"))
         .into_client_request()
         .unwrap();
     req.headers_mut().insert("cookie", cookie.parse().unwrap());
@@ -317,18 +329,25 @@ async fn a_cookie_connection_from_another_site_is_refused_at_the_upgrade() {
     let (app, _clock) = spawn_app_at(T0).await;
     // A page of evil.example opening the hub with finance's cookie could seed a draw.
     assert_eq!(
-        cookie_upgrade(&app, "finance", Some("https://evil.example"))
+        cookie_upgrade(&app, "finance", Some("https://evil.example"), true)
             .await
             .err(),
         Some(403)
     );
     assert_eq!(
-        cookie_upgrade(&app, "finance", None).await.err(),
+        cookie_upgrade(&app, "finance", None, true).await.err(),
         Some(403),
         "a browser always sends Origin"
     );
     let own = app.base.clone();
-    let mut ws = cookie_upgrade(&app, "finance", Some(&own))
+    assert_eq!(
+        cookie_upgrade(&app, "finance", Some(&own), false)
+            .await
+            .err(),
+        Some(403),
+        "commands need the session's CSRF token, as POSTs do"
+    );
+    let mut ws = cookie_upgrade(&app, "finance", Some(&own), true)
         .await
         .expect("the platform's own pages connect");
     send(&mut ws, json!({"type": "ping"})).await;

@@ -46,6 +46,11 @@ try {
 
 let loginRequired = false;
 
+/** The session's CSRF token (the hub sends it when it connects), or null. */
+export function csrf() {
+  return csrfToken;
+}
+
 export function setCsrfToken(token) {
   csrfToken = token || null;
   try {

@@ -5,7 +5,7 @@
 // as {type:"command", id, room, command} and are answered by an ack or an error with the
 // same id.
 
-import { ApiError } from './api.js';
+import { ApiError, csrf } from './api.js';
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const PING_MS = 25000;
@@ -85,7 +85,9 @@ export class HubRoom {
 
   url() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return `${proto}//${location.host}/api/hub`;
+    // A WebSocket cannot carry headers: the session's CSRF token goes in the query.
+    const token = csrf();
+    return `${proto}//${location.host}/api/hub${token ? `?csrf=${encodeURIComponent(token)}` : ''}`;
   }
 
   connect() {
