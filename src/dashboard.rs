@@ -101,7 +101,9 @@ async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResul
                 .into_iter()
                 .filter(|t| t.status == TenderStatus::Published && t.bid_deadline > now)
                 .collect();
-            counts.insert("open_tenders", open.len() as i64);
+            if user.role == Role::Supplier {
+                counts.insert("open_tenders", open.len() as i64);
+            }
             if user.role == Role::Expert {
                 // The evaluations this expert was drawn for and has not declined.
                 let seats: std::collections::BTreeSet<String> = sqlx::query_scalar(

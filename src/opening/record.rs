@@ -257,7 +257,15 @@ pub async fn bundle(
     user: &CurrentUser,
     tender_id: &str,
 ) -> AppResult<RecordBundle> {
-    super::access::member(state, user, tender_id).await?;
+    if user.role == crate::auth::Role::Expert {
+        // An expert seated on the tender's panel reads what was opened and read out.
+        let m = crate::evaluation::room::access::member(state, user, tender_id).await?;
+        if m.expert().is_none() {
+            return Err(crate::evaluation::room::types::EvalRoomError::NotOnPanel.into());
+        }
+    } else {
+        super::access::member(state, user, tender_id).await?;
+    }
     let stored: Option<Option<String>> =
         sqlx::query_scalar("SELECT record FROM openings WHERE tender_id = $1")
             .bind(tender_id)

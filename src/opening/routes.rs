@@ -21,6 +21,17 @@ const MEMBERS: &[Role] = &[
     Role::Admin,
 ];
 
+/// The signed record is read by the tender's members and by the experts who evaluate it.
+const RECORD_READERS: &[Role] = &[
+    Role::Purchaser,
+    Role::Agency,
+    Role::Supplier,
+    Role::Expert,
+    Role::Finance,
+    Role::Oversight,
+    Role::Admin,
+];
+
 pub fn api() -> Api {
     Api::default()
         .route(
@@ -38,7 +49,7 @@ pub fn api() -> Api {
         .route(
             Method::GET,
             "/api/tenders/{id}/opening/record",
-            Access::Roles(MEMBERS),
+            Access::Roles(RECORD_READERS),
             record,
         )
         .route(

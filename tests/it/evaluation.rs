@@ -402,6 +402,27 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         "R-EVAL-8"
     );
 
+    // A seated expert reads the signed opening record of the tender it evaluates; an
+    // expert not drawn does not. Experts are offered no tenders to bid on.
+    let (status, record) = app
+        .login(&experts[0].0)
+        .await
+        .get(&format!("/api/tenders/{tender}/opening/record"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(record["record"]["bids"].as_array().unwrap().len(), 3);
+    let (status, v) = app
+        .login(&expert_user(&app, outsider_id).await)
+        .await
+        .get(&format!("/api/tenders/{tender}/opening/record"))
+        .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("NOT_ON_PANEL"))
+    );
+    let (_, dash) = app.login(&experts[0].0).await.get("/api/dashboard").await;
+    assert!(dash["counts"].get("open_tenders").is_none(), "{dash}");
+
     // Each evaluated price with its derivation: supplier1 is small (10 % deduction).
     let v = view(&app, &experts[0].0, &tender).await;
     assert_eq!(v["phase"], "scoring");

@@ -425,6 +425,9 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the
     c.goto(&app.url(&format!("/tender.html?id={tender}")))
         .await
         .unwrap();
+    // The ledger names who acted in Chinese: the platform sealed the bids.
+    let ledger = wait_text(c, "#ledger-table", "平台").await;
+    assert!(!ledger.contains("platform"), "{ledger}");
     click_long(c, "#hall-link").await;
     click_long(c, "#start-opening").await;
     click_long(c, "#confirm-ok").await;

@@ -257,6 +257,10 @@ function actorText(actor) {
   if (!actor) return '—';
   if (typeof actor === 'object') return actor.display_name || actor.name || actor.username || actor.id || '—';
   const s = String(actor);
+  // Who acted when no person did, and drawn experts by their seat.
+  if (s === 'platform' || s === 'system') return t(`ledger.actor_${s}`);
+  const seat = /^seat-(\d+)$/.exec(s);
+  if (seat) return t('eval.seat_n', { n: seat[1] });
   // A bare UUID is long; keep its start.
   return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(s) ? s.slice(0, 8) + '…' : s;
 }
