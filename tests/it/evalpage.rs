@@ -407,6 +407,9 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     wait_long(c, "#eval-phase[data-phase='seating']").await;
     let panel = wait_text(c, "#panel-list", "已抽中").await;
     assert!(panel.contains("第 5 席") || panel.contains('5'), "{panel}");
+    // Exclusions each with their reason: most are of another specialty, not ties.
+    let counts = wait_text(c, "#draw-counts", "专业不符").await;
+    assert!(!counts.contains("回避排除"), "{counts}");
     // Finance sees whom it may have to call: each drawn expert's login.
     let panel = wait_text(c, "#panel-list", "登录名 expert").await;
     assert_eq!(panel.matches("登录名 expert").count(), 5, "{panel}");

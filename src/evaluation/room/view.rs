@@ -242,6 +242,19 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
                 "committee_size": d.committee_size,
                 "experts_needed": d.experts_needed,
                 "excluded": d.excluded.len(),
+                // Each reason apart (an expert with two reasons counts under both): most
+                // are of another specialty, not a conflict of interest.
+                "excluded_by": d.excluded.iter().flat_map(|e| e.reasons.iter()).fold(
+                    BTreeMap::<String, usize>::new(),
+                    |mut m, r| {
+                        let key = serde_json::to_value(r)
+                            .ok()
+                            .and_then(|v| v.as_str().map(String::from))
+                            .unwrap_or_default();
+                        *m.entry(key).or_default() += 1;
+                        m
+                    },
+                ),
                 "declined": d.declined.len(),
             })
         })

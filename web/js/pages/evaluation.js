@@ -1030,6 +1030,15 @@ function renderReport() {
 
 // ----- side column
 
+/** "专业不符 29 人 · 与投标人有关联 1 人 · 谢绝 1 人": each reason apart. */
+function drawCounts(draw) {
+  const by = draw.excluded_by || {};
+  const parts = Object.keys(by).sort().map((r) => t('eval.excluded_reason', { reason: label('exclusion', r), n: by[r] }));
+  if (!Object.keys(by).length && draw.excluded) parts.push(t('eval.excluded_reason', { reason: t('eval.excluded_any'), n: draw.excluded }));
+  if (draw.declined) parts.push(t('eval.declined_n', { n: draw.declined }));
+  return parts.join(' · ');
+}
+
 function renderPanel() {
   const panel = (v.panel || []).slice().sort((a, b) => Number(a.seat) - Number(b.seat));
   const pr = v.progress || {};
@@ -1048,7 +1057,7 @@ function renderPanel() {
             phaseAt('scoring') && pr.scores_total ? ` · ${t('eval.seat_scores', { n: p.scores_done || 0 })}` : '')))))
       : h('p.muted.small', phase() ? t('eval.panel_empty') : t('eval.not_started')),
     draw && draw.seed ? h('p.small.muted.mono.draw-seed', { title: draw.seed }, `${t('eval.draw_seed')} ${shortHash(draw.seed, 16)}`) : null,
-    draw && (draw.excluded || draw.declined) ? h('p.small.muted', t('eval.draw_counts', { excluded: draw.excluded || 0, declined: draw.declined || 0 })) : null);
+    draw && (draw.excluded || draw.declined) ? h('p.small.muted#draw-counts', drawCounts(draw)) : null);
 }
 
 function renderPresence() {
