@@ -236,12 +236,12 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
         let s = app.login(&name).await;
         let reg = s.register_keys().await;
         let (_, start) = crate::bids::start_bid(&s, &tender).await;
-        let container = crate::bids::seal_sheet(
-            &start,
-            crate::bids::sheet(*price, &format!("bidder {}", i + 1)),
-            b"technical proposal",
-            1024,
-        );
+        let mut sheet = crate::bids::sheet(*price, &format!("bidder {}", i + 1));
+        if i == 2 {
+            sheet.special_status = Some("prison".into());
+            sheet.brand = Some("黄石牌".into());
+        }
+        let container = crate::bids::seal_sheet(&start, sheet, b"technical proposal", 1024);
         let bid_id = start["bid_id"].as_str().unwrap().to_string();
         let (status, done) = crate::bids::upload_all(&s, &bid_id, &container, 4096).await;
         assert_eq!(status, reqwest::StatusCode::OK, "{done}");
@@ -366,6 +366,10 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     wait_long(c, "#check-sha[data-ok='true']").await;
     let record = text_of(c, "#record-bids").await;
     assert!(record.contains("玖拾壹万贰仟叁佰肆拾伍元整"), "{record}");
+    // Everything the hall read out is in the record's page: special status, brand, notes.
+    for read_out in ["监狱企业", "黄石牌", "bidder 2"] {
+        assert!(record.contains(read_out), "{read_out} in {record}");
+    }
     screenshots(c, "record").await;
 
     // In English too, without a reload.

@@ -136,7 +136,11 @@ function bidsTable(r) {
               h('td.num', h('span.money.price', formatMoney(s.total_price_fen)), h('div.words', s.total_price_words || amountInWords(s.total_price_fen))),
               h('td.nowrap', `${s.delivery_days} ${t('bid.days')}`),
               h('td.nowrap', `${s.warranty_months} ${t('bid.months')}`),
-              h('td', label('size', s.enterprise_size)),
+              // As the hall read it out: the special status, brand and notes too.
+              h('td', label('size', s.enterprise_size),
+                s.special_status ? h('div.small.special-status', label('special', s.special_status)) : null,
+                s.brand ? h('div.small.muted', `${t('hall.brand')}：${s.brand}`) : null,
+                s.notes ? h('div.small.muted.prewrap', s.notes) : null),
             ]
             : h('td.invalid-cause', { colSpan: 4 },
               h('strong', b.cause && b.cause.deemed ? label('deemed', b.cause.deemed) : t('hall.invalid')), ' ',
