@@ -313,6 +313,7 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     wait_text(c, "#sign-form", "本浏览器没有您的密钥").await;
     import_key_file(c, "#sign-form", &key_path, passphrase).await;
     wait_long(c, "#sign-report").await;
+    wait_text(c, "#key-ready", "已从密钥文件导入").await;
     let dissent = "对第1包技术评分保留意见:样品演示未按招标文件进行。";
     set_value(c, "#in-sign-dissent", dissent).await;
     screenshots(c, "eval-signing", "#eval-report").await;

@@ -966,6 +966,8 @@ function signBlock() {
         keyPanel());
     } else {
       if (keyPanelReplace) block.push(keyPanel());
+      // What was just done stays said until the report is signed.
+      if (keys.how) block.push(h('p#key-ready.hash-ok', `✓ ${t(keys.how === 'imported' ? 'eval.key_imported' : 'eval.key_created')}`));
       block.push(
         h('label.field-label', { for: dissent.id }, t('eval.dissent'), ' ', h('span.small.muted', t('common.optional'))), dissent,
         h('p.small.muted.mono', t('eval.sign_key', { id: shortHash(keys.record && keys.record.signing.keyId, 16) })),
@@ -983,7 +985,7 @@ async function onCreateKey(ev) {
   btn.textContent = t('eval.creating_key');
   try {
     const record = await ensureDeviceKeys(me.id);
-    keys = { state: 'ready', record };
+    keys = { state: 'ready', record, how: 'created' };
     failures.delete('sign');
     toast(t('eval.key_created'));
   } catch (e) {
@@ -998,7 +1000,7 @@ function keyPanel() {
       userId: me.id,
       replace: keyPanelReplace,
       onImported: (r) => {
-        keys = { state: 'ready', record: r };
+        keys = { state: 'ready', record: r, how: 'imported' };
         keyPanelEl = null;
         keyPanelReplace = false;
         failures.delete('sign');
