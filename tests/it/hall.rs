@@ -275,6 +275,8 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     wait_text(c, "#my-bids", "等待开标开始").await;
     // Bidders are counted for a bidder, never named (itself included).
     wait_text(c, "#presence-bidders", "投标人 1 家在线").await;
+    // Before the start the bidders' card says how many bids were sealed, not "none".
+    wait_text(c, "#hall-bids", "截止时已封存投标 3 份").await;
     screenshots(c, "hall-sealed").await;
 
     // The host starts: the page moves to decrypting by itself, with the countdown.

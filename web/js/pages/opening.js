@@ -906,8 +906,14 @@ function renderBids() {
             h('td', lotName(b.lot_no)),
             h('td', decryptStatusBadge(b), b.decrypted_at ? h('span.small.muted', ` ${formatCST(b.decrypted_at, { seconds: true })}`) : null),
             showConfirm ? h('td', b.confirmation ? label('confirmation', b.confirmation) : h('span.muted', t('hall.not_yet'))) : null)))))
-      : emptyBlock(t('hall.no_bids')),
+      : emptyBlock(sealedCount() ? t('hall.sealed_bids', { n: sealedCount() }) : t('hall.no_bids')),
     sharesList());
+}
+
+/** Bids sealed at the deadline (the ledger's bids_sealed), before the opening lists them. */
+function sealedCount() {
+  const sealed = feed.slice().reverse().find((e) => e.kind === 'bids_sealed');
+  return sealed && sealed.body ? Number(sealed.body.count) || 0 : 0;
 }
 
 function sharesList() {
