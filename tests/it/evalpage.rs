@@ -318,7 +318,21 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     set_value(c, "#in-sign-dissent", dissent).await;
     screenshots(c, "eval-signing", "#eval-report").await;
     fits_a_phone(c).await;
+    // Signing asks first; a cancel sends nothing.
     click_long(c, "#sign-report").await;
+    wait_text(c, "#confirm-message", "签署后不能撤回").await;
+    click_long(c, "#confirm-cancel").await;
+    let (_, v) = mine.get(&format!("/api/tenders/{tender}/evaluation")).await;
+    assert!(
+        !v["report"]["signed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["dissent"] == dissent),
+        "nothing signed on cancel"
+    );
+    click_long(c, "#sign-report").await;
+    click_long(c, "#confirm-ok").await;
     wait_text(c, "#my-signature", "您已签署评标报告").await;
     let signatures = text_of(c, "#signatures").await;
     assert!(signatures.contains(dissent), "{signatures}");
@@ -344,6 +358,7 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     click_long(c, "#create-sign-key").await;
     wait_long(c, "#sign-report").await;
     click_long(c, "#sign-report").await;
+    click_long(c, "#confirm-ok").await;
     wait_text(c, "#my-signature", "您已签署评标报告").await;
     let keys = others[0].get("/api/keys").await.1;
     assert!(
@@ -387,6 +402,7 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     set_value(c, "#draw-specialty", "environmental").await;
     set_value(c, "#draw-size", "4").await;
     click_long(c, "#request-draw").await;
+    click_long(c, "#confirm-ok").await;
     wait_text(
         c,
         ".command-error[data-key='request_draw']",
@@ -396,6 +412,7 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     screenshots(c, "eval-draw", "#host-card").await;
     set_value(c, "#draw-size", "").await;
     click_long(c, "#request-draw").await;
+    click_long(c, "#confirm-ok").await;
     wait_long(c, "#eval-phase[data-phase='drawing']").await;
 
     // The finance supervisor gives the nonce in the room: the panel is drawn.
@@ -405,6 +422,7 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     set_value(c, "#draw-nonce", "财政监督 浏览器抽取").await;
     screenshots(c, "eval-nonce", "#finance-card").await;
     click_long(c, "#draw-submit").await;
+    click_long(c, "#confirm-ok").await;
     wait_long(c, "#eval-phase[data-phase='seating']").await;
     let panel = wait_text(c, "#panel-list", "已抽中").await;
     assert!(panel.contains("第 5 席") || panel.contains('5'), "{panel}");

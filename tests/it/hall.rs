@@ -292,6 +292,7 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
 
     // Decrypt in the page: the platform accepts the half-key unsealed here.
     click_long(c, ".decrypt-btn").await;
+    click_long(c, "#confirm-ok").await;
     wait_long(c, "#my-bids .my-bid[data-state='done']").await;
     wait_text(c, "#decrypt-table", "已解密").await;
     screenshots(c, "hall-decrypted").await;
@@ -453,6 +454,7 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the
     let demo_key = app.dir.path().join("demo-keys/agency.kbkey");
     import_key_file(c, "#custodian-card", &demo_key, PASSWORD).await;
     click_long(c, "#submit-share").await;
+    click_long(c, "#confirm-ok").await;
     wait_long(c, "#share-submitted").await;
     wait_long(c, "#shares-list li[data-submitted='true']").await;
     screenshots(c, "hall-host-unsealing").await;

@@ -295,9 +295,10 @@ async function onDecline() {
   run('decline', { type: 'decline', reason });
 }
 
-function onRequestDraw() {
+async function onRequestDraw() {
   const specialty = required(inputs.get('draw:specialty'));
   if (!specialty) return;
+  if (!(await openDialog({ title: t('eval.request_draw'), message: t('eval.request_draw_confirm'), okText: t('eval.request_draw') }))) return;
   const cmd = { type: 'request_draw', specialty, complex: inputs.get('draw:complex').checked };
   const region = inputs.get('draw:region').value.trim();
   if (region) cmd.region = region;
@@ -306,9 +307,10 @@ function onRequestDraw() {
   run('request_draw', cmd, { okText: t('eval.draw_requested') });
 }
 
-function onDraw() {
+async function onDraw() {
   const nonce = required(inputs.get('draw:nonce'));
   if (!nonce) return;
+  if (!(await openDialog({ title: t('eval.draw'), message: t('eval.draw_confirm', { nonce }), okText: t('eval.draw') }))) return;
   run('draw', { type: 'draw', nonce }, { done: () => { inputs.get('draw:nonce').value = ''; } });
 }
 
@@ -408,6 +410,7 @@ function signingPayload(signing, dissent) {
 async function onSign() {
   const key = 'sign';
   if (inflight.has(key)) return;
+  if (!(await openDialog({ title: t('eval.sign'), message: t('eval.sign_confirm'), okText: t('eval.sign') }))) return;
   const record = keys.record || (await loadDeviceKeys(me.id).catch(() => null));
   if (!record) {
     keys = { state: 'ready', record: null };

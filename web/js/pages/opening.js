@@ -367,6 +367,7 @@ async function prepareShare() {
 }
 
 async function submitShare() {
+  if (!(await openDialog({ title: t('hall.share_submit'), message: t('hall.share_confirm'), okText: t('hall.share_submit') }))) return;
   shareState = { step: 'sending' };
   renderActions();
   let value = null;
@@ -680,7 +681,9 @@ function decryptRow(bidId) {
         type: 'button',
         disabled: working,
         dataset: { bid: bidId },
-        on: { click: () => decrypt(bidId) },
+        on: { click: async () => {
+          if (await openDialog({ title: t('hall.decrypt'), message: t('hall.decrypt_confirm'), okText: t('hall.decrypt') })) decrypt(bidId);
+        } },
       }, working ? t('hall.decrypting') : d.step === 'error' ? t('hall.decrypt_again') : t('hall.decrypt'))
       : null);
 }
