@@ -182,6 +182,21 @@ async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_ther
     c.goto(&app.url("/dashboard.html")).await.unwrap();
     wait_css(c, &format!(".bid-link[data-tender='{tender}']")).await;
     screenshots(c, "dashboard-supplier", ".announcement-list").await;
+    // On a phone, no budget runs under its countdown.
+    c.set_window_size(390, 844).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let apart = js(
+        c,
+        "return [...document.querySelectorAll('.announcement-side')].every((s) => { \
+           const c = s.querySelector('.side-countdown'); if (!c) return true; \
+           const b = s.querySelector('.side-budget').getBoundingClientRect(); \
+           const r = c.getBoundingClientRect(); \
+           return b.right <= r.left || b.bottom <= r.top || r.bottom <= b.top || r.right <= b.left; })",
+        vec![],
+    )
+    .await;
+    assert_eq!(apart, json!(true), "budget and countdown overlap at 390 px");
+    c.set_window_size(1280, 900).await.unwrap();
     c.goto(&app.url(&format!("/announcement.html?id={tender}")))
         .await
         .unwrap();
