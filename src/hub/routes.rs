@@ -17,7 +17,6 @@ pub fn api() -> Api {
     Api::default().route(Method::GET, "/api/hub", Access::AnyUser, hub)
 }
 
-/// Upgrades to a WebSocket; a plain GET gets a short description of the protocol.
 /// Whether a WebSocket upgrade may use the browser's cookie: only from a page of this
 /// site. Browsers always send `Origin` with a WebSocket and scripts cannot forge it, so a
 /// cookie-authenticated upgrade from another origin (or none) is a cross-site hijack
@@ -50,6 +49,7 @@ fn csrf_in_query(query: Option<&str>, token: &str) -> bool {
         })
 }
 
+/// Upgrades to a WebSocket; a plain GET gets a short description of the protocol.
 async fn hub(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -193,10 +193,7 @@ async fn subscribe(
     let secrecy = Secrecy::of(&head, state.clock.now_ms());
     let seqs = (
         crate::ledger::repo::head_seq(pool, tender_id).await?,
-        crate::ledger::repo::register(pool, tender_id)
-            .await?
-            .events
-            .len() as i64,
+        crate::ledger::repo::register_seq(pool, tender_id).await?,
     );
     let (handle, rx) = state.hub.join(
         name,

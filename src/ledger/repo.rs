@@ -202,9 +202,25 @@ pub async fn head_seq<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<i64>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query_scalar::<_, i64>(
-        "SELECT COALESCE(MAX(seq), 0) FROM ledger_events WHERE tender_id = $1",
-    )
+    last_seq(exec, Chain::Tender, tender_id).await
+}
+
+/// The last seq of the tender's bid register (0 when empty).
+pub async fn register_seq<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    last_seq(exec, Chain::BidRegister, tender_id).await
+}
+
+async fn last_seq<'e, E>(exec: E, chain: Chain, tender_id: &str) -> sqlx::Result<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_scalar::<_, i64>(&format!(
+        "SELECT COALESCE(MAX(seq), 0) FROM {} WHERE tender_id = $1",
+        chain.table()
+    ))
     .bind(tender_id)
     .fetch_one(exec)
     .await
