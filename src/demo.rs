@@ -801,12 +801,13 @@ fn demo_terms(reserved_for_sme: bool) -> crate::evaluation::room::types::Evaluat
         consortium_rate_bp: None,
         price_weight_bp: 3000,
         items: vec![
-            item("技术方案 Technical proposal", 4000, false),
-            item("售后服务 After-sales service", 2000, false),
-            item("类似业绩 Past performance", 1000, true),
+            item("技术方案", 4000, false),
+            item("售后服务", 2000, false),
+            item("类似业绩", 1000, true),
         ],
         abnormal_low_fraction_bp: 8000,
         outlier_points: 2000,
+        rounding: crate::evaluation::Rounding::Once,
     }
 }
 

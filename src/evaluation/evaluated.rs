@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::policy::{DomesticRow, SmeRow};
 use super::price::Correction;
 use super::rounding::{fen_times_rate, fmt_rate, BP};
-use super::{Bid, EnterpriseSize, EvalError, SpecialStatus, TenderTerms};
+use super::{Bid, EnterpriseSize, EvalError, Note, SpecialStatus, TenderTerms};
 use crate::money::Money;
 use crate::tender::types::Category;
 
@@ -15,7 +15,9 @@ use crate::tender::types::Category;
 pub struct Deduction {
     /// The rule: "R-POL-2" (small/micro or consortium) or "R-POL-5" (domestic).
     pub code: String,
-    pub label: String,
+    /// `domestic`, `small_micro` or `consortium` (named by the catalogue's
+    /// `derive.deduction.<kind>`).
+    pub kind: String,
     pub rate_bp: u32,
     /// The base the rate applies to: always the price offered (R-POL-6).
     pub base_fen: i64,
@@ -29,21 +31,19 @@ pub struct EvaluatedPrice {
     pub corrections: Vec<Correction>,
     pub deductions: Vec<Deduction>,
     /// Why a deduction was applied or refused, each with its rule code.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     pub evaluated_fen: i64,
-    /// `evaluated = price − … = …` in yuan.
+    /// The arithmetic, in no language: `price − price × rate (rule) … = … = evaluated`, in
+    /// yuan (a page writes "评审价 = … 元" around it).
     pub formula: String,
 }
 
 /// Whether the offer counts as domestic under R-POL-5 (before asking whether domestic and
 /// other products compete in the lot), and the note explaining it.
-pub(super) fn domestic_offer(bid: &Bid, row: &DomesticRow) -> (bool, String) {
+pub(super) fn domestic_offer(bid: &Bid, row: &DomesticRow) -> (bool, Note) {
     let total: i64 = bid.products.iter().map(|p| p.cost_fen).sum();
     if bid.products.is_empty() || total <= 0 {
-        return (
-            false,
-            "R-POL-5: no products declared, not a domestic offer".into(),
-        );
+        return (false, Note::new("R-POL-5", "domestic_no_products"));
     }
     let domestic: i64 = bid
         .products
@@ -54,32 +54,29 @@ pub(super) fn domestic_offer(bid: &Bid, row: &DomesticRow) -> (bool, String) {
     // Exact comparison; the share is shown to 0.01% (rounded down) only for reading.
     let qualifies = domestic as i128 * BP as i128 >= row.package_share_bp as i128 * total as i128;
     if bid.products.len() == 1 {
-        let what = if qualifies {
-            "a domestic product"
+        let key = if qualifies {
+            "domestic_product"
         } else {
-            "not a domestic product"
+            "not_domestic_product"
         };
         return (
             qualifies,
-            format!("R-POL-5: {} is {what}", bid.products[0].name),
+            Note::new("R-POL-5", key).arg("product", &bid.products[0].name),
         );
     }
     let share_bp = (domestic as i128 * BP as i128 / total as i128) as u32;
-    let cmp = if qualifies { "≥" } else { "<" };
+    let key = if qualifies {
+        "domestic_share_counts"
+    } else {
+        "domestic_share_short"
+    };
     (
         qualifies,
-        format!(
-            "R-POL-5: domestic products {} of {} yuan cost = {} {cmp} {}: the offer {} domestic",
-            Money(domestic),
-            Money(total),
-            fmt_rate(share_bp),
-            fmt_rate(row.package_share_bp),
-            if qualifies {
-                "counts as"
-            } else {
-                "does not count as"
-            }
-        ),
+        Note::new("R-POL-5", key)
+            .arg("domestic", Money(domestic))
+            .arg("total", Money(total))
+            .arg("share", fmt_rate(share_bp))
+            .arg("min", fmt_rate(row.package_share_bp)),
     )
 }
 
@@ -107,15 +104,13 @@ pub(super) fn evaluate_price(
         if qualifies && ctx.domestic_competes {
             deductions.push(Deduction {
                 code: "R-POL-5".into(),
-                label: "domestic product".into(),
+                kind: "domestic".into(),
                 rate_bp: row.rate_bp,
                 base_fen: price_fen,
                 amount_fen: fen_times_rate(price_fen, row.rate_bp),
             });
         } else if qualifies {
-            notes.push(
-                "R-POL-5: no non-domestic offer competes in this lot, so no deduction".into(),
-            );
+            notes.push(Note::new("R-POL-5", "domestic_no_competition"));
         }
     }
 
@@ -126,14 +121,13 @@ pub(super) fn evaluate_price(
     // R-POL-6: every deduction on the original price, all subtracted.
     let total_deducted: i64 = deductions.iter().map(|d| d.amount_fen).sum();
     let evaluated_fen = price_fen - total_deducted;
-    let mut formula = format!("evaluated price = {}", Money(price_fen));
+    let mut formula = Money(price_fen).to_string();
     for d in &deductions {
         formula.push_str(&format!(
-            " − {} × {} ({} {})",
+            " − {} × {} ({})",
             Money(d.base_fen),
             fmt_rate(d.rate_bp),
-            d.code,
-            d.label
+            d.code
         ));
     }
     if !deductions.is_empty() {
@@ -142,7 +136,9 @@ pub(super) fn evaluate_price(
             formula.push_str(&format!(" − {}", Money(d.amount_fen)));
         }
     }
-    formula.push_str(&format!(" = {} yuan", Money(evaluated_fen)));
+    if !deductions.is_empty() {
+        formula.push_str(&format!(" = {}", Money(evaluated_fen)));
+    }
 
     Ok(EvaluatedPrice {
         price_offered_fen: price_fen,
@@ -160,11 +156,11 @@ fn sme_deduction(
     ctx: &PolicyContext<'_>,
     bid: &Bid,
     price_fen: i64,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Result<Option<Deduction>, EvalError> {
     let terms = ctx.terms;
     if terms.reserved_for_sme {
-        notes.push("R-POL-2: the project is reserved for SMEs, so no price deduction".into());
+        notes.push(Note::new("R-POL-2", "sme_reserved"));
         return Ok(None);
     }
     let Some(row) = ctx.sme_row else {
@@ -176,19 +172,15 @@ fn sme_deduction(
     );
     // R-POL-3: a prison enterprise or welfare unit counts as small/micro — once.
     let special = match bid.special_status {
-        Some(SpecialStatus::Prison) => Some("a prison enterprise"),
-        Some(SpecialStatus::DisabilityWelfare) => Some("a welfare unit for the disabled"),
+        Some(SpecialStatus::Prison) => Some("special_prison"),
+        Some(SpecialStatus::DisabilityWelfare) => Some("special_welfare"),
         None => None,
     };
-    if let Some(what) = special {
-        notes.push(format!(
-            "R-POL-3: the bidder is {what}, counted as a small/micro enterprise{}",
-            if sized {
-                " (already small/micro: one deduction, not two)"
-            } else {
-                ""
-            }
-        ));
+    if let Some(key) = special {
+        notes.push(Note::new("R-POL-3", key));
+        if sized {
+            notes.push(Note::new("R-POL-3", "special_once"));
+        }
     }
     let small_micro = sized || special.is_some();
 
@@ -196,35 +188,30 @@ fn sme_deduction(
     if small_micro && terms.category == Category::Goods {
         // R-POL-6: goods must be made by small/micro enterprises, item by item.
         if bid.products.is_empty() {
-            notes.push(
-                "R-POL-6: no products declared with their makers, so no small/micro deduction for goods".into(),
-            );
+            notes.push(Note::new("R-POL-6", "goods_no_products"));
             full = false;
         } else if let Some(p) = bid.products.iter().find(|p| !p.made_by_small_micro) {
-            notes.push(format!(
-                "R-POL-6: {} is not made by a small/micro enterprise, so the offer gets no small/micro deduction",
-                p.name
-            ));
+            notes.push(Note::new("R-POL-6", "goods_not_small_made").arg("product", &p.name));
             full = false;
         }
     } else if !small_micro {
-        notes.push("R-POL-2: the bidder is not a small/micro enterprise".into());
+        notes.push(Note::new("R-POL-2", "not_small_micro"));
     }
 
     if full {
         let rate = terms.sme_rate_bp.ok_or(EvalError::MissingRate {
             field: "sme_rate_bp",
         })?;
-        notes.push(format!(
-            "R-POL-2: small/micro enterprise, the tender's rate {} (range {}–{}, {})",
-            fmt_rate(rate),
-            fmt_rate(row.min_bp),
-            fmt_rate(row.max_bp),
-            row.source
-        ));
+        notes.push(
+            Note::new("R-POL-2", "sme_rate")
+                .arg("rate", fmt_rate(rate))
+                .arg("min", fmt_rate(row.min_bp))
+                .arg("max", fmt_rate(row.max_bp))
+                .arg("source", &row.source),
+        );
         return Ok(Some(Deduction {
             code: "R-POL-2".into(),
-            label: "small/micro enterprise".into(),
+            kind: "small_micro".into(),
             rate_bp: rate,
             base_fen: price_fen,
             amount_fen: fen_times_rate(price_fen, rate),
@@ -236,25 +223,25 @@ fn sme_deduction(
             let rate = terms.consortium_rate_bp.ok_or(EvalError::MissingRate {
                 field: "consortium_rate_bp",
             })?;
-            notes.push(format!(
-                "R-POL-2: small/micro firms carry {} of the contract (≥ {}), the tender's consortium rate {}",
-                fmt_rate(share),
-                fmt_rate(row.consortium_share_min_bp),
-                fmt_rate(rate)
-            ));
+            notes.push(
+                Note::new("R-POL-2", "consortium_rate")
+                    .arg("share", fmt_rate(share))
+                    .arg("min", fmt_rate(row.consortium_share_min_bp))
+                    .arg("rate", fmt_rate(rate)),
+            );
             return Ok(Some(Deduction {
                 code: "R-POL-2".into(),
-                label: "small/micro consortium or subcontract share".into(),
+                kind: "consortium".into(),
                 rate_bp: rate,
                 base_fen: price_fen,
                 amount_fen: fen_times_rate(price_fen, rate),
             }));
         }
-        notes.push(format!(
-            "R-POL-2: small/micro firms carry {} of the contract, below {}: no deduction",
-            fmt_rate(share),
-            fmt_rate(row.consortium_share_min_bp)
-        ));
+        notes.push(
+            Note::new("R-POL-2", "consortium_below")
+                .arg("share", fmt_rate(share))
+                .arg("min", fmt_rate(row.consortium_share_min_bp)),
+        );
     }
     Ok(None)
 }

@@ -29,6 +29,79 @@ pub use scoring::{
     check_terms, evaluate_lot, evaluate_lot_with, BidResult, LotResult, RankEntry, ScoreSheet,
 };
 
+/// One reason in a derivation, in no language: the rule it applies (a reference, kept as
+/// a code), a key into the derivation catalogue (`derive.<key>` in `web/js/i18n.js`, in
+/// zh-CN and English) and the values it names, already formatted (yuan, rates, names).
+/// Pages render it in the reader's language; the signed report keeps it as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub code: String,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
+}
+
+impl Note {
+    pub fn new(code: &str, key: &str) -> Self {
+        debug_assert!(
+            note_keys::ALL.contains(&key),
+            "{key} is not in the catalogue"
+        );
+        Note {
+            code: code.into(),
+            key: key.into(),
+            args: BTreeMap::new(),
+        }
+    }
+
+    pub fn arg(mut self, name: &str, value: impl ToString) -> Self {
+        self.args.insert(name.into(), value.to_string());
+        self
+    }
+}
+
+/// Every key a derivation note may carry; each has a zh-CN and an English text under
+/// `derive.<key>` in `web/js/i18n.js` (a test checks both).
+pub mod note_keys {
+    pub const ALL: &[&str] = &[
+        "domestic_no_products",
+        "domestic_product",
+        "not_domestic_product",
+        "domestic_share_counts",
+        "domestic_share_short",
+        "domestic_no_competition",
+        "sme_reserved",
+        "special_prison",
+        "special_welfare",
+        "special_once",
+        "goods_no_products",
+        "goods_not_small_made",
+        "not_small_micro",
+        "sme_rate",
+        "consortium_rate",
+        "consortium_below",
+        "abnormally_low",
+        "price_invalid",
+        "words_unreadable",
+        "sheet_over_body",
+        "words_over_figures",
+        "misplaced_decimal",
+        "sum_over_total",
+    ];
+}
+
+/// How the comprehensive score is rounded, as the tender's documents state it. By default
+/// once, at the end: the price score and every weighted item stay exact and only the total
+/// is rounded to 0.01 point. `each_step` rounds the price score, then each item's points,
+/// then adds them (some documents say so).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    #[default]
+    Once,
+    EachStep,
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EvalError {
     #[error("no {table} rule for {category:?} on {date}")]
@@ -64,6 +137,61 @@ pub enum EvalError {
     NoCompliantBid,
     #[error("amount out of range")]
     Overflow,
+}
+
+impl EvalError {
+    /// The refusal in zh-CN and English, for the people who wrote the terms or the bid.
+    pub fn messages(&self) -> (String, String) {
+        let cat = |c: &Category| match c {
+            Category::Goods => "货物",
+            Category::Services => "服务",
+            Category::Works => "工程",
+        };
+        let field_zh = |f: &str| match f {
+            "sme_rate_bp" => "小微企业价格扣除比例",
+            "consortium_rate_bp" => "联合体/分包价格扣除比例",
+            _ => "扣除比例",
+        };
+        let en = self.to_string();
+        let zh = match self {
+            EvalError::NoRule { category, date, .. } => {
+                format!("{date} 的{}项目在政策表中没有适用规则", cat(category))
+            }
+            EvalError::RateOutOfRange {
+                field,
+                rate,
+                min,
+                max,
+                category,
+                date,
+            } => format!(
+                "{}{rate}超出{}项目在 {date} 适用的区间 {min}–{max}",
+                field_zh(field),
+                cat(category)
+            ),
+            EvalError::MissingRate { field } => {
+                format!("招标文件须载明{}：系统从不自行假定比例", field_zh(field))
+            }
+            EvalError::PriceWeightTooLow {
+                weight,
+                min,
+                category,
+            } => format!(
+                "价格分权重 {weight} 低于{}项目的最低要求 {min}",
+                cat(category)
+            ),
+            EvalError::WeightsNot100 { sum } => format!("各评分项权重合计 {sum}，不是 100%"),
+            EvalError::MissingScore { bidder, item } => {
+                format!("投标人“{bidder}”缺少评分项“{item}”的分值")
+            }
+            EvalError::UnreadableWords { bidder, words } => {
+                format!("投标人“{bidder}”的大写金额“{words}”无法识别")
+            }
+            EvalError::NoCompliantBid => "没有可评审的有效投标".into(),
+            EvalError::Overflow => "金额超出范围".into(),
+        };
+        (zh, en)
+    }
 }
 
 /// Points in hundredths (0.01 point), written `"85.50"` in JSON.
@@ -135,6 +263,9 @@ pub struct TenderTerms {
     /// R-EVAL-8's fraction of the mean of the other bids (M, default 80%).
     #[serde(default = "default_abnormal_fraction")]
     pub abnormal_low_fraction_bp: u32,
+    /// How the comprehensive score is rounded (a stated term of the tender).
+    #[serde(default)]
+    pub rounding: Rounding,
 }
 
 /// One product in an offer: who made it and whether it is a domestic product (an imported

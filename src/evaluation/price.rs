@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::words::parse_amount_words;
-use super::EvalError;
+use super::{EvalError, Note};
 use crate::money::Money;
 
 /// What a bid says about its price: the opening sheet (开标一览表) figure and words, the
@@ -56,7 +56,7 @@ pub struct Correction {
     pub subject: String,
     pub from_fen: i64,
     pub to_fen: i64,
-    pub note: String,
+    pub note: Note,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +73,7 @@ fn yuan(fen: i64) -> String {
     Money(fen).to_string()
 }
 
-fn correction(kind: CorrectionKind, subject: &str, from: i64, to: i64, note: String) -> Correction {
+fn correction(kind: CorrectionKind, subject: &str, from: i64, to: i64, note: Note) -> Correction {
     Correction {
         code: "R-EVAL-7".into(),
         kind,
@@ -105,11 +105,9 @@ pub fn correct_price(bidder: &str, st: &PriceStatement) -> Result<CorrectedPrice
                 "total",
                 body,
                 st.sheet_fen,
-                format!(
-                    "body of the bid says {} yuan, the opening sheet {} yuan: the opening sheet prevails",
-                    yuan(body),
-                    yuan(st.sheet_fen)
-                ),
+                Note::new("R-EVAL-7", "sheet_over_body")
+                    .arg("body", yuan(body))
+                    .arg("sheet", yuan(st.sheet_fen)),
             ));
         }
     }
@@ -126,11 +124,10 @@ pub fn correct_price(bidder: &str, st: &PriceStatement) -> Result<CorrectedPrice
                 "total",
                 total,
                 in_words,
-                format!(
-                    "figures {} yuan, words {words} = {} yuan: the words prevail",
-                    yuan(total),
-                    yuan(in_words)
-                ),
+                Note::new("R-EVAL-7", "words_over_figures")
+                    .arg("figures", yuan(total))
+                    .arg("words", words)
+                    .arg("in_words", yuan(in_words)),
             ));
             total = in_words;
         }
@@ -148,13 +145,12 @@ pub fn correct_price(bidder: &str, st: &PriceStatement) -> Result<CorrectedPrice
                     &line.name,
                     line.unit_price_fen,
                     fixed,
-                    format!(
-                        "unit price {} yuan × {} does not fit the total {} yuan; {} yuan does: the decimal point was misplaced",
-                        yuan(line.unit_price_fen),
-                        line.quantity,
-                        yuan(total),
-                        yuan(fixed)
-                    ),
+                    Note::new("R-EVAL-7", "misplaced_decimal")
+                        .arg("line", &line.name)
+                        .arg("unit", yuan(line.unit_price_fen))
+                        .arg("quantity", line.quantity)
+                        .arg("total", yuan(total))
+                        .arg("fixed", yuan(fixed)),
                 ));
                 line.unit_price_fen = fixed;
             }
@@ -171,12 +167,10 @@ pub fn correct_price(bidder: &str, st: &PriceStatement) -> Result<CorrectedPrice
                 "total",
                 total,
                 sum,
-                format!(
-                    "{} = {} yuan, not the total {} yuan: the sum of the lines prevails",
-                    terms.join(" + "),
-                    yuan(sum),
-                    yuan(total)
-                ),
+                Note::new("R-EVAL-7", "sum_over_total")
+                    .arg("lines", terms.join(" + "))
+                    .arg("sum", yuan(sum))
+                    .arg("total", yuan(total)),
             ));
             total = sum;
         }

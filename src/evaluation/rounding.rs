@@ -50,6 +50,25 @@ pub fn fmt_points(hundredths: i64) -> String {
     format!("{sign}{}.{:02}", v / 100, v % 100)
 }
 
+/// `num / den` hundredths of a point, for reading a derivation that rounds once: exact to
+/// 0.01 as `48.00`, exact to 0.0001 as `28.3515`, otherwise `≈94.5049` (half-up to
+/// 0.0001; the computation itself keeps the exact fraction).
+pub fn fmt_hundredths_exact(num: i128, den: i128) -> String {
+    if num % den == 0 {
+        return fmt_points(to_i64(num / den));
+    }
+    let ten_thousandths = div_half_up(num * 100, den);
+    let exact = (num * 100) % den == 0;
+    let sign = if ten_thousandths < 0 { "-" } else { "" };
+    let v = ten_thousandths.unsigned_abs();
+    let digits = format!("{sign}{}.{:04}", v / 10_000, v % 10_000);
+    if exact {
+        digits
+    } else {
+        format!("≈{digits}")
+    }
+}
+
 /// `20%`, `7.5%`, `0.25%` for basis points.
 pub fn fmt_rate(bp: u32) -> String {
     let (whole, frac) = (bp / 100, bp % 100);
@@ -81,5 +100,9 @@ mod tests {
         assert_eq!(fmt_rate(2000), "20%");
         assert_eq!(fmt_rate(750), "7.5%");
         assert_eq!(fmt_rate(25), "0.25%");
+        assert_eq!(fmt_hundredths_exact(4800, 1), "48.00");
+        assert_eq!(fmt_hundredths_exact(283_515, 100), "28.3515");
+        // 2/3 point = 66.666… hundredths
+        assert_eq!(fmt_hundredths_exact(200, 3), "≈0.6667");
     }
 }

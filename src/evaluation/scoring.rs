@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::evaluated::{domestic_offer, evaluate_price, EvaluatedPrice, PolicyContext};
 use super::policy::PolicyTable;
 use super::price::correct_price;
-use super::rounding::{div_half_up, fmt_points, fmt_rate, points_times_weight, price_score, BP};
-use super::{Bid, EvalError, Method, TenderTerms};
+use super::rounding::{
+    div_half_up, fmt_hundredths_exact, fmt_points, fmt_rate, points_times_weight, price_score, BP,
+};
+use super::{Bid, EvalError, Method, Note, Rounding, TenderTerms};
 use crate::money::Money;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,8 +29,12 @@ pub struct ScoreSheet {
     pub benchmark_bidder: String,
     /// benchmark / evaluated × 100, in hundredths; the first item.
     pub items: Vec<ItemScore>,
-    /// Σ item points, in hundredths.
+    /// Σ item points, in hundredths, rounded as `rounding` says.
     pub total: i64,
+    pub rounding: Rounding,
+    /// `benchmark / evaluated × 100 = price score`, in no language.
+    pub price_formula: String,
+    /// `score × weight + … = points + … = total`, in no language, in the order of `items`.
     pub formula: String,
 }
 
@@ -39,7 +45,7 @@ pub struct AbnormallyLow {
     /// the comparison itself is exact).
     pub mean_of_others_fen: i64,
     pub threshold_fen: i64,
-    pub note: String,
+    pub note: Note,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,7 +56,7 @@ pub struct BidResult {
     /// be read (zero, negative, beyond any budget, unreadable 大写). It is that bid's
     /// defect (R-EVAL-8): the bid is invalid, the lot goes on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invalid_reason: Option<String>,
+    pub invalid_reason: Option<Note>,
     pub needs_bidder_confirmation: bool,
     pub price: EvaluatedPrice,
     pub abnormally_low: Option<AbnormallyLow>,
@@ -82,12 +88,12 @@ pub const MAX_PRICE_FEN: i64 = 1_000_000_000_000;
 
 /// The price line of a bid whose price cannot be read: the figure as offered, nothing
 /// derived from it.
-fn unreadable_price(bid: &Bid, reason: &str) -> EvaluatedPrice {
+fn unreadable_price(bid: &Bid, reason: &Note) -> EvaluatedPrice {
     EvaluatedPrice {
         price_offered_fen: bid.price.sheet_fen,
         corrections: Vec::new(),
         deductions: Vec::new(),
-        notes: vec![reason.to_string()],
+        notes: vec![reason.clone()],
         evaluated_fen: 0,
         formula: "—".into(),
     }
@@ -143,17 +149,20 @@ pub fn evaluate_lot_with(
 
     // R-EVAL-7 first: every later step works on the corrected price. A price that cannot
     // be read makes its own bid invalid, never the lot fail (R-EVAL-8).
-    let corrected: Vec<Result<_, String>> = bids
+    let invalid_price = |fen: i64| {
+        Note::new("R-EVAL-8", "price_invalid")
+            .arg("price", Money(fen))
+            .arg("max", Money(MAX_PRICE_FEN))
+    };
+    let corrected: Vec<Result<_, Note>> = bids
         .iter()
         .map(|bid| match correct_price(&bid.bidder, &bid.price) {
             Ok(c) if c.price_fen > 0 && c.price_fen <= MAX_PRICE_FEN => Ok(c),
-            Ok(c) => Err(format!(
-                "报价 {} 元不是有效金额(须大于 0 且不超过 {} 元),投标无效 / the price {} is not a usable amount: the bid is invalid",
-                Money(c.price_fen),
-                Money(MAX_PRICE_FEN),
-                Money(c.price_fen)
-            )),
-            Err(e) => Err(format!("{e}:投标无效 / the bid is invalid")),
+            Ok(c) => Err(invalid_price(c.price_fen)),
+            Err(EvalError::UnreadableWords { words, .. }) => {
+                Err(Note::new("R-EVAL-7", "words_unreadable").arg("words", words))
+            }
+            Err(_) => Err(invalid_price(bid.price.sheet_fen)),
         })
         .collect();
     let usable = |i: usize| bids[i].compliant && corrected[i].is_ok();
@@ -228,13 +237,12 @@ pub fn evaluate_lot_with(
                     fraction_bp: f,
                     mean_of_others_fen: mean,
                     threshold_fen: threshold,
-                    note: format!(
-                        "R-EVAL-8: offered price {} < {} × mean of the other {others} bids {} = {}: the bidder must explain in writing during evaluation, or the bid is invalid",
-                        Money(own as i64),
-                        fmt_rate(f),
-                        Money(mean),
-                        Money(threshold)
-                    ),
+                    note: Note::new("R-EVAL-8", "abnormally_low")
+                        .arg("offered", Money(own as i64))
+                        .arg("fraction", fmt_rate(f))
+                        .arg("others", others)
+                        .arg("mean", Money(mean))
+                        .arg("threshold", Money(threshold)),
                 });
             }
         }
@@ -280,7 +288,8 @@ fn check_weights(table: &PolicyTable, terms: &TenderTerms) -> Result<(), EvalErr
     Ok(())
 }
 
-/// R-EVAL-4: price score = benchmark / evaluated × 100; total = Σ score × weight.
+/// R-EVAL-4: price score = benchmark / evaluated × 100; total = Σ score × weight, rounded
+/// once at the end (or at each step, when the tender says so).
 fn score(
     terms: &TenderTerms,
     bid: &Bid,
@@ -288,13 +297,11 @@ fn score(
     benchmark_fen: i64,
     benchmark_bidder: &str,
 ) -> Result<ScoreSheet, EvalError> {
-    let ps = price_score(benchmark_fen, evaluated_fen);
-    let mut items = vec![ItemScore {
-        name: "price".into(),
-        score: ps,
-        weight_bp: terms.price_weight_bp,
-        points: points_times_weight(ps, terms.price_weight_bp),
-    }];
+    let mut weighted: Vec<(String, i64, u32)> = vec![(
+        "price".into(),
+        price_score(benchmark_fen, evaluated_fen),
+        terms.price_weight_bp,
+    )];
     for item in &terms.items {
         let s = bid
             .scores
@@ -304,36 +311,71 @@ fn score(
                 item: item.name.clone(),
             })?
             .0;
-        items.push(ItemScore {
-            name: item.name.clone(),
-            score: s,
-            weight_bp: item.weight_bp,
-            points: points_times_weight(s, item.weight_bp),
-        });
+        weighted.push((item.name.clone(), s, item.weight_bp));
     }
-    let total = items.iter().map(|i| i.points).sum();
-    let mut formula = format!(
-        "price score = {} ({benchmark_bidder}) / {} × 100 = {}; total =",
+    let items: Vec<ItemScore> = weighted
+        .iter()
+        .map(|(name, score, weight_bp)| ItemScore {
+            name: name.clone(),
+            score: *score,
+            weight_bp: *weight_bp,
+            points: points_times_weight(*score, *weight_bp),
+        })
+        .collect();
+
+    // The exact price score is benchmark × 10⁴ / evaluated hundredths; every other item
+    // score is exact already. Over the common denominator evaluated × 10⁴ (BP) the total is
+    // one fraction, rounded once.
+    let den = evaluated_fen as i128 * BP as i128;
+    let price_num = benchmark_fen as i128 * 10_000;
+    let item_num = |k: usize| -> i128 {
+        if k == 0 {
+            price_num * weighted[0].2 as i128
+        } else {
+            evaluated_fen as i128 * weighted[k].1 as i128 * weighted[k].2 as i128
+        }
+    };
+    let (total, price_shown, points_shown): (i64, String, Vec<String>) = match terms.rounding {
+        Rounding::EachStep => (
+            items.iter().map(|i| i.points).sum(),
+            fmt_points(items[0].score),
+            items.iter().map(|i| fmt_points(i.points)).collect(),
+        ),
+        Rounding::Once => {
+            let num: i128 = (0..weighted.len()).map(item_num).sum();
+            let total = i64::try_from(div_half_up(num, den)).map_err(|_| EvalError::Overflow)?;
+            (
+                total,
+                fmt_hundredths_exact(price_num, evaluated_fen as i128),
+                (0..weighted.len())
+                    .map(|k| fmt_hundredths_exact(item_num(k), den))
+                    .collect(),
+            )
+        }
+    };
+    let price_formula = format!(
+        "{} ({benchmark_bidder}) / {} × 100 = {price_shown}",
         Money(benchmark_fen),
         Money(evaluated_fen),
-        fmt_points(ps)
     );
-    for (n, i) in items.iter().enumerate() {
-        formula.push_str(&format!(
-            "{} {} × {} ({})",
-            if n == 0 { "" } else { " +" },
-            fmt_points(i.score),
-            fmt_rate(i.weight_bp),
-            i.name
-        ));
-    }
-    formula.push_str(" =");
-    for (n, i) in items.iter().enumerate() {
-        formula.push_str(&format!(
-            "{} {}",
-            if n == 0 { "" } else { " +" },
-            fmt_points(i.points)
-        ));
+    let factors: Vec<String> = items
+        .iter()
+        .enumerate()
+        .map(|(k, i)| {
+            let score = if k == 0 {
+                price_shown.clone()
+            } else {
+                fmt_points(i.score)
+            };
+            format!("{score} × {}", fmt_rate(i.weight_bp))
+        })
+        .collect();
+    let mut formula = format!("{} = {}", factors.join(" + "), points_shown.join(" + "));
+    if terms.rounding == Rounding::Once {
+        let exact = fmt_hundredths_exact((0..weighted.len()).map(item_num).sum(), den);
+        if exact != fmt_points(total) {
+            formula.push_str(&format!(" = {exact}"));
+        }
     }
     formula.push_str(&format!(" = {}", fmt_points(total)));
     Ok(ScoreSheet {
@@ -341,6 +383,8 @@ fn score(
         benchmark_bidder: benchmark_bidder.into(),
         items,
         total,
+        rounding: terms.rounding,
+        price_formula,
         formula,
     })
 }
@@ -425,10 +469,13 @@ mod tests {
         let lot = evaluate_lot(&terms(), &bids).expect("the lot goes on");
         for b in &lot.bids[1..5] {
             assert!(!b.compliant, "{}", b.bidder);
-            assert!(
-                b.invalid_reason.as_deref().unwrap().contains("投标无效"),
-                "{b:?}"
-            );
+            let key = &b.invalid_reason.as_ref().unwrap().key;
+            let want = if b.bidder == "words" {
+                "words_unreadable"
+            } else {
+                "price_invalid"
+            };
+            assert_eq!(key, want, "{b:?}");
         }
         let ranked: Vec<&str> = lot.ranking.iter().map(|r| r.bidder.as_str()).collect();
         assert_eq!(ranked, ["A", "B"]);

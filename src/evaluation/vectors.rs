@@ -152,7 +152,7 @@ fn r_eval_4_to_8_and_r_pol_2_3_5_6_scoring_vectors() {
             );
             assert!(p
                 .formula
-                .ends_with(&format!("{} yuan", crate::money::Money(e.evaluated_fen))));
+                .ends_with(&crate::money::Money(e.evaluated_fen).to_string()));
         }
         let ranking: Vec<(String, u32)> = lot
             .ranking
@@ -183,26 +183,68 @@ fn r_pol_6_and_r_eval_4_derivation_reads_line_by_line() {
     let a = &stacked.bids[0];
     assert_eq!(
         a.price.formula,
-        "evaluated price = 1000000.05 − 1000000.05 × 20% (R-POL-5 domestic product) − \
-         1000000.05 × 10% (R-POL-2 small/micro enterprise) = 1000000.05 − 200000.01 − \
-         100000.01 = 700000.03 yuan"
+        "1000000.05 − 1000000.05 × 20% (R-POL-5) − 1000000.05 × 10% (R-POL-2) = 1000000.05 − \
+         200000.01 − 100000.01 = 700000.03"
     );
     let c = &stacked.bids[2];
     assert!(
-        c.price
-            .notes
-            .iter()
-            .any(|n| n.starts_with("R-POL-6: lathe is not made by a small/micro")),
+        c.price.notes.iter().any(|n| n.code == "R-POL-6"
+            && n.key == "goods_not_small_made"
+            && n.args["product"] == "lathe"),
         "{:#?}",
         c.price.notes
     );
     let goods = find("01-");
+    let sheet = goods.bids[0].score.as_ref().unwrap();
     assert_eq!(
-        goods.bids[0].score.as_ref().unwrap().formula,
-        "price score = 945000.00 (B) / 1000000.00 × 100 = 94.50; total = 94.50 × 30% (price) \
-         + 80.00 × 60% (technical) + 90.00 × 10% (service) = 28.35 + 48.00 + 9.00 = 85.35"
+        sheet.price_formula,
+        "945000.00 (B) / 1000000.00 × 100 = 94.50"
+    );
+    assert_eq!(
+        sheet.formula,
+        "94.50 × 30% + 80.00 × 60% + 90.00 × 10% = 28.35 + 48.00 + 9.00 = 85.35"
+    );
+    // Rounded once: the exact intermediate values, marked where shown to 0.0001 only.
+    let once = find("15-");
+    let b = once.bids[1].score.as_ref().unwrap();
+    assert_eq!(b.price_formula, "1000.00 (A) / 1000.08 × 100 = ≈99.9920");
+    assert_eq!(
+        b.formula,
+        "≈99.9920 × 30% + 80.01 × 70% = ≈29.9976 + 56.0070 = ≈86.0046 = 86.00"
     );
     let low = find("09-");
     let note = &low.bids[2].abnormally_low.as_ref().unwrap().note;
-    assert!(note.starts_with("R-EVAL-8: offered price 700000.00 < 80% × mean of the other 3 bids 1100000.00 = 880000.00"), "{note}");
+    assert_eq!(
+        (note.code.as_str(), note.key.as_str()),
+        ("R-EVAL-8", "abnormally_low")
+    );
+    assert_eq!(
+        [
+            &note.args["offered"],
+            &note.args["fraction"],
+            &note.args["others"],
+            &note.args["mean"],
+            &note.args["threshold"]
+        ],
+        ["700000.00", "80%", "3", "1100000.00", "880000.00"]
+    );
+}
+
+/// Every key a derivation can carry has a text in both languages of the page catalogue.
+#[test]
+fn every_derivation_note_has_zh_and_en_text() {
+    let catalogue = include_str!("../../web/js/i18n.js");
+    for key in super::note_keys::ALL {
+        let n = catalogue.matches(&format!("'derive.{key}':")).count();
+        assert_eq!(
+            n, 2,
+            "derive.{key} must be in the zh-CN and English catalogues"
+        );
+    }
+    for kind in ["domestic", "small_micro", "consortium"] {
+        let n = catalogue
+            .matches(&format!("'derive.deduction.{kind}':"))
+            .count();
+        assert_eq!(n, 2, "derive.deduction.{kind}");
+    }
 }

@@ -8,6 +8,57 @@
 
 pub mod repo;
 
+/// Every kind of event a ledger holds. Each has a name in both languages of the page
+/// catalogue (`ledger.<kind>` in web/js/i18n.js; a test checks), so no feed shows a raw
+/// kind; appending a kind not listed here is a programming error.
+pub const KINDS: &[&str] = &[
+    // The tender
+    "tender_created",
+    "tender_updated",
+    "tender_published",
+    "tender_amended",
+    "tender_cancelled",
+    // Bids (the bid register) and the opening
+    "bid_submitted",
+    "bid_withdrawn",
+    "bids_sealed",
+    "opening_started",
+    "share_submitted",
+    "custodians_overdue",
+    "tender_key_rebuilt",
+    "bidder_decrypted",
+    "decryption_closed",
+    "bid_read_out",
+    "bid_invalid",
+    "revealing_done",
+    "objection_raised",
+    "objection_answered",
+    "record_confirmed",
+    "opening_closed",
+    "opening_failed",
+    "recording_stored",
+    // The evaluation
+    "evaluation_requested",
+    "experts_drawn",
+    "expert_accepted",
+    "expert_declined",
+    "panel_seated",
+    "panel_dissolved",
+    "bid_reviewed",
+    "qualification_done",
+    "compliance_done",
+    "clarification_requested",
+    "clarification_answered",
+    "scores_submitted",
+    "score_revised",
+    "outlier_explained",
+    "scoring_closed",
+    "report_completed",
+    "report_signed",
+    "winner_confirmed",
+    "evaluation_failed",
+];
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -220,6 +271,18 @@ pub fn verify_chain(id: &str, events: &[Event], head: &str) -> Result<(), Verify
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_event_kind_is_named_in_both_languages() {
+        let catalogue = include_str!("../../web/js/i18n.js");
+        for kind in super::KINDS {
+            let n = catalogue.matches(&format!("'ledger.{kind}':")).count();
+            assert_eq!(
+                n, 2,
+                "ledger.{kind} must be in the zh-CN and English catalogues"
+            );
+        }
+    }
+
     use super::*;
 
     fn chain(n: i64) -> Ledger {

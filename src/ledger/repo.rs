@@ -62,6 +62,10 @@ async fn append_to(
     actor: &str,
     body: serde_json::Value,
 ) -> sqlx::Result<Event> {
+    debug_assert!(
+        super::KINDS.contains(&kind),
+        "event kind {kind} is not in ledger::KINDS"
+    );
     let table = chain.table();
     let last = sqlx::query(&format!(
         "SELECT seq, hash FROM {table} WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1"

@@ -360,8 +360,16 @@ pub async fn view(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<Opti
             .bind(id)
             .fetch_one(&mut *conn)
             .await?;
+    let category: String = r.try_get("category")?;
+    let published_at: Option<i64> = r.try_get("published_at")?;
+    let created_at: i64 = r.try_get("created_at")?;
+    let announced_on = chrono::DateTime::from_timestamp_millis(published_at.unwrap_or(created_at))
+        .unwrap_or_default()
+        .with_timezone(&crate::clock::cst())
+        .date_naive();
     Ok(Some(TenderView {
         evaluation: evaluation.and_then(|e| serde_json::from_str(&e).ok()),
+        preferences: super::types::Preference::for_tender(&category, announced_on),
         id: r.try_get("id")?,
         code: r.try_get("code")?,
         title: r.try_get("title")?,

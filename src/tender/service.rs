@@ -94,10 +94,11 @@ fn check_eval_terms(
         }
     }
     if let Err(err) = crate::evaluation::check_terms(&e.to_terms(category, date)) {
+        let (zh, en) = err.messages();
         push(
             errors,
             "evaluation",
-            &format!("评标办法不符合规定 / evaluation terms not allowed: {err}"),
+            &format!("评标办法不符合规定：{zh} / evaluation terms not allowed: {en}"),
         );
     }
 }

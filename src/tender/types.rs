@@ -290,6 +290,9 @@ pub struct TenderView {
     pub amendments: Vec<AmendmentView>,
     /// The evaluation method and scored items, as the tender document states them.
     pub evaluation: Option<serde_json::Value>,
+    /// The price preferences the rule table applies to this tender beyond its own stated
+    /// rates (R-POL-5's domestic-product deduction), announced with it.
+    pub preferences: Vec<Preference>,
     /// Set once published: the public opening key and its share commitments.
     pub opening_key: Option<super::opening_key::OpeningKeyView>,
     pub created_at: i64,
@@ -318,6 +321,9 @@ pub struct AnnouncementView {
     pub bid_deadline: i64,
     pub decrypt_window_mins: i64,
     pub amendments: Vec<AmendmentView>,
+    /// The evaluation method, scored items and rates the bids will be evaluated by.
+    pub evaluation: Option<serde_json::Value>,
+    pub preferences: Vec<Preference>,
     /// Bids are sealed to this key (`kt`); custodians check their shares against it.
     pub opening_key: Option<super::opening_key::OpeningKeyView>,
     pub published_at: Option<i64>,
@@ -344,6 +350,8 @@ impl From<TenderView> for AnnouncementView {
             bid_deadline: t.bid_deadline,
             decrypt_window_mins: t.decrypt_window_mins,
             amendments: t.amendments,
+            evaluation: t.evaluation,
+            preferences: t.preferences,
             opening_key: t.opening_key,
             published_at: t.published_at,
         }
@@ -388,5 +396,40 @@ mod tests {
         for s in TenderStatus::ALL {
             assert_eq!(TenderStatus::parse(s.as_str()), Some(s));
         }
+    }
+}
+
+/// A price preference the rule table applies to a tender (announced on the tender page and
+/// in the announcement, R-POL-5: a tender states the preferences it applies).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Preference {
+    pub code: &'static str,
+    /// `domestic`
+    pub kind: &'static str,
+    pub rate_bp: u32,
+    /// The share of the offer's cost that must be domestic for the offer to count.
+    pub package_share_bp: u32,
+    pub source: String,
+}
+
+impl Preference {
+    /// What the built-in rule table applies to a tender of `category` announced on `date`.
+    pub fn for_tender(category: &str, date: chrono::NaiveDate) -> Vec<Preference> {
+        let Ok(category) =
+            serde_json::from_value::<Category>(serde_json::Value::String(category.to_string()))
+        else {
+            return Vec::new();
+        };
+        crate::evaluation::PolicyTable::builtin()
+            .domestic(category, date)
+            .map(|row| Preference {
+                code: "R-POL-5",
+                kind: "domestic",
+                rate_bp: row.rate_bp,
+                package_share_bp: row.package_share_bp,
+                source: row.source.clone(),
+            })
+            .into_iter()
+            .collect()
     }
 }

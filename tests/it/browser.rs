@@ -406,6 +406,10 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
         "类似项目业绩 10%",
         "客观分",
         "10%",
+        // R-POL-5: goods announced after 2026-01-01 carry the table's domestic deduction,
+        // announced with the tender; and how the total is rounded.
+        "本国产品价格扣除 20%",
+        "仅总分四舍五入",
     ] {
         assert!(terms.contains(part), "{part} not in {terms}");
     }
@@ -418,6 +422,12 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
     assert_eq!(list[0].budget_total_fen.fen(), 123_456_789);
     // The evaluation terms as entered, in basis points, read back through the API.
     let tender_id = list[0].id.clone();
+    // The public announcement states the same terms to every would-be bidder.
+    c.goto(&app.url(&format!("/announcement.html?id={tender_id}")))
+        .await
+        .unwrap();
+    let public = crate::hall::wait_text(c, "#eval-preferences", "本国产品").await;
+    assert!(public.contains("R-POL-5"), "{public}");
     let (status, view) = app
         .login("agency")
         .await
@@ -431,6 +441,7 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
     assert_eq!(e["price_weight_bp"], 3000);
     assert_eq!(e["abnormal_low_fraction_bp"], 8000);
     assert_eq!(e["outlier_points"], 2000);
+    assert_eq!(e["rounding"], "once");
     assert_eq!(
         e["items"],
         serde_json::json!([

@@ -30,9 +30,9 @@ const CONNECTING: usize = 64;
 /// Long enough for a loaded machine; a frame later than this is a failure, not a figure.
 const READ_TIMEOUT: Duration = Duration::from_secs(120);
 
-const TECH: &str = "技术方案 Technical proposal";
-const SERVICE: &str = "售后服务 After-sales service";
-const RECORD: &str = "类似业绩 Past performance";
+const TECH: &str = "技术方案";
+const SERVICE: &str = "售后服务";
+const RECORD: &str = "类似业绩";
 
 /// POSTs an evaluation command over HTTP as `user`; returns the acknowledgement.
 async fn eval_cmd(app: &TestApp, user: &str, tender: &str, cmd: Value) -> Value {

@@ -212,6 +212,13 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     // The evaluated price, line by line, with the small/micro deduction's rule and rate.
     let derivation = text_of(c, &format!("{card} .price-derivation")).await;
     assert!(derivation.contains("评标价"), "{derivation}");
+    // Its notes come from the catalogue in Chinese: no English words, only rule codes.
+    assert!(derivation.contains("小微企业"), "{derivation}");
+    let english = english_words(&derivation);
+    assert!(
+        english.is_empty(),
+        "English on a zh-CN page: {english:?} in {derivation}"
+    );
     // The bid's documents open from the card, for a seated expert.
     let doc = wait_long(c, &format!("{card} .doc-link")).await;
     let href = doc.attr("href").await.unwrap().unwrap();
@@ -406,7 +413,7 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     wait_text(
         c,
         ".command-error[data-key='request_draw']",
-        "专家抽取失败:评标委员会人数不符合规定",
+        "专家抽取失败：评标委员会人数不符合规定",
     )
     .await;
     screenshots(c, "eval-draw", "#host-card").await;
@@ -515,4 +522,13 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     c.goto(&app.url(&room)).await.unwrap();
     wait_text(c, &format!("{card} .clarification-list"), answer).await;
     driver.client.clone().close().await.unwrap();
+}
+
+/// Words of three or more Latin letters that are not codes (all capitals, like R-POL or
+/// SME): what a zh-CN screen must not show outside user data.
+fn english_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 3 && w.chars().any(|c| c.is_ascii_lowercase()))
+        .map(str::to_string)
+        .collect()
 }

@@ -270,6 +270,17 @@ export function ledgerEvents(ledger) {
   return (ledger && Array.isArray(ledger.events) && ledger.events) || [];
 }
 
+/**
+ * Who acted, as the server describes the event's actor (`ledger.actors`): role and
+ * organisation, a seat for an expert whose name is not public yet, the name once it is.
+ */
+function actorFromLedger(ledger, id) {
+  const a = ledger && ledger.actors && ledger.actors[id];
+  if (!a) return null;
+  if (a.seat && !a.name) return t('eval.seat_n', { n: a.seat });
+  return [a.name, label('role', a.role), a.org].filter(Boolean).join(' · ');
+}
+
 /** The ledger table; `actorName(id)` may turn actor ids into names. */
 export function ledgerTable(ledger, { actorName } = {}) {
   const events = ledgerEvents(ledger);
@@ -290,7 +301,8 @@ export function ledgerTable(ledger, { actorName } = {}) {
           e.body && Object.keys(e.body).length
             ? h('details.ledger-body', h('summary.small', t('tender.col_body')), h('pre.json', JSON.stringify(e.body, null, 2)))
             : null),
-        h('td', { title: typeof e.actor === 'string' ? e.actor : '' }, (actorName && typeof e.actor === 'string' && actorName(e.actor)) || actorText(e.actor)),
+        h('td.ledger-actor', { title: typeof e.actor === 'string' ? e.actor : '' },
+          (typeof e.actor === 'string' && actorFromLedger(ledger, e.actor)) || (actorName && typeof e.actor === 'string' && actorName(e.actor)) || actorText(e.actor)),
         h('td',
           h('button.btn.btn-ghost.btn-small.hash', {
             type: 'button',
@@ -308,4 +320,57 @@ export function cancelReasonFromLedger(ledger) {
     if (e && e.kind === 'tender_cancelled' && e.body && e.body.reason) return String(e.body.reason);
   }
   return null;
+}
+
+// ------------------------------------------------------------ evaluation --
+
+/** "30%" from basis points. */
+export function pct(bp) {
+  const n = Number(bp);
+  return `${Number.isFinite(n) ? (n / 100).toFixed(2).replace(/\.?0+$/, '') : '—'}%`;
+}
+
+function kvList(items) {
+  return h('dl.kv', items.filter(Boolean).map(([k, v, wide]) =>
+    h('div.kv-item', { class: wide ? 'kv-wide' : '' }, h('dt', t(k)), h('dd', v ?? '—'))));
+}
+
+/**
+ * The evaluation terms as the tender states them, read-only: method, the price
+ * preferences (its own small/micro rate and the rule table's domestic-product deduction,
+ * R-POL-5), weights and items, and how scores are rounded. Shown on the tender page and
+ * in the public announcement, so a bidder knows before bidding how bids are compared.
+ */
+export function evaluationCard(x, { noneHint = false } = {}) {
+  const e = x.evaluation;
+  if (!e && !noneHint) return null;
+  const prefs = Array.isArray(x.preferences) ? x.preferences : [];
+  const body = !e
+    ? h('p#eval-terms-none.muted', t('tender.eval_none'))
+    : h('div#eval-terms',
+      kvList([
+        ['field.eval_method', label('emethod', e.method)],
+        ['field.eval_policy', e.reserved_for_sme
+          ? t('tender.eval_reserved')
+          : [t('tender.eval_sme', { rate: pct(e.sme_rate_bp) }),
+            e.consortium_rate_bp !== null && e.consortium_rate_bp !== undefined ? ` · ${t('tender.eval_consortium', { rate: pct(e.consortium_rate_bp) })}` : null]],
+        prefs.length
+          ? ['tender.eval_preferences', h('ul#eval-preferences.eval-terms', prefs.map((p) =>
+            h('li', { dataset: { rule: p.code } }, h('span.tag', p.code), ' ',
+              t(`tender.pref_${p.kind}`, { rate: pct(p.rate_bp), share: pct(p.package_share_bp), source: p.source })))), true]
+          : null,
+        e.method === 'comprehensive' ? ['field.eval_price_weight', pct(e.price_weight_bp)] : null,
+        e.method === 'comprehensive' && Array.isArray(e.items) && e.items.length
+          ? ['tender.eval_items', h('ul.eval-terms', e.items.map((i) =>
+            h('li', `${i.name} ${pct(i.weight_bp)}`, i.objective ? h('span.muted', t('tender.eval_objective')) : null))), true]
+          : null,
+        e.method === 'comprehensive' ? ['tender.eval_rounding', h('span#eval-rounding', t(`eval.rounding.${e.rounding || 'once'}`)), true] : null,
+      ]),
+      h('p.small.muted', t('tender.eval_advanced', {
+        f: pct(e.abnormal_low_fraction_bp ?? 8000),
+        p: (Number(e.outlier_points ?? 2000) / 100).toFixed(2).replace(/\.?0+$/, ''),
+      })));
+  return h('section#evaluation-terms.card', { 'aria-labelledby': 'eval-terms-heading' },
+    h('div.card-head', h('h2#eval-terms-heading', t('tender.eval_heading'))),
+    body);
 }

@@ -209,7 +209,13 @@ pub(crate) async fn build(
             Err(eval::EvalError::NoCompliantBid) => lots.push(json!({
                 "lot_no": lot, "failed": "no compliant bid remains", "invalid": invalid,
             })),
-            Err(err) => return Err(EvalRoomError::Terms(err.to_string()).into()),
+            Err(err) => {
+                return Err({
+                    let (zh, en) = err.messages();
+                    EvalRoomError::Terms { zh, en }
+                }
+                .into())
+            }
         }
     }
 

@@ -173,13 +173,13 @@ pub(crate) fn eval_bid(
     })
 }
 
-/// What is still missing before scoring can close, in words; empty when complete.
+/// What is still missing before scoring can close; empty when complete.
 pub(crate) fn incomplete(
     terms: &EvaluationTerms,
     experts: &[&Seat],
     compliant: &BTreeSet<String>,
     rows: &[ScoreRow],
-) -> Vec<String> {
+) -> Vec<Missing> {
     let mut out = Vec::new();
     if !terms.items.is_empty() {
         for s in experts {
@@ -192,25 +192,79 @@ pub(crate) fn incomplete(
                 })
                 .count();
             if n > 0 {
-                out.push(format!("seat {} has {n} bid(s) to score", s.seat));
+                out.push(Missing::Scores {
+                    seat: s.seat,
+                    bids: n,
+                });
             }
         }
     }
+    let seat_of = |expert: &str| {
+        experts
+            .iter()
+            .find(|s| s.expert_id == expert)
+            .map_or(0, |s| s.seat)
+    };
     for f in flags(terms, experts, rows) {
         if f.kind == "objective_mismatch" {
-            out.push(format!(
-                "objective item {} differs on bid {}",
-                f.item, f.bid_id
-            ));
+            out.push(Missing::ObjectiveDiffers {
+                item: f.item,
+                bid_id: f.bid_id,
+            });
         } else if !f.explained {
-            out.push(format!(
-                "outlier on {} of bid {} needs a reason",
-                f.item, f.bid_id
-            ));
+            out.push(Missing::OutlierReason {
+                item: f.item,
+                bid_id: f.bid_id,
+                seat: seat_of(&f.expert_id),
+            });
         }
     }
     out.dedup();
     out
+}
+
+/// One thing that keeps scoring from closing, said to the host by seat and bidder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Missing {
+    Scores {
+        seat: i64,
+        bids: usize,
+    },
+    ObjectiveDiffers {
+        item: String,
+        bid_id: String,
+    },
+    OutlierReason {
+        item: String,
+        bid_id: String,
+        seat: i64,
+    },
+}
+
+impl Missing {
+    /// (zh-CN, English), naming a bid by its bidder (`bidder` maps bid id to name).
+    pub(crate) fn text(&self, bidder: &dyn Fn(&str) -> String) -> (String, String) {
+        match self {
+            Missing::Scores { seat, bids } => (
+                format!("第 {seat} 席还有 {bids} 个投标未评分"),
+                format!("seat {seat} has {bids} bid(s) to score"),
+            ),
+            Missing::ObjectiveDiffers { item, bid_id } => {
+                let b = bidder(bid_id);
+                (
+                    format!("客观评分项“{item}”对“{b}”的评分不一致"),
+                    format!("objective item \"{item}\" differs for {b}"),
+                )
+            }
+            Missing::OutlierReason { item, bid_id, seat } => {
+                let b = bidder(bid_id);
+                (
+                    format!("第 {seat} 席对“{b}”的“{item}”评分偏离较大，尚未说明理由"),
+                    format!("seat {seat}: the score of \"{item}\" for {b} is far from the mean and needs a reason"),
+                )
+            }
+        }
+    }
 }
 
 /// The exact bytes an expert signs (docs/evaluation.md).
@@ -272,6 +326,7 @@ mod tests {
             ],
             abnormal_low_fraction_bp: 8000,
             outlier_points: 2000,
+            rounding: eval::Rounding::Once,
         }
     }
 

@@ -691,7 +691,8 @@ async fn review(
 }
 
 fn eval_error(e: eval::EvalError) -> AppError {
-    EvalRoomError::Terms(e.to_string()).into()
+    let (zh, en) = e.messages();
+    EvalRoomError::Terms { zh, en }.into()
 }
 
 /// Evaluated prices and R-EVAL-8 flags, before any score.
@@ -1047,8 +1048,16 @@ async fn finish_scoring(
     let rows = scores(&mut **tx, &head.id).await?;
     let missing = incomplete(&terms, &experts, &compliant, &rows);
     if !missing.is_empty() {
+        let names: BTreeMap<String, String> = read_out_bids(&mut **tx, &head.id)
+            .await?
+            .into_iter()
+            .map(|b| (b.bid_id, b.bidder_name))
+            .collect();
+        let bidder = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+        let (zh, en): (Vec<String>, Vec<String>) = missing.iter().map(|m| m.text(&bidder)).unzip();
         return Err(EvalRoomError::ScoringIncomplete {
-            what: missing.join("; "),
+            zh: zh.join("；"),
+            en: en.join("; "),
         }
         .into());
     }

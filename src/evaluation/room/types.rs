@@ -216,6 +216,10 @@ pub struct EvaluationTerms {
     /// 100) needs a written reason. Default 20 points.
     #[serde(default = "default_outlier")]
     pub outlier_points: u32,
+    /// How the comprehensive score is rounded: once at the end unless the documents say
+    /// each step.
+    #[serde(default)]
+    pub rounding: crate::evaluation::Rounding,
 }
 
 impl EvaluationTerms {
@@ -242,6 +246,7 @@ impl EvaluationTerms {
                 })
                 .collect(),
             abnormal_low_fraction_bp: self.abnormal_low_fraction_bp,
+            rounding: self.rounding,
         }
     }
 }
@@ -268,7 +273,7 @@ pub enum EvalRoomError {
     #[error("bid not under evaluation")]
     BidNotEvaluated,
     #[error("scoring incomplete")]
-    ScoringIncomplete { what: String },
+    ScoringIncomplete { zh: String, en: String },
     #[error("no outlier to explain")]
     NotAnOutlier,
     #[error("already signed")]
@@ -279,8 +284,8 @@ pub enum EvalRoomError {
     TermsMissing,
     #[error("draw failed: {0}")]
     Draw(String, &'static str),
-    #[error("terms refused: {0}")]
-    Terms(String),
+    #[error("terms refused: {en}")]
+    Terms { zh: String, en: String },
 }
 
 impl EvalRoomError {
@@ -301,7 +306,7 @@ impl EvalRoomError {
             EvalRoomError::AlreadyAnswered => "ALREADY_ANSWERED",
             EvalRoomError::TermsMissing => "EVAL_TERMS_MISSING",
             EvalRoomError::Draw(_, code) => code,
-            EvalRoomError::Terms(_) => "EVAL_TERMS_INVALID",
+            EvalRoomError::Terms { .. } => "EVAL_TERMS_INVALID",
         }
     }
 
@@ -311,7 +316,7 @@ impl EvalRoomError {
             EvalRoomError::ScoreOutOfRange { .. }
             | EvalRoomError::UnknownItem { .. }
             | EvalRoomError::MissingItem { .. }
-            | EvalRoomError::Terms(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | EvalRoomError::Terms { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::CONFLICT,
         }
     }
@@ -354,9 +359,9 @@ impl EvalRoomError {
                 "该投标不在本阶段的评审范围内".into(),
                 "This bid is not under evaluation at this stage".into(),
             ),
-            EvalRoomError::ScoringIncomplete { what } => (
-                format!("评分尚未完成:{what}"),
-                format!("Scoring is not complete: {what}"),
+            EvalRoomError::ScoringIncomplete { zh, en } => (
+                format!("评分尚未完成：{zh}"),
+                format!("Scoring is not complete: {en}"),
             ),
             EvalRoomError::NotAnOutlier => (
                 "该评分未被标记为偏离,无需说明".into(),
@@ -374,10 +379,17 @@ impl EvalRoomError {
                 "招标文件未载明评标方法和评分项".into(),
                 "The tender states no evaluation method and items".into(),
             ),
-            EvalRoomError::Draw(msg, _) => (format!("专家抽取失败:{msg}"), msg.clone()),
-            EvalRoomError::Terms(msg) => (
-                format!("评标办法不符合规定:{msg}"),
-                format!("The evaluation terms are not allowed: {msg}"),
+            EvalRoomError::Draw(msg, _) => {
+                // Draw errors read "中文 / English".
+                let (zh, en) = msg.split_once(" / ").unwrap_or((msg, msg));
+                (
+                    format!("专家抽取失败：{zh}"),
+                    format!("The draw failed: {en}"),
+                )
+            }
+            EvalRoomError::Terms { zh, en } => (
+                format!("评标办法不符合规定：{zh}"),
+                format!("The evaluation terms are not allowed: {en}"),
             ),
         }
     }

@@ -5,7 +5,7 @@ import { get, errorText, ApiError } from '../api.js';
 import { t, label, onLangChange, withColon } from '../i18n.js';
 import { formatCST, serverNow, amountInWords, formatMoney } from '../format.js';
 import { h, replace, param, loadingBlock, errorBlock, banner, statusBadge, countdown, startCountdowns, copyText } from '../ui.js';
-import { budgetTotal, schedule, regionName, purchaserName, agencyName, lotsTable, timeline, amendmentsList, ledgerEvents, cancelReasonFromLedger } from '../tenders.js';
+import { budgetTotal, schedule, regionName, purchaserName, agencyName, lotsTable, timeline, amendmentsList, ledgerEvents, cancelReasonFromLedger, evaluationCard } from '../tenders.js';
 
 const root = document.getElementById('announcement');
 const crumb = document.getElementById('crumb-current');
@@ -103,6 +103,7 @@ function render() {
         h('section.card', { 'aria-labelledby': 'lots-heading' },
           h('div.card-head', h('h2#lots-heading', t('ann.lots'))),
           lotsTable(a.lots)),
+        evaluationCard(a),
         h('section.card', { 'aria-labelledby': 'timeline-heading' },
           h('div.card-head', h('h2#timeline-heading', t('ann.timeline')), h('span.card-note', t('common.cst_note'))),
           timeline(a)),

@@ -15,7 +15,7 @@
 
 import { initLayout, setPageTitle } from '../layout.js';
 import { get, post, errorText, ApiError } from '../api.js';
-import { t, label, onLangChange, pickMessage } from '../i18n.js';
+import { t, label, noteText, onLangChange, pickMessage } from '../i18n.js';
 import { formatCST, formatMoney, parseYuanToFen, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
 import { HubRoom } from '../hub.js';
@@ -680,12 +680,12 @@ function priceBlock(b) {
   if (!e) return null;
   const lines = [h('li.derive-line', h('span.derive-label', t('eval.price_offered')), h('span.money', formatMoney(e.price_offered_fen)))];
   for (const c of e.corrections || []) {
-    lines.push(h('li.derive-line.is-correction', h('span.derive-label', h('span.tag', c.code), ' ', c.note || c.subject || c.kind),
+    lines.push(h('li.derive-line.is-correction', h('span.derive-label', h('span.tag', c.code), ' ', c.note ? noteText(c.note) : label('correction', c.kind)),
       h('span.money', `${formatMoney(c.from_fen)} → ${formatMoney(c.to_fen)}`)));
   }
   for (const d of e.deductions || []) {
     lines.push(h('li.derive-line.is-deduction', { dataset: { rule: d.code } },
-      h('span.derive-label', h('span.tag', d.code), ' ', d.label, ' ', t('eval.deduction_rate', { rate: rate(d.rate_bp), base: formatMoney(d.base_fen) })),
+      h('span.derive-label', h('span.tag', d.code), ' ', d.kind ? t(`derive.deduction.${d.kind}`) : d.label, ' ', t('eval.deduction_rate', { rate: rate(d.rate_bp), base: formatMoney(d.base_fen) })),
       h('span.money', `− ${formatMoney(d.amount_fen)}`)));
   }
   if (!(e.deductions || []).length) lines.push(h('li.derive-line.muted', h('span.derive-label', t('eval.no_deduction'))));
@@ -697,12 +697,17 @@ function priceBlock(b) {
   return h('div.eval-block.price-derivation', { dataset: { bid: b.bid_id } },
     h('h4.block-title', t('eval.derivation')),
     h('ol.derive-list', lines),
-    e.formula ? h('p.derive-formula.mono.small', e.formula) : null,
-    (e.notes || []).length ? h('ul.derive-notes.small.muted', e.notes.map((n) => h('li', n))) : null,
+    e.formula ? h('p.derive-formula.mono.small', t('eval.evaluated_formula', { formula: e.formula })) : null,
+    (e.notes || []).length ? h('ul.derive-notes.small.muted', e.notes.map(noteLine)) : null,
     b.abnormally_low ? banner('warning', t('eval.abnormally_low', {
       threshold: formatMoney(b.abnormally_low.threshold_fen),
       mean: formatMoney(b.abnormally_low.mean_of_others_fen),
     }), { title: t('eval.abnormally_low_title') }) : null);
+}
+
+/** One derivation note: its rule code as a reference, then the text in the reader's language. */
+function noteLine(n) {
+  return h('li.derive-note', n && n.code ? [h('span.tag', n.code), ' '] : null, noteText(n));
 }
 
 function itemLabel(it) {
@@ -932,11 +937,16 @@ function lotReport(lot) {
       ? h('details.score-sheets', h('summary', t('eval.score_sheets')),
         sheets.filter((s) => s.score).map((s) => h('div.score-sheet',
           h('strong', bidderLabel(s.bidder)),
-          h('ul.small', s.score.items.map((it) => h('li', `${it.name}：${points(it.score)} × ${rate(it.weight_bp)} = ${points(it.points)}`))),
-          s.score.formula ? h('p.mono.small.derive-formula', s.score.formula) : null)))
+          h('ul.small', s.score.items.map((it) => h('li', `${it.name === 'price' ? t('eval.item_price') : it.name}：${points(it.score)} × ${rate(it.weight_bp)} = ${points(it.points)}`))),
+          s.score.price_formula ? h('p.mono.small.derive-formula', t('eval.price_formula', { formula: s.score.price_formula })) : null,
+          s.score.formula ? h('p.mono.small.derive-formula', s.score.price_formula ? t('eval.total_formula', { formula: s.score.formula }) : s.score.formula) : null,
+          s.score.rounding ? h('p.small.muted.rounding-note', t(`eval.rounding.${s.score.rounding}`)) : null)))
       : null,
     sheets.filter((s) => !s.compliant).length
-      ? h('p.small.muted', t('eval.excluded'), sheets.filter((s) => !s.compliant).map((s) => bidderLabel(s.bidder)).join('、'))
+      ? h('div.small.muted.excluded-bids', t('eval.excluded'), sheets.filter((s) => !s.compliant).map((s) => bidderLabel(s.bidder)).join('、'),
+        sheets.filter((s) => s.invalid_reason).length
+          ? h('ul.derive-notes', sheets.filter((s) => s.invalid_reason).map((s) => h('li.invalid-reason', bidderLabel(s.bidder), '：', noteText(s.invalid_reason))))
+          : null)
       : null);
 }
 

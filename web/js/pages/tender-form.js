@@ -185,6 +185,7 @@ function fillEval(e) {
   evalItems.setItems(Array.isArray(x.items) && x.items.length ? x.items : DEFAULT_TERMS.items);
   $('eval-abnormal').value = bpToPct(x.abnormal_low_fraction_bp ?? 8000);
   $('eval-outlier').value = bpToPct(x.outlier_points ?? 2000);
+  $('eval-rounding').value = x.rounding === 'each_step' ? 'each_step' : 'once';
   updateEval();
 }
 
@@ -213,6 +214,7 @@ function collectEval(fail) {
     items: [],
     abnormal_low_fraction_bp: pct('eval-abnormal', 'evaluation.abnormal_low_fraction_bp') ?? 8000,
     outlier_points: pct('eval-outlier', 'evaluation.outlier_points') ?? 2000,
+    rounding: comp && $('eval-rounding').value === 'each_step' ? 'each_step' : 'once',
   };
   if (comp) {
     const items = evalItems.value();

@@ -6,7 +6,7 @@ import { get, post, errorText, ApiError } from '../api.js';
 import { t, label, onLangChange } from '../i18n.js';
 import { formatCST, formatMoney, amountInWords, serverNow } from '../format.js';
 import { h, clear, replace, param, loadingBlock, errorBlock, showBanner, statusBadge, countdown, startCountdowns, openDialog, toast, busy } from '../ui.js';
-import { budgetTotal, schedule, regionName, purchaserName, agencyName, lotsTable, timeline, amendmentsList, ledgerTable, ledgerEvents, cancelReasonFromLedger } from '../tenders.js';
+import { budgetTotal, schedule, regionName, purchaserName, agencyName, lotsTable, timeline, amendmentsList, ledgerTable, ledgerEvents, cancelReasonFromLedger, evaluationCard } from '../tenders.js';
 import { LotsEditor, cstInput, clearFieldErrors, setFieldError, showFieldErrors } from '../form-kit.js';
 
 const id = param('id');
@@ -347,39 +347,6 @@ function sideCard(x) {
       : null);
 }
 
-/** "30%" from basis points. */
-function pct(bp) {
-  const n = Number(bp);
-  return `${Number.isFinite(n) ? (n / 100).toFixed(2).replace(/\.?0+$/, '') : '—'}%`;
-}
-
-/** The evaluation terms as the tender states them, read-only. */
-function evaluationCard(x) {
-  const e = x.evaluation;
-  const body = !e
-    ? h('p#eval-terms-none.muted', t('tender.eval_none'))
-    : h('div#eval-terms',
-      kv([
-        ['field.eval_method', label('emethod', e.method)],
-        ['field.eval_policy', e.reserved_for_sme
-          ? t('tender.eval_reserved')
-          : [t('tender.eval_sme', { rate: pct(e.sme_rate_bp) }),
-            e.consortium_rate_bp !== null && e.consortium_rate_bp !== undefined ? ` · ${t('tender.eval_consortium', { rate: pct(e.consortium_rate_bp) })}` : null]],
-        e.method === 'comprehensive' ? ['field.eval_price_weight', pct(e.price_weight_bp)] : null,
-        e.method === 'comprehensive' && Array.isArray(e.items) && e.items.length
-          ? ['tender.eval_items', h('ul.eval-terms', e.items.map((i) =>
-            h('li', `${i.name} ${pct(i.weight_bp)}`, i.objective ? h('span.muted', t('tender.eval_objective')) : null))), true]
-          : null,
-      ]),
-      h('p.small.muted', t('tender.eval_advanced', {
-        f: pct(e.abnormal_low_fraction_bp ?? 8000),
-        p: (Number(e.outlier_points ?? 2000) / 100).toFixed(2).replace(/\.?0+$/, ''),
-      })));
-  return h('section#evaluation-terms.card', { 'aria-labelledby': 'eval-terms-heading' },
-    h('div.card-head', h('h2#eval-terms-heading', t('tender.eval_heading'))),
-    body);
-}
-
 function render() {
   if (!tender) return;
   const x = tender;
@@ -422,7 +389,7 @@ function render() {
         h('section.card', { 'aria-labelledby': 'lots-heading' },
           h('div.card-head', h('h2#lots-heading', t('ann.lots'))),
           lotsTable(x.lots)),
-        evaluationCard(x),
+        evaluationCard(x, { noneHint: true }),
         Array.isArray(x.amendments) && x.amendments.length
           ? h('section#amendments.card', { 'aria-labelledby': 'amendments-heading' },
             h('div.card-head', h('h2#amendments-heading', t('tender.amendments'))),
