@@ -92,6 +92,25 @@ pub struct Ledger {
     /// tender's chain names its head, and everyone gets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_register: Option<Register>,
+    /// Who the actors of these events are, as this copy's reader may know them (not part
+    /// of any hash): role and organisation; an expert by seat until the award.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub actors: std::collections::BTreeMap<String, Actor>,
+}
+
+/// An event's actor described for a reader of the ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Actor {
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// An expert's seat on the panel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat: Option<i64>,
+    /// A person's name, only where it is public (an expert after the award) or the reader
+    /// supervises.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// A tender's bid register (投标登记): `bid_submitted` and `bid_withdrawn` events, chained
@@ -308,6 +327,7 @@ mod tests {
             events,
             withheld_until: None,
             bid_register: None,
+            actors: Default::default(),
         }
     }
 

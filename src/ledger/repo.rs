@@ -166,6 +166,7 @@ where
         events,
         withheld_until: None,
         bid_register: None,
+        actors: Default::default(),
     })
 }
 

@@ -669,5 +669,72 @@ pub async fn ledger(
         ledger.truncate_before("bid_");
         ledger.withheld_until = Some(head.bid_deadline);
     }
+    ledger.actors = ledger_actors(state, &ledger, supervisor, &head).await?;
     Ok(ledger)
+}
+
+/// Who acted in `ledger`, for its reader: each person's role and organisation; a drawn
+/// expert by seat only until the award (R-EVAL-2; a supervisor also sees the name). No
+/// login names. The platform, the system and seats need no entry.
+async fn ledger_actors(
+    state: &AppState,
+    ledger: &ledger::Ledger,
+    supervisor: bool,
+    head: &repo::TenderHead,
+) -> AppResult<std::collections::BTreeMap<String, ledger::Actor>> {
+    let mut ids: std::collections::BTreeSet<&str> = ledger
+        .events
+        .iter()
+        .chain(ledger.bid_register.iter().flat_map(|r| &r.events))
+        .map(|e| e.actor.as_str())
+        .filter(|a| !matches!(*a, "platform" | "system") && !a.starts_with("seat-"))
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    // Drawn experts by their login's id: seat and the name the award publishes.
+    let seats: Vec<(Option<String>, i64, String)> = sqlx::query_as(
+        "SELECT e.user_id, p.seat, e.name FROM evaluation_panel p \
+         JOIN experts e ON e.id = p.expert_id WHERE p.tender_id = $1 ORDER BY p.seat",
+    )
+    .bind(&head.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let awarded = head.status == TenderStatus::Awarded;
+    for id in std::mem::take(&mut ids) {
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT u.role, u.display_name, o.name FROM users u \
+             LEFT JOIN organisations o ON o.id = u.org_id WHERE u.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((role, name, org)) = row else {
+            continue;
+        };
+        // Who might bid is not told before the deadline, not even by an actor's name.
+        if role == "supplier" && !supervisor && state.clock.now_ms() < head.bid_deadline {
+            continue;
+        }
+        let drawn = seats.iter().find(|(u, _, _)| u.as_deref() == Some(id));
+        let actor = if role == "expert" {
+            ledger::Actor {
+                role,
+                org: None,
+                seat: drawn.map(|d| d.1),
+                name: (awarded || supervisor).then(|| drawn.map_or(name, |d| d.2.clone())),
+            }
+        } else {
+            ledger::Actor {
+                role,
+                org,
+                seat: None,
+                name: None,
+            }
+        };
+        out.insert(id.to_string(), actor);
+    }
+    Ok(out)
 }

@@ -104,6 +104,7 @@ fn r_eval_2_verify_replays_the_experts_drawn_events_of_a_ledger() {
         events: Vec::new(),
         withheld_until: None,
         bid_register: None,
+        actors: Default::default(),
     };
     push(
         &mut ledger,

@@ -761,6 +761,29 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
             || String::from_utf8_lossy(&out.stderr).contains("before the award")
     );
 
+    // The public ledger says who acted (操作人): role and organisation, an expert by seat
+    // only, no name.
+    let public = ledger_of(&app, &tender).await;
+    let actors = public["actors"].as_object().expect("actors");
+    let experts_acting: Vec<&Value> = actors.values().filter(|a| a["role"] == "expert").collect();
+    assert!(experts_acting.len() >= 5, "{actors:?}");
+    for a in &experts_acting {
+        assert!(a["seat"].is_i64() && a.get("name").is_none(), "{a}");
+    }
+    assert!(
+        actors
+            .values()
+            .any(|a| a["role"] == "agency" && a["org"].is_string()),
+        "{actors:?}"
+    );
+    let text = public.to_string();
+    for n in &names {
+        assert!(
+            !text.contains(n.as_str()),
+            "the ledger names {n} before the award"
+        );
+    }
+
     // The purchaser confirms the first-ranked bid (R-EVAL-10); names are now shown.
     let r = command(&mut host, "cw0", &tender, json!({"type": "confirm_winner"})).await;
     assert_eq!(error_code(&r), "FORBIDDEN");
@@ -778,6 +801,17 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         .get(&format!("/api/tenders/{tender}"))
         .await;
     assert_eq!(t["status"], "awarded");
+    let public = ledger_of(&app, &tender).await;
+    assert!(
+        public["actors"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|a| a["role"] == "expert")
+            .all(|a| a["name"].is_string()),
+        "after the award the ledger names the experts: {}",
+        public["actors"]
+    );
     let v = view(&app, "agency", &tender).await;
     assert!(v["panel"]
         .as_array()
