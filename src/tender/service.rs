@@ -694,15 +694,39 @@ async fn ledger_actors(
         return Ok(out);
     }
     let mut conn = state.db.pool.acquire().await?;
-    // Drawn experts by their login's id: seat and the name the award publishes.
-    let seats: Vec<(Option<String>, i64, String)> = sqlx::query_as(
-        "SELECT e.user_id, p.seat, e.name FROM evaluation_panel p \
+    // Drawn experts act under this evaluation's pseudonyms: a seat, and the name the award
+    // publishes.
+    let key: Option<Option<String>> =
+        sqlx::query_scalar("SELECT pseudonym_key FROM evaluations WHERE tender_id = $1")
+            .bind(&head.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let names =
+        crate::evaluation::room::pseudonyms::Pseudonyms::from_stored(key.flatten().as_deref());
+    let seats: Vec<(String, Option<String>, i64, String)> = sqlx::query_as(
+        "SELECT e.id, e.user_id, p.seat, e.name FROM evaluation_panel p \
          JOIN experts e ON e.id = p.expert_id WHERE p.tender_id = $1 ORDER BY p.seat",
     )
     .bind(&head.id)
     .fetch_all(&mut *conn)
     .await?;
     let awarded = head.status == TenderStatus::Awarded;
+    let public_name = |name: &str| (awarded || supervisor).then(|| name.to_string());
+    ids.retain(|id| {
+        let Some((_, _, seat, name)) = seats.iter().find(|s| names.expert(&s.0) == *id) else {
+            return true;
+        };
+        out.insert(
+            id.to_string(),
+            ledger::Actor {
+                role: "expert".into(),
+                org: None,
+                seat: Some(*seat),
+                name: public_name(name),
+            },
+        );
+        false
+    });
     for id in std::mem::take(&mut ids) {
         let row: Option<(String, String, Option<String>)> = sqlx::query_as(
             "SELECT u.role, u.display_name, o.name FROM users u \
@@ -718,13 +742,14 @@ async fn ledger_actors(
         if role == "supplier" && !supervisor && state.clock.now_ms() < head.bid_deadline {
             continue;
         }
-        let drawn = seats.iter().find(|(u, _, _)| u.as_deref() == Some(id));
+        // (An evaluation begun before pseudonyms named its experts by login id.)
+        let drawn = seats.iter().find(|s| s.1.as_deref() == Some(id));
         let actor = if role == "expert" {
             ledger::Actor {
                 role,
                 org: None,
-                seat: drawn.map(|d| d.1),
-                name: (awarded || supervisor).then(|| drawn.map_or(name, |d| d.2.clone())),
+                seat: drawn.map(|d| d.2),
+                name: public_name(drawn.map_or(&name, |d| &d.3)),
             }
         } else {
             ledger::Actor {

@@ -148,6 +148,33 @@ async fn event(ws: &mut Ws, kind: &str) -> Value {
     next_where(ws, |v| v["type"] == "event" && v["event"]["kind"] == kind).await["event"].clone()
 }
 
+/// The expert behind a pseudonym of the tender's draw record (the test reads the key the
+/// server keeps; the public learns it only at the award).
+pub async fn real_expert(app: &TestApp, tender: &str, name: &str) -> String {
+    let names = pseudonyms(app, tender).await;
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM experts")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    ids.into_iter()
+        .find(|id| names.expert(id) == name)
+        .unwrap_or_else(|| panic!("no expert behind {name}"))
+}
+
+pub async fn pseudonyms(
+    app: &TestApp,
+    tender: &str,
+) -> kaibiao::evaluation::room::pseudonyms::Pseudonyms {
+    let key: Option<String> =
+        sqlx::query_scalar("SELECT pseudonym_key FROM evaluations WHERE tender_id = $1")
+            .bind(tender)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert!(key.is_some(), "every new evaluation has a pseudonym key");
+    kaibiao::evaluation::room::pseudonyms::Pseudonyms::from_stored(key.as_deref())
+}
+
 /// The user name of an expert id.
 pub async fn expert_user(app: &TestApp, expert_id: &str) -> String {
     sqlx::query_scalar(
@@ -268,13 +295,41 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     let record = &drawn["body"];
     // The expert tied to a bidder (supplier6 did not bid here, so no one is tied to a
     // bidder of this opening) and the draw's exclusions are listed.
-    let panel_ids: Vec<String> = record["panel"]
+    let drawn_names: Vec<String> = record["panel"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
-    assert_eq!(panel_ids.len(), 5);
+    assert_eq!(drawn_names.len(), 5);
+    // R-EVAL-2: the public record names experts and organisations by this evaluation's
+    // pseudonyms, never an id that would follow an expert to another tender.
+    let every_id: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM experts UNION SELECT id FROM organisations UNION SELECT id FROM users",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let public = record.to_string();
+    for id in &every_id {
+        assert!(!public.contains(id.as_str()), "{id} in the draw record");
+    }
+    let requested = ledger_of(&app, &tender).await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "evaluation_requested")
+        .unwrap()["body"]["pseudonym_key_sha256"]
+        .clone();
+    assert_eq!(
+        requested.as_str().map(str::len),
+        Some(64),
+        "the key is committed before the draw"
+    );
+    let mut panel_ids = Vec::new();
+    for n in &drawn_names {
+        panel_ids.push(real_expert(&app, &tender, n).await);
+    }
 
     // Names stay hidden: the host sees seats, not names.
     let v = view(&app, "agency", &tender).await;
@@ -321,13 +376,11 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     .await;
     assert_eq!(ack(&r)["topped_up"], 1);
     let topped = event(&mut oversight, "experts_drawn").await;
-    assert_eq!(topped["body"]["declined"], json!([panel_ids[0]]));
-    let seated: Vec<String> = topped["body"]["panel"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    assert_eq!(topped["body"]["declined"], json!([drawn_names[0]]));
+    let mut seated = Vec::new();
+    for v in topped["body"]["panel"].as_array().unwrap() {
+        seated.push(real_expert(&app, &tender, v.as_str().unwrap()).await);
+    }
     assert!(!seated.contains(&panel_ids[0]));
     let r = command(&mut ws, "dec2", &tender, json!({"type": "accept"})).await;
     assert_eq!(error_code(&r), "ALREADY_RESPONDED");
@@ -675,8 +728,14 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         } else {
             ""
         };
+        // An expert signs as the report names them: by this evaluation's pseudonym.
+        let me = view(&app, user, &tender).await["report"]["signing"]["expert_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(me, pseudonyms(&app, &tender).await.expert(&seated[i]));
         let payload =
-            kaibiao::evaluation::room::service::signing_payload(&tender, &sha, &seated[i], dissent);
+            kaibiao::evaluation::room::service::signing_payload(&tender, &sha, &me, dissent);
         let sig = b64(&reg.keys.sign(payload.as_bytes()));
         if i == 0 {
             let bad = b64(&reg.keys.sign(b"something else"));
@@ -954,6 +1013,7 @@ async fn r_eval_1_a_budget_of_10_million_draws_a_panel_of_seven_and_the_same_non
     assert_eq!(drawn.len(), 1);
     let record = &drawn[0]["body"];
     assert_eq!(record["panel"].as_array().unwrap().len(), 7);
+    let tied = pseudonyms(&app, &tender).await.expert(&tied);
     assert!(
         !record["panel"].as_array().unwrap().contains(&json!(tied)),
         "a conflicted expert is never drawn"
@@ -1046,6 +1106,7 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
+    let tied = pseudonyms(&app, &tender).await.expert(&tied);
     let ledger = ledger_of(&app, &tender).await;
     let record = &ledger["events"]
         .as_array()
@@ -1175,7 +1236,7 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
     for u in &logins {
         let s = app.login(u).await;
         let reg = s.register_keys().await;
-        let me = view(&app, u, &tender).await["me"]["expert_id"]
+        let me = view(&app, u, &tender).await["report"]["signing"]["expert_id"]
             .as_str()
             .unwrap()
             .to_string();

@@ -261,6 +261,8 @@ function actorText(actor) {
   if (s === 'platform' || s === 'system') return t(`ledger.actor_${s}`);
   const seat = /^seat-(\d+)$/.exec(s);
   if (seat) return t('eval.seat_n', { n: seat[1] });
+  // An expert under the evaluation's pseudonym, before the page knows the seat.
+  if (/^expert-[0-9a-f]{16}$/.test(s)) return t('role.expert');
   // A bare UUID is long; keep its start.
   return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(s) ? s.slice(0, 8) + '…' : s;
 }

@@ -27,6 +27,8 @@ pub(crate) struct EvalRow {
     pub reported_at: Option<i64>,
     pub confirm_due_at: Option<i64>,
     pub awarded_at: Option<i64>,
+    /// The key of this evaluation's pseudonyms (hex), see `pseudonyms`.
+    pub pseudonym_key: Option<String>,
 }
 
 pub(crate) fn json_col<T: serde::de::DeserializeOwned>(s: Option<String>) -> AppResult<Option<T>> {
@@ -40,7 +42,8 @@ where
 {
     let Some(r) = sqlx::query(
         "SELECT phase, requirement, draw, prices, report, report_sha256, failed_reason, \
-         reported_at, confirm_due_at, awarded_at FROM evaluations WHERE tender_id = $1",
+         reported_at, confirm_due_at, awarded_at, pseudonym_key FROM evaluations \
+         WHERE tender_id = $1",
     )
     .bind(tender_id)
     .fetch_optional(exec)
@@ -62,6 +65,7 @@ where
         reported_at: r.try_get("reported_at")?,
         confirm_due_at: r.try_get("confirm_due_at")?,
         awarded_at: r.try_get("awarded_at")?,
+        pseudonym_key: r.try_get("pseudonym_key")?,
     }))
 }
 

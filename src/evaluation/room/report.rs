@@ -54,9 +54,12 @@ pub(crate) async fn build(
     // Seats and ids only: the report is read by the agency and the purchaser before the
     // award, when experts' names are still withheld (R-EVAL-2). Each signature's
     // certificate names its expert, and comes with the report once the winner stands.
+    // Experts by this evaluation's pseudonyms, as in the public draw record: no id that
+    // would follow them to another tender.
+    let pseud = super::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref());
     let panel: Vec<Value> = experts
         .iter()
-        .map(|s| json!({ "seat": s.seat, "expert_id": s.expert_id }))
+        .map(|s| json!({ "seat": s.seat, "expert_id": pseud.expert(&s.expert_id) }))
         .collect();
 
     let qual = qualification(&mut **tx, &head.id).await?;
@@ -318,8 +321,10 @@ pub async fn bundle(
         return Err(AppError::NotFound);
     };
     let panel = super::repo::panel(&state.db.pool, tender_id).await?;
-    // Certificates name the experts: supervisors only until the award.
+    // Certificates name the experts, and key ids would follow them from tender to tender:
+    // both for supervisors only until the award.
     let with_certs = user.role.is_supervisor() || e.phase == Phase::Awarded;
+    let pseud = super::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref());
     let mut signatures = Vec::new();
     for r in sqlx::query(
         "SELECT s.expert_id, s.key_id, s.signature, s.dissent, s.at, k.cert_pem \
@@ -336,8 +341,12 @@ pub async fn bundle(
                 .iter()
                 .find(|s| s.expert_id == expert_id && s.status == "accepted")
                 .map_or(0, |s| s.seat),
-            expert_id,
-            key_id: r.try_get("key_id")?,
+            expert_id: pseud.expert(&expert_id),
+            key_id: if with_certs {
+                r.try_get("key_id")?
+            } else {
+                String::new()
+            },
             signature: r.try_get("signature")?,
             dissent: r.try_get("dissent")?,
             at: r.try_get("at")?,
@@ -427,7 +436,9 @@ pub fn verify(b: &ReportBundle) -> Result<usize, ReportError> {
             e.kind == "report_signed"
                 && e.seq > closed.seq
                 && e.body["seat"] == n
-                && e.body["key_id"] == s.key_id.as_str()
+                && (e.body["signature_sha256"]
+                    == crate::crypto::sha256_hex(s.signature.trim().as_bytes()).as_str()
+                    || (!s.key_id.is_empty() && e.body["key_id"] == s.key_id.as_str()))
         });
         if !logged {
             return Err(ReportError::SignatureNotInLedger(n));

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use super::access::{self, Member, Seat};
+use super::pseudonyms::Pseudonyms;
 use super::types::{ChangeKind, Command, EvalRoomError, EvaluationTerms, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::crypto::sha256_hex;
@@ -69,8 +70,8 @@ pub async fn command(
             .await?
         }
         Command::Draw { nonce } => run_draw(&mut tx, user, &m, &head, &nonce, now).await?,
-        Command::Accept => respond(&mut tx, user, &m, &head, None, now).await?,
-        Command::Decline { reason } => respond(&mut tx, user, &m, &head, Some(reason), now).await?,
+        Command::Accept => respond(&mut tx, &m, &head, None, now).await?,
+        Command::Decline { reason } => respond(&mut tx, &m, &head, Some(reason), now).await?,
         Command::Qualify {
             bid_id,
             pass,
@@ -166,6 +167,25 @@ async fn require_phase(
     }
 }
 
+/// Who a ledger event names as its actor: an expert by this evaluation's pseudonym
+/// (R-EVAL-2: no id that would follow them from tender to tender), anyone else by user id.
+async fn actor(
+    tx: &mut Tx,
+    head: &TenderHead,
+    user: &CurrentUser,
+    m: &Member,
+) -> AppResult<String> {
+    let Some(seat) = &m.seat else {
+        return Ok(user.id.clone());
+    };
+    let key: Option<Option<String>> =
+        sqlx::query_scalar("SELECT pseudonym_key FROM evaluations WHERE tender_id = $1")
+            .bind(&head.id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(Pseudonyms::from_stored(key.flatten().as_deref()).expert(&seat.expert_id))
+}
+
 async fn event(
     tx: &mut Tx,
     tender_id: &str,
@@ -229,15 +249,18 @@ async fn request_draw(
     let (size, experts) =
         draw::committee(&req).map_err(|e| EvalRoomError::Draw(e.to_string(), e.code()))?;
     let req_json = serde_json::to_value(&req).map_err(anyhow::Error::from)?;
+    // The pseudonyms' key is fixed now, before the nonce exists; only its hash is told.
+    let key = Pseudonyms::new_key();
     sqlx::query(
-        "INSERT INTO evaluations (tender_id, phase, requested_by, requirement, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO evaluations (tender_id, phase, requested_by, requirement, created_at, \
+         pseudonym_key) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&head.id)
     .bind(Phase::Drawing.as_str())
     .bind(&user.id)
     .bind(req_json.to_string())
     .bind(now)
+    .bind(&key)
     .execute(&mut **tx)
     .await?;
     event(
@@ -246,7 +269,8 @@ async fn request_draw(
         now,
         "evaluation_requested",
         &user.id,
-        json!({ "requirement": req_json, "committee_size": size, "experts_needed": experts }),
+        json!({ "requirement": req_json, "committee_size": size, "experts_needed": experts,
+                "pseudonym_key_sha256": Pseudonyms::commitment(&key) }),
     )
     .await?;
     Ok(json!({ "phase": Phase::Drawing, "committee_size": size, "experts_needed": experts }))
@@ -277,20 +301,26 @@ async fn run_draw(
     .bind(&head.id)
     .fetch_all(&mut **tx)
     .await?;
+    // The public record names experts and organisations by this evaluation's pseudonyms.
+    let names = Pseudonyms::from_stored(e.pseudonym_key.as_deref());
+    let experts = pool(tx).await?;
     let input = draw::DrawInput {
         tender_id: head.id.clone(),
-        pool: pool(tx).await?,
+        pool: names.pool(&experts),
         requirement: e.requirement.clone(),
-        conflicts: draw::Conflicts {
+        conflicts: names.conflicts(&draw::Conflicts {
             bidder_org_ids: bidders,
             purchaser_org_id: head.purchaser_org_id.clone(),
             agency_org_id: head.agency_org_id.clone(),
-        },
+        }),
         ledger_head: ledger_head(tx, &head.id).await?,
         nonce: nonce.to_string(),
     };
     let record = draw::draw(&input).map_err(draw_error)?;
-    for (i, id) in record.panel.iter().enumerate() {
+    for (i, name) in record.panel.iter().enumerate() {
+        let id = names
+            .expert_id(&experts, name)
+            .ok_or_else(|| anyhow::anyhow!("drawn expert not in the pool"))?;
         invite(tx, &head.id, id, i as i64 + 1, now).await?;
     }
     let body = serde_json::to_value(&record).map_err(anyhow::Error::from)?;
@@ -306,7 +336,6 @@ async fn run_draw(
 
 async fn respond(
     tx: &mut Tx,
-    user: &CurrentUser,
     m: &Member,
     head: &TenderHead,
     decline: Option<String>,
@@ -322,6 +351,8 @@ async fn respond(
     if seat.status != "invited" {
         return Err(EvalRoomError::AlreadyResponded.into());
     }
+    let names = Pseudonyms::from_stored(e.pseudonym_key.as_deref());
+    let me = names.expert(&seat.expert_id);
     let Some(reason) = decline else {
         sqlx::query(
             "UPDATE evaluation_panel SET status = 'accepted', responded_at = $1 \
@@ -337,8 +368,8 @@ async fn respond(
             &head.id,
             now,
             "expert_accepted",
-            &user.id,
-            json!({ "seat": seat.seat, "expert_id": seat.expert_id }),
+            &me,
+            json!({ "seat": seat.seat, "expert": me }),
         )
         .await?;
         let all = panel(&mut **tx, &head.id).await?;
@@ -374,15 +405,15 @@ async fn respond(
         &head.id,
         now,
         "expert_declined",
-        &user.id,
-        json!({ "seat": seat.seat, "expert_id": seat.expert_id }),
+        &me,
+        json!({ "seat": seat.seat, "expert": me }),
     )
     .await?;
     // R-EVAL-2: the next of the same order takes the seat.
     let record = e
         .draw
         .ok_or_else(|| anyhow::anyhow!("seating without a draw"))?;
-    match draw::top_up(&record, std::slice::from_ref(&seat.expert_id)) {
+    match draw::top_up(&record, std::slice::from_ref(&me)) {
         Ok(next) => {
             let before: BTreeSet<&String> = record.panel.iter().collect();
             let added: Vec<&String> = next
@@ -390,7 +421,11 @@ async fn respond(
                 .iter()
                 .filter(|id| !before.contains(id))
                 .collect();
-            for id in &added {
+            let experts = pool(tx).await?;
+            for name in &added {
+                let id = names
+                    .expert_id(&experts, name)
+                    .ok_or_else(|| anyhow::anyhow!("topped-up expert not in the pool"))?;
                 invite(tx, &head.id, id, seat.seat, now).await?;
             }
             let body = serde_json::to_value(&next).map_err(anyhow::Error::from)?;
@@ -421,7 +456,7 @@ async fn respond(
                 now,
                 "panel_dissolved",
                 "system",
-                json!({ "reason": err.code(), "declined": next_declined(&record, &seat.expert_id) }),
+                json!({ "reason": err.code(), "declined": next_declined(&record, &me) }),
             )
             .await?;
             Ok(json!({ "phase": Phase::Drawing, "code": err.code() }))
@@ -589,12 +624,13 @@ async fn review(
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    let who = actor(tx, head, user, m).await?;
     event(
         tx,
         &head.id,
         now,
         "bid_reviewed",
-        &user.id,
+        &who,
         json!({ "seat": seat.seat, "bid_id": bid_id }),
     )
     .await?;
@@ -792,12 +828,13 @@ async fn score(
         canonical_json(&json!({ "bid_id": bid_id, "expert_id": seat.expert_id, "items": shown }))
             .as_bytes(),
     );
+    let who = actor(tx, head, user, m).await?;
     event(
         tx,
         &head.id,
         now,
         "scores_submitted",
-        &user.id,
+        &who,
         json!({ "seat": seat.seat, "bid_id": bid_id, "sha256": digest }),
     )
     .await?;
@@ -873,12 +910,13 @@ async fn revise(
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    let who = actor(tx, head, user, m).await?;
     event(
         tx,
         &head.id,
         now,
         "score_revised",
-        &user.id,
+        &who,
         json!({ "seat": seat.seat, "bid_id": bid_id, "item": item, "kind": kind,
                 "reason_sha256": sha256_hex(reason.as_bytes()) }),
     )
@@ -919,12 +957,13 @@ async fn explain(
     .bind(item)
     .execute(&mut **tx)
     .await?;
+    let who = actor(tx, head, user, m).await?;
     event(
         tx,
         &head.id,
         now,
         "outlier_explained",
-        &user.id,
+        &who,
         json!({ "seat": seat.seat, "bid_id": bid_id, "item": item,
                 "reason_sha256": sha256_hex(reason.as_bytes()) }),
     )
@@ -966,12 +1005,13 @@ async fn clarify(
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    let who = actor(tx, head, user, m).await?;
     event(
         tx,
         &head.id,
         now,
         "clarification_requested",
-        &user.id,
+        &who,
         json!({ "clarification_id": id, "bid_id": bid_id,
                 "question_sha256": sha256_hex(question.as_bytes()) }),
     )
@@ -1115,7 +1155,9 @@ async fn sign(
         .report_sha256
         .clone()
         .ok_or_else(|| anyhow::anyhow!("signing without a report"))?;
-    let payload = signing_payload(&head.id, &sha, &seat.expert_id, &dissent);
+    // The report names its experts by this evaluation's pseudonyms; so does what they sign.
+    let me = Pseudonyms::from_stored(e.pseudonym_key.as_deref()).expert(&seat.expert_id);
+    let payload = signing_payload(&head.id, &sha, &me, &dissent);
     crate::pki::service::verify_user_signature(
         state,
         &user.id,
@@ -1136,13 +1178,17 @@ async fn sign(
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    let who = actor(tx, head, user, m).await?;
     event(
         tx,
         &head.id,
         now,
         "report_signed",
-        &user.id,
-        json!({ "seat": seat.seat, "key_id": key_id, "dissent": !dissent.is_empty() }),
+        &who,
+        // The signature's digest ties it to the report; a key id would follow the expert
+        // from tender to tender (R-EVAL-2).
+        json!({ "seat": seat.seat, "dissent": !dissent.is_empty(),
+                "signature_sha256": sha256_hex(signature.trim().as_bytes()) }),
     )
     .await?;
     let all = panel(&mut **tx, &head.id).await?;
@@ -1203,7 +1249,9 @@ async fn award(
         now,
         "winner_confirmed",
         actor,
-        json!({ "by": by, "winners": winners }),
+        // The panel's names are public now: the pseudonyms' key is told, so anyone can
+        // check the draw record against the experts named in the result.
+        json!({ "by": by, "winners": winners, "pseudonym_key": e.pseudonym_key }),
     )
     .await?;
     Ok(json!({ "phase": Phase::Awarded, "winners": winners }))

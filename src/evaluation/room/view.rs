@@ -300,13 +300,15 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             "sha256": sha,
             "signed": signed,
             "winners": super::report::winners(report),
-            "signing": me_expert.as_ref().map(|me| json!({
+            "signing": me_expert.as_ref().map(|me| {
+                let me = super::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref()).expert(me);
+                json!({
                 "type": "evaluation_report_signature",
                 "tender_id": tender_id,
                 "report_sha256": sha,
                 "expert_id": me,
-                "example_payload": signing_payload(tender_id, sha, me, ""),
-            })),
+                "example_payload": signing_payload(tender_id, sha, &me, ""),
+            })}),
         });
     } else {
         out["report"] = Value::Null;
