@@ -354,7 +354,7 @@ fn score(
         }
     };
     let price_formula = format!(
-        "{} ({benchmark_bidder}) / {} × 100 = {price_shown}",
+        "{} / {} × 100 = {price_shown}",
         Money(benchmark_fen),
         Money(evaluated_fen),
     );

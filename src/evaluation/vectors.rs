@@ -196,10 +196,8 @@ fn r_pol_6_and_r_eval_4_derivation_reads_line_by_line() {
     );
     let goods = find("01-");
     let sheet = goods.bids[0].score.as_ref().unwrap();
-    assert_eq!(
-        sheet.price_formula,
-        "945000.00 (B) / 1000000.00 × 100 = 94.50"
-    );
+    assert_eq!(sheet.price_formula, "945000.00 / 1000000.00 × 100 = 94.50");
+    assert_eq!(sheet.benchmark_bidder, "B");
     assert_eq!(
         sheet.formula,
         "94.50 × 30% + 80.00 × 60% + 90.00 × 10% = 28.35 + 48.00 + 9.00 = 85.35"
@@ -207,7 +205,7 @@ fn r_pol_6_and_r_eval_4_derivation_reads_line_by_line() {
     // Rounded once: the exact intermediate values, marked where shown to 0.0001 only.
     let once = find("15-");
     let b = once.bids[1].score.as_ref().unwrap();
-    assert_eq!(b.price_formula, "1000.00 (A) / 1000.08 × 100 = ≈99.9920");
+    assert_eq!(b.price_formula, "1000.00 / 1000.08 × 100 = ≈99.9920");
     assert_eq!(
         b.formula,
         "≈99.9920 × 30% + 80.01 × 70% = ≈29.9976 + 56.0070 = ≈86.0046 = 86.00"

@@ -1040,7 +1040,9 @@ function renderReport() {
       : null,
     result.map(lotReport),
     rep ? signBlock() : null,
-    phaseAt('reported') ? h('p.small', h('a#report-download', { href: `/api/tenders/${encodeURIComponent(tenderId)}/evaluation/report`, download: `evaluation-report-${tenderId}.json` }, t('eval.report_download'))) : null);
+    rep || phaseAt('reported') ? h('p.small',
+      h('a#report-page.btn.btn-small', { href: `/report.html?tender=${encodeURIComponent(tenderId)}` }, t('rep.page')), ' ',
+      h('a#report-download', { href: `/api/tenders/${encodeURIComponent(tenderId)}/evaluation/report`, download: `evaluation-report-${tenderId}.json` }, t('eval.report_download'))) : null);
 }
 
 // ----- side column
