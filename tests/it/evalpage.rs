@@ -76,7 +76,10 @@ async fn view(s: &Session, tender: &str) -> Value {
 /// A tender in `scoring`: three bids read out (crate::evaluation::evaluating), a panel drawn
 /// with the finance supervisor's nonce and seated, every bid qualified and found compliant.
 /// Returns the tender, its bid ids, and the seated experts' user names by seat.
-async fn scoring(app: &TestApp, clock: &ManualClock) -> (String, Vec<String>, Vec<String>) {
+/// A tender in scoring: seat 1's first expert declined and the next of the order took the
+/// seat (R-EVAL-2), so a seat is held by someone other than the first invited. Returns the
+/// tender, its bids, the seated experts by seat and the expert who declined.
+async fn scoring(app: &TestApp, clock: &ManualClock) -> (String, Vec<String>, Vec<String>, String) {
     let (tender, bids) =
         crate::evaluation::evaluating(app, clock, &[100_000_000, 105_000_000, 95_000_000]).await;
     let agency = app.login("agency").await;
@@ -94,12 +97,33 @@ async fn scoring(app: &TestApp, clock: &ManualClock) -> (String, Vec<String>, Ve
     )
     .await;
     let v = view(&finance, &tender).await;
+    let first = v["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["seat"] == 1)
+        .unwrap();
+    let declined = crate::evaluation::expert_user(app, first["expert_id"].as_str().unwrap()).await;
+    eval_command(
+        &app.login(&declined).await,
+        &tender,
+        json!({"type": "decline", "reason": "评审时间冲突"}),
+    )
+    .await;
+    let v = view(&finance, &tender).await;
     let mut experts = Vec::new();
     for seat in v["panel"].as_array().unwrap() {
+        if seat["status"] != "invited" {
+            continue;
+        }
         let user = crate::evaluation::expert_user(app, seat["expert_id"].as_str().unwrap()).await;
         eval_command(&app.login(&user).await, &tender, json!({"type": "accept"})).await;
         experts.push(user);
     }
+    assert_ne!(
+        experts[0], declined,
+        "seat 1 is held by the expert who came after"
+    );
     let purchaser = app.login("purchaser").await;
     for bid in &bids {
         eval_command(
@@ -121,7 +145,7 @@ async fn scoring(app: &TestApp, clock: &ManualClock) -> (String, Vec<String>, Ve
         }
     }
     assert_eq!(view(&finance, &tender).await["phase"], "scoring");
-    (tender, bids, experts)
+    (tender, bids, experts, declined)
 }
 
 /// One expert's scores: every item at `base`, objective items at 100 (they must agree).
@@ -148,7 +172,7 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     .await
     .unwrap();
     let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
-    let (tender, bids, experts) = scoring(&app, &clock).await;
+    let (tender, bids, experts, declined) = scoring(&app, &clock).await;
     let oversight = app.login("oversight").await;
     let terms = view(&oversight, &tender).await["terms"]["items"].clone();
     let items = terms.as_array().unwrap().clone();
@@ -354,6 +378,45 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
             .any(|s| s["seat"] == seat && s["dissent"] == dissent),
         "the server holds the browser's signature: {signed:?}"
     );
+
+    // Seat 1 was topped up: the signature under it is the replacement's, shown to her by
+    // her name, and the expert who declined is nowhere on her page.
+    let display = |user: &str| {
+        let user = user.to_string();
+        let pool = app.state.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT e.name FROM experts e JOIN users u ON u.id = e.user_id \
+                 WHERE u.username = $1",
+            )
+            .bind(user)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let (my_name, declined_name) = (display(&me).await, display(&declined).await);
+    let seat1 = text_of(c, "#signatures li[data-seat='1']").await;
+    assert!(
+        seat1.contains(&my_name) && seat1.contains("已签署"),
+        "{seat1}"
+    );
+    let room = text_of(c, "#eval-panel").await;
+    assert!(!room.contains(&declined_name), "{room}");
+    // The expert who declined sees seat 1 as someone else's: no 本人, no signature of hers.
+    login(c, &app, &declined).await;
+    c.goto(&app.url(&format!("/evaluation.html?tender={tender}")))
+        .await
+        .unwrap();
+    let seat1 = wait_text(c, "#signatures li[data-seat='1']", "已签署").await;
+    assert!(
+        !seat1.contains(&declined_name) && !seat1.contains(&my_name),
+        "the decliner sees seat 1 as a seat: {seat1}"
+    );
+    let held = text_of(c, "#panel-list li[data-seat='1'][data-status='accepted']").await;
+    assert!(!held.contains("本人"), "{held}");
+    let own = text_of(c, "#panel-list li[data-seat='1'][data-status='declined']").await;
+    assert!(own.contains("本人"), "her own declined invitation: {own}");
 
     // Another expert has no key file at all: the page makes a signing key here and
     // registers it, and the report is signed with it.
