@@ -220,6 +220,10 @@ struct ServeArgs {
     /// Hub (WebSocket) connections one user may hold at once.
     #[arg(long, env = "KAIBIAO_HUB_CONNECTIONS_PER_USER", default_value_t = 64)]
     hub_connections_per_user: usize,
+    /// Milliseconds between two bids read out at an opening (唱标), each seen by all
+    /// before the next.
+    #[arg(long, env = "KAIBIAO_READING_INTERVAL_MS", default_value_t = 1500)]
+    reading_interval_ms: u64,
 }
 
 impl ServeArgs {
@@ -235,6 +239,7 @@ impl ServeArgs {
         c.limits.max_per_ip = self.max_connections_per_ip;
         c.hub_connections_per_user = self.hub_connections_per_user;
         c.opening.set_min_bidders(&self.min_bidders)?;
+        c.opening.reading_interval_ms = self.reading_interval_ms;
         let (lo, hi) = self
             .media_ports
             .split_once('-')

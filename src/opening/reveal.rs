@@ -134,6 +134,10 @@ async fn run(state: &AppState, tender_id: &str) -> AppResult<()> {
         None
     };
 
+    // Bids are read out one after another, a pause between two, each seen by all before
+    // the next; opening the next goes on meanwhile.
+    let pace = std::time::Duration::from_millis(state.config.opening.reading_interval_ms);
+    let mut left = pending.len();
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut results = futures_util::stream::iter(pending)
         .map(|p| {
@@ -153,6 +157,10 @@ async fn run(state: &AppState, tender_id: &str) -> AppResult<()> {
         state
             .hub
             .progress(tender_id, "revealing", done, total, &p.bid_id);
+        left -= 1;
+        if left > 0 && !pace.is_zero() {
+            tokio::time::sleep(pace).await;
+        }
     }
     drop(results);
     drop(secret);

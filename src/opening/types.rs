@@ -160,6 +160,9 @@ pub struct OpeningRules {
     pub confirm_window_mins: i64,
     /// Minutes of waiting for custodians before finance is alerted.
     pub custodian_alert_mins: i64,
+    /// The pause between two bids read out (唱标), so that each is seen by all before the
+    /// next (`KAIBIAO_READING_INTERVAL_MS`).
+    pub reading_interval_ms: u64,
 }
 
 impl Default for OpeningRules {
@@ -180,6 +183,7 @@ impl Default for OpeningRules {
             min_bidders,
             confirm_window_mins: 15,
             custodian_alert_mins: 10,
+            reading_interval_ms: 1500,
         }
     }
 }

@@ -132,6 +132,8 @@ pub async fn spawn_demo_with(
     // The experts' key files cost 2 s of key derivation per start; the binary's own
     // tests (cli, demo_opening) make them.
     config.demo_expert_keys = false;
+    // No pause between bids read out, but where a test asks for one.
+    config.opening.reading_interval_ms = 0;
     configure(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::bids::{custodian_share, seal_sheet, sheet, start_bid, upload_all};
-use crate::common::{b64, code, spawn_app_at, Registered, TestApp};
+use crate::common::{b64, code, spawn_app_at, spawn_app_at_with, Registered, TestApp};
 use crate::hub::{connect, next_where, send, Ws};
 use kaibiao::clock::ManualClock;
 
@@ -207,6 +207,57 @@ async fn ledger_of(app: &TestApp, tender: &str) -> Value {
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     v
+}
+
+/// R-OPEN-4 as the hall shows it: bids are read out one after another with a pause
+/// between two (`--reading-interval-ms`), each seen by all before the next, in the order
+/// of receipt. A supervisor's hub connection times the read-out events as they arrive.
+#[tokio::test]
+async fn r_open_4_bids_are_read_out_one_after_another() {
+    let (app, clock) = spawn_app_at_with(T0, |c| c.opening.reading_interval_ms = 400).await;
+    let tender = demo_opening_tender(&app).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut watcher = connect(&app, "oversight").await;
+    assert_eq!(
+        subscribe(&mut watcher, &format!("opening:{tender}")).await["type"],
+        "subscribed"
+    );
+    let arrivals = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while seen.len() < 3 {
+            let e = next_where(&mut watcher, |v| {
+                v["type"] == "event" && v["event"]["kind"] == "bid_read_out"
+            })
+            .await;
+            seen.push((
+                std::time::Instant::now(),
+                e["event"]["body"]["bid_id"].as_str().unwrap().to_string(),
+            ));
+        }
+        seen
+    });
+    let (_, bids) = evaluating(&app, &clock, &[100_000_000, 105_000_000, 95_000_000]).await;
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(30), arrivals)
+        .await
+        .expect("three read-outs")
+        .unwrap();
+    // The sleep between two never ends early: each gap is near the pause (half of it
+    // leaves room for delivery jitter; unpaced, they come milliseconds apart).
+    for pair in seen.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        assert!(
+            gap >= std::time::Duration::from_millis(350),
+            "read out {gap:?} apart"
+        );
+    }
+    let order: Vec<&String> = seen.iter().map(|(_, b)| b).collect();
+    assert_eq!(
+        order,
+        bids.iter().collect::<Vec<_>>(),
+        "in the order of receipt"
+    );
 }
 
 async fn ledger_len(app: &TestApp) -> i64 {

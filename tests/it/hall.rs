@@ -328,6 +328,10 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
         assert!(table.contains(words), "{words} in {table}");
     }
     assert!(table.contains("30 天"), "{table}");
+    // Every field of the sheet is read out: special status, brand and notes.
+    for read_out in ["监狱企业", "品牌：黄石牌", "bidder 2"] {
+        assert!(table.contains(read_out), "{read_out} read out in {table}");
+    }
     let feed = text_of(c, "#event-feed").await;
     assert!(feed.contains("唱标"), "{feed}");
     screenshots(c, "hall-reading").await;

@@ -842,7 +842,11 @@ function sheetCells(s) {
     h('td.num', h('span.money.price', formatMoney(s.total_price_fen)), h('div.words', s.total_price_words || amountInWords(s.total_price_fen))),
     h('td.nowrap', `${s.delivery_days} ${t('bid.days')}`),
     h('td.nowrap', `${s.warranty_months} ${t('bid.months')}`),
-    h('td', label('size', s.enterprise_size), s.special_status ? h('div.small.muted', label('special', s.special_status)) : null),
+    // Every field the sheet has, as the record keeps it: status, brand and notes too.
+    h('td', label('size', s.enterprise_size),
+      s.special_status ? h('div.small.special-status', label('special', s.special_status)) : null,
+      s.brand ? h('div.small.muted.sheet-brand', `${t('hall.brand')}：${s.brand}`) : null,
+      s.notes ? h('div.small.muted.prewrap.sheet-notes', s.notes) : null),
   ];
 }
 
@@ -854,7 +858,11 @@ function renderReading() {
   if (!bids.length) {
     body = emptyBlock(started ? t('hall.reading_wait') : t('hall.reading_later'));
   } else {
+    // In the order read (the reading-out is paced: one bid after another), the latest
+    // marked, so a watcher sees each as it comes.
+    // (The view lists bids in reading order.)
     const sorted = bids.slice().sort((a, b) => Number(a.lot_no) - Number(b.lot_no));
+    const latest = bids[bids.length - 1];
     body = h('div.table-wrap',
       h('table#reading-table.table.reading-table',
         h('thead', h('tr',
@@ -865,7 +873,7 @@ function renderReading() {
           h('th', { scope: 'col' }, t('bid.field_warranty')),
           h('th', { scope: 'col' }, t('hall.col_size')))),
         h('tbody', sorted.map((b) => h('tr.reading-row', {
-          class: `${b.result === 'invalid' ? 'is-invalid' : ''} ${mineSet.has(b.bid_id) ? 'is-mine' : ''}`,
+          class: `${b.result === 'invalid' ? 'is-invalid' : ''} ${mineSet.has(b.bid_id) ? 'is-mine' : ''} ${started && phase() === 'revealing' && b === latest ? 'is-latest' : ''}`,
           dataset: { bid: b.bid_id, result: b.result },
         },
         h('th', { scope: 'row' }, bidderName(b)),
