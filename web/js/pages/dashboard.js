@@ -4,8 +4,9 @@ import { initLayout, setPageTitle } from '../layout.js';
 import { get, errorText } from '../api.js';
 import { t, label, has, onLangChange, withColon } from '../i18n.js';
 import { formatMoney, formatCST, serverNow } from '../format.js';
-import { h, replace, loadingBlock, emptyBlock, errorBlock, statusBadge, countdown, startCountdowns } from '../ui.js';
+import { h, replace, loadingBlock, emptyBlock, errorBlock, banner, statusBadge, countdown, startCountdowns } from '../ui.js';
 import { budgetTotal, schedule, purchaserName } from '../tenders.js';
+import { HubRoom } from '../hub.js';
 
 const root = document.getElementById('dashboard');
 const TENDER_ROLES = ['agency', 'purchaser', 'finance', 'oversight', 'admin'];
@@ -17,6 +18,11 @@ let user = null;
 let dash = null;
 let openAnnouncements = null;
 let loadError = null;
+/** The hub rooms of the tenders under evaluation this supplier bid on, by tender id. */
+const watched = new Map();
+/** The latest live news for this supplier: {title, at}. */
+let liveNote = null;
+let reloadTimer = null;
 
 function countLabel(key) {
   const k = `count.${key}`;
@@ -159,6 +165,10 @@ function render() {
     const mine = Array.isArray(dash.my_bids) ? dash.my_bids : [];
     sections.push(h('section#dash-my-bids.card', { 'aria-labelledby': 'my-bids-heading' },
       h('div.card-head', h('h2#my-bids-heading', t('dash.my_bids')), h('span.tag', String(mine.length))),
+      // New requests are told here as they arrive, without a reload.
+      h('div#dash-live', { 'aria-live': 'polite' }, liveNote
+        ? banner('success', t('dash.live_clarification', { title: liveNote.title, at: formatCST(liveNote.at, { seconds: true }) }))
+        : null),
       mine.length
         ? h('ul.hall-links.dash-bid-list', mine.map((m) => {
           const x = m.tender;
@@ -200,6 +210,51 @@ function render() {
   startCountdowns();
 }
 
+/**
+ * While a tender this supplier bid on is under evaluation, the panel may ask it to
+ * clarify: its hall's hub room brings the request, and the list is read again.
+ */
+function watchEvaluations() {
+  const mine = (dash && Array.isArray(dash.my_bids)) ? dash.my_bids : [];
+  const want = new Set(mine.filter((m) => m.tender && m.tender.status === 'evaluating').slice(0, 8).map((m) => m.tender.id));
+  for (const [id, room] of watched) {
+    if (!want.has(id)) {
+      room.stop();
+      watched.delete(id);
+    }
+  }
+  for (const id of want) {
+    if (watched.has(id)) continue;
+    // The room replays its history first: only events after the first `subscribed`
+    // (whose seq is the last replayed) are news.
+    let liveFrom = null;
+    const room = new HubRoom(`opening:${id}`, {
+      onSubscribed: (msg) => {
+        if (liveFrom === null) liveFrom = Number(msg.seq) || 0;
+      },
+      onEvent: (e) => {
+        if (e.kind !== 'clarification_requested' || liveFrom === null || Number(e.seq) <= liveFrom) return;
+        const m = ((dash && dash.my_bids) || []).find((x) => x.tender && x.tender.id === id);
+        liveNote = { title: m ? (m.tender.title || m.tender.code) : id, at: e.at };
+        clearTimeout(reloadTimer);
+        reloadTimer = setTimeout(refresh, 300);
+      },
+    });
+    watched.set(id, room.start());
+  }
+}
+
+/** Reads the dashboard again in place (no loading state). */
+async function refresh() {
+  try {
+    dash = await get('/api/dashboard');
+  } catch (_) {
+    return;
+  }
+  render();
+  watchEvaluations();
+}
+
 async function load() {
   loadError = null;
   dash = null;
@@ -207,6 +262,7 @@ async function load() {
   try {
     dash = await get('/api/dashboard');
     render();
+    watchEvaluations();
   } catch (e) {
     loadError = e;
     render();
