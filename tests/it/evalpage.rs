@@ -59,7 +59,7 @@ async fn fits_a_phone(c: &Client) {
     assert_eq!(wide, json!(""), "wider than a phone");
 }
 
-async fn eval_command(s: &Session, tender: &str, cmd: Value) -> Value {
+pub(crate) async fn eval_command(s: &Session, tender: &str, cmd: Value) -> Value {
     let (status, v) = s
         .post(&format!("/api/tenders/{tender}/evaluation"), cmd.clone())
         .await;
@@ -67,19 +67,21 @@ async fn eval_command(s: &Session, tender: &str, cmd: Value) -> Value {
     v
 }
 
-async fn view(s: &Session, tender: &str) -> Value {
+pub(crate) async fn view(s: &Session, tender: &str) -> Value {
     let (status, v) = s.get(&format!("/api/tenders/{tender}/evaluation")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     v
 }
 
 /// A tender in `scoring`: three bids read out (crate::evaluation::evaluating), a panel drawn
-/// with the finance supervisor's nonce and seated, every bid qualified and found compliant.
-/// Returns the tender, its bid ids, and the seated experts' user names by seat.
-/// A tender in scoring: seat 1's first expert declined and the next of the order took the
-/// seat (R-EVAL-2), so a seat is held by someone other than the first invited. Returns the
-/// tender, its bids, the seated experts by seat and the expert who declined.
-async fn scoring(app: &TestApp, clock: &ManualClock) -> (String, Vec<String>, Vec<String>, String) {
+/// with the finance supervisor's nonce and seated — seat 1's first expert declined and the
+/// next of the order took the seat (R-EVAL-2) —, every bid qualified and found compliant.
+/// Returns the tender, its bid ids, the seated experts' user names by seat and the expert
+/// who declined.
+pub(crate) async fn scoring(
+    app: &TestApp,
+    clock: &ManualClock,
+) -> (String, Vec<String>, Vec<String>, String) {
     let (tender, bids) =
         crate::evaluation::evaluating(app, clock, &[100_000_000, 105_000_000, 95_000_000]).await;
     let agency = app.login("agency").await;
@@ -618,10 +620,19 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
 /// Words of three or more Latin letters that are not codes (all capitals, like R-POL or
 /// SME, or the `kaibiao verify` command): what a zh-CN screen must not show outside user
 /// data.
-fn english_words(text: &str) -> Vec<String> {
+pub(crate) fn english_words(text: &str) -> Vec<String> {
     // The command a reader runs is a code, not a word of the page.
     let text = text.replace("kaibiao verify", "");
-    text.split(|c: char| !c.is_ascii_alphabetic())
+    // Addresses (an API link shown for download) are data too.
+    let text: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| !w.contains("/api/") && !w.contains("://"))
+        .collect();
+    let text = text.join(" ");
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        // Hashes, ids, keys, file names and codes with digits are data, not words.
+        .filter(|t| !t.chars().any(|c| c.is_ascii_digit()) && t.len() < 20 && !t.contains('.'))
+        .flat_map(|t| t.split(|c: char| !c.is_ascii_alphabetic()))
         .filter(|w| w.len() >= 3 && w.chars().any(|c| c.is_ascii_lowercase()))
         .map(str::to_string)
         .collect()

@@ -27,3 +27,4 @@ mod restart;
 mod secrecy;
 mod tenders;
 mod webcrypto;
+mod zhscan;

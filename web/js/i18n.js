@@ -419,6 +419,10 @@ const zh = {
   'auditkind.forbidden': '越权访问',
   'auditkind.user_created': '创建用户',
   'auditkind.organisation_created': '创建单位',
+  'auditkind.key_registered': '登记密钥',
+  'auditkind.key_revoked': '吊销密钥',
+  'keypurpose.signing': '签名密钥',
+  'keypurpose.encryption': '加密密钥',
 
   // 在线投标 (bid.html), 密钥分片核验 (custodian.html) and the links to them.
   'ann.bid_online': '在线投标',
@@ -1566,6 +1570,10 @@ const en = {
   'auditkind.forbidden': 'Forbidden access',
   'auditkind.user_created': 'User created',
   'auditkind.organisation_created': 'Organisation created',
+  'auditkind.key_registered': 'Key registered',
+  'auditkind.key_revoked': 'Key revoked',
+  'keypurpose.signing': 'signing key',
+  'keypurpose.encryption': 'encryption key',
 
   // Bid online (bid.html), key share check (custodian.html) and the links to them.
   'ann.bid_online': 'Bid online',

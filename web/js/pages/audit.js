@@ -41,6 +41,11 @@ function normalize(e) {
 
 function detailText(d) {
   if (d === null || d === undefined) return '';
+  // "signing <key id>": a key's purpose, named in the reader's language.
+  if (typeof d === 'string') {
+    const m = /^(signing|encryption) (\S+)$/.exec(d);
+    if (m) return `${label('keypurpose', m[1])} ${m[2]}`;
+  }
   if (typeof d === 'object') {
     return Object.entries(d).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join('  ');
   }

@@ -1,0 +1,285 @@
+//! Chinese first: every page of the demo, as each role sees it, in every phase from the
+//! announcement to the award, shows no English word outside user data, codes and the
+//! language switch (the page header holding it is left out: `main` is read).
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use fantoccini::Client;
+use serde_json::{json, Value};
+
+use crate::browser::login;
+use crate::common::{b64, TestApp};
+use crate::evalpage::{english_words, eval_command, scoring, view};
+
+/// Latin words of the demo's own data (brands, product names): user data, allowed.
+fn demo_words() -> BTreeSet<String> {
+    let source = include_str!("../../src/demo.rs");
+    let mut words = BTreeSet::new();
+    for literal in source.split('"').skip(1).step_by(2) {
+        for w in english_words(literal) {
+            words.insert(w);
+        }
+    }
+    // The browsers and systems of the audit log's user agents: what clients sent.
+    for w in [
+        "Chrome", "Chromium", "Firefox", "Safari", "Edge", "Linux", "Windows", "Android", "curl",
+        "kaibiao",
+    ] {
+        words.insert(w.to_string());
+    }
+    words
+}
+
+struct Scan<'a> {
+    c: &'a Client,
+    app: &'a TestApp,
+    allowed: BTreeSet<String>,
+    found: Vec<String>,
+    pages: usize,
+}
+
+impl Scan<'_> {
+    /// Opens `path` as the logged-in user (`who` names it in the findings), waits until the
+    /// page has loaded its data, and notes every English word in `main`.
+    async fn page(&mut self, who: &str, path: &str) {
+        self.c.goto(&self.app.url(path)).await.unwrap();
+        let started = Instant::now();
+        let text = loop {
+            let state: Value = self
+                .c
+                .execute(
+                    "const m = document.querySelector('main'); \
+                     return [document.readyState, Boolean(document.querySelector('main .state-loading')), \
+                             m ? m.innerText : ''];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let text = state[2].as_str().unwrap_or_default().to_string();
+            if state[0] == "complete" && state[1] == false && text.trim().len() > 10 {
+                // The hub's first frames (presence, live state) follow the first paint.
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                let again: Value = self
+                    .c
+                    .execute("return document.querySelector('main').innerText", vec![])
+                    .await
+                    .unwrap();
+                break again.as_str().unwrap_or_default().to_string();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{path} as {who} did not load: {text}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        self.pages += 1;
+        let english: Vec<String> = english_words(&text)
+            .into_iter()
+            .filter(|w| !self.allowed.contains(w))
+            .collect();
+        if !english.is_empty() {
+            self.found.push(format!("{path} as {who}: {english:?}"));
+        }
+    }
+
+    async fn as_user(&mut self, user: &str, paths: &[String]) {
+        login(self.c, self.app, user).await;
+        for p in paths {
+            self.page(user, p).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
+    let mut scan = Scan {
+        c,
+        app: &app,
+        allowed: demo_words(),
+        found: Vec::new(),
+        pages: 0,
+    };
+    let demo = crate::evaluation::demo_opening_tender(&app).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Before the deadline: the public, and each role on its own pages.
+    for p in [
+        "/index.html".to_string(),
+        format!("/announcement.html?id={demo}"),
+        "/login.html".to_string(),
+        "/no-such-page.html".to_string(),
+    ] {
+        scan.page("anyone", &p).await;
+    }
+    scan.as_user(
+        "agency",
+        &[
+            "/dashboard.html".into(),
+            format!("/tender.html?id={demo}"),
+            "/tender-form.html".into(),
+            "/halls.html".into(),
+            format!("/opening.html?tender={demo}"),
+        ],
+    )
+    .await;
+    scan.as_user(
+        "supplier1",
+        &[
+            "/dashboard.html".into(),
+            format!("/announcement.html?id={demo}"),
+            format!("/bid.html?tender={demo}"),
+        ],
+    )
+    .await;
+    scan.as_user(
+        "finance",
+        &[
+            "/dashboard.html".into(),
+            "/halls.html".into(),
+            "/audit.html".into(),
+            format!("/tender.html?id={demo}"),
+        ],
+    )
+    .await;
+    scan.as_user("expert1", &["/dashboard.html".into()]).await;
+
+    // Opened and read out, evaluated to scoring (a seat topped up on the way).
+    let (tender, _bids, experts, _declined) = scoring(&app, &clock).await;
+    let bidder = "supplier1";
+    for (who, paths) in [
+        (
+            "agency",
+            vec![
+                format!("/opening.html?tender={tender}"),
+                format!("/record.html?tender={tender}"),
+                format!("/evaluation.html?tender={tender}"),
+                format!("/tender.html?id={tender}"),
+            ],
+        ),
+        (
+            experts[0].as_str(),
+            vec![
+                "/dashboard.html".into(),
+                format!("/evaluation.html?tender={tender}"),
+                format!("/record.html?tender={tender}"),
+            ],
+        ),
+        ("finance", vec![format!("/evaluation.html?tender={tender}")]),
+        (
+            bidder,
+            vec![
+                "/dashboard.html".into(),
+                format!("/opening.html?tender={tender}"),
+                format!("/record.html?tender={tender}"),
+            ],
+        ),
+    ] {
+        scan.as_user(who, &paths).await;
+    }
+
+    // Scored, signed by every expert, and awarded.
+    let oversight = app.login("oversight").await;
+    let items = view(&oversight, &tender).await["terms"]["items"].clone();
+    let sheet: serde_json::Map<String, Value> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let v = if i["objective"] == true { "100" } else { "80" };
+            (i["name"].as_str().unwrap().to_string(), json!(v))
+        })
+        .collect();
+    let bids: Vec<String> = view(&oversight, &tender).await["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["bid_id"].as_str().unwrap().to_string())
+        .collect();
+    for u in &experts {
+        let s = app.login(u).await;
+        for b in &bids {
+            eval_command(
+                &s,
+                &tender,
+                json!({"type": "score", "bid_id": b, "items": sheet}),
+            )
+            .await;
+        }
+    }
+    eval_command(
+        &app.login("agency").await,
+        &tender,
+        json!({"type": "finish_scoring"}),
+    )
+    .await;
+    scan.as_user(
+        "agency",
+        &[
+            format!("/evaluation.html?tender={tender}"),
+            format!("/report.html?tender={tender}"),
+        ],
+    )
+    .await;
+    for u in &experts {
+        let s = app.login(u).await;
+        let reg = s.register_keys().await;
+        let v = view(&s, &tender).await;
+        let signing = &v["report"]["signing"];
+        let payload = kaibiao::evaluation::room::service::signing_payload(
+            &tender,
+            signing["report_sha256"].as_str().unwrap(),
+            signing["expert_id"].as_str().unwrap(),
+            "",
+        );
+        let sig = b64(&reg.keys.sign(payload.as_bytes()));
+        eval_command(
+            &s,
+            &tender,
+            json!({"type": "sign", "key_id": reg.signing_key_id, "signature": sig}),
+        )
+        .await;
+    }
+    eval_command(
+        &app.login("purchaser").await,
+        &tender,
+        json!({"type": "confirm_winner"}),
+    )
+    .await;
+    scan.as_user(
+        "purchaser",
+        &[
+            "/dashboard.html".into(),
+            format!("/evaluation.html?tender={tender}"),
+            format!("/report.html?tender={tender}"),
+            format!("/tender.html?id={tender}"),
+        ],
+    )
+    .await;
+    scan.as_user(
+        bidder,
+        &[
+            "/dashboard.html".into(),
+            format!("/report.html?tender={tender}"),
+            format!("/announcement.html?id={tender}"),
+        ],
+    )
+    .await;
+
+    assert!(scan.pages >= 30, "{} pages scanned", scan.pages);
+    assert!(
+        scan.found.is_empty(),
+        "English on zh-CN screens ({} of {} pages):\n{}",
+        scan.found.len(),
+        scan.pages,
+        scan.found.join("\n")
+    );
+    driver.client.clone().close().await.unwrap();
+}
