@@ -81,7 +81,8 @@ async fn to_scoring(
         experts.push(expert_user(app, id).await);
     }
     for user in &experts {
-        eval_cmd(app, user, &tender, json!({"type": "accept"})).await;
+        let accept = crate::evaluation::accept(app, user, &tender).await;
+        eval_cmd(app, user, &tender, accept).await;
     }
     for bid in &bids {
         eval_cmd(

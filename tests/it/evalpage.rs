@@ -119,7 +119,8 @@ pub(crate) async fn scoring(
             continue;
         }
         let user = crate::evaluation::expert_user(app, seat["expert_id"].as_str().unwrap()).await;
-        eval_command(&app.login(&user).await, &tender, json!({"type": "accept"})).await;
+        let accept = crate::evaluation::accept(app, &user, &tender).await;
+        eval_command(&app.login(&user).await, &tender, accept).await;
         experts.push(user);
     }
     assert_ne!(
@@ -526,13 +527,39 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     let panel = wait_text(c, "#panel-list", "登录名 expert").await;
     assert_eq!(panel.matches("登录名 expert").count(), 5, "{panel}");
 
-    // Seats, verdicts and reviews over the API bring it to scoring.
+    // The first drawn expert takes the seat in the room: the declaration of no conflict
+    // (回避承诺) is read, ticked and signed with a key made in this browser.
     let finance = app.login("finance").await;
     let v = view(&finance, &tender).await;
-    let mut experts = Vec::new();
+    let first =
+        crate::evaluation::expert_user(&app, v["panel"][0]["expert_id"].as_str().unwrap()).await;
+    login(c, &app, &first).await;
+    c.goto(&app.url(&room)).await.unwrap();
+    wait_text(c, "#declaration-text", "回避").await;
+    click_long(c, "#create-sign-key").await;
+    wait_long(c, "#accept-invite").await;
+    click_long(c, "#accept-invite").await;
+    wait_text(c, ".command-error[data-key='accept']", "请先勾选").await;
+    click_long(c, "#declare-check").await;
+    click_long(c, "#accept-invite").await;
+    wait_text(c, "#expert-card", "已接受").await;
+    let accepted = crate::evaluation::ledger_of(&app, &tender).await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "expert_accepted" && e["body"]["declaration_sha256"].is_string());
+    assert!(accepted, "the signed declaration is in the ledger");
+
+    // Seats, verdicts and reviews over the API bring it to scoring.
+    let v = view(&finance, &tender).await;
+    let mut experts = vec![first.clone()];
     for seat in v["panel"].as_array().unwrap() {
+        if seat["status"] != "invited" {
+            continue;
+        }
         let user = crate::evaluation::expert_user(&app, seat["expert_id"].as_str().unwrap()).await;
-        eval_command(&app.login(&user).await, &tender, json!({"type": "accept"})).await;
+        let accept = crate::evaluation::accept(&app, &user, &tender).await;
+        eval_command(&app.login(&user).await, &tender, accept).await;
         experts.push(user);
     }
     let purchaser = app.login("purchaser").await;

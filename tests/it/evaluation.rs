@@ -175,6 +175,26 @@ pub async fn pseudonyms(
     kaibiao::evaluation::room::pseudonyms::Pseudonyms::from_stored(key.as_deref())
 }
 
+/// An invited expert's `accept` command: the declaration of no conflict (回避承诺) as the
+/// view gives it, signed with `reg`'s signing key.
+pub async fn accept_with(app: &TestApp, user: &str, tender: &str, reg: &Registered) -> Value {
+    let v = view(app, user, tender).await;
+    let payload = v["me"]["declaration"]["example_payload"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{user} has no declaration to sign: {}", v["me"]))
+        .to_string();
+    json!({"type": "accept", "declaration": {
+        "key_id": reg.signing_key_id,
+        "signature": b64(&reg.keys.sign(payload.as_bytes())),
+    }})
+}
+
+/// As `accept_with`, with signing keys registered for the expert now.
+pub async fn accept(app: &TestApp, user: &str, tender: &str) -> Value {
+    let reg = app.login(user).await.register_keys().await;
+    accept_with(app, user, tender, &reg).await
+}
+
 /// The user name of an expert id.
 pub async fn expert_user(app: &TestApp, expert_id: &str) -> String {
     sqlx::query_scalar(
@@ -197,7 +217,7 @@ async fn view(app: &TestApp, user: &str, tender: &str) -> Value {
 }
 
 /// The tender's ledger as anyone downloads it.
-async fn ledger_of(app: &TestApp, tender: &str) -> Value {
+pub async fn ledger_of(app: &TestApp, tender: &str) -> Value {
     let (status, v) = app
         .call(
             reqwest::Method::GET,
@@ -433,7 +453,13 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         seated.push(real_expert(&app, &tender, v.as_str().unwrap()).await);
     }
     assert!(!seated.contains(&panel_ids[0]));
-    let r = command(&mut ws, "dec2", &tender, json!({"type": "accept"})).await;
+    let r = command(
+        &mut ws,
+        "dec2",
+        &tender,
+        json!({"type": "decline", "reason": "再次"}),
+    )
+    .await;
     assert_eq!(error_code(&r), "ALREADY_RESPONDED");
 
     let mut experts: Vec<(String, Ws, Registered)> = Vec::new();
@@ -444,9 +470,33 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         let reg = app.login(&user).await.register_keys().await;
         experts.push((user, ws, reg));
     }
-    for (i, (_, ws, _)) in experts.iter_mut().enumerate() {
-        ack(&command(ws, &format!("acc{i}"), &tender, json!({"type": "accept"})).await);
+    // 回避承诺: a seat is taken only with the signed declaration of no conflict; a bare
+    // accept, or one signed over other bytes, is refused and changes nothing.
+    let (user0, ws0, reg0) = &mut experts[0];
+    let before = ledger_len(&app).await;
+    let r = command(ws0, "bare", &tender, json!({"type": "accept"})).await;
+    assert_eq!(error_code(&r), "DECLARATION_REQUIRED");
+    let forged = json!({"type": "accept", "declaration": {
+        "key_id": reg0.signing_key_id, "signature": b64(&reg0.keys.sign(b"something else")) }});
+    let r = command(ws0, "forged", &tender, forged).await;
+    assert_eq!(error_code(&r), "SIGNATURE_INVALID");
+    assert_eq!(ledger_len(&app).await, before);
+    let statement = view(&app, user0, &tender).await["me"]["declaration"]["statement"].clone();
+    assert!(statement.as_str().unwrap().contains("回避"), "{statement}");
+    for (i, (user, ws, reg)) in experts.iter_mut().enumerate() {
+        let cmd = accept_with(&app, user, &tender, reg).await;
+        ack(&command(ws, &format!("acc{i}"), &tender, cmd).await);
     }
+    let accepted = ledger_of(&app, &tender).await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "expert_accepted" && e["body"]["declaration_sha256"].is_string())
+        .count();
+    assert_eq!(
+        accepted, 5,
+        "every acceptance records its signed declaration"
+    );
     event(&mut oversight, "panel_seated").await;
     // Scoring before the reviews: refused.
     let r = command(
@@ -1201,7 +1251,7 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
     assert_eq!(dash["counts"]["assignments"], 1);
     assert_eq!(dash["tenders"][0]["id"], tender.as_str());
     for u in &logins {
-        as_expert(u.clone(), json!({"type": "accept"})).await;
+        as_expert(u.clone(), accept(&app, u, &tender).await).await;
     }
     let bid_ids: Vec<String> = view(&app, "agency", &tender).await["bids"]
         .as_array()

@@ -38,7 +38,8 @@ async fn seated(app: &TestApp, clock: &kaibiao::clock::ManualClock) -> (String, 
     let mut experts = Vec::new();
     for seat in v["panel"].as_array().unwrap() {
         let user = crate::evaluation::expert_user(app, seat["expert_id"].as_str().unwrap()).await;
-        eval_command(&app.login(&user).await, &tender, json!({"type": "accept"})).await;
+        let accept = crate::evaluation::accept(app, &user, &tender).await;
+        eval_command(&app.login(&user).await, &tender, accept).await;
         experts.push(user);
     }
     (tender, experts)

@@ -267,6 +267,22 @@ impl Missing {
     }
 }
 
+/// The declaration of no conflict (回避承诺) an expert signs before taking a seat.
+pub const DECLARATION: &str = "本人承诺：与本项目的采购人、采购代理机构及全体投标人不存在利害关系，\
+不存在《政府采购评审专家管理办法》规定的应当回避的情形；评审中发现应当回避的情形，立即报告并申请回避；\
+独立、客观、公正地评审，对评审情况保密。";
+
+/// The exact bytes an expert signs to take a seat: the canonical JSON of the declaration's
+/// digest, the tender and the expert as the evaluation names them (docs/evaluation.md).
+pub fn declaration_payload(tender_id: &str, expert: &str) -> String {
+    canonical_json(&json!({
+        "expert_id": expert,
+        "statement_sha256": crate::crypto::sha256_hex(DECLARATION.as_bytes()),
+        "tender_id": tender_id,
+        "type": "conflict_declaration",
+    }))
+}
+
 /// The exact bytes an expert signs (docs/evaluation.md).
 pub fn signing_payload(
     tender_id: &str,

@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::access::{self, Member, Seat};
 use super::pseudonyms::Pseudonyms;
-use super::types::{ChangeKind, Command, EvalRoomError, EvaluationTerms, Phase};
+use super::types::{self, ChangeKind, Command, EvalRoomError, EvaluationTerms, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::crypto::sha256_hex;
 use crate::db::Tx;
@@ -70,8 +70,14 @@ pub async fn command(
             .await?
         }
         Command::Draw { nonce } => run_draw(&mut tx, user, &m, &head, &nonce, now).await?,
-        Command::Accept => respond(&mut tx, &m, &head, None, now).await?,
-        Command::Decline { reason } => respond(&mut tx, &m, &head, Some(reason), now).await?,
+        Command::Accept { declaration } => {
+            let answer = Answer::Accept(declaration);
+            respond(state, &mut tx, user, &m, &head, answer, now).await?
+        }
+        Command::Decline { reason } => {
+            let answer = Answer::Decline(reason);
+            respond(state, &mut tx, user, &m, &head, answer, now).await?
+        }
         Command::Qualify {
             bid_id,
             pass,
@@ -334,18 +340,26 @@ async fn run_draw(
     Ok(json!({ "phase": Phase::Seating, "seed": record.seed, "panel": record.panel.len() }))
 }
 
+/// An invited expert's answer.
+enum Answer {
+    /// With the signed declaration of no conflict (required).
+    Accept(Option<types::Declaration>),
+    Decline(String),
+}
+
 async fn respond(
+    state: &AppState,
     tx: &mut Tx,
+    user: &CurrentUser,
     m: &Member,
     head: &TenderHead,
-    decline: Option<String>,
+    answer: Answer,
     now: i64,
 ) -> AppResult<Value> {
     let seat = m.seat.clone().ok_or(AppError::Forbidden)?;
-    let action = if decline.is_some() {
-        "decline"
-    } else {
-        "accept"
+    let action = match answer {
+        Answer::Accept(_) => "accept",
+        Answer::Decline(_) => "decline",
     };
     let e = require_phase(tx, head, &[Phase::Seating], action).await?;
     if seat.status != "invited" {
@@ -353,41 +367,58 @@ async fn respond(
     }
     let names = Pseudonyms::from_stored(e.pseudonym_key.as_deref());
     let me = names.expert(&seat.expert_id);
-    let Some(reason) = decline else {
-        sqlx::query(
-            "UPDATE evaluation_panel SET status = 'accepted', responded_at = $1 \
-             WHERE tender_id = $2 AND expert_id = $3",
-        )
-        .bind(now)
-        .bind(&head.id)
-        .bind(&seat.expert_id)
-        .execute(&mut **tx)
-        .await?;
-        event(
-            tx,
-            &head.id,
-            now,
-            "expert_accepted",
-            &me,
-            json!({ "seat": seat.seat, "expert": me }),
-        )
-        .await?;
-        let all = panel(&mut **tx, &head.id).await?;
-        let needed = e.draw.as_ref().map_or(0, |d| d.experts_needed as usize);
-        if seated(&all).len() >= needed {
-            set_phase(tx, &head.id, Phase::Qualification).await?;
+    let reason = match answer {
+        Answer::Decline(reason) => reason,
+        Answer::Accept(declaration) => {
+            // 回避承诺: signed with the expert's own signing key before the seat is taken.
+            let d = declaration.ok_or(EvalRoomError::DeclarationRequired)?;
+            let payload = declaration_payload(&head.id, &me);
+            crate::pki::service::verify_user_signature(
+                state,
+                &user.id,
+                &d.key_id,
+                payload.as_bytes(),
+                &d.signature,
+            )
+            .await?;
+            let stored = json!({ "key_id": d.key_id, "signature": d.signature.trim(), "at": now });
+            sqlx::query(
+                "UPDATE evaluation_panel SET status = 'accepted', responded_at = $1, \
+                 declaration = $2 WHERE tender_id = $3 AND expert_id = $4",
+            )
+            .bind(now)
+            .bind(stored.to_string())
+            .bind(&head.id)
+            .bind(&seat.expert_id)
+            .execute(&mut **tx)
+            .await?;
             event(
                 tx,
                 &head.id,
                 now,
-                "panel_seated",
-                "system",
-                json!({ "seats": needed }),
+                "expert_accepted",
+                &me,
+                json!({ "seat": seat.seat, "expert": me,
+                        "declaration_sha256": sha256_hex(d.signature.trim().as_bytes()) }),
             )
             .await?;
-            return Ok(json!({ "phase": Phase::Qualification }));
+            let all = panel(&mut **tx, &head.id).await?;
+            let needed = e.draw.as_ref().map_or(0, |d| d.experts_needed as usize);
+            if seated(&all).len() >= needed {
+                set_phase(tx, &head.id, Phase::Qualification).await?;
+                event(
+                    tx,
+                    &head.id,
+                    now,
+                    "panel_seated",
+                    "system",
+                    json!({ "seats": needed }),
+                )
+                .await?;
+                return Ok(json!({ "phase": Phase::Qualification }));
+            }
+            return Ok(json!({ "phase": Phase::Seating, "seat": seat.seat }));
         }
-        return Ok(json!({ "phase": Phase::Seating, "seat": seat.seat }));
     };
     let reason = text("reason", &reason, true)?;
     sqlx::query(

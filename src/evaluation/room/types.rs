@@ -99,8 +99,12 @@ pub enum Command {
     },
     /// Finance supervisor: the nonce that, with the ledger head, seeds the draw.
     Draw { nonce: String },
-    /// A drawn expert takes the seat.
-    Accept,
+    /// A drawn expert takes the seat, with the declaration of no conflict (回避承诺)
+    /// signed by their signing key (`rules::declaration_payload`).
+    Accept {
+        #[serde(default)]
+        declaration: Option<Declaration>,
+    },
     /// A drawn expert declines (R-EVAL-2: a top-up follows).
     Decline { reason: String },
     /// Agency or purchaser: 资格审查 of one bid.
@@ -161,7 +165,7 @@ impl Command {
         match self {
             Command::RequestDraw { .. } => "request_draw",
             Command::Draw { .. } => "draw",
-            Command::Accept => "accept",
+            Command::Accept { .. } => "accept",
             Command::Decline { .. } => "decline",
             Command::Qualify { .. } => "qualify",
             Command::Review { .. } => "review",
@@ -251,6 +255,15 @@ impl EvaluationTerms {
     }
 }
 
+/// An expert's signature over the declaration of no conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declaration {
+    pub key_id: String,
+    /// base64url of r‖s (ECDSA P-256 with SHA-256).
+    pub signature: String,
+}
+
 /// Refusals particular to the evaluation; each leaves everything unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EvalRoomError {
@@ -258,6 +271,8 @@ pub enum EvalRoomError {
     NotOnPanel,
     #[error("already answered the invitation")]
     AlreadyResponded,
+    #[error("the seat is taken with a signed declaration of no conflict")]
+    DeclarationRequired,
     #[error("already reviewed")]
     AlreadyReviewed,
     #[error("already scored; use revise")]
@@ -293,6 +308,7 @@ impl EvalRoomError {
         match self {
             EvalRoomError::NotOnPanel => "NOT_ON_PANEL",
             EvalRoomError::AlreadyResponded => "ALREADY_RESPONDED",
+            EvalRoomError::DeclarationRequired => "DECLARATION_REQUIRED",
             EvalRoomError::AlreadyReviewed => "ALREADY_REVIEWED",
             EvalRoomError::AlreadyScored => "ALREADY_SCORED",
             EvalRoomError::ScoreOutOfRange { .. } => "SCORE_OUT_OF_RANGE",
@@ -316,7 +332,8 @@ impl EvalRoomError {
             EvalRoomError::ScoreOutOfRange { .. }
             | EvalRoomError::UnknownItem { .. }
             | EvalRoomError::MissingItem { .. }
-            | EvalRoomError::Terms { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            | EvalRoomError::Terms { .. }
+            | EvalRoomError::DeclarationRequired => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::CONFLICT,
         }
     }
@@ -330,6 +347,10 @@ impl EvalRoomError {
             EvalRoomError::AlreadyResponded => (
                 "已答复过本次抽取邀请".into(),
                 "You have answered this invitation already".into(),
+            ),
+            EvalRoomError::DeclarationRequired => (
+                "接受邀请前须以签名密钥签署回避承诺".into(),
+                "Taking the seat needs the declaration of no conflict, signed with your signing key".into(),
             ),
             EvalRoomError::AlreadyReviewed => (
                 "您已审查过该投标".into(),

@@ -62,6 +62,19 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     let Some(e) = e else {
         return Ok(out);
     };
+    // An invited expert signs the declaration of no conflict to take the seat.
+    if let Some(s) = m.seat.as_ref().filter(|s| s.status == "invited") {
+        let me = super::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref())
+            .expert(&s.expert_id);
+        out["me"]["declaration"] = json!({
+            "type": "conflict_declaration",
+            "statement": super::rules::DECLARATION,
+            "statement_sha256": crate::crypto::sha256_hex(super::rules::DECLARATION.as_bytes()),
+            "tender_id": tender_id,
+            "expert_id": me,
+            "example_payload": super::rules::declaration_payload(tender_id, &me),
+        });
+    }
     let awarded = e.phase == Phase::Awarded;
     let seats = panel(pool, tender_id).await?;
     let accepted: Vec<&access::Seat> = seats.iter().filter(|s| s.status == "accepted").collect();

@@ -279,8 +279,33 @@ function onEvent(e) {
 
 // ----------------------------------------------------------------- actions --
 
-function onAccept() {
-  run('accept', { type: 'accept' }, { okText: t('eval.accepted_ok') });
+/** Takes the seat with the declaration of no conflict (回避承诺) signed in this browser. */
+async function onAccept() {
+  const key = 'accept';
+  const d = v.me && v.me.declaration;
+  const box = inputs.get('accept:declare');
+  if (!d || !box || !box.checked) {
+    failures.set(key, new Error(t('eval.declare_required')));
+    renderAll();
+    return;
+  }
+  const record = keys.record || (await loadDeviceKeys(me.id).catch(() => null));
+  if (!record) {
+    keys = { state: 'ready', record: null };
+    renderAll();
+    return;
+  }
+  let signature;
+  try {
+    // The server names the exact bytes: the canonical JSON of the declaration's digest,
+    // the tender and this expert's pseudonym.
+    signature = toB64url(await sign(record, utf8(d.example_payload)));
+  } catch (e) {
+    failures.set(key, e);
+    renderAll();
+    return;
+  }
+  run(key, { type: 'accept', declaration: { key_id: record.signing.keyId, signature } }, { okText: t('eval.accepted_ok') });
 }
 
 async function onDecline() {
@@ -497,11 +522,29 @@ function expertCard() {
   const st = v.me.status;
   const body = [h('p.card-note', t('eval.seat_is', { n: v.me.seat || '—' }), ' · ', label('seat', st))];
   if (st === 'invited') {
+    const d = v.me.declaration;
+    const declare = keep('accept:declare', () => h('input#declare-check', { type: 'checkbox' }));
     body.push(h('p', t('eval.invite_text')),
-      h('div.action-bar',
-        cmdButton('accept', t('eval.accept'), onAccept, { id: 'accept-invite' }),
-        cmdButton('decline', t('eval.decline'), onDecline, { id: 'decline-invite', cls: 'btn-outline-danger' })),
-      failure('accept'), failure('decline'));
+      d ? h('section.declaration', { 'aria-labelledby': 'declaration-heading' },
+        h('h3#declaration-heading.small-heading', t('eval.declaration')),
+        h('blockquote#declaration-text.prewrap', d.statement),
+        h('label.checkbox', declare, ' ', t('eval.declare_check')),
+        h('p.small.muted', t('eval.declare_note'))) : null);
+    if (keys.state === 'checking') {
+      body.push(loadingBlock());
+    } else if (!keys.record) {
+      // The declaration is signed with the expert's signing key: made here or imported.
+      body.push(banner('warning', t('eval.no_keys_declare'), { title: t('hall.no_keys_title') }),
+        h('div.action-bar', h('button.btn.btn-primary#create-sign-key', { type: 'button', on: { click: onCreateKey } }, t('eval.create_key')),
+          h('span.small.muted', t('eval.create_key_note'))),
+        keyPanel());
+    } else if (keys.how) {
+      body.push(h('p#key-ready.hash-ok', `✓ ${t(keys.how === 'imported' ? 'eval.key_imported' : 'eval.key_created')}`));
+    }
+    body.push(h('div.action-bar',
+      keys.record ? cmdButton('accept', t('eval.accept_declare'), onAccept, { id: 'accept-invite' }) : null,
+      cmdButton('decline', t('eval.decline'), onDecline, { id: 'decline-invite', cls: 'btn-outline-danger' })),
+    failure('accept'), failure('decline'), failure('sign'));
   } else if (st === 'declined') {
     body.push(h('p.muted', t('eval.declined_note')));
   } else if (p === 'seating' || p === 'qualification') {
