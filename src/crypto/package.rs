@@ -17,6 +17,27 @@ use super::{read_byte, read_full, CryptoError};
 pub const MAX_MANIFEST_LEN: usize = 1024 * 1024;
 pub const MAX_TRAILER_LEN: usize = 1024 * 1024;
 const CHUNK: usize = 64 * 1024;
+/// At most this many documents in a package (docs/schema/kb1-manifest.schema.json).
+pub const MAX_DOCUMENTS: usize = 1000;
+
+/// The manifest's bounds on its documents, as the schema states them: at most
+/// [`MAX_DOCUMENTS`], each name and media type 1 to 255 characters without a control
+/// character.
+pub fn check_documents(documents: &[DocumentEntry]) -> Result<(), String> {
+    if documents.len() > MAX_DOCUMENTS {
+        return Err(format!(
+            "{} documents, at most {MAX_DOCUMENTS}",
+            documents.len()
+        ));
+    }
+    let line = |t: &str| (1..=255).contains(&t.chars().count()) && !t.chars().any(char::is_control);
+    match documents.iter().position(|d| !line(&d.name) || !line(&d.media_type)) {
+        Some(i) => Err(format!(
+            "document {i}: name and media type must be 1 to 255 characters without control characters"
+        )),
+        None => Ok(()),
+    }
+}
 
 /// 开标一览表: what is read out at the opening.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,6 +104,7 @@ pub fn write_package(
             manifest.documents.len()
         )));
     }
+    check_documents(&manifest.documents).map_err(CryptoError::InvalidArgument)?;
     let m = serde_json::to_vec(manifest).expect("a manifest always serialises");
     if m.len() > MAX_MANIFEST_LEN {
         return Err(CryptoError::InvalidArgument("manifest over 1 MiB".into()));
@@ -138,6 +160,7 @@ pub fn read_package(
     let m = read_part(&mut input, MAX_MANIFEST_LEN, "manifest")?;
     let manifest: Manifest =
         serde_json::from_slice(&m).map_err(|e| malformed(format!("manifest: {e}")))?;
+    check_documents(&manifest.documents).map_err(|e| malformed(format!("manifest: {e}")))?;
 
     let mut buf = vec![0u8; CHUNK];
     let mut hashes = Vec::with_capacity(manifest.documents.len());

@@ -294,10 +294,12 @@ pub fn open_file(
     Ok((manifest.opening_sheet, documents))
 }
 
-/// What an opening sheet must be to be read out (R-OPEN-4): a price above zero and within
-/// any budget, a known enterprise size, texts of sane length without control characters.
-/// A sheet that is not is the bidder's doing: the bid is invalid with this cause, and no
-/// price of it is read out or signed.
+/// What an opening sheet must be to be read out (R-OPEN-4), as
+/// `docs/schema/kb1-manifest.schema.json` states it: a price above zero and within the
+/// bound, a known enterprise size and special status, texts of bounded length without
+/// control characters (a line feed only in the notes), products and shares in range. A
+/// sheet that is not is the bidder's doing: the bid is invalid with this cause (naming the
+/// field), and no price of it is read out or signed.
 pub fn check_sheet(sheet: &OpeningSheet) -> Result<(), (&'static str, String)> {
     let max = crate::evaluation::scoring::MAX_PRICE_FEN;
     if sheet.total_price_fen <= 0 || sheet.total_price_fen > max {
@@ -310,28 +312,63 @@ pub fn check_sheet(sheet: &OpeningSheet) -> Result<(), (&'static str, String)> {
             ),
         ));
     }
+    match sheet_field_error(sheet, max) {
+        None => Ok(()),
+        Some(field) => Err((
+            "SHEET_FIELD_INVALID",
+            format!(
+                "开标一览表的字段 {field} 无效(超出范围、过长或含控制字符),视为撤销投标 / the sheet's field {field} is out of range, too long or has control characters: deemed revoked (R-OPEN-4)"
+            ),
+        )),
+    }
+}
+
+/// The first field of a sheet outside the schema's bounds (beyond the price).
+fn sheet_field_error(sheet: &OpeningSheet, max_fen: i64) -> Option<String> {
+    // `line`: no control character; `text`: a line feed allowed.
+    let fits = |t: &str, min: usize, max: usize, newline: bool| {
+        let n = t.chars().count();
+        (min..=max).contains(&n) && !t.chars().any(|c| c.is_control() && !(newline && c == '\n'))
+    };
+    if !fits(&sheet.total_price_words, 0, 100, false) {
+        return Some("total_price_words".into());
+    }
     if !["large", "medium", "small", "micro"].contains(&sheet.enterprise_size.as_str()) {
-        return Err((
-            "SHEET_FIELD_INVALID",
-            "开标一览表的企业规模无效,视为撤销投标 / the sheet's enterprise size is not one of large, medium, small, micro: deemed revoked (R-OPEN-4)".into(),
-        ));
+        return Some("enterprise_size".into());
     }
-    let texts = [
-        (sheet.total_price_words.as_str(), 100),
-        (sheet.notes.as_str(), 2000),
-        (sheet.brand.as_deref().unwrap_or(""), 200),
-        (sheet.special_status.as_deref().unwrap_or(""), 50),
-    ];
-    let bad_text = texts
+    if !matches!(
+        sheet.special_status.as_deref(),
+        None | Some("prison" | "disability_welfare")
+    ) {
+        return Some("special_status".into());
+    }
+    if !fits(&sheet.notes, 0, 2000, true) {
+        return Some("notes".into());
+    }
+    if !sheet
+        .brand
+        .as_deref()
+        .is_none_or(|b| fits(b, 0, 200, false))
+    {
+        return Some("brand".into());
+    }
+    if sheet.products.len() > 1000 {
+        return Some("products".into());
+    }
+    if let Some(i) = sheet
+        .products
         .iter()
-        .any(|(t, max)| t.chars().count() > *max || t.chars().any(|c| c.is_control() && c != '\n'));
-    if bad_text || sheet.products.len() > 1000 {
-        return Err((
-            "SHEET_FIELD_INVALID",
-            "开标一览表的文字过长或含控制字符,视为撤销投标 / a text of the sheet is too long or has control characters: deemed revoked (R-OPEN-4)".into(),
-        ));
+        .position(|p| !fits(&p.name, 1, 200, false) || !(0..=max_fen).contains(&p.cost_fen))
+    {
+        return Some(format!("products[{i}]"));
     }
-    Ok(())
+    if sheet
+        .consortium_small_micro_share_bp
+        .is_some_and(|bp| bp > 10_000)
+    {
+        return Some("consortium_small_micro_share_bp".into());
+    }
+    None
 }
 
 /// Whose fault a failed opening is (R-OPEN-4): if the stored file no longer matches the
@@ -518,6 +555,37 @@ mod tests {
             brand: None,
             products: vec![],
             consortium_small_micro_share_bp: None,
+        }
+    }
+
+    /// What the opening makes of a manifest's text: the same steps as `read_package` and
+    /// the reading-out, in their order.
+    fn verdict(manifest_json: &str) -> &'static str {
+        let Ok(m) = serde_json::from_str::<package::Manifest>(manifest_json) else {
+            return "PACKAGE_MALFORMED";
+        };
+        if package::check_documents(&m.documents).is_err() {
+            return "PACKAGE_MALFORMED";
+        }
+        match check_sheet(&m.opening_sheet) {
+            Ok(()) => "ok",
+            Err((code, _)) => code,
+        }
+    }
+
+    /// tests/vectors/manifest.json, shared with the independent client, which checks that
+    /// the JSON Schema accepts exactly the manifests expected `ok`.
+    #[test]
+    fn r_open_4_manifest_vectors() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/manifest.json");
+        let file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let vectors = file["vectors"].as_array().unwrap();
+        assert!(vectors.len() >= 40);
+        for v in vectors {
+            let name = v["name"].as_str().unwrap();
+            let got = verdict(v["manifest_json"].as_str().unwrap());
+            assert_eq!(got, v["expected"].as_str().unwrap(), "vector {name}");
         }
     }
 
