@@ -205,14 +205,19 @@ impl DeviceKeys {
                 .map_err(|_| KeyFileError::Format)?,
         );
         let encryption = p256::SecretKey::from_slice(&secret).map_err(|_| KeyFileError::Format)?;
-        Ok((
-            file.user_id,
-            DeviceKeys {
-                signing_pkcs8: pkcs8,
-                signing,
-                encryption,
-            },
-        ))
+        let keys = DeviceKeys {
+            signing_pkcs8: pkcs8,
+            signing,
+            encryption,
+        };
+        // The readable public halves must be those of the sealed secrets: a file whose
+        // labels were swapped would otherwise show one key and sign with another.
+        if file.signing_public != B64.encode(keys.signing_public())
+            || file.encryption_public != B64.encode(keys.encryption_public())
+        {
+            return Err(KeyFileError::Format);
+        }
+        Ok((file.user_id, keys))
     }
 }
 
@@ -256,6 +261,18 @@ mod tests {
         );
         assert_eq!(
             DeviceKeys::from_file("{}", "x").err(),
+            Some(KeyFileError::Format)
+        );
+        // Public halves that are not the sealed secrets' (here swapped) are refused, as the
+        // browser refuses them (KEYFILE_MISMATCH).
+        let sig = B64.encode(keys.signing_public());
+        let enc = B64.encode(keys.encryption_public());
+        let swapped = file
+            .replace(&sig, "SIG")
+            .replace(&enc, &sig)
+            .replace("SIG", &enc);
+        assert_eq!(
+            DeviceKeys::from_file(&swapped, "正确的口令 correct").err(),
             Some(KeyFileError::Format)
         );
     }

@@ -9,5 +9,7 @@ pub mod repo;
 pub mod routes;
 pub mod service;
 pub mod types;
+#[cfg(test)]
+mod vectors;
 
 pub use authority::Authority;
