@@ -107,6 +107,22 @@ pub(crate) async fn browser_with(extra_args: &[&str]) -> Option<Driver> {
 
 const WAIT: Duration = Duration::from_secs(15);
 
+/// A browser whose scripts may run two minutes (argon2id and sealing in a page take a
+/// while on a shared machine), or `None` (skip) outside CI.
+pub(crate) async fn patient_browser() -> Option<Driver> {
+    let driver = browser().await?;
+    driver
+        .client
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(SLOW),
+            Some(Duration::from_secs(60)),
+            None,
+        ))
+        .await
+        .unwrap();
+    Some(driver)
+}
+
 /// A browser on a fresh app's page `path`, with scripts allowed `script_secs` to run
 /// (sealing megabytes in a page takes a while), or `None` (skip) outside CI.
 pub(crate) async fn app_page(path: &str, script_secs: u64) -> Option<(Driver, TestApp)> {

@@ -163,17 +163,10 @@ fn sheet(items: &[Value], base: &str) -> Value {
 
 #[tokio::test]
 async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_report() {
-    let Some(driver) = crate::browser::browser().await else {
+    let Some(driver) = crate::browser::patient_browser().await else {
         return;
     };
     let c = &driver.client;
-    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-        Some(Duration::from_secs(120)),
-        Some(Duration::from_secs(60)),
-        None,
-    ))
-    .await
-    .unwrap();
     let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
     let (tender, bids, experts, declined) = scoring(&app, &clock).await;
     let oversight = app.login("oversight").await;
@@ -468,17 +461,10 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
 #[tokio::test]
 async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarification_in_the_hall()
 {
-    let Some(driver) = crate::browser::browser().await else {
+    let Some(driver) = crate::browser::patient_browser().await else {
         return;
     };
     let c = &driver.client;
-    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-        Some(Duration::from_secs(120)),
-        Some(Duration::from_secs(60)),
-        None,
-    ))
-    .await
-    .unwrap();
     let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
     let (tender, bids) =
         crate::evaluation::evaluating(&app, &clock, &[100_000_000, 105_000_000, 95_000_000]).await;

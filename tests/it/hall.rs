@@ -208,17 +208,10 @@ const T0: i64 = 1_796_086_800_000;
 
 #[tokio::test]
 async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
-    let Some(driver) = crate::browser::browser().await else {
+    let Some(driver) = crate::browser::patient_browser().await else {
         return;
     };
     let c = &driver.client;
-    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-        Some(Duration::from_secs(120)),
-        Some(Duration::from_secs(60)),
-        None,
-    ))
-    .await
-    .unwrap();
     let (app, clock) = crate::common::spawn_app_at(T0).await;
     let t = app.school_tender().await;
     let tender = t["id"].as_str().unwrap().to_string();
@@ -387,17 +380,10 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
 
 #[tokio::test]
 async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the_halls() {
-    let Some(driver) = crate::browser::browser().await else {
+    let Some(driver) = crate::browser::patient_browser().await else {
         return;
     };
     let c = &driver.client;
-    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-        Some(Duration::from_secs(120)),
-        Some(Duration::from_secs(60)),
-        None,
-    ))
-    .await
-    .unwrap();
     let (app, clock) = crate::common::spawn_app_at(T0).await;
     let t = app.school_tender().await;
     let tender = t["id"].as_str().unwrap().to_string();

@@ -22,6 +22,7 @@ mod load;
 mod matrix;
 mod media;
 mod mediapage;
+mod newcomer;
 mod opening;
 mod restart;
 mod secrecy;

@@ -324,6 +324,32 @@ export function cancelReasonFromLedger(ledger) {
   return null;
 }
 
+/** The result of an awarded tender from its ledger's `winner_confirmed` event, or null. */
+export function awardFromLedger(ledger) {
+  const events = ledgerEvents(ledger);
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    if (e && e.kind === 'winner_confirmed' && e.body && Array.isArray(e.body.winners)) return { at: e.at, winners: e.body.winners };
+  }
+  return null;
+}
+
+/**
+ * The winners (中标人) of each lot once the award is confirmed, as the public ledger
+ * records them: shown on the announcement and the tender page, where a bidder told that
+ * the result is out finds it.
+ */
+export function awardCard(ledger) {
+  const award = ledger ? awardFromLedger(ledger) : null;
+  if (!award || !award.winners.length) return null;
+  return h('section#award-result.card', { 'aria-labelledby': 'award-heading' },
+    h('div.card-head', h('h2#award-heading', t('eval.winners')),
+      h('span.card-note', `${label('ledger', 'winner_confirmed')} ${formatCST(award.at)}`)),
+    h('dl.kv', award.winners.map((w) => h('div.kv-item.award-winner', { dataset: { lot: w.lot_no } },
+      h('dt', t('bid.lot_n', { n: w.lot_no })),
+      h('dd', h('strong', w.bidder_name || '—'))))));
+}
+
 // ------------------------------------------------------------ evaluation --
 
 /** "30%" from basis points. */

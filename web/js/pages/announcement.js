@@ -5,7 +5,7 @@ import { get, errorText, ApiError } from '../api.js';
 import { t, label, onLangChange, withColon } from '../i18n.js';
 import { formatCST, serverNow, amountInWords, formatMoney } from '../format.js';
 import { h, replace, param, loadingBlock, errorBlock, banner, statusBadge, countdown, startCountdowns, copyText } from '../ui.js';
-import { budgetTotal, schedule, regionName, purchaserName, agencyName, lotsTable, timeline, amendmentsList, ledgerEvents, cancelReasonFromLedger, evaluationCard } from '../tenders.js';
+import { budgetTotal, schedule, regionName, purchaserName, agencyName, lotsTable, timeline, amendmentsList, ledgerEvents, cancelReasonFromLedger, evaluationCard, awardCard } from '../tenders.js';
 
 const root = document.getElementById('announcement');
 const crumb = document.getElementById('crumb-current');
@@ -86,6 +86,7 @@ function render() {
       : null,
     h('div.layout-2col',
       h('div.main-col',
+        awardCard(ledger),
         h('section.card', { 'aria-labelledby': 'overview-heading' },
           h('div.card-head', h('h2#overview-heading', t('ann.overview'))),
           kv([

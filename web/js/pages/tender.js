@@ -6,7 +6,7 @@ import { get, post, errorText, ApiError } from '../api.js';
 import { t, label, onLangChange } from '../i18n.js';
 import { formatCST, formatMoney, amountInWords, serverNow } from '../format.js';
 import { h, clear, replace, param, loadingBlock, errorBlock, showBanner, statusBadge, countdown, startCountdowns, openDialog, toast, busy } from '../ui.js';
-import { budgetTotal, schedule, regionName, purchaserName, agencyName, lotsTable, timeline, amendmentsList, ledgerTable, ledgerEvents, cancelReasonFromLedger, evaluationCard } from '../tenders.js';
+import { budgetTotal, schedule, regionName, purchaserName, agencyName, lotsTable, timeline, amendmentsList, ledgerTable, ledgerEvents, cancelReasonFromLedger, evaluationCard, awardCard } from '../tenders.js';
 import { LotsEditor, cstInput, clearFieldErrors, setFieldError, showFieldErrors } from '../form-kit.js';
 
 const id = param('id');
@@ -371,6 +371,7 @@ function render() {
     amendOpen && x.status === 'published' ? buildAmendPanel(x) : null,
     h('div.layout-2col',
       h('div.main-col',
+        awardCard(ledger),
         h('section.card', { 'aria-labelledby': 'info-heading' },
           h('div.card-head', h('h2#info-heading', t('ann.overview'))),
           kv([
