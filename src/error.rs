@@ -328,7 +328,16 @@ impl IntoResponse for AppError {
             retry_after_secs,
             received,
         };
-        (self.status(), axum::Json(body)).into_response()
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        // The standard header too (RFC 9110 §10.2.3), for clients and proxies that read no
+        // body: every 429 says when to come back.
+        if let Some(secs) = retry_after_secs {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs.max(1)),
+            );
+        }
+        response
     }
 }
 
@@ -371,6 +380,51 @@ where
 }
 
 /// The refusal of text with a NUL character.
+/// `VALIDATION` naming the field of a JSON document that does not fit its type, from
+/// serde's message with its path ("lots[0].budget_fen: invalid type ..."); errors of the
+/// whole document (an unknown `type`, say) are the field `body`.
+fn data_error(detail: String) -> AppError {
+    match detail.split_once(": ") {
+        Some((path, msg)) if !path.contains(' ') => AppError::field(path, msg),
+        _ => AppError::field("body", detail),
+    }
+}
+
+/// Reads a message written `{"type": "<name>", <fields>}` (a hub frame, a room command,
+/// over HTTP or the hub) as `T`, an enum in serde's default external tagging
+/// (`{"<name>": {<fields>}}`). serde cannot follow a field's path into an internally
+/// tagged enum, so a refusal could only say "body"; read this way it names the field
+/// (`index`, `items.技术方案`), or `type` for an unknown one.
+pub fn from_tagged<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> AppResult<T> {
+    let serde_json::Value::Object(mut fields) = v else {
+        return Err(AppError::field(
+            "body",
+            "须为 JSON 对象 / must be a JSON object",
+        ));
+    };
+    let kind = match fields.remove("type") {
+        Some(serde_json::Value::String(kind)) => kind,
+        _ => {
+            return Err(AppError::field(
+                "type",
+                "须为命令名称的文本 / must be the name of a command, as text",
+            ))
+        }
+    };
+    let mut wrapped = serde_json::Map::new();
+    wrapped.insert(kind, serde_json::Value::Object(fields));
+    serde_path_to_error::deserialize(serde_json::Value::Object(wrapped)).map_err(|e| {
+        let path = e.path().to_string();
+        let field = match path.split_once('.') {
+            Some((_variant, field)) => field,
+            // The variant itself: unknown (the path is ".") or a field unknown to it.
+            None if path == "." => "type",
+            None => "body",
+        };
+        AppError::field(field, e.inner().to_string())
+    })
+}
+
 pub fn nul_error() -> AppError {
     AppError::field(
         "body",
@@ -407,17 +461,11 @@ impl From<axum::extract::rejection::JsonRejection> for AppError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
         use axum::extract::rejection::JsonRejection as R;
         match r {
-            R::JsonDataError(e) => {
-                // serde's message names the field path ("lots[0].budget_fen: invalid type ...").
-                let detail = std::error::Error::source(&e)
+            R::JsonDataError(e) => data_error(
+                std::error::Error::source(&e)
                     .map(|s| s.to_string())
-                    .unwrap_or_else(|| e.body_text());
-                let (field, msg) = match detail.split_once(": ") {
-                    Some((path, msg)) if !path.contains(' ') => (path.to_string(), msg.to_string()),
-                    _ => ("body".to_string(), detail),
-                };
-                AppError::field(field, msg)
-            }
+                    .unwrap_or_else(|| e.body_text()),
+            ),
             R::JsonSyntaxError(e) => AppError::MalformedJson(
                 std::error::Error::source(&e)
                     .map(|s| s.to_string())

@@ -112,6 +112,9 @@ pub fn presence_view(
             }),
         }
     }
+    // In the order of what is shown, never of the hidden ids behind it: seats listed by
+    // real user id would tell which seat is the older account.
+    shown.sort_by(|a, b| (a.seat, &a.user_id).cmp(&(b.seat, &b.user_id)));
     // After the deadline the others may know how many bidders watch, never who.
     let bidders = (audience == Audience::Member && !secrecy.bids).then(|| {
         present
@@ -588,13 +591,50 @@ mod tests {
             assert_eq!(v[0].seat, Some(1));
             assert!(!serde_json::to_string(&v).unwrap().contains("名字"));
         }
+        let seat_1 = |v: &[PresenceEntry]| {
+            v.iter()
+                .find(|e| e.user_id == "seat-1")
+                .map(|e| e.display_name.clone())
+        };
         let (v, _) = presence_view(Audience::Supervisor, secret, &present);
-        assert_eq!(v[0].display_name, "seat-1 的名字");
+        assert_eq!(seat_1(&v).as_deref(), Some("seat-1 的名字"));
         let awarded = Secrecy {
             bids: false,
             experts: false,
         };
         let (v, _) = presence_view(Audience::Member, awarded, &present);
-        assert_eq!(v[0].display_name, "seat-1 的名字");
+        assert_eq!(seat_1(&v).as_deref(), Some("seat-1 的名字"));
+    }
+
+    /// The room keeps who is present by real user id; seats shown in that order would tell
+    /// which seat belongs to the older account (ids are time-ordered), so a name learnt at
+    /// one tender would point at a seat in another. They are listed by seat.
+    #[test]
+    fn seats_are_listed_by_seat_not_by_the_hidden_user_id() {
+        let expert = |id: &str, seat| {
+            let mut e = p(id, "expert", Hidden::Expert { seat, seated: true });
+            e.entry.user_id = format!("seat-{seat}");
+            e
+        };
+        // In the room's order (by real id): the oldest account sits in seat 3.
+        let all = [
+            p("agency", "agency", Hidden::No),
+            expert("0193-old", 3),
+            expert("0194-mid", 1),
+            expert("0195-new", 2),
+        ];
+        let present: Vec<&Present> = all.iter().collect();
+        let secret = Secrecy {
+            bids: false,
+            experts: true,
+        };
+        for a in [Audience::Host, Audience::Member] {
+            let (v, _) = presence_view(a, secret, &present);
+            assert_eq!(
+                ids(&v),
+                vec!["agency", "seat-1", "seat-2", "seat-3"],
+                "{a:?}"
+            );
+        }
     }
 }

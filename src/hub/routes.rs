@@ -195,6 +195,9 @@ async fn subscribe(
         crate::ledger::repo::head_seq(pool, tender_id).await?,
         crate::ledger::repo::register_seq(pool, tender_id).await?,
     );
+    // A position past the head (a client's stale or made-up `since_seq`) would make the
+    // next live events look delivered already: replay from the head instead.
+    let since = since.clamp(0, seqs.0);
     let (handle, rx) = state.hub.join(
         name,
         || {
@@ -279,13 +282,13 @@ async fn run_command(
 ) -> String {
     let result = match parse_room(room) {
         Err(e) => Err(e),
-        Ok(("evaluation", tender_id)) => match serde_json::from_value(command) {
+        Ok(("evaluation", tender_id)) => match crate::error::from_tagged(command) {
             Ok(c) => crate::evaluation::room::service::command(state, user, tender_id, c).await,
-            Err(e) => Err(AppError::MalformedJson(e.to_string())),
+            Err(e) => Err(e),
         },
-        Ok((_, tender_id)) => match serde_json::from_value(command) {
+        Ok((_, tender_id)) => match crate::error::from_tagged(command) {
             Ok(c) => crate::opening::service::command(state, user, tender_id, c).await,
-            Err(e) => Err(AppError::MalformedJson(e.to_string())),
+            Err(e) => Err(e),
         },
     };
     match result {
@@ -301,6 +304,24 @@ async fn run_command(
             error_reply(id, &e)
         }
     }
+}
+
+/// A client frame, or the error to answer with the frame's `id` when it has a readable
+/// one: text that is not JSON is `MALFORMED_JSON`; JSON that does not fit a frame (an
+/// unknown `type`, a missing or mistyped field) is `VALIDATION` naming the field, as over
+/// HTTP; a NUL character is `VALIDATION` of `body`.
+fn read_frame(text: &str) -> Result<ClientMsg, (Option<String>, AppError)> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| (None, AppError::MalformedJson(e.to_string())))?;
+    let id = value
+        .get("id")
+        .and_then(|i| i.as_str())
+        .filter(|i| !i.contains('\0'))
+        .map(str::to_owned);
+    if crate::error::has_nul(text.as_bytes()) {
+        return Err((id, crate::error::nul_error()));
+    }
+    crate::error::from_tagged(value).map_err(|e| (id, e))
 }
 
 fn resync_text(s: &Subscription) -> String {
@@ -423,16 +444,10 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => continue,
                 };
-                let parsed = if crate::error::has_nul(text.as_bytes()) {
-                    Err(crate::error::nul_error())
-                } else {
-                    serde_json::from_str::<ClientMsg>(text.as_str())
-                        .map_err(|e| AppError::MalformedJson(e.to_string()))
-                };
-                let replies: Vec<String> = match parsed {
-                    Err(e) => vec![error_text(&e)],
-                    Ok(ClientMsg::Ping) => vec![serde_json::to_string(&ServerMsg::Pong).unwrap_or_default()],
-                    Ok(ClientMsg::Unsubscribe) => {
+                let replies: Vec<String> = match read_frame(text.as_str()) {
+                    Err((id, e)) => vec![error_reply(id.as_deref(), &e)],
+                    Ok(ClientMsg::Ping {}) => vec![serde_json::to_string(&ServerMsg::Pong).unwrap_or_default()],
+                    Ok(ClientMsg::Unsubscribe {}) => {
                         leave(sub.take(), &user);
                         Vec::new()
                     }

@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What a client sends.
+/// What a client sends, `{"type": "<name>", <fields>}`, read by
+/// [`crate::error::from_tagged`] (so the enum itself is externally tagged).
 #[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
     /// Join a room, replaying the ledger events after `since_seq` (0: from the start).
     Subscribe {
@@ -13,8 +14,8 @@ pub enum ClientMsg {
         since_seq: i64,
     },
     /// Leave the current room.
-    Unsubscribe,
-    Ping,
+    Unsubscribe {},
+    Ping {},
     /// Join a room's audio and video (docs/media.md): publisher or receive-only by role.
     MediaJoin {
         room: String,

@@ -63,8 +63,9 @@ async fn command(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    Json(cmd): Json<Command>,
+    Json(cmd): Json<Value>,
 ) -> AppResult<axum::Json<Value>> {
+    let cmd: Command = crate::error::from_tagged(cmd)?;
     Ok(axum::Json(
         super::service::command(&state, &user, &id, cmd).await?,
     ))

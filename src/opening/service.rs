@@ -35,10 +35,10 @@ pub async fn command(
         .await?
         .ok_or(AppError::NotFound)?;
     let result = match cmd {
-        Command::Start => start(state, &mut tx, user, &head, now).await?,
+        Command::Start {} => start(state, &mut tx, user, &head, now).await?,
         Command::Decrypt { bid_id, kb } => decrypt(&mut tx, user, &head, &bid_id, &kb, now).await?,
         Command::Share { index, value } => share(&mut tx, user, &head, index, &value, now).await?,
-        Command::Confirm => confirm(state, &mut tx, user, &head, now).await?,
+        Command::Confirm {} => confirm(state, &mut tx, user, &head, now).await?,
         Command::Object { kind, text } => object(&mut tx, user, &head, kind, &text, now).await?,
         Command::Answer { objection_id, text } => {
             answer(state, &mut tx, user, &head, &objection_id, &text, now).await?

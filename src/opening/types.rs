@@ -48,14 +48,16 @@ impl Phase {
     }
 }
 
-/// A command of the opening, from the hub or `POST /api/tenders/{id}/opening`.
+/// A command of the opening, from the hub or `POST /api/tenders/{id}/opening`. Commands
+/// without fields are written `{}` so that an unknown field is refused for them too. Written `{"type": "<name>", <fields>}`
+/// and read by [`crate::error::from_tagged`] (so the enum itself is externally tagged).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
-    Start,
+    Start {},
     Decrypt { bid_id: String, kb: String },
     Share { index: u32, value: String },
-    Confirm,
+    Confirm {},
     Object { kind: ObjectionKind, text: String },
     Answer { objection_id: String, text: String },
 }
@@ -63,10 +65,10 @@ pub enum Command {
 impl Command {
     pub fn name(&self) -> &'static str {
         match self {
-            Command::Start => "start",
+            Command::Start {} => "start",
             Command::Decrypt { .. } => "decrypt",
             Command::Share { .. } => "share",
-            Command::Confirm => "confirm",
+            Command::Confirm {} => "confirm",
             Command::Object { .. } => "object",
             Command::Answer { .. } => "answer",
         }

@@ -353,3 +353,85 @@ async fn a_cookie_connection_from_another_site_is_refused_at_the_upgrade() {
     send(&mut ws, json!({"type": "ping"})).await;
     assert_eq!(next(&mut ws).await["type"], "pong");
 }
+
+/// Refusals over the hub read as over HTTP and keep the frame's `id`; a stale
+/// `since_seq` past the head loses nothing that comes after.
+#[tokio::test]
+async fn hub_refusals_name_the_field_and_keep_the_id_and_a_resume_past_the_head_misses_nothing() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let tender = app.school_tender_id().await;
+    let room = format!("opening:{tender}");
+    let mut ws = connect(&app, "agency").await;
+
+    // A command whose body does not fit its type: VALIDATION naming the field, with the
+    // command's id, and the same answer as the HTTP route gives.
+    let share = json!({"type": "share", "index": "one", "value": "00"});
+    send(
+        &mut ws,
+        json!({"type": "command", "id": "c1", "room": room, "command": share}),
+    )
+    .await;
+    let e = next(&mut ws).await;
+    assert_eq!(
+        (e["type"].as_str(), e["id"].as_str(), e["code"].as_str()),
+        (Some("error"), Some("c1"), Some("VALIDATION")),
+        "{e}"
+    );
+    assert!(e["fields"]["index"][0].is_string(), "{e}");
+    let s = app.login("agency").await;
+    let (status, http) = s
+        .post(&format!("/api/tenders/{tender}/opening"), share)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(http["fields"], e["fields"]);
+
+    // A command without fields given one is refused as such, not run (before the deadline
+    // `start` itself would be ILLEGAL_TRANSITION).
+    send(
+        &mut ws,
+        json!({"type": "command", "id": "c2", "room": room,
+               "command": {"type": "start", "extra": 1}}),
+    )
+    .await;
+    let e = next(&mut ws).await;
+    assert_eq!(
+        (e["id"].as_str(), e["code"].as_str()),
+        (Some("c2"), Some("VALIDATION")),
+        "{e}"
+    );
+
+    // A frame of no known type keeps its id.
+    send(&mut ws, json!({"type": "hello", "id": "h1"})).await;
+    let e = next(&mut ws).await;
+    assert_eq!(
+        (e["id"].as_str(), e["code"].as_str()),
+        (Some("h1"), Some("VALIDATION")),
+        "{e}"
+    );
+
+    // Subscribing from past the head (seq 2): told the head, then the next event arrives.
+    send(
+        &mut ws,
+        json!({"type": "subscribe", "room": room, "since_seq": 1000}),
+    )
+    .await;
+    let sub = next(&mut ws).await;
+    assert_eq!(
+        (sub["type"].as_str(), sub["seq"].as_i64()),
+        (Some("subscribed"), Some(2)),
+        "{sub}"
+    );
+    let (status, _) = s
+        .post(
+            &format!("/api/tenders/{tender}/amendments"),
+            json!({"reason": "更正联系人", "changes": {"description": "联系人:王磊"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let live = next(&mut ws).await;
+    assert_eq!(
+        (live["type"].as_str(), live["event"]["seq"].as_i64()),
+        (Some("event"), Some(3)),
+        "{live}"
+    );
+}

@@ -123,6 +123,11 @@ async fn one_user_holds_a_bounded_number_of_hub_connections() {
             let body: serde_json::Value =
                 serde_json::from_slice(r.body().as_deref().unwrap_or_default()).unwrap();
             assert_eq!(body["code"], "RATE_LIMITED");
+            // When to come back, in the header every client reads as well as in the body.
+            assert_eq!(
+                r.headers().get("retry-after").map(|v| v.to_str().unwrap()),
+                Some(body["retry_after_secs"].to_string().as_str())
+            );
         }
         other => panic!("a fourth connection: {:?}", other.map(|_| ())),
     }

@@ -11,7 +11,7 @@ const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const PING_MS = 25000;
 const COMMAND_TIMEOUT_MS = 20000;
 // Errors that reconnecting will not cure.
-const FINAL = new Set(['FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED']);
+const FINAL = new Set(['FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED', 'NOT_ON_PANEL']);
 
 let nextId = 1;
 

@@ -115,7 +115,7 @@ pub async fn command(
             clarification_id,
             text,
         } => answer(&mut tx, user, &head, &clarification_id, &text, now).await?,
-        Command::FinishScoring => finish_scoring(state, &mut tx, user, &m, &head, now).await?,
+        Command::FinishScoring {} => finish_scoring(state, &mut tx, user, &m, &head, now).await?,
         Command::Sign {
             key_id,
             signature,
@@ -126,7 +126,7 @@ pub async fn command(
             )
             .await?
         }
-        Command::ConfirmWinner => {
+        Command::ConfirmWinner {} => {
             if !m.purchaser {
                 return Err(AppError::Forbidden);
             }

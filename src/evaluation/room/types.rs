@@ -83,9 +83,11 @@ impl ChangeKind {
 }
 
 /// A command of the evaluation, from the hub (`evaluation:<tender>`) or
-/// `POST /api/tenders/{id}/evaluation`.
+/// `POST /api/tenders/{id}/evaluation`. Commands without fields are written `{}` so that
+/// an unknown field is refused for them too. Written `{"type": "<name>", <fields>}` and
+/// read by [`crate::error::from_tagged`] (so the enum itself is externally tagged).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Agency: ask for a panel.
     RequestDraw {
@@ -148,7 +150,7 @@ pub enum Command {
         text: String,
     },
     /// Agency: close scoring once complete; prices, scores and ranking are computed.
-    FinishScoring,
+    FinishScoring {},
     /// Expert: sign the report with their certified key; `dissent` records disagreement.
     Sign {
         key_id: String,
@@ -157,7 +159,7 @@ pub enum Command {
         dissent: String,
     },
     /// Purchaser: confirm the first-ranked candidate of every lot (R-EVAL-10).
-    ConfirmWinner,
+    ConfirmWinner {},
 }
 
 impl Command {
@@ -174,9 +176,9 @@ impl Command {
             Command::Explain { .. } => "explain",
             Command::Clarify { .. } => "clarify",
             Command::AnswerClarification { .. } => "answer_clarification",
-            Command::FinishScoring => "finish_scoring",
+            Command::FinishScoring {} => "finish_scoring",
             Command::Sign { .. } => "sign",
-            Command::ConfirmWinner => "confirm_winner",
+            Command::ConfirmWinner {} => "confirm_winner",
         }
     }
 }
