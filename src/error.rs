@@ -126,6 +126,7 @@ impl AppError {
             AppError::Opening(e) => e.code(),
             AppError::Evaluation(e) => e.code(),
             AppError::Media(e) => e.code(),
+            AppError::Internal(e) if storage_full(e) => "STORAGE_FULL",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -163,6 +164,7 @@ impl AppError {
             | AppError::IllegalTransition { .. }
             | AppError::TenderNotEditable
             | AppError::DeadlinePassed => StatusCode::CONFLICT,
+            AppError::Internal(e) if storage_full(e) => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -277,6 +279,10 @@ impl AppError {
             }
             AppError::Evaluation(e) => e.messages(),
             AppError::Media(e) => (e.message_zh(), e.message_en()),
+            AppError::Internal(e) if storage_full(e) => (
+                "服务器存储空间已满,本次操作未保存;已保存的内容不受影响(投标文件可稍后从断点续传)".into(),
+                "The server's storage is full; this was not saved. Nothing saved before is affected (a bid upload can resume later)".into(),
+            ),
             AppError::Internal(_) => (
                 "服务器内部错误,请稍后再试".into(),
                 "Internal server error; please try again later".into(),
@@ -318,6 +324,7 @@ impl IntoResponse for AppError {
             | AppError::RateLimited {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
+            AppError::Internal(e) if storage_full(e) => Some(STORAGE_FULL_RETRY_SECS),
             _ => None,
         };
         let body = ErrorBody {
@@ -342,6 +349,28 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// When a client refused for a full disk is told to try again.
+const STORAGE_FULL_RETRY_SECS: i64 = 60;
+
+/// Whether an internal error is the disk (or the database's) being full: told to the user
+/// as `STORAGE_FULL` (507), a state they can wait out, not as a fault. Still logged as an
+/// error: the operator must free space.
+fn storage_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            );
+        }
+        if let Some(sqlx::Error::Database(db)) = cause.downcast_ref::<sqlx::Error>() {
+            // SQLite's SQLITE_FULL (13), PostgreSQL's disk_full (53100).
+            return matches!(db.code().as_deref(), Some("13") | Some("53100"));
+        }
+        false
+    })
+}
 
 /// `axum::Json` whose rejections are `AppError`s with stable codes, and which refuses
 /// text with NUL characters (PostgreSQL cannot store them; SQLite would): the same answer

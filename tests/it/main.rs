@@ -14,6 +14,7 @@ mod demo_opening;
 mod draw;
 mod evalpage;
 mod evaluation;
+mod fulldisk;
 mod hall;
 mod hub;
 mod keys;
