@@ -469,3 +469,88 @@ async fn committee_rooms_200_panels_of_7_experts_score_at_once_watched_by_3_supe
         (rss_after - rss_before) * 1024.0 / connected as f64
     );
 }
+
+/// The panel reads large bid documents: 8 downloads at once of one 120 MB document, the
+/// memory of the process (server and clients) sampled every 10 ms. Served whole, they
+/// would need 8 × 120 MB; streamed from the blob store, a few buffers each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: cargo test --release --test it -- --ignored --nocapture document_downloads"]
+async fn document_downloads_8_at_once_of_a_120_mb_document() {
+    const SIZE: usize = 120_000_000;
+    const PARALLEL: usize = 8;
+    let (app, clock) = spawn_app_at_with(T0, |_| {}).await;
+    let setup = Instant::now();
+    let document: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
+    let (tender, _) = crate::evaluation::evaluating_with(
+        &app,
+        &clock,
+        &[100_000_000, 105_000_000, 95_000_000],
+        &document,
+    )
+    .await;
+    drop(document);
+    let agency = app.login("agency").await;
+    let (status, v) = agency
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "request_draw", "specialty": "environmental"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (_, view) = agency
+        .get(&format!("/api/tenders/{tender}/evaluation"))
+        .await;
+    let sha = view["bids"][0]["documents"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = app.url(&format!("/api/tenders/{tender}/evaluation/documents/{sha}"));
+    println!(
+        "setup: 3 bids of {} MB sealed, sent, opened in {:.1} s",
+        SIZE / 1_000_000,
+        setup.elapsed().as_secs_f64()
+    );
+
+    let download = || async {
+        let mut r = agency.client.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let mut n = 0;
+        while let Some(c) = r.chunk().await.unwrap() {
+            n += c.len();
+        }
+        n
+    };
+    for parallel in [1, PARALLEL] {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let before = rss_mib();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sampler = {
+            let done = done.clone();
+            tokio::spawn(async move {
+                let mut peak = 0f64;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    peak = peak.max(rss_mib());
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                peak
+            })
+        };
+        let started = Instant::now();
+        let sizes = futures_util::future::join_all((0..parallel).map(|_| download())).await;
+        let secs = started.elapsed().as_secs_f64();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let peak = sampler.await.unwrap().max(before);
+        assert!(sizes.iter().all(|n| *n == SIZE), "{sizes:?}");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let whole = (parallel * SIZE) as f64 / (1 << 20) as f64;
+        println!(
+            "{parallel} at once: {:.0} MB/s in all; RSS {before:.0} → peak {peak:.0} MiB \
+             (+{:.0} MiB, {:.3} of the {whole:.0} MiB that serving whole would hold), \
+             {:.0} MiB 2 s after",
+            (parallel * SIZE) as f64 / 1e6 / secs,
+            peak - before,
+            (peak - before) / whole,
+            rss_mib()
+        );
+    }
+}

@@ -46,6 +46,22 @@ pub async fn evaluating(
     clock: &ManualClock,
     prices: &[i64],
 ) -> (String, Vec<String>) {
+    evaluating_with(app, clock, prices, b"proposal").await
+}
+
+/// As `evaluating`, each bid carrying `document` (sealed in 1 MiB segments and sent in
+/// 8 MiB chunks when it is large).
+pub async fn evaluating_with(
+    app: &TestApp,
+    clock: &ManualClock,
+    prices: &[i64],
+    document: &[u8],
+) -> (String, Vec<String>) {
+    let (segment, chunk) = if document.len() > 1 << 20 {
+        (1 << 20, 8 << 20)
+    } else {
+        (1024, 4096)
+    };
     let t = demo_opening_tender(app).await;
     let tender = t["id"].as_str().unwrap().to_string();
     let mut bids = Vec::new();
@@ -55,9 +71,9 @@ pub async fn evaluating(
         let reg = s.register_keys().await;
         let (status, start) = start_bid(&s, &tender).await;
         assert_eq!(status, StatusCode::CREATED, "{start}");
-        let container = seal_sheet(&start, sheet(*price, &user), b"proposal", 1024);
+        let container = seal_sheet(&start, sheet(*price, &user), document, segment);
         let bid = start["bid_id"].as_str().unwrap().to_string();
-        let (status, v) = upload_all(&s, &bid, &container, 4096).await;
+        let (status, v) = upload_all(&s, &bid, &container, chunk).await;
         assert_eq!(status, StatusCode::OK, "{v}");
         let kb = b64(&crate::bids::bidder_kb(&container, &reg));
         bids.push((user, bid, kb));
