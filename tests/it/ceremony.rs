@@ -496,7 +496,7 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
 }
 
 /// Bids from `supplier1..` with these opening sheets; returns (user, bid id, kb).
-async fn bids_with(
+pub(crate) async fn bids_with(
     app: &TestApp,
     tender: &str,
     sheets: Vec<kaibiao::crypto::package::OpeningSheet>,

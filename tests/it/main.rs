@@ -17,6 +17,7 @@ mod evaluation;
 mod fulldisk;
 mod hall;
 mod hub;
+mod interop;
 mod keys;
 mod limits;
 mod load;
