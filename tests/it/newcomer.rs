@@ -274,7 +274,13 @@ async fn a_newcomer_plays_the_demo_opening_and_evaluation_to_the_award_by_clicki
         wait_text(c, "#supplier-card", "本浏览器没有您的密钥").await;
         import_key_file(c, "#supplier-card", &key_file(&app, user)).await;
         click_confirmed(c, ".decrypt-btn").await;
-        wait_long(c, "#my-bids .my-bid[data-state='done']").await;
+        // The last decryption moves the hall on at once, and past `decrypting` the list
+        // no longer shows the step: either tells this bid is decrypted.
+        wait_long(
+            c,
+            "#my-bids .my-bid[data-state='done'], #hall-phase:not([data-phase='decrypting'])",
+        )
+        .await;
         // The others watch who has decrypted.
         wait_text(c, "#decrypt-table", "已解密").await;
         if i + 1 < bidders.len() {
