@@ -408,7 +408,6 @@ where
     }
 }
 
-/// The refusal of text with a NUL character.
 /// `VALIDATION` naming the field of a JSON document that does not fit its type, from
 /// serde's message with its path ("lots[0].budget_fen: invalid type ..."); errors of the
 /// whole document (an unknown `type`, say) are the field `body`.
@@ -454,6 +453,7 @@ pub fn from_tagged<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> AppR
     })
 }
 
+/// The refusal of text with a NUL character.
 pub fn nul_error() -> AppError {
     AppError::field(
         "body",
