@@ -675,6 +675,114 @@ fn generate() -> VectorFile {
         Outcome::Err("PLAINTEXT_HASH_MISMATCH", None, None),
     );
 
+    // --- headers a reader refuses before any key is used
+    let raw_header = &multi[12..off];
+    let with_header = |header: &[u8], rest: &[u8]| {
+        let mut c = kb1::MAGIC.to_vec();
+        c.extend_from_slice(&(header.len() as u32).to_be_bytes());
+        c.extend_from_slice(header);
+        c.extend_from_slice(rest);
+        c
+    };
+    let edit_header = |change: &dyn Fn(&mut serde_json::Map<String, serde_json::Value>)| {
+        let mut h: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(raw_header).unwrap();
+        change(&mut h);
+        // serde_json's map is ordered by key: the edited header stays canonical.
+        with_header(&serde_json::to_vec(&h).unwrap(), &multi[off..])
+    };
+    add(
+        "truncated-inside-header",
+        "valid-multi-segment cut 100 bytes into its header (the length field still says the whole header): \
+         CONTAINER_TRUNCATED.",
+        multi[..12 + 100].to_vec(),
+        &expect,
+        None,
+        Outcome::Err("CONTAINER_TRUNCATED", None, None),
+    );
+    add(
+        "header-length-zero",
+        "valid-multi-segment with the header length field set to 0 and no header: CONTAINER_HEADER.",
+        with_header(b"", &multi[off..]),
+        &expect,
+        None,
+        Outcome::Err("CONTAINER_HEADER", None, None),
+    );
+    let spaced = String::from_utf8(raw_header.to_vec())
+        .unwrap()
+        .replacen(',', ", ", 1);
+    add(
+        "header-not-canonical",
+        "valid-multi-segment's header with one space after its first comma: the same JSON, but not the canonical \
+         spelling whose bytes H hashes, CONTAINER_HEADER.",
+        with_header(spaced.as_bytes(), &multi[off..]),
+        &expect,
+        None,
+        Outcome::Err("CONTAINER_HEADER", None, None),
+    );
+    add(
+        "header-unknown-field",
+        "valid-multi-segment's header with a field \"extra\": 1 (still canonical): CONTAINER_HEADER.",
+        edit_header(&|h| {
+            h.insert("extra".into(), 1.into());
+        }),
+        &expect,
+        None,
+        Outcome::Err("CONTAINER_HEADER", None, None),
+    );
+    add(
+        "header-compressed-enc",
+        "valid-multi-segment's header with kb_sealed.enc as a 33-byte compressed point: CONTAINER_HEADER.",
+        edit_header(&|h| {
+            let enc = h["kb_sealed"]["enc"].as_str().unwrap();
+            let point = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(enc)
+                .unwrap();
+            let mut compressed = vec![2 + (point[64] & 1)];
+            compressed.extend_from_slice(&point[1..33]);
+            h["kb_sealed"]["enc"] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(compressed)
+                .into();
+        }),
+        &expect,
+        None,
+        Outcome::Err("CONTAINER_HEADER", None, None),
+    );
+
+    // --- packages sealed correctly but malformed inside
+    let mut after_trailer = multi_pkg.clone();
+    after_trailer.push(0);
+    add(
+        "package-byte-after-trailer",
+        "Correctly sealed, but one byte follows the package's trailer: PACKAGE_MALFORMED.",
+        seal(
+            "after-trailer",
+            &keys,
+            &tender_pub,
+            64,
+            &after_trailer,
+            |_| {},
+        ),
+        &expect,
+        None,
+        Outcome::Err("PACKAGE_MALFORMED", None, None),
+    );
+    let not_json = {
+        let text = b"{\"opening_sheet\":";
+        let mut pkg = (text.len() as u32).to_be_bytes().to_vec();
+        pkg.extend_from_slice(text);
+        pkg
+    };
+    add(
+        "package-manifest-not-json",
+        "Correctly sealed, but the package's manifest is cut-off JSON: PACKAGE_MALFORMED. (The manifest's own codes, \
+         SHEET_PRICE_INVALID and SHEET_FIELD_INVALID, are properties of a parsed manifest: tests/vectors/manifest.json.)",
+        seal("not-json", &keys, &tender_pub, 64, &not_json, |_| {}),
+        &expect,
+        None,
+        Outcome::Err("PACKAGE_MALFORMED", None, None),
+    );
+
     VectorFile {
         description: "Test vectors for the KB1 sealed-bid container of kaibiao (docs/bid-format.md). Each vector is a \
                       container with the private keys that open it, what the server expects it to be for, and either \
