@@ -550,7 +550,7 @@ pub async fn complete(
             "ciphertext_sha256": sha,
             "size": req.size,
             "replaces": replaces,
-            "receipt_sha256": crate::crypto::sha256_hex(signed_json.as_bytes()),
+            "receipt_sha256": receipt_sha256(&signed)?,
         }),
     )
     .await?;
@@ -634,6 +634,15 @@ fn sign_receipt(state: &AppState, receipt: Receipt) -> AppResult<SignedReceipt> 
         signature: crate::crypto::b64url::encode(&sig),
         signer_pem: state.pki.signer_pem.clone(),
     })
+}
+
+/// What the bid register records of a receipt: the SHA-256 of the signed receipt's
+/// canonical JSON, which a bidder recomputes from the receipt they hold.
+pub fn receipt_sha256(signed: &SignedReceipt) -> AppResult<String> {
+    let value = serde_json::to_value(signed).map_err(anyhow::Error::from)?;
+    Ok(crate::crypto::sha256_hex(
+        crate::ledger::canonical_json(&value).as_bytes(),
+    ))
 }
 
 /// Checks a receipt offline: the signer's certificate chains to the platform CA

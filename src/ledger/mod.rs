@@ -337,6 +337,27 @@ mod tests {
         assert_eq!(canonical_json(&v), r#"{"a":{"c":3,"d":2},"b":1}"#);
     }
 
+    /// tests/vectors/canonical-json.json, which the independent client checks too.
+    #[test]
+    fn canonical_json_vectors() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/vectors/canonical-json.json")).unwrap();
+        let cases = doc["cases"].as_array().unwrap();
+        assert!(cases.len() >= 7);
+        for case in cases {
+            let name = &case["name"];
+            let input: serde_json::Value =
+                serde_json::from_str(case["input"].as_str().unwrap()).unwrap();
+            let got = canonical_json(&input);
+            assert_eq!(got, case["canonical"].as_str().unwrap(), "{name}");
+            assert_eq!(
+                crate::crypto::sha256_hex(got.as_bytes()),
+                case["sha256"].as_str().unwrap(),
+                "{name}"
+            );
+        }
+    }
+
     #[test]
     fn a_sound_chain_verifies_and_an_edit_is_named() {
         let mut l = chain(5);

@@ -168,9 +168,8 @@ def check_receipt(signed: dict, pki: dict, want: dict) -> str:
     """The receipt's fields against what was sealed and sent, and its signature over its
     canonical JSON with the platform key (bid-format.md "Submission"; keys.md "Receipts"),
     and its signer certificate against the CA. Returns two hashes: of the canonical JSON
-    the signature covers, and of the signed receipt {receipt, signature, signer_pem} as
-    the server sent it (compact, in its field order): the bid register's `receipt_sha256`
-    is the latter, which docs/ledger.md does not define (found by comparing)."""
+    the signature covers, and of the canonical JSON of the signed receipt {receipt,
+    signature, signer_pem}, which the bid register records as `receipt_sha256`."""
     receipt = signed["receipt"]
     if receipt.get("kind") != "kaibiao.bid_receipt.v1":
         raise SystemExit(f"not a bid receipt: {receipt}")
@@ -184,8 +183,7 @@ def check_receipt(signed: dict, pki: dict, want: dict) -> str:
         signer.verify_directly_issued_by(pki["ca"])
         if kb1.sec1(signer.public_key()) != pki["signer_public"]:
             raise SystemExit("the receipt names another signer")
-    as_sent = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return kb1.sha256_hex(kb1.canonical_json(receipt)), kb1.sha256_hex(as_sent)
+    return kb1.sha256_hex(kb1.canonical_json(receipt)), kb1.sha256_hex(kb1.canonical_json(signed))
 
 
 def cmd_submit(args) -> dict:

@@ -5,7 +5,8 @@
   with exactly the expected error (docs/bid-format.md, "Errors when opening");
 - tests/vectors/manifest.json: each manifest against docs/schema/kb1-manifest.schema.json
   (strict: integers are JSON integers) and against the opening's verdict;
-- tests/vectors/keys.json: each entry as docs/keys.md's table "The vectors" says.
+- tests/vectors/keys.json: each entry as docs/keys.md's table "The vectors" says;
+- tests/vectors/canonical-json.json: each input written canonically, byte for byte.
 
 One line per check; the exit status is 1 when any check fails.
 """
@@ -67,8 +68,8 @@ def kb1_vectors() -> None:
     for v in doc["vectors"]:
         check(f"kb1.json {v['name']}", lambda v=v: kb1_vector(v))
     check(
-        "kb1.json has the 15 vectors bid-format.md announces",
-        lambda: eq(len(doc["vectors"]), 15, "vectors"),
+        "kb1.json has the 22 vectors bid-format.md announces",
+        lambda: eq(len(doc["vectors"]), 22, "vectors"),
     )
     valid = next(v for v in doc["vectors"] if v["name"] == "valid-multi-segment")
     check("kb1.json reseal valid-multi-segment's package and open it", lambda: reseal(valid))
@@ -117,9 +118,9 @@ def kb1_vector(v: dict) -> str:
 
 
 def derived_cases():
-    """Damaged copies of a valid container for the header codes no vector has
-    (CONTAINER_HEADER, CONTAINER_TRUNCATED inside the header): each edit takes (header
-    bytes, rest) and returns the new file."""
+    """More damaged copies of a valid container than kb1.json holds, for the header
+    codes (CONTAINER_HEADER, CONTAINER_TRUNCATED inside the header): each edit takes
+    (header bytes, rest) and returns the new file."""
 
     def with_header(text: bytes):
         return lambda raw, rest: b"KAIBIAO1" + len(text).to_bytes(4, "big") + text + rest
@@ -451,6 +452,16 @@ def encodings() -> None:
 
     check("encodings: base64url has one spelling", strict_b64)
     check("encodings: 大写 of bid-format.md's example", words)
+
+    doc = json.loads((VECTORS / "canonical-json.json").read_text("utf-8"))
+    for case in doc["cases"]:
+
+        def canonical(case=case):
+            got = kb1.canonical_json(json.loads(case["input"]))
+            eq(got.decode("utf-8"), case["canonical"], "canonical JSON")
+            eq(kb1.sha256_hex(got), case["sha256"], "its SHA-256")
+
+        check(f"canonical-json.json {case['name']}", canonical)
 
 
 def main() -> int:
