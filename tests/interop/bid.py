@@ -6,15 +6,19 @@ primitives of kb1.py.
     bid.py submit  --server URL --username U --password P --tender ID --lot N --price-fen X
                    [--document FILE ...] [--key-file F] [--login-proof] [--chunks K]
     bid.py decrypt --server URL --username U --password P --tender ID --key-file F [--bid B]
-    bid.py share   --server URL --username U --password P --tender ID --key-file F
+                   [--over hub]
+    bid.py share   --server URL --username U --password P --tender ID --key-file F [--over hub]
+    bid.py watch   --server URL --username U --password P --tender ID
 
 `submit` (the default when the first argument is an option) makes fresh device keys,
 registers them with proofs of possession, seals a KB1 container on this machine, uploads it
 in chunks (sending one wrong offset on purpose and resuming from the server's `received`),
 completes it and verifies the signed receipt. `decrypt` is the bidder's part of the
 opening (unseal kb, send it); `share` is a custodian's (unseal the share, check it against
-the commitments, send it). The key file's passphrase is KAIBIAO_KEY_PASSPHRASE, else the
-password. Each prints a JSON summary on stdout; progress goes to stderr.
+the commitments, send it), over HTTP or, with `--over hub`, as a hub command (hub.py,
+docs/hub.md); `watch` follows the opening hall over the hub until the reading-out is done,
+checking every event's hash chain. The key file's passphrase is KAIBIAO_KEY_PASSPHRASE,
+else the password. Each prints a JSON summary on stdout; progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from cryptography import x509
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository
 import kb1  # noqa: E402
+from hub import Hub, HubError  # noqa: E402
 
 
 def log(*args) -> None:
@@ -308,9 +313,47 @@ def open_key_file(args) -> tuple[str, kb1.DeviceKeys]:
     return user_id, keys
 
 
-def opening_command(api: Api, tender: str, command: dict) -> dict:
-    """A command of the opening over HTTP: POST /api/tenders/{id}/opening (opening.md)."""
-    return api.post(f"/api/tenders/{tender}/opening", command)
+# A field of each command spoilt on purpose before it is sent over the hub: the refusal
+# must be VALIDATION naming that field, with the frame's id (hub.md "Errors").
+SPOILT = {"decrypt": ("kb", 12345), "share": ("index", "one")}
+# The ledger event each command causes, and the body field that ties it to the command.
+CAUSES = {"decrypt": ("bidder_decrypted", "bid_id"), "share": ("share_submitted", "index")}
+
+
+def opening_command(api: Api, tender: str, command: dict, over: str = "http") -> dict:
+    """A command of the opening: over HTTP, POST /api/tenders/{id}/opening (opening.md);
+    over the hub, a `command` frame in `opening:<id>` after subscribing (hub.md)."""
+    if over == "http":
+        return api.post(f"/api/tenders/{tender}/opening", command)
+    hub = Hub(api.server, api.token)
+    try:
+        room = f"opening:{tender}"
+        subscribed = hub.subscribe(room)
+        field, bad = SPOILT[command["type"]]
+        try:
+            hub.command(room, command | {field: bad}, "spoilt")
+            raise SystemExit(f"the hub took a {command['type']} with {field} = {bad!r}")
+        except HubError as e:
+            if e.code != "VALIDATION" or field not in (e.fields or {}):
+                raise SystemExit(f"the spoilt command was refused with {e.frame}")
+            if e.frame.get("id") != "spoilt":
+                raise SystemExit(f"the refusal lost the command's id: {e.frame}")
+        result = hub.command(room, command, "real")
+        kind, key = CAUSES[command["type"]]
+        hub.until(
+            lambda h: any(
+                e["kind"] == kind and e["body"].get(key) == command[key] for e in h.ledger.events
+            )
+        )
+        return result | {
+            "over": "hub",
+            "replayed": subscribed["seq"],
+            "chain_checked": hub.ledger.seq,
+            "register_checked": hub.register.seq,
+            "spoilt_refused": "VALIDATION",
+        }
+    finally:
+        hub.close()
 
 
 def cmd_decrypt(args) -> dict:
@@ -342,7 +385,10 @@ def cmd_decrypt(args) -> dict:
         if kb1.sha256_hex(kb) != header["kb_sha256"]:
             raise SystemExit("kb does not hash to kb_sha256")
         result = opening_command(
-            api, args.tender, {"type": "decrypt", "bid_id": bid_id, "kb": kb1.b64u(kb)}
+            api,
+            args.tender,
+            {"type": "decrypt", "bid_id": bid_id, "kb": kb1.b64u(kb)},
+            args.over,
         )
         log(f"bid {bid_id}: {result}")
         out.append(result)
@@ -375,9 +421,47 @@ def cmd_share(args) -> dict:
         raise SystemExit("the share does not match the commitments")
     log(f"share {mine['index']} matches the commitments (threshold {opening_key['threshold']})")
     result = opening_command(
-        api, args.tender, {"type": "share", "index": mine["index"], "value": f"{value:064x}"}
+        api,
+        args.tender,
+        {"type": "share", "index": mine["index"], "value": f"{value:064x}"},
+        args.over,
     )
     return {"index": mine["index"], "result": result}
+
+
+def cmd_watch(args) -> dict:
+    """A bidder (or anyone in the hall) following the opening over the hub: subscribes to
+    `opening:<id>`, checks the replay and every live event against the hash chain, and
+    waits until the reading-out is done (`revealing_done`) or the opening fails."""
+    api = Api(args.server)
+    api.login(args.username, args.password)
+    hub = Hub(api.server, api.token, timeout=args.timeout)
+    try:
+        subscribed = hub.subscribe(f"opening:{args.tender}")
+        log(f"subscribed to opening:{args.tender} at seq {subscribed['seq']}")
+        hub.until(lambda h: {"revealing_done", "opening_failed"} & set(h.kinds()))
+        read_out = [
+            {
+                "bid_id": e["body"]["bid_id"],
+                "total_price_fen": e["body"]["sheet"]["total_price_fen"],
+                "total_price_words": e["body"]["sheet"]["total_price_words"],
+                "words_as_computed": kb1.amount_in_words(e["body"]["sheet"]["total_price_fen"]),
+            }
+            for e in hub.ledger.events
+            if e["kind"] == "bid_read_out"
+        ]
+        return {
+            "replayed": subscribed["seq"],
+            "live": hub.live,
+            "head": hub.ledger.head,
+            "chain_checked": hub.ledger.seq,
+            "register_checked": hub.register.seq,
+            "progress_frames": len(hub.progress),
+            "presence": {k: hub.presence.get(k) for k in ("members", "bidders")},
+            "read_out": read_out,
+        }
+    finally:
+        hub.close()
 
 
 def main(argv: list[str]) -> int:
@@ -407,17 +491,23 @@ def main(argv: list[str]) -> int:
     s.add_argument("--login-proof", action="store_true", help="also log in with a device-key proof")
     d = sub.add_parser("decrypt", parents=[common], help="the bidder's part of the opening")
     d.add_argument("--bid")
-    sub.add_parser("share", parents=[common], help="a custodian's part of the opening")
+    d.add_argument("--over", choices=("http", "hub"), default="http")
+    sh = sub.add_parser("share", parents=[common], help="a custodian's part of the opening")
+    sh.add_argument("--over", choices=("http", "hub"), default="http")
+    w = sub.add_parser("watch", parents=[common], help="follow the opening hall over the hub")
+    w.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for a frame")
     args = parser.parse_args(argv)
     if args.command in ("decrypt", "share") and not args.key_file:
         parser.error("--key-file is needed")
     if args.command == "submit" and args.chunks < 2:
         parser.error("--chunks is at least 2 (the resume is checked after the first)")
     try:
-        run = {"submit": cmd_submit, "decrypt": cmd_decrypt, "share": cmd_share}[args.command]
+        run = {"submit": cmd_submit, "decrypt": cmd_decrypt, "share": cmd_share, "watch": cmd_watch}[
+            args.command
+        ]
         print(json.dumps(run(args), ensure_ascii=False))
         return 0
-    except ApiError as e:
+    except (ApiError, HubError) as e:
         log(f"error: {e}")
         return 1
 

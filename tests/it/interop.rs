@@ -1,11 +1,14 @@
 //! The published specifications are enough for an independent client: `tests/interop/`,
 //! a Python client written from docs/ and tests/vectors/ alone, checks every vector, then
 //! against the real server registers device keys, seals and submits bids, unseals its `kb`
-//! and a custodian's share at the opening; the prices it sealed are read out. Its key
-//! files open in Rust (and in the CLI), the demo's Rust-written key file opens in Python.
+//! and a custodian's share at the opening — over HTTP and over the hub, whose every event
+//! it checks against the hash chain — and watches the reading-out live over the hub; the
+//! prices it sealed are read out. Its key files open in Rust (and in the CLI), the demo's
+//! Rust-written key file opens in Python.
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -25,7 +28,7 @@ fn repo() -> PathBuf {
 /// Whether python3 with the pinned modules is here (tests/interop/requirements.txt).
 fn python_ready() -> Result<(), String> {
     let out = Command::new("python3")
-        .args(["-c", "import pyhpke, jsonschema, cryptography"])
+        .args(["-c", "import pyhpke, jsonschema, cryptography, websockets"])
         .output()
         .map_err(|e| format!("python3: {e}"))?;
     if out.status.success() {
@@ -59,8 +62,8 @@ async fn python(args: Vec<String>, passphrase: &str) -> String {
     stdout
 }
 
-/// `tests/interop/bid.py COMMAND` against the app as `user`; its JSON summary.
-async fn bid_py(base: &str, command: &str, user: &str, tender: &str, more: &[&str]) -> Value {
+/// The arguments of `tests/interop/bid.py COMMAND` against the app as `user`.
+fn bid_args(base: &str, command: &str, user: &str, tender: &str, more: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["tests/interop/bid.py", command, "--server", base]
         .into_iter()
         .chain([
@@ -74,6 +77,12 @@ async fn bid_py(base: &str, command: &str, user: &str, tender: &str, more: &[&st
         .map(String::from)
         .collect();
     args.extend(more.iter().map(|s| s.to_string()));
+    args
+}
+
+/// `tests/interop/bid.py COMMAND` against the app as `user`; its JSON summary.
+async fn bid_py(base: &str, command: &str, user: &str, tender: &str, more: &[&str]) -> Value {
+    let args = bid_args(base, command, user, tender, more);
     let passphrase = if command == "share" {
         PASSWORD // the demo custodians' key files
     } else {
@@ -81,6 +90,55 @@ async fn bid_py(base: &str, command: &str, user: &str, tender: &str, more: &[&st
     };
     let out = python(args, passphrase).await;
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// `bid.py watch` running beside the test: started, it has subscribed to the hall (its
+/// stderr says so); `finish` waits for its summary.
+struct Watcher {
+    child: std::process::Child,
+    stderr: std::thread::JoinHandle<()>,
+}
+
+impl Watcher {
+    async fn start(args: Vec<String>) -> Watcher {
+        let mut child = Command::new("python3")
+            .args(&args)
+            .current_dir(repo())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let stderr = std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in std::io::BufReader::new(stderr).lines() {
+                let line = line.unwrap_or_default();
+                eprintln!("watch: {line}");
+                if line.starts_with("subscribed to ") {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        });
+        tokio::time::timeout(Duration::from_secs(60), rx)
+            .await
+            .expect("bid.py watch subscribes within 60 s")
+            .expect("bid.py watch subscribed (see its stderr above)");
+        Watcher { child, stderr }
+    }
+
+    async fn finish(self) -> Value {
+        let Watcher { child, stderr } = self;
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        stderr.join().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "bid.py watch failed: {stdout}");
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    }
 }
 
 fn sha256_of_b64(public_key: &str) -> String {
@@ -120,7 +178,7 @@ async fn an_independent_python_client_checks_the_vectors_bids_and_takes_part_in_
             !in_ci(),
             "CI needs python3 with tests/interop/requirements.txt: {why}"
         );
-        eprintln!("skipped: python3 with pyhpke, jsonschema, cryptography is missing ({why})");
+        eprintln!("skipped: python3 with tests/interop/requirements.txt is missing ({why})");
         return;
     }
     let out = python(vec!["tests/interop/check_vectors.py".into()], PASSPHRASE).await;
@@ -186,6 +244,9 @@ async fn an_independent_python_client_checks_the_vectors_bids_and_takes_part_in_
         assert_eq!(event["body"]["receipt_sha256"], summary["receipt_sha256"]);
     }
 
+    // supplier4 follows the hall over the hub from before the start to the reading-out.
+    let watcher = Watcher::start(bid_args(&app.base, "watch", "supplier4", &tender, &[])).await;
+
     let agency = app.login("agency").await;
     let (status, v) = agency
         .post(
@@ -217,11 +278,17 @@ async fn an_independent_python_client_checks_the_vectors_bids_and_takes_part_in_
         "decrypt",
         user,
         &tender,
-        &["--key-file", key_file.to_str().unwrap()],
+        &["--key-file", key_file.to_str().unwrap(), "--over", "hub"],
     )
     .await;
-    assert_eq!(out["decrypted"][0]["bid_id"], summary["bid_id"]);
-    assert_eq!(out["decrypted"][0]["decrypt_status"], "decrypted");
+    let decrypted = &out["decrypted"][0];
+    assert_eq!(decrypted["bid_id"], summary["bid_id"]);
+    assert_eq!(decrypted["decrypt_status"], "decrypted");
+    // Over the hub: a spoilt copy refused first, the replay's chain checked, the bid
+    // register (three bids, after the deadline) too.
+    assert_eq!(decrypted["spoilt_refused"], "VALIDATION", "{out}");
+    assert!(decrypted["chain_checked"].as_u64() > Some(3), "{out}");
+    assert_eq!(decrypted["register_checked"], 3, "{out}");
     let (user, _, key_file, summary) = &python_bids[1];
     let args: Vec<String> = ["bid", "decrypt", "--server", &app.base, "--user", user]
         .into_iter()
@@ -253,10 +320,13 @@ async fn an_independent_python_client_checks_the_vectors_bids_and_takes_part_in_
         &[
             "--key-file",
             dir.join("demo-keys/agency.kbkey").to_str().unwrap(),
+            "--over",
+            "hub",
         ],
     )
     .await;
     assert_eq!(out["result"]["accepted"], true, "{out}");
+    assert_eq!(out["result"]["spoilt_refused"], "VALIDATION", "{out}");
     let share = custodian_share(&app.base, &dir, &tender, "finance").await;
     let (status, v) = app
         .login("finance")
@@ -300,14 +370,39 @@ async fn an_independent_python_client_checks_the_vectors_bids_and_takes_part_in_
             "Python's 大写 is the server's"
         );
     }
+    // What supplier4 watched: every event linked and hashed as docs/ledger.md says, the
+    // reading-out live, each price read out with its 大写 as Python computes it, and no
+    // other bidder in its presence list.
+    let watched = watcher.finish().await;
+    assert!(watched["live"].as_u64() >= Some(5), "{watched}");
+    let read_out = watched["read_out"].as_array().unwrap();
+    assert_eq!(read_out.len(), 3, "{watched}");
+    for r in read_out {
+        assert_eq!(r["total_price_words"], r["words_as_computed"], "{r}");
+        let b = bids.iter().find(|b| b["bid_id"] == r["bid_id"]).unwrap();
+        assert_eq!(b["sheet"]["total_price_fen"], r["total_price_fen"]);
+    }
+    assert_eq!(watched["register_checked"], 3, "{watched}");
+    let supplier4 = app.user_id("supplier4").await;
+    for m in watched["presence"]["members"].as_array().unwrap() {
+        assert!(
+            m["role"] != "supplier" || m["user_id"] == supplier4.as_str(),
+            "{m}"
+        );
+    }
+
     let rust_bid = bids.iter().find(|b| b["bid_id"] == rust[0].1).unwrap();
     assert_eq!(rust_bid["sheet"]["total_price_fen"], 95_000_000);
     let (_, ledger) = app
         .call(Method::GET, &format!("/api/tenders/{tender}/ledger"), None)
         .await;
-    let read_out = ledger["events"]
-        .as_array()
-        .unwrap()
+    let events = ledger["events"].as_array().unwrap();
+    let watched_head = events
+        .iter()
+        .find(|e| e["hash"] == watched["head"])
+        .expect("the head supplier4 checked is in the ledger");
+    assert_eq!(watched_head["kind"], "revealing_done");
+    let read_out = events
         .iter()
         .find(|e| e["kind"] == "bid_read_out" && e["body"]["bid_id"] == python_bids[0].3["bid_id"])
         .expect("bid_read_out of supplier3's bid");
