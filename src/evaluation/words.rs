@@ -171,6 +171,32 @@ mod tests {
         }
     }
 
+    /// tests/vectors/amount-words.json, which the independent client checks too: the
+    /// written spelling both ways, the other accepted spellings, the refused texts.
+    #[test]
+    fn r_eval_7_amount_words_vectors() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/vectors/amount-words.json")).unwrap();
+        let written = doc["written"].as_array().unwrap();
+        assert!(written.len() >= 30);
+        for case in written {
+            let (fen, words) = (
+                case["fen"].as_i64().unwrap(),
+                case["words"].as_str().unwrap(),
+            );
+            assert_eq!(amount_in_words(fen), words, "{fen}");
+            assert_eq!(parse_amount_words(words), Some(fen), "{words}");
+        }
+        for case in doc["read"].as_array().unwrap() {
+            let words = case["words"].as_str().unwrap();
+            assert_eq!(parse_amount_words(words), case["fen"].as_i64(), "{words}");
+        }
+        for bad in doc["refused"].as_array().unwrap() {
+            let bad = bad.as_str().unwrap();
+            assert_eq!(parse_amount_words(bad), None, "{bad}");
+        }
+    }
+
     #[test]
     fn r_eval_7_refuses_malformed_words() {
         for bad in [

@@ -6,7 +6,8 @@
 - tests/vectors/manifest.json: each manifest against docs/schema/kb1-manifest.schema.json
   (strict: integers are JSON integers) and against the opening's verdict;
 - tests/vectors/keys.json: each entry as docs/keys.md's table "The vectors" says;
-- tests/vectors/canonical-json.json: each input written canonically, byte for byte.
+- tests/vectors/canonical-json.json: each input written canonically, byte for byte;
+- tests/vectors/amount-words.json: each amount's 大写 as a sealing client writes it.
 
 One line per check; the exit status is 1 when any check fails.
 """
@@ -444,14 +445,13 @@ def encodings() -> None:
                 pass
 
     def words():
-        eq(
-            kb1.amount_in_words(123456789),
-            "壹佰贰拾叁万肆仟伍佰陆拾柒元捌角玖分",
-            "bid-format.md's example",
-        )
+        doc = json.loads((VECTORS / "amount-words.json").read_text("utf-8"))
+        for case in doc["written"]:
+            eq(kb1.amount_in_words(case["fen"]), case["words"], f"大写 of {case['fen']}")
+        return f"{len(doc['written'])} amounts"
 
     check("encodings: base64url has one spelling", strict_b64)
-    check("encodings: 大写 of bid-format.md's example", words)
+    check("amount-words.json: 大写 as written", words)
 
     doc = json.loads((VECTORS / "canonical-json.json").read_text("utf-8"))
     for case in doc["cases"]:

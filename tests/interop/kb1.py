@@ -664,9 +664,8 @@ _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 
 
 def amount_in_words(fen: int) -> str:
-    """The price in capital numerals (大写金额) by common practice: 元, 角, 分, 整 when no
-    fen, 零 for skipped places. bid-format.md gives one example only; the opening does not
-    parse this text (docs/evaluation-scoring.md points to the server's code for the rest)."""
+    """The price in capital numerals (大写金额) as bid-format.md ("Amounts in words")
+    writes them; tests/vectors/amount-words.json has the cases."""
     if not 0 < fen <= MAX_PRICE_FEN:
         raise ValueError("price out of range")
     yuan, jiao, fen_ = fen // 100, fen // 10 % 10, fen % 10
@@ -701,9 +700,7 @@ def amount_in_words(fen: int) -> str:
         text += _DIGITS[jiao] + "角"
     elif yuan:
         text += "零"
-    if fen_:
-        text += _DIGITS[fen_] + "分"
-    return text
+    return text + (_DIGITS[fen_] + "分" if fen_ else "整")
 
 
 # --------------------------------------------------------------------------------------
