@@ -38,6 +38,7 @@ fn write_key_vectors() {
     let device = DeviceKeys::generate();
     let key_file: Value = serde_json::from_str(&device.to_file(USER_ID, PASSPHRASE)).unwrap();
     let (sig_pub, sig_proof) = device.registration(USER_ID, KeyPurpose::Signing);
+    let signing_id = keys::key_id(&device.signing_public());
     let (enc_pub, enc_proof) = device.registration(USER_ID, KeyPurpose::Encryption);
     let challenge = "1767225600000.5f3d9a0c1b2e4d6f8a7c9e0b1d3f5a7c";
     let login = B64.encode(
@@ -80,18 +81,21 @@ fn write_key_vectors() {
             {
                 "user_id": USER_ID, "purpose": "signing", "public_key": sig_pub,
                 "statement": registration_statement(USER_ID, KeyPurpose::Signing, &sig_pub),
-                "proof": sig_proof, "signed_by": "the key itself", "valid": true,
+                "proof": sig_proof, "signed_by_key_id": signing_id, "valid": true,
+                "note": "a signing key proves possession of itself",
             },
             {
                 "user_id": USER_ID, "purpose": "encryption", "public_key": enc_pub,
                 "statement": registration_statement(USER_ID, KeyPurpose::Encryption, &enc_pub),
-                "proof": enc_proof, "signed_by": "the user's signing key", "valid": true,
+                "proof": enc_proof, "signed_by_key_id": signing_id, "valid": true,
+                "note": "an encryption key's proof is made by the user's signing key",
             },
             {
                 "user_id": "01936f3a-6000-7abc-8def-0123456789c2", "purpose": "signing",
                 "public_key": sig_pub,
                 "statement": registration_statement("01936f3a-6000-7abc-8def-0123456789c2", KeyPurpose::Signing, &sig_pub),
-                "proof": sig_proof, "signed_by": "the key itself, for another user", "valid": false,
+                "proof": sig_proof, "signed_by_key_id": signing_id, "valid": false,
+                "note": "the proof of registration[0], presented for another user: the statement differs",
             },
         ],
         "login_proof": {
@@ -148,12 +152,14 @@ fn key_vectors_hold() {
             r["public_key"].as_str().unwrap(),
         );
         assert_eq!(statement, r["statement"].as_str().unwrap());
+        // Every proof here is made by the key file's signing key, named by its id.
+        assert_eq!(r["signed_by_key_id"], keys::key_id(&signing).as_str());
         let proof = unb64(&r["proof"]);
         assert_eq!(
             verify_signature(&signing, statement.as_bytes(), &proof),
             r["valid"].as_bool().unwrap(),
             "{}",
-            r["signed_by"]
+            r["note"]
         );
     }
 

@@ -310,7 +310,7 @@ def manifest_vectors() -> None:
 def keys_vectors() -> None:
     doc = json.loads((VECTORS / "keys.json").read_text("utf-8"))
     kf = doc["key_file"]
-    known = {  # key id → SEC1, for "the key named by signed_by" and login_proof.key_id
+    known = {  # key id → SEC1, for registration[].signed_by_key_id and login_proof.key_id
         kb1.key_id(kb1.unb64u(kf[name], 65)): kb1.unb64u(kf[name], 65)
         for name in ("signing_public", "encryption_public")
     }
@@ -354,7 +354,6 @@ def keys_vectors() -> None:
     check("keys.json key_file with a changed user_id fails", changed_user_id)
     check("kb1.py key file written and read back", key_file_roundtrip)
 
-    signing_public = kb1.unb64u(kf["signing_public"], 65)
     for i, r in enumerate(doc["registration"]):
 
         def registration(r=r):
@@ -364,8 +363,7 @@ def keys_vectors() -> None:
                 r["statement"],
                 "statement",
             )
-            # signed_by is prose: "the key itself[, for another user]" or "the user's signing key".
-            signer = public if r["signed_by"].startswith("the key itself") else signing_public
+            signer = known[r["signed_by_key_id"]]
             ok = kb1.verify(signer, r["statement"].encode("utf-8"), kb1.unb64u(r["proof"], 64))
             eq(ok, r["valid"], "proof verifies")
             return f"{r['purpose']}, valid={r['valid']}"
