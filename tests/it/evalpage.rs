@@ -522,6 +522,20 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     login(c, &app, &first).await;
     c.goto(&app.url(&room)).await.unwrap();
     wait_text(c, "#declaration-text", "回避").await;
+    // The Chinese text is what is signed; the English screen adds a rendering under it.
+    let english: Value = c
+        .execute(
+            "return Boolean(document.getElementById('declaration-en'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(english, false, "no English rendering on the zh-CN screen");
+    click_long(c, "#lang-toggle").await;
+    wait_text(c, "#declaration-en", "step aside").await;
+    wait_text(c, "#declaration-text", "回避").await;
+    click_long(c, "#lang-toggle").await;
+    wait_text(c, "#declaration-heading", "回避承诺").await;
     click_long(c, "#create-sign-key").await;
     wait_long(c, "#accept-invite").await;
     click_long(c, "#accept-invite").await;

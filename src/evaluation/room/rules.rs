@@ -272,6 +272,15 @@ pub const DECLARATION: &str = "本人承诺：与本项目的采购人、采购�
 不存在《政府采购评审专家管理办法》规定的应当回避的情形；评审中发现应当回避的情形，立即报告并申请回避；\
 独立、客观、公正地评审，对评审情况保密。";
 
+/// An English rendering of [`DECLARATION`] for the English screen. Only the Chinese text is
+/// signed (its SHA-256 is in the payload); this one is for reference.
+pub const DECLARATION_EN: &str = "I undertake that I have no interest in the purchaser, the \
+procurement agency or any bidder of this project, and that none of the grounds for recusal \
+in the Measures for the Administration of Government Procurement Evaluation Experts applies \
+to me; that if such a ground appears during the evaluation I will report it at once and ask \
+to step aside; and that I will evaluate independently, objectively and fairly and keep the \
+evaluation confidential.";
+
 /// The exact bytes an expert signs to take a seat: the canonical JSON of the declaration's
 /// digest, the tender and the expert as the evaluation names them (docs/evaluation.md).
 pub fn declaration_payload(tender_id: &str, expert: &str) -> String {

@@ -69,6 +69,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
         out["me"]["declaration"] = json!({
             "type": "conflict_declaration",
             "statement": super::rules::DECLARATION,
+            "statement_en": super::rules::DECLARATION_EN,
             "statement_sha256": crate::crypto::sha256_hex(super::rules::DECLARATION.as_bytes()),
             "tender_id": tender_id,
             "expert_id": me,

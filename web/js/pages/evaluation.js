@@ -15,7 +15,7 @@
 
 import { initLayout, setPageTitle } from '../layout.js';
 import { get, post, errorText, ApiError } from '../api.js';
-import { t, label, noteText, onLangChange, pickMessage } from '../i18n.js';
+import { t, label, noteText, onLangChange, pickMessage, getLang } from '../i18n.js';
 import { formatCST, formatMoney, parseYuanToFen, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
 import { HubRoom } from '../hub.js';
@@ -527,7 +527,12 @@ function expertCard() {
     body.push(h('p', t('eval.invite_text')),
       d ? h('section.declaration', { 'aria-labelledby': 'declaration-heading' },
         h('h3#declaration-heading.small-heading', t('eval.declaration')),
-        h('blockquote#declaration-text.prewrap', d.statement),
+        h('blockquote#declaration-text.prewrap', { lang: 'zh-CN' }, d.statement),
+        // The Chinese text is the one signed; the English screen adds a rendering of it.
+        getLang() === 'en' && d.statement_en
+          ? h('div#declaration-en', h('p.small.muted', t('eval.declaration_translation')),
+            h('blockquote.prewrap', { lang: 'en' }, d.statement_en))
+          : null,
         h('label.checkbox', declare, ' ', t('eval.declare_check')),
         h('p.small.muted', t('eval.declare_note'))) : null);
     if (keys.state === 'checking') {
