@@ -280,18 +280,19 @@ async fn run_command(
     room: &str,
     command: serde_json::Value,
 ) -> String {
-    let result = match parse_room(room) {
-        Err(e) => Err(e),
-        Ok(("evaluation", tender_id)) => match crate::error::from_tagged(command) {
-            Ok(c) => crate::evaluation::room::service::command(state, user, tender_id, c).await,
-            Err(e) => Err(e),
-        },
-        Ok((_, tender_id)) => match crate::error::from_tagged(command) {
-            Ok(c) => crate::opening::service::command(state, user, tender_id, c).await,
-            Err(e) => Err(e),
-        },
+    let result = async {
+        match parse_room(room)? {
+            ("evaluation", tender_id) => {
+                let c = crate::error::from_tagged(command)?;
+                crate::evaluation::room::service::command(state, user, tender_id, c).await
+            }
+            (_, tender_id) => {
+                let c = crate::error::from_tagged(command)?;
+                crate::opening::service::command(state, user, tender_id, c).await
+            }
+        }
     };
-    match result {
+    match result.await {
         Ok(result) => serde_json::to_string(&ServerMsg::Ack {
             id,
             result: &result,

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::browser::{click_long, js, login, set_value, wait_long};
 use crate::common::{Session, TestApp};
-use crate::hall::{import_key_file, text_of, wait_text};
+use crate::hall::{import_key_file_wrong_first, text_of, wait_text};
 
 /// Saves the page as `<dir>/<name>-<width>.png` at desktop and phone widths, scrolled to
 /// `css`, when KAIBIAO_SCREENSHOTS is set.
@@ -338,7 +338,7 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     // No key in this browser: the key file is imported, then the report signed with a
     // dissent; the server accepts the signature.
     wait_text(c, "#sign-form", "本浏览器没有您的密钥").await;
-    import_key_file(c, "#sign-form", &key_path, passphrase).await;
+    import_key_file_wrong_first(c, "#sign-form", &key_path, passphrase).await;
     wait_long(c, "#sign-report").await;
     wait_text(c, "#key-ready", "已从密钥文件导入").await;
     let dissent = "对第1包技术评分保留意见:样品演示未按招标文件进行。";

@@ -163,13 +163,7 @@ async fn a_full_disk_refuses_writes_cleanly_and_all_work_again_once_space_is_fre
     // A restart finds exactly what was acknowledged: ten amendments, the bid complete.
     let (dir, _) = app.stop();
     let app = spawn_app_on(dir, None, Arc::new(SystemClock)).await;
-    let (_, ledger) = app
-        .call(
-            reqwest::Method::GET,
-            &format!("/api/tenders/{tender}/ledger"),
-            None,
-        )
-        .await;
+    let ledger = crate::evaluation::ledger_of(&app, &tender).await;
     let reasons: Vec<&str> = ledger["events"]
         .as_array()
         .unwrap()

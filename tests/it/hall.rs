@@ -43,8 +43,7 @@ async fn screenshots(c: &Client, name: &str) {
     c.set_window_size(1280, 900).await.unwrap();
 }
 
-/// Imports the key file at `path` through the panel inside `scope`: a wrong passphrase
-/// first (the page says so), then the right one.
+/// Imports the key file at `path` through the panel inside `scope` with `passphrase`.
 pub(crate) async fn import_key_file(
     c: &Client,
     scope: &str,
@@ -59,18 +58,27 @@ pub(crate) async fn import_key_file(
         .send_keys(path.to_str().unwrap())
         .await
         .unwrap();
-    let pass = panel.find(Locator::Css(".keyfile-pass")).await.unwrap();
-    pass.send_keys("not the passphrase").await.unwrap();
-    panel
-        .find(Locator::Css(".keyfile-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_passphrase(&panel, passphrase).await;
+}
+
+/// As [`import_key_file`], with a wrong passphrase first: the page says so, and the right
+/// one then opens the file.
+pub(crate) async fn import_key_file_wrong_first(
+    c: &Client,
+    scope: &str,
+    path: &std::path::Path,
+    passphrase: &str,
+) {
+    import_key_file(c, scope, path, "not the passphrase").await;
     wait_long(c, &format!("{scope} .keyfile-status .banner-error")).await;
     let said = text_of(c, &format!("{scope} .keyfile-status")).await;
     assert!(said.contains("口令错误"), "{said}");
+    let panel = wait_long(c, &format!("{scope} .keyfile-panel")).await;
+    submit_passphrase(&panel, passphrase).await;
+}
+
+async fn submit_passphrase(panel: &fantoccini::elements::Element, passphrase: &str) {
+    let pass = panel.find(Locator::Css(".keyfile-pass")).await.unwrap();
     pass.clear().await.unwrap();
     pass.send_keys(passphrase).await.unwrap();
     panel
@@ -149,7 +157,7 @@ async fn key_files_made_in_rust_open_in_the_browser_and_unseal_what_was_sealed_t
         .unwrap();
     wait_long(c, "#keys-card[data-state='other-device']").await;
     screenshots(c, "bid-keyfile").await;
-    import_key_file(c, "#keys-card", &key_path, passphrase).await;
+    import_key_file_wrong_first(c, "#keys-card", &key_path, passphrase).await;
     wait_long(c, "#keys-card[data-state='ready']").await;
     let ready = text_of(c, "#keys-card").await;
     assert!(
@@ -175,7 +183,7 @@ async fn key_files_made_in_rust_open_in_the_browser_and_unseal_what_was_sealed_t
         .unwrap();
     wait_long(c, "#share-status[data-state='no-key']").await;
     let demo_key = app.dir.path().join("demo-keys/purchaser.kbkey");
-    import_key_file(c, "#custodian", &demo_key, PASSWORD).await;
+    import_key_file_wrong_first(c, "#custodian", &demo_key, PASSWORD).await;
     wait_long(c, "#share-status[data-state='ok']").await;
     screenshots(c, "custodian-keyfile").await;
 
@@ -264,7 +272,7 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     wait_long(c, "#hall-phase[data-phase='sealed']").await;
     wait_long(c, "#hall-conn[data-status='live']").await;
     wait_text(c, "#supplier-card", "本浏览器没有您的密钥").await;
-    import_key_file(c, "#supplier-card", &key_path, passphrase).await;
+    import_key_file_wrong_first(c, "#supplier-card", &key_path, passphrase).await;
     wait_text(c, "#my-bids", "等待开标开始").await;
     // Bidders are counted for a bidder, never named (itself included).
     wait_text(c, "#presence-bidders", "投标人 1 家在线").await;
@@ -442,7 +450,7 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the
     // The agency user is also a custodian: it imports its key file and hands in its share.
     wait_long(c, "#hall-phase[data-phase='unsealing']").await;
     let demo_key = app.dir.path().join("demo-keys/agency.kbkey");
-    import_key_file(c, "#custodian-card", &demo_key, PASSWORD).await;
+    import_key_file_wrong_first(c, "#custodian-card", &demo_key, PASSWORD).await;
     click_long(c, "#submit-share").await;
     click_long(c, "#confirm-ok").await;
     wait_long(c, "#share-submitted").await;

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::browser::{click_long, js, set_value, wait_long, SLOW};
 use crate::common::{fresh_database_url, spawn_demo_with, TestApp, PASSWORD};
-use crate::hall::{text_of, wait_text};
+use crate::hall::{import_key_file, text_of, wait_text};
 
 /// The current page's path.
 async fn path(c: &Client) -> String {
@@ -78,32 +78,6 @@ async fn sign_in(c: &Client, user: &str) {
     }
     wait_long(c, "#greeting").await;
     wait_long(c, "#current-user").await;
-}
-
-/// Opens the key file `file` with the demo password in the import panel inside `scope`.
-async fn import_key_file(c: &Client, scope: &str, file: &std::path::Path) {
-    let panel = wait_long(c, &format!("{scope} .keyfile-panel")).await;
-    panel
-        .find(Locator::Css(".keyfile-file"))
-        .await
-        .unwrap()
-        .send_keys(file.to_str().unwrap())
-        .await
-        .unwrap();
-    panel
-        .find(Locator::Css(".keyfile-pass"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    panel
-        .find(Locator::Css(".keyfile-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
 }
 
 /// Clicks `css`, then the confirmation dialog's OK.
@@ -272,7 +246,7 @@ async fn a_newcomer_plays_the_demo_opening_and_evaluation_to_the_award_by_clicki
         wait_path(c, "/opening.html").await;
         wait_long(c, "#hall-phase[data-phase='decrypting']").await;
         wait_text(c, "#supplier-card", "本浏览器没有您的密钥").await;
-        import_key_file(c, "#supplier-card", &key_file(&app, user)).await;
+        import_key_file(c, "#supplier-card", &key_file(&app, user), PASSWORD).await;
         click_confirmed(c, ".decrypt-btn").await;
         // The last decryption moves the hall on at once, and past `decrypting` the list
         // no longer shows the step: either tells this bid is decrypted.
@@ -297,7 +271,7 @@ async fn a_newcomer_plays_the_demo_opening_and_evaluation_to_the_award_by_clicki
         click_long(c, &format!("{row} a.hall-link")).await;
         wait_path(c, "/opening.html").await;
         wait_long(c, "#hall-phase[data-phase='unsealing']").await;
-        import_key_file(c, "#custodian-card", &key_file(&app, who)).await;
+        import_key_file(c, "#custodian-card", &key_file(&app, who), PASSWORD).await;
         click_confirmed(c, "#submit-share").await;
         wait_long(c, "#share-submitted").await;
     }
