@@ -10,8 +10,8 @@
 use std::time::Instant;
 
 use futures_util::StreamExt;
+use kaibiao::bid::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use kaibiao::crypto::kb1::{self, SealParams};
-use kaibiao::crypto::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use kaibiao::pki::keyfile::DeviceKeys;
 
 const MIB: usize = 1 << 20;

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::Aes256Gcm;
+use kaibiao::bid::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use kaibiao::crypto::kb1::{self, SealParams};
-use kaibiao::crypto::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use kaibiao::pki::keyfile::DeviceKeys;
 use kaibiao::pki::types::KeyPurpose;
 use serde_json::{json, Value};

@@ -129,12 +129,12 @@ pub const OPENING_BIDS: [DemoBid; 5] = [
 ];
 
 /// The offer's lines as products for the policy deductions, the price split evenly.
-fn products(bid: &DemoBid) -> Vec<crate::evaluation::Product> {
+fn products(bid: &DemoBid) -> Vec<crate::bid::package::Product> {
     let n = bid.offer.len() as i64;
     bid.offer
         .iter()
         .enumerate()
-        .map(|(i, line)| crate::evaluation::Product {
+        .map(|(i, line)| crate::bid::package::Product {
             name: (*line).into(),
             cost_fen: bid.total_price_fen / n + if i == 0 { bid.total_price_fen % n } else { 0 },
             domestic: bid.domestic.get(i).copied().unwrap_or(true),
@@ -1162,9 +1162,9 @@ impl OpeningBids {
             start["tender_key"] == announcement["opening_key"]["public_key"],
             "the tender key differs from the announced one"
         );
-        let sheet = crate::crypto::package::OpeningSheet {
+        let sheet = crate::bid::package::OpeningSheet {
             total_price_fen: bid.total_price_fen,
-            total_price_words: crate::crypto::package::amount_in_words(bid.total_price_fen),
+            total_price_words: crate::bid::package::amount_in_words(bid.total_price_fen),
             delivery_days: bid.delivery_days,
             warranty_months: bid.warranty_months,
             enterprise_size: org.size.unwrap_or("small").into(),
@@ -1277,10 +1277,10 @@ fn proposal(org: &str, bid: &DemoBid) -> Vec<u8> {
 /// small), as `cli::bid::seal_to_file` does to a file.
 fn seal_in_memory(
     start: &serde_json::Value,
-    sheet: crate::crypto::package::OpeningSheet,
+    sheet: crate::bid::package::OpeningSheet,
     document: &[u8],
 ) -> anyhow::Result<Vec<u8>> {
-    use crate::crypto::package::{DocumentEntry, Manifest};
+    use crate::bid::package::{DocumentEntry, Manifest};
     use anyhow::Context;
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -1305,6 +1305,6 @@ fn seal_in_memory(
         }],
     };
     let mut sealer = crate::crypto::kb1::SealWriter::new(&params, Vec::new())?;
-    crate::crypto::package::write_package(&manifest, vec![Box::new(document)], &mut sealer)?;
+    crate::bid::package::write_package(&manifest, vec![Box::new(document)], &mut sealer)?;
     Ok(sealer.finish()?)
 }

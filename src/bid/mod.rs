@@ -4,7 +4,11 @@
 //! keys (used by the opening).
 
 pub mod open;
+pub mod package;
 pub mod repo;
 pub mod routes;
 pub mod service;
 pub mod types;
+
+#[cfg(test)]
+mod tests;

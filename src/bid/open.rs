@@ -2,8 +2,9 @@
 //! the header's hash) and the tender key rebuilt from custodians' shares (which unseals
 //! `kt`). The opening ceremony drives this; it runs on the blocking pool.
 
-use crate::crypto::package::Manifest;
-use crate::crypto::{kb1, package, CryptoError};
+use crate::bid::package;
+use crate::bid::package::Manifest;
+use crate::crypto::{kb1, CryptoError};
 use crate::error::AppError;
 use crate::state::AppState;
 

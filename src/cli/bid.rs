@@ -14,9 +14,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::client::{api_error, Client};
+use crate::bid::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use crate::bid::types::SignedReceipt;
 use crate::crypto::kb1::{self, SealParams};
-use crate::crypto::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use crate::money::Money;
 
 /// The opening sheet (开标一览表) as the supplier writes it, in TOML or JSON.
@@ -38,7 +38,7 @@ pub struct SheetFile {
     pub brand: Option<String>,
     /// The products offered (R-POL-3, R-POL-5): name, cost_fen, domestic, made_by_small_micro.
     #[serde(default)]
-    pub products: Vec<crate::evaluation::Product>,
+    pub products: Vec<crate::bid::package::Product>,
     #[serde(default)]
     pub consortium_small_micro_share_bp: Option<u32>,
 }

@@ -1,6 +1,7 @@
 //! The cryptographic core of sealed bids: keys and key ids, RFC 9180 HPKE, Feldman
-//! verifiable secret sharing of tender opening keys, the KB1 container
-//! (docs/bid-format.md, normative) and the bid package inside it.
+//! verifiable secret sharing of tender opening keys and the KB1 container
+//! (docs/bid-format.md, normative). It knows bytes, keys and containers only: what a bid
+//! package holds (the manifest, the opening sheet, amounts in words) is `bid::package`.
 //!
 //! No primitive is written here: HPKE comes from the `hpke` crate, curve arithmetic from
 //! `p256`, AES-256-GCM from `aes-gcm`. Secrets (kb, kt, the DEK, shares, scalars) are
@@ -11,7 +12,6 @@ pub mod error;
 pub mod hpke;
 pub mod kb1;
 pub mod keys;
-pub mod package;
 pub mod vss;
 
 mod segment;

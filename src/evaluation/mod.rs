@@ -268,21 +268,7 @@ pub struct TenderTerms {
     pub rounding: Rounding,
 }
 
-/// One product in an offer: who made it and whether it is a domestic product (an imported
-/// product never is, R-POL-4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Product {
-    pub name: String,
-    /// The product's cost in the offer, for R-POL-5's package share.
-    pub cost_fen: i64,
-    #[serde(default)]
-    pub domestic: bool,
-    /// Made by a small or micro enterprise (a prison enterprise or disability welfare unit
-    /// counts, R-POL-3).
-    #[serde(default)]
-    pub made_by_small_micro: bool,
-}
+pub use crate::bid::package::Product;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

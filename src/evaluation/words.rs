@@ -1,6 +1,6 @@
 //! Reading an amount in Chinese capital numerals (大写金额) back to fen, for R-EVAL-7's
 //! "the amount in words wins over the figures". The inverse of
-//! `crate::crypto::package::amount_in_words`: `parse_amount_words(&amount_in_words(x))`
+//! `crate::bid::package::amount_in_words`: `parse_amount_words(&amount_in_words(x))`
 //! is `Some(x)` for every `i64` (property-tested below). It also accepts the variants the
 //! bill-writing rules allow and bidders write: 圆 for 元, 正 for 整, a leading 人民币, a
 //! bare 拾 for 壹拾, a 零 for a zero 元 digit or a zero 角 (壹拾元零伍角, 壹元零角伍分), and
@@ -142,7 +142,7 @@ fn group(chars: &[char]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::package::amount_in_words;
+    use crate::bid::package::amount_in_words;
     use proptest::prelude::*;
 
     #[test]

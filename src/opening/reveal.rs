@@ -14,7 +14,7 @@ use sqlx::Row;
 
 use super::service::{load_shares, opening_row, rebuild};
 use super::types::{LotQuorum, Phase};
-use crate::crypto::package::{self, OpeningSheet};
+use crate::bid::package::{self, OpeningSheet};
 use crate::crypto::{b64url, kb1, CryptoError};
 use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;

@@ -13,8 +13,8 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
+use kaibiao::bid::package::amount_in_words;
 use kaibiao::bid::types::SignedReceipt;
-use kaibiao::crypto::package::amount_in_words;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 

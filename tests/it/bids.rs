@@ -3,8 +3,8 @@
 //! receipted, replaced, withdrawn, refused when late or wrong, and opened only with the
 //! bidder's half-key and the custodians' shares.
 
+use kaibiao::bid::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use kaibiao::crypto::kb1::{self, SealParams};
-use kaibiao::crypto::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use kaibiao::crypto::{hpke, vss};
 use kaibiao::tender::opening_key::{share_aad, SHARE_INFO};
 use std::time::Duration;

@@ -499,7 +499,7 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
 pub(crate) async fn bids_with(
     app: &TestApp,
     tender: &str,
-    sheets: Vec<kaibiao::crypto::package::OpeningSheet>,
+    sheets: Vec<kaibiao::bid::package::OpeningSheet>,
 ) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for (i, s) in sheets.into_iter().enumerate() {

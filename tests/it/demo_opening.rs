@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
+use kaibiao::bid::package;
 use kaibiao::bid::types::{BidStatus, SignedReceipt};
 use kaibiao::clock::SystemClock;
-use kaibiao::crypto::{kb1, package};
+use kaibiao::crypto::kb1;
 use kaibiao::demo::{OPENING_BIDS, OPENING_DEADLINE_MINS, OPENING_TITLE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -366,7 +366,7 @@ async fn an_independent_python_client_checks_the_vectors_bids_and_takes_part_in_
         assert_eq!(b["sheet"]["total_price_fen"], *price, "{b}");
         assert_eq!(
             b["sheet"]["total_price_words"],
-            kaibiao::crypto::package::amount_in_words(*price),
+            kaibiao::bid::package::amount_in_words(*price),
             "Python's 大写 is the server's"
         );
     }

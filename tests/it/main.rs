@@ -3,6 +3,7 @@
 
 mod common;
 
+mod architecture;
 mod auth;
 mod bidpage;
 mod bids;

@@ -279,11 +279,11 @@ async fn a_newcomer_plays_the_demo_opening_and_evaluation_to_the_award_by_clicki
     let table = wait_text(
         c,
         "#reading-table",
-        &kaibiao::crypto::package::amount_in_words(OPENING_BIDS[4].total_price_fen),
+        &kaibiao::bid::package::amount_in_words(OPENING_BIDS[4].total_price_fen),
     )
     .await;
     for bid in &OPENING_BIDS {
-        let words = kaibiao::crypto::package::amount_in_words(bid.total_price_fen);
+        let words = kaibiao::bid::package::amount_in_words(bid.total_price_fen);
         assert!(table.contains(&words), "{words} read out: {table}");
     }
     lap(started, "two shares in, five bids read out");

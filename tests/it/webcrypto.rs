@@ -7,8 +7,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use fantoccini::Client;
+use kaibiao::bid::package;
 use kaibiao::crypto::kb1::{self, Expect, SealParams};
-use kaibiao::crypto::{hpke, keys, package, CryptoError};
+use kaibiao::crypto::{hpke, keys, CryptoError};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -372,7 +373,7 @@ fn rust_open_inner(case: &Value) -> Result<Value, CryptoError> {
     }))
 }
 
-/// `det` of src/crypto/tests: SHA-256 of a label, the vectors' fixed randomness.
+/// `det` of src/bid/tests: SHA-256 of a label, the vectors' fixed randomness.
 fn det(label: &str) -> String {
     sha256_hex(format!("kaibiao KB1 test vectors/{label}").as_bytes())
 }
@@ -752,7 +753,7 @@ async fn kb1_vectors_and_mutated_containers_open_in_the_browser_as_in_rust() {
     let got = run_js(c, &app, OPEN_JS, json!({ "cases": vectors })).await;
     for (v, g) in vectors.iter().zip(got.as_array().unwrap()) {
         let name = v["name"].as_str().unwrap();
-        // Rust agrees with the file (src/crypto/tests checks it too) ...
+        // Rust agrees with the file (src/bid/tests checks it too) ...
         let rust = rust_open(v);
         // ... and the browser with both.
         match (&v["expected"], &v["expected_error"]) {

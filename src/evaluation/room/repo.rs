@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::access::Seat;
 use super::types::{EvaluationTerms, Phase};
-use crate::crypto::package::OpeningSheet;
+use crate::bid::package::OpeningSheet;
 use crate::db::Tx;
 use crate::draw::{self, DrawRecord, Requirement};
 use crate::error::{AppError, AppResult};

@@ -1,5 +1,5 @@
 // The bid package, the plaintext inside a KB1 container (docs/bid-format.md), as
-// src/crypto/package.rs:
+// src/bid/package.rs:
 //   u32be M || manifest JSON (M bytes) || documents (sizes from the manifest) ||
 //   u32be T || trailer JSON (T bytes)
 // The trailer holds the SHA-256 of the manifest bytes and of each document. Documents

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{read_byte, read_full, CryptoError};
+use crate::crypto::{read_byte, read_full, sha256_hex, CryptoError};
 
 /// Bounds on the two JSON parts, so a corrupt length cannot make a reader allocate
 /// gigabytes.
@@ -40,6 +40,22 @@ pub fn check_documents(documents: &[DocumentEntry]) -> Result<(), String> {
 }
 
 /// 开标一览表: what is read out at the opening.
+/// One product in an offer: who made it and whether it is a domestic product (an imported
+/// product never is, R-POL-4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub name: String,
+    /// The product's cost in the offer, for R-POL-5's package share.
+    pub cost_fen: i64,
+    #[serde(default)]
+    pub domestic: bool,
+    /// Made by a small or micro enterprise (a prison enterprise or disability welfare unit
+    /// counts, R-POL-3).
+    #[serde(default)]
+    pub made_by_small_micro: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpeningSheet {
@@ -61,7 +77,7 @@ pub struct OpeningSheet {
     /// The products offered, for the domestic-product and small/micro-maker deductions
     /// (R-POL-3, R-POL-5). Absent when not applicable.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub products: Vec<crate::evaluation::Product>,
+    pub products: Vec<Product>,
     /// The share of the contract small/micro consortium members or subcontractors carry
     /// (R-POL-2), when the bid has such an agreement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,7 +155,7 @@ pub fn write_package(
 
     let trailer = Trailer {
         documents_sha256: hashes,
-        manifest_sha256: super::sha256_hex(&m),
+        manifest_sha256: sha256_hex(&m),
     };
     let t = serde_json::to_vec(&trailer).expect("a trailer always serialises");
     out.write_all(&(t.len() as u32).to_be_bytes())?;
@@ -194,7 +210,7 @@ pub fn read_package(
             hashes.len()
         )));
     }
-    if trailer.manifest_sha256 != super::sha256_hex(&m) {
+    if trailer.manifest_sha256 != sha256_hex(&m) {
         return Err(CryptoError::PlaintextHashMismatch {
             what: "manifest".into(),
         });
@@ -447,10 +463,7 @@ mod tests {
             .unwrap();
             assert_eq!(m, manifest);
             assert_eq!(got, documents);
-            let expected: Vec<String> = documents
-                .iter()
-                .map(|d| super::super::sha256_hex(d))
-                .collect();
+            let expected: Vec<String> = documents.iter().map(|d| sha256_hex(d)).collect();
             assert_eq!(hashes, expected);
         }
     }

@@ -3,7 +3,7 @@
 //! `kb1_vectors_open` opens every committed vector and checks the result or the error code;
 //! `kb1_vectors_reproducible` regenerates them (all randomness is derived from labels) and
 //! checks the file is up to date. To rewrite the file after a deliberate change:
-//! `cargo test --lib crypto::tests::kb1_vectors::write_kb1_vectors -- --ignored`.
+//! `cargo test --lib bid::tests::kb1_vectors::write_kb1_vectors -- --ignored`.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -12,9 +12,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::bid::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use crate::crypto::hpke::testing::FixedRng;
 use crate::crypto::kb1::{self, Expect, Header, OpenReader, SealParams, SealSecrets, Sealer};
-use crate::crypto::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use crate::crypto::{keys, sha256_hex, CryptoError};
 
 use super::{det, det_key, public_of};
@@ -788,7 +788,7 @@ fn generate() -> VectorFile {
                       container with the private keys that open it, what the server expects it to be for, and either \
                       the expected contents or the expected error code. The Rust implementation (src/crypto) and the \
                       browser implementation (web/js/crypto) must both open every vector as described. Generated \
-                      deterministically by src/crypto/tests/kb1_vectors.rs."
+                      deterministically by src/bid/tests/kb1_vectors.rs."
             .into(),
         format: "docs/bid-format.md".into(),
         encodings: vec![

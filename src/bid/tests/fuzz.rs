@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 
+use crate::bid::package;
 use crate::crypto::kb1;
-use crate::crypto::package;
 
 use super::assert_opening_code;
 use super::kb1_roundtrip::{open, parties, seal, Parties};

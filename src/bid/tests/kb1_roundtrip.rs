@@ -515,7 +515,7 @@ fn seal_writer_matches_seal_stream() {
 
 #[test]
 fn package_through_seal_writer_and_open_reader() {
-    use crate::crypto::package;
+    use crate::bid::package;
 
     let p = parties();
     let manifest = package::Manifest {

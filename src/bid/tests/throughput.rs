@@ -1,6 +1,6 @@
 //! Throughput of sealing and opening against raw AES-256-GCM on the same core, printed as
 //! ratios (never pass/fail). Best of three runs each. Run optimised:
-//! `cargo test --release --lib crypto::tests::throughput -- --ignored --nocapture`.
+//! `cargo test --release --lib bid::tests::throughput -- --ignored --nocapture`.
 
 use std::time::Instant;
 
