@@ -179,7 +179,7 @@ fn router(state: AppState) -> Router {
             crate::auth::policy::resolve_user,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.metrics.clone(),
             crate::telemetry::track,
         ))
         .layer(

@@ -7,8 +7,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
-use crate::state::AppState;
-
 #[derive(Clone)]
 pub struct Metrics {
     pub registry: Registry,
@@ -53,7 +51,7 @@ pub fn unmeasured(route: &str) -> bool {
 
 /// Counts and times every request under its route template (never the raw path, so ids
 /// do not blow up the label set), but for the [`unmeasured`] ones.
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn track(State(m): State<Metrics>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -65,7 +63,6 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     let method = req.method().to_string();
     let start = Instant::now();
     let resp = next.run(req).await;
-    let m = &state.metrics;
     m.latency
         .with_label_values(&[&method, &route])
         .observe(start.elapsed().as_secs_f64());

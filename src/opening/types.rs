@@ -1,7 +1,5 @@
 //! The opening's phases, commands, errors and rule settings (docs/opening.md).
 
-use std::collections::BTreeMap;
-
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -153,61 +151,7 @@ impl OpeningError {
     }
 }
 
-/// The opening's rule settings (R-OPEN-2, R-OPEN-5, custodians' alert).
-#[derive(Debug, Clone)]
-pub struct OpeningRules {
-    /// Minimum bidders per lot by procurement method (R-OPEN-2).
-    pub min_bidders: BTreeMap<String, i64>,
-    /// Minutes bidders have to confirm or object after the reading-out (R-OPEN-5).
-    pub confirm_window_mins: i64,
-    /// Minutes of waiting for custodians before finance is alerted.
-    pub custodian_alert_mins: i64,
-    /// The pause between two bids read out (唱标), so that each is seen by all before the
-    /// next (`KAIBIAO_READING_INTERVAL_MS`).
-    pub reading_interval_ms: u64,
-}
-
-impl Default for OpeningRules {
-    fn default() -> Self {
-        let min_bidders = [
-            ("open_tendering", 3),
-            ("invited_tendering", 3),
-            ("competitive_negotiation", 3),
-            ("competitive_consultation", 3),
-            ("inquiry", 3),
-            ("single_source", 1),
-            ("framework_agreement", 2),
-        ]
-        .into_iter()
-        .map(|(m, n)| (m.to_string(), n))
-        .collect();
-        OpeningRules {
-            min_bidders,
-            confirm_window_mins: 15,
-            custodian_alert_mins: 10,
-            reading_interval_ms: 1500,
-        }
-    }
-}
-
-impl OpeningRules {
-    pub fn min_bidders(&self, method: &str) -> i64 {
-        self.min_bidders.get(method).copied().unwrap_or(3)
-    }
-
-    /// Applies `method=n,method=n` (as `KAIBIAO_MIN_BIDDERS` gives it).
-    pub fn set_min_bidders(&mut self, spec: &str) -> anyhow::Result<()> {
-        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (m, n) = part
-                .split_once('=')
-                .ok_or_else(|| anyhow::anyhow!("expected method=n, got {part}"))?;
-            let n: i64 = n.trim().parse()?;
-            anyhow::ensure!(n >= 1, "a minimum of bidders is at least 1");
-            self.min_bidders.insert(m.trim().to_string(), n);
-        }
-        Ok(())
-    }
-}
+pub use crate::config::OpeningRules;
 
 /// A lot's quorum, at the start and again after revealing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
