@@ -63,16 +63,23 @@ pub enum AppError {
     UploadOffset { received: i64 },
     #[error("upload incomplete")]
     UploadIncomplete { received: i64, size: i64 },
-    #[error("bid container refused: {0}")]
-    Container(#[from] crate::crypto::CryptoError),
-    #[error("opening: {0}")]
-    Opening(#[from] crate::opening::types::OpeningError),
-    #[error("evaluation: {0}")]
-    Evaluation(#[from] crate::evaluation::room::types::EvalRoomError),
+    /// An area's own refusal (a bid container, the opening, the evaluation, …): the area
+    /// implements [`AreaError`] and its `From` into `AppError`, so this module knows none.
+    #[error("{0}")]
+    Area(Box<dyn AreaError>),
     #[error("media: {0}")]
     Media(#[from] kaibiao_media::MediaError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// What an area's error type tells the API: a stable code, the HTTP status, and messages in
+/// Chinese and English a user can act on.
+pub trait AreaError: std::fmt::Debug + std::fmt::Display + Send + Sync + 'static {
+    fn code(&self) -> &'static str;
+    fn status(&self) -> StatusCode;
+    /// (Chinese, English).
+    fn messages(&self) -> (String, String);
 }
 
 #[derive(Serialize)]
@@ -122,9 +129,7 @@ impl AppError {
             AppError::EncryptionKeyRequired => "ENCRYPTION_KEY_REQUIRED",
             AppError::UploadOffset { .. } => "UPLOAD_OFFSET",
             AppError::UploadIncomplete { .. } => "UPLOAD_INCOMPLETE",
-            AppError::Container(e) => e.code(),
-            AppError::Opening(e) => e.code(),
-            AppError::Evaluation(e) => e.code(),
+            AppError::Area(e) => e.code(),
             AppError::Media(e) => e.code(),
             AppError::Internal(e) if storage_full(e) => "STORAGE_FULL",
             AppError::Internal(_) => "INTERNAL",
@@ -145,9 +150,7 @@ impl AppError {
             | AppError::EncryptionKeyRequired
             | AppError::UploadOffset { .. }
             | AppError::UploadIncomplete { .. } => StatusCode::CONFLICT,
-            AppError::Container(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Opening(e) => e.status(),
-            AppError::Evaluation(e) => e.status(),
+            AppError::Area(e) => e.status(),
             AppError::Media(e) => match e.code() {
                 "NOT_A_MEMBER" | "RECEIVE_ONLY" => StatusCode::FORBIDDEN,
                 "MEDIA_INTERNAL" => StatusCode::INTERNAL_SERVER_ERROR,
@@ -272,12 +275,7 @@ impl AppError {
                 format!("投标文件尚未传完(已收 {received} / {size} 字节)"),
                 format!("The bid file is incomplete ({received} of {size} bytes received)"),
             ),
-            AppError::Container(e) => e.messages(),
-            AppError::Opening(e) => {
-                let (zh, en) = e.messages();
-                (zh.into(), en.into())
-            }
-            AppError::Evaluation(e) => e.messages(),
+            AppError::Area(e) => e.messages(),
             AppError::Media(e) => (e.message_zh(), e.message_en()),
             AppError::Internal(e) if storage_full(e) => (
                 "服务器存储空间已满,本次操作未保存;已保存的内容不受影响(投标文件可稍后从断点续传)".into(),

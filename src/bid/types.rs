@@ -133,3 +133,22 @@ pub struct SignedReceipt {
 pub struct OffsetQuery {
     pub offset: u64,
 }
+
+/// A refused bid container is the bid area's answer: 422 with the container's code.
+impl crate::error::AreaError for crate::crypto::CryptoError {
+    fn code(&self) -> &'static str {
+        crate::crypto::CryptoError::code(self)
+    }
+    fn status(&self) -> axum::http::StatusCode {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    }
+    fn messages(&self) -> (String, String) {
+        crate::crypto::CryptoError::messages(self)
+    }
+}
+
+impl From<crate::crypto::CryptoError> for crate::error::AppError {
+    fn from(e: crate::crypto::CryptoError) -> Self {
+        crate::error::AppError::Area(Box::new(e))
+    }
+}

@@ -107,6 +107,25 @@ pub enum OpeningError {
     AlreadyAnswered,
 }
 
+impl crate::error::AreaError for OpeningError {
+    fn code(&self) -> &'static str {
+        OpeningError::code(*self)
+    }
+    fn status(&self) -> StatusCode {
+        OpeningError::status(*self)
+    }
+    fn messages(&self) -> (String, String) {
+        let (zh, en) = OpeningError::messages(*self);
+        (zh.into(), en.into())
+    }
+}
+
+impl From<OpeningError> for crate::error::AppError {
+    fn from(e: OpeningError) -> Self {
+        crate::error::AppError::Area(Box::new(e))
+    }
+}
+
 impl OpeningError {
     pub fn code(self) -> &'static str {
         match self {

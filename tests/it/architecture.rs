@@ -207,7 +207,6 @@ fn cycles(g: &BTreeMap<String, BTreeSet<String>>) -> Vec<BTreeSet<String>> {
 const STILL_IN_A_CYCLE: &[&str] = &[
     "auth",
     "bid",
-    "error",
     "evaluation",
     "hub",
     "opening",

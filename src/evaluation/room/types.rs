@@ -305,6 +305,24 @@ pub enum EvalRoomError {
     Terms { zh: String, en: String },
 }
 
+impl crate::error::AreaError for EvalRoomError {
+    fn code(&self) -> &'static str {
+        EvalRoomError::code(self)
+    }
+    fn status(&self) -> StatusCode {
+        EvalRoomError::status(self)
+    }
+    fn messages(&self) -> (String, String) {
+        EvalRoomError::messages(self)
+    }
+}
+
+impl From<EvalRoomError> for crate::error::AppError {
+    fn from(e: EvalRoomError) -> Self {
+        crate::error::AppError::Area(Box::new(e))
+    }
+}
+
 impl EvalRoomError {
     pub fn code(&self) -> &'static str {
         match self {
