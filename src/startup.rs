@@ -94,6 +94,7 @@ pub async fn build_with_clock(
     db.migrate().await?;
     crate::org::repo::ensure_regions(&db.pool).await?;
     let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
+    let hub = Arc::new(crate::hub::Hub::default());
     let state = AppState {
         config: Arc::new(config.clone()),
         db,
@@ -103,9 +104,13 @@ pub async fn build_with_clock(
         pki: Arc::new(crate::pki::Authority::load_or_create(
             &config.data_dir.join("keys"),
         )?),
-        uploads: Arc::default(),
-        hub: Arc::default(),
-        revealing: Arc::default(),
+        rooms: hub.clone(),
+        runtimes: Arc::new(
+            crate::state::Runtimes::default()
+                .with(hub)
+                .with(Arc::new(crate::bid::service::UploadLocks::default()))
+                .with(Arc::new(crate::opening::reveal::Running::default())),
+        ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
     let swept = crate::bid::service::sweep_uploads(&state).await?;

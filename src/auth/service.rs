@@ -375,7 +375,7 @@ pub async fn resolve(state: &AppState, token: &str) -> AppResult<Option<(Current
 pub async fn logout(state: &AppState, user: &CurrentUser, client: &ClientInfo) -> AppResult<()> {
     repo::revoke_session(&state.db.pool, &user.session_id).await?;
     // Its hub connections close too: presence shows who is really there.
-    state.hub.end_session(&user.session_id);
+    state.rooms.end_session(&user.session_id);
     repo::audit(
         &state.db.pool,
         state.clock.now_ms(),

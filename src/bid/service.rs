@@ -298,8 +298,8 @@ pub async fn append(
     // Everything is checked before a byte of the body is read, and the body is written
     // to the file as it arrives: a request nobody may make costs no memory.
     own_bid(state, user, bid_id).await?;
-    let _slot = state.uploads.slot(&user.id)?;
-    let lock = state.uploads.get(bid_id);
+    let _slot = state.runtime::<UploadLocks>().slot(&user.id)?;
+    let lock = state.runtime::<UploadLocks>().get(bid_id);
     let mut upload = lock.lock().await;
     let b = own_bid(state, user, bid_id).await?;
     let head = tender_repo::head(&state.db.pool, &b.tender_id)
@@ -440,7 +440,7 @@ pub async fn complete(
     req: CompleteBidRequest,
 ) -> AppResult<BidView> {
     own_bid(state, user, bid_id).await?;
-    let lock = state.uploads.get(bid_id);
+    let lock = state.runtime::<UploadLocks>().get(bid_id);
     let mut upload = lock.lock().await;
     let b = own_bid(state, user, bid_id).await?;
     match b.status {
@@ -557,7 +557,7 @@ pub async fn complete(
     tx.commit().await?;
     // The blob holds it now: the partial file would double the disk it takes.
     let _ = tokio::fs::remove_file(&path).await;
-    state.hub.notify_bids(&b.tender_id);
+    state.rooms.notify_bids(&b.tender_id);
     let b = repo::get(&state.db.pool, bid_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -567,7 +567,7 @@ pub async fn complete(
 #[tracing::instrument(skip_all, fields(bid = %bid_id), err)]
 pub async fn withdraw(state: &AppState, user: &CurrentUser, bid_id: &str) -> AppResult<BidView> {
     own_bid(state, user, bid_id).await?;
-    let lock = state.uploads.get(bid_id);
+    let lock = state.runtime::<UploadLocks>().get(bid_id);
     let _upload = lock.lock().await;
     let b = own_bid(state, user, bid_id).await?;
     let now = state.clock.now_ms();
@@ -594,7 +594,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, bid_id: &str) -> App
             )
             .await?;
             tx.commit().await?;
-            state.hub.notify_bids(&b.tender_id);
+            state.rooms.notify_bids(&b.tender_id);
         }
         _ => return Err(illegal(&b, "withdraw")),
     }

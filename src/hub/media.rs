@@ -88,7 +88,7 @@ pub async fn store_recordings(state: &AppState, room: &str) -> AppResult<usize> 
         stored += 1;
     }
     if stored > 0 {
-        state.hub.notify(tender);
+        state.rooms.notify(tender);
     }
     Ok(stored)
 }

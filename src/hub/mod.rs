@@ -66,7 +66,28 @@ impl Default for Hub {
     }
 }
 
+/// The hub is how areas' commits reach the rooms (`state.rooms`).
+impl crate::state::Rooms for Hub {
+    fn notify(&self, tender_id: &str) {
+        Hub::notify(self, tender_id)
+    }
+    fn notify_bids(&self, tender_id: &str) {
+        Hub::notify_bids(self, tender_id)
+    }
+    fn progress(&self, tender_id: &str, phase: &str, done: i64, total: i64, current: &str) {
+        Hub::progress(self, tender_id, phase, done, total, current)
+    }
+    fn end_session(&self, session_id: &str) {
+        Hub::end_session(self, session_id)
+    }
+}
+
 impl Hub {
+    /// This server's hub (start-up puts it among the runtimes).
+    pub fn of(state: &crate::state::AppState) -> std::sync::Arc<Hub> {
+        state.runtimes.get_arc::<Hub>()
+    }
+
     fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, RoomHandle>> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }

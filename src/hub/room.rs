@@ -17,6 +17,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::types::{PresenceEntry, ServerMsg};
+use super::Hub;
 use crate::state::AppState;
 
 /// Frames queued per subscriber before it is cut from live fan-out.
@@ -347,7 +348,7 @@ pub fn spawn(
                 room.send_presence();
             }
             // Nobody left listening: end the task; the next subscriber starts a new one.
-            if room.present.is_empty() && room.state.hub.forget(&room.name) {
+            if room.present.is_empty() && Hub::of(&room.state).forget(&room.name) {
                 break;
             }
         }
@@ -480,7 +481,7 @@ impl Room {
             };
             if p.hidden != hidden {
                 p.hidden = hidden;
-                p.entry.user_id = self.state.hub.participant_id(&self.name, "", hidden);
+                p.entry.user_id = Hub::of(&self.state).participant_id(&self.name, "", hidden);
                 changed = true;
             }
         }

@@ -9,6 +9,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::room::{self, Audience, Frame, Hidden, Present, RoomCmd, RoomHandle, Secrecy};
 use super::types::{ClientMsg, PresenceEntry, ServerMsg};
+use super::Hub;
 use crate::auth::{Access, Api, CurrentUser};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -68,9 +69,8 @@ async fn hub(
     match ws {
         Ok(ws) => {
             // Held by the connection's task: one user cannot take every handle.
-            let Some(admitted) = state
-                .hub
-                .admit(&user.id, state.config.hub_connections_per_user)
+            let Some(admitted) =
+                Hub::of(&state).admit(&user.id, state.config.hub_connections_per_user)
             else {
                 return AppError::RateLimited {
                     what: "hub_connections",
@@ -198,7 +198,7 @@ async fn subscribe(
     // A position past the head (a client's stale or made-up `since_seq`) would make the
     // next live events look delivered already: replay from the head instead.
     let since = since.clamp(0, seqs.0);
-    let (handle, rx) = state.hub.join(
+    let (handle, rx) = Hub::of(state).join(
         name,
         || {
             room::spawn(
@@ -245,7 +245,7 @@ async fn subscribe(
     );
     let present = Present {
         entry: PresenceEntry {
-            user_id: state.hub.participant_id(name, &user.id, hidden),
+            user_id: Hub::of(state).participant_id(name, &user.id, hidden),
             display_name: user.display_name.clone(),
             role: user.role.as_str().into(),
             seat: None,
@@ -358,7 +358,7 @@ async fn next_signal(media: &mut Option<MediaSession>) -> Option<kaibiao_media::
 /// Tells everyone in the hub room who is in its media now (each what they may see).
 fn announce_media(state: &AppState, room: &str) {
     if let Some(info) = state.media.room(room) {
-        state.hub.media_room(room, info);
+        Hub::of(state).media_room(room, info);
     }
 }
 
@@ -383,7 +383,7 @@ async fn join_media(
     let (kind, tender_id) = parse_room(room)?;
     let role = super::media::role_for(state, user, room).await?;
     let (_, hidden) = standing(state, user, kind, tender_id).await?;
-    let participant = state.hub.participant_id(room, &user.id, hidden);
+    let participant = Hub::of(state).participant_id(room, &user.id, hidden);
     let rx = state.media.join(room, &participant, role).await?;
     Ok((
         MediaSession {
@@ -406,7 +406,7 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let mut sub: Option<Subscription> = None;
     let mut media: Option<MediaSession> = None;
-    let mut ended = state.hub.ended_sessions();
+    let mut ended = Hub::of(&state).ended_sessions();
     let every = state.config.hub_ping;
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -40,7 +40,7 @@ impl Running {
 
 /// Starts revealing `tender_id` unless it is already running here.
 pub fn ensure(state: &AppState, tender_id: &str) {
-    if !state.revealing.claim(tender_id) {
+    if !state.runtime::<Running>().claim(tender_id) {
         return;
     }
     let state = state.clone();
@@ -50,7 +50,7 @@ pub fn ensure(state: &AppState, tender_id: &str) {
             // Left in `revealing`: the scheduler tries again on its next tick.
             tracing::error!(tender = %id, error = ?e, "revealing failed");
         }
-        state.revealing.release(&id);
+        state.runtime::<Running>().release(&id);
     });
 }
 
@@ -152,10 +152,10 @@ async fn run(state: &AppState, tender_id: &str) -> AppResult<()> {
         let outcome = outcome?;
         if record(state, tender_id, &p, outcome).await? {
             done += 1;
-            state.hub.notify(tender_id);
+            state.rooms.notify(tender_id);
         }
         state
-            .hub
+            .rooms
             .progress(tender_id, "revealing", done, total, &p.bid_id);
         left -= 1;
         if left > 0 && !pace.is_zero() {
@@ -165,7 +165,7 @@ async fn run(state: &AppState, tender_id: &str) -> AppResult<()> {
     drop(results);
     drop(secret);
     finish(state, tender_id).await?;
-    state.hub.notify(tender_id);
+    state.rooms.notify(tender_id);
     Ok(())
 }
 

@@ -110,7 +110,7 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
         )
         .await;
     }
-    state.hub.notify(id);
+    state.rooms.notify(id);
     tracing::info!(
         bids = list.len(),
         late = late.len(),

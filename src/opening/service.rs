@@ -51,7 +51,7 @@ pub async fn command(
 
 /// Tells the room, and starts revealing if the opening has reached it.
 async fn after_commit(state: &AppState, tender_id: &str) {
-    state.hub.notify(tender_id);
+    state.rooms.notify(tender_id);
     if let Ok(Some(Phase::Revealing)) = phase(&state.db.pool, tender_id).await {
         super::reveal::ensure(state, tender_id);
     }

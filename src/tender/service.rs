@@ -274,7 +274,7 @@ pub async fn create(
     body["agency_org_id"] = json!(agency);
     ledger::repo::append(&mut tx, &id, now, "tender_created", &actor.id, body).await?;
     tx.commit().await?;
-    state.hub.notify(&id);
+    state.rooms.notify(&id);
     get(state, actor, &id).await
 }
 
@@ -349,7 +349,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
-    state.hub.notify(id);
+    state.rooms.notify(id);
     get(state, actor, id).await
 }
 
@@ -434,7 +434,7 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
     });
     ledger::repo::append(&mut tx, id, now, "tender_published", &actor.id, body).await?;
     tx.commit().await?;
-    state.hub.notify(id);
+    state.rooms.notify(id);
     get(state, actor, id).await
 }
 
@@ -554,7 +554,7 @@ pub async fn amend(
     )
     .await?;
     tx.commit().await?;
-    state.hub.notify(id);
+    state.rooms.notify(id);
     get(state, actor, id).await
 }
 
@@ -588,7 +588,7 @@ pub async fn cancel(
     )
     .await?;
     tx.commit().await?;
-    state.hub.notify(id);
+    state.rooms.notify(id);
     get(state, actor, id).await
 }
 

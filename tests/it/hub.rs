@@ -249,7 +249,7 @@ async fn a_watcher_that_stops_reading_is_cut_from_live_fan_out_and_told_to_resyn
         got
     });
     for i in 0..n {
-        app.state.hub.progress(&tender, "revealing", i, n, &big);
+        app.state.rooms.progress(&tender, "revealing", i, n, &big);
         if i % 100 == 99 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

@@ -135,7 +135,7 @@ pub async fn command(
     };
     tx.commit().await?;
     tracing::info!(tender = %tender_id, command = name, "evaluation command");
-    state.hub.notify(tender_id);
+    state.rooms.notify(tender_id);
     Ok(result)
 }
 
@@ -1306,7 +1306,7 @@ pub async fn advance_due(state: &AppState) -> anyhow::Result<()> {
         match award(&mut tx, &head, "system", "deadline", now).await {
             Ok(_) => {
                 tx.commit().await?;
-                state.hub.notify(&id);
+                state.rooms.notify(&id);
             }
             Err(AppError::IllegalTransition { .. }) => {}
             Err(e) => return Err(anyhow::anyhow!("awarding {id}: {e}")),
