@@ -656,7 +656,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         let keys = crate::pki::keyfile::DeviceKeys::generate();
         for purpose in [KeyPurpose::Signing, KeyPurpose::Encryption] {
             let (public_key, proof) = keys.registration(&user.id, purpose);
-            crate::pki::service::register(
+            crate::keys::service::register(
                 state,
                 &user,
                 RegisterKeyRequest {

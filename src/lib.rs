@@ -16,6 +16,7 @@ pub mod draw;
 pub mod error;
 pub mod evaluation;
 pub mod hub;
+pub mod keys;
 pub mod ledger;
 pub mod load;
 pub mod money;

@@ -61,7 +61,7 @@ pub fn api() -> Api {
         .merge(crate::org::routes::api())
         .merge(crate::tender::routes::api())
         .merge(crate::dashboard::api())
-        .merge(crate::pki::routes::api())
+        .merge(crate::keys::routes::api())
         .merge(crate::bid::routes::api())
         .merge(crate::hub::routes::api())
         .merge(crate::opening::routes::api())

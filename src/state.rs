@@ -33,6 +33,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Users' certified keys, checked against the platform CA at the server's time.
+    pub fn keyring(&self) -> crate::pki::Keyring<'_> {
+        crate::pki::Keyring {
+            pool: &self.db.pool,
+            ca_der: &self.pki.ca_der,
+            now_ms: self.clock.now_ms(),
+        }
+    }
+
     /// The run-time part of type `T` that start-up put in.
     pub fn runtime<T: Send + Sync + 'static>(&self) -> &T {
         self.runtimes.get::<T>()

@@ -181,15 +181,16 @@ async fn key_proven(state: &AppState, username: &str, proof: &KeyProof) -> bool 
         return false;
     };
     let message = login_proof_message(username, &proof.challenge);
-    crate::pki::service::verify_user_signature(
-        state,
-        &user.id,
-        &proof.key_id,
-        message.as_bytes(),
-        &proof.signature,
-    )
-    .await
-    .is_ok()
+    state
+        .keyring()
+        .verify_user_signature(
+            &user.id,
+            &proof.key_id,
+            message.as_bytes(),
+            &proof.signature,
+        )
+        .await
+        .is_ok()
 }
 
 /// Checks the throttle, then the password. Audits the outcome. Returns the user id. A

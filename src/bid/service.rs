@@ -166,7 +166,9 @@ pub async fn start(
         return Err(AppError::field("lot_no", "没有这个采购包 / no such lot"));
     }
     let opening_key = view.opening_key.ok_or(AppError::NotFound)?;
-    let (bidder_key_id, bidder_key) = crate::pki::service::encryption_key(state, &user.id)
+    let (bidder_key_id, bidder_key) = state
+        .keyring()
+        .encryption_key(&user.id)
         .await?
         .ok_or(AppError::EncryptionKeyRequired)?;
     let open = repo::for_bidder(&state.db.pool, tender_id, &org)

@@ -49,7 +49,7 @@ pub async fn custodian_keys(
     let mut keys = Vec::new();
     let mut errors = FieldErrors::new();
     for (i, user) in custodians.iter().enumerate() {
-        match crate::pki::service::encryption_key(state, user).await? {
+        match state.keyring().encryption_key(user).await? {
             Some(k) => keys.push(k),
             None => {
                 errors.entry(format!("custodian_ids[{i}]")).or_default().push(

@@ -204,7 +204,7 @@ fn cycles(g: &BTreeMap<String, BTreeSet<String>>) -> Vec<BTreeSet<String>> {
 
 /// Modules still in a cycle while the layering is under way: the list may only shrink.
 /// docs/architecture.md says where each one is going.
-const STILL_IN_A_CYCLE: &[&str] = &["auth", "bid", "evaluation", "org", "pki", "state", "tender"];
+const STILL_IN_A_CYCLE: &[&str] = &["bid", "evaluation", "tender"];
 
 #[test]
 fn the_top_level_modules_form_no_new_cycle() {

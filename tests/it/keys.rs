@@ -116,24 +116,22 @@ async fn revoked_keys_fail_signature_checks_and_are_published() {
     let keys = s.register_keys().await;
     let msg = "我方确认开标记录无误".as_bytes();
     let sig = b64(&keys.keys.sign(msg));
-    kaibiao::pki::service::verify_user_signature(
-        &app.state,
-        &s.user_id(),
-        &keys.signing_key_id,
-        msg,
-        &sig,
-    )
-    .await
-    .expect("a good signature verifies");
-    let err = kaibiao::pki::service::verify_user_signature(
-        &app.state,
-        &s.user_id(),
-        &keys.signing_key_id,
-        "我方有异议".as_bytes(),
-        &sig,
-    )
-    .await
-    .unwrap_err();
+    app.state
+        .keyring()
+        .verify_user_signature(&s.user_id(), &keys.signing_key_id, msg, &sig)
+        .await
+        .expect("a good signature verifies");
+    let err = app
+        .state
+        .keyring()
+        .verify_user_signature(
+            &s.user_id(),
+            &keys.signing_key_id,
+            "我方有异议".as_bytes(),
+            &sig,
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "SIGNATURE_INVALID");
 
     // Another user cannot revoke it; the owner can, with a reason.
@@ -147,15 +145,12 @@ async fn revoked_keys_fail_signature_checks_and_are_published() {
     let (status, v) = s.post(&path, json!({"reason": "again"})).await;
     assert_eq!((status, code(&v)), (StatusCode::CONFLICT, "KEY_REVOKED"));
 
-    let err = kaibiao::pki::service::verify_user_signature(
-        &app.state,
-        &s.user_id(),
-        &keys.signing_key_id,
-        msg,
-        &sig,
-    )
-    .await
-    .unwrap_err();
+    let err = app
+        .state
+        .keyring()
+        .verify_user_signature(&s.user_id(), &keys.signing_key_id, msg, &sig)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "KEY_REVOKED");
     let (_, revoked) = app.call(Method::GET, "/api/pki/revoked", None).await;
     assert_eq!(revoked[0]["key_id"], keys.signing_key_id.as_str());

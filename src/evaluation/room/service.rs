@@ -373,14 +373,10 @@ async fn respond(
             // 回避承诺: signed with the expert's own signing key before the seat is taken.
             let d = declaration.ok_or(EvalRoomError::DeclarationRequired)?;
             let payload = declaration_payload(&head.id, &me);
-            crate::pki::service::verify_user_signature(
-                state,
-                &user.id,
-                &d.key_id,
-                payload.as_bytes(),
-                &d.signature,
-            )
-            .await?;
+            state
+                .keyring()
+                .verify_user_signature(&user.id, &d.key_id, payload.as_bytes(), &d.signature)
+                .await?;
             let stored = json!({ "key_id": d.key_id, "signature": d.signature.trim(), "at": now });
             sqlx::query(
                 "UPDATE evaluation_panel SET status = 'accepted', responded_at = $1, \
@@ -1189,14 +1185,10 @@ async fn sign(
     // The report names its experts by this evaluation's pseudonyms; so does what they sign.
     let me = Pseudonyms::from_stored(e.pseudonym_key.as_deref()).expert(&seat.expert_id);
     let payload = signing_payload(&head.id, &sha, &me, &dissent);
-    crate::pki::service::verify_user_signature(
-        state,
-        &user.id,
-        key_id,
-        payload.as_bytes(),
-        signature,
-    )
-    .await?;
+    state
+        .keyring()
+        .verify_user_signature(&user.id, key_id, payload.as_bytes(), signature)
+        .await?;
     sqlx::query(
         "INSERT INTO evaluation_signatures (tender_id, expert_id, key_id, signature, dissent, at) \
          VALUES ($1, $2, $3, $4, $5, $6)",

@@ -3,10 +3,11 @@
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 
-use super::types::{KeyView, PlatformCerts, RegisterKeyRequest, RevokeKeyRequest, RevokedKey};
-use super::{repo, service};
+use super::service;
 use crate::auth::{Access, Api, CurrentUser};
 use crate::error::{AppResult, Json};
+use crate::pki::repo;
+use crate::pki::types::{KeyView, PlatformCerts, RegisterKeyRequest, RevokeKeyRequest, RevokedKey};
 use crate::state::AppState;
 
 pub fn api() -> Api {

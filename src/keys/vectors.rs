@@ -1,7 +1,7 @@
 //! The key vectors in tests/vectors/keys.json (docs/keys.md): a key file, the proofs of
 //! possession that register its keys, a device-key login proof, and a tender opening key
 //! split 2-of-3 with each custodian's sealed share. Signatures, salts and HPKE ephemerals
-//! are random, so the file is written once (`cargo test --lib pki::vectors::write_key_vectors
+//! are random, so the file is written once (`cargo test --lib keys::vectors::write_key_vectors
 //! -- --ignored`) and `key_vectors_hold` checks every committed value with the code the
 //! server runs, as the independent client in tests/interop checks them with its own.
 
@@ -9,10 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::authority::verify_signature;
-use super::keyfile::{public_part, DeviceKeys, KeyFileError};
-use super::types::{registration_statement, KeyPurpose};
 use crate::crypto::{hpke, keys, vss};
+use crate::pki::authority::verify_signature;
+use crate::pki::keyfile::{public_part, DeviceKeys, KeyFileError};
+use crate::pki::types::{registration_statement, KeyPurpose};
 use crate::tender::opening_key::{share_aad, SHARE_INFO};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/keys.json");
@@ -67,7 +67,7 @@ fn write_key_vectors() {
     let public = &commitments[0];
 
     let file = json!({
-        "description": "Key vectors of kaibiao (docs/keys.md): a device key file and its passphrase, the proofs of possession that register its two keys, a device-key login proof, and a tender opening key split 2-of-3 among custodians with each share HPKE-sealed to the custodian's encryption key. Binary values are base64url without padding, hashes and scalars lower-case hex. Checked by src/pki/vectors.rs with the server's code.",
+        "description": "Key vectors of kaibiao (docs/keys.md): a device key file and its passphrase, the proofs of possession that register its two keys, a device-key login proof, and a tender opening key split 2-of-3 among custodians with each share HPKE-sealed to the custodian's encryption key. Binary values are base64url without padding, hashes and scalars lower-case hex. Checked by src/keys/vectors.rs with the server's code.",
         "key_file": {
             "passphrase": PASSPHRASE,
             "json": key_file,

@@ -1,14 +1,14 @@
-//! Key registration (with proof of possession), certificates, revocation, and checking
-//! users' signatures against certified, unrevoked keys.
+//! Key registration (with proof of possession), certificates and revocation. Checking a
+//! user's signature against their certified, unrevoked key is `pki::Keyring`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 
-use super::authority::{check_chain, verify_signature, CertSubject};
-use super::repo;
-use super::types::{registration_statement, KeyPurpose, KeyView, RegisterKeyRequest};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
+use crate::pki::authority::{verify_signature, CertSubject};
+use crate::pki::repo;
+use crate::pki::types::{registration_statement, KeyPurpose, KeyView, RegisterKeyRequest};
 use crate::state::AppState;
 
 /// Decodes and checks a P-256 uncompressed public key given in base64url.
@@ -36,7 +36,7 @@ pub async fn register(
             let signing = repo::active(&state.db.pool, &user.id, KeyPurpose::Signing.as_str())
                 .await?
                 .ok_or(AppError::SigningKeyRequired)?;
-            certified_public_key(state, &signing)?
+            state.keyring().certified_public_key(&signing)?
         }
     };
     if !verify_signature(&prover, statement.as_bytes(), &proof) {
@@ -130,62 +130,4 @@ pub async fn revoke(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(key)
-}
-
-/// The public key a stored certificate certifies, after checking the chain to the
-/// platform CA, its validity now, and that it is not revoked.
-pub fn certified_public_key(state: &AppState, key: &KeyView) -> AppResult<Vec<u8>> {
-    if key.status == "revoked" {
-        return Err(AppError::KeyRevoked);
-    }
-    let public = check_chain(
-        &key.certificate_pem,
-        &state.pki.ca_der,
-        state.clock.now_ms(),
-    )
-    .map_err(|e| {
-        tracing::warn!(key = %key.key_id, error = %e, "certificate does not verify");
-        AppError::SignatureInvalid
-    })?;
-    if B64.encode(&public) != key.public_key {
-        return Err(AppError::SignatureInvalid);
-    }
-    Ok(public)
-}
-
-/// Checks that `signature` over `message` was made by `user_id`'s certified, unrevoked
-/// signing key `key_id`.
-pub async fn verify_user_signature(
-    state: &AppState,
-    user_id: &str,
-    key_id: &str,
-    message: &[u8],
-    signature_b64: &str,
-) -> AppResult<()> {
-    let (owner, key) = repo::by_id(&state.db.pool, key_id)
-        .await?
-        .ok_or(AppError::SignatureInvalid)?;
-    if owner != user_id || key.purpose != KeyPurpose::Signing.as_str() {
-        return Err(AppError::SignatureInvalid);
-    }
-    let public = certified_public_key(state, &key)?;
-    let sig = B64
-        .decode(signature_b64.trim())
-        .map_err(|_| AppError::SignatureInvalid)?;
-    if verify_signature(&public, message, &sig) {
-        Ok(())
-    } else {
-        Err(AppError::SignatureInvalid)
-    }
-}
-
-/// The active, certified encryption key of a user (for sealing to them), if any.
-pub async fn encryption_key(
-    state: &AppState,
-    user_id: &str,
-) -> AppResult<Option<(String, Vec<u8>)>> {
-    match repo::active(&state.db.pool, user_id, KeyPurpose::Encryption.as_str()).await? {
-        Some(k) => Ok(Some((k.key_id.clone(), certified_public_key(state, &k)?))),
-        None => Ok(None),
-    }
 }
