@@ -787,8 +787,8 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
 
 /// 综合评分法: price 30 %, technical proposal 40 %, after-sales service 20 %, past
 /// performance 10 % (objective); 10 % small/micro deduction unless reserved for SMEs.
-fn demo_terms(reserved_for_sme: bool) -> crate::evaluation::room::types::EvaluationTerms {
-    use crate::evaluation::room::types::{EvaluationTerms, TermItem};
+fn demo_terms(reserved_for_sme: bool) -> crate::committee::types::EvaluationTerms {
+    use crate::committee::types::{EvaluationTerms, TermItem};
     let item = |name: &str, weight_bp, objective| TermItem {
         name: name.into(),
         weight_bp,

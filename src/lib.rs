@@ -6,6 +6,7 @@ pub mod bid;
 pub mod blob;
 pub mod cli;
 pub mod clock;
+pub mod committee;
 pub mod config;
 pub mod credit_code;
 pub mod crypto;

@@ -320,9 +320,7 @@ fn verify(file: &PathBuf) -> ExitCode {
     if let Ok(bundle) = serde_json::from_str::<kaibiao::opening::record::RecordBundle>(&text) {
         return verify_record(&bundle);
     }
-    if let Ok(bundle) =
-        serde_json::from_str::<kaibiao::evaluation::room::report::ReportBundle>(&text)
-    {
+    if let Ok(bundle) = serde_json::from_str::<kaibiao::committee::report::ReportBundle>(&text) {
         return verify_report(&bundle);
     }
     if let Ok(record) = serde_json::from_str::<kaibiao::draw::DrawRecord>(&text) {
@@ -443,8 +441,8 @@ fn verify_record(b: &kaibiao::opening::record::RecordBundle) -> ExitCode {
 }
 
 /// An evaluation report as downloaded: its ledger, its place in it, every expert's signature.
-fn verify_report(b: &kaibiao::evaluation::room::report::ReportBundle) -> ExitCode {
-    match kaibiao::evaluation::room::report::verify(b) {
+fn verify_report(b: &kaibiao::committee::report::ReportBundle) -> ExitCode {
+    match kaibiao::committee::report::verify(b) {
         Ok(n) => {
             println!(
                 "OK: 评标报告有 {n} 位专家的有效签名,且记载于事件链 / evaluation report verified — tender {} ({}), {n} expert signatures, report SHA-256 {}",

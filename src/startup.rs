@@ -65,7 +65,7 @@ pub fn api() -> Api {
         .merge(crate::bid::routes::api())
         .merge(crate::hub::routes::api())
         .merge(crate::opening::routes::api())
-        .merge(crate::evaluation::room::routes::api())
+        .merge(crate::committee::routes::api())
 }
 
 /// The access declaration of every API route (for the route × role matrix test).

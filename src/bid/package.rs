@@ -40,21 +40,7 @@ pub fn check_documents(documents: &[DocumentEntry]) -> Result<(), String> {
 }
 
 /// 开标一览表: what is read out at the opening.
-/// One product in an offer: who made it and whether it is a domestic product (an imported
-/// product never is, R-POL-4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Product {
-    pub name: String,
-    /// The product's cost in the offer, for R-POL-5's package share.
-    pub cost_fen: i64,
-    #[serde(default)]
-    pub domestic: bool,
-    /// Made by a small or micro enterprise (a prison enterprise or disability welfare unit
-    /// counts, R-POL-3).
-    #[serde(default)]
-    pub made_by_small_micro: bool,
-}
+pub use crate::evaluation::Product;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -246,114 +232,7 @@ fn read_part(input: &mut impl Read, max: usize, what: &str) -> Result<Vec<u8>, C
     Ok(bytes)
 }
 
-const DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
-
-/// An amount in fen as Chinese capital numerals (大写金额), following the People's Bank of
-/// China rules for filling in bills (《正确填写票据和结算凭证的基本规定》):
-///
-/// - 元 is always written when there are yuan; then `整` if there are no 角 and 分.
-///   `整` is also written after 角 when 分 is zero (the rules allow either; writing it
-///   leaves no room to append a 分 figure): 1050 → 壹拾元伍角整.
-/// - A zero 角 followed by non-zero 分 is written 零: 102 → 壹元零贰分.
-/// - Zeros inside the integer part are one 零 per run, including across 万/亿 groups:
-///   10005 元 → 壹万零伍元整; 100700 元 → 壹拾万零柒佰元整; 107000 元 → 壹拾万柒仟元整.
-///   A zero units (元) digit before 角 is not written (the rules allow either):
-///   10.50 元 → 壹拾元伍角整.
-/// - Tens are written 壹拾 (never a bare 拾), as on bills.
-/// - Amounts under one yuan have no 元: 50 → 伍角整, 5 → 伍分; zero is 零元整.
-/// - Groups: 万 = 10^4, 亿 = 10^8, then 万亿 = 10^12 and 亿亿 = 10^16.
-/// - Negative amounts get the prefix 负.
-pub fn amount_in_words(fen: i64) -> String {
-    let abs = fen.unsigned_abs();
-    let (yuan, jiao, fen_digit) = (abs / 100, (abs / 10 % 10) as usize, (abs % 10) as usize);
-    let mut s = String::new();
-    if fen < 0 {
-        s.push('负');
-    }
-    if yuan > 0 {
-        integer_words(yuan, &mut s);
-        s.push('元');
-    }
-    match (jiao, fen_digit) {
-        (0, 0) => {
-            if yuan == 0 {
-                s.push_str("零元");
-            }
-            s.push('整');
-        }
-        (j, f) => {
-            if j > 0 {
-                s.push(DIGITS[j]);
-                s.push('角');
-            } else if yuan > 0 {
-                s.push('零');
-            }
-            if f > 0 {
-                s.push(DIGITS[f]);
-                s.push('分');
-            } else {
-                s.push('整');
-            }
-        }
-    }
-    s
-}
-
-/// Words for n > 0.
-fn integer_words(n: u64, s: &mut String) {
-    const YI: u64 = 100_000_000;
-    if n >= YI {
-        integer_words(n / YI, s);
-        s.push('亿');
-        let low = n % YI;
-        if low > 0 {
-            // A gap before the next non-zero digit is one 零 (1_0000_0005 → 壹亿零伍).
-            if low < YI / 10 {
-                s.push('零');
-            }
-            below_yi(low, s);
-        }
-    } else {
-        below_yi(n, s);
-    }
-}
-
-/// Words for 0 < n < 10^8.
-fn below_yi(n: u64, s: &mut String) {
-    let (high, low) = (n / 10_000, n % 10_000);
-    if high > 0 {
-        group(high, s);
-        s.push('万');
-        if low > 0 && low < 1000 {
-            s.push('零');
-        }
-    }
-    if low > 0 {
-        group(low, s);
-    }
-}
-
-/// Words for 0 < n < 10^4 without leading zeros; inner runs of zeros are one 零, trailing
-/// zeros nothing.
-fn group(n: u64, s: &mut String) {
-    const UNITS: [&str; 4] = ["仟", "佰", "拾", ""];
-    let digits = [n / 1000, n / 100 % 10, n / 10 % 10, n % 10];
-    let mut started = false;
-    let mut zero_pending = false;
-    for (d, unit) in digits.iter().zip(UNITS) {
-        if *d == 0 {
-            zero_pending = started;
-            continue;
-        }
-        if zero_pending {
-            s.push('零');
-            zero_pending = false;
-        }
-        s.push(DIGITS[*d as usize]);
-        s.push_str(unit);
-        started = true;
-    }
-}
+pub use crate::evaluation::words::amount_in_words;
 
 #[cfg(test)]
 mod tests {

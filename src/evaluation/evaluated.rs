@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::policy::{DomesticRow, SmeRow};
 use super::price::Correction;
 use super::rounding::{fen_times_rate, fmt_rate, BP};
+use super::Category;
 use super::{Bid, EnterpriseSize, EvalError, Note, SpecialStatus, TenderTerms};
 use crate::money::Money;
-use crate::tender::types::Category;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deduction {

@@ -6,9 +6,10 @@
 pub mod evaluated;
 pub mod policy;
 pub mod price;
-pub mod room;
+pub mod pseudonyms;
 pub mod rounding;
 pub mod scoring;
+pub mod terms;
 pub mod words;
 
 #[cfg(test)]
@@ -20,7 +21,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::money::Money;
-use crate::tender::types::Category;
+pub use terms::Category;
 
 pub use evaluated::{Deduction, EvaluatedPrice};
 pub use policy::PolicyTable;
@@ -268,7 +269,21 @@ pub struct TenderTerms {
     pub rounding: Rounding,
 }
 
-pub use crate::bid::package::Product;
+/// One product in an offer: who made it and whether it is a domestic product (an imported
+/// product never is, R-POL-4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub name: String,
+    /// The product's cost in the offer, for R-POL-5's package share.
+    pub cost_fen: i64,
+    #[serde(default)]
+    pub domestic: bool,
+    /// Made by a small or micro enterprise (a prison enterprise or disability welfare unit
+    /// counts, R-POL-3).
+    #[serde(default)]
+    pub made_by_small_micro: bool,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::rounding::fmt_rate;
+use super::Category;
 use super::EvalError;
-use crate::tender::types::Category;
 
 const TABLE_TOML: &str = include_str!("policy_table.toml");
 

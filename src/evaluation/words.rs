@@ -1,12 +1,119 @@
-//! Reading an amount in Chinese capital numerals (大写金额) back to fen, for R-EVAL-7's
-//! "the amount in words wins over the figures". The inverse of
-//! `crate::bid::package::amount_in_words`: `parse_amount_words(&amount_in_words(x))`
+//! Amounts in Chinese capital numerals (大写金额): reading one back to fen, for R-EVAL-7's
+//! "the amount in words wins over the figures", and writing it ([`amount_in_words`], which
+//! sealing clients use for the opening sheet): `parse_amount_words(&amount_in_words(x))`
 //! is `Some(x)` for every `i64` (property-tested below). It also accepts the variants the
 //! bill-writing rules allow and bidders write: 圆 for 元, 正 for 整, a leading 人民币, a
 //! bare 拾 for 壹拾, a 零 for a zero 元 digit or a zero 角 (壹拾元零伍角, 壹元零角伍分), and
 //! a missing 整. Anything else is `None`: a figure it cannot read is never guessed.
 
 const DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
+
+/// An amount in fen as Chinese capital numerals (大写金额), following the People's Bank of
+/// China rules for filling in bills (《正确填写票据和结算凭证的基本规定》):
+///
+/// - 元 is always written when there are yuan; then `整` if there are no 角 and 分.
+///   `整` is also written after 角 when 分 is zero (the rules allow either; writing it
+///   leaves no room to append a 分 figure): 1050 → 壹拾元伍角整.
+/// - A zero 角 followed by non-zero 分 is written 零: 102 → 壹元零贰分.
+/// - Zeros inside the integer part are one 零 per run, including across 万/亿 groups:
+///   10005 元 → 壹万零伍元整; 100700 元 → 壹拾万零柒佰元整; 107000 元 → 壹拾万柒仟元整.
+///   A zero units (元) digit before 角 is not written (the rules allow either):
+///   10.50 元 → 壹拾元伍角整.
+/// - Tens are written 壹拾 (never a bare 拾), as on bills.
+/// - Amounts under one yuan have no 元: 50 → 伍角整, 5 → 伍分; zero is 零元整.
+/// - Groups: 万 = 10^4, 亿 = 10^8, then 万亿 = 10^12 and 亿亿 = 10^16.
+/// - Negative amounts get the prefix 负.
+pub fn amount_in_words(fen: i64) -> String {
+    let abs = fen.unsigned_abs();
+    let (yuan, jiao, fen_digit) = (abs / 100, (abs / 10 % 10) as usize, (abs % 10) as usize);
+    let mut s = String::new();
+    if fen < 0 {
+        s.push('负');
+    }
+    if yuan > 0 {
+        write_integer(yuan, &mut s);
+        s.push('元');
+    }
+    match (jiao, fen_digit) {
+        (0, 0) => {
+            if yuan == 0 {
+                s.push_str("零元");
+            }
+            s.push('整');
+        }
+        (j, f) => {
+            if j > 0 {
+                s.push(DIGITS[j]);
+                s.push('角');
+            } else if yuan > 0 {
+                s.push('零');
+            }
+            if f > 0 {
+                s.push(DIGITS[f]);
+                s.push('分');
+            } else {
+                s.push('整');
+            }
+        }
+    }
+    s
+}
+
+/// Words for n > 0.
+fn write_integer(n: u64, s: &mut String) {
+    const YI: u64 = 100_000_000;
+    if n >= YI {
+        write_integer(n / YI, s);
+        s.push('亿');
+        let low = n % YI;
+        if low > 0 {
+            // A gap before the next non-zero digit is one 零 (1_0000_0005 → 壹亿零伍).
+            if low < YI / 10 {
+                s.push('零');
+            }
+            write_below_yi(low, s);
+        }
+    } else {
+        write_below_yi(n, s);
+    }
+}
+
+/// Words for 0 < n < 10^8.
+fn write_below_yi(n: u64, s: &mut String) {
+    let (high, low) = (n / 10_000, n % 10_000);
+    if high > 0 {
+        write_group(high, s);
+        s.push('万');
+        if low > 0 && low < 1000 {
+            s.push('零');
+        }
+    }
+    if low > 0 {
+        write_group(low, s);
+    }
+}
+
+/// Words for 0 < n < 10^4 without leading zeros; inner runs of zeros are one 零, trailing
+/// zeros nothing.
+fn write_group(n: u64, s: &mut String) {
+    const UNITS: [&str; 4] = ["仟", "佰", "拾", ""];
+    let digits = [n / 1000, n / 100 % 10, n / 10 % 10, n % 10];
+    let mut started = false;
+    let mut zero_pending = false;
+    for (d, unit) in digits.iter().zip(UNITS) {
+        if *d == 0 {
+            zero_pending = started;
+            continue;
+        }
+        if zero_pending {
+            s.push('零');
+            zero_pending = false;
+        }
+        s.push(DIGITS[*d as usize]);
+        s.push_str(unit);
+        started = true;
+    }
+}
 
 fn digit(c: char) -> Option<u64> {
     DIGITS.iter().position(|d| *d == c).map(|d| d as u64)
@@ -141,8 +248,8 @@ fn group(chars: &[char]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    use super::amount_in_words;
     use super::*;
-    use crate::bid::package::amount_in_words;
     use proptest::prelude::*;
 
     #[test]

@@ -25,9 +25,9 @@ pub async fn role_for(state: &AppState, user: &CurrentUser, room: &str) -> AppRe
             })
         }
         "evaluation" => {
-            let m = crate::evaluation::room::access::member(state, user, tender).await?;
+            let m = crate::committee::access::member(state, user, tender).await?;
             if m.seat.is_some() && m.expert().is_none() {
-                return Err(crate::evaluation::room::types::EvalRoomError::NotOnPanel.into());
+                return Err(crate::committee::types::EvalRoomError::NotOnPanel.into());
             }
             Ok(if m.expert().is_some() || m.host {
                 Role::Publisher

@@ -137,7 +137,7 @@ fn parse_room(name: &str) -> Result<(&str, &str), AppError> {
 
 /// Who `user` is in a tender's room: what they may be shown, and how they are shown to
 /// others. Membership is checked here: the opening's (`opening::access`), or the
-/// evaluation's (`evaluation::room::access`).
+/// evaluation's (`committee::access`).
 pub(crate) async fn standing(
     state: &AppState,
     user: &CurrentUser,
@@ -145,7 +145,7 @@ pub(crate) async fn standing(
     tender_id: &str,
 ) -> Result<(Audience, Hidden), AppError> {
     if kind == "evaluation" {
-        let m = crate::evaluation::room::access::member(state, user, tender_id).await?;
+        let m = crate::committee::access::member(state, user, tender_id).await?;
         let audience = if m.supervisor {
             Audience::Supervisor
         } else {
@@ -284,7 +284,7 @@ async fn run_command(
         match parse_room(room)? {
             ("evaluation", tender_id) => {
                 let c = crate::error::from_tagged(command)?;
-                crate::evaluation::room::service::command(state, user, tender_id, c).await
+                crate::committee::service::command(state, user, tender_id, c).await
             }
             (_, tender_id) => {
                 let c = crate::error::from_tagged(command)?;

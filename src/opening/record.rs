@@ -259,9 +259,9 @@ pub async fn bundle(
 ) -> AppResult<RecordBundle> {
     if user.role == crate::auth::Role::Expert {
         // An expert seated on the tender's panel reads what was opened and read out.
-        let m = crate::evaluation::room::access::member(state, user, tender_id).await?;
+        let m = crate::committee::access::member(state, user, tender_id).await?;
         if m.expert().is_none() {
-            return Err(crate::evaluation::room::types::EvalRoomError::NotOnPanel.into());
+            return Err(crate::committee::types::EvalRoomError::NotOnPanel.into());
         }
     } else {
         super::access::member(state, user, tender_id).await?;

@@ -129,7 +129,7 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         if let Err(e) = super::service::advance_due(&state).await {
             tracing::error!(error = ?e, "advancing openings failed");
         }
-        if let Err(e) = crate::evaluation::room::service::advance_due(&state).await {
+        if let Err(e) = crate::committee::service::advance_due(&state).await {
             tracing::error!(error = ?e, "advancing evaluations failed");
         }
         tokio::select! {

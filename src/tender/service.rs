@@ -76,7 +76,7 @@ fn check_lots(lots: &[LotInput], errors: &mut FieldErrors) {
 /// R-EVAL-4 and R-POL-2: the stated weights and rates against the rule table of the
 /// category on `date`; item names distinct and non-empty.
 fn check_eval_terms(
-    e: &crate::evaluation::room::types::EvaluationTerms,
+    e: &crate::evaluation::terms::EvaluationTerms,
     category: Category,
     date: chrono::NaiveDate,
     errors: &mut FieldErrors,
@@ -701,8 +701,7 @@ async fn ledger_actors(
             .bind(&head.id)
             .fetch_optional(&mut *conn)
             .await?;
-    let names =
-        crate::evaluation::room::pseudonyms::Pseudonyms::from_stored(key.flatten().as_deref());
+    let names = crate::evaluation::pseudonyms::Pseudonyms::from_stored(key.flatten().as_deref());
     let seats: Vec<(String, Option<String>, i64, String)> = sqlx::query_as(
         "SELECT e.id, e.user_id, p.seat, e.name FROM evaluation_panel p \
          JOIN experts e ON e.id = p.expert_id WHERE p.tender_id = $1 ORDER BY p.seat",

@@ -126,23 +126,7 @@ impl TenderStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    Goods,
-    Services,
-    Works,
-}
-
-impl Category {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Goods => "goods",
-            Category::Services => "services",
-            Category::Works => "works",
-        }
-    }
-}
+pub use crate::evaluation::Category;
 
 /// Procurement methods (采购方式) of the Government Procurement Law and MoF orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,7 +189,7 @@ pub struct TenderInput {
     pub custodian_threshold: i64,
     /// The evaluation method and scored items (R-EVAL-4), checked at publication.
     #[serde(default)]
-    pub evaluation: Option<crate::evaluation::room::types::EvaluationTerms>,
+    pub evaluation: Option<crate::evaluation::terms::EvaluationTerms>,
 }
 
 fn default_window() -> i64 {

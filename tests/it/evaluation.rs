@@ -180,7 +180,7 @@ pub async fn real_expert(app: &TestApp, tender: &str, name: &str) -> String {
 pub async fn pseudonyms(
     app: &TestApp,
     tender: &str,
-) -> kaibiao::evaluation::room::pseudonyms::Pseudonyms {
+) -> kaibiao::evaluation::pseudonyms::Pseudonyms {
     let key: Option<String> =
         sqlx::query_scalar("SELECT pseudonym_key FROM evaluations WHERE tender_id = $1")
             .bind(tender)
@@ -188,7 +188,7 @@ pub async fn pseudonyms(
             .await
             .unwrap();
     assert!(key.is_some(), "every new evaluation has a pseudonym key");
-    kaibiao::evaluation::room::pseudonyms::Pseudonyms::from_stored(key.as_deref())
+    kaibiao::evaluation::pseudonyms::Pseudonyms::from_stored(key.as_deref())
 }
 
 /// An invited expert's `accept` command: the declaration of no conflict (回避承诺) as the
@@ -851,8 +851,7 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
             .unwrap()
             .to_string();
         assert_eq!(me, pseudonyms(&app, &tender).await.expert(&seated[i]));
-        let payload =
-            kaibiao::evaluation::room::service::signing_payload(&tender, &sha, &me, dissent);
+        let payload = kaibiao::committee::service::signing_payload(&tender, &sha, &me, dissent);
         let sig = b64(&reg.keys.sign(payload.as_bytes()));
         if i == 0 {
             let bad = b64(&reg.keys.sign(b"something else"));
@@ -1357,7 +1356,7 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
             .as_str()
             .unwrap()
             .to_string();
-        let payload = kaibiao::evaluation::room::service::signing_payload(&tender, &sha, &me, "");
+        let payload = kaibiao::committee::service::signing_payload(&tender, &sha, &me, "");
         let sig = b64(&reg.keys.sign(payload.as_bytes()));
         as_expert(
             u.clone(),
@@ -1370,12 +1369,12 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
     let due = v["confirm_due_at"].as_i64().unwrap();
     assert!(due >= clock_now(&app) + 5 * 86_400_000, "5 working days");
     clock.set(due - 1);
-    kaibiao::evaluation::room::service::advance_due(&app.state)
+    kaibiao::committee::service::advance_due(&app.state)
         .await
         .unwrap();
     assert_eq!(view(&app, "purchaser", &tender).await["phase"], "reported");
     clock.set(due);
-    kaibiao::evaluation::room::service::advance_due(&app.state)
+    kaibiao::committee::service::advance_due(&app.state)
         .await
         .unwrap();
     let v = view(&app, "purchaser", &tender).await;

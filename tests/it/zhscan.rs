@@ -237,7 +237,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         let reg = s.register_keys().await;
         let v = view(&s, &tender).await;
         let signing = &v["report"]["signing"];
-        let payload = kaibiao::evaluation::room::service::signing_payload(
+        let payload = kaibiao::committee::service::signing_payload(
             &tender,
             signing["report_sha256"].as_str().unwrap(),
             signing["expert_id"].as_str().unwrap(),

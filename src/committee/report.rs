@@ -56,7 +56,7 @@ pub(crate) async fn build(
     // certificate names its expert, and comes with the report once the winner stands.
     // Experts by this evaluation's pseudonyms, as in the public draw record: no id that
     // would follow them to another tender.
-    let pseud = super::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref());
+    let pseud = crate::evaluation::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref());
     let panel: Vec<Value> = experts
         .iter()
         .map(|s| json!({ "seat": s.seat, "expert_id": pseud.expert(&s.expert_id) }))
@@ -324,7 +324,7 @@ pub async fn bundle(
     // Certificates name the experts, and key ids would follow them from tender to tender:
     // both for supervisors only until the award.
     let with_certs = user.role.is_supervisor() || e.phase == Phase::Awarded;
-    let pseud = super::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref());
+    let pseud = crate::evaluation::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref());
     let mut signatures = Vec::new();
     for r in sqlx::query(
         "SELECT s.expert_id, s.key_id, s.signature, s.dissent, s.at, k.cert_pem \

@@ -64,7 +64,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     };
     // An invited expert signs the declaration of no conflict to take the seat.
     if let Some(s) = m.seat.as_ref().filter(|s| s.status == "invited") {
-        let me = super::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref())
+        let me = crate::evaluation::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref())
             .expert(&s.expert_id);
         out["me"]["declaration"] = json!({
             "type": "conflict_declaration",
@@ -315,7 +315,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             "signed": signed,
             "winners": super::report::winners(report),
             "signing": me_expert.as_ref().map(|me| {
-                let me = super::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref()).expert(me);
+                let me = crate::evaluation::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref()).expert(me);
                 json!({
                 "type": "evaluation_report_signature",
                 "tender_id": tender_id,

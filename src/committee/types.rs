@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::evaluation::Method;
+pub use crate::evaluation::terms::{EvaluationTerms, TermItem};
 
 /// Where an evaluation is. The tender is `evaluating` until `awarded` or `failed`.
 /// Declared in order: later phases compare greater.
@@ -179,80 +179,6 @@ impl Command {
             Command::FinishScoring {} => "finish_scoring",
             Command::Sign { .. } => "sign",
             Command::ConfirmWinner {} => "confirm_winner",
-        }
-    }
-}
-
-/// A scored item other than price (R-EVAL-4): scored out of 100 by each expert, weighted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TermItem {
-    pub name: String,
-    pub weight_bp: u32,
-    /// 客观分: every expert must give the same score.
-    #[serde(default)]
-    pub objective: bool,
-}
-
-fn default_abnormal() -> u32 {
-    8000
-}
-fn default_outlier() -> u32 {
-    2000
-}
-
-/// What the tender document fixes for its evaluation (`tenders.eval_terms`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EvaluationTerms {
-    pub method: Method,
-    #[serde(default)]
-    pub reserved_for_sme: bool,
-    #[serde(default)]
-    pub sme_rate_bp: Option<u32>,
-    #[serde(default)]
-    pub consortium_rate_bp: Option<u32>,
-    #[serde(default)]
-    pub price_weight_bp: u32,
-    #[serde(default)]
-    pub items: Vec<TermItem>,
-    #[serde(default = "default_abnormal")]
-    pub abnormal_low_fraction_bp: u32,
-    /// A score further than this from the panel's mean (in hundredths of a point, out of
-    /// 100) needs a written reason. Default 20 points.
-    #[serde(default = "default_outlier")]
-    pub outlier_points: u32,
-    /// How the comprehensive score is rounded: once at the end unless the documents say
-    /// each step.
-    #[serde(default)]
-    pub rounding: crate::evaluation::Rounding,
-}
-
-impl EvaluationTerms {
-    /// The pure evaluation's terms for a tender of `category` announced on `date`.
-    pub fn to_terms(
-        &self,
-        category: crate::tender::types::Category,
-        announced_on: chrono::NaiveDate,
-    ) -> crate::evaluation::TenderTerms {
-        crate::evaluation::TenderTerms {
-            category,
-            announced_on,
-            method: self.method,
-            reserved_for_sme: self.reserved_for_sme,
-            sme_rate_bp: self.sme_rate_bp,
-            consortium_rate_bp: self.consortium_rate_bp,
-            price_weight_bp: self.price_weight_bp,
-            items: self
-                .items
-                .iter()
-                .map(|i| crate::evaluation::ScoreItem {
-                    name: i.name.clone(),
-                    weight_bp: i.weight_bp,
-                })
-                .collect(),
-            abnormal_low_fraction_bp: self.abnormal_low_fraction_bp,
-            rounding: self.rounding,
         }
     }
 }

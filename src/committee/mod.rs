@@ -6,7 +6,6 @@
 //! carry ids, seats and hashes only.
 
 pub mod access;
-pub mod pseudonyms;
 pub mod repo;
 pub mod report;
 pub mod routes;

@@ -328,7 +328,7 @@ pub fn add_working_days(ms: i64, n: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluation::room::types::TermItem;
+    use crate::committee::types::TermItem;
 
     fn terms() -> EvaluationTerms {
         EvaluationTerms {

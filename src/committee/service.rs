@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use super::access::{self, Member, Seat};
-use super::pseudonyms::Pseudonyms;
 use super::types::{self, ChangeKind, Command, EvalRoomError, EvaluationTerms, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::crypto::sha256_hex;
@@ -16,6 +15,7 @@ use crate::db::Tx;
 use crate::draw::{self, DrawRecord, Requirement};
 use crate::error::{AppError, AppResult};
 use crate::evaluation as eval;
+use crate::evaluation::pseudonyms::Pseudonyms;
 use crate::ledger::{canonical_json, repo::append};
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
