@@ -135,7 +135,7 @@ async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResul
                 let n = mine.iter().filter(|t| t.status == s).count() as i64;
                 counts.insert(s.as_str(), n);
             }
-            if matches!(user.role, Role::Admin | Role::Finance | Role::Oversight) {
+            if user.role.is_supervisor() {
                 let db = &state.db.pool;
                 counts.insert("organisations", org_repo::count(db, "organisations").await?);
                 counts.insert("users", org_repo::count(db, "users").await?);

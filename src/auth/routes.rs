@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, Json};
 use crate::state::AppState;
 
 pub fn api() -> Api {
-    const AUDITORS: &[Role] = &[Role::Admin, Role::Finance, Role::Oversight];
+    const AUDITORS: &[Role] = Role::SUPERVISORS;
     Api::default()
         .route(Method::POST, "/api/auth/login", Access::Public, login)
         .route(Method::POST, "/api/auth/logout", Access::AnyUser, logout)

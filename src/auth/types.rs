@@ -30,8 +30,11 @@ impl Role {
     /// the others before its time (the bid register before the deadline, experts' names
     /// before the award).
     pub fn is_supervisor(self) -> bool {
-        matches!(self, Role::Finance | Role::Oversight | Role::Admin)
+        Role::SUPERVISORS.contains(&self)
     }
+
+    /// The supervisors (see [`Role::is_supervisor`]), for routes' access lists.
+    pub const SUPERVISORS: &'static [Role] = &[Role::Finance, Role::Oversight, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {

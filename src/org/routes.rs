@@ -15,7 +15,7 @@ use crate::state::AppState;
 pub fn api() -> Api {
     const ADMIN: &[Role] = &[Role::Admin];
     const USER_READERS: &[Role] = &[Role::Admin, Role::Agency, Role::Finance, Role::Oversight];
-    const POOL_READERS: &[Role] = &[Role::Admin, Role::Finance, Role::Oversight];
+    const POOL_READERS: &[Role] = Role::SUPERVISORS;
     Api::default()
         .route(Method::GET, "/api/regions", Access::Public, regions)
         .route(

@@ -146,7 +146,7 @@ pub async fn create_user(state: &AppState, req: CreateUserRequest) -> AppResult<
 /// as a supplier or expert is not an agency's business before the opening.
 pub fn visible_users(viewer: &CurrentUser, users: Vec<UserListItem>) -> Vec<UserListItem> {
     match viewer.role {
-        Role::Admin | Role::Finance | Role::Oversight => users,
+        r if r.is_supervisor() => users,
         Role::Agency => users
             .into_iter()
             .filter(|u| match Role::parse(&u.role) {

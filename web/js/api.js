@@ -8,6 +8,10 @@ import { pickMessage, t } from './i18n.js';
 const CSRF_KEY = 'kb_csrf';
 const SESSION_HINT_KEY = 'kb_session_hint';
 
+/** The supervisors: finance, oversight and admin watch every tender (Role::SUPERVISORS). */
+export const SUPERVISOR_ROLES = Object.freeze(['finance', 'oversight', 'admin']);
+export const isSupervisorRole = (role) => SUPERVISOR_ROLES.includes(role);
+
 export class ApiError extends Error {
   constructor({ status, code, message, message_en, fields, retry_after_secs, body }) {
     super(message_en || message || code || `HTTP ${status}`);

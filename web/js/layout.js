@@ -2,10 +2,9 @@
 // language toggle) and footer. Each page calls initLayout() first.
 
 import { t, applyI18n, toggleLang, onLangChange, getLang, label } from './i18n.js';
-import { currentUser, hasSessionHint, logout, requireLogin } from './api.js';
+import { currentUser, hasSessionHint, logout, requireLogin, isSupervisorRole } from './api.js';
 import { h, replace } from './ui.js';
 
-const AUDIT_ROLES = ['admin', 'finance', 'oversight'];
 const HALL_ROLES = ['finance', 'oversight'];
 
 function emblem() {
@@ -36,7 +35,7 @@ function navLinks(user, active) {
     links.push({ key: 'dashboard', href: '/dashboard.html', text: 'nav.dashboard' });
     if (user.role === 'agency') links.push({ key: 'new_tender', href: '/tender-form.html', text: 'nav.new_tender' });
     if (HALL_ROLES.includes(user.role)) links.push({ key: 'halls', href: '/halls.html', text: 'nav.halls' });
-    if (AUDIT_ROLES.includes(user.role)) links.push({ key: 'audit', href: '/audit.html', text: 'nav.audit' });
+    if (isSupervisorRole(user.role)) links.push({ key: 'audit', href: '/audit.html', text: 'nav.audit' });
   }
   return links.map((l) =>
     h('li', h('a.nav-link', {

@@ -1,7 +1,7 @@
 // Audit log (GET /api/audit): admin, finance and oversight.
 
 import { initLayout, setPageTitle } from '../layout.js';
-import { get, errorText, ApiError } from '../api.js';
+import { get, errorText, ApiError, isSupervisorRole } from '../api.js';
 import { t, label, onLangChange } from '../i18n.js';
 import { formatCST } from '../format.js';
 import { h, replace, loadingBlock, emptyBlock, errorBlock, banner } from '../ui.js';
@@ -11,7 +11,6 @@ const filterInput = document.getElementById('audit-filter');
 const countEl = document.getElementById('audit-count');
 const refreshBtn = document.getElementById('audit-refresh');
 
-const ROLES = ['admin', 'finance', 'oversight'];
 const KNOWN = new Set(['id', 'user_agent', 'at', 'created_at', 'ts', 'time', 'kind', 'event', 'action', 'type', 'username', 'user', 'actor', 'user_id', 'ip', 'remote_addr', 'addr', 'client_ip', 'detail', 'details', 'message', 'data', 'body', 'request_id']);
 
 let rows = null;
@@ -130,7 +129,7 @@ async function main() {
   setPageTitle('audit.title');
   replace(root, loadingBlock());
   const me = await initLayout({ auth: 'required', active: 'audit' });
-  if (me && !ROLES.includes(me.role)) {
+  if (me && !isSupervisorRole(me.role)) {
     replace(root, banner('warning', t('audit.forbidden')));
     return;
   }

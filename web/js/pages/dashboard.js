@@ -1,7 +1,7 @@
 // Per-role dashboard from GET /api/dashboard and /api/me.
 
 import { initLayout, setPageTitle } from '../layout.js';
-import { get, errorText } from '../api.js';
+import { get, errorText, isSupervisorRole } from '../api.js';
 import { t, label, has, onLangChange, withColon } from '../i18n.js';
 import { formatMoney, formatCST, serverNow } from '../format.js';
 import { h, replace, loadingBlock, emptyBlock, errorBlock, banner, statusBadge, countdown, startCountdowns } from '../ui.js';
@@ -10,7 +10,6 @@ import { HubRoom } from '../hub.js';
 
 const root = document.getElementById('dashboard');
 const TENDER_ROLES = ['agency', 'purchaser', 'finance', 'oversight', 'admin'];
-const AUDIT_ROLES = ['admin', 'finance', 'oversight'];
 const HALL_STATUSES = ['sealed', 'opening'];
 const EVAL_STATUSES = ['evaluating', 'awarded'];
 
@@ -199,7 +198,7 @@ function render() {
           : h('div.placeholder-area', emptyBlock(t('dash.expert_none')))));
   }
 
-  if (AUDIT_ROLES.includes(role)) {
+  if (isSupervisorRole(role)) {
     sections.push(h('section.card', { 'aria-labelledby': 'audit-heading' },
       h('div.card-head', h('h2#audit-heading', t('dash.audit'))),
       h('p.card-note', t('dash.audit_text')),

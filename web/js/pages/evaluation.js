@@ -14,7 +14,7 @@
 // POST /api/tenders/{id}/evaluation; each button is disabled while its command is out.
 
 import { initLayout, setPageTitle } from '../layout.js';
-import { get, post, errorText, ApiError } from '../api.js';
+import { get, post, errorText, ApiError, isSupervisorRole } from '../api.js';
 import { t, label, noteText, onLangChange, pickMessage, getLang } from '../i18n.js';
 import { formatCST, formatMoney, parseYuanToFen, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
@@ -46,7 +46,6 @@ const els = {
 };
 
 const PHASES = ['drawing', 'seating', 'qualification', 'compliance', 'scoring', 'signing', 'reported', 'awarded'];
-const SUPERVISORS = ['finance', 'oversight', 'admin'];
 const CHANGE_KINDS = ['objective_mismatch', 'arithmetic', 'out_of_range', 'wrong_facts'];
 const SPECIALTIES = ['it_hardware', 'software', 'medical_equipment', 'construction', 'education_equipment', 'property_services', 'environmental', 'vehicles', 'finance_audit', 'legal'];
 const FEED_MAX = 200;
@@ -80,7 +79,7 @@ const isSeated = () => isExpert() && v.me.status === 'accepted';
 const isHost = () => myRole() === 'host' || (me && me.role === 'agency' && !myRole());
 const isPurchaser = () => myRole() === 'purchaser';
 const isFinance = () => Boolean((v && v.me && v.me.finance) || (me && me.role === 'finance'));
-const isSupervisor = () => Boolean(me && SUPERVISORS.includes(me.role));
+const isSupervisor = () => Boolean(me && isSupervisorRole(me.role));
 const phase = () => (v ? v.phase : null);
 const phaseAt = (p) => PHASES.indexOf(phase()) >= PHASES.indexOf(p);
 const bids = () => (v && Array.isArray(v.bids) ? v.bids : []);

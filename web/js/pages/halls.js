@@ -4,13 +4,12 @@
 // paused while the tab is hidden); each row leads into its live hall.
 
 import { initLayout, setPageTitle } from '../layout.js';
-import { get, errorText } from '../api.js';
+import { get, errorText, isSupervisorRole } from '../api.js';
 import { t, label, onLangChange } from '../i18n.js';
 import { formatCST, serverNow } from '../format.js';
 import { h, replace, loadingBlock, emptyBlock, errorBlock, banner, countdown, startCountdowns } from '../ui.js';
 import { purchaserName, agencyName, schedule } from '../tenders.js';
 
-const SUPERVISORS = ['finance', 'oversight', 'admin'];
 const LIVE = ['sealed', 'opening'];
 const POLL_MS = 15000;
 
@@ -143,7 +142,7 @@ function evaluationsBlock() {
 async function main() {
   setPageTitle('halls.title');
   const me = await initLayout({ auth: 'required', active: 'halls' });
-  if (!me || !SUPERVISORS.includes(me.role)) {
+  if (!me || !isSupervisorRole(me.role)) {
     replace(root, banner('warning', t('halls.supervisors_only')));
     return;
   }

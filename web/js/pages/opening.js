@@ -12,7 +12,7 @@
 // connection the hub resumes from the last seq (hub.js).
 
 import { initLayout, setPageTitle } from '../layout.js';
-import { get, post, errorText, ApiError } from '../api.js';
+import { get, post, errorText, ApiError, isSupervisorRole } from '../api.js';
 import { t, label, getLang, onLangChange, pickMessage } from '../i18n.js';
 import { formatCST, formatMoney, amountInWords, formatCountdown, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, busy } from '../ui.js';
@@ -48,7 +48,6 @@ const els = {
 };
 
 const PHASES = ['sealed', 'decrypting', 'unsealing', 'revealing', 'confirming', 'closed'];
-const SUPERVISORS = ['finance', 'oversight', 'admin'];
 // Events that move the opening to another phase: the state is fetched again.
 const TRANSITIONS = new Set(['opening_started', 'opening_failed', 'decryption_closed', 'tender_key_rebuilt', 'revealing_done', 'opening_closed', 'bids_sealed']);
 const FEED_MAX = 200;
@@ -89,7 +88,7 @@ let clarTimer = null;
 
 // ------------------------------------------------------------------ roles --
 
-const isSupervisor = () => Boolean(me && SUPERVISORS.includes(me.role));
+const isSupervisor = () => Boolean(me && isSupervisorRole(me.role));
 const isHost = () => Boolean(st && st.me && st.me.is_host);
 const myBidIds = () => (st && st.me && Array.isArray(st.me.bid_ids) ? st.me.bid_ids : []);
 const isBidder = () => Boolean(me && me.role === 'supplier' && myBidIds().length);
