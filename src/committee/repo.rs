@@ -259,13 +259,9 @@ pub(crate) async fn pool(tx: &mut Tx) -> AppResult<Vec<draw::Candidate>> {
 }
 
 pub(crate) async fn ledger_head(tx: &mut Tx, tender_id: &str) -> AppResult<String> {
-    let h: Option<String> = sqlx::query_scalar(
-        "SELECT hash FROM ledger_events WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(tender_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    h.ok_or_else(|| anyhow::anyhow!("tender without ledger").into())
+    let head = crate::ledger::repo::head(tx, tender_id).await?;
+    let (_, hash) = head.ok_or_else(|| anyhow::anyhow!("tender without ledger"))?;
+    Ok(hash)
 }
 
 pub(crate) async fn invite(

@@ -35,12 +35,7 @@ pub(crate) async fn build(
         .bind(&head.id)
         .fetch_one(&mut **tx)
         .await?;
-    let ledger_head: String = sqlx::query_scalar(
-        "SELECT hash FROM ledger_events WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(&head.id)
-    .fetch_one(&mut **tx)
-    .await?;
+    let ledger_head = super::repo::ledger_head(tx, &head.id).await?;
     let bids = read_out_bids(&mut **tx, &head.id).await?;
     let names: BTreeMap<String, String> = bids
         .iter()

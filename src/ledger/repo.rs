@@ -53,6 +53,29 @@ pub async fn append_bid(
     append_to(Chain::BidRegister, tx, tender_id, at, kind, actor, body).await
 }
 
+/// The tender chain's last event, `(seq, hash)`; `None` before its first. Inside the
+/// transaction that will sign or append after it, so nothing slips in between.
+pub async fn head(
+    conn: &mut sqlx::AnyConnection,
+    tender_id: &str,
+) -> sqlx::Result<Option<(i64, String)>> {
+    last_of(Chain::Tender, conn, tender_id).await
+}
+
+async fn last_of(
+    chain: Chain,
+    conn: &mut sqlx::AnyConnection,
+    tender_id: &str,
+) -> sqlx::Result<Option<(i64, String)>> {
+    let table = chain.table();
+    sqlx::query_as(&format!(
+        "SELECT seq, hash FROM {table} WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1"
+    ))
+    .bind(tender_id)
+    .fetch_optional(conn)
+    .await
+}
+
 async fn append_to(
     chain: Chain,
     tx: &mut Tx,
@@ -67,17 +90,8 @@ async fn append_to(
         "event kind {kind} is not in ledger::KINDS"
     );
     let table = chain.table();
-    let last = sqlx::query(&format!(
-        "SELECT seq, hash FROM {table} WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1"
-    ))
-    .bind(tender_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let (seq, prev_hash) = match last {
-        Some(r) => (
-            r.try_get::<i64, _>("seq")? + 1,
-            r.try_get::<String, _>("hash")?,
-        ),
+    let (seq, prev_hash) = match last_of(chain, tx, tender_id).await? {
+        Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),
     };
     let hash = event_hash(

@@ -170,14 +170,9 @@ pub async fn close(
         }
     }
 
-    let last = sqlx::query(
-        "SELECT seq, hash FROM ledger_events WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(&head.id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let ledger_seq: i64 = last.try_get("seq")?;
-    let ledger_head: String = last.try_get("hash")?;
+    let (ledger_seq, ledger_head) = crate::ledger::repo::head(tx, &head.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("tender without ledger"))?;
     let standing = o.lots.iter().any(|l| l.status == "open");
 
     let record = json!({
