@@ -312,6 +312,55 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
+/// Signed documents the platform wrote before the modules were layered (tests/fixtures/
+/// d365dad): each verifies now, and fails with one figure changed.
+#[test]
+fn records_written_before_the_layering_still_verify() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/d365dad");
+    let scratch = tempfile::tempdir().unwrap();
+    for (file, says, edit) in [
+        (
+            "opening-record.json",
+            "opening record verified",
+            &["record", "bids", "0", "sheet", "total_price_fen"][..],
+        ),
+        (
+            "evaluation-report.json",
+            "5 expert signatures",
+            &["report", "scores", "0", "items", "技术方案"][..],
+        ),
+        ("ledger.json", "", &["events", "2", "at"][..]),
+    ] {
+        let path = dir.join(file);
+        let out = verify(&path);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{file}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(says), "{file}: {stdout}");
+        // One figure changed: refused.
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut at = &mut doc;
+        for key in edit {
+            at = match key.parse::<usize>() {
+                Ok(i) => &mut at[i],
+                Err(_) => &mut at[*key],
+            };
+        }
+        assert!(!at.is_null(), "{file}: {edit:?} names a value");
+        *at = match at.as_i64() {
+            Some(n) => serde_json::json!(n + 1),
+            None => serde_json::json!(format!("{}0", at.as_str().unwrap_or_default())),
+        };
+        let forged = scratch.path().join(file);
+        std::fs::write(&forged, doc.to_string()).unwrap();
+        assert_eq!(verify(&forged).status.code(), Some(1), "{file} forged");
+    }
+}
+
 /// `kaibiao verify FILE` (a ledger or an opening record), whatever its exit code.
 pub(crate) fn verify(file: &std::path::Path) -> std::process::Output {
     Command::new(BIN).arg("verify").arg(file).output().unwrap()
