@@ -71,8 +71,8 @@ pub struct Secrecy {
 impl Secrecy {
     pub fn of(head: &crate::tender::repo::TenderHead, now_ms: i64) -> Secrecy {
         Secrecy {
-            bids: now_ms < head.bid_deadline,
-            experts: head.status != crate::tender::types::TenderStatus::Awarded,
+            bids: head.bids_secret(now_ms),
+            experts: head.experts_secret(),
         }
     }
 }

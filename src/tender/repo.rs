@@ -24,6 +24,20 @@ pub struct TenderHead {
     pub clarify_deadline: i64,
 }
 
+impl TenderHead {
+    /// Who has bid, and how many, is secret from all but supervisors until the bid
+    /// deadline (GPL art. 22, R-DOC-3): the ledger's bid register, bidders in presence, the
+    /// names of bidders among the ledger's actors. The one place that says when it ends.
+    pub fn bids_secret(&self, now_ms: i64) -> bool {
+        now_ms < self.bid_deadline
+    }
+
+    /// Experts' names are secret from all but supervisors until the award (R-EVAL-2).
+    pub fn experts_secret(&self) -> bool {
+        self.status != TenderStatus::Awarded
+    }
+}
+
 pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
     let row = sqlx::query(
         "UPDATE tenders SET version = version + 1 WHERE id = $1 \

@@ -662,7 +662,7 @@ pub async fn ledger(
     // bidders are not told before the opening (GPL art. 38's confidentiality of potential
     // bidders). Everyone else is told it is withheld whether or not anyone has bid.
     let supervisor = user.is_some_and(|u| u.role.is_supervisor());
-    if supervisor || state.clock.now_ms() >= head.bid_deadline {
+    if supervisor || !head.bids_secret(state.clock.now_ms()) {
         ledger.bid_register = Some(ledger::repo::register(&state.db.pool, id).await?);
     } else {
         // Ledgers written before the register existed kept bid events in the chain.
@@ -709,7 +709,7 @@ async fn ledger_actors(
     .bind(&head.id)
     .fetch_all(&mut *conn)
     .await?;
-    let awarded = head.status == TenderStatus::Awarded;
+    let awarded = !head.experts_secret();
     let public_name = |name: &str| (awarded || supervisor).then(|| name.to_string());
     ids.retain(|id| {
         let Some((_, _, seat, name)) = seats.iter().find(|s| names.expert(&s.0) == *id) else {
@@ -738,7 +738,7 @@ async fn ledger_actors(
             continue;
         };
         // Who might bid is not told before the deadline, not even by an actor's name.
-        if role == "supplier" && !supervisor && state.clock.now_ms() < head.bid_deadline {
+        if role == "supplier" && !supervisor && head.bids_secret(state.clock.now_ms()) {
             continue;
         }
         // (An evaluation begun before pseudonyms named its experts by login id.)
