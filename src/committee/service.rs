@@ -21,6 +21,7 @@ use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 use crate::tender::repo::TenderHead;
 use crate::tender::types::{TenderAction, TenderStatus};
+use crate::tender::Action;
 
 /// Longest reason, question or answer, in characters.
 const MAX_TEXT: usize = 4000;
@@ -36,14 +37,11 @@ pub async fn command(
     tender_id: &str,
     cmd: Command,
 ) -> AppResult<Value> {
-    let now = state.clock.now_ms();
-    let mut tx = state.db.begin().await?;
-    let head = tender_repo::lock(&mut tx, tender_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut m = access::of(user, &head);
-    if let Some(expert) = access::expert_id(&mut *tx, user).await? {
-        m.seat = access::seat(&mut *tx, tender_id, &expert).await?;
+    let mut a = Action::begin(state, tender_id).await?;
+    let (tx, head, now) = (&mut a.tx, &a.head, a.now);
+    let mut m = access::of(user, head);
+    if let Some(expert) = access::expert_id(&mut **tx, user).await? {
+        m.seat = access::seat(&mut **tx, tender_id, &expert).await?;
         if m.seat.is_none() {
             return Err(EvalRoomError::NotOnPanel.into());
         }
@@ -57,10 +55,10 @@ pub async fn command(
             committee_size,
         } => {
             request_draw(
-                &mut tx,
+                tx,
                 user,
                 &m,
-                &head,
+                head,
                 specialty,
                 region,
                 complex,
@@ -69,28 +67,26 @@ pub async fn command(
             )
             .await?
         }
-        Command::Draw { nonce } => run_draw(&mut tx, user, &m, &head, &nonce, now).await?,
+        Command::Draw { nonce } => run_draw(tx, user, &m, head, &nonce, now).await?,
         Command::Accept { declaration } => {
             let answer = Answer::Accept(declaration);
-            respond(state, &mut tx, user, &m, &head, answer, now).await?
+            respond(state, tx, user, &m, head, answer, now).await?
         }
         Command::Decline { reason } => {
             let answer = Answer::Decline(reason);
-            respond(state, &mut tx, user, &m, &head, answer, now).await?
+            respond(state, tx, user, &m, head, answer, now).await?
         }
         Command::Qualify {
             bid_id,
             pass,
             reason,
-        } => qualify(state, &mut tx, user, &m, &head, &bid_id, pass, &reason, now).await?,
+        } => qualify(state, tx, user, &m, head, &bid_id, pass, &reason, now).await?,
         Command::Review {
             bid_id,
             pass,
             reason,
-        } => review(state, &mut tx, user, &m, &head, &bid_id, pass, &reason, now).await?,
-        Command::Score { bid_id, items } => {
-            score(&mut tx, user, &m, &head, &bid_id, &items, now).await?
-        }
+        } => review(state, tx, user, &m, head, &bid_id, pass, &reason, now).await?,
+        Command::Score { bid_id, items } => score(tx, user, &m, head, &bid_id, &items, now).await?,
         Command::Revise {
             bid_id,
             item,
@@ -99,7 +95,7 @@ pub async fn command(
             reason,
         } => {
             revise(
-                &mut tx, user, &m, &head, &bid_id, &item, &score, kind, &reason, now,
+                tx, user, &m, head, &bid_id, &item, &score, kind, &reason, now,
             )
             .await?
         }
@@ -107,22 +103,22 @@ pub async fn command(
             bid_id,
             item,
             reason,
-        } => explain(&mut tx, user, &m, &head, &bid_id, &item, &reason, now).await?,
+        } => explain(tx, user, &m, head, &bid_id, &item, &reason, now).await?,
         Command::Clarify { bid_id, question } => {
-            clarify(&mut tx, user, &m, &head, &bid_id, &question, now).await?
+            clarify(tx, user, &m, head, &bid_id, &question, now).await?
         }
         Command::AnswerClarification {
             clarification_id,
             text,
-        } => answer(&mut tx, user, &head, &clarification_id, &text, now).await?,
-        Command::FinishScoring {} => finish_scoring(state, &mut tx, user, &m, &head, now).await?,
+        } => answer(tx, user, head, &clarification_id, &text, now).await?,
+        Command::FinishScoring {} => finish_scoring(state, tx, user, &m, head, now).await?,
         Command::Sign {
             key_id,
             signature,
             dissent,
         } => {
             sign(
-                state, &mut tx, user, &m, &head, &key_id, &signature, &dissent, now,
+                state, tx, user, &m, head, &key_id, &signature, &dissent, now,
             )
             .await?
         }
@@ -130,12 +126,11 @@ pub async fn command(
             if !m.purchaser {
                 return Err(AppError::Forbidden);
             }
-            award(&mut tx, &head, &user.id, "purchaser", now).await?
+            award(tx, head, &user.id, "purchaser", now).await?
         }
     };
-    tx.commit().await?;
+    a.commit(state).await?;
     tracing::info!(tender = %tender_id, command = name, "evaluation command");
-    state.rooms.notify(tender_id);
     Ok(result)
 }
 

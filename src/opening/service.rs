@@ -17,6 +17,7 @@ use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 use crate::tender::repo::TenderHead;
 use crate::tender::types::{TenderAction, TenderStatus};
+use crate::tender::Action;
 
 const MINUTE: i64 = 60_000;
 /// Longest objection or answer, in characters.
@@ -29,29 +30,25 @@ pub async fn command(
     tender_id: &str,
     cmd: Command,
 ) -> AppResult<Value> {
-    let now = state.clock.now_ms();
-    let mut tx = state.db.begin().await?;
-    let head = tender_repo::lock(&mut tx, tender_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let mut a = Action::begin(state, tender_id).await?;
+    let (tx, head, now) = (&mut a.tx, &a.head, a.now);
     let result = match cmd {
-        Command::Start {} => start(state, &mut tx, user, &head, now).await?,
-        Command::Decrypt { bid_id, kb } => decrypt(&mut tx, user, &head, &bid_id, &kb, now).await?,
-        Command::Share { index, value } => share(&mut tx, user, &head, index, &value, now).await?,
-        Command::Confirm {} => confirm(state, &mut tx, user, &head, now).await?,
-        Command::Object { kind, text } => object(&mut tx, user, &head, kind, &text, now).await?,
+        Command::Start {} => start(state, tx, user, head, now).await?,
+        Command::Decrypt { bid_id, kb } => decrypt(tx, user, head, &bid_id, &kb, now).await?,
+        Command::Share { index, value } => share(tx, user, head, index, &value, now).await?,
+        Command::Confirm {} => confirm(state, tx, user, head, now).await?,
+        Command::Object { kind, text } => object(tx, user, head, kind, &text, now).await?,
         Command::Answer { objection_id, text } => {
-            answer(state, &mut tx, user, &head, &objection_id, &text, now).await?
+            answer(state, tx, user, head, &objection_id, &text, now).await?
         }
     };
-    tx.commit().await?;
-    after_commit(state, tender_id).await;
+    a.commit(state).await?;
+    reveal_if_due(state, tender_id).await;
     Ok(result)
 }
 
-/// Tells the room, and starts revealing if the opening has reached it.
-async fn after_commit(state: &AppState, tender_id: &str) {
-    state.rooms.notify(tender_id);
+/// Starts revealing if the opening has reached it.
+async fn reveal_if_due(state: &AppState, tender_id: &str) {
     if let Ok(Some(Phase::Revealing)) = phase(&state.db.pool, tender_id).await {
         super::reveal::ensure(state, tender_id);
     }
@@ -814,7 +811,10 @@ pub async fn advance_due(state: &AppState) -> anyhow::Result<()> {
             continue;
         }
         match advance(state, &id).await {
-            Ok(true) => after_commit(state, &id).await,
+            Ok(true) => {
+                state.rooms.notify(&id);
+                reveal_if_due(state, &id).await;
+            }
             Ok(false) => {}
             Err(e) => tracing::error!(tender = %id, error = ?e, "advancing the opening failed"),
         }
