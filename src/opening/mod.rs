@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod record;
+pub mod repo;
 pub mod reveal;
 pub mod routes;
 pub mod scheduler;

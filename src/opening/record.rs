@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use super::service::{opening_row, org_name};
+use super::repo::opening_row;
+use super::service::org_name;
 use super::types::Phase;
 use crate::auth::CurrentUser;
 use crate::db::Tx;

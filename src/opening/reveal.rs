@@ -12,7 +12,8 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
-use super::service::{load_shares, opening_row, rebuild};
+use super::repo::opening_row;
+use super::service::{load_shares, rebuild};
 use super::types::{LotQuorum, Phase};
 use crate::bid::package::{self, OpeningSheet};
 use crate::crypto::{b64url, kb1, CryptoError};
@@ -87,7 +88,7 @@ enum Outcome {
 
 #[tracing::instrument(skip_all, fields(tender = %tender_id), err)]
 async fn run(state: &AppState, tender_id: &str) -> AppResult<()> {
-    if super::service::phase(&state.db.pool, tender_id).await? != Some(Phase::Revealing) {
+    if super::repo::phase(&state.db.pool, tender_id).await? != Some(Phase::Revealing) {
         return Ok(());
     }
     let rows = sqlx::query(

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 use sqlx::Row;
 
+use super::repo::set_phase;
+use super::repo::{opening_row, phase, OpeningRow};
 use super::types::{Command, LotQuorum, ObjectionKind, OpeningError, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::crypto::{b64url, sha256_hex, vss, CryptoError};
@@ -54,60 +56,6 @@ async fn reveal_if_due(state: &AppState, tender_id: &str) {
     }
 }
 
-pub async fn phase<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<Option<Phase>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let p: Option<String> = sqlx::query_scalar("SELECT phase FROM openings WHERE tender_id = $1")
-        .bind(tender_id)
-        .fetch_optional(exec)
-        .await?;
-    Ok(p.and_then(|p| Phase::parse(&p)))
-}
-
-/// The opening row's times and phase.
-pub(crate) struct OpeningRow {
-    pub phase: Phase,
-    pub host_user_id: String,
-    pub started_at: i64,
-    pub decrypt_ends_at: i64,
-    pub unsealing_since: Option<i64>,
-    pub overdue_alerted: bool,
-    pub confirm_ends_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub lots: Vec<LotQuorum>,
-}
-
-pub(crate) async fn opening_row<'e, E>(exec: E, tender_id: &str) -> AppResult<Option<OpeningRow>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let Some(r) = sqlx::query(
-        "SELECT phase, host_user_id, started_at, decrypt_ends_at, unsealing_since, \
-         overdue_alerted, confirm_ends_at, closed_at, lots FROM openings WHERE tender_id = $1",
-    )
-    .bind(tender_id)
-    .fetch_optional(exec)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let phase: String = r.try_get("phase")?;
-    let lots: String = r.try_get("lots")?;
-    Ok(Some(OpeningRow {
-        phase: Phase::parse(&phase)
-            .ok_or_else(|| anyhow::anyhow!("unknown opening phase {phase}"))?,
-        host_user_id: r.try_get("host_user_id")?,
-        started_at: r.try_get("started_at")?,
-        decrypt_ends_at: r.try_get("decrypt_ends_at")?,
-        unsealing_since: r.try_get("unsealing_since")?,
-        overdue_alerted: r.try_get::<i64, _>("overdue_alerted")? != 0,
-        confirm_ends_at: r.try_get("confirm_ends_at")?,
-        closed_at: r.try_get("closed_at")?,
-        lots: serde_json::from_str(&lots).map_err(anyhow::Error::from)?,
-    }))
-}
-
 fn illegal(from: &str, action: &'static str) -> AppError {
     AppError::IllegalTransition {
         from: from.to_string(),
@@ -131,15 +79,6 @@ async fn require_phase(
 
 fn is_host(user: &CurrentUser, head: &TenderHead) -> bool {
     user.role == Role::Agency && user.org_id.as_deref() == Some(head.agency_org_id.as_str())
-}
-
-async fn set_phase(tx: &mut Tx, tender_id: &str, phase: Phase) -> sqlx::Result<()> {
-    sqlx::query("UPDATE openings SET phase = $1 WHERE tender_id = $2")
-        .bind(phase.as_str())
-        .bind(tender_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 async fn set_tender_status(

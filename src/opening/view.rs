@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use super::access::member;
-use super::service::opening_row;
+use super::repo::opening_row;
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::state::AppState;
