@@ -68,17 +68,38 @@ impl Default for Hub {
 
 /// The hub is how areas' commits reach the rooms (`state.rooms`).
 impl crate::state::Rooms for Hub {
+    /// Tells a tender's rooms, if anyone is in them, that new ledger events were committed.
+    /// Call after the transaction that appended them commits.
     fn notify(&self, tender_id: &str) {
-        Hub::notify(self, tender_id)
+        self.tell(tender_id, || RoomCmd::Refresh);
     }
+
+    /// Tells a tender's opening room that its bid register grew (supervisors see it).
     fn notify_bids(&self, tender_id: &str) {
-        Hub::notify_bids(self, tender_id)
+        if let Some(r) = self.rooms().get(&format!("opening:{tender_id}")) {
+            let _ = r.cmd.send(RoomCmd::RefreshBids);
+        }
     }
+
+    /// Sends a transient frame (not a ledger event) to everyone in a tender's room: the
+    /// progress of long work such as revealing.
     fn progress(&self, tender_id: &str, phase: &str, done: i64, total: i64, current: &str) {
-        Hub::progress(self, tender_id, phase, done, total, current)
+        let room = format!("opening:{tender_id}");
+        self.transient(
+            &room,
+            &types::ServerMsg::Progress {
+                room: &room,
+                phase,
+                done,
+                total,
+                current,
+            },
+        );
     }
+
+    /// Closes the hub connections of a session (logout).
     fn end_session(&self, session_id: &str) {
-        Hub::end_session(self, session_id)
+        let _ = self.ended.send(session_id.to_string());
     }
 }
 
@@ -92,19 +113,6 @@ impl Hub {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Tells a tender's rooms, if anyone is in them, that new ledger events were committed.
-    /// Call after the transaction that appended them commits.
-    pub fn notify(&self, tender_id: &str) {
-        self.tell(tender_id, || RoomCmd::Refresh);
-    }
-
-    /// Tells a tender's opening room that its bid register grew (supervisors see it).
-    pub fn notify_bids(&self, tender_id: &str) {
-        if let Some(r) = self.rooms().get(&format!("opening:{tender_id}")) {
-            let _ = r.cmd.send(RoomCmd::RefreshBids);
-        }
-    }
-
     fn tell(&self, tender_id: &str, cmd: impl Fn() -> RoomCmd) {
         let rooms = self.rooms();
         for kind in ROOM_KINDS {
@@ -112,22 +120,6 @@ impl Hub {
                 let _ = r.cmd.send(cmd());
             }
         }
-    }
-
-    /// Sends a transient frame (not a ledger event) to everyone in a tender's room: the
-    /// progress of long work such as revealing.
-    pub fn progress(&self, tender_id: &str, phase: &str, done: i64, total: i64, current: &str) {
-        let room = format!("opening:{tender_id}");
-        self.transient(
-            &room,
-            &types::ServerMsg::Progress {
-                room: &room,
-                phase,
-                done,
-                total,
-                current,
-            },
-        );
     }
 
     /// Sends a transient frame (not a ledger event) to everyone in room `name`.
@@ -171,11 +163,6 @@ impl Hub {
             hub: self.clone(),
             user: user.to_string(),
         })
-    }
-
-    /// Closes the hub connections of a session (logout).
-    pub fn end_session(&self, session_id: &str) {
-        let _ = self.ended.send(session_id.to_string());
     }
 
     /// Sessions ended from now on.
