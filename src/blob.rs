@@ -78,6 +78,18 @@ impl BlobStore {
         Ok(hash)
     }
 
+    /// Whether the store takes a write now: a small object written over the last one (a
+    /// full disk or a read-only store fails it), for `/healthz`.
+    pub async fn probe(&self, now_ms: i64) -> anyhow::Result<()> {
+        self.store
+            .put(
+                &ObjectPath::from("health/probe"),
+                PutPayload::from(now_ms.to_string().into_bytes()),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Removes what a crash left half-stored (`incoming/`, a local store's staging).
     pub async fn sweep_staging(&self) -> anyhow::Result<()> {
         if let Some(root) = &self.local_root {

@@ -55,6 +55,9 @@ pub enum Health {
     WriteFailed,
     /// The SQLite file was deleted or replaced under the server: what it writes is lost.
     FileGone,
+    /// The database takes writes but the blob store does not (its disk is full, it is
+    /// read-only or unreachable): bids and documents cannot be stored.
+    StorageWriteFailed,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -229,17 +229,21 @@ fn router(state: AppState) -> Router {
 }
 
 /// 200 while the database answers reads and takes writes (and, on SQLite, is still the
-/// file it opened); 503 with what failed otherwise, so a balancer stops sending traffic
+/// file it opened) and the blob store takes writes; 503 with what failed otherwise, so a balancer stops sending traffic
 /// to a node that would lose it.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let backend = match state.db.backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
-    let health = state
-        .db
-        .health(state.clock.now_ms(), std::time::Duration::from_secs(3))
-        .await;
+    let limit = std::time::Duration::from_secs(3);
+    let mut health = state.db.health(state.clock.now_ms(), limit).await;
+    if health == crate::db::Health::Ok {
+        let blobs = tokio::time::timeout(limit, state.blobs.probe(state.clock.now_ms())).await;
+        if !matches!(blobs, Ok(Ok(()))) {
+            health = crate::db::Health::StorageWriteFailed;
+        }
+    }
     let status = if health == crate::db::Health::Ok {
         StatusCode::OK
     } else {

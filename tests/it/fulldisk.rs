@@ -1,5 +1,7 @@
 //! A real full disk: the data folder on a small tmpfs (so root, as in CI), filled to the
-//! last byte while a supplier uploads and the agency writes. Writes are refused with a
+//! last byte while a supplier uploads and the agency writes. On PostgreSQL the test
+//! database's tables are on that disk too (a tablespace), so both the blob store and the
+//! database server run out of space. Writes are refused with a
 //! clear code and nothing half-kept; once space is freed every write works again without
 //! a restart, the upload resumes where it stopped, and a restart finds exactly what was
 //! acknowledged.
@@ -25,14 +27,15 @@ impl Drop for SmallDisk {
     }
 }
 
-/// Mounts a `mib` MiB tmpfs on `path`, or `None` (skip) where that is not allowed.
+/// Mounts a `mib` MiB tmpfs on `path` (others may pass through it, as the PostgreSQL
+/// server must to reach its tablespace), or `None` (skip) where that is not allowed.
 fn small_disk(path: &Path, mib: u32) -> Option<SmallDisk> {
     let mounted = Command::new("mount")
         .args([
             "-t",
             "tmpfs",
             "-o",
-            &format!("size={mib}m,mode=0700"),
+            &format!("size={mib}m,mode=0711"),
             "tmpfs",
         ])
         .arg(path)
@@ -47,6 +50,91 @@ fn small_disk(path: &Path, mib: u32) -> Option<SmallDisk> {
     );
     eprintln!("skipping the full-disk test: mounting a tmpfs needs root");
     None
+}
+
+/// `len` Chinese characters that neither repeat nor compress (PostgreSQL compresses long
+/// values, and a value that shrinks into a page's free space needs no new space).
+fn incompressible(seed: usize, len: usize) -> String {
+    let mut x = (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from_u32(0x4E00 + (x % 20_000) as u32).expect("a CJK character")
+        })
+        .collect()
+}
+
+/// On PostgreSQL: a test database whose tables live on the small disk (a tablespace in
+/// `dir`), so that the database server, not only the blob store, runs out of space.
+struct SmallDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl SmallDatabase {
+    async fn create(admin: &str, dir: &Path) -> SmallDatabase {
+        use sqlx::Connection;
+        let chown = Command::new("chown")
+            .arg("postgres:postgres")
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            chown,
+            "the tablespace folder must belong to the postgres user"
+        );
+        let name = format!("kb_full_{}", uuid::Uuid::new_v4().simple());
+        let mut c = sqlx::postgres::PgConnection::connect(admin).await.unwrap();
+        sqlx::query(&format!(
+            "CREATE TABLESPACE {name} LOCATION '{}'",
+            dir.display()
+        ))
+        .execute(&mut c)
+        .await
+        .expect("a tablespace on the small disk (the test server runs on this machine)");
+        sqlx::query(&format!("CREATE DATABASE {name} TABLESPACE {name}"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+        SmallDatabase {
+            admin: admin.to_string(),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+/// The database and its tablespace go before the small disk is unmounted, also when the
+/// test fails half-way: a tablespace whose folder vanished would break the checkpoints of
+/// the shared test server for every later test.
+impl Drop for SmallDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                use sqlx::Connection;
+                let mut c = sqlx::postgres::PgConnection::connect(&admin).await?;
+                for sql in [
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    format!("DROP TABLESPACE IF EXISTS {name}"),
+                ] {
+                    sqlx::query(&sql).execute(&mut c).await?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("the full-disk test database was not dropped: {dropped:?}");
+        }
+    }
 }
 
 /// Writes zeros to `path` until the filesystem holds no byte more.
@@ -69,22 +157,33 @@ async fn amend(s: &crate::common::Session, tender: &str, n: usize) -> (StatusCod
     s.post(
         &format!("/api/tenders/{tender}/amendments"),
         json!({"reason": format!("第 {n} 次更正"),
-               "changes": {"description": format!("联系人:王磊 {n} {}", "。".repeat(2000))}}),
+               "changes": {"description": format!("联系人:王磊 {n} {}", incompressible(n, 8000))}}),
     )
     .await
 }
 
 #[tokio::test]
 async fn a_full_disk_refuses_writes_cleanly_and_all_work_again_once_space_is_freed() {
-    if std::env::var("KAIBIAO_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
-        return; // the database is elsewhere; this is about the SQLite file and the blobs
-    }
+    let postgres = std::env::var("KAIBIAO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     let dir = tempfile::tempdir().unwrap();
     let Some(disk) = small_disk(dir.path(), 48) else {
         return;
     };
     let root = dir.path().to_path_buf();
-    let app = spawn_app_on(dir, None, Arc::new(SystemClock)).await;
+    // The data folder (blobs, uploads, the SQLite file) is on the small disk; so are the
+    // tables of a PostgreSQL test database.
+    let database = match &postgres {
+        Some(admin) => {
+            let space = root.join("postgres");
+            std::fs::create_dir(&space).unwrap();
+            Some(SmallDatabase::create(admin, &space).await)
+        }
+        None => None,
+    };
+    let url = database.as_ref().map(|d| d.url.clone());
+    let app = spawn_app_on(dir, url.clone(), Arc::new(SystemClock)).await;
     let tender = app.school_tender_id().await;
     let agency = app.login("agency").await;
     let supplier = app.login("supplier1").await;
@@ -97,8 +196,9 @@ async fn a_full_disk_refuses_writes_cleanly_and_all_work_again_once_space_is_fre
     let (status, v) = put_chunk(&supplier, &bid, 0, &container[..half]).await;
     assert_eq!(status, StatusCode::OK, "{v}");
 
-    // The disk fills up (the write-ahead log emptied first, so that every write needs room).
-    {
+    // The disk fills up (SQLite's write-ahead log emptied first, so that every write
+    // needs room).
+    if database.is_none() {
         use sqlx::Connection;
         let file = root.join("kaibiao.db");
         let mut c =
@@ -132,7 +232,16 @@ async fn a_full_disk_refuses_writes_cleanly_and_all_work_again_once_space_is_fre
     );
     let (status, v) = health(&app).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
-    assert_eq!(v["check"], "write_failed");
+    if database.is_none() {
+        assert_eq!(v["check"], "write_failed", "{v}");
+    } else {
+        // One row updated in place may still fit where the tables are; the blob store
+        // takes nothing.
+        assert!(
+            ["write_failed", "storage_write_failed"].contains(&v["check"].as_str().unwrap_or("")),
+            "{v}"
+        );
+    }
 
     // Space is freed: with no restart, every write works again.
     std::fs::remove_file(&filler).unwrap();
@@ -162,7 +271,7 @@ async fn a_full_disk_refuses_writes_cleanly_and_all_work_again_once_space_is_fre
 
     // A restart finds exactly what was acknowledged: ten amendments, the bid complete.
     let (dir, _) = app.stop();
-    let app = spawn_app_on(dir, None, Arc::new(SystemClock)).await;
+    let app = spawn_app_on(dir, url, Arc::new(SystemClock)).await;
     let ledger = crate::evaluation::ledger_of(&app, &tender).await;
     let reasons: Vec<&str> = ledger["events"]
         .as_array()
@@ -180,6 +289,7 @@ async fn a_full_disk_refuses_writes_cleanly_and_all_work_again_once_space_is_fre
     let (_, v) = supplier.get(&format!("/api/bids/{bid}")).await;
     assert_eq!(v["status"], "submitted", "{v}");
     let (dir, _) = app.stop();
+    drop(database);
     drop(disk);
     drop(dir);
 }
