@@ -163,6 +163,13 @@ def main():
         per = (during - before) / max(held, 1)
         rows.append(f"| {a.label} | B: {held} idle hub connections, cap lifted | {per:.1f} KiB each; "
                     f"RSS {before // 1024} → {during // 1024} MiB, {after // 1024} MiB 5 s after closing |")
+        # Kept or leaked? Five more bursts: memory the allocator kept is reused by the next
+        # burst (RSS flat); a leak would grow with each.
+        afters = [after]
+        for _ in range(5):
+            afters.append(asyncio.run(hub_connections(base, tok, a.connections, p.pid))[3])
+        rows.append(f"| {a.label} | B′: six bursts of {a.connections} connections, each closed | RSS "
+                    f"5 s after each: {', '.join(str(x // 1024) for x in afters)} MiB |")
     finally:
         p.kill()
     print("\n".join(rows))
