@@ -17,6 +17,7 @@ pub mod draw;
 pub mod error;
 pub mod evaluation;
 pub mod hub;
+pub mod jobs;
 pub mod keys;
 pub mod ledger;
 pub mod load;

@@ -94,7 +94,11 @@ pub async fn build_with_clock(
     db.migrate().await?;
     crate::org::repo::ensure_regions(&db.pool).await?;
     let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
-    let hub = Arc::new(crate::hub::Hub::default());
+    // The live rooms, each kind registered by the area that owns it.
+    let hub = Arc::new(crate::hub::Hub::new(vec![
+        Box::new(crate::opening::room::OpeningRoom),
+        Box::new(crate::committee::room::EvaluationRoom),
+    ]));
     let state = AppState {
         config: Arc::new(config.clone()),
         db,
@@ -127,11 +131,15 @@ pub async fn build_with_clock(
         None
     };
 
-    // The deadline scheduler lives as long as the server: it stops when the shutdown
+    // The due work of every area (deadlines, windows) runs as long as the server: it stops when the shutdown
     // future resolves, or when the server future is dropped.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(crate::opening::scheduler::run(
+    tokio::spawn(crate::jobs::run(
         state.clone(),
+        [crate::opening::jobs(), crate::committee::jobs()]
+            .into_iter()
+            .flatten()
+            .collect(),
         stop_rx.clone(),
     ));
     let shutdown = async move {

@@ -8,8 +8,19 @@
 pub mod access;
 pub mod repo;
 pub mod report;
+pub mod room;
 pub mod routes;
 pub mod rules;
 pub mod service;
 pub mod types;
 pub mod view;
+
+use futures_util::FutureExt;
+
+/// The evaluation's due work: a confirmation window that ends.
+pub fn jobs() -> Vec<crate::jobs::Job> {
+    vec![crate::jobs::Job {
+        name: "advance evaluations",
+        run: |state| service::advance_due(state).boxed(),
+    }]
+}

@@ -1,43 +1,11 @@
-//! The media plane on the hub (docs/media.md): who may join a room's audio and video and
-//! as what, and the recordings kept when publishers leave, stored as blobs and listed in
-//! the tender's ledger (`recording_stored`).
+//! The media plane on the hub (docs/media.md): the recordings kept when publishers
+//! leave, stored as blobs and listed in the tender's ledger (`recording_stored`). Who
+//! publishes and who only receives is each room kind's `media_role`.
 
 use serde_json::json;
 
-use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use kaibiao_media::Role;
-
-/// The role `user` takes in the media of `room` (`opening:<id>` or `evaluation:<id>`):
-/// the opening's host and the committee's seated experts (and the agency running it)
-/// publish; supervisors, bidders and the purchaser receive only. Non-members are refused
-/// as for every other command.
-pub async fn role_for(state: &AppState, user: &CurrentUser, room: &str) -> AppResult<Role> {
-    let (kind, tender) = room.split_once(':').ok_or(AppError::NotFound)?;
-    match kind {
-        "opening" => {
-            let m = crate::opening::access::member(state, user, tender).await?;
-            Ok(if m.host {
-                Role::Publisher
-            } else {
-                Role::Subscriber
-            })
-        }
-        "evaluation" => {
-            let m = crate::committee::access::member(state, user, tender).await?;
-            if m.seat.is_some() && m.expert().is_none() {
-                return Err(crate::committee::types::EvalRoomError::NotOnPanel.into());
-            }
-            Ok(if m.expert().is_some() || m.host {
-                Role::Publisher
-            } else {
-                Role::Subscriber
-            })
-        }
-        _ => Err(AppError::NotFound),
-    }
-}
 
 /// Stores the room's finished recordings not yet in the ledger: each file becomes a blob
 /// named by its SHA-256 and a `recording_stored` event lists it. Called when someone

@@ -1,11 +1,13 @@
 //! The real-time hub: a WebSocket at `/api/hub` with typed JSON messages. A client
-//! subscribes to a room (`opening:<tender id>`, `evaluation:<tender id>`) with the last
-//! ledger seq it saw, gets the
-//! missed events replayed from the ledger, then live ones as they are committed. Role and
-//! membership are checked on every command; one task owns each room (see `room.rs`).
+//! subscribes to a room (`<kind>:<tender id>`: `opening:…`, `evaluation:…`) with the last
+//! ledger seq it saw, gets the missed events replayed from the ledger, then live ones as
+//! they are committed. The kinds are registered by the areas that own them (`kind.rs`);
+//! each checks role and membership on every subscription and command. One task owns
+//! each room (see `room.rs`).
 //! Connections are pinged and closed when they stop answering, when their session ends
 //! (logout) or expires, so presence follows the people really there.
 
+pub mod kind;
 pub mod media;
 pub mod room;
 pub mod routes;
@@ -13,15 +15,15 @@ pub mod types;
 
 use std::collections::HashMap;
 
+use kind::RoomKind;
 use room::{RoomCmd, RoomHandle};
-
-/// The kinds of room; each streams its tender's ledger and takes its own commands.
-pub const ROOM_KINDS: [&str; 2] = ["opening", "evaluation"];
 
 /// Room ids of bidders start with this (a pseudonym; see [`Hub::participant_id`]).
 pub const BIDDER_PREFIX: &str = "bidder-";
 
 pub struct Hub {
+    /// The kinds of room, registered by the areas that own them.
+    kinds: Vec<Box<dyn RoomKind>>,
     rooms: std::sync::Mutex<HashMap<String, RoomHandle>>,
     /// Keys bidders' pseudonyms: unlinkable across rooms and restarts.
     pseudonyms: ring::hmac::Key,
@@ -53,10 +55,12 @@ impl Drop for Admission {
     }
 }
 
-impl Default for Hub {
-    fn default() -> Self {
+impl Hub {
+    /// A hub serving rooms of `kinds`.
+    pub fn new(kinds: Vec<Box<dyn RoomKind>>) -> Hub {
         let rng = ring::rand::SystemRandom::new();
         Hub {
+            kinds,
             rooms: Default::default(),
             pseudonyms: ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
                 .expect("the system's random source"),
@@ -109,14 +113,21 @@ impl Hub {
         state.runtimes.get_arc::<Hub>()
     }
 
+    /// The kind and tender of room `name` (`<kind>:<tender id>`), if it is a kind served.
+    pub fn parse_room<'n>(&self, name: &'n str) -> Option<(&dyn RoomKind, &'n str)> {
+        let (kind, id) = name.split_once(':')?;
+        let kind = self.kinds.iter().find(|k| k.name() == kind)?;
+        (!id.is_empty()).then_some((kind.as_ref(), id))
+    }
+
     fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, RoomHandle>> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn tell(&self, tender_id: &str, cmd: impl Fn() -> RoomCmd) {
         let rooms = self.rooms();
-        for kind in ROOM_KINDS {
-            if let Some(r) = rooms.get(&format!("{kind}:{tender_id}")) {
+        for kind in &self.kinds {
+            if let Some(r) = rooms.get(&format!("{}:{tender_id}", kind.name())) {
                 let _ = r.cmd.send(cmd());
             }
         }

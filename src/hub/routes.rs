@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use super::room::{self, Audience, Frame, Hidden, Present, RoomCmd, RoomHandle, Secrecy};
+use super::kind::Standing;
+use super::room::{self, Frame, Present, RoomCmd, RoomHandle, Secrecy};
 use super::types::{ClientMsg, PresenceEntry, ServerMsg};
 use super::Hub;
 use crate::auth::{Access, Api, CurrentUser};
@@ -127,65 +128,15 @@ fn error_reply(id: Option<&str>, e: &AppError) -> String {
     .unwrap_or_default()
 }
 
-/// A room's kind and tender: `opening:<id>` or `evaluation:<id>`.
-fn parse_room(name: &str) -> Result<(&str, &str), AppError> {
-    match name.split_once(':') {
-        Some((kind, id)) if super::ROOM_KINDS.contains(&kind) && !id.is_empty() => Ok((kind, id)),
-        _ => Err(AppError::NotFound),
-    }
-}
-
-/// Who `user` is in a tender's room: what they may be shown, and how they are shown to
-/// others. Membership is checked here: the opening's (`opening::access`), or the
-/// evaluation's (`committee::access`).
-pub(crate) async fn standing(
-    state: &AppState,
-    user: &CurrentUser,
-    kind: &str,
-    tender_id: &str,
-) -> Result<(Audience, Hidden), AppError> {
-    if kind == "evaluation" {
-        let m = crate::committee::access::member(state, user, tender_id).await?;
-        let audience = if m.supervisor {
-            Audience::Supervisor
-        } else {
-            Audience::Member
-        };
-        let hidden = match &m.seat {
-            Some(s) => Hidden::Expert {
-                seat: s.seat,
-                seated: s.status == "accepted",
-            },
-            None => Hidden::No,
-        };
-        return Ok((audience, hidden));
-    }
-    let m = crate::opening::access::member(state, user, tender_id).await?;
-    let audience = if m.supervisor {
-        Audience::Supervisor
-    } else if m.host {
-        Audience::Host
-    } else {
-        Audience::Member
-    };
-    let bidder_only = m.bidder_org.is_some()
-        && !(m.supervisor || m.host || m.purchaser || m.share_index.is_some());
-    let hidden = if bidder_only {
-        Hidden::Bidder
-    } else {
-        Hidden::No
-    };
-    Ok((audience, hidden))
-}
-
 async fn subscribe(
     state: &AppState,
     user: &CurrentUser,
     name: &str,
     since: i64,
 ) -> Result<(Subscription, Vec<String>), AppError> {
-    let (kind, tender_id) = parse_room(name)?;
-    let (audience, hidden) = standing(state, user, kind, tender_id).await?;
+    let hub = Hub::of(state);
+    let (kind, tender_id) = hub.parse_room(name).ok_or(AppError::NotFound)?;
+    let Standing { audience, hidden } = kind.standing(state, user, tender_id).await?;
     let pool = &state.db.pool;
     let head = crate::tender::repo::head(pool, tender_id)
         .await?
@@ -280,19 +231,12 @@ async fn run_command(
     room: &str,
     command: serde_json::Value,
 ) -> String {
-    let result = async {
-        match parse_room(room)? {
-            ("evaluation", tender_id) => {
-                let c = crate::error::from_tagged(command)?;
-                crate::committee::service::command(state, user, tender_id, c).await
-            }
-            (_, tender_id) => {
-                let c = crate::error::from_tagged(command)?;
-                crate::opening::service::command(state, user, tender_id, c).await
-            }
-        }
+    let hub = Hub::of(state);
+    let result = match hub.parse_room(room) {
+        Some((kind, tender_id)) => kind.command(state, user, tender_id, command).await,
+        None => Err(AppError::NotFound),
     };
-    match result.await {
+    match result {
         Ok(result) => serde_json::to_string(&ServerMsg::Ack {
             id,
             result: &result,
@@ -380,10 +324,11 @@ async fn join_media(
     user: &CurrentUser,
     room: &str,
 ) -> Result<(MediaSession, kaibiao_media::Role), AppError> {
-    let (kind, tender_id) = parse_room(room)?;
-    let role = super::media::role_for(state, user, room).await?;
-    let (_, hidden) = standing(state, user, kind, tender_id).await?;
-    let participant = Hub::of(state).participant_id(room, &user.id, hidden);
+    let hub = Hub::of(state);
+    let (kind, tender_id) = hub.parse_room(room).ok_or(AppError::NotFound)?;
+    let role = kind.media_role(state, user, tender_id).await?;
+    let Standing { hidden, .. } = kind.standing(state, user, tender_id).await?;
+    let participant = hub.participant_id(room, &user.id, hidden);
     let rx = state.media.join(room, &participant, role).await?;
     Ok((
         MediaSession {

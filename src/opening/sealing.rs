@@ -1,10 +1,8 @@
 //! Seals tenders whose bid deadline has passed: the bid set is frozen and the list of
 //! ciphertext hashes is published in the ledger (`bids_sealed`), uploads still running are
-//! refused as late and their bytes dropped. Runs at start-up (deadlines that passed while
-//! the server was down) and then every second; sealing twice is impossible because each
-//! tender is re-checked under its row lock.
-
-use std::time::Duration;
+//! refused as late and their bytes dropped. A job (`crate::jobs`): runs at start-up
+//! (deadlines that passed while the server was down) and then every tick; sealing twice is
+//! impossible because each tender is re-checked under its row lock.
 
 use serde_json::json;
 use sqlx::Row;
@@ -14,9 +12,6 @@ use crate::bid::types::BidStatus;
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 use crate::tender::types::{TenderAction, TenderStatus};
-
-/// How often the scheduler looks for deadlines.
-pub const TICK: Duration = Duration::from_secs(1);
 
 /// Seals every tender due now; returns how many it sealed.
 pub async fn seal_due(state: &AppState) -> anyhow::Result<usize> {
@@ -117,24 +112,4 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
         "bids sealed at the deadline"
     );
     Ok(true)
-}
-
-/// Runs `seal_due` and `advance_due` (windows that end, revealing to resume) now and then
-/// every `TICK` until `stop` changes or closes.
-pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if let Err(e) = seal_due(&state).await {
-            tracing::error!(error = ?e, "sealing due tenders failed");
-        }
-        if let Err(e) = super::service::advance_due(&state).await {
-            tracing::error!(error = ?e, "advancing openings failed");
-        }
-        if let Err(e) = crate::committee::service::advance_due(&state).await {
-            tracing::error!(error = ?e, "advancing evaluations failed");
-        }
-        tokio::select! {
-            _ = stop.changed() => break,
-            _ = tokio::time::sleep(TICK) => {}
-        }
-    }
 }

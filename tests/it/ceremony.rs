@@ -103,7 +103,7 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     let kbs: Vec<String> = bidders.iter().map(|b| b64(&b.kb)).collect();
     let ids: Vec<String> = bidders.iter().map(|b| b.bid_id.clone()).collect();
     clock.set(deadline);
-    kaibiao::opening::scheduler::seal_due(&app.state)
+    kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
 
@@ -535,7 +535,7 @@ async fn r_open_2_fewer_than_three_bidders_fail_the_tender_at_the_start() {
     )
     .await;
     clock.set(t["bid_deadline"].as_i64().unwrap());
-    kaibiao::opening::scheduler::seal_due(&app.state)
+    kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
     let (status, v) = http_command(&app, "agency", &tender, json!({"type": "start"})).await;
@@ -580,7 +580,7 @@ async fn r_open_6_bidders_offering_the_same_brand_count_once_for_the_quorum() {
     )
     .await;
     clock.set(t["bid_deadline"].as_i64().unwrap());
-    kaibiao::opening::scheduler::seal_due(&app.state)
+    kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
     // Three bidders: the quorum holds at the start.

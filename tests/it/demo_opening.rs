@@ -337,7 +337,7 @@ async fn after_the_deadline_a_restart_sends_nothing_and_the_tender_is_sealed() {
     let report = bids.send().await.unwrap();
     assert!(report.closed && report.sent.is_empty() && report.failed.is_empty());
     assert_eq!(app.rows("bids").await, 0, "no upload attempted");
-    kaibiao::opening::scheduler::seal_due(&app.state)
+    kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
     assert_eq!(opening_tender(&app.base).await["status"], "sealed");

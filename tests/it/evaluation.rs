@@ -79,7 +79,7 @@ pub async fn evaluating_with(
         bids.push((user, bid, kb));
     }
     clock.set(t["bid_deadline"].as_i64().unwrap());
-    kaibiao::opening::scheduler::seal_due(&app.state)
+    kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
     opening_cmd(app, "agency", &tender, json!({"type": "start"})).await;
@@ -1176,7 +1176,7 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
     let t = demo_opening_tender(&app).await;
     let tender = t["id"].as_str().unwrap().to_string();
     clock.set(t["bid_deadline"].as_i64().unwrap());
-    kaibiao::opening::scheduler::seal_due(&app.state)
+    kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
     opening_cmd(&app, "agency", &tender, json!({"type": "start"})).await;

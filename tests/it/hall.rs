@@ -254,7 +254,7 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
         }
     }
     clock.set(deadline);
-    kaibiao::opening::scheduler::seal_due(&app.state)
+    kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
     // Sessions made days before the deadline have expired by then: log in again.
@@ -413,7 +413,7 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the
         bidders.push((name, bid_id, b64(&crate::bids::bidder_kb(&container, &reg))));
     }
     clock.set(deadline);
-    kaibiao::opening::scheduler::seal_due(&app.state)
+    kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
 

@@ -225,7 +225,7 @@ async fn an_independent_python_client_checks_the_vectors_bids_and_takes_part_in_
     // The deadline, by the server's clock: the register names each receipt by its hash
     // (of the signed receipt as sent, which docs/ledger.md does not define yet).
     clock.set(deadline);
-    kaibiao::opening::scheduler::seal_due(&app.state)
+    kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
     let (_, ledger) = app

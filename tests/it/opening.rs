@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use kaibiao::clock::ManualClock;
-use kaibiao::opening::scheduler::seal_due;
+use kaibiao::opening::sealing::seal_due;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

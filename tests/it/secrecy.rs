@@ -281,7 +281,7 @@ async fn after_the_deadline_the_host_sees_bidders_by_name_and_the_others_a_count
     bid(&app, "supplier1", &id, true).await;
     bid(&app, "supplier2", &id, true).await;
     clock.set(tender["bid_deadline"].as_i64().unwrap());
-    kaibiao::opening::scheduler::seal_due(&app.state)
+    kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
 
