@@ -18,6 +18,7 @@ mod evaluation;
 mod fulldisk;
 mod hall;
 mod hub;
+mod i18n;
 mod interop;
 mod keys;
 mod limits;
