@@ -31,8 +31,9 @@ pub use scoring::{
 };
 
 /// One reason in a derivation, in no language: the rule it applies (a reference, kept as
-/// a code), a key into the derivation catalogue (`derive.<key>` in `web/js/i18n.js`, in
-/// zh-CN and English) and the values it names, already formatted (yuan, rates, names).
+/// a code), a key into the derivation catalogue (`derive.<key>` in
+/// `web/js/i18n/evaluation.js`, in zh-CN and English) and the values it names, already
+/// formatted (yuan, rates, names).
 /// Pages render it in the reader's language; the signed report keeps it as data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
@@ -62,7 +63,7 @@ impl Note {
 }
 
 /// Every key a derivation note may carry; each has a zh-CN and an English text under
-/// `derive.<key>` in `web/js/i18n.js` (a test checks both).
+/// `derive.<key>` in `web/js/i18n/evaluation.js` (a test checks both).
 pub mod note_keys {
     pub const ALL: &[&str] = &[
         "domestic_no_products",
