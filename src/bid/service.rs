@@ -19,6 +19,7 @@ use crate::auth::types::ClientInfo;
 use crate::auth::CurrentUser;
 use crate::crypto::kb1::{self, Expect, Header};
 use crate::error::{AppError, AppResult};
+use crate::ledger::Kind;
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 use crate::tender::types::TenderStatus;
@@ -545,7 +546,7 @@ pub async fn complete(
         &mut tx,
         &b.tender_id,
         now,
-        "bid_submitted",
+        Kind::BidSubmitted,
         &b.id,
         json!({
             "bid_id": b.id,
@@ -590,7 +591,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, bid_id: &str) -> App
                 &mut tx,
                 &b.tender_id,
                 now,
-                "bid_withdrawn",
+                Kind::BidWithdrawn,
                 &b.id,
                 json!({"bid_id": b.id}),
             )

@@ -17,7 +17,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::evaluation::{self as eval, rounding, Points};
-use crate::ledger::{canonical_json, Ledger};
+use crate::ledger::{canonical_json, Kind, Ledger};
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
 
@@ -399,7 +399,7 @@ pub fn verify(b: &ReportBundle) -> Result<usize, ReportError> {
         .ledger
         .events
         .iter()
-        .find(|e| e.kind == "scoring_closed" && e.body["report_sha256"] == digest.as_str())
+        .find(|e| e.kind == Kind::ScoringClosed && e.body["report_sha256"] == digest.as_str())
         .ok_or(ReportError::NotInLedger)?;
     if b.report["ledger_head"] != closed.prev_hash.as_str() {
         return Err(ReportError::HeadMismatch);
@@ -428,7 +428,7 @@ pub fn verify(b: &ReportBundle) -> Result<usize, ReportError> {
             return Err(ReportError::Signature(n));
         }
         let logged = b.ledger.events.iter().any(|e| {
-            e.kind == "report_signed"
+            e.kind == Kind::ReportSigned
                 && e.seq > closed.seq
                 && e.body["seat"] == n
                 && (e.body["signature_sha256"]

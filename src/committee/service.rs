@@ -16,6 +16,7 @@ use crate::draw::{self, DrawRecord, Requirement};
 use crate::error::{AppError, AppResult};
 use crate::evaluation as eval;
 use crate::evaluation::pseudonyms::Pseudonyms;
+use crate::ledger::Kind;
 use crate::ledger::{canonical_json, repo::append};
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
@@ -191,7 +192,7 @@ async fn event(
     tx: &mut Tx,
     tender_id: &str,
     now: i64,
-    kind: &str,
+    kind: Kind,
     actor: &str,
     body: Value,
 ) -> AppResult<()> {
@@ -268,7 +269,7 @@ async fn request_draw(
         tx,
         &head.id,
         now,
-        "evaluation_requested",
+        Kind::EvaluationRequested,
         &user.id,
         json!({ "requirement": req_json, "committee_size": size, "experts_needed": experts,
                 "pseudonym_key_sha256": Pseudonyms::commitment(&key) }),
@@ -387,7 +388,7 @@ async fn respond(
                 tx,
                 &head.id,
                 now,
-                "expert_accepted",
+                Kind::ExpertAccepted,
                 &me,
                 json!({ "seat": seat.seat, "expert": me,
                         "declaration_sha256": sha256_hex(d.signature.trim().as_bytes()) }),
@@ -401,7 +402,7 @@ async fn respond(
                     tx,
                     &head.id,
                     now,
-                    "panel_seated",
+                    Kind::PanelSeated,
                     "system",
                     json!({ "seats": needed }),
                 )
@@ -426,7 +427,7 @@ async fn respond(
         tx,
         &head.id,
         now,
-        "expert_declined",
+        Kind::ExpertDeclined,
         &me,
         json!({ "seat": seat.seat, "expert": me }),
     )
@@ -476,7 +477,7 @@ async fn respond(
                 tx,
                 &head.id,
                 now,
-                "panel_dissolved",
+                Kind::PanelDissolved,
                 "system",
                 json!({ "reason": err.code(), "declined": next_declined(&record, &me) }),
             )
@@ -506,7 +507,7 @@ async fn fail(tx: &mut Tx, head: &TenderHead, reason: &str, now: i64) -> AppResu
         tx,
         &head.id,
         now,
-        "evaluation_failed",
+        Kind::EvaluationFailed,
         "system",
         json!({ "reason": reason }),
     )
@@ -578,7 +579,7 @@ async fn qualify(
         tx,
         &head.id,
         now,
-        "qualification_done",
+        Kind::QualificationDone,
         &user.id,
         json!({ "passed": passed, "failed": failed,
                 "failed_lots": lots.iter().map(|(l, r)| json!({"lot_no": l, "reason": r})).collect::<Vec<_>>() }),
@@ -651,7 +652,7 @@ async fn review(
         tx,
         &head.id,
         now,
-        "bid_reviewed",
+        Kind::BidReviewed,
         &who,
         json!({ "seat": seat.seat, "bid_id": bid_id }),
     )
@@ -730,7 +731,7 @@ async fn review(
         tx,
         &head.id,
         now,
-        "compliance_done",
+        Kind::ComplianceDone,
         "system",
         json!({ "passed": standing, "failed": failed, "abnormally_low": flagged,
                 "failed_lots": prices["failed_lots"] }),
@@ -855,7 +856,7 @@ async fn score(
         tx,
         &head.id,
         now,
-        "scores_submitted",
+        Kind::ScoresSubmitted,
         &who,
         json!({ "seat": seat.seat, "bid_id": bid_id, "sha256": digest }),
     )
@@ -937,7 +938,7 @@ async fn revise(
         tx,
         &head.id,
         now,
-        "score_revised",
+        Kind::ScoreRevised,
         &who,
         json!({ "seat": seat.seat, "bid_id": bid_id, "item": item, "kind": kind,
                 "reason_sha256": sha256_hex(reason.as_bytes()) }),
@@ -984,7 +985,7 @@ async fn explain(
         tx,
         &head.id,
         now,
-        "outlier_explained",
+        Kind::OutlierExplained,
         &who,
         json!({ "seat": seat.seat, "bid_id": bid_id, "item": item,
                 "reason_sha256": sha256_hex(reason.as_bytes()) }),
@@ -1032,7 +1033,7 @@ async fn clarify(
         tx,
         &head.id,
         now,
-        "clarification_requested",
+        Kind::ClarificationRequested,
         &who,
         json!({ "clarification_id": id, "bid_id": bid_id,
                 "question_sha256": sha256_hex(question.as_bytes()) }),
@@ -1084,7 +1085,7 @@ async fn answer(
         tx,
         &head.id,
         now,
-        "clarification_answered",
+        Kind::ClarificationAnswered,
         &user.id,
         json!({ "clarification_id": clarification_id, "bid_id": bid_id,
                 "answer_sha256": sha256_hex(answer.as_bytes()) }),
@@ -1140,7 +1141,7 @@ async fn finish_scoring(
         tx,
         &head.id,
         now,
-        "scoring_closed",
+        Kind::ScoringClosed,
         &user.id,
         json!({ "report_sha256": sha }),
     )
@@ -1201,7 +1202,7 @@ async fn sign(
         tx,
         &head.id,
         now,
-        "report_signed",
+        Kind::ReportSigned,
         &who,
         // The signature's digest ties it to the report; a key id would follow the expert
         // from tender to tender (R-EVAL-2).
@@ -1232,7 +1233,7 @@ async fn sign(
         tx,
         &head.id,
         now,
-        "report_completed",
+        Kind::ReportCompleted,
         "system",
         json!({ "report_sha256": sha, "signatures": n_signed, "confirm_due_at": due }),
     )
@@ -1265,7 +1266,7 @@ async fn award(
         tx,
         &head.id,
         now,
-        "winner_confirmed",
+        Kind::WinnerConfirmed,
         actor,
         // The panel's names are public now: the pseudonyms' key is told, so anyone can
         // check the draw record against the experts named in the result.

@@ -340,9 +340,10 @@ pub(crate) async fn documents(
     tender_id: &str,
 ) -> AppResult<BTreeMap<String, Vec<Value>>> {
     let bodies: Vec<String> = sqlx::query_scalar(
-        "SELECT body FROM ledger_events WHERE tender_id = $1 AND kind = 'bid_read_out' ORDER BY seq",
+        "SELECT body FROM ledger_events WHERE tender_id = $1 AND kind = $2 ORDER BY seq",
     )
     .bind(tender_id)
+    .bind(crate::ledger::Kind::BidReadOut.as_str())
     .fetch_all(pool)
     .await?;
     let mut out = BTreeMap::new();

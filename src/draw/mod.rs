@@ -26,7 +26,7 @@ use crate::ledger::Ledger;
 pub const ALGORITHM: &str = "kaibiao-draw-v1";
 
 /// The ledger event kind whose body is a `DrawRecord`.
-pub const EVENT_KIND: &str = "experts_drawn";
+pub const EVENT_KIND: crate::ledger::Kind = crate::ledger::Kind::ExpertsDrawn;
 
 /// 10,000,000 yuan (1000万) in fen: at or above it the committee has at least 7 (R-EVAL-1).
 pub const LARGE_BUDGET_FEN: i64 = 1_000_000_000;

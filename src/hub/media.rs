@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::error::{AppError, AppResult};
+use crate::ledger::Kind;
 use crate::state::AppState;
 
 /// Stores the room's finished recordings not yet in the ledger: each file becomes a blob
@@ -22,10 +23,11 @@ pub async fn store_recordings(state: &AppState, room: &str) -> AppResult<usize> 
             .await?
             .ok_or(AppError::NotFound)?;
         let known: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM ledger_events WHERE tender_id = $1 AND kind = 'recording_stored' \
-             AND body LIKE $2",
+            "SELECT COUNT(*) FROM ledger_events WHERE tender_id = $1 AND kind = $2 \
+             AND body LIKE $3",
         )
         .bind(tender)
+        .bind(Kind::RecordingStored.as_str())
         .bind(format!("%\"sha256\":\"{}\"%", rec.sha256))
         .fetch_one(&mut *tx)
         .await?;
@@ -37,7 +39,7 @@ pub async fn store_recordings(state: &AppState, room: &str) -> AppResult<usize> 
             &mut tx,
             tender,
             now,
-            "recording_stored",
+            Kind::RecordingStored,
             &rec.participant,
             json!({
                 "room": room,

@@ -8,56 +8,106 @@
 
 pub mod repo;
 
-/// Every kind of event a ledger holds. Each has a name in both languages of the page
-/// catalogue (`ledger.<kind>` in web/js/i18n/ledger.js; a test checks), so no feed shows a raw
-/// kind; appending a kind not listed here is a programming error.
-pub const KINDS: &[&str] = &[
+/// Defines [`Kind`] from one list of variants and the names they have in the JSON.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
+        /// Every kind of event a ledger holds, with the name it has in the JSON (and in the
+        /// hash). Each has a name in both languages of the page catalogue (`ledger.<kind>`
+        /// in web/js/i18n/ledger.js; a test checks), so no feed shows a raw kind. Appends
+        /// take a `Kind`, so an unlisted kind does not compile; events read back keep their
+        /// kind as text (`Event::kind`, compared with `==` against a `Kind`), so a ledger
+        /// written by an older version still reads and verifies.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Kind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Kind {
+            /// Every kind, in the order of the workflow.
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant,)*];
+
+            /// The kind's name in the ledger's JSON.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
     // The tender
-    "tender_created",
-    "tender_updated",
-    "tender_published",
-    "tender_amended",
-    "tender_cancelled",
+    TenderCreated = "tender_created",
+    TenderUpdated = "tender_updated",
+    TenderPublished = "tender_published",
+    TenderAmended = "tender_amended",
+    TenderCancelled = "tender_cancelled",
     // Bids (the bid register) and the opening
-    "bid_submitted",
-    "bid_withdrawn",
-    "bids_sealed",
-    "opening_started",
-    "share_submitted",
-    "custodians_overdue",
-    "tender_key_rebuilt",
-    "bidder_decrypted",
-    "decryption_closed",
-    "bid_read_out",
-    "bid_invalid",
-    "revealing_done",
-    "objection_raised",
-    "objection_answered",
-    "record_confirmed",
-    "opening_closed",
-    "opening_failed",
-    "recording_stored",
+    BidSubmitted = "bid_submitted",
+    BidWithdrawn = "bid_withdrawn",
+    BidsSealed = "bids_sealed",
+    OpeningStarted = "opening_started",
+    ShareSubmitted = "share_submitted",
+    CustodiansOverdue = "custodians_overdue",
+    TenderKeyRebuilt = "tender_key_rebuilt",
+    BidderDecrypted = "bidder_decrypted",
+    DecryptionClosed = "decryption_closed",
+    BidReadOut = "bid_read_out",
+    BidInvalid = "bid_invalid",
+    RevealingDone = "revealing_done",
+    ObjectionRaised = "objection_raised",
+    ObjectionAnswered = "objection_answered",
+    RecordConfirmed = "record_confirmed",
+    OpeningClosed = "opening_closed",
+    OpeningFailed = "opening_failed",
+    RecordingStored = "recording_stored",
     // The evaluation
-    "evaluation_requested",
-    "experts_drawn",
-    "expert_accepted",
-    "expert_declined",
-    "panel_seated",
-    "panel_dissolved",
-    "bid_reviewed",
-    "qualification_done",
-    "compliance_done",
-    "clarification_requested",
-    "clarification_answered",
-    "scores_submitted",
-    "score_revised",
-    "outlier_explained",
-    "scoring_closed",
-    "report_completed",
-    "report_signed",
-    "winner_confirmed",
-    "evaluation_failed",
-];
+    EvaluationRequested = "evaluation_requested",
+    ExpertsDrawn = "experts_drawn",
+    ExpertAccepted = "expert_accepted",
+    ExpertDeclined = "expert_declined",
+    PanelSeated = "panel_seated",
+    PanelDissolved = "panel_dissolved",
+    BidReviewed = "bid_reviewed",
+    QualificationDone = "qualification_done",
+    ComplianceDone = "compliance_done",
+    ClarificationRequested = "clarification_requested",
+    ClarificationAnswered = "clarification_answered",
+    ScoresSubmitted = "scores_submitted",
+    ScoreRevised = "score_revised",
+    OutlierExplained = "outlier_explained",
+    ScoringClosed = "scoring_closed",
+    ReportCompleted = "report_completed",
+    ReportSigned = "report_signed",
+    WinnerConfirmed = "winner_confirmed",
+    EvaluationFailed = "evaluation_failed",
+}
+
+impl Kind {
+    /// The kind named `name`, if it is one this version writes.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<Kind> for String {
+    fn eq(&self, other: &Kind) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Kind> for &str {
+    fn eq(&self, other: &Kind) -> bool {
+        *self == other.as_str()
+    }
+}
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -294,13 +344,42 @@ mod tests {
     fn every_event_kind_is_named_in_both_languages() {
         // Each entry there is a [zh-CN, English] pair (tests/it/i18n.rs checks the pairs).
         let catalogue = include_str!("../../web/js/i18n/ledger.js");
-        for kind in super::KINDS {
+        for kind in super::Kind::ALL {
             let n = catalogue.matches(&format!("'ledger.{kind}': [")).count();
             assert_eq!(n, 1, "ledger.{kind} must be in web/js/i18n/ledger.js");
         }
     }
 
     use super::*;
+
+    #[test]
+    fn every_kind_has_one_name_that_reads_back_as_itself() {
+        let mut names = std::collections::BTreeSet::new();
+        for &kind in Kind::ALL {
+            let name = kind.as_str();
+            assert!(names.insert(name), "{name} named twice");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name}"
+            );
+            assert_eq!(Kind::parse(name), Some(kind));
+            let read_back = Event {
+                seq: 1,
+                at: 0,
+                kind: name.into(),
+                actor: String::new(),
+                body: serde_json::Value::Null,
+                prev_hash: GENESIS.into(),
+                hash: GENESIS.into(),
+            };
+            assert!(read_back.kind == kind && name == kind);
+        }
+        assert_eq!(
+            Kind::parse("stop"),
+            None,
+            "an older version's kind reads as text only"
+        );
+    }
 
     fn chain(n: i64) -> Ledger {
         let mut events = Vec::new();

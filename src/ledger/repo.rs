@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{event_hash, register_id, Event, Ledger, Register, GENESIS};
+use super::{event_hash, register_id, Event, Kind, Ledger, Register, GENESIS};
 use crate::db::Tx;
 
 /// The two chains of a tender: its ledger, and its bid register.
@@ -34,7 +34,7 @@ pub async fn append(
     tx: &mut Tx,
     tender_id: &str,
     at: i64,
-    kind: &str,
+    kind: Kind,
     actor: &str,
     body: serde_json::Value,
 ) -> sqlx::Result<Event> {
@@ -46,7 +46,7 @@ pub async fn append_bid(
     tx: &mut Tx,
     tender_id: &str,
     at: i64,
-    kind: &str,
+    kind: Kind,
     actor: &str,
     body: serde_json::Value,
 ) -> sqlx::Result<Event> {
@@ -81,14 +81,10 @@ async fn append_to(
     tx: &mut Tx,
     tender_id: &str,
     at: i64,
-    kind: &str,
+    kind: Kind,
     actor: &str,
     body: serde_json::Value,
 ) -> sqlx::Result<Event> {
-    debug_assert!(
-        super::KINDS.contains(&kind),
-        "event kind {kind} is not in ledger::KINDS"
-    );
     let table = chain.table();
     let (seq, prev_hash) = match last_of(chain, tx, tender_id).await? {
         Some((seq, hash)) => (seq + 1, hash),
@@ -98,7 +94,7 @@ async fn append_to(
         &chain.hash_id(tender_id),
         seq,
         at,
-        kind,
+        kind.as_str(),
         actor,
         &body,
         &prev_hash,
@@ -110,7 +106,7 @@ async fn append_to(
     .bind(tender_id)
     .bind(seq)
     .bind(at)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(actor)
     .bind(super::canonical_json(&body))
     .bind(&prev_hash)

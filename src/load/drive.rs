@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::cli::client::{api_error, Client};
+use crate::ledger::Kind;
 
 /// Logs in a demo user with the shared demo password.
 pub async fn login(server: &str, user: &str, password: &str) -> anyhow::Result<Client> {
@@ -103,7 +104,7 @@ pub async fn amend(
             .await
             .with_context(|| format!("amendment {}", i + 1))?;
     }
-    ledger_seqs(agency, tender, "tender_amended", head).await
+    ledger_seqs(agency, tender, Kind::TenderAmended.as_str(), head).await
 }
 
 /// Asks the baseline server for `events` frames of about `bytes` each; returns their seqs.
@@ -306,7 +307,7 @@ impl Opening {
                 _ => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-        ledger_seqs(&self.host, tender, "bid_read_out", head).await
+        ledger_seqs(&self.host, tender, Kind::BidReadOut.as_str(), head).await
     }
 }
 

@@ -20,6 +20,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
+use crate::ledger::Kind;
+
 use stats::{Memory, Report};
 use watch::Target;
 
@@ -184,7 +186,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Report> {
                     None => drive::published_tender(&h).await?,
                 };
                 host = Some(h);
-                (t, "tender_amended")
+                (t, Kind::TenderAmended.as_str())
             } else {
                 let data_dir = args
                     .data_dir
@@ -199,7 +201,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Report> {
                 let wait = Duration::from_secs(args.wait_sealed_secs);
                 let t = o.sealed_tender(args.tender.as_deref(), wait).await?;
                 opening = Some(o);
-                (t, "bid_read_out")
+                (t, Kind::BidReadOut.as_str())
             };
             let (url, s) = ws_url(&http_base, "/api/hub")?;
             let since_seq = drive::ledger_head(&watcher, &tender).await?;

@@ -13,6 +13,7 @@ use super::types::Phase;
 use crate::auth::CurrentUser;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
+use crate::ledger::Kind;
 use crate::ledger::{canonical_json, repo::append, Ledger};
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
@@ -233,7 +234,7 @@ pub async fn close(
         tx,
         &head.id,
         now,
-        "opening_closed",
+        Kind::OpeningClosed,
         "platform",
         json!({
             "record_sha256": crate::crypto::sha256_hex(message.as_bytes()),
@@ -304,7 +305,7 @@ pub fn verify(b: &RecordBundle) -> Result<i64, RecordError> {
         .ledger
         .events
         .iter()
-        .find(|e| e.kind == "opening_closed" && e.body["record_sha256"] == digest.as_str())
+        .find(|e| e.kind == Kind::OpeningClosed && e.body["record_sha256"] == digest.as_str())
         .ok_or(RecordError::NotInLedger)?;
     if b.signed.record["ledger_head"] != closed.prev_hash.as_str()
         || b.signed.record["ledger_seq"] != closed.seq - 1

@@ -19,6 +19,7 @@ use crate::bid::package::{self, OpeningSheet};
 use crate::crypto::{b64url, kb1, CryptoError};
 use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;
+use crate::ledger::Kind;
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 
@@ -429,7 +430,7 @@ async fn record(
             let stored = crate::ledger::canonical_json(&sheet);
             body["sheet"] = sheet;
             body["documents"] = serde_json::to_value(documents).map_err(anyhow::Error::from)?;
-            ("read_out", "sheet", stored, "bid_read_out")
+            ("read_out", "sheet", stored, Kind::BidReadOut)
         }
         Outcome::Invalid {
             code,
@@ -439,7 +440,7 @@ async fn record(
             let cause = json!({ "code": code, "message": message, "deemed": deemed });
             let stored = cause.to_string();
             body["cause"] = cause;
-            ("invalid", "cause", stored, "bid_invalid")
+            ("invalid", "cause", stored, Kind::BidInvalid)
         }
     };
     sqlx::query(&format!(
@@ -531,7 +532,7 @@ async fn finish(state: &AppState, tender_id: &str) -> AppResult<()> {
         &mut tx,
         tender_id,
         now,
-        "revealing_done",
+        Kind::RevealingDone,
         "platform",
         json!({ "lots": lots, "confirm_ends_at": confirm_ends }),
     )

@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use crate::bid::repo as bid_repo;
 use crate::bid::types::BidStatus;
+use crate::ledger::Kind;
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 use crate::tender::types::{TenderAction, TenderStatus};
@@ -83,7 +84,7 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
         &mut tx,
         id,
         now,
-        "bids_sealed",
+        Kind::BidsSealed,
         "platform",
         json!({
             "bid_deadline": head.bid_deadline,

@@ -15,6 +15,7 @@ use crate::crypto::{b64url, sha256_hex, vss, CryptoError};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;
+use crate::ledger::Kind;
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 use crate::tender::repo::TenderHead;
@@ -227,7 +228,7 @@ async fn start(
             tx,
             &head.id,
             now,
-            "opening_failed",
+            Kind::OpeningFailed,
             &user.id,
             json!({ "reason": "quorum", "lots": lots }),
         )
@@ -239,7 +240,7 @@ async fn start(
         tx,
         &head.id,
         now,
-        "opening_started",
+        Kind::OpeningStarted,
         &user.id,
         json!({ "host": user.id, "decrypt_ends_at": ends, "lots": lots, "bids": ids }),
     )
@@ -316,7 +317,7 @@ async fn decrypt(
         tx,
         &head.id,
         now,
-        "bidder_decrypted",
+        Kind::BidderDecrypted,
         &user.id,
         json!({ "bid_id": bid_id, "bidder_org_id": org, "lot_no": lot }),
     )
@@ -389,7 +390,7 @@ async fn close_decryption(tx: &mut Tx, tender_id: &str, now: i64, reason: &str) 
         tx,
         tender_id,
         now,
-        "decryption_closed",
+        Kind::DecryptionClosed,
         "platform",
         json!({ "reason": reason, "decrypted": decrypted, "not_decrypted": not_decrypted }),
     )
@@ -458,7 +459,7 @@ async fn share(
         tx,
         &head.id,
         now,
-        "share_submitted",
+        Kind::ShareSubmitted,
         &user.id,
         json!({ "index": index, "custodian": user.id }),
     )
@@ -475,7 +476,7 @@ async fn share(
             tx,
             &head.id,
             now,
-            "tender_key_rebuilt",
+            Kind::TenderKeyRebuilt,
             "platform",
             json!({ "key_id": key.key_id, "indices": indices }),
         )
@@ -590,7 +591,7 @@ async fn confirm(
         tx,
         &head.id,
         now,
-        "record_confirmed",
+        Kind::RecordConfirmed,
         &user.id,
         json!({ "bidder_org_id": org, "bidder_name": name }),
     )
@@ -640,7 +641,7 @@ async fn object(
         tx,
         &head.id,
         now,
-        "objection_raised",
+        Kind::ObjectionRaised,
         &user.id,
         json!({ "objection_id": id, "bidder_org_id": org, "bidder_name": name,
                 "kind": kind, "text": text }),
@@ -694,7 +695,7 @@ async fn answer(
         tx,
         &head.id,
         now,
-        "objection_answered",
+        Kind::ObjectionAnswered,
         &user.id,
         json!({ "objection_id": objection_id, "text": text, "by": user.id }),
     )
@@ -797,7 +798,7 @@ async fn advance(state: &AppState, tender_id: &str) -> AppResult<bool> {
                 &mut tx,
                 tender_id,
                 now,
-                "custodians_overdue",
+                Kind::CustodiansOverdue,
                 "platform",
                 json!({ "missing": missing, "waiting_since": o.unsealing_since }),
             )

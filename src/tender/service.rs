@@ -13,6 +13,7 @@ use super::types::{
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ledger;
+use crate::ledger::Kind;
 use crate::org::repo as org_repo;
 use crate::org::types::OrgKind;
 use crate::state::AppState;
@@ -272,7 +273,7 @@ pub async fn create(
     let mut body = input_summary(&t);
     body["code"] = json!(code);
     body["agency_org_id"] = json!(agency);
-    ledger::repo::append(&mut tx, &id, now, "tender_created", &actor.id, body).await?;
+    ledger::repo::append(&mut tx, &id, now, Kind::TenderCreated, &actor.id, body).await?;
     tx.commit().await?;
     state.rooms.notify(&id);
     get(state, actor, &id).await
@@ -343,7 +344,7 @@ pub async fn update(
         &mut tx,
         id,
         now,
-        "tender_updated",
+        Kind::TenderUpdated,
         &actor.id,
         input_summary(&t),
     )
@@ -432,7 +433,7 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
         "custodian_threshold": view.custodian_threshold,
         "opening_key": key,
     });
-    ledger::repo::append(&mut tx, id, now, "tender_published", &actor.id, body).await?;
+    ledger::repo::append(&mut tx, id, now, Kind::TenderPublished, &actor.id, body).await?;
     tx.commit().await?;
     state.rooms.notify(id);
     get(state, actor, id).await
@@ -548,7 +549,7 @@ pub async fn amend(
         &mut tx,
         id,
         now,
-        "tender_amended",
+        Kind::TenderAmended,
         &actor.id,
         json!({"amendment": seq, "reason": req.reason.trim(), "changes": changes}),
     )
@@ -582,7 +583,7 @@ pub async fn cancel(
         &mut tx,
         id,
         now,
-        "tender_cancelled",
+        Kind::TenderCancelled,
         &actor.id,
         json!({"reason": req.reason.trim(), "from": head.status.as_str()}),
     )

@@ -188,7 +188,7 @@ async fn clone_tender(
             &mut tx,
             to,
             e.at,
-            &e.kind,
+            kaibiao::ledger::Kind::parse(&e.kind).expect("a kind this version writes"),
             &e.actor,
             serde_json::from_str(&body).unwrap(),
         )

@@ -115,14 +115,14 @@ fn r_eval_2_verify_replays_the_experts_drawn_events_of_a_ledger() {
     let first = draw::draw(&input(&ledger.head)).unwrap();
     push(
         &mut ledger,
-        draw::EVENT_KIND,
+        draw::EVENT_KIND.as_str(),
         serde_json::to_value(&first).unwrap(),
     );
     // One expert declines: a top-up draw from the same order.
     let topped = draw::top_up(&first, &[first.panel[2].clone()]).unwrap();
     push(
         &mut ledger,
-        draw::EVENT_KIND,
+        draw::EVENT_KIND.as_str(),
         serde_json::to_value(&topped).unwrap(),
     );
 
@@ -145,7 +145,7 @@ fn r_eval_2_verify_replays_the_experts_drawn_events_of_a_ledger() {
     bad.panel.swap(0, 1);
     push(
         &mut forged,
-        draw::EVENT_KIND,
+        draw::EVENT_KIND.as_str(),
         serde_json::to_value(&bad).unwrap(),
     );
     let out = verify(&write(&dir, &forged));
@@ -163,7 +163,7 @@ fn r_eval_2_verify_replays_the_experts_drawn_events_of_a_ledger() {
     let elsewhere = draw::draw(&input(&"77".repeat(32))).unwrap();
     push(
         &mut foreign,
-        draw::EVENT_KIND,
+        draw::EVENT_KIND.as_str(),
         serde_json::to_value(&elsewhere).unwrap(),
     );
     let out = verify(&write(&dir, &foreign));
