@@ -11,16 +11,14 @@
 // `evaluation:<id>` sends the tender's ledger events, which carry ids, seats and hashes only:
 // each one fetches the view again (once, with a little jitter, so a room full of watchers
 // does not ask at the same instant). Commands go over the hub while it is live, else over
-// POST /api/tenders/{id}/evaluation; each button is disabled while its command is out.
+// POST /api/tenders/{id}/evaluation (room.js); each button is disabled while its command is out.
 
 import { initLayout, setPageTitle } from '../layout.js';
-import { get, post, errorText, ApiError, isSupervisorRole } from '../api.js';
+import { get, errorText, ApiError, isSupervisorRole } from '../api.js';
 import { t, label, noteText, onLangChange, pickMessage, getLang } from '../i18n.js';
 import { formatCST, formatMoney, parseYuanToFen, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
-import { HubRoom } from '../hub.js';
-import { mountMedia } from '../media.js';
-import { renderPresenceCard } from '../presence.js';
+import { LiveRoom } from '../room.js';
 import { keyImportPanel } from '../keyimport.js';
 import { loadDeviceKeys, ensureDeviceKeys, sign } from '../crypto/keys.js';
 import { canonicalJson } from '../crypto/json.js';
@@ -45,19 +43,28 @@ const els = {
   feed: $('eval-feed'),
 };
 
+// The hub room, its presence and feed (room.js); each event fetches the view again.
+const room = new LiveRoom('evaluation', tenderId, {
+  slots: { conn: els.conn, presence: els.presence, feed: els.feed, media: $('eval-media') },
+  presenceHeading: 'eval-presence-heading',
+  feedHeading: 'eval-feed-heading',
+  feedTitle: 'eval.feed',
+  eventText,
+  onEvent,
+  onSubscribed: () => refetch().then(renderTitle),
+  onFailed: (error) => {
+    if (v) showBanner(els.alert, 'warning', failText(error));
+  },
+});
+
 const PHASES = ['drawing', 'seating', 'qualification', 'compliance', 'scoring', 'signing', 'reported', 'awarded'];
 const CHANGE_KINDS = ['objective_mismatch', 'arithmetic', 'out_of_range', 'wrong_facts'];
 const SPECIALTIES = ['it_hardware', 'software', 'medical_equipment', 'construction', 'education_equipment', 'property_services', 'environmental', 'vehicles', 'finance_audit', 'legal'];
-const FEED_MAX = 200;
 const SCORE_RE = /^(100(\.0{1,2})?|\d{1,2}(\.\d{1,2})?)$/;
 
 let me = null; // the logged-in user
 let v = null; // the evaluation view
 let vError = null;
-let hub = null;
-let conn = { status: 'connecting', error: null };
-let presence = { members: [], bidders: null };
-let feed = [];
 let refetchTimer = null;
 let keys = { state: 'checking', record: null };
 let keyPanelEl = null;
@@ -150,18 +157,6 @@ function failText(e) {
 
 // --------------------------------------------------------------- commands --
 
-/** A room command: over the hub when it is live, else over HTTP (same checks, same errors). */
-async function command(cmd) {
-  if (hub && hub.isLive()) {
-    try {
-      return await hub.command(cmd);
-    } catch (e) {
-      if (!(e instanceof ApiError && e.code === 'NETWORK')) throw e;
-    }
-  }
-  return post(`/api/tenders/${encodeURIComponent(tenderId)}/evaluation`, cmd);
-}
-
 /**
  * Runs `cmd` under `key`: one at a time per key (its buttons are disabled meanwhile), the
  * refusal kept for the key's error slot, the view fetched again after.
@@ -173,7 +168,7 @@ async function run(key, cmd, { done, okText } = {}) {
   renderAll();
   let ok = false;
   try {
-    await command(cmd);
+    await room.command(cmd);
     ok = true;
     if (done) done();
     if (okText) toast(okText);
@@ -269,10 +264,7 @@ async function fillSealedScores() {
   }
 }
 
-function onEvent(e) {
-  feed.push(e);
-  if (feed.length > FEED_MAX) feed = feed.slice(-FEED_MAX);
-  renderFeed();
+function onEvent() {
   scheduleRefetch();
 }
 
@@ -473,10 +465,6 @@ async function onSign() {
 
 // ------------------------------------------------------------------ render --
 
-function renderConn() {
-  els.conn.dataset.status = conn.status;
-  replace(els.conn, h('span.conn-dot', { 'aria-hidden': 'true' }), h('span#conn-text', t(`hall.conn.${conn.status}`)));
-}
 
 function renderPhase() {
   const p = phase();
@@ -1124,9 +1112,6 @@ function renderPanel() {
     draw && (draw.excluded || draw.declined) ? h('p.small.muted#draw-counts', drawCounts(draw)) : null);
 }
 
-function renderPresence() {
-  renderPresenceCard(els.presence, { members: presence.members, bidders: presence.bidders, headingId: 'eval-presence-heading' });
-}
 
 function eventText(e) {
   const b = e.body || {};
@@ -1135,16 +1120,6 @@ function eventText(e) {
   return base;
 }
 
-function renderFeed() {
-  const list = feed.slice().reverse();
-  replace(els.feed,
-    h('div.card-head', h('h2#eval-feed-heading', t('eval.feed'))),
-    list.length
-      ? h('ol#event-feed.event-feed', list.map((e) => h('li.feed-item', { dataset: { kind: e.kind, seq: e.seq } },
-        h('time.feed-time.small.muted', formatCST(e.at, { seconds: true }).slice(11)),
-        h('span.feed-text', eventText(e)))))
-      : h('p.muted.small', t('hall.feed_empty')));
-}
 
 function renderAll() {
   if (vError && !v) {
@@ -1173,8 +1148,8 @@ function renderAll() {
   renderBids();
   renderReport();
   renderPanel();
-  renderFeed();
-  renderPresence();
+  room.renderFeed();
+  room.renderPresence();
   if (active && active !== document.body && active.isConnected && document.activeElement !== active) {
     active.focus({ preventScroll: true });
     if (caret) {
@@ -1210,7 +1185,7 @@ async function main() {
   await refetch();
   clear(els.loading);
   renderTitle();
-  renderConn();
+  room.renderConn();
   try {
     keys = { state: 'ready', record: await loadDeviceKeys(me.id) };
   } catch (_) {
@@ -1218,24 +1193,10 @@ async function main() {
   }
   if (v) renderAll();
 
-  hub = new HubRoom(`evaluation:${tenderId}`, {
-    onEvent,
-    onPresence: (members, bidders) => {
-      presence = { members, bidders };
-      renderPresence();
-    },
-    onSubscribed: () => refetch().then(renderTitle),
-    onStatus: (status, error) => {
-      conn = { status, error };
-      renderConn();
-      if (status === 'failed' && error && v) showBanner(els.alert, 'warning', failText(error));
-    },
-  }).start();
-  // Audio and video over the same connection (media.js).
-  mountMedia(document.getElementById('eval-media'), { hub, room: `evaluation:${tenderId}` });
+  room.start();
   onLangChange(() => {
     renderTitle();
-    renderConn();
+    room.renderConn();
     keyPanelEl = null;
     if (v) renderAll();
   });

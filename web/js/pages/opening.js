@@ -16,9 +16,7 @@ import { get, post, errorText, ApiError, isSupervisorRole } from '../api.js';
 import { t, label, getLang, onLangChange, pickMessage } from '../i18n.js';
 import { formatCST, formatMoney, amountInWords, formatCountdown, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, busy } from '../ui.js';
-import { HubRoom } from '../hub.js';
-import { mountMedia } from '../media.js';
-import { renderPresenceCard } from '../presence.js';
+import { LiveRoom } from '../room.js';
 import { keyImportPanel } from '../keyimport.js';
 import { loadDeviceKeys } from '../crypto/keys.js';
 import { MAGIC, parseHeader, unsealKb } from '../crypto/kb1.js';
@@ -47,19 +45,27 @@ const els = {
   feed: $('hall-feed'),
 };
 
+// The hub room, its presence and feed (room.js); events are applied to the state here.
+const room = new LiveRoom('opening', tenderId, {
+  slots: { conn: els.conn, presence: els.presence, feed: els.feed, media: $('hall-media') },
+  presenceHeading: 'presence-heading',
+  feedHeading: 'feed-heading',
+  feedTitle: 'hall.feed',
+  eventText,
+  onEvent,
+  onFrame,
+  onSubscribed: () => refetch(),
+  onFailed: (error) => showBanner(els.alert, 'warning', failText(error)),
+});
+
 const PHASES = ['sealed', 'decrypting', 'unsealing', 'revealing', 'confirming', 'closed'];
 // Events that move the opening to another phase: the state is fetched again.
 const TRANSITIONS = new Set(['opening_started', 'opening_failed', 'decryption_closed', 'tender_key_rebuilt', 'revealing_done', 'opening_closed', 'bids_sealed']);
-const FEED_MAX = 200;
 
 let me = null;
 let tender = null; // the announcement: title, code, lots
 let st = null; // the opening state
 let stError = null;
-let hub = null;
-let conn = { status: 'connecting', error: null };
-let presence = { members: [], bidders: null };
-let feed = []; // ledger events, oldest first
 let progress = null; // the last {type:"progress"} frame
 let overdue = null; // the last custodians_overdue body
 let keys = { state: 'checking', record: null };
@@ -126,19 +132,6 @@ function failText(e) {
 }
 
 // --------------------------------------------------------------- commands --
-
-/** A room command: over the hub when it is live, else over HTTP (same checks, same errors). */
-async function command(cmd) {
-  if (hub && hub.isLive()) {
-    try {
-      return await hub.command(cmd);
-    } catch (e) {
-      // A connection that dropped mid-command: the HTTP answer says what happened.
-      if (!(e instanceof ApiError && e.code === 'NETWORK')) throw e;
-    }
-  }
-  return post(`/api/tenders/${encodeURIComponent(tenderId)}/opening`, cmd);
-}
 
 // ------------------------------------------------------------------- state --
 
@@ -253,8 +246,6 @@ function onEvent(e) {
     clearTimeout(clarTimer);
     clarTimer = setTimeout(fetchClarifications, 150);
   }
-  feed.push(e);
-  if (feed.length > FEED_MAX) feed = feed.slice(-FEED_MAX);
   if (e.kind === 'custodians_overdue') overdue = e.body || {};
   if (e.kind === 'share_submitted' || e.kind === 'tender_key_rebuilt') overdue = null;
   if (apply(e)) scheduleRefetch();
@@ -323,7 +314,7 @@ async function decrypt(bidId) {
     kb = await unsealKb(header, record.encryption);
     d.step = 'sending';
     renderActions();
-    await command({ type: 'decrypt', bid_id: bidId, kb: toB64url(kb) });
+    await room.command({ type: 'decrypt', bid_id: bidId, kb: toB64url(kb) });
     d.step = 'done';
     const bid = bidById(bidId);
     if (bid && bid.decrypt_status !== 'decrypted') {
@@ -380,7 +371,7 @@ async function submitShare() {
     if (!value || value.length !== 32) throw Object.assign(new Error('unseal'), { code: 'SHARE_UNSEAL_FAILED' });
     const { points, ok } = await commitmentPoints(myShare.opening_key);
     if (!ok || !shareMatches(value, myShare.index, points)) throw Object.assign(new Error('mismatch'), { code: 'SHARE_COMMITMENT_MISMATCH' });
-    await command({ type: 'share', index: myShare.index, value: toHex(value) });
+    await room.command({ type: 'share', index: myShare.index, value: toHex(value) });
     shareState = { step: 'done' };
     toast(t('hall.share_ok'));
   } catch (e) {
@@ -399,7 +390,7 @@ async function onStart(ev) {
   if (!ok) return;
   const restore = busy(ev.target, t('hall.starting'));
   try {
-    await command({ type: 'start' });
+    await room.command({ type: 'start' });
     await refetch();
   } catch (e) {
     showBanner(els.alert, 'error', failText(e));
@@ -417,7 +408,7 @@ async function onAnswer(o, box, button) {
   }
   const restore = busy(button, t('hall.answering'));
   try {
-    await command({ type: 'answer', objection_id: o.id, text });
+    await room.command({ type: 'answer', objection_id: o.id, text });
     box.value = '';
     o.answer = o.answer || text;
     answerBoxes.delete(o.id);
@@ -516,7 +507,7 @@ async function onConfirm() {
   confirmBusy = true;
   renderActions();
   try {
-    await command({ type: 'confirm' });
+    await room.command({ type: 'confirm' });
     for (const id of myBidIds()) {
       const b = bidById(id);
       if (b) b.confirmation = 'confirmed';
@@ -558,7 +549,7 @@ function makeObjectForm() {
         text.removeAttribute('aria-invalid');
         const restore = busy(submit, t('hall.object_sending'));
         try {
-          await command({ type: 'object', kind: kind.value, text: value });
+          await room.command({ type: 'object', kind: kind.value, text: value });
           text.value = '';
           replace(status, banner('success', t('hall.object_sent')));
         } catch (e) {
@@ -582,18 +573,6 @@ function makeObjectForm() {
 }
 
 // ------------------------------------------------------------------ render --
-
-function renderConn() {
-  const text = {
-    connecting: t('hall.conn.connecting'),
-    live: t('hall.conn.live'),
-    reconnecting: t('hall.conn.reconnecting'),
-    failed: t('hall.conn.failed'),
-    closed: t('hall.conn.closed'),
-  }[conn.status] || '';
-  els.conn.dataset.status = conn.status;
-  replace(els.conn, h('span.conn-dot', { 'aria-hidden': 'true' }), h('span#conn-text', text));
-}
 
 function deadlineFor(p) {
   if (!st) return null;
@@ -922,7 +901,7 @@ function renderBids() {
 
 /** Bids sealed at the deadline (the ledger's bids_sealed), before the opening lists them. */
 function sealedCount() {
-  const sealed = feed.slice().reverse().find((e) => e.kind === 'bids_sealed');
+  const sealed = room.feed.slice().reverse().find((e) => e.kind === 'bids_sealed');
   return sealed && sealed.body ? Number(sealed.body.count) || 0 : 0;
 }
 
@@ -1000,21 +979,6 @@ function eventText(e) {
   }
 }
 
-function renderFeed() {
-  const items = feed.slice().reverse();
-  replace(els.feed,
-    h('div.card-head', h('h2#feed-heading', t('hall.feed'))),
-    items.length
-      ? h('ol#event-feed.event-feed', { 'aria-live': 'off' }, items.map((e) => h('li.feed-item', { dataset: { kind: e.kind, seq: e.seq } },
-        h('time.feed-time.small.muted', formatCST(e.at, { seconds: true }).slice(11)),
-        h('span.feed-text', eventText(e)))))
-      : h('p.muted.small', t('hall.feed_empty')));
-}
-
-function renderPresence() {
-  renderPresenceCard(els.presence, { members: presence.members, bidders: presence.bidders, headingId: 'presence-heading' });
-}
-
 function renderRecord() {
   const closed = phase() === 'closed';
   els.record.hidden = !closed;
@@ -1039,8 +1003,8 @@ function renderAll() {
   renderBids();
   renderObjections();
   renderRecord();
-  renderFeed();
-  renderPresence();
+  room.renderFeed();
+  room.renderPresence();
 }
 
 function renderTitle() {
@@ -1096,7 +1060,7 @@ async function main() {
   clear(els.loading);
   els.page.hidden = false;
   renderTitle();
-  renderConn();
+  room.renderConn();
   renderAll();
   if (me.role === 'supplier') {
     fetchClarifications();
@@ -1113,26 +1077,11 @@ async function main() {
   }
   renderActions();
 
-  hub = new HubRoom(`opening:${tenderId}`, {
-    onEvent,
-    onFrame,
-    onPresence: (members, bidders) => {
-      presence = { members, bidders };
-      renderPresence();
-    },
-    onSubscribed: () => refetch(),
-    onStatus: (status, error) => {
-      conn = { status, error };
-      renderConn();
-      if (status === 'failed' && error) showBanner(els.alert, 'warning', failText(error));
-    },
-  }).start();
+  room.start();
   setInterval(tick, 1000);
-  // Audio and video over the same connection (media.js).
-  mountMedia(document.getElementById('hall-media'), { hub, room: `opening:${tenderId}` });
   onLangChange(() => {
     renderTitle();
-    renderConn();
+    room.renderConn();
     objectForm = null;
     keyPanelEl = null;
     renderAll();
