@@ -164,10 +164,10 @@ async fn subscribe(
     );
     // Joined before reading the ledger, so nothing committed in between is missed;
     // duplicates are skipped by seq.
-    let ledger = crate::tender::service::ledger(state, Some(user), tender_id).await?;
+    let replay = crate::tender::service::replay(state, user, tender_id, since).await?;
     let mut out = Vec::new();
     let mut delivered = since;
-    for e in ledger.events.iter().filter(|e| e.seq > since) {
+    for e in &replay.events {
         out.push(
             serde_json::to_string(&ServerMsg::Event {
                 room: name,
@@ -177,7 +177,7 @@ async fn subscribe(
         );
         delivered = e.seq;
     }
-    for e in ledger.bid_register.iter().flat_map(|r| r.events.iter()) {
+    for e in &replay.bid_events {
         out.push(
             serde_json::to_string(&ServerMsg::BidEvent {
                 room: name,
@@ -190,7 +190,7 @@ async fn subscribe(
         serde_json::to_string(&ServerMsg::Subscribed {
             room: name,
             seq: delivered,
-            withheld_until: ledger.withheld_until,
+            withheld_until: replay.withheld_until,
         })
         .unwrap_or_default(),
     );

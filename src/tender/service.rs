@@ -659,11 +659,8 @@ pub async fn ledger(
         return Err(AppError::NotFound);
     }
     let mut ledger = ledger::repo::load(&state.db.pool, id).await?;
-    // Before the deadline only supervisors see the bid register: the names and number of
-    // bidders are not told before the opening (GPL art. 38's confidentiality of potential
-    // bidders). Everyone else is told it is withheld whether or not anyone has bid.
     let supervisor = user.is_some_and(|u| u.role.is_supervisor());
-    if supervisor || !head.bids_secret(state.clock.now_ms()) {
+    if sees_bids(state, user, &head) {
         ledger.bid_register = Some(ledger::repo::register(&state.db.pool, id).await?);
     } else {
         // Ledgers written before the register existed kept bid events in the chain.
@@ -672,6 +669,54 @@ pub async fn ledger(
     }
     ledger.actors = ledger_actors(state, &ledger, supervisor, &head).await?;
     Ok(ledger)
+}
+
+/// Whether `user` may see the bid register now. Before the deadline only supervisors do:
+/// the names and number of bidders are not told before the opening (GPL art. 38's
+/// confidentiality of potential bidders). Everyone else is told it is withheld whether or
+/// not anyone has bid.
+fn sees_bids(state: &AppState, user: Option<&CurrentUser>, head: &repo::TenderHead) -> bool {
+    user.is_some_and(|u| u.role.is_supervisor()) || !head.bids_secret(state.clock.now_ms())
+}
+
+/// What the hub replays to a subscriber: the ledger events after seq `since` that `user`
+/// may see, the bid register's events when they may see it, and until when it is withheld
+/// otherwise. Reads only what is after `since`, not the whole ledger.
+pub struct Replay {
+    pub events: Vec<ledger::Event>,
+    pub bid_events: Vec<ledger::Event>,
+    pub withheld_until: Option<i64>,
+}
+
+/// The replay for `user` from `since` (see [`Replay`]); the same visibility as [`ledger`].
+pub async fn replay(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    since: i64,
+) -> AppResult<Replay> {
+    let pool = &state.db.pool;
+    let head = repo::head(pool, id).await?.ok_or(AppError::NotFound)?;
+    if head.status == TenderStatus::Draft && !can_see(user, &head) {
+        return Err(AppError::NotFound);
+    }
+    let mut events = ledger::repo::load_since(pool, id, since).await?;
+    if sees_bids(state, Some(user), &head) {
+        Ok(Replay {
+            events,
+            bid_events: ledger::repo::register_since(pool, id, 0).await?,
+            withheld_until: None,
+        })
+    } else {
+        // As the live room sends it: a ledger from before the bid register kept bid
+        // events in the chain.
+        events.retain(|e| !e.kind.starts_with("bid_"));
+        Ok(Replay {
+            events,
+            bid_events: Vec::new(),
+            withheld_until: Some(head.bid_deadline),
+        })
+    }
 }
 
 /// Who acted in `ledger`, for its reader: each person's role and organisation; a drawn
