@@ -7,6 +7,8 @@
 #
 #   benches/watchers.sh                      # 1000 5000 10000 watchers, --drive amend
 #   KAIBIAO_BENCH_WATCHERS="1000" KAIBIAO_BENCH_DRIVE=opening benches/watchers.sh
+#   KAIBIAO_BENCH_BIN=/tmp/before benches/watchers.sh   # binaries built elsewhere (a
+#                                                       # before/after comparison)
 #
 # Needs curl and jq. Loopback only; every process it starts is stopped at exit.
 set -euo pipefail
@@ -19,11 +21,11 @@ OUT=${KAIBIAO_BENCH_OUT:-target/bench-watchers}
 export KAIBIAO_DEMO_PASSWORD=${KAIBIAO_DEMO_PASSWORD:-bench-password-1}
 export RUST_LOG=${RUST_LOG:-warn}
 
-cargo build --release --bins
+BIN=${KAIBIAO_BENCH_BIN:-target/release}
+[ -n "${KAIBIAO_BENCH_BIN:-}" ] || cargo build --release --bins
 # Server and clients each get the hard open-file limit (20,000 here).
 ulimit -n "$(ulimit -Hn)"
 mkdir -p "$OUT"
-BIN=target/release
 
 pids=()
 cleanup() {
