@@ -427,7 +427,11 @@ pub async fn decrypt(server: &str, user: &str, key_file: &Path, bid: &str) -> an
     )?;
     let client = Client::login(server, user, &password, "kaibiao bid decrypt").await?;
     let v: Value = client
-        .call(Method::GET, &format!("/api/bids/{bid}/header"), None)
+        .call(
+            Method::POST,
+            &format!("/api/bids/{bid}/decryption"),
+            Some(serde_json::json!({})),
+        )
         .await?;
     let header: kb1::Header = serde_json::from_value(v["header"].clone())?;
     let kb = zeroize::Zeroizing::new(

@@ -244,7 +244,11 @@ impl Opening {
             let dk = device_keys(path, &self.password).await?;
             for bid in ids {
                 let h: Value = client
-                    .call(Method::GET, &format!("/api/bids/{bid}/header"), None)
+                    .call(
+                        Method::POST,
+                        &format!("/api/bids/{bid}/decryption"),
+                        Some(serde_json::json!({})),
+                    )
                     .await?;
                 let header: crate::crypto::kb1::Header =
                     serde_json::from_value(h["header"].clone()).context("bid header")?;

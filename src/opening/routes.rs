@@ -48,6 +48,12 @@ pub fn api() -> Api {
             Access::Roles(&[Role::Supplier]),
             header,
         )
+        .route(
+            Method::POST,
+            "/api/bids/{id}/decryption",
+            Access::Roles(&[Role::Supplier]),
+            start_decryption,
+        )
 }
 
 async fn view(
@@ -80,22 +86,37 @@ async fn record(
 }
 
 /// The header of the caller's own bid: `kb_sealed` opens with the bidder's key only.
-/// Fetched during the decryption window, it marks the start of the bidder's decryption.
+/// Reading it changes nothing; `POST …/decryption` is how a bidder starts decrypting.
 async fn header(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<axum::Json<Value>> {
     let bid = crate::bid::service::own_bid(&state, &user, &id).await?;
-    let hash = bid.ciphertext_sha256.ok_or(AppError::NotFound)?;
+    Ok(axum::Json(header_of(&state, &bid).await?))
+}
+
+/// The bidder starts decrypting its bid (R-OPEN-4: the record keeps when): during the
+/// decryption window the first call marks the start; the answer is the bid's header, as
+/// `GET …/header` gives it.
+async fn start_decryption(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<axum::Json<Value>> {
+    let bid = crate::bid::service::own_bid(&state, &user, &id).await?;
+    let header = header_of(&state, &bid).await?;
     super::service::mark_decrypt_started(&state, &bid.id).await?;
+    Ok(axum::Json(header))
+}
+
+async fn header_of(state: &AppState, bid: &crate::bid::repo::BidRow) -> AppResult<Value> {
+    let hash = bid.ciphertext_sha256.as_deref().ok_or(AppError::NotFound)?;
     let prefix = state
         .blobs
-        .get_prefix(&hash, crate::crypto::kb1::MAX_PREFIX_LEN)
+        .get_prefix(hash, crate::crypto::kb1::MAX_PREFIX_LEN)
         .await?
         .ok_or(AppError::NotFound)?;
     let (header, _, _) = crate::crypto::kb1::parse_header(&prefix)?;
-    Ok(axum::Json(
-        serde_json::json!({ "bid_id": bid.id, "header": header }),
-    ))
+    Ok(serde_json::json!({ "bid_id": bid.id, "header": header }))
 }

@@ -358,7 +358,8 @@ def opening_command(api: Api, tender: str, command: dict, over: str = "http") ->
 
 def cmd_decrypt(args) -> dict:
     """The bidder's part of the opening (opening.md "Reading the state"): for each own
-    bid, GET /api/bids/{id}/header, open kb_sealed with the encryption key of the key
+    bid, POST /api/bids/{id}/decryption (the start of its decryption, kept in the record;
+    answered with the bid's header), open kb_sealed with the encryption key of the key
     file (info kaibiao/KB1/kb, AAD as for sealing), check SHA-256(kb) against kb_sha256,
     and send {"type": "decrypt", bid_id, kb}."""
     api = Api(args.server)
@@ -370,7 +371,7 @@ def cmd_decrypt(args) -> dict:
     bids = [args.bid] if args.bid else state["me"]["bid_ids"]
     out = []
     for bid_id in bids:
-        answer = api.get(f"/api/bids/{bid_id}/header")
+        answer = api.post(f"/api/bids/{bid_id}/decryption", {})
         header = answer["header"]
         if isinstance(header, str):  # the header as sealed, if sent as its text
             header = kb1.strict_json(header)

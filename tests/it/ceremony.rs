@@ -154,19 +154,26 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     let r = command(&mut host, "start2", &tender, json!({"type": "start"})).await;
     assert_eq!(error_code(&r), "ILLEGAL_TRANSITION", "a second start");
 
-    // Bidder 4 fetches its sealed kb a minute in (its decryption starts, R-OPEN-4) but
-    // never sends it; the others decrypt two minutes in.
+    // Bidder 4 starts decrypting at once (R-OPEN-4: the record keeps when; a second
+    // start a minute later changes nothing) but never sends its kb; the others decrypt two
+    // minutes in. Bidder 1 only reads its header at once: reading starts nothing.
     let (status, h) = app
         .login("supplier4")
         .await
-        .get(&format!("/api/bids/{}/header", ids[3]))
+        .post(&format!("/api/bids/{}/decryption", ids[3]), json!({}))
         .await;
     assert_eq!(status, StatusCode::OK, "{h}");
     assert_eq!(h["header"]["bid_id"], ids[3].as_str());
+    let (status, h) = app
+        .login("supplier1")
+        .await
+        .get(&format!("/api/bids/{}/header", ids[0]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{h}");
     clock.set(deadline + MINUTE);
     app.login("supplier4")
         .await
-        .get(&format!("/api/bids/{}/header", ids[3]))
+        .post(&format!("/api/bids/{}/decryption", ids[3]), json!({}))
         .await;
     clock.set(deadline + 2 * MINUTE);
 
@@ -460,7 +467,8 @@ async fn a_whole_opening_with_a_revoked_bid_a_corrupt_bid_an_objection_and_a_ver
     assert!(record["bids"][3]["decrypted_at"].is_null());
     assert_eq!(
         record["bids"][0]["decrypt_started_at"],
-        deadline + 2 * MINUTE
+        deadline + 2 * MINUTE,
+        "reading the header is not starting"
     );
     assert_eq!(record["bids"][0]["decrypted_at"], deadline + 2 * MINUTE);
     assert_eq!(record["objections"][0]["answer"], answer);

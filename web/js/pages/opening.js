@@ -278,7 +278,7 @@ function announce(e) {
 
 // ----------------------------------------------------------------- decrypt --
 
-/** The header of GET /api/bids/{id}/header as parseHeader's input: "KAIBIAO1" || u32be(N) || header. */
+/** The header of POST /api/bids/{id}/decryption as parseHeader's input: "KAIBIAO1" || u32be(N) || header. */
 function headerPrefix(header) {
   let bytes;
   if (typeof header === 'string') {
@@ -300,7 +300,8 @@ async function decrypt(bidId) {
   try {
     const record = keys.record || (await loadDeviceKeys(me.id));
     if (!record) throw new CryptoError('KB_UNSEAL_FAILED', 'no device keys');
-    const view = await get(`/api/bids/${encodeURIComponent(bidId)}/header`);
+    // Starting the decryption is recorded (R-OPEN-4); the answer is the bid's header.
+    const view = await post(`/api/bids/${encodeURIComponent(bidId)}/decryption`, {});
     const { header } = await parseHeader(headerPrefix(view.header));
     if (header.bid_id !== bidId || header.tender_id !== tenderId) throw new CryptoError('HEADER_MISMATCH', 'bid or tender', { field: 'bid_id' });
     if (header.bidder_key !== record.encryption.keyId) {
