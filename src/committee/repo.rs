@@ -1,5 +1,5 @@
-//! The evaluation's rows: reading and writing the tables of migration 0007 (and the
-//! opening's read-out bids the evaluation works on).
+//! The evaluation's rows: reading and writing the tables of migration 0007. The bids it
+//! works on are the opening's (`opening::repo::read_out_bids`).
 
 use std::collections::BTreeMap;
 
@@ -8,7 +8,6 @@ use sqlx::Row;
 
 use super::access::Seat;
 use super::types::{EvaluationTerms, Phase};
-use crate::bid::package::OpeningSheet;
 use crate::db::Tx;
 use crate::draw::{self, DrawRecord, Requirement};
 use crate::error::{AppError, AppResult};
@@ -87,47 +86,6 @@ where
         .fetch_one(exec)
         .await?;
     json_col(t)
-}
-
-/// A bid read out at the opening, as the evaluation sees it.
-#[derive(Debug, Clone)]
-pub(crate) struct BidRow {
-    pub bid_id: String,
-    pub position: i64,
-    pub lot_no: i64,
-    pub bidder_name: String,
-    pub sheet: OpeningSheet,
-    pub enterprise_size: Option<String>,
-    pub special_status: Option<String>,
-}
-
-pub(crate) async fn read_out_bids<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<BidRow>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let rows = sqlx::query(
-        "SELECT ob.bid_id, ob.position, ob.lot_no, ob.bidder_org_id, o.name, ob.sheet, \
-         o.enterprise_size, o.special_status FROM opening_bids ob \
-         JOIN organisations o ON o.id = ob.bidder_org_id \
-         WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
-    )
-    .bind(tender_id)
-    .fetch_all(exec)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let sheet: Option<String> = r.try_get("sheet")?;
-            Ok(BidRow {
-                bid_id: r.try_get("bid_id")?,
-                position: r.try_get("position")?,
-                lot_no: r.try_get("lot_no")?,
-                bidder_name: r.try_get("name")?,
-                sheet: json_col(sheet)?.ok_or_else(|| anyhow::anyhow!("read out without sheet"))?,
-                enterprise_size: r.try_get("enterprise_size")?,
-                special_status: r.try_get("special_status")?,
-            })
-        })
-        .collect()
 }
 
 pub(crate) async fn panel<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<Seat>>

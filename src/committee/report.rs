@@ -18,6 +18,7 @@ use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::evaluation::{self as eval, rounding, Points};
 use crate::ledger::{canonical_json, Kind, Ledger};
+use crate::opening::repo::read_out_bids;
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
 

@@ -1,6 +1,7 @@
 //! Evaluation routes: the per-member view, the commands (browsers use the hub; bidders
 //! answer clarifications here), others' scores once one's own are in, a bidder's
-//! clarifications, and the signed report.
+//! clarifications, the signed report, and the signed opening record (its readers include
+//! the panel).
 
 use axum::extract::{Path, Query, State};
 use axum::http::Method;
@@ -72,6 +73,34 @@ pub fn api() -> Api {
             Access::Roles(&[Role::Supplier]),
             clarifications,
         )
+        .route(
+            Method::GET,
+            "/api/tenders/{id}/opening/record",
+            // The opening's members, and the experts who evaluate the tender.
+            Access::Roles(&Role::ALL),
+            opening_record,
+        )
+}
+
+/// The signed opening record. Served here, not by the opening's routes, because its
+/// readers include this stage's seated experts (who read what was opened and read out),
+/// and an earlier stage knows nothing of a later one.
+async fn opening_record(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<axum::Json<crate::opening::record::RecordBundle>> {
+    if user.role == Role::Expert {
+        let m = super::access::member(&state, &user, &id).await?;
+        if m.expert().is_none() {
+            return Err(super::types::EvalRoomError::NotOnPanel.into());
+        }
+    } else {
+        crate::opening::access::member(&state, &user, &id).await?;
+    }
+    Ok(axum::Json(
+        crate::opening::record::bundle(&state, &user, &id).await?,
+    ))
 }
 
 async fn view(

@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 
 use super::access::Seat;
-use super::repo::{BidRow, ScoreRow};
+use super::repo::ScoreRow;
 use super::types::{EvalRoomError, EvaluationTerms};
 use crate::error::AppResult;
 use crate::evaluation::{self as eval, Points};
 use crate::ledger::canonical_json;
+use crate::opening::types::ReadOutBid;
 
 /// R-EVAL-10: working days the purchaser has to confirm.
 pub const CONFIRM_WORKING_DAYS: u32 = 5;
@@ -117,7 +118,7 @@ pub(crate) fn fmt_score(h: i64) -> String {
 
 /// Lots with fewer than the minimum of bids in `standing` (R-EVAL-3), with the reason.
 pub(crate) fn failed_lots(
-    bids: &[BidRow],
+    bids: &[ReadOutBid],
     standing: &BTreeSet<String>,
     min: i64,
     stage: &str,
@@ -142,7 +143,7 @@ pub(crate) fn failed_lots(
 /// The pure evaluation's bid for a read-out bid: the opening sheet's price and products,
 /// the organisation's registered size and status.
 pub(crate) fn eval_bid(
-    b: &BidRow,
+    b: &ReadOutBid,
     compliant: bool,
     scores: BTreeMap<String, Points>,
 ) -> AppResult<eval::Bid> {

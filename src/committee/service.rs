@@ -30,6 +30,8 @@ const MAX_TEXT: usize = 4000;
 use super::repo::*;
 use super::rules::*;
 pub use super::rules::{add_working_days, signing_payload, CONFIRM_WORKING_DAYS};
+use crate::opening::repo::read_out_bids;
+use crate::opening::types::ReadOutBid;
 
 /// Runs one command for `user`; the result is what the command's acknowledgement carries.
 pub async fn command(
@@ -623,7 +625,7 @@ async fn review(
         .into_iter()
         .map(|(l, _)| l)
         .collect();
-    let under: Vec<&BidRow> = bids
+    let under: Vec<&ReadOutBid> = bids
         .iter()
         .filter(|b| qualified.contains(&b.bid_id) && !dead_lots.contains(&b.lot_no))
         .collect();
@@ -695,7 +697,8 @@ async fn review(
         .into_iter()
         .filter(|l| !failed_lot_nos.contains(l))
     {
-        let lot_bids: Vec<&BidRow> = under.iter().copied().filter(|b| b.lot_no == lot).collect();
+        let lot_bids: Vec<&ReadOutBid> =
+            under.iter().copied().filter(|b| b.lot_no == lot).collect();
         let result = price_only(tx, head, &terms, &lot_bids, &compliant).await?;
         for (b, r) in lot_bids.iter().zip(&result.bids) {
             if r.abnormally_low.is_some() {
@@ -759,7 +762,7 @@ async fn price_only(
     tx: &mut Tx,
     head: &TenderHead,
     terms: &EvaluationTerms,
-    bids: &[&BidRow],
+    bids: &[&ReadOutBid],
     compliant: &BTreeSet<String>,
 ) -> AppResult<eval::LotResult> {
     let (category, date) = category_and_date(tx, &head.id).await?;

@@ -15,6 +15,7 @@ use super::types::{EvalRoomError, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::evaluation::rounding::fmt_points;
+use crate::opening::repo::read_out_bids;
 use crate::state::AppState;
 
 fn role_name(m: &Member) -> &'static str {
@@ -81,7 +82,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     let accepted: Vec<&access::Seat> = seats.iter().filter(|s| s.status == "accepted").collect();
     let me_expert = m.seat.as_ref().map(|s| s.expert_id.clone());
     let bids = read_out_bids(pool, tender_id).await?;
-    let docs = documents(pool, tender_id).await?;
+    let docs = crate::opening::repo::read_out_documents(pool, tender_id).await?;
     let qual = qualification(pool, tender_id).await?;
     let rev = reviews(pool, tender_id).await?;
     let rows = scores(pool, tender_id).await?;
@@ -333,32 +334,6 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     Ok(out)
 }
 
-/// The documents of each bid read out, as its `bid_read_out` event lists them:
-/// bid → [{name, size, media_type, sha256}].
-pub(crate) async fn documents(
-    pool: &sqlx::AnyPool,
-    tender_id: &str,
-) -> AppResult<BTreeMap<String, Vec<Value>>> {
-    let bodies: Vec<String> = sqlx::query_scalar(
-        "SELECT body FROM ledger_events WHERE tender_id = $1 AND kind = $2 ORDER BY seq",
-    )
-    .bind(tender_id)
-    .bind(crate::ledger::Kind::BidReadOut.as_str())
-    .fetch_all(pool)
-    .await?;
-    let mut out = BTreeMap::new();
-    for b in bodies {
-        let v: Value = serde_json::from_str(&b).map_err(anyhow::Error::from)?;
-        if let Some(bid) = v["bid_id"].as_str() {
-            out.insert(
-                bid.to_string(),
-                v["documents"].as_array().cloned().unwrap_or_default(),
-            );
-        }
-    }
-    Ok(out)
-}
-
 /// One bid document for the committee: (name, media type, size, its bytes as a stream
 /// from the blob store). Seated experts, the agency, the purchaser and supervisors, once
 /// the evaluation has begun.
@@ -375,7 +350,7 @@ pub async fn document(
     eval_row(&state.db.pool, tender_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let docs = documents(&state.db.pool, tender_id).await?;
+    let docs = crate::opening::repo::read_out_documents(&state.db.pool, tender_id).await?;
     let d = docs
         .values()
         .flatten()

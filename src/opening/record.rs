@@ -248,21 +248,16 @@ pub async fn close(
     Ok(())
 }
 
-/// The signed record with the CA and the ledger, for members once the opening closed.
+/// The signed record with the CA and the ledger (as `user` may read it), once the
+/// opening closed. The caller has checked that `user` may read the record: a member of
+/// the opening (`access::member`), or a reader a later stage admits (the evaluation's
+/// seated experts: `GET /api/tenders/{id}/opening/record` is served by the committee's
+/// routes, which know both).
 pub async fn bundle(
     state: &AppState,
     user: &CurrentUser,
     tender_id: &str,
 ) -> AppResult<RecordBundle> {
-    if user.role == crate::auth::Role::Expert {
-        // An expert seated on the tender's panel reads what was opened and read out.
-        let m = crate::committee::access::member(state, user, tender_id).await?;
-        if m.expert().is_none() {
-            return Err(crate::committee::types::EvalRoomError::NotOnPanel.into());
-        }
-    } else {
-        super::access::member(state, user, tender_id).await?;
-    }
     let stored: Option<Option<String>> =
         sqlx::query_scalar("SELECT record FROM openings WHERE tender_id = $1")
             .bind(tender_id)

@@ -1,8 +1,15 @@
-//! The opening's own SQL: its row, read into a typed struct, and its phase.
+//! The opening's own SQL: its row, read into a typed struct, and its phase; and what the
+//! stages after it read of it (the bids read out, the documents each listed), so that they
+//! never read the opening's tables or events themselves.
 
-use super::types::{LotQuorum, Phase};
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::types::{LotQuorum, Phase, ReadOutBid};
 use crate::db::Tx;
 use crate::error::AppResult;
+use crate::ledger::Kind;
 
 /// The opening row's times and phase.
 pub(crate) struct OpeningRow {
@@ -77,4 +84,75 @@ pub(crate) async fn set_phase(tx: &mut Tx, tender_id: &str, phase: Phase) -> sql
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// A read-out bid as stored.
+#[derive(sqlx::FromRow)]
+struct StoredReadOut {
+    bid_id: String,
+    position: i64,
+    lot_no: i64,
+    name: String,
+    sheet: Option<String>,
+    enterprise_size: Option<String>,
+    special_status: Option<String>,
+}
+
+/// The bids read out at the tender's opening, in reading order, with their bidders'
+/// names and the sizes and statuses the policy rules need.
+pub async fn read_out_bids<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<ReadOutBid>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query_as::<_, StoredReadOut>(
+        "SELECT ob.bid_id, ob.position, ob.lot_no, o.name, ob.sheet, \
+         o.enterprise_size, o.special_status FROM opening_bids ob \
+         JOIN organisations o ON o.id = ob.bidder_org_id \
+         WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let sheet = r
+                .sheet
+                .ok_or_else(|| anyhow::anyhow!("read out without sheet"))?;
+            Ok(ReadOutBid {
+                bid_id: r.bid_id,
+                position: r.position,
+                lot_no: r.lot_no,
+                bidder_name: r.name,
+                sheet: serde_json::from_str(&sheet).map_err(anyhow::Error::from)?,
+                enterprise_size: r.enterprise_size,
+                special_status: r.special_status,
+            })
+        })
+        .collect()
+}
+
+/// The documents of each bid read out, as its `bid_read_out` event lists them:
+/// bid → [{name, size, media_type, sha256}].
+pub async fn read_out_documents(
+    pool: &sqlx::AnyPool,
+    tender_id: &str,
+) -> AppResult<BTreeMap<String, Vec<Value>>> {
+    let bodies: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM ledger_events WHERE tender_id = $1 AND kind = $2 ORDER BY seq",
+    )
+    .bind(tender_id)
+    .bind(Kind::BidReadOut.as_str())
+    .fetch_all(pool)
+    .await?;
+    let mut out = BTreeMap::new();
+    for b in bodies {
+        let v: Value = serde_json::from_str(&b).map_err(anyhow::Error::from)?;
+        if let Some(bid) = v["bid_id"].as_str() {
+            out.insert(
+                bid.to_string(),
+                v["documents"].as_array().cloned().unwrap_or_default(),
+            );
+        }
+    }
+    Ok(out)
 }

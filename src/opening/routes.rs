@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use serde_json::Value;
 
-use super::record::RecordBundle;
 use super::types::Command;
 use crate::auth::{Access, Api, CurrentUser, Role};
 use crate::error::{AppError, AppResult, Json};
@@ -34,13 +33,6 @@ pub fn api() -> Api {
             "/api/tenders/{id}/opening",
             Access::Roles(MEMBERS),
             command,
-        )
-        .route(
-            Method::GET,
-            "/api/tenders/{id}/opening/record",
-            // The members, and the experts who evaluate the tender (checked in `bundle`).
-            Access::Roles(&Role::ALL),
-            record,
         )
         .route(
             Method::GET,
@@ -75,14 +67,6 @@ async fn command(
     Ok(axum::Json(
         super::service::command(&state, &user, &id, cmd).await?,
     ))
-}
-
-async fn record(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-) -> AppResult<axum::Json<RecordBundle>> {
-    Ok(axum::Json(super::record::bundle(&state, &user, &id).await?))
 }
 
 /// The header of the caller's own bid: `kb_sealed` opens with the bidder's key only.

@@ -185,3 +185,15 @@ pub struct LotQuorum {
     pub status: String,
     pub reason: Option<String>,
 }
+
+/// A bid read out at the opening: what the stages after it (the evaluation) work on.
+#[derive(Debug, Clone)]
+pub struct ReadOutBid {
+    pub bid_id: String,
+    pub position: i64,
+    pub lot_no: i64,
+    pub bidder_name: String,
+    pub sheet: crate::bid::package::OpeningSheet,
+    pub enterprise_size: Option<String>,
+    pub special_status: Option<String>,
+}
