@@ -33,6 +33,18 @@ pub use super::rules::{add_working_days, signing_payload, CONFIRM_WORKING_DAYS};
 use crate::opening::repo::read_out_bids;
 use crate::opening::types::ReadOutBid;
 
+/// What a command works with: the transaction that locked the tender, the tender, the
+/// server's time, who asks and their standing in the evaluation (checked inside the
+/// transaction).
+struct Ctx<'a> {
+    state: &'a AppState,
+    tx: &'a mut Tx,
+    user: &'a CurrentUser,
+    m: &'a Member,
+    head: &'a TenderHead,
+    now: i64,
+}
+
 /// Runs one command for `user`; the result is what the command's acknowledgement carries.
 pub async fn command(
     state: &AppState,
@@ -50,86 +62,69 @@ pub async fn command(
         }
     }
     let name = cmd.name();
+    let c = Ctx {
+        state,
+        tx,
+        user,
+        m: &m,
+        head,
+        now,
+    };
     let result = match cmd {
         Command::RequestDraw {
             specialty,
             region,
             complex,
             committee_size,
-        } => {
-            request_draw(
-                tx,
-                user,
-                &m,
-                head,
-                specialty,
-                region,
-                complex,
-                committee_size,
-                now,
-            )
-            .await?
-        }
-        Command::Draw { nonce } => run_draw(tx, user, &m, head, &nonce, now).await?,
+        } => request_draw(c, specialty, region, complex, committee_size).await?,
+        Command::Draw { nonce } => run_draw(c, &nonce).await?,
         Command::Accept { declaration } => {
             let answer = Answer::Accept(declaration);
-            respond(state, tx, user, &m, head, answer, now).await?
+            respond(c, answer).await?
         }
         Command::Decline { reason } => {
             let answer = Answer::Decline(reason);
-            respond(state, tx, user, &m, head, answer, now).await?
+            respond(c, answer).await?
         }
         Command::Qualify {
             bid_id,
             pass,
             reason,
-        } => qualify(state, tx, user, &m, head, &bid_id, pass, &reason, now).await?,
+        } => qualify(c, &bid_id, pass, &reason).await?,
         Command::Review {
             bid_id,
             pass,
             reason,
-        } => review(state, tx, user, &m, head, &bid_id, pass, &reason, now).await?,
-        Command::Score { bid_id, items } => score(tx, user, &m, head, &bid_id, &items, now).await?,
+        } => review(c, &bid_id, pass, &reason).await?,
+        Command::Score { bid_id, items } => score(c, &bid_id, &items).await?,
         Command::Revise {
             bid_id,
             item,
             score,
             kind,
             reason,
-        } => {
-            revise(
-                tx, user, &m, head, &bid_id, &item, &score, kind, &reason, now,
-            )
-            .await?
-        }
+        } => revise(c, &bid_id, &item, &score, kind, &reason).await?,
         Command::Explain {
             bid_id,
             item,
             reason,
-        } => explain(tx, user, &m, head, &bid_id, &item, &reason, now).await?,
-        Command::Clarify { bid_id, question } => {
-            clarify(tx, user, &m, head, &bid_id, &question, now).await?
-        }
+        } => explain(c, &bid_id, &item, &reason).await?,
+        Command::Clarify { bid_id, question } => clarify(c, &bid_id, &question).await?,
         Command::AnswerClarification {
             clarification_id,
             text,
-        } => answer(tx, user, head, &clarification_id, &text, now).await?,
-        Command::FinishScoring {} => finish_scoring(state, tx, user, &m, head, now).await?,
+        } => answer(c.tx, c.user, c.head, &clarification_id, &text, c.now).await?,
+        Command::FinishScoring {} => finish_scoring(c).await?,
         Command::Sign {
             key_id,
             signature,
             dissent,
-        } => {
-            sign(
-                state, tx, user, &m, head, &key_id, &signature, &dissent, now,
-            )
-            .await?
-        }
+        } => sign(c, &key_id, &signature, &dissent).await?,
         Command::ConfirmWinner {} => {
-            if !m.purchaser {
+            if !c.m.purchaser {
                 return Err(AppError::Forbidden);
             }
-            award(tx, head, &user.id, "purchaser", now).await?
+            award(c.tx, c.head, &c.user.id, "purchaser", c.now).await?
         }
     };
     a.commit(state).await?;
@@ -202,18 +197,21 @@ async fn event(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn request_draw(
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
+    c: Ctx<'_>,
     specialty: String,
     region: Option<String>,
     complex: bool,
     committee_size: Option<u32>,
-    now: i64,
 ) -> AppResult<Value> {
+    let Ctx {
+        tx,
+        user,
+        m,
+        head,
+        now,
+        ..
+    } = c;
     if !m.host {
         return Err(AppError::Forbidden);
     }
@@ -284,14 +282,15 @@ fn draw_error(e: draw::DrawError) -> AppError {
     EvalRoomError::Draw(e.to_string(), e.code()).into()
 }
 
-async fn run_draw(
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
-    nonce: &str,
-    now: i64,
-) -> AppResult<Value> {
+async fn run_draw(c: Ctx<'_>, nonce: &str) -> AppResult<Value> {
+    let Ctx {
+        tx,
+        user,
+        m,
+        head,
+        now,
+        ..
+    } = c;
     if !m.finance {
         return Err(AppError::Forbidden);
     }
@@ -345,15 +344,15 @@ enum Answer {
     Decline(String),
 }
 
-async fn respond(
-    state: &AppState,
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
-    answer: Answer,
-    now: i64,
-) -> AppResult<Value> {
+async fn respond(c: Ctx<'_>, answer: Answer) -> AppResult<Value> {
+    let Ctx {
+        state,
+        tx,
+        user,
+        m,
+        head,
+        now,
+    } = c;
     let seat = m.seat.clone().ok_or(AppError::Forbidden)?;
     let action = match answer {
         Answer::Accept(_) => "accept",
@@ -525,18 +524,15 @@ async fn set_tender_status(tx: &mut Tx, head: &TenderHead, action: TenderAction)
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn qualify(
-    state: &AppState,
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
-    bid_id: &str,
-    pass: bool,
-    reason: &str,
-    now: i64,
-) -> AppResult<Value> {
+async fn qualify(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult<Value> {
+    let Ctx {
+        state,
+        tx,
+        user,
+        m,
+        head,
+        now,
+    } = c;
     if !(m.host || m.purchaser) {
         return Err(AppError::Forbidden);
     }
@@ -595,18 +591,15 @@ async fn qualify(
     Ok(json!({ "phase": Phase::Compliance }))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn review(
-    state: &AppState,
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
-    bid_id: &str,
-    pass: bool,
-    reason: &str,
-    now: i64,
-) -> AppResult<Value> {
+async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult<Value> {
+    let Ctx {
+        state,
+        tx,
+        user,
+        m,
+        head,
+        now,
+    } = c;
     let seat = m.expert().cloned().ok_or(if m.seat.is_some() {
         AppError::from(EvalRoomError::NotOnPanel)
     } else {
@@ -796,15 +789,15 @@ async fn scoring_state(
     Ok((e, terms, compliant))
 }
 
-async fn score(
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
-    bid_id: &str,
-    items: &BTreeMap<String, String>,
-    now: i64,
-) -> AppResult<Value> {
+async fn score(c: Ctx<'_>, bid_id: &str, items: &BTreeMap<String, String>) -> AppResult<Value> {
+    let Ctx {
+        tx,
+        user,
+        m,
+        head,
+        now,
+        ..
+    } = c;
     let seat = scoring_seat(m)?;
     let (_, terms, compliant) = scoring_state(tx, head, "score").await?;
     if !compliant.contains(bid_id) {
@@ -867,19 +860,22 @@ async fn score(
     Ok(json!({ "bid_id": bid_id, "sha256": digest }))
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn revise(
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
+    c: Ctx<'_>,
     bid_id: &str,
     item: &str,
     score: &str,
     kind: ChangeKind,
     reason: &str,
-    now: i64,
 ) -> AppResult<Value> {
+    let Ctx {
+        tx,
+        user,
+        m,
+        head,
+        now,
+        ..
+    } = c;
     let seat = scoring_seat(m)?;
     let (_, terms, compliant) = scoring_state(tx, head, "revise").await?;
     if !compliant.contains(bid_id) {
@@ -950,17 +946,15 @@ async fn revise(
     Ok(json!({ "bid_id": bid_id, "item": item, "from": fmt_score(from), "to": fmt_score(to) }))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn explain(
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
-    bid_id: &str,
-    item: &str,
-    reason: &str,
-    now: i64,
-) -> AppResult<Value> {
+async fn explain(c: Ctx<'_>, bid_id: &str, item: &str, reason: &str) -> AppResult<Value> {
+    let Ctx {
+        tx,
+        user,
+        m,
+        head,
+        now,
+        ..
+    } = c;
     let seat = scoring_seat(m)?;
     let (_, terms, _) = scoring_state(tx, head, "explain").await?;
     let reason = text("reason", reason, true)?;
@@ -997,15 +991,15 @@ async fn explain(
     Ok(json!({ "bid_id": bid_id, "item": item }))
 }
 
-async fn clarify(
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
-    bid_id: &str,
-    question: &str,
-    now: i64,
-) -> AppResult<Value> {
+async fn clarify(c: Ctx<'_>, bid_id: &str, question: &str) -> AppResult<Value> {
+    let Ctx {
+        tx,
+        user,
+        m,
+        head,
+        now,
+        ..
+    } = c;
     if !m.host && m.expert().is_none() {
         return Err(if m.seat.is_some() {
             EvalRoomError::NotOnPanel.into()
@@ -1097,14 +1091,15 @@ async fn answer(
     Ok(json!({ "clarification_id": clarification_id }))
 }
 
-async fn finish_scoring(
-    _state: &AppState,
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
-    now: i64,
-) -> AppResult<Value> {
+async fn finish_scoring(c: Ctx<'_>) -> AppResult<Value> {
+    let Ctx {
+        tx,
+        user,
+        m,
+        head,
+        now,
+        ..
+    } = c;
     if !m.host {
         return Err(AppError::Forbidden);
     }
@@ -1152,18 +1147,15 @@ async fn finish_scoring(
     Ok(json!({ "phase": Phase::Signing, "report_sha256": sha }))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn sign(
-    state: &AppState,
-    tx: &mut Tx,
-    user: &CurrentUser,
-    m: &Member,
-    head: &TenderHead,
-    key_id: &str,
-    signature: &str,
-    dissent: &str,
-    now: i64,
-) -> AppResult<Value> {
+async fn sign(c: Ctx<'_>, key_id: &str, signature: &str, dissent: &str) -> AppResult<Value> {
+    let Ctx {
+        state,
+        tx,
+        user,
+        m,
+        head,
+        now,
+    } = c;
     let seat = scoring_seat(m)?;
     let e = require_phase(tx, head, &[Phase::Signing], "sign").await?;
     let signed: Option<i64> = sqlx::query_scalar(
