@@ -535,6 +535,7 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     wait_text(c, "#declaration-en", "step aside").await;
     wait_text(c, "#declaration-text", "回避").await;
     screenshots(c, "eval-declaration-en", "#expert-card").await;
+    fits_a_phone(c).await;
     click_long(c, "#lang-toggle").await;
     wait_text(c, "#declaration-heading", "回避承诺").await;
     click_long(c, "#create-sign-key").await;
