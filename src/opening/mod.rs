@@ -10,6 +10,7 @@ pub mod repo;
 pub mod reveal;
 pub mod room;
 pub mod routes;
+pub mod rules;
 pub mod sealing;
 pub mod service;
 pub mod types;

@@ -3,7 +3,7 @@
 //! the tender's row lock only if that bid has none yet, so a revealing restarted after a
 //! crash carries on where it stopped and reads nothing out twice.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Mutex;
 
@@ -13,8 +13,9 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::repo::opening_row;
+use super::rules::{quorum_after_reading, ReadOut};
 use super::service::{load_shares, rebuild};
-use super::types::{LotQuorum, Phase};
+use super::types::Phase;
 use crate::bid::package::{self, OpeningSheet};
 use crate::crypto::{b64url, kb1, CryptoError};
 use crate::error::{AppError, AppResult};
@@ -485,39 +486,23 @@ async fn finish(state: &AppState, tender_id: &str) -> AppResult<()> {
     .bind(tender_id)
     .fetch_all(&mut *tx)
     .await?;
-    // Per lot: a set of "who counts", a brand standing for all bidders naming it.
-    let mut counted: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    let mut read: Vec<(i64, String, Option<String>)> = Vec::new();
     for r in &rows {
         let sheet: Option<String> = r.try_get("sheet")?;
         let brand = sheet
             .and_then(|s| serde_json::from_str::<OpeningSheet>(&s).ok())
-            .and_then(|s| s.brand)
-            .map(|b| b.trim().to_lowercase())
-            .filter(|b| !b.is_empty());
-        let who = match brand {
-            Some(b) => format!("brand:{b}"),
-            None => format!("org:{}", r.try_get::<String, _>("bidder_org_id")?),
-        };
-        counted.entry(r.try_get("lot_no")?).or_default().insert(who);
+            .and_then(|s| s.brand);
+        read.push((r.try_get("lot_no")?, r.try_get("bidder_org_id")?, brand));
     }
-    let lots: Vec<LotQuorum> = o
-        .lots
-        .into_iter()
-        .map(|mut l| {
-            if l.status == "open" {
-                let n = counted.get(&l.lot_no).map_or(0, |s| s.len() as i64);
-                l.counted = Some(n);
-                if n < l.min_bidders {
-                    l.status = "failed".into();
-                    l.reason = Some(format!(
-                        "有效投标不足 {} 家(实际 {n} 家,同品牌计为一家),本包流标 / fewer than {} valid bids ({n}, one brand counted once): the lot fails (R-OPEN-2, R-OPEN-6)",
-                        l.min_bidders, l.min_bidders
-                    ));
-                }
-            }
-            l
+    let read: Vec<ReadOut<'_>> = read
+        .iter()
+        .map(|(lot_no, org, brand)| ReadOut {
+            lot_no: *lot_no,
+            bidder_org_id: org,
+            brand: brand.as_deref(),
         })
         .collect();
+    let lots = quorum_after_reading(o.lots, &read);
     let confirm_ends = now + state.config.opening.confirm_window_mins * 60_000;
     sqlx::query(
         "UPDATE openings SET phase = $1, confirm_ends_at = $2, lots = $3 WHERE tender_id = $4",

@@ -2,14 +2,14 @@
 //! transaction that first locks the tender row, changes the opening's rows and appends its
 //! ledger event; the hub room is told after the commit.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 use sqlx::Row;
 
 use super::repo::set_phase;
 use super::repo::{opening_row, phase, OpeningRow};
-use super::types::{Command, LotQuorum, ObjectionKind, OpeningError, Phase};
+use super::types::{Command, ObjectionKind, OpeningError, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::crypto::{b64url, sha256_hex, vss, CryptoError};
 use crate::db::Tx;
@@ -143,33 +143,11 @@ async fn start(
             .bind(&head.id)
             .fetch_all(&mut **tx)
             .await?;
-    let mut bidders: BTreeMap<i64, BTreeSet<String>> =
-        lot_nos.iter().map(|l| (*l, BTreeSet::new())).collect();
-    for b in &bids {
-        bidders
-            .entry(b.try_get("lot_no")?)
-            .or_default()
-            .insert(b.try_get("bidder_org_id")?);
-    }
-    let lots: Vec<LotQuorum> = bidders
+    let sealed: Vec<(i64, String)> = bids
         .iter()
-        .map(|(lot, orgs)| {
-            let n = orgs.len() as i64;
-            let short = n < min;
-            LotQuorum {
-                lot_no: *lot,
-                bidders: n,
-                min_bidders: min,
-                counted: None,
-                status: if short { "failed" } else { "open" }.into(),
-                reason: short.then(|| {
-                    format!(
-                        "投标人不足 {min} 家(实际 {n} 家),本包流标 / fewer than {min} bidders ({n}): the lot fails (R-OPEN-2)"
-                    )
-                }),
-            }
-        })
-        .collect();
+        .map(|b| Ok((b.try_get("lot_no")?, b.try_get("bidder_org_id")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let lots = super::rules::quorum_at_start(&lot_nos, &sealed, min);
     let lots_json = serde_json::to_string(&lots).map_err(anyhow::Error::from)?;
     let all_failed = lots.iter().all(|l| l.status == "failed");
     let ends = now + window * MINUTE;

@@ -1,0 +1,161 @@
+//! The opening's rules as pure functions, tested without a database: each lot's quorum at
+//! the start over the sealed bids (R-OPEN-2), and again after the reading-out over the
+//! bids read out, bidders naming the same brand counted once (R-OPEN-2, R-OPEN-6).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::types::LotQuorum;
+
+/// Each lot's quorum at the start: the distinct bidders with a sealed bid in it against
+/// `min` (the method's minimum). `bids` are (lot, bidder organisation); a lot with no bid
+/// is listed too, with none.
+pub fn quorum_at_start(lot_nos: &[i64], bids: &[(i64, String)], min: i64) -> Vec<LotQuorum> {
+    let mut bidders: BTreeMap<i64, BTreeSet<&str>> =
+        lot_nos.iter().map(|l| (*l, BTreeSet::new())).collect();
+    for (lot, org) in bids {
+        bidders.entry(*lot).or_default().insert(org);
+    }
+    bidders
+        .iter()
+        .map(|(lot, orgs)| {
+            let n = orgs.len() as i64;
+            let short = n < min;
+            LotQuorum {
+                lot_no: *lot,
+                bidders: n,
+                min_bidders: min,
+                counted: None,
+                status: if short { "failed" } else { "open" }.into(),
+                reason: short.then(|| {
+                    format!(
+                        "投标人不足 {min} 家(实际 {n} 家),本包流标 / fewer than {min} bidders ({n}): the lot fails (R-OPEN-2)"
+                    )
+                }),
+            }
+        })
+        .collect()
+}
+
+/// One bid read out, for the quorum after the reading-out.
+pub struct ReadOut<'a> {
+    pub lot_no: i64,
+    pub bidder_org_id: &'a str,
+    /// The brand its opening sheet names, if any.
+    pub brand: Option<&'a str>,
+}
+
+/// Each lot still open, counted again over the bids read out: bidders naming the same
+/// brand (case and surrounding spaces aside) count once (R-OPEN-6); a lot below its
+/// minimum fails. Lots that failed at the start are kept as they were.
+pub fn quorum_after_reading(lots: Vec<LotQuorum>, read_out: &[ReadOut<'_>]) -> Vec<LotQuorum> {
+    // Per lot: a set of "who counts", a brand standing for all bidders naming it.
+    let mut counted: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    for r in read_out {
+        let brand = r
+            .brand
+            .map(|b| b.trim().to_lowercase())
+            .filter(|b| !b.is_empty());
+        let who = match brand {
+            Some(b) => format!("brand:{b}"),
+            None => format!("org:{}", r.bidder_org_id),
+        };
+        counted.entry(r.lot_no).or_default().insert(who);
+    }
+    lots.into_iter()
+        .map(|mut l| {
+            if l.status == "open" {
+                let n = counted.get(&l.lot_no).map_or(0, |s| s.len() as i64);
+                l.counted = Some(n);
+                if n < l.min_bidders {
+                    l.status = "failed".into();
+                    l.reason = Some(format!(
+                        "有效投标不足 {} 家(实际 {n} 家,同品牌计为一家),本包流标 / fewer than {} valid bids ({n}, one brand counted once): the lot fails (R-OPEN-2, R-OPEN-6)",
+                        l.min_bidders, l.min_bidders
+                    ));
+                }
+            }
+            l
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bids(list: &[(i64, &str)]) -> Vec<(i64, String)> {
+        list.iter().map(|(l, o)| (*l, o.to_string())).collect()
+    }
+
+    #[test]
+    fn r_open_2_a_lot_with_fewer_than_three_bidders_fails_at_the_start() {
+        // Lot 1: three bidders, one of them twice; lot 2: two; lot 3: none.
+        let lots = quorum_at_start(
+            &[1, 2, 3],
+            &bids(&[(1, "a"), (1, "b"), (1, "c"), (1, "a"), (2, "a"), (2, "d")]),
+            3,
+        );
+        let seen: Vec<(i64, i64, &str)> = lots
+            .iter()
+            .map(|l| (l.lot_no, l.bidders, l.status.as_str()))
+            .collect();
+        assert_eq!(seen, [(1, 3, "open"), (2, 2, "failed"), (3, 0, "failed")]);
+        assert!(lots[1].reason.as_deref().unwrap().contains("R-OPEN-2"));
+        assert!(lots[0].reason.is_none());
+    }
+
+    #[test]
+    fn r_open_6_bidders_naming_one_brand_count_once_after_the_reading_out() {
+        let start = quorum_at_start(&[1, 2], &bids(&[(1, "a"), (1, "b"), (1, "c"), (2, "x")]), 3);
+        let read = [
+            ReadOut {
+                lot_no: 1,
+                bidder_org_id: "a",
+                brand: Some("Lenovo"),
+            },
+            ReadOut {
+                lot_no: 1,
+                bidder_org_id: "b",
+                brand: Some(" lenovo "),
+            },
+            ReadOut {
+                lot_no: 1,
+                bidder_org_id: "c",
+                brand: None,
+            },
+        ];
+        let lots = quorum_after_reading(start, &read);
+        assert_eq!(lots[0].counted, Some(2), "one brand, one count");
+        assert_eq!(lots[0].status, "failed");
+        assert!(lots[0].reason.as_deref().unwrap().contains("R-OPEN-6"));
+        // Lot 2 failed at the start and is kept as it was.
+        assert_eq!((lots[1].counted, lots[1].status.as_str()), (None, "failed"));
+    }
+
+    #[test]
+    fn r_open_2_distinct_brands_and_blank_brands_each_count() {
+        let start = quorum_at_start(&[1], &bids(&[(1, "a"), (1, "b"), (1, "c")]), 3);
+        let read = [
+            ReadOut {
+                lot_no: 1,
+                bidder_org_id: "a",
+                brand: Some("Lenovo"),
+            },
+            ReadOut {
+                lot_no: 1,
+                bidder_org_id: "b",
+                brand: Some("  "),
+            },
+            ReadOut {
+                lot_no: 1,
+                bidder_org_id: "c",
+                brand: Some("Dell"),
+            },
+        ];
+        let lots = quorum_after_reading(start, &read);
+        assert_eq!(
+            (lots[0].counted, lots[0].status.as_str()),
+            (Some(3), "open")
+        );
+    }
+}
