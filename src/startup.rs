@@ -131,8 +131,8 @@ pub async fn build_with_clock(
         None
     };
 
-    // The due work of every area (deadlines, windows) runs as long as the server: it stops when the shutdown
-    // future resolves, or when the server future is dropped.
+    // The due work of every area (deadlines, windows) runs as long as the server: it
+    // stops when the shutdown future resolves, or when the server future is dropped.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(crate::jobs::run(
         state.clone(),
@@ -237,17 +237,17 @@ fn router(state: AppState) -> Router {
 }
 
 /// 200 while the database answers reads and takes writes (and, on SQLite, is still the
-/// file it opened) and the blob store takes writes; 503 with what failed otherwise, so a balancer stops sending traffic
-/// to a node that would lose it.
+/// file it opened) and the blob store takes writes; 503 with what failed otherwise, so a
+/// balancer stops sending traffic to a node that would lose it.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let backend = match state.db.backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
-    let limit = std::time::Duration::from_secs(3);
-    let mut health = state.db.health(state.clock.now_ms(), limit).await;
+    let (now, limit) = (state.clock.now_ms(), std::time::Duration::from_secs(3));
+    let mut health = state.db.health(now, limit).await;
     if health == crate::db::Health::Ok {
-        let blobs = tokio::time::timeout(limit, state.blobs.probe(state.clock.now_ms())).await;
+        let blobs = tokio::time::timeout(limit, state.blobs.probe(now)).await;
         if !matches!(blobs, Ok(Ok(()))) {
             health = crate::db::Health::StorageWriteFailed;
         }

@@ -149,7 +149,7 @@ async fn subscribe(
     // A position past the head (a client's stale or made-up `since_seq`) would make the
     // next live events look delivered already: replay from the head instead.
     let since = since.clamp(0, seqs.0);
-    let (handle, rx) = Hub::of(state).join(
+    let (handle, rx) = hub.join(
         name,
         || {
             room::spawn(
@@ -164,7 +164,7 @@ async fn subscribe(
     );
     // Joined before reading the ledger, so nothing committed in between is missed;
     // duplicates are skipped by seq.
-    let replay = crate::tender::service::replay(state, user, tender_id, since).await?;
+    let replay = crate::tender::service::replay(state, user, &head, since).await?;
     let mut out = Vec::new();
     let mut delivered = since;
     for e in &replay.events {
@@ -196,7 +196,7 @@ async fn subscribe(
     );
     let present = Present {
         entry: PresenceEntry {
-            user_id: Hub::of(state).participant_id(name, &user.id, hidden),
+            user_id: hub.participant_id(name, &user.id, hidden),
             display_name: user.display_name.clone(),
             role: user.role.as_str().into(),
             seat: None,

@@ -7,8 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use super::repo::set_phase;
-use super::repo::{opening_row, phase, OpeningRow};
+use super::repo::{opening_row, phase, set_phase, OpeningRow};
 use super::types::{Command, ObjectionKind, OpeningError, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::crypto::{b64url, sha256_hex, vss, CryptoError};

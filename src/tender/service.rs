@@ -688,20 +688,20 @@ pub struct Replay {
     pub withheld_until: Option<i64>,
 }
 
-/// The replay for `user` from `since` (see [`Replay`]); the same visibility as [`ledger`].
+/// The replay for `user` from `since` (see [`Replay`]) of the tender `head`, which the
+/// caller has read; the same visibility as [`ledger`].
 pub async fn replay(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    head: &repo::TenderHead,
     since: i64,
 ) -> AppResult<Replay> {
-    let pool = &state.db.pool;
-    let head = repo::head(pool, id).await?.ok_or(AppError::NotFound)?;
-    if head.status == TenderStatus::Draft && !can_see(user, &head) {
+    if head.status == TenderStatus::Draft && !can_see(user, head) {
         return Err(AppError::NotFound);
     }
+    let (pool, id) = (&state.db.pool, head.id.as_str());
     let mut events = ledger::repo::load_since(pool, id, since).await?;
-    if sees_bids(state, Some(user), &head) {
+    if sees_bids(state, Some(user), head) {
         Ok(Replay {
             events,
             bid_events: ledger::repo::register_since(pool, id, 0).await?,
