@@ -486,22 +486,17 @@ async fn finish(state: &AppState, tender_id: &str) -> AppResult<()> {
     .bind(tender_id)
     .fetch_all(&mut *tx)
     .await?;
-    let mut read: Vec<(i64, String, Option<String>)> = Vec::new();
+    let mut read = Vec::new();
     for r in &rows {
         let sheet: Option<String> = r.try_get("sheet")?;
-        let brand = sheet
-            .and_then(|s| serde_json::from_str::<OpeningSheet>(&s).ok())
-            .and_then(|s| s.brand);
-        read.push((r.try_get("lot_no")?, r.try_get("bidder_org_id")?, brand));
+        read.push(ReadOut {
+            lot_no: r.try_get("lot_no")?,
+            bidder_org_id: r.try_get("bidder_org_id")?,
+            brand: sheet
+                .and_then(|s| serde_json::from_str::<OpeningSheet>(&s).ok())
+                .and_then(|s| s.brand),
+        });
     }
-    let read: Vec<ReadOut<'_>> = read
-        .iter()
-        .map(|(lot_no, org, brand)| ReadOut {
-            lot_no: *lot_no,
-            bidder_org_id: org,
-            brand: brand.as_deref(),
-        })
-        .collect();
     let lots = quorum_after_reading(o.lots, &read);
     let confirm_ends = now + state.config.opening.confirm_window_mins * 60_000;
     sqlx::query(

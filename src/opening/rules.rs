@@ -37,22 +37,23 @@ pub fn quorum_at_start(lot_nos: &[i64], bids: &[(i64, String)], min: i64) -> Vec
 }
 
 /// One bid read out, for the quorum after the reading-out.
-pub struct ReadOut<'a> {
+pub struct ReadOut {
     pub lot_no: i64,
-    pub bidder_org_id: &'a str,
+    pub bidder_org_id: String,
     /// The brand its opening sheet names, if any.
-    pub brand: Option<&'a str>,
+    pub brand: Option<String>,
 }
 
 /// Each lot still open, counted again over the bids read out: bidders naming the same
 /// brand (case and surrounding spaces aside) count once (R-OPEN-6); a lot below its
 /// minimum fails. Lots that failed at the start are kept as they were.
-pub fn quorum_after_reading(lots: Vec<LotQuorum>, read_out: &[ReadOut<'_>]) -> Vec<LotQuorum> {
+pub fn quorum_after_reading(lots: Vec<LotQuorum>, read_out: &[ReadOut]) -> Vec<LotQuorum> {
     // Per lot: a set of "who counts", a brand standing for all bidders naming it.
     let mut counted: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
     for r in read_out {
         let brand = r
             .brand
+            .as_deref()
             .map(|b| b.trim().to_lowercase())
             .filter(|b| !b.is_empty());
         let who = match brand {
@@ -110,17 +111,17 @@ mod tests {
         let read = [
             ReadOut {
                 lot_no: 1,
-                bidder_org_id: "a",
-                brand: Some("Lenovo"),
+                bidder_org_id: "a".into(),
+                brand: Some("Lenovo".into()),
             },
             ReadOut {
                 lot_no: 1,
-                bidder_org_id: "b",
-                brand: Some(" lenovo "),
+                bidder_org_id: "b".into(),
+                brand: Some(" lenovo ".into()),
             },
             ReadOut {
                 lot_no: 1,
-                bidder_org_id: "c",
+                bidder_org_id: "c".into(),
                 brand: None,
             },
         ];
@@ -138,18 +139,18 @@ mod tests {
         let read = [
             ReadOut {
                 lot_no: 1,
-                bidder_org_id: "a",
-                brand: Some("Lenovo"),
+                bidder_org_id: "a".into(),
+                brand: Some("Lenovo".into()),
             },
             ReadOut {
                 lot_no: 1,
-                bidder_org_id: "b",
-                brand: Some("  "),
+                bidder_org_id: "b".into(),
+                brand: Some("  ".into()),
             },
             ReadOut {
                 lot_no: 1,
-                bidder_org_id: "c",
-                brand: Some("Dell"),
+                bidder_org_id: "c".into(),
+                brand: Some("Dell".into()),
             },
         ];
         let lots = quorum_after_reading(start, &read);
