@@ -21,7 +21,8 @@ export class LiveRoom {
    * kind: 'opening' | 'evaluation' | …; slots: {conn, presence, feed, media} elements;
    * presenceHeading, feedHeading: the ids the cards' headings take (the page's
    * aria-labelledby); feedTitle: the feed's i18n key; eventText(e): a feed line;
-   * onEvent(e) after the feed took it; onFrame(msg) for other frames (progress);
+   * onEvent(e) after the feed took it — the page renders the feed (renderFeed) when it
+   * renders, once per event; onFrame(msg) for other frames (progress);
    * onSubscribed() once subscribed (again); onFailed(error) when the hub gives up.
    */
   constructor(kind, tenderId, { slots, presenceHeading, feedHeading, feedTitle, eventText, onEvent, onFrame, onSubscribed, onFailed }) {
@@ -45,8 +46,7 @@ export class LiveRoom {
       onEvent: (e) => {
         this.feed.push(e);
         if (this.feed.length > FEED_MAX) this.feed = this.feed.slice(-FEED_MAX);
-        this.renderFeed();
-        if (this.handlers.onEvent) this.handlers.onEvent(e);
+        this.handlers.onEvent(e);
       },
       onFrame: (msg) => this.handlers.onFrame && this.handlers.onFrame(msg),
       onPresence: (members, bidders) => {

@@ -265,6 +265,7 @@ async function fillSealedScores() {
 }
 
 function onEvent() {
+  room.renderFeed();
   scheduleRefetch();
 }
 
