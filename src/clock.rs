@@ -47,3 +47,11 @@ pub fn format_cst(ms: i64) -> String {
         .map(|t| t.with_timezone(&cst()).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()
 }
+
+/// The calendar day of `ms` in China Standard Time.
+pub fn cst_date(ms: i64) -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&cst())
+        .date_naive()
+}

@@ -434,6 +434,156 @@ const USERS: &[(&str, &str, Role, &str)] = &[
     ("supplier10", "林琳(鄂东物业)", Role::Supplier, "s10"),
 ];
 
+/// The demo plans the three demo tenders are created from.
+struct DemoPlans {
+    opening: String,
+    classroom: String,
+    property: String,
+}
+
+/// Budget lines for the school and the hospital (finance), plans drawn on them (the units)
+/// and their intentions. The intentions of the plans tendered today went out 35 days ago
+/// (R-PLAN-1), written with that date as the demo's history; one more plan's intention is
+/// published today, for a procurement expected in a few months.
+async fn seed_plans(
+    state: &AppState,
+    finance: &CurrentUser,
+    school: &CurrentUser,
+    hospital: &CurrentUser,
+    org_ids: &std::collections::HashMap<&str, String>,
+) -> anyhow::Result<DemoPlans> {
+    use crate::plan::types::{
+        BudgetLineInput, FundingSource, IntentionInput, PlanInput, ProcurementMethod as M,
+    };
+    use crate::plan::{repo as plan_repo, service as plan_service};
+    use chrono::Datelike;
+    let now = state.clock.now_ms();
+    let year = crate::clock::cst_date(now).year();
+    let line =
+        |org: &str, code: &str, title: &str, category: Category, yuan: i64| BudgetLineInput {
+            org_id: org_ids[org].clone(),
+            year,
+            code: code.into(),
+            title: title.into(),
+            category,
+            funding_source: FundingSource::GeneralBudget,
+            amount_fen: yuan * 100,
+        };
+    let lines = [
+        line(
+            "school",
+            "2080201-01",
+            "校园设施改造",
+            Category::Goods,
+            3_000_000,
+        ),
+        line(
+            "school",
+            "2050201-03",
+            "教育信息化设备购置",
+            Category::Goods,
+            4_000_000,
+        ),
+        line(
+            "hospital",
+            "2100201-07",
+            "后勤保障服务",
+            Category::Services,
+            6_000_000,
+        ),
+    ];
+    let mut ids = Vec::new();
+    for l in lines {
+        ids.push(
+            plan_service::create_line(state, finance, l)
+                .await
+                .map_err(app_err)?
+                .id,
+        );
+    }
+    let plan = |line: &str, title: &str, method: M, yuan: i64, month: &str| PlanInput {
+        budget_line_id: line.to_string(),
+        title: title.into(),
+        method,
+        amount_fen: yuan * 100,
+        imported: false,
+        expected_month: month.into(),
+        intention_exception: None,
+        exception_reason: String::new(),
+    };
+    let this_month = crate::clock::cst_date(now).format("%Y-%m").to_string();
+    let opening = plan(
+        &ids[0],
+        "校园垃圾分类设施改造",
+        M::OpenTendering,
+        1_300_000,
+        &this_month,
+    );
+    let classroom = plan(
+        &ids[1],
+        "智慧教室设备采购",
+        M::OpenTendering,
+        2_700_000,
+        &this_month,
+    );
+    let property = plan(
+        &ids[2],
+        "2027—2029 年度物业管理服务",
+        M::CompetitiveConsultation,
+        4_600_000,
+        &this_month,
+    );
+    let later_month = (crate::clock::cst_date(now) + chrono::Days::new(90))
+        .format("%Y-%m")
+        .to_string();
+    let library = plan(
+        &ids[0],
+        "图书馆书架及阅览桌椅采购",
+        M::OpenTendering,
+        800_000,
+        &later_month,
+    );
+    let mut planned = Vec::new();
+    for (user, p) in [(school, opening), (school, classroom), (hospital, property)] {
+        let view = plan_service::create_plan(state, user, p)
+            .await
+            .map_err(app_err)?;
+        let description = format!("{}:详见预算项目 {}。", view.title, view.budget_line_code);
+        let mut tx = state.db.begin().await?;
+        let id = crate::org::service::new_id();
+        plan_repo::insert_intention(
+            &mut tx,
+            &id,
+            &view.id,
+            &description,
+            &user.id,
+            now - 35 * 86_400_000,
+        )
+        .await?;
+        tx.commit().await?;
+        planned.push(view.id);
+    }
+    let view = plan_service::create_plan(state, school, library)
+        .await
+        .map_err(app_err)?;
+    plan_service::publish_intention(
+        state,
+        school,
+        &view.id,
+        IntentionInput {
+            description: "图书馆阅览室书架 120 组、阅览桌椅 80 套,含运输安装。".into(),
+        },
+    )
+    .await
+    .map_err(app_err)?;
+    let [opening, classroom, property]: [String; 3] = planned.try_into().expect("three plans");
+    Ok(DemoPlans {
+        opening,
+        classroom,
+        property,
+    })
+}
+
 const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
     "何", "高", "林", "罗",
@@ -674,6 +824,14 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         )?;
     }
     let agency = actor("agency");
+    let plans = seed_plans(
+        state,
+        &actor("finance"),
+        &actor("purchaser"),
+        &actor("purchaser2"),
+        &org_ids,
+    )
+    .await?;
     let custodians = |purchaser: &str| {
         vec![
             user_ids["agency"].0.clone(),
@@ -706,6 +864,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             .collect(),
         custodian_threshold: OPENING_THRESHOLD,
         evaluation: Some(demo_terms(false)),
+        plan_id: Some(plans.opening.clone()),
     };
     let view = tender_service::create(state, &actor(OPENING_HOST), opening)
         .await
@@ -748,6 +907,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             custodian_ids: custodians("purchaser"),
             custodian_threshold: 2,
             evaluation: Some(demo_terms(true)),
+            plan_id: Some(plans.classroom.clone()),
         },
         TenderInput {
             title: "黄石市中心医院 2027—2029 年度物业管理服务采购".into(),
@@ -766,6 +926,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             custodian_ids: custodians("purchaser2"),
             custodian_threshold: 2,
             evaluation: Some(demo_terms(false)),
+            plan_id: Some(plans.property.clone()),
         },
     ];
     for t in tenders {

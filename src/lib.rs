@@ -25,6 +25,7 @@ pub mod money;
 pub mod opening;
 pub mod org;
 pub mod pki;
+pub mod plan;
 pub mod serve;
 pub mod startup;
 pub mod state;

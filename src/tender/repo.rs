@@ -49,6 +49,17 @@ pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
     row.map(|r| head_from_row(&r)).transpose()
 }
 
+/// The plan the tender was created from, if any.
+pub async fn plan_id(tx: &mut Tx, id: &str) -> sqlx::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT plan_id FROM tenders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten(),
+    )
+}
+
 /// Records that the tender itself (not its bids) changed at `now`.
 pub async fn touch(tx: &mut Tx, id: &str, now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE tenders SET updated_at = $1 WHERE id = $2")
@@ -101,8 +112,10 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO tenders (id, code, title, region_code, purchaser_org_id, agency_org_id, \
          category, method, status, description, clarify_deadline, bid_deadline, \
-         decrypt_window_mins, custodian_threshold, created_by, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0)",
+         decrypt_window_mins, custodian_threshold, created_by, created_at, updated_at, version, \
+         plan_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, \
+         $18)",
     )
     .bind(id)
     .bind(code)
@@ -121,6 +134,7 @@ pub async fn insert(
     .bind(created_by)
     .bind(now)
     .bind(now)
+    .bind(t.plan_id.as_deref())
     .execute(&mut **tx)
     .await?;
     replace_lots(tx, id, &t.lots).await?;
@@ -133,7 +147,7 @@ pub async fn update_draft(tx: &mut Tx, id: &str, t: &TenderInput) -> sqlx::Resul
     sqlx::query(
         "UPDATE tenders SET title = $1, region_code = $2, purchaser_org_id = $3, category = $4, \
          method = $5, description = $6, clarify_deadline = $7, bid_deadline = $8, \
-         decrypt_window_mins = $9, custodian_threshold = $10 WHERE id = $11",
+         decrypt_window_mins = $9, custodian_threshold = $10, plan_id = $11 WHERE id = $12",
     )
     .bind(t.title.trim())
     .bind(&t.region_code)
@@ -145,6 +159,7 @@ pub async fn update_draft(tx: &mut Tx, id: &str, t: &TenderInput) -> sqlx::Resul
     .bind(t.bid_deadline)
     .bind(t.decrypt_window_mins)
     .bind(t.custodian_threshold)
+    .bind(t.plan_id.as_deref())
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -280,6 +295,7 @@ const VIEW_SQL: &str =
      t.purchaser_org_id, p.name AS purchaser_name, t.agency_org_id, a.name AS agency_name, \
      t.category, t.method, t.description, t.clarify_deadline, t.bid_deadline, \
      t.decrypt_window_mins, t.custodian_threshold, t.created_at, t.updated_at, t.published_at, \
+     t.plan_id, \
      (SELECT CAST(COALESCE(SUM(l.budget_fen), 0) AS BIGINT) FROM tender_lots l \
       WHERE l.tender_id = t.id) AS budget_total_fen \
      FROM tenders t JOIN regions r ON r.code = t.region_code \
@@ -406,6 +422,7 @@ pub async fn view(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<Opti
         custodian_threshold: r.try_get("custodian_threshold")?,
         custodians,
         amendments,
+        plan_id: r.try_get("plan_id")?,
         opening_key: super::opening_key::view(&mut *conn, id).await?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,

@@ -7,8 +7,8 @@ use serde_json::json;
 use super::opening_key;
 use super::repo::{self, ListFilter, TenderHead};
 use super::types::{
-    AmendmentRequest, AnnouncementView, CancelRequest, Category, LotInput, TenderAction,
-    TenderInput, TenderListItem, TenderStatus, TenderView,
+    AmendmentRequest, AnnouncementView, CancelRequest, Category, LotInput, ProcurementMethod,
+    TenderAction, TenderInput, TenderListItem, TenderStatus, TenderView,
 };
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -16,6 +16,7 @@ use crate::ledger;
 use crate::ledger::Kind;
 use crate::org::repo as org_repo;
 use crate::org::types::OrgKind;
+use crate::plan;
 use crate::state::AppState;
 
 pub const MAX_LOTS: usize = 50;
@@ -270,6 +271,7 @@ pub async fn create(
     let code = new_code(&t.region_code, now);
     let mut tx = state.db.begin().await?;
     repo::insert(&mut tx, &id, &code, &agency, &actor.id, &t, now).await?;
+    draw_from_plan(&mut tx, &id, None, &t, now).await?;
     let mut body = input_summary(&t);
     body["code"] = json!(code);
     body["agency_org_id"] = json!(agency);
@@ -277,6 +279,31 @@ pub async fn create(
     tx.commit().await?;
     state.rooms.notify(&id);
     get(state, actor, &id).await
+}
+
+/// R-PLAN-2: a tender created or edited from a plan draws its budget from it (and returns
+/// what it drew from a plan it no longer names).
+async fn draw_from_plan(
+    tx: &mut crate::db::Tx,
+    tender_id: &str,
+    before: Option<&str>,
+    t: &TenderInput,
+    now: i64,
+) -> AppResult<()> {
+    if let Some(old) = before.filter(|old| t.plan_id.as_deref() != Some(*old)) {
+        plan::service::release_budget(tx, old, tender_id).await?;
+    }
+    let Some(plan_id) = &t.plan_id else {
+        return Ok(());
+    };
+    let draw = plan::service::TenderDraw {
+        tender_id,
+        purchaser_org_id: &t.purchaser_org_id,
+        category: t.category.as_str(),
+        method: t.method,
+        budget_fen: t.budget_fen(),
+    };
+    plan::service::commit_budget(tx, plan_id, &draw, now).await
 }
 
 /// Locks the tender for a change by its agency and checks the action is allowed now.
@@ -339,7 +366,9 @@ pub async fn update(
     validate(state, actor, &t).await?;
     let mut tx = state.db.begin().await?;
     lock_for(&mut tx, actor, id, TenderAction::Edit, now).await?;
+    let before = repo::plan_id(&mut tx, id).await?;
     repo::update_draft(&mut tx, id, &t).await?;
+    draw_from_plan(&mut tx, id, before.as_deref(), &t, now).await?;
     ledger::repo::append(
         &mut tx,
         id,
@@ -396,6 +425,9 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
+    }
+    if let Some(plan_id) = &before.plan_id {
+        plan::service::check_publication(&mut tx, plan_id, now).await?;
     }
     let custodian_keys = opening_key::custodian_keys(state, &custodians).await?;
     repo::set_status(&mut tx, id, next, Some(now)).await?;
@@ -541,6 +573,16 @@ pub async fn amend(
     .await?;
     if let Some(lots) = &c.lots {
         repo::replace_lots(&mut tx, id, lots).await?;
+        if let Some(plan_id) = repo::plan_id(&mut tx, id).await? {
+            let draw = plan::service::TenderDraw {
+                tender_id: id,
+                purchaser_org_id: &cur.purchaser_org_id,
+                category: &cur.category,
+                method: ProcurementMethod::parse(&cur.method).ok_or(AppError::NotFound)?,
+                budget_fen: lots.iter().map(|l| l.budget_fen.fen()).sum(),
+            };
+            plan::service::commit_budget(&mut tx, &plan_id, &draw, now).await?;
+        }
     }
     let changes = serde_json::Value::Object(changes);
     let seq =
@@ -579,6 +621,9 @@ pub async fn cancel(
         ));
     }
     repo::set_status(&mut tx, id, next, None).await?;
+    if let Some(plan_id) = repo::plan_id(&mut tx, id).await? {
+        plan::service::release_budget(&mut tx, &plan_id, id).await?;
+    }
     ledger::repo::append(
         &mut tx,
         id,

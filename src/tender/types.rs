@@ -128,39 +128,7 @@ impl TenderStatus {
 
 pub use crate::evaluation::Category;
 
-/// Procurement methods (采购方式) of the Government Procurement Law and MoF orders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProcurementMethod {
-    /// 公开招标
-    OpenTendering,
-    /// 邀请招标
-    InvitedTendering,
-    /// 竞争性谈判
-    CompetitiveNegotiation,
-    /// 竞争性磋商
-    CompetitiveConsultation,
-    /// 询价
-    Inquiry,
-    /// 单一来源
-    SingleSource,
-    /// 框架协议
-    FrameworkAgreement,
-}
-
-impl ProcurementMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProcurementMethod::OpenTendering => "open_tendering",
-            ProcurementMethod::InvitedTendering => "invited_tendering",
-            ProcurementMethod::CompetitiveNegotiation => "competitive_negotiation",
-            ProcurementMethod::CompetitiveConsultation => "competitive_consultation",
-            ProcurementMethod::Inquiry => "inquiry",
-            ProcurementMethod::SingleSource => "single_source",
-            ProcurementMethod::FrameworkAgreement => "framework_agreement",
-        }
-    }
-}
+pub use crate::plan::ProcurementMethod;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LotInput {
@@ -190,6 +158,16 @@ pub struct TenderInput {
     /// The evaluation method and scored items (R-EVAL-4), checked at publication.
     #[serde(default)]
     pub evaluation: Option<crate::evaluation::terms::EvaluationTerms>,
+    /// The procurement plan the tender is created from (R-PLAN-1, R-PLAN-2).
+    #[serde(default)]
+    pub plan_id: Option<String>,
+}
+
+impl TenderInput {
+    /// The sum of the lots' budgets.
+    pub fn budget_fen(&self) -> i64 {
+        self.lots.iter().map(|l| l.budget_fen.fen()).sum()
+    }
 }
 
 fn default_window() -> i64 {
@@ -272,6 +250,8 @@ pub struct TenderView {
     pub custodian_threshold: i64,
     pub custodians: Vec<CustodianView>,
     pub amendments: Vec<AmendmentView>,
+    /// The procurement plan it was created from.
+    pub plan_id: Option<String>,
     /// The evaluation method and scored items, as the tender document states them.
     pub evaluation: Option<serde_json::Value>,
     /// The price preferences the rule table applies to this tender beyond its own stated

@@ -230,6 +230,7 @@ fn the_pure_rules_use_neither_the_web_the_database_nor_the_state() {
         "evaluation/words.rs",
         "committee/rules.rs",
         "opening/rules.rs",
+        "plan/rules.rs",
     ] {
         files.push(root.join(f));
     }

@@ -28,6 +28,7 @@ mod media;
 mod mediapage;
 mod newcomer;
 mod opening;
+mod plans;
 mod restart;
 mod secrecy;
 mod tenders;

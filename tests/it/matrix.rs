@@ -64,10 +64,26 @@ async fn route_role_matrix_matches_declarations() {
     let bid_id = bid["bid_id"].as_str().unwrap().to_string();
     let bids_before = app.rows("bids").await;
 
+    // The plan the tender was created from, and its intention (the demo publishes both).
+    let agency = &sessions.iter().find(|(r, _)| *r == Role::Agency).unwrap().1;
+    let (_, t) = agency.get(&format!("/api/tenders/{}", tender.id)).await;
+    let plan_id = t["plan_id"]
+        .as_str()
+        .expect("the demo tender has a plan")
+        .to_string();
+    let (_, plan) = agency.get(&format!("/api/plans/{plan_id}")).await;
+    let intention_id = plan["intention"]["id"].as_str().unwrap().to_string();
+    let plans_before = app.rows("procurement_plans").await;
+    let intentions_before = app.rows("procurement_intentions").await;
+
     let mut checked = 0;
     for spec in &specs {
         let id = if spec.path.starts_with("/api/bids/") {
             &bid_id
+        } else if spec.path.starts_with("/api/plans/") {
+            &plan_id
+        } else if spec.path.starts_with("/api/intentions/") {
+            &intention_id
         } else {
             &tender.id
         };
@@ -146,6 +162,8 @@ async fn route_role_matrix_matches_declarations() {
     assert_eq!(app.rows("tenders").await, tenders_before);
     assert_eq!(app.rows("ledger_events").await, ledger_before);
     assert_eq!(app.rows("bids").await, bids_before);
+    assert_eq!(app.rows("procurement_plans").await, plans_before);
+    assert_eq!(app.rows("procurement_intentions").await, intentions_before);
     let (_, b) = app
         .login("supplier1")
         .await
