@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bid;
 pub mod blob;
+pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod committee;
