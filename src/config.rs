@@ -41,6 +41,10 @@ pub struct Config {
     pub hub_connections_per_user: usize,
     /// With `demo`: also make the 36 demo experts' key files (2 s of key derivation).
     pub demo_expert_keys: bool,
+    /// The operator's official calendar (docs/deadlines.md); the shipped one when `None`.
+    pub calendar_file: Option<PathBuf>,
+    /// The operator's deadline periods by rule code; the defaults when `None`.
+    pub deadline_periods_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -67,6 +71,8 @@ impl Config {
             limits: Default::default(),
             hub_connections_per_user: 64,
             demo_expert_keys: true,
+            calendar_file: None,
+            deadline_periods_file: None,
         }
     }
 }

@@ -224,6 +224,13 @@ struct ServeArgs {
     /// before the next.
     #[arg(long, env = "KAIBIAO_READING_INTERVAL_MS", default_value_t = 1500)]
     reading_interval_ms: u64,
+    /// The official calendar of working days, holidays and make-up days (docs/deadlines.md);
+    /// the shipped one (2025–2027) when absent.
+    #[arg(long, env = "KAIBIAO_CALENDAR_FILE")]
+    calendar_file: Option<std::path::PathBuf>,
+    /// Deadline periods by rule code, overriding the defaults (docs/deadlines.md).
+    #[arg(long, env = "KAIBIAO_DEADLINE_PERIODS_FILE")]
+    deadline_periods_file: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -240,6 +247,8 @@ impl ServeArgs {
         c.hub_connections_per_user = self.hub_connections_per_user;
         c.opening.set_min_bidders(&self.min_bidders)?;
         c.opening.reading_interval_ms = self.reading_interval_ms;
+        c.calendar_file = self.calendar_file.clone();
+        c.deadline_periods_file = self.deadline_periods_file.clone();
         let (lo, hi) = self
             .media_ports
             .split_once('-')

@@ -114,7 +114,8 @@ pub async fn build_with_clock(
             crate::state::Runtimes::default()
                 .with(hub)
                 .with(Arc::new(crate::bid::service::UploadLocks::default()))
-                .with(Arc::new(crate::opening::reveal::Running::default())),
+                .with(Arc::new(crate::opening::reveal::Running::default()))
+                .with(Arc::new(load_deadlines(&config)?)),
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
@@ -299,4 +300,29 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+}
+
+/// The calendar and deadline periods: the operator's files, else the shipped ones. A file
+/// that does not read or does not check stops the start with the reason.
+fn load_deadlines(config: &Config) -> anyhow::Result<crate::calendar::Deadlines> {
+    let read = |p: &Option<std::path::PathBuf>| -> anyhow::Result<Option<String>> {
+        p.as_ref()
+            .map(|p| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display())))
+            .transpose()
+    };
+    let (calendar, periods) = (
+        read(&config.calendar_file)?,
+        read(&config.deadline_periods_file)?,
+    );
+    let d = crate::calendar::Deadlines::from_texts(calendar.as_deref(), periods.as_deref())?;
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    for y in [year, year + 1] {
+        if !d.calendar.covers(y) {
+            tracing::warn!(
+                year = y,
+                "the official calendar does not cover this year: working days count weekends only"
+            );
+        }
+    }
+    Ok(d)
 }

@@ -194,6 +194,52 @@ fn is_weekend(date: NaiveDate) -> bool {
 }
 
 /// The date in China Standard Time of an instant (milliseconds since the epoch).
+/// The calendar and the periods of the deadline rules the server judges by: the shipped
+/// ones, or the operator's files (`--calendar-file`, `--deadline-periods-file`), read at
+/// start-up and kept as a runtime (`state.runtime::<Deadlines>()`).
+#[derive(Debug, Clone)]
+pub struct Deadlines {
+    pub calendar: Calendar,
+    pub periods: deadlines::DeadlinePeriods,
+}
+
+impl Deadlines {
+    /// The shipped calendar and the default periods.
+    pub fn builtin() -> Deadlines {
+        Deadlines {
+            calendar: Calendar::builtin().clone(),
+            periods: deadlines::DeadlinePeriods::default(),
+        }
+    }
+
+    /// From the texts of the operator's files, each defaulting to the shipped one.
+    pub fn from_texts(
+        calendar: Option<&str>,
+        periods: Option<&str>,
+    ) -> Result<Deadlines, CalendarError> {
+        Ok(Deadlines {
+            calendar: match calendar {
+                Some(text) => Calendar::from_toml(text)?,
+                None => Calendar::builtin().clone(),
+            },
+            periods: match periods {
+                Some(text) => deadlines::DeadlinePeriods::from_toml(text)?,
+                None => deadlines::DeadlinePeriods::default(),
+            },
+        })
+    }
+
+    /// 24:00 China time of the last day of `rule`'s period from `start_ms`.
+    pub fn due(&self, rule: deadlines::DeadlineRule, start_ms: i64) -> i64 {
+        deadlines::due(&self.calendar, rule, &self.periods, start_ms)
+    }
+
+    /// 00:00 China time of the first day the later event of `rule` may come.
+    pub fn earliest(&self, rule: deadlines::DeadlineRule, start_ms: i64) -> i64 {
+        deadlines::earliest(&self.calendar, rule, &self.periods, start_ms)
+    }
+}
+
 pub fn date_of(ms: i64) -> NaiveDate {
     let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
     t.with_timezone(&crate::clock::cst()).date_naive()

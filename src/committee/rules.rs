@@ -14,9 +14,6 @@ use crate::evaluation::{self as eval, Points};
 use crate::ledger::canonical_json;
 use crate::opening::types::ReadOutBid;
 
-/// R-EVAL-10: working days the purchaser has to confirm.
-pub const CONFIRM_WORKING_DAYS: u32 = 5;
-
 /// An expert's scores of one bid and the reasons given for outliers, by item.
 pub(crate) type Sheet = (BTreeMap<String, String>, BTreeMap<String, String>);
 
@@ -309,23 +306,6 @@ pub fn signing_payload(
     }))
 }
 
-/// R-TIME-1 in part: `n` working days after `ms`, skipping Saturdays and Sundays in China
-/// Standard Time (the official holiday calendar is not yet applied).
-pub fn add_working_days(ms: i64, n: u32) -> i64 {
-    use chrono::{Datelike, Weekday};
-    let mut t = chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .with_timezone(&crate::clock::cst());
-    let mut left = n;
-    while left > 0 {
-        t += chrono::Duration::days(1);
-        if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    t.timestamp_millis()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,30 +386,6 @@ mod tests {
         assert_eq!(
             f.iter().filter(|f| f.kind == "objective_mismatch").count(),
             2
-        );
-    }
-
-    #[test]
-    fn five_working_days_skip_the_weekend() {
-        use chrono::TimeZone;
-        let cst = crate::clock::cst();
-        // Friday 2026-11-27 10:00 → Friday 2026-12-04 10:00.
-        let fri = cst.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
-        let due = add_working_days(fri.timestamp_millis(), 5);
-        assert_eq!(
-            due,
-            cst.with_ymd_and_hms(2026, 12, 4, 10, 0, 0)
-                .unwrap()
-                .timestamp_millis()
-        );
-        // Saturday → the next Friday as well (Mon..Fri).
-        let sat = cst.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
-        let due = add_working_days(sat.timestamp_millis(), 5);
-        assert_eq!(
-            due,
-            cst.with_ymd_and_hms(2026, 12, 4, 9, 0, 0)
-                .unwrap()
-                .timestamp_millis()
         );
     }
 }

@@ -10,6 +10,7 @@ use sqlx::Row;
 use super::access::{self, Member, Seat};
 use super::types::{self, ChangeKind, Command, EvalRoomError, EvaluationTerms, Phase};
 use crate::auth::{CurrentUser, Role};
+use crate::calendar::deadlines::DeadlineRule;
 use crate::crypto::sha256_hex;
 use crate::db::Tx;
 use crate::draw::{self, DrawRecord, Requirement};
@@ -28,8 +29,8 @@ use crate::tender::Action;
 const MAX_TEXT: usize = 4000;
 
 use super::repo::*;
+pub use super::rules::signing_payload;
 use super::rules::*;
-pub use super::rules::{add_working_days, signing_payload, CONFIRM_WORKING_DAYS};
 use crate::opening::repo::read_out_bids;
 use crate::opening::types::ReadOutBid;
 
@@ -1214,7 +1215,10 @@ async fn sign(c: Ctx<'_>, key_id: &str, signature: &str, dissent: &str) -> AppRe
     if (n_signed as usize) < seated(&all).len() {
         return Ok(json!({ "phase": Phase::Signing, "signed": n_signed }));
     }
-    let due = add_working_days(now, CONFIRM_WORKING_DAYS);
+    // R-EVAL-10: 24:00 of the 5th working day after the report, by the official calendar.
+    let due = state
+        .runtime::<crate::calendar::Deadlines>()
+        .due(DeadlineRule::WinnerConfirmation, now);
     sqlx::query(
         "UPDATE evaluations SET phase = $1, reported_at = $2, confirm_due_at = $3 WHERE tender_id = $4",
     )

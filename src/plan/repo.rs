@@ -337,15 +337,6 @@ impl From<PlanStored> for PlanView {
             }),
             _ => None,
         };
-        let exception = r
-            .intention_exception
-            .as_deref()
-            .and_then(super::types::IntentionException::parse);
-        let publishable_from = match (exception, &intention) {
-            (Some(_), _) => Some(r.created_at),
-            (None, Some(i)) => Some(super::rules::publishable_from(i.published_at)),
-            (None, None) => None,
-        };
         PlanView {
             left_fen: r.amount_fen - r.committed_fen,
             id: r.id,
@@ -367,7 +358,7 @@ impl From<PlanStored> for PlanView {
             status: r.status,
             committed_fen: r.committed_fen,
             intention,
-            publishable_from,
+            publishable_from: None,
             created_at: r.created_at,
         }
     }

@@ -1,13 +1,10 @@
 //! The plan stage's rules as pure functions (no database, no clock): R-PLAN-1 and R-PLAN-2.
 
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate};
 
 use super::types::{IntentionException, PlanError};
-use crate::clock::cst;
-
-/// R-PLAN-1: days an intention is public before the procurement may start
-/// (财库〔2020〕10号, S).
-pub const INTENTION_DAYS: i64 = 30;
+use crate::calendar::deadlines::DeadlineRule;
+use crate::calendar::Deadlines;
 /// Largest amount a budget line, plan or tender may carry: 100 billion yuan in fen, far
 /// above any city's procurement and far below where sums of them could overflow.
 pub const MAX_AMOUNT_FEN: i64 = 10_000_000_000_000;
@@ -43,23 +40,16 @@ pub fn check_tender_budget(
 }
 
 /// R-PLAN-1: the first instant a tender may be published after an intention made public at
-/// `published_at`: the start (00:00 China time) of the 30th day after the intention's day.
-pub fn publishable_from(published_at: i64) -> i64 {
-    let day = chrono::DateTime::from_timestamp_millis(published_at)
-        .unwrap_or_default()
-        .with_timezone(&cst())
-        .date_naive();
-    let from = day + chrono::Days::new(INTENTION_DAYS as u64);
-    cst()
-        .from_local_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
-        .map(|t| t.timestamp_millis())
-        .unwrap_or(i64::MAX)
+/// `published_at`: 00:00 China time of the 30th day after the intention's day (moved to
+/// the next working day if that is a rest day), by the deadline engine (docs/deadlines.md).
+pub fn publishable_from(deadlines: &Deadlines, published_at: i64) -> i64 {
+    deadlines.earliest(DeadlineRule::IntentionNotice, published_at)
 }
 
 /// R-PLAN-1: may a tender of a plan be published at `now`? A recorded exception lets it
 /// through at once; otherwise its intention must have been public for 30 days.
 pub fn check_publication(
+    deadlines: &Deadlines,
     intention_published_at: Option<i64>,
     exception: Option<IntentionException>,
     now: i64,
@@ -70,7 +60,7 @@ pub fn check_publication(
     let Some(at) = intention_published_at else {
         return Err(PlanError::NoIntention);
     };
-    let from = publishable_from(at);
+    let from = publishable_from(deadlines, at);
     if now >= from {
         Ok(())
     } else {
@@ -99,6 +89,10 @@ mod tests {
 
     /// 2026-11-03 10:00 China Standard Time.
     const NOV3_10H: i64 = 1_793_671_200_000;
+
+    fn d() -> Deadlines {
+        Deadlines::builtin()
+    }
     const DAY: i64 = 86_400_000;
     const HOUR: i64 = 3_600_000;
 
@@ -119,35 +113,49 @@ mod tests {
     #[test]
     fn r_plan_1_publishable_from_the_start_of_the_thirtieth_day() {
         // Published 2026-11-03 10:00: the tender may go out from 2026-12-03 00:00 CST.
-        let from = publishable_from(NOV3_10H);
+        let from = publishable_from(&d(), NOV3_10H);
         assert_eq!(from, NOV3_10H - 10 * HOUR + 30 * DAY);
         // The day before: refused, saying when.
         assert_eq!(
-            check_publication(Some(NOV3_10H), None, from - 1),
+            check_publication(&d(), Some(NOV3_10H), None, from - 1),
             Err(PlanError::IntentionTooRecent {
                 publishable_from: from
             })
         );
         // On the day, and after.
-        assert_eq!(check_publication(Some(NOV3_10H), None, from), Ok(()));
-        assert_eq!(check_publication(Some(NOV3_10H), None, from + DAY), Ok(()));
+        assert_eq!(check_publication(&d(), Some(NOV3_10H), None, from), Ok(()));
+        assert_eq!(
+            check_publication(&d(), Some(NOV3_10H), None, from + DAY),
+            Ok(())
+        );
         // Late in the evening in China is still the same day (UTC+8 near midnight).
         let late = NOV3_10H + 13 * HOUR + 59 * 60_000; // 23:59 CST
-        assert_eq!(publishable_from(late), from);
+        assert_eq!(publishable_from(&d(), late), from);
+    }
+
+    #[test]
+    fn r_plan_1_a_thirtieth_day_in_the_national_day_holiday_moves_to_the_next_working_day() {
+        // 2026-09-01 15:00 + 30 days = 2026-10-01, in the holiday of Oct 1–7 (R-TIME-1).
+        let sep1 = 1_788_246_000_000;
+        let oct8 = 1_791_388_800_000; // 2026-10-08 00:00 CST, the first working day after
+        assert_eq!(publishable_from(&d(), sep1), oct8);
+        assert!(check_publication(&d(), Some(sep1), None, oct8 - 1).is_err());
+        assert_eq!(check_publication(&d(), Some(sep1), None, oct8), Ok(()));
     }
 
     #[test]
     fn r_plan_1_no_intention_is_refused_unless_an_exception_is_recorded() {
         assert_eq!(
-            check_publication(None, None, NOV3_10H),
+            check_publication(&d(), None, None, NOV3_10H),
             Err(PlanError::NoIntention)
         );
         assert_eq!(
-            check_publication(None, Some(IntentionException::Urgent), NOV3_10H),
+            check_publication(&d(), None, Some(IntentionException::Urgent), NOV3_10H),
             Ok(())
         );
         assert_eq!(
             check_publication(
+                &d(),
                 Some(NOV3_10H),
                 Some(IntentionException::Classified),
                 NOV3_10H

@@ -8,6 +8,7 @@ use super::types::{
     PlanInput, PlanView, ProcurementMethod,
 };
 use crate::auth::{CurrentUser, Role};
+use crate::calendar::Deadlines;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::org::repo as org_repo;
@@ -182,13 +183,28 @@ pub async fn create_plan(
     plan(state, actor, &id).await
 }
 
+/// Adds when a tender of the plan may be published (R-PLAN-1): at once with a recorded
+/// exception, else 30 days after its intention, by the server's calendar.
+fn dated(state: &AppState, mut p: PlanView) -> PlanView {
+    p.publishable_from = match (&p.intention_exception, &p.intention) {
+        (Some(_), _) => Some(p.created_at),
+        (None, Some(i)) => Some(rules::publishable_from(
+            state.runtime::<Deadlines>(),
+            i.published_at,
+        )),
+        (None, None) => None,
+    };
+    p
+}
+
 pub async fn plans(state: &AppState, user: &CurrentUser) -> AppResult<Vec<PlanView>> {
-    Ok(repo::plans(&state.db.pool, &scope(user)?).await?)
+    let plans = repo::plans(&state.db.pool, &scope(user)?).await?;
+    Ok(plans.into_iter().map(|p| dated(state, p)).collect())
 }
 
 pub async fn plan(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<PlanView> {
     match repo::plan(&state.db.pool, id).await? {
-        Some(p) if sees(user, &p.org_id) => Ok(p),
+        Some(p) if sees(user, &p.org_id) => Ok(dated(state, p)),
         _ => Err(AppError::NotFound),
     }
 }
@@ -327,7 +343,12 @@ pub async fn release_budget(tx: &mut Tx, plan_id: &str, tender_id: &str) -> AppR
 
 /// R-PLAN-1 at the tender's publication: its plan's intention has been public for 30 days,
 /// or the plan records a lawful exception.
-pub async fn check_publication(tx: &mut Tx, plan_id: &str, now: i64) -> AppResult<()> {
+pub async fn check_publication(
+    state: &AppState,
+    tx: &mut Tx,
+    plan_id: &str,
+    now: i64,
+) -> AppResult<()> {
     let p = repo::lock_plan(tx, plan_id, now)
         .await?
         .ok_or(PlanError::PlanMismatch("采购计划不存在 / no such plan"))?;
@@ -335,6 +356,7 @@ pub async fn check_publication(tx: &mut Tx, plan_id: &str, now: i64) -> AppResul
         .intention_exception
         .as_deref()
         .and_then(super::types::IntentionException::parse);
-    rules::check_publication(p.intention_published_at, exception, now)?;
+    let deadlines = state.runtime::<Deadlines>();
+    rules::check_publication(deadlines, p.intention_published_at, exception, now)?;
     Ok(())
 }
