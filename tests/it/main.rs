@@ -28,6 +28,7 @@ mod media;
 mod mediapage;
 mod newcomer;
 mod opening;
+mod planpage;
 mod plans;
 mod restart;
 mod secrecy;

@@ -119,6 +119,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         "/index.html".to_string(),
         format!("/announcement.html?id={demo}"),
         "/login.html".to_string(),
+        "/intentions.html".to_string(),
         "/no-such-page.html".to_string(),
     ] {
         scan.page("anyone", &p).await;
@@ -129,6 +130,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             "/dashboard.html".into(),
             format!("/tender.html?id={demo}"),
             "/tender-form.html".into(),
+            "/plans.html".into(),
             "/halls.html".into(),
             format!("/opening.html?tender={demo}"),
         ],
@@ -149,10 +151,12 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             "/dashboard.html".into(),
             "/halls.html".into(),
             "/audit.html".into(),
+            "/plans.html".into(),
             format!("/tender.html?id={demo}"),
         ],
     )
     .await;
+    scan.as_user("purchaser", &["/plans.html".into()]).await;
     scan.as_user("expert1", &["/dashboard.html".into()]).await;
 
     // Opened and read out, evaluated to scoring (a seat topped up on the way).

@@ -29,10 +29,17 @@ function emblem() {
   return svg;
 }
 
+/** Who sees budgets and plans (GET /api/plans). */
+const PLAN_ROLES = ['purchaser', 'agency', 'finance', 'oversight', 'admin'];
+
 function navLinks(user, active) {
-  const links = [{ key: 'announcements', href: '/index.html', text: 'nav.announcements' }];
+  const links = [
+    { key: 'announcements', href: '/index.html', text: 'nav.announcements' },
+    { key: 'intentions', href: '/intentions.html', text: 'nav.intentions' },
+  ];
   if (user) {
     links.push({ key: 'dashboard', href: '/dashboard.html', text: 'nav.dashboard' });
+    if (PLAN_ROLES.includes(user.role)) links.push({ key: 'plans', href: '/plans.html', text: 'nav.plans' });
     if (user.role === 'agency') links.push({ key: 'new_tender', href: '/tender-form.html', text: 'nav.new_tender' });
     if (HALL_ROLES.includes(user.role)) links.push({ key: 'halls', href: '/halls.html', text: 'nav.halls' });
     if (isSupervisorRole(user.role)) links.push({ key: 'audit', href: '/audit.html', text: 'nav.audit' });

@@ -3,7 +3,7 @@
 import { initLayout, setPageTitle } from '../layout.js';
 import { get, post, put, withQuery, errorText, ApiError } from '../api.js';
 import { t, getLang, onLangChange } from '../i18n.js';
-import { serverNow } from '../format.js';
+import { serverNow, formatMoney } from '../format.js';
 import { h, clear, replace, param, loadingBlock, showBanner, busy } from '../ui.js';
 import { schedule } from '../tenders.js';
 import { LotsEditor, cstInput, clearFieldErrors, setFieldError, showFieldErrors } from '../form-kit.js';
@@ -20,6 +20,7 @@ const DECRYPT_MIN = 5;
 const DECRYPT_MAX = 240;
 
 const els = {
+  plan: $('plan'),
   title: $('title'),
   region: $('region'),
   purchaser: $('purchaser'),
@@ -38,6 +39,7 @@ const els = {
 let me = null;
 let regions = [];
 let purchaserOrgs = [];
+let plans = [];
 let users = { agency: [], purchaser: [], finance: [] };
 let lots = null;
 let clarify = null;
@@ -333,6 +335,7 @@ function collect() {
     custodian_ids: custodians,
     custodian_threshold: Number(els.threshold.value),
     evaluation: collectEval(fail),
+    plan_id: els.plan.value || null,
   };
   return { ok, body };
 }
@@ -383,7 +386,32 @@ async function onSubmit(ev) {
 
 // ---------------------------------------------------------------- load --
 
+function planText(p) {
+  return `${p.code} ${p.title}（${p.org_name}，${t('form.plan_left')} ${formatMoney(p.left_fen)}）`;
+}
+
+/** The plans a tender may be made from: filed, with money left (and the tender's own). */
+function fillPlans(keep) {
+  const usable = plans.filter((p) => p.status === 'filed' && (p.left_fen > 0 || p.id === keep));
+  fillSelect(els.plan, usable, (p) => p.id, planText, keep);
+}
+
+/** Choosing a plan fills what the plan fixes; the budget starts at what is left of it. */
+function applyPlan() {
+  const p = plans.find((x) => x.id === els.plan.value);
+  if (!p) return;
+  if (!els.title.value.trim()) els.title.value = p.title;
+  fillRegions(p.region_code);
+  fillPurchasers(p.org_id);
+  els.category.value = p.category;
+  els.method.value = p.method;
+  fillCustodians({ agency: els.cAgency.value, finance: els.cFinance.value });
+  const budgets = [...$('lots').querySelectorAll('.lot-budget')];
+  if (budgets.every((b) => !b.value.trim())) lots.setLots([{ name: p.title, budget_fen: p.left_fen }]);
+}
+
 function fillFromTender(x) {
+  fillPlans(x.plan_id || '');
   els.title.value = x.title || '';
   fillRegions(x.region_code || '');
   fillPurchasers(x.purchaser_org_id || '');
@@ -414,13 +442,15 @@ function fillFromTender(x) {
 }
 
 async function loadLists() {
-  const [r, orgs, ua, up, uf] = await Promise.all([
+  const [r, orgs, ua, up, uf, pl] = await Promise.all([
     get('/api/regions'),
     get(withQuery('/api/organisations', { kind: 'purchaser_unit' })),
     get(withQuery('/api/users', { role: 'agency' })),
     get(withQuery('/api/users', { role: 'purchaser' })),
     get(withQuery('/api/users', { role: 'finance' })),
+    get('/api/plans'),
   ]);
+  plans = Array.isArray(pl) ? pl : [];
   regions = Array.isArray(r) ? r : [];
   purchaserOrgs = Array.isArray(orgs) ? orgs : [];
   users = {
@@ -472,6 +502,8 @@ async function load() {
   if (!tender) {
     prefillSchedule();
     fillEval(null);
+    fillPlans(param('plan') || '');
+    applyPlan();
   }
   if (tender) {
     fillFromTender(tender);
@@ -505,6 +537,7 @@ function initWidgets() {
   clarify = cstInput(els.clarify, $('clarify-deadline-preview'));
   bid = cstInput(els.bid, $('bid-deadline-preview'));
   els.region.addEventListener('change', () => fillPurchasers());
+  els.plan.addEventListener('change', applyPlan);
   els.purchaser.addEventListener('change', () => fillCustodians({
     agency: els.cAgency.value, purchaser: els.cPurchaser.value, finance: els.cFinance.value,
   }));
@@ -539,6 +572,7 @@ onLangChange(() => {
   clarify.refresh();
   bid.refresh();
   fillRegions();
+  fillPlans(els.plan.value);
   fillCustodians({ agency: els.cAgency.value, purchaser: els.cPurchaser.value, finance: els.cFinance.value });
   updateThresholdHelp();
   evalItems.relabel();

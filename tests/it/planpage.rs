@@ -1,0 +1,139 @@
+//! Budgets, plans and intentions in real Chromium (web/plans.html, web/intentions.html,
+//! the plan field of web/tender-form.html), as each role clicks them: finance records a
+//! budget line and sees execution; the purchasing unit files a plan on it and publishes
+//! its intention; the public finds the intention; the agency creates a tender from the
+//! plan with the form filled from it.
+
+use fantoccini::{Client, Locator};
+use serde_json::json;
+
+use crate::browser::{app_page, click, js, login, set_value, wait_css};
+use crate::common::TestApp;
+
+async fn as_user(c: &Client, app: &TestApp, username: &str) {
+    c.delete_all_cookies().await.unwrap();
+    login(c, app, username).await;
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    wait_css(c, css).await.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn r_plan_1_a_budget_line_becomes_a_plan_an_intention_and_a_tender_form_by_clicking() {
+    let Some((driver, app)) = app_page("/login.html", 60).await else {
+        return;
+    };
+    let c = &driver.client;
+    let school = app.org_id("purchaser").await;
+
+    // Finance records the school's budget line; the execution table shows the city.
+    as_user(c, &app, "finance").await;
+    c.goto(&app.url("/plans.html")).await.unwrap();
+    wait_css(c, "#execution-table tbody tr").await;
+    wait_css(c, "#line-form select[name=org_id] option").await;
+    set_value(c, "#line-form select[name=org_id]", &school).await;
+    set_value(c, "#line-form input[name=code]", "2050201-55").await;
+    set_value(c, "#line-form input[name=title]", "实验教学设备").await;
+    set_value(c, "#line-form input[name=amount_fen]", "500,000").await;
+    click(c, "#line-submit").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//table[@id='lines-table']//tr[contains(., '2050201-55')][contains(., '500,000.00')]",
+        ))
+        .await
+        .expect("the new line is listed with its amount");
+    // An amount that is not money is refused in the page, next to its field.
+    set_value(c, "#line-form input[name=amount_fen]", "五十万").await;
+    click(c, "#line-submit").await;
+    assert!(!text(c, "#line-amount-error").await.is_empty());
+
+    // The school files a plan on it and publishes the intention.
+    as_user(c, &app, "purchaser").await;
+    c.goto(&app.url("/plans.html")).await.unwrap();
+    wait_css(c, "#plan-form select[name=budget_line_id]").await;
+    let line_id = js(
+        c,
+        "return [...document.querySelectorAll('#plan-form select[name=budget_line_id] option')] \
+           .find((o) => o.textContent.includes('2050201-55')).value",
+        vec![],
+    )
+    .await;
+    set_value(
+        c,
+        "#plan-form select[name=budget_line_id]",
+        line_id.as_str().unwrap(),
+    )
+    .await;
+    set_value(c, "#plan-form input[name=title]", "物理实验室设备采购").await;
+    set_value(c, "#plan-form select[name=method]", "open_tendering").await;
+    set_value(c, "#plan-form input[name=amount_fen]", "300000").await;
+    set_value(c, "#plan-form input[name=expected_month]", "2027-03").await;
+    click(c, "#plan-submit").await;
+    wait_css(c, "#plans-table tbody tr.plan-row .publish-intention").await;
+    let row = text(c, "#plans-table tbody tr.plan-row:first-child").await;
+    assert!(
+        row.contains("物理实验室设备采购") && row.contains("未公开"),
+        "{row}"
+    );
+    click(
+        c,
+        "#plans-table tbody tr.plan-row:first-child .publish-intention",
+    )
+    .await;
+    set_value(
+        c,
+        "#confirm-input",
+        "物理实验室 2 间：实验台、演示仪器及安装。",
+    )
+    .await;
+    click(c, "#confirm-ok").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//table[@id='plans-table']//tr[contains(., '物理实验室设备采购')]//td[contains(., '起可发布采购公告')]",
+        ))
+        .await
+        .expect("the plan says from when its tender may be published");
+
+    // Anyone finds the intention.
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url("/intentions.html")).await.unwrap();
+    set_value(c, "#intentions-q", "物理实验室").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//li[contains(@class,'intention')][contains(., '物理实验室设备采购')][contains(., '300,000.00')]",
+        ))
+        .await
+        .expect("the public list shows the intention");
+
+    // The agency creates the tender from the plan: the form comes filled from it.
+    as_user(c, &app, "agency").await;
+    c.goto(&app.url("/plans.html")).await.unwrap();
+    let link = wait_css(
+        c,
+        "#plans-table tbody tr.plan-row:first-child a[href*='tender-form.html?plan=']",
+    )
+    .await;
+    link.click().await.unwrap();
+    wait_css(c, "#tender-form:not([hidden])").await;
+    let form = js(
+        c,
+        "return ['plan', 'title', 'purchaser', 'category', 'method'].map((id) => document.getElementById(id).value) \
+           .concat([document.querySelector('#lots .lot-budget').value])",
+        vec![],
+    )
+    .await;
+    let plan_id = form[0].as_str().unwrap().to_string();
+    assert!(!plan_id.is_empty(), "{form}");
+    assert_eq!(
+        form,
+        json!([
+            plan_id,
+            "物理实验室设备采购",
+            school,
+            "goods",
+            "open_tendering",
+            "300000.00"
+        ])
+    );
+}
