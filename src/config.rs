@@ -45,6 +45,10 @@ pub struct Config {
     pub calendar_file: Option<PathBuf>,
     /// The operator's deadline periods by rule code; the defaults when `None`.
     pub deadline_periods_file: Option<PathBuf>,
+    /// The open-tendering threshold (公开招标数额标准, set by the province), in fen: a plan
+    /// at or above it with another method needs finance's approval (R-METH-1). Default
+    /// 4,000,000 yuan (M: check the province's current standard).
+    pub open_tendering_threshold_fen: i64,
 }
 
 impl Config {
@@ -73,6 +77,7 @@ impl Config {
             demo_expert_keys: true,
             calendar_file: None,
             deadline_periods_file: None,
+            open_tendering_threshold_fen: 400_000_000,
         }
     }
 }

@@ -577,6 +577,94 @@ async fn seed_plans(
     .await
     .map_err(app_err)?;
     let [opening, classroom, property]: [String; 3] = planned.try_into().expect("three plans");
+    // The hospital's consultation is above the open-tendering threshold: finance approved
+    // the method (R-METH-1) two weeks ago.
+    let approve = |by: &CurrentUser,
+                   plan_id: String,
+                   method: M,
+                   reasons: &'static str,
+                   sole: Option<(&'static str, String)>,
+                   days_ago: i64| {
+        let (finance, requester) = (finance.id.clone(), by.id.clone());
+        async move {
+            use crate::approval::repo as approval_repo;
+            let at = now - days_ago * 86_400_000;
+            let publicity_ends_at = sole.as_ref().map(|_| {
+                state.runtime::<crate::calendar::Deadlines>().due(
+                    crate::calendar::deadlines::DeadlineRule::SingleSourcePublicity,
+                    at,
+                )
+            });
+            let id = crate::org::service::new_id();
+            let mut tx = state.db.begin().await?;
+            approval_repo::insert(
+                &mut tx,
+                &approval_repo::NewApproval {
+                    id: &id,
+                    plan_id: &plan_id,
+                    kind: "method",
+                    method: method.as_str(),
+                    reasons,
+                    sole_supplier: sole.as_ref().map(|(n, c)| (*n, c.as_str())),
+                    by: &requester,
+                    at,
+                    publicity_ends_at,
+                },
+            )
+            .await?;
+            let decided = publicity_ends_at.unwrap_or(at) + 3_600_000;
+            approval_repo::decide(&mut tx, &id, approval_repo::APPROVED, &finance, decided, "")
+                .await?;
+            tx.commit().await?;
+            anyhow::Ok(())
+        }
+    };
+    approve(
+        hospital,
+        property.clone(),
+        M::CompetitiveConsultation,
+        "物业服务需求需与供应商多轮磋商确定服务标准与人员配置,适用竞争性磋商(财库〔2014〕214号)。",
+        None,
+        14,
+    )
+    .await?;
+    // And a single-source purchase, publicised for 5 working days and approved: the
+    // school's teaching robots can only be serviced by their maker.
+    let sole_line = plan_service::create_line(
+        state,
+        finance,
+        line(
+            "school",
+            "2050201-12",
+            "实验室专用设备维保",
+            Category::Services,
+            5_000_000,
+        ),
+    )
+    .await
+    .map_err(app_err)?;
+    let robots = plan_service::create_plan(
+        state,
+        school,
+        plan(
+            &sole_line.id,
+            "教学机器人原厂维保服务",
+            M::SingleSource,
+            4_200_000,
+            &this_month,
+        ),
+    )
+    .await
+    .map_err(app_err)?;
+    approve(
+        school,
+        robots.id,
+        M::SingleSource,
+        "教学机器人的维保须使用原厂专用软件与配件,只能由原制造商提供(政府采购法第三十一条第一项)。",
+        Some(("黄石智造教育装备有限公司", credit_code("91", "420200", 99))),
+        20,
+    )
+    .await?;
     Ok(DemoPlans {
         opening,
         classroom,

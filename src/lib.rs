@@ -1,6 +1,7 @@
 //! kaibiao (开标): online government procurement with sealed bids, live remote opening and
 //! remote evaluation. The control plane: HTTP API, storage, domain rules.
 
+pub mod approval;
 pub mod auth;
 pub mod bid;
 pub mod blob;
@@ -14,6 +15,7 @@ pub mod crypto;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
+pub mod download;
 pub mod draw;
 pub mod error;
 pub mod evaluation;

@@ -231,6 +231,14 @@ struct ServeArgs {
     /// Deadline periods by rule code, overriding the defaults (docs/deadlines.md).
     #[arg(long, env = "KAIBIAO_DEADLINE_PERIODS_FILE")]
     deadline_periods_file: Option<std::path::PathBuf>,
+    /// The province's open-tendering threshold in yuan: a plan at or above it with another
+    /// method needs finance's approval (R-METH-1).
+    #[arg(
+        long,
+        env = "KAIBIAO_OPEN_TENDERING_THRESHOLD_YUAN",
+        default_value_t = 4_000_000
+    )]
+    open_tendering_threshold_yuan: i64,
 }
 
 impl ServeArgs {
@@ -249,6 +257,11 @@ impl ServeArgs {
         c.opening.reading_interval_ms = self.reading_interval_ms;
         c.calendar_file = self.calendar_file.clone();
         c.deadline_periods_file = self.deadline_periods_file.clone();
+        c.open_tendering_threshold_fen = self
+            .open_tendering_threshold_yuan
+            .checked_mul(100)
+            .filter(|f| *f > 0)
+            .ok_or_else(|| anyhow::anyhow!("--open-tendering-threshold-yuan: a positive amount"))?;
         let (lo, hi) = self
             .media_ports
             .split_once('-')

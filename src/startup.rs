@@ -60,6 +60,7 @@ pub fn api() -> Api {
         .merge(crate::auth::routes::api())
         .merge(crate::org::routes::api())
         .merge(crate::plan::routes::api())
+        .merge(crate::approval::routes::api())
         .merge(crate::tender::routes::api())
         .merge(crate::dashboard::api())
         .merge(crate::keys::routes::api())

@@ -148,58 +148,19 @@ async fn report(
     Ok(axum::Json(super::report::bundle(&state, &user, &id).await?))
 }
 
-/// Types a browser may show inline; anything else is a download. Either way the
-/// document is sandboxed and never sniffed, so it cannot run in the platform's origin.
-const INLINE: &[&str] = &["application/pdf", "image/png", "image/jpeg", "text/plain"];
-
 async fn document(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((id, sha256)): Path<(String, String)>,
 ) -> AppResult<axum::response::Response> {
-    use axum::http::header;
-    use axum::response::IntoResponse;
     let (name, media_type, size, parts) =
         super::view::document(&state, &user, &id, &sha256).await?;
-    let inline = INLINE.contains(&media_type.as_str());
-    let disposition = format!(
-        "{}; filename*=UTF-8''{}",
-        if inline { "inline" } else { "attachment" },
-        percent(&name)
-    );
-    let content_type = if inline {
-        media_type
-    } else {
-        "application/octet-stream".into()
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "sandbox; frame-ancestors 'self'".into(),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".into()),
-            (header::CONTENT_LENGTH, size.to_string()),
-        ],
+    Ok(crate::download::document(
+        &name,
+        &media_type,
+        size,
         axum::body::Body::from_stream(parts),
-    )
-        .into_response())
-}
-
-/// RFC 5987 percent-encoding of a file name.
-fn percent(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    ))
 }
 
 async fn clarifications(

@@ -428,6 +428,7 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
     }
     if let Some(plan_id) = &before.plan_id {
         plan::service::check_publication(state, &mut tx, plan_id, now).await?;
+        crate::approval::service::check_publication(state, &mut tx, plan_id, now).await?;
     }
     let custodian_keys = opening_key::custodian_keys(state, &custodians).await?;
     repo::set_status(&mut tx, id, next, Some(now)).await?;

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod approvals;
 mod architecture;
 mod auth;
 mod bidpage;

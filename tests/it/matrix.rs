@@ -26,6 +26,7 @@ const NOT_YET: &[&str] = &[
     "/api/tenders/{id}/evaluation/scores",
     "/api/tenders/{id}/evaluation/report",
     "/api/tenders/{id}/evaluation/documents/{sha256}",
+    "/api/approvals/{id}/attachments/{seq}",
 ];
 
 #[tokio::test]
@@ -73,7 +74,19 @@ async fn route_role_matrix_matches_declarations() {
         .to_string();
     let (_, plan) = agency.get(&format!("/api/plans/{plan_id}")).await;
     let intention_id = plan["intention"]["id"].as_str().unwrap().to_string();
+    // The demo's single-source request of the school, approved after its publicity.
+    let (_, approvals) = agency.get("/api/approvals").await;
+    let approval_id = approvals
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["method"] == "single_source")
+        .expect("the demo has a single-source approval")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let plans_before = app.rows("procurement_plans").await;
+    let approvals_before = app.rows("approvals").await;
     let intentions_before = app.rows("procurement_intentions").await;
 
     let mut checked = 0;
@@ -84,10 +97,14 @@ async fn route_role_matrix_matches_declarations() {
             &plan_id
         } else if spec.path.starts_with("/api/intentions/") {
             &intention_id
+        } else if spec.path.starts_with("/api/approvals/")
+            || spec.path.starts_with("/api/single-source-notices/")
+        {
+            &approval_id
         } else {
             &tender.id
         };
-        let path = spec.path.replace("{id}", id);
+        let path = spec.path.replace("{id}", id).replace("{seq}", "1");
         // Empty bodies: allowed callers get a validation error, never a change.
         let body = (spec.method != Method::GET).then(|| serde_json::json!({}));
 
@@ -164,6 +181,7 @@ async fn route_role_matrix_matches_declarations() {
     assert_eq!(app.rows("bids").await, bids_before);
     assert_eq!(app.rows("procurement_plans").await, plans_before);
     assert_eq!(app.rows("procurement_intentions").await, intentions_before);
+    assert_eq!(app.rows("approvals").await, approvals_before);
     let (_, b) = app
         .login("supplier1")
         .await
