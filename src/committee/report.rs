@@ -17,7 +17,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::evaluation::{self as eval, rounding, Points};
-use crate::ledger::{canonical_json, Kind, Ledger};
+use crate::ledger::{canonical_json, Kind, Ledger, Winner};
 use crate::opening::repo::read_out_bids;
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
@@ -241,8 +241,8 @@ pub(crate) async fn build(
     }))
 }
 
-/// The first-ranked bid of every lot that stands.
-pub fn winners(report: &Value) -> Vec<Value> {
+/// The first-ranked bid of every lot that stands (the report as `build` made it).
+pub fn winners(report: &Value) -> Vec<Winner> {
     let mut out = Vec::new();
     for lot in report["lots"].as_array().into_iter().flatten() {
         let Some(first) = lot["result"]["ranking"]
@@ -252,12 +252,12 @@ pub fn winners(report: &Value) -> Vec<Value> {
             continue;
         };
         let bid = first["bidder"].as_str().unwrap_or_default();
-        out.push(json!({
-            "lot_no": lot["lot_no"],
-            "bid_id": bid,
-            "bidder_name": lot["bidders"][bid],
-            "unresolved_tie": first["unresolved_tie"],
-        }));
+        out.push(Winner {
+            lot_no: lot["lot_no"].as_i64().unwrap_or_default(),
+            bid_id: bid.to_string(),
+            bidder_name: lot["bidders"][bid].as_str().unwrap_or_default().to_string(),
+            unresolved_tie: first["unresolved_tie"].as_bool().unwrap_or_default(),
+        });
     }
     out
 }
