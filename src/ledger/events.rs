@@ -1,7 +1,8 @@
 //! The body of every ledger event, typed: one struct per [`Kind`](super::Kind), named as
 //! the kind's variant, held by that variant of [`LedgerEvent`](super::LedgerEvent). The
 //! producers build these; readers that need a field parse the body back into its struct
-//! ([`LedgerEvent::parse`](super::LedgerEvent::parse)).
+//! ([`Event::body_as`](super::Event::body_as) for one kind,
+//! [`LedgerEvent::parse`](super::LedgerEvent::parse) for any).
 //!
 //! The JSON is frozen: the hash of every event is over its body's canonical JSON, so a
 //! struct here must serialize to exactly what the platform wrote before it existed — the

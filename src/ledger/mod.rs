@@ -155,6 +155,16 @@ impl LedgerEvent {
     }
 }
 
+impl Event {
+    /// This event's body typed as `T`, if the event is of `T`'s kind and its body reads as
+    /// one (a body that does not is taken as no such event, as a missing field was).
+    pub fn body_as<T: EventBody>(&self) -> Option<T> {
+        if self.kind != T::KIND {
+            return None;
+        }
+        T::deserialize(&self.body).ok()
+    }
+}
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -343,11 +353,12 @@ pub fn verify(ledger: &Ledger) -> Result<(), VerifyError> {
     let sealed = ledger
         .events
         .iter()
-        .find(|e| e.kind == "bids_sealed")
-        .and_then(|e| e.body["bid_register"]["head"].as_str());
+        .find(|e| e.kind == Kind::BidsSealed)
+        .and_then(|e| e.body_as::<BidsSealed>())
+        .and_then(|b| b.bid_register);
     match sealed {
-        Some(h) if h != register.head => Err(VerifyError::RegisterHead {
-            sealed: h.to_string(),
+        Some(r) if r.head != register.head => Err(VerifyError::RegisterHead {
+            sealed: r.head,
             head: register.head.clone(),
         }),
         _ => Ok(()),

@@ -13,7 +13,7 @@ use super::types::Phase;
 use crate::auth::CurrentUser;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
-use crate::ledger::{canonical_json, repo::append, Kind, Ledger, LedgerEvent, OpeningClosed};
+use crate::ledger::{canonical_json, repo::append, Ledger, LedgerEvent, OpeningClosed};
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
 use crate::tender::types::TenderAction;
@@ -292,7 +292,10 @@ pub fn verify(b: &RecordBundle) -> Result<i64, RecordError> {
         .ledger
         .events
         .iter()
-        .find(|e| e.kind == Kind::OpeningClosed && e.body["record_sha256"] == digest.as_str())
+        .find(|e| {
+            e.body_as::<OpeningClosed>()
+                .is_some_and(|c| c.record_sha256 == digest)
+        })
         .ok_or(RecordError::NotInLedger)?;
     if b.signed.record["ledger_head"] != closed.prev_hash.as_str()
         || b.signed.record["ledger_seq"] != closed.seq - 1
