@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 
-use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
 use super::repo::{self, BidRow, NewBid};
@@ -19,7 +18,7 @@ use crate::auth::types::ClientInfo;
 use crate::auth::CurrentUser;
 use crate::crypto::kb1::{self, Expect, Header};
 use crate::error::{AppError, AppResult};
-use crate::ledger::Kind;
+use crate::ledger::{BidSubmitted, BidWithdrawn, LedgerEvent};
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 use crate::tender::types::TenderStatus;
@@ -542,21 +541,14 @@ pub async fn complete(
     .await?;
     // Into the bid register, hashes only: the tender's ledger, which its members watch,
     // shows nothing from which bids could be counted before the deadline.
-    crate::ledger::repo::append_bid(
-        &mut tx,
-        &b.tender_id,
-        now,
-        Kind::BidSubmitted,
-        &b.id,
-        json!({
-            "bid_id": b.id,
-            "ciphertext_sha256": sha,
-            "size": req.size,
-            "replaces": replaces,
-            "receipt_sha256": receipt_sha256(&signed)?,
-        }),
-    )
-    .await?;
+    let event = LedgerEvent::BidSubmitted(BidSubmitted {
+        bid_id: b.id.clone(),
+        ciphertext_sha256: sha,
+        size: req.size,
+        replaces,
+        receipt_sha256: receipt_sha256(&signed)?,
+    });
+    crate::ledger::repo::append_bid(&mut tx, &b.tender_id, now, &b.id, &event).await?;
     tx.commit().await?;
     // The blob holds it now: the partial file would double the disk it takes.
     let _ = tokio::fs::remove_file(&path).await;
@@ -587,15 +579,10 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, bid_id: &str) -> App
                 return Err(AppError::DeadlinePassed);
             }
             repo::mark_withdrawn(&mut tx, &b.id, now).await?;
-            crate::ledger::repo::append_bid(
-                &mut tx,
-                &b.tender_id,
-                now,
-                Kind::BidWithdrawn,
-                &b.id,
-                json!({"bid_id": b.id}),
-            )
-            .await?;
+            let event = LedgerEvent::BidWithdrawn(BidWithdrawn {
+                bid_id: b.id.clone(),
+            });
+            crate::ledger::repo::append_bid(&mut tx, &b.tender_id, now, &b.id, &event).await?;
             tx.commit().await?;
             state.rooms.notify_bids(&b.tender_id);
         }

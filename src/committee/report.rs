@@ -17,7 +17,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::evaluation::{self as eval, rounding, Points};
-use crate::ledger::{canonical_json, Kind, Ledger};
+use crate::ledger::{canonical_json, Ledger, ReportSigned, ScoringClosed, Winner};
 use crate::opening::repo::read_out_bids;
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
@@ -241,8 +241,8 @@ pub(crate) async fn build(
     }))
 }
 
-/// The first-ranked bid of every lot that stands.
-pub fn winners(report: &Value) -> Vec<Value> {
+/// The first-ranked bid of every lot that stands (the report as `build` made it).
+pub fn winners(report: &Value) -> Vec<Winner> {
     let mut out = Vec::new();
     for lot in report["lots"].as_array().into_iter().flatten() {
         let Some(first) = lot["result"]["ranking"]
@@ -252,12 +252,12 @@ pub fn winners(report: &Value) -> Vec<Value> {
             continue;
         };
         let bid = first["bidder"].as_str().unwrap_or_default();
-        out.push(json!({
-            "lot_no": lot["lot_no"],
-            "bid_id": bid,
-            "bidder_name": lot["bidders"][bid],
-            "unresolved_tie": first["unresolved_tie"],
-        }));
+        out.push(Winner {
+            lot_no: lot["lot_no"].as_i64().unwrap_or_default(),
+            bid_id: bid.to_string(),
+            bidder_name: lot["bidders"][bid].as_str().unwrap_or_default().to_string(),
+            unresolved_tie: first["unresolved_tie"].as_bool().unwrap_or_default(),
+        });
     }
     out
 }
@@ -400,7 +400,10 @@ pub fn verify(b: &ReportBundle) -> Result<usize, ReportError> {
         .ledger
         .events
         .iter()
-        .find(|e| e.kind == Kind::ScoringClosed && e.body["report_sha256"] == digest.as_str())
+        .find(|e| {
+            e.body_as::<ScoringClosed>()
+                .is_some_and(|c| c.report_sha256 == digest)
+        })
         .ok_or(ReportError::NotInLedger)?;
     if b.report["ledger_head"] != closed.prev_hash.as_str() {
         return Err(ReportError::HeadMismatch);
@@ -428,13 +431,15 @@ pub fn verify(b: &ReportBundle) -> Result<usize, ReportError> {
         if !crate::pki::authority::verify_signature(&public, payload.as_bytes(), &sig) {
             return Err(ReportError::Signature(n));
         }
+        let signature_sha256 = crate::crypto::sha256_hex(s.signature.trim().as_bytes());
         let logged = b.ledger.events.iter().any(|e| {
-            e.kind == Kind::ReportSigned
-                && e.seq > closed.seq
-                && e.body["seat"] == n
-                && (e.body["signature_sha256"]
-                    == crate::crypto::sha256_hex(s.signature.trim().as_bytes()).as_str()
-                    || (!s.key_id.is_empty() && e.body["key_id"] == s.key_id.as_str()))
+            let Some(signed) = e.body_as::<ReportSigned>().filter(|_| e.seq > closed.seq) else {
+                return false;
+            };
+            // Before pseudonyms the event named the signing key instead.
+            signed.seat == n
+                && (signed.signature_sha256 == signature_sha256
+                    || (!s.key_id.is_empty() && signed.key_id.as_deref() == Some(&s.key_id)))
         });
         if !logged {
             return Err(ReportError::SignatureNotInLedger(n));

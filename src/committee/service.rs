@@ -17,8 +17,7 @@ use crate::draw::{self, DrawRecord, Requirement};
 use crate::error::{AppError, AppResult};
 use crate::evaluation as eval;
 use crate::evaluation::pseudonyms::Pseudonyms;
-use crate::ledger::Kind;
-use crate::ledger::{canonical_json, repo::append};
+use crate::ledger::{self, canonical_json, repo::append, LedgerEvent};
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 use crate::tender::repo::TenderHead;
@@ -190,11 +189,10 @@ async fn event(
     tx: &mut Tx,
     tender_id: &str,
     now: i64,
-    kind: Kind,
     actor: &str,
-    body: Value,
+    event: LedgerEvent,
 ) -> AppResult<()> {
-    append(tx, tender_id, now, kind, actor, body).await?;
+    append(tx, tender_id, now, actor, &event).await?;
     Ok(())
 }
 
@@ -266,14 +264,18 @@ async fn request_draw(
     .bind(&key)
     .execute(&mut **tx)
     .await?;
+    let requested = ledger::EvaluationRequested {
+        requirement: req_json,
+        committee_size: size,
+        experts_needed: experts,
+        pseudonym_key_sha256: Pseudonyms::commitment(&key),
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::EvaluationRequested,
         &user.id,
-        json!({ "requirement": req_json, "committee_size": size, "experts_needed": experts,
-                "pseudonym_key_sha256": Pseudonyms::commitment(&key) }),
+        LedgerEvent::EvaluationRequested(requested),
     )
     .await?;
     Ok(json!({ "phase": Phase::Drawing, "committee_size": size, "experts_needed": experts }))
@@ -334,7 +336,8 @@ async fn run_draw(c: Ctx<'_>, nonce: &str) -> AppResult<Value> {
         .bind(&head.id)
         .execute(&mut **tx)
         .await?;
-    event(tx, &head.id, now, draw::EVENT_KIND, &user.id, body).await?;
+    let drawn = LedgerEvent::ExpertsDrawn(ledger::ExpertsDrawn(body));
+    event(tx, &head.id, now, &user.id, drawn).await?;
     Ok(json!({ "phase": Phase::Seating, "seed": record.seed, "panel": record.panel.len() }))
 }
 
@@ -386,27 +389,30 @@ async fn respond(c: Ctx<'_>, answer: Answer) -> AppResult<Value> {
             .bind(&seat.expert_id)
             .execute(&mut **tx)
             .await?;
+            let accepted = ledger::ExpertAccepted {
+                seat: seat.seat,
+                expert: me.clone(),
+                declaration_sha256: sha256_hex(d.signature.trim().as_bytes()),
+            };
             event(
                 tx,
                 &head.id,
                 now,
-                Kind::ExpertAccepted,
                 &me,
-                json!({ "seat": seat.seat, "expert": me,
-                        "declaration_sha256": sha256_hex(d.signature.trim().as_bytes()) }),
+                LedgerEvent::ExpertAccepted(accepted),
             )
             .await?;
             let all = panel(&mut **tx, &head.id).await?;
             let needed = e.draw.as_ref().map_or(0, |d| d.experts_needed as usize);
             if seated(&all).len() >= needed {
                 set_phase(tx, &head.id, Phase::Qualification).await?;
+                let seated = ledger::PanelSeated { seats: needed };
                 event(
                     tx,
                     &head.id,
                     now,
-                    Kind::PanelSeated,
                     "system",
-                    json!({ "seats": needed }),
+                    LedgerEvent::PanelSeated(seated),
                 )
                 .await?;
                 return Ok(json!({ "phase": Phase::Qualification }));
@@ -425,13 +431,16 @@ async fn respond(c: Ctx<'_>, answer: Answer) -> AppResult<Value> {
     .bind(&seat.expert_id)
     .execute(&mut **tx)
     .await?;
+    let declined = ledger::ExpertDeclined {
+        seat: seat.seat,
+        expert: me.clone(),
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::ExpertDeclined,
         &me,
-        json!({ "seat": seat.seat, "expert": me }),
+        LedgerEvent::ExpertDeclined(declined),
     )
     .await?;
     // R-EVAL-2: the next of the same order takes the seat.
@@ -459,7 +468,8 @@ async fn respond(c: Ctx<'_>, answer: Answer) -> AppResult<Value> {
                 .bind(&head.id)
                 .execute(&mut **tx)
                 .await?;
-            event(tx, &head.id, now, draw::EVENT_KIND, "system", body).await?;
+            let drawn = LedgerEvent::ExpertsDrawn(ledger::ExpertsDrawn(body));
+            event(tx, &head.id, now, "system", drawn).await?;
             Ok(json!({ "phase": Phase::Seating, "topped_up": added.len() }))
         }
         Err(err) => {
@@ -475,13 +485,16 @@ async fn respond(c: Ctx<'_>, answer: Answer) -> AppResult<Value> {
                 .bind(&head.id)
                 .execute(&mut **tx)
                 .await?;
+            let dissolved = ledger::PanelDissolved {
+                reason: err.code().to_string(),
+                declined: next_declined(&record, &me),
+            };
             event(
                 tx,
                 &head.id,
                 now,
-                Kind::PanelDissolved,
                 "system",
-                json!({ "reason": err.code(), "declined": next_declined(&record, &me) }),
+                LedgerEvent::PanelDissolved(dissolved),
             )
             .await?;
             Ok(json!({ "phase": Phase::Drawing, "code": err.code() }))
@@ -496,6 +509,17 @@ fn next_declined(record: &DrawRecord, last: &str) -> Vec<String> {
     all
 }
 
+/// Lots that fell below their minimum, as `qualification_done` and `compliance_done`
+/// list them.
+fn ledger_lots(lots: &[(i64, String)]) -> Vec<ledger::FailedLot> {
+    lots.iter()
+        .map(|(lot_no, reason)| ledger::FailedLot {
+            lot_no: *lot_no,
+            reason: reason.clone(),
+        })
+        .collect()
+}
+
 /// The evaluation fails; the tender with it.
 async fn fail(tx: &mut Tx, head: &TenderHead, reason: &str, now: i64) -> AppResult<()> {
     sqlx::query("UPDATE evaluations SET phase = $1, failed_reason = $2 WHERE tender_id = $3")
@@ -505,13 +529,15 @@ async fn fail(tx: &mut Tx, head: &TenderHead, reason: &str, now: i64) -> AppResu
         .execute(&mut **tx)
         .await?;
     set_tender_status(tx, head, TenderAction::FailEvaluation).await?;
+    let failed = ledger::EvaluationFailed {
+        reason: reason.to_string(),
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::EvaluationFailed,
         "system",
-        json!({ "reason": reason }),
+        LedgerEvent::EvaluationFailed(failed),
     )
     .await
 }
@@ -570,18 +596,25 @@ async fn qualify(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResul
         .filter(|(_, (p, _))| *p)
         .map(|(id, _)| id.clone())
         .collect();
-    let failed: Vec<&String> = done.keys().filter(|id| !passed.contains(*id)).collect();
+    let failed: Vec<String> = done
+        .keys()
+        .filter(|id| !passed.contains(*id))
+        .cloned()
+        .collect();
     let min = min_bids(tx, state, &head.id).await?;
     let lots = failed_lots(&bids, &passed, min, "qualification");
     let all_lots: BTreeSet<i64> = bids.iter().map(|b| b.lot_no).collect();
+    let qualified = ledger::QualificationDone {
+        passed: passed.into_iter().collect(),
+        failed,
+        failed_lots: ledger_lots(&lots),
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::QualificationDone,
         &user.id,
-        json!({ "passed": passed, "failed": failed,
-                "failed_lots": lots.iter().map(|(l, r)| json!({"lot_no": l, "reason": r})).collect::<Vec<_>>() }),
+        LedgerEvent::QualificationDone(qualified),
     )
     .await?;
     if lots.len() == all_lots.len() {
@@ -644,15 +677,11 @@ async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult
     .execute(&mut **tx)
     .await?;
     let who = actor(tx, head, user, m).await?;
-    event(
-        tx,
-        &head.id,
-        now,
-        Kind::BidReviewed,
-        &who,
-        json!({ "seat": seat.seat, "bid_id": bid_id }),
-    )
-    .await?;
+    let reviewed = ledger::BidReviewed {
+        seat: seat.seat,
+        bid_id: bid_id.to_string(),
+    };
+    event(tx, &head.id, now, &who, LedgerEvent::BidReviewed(reviewed)).await?;
     let done = reviews(&mut **tx, &head.id).await?;
     let experts = seated(&panel(&mut **tx, &head.id).await?)
         .into_iter()
@@ -701,16 +730,18 @@ async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult
         }
         lot_prices.push(json!({ "lot_no": lot, "result": result }));
     }
-    let standing: Vec<&String> = compliant
+    let standing: Vec<String> = compliant
         .iter()
         .filter(|id| {
             bids.iter()
                 .any(|b| &b.bid_id == *id && !failed_lot_nos.contains(&b.lot_no))
         })
+        .cloned()
         .collect();
+    let failed_lots = ledger_lots(&lots);
     let prices = json!({
         "compliant": standing,
-        "failed_lots": lots.iter().map(|(l, r)| json!({"lot_no": l, "reason": r})).collect::<Vec<_>>(),
+        "failed_lots": failed_lots,
         "lots": lot_prices,
         "abnormally_low": flagged,
     });
@@ -719,22 +750,27 @@ async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult
         .bind(&head.id)
         .execute(&mut **tx)
         .await?;
-    let failed: Vec<&String> = under
+    let failed: Vec<String> = under
         .iter()
-        .map(|b| &b.bid_id)
-        .filter(|id| !compliant.contains(*id))
+        .map(|b| b.bid_id.clone())
+        .filter(|id| !compliant.contains(id))
         .collect();
+    let none_standing = standing.is_empty();
+    let done = ledger::ComplianceDone {
+        passed: standing,
+        failed,
+        abnormally_low: flagged,
+        failed_lots,
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::ComplianceDone,
         "system",
-        json!({ "passed": standing, "failed": failed, "abnormally_low": flagged,
-                "failed_lots": prices["failed_lots"] }),
+        LedgerEvent::ComplianceDone(done),
     )
     .await?;
-    if standing.is_empty() {
+    if none_standing {
         let reason = lots
             .first()
             .map(|(_, r)| r.clone())
@@ -849,13 +885,17 @@ async fn score(c: Ctx<'_>, bid_id: &str, items: &BTreeMap<String, String>) -> Ap
             .as_bytes(),
     );
     let who = actor(tx, head, user, m).await?;
+    let submitted = ledger::ScoresSubmitted {
+        seat: seat.seat,
+        bid_id: bid_id.to_string(),
+        sha256: digest.clone(),
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::ScoresSubmitted,
         &who,
-        json!({ "seat": seat.seat, "bid_id": bid_id, "sha256": digest }),
+        LedgerEvent::ScoresSubmitted(submitted),
     )
     .await?;
     Ok(json!({ "bid_id": bid_id, "sha256": digest }))
@@ -934,16 +974,14 @@ async fn revise(
     .execute(&mut **tx)
     .await?;
     let who = actor(tx, head, user, m).await?;
-    event(
-        tx,
-        &head.id,
-        now,
-        Kind::ScoreRevised,
-        &who,
-        json!({ "seat": seat.seat, "bid_id": bid_id, "item": item, "kind": kind,
-                "reason_sha256": sha256_hex(reason.as_bytes()) }),
-    )
-    .await?;
+    let revised = ledger::ScoreRevised {
+        seat: seat.seat,
+        bid_id: bid_id.to_string(),
+        item: item.to_string(),
+        kind: kind.as_str().to_string(),
+        reason_sha256: sha256_hex(reason.as_bytes()),
+    };
+    event(tx, &head.id, now, &who, LedgerEvent::ScoreRevised(revised)).await?;
     Ok(json!({ "bid_id": bid_id, "item": item, "from": fmt_score(from), "to": fmt_score(to) }))
 }
 
@@ -979,14 +1017,18 @@ async fn explain(c: Ctx<'_>, bid_id: &str, item: &str, reason: &str) -> AppResul
     .execute(&mut **tx)
     .await?;
     let who = actor(tx, head, user, m).await?;
+    let explained = ledger::OutlierExplained {
+        seat: seat.seat,
+        bid_id: bid_id.to_string(),
+        item: item.to_string(),
+        reason_sha256: sha256_hex(reason.as_bytes()),
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::OutlierExplained,
         &who,
-        json!({ "seat": seat.seat, "bid_id": bid_id, "item": item,
-                "reason_sha256": sha256_hex(reason.as_bytes()) }),
+        LedgerEvent::OutlierExplained(explained),
     )
     .await?;
     Ok(json!({ "bid_id": bid_id, "item": item }))
@@ -1027,14 +1069,17 @@ async fn clarify(c: Ctx<'_>, bid_id: &str, question: &str) -> AppResult<Value> {
     .execute(&mut **tx)
     .await?;
     let who = actor(tx, head, user, m).await?;
+    let requested = ledger::ClarificationRequested {
+        clarification_id: id.clone(),
+        bid_id: bid_id.to_string(),
+        question_sha256: sha256_hex(question.as_bytes()),
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::ClarificationRequested,
         &who,
-        json!({ "clarification_id": id, "bid_id": bid_id,
-                "question_sha256": sha256_hex(question.as_bytes()) }),
+        LedgerEvent::ClarificationRequested(requested),
     )
     .await?;
     Ok(json!({ "clarification_id": id }))
@@ -1079,14 +1124,17 @@ async fn answer(
     .bind(clarification_id)
     .execute(&mut **tx)
     .await?;
+    let answered = ledger::ClarificationAnswered {
+        clarification_id: clarification_id.to_string(),
+        bid_id,
+        answer_sha256: sha256_hex(answer.as_bytes()),
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::ClarificationAnswered,
         &user.id,
-        json!({ "clarification_id": clarification_id, "bid_id": bid_id,
-                "answer_sha256": sha256_hex(answer.as_bytes()) }),
+        LedgerEvent::ClarificationAnswered(answered),
     )
     .await?;
     Ok(json!({ "clarification_id": clarification_id }))
@@ -1136,13 +1184,15 @@ async fn finish_scoring(c: Ctx<'_>) -> AppResult<Value> {
     .bind(&head.id)
     .execute(&mut **tx)
     .await?;
+    let closed = ledger::ScoringClosed {
+        report_sha256: sha.clone(),
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::ScoringClosed,
         &user.id,
-        json!({ "report_sha256": sha }),
+        LedgerEvent::ScoringClosed(closed),
     )
     .await?;
     Ok(json!({ "phase": Phase::Signing, "report_sha256": sha }))
@@ -1194,18 +1244,15 @@ async fn sign(c: Ctx<'_>, key_id: &str, signature: &str, dissent: &str) -> AppRe
     .execute(&mut **tx)
     .await?;
     let who = actor(tx, head, user, m).await?;
-    event(
-        tx,
-        &head.id,
-        now,
-        Kind::ReportSigned,
-        &who,
-        // The signature's digest ties it to the report; a key id would follow the expert
-        // from tender to tender (R-EVAL-2).
-        json!({ "seat": seat.seat, "dissent": !dissent.is_empty(),
-                "signature_sha256": sha256_hex(signature.trim().as_bytes()) }),
-    )
-    .await?;
+    // The signature's digest ties it to the report; a key id would follow the expert
+    // from tender to tender (R-EVAL-2).
+    let signed = ledger::ReportSigned {
+        seat: seat.seat,
+        dissent: !dissent.is_empty(),
+        signature_sha256: sha256_hex(signature.trim().as_bytes()),
+        key_id: None,
+    };
+    event(tx, &head.id, now, &who, LedgerEvent::ReportSigned(signed)).await?;
     let all = panel(&mut **tx, &head.id).await?;
     let n_signed: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM evaluation_signatures WHERE tender_id = $1")
@@ -1228,13 +1275,17 @@ async fn sign(c: Ctx<'_>, key_id: &str, signature: &str, dissent: &str) -> AppRe
     .bind(&head.id)
     .execute(&mut **tx)
     .await?;
+    let completed = ledger::ReportCompleted {
+        report_sha256: sha,
+        signatures: n_signed,
+        confirm_due_at: due,
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::ReportCompleted,
         "system",
-        json!({ "report_sha256": sha, "signatures": n_signed, "confirm_due_at": due }),
+        LedgerEvent::ReportCompleted(completed),
     )
     .await?;
     Ok(json!({ "phase": Phase::Reported, "confirm_due_at": due }))
@@ -1261,15 +1312,19 @@ async fn award(
         .execute(&mut **tx)
         .await?;
     set_tender_status(tx, head, TenderAction::Award).await?;
+    // The panel's names are public now: the pseudonyms' key is told, so anyone can
+    // check the draw record against the experts named in the result.
+    let confirmed = ledger::WinnerConfirmed {
+        by: by.to_string(),
+        winners: winners.clone(),
+        pseudonym_key: e.pseudonym_key,
+    };
     event(
         tx,
         &head.id,
         now,
-        Kind::WinnerConfirmed,
         actor,
-        // The panel's names are public now: the pseudonyms' key is told, so anyone can
-        // check the draw record against the experts named in the result.
-        json!({ "by": by, "winners": winners, "pseudonym_key": e.pseudonym_key }),
+        LedgerEvent::WinnerConfirmed(confirmed),
     )
     .await?;
     Ok(json!({ "phase": Phase::Awarded, "winners": winners }))

@@ -352,24 +352,16 @@ pub async fn document(
         .ok_or(AppError::NotFound)?;
     let docs = crate::opening::repo::read_out_documents(&state.db.pool, tender_id).await?;
     let d = docs
-        .values()
+        .into_values()
         .flatten()
-        .find(|d| d["sha256"] == sha256)
+        .find(|d| d.sha256 == sha256)
         .ok_or(AppError::NotFound)?;
     let (size, parts) = state
         .blobs
         .stream(sha256)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((
-        d["name"].as_str().unwrap_or("document").to_string(),
-        d["media_type"]
-            .as_str()
-            .unwrap_or("application/octet-stream")
-            .to_string(),
-        size,
-        parts,
-    ))
+    Ok((d.name, d.media_type, size, parts))
 }
 
 /// Others' scores for one bid: SCORES_SEALED until the expert has scored it.

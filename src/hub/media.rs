@@ -2,10 +2,8 @@
 //! leave, stored as blobs and listed in the tender's ledger (`recording_stored`). Who
 //! publishes and who only receives is each room kind's `media_role`.
 
-use serde_json::json;
-
 use crate::error::{AppError, AppResult};
-use crate::ledger::Kind;
+use crate::ledger::{Kind, LedgerEvent, RecordingStored};
 use crate::state::AppState;
 
 /// Stores the room's finished recordings not yet in the ledger: each file becomes a blob
@@ -35,25 +33,22 @@ pub async fn store_recordings(state: &AppState, room: &str) -> AppResult<usize> 
             continue;
         }
         state.blobs.adopt_file(&rec.path, &rec.sha256).await?;
-        crate::ledger::repo::append(
-            &mut tx,
-            tender,
-            now,
-            Kind::RecordingStored,
-            &rec.participant,
-            json!({
-                "room": room,
-                "participant": rec.participant,
-                "track_id": rec.track_id,
-                "kind": rec.kind,
-                "content_type": rec.content_type,
-                "sha256": rec.sha256,
-                "bytes": rec.bytes,
-                "packets": rec.packets,
-                "dropped": rec.dropped,
-            }),
-        )
-        .await?;
+        let event = LedgerEvent::RecordingStored(RecordingStored {
+            room: room.to_string(),
+            participant: rec.participant.clone(),
+            track_id: rec.track_id.clone(),
+            kind: match rec.kind {
+                kaibiao_media::MediaKind::Audio => "audio",
+                kaibiao_media::MediaKind::Video => "video",
+            }
+            .to_string(),
+            content_type: rec.content_type.to_string(),
+            sha256: rec.sha256.clone(),
+            bytes: rec.bytes,
+            packets: rec.packets,
+            dropped: rec.dropped,
+        });
+        crate::ledger::repo::append(&mut tx, tender, now, &rec.participant, &event).await?;
         tx.commit().await?;
         stored += 1;
     }

@@ -6,17 +6,22 @@
 //! for the first event) and canonical JSON is compact with object keys sorted
 //! (see docs/ledger.md). `kaibiao verify` recomputes the chain offline.
 
+pub mod events;
 pub mod repo;
 
-/// Defines [`Kind`] from one list of variants and the names they have in the JSON.
+pub use events::*;
+
+/// Defines [`Kind`] and [`LedgerEvent`] from one list of variants and the names they have
+/// in the JSON: each variant of `LedgerEvent` holds the struct of [`events`] named as it.
 macro_rules! kinds {
     ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
         /// Every kind of event a ledger holds, with the name it has in the JSON (and in the
         /// hash). Each has a name in both languages of the page catalogue (`ledger.<kind>`
         /// in web/js/i18n/ledger.js; a test checks), so no feed shows a raw kind. Appends
-        /// take a `Kind`, so an unlisted kind does not compile; events read back keep their
-        /// kind as text (`Event::kind`, compared with `==` against a `Kind`), so a ledger
-        /// written by an older version still reads and verifies.
+        /// take a [`LedgerEvent`], whose variant is its kind, so an unlisted kind does not
+        /// compile; events read back keep their kind as text (`Event::kind`, compared with
+        /// `==` against a `Kind`), so a ledger written by an older version still reads and
+        /// verifies.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Kind {
             $($(#[$doc])* $variant,)*
@@ -33,6 +38,35 @@ macro_rules! kinds {
                 }
             }
         }
+
+        /// An event as a producer appends it: its kind (the variant) and its body (the
+        /// struct of [`events`] of the same name). Serializes to the body alone.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        pub enum LedgerEvent {
+            $($variant(events::$variant),)*
+        }
+
+        impl LedgerEvent {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(LedgerEvent::$variant(_) => Kind::$variant,)*
+                }
+            }
+
+            /// A body read back, typed by its kind.
+            pub fn parse(kind: Kind, body: &serde_json::Value) -> serde_json::Result<LedgerEvent> {
+                Ok(match kind {
+                    $(Kind::$variant => LedgerEvent::$variant(events::$variant::deserialize(body)?),)*
+                })
+            }
+        }
+
+        $(
+            impl EventBody for events::$variant {
+                const KIND: Kind = Kind::$variant;
+            }
+        )*
     };
 }
 
@@ -106,6 +140,29 @@ impl PartialEq<Kind> for String {
 impl PartialEq<Kind> for &str {
     fn eq(&self, other: &Kind) -> bool {
         *self == other.as_str()
+    }
+}
+
+/// The body struct of one kind (every struct [`LedgerEvent`] holds).
+pub trait EventBody: Serialize + serde::de::DeserializeOwned {
+    const KIND: Kind;
+}
+
+impl LedgerEvent {
+    /// The body as the ledger stores and hashes it.
+    pub fn body(&self) -> serde_json::Result<serde_json::Value> {
+        serde_json::to_value(self)
+    }
+}
+
+impl Event {
+    /// This event's body typed as `T`, if the event is of `T`'s kind and its body reads as
+    /// one (a body that does not is taken as no such event, as a missing field was).
+    pub fn body_as<T: EventBody>(&self) -> Option<T> {
+        if self.kind != T::KIND {
+            return None;
+        }
+        T::deserialize(&self.body).ok()
     }
 }
 
@@ -296,11 +353,12 @@ pub fn verify(ledger: &Ledger) -> Result<(), VerifyError> {
     let sealed = ledger
         .events
         .iter()
-        .find(|e| e.kind == "bids_sealed")
-        .and_then(|e| e.body["bid_register"]["head"].as_str());
+        .find(|e| e.kind == Kind::BidsSealed)
+        .and_then(|e| e.body_as::<BidsSealed>())
+        .and_then(|b| b.bid_register);
     match sealed {
-        Some(h) if h != register.head => Err(VerifyError::RegisterHead {
-            sealed: h.to_string(),
+        Some(r) if r.head != register.head => Err(VerifyError::RegisterHead {
+            sealed: r.head,
             head: register.head.clone(),
         }),
         _ => Ok(()),

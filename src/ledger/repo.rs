@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{event_hash, register_id, Event, Kind, Ledger, Register, GENESIS};
+use super::{event_hash, register_id, Event, Ledger, LedgerEvent, Register, GENESIS};
 use crate::db::Tx;
 
 /// The two chains of a tender: its ledger, and its bid register.
@@ -34,11 +34,10 @@ pub async fn append(
     tx: &mut Tx,
     tender_id: &str,
     at: i64,
-    kind: Kind,
     actor: &str,
-    body: serde_json::Value,
+    event: &LedgerEvent,
 ) -> sqlx::Result<Event> {
-    append_to(Chain::Tender, tx, tender_id, at, kind, actor, body).await
+    append_to(Chain::Tender, tx, tender_id, at, actor, event).await
 }
 
 /// Appends an event to the tender's bid register (receipts and withdrawals of bids).
@@ -46,11 +45,10 @@ pub async fn append_bid(
     tx: &mut Tx,
     tender_id: &str,
     at: i64,
-    kind: Kind,
     actor: &str,
-    body: serde_json::Value,
+    event: &LedgerEvent,
 ) -> sqlx::Result<Event> {
-    append_to(Chain::BidRegister, tx, tender_id, at, kind, actor, body).await
+    append_to(Chain::BidRegister, tx, tender_id, at, actor, event).await
 }
 
 /// The tender chain's last event, `(seq, hash)`; `None` before its first. Inside the
@@ -81,10 +79,11 @@ async fn append_to(
     tx: &mut Tx,
     tender_id: &str,
     at: i64,
-    kind: Kind,
     actor: &str,
-    body: serde_json::Value,
+    event: &LedgerEvent,
 ) -> sqlx::Result<Event> {
+    let kind = event.kind();
+    let body = event.body().map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let table = chain.table();
     let (seq, prev_hash) = match last_of(chain, tx, tender_id).await? {
         Some((seq, hash)) => (seq + 1, hash),

@@ -13,8 +13,7 @@ use super::types::Phase;
 use crate::auth::CurrentUser;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
-use crate::ledger::Kind;
-use crate::ledger::{canonical_json, repo::append, Ledger};
+use crate::ledger::{canonical_json, repo::append, Ledger, LedgerEvent, OpeningClosed};
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
 use crate::tender::types::TenderAction;
@@ -230,21 +229,14 @@ pub async fn close(
             action: action.as_str(),
         })?;
     crate::tender::repo::set_status(tx, &head.id, next, None).await?;
-    append(
-        tx,
-        &head.id,
-        now,
-        Kind::OpeningClosed,
-        "platform",
-        json!({
-            "record_sha256": crate::crypto::sha256_hex(message.as_bytes()),
-            "ledger_head": ledger_head,
-            "signature": signature,
-            "deemed_confirmed": deemed,
-            "outcome": if standing { "evaluation" } else { "failed" },
-        }),
-    )
-    .await?;
+    let event = LedgerEvent::OpeningClosed(OpeningClosed {
+        record_sha256: crate::crypto::sha256_hex(message.as_bytes()),
+        ledger_head,
+        signature,
+        deemed_confirmed: deemed,
+        outcome: if standing { "evaluation" } else { "failed" }.into(),
+    });
+    append(tx, &head.id, now, "platform", &event).await?;
     Ok(())
 }
 
@@ -300,7 +292,10 @@ pub fn verify(b: &RecordBundle) -> Result<i64, RecordError> {
         .ledger
         .events
         .iter()
-        .find(|e| e.kind == Kind::OpeningClosed && e.body["record_sha256"] == digest.as_str())
+        .find(|e| {
+            e.body_as::<OpeningClosed>()
+                .is_some_and(|c| c.record_sha256 == digest)
+        })
         .ok_or(RecordError::NotInLedger)?;
     if b.signed.record["ledger_head"] != closed.prev_hash.as_str()
         || b.signed.record["ledger_seq"] != closed.seq - 1

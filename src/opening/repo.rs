@@ -4,12 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use super::types::{LotQuorum, Phase, ReadOutBid};
 use crate::db::Tx;
 use crate::error::AppResult;
-use crate::ledger::Kind;
+use crate::ledger::{BidReadOut, Document, Kind};
 
 /// The opening row's times and phase.
 pub(crate) struct OpeningRow {
@@ -131,12 +129,11 @@ where
         .collect()
 }
 
-/// The documents of each bid read out, as its `bid_read_out` event lists them:
-/// bid → [{name, size, media_type, sha256}].
+/// The documents of each bid read out, as its `bid_read_out` event lists them.
 pub async fn read_out_documents(
     pool: &sqlx::AnyPool,
     tender_id: &str,
-) -> AppResult<BTreeMap<String, Vec<Value>>> {
+) -> AppResult<BTreeMap<String, Vec<Document>>> {
     let bodies: Vec<String> = sqlx::query_scalar(
         "SELECT body FROM ledger_events WHERE tender_id = $1 AND kind = $2 ORDER BY seq",
     )
@@ -146,13 +143,8 @@ pub async fn read_out_documents(
     .await?;
     let mut out = BTreeMap::new();
     for b in bodies {
-        let v: Value = serde_json::from_str(&b).map_err(anyhow::Error::from)?;
-        if let Some(bid) = v["bid_id"].as_str() {
-            out.insert(
-                bid.to_string(),
-                v["documents"].as_array().cloned().unwrap_or_default(),
-            );
-        }
+        let read: BidReadOut = serde_json::from_str(&b).map_err(anyhow::Error::from)?;
+        out.insert(read.bid_id, read.documents);
     }
     Ok(out)
 }

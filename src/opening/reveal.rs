@@ -8,8 +8,6 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Mutex;
 
 use futures_util::StreamExt;
-use serde::Serialize;
-use serde_json::json;
 use sqlx::Row;
 
 use super::repo::opening_row;
@@ -20,7 +18,7 @@ use crate::bid::package::{self, OpeningSheet};
 use crate::crypto::{b64url, kb1, CryptoError};
 use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;
-use crate::ledger::Kind;
+use crate::ledger::{BidInvalid, BidReadOut, InvalidCause, LedgerEvent, RevealingDone};
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 
@@ -67,13 +65,8 @@ struct Pending {
     ciphertext_sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct DocumentOut {
-    pub name: String,
-    pub size: u64,
-    pub media_type: String,
-    pub sha256: String,
-}
+/// A document opened, as `bid_read_out` lists it.
+pub use crate::ledger::Document as DocumentOut;
 
 enum Outcome {
     ReadOut {
@@ -420,28 +413,42 @@ async fn record(
     if !matches!(existing, Some(None)) {
         return Ok(false);
     }
-    let mut body = json!({
-        "bid_id": p.bid_id, "bidder_org_id": p.bidder_org_id,
-        "bidder_name": p.bidder_name, "lot_no": p.lot_no,
-    });
-    // (result, the column that holds its detail, that detail, the ledger event's kind)
-    let (result, column, detail, kind) = match outcome {
+    // (result, the column that holds its detail, that detail, the ledger event)
+    let (result, column, detail, event) = match outcome {
         Outcome::ReadOut { sheet, documents } => {
             let sheet = serde_json::to_value(&sheet).map_err(anyhow::Error::from)?;
             let stored = crate::ledger::canonical_json(&sheet);
-            body["sheet"] = sheet;
-            body["documents"] = serde_json::to_value(documents).map_err(anyhow::Error::from)?;
-            ("read_out", "sheet", stored, Kind::BidReadOut)
+            let event = LedgerEvent::BidReadOut(BidReadOut {
+                bid_id: p.bid_id.clone(),
+                bidder_org_id: p.bidder_org_id.clone(),
+                bidder_name: p.bidder_name.clone(),
+                lot_no: p.lot_no,
+                sheet,
+                documents,
+            });
+            ("read_out", "sheet", stored, event)
         }
         Outcome::Invalid {
             code,
             message,
             deemed,
         } => {
-            let cause = json!({ "code": code, "message": message, "deemed": deemed });
-            let stored = cause.to_string();
-            body["cause"] = cause;
-            ("invalid", "cause", stored, Kind::BidInvalid)
+            let cause = InvalidCause {
+                code,
+                message,
+                deemed: deemed.to_string(),
+            };
+            let stored = serde_json::to_value(&cause)
+                .map_err(anyhow::Error::from)?
+                .to_string();
+            let event = LedgerEvent::BidInvalid(BidInvalid {
+                bid_id: p.bid_id.clone(),
+                bidder_org_id: p.bidder_org_id.clone(),
+                bidder_name: p.bidder_name.clone(),
+                lot_no: p.lot_no,
+                cause,
+            });
+            ("invalid", "cause", stored, event)
         }
     };
     sqlx::query(&format!(
@@ -453,7 +460,7 @@ async fn record(
     .bind(&p.bid_id)
     .execute(&mut *tx)
     .await?;
-    append(&mut tx, tender_id, now, kind, "platform", body).await?;
+    append(&mut tx, tender_id, now, "platform", &event).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -508,15 +515,11 @@ async fn finish(state: &AppState, tender_id: &str) -> AppResult<()> {
     .bind(tender_id)
     .execute(&mut *tx)
     .await?;
-    append(
-        &mut tx,
-        tender_id,
-        now,
-        Kind::RevealingDone,
-        "platform",
-        json!({ "lots": lots, "confirm_ends_at": confirm_ends }),
-    )
-    .await?;
+    let event = LedgerEvent::RevealingDone(RevealingDone {
+        lots,
+        confirm_ends_at: confirm_ends,
+    });
+    append(&mut tx, tender_id, now, "platform", &event).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,12 +4,11 @@
 //! (deadlines that passed while the server was down) and then every tick; sealing twice is
 //! impossible because each tender is re-checked under its row lock.
 
-use serde_json::json;
 use sqlx::Row;
 
 use crate::bid::repo as bid_repo;
 use crate::bid::types::BidStatus;
-use crate::ledger::Kind;
+use crate::ledger::{BidsSealed, LedgerEvent, RegisterHead, SealedBid};
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 use crate::tender::types::{TenderAction, TenderStatus};
@@ -56,17 +55,17 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
     .bind(BidStatus::Submitted.as_str())
     .fetch_all(&mut *tx)
     .await?;
-    let list: Vec<serde_json::Value> = bids
+    let list: Vec<SealedBid> = bids
         .iter()
-        .map(|r| -> anyhow::Result<serde_json::Value> {
-            Ok(json!({
-                "bid_id": r.try_get::<String, _>("id")?,
-                "lot_no": r.try_get::<i64, _>("lot_no")?,
-                "ciphertext_sha256": r.try_get::<Option<String>, _>("ciphertext_sha256")?,
-                "size": r.try_get::<i64, _>("expected_size")?,
-            }))
+        .map(|r| -> sqlx::Result<SealedBid> {
+            Ok(SealedBid {
+                bid_id: r.try_get("id")?,
+                lot_no: r.try_get("lot_no")?,
+                ciphertext_sha256: r.try_get("ciphertext_sha256")?,
+                size: r.try_get("expected_size")?,
+            })
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<sqlx::Result<_>>()?;
     let late: Vec<String> = sqlx::query("SELECT id FROM bids WHERE tender_id = $1 AND status = $2")
         .bind(id)
         .bind(BidStatus::Uploading.as_str())
@@ -80,21 +79,18 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
     }
     tender_repo::set_status(&mut tx, id, next, None).await?;
     let register = crate::ledger::repo::register(&mut *tx, id).await?;
-    crate::ledger::repo::append(
-        &mut tx,
-        id,
-        now,
-        Kind::BidsSealed,
-        "platform",
-        json!({
-            "bid_deadline": head.bid_deadline,
-            "count": list.len(),
-            "bids": list,
-            "late_uploads": late.len(),
-            "bid_register": {"head": register.head, "events": register.events.len()},
+    let count = list.len();
+    let event = LedgerEvent::BidsSealed(BidsSealed {
+        bid_deadline: head.bid_deadline,
+        count,
+        bids: list,
+        late_uploads: late.len(),
+        bid_register: Some(RegisterHead {
+            events: register.events.len(),
+            head: register.head,
         }),
-    )
-    .await?;
+    });
+    crate::ledger::repo::append(&mut tx, id, now, "platform", &event).await?;
     tx.commit().await?;
     for b in &late {
         let _ = tokio::fs::remove_file(
@@ -108,7 +104,7 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
     }
     state.rooms.notify(id);
     tracing::info!(
-        bids = list.len(),
+        bids = count,
         late = late.len(),
         "bids sealed at the deadline"
     );

@@ -14,7 +14,11 @@ use crate::crypto::{b64url, sha256_hex, vss, CryptoError};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;
-use crate::ledger::Kind;
+use crate::ledger::{
+    BidderDecrypted, CustodiansOverdue, DecryptionClosed, LedgerEvent, ObjectionAnswered,
+    ObjectionRaised, OpeningFailed, OpeningStarted, RecordConfirmed, ShareSubmitted,
+    TenderKeyRebuilt,
+};
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
 use crate::tender::repo::TenderHead;
@@ -201,27 +205,21 @@ async fn start(
             .bind(&head.id)
             .execute(&mut **tx)
             .await?;
-        append(
-            tx,
-            &head.id,
-            now,
-            Kind::OpeningFailed,
-            &user.id,
-            json!({ "reason": "quorum", "lots": lots }),
-        )
-        .await?;
+        let event = LedgerEvent::OpeningFailed(OpeningFailed {
+            reason: "quorum".into(),
+            lots: lots.clone(),
+        });
+        append(tx, &head.id, now, &user.id, &event).await?;
         return Ok(json!({ "phase": Phase::Failed, "lots": lots }));
     }
     set_tender_status(tx, head, TenderAction::StartOpening).await?;
-    append(
-        tx,
-        &head.id,
-        now,
-        Kind::OpeningStarted,
-        &user.id,
-        json!({ "host": user.id, "decrypt_ends_at": ends, "lots": lots, "bids": ids }),
-    )
-    .await?;
+    let event = LedgerEvent::OpeningStarted(OpeningStarted {
+        host: user.id.clone(),
+        decrypt_ends_at: ends,
+        lots: lots.clone(),
+        bids: ids,
+    });
+    append(tx, &head.id, now, &user.id, &event).await?;
     Ok(json!({ "phase": Phase::Decrypting, "decrypt_ends_at": ends, "lots": lots }))
 }
 
@@ -290,15 +288,12 @@ async fn decrypt(
     .execute(&mut **tx)
     .await?;
     let lot: i64 = row.try_get("lot_no")?;
-    append(
-        tx,
-        &head.id,
-        now,
-        Kind::BidderDecrypted,
-        &user.id,
-        json!({ "bid_id": bid_id, "bidder_org_id": org, "lot_no": lot }),
-    )
-    .await?;
+    let event = LedgerEvent::BidderDecrypted(BidderDecrypted {
+        bid_id: bid_id.to_string(),
+        bidder_org_id: org,
+        lot_no: lot,
+    });
+    append(tx, &head.id, now, &user.id, &event).await?;
     let pending: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM opening_bids WHERE tender_id = $1 AND decrypt_status = 'pending' \
          AND result IS NULL",
@@ -363,15 +358,12 @@ async fn close_decryption(tx: &mut Tx, tender_id: &str, now: i64, reason: &str) 
         .bind(tender_id)
         .execute(&mut **tx)
         .await?;
-    append(
-        tx,
-        tender_id,
-        now,
-        Kind::DecryptionClosed,
-        "platform",
-        json!({ "reason": reason, "decrypted": decrypted, "not_decrypted": not_decrypted }),
-    )
-    .await?;
+    let event = LedgerEvent::DecryptionClosed(DecryptionClosed {
+        reason: reason.to_string(),
+        decrypted,
+        not_decrypted,
+    });
+    append(tx, tender_id, now, "platform", &event).await?;
     Ok(())
 }
 
@@ -432,15 +424,11 @@ async fn share(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    append(
-        tx,
-        &head.id,
-        now,
-        Kind::ShareSubmitted,
-        &user.id,
-        json!({ "index": index, "custodian": user.id }),
-    )
-    .await?;
+    let event = LedgerEvent::ShareSubmitted(ShareSubmitted {
+        index,
+        custodian: user.id.clone(),
+    });
+    append(tx, &head.id, now, &user.id, &event).await?;
     let shares = load_shares(&mut **tx, &head.id).await?;
     if shares.len() as i64 >= key.threshold {
         // Rebuilt here only to check it against the public key; revealing rebuilds it
@@ -449,15 +437,11 @@ async fn share(
         drop(secret);
         set_phase(tx, &head.id, Phase::Revealing).await?;
         let indices: Vec<u32> = shares.iter().map(|s| s.index).collect();
-        append(
-            tx,
-            &head.id,
-            now,
-            Kind::TenderKeyRebuilt,
-            "platform",
-            json!({ "key_id": key.key_id, "indices": indices }),
-        )
-        .await?;
+        let event = LedgerEvent::TenderKeyRebuilt(TenderKeyRebuilt {
+            key_id: key.key_id.clone(),
+            indices,
+        });
+        append(tx, &head.id, now, "platform", &event).await?;
     }
     Ok(
         json!({ "index": index, "accepted": true, "shares": shares.len(), "threshold": key.threshold }),
@@ -564,15 +548,11 @@ async fn confirm(
     .execute(&mut **tx)
     .await?;
     let name = org_name(&mut **tx, &org).await?;
-    append(
-        tx,
-        &head.id,
-        now,
-        Kind::RecordConfirmed,
-        &user.id,
-        json!({ "bidder_org_id": org, "bidder_name": name }),
-    )
-    .await?;
+    let event = LedgerEvent::RecordConfirmed(RecordConfirmed {
+        bidder_org_id: org,
+        bidder_name: name,
+    });
+    append(tx, &head.id, now, &user.id, &event).await?;
     maybe_close_early(state, tx, head, now).await?;
     Ok(json!({ "confirmed": true }))
 }
@@ -614,16 +594,14 @@ async fn object(
     .execute(&mut **tx)
     .await?;
     let name = org_name(&mut **tx, &org).await?;
-    append(
-        tx,
-        &head.id,
-        now,
-        Kind::ObjectionRaised,
-        &user.id,
-        json!({ "objection_id": id, "bidder_org_id": org, "bidder_name": name,
-                "kind": kind, "text": text }),
-    )
-    .await?;
+    let event = LedgerEvent::ObjectionRaised(ObjectionRaised {
+        objection_id: id.clone(),
+        bidder_org_id: org,
+        bidder_name: name,
+        kind: kind.as_str().to_string(),
+        text,
+    });
+    append(tx, &head.id, now, &user.id, &event).await?;
     Ok(json!({ "objection_id": id }))
 }
 
@@ -668,15 +646,12 @@ async fn answer(
     .bind(objection_id)
     .execute(&mut **tx)
     .await?;
-    append(
-        tx,
-        &head.id,
-        now,
-        Kind::ObjectionAnswered,
-        &user.id,
-        json!({ "objection_id": objection_id, "text": text, "by": user.id }),
-    )
-    .await?;
+    let event = LedgerEvent::ObjectionAnswered(ObjectionAnswered {
+        objection_id: objection_id.to_string(),
+        text,
+        by: user.id.clone(),
+    });
+    append(tx, &head.id, now, &user.id, &event).await?;
     maybe_close_early(state, tx, head, now).await?;
     Ok(json!({ "objection_id": objection_id, "answered": true }))
 }
@@ -771,15 +746,11 @@ async fn advance(state: &AppState, tender_id: &str) -> AppResult<bool> {
                 .bind(tender_id)
                 .execute(&mut *tx)
                 .await?;
-            append(
-                &mut tx,
-                tender_id,
-                now,
-                Kind::CustodiansOverdue,
-                "platform",
-                json!({ "missing": missing, "waiting_since": o.unsealing_since }),
-            )
-            .await?;
+            let event = LedgerEvent::CustodiansOverdue(CustodiansOverdue {
+                missing: missing.clone(),
+                waiting_since: o.unsealing_since,
+            });
+            append(&mut tx, tender_id, now, "platform", &event).await?;
             tracing::warn!(tender = %tender_id, ?missing, "custodians overdue: finance alerted");
             true
         }

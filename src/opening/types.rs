@@ -172,19 +172,9 @@ impl OpeningError {
 
 pub use crate::config::OpeningRules;
 
-/// A lot's quorum, at the start and again after revealing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LotQuorum {
-    pub lot_no: i64,
-    /// Distinct bidders with a sealed bid in the lot.
-    pub bidders: i64,
-    pub min_bidders: i64,
-    /// After revealing: bids read out, those naming the same brand counted once.
-    pub counted: Option<i64>,
-    /// open | failed
-    pub status: String,
-    pub reason: Option<String>,
-}
+/// A lot's quorum, at the start and again after revealing: the shape the ledger's
+/// `opening_started`, `opening_failed` and `revealing_done` record.
+pub use crate::ledger::LotQuorum;
 
 /// A bid read out at the opening: what the stages after it (the evaluation) work on.
 #[derive(Debug, Clone)]

@@ -6,7 +6,6 @@
 
 use p256::elliptic_curve::Generate;
 use serde::Serialize;
-use serde_json::json;
 use sqlx::Row;
 
 use crate::crypto::{hpke, keys, vss};
@@ -66,7 +65,7 @@ pub async fn custodian_keys(
 }
 
 /// Makes the opening key, seals the shares and stores the public parts in `tx`. Returns
-/// the ledger body describing it.
+/// the key as the ledger's `tender_published` describes it.
 pub async fn create(
     tx: &mut Tx,
     tender_id: &str,
@@ -74,7 +73,7 @@ pub async fn create(
     custodians: &[String],
     custodian_keys: &[(String, Vec<u8>)],
     now: i64,
-) -> AppResult<serde_json::Value> {
+) -> AppResult<crate::ledger::OpeningKey> {
     let t = usize::try_from(threshold)
         .map_err(|_| AppError::field("custodian_threshold", "invalid"))?;
     // The secret lives only inside this block; shares and scalar zeroize on drop.
@@ -114,7 +113,7 @@ pub async fn create(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    let mut share_events = Vec::new();
+    let mut shares = Vec::new();
     for ((index, s), (user, (key_id, _))) in
         sealed.iter().zip(custodians.iter().zip(custodian_keys))
     {
@@ -130,18 +129,20 @@ pub async fn create(
         .bind(&json)
         .execute(&mut **tx)
         .await?;
-        share_events.push(json!({
-            "index": index, "custodian": user, "custodian_key": key_id,
-            "sealed_sha256": crate::crypto::sha256_hex(json.as_bytes()),
-        }));
+        shares.push(crate::ledger::SealedShare {
+            index: *index,
+            custodian: user.clone(),
+            custodian_key: key_id.clone(),
+            sealed_sha256: crate::crypto::sha256_hex(json.as_bytes()),
+        });
     }
-    Ok(json!({
-        "public_key": view.public_key,
-        "key_id": view.key_id,
-        "threshold": threshold,
-        "commitments": view.commitments,
-        "shares": share_events,
-    }))
+    Ok(crate::ledger::OpeningKey {
+        public_key: view.public_key,
+        key_id: view.key_id,
+        threshold,
+        commitments: view.commitments,
+        shares,
+    })
 }
 
 pub async fn view<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<Option<OpeningKeyView>>

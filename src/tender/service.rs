@@ -2,8 +2,6 @@
 //! lifecycle (draft → published → amended/cancelled). Every change appends a ledger event
 //! in the same transaction.
 
-use serde_json::json;
-
 use super::opening_key;
 use super::repo::{self, ListFilter, TenderHead};
 use super::types::{
@@ -13,7 +11,10 @@ use super::types::{
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ledger;
-use crate::ledger::Kind;
+use crate::ledger::{
+    AmendmentChanges, Change, LedgerEvent, Lot, LotDraft, TenderAmended, TenderCancelled,
+    TenderCreated, TenderDraft, TenderPublished,
+};
 use crate::org::repo as org_repo;
 use crate::org::types::OrgKind;
 use crate::plan;
@@ -242,20 +243,30 @@ fn new_code(region: &str, now: i64) -> String {
     format!("HSZC-{region}-{date}-{}", suffix.to_ascii_uppercase())
 }
 
-fn input_summary(t: &TenderInput) -> serde_json::Value {
-    json!({
-        "title": t.title.trim(),
-        "region_code": t.region_code,
-        "purchaser_org_id": t.purchaser_org_id,
-        "category": t.category.as_str(),
-        "method": t.method.as_str(),
-        "lots": t.lots,
-        "clarify_deadline": t.clarify_deadline,
-        "bid_deadline": t.bid_deadline,
-        "decrypt_window_mins": t.decrypt_window_mins,
-        "custodian_ids": t.custodian_ids,
-        "custodian_threshold": t.custodian_threshold,
-    })
+/// The draft's fields as the ledger records them.
+fn input_summary(t: &TenderInput) -> TenderDraft {
+    TenderDraft {
+        title: t.title.trim().to_string(),
+        region_code: t.region_code.clone(),
+        purchaser_org_id: t.purchaser_org_id.clone(),
+        category: t.category.as_str().to_string(),
+        method: t.method.as_str().to_string(),
+        lots: lot_drafts(&t.lots),
+        clarify_deadline: t.clarify_deadline,
+        bid_deadline: t.bid_deadline,
+        decrypt_window_mins: t.decrypt_window_mins,
+        custodian_ids: t.custodian_ids.clone(),
+        custodian_threshold: t.custodian_threshold,
+    }
+}
+
+fn lot_drafts(lots: &[LotInput]) -> Vec<LotDraft> {
+    lots.iter()
+        .map(|l| LotDraft {
+            name: l.name.clone(),
+            budget_fen: l.budget_fen.0,
+        })
+        .collect()
 }
 
 #[tracing::instrument(skip_all, fields(user = %actor.username), err)]
@@ -272,10 +283,12 @@ pub async fn create(
     let mut tx = state.db.begin().await?;
     repo::insert(&mut tx, &id, &code, &agency, &actor.id, &t, now).await?;
     draw_from_plan(&mut tx, &id, None, &t, now).await?;
-    let mut body = input_summary(&t);
-    body["code"] = json!(code);
-    body["agency_org_id"] = json!(agency);
-    ledger::repo::append(&mut tx, &id, now, Kind::TenderCreated, &actor.id, body).await?;
+    let event = LedgerEvent::TenderCreated(TenderCreated {
+        draft: input_summary(&t),
+        code,
+        agency_org_id: agency,
+    });
+    ledger::repo::append(&mut tx, &id, now, &actor.id, &event).await?;
     tx.commit().await?;
     state.rooms.notify(&id);
     get(state, actor, &id).await
@@ -369,15 +382,8 @@ pub async fn update(
     let before = repo::plan_id(&mut tx, id).await?;
     repo::update_draft(&mut tx, id, &t).await?;
     draw_from_plan(&mut tx, id, before.as_deref(), &t, now).await?;
-    ledger::repo::append(
-        &mut tx,
-        id,
-        now,
-        Kind::TenderUpdated,
-        &actor.id,
-        input_summary(&t),
-    )
-    .await?;
+    let event = LedgerEvent::TenderUpdated(input_summary(&t));
+    ledger::repo::append(&mut tx, id, now, &actor.id, &event).await?;
     tx.commit().await?;
     state.rooms.notify(id);
     get(state, actor, id).await
@@ -449,24 +455,32 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
     )
     .await?;
     // The announcement as published, so the ledger alone shows what was announced.
-    let body = json!({
-        "code": view.code,
-        "title": view.title,
-        "region_code": view.region_code,
-        "purchaser_org_id": view.purchaser_org_id,
-        "agency_org_id": view.agency_org_id,
-        "category": view.category,
-        "method": view.method,
-        "description_sha256": crate::crypto::sha256_hex(view.description.as_bytes()),
-        "lots": view.lots.iter().map(|l| json!({"lot_no": l.lot_no, "name": l.name, "budget_fen": l.budget_fen})).collect::<Vec<_>>(),
-        "clarify_deadline": view.clarify_deadline,
-        "bid_deadline": view.bid_deadline,
-        "decrypt_window_mins": view.decrypt_window_mins,
-        "custodian_ids": custodians,
-        "custodian_threshold": view.custodian_threshold,
-        "opening_key": key,
+    let event = LedgerEvent::TenderPublished(TenderPublished {
+        description_sha256: crate::crypto::sha256_hex(view.description.as_bytes()),
+        code: view.code,
+        title: view.title,
+        region_code: view.region_code,
+        purchaser_org_id: view.purchaser_org_id,
+        agency_org_id: view.agency_org_id,
+        category: view.category,
+        method: view.method,
+        lots: view
+            .lots
+            .iter()
+            .map(|l| Lot {
+                lot_no: l.lot_no,
+                name: l.name.clone(),
+                budget_fen: l.budget_fen.0,
+            })
+            .collect(),
+        clarify_deadline: view.clarify_deadline,
+        bid_deadline: view.bid_deadline,
+        decrypt_window_mins: view.decrypt_window_mins,
+        custodian_ids: custodians,
+        custodian_threshold: view.custodian_threshold,
+        opening_key: key,
     });
-    ledger::repo::append(&mut tx, id, now, Kind::TenderPublished, &actor.id, body).await?;
+    ledger::repo::append(&mut tx, id, now, &actor.id, &event).await?;
     tx.commit().await?;
     state.rooms.notify(id);
     get(state, actor, id).await
@@ -526,36 +540,24 @@ pub async fn amend(
             errors.entry(format!("changes.{k}")).or_default().extend(v);
         }
     }
-    let mut changes = serde_json::Map::new();
-    let mut diff = |field: &str, from: serde_json::Value, to: serde_json::Value| {
-        if from != to {
-            changes.insert(field.to_string(), json!({"from": from, "to": to}));
-        }
+    let changes = AmendmentChanges {
+        title: Change::of(cur.title.clone(), title.trim().to_string()),
+        description: Change::of(cur.description.clone(), description.clone()),
+        clarify_deadline: Change::of(cur.clarify_deadline, clarify),
+        bid_deadline: Change::of(cur.bid_deadline, deadline),
+        decrypt_window_mins: Change::of(cur.decrypt_window_mins, window),
+        lots: c.lots.as_ref().and_then(|lots| {
+            let old = cur
+                .lots
+                .iter()
+                .map(|l| LotDraft {
+                    name: l.name.clone(),
+                    budget_fen: l.budget_fen.0,
+                })
+                .collect();
+            Change::of(old, lot_drafts(lots))
+        }),
     };
-    diff("title", json!(cur.title), json!(title.trim()));
-    diff("description", json!(cur.description), json!(description));
-    diff(
-        "clarify_deadline",
-        json!(cur.clarify_deadline),
-        json!(clarify),
-    );
-    diff("bid_deadline", json!(cur.bid_deadline), json!(deadline));
-    diff(
-        "decrypt_window_mins",
-        json!(cur.decrypt_window_mins),
-        json!(window),
-    );
-    if let Some(lots) = &c.lots {
-        let old: Vec<LotInput> = cur
-            .lots
-            .iter()
-            .map(|l| LotInput {
-                name: l.name.clone(),
-                budget_fen: l.budget_fen,
-            })
-            .collect();
-        diff("lots", json!(old), json!(lots));
-    }
     if changes.is_empty() && errors.is_empty() {
         push(&mut errors, "changes", "没有任何更正内容 / nothing changes");
     }
@@ -585,18 +587,15 @@ pub async fn amend(
             plan::service::commit_budget(&mut tx, &plan_id, &draw, now).await?;
         }
     }
-    let changes = serde_json::Value::Object(changes);
+    let stored = serde_json::to_value(&changes).map_err(anyhow::Error::from)?;
     let seq =
-        repo::insert_amendment(&mut tx, id, now, &actor.id, req.reason.trim(), &changes).await?;
-    ledger::repo::append(
-        &mut tx,
-        id,
-        now,
-        Kind::TenderAmended,
-        &actor.id,
-        json!({"amendment": seq, "reason": req.reason.trim(), "changes": changes}),
-    )
-    .await?;
+        repo::insert_amendment(&mut tx, id, now, &actor.id, req.reason.trim(), &stored).await?;
+    let event = LedgerEvent::TenderAmended(TenderAmended {
+        amendment: seq,
+        reason: req.reason.trim().to_string(),
+        changes,
+    });
+    ledger::repo::append(&mut tx, id, now, &actor.id, &event).await?;
     tx.commit().await?;
     state.rooms.notify(id);
     get(state, actor, id).await
@@ -625,15 +624,11 @@ pub async fn cancel(
     if let Some(plan_id) = repo::plan_id(&mut tx, id).await? {
         plan::service::release_budget(&mut tx, &plan_id, id).await?;
     }
-    ledger::repo::append(
-        &mut tx,
-        id,
-        now,
-        Kind::TenderCancelled,
-        &actor.id,
-        json!({"reason": req.reason.trim(), "from": head.status.as_str()}),
-    )
-    .await?;
+    let event = LedgerEvent::TenderCancelled(TenderCancelled {
+        reason: req.reason.trim().to_string(),
+        from: head.status.as_str().to_string(),
+    });
+    ledger::repo::append(&mut tx, id, now, &actor.id, &event).await?;
     tx.commit().await?;
     state.rooms.notify(id);
     get(state, actor, id).await

@@ -1,6 +1,7 @@
 //! The layers of docs/architecture.md, checked: the top-level modules of src/ form no cycle,
-//! and the pure rules (the calendar, crypto, the draw, the scoring rules) reach for neither
-//! the web framework, the database nor the application state.
+//! and the pure rules (the calendar, crypto, the ledger's chain and event bodies, the draw,
+//! the scoring rules) reach for neither the web framework, the database nor the application
+//! state.
 //!
 //! A small reader of `crate::` paths rather than a tool such as `cargo-modules`: that one
 //! builds rust-analyzer (minutes on CI's two cores) to answer a question the source answers
@@ -222,6 +223,8 @@ fn the_pure_rules_use_neither_the_web_the_database_nor_the_state() {
         rust_files(&root.join(dir), &mut files);
     }
     for f in [
+        "ledger/mod.rs",
+        "ledger/events.rs",
         "evaluation/scoring.rs",
         "evaluation/price.rs",
         "evaluation/evaluated.rs",
@@ -231,6 +234,7 @@ fn the_pure_rules_use_neither_the_web_the_database_nor_the_state() {
         "committee/rules.rs",
         "opening/rules.rs",
         "plan/rules.rs",
+        "approval/rules.rs",
     ] {
         files.push(root.join(f));
     }

@@ -184,16 +184,13 @@ async fn clone_tender(
         let body = pairs
             .iter()
             .fold(e.body.to_string(), |s, (old, new)| s.replace(old, new));
-        kaibiao::ledger::repo::append(
-            &mut tx,
-            to,
-            e.at,
-            kaibiao::ledger::Kind::parse(&e.kind).expect("a kind this version writes"),
-            &e.actor,
-            serde_json::from_str(&body).unwrap(),
-        )
-        .await
-        .unwrap();
+        let kind = kaibiao::ledger::Kind::parse(&e.kind).expect("a kind this version writes");
+        let event =
+            kaibiao::ledger::LedgerEvent::parse(kind, &serde_json::from_str(&body).unwrap())
+                .expect("a body this version writes");
+        kaibiao::ledger::repo::append(&mut tx, to, e.at, &e.actor, &event)
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
     (

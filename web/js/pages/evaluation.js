@@ -264,6 +264,8 @@ async function fillSealedScores() {
   }
 }
 
+// No switch over e.kind here: every event refetches the view. Where a body is read (the
+// feed's seat), its fields are those of its kind's struct in src/ledger/events.rs.
 function onEvent() {
   room.renderFeed();
   scheduleRefetch();
@@ -1115,6 +1117,7 @@ function renderPanel() {
 
 
 function eventText(e) {
+  // Body fields as in src/ledger/events.rs.
   const b = e.body || {};
   const base = label('ledger', e.kind);
   if (b.seat !== undefined && b.seat !== null) return `${base}（${t('eval.seat_n', { n: b.seat })}）`;

@@ -176,6 +176,8 @@ function apply(e) {
   const b = e.body || {};
   if (TRANSITIONS.has(e.kind)) return true;
   if (!st) return false;
+  // Each kind's body has the fields of its struct in src/ledger/events.rs (the reference;
+  // docs/ledger.md "Event bodies").
   switch (e.kind) {
     case 'bidder_decrypted': {
       const bid = bidById(b.bid_id);
@@ -954,6 +956,7 @@ function renderObjections() {
 
 function eventText(e) {
   const b = e.body || {};
+  // Body fields as in src/ledger/events.rs.
   switch (e.kind) {
     case 'opening_started':
       return t('hall.ev.opening_started', { end: formatCST(b.decrypt_ends_at, { seconds: true }) });
