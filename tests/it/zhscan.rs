@@ -120,6 +120,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         format!("/announcement.html?id={demo}"),
         "/login.html".to_string(),
         "/intentions.html".to_string(),
+        "/single-source.html".to_string(),
         "/no-such-page.html".to_string(),
     ] {
         scan.page("anyone", &p).await;
@@ -152,11 +153,16 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             "/halls.html".into(),
             "/audit.html".into(),
             "/plans.html".into(),
+            "/approvals.html".into(),
             format!("/tender.html?id={demo}"),
         ],
     )
     .await;
-    scan.as_user("purchaser", &["/plans.html".into()]).await;
+    scan.as_user(
+        "purchaser",
+        &["/plans.html".into(), "/approvals.html".into()],
+    )
+    .await;
     scan.as_user("expert1", &["/dashboard.html".into()]).await;
 
     // Opened and read out, evaluated to scoring (a seat topped up on the way).

@@ -33,10 +33,7 @@ function emblem() {
 const PLAN_ROLES = ['purchaser', 'agency', 'finance', 'oversight', 'admin'];
 
 function navLinks(user, active) {
-  const links = [
-    { key: 'announcements', href: '/index.html', text: 'nav.announcements' },
-    { key: 'intentions', href: '/intentions.html', text: 'nav.intentions' },
-  ];
+  const links = [{ key: 'announcements', href: '/index.html', text: 'nav.announcements' }];
   if (user) {
     links.push({ key: 'dashboard', href: '/dashboard.html', text: 'nav.dashboard' });
     if (PLAN_ROLES.includes(user.role)) links.push({ key: 'plans', href: '/plans.html', text: 'nav.plans' });

@@ -17,6 +17,8 @@ export default {
   'nav.audit': ['审计日志', 'Audit log'],
   'nav.intentions': ['采购意向', 'Intentions'],
   'nav.plans': ['预算与计划', 'Budgets & plans'],
+  'nav.single_source': ['单一来源公示', 'Single-source notices'],
+  'nav.notices': ['公示公告', 'Public notices'],
   'nav.login': ['登录', 'Log in'],
   'nav.logout': ['退出', 'Log out'],
   'nav.menu': ['菜单', 'Menu'],
