@@ -442,9 +442,11 @@ struct DemoPlans {
 }
 
 /// Budget lines for the school and the hospital (finance), plans drawn on them (the units)
-/// and their intentions. The intentions of the plans tendered today went out 35 days ago
-/// (R-PLAN-1), written with that date as the demo's history; one more plan's intention is
-/// published today, for a procurement expected in a few months.
+/// and their intentions, written as the history they would have: the plans of the
+/// tenders published today were filed 40 days ago and their intentions went out 35 days
+/// ago (R-PLAN-1); the hospital's consultation was approved by finance two weeks ago
+/// (R-METH-1); a single-source purchase of the school's was publicised for 5 working days
+/// and approved; one more plan's intention goes out today.
 async fn seed_plans(
     state: &AppState,
     finance: &CurrentUser,
@@ -452,13 +454,20 @@ async fn seed_plans(
     hospital: &CurrentUser,
     org_ids: &std::collections::HashMap<&str, String>,
 ) -> anyhow::Result<DemoPlans> {
+    use crate::approval::service as approvals;
+    use crate::approval::types::{ApprovalInput, ApprovalKind, DecisionInput};
+    use crate::plan::service as plans;
     use crate::plan::types::{
         BudgetLineInput, FundingSource, IntentionInput, PlanInput, ProcurementMethod as M,
     };
-    use crate::plan::{repo as plan_repo, service as plan_service};
     use chrono::Datelike;
+    const DAY: i64 = 86_400_000;
     let now = state.clock.now_ms();
     let year = crate::clock::cst_date(now).year();
+    let this_month = crate::clock::cst_date(now).format("%Y-%m").to_string();
+    let later_month = (crate::clock::cst_date(now) + chrono::Days::new(90))
+        .format("%Y-%m")
+        .to_string();
     let line =
         |org: &str, code: &str, title: &str, category: Category, yuan: i64| BudgetLineInput {
             org_id: org_ids[org].clone(),
@@ -469,7 +478,8 @@ async fn seed_plans(
             funding_source: FundingSource::GeneralBudget,
             amount_fen: yuan * 100,
         };
-    let lines = [
+    let mut lines = Vec::new();
+    for l in [
         line(
             "school",
             "2080201-01",
@@ -491,148 +501,6 @@ async fn seed_plans(
             Category::Services,
             6_000_000,
         ),
-    ];
-    let mut ids = Vec::new();
-    for l in lines {
-        ids.push(
-            plan_service::create_line(state, finance, l)
-                .await
-                .map_err(app_err)?
-                .id,
-        );
-    }
-    let plan = |line: &str, title: &str, method: M, yuan: i64, month: &str| PlanInput {
-        budget_line_id: line.to_string(),
-        title: title.into(),
-        method,
-        amount_fen: yuan * 100,
-        imported: false,
-        expected_month: month.into(),
-        intention_exception: None,
-        exception_reason: String::new(),
-    };
-    let this_month = crate::clock::cst_date(now).format("%Y-%m").to_string();
-    let opening = plan(
-        &ids[0],
-        "校园垃圾分类设施改造",
-        M::OpenTendering,
-        1_300_000,
-        &this_month,
-    );
-    let classroom = plan(
-        &ids[1],
-        "智慧教室设备采购",
-        M::OpenTendering,
-        2_700_000,
-        &this_month,
-    );
-    let property = plan(
-        &ids[2],
-        "2027—2029 年度物业管理服务",
-        M::CompetitiveConsultation,
-        4_600_000,
-        &this_month,
-    );
-    let later_month = (crate::clock::cst_date(now) + chrono::Days::new(90))
-        .format("%Y-%m")
-        .to_string();
-    let library = plan(
-        &ids[0],
-        "图书馆书架及阅览桌椅采购",
-        M::OpenTendering,
-        800_000,
-        &later_month,
-    );
-    let mut planned = Vec::new();
-    for (user, p) in [(school, opening), (school, classroom), (hospital, property)] {
-        let view = plan_service::create_plan(state, user, p)
-            .await
-            .map_err(app_err)?;
-        let description = format!("{}:详见预算项目 {}。", view.title, view.budget_line_code);
-        let mut tx = state.db.begin().await?;
-        let id = crate::org::service::new_id();
-        plan_repo::insert_intention(
-            &mut tx,
-            &id,
-            &view.id,
-            &description,
-            &user.id,
-            now - 35 * 86_400_000,
-        )
-        .await?;
-        tx.commit().await?;
-        planned.push(view.id);
-    }
-    let view = plan_service::create_plan(state, school, library)
-        .await
-        .map_err(app_err)?;
-    plan_service::publish_intention(
-        state,
-        school,
-        &view.id,
-        IntentionInput {
-            description: "图书馆阅览室书架 120 组、阅览桌椅 80 套,含运输安装。".into(),
-        },
-    )
-    .await
-    .map_err(app_err)?;
-    let [opening, classroom, property]: [String; 3] = planned.try_into().expect("three plans");
-    // The hospital's consultation is above the open-tendering threshold: finance approved
-    // the method (R-METH-1) two weeks ago.
-    let approve = |by: &CurrentUser,
-                   plan_id: String,
-                   method: M,
-                   reasons: &'static str,
-                   sole: Option<(&'static str, String)>,
-                   days_ago: i64| {
-        let (finance, requester) = (finance.id.clone(), by.id.clone());
-        async move {
-            use crate::approval::repo as approval_repo;
-            let at = now - days_ago * 86_400_000;
-            let publicity_ends_at = sole.as_ref().map(|_| {
-                state.runtime::<crate::calendar::Deadlines>().due(
-                    crate::calendar::deadlines::DeadlineRule::SingleSourcePublicity,
-                    at,
-                )
-            });
-            let id = crate::org::service::new_id();
-            let mut tx = state.db.begin().await?;
-            approval_repo::insert(
-                &mut tx,
-                &approval_repo::NewApproval {
-                    id: &id,
-                    plan_id: &plan_id,
-                    kind: "method",
-                    method: method.as_str(),
-                    reasons,
-                    sole_supplier: sole.as_ref().map(|(n, c)| (*n, c.as_str())),
-                    by: &requester,
-                    at,
-                    publicity_ends_at,
-                },
-            )
-            .await?;
-            let decided = publicity_ends_at.unwrap_or(at) + 3_600_000;
-            approval_repo::decide(&mut tx, &id, approval_repo::APPROVED, &finance, decided, "")
-                .await?;
-            tx.commit().await?;
-            anyhow::Ok(())
-        }
-    };
-    approve(
-        hospital,
-        property.clone(),
-        M::CompetitiveConsultation,
-        "物业服务需求需与供应商多轮磋商确定服务标准与人员配置,适用竞争性磋商(财库〔2014〕214号)。",
-        None,
-        14,
-    )
-    .await?;
-    // And a single-source purchase, publicised for 5 working days and approved: the
-    // school's teaching robots can only be serviced by their maker.
-    let sole_line = plan_service::create_line(
-        state,
-        finance,
         line(
             "school",
             "2050201-12",
@@ -640,26 +508,161 @@ async fn seed_plans(
             Category::Services,
             5_000_000,
         ),
+    ] {
+        lines.push(
+            plans::create_line(state, finance, l)
+                .await
+                .map_err(app_err)?
+                .id,
+        );
+    }
+    // A plan filed `filed` days ago, its intention out `intention` days ago (if any).
+    let plan = |user: &CurrentUser,
+                line: &str,
+                title: &str,
+                method: M,
+                yuan: i64,
+                month: &str,
+                filed: i64,
+                intention: Option<i64>| {
+        let (user, line, title, month) = (
+            user.clone(),
+            line.to_string(),
+            title.to_string(),
+            month.to_string(),
+        );
+        async move {
+            let p = PlanInput {
+                budget_line_id: line,
+                title: title.clone(),
+                method,
+                amount_fen: yuan * 100,
+                imported: false,
+                expected_month: month,
+                intention_exception: None,
+                exception_reason: String::new(),
+            };
+            let view = plans::create_plan_at(state, &user, p, now - filed * DAY)
+                .await
+                .map_err(app_err)?;
+            if let Some(days) = intention {
+                let i = IntentionInput {
+                    description: format!("{title}:详见预算项目 {}。", view.budget_line_code),
+                };
+                plans::publish_intention_at(state, &user, &view.id, i, now - days * DAY)
+                    .await
+                    .map_err(app_err)?;
+            }
+            anyhow::Ok(view.id)
+        }
+    };
+    let opening = plan(
+        school,
+        &lines[0],
+        "校园垃圾分类设施改造",
+        M::OpenTendering,
+        1_300_000,
+        &this_month,
+        40,
+        Some(35),
     )
-    .await
-    .map_err(app_err)?;
-    let robots = plan_service::create_plan(
+    .await?;
+    let classroom = plan(
+        school,
+        &lines[1],
+        "智慧教室设备采购",
+        M::OpenTendering,
+        2_700_000,
+        &this_month,
+        40,
+        Some(35),
+    )
+    .await?;
+    let property = plan(
+        hospital,
+        &lines[2],
+        "2027—2029 年度物业管理服务",
+        M::CompetitiveConsultation,
+        4_600_000,
+        &this_month,
+        40,
+        Some(35),
+    )
+    .await?;
+    let robots = plan(
+        school,
+        &lines[3],
+        "教学机器人原厂维保服务",
+        M::SingleSource,
+        4_200_000,
+        &this_month,
+        30,
+        Some(28),
+    )
+    .await?;
+    let library = plan(
+        school,
+        &lines[0],
+        "图书馆书架及阅览桌椅采购",
+        M::OpenTendering,
+        800_000,
+        &later_month,
+        0,
+        None,
+    )
+    .await?;
+    plans::publish_intention(
         state,
         school,
-        plan(
-            &sole_line.id,
-            "教学机器人原厂维保服务",
-            M::SingleSource,
-            4_200_000,
-            &this_month,
-        ),
+        &library,
+        IntentionInput {
+            description: "图书馆阅览室书架 120 组、阅览桌椅 80 套,含运输安装。".into(),
+        },
     )
     .await
     .map_err(app_err)?;
+    // Finance's approvals: asked `asked` days ago, decided after any publicity.
+    let approve = |user: &CurrentUser,
+                   plan_id: String,
+                   reasons: &str,
+                   sole: Option<(&str, String)>,
+                   asked: i64| {
+        let (user, reasons) = (user.clone(), reasons.to_string());
+        let sole = sole.map(|(n, c)| (n.to_string(), c));
+        async move {
+            let input = ApprovalInput {
+                kind: ApprovalKind::Method,
+                reasons,
+                sole_supplier_name: sole.as_ref().map(|s| s.0.clone()),
+                sole_supplier_credit_code: sole.map(|s| s.1),
+                attachments: Vec::new(),
+            };
+            let at = now - asked * DAY;
+            let a = approvals::request_at(state, &user, &plan_id, input, at)
+                .await
+                .map_err(app_err)?;
+            let decided = a.publicity_ends_at.unwrap_or(at) + 3_600_000;
+            let d = DecisionInput {
+                approve: true,
+                reason: "同意。".into(),
+            };
+            approvals::decide_at(state, finance, &a.id, d, decided)
+                .await
+                .map_err(app_err)?;
+            anyhow::Ok(())
+        }
+    };
+    approve(
+        hospital,
+        property.clone(),
+        "物业服务需求需与供应商多轮磋商确定服务标准与人员配置,适用竞争性磋商(财库〔2014〕214号)。",
+        None,
+        14,
+    )
+    .await?;
     approve(
         school,
-        robots.id,
-        M::SingleSource,
+        robots,
         "教学机器人的维保须使用原厂专用软件与配件,只能由原制造商提供(政府采购法第三十一条第一项)。",
         Some(("黄石智造教育装备有限公司", credit_code("91", "420200", 99))),
         20,

@@ -15,6 +15,9 @@ use crate::calendar::Deadlines;
 use crate::credit_code::CreditCode;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
+use crate::ledger::{
+    self, ApprovalDecided, ApprovalObjected, ApprovalRequested, AttachmentRef, LedgerEvent,
+};
 use crate::plan::{self, ProcurementMethod};
 use crate::state::AppState;
 
@@ -101,8 +104,18 @@ pub async fn request(
     plan_id: &str,
     input: ApprovalInput,
 ) -> AppResult<ApprovalView> {
+    request_at(state, actor, plan_id, input, state.clock.now_ms()).await
+}
+
+/// [`request`] at a given time (the demo city's history).
+pub(crate) async fn request_at(
+    state: &AppState,
+    actor: &CurrentUser,
+    plan_id: &str,
+    input: ApprovalInput,
+    now: i64,
+) -> AppResult<ApprovalView> {
     let reasons = text("reasons", &input.reasons, MAX_TEXT)?;
-    let now = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
     let p = plan::repo::lock_plan(&mut tx, plan_id, now)
         .await?
@@ -168,6 +181,24 @@ pub async fn request(
     for a in &attachments {
         repo::insert_attachment(&mut tx, &id, a.seq, a).await?;
     }
+    let event = LedgerEvent::ApprovalRequested(ApprovalRequested {
+        approval_id: id.clone(),
+        kind: input.kind.as_str().into(),
+        method: method.as_str().into(),
+        reasons,
+        sole_supplier_name: sole.as_ref().map(|s| s.0.clone()),
+        sole_supplier_code: sole.as_ref().map(|s| s.1.clone()),
+        attachments: attachments
+            .iter()
+            .map(|a| AttachmentRef {
+                name: a.name.clone(),
+                size: a.size,
+                sha256: a.sha256.clone(),
+            })
+            .collect(),
+        publicity_ends_at,
+    });
+    ledger::repo::append_plan(&mut tx, plan_id, now, &actor.id, &event).await?;
     tx.commit().await?;
     tracing::info!(approval = %id, plan = %plan_id, kind = input.kind.as_str(), "approval requested");
     one(state, actor, &id).await
@@ -199,6 +230,13 @@ pub async fn object(
     }
     let oid = crate::org::service::new_id();
     repo::insert_objection(&mut tx, &oid, id, &org, &body, now).await?;
+    plan::repo::lock_plan(&mut tx, &a.plan_id, now).await?;
+    let event = LedgerEvent::ApprovalObjected(ApprovalObjected {
+        approval_id: id.to_string(),
+        objection_id: oid,
+        text: body,
+    });
+    ledger::repo::append_plan(&mut tx, &a.plan_id, now, &actor.id, &event).await?;
     tx.commit().await?;
     tracing::info!(approval = %id, "objection to a single-source request");
     public_one(state, id).await
@@ -212,12 +250,22 @@ pub async fn decide(
     id: &str,
     input: DecisionInput,
 ) -> AppResult<ApprovalView> {
+    decide_at(state, actor, id, input, state.clock.now_ms()).await
+}
+
+/// [`decide`] at a given time (the demo city's history).
+pub(crate) async fn decide_at(
+    state: &AppState,
+    actor: &CurrentUser,
+    id: &str,
+    input: DecisionInput,
+    now: i64,
+) -> AppResult<ApprovalView> {
     let reason = if input.approve && input.reason.trim().is_empty() {
         String::new()
     } else {
         text("reason", &input.reason, MAX_TEXT)?
     };
-    let now = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
     let a = repo::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if a.status != PENDING {
@@ -228,6 +276,13 @@ pub async fn decide(
     }
     let status = if input.approve { APPROVED } else { REFUSED };
     repo::decide(&mut tx, id, status, &actor.id, now, &reason).await?;
+    plan::repo::lock_plan(&mut tx, &a.plan_id, now).await?;
+    let event = LedgerEvent::ApprovalDecided(ApprovalDecided {
+        approval_id: id.to_string(),
+        approved: input.approve,
+        reason,
+    });
+    ledger::repo::append_plan(&mut tx, &a.plan_id, now, &actor.id, &event).await?;
     tx.commit().await?;
     tracing::info!(approval = %id, status, "approval decided");
     one(state, actor, id).await

@@ -542,6 +542,82 @@ pub struct EvaluationFailed {
     pub reason: String,
 }
 
+// ---- before the tender: a plan's chain (`plan:<id>`) ----
+
+/// The purchasing unit filed a plan on a budget line (R-PLAN-2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanFiled {
+    pub code: String,
+    pub budget_line_id: String,
+    pub budget_line_code: String,
+    pub title: String,
+    pub category: String,
+    pub method: String,
+    pub amount_fen: i64,
+    pub imported: bool,
+    pub expected_month: String,
+    /// The lawful exception to R-PLAN-1's 30 days, with its reason; `null` without.
+    pub intention_exception: Option<String>,
+    pub exception_reason: String,
+}
+
+/// The plan's procurement intention went public (R-PLAN-1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentionPublished {
+    pub intention_id: String,
+    pub description: String,
+}
+
+/// The unit withdrew the plan; its amount went back to the budget line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanCancelled {}
+
+/// A tender drew `amount_fen` from the plan (0: it gave back what it drew).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanDrawn {
+    pub tender_id: String,
+    pub amount_fen: i64,
+}
+
+/// An attachment named by its hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub name: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// The unit asked finance to approve the plan's method or imported products (R-METH-1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalRequested {
+    pub approval_id: String,
+    /// method | import
+    pub kind: String,
+    pub method: String,
+    pub reasons: String,
+    pub sole_supplier_name: Option<String>,
+    pub sole_supplier_code: Option<String>,
+    pub attachments: Vec<AttachmentRef>,
+    /// The end of a single-source request's publicity; `null` for others.
+    pub publicity_ends_at: Option<i64>,
+}
+
+/// A supplier objected to a single-source request during its publicity (the actor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalObjected {
+    pub approval_id: String,
+    pub objection_id: String,
+    pub text: String,
+}
+
+/// Finance approved or refused, with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalDecided {
+    pub approval_id: String,
+    pub approved: bool,
+    pub reason: String,
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -566,6 +642,13 @@ mod tests {
         Kind::RecordingStored,
         Kind::PanelDissolved,
         Kind::EvaluationFailed,
+        Kind::PlanFiled,
+        Kind::IntentionPublished,
+        Kind::PlanCancelled,
+        Kind::PlanDrawn,
+        Kind::ApprovalRequested,
+        Kind::ApprovalObjected,
+        Kind::ApprovalDecided,
     ];
 
     /// Parses `body` as `kind` and serializes it again: the canonical JSON, and so the
@@ -824,6 +907,76 @@ mod tests {
                     key_id: None,
                 }),
                 json!({"seat": 1, "dissent": true, "signature_sha256": "01".repeat(32)}),
+            ),
+            (
+                LedgerEvent::PlanFiled(PlanFiled {
+                    code: "JH-2026-1".into(),
+                    budget_line_id: "l1".into(),
+                    budget_line_code: "2050201-01".into(),
+                    title: "书架".into(),
+                    category: "goods".into(),
+                    method: "open_tendering".into(),
+                    amount_fen: 100,
+                    imported: false,
+                    expected_month: "2027-01".into(),
+                    intention_exception: None,
+                    exception_reason: String::new(),
+                }),
+                json!({"code": "JH-2026-1", "budget_line_id": "l1", "budget_line_code": "2050201-01",
+                       "title": "书架", "category": "goods", "method": "open_tendering",
+                       "amount_fen": 100, "imported": false, "expected_month": "2027-01",
+                       "intention_exception": null, "exception_reason": ""}),
+            ),
+            (
+                LedgerEvent::IntentionPublished(IntentionPublished {
+                    intention_id: "i1".into(),
+                    description: "书架 120 组".into(),
+                }),
+                json!({"intention_id": "i1", "description": "书架 120 组"}),
+            ),
+            (LedgerEvent::PlanCancelled(PlanCancelled {}), json!({})),
+            (
+                LedgerEvent::PlanDrawn(PlanDrawn {
+                    tender_id: "t1".into(),
+                    amount_fen: 0,
+                }),
+                json!({"tender_id": "t1", "amount_fen": 0}),
+            ),
+            (
+                LedgerEvent::ApprovalRequested(ApprovalRequested {
+                    approval_id: "a1".into(),
+                    kind: "method".into(),
+                    method: "single_source".into(),
+                    reasons: "原厂".into(),
+                    sole_supplier_name: Some("某公司".into()),
+                    sole_supplier_code: None,
+                    attachments: vec![AttachmentRef {
+                        name: "a.txt".into(),
+                        size: 3,
+                        sha256: "00".repeat(32),
+                    }],
+                    publicity_ends_at: Some(5),
+                }),
+                json!({"approval_id": "a1", "kind": "method", "method": "single_source",
+                       "reasons": "原厂", "sole_supplier_name": "某公司", "sole_supplier_code": null,
+                       "attachments": [{"name": "a.txt", "size": 3, "sha256": "00".repeat(32)}],
+                       "publicity_ends_at": 5}),
+            ),
+            (
+                LedgerEvent::ApprovalObjected(ApprovalObjected {
+                    approval_id: "a1".into(),
+                    objection_id: "o1".into(),
+                    text: "异议".into(),
+                }),
+                json!({"approval_id": "a1", "objection_id": "o1", "text": "异议"}),
+            ),
+            (
+                LedgerEvent::ApprovalDecided(ApprovalDecided {
+                    approval_id: "a1".into(),
+                    approved: true,
+                    reason: String::new(),
+                }),
+                json!({"approval_id": "a1", "approved": true, "reason": ""}),
             ),
         ];
         let mut covered = BTreeSet::new();

@@ -116,6 +116,14 @@ kinds! {
     ReportSigned = "report_signed",
     WinnerConfirmed = "winner_confirmed",
     EvaluationFailed = "evaluation_failed",
+    // Before the tender: a plan's own chain (`plan:<id>`), its intention and approvals
+    PlanFiled = "plan_filed",
+    IntentionPublished = "intention_published",
+    PlanCancelled = "plan_cancelled",
+    PlanDrawn = "plan_drawn",
+    ApprovalRequested = "approval_requested",
+    ApprovalObjected = "approval_objected",
+    ApprovalDecided = "approval_decided",
 }
 
 impl Kind {

@@ -6,11 +6,13 @@ use sqlx::Row;
 use super::{event_hash, register_id, Event, Ledger, LedgerEvent, Register, GENESIS};
 use crate::db::Tx;
 
-/// The two chains of a tender: its ledger, and its bid register.
+/// The chains: a tender's ledger and its bid register, and a plan's chain (its intention,
+/// approvals and what tenders drew from it), which starts before any tender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Chain {
     Tender,
     BidRegister,
+    Plan,
 }
 
 impl Chain {
@@ -18,15 +20,31 @@ impl Chain {
         match self {
             Chain::Tender => "ledger_events",
             Chain::BidRegister => "bid_register_events",
+            Chain::Plan => "plan_events",
         }
     }
 
-    fn hash_id(self, tender_id: &str) -> String {
+    /// The column naming the chain's owner.
+    fn owner(self) -> &'static str {
         match self {
-            Chain::Tender => tender_id.to_string(),
-            Chain::BidRegister => register_id(tender_id),
+            Chain::Tender | Chain::BidRegister => "tender_id",
+            Chain::Plan => "plan_id",
         }
     }
+
+    fn hash_id(self, owner_id: &str) -> String {
+        match self {
+            Chain::Tender => owner_id.to_string(),
+            Chain::BidRegister => register_id(owner_id),
+            Chain::Plan => plan_chain_id(owner_id),
+        }
+    }
+}
+
+/// The id a plan's chain is hashed under (and served as, so that `kaibiao verify` checks
+/// it as it checks a tender's).
+pub fn plan_chain_id(plan_id: &str) -> String {
+    format!("plan:{plan_id}")
 }
 
 /// Appends an event to the tender's ledger.
@@ -51,6 +69,33 @@ pub async fn append_bid(
     append_to(Chain::BidRegister, tx, tender_id, at, actor, event).await
 }
 
+/// Appends an event to a plan's chain; the caller holds the plan's row lock.
+pub async fn append_plan(
+    tx: &mut Tx,
+    plan_id: &str,
+    at: i64,
+    actor: &str,
+    event: &LedgerEvent,
+) -> sqlx::Result<Event> {
+    append_to(Chain::Plan, tx, plan_id, at, actor, event).await
+}
+
+/// A plan's whole chain, as a ledger whose id is [`plan_chain_id`].
+pub async fn load_plan<'e, E>(exec: E, plan_id: &str) -> anyhow::Result<Ledger>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let events = events_since(exec, Chain::Plan, plan_id, 0).await?;
+    Ok(Ledger {
+        tender_id: plan_chain_id(plan_id),
+        head: head_of(&events),
+        events,
+        withheld_until: None,
+        bid_register: None,
+        actors: Default::default(),
+    })
+}
+
 /// The tender chain's last event, `(seq, hash)`; `None` before its first. Inside the
 /// transaction that will sign or append after it, so nothing slips in between.
 pub async fn head(
@@ -65,9 +110,9 @@ async fn last_of(
     conn: &mut sqlx::AnyConnection,
     tender_id: &str,
 ) -> sqlx::Result<Option<(i64, String)>> {
-    let table = chain.table();
+    let (table, owner) = (chain.table(), chain.owner());
     sqlx::query_as(&format!(
-        "SELECT seq, hash FROM {table} WHERE tender_id = $1 ORDER BY seq DESC LIMIT 1"
+        "SELECT seq, hash FROM {table} WHERE {owner} = $1 ORDER BY seq DESC LIMIT 1"
     ))
     .bind(tender_id)
     .fetch_optional(conn)
@@ -98,8 +143,9 @@ async fn append_to(
         &body,
         &prev_hash,
     );
+    let owner = chain.owner();
     sqlx::query(&format!(
-        "INSERT INTO {table} (tender_id, seq, at, kind, actor, body, prev_hash, hash) \
+        "INSERT INTO {table} ({owner}, seq, at, kind, actor, body, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     ))
     .bind(tender_id)
@@ -134,8 +180,9 @@ where
 {
     let rows = sqlx::query(&format!(
         "SELECT seq, at, kind, actor, body, prev_hash, hash FROM {} \
-         WHERE tender_id = $1 AND seq > $2 ORDER BY seq",
-        chain.table()
+         WHERE {} = $1 AND seq > $2 ORDER BY seq",
+        chain.table(),
+        chain.owner()
     ))
     .bind(tender_id)
     .bind(since)

@@ -9,6 +9,7 @@ use crate::db::Tx;
 #[derive(Debug, sqlx::FromRow)]
 pub struct LineRow {
     pub id: String,
+    pub code: String,
     pub org_id: String,
     pub year: i64,
     pub category: String,
@@ -36,7 +37,7 @@ pub const CANCELLED: &str = "cancelled";
 pub async fn lock_line(tx: &mut Tx, id: &str) -> sqlx::Result<Option<LineRow>> {
     sqlx::query_as(
         "UPDATE budget_lines SET amount_fen = amount_fen WHERE id = $1 \
-         RETURNING id, org_id, year, category, amount_fen",
+         RETURNING id, code, org_id, year, category, amount_fen",
     )
     .bind(id)
     .fetch_optional(&mut **tx)

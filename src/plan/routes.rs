@@ -60,6 +60,12 @@ pub fn api() -> Api {
         )
         .route(Method::GET, "/api/plans/{id}", Access::Roles(READERS), plan)
         .route(
+            Method::GET,
+            "/api/plans/{id}/ledger",
+            Access::Roles(READERS),
+            plan_ledger,
+        )
+        .route(
             Method::POST,
             "/api/plans/{id}/intention",
             Access::Roles(PURCHASER),
@@ -135,6 +141,14 @@ async fn plan(
     Path(id): Path<String>,
 ) -> AppResult<Json<PlanView>> {
     Ok(Json(service::plan(&state, &user, &id).await?))
+}
+
+async fn plan_ledger(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<crate::ledger::Ledger>> {
+    Ok(Json(service::ledger(&state, &user, &id).await?))
 }
 
 async fn publish_intention(

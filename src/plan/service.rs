@@ -11,6 +11,9 @@ use crate::auth::{CurrentUser, Role};
 use crate::calendar::Deadlines;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::ledger::{
+    self, IntentionPublished, Ledger, LedgerEvent, PlanCancelled, PlanDrawn, PlanFiled,
+};
 use crate::org::repo as org_repo;
 use crate::org::types::OrgKind;
 use crate::state::AppState;
@@ -126,7 +129,16 @@ pub async fn create_plan(
     actor: &CurrentUser,
     p: PlanInput,
 ) -> AppResult<PlanView> {
-    let now = state.clock.now_ms();
+    create_plan_at(state, actor, p, state.clock.now_ms()).await
+}
+
+/// [`create_plan`] at a given time (the demo city's history).
+pub(crate) async fn create_plan_at(
+    state: &AppState,
+    actor: &CurrentUser,
+    p: PlanInput,
+    now: i64,
+) -> AppResult<PlanView> {
     let mut tx = state.db.begin().await?;
     let line = repo::lock_line(&mut tx, &p.budget_line_id).await?;
     let Some(line) = line.filter(|l| actor.org_id.as_deref() == Some(l.org_id.as_str())) else {
@@ -168,16 +180,22 @@ pub async fn create_plan(
     let planned = repo::planned_on_line(&mut tx, &line.id, "").await?;
     rules::check_plan_amount(line.amount_fen, planned, p.amount_fen)?;
     let id = crate::org::service::new_id();
-    repo::insert_plan(
-        &mut tx,
-        &id,
-        &new_code(line.year),
-        &line,
-        &p,
-        &actor.id,
-        now,
-    )
-    .await?;
+    let code = new_code(line.year);
+    repo::insert_plan(&mut tx, &id, &code, &line, &p, &actor.id, now).await?;
+    let event = LedgerEvent::PlanFiled(PlanFiled {
+        code,
+        budget_line_id: line.id.clone(),
+        budget_line_code: line.code.clone(),
+        title: p.title.trim().to_string(),
+        category: line.category.clone(),
+        method: p.method.as_str().into(),
+        amount_fen: p.amount_fen,
+        imported: p.imported,
+        expected_month: p.expected_month.trim().to_string(),
+        intention_exception: p.intention_exception.map(|e| e.as_str().to_string()),
+        exception_reason: p.exception_reason.trim().to_string(),
+    });
+    ledger::repo::append_plan(&mut tx, &id, now, &actor.id, &event).await?;
     tx.commit().await?;
     tracing::info!(plan = %id, line = %line.id, "procurement plan filed");
     plan(state, actor, &id).await
@@ -236,20 +254,36 @@ pub async fn publish_intention(
     plan_id: &str,
     i: IntentionInput,
 ) -> AppResult<PlanView> {
+    publish_intention_at(state, actor, plan_id, i, state.clock.now_ms()).await
+}
+
+/// [`publish_intention`] at a given time (the demo city's history).
+pub(crate) async fn publish_intention_at(
+    state: &AppState,
+    actor: &CurrentUser,
+    plan_id: &str,
+    i: IntentionInput,
+    now: i64,
+) -> AppResult<PlanView> {
     if !text_ok(&i.description, MAX_DESCRIPTION) {
         return Err(AppError::field(
             "description",
             "采购需求概况必填,不超过 2000 字 / description: 1–2000 characters",
         ));
     }
-    let now = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
     let p = own_plan(&mut tx, actor, plan_id, now).await?;
     if p.intention_published_at.is_some() {
         return Err(PlanError::IntentionAlreadyPublished.into());
     }
     let id = crate::org::service::new_id();
-    repo::insert_intention(&mut tx, &id, plan_id, i.description.trim(), &actor.id, now).await?;
+    let description = i.description.trim();
+    repo::insert_intention(&mut tx, &id, plan_id, description, &actor.id, now).await?;
+    let event = LedgerEvent::IntentionPublished(IntentionPublished {
+        intention_id: id,
+        description: description.to_string(),
+    });
+    ledger::repo::append_plan(&mut tx, plan_id, now, &actor.id, &event).await?;
     tx.commit().await?;
     tracing::info!(plan = %plan_id, "procurement intention published");
     plan(state, actor, plan_id).await
@@ -269,6 +303,8 @@ pub async fn cancel_plan(
         return Err(PlanError::PlanInUse.into());
     }
     repo::set_status(&mut tx, plan_id, CANCELLED).await?;
+    let event = LedgerEvent::PlanCancelled(PlanCancelled {});
+    ledger::repo::append_plan(&mut tx, plan_id, now, &actor.id, &event).await?;
     tx.commit().await?;
     plan(state, actor, plan_id).await
 }
@@ -310,6 +346,7 @@ pub async fn commit_budget(
     tx: &mut Tx,
     plan_id: &str,
     t: &TenderDraw<'_>,
+    actor: &str,
     now: i64,
 ) -> AppResult<()> {
     let p = repo::lock_plan(tx, plan_id, now)
@@ -331,14 +368,43 @@ pub async fn commit_budget(
     }
     let others = repo::committed(tx, plan_id, t.tender_id).await?;
     rules::check_tender_budget(p.amount_fen, others, t.budget_fen)?;
-    repo::set_commitment(tx, plan_id, t.tender_id, t.budget_fen).await?;
-    Ok(())
+    drawn(tx, plan_id, t.tender_id, t.budget_fen, actor, now).await
 }
 
 /// A cancelled tender returns what it drew to its plan.
-pub async fn release_budget(tx: &mut Tx, plan_id: &str, tender_id: &str) -> AppResult<()> {
-    repo::set_commitment(tx, plan_id, tender_id, 0).await?;
+pub async fn release_budget(
+    tx: &mut Tx,
+    plan_id: &str,
+    tender_id: &str,
+    actor: &str,
+    now: i64,
+) -> AppResult<()> {
+    repo::lock_plan(tx, plan_id, now).await?;
+    drawn(tx, plan_id, tender_id, 0, actor, now).await
+}
+
+/// Records what a tender draws from the plan, in its table and its chain.
+async fn drawn(
+    tx: &mut Tx,
+    plan_id: &str,
+    tender_id: &str,
+    amount_fen: i64,
+    actor: &str,
+    now: i64,
+) -> AppResult<()> {
+    repo::set_commitment(tx, plan_id, tender_id, amount_fen).await?;
+    let event = LedgerEvent::PlanDrawn(PlanDrawn {
+        tender_id: tender_id.to_string(),
+        amount_fen,
+    });
+    ledger::repo::append_plan(tx, plan_id, now, actor, &event).await?;
     Ok(())
+}
+
+/// The plan's chain, for who may see the plan (`kaibiao verify` checks it offline).
+pub async fn ledger(state: &AppState, user: &CurrentUser, plan_id: &str) -> AppResult<Ledger> {
+    plan(state, user, plan_id).await?;
+    Ok(ledger::repo::load_plan(&state.db.pool, plan_id).await?)
 }
 
 /// R-PLAN-1 at the tender's publication: its plan's intention has been public for 30 days,

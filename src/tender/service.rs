@@ -282,7 +282,7 @@ pub async fn create(
     let code = new_code(&t.region_code, now);
     let mut tx = state.db.begin().await?;
     repo::insert(&mut tx, &id, &code, &agency, &actor.id, &t, now).await?;
-    draw_from_plan(&mut tx, &id, None, &t, now).await?;
+    draw_from_plan(&mut tx, &id, None, &t, &actor.id, now).await?;
     let event = LedgerEvent::TenderCreated(TenderCreated {
         draft: input_summary(&t),
         code,
@@ -301,10 +301,11 @@ async fn draw_from_plan(
     tender_id: &str,
     before: Option<&str>,
     t: &TenderInput,
+    actor: &str,
     now: i64,
 ) -> AppResult<()> {
     if let Some(old) = before.filter(|old| t.plan_id.as_deref() != Some(*old)) {
-        plan::service::release_budget(tx, old, tender_id).await?;
+        plan::service::release_budget(tx, old, tender_id, actor, now).await?;
     }
     let Some(plan_id) = &t.plan_id else {
         return Ok(());
@@ -316,7 +317,7 @@ async fn draw_from_plan(
         method: t.method,
         budget_fen: t.budget_fen(),
     };
-    plan::service::commit_budget(tx, plan_id, &draw, now).await
+    plan::service::commit_budget(tx, plan_id, &draw, actor, now).await
 }
 
 /// Locks the tender for a change by its agency and checks the action is allowed now.
@@ -381,7 +382,7 @@ pub async fn update(
     lock_for(&mut tx, actor, id, TenderAction::Edit, now).await?;
     let before = repo::plan_id(&mut tx, id).await?;
     repo::update_draft(&mut tx, id, &t).await?;
-    draw_from_plan(&mut tx, id, before.as_deref(), &t, now).await?;
+    draw_from_plan(&mut tx, id, before.as_deref(), &t, &actor.id, now).await?;
     let event = LedgerEvent::TenderUpdated(input_summary(&t));
     ledger::repo::append(&mut tx, id, now, &actor.id, &event).await?;
     tx.commit().await?;
@@ -584,7 +585,7 @@ pub async fn amend(
                 method: ProcurementMethod::parse(&cur.method).ok_or(AppError::NotFound)?,
                 budget_fen: lots.iter().map(|l| l.budget_fen.fen()).sum(),
             };
-            plan::service::commit_budget(&mut tx, &plan_id, &draw, now).await?;
+            plan::service::commit_budget(&mut tx, &plan_id, &draw, &actor.id, now).await?;
         }
     }
     let stored = serde_json::to_value(&changes).map_err(anyhow::Error::from)?;
@@ -622,7 +623,7 @@ pub async fn cancel(
     }
     repo::set_status(&mut tx, id, next, None).await?;
     if let Some(plan_id) = repo::plan_id(&mut tx, id).await? {
-        plan::service::release_budget(&mut tx, &plan_id, id).await?;
+        plan::service::release_budget(&mut tx, &plan_id, id, &actor.id, now).await?;
     }
     let event = LedgerEvent::TenderCancelled(TenderCancelled {
         reason: req.reason.trim().to_string(),

@@ -226,6 +226,27 @@ async fn r_meth_1_a_single_source_request_is_publicised_objected_to_and_approved
     );
     let (status, v) = agency.post(&publish, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{v}");
+    // The plan's chain holds the request, the objection and the decision, and verifies.
+    let (_, chain) = finance.get(&format!("/api/plans/{plan_id}/ledger")).await;
+    let ledger: kaibiao::ledger::Ledger = serde_json::from_value(chain.clone()).unwrap();
+    kaibiao::ledger::verify(&ledger).expect("the plan's chain verifies");
+    let kinds: Vec<&str> = ledger.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "plan_filed",
+            "intention_published",
+            "plan_drawn",
+            "approval_requested",
+            "approval_objected",
+            "approval_decided"
+        ],
+        "{chain}"
+    );
+    assert_eq!(
+        ledger.events[3].body["attachments"][0]["name"],
+        "原厂说明.txt"
+    );
 }
 
 #[tokio::test]

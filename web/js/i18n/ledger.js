@@ -63,4 +63,11 @@ export default {
   'ledger.bid_reviewed': ['符合性审查', 'Compliance review'],
   'ledger.outlier_explained': ['说明偏离评分', 'Outlier explained'],
   'ledger.evaluation_failed': ['评标失败', 'Evaluation failed'],
+  'ledger.plan_filed': ['采购计划备案', 'Plan filed'],
+  'ledger.intention_published': ['采购意向公开', 'Intention published'],
+  'ledger.plan_cancelled': ['采购计划撤销', 'Plan withdrawn'],
+  'ledger.plan_drawn': ['项目占用计划额度', 'Drawn by a tender'],
+  'ledger.approval_requested': ['申请财政审批', 'Approval requested'],
+  'ledger.approval_objected': ['供应商提出异议', 'Objection raised'],
+  'ledger.approval_decided': ['财政审批决定', 'Approval decided'],
 };
