@@ -32,6 +32,7 @@ pub mod plan;
 pub mod serve;
 pub mod startup;
 pub mod state;
+pub mod supplier;
 pub mod telemetry;
 pub mod tender;
 pub mod tls;

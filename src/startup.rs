@@ -61,6 +61,7 @@ pub fn api() -> Api {
         .merge(crate::org::routes::api())
         .merge(crate::plan::routes::api())
         .merge(crate::approval::routes::api())
+        .merge(crate::supplier::routes::api())
         .merge(crate::tender::routes::api())
         .merge(crate::dashboard::api())
         .merge(crate::keys::routes::api())

@@ -200,6 +200,7 @@ pub async fn start(
             retry_after_secs: 60,
         });
     }
+    crate::supplier::service::check_eligible(state, &org, tender_id, now).await?;
     let mut tx = state.db.begin().await?;
     repo::insert(
         &mut tx,

@@ -14,6 +14,26 @@ pub fn new_id() -> String {
 }
 
 pub async fn create_org(state: &AppState, req: CreateOrgRequest) -> AppResult<OrgView> {
+    let org = new_org(state, req).await?;
+    let mut tx = state.db.begin().await?;
+    insert_org(&mut tx, &org, state.clock.now_ms()).await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+/// Inserts a checked organisation; a taken credit code is `CONFLICT`.
+pub async fn insert_org(tx: &mut crate::db::Tx, org: &OrgView, now: i64) -> AppResult<()> {
+    match repo::insert_org(tx, org, now).await {
+        Err(e) if is_unique_violation(&e) => {
+            Err(AppError::Conflict("统一社会信用代码 / credit code"))
+        }
+        r => Ok(r?),
+    }
+}
+
+/// Checks an organisation's fields (the credit code's check character, the region, a
+/// supplier's declared size) and gives it an id; nothing is written.
+pub async fn new_org(state: &AppState, req: CreateOrgRequest) -> AppResult<OrgView> {
     let mut errors = FieldErrors::new();
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -58,20 +78,17 @@ pub async fn create_org(state: &AppState, req: CreateOrgRequest) -> AppResult<Or
         enterprise_size: req.enterprise_size.map(|s| s.as_str().into()),
         special_status: req.special_status.map(|s| s.as_str().into()),
     };
-    let mut tx = state.db.begin().await?;
-    match repo::insert_org(&mut tx, &org, state.clock.now_ms()).await {
-        Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::Conflict("统一社会信用代码 / credit code"))
-        }
-        r => r?,
-    }
-    tx.commit().await?;
     Ok(org)
 }
 
-pub async fn create_user(state: &AppState, req: CreateUserRequest) -> AppResult<UserListItem> {
-    let mut errors = FieldErrors::new();
-    let username = req.username.trim();
+/// Checks a new account's user name, display name and password into `errors`.
+pub fn check_user_fields(
+    username: &str,
+    display_name: &str,
+    password: &str,
+    errors: &mut FieldErrors,
+) {
+    let username = username.trim();
     if username.len() < 3
         || username.len() > 64
         || !username
@@ -83,18 +100,46 @@ pub async fn create_user(state: &AppState, req: CreateUserRequest) -> AppResult<
             .or_default()
             .push("用户名 3–64 位字母、数字或 ._- / user name: 3–64 letters, digits or ._-".into());
     }
-    if req.display_name.trim().is_empty() {
+    if display_name.trim().is_empty() || display_name.trim().chars().count() > 100 {
         errors
             .entry("display_name".into())
             .or_default()
-            .push("姓名必填 / display name is required".into());
+            .push("姓名必填,不超过 100 字 / display name: 1–100 characters".into());
     }
-    if let Some(problem) = crate::auth::service::password_problem(&req.username, &req.password) {
+    if let Some(problem) = crate::auth::service::password_problem(username, password) {
         errors
             .entry("password".into())
             .or_default()
             .push(problem.into());
     }
+}
+
+/// Hashes a password off the async threads (argon2id takes a while on purpose).
+pub async fn password_hash(password: &str) -> AppResult<String> {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(AppError::Internal)
+}
+
+/// Inserts a checked account; a taken user name is `CONFLICT`.
+pub async fn insert_user(
+    tx: &mut crate::db::Tx,
+    user: &UserListItem,
+    hash: &str,
+    now: i64,
+) -> AppResult<()> {
+    match repo::insert_user(tx, user, hash, now).await {
+        Err(e) if is_unique_violation(&e) => Err(AppError::Conflict("用户名 / user name")),
+        r => Ok(r?),
+    }
+}
+
+pub async fn create_user(state: &AppState, req: CreateUserRequest) -> AppResult<UserListItem> {
+    let mut errors = FieldErrors::new();
+    check_user_fields(&req.username, &req.display_name, &req.password, &mut errors);
+    let username = req.username.trim();
     match (OrgKind::for_role(req.role), &req.org_id) {
         (None, Some(_)) => {
             errors
@@ -121,10 +166,7 @@ pub async fn create_user(state: &AppState, req: CreateUserRequest) -> AppResult<
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let pw = req.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
+    let hash = password_hash(&req.password).await?;
     let user = UserListItem {
         id: new_id(),
         username: username.into(),
@@ -133,10 +175,7 @@ pub async fn create_user(state: &AppState, req: CreateUserRequest) -> AppResult<
         org_id: req.org_id,
     };
     let mut tx = state.db.begin().await?;
-    match repo::insert_user(&mut tx, &user, &hash, state.clock.now_ms()).await {
-        Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict("用户名 / user name")),
-        r => r?,
-    }
+    insert_user(&mut tx, &user, &hash, state.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(user)
 }

@@ -33,6 +33,7 @@ mod planpage;
 mod plans;
 mod restart;
 mod secrecy;
+mod suppliers;
 mod tenders;
 mod webcrypto;
 mod zhscan;
