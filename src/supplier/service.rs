@@ -115,6 +115,7 @@ pub async fn commitment(state: &AppState, user: &CurrentUser) -> AppResult<Commi
     let (text, payload) = payload_of(&s);
     let signed = repo::commitment(&state.db.pool, &s.id).await?;
     Ok(CommitmentView {
+        required: s.registered_via == "self",
         version: rules::COMMITMENT_VERSION,
         text,
         payload,

@@ -30,6 +30,8 @@ pub struct RegisteredView {
 /// What the supplier signs, and whether it has.
 #[derive(Debug, Clone, Serialize)]
 pub struct CommitmentView {
+    /// Whether this supplier must sign before it bids (it registered itself).
+    pub required: bool,
     pub version: &'static str,
     /// The declaration, in Chinese, as shown to the signer.
     pub text: String,

@@ -267,3 +267,56 @@ async fn r_meth_1_a_single_source_request_is_sent_objected_to_and_approved_by_cl
         .await
         .expect("the request shows approved");
 }
+
+#[tokio::test]
+async fn r_cred_1_a_supplier_signs_up_and_signs_its_commitment_in_the_page_then_bids() {
+    let Some((driver, app)) = app_page("/login.html", 60).await else {
+        return;
+    };
+    let c = &driver.client;
+    click(c, "#to-signup").await;
+    wait_css(c, "#su-region option").await;
+    let first17 = "91420203MA4000055";
+    let code = format!(
+        "{first17}{}",
+        kaibiao::credit_code::check_char(first17).unwrap()
+    );
+    // A mistyped code is refused next to its field.
+    set_value(c, "#su-name", "西塞山新材料有限公司").await;
+    set_value(c, "#su-code", "91420203MA40000550").await;
+    set_value(c, "#su-size", "small").await;
+    set_value(c, "#su-username", "xincailiao").await;
+    set_value(c, "#su-display", "孙红").await;
+    set_value(c, "#su-password", crate::common::PASSWORD).await;
+    click(c, "#signup-submit").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//p[@data-field='credit_code'][normalize-space(.)!='']",
+        ))
+        .await
+        .expect("the code's error shows at the code");
+    set_value(c, "#su-code", &code.to_lowercase()).await;
+    click(c, "#signup-submit").await;
+    // Signed up and logged in: the commitment, agreed and signed with this device's key.
+    wait_css(c, "#commitment-agree")
+        .await
+        .click()
+        .await
+        .unwrap();
+    click(c, "#commitment-sign").await;
+    let done = text(c, "#commitment .banner").await;
+    assert!(done.contains("已于"), "{done}");
+    assert!(text(c, ".commitment-text").await.contains("小型企业"));
+
+    // The supplier may now bid (its keys are registered; the API starts a bid).
+    let s = crate::common::login_at(&app.url(""), "xincailiao").await;
+    let (status, v) = s.get("/api/suppliers/me/commitment").await;
+    assert_eq!(
+        (status, v["required"].clone()),
+        (reqwest::StatusCode::OK, json!(true))
+    );
+    assert!(v["signed_at"].is_i64(), "{v}");
+    let tender = app.school_tender_id().await;
+    let (status, v) = crate::bids::start_bid(&s, &tender).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{v}");
+}

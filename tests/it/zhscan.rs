@@ -121,6 +121,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         "/login.html".to_string(),
         "/intentions.html".to_string(),
         "/single-source.html".to_string(),
+        "/register.html".to_string(),
         "/no-such-page.html".to_string(),
     ] {
         scan.page("anyone", &p).await;
@@ -143,6 +144,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             "/dashboard.html".into(),
             format!("/announcement.html?id={demo}"),
             format!("/bid.html?tender={demo}"),
+            "/commitment.html".into(),
         ],
     )
     .await;

@@ -268,6 +268,7 @@ async function load() {
     return;
   }
   if ((user.role || dash.role) === 'supplier') {
+    commitmentBanner();
     try {
       // The server sends a supplier the open announcements as `tenders`.
       const list = Array.isArray(dash.tenders) ? dash.tenders : await get('/api/announcements');
@@ -276,6 +277,20 @@ async function load() {
       openAnnouncements = [];
     }
     render();
+  }
+}
+
+/** A supplier that signed itself up bids once it has signed its credit commitment. */
+async function commitmentBanner() {
+  try {
+    const c = await get('/api/suppliers/me/commitment');
+    if (c.required && !c.signed_at) {
+      replace(document.getElementById('commitment-banner'), banner('warning', t('commitment.needed'), {
+        action: h('a#to-commitment.btn.btn-small', { href: '/commitment.html' }, t('commitment.sign_now')),
+      }));
+    }
+  } catch (_) {
+    /* the dashboard works without it */
   }
 }
 
