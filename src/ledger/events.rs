@@ -40,6 +40,9 @@ pub struct TenderDraft {
     pub decrypt_window_mins: i64,
     pub custodian_ids: Vec<String>,
     pub custodian_threshold: i64,
+    /// The procurement plan it is made from (since plans; absent for a tender without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
 }
 
 /// A lot as entered (no number yet).
@@ -721,6 +724,7 @@ mod tests {
             decrypt_window_mins: 30,
             custodian_ids: vec!["c1".into(), "c2".into()],
             custodian_threshold: 2,
+            plan_id: None,
         };
         let cases: Vec<(LedgerEvent, Value)> = vec![
             (

@@ -257,6 +257,7 @@ fn input_summary(t: &TenderInput) -> TenderDraft {
         decrypt_window_mins: t.decrypt_window_mins,
         custodian_ids: t.custodian_ids.clone(),
         custodian_threshold: t.custodian_threshold,
+        plan_id: t.plan_id.clone(),
     }
 }
 

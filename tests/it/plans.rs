@@ -111,6 +111,11 @@ async fn r_plan_2_plans_stay_within_their_budget_line_and_tenders_within_their_p
     let (status, t) = agency.post("/api/tenders", body.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
     assert_eq!(t["plan_id"], a["id"]);
+    // The tender's ledger names the plan it was made from.
+    let tid = t["id"].as_str().unwrap();
+    let (_, ledger) = agency.get(&format!("/api/tenders/{tid}/ledger")).await;
+    assert_eq!(ledger["events"][0]["kind"], "tender_created");
+    assert_eq!(ledger["events"][0]["body"]["plan_id"], a["id"], "{ledger}");
     let (_, p) = purchaser
         .get(&format!("/api/plans/{}", a["id"].as_str().unwrap()))
         .await;
