@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::report::ReportBundle;
-use super::types::Command;
+use super::types::{Ack, Command};
 use crate::auth::{Access, Api, CurrentUser, Role};
 use crate::error::{AppResult, Json};
 use crate::state::AppState;
@@ -117,7 +117,7 @@ async fn command(
     user: CurrentUser,
     Path(id): Path<String>,
     Json(cmd): Json<Value>,
-) -> AppResult<axum::Json<Value>> {
+) -> AppResult<axum::Json<Ack>> {
     let cmd: Command = crate::error::from_tagged(cmd)?;
     Ok(axum::Json(
         super::service::command(&state, &user, &id, cmd).await?,

@@ -1,4 +1,5 @@
-//! The evaluation session's phases, commands, terms and errors (docs/evaluation.md).
+//! The evaluation session's phases, commands and their acknowledgements, terms and errors
+//! (docs/evaluation.md).
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -181,6 +182,90 @@ impl Command {
             Command::ConfirmWinner {} => "confirm_winner",
         }
     }
+}
+
+/// What a command's acknowledgement carries: the phase the evaluation is in after it and
+/// what the command did, by command (and where one has several outcomes, by outcome).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Ack {
+    /// `request_draw`: the panel's size, and how many experts it needs drawn.
+    DrawRequested {
+        phase: Phase,
+        committee_size: u32,
+        experts_needed: u32,
+    },
+    /// `draw`: the seed and how many experts were invited.
+    Drawn {
+        phase: Phase,
+        seed: String,
+        panel: usize,
+    },
+    /// `accept` while seats are still open: the seat taken.
+    Seated {
+        phase: Phase,
+        seat: i64,
+    },
+    /// `decline`: how many were invited in the decliner's place.
+    ToppedUp {
+        phase: Phase,
+        topped_up: usize,
+    },
+    /// `decline` with the draw's order used up: the panel is dissolved (the draw error's
+    /// code) and drawn again.
+    Dissolved {
+        phase: Phase,
+        code: &'static str,
+    },
+    /// `qualify` and `review` before the last verdict: verdicts given of those due.
+    Progress {
+        phase: Phase,
+        done: usize,
+        total: usize,
+    },
+    /// The phase the command moved the evaluation to (the last seat taken, the last
+    /// verdict given).
+    Moved {
+        phase: Phase,
+    },
+    Scored {
+        bid_id: String,
+        sha256: String,
+    },
+    Revised {
+        bid_id: String,
+        item: String,
+        from: String,
+        to: String,
+    },
+    Explained {
+        bid_id: String,
+        item: String,
+    },
+    /// `clarify` and `answer_clarification`.
+    Clarification {
+        clarification_id: String,
+    },
+    /// `finish_scoring`: the report to sign.
+    ScoringClosed {
+        phase: Phase,
+        report_sha256: String,
+    },
+    /// `sign` before the last signature: signatures so far.
+    Signed {
+        phase: Phase,
+        signed: i64,
+    },
+    /// `sign`, the last signature: the purchaser confirms the winner by `confirm_due_at`.
+    Reported {
+        phase: Phase,
+        confirm_due_at: i64,
+    },
+    /// `confirm_winner`.
+    Awarded {
+        phase: Phase,
+        winners: Vec<crate::ledger::Winner>,
+    },
 }
 
 /// An expert's signature over the declaration of no conflict.
