@@ -1220,6 +1220,8 @@ async fn finish_scoring(c: Ctx<'_>) -> AppResult<Ack> {
         .into());
     }
     let report = super::report::build(tx, head, &e, &terms, &experts, &rows, now).await?;
+    // Stored, hashed and signed as JSON.
+    let report = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
     let sha = sha256_hex(canonical_json(&report).as_bytes());
     sqlx::query(
         "UPDATE evaluations SET phase = $1, report = $2, report_sha256 = $3, scoring_closed_at = $4 \
