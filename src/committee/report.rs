@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::Row;
 
 use super::access::{self, Seat};
@@ -22,6 +22,137 @@ use crate::opening::repo::read_out_bids;
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
 
+/// The evaluation report as scoring closes: stored as JSON, and its canonical JSON's
+/// SHA-256 is what every seated expert signs. Readers take the stored JSON
+/// ([`ReportBundle::report`]): a report signed is never read back through this struct.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `evaluation_report`
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub tender: ReportTender,
+    pub terms: EvaluationTerms,
+    pub draw_seed: Option<String>,
+    /// Seats and pseudonyms only: no names (R-EVAL-2).
+    pub panel: Vec<ReportSeat>,
+    pub qualification: Vec<QualificationVerdict>,
+    /// Bids reviewed for compliance, each with every seat's review.
+    pub compliance: Vec<ComplianceReviews>,
+    pub scores: Vec<ScoreSheet>,
+    /// Scores changed after submission (R-EVAL-9), in order.
+    pub changes: Vec<ScoreChange>,
+    pub clarifications: Vec<super::repo::Clarification>,
+    pub lots: Vec<ReportLot>,
+    pub closed_at: i64,
+    /// The ledger's head before `scoring_closed`.
+    pub ledger_head: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportTender {
+    pub id: String,
+    pub code: String,
+    pub title: String,
+    pub category: String,
+    pub method: String,
+}
+
+/// A seated expert by seat and this evaluation's pseudonym.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportSeat {
+    pub seat: i64,
+    pub expert_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QualificationVerdict {
+    pub bid_id: String,
+    pub bidder: String,
+    pub pass: bool,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplianceReviews {
+    pub bid_id: String,
+    pub bidder: String,
+    pub reviews: Vec<SeatReview>,
+    /// The panel's majority.
+    pub compliant: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeatReview {
+    pub seat: i64,
+    pub pass: bool,
+    pub reason: String,
+}
+
+/// One seat's scores of one bid, with the reasons given for outliers.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreSheet {
+    pub bid_id: String,
+    pub seat: i64,
+    pub items: BTreeMap<String, String>,
+    pub outlier_reasons: BTreeMap<String, String>,
+}
+
+/// A score changed after submission, and why (R-EVAL-9).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreChange {
+    pub seq: i64,
+    pub bid_id: String,
+    pub seat: i64,
+    pub item: String,
+    pub from: String,
+    pub to: String,
+    pub kind: String,
+    pub reason: String,
+    pub at: i64,
+}
+
+/// A lot of the report: failed at compliance, evaluated and ranked, or left with no
+/// bid standing once invalid bids are set aside.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ReportLot {
+    /// `failed`: the reason as stored with the prices at compliance.
+    FailedAtCompliance { lot_no: i64, failed: Value },
+    Evaluated {
+        lot_no: i64,
+        /// Bid id → bidder's name, for the bids evaluated.
+        bidders: BTreeMap<String, String>,
+        invalid: Vec<InvalidBid>,
+        result: eval::LotResult,
+    },
+    NoneStanding {
+        lot_no: i64,
+        /// `no compliant bid remains`
+        failed: &'static str,
+        invalid: Vec<InvalidBid>,
+    },
+}
+
+/// A compliant bid set aside at the evaluation (R-EVAL-8).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum InvalidBid {
+    /// `ABNORMALLY_LOW_UNEXPLAINED`: no written explanation of the abnormally low price.
+    Unexplained {
+        bid_id: String,
+        bidder: String,
+        cause: &'static str,
+        note: &'static str,
+    },
+    /// `PRICE_UNREADABLE`: the evaluation's note says why.
+    PriceUnreadable {
+        bid_id: String,
+        bidder: Option<String>,
+        cause: &'static str,
+        note: Option<eval::Note>,
+    },
+}
+
 /// Computes the report when scoring closes (inside the caller's transaction).
 pub(crate) async fn build(
     tx: &mut Tx,
@@ -31,7 +162,7 @@ pub(crate) async fn build(
     experts: &[&Seat],
     rows: &[ScoreRow],
     now: i64,
-) -> AppResult<Value> {
+) -> AppResult<Report> {
     let t = sqlx::query("SELECT code, title, category, method FROM tenders WHERE id = $1")
         .bind(&head.id)
         .fetch_one(&mut **tx)
@@ -53,34 +184,49 @@ pub(crate) async fn build(
     // Experts by this evaluation's pseudonyms, as in the public draw record: no id that
     // would follow them to another tender.
     let pseud = crate::evaluation::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref());
-    let panel: Vec<Value> = experts
+    let panel: Vec<ReportSeat> = experts
         .iter()
-        .map(|s| json!({ "seat": s.seat, "expert_id": pseud.expert(&s.expert_id) }))
+        .map(|s| ReportSeat {
+            seat: s.seat,
+            expert_id: pseud.expert(&s.expert_id),
+        })
         .collect();
 
     let qual = qualification(&mut **tx, &head.id).await?;
-    let qualification: Vec<Value> = bids
+    let qualification: Vec<QualificationVerdict> = bids
         .iter()
         .filter_map(|b| {
-            qual.get(&b.bid_id).map(|(pass, reason)| {
-                json!({ "bid_id": b.bid_id, "bidder": b.bidder_name, "pass": pass, "reason": reason })
-            })
+            qual.get(&b.bid_id)
+                .map(|(pass, reason)| QualificationVerdict {
+                    bid_id: b.bid_id.clone(),
+                    bidder: b.bidder_name.clone(),
+                    pass: *pass,
+                    reason: reason.clone(),
+                })
         })
         .collect();
     let rev = reviews(&mut **tx, &head.id).await?;
     let compliant = compliant_ids(e.prices.as_ref());
     let mut compliance = Vec::new();
     for b in &bids {
-        let list: Vec<Value> = experts
+        let list: Vec<SeatReview> = experts
             .iter()
             .filter_map(|s| {
                 rev.get(&(b.bid_id.clone(), s.expert_id.clone()))
-                    .map(|(p, r)| json!({ "seat": s.seat, "pass": p, "reason": r }))
+                    .map(|(p, r)| SeatReview {
+                        seat: s.seat,
+                        pass: *p,
+                        reason: r.clone(),
+                    })
             })
             .collect();
         if !list.is_empty() {
-            compliance.push(json!({ "bid_id": b.bid_id, "bidder": b.bidder_name,
-                "reviews": list, "compliant": compliant.contains(&b.bid_id) }));
+            compliance.push(ComplianceReviews {
+                bid_id: b.bid_id.clone(),
+                bidder: b.bidder_name.clone(),
+                reviews: list,
+                compliant: compliant.contains(&b.bid_id),
+            });
         }
     }
 
@@ -100,10 +246,13 @@ pub(crate) async fn build(
         s.0 += i128::from(r.score);
         s.1 += 1;
     }
-    let scores: Vec<Value> = sheets
+    let scores: Vec<ScoreSheet> = sheets
         .into_iter()
-        .map(|((bid, seat), (items, reasons))| {
-            json!({ "bid_id": bid, "seat": seat, "items": items, "outlier_reasons": reasons })
+        .map(|((bid, seat), (items, reasons))| ScoreSheet {
+            bid_id: bid,
+            seat,
+            items,
+            outlier_reasons: reasons,
         })
         .collect();
 
@@ -117,17 +266,17 @@ pub(crate) async fn build(
     .iter()
     .map(|r| {
         let expert: String = r.try_get("expert_id")?;
-        Ok(json!({
-            "seq": r.try_get::<i64, _>("seq")?,
-            "bid_id": r.try_get::<String, _>("bid_id")?,
-            "seat": seat_of.get(expert.as_str()).copied().unwrap_or(0),
-            "item": r.try_get::<String, _>("item")?,
-            "from": rounding::fmt_points(r.try_get("from_score")?),
-            "to": rounding::fmt_points(r.try_get("to_score")?),
-            "kind": r.try_get::<String, _>("kind")?,
-            "reason": r.try_get::<String, _>("reason")?,
-            "at": r.try_get::<i64, _>("at")?,
-        }))
+        Ok(ScoreChange {
+            seq: r.try_get("seq")?,
+            bid_id: r.try_get("bid_id")?,
+            seat: seat_of.get(expert.as_str()).copied().unwrap_or(0),
+            item: r.try_get("item")?,
+            from: rounding::fmt_points(r.try_get("from_score")?),
+            to: rounding::fmt_points(r.try_get("to_score")?),
+            kind: r.try_get("kind")?,
+            reason: r.try_get("reason")?,
+            at: r.try_get("at")?,
+        })
     })
     .collect::<AppResult<Vec<_>>>()?;
     let clar = clarifications(&mut **tx, &head.id).await?;
@@ -161,7 +310,10 @@ pub(crate) async fn build(
         .unwrap_or_default();
     for lot in bids.iter().map(|b| b.lot_no).collect::<BTreeSet<_>>() {
         if let Some(f) = failed.iter().find(|f| f["lot_no"] == lot) {
-            lots.push(json!({ "lot_no": lot, "failed": f["reason"] }));
+            lots.push(ReportLot::FailedAtCompliance {
+                lot_no: lot,
+                failed: f["reason"].clone(),
+            });
             continue;
         }
         let mut list = Vec::new();
@@ -173,9 +325,12 @@ pub(crate) async fn build(
             // R-EVAL-8: an abnormally low price unexplained makes the bid invalid.
             let unexplained = flagged.contains(&b.bid_id) && !answered.contains(b.bid_id.as_str());
             if unexplained {
-                invalid.push(json!({ "bid_id": b.bid_id, "bidder": b.bidder_name,
-                    "cause": "ABNORMALLY_LOW_UNEXPLAINED",
-                    "note": "R-EVAL-8: no written explanation of the abnormally low price" }));
+                invalid.push(InvalidBid::Unexplained {
+                    bid_id: b.bid_id.clone(),
+                    bidder: b.bidder_name.clone(),
+                    cause: "ABNORMALLY_LOW_UNEXPLAINED",
+                    note: "R-EVAL-8: no written explanation of the abnormally low price",
+                });
             }
             let mut means = BTreeMap::new();
             for i in &terms.items {
@@ -190,24 +345,36 @@ pub(crate) async fn build(
             }
             list.push(eval_bid(b, !unexplained, means)?);
         }
-        let lot_names: BTreeMap<&String, &String> = list
+        let lot_names: BTreeMap<String, String> = list
             .iter()
-            .map(|b| (&b.bidder, names.get(&b.bidder).unwrap_or(&b.bidder)))
+            .map(|b| {
+                let name = names.get(&b.bidder).unwrap_or(&b.bidder);
+                (b.bidder.clone(), name.clone())
+            })
             .collect();
         match eval::evaluate_lot(&pure_terms, &list) {
             Ok(result) => {
                 // R-EVAL-8: a price that cannot be read is its bid's defect.
                 for b in result.bids.iter().filter(|b| b.invalid_reason.is_some()) {
-                    invalid.push(json!({ "bid_id": b.bidder, "bidder": names.get(&b.bidder),
-                        "cause": "PRICE_UNREADABLE", "note": b.invalid_reason }));
+                    invalid.push(InvalidBid::PriceUnreadable {
+                        bid_id: b.bidder.clone(),
+                        bidder: names.get(&b.bidder).cloned(),
+                        cause: "PRICE_UNREADABLE",
+                        note: b.invalid_reason.clone(),
+                    });
                 }
-                lots.push(json!({
-                    "lot_no": lot, "bidders": lot_names, "invalid": invalid, "result": result,
-                }))
+                lots.push(ReportLot::Evaluated {
+                    lot_no: lot,
+                    bidders: lot_names,
+                    invalid,
+                    result,
+                })
             }
-            Err(eval::EvalError::NoCompliantBid) => lots.push(json!({
-                "lot_no": lot, "failed": "no compliant bid remains", "invalid": invalid,
-            })),
+            Err(eval::EvalError::NoCompliantBid) => lots.push(ReportLot::NoneStanding {
+                lot_no: lot,
+                failed: "no compliant bid remains",
+                invalid,
+            }),
             Err(err) => {
                 return Err({
                     let (zh, en) = err.messages();
@@ -218,27 +385,27 @@ pub(crate) async fn build(
         }
     }
 
-    Ok(json!({
-        "type": "evaluation_report",
-        "tender": {
-            "id": head.id,
-            "code": t.try_get::<String, _>("code")?,
-            "title": t.try_get::<String, _>("title")?,
-            "category": t.try_get::<String, _>("category")?,
-            "method": t.try_get::<String, _>("method")?,
+    Ok(Report {
+        kind: "evaluation_report",
+        tender: ReportTender {
+            id: head.id.clone(),
+            code: t.try_get("code")?,
+            title: t.try_get("title")?,
+            category: t.try_get("category")?,
+            method: t.try_get("method")?,
         },
-        "terms": terms,
-        "draw_seed": e.draw.as_ref().map(|d| d.seed.clone()),
-        "panel": panel,
-        "qualification": qualification,
-        "compliance": compliance,
-        "scores": scores,
-        "changes": changes,
-        "clarifications": clar,
-        "lots": lots,
-        "closed_at": now,
-        "ledger_head": ledger_head,
-    }))
+        terms: terms.clone(),
+        draw_seed: e.draw.as_ref().map(|d| d.seed.clone()),
+        panel,
+        qualification,
+        compliance,
+        scores,
+        changes,
+        clarifications: clar,
+        lots,
+        closed_at: now,
+        ledger_head,
+    })
 }
 
 /// The first-ranked bid of every lot that stands (the report as `build` made it).

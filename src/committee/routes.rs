@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::report::ReportBundle;
-use super::types::Command;
+use super::types::{Ack, BidScores, Command, EvaluationView, OwnClarifications};
 use crate::auth::{Access, Api, CurrentUser, Role};
 use crate::error::{AppResult, Json};
 use crate::state::AppState;
@@ -107,7 +107,7 @@ async fn view(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<axum::Json<Value>> {
+) -> AppResult<axum::Json<EvaluationView>> {
     Ok(axum::Json(super::view::view(&state, &user, &id).await?))
 }
 
@@ -117,7 +117,7 @@ async fn command(
     user: CurrentUser,
     Path(id): Path<String>,
     Json(cmd): Json<Value>,
-) -> AppResult<axum::Json<Value>> {
+) -> AppResult<axum::Json<Ack>> {
     let cmd: Command = crate::error::from_tagged(cmd)?;
     Ok(axum::Json(
         super::service::command(&state, &user, &id, cmd).await?,
@@ -134,7 +134,7 @@ async fn scores(
     user: CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<BidQuery>,
-) -> AppResult<axum::Json<Value>> {
+) -> AppResult<axum::Json<BidScores>> {
     Ok(axum::Json(
         super::view::bid_scores(&state, &user, &id, q.bid_id.as_deref()).await?,
     ))
@@ -167,7 +167,7 @@ async fn clarifications(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<axum::Json<Value>> {
+) -> AppResult<axum::Json<OwnClarifications>> {
     Ok(axum::Json(
         super::view::own_clarifications(&state, &user, &id).await?,
     ))

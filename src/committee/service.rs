@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::Row;
 
 use super::access::{self, Member, Seat};
-use super::types::{self, ChangeKind, Command, EvalRoomError, EvaluationTerms, Phase};
+use super::types::{self, Ack, ChangeKind, Command, EvalRoomError, EvaluationTerms, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::deadlines::DeadlineRule;
 use crate::crypto::sha256_hex;
@@ -51,7 +51,7 @@ pub async fn command(
     user: &CurrentUser,
     tender_id: &str,
     cmd: Command,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     let mut a = Action::begin(state, tender_id).await?;
     let (tx, head, now) = (&mut a.tx, &a.head, a.now);
     let mut m = access::of(user, head);
@@ -202,7 +202,7 @@ async fn request_draw(
     region: Option<String>,
     complex: bool,
     committee_size: Option<u32>,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     let Ctx {
         tx,
         user,
@@ -278,14 +278,18 @@ async fn request_draw(
         LedgerEvent::EvaluationRequested(requested),
     )
     .await?;
-    Ok(json!({ "phase": Phase::Drawing, "committee_size": size, "experts_needed": experts }))
+    Ok(Ack::DrawRequested {
+        phase: Phase::Drawing,
+        committee_size: size,
+        experts_needed: experts,
+    })
 }
 
 fn draw_error(e: draw::DrawError) -> AppError {
     EvalRoomError::Draw(e.to_string(), e.code()).into()
 }
 
-async fn run_draw(c: Ctx<'_>, nonce: &str) -> AppResult<Value> {
+async fn run_draw(c: Ctx<'_>, nonce: &str) -> AppResult<Ack> {
     let Ctx {
         tx,
         user,
@@ -338,7 +342,11 @@ async fn run_draw(c: Ctx<'_>, nonce: &str) -> AppResult<Value> {
         .await?;
     let drawn = LedgerEvent::ExpertsDrawn(ledger::ExpertsDrawn(body));
     event(tx, &head.id, now, &user.id, drawn).await?;
-    Ok(json!({ "phase": Phase::Seating, "seed": record.seed, "panel": record.panel.len() }))
+    Ok(Ack::Drawn {
+        phase: Phase::Seating,
+        seed: record.seed,
+        panel: record.panel.len(),
+    })
 }
 
 /// An invited expert's answer.
@@ -348,7 +356,7 @@ enum Answer {
     Decline(String),
 }
 
-async fn respond(c: Ctx<'_>, answer: Answer) -> AppResult<Value> {
+async fn respond(c: Ctx<'_>, answer: Answer) -> AppResult<Ack> {
     let Ctx {
         state,
         tx,
@@ -415,9 +423,14 @@ async fn respond(c: Ctx<'_>, answer: Answer) -> AppResult<Value> {
                     LedgerEvent::PanelSeated(seated),
                 )
                 .await?;
-                return Ok(json!({ "phase": Phase::Qualification }));
+                return Ok(Ack::Moved {
+                    phase: Phase::Qualification,
+                });
             }
-            return Ok(json!({ "phase": Phase::Seating, "seat": seat.seat }));
+            return Ok(Ack::Seated {
+                phase: Phase::Seating,
+                seat: seat.seat,
+            });
         }
     };
     let reason = text("reason", &reason, true)?;
@@ -470,7 +483,10 @@ async fn respond(c: Ctx<'_>, answer: Answer) -> AppResult<Value> {
                 .await?;
             let drawn = LedgerEvent::ExpertsDrawn(ledger::ExpertsDrawn(body));
             event(tx, &head.id, now, "system", drawn).await?;
-            Ok(json!({ "phase": Phase::Seating, "topped_up": added.len() }))
+            Ok(Ack::ToppedUp {
+                phase: Phase::Seating,
+                topped_up: added.len(),
+            })
         }
         Err(err) => {
             // The order is used up: a new panel is formed (R-EVAL-2). The seats are
@@ -497,7 +513,10 @@ async fn respond(c: Ctx<'_>, answer: Answer) -> AppResult<Value> {
                 LedgerEvent::PanelDissolved(dissolved),
             )
             .await?;
-            Ok(json!({ "phase": Phase::Drawing, "code": err.code() }))
+            Ok(Ack::Dissolved {
+                phase: Phase::Drawing,
+                code: err.code(),
+            })
         }
     }
 }
@@ -551,7 +570,7 @@ async fn set_tender_status(tx: &mut Tx, head: &TenderHead, action: TenderAction)
     Ok(())
 }
 
-async fn qualify(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult<Value> {
+async fn qualify(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult<Ack> {
     let Ctx {
         state,
         tx,
@@ -587,9 +606,11 @@ async fn qualify(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResul
     .await?;
     let done = qualification(&mut **tx, &head.id).await?;
     if done.len() < bids.len() {
-        return Ok(
-            json!({ "phase": Phase::Qualification, "done": done.len(), "total": bids.len() }),
-        );
+        return Ok(Ack::Progress {
+            phase: Phase::Qualification,
+            done: done.len(),
+            total: bids.len(),
+        });
     }
     let passed: BTreeSet<String> = done
         .iter()
@@ -619,13 +640,17 @@ async fn qualify(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResul
     .await?;
     if lots.len() == all_lots.len() {
         fail(tx, head, &lots[0].1, now).await?;
-        return Ok(json!({ "phase": Phase::Failed }));
+        return Ok(Ack::Moved {
+            phase: Phase::Failed,
+        });
     }
     set_phase(tx, &head.id, Phase::Compliance).await?;
-    Ok(json!({ "phase": Phase::Compliance }))
+    Ok(Ack::Moved {
+        phase: Phase::Compliance,
+    })
 }
 
-async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult<Value> {
+async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult<Ack> {
     let Ctx {
         state,
         tx,
@@ -689,7 +714,11 @@ async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult
         .collect::<Vec<_>>();
     let total = experts.len() * under.len();
     if done.len() < total {
-        return Ok(json!({ "phase": Phase::Compliance, "done": done.len(), "total": total }));
+        return Ok(Ack::Progress {
+            phase: Phase::Compliance,
+            done: done.len(),
+            total,
+        });
     }
     // Majority of the panel decides each bid.
     let compliant: BTreeSet<String> = under
@@ -776,10 +805,14 @@ async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult
             .map(|(_, r)| r.clone())
             .unwrap_or_else(|| "R-EVAL-3".into());
         fail(tx, head, &reason, now).await?;
-        return Ok(json!({ "phase": Phase::Failed }));
+        return Ok(Ack::Moved {
+            phase: Phase::Failed,
+        });
     }
     set_phase(tx, &head.id, Phase::Scoring).await?;
-    Ok(json!({ "phase": Phase::Scoring }))
+    Ok(Ack::Moved {
+        phase: Phase::Scoring,
+    })
 }
 
 fn eval_error(e: eval::EvalError) -> AppError {
@@ -826,7 +859,7 @@ async fn scoring_state(
     Ok((e, terms, compliant))
 }
 
-async fn score(c: Ctx<'_>, bid_id: &str, items: &BTreeMap<String, String>) -> AppResult<Value> {
+async fn score(c: Ctx<'_>, bid_id: &str, items: &BTreeMap<String, String>) -> AppResult<Ack> {
     let Ctx {
         tx,
         user,
@@ -898,7 +931,10 @@ async fn score(c: Ctx<'_>, bid_id: &str, items: &BTreeMap<String, String>) -> Ap
         LedgerEvent::ScoresSubmitted(submitted),
     )
     .await?;
-    Ok(json!({ "bid_id": bid_id, "sha256": digest }))
+    Ok(Ack::Scored {
+        bid_id: bid_id.to_string(),
+        sha256: digest,
+    })
 }
 
 async fn revise(
@@ -908,7 +944,7 @@ async fn revise(
     score: &str,
     kind: ChangeKind,
     reason: &str,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     let Ctx {
         tx,
         user,
@@ -982,10 +1018,15 @@ async fn revise(
         reason_sha256: sha256_hex(reason.as_bytes()),
     };
     event(tx, &head.id, now, &who, LedgerEvent::ScoreRevised(revised)).await?;
-    Ok(json!({ "bid_id": bid_id, "item": item, "from": fmt_score(from), "to": fmt_score(to) }))
+    Ok(Ack::Revised {
+        bid_id: bid_id.to_string(),
+        item: item.to_string(),
+        from: fmt_score(from),
+        to: fmt_score(to),
+    })
 }
 
-async fn explain(c: Ctx<'_>, bid_id: &str, item: &str, reason: &str) -> AppResult<Value> {
+async fn explain(c: Ctx<'_>, bid_id: &str, item: &str, reason: &str) -> AppResult<Ack> {
     let Ctx {
         tx,
         user,
@@ -1031,10 +1072,13 @@ async fn explain(c: Ctx<'_>, bid_id: &str, item: &str, reason: &str) -> AppResul
         LedgerEvent::OutlierExplained(explained),
     )
     .await?;
-    Ok(json!({ "bid_id": bid_id, "item": item }))
+    Ok(Ack::Explained {
+        bid_id: bid_id.to_string(),
+        item: item.to_string(),
+    })
 }
 
-async fn clarify(c: Ctx<'_>, bid_id: &str, question: &str) -> AppResult<Value> {
+async fn clarify(c: Ctx<'_>, bid_id: &str, question: &str) -> AppResult<Ack> {
     let Ctx {
         tx,
         user,
@@ -1082,7 +1126,9 @@ async fn clarify(c: Ctx<'_>, bid_id: &str, question: &str) -> AppResult<Value> {
         LedgerEvent::ClarificationRequested(requested),
     )
     .await?;
-    Ok(json!({ "clarification_id": id }))
+    Ok(Ack::Clarification {
+        clarification_id: id,
+    })
 }
 
 async fn answer(
@@ -1092,7 +1138,7 @@ async fn answer(
     clarification_id: &str,
     text_in: &str,
     now: i64,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     if user.role != Role::Supplier {
         return Err(AppError::Forbidden);
     }
@@ -1137,10 +1183,12 @@ async fn answer(
         LedgerEvent::ClarificationAnswered(answered),
     )
     .await?;
-    Ok(json!({ "clarification_id": clarification_id }))
+    Ok(Ack::Clarification {
+        clarification_id: clarification_id.to_string(),
+    })
 }
 
-async fn finish_scoring(c: Ctx<'_>) -> AppResult<Value> {
+async fn finish_scoring(c: Ctx<'_>) -> AppResult<Ack> {
     let Ctx {
         tx,
         user,
@@ -1172,6 +1220,8 @@ async fn finish_scoring(c: Ctx<'_>) -> AppResult<Value> {
         .into());
     }
     let report = super::report::build(tx, head, &e, &terms, &experts, &rows, now).await?;
+    // Stored, hashed and signed as JSON.
+    let report = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
     let sha = sha256_hex(canonical_json(&report).as_bytes());
     sqlx::query(
         "UPDATE evaluations SET phase = $1, report = $2, report_sha256 = $3, scoring_closed_at = $4 \
@@ -1195,10 +1245,13 @@ async fn finish_scoring(c: Ctx<'_>) -> AppResult<Value> {
         LedgerEvent::ScoringClosed(closed),
     )
     .await?;
-    Ok(json!({ "phase": Phase::Signing, "report_sha256": sha }))
+    Ok(Ack::ScoringClosed {
+        phase: Phase::Signing,
+        report_sha256: sha,
+    })
 }
 
-async fn sign(c: Ctx<'_>, key_id: &str, signature: &str, dissent: &str) -> AppResult<Value> {
+async fn sign(c: Ctx<'_>, key_id: &str, signature: &str, dissent: &str) -> AppResult<Ack> {
     let Ctx {
         state,
         tx,
@@ -1260,7 +1313,10 @@ async fn sign(c: Ctx<'_>, key_id: &str, signature: &str, dissent: &str) -> AppRe
             .fetch_one(&mut **tx)
             .await?;
     if (n_signed as usize) < seated(&all).len() {
-        return Ok(json!({ "phase": Phase::Signing, "signed": n_signed }));
+        return Ok(Ack::Signed {
+            phase: Phase::Signing,
+            signed: n_signed,
+        });
     }
     // R-EVAL-10: 24:00 of the 5th working day after the report, by the official calendar.
     let due = state
@@ -1288,18 +1344,15 @@ async fn sign(c: Ctx<'_>, key_id: &str, signature: &str, dissent: &str) -> AppRe
         LedgerEvent::ReportCompleted(completed),
     )
     .await?;
-    Ok(json!({ "phase": Phase::Reported, "confirm_due_at": due }))
+    Ok(Ack::Reported {
+        phase: Phase::Reported,
+        confirm_due_at: due,
+    })
 }
 
 /// The first-ranked bid of every lot standing is the winner (R-EVAL-10); `by` is
 /// `purchaser` or `deadline`.
-async fn award(
-    tx: &mut Tx,
-    head: &TenderHead,
-    actor: &str,
-    by: &str,
-    now: i64,
-) -> AppResult<Value> {
+async fn award(tx: &mut Tx, head: &TenderHead, actor: &str, by: &str, now: i64) -> AppResult<Ack> {
     let e = require_phase(tx, head, &[Phase::Reported], "confirm_winner").await?;
     let report = e
         .report
@@ -1327,7 +1380,10 @@ async fn award(
         LedgerEvent::WinnerConfirmed(confirmed),
     )
     .await?;
-    Ok(json!({ "phase": Phase::Awarded, "winners": winners }))
+    Ok(Ack::Awarded {
+        phase: Phase::Awarded,
+        winners,
+    })
 }
 
 /// The scheduler's part: a report whose confirmation deadline passed stands as ranked.

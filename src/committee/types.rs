@@ -1,4 +1,7 @@
-//! The evaluation session's phases, commands, terms and errors (docs/evaluation.md).
+//! The evaluation session's phases, commands and their acknowledgements, terms, errors,
+//! and the views of it (docs/evaluation.md).
+
+use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -183,6 +186,90 @@ impl Command {
     }
 }
 
+/// What a command's acknowledgement carries: the phase the evaluation is in after it and
+/// what the command did, by command (and where one has several outcomes, by outcome).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Ack {
+    /// `request_draw`: the panel's size, and how many experts it needs drawn.
+    DrawRequested {
+        phase: Phase,
+        committee_size: u32,
+        experts_needed: u32,
+    },
+    /// `draw`: the seed and how many experts were invited.
+    Drawn {
+        phase: Phase,
+        seed: String,
+        panel: usize,
+    },
+    /// `accept` while seats are still open: the seat taken.
+    Seated {
+        phase: Phase,
+        seat: i64,
+    },
+    /// `decline`: how many were invited in the decliner's place.
+    ToppedUp {
+        phase: Phase,
+        topped_up: usize,
+    },
+    /// `decline` with the draw's order used up: the panel is dissolved (the draw error's
+    /// code) and drawn again.
+    Dissolved {
+        phase: Phase,
+        code: &'static str,
+    },
+    /// `qualify` and `review` before the last verdict: verdicts given of those due.
+    Progress {
+        phase: Phase,
+        done: usize,
+        total: usize,
+    },
+    /// The phase the command moved the evaluation to (the last seat taken, the last
+    /// verdict given).
+    Moved {
+        phase: Phase,
+    },
+    Scored {
+        bid_id: String,
+        sha256: String,
+    },
+    Revised {
+        bid_id: String,
+        item: String,
+        from: String,
+        to: String,
+    },
+    Explained {
+        bid_id: String,
+        item: String,
+    },
+    /// `clarify` and `answer_clarification`.
+    Clarification {
+        clarification_id: String,
+    },
+    /// `finish_scoring`: the report to sign.
+    ScoringClosed {
+        phase: Phase,
+        report_sha256: String,
+    },
+    /// `sign` before the last signature: signatures so far.
+    Signed {
+        phase: Phase,
+        signed: i64,
+    },
+    /// `sign`, the last signature: the purchaser confirms the winner by `confirm_due_at`.
+    Reported {
+        phase: Phase,
+        confirm_due_at: i64,
+    },
+    /// `confirm_winner`.
+    Awarded {
+        phase: Phase,
+        winners: Vec<crate::ledger::Winner>,
+    },
+}
+
 /// An expert's signature over the declaration of no conflict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -360,4 +447,244 @@ impl EvalRoomError {
             ),
         }
     }
+}
+
+// ---- what each member sees (`GET /api/tenders/{id}/evaluation` and its neighbours) ----
+//
+// What is withheld from whom (docs/evaluation.md, R-EVAL-2) is decided in `view.rs`; the
+// fields that carry it are `null` for those who may not see them, never absent.
+
+/// The evaluation as one member sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvaluationView {
+    pub tender: TenderSummary,
+    /// `null` until the agency asks for a panel.
+    pub phase: Option<Phase>,
+    pub me: Viewer,
+    pub terms: Option<EvaluationTerms>,
+    pub server_time: i64,
+    /// The session's fields, side by side with the above; absent until the agency asks
+    /// for a panel.
+    #[serde(flatten)]
+    pub session: Option<SessionView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TenderSummary {
+    pub id: String,
+    pub code: String,
+    pub title: String,
+    pub category: String,
+    pub method: String,
+    pub status: String,
+}
+
+/// The viewer's own standing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Viewer {
+    /// expert | host | purchaser | supervisor
+    pub role: &'static str,
+    pub finance: bool,
+    /// A drawn expert's own id, seat and seat status (`null` for everyone else).
+    pub expert_id: Option<String>,
+    pub seat: Option<i64>,
+    /// invited | accepted | declined
+    pub status: Option<String>,
+    /// What an invited expert signs to take the seat; absent for everyone else and before
+    /// the session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declaration: Option<DeclarationRequest>,
+}
+
+/// The declaration of no conflict (回避承诺) to sign, and the exact payload signed.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeclarationRequest {
+    /// `conflict_declaration`
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub statement: &'static str,
+    pub statement_en: &'static str,
+    pub statement_sha256: String,
+    pub tender_id: String,
+    /// The expert by this evaluation's pseudonym.
+    pub expert_id: String,
+    pub example_payload: String,
+}
+
+/// The session, once the agency asked for a panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    pub requirement: crate::draw::Requirement,
+    /// `null` until the finance supervisor draws.
+    pub draw: Option<DrawSummary>,
+    pub panel: Vec<PanelSeatView>,
+    pub bids: Vec<BidView>,
+    pub progress: ProgressView,
+    pub failed_reason: Option<String>,
+    /// The lots that fell at compliance, as stored with the prices (`null` before).
+    pub failed_lots: serde_json::Value,
+    /// Per lot, as the stored report has it (`null` until scoring closes).
+    pub result: serde_json::Value,
+    /// `null` until scoring closes.
+    pub report: Option<ReportView>,
+    pub confirm_due_at: Option<i64>,
+    pub reported_at: Option<i64>,
+    pub awarded_at: Option<i64>,
+}
+
+/// The draw in figures: the public record has the rest.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrawSummary {
+    pub seed: String,
+    pub nonce: String,
+    pub ledger_head: String,
+    pub committee_size: u32,
+    pub experts_needed: u32,
+    /// How many of the pool were not eligible.
+    pub excluded: usize,
+    /// Per reason (an expert with two reasons counts under both).
+    pub excluded_by: BTreeMap<String, usize>,
+    pub declined: usize,
+}
+
+/// A seat of the panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelSeatView {
+    pub seat: i64,
+    /// invited | accepted | declined
+    pub status: String,
+    /// For supervisors, drawn experts and, after the award, everyone; else `null`.
+    pub expert_id: Option<String>,
+    /// For supervisors, the expert themself and, after the award, everyone; else `null`.
+    pub name: Option<String>,
+    /// The expert's login, for supervisors only; else `null`.
+    pub username: Option<String>,
+    pub reviews_done: usize,
+    pub scores_done: usize,
+}
+
+/// A bid read out at the opening, as the committee works on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BidView {
+    pub bid_id: String,
+    pub lot_no: i64,
+    pub position: i64,
+    pub bidder_name: String,
+    pub price: crate::money::Money,
+    pub price_words: String,
+    pub brand: Option<String>,
+    /// Empty for a drawn expert not (or no longer) seated.
+    pub documents: Vec<crate::ledger::Document>,
+    /// The qualification verdict (`null` until given).
+    pub qualification: Option<Verdict>,
+    pub reviews: ReviewTally,
+    /// `null` until the compliance reviews are done.
+    pub compliant: Option<bool>,
+    /// The evaluated price and the abnormally-low flag, as stored with the prices
+    /// (`null` before, or for a bid not priced).
+    pub evaluated: serde_json::Value,
+    pub abnormally_low: serde_json::Value,
+    pub clarifications: Vec<super::repo::Clarification>,
+    /// The viewer's own scores by item (`null` if the viewer has not scored this bid).
+    pub my_scores: Option<BTreeMap<String, String>>,
+    /// Every expert's scores by seat: for supervisors, for an expert who has scored this
+    /// bid, and for everyone once signing begins; else `null`.
+    pub scores: Option<Vec<SeatSheet>>,
+    /// The panel's flags on this bid: all of them where `scores` is shown, else the
+    /// viewer's own.
+    pub flags: Vec<FlagView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub pass: bool,
+    pub reason: String,
+}
+
+/// The compliance reviews of a bid.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewTally {
+    pub done: usize,
+    pub pass: usize,
+    pub fail: usize,
+    /// The viewer's own review (`null` if none).
+    pub mine: Option<Verdict>,
+}
+
+/// One seat's scores of a bid, with the reasons given for outliers.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeatSheet {
+    pub seat: i64,
+    pub items: BTreeMap<String, String>,
+    pub reasons: BTreeMap<String, String>,
+}
+
+/// A score the panel must look at again, by seat.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagView {
+    /// objective_mismatch | outlier
+    pub kind: &'static str,
+    pub item: String,
+    pub seat: Option<i64>,
+    pub mine: bool,
+    pub explained: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgressView {
+    pub reviews_done: usize,
+    pub reviews_total: usize,
+    pub scores_done: usize,
+    pub scores_total: usize,
+}
+
+/// The report once scoring closed: its digest, who signed, the winners it names.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportView {
+    pub sha256: String,
+    pub signed: Vec<SignatureView>,
+    pub winners: Vec<crate::ledger::Winner>,
+    /// What the viewer signs, for a drawn expert (`null` for everyone else).
+    pub signing: Option<SigningRequest>,
+}
+
+/// A signature of the report, by seat.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureView {
+    pub seat: Option<i64>,
+    pub at: i64,
+    pub dissent: String,
+    pub mine: bool,
+}
+
+/// The report's signature to make, and the exact payload signed (without dissent).
+#[derive(Debug, Clone, Serialize)]
+pub struct SigningRequest {
+    /// `evaluation_report_signature`
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub tender_id: String,
+    pub report_sha256: String,
+    /// The expert by this evaluation's pseudonym.
+    pub expert_id: String,
+    pub example_payload: String,
+}
+
+/// Every seat's scores of one bid (`GET …/evaluation/scores`).
+#[derive(Debug, Clone, Serialize)]
+pub struct BidScores {
+    pub bid_id: String,
+    pub scores: Vec<SeatScores>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeatScores {
+    pub seat: i64,
+    pub items: BTreeMap<String, String>,
+}
+
+/// A bidder's own clarifications (`GET /api/tenders/{id}/clarifications`).
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnClarifications {
+    pub clarifications: Vec<super::repo::Clarification>,
 }

@@ -5,13 +5,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::Row;
 
 use super::access::{self, Member};
 use super::repo::*;
 use super::rules::*;
-use super::types::{EvalRoomError, Phase};
+use super::types::{
+    BidScores, BidView, DeclarationRequest, DrawSummary, EvalRoomError, EvaluationView, FlagView,
+    OwnClarifications, PanelSeatView, Phase, ProgressView, ReportView, ReviewTally, SeatScores,
+    SeatSheet, SessionView, SignatureView, SigningRequest, TenderSummary, Verdict, Viewer,
+};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::evaluation::rounding::fmt_points;
@@ -30,7 +34,11 @@ fn role_name(m: &Member) -> &'static str {
     }
 }
 
-pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppResult<Value> {
+pub async fn view(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+) -> AppResult<EvaluationView> {
     let m = access::member(state, user, tender_id).await?;
     let pool = &state.db.pool;
     let t =
@@ -40,26 +48,28 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             .await?;
     let terms = terms(pool, tender_id).await?;
     let e = eval_row(pool, tender_id).await?;
-    let mut out = json!({
-        "tender": {
-            "id": t.try_get::<String, _>("id")?,
-            "code": t.try_get::<String, _>("code")?,
-            "title": t.try_get::<String, _>("title")?,
-            "category": t.try_get::<String, _>("category")?,
-            "method": t.try_get::<String, _>("method")?,
-            "status": t.try_get::<String, _>("status")?,
+    let mut out = EvaluationView {
+        tender: TenderSummary {
+            id: t.try_get("id")?,
+            code: t.try_get("code")?,
+            title: t.try_get("title")?,
+            category: t.try_get("category")?,
+            method: t.try_get("method")?,
+            status: t.try_get("status")?,
         },
-        "phase": e.as_ref().map(|e| e.phase.as_str()),
-        "me": {
-            "role": role_name(&m),
-            "finance": m.finance,
-            "expert_id": m.seat.as_ref().map(|s| s.expert_id.clone()),
-            "seat": m.seat.as_ref().map(|s| s.seat),
-            "status": m.seat.as_ref().map(|s| s.status.clone()),
+        phase: e.as_ref().map(|e| e.phase),
+        me: Viewer {
+            role: role_name(&m),
+            finance: m.finance,
+            expert_id: m.seat.as_ref().map(|s| s.expert_id.clone()),
+            seat: m.seat.as_ref().map(|s| s.seat),
+            status: m.seat.as_ref().map(|s| s.status.clone()),
+            declaration: None,
         },
-        "terms": terms,
-        "server_time": state.clock.now_ms(),
-    });
+        terms: terms.clone(),
+        server_time: state.clock.now_ms(),
+        session: None,
+    };
     let Some(e) = e else {
         return Ok(out);
     };
@@ -67,14 +77,14 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     if let Some(s) = m.seat.as_ref().filter(|s| s.status == "invited") {
         let me = crate::evaluation::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref())
             .expert(&s.expert_id);
-        out["me"]["declaration"] = json!({
-            "type": "conflict_declaration",
-            "statement": super::rules::DECLARATION,
-            "statement_en": super::rules::DECLARATION_EN,
-            "statement_sha256": crate::crypto::sha256_hex(super::rules::DECLARATION.as_bytes()),
-            "tender_id": tender_id,
-            "expert_id": me,
-            "example_payload": super::rules::declaration_payload(tender_id, &me),
+        out.me.declaration = Some(DeclarationRequest {
+            kind: "conflict_declaration",
+            statement: super::rules::DECLARATION,
+            statement_en: super::rules::DECLARATION_EN,
+            statement_sha256: crate::crypto::sha256_hex(super::rules::DECLARATION.as_bytes()),
+            tender_id: tender_id.to_string(),
+            example_payload: super::rules::declaration_payload(tender_id, &me),
+            expert_id: me,
         });
     }
     let awarded = e.phase == Phase::Awarded;
@@ -127,15 +137,19 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             .filter(|r| r.expert_id == s.expert_id)
             .map(|r| r.bid_id.as_str())
             .collect();
-        panel_out.push(json!({
-            "seat": s.seat,
-            "status": s.status,
-            "expert_id": if m.supervisor || awarded || m.seat.is_some() { Some(&s.expert_id) } else { None },
-            "name": name,
-            "username": username,
-            "reviews_done": reviewed,
-            "scores_done": scored.len(),
-        }));
+        panel_out.push(PanelSeatView {
+            seat: s.seat,
+            status: s.status.clone(),
+            expert_id: if m.supervisor || awarded || m.seat.is_some() {
+                Some(s.expert_id.clone())
+            } else {
+                None
+            },
+            name,
+            username,
+            reviews_done: reviewed,
+            scores_done: scored.len(),
+        });
     }
 
     // Price derivations per bid, from the compliance step.
@@ -188,54 +202,75 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             (0, 0),
             |(p, f), (_, (ok, _))| if *ok { (p + 1, f) } else { (p, f + 1) },
         );
-        let bid_flags: Vec<Value> = all_flags
+        let bid_flags: Vec<FlagView> = all_flags
             .iter()
             .filter(|f| f.bid_id == b.bid_id)
             .filter(|f| open_scores || me_expert.as_deref() == Some(&f.expert_id))
-            .map(|f| {
-                json!({
-                    "kind": f.kind,
-                    "item": f.item,
-                    "seat": seat_no.get(f.expert_id.as_str()),
-                    "mine": me_expert.as_deref() == Some(&f.expert_id),
-                    "explained": f.explained,
-                })
+            .map(|f| FlagView {
+                kind: f.kind,
+                item: f.item.clone(),
+                seat: seat_no.get(f.expert_id.as_str()).copied(),
+                mine: me_expert.as_deref() == Some(&f.expert_id),
+                explained: f.explained,
             })
             .collect();
         let (evaluated, abnormal) = priced
             .get(&b.bid_id)
             .cloned()
             .unwrap_or((Value::Null, Value::Null));
-        bids_out.push(json!({
-            "bid_id": b.bid_id,
-            "lot_no": b.lot_no,
-            "position": b.position,
-            "bidder_name": b.bidder_name,
-            "price": crate::money::Money(b.sheet.total_price_fen),
-            "price_words": b.sheet.total_price_words,
-            "brand": b.sheet.brand,
-            "documents": if m.seat.is_none() || m.expert().is_some() {
+        let verdict = |(pass, reason): &(bool, String)| Verdict {
+            pass: *pass,
+            reason: reason.clone(),
+        };
+        bids_out.push(BidView {
+            bid_id: b.bid_id.clone(),
+            lot_no: b.lot_no,
+            position: b.position,
+            bidder_name: b.bidder_name.clone(),
+            price: crate::money::Money(b.sheet.total_price_fen),
+            price_words: b.sheet.total_price_words.clone(),
+            brand: b.sheet.brand.clone(),
+            documents: if m.seat.is_none() || m.expert().is_some() {
                 docs.get(&b.bid_id).cloned().unwrap_or_default()
             } else {
                 Vec::new()
             },
-            "qualification": qual.get(&b.bid_id).map(|(p, r)| json!({"pass": p, "reason": r})),
-            "reviews": {
-                "done": pass + fail, "pass": pass, "fail": fail,
-                "mine": my_review.map(|(p, r)| json!({"pass": p, "reason": r})),
+            qualification: qual.get(&b.bid_id).map(verdict),
+            reviews: ReviewTally {
+                done: pass + fail,
+                pass,
+                fail,
+                mine: my_review.map(verdict),
             },
-            "compliant": if e.prices.is_some() { Some(compliant.contains(&b.bid_id)) } else { None },
-            "evaluated": evaluated,
-            "abnormally_low": abnormal,
-            "clarifications": clar.iter().filter(|c| c.bid_id == b.bid_id).collect::<Vec<_>>(),
-            "my_scores": my_scores,
-            "scores": if open_scores {
-                Some(sheets.into_iter().map(|(seat, (items, reasons))| json!({
-                    "seat": seat, "items": items, "reasons": reasons,
-                })).collect::<Vec<_>>())
-            } else { None },
-            "flags": bid_flags,
-        }));
+            compliant: if e.prices.is_some() {
+                Some(compliant.contains(&b.bid_id))
+            } else {
+                None
+            },
+            evaluated,
+            abnormally_low: abnormal,
+            clarifications: clar
+                .iter()
+                .filter(|c| c.bid_id == b.bid_id)
+                .cloned()
+                .collect(),
+            my_scores,
+            scores: if open_scores {
+                Some(
+                    sheets
+                        .into_iter()
+                        .map(|(seat, (items, reasons))| SeatSheet {
+                            seat,
+                            items,
+                            reasons,
+                        })
+                        .collect(),
+                )
+            } else {
+                None
+            },
+            flags: bid_flags,
+        });
     }
 
     let experts_n = accepted.len();
@@ -245,92 +280,102 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
         .iter()
         .map(|r| (r.bid_id.as_str(), r.expert_id.as_str()))
         .collect();
-    out["requirement"] = serde_json::to_value(&e.requirement).map_err(anyhow::Error::from)?;
-    out["draw"] = e
-        .draw
-        .as_ref()
-        .map(|d| {
-            json!({
-                "seed": d.seed,
-                "nonce": d.input.nonce,
-                "ledger_head": d.input.ledger_head,
-                "committee_size": d.committee_size,
-                "experts_needed": d.experts_needed,
-                "excluded": d.excluded.len(),
-                // Each reason apart (an expert with two reasons counts under both): most
-                // are of another specialty, not a conflict of interest.
-                "excluded_by": d.excluded.iter().flat_map(|e| e.reasons.iter()).fold(
-                    BTreeMap::<String, usize>::new(),
-                    |mut m, r| {
-                        let key = serde_json::to_value(r)
-                            .ok()
-                            .and_then(|v| v.as_str().map(String::from))
-                            .unwrap_or_default();
-                        *m.entry(key).or_default() += 1;
-                        m
-                    },
-                ),
-                "declined": d.declined.len(),
-            })
-        })
-        .unwrap_or(Value::Null);
-    out["panel"] = json!(panel_out);
-    out["bids"] = json!(bids_out);
-    out["progress"] = json!({
-        "reviews_done": rev.len(),
-        "reviews_total": experts_n * under_review,
-        "scores_done": if items_n > 0 { scored_pairs.len() } else { 0 },
-        "scores_total": if items_n > 0 { experts_n * compliant.len() } else { 0 },
+    let draw = e.draw.as_ref().map(|d| DrawSummary {
+        seed: d.seed.clone(),
+        nonce: d.input.nonce.clone(),
+        ledger_head: d.input.ledger_head.clone(),
+        committee_size: d.committee_size,
+        experts_needed: d.experts_needed,
+        excluded: d.excluded.len(),
+        // Each reason apart (an expert with two reasons counts under both): most are of
+        // another specialty, not a conflict of interest.
+        excluded_by: d.excluded.iter().flat_map(|e| e.reasons.iter()).fold(
+            BTreeMap::<String, usize>::new(),
+            |mut m, r| {
+                let key = serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                *m.entry(key).or_default() += 1;
+                m
+            },
+        ),
+        declined: d.declined.len(),
     });
-    out["failed_reason"] = json!(e.failed_reason);
-    out["failed_lots"] = e
-        .prices
-        .as_ref()
-        .map(|p| p["failed_lots"].clone())
-        .unwrap_or(Value::Null);
-    out["result"] = e
-        .report
-        .as_ref()
-        .map(|r| r["lots"].clone())
-        .unwrap_or(Value::Null);
-    if let (Some(report), Some(sha)) = (&e.report, &e.report_sha256) {
-        let signed = sqlx::query(
-            "SELECT expert_id, dissent, at FROM evaluation_signatures WHERE tender_id = $1 ORDER BY at",
-        )
-        .bind(tender_id)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| {
-            let expert: String = r.try_get("expert_id")?;
-            Ok(json!({
-                "seat": seat_no.get(expert.as_str()),
-                "at": r.try_get::<i64, _>("at")?,
-                "dissent": r.try_get::<String, _>("dissent")?,
-                "mine": me_expert.as_deref() == Some(expert.as_str()),
-            }))
-        })
-        .collect::<AppResult<Vec<_>>>()?;
-        out["report"] = json!({
-            "sha256": sha,
-            "signed": signed,
-            "winners": super::report::winners(report),
-            "signing": me_expert.as_ref().map(|me| {
-                let me = crate::evaluation::pseudonyms::Pseudonyms::from_stored(e.pseudonym_key.as_deref()).expert(me);
-                json!({
-                "type": "evaluation_report_signature",
-                "tender_id": tender_id,
-                "report_sha256": sha,
-                "expert_id": me,
-                "example_payload": signing_payload(tender_id, sha, &me, ""),
-            })}),
-        });
-    } else {
-        out["report"] = Value::Null;
-    }
-    out["confirm_due_at"] = json!(e.confirm_due_at);
-    out["reported_at"] = json!(e.reported_at);
-    out["awarded_at"] = json!(e.awarded_at);
+    let progress = ProgressView {
+        reviews_done: rev.len(),
+        reviews_total: experts_n * under_review,
+        scores_done: if items_n > 0 { scored_pairs.len() } else { 0 },
+        scores_total: if items_n > 0 {
+            experts_n * compliant.len()
+        } else {
+            0
+        },
+    };
+    let report = match (&e.report, &e.report_sha256) {
+        (Some(report), Some(sha)) => {
+            let signed = sqlx::query(
+                "SELECT expert_id, dissent, at FROM evaluation_signatures WHERE tender_id = $1 \
+                 ORDER BY at",
+            )
+            .bind(tender_id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let expert: String = r.try_get("expert_id")?;
+                Ok(SignatureView {
+                    seat: seat_no.get(expert.as_str()).copied(),
+                    at: r.try_get("at")?,
+                    dissent: r.try_get("dissent")?,
+                    mine: me_expert.as_deref() == Some(expert.as_str()),
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+            let signing = me_expert.as_ref().map(|me| {
+                let me = crate::evaluation::pseudonyms::Pseudonyms::from_stored(
+                    e.pseudonym_key.as_deref(),
+                )
+                .expert(me);
+                SigningRequest {
+                    kind: "evaluation_report_signature",
+                    tender_id: tender_id.to_string(),
+                    report_sha256: sha.clone(),
+                    example_payload: signing_payload(tender_id, sha, &me, ""),
+                    expert_id: me,
+                }
+            });
+            Some(ReportView {
+                sha256: sha.clone(),
+                signed,
+                winners: super::report::winners(report),
+                signing,
+            })
+        }
+        _ => None,
+    };
+    out.session = Some(SessionView {
+        requirement: e.requirement.clone(),
+        draw,
+        panel: panel_out,
+        bids: bids_out,
+        progress,
+        failed_reason: e.failed_reason.clone(),
+        failed_lots: e
+            .prices
+            .as_ref()
+            .map(|p| p["failed_lots"].clone())
+            .unwrap_or(Value::Null),
+        result: e
+            .report
+            .as_ref()
+            .map(|r| r["lots"].clone())
+            .unwrap_or(Value::Null),
+        report,
+        confirm_due_at: e.confirm_due_at,
+        reported_at: e.reported_at,
+        awarded_at: e.awarded_at,
+    });
     Ok(out)
 }
 
@@ -370,7 +415,7 @@ pub async fn bid_scores(
     user: &CurrentUser,
     tender_id: &str,
     bid_id: Option<&str>,
-) -> AppResult<Value> {
+) -> AppResult<BidScores> {
     let m = access::member(state, user, tender_id).await?;
     let e = eval_row(&state.db.pool, tender_id)
         .await?
@@ -396,10 +441,13 @@ pub async fn bid_scores(
             .or_default()
             .insert(r.item.clone(), fmt_points(r.score));
     }
-    Ok(json!({
-        "bid_id": bid_id,
-        "scores": out.into_iter().map(|(seat, items)| json!({"seat": seat, "items": items})).collect::<Vec<_>>(),
-    }))
+    Ok(BidScores {
+        bid_id: bid_id.to_string(),
+        scores: out
+            .into_iter()
+            .map(|(seat, items)| SeatScores { seat, items })
+            .collect(),
+    })
 }
 
 /// A bidder's own clarifications (questions about its bids and its answers).
@@ -407,7 +455,7 @@ pub async fn own_clarifications(
     state: &AppState,
     user: &CurrentUser,
     tender_id: &str,
-) -> AppResult<Value> {
+) -> AppResult<OwnClarifications> {
     if user.role != Role::Supplier {
         return Err(AppError::Forbidden);
     }
@@ -422,5 +470,7 @@ pub async fn own_clarifications(
         .into_iter()
         .filter(|c| own.contains(&c.bid_id))
         .collect();
-    Ok(json!({ "clarifications": list }))
+    Ok(OwnClarifications {
+        clarifications: list,
+    })
 }

@@ -41,7 +41,10 @@ pub trait RoomKind: Send + Sync + 'static {
     ) -> BoxFuture<'a, AppResult<kaibiao_media::Role>>;
 
     /// Runs one of the room's commands (a JSON object tagged by `type`) for `user`: the
-    /// ack's result, or the refusal.
+    /// ack's result, or the refusal. The area declares its acknowledgements as typed
+    /// structs and hands them over serialised ([`ack_json`]): the hub only forwards them,
+    /// and JSON keeps this trait free of any area's types without a type-erasing
+    /// dependency (commands are a person's clicks, so the one extra tree costs nothing).
     fn command<'a>(
         &'a self,
         state: &'a AppState,
@@ -49,4 +52,9 @@ pub trait RoomKind: Send + Sync + 'static {
         tender_id: &'a str,
         command: Value,
     ) -> BoxFuture<'a, AppResult<Value>>;
+}
+
+/// A command's typed acknowledgement as the `result` of the hub's `ack` frame.
+pub fn ack_json(ack: &impl serde::Serialize) -> AppResult<Value> {
+    Ok(serde_json::to_value(ack).map_err(anyhow::Error::from)?)
 }

@@ -75,7 +75,8 @@ impl RoomKind for OpeningRoom {
     ) -> BoxFuture<'a, AppResult<Value>> {
         async move {
             let c = crate::error::from_tagged(command)?;
-            super::service::command(state, user, tender_id, c).await
+            let ack = super::service::command(state, user, tender_id, c).await?;
+            crate::hub::kind::ack_json(&ack)
         }
         .boxed()
     }

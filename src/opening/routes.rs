@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use serde_json::Value;
 
-use super::types::Command;
+use super::types::{Ack, BidHeader, Command, OpeningView};
 use crate::auth::{Access, Api, CurrentUser, Role};
 use crate::error::{AppError, AppResult, Json};
 use crate::state::AppState;
@@ -52,7 +52,7 @@ async fn view(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<axum::Json<Value>> {
+) -> AppResult<axum::Json<OpeningView>> {
     Ok(axum::Json(super::view::view(&state, &user, &id).await?))
 }
 
@@ -62,7 +62,7 @@ async fn command(
     user: CurrentUser,
     Path(id): Path<String>,
     Json(cmd): Json<Value>,
-) -> AppResult<axum::Json<Value>> {
+) -> AppResult<axum::Json<Ack>> {
     let cmd: Command = crate::error::from_tagged(cmd)?;
     Ok(axum::Json(
         super::service::command(&state, &user, &id, cmd).await?,
@@ -75,7 +75,7 @@ async fn header(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<axum::Json<Value>> {
+) -> AppResult<axum::Json<BidHeader>> {
     let bid = crate::bid::service::own_bid(&state, &user, &id).await?;
     Ok(axum::Json(header_of(&state, &bid).await?))
 }
@@ -87,14 +87,14 @@ async fn start_decryption(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<axum::Json<Value>> {
+) -> AppResult<axum::Json<BidHeader>> {
     let bid = crate::bid::service::own_bid(&state, &user, &id).await?;
     let header = header_of(&state, &bid).await?;
     super::service::mark_decrypt_started(&state, &bid.id).await?;
     Ok(axum::Json(header))
 }
 
-async fn header_of(state: &AppState, bid: &crate::bid::repo::BidRow) -> AppResult<Value> {
+async fn header_of(state: &AppState, bid: &crate::bid::repo::BidRow) -> AppResult<BidHeader> {
     let hash = bid.ciphertext_sha256.as_deref().ok_or(AppError::NotFound)?;
     let prefix = state
         .blobs
@@ -102,5 +102,8 @@ async fn header_of(state: &AppState, bid: &crate::bid::repo::BidRow) -> AppResul
         .await?
         .ok_or(AppError::NotFound)?;
     let (header, _, _) = crate::crypto::kb1::parse_header(&prefix)?;
-    Ok(serde_json::json!({ "bid_id": bid.id, "header": header }))
+    Ok(BidHeader {
+        bid_id: bid.id.clone(),
+        header,
+    })
 }

@@ -4,11 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{json, Value};
 use sqlx::Row;
 
 use super::repo::{opening_row, phase, set_phase, OpeningRow};
-use super::types::{Command, ObjectionKind, OpeningError, Phase};
+use super::types::{Ack, Command, ObjectionKind, OpeningError, Phase};
 use crate::auth::{CurrentUser, Role};
 use crate::crypto::{b64url, sha256_hex, vss, CryptoError};
 use crate::db::Tx;
@@ -35,7 +34,7 @@ pub async fn command(
     user: &CurrentUser,
     tender_id: &str,
     cmd: Command,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     let mut a = Action::begin(state, tender_id).await?;
     let (tx, head, now) = (&mut a.tx, &a.head, a.now);
     let result = match cmd {
@@ -119,7 +118,7 @@ async fn start(
     user: &CurrentUser,
     head: &TenderHead,
     now: i64,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     if !is_host(user, head) {
         return Err(AppError::Forbidden);
     }
@@ -210,7 +209,10 @@ async fn start(
             lots: lots.clone(),
         });
         append(tx, &head.id, now, &user.id, &event).await?;
-        return Ok(json!({ "phase": Phase::Failed, "lots": lots }));
+        return Ok(Ack::Failed {
+            phase: Phase::Failed,
+            lots,
+        });
     }
     set_tender_status(tx, head, TenderAction::StartOpening).await?;
     let event = LedgerEvent::OpeningStarted(OpeningStarted {
@@ -220,7 +222,11 @@ async fn start(
         bids: ids,
     });
     append(tx, &head.id, now, &user.id, &event).await?;
-    Ok(json!({ "phase": Phase::Decrypting, "decrypt_ends_at": ends, "lots": lots }))
+    Ok(Ack::Started {
+        phase: Phase::Decrypting,
+        decrypt_ends_at: ends,
+        lots,
+    })
 }
 
 // ---- decrypting (R-OPEN-4) ----
@@ -232,7 +238,7 @@ async fn decrypt(
     bid_id: &str,
     kb: &str,
     now: i64,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     let Some(row) = sqlx::query(
         "SELECT ob.bidder_org_id, ob.decrypt_status, ob.result, ob.lot_no, b.kb_sha256 \
          FROM opening_bids ob JOIN bids b ON b.id = ob.bid_id \
@@ -304,7 +310,10 @@ async fn decrypt(
     if pending == 0 {
         close_decryption(tx, &head.id, now, "all_decrypted").await?;
     }
-    Ok(json!({ "bid_id": bid_id, "decrypt_status": "decrypted" }))
+    Ok(Ack::Decrypted {
+        bid_id: bid_id.to_string(),
+        decrypt_status: "decrypted",
+    })
 }
 
 /// R-OPEN-4: records when a bidder began decrypting a bid — its first fetch of the sealed
@@ -376,7 +385,7 @@ async fn share(
     index: u32,
     value: &str,
     now: i64,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     let holder: Option<String> = sqlx::query_scalar(
         "SELECT custodian_user_id FROM tender_key_shares WHERE tender_id = $1 AND share_index = $2",
     )
@@ -443,9 +452,12 @@ async fn share(
         });
         append(tx, &head.id, now, "platform", &event).await?;
     }
-    Ok(
-        json!({ "index": index, "accepted": true, "shares": shares.len(), "threshold": key.threshold }),
-    )
+    Ok(Ack::Share {
+        index,
+        accepted: true,
+        shares: shares.len(),
+        threshold: key.threshold,
+    })
 }
 
 fn decode_points(b64: &[String]) -> AppResult<Vec<Vec<u8>>> {
@@ -524,7 +536,7 @@ async fn confirm(
     user: &CurrentUser,
     head: &TenderHead,
     now: i64,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     let org = bidder_in(tx, user, head).await?;
     require_phase(tx, head, Phase::Confirming, "confirm").await?;
     let dup: Option<String> = sqlx::query_scalar(
@@ -554,7 +566,7 @@ async fn confirm(
     });
     append(tx, &head.id, now, &user.id, &event).await?;
     maybe_close_early(state, tx, head, now).await?;
-    Ok(json!({ "confirmed": true }))
+    Ok(Ack::Confirmed { confirmed: true })
 }
 
 fn text_field(field: &str, text: &str) -> AppResult<String> {
@@ -575,7 +587,7 @@ async fn object(
     kind: ObjectionKind,
     text: &str,
     now: i64,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     let org = bidder_in(tx, user, head).await?;
     require_phase(tx, head, Phase::Confirming, "object").await?;
     let text = text_field("text", text)?;
@@ -602,7 +614,7 @@ async fn object(
         text,
     });
     append(tx, &head.id, now, &user.id, &event).await?;
-    Ok(json!({ "objection_id": id }))
+    Ok(Ack::Objected { objection_id: id })
 }
 
 async fn answer(
@@ -613,7 +625,7 @@ async fn answer(
     objection_id: &str,
     text: &str,
     now: i64,
-) -> AppResult<Value> {
+) -> AppResult<Ack> {
     if !is_host(user, head) {
         return Err(AppError::Forbidden);
     }
@@ -653,7 +665,10 @@ async fn answer(
     });
     append(tx, &head.id, now, &user.id, &event).await?;
     maybe_close_early(state, tx, head, now).await?;
-    Ok(json!({ "objection_id": objection_id, "answered": true }))
+    Ok(Ack::Answered {
+        objection_id: objection_id.to_string(),
+        answered: true,
+    })
 }
 
 /// Closes once every bidder has confirmed and every objection is answered.

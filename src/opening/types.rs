@@ -1,4 +1,5 @@
-//! The opening's phases, commands, errors and rule settings (docs/opening.md).
+//! The opening's phases, commands and their acknowledgements, errors, rule settings, and
+//! the view of it (docs/opening.md).
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,46 @@ pub enum Command {
     Confirm {},
     Object { kind: ObjectionKind, text: String },
     Answer { objection_id: String, text: String },
+}
+
+/// What a command's acknowledgement carries, by command (and, for `start`, by outcome).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Ack {
+    /// `start`: the window is open for the lots that reached their quorum.
+    Started {
+        phase: Phase,
+        decrypt_ends_at: i64,
+        lots: Vec<LotQuorum>,
+    },
+    /// `start`: no lot reached its quorum (流标).
+    Failed {
+        phase: Phase,
+        lots: Vec<LotQuorum>,
+    },
+    Decrypted {
+        bid_id: String,
+        /// Always `decrypted`.
+        decrypt_status: &'static str,
+    },
+    /// A custodian's share, checked against the commitments: how many are in of the
+    /// threshold.
+    Share {
+        index: u32,
+        accepted: bool,
+        shares: usize,
+        threshold: i64,
+    },
+    Confirmed {
+        confirmed: bool,
+    },
+    Objected {
+        objection_id: String,
+    },
+    Answered {
+        objection_id: String,
+        answered: bool,
+    },
 }
 
 impl Command {
@@ -186,4 +227,113 @@ pub struct ReadOutBid {
     pub sheet: crate::bid::package::OpeningSheet,
     pub enterprise_size: Option<String>,
     pub special_status: Option<String>,
+}
+
+// ---- what the opening's members see (`GET /api/tenders/{id}/opening`) ----
+
+/// The opening as its members see it: the same for every member but `me`. Before the
+/// start (no opening yet) `phase`, `host` and the times are `null` and the lists empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpeningView {
+    pub tender_id: String,
+    pub tender_status: crate::tender::types::TenderStatus,
+    pub bid_deadline: i64,
+    pub phase: Option<Phase>,
+    pub host: Option<HostRef>,
+    pub started_at: Option<i64>,
+    pub decrypt_ends_at: Option<i64>,
+    pub unsealing_since: Option<i64>,
+    pub custodians_overdue: bool,
+    pub confirm_ends_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    /// The server's time, for the page's clock.
+    pub now: i64,
+    pub threshold: i64,
+    pub shares: Vec<ShareView>,
+    pub lots: Vec<LotQuorum>,
+    pub bids: Vec<OpeningBidView>,
+    pub objections: Vec<ObjectionView>,
+    pub me: OpeningMe,
+}
+
+/// The opening's host; `display_name` is `null` if the user is gone.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostRef {
+    pub id: String,
+    pub display_name: Option<String>,
+}
+
+/// A share of the opening key: who holds it and when it was handed in.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShareView {
+    pub index: i64,
+    pub custodian: CustodianRef,
+    pub submitted_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustodianRef {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// A bidder's organisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct BidderRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A bid of the opening, in the opening's order.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpeningBidView {
+    pub bid_id: String,
+    pub lot_no: i64,
+    pub bidder: BidderRef,
+    /// pending | decrypted | failed
+    pub decrypt_status: String,
+    pub decrypt_started_at: Option<i64>,
+    pub decrypted_at: Option<i64>,
+    pub result: Option<String>,
+    /// Why the bid did not open, as revealing stored it (`null` if it opened or is not
+    /// revealed yet).
+    pub cause: serde_json::Value,
+    /// The opening sheet read out, as revealing stored it (`null` until then).
+    pub sheet: serde_json::Value,
+    /// `confirmed` by the bidder, `deemed` once the record closed without it, else `null`.
+    pub confirmation: Option<&'static str>,
+}
+
+/// A bidder's objection to the record, and the host's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectionView {
+    pub id: String,
+    pub bidder: BidderRef,
+    /// question | recusal
+    pub kind: String,
+    pub text: String,
+    pub raised_at: i64,
+    pub answer: Option<String>,
+    pub answered_at: Option<i64>,
+}
+
+/// The viewer's own part in the opening.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpeningMe {
+    pub role: &'static str,
+    pub is_host: bool,
+    pub is_supervisor: bool,
+    /// The viewer's organisation's bids in the opening (before the start: its submitted
+    /// bids).
+    pub bid_ids: Vec<String>,
+    pub share_index: Option<i64>,
+    pub confirmed: bool,
+}
+
+/// A bidder's own bid header (`GET /api/bids/{id}/header`): `kb_sealed` opens with the
+/// bidder's key only.
+#[derive(Debug, Clone, Serialize)]
+pub struct BidHeader {
+    pub bid_id: String,
+    pub header: crate::crypto::kb1::Header,
 }

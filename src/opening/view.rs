@@ -1,10 +1,14 @@
 //! `GET /api/tenders/{id}/opening`: the opening as its members see it (docs/opening.md).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::Row;
 
 use super::access::member;
 use super::repo::opening_row;
+use super::types::{
+    BidderRef, CustodianRef, HostRef, ObjectionView, OpeningBidView, OpeningMe, OpeningView,
+    ShareView,
+};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -14,7 +18,7 @@ fn parse_json(s: Option<String>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppResult<Value> {
+pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppResult<OpeningView> {
     let m = member(state, user, tender_id).await?;
     let pool = &state.db.pool;
     let head = crate::tender::repo::head(pool, tender_id)
@@ -27,7 +31,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             .fetch_one(pool)
             .await?;
 
-    let shares: Vec<Value> = sqlx::query(
+    let shares: Vec<ShareView> = sqlx::query(
         "SELECT k.share_index, k.custodian_user_id, u.display_name, s.submitted_at \
          FROM tender_key_shares k JOIN users u ON u.id = k.custodian_user_id \
          LEFT JOIN opening_shares s ON s.tender_id = k.tender_id AND s.share_index = k.share_index \
@@ -37,15 +41,15 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     .fetch_all(pool)
     .await?
     .iter()
-    .map(|r| -> sqlx::Result<Value> {
-        Ok(json!({
-            "index": r.try_get::<i64, _>("share_index")?,
-            "custodian": {
-                "id": r.try_get::<String, _>("custodian_user_id")?,
-                "display_name": r.try_get::<String, _>("display_name")?,
+    .map(|r| -> sqlx::Result<ShareView> {
+        Ok(ShareView {
+            index: r.try_get("share_index")?,
+            custodian: CustodianRef {
+                id: r.try_get("custodian_user_id")?,
+                display_name: r.try_get("display_name")?,
             },
-            "submitted_at": r.try_get::<Option<i64>, _>("submitted_at")?,
-        }))
+            submitted_at: r.try_get("submitted_at")?,
+        })
     })
     .collect::<Result<_, _>>()?;
 
@@ -83,18 +87,21 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             } else {
                 None
             };
-            bids.push(json!({
-                "bid_id": bid_id,
-                "lot_no": r.try_get::<i64, _>("lot_no")?,
-                "bidder": { "id": org, "name": r.try_get::<String, _>("name")? },
-                "decrypt_status": r.try_get::<String, _>("decrypt_status")?,
-                "decrypt_started_at": r.try_get::<Option<i64>, _>("decrypt_started_at")?,
-            "decrypted_at": r.try_get::<Option<i64>, _>("decrypted_at")?,
-                "result": r.try_get::<Option<String>, _>("result")?,
-                "cause": parse_json(r.try_get("cause")?),
-                "sheet": parse_json(r.try_get("sheet")?),
-                "confirmation": confirmation,
-            }));
+            bids.push(OpeningBidView {
+                bid_id,
+                lot_no: r.try_get("lot_no")?,
+                bidder: BidderRef {
+                    id: org,
+                    name: r.try_get("name")?,
+                },
+                decrypt_status: r.try_get("decrypt_status")?,
+                decrypt_started_at: r.try_get("decrypt_started_at")?,
+                decrypted_at: r.try_get("decrypted_at")?,
+                result: r.try_get("result")?,
+                cause: parse_json(r.try_get("cause")?),
+                sheet: parse_json(r.try_get("sheet")?),
+                confirmation,
+            });
         }
     } else if let Some(org) = &m.bidder_org {
         // Before the start: the bidder's own submitted bids.
@@ -105,7 +112,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
         }
     }
 
-    let objections: Vec<Value> = sqlx::query(
+    let objections: Vec<ObjectionView> = sqlx::query(
         "SELECT j.id, j.bidder_org_id, o.name, j.kind, j.text, j.raised_at, j.answer, \
          j.answered_at FROM opening_objections j JOIN organisations o ON o.id = j.bidder_org_id \
          WHERE j.tender_id = $1 ORDER BY j.raised_at, j.id",
@@ -114,19 +121,19 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     .fetch_all(pool)
     .await?
     .iter()
-    .map(|r| -> sqlx::Result<Value> {
-        Ok(json!({
-            "id": r.try_get::<String, _>("id")?,
-            "bidder": {
-                "id": r.try_get::<String, _>("bidder_org_id")?,
-                "name": r.try_get::<String, _>("name")?,
+    .map(|r| -> sqlx::Result<ObjectionView> {
+        Ok(ObjectionView {
+            id: r.try_get("id")?,
+            bidder: BidderRef {
+                id: r.try_get("bidder_org_id")?,
+                name: r.try_get("name")?,
             },
-            "kind": r.try_get::<String, _>("kind")?,
-            "text": r.try_get::<String, _>("text")?,
-            "raised_at": r.try_get::<i64, _>("raised_at")?,
-            "answer": r.try_get::<Option<String>, _>("answer")?,
-            "answered_at": r.try_get::<Option<i64>, _>("answered_at")?,
-        }))
+            kind: r.try_get("kind")?,
+            text: r.try_get("text")?,
+            raised_at: r.try_get("raised_at")?,
+            answer: r.try_get("answer")?,
+            answered_at: r.try_get("answered_at")?,
+        })
     })
     .collect::<Result<_, _>>()?;
 
@@ -137,35 +144,41 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
                     .bind(&o.host_user_id)
                     .fetch_optional(pool)
                     .await?;
-            json!({ "id": o.host_user_id, "display_name": name })
+            Some(HostRef {
+                id: o.host_user_id.clone(),
+                display_name: name,
+            })
         }
-        None => Value::Null,
+        None => None,
     };
-    Ok(json!({
-        "tender_id": tender_id,
-        "tender_status": head.status,
-        "bid_deadline": head.bid_deadline,
-        "phase": o.as_ref().map(|o| o.phase),
-        "host": host,
-        "started_at": o.as_ref().map(|o| o.started_at),
-        "decrypt_ends_at": o.as_ref().map(|o| o.decrypt_ends_at),
-        "unsealing_since": o.as_ref().and_then(|o| o.unsealing_since),
-        "custodians_overdue": o.as_ref().is_some_and(|o| o.overdue_alerted),
-        "confirm_ends_at": o.as_ref().and_then(|o| o.confirm_ends_at),
-        "closed_at": o.as_ref().and_then(|o| o.closed_at),
-        "now": state.clock.now_ms(),
-        "threshold": threshold,
-        "shares": shares,
-        "lots": o.as_ref().map(|o| o.lots.clone()).unwrap_or_default(),
-        "bids": bids,
-        "objections": objections,
-        "me": {
-            "role": user.role.as_str(),
-            "is_host": m.host,
-            "is_supervisor": m.supervisor,
-            "bid_ids": my_bids,
-            "share_index": m.share_index,
-            "confirmed": m.bidder_org.as_ref().is_some_and(|org| confirmed.contains(org)),
+    Ok(OpeningView {
+        tender_id: tender_id.to_string(),
+        tender_status: head.status,
+        bid_deadline: head.bid_deadline,
+        phase: o.as_ref().map(|o| o.phase),
+        host,
+        started_at: o.as_ref().map(|o| o.started_at),
+        decrypt_ends_at: o.as_ref().map(|o| o.decrypt_ends_at),
+        unsealing_since: o.as_ref().and_then(|o| o.unsealing_since),
+        custodians_overdue: o.as_ref().is_some_and(|o| o.overdue_alerted),
+        confirm_ends_at: o.as_ref().and_then(|o| o.confirm_ends_at),
+        closed_at: o.as_ref().and_then(|o| o.closed_at),
+        now: state.clock.now_ms(),
+        threshold,
+        shares,
+        lots: o.as_ref().map(|o| o.lots.clone()).unwrap_or_default(),
+        bids,
+        objections,
+        me: OpeningMe {
+            role: user.role.as_str(),
+            is_host: m.host,
+            is_supervisor: m.supervisor,
+            bid_ids: my_bids,
+            share_index: m.share_index,
+            confirmed: m
+                .bidder_org
+                .as_ref()
+                .is_some_and(|org| confirmed.contains(org)),
         },
-    }))
+    })
 }
