@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod download;
 pub mod draw;
 pub mod error;

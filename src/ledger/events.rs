@@ -182,6 +182,31 @@ pub struct BidWithdrawn {
     pub bid_id: String,
 }
 
+/// A supplier obtained the tender's documents (in the bid register: who and how many stay
+/// secret until the deadline, R-DOC-3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentsObtained {
+    pub org_id: String,
+}
+
+/// A supplier asked about the documents (in the bid register, for the same reason); the
+/// text by its digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionAsked {
+    pub question_id: String,
+    pub text_sha256: String,
+    pub reply_due_at: i64,
+}
+
+/// The agency's answer, published to every holder of the documents with the question and
+/// never the asker (in the tender's ledger).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionAnswered {
+    pub question_id: String,
+    pub question: String,
+    pub answer: String,
+}
+
 // ---- the opening ----
 
 /// At the deadline: each submitted bid's ciphertext hash, the uploads refused as late, and
@@ -645,6 +670,9 @@ mod tests {
         Kind::RecordingStored,
         Kind::PanelDissolved,
         Kind::EvaluationFailed,
+        Kind::DocumentsObtained,
+        Kind::QuestionAsked,
+        Kind::QuestionAnswered,
         Kind::PlanFiled,
         Kind::IntentionPublished,
         Kind::PlanCancelled,
@@ -939,6 +967,28 @@ mod tests {
                 json!({"intention_id": "i1", "description": "书架 120 组"}),
             ),
             (LedgerEvent::PlanCancelled(PlanCancelled {}), json!({})),
+            (
+                LedgerEvent::DocumentsObtained(DocumentsObtained {
+                    org_id: "o1".into(),
+                }),
+                json!({"org_id": "o1"}),
+            ),
+            (
+                LedgerEvent::QuestionAsked(QuestionAsked {
+                    question_id: "q1".into(),
+                    text_sha256: "00".repeat(32),
+                    reply_due_at: 7,
+                }),
+                json!({"question_id": "q1", "text_sha256": "00".repeat(32), "reply_due_at": 7}),
+            ),
+            (
+                LedgerEvent::QuestionAnswered(QuestionAnswered {
+                    question_id: "q1".into(),
+                    question: "问".into(),
+                    answer: "答".into(),
+                }),
+                json!({"question_id": "q1", "question": "问", "answer": "答"}),
+            ),
             (
                 LedgerEvent::PlanDrawn(PlanDrawn {
                     tender_id: "t1".into(),

@@ -80,6 +80,9 @@ kinds! {
     // Bids (the bid register) and the opening
     BidSubmitted = "bid_submitted",
     BidWithdrawn = "bid_withdrawn",
+    DocumentsObtained = "documents_obtained",
+    QuestionAsked = "question_asked",
+    QuestionAnswered = "question_answered",
     BidsSealed = "bids_sealed",
     OpeningStarted = "opening_started",
     ShareSubmitted = "share_submitted",

@@ -13,6 +13,7 @@ mod ceremony;
 mod cli;
 mod committee_bench;
 mod demo_opening;
+mod documents;
 mod draw;
 mod evalpage;
 mod evaluation;

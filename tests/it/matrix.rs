@@ -154,6 +154,18 @@ async fn route_role_matrix_matches_declarations() {
                     (StatusCode::FORBIDDEN, "FORBIDDEN"),
                     "{what}: {v}"
                 );
+            } else if spec.access.allows(Some(*role))
+                && spec.method == Method::GET
+                && spec.path.ends_with("/documents/holders")
+                && matches!(role, Role::Agency | Role::Purchaser)
+            {
+                // Who obtained the documents is the supervisors' before the deadline
+                // (R-DOC-3). (The supplier obtained them above: POST .../obtain comes first.)
+                assert_eq!(
+                    (status, code(&v)),
+                    (StatusCode::FORBIDDEN, "FORBIDDEN"),
+                    "{what}: {v}"
+                );
             } else if spec.access.allows(Some(*role)) {
                 assert!(
                     status != StatusCode::UNAUTHORIZED

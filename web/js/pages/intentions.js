@@ -55,7 +55,7 @@ onLangChange(render);
 
 async function main() {
   setPageTitle('intentions.title');
-  await initLayout({ auth: 'optional', active: 'intentions' });
+  await initLayout({ auth: 'optional', active: 'announcements' });
   await load();
 }
 

@@ -1,0 +1,153 @@
+//! The documents stage's SQL.
+
+use super::types::HolderView;
+use crate::db::Tx;
+
+pub async fn holder_since(tx: &mut Tx, tender_id: &str, org_id: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT obtained_at FROM document_holders WHERE tender_id = $1 AND org_id = $2",
+    )
+    .bind(tender_id)
+    .bind(org_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn is_holder<'e, E>(exec: E, tender_id: &str, org_id: &str) -> sqlx::Result<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT obtained_at FROM document_holders WHERE tender_id = $1 AND org_id = $2",
+    )
+    .bind(tender_id)
+    .bind(org_id)
+    .fetch_optional(exec)
+    .await?
+    .is_some())
+}
+
+pub async fn insert_holder(
+    tx: &mut Tx,
+    tender_id: &str,
+    org_id: &str,
+    user_id: &str,
+    at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO document_holders (tender_id, org_id, user_id, obtained_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(tender_id)
+    .bind(org_id)
+    .bind(user_id)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn holders<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<Vec<HolderView>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_as(
+        "SELECT h.org_id, o.name AS org_name, h.obtained_at FROM document_holders h \
+         JOIN organisations o ON o.id = h.org_id WHERE h.tender_id = $1 \
+         ORDER BY h.obtained_at, h.org_id",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await
+}
+
+pub async fn questions_by(tx: &mut Tx, tender_id: &str, org_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM tender_questions WHERE tender_id = $1 AND org_id = $2")
+        .bind(tender_id)
+        .bind(org_id)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+pub struct NewQuestion<'a> {
+    pub id: &'a str,
+    pub tender_id: &'a str,
+    pub org_id: &'a str,
+    pub user_id: &'a str,
+    pub text: &'a str,
+    pub at: i64,
+    pub reply_due_at: i64,
+}
+
+pub async fn insert_question(tx: &mut Tx, q: &NewQuestion<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO tender_questions (id, tender_id, org_id, user_id, text, asked_at, \
+         reply_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(q.id)
+    .bind(q.tender_id)
+    .bind(q.org_id)
+    .bind(q.user_id)
+    .bind(q.text)
+    .bind(q.at)
+    .bind(q.reply_due_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A question with its asker's names (for the reveal check and for supervisors).
+#[derive(Debug, sqlx::FromRow)]
+pub struct QuestionRow {
+    pub id: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub credit_code: String,
+    pub user_display_name: String,
+    pub username: String,
+    pub text: String,
+    pub asked_at: i64,
+    pub reply_due_at: i64,
+    pub answer: Option<String>,
+    pub answered_at: Option<i64>,
+}
+
+const QUESTION_SQL: &str = "SELECT q.id, q.org_id, o.name AS org_name, o.credit_code, \
+     u.display_name AS user_display_name, u.username, q.text, q.asked_at, q.reply_due_at, \
+     q.answer, q.answered_at FROM tender_questions q \
+     JOIN organisations o ON o.id = q.org_id JOIN users u ON u.id = q.user_id";
+
+pub async fn questions<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<Vec<QuestionRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_as(&format!(
+        "{QUESTION_SQL} WHERE q.tender_id = $1 ORDER BY q.asked_at, q.id LIMIT 1000"
+    ))
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await
+}
+
+pub async fn question(tx: &mut Tx, tender_id: &str, id: &str) -> sqlx::Result<Option<QuestionRow>> {
+    sqlx::query_as(&format!(
+        "{QUESTION_SQL} WHERE q.tender_id = $1 AND q.id = $2"
+    ))
+    .bind(tender_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn answer(tx: &mut Tx, id: &str, text: &str, by: &str, at: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE tender_questions SET answer = $1, answered_by = $2, answered_at = $3 WHERE id = $4",
+    )
+    .bind(text)
+    .bind(by)
+    .bind(at)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
