@@ -90,19 +90,19 @@ pub fn titles(d: &Deadline, stage: Stage) -> (String, String) {
     let what = &d.subject.title;
     match (d.notice, stage) {
         (Notice::OpenFrom, _) => (
-            format!("{act_zh}({day} 起):{what}"),
+            format!("{act_zh}（{day} 起）：{what}"),
             format!("{act_en} (from {day}): {what}"),
         ),
         (Notice::ActBy, Stage::Upcoming) => (
-            format!("{act_zh}将于 {day} 24:00 截止:{what}"),
+            format!("{act_zh}将于 {day} 24:00 截止：{what}"),
             format!("{act_en} is due by {day} 24:00: {what}"),
         ),
         (Notice::ActBy, Stage::Due) => (
-            format!("{act_zh}期限已到({day} 24:00):{what}"),
+            format!("{act_zh}期限已到（{day} 24:00）：{what}"),
             format!("{act_en}: the deadline ({day} 24:00) has come: {what}"),
         ),
         (Notice::ActBy, Stage::Overdue) => (
-            format!("逾期未办:{act_zh}({day} 24:00 截止):{what}"),
+            format!("逾期未办：{act_zh}（{day} 24:00 截止）：{what}"),
             format!("Overdue: {act_en} was due by {day} 24:00: {what}"),
         ),
     }
@@ -258,7 +258,7 @@ mod tests {
         assert_eq!(day_of(&d), day(2025, 10, 9));
         assert_eq!(upcoming_at(cal(), &d), at(2025, 9, 30, 0, 0));
         let (zh, en) = titles(&d, Stage::Due);
-        assert_eq!(zh, "可发布采购公告(2025-10-09 起):智慧教室设备采购");
+        assert_eq!(zh, "可发布采购公告（2025-10-09 起）：智慧教室设备采购");
         assert_eq!(
             en,
             "The tender may be published (from 2025-10-09): 智慧教室设备采购"
@@ -271,16 +271,16 @@ mod tests {
         assert_eq!(
             titles(&d, Stage::Upcoming),
             (
-                "确定中标人将于 2026-02-24 24:00 截止:智慧教室设备采购".to_string(),
+                "确定中标人将于 2026-02-24 24:00 截止：智慧教室设备采购".to_string(),
                 "Confirming the winner is due by 2026-02-24 24:00: 智慧教室设备采购".to_string()
             )
         );
         assert!(titles(&d, Stage::Due)
             .0
-            .starts_with("确定中标人期限已到(2026-02-24 24:00)"));
+            .starts_with("确定中标人期限已到（2026-02-24 24:00）"));
         assert!(titles(&d, Stage::Overdue)
             .0
-            .starts_with("逾期未办:确定中标人"));
+            .starts_with("逾期未办：确定中标人"));
         assert!(titles(&d, Stage::Overdue)
             .1
             .starts_with("Overdue: Confirming the winner"));

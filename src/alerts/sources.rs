@@ -69,7 +69,7 @@ pub async fn single_source_decisions(state: &AppState, now: i64) -> anyhow::Resu
             warn_before: false,
             notice: Notice::OpenFrom,
             act: (
-                "单一来源公示期满,待财政部门审批",
+                "单一来源公示期满，待财政部门审批",
                 "Single-source publicity over, awaiting finance's decision",
             ),
         })

@@ -131,10 +131,11 @@ async fn r_eval_10_the_purchaser_is_told_the_working_day_before_and_at_the_deadl
     clock.set(cst(2026, 12, 18, 0, 0) - 1);
     run(&app).await;
     assert!(about(&app, "purchaser", &tender).await.is_empty());
-
-    // Friday 00:00: the purchaser's users are told, once, however often the engine runs.
-    clock.set(cst(2026, 12, 18, 0, 0));
     let before = unread(&app, "purchaser").await;
+
+    // Friday 00:00: the purchaser's users are told, once, however often the engine runs
+    // (its job runs meanwhile too).
+    clock.set(cst(2026, 12, 18, 0, 0));
     run(&app).await;
     run(&app).await;
     let seen = about(&app, "purchaser", &tender).await;
@@ -149,7 +150,7 @@ async fn r_eval_10_the_purchaser_is_told_the_working_day_before_and_at_the_deadl
     let title = a["subject"]["title"].as_str().unwrap();
     assert_eq!(
         a["title_zh"],
-        format!("确定中标人将于 2026-12-21 24:00 截止:{title}")
+        format!("确定中标人将于 2026-12-21 24:00 截止：{title}")
     );
     assert_eq!(
         a["title_en"],
@@ -192,13 +193,13 @@ async fn r_eval_10_the_purchaser_is_told_the_working_day_before_and_at_the_deadl
     assert_eq!(stages(&seen), ["due", "upcoming"], "newest first: {seen:?}");
     assert_eq!(
         seen[0]["title_zh"],
-        format!("确定中标人期限已到(2026-12-21 24:00):{title}")
+        format!("确定中标人期限已到（2026-12-21 24:00）：{title}")
     );
     let escalated = about(&app, "finance", &tender).await;
     assert_eq!(stages(&escalated), ["overdue"], "{escalated:?}");
     assert_eq!(
         escalated[0]["title_zh"],
-        format!("逾期未办:确定中标人(2026-12-21 24:00 截止):{title}")
+        format!("逾期未办：确定中标人（2026-12-21 24:00 截止）：{title}")
     );
     assert_eq!(
         escalated[0]["title_en"],
@@ -340,7 +341,7 @@ async fn r_meth_1_r_plan_1_finance_is_told_when_the_publicity_ends_and_the_unit_
     assert_eq!(told[0]["link"], "/approvals.html");
     assert_eq!(
         told[0]["title_zh"],
-        format!("单一来源公示期满,待财政部门审批(2026-12-09 起):{title}")
+        format!("单一来源公示期满，待财政部门审批（2026-12-09 起）：{title}")
     );
     for user in [
         "purchaser",
@@ -374,7 +375,7 @@ async fn r_meth_1_r_plan_1_finance_is_told_when_the_publicity_ends_and_the_unit_
     assert_eq!(told[0]["rule"], "R-PLAN-1");
     assert_eq!(
         told[0]["title_zh"],
-        format!("可发布采购公告(2026-12-31 起):{title}")
+        format!("可发布采购公告（2026-12-31 起）：{title}")
     );
     assert_eq!(
         told[0]["title_en"],
@@ -388,4 +389,87 @@ async fn r_meth_1_r_plan_1_finance_is_told_when_the_publicity_ends_and_the_unit_
         rows_for(&app, &format!("approval:{approval}:publicity")).await,
         1
     );
+}
+
+/// In Chromium: the bell in the header counts the unread alerts, the page lists them
+/// newest first in Chinese (English after the switch), and marking one read lowers the
+/// count without a reload.
+#[tokio::test]
+async fn the_header_counts_unread_alerts_and_the_page_marks_them_read() {
+    let Some((driver, app)) = crate::browser::app_page("/login.html", 30).await else {
+        return;
+    };
+    let c = &driver.client;
+    // The demo's plans of the school became publishable days ago.
+    run(&app).await;
+    let alerts = inbox(&app, "purchaser", "").await;
+    let n = alerts.len();
+    assert!(n >= 1, "{alerts:?}");
+    assert_eq!(unread(&app, "purchaser").await, n as i64);
+
+    crate::browser::login(c, &app, "purchaser").await;
+    crate::hall::wait_text(c, "#alerts-count", &n.to_string()).await;
+    let label = crate::browser::js(
+        c,
+        "return document.getElementById('alerts-link').getAttribute('aria-label')",
+        vec![],
+    )
+    .await;
+    assert_eq!(label, json!(format!("预警提示：{n} 条未读")));
+
+    crate::browser::click(c, "#alerts-link").await;
+    crate::browser::wait_css(c, "#alerts-list .alert-item").await;
+    let titles = crate::browser::js(
+        c,
+        "return [...document.querySelectorAll('#alerts-list .alert-title')].map((e) => e.innerText)",
+        vec![],
+    )
+    .await;
+    let want: Vec<Value> = alerts.iter().map(|a| a["title_zh"].clone()).collect();
+    assert_eq!(titles, json!(want), "newest first, in Chinese");
+
+    crate::browser::click(c, "#alerts-list .alert-item .mark-read").await;
+    let left = n - 1;
+    if left == 0 {
+        crate::browser::wait_css(c, "#alerts-count[hidden]").await;
+    } else {
+        crate::hall::wait_text(c, "#alerts-count", &left.to_string()).await;
+    }
+    crate::browser::wait_css(c, "#alerts-list .alert-item[data-read=true]").await;
+    assert_eq!(unread(&app, "purchaser").await, left as i64);
+    crate::browser::click(c, "#alerts-filter [data-filter=unread_only]").await;
+    if left == 0 {
+        crate::hall::wait_text(c, "#alerts", "没有未读提醒").await;
+    } else {
+        crate::browser::wait_css(c, "#alerts-list").await;
+        let shown = crate::browser::js(
+            c,
+            "return document.querySelectorAll('#alerts-list .alert-item[data-read=false]').length",
+            vec![],
+        )
+        .await;
+        assert_eq!(shown, json!(left));
+    }
+
+    crate::browser::click(c, "#alerts-filter [data-filter=all]").await;
+    crate::browser::wait_css(c, "#alerts-list .alert-item").await;
+    // With KAIBIAO_SCREENSHOTS=<dir>, the page at desktop and phone widths, for people.
+    if let Ok(dir) = std::env::var("KAIBIAO_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (width, height) in [(1280, 900), (390, 844)] {
+            c.set_window_size(width, height).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/alerts-{width}.png"), png).unwrap();
+        }
+        c.set_window_size(1280, 900).await.unwrap();
+    }
+    crate::browser::click(c, "#lang-toggle").await;
+    crate::hall::wait_text(
+        c,
+        "#alerts-list .alert-title",
+        alerts[0]["title_en"].as_str().unwrap(),
+    )
+    .await;
+    driver.client.clone().close().await.unwrap();
 }
