@@ -1,6 +1,7 @@
 //! kaibiao (开标): online government procurement with sealed bids, live remote opening and
 //! remote evaluation. The control plane: HTTP API, storage, domain rules.
 
+pub mod alerts;
 pub mod approval;
 pub mod auth;
 pub mod bid;

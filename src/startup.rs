@@ -70,6 +70,7 @@ pub fn api() -> Api {
         .merge(crate::hub::routes::api())
         .merge(crate::opening::routes::api())
         .merge(crate::committee::routes::api())
+        .merge(crate::alerts::routes::api())
 }
 
 /// The access declaration of every API route (for the route × role matrix test).
@@ -118,7 +119,8 @@ pub async fn build_with_clock(
                 .with(hub)
                 .with(Arc::new(crate::bid::service::UploadLocks::default()))
                 .with(Arc::new(crate::opening::reveal::Running::default()))
-                .with(Arc::new(load_deadlines(&config)?)),
+                .with(Arc::new(load_deadlines(&config)?))
+                .with(Arc::new(crate::alerts::Engine::default())),
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
@@ -141,10 +143,15 @@ pub async fn build_with_clock(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(crate::jobs::run(
         state.clone(),
-        [crate::opening::jobs(), crate::committee::jobs()]
-            .into_iter()
-            .flatten()
-            .collect(),
+        // The alerts after the stages, so that a tick sees what the stages just did.
+        [
+            crate::opening::jobs(),
+            crate::committee::jobs(),
+            crate::alerts::jobs(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         stop_rx.clone(),
     ));
     let shutdown = async move {

@@ -322,3 +322,35 @@ pub async fn approved_kinds(tx: &mut Tx, plan_id: &str) -> sqlx::Result<Vec<Stri
         .fetch_all(&mut **tx)
         .await
 }
+
+/// A single-source request still pending whose publicity ends by a time (finance decides
+/// after it), for the alerts.
+#[derive(Debug, sqlx::FromRow)]
+pub struct PublicisedPending {
+    pub id: String,
+    pub plan_title: String,
+    pub publicity_ends_at: i64,
+}
+
+/// Pending requests whose publicity ends at or before `until`, the latest first, at most
+/// `limit`.
+pub async fn publicised_pending<'e, E>(
+    exec: E,
+    until: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<PublicisedPending>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_as(
+        "SELECT a.id, p.title AS plan_title, a.publicity_ends_at FROM approvals a \
+         JOIN procurement_plans p ON p.id = a.plan_id \
+         WHERE a.status = $1 AND a.publicity_ends_at IS NOT NULL AND a.publicity_ends_at <= $2 \
+         ORDER BY a.publicity_ends_at DESC, a.id LIMIT $3",
+    )
+    .bind(PENDING)
+    .bind(until)
+    .bind(limit)
+    .fetch_all(exec)
+    .await
+}

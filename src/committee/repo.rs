@@ -304,3 +304,49 @@ pub(crate) async fn min_bids(tx: &mut Tx, state: &AppState, tender_id: &str) -> 
         .await?;
     Ok(state.config.opening.min_bidders(&method))
 }
+
+/// A report's confirmation by the purchaser (R-EVAL-10), for the alerts: still awaited,
+/// or made by the deadline itself (`awarded_at` at or after `confirm_due_at`).
+#[derive(Debug, sqlx::FromRow)]
+pub struct Confirmation {
+    pub tender_id: String,
+    pub title: String,
+    pub purchaser_org_id: String,
+    pub phase: String,
+    pub confirm_due_at: i64,
+    pub awarded_at: Option<i64>,
+}
+
+impl Confirmation {
+    /// Awarded: by the deadline, since only those are read.
+    pub fn awarded(&self) -> bool {
+        self.phase == Phase::Awarded.as_str()
+    }
+}
+
+/// Reports awaiting confirmation due by `until`, and those the deadline confirmed since
+/// `late_since`; the latest deadline first, at most `limit`.
+pub async fn confirmations<'e, E>(
+    exec: E,
+    until: i64,
+    late_since: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<Confirmation>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_as(
+        "SELECT e.tender_id, t.title, t.purchaser_org_id, e.phase, e.confirm_due_at, \
+         e.awarded_at FROM evaluations e JOIN tenders t ON t.id = e.tender_id \
+         WHERE e.confirm_due_at IS NOT NULL AND ((e.phase = $1 AND e.confirm_due_at <= $2) \
+         OR (e.phase = $3 AND e.awarded_at >= e.confirm_due_at AND e.awarded_at >= $4)) \
+         ORDER BY e.confirm_due_at DESC, e.tender_id LIMIT $5",
+    )
+    .bind(Phase::Reported.as_str())
+    .bind(until)
+    .bind(Phase::Awarded.as_str())
+    .bind(late_since)
+    .bind(limit)
+    .fetch_all(exec)
+    .await
+}

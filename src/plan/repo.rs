@@ -498,3 +498,38 @@ pub enum Group {
     Region,
     Category,
 }
+
+/// A filed plan's published intention, for the alerts (R-PLAN-1: from when its tender may
+/// be published).
+#[derive(Debug, sqlx::FromRow)]
+pub struct PublishedIntention {
+    pub plan_id: String,
+    pub title: String,
+    pub org_id: String,
+    pub published_at: i64,
+}
+
+/// Intentions published from `from` to `to` of filed plans that record no exception, the
+/// latest first, at most `limit`.
+pub async fn intentions_published_between<'e, E>(
+    exec: E,
+    from: i64,
+    to: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<PublishedIntention>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_as(
+        "SELECT p.id AS plan_id, p.title, p.org_id, i.published_at \
+         FROM procurement_intentions i JOIN procurement_plans p ON p.id = i.plan_id \
+         WHERE i.published_at >= $1 AND i.published_at <= $2 AND p.status = $3 \
+         AND p.intention_exception IS NULL ORDER BY i.published_at DESC, p.id LIMIT $4",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(FILED)
+    .bind(limit)
+    .fetch_all(exec)
+    .await
+}

@@ -17,7 +17,7 @@ const T0: i64 = 1_796_086_800_000;
 const PUBLICITY_ENDS: i64 = 1_796_745_600_000;
 
 /// A plan of the school's, `yuan` on a fresh line, its intention published at T0.
-async fn plan(app: &TestApp, method: &str, yuan: i64, imported: bool) -> Value {
+pub(crate) async fn plan(app: &TestApp, method: &str, yuan: i64, imported: bool) -> Value {
     let finance = app.login("finance").await;
     let purchaser = app.login("purchaser").await;
     let (status, line) = finance

@@ -235,6 +235,7 @@ fn the_pure_rules_use_neither_the_web_the_database_nor_the_state() {
         "opening/rules.rs",
         "plan/rules.rs",
         "approval/rules.rs",
+        "alerts/rules.rs",
     ] {
         files.push(root.join(f));
     }

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod alerts;
 mod approvals;
 mod architecture;
 mod auth;

@@ -85,6 +85,19 @@ async fn route_role_matrix_matches_declarations() {
         .as_str()
         .unwrap()
         .to_string();
+    // An alert of the purchaser's (the demo's plans became publishable days ago), for
+    // `/api/alerts/{id}/read`: the others get NOT_FOUND, as for an alert that does not exist.
+    kaibiao::alerts::service::run_due(&app.state).await.unwrap();
+    let purchaser = &sessions
+        .iter()
+        .find(|(r, _)| *r == Role::Purchaser)
+        .unwrap()
+        .1;
+    let (_, alerts) = purchaser.get("/api/alerts").await;
+    let alert_id = alerts[0]["id"]
+        .as_str()
+        .expect("the purchaser has an alert")
+        .to_string();
     let plans_before = app.rows("procurement_plans").await;
     let approvals_before = app.rows("approvals").await;
     let intentions_before = app.rows("procurement_intentions").await;
@@ -101,6 +114,8 @@ async fn route_role_matrix_matches_declarations() {
             || spec.path.starts_with("/api/single-source-notices/")
         {
             &approval_id
+        } else if spec.path.starts_with("/api/alerts/") {
+            &alert_id
         } else {
             &tender.id
         };

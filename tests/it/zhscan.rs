@@ -156,13 +156,18 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             "/audit.html".into(),
             "/plans.html".into(),
             "/approvals.html".into(),
+            "/alerts.html".into(),
             format!("/tender.html?id={demo}"),
         ],
     )
     .await;
     scan.as_user(
         "purchaser",
-        &["/plans.html".into(), "/approvals.html".into()],
+        &[
+            "/plans.html".into(),
+            "/approvals.html".into(),
+            "/alerts.html".into(),
+        ],
     )
     .await;
     scan.as_user("expert1", &["/dashboard.html".into()]).await;

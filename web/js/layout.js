@@ -2,10 +2,16 @@
 // language toggle) and footer. Each page calls initLayout() first.
 
 import { t, applyI18n, toggleLang, onLangChange, getLang, label } from './i18n.js';
-import { currentUser, hasSessionHint, logout, requireLogin, isSupervisorRole } from './api.js';
-import { h, replace } from './ui.js';
+import { get, currentUser, hasSessionHint, logout, requireLogin, isSupervisorRole } from './api.js';
+import { h, replace, lineIcon } from './ui.js';
 
 const HALL_ROLES = ['finance', 'oversight'];
+
+/** Sent on `window` when the user's alerts changed (one read): the badge looks again. */
+export const ALERTS_CHANGED = 'kb:alerts-changed';
+const ALERTS_POLL_MS = 30_000;
+let unreadAlerts = 0;
+let alertsTimer = null;
 
 function emblem() {
   // A simple mark: a shield with a rising line, in the header's blue.
@@ -57,7 +63,13 @@ function userBox(user) {
     return h('a#nav-login.btn.btn-header', { href: `/login.html${next}`, dataset: { i18n: 'nav.login' } }, t('nav.login'));
   }
   const orgName = user.org && user.org.name ? user.org.name : '';
+  // The unread alerts, a small badge on a bell (docs/alerts.md).
+  const icon = lineIcon('M6 16.5V11a6 6 0 0 1 12 0v5.5l1.5 1.5h-15zM10 20.5a2 2 0 0 0 4 0', { size: 18 });
+  icon.setAttribute('aria-hidden', 'true');
+  const bell = h('a#alerts-link.alerts-link', { href: '/alerts.html' }, icon,
+    h('span#alerts-count.alerts-count', { hidden: true }));
   return h('div.user-box',
+    bell,
     h('div.user-chip', { title: orgName },
       h('span.user-avatar', { 'aria-hidden': 'true' }, (user.display_name || user.username || '?').slice(0, 1)),
       h('span.user-text',
@@ -74,6 +86,45 @@ function userBox(user) {
         },
       },
     }, t('nav.logout')));
+}
+
+/** Shows the unread count on the header's bell, with its label. */
+function showUnread() {
+  const link = document.getElementById('alerts-link');
+  if (!link) return;
+  const text = unreadAlerts > 0 ? t('alerts.badge_unread', { n: unreadAlerts }) : t('alerts.badge');
+  link.setAttribute('aria-label', text);
+  link.title = text;
+  const count = document.getElementById('alerts-count');
+  count.textContent = unreadAlerts > 99 ? '99+' : String(unreadAlerts);
+  count.hidden = unreadAlerts === 0;
+  // On a phone the user box folds into the menu: a dot on the menu button says so.
+  const toggle = document.querySelector('.nav-toggle');
+  if (toggle) toggle.classList.toggle('has-unread', unreadAlerts > 0);
+}
+
+async function refreshUnread() {
+  try {
+    const v = await get('/api/alerts/count', { noRedirect: true });
+    unreadAlerts = Number(v && v.unread) || 0;
+    showUnread();
+  } catch (e) {
+    // Logged out meanwhile: stop asking; anything else waits for the next poll.
+    if (e && e.status === 401 && alertsTimer) {
+      clearInterval(alertsTimer);
+      alertsTimer = null;
+    }
+  }
+}
+
+/** Once after login, then every 30 seconds while the page is visible. */
+function watchAlerts() {
+  if (alertsTimer) return;
+  refreshUnread();
+  window.addEventListener(ALERTS_CHANGED, refreshUnread);
+  alertsTimer = setInterval(() => {
+    if (document.visibilityState === 'visible') refreshUnread();
+  }, ALERTS_POLL_MS);
 }
 
 function renderHeader(slot, user, active) {
@@ -115,6 +166,7 @@ function renderHeader(slot, user, active) {
       h('div.header-tools', langBtn, toggle)));
 
   replace(slot, h('a.skip-link', { href: '#main', dataset: { i18n: 'site.skip' } }, t('site.skip')), header);
+  showUnread();
 }
 
 function renderFooter(slot) {
@@ -159,6 +211,7 @@ export async function initLayout({ auth = 'optional', active = '' } = {}) {
     }
   }
   renderHeader(headerSlot, user, active);
+  if (user) watchAlerts();
 
   onLangChange(() => {
     // Role names in the user chip are not data-i18n driven: re-render,

@@ -1,0 +1,157 @@
+//! Where deadlines come from: one function per kind of deadline, each reading its stage
+//! through the stage's own `repo` and handing over the deadlines that are open (or were
+//! missed: closed at or after their instant) and whose first alert falls within
+//! [`rules::LOOKAHEAD_MS`]. A later stage (challenges, contracts, payment) adds its
+//! deadlines by adding a function to [`all`]; nothing else changes (docs/alerts.md).
+
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+
+use super::rules::LOOKAHEAD_MS;
+use super::types::{Audience, Deadline, Notice, Subject};
+use crate::auth::Role;
+use crate::calendar::deadlines::DeadlineRule;
+use crate::calendar::Deadlines;
+use crate::state::AppState;
+
+/// Most deadlines one source hands over per run (the latest first, so that the oldest,
+/// long since alerted, are the ones left out).
+pub const LIMIT: i64 = 500;
+
+/// How long after a deadline was missed, or a tender became publishable, its alerts are
+/// still made (a server down over it catches up when it starts again).
+pub const CATCH_UP_MS: i64 = 30 * 86_400_000;
+
+/// A kind of deadline: its name (for the log) and the function that reads them at `now`.
+pub struct Source {
+    pub name: &'static str,
+    pub read: for<'a> fn(&'a AppState, i64) -> BoxFuture<'a, anyhow::Result<Vec<Deadline>>>,
+}
+
+/// Every kind of deadline the alerts know.
+pub fn all() -> Vec<Source> {
+    vec![
+        Source {
+            name: "single-source decisions",
+            read: |state, now| single_source_decisions(state, now).boxed(),
+        },
+        Source {
+            name: "winner confirmations",
+            read: |state, now| winner_confirmations(state, now).boxed(),
+        },
+        Source {
+            name: "publishable tenders",
+            read: |state, now| publishable_tenders(state, now).boxed(),
+        },
+    ]
+}
+
+/// R-METH-1: a single-source request whose publicity ended and is still pending; finance
+/// decides it. Told when the publicity ends; a decision closes it.
+pub async fn single_source_decisions(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
+    let rows = crate::approval::repo::publicised_pending(&state.db.pool, now + LOOKAHEAD_MS, LIMIT)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Deadline {
+            key: format!("approval:{}:publicity", r.id),
+            rule: DeadlineRule::SingleSourcePublicity,
+            subject: Subject {
+                kind: "approval",
+                link: "/approvals.html".into(),
+                id: r.id,
+                title: r.plan_title,
+            },
+            due_at: r.publicity_ends_at,
+            closed_late_at: None,
+            owners: vec![Audience::Role(Role::Finance)],
+            escalate_to: Vec::new(),
+            warn_before: false,
+            notice: Notice::OpenFrom,
+            act: (
+                "单一来源公示期满，待财政部门审批",
+                "Single-source publicity over, awaiting finance's decision",
+            ),
+        })
+        .collect())
+}
+
+/// R-EVAL-10: the purchaser confirms the winner within 5 working days of the report. Its
+/// users are told the working day before and at the deadline; a deadline passed without
+/// a confirmation is escalated to finance, even though the committee then lets the
+/// first-ranked candidate stand (`committee::service::advance_due`).
+pub async fn winner_confirmations(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
+    let rows = crate::committee::repo::confirmations(
+        &state.db.pool,
+        now + LOOKAHEAD_MS,
+        now - CATCH_UP_MS,
+        LIMIT,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Deadline {
+            key: format!("evaluation:{}:confirmation", r.tender_id),
+            rule: DeadlineRule::WinnerConfirmation,
+            closed_late_at: if r.awarded() { r.awarded_at } else { None },
+            subject: Subject {
+                kind: "tender",
+                link: format!("/evaluation.html?tender={}", r.tender_id),
+                id: r.tender_id,
+                title: r.title,
+            },
+            due_at: r.confirm_due_at,
+            owners: vec![Audience::Org {
+                org_id: r.purchaser_org_id,
+                role: Some(Role::Purchaser),
+            }],
+            escalate_to: vec![Role::Finance],
+            warn_before: true,
+            notice: Notice::ActBy,
+            act: ("确定中标人", "Confirming the winner"),
+        })
+        .collect())
+}
+
+/// R-PLAN-1: a plan's tender may be published from the start of the 30th day after its
+/// intention; the purchasing unit is told that day (for the agency it instructs).
+pub async fn publishable_tenders(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
+    let deadlines = state.runtime::<Deadlines>();
+    // Publishable from at least 29 days after the intention (the 30th day's 00:00), and
+    // at most 30 days and the longest run of rest days after it: the window in which
+    // intentions give a day from now - CATCH_UP_MS to now + LOOKAHEAD_MS.
+    const DAY: i64 = 86_400_000;
+    let rows = crate::plan::repo::intentions_published_between(
+        &state.db.pool,
+        now - CATCH_UP_MS - 45 * DAY,
+        now + LOOKAHEAD_MS - 29 * DAY,
+        LIMIT,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let from = crate::plan::rules::publishable_from(deadlines, r.published_at);
+            (from >= now - CATCH_UP_MS && from <= now + LOOKAHEAD_MS).then(|| Deadline {
+                key: format!("plan:{}:intention", r.plan_id),
+                rule: DeadlineRule::IntentionNotice,
+                subject: Subject {
+                    kind: "plan",
+                    link: "/plans.html".into(),
+                    id: r.plan_id,
+                    title: r.title,
+                },
+                due_at: from,
+                closed_late_at: None,
+                owners: vec![Audience::Org {
+                    org_id: r.org_id,
+                    role: None,
+                }],
+                escalate_to: Vec::new(),
+                warn_before: false,
+                notice: Notice::OpenFrom,
+                act: ("可发布采购公告", "The tender may be published"),
+            })
+        })
+        .collect())
+}
