@@ -348,6 +348,20 @@ impl IntoResponse for AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// A required free text of at most `max` characters, trimmed; otherwise `VALIDATION` on
+/// `field`.
+pub fn required_text(field: &str, s: &str, max: usize) -> AppResult<String> {
+    let t = s.trim();
+    let n = t.chars().count();
+    if n == 0 || n > max {
+        return Err(AppError::field(
+            field,
+            format!("必填,不超过 {max} 字 / required, at most {max} characters"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
 /// When a client refused for a full disk is told to try again.
 const STORAGE_FULL_RETRY_SECS: i64 = 60;
 

@@ -9,12 +9,12 @@ use super::types::{
     ApprovalError, ApprovalInput, ApprovalKind, ApprovalView, AttachmentView, DecisionInput,
     ObjectionInput,
 };
-use crate::auth::{CurrentUser, Role};
+use crate::auth::CurrentUser;
 use crate::calendar::deadlines::DeadlineRule;
 use crate::calendar::Deadlines;
 use crate::credit_code::CreditCode;
 use crate::db::Tx;
-use crate::error::{AppError, AppResult};
+use crate::error::{required_text, AppError, AppResult};
 use crate::ledger::{
     self, ApprovalDecided, ApprovalObjected, ApprovalRequested, AttachmentRef, LedgerEvent,
 };
@@ -29,18 +29,6 @@ const MAX_ATTACHMENTS: usize = 5;
 const MAX_ATTACHMENT_BYTES: usize = 1 << 20;
 /// Objections one supplier may send on one request.
 const MAX_OBJECTIONS: i64 = 3;
-
-fn text(field: &str, s: &str, max: usize) -> AppResult<String> {
-    let t = s.trim();
-    let n = t.chars().count();
-    if n == 0 || n > max {
-        return Err(AppError::field(
-            field,
-            format!("必填,不超过 {max} 字 / required, at most {max} characters"),
-        ));
-    }
-    Ok(t.to_string())
-}
 
 /// Checks and decodes the attachments, then stores them in the blob store (named by
 /// their hash, so a request refused afterwards leaves only unreferenced blobs).
@@ -57,7 +45,7 @@ async fn store_attachments(
     let mut decoded = Vec::new();
     let mut total = 0;
     for (i, a) in input.iter().enumerate() {
-        let name = text(&format!("attachments[{i}].name"), &a.name, 200)?;
+        let name = required_text(&format!("attachments[{i}].name"), &a.name, 200)?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(a.content_base64.trim())
             .map_err(|_| {
@@ -115,7 +103,7 @@ pub(crate) async fn request_at(
     input: ApprovalInput,
     now: i64,
 ) -> AppResult<ApprovalView> {
-    let reasons = text("reasons", &input.reasons, MAX_TEXT)?;
+    let reasons = required_text("reasons", &input.reasons, MAX_TEXT)?;
     let mut tx = state.db.begin().await?;
     let p = plan::repo::lock_plan(&mut tx, plan_id, now)
         .await?
@@ -140,7 +128,7 @@ pub(crate) async fn request_at(
     }
     let publicised = rules::publicised(input.kind, method);
     let sole = if publicised {
-        let name = text(
+        let name = required_text(
             "sole_supplier_name",
             input.sole_supplier_name.as_deref().unwrap_or_default(),
             200,
@@ -211,7 +199,7 @@ pub async fn object(
     id: &str,
     input: ObjectionInput,
 ) -> AppResult<ApprovalView> {
-    let body = text("text", &input.text, MAX_TEXT)?;
+    let body = required_text("text", &input.text, MAX_TEXT)?;
     let org = actor.org_id.clone().ok_or(AppError::Forbidden)?;
     let now = state.clock.now_ms();
     let mut tx = state.db.begin().await?;
@@ -264,7 +252,7 @@ pub(crate) async fn decide_at(
     let reason = if input.approve && input.reason.trim().is_empty() {
         String::new()
     } else {
-        text("reason", &input.reason, MAX_TEXT)?
+        required_text("reason", &input.reason, MAX_TEXT)?
     };
     let mut tx = state.db.begin().await?;
     let a = repo::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
@@ -295,15 +283,6 @@ fn shown_status(mut v: ApprovalView, now: i64) -> ApprovalView {
     v
 }
 
-/// Whose requests `user` sees: the unit's own (purchasers), all (agency, supervisors).
-fn scope(user: &CurrentUser) -> AppResult<String> {
-    match user.role {
-        Role::Purchaser => user.org_id.clone().ok_or(AppError::Forbidden),
-        Role::Agency | Role::Finance | Role::Oversight | Role::Admin => Ok(String::new()),
-        Role::Supplier | Role::Expert => Err(AppError::Forbidden),
-    }
-}
-
 pub async fn list(
     state: &AppState,
     user: &CurrentUser,
@@ -311,7 +290,7 @@ pub async fn list(
 ) -> AppResult<Vec<ApprovalView>> {
     let now = state.clock.now_ms();
     let f = Filter {
-        org_id: &scope(user)?,
+        org_id: &plan::service::scope(user)?,
         plan_id,
         single_source_only: false,
     };
@@ -323,7 +302,7 @@ pub async fn list(
 }
 
 pub async fn one(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<ApprovalView> {
-    let scope = scope(user)?;
+    let scope = plan::service::scope(user)?;
     let (_, mut v) = repo::one(&state.db.pool, id)
         .await?
         .filter(|(org, _)| scope.is_empty() || *org == scope)

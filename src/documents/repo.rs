@@ -3,28 +3,22 @@
 use super::types::HolderView;
 use crate::db::Tx;
 
-pub async fn holder_since(tx: &mut Tx, tender_id: &str, org_id: &str) -> sqlx::Result<Option<i64>> {
+/// When `org_id` obtained the tender's documents, if it did.
+pub async fn holder_since<'e, E>(
+    exec: E,
+    tender_id: &str,
+    org_id: &str,
+) -> sqlx::Result<Option<i64>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query_scalar(
         "SELECT obtained_at FROM document_holders WHERE tender_id = $1 AND org_id = $2",
     )
     .bind(tender_id)
     .bind(org_id)
-    .fetch_optional(&mut **tx)
-    .await
-}
-
-pub async fn is_holder<'e, E>(exec: E, tender_id: &str, org_id: &str) -> sqlx::Result<bool>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    Ok(sqlx::query_scalar::<_, i64>(
-        "SELECT obtained_at FROM document_holders WHERE tender_id = $1 AND org_id = $2",
-    )
-    .bind(tender_id)
-    .bind(org_id)
     .fetch_optional(exec)
-    .await?
-    .is_some())
+    .await
 }
 
 pub async fn insert_holder(

@@ -10,7 +10,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::calendar::deadlines::DeadlineRule;
 use crate::calendar::Deadlines;
 use crate::crypto::sha256_hex;
-use crate::error::{AppError, AppResult};
+use crate::error::{required_text, AppError, AppResult};
 use crate::ledger::{self, DocumentsObtained, LedgerEvent, QuestionAnswered, QuestionAsked};
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
@@ -21,18 +21,6 @@ use crate::tender::Action;
 const MAX_QUESTIONS: i64 = 20;
 const MAX_QUESTION: usize = 2000;
 const MAX_ANSWER: usize = 4000;
-
-fn text(field: &str, s: &str, max: usize) -> AppResult<String> {
-    let t = s.trim();
-    let n = t.chars().count();
-    if n == 0 || n > max {
-        return Err(AppError::field(
-            field,
-            format!("必填,不超过 {max} 字 / required, at most {max} characters"),
-        ));
-    }
-    Ok(t.to_string())
-}
 
 /// The tender as a supplier sees it: published (else not found), before its deadline.
 fn open_to_suppliers(head: &TenderHead, now: i64) -> AppResult<()> {
@@ -67,7 +55,7 @@ pub async fn obtain(
     let org = supplier_org(user)?;
     let mut a = Action::begin(state, tender_id).await?;
     open_to_suppliers(&a.head, a.now)?;
-    if let Some(at) = repo::holder_since(&mut a.tx, tender_id, org).await? {
+    if let Some(at) = repo::holder_since(&mut *a.tx, tender_id, org).await? {
         return Ok(ObtainedView {
             tender_id: tender_id.into(),
             obtained_at: at,
@@ -91,8 +79,7 @@ pub async fn mine(
     tender_id: &str,
 ) -> AppResult<ObtainedView> {
     let org = supplier_org(user)?;
-    let mut tx = state.db.begin().await?;
-    let at = repo::holder_since(&mut tx, tender_id, org)
+    let at = repo::holder_since(&state.db.pool, tender_id, org)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(ObtainedView {
@@ -134,13 +121,13 @@ pub async fn ask(
     q: QuestionInput,
 ) -> AppResult<QuestionView> {
     let org = supplier_org(user)?;
-    let body = text("text", &q.text, MAX_QUESTION)?;
+    let body = required_text("text", &q.text, MAX_QUESTION)?;
     let mut a = Action::begin(state, tender_id).await?;
     open_to_suppliers(&a.head, a.now)?;
     if a.now >= a.head.clarify_deadline {
         return Err(DocumentsError::QuestionsClosed.into());
     }
-    if repo::holder_since(&mut a.tx, tender_id, org)
+    if repo::holder_since(&mut *a.tx, tender_id, org)
         .await?
         .is_none()
     {
@@ -211,7 +198,9 @@ pub async fn questions(
     if user.role == Role::Supplier {
         let org = supplier_org(user)?;
         if head.status == TenderStatus::Draft
-            || !repo::is_holder(&state.db.pool, tender_id, org).await?
+            || repo::holder_since(&state.db.pool, tender_id, org)
+                .await?
+                .is_none()
         {
             return Err(DocumentsError::NotObtained.into());
         }
@@ -242,7 +231,7 @@ pub async fn answer(
     question_id: &str,
     input: AnswerInput,
 ) -> AppResult<QuestionView> {
-    let body = text("text", &input.text, MAX_ANSWER)?;
+    let body = required_text("text", &input.text, MAX_ANSWER)?;
     let mut a = Action::begin(state, tender_id).await?;
     if user.role != Role::Agency || user.org_id.as_deref() != Some(a.head.agency_org_id.as_str()) {
         return Err(AppError::Forbidden);

@@ -38,9 +38,10 @@ fn done(errors: FieldErrors) -> AppResult<()> {
     }
 }
 
-/// Whose plans and lines `user` sees: their own unit's (purchasers), everyone's (the
-/// agencies that run tenders from them, finance, oversight, admin), none (others).
-fn scope(user: &CurrentUser) -> AppResult<String> {
+/// Whose plans, lines and approvals `user` sees: their own unit's (purchasers),
+/// everyone's (the agencies that run tenders from them, finance, oversight, admin), none
+/// (others); the empty string is everyone's.
+pub(crate) fn scope(user: &CurrentUser) -> AppResult<String> {
     match user.role {
         Role::Purchaser => user.org_id.clone().ok_or(AppError::Forbidden),
         Role::Agency | Role::Finance | Role::Oversight | Role::Admin => Ok(String::new()),
