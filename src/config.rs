@@ -49,6 +49,10 @@ pub struct Config {
     /// at or above it with another method needs finance's approval (R-METH-1). Default
     /// 4,000,000 yuan (M: check the province's current standard).
     pub open_tendering_threshold_fen: i64,
+    /// Whether publication and amendments are held to the statutory periods (R-METH-2,
+    /// R-DOC-1, R-DOC-2). Off only in a training deployment (the demo city, whose opening
+    /// tender closes minutes after it is published) and in tests of other stages.
+    pub statutory_periods: bool,
 }
 
 impl Config {
@@ -78,6 +82,7 @@ impl Config {
             calendar_file: None,
             deadline_periods_file: None,
             open_tendering_threshold_fen: 400_000_000,
+            statutory_periods: true,
         }
     }
 }

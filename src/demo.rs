@@ -957,18 +957,34 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         evaluation: Some(demo_terms(false)),
         plan_id: Some(plans.opening.clone()),
     };
-    let view = tender_service::create(state, &actor(OPENING_HOST), opening)
-        .await
-        .map_err(app_err)?;
-    let view = tender_service::publish(state, &actor(OPENING_HOST), &view.id)
-        .await
-        .map_err(app_err)?;
-    let opening = DemoOpening {
-        tender_id: view.id,
-        code: view.code,
-        title: view.title,
-        bid_deadline: view.bid_deadline,
-        decrypt_window_mins: view.decrypt_window_mins,
+    // It closes minutes after publication: a training city only, where the statutory
+    // periods are off (`Config::statutory_periods`).
+    let opening = if state.config.statutory_periods {
+        None
+    } else {
+        let view = tender_service::create(state, &actor(OPENING_HOST), opening)
+            .await
+            .map_err(app_err)?;
+        let view = tender_service::publish(state, &actor(OPENING_HOST), &view.id)
+            .await
+            .map_err(app_err)?;
+        Some(DemoOpening {
+            tender_id: view.id,
+            code: view.code,
+            title: view.title,
+            bid_deadline: view.bid_deadline,
+            decrypt_window_mins: view.decrypt_window_mins,
+        })
+    };
+    // The others' deadlines: the nominal day, or the first 9:30 the statutory periods
+    // allow (R-METH-2, R-DOC-1) when that is later (a weekend or holiday in between).
+    // A day's margin: publication comes a few seconds after `now`, maybe past midnight.
+    let deadlines = state.runtime::<crate::calendar::Deadlines>();
+    let lawful = |method: ProcurementMethod, nominal: i64| -> i64 {
+        crate::tender::rules::earliest_deadline_if_published(deadlines, method, now)
+            .map_or(nominal, |(earliest, _)| {
+                nominal.max(earliest + (24 * 60 + 570) * 60_000)
+            })
     };
 
     let tenders = [
@@ -993,7 +1009,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
                 },
             ],
             clarify_deadline: at_930(10),
-            bid_deadline: at_930(21),
+            bid_deadline: lawful(ProcurementMethod::OpenTendering, at_930(21)),
             decrypt_window_mins: 30,
             custodian_ids: custodians("purchaser"),
             custodian_threshold: 2,
@@ -1012,7 +1028,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
                 budget_fen: crate::money::Money(452_000_000),
             }],
             clarify_deadline: at_930(5),
-            bid_deadline: at_930(12),
+            bid_deadline: lawful(ProcurementMethod::CompetitiveConsultation, at_930(12)),
             decrypt_window_mins: 30,
             custodian_ids: custodians("purchaser2"),
             custodian_threshold: 2,
@@ -1033,7 +1049,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         password,
         key_dir,
         users: logins,
-        opening: Some(opening),
+        opening,
     }))
 }
 

@@ -239,6 +239,11 @@ struct ServeArgs {
         default_value_t = 4_000_000
     )]
     open_tendering_threshold_yuan: i64,
+    /// Hold publication and amendments to the statutory periods (R-METH-2, R-DOC-1,
+    /// R-DOC-2): on by default, off by default with `--demo` (a training city whose
+    /// opening tender closes minutes after publication).
+    #[arg(long, env = "KAIBIAO_STATUTORY_PERIODS")]
+    statutory_periods: Option<bool>,
 }
 
 impl ServeArgs {
@@ -262,6 +267,7 @@ impl ServeArgs {
             .checked_mul(100)
             .filter(|f| *f > 0)
             .ok_or_else(|| anyhow::anyhow!("--open-tendering-threshold-yuan: a positive amount"))?;
+        c.statutory_periods = self.statutory_periods.unwrap_or(!self.demo);
         let (lo, hi) = self
             .media_ports
             .split_once('-')

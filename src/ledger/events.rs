@@ -119,6 +119,10 @@ pub struct TenderAmended {
     pub amendment: i64,
     pub reason: String,
     pub changes: AmendmentChanges,
+    /// Whether the agency declared that it may affect bid preparation (R-DOC-2); absent
+    /// in amendments recorded before the declaration existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affects_bids: Option<bool>,
 }
 
 /// The fields an amendment changed, each from → to; a field it left alone is absent.
@@ -785,6 +789,7 @@ mod tests {
                         ),
                         ..AmendmentChanges::default()
                     },
+                    affects_bids: None,
                 }),
                 json!({
                     "amendment": 2, "reason": "延长截止时间",

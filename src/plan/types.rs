@@ -289,16 +289,6 @@ fn yuan(fen: i64) -> String {
     crate::money::Money(fen).to_string()
 }
 
-fn when(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| {
-            t.with_timezone(&crate::clock::cst())
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
 impl crate::error::AreaError for PlanError {
     fn code(&self) -> &'static str {
         PlanError::code(self)
@@ -317,8 +307,8 @@ impl crate::error::AreaError for PlanError {
                 format!("the tender's budget exceeds what is left of its plan ({} yuan left, R-PLAN-2)", yuan(*left_fen)),
             ),
             PlanError::IntentionTooRecent { publishable_from } => (
-                format!("采购意向公开未满 30 日,最早可于 {} 发布采购公告(R-PLAN-1)", when(*publishable_from)),
-                format!("the procurement intention has been public for less than 30 days; the tender may be published from {} (R-PLAN-1)", when(*publishable_from)),
+                format!("采购意向公开未满 30 日,最早可于 {} 发布采购公告(R-PLAN-1)", crate::clock::format_cst(*publishable_from)),
+                format!("the procurement intention has been public for less than 30 days; the tender may be published from {} (R-PLAN-1)", crate::clock::format_cst(*publishable_from)),
             ),
             PlanError::NoIntention => (
                 "采购计划尚未公开采购意向,也未登记法定例外情形(R-PLAN-1)".into(),

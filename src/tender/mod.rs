@@ -4,6 +4,7 @@
 pub mod opening_key;
 pub mod repo;
 pub mod routes;
+pub mod rules;
 pub mod service;
 pub mod types;
 

@@ -65,6 +65,12 @@ pub fn api() -> Api {
             amend,
         )
         .route(
+            Method::GET,
+            "/api/tenders/{id}/time-limits",
+            Access::Roles(READERS),
+            time_limits,
+        )
+        .route(
             Method::POST,
             "/api/tenders/{id}/cancel",
             Access::Roles(AGENCY),
@@ -149,6 +155,14 @@ async fn publish(
     Path(id): Path<String>,
 ) -> AppResult<Json<TenderView>> {
     Ok(Json(service::publish(&state, &user, &id).await?))
+}
+
+async fn time_limits(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<super::rules::TimeLimitsView>> {
+    Ok(Json(service::time_limits(&state, &user, &id).await?))
 }
 
 async fn amend(

@@ -434,6 +434,11 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    let method = ProcurementMethod::parse(&before.method).ok_or(AppError::NotFound)?;
+    if state.config.statutory_periods {
+        let deadlines = state.runtime::<crate::calendar::Deadlines>();
+        super::rules::check_publication(deadlines, method, now, head.bid_deadline)?;
+    }
     if let Some(plan_id) = &before.plan_id {
         plan::service::check_publication(state, &mut tx, plan_id, now).await?;
         crate::approval::service::check_publication(state, &mut tx, plan_id, now).await?;
@@ -535,6 +540,11 @@ pub async fn amend(
             "新的投标截止时间须晚于当前时间 / the new bid deadline must be in the future",
         );
     }
+    let method = ProcurementMethod::parse(&cur.method).ok_or(AppError::NotFound)?;
+    if req.affects_bids && state.config.statutory_periods && errors.is_empty() {
+        let deadlines = state.runtime::<crate::calendar::Deadlines>();
+        super::rules::check_amendment(deadlines, method, now, deadline)?;
+    }
     if let Some(lots) = &c.lots {
         let mut lot_errors = FieldErrors::new();
         check_lots(lots, &mut lot_errors);
@@ -583,7 +593,7 @@ pub async fn amend(
                 tender_id: id,
                 purchaser_org_id: &cur.purchaser_org_id,
                 category: &cur.category,
-                method: ProcurementMethod::parse(&cur.method).ok_or(AppError::NotFound)?,
+                method,
                 budget_fen: lots.iter().map(|l| l.budget_fen.fen()).sum(),
             };
             plan::service::commit_budget(&mut tx, &plan_id, &draw, &actor.id, now).await?;
@@ -596,11 +606,29 @@ pub async fn amend(
         amendment: seq,
         reason: req.reason.trim().to_string(),
         changes,
+        affects_bids: Some(req.affects_bids),
     });
     ledger::repo::append(&mut tx, id, now, &actor.id, &event).await?;
     tx.commit().await?;
     state.rooms.notify(id);
     get(state, actor, id).await
+}
+
+/// The statutory periods for this tender at this instant: the earliest bid deadline if it
+/// were published, or amended in a way affecting bids, now (the agency's forms offer it).
+pub async fn time_limits(
+    state: &AppState,
+    actor: &CurrentUser,
+    id: &str,
+) -> AppResult<super::rules::TimeLimitsView> {
+    let tender = get(state, actor, id).await?;
+    let method = ProcurementMethod::parse(&tender.method).ok_or(AppError::NotFound)?;
+    Ok(super::rules::view(
+        state.runtime::<crate::calendar::Deadlines>(),
+        state.config.statutory_periods,
+        method,
+        state.clock.now_ms(),
+    ))
 }
 
 #[tracing::instrument(skip_all, fields(tender = %id), err)]

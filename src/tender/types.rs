@@ -194,6 +194,15 @@ pub struct AmendmentChanges {
 pub struct AmendmentRequest {
     pub reason: String,
     pub changes: AmendmentChanges,
+    /// Whether it may affect the preparation of bids (R-DOC-2: then it comes at least the
+    /// statutory period before the bid deadline, or the deadline moves). Assumed unless
+    /// the agency declares otherwise (a typo, a contact's phone number).
+    #[serde(default = "yes")]
+    pub affects_bids: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -447,3 +447,92 @@ fn base64_decode(s: &str) -> Vec<u8> {
         .decode(s)
         .unwrap()
 }
+
+/// R-METH-2, R-DOC-1 and R-DOC-2 as the agency meets them: a deadline too early refused at
+/// publication with the earliest lawful one named, the forms offered that date, and an
+/// amendment affecting bids that must move the deadline.
+#[tokio::test]
+async fn r_meth_2_r_doc_2_statutory_periods_at_publication_and_amendment() {
+    // 2026-12-01 is a Tuesday: the 20th day, 2026-12-21, a Monday.
+    let (app, clock) = crate::common::spawn_app_at_with(T0, |c| c.statutory_periods = true).await;
+    let s = app.login("agency").await;
+    let mut body = app.tender_body("校园监控升级", T0).await;
+    body["bid_deadline"] = json!(T0 + 19 * DAY);
+    let t = create(&s, body.clone()).await;
+    let id = t["id"].as_str().unwrap().to_string();
+
+    let (status, limits) = s.get(&format!("/api/tenders/{id}/time-limits")).await;
+    assert_eq!(status, StatusCode::OK, "{limits}");
+    assert_eq!(limits["enforced"], true);
+    // 00:00 of 2026-12-21, China time.
+    let earliest = T0 + 20 * DAY - 9 * 3_600_000;
+    assert_eq!(limits["publish_earliest_deadline"], earliest);
+    assert_eq!(limits["publish_rule"], "R-METH-2 open_tendering");
+
+    let ledger_before = app.rows("ledger_events").await;
+    let (status, v) = s
+        .post(&format!("/api/tenders/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(code(&v), "BID_PERIOD_TOO_SHORT");
+    assert!(
+        v["message"].as_str().unwrap().contains("2026-12-21 00:00"),
+        "{v}"
+    );
+    let (_, still) = s.get(&format!("/api/tenders/{id}")).await;
+    assert_eq!(still["status"], "draft");
+    assert_eq!(app.rows("ledger_events").await, ledger_before);
+
+    // The deadline the form offers is accepted.
+    body["bid_deadline"] = json!(earliest + 9 * 3_600_000);
+    let (status, v) = s.put(&format!("/api/tenders/{id}"), body).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) = s
+        .post(&format!("/api/tenders/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    // Ten days before the deadline, an amendment of the lots comes too late for it
+    // (15 days, R-DOC-2): refused, naming the date the deadline must move to.
+    clock.set(T0 + 10 * DAY);
+    let s = app.login("agency").await;
+    let (_, limits) = s.get(&format!("/api/tenders/{id}/time-limits")).await;
+    // 2026-12-11 + 15 days = 2026-12-26, a Saturday: moved to Monday 2026-12-28.
+    let moved = T0 + 27 * DAY - 9 * 3_600_000;
+    assert_eq!(limits["amend_earliest_deadline"], moved, "{limits}");
+    let lots = json!([{"name": "第1包(含安装)", "budget_fen": 12_345_600}]);
+    let (status, v) = s
+        .post(
+            &format!("/api/tenders/{id}/amendments"),
+            json!({"reason": "增加安装要求", "changes": {"lots": lots}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(code(&v), "AMENDMENT_TOO_LATE");
+    assert!(
+        v["message"].as_str().unwrap().contains("2026-12-28 00:00"),
+        "{v}"
+    );
+    let (_, still) = s.get(&format!("/api/tenders/{id}")).await;
+    assert_eq!(still["amendments"].as_array().unwrap().len(), 0);
+
+    // Declared as not affecting bids (a contact's phone number), it goes out as it is.
+    let (status, v) = s
+        .post(
+            &format!("/api/tenders/{id}/amendments"),
+            json!({"reason": "更正联系电话", "affects_bids": false,
+                   "changes": {"description": "测试项目。联系电话 0714-6200000"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    // With the deadline moved as offered, the lots change is accepted.
+    let (status, v) = s
+        .post(
+            &format!("/api/tenders/{id}/amendments"),
+            json!({"reason": "增加安装要求", "changes": {"lots": lots, "bid_deadline": moved + 9 * 3_600_000}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["bid_deadline"], moved + 9 * 3_600_000);
+    assert_eq!(v["amendments"].as_array().unwrap().len(), 2);
+}

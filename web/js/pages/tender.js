@@ -5,7 +5,7 @@ import { initLayout, setPageTitle } from '../layout.js';
 import { get, post, errorText, ApiError } from '../api.js';
 import { t, label, onLangChange } from '../i18n.js';
 import { formatCST, formatMoney, amountInWords, serverNow } from '../format.js';
-import { h, clear, replace, param, loadingBlock, errorBlock, showBanner, statusBadge, countdown, startCountdowns, openDialog, toast, busy } from '../ui.js';
+import { h, clear, replace, param, loadingBlock, errorBlock, banner, showBanner, statusBadge, countdown, startCountdowns, openDialog, toast, busy } from '../ui.js';
 import { budgetTotal, schedule, regionName, purchaserName, agencyName, lotsTable, timeline, amendmentsList, ledgerTable, ledgerEvents, cancelReasonFromLedger, evaluationCard, awardCard } from '../tenders.js';
 import { LotsEditor, cstInput, clearFieldErrors, setFieldError, showFieldErrors } from '../form-kit.js';
 
@@ -184,6 +184,8 @@ function buildAmendPanel(x) {
   const bidIn = h('input#amend-bid-deadline.input', { type: 'datetime-local', 'aria-describedby': 'amend-bid-deadline-preview amend-bid-deadline-error' });
   const bidPrev = h('p#amend-bid-deadline-preview.field-hint');
   const decrypt = h('input#amend-decrypt-window.input', { type: 'number', min: 5, max: 240, step: 1, inputmode: 'numeric', value: String(s.decrypt_window_mins ?? 30) });
+  const affects = h('input#amend-affects-bids', { type: 'checkbox', checked: true });
+  const limitNote = h('div#amend-time-limit', { 'aria-live': 'polite' });
   const lotsToggle = h('input#amend-lots-toggle', { type: 'checkbox' });
   const lotsBox = h('div#amend-lots', { hidden: true });
   const status = h('div#amend-status');
@@ -201,7 +203,10 @@ function buildAmendPanel(x) {
       amendField('amend-decrypt-window', 'decrypt_window_mins', 'field.decrypt_window_mins', decrypt),
       h('div.field.field-wide',
         h('label.checkbox', { for: 'amend-lots-toggle' }, lotsToggle, h('span', t('tender.amend_lots_toggle'))),
-        lotsBox)),
+        lotsBox),
+      h('div.field.field-wide',
+        h('label.checkbox', { for: 'amend-affects-bids' }, affects, h('span', t('tender.amend_affects_bids'))),
+        limitNote)),
     h('div.form-actions',
       h('button.btn', { type: 'button', on: { click: toggleAmend } }, t('common.cancel')),
       submit));
@@ -210,6 +215,32 @@ function buildAmendPanel(x) {
   const bid = cstInput(bidIn, bidPrev);
   clarify.set(s.clarify_deadline);
   bid.set(s.bid_deadline);
+  // R-DOC-2: an amendment affecting bids comes the statutory period before the deadline,
+  // or the deadline moves — the earliest lawful one is offered here.
+  let limits = null;
+  const showLimit = () => {
+    clear(limitNote);
+    if (!limits || !limits.enforced || !affects.checked || limits.amend_earliest_deadline == null) return;
+    const earliest = limits.amend_earliest_deadline;
+    const current = bid.get();
+    if (current !== null && current >= earliest) {
+      limitNote.append(h('p.field-hint', t('tender.amend_limit_ok', { rule: limits.amend_rule, at: formatCST(earliest) })));
+      return;
+    }
+    // 09:30 of the earliest day, the usual hour of an opening.
+    const offered = earliest + 570 * 60_000;
+    limitNote.append(banner('warning', t('tender.amend_limit_move', { rule: limits.amend_rule, at: formatCST(earliest) }), {
+      action: h('button#amend-move-deadline.btn.btn-small', {
+        type: 'button',
+        on: { click: () => { bid.set(offered); showLimit(); } },
+      }, t('tender.amend_move_to', { at: formatCST(offered) })),
+    }));
+  };
+  affects.addEventListener('change', showLimit);
+  bidIn.addEventListener('change', showLimit);
+  get(`/api/tenders/${encodeURIComponent(id)}/time-limits`)
+    .then((l) => { limits = l; showLimit(); })
+    .catch(() => {});
   let lotsEditor = null;
   lotsToggle.addEventListener('change', () => {
     lotsBox.hidden = !lotsToggle.checked;
@@ -276,7 +307,7 @@ function buildAmendPanel(x) {
     }
     const restore = busy(submit);
     try {
-      await post(`/api/tenders/${encodeURIComponent(id)}/amendments`, { reason: r, changes });
+      await post(`/api/tenders/${encodeURIComponent(id)}/amendments`, { reason: r, changes, affects_bids: affects.checked });
       toast(t('tender.amend_ok'));
       amendOpen = false;
       amendState = null;
