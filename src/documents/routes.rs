@@ -8,6 +8,7 @@ use super::types::{AnswerInput, HolderView, ObtainedView, QuestionInput, Questio
 use crate::auth::{Access, Api, CurrentUser, Role};
 use crate::error::{AppResult, Json};
 use crate::state::AppState;
+use crate::tender::template::TenderDocument;
 
 pub fn api() -> Api {
     const SUPPLIER: &[Role] = &[Role::Supplier];
@@ -33,6 +34,12 @@ pub fn api() -> Api {
             "/api/tenders/{id}/documents/obtain",
             Access::Roles(SUPPLIER),
             obtain,
+        )
+        .route(
+            Method::GET,
+            "/api/tenders/{id}/documents",
+            Access::Roles(READERS),
+            document,
         )
         .route(
             Method::GET,
@@ -72,6 +79,14 @@ async fn obtain(
     Path(id): Path<String>,
 ) -> AppResult<Json<ObtainedView>> {
     Ok(Json(service::obtain(&state, &user, &id).await?))
+}
+
+async fn document(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<TenderDocument>> {
+    Ok(Json(service::document(&state, &user, &id).await?))
 }
 
 async fn mine(

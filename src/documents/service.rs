@@ -72,6 +72,37 @@ pub async fn obtain(
     })
 }
 
+/// The documents from the template (`template::render`): for a supplier that obtained
+/// them, and for the tender's members — the agency previews them while drafting, with the
+/// template's warnings; a supplier never sees those.
+pub async fn document(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+) -> AppResult<crate::tender::template::TenderDocument> {
+    let head = head(state, tender_id).await?;
+    if user.role == Role::Supplier {
+        let org = supplier_org(user)?;
+        if matches!(head.status, TenderStatus::Draft | TenderStatus::Cancelled)
+            || repo::holder_since(&state.db.pool, tender_id, org)
+                .await?
+                .is_none()
+        {
+            return Err(DocumentsError::NotObtained.into());
+        }
+    } else if !crate::tender::service::can_see(user, &head) {
+        return Err(AppError::NotFound);
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    let mut doc = crate::tender::template::render_of(&mut conn, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if user.role == Role::Supplier {
+        doc.warnings.clear();
+    }
+    Ok(doc)
+}
+
 /// Whether the caller's organisation holds the documents.
 pub async fn mine(
     state: &AppState,

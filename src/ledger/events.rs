@@ -83,6 +83,10 @@ pub struct TenderPublished {
     pub custodian_threshold: i64,
     #[serde(default)]
     pub opening_key: OpeningKey,
+    /// SHA-256 of the tender documents as the template rendered them at publication
+    /// (`tender::template`); absent in tenders published before the templates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ pub mod repo;
 pub mod routes;
 pub mod rules;
 pub mod service;
+pub mod template;
 pub mod types;
 
 use crate::db::Tx;

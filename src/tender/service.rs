@@ -461,8 +461,12 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
         now,
     )
     .await?;
+    let documents = super::template::render_of(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     // The announcement as published, so the ledger alone shows what was announced.
     let event = LedgerEvent::TenderPublished(TenderPublished {
+        documents_sha256: Some(documents.sha256()),
         description_sha256: crate::crypto::sha256_hex(view.description.as_bytes()),
         code: view.code,
         title: view.title,

@@ -164,3 +164,73 @@ async fn r_doc_3_holders_ask_and_every_holder_reads_the_answer_without_the_asker
     assert_eq!(status, StatusCode::OK, "{holders}");
     assert_eq!(holders.as_array().unwrap().len(), 2);
 }
+
+/// The documents from the template: the agency previews them while drafting, with the
+/// template's warnings; a supplier reads them once obtained, without the warnings; the
+/// publication event records their hash.
+#[tokio::test]
+async fn r_pol_1_documents_from_the_template_carry_the_policy_clauses() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let agency = app.login("agency").await;
+    let mut body = app.tender_body("实验室家具采购", T0).await;
+    // 123,456 yuan of goods, not reserved for SMEs: the template warns (R-POL-1).
+    body["evaluation"] = json!({
+        "method": "comprehensive", "price_weight_bp": 3000, "sme_rate_bp": 1000,
+        "items": [{"name": "技术方案", "weight_bp": 7000}],
+    });
+    let (status, t) = agency.post("/api/tenders", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let tid = t["id"].as_str().unwrap().to_string();
+    let (status, doc) = agency.get(&format!("/api/tenders/{tid}/documents")).await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    assert_eq!(doc["template"], "goods");
+    let warned: Vec<&str> = doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(warned, ["R-POL-1"]);
+    let text = doc.to_string();
+    assert!(
+        text.contains("对小型和微型企业的报价给予 10% 的扣除"),
+        "{text}"
+    );
+    assert!(text.contains("不接受进口产品"), "{text}");
+    assert!(text.contains("监狱企业、残疾人福利性单位视同小型、微型企业"));
+    assert!(text.contains("实验室家具采购"));
+
+    let (status, v) = agency
+        .post(&format!("/api/tenders/{tid}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (_, ledger) = agency.get(&format!("/api/tenders/{tid}/ledger")).await;
+    let published = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "tender_published")
+        .unwrap()
+        .clone();
+    let hash = published["body"]["documents_sha256"].as_str().unwrap();
+    assert_eq!(hash.len(), 64, "{published}");
+
+    // A supplier reads them only once obtained, and never the agency's warnings.
+    let s1 = app.login("supplier1").await;
+    let (status, v) = s1.get(&format!("/api/tenders/{tid}/documents")).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::FORBIDDEN, "DOCUMENTS_NOT_OBTAINED"),
+        "{v}"
+    );
+    s1.post(&format!("/api/tenders/{tid}/documents/obtain"), json!({}))
+        .await;
+    let (status, held) = s1.get(&format!("/api/tenders/{tid}/documents")).await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    assert_eq!(held["warnings"], json!([]));
+    assert_eq!(held["sections"], doc["sections"]);
+    // An expert is no reader of documents before the evaluation.
+    let expert = app.login("expert1").await;
+    let (status, _) = expert.get(&format!("/api/tenders/{tid}/documents")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

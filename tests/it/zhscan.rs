@@ -135,6 +135,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             "/plans.html".into(),
             "/halls.html".into(),
             format!("/opening.html?tender={demo}"),
+            format!("/documents.html?tender={demo}"),
         ],
     )
     .await;
@@ -145,6 +146,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             format!("/announcement.html?id={demo}"),
             format!("/bid.html?tender={demo}"),
             "/commitment.html".into(),
+            format!("/documents.html?tender={demo}"),
         ],
     )
     .await;

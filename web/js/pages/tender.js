@@ -85,8 +85,11 @@ function hallLink(x) {
 // ------------------------------------------------------------- actions --
 
 function actionBar(x) {
-  if (!isAgency()) return null;
-  const buttons = [];
+  // The documents from the template (a preview with its warnings while drafting) and the
+  // questions to answer: for every unit of the tender.
+  const docs = h('a#documents-link.btn', { href: `/documents.html?tender=${encodeURIComponent(x.id)}` }, t('docs.link'));
+  if (!isAgency()) return h('div.action-bar', docs);
+  const buttons = [docs];
   if (x.status === 'draft') {
     buttons.push(h('a#edit.btn', { href: `/tender-form.html?id=${encodeURIComponent(x.id)}` }, t('tender.edit')));
     buttons.push(h('button#publish.btn.btn-primary', { type: 'button', on: { click: onPublish } }, t('tender.publish')));
@@ -102,7 +105,6 @@ function actionBar(x) {
   if (x.status === 'draft' || x.status === 'published') {
     buttons.push(h('button#cancel.btn.btn-outline-danger', { type: 'button', on: { click: onCancel } }, t('tender.cancel')));
   }
-  if (!buttons.length) return null;
   return h('div.action-bar', buttons);
 }
 
