@@ -153,6 +153,19 @@ pub async fn ask(
 ) -> AppResult<QuestionView> {
     let org = supplier_org(user)?;
     let body = required_text("text", &q.text, MAX_QUESTION)?;
+    // Published with its answer to every holder: the question may not name its asker.
+    let asker = crate::org::repo::org(&state.db.pool, org)
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    let ids = rules::identifiers(
+        &asker.name,
+        &asker.credit_code,
+        &user.display_name,
+        &user.username,
+    );
+    if rules::reveals(&body, &ids) {
+        return Err(DocumentsError::QuestionRevealsAsker.into());
+    }
     let mut a = Action::begin(state, tender_id).await?;
     open_to_suppliers(&a.head, a.now)?;
     if a.now >= a.head.clarify_deadline {

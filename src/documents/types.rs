@@ -58,6 +58,10 @@ pub enum DocumentsError {
     /// The answer names the supplier that asked.
     #[error("answer reveals the asker")]
     AnswerRevealsAsker,
+    /// The question names the supplier asking: it is published with its answer to every
+    /// holder, so it may not.
+    #[error("question reveals the asker")]
+    QuestionRevealsAsker,
     #[error("already answered")]
     AlreadyAnswered,
 }
@@ -68,6 +72,7 @@ impl DocumentsError {
             DocumentsError::NotObtained => "DOCUMENTS_NOT_OBTAINED",
             DocumentsError::QuestionsClosed => "QUESTIONS_CLOSED",
             DocumentsError::AnswerRevealsAsker => "ANSWER_REVEALS_ASKER",
+            DocumentsError::QuestionRevealsAsker => "QUESTION_REVEALS_ASKER",
             DocumentsError::AlreadyAnswered => "ALREADY_ANSWERED",
         }
     }
@@ -80,7 +85,9 @@ impl crate::error::AreaError for DocumentsError {
     fn status(&self) -> StatusCode {
         match self {
             DocumentsError::NotObtained => StatusCode::FORBIDDEN,
-            DocumentsError::AnswerRevealsAsker => StatusCode::UNPROCESSABLE_ENTITY,
+            DocumentsError::AnswerRevealsAsker | DocumentsError::QuestionRevealsAsker => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             DocumentsError::QuestionsClosed | DocumentsError::AlreadyAnswered => {
                 StatusCode::CONFLICT
             }
@@ -99,6 +106,10 @@ impl crate::error::AreaError for DocumentsError {
             DocumentsError::AnswerRevealsAsker => (
                 "答复中含有提问供应商的名称、代码或联系人,答复须匿名发布(R-DOC-3)",
                 "the answer names the supplier that asked; answers are published anonymously (R-DOC-3)",
+            ),
+            DocumentsError::QuestionRevealsAsker => (
+                "问题中含有贵单位的名称、代码或联系人:问题将随答复发给所有获取文件的供应商,请勿署名(R-DOC-3)",
+                "the question names your organisation or contact: it goes to every holder with its answer, so leave your name out (R-DOC-3)",
             ),
             DocumentsError::AlreadyAnswered => ("该问题已答复", "this question is already answered"),
         };

@@ -80,6 +80,22 @@ async fn r_doc_3_holders_ask_and_every_holder_reads_the_answer_without_the_asker
         .await;
     assert_eq!(holders.as_array().unwrap().len(), 2, "{holders}");
 
+    // A question signed with the asker's name would tell every holder who asked when it
+    // is answered: refused, nothing written.
+    let register = app.rows("bid_register_events").await;
+    let (status, v) = s1
+        .post(
+            &format!("/api/tenders/{tid}/questions"),
+            json!({"text": "黄石楚禾信息技术有限公司询问:第1包交货期?"}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "QUESTION_REVEALS_ASKER"),
+        "{v}"
+    );
+    assert_eq!(app.rows("bid_register_events").await, register);
+
     // supplier1 asks; the agency sees the question, not who asked; the reply is due on
     // the 3rd working day.
     let (status, q) = s1

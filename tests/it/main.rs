@@ -33,6 +33,7 @@ mod newcomer;
 mod opening;
 mod planpage;
 mod plans;
+mod prewalk;
 mod restart;
 mod secrecy;
 mod suppliers;

@@ -66,6 +66,9 @@ function sendText(submit, text, status, path, okKey) {
     try {
       await post(path, { text: text.value });
       toast(t(okKey));
+      text.value = '';
+      status.replaceChildren();
+      restore();
       await loadQuestions();
     } catch (e) {
       restore();
@@ -99,12 +102,16 @@ function askBox() {
     text, status, h('div.form-actions', submit));
 }
 
+function qaList() {
+  return questions.length ? h('ol#qa-list.qa-list', questions.map(questionItem)) : h('p#qa-list.muted', t('docs.none'));
+}
+
 function qaCard() {
   if (isSupplier() && !obtained) return null;
   return h('section#qa.card', { 'aria-labelledby': 'qa-heading' },
     h('div.card-head', h('h2#qa-heading', t('docs.qa'))),
     h('p.card-note', t('docs.qa_note')),
-    questions.length ? h('ol#qa-list.qa-list', questions.map(questionItem)) : h('p#qa-list.muted', t('docs.none')),
+    qaList(),
     askBox());
 }
 
@@ -134,9 +141,6 @@ function render() {
     replace(root, obtainCard());
     return;
   }
-  // Keep a question being typed across the poll's re-render.
-  const typing = document.activeElement && document.activeElement.tagName === 'TEXTAREA'
-    ? { id: document.activeElement.id, value: document.activeElement.value } : null;
   replace(root,
     isSupplier()
       ? banner('success', t('docs.obtained', { at: formatCST(obtained.obtained_at) }), {
@@ -146,18 +150,22 @@ function render() {
       : null,
     documentCard(),
     qaCard());
-  if (typing && typing.id) {
-    const el = document.getElementById(typing.id);
-    if (el) {
-      el.value = typing.value;
-      el.focus();
-    }
-  }
 }
 
+/** The questions afresh: only the list changes, so what is being typed, and the answer
+ * forms of questions still open, stay as they are. */
 async function loadQuestions() {
   questions = await get(`/api/tenders/${enc(id)}/questions`);
-  render();
+  const list = document.getElementById('qa-list');
+  if (!list) return render();
+  const open = new Map([...list.querySelectorAll('.qa-answer-form')].map((f) => [f.closest('.qa-item').id, f]));
+  const fresh = qaList();
+  for (const item of fresh.querySelectorAll('.qa-item')) {
+    const kept = open.get(item.id);
+    const form = item.querySelector('.qa-answer-form');
+    if (kept && form) form.replaceWith(kept);
+  }
+  list.replaceWith(fresh);
 }
 
 async function loadHeld() {
