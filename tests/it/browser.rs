@@ -261,6 +261,12 @@ pub(crate) async fn login(c: &Client, app: &TestApp, username: &str) {
     }
 }
 
+/// Logs out whoever the browser is (cookies cleared) and logs `username` in.
+pub(crate) async fn as_user(c: &Client, app: &TestApp, username: &str) {
+    c.delete_all_cookies().await.unwrap();
+    login(c, app, username).await;
+}
+
 /// Sets an input's value the way a user's typing would, firing input and change.
 pub(crate) async fn set_value(c: &Client, css: &str, value: &str) {
     c.execute(

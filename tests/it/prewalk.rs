@@ -8,19 +8,13 @@
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::browser::{click, js, login, set_value, wait_css, wait_long};
-use crate::common::TestApp;
+use crate::browser::{as_user, click, js, set_value, wait_css, wait_long};
 use crate::hall::wait_text;
 
 /// 2026-12-01 09:00 China Standard Time, a Tuesday.
 const T0: i64 = 1_796_086_800_000;
 const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
-
-async fn as_user(c: &Client, app: &TestApp, username: &str) {
-    c.delete_all_cookies().await.unwrap();
-    login(c, app, username).await;
-}
 
 /// A `datetime-local` value in China Standard Time.
 fn cst_input(ms: i64) -> String {
@@ -60,10 +54,20 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
     click(c, "#line-submit").await;
     row_xpath(
         c,
-        "//table[@id='lines-table']//tr[contains(., '2050201-88')]",
-        "the line is listed",
+        "//table[@id='lines-table']//tr[contains(., '2050201-88')][contains(., '5,000,000.00')]",
+        "the line is listed with its amount",
     )
     .await;
+    // An amount that is not money is refused in the page, next to its field.
+    set_value(c, "#line-form input[name=amount_fen]", "五十万").await;
+    click(c, "#line-submit").await;
+    let error = js(
+        c,
+        "return document.querySelector('#line-amount-error').textContent",
+        vec![],
+    )
+    .await;
+    assert!(!error.as_str().unwrap().is_empty());
 
     // The school plans a competitive consultation on it and publishes the intention.
     as_user(c, &app, "purchaser").await;
@@ -120,8 +124,20 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
     )
     .await;
 
+    // Anyone finds the intention.
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url("/intentions.html")).await.unwrap();
+    set_value(c, "#intentions-q", "化学实验室").await;
+    row_xpath(
+        c,
+        "//li[contains(@class,'intention')][contains(., '化学实验室通风及实验台采购')][contains(., '4,500,000.00')]",
+        "the public list shows the intention",
+    )
+    .await;
+
     // Over the threshold and not open tendering: the school asks finance to approve the
     // method (R-METH-1), and finance approves.
+    as_user(c, &app, "purchaser").await;
     c.goto(&app.url("/approvals.html")).await.unwrap();
     wait_css(c, "#request-form select[name=plan] option").await;
     let plan_id = js(
@@ -179,7 +195,8 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
     wait_css(c, "#eval-items .eval-item-row:nth-child(3)").await;
     let filled = js(
         c,
-        "return ['title', 'method', 'category'].map((id) => document.getElementById(id).value)",
+        "return ['title', 'purchaser', 'method', 'category'].map((id) => document.getElementById(id).value) \
+           .concat([document.querySelector('#lots .lot-budget').value])",
         vec![],
     )
     .await;
@@ -187,8 +204,10 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
         filled,
         json!([
             "化学实验室通风及实验台采购",
+            school,
             "competitive_consultation",
-            "goods"
+            "goods",
+            "4500000.00"
         ])
     );
     set_value(c, "#region", "420200").await;
@@ -247,12 +266,22 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
         "{first17}{}",
         kaibiao::credit_code::check_char(first17).unwrap()
     );
+    // A mistyped code is refused next to its field; then the code in lower case is fine.
     set_value(c, "#su-name", "黄石澄江实验设备有限公司").await;
-    set_value(c, "#su-code", &code).await;
+    let wrong = if code.ends_with('0') { '1' } else { '0' };
+    set_value(c, "#su-code", &format!("{first17}{wrong}")).await;
     set_value(c, "#su-size", "small").await;
     set_value(c, "#su-username", "chengjiang").await;
     set_value(c, "#su-display", "周敏").await;
     set_value(c, "#su-password", crate::common::PASSWORD).await;
+    click(c, "#signup-submit").await;
+    row_xpath(
+        c,
+        "//p[@data-field='credit_code'][normalize-space(.)!='']",
+        "the code's error shows at the code",
+    )
+    .await;
+    set_value(c, "#su-code", &code.to_lowercase()).await;
     click(c, "#signup-submit").await;
     wait_css(c, "#commitment-agree")
         .await
@@ -261,6 +290,7 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
         .unwrap();
     click(c, "#commitment-sign").await;
     wait_text(c, "#commitment .banner", "已于").await;
+    wait_text(c, ".commitment-text", "小型企业").await;
     c.goto(&app.url(&format!("/announcement.html?id={tender_id}")))
         .await
         .unwrap();
