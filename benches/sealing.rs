@@ -266,6 +266,14 @@ async fn bench_ingest(sha: f64) {
                 .unwrap();
         }
         for t in &tenders {
+            let _: Value = c
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/api/tenders/{t}/documents/obtain"),
+                    Some(json!({})),
+                )
+                .await
+                .unwrap();
             let start: Value = c
                 .call(
                     reqwest::Method::POST,

@@ -1404,6 +1404,12 @@ impl OpeningBids {
             .and_then(|u| ORGS.iter().find(|o| o.key == u.3))
             .context("a demo supplier")?;
         let document = proposal(org.name, bid);
+        // Bidding starts from the documents, obtained online (获取采购文件).
+        s.post(
+            &format!("/api/tenders/{tender_id}/documents/obtain"),
+            serde_json::json!({}),
+        )
+        .await?;
         let start = s
             .post(
                 &format!("/api/tenders/{tender_id}/bids"),

@@ -201,6 +201,8 @@ pub async fn start(
         });
     }
     crate::supplier::service::check_eligible(state, &org, tender_id, now).await?;
+    // Only a supplier that obtained the documents may bid (获取采购文件).
+    crate::documents::service::check_held(state, tender_id, &org).await?;
     let mut tx = state.db.begin().await?;
     repo::insert(
         &mut tx,

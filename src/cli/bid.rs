@@ -223,6 +223,14 @@ pub async fn seal(
             })
         })
         .collect();
+    // A bid starts from the documents: obtain them (获取采购文件; again is the same answer).
+    let _: Value = client
+        .call(
+            Method::POST,
+            &format!("/api/tenders/{tender}/documents/obtain"),
+            Some(json!({})),
+        )
+        .await?;
     let start: Value = client
         .call(
             Method::POST,

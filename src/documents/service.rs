@@ -103,6 +103,15 @@ pub async fn document(
     Ok(doc)
 }
 
+/// `DOCUMENTS_NOT_OBTAINED` unless organisation `org` obtained the documents of the
+/// tender: asked when a bid starts.
+pub async fn check_held(state: &AppState, tender_id: &str, org: &str) -> AppResult<()> {
+    match repo::holder_since(&state.db.pool, tender_id, org).await? {
+        Some(_) => Ok(()),
+        None => Err(DocumentsError::NotObtained.into()),
+    }
+}
+
 /// Whether the caller's organisation holds the documents.
 pub async fn mine(
     state: &AppState,

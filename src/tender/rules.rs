@@ -127,7 +127,6 @@ pub fn check_amendment(
 pub struct TimeLimitsView {
     /// Whether this deployment enforces them (off only for training deployments).
     pub enforced: bool,
-    pub at: i64,
     /// The earliest bid deadline if published now, with its rule code.
     pub publish_earliest_deadline: Option<i64>,
     pub publish_rule: Option<String>,
@@ -147,7 +146,6 @@ pub fn view(
     let name = |r: DeadlineRule| format!("{} {}", r.code(), r.info().name);
     TimeLimitsView {
         enforced,
-        at,
         publish_earliest_deadline: p.map(|p| p.0),
         publish_rule: p.map(|p| name(p.1)),
         amend_earliest_deadline: a.map(|a| a.0),

@@ -213,6 +213,8 @@ def cmd_submit(args) -> dict:
         summary["login_proof"] = "accepted"
         log("logged in again with a device-key login proof")
 
+    # A bid starts from the documents, obtained online (again is the same answer).
+    api.post(f"/api/tenders/{args.tender}/documents/obtain", {})
     start = api.post(
         f"/api/tenders/{args.tender}/bids",
         {"lot_no": args.lot, "device_fingerprint": "kaibiao-interop-python", "documents_meta": []},

@@ -215,6 +215,9 @@ async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_ther
     c.goto(&app.url(&format!("/bid.html?tender={tender}")))
         .await
         .unwrap();
+    // Not obtained the documents yet: the page offers to, before anything is sealed.
+    click(c, "#bid-obtain").await;
+    wait_css(c, ".toast").await;
     wait_css(c, "#keys-card[data-state='none']").await;
     screenshots(c, "bid-nokeys", "#keys-card").await;
     click(c, "#create-keys").await;

@@ -82,7 +82,13 @@ pub fn seal_sheet(
     out
 }
 
+/// Obtains the documents (as every bidder must, once) and starts a bid for lot 1.
 pub async fn start_bid(s: &Session, tender: &str) -> (StatusCode, Value) {
+    s.post(
+        &format!("/api/tenders/{tender}/documents/obtain"),
+        json!({}),
+    )
+    .await;
     s.post(
         &format!("/api/tenders/{tender}/bids"),
         json!({"lot_no": 1, "device_fingerprint": "test-device-1",
@@ -703,6 +709,11 @@ async fn a_bidder_cannot_grow_the_database_or_the_disk_without_bound() {
     let tender = app.school_tender_id().await;
     let s = app.login("supplier1").await;
     s.register_keys().await;
+    s.post(
+        &format!("/api/tenders/{tender}/documents/obtain"),
+        json!({}),
+    )
+    .await;
     let uploads = app.dir.path().join("uploads");
 
     // Metadata beyond 16 KiB, or a fingerprint cut mid-character: refused or bounded.

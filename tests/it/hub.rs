@@ -180,6 +180,9 @@ async fn hub_checks_membership_and_withholds_bids_from_non_supervisors() {
     let (status, _) =
         crate::bids::upload_all(&s, start["bid_id"].as_str().unwrap(), &container, 4096).await;
     assert_eq!(status, StatusCode::OK);
+    // (First the documents it obtained to bid, in the same register.)
+    let e = next(&mut finance).await;
+    assert_eq!(e["event"]["kind"], "documents_obtained");
     let e = next(&mut finance).await;
     assert_eq!(e["event"]["kind"], "bid_submitted");
     send(&mut agency, json!({"type": "ping"})).await;

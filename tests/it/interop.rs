@@ -285,10 +285,11 @@ async fn an_independent_python_client_checks_the_vectors_bids_and_takes_part_in_
     assert_eq!(decrypted["bid_id"], summary["bid_id"]);
     assert_eq!(decrypted["decrypt_status"], "decrypted");
     // Over the hub: a spoilt copy refused first, the replay's chain checked, the bid
-    // register (three bids, after the deadline) too.
+    // register (three bidders' documents obtained and their three bids, after the
+    // deadline) too.
     assert_eq!(decrypted["spoilt_refused"], "VALIDATION", "{out}");
     assert!(decrypted["chain_checked"].as_u64() > Some(3), "{out}");
-    assert_eq!(decrypted["register_checked"], 3, "{out}");
+    assert_eq!(decrypted["register_checked"], 6, "{out}");
     let (user, _, key_file, summary) = &python_bids[1];
     let args: Vec<String> = ["bid", "decrypt", "--server", &app.base, "--user", user]
         .into_iter()
@@ -382,7 +383,8 @@ async fn an_independent_python_client_checks_the_vectors_bids_and_takes_part_in_
         let b = bids.iter().find(|b| b["bid_id"] == r["bid_id"]).unwrap();
         assert_eq!(b["sheet"]["total_price_fen"], r["total_price_fen"]);
     }
-    assert_eq!(watched["register_checked"], 3, "{watched}");
+    // Three bidders' documents obtained and their three bids.
+    assert_eq!(watched["register_checked"], 6, "{watched}");
     let supplier4 = app.user_id("supplier4").await;
     for m in watched["presence"]["members"].as_array().unwrap() {
         assert!(

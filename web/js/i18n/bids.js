@@ -11,6 +11,8 @@ export default {
   'bid.closed': ['投标已截止，不能再递交或撤回投标。', 'Bidding has closed: bids can no longer be submitted or withdrawn.'],
   'bid.not_open': ['该项目当前不接受投标（{status}）。', 'This project is not taking bids ({status}).'],
   'bid.supplier_only': ['只有供应商用户可以在线投标。', 'Only supplier users can bid online.'],
+  'bid.documents_needed': ['投标前须先获取采购文件(获取登记在开标前保密)。', 'Obtain the tender documents before bidding (your registration stays secret until the opening).'],
+  'bid.documents_obtained': ['已获取采购文件,可以投标。', 'Documents obtained: you may bid.'],
   'bid.no_opening_key': ['该项目尚未生成开标公钥，暂不能投标。', 'This project has no opening key yet; bids cannot be sealed.'],
 
   'bid.keys_title': ['本设备的投标密钥', 'Bid keys on this device'],

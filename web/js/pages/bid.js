@@ -1113,6 +1113,34 @@ function wire() {
   onLangChange(relabel);
 }
 
+// A bid starts from the documents (获取采购文件): without them the page offers to obtain
+// them here, or to read them first.
+async function checkDocuments() {
+  const path = `/api/tenders/${encodeURIComponent(tenderId)}/documents`;
+  try {
+    await get(`${path}/mine`);
+    return;
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) return;
+  }
+  const button = h('button#bid-obtain.btn.btn-small.btn-primary', { type: 'button' }, t('docs.obtain'));
+  button.addEventListener('click', async () => {
+    const restore = busy(button, t('docs.obtaining'));
+    try {
+      await post(`${path}/obtain`, {});
+      clear(els.alert);
+      toast(t('bid.documents_obtained'));
+    } catch (e) {
+      restore();
+      showBanner(els.alert, 'error', errorText(e));
+    }
+  });
+  replace(els.alert, banner('warning', t('bid.documents_needed'), {
+    action: h('span.action-bar', button,
+      h('a.btn.btn-small', { href: `/documents.html?tender=${encodeURIComponent(tenderId)}` }, t('docs.link'))),
+  }));
+}
+
 async function main() {
   setPageTitle('bid.title');
   me = await initLayout({ auth: 'required', active: 'announcements' });
@@ -1146,7 +1174,7 @@ async function main() {
   wasOpen = isOpen();
   applyOpenState();
   setInterval(tick, 1000);
-  await Promise.all([checkKeys(), loadOrg(), loadMine()]);
+  await Promise.all([checkKeys(), loadOrg(), loadMine(), checkDocuments()]);
 }
 
 main();
