@@ -43,7 +43,47 @@ pub fn all() -> Vec<Source> {
             name: "publishable tenders",
             read: |state, now| publishable_tenders(state, now).boxed(),
         },
+        Source {
+            name: "question replies",
+            read: |state, now| question_replies(state, now).boxed(),
+        },
     ]
+}
+
+/// R-CHAL-1: the agency answers a question (询问) within 3 working days. Its users are told
+/// the working day before and at the deadline; a question unanswered by then is escalated
+/// to finance. (The agency sees every question already: the alert tells no one more.)
+pub async fn question_replies(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
+    let rows = crate::documents::repo::replies_due(
+        &state.db.pool,
+        now + LOOKAHEAD_MS,
+        now - CATCH_UP_MS,
+        LIMIT,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Deadline {
+            key: format!("question:{}:reply", r.id),
+            rule: DeadlineRule::QuestionReply,
+            closed_late_at: r.answered_at,
+            subject: Subject {
+                kind: "tender",
+                link: format!("/documents.html?tender={}", r.tender_id),
+                id: r.tender_id,
+                title: r.title,
+            },
+            due_at: r.reply_due_at,
+            owners: vec![Audience::Org {
+                org_id: r.agency_org_id,
+                role: Some(Role::Agency),
+            }],
+            escalate_to: vec![Role::Finance],
+            warn_before: true,
+            notice: Notice::ActBy,
+            act: ("答复供应商询问", "Answering a supplier's question"),
+        })
+        .collect())
 }
 
 /// R-METH-1: a single-source request whose publicity ended and is still pending; finance

@@ -145,3 +145,40 @@ pub async fn answer(tx: &mut Tx, id: &str, text: &str, by: &str, at: i64) -> sql
     .await?;
     Ok(())
 }
+
+/// A question's reply deadline (R-CHAL-1), for the alerts: still unanswered, or answered
+/// at or after its deadline.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ReplyDue {
+    pub id: String,
+    pub tender_id: String,
+    pub title: String,
+    pub agency_org_id: String,
+    pub reply_due_at: i64,
+    pub answered_at: Option<i64>,
+}
+
+/// Unanswered questions due by `until`, and those answered late since `late_since`; the
+/// latest deadline first, at most `limit`.
+pub async fn replies_due<'e, E>(
+    exec: E,
+    until: i64,
+    late_since: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<ReplyDue>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_as(
+        "SELECT q.id, q.tender_id, t.title, t.agency_org_id, q.reply_due_at, q.answered_at \
+         FROM tender_questions q JOIN tenders t ON t.id = q.tender_id \
+         WHERE (q.answered_at IS NULL AND q.reply_due_at <= $1) \
+         OR (q.answered_at >= q.reply_due_at AND q.answered_at >= $2) \
+         ORDER BY q.reply_due_at DESC, q.id LIMIT $3",
+    )
+    .bind(until)
+    .bind(late_since)
+    .bind(limit)
+    .fetch_all(exec)
+    .await
+}

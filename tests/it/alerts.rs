@@ -473,3 +473,62 @@ async fn the_header_counts_unread_alerts_and_the_page_marks_them_read() {
     .await;
     driver.client.clone().close().await.unwrap();
 }
+
+/// R-CHAL-1 over National Day 2026: a question asked on Tuesday 09-29 is due on the 3rd
+/// working day, Friday 10-09 (10-01..10-07 are holidays), at 24:00; the agency is told on
+/// Thursday 10-08, the working day before, and finance when it is missed.
+#[tokio::test]
+async fn r_chal_1_the_agency_is_told_of_an_unanswered_question_and_finance_when_it_is_late() {
+    let asked = cst(2026, 9, 29, 10, 0);
+    let (app, clock) = spawn_app_at(asked).await;
+    let agency = app.login("agency").await;
+    let (_, t) = agency
+        .post(
+            "/api/tenders",
+            app.tender_body("国庆期间答疑测试", asked).await,
+        )
+        .await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    agency
+        .post(&format!("/api/tenders/{tender}/publish"), json!({}))
+        .await;
+    let s1 = app.login("supplier1").await;
+    s1.post(
+        &format!("/api/tenders/{tender}/documents/obtain"),
+        json!({}),
+    )
+    .await;
+    let (status, q) = s1
+        .post(
+            &format!("/api/tenders/{tender}/questions"),
+            json!({"text": "节后能否安排现场踏勘?"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    let due = cst(2026, 10, 10, 0, 0);
+    assert_eq!(q["reply_due_at"], due);
+
+    clock.set(cst(2026, 10, 8, 0, 0) - 1);
+    run(&app).await;
+    assert!(about(&app, "agency", &tender).await.is_empty());
+
+    clock.set(cst(2026, 10, 8, 0, 0));
+    run(&app).await;
+    let seen = about(&app, "agency", &tender).await;
+    assert_eq!(stages(&seen), ["upcoming"], "{seen:?}");
+    assert_eq!(seen[0]["rule"], "R-CHAL-1");
+    assert_eq!(seen[0]["link"], format!("/documents.html?tender={tender}"));
+    for user in ["supplier1", "purchaser", "finance"] {
+        assert!(about(&app, user, &tender).await.is_empty(), "{user}");
+    }
+
+    // Unanswered at 24:00 on Friday: the agency is told, finance too.
+    clock.set(due);
+    run(&app).await;
+    assert_eq!(
+        stages(&about(&app, "agency", &tender).await),
+        ["due", "upcoming"]
+    );
+    assert_eq!(stages(&about(&app, "finance", &tender).await), ["overdue"]);
+    assert!(about(&app, "supplier1", &tender).await.is_empty());
+}
