@@ -53,6 +53,9 @@ pub struct Config {
     /// R-DOC-1, R-DOC-2). Off only in a training deployment (the demo city, whose opening
     /// tender closes minutes after it is published) and in tests of other stages.
     pub statutory_periods: bool,
+    /// Whether every tender is created from a filed procurement plan (R-PLAN-2); off only
+    /// where plans are kept elsewhere.
+    pub require_plan: bool,
 }
 
 impl Config {
@@ -83,6 +86,7 @@ impl Config {
             deadline_periods_file: None,
             open_tendering_threshold_fen: 400_000_000,
             statutory_periods: true,
+            require_plan: true,
         }
     }
 }

@@ -244,6 +244,9 @@ struct ServeArgs {
     /// opening tender closes minutes after publication).
     #[arg(long, env = "KAIBIAO_STATUTORY_PERIODS")]
     statutory_periods: Option<bool>,
+    /// Create every tender from a filed procurement plan (R-PLAN-2).
+    #[arg(long, env = "KAIBIAO_REQUIRE_PLAN", default_value_t = true, action = clap::ArgAction::Set)]
+    require_plan: bool,
 }
 
 impl ServeArgs {
@@ -268,6 +271,7 @@ impl ServeArgs {
             .filter(|f| *f > 0)
             .ok_or_else(|| anyhow::anyhow!("--open-tendering-threshold-yuan: a positive amount"))?;
         c.statutory_periods = self.statutory_periods.unwrap_or(!self.demo);
+        c.require_plan = self.require_plan;
         let (lo, hi) = self
             .media_ports
             .split_once('-')

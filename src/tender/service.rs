@@ -146,6 +146,13 @@ async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> App
             "项目名称必填,不超过 200 字 / title: 1–200 characters",
         );
     }
+    if state.config.require_plan && t.plan_id.is_none() {
+        push(
+            &mut errors,
+            "plan_id",
+            "须依据已备案的采购计划创建项目 / a tender is created from a filed procurement plan",
+        );
+    }
     if t.description.chars().count() > 20_000 {
         push(
             &mut errors,

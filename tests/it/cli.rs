@@ -45,6 +45,8 @@ pub(crate) fn start_with(
         .arg(data_dir)
         .args(args)
         .env("KAIBIAO_DEMO_PASSWORD", PASSWORD)
+        // The tests of the binary make tenders without plans.
+        .env("KAIBIAO_REQUIRE_PLAN", "false")
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped());
     if let Some(url) = database_url {

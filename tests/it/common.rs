@@ -135,6 +135,8 @@ pub async fn spawn_demo_with(
     // The demo's opening tender closes minutes after publication, and most tests publish
     // tenders due within hours; the statutory periods have their own tests.
     config.statutory_periods = false;
+    // Most tests make tenders without a plan; `require_plan` has its own test.
+    config.require_plan = false;
     // No pause between bids read out, but where a test asks for one.
     config.opening.reading_interval_ms = 0;
     configure(&mut config);

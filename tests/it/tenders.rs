@@ -536,3 +536,19 @@ async fn r_meth_2_r_doc_2_statutory_periods_at_publication_and_amendment() {
     assert_eq!(v["bid_deadline"], moved + 9 * 3_600_000);
     assert_eq!(v["amendments"].as_array().unwrap().len(), 2);
 }
+
+/// Where every tender comes from a plan (the default outside tests), one without is
+/// refused at its plan field and nothing is written.
+#[tokio::test]
+async fn r_plan_2_a_tender_without_a_plan_is_refused_where_plans_are_required() {
+    let (app, _clock) = crate::common::spawn_app_at_with(T0, |c| c.require_plan = true).await;
+    let s = app.login("agency").await;
+    let before = app.rows("tenders").await;
+    let (status, v) = s
+        .post("/api/tenders", app.tender_body("无计划项目", T0).await)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(code(&v), "VALIDATION");
+    assert!(v["fields"]["plan_id"].is_array(), "{v}");
+    assert_eq!(app.rows("tenders").await, before);
+}
