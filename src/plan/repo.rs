@@ -335,6 +335,7 @@ impl From<PlanStored> for PlanView {
                 budget_fen: r.amount_fen,
                 expected_month: r.expected_month.clone(),
                 published_at,
+                announcements: Vec::new(),
             }),
             _ => None,
         };
@@ -431,10 +432,11 @@ pub async fn insert_intention(
 
 /// Published intentions, newest first, whose title or description contains `q` (empty:
 /// all), of one region (empty: all).
-pub async fn intentions<'e, E>(exec: E, q: &str, region: &str) -> sqlx::Result<Vec<IntentionView>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn intentions(
+    pool: &sqlx::AnyPool,
+    q: &str,
+    region: &str,
+) -> sqlx::Result<Vec<IntentionView>> {
     let like = format!("%{q}%");
     let rows: Vec<PlanStored> = sqlx::query_as(&format!(
         "{PLAN_VIEW_SQL} WHERE i.id IS NOT NULL AND p.status <> 'cancelled' \
@@ -447,12 +449,35 @@ where
     .bind(&like)
     .bind(region)
     .bind(region)
-    .fetch_all(exec)
+    .fetch_all(pool)
     .await?;
-    Ok(rows
+    let mut out: Vec<IntentionView> = rows
         .into_iter()
         .filter_map(|r| PlanView::from(r).intention)
-        .collect())
+        .collect();
+    if out.is_empty() {
+        return Ok(out);
+    }
+    // The published tenders of those plans, in one query.
+    let marks: Vec<String> = (1..=out.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT plan_id, id, code, title FROM tenders \
+         WHERE published_at IS NOT NULL AND plan_id IN ({}) ORDER BY published_at, id",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, super::types::IntentionAnnouncement>(&sql);
+    for i in &out {
+        query = query.bind(i.plan_id.clone());
+    }
+    let announcements = query.fetch_all(pool).await?;
+    for i in &mut out {
+        i.announcements = announcements
+            .iter()
+            .filter(|a| a.plan_id == i.plan_id)
+            .cloned()
+            .collect();
+    }
+    Ok(out)
 }
 
 /// Budget execution for a year, grouped by `unit`, `region` or `category`: each group's

@@ -231,6 +231,18 @@ pub struct IntentionView {
     pub budget_fen: i64,
     pub expected_month: String,
     pub published_at: i64,
+    /// The announcements (采购公告) of the tenders created from its plan, once published:
+    /// the public follows an intention to its tender.
+    pub announcements: Vec<IntentionAnnouncement>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
+pub struct IntentionAnnouncement {
+    #[serde(skip)]
+    pub plan_id: String,
+    pub id: String,
+    pub code: String,
+    pub title: String,
 }
 
 /// One row of budget execution (finance): per unit, region or category.

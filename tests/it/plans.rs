@@ -263,6 +263,8 @@ async fn r_plan_1_a_tender_goes_out_30_days_after_its_intention() {
     assert_eq!(list[0]["org_name"], "黄石市第一中学");
     assert_eq!(list[0]["budget_fen"], 30_000_000);
     assert_eq!(list[0]["expected_month"], "2027-01");
+    // The draft tender is nobody's business yet.
+    assert_eq!(list[0]["announcements"], json!([]));
     let id = list[0]["id"].as_str().unwrap();
     let (status, one) = app
         .call(Method::GET, &format!("/api/intentions/{id}"), None)
@@ -292,6 +294,12 @@ async fn r_plan_1_a_tender_goes_out_30_days_after_its_intention() {
     let (status, v) = agency.post(&publish, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "published");
+    // The public follows the intention to its announcement.
+    let (_, list) = app.call(Method::GET, "/api/intentions?q=录播", None).await;
+    assert_eq!(
+        list[0]["announcements"],
+        json!([{"id": v["id"], "code": v["code"], "title": "录播教室设备采购"}])
+    );
 }
 
 #[tokio::test]

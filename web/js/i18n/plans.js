@@ -83,6 +83,7 @@ export default {
   'intentions.budget': ['预算金额', 'Budget'],
   'intentions.month': ['预计采购时间', 'Expected month'],
   'intentions.published': ['公开时间', 'Published'],
+  'intentions.announcements': ['采购公告', 'Announcement'],
 
   'approvals.title': ['采购审批', 'Approvals'],
   'approvals.lead': ['非公开招标方式（达到公开招标数额标准）与进口产品须经财政部门批准；单一来源须先公示 5 个工作日。', 'Methods other than open tendering (at or above the open-tendering threshold) and imported products need finance\u2019s approval; a single-source request is first publicised for 5 working days.'],

@@ -30,7 +30,12 @@ function render() {
         h('div', h('dt', t('intentions.unit')), h('dd', i.org_name)),
         h('div', h('dt', t('intentions.budget')), h('dd.intention-budget', formatMoney(i.budget_fen))),
         h('div', h('dt', t('intentions.month')), h('dd', i.expected_month)),
-        h('div', h('dt', t('intentions.published')), h('dd', formatCST(i.published_at))))))));
+        h('div', h('dt', t('intentions.published')), h('dd', formatCST(i.published_at))),
+        i.announcements && i.announcements.length
+          ? h('div.intention-announcements', h('dt', t('intentions.announcements')),
+            h('dd', i.announcements.map((a) =>
+              h('a.intention-announcement', { href: `/announcement.html?id=${encodeURIComponent(a.id)}` }, `${a.code} ${a.title}`))))
+          : null)))));
 }
 
 async function load() {
