@@ -1036,13 +1036,16 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             plan_id: Some(plans.property.clone()),
         },
     ];
-    for t in tenders {
+    for (n, t) in tenders.into_iter().enumerate() {
         let view = tender_service::create(state, &agency, t)
             .await
             .map_err(app_err)?;
         tender_service::publish(state, &agency, &view.id)
             .await
             .map_err(app_err)?;
+        if n == 0 {
+            seed_question(state, &actor("supplier2"), &agency, &view.id).await?;
+        }
     }
     tracing::info!(users = logins.len(), "seeded the demo city");
     Ok(Some(DemoLogins {
@@ -1051,6 +1054,43 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         users: logins,
         opening,
     }))
+}
+
+/// A supplier obtains the documents of `tender` and asks; the agency answers, so the
+/// documents page has its questions and answers to show.
+async fn seed_question(
+    state: &AppState,
+    supplier: &CurrentUser,
+    agency: &CurrentUser,
+    tender: &str,
+) -> anyhow::Result<()> {
+    use crate::documents::service as documents;
+    use crate::documents::types::{AnswerInput, QuestionInput};
+    documents::obtain(state, supplier, tender)
+        .await
+        .map_err(app_err)?;
+    let q = documents::ask(
+        state,
+        supplier,
+        tender,
+        QuestionInput {
+            text: "第1包交互式智能黑板是否接受 86 英寸以上的规格?".into(),
+        },
+    )
+    .await
+    .map_err(app_err)?;
+    documents::answer(
+        state,
+        agency,
+        tender,
+        &q.id,
+        AnswerInput {
+            text: "接受,尺寸不小于 86 英寸即可,其余技术参数不变。".into(),
+        },
+    )
+    .await
+    .map_err(app_err)?;
+    Ok(())
 }
 
 /// 综合评分法: price 30 %, technical proposal 40 %, after-sales service 20 %, past

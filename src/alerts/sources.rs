@@ -52,7 +52,8 @@ pub fn all() -> Vec<Source> {
 
 /// R-CHAL-1: the agency answers a question (询问) within 3 working days. Its users are told
 /// the working day before and at the deadline; a question unanswered by then is escalated
-/// to finance. (The agency sees every question already: the alert tells no one more.)
+/// to finance and oversight. (The agency sees every question already: the alert tells no
+/// one more.)
 pub async fn question_replies(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
     let rows = crate::documents::repo::replies_due(
         &state.db.pool,
@@ -78,7 +79,7 @@ pub async fn question_replies(state: &AppState, now: i64) -> anyhow::Result<Vec<
                 org_id: r.agency_org_id,
                 role: Some(Role::Agency),
             }],
-            escalate_to: vec![Role::Finance],
+            escalate_to: vec![Role::Finance, Role::Oversight],
             warn_before: true,
             notice: Notice::ActBy,
             act: ("答复供应商询问", "Answering a supplier's question"),

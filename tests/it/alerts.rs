@@ -518,17 +518,23 @@ async fn r_chal_1_the_agency_is_told_of_an_unanswered_question_and_finance_when_
     assert_eq!(stages(&seen), ["upcoming"], "{seen:?}");
     assert_eq!(seen[0]["rule"], "R-CHAL-1");
     assert_eq!(seen[0]["link"], format!("/documents.html?tender={tender}"));
-    for user in ["supplier1", "purchaser", "finance"] {
+    for user in ["supplier1", "purchaser", "finance", "oversight"] {
         assert!(about(&app, user, &tender).await.is_empty(), "{user}");
     }
 
-    // Unanswered at 24:00 on Friday: the agency is told, finance too.
+    // Unanswered at 24:00 on Friday: the agency is told, finance and oversight too.
     clock.set(due);
     run(&app).await;
     assert_eq!(
         stages(&about(&app, "agency", &tender).await),
         ["due", "upcoming"]
     );
-    assert_eq!(stages(&about(&app, "finance", &tender).await), ["overdue"]);
+    for user in ["finance", "oversight"] {
+        assert_eq!(
+            stages(&about(&app, user, &tender).await),
+            ["overdue"],
+            "{user}"
+        );
+    }
     assert!(about(&app, "supplier1", &tender).await.is_empty());
 }
