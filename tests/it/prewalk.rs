@@ -1,7 +1,8 @@
 //! The whole way before the opening in real Chromium, as each role clicks it, with the
 //! statutory periods on and a test clock: finance's budget line, the school's plan and
 //! its intention; 30 days later finance approves the method; the agency creates the tender
-//! from the plan and publishes its documents from the template; a supplier signs up,
+//! from the plan and publishes its documents from the template, which the public reaches
+//! from the intention; a supplier signs up,
 //! obtains the documents and asks; the answer reaches every holder without the asker; an
 //! amendment moves the deadline as the law asks; the supplier seals its bid in the page.
 
@@ -256,9 +257,21 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
         .1
         .to_string();
 
+    // The public follows the intention to the announcement.
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url("/intentions.html")).await.unwrap();
+    set_value(c, "#intentions-q", "化学实验室").await;
+    click(c, "li.intention a.intention-announcement").await;
+    wait_text(c, "#announcement", "化学实验室通风及实验台采购").await;
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .ends_with(&format!("/announcement.html?id={tender_id}")));
+
     // A new supplier signs up, signs its commitment with this browser's key, and obtains
     // the documents from the announcement.
-    c.delete_all_cookies().await.unwrap();
     c.goto(&app.url("/register.html")).await.unwrap();
     wait_css(c, "#su-region option").await;
     let first17 = "91420203MA4000077";
