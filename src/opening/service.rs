@@ -569,17 +569,6 @@ async fn confirm(
     Ok(Ack::Confirmed { confirmed: true })
 }
 
-fn text_field(field: &str, text: &str) -> AppResult<String> {
-    let t = text.trim();
-    if t.is_empty() || t.chars().count() > MAX_TEXT {
-        return Err(AppError::field(
-            field,
-            format!("须为 1–{MAX_TEXT} 个字符 / 1 to {MAX_TEXT} characters"),
-        ));
-    }
-    Ok(t.to_string())
-}
-
 async fn object(
     tx: &mut Tx,
     user: &CurrentUser,
@@ -590,7 +579,7 @@ async fn object(
 ) -> AppResult<Ack> {
     let org = bidder_in(tx, user, head).await?;
     require_phase(tx, head, Phase::Confirming, "object").await?;
-    let text = text_field("text", text)?;
+    let text = crate::error::required_text("text", text, MAX_TEXT)?;
     let id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
         "INSERT INTO opening_objections (id, tender_id, bidder_org_id, user_id, kind, text, \
@@ -647,7 +636,7 @@ async fn answer(
         Some(Some(_)) => return Err(OpeningError::AlreadyAnswered.into()),
         Some(None) => {}
     }
-    let text = text_field("text", text)?;
+    let text = crate::error::required_text("text", text, MAX_TEXT)?;
     sqlx::query(
         "UPDATE opening_objections SET answer = $1, answered_by = $2, answered_at = $3 \
          WHERE id = $4",
