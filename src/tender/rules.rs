@@ -300,6 +300,28 @@ mod tests {
     }
 
     #[test]
+    fn r_doc_2_negotiation_three_working_days_across_a_make_up_sunday_and_national_day() {
+        let dl = Deadlines::builtin();
+        let m = ProcurementMethod::CompetitiveNegotiation;
+        // Amended Fri 2025-09-26: Sun 09-28 (a make-up day), Mon 09-29, Tue 09-30.
+        let at = ten(2025, 9, 26);
+        assert!(check_amendment(&dl, m, at, ten(2025, 9, 29)).is_err());
+        assert!(check_amendment(&dl, m, at, start_of_day_ms(d(2025, 9, 30))).is_ok());
+        // Amended Mon 09-29: Tue 09-30, then Thu 10-09 and Fri 10-10 after the holiday.
+        let at = ten(2025, 9, 29);
+        assert!(check_amendment(&dl, m, at, ten(2025, 10, 9)).is_err());
+        assert_eq!(
+            earliest_deadline_if_amended(&dl, m, at),
+            Some((
+                start_of_day_ms(d(2025, 10, 10)),
+                DeadlineRule::NegotiationClarification
+            ))
+        );
+        assert!(check_amendment(&dl, m, at, ten(2025, 10, 10)).is_ok());
+        assert!(check_amendment(&dl, m, at, ten(2025, 10, 11)).is_ok());
+    }
+
+    #[test]
     fn single_source_has_no_publication_period_here() {
         let dl = Deadlines::builtin();
         let at = ten(2026, 3, 3);
