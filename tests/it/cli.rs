@@ -254,8 +254,8 @@ async fn serves_https_with_a_self_signed_certificate() {
 async fn verify_accepts_a_sound_ledger_and_names_the_edited_event() {
     let app = spawn_app().await;
     let s = app.login("agency").await;
-    let (_, list) = s.get("/api/tenders").await;
-    let id = list[0]["id"].as_str().unwrap();
+    // The school's tender: created and published.
+    let id = &app.school_tender_id().await;
     // One more event: an amendment.
     let (status, _) = s
         .post(
