@@ -213,11 +213,10 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
     );
     set_value(c, "#region", "420200").await;
     set_value(c, ".lot-row .lot-name", "通风柜及实验台").await;
-    // 10 days for consultation (R-METH-2) and 5 working days on offer (R-DOC-1): the
-    // deadline on Wednesday 2027-01-20 is lawful.
-    let deadline = t1 + 16 * DAY + 30 * 60_000;
-    set_value(c, "#clarify-deadline", &cst_input(t1 + 8 * DAY + 8 * HOUR)).await;
-    set_value(c, "#bid-deadline", &cst_input(deadline)).await;
+    // A week is too short for consultation's 10 days (R-METH-2): the draft says so, with
+    // the earliest lawful deadline, Thursday 2027-01-14.
+    set_value(c, "#clarify-deadline", &cst_input(t1 + 3 * DAY)).await;
+    set_value(c, "#bid-deadline", &cst_input(t1 + 7 * DAY)).await;
     for (css, user) in [
         ("#custodian-agency", "agency"),
         ("#custodian-purchaser", "purchaser"),
@@ -229,6 +228,19 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
     }
     click(c, "#tender-submit").await;
     wait_css(c, "#tender-status[data-status='draft']").await;
+    wait_css(c, "#tender[data-limits='early']").await;
+    let limit = wait_text(c, "#publish-limit", "2027-01-14 00:00").await;
+    assert!(limit.contains("R-METH-2"), "{limit}");
+    // Edited to Wednesday 2027-01-20 09:30, lawful: the warning goes.
+    click(c, "#edit").await;
+    wait_css(c, "#tender-form:not([hidden])").await;
+    let deadline = t1 + 16 * DAY + 30 * 60_000;
+    set_value(c, "#clarify-deadline", &cst_input(t1 + 8 * DAY + 8 * HOUR)).await;
+    set_value(c, "#bid-deadline", &cst_input(deadline)).await;
+    click(c, "#tender-submit").await;
+    wait_css(c, "#tender-status[data-status='draft']").await;
+    wait_css(c, "#tender[data-limits='lawful']").await;
+    assert!(c.find(Locator::Css("#publish-limit")).await.is_err());
 
     // The documents from the goods template, with the law's clauses written in.
     click(c, "#documents-link").await;

@@ -113,6 +113,7 @@ export default {
   'tender.amend_limit_ok': ['符合法定期限({rule}):投标截止时间不早于 {at}。', 'Within the statutory period ({rule}): the bid deadline is not before {at}.'],
   'tender.amend_limit_move': ['距投标截止不足法定期限({rule}),投标截止时间须顺延至 {at} 或以后。', 'Too close to the bid deadline for the statutory period ({rule}): the deadline must move to {at} or later.'],
   'tender.amend_move_to': ['顺延至 {at}', 'Move it to {at}'],
+  'tender.publish_limit': ['投标截止时间早于法定期限({rule}):如现在发布,投标截止时间不得早于 {at}。请先修改项目再发布。', 'The bid deadline is too early for the statutory period ({rule}): published now, the deadline may be no earlier than {at}. Edit the tender before publishing.'],
   'tender.ledger': ['事件链', 'Event ledger'],
   'tender.ledger_help': ['项目每次状态变化都追加为一个事件，哈希值串联前一事件。', 'Each state change is appended as an event whose hash chains to the one before.'],
   'tender.ledger_empty': ['暂无事件', 'No events'],

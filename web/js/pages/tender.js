@@ -402,6 +402,7 @@ function render() {
         x.status !== 'draft' ? h('a.btn.btn-ghost', { href: `/announcement.html?id=${encodeURIComponent(x.id)}` }, t('tender.view_public')) : null)),
     x.status === 'cancelled' && cancelReason ? showBannerEl('warning', cancelReason, t('tender.reason_cancelled')) : null,
     amendOpen && x.status === 'published' ? buildAmendPanel(x) : null,
+    publishLimit(x),
     h('div.layout-2col',
       h('div.main-col',
         awardCard(ledger),
@@ -456,7 +457,32 @@ async function reload() {
   const x = await get(`/api/tenders/${encodeURIComponent(id)}`);
   tender = x && x.tender ? { ...x.tender, ...x } : x;
   render();
-  await loadLedger();
+  await Promise.all([loadLedger(), loadLimits()]);
+}
+
+// A draft whose bid deadline is too early for the statutory periods (R-METH-2, R-DOC-1)
+// says so, with the earliest lawful deadline, before the agency tries to publish it.
+let limits = null;
+
+async function loadLimits() {
+  limits = null;
+  if (!tender || tender.status !== 'draft' || !isAgency()) return;
+  try {
+    limits = await get(`/api/tenders/${encodeURIComponent(id)}/time-limits`);
+  } catch (_) {
+    return;
+  }
+  render();
+  root.dataset.limits = publishLimit(tender) ? 'early' : 'lawful';
+}
+
+function publishLimit(x) {
+  if (!limits || x.status !== 'draft' || !limits.enforced || limits.publish_earliest_deadline == null) return null;
+  const s = schedule(x);
+  if (s.bid_deadline === null || s.bid_deadline >= limits.publish_earliest_deadline) return null;
+  return h('div#publish-limit', banner('warning', t('tender.publish_limit', {
+    rule: limits.publish_rule, at: formatCST(limits.publish_earliest_deadline),
+  })));
 }
 
 async function loadUsers() {
@@ -492,7 +518,7 @@ async function load() {
     toast(t('tender.saved_ok'));
     history.replaceState(null, '', `/tender.html?id=${encodeURIComponent(id)}`);
   }
-  await Promise.all([loadLedger(), loadUsers()]);
+  await Promise.all([loadLedger(), loadUsers(), loadLimits()]);
 }
 
 // The amendment form keeps its typed values (and its labels) across a switch.
