@@ -956,6 +956,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         custodian_threshold: OPENING_THRESHOLD,
         evaluation: Some(demo_terms(false)),
         plan_id: Some(plans.opening.clone()),
+        deposit_fen: None,
     };
     let view = tender_service::create(state, &actor(OPENING_HOST), opening)
         .await
@@ -999,6 +1000,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             custodian_threshold: 2,
             evaluation: Some(demo_terms(true)),
             plan_id: Some(plans.classroom.clone()),
+            deposit_fen: None,
         },
         TenderInput {
             title: "黄石市中心医院 2027—2029 年度物业管理服务采购".into(),
@@ -1018,6 +1020,8 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             custodian_threshold: 2,
             evaluation: Some(demo_terms(false)),
             plan_id: Some(plans.property.clone()),
+            // R-DEP-1: 80 000 yuan, under 2% of the 4.52 million budget.
+            deposit_fen: Some(crate::money::Money(8_000_000)),
         },
     ];
     for t in tenders {

@@ -201,6 +201,7 @@ pub async fn start(
         });
     }
     crate::supplier::service::check_eligible(state, &org, tender_id, now).await?;
+    crate::deposits::service::check_recorded(state, &org, tender_id).await?;
     let mut tx = state.db.begin().await?;
     repo::insert(
         &mut tx,
