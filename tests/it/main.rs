@@ -14,6 +14,7 @@ mod ceremony;
 mod cli;
 mod committee_bench;
 mod demo_opening;
+mod depositpage;
 mod deposits;
 mod documents;
 mod draw;

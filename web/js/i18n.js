@@ -11,13 +11,14 @@ import evaluation from './i18n/evaluation.js';
 import plans from './i18n/plans.js';
 import suppliers from './i18n/suppliers.js';
 import alerts from './i18n/alerts.js';
+import deposits from './i18n/deposits.js';
 
 const STORAGE_KEY = 'kb_lang';
 
 // Each namespace's strings are in web/js/i18n/<namespace>.js, a key's two languages side by
 // side. No key is in two files (tests/it/i18n.rs checks it, and that every key a page
 // names exists).
-const STRINGS = { ...site, ...tenders, ...ledger, ...bids, ...opening, ...evaluation, ...plans, ...suppliers, ...alerts };
+const STRINGS = { ...site, ...tenders, ...ledger, ...bids, ...opening, ...evaluation, ...plans, ...suppliers, ...alerts, ...deposits };
 
 /** The index of each language in a key's pair. */
 const LANGS = { 'zh-CN': 0, en: 1 };

@@ -1,0 +1,97 @@
+//! The bid deposit's page in real Chromium (web/deposits.html, reached from the
+//! announcement): a supplier records an electronic guarantee on the demo's
+//! property-management tender, which asks 80 000 yuan, and sees it again after a reload;
+//! the tender's agency, before the deadline, is told the list is secret (R-DOC-3).
+
+use fantoccini::Client;
+
+use crate::browser::{app_page, click, login, set_value, wait_css};
+
+/// The demo tender that asks a deposit.
+const PROPERTY_TENDER: &str = "黄石市中心医院 2027—2029 年度物业管理服务采购";
+
+async fn text(c: &Client, css: &str) -> String {
+    wait_css(c, css).await.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn r_dep_1_a_supplier_records_a_guarantee_from_the_announcement_and_sees_it() {
+    let Some((driver, app)) = app_page("/login.html", 60).await else {
+        return;
+    };
+    let c = &driver.client;
+    let (_, list) = app
+        .call(reqwest::Method::GET, "/api/announcements", None)
+        .await;
+    let tender = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["title"] == PROPERTY_TENDER)
+        .expect("the demo's property-management tender")
+        .clone();
+    let id = tender["id"].as_str().unwrap();
+    let deadline = tender["bid_deadline"].as_i64().unwrap();
+    // Valid 90 days past the deadline, as a date in China time.
+    let valid = chrono::DateTime::from_timestamp_millis(deadline + 90 * 86_400_000)
+        .unwrap()
+        .with_timezone(&kaibiao::clock::cst())
+        .format("%Y-%m-%d")
+        .to_string();
+
+    login(c, &app, "supplier1").await;
+    c.goto(&app.url(&format!("/announcement.html?id={id}")))
+        .await
+        .unwrap();
+    let link = text(c, "#deposit-link").await;
+    assert!(link.contains("80,000.00"), "{link}");
+    click(c, "#deposit-link").await;
+    wait_css(c, "#deposit-form").await;
+    set_value(c, "#deposit-form select[name=kind]", "guarantee").await;
+    set_value(
+        c,
+        "#deposit-form input[name=issuer]",
+        "中国人民财产保险股份有限公司黄石市分公司",
+    )
+    .await;
+    set_value(
+        c,
+        "#deposit-form input[name=guarantee_no]",
+        "DZBH-2026-0088",
+    )
+    .await;
+    set_value(c, "#deposit-form input[name=valid_until]", &valid).await;
+    click(c, "#deposit-submit").await;
+    let shown = text(c, "#deposit-record").await;
+    assert!(
+        shown.contains("电子保函")
+            && shown.contains("DZBH-2026-0088")
+            && shown.contains("80,000.00"),
+        "{shown}"
+    );
+
+    // Again later: the record, not the form.
+    c.refresh().await.unwrap();
+    let shown = text(c, "#deposit-record").await;
+    assert!(shown.contains("DZBH-2026-0088"), "{shown}");
+    let (_, mine) = app
+        .login("supplier1")
+        .await
+        .get(&format!("/api/tenders/{id}/deposit/mine"))
+        .await;
+    assert_eq!(mine["kind"], "guarantee");
+    assert_eq!(mine["amount_fen"], 8_000_000);
+
+    // The agency learns neither who nor how many before the deadline.
+    c.delete_all_cookies().await.unwrap();
+    login(c, &app, "agency").await;
+    c.goto(&app.url(&format!("/deposits.html?tender={id}")))
+        .await
+        .unwrap();
+    let said = text(c, "#deposits .banner").await;
+    assert!(said.contains("保密"), "{said}");
+    assert!(
+        !text(c, "main").await.contains("DZBH"),
+        "no deposit is shown"
+    );
+}
