@@ -95,3 +95,70 @@ async fn r_dep_1_a_supplier_records_a_guarantee_from_the_announcement_and_sees_i
         "no deposit is shown"
     );
 }
+
+/// 2026-12-01 09:00 China Standard Time, a Tuesday.
+const T0: i64 = 1_796_086_800_000;
+
+#[tokio::test]
+async fn r_dep_1_after_a_failed_opening_the_agency_records_a_refund_in_its_list() {
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let (app, clock) = crate::common::spawn_app_at(T0).await;
+    let agency = app.login("agency").await;
+    let mut body = app.tender_body("档案馆密集架采购", T0).await;
+    body["deposit_fen"] = serde_json::json!(200_000);
+    let (_, t) = agency.post("/api/tenders", body).await;
+    let id = t["id"].as_str().unwrap().to_string();
+    agency
+        .post(&format!("/api/tenders/{id}/publish"), serde_json::json!({}))
+        .await;
+    for (user, account) in [
+        ("supplier1", "6222 0001 0002"),
+        ("supplier2", "6222-0001-0002"),
+    ] {
+        let (status, v) = app
+            .login(user)
+            .await
+            .post(
+                &format!("/api/tenders/{id}/deposit"),
+                serde_json::json!({"kind": "payment", "amount_fen": 200_000, "payer_name": "付款单位",
+                       "bank": "中国银行黄石分行", "account_no": account, "transfer_ref": "20261201"}),
+            )
+            .await;
+        assert!(status.is_success(), "{v}");
+    }
+    // The deadline passes with no bid: the opening fails, the deposits fall due.
+    clock.set(T0 + 20 * 86_400_000);
+    kaibiao::opening::sealing::seal_due(&app.state)
+        .await
+        .unwrap();
+    let (_, v) = app
+        .login("agency")
+        .await
+        .post(
+            &format!("/api/tenders/{id}/opening"),
+            serde_json::json!({"type": "start"}),
+        )
+        .await;
+    assert_eq!(v["phase"], "failed", "{v}");
+
+    login(c, &app, "agency").await;
+    c.goto(&app.url(&format!("/deposits.html?tender={id}")))
+        .await
+        .unwrap();
+    wait_css(c, "#deposits-table tr.deposit-row .refund").await;
+    // Both paid from one account (R-COL-6): flagged.
+    let table = text(c, "#deposits-table").await;
+    assert_eq!(table.matches("同一付款账号").count(), 2, "{table}");
+    click(c, "#deposits-table tr.deposit-row:first-child .refund").await;
+    wait_css(c, "#confirm-input").await;
+    set_value(c, "#confirm-input", "TK20261221").await;
+    click(c, "#confirm-ok").await;
+    wait_css(c, "#deposits-table tr.deposit-row:first-child .refunded").await;
+    let row = text(c, "#deposits-table tr.deposit-row:first-child").await;
+    assert!(row.contains("已于") && row.contains("退还"), "{row}");
+    // The other is still to refund.
+    wait_css(c, "#deposits-table tr.deposit-row:last-child .refund").await;
+}
