@@ -272,3 +272,57 @@ async fn r_dep_1_suppliers_record_deposits_before_bidding_secret_until_the_deadl
         "{alerts}"
     );
 }
+
+#[tokio::test]
+async fn r_dep_1_a_tender_cancelled_before_its_deadline_shows_its_deposits_to_the_agency_for_refund(
+) {
+    let (app, clock) = spawn_app_at(T0).await;
+    let agency = app.login("agency").await;
+    let tid = published_with_deposit(&app, &agency, 200_000).await;
+    let s1 = app.login("supplier1").await;
+    let (status, v) = s1
+        .post(&format!("/api/tenders/{tid}/deposit"), payment(200_000))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    // Cancelled on Friday 2026-12-04: no opening will follow, the agency has deposits to
+    // return by 24:00 of Friday 12-11, the 5th working day.
+    let cancelled_at = T0 + 3 * DAY;
+    clock.set(cancelled_at);
+    let (agency, s1) = (app.login("agency").await, app.login("supplier1").await);
+    let (status, v) = agency
+        .post(
+            &format!("/api/tenders/{tid}/cancel"),
+            json!({"reason": "采购需求变更"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let due = cancelled_at + 7 * DAY + 15 * 3_600_000;
+    let (status, all) = agency.get(&format!("/api/tenders/{tid}/deposits")).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all[0]["refund_due_at"], due, "{all}");
+    let (_, mine) = s1.get(&format!("/api/tenders/{tid}/deposit/mine")).await;
+    assert_eq!(mine["refund_due_at"], due, "{mine}");
+    let org = app.org_id("supplier1").await;
+    let (status, d) = agency
+        .post(
+            &format!("/api/tenders/{tid}/deposits/{org}/refund"),
+            json!({"reference": "TK001"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(
+        (d["refunded_at"].as_i64(), d["overdue"].as_bool()),
+        (Some(cancelled_at), Some(false))
+    );
+    // Another agency's user cannot: the tender is not theirs.
+    let (status, _) = app
+        .login("agency2")
+        .await
+        .post(
+            &format!("/api/tenders/{tid}/deposits/{org}/refund"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
