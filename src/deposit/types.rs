@@ -7,7 +7,7 @@ use crate::money::Money;
 
 /// Body of `POST /api/tenders/{id}/deposit`: a payment or an electronic guarantee.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DepositInput {
     /// 转账缴纳: from the supplier's account to the agency's deposit account.
     Payment {
@@ -189,5 +189,29 @@ impl crate::error::AreaError for DepositError {
 impl From<DepositError> for crate::error::AppError {
     fn from(e: DepositError) -> Self {
         crate::error::AppError::Area(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deposit_body_is_a_payment_or_a_guarantee_with_its_own_fields_only() {
+        let g: DepositInput = serde_json::from_str(
+            r#"{"kind": "guarantee", "amount_fen": 5, "issuer": "i", "guarantee_no": "n",
+                "valid_until": 7}"#,
+        )
+        .unwrap();
+        assert!(matches!(g, DepositInput::Guarantee { valid_until: 7, .. }));
+        // A guarantee with a payment's field, or an unknown kind, is refused.
+        assert!(serde_json::from_str::<DepositInput>(
+            r#"{"kind": "guarantee", "amount_fen": 5, "issuer": "i", "guarantee_no": "n",
+                "valid_until": 7, "account_no": "123456"}"#,
+        )
+        .is_err());
+        assert!(
+            serde_json::from_str::<DepositInput>(r#"{"kind": "cash", "amount_fen": 5}"#).is_err()
+        );
     }
 }
