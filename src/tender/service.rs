@@ -226,11 +226,11 @@ async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> App
             );
         }
     }
-    if let Some(d) = t.deposit_fen.filter(|d| !d.is_positive()) {
+    if t.deposit_fen.is_some_and(|d| !d.is_positive()) {
         push(
             &mut errors,
             "deposit_fen",
-            &format!("保证金须大于 0 / the deposit must be positive ({d})"),
+            "保证金须大于 0,不收取请留空 / the deposit must be positive; leave it out for none",
         );
     }
     if !errors.is_empty() {
