@@ -252,7 +252,15 @@ pub async fn refund(
         org_id: org_id.into(),
         refund_due_at: due,
     });
-    ledger::repo::append_bid(&mut a.tx, tender_id, a.now, &user.id, &event).await?;
+    // The register is closed at the deadline (`bids_sealed` names its head, and `kaibiao
+    // verify` checks that nothing follows): a refund after it goes to the tender's chain,
+    // where who paid is no longer secret; one before it (a tender cancelled early) stays in
+    // the register, withheld like the deposits themselves.
+    if a.head.bids_secret(a.now) {
+        ledger::repo::append_bid(&mut a.tx, tender_id, a.now, &user.id, &event).await?;
+    } else {
+        ledger::repo::append(&mut a.tx, tender_id, a.now, &user.id, &event).await?;
+    }
     let row = repo::deposit(&mut *a.tx, tender_id, org_id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -211,7 +211,9 @@ pub struct DepositRecorded {
     pub valid_until: Option<i64>,
 }
 
-/// The agency refunded a deposit (or released a guarantee), against its due date.
+/// The agency refunded a deposit (or released a guarantee), against its due date: in the
+/// tender's chain once the register is sealed, in the register of a tender cancelled
+/// before its deadline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DepositRefunded {
     pub org_id: String,

@@ -244,10 +244,22 @@ async fn r_dep_1_suppliers_record_deposits_before_bidding_secret_until_the_deadl
     assert_eq!(status, StatusCode::OK, "{d}");
     assert_eq!(d["refunded_at"], deadline);
     assert_eq!(d["refund_due_at"], due);
-    let register = app.rows("bid_register_events").await;
+    let ledger = app.rows("ledger_events").await;
     let (_, again) = agency.post(&refund, json!({})).await;
     assert_eq!(again["refund_ref"], "TK20261222001");
-    assert_eq!(app.rows("bid_register_events").await, register);
+    assert_eq!(app.rows("ledger_events").await, ledger);
+    // The register closed at the deadline: the refund is in the tender's chain, and the
+    // whole ledger still verifies (`bids_sealed` names the register's last head).
+    let (_, l) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/tenders/{tid}/ledger"),
+            None,
+        )
+        .await;
+    assert!(l.to_string().contains("deposit_refunded"), "{l}");
+    let l: kaibiao::ledger::Ledger = serde_json::from_value(l).unwrap();
+    assert_eq!(kaibiao::ledger::verify(&l), Ok(()));
 
     // supplier2's guarantee is not released by 24:00 of the 5th working day: overdue, and
     // the agency is alerted.
@@ -315,6 +327,22 @@ async fn r_dep_1_a_tender_cancelled_before_its_deadline_shows_its_deposits_to_th
         (d["refunded_at"].as_i64(), d["overdue"].as_bool()),
         (Some(cancelled_at), Some(false))
     );
+    // Before the deadline the refund stays in the register, withheld from the public;
+    // finance's copy verifies.
+    let path = format!("/api/tenders/{tid}/ledger");
+    let (_, public) = app.call(reqwest::Method::GET, &path, None).await;
+    let public = public.to_string();
+    assert!(
+        !public.contains("deposit_recorded") && !public.contains("deposit_refunded"),
+        "{public}"
+    );
+    let (_, l) = app.login("finance").await.get(&path).await;
+    assert!(
+        l["bid_register"].to_string().contains("deposit_refunded"),
+        "{l}"
+    );
+    let l: kaibiao::ledger::Ledger = serde_json::from_value(l).unwrap();
+    assert_eq!(kaibiao::ledger::verify(&l), Ok(()));
     // Another agency's user cannot: the tender is not theirs.
     let (status, _) = app
         .login("agency2")
