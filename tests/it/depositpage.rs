@@ -5,13 +5,15 @@
 
 use fantoccini::Client;
 
-use crate::browser::{app_page, click, login, set_value, wait_css};
+use crate::browser::{app_page, click_long, login, set_value, wait_long};
 
 /// The demo tender that asks a deposit.
 const PROPERTY_TENDER: &str = "黄石市中心医院 2027—2029 年度物业管理服务采购";
 
+/// The text of `css`, waited for patiently: the page's modules load slowly on a shared
+/// machine under the whole suite (`wait_long` reports the page's state if it never comes).
 async fn text(c: &Client, css: &str) -> String {
-    wait_css(c, css).await.text().await.unwrap()
+    wait_long(c, css).await.text().await.unwrap()
 }
 
 #[tokio::test]
@@ -45,8 +47,8 @@ async fn r_dep_1_a_supplier_records_a_guarantee_from_the_announcement_and_sees_i
         .unwrap();
     let link = text(c, "#deposit-link").await;
     assert!(link.contains("80,000.00"), "{link}");
-    click(c, "#deposit-link").await;
-    wait_css(c, "#deposit-form").await;
+    click_long(c, "#deposit-link").await;
+    wait_long(c, "#deposit-form").await;
     set_value(c, "#deposit-form select[name=kind]", "guarantee").await;
     set_value(
         c,
@@ -61,7 +63,7 @@ async fn r_dep_1_a_supplier_records_a_guarantee_from_the_announcement_and_sees_i
     )
     .await;
     set_value(c, "#deposit-form input[name=valid_until]", &valid).await;
-    click(c, "#deposit-submit").await;
+    click_long(c, "#deposit-submit").await;
     let shown = text(c, "#deposit-record").await;
     assert!(
         shown.contains("电子保函")
@@ -148,17 +150,17 @@ async fn r_dep_1_after_a_failed_opening_the_agency_records_a_refund_in_its_list(
     c.goto(&app.url(&format!("/deposits.html?tender={id}")))
         .await
         .unwrap();
-    wait_css(c, "#deposits-table tr.deposit-row .refund").await;
+    wait_long(c, "#deposits-table tr.deposit-row .refund").await;
     // Both paid from one account (R-COL-6): flagged.
     let table = text(c, "#deposits-table").await;
     assert_eq!(table.matches("同一付款账号").count(), 2, "{table}");
-    click(c, "#deposits-table tr.deposit-row:first-child .refund").await;
-    wait_css(c, "#confirm-input").await;
+    click_long(c, "#deposits-table tr.deposit-row:first-child .refund").await;
+    wait_long(c, "#confirm-input").await;
     set_value(c, "#confirm-input", "TK20261221").await;
-    click(c, "#confirm-ok").await;
-    wait_css(c, "#deposits-table tr.deposit-row:first-child .refunded").await;
+    click_long(c, "#confirm-ok").await;
+    wait_long(c, "#deposits-table tr.deposit-row:first-child .refunded").await;
     let row = text(c, "#deposits-table tr.deposit-row:first-child").await;
     assert!(row.contains("已于") && row.contains("退还"), "{row}");
     // The other is still to refund.
-    wait_css(c, "#deposits-table tr.deposit-row:last-child .refund").await;
+    wait_long(c, "#deposits-table tr.deposit-row:last-child .refund").await;
 }
