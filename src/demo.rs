@@ -956,6 +956,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         custodian_threshold: OPENING_THRESHOLD,
         evaluation: Some(demo_terms(false)),
         plan_id: Some(plans.opening.clone()),
+        deposit_fen: None,
     };
     // It closes minutes after publication: a training city only, where the statutory
     // periods are off (`Config::statutory_periods`).
@@ -1015,6 +1016,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             custodian_threshold: 2,
             evaluation: Some(demo_terms(true)),
             plan_id: Some(plans.classroom.clone()),
+            deposit_fen: None,
         },
         TenderInput {
             title: "黄石市中心医院 2027—2029 年度物业管理服务采购".into(),
@@ -1034,6 +1036,8 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             custodian_threshold: 2,
             evaluation: Some(demo_terms(false)),
             plan_id: Some(plans.property.clone()),
+            // R-DEP-1: 80 000 yuan, under 2% of the 4.52 million budget.
+            deposit_fen: Some(crate::money::Money(8_000_000)),
         },
     ];
     for (n, t) in tenders.into_iter().enumerate() {

@@ -16,6 +16,8 @@ pub mod crypto;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
+pub mod deposit;
+pub mod deposits;
 pub mod documents;
 pub mod download;
 pub mod draw;

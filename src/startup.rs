@@ -63,6 +63,7 @@ pub fn api() -> Api {
         .merge(crate::approval::routes::api())
         .merge(crate::supplier::routes::api())
         .merge(crate::documents::routes::api())
+        .merge(crate::deposits::routes::api())
         .merge(crate::tender::routes::api())
         .merge(crate::dashboard::api())
         .merge(crate::keys::routes::api())

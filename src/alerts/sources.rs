@@ -47,6 +47,10 @@ pub fn all() -> Vec<Source> {
             name: "question replies",
             read: |state, now| question_replies(state, now).boxed(),
         },
+        Source {
+            name: "deposit refunds",
+            read: |state, now| deposit_refunds(state, now).boxed(),
+        },
     ]
 }
 
@@ -195,4 +199,54 @@ pub async fn publishable_tenders(state: &AppState, now: i64) -> anyhow::Result<V
             })
         })
         .collect())
+}
+
+/// R-DEP-1: the bid deposits of a tender that ended (awarded, failed, cancelled) are due
+/// back within 5 working days (O87 art 38). The agency is told the working day before and
+/// at 24:00 of the last day; finance when it passes with deposits not refunded. The
+/// deadline closes when the last is refunded.
+pub async fn deposit_refunds(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
+    use crate::deposits::service::{ENDED, ENDINGS};
+    let deadlines = state.runtime::<Deadlines>();
+    let ended: Vec<&str> = ENDED.iter().map(|s| s.as_str()).collect();
+    let rows =
+        crate::deposits::repo::refunds_of_ended(&state.db.pool, &ended, now - CATCH_UP_MS, LIMIT)
+            .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let Some(end) = crate::ledger::repo::last_at(&state.db.pool, &r.tender_id, ENDINGS).await?
+        else {
+            continue;
+        };
+        let due = deadlines.due(DeadlineRule::DepositReturn, end);
+        let closed_late_at = match (r.unrefunded, r.last_refunded_at) {
+            (0, Some(at)) if at >= due => Some(at),
+            (0, _) => continue,
+            _ => None,
+        };
+        if due > now + LOOKAHEAD_MS || (closed_late_at.is_none() && due < now - CATCH_UP_MS) {
+            continue;
+        }
+        out.push(Deadline {
+            key: format!("tender:{}:deposit-refunds", r.tender_id),
+            rule: DeadlineRule::DepositReturn,
+            subject: Subject {
+                kind: "tender",
+                link: format!("/deposits.html?tender={}", r.tender_id),
+                id: r.tender_id,
+                title: r.title,
+            },
+            due_at: due,
+            closed_late_at,
+            owners: vec![Audience::Org {
+                org_id: r.agency_org_id,
+                role: Some(Role::Agency),
+            }],
+            escalate_to: vec![Role::Finance],
+            warn_before: true,
+            notice: Notice::ActBy,
+            act: ("退还投标保证金", "Returning the bid deposits"),
+        });
+    }
+    Ok(out)
 }

@@ -203,6 +203,7 @@ pub async fn start(
     crate::supplier::service::check_eligible(state, &org, tender_id, now).await?;
     // Only a supplier that obtained the documents may bid (获取采购文件).
     crate::documents::service::check_held(state, tender_id, &org).await?;
+    crate::deposits::service::check_recorded(state, &org, tender_id).await?;
     let mut tx = state.db.begin().await?;
     repo::insert(
         &mut tx,

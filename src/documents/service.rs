@@ -22,8 +22,9 @@ const MAX_QUESTIONS: i64 = 20;
 const MAX_QUESTION: usize = 2000;
 const MAX_ANSWER: usize = 4000;
 
-/// The tender as a supplier sees it: published (else not found), before its deadline.
-fn open_to_suppliers(head: &TenderHead, now: i64) -> AppResult<()> {
+/// The tender as a supplier sees it: published (else not found), before its deadline;
+/// `action` names what the supplier does, for the error of a tender past publication.
+pub fn open_to_suppliers(head: &TenderHead, now: i64, action: &'static str) -> AppResult<()> {
     if head.status == TenderStatus::Draft || head.status == TenderStatus::Cancelled {
         return Err(AppError::NotFound);
     }
@@ -33,13 +34,14 @@ fn open_to_suppliers(head: &TenderHead, now: i64) -> AppResult<()> {
     if head.status != TenderStatus::Published {
         return Err(AppError::IllegalTransition {
             from: head.status.as_str().to_string(),
-            action: "documents",
+            action,
         });
     }
     Ok(())
 }
 
-fn supplier_org(user: &CurrentUser) -> AppResult<&str> {
+/// The supplier's organisation, or `FORBIDDEN` for anyone else.
+pub fn supplier_org(user: &CurrentUser) -> AppResult<&str> {
     match (user.role, user.org_id.as_deref()) {
         (Role::Supplier, Some(org)) => Ok(org),
         _ => Err(AppError::Forbidden),
@@ -54,7 +56,7 @@ pub async fn obtain(
 ) -> AppResult<ObtainedView> {
     let org = supplier_org(user)?;
     let mut a = Action::begin(state, tender_id).await?;
-    open_to_suppliers(&a.head, a.now)?;
+    open_to_suppliers(&a.head, a.now, "documents")?;
     if let Some(at) = repo::holder_since(&mut *a.tx, tender_id, org).await? {
         return Ok(ObtainedView {
             tender_id: tender_id.into(),
@@ -176,7 +178,7 @@ pub async fn ask(
         return Err(DocumentsError::QuestionRevealsAsker.into());
     }
     let mut a = Action::begin(state, tender_id).await?;
-    open_to_suppliers(&a.head, a.now)?;
+    open_to_suppliers(&a.head, a.now, "documents")?;
     if a.now >= a.head.clarify_deadline {
         return Err(DocumentsError::QuestionsClosed.into());
     }

@@ -43,6 +43,9 @@ pub struct TenderDraft {
     /// The procurement plan it is made from (since plans; absent for a tender without).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<String>,
+    /// The bid deposit asked (since deposits; absent for a tender that asks none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposit_fen: Option<i64>,
 }
 
 /// A lot as entered (no number yet).
@@ -87,6 +90,9 @@ pub struct TenderPublished {
     /// (`tender::template`); absent in tenders published before the templates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub documents_sha256: Option<String>,
+    /// The bid deposit asked (since deposits; absent for a tender that asks none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposit_fen: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,6 +201,31 @@ pub struct BidWithdrawn {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentsObtained {
     pub org_id: String,
+}
+
+/// A supplier recorded its bid deposit (in the bid register: who paid and how many stay
+/// secret until the deadline, R-DOC-3, R-DEP-1): a `payment` with its account by the
+/// SHA-256 of the digits (R-COL-6 compares them; the number itself is not in the ledger),
+/// or a `guarantee` as declared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepositRecorded {
+    pub org_id: String,
+    /// payment | guarantee
+    pub kind: String,
+    pub amount_fen: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<i64>,
+}
+
+/// The agency refunded a deposit (or released a guarantee), against its due date: in the
+/// tender's chain once the register is sealed, in the register of a tender cancelled
+/// before its deadline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepositRefunded {
+    pub org_id: String,
+    pub refund_due_at: i64,
 }
 
 /// A supplier asked about the documents (in the bid register, for the same reason); the
@@ -681,6 +712,8 @@ mod tests {
         Kind::DocumentsObtained,
         Kind::QuestionAsked,
         Kind::QuestionAnswered,
+        Kind::DepositRecorded,
+        Kind::DepositRefunded,
         Kind::PlanFiled,
         Kind::IntentionPublished,
         Kind::PlanCancelled,
@@ -761,6 +794,8 @@ mod tests {
             custodian_ids: vec!["c1".into(), "c2".into()],
             custodian_threshold: 2,
             plan_id: None,
+            // A tender asking no deposit writes no field for it, as before deposits.
+            deposit_fen: None,
         };
         let cases: Vec<(LedgerEvent, Value)> = vec![
             (
@@ -997,6 +1032,24 @@ mod tests {
                     answer: "答".into(),
                 }),
                 json!({"question_id": "q1", "question": "问", "answer": "答"}),
+            ),
+            (
+                LedgerEvent::DepositRecorded(DepositRecorded {
+                    org_id: "o1".into(),
+                    kind: "payment".into(),
+                    amount_fen: 100,
+                    account_sha256: Some("00".repeat(32)),
+                    valid_until: None,
+                }),
+                json!({"org_id": "o1", "kind": "payment", "amount_fen": 100,
+                       "account_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::DepositRefunded(DepositRefunded {
+                    org_id: "o1".into(),
+                    refund_due_at: 7,
+                }),
+                json!({"org_id": "o1", "refund_due_at": 7}),
             ),
             (
                 LedgerEvent::PlanDrawn(PlanDrawn {

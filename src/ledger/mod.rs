@@ -83,6 +83,8 @@ kinds! {
     DocumentsObtained = "documents_obtained",
     QuestionAsked = "question_asked",
     QuestionAnswered = "question_answered",
+    DepositRecorded = "deposit_recorded",
+    DepositRefunded = "deposit_refunded",
     BidsSealed = "bids_sealed",
     OpeningStarted = "opening_started",
     ShareSubmitted = "share_submitted",

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{event_hash, register_id, Event, Ledger, LedgerEvent, Register, GENESIS};
+use super::{event_hash, register_id, Event, Kind, Ledger, LedgerEvent, Register, GENESIS};
 use crate::db::Tx;
 
 /// The chains: a tender's ledger and its bid register, and a plan's chain (its intention,
@@ -272,6 +272,22 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     last_seq(exec, Chain::BidRegister, tender_id).await
+}
+
+/// When the tender's ledger last recorded an event of one of `kinds` (the award, the
+/// end of a failed tender), if it did.
+pub async fn last_at<'e, E>(exec: E, tender_id: &str, kinds: &[Kind]) -> sqlx::Result<Option<i64>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let names: Vec<String> = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect();
+    sqlx::query_scalar::<_, Option<i64>>(&format!(
+        "SELECT MAX(at) FROM ledger_events WHERE tender_id = $1 AND kind IN ({})",
+        names.join(", ")
+    ))
+    .bind(tender_id)
+    .fetch_one(exec)
+    .await
 }
 
 async fn last_seq<'e, E>(exec: E, chain: Chain, tender_id: &str) -> sqlx::Result<i64>

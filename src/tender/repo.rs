@@ -22,6 +22,8 @@ pub struct TenderHead {
     pub purchaser_org_id: String,
     pub bid_deadline: i64,
     pub clarify_deadline: i64,
+    /// The bid deposit each supplier records before bidding (R-DEP-1), if any.
+    pub deposit_fen: Option<Money>,
 }
 
 impl TenderHead {
@@ -41,7 +43,8 @@ impl TenderHead {
 pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
     let row = sqlx::query(
         "UPDATE tenders SET version = version + 1 WHERE id = $1 \
-         RETURNING id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline",
+         RETURNING id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline, \
+         deposit_fen",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -80,6 +83,7 @@ fn head_from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<TenderHead> {
         purchaser_org_id: r.try_get("purchaser_org_id")?,
         bid_deadline: r.try_get("bid_deadline")?,
         clarify_deadline: r.try_get("clarify_deadline")?,
+        deposit_fen: r.try_get::<Option<i64>, _>("deposit_fen")?.map(Money),
     })
 }
 
@@ -88,8 +92,8 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
-        "SELECT id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline \
-         FROM tenders WHERE id = $1",
+        "SELECT id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline, \
+         deposit_fen FROM tenders WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(exec)
@@ -113,9 +117,9 @@ pub async fn insert(
         "INSERT INTO tenders (id, code, title, region_code, purchaser_org_id, agency_org_id, \
          category, method, status, description, clarify_deadline, bid_deadline, \
          decrypt_window_mins, custodian_threshold, created_by, created_at, updated_at, version, \
-         plan_id) \
+         plan_id, deposit_fen) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, \
-         $18)",
+         $18, $19)",
     )
     .bind(id)
     .bind(code)
@@ -135,6 +139,7 @@ pub async fn insert(
     .bind(now)
     .bind(now)
     .bind(t.plan_id.as_deref())
+    .bind(t.deposit_fen.map(Money::fen))
     .execute(&mut **tx)
     .await?;
     replace_lots(tx, id, &t.lots).await?;
@@ -147,7 +152,8 @@ pub async fn update_draft(tx: &mut Tx, id: &str, t: &TenderInput) -> sqlx::Resul
     sqlx::query(
         "UPDATE tenders SET title = $1, region_code = $2, purchaser_org_id = $3, category = $4, \
          method = $5, description = $6, clarify_deadline = $7, bid_deadline = $8, \
-         decrypt_window_mins = $9, custodian_threshold = $10, plan_id = $11 WHERE id = $12",
+         decrypt_window_mins = $9, custodian_threshold = $10, plan_id = $11, deposit_fen = $12 \
+         WHERE id = $13",
     )
     .bind(t.title.trim())
     .bind(&t.region_code)
@@ -160,6 +166,7 @@ pub async fn update_draft(tx: &mut Tx, id: &str, t: &TenderInput) -> sqlx::Resul
     .bind(t.decrypt_window_mins)
     .bind(t.custodian_threshold)
     .bind(t.plan_id.as_deref())
+    .bind(t.deposit_fen.map(Money::fen))
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -295,7 +302,7 @@ const VIEW_SQL: &str =
      t.purchaser_org_id, p.name AS purchaser_name, t.agency_org_id, a.name AS agency_name, \
      t.category, t.method, t.description, t.clarify_deadline, t.bid_deadline, \
      t.decrypt_window_mins, t.custodian_threshold, t.created_at, t.updated_at, t.published_at, \
-     t.plan_id, \
+     t.plan_id, t.deposit_fen, \
      (SELECT CAST(COALESCE(SUM(l.budget_fen), 0) AS BIGINT) FROM tender_lots l \
       WHERE l.tender_id = t.id) AS budget_total_fen \
      FROM tenders t JOIN regions r ON r.code = t.region_code \
@@ -416,6 +423,7 @@ pub async fn view(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<Opti
         description: r.try_get("description")?,
         lots,
         budget_total_fen: Money(r.try_get("budget_total_fen")?),
+        deposit_fen: r.try_get::<Option<i64>, _>("deposit_fen")?.map(Money),
         clarify_deadline: r.try_get("clarify_deadline")?,
         bid_deadline: r.try_get("bid_deadline")?,
         decrypt_window_mins: r.try_get("decrypt_window_mins")?,

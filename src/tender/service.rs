@@ -9,12 +9,14 @@ use super::types::{
     TenderAction, TenderInput, TenderListItem, TenderStatus, TenderView,
 };
 use crate::auth::{CurrentUser, Role};
+use crate::deposit::{self, types::DepositError};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ledger;
 use crate::ledger::{
     AmendmentChanges, Change, LedgerEvent, Lot, LotDraft, TenderAmended, TenderCancelled,
     TenderCreated, TenderDraft, TenderPublished,
 };
+use crate::money::Money;
 use crate::org::repo as org_repo;
 use crate::org::types::OrgKind;
 use crate::plan;
@@ -231,10 +233,28 @@ async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> App
             );
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
+    if t.deposit_fen.is_some_and(|d| !d.is_positive()) {
+        push(
+            &mut errors,
+            "deposit_fen",
+            "保证金须大于 0,不收取请留空 / the deposit must be positive; leave it out for none",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    check_deposit(t.deposit_fen, Money(t.budget_fen()))
+}
+
+/// R-DEP-1: the deposit asked is at most 2% of the budget.
+fn check_deposit(deposit: Option<Money>, budget: Money) -> AppResult<()> {
+    match deposit {
+        Some(d) if !deposit::rules::within_ceiling(d, budget) => Err(DepositError::TooHigh {
+            deposit: d.fen(),
+            ceiling: deposit::rules::ceiling(budget).fen(),
+        }
+        .into()),
+        _ => Ok(()),
     }
 }
 
@@ -265,6 +285,7 @@ fn input_summary(t: &TenderInput) -> TenderDraft {
         custodian_ids: t.custodian_ids.clone(),
         custodian_threshold: t.custodian_threshold,
         plan_id: t.plan_id.clone(),
+        deposit_fen: t.deposit_fen.map(Money::fen),
     }
 }
 
@@ -446,6 +467,7 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
         let deadlines = state.runtime::<crate::calendar::Deadlines>();
         super::rules::check_publication(deadlines, method, now, head.bid_deadline)?;
     }
+    check_deposit(before.deposit_fen, before.budget_total_fen)?;
     if let Some(plan_id) = &before.plan_id {
         plan::service::check_publication(state, &mut tx, plan_id, now).await?;
         crate::approval::service::check_publication(state, &mut tx, plan_id, now).await?;
@@ -497,6 +519,7 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
         custodian_ids: custodians,
         custodian_threshold: view.custodian_threshold,
         opening_key: key,
+        deposit_fen: view.deposit_fen.map(Money::fen),
     });
     ledger::repo::append(&mut tx, id, now, &actor.id, &event).await?;
     tx.commit().await?;
@@ -586,6 +609,11 @@ pub async fn amend(
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
+    }
+    if let Some(lots) = &c.lots {
+        // A smaller budget must still carry the deposit already announced (R-DEP-1).
+        let budget = Money(lots.iter().map(|l| l.budget_fen.fen()).sum());
+        check_deposit(cur.deposit_fen, budget)?;
     }
     repo::apply_amendment(
         &mut tx,

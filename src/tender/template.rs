@@ -114,7 +114,7 @@ pub fn render(f: &Facts) -> TenderDocument {
     let mut warnings = Vec::new();
     let sections = vec![
         notice(t, method),
-        instructions(method),
+        instructions(t, method),
         policy(
             t,
             category,
@@ -202,7 +202,7 @@ fn notice(t: &TenderView, method: ProcurementMethod) -> Section {
     }
 }
 
-fn instructions(method: ProcurementMethod) -> Section {
+fn instructions(t: &TenderView, method: ProcurementMethod) -> Section {
     let mut clauses = vec![
         clause(
             Some("R-DOC-3"),
@@ -230,6 +230,17 @@ fn instructions(method: ProcurementMethod) -> Section {
             "The opening is held online: suppliers attend remotely and confirm the record or object on the spot.",
         ),
     ];
+    if let Some(deposit) = t.deposit_fen {
+        clauses.push(clause(
+            Some("R-DEP-1"),
+            format!(
+                "投标保证金 {deposit} 元(不超过预算的 2%),在投标截止前以转账或电子保函提交并在平台登记;未登记的不能投标。保证金自中标通知书发出或合同签订之日起 5 个工作日内退还。"
+            ),
+            format!(
+                "A bid deposit of {deposit} yuan (at most 2% of the budget), paid by transfer or an electronic guarantee and recorded on the platform before the deadline; without it no bid. Refunded within 5 working days of the award or the contract."
+            ),
+        ));
+    }
     if matches!(
         method,
         ProcurementMethod::CompetitiveNegotiation | ProcurementMethod::CompetitiveConsultation
@@ -505,6 +516,7 @@ mod tests {
             custodians: vec![],
             amendments: vec![],
             plan_id: None,
+            deposit_fen: None,
             evaluation: Some(evaluation),
             preferences: Preference::for_tender(
                 category,
@@ -601,6 +613,23 @@ mod tests {
             .iter()
             .any(|c| c.0 == Some("R-POL-4") && c.1.contains("允许进口产品")));
         assert_ne!(approved.sha256(), d.sha256());
+    }
+
+    #[test]
+    fn r_dep_1_a_deposit_asked_is_stated_with_its_refund() {
+        let mut t = tender("goods", 900_000_000, terms(false, Some(1000)));
+        let none = rules_of(&doc(&t), "第二章 供应商须知");
+        assert!(!none.iter().any(|c| c.0 == Some("R-DEP-1")));
+        t.deposit_fen = Some(Money(18_000_000));
+        let d = doc(&t);
+        let rules = rules_of(&d, "第二章 供应商须知");
+        let deposit = rules.iter().find(|c| c.0 == Some("R-DEP-1")).unwrap();
+        assert!(
+            deposit.1.contains("投标保证金 180000.00 元"),
+            "{}",
+            deposit.1
+        );
+        assert!(deposit.1.contains("5 个工作日内退还"));
     }
 
     #[test]

@@ -161,6 +161,10 @@ pub struct TenderInput {
     /// The procurement plan the tender is created from (R-PLAN-1, R-PLAN-2).
     #[serde(default)]
     pub plan_id: Option<String>,
+    /// The bid deposit asked of each supplier (R-DEP-1: at most 2% of the budget); none
+    /// when the tender asks none.
+    #[serde(default)]
+    pub deposit_fen: Option<Money>,
 }
 
 impl TenderInput {
@@ -253,6 +257,8 @@ pub struct TenderView {
     pub description: String,
     pub lots: Vec<LotView>,
     pub budget_total_fen: Money,
+    /// The bid deposit asked (R-DEP-1), if any.
+    pub deposit_fen: Option<Money>,
     pub clarify_deadline: i64,
     pub bid_deadline: i64,
     pub decrypt_window_mins: i64,
@@ -290,6 +296,8 @@ pub struct AnnouncementView {
     pub description: String,
     pub lots: Vec<LotView>,
     pub budget_total_fen: Money,
+    /// The bid deposit each supplier records before bidding (R-DEP-1), if any.
+    pub deposit_fen: Option<Money>,
     pub clarify_deadline: i64,
     pub bid_deadline: i64,
     pub decrypt_window_mins: i64,
@@ -319,6 +327,7 @@ impl From<TenderView> for AnnouncementView {
             description: t.description,
             lots: t.lots,
             budget_total_fen: t.budget_total_fen,
+            deposit_fen: t.deposit_fen,
             clarify_deadline: t.clarify_deadline,
             bid_deadline: t.bid_deadline,
             decrypt_window_mins: t.decrypt_window_mins,

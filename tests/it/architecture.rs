@@ -234,6 +234,7 @@ fn the_pure_rules_use_neither_the_web_the_database_nor_the_state() {
         "committee/rules.rs",
         "opening/rules.rs",
         "plan/rules.rs",
+        "deposit/rules.rs",
         "approval/rules.rs",
         "alerts/rules.rs",
     ] {

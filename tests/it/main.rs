@@ -14,6 +14,8 @@ mod ceremony;
 mod cli;
 mod committee_bench;
 mod demo_opening;
+mod depositpage;
+mod deposits;
 mod documents;
 mod draw;
 mod evalpage;

@@ -114,6 +114,32 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         .unwrap()
         .to_string();
 
+    // The demo tender that asks a deposit, with one recorded (the supervisors' list shows it).
+    let (_, list) = app
+        .call(reqwest::Method::GET, "/api/announcements", None)
+        .await;
+    let property = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["title"].as_str().unwrap().contains("物业"))
+        .expect("the demo's property-management tender")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, v) = app
+        .login("supplier2")
+        .await
+        .post(
+            &format!("/api/tenders/{property}/deposit"),
+            json!({"kind": "payment", "amount_fen": 8_000_000, "payer_name": "黄石华信建设有限公司",
+                   "bank": "中国建设银行黄石分行", "account_no": "4205 0168 6300 0000 1234",
+                   "transfer_ref": "202611300001"}),
+        )
+        .await;
+    assert!(status.is_success(), "{v}");
+    let deposits = format!("/deposits.html?tender={property}");
+
     // Before the deadline: the public, and each role on its own pages.
     for p in [
         "/index.html".to_string(),
@@ -136,6 +162,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             "/halls.html".into(),
             format!("/opening.html?tender={demo}"),
             format!("/documents.html?tender={demo}"),
+            deposits.clone(),
         ],
     )
     .await;
@@ -147,6 +174,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             format!("/bid.html?tender={demo}"),
             "/commitment.html".into(),
             format!("/documents.html?tender={demo}"),
+            deposits.clone(),
         ],
     )
     .await;
@@ -160,6 +188,8 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             "/approvals.html".into(),
             "/alerts.html".into(),
             format!("/tender.html?id={demo}"),
+            format!("/tender.html?id={property}"),
+            deposits.clone(),
         ],
     )
     .await;

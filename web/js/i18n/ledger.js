@@ -66,6 +66,8 @@ export default {
   'ledger.documents_obtained': ['获取采购文件', 'Documents obtained'],
   'ledger.question_asked': ['供应商提问', 'Question asked'],
   'ledger.question_answered': ['答疑澄清', 'Question answered'],
+  'ledger.deposit_recorded': ['登记投标保证金', 'Bid deposit recorded'],
+  'ledger.deposit_refunded': ['退还投标保证金', 'Bid deposit refunded'],
   'ledger.plan_filed': ['采购计划备案', 'Plan filed'],
   'ledger.intention_published': ['采购意向公开', 'Intention published'],
   'ledger.plan_cancelled': ['采购计划撤销', 'Plan withdrawn'],

@@ -44,7 +44,11 @@ function deadlineCard(a) {
     !closed && user && user.role === 'supplier' && a.opening_key
       ? h('div.bid-online',
         h('a#bid-online.btn.btn-primary.btn-block.btn-large', { href: `/bid.html?tender=${encodeURIComponent(a.id)}` }, t('ann.bid_online')),
-        h('p.small.muted', t('ann.bid_online_hint')))
+        h('p.small.muted', t('ann.bid_online_hint')),
+        a.deposit_fen != null
+          ? h('a#deposit-link.btn.btn-block', { href: `/deposits.html?tender=${encodeURIComponent(a.id)}` },
+            `${t('deposit.record_link')}（${formatMoney(a.deposit_fen)}）`)
+          : null)
       : null);
 }
 
@@ -102,6 +106,7 @@ function render() {
             ['field.agency', agencyName(a)],
             ['field.method', label('method', a.method)],
             ['field.budget_total', budgetTotal(a) !== null ? `${formatMoney(budgetTotal(a))}（${amountInWords(budgetTotal(a))}）` : '—'],
+            ['deposit.amount_asked', a.deposit_fen != null ? formatMoney(a.deposit_fen) : t('deposit.none')],
             ['field.description', a.description ? h('div.prewrap', a.description) : '—', true],
           ])),
         h('section.card', { 'aria-labelledby': 'lots-heading' },

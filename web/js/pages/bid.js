@@ -830,6 +830,11 @@ function failure(e) {
   if (e instanceof ApiError && e.code === 'VALIDATION') {
     const leftover = showFieldErrors(els.form, e.fields);
     showBanner(els.status, 'error', errorText(e), { title: t('bid.failed_title'), list: leftover });
+  } else if (e instanceof ApiError && e.code === 'DEPOSIT_MISSING') {
+    showBanner(els.status, 'error', errorText(e), {
+      title: t('bid.failed_title'),
+      action: h('a#to-deposit.btn.btn-small', { href: `/deposits.html?tender=${encodeURIComponent(tenderId)}` }, t('deposit.record_link')),
+    });
   } else {
     showBanner(els.status, 'error', failureText(e), { title: t('bid.failed_title') });
   }

@@ -3,7 +3,7 @@
 import { initLayout, setPageTitle } from '../layout.js';
 import { get, post, put, withQuery, errorText, ApiError } from '../api.js';
 import { t, getLang, onLangChange } from '../i18n.js';
-import { serverNow, formatMoney } from '../format.js';
+import { serverNow, formatMoney, parseYuanToFen, fenToInput } from '../format.js';
 import { h, clear, replace, param, loadingBlock, showBanner, busy } from '../ui.js';
 import { schedule } from '../tenders.js';
 import { LotsEditor, cstInput, clearFieldErrors, setFieldError, showFieldErrors } from '../form-kit.js';
@@ -30,6 +30,7 @@ const els = {
   clarify: $('clarify-deadline'),
   bid: $('bid-deadline'),
   decrypt: $('decrypt-window'),
+  deposit: $('deposit'),
   cAgency: $('custodian-agency'),
   cPurchaser: $('custodian-purchaser'),
   cFinance: $('custodian-finance'),
@@ -315,6 +316,17 @@ function collect() {
   const decrypt = /^\d+$/.test(decryptRaw) ? Number(decryptRaw) : NaN;
   if (!(decrypt >= DECRYPT_MIN && decrypt <= DECRYPT_MAX)) fail('decrypt_window_mins', t('err.integer_range', { min: DECRYPT_MIN, max: DECRYPT_MAX }));
 
+  // R-DEP-1: none, or at most 2% of the lots' budgets (the server checks it again).
+  let deposit = null;
+  if (els.deposit.value.trim()) {
+    const d = parseYuanToFen(els.deposit.value);
+    const budget = lv.ok ? lv.lots.reduce((sum, l) => sum + l.budget_fen, 0) : null;
+    if (!d.ok) fail('deposit_fen', t(d.error));
+    else if (d.fen <= 0) fail('deposit_fen', t('err.amount_positive'));
+    else if (budget !== null && d.fen * 50 > budget) fail('deposit_fen', t('deposit.too_high', { max: formatMoney(Math.floor(budget / 50)) }));
+    else deposit = d.fen;
+  }
+
   const custodians = [els.cAgency.value, els.cPurchaser.value, els.cFinance.value];
   custodians.forEach((v, i) => {
     if (!v) fail(`custodian_ids[${i}]`, t('err.required'));
@@ -336,6 +348,7 @@ function collect() {
     custodian_threshold: Number(els.threshold.value),
     evaluation: collectEval(fail),
     plan_id: els.plan.value || null,
+    deposit_fen: deposit,
   };
   return { ok, body };
 }
@@ -379,6 +392,7 @@ async function onSubmit(ev) {
       const leftover = showFieldErrors(form, withEvalDetail(e.fields), ALIASES);
       showBanner(statusEl, 'error', t('form.has_errors'), { title: errorText(e), list: leftover });
     } else {
+      if (e instanceof ApiError && e.code === 'DEPOSIT_TOO_HIGH') setFieldError(form, 'deposit_fen', errorText(e));
       showBanner(statusEl, 'error', errorText(e), { title: t('common.error_title') });
     }
   }
@@ -423,6 +437,7 @@ function fillFromTender(x) {
   clarify.set(s.clarify_deadline);
   bid.set(s.bid_deadline);
   els.decrypt.value = s.decrypt_window_mins ?? 30;
+  els.deposit.value = x.deposit_fen != null ? fenToInput(x.deposit_fen) : '';
   // Custodians: ids in order [agency, purchaser, finance], or objects.
   const ids = Array.isArray(x.custodian_ids)
     ? x.custodian_ids

@@ -417,6 +417,11 @@ function render() {
             ['field.agency', agencyName(x)],
             ['field.method', label('method', x.method)],
             ['field.decrypt_window', x.decrypt_window_mins ? `${x.decrypt_window_mins} ${t('common.minutes')}` : '—'],
+            ['deposit.amount_asked', x.deposit_fen != null
+              ? h('span', formatMoney(x.deposit_fen), x.status !== 'draft'
+                ? [' ', h('a#deposits-link.btn.btn-small', { href: `/deposits.html?tender=${encodeURIComponent(x.id)}` }, t('deposit.list_link'))]
+                : null)
+              : t('deposit.none')],
             ['field.created_at', formatCST(x.created_at)],
             ['field.published_at', formatCST(x.published_at)],
             ['field.description', x.description ? h('div.prewrap', x.description) : '—', true],
