@@ -12,8 +12,11 @@ const PROPERTY_TENDER: &str = "黄石市中心医院 2027—2029 年度物业管
 
 /// The text of `css`, waited for patiently: the page's modules load slowly on a shared
 /// machine under the whole suite (`wait_long` reports the page's state if it never comes).
+/// Read in the page, not through the element found: a page that renders again (the
+/// announcement, when its ledger arrives) would leave that one stale.
 async fn text(c: &Client, css: &str) -> String {
-    wait_long(c, css).await.text().await.unwrap()
+    wait_long(c, css).await;
+    crate::hall::text_of(c, css).await
 }
 
 #[tokio::test]

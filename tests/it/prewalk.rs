@@ -1,10 +1,11 @@
 //! The whole way before the opening in real Chromium, as each role clicks it, with the
-//! statutory periods on and a test clock: finance's budget line, the school's plan and
-//! its intention; 30 days later finance approves the method; the agency creates the tender
-//! from the plan and publishes its documents from the template, which the public reaches
-//! from the intention; a supplier signs up,
-//! obtains the documents and asks; the answer reaches every holder without the asker; an
-//! amendment moves the deadline as the law asks; the supplier seals its bid in the page.
+//! statutory periods on and a test clock: finance's budget line, the school's plan and its
+//! intention, finance's approval of the method; 34 days later the agency creates the
+//! tender from the plan (a deadline too early for the law shown before publication) and
+//! publishes its documents from the template, which the public reaches from the
+//! intention; a supplier signs up, obtains the documents and asks; the answer reaches
+//! every holder without the asker; an amendment moves the deadline as the law asks; the
+//! supplier records its deposit and seals its bid in the page.
 
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -237,6 +238,8 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
     let deadline = t1 + 16 * DAY + 30 * 60_000;
     set_value(c, "#clarify-deadline", &cst_input(t1 + 8 * DAY + 8 * HOUR)).await;
     set_value(c, "#bid-deadline", &cst_input(deadline)).await;
+    // A bid deposit of 2 % of the budget, the most R-DEP-1 allows.
+    set_value(c, "#deposit", "90,000").await;
     click(c, "#tender-submit").await;
     wait_css(c, "#tender-status[data-status='draft']").await;
     wait_css(c, "#tender[data-limits='lawful']").await;
@@ -250,6 +253,7 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
         "对小型和微型企业的报价给予 10% 的扣除",
         "监狱企业、残疾人福利性单位视同小型、微型企业",
         "对本国产品的报价给予 20% 的扣除",
+        "投标保证金 90000.00 元",
         "本项目不接受进口产品参加",
         "竞争性磋商",
     ] {
@@ -415,9 +419,34 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
         .await;
     assert_eq!(t["bid_deadline"], moved, "{t}");
 
-    // The supplier seals its bid in the page, with the key made at sign-up.
+    // The supplier records its deposit, paid by transfer, from the announcement.
     clock.set(t1 + 15 * DAY);
     as_user(c, &app, "chengjiang").await;
+    c.goto(&app.url(&format!("/announcement.html?id={tender_id}")))
+        .await
+        .unwrap();
+    click(c, "#deposit-link").await;
+    wait_css(c, "#deposit-form").await;
+    set_value(c, "#deposit-form select[name=kind]", "payment").await;
+    set_value(
+        c,
+        "#deposit-form input[name=payer_name]",
+        "黄石澄江实验设备有限公司",
+    )
+    .await;
+    set_value(c, "#deposit-form input[name=bank]", "中国工商银行黄石分行").await;
+    set_value(
+        c,
+        "#deposit-form input[name=account_no]",
+        "1817 0012 0900 1234 567",
+    )
+    .await;
+    set_value(c, "#deposit-form input[name=transfer_ref]", "HX20270119001").await;
+    click(c, "#deposit-submit").await;
+    let record = wait_text(c, "#deposit-record", "90,000.00").await;
+    assert!(record.contains("中国工商银行黄石分行"), "{record}");
+
+    // The supplier seals its bid in the page, with the key made at sign-up.
     c.goto(&app.url(&format!("/bid.html?tender={tender_id}")))
         .await
         .unwrap();
