@@ -3,6 +3,7 @@
 //! CI=true, where that fails.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,14 @@ pub(crate) struct Driver {
 }
 
 impl Drop for Driver {
+    /// Ends chromedriver and the Chromium it started: chromedriver leads its own process
+    /// group, so the whole group goes (killing chromedriver alone leaves the browser
+    /// running, one per test, until the machine is short of memory).
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.process.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
@@ -58,6 +66,7 @@ pub(crate) async fn browser_with(extra_args: &[&str]) -> Option<Driver> {
         .unwrap()
         .port();
     let process = Command::new(driver)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

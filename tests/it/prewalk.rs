@@ -28,10 +28,13 @@ fn cst_input(ms: i64) -> String {
 }
 
 async fn row_xpath(c: &Client, xpath: &str, what: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .for_element(Locator::XPath(xpath))
-        .await
-        .unwrap_or_else(|e| panic!("{what}: {e}"))
+    match c.wait().for_element(Locator::XPath(xpath)).await {
+        Ok(e) => e,
+        Err(e) => {
+            let page = crate::hall::text_of(c, "body").await;
+            panic!("{what}: {e}; page: {page}")
+        }
+    }
 }
 
 #[tokio::test]
