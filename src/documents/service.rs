@@ -85,13 +85,10 @@ pub async fn document(
     let head = head(state, tender_id).await?;
     if user.role == Role::Supplier {
         let org = supplier_org(user)?;
-        if matches!(head.status, TenderStatus::Draft | TenderStatus::Cancelled)
-            || repo::holder_since(&state.db.pool, tender_id, org)
-                .await?
-                .is_none()
-        {
+        if matches!(head.status, TenderStatus::Draft | TenderStatus::Cancelled) {
             return Err(DocumentsError::NotObtained.into());
         }
+        check_held(state, tender_id, org).await?;
     } else if !crate::tender::service::can_see(user, &head) {
         return Err(AppError::NotFound);
     }
@@ -252,13 +249,10 @@ pub async fn questions(
     };
     if user.role == Role::Supplier {
         let org = supplier_org(user)?;
-        if head.status == TenderStatus::Draft
-            || repo::holder_since(&state.db.pool, tender_id, org)
-                .await?
-                .is_none()
-        {
+        if head.status == TenderStatus::Draft {
             return Err(DocumentsError::NotObtained.into());
         }
+        check_held(state, tender_id, org).await?;
         return Ok(rows
             .into_iter()
             .filter(|r| r.org_id == org || r.answer.is_some())
