@@ -33,6 +33,7 @@ pub mod opening;
 pub mod org;
 pub mod pki;
 pub mod plan;
+pub mod rounds;
 pub mod serve;
 pub mod startup;
 pub mod state;

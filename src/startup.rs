@@ -71,6 +71,7 @@ pub fn api() -> Api {
         .merge(crate::hub::routes::api())
         .merge(crate::opening::routes::api())
         .merge(crate::committee::routes::api())
+        .merge(crate::rounds::routes::api())
         .merge(crate::alerts::routes::api())
 }
 
@@ -104,6 +105,7 @@ pub async fn build_with_clock(
     let hub = Arc::new(crate::hub::Hub::new(vec![
         Box::new(crate::opening::room::OpeningRoom),
         Box::new(crate::committee::room::EvaluationRoom),
+        Box::new(crate::rounds::room::RoundsRoom),
     ]));
     let state = AppState {
         config: Arc::new(config.clone()),
@@ -148,6 +150,7 @@ pub async fn build_with_clock(
         [
             crate::opening::jobs(),
             crate::committee::jobs(),
+            crate::rounds::jobs(),
             crate::alerts::jobs(),
         ]
         .into_iter()

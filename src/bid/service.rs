@@ -621,7 +621,7 @@ fn receipt_message(r: &Receipt) -> AppResult<String> {
     ))
 }
 
-fn sign_receipt(state: &AppState, receipt: Receipt) -> AppResult<SignedReceipt> {
+pub(crate) fn sign_receipt(state: &AppState, receipt: Receipt) -> AppResult<SignedReceipt> {
     let sig = state.pki.sign(receipt_message(&receipt)?.as_bytes())?;
     Ok(SignedReceipt {
         receipt,

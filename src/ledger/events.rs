@@ -685,6 +685,100 @@ pub struct ApprovalDecided {
     pub reason: String,
 }
 
+// ---- Rounds of offers (docs/rounds.md): digests and ids only, never a price, since every
+// member of the tender's rooms, suppliers too, receives these events ----
+
+/// The negotiation begins with the suppliers that passed the review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NegotiationStarted {
+    pub suppliers: Vec<String>,
+    /// What a supplier without a final offer becomes: withdrawn | previous_stands.
+    pub no_final_offer: String,
+}
+
+/// A written notice to every supplier still in (a changed term, a clarification): the
+/// text by its digest; the suppliers read it on the rounds page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NegotiationNotice {
+    pub notice_no: i64,
+    pub text_sha256: String,
+    pub suppliers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundOpened {
+    pub round_no: i64,
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    pub closes_at: i64,
+}
+
+/// One offer as its round closed: sealed, by whom and when, by its hashes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SealedOffer {
+    pub offer_id: String,
+    pub org_id: String,
+    pub ciphertext_sha256: String,
+    pub receipt_sha256: String,
+    pub sealed_at: i64,
+}
+
+/// The round's deadline has passed: the offers sealed in it, committed to at once, and
+/// the suppliers that sent none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundClosed {
+    pub round_no: i64,
+    pub offers: Vec<SealedOffer>,
+    pub without_offer: Vec<String>,
+    pub decrypt_ends_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfferDecrypted {
+    pub offer_id: String,
+    pub org_id: String,
+}
+
+/// One offer as its round was read: read out (its sheet by digest) or invalid (cause).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadOffer {
+    pub offer_id: String,
+    pub org_id: String,
+    /// read_out | invalid
+    pub result: String,
+    pub sheet_sha256: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// Every offer of the round read together, after its close.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRevealed {
+    pub round_no: i64,
+    pub offers: Vec<ReadOffer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupplierWithdrew {
+    pub org_id: String,
+}
+
+/// A supplier's final offer, by id: which offer stands and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinalOfferRef {
+    pub org_id: String,
+    pub offer_id: Option<String>,
+    /// final_offer | previous_stands | withdrawn | no_offer
+    pub basis: String,
+}
+
+/// The final round is read: each supplier's final offer, and the digest of the result
+/// the panel sees (prices and, for a lowest-price method, the ranking).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NegotiationFinished {
+    pub final_offers: Vec<FinalOfferRef>,
+    pub result_sha256: String,
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -721,6 +815,14 @@ mod tests {
         Kind::ApprovalRequested,
         Kind::ApprovalObjected,
         Kind::ApprovalDecided,
+        Kind::NegotiationStarted,
+        Kind::NegotiationNotice,
+        Kind::RoundOpened,
+        Kind::RoundClosed,
+        Kind::OfferDecrypted,
+        Kind::RoundRevealed,
+        Kind::SupplierWithdrew,
+        Kind::NegotiationFinished,
     ];
 
     /// Parses `body` as `kind` and serializes it again: the canonical JSON, and so the
@@ -1050,6 +1152,85 @@ mod tests {
                     refund_due_at: 7,
                 }),
                 json!({"org_id": "o1", "refund_due_at": 7}),
+            ),
+            (
+                LedgerEvent::NegotiationStarted(NegotiationStarted {
+                    suppliers: vec!["o1".into()],
+                    no_final_offer: "withdrawn".into(),
+                }),
+                json!({"suppliers": ["o1"], "no_final_offer": "withdrawn"}),
+            ),
+            (
+                LedgerEvent::NegotiationNotice(NegotiationNotice {
+                    notice_no: 1,
+                    text_sha256: "00".repeat(32),
+                    suppliers: vec!["o1".into()],
+                }),
+                json!({"notice_no": 1, "text_sha256": "00".repeat(32), "suppliers": ["o1"]}),
+            ),
+            (
+                LedgerEvent::RoundOpened(RoundOpened {
+                    round_no: 2,
+                    is_final: true,
+                    closes_at: 7,
+                }),
+                json!({"round_no": 2, "final": true, "closes_at": 7}),
+            ),
+            (
+                LedgerEvent::RoundClosed(RoundClosed {
+                    round_no: 1,
+                    offers: vec![SealedOffer {
+                        offer_id: "f1".into(),
+                        org_id: "o1".into(),
+                        ciphertext_sha256: "00".repeat(32),
+                        receipt_sha256: "11".repeat(32),
+                        sealed_at: 5,
+                    }],
+                    without_offer: vec!["o2".into()],
+                    decrypt_ends_at: Some(9),
+                }),
+                json!({"round_no": 1, "offers": [{"offer_id": "f1", "org_id": "o1",
+                       "ciphertext_sha256": "00".repeat(32), "receipt_sha256": "11".repeat(32),
+                       "sealed_at": 5}], "without_offer": ["o2"], "decrypt_ends_at": 9}),
+            ),
+            (
+                LedgerEvent::OfferDecrypted(OfferDecrypted {
+                    offer_id: "f1".into(),
+                    org_id: "o1".into(),
+                }),
+                json!({"offer_id": "f1", "org_id": "o1"}),
+            ),
+            (
+                LedgerEvent::RoundRevealed(RoundRevealed {
+                    round_no: 1,
+                    offers: vec![ReadOffer {
+                        offer_id: "f1".into(),
+                        org_id: "o1".into(),
+                        result: "read_out".into(),
+                        sheet_sha256: Some("00".repeat(32)),
+                        cause: None,
+                    }],
+                }),
+                json!({"round_no": 1, "offers": [{"offer_id": "f1", "org_id": "o1",
+                       "result": "read_out", "sheet_sha256": "00".repeat(32), "cause": null}]}),
+            ),
+            (
+                LedgerEvent::SupplierWithdrew(SupplierWithdrew {
+                    org_id: "o1".into(),
+                }),
+                json!({"org_id": "o1"}),
+            ),
+            (
+                LedgerEvent::NegotiationFinished(NegotiationFinished {
+                    final_offers: vec![FinalOfferRef {
+                        org_id: "o1".into(),
+                        offer_id: None,
+                        basis: "withdrawn".into(),
+                    }],
+                    result_sha256: "00".repeat(32),
+                }),
+                json!({"final_offers": [{"org_id": "o1", "offer_id": null, "basis": "withdrawn"}],
+                       "result_sha256": "00".repeat(32)}),
             ),
             (
                 LedgerEvent::PlanDrawn(PlanDrawn {

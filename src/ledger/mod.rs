@@ -121,6 +121,15 @@ kinds! {
     ReportSigned = "report_signed",
     WinnerConfirmed = "winner_confirmed",
     EvaluationFailed = "evaluation_failed",
+    // Rounds of offers (negotiation, consultation)
+    NegotiationStarted = "negotiation_started",
+    NegotiationNotice = "negotiation_notice",
+    RoundOpened = "round_opened",
+    RoundClosed = "round_closed",
+    OfferDecrypted = "offer_decrypted",
+    RoundRevealed = "round_revealed",
+    SupplierWithdrew = "supplier_withdrew",
+    NegotiationFinished = "negotiation_finished",
     // Before the tender: a plan's own chain (`plan:<id>`), its intention and approvals
     PlanFiled = "plan_filed",
     IntentionPublished = "intention_published",

@@ -88,6 +88,7 @@ pub(crate) async fn set_phase(tx: &mut Tx, tender_id: &str, phase: Phase) -> sql
 #[derive(sqlx::FromRow)]
 struct StoredReadOut {
     bid_id: String,
+    bidder_org_id: String,
     position: i64,
     lot_no: i64,
     name: String,
@@ -103,7 +104,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let rows = sqlx::query_as::<_, StoredReadOut>(
-        "SELECT ob.bid_id, ob.position, ob.lot_no, o.name, ob.sheet, \
+        "SELECT ob.bid_id, ob.bidder_org_id, ob.position, ob.lot_no, o.name, ob.sheet, \
          o.enterprise_size, o.special_status FROM opening_bids ob \
          JOIN organisations o ON o.id = ob.bidder_org_id \
          WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
@@ -118,6 +119,7 @@ where
                 .ok_or_else(|| anyhow::anyhow!("read out without sheet"))?;
             Ok(ReadOutBid {
                 bid_id: r.bid_id,
+                bidder_org_id: r.bidder_org_id,
                 position: r.position,
                 lot_no: r.lot_no,
                 bidder_name: r.name,

@@ -226,6 +226,16 @@ async fn open(
     Ok(outcome)
 }
 
+/// The tender's opening key, rebuilt from the custodians' shares the opening received,
+/// for a later stage that opens containers sealed to it (a round's offers).
+pub async fn tender_secret(state: &AppState, tender_id: &str) -> AppResult<p256::SecretKey> {
+    let key = crate::tender::opening_key::view(&state.db.pool, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let shares = load_shares(&state.db.pool, tender_id).await?;
+    rebuild(&shares, &key.public_key)
+}
+
 /// Streams one container from disk through KB1 and the package reader; documents are
 /// hashed, never held whole, and written to `store_dir/<i>.doc` when given (void unless
 /// the whole container opens). (Public for the revealing benchmark.)

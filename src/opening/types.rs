@@ -221,6 +221,7 @@ pub use crate::ledger::LotQuorum;
 #[derive(Debug, Clone)]
 pub struct ReadOutBid {
     pub bid_id: String,
+    pub bidder_org_id: String,
     pub position: i64,
     pub lot_no: i64,
     pub bidder_name: String,

@@ -98,9 +98,19 @@ pub async fn start_bid(s: &Session, tender: &str) -> (StatusCode, Value) {
 }
 
 pub async fn put_chunk(s: &Session, bid: &str, offset: usize, bytes: &[u8]) -> (StatusCode, Value) {
+    put_raw(
+        s,
+        &format!("/api/bids/{bid}/content?offset={offset}"),
+        bytes,
+    )
+    .await
+}
+
+/// `PUT path` with raw bytes as the body.
+pub async fn put_raw(s: &Session, path: &str, bytes: &[u8]) -> (StatusCode, Value) {
     let r = s
         .client
-        .put(format!("{}/api/bids/{bid}/content?offset={offset}", s.base))
+        .put(format!("{}{path}", s.base))
         .header("x-csrf-token", &s.csrf)
         .header("content-type", "application/octet-stream")
         .body(bytes.to_vec())

@@ -57,19 +57,35 @@ pub async fn evaluating_with(
     prices: &[i64],
     document: &[u8],
 ) -> (String, Vec<String>) {
+    let t = demo_opening_tender(app).await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let deadline = t["bid_deadline"].as_i64().unwrap();
+    let bids = bid_and_open(app, clock, &tender, deadline, prices, document).await;
+    (tender, bids)
+}
+
+/// Bids from supplier1.. with these prices on a published `tender`, sealed at its
+/// `deadline`, opened and read out, every bidder confirming: the tender is `evaluating`.
+/// Returns the bid ids.
+pub async fn bid_and_open(
+    app: &TestApp,
+    clock: &ManualClock,
+    tender: &str,
+    deadline: i64,
+    prices: &[i64],
+    document: &[u8],
+) -> Vec<String> {
     let (segment, chunk) = if document.len() > 1 << 20 {
         (1 << 20, 8 << 20)
     } else {
         (1024, 4096)
     };
-    let t = demo_opening_tender(app).await;
-    let tender = t["id"].as_str().unwrap().to_string();
     let mut bids = Vec::new();
     for (i, price) in prices.iter().enumerate() {
         let user = format!("supplier{}", i + 1);
         let s = app.login(&user).await;
         let reg = s.register_keys().await;
-        let (status, start) = start_bid(&s, &tender).await;
+        let (status, start) = start_bid(&s, tender).await;
         assert_eq!(status, StatusCode::CREATED, "{start}");
         let container = seal_sheet(&start, sheet(*price, &user), document, segment);
         let bid = start["bid_id"].as_str().unwrap().to_string();
@@ -78,19 +94,19 @@ pub async fn evaluating_with(
         let kb = b64(&crate::bids::bidder_kb(&container, &reg));
         bids.push((user, bid, kb));
     }
-    clock.set(t["bid_deadline"].as_i64().unwrap());
+    clock.set(deadline);
     kaibiao::opening::sealing::seal_due(&app.state)
         .await
         .unwrap();
-    opening_cmd(app, "agency", &tender, json!({"type": "start"})).await;
-    open_and_confirm(app, &tender, &bids).await;
+    opening_cmd(app, "agency", tender, json!({"type": "start"})).await;
+    open_and_confirm(app, tender, &bids).await;
     let (_, t) = app
         .login("finance")
         .await
         .get(&format!("/api/tenders/{tender}"))
         .await;
     assert_eq!(t["status"], "evaluating", "{t}");
-    (tender, bids.into_iter().map(|(_, b, _)| b).collect())
+    bids.into_iter().map(|(_, b, _)| b).collect()
 }
 
 /// The bidders decrypt (user, bid, kb), two custodians unseal, the bids are read out and

@@ -37,6 +37,7 @@ mod planpage;
 mod plans;
 mod prewalk;
 mod restart;
+mod rounds;
 mod secrecy;
 mod suppliers;
 mod tenders;

@@ -75,4 +75,12 @@ export default {
   'ledger.approval_requested': ['申请财政审批', 'Approval requested'],
   'ledger.approval_objected': ['供应商提出异议', 'Objection raised'],
   'ledger.approval_decided': ['财政审批决定', 'Approval decided'],
+  'ledger.negotiation_started': ['谈判/磋商开始', 'Negotiation started'],
+  'ledger.negotiation_notice': ['书面通知全部供应商', 'Written notice to every supplier'],
+  'ledger.round_opened': ['开始一轮报价', 'Round of offers opened'],
+  'ledger.round_closed': ['本轮报价截止', 'Round of offers closed'],
+  'ledger.offer_decrypted': ['供应商解密报价', 'Offer decrypted'],
+  'ledger.round_revealed': ['本轮报价同时开启', 'Round of offers read'],
+  'ledger.supplier_withdrew': ['供应商退出谈判/磋商', 'Supplier withdrew'],
+  'ledger.negotiation_finished': ['最后报价确定', 'Final offers fixed'],
 };

@@ -1,0 +1,600 @@
+//! Rounds of offers (多轮报价) in a competitive negotiation, with real WebSocket clients:
+//! the panel reviews three responses, begins, sends one written notice to every supplier,
+//! and asks for two rounds of offers, the second the final offers; each offer is sealed
+//! on the supplier's side (KB1, its own key and the tender's), seen by no one before its
+//! round closes, opened together after, and a supplier sends no final offer. Every
+//! refusal has its code and changes nothing.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::bids::{seal_sheet, sheet};
+use crate::common::{b64, code, spawn_app_at, Registered, Session, TestApp};
+use crate::evaluation::{accept, bid_and_open, expert_user, T0};
+use crate::hub::{connect, next_where, send, Ws};
+use kaibiao::clock::{Clock, ManualClock};
+
+const MINUTE: i64 = 60_000;
+
+/// A published competitive negotiation (lowest price), three suppliers' responses read out
+/// at its opening, the panel drawn and seated, every response qualified and reviewed: the
+/// evaluation is in `scoring`. Returns (tender, seated experts' user names).
+pub async fn reviewed_negotiation(
+    app: &TestApp,
+    clock: &ManualClock,
+    prices: &[i64],
+) -> (String, Vec<String>) {
+    let agency = app.login("agency").await;
+    let mut body = app
+        .tender_body("社区卫生服务中心物业服务竞争性谈判", T0)
+        .await;
+    body["method"] = json!("competitive_negotiation");
+    body["category"] = json!("services");
+    body["evaluation"] = json!({"method": "lowest_evaluated_price", "sme_rate_bp": 1000});
+    let (status, t) = agency.post("/api/tenders", body).await;
+    assert!(status.is_success(), "{t}");
+    let tender = t["id"].as_str().unwrap().to_string();
+    let (status, t) = agency
+        .post(&format!("/api/tenders/{tender}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    let deadline = t["bid_deadline"].as_i64().unwrap();
+    let bids = bid_and_open(app, clock, &tender, deadline, prices, b"response").await;
+
+    let post = |s: Session, cmd: Value| {
+        let tender = tender.clone();
+        async move {
+            let (status, v) = s
+                .post(&format!("/api/tenders/{tender}/evaluation"), cmd.clone())
+                .await;
+            assert_eq!(status, StatusCode::OK, "{cmd} → {v}");
+            v
+        }
+    };
+    post(
+        app.login("agency").await,
+        json!({"type": "request_draw", "specialty": "environmental"}),
+    )
+    .await;
+    post(
+        app.login("finance").await,
+        json!({"type": "draw", "nonce": "谈判小组"}),
+    )
+    .await;
+    let (_, v) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}/evaluation"))
+        .await;
+    let mut experts = Vec::new();
+    for seat in v["panel"].as_array().unwrap() {
+        let user = expert_user(app, seat["expert_id"].as_str().unwrap()).await;
+        let cmd = accept(app, &user, &tender).await;
+        post(app.login(&user).await, cmd).await;
+        experts.push(user);
+    }
+    for bid in &bids {
+        post(
+            app.login("purchaser").await,
+            json!({"type": "qualify", "bid_id": bid, "pass": true}),
+        )
+        .await;
+    }
+    for user in &experts {
+        for bid in &bids {
+            post(
+                app.login(user).await,
+                json!({"type": "review", "bid_id": bid, "pass": true}),
+            )
+            .await;
+        }
+    }
+    (tender, experts)
+}
+
+async fn command(ws: &mut Ws, id: &str, tender: &str, cmd: Value) -> Value {
+    send(
+        ws,
+        json!({"type": "command", "id": id, "room": format!("rounds:{tender}"), "command": cmd}),
+    )
+    .await;
+    next_where(ws, |v| v["id"] == id).await
+}
+
+fn error_code(reply: &Value) -> &str {
+    assert_eq!(reply["type"], "error", "{reply}");
+    reply["code"].as_str().unwrap()
+}
+
+async fn subscribe(ws: &mut Ws, tender: &str) -> Value {
+    send(
+        ws,
+        json!({"type": "subscribe", "room": format!("rounds:{tender}"), "since_seq": 0}),
+    )
+    .await;
+    next_where(ws, |v| v["type"] == "subscribed" || v["type"] == "error").await
+}
+
+async fn view(app: &TestApp, user: &str, tender: &str) -> Value {
+    let (status, v) = app
+        .login(user)
+        .await
+        .get(&format!("/api/tenders/{tender}/rounds"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}: {v}");
+    v
+}
+
+async fn ledger_len(app: &TestApp, tender: &str) -> usize {
+    crate::evaluation::ledger_of(app, tender).await["events"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+/// `PUT /api/offers/{id}` with the container.
+pub async fn put_offer(s: &Session, offer: &str, bytes: &[u8]) -> (StatusCode, Value) {
+    crate::bids::put_raw(s, &format!("/api/offers/{offer}"), bytes).await
+}
+
+/// The supplier seals an offer at `price_fen` in the open round (its notes `notes`) and
+/// sends it; returns (offer id, the container).
+pub async fn offer(s: &Session, tender: &str, price_fen: i64, notes: &str) -> (String, Vec<u8>) {
+    let (status, slot) = s.get(&format!("/api/tenders/{tender}/rounds/slot")).await;
+    assert_eq!(status, StatusCode::OK, "{slot}");
+    let container = seal_sheet(&slot, sheet(price_fen, notes), notes.as_bytes(), 1024);
+    let id = slot["offer_id"].as_str().unwrap().to_string();
+    let (status, v) = put_offer(s, &id, &container).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "sealed");
+    (id, container)
+}
+
+fn kb(container: &[u8], reg: &Registered) -> String {
+    b64(&crate::bids::bidder_kb(container, reg))
+}
+
+/// Runs the rounds' due work now (the job does it every second).
+async fn tick(app: &TestApp) {
+    kaibiao::rounds::service::advance_due(&app.state)
+        .await
+        .unwrap();
+}
+
+fn offers_of(v: &Value, round: usize) -> &Vec<Value> {
+    v["rounds"][round]["offers"].as_array().unwrap()
+}
+
+#[tokio::test]
+async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_closes_and_ranks_the_final_offers(
+) {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, experts) =
+        reviewed_negotiation(&app, &clock, &[100_000_000, 105_000_000, 98_000_000]).await;
+
+    let mut host = connect(&app, "agency").await;
+    let mut oversight = connect(&app, "oversight").await;
+    let mut expert = connect(&app, &experts[0]).await;
+    let mut s1ws = connect(&app, "supplier1").await;
+    // Not yet begun: a supplier is no member of the rounds.
+    assert_eq!(subscribe(&mut s1ws, &tender).await["code"], "FORBIDDEN");
+    for ws in [&mut host, &mut oversight, &mut expert] {
+        assert_eq!(subscribe(ws, &tender).await["type"], "subscribed");
+    }
+    let before = ledger_len(&app, &tender).await;
+    let r = command(&mut expert, "b0", &tender, json!({"type": "begin"})).await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "the host begins");
+    assert_eq!(ledger_len(&app, &tender).await, before);
+    let r = command(&mut host, "b1", &tender, json!({"type": "begin"})).await;
+    assert_eq!(r["result"]["suppliers"], 3, "{r}");
+    let r = command(&mut host, "b2", &tender, json!({"type": "begin"})).await;
+    assert_eq!(error_code(&r), "ILLEGAL_TRANSITION");
+
+    let mut sessions: Vec<Session> = Vec::new();
+    let mut keys = Vec::new();
+    for user in ["supplier1", "supplier2", "supplier3"] {
+        let s = app.login(user).await;
+        keys.push(s.register_keys().await);
+        sessions.push(s);
+    }
+    assert_eq!(subscribe(&mut s1ws, &tender).await["type"], "subscribed");
+
+    // A changed requirement, in writing, the same to every supplier.
+    let text = "服务期内保洁人员由 12 人调整为 14 人,其余不变。";
+    let r = command(
+        &mut expert,
+        "n1",
+        &tender,
+        json!({"type": "notify", "text": text}),
+    )
+    .await;
+    assert_eq!(r["result"]["notice_no"], 1, "{r}");
+    for user in ["supplier1", "supplier2", "supplier3"] {
+        let v = view(&app, user, &tender).await;
+        assert_eq!(v["notices"][0]["text"], text, "{user}");
+        assert_eq!(v["phase"], "negotiating");
+    }
+    let r = command(
+        &mut s1ws,
+        "n2",
+        &tender,
+        json!({"type": "notify", "text": "x"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "a supplier sends no notice");
+
+    // Round 1.
+    let now = clock.now_ms();
+    let mut s2ws = connect(&app, "supplier2").await;
+    assert_eq!(subscribe(&mut s2ws, &tender).await["type"], "subscribed");
+    let r = command(
+        &mut host,
+        "r0",
+        &tender,
+        json!({"type": "open_round", "closes_at": now + MINUTE}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "ROUND_CLOSING_TIME_INVALID");
+    let closes = now + 30 * MINUTE;
+    let r = command(
+        &mut host,
+        "r1",
+        &tender,
+        json!({"type": "open_round", "closes_at": closes}),
+    )
+    .await;
+    assert_eq!(r["result"]["round_no"], 1, "{r}");
+    let r = command(
+        &mut expert,
+        "r1b",
+        &tender,
+        json!({"type": "open_round", "closes_at": closes}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "ROUND_IN_PROGRESS");
+
+    let sealed_before = ledger_len(&app, &tender).await;
+    let mut round1 = Vec::new();
+    for (i, price) in [96_000_000i64, 99_000_000, 97_000_000].iter().enumerate() {
+        let (id, container) = offer(&sessions[i], &tender, *price, &format!("第一轮 {i}")).await;
+        round1.push((id, container));
+    }
+    // A second offer in the round: refused, the first stands.
+    let (status, v) = put_offer(&sessions[0], &round1[0].0, &round1[0].1).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "ALREADY_OFFERED")
+    );
+    let (status, v) = sessions[0]
+        .get(&format!("/api/tenders/{tender}/rounds/slot"))
+        .await;
+    assert_eq!(code(&v), "ALREADY_OFFERED", "{status} {v}");
+    // Sealing tells no one: not the ledger, not the panel, not the host.
+    assert_eq!(ledger_len(&app, &tender).await, sealed_before);
+    for who in [
+        "agency",
+        "purchaser",
+        experts[0].as_str(),
+        experts[1].as_str(),
+    ] {
+        let v = view(&app, who, &tender).await;
+        assert_eq!(v["phase"], "round_open");
+        assert!(offers_of(&v, 0).is_empty(), "{who} sees {v}");
+    }
+    let v = view(&app, "oversight", &tender).await;
+    assert_eq!(offers_of(&v, 0).len(), 3, "supervisors see who has sealed");
+    assert!(offers_of(&v, 0).iter().all(|o| o["sheet"].is_null()));
+    let v = view(&app, "supplier2", &tender).await;
+    assert_eq!(
+        offers_of(&v, 0).len(),
+        1,
+        "a supplier sees its own offer only"
+    );
+    assert_eq!(offers_of(&v, 0)[0]["offer_id"], round1[1].0.as_str());
+    // A supplier's key before the close: refused; another's offer: no such offer.
+    let r = command(
+        &mut s1ws,
+        "d0",
+        &tender,
+        json!({"type": "decrypt", "offer_id": round1[0].0, "kb": kb(&round1[0].1, &keys[0])}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "ROUND_NOT_CLOSED");
+    let (status, _) = sessions[1]
+        .get(&format!("/api/offers/{}/header", round1[0].0))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The round closes at its deadline; each supplier releases its key.
+    clock.set(closes);
+    tick(&app).await;
+    let closed = next_where(&mut host, |v| {
+        v["type"] == "event" && v["event"]["kind"] == "round_closed"
+    })
+    .await;
+    assert_eq!(
+        closed["event"]["body"]["offers"].as_array().unwrap().len(),
+        3
+    );
+    let (status, v) = put_offer(&sessions[2], &round1[2].0, &round1[2].1).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "ALREADY_OFFERED")
+    );
+    let r = command(
+        &mut s2ws,
+        "d1",
+        &tender,
+        json!({"type": "decrypt", "offer_id": round1[0].0, "kb": kb(&round1[0].1, &keys[0])}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "another's offer");
+    let r = command(
+        &mut s1ws,
+        "d2",
+        &tender,
+        json!({"type": "decrypt", "offer_id": round1[0].0, "kb": b64(&[7u8; 32])}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "KB_HASH_MISMATCH");
+    for (i, (id, container)) in round1.iter().enumerate() {
+        let (status, v) = sessions[i]
+            .post(
+                &format!("/api/tenders/{tender}/rounds"),
+                json!({"type": "decrypt", "offer_id": id, "kb": kb(container, &keys[i])}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        if i < 2 {
+            // Not read while a key is still out.
+            let v = view(&app, "agency", &tender).await;
+            assert!(offers_of(&v, 0).iter().all(|o| o["sheet"].is_null()), "{v}");
+        }
+    }
+    let revealed = next_where(&mut expert, |v| {
+        v["type"] == "event" && v["event"]["kind"] == "round_revealed"
+    })
+    .await;
+    let body = revealed["event"]["body"].to_string();
+    assert!(!body.contains("96000000"), "no price in the ledger: {body}");
+    let v = view(&app, &experts[1], &tender).await;
+    let prices: Vec<i64> = offers_of(&v, 0)
+        .iter()
+        .map(|o| o["sheet"]["total_price_fen"].as_i64().unwrap())
+        .collect();
+    assert_eq!(prices.len(), 3, "{v}");
+    assert!(prices.contains(&96_000_000) && prices.contains(&97_000_000));
+    let v = view(&app, "supplier3", &tender).await;
+    assert_eq!(offers_of(&v, 0).len(), 1);
+    assert_eq!(offers_of(&v, 0)[0]["sheet"]["total_price_fen"], 97_000_000);
+
+    // Round 2: the final offers; supplier 2 sends none.
+    let now = clock.now_ms();
+    let closes = now + 20 * MINUTE;
+    let r = command(
+        &mut expert,
+        "r2",
+        &tender,
+        json!({"type": "open_round", "closes_at": closes, "final": true}),
+    )
+    .await;
+    assert_eq!(r["result"]["round_no"], 2, "{r}");
+    let (o1, c1) = offer(&sessions[0], &tender, 95_500_000, "最后报价 1").await;
+    let (o3, c3) = offer(&sessions[2], &tender, 94_800_000, "最后报价 3").await;
+    let (status, slot) = sessions[1]
+        .get(&format!("/api/tenders/{tender}/rounds/slot"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let late = seal_sheet(&slot, sheet(90_000_000, "迟到"), b"late", 1024);
+    clock.set(closes);
+    tick(&app).await;
+    let (status, v) = put_offer(&sessions[1], slot["offer_id"].as_str().unwrap(), &late).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "ROUND_CLOSED"),
+        "{v}"
+    );
+    let r = command(
+        &mut host,
+        "r3",
+        &tender,
+        json!({"type": "open_round", "closes_at": closes + 30 * MINUTE}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "ROUND_IN_PROGRESS");
+    for (i, id, c) in [(0usize, &o1, &c1), (2, &o3, &c3)] {
+        let (status, v) = sessions[i]
+            .post(
+                &format!("/api/tenders/{tender}/rounds"),
+                json!({"type": "decrypt", "offer_id": id, "kb": kb(c, &keys[i])}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    next_where(&mut host, |v| {
+        v["type"] == "event" && v["event"]["kind"] == "negotiation_finished"
+    })
+    .await;
+    let v = view(&app, "agency", &tender).await;
+    assert_eq!(v["phase"], "finished");
+    let result: Vec<(String, Option<i64>, String, Option<u64>)> = v["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["bidder_name"].as_str().unwrap().to_string(),
+                f["price_fen"].as_i64(),
+                f["basis"].as_str().unwrap().to_string(),
+                f["rank"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(result.len(), 3, "{result:?}");
+    assert_eq!(
+        (result[0].1, result[0].2.as_str(), result[0].3),
+        (Some(94_800_000), "final_offer", Some(1)),
+        "the lowest final offer first (74号 art 35)"
+    );
+    assert_eq!((result[1].1, result[1].3), (Some(95_500_000), Some(2)));
+    assert_eq!(
+        (result[2].1, result[2].2.as_str(), result[2].3),
+        (None, "withdrawn", None),
+        "no final offer: taken as withdrawn (214号 art 20)"
+    );
+    let r = command(
+        &mut host,
+        "r4",
+        &tender,
+        json!({"type": "open_round", "closes_at": clock.now_ms() + 30 * MINUTE}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "ILLEGAL_TRANSITION");
+    // A supplier sees its own final offer, not its place nor another's.
+    let v = view(&app, "supplier3", &tender).await;
+    let mine = v["result"].as_array().unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["price_fen"], 94_800_000);
+    assert!(mine[0]["rank"].is_null());
+    assert_eq!(v["suppliers"].as_array().unwrap().len(), 1);
+    // The whole ledger names no price of any offer and verifies.
+    let ledger = crate::evaluation::ledger_of(&app, &tender).await;
+    let text = ledger.to_string();
+    for p in ["96000000", "99000000", "95500000", "94800000"] {
+        assert!(!text.contains(p), "{p} in the ledger");
+    }
+    let kinds: Vec<&str> = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .filter(|k| {
+            [
+                "negotiation_started",
+                "negotiation_notice",
+                "round_opened",
+                "round_closed",
+                "round_revealed",
+                "negotiation_finished",
+            ]
+            .contains(k)
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "negotiation_started",
+            "negotiation_notice",
+            "round_opened",
+            "round_closed",
+            "round_revealed",
+            "round_opened",
+            "round_closed",
+            "round_revealed",
+            "negotiation_finished"
+        ]
+    );
+    let typed: kaibiao::ledger::Ledger = serde_json::from_value(ledger).unwrap();
+    kaibiao::ledger::verify(&typed).expect("the ledger verifies");
+}
+
+#[tokio::test]
+async fn no_offer_content_in_the_database_or_blobs_before_its_round_closes() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, _) =
+        reviewed_negotiation(&app, &clock, &[100_000_000, 105_000_000, 98_000_000]).await;
+    let (status, v) = app
+        .login("agency")
+        .await
+        .post(
+            &format!("/api/tenders/{tender}/rounds"),
+            json!({"type": "begin"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let closes = clock.now_ms() + 30 * MINUTE;
+    let (status, v) = app
+        .login("agency")
+        .await
+        .post(
+            &format!("/api/tenders/{tender}/rounds"),
+            json!({"type": "open_round", "closes_at": closes, "final": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    let marker = format!("KAIBIAO-OFFER-MARKER-{}", uuid::Uuid::new_v4().simple());
+    let s = app.login("supplier1").await;
+    let reg = s.register_keys().await;
+    let (_, container) = offer(&s, &tender, 93_000_000, &marker).await;
+    let forms = [
+        marker.clone().into_bytes(),
+        b64(marker.as_bytes()).into_bytes(),
+        hex::encode(marker.as_bytes()).into_bytes(),
+    ];
+    let scan = |what: &str, bytes: &[u8]| {
+        for form in &forms {
+            assert!(
+                !crate::bids::contains(bytes, form),
+                "offer content found in {what}"
+            );
+        }
+    };
+    let mut scanned = 0;
+    for f in crate::bids::files(app.dir.path()) {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        scan(&f.display().to_string(), &bytes);
+        scanned += bytes.len();
+    }
+    assert!(
+        scanned > container.len(),
+        "the database and blobs were scanned"
+    );
+    if let Some(url) = &app.database_url {
+        use sqlx::{Connection, Row};
+        let mut conn = sqlx::postgres::PgConnection::connect(url).await.unwrap();
+        let tables: Vec<String> = sqlx::query(
+            "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("t"))
+        .collect();
+        assert!(tables.iter().any(|t| t == "round_offers"));
+        for t in tables {
+            for r in sqlx::query(&format!("SELECT row_to_json(x)::text AS j FROM {t} x"))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+            {
+                let j: String = r.get("j");
+                scan(&format!("table {t}"), j.as_bytes());
+            }
+        }
+    }
+    // After the close and the supplier's key, the offer is read: the marker is its notes.
+    clock.set(closes);
+    tick(&app).await;
+    let s = app.login("supplier1").await;
+    let (_, v) = s.get(&format!("/api/tenders/{tender}/rounds")).await;
+    let offer_id = offers_of(&v, 0)[0]["offer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, v) = s
+        .post(
+            &format!("/api/tenders/{tender}/rounds"),
+            json!({"type": "decrypt", "offer_id": offer_id, "kb": kb(&container, &reg)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let v = view(&app, "agency", &tender).await;
+    let read: Vec<&Value> = offers_of(&v, 0)
+        .iter()
+        .filter(|o| o["status"] == "read_out")
+        .collect();
+    assert_eq!(read.len(), 1, "{v}");
+    assert_eq!(read[0]["sheet"]["notes"], marker.as_str());
+}
