@@ -72,3 +72,7 @@ CREATE TABLE round_offers (
     UNIQUE (tender_id, round_no, org_id)
 );
 CREATE INDEX round_offers_round ON round_offers(tender_id, round_no);
+
+-- The final offers a negotiation fixed, by bid: the sheet that replaces the response's
+-- for the evaluation, or null for a supplier that is out (JSON; src/committee/repo.rs).
+ALTER TABLE evaluations ADD COLUMN final_offers TEXT;

@@ -350,3 +350,54 @@ where
     .fetch_all(exec)
     .await
 }
+
+/// The final offers a negotiation fixed (`evaluations.final_offers`), by bid: the sheet
+/// that replaces the response's for the evaluation, `None` for a bidder that is out.
+/// `None` when the tender has had no negotiation (or it is not finished).
+pub type FinalOffers = BTreeMap<String, Option<crate::bid::package::OpeningSheet>>;
+
+pub async fn final_offers<'e, E>(exec: E, tender_id: &str) -> AppResult<Option<FinalOffers>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let stored: Option<Option<String>> =
+        sqlx::query_scalar("SELECT final_offers FROM evaluations WHERE tender_id = $1")
+            .bind(tender_id)
+            .fetch_optional(exec)
+            .await?;
+    json_col(stored.flatten())
+}
+
+/// Records the final offers a negotiation fixed (the rounds stage, when its final round is
+/// read), in the caller's transaction.
+pub async fn set_final_offers(tx: &mut Tx, tender_id: &str, offers: &FinalOffers) -> AppResult<()> {
+    let json = serde_json::to_string(offers).map_err(anyhow::Error::from)?;
+    sqlx::query("UPDATE evaluations SET final_offers = $1 WHERE tender_id = $2")
+        .bind(json)
+        .bind(tender_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The bids the evaluation prices: the bids read out, each with its final offer's sheet
+/// when a negotiation fixed one, those out of the negotiation left out.
+pub fn priced(
+    bids: Vec<crate::opening::types::ReadOutBid>,
+    finals: Option<&FinalOffers>,
+) -> Vec<crate::opening::types::ReadOutBid> {
+    let Some(finals) = finals else {
+        return bids;
+    };
+    bids.into_iter()
+        .filter_map(|mut b| match finals.get(&b.bid_id) {
+            Some(Some(sheet)) => {
+                b.sheet = sheet.clone();
+                Some(b)
+            }
+            Some(None) => None,
+            // Not in the negotiation (not compliant): unchanged, and not priced anyway.
+            None => Some(b),
+        })
+        .collect()
+}

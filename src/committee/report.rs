@@ -297,7 +297,10 @@ pub(crate) async fn build(
         })
         .unwrap_or_default();
 
-    // Per lot: the full evaluation over the compliant bids with the panel's mean scores.
+    // Per lot: the full evaluation over the compliant bids with the panel's mean scores,
+    // each at its final offer after a negotiation (R-METH-2).
+    let finals = super::repo::final_offers(&mut **tx, &head.id).await?;
+    let bids = super::repo::priced(bids, finals.as_ref());
     let (category, date) = super::repo::category_and_date(tx, &head.id).await?;
     let pure_terms = terms.to_terms(category, date);
     let mut lots = Vec::new();

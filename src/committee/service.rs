@@ -855,7 +855,11 @@ async fn scoring_state(
     let terms = terms(&mut **tx, &head.id)
         .await?
         .ok_or(EvalRoomError::TermsMissing)?;
-    let compliant = compliant_ids(e.prices.as_ref());
+    let mut compliant = compliant_ids(e.prices.as_ref());
+    // A bidder out of the negotiation is scored no further.
+    if let Some(finals) = super::repo::final_offers(&mut **tx, &head.id).await? {
+        compliant.retain(|id| !matches!(finals.get(id), Some(None)));
+    }
     Ok((e, terms, compliant))
 }
 
@@ -1201,6 +1205,19 @@ async fn finish_scoring(c: Ctx<'_>) -> AppResult<Ack> {
         return Err(AppError::Forbidden);
     }
     let (e, terms, compliant) = scoring_state(tx, head, "finish_scoring").await?;
+    // Negotiation and consultation close on the final offers (R-METH-2).
+    let method: String = sqlx::query_scalar("SELECT method FROM tenders WHERE id = $1")
+        .bind(&head.id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let rounds = crate::plan::ProcurementMethod::parse(&method).is_some_and(|m| m.has_rounds());
+    if rounds
+        && super::repo::final_offers(&mut **tx, &head.id)
+            .await?
+            .is_none()
+    {
+        return Err(EvalRoomError::NegotiationNotFinished.into());
+    }
     let all = panel(&mut **tx, &head.id).await?;
     let experts = seated(&all);
     let rows = scores(&mut **tx, &head.id).await?;

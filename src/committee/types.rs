@@ -312,6 +312,8 @@ pub enum EvalRoomError {
     AlreadyAnswered,
     #[error("the tender states no evaluation terms")]
     TermsMissing,
+    #[error("the negotiation has not fixed the final offers")]
+    NegotiationNotFinished,
     #[error("draw failed: {0}")]
     Draw(String, &'static str),
     #[error("terms refused: {en}")]
@@ -354,6 +356,7 @@ impl EvalRoomError {
             EvalRoomError::AlreadySigned => "ALREADY_SIGNED",
             EvalRoomError::AlreadyAnswered => "ALREADY_ANSWERED",
             EvalRoomError::TermsMissing => "EVAL_TERMS_MISSING",
+            EvalRoomError::NegotiationNotFinished => "NEGOTIATION_NOT_FINISHED",
             EvalRoomError::Draw(_, code) => code,
             EvalRoomError::Terms { .. } => "EVAL_TERMS_INVALID",
         }
@@ -432,6 +435,10 @@ impl EvalRoomError {
             EvalRoomError::TermsMissing => (
                 "招标文件未载明评标方法和评分项".into(),
                 "The tender states no evaluation method and items".into(),
+            ),
+            EvalRoomError::NegotiationNotFinished => (
+                "谈判/磋商尚未结束:最后报价确定后才能结束评分".into(),
+                "The negotiation is not finished: scoring closes on the final offers".into(),
             ),
             EvalRoomError::Draw(msg, _) => {
                 // Draw errors read "中文 / English".
@@ -593,6 +600,10 @@ pub struct BidView {
     /// The panel's flags on this bid: all of them where `scores` is shown, else the
     /// viewer's own.
     pub flags: Vec<FlagView>,
+    /// After a negotiation: `final_offer` (the price shown is the final offer, to be
+    /// evaluated when scoring closes) or `out` (withdrew or sent no final offer); `null`
+    /// without one.
+    pub negotiated: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -92,6 +92,7 @@ pub async fn view(
     let accepted: Vec<&access::Seat> = seats.iter().filter(|s| s.status == "accepted").collect();
     let me_expert = m.seat.as_ref().map(|s| s.expert_id.clone());
     let bids = read_out_bids(pool, tender_id).await?;
+    let finals = super::repo::final_offers(pool, tender_id).await?;
     let docs = crate::opening::repo::read_out_documents(pool, tender_id).await?;
     let qual = qualification(pool, tender_id).await?;
     let rev = reviews(pool, tender_id).await?;
@@ -214,10 +215,20 @@ pub async fn view(
                 explained: f.explained,
             })
             .collect();
-        let (evaluated, abnormal) = priced
+        let (mut evaluated, abnormal) = priced
             .get(&b.bid_id)
             .cloned()
             .unwrap_or((Value::Null, Value::Null));
+        // After a negotiation the final offer is the price; the response's evaluated
+        // price no longer applies.
+        let final_offer = finals.as_ref().and_then(|f| f.get(&b.bid_id));
+        let sheet = match final_offer {
+            Some(Some(s)) => s,
+            _ => &b.sheet,
+        };
+        if final_offer.is_some() {
+            evaluated = Value::Null;
+        }
         let verdict = |(pass, reason): &(bool, String)| Verdict {
             pass: *pass,
             reason: reason.clone(),
@@ -227,8 +238,8 @@ pub async fn view(
             lot_no: b.lot_no,
             position: b.position,
             bidder_name: b.bidder_name.clone(),
-            price: crate::money::Money(b.sheet.total_price_fen),
-            price_words: b.sheet.total_price_words.clone(),
+            price: crate::money::Money(sheet.total_price_fen),
+            price_words: sheet.total_price_words.clone(),
             brand: b.sheet.brand.clone(),
             documents: if m.seat.is_none() || m.expert().is_some() {
                 docs.get(&b.bid_id).cloned().unwrap_or_default()
@@ -270,6 +281,7 @@ pub async fn view(
                 None
             },
             flags: bid_flags,
+            negotiated: final_offer.map(|f| if f.is_some() { "final_offer" } else { "out" }),
         });
     }
 

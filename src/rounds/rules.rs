@@ -18,14 +18,9 @@ pub const MAX_NOTICES: i64 = 200;
 /// Rounds one tender may hold.
 pub const MAX_ROUNDS: i64 = 20;
 
-/// Competitive negotiation (74号 art 30–33) and consultation (214号 art 19–21) negotiate
-/// in rounds of offers ending with final offers; enquiry's one offer may not be changed
-/// (74号 art 45), the other methods have none.
+/// Whether `method` negotiates in rounds (`ProcurementMethod::has_rounds`).
 pub fn has_rounds(method: ProcurementMethod) -> bool {
-    matches!(
-        method,
-        ProcurementMethod::CompetitiveNegotiation | ProcurementMethod::CompetitiveConsultation
-    )
+    method.has_rounds()
 }
 
 /// Negotiation awards to the lowest final offer among those meeting the requirements (74号

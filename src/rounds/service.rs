@@ -837,9 +837,10 @@ async fn finish(state: &AppState, tx: &mut Tx, tender_id: &str, now: i64) -> App
         })
         .collect();
     let rounds = repo::rounds(tx, tender_id).await?;
-    let offers: Vec<rules::Offer> = repo::offers(tx, tender_id)
-        .await?
-        .into_iter()
+    let rows = repo::offers(tx, tender_id).await?;
+    let offers: Vec<rules::Offer> = rows
+        .iter()
+        .cloned()
         .map(|o| rules::Offer {
             is_final: rounds
                 .iter()
@@ -861,6 +862,20 @@ async fn finish(state: &AppState, tx: &mut Tx, tender_id: &str, now: i64) -> App
         no_final_offer(state),
         rules::lowest_price(method),
     );
+    // The evaluation prices each response at its final offer; a supplier out is out.
+    let mut finals = crate::committee::repo::FinalOffers::new();
+    for s in repo::suppliers(tx, tender_id).await? {
+        let f = result.iter().find(|f| f.org_id == s.org_id);
+        let sheet = f
+            .and_then(|f| f.offer_id.as_ref())
+            .and_then(|id| rows.iter().find(|o| &o.id == id))
+            .and_then(|o| o.sheet.clone())
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(anyhow::Error::from)?;
+        finals.insert(s.bid_id, sheet);
+    }
+    crate::committee::repo::set_final_offers(tx, tender_id, &finals).await?;
     let json = serde_json::to_value(&result).map_err(anyhow::Error::from)?;
     let sha = sha256_hex(crate::ledger::canonical_json(&json).as_bytes());
     sqlx::query(

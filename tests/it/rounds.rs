@@ -24,13 +24,29 @@ pub async fn reviewed_negotiation(
     clock: &ManualClock,
     prices: &[i64],
 ) -> (String, Vec<String>) {
+    reviewed(
+        app,
+        clock,
+        "competitive_negotiation",
+        json!({"method": "lowest_evaluated_price", "sme_rate_bp": 1000}),
+        prices,
+    )
+    .await
+}
+
+/// As `reviewed_negotiation`, for `method` with these evaluation terms.
+pub async fn reviewed(
+    app: &TestApp,
+    clock: &ManualClock,
+    method: &str,
+    evaluation: Value,
+    prices: &[i64],
+) -> (String, Vec<String>) {
     let agency = app.login("agency").await;
-    let mut body = app
-        .tender_body("社区卫生服务中心物业服务竞争性谈判", T0)
-        .await;
-    body["method"] = json!("competitive_negotiation");
+    let mut body = app.tender_body("社区卫生服务中心物业服务采购", T0).await;
+    body["method"] = json!(method);
     body["category"] = json!("services");
-    body["evaluation"] = json!({"method": "lowest_evaluated_price", "sme_rate_bp": 1000});
+    body["evaluation"] = evaluation;
     let (status, t) = agency.post("/api/tenders", body).await;
     assert!(status.is_success(), "{t}");
     let tender = t["id"].as_str().unwrap().to_string();
@@ -597,4 +613,223 @@ async fn no_offer_content_in_the_database_or_blobs_before_its_round_closes() {
         .collect();
     assert_eq!(read.len(), 1, "{v}");
     assert_eq!(read[0]["sheet"]["notes"], marker.as_str());
+}
+
+/// A command over HTTP that must succeed.
+async fn ok(s: &Session, path: &str, cmd: Value) -> Value {
+    let (status, v) = s.post(path, cmd.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{cmd} → {v}");
+    v
+}
+
+#[tokio::test]
+async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_and_the_panel_signs()
+{
+    let (app, clock) = spawn_app_at(T0).await;
+    let terms = json!({
+        "method": "comprehensive", "sme_rate_bp": 1000, "price_weight_bp": 3000,
+        "items": [{"name": "服务方案", "weight_bp": 4000}, {"name": "人员配置", "weight_bp": 3000}]
+    });
+    let (tender, experts) = reviewed(
+        &app,
+        &clock,
+        "competitive_consultation",
+        terms,
+        &[100_000_000, 105_000_000, 98_000_000],
+    )
+    .await;
+    let rounds = format!("/api/tenders/{tender}/rounds");
+    let evaluation = format!("/api/tenders/{tender}/evaluation");
+    let host = app.login("agency").await;
+    ok(&host, &rounds, json!({"type": "begin"})).await;
+    let expert = app.login(&experts[0]).await;
+    ok(
+        &expert,
+        &rounds,
+        json!({"type": "notify", "text": "保洁频次由每日一次调整为每日两次,请据此报价。"}),
+    )
+    .await;
+    // Closing scoring before the final offers: refused.
+    let (status, v) = host
+        .post(&evaluation, json!({"type": "finish_scoring"}))
+        .await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "NEGOTIATION_NOT_FINISHED"),
+        "{v}"
+    );
+
+    let mut sessions = Vec::new();
+    let mut keys = Vec::new();
+    for u in ["supplier1", "supplier2", "supplier3"] {
+        let s = app.login(u).await;
+        keys.push(s.register_keys().await);
+        sessions.push(s);
+    }
+    // Two rounds; supplier 2 sends no final offer and is out (214号 art 20).
+    let plan: [(bool, [Option<i64>; 3]); 2] = [
+        (
+            false,
+            [Some(99_000_000), Some(101_000_000), Some(97_000_000)],
+        ),
+        (true, [Some(96_000_000), None, Some(95_000_000)]),
+    ];
+    for (is_final, prices) in plan {
+        let closes = clock.now_ms() + 15 * MINUTE;
+        ok(
+            &expert,
+            &rounds,
+            json!({"type": "open_round", "closes_at": closes, "final": is_final}),
+        )
+        .await;
+        let mut sealed = Vec::new();
+        for (i, p) in prices.iter().enumerate() {
+            if let Some(p) = p {
+                let (id, c) = offer(&sessions[i], &tender, *p, "报价").await;
+                sealed.push((i, id, c));
+            }
+        }
+        clock.set(closes);
+        tick(&app).await;
+        for (i, id, c) in &sealed {
+            ok(
+                &sessions[*i],
+                &rounds,
+                json!({"type": "decrypt", "offer_id": id, "kb": kb(c, &keys[*i])}),
+            )
+            .await;
+        }
+    }
+    let v = view(&app, "oversight", &tender).await;
+    assert_eq!(v["phase"], "finished", "{v}");
+    let out_name = v["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["basis"] == "withdrawn")
+        .unwrap()["bidder_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The panel scores the two still in; the one out is not evaluated.
+    let (_, ev) = host.get(&evaluation).await;
+    let bids: Vec<(String, String)> = ev["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["bid_id"].as_str().unwrap().to_string(),
+                b["bidder_name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(bids.len(), 3, "{ev}");
+    assert!(bids.iter().any(|(_, n)| *n == out_name), "{ev}");
+    // The panel sees each final offer as the price, and who is out.
+    let mut shown: Vec<(i64, &str)> = ev["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["price"].as_i64().unwrap(),
+                b["negotiated"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    shown.sort();
+    assert_eq!(
+        shown,
+        [
+            (95_000_000, "final_offer"),
+            (96_000_000, "final_offer"),
+            (105_000_000, "out")
+        ],
+        "{ev}"
+    );
+    for u in &experts {
+        let s = app.login(u).await;
+        for (b, name) in &bids {
+            let (status, v) = s
+                .post(
+                    &evaluation,
+                    json!({"type": "score", "bid_id": b, "items": {"服务方案": "80", "人员配置": "90"}}),
+                )
+                .await;
+            if *name == out_name {
+                assert_eq!(code(&v), "BID_NOT_EVALUATED", "{status} {v}");
+            } else {
+                assert_eq!(status, StatusCode::OK, "{v}");
+            }
+        }
+    }
+    ok(&host, &evaluation, json!({"type": "finish_scoring"})).await;
+    let (_, ev) = app.login("oversight").await.get(&evaluation).await;
+    let lot = &ev["result"][0]["result"];
+    let mut offered: Vec<i64> = lot["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["price"]["price_offered_fen"].as_i64().unwrap())
+        .collect();
+    offered.sort();
+    assert_eq!(
+        offered,
+        [95_000_000, 96_000_000],
+        "the final offers are what is priced: {lot}"
+    );
+    let ranking = lot["ranking"].as_array().unwrap();
+    assert_eq!(ranking.len(), 2, "{lot}");
+    // Equal item scores, so the lower evaluated final offer ranks first: supplier 1 is a
+    // small enterprise, its 960,000.00 less the 10 % deduction (R-POL-2) is 864,000.00,
+    // the benchmark, with the full 30 price points; 950,000.00 from a large one has
+    // 864,000 / 950,000 × 30 = 27.29 (214号 art 24: benchmark / price × weight).
+    let summary: Vec<(i64, i64, i64)> = ranking
+        .iter()
+        .map(|r| {
+            let bid = lot["bids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|b| b["bidder"] == r["bidder"])
+                .unwrap();
+            (
+                bid["price"]["price_offered_fen"].as_i64().unwrap(),
+                r["evaluated_fen"].as_i64().unwrap(),
+                r["total"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (96_000_000, 86_400_000, 8900),
+            (95_000_000, 95_000_000, 8628)
+        ],
+        "{lot}"
+    );
+
+    // Every expert signs the report.
+    let sha = ev["report"]["sha256"].as_str().unwrap().to_string();
+    for u in &experts {
+        let s = app.login(u).await;
+        let reg = s.register_keys().await;
+        let (_, me) = s.get(&evaluation).await;
+        let seat = me["report"]["signing"]["expert_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let payload = kaibiao::committee::service::signing_payload(&tender, &sha, &seat, "");
+        let sig = b64(&reg.keys.sign(payload.as_bytes()));
+        ok(
+            &s,
+            &evaluation,
+            json!({"type": "sign", "key_id": reg.signing_key_id, "signature": sig}),
+        )
+        .await;
+    }
+    let (_, ev) = host.get(&evaluation).await;
+    assert_eq!(ev["phase"], "reported", "{ev}");
 }
