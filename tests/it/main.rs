@@ -38,6 +38,7 @@ mod plans;
 mod prewalk;
 mod restart;
 mod rounds;
+mod roundspage;
 mod secrecy;
 mod suppliers;
 mod tenders;

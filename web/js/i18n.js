@@ -13,13 +13,14 @@ import suppliers from './i18n/suppliers.js';
 import alerts from './i18n/alerts.js';
 import documents from './i18n/documents.js';
 import deposits from './i18n/deposits.js';
+import rounds from './i18n/rounds.js';
 
 const STORAGE_KEY = 'kb_lang';
 
 // Each namespace's strings are in web/js/i18n/<namespace>.js, a key's two languages side by
 // side. No key is in two files (tests/it/i18n.rs checks it, and that every key a page
 // names exists).
-const STRINGS = { ...site, ...tenders, ...ledger, ...bids, ...opening, ...evaluation, ...plans, ...suppliers, ...alerts, ...documents, ...deposits };
+const STRINGS = { ...site, ...tenders, ...ledger, ...bids, ...opening, ...evaluation, ...plans, ...suppliers, ...alerts, ...documents, ...deposits, ...rounds };
 
 /** The index of each language in a key's pair. */
 const LANGS = { 'zh-CN': 0, en: 1 };

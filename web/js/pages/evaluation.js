@@ -1174,6 +1174,11 @@ function renderTitle() {
   els.crumbLink.textContent = x.code || x.title || '';
   els.crumbLink.href = `/tender.html?id=${encodeURIComponent(tenderId)}`;
   setPageTitle(() => `${t('eval.title')} · ${x.title || ''}`);
+  // Negotiation and consultation negotiate in rounds of offers (rounds.html).
+  const rounds = ['competitive_negotiation', 'competitive_consultation'].includes(x.method);
+  replace(document.getElementById('eval-rounds-link'), rounds
+    ? banner('info', t('rounds.link_hint'), { action: h('a#rounds-link.btn.btn-small', { href: `/rounds.html?tender=${encodeURIComponent(tenderId)}` }, t('rounds.link')) })
+    : null);
 }
 
 // -------------------------------------------------------------------- main --

@@ -1064,6 +1064,16 @@ async function main() {
   clear(els.loading);
   els.page.hidden = false;
   renderTitle();
+  // A supplier in a negotiation makes its offers in the rounds' room.
+  get(`/api/tenders/${encodeURIComponent(tenderId)}/rounds`)
+    .then((r) => {
+      if (r.phase !== 'not_started') {
+        replace($('hall-rounds-link'), banner('info', t('rounds.link_hint'), {
+          action: h('a#rounds-link.btn.btn-small', { href: `/rounds.html?tender=${encodeURIComponent(tenderId)}` }, t('rounds.link')),
+        }));
+      }
+    })
+    .catch(() => {});
   room.renderConn();
   renderAll();
   if (me.role === 'supplier') {
