@@ -833,3 +833,56 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
     let (_, ev) = host.get(&evaluation).await;
     assert_eq!(ev["phase"], "reported", "{ev}");
 }
+
+#[tokio::test]
+async fn r_meth_2_an_enquiry_has_no_rounds_and_awards_the_lowest_evaluated_offer() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, experts) = reviewed(
+        &app,
+        &clock,
+        "inquiry",
+        json!({"method": "lowest_evaluated_price", "sme_rate_bp": 1000}),
+        &[100_000_000, 93_000_000, 98_000_000],
+    )
+    .await;
+    // One offer that may not be changed: no rounds (74号 art 45).
+    let host = app.login("agency").await;
+    let (status, v) = host
+        .post(
+            &format!("/api/tenders/{tender}/rounds"),
+            json!({"type": "begin"}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "METHOD_HAS_NO_ROUNDS"),
+        "{v}"
+    );
+    let v = view(&app, &experts[0], &tender).await;
+    assert_eq!(
+        (v["has_rounds"].as_bool(), v["phase"].as_str()),
+        (Some(false), Some("not_started"))
+    );
+    let evaluation = format!("/api/tenders/{tender}/evaluation");
+    ok(&host, &evaluation, json!({"type": "finish_scoring"})).await;
+    let (_, ev) = app.login("oversight").await.get(&evaluation).await;
+    let lot = &ev["result"][0]["result"];
+    let ranked: Vec<(i64, i64)> = lot["ranking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["rank"].as_i64().unwrap(),
+                r["evaluated_fen"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // supplier1 is small: 1,000,000.00 less 10 % is 900,000.00, below 930,000.00 and
+    // 980,000.00 from the others (R-POL-2, R-EVAL-6).
+    assert_eq!(
+        ranked,
+        [(1, 90_000_000), (2, 93_000_000), (3, 98_000_000)],
+        "{lot}"
+    );
+}
