@@ -56,6 +56,9 @@ pub struct Config {
     /// Whether every tender is created from a filed procurement plan (R-PLAN-2); off only
     /// where plans are kept elsewhere.
     pub require_plan: bool,
+    /// The shortest round of offers a negotiation may open (docs/rounds.md): suppliers
+    /// must have time to seal. 5 minutes; less only for tests.
+    pub round_min_secs: i64,
 }
 
 impl Config {
@@ -87,6 +90,7 @@ impl Config {
             open_tendering_threshold_fen: 400_000_000,
             statutory_periods: true,
             require_plan: true,
+            round_min_secs: 300,
         }
     }
 }

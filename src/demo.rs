@@ -128,6 +128,89 @@ pub const OPENING_BIDS: [DemoBid; 5] = [
     },
 ];
 
+/// The demo's competitive consultation, played live like the opening: its bids close with
+/// the opening's, then the panel negotiates in rounds of offers (docs/rounds.md).
+pub const CONSULTATION_TITLE: &str = "黄石市第一中学实验室设备巡检维保服务采购项目(磋商演示)";
+/// The demo's enquiry (询价): one offer each, the lowest evaluated price wins.
+pub const ENQUIRY_TITLE: &str = "黄石市第一中学办公家具采购项目(询价演示)";
+
+const fn demo_bid(
+    user: &'static str,
+    brand: &'static str,
+    total_price_fen: i64,
+    notes: &'static str,
+    offer: &'static [&'static str],
+) -> DemoBid {
+    DemoBid {
+        user,
+        brand,
+        total_price_fen,
+        delivery_days: 30,
+        warranty_months: 12,
+        notes,
+        offer,
+        small_maker: &[true, true],
+        domestic: &[true, true],
+    }
+}
+
+/// Three suppliers answer the consultation; the rounds are the newcomer's to play.
+pub const CONSULTATION_BIDS: [DemoBid; 3] = [
+    demo_bid(
+        "supplier6",
+        "绿洁 GreenClean",
+        56_800_000,
+        "每月巡检一次,含易损件",
+        &["实验室设备月度巡检 12 次", "故障 4 小时到场维修"],
+    ),
+    demo_bid(
+        "supplier7",
+        "楚环 Chuhuan",
+        54_300_000,
+        "每月巡检一次,备件另计",
+        &["实验室设备月度巡检 12 次", "故障 8 小时到场维修"],
+    ),
+    demo_bid(
+        "supplier9",
+        "智分 SmartSort",
+        59_900_000,
+        "含设备远程监测平台",
+        &["实验室设备月度巡检 12 次", "远程监测及年度校准"],
+    ),
+];
+
+/// Three suppliers answer the enquiry, each with its one price.
+pub const ENQUIRY_BIDS: [DemoBid; 3] = [
+    demo_bid(
+        "supplier8",
+        "荆木 Jingmu",
+        41_200_000,
+        "实木课桌椅 300 套,含安装",
+        &["办公桌 120 张", "会议椅 180 把"],
+    ),
+    demo_bid(
+        "supplier10",
+        "楚家 Chujia",
+        39_850_000,
+        "钢木结构,含安装",
+        &["办公桌 120 张", "会议椅 180 把"],
+    ),
+    demo_bid(
+        "supplier6",
+        "绿洁 GreenClean",
+        43_000_000,
+        "含五年质保",
+        &["办公桌 120 张", "会议椅 180 把"],
+    ),
+];
+
+/// The tenders whose demo bids the server sends itself at start: the opening's first.
+pub const LIVE_DEMOS: [(&str, &[DemoBid]); 3] = [
+    (OPENING_TITLE, &OPENING_BIDS),
+    (CONSULTATION_TITLE, &CONSULTATION_BIDS),
+    (ENQUIRY_TITLE, &ENQUIRY_BIDS),
+];
+
 /// The offer's lines as products for the policy deductions, the price split evenly.
 fn products(bid: &DemoBid) -> Vec<crate::bid::package::Product> {
     let n = bid.offer.len() as i64;
@@ -221,6 +304,23 @@ impl std::fmt::Display for DemoLogins {
              expert1…expert36 中被抽中者评审打分并签署报告, purchaser 确认中标人 / \
              agency asks for a panel, finance draws it, the drawn experts review, score and sign, \
              purchaser confirms the winner"
+        )?;
+        let users = |bids: &[DemoBid]| bids.iter().map(|b| b.user).collect::<Vec<_>>().join(", ");
+        writeln!(
+            f,
+            "演示磋商 / demo consultation: {CONSULTATION_TITLE} — 投标人 / bidders {}; \
+             开标与评审同上,符合性审查后 agency 在谈判/磋商报价页开始磋商,专家发出书面通知、\
+             开两轮报价(第二轮为最后报价),供应商在本机密封报价,截止后同时开启 / \
+             opened and reviewed as above, then agency begins the rounds on the rounds page, \
+             an expert sends a notice and opens two rounds (the second the final offers), the \
+             suppliers seal their offers on their devices, all opened together after each close",
+            users(&CONSULTATION_BIDS)
+        )?;
+        writeln!(
+            f,
+            "演示询价 / demo enquiry:      {ENQUIRY_TITLE} — 投标人 / bidders {}; \
+             一次报价不得更改,最低评审价成交 / one offer each, the lowest evaluated price wins",
+            users(&ENQUIRY_BIDS)
         )?;
         Ok(())
     }
@@ -437,6 +537,8 @@ const USERS: &[(&str, &str, Role, &str)] = &[
 /// The demo plans the three demo tenders are created from.
 struct DemoPlans {
     opening: String,
+    consultation: String,
+    enquiry: String,
     classroom: String,
     property: String,
 }
@@ -600,6 +702,28 @@ async fn seed_plans(
         Some(28),
     )
     .await?;
+    let consultation = plan(
+        school,
+        &lines[3],
+        "实验室设备巡检维保服务",
+        M::CompetitiveConsultation,
+        600_000,
+        &this_month,
+        40,
+        Some(35),
+    )
+    .await?;
+    let enquiry = plan(
+        school,
+        &lines[0],
+        "办公家具采购",
+        M::Inquiry,
+        450_000,
+        &this_month,
+        40,
+        Some(35),
+    )
+    .await?;
     let library = plan(
         school,
         &lines[0],
@@ -670,6 +794,8 @@ async fn seed_plans(
     .await?;
     Ok(DemoPlans {
         opening,
+        consultation,
+        enquiry,
         classroom,
         property,
     })
@@ -977,6 +1103,67 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             decrypt_window_mins: view.decrypt_window_mins,
         })
     };
+    // The consultation and the enquiry, played live the same way, close with it.
+    if opening.is_some() {
+        let live =
+            |title: &str, category, method, description: &str, lot: &str, yuan: i64| TenderInput {
+                title: title.into(),
+                region_code: "420200".into(),
+                purchaser_org_id: org_ids["school"].clone(),
+                category,
+                method,
+                description: description.into(),
+                lots: vec![LotInput {
+                    name: lot.into(),
+                    budget_fen: crate::money::Money(yuan * 100),
+                }],
+                clarify_deadline: opened_at + (deadline - opened_at) / 2,
+                bid_deadline: deadline,
+                decrypt_window_mins: OPENING_DECRYPT_WINDOW_MINS,
+                custodian_ids: OPENING_CUSTODIANS
+                    .iter()
+                    .map(|u| user_ids[u].0.clone())
+                    .collect(),
+                custodian_threshold: OPENING_THRESHOLD,
+                evaluation: None,
+                plan_id: None,
+                deposit_fen: None,
+            };
+        let consultation = TenderInput {
+            evaluation: Some(demo_terms(false)),
+            plan_id: Some(plans.consultation.clone()),
+            ..live(
+                CONSULTATION_TITLE,
+                Category::Services,
+                ProcurementMethod::CompetitiveConsultation,
+                "物理、化学、生物实验室 320 台套设备一年的巡检、维修与校准。本项目为磋商演示:\
+                 开启响应文件后,磋商小组与供应商多轮报价,以最后报价综合评分。",
+                "实验室设备巡检维保服务",
+                600_000,
+            )
+        };
+        let enquiry = TenderInput {
+            evaluation: Some(enquiry_terms()),
+            plan_id: Some(plans.enquiry.clone()),
+            ..live(
+                ENQUIRY_TITLE,
+                Category::Goods,
+                ProcurementMethod::Inquiry,
+                "行政楼办公桌 120 张、会议椅 180 把,含运输安装。本项目为询价演示:\
+                 供应商一次报出不得更改的价格,以最低评审价成交。",
+                "办公家具",
+                450_000,
+            )
+        };
+        for t in [consultation, enquiry] {
+            let view = tender_service::create(state, &actor(OPENING_HOST), t)
+                .await
+                .map_err(app_err)?;
+            tender_service::publish(state, &actor(OPENING_HOST), &view.id)
+                .await
+                .map_err(app_err)?;
+        }
+    }
     // The others' deadlines: the nominal day, or the first 9:30 the statutory periods
     // allow (R-METH-2, R-DOC-1) when that is later (a weekend or holiday in between).
     // A day's margin: publication comes a few seconds after `now`, maybe past midnight.
@@ -1121,6 +1308,17 @@ fn demo_terms(reserved_for_sme: bool) -> crate::committee::types::EvaluationTerm
         abnormal_low_fraction_bp: 8000,
         outlier_points: 2000,
         rounding: crate::evaluation::Rounding::Once,
+    }
+}
+
+/// The enquiry's terms: the lowest evaluated price, after the small-enterprise deduction.
+fn enquiry_terms() -> crate::committee::types::EvaluationTerms {
+    crate::committee::types::EvaluationTerms {
+        method: crate::evaluation::Method::LowestEvaluatedPrice,
+        sme_rate_bp: Some(1000),
+        price_weight_bp: 0,
+        items: Vec::new(),
+        ..demo_terms(false)
     }
 }
 
@@ -1295,9 +1493,34 @@ impl OpeningBids {
         *self.stop.borrow()
     }
 
-    /// Sends every demo bid that is not in yet; a bid already submitted is not sent
-    /// again, and after the deadline nothing is attempted (the scheduler seals the tender).
+    /// Sends every demo bid that is not in yet, on every live demo tender; a bid already
+    /// submitted is not sent again, and after the deadline nothing is attempted (the
+    /// scheduler seals the tender). The report is the opening tender's; the others' are
+    /// logged.
     pub async fn send(&self) -> anyhow::Result<OpeningBidsReport> {
+        let mut first = None;
+        for (title, bids) in LIVE_DEMOS {
+            let report = self.send_tender(title, bids).await?;
+            if first.is_none() {
+                first = Some(report);
+            } else {
+                tracing::info!(
+                    title,
+                    sent = report.sent.len(),
+                    already_in = report.already_in.len(),
+                    failed = ?report.failed,
+                    "demo tender: bids in"
+                );
+            }
+        }
+        Ok(first.unwrap_or_default())
+    }
+
+    async fn send_tender(
+        &self,
+        title: &str,
+        bids: &[DemoBid],
+    ) -> anyhow::Result<OpeningBidsReport> {
         let mut report = OpeningBidsReport::default();
         let db = &self.state.db.pool;
         let agency = crate::auth::repo::user_by_username(db, OPENING_HOST)
@@ -1309,13 +1532,13 @@ impl OpeningBids {
                 db,
                 &crate::tender::repo::ListFilter {
                     agency_org_id: &org,
-                    title_like: OPENING_TITLE,
+                    title_like: title,
                     ..Default::default()
                 },
             )
             .await?
             .into_iter()
-            .filter(|t| t.title == OPENING_TITLE)
+            .filter(|t| t.title == title)
             .min_by_key(|t| t.published_at),
         };
         let Some(tender) = found else {
@@ -1337,7 +1560,7 @@ impl OpeningBids {
         }
         let (http, base) = self.client()?;
         tracing::info!(tender = %tender.id, %base, "demo opening: sending the demo bids");
-        for bid in &OPENING_BIDS {
+        for bid in bids {
             if self.stopped() {
                 break;
             }
@@ -1448,7 +1671,14 @@ impl OpeningBids {
             .find(|u| u.0 == bid.user)
             .and_then(|u| ORGS.iter().find(|o| o.key == u.3))
             .context("a demo supplier")?;
-        let document = proposal(org.name, bid);
+        let document = proposal(
+            announcement["title"]
+                .as_str()
+                .or(announcement["announcement"]["title"].as_str())
+                .unwrap_or(OPENING_TITLE),
+            org.name,
+            bid,
+        );
         // Bidding starts from the documents, obtained online (获取采购文件).
         s.post(
             &format!("/api/tenders/{tender_id}/documents/obtain"),
@@ -1563,12 +1793,12 @@ const PROPOSAL_NAME: &str = "技术响应文件.txt";
 
 /// The supplier's technical proposal: a short text with its offer, a delivery plan and a
 /// random reference number (so each sealed bid holds something found nowhere else).
-fn proposal(org: &str, bid: &DemoBid) -> Vec<u8> {
+fn proposal(title: &str, org: &str, bid: &DemoBid) -> Vec<u8> {
     use std::fmt::Write;
     let mut reference = [0u8; 8];
     rand::thread_rng().fill(&mut reference);
     let mut t = String::new();
-    let _ = writeln!(t, "{OPENING_TITLE}\n技术响应文件\n\n投标人:{org}");
+    let _ = writeln!(t, "{title}\n技术响应文件\n\n投标人:{org}");
     let _ = writeln!(
         t,
         "方案编号:KBDEMO-{}\n\n一、供货内容",

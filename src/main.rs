@@ -247,6 +247,9 @@ struct ServeArgs {
     /// Create every tender from a filed procurement plan (R-PLAN-2).
     #[arg(long, env = "KAIBIAO_REQUIRE_PLAN", default_value_t = true, action = clap::ArgAction::Set)]
     require_plan: bool,
+    /// The shortest round of offers, in seconds (docs/rounds.md).
+    #[arg(long, env = "KAIBIAO_ROUND_MIN_SECS", default_value_t = 300)]
+    round_min_secs: i64,
 }
 
 impl ServeArgs {
@@ -272,6 +275,11 @@ impl ServeArgs {
             .ok_or_else(|| anyhow::anyhow!("--open-tendering-threshold-yuan: a positive amount"))?;
         c.statutory_periods = self.statutory_periods.unwrap_or(!self.demo);
         c.require_plan = self.require_plan;
+        anyhow::ensure!(
+            self.round_min_secs >= 1,
+            "--round-min-secs: at least one second"
+        );
+        c.round_min_secs = self.round_min_secs;
         let (lo, hi) = self
             .media_ports
             .split_once('-')

@@ -76,3 +76,25 @@ CREATE INDEX round_offers_round ON round_offers(tender_id, round_no);
 -- The final offers a negotiation fixed, by bid: the sheet that replaces the response's
 -- for the evaluation, or null for a supplier that is out (JSON; src/committee/repo.rs).
 ALTER TABLE evaluations ADD COLUMN final_offers TEXT;
+
+-- The record of a negotiation (谈判/协商情况记录): for a single-source purchase above all,
+-- the price reasoning and the agreed price, signed by every seated member of the panel.
+CREATE TABLE negotiation_minutes (
+    tender_id         TEXT PRIMARY KEY REFERENCES tenders(id),
+    text              TEXT NOT NULL,
+    price_reasoning   TEXT NOT NULL,
+    agreed_price_fen  BIGINT NOT NULL,
+    sha256            TEXT NOT NULL,
+    recorded_by       TEXT NOT NULL REFERENCES users(id),
+    recorded_at       BIGINT NOT NULL
+);
+
+CREATE TABLE negotiation_minutes_signatures (
+    tender_id  TEXT NOT NULL REFERENCES tenders(id),
+    expert_id  TEXT NOT NULL,
+    seat       BIGINT NOT NULL,
+    key_id     TEXT NOT NULL,
+    signature  TEXT NOT NULL,
+    signed_at  BIGINT NOT NULL,
+    PRIMARY KEY (tender_id, expert_id)
+);

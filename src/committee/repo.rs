@@ -401,3 +401,21 @@ pub fn priced(
         })
         .collect()
 }
+
+/// How the ledger names a seated expert of this tender until the award: by this
+/// evaluation's pseudonym, never an id that would follow the expert (R-EVAL-2).
+pub(crate) async fn expert_pseudonym(
+    tx: &mut Tx,
+    tender_id: &str,
+    expert_id: &str,
+) -> AppResult<String> {
+    let key: Option<Option<String>> =
+        sqlx::query_scalar("SELECT pseudonym_key FROM evaluations WHERE tender_id = $1")
+            .bind(tender_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(
+        crate::evaluation::pseudonyms::Pseudonyms::from_stored(key.flatten().as_deref())
+            .expert(expert_id),
+    )
+}

@@ -177,12 +177,7 @@ async fn actor(
     let Some(seat) = &m.seat else {
         return Ok(user.id.clone());
     };
-    let key: Option<Option<String>> =
-        sqlx::query_scalar("SELECT pseudonym_key FROM evaluations WHERE tender_id = $1")
-            .bind(&head.id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    Ok(Pseudonyms::from_stored(key.flatten().as_deref()).expert(&seat.expert_id))
+    super::repo::expert_pseudonym(tx, &head.id, &seat.expert_id).await
 }
 
 async fn event(

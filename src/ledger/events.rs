@@ -771,6 +771,21 @@ pub struct FinalOfferRef {
     pub basis: String,
 }
 
+/// The record of a negotiation, by its digest (the text is the panel's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MinutesRecorded {
+    pub minutes_sha256: String,
+}
+
+/// A seat of the panel signed the record (its signature by digest; the key would follow
+/// the expert, R-EVAL-2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MinutesSigned {
+    pub seat: i64,
+    pub minutes_sha256: String,
+    pub signature_sha256: String,
+}
+
 /// The final round is read: each supplier's final offer, and the digest of the result
 /// the panel sees (prices and, for a lowest-price method, the ranking).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -823,6 +838,8 @@ mod tests {
         Kind::RoundRevealed,
         Kind::SupplierWithdrew,
         Kind::NegotiationFinished,
+        Kind::MinutesRecorded,
+        Kind::MinutesSigned,
     ];
 
     /// Parses `body` as `kind` and serializes it again: the canonical JSON, and so the
@@ -1231,6 +1248,20 @@ mod tests {
                 }),
                 json!({"final_offers": [{"org_id": "o1", "offer_id": null, "basis": "withdrawn"}],
                        "result_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::MinutesRecorded(MinutesRecorded {
+                    minutes_sha256: "00".repeat(32),
+                }),
+                json!({"minutes_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::MinutesSigned(MinutesSigned {
+                    seat: 1,
+                    minutes_sha256: "00".repeat(32),
+                    signature_sha256: "11".repeat(32),
+                }),
+                json!({"seat": 1, "minutes_sha256": "00".repeat(32), "signature_sha256": "11".repeat(32)}),
             ),
             (
                 LedgerEvent::PlanDrawn(PlanDrawn {

@@ -130,6 +130,8 @@ kinds! {
     RoundRevealed = "round_revealed",
     SupplierWithdrew = "supplier_withdrew",
     NegotiationFinished = "negotiation_finished",
+    MinutesRecorded = "minutes_recorded",
+    MinutesSigned = "minutes_signed",
     // Before the tender: a plan's own chain (`plan:<id>`), its intention and approvals
     PlanFiled = "plan_filed",
     IntentionPublished = "intention_published",

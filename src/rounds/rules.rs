@@ -7,7 +7,8 @@ use super::types::{FinalOffer, OfferStatus, RoundsError};
 use crate::plan::ProcurementMethod;
 
 const MINUTE: i64 = 60_000;
-/// A round closes at least this long after it opens: a supplier must have time to seal.
+/// A round closes at least this long after it opens by default: a supplier must have time
+/// to seal (`Config::round_min_secs`).
 pub const MIN_ROUND_MS: i64 = 5 * MINUTE;
 /// And at most this long: a negotiation is held in one sitting or a few days.
 pub const MAX_ROUND_MS: i64 = 7 * 24 * 60 * MINUTE;
@@ -21,15 +22,6 @@ pub const MAX_ROUNDS: i64 = 20;
 /// Whether `method` negotiates in rounds (`ProcurementMethod::has_rounds`).
 pub fn has_rounds(method: ProcurementMethod) -> bool {
     method.has_rounds()
-}
-
-/// Negotiation awards to the lowest final offer among those meeting the requirements (74号
-/// art 35); consultation scores the final offers comprehensively (214号 art 23–24).
-pub fn lowest_price(method: ProcurementMethod) -> bool {
-    matches!(
-        method,
-        ProcurementMethod::CompetitiveNegotiation | ProcurementMethod::Inquiry
-    )
 }
 
 /// What a supplier that sends no final offer becomes.
@@ -53,9 +45,48 @@ impl NoFinalOffer {
     }
 }
 
-/// The closing time of a round opened at `now`.
-pub fn check_closing(now: i64, closes_at: i64) -> Result<(), RoundsError> {
-    if closes_at < now + MIN_ROUND_MS || closes_at > now + MAX_ROUND_MS {
+/// Whether `method` negotiates with its suppliers: in rounds of offers (negotiation,
+/// consultation), or with its one supplier (single source, 74号 art 41–43).
+pub fn negotiates(method: ProcurementMethod) -> bool {
+    method.has_rounds() || method == ProcurementMethod::SingleSource
+}
+
+/// Longest record or price reasoning, in characters.
+pub const MAX_MINUTES_CHARS: usize = 20_000;
+
+/// The digest of a negotiation's record.
+pub fn minutes_sha256(
+    tender_id: &str,
+    text: &str,
+    price_reasoning: &str,
+    agreed_price_fen: i64,
+) -> String {
+    crate::crypto::sha256_hex(
+        crate::ledger::canonical_json(&serde_json::json!({
+            "agreed_price_fen": agreed_price_fen,
+            "price_reasoning": price_reasoning,
+            "tender_id": tender_id,
+            "text": text,
+            "type": "negotiation_minutes",
+        }))
+        .as_bytes(),
+    )
+}
+
+/// What a member of the panel signs: the record's digest, naming the member by this
+/// evaluation's pseudonym as the evaluation report does.
+pub fn minutes_payload(tender_id: &str, minutes_sha256: &str, expert_id: &str) -> String {
+    crate::ledger::canonical_json(&serde_json::json!({
+        "expert_id": expert_id,
+        "minutes_sha256": minutes_sha256,
+        "tender_id": tender_id,
+        "type": "negotiation_minutes_signature",
+    }))
+}
+
+/// The closing time of a round opened at `now`, at least `min_ms` ahead.
+pub fn check_closing(now: i64, closes_at: i64, min_ms: i64) -> Result<(), RoundsError> {
+    if closes_at < now + min_ms || closes_at > now + MAX_ROUND_MS {
         return Err(RoundsError::BadClosingTime);
     }
     Ok(())
@@ -82,15 +113,14 @@ pub struct Offer {
 
 /// Each supplier's final offer: its offer read out in the final round, or, without one,
 /// its last offer read out when `rule` lets it stand; a supplier that withdrew, or has
-/// none that stands, is out. With `rank`, those with a price are ranked lowest first
-/// (equal prices share a place: the panel decides between them by the documents' rule).
+/// none that stands, is out. The ranking is the evaluation's (the policy deductions
+/// first: the committee's report), not the rounds'.
 pub fn final_offers(
     suppliers: &[Supplier],
     offers: &[Offer],
     rule: NoFinalOffer,
-    rank: bool,
 ) -> Vec<FinalOffer> {
-    let mut out: Vec<FinalOffer> = suppliers
+    suppliers
         .iter()
         .map(|s| {
             let read = |o: &&Offer| {
@@ -120,22 +150,9 @@ pub fn final_offers(
                 round_no: offer.map_or(0, |o| o.round_no),
                 price_fen: offer.and_then(|o| o.price_fen),
                 basis: basis.to_string(),
-                rank: None,
             }
         })
-        .collect();
-    if rank {
-        let mut prices: Vec<i64> = out.iter().filter_map(|f| f.price_fen).collect();
-        prices.sort_unstable();
-        for f in &mut out {
-            if let Some(p) = f.price_fen {
-                let place = prices.iter().position(|q| *q == p).unwrap_or(0);
-                f.rank = Some(place as u32 + 1);
-            }
-        }
-        out.sort_by_key(|f| (f.rank.is_none(), f.rank, f.org_id.clone()));
-    }
-    out
+        .collect()
 }
 
 #[cfg(test)]
@@ -181,13 +198,13 @@ mod tests {
     fn a_round_closes_between_5_minutes_and_7_days_ahead() {
         let now = 1_000_000;
         assert_eq!(
-            check_closing(now, now + MIN_ROUND_MS - 1),
+            check_closing(now, now + MIN_ROUND_MS - 1, MIN_ROUND_MS),
             Err(RoundsError::BadClosingTime)
         );
-        assert_eq!(check_closing(now, now + MIN_ROUND_MS), Ok(()));
-        assert_eq!(check_closing(now, now + MAX_ROUND_MS), Ok(()));
+        assert_eq!(check_closing(now, now + MIN_ROUND_MS, MIN_ROUND_MS), Ok(()));
+        assert_eq!(check_closing(now, now + MAX_ROUND_MS, MIN_ROUND_MS), Ok(()));
         assert_eq!(
-            check_closing(now, now + MAX_ROUND_MS + 1),
+            check_closing(now, now + MAX_ROUND_MS + 1, MIN_ROUND_MS),
             Err(RoundsError::BadClosingTime)
         );
     }
@@ -209,29 +226,25 @@ mod tests {
             offer(2, true, "b", None),
             offer(2, true, "c", Some(80)),
         ];
-        let out = final_offers(&suppliers, &offers, NoFinalOffer::Withdrawn, true);
-        let summary: Vec<(&str, Option<i64>, &str, Option<u32>)> = out
+        let out = final_offers(&suppliers, &offers, NoFinalOffer::Withdrawn);
+        let summary: Vec<(&str, Option<i64>, &str)> = out
             .iter()
-            .map(|f| (f.org_id.as_str(), f.price_fen, f.basis.as_str(), f.rank))
+            .map(|f| (f.org_id.as_str(), f.price_fen, f.basis.as_str()))
             .collect();
         assert_eq!(
             summary,
             [
-                ("a", Some(80), "final_offer", Some(1)),
-                ("c", Some(80), "final_offer", Some(1)),
-                ("b", None, "withdrawn", None),
-                ("d", None, "withdrawn", None),
+                ("a", Some(80), "final_offer"),
+                ("b", None, "withdrawn"),
+                ("c", Some(80), "final_offer"),
+                ("d", None, "withdrawn"),
             ]
         );
-        let out = final_offers(&suppliers, &offers, NoFinalOffer::PreviousStands, true);
+        let out = final_offers(&suppliers, &offers, NoFinalOffer::PreviousStands);
         let b = out.iter().find(|f| f.org_id == "b").unwrap();
         assert_eq!(
-            (b.price_fen, b.basis.as_str(), b.round_no, b.rank),
-            (Some(90), "previous_stands", 1, Some(3))
+            (b.price_fen, b.basis.as_str(), b.round_no),
+            (Some(90), "previous_stands", 1)
         );
-        // Without ranking (consultation) the order is the suppliers'.
-        let out = final_offers(&suppliers, &offers, NoFinalOffer::Withdrawn, false);
-        assert_eq!(out[0].org_id, "a");
-        assert!(out.iter().all(|f| f.rank.is_none()));
     }
 }

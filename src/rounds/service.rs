@@ -12,8 +12,8 @@ use super::access::{self, Member};
 use super::repo::{self, OfferRow, RoundRow};
 use super::rules::{self, NoFinalOffer};
 use super::types::{
-    Ack, Command, FinalOffer, Me, NoticeView, OfferSlot, OfferStatus, OfferView, Phase,
-    RoundStatus, RoundView, RoundsError, RoundsView, SupplierView,
+    Ack, Command, FinalOffer, Me, MinutesSignature, MinutesView, NoticeView, OfferSlot,
+    OfferStatus, OfferView, Phase, RoundStatus, RoundView, RoundsError, RoundsView, SupplierView,
 };
 use crate::auth::{CurrentUser, Role};
 use crate::crypto::{b64url, kb1, sha256_hex};
@@ -21,9 +21,9 @@ use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;
 use crate::ledger::{
-    FinalOfferRef, LedgerEvent, NegotiationFinished, NegotiationNotice, NegotiationStarted,
-    OfferDecrypted, ReadOffer, RoundClosed, RoundOpened, RoundRevealed, SealedOffer,
-    SupplierWithdrew,
+    FinalOfferRef, LedgerEvent, MinutesRecorded, MinutesSigned, NegotiationFinished,
+    NegotiationNotice, NegotiationStarted, OfferDecrypted, ReadOffer, RoundClosed, RoundOpened,
+    RoundRevealed, SealedOffer, SupplierWithdrew,
 };
 use crate::plan::ProcurementMethod;
 use crate::state::AppState;
@@ -53,6 +53,20 @@ async fn method_of(
     ProcurementMethod::parse(&m).ok_or_else(|| AppError::Internal(anyhow::anyhow!("method {m}")))
 }
 
+/// Who the ledger says acted: a seated expert by this evaluation's pseudonym (R-EVAL-2),
+/// anyone else by user id.
+async fn actor(
+    tx: &mut Tx,
+    head: &TenderHead,
+    user: &CurrentUser,
+    m: &Member,
+) -> AppResult<String> {
+    match &m.seat {
+        Some(seat) => crate::committee::repo::expert_pseudonym(tx, &head.id, &seat.expert_id).await,
+        None => Ok(user.id.clone()),
+    }
+}
+
 fn illegal(from: &str, action: &'static str) -> AppError {
     AppError::IllegalTransition {
         from: from.to_string(),
@@ -75,12 +89,27 @@ pub async fn command(
         Command::Begin {} => begin(state, tx, user, &m, head, now).await?,
         Command::Notify { text } => notify(tx, user, &m, head, &text, now).await?,
         Command::OpenRound { closes_at, r#final } => {
-            open_round(tx, user, &m, head, closes_at, r#final, now).await?
+            open_round(state, tx, user, &m, head, closes_at, r#final, now).await?
         }
         Command::Decrypt { offer_id, kb } => {
             decrypt(tx, user, &m, head, &offer_id, &kb, now).await?
         }
         Command::Withdraw {} => withdraw(tx, user, &m, head, now).await?,
+        Command::RecordMinutes {
+            text,
+            price_reasoning,
+            agreed_price_fen,
+        } => {
+            let minutes = Minutes {
+                text: &text,
+                price_reasoning: &price_reasoning,
+                agreed_price_fen,
+            };
+            record_minutes(tx, user, &m, head, minutes, now).await?
+        }
+        Command::SignMinutes { key_id, signature } => {
+            sign_minutes(state, tx, user, &m, head, &key_id, &signature, now).await?
+        }
     };
     a.commit(state).await?;
     reveal_if_due(state, tender_id).await?;
@@ -100,7 +129,7 @@ async fn begin(
     if !m.host {
         return Err(AppError::Forbidden);
     }
-    if !rules::has_rounds(method_of(tx, &head.id).await?) {
+    if !rules::negotiates(method_of(tx, &head.id).await?) {
         return Err(RoundsError::NoRounds.into());
     }
     if head.status != TenderStatus::Evaluating {
@@ -227,11 +256,12 @@ async fn notify(
         text_sha256: sha256_hex(text.as_bytes()),
         suppliers,
     };
+    let who = actor(tx, head, user, m).await?;
     append(
         tx,
         &head.id,
         now,
-        &user.id,
+        &who,
         &LedgerEvent::NegotiationNotice(notice),
     )
     .await?;
@@ -240,6 +270,7 @@ async fn notify(
 
 #[allow(clippy::too_many_arguments)]
 async fn open_round(
+    state: &AppState,
     tx: &mut Tx,
     user: &CurrentUser,
     m: &Member,
@@ -262,7 +293,7 @@ async fn open_round(
     if rounds.len() as i64 >= rules::MAX_ROUNDS {
         return Err(AppError::Conflict("轮次过多 / too many rounds"));
     }
-    rules::check_closing(now, closes_at)?;
+    rules::check_closing(now, closes_at, state.config.round_min_secs * 1000)?;
     let key = crate::tender::opening_key::view(&mut **tx, &head.id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -300,14 +331,8 @@ async fn open_round(
         is_final,
         closes_at,
     };
-    append(
-        tx,
-        &head.id,
-        now,
-        &user.id,
-        &LedgerEvent::RoundOpened(opened),
-    )
-    .await?;
+    let who = actor(tx, head, user, m).await?;
+    append(tx, &head.id, now, &who, &LedgerEvent::RoundOpened(opened)).await?;
     Ok(Ack::Round {
         round_no,
         closes_at,
@@ -362,6 +387,224 @@ async fn withdraw(
     Ok(Ack::Withdrawn {
         status: "withdrawn",
     })
+}
+
+// ---- the record of the negotiation, signed by the panel ----
+
+struct Minutes<'a> {
+    text: &'a str,
+    price_reasoning: &'a str,
+    agreed_price_fen: i64,
+}
+
+fn bounded(field: &str, value: &str) -> AppResult<String> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > rules::MAX_MINUTES_CHARS {
+        return Err(AppError::field(
+            field,
+            "不能为空,不超过 20000 字 / 1 to 20,000 characters",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+async fn signatures(tx: &mut Tx, tender_id: &str) -> AppResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM negotiation_minutes_signatures WHERE tender_id = $1",
+    )
+    .bind(tender_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+async fn record_minutes(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    minutes: Minutes<'_>,
+    now: i64,
+) -> AppResult<Ack> {
+    if !m.conducts() {
+        return Err(AppError::Forbidden);
+    }
+    if repo::negotiation(tx, &head.id).await?.is_none() {
+        return Err(illegal("not_started", "record_minutes"));
+    }
+    let text = bounded("text", minutes.text)?;
+    let reasoning = bounded("price_reasoning", minutes.price_reasoning)?;
+    let price = minutes.agreed_price_fen;
+    if !(1..=crate::evaluation::scoring::MAX_PRICE_FEN).contains(&price) {
+        return Err(AppError::field(
+            "agreed_price_fen",
+            "成交价须为正数 / the agreed price is a positive amount",
+        ));
+    }
+    if signatures(tx, &head.id).await? > 0 {
+        return Err(RoundsError::MinutesFrozen.into());
+    }
+    let sha = rules::minutes_sha256(&head.id, &text, &reasoning, price);
+    sqlx::query("DELETE FROM negotiation_minutes WHERE tender_id = $1")
+        .bind(&head.id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO negotiation_minutes (tender_id, text, price_reasoning, agreed_price_fen, \
+         sha256, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&head.id)
+    .bind(&text)
+    .bind(&reasoning)
+    .bind(price)
+    .bind(&sha)
+    .bind(&user.id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let who = actor(tx, head, user, m).await?;
+    let event = LedgerEvent::MinutesRecorded(MinutesRecorded {
+        minutes_sha256: sha.clone(),
+    });
+    append(tx, &head.id, now, &who, &event).await?;
+    Ok(Ack::Minutes {
+        minutes_sha256: sha,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sign_minutes(
+    state: &AppState,
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    key_id: &str,
+    signature: &str,
+    now: i64,
+) -> AppResult<Ack> {
+    let seat = m
+        .seat
+        .clone()
+        .filter(|s| s.status == "accepted")
+        .ok_or(AppError::Forbidden)?;
+    let sha: String =
+        sqlx::query_scalar("SELECT sha256 FROM negotiation_minutes WHERE tender_id = $1")
+            .bind(&head.id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(RoundsError::MinutesNotRecorded)?;
+    let signed: Option<i64> = sqlx::query_scalar(
+        "SELECT seat FROM negotiation_minutes_signatures WHERE tender_id = $1 AND expert_id = $2",
+    )
+    .bind(&head.id)
+    .bind(&seat.expert_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if signed.is_some() {
+        return Err(RoundsError::MinutesAlreadySigned.into());
+    }
+    let me = crate::committee::repo::expert_pseudonym(tx, &head.id, &seat.expert_id).await?;
+    let payload = rules::minutes_payload(&head.id, &sha, &me);
+    state
+        .keyring()
+        .verify_user_signature(&user.id, key_id, payload.as_bytes(), signature)
+        .await?;
+    sqlx::query(
+        "INSERT INTO negotiation_minutes_signatures (tender_id, expert_id, seat, key_id, \
+         signature, signed_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&head.id)
+    .bind(&seat.expert_id)
+    .bind(seat.seat)
+    .bind(key_id)
+    .bind(signature.trim())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let event = LedgerEvent::MinutesSigned(MinutesSigned {
+        seat: seat.seat,
+        minutes_sha256: sha,
+        signature_sha256: sha256_hex(signature.trim().as_bytes()),
+    });
+    append(tx, &head.id, now, &me, &event).await?;
+    let of: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM evaluation_panel WHERE tender_id = $1 AND status = 'accepted'",
+    )
+    .bind(&head.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Ack::MinutesSigned {
+        signed: signatures(tx, &head.id).await?,
+        of,
+    })
+}
+
+/// The record as `m` may see it: the panel, the host, the purchaser and supervisors.
+async fn minutes_view(
+    state: &AppState,
+    m: &Member,
+    tender_id: &str,
+) -> AppResult<Option<MinutesView>> {
+    if !m.reads_all() {
+        return Ok(None);
+    }
+    let pool = &state.db.pool;
+    let Some(r) = sqlx::query(
+        "SELECT text, price_reasoning, agreed_price_fen, sha256, recorded_at \
+         FROM negotiation_minutes WHERE tender_id = $1",
+    )
+    .bind(tender_id)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    use sqlx::Row;
+    let sha: String = r.try_get("sha256")?;
+    let signatures: Vec<(String, MinutesSignature)> = sqlx::query(
+        "SELECT expert_id, seat, signed_at FROM negotiation_minutes_signatures \
+         WHERE tender_id = $1 ORDER BY seat",
+    )
+    .bind(tender_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|s| {
+        Ok((
+            s.try_get("expert_id")?,
+            MinutesSignature {
+                seat: s.try_get("seat")?,
+                signed_at: s.try_get("signed_at")?,
+            },
+        ))
+    })
+    .collect::<Result<_, sqlx::Error>>()?;
+    let seated: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM evaluation_panel WHERE tender_id = $1 AND status = 'accepted'",
+    )
+    .bind(tender_id)
+    .fetch_one(pool)
+    .await?;
+    let my_payload = match m.seat.as_ref().filter(|s| s.status == "accepted") {
+        Some(seat) if !signatures.iter().any(|(e, _)| e == &seat.expert_id) => {
+            let mut tx = state.db.begin().await?;
+            let me = crate::committee::repo::expert_pseudonym(&mut tx, tender_id, &seat.expert_id)
+                .await?;
+            drop(tx);
+            Some(rules::minutes_payload(tender_id, &sha, &me))
+        }
+        _ => None,
+    };
+    Ok(Some(MinutesView {
+        text: r.try_get("text")?,
+        price_reasoning: r.try_get("price_reasoning")?,
+        agreed_price_fen: r.try_get("agreed_price_fen")?,
+        complete: seated > 0 && signatures.len() as i64 >= seated,
+        sha256: sha,
+        recorded_at: r.try_get("recorded_at")?,
+        signatures: signatures.into_iter().map(|(_, s)| s).collect(),
+        my_payload,
+    }))
 }
 
 // ---- sealing an offer (HTTP) ----
@@ -823,10 +1066,9 @@ async fn open_offer(
     })
 }
 
-/// After the final round: each supplier's final offer (R-METH-2), ranked by price for a
-/// lowest-price method; the result is the panel's to see, its digest the ledger's.
+/// After the final round: each supplier's final offer (R-METH-2), recorded with the
+/// evaluation, which ranks them; the result is the panel's to see, its digest the ledger's.
 async fn finish(state: &AppState, tx: &mut Tx, tender_id: &str, now: i64) -> AppResult<()> {
-    let method = method_of(tx, tender_id).await?;
     let suppliers: Vec<rules::Supplier> = repo::suppliers(tx, tender_id)
         .await?
         .into_iter()
@@ -856,12 +1098,7 @@ async fn finish(state: &AppState, tx: &mut Tx, tender_id: &str, now: i64) -> App
             status: o.status,
         })
         .collect();
-    let result = rules::final_offers(
-        &suppliers,
-        &offers,
-        no_final_offer(state),
-        rules::lowest_price(method),
-    );
+    let result = rules::final_offers(&suppliers, &offers, no_final_offer(state));
     // The evaluation prices each response at its final offer; a supplier out is out.
     let mut finals = crate::committee::repo::FinalOffers::new();
     for s in repo::suppliers(tx, tender_id).await? {
@@ -1038,14 +1275,6 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
         .map(|all| {
             all.into_iter()
                 .filter(|f| m.reads_all() || me_supplier.as_deref() == Some(f.org_id.as_str()))
-                .map(|f| {
-                    if m.reads_all() {
-                        f
-                    } else {
-                        // A supplier learns its own final offer, not its place.
-                        FinalOffer { rank: None, ..f }
-                    }
-                })
                 .collect()
         });
     Ok(RoundsView {
@@ -1066,6 +1295,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
             .collect(),
         rounds: rounds_view,
         result,
+        minutes: minutes_view(state, &m, tender_id).await?,
         me: Me {
             role: user.role,
             is_host: m.host,

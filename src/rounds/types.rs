@@ -113,6 +113,16 @@ pub enum Command {
     Decrypt { offer_id: String, kb: String },
     /// A supplier: it leaves the negotiation before its final offer (214号 art 20).
     Withdraw {},
+    /// The host or a seated expert: the record of the negotiation (谈判/协商情况记录) —
+    /// what was negotiated, the price reasoning, the agreed price; replaced freely until
+    /// the first signature.
+    RecordMinutes {
+        text: String,
+        price_reasoning: String,
+        agreed_price_fen: i64,
+    },
+    /// A seated expert: signs the record with their signing key (`rules::minutes_payload`).
+    SignMinutes { key_id: String, signature: String },
 }
 
 /// What a command's acknowledgement carries.
@@ -137,6 +147,13 @@ pub enum Ack {
     },
     Withdrawn {
         status: &'static str,
+    },
+    Minutes {
+        minutes_sha256: String,
+    },
+    MinutesSigned {
+        signed: i64,
+        of: i64,
     },
 }
 
@@ -169,6 +186,12 @@ pub enum RoundsError {
     AlreadyDecrypted,
     #[error("offer too large")]
     OfferTooLarge,
+    #[error("no minutes recorded")]
+    MinutesNotRecorded,
+    #[error("minutes signed already")]
+    MinutesAlreadySigned,
+    #[error("minutes frozen by a signature")]
+    MinutesFrozen,
 }
 
 impl crate::error::AreaError for RoundsError {
@@ -206,6 +229,9 @@ impl RoundsError {
             RoundsError::DecryptWindowClosed => "DECRYPT_WINDOW_CLOSED",
             RoundsError::AlreadyDecrypted => "ALREADY_DECRYPTED",
             RoundsError::OfferTooLarge => "OFFER_TOO_LARGE",
+            RoundsError::MinutesNotRecorded => "MINUTES_NOT_RECORDED",
+            RoundsError::MinutesAlreadySigned => "ALREADY_SIGNED",
+            RoundsError::MinutesFrozen => "MINUTES_FROZEN",
         }
     }
 
@@ -255,8 +281,8 @@ impl RoundsError {
                 "The final offers have been asked for; no further round",
             ),
             RoundsError::BadClosingTime => (
-                "报价截止时间须在 5 分钟后、7 天内",
-                "A round closes at least 5 minutes and at most 7 days from now",
+                "报价截止时间须不早于最短报价时长(默认 5 分钟)、不晚于 7 天",
+                "A round closes no sooner than the shortest round (5 minutes by default) and within 7 days",
             ),
             RoundsError::KbMismatch => (
                 "密钥与报价文件不符",
@@ -270,6 +296,18 @@ impl RoundsError {
             RoundsError::OfferTooLarge => (
                 "报价文件过大(不超过 4 MiB)",
                 "The sealed offer is too large (at most 4 MiB)",
+            ),
+            RoundsError::MinutesNotRecorded => (
+                "尚未记录谈判/协商情况",
+                "No record of the negotiation yet",
+            ),
+            RoundsError::MinutesAlreadySigned => (
+                "您已签署该记录",
+                "You have signed this record already",
+            ),
+            RoundsError::MinutesFrozen => (
+                "记录已有成员签署,不能再修改",
+                "A member has signed the record: it can no longer change",
             ),
         }
     }
@@ -350,8 +388,6 @@ pub struct FinalOffer {
     pub price_fen: Option<i64>,
     /// final_offer | previous_stands | withdrawn | no_offer
     pub basis: String,
-    /// Its place by price (lowest first) among those still in, for a lowest-price method.
-    pub rank: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -362,6 +398,28 @@ pub struct Me {
     pub supplier: Option<String>,
     /// The viewer's offer slot in the open round, if it may seal one.
     pub offer_id: Option<String>,
+}
+
+/// The negotiation's record as the panel, the host and supervisors see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MinutesView {
+    pub text: String,
+    pub price_reasoning: String,
+    pub agreed_price_fen: i64,
+    pub sha256: String,
+    pub recorded_at: i64,
+    /// The seats that signed, and when.
+    pub signatures: Vec<MinutesSignature>,
+    /// Signed by every seated member.
+    pub complete: bool,
+    /// For a seated expert: what to sign (`rules::minutes_payload`), until signed.
+    pub my_payload: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MinutesSignature {
+    pub seat: i64,
+    pub signed_at: i64,
 }
 
 /// `GET /api/tenders/{id}/rounds`.
@@ -378,5 +436,7 @@ pub struct RoundsView {
     pub notices: Vec<NoticeView>,
     pub rounds: Vec<RoundView>,
     pub result: Option<Vec<FinalOffer>>,
+    /// The record of the negotiation (not shown to suppliers).
+    pub minutes: Option<MinutesView>,
     pub me: Me,
 }

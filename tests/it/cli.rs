@@ -122,7 +122,8 @@ async fn serve_demo_seeds_once_prints_logins_and_shuts_down_gracefully() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 3);
+    // Two open for weeks, and the opening, consultation and enquiry played live.
+    assert_eq!(list.as_array().unwrap().len(), 5);
     let orgs = http
         .post(format!("{}/api/auth/login", server.base))
         .json(&serde_json::json!({"username": "admin", "password": PASSWORD}))
@@ -204,8 +205,8 @@ async fn serve_demo_seeds_once_prints_logins_and_shuts_down_gracefully() {
         .unwrap();
     assert_eq!(
         list.as_array().unwrap().len(),
-        3,
-        "still the same three tenders"
+        5,
+        "still the same five tenders"
     );
     terminate(&mut again);
 }

@@ -39,6 +39,7 @@ mod prewalk;
 mod restart;
 mod rounds;
 mod roundspage;
+mod roundsrestart;
 mod secrecy;
 mod suppliers;
 mod tenders;

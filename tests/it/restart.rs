@@ -19,41 +19,53 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-struct Run {
-    server: Server,
-    dir: tempfile::TempDir,
+pub(crate) struct Run {
+    pub server: Server,
+    pub dir: tempfile::TempDir,
     listen: String,
-    kill: bool,
-    kills: Vec<&'static str>,
+    pub kill: bool,
+    pub kills: Vec<&'static str>,
+    /// Arguments every start takes (the first adds `--demo`).
+    args: Vec<String>,
 }
 
 impl Run {
     fn start(kill: bool) -> Run {
+        Run::start_args(kill, &[])
+    }
+
+    /// A demo server started with `args` too, every time.
+    pub(crate) fn start_args(kill: bool, args: &[&str]) -> Run {
         let dir = tempfile::tempdir().unwrap();
         let listen = format!("127.0.0.1:{}", free_port());
-        let server = start_with(&["--demo", "--listen", &listen], dir.path(), None, None);
+        let mut first = vec!["--demo", "--listen", &listen];
+        first.extend_from_slice(args);
+        let server = start_with(&first, dir.path(), None, None);
         Run {
             server,
             dir,
             listen,
             kill,
             kills: Vec::new(),
+            args: args.iter().map(|a| a.to_string()).collect(),
         }
     }
 
-    fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         self.server.base.clone()
     }
 
     /// In the killing run: SIGKILL now, in `state`, and start again on the same port.
     /// Everyone logs in again (their connections died with the server).
-    async fn crash(&mut self, state: &'static str, users: &mut Users) {
+    pub(crate) async fn crash(&mut self, state: &'static str, users: &mut Users) {
         if !self.kill {
             return;
         }
         self.server.child.kill().unwrap();
         self.server.child.wait().unwrap();
-        self.server = start_with(&["--listen", &self.listen], self.dir.path(), None, None);
+        let mut args = vec!["--listen", &self.listen];
+        args.extend(self.args.iter().map(String::as_str));
+        self.server = start_with(&args, self.dir.path(), None, None);
         self.kills.push(state);
         for (name, s) in users.0.iter_mut() {
             *s = login_at(&self.server.base, name).await;
@@ -62,10 +74,10 @@ impl Run {
 }
 
 /// The sessions of the people in the opening, by user name.
-struct Users(std::collections::BTreeMap<String, Session>);
+pub(crate) struct Users(pub std::collections::BTreeMap<String, Session>);
 
 impl Users {
-    fn get(&self, name: &str) -> &Session {
+    pub(crate) fn get(&self, name: &str) -> &Session {
         &self.0[name]
     }
 }

@@ -182,7 +182,7 @@ fn offers_of(v: &Value, round: usize) -> &Vec<Value> {
 }
 
 #[tokio::test]
-async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_closes_and_ranks_the_final_offers(
+async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_closes_and_awards_the_lowest_evaluated_final_offer(
 ) {
     let (app, clock) = spawn_app_at(T0).await;
     let (tender, experts) =
@@ -433,31 +433,26 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     .await;
     let v = view(&app, "agency", &tender).await;
     assert_eq!(v["phase"], "finished");
-    let result: Vec<(String, Option<i64>, String, Option<u64>)> = v["result"]
+    let result: Vec<(Option<i64>, String)> = v["result"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| {
             (
-                f["bidder_name"].as_str().unwrap().to_string(),
                 f["price_fen"].as_i64(),
                 f["basis"].as_str().unwrap().to_string(),
-                f["rank"].as_u64(),
             )
         })
         .collect();
     assert_eq!(result.len(), 3, "{result:?}");
-    assert_eq!(
-        (result[0].1, result[0].2.as_str(), result[0].3),
-        (Some(94_800_000), "final_offer", Some(1)),
-        "the lowest final offer first (74号 art 35)"
-    );
-    assert_eq!((result[1].1, result[1].3), (Some(95_500_000), Some(2)));
-    assert_eq!(
-        (result[2].1, result[2].2.as_str(), result[2].3),
-        (None, "withdrawn", None),
-        "no final offer: taken as withdrawn (214号 art 20)"
-    );
+    for want in [
+        (Some(95_500_000), "final_offer".to_string()),
+        (Some(94_800_000), "final_offer".to_string()),
+        // No final offer: taken as withdrawn (214号 art 20).
+        (None, "withdrawn".to_string()),
+    ] {
+        assert!(result.contains(&want), "{want:?} in {result:?}");
+    }
     let r = command(
         &mut host,
         "r4",
@@ -466,18 +461,23 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     )
     .await;
     assert_eq!(error_code(&r), "ILLEGAL_TRANSITION");
-    // A supplier sees its own final offer, not its place nor another's.
+    // A supplier sees its own final offer, not another's.
     let v = view(&app, "supplier3", &tender).await;
     let mine = v["result"].as_array().unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0]["price_fen"], 94_800_000);
-    assert!(mine[0]["rank"].is_null());
     assert_eq!(v["suppliers"].as_array().unwrap().len(), 1);
     // The whole ledger names no price of any offer and verifies.
     let ledger = crate::evaluation::ledger_of(&app, &tender).await;
     let text = ledger.to_string();
     for p in ["96000000", "99000000", "95500000", "94800000"] {
         assert!(!text.contains(p), "{p} in the ledger");
+    }
+    // The experts who sent the notice and opened the rounds are named by seat pseudonym
+    // only, never by an id that would follow them (R-EVAL-2).
+    for e in &experts {
+        let id = app.user_id(e).await;
+        assert!(!text.contains(&id), "{e}'s id in the ledger");
     }
     let kinds: Vec<&str> = ledger["events"]
         .as_array()
@@ -512,6 +512,30 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     );
     let typed: kaibiao::ledger::Ledger = serde_json::from_value(ledger).unwrap();
     kaibiao::ledger::verify(&typed).expect("the ledger verifies");
+
+    // The lowest evaluated final offer is first (74号 art 35, R-EVAL-6): supplier 1 is
+    // small, its 955,000.00 less 10 % (R-POL-2) is 859,500.00, under supplier 3's
+    // 948,000.00; supplier 2 is out.
+    let evaluation = format!("/api/tenders/{tender}/evaluation");
+    ok(
+        &app.login("agency").await,
+        &evaluation,
+        json!({"type": "finish_scoring"}),
+    )
+    .await;
+    let (_, ev) = app.login("oversight").await.get(&evaluation).await;
+    let ranked: Vec<(i64, i64)> = ev["result"][0]["result"]["ranking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["rank"].as_i64().unwrap(),
+                r["evaluated_fen"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(ranked, [(1, 85_950_000), (2, 94_800_000)], "{ev}");
 }
 
 #[tokio::test]
@@ -885,4 +909,104 @@ async fn r_meth_2_an_enquiry_has_no_rounds_and_awards_the_lowest_evaluated_offer
         [(1, 90_000_000), (2, 93_000_000), (3, 98_000_000)],
         "{lot}"
     );
+}
+
+#[tokio::test]
+async fn r_meth_1_a_single_source_negotiation_is_recorded_with_its_price_reasoning_and_signed_by_the_panel(
+) {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, experts) = reviewed(
+        &app,
+        &clock,
+        "single_source",
+        json!({"method": "lowest_evaluated_price", "sme_rate_bp": 1000}),
+        &[118_000_000],
+    )
+    .await;
+    let rounds = format!("/api/tenders/{tender}/rounds");
+    let host = app.login("agency").await;
+    ok(&host, &rounds, json!({"type": "begin"})).await;
+    // The one supplier's offer after the talks, sealed like any.
+    let s = app.login("supplier1").await;
+    let reg = s.register_keys().await;
+    let closes = clock.now_ms() + 10 * MINUTE;
+    ok(
+        &app.login(&experts[0]).await,
+        &rounds,
+        json!({"type": "open_round", "closes_at": closes, "final": true}),
+    )
+    .await;
+    let (id, container) = offer(&s, &tender, 112_000_000, "协商后报价").await;
+    clock.set(closes);
+    tick(&app).await;
+    ok(
+        &s,
+        &rounds,
+        json!({"type": "decrypt", "offer_id": id, "kb": kb(&container, &reg)}),
+    )
+    .await;
+
+    // The record: only the host or the panel writes it; the supplier does not see it.
+    let minutes = json!({"type": "record_minutes",
+        "text": "与黄石楚禾信息技术有限公司就维保范围、响应时间与价格逐项协商。",
+        "price_reasoning": "参照近三年同型号设备原厂维保合同均价 1,150,000 元及本项目增加的 2 台设备,\
+                            协商成交价 1,120,000 元合理。",
+        "agreed_price_fen": 112_000_000});
+    let (status, v) = s.post(&rounds, minutes.clone()).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        "{v}"
+    );
+    let r = ok(&app.login(&experts[1]).await, &rounds, minutes.clone()).await;
+    let sha = r["minutes_sha256"].as_str().unwrap().to_string();
+    assert!(view(&app, "supplier1", &tender).await["minutes"].is_null());
+
+    // Every seated member signs with their own key; a forged or second signature fails.
+    let mut signed = 0;
+    for (i, e) in experts.iter().enumerate() {
+        let es = app.login(e).await;
+        let reg = es.register_keys().await;
+        let v = view(&app, e, &tender).await;
+        assert_eq!(v["minutes"]["sha256"], sha.as_str());
+        let payload = v["minutes"]["my_payload"].as_str().unwrap().to_string();
+        if i == 0 {
+            let forged = b64(&reg.keys.sign(b"something else"));
+            let (status, v) = es
+                .post(
+                    &rounds,
+                    json!({"type": "sign_minutes", "key_id": reg.signing_key_id, "signature": forged}),
+                )
+                .await;
+            assert_eq!(code(&v), "SIGNATURE_INVALID", "{status} {v}");
+        }
+        let sig = b64(&reg.keys.sign(payload.as_bytes()));
+        let cmd = json!({"type": "sign_minutes", "key_id": reg.signing_key_id, "signature": sig});
+        let r = ok(&es, &rounds, cmd.clone()).await;
+        signed += 1;
+        assert_eq!(r["signed"], signed);
+        if i == 0 {
+            let (_, v) = es.post(&rounds, cmd).await;
+            assert_eq!(code(&v), "ALREADY_SIGNED", "{v}");
+            // Signed once: the record no longer changes.
+            let (_, v) = host.post(&rounds, minutes.clone()).await;
+            assert_eq!(code(&v), "MINUTES_FROZEN", "{v}");
+        }
+    }
+    let v = view(&app, "oversight", &tender).await;
+    assert_eq!(v["minutes"]["complete"], true, "{v}");
+    assert_eq!(
+        v["minutes"]["signatures"].as_array().unwrap().len(),
+        experts.len()
+    );
+    assert_eq!(v["minutes"]["agreed_price_fen"], 112_000_000);
+    let ledger = crate::evaluation::ledger_of(&app, &tender).await;
+    let kinds: Vec<&str> = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .filter(|k| k.starts_with("minutes_"))
+        .collect();
+    assert_eq!(kinds.len(), 1 + experts.len(), "{kinds:?}");
 }

@@ -270,11 +270,11 @@ async fn agencies_and_purchasers_see_only_their_own_tenders() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // Each purchaser sees its own unit's tenders (the school has the demo opening's too);
-    // supervisors see all.
+    // Each purchaser sees its own unit's tenders (the school has the demo's opening,
+    // consultation and enquiry too); supervisors see all.
     let (_, p1) = app.login("purchaser").await.get("/api/tenders").await;
     let (_, p2) = app.login("purchaser2").await.get("/api/tenders").await;
-    assert_eq!(p1.as_array().unwrap().len(), 2);
+    assert_eq!(p1.as_array().unwrap().len(), 4);
     assert_eq!(p2.as_array().unwrap().len(), 1);
     assert!(p1
         .as_array()
@@ -282,7 +282,7 @@ async fn agencies_and_purchasers_see_only_their_own_tenders() {
         .iter()
         .all(|t| t["id"] != p2[0]["id"]));
     let (_, all) = app.login("finance").await.get("/api/tenders").await;
-    assert_eq!(all.as_array().unwrap().len(), 3);
+    assert_eq!(all.as_array().unwrap().len(), 5);
 }
 
 #[tokio::test]

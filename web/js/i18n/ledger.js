@@ -83,4 +83,6 @@ export default {
   'ledger.round_revealed': ['本轮报价同时开启', 'Round of offers read'],
   'ledger.supplier_withdrew': ['供应商退出谈判/磋商', 'Supplier withdrew'],
   'ledger.negotiation_finished': ['最后报价确定', 'Final offers fixed'],
+  'ledger.minutes_recorded': ['记录谈判/协商情况', 'Negotiation record written'],
+  'ledger.minutes_signed': ['小组成员签署记录', 'Record signed by a panel member'],
 };

@@ -12,7 +12,7 @@ import { formatCST, formatMoney, amountInWords, formatCountdown, parseYuanToFen,
 import { h, clear, replace, param, loadingBlock, errorBlock, banner, showBanner, openDialog, toast, busy } from '../ui.js';
 import { LiveRoom } from '../room.js';
 import { keyImportPanel } from '../keyimport.js';
-import { loadDeviceKeys } from '../crypto/keys.js';
+import { loadDeviceKeys, sign } from '../crypto/keys.js';
 import { MAGIC, parseHeader, unsealKb } from '../crypto/kb1.js';
 import { sealBid, ENTERPRISE_SIZES } from '../crypto/package.js';
 import { canonicalJson } from '../crypto/json.js';
@@ -30,6 +30,7 @@ const els = {
   list: $('rounds-list'),
   notices: $('rounds-notices'),
   result: $('rounds-result'),
+  minutes: $('rounds-minutes'),
 };
 
 let me = null;
@@ -50,6 +51,7 @@ let noticeForm = null;
 let roundForm = null;
 let offerForm = null;
 let keyPanelEl = null;
+let minutesForm = null;
 
 const room = new LiveRoom('rounds', tenderId, {
   slots: { conn: $('rounds-conn'), presence: $('rounds-presence'), feed: $('rounds-feed'), media: $('rounds-media') },
@@ -412,13 +414,66 @@ function renderResult() {
   els.result.hidden = !st.result;
   if (!st.result) return;
   replace(els.result, h('div.card-head', h('h2#rounds-result-heading', t('rounds.result'))),
-    h('table#rounds-final.table', h('thead', h('tr', ['rank', 'supplier', 'price', 'basis'].map((c) => h('th', t(`rounds.col.${c}`))))),
-      h('tbody', st.result.map((f) => h('tr', h('td', f.rank ?? '—'), h('td', f.bidder_name),
+    h('p.small.muted', t('rounds.result_hint')),
+    h('table#rounds-final.table', h('thead', h('tr', ['supplier', 'price', 'basis'].map((c) => h('th', t(`rounds.col.${c}`))))),
+      h('tbody', st.result.map((f) => h('tr', h('td', f.bidder_name),
         h('td.num', f.price_fen != null ? formatMoney(f.price_fen) : '—'), h('td', t(`rounds.basis.${f.basis}`)))))));
+}
+
+/** The record of the negotiation: written by the host or the panel, signed by the panel. */
+function renderMinutes() {
+  const m = st.minutes;
+  const canWrite = conducts() && st.phase !== 'not_started' && !(m && m.signatures.length);
+  els.minutes.hidden = !(m || canWrite);
+  if (els.minutes.hidden) return;
+  const items = [];
+  if (m) {
+    items.push(h('dl#minutes-record.kv',
+      h('div.kv-item', h('dt', t('rounds.minutes_text')), h('dd', { style: 'white-space: pre-wrap' }, m.text)),
+      h('div.kv-item', h('dt', t('rounds.minutes_reasoning')), h('dd', { style: 'white-space: pre-wrap' }, m.price_reasoning)),
+      h('div.kv-item', h('dt', t('rounds.minutes_price')), h('dd', formatMoney(m.agreed_price_fen))),
+      h('div.kv-item', h('dt', t('rounds.minutes_signed')), h('dd#minutes-signed',
+        m.complete ? t('rounds.minutes_complete') : t('rounds.minutes_signed_n', { n: m.signatures.length }),
+        ' ', m.signatures.map((s) => h('span.badge', t('rounds.seat', { n: s.seat })))))));
+    if (m.my_payload) {
+      const b = h('button#minutes-sign.btn.btn-primary', { type: 'button' }, t('rounds.minutes_sign'));
+      b.addEventListener('click', async () => {
+        const record = keys.record;
+        if (!record) return showBanner(els.alert, 'warning', t('rounds.keys_needed'));
+        const signature = toB64url(await sign(record, utf8(m.my_payload)));
+        await command({ type: 'sign_minutes', key_id: record.signing.keyId, signature }, b);
+      });
+      items.push(h('p', b));
+    }
+  }
+  if (canWrite) {
+    if (!minutesForm) {
+      const text = h('textarea', { name: 'text', id: 'minutes-text', rows: 4, maxlength: 20000 });
+      const reasoning = h('textarea', { name: 'price_reasoning', id: 'minutes-reasoning', rows: 3, maxlength: 20000 });
+      const price = h('input', { name: 'price', id: 'minutes-price', inputmode: 'decimal' });
+      const submit = h('button#minutes-submit.btn', { type: 'submit' }, t('rounds.minutes_record'));
+      minutesForm = h('form#minutes-form.stack',
+        h('label', { for: 'minutes-text' }, t('rounds.minutes_text')), text,
+        h('label', { for: 'minutes-reasoning' }, t('rounds.minutes_reasoning')), reasoning,
+        h('label', { for: 'minutes-price' }, t('rounds.minutes_price')), price, submit);
+      minutesForm.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const r = parseYuanToFen(price.value);
+        if (!r.ok) return showBanner(els.alert, 'error', `${t('rounds.minutes_price')}: ${t(r.error)}`);
+        if (await command({ type: 'record_minutes', text: text.value, price_reasoning: reasoning.value, agreed_price_fen: r.fen }, submit)) {
+          minutesForm = null;
+          renderMinutes();
+        }
+      });
+    }
+    items.push(minutesForm);
+  }
+  replace(els.minutes, h('div.card-head', h('h2#rounds-minutes-heading', t('rounds.minutes'))), ...items);
 }
 
 function renderAll() {
   if (!st) return;
+  renderMinutes();
   renderPhase();
   renderActions();
   renderList();
@@ -492,6 +547,7 @@ async function main() {
     roundForm = null;
     offerForm = null;
     keyPanelEl = null;
+    minutesForm = null;
     renderAll();
   });
 }
