@@ -246,6 +246,7 @@ async fn request_draw(
         complex,
         committee_size,
         purchaser_representatives: 0,
+        panel: None,
     };
     let (size, experts) =
         draw::committee(&req).map_err(|e| EvalRoomError::Draw(e.to_string(), e.code()))?;
