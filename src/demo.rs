@@ -1121,6 +1121,7 @@ fn demo_terms(reserved_for_sme: bool) -> crate::committee::types::EvaluationTerm
         abnormal_low_fraction_bp: 8000,
         outlier_points: 2000,
         rounding: crate::evaluation::Rounding::Once,
+        two_suppliers_case: None,
     }
 }
 
