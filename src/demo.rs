@@ -982,10 +982,15 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
     // A day's margin: publication comes a few seconds after `now`, maybe past midnight.
     let deadlines = state.runtime::<crate::calendar::Deadlines>();
     let lawful = |method: ProcurementMethod, nominal: i64| -> i64 {
-        crate::tender::rules::earliest_deadline_if_published(deadlines, method, now)
-            .map_or(nominal, |(earliest, _)| {
-                nominal.max(earliest + (24 * 60 + 570) * 60_000)
-            })
+        crate::tender::rules::earliest_deadline_if_published(
+            deadlines,
+            state.runtime::<crate::tender::methods::MethodRules>(),
+            method,
+            now,
+        )
+        .map_or(nominal, |(earliest, _)| {
+            nominal.max(earliest + (24 * 60 + 570) * 60_000)
+        })
     };
 
     let tenders = [

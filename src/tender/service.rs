@@ -2,6 +2,7 @@
 //! lifecycle (draft → published → amended/cancelled). Every change appends a ledger event
 //! in the same transaction.
 
+use super::methods::MethodRules;
 use super::opening_key;
 use super::repo::{self, ListFilter, TenderHead};
 use super::types::{
@@ -463,9 +464,10 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
         return Err(AppError::Validation(errors));
     }
     let method = ProcurementMethod::parse(&before.method).ok_or(AppError::NotFound)?;
+    let methods = state.runtime::<MethodRules>();
     if state.config.statutory_periods {
         let deadlines = state.runtime::<crate::calendar::Deadlines>();
-        super::rules::check_publication(deadlines, method, now, head.bid_deadline)?;
+        super::rules::check_publication(deadlines, methods, method, now, head.bid_deadline)?;
     }
     check_deposit(before.deposit_fen, before.budget_total_fen)?;
     if let Some(plan_id) = &before.plan_id {
@@ -577,7 +579,8 @@ pub async fn amend(
     let method = ProcurementMethod::parse(&cur.method).ok_or(AppError::NotFound)?;
     if req.affects_bids && state.config.statutory_periods && errors.is_empty() {
         let deadlines = state.runtime::<crate::calendar::Deadlines>();
-        super::rules::check_amendment(deadlines, method, now, deadline)?;
+        let methods = state.runtime::<MethodRules>();
+        super::rules::check_amendment(deadlines, methods, method, now, deadline)?;
     }
     if let Some(lots) = &c.lots {
         let mut lot_errors = FieldErrors::new();
@@ -653,6 +656,56 @@ pub async fn amend(
     get(state, actor, id).await
 }
 
+/// The method table in force: the operator's file (`--method-rules`), else the shipped
+/// one, with the minimums of `--min-bidders` over it. A file that does not read or does
+/// not check stops the start with the field at fault.
+pub fn load_method_rules(config: &crate::config::Config) -> anyhow::Result<MethodRules> {
+    let table = match &config.method_rules_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("reading the method rules {}: {e}", path.display()))?;
+            MethodRules::parse(&text)
+                .map_err(|e| anyhow::anyhow!("the method rules {}: {e}", path.display()))?
+        }
+        None => MethodRules::builtin().clone(),
+    };
+    table
+        .with_min_suppliers(&config.opening.min_bidders)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The method and the evaluation terms of a tender, as its row holds them.
+async fn method_and_terms(
+    tx: &mut crate::db::Tx,
+    tender_id: &str,
+) -> AppResult<(
+    ProcurementMethod,
+    Option<crate::evaluation::terms::EvaluationTerms>,
+)> {
+    let (method, terms) = repo::method_and_terms(tx, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let method = ProcurementMethod::parse(&method).ok_or(AppError::NotFound)?;
+    let terms = terms
+        .map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(anyhow::Error::from)?;
+    Ok((method, terms))
+}
+
+/// R-OPEN-2: the least number of suppliers the tender needs, at its opening and its
+/// evaluation: its method's minimum in the table in force, two when it states a case in
+/// which its method goes on with two (a consultation's, 财库〔2015〕124号).
+pub async fn min_suppliers(
+    state: &AppState,
+    tx: &mut crate::db::Tx,
+    tender_id: &str,
+) -> AppResult<i64> {
+    let (method, terms) = method_and_terms(tx, tender_id).await?;
+    let case = terms.as_ref().and_then(|t| t.two_suppliers_case.as_deref());
+    Ok(state.runtime::<MethodRules>().min_suppliers(method, case))
+}
+
 /// The statutory periods for this tender at this instant: the earliest bid deadline if it
 /// were published, or amended in a way affecting bids, now (the agency's forms offer it).
 pub async fn time_limits(
@@ -664,6 +717,7 @@ pub async fn time_limits(
     let method = ProcurementMethod::parse(&tender.method).ok_or(AppError::NotFound)?;
     Ok(super::rules::view(
         state.runtime::<crate::calendar::Deadlines>(),
+        state.runtime::<MethodRules>(),
         state.config.statutory_periods,
         method,
         state.clock.now_ms(),
