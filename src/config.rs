@@ -45,9 +45,15 @@ pub struct Config {
     pub calendar_file: Option<PathBuf>,
     /// The operator's deadline periods by rule code; the defaults when `None`.
     pub deadline_periods_file: Option<PathBuf>,
+    /// The operator's table of the procurement methods' rules (docs/methods.md); the
+    /// shipped one when `None`. Loaded and checked at start (`tender::service::
+    /// load_method_rules`) and kept as a run-time part, like the calendar.
+    pub method_rules_file: Option<PathBuf>,
     /// The open-tendering threshold (公开招标数额标准, set by the province), in fen: a plan
-    /// at or above it with another method needs finance's approval (R-METH-1). Default
-    /// 4,000,000 yuan (M: check the province's current standard).
+    /// at or above it with another method needs finance's approval (R-METH-1), and from it
+    /// a method table's panel with `large_from = "open_tendering_threshold"` is a large
+    /// project's (R-METH-2). Default 4,000,000 yuan (M: check the province's current
+    /// standard).
     pub open_tendering_threshold_fen: i64,
     /// Whether publication and amendments are held to the statutory periods (R-METH-2,
     /// R-DOC-1, R-DOC-2). Off only in a training deployment (the demo city, whose opening
@@ -87,6 +93,7 @@ impl Config {
             demo_expert_keys: true,
             calendar_file: None,
             deadline_periods_file: None,
+            method_rules_file: None,
             open_tendering_threshold_fen: 400_000_000,
             statutory_periods: true,
             require_plan: true,
@@ -98,7 +105,9 @@ impl Config {
 /// The opening's rule settings (R-OPEN-2, R-OPEN-5, custodians' alert).
 #[derive(Debug, Clone)]
 pub struct OpeningRules {
-    /// Minimum bidders per lot by procurement method (R-OPEN-2).
+    /// The operator's minimums of bidders per lot by procurement method (R-OPEN-2), put
+    /// over the method table's (`KAIBIAO_MIN_BIDDERS`); a method not named keeps the
+    /// table's minimum (docs/methods.md).
     pub min_bidders: BTreeMap<String, i64>,
     /// Minutes bidders have to confirm or object after the reading-out (R-OPEN-5).
     pub confirm_window_mins: i64,
@@ -111,20 +120,8 @@ pub struct OpeningRules {
 
 impl Default for OpeningRules {
     fn default() -> Self {
-        let min_bidders = [
-            ("open_tendering", 3),
-            ("invited_tendering", 3),
-            ("competitive_negotiation", 3),
-            ("competitive_consultation", 3),
-            ("inquiry", 3),
-            ("single_source", 1),
-            ("framework_agreement", 2),
-        ]
-        .into_iter()
-        .map(|(m, n)| (m.to_string(), n))
-        .collect();
         OpeningRules {
-            min_bidders,
+            min_bidders: BTreeMap::new(),
             confirm_window_mins: 15,
             custodian_alert_mins: 10,
             reading_interval_ms: 1500,
@@ -133,11 +130,8 @@ impl Default for OpeningRules {
 }
 
 impl OpeningRules {
-    pub fn min_bidders(&self, method: &str) -> i64 {
-        self.min_bidders.get(method).copied().unwrap_or(3)
-    }
-
-    /// Applies `method=n,method=n` (as `KAIBIAO_MIN_BIDDERS` gives it).
+    /// Applies `method=n,method=n` (as `KAIBIAO_MIN_BIDDERS` gives it); the methods are
+    /// checked against the method table at start.
     pub fn set_min_bidders(&mut self, spec: &str) -> anyhow::Result<()> {
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (m, n) = part

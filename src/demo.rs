@@ -1169,10 +1169,15 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
     // A day's margin: publication comes a few seconds after `now`, maybe past midnight.
     let deadlines = state.runtime::<crate::calendar::Deadlines>();
     let lawful = |method: ProcurementMethod, nominal: i64| -> i64 {
-        crate::tender::rules::earliest_deadline_if_published(deadlines, method, now)
-            .map_or(nominal, |(earliest, _)| {
-                nominal.max(earliest + (24 * 60 + 570) * 60_000)
-            })
+        crate::tender::rules::earliest_deadline_if_published(
+            deadlines,
+            state.runtime::<crate::tender::methods::MethodRules>(),
+            method,
+            now,
+        )
+        .map_or(nominal, |(earliest, _)| {
+            nominal.max(earliest + (24 * 60 + 570) * 60_000)
+        })
     };
 
     let tenders = [
@@ -1308,6 +1313,7 @@ fn demo_terms(reserved_for_sme: bool) -> crate::committee::types::EvaluationTerm
         abnormal_low_fraction_bp: 8000,
         outlier_points: 2000,
         rounding: crate::evaluation::Rounding::Once,
+        two_suppliers_case: None,
     }
 }
 

@@ -184,7 +184,8 @@ struct ServeArgs {
     #[arg(long, env = "KAIBIAO_SESSION_TTL_MINS", default_value_t = 480)]
     session_ttl_mins: i64,
     /// Minimum bidders per lot by method for the opening's quorum, e.g.
-    /// "open_tendering=3,single_source=1" (R-OPEN-2; unnamed methods keep their default).
+    /// "open_tendering=3,single_source=1" (R-OPEN-2), over the method table's minimums;
+    /// unnamed methods keep the table's.
     #[arg(long, env = "KAIBIAO_MIN_BIDDERS", default_value = "")]
     min_bidders: String,
     /// Address the media plane's UDP sockets bind (0.0.0.0: every LAN interface).
@@ -231,8 +232,14 @@ struct ServeArgs {
     /// Deadline periods by rule code, overriding the defaults (docs/deadlines.md).
     #[arg(long, env = "KAIBIAO_DEADLINE_PERIODS_FILE")]
     deadline_periods_file: Option<std::path::PathBuf>,
+    /// The procurement methods' rules (response periods, panels, minimum suppliers,
+    /// evaluation, offers) as a TOML file of the shipped table's shape (docs/methods.md);
+    /// the shipped table when absent. Checked at start.
+    #[arg(long, env = "KAIBIAO_METHOD_RULES")]
+    method_rules: Option<std::path::PathBuf>,
     /// The province's open-tendering threshold in yuan: a plan at or above it with another
-    /// method needs finance's approval (R-METH-1).
+    /// method needs finance's approval (R-METH-1); from it a negotiation's, consultation's
+    /// or enquiry's panel is 5 or more (R-METH-2, docs/methods.md).
     #[arg(
         long,
         env = "KAIBIAO_OPEN_TENDERING_THRESHOLD_YUAN",
@@ -268,6 +275,7 @@ impl ServeArgs {
         c.opening.reading_interval_ms = self.reading_interval_ms;
         c.calendar_file = self.calendar_file.clone();
         c.deadline_periods_file = self.deadline_periods_file.clone();
+        c.method_rules_file = self.method_rules.clone();
         c.open_tendering_threshold_fen = self
             .open_tendering_threshold_yuan
             .checked_mul(100)

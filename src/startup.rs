@@ -123,6 +123,9 @@ pub async fn build_with_clock(
                 .with(Arc::new(crate::bid::service::UploadLocks::default()))
                 .with(Arc::new(crate::opening::reveal::Running::default()))
                 .with(Arc::new(load_deadlines(&config)?))
+                .with(Arc::new(crate::tender::service::load_method_rules(
+                    &config,
+                )?))
                 .with(Arc::new(crate::alerts::Engine::default())),
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),

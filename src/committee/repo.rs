@@ -297,12 +297,10 @@ pub(crate) async fn category_and_date(
     Ok((category, date))
 }
 
+/// R-OPEN-2, R-EVAL-3: the least number of qualified bids the evaluation goes on with, the
+/// tender method's minimum (`tender::service::min_suppliers`).
 pub(crate) async fn min_bids(tx: &mut Tx, state: &AppState, tender_id: &str) -> AppResult<i64> {
-    let method: String = sqlx::query_scalar("SELECT method FROM tenders WHERE id = $1")
-        .bind(tender_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(state.config.opening.min_bidders(&method))
+    crate::tender::service::min_suppliers(state, tx, tender_id).await
 }
 
 /// A report's confirmation by the purchaser (R-EVAL-10), for the alerts: still awaited,

@@ -333,6 +333,7 @@ mod tests {
             abnormal_low_fraction_bp: 8000,
             outlier_points: 2000,
             rounding: eval::Rounding::Once,
+            two_suppliers_case: None,
         }
     }
 

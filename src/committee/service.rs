@@ -199,12 +199,12 @@ async fn request_draw(
     committee_size: Option<u32>,
 ) -> AppResult<Ack> {
     let Ctx {
+        state,
         tx,
         user,
         m,
         head,
         now,
-        ..
     } = c;
     if !m.host {
         return Err(AppError::Forbidden);
@@ -241,6 +241,8 @@ async fn request_draw(
         complex,
         committee_size,
         purchaser_representatives: 0,
+        // R-EVAL-1 / R-METH-2: the panel rule of the tender's method, recorded with it.
+        panel: Some(crate::tender::service::panel_rule(state, tx, &head.id).await?),
     };
     let (size, experts) =
         draw::committee(&req).map_err(|e| EvalRoomError::Draw(e.to_string(), e.code()))?;

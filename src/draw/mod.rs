@@ -70,6 +70,56 @@ pub struct Requirement {
     /// Seats taken by the purchaser's representatives (not drawn).
     #[serde(default)]
     pub purchaser_representatives: u32,
+    /// The panel rule of the tender's procurement method (the method table,
+    /// `tender::methods`); absent in records made before the table, which are tendering's
+    /// (R-EVAL-1, [`PanelRule::tendering`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel: Option<PanelRule>,
+}
+
+/// How large a panel must be and who may sit on it, as the procurement method says:
+/// tendering's committee (R-EVAL-1: 5, or 7 from 10 million yuan or when complex) or a
+/// negotiation's, consultation's or enquiry's panel (R-METH-2: 3, or 5 from the
+/// open-tendering threshold). Resolved from the method table when the draw is requested
+/// and recorded with the requirement, so that a replay needs nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelRule {
+    /// The rule's code in RULES.md, named in refusals ("R-EVAL-1").
+    pub rule: String,
+    pub min_size: u32,
+    /// The minimum of a large project; `min_size` when the method knows none.
+    pub large_min_size: u32,
+    /// A project is large from this budget (fen), when the method says so.
+    #[serde(default)]
+    pub large_from_fen: Option<i64>,
+    /// A complex project, or one of large social impact, is large too.
+    #[serde(default)]
+    pub large_if_complex: bool,
+    /// The size must be odd.
+    pub odd: bool,
+    /// Experts at least this fraction of the panel: `[numerator, denominator]`.
+    pub experts_at_least: [u32; 2],
+    /// Whether the purchaser's representatives may take seats.
+    pub purchaser_reps_allowed: bool,
+}
+
+impl PanelRule {
+    /// R-EVAL-1 (O87 art 47, V): at least 5, odd, experts at least two thirds; at least 7
+    /// from 10,000,000 yuan or for a complex project. The rule of records made before the
+    /// method table, and of tendering in the shipped table.
+    pub fn tendering() -> PanelRule {
+        PanelRule {
+            rule: "R-EVAL-1".into(),
+            min_size: 5,
+            large_min_size: 7,
+            large_from_fen: Some(LARGE_BUDGET_FEN),
+            large_if_complex: true,
+            odd: true,
+            experts_at_least: [2, 3],
+            purchaser_reps_allowed: true,
+        }
+    }
 }
 
 /// Organisations whose people may not sit (R-EVAL-2 and the declared-ties rule).
@@ -178,30 +228,49 @@ impl DrawError {
     }
 }
 
-/// R-EVAL-1: the committee's size and how many of it are drawn experts.
+/// R-EVAL-1 (tendering) and R-METH-2 (negotiation, consultation, enquiry): the panel's
+/// size and how many of it are drawn experts, under the requirement's panel rule
+/// (tendering's when the requirement names none).
 pub fn committee(req: &Requirement) -> Result<(u32, u32), DrawError> {
-    let min = if req.budget_fen >= LARGE_BUDGET_FEN || req.complex {
-        7
+    let tendering;
+    let rule = match &req.panel {
+        Some(rule) => rule,
+        None => {
+            tendering = PanelRule::tendering();
+            &tendering
+        }
+    };
+    let code = &rule.rule;
+    let large = rule.large_from_fen.is_some_and(|f| req.budget_fen >= f)
+        || (rule.large_if_complex && req.complex);
+    let min = if large {
+        rule.large_min_size.max(rule.min_size)
     } else {
-        5
+        rule.min_size
     };
     let size = req.committee_size.unwrap_or(min);
     if size < min {
         return Err(DrawError::CommitteeInvalid(format!(
-            "{size} < {min} (R-EVAL-1)"
+            "{size} < {min} ({code})"
         )));
     }
-    if size.is_multiple_of(2) {
+    if rule.odd && size.is_multiple_of(2) {
         return Err(DrawError::CommitteeInvalid(format!(
-            "{size} is even (R-EVAL-1)"
+            "{size} is even ({code})"
         )));
     }
     let reps = req.purchaser_representatives;
-    let experts = size.saturating_sub(reps);
-    // Experts at least two thirds: 3 × experts ≥ 2 × size, in integers.
-    if 3 * u64::from(experts) < 2 * u64::from(size) {
+    if reps > 0 && !rule.purchaser_reps_allowed {
         return Err(DrawError::CommitteeInvalid(format!(
-            "{experts} experts of {size} is under two thirds (R-EVAL-1)"
+            "no seat for the purchaser's representatives ({code})"
+        )));
+    }
+    let experts = size.saturating_sub(reps);
+    // Experts at least num/den of the panel: den × experts ≥ num × size, in integers.
+    let [num, den] = rule.experts_at_least;
+    if u64::from(den) * u64::from(experts) < u64::from(num) * u64::from(size) {
+        return Err(DrawError::CommitteeInvalid(format!(
+            "{experts} experts of {size} is under {num}/{den} ({code})"
         )));
     }
     Ok((size, experts))
@@ -501,6 +570,7 @@ mod tests {
             complex,
             committee_size: size,
             purchaser_representatives: reps,
+            panel: None,
         };
         assert_eq!(committee(&req(999_999_999, false, None, 0)), Ok((5, 5)));
         assert_eq!(
@@ -519,6 +589,106 @@ mod tests {
         ] {
             assert_eq!(committee(&bad).unwrap_err().code(), "COMMITTEE_INVALID");
         }
+    }
+
+    /// A negotiation's, consultation's or enquiry's panel (74号 art 7, 214号 art 14): 3
+    /// or more, odd, 5 or more from the open-tendering threshold (here 4,000,000 yuan).
+    fn negotiation() -> PanelRule {
+        PanelRule {
+            rule: "R-METH-2".into(),
+            min_size: 3,
+            large_min_size: 5,
+            large_from_fen: Some(400_000_000),
+            large_if_complex: false,
+            odd: true,
+            experts_at_least: [2, 3],
+            purchaser_reps_allowed: true,
+        }
+    }
+
+    #[test]
+    fn r_meth_2_a_negotiation_panel_of_three_odd_with_two_thirds_experts() {
+        let req = |budget_fen, complex, size, reps| Requirement {
+            specialty: "x".into(),
+            region: None,
+            budget_fen,
+            complex,
+            committee_size: size,
+            purchaser_representatives: reps,
+            panel: Some(negotiation()),
+        };
+        // 3 by default, 3 and 5 allowed, 4 is even.
+        assert_eq!(committee(&req(1, false, None, 0)), Ok((3, 3)));
+        assert_eq!(committee(&req(1, false, Some(3), 0)), Ok((3, 3)));
+        assert_eq!(committee(&req(1, false, Some(5), 0)), Ok((5, 5)));
+        let even = committee(&req(1, false, Some(4), 0)).unwrap_err();
+        assert_eq!(even.code(), "COMMITTEE_INVALID");
+        assert!(even.to_string().contains("R-METH-2"), "{even}");
+        assert_eq!(
+            committee(&req(1, false, Some(1), 0)).unwrap_err().code(),
+            "COMMITTEE_INVALID"
+        );
+        // Experts: 2 of 3 is two thirds, 1 of 3 is not.
+        assert_eq!(committee(&req(1, false, Some(3), 1)), Ok((3, 2)));
+        assert_eq!(
+            committee(&req(1, false, Some(3), 2)).unwrap_err().code(),
+            "COMMITTEE_INVALID"
+        );
+        // From the open-tendering threshold, 5 or more; complexity alone does not count.
+        assert_eq!(committee(&req(400_000_000, false, None, 0)), Ok((5, 5)));
+        assert_eq!(
+            committee(&req(400_000_000, false, Some(3), 0))
+                .unwrap_err()
+                .code(),
+            "COMMITTEE_INVALID"
+        );
+        assert_eq!(committee(&req(399_999_999, true, None, 0)), Ok((3, 3)));
+        // Without a seat for the purchaser.
+        let mut no_reps = req(1, false, Some(3), 1);
+        no_reps.panel.as_mut().unwrap().purchaser_reps_allowed = false;
+        assert_eq!(committee(&no_reps).unwrap_err().code(), "COMMITTEE_INVALID");
+        no_reps.purchaser_representatives = 0;
+        assert_eq!(committee(&no_reps), Ok((3, 3)));
+    }
+
+    #[test]
+    fn r_eval_1_the_tendering_rule_named_is_the_rule_of_records_without_one() {
+        for (budget, complex, size, reps) in [
+            (1, false, None, 0),
+            (LARGE_BUDGET_FEN, false, None, 1),
+            (1, true, Some(9), 3),
+            (1, false, Some(3), 0),
+            (1, false, None, 2),
+        ] {
+            let mut req = Requirement {
+                specialty: "x".into(),
+                region: None,
+                budget_fen: budget,
+                complex,
+                committee_size: size,
+                purchaser_representatives: reps,
+                panel: None,
+            };
+            let without = committee(&req);
+            req.panel = Some(PanelRule::tendering());
+            assert_eq!(committee(&req), without);
+        }
+        // A record without a rule keeps its JSON: no `panel` key.
+        let json = serde_json::to_value(&input("n").requirement).unwrap();
+        assert!(json.get("panel").is_none(), "{json}");
+    }
+
+    #[test]
+    fn r_meth_2_a_panel_of_three_replays_and_its_rule_cannot_be_swapped() {
+        let mut inp = input("磋商 0427");
+        inp.requirement.panel = Some(negotiation());
+        let r = draw(&inp).unwrap();
+        assert_eq!((r.committee_size, r.panel.len()), (3, 3));
+        assert_eq!(replay(&r), Ok(()));
+        // The same record claiming tendering's rule does not replay: 5 seats, not 3.
+        let mut swapped = r.clone();
+        swapped.input.requirement.panel = Some(PanelRule::tendering());
+        assert_eq!(replay(&swapped), Err(DrawError::Mismatch("committee_size")));
     }
 
     const SPECIALTIES: [&str; 4] = ["it", "construction", "medical", "finance"];
@@ -553,6 +723,7 @@ mod tests {
                 complex: false,
                 committee_size: None,
                 purchaser_representatives: 0,
+                panel: None,
             },
             conflicts: Conflicts {
                 bidder_org_ids: vec!["b1".into(), "b2".into()],

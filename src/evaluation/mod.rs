@@ -13,7 +13,7 @@ pub mod terms;
 pub mod words;
 
 #[cfg(test)]
-mod vectors;
+pub(crate) mod vectors;
 
 use std::collections::BTreeMap;
 

@@ -68,6 +68,12 @@ pub struct EvaluationTerms {
     /// each step.
     #[serde(default)]
     pub rounding: Rounding,
+    /// The lawful case, stated in the documents, in which the procurement goes on with two
+    /// suppliers instead of three (a case code of the method table: a consultation's
+    /// `government_services`, 财库〔2015〕124号, …). The tender's method must list it
+    /// (`tender::methods`, checked at creation and publication); the quorums then ask two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_suppliers_case: Option<String>,
 }
 
 impl EvaluationTerms {

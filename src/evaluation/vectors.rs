@@ -1,6 +1,7 @@
 //! The worked scoring examples in tests/vectors/scoring/*.json, checked against the code.
 //! Each file is one case: the tender's terms, the bids, and the expected results worked
-//! out by hand (its `explain` shows the arithmetic).
+//! out by hand (its `explain` shows the arithmetic). The procurement methods' vectors
+//! (tests/vectors/methods, `tender::methods`) are checked with the same [`check_lot`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,7 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::rounding::fmt_points;
-use super::{evaluate_lot, Bid, TenderTerms};
+use super::{evaluate_lot, Bid, LotResult, TenderTerms};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,9 +26,10 @@ struct Case {
     expect_error: Option<String>,
 }
 
+/// What a vector expects of a lot's evaluation.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Expect {
+pub(crate) struct Expect {
     benchmark_fen: i64,
     bids: BTreeMap<String, ExpectBid>,
     /// `[bidder, rank]` in ranking order.
@@ -38,7 +40,7 @@ struct Expect {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExpectBid {
+pub(crate) struct ExpectBid {
     price_offered_fen: i64,
     evaluated_fen: i64,
     /// `[code, rate_bp, amount_fen]`
@@ -91,83 +93,88 @@ fn r_eval_4_to_8_and_r_pol_2_3_5_6_scoring_vectors() {
             continue;
         }
         let lot = result.unwrap_or_else(|e| panic!("{ctx}: {e}"));
-        let expect = case.expect.as_ref().expect(&ctx);
-        assert_eq!(lot.benchmark_fen, expect.benchmark_fen, "{ctx}: benchmark");
-        assert_eq!(
-            lot.bids.len(),
-            expect.bids.len(),
-            "{ctx}: every bid is expected"
-        );
-        for bid in &lot.bids {
-            let who = format!("{ctx} bidder {}", bid.bidder);
-            let e = expect
-                .bids
-                .get(&bid.bidder)
-                .unwrap_or_else(|| panic!("{who}"));
-            let p = &bid.price;
-            assert_eq!(
-                p.price_offered_fen, e.price_offered_fen,
-                "{who}: price\n{p:#?}"
-            );
-            let deductions: Vec<(String, u32, i64)> = p
-                .deductions
-                .iter()
-                .map(|d| (d.code.clone(), d.rate_bp, d.amount_fen))
-                .collect();
-            assert_eq!(deductions, e.deductions, "{who}: deductions\n{p:#?}");
-            assert_eq!(p.evaluated_fen, e.evaluated_fen, "{who}: evaluated\n{p:#?}");
-            // R-POL-6: each deduction is on the price offered.
-            assert!(p
-                .deductions
-                .iter()
-                .all(|d| d.base_fen == p.price_offered_fen));
-            let kinds: Vec<String> = p
-                .corrections
-                .iter()
-                .map(|c| {
-                    serde_json::to_value(c.kind)
-                        .unwrap()
-                        .as_str()
-                        .unwrap()
-                        .to_string()
-                })
-                .collect();
-            assert_eq!(kinds, e.corrections, "{who}: corrections\n{p:#?}");
-            assert_eq!(bid.needs_bidder_confirmation, !kinds.is_empty(), "{who}");
-            assert_eq!(
-                bid.abnormally_low.is_some(),
-                e.abnormally_low,
-                "{who}: R-EVAL-8"
-            );
-            let score = bid.score.as_ref();
-            assert_eq!(
-                score.map(|s| fmt_points(s.items[0].score)),
-                e.price_score,
-                "{who}: price score\n{score:#?}"
-            );
-            assert_eq!(
-                score.map(|s| fmt_points(s.total)),
-                e.total,
-                "{who}: total\n{score:#?}"
-            );
-            assert!(p
-                .formula
-                .ends_with(&crate::money::Money(e.evaluated_fen).to_string()));
-        }
-        let ranking: Vec<(String, u32)> = lot
-            .ranking
-            .iter()
-            .map(|r| (r.bidder.clone(), r.rank))
-            .collect();
-        assert_eq!(ranking, expect.ranking, "{ctx}: ranking");
-        let ties: Vec<String> = lot
-            .ranking
-            .iter()
-            .filter(|r| r.unresolved_tie)
-            .map(|r| r.bidder.clone())
-            .collect();
-        assert_eq!(ties, expect.unresolved_ties, "{ctx}: unresolved ties");
+        check_lot(&ctx, &lot, case.expect.as_ref().expect(&ctx));
     }
+}
+
+/// A lot's evaluation against what a vector expects: every bid's prices, deductions,
+/// corrections, flags and scores, the ranking and its unresolved ties.
+pub(crate) fn check_lot(ctx: &str, lot: &LotResult, expect: &Expect) {
+    assert_eq!(lot.benchmark_fen, expect.benchmark_fen, "{ctx}: benchmark");
+    assert_eq!(
+        lot.bids.len(),
+        expect.bids.len(),
+        "{ctx}: every bid is expected"
+    );
+    for bid in &lot.bids {
+        let who = format!("{ctx} bidder {}", bid.bidder);
+        let e = expect
+            .bids
+            .get(&bid.bidder)
+            .unwrap_or_else(|| panic!("{who}"));
+        let p = &bid.price;
+        assert_eq!(
+            p.price_offered_fen, e.price_offered_fen,
+            "{who}: price\n{p:#?}"
+        );
+        let deductions: Vec<(String, u32, i64)> = p
+            .deductions
+            .iter()
+            .map(|d| (d.code.clone(), d.rate_bp, d.amount_fen))
+            .collect();
+        assert_eq!(deductions, e.deductions, "{who}: deductions\n{p:#?}");
+        assert_eq!(p.evaluated_fen, e.evaluated_fen, "{who}: evaluated\n{p:#?}");
+        // R-POL-6: each deduction is on the price offered.
+        assert!(p
+            .deductions
+            .iter()
+            .all(|d| d.base_fen == p.price_offered_fen));
+        let kinds: Vec<String> = p
+            .corrections
+            .iter()
+            .map(|c| {
+                serde_json::to_value(c.kind)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(kinds, e.corrections, "{who}: corrections\n{p:#?}");
+        assert_eq!(bid.needs_bidder_confirmation, !kinds.is_empty(), "{who}");
+        assert_eq!(
+            bid.abnormally_low.is_some(),
+            e.abnormally_low,
+            "{who}: R-EVAL-8"
+        );
+        let score = bid.score.as_ref();
+        assert_eq!(
+            score.map(|s| fmt_points(s.items[0].score)),
+            e.price_score,
+            "{who}: price score\n{score:#?}"
+        );
+        assert_eq!(
+            score.map(|s| fmt_points(s.total)),
+            e.total,
+            "{who}: total\n{score:#?}"
+        );
+        assert!(p
+            .formula
+            .ends_with(&crate::money::Money(e.evaluated_fen).to_string()));
+    }
+    let ranking: Vec<(String, u32)> = lot
+        .ranking
+        .iter()
+        .map(|r| (r.bidder.clone(), r.rank))
+        .collect();
+    assert_eq!(ranking, expect.ranking, "{ctx}: ranking");
+    let ties: Vec<String> = lot
+        .ranking
+        .iter()
+        .filter(|r| r.unresolved_tie)
+        .map(|r| r.bidder.clone())
+        .collect();
+    assert_eq!(ties, expect.unresolved_ties, "{ctx}: unresolved ties");
 }
 
 /// The derivation a bidder reads: the formulas for two vectors, word for word (they are

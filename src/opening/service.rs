@@ -125,13 +125,12 @@ async fn start(
     if head.status != TenderStatus::Sealed {
         return Err(illegal(head.status.as_str(), "start"));
     }
-    let t = sqlx::query("SELECT method, decrypt_window_mins FROM tenders WHERE id = $1")
+    let window: i64 = sqlx::query_scalar("SELECT decrypt_window_mins FROM tenders WHERE id = $1")
         .bind(&head.id)
         .fetch_one(&mut **tx)
         .await?;
-    let method: String = t.try_get("method")?;
-    let window: i64 = t.try_get("decrypt_window_mins")?;
-    let min = state.config.opening.min_bidders(&method);
+    // R-OPEN-2: the method's minimum in the method table (two in a case the tender states).
+    let min = crate::tender::service::min_suppliers(state, tx, &head.id).await?;
     // The bid set frozen at the deadline, in the order of the `bids_sealed` list.
     let bids = sqlx::query(
         "SELECT id, lot_no, bidder_org_id FROM bids WHERE tender_id = $1 AND status = 'submitted' \

@@ -63,6 +63,19 @@ pub async fn plan_id(tx: &mut Tx, id: &str) -> sqlx::Result<Option<String>> {
     )
 }
 
+/// The tender's method and its evaluation terms as stored (JSON), for the method's rules.
+pub async fn method_and_terms(
+    tx: &mut Tx,
+    id: &str,
+) -> sqlx::Result<Option<(String, Option<String>)>> {
+    let row = sqlx::query("SELECT method, eval_terms FROM tenders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|r| Ok((r.try_get("method")?, r.try_get("eval_terms")?)))
+        .transpose()
+}
+
 /// Records that the tender itself (not its bids) changed at `now`.
 pub async fn touch(tx: &mut Tx, id: &str, now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE tenders SET updated_at = $1 WHERE id = $2")

@@ -4,6 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 
+use super::methods::MethodRules;
 use super::opening_key::{self, MyShare};
 use super::service;
 use super::types::{
@@ -38,6 +39,7 @@ pub fn api() -> Api {
             Access::Public,
             announcement,
         )
+        .route(Method::GET, "/api/methods", Access::Public, methods)
         .route(Method::GET, "/api/tenders", Access::Roles(READERS), list)
         .route(Method::POST, "/api/tenders", Access::Roles(AGENCY), create)
         .route(
@@ -114,6 +116,23 @@ async fn announcement(
     Path(id): Path<String>,
 ) -> AppResult<Json<AnnouncementView>> {
     Ok(Json(service::announcement(&state, &id).await?))
+}
+
+/// `GET /api/methods`: the procurement methods' rules in force (docs/methods.md).
+#[derive(serde::Serialize)]
+struct MethodsView {
+    /// The configured open-tendering threshold: a panel's `large_from`
+    /// `"open_tendering_threshold"` is this budget.
+    open_tendering_threshold_fen: i64,
+    #[serde(flatten)]
+    table: MethodRules,
+}
+
+async fn methods(State(state): State<AppState>) -> Json<MethodsView> {
+    Json(MethodsView {
+        open_tendering_threshold_fen: state.config.open_tendering_threshold_fen,
+        table: state.runtime::<MethodRules>().clone(),
+    })
 }
 
 async fn list(

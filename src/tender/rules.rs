@@ -6,39 +6,24 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
+use super::methods::{MethodRuleError, MethodRules};
 use crate::calendar::deadlines::DeadlineRule;
 use crate::calendar::Deadlines;
 use crate::plan::ProcurementMethod;
 
 /// The rules bounding the time from publication to the bid deadline for `method`: the
 /// response period (R-METH-2) and, where the documents are sold for a period, their
-/// availability (R-DOC-1: 招标文件 O87 art 18; 磋商文件 214号 art 10, also 5 working days).
-/// Single source and framework agreements have their own procedures (74号, 110号), not
-/// modelled here.
-pub fn publication_rules(method: ProcurementMethod) -> &'static [DeadlineRule] {
-    use DeadlineRule::*;
-    use ProcurementMethod as M;
-    match method {
-        M::OpenTendering | M::InvitedTendering => &[TenderingBidPeriod, DocumentsOnOffer],
-        M::CompetitiveConsultation => &[ConsultationResponse, DocumentsOnOffer],
-        M::CompetitiveNegotiation => &[NegotiationResponse],
-        M::Inquiry => &[EnquiryResponse],
-        M::SingleSource | M::FrameworkAgreement => &[],
-    }
+/// availability (R-DOC-1: 招标文件 O87 art 18; 磋商文件 214号 art 10, also 5 working days),
+/// as the method table says (`tender::methods`). Single source and framework agreements
+/// have their own procedures (74号, 110号), not modelled there.
+pub fn publication_rules(methods: &MethodRules, method: ProcurementMethod) -> &[DeadlineRule] {
+    methods.publication_rules(method)
 }
 
 /// The rule bounding an amendment or clarification that may affect bid preparation
-/// (R-DOC-2), for `method`.
-pub fn amendment_rule(method: ProcurementMethod) -> Option<DeadlineRule> {
-    use DeadlineRule::*;
-    use ProcurementMethod as M;
-    match method {
-        M::OpenTendering | M::InvitedTendering => Some(TenderingClarification),
-        M::CompetitiveConsultation => Some(ConsultationClarification),
-        M::CompetitiveNegotiation => Some(NegotiationClarification),
-        M::Inquiry => Some(EnquiryClarification),
-        M::SingleSource | M::FrameworkAgreement => None,
-    }
+/// (R-DOC-2), for `method`, as the method table says.
+pub fn amendment_rule(methods: &MethodRules, method: ProcurementMethod) -> Option<DeadlineRule> {
+    methods.amendment_rule(method)
 }
 
 /// The earliest bid deadline the rules allow for an event at `at`, and the rule that
@@ -65,19 +50,21 @@ fn earliest_of(
 /// The earliest bid deadline for a tender of `method` published at `at`.
 pub fn earliest_deadline_if_published(
     deadlines: &Deadlines,
+    methods: &MethodRules,
     method: ProcurementMethod,
     at: i64,
 ) -> Option<(i64, DeadlineRule)> {
-    earliest_of(deadlines, publication_rules(method), at)
+    earliest_of(deadlines, publication_rules(methods, method), at)
 }
 
 /// The earliest bid deadline after an amendment affecting bids issued at `at`.
 pub fn earliest_deadline_if_amended(
     deadlines: &Deadlines,
+    methods: &MethodRules,
     method: ProcurementMethod,
     at: i64,
 ) -> Option<(i64, DeadlineRule)> {
-    earliest_of(deadlines, amendment_rule(method).as_slice(), at)
+    earliest_of(deadlines, amendment_rule(methods, method).as_slice(), at)
 }
 
 /// A bid deadline too close for the law.
@@ -94,11 +81,12 @@ pub enum TimeLimitError {
 /// Whether a tender of `method` published at `at` may have `bid_deadline`.
 pub fn check_publication(
     deadlines: &Deadlines,
+    methods: &MethodRules,
     method: ProcurementMethod,
     at: i64,
     bid_deadline: i64,
 ) -> Result<(), TimeLimitError> {
-    match earliest_deadline_if_published(deadlines, method, at) {
+    match earliest_deadline_if_published(deadlines, methods, method, at) {
         Some((earliest, rule)) if bid_deadline < earliest => {
             Err(TimeLimitError::BidPeriodTooShort { rule, earliest })
         }
@@ -110,11 +98,12 @@ pub fn check_publication(
 /// `bid_deadline`.
 pub fn check_amendment(
     deadlines: &Deadlines,
+    methods: &MethodRules,
     method: ProcurementMethod,
     at: i64,
     bid_deadline: i64,
 ) -> Result<(), TimeLimitError> {
-    match earliest_deadline_if_amended(deadlines, method, at) {
+    match earliest_deadline_if_amended(deadlines, methods, method, at) {
         Some((earliest, rule)) if bid_deadline < earliest => {
             Err(TimeLimitError::AmendmentTooLate { rule, earliest })
         }
@@ -137,12 +126,13 @@ pub struct TimeLimitsView {
 
 pub fn view(
     deadlines: &Deadlines,
+    methods: &MethodRules,
     enforced: bool,
     method: ProcurementMethod,
     at: i64,
 ) -> TimeLimitsView {
-    let p = earliest_deadline_if_published(deadlines, method, at);
-    let a = earliest_deadline_if_amended(deadlines, method, at);
+    let p = earliest_deadline_if_published(deadlines, methods, method, at);
+    let a = earliest_deadline_if_amended(deadlines, methods, method, at);
     let name = |r: DeadlineRule| format!("{} {}", r.code(), r.info().name);
     TimeLimitsView {
         enforced,
@@ -207,11 +197,33 @@ impl From<TimeLimitError> for crate::error::AppError {
     }
 }
 
+impl crate::error::AreaError for MethodRuleError {
+    fn code(&self) -> &'static str {
+        MethodRuleError::code(self)
+    }
+    fn status(&self) -> StatusCode {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+    fn messages(&self) -> (String, String) {
+        MethodRuleError::messages(self)
+    }
+}
+
+impl From<MethodRuleError> for crate::error::AppError {
+    fn from(e: MethodRuleError) -> Self {
+        crate::error::AppError::Area(Box::new(e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::calendar::{end_of_day_ms, start_of_day_ms};
     use chrono::NaiveDate;
+
+    fn tm() -> &'static MethodRules {
+        MethodRules::builtin()
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -227,9 +239,9 @@ mod tests {
         // Published Tue 2026-03-03: the 20th day is Mon 2026-03-23 (a working day).
         let at = ten(2026, 3, 3);
         let m = ProcurementMethod::OpenTendering;
-        assert!(check_publication(&dl, m, at, ten(2026, 3, 23)).is_ok());
-        assert!(check_publication(&dl, m, at, start_of_day_ms(d(2026, 3, 23))).is_ok());
-        let err = check_publication(&dl, m, at, start_of_day_ms(d(2026, 3, 23)) - 1);
+        assert!(check_publication(&dl, tm(), m, at, ten(2026, 3, 23)).is_ok());
+        assert!(check_publication(&dl, tm(), m, at, start_of_day_ms(d(2026, 3, 23))).is_ok());
+        let err = check_publication(&dl, tm(), m, at, start_of_day_ms(d(2026, 3, 23)) - 1);
         assert_eq!(
             err,
             Err(TimeLimitError::BidPeriodTooShort {
@@ -246,8 +258,8 @@ mod tests {
         // day is 2025-10-09.
         let at = ten(2025, 9, 13);
         let m = ProcurementMethod::OpenTendering;
-        assert!(check_publication(&dl, m, at, ten(2025, 10, 8)).is_err());
-        assert!(check_publication(&dl, m, at, ten(2025, 10, 9)).is_ok());
+        assert!(check_publication(&dl, tm(), m, at, ten(2025, 10, 8)).is_err());
+        assert!(check_publication(&dl, tm(), m, at, ten(2025, 10, 9)).is_ok());
     }
 
     #[test]
@@ -259,8 +271,8 @@ mod tests {
             ProcurementMethod::CompetitiveNegotiation,
             ProcurementMethod::Inquiry,
         ] {
-            assert!(check_publication(&dl, m, at, ten(2025, 10, 12)).is_err());
-            assert!(check_publication(&dl, m, at, ten(2025, 10, 13)).is_ok());
+            assert!(check_publication(&dl, tm(), m, at, ten(2025, 10, 12)).is_err());
+            assert!(check_publication(&dl, tm(), m, at, ten(2025, 10, 13)).is_ok());
         }
     }
 
@@ -272,11 +284,11 @@ mod tests {
         // runs through 10-13, so the deadline is 24:00 that day at the earliest.
         let at = ten(2025, 9, 29);
         let m = ProcurementMethod::CompetitiveConsultation;
-        let (earliest, rule) = earliest_deadline_if_published(&dl, m, at).unwrap();
+        let (earliest, rule) = earliest_deadline_if_published(&dl, tm(), m, at).unwrap();
         assert_eq!(rule, DeadlineRule::DocumentsOnOffer);
         assert_eq!(earliest, end_of_day_ms(d(2025, 10, 13)));
-        assert!(check_publication(&dl, m, at, ten(2025, 10, 13)).is_err());
-        assert!(check_publication(&dl, m, at, ten(2025, 10, 14)).is_ok());
+        assert!(check_publication(&dl, tm(), m, at, ten(2025, 10, 13)).is_err());
+        assert!(check_publication(&dl, tm(), m, at, ten(2025, 10, 14)).is_ok());
     }
 
     #[test]
@@ -285,9 +297,9 @@ mod tests {
         let m = ProcurementMethod::OpenTendering;
         // Amended Mon 2026-03-09: the 15th day is Tue 2026-03-24.
         let at = ten(2026, 3, 9);
-        assert!(check_amendment(&dl, m, at, ten(2026, 3, 24)).is_ok());
+        assert!(check_amendment(&dl, tm(), m, at, ten(2026, 3, 24)).is_ok());
         assert_eq!(
-            check_amendment(&dl, m, at, ten(2026, 3, 23)),
+            check_amendment(&dl, tm(), m, at, ten(2026, 3, 23)),
             Err(TimeLimitError::AmendmentTooLate {
                 rule: DeadlineRule::TenderingClarification,
                 earliest: start_of_day_ms(d(2026, 3, 24))
@@ -295,8 +307,8 @@ mod tests {
         );
         // Consultation: 5 days.
         let c = ProcurementMethod::CompetitiveConsultation;
-        assert!(check_amendment(&dl, c, at, ten(2026, 3, 13)).is_err());
-        assert!(check_amendment(&dl, c, at, ten(2026, 3, 16)).is_ok());
+        assert!(check_amendment(&dl, tm(), c, at, ten(2026, 3, 13)).is_err());
+        assert!(check_amendment(&dl, tm(), c, at, ten(2026, 3, 16)).is_ok());
     }
 
     #[test]
@@ -305,27 +317,57 @@ mod tests {
         let m = ProcurementMethod::CompetitiveNegotiation;
         // Amended Fri 2025-09-26: Sun 09-28 (a make-up day), Mon 09-29, Tue 09-30.
         let at = ten(2025, 9, 26);
-        assert!(check_amendment(&dl, m, at, ten(2025, 9, 29)).is_err());
-        assert!(check_amendment(&dl, m, at, start_of_day_ms(d(2025, 9, 30))).is_ok());
+        assert!(check_amendment(&dl, tm(), m, at, ten(2025, 9, 29)).is_err());
+        assert!(check_amendment(&dl, tm(), m, at, start_of_day_ms(d(2025, 9, 30))).is_ok());
         // Amended Mon 09-29: Tue 09-30, then Thu 10-09 and Fri 10-10 after the holiday.
         let at = ten(2025, 9, 29);
-        assert!(check_amendment(&dl, m, at, ten(2025, 10, 9)).is_err());
+        assert!(check_amendment(&dl, tm(), m, at, ten(2025, 10, 9)).is_err());
         assert_eq!(
-            earliest_deadline_if_amended(&dl, m, at),
+            earliest_deadline_if_amended(&dl, tm(), m, at),
             Some((
                 start_of_day_ms(d(2025, 10, 10)),
                 DeadlineRule::NegotiationClarification
             ))
         );
-        assert!(check_amendment(&dl, m, at, ten(2025, 10, 10)).is_ok());
-        assert!(check_amendment(&dl, m, at, ten(2025, 10, 11)).is_ok());
+        assert!(check_amendment(&dl, tm(), m, at, ten(2025, 10, 10)).is_ok());
+        assert!(check_amendment(&dl, tm(), m, at, ten(2025, 10, 11)).is_ok());
     }
 
     #[test]
     fn single_source_has_no_publication_period_here() {
         let dl = Deadlines::builtin();
         let at = ten(2026, 3, 3);
-        assert!(check_publication(&dl, ProcurementMethod::SingleSource, at, at + 1).is_ok());
-        assert!(check_amendment(&dl, ProcurementMethod::SingleSource, at, at + 1).is_ok());
+        assert!(check_publication(&dl, tm(), ProcurementMethod::SingleSource, at, at + 1).is_ok());
+        assert!(check_amendment(&dl, tm(), ProcurementMethod::SingleSource, at, at + 1).is_ok());
+    }
+
+    /// The periods as they were written in code before the method table: the shipped
+    /// table gives each method the same rules.
+    #[test]
+    fn r_meth_2_the_table_keeps_each_methods_periods() {
+        use DeadlineRule::*;
+        use ProcurementMethod as M;
+        let before = |m: M| -> (&'static [DeadlineRule], Option<DeadlineRule>) {
+            match m {
+                M::OpenTendering | M::InvitedTendering => (
+                    &[TenderingBidPeriod, DocumentsOnOffer],
+                    Some(TenderingClarification),
+                ),
+                M::CompetitiveConsultation => (
+                    &[ConsultationResponse, DocumentsOnOffer],
+                    Some(ConsultationClarification),
+                ),
+                M::CompetitiveNegotiation => {
+                    (&[NegotiationResponse], Some(NegotiationClarification))
+                }
+                M::Inquiry => (&[EnquiryResponse], Some(EnquiryClarification)),
+                M::SingleSource | M::FrameworkAgreement => (&[], None),
+            }
+        };
+        for m in M::ALL {
+            let (rules, amendment) = before(m);
+            assert_eq!(publication_rules(tm(), m), rules, "{m:?}");
+            assert_eq!(amendment_rule(tm(), m), amendment, "{m:?}");
+        }
     }
 }

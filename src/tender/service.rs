@@ -2,6 +2,7 @@
 //! lifecycle (draft → published → amended/cancelled). Every change appends a ledger event
 //! in the same transaction.
 
+use super::methods::{MethodRuleError, MethodRules};
 use super::opening_key;
 use super::repo::{self, ListFilter, TenderHead};
 use super::types::{
@@ -79,13 +80,17 @@ fn check_lots(lots: &[LotInput], errors: &mut FieldErrors) {
 }
 
 /// R-EVAL-4 and R-POL-2: the stated weights and rates against the rule table of the
-/// category on `date`; item names distinct and non-empty.
+/// category on `date`; item names distinct and non-empty. R-METH-2: the terms against the
+/// tender's method (`methods`): its refusal is returned, to be raised once the fields are
+/// right, and the policy table's minimum price weight is not repeated beside it.
 fn check_eval_terms(
     e: &crate::evaluation::terms::EvaluationTerms,
+    methods: &MethodRules,
+    method: ProcurementMethod,
     category: Category,
     date: chrono::NaiveDate,
     errors: &mut FieldErrors,
-) {
+) -> Option<MethodRuleError> {
     let mut names = std::collections::BTreeSet::new();
     for i in &e.items {
         let n = i.name.trim();
@@ -98,14 +103,21 @@ fn check_eval_terms(
             break;
         }
     }
-    if let Err(err) = crate::evaluation::check_terms(&e.to_terms(category, date)) {
-        let (zh, en) = err.messages();
-        push(
-            errors,
-            "evaluation",
-            &format!("评标办法不符合规定：{zh} / evaluation terms not allowed: {en}"),
-        );
+    let unfit = methods.check_terms(method, category, e).err();
+    match crate::evaluation::check_terms(&e.to_terms(category, date)) {
+        Err(crate::evaluation::EvalError::PriceWeightTooLow { .. })
+            if matches!(unfit, Some(MethodRuleError::PriceWeightOutOfRange { .. })) => {}
+        Err(err) => {
+            let (zh, en) = err.messages();
+            push(
+                errors,
+                "evaluation",
+                &format!("评标办法不符合规定：{zh} / evaluation terms not allowed: {en}"),
+            );
+        }
+        Ok(()) => {}
     }
+    unfit
 }
 
 /// The latest deadline taken (2100-01-01): beyond it a time is a typing error, and sums
@@ -174,12 +186,14 @@ async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> App
         ),
     }
     check_lots(&t.lots, &mut errors);
+    let mut unfit = None;
     if let Some(e) = &t.evaluation {
         let today = chrono::DateTime::from_timestamp_millis(state.clock.now_ms())
             .unwrap_or_default()
             .with_timezone(&crate::clock::cst())
             .date_naive();
-        check_eval_terms(e, t.category, today, &mut errors);
+        let methods = state.runtime::<MethodRules>();
+        unfit = check_eval_terms(e, methods, t.method, t.category, today, &mut errors);
     }
     check_timeline(
         t.clarify_deadline,
@@ -242,6 +256,9 @@ async fn validate(state: &AppState, actor: &CurrentUser, t: &TenderInput) -> App
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
+    }
+    if let Some(unfit) = unfit {
+        return Err(unfit.into());
     }
     check_deposit(t.deposit_fen, Money(t.budget_fen()))
 }
@@ -446,6 +463,9 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
             "澄清截止时间须晚于发布时间 / the clarification deadline must be in the future",
         );
     }
+    let method = ProcurementMethod::parse(&before.method).ok_or(AppError::NotFound)?;
+    let methods = state.runtime::<MethodRules>();
+    let mut unfit = None;
     if let (Some(e), Ok(category)) = (
         before
             .evaluation
@@ -457,15 +477,17 @@ pub async fn publish(state: &AppState, actor: &CurrentUser, id: &str) -> AppResu
             .unwrap_or_default()
             .with_timezone(&crate::clock::cst())
             .date_naive();
-        check_eval_terms(&e, category, today, &mut errors);
+        unfit = check_eval_terms(&e, methods, method, category, today, &mut errors);
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let method = ProcurementMethod::parse(&before.method).ok_or(AppError::NotFound)?;
+    if let Some(unfit) = unfit {
+        return Err(unfit.into());
+    }
     if state.config.statutory_periods {
         let deadlines = state.runtime::<crate::calendar::Deadlines>();
-        super::rules::check_publication(deadlines, method, now, head.bid_deadline)?;
+        super::rules::check_publication(deadlines, methods, method, now, head.bid_deadline)?;
     }
     check_deposit(before.deposit_fen, before.budget_total_fen)?;
     if let Some(plan_id) = &before.plan_id {
@@ -577,7 +599,8 @@ pub async fn amend(
     let method = ProcurementMethod::parse(&cur.method).ok_or(AppError::NotFound)?;
     if req.affects_bids && state.config.statutory_periods && errors.is_empty() {
         let deadlines = state.runtime::<crate::calendar::Deadlines>();
-        super::rules::check_amendment(deadlines, method, now, deadline)?;
+        let methods = state.runtime::<MethodRules>();
+        super::rules::check_amendment(deadlines, methods, method, now, deadline)?;
     }
     if let Some(lots) = &c.lots {
         let mut lot_errors = FieldErrors::new();
@@ -653,6 +676,69 @@ pub async fn amend(
     get(state, actor, id).await
 }
 
+/// The method table in force: the operator's file (`--method-rules`), else the shipped
+/// one, with the minimums of `--min-bidders` over it. A file that does not read or does
+/// not check stops the start with the field at fault.
+pub fn load_method_rules(config: &crate::config::Config) -> anyhow::Result<MethodRules> {
+    let table = match &config.method_rules_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("reading the method rules {}: {e}", path.display()))?;
+            MethodRules::parse(&text)
+                .map_err(|e| anyhow::anyhow!("the method rules {}: {e}", path.display()))?
+        }
+        None => MethodRules::builtin().clone(),
+    };
+    table
+        .with_min_suppliers(&config.opening.min_bidders)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The method and the evaluation terms of a tender, as its row holds them.
+async fn method_and_terms(
+    tx: &mut crate::db::Tx,
+    tender_id: &str,
+) -> AppResult<(
+    ProcurementMethod,
+    Option<crate::evaluation::terms::EvaluationTerms>,
+)> {
+    let (method, terms) = repo::method_and_terms(tx, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let method = ProcurementMethod::parse(&method).ok_or(AppError::NotFound)?;
+    let terms = terms
+        .map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(anyhow::Error::from)?;
+    Ok((method, terms))
+}
+
+/// R-OPEN-2: the least number of suppliers the tender needs, at its opening and its
+/// evaluation: its method's minimum in the table in force, two when it states a case in
+/// which its method goes on with two (a consultation's, 财库〔2015〕124号).
+pub async fn min_suppliers(
+    state: &AppState,
+    tx: &mut crate::db::Tx,
+    tender_id: &str,
+) -> AppResult<i64> {
+    let (method, terms) = method_and_terms(tx, tender_id).await?;
+    let case = terms.as_ref().and_then(|t| t.two_suppliers_case.as_deref());
+    Ok(state.runtime::<MethodRules>().min_suppliers(method, case))
+}
+
+/// R-EVAL-1, R-METH-2: the panel rule of the tender's method, for its draw; large from the
+/// configured open-tendering threshold where the method says so.
+pub async fn panel_rule(
+    state: &AppState,
+    tx: &mut crate::db::Tx,
+    tender_id: &str,
+) -> AppResult<crate::draw::PanelRule> {
+    let (method, _) = method_and_terms(tx, tender_id).await?;
+    Ok(state
+        .runtime::<MethodRules>()
+        .panel_rule(method, state.config.open_tendering_threshold_fen))
+}
+
 /// The statutory periods for this tender at this instant: the earliest bid deadline if it
 /// were published, or amended in a way affecting bids, now (the agency's forms offer it).
 pub async fn time_limits(
@@ -664,6 +750,7 @@ pub async fn time_limits(
     let method = ProcurementMethod::parse(&tender.method).ok_or(AppError::NotFound)?;
     Ok(super::rules::view(
         state.runtime::<crate::calendar::Deadlines>(),
+        state.runtime::<MethodRules>(),
         state.config.statutory_periods,
         method,
         state.clock.now_ms(),

@@ -30,6 +30,7 @@ fn input(ledger_head: &str) -> DrawInput {
             complex: false,
             committee_size: None,
             purchaser_representatives: 1,
+            panel: None,
         },
         conflicts: Conflicts {
             bidder_org_ids: vec!["bidder-1".into(), "bidder-2".into()],

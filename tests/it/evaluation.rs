@@ -1509,3 +1509,90 @@ async fn r_open_4_a_negative_price_is_never_read_out_nor_signed() {
         "the others are read out and the tender goes on"
     );
 }
+
+/// R-METH-2, R-OPEN-2: the demo's tender as a consultation of government-purchased
+/// services' case (财库〔2015〕124号): two bidders open and go on to the evaluation, and the
+/// panel is the consultation's — 3 by default (under the open-tendering threshold), 4
+/// refused as even — drawn with its rule in the record, which replays.
+#[tokio::test]
+async fn r_meth_2_a_consultation_goes_on_with_two_and_draws_a_panel_of_three() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let t = demo_opening_tender(&app).await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let pool = &app.state.db.pool;
+    let terms: String = sqlx::query_scalar("SELECT eval_terms FROM tenders WHERE id = $1")
+        .bind(&tender)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mut terms: Value = serde_json::from_str(&terms).unwrap();
+    terms["two_suppliers_case"] = json!("government_services");
+    sqlx::query(
+        "UPDATE tenders SET method = 'competitive_consultation', eval_terms = $1 WHERE id = $2",
+    )
+    .bind(terms.to_string())
+    .bind(&tender)
+    .execute(pool)
+    .await
+    .unwrap();
+    // Two bidders: enough in the stated case (three otherwise, R-OPEN-2).
+    let (evaluated, _) = evaluating(&app, &clock, &[100_000_000, 105_000_000]).await;
+    assert_eq!(evaluated, tender);
+    let (_, record) = app
+        .login("oversight")
+        .await
+        .get(&format!("/api/tenders/{tender}/opening"))
+        .await;
+    let lots = record["lots"].as_array().expect("the opening's lots");
+    assert_eq!(lots[0]["min_bidders"], 2, "{record}");
+    assert_eq!(lots[0]["status"], "open", "{record}");
+
+    let host = app.login("agency").await;
+    let path = format!("/api/tenders/{tender}/evaluation");
+    let (status, r) = host
+        .post(
+            &path,
+            json!({"type": "request_draw", "specialty": "environmental", "committee_size": 4}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&r)),
+        (StatusCode::CONFLICT, "COMMITTEE_INVALID"),
+        "{r}"
+    );
+    assert!(
+        r["message_en"].as_str().unwrap().contains("R-METH-2"),
+        "{r}"
+    );
+    let (status, r) = host
+        .post(
+            &path,
+            json!({"type": "request_draw", "specialty": "environmental"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        (&r["committee_size"], &r["experts_needed"]),
+        (&json!(3), &json!(3)),
+        "{r}"
+    );
+    let (status, r) = app
+        .login("finance")
+        .await
+        .post(&path, json!({"type": "draw", "nonce": "磋商小组 0427"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let ledger = ledger_of(&app, &tender).await;
+    let drawn = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "experts_drawn")
+        .unwrap()["body"]
+        .clone();
+    assert_eq!(drawn["panel"].as_array().unwrap().len(), 3);
+    assert_eq!(drawn["input"]["requirement"]["panel"]["rule"], "R-METH-2");
+    assert_eq!(drawn["input"]["requirement"]["panel"]["min_size"], 3);
+    let record: kaibiao::draw::DrawRecord = serde_json::from_value(drawn).unwrap();
+    assert_eq!(kaibiao::draw::replay(&record), Ok(()));
+}

@@ -552,3 +552,144 @@ async fn r_plan_2_a_tender_without_a_plan_is_refused_where_plans_are_required() 
     assert!(v["fields"]["plan_id"].is_array(), "{v}");
     assert_eq!(app.rows("tenders").await, before);
 }
+
+/// R-METH-2: a consultation's price weight lies within its category's range (goods
+/// 30–60 %); terms outside it are refused at creation, at an edit and at publication with
+/// `METHOD_EVALUATION_MISMATCH`, and nothing is written. An enquiry is not scored
+/// comprehensively; a case for two suppliers must be one its method lists.
+#[tokio::test]
+async fn r_meth_2_a_consultation_priced_at_70_percent_is_refused_and_nothing_is_written() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let s = app.login("agency").await;
+    let tenders = app.rows("tenders").await;
+    let ledger = app.rows("ledger_events").await;
+
+    let terms = |price: u32| {
+        json!({
+            "method": "comprehensive", "sme_rate_bp": 1000, "price_weight_bp": price,
+            "items": [{"name": "技术方案", "weight_bp": 10_000 - price}]
+        })
+    };
+    let mut body = app.tender_body("化学实验室通风柜磋商采购", T0).await;
+    body["method"] = json!("competitive_consultation");
+    for price in [7000, 6001, 2999] {
+        body["evaluation"] = terms(price);
+        let (status, v) = s.post("/api/tenders", body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{price}: {v}");
+        assert_eq!(code(&v), "METHOD_EVALUATION_MISMATCH", "{price}: {v}");
+        let (zh, en) = (
+            v["message"].as_str().unwrap(),
+            v["message_en"].as_str().unwrap(),
+        );
+        assert!(zh.contains("竞争性磋商") && zh.contains("30%–60%"), "{zh}");
+        assert!(
+            en.contains("competitive consultation") && en.contains("214号"),
+            "{en}"
+        );
+    }
+    // An enquiry scored comprehensively.
+    let mut enquiry = body.clone();
+    enquiry["method"] = json!("inquiry");
+    enquiry["evaluation"] = terms(3000);
+    let (status, v) = s.post("/api/tenders", enquiry.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code(&v), "METHOD_EVALUATION_MISMATCH", "{v}");
+    // Other field errors come first, as VALIDATION.
+    body["evaluation"] = terms(7000);
+    body["title"] = json!(" ");
+    let (status, v) = s.post("/api/tenders", body.clone()).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION")
+    );
+    // Tendering may price at 70 %: no cap (R-EVAL-4).
+    let mut open = app.tender_body("开放招标不设上限", T0).await;
+    open["evaluation"] = terms(7000);
+    open["evaluation"]["two_suppliers_case"] = json!("government_services");
+    let (status, v) = s.post("/api/tenders", open.clone()).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "METHOD_CASE_NOT_LISTED"),
+        "{v}"
+    );
+    assert_eq!(app.rows("tenders").await, tenders);
+    assert_eq!(app.rows("ledger_events").await, ledger);
+    open["evaluation"]
+        .as_object_mut()
+        .unwrap()
+        .remove("two_suppliers_case");
+    create(&s, open).await;
+
+    // At 60 %, declaring the case of government-purchased services: created; an edit to
+    // 70 % is refused and the draft keeps its terms.
+    body["title"] = json!("化学实验室通风柜磋商采购");
+    body["evaluation"] = terms(6000);
+    body["evaluation"]["two_suppliers_case"] = json!("government_services");
+    let t = create(&s, body.clone()).await;
+    let id = t["id"].as_str().unwrap().to_string();
+    let ledger = app.rows("ledger_events").await;
+    let mut edited = body.clone();
+    edited["evaluation"] = terms(7000);
+    let (status, v) = s.put(&format!("/api/tenders/{id}"), edited).await;
+    assert_eq!(
+        (status, code(&v)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "METHOD_EVALUATION_MISMATCH"
+        )
+    );
+    assert_eq!(app.rows("ledger_events").await, ledger);
+    let (_, t) = s.get(&format!("/api/tenders/{id}")).await;
+    assert_eq!(t["evaluation"]["price_weight_bp"], 6000);
+    assert_eq!(t["evaluation"]["two_suppliers_case"], "government_services");
+
+    // Terms that no longer fit at publication (as after the table changed) are refused
+    // there too: the draft stays a draft.
+    sqlx::query("UPDATE tenders SET eval_terms = $1 WHERE id = $2")
+        .bind(terms(7000).to_string())
+        .bind(&id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let (status, v) = s
+        .post(&format!("/api/tenders/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(
+        (status, code(&v)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "METHOD_EVALUATION_MISMATCH"
+        )
+    );
+    assert_eq!(app.rows("ledger_events").await, ledger);
+    let (_, t) = s.get(&format!("/api/tenders/{id}")).await;
+    assert_eq!(t["status"], "draft");
+    sqlx::query("UPDATE tenders SET eval_terms = $1 WHERE id = $2")
+        .bind(terms(3000).to_string())
+        .bind(&id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let (status, t) = s
+        .post(&format!("/api/tenders/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+
+    // The table is public: what a consultation's price weight may be, and its source.
+    let (status, m) = app.call(Method::GET, "/api/methods", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let consultation = m["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["method"] == "competitive_consultation")
+        .unwrap();
+    let goods = &consultation["evaluation"]["price_weight"][0];
+    assert_eq!(
+        (&goods["category"], &goods["min_bp"], &goods["max_bp"]),
+        (&json!("goods"), &json!(3000), &json!(6000))
+    );
+    assert_eq!(consultation["panel"]["min_size"], 3);
+    assert_eq!(consultation["suppliers"]["below_min"], "continue_with_two");
+    assert_eq!(m["open_tendering_threshold_fen"], 400_000_000);
+}
