@@ -537,7 +537,9 @@ fn ledger_lots(lots: &[(i64, String)]) -> Vec<ledger::FailedLot> {
 }
 
 /// The evaluation fails; the tender with it.
-async fn fail(tx: &mut Tx, head: &TenderHead, reason: &str, now: i64) -> AppResult<()> {
+/// The evaluation fails with `reason` (R-EVAL-3, no panel, or a later stage's rule: too
+/// few final offers, R-METH-2): the tender fails with it.
+pub(crate) async fn fail(tx: &mut Tx, head: &TenderHead, reason: &str, now: i64) -> AppResult<()> {
     sqlx::query("UPDATE evaluations SET phase = $1, failed_reason = $2 WHERE tender_id = $3")
         .bind(Phase::Failed.as_str())
         .bind(reason)
@@ -1191,6 +1193,7 @@ async fn answer(
 
 async fn finish_scoring(c: Ctx<'_>) -> AppResult<Ack> {
     let Ctx {
+        state,
         tx,
         user,
         m,
@@ -1202,12 +1205,17 @@ async fn finish_scoring(c: Ctx<'_>) -> AppResult<Ack> {
         return Err(AppError::Forbidden);
     }
     let (e, terms, compliant) = scoring_state(tx, head, "finish_scoring").await?;
-    // Negotiation and consultation close on the final offers (R-METH-2).
+    // Negotiation and consultation close on the final offers (R-METH-2): every supplier
+    // still in makes one.
     let method: String = sqlx::query_scalar("SELECT method FROM tenders WHERE id = $1")
         .bind(&head.id)
         .fetch_one(&mut **tx)
         .await?;
-    let rounds = crate::plan::ProcurementMethod::parse(&method).is_some_and(|m| m.has_rounds());
+    let rounds = crate::plan::ProcurementMethod::parse(&method).is_some_and(|m| {
+        state
+            .runtime::<crate::tender::methods::MethodRules>()
+            .final_offer(m)
+    });
     if rounds
         && super::repo::final_offers(&mut **tx, &head.id)
             .await?

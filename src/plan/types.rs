@@ -52,16 +52,6 @@ impl ProcurementMethod {
     pub fn parse(s: &str) -> Option<ProcurementMethod> {
         Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
-
-    /// Competitive negotiation (74号 art 30–33) and consultation (214号 art 19–21)
-    /// negotiate in rounds of offers ending with the final offers (R-METH-2); enquiry's
-    /// one offer may not be changed, the other methods have none.
-    pub fn has_rounds(self) -> bool {
-        matches!(
-            self,
-            ProcurementMethod::CompetitiveNegotiation | ProcurementMethod::CompetitiveConsultation
-        )
-    }
 }
 
 /// Where a budget line's money comes from (资金来源).

@@ -1,8 +1,6 @@
 //! The rounds' rules as pure functions: which methods have rounds, a round's closing time,
 //! and the final offers each supplier ends with (R-METH-2).
 
-use serde::Serialize;
-
 use super::types::{FinalOffer, OfferStatus, RoundsError};
 use crate::plan::ProcurementMethod;
 
@@ -19,36 +17,21 @@ pub const MAX_NOTICES: i64 = 200;
 /// Rounds one tender may hold.
 pub const MAX_ROUNDS: i64 = 20;
 
-/// Whether `method` negotiates in rounds (`ProcurementMethod::has_rounds`).
-pub fn has_rounds(method: ProcurementMethod) -> bool {
-    method.has_rounds()
-}
+pub use crate::tender::methods::NoFinalOffer;
 
-/// What a supplier that sends no final offer becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoFinalOffer {
-    /// It is taken as having left the negotiation: 214号 art 20 lets a supplier withdraw
-    /// before its final offer, and the final offers are asked of "every supplier still in"
-    /// (74号 art 33; 214号 art 21). The default.
-    Withdrawn,
-    /// Its last offer stands as its final one (a clause some documents state).
-    PreviousStands,
-}
-
-impl NoFinalOffer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoFinalOffer::Withdrawn => "withdrawn",
-            NoFinalOffer::PreviousStands => "previous_stands",
-        }
+/// The rule's name as the view and the ledger write it.
+pub fn rule_name(rule: NoFinalOffer) -> &'static str {
+    match rule {
+        NoFinalOffer::Withdrawn => "withdrawn",
+        NoFinalOffer::PreviousStands => "previous_stands",
     }
 }
 
-/// Whether `method` negotiates with its suppliers: in rounds of offers (negotiation,
-/// consultation), or with its one supplier (single source, 74号 art 41–43).
-pub fn negotiates(method: ProcurementMethod) -> bool {
-    method.has_rounds() || method == ProcurementMethod::SingleSource
+/// Whether `method` negotiates with its suppliers: in rounds of offers (`rounds`, from
+/// the method table: negotiation, consultation), or with its one supplier (single source,
+/// 74号 art 41–43).
+pub fn negotiates(method: ProcurementMethod, rounds: bool) -> bool {
+    rounds || method == ProcurementMethod::SingleSource
 }
 
 /// Longest record or price reasoning, in characters.
@@ -183,14 +166,19 @@ mod tests {
     }
 
     #[test]
-    fn r_meth_2_only_negotiation_and_consultation_have_rounds() {
-        for m in ProcurementMethod::ALL {
-            let expected = matches!(
-                m,
-                ProcurementMethod::CompetitiveNegotiation
-                    | ProcurementMethod::CompetitiveConsultation
+    fn r_meth_2_negotiation_and_consultation_end_with_final_offers_and_single_source_negotiates() {
+        use ProcurementMethod as M;
+        let table = crate::tender::methods::MethodRules::builtin();
+        for m in M::ALL {
+            let finals = matches!(m, M::CompetitiveNegotiation | M::CompetitiveConsultation);
+            assert_eq!(table.final_offer(m), finals, "{m:?}");
+            // The one supplier of a single source may offer again in the talks.
+            assert_eq!(table.rounds(m), finals || m == M::SingleSource, "{m:?}");
+            assert_eq!(
+                negotiates(m, table.rounds(m)),
+                finals || m == M::SingleSource,
+                "{m:?}"
             );
-            assert_eq!(has_rounds(m), expected, "{m:?}");
         }
     }
 

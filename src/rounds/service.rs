@@ -38,8 +38,13 @@ const SEGMENT_SIZE: u32 = 1 << 16;
 const MINUTE: i64 = 60_000;
 
 /// What a supplier without a final offer becomes here (R-METH-2).
-pub fn no_final_offer(_state: &AppState) -> NoFinalOffer {
-    NoFinalOffer::Withdrawn
+pub fn no_final_offer(state: &AppState, method: ProcurementMethod) -> NoFinalOffer {
+    methods(state).no_final_offer(method)
+}
+
+/// The method table in force (`--method-rules`, docs/methods.md).
+fn methods(state: &AppState) -> &crate::tender::methods::MethodRules {
+    state.runtime::<crate::tender::methods::MethodRules>()
 }
 
 async fn method_of(
@@ -129,7 +134,8 @@ async fn begin(
     if !m.host {
         return Err(AppError::Forbidden);
     }
-    if !rules::negotiates(method_of(tx, &head.id).await?) {
+    let method = method_of(tx, &head.id).await?;
+    if !rules::negotiates(method, methods(state).rounds(method)) {
         return Err(RoundsError::NoRounds.into());
     }
     if head.status != TenderStatus::Evaluating {
@@ -173,7 +179,7 @@ async fn begin(
     .await?;
     let started = NegotiationStarted {
         suppliers: orgs.clone(),
-        no_final_offer: no_final_offer(state).as_str().into(),
+        no_final_offer: rules::rule_name(no_final_offer(state, method)).into(),
     };
     append(
         tx,
@@ -1030,7 +1036,7 @@ pub async fn reveal_if_due(state: &AppState, tender_id: &str) -> AppResult<bool>
     )
     .await?;
     if round.is_final {
-        finish(state, &mut a.tx, tender_id, now).await?;
+        finish(state, &mut a.tx, &a.head, now).await?;
     }
     a.commit(state).await?;
     Ok(true)
@@ -1068,7 +1074,8 @@ async fn open_offer(
 
 /// After the final round: each supplier's final offer (R-METH-2), recorded with the
 /// evaluation, which ranks them; the result is the panel's to see, its digest the ledger's.
-async fn finish(state: &AppState, tx: &mut Tx, tender_id: &str, now: i64) -> AppResult<()> {
+async fn finish(state: &AppState, tx: &mut Tx, head: &TenderHead, now: i64) -> AppResult<()> {
+    let tender_id = head.id.as_str();
     let suppliers: Vec<rules::Supplier> = repo::suppliers(tx, tender_id)
         .await?
         .into_iter()
@@ -1098,7 +1105,8 @@ async fn finish(state: &AppState, tx: &mut Tx, tender_id: &str, now: i64) -> App
             status: o.status,
         })
         .collect();
-    let result = rules::final_offers(&suppliers, &offers, no_final_offer(state));
+    let method = method_of(tx, tender_id).await?;
+    let result = rules::final_offers(&suppliers, &offers, no_final_offer(state, method));
     // The evaluation prices each response at its final offer; a supplier out is out.
     let mut finals = crate::committee::repo::FinalOffers::new();
     for s in repo::suppliers(tx, tender_id).await? {
@@ -1143,6 +1151,16 @@ async fn finish(state: &AppState, tx: &mut Tx, tender_id: &str, now: i64) -> App
         &LedgerEvent::NegotiationFinished(finished),
     )
     .await?;
+    // Final offers from fewer suppliers than the method's minimum (3; 2 in a consultation's
+    // listed cases: 74号 art 33, 214号 art 21) end the procurement.
+    if methods(state).final_offer(method) {
+        let standing = result.iter().filter(|f| f.offer_id.is_some()).count() as i64;
+        let min = crate::tender::service::min_suppliers(state, tx, tender_id).await?;
+        if standing < min {
+            let reason = format!("R-METH-2: {standing} final offer(s), fewer than {min}");
+            crate::committee::service::fail(tx, head, &reason, now).await?;
+        }
+    }
     Ok(())
 }
 
@@ -1280,10 +1298,10 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     Ok(RoundsView {
         tender_id: tender_id.to_string(),
         method: method.as_str().to_string(),
-        has_rounds: rules::has_rounds(method),
+        has_rounds: methods(state).rounds(method),
         phase,
         now,
-        no_final_offer: no_final_offer(state).as_str(),
+        no_final_offer: rules::rule_name(no_final_offer(state, method)),
         suppliers,
         notices: notices
             .into_iter()

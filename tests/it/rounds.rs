@@ -185,8 +185,12 @@ fn offers_of(v: &Value, round: usize) -> &Vec<Value> {
 async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_closes_and_awards_the_lowest_evaluated_final_offer(
 ) {
     let (app, clock) = spawn_app_at(T0).await;
-    let (tender, experts) =
-        reviewed_negotiation(&app, &clock, &[100_000_000, 105_000_000, 98_000_000]).await;
+    let (tender, experts) = reviewed_negotiation(
+        &app,
+        &clock,
+        &[100_000_000, 105_000_000, 98_000_000, 99_100_000],
+    )
+    .await;
 
     let mut host = connect(&app, "agency").await;
     let mut oversight = connect(&app, "oversight").await;
@@ -202,13 +206,13 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     assert_eq!(error_code(&r), "FORBIDDEN", "the host begins");
     assert_eq!(ledger_len(&app, &tender).await, before);
     let r = command(&mut host, "b1", &tender, json!({"type": "begin"})).await;
-    assert_eq!(r["result"]["suppliers"], 3, "{r}");
+    assert_eq!(r["result"]["suppliers"], 4, "{r}");
     let r = command(&mut host, "b2", &tender, json!({"type": "begin"})).await;
     assert_eq!(error_code(&r), "ILLEGAL_TRANSITION");
 
     let mut sessions: Vec<Session> = Vec::new();
     let mut keys = Vec::new();
-    for user in ["supplier1", "supplier2", "supplier3"] {
+    for user in ["supplier1", "supplier2", "supplier3", "supplier4"] {
         let s = app.login(user).await;
         keys.push(s.register_keys().await);
         sessions.push(s);
@@ -271,7 +275,10 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
 
     let sealed_before = ledger_len(&app, &tender).await;
     let mut round1 = Vec::new();
-    for (i, price) in [96_000_000i64, 99_000_000, 97_000_000].iter().enumerate() {
+    for (i, price) in [96_000_000i64, 99_000_000, 97_000_000, 98_500_000]
+        .iter()
+        .enumerate()
+    {
         let (id, container) = offer(&sessions[i], &tender, *price, &format!("第一轮 {i}")).await;
         round1.push((id, container));
     }
@@ -298,7 +305,7 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
         assert!(offers_of(&v, 0).is_empty(), "{who} sees {v}");
     }
     let v = view(&app, "oversight", &tender).await;
-    assert_eq!(offers_of(&v, 0).len(), 3, "supervisors see who has sealed");
+    assert_eq!(offers_of(&v, 0).len(), 4, "supervisors see who has sealed");
     assert!(offers_of(&v, 0).iter().all(|o| o["sheet"].is_null()));
     let v = view(&app, "supplier2", &tender).await;
     assert_eq!(
@@ -330,7 +337,7 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     .await;
     assert_eq!(
         closed["event"]["body"]["offers"].as_array().unwrap().len(),
-        3
+        4
     );
     let (status, v) = put_offer(&sessions[2], &round1[2].0, &round1[2].1).await;
     assert_eq!(
@@ -361,7 +368,7 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{v}");
-        if i < 2 {
+        if i < 3 {
             // Not read while a key is still out.
             let v = view(&app, "agency", &tender).await;
             assert!(offers_of(&v, 0).iter().all(|o| o["sheet"].is_null()), "{v}");
@@ -378,7 +385,7 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
         .iter()
         .map(|o| o["sheet"]["total_price_fen"].as_i64().unwrap())
         .collect();
-    assert_eq!(prices.len(), 3, "{v}");
+    assert_eq!(prices.len(), 4, "{v}");
     assert!(prices.contains(&96_000_000) && prices.contains(&97_000_000));
     let v = view(&app, "supplier3", &tender).await;
     assert_eq!(offers_of(&v, 0).len(), 1);
@@ -397,6 +404,7 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     assert_eq!(r["result"]["round_no"], 2, "{r}");
     let (o1, c1) = offer(&sessions[0], &tender, 95_500_000, "最后报价 1").await;
     let (o3, c3) = offer(&sessions[2], &tender, 94_800_000, "最后报价 3").await;
+    let (o4, c4) = offer(&sessions[3], &tender, 106_000_000, "最后报价 4").await;
     let (status, slot) = sessions[1]
         .get(&format!("/api/tenders/{tender}/rounds/slot"))
         .await;
@@ -418,7 +426,7 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     )
     .await;
     assert_eq!(error_code(&r), "ROUND_IN_PROGRESS");
-    for (i, id, c) in [(0usize, &o1, &c1), (2, &o3, &c3)] {
+    for (i, id, c) in [(0usize, &o1, &c1), (2, &o3, &c3), (3, &o4, &c4)] {
         let (status, v) = sessions[i]
             .post(
                 &format!("/api/tenders/{tender}/rounds"),
@@ -444,9 +452,10 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
             )
         })
         .collect();
-    assert_eq!(result.len(), 3, "{result:?}");
+    assert_eq!(result.len(), 4, "{result:?}");
     for want in [
         (Some(95_500_000), "final_offer".to_string()),
+        (Some(106_000_000), "final_offer".to_string()),
         (Some(94_800_000), "final_offer".to_string()),
         // No final offer: taken as withdrawn (214号 art 20).
         (None, "withdrawn".to_string()),
@@ -470,7 +479,7 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     // The whole ledger names no price of any offer and verifies.
     let ledger = crate::evaluation::ledger_of(&app, &tender).await;
     let text = ledger.to_string();
-    for p in ["96000000", "99000000", "95500000", "94800000"] {
+    for p in ["96000000", "99000000", "95500000", "94800000", "106000000"] {
         assert!(!text.contains(p), "{p} in the ledger");
     }
     // The experts who sent the notice and opened the rounds are named by seat pseudonym
@@ -513,9 +522,9 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     let typed: kaibiao::ledger::Ledger = serde_json::from_value(ledger).unwrap();
     kaibiao::ledger::verify(&typed).expect("the ledger verifies");
 
-    // The lowest evaluated final offer is first (74号 art 35, R-EVAL-6): supplier 1 is
-    // small, its 955,000.00 less 10 % (R-POL-2) is 859,500.00, under supplier 3's
-    // 948,000.00; supplier 2 is out.
+    // Three final offers, the least 74号 art 33 allows. The lowest evaluated final offer is
+    // first (74号 art 35, R-EVAL-6): supplier 1 is small, its 955,000.00 less 10 %
+    // (R-POL-2) is 859,500.00, under supplier 3's 948,000.00; supplier 2 is out.
     let evaluation = format!("/api/tenders/{tender}/evaluation");
     ok(
         &app.login("agency").await,
@@ -535,7 +544,8 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
             )
         })
         .collect();
-    assert_eq!(ranked, [(1, 85_950_000), (2, 94_800_000)], "{ev}");
+    assert_eq!(ranked.len(), 3, "{ev}");
+    assert_eq!(&ranked[..2], [(1, 85_950_000), (2, 94_800_000)], "{ev}");
 }
 
 #[tokio::test]
@@ -659,7 +669,7 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
         &clock,
         "competitive_consultation",
         terms,
-        &[100_000_000, 105_000_000, 98_000_000],
+        &[100_000_000, 105_000_000, 98_000_000, 99_000_000],
     )
     .await;
     let rounds = format!("/api/tenders/{tender}/rounds");
@@ -685,18 +695,26 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
 
     let mut sessions = Vec::new();
     let mut keys = Vec::new();
-    for u in ["supplier1", "supplier2", "supplier3"] {
+    for u in ["supplier1", "supplier2", "supplier3", "supplier4"] {
         let s = app.login(u).await;
         keys.push(s.register_keys().await);
         sessions.push(s);
     }
     // Two rounds; supplier 2 sends no final offer and is out (214号 art 20).
-    let plan: [(bool, [Option<i64>; 3]); 2] = [
+    let plan: [(bool, [Option<i64>; 4]); 2] = [
         (
             false,
-            [Some(99_000_000), Some(101_000_000), Some(97_000_000)],
+            [
+                Some(99_000_000),
+                Some(101_000_000),
+                Some(97_000_000),
+                Some(112_000_000),
+            ],
         ),
-        (true, [Some(96_000_000), None, Some(95_000_000)]),
+        (
+            true,
+            [Some(96_000_000), None, Some(95_000_000), Some(110_000_000)],
+        ),
     ];
     for (is_final, prices) in plan {
         let closes = clock.now_ms() + 15 * MINUTE;
@@ -736,7 +754,7 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
         .unwrap()
         .to_string();
 
-    // The panel scores the two still in; the one out is not evaluated.
+    // The panel scores the three still in; the one out is not evaluated.
     let (_, ev) = host.get(&evaluation).await;
     let bids: Vec<(String, String)> = ev["bids"]
         .as_array()
@@ -749,7 +767,7 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
             )
         })
         .collect();
-    assert_eq!(bids.len(), 3, "{ev}");
+    assert_eq!(bids.len(), 4, "{ev}");
     assert!(bids.iter().any(|(_, n)| *n == out_name), "{ev}");
     // The panel sees each final offer as the price, and who is out.
     let mut shown: Vec<(i64, &str)> = ev["bids"]
@@ -769,7 +787,8 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
         [
             (95_000_000, "final_offer"),
             (96_000_000, "final_offer"),
-            (105_000_000, "out")
+            (105_000_000, "out"),
+            (110_000_000, "final_offer")
         ],
         "{ev}"
     );
@@ -801,11 +820,11 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
     offered.sort();
     assert_eq!(
         offered,
-        [95_000_000, 96_000_000],
+        [95_000_000, 96_000_000, 110_000_000],
         "the final offers are what is priced: {lot}"
     );
     let ranking = lot["ranking"].as_array().unwrap();
-    assert_eq!(ranking.len(), 2, "{lot}");
+    assert_eq!(ranking.len(), 3, "{lot}");
     // Equal item scores, so the lower evaluated final offer ranks first: supplier 1 is a
     // small enterprise, its 960,000.00 less the 10 % deduction (R-POL-2) is 864,000.00,
     // the benchmark, with the full 30 price points; 950,000.00 from a large one has
@@ -830,7 +849,8 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
         summary,
         [
             (96_000_000, 86_400_000, 8900),
-            (95_000_000, 95_000_000, 8628)
+            (95_000_000, 95_000_000, 8628),
+            (110_000_000, 99_000_000, 8518)
         ],
         "{lot}"
     );

@@ -1,7 +1,8 @@
 //! Restart safety of the rounds with the real binary: a negotiation's two rounds, the
 //! server killed (SIGKILL) while a round is open with offers sealed, after a round's close
 //! with one key in, and after the final offers; the rounds end with the same offers read,
-//! the same final offers and the same ledger as an uninterrupted run.
+//! the same final offers and the same ledger as an uninterrupted run — here two final
+//! offers, too few, so the procurement ends.
 
 use std::time::Duration;
 
@@ -332,6 +333,10 @@ async fn sigkill_during_and_after_a_round_changes_nothing_in_the_rounds() {
         .filter(|k| *k == "round_revealed")
         .count();
     assert_eq!(read, 2, "each round read once");
+    // Two final offers of three suppliers: fewer than 74号 art 33's three, the procurement
+    // ends (R-METH-2).
+    let kinds = calm["ledger"].as_array().unwrap();
+    assert_eq!(kinds.last().unwrap(), "evaluation_failed", "{calm}");
     let result = calm["result"].as_array().unwrap();
     let basis = |price: Value| -> Vec<&Value> {
         result

@@ -148,6 +148,26 @@ class EvalItemsEditor {
   }
 }
 
+/** The procurement methods' rules in force (GET /api/methods, docs/methods.md). */
+let methodTable = null;
+
+/** The evaluation methods the chosen procurement method allows (R-METH-2), or null. */
+function allowedEvaluations() {
+  const rule = methodTable && methodTable.methods.find((m) => m.method === els.method.value);
+  return rule ? rule.evaluation.methods : null;
+}
+
+/** Offers only the evaluations the procurement method allows, switching to one if need be. */
+function applyMethodRules() {
+  const allowed = allowedEvaluations();
+  const sel = $('eval-method');
+  for (const o of sel.options) o.disabled = Boolean(allowed && !allowed.includes(o.value));
+  if (allowed && allowed.length && !allowed.includes(sel.value)) {
+    sel.value = allowed[0];
+    updateEval();
+  }
+}
+
 function isComprehensive() {
   return $('eval-method').value === 'comprehensive';
 }
@@ -552,7 +572,11 @@ function initWidgets() {
   clarify = cstInput(els.clarify, $('clarify-deadline-preview'));
   bid = cstInput(els.bid, $('bid-deadline-preview'));
   els.region.addEventListener('change', () => fillPurchasers());
-  els.plan.addEventListener('change', applyPlan);
+  els.plan.addEventListener('change', () => {
+    applyPlan();
+    applyMethodRules();
+  });
+  els.method.addEventListener('change', applyMethodRules);
   els.purchaser.addEventListener('change', () => fillCustodians({
     agency: els.cAgency.value, purchaser: els.cPurchaser.value, finance: els.cFinance.value,
   }));
@@ -605,7 +629,9 @@ async function main() {
     return;
   }
   initWidgets();
+  methodTable = await get('/api/methods').catch(() => null);
   await load();
+  applyMethodRules();
 }
 
 main();
