@@ -1,6 +1,6 @@
-//! The rounds as a hub room (`rounds:<tender id>`): the panel and the host conduct, the
-//! supervisors watch, each supplier still in takes part — shown to the others as a
-//! bidder's pseudonym, an expert by seat — with audio and video optional.
+//! The rounds as a hub room (`rounds:<tender id>`): the panel and the host conduct (and
+//! speak), the supervisors watch, each supplier still in takes part and listens — shown to
+//! the others as a bidder's pseudonym, an expert by seat.
 
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
@@ -48,8 +48,9 @@ impl RoomKind for RoundsRoom {
         .boxed()
     }
 
-    /// The host and the panel speak; suppliers may too (the negotiation is a conversation),
-    /// supervisors and the purchaser listen.
+    /// The host and the panel speak; suppliers, supervisors and the purchaser listen. The
+    /// panel negotiates with each supplier separately: a supplier speaking here would be
+    /// heard by the others, so its side of a talk is not in this shared room.
     fn media_role<'a>(
         &'a self,
         state: &'a AppState,
@@ -58,7 +59,7 @@ impl RoomKind for RoundsRoom {
     ) -> BoxFuture<'a, AppResult<kaibiao_media::Role>> {
         async move {
             let m = member(state, user, tender_id).await?;
-            Ok(if m.conducts() || m.supplier.is_some() {
+            Ok(if m.conducts() {
                 kaibiao_media::Role::Publisher
             } else {
                 kaibiao_media::Role::Subscriber
