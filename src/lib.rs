@@ -23,6 +23,7 @@ pub mod download;
 pub mod draw;
 pub mod error;
 pub mod evaluation;
+pub mod framework;
 pub mod hub;
 pub mod jobs;
 pub mod keys;

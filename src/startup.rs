@@ -72,6 +72,7 @@ pub fn api() -> Api {
         .merge(crate::opening::routes::api())
         .merge(crate::committee::routes::api())
         .merge(crate::rounds::routes::api())
+        .merge(crate::framework::routes::api())
         .merge(crate::alerts::routes::api())
 }
 

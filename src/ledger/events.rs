@@ -786,6 +786,32 @@ pub struct MinutesSigned {
     pub signature_sha256: String,
 }
 
+/// One supplier admitted (入围) to a framework agreement at its price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Admitted {
+    pub org_id: String,
+    pub rank: i64,
+    pub price_fen: i64,
+}
+
+/// A framework agreement established from the evaluation's ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameworkEstablished {
+    pub admitted: Vec<Admitted>,
+    pub valid_until: i64,
+}
+
+/// A call-off within a framework agreement: how the supplier was picked, who, how much.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallOffPlaced {
+    pub call_off_no: i64,
+    /// direct | rotation | competition
+    pub mode: String,
+    pub org_id: String,
+    pub amount_fen: i64,
+    pub description_sha256: String,
+}
+
 /// The final round is read: each supplier's final offer, and the digest of the result
 /// the panel sees (prices and, for a lowest-price method, the ranking).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -840,6 +866,8 @@ mod tests {
         Kind::NegotiationFinished,
         Kind::MinutesRecorded,
         Kind::MinutesSigned,
+        Kind::FrameworkEstablished,
+        Kind::CallOffPlaced,
     ];
 
     /// Parses `body` as `kind` and serializes it again: the canonical JSON, and so the
@@ -1262,6 +1290,28 @@ mod tests {
                     signature_sha256: "11".repeat(32),
                 }),
                 json!({"seat": 1, "minutes_sha256": "00".repeat(32), "signature_sha256": "11".repeat(32)}),
+            ),
+            (
+                LedgerEvent::FrameworkEstablished(FrameworkEstablished {
+                    admitted: vec![Admitted {
+                        org_id: "o1".into(),
+                        rank: 1,
+                        price_fen: 100,
+                    }],
+                    valid_until: 9,
+                }),
+                json!({"admitted": [{"org_id": "o1", "rank": 1, "price_fen": 100}], "valid_until": 9}),
+            ),
+            (
+                LedgerEvent::CallOffPlaced(CallOffPlaced {
+                    call_off_no: 1,
+                    mode: "rotation".into(),
+                    org_id: "o1".into(),
+                    amount_fen: 100,
+                    description_sha256: "00".repeat(32),
+                }),
+                json!({"call_off_no": 1, "mode": "rotation", "org_id": "o1", "amount_fen": 100,
+                       "description_sha256": "00".repeat(32)}),
             ),
             (
                 LedgerEvent::PlanDrawn(PlanDrawn {

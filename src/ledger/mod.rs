@@ -132,6 +132,9 @@ kinds! {
     NegotiationFinished = "negotiation_finished",
     MinutesRecorded = "minutes_recorded",
     MinutesSigned = "minutes_signed",
+    // Framework agreements
+    FrameworkEstablished = "framework_established",
+    CallOffPlaced = "call_off_placed",
     // Before the tender: a plan's own chain (`plan:<id>`), its intention and approvals
     PlanFiled = "plan_filed",
     IntentionPublished = "intention_published",

@@ -20,6 +20,7 @@ mod documents;
 mod draw;
 mod evalpage;
 mod evaluation;
+mod framework;
 mod fulldisk;
 mod hall;
 mod hub;

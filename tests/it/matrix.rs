@@ -165,11 +165,14 @@ async fn route_role_matrix_matches_declarations() {
             } else if spec.access.allows(Some(*role))
                 && *role == Role::Supplier
                 && spec.method == Method::GET
-                && (spec.path.contains("/opening") || spec.path.contains("/rounds"))
+                && (spec.path.contains("/opening")
+                    || spec.path.contains("/rounds")
+                    || spec.path.contains("/framework"))
             {
                 // A supplier whose bid is only being uploaded is no bidder yet: the
                 // opening's routes refuse it as they refuse anyone outside (R-DOC-3);
-                // the rounds' are for the suppliers in a negotiation.
+                // the rounds' are for the suppliers in a negotiation, a framework's for
+                // its admitted suppliers.
                 assert_eq!(
                     (status, code(&v)),
                     (StatusCode::FORBIDDEN, "FORBIDDEN"),

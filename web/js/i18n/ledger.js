@@ -85,4 +85,6 @@ export default {
   'ledger.negotiation_finished': ['最后报价确定', 'Final offers fixed'],
   'ledger.minutes_recorded': ['记录谈判/协商情况', 'Negotiation record written'],
   'ledger.minutes_signed': ['小组成员签署记录', 'Record signed by a panel member'],
+  'ledger.framework_established': ['框架协议订立(入围)', 'Framework agreement established'],
+  'ledger.call_off_placed': ['框架协议下单', 'Call-off placed'],
 };
