@@ -687,6 +687,11 @@ pub async fn seal(
             _ => RoundsError::AlreadyOffered.into(),
         });
     }
+    // Uploads in flight per user are bounded like a bid's: a user cannot hold the
+    // server's memory with many offers read at once.
+    let _slot = state
+        .runtime::<crate::bid::service::UploadLocks>()
+        .slot(&user.id)?;
     let bytes = axum::body::to_bytes(body, MAX_OFFER_BYTES)
         .await
         .map_err(|_| RoundsError::OfferTooLarge)?;

@@ -27,9 +27,10 @@ async fn ledger_len(app: &TestApp, tender: &str) -> usize {
         .len()
 }
 
-#[tokio::test]
-async fn r_meth_2_a_framework_admits_four_of_five_and_calls_off_directly_in_rotation_and_by_competition(
-) {
+/// A framework tender of five suppliers (prices 1,000,000.00 … 1,200,000.00), ranked by the
+/// lowest evaluated price, the report signed and the winner confirmed: awarded. Returns
+/// the app, its clock and the tender.
+pub async fn awarded_framework() -> (TestApp, std::sync::Arc<kaibiao::clock::ManualClock>, String) {
     let (app, clock) = spawn_app_at(T0).await;
     let (tender, experts) = reviewed(
         &app,
@@ -84,6 +85,16 @@ async fn r_meth_2_a_framework_admits_four_of_five_and_calls_off_directly_in_rota
     }
     ok(&purchaser, &evaluation, json!({"type": "confirm_winner"})).await;
 
+    (app, clock, tender)
+}
+
+#[tokio::test]
+async fn r_meth_2_a_framework_admits_four_of_five_and_calls_off_directly_in_rotation_and_by_competition(
+) {
+    let (app, clock, tender) = awarded_framework().await;
+    let framework = format!("/api/tenders/{tender}/framework");
+    let agency = app.login("agency").await;
+    let purchaser = app.login("purchaser").await;
     // Admission: at least 2, and a fifth eliminated under the price-priority method.
     let now = clock.now_ms();
     let valid_until = now + 300 * DAY;
@@ -240,4 +251,56 @@ async fn r_meth_2_a_framework_admits_four_of_five_and_calls_off_directly_in_rota
             "call_off_placed"
         ]
     );
+}
+
+#[tokio::test]
+async fn the_agency_admits_and_the_purchaser_calls_off_in_rotation_from_the_page() {
+    use crate::browser::{as_user, browser, click_long, set_value, wait_long};
+    use crate::hall::wait_text;
+    let Some(driver) = browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(std::time::Duration::from_secs(60)),
+        Some(std::time::Duration::from_secs(60)),
+        None,
+    ))
+    .await
+    .unwrap();
+    let (app, _clock, tender) = awarded_framework().await;
+    let page = app.url(&format!("/framework.html?tender={tender}"));
+
+    // The agency admits four of the five from the page.
+    as_user(c, &app, "agency").await;
+    c.goto(&page).await.unwrap();
+    wait_long(c, "#fw-establish-form").await;
+    set_value(c, "#fw-count", "4").await;
+    click_long(c, "#fw-establish").await;
+    wait_text(c, "#fw-status", "已订立").await;
+    let admitted = wait_text(c, "#fw-admitted-table", "1,000,000.00").await;
+    assert!(!admitted.contains("1,200,000.00"), "{admitted}");
+
+    // The purchaser orders in rotation: the first admitted supplies, the second is next.
+    let (_, v) = app
+        .login("purchaser")
+        .await
+        .get(&format!("/api/tenders/{tender}/framework"))
+        .await;
+    let first = v["admitted"][0]["name"].as_str().unwrap().to_string();
+    let second = v["admitted"][1]["name"].as_str().unwrap().to_string();
+    as_user(c, &app, "purchaser").await;
+    c.goto(&page).await.unwrap();
+    wait_long(c, "#fw-call-off-form").await;
+    set_value(c, "#fw-mode", "rotation").await;
+    set_value(c, "#fw-amount", "30000").await;
+    set_value(c, "#fw-description", "会议椅 20 把").await;
+    click_long(c, "#fw-call-off").await;
+    let table = wait_text(c, "#fw-call-off-table", "会议椅 20 把").await;
+    assert!(
+        table.contains("顺序轮候") && table.contains("30,000.00") && table.contains(&first),
+        "{table}"
+    );
+    let next = wait_text(c, "#fw-next", &second).await;
+    assert!(next.contains(&second), "{next}");
 }

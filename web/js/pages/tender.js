@@ -88,8 +88,12 @@ function actionBar(x) {
   // The documents from the template (a preview with its warnings while drafting) and the
   // questions to answer: for every unit of the tender.
   const docs = h('a#documents-link.btn', { href: `/documents.html?tender=${encodeURIComponent(x.id)}` }, t('docs.link'));
-  if (!isAgency()) return h('div.action-bar', docs);
-  const buttons = [docs];
+  // A framework agreement's second stage (docs/framework.md), once there is one to run.
+  const framework = x.method === 'framework_agreement' && ['awarded', 'evaluating'].includes(x.status)
+    ? h('a#framework-link.btn', { href: `/framework.html?tender=${encodeURIComponent(x.id)}` }, t('fw.link'))
+    : null;
+  if (!isAgency()) return h('div.action-bar', docs, framework);
+  const buttons = [docs, framework].filter(Boolean);
   if (x.status === 'draft') {
     buttons.push(h('a#edit.btn', { href: `/tender-form.html?id=${encodeURIComponent(x.id)}` }, t('tender.edit')));
     buttons.push(h('button#publish.btn.btn-primary', { type: 'button', on: { click: onPublish } }, t('tender.publish')));
