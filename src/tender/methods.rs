@@ -1230,6 +1230,8 @@ mod tests {
             M::CompetitiveNegotiation,
             M::CompetitiveConsultation,
             M::OpenTendering,
+            M::SingleSource,
+            M::FrameworkAgreement,
         ] {
             assert!(
                 evaluated.get(m.as_str()).copied().unwrap_or(0) >= 2,

@@ -649,6 +649,14 @@ async fn no_offer_content_in_the_database_or_blobs_before_its_round_closes() {
     assert_eq!(read[0]["sheet"]["notes"], marker.as_str());
 }
 
+/// A rounds command over the hub that must be acknowledged.
+async fn ws_ok(ws: &mut Ws, tender: &str, cmd: Value) -> Value {
+    let id = format!("c{}", rand::random::<u32>());
+    let r = command(ws, &id, tender, cmd.clone()).await;
+    assert_eq!(r["type"], "ack", "{cmd} → {r}");
+    r["result"].clone()
+}
+
 /// A command over HTTP that must succeed.
 async fn ok(s: &Session, path: &str, cmd: Value) -> Value {
     let (status, v) = s.post(path, cmd.clone()).await;
@@ -672,14 +680,15 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
         &[100_000_000, 105_000_000, 98_000_000, 99_000_000],
     )
     .await;
-    let rounds = format!("/api/tenders/{tender}/rounds");
     let evaluation = format!("/api/tenders/{tender}/evaluation");
     let host = app.login("agency").await;
-    ok(&host, &rounds, json!({"type": "begin"})).await;
-    let expert = app.login(&experts[0]).await;
-    ok(
-        &expert,
-        &rounds,
+    // The rounds over real WebSocket clients: the host, an expert, each supplier.
+    let mut host_ws = connect(&app, "agency").await;
+    let mut expert_ws = connect(&app, &experts[0]).await;
+    ws_ok(&mut host_ws, &tender, json!({"type": "begin"})).await;
+    ws_ok(
+        &mut expert_ws,
+        &tender,
         json!({"type": "notify", "text": "保洁频次由每日一次调整为每日两次,请据此报价。"}),
     )
     .await;
@@ -695,10 +704,14 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
 
     let mut sessions = Vec::new();
     let mut keys = Vec::new();
+    let mut sockets = Vec::new();
     for u in ["supplier1", "supplier2", "supplier3", "supplier4"] {
         let s = app.login(u).await;
         keys.push(s.register_keys().await);
         sessions.push(s);
+        let mut ws = connect(&app, u).await;
+        assert_eq!(subscribe(&mut ws, &tender).await["type"], "subscribed");
+        sockets.push(ws);
     }
     // Two rounds; supplier 2 sends no final offer and is out (214号 art 20).
     let plan: [(bool, [Option<i64>; 4]); 2] = [
@@ -718,9 +731,9 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
     ];
     for (is_final, prices) in plan {
         let closes = clock.now_ms() + 15 * MINUTE;
-        ok(
-            &expert,
-            &rounds,
+        ws_ok(
+            &mut expert_ws,
+            &tender,
             json!({"type": "open_round", "closes_at": closes, "final": is_final}),
         )
         .await;
@@ -734,11 +747,18 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
         clock.set(closes);
         tick(&app).await;
         for (i, id, c) in &sealed {
-            ok(
-                &sessions[*i],
-                &rounds,
+            ws_ok(
+                &mut sockets[*i],
+                &tender,
                 json!({"type": "decrypt", "offer_id": id, "kb": kb(c, &keys[*i])}),
             )
+            .await;
+        }
+        // Every supplier's room hears the round read, together.
+        for ws in sockets.iter_mut() {
+            next_where(ws, |v| {
+                v["type"] == "event" && v["event"]["kind"] == "round_revealed"
+            })
             .await;
         }
     }
