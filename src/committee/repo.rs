@@ -402,15 +402,18 @@ pub fn priced(
 
 /// How the ledger names a seated expert of this tender until the award: by this
 /// evaluation's pseudonym, never an id that would follow the expert (R-EVAL-2).
-pub(crate) async fn expert_pseudonym(
-    tx: &mut Tx,
+pub(crate) async fn expert_pseudonym<'e, E>(
+    exec: E,
     tender_id: &str,
     expert_id: &str,
-) -> AppResult<String> {
+) -> AppResult<String>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let key: Option<Option<String>> =
         sqlx::query_scalar("SELECT pseudonym_key FROM evaluations WHERE tender_id = $1")
             .bind(tender_id)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(exec)
             .await?;
     Ok(
         crate::evaluation::pseudonyms::Pseudonyms::from_stored(key.flatten().as_deref())

@@ -77,11 +77,9 @@ impl RoomKind for EvaluationRoom {
         tender_id: &'a str,
         command: Value,
     ) -> BoxFuture<'a, AppResult<Value>> {
-        async move {
-            let c = crate::error::from_tagged(command)?;
-            let ack = super::service::command(state, user, tender_id, c).await?;
-            crate::hub::kind::ack_json(&ack)
-        }
+        crate::hub::kind::run_command(command, |c| {
+            super::service::command(state, user, tender_id, c)
+        })
         .boxed()
     }
 }

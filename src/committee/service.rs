@@ -177,7 +177,7 @@ async fn actor(
     let Some(seat) = &m.seat else {
         return Ok(user.id.clone());
     };
-    super::repo::expert_pseudonym(tx, &head.id, &seat.expert_id).await
+    super::repo::expert_pseudonym(&mut **tx, &head.id, &seat.expert_id).await
 }
 
 async fn event(

@@ -22,12 +22,13 @@ const DAY: i64 = 86_400_000;
 const MAX_TERM_MS: i64 = 3 * 366 * DAY;
 const MAX_DESCRIPTION: usize = 2000;
 
+/// The tender's agency (host) and purchaser, as the evaluation room has them.
 fn is_agency(user: &CurrentUser, head: &TenderHead) -> bool {
-    user.role == Role::Agency && user.org_id.as_deref() == Some(head.agency_org_id.as_str())
+    crate::committee::access::of(user, head).host
 }
 
 fn is_purchaser(user: &CurrentUser, head: &TenderHead) -> bool {
-    user.role == Role::Purchaser && user.org_id.as_deref() == Some(head.purchaser_org_id.as_str())
+    crate::committee::access::of(user, head).purchaser
 }
 
 async fn admitted(tx: &mut sqlx::AnyConnection, tender_id: &str) -> AppResult<Vec<AdmittedView>> {

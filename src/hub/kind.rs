@@ -42,7 +42,7 @@ pub trait RoomKind: Send + Sync + 'static {
 
     /// Runs one of the room's commands (a JSON object tagged by `type`) for `user`: the
     /// ack's result, or the refusal. The area declares its acknowledgements as typed
-    /// structs and hands them over serialised ([`ack_json`]): the hub only forwards them,
+    /// structs and hands them over serialised ([`run_command`]): the hub only forwards them,
     /// and JSON keeps this trait free of any area's types without a type-erasing
     /// dependency (commands are a person's clicks, so the one extra tree costs nothing).
     fn command<'a>(
@@ -54,7 +54,18 @@ pub trait RoomKind: Send + Sync + 'static {
     ) -> BoxFuture<'a, AppResult<Value>>;
 }
 
-/// A command's typed acknowledgement as the `result` of the hub's `ack` frame.
-pub fn ack_json(ack: &impl serde::Serialize) -> AppResult<Value> {
-    Ok(serde_json::to_value(ack).map_err(anyhow::Error::from)?)
+/// A room's command as every room runs it: the stage's serde-tagged `Command` read from
+/// the frame (`error::from_tagged`), run by `service`, and its typed acknowledgement
+/// handed back as the `result` of the hub's `ack` frame.
+pub async fn run_command<C, A, Fut>(
+    command: Value,
+    service: impl FnOnce(C) -> Fut,
+) -> AppResult<Value>
+where
+    C: serde::de::DeserializeOwned,
+    A: serde::Serialize,
+    Fut: std::future::Future<Output = AppResult<A>>,
+{
+    let ack = service(crate::error::from_tagged(command)?).await?;
+    Ok(serde_json::to_value(&ack).map_err(anyhow::Error::from)?)
 }

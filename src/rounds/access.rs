@@ -48,10 +48,12 @@ pub async fn of(
         return Err(AppError::NotFound);
     }
     let org = user.org_id.as_deref();
+    // The tender's own roles, as the evaluation room has them.
+    let roles = panel::of(user, head);
     let mut m = Member {
-        supervisor: user.role.is_supervisor(),
-        host: user.role == Role::Agency && org == Some(head.agency_org_id.as_str()),
-        purchaser: user.role == Role::Purchaser && org == Some(head.purchaser_org_id.as_str()),
+        supervisor: roles.supervisor,
+        host: roles.host,
+        purchaser: roles.purchaser,
         ..Member::default()
     };
     if let Some(expert) = panel::expert_id(&mut *conn, user).await? {

@@ -67,7 +67,9 @@ async fn actor(
     m: &Member,
 ) -> AppResult<String> {
     match &m.seat {
-        Some(seat) => crate::committee::repo::expert_pseudonym(tx, &head.id, &seat.expert_id).await,
+        Some(seat) => {
+            crate::committee::repo::expert_pseudonym(&mut **tx, &head.id, &seat.expert_id).await
+        }
         None => Ok(user.id.clone()),
     }
 }
@@ -414,6 +416,19 @@ fn bounded(field: &str, value: &str) -> AppResult<String> {
     Ok(v.to_string())
 }
 
+/// The panel's seated members (who must all sign the record).
+async fn seated<'e, E>(exec: E, tender_id: &str) -> AppResult<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM evaluation_panel WHERE tender_id = $1 AND status = 'accepted'",
+    )
+    .bind(tender_id)
+    .fetch_one(exec)
+    .await?)
+}
+
 async fn signatures(tx: &mut Tx, tender_id: &str) -> AppResult<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM negotiation_minutes_signatures WHERE tender_id = $1",
@@ -509,7 +524,7 @@ async fn sign_minutes(
     if signed.is_some() {
         return Err(RoundsError::MinutesAlreadySigned.into());
     }
-    let me = crate::committee::repo::expert_pseudonym(tx, &head.id, &seat.expert_id).await?;
+    let me = crate::committee::repo::expert_pseudonym(&mut **tx, &head.id, &seat.expert_id).await?;
     let payload = rules::minutes_payload(&head.id, &sha, &me);
     state
         .keyring()
@@ -533,12 +548,7 @@ async fn sign_minutes(
         signature_sha256: sha256_hex(signature.trim().as_bytes()),
     });
     append(tx, &head.id, now, &me, &event).await?;
-    let of: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM evaluation_panel WHERE tender_id = $1 AND status = 'accepted'",
-    )
-    .bind(&head.id)
-    .fetch_one(&mut **tx)
-    .await?;
+    let of = seated(&mut **tx, &head.id).await?;
     Ok(Ack::MinutesSigned {
         signed: signatures(tx, &head.id).await?,
         of,
@@ -585,18 +595,11 @@ async fn minutes_view(
         ))
     })
     .collect::<Result<_, sqlx::Error>>()?;
-    let seated: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM evaluation_panel WHERE tender_id = $1 AND status = 'accepted'",
-    )
-    .bind(tender_id)
-    .fetch_one(pool)
-    .await?;
+    let seated = seated(pool, tender_id).await?;
     let my_payload = match m.seat.as_ref().filter(|s| s.status == "accepted") {
         Some(seat) if !signatures.iter().any(|(e, _)| e == &seat.expert_id) => {
-            let mut tx = state.db.begin().await?;
-            let me = crate::committee::repo::expert_pseudonym(&mut tx, tender_id, &seat.expert_id)
-                .await?;
-            drop(tx);
+            let me =
+                crate::committee::repo::expert_pseudonym(pool, tender_id, &seat.expert_id).await?;
             Some(rules::minutes_payload(tender_id, &sha, &me))
         }
         _ => None,
@@ -700,9 +703,10 @@ pub async fn seal(
         .encryption_key(&user.id)
         .await?
         .ok_or(AppError::EncryptionKeyRequired)?;
+    let tender_id = tender_of(state, offer_id).await?;
     let (header, header_bytes, offset) = kb1::parse_header(&bytes)?;
     header.check(&kb1::Expect {
-        tender_id: &tender_of(state, offer_id).await?,
+        tender_id: &tender_id,
         lot_no: u32::try_from(o.lot_no).map_err(anyhow::Error::from)?,
         bidder_org_id: &o.org_id,
         bid_id: &o.id,
@@ -713,7 +717,6 @@ pub async fn seal(
     let size = bytes.len() as i64;
     let sha = state.blobs.put(bytes).await?;
 
-    let tender_id = tender_of(state, offer_id).await?;
     let mut a = Action::begin(state, &tender_id).await?;
     close_if_due(&mut a.tx, &tender_id, a.now).await?;
     let now = a.now;
