@@ -40,7 +40,9 @@ impl Run {
         let listen = format!("127.0.0.1:{}", free_port());
         let mut first = vec!["--demo", "--listen", &listen];
         first.extend_from_slice(args);
-        let server = start_with(&first, dir.path(), None, None);
+        // Every start logs at debug level to its own file beside the data, so a test can
+        // look for what must never be logged.
+        let server = start_with(&first, dir.path(), None, Some(&log_path(dir.path(), 0)));
         Run {
             server,
             dir,
@@ -61,16 +63,32 @@ impl Run {
         if !self.kill {
             return;
         }
+        self.kill_now();
+        self.restart(state, users).await;
+    }
+
+    /// SIGKILL, without starting again: what the server left on disk may be read.
+    pub(crate) fn kill_now(&mut self) {
         self.server.child.kill().unwrap();
         self.server.child.wait().unwrap();
+    }
+
+    /// Start again after `kill_now`, on the same port and data, logging to a new file.
+    pub(crate) async fn restart(&mut self, state: &'static str, users: &mut Users) {
+        self.kills.push(state);
         let mut args = vec!["--listen", &self.listen];
         args.extend(self.args.iter().map(String::as_str));
-        self.server = start_with(&args, self.dir.path(), None, None);
-        self.kills.push(state);
+        let log = log_path(self.dir.path(), self.kills.len());
+        self.server = start_with(&args, self.dir.path(), None, Some(&log));
         for (name, s) in users.0.iter_mut() {
             *s = login_at(&self.server.base, name).await;
         }
     }
+}
+
+/// The log of the `n`th start of a run's server.
+fn log_path(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    dir.join(format!("server-{n}.log"))
 }
 
 /// The sessions of the people in the opening, by user name.

@@ -73,9 +73,21 @@ fn essence(view: &Value, ledger: &Value) -> Value {
 
 /// The supplier's offer at `price` in the open round; returns (offer id, kb).
 async fn seal_offer(s: &Session, reg: &Registered, tender: &str, price: i64) -> (String, String) {
+    seal_offer_with(s, reg, tender, price, "重启报价").await
+}
+
+/// As `seal_offer`, with `notes` as the sheet's notes and, many times over, the document.
+async fn seal_offer_with(
+    s: &Session,
+    reg: &Registered,
+    tender: &str,
+    price: i64,
+    notes: &str,
+) -> (String, String) {
     let (status, slot) = s.get(&format!("/api/tenders/{tender}/rounds/slot")).await;
     assert_eq!(status, StatusCode::OK, "{slot}");
-    let container = seal_sheet(&slot, sheet(price, "重启报价"), b"offer", 1024);
+    let document = format!("报价说明 {notes} ").repeat(500).into_bytes();
+    let container = seal_sheet(&slot, sheet(price, notes), &document, 1024);
     let id = slot["offer_id"].as_str().unwrap().to_string();
     let (status, v) = put_offer(s, &id, &container).await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -251,12 +263,26 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         json!({"type": "open_round", "closes_at": closes}),
     )
     .await;
+    // Supplier 1's offer carries a marker in its sheet and its document.
+    let marker = format!("KAIBIAO-OFFER-MARKER-{}", uuid::Uuid::new_v4().simple());
     let mut keys1 = Vec::new();
     for (i, price) in [98_000_000_i64, 97_500_000].into_iter().enumerate() {
         let s = users.get(&format!("supplier{}", i + 1));
-        keys1.push(seal_offer(s, &regs[i], &tender, price).await);
+        let notes = if i == 0 {
+            marker.as_str()
+        } else {
+            "重启报价"
+        };
+        keys1.push(seal_offer_with(s, &regs[i], &tender, price, notes).await);
     }
-    run.crash("round open, two offers sealed", &mut users).await;
+    if run.kill {
+        // Killed with the round open: nothing of the offer in the database, the blobs or
+        // the debug log (every request of the round so far logged in it).
+        run.kill_now();
+        no_marker_on_disk(run.dir.path(), &marker);
+        run.restart("round open, two offers sealed", &mut users)
+            .await;
+    }
     keys1.push(seal_offer(users.get("supplier3"), &regs[2], &tender, 99_900_000).await);
     let oversight = users.get("oversight");
     wait_until(oversight, &rounds, "round 1's close", |v| {
@@ -318,6 +344,34 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         .get(&format!("/api/tenders/{tender}/ledger"))
         .await;
     (essence(&after, &ledger), run.kills)
+}
+
+/// No form of `marker` (as written, base64, hex) in any file under `dir`, which holds the
+/// database, the blobs and the server's log; and the log did record the offers' uploads.
+fn no_marker_on_disk(dir: &std::path::Path, marker: &str) {
+    let forms = [
+        marker.as_bytes().to_vec(),
+        b64(marker.as_bytes()).into_bytes(),
+        hex::encode(marker.as_bytes()).into_bytes(),
+    ];
+    let mut scanned = 0;
+    for f in crate::bids::files(dir) {
+        let bytes = std::fs::read(&f).unwrap();
+        for form in &forms {
+            assert!(
+                !crate::bids::contains(&bytes, form),
+                "offer content found in {}",
+                f.display()
+            );
+        }
+        scanned += bytes.len();
+    }
+    let log = std::fs::read_to_string(dir.join("server-0.log")).unwrap();
+    assert!(log.contains("/api/offers/"), "the log recorded the uploads");
+    assert!(
+        scanned > 100_000,
+        "the database, blobs and log were scanned"
+    );
 }
 
 #[tokio::test]
