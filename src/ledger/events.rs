@@ -705,6 +705,16 @@ pub struct NegotiationNotice {
     pub suppliers: Vec<String>,
 }
 
+/// A message of the talk with one supplier apart: whose thread, who wrote it (`panel` or
+/// `supplier`), the text by its digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NegotiationMessage {
+    pub message_no: i64,
+    pub supplier: String,
+    pub from: String,
+    pub text_sha256: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundOpened {
     pub round_no: i64,
@@ -858,6 +868,7 @@ mod tests {
         Kind::ApprovalDecided,
         Kind::NegotiationStarted,
         Kind::NegotiationNotice,
+        Kind::NegotiationMessage,
         Kind::RoundOpened,
         Kind::RoundClosed,
         Kind::OfferDecrypted,
@@ -1212,6 +1223,16 @@ mod tests {
                     suppliers: vec!["o1".into()],
                 }),
                 json!({"notice_no": 1, "text_sha256": "00".repeat(32), "suppliers": ["o1"]}),
+            ),
+            (
+                LedgerEvent::NegotiationMessage(NegotiationMessage {
+                    message_no: 3,
+                    supplier: "o1".into(),
+                    from: "panel".into(),
+                    text_sha256: "00".repeat(32),
+                }),
+                json!({"message_no": 3, "supplier": "o1", "from": "panel",
+                       "text_sha256": "00".repeat(32)}),
             ),
             (
                 LedgerEvent::RoundOpened(RoundOpened {

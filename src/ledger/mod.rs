@@ -124,6 +124,7 @@ kinds! {
     // Rounds of offers (negotiation, consultation)
     NegotiationStarted = "negotiation_started",
     NegotiationNotice = "negotiation_notice",
+    NegotiationMessage = "negotiation_message",
     RoundOpened = "round_opened",
     RoundClosed = "round_closed",
     OfferDecrypted = "offer_decrypted",

@@ -230,6 +230,31 @@ pub async fn notices(conn: &mut Conn, tender_id: &str) -> AppResult<Vec<NoticeRo
     .await?)
 }
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRow {
+    pub message_no: i64,
+    pub org_id: String,
+    pub from_panel: i64,
+    pub text: String,
+    pub sent_at: i64,
+}
+
+/// The talks' messages in the order sent, of one supplier's thread or (`None`) of all.
+pub async fn messages(
+    conn: &mut Conn,
+    tender_id: &str,
+    org: Option<&str>,
+) -> AppResult<Vec<MessageRow>> {
+    Ok(sqlx::query_as::<_, MessageRow>(
+        "SELECT message_no, org_id, from_panel, text, sent_at FROM negotiation_messages \
+         WHERE tender_id = $1 AND ($2 IS NULL OR org_id = $2) ORDER BY message_no",
+    )
+    .bind(tender_id)
+    .bind(org)
+    .fetch_all(conn)
+    .await?)
+}
+
 pub async fn set_offer_status(tx: &mut Tx, offer_id: &str, status: OfferStatus) -> AppResult<()> {
     sqlx::query("UPDATE round_offers SET status = $1 WHERE id = $2")
         .bind(status.as_str())

@@ -14,6 +14,10 @@ pub const MAX_ROUND_MS: i64 = 7 * 24 * 60 * MINUTE;
 pub const MAX_NOTICE_CHARS: usize = 5000;
 /// Notices one tender may hold.
 pub const MAX_NOTICES: i64 = 200;
+/// A message of the talk with one supplier, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+/// Messages of all the talks of one negotiation.
+pub const MAX_MESSAGES: i64 = 2000;
 /// Rounds one tender may hold.
 pub const MAX_ROUNDS: i64 = 20;
 

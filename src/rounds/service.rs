@@ -12,8 +12,9 @@ use super::access::{self, Member};
 use super::repo::{self, OfferRow, RoundRow};
 use super::rules::{self, NoFinalOffer};
 use super::types::{
-    Ack, Command, FinalOffer, Me, MinutesSignature, MinutesView, NoticeView, OfferSlot,
-    OfferStatus, OfferView, Phase, RoundStatus, RoundView, RoundsError, RoundsView, SupplierView,
+    Ack, Command, FinalOffer, Me, MessageView, MinutesSignature, MinutesView, NoticeView,
+    OfferSlot, OfferStatus, OfferView, Phase, RoundStatus, RoundView, RoundsError, RoundsView,
+    SupplierView,
 };
 use crate::auth::{CurrentUser, Role};
 use crate::crypto::{b64url, kb1, sha256_hex};
@@ -22,8 +23,8 @@ use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;
 use crate::ledger::{
     FinalOfferRef, LedgerEvent, MinutesRecorded, MinutesSigned, NegotiationFinished,
-    NegotiationNotice, NegotiationStarted, OfferDecrypted, ReadOffer, RoundClosed, RoundOpened,
-    RoundRevealed, SealedOffer, SupplierWithdrew,
+    NegotiationMessage, NegotiationNotice, NegotiationStarted, OfferDecrypted, ReadOffer,
+    RoundClosed, RoundOpened, RoundRevealed, SealedOffer, SupplierWithdrew,
 };
 use crate::plan::ProcurementMethod;
 use crate::state::AppState;
@@ -95,6 +96,7 @@ pub async fn command(
     let ack = match cmd {
         Command::Begin {} => begin(state, tx, user, &m, head, now).await?,
         Command::Notify { text } => notify(tx, user, &m, head, &text, now).await?,
+        Command::Talk { to, text } => talk(tx, user, &m, head, to, &text, now).await?,
         Command::OpenRound { closes_at, r#final } => {
             open_round(state, tx, user, &m, head, closes_at, r#final, now).await?
         }
@@ -226,22 +228,19 @@ async fn notify(
         return Err(AppError::Forbidden);
     }
     negotiating(tx, head, "notify").await?;
-    let text = text.trim();
-    if text.is_empty() || text.chars().count() > rules::MAX_NOTICE_CHARS {
-        return Err(AppError::field(
-            "text",
-            "通知内容不能为空,不超过 5000 字 / a notice is 1 to 5000 characters",
-        ));
-    }
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM negotiation_notices WHERE tender_id = $1")
-            .bind(&head.id)
-            .fetch_one(&mut **tx)
-            .await?;
-    if n >= rules::MAX_NOTICES {
-        return Err(AppError::Conflict("通知过多 / too many notices"));
-    }
-    let notice_no = n + 1;
+    let text = written(
+        text,
+        rules::MAX_NOTICE_CHARS,
+        "通知内容不能为空,不超过 5000 字 / a notice is 1 to 5000 characters",
+    )?;
+    let notice_no = next_no(
+        tx,
+        "negotiation_notices",
+        &head.id,
+        rules::MAX_NOTICES,
+        "通知过多 / too many notices",
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO negotiation_notices (id, tender_id, notice_no, text, issued_by, issued_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -274,6 +273,117 @@ async fn notify(
     )
     .await?;
     Ok(Ack::Notice { notice_no })
+}
+
+/// A notice's or message's text, trimmed: 1 to `max` characters.
+fn written<'a>(text: &'a str, max: usize, refusal: &'static str) -> AppResult<&'a str> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > max {
+        return Err(AppError::field("text", refusal));
+    }
+    Ok(text)
+}
+
+/// The next number of a tender's notices or messages (`table`, one of ours), refused at
+/// `max` of them.
+async fn next_no(
+    tx: &mut Tx,
+    table: &'static str,
+    tender_id: &str,
+    max: i64,
+    too_many: &'static str,
+) -> AppResult<i64> {
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM {table} WHERE tender_id = $1"
+    ))
+    .bind(tender_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if n >= max {
+        return Err(AppError::Conflict(too_many));
+    }
+    Ok(n + 1)
+}
+
+/// One message of the talk with one supplier apart: from the panel (the host or a seated
+/// expert) to the supplier `to`, or from a supplier to the panel.
+async fn talk(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    m: &Member,
+    head: &TenderHead,
+    to: Option<String>,
+    text: &str,
+    now: i64,
+) -> AppResult<Ack> {
+    let (org, from_panel) = match (m.supplier.clone(), to) {
+        (Some(org), None) => (org, false),
+        (None, Some(to)) if m.conducts() => (to, true),
+        (None, None) if m.conducts() => {
+            return Err(AppError::field(
+                "to",
+                "请选择供应商 / choose the supplier to write to",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(AppError::field(
+                "to",
+                "供应商只能与谈判小组沟通 / a supplier writes to the panel only",
+            ))
+        }
+        _ => return Err(AppError::Forbidden),
+    };
+    negotiating(tx, head, "talk").await?;
+    let text = written(
+        text,
+        rules::MAX_MESSAGE_CHARS,
+        "消息不能为空,不超过 2000 字 / a message is 1 to 2000 characters",
+    )?;
+    // Only with a supplier still in (a withdrawn supplier's thread is closed).
+    if !repo::supplier(tx, &head.id, &org)
+        .await?
+        .is_some_and(|s| s.is_in())
+    {
+        return Err(RoundsError::NotInNegotiation.into());
+    }
+    let message_no = next_no(
+        tx,
+        "negotiation_messages",
+        &head.id,
+        rules::MAX_MESSAGES,
+        "消息过多 / too many messages",
+    )
+    .await?;
+    sqlx::query(
+        "INSERT INTO negotiation_messages (id, tender_id, message_no, org_id, from_panel, \
+         author, text, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(crate::org::service::new_id())
+    .bind(&head.id)
+    .bind(message_no)
+    .bind(&org)
+    .bind(i64::from(from_panel))
+    .bind(&user.id)
+    .bind(text)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let message = NegotiationMessage {
+        message_no,
+        supplier: org,
+        from: if from_panel { "panel" } else { "supplier" }.into(),
+        text_sha256: sha256_hex(text.as_bytes()),
+    };
+    let who = actor(tx, head, user, m).await?;
+    append(
+        tx,
+        &head.id,
+        now,
+        &who,
+        &LedgerEvent::NegotiationMessage(message),
+    )
+    .await?;
+    Ok(Ack::Said { message_no })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1244,6 +1354,13 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     let offers = repo::offers(&mut conn, tender_id).await?;
     let suppliers = repo::suppliers(&mut conn, tender_id).await?;
     let notices = repo::notices(&mut conn, tender_id).await?;
+    // A supplier reads its own thread only; the tender's side reads them all.
+    let thread = if m.reads_all() {
+        None
+    } else {
+        Some(m.supplier.as_deref().ok_or(AppError::Forbidden)?)
+    };
+    let messages = repo::messages(&mut conn, tender_id, thread).await?;
     drop(conn);
     let phase = match (
         &negotiation,
@@ -1317,6 +1434,20 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
                 notice_no: n.notice_no,
                 text: n.text,
                 issued_at: n.issued_at,
+            })
+            .collect(),
+        messages: messages
+            .into_iter()
+            .map(|x| MessageView {
+                message_no: x.message_no,
+                org_id: x.org_id,
+                from: if x.from_panel == 1 {
+                    "panel"
+                } else {
+                    "supplier"
+                },
+                text: x.text,
+                sent_at: x.sent_at,
             })
             .collect(),
         rounds: rounds_view,

@@ -109,6 +109,14 @@ pub enum Command {
         #[serde(default)]
         r#final: bool,
     },
+    /// The talk with one supplier apart (分别谈判): the host or a seated expert writes to
+    /// the supplier `to` (its organisation), a supplier to the panel (no `to`). Read by
+    /// that supplier and the tender's side only, never by another supplier.
+    Talk {
+        #[serde(default)]
+        to: Option<String>,
+        text: String,
+    },
     /// A supplier: after the round has closed, the key of its own offer.
     Decrypt { offer_id: String, kb: String },
     /// A supplier: it leaves the negotiation before its final offer (214号 art 20).
@@ -135,6 +143,9 @@ pub enum Ack {
     },
     Notice {
         notice_no: i64,
+    },
+    Said {
+        message_no: i64,
     },
     Round {
         round_no: i64,
@@ -370,6 +381,17 @@ pub struct NoticeView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub message_no: i64,
+    /// The supplier whose thread it is.
+    pub org_id: String,
+    /// `panel` or `supplier`: who wrote it.
+    pub from: &'static str,
+    pub text: String,
+    pub sent_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct SupplierView {
     pub org_id: String,
     pub name: String,
@@ -434,6 +456,8 @@ pub struct RoundsView {
     pub no_final_offer: &'static str,
     pub suppliers: Vec<SupplierView>,
     pub notices: Vec<NoticeView>,
+    /// The talks apart: a supplier's own thread, every thread for the tender's side.
+    pub messages: Vec<MessageView>,
     pub rounds: Vec<RoundView>,
     pub result: Option<Vec<FinalOffer>>,
     /// The record of the negotiation (not shown to suppliers).

@@ -243,6 +243,88 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     .await;
     assert_eq!(error_code(&r), "FORBIDDEN", "a supplier sends no notice");
 
+    // The talk with each supplier apart: the panel asks supplier 1, which answers;
+    // supplier 2 reads none of it, the supervisors all of it.
+    let s1_org = app.org_id("supplier1").await;
+    let ask = "贵司第一轮报价中的驻场人员能否按 14 人配置?";
+    let answer = "可以,驻场 14 人,费用已含。";
+    let r = command(
+        &mut expert,
+        "t1",
+        &tender,
+        json!({"type": "talk", "to": s1_org, "text": ask}),
+    )
+    .await;
+    assert_eq!(r["result"]["message_no"], 1, "{r}");
+    let r = command(
+        &mut s1ws,
+        "t2",
+        &tender,
+        json!({"type": "talk", "text": answer}),
+    )
+    .await;
+    assert_eq!(r["result"]["message_no"], 2, "{r}");
+    let thread = |v: &Value| -> Vec<(String, String)> {
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["from"].to_string(), m["text"].to_string()))
+            .collect()
+    };
+    let expected = vec![
+        (json!("panel").to_string(), json!(ask).to_string()),
+        (json!("supplier").to_string(), json!(answer).to_string()),
+    ];
+    assert_eq!(thread(&view(&app, "supplier1", &tender).await), expected);
+    assert_eq!(thread(&view(&app, "oversight", &tender).await), expected);
+    let other = view(&app, "supplier2", &tender).await;
+    assert_eq!(
+        other["messages"],
+        json!([]),
+        "another supplier's talk is not shown"
+    );
+    assert!(!other.to_string().contains(ask) && !other.to_string().contains(answer));
+    // Refused, nothing written: a supplier writing to another supplier, the host without
+    // a supplier, a supplier outside the negotiation, the purchaser (who does not conduct).
+    let before = ledger_len(&app, &tender).await;
+    let s2_org = app.org_id("supplier2").await;
+    let r = command(
+        &mut s1ws,
+        "t3",
+        &tender,
+        json!({"type": "talk", "to": s2_org, "text": "你好"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r}");
+    let r = command(
+        &mut host,
+        "t4",
+        &tender,
+        json!({"type": "talk", "text": "各位"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r}");
+    let outsider = app.org_id("supplier5").await;
+    let r = command(
+        &mut host,
+        "t5",
+        &tender,
+        json!({"type": "talk", "to": outsider, "text": "你好"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "NOT_IN_NEGOTIATION", "{r}");
+    let (status, v) = app
+        .login("purchaser")
+        .await
+        .post(
+            &format!("/api/tenders/{tender}/rounds"),
+            json!({"type": "talk", "to": s1_org, "text": "你好"}),
+        )
+        .await;
+    assert_eq!((status, code(&v)), (StatusCode::FORBIDDEN, "FORBIDDEN"));
+    assert_eq!(ledger_len(&app, &tender).await, before);
+
     // Round 1.
     let now = clock.now_ms();
     let mut s2ws = connect(&app, "supplier2").await;

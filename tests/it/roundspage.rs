@@ -77,11 +77,33 @@ async fn r_meth_2_a_supplier_seals_its_final_offer_in_the_page_and_the_panel_see
     let status = wait_text(c, "#offer-status", "已密封").await;
     assert!(status.contains("已密封"), "{status}");
 
-    // The panel's page before the close: no offer at all.
+    // The supplier writes to the panel in its own thread; the panel's answer appears in
+    // the open page without a reload.
+    set_value(c, "#talk-text", "最后报价已含两次保洁,请知悉。").await;
+    click_long(c, "#talk-submit").await;
+    wait_text(c, "#talk-thread", "请知悉").await;
+    let s2_org = app.org_id("supplier2").await;
+    let (status, v) = app
+        .login(&experts[0])
+        .await
+        .post(
+            &rounds,
+            json!({"type": "talk", "to": s2_org, "text": "收到,以最后报价为准。"}),
+        )
+        .await;
+    assert!(status.is_success(), "{v}");
+    let thread = wait_text(c, "#talk-thread", "以最后报价为准").await;
+    assert!(thread.contains("谈判小组"), "{thread}");
+
+    // The panel's page before the close: no offer at all; the talk with supplier 2 is
+    // there when it is picked.
     as_user(c, &app, &experts[1]).await;
     c.goto(&page).await.unwrap();
     let round = wait_text(c, "#round-1", "截止前").await;
     assert!(round.contains("截止前任何人都看不到报价"), "{round}");
+    set_value(c, "#talk-with", &s2_org).await;
+    let thread = wait_text(c, "#talk-thread", "请知悉").await;
+    assert!(thread.contains("以最后报价为准"), "{thread}");
 
     // The round closes; the supplier's page releases its key by itself.
     clock.set(closes);

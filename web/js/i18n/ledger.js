@@ -77,6 +77,7 @@ export default {
   'ledger.approval_decided': ['财政审批决定', 'Approval decided'],
   'ledger.negotiation_started': ['谈判/磋商开始', 'Negotiation started'],
   'ledger.negotiation_notice': ['书面通知全部供应商', 'Written notice to every supplier'],
+  'ledger.negotiation_message': ['分别谈判消息', 'Message in a talk with one supplier'],
   'ledger.round_opened': ['开始一轮报价', 'Round of offers opened'],
   'ledger.round_closed': ['本轮报价截止', 'Round of offers closed'],
   'ledger.offer_decrypted': ['供应商解密报价', 'Offer decrypted'],

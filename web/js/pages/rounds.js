@@ -29,6 +29,7 @@ const els = {
   actions: $('rounds-actions'),
   list: $('rounds-list'),
   notices: $('rounds-notices'),
+  talk: $('rounds-talk'),
   result: $('rounds-result'),
   minutes: $('rounds-minutes'),
 };
@@ -52,6 +53,9 @@ let roundForm = null;
 let offerForm = null;
 let keyPanelEl = null;
 let minutesForm = null;
+let talkForm = null;
+/** The supplier whose thread the tender's side is reading. */
+let talkWith = null;
 
 const room = new LiveRoom('rounds', tenderId, {
   slots: { conn: $('rounds-conn'), presence: $('rounds-presence'), feed: $('rounds-feed'), media: $('rounds-media') },
@@ -410,6 +414,54 @@ function renderNotices() {
       : h('p.muted.small', t('rounds.notices_empty')));
 }
 
+/**
+ * The talk with each supplier apart (分别谈判): a supplier sees its own thread with the
+ * panel; the host and the panel pick a supplier and write to it; the purchaser and the
+ * supervisors read every thread.
+ */
+function renderTalk() {
+  const live = ['negotiating', 'round_open', 'decrypting'].includes(st.phase);
+  const supplier = isSupplier();
+  const readsAll = !supplier;
+  els.talk.hidden = !(live || st.messages.length) || (readsAll && !st.suppliers.length);
+  if (els.talk.hidden) return;
+  if (readsAll && !st.suppliers.some((s) => s.org_id === talkWith)) talkWith = st.suppliers[0].org_id;
+  const thread = st.messages.filter((m) => (supplier ? true : m.org_id === talkWith));
+  const items = [h('div.card-head', h('h2#rounds-talk-heading', t('rounds.talk'))),
+    h('p.muted.small', t(supplier ? 'rounds.talk_hint_supplier' : 'rounds.talk_hint'))];
+  if (readsAll) {
+    const pick = h('select#talk-with', st.suppliers.map((s) => h('option', { value: s.org_id, selected: s.org_id === talkWith },
+      s.status === 'in' ? s.name : `${s.name} (${t('rounds.supplier.withdrawn')})`)));
+    pick.addEventListener('change', () => {
+      talkWith = pick.value;
+      renderTalk();
+    });
+    items.push(h('label', { for: 'talk-with' }, t('rounds.talk_with')), pick);
+  }
+  items.push(thread.length
+    ? h('ol#talk-thread.talk-thread', thread.map((m) => h(`li.talk-${m.from}`,
+      h('strong', t(`rounds.talk_from.${m.from}`)), ' ', h('time.small.muted', formatCST(m.sent_at)),
+      h('p.talk-text', { style: 'white-space: pre-wrap' }, m.text))))
+    : h('p.muted.small#talk-empty', t('rounds.talk_empty')));
+  const mayWrite = live && (supplier
+    ? st.suppliers.some((s) => s.org_id === st.me.supplier && s.status === 'in')
+    : conducts() && st.suppliers.some((s) => s.org_id === talkWith && s.status === 'in'));
+  if (mayWrite) {
+    if (!talkForm) {
+      const text = h('textarea', { name: 'text', rows: 2, maxlength: 2000, id: 'talk-text' });
+      const submit = h('button#talk-submit.btn', { type: 'submit' }, t('rounds.talk_send'));
+      talkForm = h('form#talk-form.stack', h('label', { for: 'talk-text' }, t('rounds.talk_label')), text, submit);
+      talkForm.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const cmd = isSupplier() ? { type: 'talk', text: text.value } : { type: 'talk', to: talkWith, text: text.value };
+        if (await command(cmd, submit)) text.value = '';
+      });
+    }
+    items.push(talkForm);
+  }
+  replace(els.talk, ...items);
+}
+
 function renderResult() {
   els.result.hidden = !st.result;
   if (!st.result) return;
@@ -478,6 +530,7 @@ function renderAll() {
   renderActions();
   renderList();
   renderNotices();
+  renderTalk();
   renderResult();
   room.renderAll();
 }
@@ -548,6 +601,7 @@ async function main() {
     offerForm = null;
     keyPanelEl = null;
     minutesForm = null;
+    talkForm = null;
     renderAll();
   });
 }
