@@ -542,6 +542,33 @@ pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// No row of any table of the PostgreSQL database `url` holds `marker`; `table` is one of
+/// them (so the scan did find the schema).
+pub(crate) async fn no_marker_in_postgres(url: &str, marker: &str, table: &str) {
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::postgres::PgConnection::connect(url).await.unwrap();
+    let tables: Vec<String> = sqlx::query(
+        "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get("t"))
+    .collect();
+    assert!(tables.iter().any(|t| t == table), "{table} in {tables:?}");
+    for t in tables {
+        let rows = sqlx::query(&format!("SELECT row_to_json(x)::text AS j FROM {t} x"))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        for r in rows {
+            let j: String = r.get("j");
+            assert!(!j.contains(marker), "content found in table {t}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn no_bid_content_in_the_database_blobs_or_logs_before_the_opening() {
     let dir = tempfile::tempdir().unwrap();
@@ -602,28 +629,7 @@ async fn no_bid_content_in_the_database_blobs_or_logs_before_the_opening() {
         "the log was written"
     );
     if let Some(url) = &db_url {
-        use sqlx::{Connection, Row};
-        let mut conn = sqlx::postgres::PgConnection::connect(url).await.unwrap();
-        let tables: Vec<String> = sqlx::query(
-            "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public'",
-        )
-        .fetch_all(&mut conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get("t"))
-        .collect();
-        assert!(tables.iter().any(|t| t == "bids"));
-        for t in tables {
-            let rows = sqlx::query(&format!("SELECT row_to_json(x)::text AS j FROM {t} x"))
-                .fetch_all(&mut conn)
-                .await
-                .unwrap();
-            for r in rows {
-                let j: String = r.get("j");
-                assert!(!j.contains(&marker), "bid content found in table {t}");
-            }
-        }
+        no_marker_in_postgres(url, &marker, "bids").await;
     }
     // And yet the stored bid is whole: both halves of the key open it.
     let blob = data

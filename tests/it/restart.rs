@@ -27,22 +27,27 @@ pub(crate) struct Run {
     pub kills: Vec<&'static str>,
     /// Arguments every start takes (the first adds `--demo`).
     args: Vec<String>,
+    /// The PostgreSQL database, when not SQLite.
+    pub db: Option<String>,
 }
 
 impl Run {
-    fn start(kill: bool) -> Run {
-        Run::start_args(kill, &[])
+    async fn start(kill: bool) -> Run {
+        Run::start_args(kill, &[]).await
     }
 
-    /// A demo server started with `args` too, every time.
-    pub(crate) fn start_args(kill: bool, args: &[&str]) -> Run {
+    /// A demo server started with `args` too, every time; on a fresh PostgreSQL database
+    /// when the tests have one (`KAIBIAO_TEST_DATABASE_URL`), else SQLite in its data.
+    pub(crate) async fn start_args(kill: bool, args: &[&str]) -> Run {
+        let db = crate::common::fresh_database_url().await;
         let dir = tempfile::tempdir().unwrap();
         let listen = format!("127.0.0.1:{}", free_port());
         let mut first = vec!["--demo", "--listen", &listen];
         first.extend_from_slice(args);
         // Every start logs at debug level to its own file beside the data, so a test can
         // look for what must never be logged.
-        let server = start_with(&first, dir.path(), None, Some(&log_path(dir.path(), 0)));
+        let log = log_path(dir.path(), 0);
+        let server = start_with(&first, dir.path(), db.as_deref(), Some(&log));
         Run {
             server,
             dir,
@@ -50,6 +55,7 @@ impl Run {
             kill,
             kills: Vec::new(),
             args: args.iter().map(|a| a.to_string()).collect(),
+            db,
         }
     }
 
@@ -79,7 +85,7 @@ impl Run {
         let mut args = vec!["--listen", &self.listen];
         args.extend(self.args.iter().map(String::as_str));
         let log = log_path(self.dir.path(), self.kills.len());
-        self.server = start_with(&args, self.dir.path(), None, Some(&log));
+        self.server = start_with(&args, self.dir.path(), self.db.as_deref(), Some(&log));
         for (name, s) in users.0.iter_mut() {
             *s = login_at(&self.server.base, name).await;
         }
@@ -148,7 +154,7 @@ fn essence(bundle: &Value) -> Value {
 
 /// One whole opening; with `kill`, the server dies in each of its states.
 async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
-    let mut run = Run::start(kill);
+    let mut run = Run::start(kill).await;
     let base = run.base();
     let mut users = Users(Default::default());
     for name in [

@@ -95,7 +95,7 @@ async fn seal_offer_with(
 }
 
 async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
-    let mut run = Run::start_args(kill, &["--round-min-secs", "1"]);
+    let mut run = Run::start_args(kill, &["--round-min-secs", "1"]).await;
     let base = run.base();
     let mut users = Users(Default::default());
     for name in [
@@ -280,6 +280,9 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         // the debug log (every request of the round so far logged in it).
         run.kill_now();
         no_marker_on_disk(run.dir.path(), &marker);
+        if let Some(url) = &run.db {
+            crate::bids::no_marker_in_postgres(url, &marker, "round_offers").await;
+        }
         run.restart("round open, two offers sealed", &mut users)
             .await;
     }
@@ -347,7 +350,8 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
 }
 
 /// No form of `marker` (as written, base64, hex) in any file under `dir`, which holds the
-/// database, the blobs and the server's log; and the log did record the offers' uploads.
+/// blobs, the server's log and (unless on PostgreSQL) the database; and the log did record
+/// the offers' uploads.
 fn no_marker_on_disk(dir: &std::path::Path, marker: &str) {
     let forms = [
         marker.as_bytes().to_vec(),
