@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod approval;
 pub mod auth;
+pub mod award;
 pub mod bid;
 pub mod blob;
 pub mod calendar;

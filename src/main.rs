@@ -374,6 +374,9 @@ fn verify(file: &PathBuf) -> ExitCode {
     if let Ok(record) = serde_json::from_str::<kaibiao::draw::DrawRecord>(&text) {
         return verify_draw(&record);
     }
+    if let Ok(signed) = serde_json::from_str::<kaibiao::award::notice::SignedDocument>(&text) {
+        return verify_signed(&signed);
+    }
     let ledger: kaibiao::ledger::Ledger = match serde_json::from_str(&text) {
         Ok(l) => l,
         Err(e) => {
@@ -419,6 +422,33 @@ fn verify(file: &PathBuf) -> ExitCode {
 }
 
 /// An expert draw record (R-EVAL-2): recompute it from its inputs.
+/// A document the platform signed: the result notice, an award or result letter.
+fn verify_signed(d: &kaibiao::award::notice::SignedDocument) -> ExitCode {
+    match kaibiao::award::notice::verify(d) {
+        Ok(kind) => {
+            let what = match kind.as_str() {
+                "result_notice" => "结果公告 / result notice",
+                "award_letter" => "中标(成交)通知书 / award letter",
+                "result_letter" => "结果通知书 / result letter",
+                _ => "平台签名文件 / signed document",
+            };
+            let ca = kaibiao::pki::authority::pem_to_der(&d.ca_pem).unwrap_or_default();
+            println!(
+                "OK: {what} — 平台签名有效 / signed by the platform, SHA-256 {}\n\
+                 CA 证书 SHA-256 / CA certificate SHA-256 {} (与平台公布的 CA 比对 / compare \
+                 with the platform's published CA)",
+                d.document_sha256,
+                kaibiao::crypto::sha256_hex(&ca)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("FAIL: 签名文件校验失败 / the signed document does not verify: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn verify_draw(r: &kaibiao::draw::DrawRecord) -> ExitCode {
     match kaibiao::draw::replay(r) {
         Ok(()) => {

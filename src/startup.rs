@@ -73,6 +73,7 @@ pub fn api() -> Api {
         .merge(crate::committee::routes::api())
         .merge(crate::rounds::routes::api())
         .merge(crate::framework::routes::api())
+        .merge(crate::award::routes::api())
         .merge(crate::alerts::routes::api())
 }
 

@@ -51,7 +51,51 @@ pub fn all() -> Vec<Source> {
             name: "deposit refunds",
             read: |state, now| deposit_refunds(state, now).boxed(),
         },
+        Source {
+            name: "result announcements",
+            read: |state, now| result_announcements(state, now).boxed(),
+        },
     ]
+}
+
+/// R-AWARD-1: the agency publishes the result within 2 working days of the winner's
+/// confirmation; told the working day before and at the deadline, finance and oversight
+/// when it passes without the notice.
+pub async fn result_announcements(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
+    let deadlines = state.runtime::<Deadlines>();
+    // Awarded at most the catch-up and a long holiday before the deadline.
+    const DAY: i64 = 86_400_000;
+    let rows =
+        crate::award::repo::awarded_since(&state.db.pool, now - CATCH_UP_MS - 14 * DAY, LIMIT)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let due_at = deadlines.due(DeadlineRule::ResultAnnouncement, r.awarded_at);
+            let late = r.published_at.filter(|p| *p >= due_at);
+            let open = r.published_at.is_none() && due_at - LOOKAHEAD_MS <= now;
+            (open || late.is_some_and(|p| p >= now - CATCH_UP_MS)).then(|| Deadline {
+                key: format!("result:{}:announcement", r.tender_id),
+                rule: DeadlineRule::ResultAnnouncement,
+                closed_late_at: late,
+                subject: Subject {
+                    kind: "tender",
+                    link: format!("/result.html?tender={}", r.tender_id),
+                    id: r.tender_id,
+                    title: r.title,
+                },
+                due_at,
+                owners: vec![Audience::Org {
+                    org_id: r.agency_org_id,
+                    role: Some(Role::Agency),
+                }],
+                escalate_to: vec![Role::Finance, Role::Oversight],
+                warn_before: true,
+                notice: Notice::ActBy,
+                act: ("发布中标(成交)结果公告", "Publishing the result notice"),
+            })
+        })
+        .collect())
 }
 
 /// R-CHAL-1: the agency answers a question (询问) within 3 working days. Its users are told

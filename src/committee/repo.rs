@@ -88,6 +88,24 @@ where
     json_col(t)
 }
 
+/// The seated panel by seat with the experts' names: public once the winner is confirmed
+/// (the result notice names them); never to be shown before.
+pub(crate) async fn seated_names<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<(i64, String)>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT p.seat, e.name FROM evaluation_panel p JOIN experts e ON e.id = p.expert_id \
+         WHERE p.tender_id = $1 AND p.status = 'accepted' ORDER BY p.seat",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("seat")?, r.try_get("name")?)))
+    .collect()
+}
+
 pub(crate) async fn panel<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<Seat>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,

@@ -604,6 +604,23 @@ pub struct Winner {
     pub unresolved_tie: bool,
 }
 
+/// The result notice published and the letters issued, each by the digest of the document
+/// the platform signed (R-AWARD-1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultPublished {
+    pub notice_sha256: String,
+    pub publicity_ends_at: i64,
+    pub letters: Vec<LetterRef>,
+}
+
+/// A letter to one bidder: `award` (中标/成交通知书) or `result`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LetterRef {
+    pub org_id: String,
+    pub kind: String,
+    pub letter_sha256: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationFailed {
     pub reason: String,
@@ -869,6 +886,7 @@ mod tests {
         Kind::NegotiationStarted,
         Kind::NegotiationNotice,
         Kind::NegotiationMessage,
+        Kind::ResultPublished,
         Kind::RoundOpened,
         Kind::RoundClosed,
         Kind::OfferDecrypted,
@@ -1223,6 +1241,20 @@ mod tests {
                     suppliers: vec!["o1".into()],
                 }),
                 json!({"notice_no": 1, "text_sha256": "00".repeat(32), "suppliers": ["o1"]}),
+            ),
+            (
+                LedgerEvent::ResultPublished(ResultPublished {
+                    notice_sha256: "00".repeat(32),
+                    publicity_ends_at: 9,
+                    letters: vec![LetterRef {
+                        org_id: "o1".into(),
+                        kind: "award".into(),
+                        letter_sha256: "11".repeat(32),
+                    }],
+                }),
+                json!({"notice_sha256": "00".repeat(32), "publicity_ends_at": 9,
+                       "letters": [{"org_id": "o1", "kind": "award",
+                                    "letter_sha256": "11".repeat(32)}]}),
             ),
             (
                 LedgerEvent::NegotiationMessage(NegotiationMessage {

@@ -125,6 +125,7 @@ kinds! {
     NegotiationStarted = "negotiation_started",
     NegotiationNotice = "negotiation_notice",
     NegotiationMessage = "negotiation_message",
+    ResultPublished = "result_published",
     RoundOpened = "round_opened",
     RoundClosed = "round_closed",
     OfferDecrypted = "offer_decrypted",

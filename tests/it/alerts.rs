@@ -14,7 +14,7 @@ use crate::common::{code, spawn_app_at, TestApp};
 use crate::evalpage::{eval_command, view};
 
 /// `y-m-d h:min` China Standard Time, in ms.
-fn cst(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
+pub(crate) fn cst(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
     kaibiao::clock::cst()
         .with_ymd_and_hms(y, m, d, h, min, 0)
         .unwrap()
@@ -22,7 +22,7 @@ fn cst(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
 }
 
 /// The engine, as its job runs it every tick.
-async fn run(app: &TestApp) {
+pub(crate) async fn run(app: &TestApp) {
     kaibiao::alerts::service::run_due(&app.state).await.unwrap();
 }
 
@@ -38,7 +38,7 @@ async fn inbox(app: &TestApp, user: &str, query: &str) -> Vec<Value> {
 }
 
 /// `user`'s alerts about `subject` (the demo's plans have theirs too), newest first.
-async fn about(app: &TestApp, user: &str, subject: &str) -> Vec<Value> {
+pub(crate) async fn about(app: &TestApp, user: &str, subject: &str) -> Vec<Value> {
     inbox(app, user, "")
         .await
         .into_iter()
@@ -46,7 +46,17 @@ async fn about(app: &TestApp, user: &str, subject: &str) -> Vec<Value> {
         .collect()
 }
 
-fn stages(alerts: &[Value]) -> Vec<&str> {
+/// `user`'s alerts about the confirmation of `subject`'s winner (R-EVAL-10): the award
+/// starts the result notice's deadline (R-AWARD-1), whose alerts tests/it/award.rs reads.
+async fn confirmation_alerts(app: &TestApp, user: &str, subject: &str) -> Vec<Value> {
+    about(app, user, subject)
+        .await
+        .into_iter()
+        .filter(|a| a["rule"] == "R-EVAL-10")
+        .collect()
+}
+
+pub(crate) fn stages(alerts: &[Value]) -> Vec<&str> {
     alerts
         .iter()
         .map(|a| a["stage"].as_str().unwrap())
@@ -71,7 +81,7 @@ async fn rows_for(app: &TestApp, key: &str) -> i64 {
 /// The demo's opening tender evaluated, scored, and signed by every expert at `at`: the
 /// report reaches the purchaser then, who has 5 working days to confirm the winner
 /// (R-EVAL-10). Returns the tender and its `confirm_due_at`.
-async fn reported(app: &TestApp, clock: &ManualClock, at: i64) -> (String, i64) {
+pub(crate) async fn reported(app: &TestApp, clock: &ManualClock, at: i64) -> (String, i64) {
     let (tender, bids, experts, _) = crate::evalpage::scoring(app, clock).await;
     let oversight = app.login("oversight").await;
     let items = view(&oversight, &tender).await["terms"]["items"].clone();
@@ -130,7 +140,9 @@ async fn r_eval_10_the_purchaser_is_told_the_working_day_before_and_at_the_deadl
     // Nothing before Friday.
     clock.set(cst(2026, 12, 18, 0, 0) - 1);
     run(&app).await;
-    assert!(about(&app, "purchaser", &tender).await.is_empty());
+    assert!(confirmation_alerts(&app, "purchaser", &tender)
+        .await
+        .is_empty());
     let before = unread(&app, "purchaser").await;
 
     // Friday 00:00: the purchaser's users are told, once, however often the engine runs
@@ -138,7 +150,7 @@ async fn r_eval_10_the_purchaser_is_told_the_working_day_before_and_at_the_deadl
     clock.set(cst(2026, 12, 18, 0, 0));
     run(&app).await;
     run(&app).await;
-    let seen = about(&app, "purchaser", &tender).await;
+    let seen = confirmation_alerts(&app, "purchaser", &tender).await;
     assert_eq!(stages(&seen), ["upcoming"], "{seen:?}");
     let a = &seen[0];
     assert_eq!(a["rule"], "R-EVAL-10");
@@ -167,14 +179,17 @@ async fn r_eval_10_the_purchaser_is_told_the_working_day_before_and_at_the_deadl
         "finance",
         "oversight",
     ] {
-        assert!(about(&app, user, &tender).await.is_empty(), "{user}");
+        assert!(
+            confirmation_alerts(&app, user, &tender).await.is_empty(),
+            "{user}"
+        );
     }
 
     // Over the weekend, and up to the last instant, nothing new.
     clock.set(due - 1);
     run(&app).await;
     assert_eq!(
-        stages(&about(&app, "purchaser", &tender).await),
+        stages(&confirmation_alerts(&app, "purchaser", &tender).await),
         ["upcoming"]
     );
 
@@ -189,13 +204,13 @@ async fn r_eval_10_the_purchaser_is_told_the_working_day_before_and_at_the_deadl
         "awarded"
     );
     run(&app).await;
-    let seen = about(&app, "purchaser", &tender).await;
+    let seen = confirmation_alerts(&app, "purchaser", &tender).await;
     assert_eq!(stages(&seen), ["due", "upcoming"], "newest first: {seen:?}");
     assert_eq!(
         seen[0]["title_zh"],
         format!("确定中标人期限已到（2026-12-21 24:00）：{title}")
     );
-    let escalated = about(&app, "finance", &tender).await;
+    let escalated = confirmation_alerts(&app, "finance", &tender).await;
     assert_eq!(stages(&escalated), ["overdue"], "{escalated:?}");
     assert_eq!(
         escalated[0]["title_zh"],
@@ -206,7 +221,10 @@ async fn r_eval_10_the_purchaser_is_told_the_working_day_before_and_at_the_deadl
         format!("Overdue: Confirming the winner was due by 2026-12-21 24:00: {title}")
     );
     for user in ["purchaser2", "agency", "supplier1", "oversight"] {
-        assert!(about(&app, user, &tender).await.is_empty(), "{user}");
+        assert!(
+            confirmation_alerts(&app, user, &tender).await.is_empty(),
+            "{user}"
+        );
     }
 
     // Again, and a day later: nothing twice.
@@ -214,8 +232,11 @@ async fn r_eval_10_the_purchaser_is_told_the_working_day_before_and_at_the_deadl
     clock.set(due + 86_400_000);
     run(&app).await;
     assert_eq!(rows_for(&app, &key).await, 3);
-    assert_eq!(about(&app, "purchaser", &tender).await.len(), 2);
-    assert_eq!(about(&app, "finance", &tender).await.len(), 1);
+    assert_eq!(
+        confirmation_alerts(&app, "purchaser", &tender).await.len(),
+        2
+    );
+    assert_eq!(confirmation_alerts(&app, "finance", &tender).await.len(), 1);
 
     // Reading: one's own only; another's alert is not found, as one that does not exist.
     let id = seen[0]["id"].as_str().unwrap();
@@ -249,7 +270,7 @@ async fn r_eval_10_the_purchaser_is_told_the_working_day_before_and_at_the_deadl
         .all(|a| a["id"] != id && a["read_at"].is_null()));
     assert!(fresh.iter().any(|a| a["stage"] == "upcoming"));
     // Finance's own escalation is still unread for finance.
-    assert!(about(&app, "finance", &tender).await[0]["read_at"].is_null());
+    assert!(confirmation_alerts(&app, "finance", &tender).await[0]["read_at"].is_null());
 
     // Bounded inputs.
     for q in ["?limit=0", "?limit=201", "?limit=x", "?unread=maybe"] {
@@ -270,7 +291,7 @@ async fn r_eval_10_a_winner_confirmed_in_time_stops_the_alerts() {
     clock.set(cst(2026, 12, 18, 0, 0));
     run(&app).await;
     assert_eq!(
-        stages(&about(&app, "purchaser", &tender).await),
+        stages(&confirmation_alerts(&app, "purchaser", &tender).await),
         ["upcoming"]
     );
 
@@ -285,10 +306,12 @@ async fn r_eval_10_a_winner_confirmed_in_time_stops_the_alerts() {
     clock.set(due + 86_400_000);
     run(&app).await;
     assert_eq!(
-        stages(&about(&app, "purchaser", &tender).await),
+        stages(&confirmation_alerts(&app, "purchaser", &tender).await),
         ["upcoming"]
     );
-    assert!(about(&app, "finance", &tender).await.is_empty());
+    assert!(confirmation_alerts(&app, "finance", &tender)
+        .await
+        .is_empty());
     assert_eq!(
         rows_for(&app, &format!("evaluation:{tender}:confirmation")).await,
         1

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 
 use crate::common::{spawn_app, PASSWORD};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kaibiao");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_kaibiao");
 
 pub(crate) struct Server {
     pub(crate) child: Child,

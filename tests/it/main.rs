@@ -7,6 +7,7 @@ mod alerts;
 mod approvals;
 mod architecture;
 mod auth;
+mod award;
 mod bidpage;
 mod bids;
 mod browser;

@@ -306,6 +306,18 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         json!({"type": "confirm_winner"}),
     )
     .await;
+    // The result page before and after the agency publishes it.
+    scan.as_user("agency", &[format!("/result.html?tender={tender}")])
+        .await;
+    let (status, v) = app
+        .login("agency")
+        .await
+        .post(
+            &format!("/api/tenders/{tender}/result"),
+            json!({"type": "publish"}),
+        )
+        .await;
+    assert!(status.is_success(), "{v}");
     scan.as_user(
         "purchaser",
         &[
@@ -313,6 +325,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             format!("/evaluation.html?tender={tender}"),
             format!("/report.html?tender={tender}"),
             format!("/tender.html?id={tender}"),
+            format!("/result.html?tender={tender}"),
         ],
     )
     .await;
@@ -322,6 +335,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             "/dashboard.html".into(),
             format!("/report.html?tender={tender}"),
             format!("/announcement.html?id={tender}"),
+            format!("/result.html?tender={tender}"),
         ],
     )
     .await;

@@ -204,6 +204,18 @@ export function formatCST(ms, { seconds = false } = {}) {
   return `${p.y}-${pad(p.mo)}-${pad(p.d)} ${pad(p.h)}:${pad(p.mi)}${seconds ? ':' + pad(p.s) : ''}`;
 }
 
+/**
+ * A deadline in China Standard Time as the law counts days: an instant at 00:00 is the
+ * end of the day before, "2027-01-05 24:00"; any other as formatCST.
+ */
+export function formatDeadline(ms) {
+  if (!isTime(ms)) return '—';
+  const p = cstParts(ms);
+  if (p.h !== 0 || p.mi !== 0 || p.s !== 0) return formatCST(ms);
+  const q = cstParts(Number(ms) - 1);
+  return `${q.y}-${pad(q.mo)}-${pad(q.d)} 24:00`;
+}
+
 /** "2026-01-08" in China Standard Time. */
 export function formatCSTDate(ms) {
   if (!isTime(ms)) return '—';

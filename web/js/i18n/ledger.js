@@ -78,6 +78,7 @@ export default {
   'ledger.negotiation_started': ['谈判/磋商开始', 'Negotiation started'],
   'ledger.negotiation_notice': ['书面通知全部供应商', 'Written notice to every supplier'],
   'ledger.negotiation_message': ['分别谈判消息', 'Message in a talk with one supplier'],
+  'ledger.result_published': ['结果公告发布，通知书已发出', 'Result notice published, letters issued'],
   'ledger.round_opened': ['开始一轮报价', 'Round of offers opened'],
   'ledger.round_closed': ['本轮报价截止', 'Round of offers closed'],
   'ledger.offer_decrypted': ['供应商解密报价', 'Offer decrypted'],

@@ -38,6 +38,9 @@ function deadlineCard(a) {
       h('div.money.money-large', total !== null ? formatMoney(total) : '—'),
       total !== null ? h('div.words', { lang: 'zh-CN' }, amountInWords(total)) : null),
     closed ? null : h('p.small.muted.bid-note', t('ann.bid_note')),
+    a.status === 'awarded'
+      ? h('a#result-link.btn.btn-primary.btn-block', { href: `/result.html?tender=${encodeURIComponent(a.id)}` }, t('res.link'))
+      : null,
     user && user.role === 'supplier' && a.status !== 'cancelled'
       ? h('a#documents-link.btn.btn-block', { href: `/documents.html?tender=${encodeURIComponent(a.id)}` }, t('docs.link'))
       : null,

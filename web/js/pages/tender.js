@@ -77,6 +77,7 @@ function hallLink(x) {
     return [
       h('a#eval-link.btn.btn-primary', { href: `/evaluation.html?tender=${id}` }, t('eval.enter')),
       h('a#record-link.btn', { href: `/record.html?tender=${id}` }, t('rec.title')),
+      x.status === 'awarded' ? h('a#result-link.btn', { href: `/result.html?tender=${id}` }, t('res.link')) : null,
     ];
   }
   return null;
