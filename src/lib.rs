@@ -8,6 +8,7 @@ pub mod award;
 pub mod bid;
 pub mod blob;
 pub mod calendar;
+pub mod challenge;
 pub mod cli;
 pub mod clock;
 pub mod committee;

@@ -74,6 +74,7 @@ pub fn api() -> Api {
         .merge(crate::rounds::routes::api())
         .merge(crate::framework::routes::api())
         .merge(crate::award::routes::api())
+        .merge(crate::challenge::routes::api())
         .merge(crate::alerts::routes::api())
 }
 

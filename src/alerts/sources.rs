@@ -55,7 +55,103 @@ pub fn all() -> Vec<Source> {
             name: "result announcements",
             read: |state, now| result_announcements(state, now).boxed(),
         },
+        Source {
+            name: "challenge replies",
+            read: |state, now| challenge_replies(state, now).boxed(),
+        },
+        Source {
+            name: "complaint examinations",
+            read: |state, now| complaint_deadlines(state, now, false).boxed(),
+        },
+        Source {
+            name: "complaint decisions",
+            read: |state, now| complaint_deadlines(state, now, true).boxed(),
+        },
     ]
+}
+
+/// R-CHAL-2: the agency answers a challenge within 7 working days; its users are told the
+/// working day before and at the deadline, finance and oversight when it passes.
+pub async fn challenge_replies(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
+    let rows = crate::challenge::repo::replies_due(
+        &state.db.pool,
+        now + LOOKAHEAD_MS,
+        now - CATCH_UP_MS,
+        LIMIT,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Deadline {
+            key: format!("challenge:{}:reply", r.id),
+            rule: DeadlineRule::ChallengeReply,
+            closed_late_at: r.done_at,
+            subject: challenge_subject(r.tender_id, r.title),
+            due_at: r.due_at,
+            owners: vec![Audience::Org {
+                org_id: r.agency_org_id,
+                role: Some(Role::Agency),
+            }],
+            escalate_to: vec![Role::Finance, Role::Oversight],
+            warn_before: true,
+            notice: Notice::ActBy,
+            act: ("答复质疑", "Answering a challenge"),
+        })
+        .collect())
+}
+
+/// R-CHAL-3: finance examines a complaint within 5 working days and decides within 30;
+/// finance is told the working day before and at each deadline, oversight when it passes.
+pub async fn complaint_deadlines(
+    state: &AppState,
+    now: i64,
+    decision: bool,
+) -> anyhow::Result<Vec<Deadline>> {
+    let rows = crate::challenge::repo::complaints_due(
+        &state.db.pool,
+        decision,
+        now + LOOKAHEAD_MS,
+        now - CATCH_UP_MS,
+        LIMIT,
+    )
+    .await?;
+    let (rule, what, act) = if decision {
+        (
+            DeadlineRule::ComplaintDecision,
+            "decision",
+            ("作出投诉处理决定", "Deciding a complaint"),
+        )
+    } else {
+        (
+            DeadlineRule::ComplaintExamination,
+            "examination",
+            ("审查投诉是否受理", "Examining a complaint"),
+        )
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| Deadline {
+            key: format!("complaint:{}:{what}", r.id),
+            rule,
+            closed_late_at: r.done_at,
+            subject: challenge_subject(r.tender_id, r.title),
+            due_at: r.due_at,
+            owners: vec![Audience::Role(Role::Finance)],
+            escalate_to: vec![Role::Oversight],
+            warn_before: true,
+            notice: Notice::ActBy,
+            act,
+        })
+        .collect())
+}
+
+fn challenge_subject(tender_id: String, title: String) -> Subject {
+    Subject {
+        kind: "tender",
+        link: format!("/challenges.html?tender={tender_id}"),
+        id: tender_id,
+        title,
+    }
 }
 
 /// R-AWARD-1: the agency publishes the result within 2 working days of the winner's

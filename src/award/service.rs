@@ -20,7 +20,6 @@ use crate::ledger::{canonical_json, LedgerEvent, LetterRef, ResultPublished};
 use crate::opening::types::ReadOutBid;
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
-use crate::tender::types::TenderStatus;
 use crate::tender::Action;
 
 pub async fn command(
@@ -352,12 +351,7 @@ pub async fn view(
     tender_id: &str,
 ) -> AppResult<ResultView> {
     let pool = &state.db.pool;
-    let head = crate::tender::repo::head(pool, tender_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if head.status == TenderStatus::Draft {
-        return Err(AppError::NotFound);
-    }
+    let head = crate::tender::repo::published_head(pool, tender_id).await?;
     let e = crate::committee::repo::eval_row(pool, tender_id).await?;
     let awarded_at = e
         .filter(|e| e.phase == Phase::Awarded)

@@ -621,6 +621,60 @@ pub struct LetterRef {
     pub letter_sha256: String,
 }
 
+/// A bidder's challenge (质疑) of the result: its grounds and signature by digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeFiled {
+    pub challenge_id: String,
+    pub org_id: String,
+    pub grounds_sha256: String,
+    pub signature_sha256: String,
+    pub reply_due_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeAnswered {
+    pub challenge_id: String,
+    pub upheld: bool,
+    pub reply_sha256: String,
+}
+
+/// The challenger's complaint (投诉) to finance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplaintFiled {
+    pub complaint_id: String,
+    pub challenge_id: String,
+    pub org_id: String,
+    pub grounds_sha256: String,
+    pub signature_sha256: String,
+    pub examine_due_at: i64,
+}
+
+/// Finance accepted the complaint (with the decision's deadline) or did not (不予受理,
+/// the reason by digest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplaintExamined {
+    pub complaint_id: String,
+    pub accepted: bool,
+    pub decision_due_at: Option<i64>,
+    pub reason_sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcurementSuspended {
+    pub complaint_id: String,
+    pub until: i64,
+}
+
+/// Finance's decision: `upheld` or `groundless`; `bad_conduct` when it put the
+/// complainant on the bad-conduct list (R-CHAL-4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplaintDecided {
+    pub complaint_id: String,
+    pub outcome: String,
+    pub decision_sha256: String,
+    pub bad_conduct: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationFailed {
     pub reason: String,
@@ -887,6 +941,12 @@ mod tests {
         Kind::NegotiationNotice,
         Kind::NegotiationMessage,
         Kind::ResultPublished,
+        Kind::ChallengeFiled,
+        Kind::ChallengeAnswered,
+        Kind::ComplaintFiled,
+        Kind::ComplaintExamined,
+        Kind::ProcurementSuspended,
+        Kind::ComplaintDecided,
         Kind::RoundOpened,
         Kind::RoundClosed,
         Kind::OfferDecrypted,
@@ -1241,6 +1301,65 @@ mod tests {
                     suppliers: vec!["o1".into()],
                 }),
                 json!({"notice_no": 1, "text_sha256": "00".repeat(32), "suppliers": ["o1"]}),
+            ),
+            (
+                LedgerEvent::ChallengeFiled(ChallengeFiled {
+                    challenge_id: "c1".into(),
+                    org_id: "o1".into(),
+                    grounds_sha256: "00".repeat(32),
+                    signature_sha256: "11".repeat(32),
+                    reply_due_at: 5,
+                }),
+                json!({"challenge_id": "c1", "org_id": "o1", "grounds_sha256": "00".repeat(32),
+                       "signature_sha256": "11".repeat(32), "reply_due_at": 5}),
+            ),
+            (
+                LedgerEvent::ChallengeAnswered(ChallengeAnswered {
+                    challenge_id: "c1".into(),
+                    upheld: false,
+                    reply_sha256: "00".repeat(32),
+                }),
+                json!({"challenge_id": "c1", "upheld": false, "reply_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::ComplaintFiled(ComplaintFiled {
+                    complaint_id: "p1".into(),
+                    challenge_id: "c1".into(),
+                    org_id: "o1".into(),
+                    grounds_sha256: "00".repeat(32),
+                    signature_sha256: "11".repeat(32),
+                    examine_due_at: 6,
+                }),
+                json!({"complaint_id": "p1", "challenge_id": "c1", "org_id": "o1",
+                       "grounds_sha256": "00".repeat(32), "signature_sha256": "11".repeat(32),
+                       "examine_due_at": 6}),
+            ),
+            (
+                LedgerEvent::ComplaintExamined(ComplaintExamined {
+                    complaint_id: "p1".into(),
+                    accepted: true,
+                    decision_due_at: Some(7),
+                    reason_sha256: None,
+                }),
+                json!({"complaint_id": "p1", "accepted": true, "decision_due_at": 7,
+                       "reason_sha256": null}),
+            ),
+            (
+                LedgerEvent::ProcurementSuspended(ProcurementSuspended {
+                    complaint_id: "p1".into(),
+                    until: 8,
+                }),
+                json!({"complaint_id": "p1", "until": 8}),
+            ),
+            (
+                LedgerEvent::ComplaintDecided(ComplaintDecided {
+                    complaint_id: "p1".into(),
+                    outcome: "groundless".into(),
+                    decision_sha256: "00".repeat(32),
+                    bad_conduct: true,
+                }),
+                json!({"complaint_id": "p1", "outcome": "groundless",
+                       "decision_sha256": "00".repeat(32), "bad_conduct": true}),
             ),
             (
                 LedgerEvent::ResultPublished(ResultPublished {

@@ -40,6 +40,18 @@ impl TenderHead {
     }
 }
 
+/// The tender as anyone may know of it once published: a draft, or no such tender, is
+/// `NOT_FOUND` alike.
+pub async fn published_head<'e, E>(exec: E, id: &str) -> crate::error::AppResult<TenderHead>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    match head(exec, id).await? {
+        Some(h) if h.status != TenderStatus::Draft => Ok(h),
+        _ => Err(crate::error::AppError::NotFound),
+    }
+}
+
 pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
     let row = sqlx::query(
         "UPDATE tenders SET version = version + 1 WHERE id = $1 \

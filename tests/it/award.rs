@@ -55,7 +55,7 @@ fn verify(app: &TestApp, name: &str, doc: &Value) -> (i32, String) {
 }
 
 /// The first supplier user of the organisation `org`.
-async fn supplier_user(app: &TestApp, org: &str) -> String {
+pub(crate) async fn supplier_user(app: &TestApp, org: &str) -> String {
     sqlx::query_scalar(
         "SELECT username FROM users WHERE org_id = $1 AND role = 'supplier' \
          ORDER BY username LIMIT 1",
@@ -68,7 +68,7 @@ async fn supplier_user(app: &TestApp, org: &str) -> String {
 
 /// The demo's opening tender reported on Tuesday 2026-12-29 and its winner confirmed on
 /// Thursday 12-31 at 10:00. Returns the tender.
-async fn awarded(app: &TestApp, clock: &kaibiao::clock::ManualClock) -> String {
+pub(crate) async fn awarded(app: &TestApp, clock: &kaibiao::clock::ManualClock) -> String {
     let (tender, _) = reported(app, clock, cst(2026, 12, 29, 10, 0)).await;
     clock.set(cst(2026, 12, 31, 10, 0));
     let purchaser = app.login("purchaser").await;

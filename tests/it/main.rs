@@ -12,6 +12,7 @@ mod bidpage;
 mod bids;
 mod browser;
 mod ceremony;
+mod challenges;
 mod cli;
 mod committee_bench;
 mod demo_opening;
