@@ -459,3 +459,76 @@ async fn ok_publish(app: &TestApp, tender: &str) {
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
 }
+
+#[tokio::test]
+async fn r_chal_2_3_a_bidder_challenges_and_complains_in_the_page_and_finance_decides_there() {
+    use crate::browser::{as_user, browser, click_long, set_value, wait_long};
+    use crate::hall::{import_key_file, text_of, wait_text};
+    let Some(driver) = browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let (app, clock) = spawn_app_at(T0).await;
+    let tender = awarded(&app, &clock).await;
+    clock.set(cst(2026, 12, 31, 11, 0));
+    ok_publish(&app, &tender).await;
+    clock.set(cst(2027, 1, 4, 10, 0));
+    let (user, _) = losers(&app, &tender).await[0].clone();
+    let s = app.login(&user).await;
+    let reg = s.register_keys().await;
+    let key_file = app.dir.path().join("challenger.kbkey");
+    std::fs::write(
+        &key_file,
+        reg.keys.to_file(&s.user_id(), crate::common::PASSWORD),
+    )
+    .unwrap();
+    let page = app.url(&format!("/challenges.html?tender={tender}"));
+
+    // The challenger signs its challenge on this device.
+    as_user(c, &app, &user).await;
+    c.goto(&page).await.unwrap();
+    import_key_file(c, "#chal-new", &key_file, crate::common::PASSWORD).await;
+    let grounds = "中标人提供的类似项目业绩与公示信息不一致。";
+    wait_long(c, "#chal-grounds").await;
+    set_value(c, "#chal-grounds", grounds).await;
+    click_long(c, "#chal-submit").await;
+    let list = wait_text(c, "#chal-list", "待答复").await;
+    assert!(list.contains(grounds), "{list}");
+    assert!(text_of(c, "#chal-blocked").await.contains("暂停"));
+
+    // The agency answers in the page.
+    as_user(c, &app, "agency").await;
+    c.goto(&page).await.unwrap();
+    wait_long(c, ".chal-reply-text").await;
+    set_value(c, ".chal-reply-text", "经核实，业绩材料真实，质疑不成立。").await;
+    click_long(c, ".chal-reply-submit").await;
+    wait_text(c, "#chal-list", "答复：质疑不成立").await;
+
+    // The challenger complains, signed with the key this device keeps.
+    as_user(c, &app, &user).await;
+    c.goto(&page).await.unwrap();
+    wait_long(c, ".chal-complaint-text").await;
+    set_value(c, ".chal-complaint-text", "答复未回应业绩核查的具体问题。").await;
+    click_long(c, ".chal-complain-submit").await;
+    wait_text(c, "#chal-complaint-list", "待受理").await;
+
+    // Finance accepts and decides; the decision is public.
+    as_user(c, &app, "finance").await;
+    c.goto(&page).await.unwrap();
+    click_long(c, ".chal-accept").await;
+    wait_text(c, "#chal-complaint-list", "已受理").await;
+    wait_long(c, ".chal-decide").await;
+    set_value(c, ".chal-finance-text", "经调查，投诉事项缺乏事实依据。").await;
+    set_value(c, ".chal-outcome", "groundless").await;
+    click_long(c, ".chal-decide").await;
+    wait_text(c, "#chal-complaint-list", "驳回").await;
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&page).await.unwrap();
+    let public = wait_text(c, "#chal-complaint-list", "投诉缺乏事实依据").await;
+    assert!(public.contains("经调查"), "{public}");
+    assert!(
+        !public.contains("答复未回应"),
+        "no grounds for the public: {public}"
+    );
+    assert!(text_of(c, "#chal-blocked").await.contains("可以签订"));
+}

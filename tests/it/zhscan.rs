@@ -326,6 +326,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             format!("/report.html?tender={tender}"),
             format!("/tender.html?id={tender}"),
             format!("/result.html?tender={tender}"),
+            format!("/challenges.html?tender={tender}"),
         ],
     )
     .await;
@@ -336,6 +337,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             format!("/report.html?tender={tender}"),
             format!("/announcement.html?id={tender}"),
             format!("/result.html?tender={tender}"),
+            format!("/challenges.html?tender={tender}"),
         ],
     )
     .await;

@@ -59,7 +59,8 @@ function renderNotice() {
       l.winner ? winnerBlock(l.winner) : h('p.muted', t('res.lot_failed')))),
     h('h3', t('res.panel')),
     h('p#res-panel', d.panel.map((p) => p.name).join('、') || '—'),
-    downloadLink('res-notice-download', n, `result-${d.tender.code}.json`));
+    downloadLink('res-notice-download', n, `result-${d.tender.code}.json`),
+    h('p', h('a#res-challenges-link.btn', { href: `/challenges.html?tender=${encodeURIComponent(tenderId)}` }, t('chal.link'))));
 }
 
 function renderLetter() {
