@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod committee;
 pub mod config;
+pub mod contract;
 pub mod credit_code;
 pub mod crypto;
 pub mod dashboard;

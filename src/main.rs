@@ -377,6 +377,9 @@ fn verify(file: &PathBuf) -> ExitCode {
     if let Ok(signed) = serde_json::from_str::<kaibiao::award::notice::SignedDocument>(&text) {
         return verify_signed(&signed);
     }
+    if let Ok(contract) = serde_json::from_str::<kaibiao::contract::rules::ContractBundle>(&text) {
+        return verify_contract(&contract);
+    }
     let ledger: kaibiao::ledger::Ledger = match serde_json::from_str(&text) {
         Ok(l) => l,
         Err(e) => {
@@ -422,6 +425,27 @@ fn verify(file: &PathBuf) -> ExitCode {
 }
 
 /// An expert draw record (R-EVAL-2): recompute it from its inputs.
+/// A contract signed by both parties with their device keys.
+fn verify_contract(b: &kaibiao::contract::rules::ContractBundle) -> ExitCode {
+    match kaibiao::contract::rules::verify(b) {
+        Ok(()) => {
+            let ca = kaibiao::pki::authority::pem_to_der(&b.ca_pem).unwrap_or_default();
+            println!(
+                "OK: 政府采购合同 {} — 采购人与供应商签名有效 / signed by the purchaser and the \
+                 supplier, SHA-256 {}\nCA 证书 SHA-256 / CA certificate SHA-256 {}",
+                b.document["contract_no"].as_str().unwrap_or_default(),
+                b.document_sha256,
+                kaibiao::crypto::sha256_hex(&ca)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("FAIL: 合同校验失败 / the contract does not verify: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// A document the platform signed: the result notice, an award or result letter.
 fn verify_signed(d: &kaibiao::award::notice::SignedDocument) -> ExitCode {
     match kaibiao::award::notice::verify(d) {

@@ -75,6 +75,7 @@ pub fn api() -> Api {
         .merge(crate::framework::routes::api())
         .merge(crate::award::routes::api())
         .merge(crate::challenge::routes::api())
+        .merge(crate::contract::routes::api())
         .merge(crate::alerts::routes::api())
 }
 

@@ -56,6 +56,14 @@ pub fn all() -> Vec<Source> {
             read: |state, now| result_announcements(state, now).boxed(),
         },
         Source {
+            name: "contract signings",
+            read: |state, now| contract_signings(state, now).boxed(),
+        },
+        Source {
+            name: "contract publications and filings",
+            read: |state, now| contract_publications(state, now).boxed(),
+        },
+        Source {
             name: "challenge replies",
             read: |state, now| challenge_replies(state, now).boxed(),
         },
@@ -68,6 +76,114 @@ pub fn all() -> Vec<Source> {
             read: |state, now| complaint_deadlines(state, now, true).boxed(),
         },
     ]
+}
+
+/// A deadline counted from `start` by `rule`: handed over while open and due within the
+/// look-ahead, or when done at or after it (within the catch-up).
+fn counted(
+    deadlines: &Deadlines,
+    rule: DeadlineRule,
+    start: i64,
+    done: Option<i64>,
+    now: i64,
+) -> Option<(i64, Option<i64>)> {
+    let due_at = deadlines.due(rule, start);
+    let late = done.filter(|d| *d >= due_at);
+    let open = done.is_none() && due_at - LOOKAHEAD_MS <= now;
+    (open || late.is_some_and(|d| d >= now - CATCH_UP_MS)).then_some((due_at, late))
+}
+
+fn contract_subject(tender_id: String, title: String) -> Subject {
+    Subject {
+        kind: "tender",
+        link: format!("/contracts.html?tender={tender_id}"),
+        id: tender_id,
+        title,
+    }
+}
+
+/// R-CON-1: the contracts signed within 30 days of the award letter; the purchasing unit
+/// told the working day before and at the deadline, finance when it passes.
+pub async fn contract_signings(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
+    let deadlines = state.runtime::<Deadlines>();
+    const DAY: i64 = 86_400_000;
+    let rows =
+        crate::contract::repo::signings_since(&state.db.pool, now - CATCH_UP_MS - 45 * DAY, LIMIT)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let (due_at, late) = counted(
+                deadlines,
+                DeadlineRule::ContractSigning,
+                r.letter_at,
+                r.signed_at,
+                now,
+            )?;
+            Some(Deadline {
+                key: format!("contract:{}:signing", r.tender_id),
+                rule: DeadlineRule::ContractSigning,
+                closed_late_at: late,
+                subject: contract_subject(r.tender_id, r.title),
+                due_at,
+                owners: vec![Audience::Org {
+                    org_id: r.purchaser_org_id,
+                    role: Some(Role::Purchaser),
+                }],
+                escalate_to: vec![Role::Finance],
+                warn_before: true,
+                notice: Notice::ActBy,
+                act: ("签订政府采购合同", "Signing the contract"),
+            })
+        })
+        .collect())
+}
+
+/// R-CON-2 and R-CON-3: a signed contract published within 2 working days and filed with
+/// finance within 7; the purchasing unit told, finance when either passes.
+pub async fn contract_publications(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
+    let deadlines = state.runtime::<Deadlines>();
+    const DAY: i64 = 86_400_000;
+    let rows =
+        crate::contract::repo::signed_since(&state.db.pool, now - CATCH_UP_MS - 21 * DAY, LIMIT)
+            .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        for (rule, done, what, act) in [
+            (
+                DeadlineRule::ContractPublication,
+                r.published_at,
+                "publication",
+                ("公告政府采购合同", "Publishing the contract"),
+            ),
+            (
+                DeadlineRule::ContractFiling,
+                r.filed_at,
+                "filing",
+                ("政府采购合同备案", "Filing the contract with finance"),
+            ),
+        ] {
+            let Some((due_at, late)) = counted(deadlines, rule, r.signed_at, done, now) else {
+                continue;
+            };
+            out.push(Deadline {
+                key: format!("contract:{}:{what}", r.id),
+                rule,
+                closed_late_at: late,
+                subject: contract_subject(r.tender_id.clone(), r.title.clone()),
+                due_at,
+                owners: vec![Audience::Org {
+                    org_id: r.purchaser_org_id.clone(),
+                    role: Some(Role::Purchaser),
+                }],
+                escalate_to: vec![Role::Finance],
+                warn_before: true,
+                notice: Notice::ActBy,
+                act,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// R-CHAL-2: the agency answers a challenge within 7 working days; its users are told the
@@ -167,10 +283,14 @@ pub async fn result_announcements(state: &AppState, now: i64) -> anyhow::Result<
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            let due_at = deadlines.due(DeadlineRule::ResultAnnouncement, r.awarded_at);
-            let late = r.published_at.filter(|p| *p >= due_at);
-            let open = r.published_at.is_none() && due_at - LOOKAHEAD_MS <= now;
-            (open || late.is_some_and(|p| p >= now - CATCH_UP_MS)).then(|| Deadline {
+            let (due_at, late) = counted(
+                deadlines,
+                DeadlineRule::ResultAnnouncement,
+                r.awarded_at,
+                r.published_at,
+                now,
+            )?;
+            Some(Deadline {
                 key: format!("result:{}:announcement", r.tender_id),
                 rule: DeadlineRule::ResultAnnouncement,
                 closed_late_at: late,

@@ -675,6 +675,48 @@ pub struct ComplaintDecided {
     pub bad_conduct: bool,
 }
 
+/// A contract drafted for an awarded lot from its award letter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractDrafted {
+    pub contract_id: String,
+    pub lot_no: i64,
+    pub supplier_org_id: String,
+    pub amount_fen: i64,
+    pub document_sha256: String,
+}
+
+/// One party's signature (`purchaser` or `supplier`) of the document by its digest;
+/// `complete` when both have signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractSigned {
+    pub contract_id: String,
+    pub party: String,
+    pub document_sha256: String,
+    pub signature_sha256: String,
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractPublished {
+    pub contract_id: String,
+    pub document_sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractFiled {
+    pub contract_id: String,
+    pub document_sha256: String,
+}
+
+/// A supplementary contract: its amount and the supplements' total so far (R-CON-4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractSupplemented {
+    pub contract_id: String,
+    pub amount_fen: i64,
+    pub total_fen: i64,
+    pub reason_sha256: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationFailed {
     pub reason: String,
@@ -947,6 +989,11 @@ mod tests {
         Kind::ComplaintExamined,
         Kind::ProcurementSuspended,
         Kind::ComplaintDecided,
+        Kind::ContractDrafted,
+        Kind::ContractSigned,
+        Kind::ContractPublished,
+        Kind::ContractFiled,
+        Kind::ContractSupplemented,
         Kind::RoundOpened,
         Kind::RoundClosed,
         Kind::OfferDecrypted,
@@ -1301,6 +1348,52 @@ mod tests {
                     suppliers: vec!["o1".into()],
                 }),
                 json!({"notice_no": 1, "text_sha256": "00".repeat(32), "suppliers": ["o1"]}),
+            ),
+            (
+                LedgerEvent::ContractDrafted(ContractDrafted {
+                    contract_id: "k1".into(),
+                    lot_no: 1,
+                    supplier_org_id: "o1".into(),
+                    amount_fen: 100,
+                    document_sha256: "00".repeat(32),
+                }),
+                json!({"contract_id": "k1", "lot_no": 1, "supplier_org_id": "o1",
+                       "amount_fen": 100, "document_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::ContractSigned(ContractSigned {
+                    contract_id: "k1".into(),
+                    party: "supplier".into(),
+                    document_sha256: "00".repeat(32),
+                    signature_sha256: "11".repeat(32),
+                    complete: true,
+                }),
+                json!({"contract_id": "k1", "party": "supplier", "document_sha256": "00".repeat(32),
+                       "signature_sha256": "11".repeat(32), "complete": true}),
+            ),
+            (
+                LedgerEvent::ContractPublished(ContractPublished {
+                    contract_id: "k1".into(),
+                    document_sha256: "00".repeat(32),
+                }),
+                json!({"contract_id": "k1", "document_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::ContractFiled(ContractFiled {
+                    contract_id: "k1".into(),
+                    document_sha256: "00".repeat(32),
+                }),
+                json!({"contract_id": "k1", "document_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::ContractSupplemented(ContractSupplemented {
+                    contract_id: "k1".into(),
+                    amount_fen: 10,
+                    total_fen: 10,
+                    reason_sha256: "00".repeat(32),
+                }),
+                json!({"contract_id": "k1", "amount_fen": 10, "total_fen": 10,
+                       "reason_sha256": "00".repeat(32)}),
             ),
             (
                 LedgerEvent::ChallengeFiled(ChallengeFiled {

@@ -125,7 +125,7 @@ pub fn render(f: &Facts) -> TenderDocument {
         ),
         requirements(t, category),
         evaluation(terms.as_ref(), &mut warnings),
-        contract(category),
+        contract_terms(category),
     ];
     TenderDocument {
         template: match category {
@@ -453,7 +453,8 @@ fn evaluation(terms: Option<&EvaluationTerms>, warnings: &mut Vec<Clause>) -> Se
     }
 }
 
-fn contract(category: Category) -> Section {
+/// The main contract terms (chapter 6): the contract stage copies them into each contract.
+pub fn contract_terms(category: Category) -> Section {
     let (zh, en) = match category {
         Category::Goods => ("货物验收合格", "the goods are accepted"),
         Category::Services => ("服务验收合格", "the services are accepted"),

@@ -38,7 +38,7 @@ async fn publish(app: &TestApp, user: &str, tender: &str) -> (StatusCode, Value)
 }
 
 /// `kaibiao verify FILE` on `doc`: its exit code and what it printed.
-fn verify(app: &TestApp, name: &str, doc: &Value) -> (i32, String) {
+pub(crate) fn verify(app: &TestApp, name: &str, doc: &Value) -> (i32, String) {
     let path = app.dir.path().join(name);
     std::fs::write(&path, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
     let out = std::process::Command::new(crate::cli::BIN)

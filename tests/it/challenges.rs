@@ -448,7 +448,7 @@ async fn r_chal_2_an_unanswered_challenge_alerts_the_agency_and_then_finance_and
     }
 }
 
-async fn ok_publish(app: &TestApp, tender: &str) {
+pub(crate) async fn ok_publish(app: &TestApp, tender: &str) {
     let (status, v) = app
         .login("agency")
         .await

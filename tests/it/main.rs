@@ -15,6 +15,7 @@ mod ceremony;
 mod challenges;
 mod cli;
 mod committee_bench;
+mod contracts;
 mod demo_opening;
 mod depositpage;
 mod deposits;

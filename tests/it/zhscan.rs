@@ -318,6 +318,15 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         )
         .await;
     assert!(status.is_success(), "{v}");
+    let (status, v) = app
+        .login("purchaser")
+        .await
+        .post(
+            &format!("/api/tenders/{tender}/contracts"),
+            json!({"type": "draft"}),
+        )
+        .await;
+    assert!(status.is_success(), "{v}");
     scan.as_user(
         "purchaser",
         &[
@@ -327,6 +336,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             format!("/tender.html?id={tender}"),
             format!("/result.html?tender={tender}"),
             format!("/challenges.html?tender={tender}"),
+            format!("/contracts.html?tender={tender}"),
         ],
     )
     .await;
@@ -338,6 +348,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             format!("/announcement.html?id={tender}"),
             format!("/result.html?tender={tender}"),
             format!("/challenges.html?tender={tender}"),
+            format!("/contracts.html?tender={tender}"),
         ],
     )
     .await;

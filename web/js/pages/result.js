@@ -60,7 +60,8 @@ function renderNotice() {
     h('h3', t('res.panel')),
     h('p#res-panel', d.panel.map((p) => p.name).join('、') || '—'),
     downloadLink('res-notice-download', n, `result-${d.tender.code}.json`),
-    h('p', h('a#res-challenges-link.btn', { href: `/challenges.html?tender=${encodeURIComponent(tenderId)}` }, t('chal.link'))));
+    h('p.action-bar', h('a#res-challenges-link.btn', { href: `/challenges.html?tender=${encodeURIComponent(tenderId)}` }, t('chal.link')),
+      h('a#res-contracts-link.btn', { href: `/contracts.html?tender=${encodeURIComponent(tenderId)}` }, t('con.link'))));
 }
 
 function renderLetter() {

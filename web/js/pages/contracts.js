@@ -1,0 +1,149 @@
+// The contracts of a tender (docs/contracts.md): the purchaser drafts them from the award
+// letters, publishes and files them; each party signs its contract on its device (the
+// document's digest, crypto/keys.js); anyone reads a published contract; every signed
+// contract downloads as JSON for `kaibiao verify`.
+
+import { initLayout, setPageTitle } from '../layout.js';
+import { get, post, errorText, ApiError } from '../api.js';
+import { t, onLangChange } from '../i18n.js';
+import { formatCST, formatDeadline, formatMoney, shortHash } from '../format.js';
+import { h, clear, replace, param, loadingBlock, errorBlock, banner, showBanner, busy, toast } from '../ui.js';
+import { keyImportPanel } from '../keyimport.js';
+import { loadDeviceKeys, sign } from '../crypto/keys.js';
+import { toB64url, utf8 } from '../crypto/bytes.js';
+
+const $ = (id) => document.getElementById(id);
+const tenderId = param('tender');
+const path = `/api/tenders/${encodeURIComponent(tenderId)}/contracts`;
+
+let me = null;
+let st = null;
+let keys = null;
+let keyPanelEl = null;
+
+async function refetch() {
+  st = await get(path);
+  renderAll();
+}
+
+async function send(cmd, button) {
+  const done = busy(button);
+  try {
+    await post(path, cmd);
+    toast(t('con.saved'));
+    await refetch();
+  } catch (e) {
+    showBanner($('con-alert'), 'error', errorText(e));
+  } finally {
+    done();
+  }
+}
+
+function button(id, label, cmd) {
+  const b = h(`button#${id}.btn.btn-primary`, { type: 'button' }, label);
+  b.addEventListener('click', async () => send(await cmd(), b));
+  return b;
+}
+
+function keyPanel() {
+  if (!keyPanelEl) {
+    keyPanelEl = keyImportPanel({
+      userId: me.id,
+      onImported: (r) => {
+        keys = r;
+        keyPanelEl = null;
+        renderAll();
+      },
+    });
+  }
+  return h('div.con-keys', h('p.small.muted', t('con.keys_needed')), keyPanelEl);
+}
+
+const kv = (dt, dd) => h('div.kv-item', h('dt', dt), h('dd', dd));
+
+function contractCard(c) {
+  const d = c.document;
+  const signedBy = (party) => c.signatures.find((s) => s.party === party);
+  const actions = [];
+  if (c.my_payload && !st.blocked) {
+    actions.push(keys
+      ? button(`con-sign-${c.lot_no}`, t('con.sign'), async () => ({
+        type: 'sign', contract_id: c.id, key_id: keys.signing.keyId,
+        signature: toB64url(await sign(keys, utf8(c.my_payload))),
+      }))
+      : keyPanel());
+  }
+  if (st.purchaser && c.status === 'signed' && !c.published_at) {
+    actions.push(button(`con-publish-${c.lot_no}`, t('con.publish'), () => ({ type: 'publish', contract_id: c.id })));
+  }
+  if (st.purchaser && c.status === 'signed' && !c.filed_at) {
+    actions.push(button(`con-file-${c.lot_no}`, t('con.file'), () => ({ type: 'file', contract_id: c.id })));
+  }
+  if (c.status === 'signed') {
+    actions.push(h(`a#con-bundle-${c.lot_no}.btn`, { href: `/api/contracts/${encodeURIComponent(c.id)}/bundle`, download: `contract-${d.contract_no}.json` }, t('con.download')));
+  }
+  return h('section.con-contract', { id: `con-${c.lot_no}`, dataset: { status: c.status } },
+    h('h3', `${d.contract_no} · ${d.lot.name}`),
+    h('dl.kv',
+      kv(t('con.purchaser'), d.purchaser.name),
+      kv(t('con.supplier'), d.supplier.name),
+      kv(t('con.price'), [formatMoney(d.price_fen), ' ', h('span.words', { lang: 'zh-CN' }, d.price_words)]),
+      kv(t('con.delivery'), t('con.days', { n: d.delivery_days })),
+      kv(t('con.payment'), t('con.payment_days', { n: d.terms.payment_days })),
+      kv(t('con.status'), t(`con.status.${c.status}`)),
+      kv(t('con.signed_purchaser'), signedBy('purchaser') ? formatCST(signedBy('purchaser').at) : '—'),
+      kv(t('con.signed_supplier'), signedBy('supplier') ? formatCST(signedBy('supplier').at) : '—'),
+      c.signed_at ? null : kv(t('con.sign_due'), formatDeadline(c.sign_due_at)),
+      c.signed_at ? kv(t('con.published'), c.published_at ? formatCST(c.published_at) : t('con.due_by', { due: formatDeadline(c.publish_due_at) })) : null,
+      c.signed_at ? kv(t('con.filed'), c.filed_at ? formatCST(c.filed_at) : t('con.due_by', { due: formatDeadline(c.file_due_at) })) : null,
+      kv('SHA-256', h('span.hash', { title: c.document_sha256 }, shortHash(c.document_sha256)))),
+    actions.length ? h('p.action-bar', actions) : null);
+}
+
+function renderAll() {
+  replace($('con-actions'),
+    st.blocked ? banner('warning', t('con.blocked')) : null,
+    st.may_draft ? h('section.card', h('p', t('con.draft_hint')), button('con-draft', t('con.draft'), () => ({ type: 'draft' }))) : null);
+  replace($('con-list'), h('div.card-head', h('h2#con-list-heading', t('con.title'))),
+    st.contracts.length ? h('div.stack', st.contracts.map(contractCard)) : h('p.muted#con-none', t('con.none')));
+}
+
+async function main() {
+  setPageTitle('con.title');
+  me = await initLayout({ auth: 'optional', active: 'announcements' });
+  if (!tenderId) return replace($('con-alert'), errorBlock(t('common.missing_id')));
+  replace($('con-loading'), loadingBlock());
+  let a = null;
+  try {
+    [a, st] = await Promise.all([
+      get(`/api/announcements/${encodeURIComponent(tenderId)}`).catch(() => null),
+      get(path),
+    ]);
+  } catch (e) {
+    clear($('con-loading'));
+    const missing = e instanceof ApiError && e.status === 404;
+    return replace($('con-alert'), missing ? banner('warning', t('common.not_found')) : errorBlock(errorText(e), () => location.reload()));
+  }
+  if (me && (me.role === 'supplier' || me.role === 'purchaser')) {
+    try {
+      keys = await loadDeviceKeys(me.id);
+    } catch (_) {
+      keys = null;
+    }
+  }
+  clear($('con-loading'));
+  const ann = a && a.announcement ? { ...a, ...a.announcement } : a;
+  if (ann) {
+    $('crumb-tender').hidden = false;
+    $('crumb-tender-link').textContent = ann.code || ann.title;
+    $('crumb-tender-link').href = `/announcement.html?id=${encodeURIComponent(tenderId)}`;
+  }
+  $('con-page').hidden = false;
+  renderAll();
+  onLangChange(() => {
+    keyPanelEl = null;
+    renderAll();
+  });
+}
+
+main();
