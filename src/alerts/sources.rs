@@ -20,7 +20,9 @@ pub const LIMIT: i64 = 500;
 
 /// How long after a deadline was missed, or a tender became publishable, its alerts are
 /// still made (a server down over it catches up when it starts again).
-pub const CATCH_UP_MS: i64 = 30 * 86_400_000;
+pub const CATCH_UP_MS: i64 = 30 * DAY;
+
+const DAY: i64 = 86_400_000;
 
 /// A kind of deadline: its name (for the log) and the function that reads them at `now`.
 pub struct Source {
@@ -93,10 +95,11 @@ fn counted(
     (open || late.is_some_and(|d| d >= now - CATCH_UP_MS)).then_some((due_at, late))
 }
 
-fn contract_subject(tender_id: String, title: String) -> Subject {
+/// A tender as an alert's subject, linked to the stage's page (`/<page>?tender=<id>`).
+fn tender_subject(page: &str, tender_id: String, title: String) -> Subject {
     Subject {
         kind: "tender",
-        link: format!("/contracts.html?tender={tender_id}"),
+        link: format!("/{page}?tender={tender_id}"),
         id: tender_id,
         title,
     }
@@ -106,7 +109,6 @@ fn contract_subject(tender_id: String, title: String) -> Subject {
 /// told the working day before and at the deadline, finance when it passes.
 pub async fn contract_signings(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
     let deadlines = state.runtime::<Deadlines>();
-    const DAY: i64 = 86_400_000;
     let rows =
         crate::contract::repo::signings_since(&state.db.pool, now - CATCH_UP_MS - 45 * DAY, LIMIT)
             .await?;
@@ -124,7 +126,7 @@ pub async fn contract_signings(state: &AppState, now: i64) -> anyhow::Result<Vec
                 key: format!("contract:{}:signing", r.tender_id),
                 rule: DeadlineRule::ContractSigning,
                 closed_late_at: late,
-                subject: contract_subject(r.tender_id, r.title),
+                subject: tender_subject("contracts.html", r.tender_id, r.title),
                 due_at,
                 owners: vec![Audience::Org {
                     org_id: r.purchaser_org_id,
@@ -143,7 +145,6 @@ pub async fn contract_signings(state: &AppState, now: i64) -> anyhow::Result<Vec
 /// finance within 7; the purchasing unit told, finance when either passes.
 pub async fn contract_publications(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
     let deadlines = state.runtime::<Deadlines>();
-    const DAY: i64 = 86_400_000;
     let rows =
         crate::contract::repo::signed_since(&state.db.pool, now - CATCH_UP_MS - 21 * DAY, LIMIT)
             .await?;
@@ -170,7 +171,7 @@ pub async fn contract_publications(state: &AppState, now: i64) -> anyhow::Result
                 key: format!("contract:{}:{what}", r.id),
                 rule,
                 closed_late_at: late,
-                subject: contract_subject(r.tender_id.clone(), r.title.clone()),
+                subject: tender_subject("contracts.html", r.tender_id.clone(), r.title.clone()),
                 due_at,
                 owners: vec![Audience::Org {
                     org_id: r.purchaser_org_id.clone(),
@@ -202,7 +203,7 @@ pub async fn challenge_replies(state: &AppState, now: i64) -> anyhow::Result<Vec
             key: format!("challenge:{}:reply", r.id),
             rule: DeadlineRule::ChallengeReply,
             closed_late_at: r.done_at,
-            subject: challenge_subject(r.tender_id, r.title),
+            subject: tender_subject("challenges.html", r.tender_id, r.title),
             due_at: r.due_at,
             owners: vec![Audience::Org {
                 org_id: r.agency_org_id,
@@ -250,7 +251,7 @@ pub async fn complaint_deadlines(
             key: format!("complaint:{}:{what}", r.id),
             rule,
             closed_late_at: r.done_at,
-            subject: challenge_subject(r.tender_id, r.title),
+            subject: tender_subject("challenges.html", r.tender_id, r.title),
             due_at: r.due_at,
             owners: vec![Audience::Role(Role::Finance)],
             escalate_to: vec![Role::Oversight],
@@ -261,22 +262,12 @@ pub async fn complaint_deadlines(
         .collect())
 }
 
-fn challenge_subject(tender_id: String, title: String) -> Subject {
-    Subject {
-        kind: "tender",
-        link: format!("/challenges.html?tender={tender_id}"),
-        id: tender_id,
-        title,
-    }
-}
-
 /// R-AWARD-1: the agency publishes the result within 2 working days of the winner's
 /// confirmation; told the working day before and at the deadline, finance and oversight
 /// when it passes without the notice.
 pub async fn result_announcements(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
     let deadlines = state.runtime::<Deadlines>();
     // Awarded at most the catch-up and a long holiday before the deadline.
-    const DAY: i64 = 86_400_000;
     let rows =
         crate::award::repo::awarded_since(&state.db.pool, now - CATCH_UP_MS - 14 * DAY, LIMIT)
             .await?;
@@ -294,12 +285,7 @@ pub async fn result_announcements(state: &AppState, now: i64) -> anyhow::Result<
                 key: format!("result:{}:announcement", r.tender_id),
                 rule: DeadlineRule::ResultAnnouncement,
                 closed_late_at: late,
-                subject: Subject {
-                    kind: "tender",
-                    link: format!("/result.html?tender={}", r.tender_id),
-                    id: r.tender_id,
-                    title: r.title,
-                },
+                subject: tender_subject("result.html", r.tender_id, r.title),
                 due_at,
                 owners: vec![Audience::Org {
                     org_id: r.agency_org_id,
@@ -425,7 +411,6 @@ pub async fn publishable_tenders(state: &AppState, now: i64) -> anyhow::Result<V
     // Publishable from at least 29 days after the intention (the 30th day's 00:00), and
     // at most 30 days and the longest run of rest days after it: the window in which
     // intentions give a day from now - CATCH_UP_MS to now + LOOKAHEAD_MS.
-    const DAY: i64 = 86_400_000;
     let rows = crate::plan::repo::intentions_published_between(
         &state.db.pool,
         now - CATCH_UP_MS - 45 * DAY,

@@ -73,16 +73,22 @@ where
     .await?)
 }
 
-pub async fn complaint<'e, E>(exec: E, id: &str) -> AppResult<Option<ComplaintView>>
+/// The complaint `id` of the tender `tender_id` (another tender's is none).
+pub async fn complaint<'e, E>(
+    exec: E,
+    tender_id: &str,
+    id: &str,
+) -> AppResult<Option<ComplaintView>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    Ok(
-        sqlx::query_as::<_, ComplaintView>(&format!("{COMPLAINT_SQL} WHERE p.id = $1"))
-            .bind(id)
-            .fetch_optional(exec)
-            .await?,
-    )
+    Ok(sqlx::query_as::<_, ComplaintView>(&format!(
+        "{COMPLAINT_SQL} WHERE p.id = $1 AND p.tender_id = $2"
+    ))
+    .bind(id)
+    .bind(tender_id)
+    .fetch_optional(exec)
+    .await?)
 }
 
 /// A challenge or complaint of the tender is open: the contract may not be signed (IR

@@ -360,16 +360,7 @@ async fn handled(
     if user.role != Role::Finance {
         return Err(AppError::Forbidden);
     }
-    // Only a complaint of this tender.
-    let tender: Option<String> =
-        sqlx::query_scalar("SELECT tender_id FROM complaints WHERE id = $1")
-            .bind(complaint_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if tender.as_deref() != Some(head.id.as_str()) {
-        return Err(AppError::NotFound);
-    }
-    let p = repo::complaint(&mut **tx, complaint_id)
+    let p = repo::complaint(&mut **tx, &head.id, complaint_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !statuses.contains(&p.status.as_str()) {

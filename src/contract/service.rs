@@ -118,6 +118,7 @@ pub async fn command(
 ) -> AppResult<Ack> {
     // A signature is checked against the document as stored before the transaction (the
     // keys are read from the pool); inside it the document must still be that one.
+    let mut verified_sha256 = String::new();
     if let Command::Sign {
         contract_id,
         key_id,
@@ -134,6 +135,7 @@ pub async fn command(
             .keyring()
             .verify_user_signature(&user.id, key_id, message.as_bytes(), signature)
             .await?;
+        verified_sha256 = c.document_sha256;
     }
     let mut a = Action::begin(state, tender_id).await?;
     let (tx, head, now) = (&mut a.tx, &a.head, a.now);
@@ -146,7 +148,14 @@ pub async fn command(
             contract_id,
             key_id,
             signature,
-        } => sign(tx, user, head, &contract_id, &key_id, &signature, now).await?,
+        } => {
+            let signed = Signature {
+                key_id: &key_id,
+                signature: &signature,
+                document_sha256: &verified_sha256,
+            };
+            sign(tx, user, head, &contract_id, signed, now).await?
+        }
         Command::Publish { contract_id } => mark(tx, user, head, &contract_id, true, now).await?,
         Command::File { contract_id } => mark(tx, user, head, &contract_id, false, now).await?,
         Command::Supplement {
@@ -340,16 +349,26 @@ where
     .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A party's signature as checked before the transaction, with the digest it covers.
+struct Signature<'a> {
+    key_id: &'a str,
+    signature: &'a str,
+    document_sha256: &'a str,
+}
+
 async fn sign(
     tx: &mut Tx,
     user: &CurrentUser,
     head: &TenderHead,
     id: &str,
-    key_id: &str,
-    signature: &str,
+    signed_by: Signature<'_>,
     now: i64,
 ) -> AppResult<Ack> {
+    let Signature {
+        key_id,
+        signature,
+        document_sha256,
+    } = signed_by;
     let c = of_tender(tx, head, id).await?;
     let party = party_of(user, &c).ok_or(AppError::Forbidden)?;
     if crate::challenge::repo::blocks_contract(&mut **tx, &head.id).await? {
@@ -364,9 +383,7 @@ async fn sign(
     }
     // The signature was checked against the document read before the transaction: it
     // must be the one stored now (an adjustment in between makes it void).
-    let message = rules::payload(id, &c.document_sha256);
-    let fresh = contract(&mut **tx, id).await?.ok_or(AppError::NotFound)?;
-    if rules::payload(id, &fresh.document_sha256) != message {
+    if c.document_sha256 != document_sha256 {
         return Err(AppError::SignatureInvalid);
     }
     sqlx::query(
