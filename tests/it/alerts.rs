@@ -494,7 +494,7 @@ async fn the_header_counts_unread_alerts_and_the_page_marks_them_read() {
         alerts[0]["title_en"].as_str().unwrap(),
     )
     .await;
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }
 
 /// R-CHAL-1 over National Day 2026: a question asked on Tuesday 09-29 is due on the 3rd

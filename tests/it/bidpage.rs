@@ -535,7 +535,7 @@ async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_ther
         .await;
     assert_eq!(status, reqwest::StatusCode::TOO_MANY_REQUESTS, "throttled");
     login(c, &app, "supplier1").await;
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }
 
 const MAKE_KEYS_JS: &str = r##"
@@ -620,5 +620,5 @@ async fn custodians_check_their_share_or_learn_that_this_browser_has_no_key() {
         .await
         .unwrap();
     wait_long(c, "#share-status[data-state='key-mismatch']").await;
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }

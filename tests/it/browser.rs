@@ -16,6 +16,17 @@ pub(crate) struct Driver {
     pub client: Client,
 }
 
+impl Driver {
+    /// Ends the WebDriver session. Only cleanup: what the test asserts has been asserted,
+    /// and `Drop` ends chromedriver and its Chromium whether or not the session answered
+    /// (a session slow to quit on a loaded machine is not a failure of the page).
+    pub(crate) async fn close(self) {
+        if let Err(e) = self.client.clone().close().await {
+            eprintln!("the WebDriver session did not close cleanly: {e}");
+        }
+    }
+}
+
 impl Drop for Driver {
     /// Ends chromedriver and the Chromium it started: chromedriver leads its own process
     /// group, so the whole group goes (killing chromedriver alone leaves the browser
@@ -517,5 +528,5 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
         .await
         .unwrap();
     assert_eq!(lang, "en");
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }

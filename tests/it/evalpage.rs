@@ -455,7 +455,7 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
         "English on the zh-CN report: {english:?}"
     );
     screenshots(c, "eval-report-page", "#report").await;
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }
 
 #[tokio::test]
@@ -643,7 +643,7 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     login(c, &app, "agency").await;
     c.goto(&app.url(&room)).await.unwrap();
     wait_text(c, &format!("{card} .clarification-list"), answer).await;
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }
 
 /// Words of three or more Latin letters that are not codes (all capitals, like R-POL or

@@ -187,7 +187,7 @@ async fn key_files_made_in_rust_open_in_the_browser_and_unseal_what_was_sealed_t
     wait_long(c, "#share-status[data-state='ok']").await;
     screenshots(c, "custodian-keyfile").await;
 
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }
 
 /// Waits until the text of `css` contains `want`.
@@ -383,7 +383,7 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     // In English too, without a reload.
     click_long(c, "#lang-toggle").await;
     wait_text(c, "#record-title", "Opening record").await;
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }
 
 #[tokio::test]
@@ -467,5 +467,5 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the
     wait_long(c, "#hall-phase[data-phase='confirming']").await;
     wait_text(c, "#reading-table", "￥810,000.00").await;
     screenshots(c, "hall-host-confirming").await;
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }

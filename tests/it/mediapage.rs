@@ -243,7 +243,7 @@ async fn two_seated_experts_see_and_hear_each_other_in_the_evaluation_room() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     for d in [a, b] {
-        d.client.clone().close().await.unwrap();
+        d.close().await;
     }
 }
 
@@ -287,6 +287,6 @@ async fn a_bidder_watches_the_host_in_the_opening_hall() {
     .await;
     assert_eq!(tiles, 1);
     for d in [host, bidder] {
-        d.client.clone().close().await.unwrap();
+        d.close().await;
     }
 }

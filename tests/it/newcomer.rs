@@ -454,5 +454,5 @@ async fn a_newcomer_plays_the_demo_opening_and_evaluation_to_the_award_by_clicki
         "the award shown on the tender page and the announcement",
     );
 
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }

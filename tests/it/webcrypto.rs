@@ -202,7 +202,7 @@ async fn hpke_rfc9180_vectors_in_the_browser() {
         .unwrap();
         assert_eq!(hex::encode(pt), encryptions[0]["pt"].as_str().unwrap());
     }
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }
 
 // ---------------------------------------------------------------------- KB1 --
@@ -906,7 +906,7 @@ async fn kb1_vectors_and_mutated_containers_open_in_the_browser_as_in_rust() {
     ];
     let expected: Vec<(&str, String)> = expected.iter().map(|(n, c)| (*n, c.to_string())).collect();
     assert_eq!(codes, expected);
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }
 
 // --------------------------------------------------------------- JS → Rust --
@@ -1149,7 +1149,7 @@ async fn a_bid_sealed_in_the_browser_opens_in_rust() {
     // Fresh keys and nonces for every container.
     assert_ne!(s.header.nonce_prefix, o.header.nonce_prefix);
     assert_ne!(s.header.kb_sha256, o.header.kb_sha256);
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }
 
 // -------------------------------------------------------------- device keys --
@@ -1323,5 +1323,5 @@ async fn device_keys_are_made_kept_and_registered_by_the_browser() {
         .collect();
     assert!(active.contains(&("signing", made["signing"]["key_id"].as_str().unwrap())));
     assert!(active.contains(&("encryption", made["encryption"]["key_id"].as_str().unwrap())));
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }

@@ -361,5 +361,5 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         scan.pages,
         scan.found.join("\n")
     );
-    driver.client.clone().close().await.unwrap();
+    driver.close().await;
 }
