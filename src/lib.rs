@@ -1,6 +1,7 @@
 //! kaibiao (开标): online government procurement with sealed bids, live remote opening and
 //! remote evaluation. The control plane: HTTP API, storage, domain rules.
 
+pub mod acceptance;
 pub mod alerts;
 pub mod approval;
 pub mod auth;
@@ -35,6 +36,7 @@ pub mod load;
 pub mod money;
 pub mod opening;
 pub mod org;
+pub mod payment;
 pub mod pki;
 pub mod plan;
 pub mod rounds;

@@ -76,6 +76,8 @@ pub fn api() -> Api {
         .merge(crate::award::routes::api())
         .merge(crate::challenge::routes::api())
         .merge(crate::contract::routes::api())
+        .merge(crate::acceptance::routes::api())
+        .merge(crate::payment::routes::api())
         .merge(crate::alerts::routes::api())
 }
 

@@ -58,6 +58,10 @@ pub fn all() -> Vec<Source> {
             read: |state, now| result_announcements(state, now).boxed(),
         },
         Source {
+            name: "SME payments",
+            read: |state, now| sme_payments(state, now).boxed(),
+        },
+        Source {
             name: "contract signings",
             read: |state, now| contract_signings(state, now).boxed(),
         },
@@ -89,7 +93,11 @@ fn counted(
     done: Option<i64>,
     now: i64,
 ) -> Option<(i64, Option<i64>)> {
-    let due_at = deadlines.due(rule, start);
+    counted_at(deadlines.due(rule, start), done, now)
+}
+
+/// As [`counted`], for a deadline whose instant the stage computed (a contract's own term).
+fn counted_at(due_at: i64, done: Option<i64>, now: i64) -> Option<(i64, Option<i64>)> {
     let late = done.filter(|d| *d >= due_at);
     let open = done.is_none() && due_at - LOOKAHEAD_MS <= now;
     (open || late.is_some_and(|d| d >= now - CATCH_UP_MS)).then_some((due_at, late))
@@ -491,6 +499,53 @@ pub async fn deposit_refunds(state: &AppState, now: i64) -> anyhow::Result<Vec<D
             warn_before: true,
             notice: Notice::ActBy,
             act: ("退还投标保证金", "Returning the bid deposits"),
+        });
+    }
+    Ok(out)
+}
+
+/// R-PAY-1: an SME paid in full within the contract's term from acceptance (30 days, 60 at
+/// most); the purchasing unit told the working day before and at the due date, finance
+/// when it passes.
+pub async fn sme_payments(state: &AppState, now: i64) -> anyhow::Result<Vec<Deadline>> {
+    let deadlines = state.runtime::<Deadlines>();
+    let longest = crate::contract::rules::SME_PAYMENT_DAYS_LONGEST;
+    let rows = crate::payment::repo::accepted_since(
+        &state.db.pool,
+        now - CATCH_UP_MS - (longest + 10) * DAY,
+        LIMIT,
+    )
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let document: serde_json::Value = serde_json::from_str(&r.document)?;
+        if document["sme"] != true {
+            continue;
+        }
+        let days = document["terms"]["payment_days"]
+            .as_i64()
+            .unwrap_or(crate::contract::rules::SME_PAYMENT_DAYS);
+        let due_at = deadlines.due_after(crate::payment::rules::term(days), r.accepted_at);
+        let settled = (r.paid_fen >= r.payable_fen)
+            .then_some(r.last_paid_at)
+            .flatten();
+        let Some((due_at, late)) = counted_at(due_at, settled, now) else {
+            continue;
+        };
+        out.push(Deadline {
+            key: format!("payment:{}:sme", r.contract_id),
+            rule: DeadlineRule::SmePayment,
+            closed_late_at: late,
+            subject: tender_subject("fulfilment.html", r.tender_id, r.title),
+            due_at,
+            owners: vec![Audience::Org {
+                org_id: r.purchaser_org_id,
+                role: Some(Role::Purchaser),
+            }],
+            escalate_to: vec![Role::Finance],
+            warn_before: true,
+            notice: Notice::ActBy,
+            act: ("向中小企业支付合同款", "Paying the SME"),
         });
     }
     Ok(out)

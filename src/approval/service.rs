@@ -32,7 +32,7 @@ const MAX_OBJECTIONS: i64 = 3;
 
 /// Checks and decodes the attachments, then stores them in the blob store (named by
 /// their hash, so a request refused afterwards leaves only unreferenced blobs).
-async fn store_attachments(
+pub(crate) async fn store_attachments(
     state: &AppState,
     input: &[super::types::AttachmentInput],
 ) -> AppResult<Vec<AttachmentView>> {

@@ -69,7 +69,7 @@ pub struct ObjectionInput {
     pub text: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttachmentView {
     pub seq: i64,
     pub name: String,

@@ -234,6 +234,12 @@ impl Deadlines {
         deadlines::due(&self.calendar, rule, &self.periods, start_ms)
     }
 
+    /// 24:00 China time of the last day of `period` from `start_ms`: a term a contract
+    /// sets itself within a rule (e.g. its payment days under R-PAY-1).
+    pub fn due_after(&self, period: deadlines::Period, start_ms: i64) -> i64 {
+        end_of_day_ms(period.last_day(&self.calendar, deadlines::start_day(start_ms)))
+    }
+
     /// 00:00 China time of the first day the later event of `rule` may come.
     pub fn earliest(&self, rule: deadlines::DeadlineRule, start_ms: i64) -> i64 {
         deadlines::earliest(&self.calendar, rule, &self.periods, start_ms)

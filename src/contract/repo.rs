@@ -59,3 +59,90 @@ where
     .fetch_all(exec)
     .await
 }
+
+/// What the later stages (acceptance, payment) read of a contract: its parties, amount
+/// with its supplements, terms, and whether both signed.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub id: String,
+    pub tender_id: String,
+    pub lot_no: i64,
+    pub purchaser_org_id: String,
+    pub supplier_org_id: String,
+    /// The original amount and the supplementary contracts' total (R-CON-4).
+    pub amount_fen: i64,
+    pub supplements_fen: i64,
+    pub document: serde_json::Value,
+    pub signed_at: Option<i64>,
+}
+
+impl Facts {
+    /// What the purchaser owes in all: the contract and its supplements.
+    pub fn payable_fen(&self) -> i64 {
+        self.amount_fen.saturating_add(self.supplements_fen)
+    }
+
+    /// Whether the supplier is an SME (R-PAY-1).
+    pub fn sme(&self) -> bool {
+        self.document["sme"] == true
+    }
+
+    /// Days after acceptance the contract gives the purchaser to pay.
+    pub fn payment_days(&self) -> i64 {
+        self.document["terms"]["payment_days"]
+            .as_i64()
+            .unwrap_or(super::rules::SME_PAYMENT_DAYS)
+    }
+}
+
+const FACTS_SQL: &str = "SELECT c.id, c.tender_id, c.lot_no, c.purchaser_org_id, \
+     c.supplier_org_id, c.amount_fen, c.document, c.signed_at, \
+     CAST(COALESCE((SELECT SUM(s.amount_fen) FROM contract_supplements s \
+                    WHERE s.contract_id = c.id), 0) AS BIGINT) AS supplements_fen \
+     FROM contracts c";
+
+fn facts_of(r: &sqlx::any::AnyRow) -> sqlx::Result<Facts> {
+    use sqlx::Row;
+    let document: String = r.try_get("document")?;
+    Ok(Facts {
+        id: r.try_get("id")?,
+        tender_id: r.try_get("tender_id")?,
+        lot_no: r.try_get("lot_no")?,
+        purchaser_org_id: r.try_get("purchaser_org_id")?,
+        supplier_org_id: r.try_get("supplier_org_id")?,
+        amount_fen: r.try_get("amount_fen")?,
+        supplements_fen: r.try_get("supplements_fen")?,
+        document: serde_json::from_str(&document).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        signed_at: r.try_get("signed_at")?,
+    })
+}
+
+/// The contract `id`, if there is one.
+pub async fn facts<'e, E>(exec: E, id: &str) -> sqlx::Result<Option<Facts>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(&format!("{FACTS_SQL} WHERE c.id = $1"))
+        .bind(id)
+        .fetch_optional(exec)
+        .await?
+        .as_ref()
+        .map(facts_of)
+        .transpose()
+}
+
+/// The signed contracts of a tender, by lot.
+pub async fn signed_of_tender<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<Vec<Facts>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(&format!(
+        "{FACTS_SQL} WHERE c.tender_id = $1 AND c.signed_at IS NOT NULL ORDER BY c.lot_no"
+    ))
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(facts_of)
+    .collect()
+}

@@ -717,6 +717,52 @@ pub struct ContractSupplemented {
     pub reason_sha256: String,
 }
 
+/// A round of acceptance signed by the purchasing unit: passed, or failed (a remedy opens).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AcceptanceSigned {
+    pub acceptance_id: String,
+    pub contract_id: String,
+    pub round: i64,
+    pub passed: bool,
+    pub document_sha256: String,
+    pub signature_sha256: String,
+}
+
+/// The supplier's answer to a failed acceptance (its text by digest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemedyReplied {
+    pub acceptance_id: String,
+    pub contract_id: String,
+    pub reply_sha256: String,
+}
+
+/// The supplier asks to be paid (R-PAY-1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentRequested {
+    pub request_id: String,
+    pub contract_id: String,
+    pub amount_fen: i64,
+}
+
+/// The purchasing unit approves a payment request, or rejects it with a reason (by digest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentDecided {
+    pub request_id: String,
+    pub approved: bool,
+    pub reason_sha256: Option<String>,
+}
+
+/// A payment made: its amount, the day and the bank's reference, and the total paid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentMade {
+    pub request_id: String,
+    pub contract_id: String,
+    pub amount_fen: i64,
+    pub paid_on: String,
+    pub reference: String,
+    pub total_paid_fen: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationFailed {
     pub reason: String,
@@ -994,6 +1040,11 @@ mod tests {
         Kind::ContractPublished,
         Kind::ContractFiled,
         Kind::ContractSupplemented,
+        Kind::AcceptanceSigned,
+        Kind::RemedyReplied,
+        Kind::PaymentRequested,
+        Kind::PaymentDecided,
+        Kind::PaymentMade,
         Kind::RoundOpened,
         Kind::RoundClosed,
         Kind::OfferDecrypted,
@@ -1394,6 +1445,54 @@ mod tests {
                 }),
                 json!({"contract_id": "k1", "amount_fen": 10, "total_fen": 10,
                        "reason_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::AcceptanceSigned(AcceptanceSigned {
+                    acceptance_id: "a1".into(),
+                    contract_id: "k1".into(),
+                    round: 1,
+                    passed: false,
+                    document_sha256: "00".repeat(32),
+                    signature_sha256: "11".repeat(32),
+                }),
+                json!({"acceptance_id": "a1", "contract_id": "k1", "round": 1, "passed": false,
+                       "document_sha256": "00".repeat(32), "signature_sha256": "11".repeat(32)}),
+            ),
+            (
+                LedgerEvent::RemedyReplied(RemedyReplied {
+                    acceptance_id: "a1".into(),
+                    contract_id: "k1".into(),
+                    reply_sha256: "00".repeat(32),
+                }),
+                json!({"acceptance_id": "a1", "contract_id": "k1", "reply_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::PaymentRequested(PaymentRequested {
+                    request_id: "p1".into(),
+                    contract_id: "k1".into(),
+                    amount_fen: 10,
+                }),
+                json!({"request_id": "p1", "contract_id": "k1", "amount_fen": 10}),
+            ),
+            (
+                LedgerEvent::PaymentDecided(PaymentDecided {
+                    request_id: "p1".into(),
+                    approved: true,
+                    reason_sha256: None,
+                }),
+                json!({"request_id": "p1", "approved": true, "reason_sha256": null}),
+            ),
+            (
+                LedgerEvent::PaymentMade(PaymentMade {
+                    request_id: "p1".into(),
+                    contract_id: "k1".into(),
+                    amount_fen: 10,
+                    paid_on: "2027-03-01".into(),
+                    reference: "BANK-1".into(),
+                    total_paid_fen: 10,
+                }),
+                json!({"request_id": "p1", "contract_id": "k1", "amount_fen": 10,
+                       "paid_on": "2027-03-01", "reference": "BANK-1", "total_paid_fen": 10}),
             ),
             (
                 LedgerEvent::ChallengeFiled(ChallengeFiled {

@@ -477,16 +477,7 @@ async fn the_header_counts_unread_alerts_and_the_page_marks_them_read() {
     crate::browser::click(c, "#alerts-filter [data-filter=all]").await;
     crate::browser::wait_css(c, "#alerts-list .alert-item").await;
     // With KAIBIAO_SCREENSHOTS=<dir>, the page at desktop and phone widths, for people.
-    if let Ok(dir) = std::env::var("KAIBIAO_SCREENSHOTS") {
-        std::fs::create_dir_all(&dir).unwrap();
-        for (width, height) in [(1280, 900), (390, 844)] {
-            c.set_window_size(width, height).await.unwrap();
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            let png = c.screenshot().await.unwrap();
-            std::fs::write(format!("{dir}/alerts-{width}.png"), png).unwrap();
-        }
-        c.set_window_size(1280, 900).await.unwrap();
-    }
+    crate::browser::screenshots(c, "alerts", "#alerts-list").await;
     crate::browser::click(c, "#lang-toggle").await;
     crate::hall::wait_text(
         c,

@@ -18,7 +18,9 @@ use kaibiao::bid::types::SignedReceipt;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::browser::{app_page, click, js, login, set_value, wait_css, wait_long, SLOW};
+use crate::browser::{
+    app_page, click, js, login, screenshots, set_value, wait_css, wait_long, SLOW,
+};
 use crate::common::TestApp;
 
 /// Sealing and uploading a few MB, with one retry after a second's backoff, is quick;
@@ -58,32 +60,6 @@ const input = arguments[1];
         panic!("in the browser: {}", err.as_str().unwrap_or_default());
     }
     v["ok"].clone()
-}
-
-/// Saves the page as `<dir>/<name>-<width>.png` at desktop and phone widths when
-/// KAIBIAO_SCREENSHOTS is set; scrolls to `css` first.
-async fn screenshots(c: &Client, name: &str, css: &str) {
-    let Ok(dir) = std::env::var("KAIBIAO_SCREENSHOTS") else {
-        return;
-    };
-    std::fs::create_dir_all(&dir).unwrap();
-    for (width, height) in [(1280, 900), (390, 844)] {
-        c.set_window_size(width, height).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        for (i, target) in ["body", css].iter().enumerate() {
-            js(
-                c,
-                "const el = document.querySelector(arguments[0]); \
-                 if (el) el.scrollIntoView({block: 'start'}); window.scrollBy(0, -8);",
-                vec![json!(target)],
-            )
-            .await;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let png = c.screenshot().await.unwrap();
-            std::fs::write(format!("{dir}/{name}-{width}-{i}.png"), png).unwrap();
-        }
-    }
-    c.set_window_size(1280, 900).await.unwrap();
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

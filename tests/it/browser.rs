@@ -530,3 +530,29 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
     assert_eq!(lang, "en");
     driver.close().await;
 }
+
+/// Saves the page as `<dir>/<name>-<width>.png` at desktop and phone widths when
+/// KAIBIAO_SCREENSHOTS is set; scrolls to `css` first.
+pub(crate) async fn screenshots(c: &Client, name: &str, css: &str) {
+    let Ok(dir) = std::env::var("KAIBIAO_SCREENSHOTS") else {
+        return;
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    for (width, height) in [(1280, 900), (390, 844)] {
+        c.set_window_size(width, height).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for (i, target) in ["body", css].iter().enumerate() {
+            js(
+                c,
+                "const el = document.querySelector(arguments[0]); \
+                 if (el) el.scrollIntoView({block: 'start'}); window.scrollBy(0, -8);",
+                vec![serde_json::json!(target)],
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/{name}-{width}-{i}.png"), png).unwrap();
+        }
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+}

@@ -49,13 +49,6 @@ fn signed(kind: &str, tender: &str, org: &str, reg: &Registered, grounds: &str) 
            "signature": b64(&reg.keys.sign(payload.as_bytes()))})
 }
 
-async fn ledger_len(app: &TestApp, tender: &str) -> usize {
-    ledger_of(app, tender).await["events"]
-        .as_array()
-        .unwrap()
-        .len()
-}
-
 /// The losing bidders' users and organisations, second-ranked first.
 async fn losers(app: &TestApp, tender: &str) -> Vec<(String, String)> {
     let (_, v) = app
@@ -110,7 +103,7 @@ async fn r_chal_2_3_4_a_challenge_then_a_complaint_block_the_contract_until_fina
     // Refusals, nothing written: a supplier that did not bid, a wrong signature, the
     // signature of other grounds.
     clock.set(cst(2027, 1, 4, 10, 0));
-    let before = ledger_len(&app, &tender).await;
+    let before = crate::evaluation::events_in(&app, &tender).await;
     let outsider = app.login("supplier8").await;
     let o_reg = outsider.register_keys().await;
     let o_org = app.org_id("supplier8").await;
@@ -145,7 +138,7 @@ async fn r_chal_2_3_4_a_challenge_then_a_complaint_block_the_contract_until_fina
         "SIGNATURE_INVALID",
         "another user's key: {status}"
     );
-    assert_eq!(ledger_len(&app, &tender).await, before);
+    assert_eq!(crate::evaluation::events_in(&app, &tender).await, before);
 
     // A's challenge: answered within 7 working days (due Wednesday 01-13 24:00).
     let grounds = "中标人业绩证明材料与事实不符，评审得分应予复核。";
@@ -344,7 +337,7 @@ async fn r_chal_2_3_4_a_challenge_then_a_complaint_block_the_contract_until_fina
     cmd["challenge_id"] = json!(more[2]);
     ok(&app, &b_user, &tender, cmd).await;
     clock.set(window_end);
-    let before = ledger_len(&app, &tender).await;
+    let before = crate::evaluation::events_in(&app, &tender).await;
     let mut cmd = signed("complaint", &tender, &b_org, &b_reg, "不服答复。");
     cmd["challenge_id"] = json!(more[3]);
     let (status, v) = send(&app, &b_user, &tender, cmd).await;
@@ -353,7 +346,7 @@ async fn r_chal_2_3_4_a_challenge_then_a_complaint_block_the_contract_until_fina
         (StatusCode::CONFLICT, "COMPLAINT_WINDOW_CLOSED"),
         "{v}"
     );
-    assert_eq!(ledger_len(&app, &tender).await, before);
+    assert_eq!(crate::evaluation::events_in(&app, &tender).await, before);
 
     let ledger = ledger_of(&app, &tender).await;
     let kinds: Vec<&str> = ledger["events"]

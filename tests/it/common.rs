@@ -328,6 +328,15 @@ impl Session {
         self.call(Method::GET, path, None).await
     }
 
+    /// The response itself (a download's bytes and headers).
+    pub async fn raw_get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, Some(body)).await
     }

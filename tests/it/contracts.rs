@@ -38,13 +38,6 @@ async fn contracts(app: &TestApp, user: Option<&str>, tender: &str) -> Value {
     v
 }
 
-async fn ledger_len(app: &TestApp, tender: &str) -> usize {
-    ledger_of(app, tender).await["events"]
-        .as_array()
-        .unwrap()
-        .len()
-}
-
 fn signature(reg: &Registered, contract: &str, payload: &str) -> Value {
     json!({"type": "sign", "contract_id": contract, "key_id": reg.signing_key_id,
            "signature": b64(&reg.keys.sign(payload.as_bytes()))})
@@ -178,7 +171,7 @@ async fn r_con_1_to_4_the_contract_is_drafted_from_the_award_signed_by_both_publ
         .unwrap()
         .to_string();
     assert_eq!(v["blocked"], true);
-    let before = ledger_len(&app, &tender).await;
+    let before = crate::evaluation::events_in(&app, &tender).await;
     let (status, v) = send(
         &app,
         "purchaser",
@@ -190,7 +183,7 @@ async fn r_con_1_to_4_the_contract_is_drafted_from_the_award_signed_by_both_publ
         (status, code(&v)),
         (StatusCode::CONFLICT, "CONTRACT_BLOCKED")
     );
-    assert_eq!(ledger_len(&app, &tender).await, before);
+    assert_eq!(crate::evaluation::events_in(&app, &tender).await, before);
     let (status, v) = app
         .login("agency")
         .await

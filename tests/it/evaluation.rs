@@ -261,6 +261,14 @@ pub async fn ledger_of(app: &TestApp, tender: &str) -> Value {
     v
 }
 
+/// How many events the tender's public ledger holds (a refusal adds none).
+pub async fn events_in(app: &TestApp, tender: &str) -> usize {
+    ledger_of(app, tender).await["events"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
 /// R-OPEN-4 as the hall shows it: bids are read out one after another with a pause
 /// between two (`--reading-interval-ms`), each seen by all before the next, in the order
 /// of receipt. A supervisor's hub connection times the read-out events as they arrive.

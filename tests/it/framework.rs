@@ -20,13 +20,6 @@ async fn ok(s: &Session, path: &str, cmd: Value) -> Value {
     v
 }
 
-async fn ledger_len(app: &TestApp, tender: &str) -> usize {
-    crate::evaluation::ledger_of(app, tender).await["events"]
-        .as_array()
-        .unwrap()
-        .len()
-}
-
 /// A framework tender of five suppliers (prices 1,000,000.00 … 1,200,000.00), ranked by the
 /// lowest evaluated price, the report signed and the winner confirmed: awarded. Returns
 /// the app, its clock and the tender.
@@ -98,7 +91,7 @@ async fn r_meth_2_a_framework_admits_four_of_five_and_calls_off_directly_in_rota
     // Admission: at least 2, and a fifth eliminated under the price-priority method.
     let now = clock.now_ms();
     let valid_until = now + 300 * DAY;
-    let before = ledger_len(&app, &tender).await;
+    let before = crate::evaluation::events_in(&app, &tender).await;
     for (n, who) in [(5, &agency), (1, &agency), (4, &purchaser)] {
         let (status, v) = who
             .post(
@@ -113,7 +106,7 @@ async fn r_meth_2_a_framework_admits_four_of_five_and_calls_off_directly_in_rota
         };
         assert_eq!(code(&v), want, "{n}: {status} {v}");
     }
-    assert_eq!(ledger_len(&app, &tender).await, before);
+    assert_eq!(crate::evaluation::events_in(&app, &tender).await, before);
     let r = ok(
         &agency,
         &framework,

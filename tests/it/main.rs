@@ -24,6 +24,7 @@ mod draw;
 mod evalpage;
 mod evaluation;
 mod framework;
+mod fulfilment;
 mod fulldisk;
 mod hall;
 mod hub;

@@ -31,6 +31,7 @@ const NOT_YET: &[&str] = &[
     "/api/tenders/{id}/deposit/mine",
     "/api/offers/{id}/header",
     "/api/contracts/{id}/bundle",
+    "/api/acceptances/{id}/evidence/{seq}",
 ];
 
 #[tokio::test]

@@ -327,9 +327,35 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         )
         .await;
     assert!(status.is_success(), "{v}");
+    // Signed by both, its acceptance recorded and waiting for the purchaser's signature.
+    let (_, contracts) = app
+        .login("agency")
+        .await
+        .get(&format!("/api/tenders/{tender}/contracts"))
+        .await;
+    let winner_org = contracts["contracts"][0]["supplier_org_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let winner_user = crate::award::supplier_user(&app, &winner_org).await;
+    let (contract, _) = crate::fulfilment::sign_contract(&app, &tender, &winner_user).await;
+    let (status, v) = app
+        .login("purchaser")
+        .await
+        .post(
+            &format!("/api/tenders/{tender}/acceptance"),
+            json!({"type": "record", "contract_id": contract, "delivered_on": "2026-12-01",
+                   "items": [{"name": "课桌椅", "passed": false, "note": "数量不足"}],
+                   "conclusion": "部分不合格。"}),
+        )
+        .await;
+    assert!(status.is_success(), "{v}");
+    scan.as_user(&winner_user, &[format!("/fulfilment.html?tender={tender}")])
+        .await;
     scan.as_user(
         "purchaser",
         &[
+            format!("/fulfilment.html?tender={tender}"),
             "/dashboard.html".into(),
             format!("/evaluation.html?tender={tender}"),
             format!("/report.html?tender={tender}"),

@@ -260,3 +260,15 @@ export function showFieldErrors(form, fields, aliases = {}) {
   if (first) first.focus({ preventScroll: false });
   return leftover;
 }
+
+// ------------------------------------------------------------ attachments --
+
+/** A file as {name, media_type, content_base64} (standard base64), for JSON bodies. */
+export function readFile(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve({ name: file.name, media_type: file.type || '', content_base64: String(r.result).split(',')[1] || '' });
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+}

@@ -7,7 +7,7 @@ import { get, post, errorText, ApiError } from '../api.js';
 import { t, label, onLangChange } from '../i18n.js';
 import { formatMoney, formatCST, serverNow } from '../format.js';
 import { h, replace, loadingBlock, emptyBlock, errorBlock, banner, busy, toast, openDialog } from '../ui.js';
-import { clearFieldErrors, showFieldErrors } from '../form-kit.js';
+import { clearFieldErrors, showFieldErrors, readFile } from '../form-kit.js';
 
 const $ = (id) => document.getElementById(id);
 /** The server's limit on attachments, together (docs/api.md). */
@@ -23,16 +23,6 @@ function field(id, key, control) {
   return h('div.field.field-wide',
     h('label.field-label', { for: id }, t(key)), control,
     h(`p#${id}-error.field-error`, { dataset: { field: control.name }, 'aria-live': 'polite' }));
-}
-
-/** A file as {name, media_type, content_base64}. */
-function readFile(file) {
-  return new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => resolve({ name: file.name, media_type: file.type || '', content_base64: String(r.result).split(',')[1] || '' });
-    r.onerror = () => reject(r.error);
-    r.readAsDataURL(file);
-  });
 }
 
 function requestForm() {

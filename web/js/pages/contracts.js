@@ -103,7 +103,10 @@ function contractCard(c) {
 function renderAll() {
   replace($('con-actions'),
     st.blocked ? banner('warning', t('con.blocked')) : null,
-    st.may_draft ? h('section.card', h('p', t('con.draft_hint')), button('con-draft', t('con.draft'), () => ({ type: 'draft' }))) : null);
+    st.may_draft ? h('section.card', h('p', t('con.draft_hint')), button('con-draft', t('con.draft'), () => ({ type: 'draft' }))) : null,
+    st.contracts.some((c) => c.status === 'signed')
+      ? h('p.action-bar', h('a#con-fulfilment-link.btn', { href: `/fulfilment.html?tender=${encodeURIComponent(tenderId)}` }, t('ful.link')))
+      : null);
   replace($('con-list'), h('div.card-head', h('h2#con-list-heading', t('con.title'))),
     st.contracts.length ? h('div.stack', st.contracts.map(contractCard)) : h('p.muted#con-none', t('con.none')));
 }

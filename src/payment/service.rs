@@ -1,0 +1,332 @@
+//! Requesting, deciding and recording payments; the view.
+
+use super::repo::{self, Request};
+use super::rules;
+use super::types::{Ack, Command, ContractPayments, PaymentError, PaymentsView};
+use crate::auth::{CurrentUser, Role};
+use crate::calendar::Deadlines;
+use crate::contract::repo::Facts;
+use crate::db::Tx;
+use crate::error::{AppError, AppResult};
+use crate::ledger::repo::append;
+use crate::ledger::{LedgerEvent, PaymentDecided, PaymentMade, PaymentRequested};
+use crate::state::AppState;
+use crate::tender::repo::TenderHead;
+use crate::tender::Action;
+
+fn is_purchaser(user: &CurrentUser, c: &Facts) -> bool {
+    user.role == Role::Purchaser && user.org_id.as_deref() == Some(c.purchaser_org_id.as_str())
+}
+
+fn is_supplier(user: &CurrentUser, c: &Facts) -> bool {
+    user.role == Role::Supplier && user.org_id.as_deref() == Some(c.supplier_org_id.as_str())
+}
+
+/// The contract `id` of this tender, or `NOT_FOUND`.
+async fn contract_of(tx: &mut Tx, head: &TenderHead, id: &str) -> AppResult<Facts> {
+    crate::contract::repo::facts(&mut **tx, id)
+        .await?
+        .filter(|c| c.tender_id == head.id)
+        .ok_or(AppError::NotFound)
+}
+
+/// A request of this tender with its contract, for the purchasing unit, or `NOT_FOUND`
+/// / `FORBIDDEN`.
+async fn for_purchaser(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    head: &TenderHead,
+    id: &str,
+) -> AppResult<(Request, Facts)> {
+    let r = repo::one(&mut **tx, id)
+        .await?
+        .filter(|r| r.tender_id == head.id)
+        .ok_or(AppError::NotFound)?;
+    let c = contract_of(tx, head, &r.contract_id).await?;
+    if !is_purchaser(user, &c) {
+        return Err(AppError::Forbidden);
+    }
+    Ok((r, c))
+}
+
+fn text(field: &'static str, value: &str, max: usize, required: bool) -> AppResult<String> {
+    let v = value.trim();
+    let n = v.chars().count();
+    if n > max || (required && n == 0) {
+        return Err(AppError::field(
+            field,
+            format!("须填写，{max} 字以内 / required, {max} characters at most"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+pub async fn command(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+    cmd: Command,
+) -> AppResult<Ack> {
+    let mut a = Action::begin(state, tender_id).await?;
+    let (tx, head, now) = (&mut a.tx, &a.head, a.now);
+    let ack = match cmd {
+        Command::Request {
+            contract_id,
+            amount_fen,
+            note,
+        } => request(tx, user, head, &contract_id, amount_fen, &note, now).await?,
+        Command::Approve { request_id } => decide(tx, user, head, &request_id, None, now).await?,
+        Command::Reject { request_id, reason } => {
+            let reason = text("reason", &reason, rules::MAX_NOTE_CHARS, true)?;
+            decide(tx, user, head, &request_id, Some(reason), now).await?
+        }
+        Command::Pay {
+            request_id,
+            paid_on,
+            reference,
+        } => pay(tx, user, head, &request_id, &paid_on, &reference, now).await?,
+    };
+    a.commit(state).await?;
+    Ok(ack)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn request(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    head: &TenderHead,
+    contract_id: &str,
+    amount_fen: i64,
+    note: &str,
+    now: i64,
+) -> AppResult<Ack> {
+    let c = contract_of(tx, head, contract_id).await?;
+    if !is_supplier(user, &c) {
+        return Err(AppError::Forbidden);
+    }
+    if crate::acceptance::repo::accepted_at(&mut **tx, &c.id)
+        .await?
+        .is_none()
+    {
+        return Err(PaymentError::BeforeAcceptance.into());
+    }
+    let note = text("note", note, rules::MAX_NOTE_CHARS, false)?;
+    let requests = repo::of_contract(&mut **tx, &c.id).await?;
+    if requests.len() as i64 >= rules::MAX_REQUESTS {
+        return Err(AppError::field(
+            "contract_id",
+            "该合同的支付申请已达上限 / this contract has its most requests",
+        ));
+    }
+    let committed: i64 = requests
+        .iter()
+        .filter(|r| r.status != "rejected")
+        .map(|r| r.amount_fen)
+        .sum();
+    if !rules::fits(amount_fen, committed, c.payable_fen()) {
+        return Err(PaymentError::OverContract.into());
+    }
+    let id = crate::org::service::new_id();
+    sqlx::query(
+        "INSERT INTO payment_requests (id, contract_id, tender_id, amount_fen, note, status, \
+         requested_by, requested_at) VALUES ($1, $2, $3, $4, $5, 'requested', $6, $7)",
+    )
+    .bind(&id)
+    .bind(&c.id)
+    .bind(&head.id)
+    .bind(amount_fen)
+    .bind(&note)
+    .bind(&user.id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let event = PaymentRequested {
+        request_id: id.clone(),
+        contract_id: c.id,
+        amount_fen,
+    };
+    append(
+        tx,
+        &head.id,
+        now,
+        &user.id,
+        &LedgerEvent::PaymentRequested(event),
+    )
+    .await?;
+    Ok(Ack {
+        request_id: id,
+        status: "requested".into(),
+    })
+}
+
+/// Approved (`reason` none) or rejected with the reason, once.
+async fn decide(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    head: &TenderHead,
+    id: &str,
+    reason: Option<String>,
+    now: i64,
+) -> AppResult<Ack> {
+    let (r, _) = for_purchaser(tx, user, head, id).await?;
+    if r.status != "requested" {
+        return Err(AppError::IllegalTransition {
+            from: r.status,
+            action: if reason.is_some() {
+                "reject"
+            } else {
+                "approve"
+            },
+        });
+    }
+    let status = if reason.is_some() {
+        "rejected"
+    } else {
+        "approved"
+    };
+    sqlx::query(
+        "UPDATE payment_requests SET status = $1, decided_by = $2, decided_at = $3, \
+         reason = $4 WHERE id = $5",
+    )
+    .bind(status)
+    .bind(&user.id)
+    .bind(now)
+    .bind(reason.as_deref())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    let event = PaymentDecided {
+        request_id: id.to_string(),
+        approved: reason.is_none(),
+        reason_sha256: reason.map(|r| crate::crypto::sha256_hex(r.as_bytes())),
+    };
+    append(
+        tx,
+        &head.id,
+        now,
+        &user.id,
+        &LedgerEvent::PaymentDecided(event),
+    )
+    .await?;
+    Ok(Ack {
+        request_id: id.to_string(),
+        status: status.into(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn pay(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    head: &TenderHead,
+    id: &str,
+    paid_on: &str,
+    reference: &str,
+    now: i64,
+) -> AppResult<Ack> {
+    let (r, c) = for_purchaser(tx, user, head, id).await?;
+    if r.status != "approved" {
+        return Err(AppError::IllegalTransition {
+            from: r.status,
+            action: "pay",
+        });
+    }
+    let paid_on = paid_on.trim();
+    let day = chrono::NaiveDate::parse_from_str(paid_on, "%Y-%m-%d").ok();
+    if day.is_none_or(|d| d > crate::calendar::date_of(now)) {
+        return Err(AppError::field(
+            "paid_on",
+            "支付日期须为不晚于今天的日期（YYYY-MM-DD）/ the day paid, not after today (YYYY-MM-DD)",
+        ));
+    }
+    let reference = text("reference", reference, rules::MAX_REFERENCE_CHARS, true)?;
+    sqlx::query(
+        "UPDATE payment_requests SET status = 'paid', paid_by = $1, paid_at = $2, \
+         paid_on = $3, reference = $4 WHERE id = $5",
+    )
+    .bind(&user.id)
+    .bind(now)
+    .bind(paid_on)
+    .bind(&reference)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    let total_paid_fen: i64 = repo::of_contract(&mut **tx, &c.id)
+        .await?
+        .iter()
+        .filter(|r| r.status == "paid")
+        .map(|r| r.amount_fen)
+        .sum();
+    let event = PaymentMade {
+        request_id: id.to_string(),
+        contract_id: c.id,
+        amount_fen: r.amount_fen,
+        paid_on: paid_on.to_string(),
+        reference,
+        total_paid_fen,
+    };
+    append(
+        tx,
+        &head.id,
+        now,
+        &user.id,
+        &LedgerEvent::PaymentMade(event),
+    )
+    .await?;
+    Ok(Ack {
+        request_id: id.to_string(),
+        status: "paid".into(),
+    })
+}
+
+pub async fn view(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    tender_id: &str,
+) -> AppResult<PaymentsView> {
+    let pool = &state.db.pool;
+    crate::tender::repo::published_head(pool, tender_id).await?;
+    let deadlines = state.runtime::<Deadlines>();
+    let mut out = Vec::new();
+    for c in crate::contract::repo::signed_of_tender(pool, tender_id).await? {
+        if !crate::acceptance::service::reads(user, &c) {
+            continue;
+        }
+        let accepted_at = crate::acceptance::repo::accepted_at(pool, &c.id).await?;
+        let requests: Vec<_> = repo::of_contract(pool, &c.id)
+            .await?
+            .into_iter()
+            .map(|r| r.view)
+            .collect();
+        let paid_fen: i64 = requests
+            .iter()
+            .filter(|r| r.status == "paid")
+            .map(|r| r.amount_fen)
+            .sum();
+        let settled_at = (paid_fen >= c.payable_fen())
+            .then(|| requests.iter().filter_map(|r| r.paid_at).max())
+            .flatten();
+        out.push(ContractPayments {
+            may_request: user.is_some_and(|u| is_supplier(u, &c))
+                && accepted_at.is_some()
+                && paid_fen < c.payable_fen(),
+            purchaser: user.is_some_and(|u| is_purchaser(u, &c)),
+            due_at: accepted_at.map(|a| deadlines.due_after(rules::term(c.payment_days()), a)),
+            contract_id: c.id.clone(),
+            contract_no: c.document["contract_no"].clone(),
+            lot_no: c.lot_no,
+            supplier: c.document["supplier"].clone(),
+            sme: c.sme(),
+            payment_days: c.payment_days(),
+            payable_fen: c.payable_fen(),
+            paid_fen,
+            accepted_at,
+            settled_at,
+            requests,
+        });
+    }
+    Ok(PaymentsView {
+        tender_id: tender_id.to_string(),
+        contracts: out,
+    })
+}
