@@ -39,6 +39,7 @@ pub mod org;
 pub mod payment;
 pub mod pki;
 pub mod plan;
+pub mod rating;
 pub mod rounds;
 pub mod serve;
 pub mod startup;

@@ -78,6 +78,7 @@ pub fn api() -> Api {
         .merge(crate::contract::routes::api())
         .merge(crate::acceptance::routes::api())
         .merge(crate::payment::routes::api())
+        .merge(crate::rating::routes::api())
         .merge(crate::alerts::routes::api())
 }
 

@@ -106,6 +106,26 @@ where
     .collect()
 }
 
+/// The seated experts (accepted their seats): (expert id, name), by seat.
+pub(crate) async fn seated_experts<'e, E>(
+    exec: E,
+    tender_id: &str,
+) -> AppResult<Vec<(String, String)>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT p.expert_id, e.name FROM evaluation_panel p JOIN experts e ON e.id = p.expert_id \
+         WHERE p.tender_id = $1 AND p.status = 'accepted' ORDER BY p.seat",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("expert_id")?, r.try_get("name")?)))
+    .collect()
+}
+
 pub(crate) async fn panel<'e, E>(exec: E, tender_id: &str) -> AppResult<Vec<Seat>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,

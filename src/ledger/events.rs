@@ -763,6 +763,15 @@ pub struct PaymentMade {
     pub total_paid_fen: i64,
 }
 
+/// A four-party rating given, by digest of the rating itself (rater, ratee, scores,
+/// comment): the public ledger tells neither who rated whom nor how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingGiven {
+    pub rating_id: String,
+    pub contract_id: String,
+    pub rating_sha256: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationFailed {
     pub reason: String,
@@ -1045,6 +1054,7 @@ mod tests {
         Kind::PaymentRequested,
         Kind::PaymentDecided,
         Kind::PaymentMade,
+        Kind::RatingGiven,
         Kind::RoundOpened,
         Kind::RoundClosed,
         Kind::OfferDecrypted,
@@ -1493,6 +1503,14 @@ mod tests {
                 }),
                 json!({"request_id": "p1", "contract_id": "k1", "amount_fen": 10,
                        "paid_on": "2027-03-01", "reference": "BANK-1", "total_paid_fen": 10}),
+            ),
+            (
+                LedgerEvent::RatingGiven(RatingGiven {
+                    rating_id: "r1".into(),
+                    contract_id: "k1".into(),
+                    rating_sha256: "00".repeat(32),
+                }),
+                json!({"rating_id": "r1", "contract_id": "k1", "rating_sha256": "00".repeat(32)}),
             ),
             (
                 LedgerEvent::ChallengeFiled(ChallengeFiled {

@@ -142,6 +142,7 @@ kinds! {
     PaymentRequested = "payment_requested",
     PaymentDecided = "payment_decided",
     PaymentMade = "payment_made",
+    RatingGiven = "rating_given",
     RoundOpened = "round_opened",
     RoundClosed = "round_closed",
     OfferDecrypted = "offer_decrypted",

@@ -41,6 +41,7 @@ mod opening;
 mod planpage;
 mod plans;
 mod prewalk;
+mod ratings;
 mod restart;
 mod rounds;
 mod roundspage;

@@ -356,6 +356,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         "purchaser",
         &[
             format!("/fulfilment.html?tender={tender}"),
+            format!("/ratings.html?tender={tender}"),
             "/dashboard.html".into(),
             format!("/evaluation.html?tender={tender}"),
             format!("/report.html?tender={tender}"),

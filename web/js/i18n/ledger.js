@@ -95,6 +95,7 @@ export default {
   'ledger.payment_requested': ['申请支付', 'Payment requested'],
   'ledger.payment_decided': ['支付申请审核', 'Payment request decided'],
   'ledger.payment_made': ['资金支付', 'Payment made'],
+  'ledger.rating_given': ['信用评价', 'Credit rating given'],
   'ledger.round_opened': ['开始一轮报价', 'Round of offers opened'],
   'ledger.round_closed': ['本轮报价截止', 'Round of offers closed'],
   'ledger.offer_decrypted': ['供应商解密报价', 'Offer decrypted'],

@@ -15,6 +15,7 @@ export default {
   'nav.dashboard': ['工作台', 'Dashboard'],
   'nav.new_tender': ['新建项目', 'New project'],
   'nav.audit': ['审计日志', 'Audit log'],
+  'nav.ratings': ['信用评价', 'Ratings'],
   'nav.intentions': ['采购意向', 'Intentions'],
   'nav.plans': ['预算与计划', 'Budgets & plans'],
   'nav.single_source': ['单一来源公示', 'Single-source notices'],

@@ -251,6 +251,9 @@ function contractCard(c) {
 
 function renderAll() {
   replace($('ful-list'), h('h2#ful-list-heading.visually-hidden', t('ful.title')),
+    acc.contracts.some((c) => c.accepted_at)
+      ? h('p.action-bar', h('a#ful-ratings-link.btn', { href: `/ratings.html?tender=${encodeURIComponent(tenderId)}` }, t('rat.link')))
+      : null,
     acc.contracts.length ? h('div.stack', acc.contracts.map(contractCard)) : h('p.muted#ful-none', t('ful.none')));
 }
 

@@ -61,7 +61,8 @@ function renderNotice() {
     h('p#res-panel', d.panel.map((p) => p.name).join('、') || '—'),
     downloadLink('res-notice-download', n, `result-${d.tender.code}.json`),
     h('p.action-bar', h('a#res-challenges-link.btn', { href: `/challenges.html?tender=${encodeURIComponent(tenderId)}` }, t('chal.link')),
-      h('a#res-contracts-link.btn', { href: `/contracts.html?tender=${encodeURIComponent(tenderId)}` }, t('con.link'))));
+      h('a#res-contracts-link.btn', { href: `/contracts.html?tender=${encodeURIComponent(tenderId)}` }, t('con.link')),
+      h('a#res-ratings-link.btn', { href: `/ratings.html?tender=${encodeURIComponent(tenderId)}` }, t('rat.link'))));
 }
 
 function renderLetter() {
