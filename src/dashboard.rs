@@ -129,6 +129,14 @@ async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResul
                 open
             }
         }
+        Role::Bank => {
+            // A bank's officer reads the financing cases addressed to its bank, no tender.
+            let org = user.org_id.as_deref().unwrap_or("");
+            let cases = crate::financing::repo::of_org(&state.db.pool, org, true).await?;
+            let open = cases.iter().filter(|a| a.status == "applied").count() as i64;
+            counts.insert("financing_open", open);
+            Vec::new()
+        }
         _ => {
             let mine = tender_service::list_for(&state, &user).await?;
             for s in TenderStatus::ALL {

@@ -368,6 +368,14 @@ const ORGS: &[OrgSeed] = &[
         special: None,
     },
     OrgSeed {
+        key: "bank",
+        kind: OrgKind::Bank,
+        name: "湖北银行黄石分行",
+        region: "420200",
+        size: None,
+        special: None,
+    },
+    OrgSeed {
         key: "school",
         kind: OrgKind::PurchaserUnit,
         name: "黄石市第一中学",
@@ -518,6 +526,7 @@ const USERS: &[(&str, &str, Role, &str)] = &[
     ("admin", "平台管理员", Role::Admin, "platform"),
     ("finance", "周建华(财政监管)", Role::Finance, "finance"),
     ("oversight", "吴敏(综合监管)", Role::Oversight, "oversight"),
+    ("bank", "郑洁(湖北银行)", Role::Bank, "bank"),
     ("purchaser", "刘芳(第一中学)", Role::Purchaser, "school"),
     ("purchaser2", "陈立(中心医院)", Role::Purchaser, "hospital"),
     ("agency", "王磊(采购中心)", Role::Agency, "center"),

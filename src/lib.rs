@@ -27,6 +27,7 @@ pub mod download;
 pub mod draw;
 pub mod error;
 pub mod evaluation;
+pub mod financing;
 pub mod framework;
 pub mod hub;
 pub mod jobs;

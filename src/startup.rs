@@ -79,6 +79,7 @@ pub fn api() -> Api {
         .merge(crate::acceptance::routes::api())
         .merge(crate::payment::routes::api())
         .merge(crate::rating::routes::api())
+        .merge(crate::financing::routes::api())
         .merge(crate::alerts::routes::api())
 }
 

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The seven roles of DESIGN.md. One role per user account.
+/// The seven roles of DESIGN.md, and the banks that finance contracts (政采贷). One role
+/// per user account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -13,10 +14,12 @@ pub enum Role {
     Finance,
     Oversight,
     Admin,
+    /// A bank's officer: reads the contracts whose financing its bank was asked for.
+    Bank,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Purchaser,
         Role::Agency,
         Role::Supplier,
@@ -24,6 +27,7 @@ impl Role {
         Role::Finance,
         Role::Oversight,
         Role::Admin,
+        Role::Bank,
     ];
 
     /// Finance, oversight and admin watch every tender, and read what the law keeps from
@@ -45,6 +49,7 @@ impl Role {
             Role::Finance => "finance",
             Role::Oversight => "oversight",
             Role::Admin => "admin",
+            Role::Bank => "bank",
         }
     }
 
@@ -61,6 +66,7 @@ impl Role {
             Role::Finance => "财政监管部门",
             Role::Oversight => "综合监管部门",
             Role::Admin => "平台管理",
+            Role::Bank => "金融机构",
         }
     }
 }

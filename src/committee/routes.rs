@@ -77,7 +77,7 @@ pub fn api() -> Api {
             Method::GET,
             "/api/tenders/{id}/opening/record",
             // The opening's members, and the experts who evaluate the tender.
-            Access::Roles(&Role::ALL),
+            Access::Roles(COMMANDERS),
             opening_record,
         )
 }

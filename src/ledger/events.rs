@@ -772,6 +772,23 @@ pub struct RatingGiven {
     pub rating_sha256: String,
 }
 
+/// A supplier asked a bank to finance its contract (the application by digest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinancingApplied {
+    pub application_id: String,
+    pub contract_id: String,
+    pub application_sha256: String,
+}
+
+/// The bank's decision by digest; approved, the contract is paid into its account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinancingDecided {
+    pub application_id: String,
+    pub contract_id: String,
+    pub approved: bool,
+    pub decision_sha256: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationFailed {
     pub reason: String,
@@ -1055,6 +1072,8 @@ mod tests {
         Kind::PaymentDecided,
         Kind::PaymentMade,
         Kind::RatingGiven,
+        Kind::FinancingApplied,
+        Kind::FinancingDecided,
         Kind::RoundOpened,
         Kind::RoundClosed,
         Kind::OfferDecrypted,
@@ -1511,6 +1530,25 @@ mod tests {
                     rating_sha256: "00".repeat(32),
                 }),
                 json!({"rating_id": "r1", "contract_id": "k1", "rating_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::FinancingApplied(FinancingApplied {
+                    application_id: "f1".into(),
+                    contract_id: "k1".into(),
+                    application_sha256: "00".repeat(32),
+                }),
+                json!({"application_id": "f1", "contract_id": "k1",
+                       "application_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::FinancingDecided(FinancingDecided {
+                    application_id: "f1".into(),
+                    contract_id: "k1".into(),
+                    approved: true,
+                    decision_sha256: "00".repeat(32),
+                }),
+                json!({"application_id": "f1", "contract_id": "k1", "approved": true,
+                       "decision_sha256": "00".repeat(32)}),
             ),
             (
                 LedgerEvent::ChallengeFiled(ChallengeFiled {

@@ -143,6 +143,8 @@ kinds! {
     PaymentDecided = "payment_decided",
     PaymentMade = "payment_made",
     RatingGiven = "rating_given",
+    FinancingApplied = "financing_applied",
+    FinancingDecided = "financing_decided",
     RoundOpened = "round_opened",
     RoundClosed = "round_closed",
     OfferDecrypted = "offer_decrypted",

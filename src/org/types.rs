@@ -30,6 +30,8 @@ pub enum OrgKind {
     OversightDept,
     /// 平台运营方
     Platform,
+    /// 金融机构 (政府采购合同融资)
+    Bank,
 }
 
 impl OrgKind {
@@ -41,6 +43,7 @@ impl OrgKind {
             OrgKind::FinanceDept => "finance_dept",
             OrgKind::OversightDept => "oversight_dept",
             OrgKind::Platform => "platform",
+            OrgKind::Bank => "bank",
         }
     }
 
@@ -53,6 +56,7 @@ impl OrgKind {
             Role::Finance => Some(OrgKind::FinanceDept),
             Role::Oversight => Some(OrgKind::OversightDept),
             Role::Admin => Some(OrgKind::Platform),
+            Role::Bank => Some(OrgKind::Bank),
             Role::Expert => None,
         }
     }

@@ -320,6 +320,7 @@ pub async fn view(
             payment_days: c.payment_days(),
             payable_fen: c.payable_fen(),
             paid_fen,
+            pay_to: crate::financing::repo::pay_to(pool, &c.id).await?,
             accepted_at,
             settled_at,
             requests,

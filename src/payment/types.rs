@@ -111,6 +111,9 @@ pub struct ContractPayments {
     /// When the last payment completed what the contract owes.
     pub settled_at: Option<i64>,
     pub requests: Vec<RequestView>,
+    /// The financing account the contract is paid into once a bank financed it
+    /// (docs/financing.md); none, the supplier's own.
+    pub pay_to: Option<crate::financing::types::PayTo>,
     pub may_request: bool,
     pub purchaser: bool,
 }

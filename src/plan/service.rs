@@ -45,7 +45,7 @@ pub(crate) fn scope(user: &CurrentUser) -> AppResult<String> {
     match user.role {
         Role::Purchaser => user.org_id.clone().ok_or(AppError::Forbidden),
         Role::Agency | Role::Finance | Role::Oversight | Role::Admin => Ok(String::new()),
-        Role::Supplier | Role::Expert => Err(AppError::Forbidden),
+        Role::Supplier | Role::Expert | Role::Bank => Err(AppError::Forbidden),
     }
 }
 

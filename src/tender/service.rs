@@ -35,7 +35,7 @@ pub fn can_see(user: &CurrentUser, t: &TenderHead) -> bool {
         Role::Agency => user.org_id.as_deref() == Some(t.agency_org_id.as_str()),
         Role::Purchaser => user.org_id.as_deref() == Some(t.purchaser_org_id.as_str()),
         Role::Finance | Role::Oversight | Role::Admin => true,
-        Role::Supplier | Role::Expert => false,
+        Role::Supplier | Role::Expert | Role::Bank => false,
     }
 }
 
@@ -813,7 +813,7 @@ pub async fn list_for(state: &AppState, actor: &CurrentUser) -> AppResult<Vec<Te
             ..Default::default()
         },
         Role::Finance | Role::Oversight | Role::Admin => ListFilter::default(),
-        Role::Supplier | Role::Expert => return Err(AppError::Forbidden),
+        Role::Supplier | Role::Expert | Role::Bank => return Err(AppError::Forbidden),
     };
     Ok(repo::list(&state.db.pool, &filter).await?)
 }

@@ -23,6 +23,7 @@ mod documents;
 mod draw;
 mod evalpage;
 mod evaluation;
+mod financing;
 mod framework;
 mod fulfilment;
 mod fulldisk;

@@ -16,6 +16,7 @@ fn demo_user(role: Role) -> &'static str {
         Role::Finance => "finance",
         Role::Oversight => "oversight",
         Role::Admin => "admin",
+        Role::Bank => "bank",
     }
 }
 
@@ -32,6 +33,7 @@ const NOT_YET: &[&str] = &[
     "/api/offers/{id}/header",
     "/api/contracts/{id}/bundle",
     "/api/acceptances/{id}/evidence/{seq}",
+    "/api/financing/{id}",
 ];
 
 #[tokio::test]

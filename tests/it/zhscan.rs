@@ -350,8 +350,19 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         )
         .await;
     assert!(status.is_success(), "{v}");
-    scan.as_user(&winner_user, &[format!("/fulfilment.html?tender={tender}")])
-        .await;
+    scan.as_user(
+        &winner_user,
+        &[
+            format!("/fulfilment.html?tender={tender}"),
+            "/ratings.html".into(),
+        ],
+    )
+    .await;
+    scan.as_user(
+        "bank",
+        &["/dashboard.html".into(), "/financing.html".into()],
+    )
+    .await;
     scan.as_user(
         "purchaser",
         &[

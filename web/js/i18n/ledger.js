@@ -96,6 +96,8 @@ export default {
   'ledger.payment_decided': ['支付申请审核', 'Payment request decided'],
   'ledger.payment_made': ['资金支付', 'Payment made'],
   'ledger.rating_given': ['信用评价', 'Credit rating given'],
+  'ledger.financing_applied': ['申请合同融资', 'Financing applied for'],
+  'ledger.financing_decided': ['金融机构审批融资', 'Financing decided by the bank'],
   'ledger.round_opened': ['开始一轮报价', 'Round of offers opened'],
   'ledger.round_closed': ['本轮报价截止', 'Round of offers closed'],
   'ledger.offer_decrypted': ['供应商解密报价', 'Offer decrypted'],

@@ -16,6 +16,7 @@ export default {
   'nav.new_tender': ['新建项目', 'New project'],
   'nav.audit': ['审计日志', 'Audit log'],
   'nav.ratings': ['信用评价', 'Ratings'],
+  'nav.financing': ['合同融资', 'Financing'],
   'nav.intentions': ['采购意向', 'Intentions'],
   'nav.plans': ['预算与计划', 'Budgets & plans'],
   'nav.single_source': ['单一来源公示', 'Single-source notices'],
@@ -85,6 +86,7 @@ export default {
   'role.finance': ['财政监管部门', 'Finance supervisor'],
   'role.oversight': ['综合监管部门', 'Oversight'],
   'role.admin': ['平台管理', 'Administrator'],
+  'role.bank': ['金融机构', 'Bank'],
 
   'orgkind.purchaser_unit': ['采购单位', 'Purchasing unit'],
   'orgkind.agency': ['代理机构', 'Agency'],

@@ -50,6 +50,8 @@ export default {
   'dash.audit': ['审计日志', 'Audit log'],
   'dash.audit_text': ['查看登录与安全审计记录。', 'Login and security audit records.'],
   'dash.audit_link': ['打开审计日志', 'Open audit log'],
+  'dash.bank_note': ['待审批的融资申请：{n} 件。', 'Applications awaiting your decision: {n}.'],
+  'dash.bank_link': ['处理融资申请', 'Open the applications'],
   'dash.all_announcements': ['全部公告', 'All announcements'],
   'dash.no_org': ['未关联单位', 'No organisation'],
 
@@ -70,6 +72,7 @@ export default {
   'count.bids': ['我的投标', 'My bids'],
   'count.evaluations': ['评审任务', 'Evaluation tasks'],
   'count.assignments': ['评审任务', 'Evaluation tasks'],
+  'count.financing_open': ['待审批融资申请', 'Financing applications to decide'],
   'count.users': ['用户', 'Users'],
   'count.organisations': ['单位', 'Organisations'],
   'count.experts': ['专家', 'Experts'],

@@ -198,6 +198,14 @@ function render() {
           : h('div.placeholder-area', emptyBlock(t('dash.expert_none')))));
   }
 
+  if (role === 'bank') {
+    const open = Number((dash.counts || {}).financing_open ?? 0);
+    sections.push(h('section#bank-cases.card', { 'aria-labelledby': 'bank-heading' },
+      h('div.card-head', h('h2#bank-heading', t('fin.title'))),
+      h('p.card-note', t('dash.bank_note', { n: open })),
+      h('a#financing-link.btn.btn-primary', { href: '/financing.html' }, t('dash.bank_link'))));
+  }
+
   if (isSupervisorRole(role)) {
     sections.push(h('section.card', { 'aria-labelledby': 'audit-heading' },
       h('div.card-head', h('h2#audit-heading', t('dash.audit'))),

@@ -24,11 +24,14 @@ const MAX_BYTES = 1 << 20;
 let me = null;
 let acc = null;
 let pay = null;
+let fin = null;
+let banks = null;
 let keys = null;
 let keyPanelEl = null;
 
 async function load() {
-  [acc, pay] = await Promise.all([get(`${base}/acceptance`), get(`${base}/payments`)]);
+  [acc, pay, fin] = await Promise.all([get(`${base}/acceptance`), get(`${base}/payments`), get(`${base}/financing`)]);
+  if (fin.may_apply.length && !banks) banks = await get('/api/banks');
 }
 
 async function refetch() {
@@ -229,11 +232,50 @@ function paymentBlock(c) {
     h('dl.kv',
       kv(t('ful.payable'), formatMoney(p.payable_fen)),
       kv(t('ful.paid'), h(`span#ful-paid-${c.lot_no}`, formatMoney(p.paid_fen))),
-      kv(t('ful.due'), p.settled_at ? t('ful.settled', { at: formatCST(p.settled_at) }) : due)),
+      kv(t('ful.due'), p.settled_at ? t('ful.settled', { at: formatCST(p.settled_at) }) : due),
+      p.pay_to ? kv(t('ful.pay_to'), h(`span#ful-pay-to-${c.lot_no}`, `${p.pay_to.bank_name} · ${p.pay_to.account_name} · ${p.pay_to.account_no}`)) : null),
     p.requests.length ? h('table.table',
       h('thead', h('tr', [t('ful.amount'), t('ful.state'), t('ful.requested_at'), t('ful.detail'), ''].map((x) => h('th', x)))),
       h('tbody', p.requests.map((r) => requestRow(c, p, r)))) : h('p.muted', t('ful.no_requests')),
     p.may_request ? requestForm(c) : null);
+}
+
+// ---------------------------------------------------------------- financing --
+
+function applyForm(c) {
+  const id = `ful-finance-${c.lot_no}`;
+  const bank = h(`select#${id}-bank.input`, { name: 'bank_org_id' }, (banks || []).map((b) => h('option', { value: b.id }, b.name)));
+  const amount = h(`input#${id}-amount.input`, { type: 'text', name: 'amount_fen', inputmode: 'decimal', placeholder: '0.00' });
+  const note = h(`input#${id}-note.input`, { type: 'text', name: 'note', maxlength: 500 });
+  const submit = h(`button#${id}-submit.btn.btn-primary`, { type: 'submit' }, t('ful.finance_apply'));
+  const form = h(`form#${id}.ful-form`, { novalidate: true },
+    h('h4', t('ful.finance_title')), h('p.small.muted', t('ful.finance_hint')),
+    field(t('ful.bank'), bank, 'bank_org_id'), field(t('ful.finance_amount'), amount, 'amount_fen'), field(t('ful.note'), note, 'note'),
+    h('p.action-bar', submit));
+  markDirty(form);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const r = parseYuanToFen(amount.value);
+    if (!r.ok) {
+      showFieldErrors(form, { amount_fen: [t(r.error)] });
+      return;
+    }
+    send('financing', { type: 'apply', contract_id: c.contract_id, bank_org_id: bank.value, amount_fen: r.fen, note: note.value }, submit, form);
+  });
+  return form;
+}
+
+function financingBlock(c) {
+  const apps = fin.applications.filter((a) => a.contract_id === c.contract_id);
+  const may = fin.may_apply.includes(c.contract_id);
+  if (!apps.length && !may) return null;
+  return h('div.ful-financing', { id: `ful-financing-${c.lot_no}` },
+    h('h3', t('ful.financing')),
+    apps.map((a) => h('p.ful-application', { dataset: { status: a.status } },
+      `${a.bank_name} · ${formatMoney(a.amount_fen)} · ${t(`ful.finance_status.${a.status}`)}`,
+      a.status === 'approved' ? ` · ${t('ful.finance_granted', { amount: formatMoney(a.approved_fen) })}` : '',
+      a.status === 'declined' && a.reason ? ` · ${a.reason}` : '')),
+    may ? applyForm(c) : null);
 }
 
 function contractCard(c) {
@@ -246,6 +288,7 @@ function contractCard(c) {
     c.rounds.length ? c.rounds.map((r) => roundBlock(c, r)) : h('p.muted', t('ful.no_rounds')),
     c.may_record ? recordForm(c) : null,
     c.may_reply ? remedyForm(c) : null,
+    financingBlock(c),
     paymentBlock(c));
 }
 
