@@ -50,7 +50,7 @@ fn signed(kind: &str, tender: &str, org: &str, reg: &Registered, grounds: &str) 
 }
 
 /// The losing bidders' users and organisations, second-ranked first.
-async fn losers(app: &TestApp, tender: &str) -> Vec<(String, String)> {
+pub(crate) async fn losers(app: &TestApp, tender: &str) -> Vec<(String, String)> {
     let (_, v) = app
         .login("agency")
         .await

@@ -12,6 +12,7 @@ mod bidpage;
 mod bids;
 mod browser;
 mod ceremony;
+mod chainwalk;
 mod challenges;
 mod cli;
 mod committee_bench;
