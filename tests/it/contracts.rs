@@ -415,3 +415,48 @@ async fn r_con_1_an_unsigned_contract_alerts_the_purchaser_and_then_finance() {
         ["overdue"]
     );
 }
+
+#[tokio::test]
+async fn r_pay_1_the_purchaser_adjusts_the_draft_in_the_page_within_what_the_tender_allows() {
+    use crate::browser::{as_user, browser, click_long, set_value, wait_long};
+    use crate::hall::wait_text;
+    let Some(driver) = browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let (app, clock) = spawn_app_at(T0).await;
+    let tender = awarded(&app, &clock).await;
+    clock.set(cst(2026, 12, 31, 11, 0));
+    ok_publish(&app, &tender).await;
+    clock.set(cst(2027, 1, 4, 9, 0));
+    ok(&app, "purchaser", &tender, json!({"type": "draft"})).await;
+    let sme = contracts(&app, Some("purchaser"), &tender).await["contracts"][0]["document"]["sme"]
+        == true;
+
+    as_user(c, &app, "purchaser").await;
+    c.goto(&app.url(&format!("/contracts.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_long(c, "#con-adjust-1").await;
+    // Beyond R-PAY-1 (or the 90 days of a larger supplier): the field says so.
+    set_value(c, "#con-adjust-1-days", if sme { "61" } else { "91" }).await;
+    click_long(c, "#con-adjust-1-submit").await;
+    wait_text(c, "#con-adjust-1-days-error", "日").await;
+    set_value(c, "#con-adjust-1-days", "20").await;
+    set_value(c, "#con-adjust-1-on_signing", "30").await;
+    set_value(c, "#con-adjust-1-on_acceptance", "70").await;
+    set_value(c, "#con-adjust-1-place", "黄石市第一中学").await;
+    click_long(c, "#con-adjust-1-submit").await;
+    let card = wait_text(c, "#con-1", "签订后预付 30%").await;
+    assert!(card.contains("验收合格后 20 日内"), "{card}");
+    let terms = contracts(&app, Some("purchaser"), &tender).await["contracts"][0]["document"]
+        ["terms"]
+        .clone();
+    assert_eq!(terms["payment_days"], 20);
+    assert_eq!(
+        terms["instalments"],
+        json!([{"share_bp": 3000, "when": "on_signing"}, {"share_bp": 7000, "when": "on_acceptance"}])
+    );
+    assert_eq!(terms["delivery_place"], "黄石市第一中学");
+    driver.close().await;
+}

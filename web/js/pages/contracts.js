@@ -9,6 +9,7 @@ import { t, onLangChange } from '../i18n.js';
 import { formatCST, formatDeadline, formatMoney, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, errorBlock, banner, showBanner, busy, toast } from '../ui.js';
 import { keyImportPanel } from '../keyimport.js';
+import { clearFieldErrors, showFieldErrors } from '../form-kit.js';
 import { loadDeviceKeys, sign } from '../crypto/keys.js';
 import { toB64url, utf8 } from '../crypto/bytes.js';
 
@@ -61,6 +62,55 @@ function keyPanel() {
 
 const kv = (dt, dd) => h('div.kv-item', h('dt', dt), h('dd', dd));
 
+const WHENS = ['on_signing', 'on_delivery', 'on_acceptance'];
+
+/** The purchaser's adjustment of what the tender leaves open, before any signature. */
+function adjustForm(c) {
+  const terms = c.document.terms;
+  const id = `con-adjust-${c.lot_no}`;
+  const input = (suffix, attrs) => h(`input#${id}-${suffix}.input`, attrs);
+  const days = input('days', { type: 'number', name: 'payment_days', min: 1, max: c.document.sme ? 60 : 90, value: terms.payment_days });
+  const shares = WHENS.map((w) => {
+    const found = terms.instalments.find((i) => i.when === w);
+    return input(w, { type: 'number', name: w, min: 0, max: 100, step: 1, value: found ? found.share_bp / 100 : 0 });
+  });
+  const place = input('place', { type: 'text', name: 'delivery_place', maxlength: 200, value: terms.delivery_place });
+  const special = h(`textarea#${id}-special.input`, { name: 'special_terms', rows: 3, maxlength: 5000 }, terms.special_terms);
+  const submit = h(`button#${id}-submit.btn`, { type: 'submit' }, t('con.adjust'));
+  const row = (label, control, name) => h('div.field', { dataset: { field: name } },
+    h('label.field-label', { for: control.id }, label), control,
+    h(`p#${control.id}-error.field-error`, { dataset: { field: name }, 'aria-live': 'polite' }));
+  const form = h(`form#${id}.con-adjust`, { novalidate: true },
+    h('h4', t('con.adjust_title')), h('p.small.muted', t(c.document.sme ? 'con.adjust_hint_sme' : 'con.adjust_hint')),
+    row(t('con.payment_days_label'), days, 'payment_days'),
+    h('div.field', { dataset: { field: 'instalments' } }, h('span.field-label', t('con.instalments')),
+      h('div.con-shares', WHENS.map((w, i) => h('label', t(`con.when.${w}`), ' ', shares[i], ' %'))),
+      h(`p#${id}-instalments-error.field-error`, { dataset: { field: 'instalments' }, 'aria-live': 'polite' })),
+    row(t('con.delivery_place'), place, 'delivery_place'),
+    row(t('con.special_terms'), special, 'special_terms'),
+    h('p.action-bar', submit));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFieldErrors(form);
+    const instalments = WHENS.map((w, i) => ({ when: w, share_bp: Math.round(Number(shares[i].value || 0) * 100) }))
+      .filter((i) => i.share_bp > 0);
+    const done = busy(submit);
+    try {
+      await post(path, { type: 'adjust', contract_id: c.id, terms: {
+        payment_days: Number(days.value), instalments, delivery_place: place.value, special_terms: special.value,
+      } });
+      toast(t('con.saved'));
+      await refetch();
+    } catch (e) {
+      if (e instanceof ApiError && e.fields) showFieldErrors(form, e.fields, { 'terms.payment_days': 'payment_days' });
+      showBanner($('con-alert'), 'error', errorText(e));
+    } finally {
+      done();
+    }
+  });
+  return form;
+}
+
 function contractCard(c) {
   const d = c.document;
   const signedBy = (party) => c.signatures.find((s) => s.party === party);
@@ -90,6 +140,8 @@ function contractCard(c) {
       kv(t('con.price'), [formatMoney(d.price_fen), ' ', h('span.words', { lang: 'zh-CN' }, d.price_words)]),
       kv(t('con.delivery'), t('con.days', { n: d.delivery_days })),
       kv(t('con.payment'), t('con.payment_days', { n: d.terms.payment_days })),
+      kv(t('con.instalments'), d.terms.instalments.map((i) => `${t(`con.when.${i.when}`)} ${i.share_bp / 100}%`).join('；')),
+      d.terms.delivery_place ? kv(t('con.delivery_place'), d.terms.delivery_place) : null,
       kv(t('con.status'), t(`con.status.${c.status}`)),
       kv(t('con.signed_purchaser'), signedBy('purchaser') ? formatCST(signedBy('purchaser').at) : '—'),
       kv(t('con.signed_supplier'), signedBy('supplier') ? formatCST(signedBy('supplier').at) : '—'),
@@ -97,7 +149,8 @@ function contractCard(c) {
       c.signed_at ? kv(t('con.published'), c.published_at ? formatCST(c.published_at) : t('con.due_by', { due: formatDeadline(c.publish_due_at) })) : null,
       c.signed_at ? kv(t('con.filed'), c.filed_at ? formatCST(c.filed_at) : t('con.due_by', { due: formatDeadline(c.file_due_at) })) : null,
       kv('SHA-256', h('span.hash', { title: c.document_sha256 }, shortHash(c.document_sha256)))),
-    actions.length ? h('p.action-bar', actions) : null);
+    actions.length ? h('p.action-bar', actions) : null,
+    st.purchaser && c.status === 'draft' && !c.signatures.length ? adjustForm(c) : null);
 }
 
 function renderAll() {
