@@ -4,12 +4,12 @@ use super::types::{ChallengeView, ComplaintView};
 use crate::error::AppResult;
 
 const CHALLENGE_SQL: &str = "SELECT c.id, c.org_id, o.name AS org_name, c.grounds, c.filed_at, \
-     c.reply_due_at, c.status, c.reply, c.upheld, c.replied_at FROM challenges c \
+     c.reply_due_at, c.status, c.reply, c.upheld, c.replied_at, c.evidence FROM challenges c \
      JOIN organisations o ON o.id = c.org_id";
 
 const COMPLAINT_SQL: &str = "SELECT p.id, p.challenge_id, p.org_id, o.name AS org_name, \
      p.grounds, p.filed_at, p.examine_due_at, p.status, p.reason, p.accepted_at, \
-     p.decision_due_at, p.suspended_until, p.outcome, p.decision, p.decided_at \
+     p.decision_due_at, p.suspended_until, p.outcome, p.decision, p.decided_at, p.evidence \
      FROM complaints p JOIN organisations o ON o.id = p.org_id";
 
 /// A tender's challenges, of one organisation or (`None`) all, in the order filed.
@@ -21,14 +21,23 @@ pub async fn challenges<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    Ok(sqlx::query_as::<_, ChallengeView>(&format!(
+    let mut rows = sqlx::query_as::<_, ChallengeView>(&format!(
         "{CHALLENGE_SQL} WHERE c.tender_id = $1 AND ($2 IS NULL OR c.org_id = $2) \
          ORDER BY c.filed_at, c.id"
     ))
     .bind(tender_id)
     .bind(org)
     .fetch_all(exec)
-    .await?)
+    .await?;
+    for r in &mut rows {
+        r.evidence = evidence(&r.evidence_json)?;
+    }
+    Ok(rows)
+}
+
+/// The evidence files as stored with a challenge or complaint.
+fn evidence(json: &str) -> AppResult<Vec<crate::approval::types::AttachmentView>> {
+    Ok(serde_json::from_str(json).map_err(anyhow::Error::from)?)
 }
 
 /// What the commands need of one challenge.
@@ -62,7 +71,7 @@ pub async fn complaints<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    Ok(sqlx::query_as::<_, ComplaintView>(&format!(
+    let mut rows = sqlx::query_as::<_, ComplaintView>(&format!(
         "{COMPLAINT_SQL} WHERE p.tender_id = $1 AND ($2 IS NULL OR p.org_id = $2) \
          AND ($3 = 0 OR p.status = 'decided') ORDER BY p.filed_at, p.id"
     ))
@@ -70,7 +79,11 @@ where
     .bind(org)
     .bind(i64::from(decided_only))
     .fetch_all(exec)
-    .await?)
+    .await?;
+    for r in &mut rows {
+        r.evidence = evidence(&r.evidence_json)?;
+    }
+    Ok(rows)
 }
 
 /// The complaint `id` of the tender `tender_id` (another tender's is none).
@@ -82,13 +95,17 @@ pub async fn complaint<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    Ok(sqlx::query_as::<_, ComplaintView>(&format!(
+    let mut row = sqlx::query_as::<_, ComplaintView>(&format!(
         "{COMPLAINT_SQL} WHERE p.id = $1 AND p.tender_id = $2"
     ))
     .bind(id)
     .bind(tender_id)
     .fetch_optional(exec)
-    .await?)
+    .await?;
+    if let Some(r) = &mut row {
+        r.evidence = evidence(&r.evidence_json)?;
+    }
+    Ok(row)
 }
 
 /// A challenge or complaint of the tender is open: the contract may not be signed (IR

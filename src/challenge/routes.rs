@@ -26,6 +26,27 @@ pub fn api() -> Api {
             Access::Roles(WRITERS),
             command,
         )
+        .route(
+            Method::GET,
+            "/api/tenders/{id}/challenges/{item}/evidence/{seq}",
+            Access::AnyUser,
+            evidence,
+        )
+}
+
+/// An evidence file of a challenge or complaint, to whoever reads its grounds.
+async fn evidence(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, item, seq)): Path<(String, String, i64)>,
+) -> AppResult<axum::response::Response> {
+    let (a, bytes) = service::evidence(&state, &user, &id, &item, seq).await?;
+    Ok(crate::download::document(
+        &a.name,
+        &a.media_type,
+        bytes.len() as u64,
+        axum::body::Body::from(bytes),
+    ))
 }
 
 async fn view(

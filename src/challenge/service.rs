@@ -3,6 +3,7 @@
 use super::repo;
 use super::rules::{self, payload};
 use super::types::{Ack, ChallengeError, ChallengesView, Command, ComplaintView, MeView, Outcome};
+use crate::approval::types::AttachmentView;
 use crate::auth::{CurrentUser, Role};
 use crate::calendar::deadlines::DeadlineRule;
 use crate::calendar::Deadlines;
@@ -53,16 +54,20 @@ pub async fn command(
     tender_id: &str,
     cmd: Command,
 ) -> AppResult<Ack> {
-    // The signature is checked before the transaction (it reads the keys).
+    // The evidence is stored by its hash and the signature checked before the
+    // transaction (a refused statement leaves only unreferenced blobs).
+    let mut evidence = Vec::new();
     if let Command::Challenge {
         grounds,
         key_id,
         signature,
+        evidence: input,
     }
     | Command::Complain {
         grounds,
         key_id,
         signature,
+        evidence: input,
         ..
     } = &cmd
     {
@@ -71,8 +76,13 @@ pub async fn command(
         } else {
             "complaint"
         };
-        let org = user.org_id.as_deref().ok_or(AppError::Forbidden)?;
-        let message = payload(kind, tender_id, org, grounds.trim());
+        let org = match (user.role, user.org_id.as_deref()) {
+            (Role::Supplier, Some(org)) => org,
+            _ => return Err(AppError::Forbidden),
+        };
+        evidence = crate::approval::service::store_attachments(state, input).await?;
+        let hashes: Vec<String> = evidence.iter().map(|e| e.sha256.clone()).collect();
+        let message = payload(kind, tender_id, org, grounds.trim(), &hashes);
         state
             .keyring()
             .verify_user_signature(&user.id, key_id, message.as_bytes(), signature)
@@ -85,7 +95,16 @@ pub async fn command(
             grounds,
             signature,
             key_id,
-        } => challenge(state, tx, user, head, &grounds, &key_id, &signature, now).await?,
+            evidence: _,
+        } => {
+            let signed = Signed {
+                grounds: &grounds,
+                key_id: &key_id,
+                signature: &signature,
+                evidence: &evidence,
+            };
+            challenge(state, tx, user, head, signed, now).await?
+        }
         Command::Reply {
             challenge_id,
             reply,
@@ -96,11 +115,13 @@ pub async fn command(
             grounds,
             key_id,
             signature,
+            evidence: _,
         } => {
             let signed = Signed {
                 grounds: &grounds,
                 key_id: &key_id,
                 signature: &signature,
+                evidence: &evidence,
             };
             complain(state, tx, user, head, &challenge_id, signed, now).await?
         }
@@ -138,19 +159,17 @@ async fn bidder(tx: &mut Tx, user: &CurrentUser, head: &TenderHead) -> AppResult
     Ok(org)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn challenge(
     state: &AppState,
     tx: &mut Tx,
     user: &CurrentUser,
     head: &TenderHead,
-    grounds: &str,
-    key_id: &str,
-    signature: &str,
+    signed: Signed<'_>,
     now: i64,
 ) -> AppResult<Ack> {
+    let (key_id, signature) = (signed.key_id, signed.signature);
     let org = bidder(tx, user, head).await?;
-    let grounds = text("grounds", grounds)?;
+    let grounds = text("grounds", signed.grounds)?;
     let published = published_at(&mut **tx, &head.id)
         .await?
         .ok_or(ChallengeError::NoResult)?;
@@ -171,8 +190,8 @@ async fn challenge(
     let grounds_sha256 = sha256_hex(grounds.as_bytes());
     sqlx::query(
         "INSERT INTO challenges (id, tender_id, org_id, filed_by, grounds, grounds_sha256, \
-         key_id, signature, filed_at, reply_due_at, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open')",
+         key_id, signature, filed_at, reply_due_at, status, evidence) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11)",
     )
     .bind(&id)
     .bind(&head.id)
@@ -184,6 +203,7 @@ async fn challenge(
     .bind(signature.trim())
     .bind(now)
     .bind(reply_due_at)
+    .bind(serde_json::to_string(signed.evidence).map_err(anyhow::Error::from)?)
     .execute(&mut **tx)
     .await?;
     let event = ChallengeFiled {
@@ -192,6 +212,7 @@ async fn challenge(
         grounds_sha256,
         signature_sha256: sha256_hex(signature.trim().as_bytes()),
         reply_due_at,
+        evidence_sha256: signed.evidence.iter().map(|e| e.sha256.clone()).collect(),
     };
     append(
         tx,
@@ -269,6 +290,8 @@ struct Signed<'a> {
     grounds: &'a str,
     key_id: &'a str,
     signature: &'a str,
+    /// Stored, and covered by the signature.
+    evidence: &'a [AttachmentView],
 }
 
 async fn complain(
@@ -309,8 +332,8 @@ async fn complain(
     let grounds_sha256 = sha256_hex(grounds.as_bytes());
     sqlx::query(
         "INSERT INTO complaints (id, challenge_id, tender_id, org_id, filed_by, grounds, \
-         grounds_sha256, key_id, signature, filed_at, examine_due_at, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'filed')",
+         grounds_sha256, key_id, signature, filed_at, examine_due_at, status, evidence) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'filed', $12)",
     )
     .bind(&id)
     .bind(challenge_id)
@@ -323,6 +346,7 @@ async fn complain(
     .bind(signed.signature.trim())
     .bind(now)
     .bind(examine_due_at)
+    .bind(serde_json::to_string(signed.evidence).map_err(anyhow::Error::from)?)
     .execute(&mut **tx)
     .await?;
     let event = ComplaintFiled {
@@ -332,6 +356,7 @@ async fn complain(
         grounds_sha256,
         signature_sha256: sha256_hex(signed.signature.trim().as_bytes()),
         examine_due_at,
+        evidence_sha256: signed.evidence.iter().map(|e| e.sha256.clone()).collect(),
     };
     append(
         tx,
@@ -579,6 +604,7 @@ pub async fn view(
         let mut public = repo::complaints(pool, tender_id, None, true).await?;
         for p in &mut public {
             p.grounds = None;
+            p.evidence.clear();
         }
         if let Some(org) = &own {
             let mine = repo::complaints(pool, tender_id, Some(org), false).await?;
@@ -608,4 +634,37 @@ pub async fn view(
             handles_complaints: user.is_some_and(|u| u.role == Role::Finance),
         },
     })
+}
+
+/// An evidence file of a challenge or complaint (`item`), to whoever reads its grounds.
+pub async fn evidence(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+    item: &str,
+    seq: i64,
+) -> AppResult<(AttachmentView, bytes::Bytes)> {
+    let v = view(state, Some(user), tender_id).await?;
+    let files = v
+        .challenges
+        .into_iter()
+        .find(|c| c.id == item)
+        .map(|c| c.evidence)
+        .or_else(|| {
+            v.complaints
+                .into_iter()
+                .find(|p| p.id == item)
+                .map(|p| p.evidence)
+        })
+        .ok_or(AppError::NotFound)?;
+    let a = files
+        .into_iter()
+        .find(|a| a.seq == seq)
+        .ok_or(AppError::NotFound)?;
+    let bytes = state
+        .blobs
+        .get(&a.sha256)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((a, bytes))
 }

@@ -3,6 +3,8 @@
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use crate::approval::types::{AttachmentInput, AttachmentView};
+
 /// One command, `POST /api/tenders/{id}/challenges`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -12,6 +14,9 @@ pub enum Command {
         grounds: String,
         key_id: String,
         signature: String,
+        /// Evidence files (5, 1 MB in all), their SHA-256 in the signed statement.
+        #[serde(default)]
+        evidence: Vec<AttachmentInput>,
     },
     /// The tender's agency or purchaser: the written reply; `upheld` when the challenge
     /// is well founded.
@@ -26,6 +31,8 @@ pub enum Command {
         grounds: String,
         key_id: String,
         signature: String,
+        #[serde(default)]
+        evidence: Vec<AttachmentInput>,
     },
     /// Finance: the complaint is accepted for examination (受理).
     Accept { complaint_id: String },
@@ -155,6 +162,11 @@ pub struct ChallengeView {
     /// The complaint may be filed until then (15 working days after the reply deadline).
     #[sqlx(skip)]
     pub complain_until: i64,
+    #[sqlx(skip)]
+    pub evidence: Vec<AttachmentView>,
+    #[sqlx(rename = "evidence")]
+    #[serde(skip)]
+    pub evidence_json: String,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -175,6 +187,12 @@ pub struct ComplaintView {
     pub outcome: Option<String>,
     pub decision: Option<String>,
     pub decided_at: Option<i64>,
+    /// Empty in the public's copy, as the grounds.
+    #[sqlx(skip)]
+    pub evidence: Vec<AttachmentView>,
+    #[sqlx(rename = "evidence")]
+    #[serde(skip)]
+    pub evidence_json: String,
 }
 
 /// `GET /api/tenders/{id}/challenges`: a bidder its own; the tender's agency and

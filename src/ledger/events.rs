@@ -629,6 +629,9 @@ pub struct ChallengeFiled {
     pub grounds_sha256: String,
     pub signature_sha256: String,
     pub reply_due_at: i64,
+    /// The evidence files' SHA-256, signed with the grounds (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_sha256: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -647,6 +650,8 @@ pub struct ComplaintFiled {
     pub grounds_sha256: String,
     pub signature_sha256: String,
     pub examine_due_at: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_sha256: Vec<String>,
 }
 
 /// Finance accepted the complaint (with the decision's deadline) or did not (不予受理,
@@ -1557,9 +1562,23 @@ mod tests {
                     grounds_sha256: "00".repeat(32),
                     signature_sha256: "11".repeat(32),
                     reply_due_at: 5,
+                    evidence_sha256: vec![],
                 }),
                 json!({"challenge_id": "c1", "org_id": "o1", "grounds_sha256": "00".repeat(32),
                        "signature_sha256": "11".repeat(32), "reply_due_at": 5}),
+            ),
+            (
+                LedgerEvent::ChallengeFiled(ChallengeFiled {
+                    challenge_id: "c2".into(),
+                    org_id: "o1".into(),
+                    grounds_sha256: "00".repeat(32),
+                    signature_sha256: "11".repeat(32),
+                    reply_due_at: 5,
+                    evidence_sha256: vec!["22".repeat(32)],
+                }),
+                json!({"challenge_id": "c2", "org_id": "o1", "grounds_sha256": "00".repeat(32),
+                       "signature_sha256": "11".repeat(32), "reply_due_at": 5,
+                       "evidence_sha256": ["22".repeat(32)]}),
             ),
             (
                 LedgerEvent::ChallengeAnswered(ChallengeAnswered {
@@ -1577,6 +1596,7 @@ mod tests {
                     grounds_sha256: "00".repeat(32),
                     signature_sha256: "11".repeat(32),
                     examine_due_at: 6,
+                    evidence_sha256: vec![],
                 }),
                 json!({"complaint_id": "p1", "challenge_id": "c1", "org_id": "o1",
                        "grounds_sha256": "00".repeat(32), "signature_sha256": "11".repeat(32),

@@ -39,7 +39,7 @@ async fn ok(app: &TestApp, user: &str, tender: &str, cmd: Value) -> Value {
 
 /// A signed challenge or complaint command (`kind`), by `s` of `org`.
 fn signed(kind: &str, tender: &str, org: &str, reg: &Registered, grounds: &str) -> Value {
-    let payload = kaibiao::challenge::rules::payload(kind, tender, org, grounds);
+    let payload = kaibiao::challenge::rules::payload(kind, tender, org, grounds, &[]);
     let command = if kind == "complaint" {
         "complain"
     } else {
@@ -484,9 +484,21 @@ async fn r_chal_2_3_a_bidder_challenges_and_complains_in_the_page_and_finance_de
     let grounds = "中标人提供的类似项目业绩与公示信息不一致。";
     wait_long(c, "#chal-grounds").await;
     set_value(c, "#chal-grounds", grounds).await;
+    let evidence = app.dir.path().join("业绩公示截图.pdf");
+    std::fs::write(&evidence, b"%PDF-1.4 screenshot").unwrap();
+    c.find(fantoccini::Locator::Css("#chal-evidence"))
+        .await
+        .unwrap()
+        .send_keys(evidence.to_str().unwrap())
+        .await
+        .unwrap();
     click_long(c, "#chal-submit").await;
     let list = wait_text(c, "#chal-list", "待答复").await;
     assert!(list.contains(grounds), "{list}");
+    assert!(
+        list.contains("业绩公示截图.pdf"),
+        "the evidence, signed with it: {list}"
+    );
     assert!(text_of(c, "#chal-blocked").await.contains("暂停"));
 
     // The agency answers in the page.
@@ -524,4 +536,68 @@ async fn r_chal_2_3_a_bidder_challenges_and_complains_in_the_page_and_finance_de
         "no grounds for the public: {public}"
     );
     assert!(text_of(c, "#chal-blocked").await.contains("可以签订"));
+}
+
+#[tokio::test]
+async fn r_chal_2_evidence_is_signed_with_the_grounds_and_read_only_by_those_who_read_them() {
+    use base64::Engine;
+    let (app, clock) = spawn_app_at(T0).await;
+    let tender = awarded(&app, &clock).await;
+    clock.set(cst(2026, 12, 31, 11, 0));
+    ok_publish(&app, &tender).await;
+    clock.set(cst(2027, 1, 4, 10, 0));
+    let all = losers(&app, &tender).await;
+    let (user, org) = all[0].clone();
+    let s = app.login(&user).await;
+    let reg = s.register_keys().await;
+    let file = b"%PDF-1.4 performance records".to_vec();
+    let grounds = "中标人类似业绩不实，见附件。";
+    let evidence = json!([{"name": "业绩核查.pdf", "media_type": "application/pdf",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(&file)}]);
+    let path = format!("/api/tenders/{tender}/challenges");
+
+    // A signature over the grounds alone does not cover the evidence: refused, nothing kept.
+    let before = crate::evaluation::events_in(&app, &tender).await;
+    let mut cmd = signed("challenge", &tender, &org, &reg, grounds);
+    cmd["evidence"] = evidence.clone();
+    let (status, v) = s.post(&path, cmd).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "SIGNATURE_INVALID")
+    );
+    assert_eq!(crate::evaluation::events_in(&app, &tender).await, before);
+
+    // Signed with the file's digest, it is filed and the ledger names the digest.
+    let sha = kaibiao::crypto::sha256_hex(&file);
+    let payload =
+        kaibiao::challenge::rules::payload("challenge", &tender, &org, grounds, &[sha.clone()]);
+    let cmd = json!({"type": "challenge", "grounds": grounds, "key_id": reg.signing_key_id,
+        "signature": b64(&reg.keys.sign(payload.as_bytes())), "evidence": evidence});
+    let (status, ch) = s.post(&path, cmd).await;
+    assert_eq!(status, StatusCode::OK, "{ch}");
+    let ledger = ledger_of(&app, &tender).await;
+    let filed = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "challenge_filed")
+        .unwrap()
+        .clone();
+    assert_eq!(filed["body"]["evidence_sha256"], json!([sha]));
+
+    // The challenger, the agency and finance read it; another bidder and the public not.
+    let id = ch["id"].as_str().unwrap();
+    let file_path = format!("{path}/{id}/evidence/1");
+    for reader in [user.as_str(), "agency", "finance"] {
+        let r = app.login(reader).await.raw_get(&file_path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{reader}");
+        assert_eq!(r.bytes().await.unwrap().to_vec(), file, "{reader}");
+    }
+    let (other, _) = all[1].clone();
+    let r = app.login(&other).await.raw_get(&file_path).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = reqwest::get(app.url(&file_path)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let v = view(&app, Some("agency"), &tender).await;
+    assert_eq!(v["challenges"][0]["evidence"][0]["name"], "业绩核查.pdf");
 }

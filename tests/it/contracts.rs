@@ -156,7 +156,7 @@ async fn r_con_1_to_4_the_contract_is_drafted_from_the_award_signed_by_both_publ
     let l = app.login(&loser_user).await;
     let l_reg = l.register_keys().await;
     let grounds = "中标人资格存疑。";
-    let payload = kaibiao::challenge::rules::payload("challenge", &tender, &loser, grounds);
+    let payload = kaibiao::challenge::rules::payload("challenge", &tender, &loser, grounds, &[]);
     let (status, ch) = l
         .post(
             &format!("/api/tenders/{tender}/challenges"),

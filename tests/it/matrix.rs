@@ -34,6 +34,7 @@ const NOT_YET: &[&str] = &[
     "/api/contracts/{id}/bundle",
     "/api/acceptances/{id}/evidence/{seq}",
     "/api/financing/{id}",
+    "/api/tenders/{id}/challenges/{item}/evidence/{seq}",
 ];
 
 #[tokio::test]

@@ -50,4 +50,7 @@ export default {
   'chal.decide': ['作出处理决定', 'Decide'],
   'chal.suspend_until': ['暂停采购活动至', 'Suspend the procurement until'],
   'chal.suspend': ['暂停采购活动', 'Suspend'],
+  'chal.evidence': ['证明材料', 'Evidence'],
+  'chal.evidence_hint': ['可附证明材料：最多 5 个文件，合计不超过 1 MB（PDF、PNG 或 JPEG）；文件摘要随质疑（投诉）一并签名。', 'Evidence files: up to 5, 1 MB in all (PDF, PNG or JPEG); their digests are signed with the statement.'],
+  'chal.evidence_too_big': ['证明材料最多 5 个文件，合计不超过 1 MB。', 'Evidence: up to 5 files, 1 MB in all.'],
 };

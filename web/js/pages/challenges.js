@@ -10,6 +10,7 @@ import { t, onLangChange } from '../i18n.js';
 import { formatCST, formatDeadline, toCSTInputValue, parseCSTInputValue, serverNow } from '../format.js';
 import { h, clear, replace, param, loadingBlock, errorBlock, banner, showBanner, busy, toast } from '../ui.js';
 import { keyImportPanel } from '../keyimport.js';
+import { readFile } from '../form-kit.js';
 import { loadDeviceKeys, sign } from '../crypto/keys.js';
 import { canonicalJson } from '../crypto/json.js';
 import { sha256Hex, toB64url, utf8 } from '../crypto/bytes.js';
@@ -49,17 +50,43 @@ async function send(cmd, button) {
   }
 }
 
-/** The statement the supplier signs (challenge::rules::payload). */
-async function signed(kind, grounds) {
+// Evidence travels in the command's JSON: 5 files, 1 MB in all (docs/challenges.md).
+const MAX_FILES = 5;
+const MAX_BYTES = 1 << 20;
+
+/**
+ * The statement the supplier signs (challenge::rules::payload) with its evidence files:
+ * their SHA-256 in the signed statement, the files in the command. Null (and a banner)
+ * when the files are too many or too large.
+ */
+async function signed(kind, grounds, fileInput) {
+  const files = fileInput ? [...fileInput.files] : [];
+  if (files.length > MAX_FILES || files.reduce((n, f) => n + f.size, 0) > MAX_BYTES) {
+    showBanner($('chal-alert'), 'error', t('chal.evidence_too_big'));
+    return null;
+  }
   const text = grounds.trim();
-  const payload = canonicalJson({
+  const hashes = await Promise.all(files.map(async (f) => sha256Hex(new Uint8Array(await f.arrayBuffer()))));
+  const statement = {
     type: `kaibiao.${kind}.v1`,
     tender_id: tenderId,
     org_id: me.org.id,
     grounds_sha256: await sha256Hex(utf8(text)),
-  });
-  const signature = toB64url(await sign(keys, utf8(payload)));
-  return { grounds: text, key_id: keys.signing.keyId, signature };
+  };
+  if (hashes.length) statement.evidence_sha256 = hashes;
+  const signature = toB64url(await sign(keys, utf8(canonicalJson(statement))));
+  return { grounds: text, key_id: keys.signing.keyId, signature, evidence: await Promise.all(files.map(readFile)) };
+}
+
+function evidenceInput(id) {
+  return h(`input#${id}.input.chal-evidence-files`, { type: 'file', multiple: true, accept: '.pdf,image/png,image/jpeg', 'aria-label': t('chal.evidence') });
+}
+
+/** Links to a challenge's or complaint's evidence files (to those who read its grounds). */
+function evidenceLinks(item) {
+  if (!item.evidence || !item.evidence.length) return null;
+  return h('p.chal-evidence', h('strong', t('chal.evidence')), ' ', item.evidence.map((e) =>
+    h('a', { href: `${path}/${encodeURIComponent(item.id)}/evidence/${e.seq}`, target: '_blank', rel: 'noopener' }, e.name)));
 }
 
 function keyPanel() {
@@ -84,12 +111,15 @@ function form(key, make) {
 function challengeForm() {
   return form('challenge', () => {
     const grounds = h('textarea#chal-grounds', { rows: 4, maxlength: 10000 });
+    const files = evidenceInput('chal-evidence');
     const submit = h('button#chal-submit.btn.btn-primary', { type: 'submit' }, t('chal.submit'));
     const f = h('form#chal-form.stack', h('label', { for: 'chal-grounds' }, t('chal.grounds')), grounds,
+      h('label', { for: 'chal-evidence' }, t('chal.evidence')), files, h('p.small.muted', t('chal.evidence_hint')),
       h('p.small.muted', t('chal.sign_hint')), submit);
     f.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      send({ type: 'challenge', ...(await signed('challenge', grounds.value)) }, submit);
+      const statement = await signed('challenge', grounds.value, files);
+      if (statement) send({ type: 'challenge', ...statement }, submit);
     });
     return f;
   });
@@ -128,12 +158,14 @@ function replyForm(c) {
 function complainForm(c) {
   return form(`complain:${c.id}`, () => {
     const grounds = h('textarea.chal-complaint-text', { rows: 3, maxlength: 10000, 'aria-label': t('chal.complaint_grounds') });
+    const files = evidenceInput(`chal-complaint-evidence-${c.id}`);
     const submit = h('button.btn.btn-primary.chal-complain-submit', { type: 'submit' }, t('chal.complain'));
     const f = h('form.stack.chal-complain-form', h('p.small.muted', t('chal.complain_hint', { until: formatDeadline(c.complain_until) })),
-      grounds, submit);
+      grounds, files, h('p.small.muted', t('chal.evidence_hint')), submit);
     f.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      send({ type: 'complain', challenge_id: c.id, ...(await signed('complaint', grounds.value)) }, submit);
+      const statement = await signed('complaint', grounds.value, files);
+      if (statement) send({ type: 'complain', challenge_id: c.id, ...statement }, submit);
     });
     return f;
   });
@@ -149,6 +181,7 @@ function renderChallenges() {
         h('p', h('strong', c.org_name), ' · ', h('time.small.muted', formatCST(c.filed_at)), ' · ',
           h('span.badge', t(`chal.status.${c.status}`))),
         h('p.chal-grounds', { style: 'white-space: pre-wrap' }, c.grounds),
+        evidenceLinks(c),
         c.reply
           ? h('div.chal-reply', h('p', h('strong', t(c.upheld ? 'chal.reply_upheld' : 'chal.reply_not_upheld')), ' ',
             h('time.small.muted', formatCST(c.replied_at))), h('p', { style: 'white-space: pre-wrap' }, c.reply))
@@ -191,6 +224,7 @@ function renderComplaints() {
         h('p', h('strong', p.org_name), ' · ', h('time.small.muted', formatCST(p.filed_at)), ' · ',
           h('span.badge', t(`chal.cstatus.${p.status}`))),
         p.grounds ? h('p', { style: 'white-space: pre-wrap' }, p.grounds) : null,
+        evidenceLinks(p),
         p.status === 'filed' ? h('p.small.muted', t('chal.examine_due', { due: formatDeadline(p.examine_due_at) })) : null,
         p.status === 'accepted' ? h('p.small.muted', t('chal.decision_due', { due: formatDeadline(p.decision_due_at) })) : null,
         p.suspended_until ? h('p.chal-suspended', t('chal.suspended', { until: formatCST(p.suspended_until) })) : null,
