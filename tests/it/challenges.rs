@@ -569,8 +569,13 @@ async fn r_chal_2_evidence_is_signed_with_the_grounds_and_read_only_by_those_who
 
     // Signed with the file's digest, it is filed and the ledger names the digest.
     let sha = kaibiao::crypto::sha256_hex(&file);
-    let payload =
-        kaibiao::challenge::rules::payload("challenge", &tender, &org, grounds, &[sha.clone()]);
+    let payload = kaibiao::challenge::rules::payload(
+        "challenge",
+        &tender,
+        &org,
+        grounds,
+        std::slice::from_ref(&sha),
+    );
     let cmd = json!({"type": "challenge", "grounds": grounds, "key_id": reg.signing_key_id,
         "signature": b64(&reg.keys.sign(payload.as_bytes())), "evidence": evidence});
     let (status, ch) = s.post(&path, cmd).await;
