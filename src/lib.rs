@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod challenge;
 pub mod cli;
 pub mod clock;
+pub mod collusion;
 pub mod committee;
 pub mod config;
 pub mod contract;

@@ -80,6 +80,7 @@ pub fn api() -> Api {
         .merge(crate::payment::routes::api())
         .merge(crate::rating::routes::api())
         .merge(crate::financing::routes::api())
+        .merge(crate::collusion::routes::api())
         .merge(crate::alerts::routes::api())
 }
 

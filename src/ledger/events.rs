@@ -794,6 +794,19 @@ pub struct FinancingDecided {
     pub decision_sha256: String,
 }
 
+/// A supervisor's decision on a collusion warning (in the tender's warnings chain, which
+/// only supervisors read): the warning, the bids, confirmed or dismissed, the reason's
+/// digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarningDecided {
+    pub key: String,
+    pub rule: String,
+    pub kind: String,
+    pub bids: Vec<String>,
+    pub confirmed: bool,
+    pub reason_sha256: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationFailed {
     pub reason: String,
@@ -1079,6 +1092,7 @@ mod tests {
         Kind::RatingGiven,
         Kind::FinancingApplied,
         Kind::FinancingDecided,
+        Kind::WarningDecided,
         Kind::RoundOpened,
         Kind::RoundClosed,
         Kind::OfferDecrypted,
@@ -1554,6 +1568,18 @@ mod tests {
                 }),
                 json!({"application_id": "f1", "contract_id": "k1", "approved": true,
                        "decision_sha256": "00".repeat(32)}),
+            ),
+            (
+                LedgerEvent::WarningDecided(WarningDecided {
+                    key: "w1".into(),
+                    rule: "R-COL-1".into(),
+                    kind: "same_device".into(),
+                    bids: vec!["b1".into(), "b2".into()],
+                    confirmed: true,
+                    reason_sha256: "00".repeat(32),
+                }),
+                json!({"key": "w1", "rule": "R-COL-1", "kind": "same_device",
+                       "bids": ["b1", "b2"], "confirmed": true, "reason_sha256": "00".repeat(32)}),
             ),
             (
                 LedgerEvent::ChallengeFiled(ChallengeFiled {

@@ -145,6 +145,7 @@ kinds! {
     RatingGiven = "rating_given",
     FinancingApplied = "financing_applied",
     FinancingDecided = "financing_decided",
+    WarningDecided = "warning_decided",
     RoundOpened = "round_opened",
     RoundClosed = "round_closed",
     OfferDecrypted = "offer_decrypted",

@@ -13,6 +13,8 @@ enum Chain {
     Tender,
     BidRegister,
     Plan,
+    /// The supervisors' decisions on a tender's collusion warnings (src/collusion).
+    Warnings,
 }
 
 impl Chain {
@@ -21,13 +23,14 @@ impl Chain {
             Chain::Tender => "ledger_events",
             Chain::BidRegister => "bid_register_events",
             Chain::Plan => "plan_events",
+            Chain::Warnings => "warning_events",
         }
     }
 
     /// The column naming the chain's owner.
     fn owner(self) -> &'static str {
         match self {
-            Chain::Tender | Chain::BidRegister => "tender_id",
+            Chain::Tender | Chain::BidRegister | Chain::Warnings => "tender_id",
             Chain::Plan => "plan_id",
         }
     }
@@ -37,6 +40,7 @@ impl Chain {
             Chain::Tender => owner_id.to_string(),
             Chain::BidRegister => register_id(owner_id),
             Chain::Plan => plan_chain_id(owner_id),
+            Chain::Warnings => warnings_chain_id(owner_id),
         }
     }
 }
@@ -67,6 +71,38 @@ pub async fn append_bid(
     event: &LedgerEvent,
 ) -> sqlx::Result<Event> {
     append_to(Chain::BidRegister, tx, tender_id, at, actor, event).await
+}
+
+/// The id a tender's warnings chain is hashed under.
+pub fn warnings_chain_id(tender_id: &str) -> String {
+    format!("{tender_id}/warnings")
+}
+
+/// Appends a decision to the tender's warnings chain; the caller holds the tender's lock.
+pub async fn append_warning(
+    tx: &mut Tx,
+    tender_id: &str,
+    at: i64,
+    actor: &str,
+    event: &LedgerEvent,
+) -> sqlx::Result<Event> {
+    append_to(Chain::Warnings, tx, tender_id, at, actor, event).await
+}
+
+/// A tender's warnings chain, as a ledger whose id is [`warnings_chain_id`].
+pub async fn load_warnings<'e, E>(exec: E, tender_id: &str) -> anyhow::Result<Ledger>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let events = events_since(exec, Chain::Warnings, tender_id, 0).await?;
+    Ok(Ledger {
+        tender_id: warnings_chain_id(tender_id),
+        head: head_of(&events),
+        events,
+        withheld_until: None,
+        bid_register: None,
+        actors: Default::default(),
+    })
 }
 
 /// Appends an event to a plan's chain; the caller holds the plan's row lock.

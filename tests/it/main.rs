@@ -51,5 +51,6 @@ mod roundsrestart;
 mod secrecy;
 mod suppliers;
 mod tenders;
+mod warnings;
 mod webcrypto;
 mod zhscan;

@@ -185,6 +185,16 @@ async fn route_role_matrix_matches_declarations() {
                 );
             } else if spec.access.allows(Some(*role))
                 && spec.method == Method::GET
+                && spec.path.ends_with("/warnings")
+            {
+                // Collusion warnings exist only after the opening (R-COL, R-DOC-3).
+                assert_eq!(
+                    (status, code(&v)),
+                    (StatusCode::CONFLICT, "WARNINGS_NOT_YET"),
+                    "{what}: {v}"
+                );
+            } else if spec.access.allows(Some(*role))
+                && spec.method == Method::GET
                 && (spec.path.ends_with("/documents/holders") || spec.path.ends_with("/deposits"))
                 && matches!(role, Role::Agency | Role::Purchaser)
             {

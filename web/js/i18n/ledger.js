@@ -98,6 +98,7 @@ export default {
   'ledger.rating_given': ['信用评价', 'Credit rating given'],
   'ledger.financing_applied': ['申请合同融资', 'Financing applied for'],
   'ledger.financing_decided': ['金融机构审批融资', 'Financing decided by the bank'],
+  'ledger.warning_decided': ['围标串标预警处理', 'Collusion warning decided'],
   'ledger.round_opened': ['开始一轮报价', 'Round of offers opened'],
   'ledger.round_closed': ['本轮报价截止', 'Round of offers closed'],
   'ledger.offer_decrypted': ['供应商解密报价', 'Offer decrypted'],

@@ -1,0 +1,79 @@
+//! What the warnings read of the bids (recorded at sealing) and the opening (the read-out
+//! prices), and the supervisors' decisions (migration 0030).
+
+use sqlx::Row;
+
+use super::rules::BidFacts;
+
+/// The read-out bids of a tender with what their sealing recorded.
+pub async fn facts<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<Vec<BidFacts>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT ob.bid_id, ob.bidder_org_id, o.name, ob.lot_no, ob.sheet, b.device_fingerprint, \
+         b.client_ip, b.user_agent, b.documents_meta, b.bidder_key_id \
+         FROM opening_bids ob JOIN bids b ON b.id = ob.bid_id \
+         JOIN organisations o ON o.id = ob.bidder_org_id \
+         WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let sheet: Option<String> = r.try_get("sheet")?;
+            let sheet: serde_json::Value = sheet
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default();
+            let meta: String = r.try_get("documents_meta")?;
+            let meta: serde_json::Value = serde_json::from_str(&meta).unwrap_or_default();
+            let creators = meta
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|d| {
+                    ["creator", "author", "creation_id", "machine"]
+                        .into_iter()
+                        .filter_map(|k| d[k].as_str())
+                        .map(|v| v.chars().take(200).collect::<String>())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            Ok(BidFacts {
+                bid_id: r.try_get("bid_id")?,
+                org_id: r.try_get("bidder_org_id")?,
+                org_name: r.try_get("name")?,
+                lot_no: r.try_get("lot_no")?,
+                price_fen: sheet["total_price_fen"].as_i64().unwrap_or_default(),
+                device_fingerprint: r.try_get("device_fingerprint")?,
+                client_ip: r.try_get("client_ip")?,
+                user_agent: r.try_get("user_agent")?,
+                creators,
+                bidder_key_id: r.try_get("bidder_key_id")?,
+            })
+        })
+        .collect()
+}
+
+/// A decision on a warning.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Decision {
+    pub warning_key: String,
+    pub status: String,
+    pub reason: String,
+    pub decided_at: i64,
+}
+
+pub async fn decisions<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<Vec<Decision>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_as(
+        "SELECT warning_key, status, reason, decided_at FROM collusion_decisions \
+         WHERE tender_id = $1",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await
+}

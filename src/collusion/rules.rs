@@ -1,0 +1,350 @@
+//! The collusion warnings' rules (pure, 围标串标预警, R-COL-1 and R-COL-4): from what the
+//! platform collected first-hand when each bid was sealed and what the opening read out,
+//! the groups of bidders that share a sealing device, a network address, a document
+//! author or a key, and price series with a regular pattern; and the standard price
+//! screens of the cartel literature. Never computed before the opening.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// What one opened bid brings to the warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BidFacts {
+    pub bid_id: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub lot_no: i64,
+    pub price_fen: i64,
+    pub device_fingerprint: String,
+    pub client_ip: String,
+    pub user_agent: String,
+    /// Document authors and creation ids as the sealing side reported them.
+    pub creators: Vec<String>,
+    pub bidder_key_id: String,
+}
+
+/// One warning: the rule, what was found, the bids it concerns, the evidence and a weight
+/// (0–100, how strongly it points to collusion on its own).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub kind: &'static str,
+    pub bids: Vec<String>,
+    pub evidence: Value,
+    pub weight: u32,
+}
+
+impl Finding {
+    /// A stable key for the finding (its kind and bids), under which decisions are kept.
+    pub fn key(&self) -> String {
+        let mut bids = self.bids.clone();
+        bids.sort();
+        let text = format!(
+            "{}|{}|{}",
+            self.kind,
+            self.evidence["value"],
+            bids.join(",")
+        );
+        crate::crypto::sha256_hex(text.as_bytes())[..24].to_string()
+    }
+}
+
+/// Addresses that say nothing about who sealed a bid: a server sending to itself, an
+/// unknown address.
+fn says_nothing(ip: &str) -> bool {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(a) => a.is_loopback() || a.is_unspecified(),
+        Err(_) => true,
+    }
+}
+
+/// Groups of two or more organisations sharing a value (each value once per bid).
+fn shared<'a>(
+    bids: &'a [BidFacts],
+    values: impl Fn(&'a BidFacts) -> Vec<&'a str>,
+) -> Vec<(&'a str, Vec<&'a BidFacts>)> {
+    let mut by: BTreeMap<&str, Vec<&BidFacts>> = BTreeMap::new();
+    for b in bids {
+        let mut vs = values(b);
+        vs.sort_unstable();
+        vs.dedup();
+        for v in vs.into_iter().filter(|v| !v.trim().is_empty()) {
+            by.entry(v).or_default().push(b);
+        }
+    }
+    by.into_iter()
+        .filter(|(_, group)| {
+            let mut orgs: Vec<&str> = group.iter().map(|b| b.org_id.as_str()).collect();
+            orgs.sort_unstable();
+            orgs.dedup();
+            orgs.len() >= 2
+        })
+        .collect()
+}
+
+fn finding(kind: &'static str, weight: u32, value: &str, group: &[&BidFacts]) -> Finding {
+    Finding {
+        rule: "R-COL-1",
+        kind,
+        bids: group.iter().map(|b| b.bid_id.clone()).collect(),
+        evidence: json!({
+            "value": value,
+            "bidders": group.iter().map(|b| &b.org_name).collect::<Vec<_>>(),
+        }),
+        weight,
+    }
+}
+
+/// R-COL-1: bids of different bidders sealed on one device, sent from one address, whose
+/// documents name one author or creation id, or sealed to one bidder key.
+pub fn first_hand(bids: &[BidFacts]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (value, group) in shared(bids, |b| vec![b.device_fingerprint.as_str()]) {
+        out.push(finding("same_device", 90, value, &group));
+    }
+    for (value, group) in shared(bids, |b| {
+        (!says_nothing(&b.client_ip))
+            .then_some(b.client_ip.as_str())
+            .into_iter()
+            .collect()
+    }) {
+        out.push(finding("same_ip", 60, value, &group));
+    }
+    for (value, group) in shared(bids, |b| b.creators.iter().map(String::as_str).collect()) {
+        out.push(finding("same_creator", 80, value, &group));
+    }
+    for (value, group) in shared(bids, |b| vec![b.bidder_key_id.as_str()]) {
+        out.push(finding("same_key", 100, value, &group));
+    }
+    out
+}
+
+/// Relative tolerance for "equal" steps and ratios: 0.1 %.
+const TOLERANCE: f64 = 0.001;
+
+/// R-COL-4, prices with regular differences within a lot: identical prices of different
+/// bidders; three or more prices in equal steps or in equal ratios.
+pub fn price_patterns(bids: &[BidFacts]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut lots: BTreeMap<i64, Vec<&BidFacts>> = BTreeMap::new();
+    for b in bids.iter().filter(|b| b.price_fen > 0) {
+        lots.entry(b.lot_no).or_default().push(b);
+    }
+    for (lot, mut group) in lots {
+        group.sort_by_key(|b| (b.price_fen, b.bid_id.clone()));
+        let prices: Vec<i64> = group.iter().map(|b| b.price_fen).collect();
+        let series = json!({"lot_no": lot, "prices_fen": prices});
+        let mut i = 0;
+        while i < group.len() {
+            let j = group[i..]
+                .iter()
+                .take_while(|b| b.price_fen == group[i].price_fen)
+                .count();
+            let same = &group[i..i + j];
+            let orgs: std::collections::BTreeSet<&str> =
+                same.iter().map(|b| b.org_id.as_str()).collect();
+            if orgs.len() >= 2 {
+                out.push(Finding {
+                    rule: "R-COL-4",
+                    kind: "identical_prices",
+                    bids: same.iter().map(|b| b.bid_id.clone()).collect(),
+                    evidence: json!({"value": group[i].price_fen, "series": series}),
+                    weight: 70,
+                });
+            }
+            i += j;
+        }
+        if group.len() >= 3 {
+            let p: Vec<f64> = prices.iter().map(|&x| x as f64).collect();
+            let steps: Vec<f64> = p.windows(2).map(|w| w[1] - w[0]).collect();
+            let ratios: Vec<f64> = p.windows(2).map(|w| w[1] / w[0]).collect();
+            let equal = |xs: &[f64], scale: f64| {
+                xs.iter().all(|x| *x > 0.0)
+                    && xs
+                        .windows(2)
+                        .all(|w| (w[1] - w[0]).abs() <= TOLERANCE * scale)
+            };
+            let all: Vec<String> = group.iter().map(|b| b.bid_id.clone()).collect();
+            if equal(&steps, p[0]) {
+                out.push(Finding {
+                    rule: "R-COL-4",
+                    kind: "equal_steps",
+                    bids: all.clone(),
+                    evidence: json!({"value": steps[0], "series": series}),
+                    weight: 60,
+                });
+            } else if equal(&ratios.iter().map(|r| r - 1.0).collect::<Vec<_>>(), 1.0) {
+                out.push(Finding {
+                    rule: "R-COL-4",
+                    kind: "equal_ratios",
+                    bids: all,
+                    evidence: json!({"value": format!("{:.4}", ratios[0]), "series": series}),
+                    weight: 60,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The price screens of one lot's bids (the cartel-screen literature: Imhof, Huber;
+/// OECD): coefficient of variation, relative difference between the two lowest (the
+/// second lowest minus the lowest, over the others' standard deviation), spread
+/// (highest over lowest minus one) and skewness. `None` below three prices.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Screens {
+    pub bids: usize,
+    pub cv: f64,
+    pub rd: Option<f64>,
+    pub spread: f64,
+    pub skewness: f64,
+}
+
+pub fn screens(prices_fen: &[i64]) -> Option<Screens> {
+    if prices_fen.len() < 3 {
+        return None;
+    }
+    let mut p: Vec<f64> = prices_fen.iter().map(|&x| x as f64).collect();
+    p.sort_by(f64::total_cmp);
+    let n = p.len() as f64;
+    let mean = p.iter().sum::<f64>() / n;
+    let var = p.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let sd = var.sqrt();
+    let losers = &p[1..];
+    let lm = losers.iter().sum::<f64>() / losers.len() as f64;
+    let lsd = (losers.iter().map(|x| (x - lm).powi(2)).sum::<f64>()
+        / (losers.len() as f64 - 1.0).max(1.0))
+    .sqrt();
+    let m3 = p.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n;
+    let pop_sd = (p.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    Some(Screens {
+        bids: p.len(),
+        cv: if mean > 0.0 { sd / mean } else { 0.0 },
+        rd: (lsd > 0.0).then(|| (p[1] - p[0]) / lsd),
+        spread: if p[0] > 0.0 {
+            p[p.len() - 1] / p[0] - 1.0
+        } else {
+            0.0
+        },
+        skewness: if pop_sd > 0.0 {
+            m3 / pop_sd.powi(3)
+        } else {
+            0.0
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bid(id: &str, org: &str, price: i64, device: &str, ip: &str, creator: &str) -> BidFacts {
+        BidFacts {
+            bid_id: id.into(),
+            org_id: org.into(),
+            org_name: format!("{org} 公司"),
+            lot_no: 1,
+            price_fen: price,
+            device_fingerprint: device.into(),
+            client_ip: ip.into(),
+            user_agent: "ua".into(),
+            creators: vec![creator.into()],
+            bidder_key_id: format!("key-{org}"),
+        }
+    }
+
+    #[test]
+    fn r_col_1_bidders_sharing_a_device_an_address_or_an_author_are_grouped() {
+        let bids = [
+            bid("b1", "o1", 100, "dev-A", "10.0.0.5", "张伟"),
+            bid("b2", "o2", 105, "dev-A", "10.0.0.5", "李娜"),
+            bid("b3", "o3", 110, "dev-C", "127.0.0.1", "张伟"),
+            bid("b4", "o4", 120, "dev-D", "127.0.0.1", "王磊"),
+        ];
+        let found = first_hand(&bids);
+        let kinds: Vec<(&str, Vec<String>)> =
+            found.iter().map(|f| (f.kind, f.bids.clone())).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("same_device", vec!["b1".to_string(), "b2".into()]),
+                ("same_ip", vec!["b1".into(), "b2".into()]),
+                ("same_creator", vec!["b1".into(), "b3".into()]),
+            ],
+            "loopback says nothing; each bidder its own key"
+        );
+        assert_eq!(found[0].evidence["value"], "dev-A");
+        // One bidder's two bids are no group.
+        let mut same_org = bids.clone();
+        same_org[1].org_id = "o1".into();
+        assert!(first_hand(&same_org)
+            .iter()
+            .all(|f| f.kind != "same_device"));
+    }
+
+    #[test]
+    fn r_col_4_identical_prices_equal_steps_and_equal_ratios() {
+        let b = |id: &str, org: &str, price: i64| bid(id, org, price, id, "", "");
+        let kinds = |bids: &[BidFacts]| -> Vec<&'static str> {
+            price_patterns(bids).iter().map(|f| f.kind).collect()
+        };
+        assert_eq!(
+            kinds(&[
+                b("b1", "o1", 100_000),
+                b("b2", "o2", 103_000),
+                b("b3", "o3", 106_000)
+            ]),
+            ["equal_steps"]
+        );
+        assert_eq!(
+            kinds(&[
+                b("b1", "o1", 100_000),
+                b("b2", "o2", 110_000),
+                b("b3", "o3", 121_000)
+            ]),
+            ["equal_ratios"]
+        );
+        assert_eq!(
+            kinds(&[
+                b("b1", "o1", 100_000),
+                b("b2", "o2", 100_000),
+                b("b3", "o3", 131_000)
+            ]),
+            ["identical_prices"]
+        );
+        assert!(kinds(&[
+            b("b1", "o1", 100_000),
+            b("b2", "o2", 104_000),
+            b("b3", "o3", 131_000)
+        ])
+        .is_empty());
+    }
+
+    #[test]
+    fn the_screens_of_a_lot() {
+        assert_eq!(screens(&[100, 200]), None);
+        let s = screens(&[100, 110, 120, 130]).unwrap();
+        assert_eq!(s.bids, 4);
+        assert!((s.spread - 0.3).abs() < 1e-9);
+        assert!((s.cv - 12.909_944 / 115.0).abs() < 1e-6, "{}", s.cv);
+        assert!(s.skewness.abs() < 1e-9);
+        assert!(
+            (s.rd.unwrap() - 1.0).abs() < 1e-9,
+            "10 over the losers' sd of 10"
+        );
+    }
+
+    #[test]
+    fn a_findings_key_does_not_depend_on_the_bids_order() {
+        let mut f = first_hand(&[
+            bid("b1", "o1", 1, "dev", "", ""),
+            bid("b2", "o2", 1, "dev", "", ""),
+        ])
+        .remove(0);
+        let k = f.key();
+        f.bids.reverse();
+        assert_eq!(f.key(), k);
+    }
+}

@@ -1,0 +1,169 @@
+//! The warnings of a tender after its opening, and the supervisors' decisions.
+
+use std::collections::BTreeMap;
+
+use super::repo;
+use super::rules::{self, Finding};
+use super::types::{Ack, Command, LotScreens, WarningError, WarningView, WarningsView};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::ledger::{LedgerEvent, WarningDecided};
+use crate::state::AppState;
+use crate::tender::repo::TenderHead;
+use crate::tender::types::TenderStatus;
+use crate::tender::Action;
+
+pub const MAX_REASON_CHARS: usize = 2_000;
+
+/// Whether the tender's bids were opened: it went past its opening.
+fn opened(head: &TenderHead) -> bool {
+    matches!(
+        head.status,
+        TenderStatus::Evaluating
+            | TenderStatus::Awarded
+            | TenderStatus::Failed
+            | TenderStatus::Cancelled
+    )
+}
+
+/// Every finding of the tender's opened bids.
+fn findings(facts: &[rules::BidFacts]) -> Vec<Finding> {
+    let mut out = rules::first_hand(facts);
+    out.extend(rules::price_patterns(facts));
+    out
+}
+
+/// The supervisors only, after the opening: anyone else `FORBIDDEN` at the route (suppliers
+/// and the public never), before the opening `WARNINGS_NOT_YET`.
+fn check(user: &CurrentUser, head: &TenderHead) -> AppResult<()> {
+    if !user.role.is_supervisor() {
+        return Err(AppError::Forbidden);
+    }
+    if !opened(head) {
+        return Err(WarningError::NotOpened.into());
+    }
+    Ok(())
+}
+
+pub async fn view(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+) -> AppResult<WarningsView> {
+    let pool = &state.db.pool;
+    let head = crate::tender::repo::published_head(pool, tender_id).await?;
+    check(user, &head)?;
+    let facts = repo::facts(pool, tender_id).await?;
+    let decisions: BTreeMap<String, repo::Decision> = repo::decisions(pool, tender_id)
+        .await?
+        .into_iter()
+        .map(|d| (d.warning_key.clone(), d))
+        .collect();
+    let warnings = findings(&facts)
+        .into_iter()
+        .map(|f| {
+            let key = f.key();
+            let d = decisions.get(&key);
+            WarningView {
+                status: d.map_or("open".into(), |d| d.status.clone()),
+                reason: d.map(|d| d.reason.clone()),
+                decided_at: d.map(|d| d.decided_at),
+                key,
+                finding: f,
+            }
+        })
+        .collect();
+    let mut lots: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for b in facts.iter().filter(|b| b.price_fen > 0) {
+        lots.entry(b.lot_no).or_default().push(b.price_fen);
+    }
+    let screens = lots
+        .into_iter()
+        .filter_map(|(lot_no, prices)| {
+            rules::screens(&prices).map(|screens| LotScreens { lot_no, screens })
+        })
+        .collect();
+    Ok(WarningsView {
+        tender_id: tender_id.to_string(),
+        warnings,
+        screens,
+        ledger: crate::ledger::repo::load_warnings(pool, tender_id).await?,
+    })
+}
+
+pub async fn command(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+    cmd: Command,
+) -> AppResult<Ack> {
+    let (key, reason, confirmed) = match cmd {
+        Command::Confirm { key, reason } => (key, reason, true),
+        Command::Dismiss { key, reason } => (key, reason, false),
+    };
+    let reason = reason.trim().to_string();
+    let n = reason.chars().count();
+    if n == 0 || n > MAX_REASON_CHARS {
+        return Err(AppError::field(
+            "reason",
+            "须说明理由（2,000 字以内）/ a reason is required (2,000 characters)",
+        ));
+    }
+    let mut a = Action::begin(state, tender_id).await?;
+    let (tx, head, now) = (&mut a.tx, &a.head, a.now);
+    check(user, head)?;
+    let facts = repo::facts(&mut **tx, tender_id).await?;
+    let finding = findings(&facts)
+        .into_iter()
+        .find(|f| f.key() == key)
+        .ok_or(AppError::NotFound)?;
+    let decided: Option<String> = sqlx::query_scalar(
+        "SELECT status FROM collusion_decisions WHERE tender_id = $1 AND warning_key = $2",
+    )
+    .bind(tender_id)
+    .bind(&key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(status) = decided {
+        return Err(AppError::IllegalTransition {
+            from: status,
+            action: if confirmed { "confirm" } else { "dismiss" },
+        });
+    }
+    let status = if confirmed { "confirmed" } else { "dismissed" };
+    sqlx::query(
+        "INSERT INTO collusion_decisions (tender_id, warning_key, rule, kind, status, reason, \
+         decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(tender_id)
+    .bind(&key)
+    .bind(finding.rule)
+    .bind(finding.kind)
+    .bind(status)
+    .bind(&reason)
+    .bind(&user.id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let event = WarningDecided {
+        key: key.clone(),
+        rule: finding.rule.into(),
+        kind: finding.kind.into(),
+        bids: finding.bids.clone(),
+        confirmed,
+        reason_sha256: crate::crypto::sha256_hex(reason.as_bytes()),
+    };
+    crate::ledger::repo::append_warning(
+        tx,
+        tender_id,
+        now,
+        &user.id,
+        &LedgerEvent::WarningDecided(event),
+    )
+    .await?;
+    a.commit(state).await?;
+    Ok(Ack {
+        key,
+        status: status.into(),
+    })
+}

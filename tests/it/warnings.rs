@@ -1,0 +1,121 @@
+//! Collusion warnings (docs/collusion.md) over HTTP: nothing before the opening, nothing
+//! ever for suppliers, the agency, the purchaser or the public; after it the supervisors
+//! read the shared device and author of the demo's test bids and their equal price
+//! steps, and confirm or dismiss each with a reason in a chain only they read.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::{code, spawn_app_at};
+use crate::evaluation::{evaluating, ledger_of, T0};
+
+#[tokio::test]
+async fn r_col_1_4_the_supervisors_read_the_warnings_after_the_opening_and_decide_them() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let t = crate::evaluation::demo_opening_tender(&app).await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let path = format!("/api/tenders/{tender}/warnings");
+    let finance = app.login("finance").await;
+    let (status, v) = finance.get(&path).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "WARNINGS_NOT_YET")
+    );
+
+    // Three bids sealed on the tests' one device, their documents by one author, at
+    // prices in equal steps of 50,000 yuan.
+    let (tender2, bids) = evaluating(&app, &clock, &[100_000_000, 105_000_000, 110_000_000]).await;
+    assert_eq!(tender2, tender);
+    for user in ["supplier1", "agency", "purchaser"] {
+        let (status, _) = app.login(user).await.get(&path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
+    }
+    let (status, _) = app.call(Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let finance = app.login("finance").await;
+    let (status, v) = finance.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let warnings = v["warnings"].as_array().unwrap();
+    let of = |kind: &str| -> Value {
+        warnings
+            .iter()
+            .find(|w| w["kind"] == kind)
+            .unwrap_or_else(|| panic!("{kind} in {warnings:?}"))
+            .clone()
+    };
+    let device = of("same_device");
+    assert_eq!(device["rule"], "R-COL-1");
+    assert_eq!(device["evidence"]["value"], "test-device-1");
+    let mut named: Vec<String> = serde_json::from_value(device["bids"].clone()).unwrap();
+    named.sort();
+    let mut all = bids.clone();
+    all.sort();
+    assert_eq!(named, all);
+    assert_eq!(of("same_creator")["evidence"]["value"], "张伟");
+    assert_eq!(of("equal_steps")["evidence"]["value"], 5_000_000.0);
+    assert!(
+        warnings.iter().all(|w| w["kind"] != "same_ip"),
+        "loopback says nothing"
+    );
+    assert_eq!(v["screens"][0]["bids"], 3);
+    assert!((v["screens"][0]["spread"].as_f64().unwrap() - 0.1).abs() < 1e-9);
+
+    // Decisions: with a reason, once, on a warning that exists.
+    let send = |cmd: Value| {
+        let finance = &finance;
+        let path = &path;
+        async move { finance.post(path, cmd).await }
+    };
+    let key = device["key"].as_str().unwrap().to_string();
+    let (status, v) = send(json!({"type": "confirm", "key": key, "reason": " "})).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION")
+    );
+    let (status, _) = send(json!({"type": "confirm", "key": "nope", "reason": "x"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, v) = send(json!({"type": "confirm", "key": key,
+        "reason": "三份投标文件由同一台设备加密，已移交评标委员会。"}))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) = send(json!({"type": "dismiss", "key": key, "reason": "改判"})).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "ILLEGAL_TRANSITION")
+    );
+    let steps = of("equal_steps")["key"].as_str().unwrap().to_string();
+    let (status, _) = app
+        .login("oversight")
+        .await
+        .post(
+            &path,
+            json!({"type": "dismiss", "key": steps, "reason": "整数报价，属正常。"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (_, v) = finance.get(&path).await;
+    let status_of = |kind: &str| {
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["kind"] == kind)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status_of("same_device"), "confirmed");
+    assert_eq!(status_of("equal_steps"), "dismissed");
+    assert_eq!(status_of("same_creator"), "open");
+    let chain: kaibiao::ledger::Ledger = serde_json::from_value(v["ledger"].clone()).unwrap();
+    assert_eq!(chain.events.len(), 2);
+    kaibiao::ledger::verify(&chain).expect("the warnings chain verifies");
+
+    // The public ledger says nothing of them.
+    let public = ledger_of(&app, &tender).await.to_string();
+    assert!(
+        !public.contains("warning") && !public.contains(&key),
+        "{public}"
+    );
+}
