@@ -94,15 +94,7 @@ pub async fn load_warnings<'e, E>(exec: E, tender_id: &str) -> anyhow::Result<Le
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let events = events_since(exec, Chain::Warnings, tender_id, 0).await?;
-    Ok(Ledger {
-        tender_id: warnings_chain_id(tender_id),
-        head: head_of(&events),
-        events,
-        withheld_until: None,
-        bid_register: None,
-        actors: Default::default(),
-    })
+    load_chain(exec, Chain::Warnings, tender_id).await
 }
 
 /// Appends an event to a plan's chain; the caller holds the plan's row lock.
@@ -121,9 +113,18 @@ pub async fn load_plan<'e, E>(exec: E, plan_id: &str) -> anyhow::Result<Ledger>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let events = events_since(exec, Chain::Plan, plan_id, 0).await?;
+    load_chain(exec, Chain::Plan, plan_id).await
+}
+
+/// A whole chain of its own (a plan's, a tender's warnings), as a ledger under the id it
+/// is hashed under.
+async fn load_chain<'e, E>(exec: E, chain: Chain, owner_id: &str) -> anyhow::Result<Ledger>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let events = events_since(exec, chain, owner_id, 0).await?;
     Ok(Ledger {
-        tender_id: plan_chain_id(plan_id),
+        tender_id: chain.hash_id(owner_id),
         head: head_of(&events),
         events,
         withheld_until: None,
