@@ -119,3 +119,59 @@ async fn r_col_1_4_the_supervisors_read_the_warnings_after_the_opening_and_decid
         "{public}"
     );
 }
+
+#[tokio::test]
+async fn r_col_1_oversight_reads_the_shared_device_in_the_page_and_decides_two_warnings() {
+    use crate::browser::{as_user, browser, click_long, set_value, wait_long};
+    use crate::hall::{text_of, wait_text};
+    let Some(driver) = browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, _) = evaluating(&app, &clock, &[100_000_000, 105_000_000, 110_000_000]).await;
+
+    // From the evaluation room, as the supervisors see it.
+    as_user(c, &app, "oversight").await;
+    c.goto(&app.url(&format!("/evaluation.html?tender={tender}")))
+        .await
+        .unwrap();
+    click_long(c, "#warnings-link").await;
+    let device = wait_text(c, "[data-kind=same_device]", "test-device-1").await;
+    assert!(device.contains("同一设备"), "{device}");
+    let steps = text_of(c, "[data-kind=equal_steps]").await;
+    assert!(
+        steps.contains("等差") && steps.contains("1,050,000.00"),
+        "{steps}"
+    );
+    assert!(text_of(c, "#warn-screens-table").await.contains("0.100"));
+
+    // Confirm the device, dismiss the steps, each with its reason.
+    click_long(c, "[data-kind=same_device] [id^=warn-confirm-]").await;
+    wait_long(c, "#confirm-input").await;
+    set_value(c, "#confirm-input", "同一设备加密三份投标文件。").await;
+    click_long(c, "#confirm-ok").await;
+    wait_text(c, "[data-kind=same_device]", "已确认").await;
+    click_long(c, "[data-kind=equal_steps] [id^=warn-dismiss-]").await;
+    wait_long(c, "#confirm-input").await;
+    set_value(c, "#confirm-input", "整数报价，属正常。").await;
+    click_long(c, "#confirm-ok").await;
+    let dismissed = wait_text(c, "[data-kind=equal_steps]", "已排除").await;
+    assert!(dismissed.contains("整数报价"), "{dismissed}");
+
+    // A supplier's browser gets nothing.
+    as_user(c, &app, "supplier1").await;
+    c.goto(&app.url(&format!("/warnings.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_long(
+        c,
+        "#warn-alert .banner, #warn-alert [role=alert], #warn-alert *",
+    )
+    .await;
+    assert!(c
+        .find(fantoccini::Locator::Css("[data-kind]"))
+        .await
+        .is_err());
+    driver.close().await;
+}

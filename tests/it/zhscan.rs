@@ -364,6 +364,14 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
     )
     .await;
     scan.as_user(
+        "finance",
+        &[
+            format!("/warnings.html?tender={tender}"),
+            "/ratings.html".into(),
+        ],
+    )
+    .await;
+    scan.as_user(
         "purchaser",
         &[
             format!("/fulfilment.html?tender={tender}"),

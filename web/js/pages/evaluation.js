@@ -649,6 +649,10 @@ function renderActions() {
   if (isFinance() && phase() === 'drawing') cards.push(financeCard());
   if (isPurchaser()) cards.push(purchaserCard());
   if (isSupervisor() && !(isFinance() && phase() === 'drawing')) cards.push(banner('info', t('eval.supervisor_note')));
+  // The collusion warnings of the opened bids: the supervisors' only (docs/collusion.md).
+  if (isSupervisor()) {
+    cards.push(h('p.action-bar', h('a#warnings-link.btn', { href: `/warnings.html?tender=${encodeURIComponent(tenderId)}` }, t('warn.link'))));
+  }
   replace(els.actions, ...cards);
 }
 
