@@ -7,6 +7,8 @@ CREATE TABLE collusion_decisions (
     warning_key  TEXT NOT NULL,
     rule         TEXT NOT NULL,
     kind         TEXT NOT NULL,
+    -- The bids it concerns (JSON array of bid ids).
+    bids         TEXT NOT NULL,
     -- confirmed | dismissed
     status       TEXT NOT NULL,
     reason       TEXT NOT NULL,

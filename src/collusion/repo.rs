@@ -77,3 +77,39 @@ where
     .fetch_all(exec)
     .await
 }
+
+/// A confirmed warning as the committee is told of it (O87 art 37: the bids concerned are
+/// invalid): the rule, what was found, the bids, the supervisors' reason.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Confirmed {
+    pub rule: String,
+    pub kind: String,
+    pub bids: Vec<String>,
+    pub reason: String,
+    pub decided_at: i64,
+}
+
+pub async fn confirmed<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<Vec<Confirmed>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT rule, kind, bids, reason, decided_at FROM collusion_decisions \
+         WHERE tender_id = $1 AND status = 'confirmed' ORDER BY decided_at, warning_key",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(|r| {
+        let bids: String = r.try_get("bids")?;
+        Ok(Confirmed {
+            rule: r.try_get("rule")?,
+            kind: r.try_get("kind")?,
+            bids: serde_json::from_str(&bids).map_err(|e| sqlx::Error::Decode(e.into()))?,
+            reason: r.try_get("reason")?,
+            decided_at: r.try_get("decided_at")?,
+        })
+    })
+    .collect()
+}

@@ -132,13 +132,14 @@ pub async fn command(
     }
     let status = if confirmed { "confirmed" } else { "dismissed" };
     sqlx::query(
-        "INSERT INTO collusion_decisions (tender_id, warning_key, rule, kind, status, reason, \
-         decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO collusion_decisions (tender_id, warning_key, rule, kind, bids, status, \
+         reason, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(tender_id)
     .bind(&key)
     .bind(finding.rule)
     .bind(finding.kind)
+    .bind(serde_json::to_string(&finding.bids).map_err(anyhow::Error::from)?)
     .bind(status)
     .bind(&reason)
     .bind(&user.id)

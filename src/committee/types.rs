@@ -470,6 +470,9 @@ pub struct EvaluationView {
     pub me: Viewer,
     pub terms: Option<EvaluationTerms>,
     pub server_time: i64,
+    /// The collusion warnings the supervisors confirmed (O87 art 37; docs/collusion.md):
+    /// the committee is told of them.
+    pub confirmed_warnings: Vec<crate::collusion::repo::Confirmed>,
     /// The session's fields, side by side with the above; absent until the agency asks
     /// for a panel.
     #[serde(flatten)]

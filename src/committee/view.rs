@@ -58,6 +58,7 @@ pub async fn view(
             status: t.try_get("status")?,
         },
         phase: e.as_ref().map(|e| e.phase),
+        confirmed_warnings: crate::collusion::repo::confirmed(pool, tender_id).await?,
         me: Viewer {
             role: role_name(&m),
             finance: m.finance,

@@ -159,6 +159,24 @@ async fn r_col_1_oversight_reads_the_shared_device_in_the_page_and_decides_two_w
     let dismissed = wait_text(c, "[data-kind=equal_steps]", "已排除").await;
     assert!(dismissed.contains("整数报价"), "{dismissed}");
 
+    // The room tells the committee's side of the confirmed one, not of the dismissed.
+    as_user(c, &app, "agency").await;
+    c.goto(&app.url(&format!("/evaluation.html?tender={tender}")))
+        .await
+        .unwrap();
+    let told = wait_text(c, "#eval-warnings", "同一设备").await;
+    assert!(
+        told.contains("第三十七条") && told.contains("同一设备加密三份投标文件"),
+        "{told}"
+    );
+    assert!(!told.contains("等差"), "{told}");
+    assert!(
+        c.find(fantoccini::Locator::Css("#warnings-link"))
+            .await
+            .is_err(),
+        "the agency has no warnings page"
+    );
+
     // A supplier's browser gets nothing.
     as_user(c, &app, "supplier1").await;
     c.goto(&app.url(&format!("/warnings.html?tender={tender}")))

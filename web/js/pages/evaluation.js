@@ -642,8 +642,20 @@ function purchaserCard() {
     h('div.card-head', h('h2#purchaser-heading', t('eval.purchaser_card'))), body);
 }
 
+/** The collusion warnings the supervisors confirmed, told to the committee (O87 art 37). */
+function confirmedWarnings() {
+  const list = (v && v.confirmed_warnings) || [];
+  if (!list.length) return null;
+  const names = new Map(((v && v.bids) || []).map((b) => [b.bid_id, b.bidder_name]));
+  return banner('error', t('eval.warnings_confirmed'), {
+    list: list.map((w) => `${t(`warn.kind.${w.kind}`)}：${w.bids.map((b) => names.get(b) || b).join('、')}（${w.reason}）`),
+  });
+}
+
 function renderActions() {
   const cards = [];
+  const warned = confirmedWarnings();
+  if (warned) cards.push(h('div#eval-warnings', warned));
   if (isExpert()) cards.push(expertCard());
   if (isHost()) cards.push(hostCard());
   if (isFinance() && phase() === 'drawing') cards.push(financeCard());
