@@ -113,3 +113,48 @@ where
     })
     .collect()
 }
+
+/// What the stored evaluation report says of the bids (none before it is written).
+pub async fn outcome<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<super::rules::Outcome>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let report: Option<Option<String>> =
+        sqlx::query_scalar("SELECT report FROM evaluations WHERE tender_id = $1")
+            .bind(tender_id)
+            .fetch_optional(exec)
+            .await?;
+    let Some(r) = report
+        .flatten()
+        .and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())
+    else {
+        return Ok(Default::default());
+    };
+    let mut out = super::rules::Outcome::default();
+    for q in r["qualification"].as_array().into_iter().flatten() {
+        if q["pass"] == false {
+            out.disqualified
+                .extend(q["bid_id"].as_str().map(String::from));
+        }
+    }
+    for c in r["compliance"].as_array().into_iter().flatten() {
+        if c["compliant"] == false {
+            out.disqualified
+                .extend(c["bid_id"].as_str().map(String::from));
+        }
+    }
+    for lot in r["lots"].as_array().into_iter().flatten() {
+        let no = lot["lot_no"].as_i64().unwrap_or(1);
+        for i in lot["invalid"].as_array().into_iter().flatten() {
+            out.disqualified
+                .extend(i["bid_id"].as_str().map(String::from));
+        }
+        if let Some(w) = lot["result"]["ranking"][0]["bidder"].as_str() {
+            out.winners.insert(no, w.to_string());
+        }
+        if lot["result"]["method"] == "lowest_evaluated_price" {
+            out.price_only.insert(no);
+        }
+    }
+    Ok(out)
+}

@@ -189,6 +189,89 @@ pub fn price_patterns(bids: &[BidFacts]) -> Vec<Finding> {
     out
 }
 
+/// What the evaluation's report says of the opened bids: the ones set aside (failed
+/// qualification or compliance, or invalid at the evaluation), each lot's winning bid and
+/// whether the lot was awarded on price alone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub disqualified: std::collections::BTreeSet<String>,
+    /// lot → the first-ranked bid.
+    pub winners: BTreeMap<i64, String>,
+    pub price_only: std::collections::BTreeSet<i64>,
+}
+
+/// Red flags per tender on open-contracting's cardinal-rs definitions (docs/cli/
+/// indicators): R018 a single bid in a lot; R035 every bidder but the winner
+/// disqualified (at least one); R036 the lowest bid disqualified in a lot awarded on price
+/// alone. (R024, R038 and R058 compare across tenders.)
+pub fn red_flags(bids: &[BidFacts], outcome: &Outcome) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut lots: BTreeMap<i64, Vec<&BidFacts>> = BTreeMap::new();
+    for b in bids {
+        lots.entry(b.lot_no).or_default().push(b);
+    }
+    for (lot, group) in lots {
+        let ids = |g: &[&BidFacts]| g.iter().map(|b| b.bid_id.clone()).collect::<Vec<_>>();
+        if group.len() == 1 {
+            out.push(Finding {
+                rule: "R018",
+                kind: "single_bid",
+                bids: ids(&group),
+                evidence: json!({"value": lot, "lot_no": lot}),
+                weight: 30,
+            });
+        }
+        let Some(winner) = outcome.winners.get(&lot) else {
+            continue;
+        };
+        let out_of: Vec<&BidFacts> = group
+            .iter()
+            .copied()
+            .filter(|b| outcome.disqualified.contains(&b.bid_id))
+            .collect();
+        let valid_orgs: std::collections::BTreeSet<&str> = group
+            .iter()
+            .filter(|b| !outcome.disqualified.contains(&b.bid_id))
+            .map(|b| b.org_id.as_str())
+            .collect();
+        let winner_org = group
+            .iter()
+            .find(|b| &b.bid_id == winner)
+            .map(|b| b.org_id.as_str());
+        if valid_orgs.len() == 1
+            && winner_org.is_some_and(|w| valid_orgs.contains(w))
+            && !out_of.is_empty()
+        {
+            let mut bids = ids(&out_of);
+            bids.push(winner.clone());
+            out.push(Finding {
+                rule: "R035",
+                kind: "all_except_winner_disqualified",
+                bids,
+                evidence: json!({"value": out_of.len(), "lot_no": lot,
+                    "bidders": out_of.iter().map(|b| &b.org_name).collect::<Vec<_>>()}),
+                weight: 50,
+            });
+        }
+        let lowest = group
+            .iter()
+            .filter(|b| b.price_fen > 0)
+            .min_by_key(|b| b.price_fen);
+        if let Some(l) = lowest.filter(|l| {
+            outcome.price_only.contains(&lot) && outcome.disqualified.contains(&l.bid_id)
+        }) {
+            out.push(Finding {
+                rule: "R036",
+                kind: "lowest_bid_disqualified",
+                bids: vec![l.bid_id.clone(), winner.clone()],
+                evidence: json!({"value": l.price_fen, "lot_no": lot, "bidders": [&l.org_name]}),
+                weight: 50,
+            });
+        }
+    }
+    out
+}
+
 /// The price screens of one lot's bids (the cartel-screen literature: Imhof, Huber;
 /// OECD): coefficient of variation, relative difference between the two lowest (the
 /// second lowest minus the lowest, over the others' standard deviation), spread
@@ -346,5 +429,32 @@ mod tests {
         let k = f.key();
         f.bids.reverse();
         assert_eq!(f.key(), k);
+    }
+
+    #[test]
+    fn red_flags_single_bid_all_but_the_winner_out_and_the_lowest_out() {
+        let b = |id: &str, org: &str, price: i64| bid(id, org, price, id, "", "");
+        let bids = [b("b1", "o1", 100), b("b2", "o2", 120), b("b3", "o3", 130)];
+        let mut outcome = Outcome::default();
+        outcome.winners.insert(1, "b2".into());
+        assert!(red_flags(&bids, &outcome).is_empty());
+        outcome.disqualified.insert("b1".into());
+        outcome.price_only.insert(1);
+        let kinds: Vec<&str> = red_flags(&bids, &outcome).iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, ["lowest_bid_disqualified"], "b3 still stands");
+        outcome.disqualified.insert("b3".into());
+        let kinds: Vec<&str> = red_flags(&bids, &outcome).iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            ["all_except_winner_disqualified", "lowest_bid_disqualified"]
+        );
+        outcome.price_only.clear();
+        let flags = red_flags(&bids, &outcome);
+        assert_eq!(flags.len(), 1, "R036 is for price-only awards");
+        assert_eq!(flags[0].evidence["value"], 2);
+        assert_eq!(
+            red_flags(&bids[..1], &Outcome::default())[0].kind,
+            "single_bid"
+        );
     }
 }

@@ -26,10 +26,12 @@ fn opened(head: &TenderHead) -> bool {
     )
 }
 
-/// Every finding of the tender's opened bids.
-fn findings(facts: &[rules::BidFacts]) -> Vec<Finding> {
+/// Every finding of the tender's opened bids (and, once the report is written, of what
+/// it set aside and who it ranked first).
+fn findings(facts: &[rules::BidFacts], outcome: &rules::Outcome) -> Vec<Finding> {
     let mut out = rules::first_hand(facts);
     out.extend(rules::price_patterns(facts));
+    out.extend(rules::red_flags(facts, outcome));
     out
 }
 
@@ -54,12 +56,13 @@ pub async fn view(
     let head = crate::tender::repo::published_head(pool, tender_id).await?;
     check(user, &head)?;
     let facts = repo::facts(pool, tender_id).await?;
+    let outcome = repo::outcome(pool, tender_id).await?;
     let decisions: BTreeMap<String, repo::Decision> = repo::decisions(pool, tender_id)
         .await?
         .into_iter()
         .map(|d| (d.warning_key.clone(), d))
         .collect();
-    let warnings = findings(&facts)
+    let warnings = findings(&facts, &outcome)
         .into_iter()
         .map(|f| {
             let key = f.key();
@@ -113,7 +116,8 @@ pub async fn command(
     let (tx, head, now) = (&mut a.tx, &a.head, a.now);
     check(user, head)?;
     let facts = repo::facts(&mut **tx, tender_id).await?;
-    let finding = findings(&facts)
+    let outcome = repo::outcome(&mut **tx, tender_id).await?;
+    let finding = findings(&facts, &outcome)
         .into_iter()
         .find(|f| f.key() == key)
         .ok_or(AppError::NotFound)?;

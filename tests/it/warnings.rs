@@ -193,3 +193,44 @@ async fn r_col_1_oversight_reads_the_shared_device_in_the_page_and_decides_two_w
         .is_err());
     driver.close().await;
 }
+
+#[tokio::test]
+async fn red_flags_read_the_stored_report_for_the_winner_and_the_bids_set_aside() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let tender = crate::award::awarded(&app, &clock).await;
+    let outcome = kaibiao::collusion::repo::outcome(&app.state.db.pool, &tender)
+        .await
+        .unwrap();
+    let (_, v) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}/evaluation"))
+        .await;
+    let first = v["result"][0]["result"]["ranking"][0]["bidder"]
+        .as_str()
+        .expect("the report ranks the lot")
+        .to_string();
+    assert_eq!(outcome.winners.get(&1), Some(&first));
+    assert!(
+        outcome.disqualified.is_empty(),
+        "every bid passed: {outcome:?}"
+    );
+    assert!(outcome.price_only.is_empty(), "comprehensive scoring");
+    let (_, w) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}/warnings"))
+        .await;
+    let kinds: Vec<&str> = w["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k.contains("disqualified") || *k == "single_bid"),
+        "{kinds:?}"
+    );
+}

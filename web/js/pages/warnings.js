@@ -40,7 +40,8 @@ function evidence(w) {
     return h('p.warn-series', t('warn.series', { lot: e.series.lot_no }), ' ',
       e.series.prices_fen.map((p) => formatMoney(p)).join(' · '));
   }
-  return h('p.warn-shared', h('strong', t(`warn.value.${w.kind}`)), ' ', h('code', String(e.value)),
+  const value = w.kind === 'lowest_bid_disqualified' ? formatMoney(e.value) : String(e.value);
+  return h('p.warn-shared', h('strong', t(`warn.value.${w.kind}`)), ' ', h('code', value),
     ' — ', (e.bidders || []).join('、'));
 }
 
