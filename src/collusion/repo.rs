@@ -124,12 +124,16 @@ where
             .bind(tender_id)
             .fetch_optional(exec)
             .await?;
-    let Some(r) = report
+    Ok(report
         .flatten()
         .and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())
-    else {
-        return Ok(Default::default());
-    };
+        .map(|r| outcome_of(&r))
+        .unwrap_or_default())
+}
+
+/// What a stored report says: the bids set aside, each lot's first-ranked bid, the lots
+/// awarded on price alone.
+fn outcome_of(r: &serde_json::Value) -> super::rules::Outcome {
     let mut out = super::rules::Outcome::default();
     for q in r["qualification"].as_array().into_iter().flatten() {
         if q["pass"] == false {
@@ -154,6 +158,52 @@ where
         }
         if lot["result"]["method"] == "lowest_evaluated_price" {
             out.price_only.insert(no);
+        }
+    }
+    out
+}
+
+/// Most evaluated tenders the screens across tenders read (the newest).
+pub const PROCESS_LIMIT: i64 = 5_000;
+
+/// Every lot of the tenders whose evaluation report is written, as the screens across
+/// tenders read them.
+pub async fn processes(pool: &sqlx::AnyPool) -> sqlx::Result<Vec<super::rules::Process>> {
+    let rows = sqlx::query(
+        "SELECT e.tender_id, e.report, t.purchaser_org_id, t.agency_org_id FROM evaluations e \
+         JOIN tenders t ON t.id = e.tender_id WHERE e.report IS NOT NULL \
+         ORDER BY e.reported_at DESC, e.tender_id LIMIT $1",
+    )
+    .bind(PROCESS_LIMIT)
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let tender_id: String = r.try_get("tender_id")?;
+        let report: String = r.try_get("report")?;
+        let Ok(report) = serde_json::from_str::<serde_json::Value>(&report) else {
+            continue;
+        };
+        let outcome = outcome_of(&report);
+        let facts = facts(pool, &tender_id).await?;
+        let mut lots: std::collections::BTreeMap<i64, Vec<_>> = Default::default();
+        for b in &facts {
+            lots.entry(b.lot_no).or_default().push((
+                b.bid_id.clone(),
+                b.org_id.clone(),
+                b.price_fen,
+                outcome.disqualified.contains(&b.bid_id),
+            ));
+        }
+        for (lot_no, bids) in lots {
+            out.push(super::rules::Process {
+                tender_id: tender_id.clone(),
+                lot_no,
+                buyer: r.try_get("purchaser_org_id")?,
+                procuring_entity: r.try_get("agency_org_id")?,
+                bids,
+                winner: outcome.winners.get(&lot_no).cloned(),
+            });
         }
     }
     Ok(out)

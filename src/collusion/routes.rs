@@ -23,6 +23,20 @@ pub fn api() -> Api {
             Access::Roles(Role::SUPERVISORS),
             command,
         )
+        .route(
+            Method::GET,
+            "/api/screens",
+            Access::Roles(Role::SUPERVISORS),
+            screens,
+        )
+}
+
+/// The red flags across the city's evaluated tenders.
+async fn screens(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<super::rules::CrossFlags>> {
+    Ok(Json(service::screens(&state, &user).await?))
 }
 
 async fn view(

@@ -272,6 +272,177 @@ pub fn red_flags(bids: &[BidFacts], outcome: &Outcome) -> Vec<Finding> {
     out
 }
 
+/// One awarded lot as the screens across tenders read it (an OCDS contracting process
+/// in cardinal-rs's terms): its buyer (the purchasing unit), procuring entity (the
+/// agency), its opened bids and the first-ranked one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Process {
+    pub tender_id: String,
+    pub lot_no: i64,
+    pub buyer: String,
+    pub procuring_entity: String,
+    /// (bid id, bidder organisation, price, disqualified)
+    pub bids: Vec<(String, String, i64, bool)>,
+    pub winner: Option<String>,
+}
+
+/// The τ-quantile of sorted values by the R-8 estimator (statrs's `quantile`, which
+/// cardinal-rs uses): h = (n + 1/3)τ + 1/3, interpolated between the order statistics
+/// around h (1-based), the minimum and maximum at the ends.
+pub fn quantile(sorted: &[f64], tau: f64) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let h = (n as f64 + 1.0 / 3.0) * tau + 1.0 / 3.0;
+    let hf = h.floor() as i64;
+    if hf <= 0 || tau == 0.0 {
+        return sorted[0];
+    }
+    if hf >= n as i64 || tau == 1.0 {
+        return sorted[n - 1];
+    }
+    let (a, b) = (sorted[hf as usize - 1], sorted[hf as usize]);
+    a + (h - hf as f64) * (b - a)
+}
+
+fn quartiles(values: &[f64]) -> (f64, f64) {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    (quantile(&v, 0.25), quantile(&v, 0.75))
+}
+
+/// A process flagged, with the indicator's value and the bidders it names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessFlag {
+    pub tender_id: String,
+    pub lot_no: i64,
+    pub value: f64,
+    pub bidders: Vec<String>,
+}
+
+/// An organisation flagged: `buyer`, `procuring_entity` or `tenderer`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrgFlag {
+    pub group: &'static str,
+    pub org_id: String,
+    pub value: f64,
+}
+
+/// The flags that compare across tenders, on cardinal-rs's definitions, with the
+/// quartiles and fences they used.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CrossFlags {
+    pub processes: usize,
+    pub r024: Vec<ProcessFlag>,
+    pub r058: Vec<ProcessFlag>,
+    pub r038: Vec<OrgFlag>,
+    pub meta: BTreeMap<String, f64>,
+}
+
+/// R024 (price close to the winning bid: the difference between the lowest valid bid of
+/// another bidder and the winner's, over the winner's, at or below Q1 − 1.5 IQR, when Q1
+/// and the fence are positive), R058 (heavily discounted: at or above Q3 + 1.5 IQR, when
+/// the fence is positive) and R038 (excessive disqualified bids: per buyer, procuring
+/// entity and tenderer with two submitted bids or more, the disqualified share at or
+/// above Q3 + 1.5 IQR of the group, when positive).
+pub fn cross_flags(processes: &[Process]) -> CrossFlags {
+    let mut out = CrossFlags {
+        processes: processes.len(),
+        ..Default::default()
+    };
+    let mut ratios: Vec<(&Process, f64, Vec<String>)> = Vec::new();
+    for p in processes {
+        let Some(winner) = &p.winner else { continue };
+        let Some(winner_org) = p.bids.iter().find(|b| &b.0 == winner).map(|b| b.1.clone()) else {
+            continue;
+        };
+        let valid = p.bids.iter().filter(|b| !b.3 && b.2 > 0);
+        let w = valid
+            .clone()
+            .filter(|b| b.1 == winner_org)
+            .map(|b| b.2)
+            .min();
+        let other = valid.filter(|b| b.1 != winner_org).min_by_key(|b| b.2);
+        if let (Some(w), Some(o)) = (w, other) {
+            if o.2 >= w {
+                let ratio = (o.2 - w) as f64 / w as f64;
+                ratios.push((p, ratio, vec![winner_org.clone(), o.1.clone()]));
+            }
+        }
+    }
+    if !ratios.is_empty() {
+        let (q1, q3) = quartiles(&ratios.iter().map(|r| r.1).collect::<Vec<_>>());
+        let lower = (q3 - q1).mul_add(-1.5, q1);
+        let upper = (q3 - q1).mul_add(1.5, q3);
+        out.meta.insert("R024_q1".into(), q1);
+        out.meta.insert("R024_q3".into(), q3);
+        out.meta.insert("R024_lower_fence".into(), lower);
+        out.meta.insert("R058_upper_fence".into(), upper);
+        for (p, ratio, bidders) in &ratios {
+            let flag = || ProcessFlag {
+                tender_id: p.tender_id.clone(),
+                lot_no: p.lot_no,
+                value: *ratio,
+                bidders: bidders.clone(),
+            };
+            if q1 > 0.0 && lower > 0.0 && *ratio <= lower {
+                out.r024.push(flag());
+            }
+            if upper > 0.0 && *ratio >= upper {
+                out.r058.push(ProcessFlag {
+                    bidders: bidders[..1].to_vec(),
+                    ..flag()
+                });
+            }
+        }
+    }
+    // R038: disqualified over submitted, per group.
+    let mut groups: BTreeMap<(&'static str, String), (u64, u64)> = BTreeMap::new();
+    for p in processes {
+        let disq = p.bids.iter().filter(|b| b.3).count() as u64;
+        let n = p.bids.len() as u64;
+        for (group, id) in [
+            ("buyer", &p.buyer),
+            ("procuring_entity", &p.procuring_entity),
+        ] {
+            let e = groups.entry((group, id.clone())).or_default();
+            e.0 += disq;
+            e.1 += n;
+        }
+        for b in &p.bids {
+            let e = groups.entry(("tenderer", b.1.clone())).or_default();
+            e.0 += u64::from(b.3);
+            e.1 += 1;
+        }
+    }
+    for group in ["buyer", "procuring_entity", "tenderer"] {
+        let members: Vec<(&String, f64)> = groups
+            .iter()
+            .filter(|((g, _), (_, n))| *g == group && *n >= 2)
+            .map(|((_, id), (d, n))| (id, *d as f64 / *n as f64))
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let (q1, q3) = quartiles(&members.iter().map(|m| m.1).collect::<Vec<_>>());
+        let fence = (q3 - q1).mul_add(1.5, q3);
+        out.meta.insert(format!("R038_{group}_upper_fence"), fence);
+        if fence > 0.0 {
+            for (id, ratio) in members {
+                if ratio >= fence {
+                    out.r038.push(OrgFlag {
+                        group,
+                        org_id: id.clone(),
+                        value: ratio,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The price screens of one lot's bids (the cartel-screen literature: Imhof, Huber;
 /// OECD): coefficient of variation, relative difference between the two lowest (the
 /// second lowest minus the lowest, over the others' standard deviation), spread
@@ -456,5 +627,93 @@ mod tests {
             red_flags(&bids[..1], &Outcome::default())[0].kind,
             "single_bid"
         );
+    }
+
+    #[test]
+    fn the_r8_quantile_as_statrs_computes_it() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+        // h = (5 + 1/3)·0.25 + 1/3 = 1.6667: 1 + 0.6667·(2 − 1)
+        assert!((quantile(&v, 0.25) - 1.666_666_7).abs() < 1e-6);
+        assert!((quantile(&v, 0.75) - 4.333_333_3).abs() < 1e-6);
+        assert_eq!(quantile(&v, 0.5), 3.0);
+        assert_eq!(quantile(&v, 0.0), 1.0);
+        assert_eq!(quantile(&v, 1.0), 5.0);
+        assert_eq!(quantile(&[7.0], 0.25), 7.0);
+    }
+
+    fn process(id: &str, buyer: &str, prices: &[(&str, i64, bool)], winner: &str) -> Process {
+        Process {
+            tender_id: id.into(),
+            lot_no: 1,
+            buyer: buyer.into(),
+            procuring_entity: "agency".into(),
+            bids: prices
+                .iter()
+                .map(|(org, p, d)| (format!("{id}-{org}"), org.to_string(), *p, *d))
+                .collect(),
+            winner: Some(format!("{id}-{winner}")),
+        }
+    }
+
+    #[test]
+    fn r024_r058_r038_across_tenders() {
+        // Differences of 5 %, 6 %, 7 %, 6 %, 5 %, 6 % and one of 0.5 % and one of 40 %.
+        let ps: Vec<Process> = [50, 60, 70, 60, 50, 60, 5, 400]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let id = format!("t{i}");
+                process(
+                    &id,
+                    "school",
+                    &[("a", 1000, false), ("b", 1000 + d, false)],
+                    "a",
+                )
+            })
+            .collect();
+        let flags = cross_flags(&ps);
+        assert_eq!(flags.processes, 8);
+        let at = |v: &[ProcessFlag]| v.iter().map(|f| f.tender_id.clone()).collect::<Vec<_>>();
+        assert_eq!(at(&flags.r024), ["t6"], "{:?}", flags.meta);
+        assert_eq!(at(&flags.r058), ["t7"], "{:?}", flags.meta);
+        assert_eq!(flags.r024[0].bidders, ["a", "b"]);
+        assert_eq!(flags.r058[0].bidders, ["a"]);
+    }
+
+    #[test]
+    fn r038_a_buyer_that_disqualifies_far_more_than_the_others() {
+        // Ten buyers disqualify 0–2 of 10 bids; one disqualifies 8.
+        let with = |buyer: &str, disqualified: usize| Process {
+            tender_id: format!("t-{buyer}"),
+            lot_no: 1,
+            buyer: buyer.into(),
+            procuring_entity: format!("agency-{buyer}"),
+            bids: (0..10)
+                .map(|i| {
+                    (
+                        format!("{buyer}-{i}"),
+                        format!("org{i}"),
+                        100 + i as i64,
+                        i < disqualified,
+                    )
+                })
+                .collect(),
+            winner: None,
+        };
+        let mut ps: Vec<Process> = [0, 1, 1, 2, 1, 0, 1, 2, 1, 1]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| with(&format!("b{i}"), *d))
+            .collect();
+        ps.push(with("hospital", 8));
+        let flags = cross_flags(&ps);
+        let buyers: Vec<&str> = flags
+            .r038
+            .iter()
+            .filter(|f| f.group == "buyer")
+            .map(|f| f.org_id.as_str())
+            .collect();
+        assert_eq!(buyers, ["hospital"], "{:?}", flags.meta);
+        assert!((flags.r038[0].value - 0.8).abs() < 1e-9);
     }
 }

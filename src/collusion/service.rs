@@ -172,3 +172,13 @@ pub async fn command(
         status: status.into(),
     })
 }
+
+/// The flags that compare across the city's evaluated tenders (R024, R058, R038): the
+/// supervisors'.
+pub async fn screens(state: &AppState, user: &CurrentUser) -> AppResult<rules::CrossFlags> {
+    if !user.role.is_supervisor() {
+        return Err(AppError::Forbidden);
+    }
+    let processes = repo::processes(&state.db.pool).await?;
+    Ok(rules::cross_flags(&processes))
+}

@@ -234,3 +234,21 @@ async fn red_flags_read_the_stored_report_for_the_winner_and_the_bids_set_aside(
         "{kinds:?}"
     );
 }
+
+#[tokio::test]
+async fn the_screens_across_tenders_read_every_evaluated_tender_for_the_supervisors_only() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (_, v) = app.login("finance").await.get("/api/screens").await;
+    assert_eq!(v["processes"], 0, "{v}");
+    crate::award::awarded(&app, &clock).await;
+    let (status, v) = app.login("oversight").await.get("/api/screens").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["processes"], 1, "the awarded lot: {v}");
+    for key in ["r024", "r058", "r038", "meta"] {
+        assert!(v.get(key).is_some(), "{key} in {v}");
+    }
+    for user in ["agency", "purchaser", "supplier1", "bank"] {
+        let (status, _) = app.login(user).await.get("/api/screens").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
+    }
+}
