@@ -356,7 +356,20 @@ pub fn required_text(field: &str, s: &str, max: usize) -> AppResult<String> {
     if n == 0 || n > max {
         return Err(AppError::field(
             field,
-            format!("必填,不超过 {max} 字 / required, at most {max} characters"),
+            format!("必填，不超过 {max} 字 / required, at most {max} characters"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// An optional free text of at most `max` characters, trimmed (empty when absent);
+/// otherwise `VALIDATION` on `field`.
+pub fn optional_text(field: &str, s: &str, max: usize) -> AppResult<String> {
+    let t = s.trim();
+    if t.chars().count() > max {
+        return Err(AppError::field(
+            field,
+            format!("不超过 {max} 字 / at most {max} characters"),
         ));
     }
     Ok(t.to_string())

@@ -1,6 +1,6 @@
 //! Recording, signing and remedying acceptance; the view and the evidence files.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::repo::{self, Report};
 use super::rules::{self, ItemCheck};
@@ -13,34 +13,20 @@ use crate::contract::repo::Facts;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;
-use crate::ledger::{canonical_json, AcceptanceSigned, LedgerEvent, RemedyReplied};
+use crate::ledger::{AcceptanceSigned, LedgerEvent, RemedyReplied};
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
 use crate::tender::Action;
 
-fn digest(document: &Value) -> String {
-    crate::crypto::sha256_hex(canonical_json(document).as_bytes())
-}
-
-/// The purchasing unit's purchaser of this contract.
-fn is_purchaser(user: &CurrentUser, c: &Facts) -> bool {
-    user.role == Role::Purchaser && user.org_id.as_deref() == Some(c.purchaser_org_id.as_str())
-}
-
-fn is_supplier(user: &CurrentUser, c: &Facts) -> bool {
-    user.role == Role::Supplier && user.org_id.as_deref() == Some(c.supplier_org_id.as_str())
-}
-
 /// Who reads a contract's acceptance: its parties and the supervisors.
 pub fn reads(user: Option<&CurrentUser>, c: &Facts) -> bool {
-    user.is_some_and(|u| u.role.is_supervisor() || is_purchaser(u, c) || is_supplier(u, c))
+    user.is_some_and(|u| u.role.is_supervisor() || c.purchaser_is(u) || c.supplier_is(u))
 }
 
 /// The contract `id` of this tender, or `NOT_FOUND`.
 async fn contract_of(tx: &mut Tx, head: &TenderHead, id: &str) -> AppResult<Facts> {
-    crate::contract::repo::facts(&mut **tx, id)
+    crate::contract::repo::of_tender(&mut **tx, &head.id, id)
         .await?
-        .filter(|c| c.tender_id == head.id)
         .ok_or(AppError::NotFound)
 }
 
@@ -143,7 +129,7 @@ async fn record(
     now: i64,
 ) -> AppResult<Ack> {
     let c = contract_of(tx, head, contract_id).await?;
-    if !is_purchaser(user, &c) {
+    if !c.purchaser_is(user) {
         return Err(AppError::Forbidden);
     }
     if c.signed_at.is_none() {
@@ -190,7 +176,7 @@ async fn record(
         "acceptance_id": id,
         "contract_id": c.id,
         "contract_no": d["contract_no"],
-        "contract_sha256": crate::crypto::sha256_hex(canonical_json(d).as_bytes()),
+        "contract_sha256": crate::ledger::canonical_sha256(d),
         "tender": d["tender"],
         "lot": d["lot"],
         "purchaser": d["purchaser"],
@@ -204,7 +190,7 @@ async fn record(
         "passed": rules::passed(&items),
         "recorded_at": now,
     });
-    let sha = digest(&document);
+    let sha = crate::ledger::canonical_sha256(&document);
     if draft.is_some() {
         sqlx::query(
             "UPDATE acceptances SET document = $1, document_sha256 = $2, recorded_by = $3, \
@@ -258,7 +244,7 @@ async fn sign(
 ) -> AppResult<Ack> {
     let r = report_of(&mut **tx, &head.id, id).await?;
     let c = contract_of(tx, head, &r.contract_id).await?;
-    if !is_purchaser(user, &c) {
+    if !c.purchaser_is(user) {
         return Err(AppError::Forbidden);
     }
     if r.status != "draft" {
@@ -338,7 +324,7 @@ async fn remedy(
 ) -> AppResult<Ack> {
     let r = report_of(&mut **tx, &head.id, id).await?;
     let c = contract_of(tx, head, &r.contract_id).await?;
-    if !is_supplier(user, &c) {
+    if !c.supplier_is(user) {
         return Err(AppError::Forbidden);
     }
     let open = repo::remedy(&mut **tx, id)
@@ -399,8 +385,8 @@ pub async fn view(
         if !reads(user, &c) {
             continue;
         }
-        let purchaser = user.is_some_and(|u| is_purchaser(u, &c));
-        let supplier = user.is_some_and(|u| is_supplier(u, &c));
+        let purchaser = user.is_some_and(|u| c.purchaser_is(u));
+        let supplier = user.is_some_and(|u| c.supplier_is(u));
         let mut rounds = Vec::new();
         for r in repo::rounds(pool, &c.id).await? {
             let remedy = repo::remedy(pool, &r.id).await?;
@@ -466,14 +452,5 @@ pub async fn evidence(
     }
     let files: Vec<AttachmentView> =
         serde_json::from_value(r.document["evidence"].clone()).map_err(anyhow::Error::from)?;
-    let a = files
-        .into_iter()
-        .find(|a| a.seq == seq)
-        .ok_or(AppError::NotFound)?;
-    let bytes = state
-        .blobs
-        .get(&a.sha256)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((a, bytes))
+    crate::approval::service::stored_attachment(state, files, seq).await
 }

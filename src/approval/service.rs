@@ -347,8 +347,17 @@ pub async fn attachment(
     seq: i64,
 ) -> AppResult<(AttachmentView, bytes::Bytes)> {
     let v = one(state, user, id).await?;
-    let a = v
-        .attachments
+    stored_attachment(state, v.attachments, seq).await
+}
+
+/// The attachment `seq` of `files` with its bytes from the blob store, or `NOT_FOUND`
+/// (approvals, acceptance reports, challenges and complaints keep theirs alike).
+pub(crate) async fn stored_attachment(
+    state: &AppState,
+    files: Vec<AttachmentView>,
+    seq: i64,
+) -> AppResult<(AttachmentView, bytes::Bytes)> {
+    let a = files
         .into_iter()
         .find(|a| a.seq == seq)
         .ok_or(AppError::NotFound)?;

@@ -657,14 +657,5 @@ pub async fn evidence(
                 .map(|p| p.evidence)
         })
         .ok_or(AppError::NotFound)?;
-    let a = files
-        .into_iter()
-        .find(|a| a.seq == seq)
-        .ok_or(AppError::NotFound)?;
-    let bytes = state
-        .blobs
-        .get(&a.sha256)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((a, bytes))
+    crate::approval::service::stored_attachment(state, files, seq).await
 }

@@ -87,6 +87,18 @@ impl Facts {
         self.document["sme"] == true
     }
 
+    /// `user` is a purchaser of the contract's purchasing unit.
+    pub fn purchaser_is(&self, user: &crate::auth::CurrentUser) -> bool {
+        user.role == crate::auth::Role::Purchaser
+            && user.org_id.as_deref() == Some(self.purchaser_org_id.as_str())
+    }
+
+    /// `user` is a supplier user of the contract's supplier.
+    pub fn supplier_is(&self, user: &crate::auth::CurrentUser) -> bool {
+        user.role == crate::auth::Role::Supplier
+            && user.org_id.as_deref() == Some(self.supplier_org_id.as_str())
+    }
+
     /// Days after acceptance the contract gives the purchaser to pay.
     pub fn payment_days(&self) -> i64 {
         self.document["terms"]["payment_days"]
@@ -129,6 +141,14 @@ where
         .as_ref()
         .map(facts_of)
         .transpose()
+}
+
+/// The contract `id` if it is the tender's (another tender's is none).
+pub async fn of_tender<'e, E>(exec: E, tender_id: &str, id: &str) -> sqlx::Result<Option<Facts>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(facts(exec, id).await?.filter(|c| c.tender_id == tender_id))
 }
 
 /// The signed contracts of a tender, by lot.

@@ -12,8 +12,8 @@ use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;
 use crate::ledger::{
-    canonical_json, ContractDrafted, ContractFiled, ContractPublished, ContractSigned,
-    ContractSupplemented, LedgerEvent,
+    ContractDrafted, ContractFiled, ContractPublished, ContractSigned, ContractSupplemented,
+    LedgerEvent,
 };
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
@@ -94,7 +94,7 @@ async fn of_tender(tx: &mut Tx, head: &TenderHead, id: &str) -> AppResult<Row_> 
 }
 
 fn digest(document: &Value) -> String {
-    crate::crypto::sha256_hex(canonical_json(document).as_bytes())
+    crate::ledger::canonical_sha256(document)
 }
 
 /// The party `user` signs for: the purchasing unit's purchaser or the supplier's user.

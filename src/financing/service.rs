@@ -10,41 +10,20 @@ use super::types::{
 use crate::auth::{CurrentUser, Role};
 use crate::contract::repo::Facts;
 use crate::db::Tx;
-use crate::error::{AppError, AppResult};
+use crate::error::{optional_text, required_text, AppError, AppResult};
 use crate::ledger::repo::append;
-use crate::ledger::{canonical_json, FinancingApplied, FinancingDecided, LedgerEvent};
+use crate::ledger::{FinancingApplied, FinancingDecided, LedgerEvent};
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
 use crate::tender::Action;
-
-fn is_supplier(user: &CurrentUser, c: &Facts) -> bool {
-    user.role == Role::Supplier && user.org_id.as_deref() == Some(c.supplier_org_id.as_str())
-}
 
 fn is_bank(user: &CurrentUser, a: &ApplicationView) -> bool {
     user.role == Role::Bank && user.org_id.as_deref() == Some(a.bank_org_id.as_str())
 }
 
-fn digest(v: &serde_json::Value) -> String {
-    crate::crypto::sha256_hex(canonical_json(v).as_bytes())
-}
-
-fn text(field: &'static str, value: &str, max: usize, required: bool) -> AppResult<String> {
-    let v = value.trim();
-    let n = v.chars().count();
-    if n > max || (required && n == 0) {
-        return Err(AppError::field(
-            field,
-            format!("须填写，{max} 字以内 / required, {max} characters at most"),
-        ));
-    }
-    Ok(v.to_string())
-}
-
 async fn contract_of(tx: &mut Tx, head: &TenderHead, id: &str) -> AppResult<Facts> {
-    crate::contract::repo::facts(&mut **tx, id)
+    crate::contract::repo::of_tender(&mut **tx, &head.id, id)
         .await?
-        .filter(|c| c.tender_id == head.id)
         .ok_or(AppError::NotFound)
 }
 
@@ -64,13 +43,13 @@ pub async fn command(
             note,
         } => {
             let c = contract_of(tx, head, &contract_id).await?;
-            if !is_supplier(user, &c) {
+            if !c.supplier_is(user) {
                 return Err(AppError::Forbidden);
             }
             if c.signed_at.is_none() {
                 return Err(FinancingError::NotSigned.into());
             }
-            let note = text("note", &note, rules::MAX_TEXT_CHARS, false)?;
+            let note = optional_text("note", &note, rules::MAX_TEXT_CHARS)?;
             let bank: Option<String> =
                 sqlx::query_scalar("SELECT id FROM organisations WHERE id = $1 AND kind = 'bank'")
                     .bind(&bank_org_id)
@@ -114,7 +93,7 @@ pub async fn command(
             let event = FinancingApplied {
                 application_id: id.clone(),
                 contract_id: c.id.clone(),
-                application_sha256: digest(&record),
+                application_sha256: crate::ledger::canonical_sha256(&record),
             };
             append(
                 tx,
@@ -136,12 +115,8 @@ pub async fn command(
             account_no,
         } => {
             let app = open_for_bank(tx, user, head, &application_id).await?;
-            let account_name = text(
-                "account_name",
-                &account_name,
-                rules::MAX_ACCOUNT_NAME_CHARS,
-                true,
-            )?;
+            let account_name =
+                required_text("account_name", &account_name, rules::MAX_ACCOUNT_NAME_CHARS)?;
             let account_no = rules::account_no(&account_no).ok_or_else(|| {
                 AppError::field("account_no", "账号为 8 至 32 位数字 / 8 to 32 digits")
             })?;
@@ -173,7 +148,7 @@ pub async fn command(
             reason,
         } => {
             let app = open_for_bank(tx, user, head, &application_id).await?;
-            let reason = text("reason", &reason, rules::MAX_TEXT_CHARS, true)?;
+            let reason = required_text("reason", &reason, rules::MAX_TEXT_CHARS)?;
             let decision = json!({"application_id": app.id, "approved": false, "reason": reason});
             decide(tx, user, &app, now, Decision::Declined { reason: &reason }).await?;
             append_decision(tx, user, head, &app, false, &decision, now).await?;
@@ -274,7 +249,7 @@ async fn append_decision(
         application_id: app.id.clone(),
         contract_id: app.contract_id.clone(),
         approved,
-        decision_sha256: digest(decision),
+        decision_sha256: crate::ledger::canonical_sha256(decision),
     };
     append(
         tx,
@@ -310,7 +285,7 @@ pub async fn tender_view(
         .collect::<Vec<_>>();
     let may_apply = contracts
         .iter()
-        .filter(|c| user.is_some_and(|u| is_supplier(u, c)))
+        .filter(|c| user.is_some_and(|u| c.supplier_is(u)))
         .filter(|c| {
             !applications
                 .iter()
@@ -343,7 +318,7 @@ async fn case(state: &AppState, app: ApplicationView) -> AppResult<BankCase> {
             .into_iter()
             .next();
     Ok(BankCase {
-        contract_sha256: digest(&c.document),
+        contract_sha256: crate::ledger::canonical_sha256(&c.document),
         payable_fen: c.payable_fen(),
         contract: c.document,
         credit: CreditSummary {

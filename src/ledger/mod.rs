@@ -302,6 +302,12 @@ impl Ledger {
 
 /// Compact JSON with object keys sorted (by their UTF-8 bytes) at every depth. Written out
 /// explicitly so the result does not depend on serde_json's `preserve_order` feature.
+/// The SHA-256 (hex) of a value's canonical JSON: how documents are digested for
+/// signatures and the ledger.
+pub fn canonical_sha256(v: &serde_json::Value) -> String {
+    crate::crypto::sha256_hex(canonical_json(v).as_bytes())
+}
+
 pub fn canonical_json(v: &serde_json::Value) -> String {
     let mut out = String::new();
     write_canonical(v, &mut out);

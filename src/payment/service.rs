@@ -3,30 +3,21 @@
 use super::repo::{self, Request};
 use super::rules;
 use super::types::{Ack, Command, ContractPayments, PaymentError, PaymentsView};
-use crate::auth::{CurrentUser, Role};
+use crate::auth::CurrentUser;
 use crate::calendar::Deadlines;
 use crate::contract::repo::Facts;
 use crate::db::Tx;
-use crate::error::{AppError, AppResult};
+use crate::error::{optional_text, required_text, AppError, AppResult};
 use crate::ledger::repo::append;
 use crate::ledger::{LedgerEvent, PaymentDecided, PaymentMade, PaymentRequested};
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
 use crate::tender::Action;
 
-fn is_purchaser(user: &CurrentUser, c: &Facts) -> bool {
-    user.role == Role::Purchaser && user.org_id.as_deref() == Some(c.purchaser_org_id.as_str())
-}
-
-fn is_supplier(user: &CurrentUser, c: &Facts) -> bool {
-    user.role == Role::Supplier && user.org_id.as_deref() == Some(c.supplier_org_id.as_str())
-}
-
 /// The contract `id` of this tender, or `NOT_FOUND`.
 async fn contract_of(tx: &mut Tx, head: &TenderHead, id: &str) -> AppResult<Facts> {
-    crate::contract::repo::facts(&mut **tx, id)
+    crate::contract::repo::of_tender(&mut **tx, &head.id, id)
         .await?
-        .filter(|c| c.tender_id == head.id)
         .ok_or(AppError::NotFound)
 }
 
@@ -43,22 +34,10 @@ async fn for_purchaser(
         .filter(|r| r.tender_id == head.id)
         .ok_or(AppError::NotFound)?;
     let c = contract_of(tx, head, &r.contract_id).await?;
-    if !is_purchaser(user, &c) {
+    if !c.purchaser_is(user) {
         return Err(AppError::Forbidden);
     }
     Ok((r, c))
-}
-
-fn text(field: &'static str, value: &str, max: usize, required: bool) -> AppResult<String> {
-    let v = value.trim();
-    let n = v.chars().count();
-    if n > max || (required && n == 0) {
-        return Err(AppError::field(
-            field,
-            format!("须填写，{max} 字以内 / required, {max} characters at most"),
-        ));
-    }
-    Ok(v.to_string())
 }
 
 pub async fn command(
@@ -77,7 +56,7 @@ pub async fn command(
         } => request(tx, user, head, &contract_id, amount_fen, &note, now).await?,
         Command::Approve { request_id } => decide(tx, user, head, &request_id, None, now).await?,
         Command::Reject { request_id, reason } => {
-            let reason = text("reason", &reason, rules::MAX_NOTE_CHARS, true)?;
+            let reason = required_text("reason", &reason, rules::MAX_NOTE_CHARS)?;
             decide(tx, user, head, &request_id, Some(reason), now).await?
         }
         Command::Pay {
@@ -101,7 +80,7 @@ async fn request(
     now: i64,
 ) -> AppResult<Ack> {
     let c = contract_of(tx, head, contract_id).await?;
-    if !is_supplier(user, &c) {
+    if !c.supplier_is(user) {
         return Err(AppError::Forbidden);
     }
     if crate::acceptance::repo::accepted_at(&mut **tx, &c.id)
@@ -110,7 +89,7 @@ async fn request(
     {
         return Err(PaymentError::BeforeAcceptance.into());
     }
-    let note = text("note", note, rules::MAX_NOTE_CHARS, false)?;
+    let note = optional_text("note", note, rules::MAX_NOTE_CHARS)?;
     let requests = repo::of_contract(&mut **tx, &c.id).await?;
     if requests.len() as i64 >= rules::MAX_REQUESTS {
         return Err(AppError::field(
@@ -239,7 +218,7 @@ async fn pay(
             "支付日期须为不晚于今天的日期（YYYY-MM-DD）/ the day paid, not after today (YYYY-MM-DD)",
         ));
     }
-    let reference = text("reference", reference, rules::MAX_REFERENCE_CHARS, true)?;
+    let reference = required_text("reference", reference, rules::MAX_REFERENCE_CHARS)?;
     sqlx::query(
         "UPDATE payment_requests SET status = 'paid', paid_by = $1, paid_at = $2, \
          paid_on = $3, reference = $4 WHERE id = $5",
@@ -307,10 +286,10 @@ pub async fn view(
             .then(|| requests.iter().filter_map(|r| r.paid_at).max())
             .flatten();
         out.push(ContractPayments {
-            may_request: user.is_some_and(|u| is_supplier(u, &c))
+            may_request: user.is_some_and(|u| c.supplier_is(u))
                 && accepted_at.is_some()
                 && paid_fen < c.payable_fen(),
-            purchaser: user.is_some_and(|u| is_purchaser(u, &c)),
+            purchaser: user.is_some_and(|u| c.purchaser_is(u)),
             due_at: accepted_at.map(|a| deadlines.due_after(rules::term(c.payment_days()), a)),
             contract_id: c.id.clone(),
             contract_no: c.document["contract_no"].clone(),

@@ -9,7 +9,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::contract::repo::Facts;
 use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;
-use crate::ledger::{canonical_json, LedgerEvent, RatingGiven};
+use crate::ledger::{LedgerEvent, RatingGiven};
 use crate::state::AppState;
 use crate::tender::repo::TenderHead;
 use crate::tender::Action;
@@ -100,9 +100,8 @@ pub async fn command(
     } = cmd;
     let mut a = Action::begin(state, tender_id).await?;
     let (tx, head, now) = (&mut a.tx, &a.head, a.now);
-    let c = crate::contract::repo::facts(&mut **tx, &contract_id)
+    let c = crate::contract::repo::of_tender(&mut **tx, &head.id, &contract_id)
         .await?
-        .filter(|c| c.tender_id == head.id)
         .ok_or(AppError::NotFound)?;
     let panel = crate::committee::repo::seated_experts(&mut **tx, &head.id).await?;
     let (party, rater) =
@@ -184,7 +183,7 @@ pub async fn command(
     let event = RatingGiven {
         rating_id: id.clone(),
         contract_id: c.id.clone(),
-        rating_sha256: crate::crypto::sha256_hex(canonical_json(&record).as_bytes()),
+        rating_sha256: crate::ledger::canonical_sha256(&record),
     };
     append(
         tx,
