@@ -222,6 +222,7 @@ async fn the_supplier_applies_in_the_page_and_the_bank_approves_in_its_own() {
     let case = wait_text(c, "#fin-case-0", "用于采购课桌椅原材料").await;
     assert!(case.contains("黄石市第一中学"), "{case}");
     assert!(case.contains("无在效的不良信用记录"), "{case}");
+    crate::browser::screenshots(c, "financing-bank", "#fin-case-0").await;
     set_value(
         c,
         "#fin-decide-0-account-name",

@@ -300,6 +300,7 @@ async fn r_cred_the_supplier_rates_in_the_page_the_purchaser_reads_its_aggregate
     as_user(c, &app, &s.winner_user).await;
     c.goto(&page).await.unwrap();
     let card = wait_text(c, "#rat-0", "采购人").await;
+    crate::browser::screenshots(c, "ratings-supplier", "#rat-list").await;
     assert!(card.contains("付款及时"), "{card}");
     set_value(c, "#rat-form-0-payment", "2").await;
     click_long(c, "#rat-form-0-submit").await;

@@ -145,6 +145,7 @@ async fn r_col_1_oversight_reads_the_shared_device_in_the_page_and_decides_two_w
         "{steps}"
     );
     assert!(text_of(c, "#warn-screens-table").await.contains("0.100"));
+    crate::browser::screenshots(c, "warnings-oversight", "#warn-list").await;
 
     // Confirm the device, dismiss the steps, each with its reason.
     click_long(c, "[data-kind=same_device] [id^=warn-confirm-]").await;
