@@ -41,6 +41,9 @@ pub struct Config {
     pub hub_connections_per_user: usize,
     /// With `demo`: also make the 36 demo experts' key files (2 s of key derivation).
     pub demo_expert_keys: bool,
+    /// With `demo`: also carry five tenders through the chain at earlier dates, one at
+    /// each stage after the award (a few seconds at the first start).
+    pub demo_history: bool,
     /// The operator's official calendar (docs/deadlines.md); the shipped one when `None`.
     pub calendar_file: Option<PathBuf>,
     /// The operator's deadline periods by rule code; the defaults when `None`.
@@ -91,6 +94,7 @@ impl Config {
             limits: Default::default(),
             hub_connections_per_user: 64,
             demo_expert_keys: true,
+            demo_history: true,
             calendar_file: None,
             deadline_periods_file: None,
             method_rules_file: None,

@@ -7,6 +7,9 @@
 
 use rand::Rng;
 
+mod history;
+pub use history::{PastTender, Stage};
+
 use crate::auth::service::hash_password;
 use crate::auth::{CurrentUser, Role};
 use crate::credit_code::check_char;
@@ -226,6 +229,60 @@ fn products(bid: &DemoBid) -> Vec<crate::bid::package::Product> {
         .collect()
 }
 
+/// Keys made for `user` as its device would make them, registered through the real path:
+/// the keys and the signing key's id.
+async fn new_device(
+    state: &AppState,
+    user: &CurrentUser,
+) -> anyhow::Result<(crate::pki::keyfile::DeviceKeys, String)> {
+    let keys = crate::pki::keyfile::DeviceKeys::generate();
+    let mut signing = String::new();
+    for purpose in [KeyPurpose::Signing, KeyPurpose::Encryption] {
+        let (public_key, proof) = keys.registration(&user.id, purpose);
+        let view = crate::keys::service::register(
+            state,
+            user,
+            RegisterKeyRequest {
+                purpose,
+                public_key,
+                proof,
+            },
+        )
+        .await
+        .map_err(app_err)?;
+        if purpose == KeyPurpose::Signing {
+            signing = view.key_id;
+        }
+    }
+    Ok((keys, signing))
+}
+
+/// The demo organisation of supplier user `user`.
+fn supplier_org(user: &str) -> anyhow::Result<&'static OrgSeed> {
+    use anyhow::Context;
+    USERS
+        .iter()
+        .find(|u| u.0 == user)
+        .and_then(|u| ORGS.iter().find(|o| o.key == u.3))
+        .context("a demo supplier")
+}
+
+/// `bid`'s opening sheet, its size and status those of its organisation.
+fn opening_sheet(bid: &DemoBid, org: &OrgSeed) -> crate::bid::package::OpeningSheet {
+    crate::bid::package::OpeningSheet {
+        total_price_fen: bid.total_price_fen,
+        total_price_words: crate::bid::package::amount_in_words(bid.total_price_fen),
+        delivery_days: bid.delivery_days,
+        warranty_months: bid.warranty_months,
+        enterprise_size: org.size.unwrap_or("small").into(),
+        special_status: org.special.map(Into::into),
+        notes: bid.notes.into(),
+        brand: Some(bid.brand.into()),
+        products: products(bid),
+        consortium_small_micro_share_bp: None,
+    }
+}
+
 /// The opening tender as seeded, for the printed walkthrough.
 #[derive(Debug, Clone)]
 pub struct DemoOpening {
@@ -243,6 +300,8 @@ pub struct DemoLogins {
     pub key_dir: std::path::PathBuf,
     pub users: Vec<(String, String, String)>,
     pub opening: Option<DemoOpening>,
+    /// Tenders carried through the chain at earlier dates, one per stage after the award.
+    pub past: Vec<PastTender>,
 }
 
 fn cst_time(ms: i64) -> String {
@@ -264,6 +323,13 @@ impl std::fmt::Display for DemoLogins {
         )?;
         for (user, role, org) in &self.users {
             writeln!(f, "  {user:<14} {role:<10} {org}")?;
+        }
+        if !self.past.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "授标之后 / after the award (tenders of the past weeks):")?;
+        }
+        for t in &self.past {
+            writeln!(f, "  {} {} — {}", t.code, t.title, t.stage.next_step())?;
         }
         let Some(o) = &self.opening else {
             return Ok(());
@@ -974,6 +1040,12 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         }
     }
     tx.commit().await?;
+    // The past first: its keys are certified before, and superseded by, the present's.
+    let past = if state.config.demo_history {
+        history::seed(state, &org_ids).await?
+    } else {
+        Vec::new()
+    };
 
     let actor = |name: &str| {
         let (id, role, org, display) = user_ids[name].clone();
@@ -1029,21 +1101,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         );
     for user in device_users {
         let name = user.username.clone();
-        let keys = crate::pki::keyfile::DeviceKeys::generate();
-        for purpose in [KeyPurpose::Signing, KeyPurpose::Encryption] {
-            let (public_key, proof) = keys.registration(&user.id, purpose);
-            crate::keys::service::register(
-                state,
-                &user,
-                RegisterKeyRequest {
-                    purpose,
-                    public_key,
-                    proof,
-                },
-            )
-            .await
-            .map_err(app_err)?;
-        }
+        let (keys, _) = new_device(state, &user).await?;
         crate::tls::write_private(
             &key_dir.join(format!("{name}.kbkey")),
             keys.to_file(&user.id, &password).as_bytes(),
@@ -1259,6 +1317,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         key_dir,
         users: logins,
         opening,
+        past,
     }))
 }
 
@@ -1681,11 +1740,7 @@ impl OpeningBids {
                 .with_context(|| format!("reading {}", key_file.display()))?,
         )?;
         let announcement = s.get(&format!("/api/announcements/{tender_id}")).await?;
-        let org = USERS
-            .iter()
-            .find(|u| u.0 == bid.user)
-            .and_then(|u| ORGS.iter().find(|o| o.key == u.3))
-            .context("a demo supplier")?;
+        let org = supplier_org(bid.user)?;
         let document = proposal(
             announcement["title"]
                 .as_str()
@@ -1726,18 +1781,7 @@ impl OpeningBids {
             start["tender_key"] == announcement["opening_key"]["public_key"],
             "the tender key differs from the announced one"
         );
-        let sheet = crate::bid::package::OpeningSheet {
-            total_price_fen: bid.total_price_fen,
-            total_price_words: crate::bid::package::amount_in_words(bid.total_price_fen),
-            delivery_days: bid.delivery_days,
-            warranty_months: bid.warranty_months,
-            enterprise_size: org.size.unwrap_or("small").into(),
-            special_status: org.special.map(Into::into),
-            notes: bid.notes.into(),
-            brand: Some(bid.brand.into()),
-            products: products(bid),
-            consortium_small_micro_share_bp: None,
-        };
+        let sheet = opening_sheet(bid, org);
         let start2 = start.clone();
         let container =
             tokio::task::spawn_blocking(move || seal_in_memory(&start2, sheet, &document))

@@ -122,8 +122,11 @@ async fn serve_demo_seeds_once_prints_logins_and_shuts_down_gracefully() {
         .json()
         .await
         .unwrap();
-    // Two open for weeks, and the opening, consultation and enquiry played live.
-    assert_eq!(list.as_array().unwrap().len(), 5);
+    // Two open for weeks, the opening, consultation and enquiry played live, and the
+    // five of the past, each printed with who acts next.
+    assert_eq!(list.as_array().unwrap().len(), 10);
+    assert!(out.contains("授标之后 / after the award"), "{out}");
+    assert!(out.contains("bank 审批融资申请"), "{out}");
     let orgs = http
         .post(format!("{}/api/auth/login", server.base))
         .json(&serde_json::json!({"username": "admin", "password": PASSWORD}))
@@ -205,8 +208,8 @@ async fn serve_demo_seeds_once_prints_logins_and_shuts_down_gracefully() {
         .unwrap();
     assert_eq!(
         list.as_array().unwrap().len(),
-        5,
-        "still the same five tenders"
+        10,
+        "still the same ten tenders"
     );
     terminate(&mut again);
 }

@@ -132,6 +132,7 @@ pub async fn spawn_demo_with(
     // The experts' key files cost 2 s of key derivation per start; the binary's own
     // tests (cli, demo_opening) make them.
     config.demo_expert_keys = false;
+    config.demo_history = false;
     // The demo's opening tender closes minutes after publication, and most tests publish
     // tenders due within hours; the statutory periods have their own tests.
     config.statutory_periods = false;

@@ -18,6 +18,7 @@ mod cli;
 mod committee_bench;
 mod contracts;
 mod demo_opening;
+mod demo_past;
 mod depositpage;
 mod deposits;
 mod documents;
