@@ -12,4 +12,5 @@ pub mod repo;
 pub mod routes;
 pub mod rules;
 pub mod service;
+pub mod similarity;
 pub mod types;

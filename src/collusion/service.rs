@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::repo;
 use super::rules::{self, Finding};
+use super::similarity;
 use super::types::{Ack, Command, LotScreens, WarningError, WarningView, WarningsView};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
@@ -35,6 +36,72 @@ fn findings(facts: &[rules::BidFacts], outcome: &rules::Outcome) -> Vec<Finding>
     out
 }
 
+/// Documents read of each bid's package: the text ones, at most this many per bid.
+const TEXT_DOCUMENTS_PER_BID: usize = 16;
+
+/// R-COL-4's similar texts and R-COL-5's shared files, from the documents the opening
+/// decrypted (text documents read up to `similarity::MAX_CHARS` characters each bid)
+/// and the tender's own documents. Call only once `check` passed.
+async fn document_findings(
+    state: &AppState,
+    tender_id: &str,
+    facts: &[rules::BidFacts],
+) -> AppResult<Vec<Finding>> {
+    let mut read = crate::opening::repo::read_out_documents(&state.db.pool, tender_id).await?;
+    let mut bids = Vec::new();
+    for f in facts {
+        let docs = read.remove(&f.bid_id).unwrap_or_default();
+        let mut text = String::new();
+        for d in docs
+            .iter()
+            .filter(|d| d.media_type.starts_with("text/"))
+            .take(TEXT_DOCUMENTS_PER_BID)
+        {
+            // UTF-8 takes at most 4 bytes a character.
+            let budget = similarity::MAX_CHARS.saturating_sub(text.chars().count()) * 4;
+            if budget == 0 {
+                break;
+            }
+            if let Some(bytes) = state.blobs.get_prefix(&d.sha256, budget).await? {
+                text.push_str(&String::from_utf8_lossy(&bytes));
+                text.push('\n');
+            }
+        }
+        bids.push(similarity::BidDocuments {
+            bid_id: f.bid_id.clone(),
+            org_id: f.org_id.clone(),
+            org_name: f.org_name.clone(),
+            files: docs.into_iter().map(|d| (d.sha256, d.name)).collect(),
+            text,
+        });
+    }
+    let tender_text = {
+        let mut conn = state.db.pool.acquire().await?;
+        crate::tender::template::render_of(&mut conn, tender_id)
+            .await?
+            .map(|d| strings(&serde_json::to_value(d).unwrap_or_default()))
+            .unwrap_or_default()
+    };
+    let found = tokio::task::spawn_blocking(move || {
+        let mut out = similarity::same_files(&bids);
+        out.extend(similarity::similar_texts(&bids, &tender_text));
+        out
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    Ok(found)
+}
+
+/// Every text of a JSON value, one a line.
+fn strings(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => format!("{s}\n"),
+        serde_json::Value::Array(a) => a.iter().map(strings).collect(),
+        serde_json::Value::Object(o) => o.values().map(strings).collect(),
+        _ => String::new(),
+    }
+}
+
 /// The supervisors only, after the opening: anyone else `FORBIDDEN` at the route (suppliers
 /// and the public never), before the opening `WARNINGS_NOT_YET`.
 fn check(user: &CurrentUser, head: &TenderHead) -> AppResult<()> {
@@ -57,6 +124,7 @@ pub async fn view(
     check(user, &head)?;
     let facts = repo::facts(pool, tender_id).await?;
     let outcome = repo::outcome(pool, tender_id).await?;
+    let documents = document_findings(state, tender_id, &facts).await?;
     let decisions: BTreeMap<String, repo::Decision> = repo::decisions(pool, tender_id)
         .await?
         .into_iter()
@@ -64,6 +132,7 @@ pub async fn view(
         .collect();
     let warnings = findings(&facts, &outcome)
         .into_iter()
+        .chain(documents)
         .map(|f| {
             let key = f.key();
             let d = decisions.get(&key);
@@ -112,6 +181,12 @@ pub async fn command(
             "须说明理由（2,000 字以内）/ a reason is required (2,000 characters)",
         ));
     }
+    // The documents' findings first, outside the transaction: what the opening
+    // decrypted does not change.
+    let head = crate::tender::repo::published_head(&state.db.pool, tender_id).await?;
+    check(user, &head)?;
+    let facts = repo::facts(&state.db.pool, tender_id).await?;
+    let documents = document_findings(state, tender_id, &facts).await?;
     let mut a = Action::begin(state, tender_id).await?;
     let (tx, head, now) = (&mut a.tx, &a.head, a.now);
     check(user, head)?;
@@ -119,6 +194,7 @@ pub async fn command(
     let outcome = repo::outcome(&mut **tx, tender_id).await?;
     let finding = findings(&facts, &outcome)
         .into_iter()
+        .chain(documents)
         .find(|f| f.key() == key)
         .ok_or(AppError::NotFound)?;
     let decided: Option<String> = sqlx::query_scalar(

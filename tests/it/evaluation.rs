@@ -75,13 +75,26 @@ pub async fn bid_and_open(
     prices: &[i64],
     document: &[u8],
 ) -> Vec<String> {
-    let (segment, chunk) = if document.len() > 1 << 20 {
-        (1 << 20, 8 << 20)
-    } else {
-        (1024, 4096)
-    };
+    let documents = vec![document; prices.len()];
+    bid_and_open_each(app, clock, tender, deadline, prices, &documents).await
+}
+
+/// As `bid_and_open`, bid i carrying `documents[i]`.
+pub async fn bid_and_open_each(
+    app: &TestApp,
+    clock: &ManualClock,
+    tender: &str,
+    deadline: i64,
+    prices: &[i64],
+    documents: &[&[u8]],
+) -> Vec<String> {
     let mut bids = Vec::new();
-    for (i, price) in prices.iter().enumerate() {
+    for (i, (price, document)) in prices.iter().zip(documents).enumerate() {
+        let (segment, chunk) = if document.len() > 1 << 20 {
+            (1 << 20, 8 << 20)
+        } else {
+            (1024, 4096)
+        };
         let user = format!("supplier{}", i + 1);
         let s = app.login(&user).await;
         let reg = s.register_keys().await;

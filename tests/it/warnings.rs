@@ -253,3 +253,111 @@ async fn the_screens_across_tenders_read_every_evaluated_tender_for_the_supervis
         assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
     }
 }
+
+/// Prose of `n` sentences no other call writes (numbered by `seed`).
+fn prose(seed: u32, n: u32) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "第{seed}号方案第{i}条：本公司承诺按期完成第{}项安装调试及培训工作。\n",
+                seed * 1000 + i
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_after_the_opening() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let t = crate::evaluation::demo_opening_tender(&app).await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    // Every bid repeats the same commitments (a form); supplier2 copied supplier1's plan,
+    // re-wrapped; supplier3 and supplier4 sent one file; each has text of its own.
+    let form = prose(9, 40);
+    let copied = prose(7, 30);
+    let shared_file = format!("{form}{}", prose(5, 30));
+    let docs = [
+        format!("{form}{copied}{}", prose(1, 10)),
+        format!(
+            "{form}{}{}",
+            copied.replace('：', " ").replace('\n', ""),
+            prose(2, 10)
+        ),
+        shared_file.clone(),
+        shared_file,
+    ];
+    let docs: Vec<&[u8]> = docs.iter().map(|d| d.as_bytes()).collect();
+    let bids = crate::evaluation::bid_and_open_each(
+        &app,
+        &clock,
+        &tender,
+        t["bid_deadline"].as_i64().unwrap(),
+        &[100_000_000, 101_000_000, 103_000_000, 107_000_000],
+        &docs,
+    )
+    .await;
+    let (status, v) = app
+        .login("oversight")
+        .await
+        .get(&format!("/api/tenders/{tender}/warnings"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let pairs = |kind: &str| -> Vec<(Vec<String>, Value)> {
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["kind"] == kind)
+            .map(|w| {
+                let mut b: Vec<String> = serde_json::from_value(w["bids"].clone()).unwrap();
+                b.sort();
+                (b, w["evidence"].clone())
+            })
+            .collect()
+    };
+    let pair = |i: usize, j: usize| {
+        let mut p = vec![bids[i].clone(), bids[j].clone()];
+        p.sort();
+        p
+    };
+    let similar = pairs("similar_text");
+    assert_eq!(similar.len(), 2, "{v}");
+    let copied = similar
+        .iter()
+        .find(|(b, _)| *b == pair(0, 1))
+        .expect("1 and 2");
+    let passage = copied.1["passage"].as_str().unwrap();
+    assert!(passage.contains("第7号方案"), "{passage}");
+    assert!(
+        !passage.contains("第9号方案"),
+        "the form is removed: {passage}"
+    );
+    assert!(similar
+        .iter()
+        .any(|(b, e)| *b == pair(2, 3) && e["similarity"] == 1.0));
+    let files = pairs("same_file");
+    assert_eq!(files.len(), 1, "{v}");
+    assert_eq!(files[0].0, pair(2, 3));
+    assert_eq!(
+        files[0].1["names"],
+        json!(["技术响应文件.txt", "技术响应文件.txt"])
+    );
+
+    // Oversight reads the passage with the bidders in the page.
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    crate::browser::as_user(c, &app, "oversight").await;
+    c.goto(&app.url(&format!("/warnings.html?tender={tender}")))
+        .await
+        .unwrap();
+    let card = crate::hall::wait_text(c, "[data-kind=similar_text]", "第7号方案").await;
+    assert!(
+        card.contains("内容异常相似") && card.contains("最长共有段落"),
+        "{card}"
+    );
+    let file = crate::hall::text_of(c, "[data-kind=same_file]").await;
+    assert!(file.contains("技术响应文件.txt"), "{file}");
+    driver.close().await;
+}

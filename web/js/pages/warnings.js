@@ -40,6 +40,17 @@ function evidence(w) {
     return h('p.warn-series', t('warn.series', { lot: e.series.lot_no }), ' ',
       e.series.prices_fen.map((p) => formatMoney(p)).join(' · '));
   }
+  if (w.kind === 'similar_text') {
+    return h('div.warn-shared',
+      h('p', h('strong', t('warn.value.similar_text')), ' ', h('code', `${Math.round(e.similarity * 100)}%`),
+        ' — ', (e.bidders || []).join('、')),
+      h('p.small.muted', t('warn.passage')),
+      h('blockquote.warn-passage', e.passage));
+  }
+  if (w.kind === 'same_file') {
+    return h('p.warn-shared', h('strong', t('warn.value.same_file')), ' ', (e.names || []).join(' / '),
+      ' ', h('code', String(e.value).slice(0, 16)), ' — ', (e.bidders || []).join('、'));
+  }
   const value = w.kind === 'lowest_bid_disqualified' ? formatMoney(e.value) : String(e.value);
   return h('p.warn-shared', h('strong', t(`warn.value.${w.kind}`)), ' ', h('code', value),
     ' — ', (e.bidders || []).join('、'));

@@ -1,0 +1,317 @@
+//! Documents abnormally alike (R-COL-4) and one bidder's files in another's package
+//! (R-COL-5), from the documents the opening decrypted (pure; the service reads them).
+//!
+//! Text is compared as overlapping runs of `SHINGLE` characters after dropping
+//! whitespace and punctuation, so that re-wrapping or re-punctuating a copied passage
+//! does not hide it. What the tender's own documents say, and what more than two
+//! thirds of the bidders write (the forms and clauses every bid repeats), is removed first: what is
+//! left is each bidder's own text, and two bidders sharing much of it is the warning.
+//! Within a tender every pair is compared exactly (Jaccard similarity of the remaining
+//! shingles).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use serde_json::json;
+
+use super::rules::Finding;
+
+/// Characters per shingle: long enough that a shared one is rarely chance in Chinese
+/// prose (a shingle of 8 characters is a short clause), short enough to survive edits.
+pub const SHINGLE: usize = 8;
+/// Similarity from which a pair is a warning.
+pub const THRESHOLD: f64 = 0.25;
+/// Fewest shared shingles for a warning: two short notes alike say nothing.
+pub const MIN_SHARED: usize = 40;
+/// Characters of a bid's text compared (the first; the rest is not read).
+pub const MAX_CHARS: usize = 400_000;
+/// Characters of the shared passage shown as evidence.
+const PASSAGE_CHARS: usize = 160;
+
+/// One opened bid's documents: their digests and names, and the text of those that are
+/// text.
+#[derive(Debug, Clone, Default)]
+pub struct BidDocuments {
+    pub bid_id: String,
+    pub org_id: String,
+    pub org_name: String,
+    /// (sha256, name) of each document.
+    pub files: Vec<(String, String)>,
+    pub text: String,
+}
+
+/// The characters that count: letters and digits (Chinese characters among them),
+/// lower-cased.
+fn normalise(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .take(MAX_CHARS)
+        .collect()
+}
+
+fn hash(window: &[char]) -> u64 {
+    let mut h = DefaultHasher::new();
+    window.hash(&mut h);
+    h.finish()
+}
+
+/// The shingles of `chars` in order.
+fn shingles(chars: &[char]) -> Vec<u64> {
+    chars.windows(SHINGLE).map(hash).collect()
+}
+
+/// Whether `count` of `n` bidders having it makes it common to most: three or more, and
+/// more than two thirds (of three bidders all, of four three). Two who share what a third
+/// lacks stay visible.
+fn common(count: usize, n: usize) -> bool {
+    count >= 3 && count * 3 > n * 2
+}
+
+/// R-COL-5: a file (by digest) in the packages of two or more bidders, unless most
+/// bidders have it (a form from the tender's documents).
+pub fn same_files(bids: &[BidDocuments]) -> Vec<Finding> {
+    let bidders: HashSet<&str> = bids.iter().map(|b| b.org_id.as_str()).collect();
+    let mut by: BTreeMap<&str, Vec<&BidDocuments>> = BTreeMap::new();
+    for b in bids {
+        let mut seen = HashSet::new();
+        for (sha, _) in &b.files {
+            if seen.insert(sha) {
+                by.entry(sha).or_default().push(b);
+            }
+        }
+    }
+    by.into_iter()
+        .filter_map(|(sha, group)| {
+            let orgs: HashSet<&str> = group.iter().map(|b| b.org_id.as_str()).collect();
+            (orgs.len() >= 2 && !common(orgs.len(), bidders.len())).then(|| {
+                let names: Vec<&str> = group
+                    .iter()
+                    .filter_map(|b| b.files.iter().find(|f| f.0 == sha).map(|f| f.1.as_str()))
+                    .collect();
+                Finding {
+                    rule: "R-COL-5",
+                    kind: "same_file",
+                    bids: group.iter().map(|b| b.bid_id.clone()).collect(),
+                    evidence: json!({
+                        "value": sha,
+                        "names": names,
+                        "bidders": group.iter().map(|b| &b.org_name).collect::<Vec<_>>(),
+                    }),
+                    weight: 95,
+                }
+            })
+        })
+        .collect()
+}
+
+/// R-COL-4: pairs of bidders whose own text (less the tender's and what most bidders
+/// write) is at least `THRESHOLD` alike, with the longest passage they share.
+pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
+    let base: HashSet<u64> = shingles(&normalise(tender_text)).into_iter().collect();
+    let texts: Vec<(Vec<char>, Vec<u64>)> = bids
+        .iter()
+        .map(|b| {
+            let chars = normalise(&b.text);
+            let s = shingles(&chars);
+            (chars, s)
+        })
+        .collect();
+    // Per organisation, its shingles; how many organisations have each.
+    let mut by_org: BTreeMap<&str, HashSet<u64>> = BTreeMap::new();
+    for (b, (_, s)) in bids.iter().zip(&texts) {
+        by_org
+            .entry(&b.org_id)
+            .or_default()
+            .extend(s.iter().copied());
+    }
+    let mut counts: HashMap<u64, usize> = HashMap::new();
+    for set in by_org.values() {
+        for s in set {
+            *counts.entry(*s).or_default() += 1;
+        }
+    }
+    let n = by_org.len();
+    let own: BTreeMap<&str, HashSet<u64>> = by_org
+        .iter()
+        .map(|(org, set)| {
+            let kept = set
+                .iter()
+                .copied()
+                .filter(|s| !base.contains(s) && !common(counts[s], n))
+                .collect();
+            (*org, kept)
+        })
+        .collect();
+    let mut out = Vec::new();
+    let orgs: Vec<&str> = own.keys().copied().collect();
+    for (i, a) in orgs.iter().enumerate() {
+        for b in &orgs[i + 1..] {
+            let (sa, sb) = (&own[a], &own[b]);
+            let shared: HashSet<u64> = sa.intersection(sb).copied().collect();
+            let union = sa.len() + sb.len() - shared.len();
+            if union == 0 || shared.len() < MIN_SHARED {
+                continue;
+            }
+            let similarity = shared.len() as f64 / union as f64;
+            if similarity < THRESHOLD {
+                continue;
+            }
+            let pair: Vec<&BidDocuments> = bids
+                .iter()
+                .filter(|x| x.org_id == *a || x.org_id == *b)
+                .collect();
+            let passage = bids
+                .iter()
+                .zip(&texts)
+                .filter(|(x, _)| x.org_id == *a)
+                .map(|(_, (chars, s))| longest_run(chars, s, &shared))
+                .max_by_key(|p| p.chars().count())
+                .unwrap_or_default();
+            let rounded = (similarity * 100.0).round() / 100.0;
+            out.push(Finding {
+                rule: "R-COL-4",
+                kind: "similar_text",
+                bids: pair.iter().map(|x| x.bid_id.clone()).collect(),
+                evidence: json!({
+                    "value": format!("{rounded:.2}"),
+                    "similarity": rounded,
+                    "shared_shingles": shared.len(),
+                    "passage": passage,
+                    "bidders": pair.iter().map(|x| &x.org_name).collect::<Vec<_>>(),
+                }),
+                weight: (50.0 + 50.0 * similarity).min(95.0) as u32,
+            });
+        }
+    }
+    out
+}
+
+/// The longest run of consecutive shingles of `chars` that are in `shared`, as text (at
+/// most `PASSAGE_CHARS` characters).
+fn longest_run(chars: &[char], s: &[u64], shared: &HashSet<u64>) -> String {
+    let (mut best, mut start, mut len) = ((0, 0), 0, 0);
+    for (i, h) in s.iter().enumerate() {
+        if shared.contains(h) {
+            if len == 0 {
+                start = i;
+            }
+            len += 1;
+            if len > best.1 {
+                best = (start, len);
+            }
+        } else {
+            len = 0;
+        }
+    }
+    if best.1 == 0 {
+        return String::new();
+    }
+    let end = (best.0 + best.1 - 1 + SHINGLE).min(chars.len());
+    chars[best.0..end].iter().take(PASSAGE_CHARS).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(id: &str, org: &str, files: &[(&str, &str)], text: &str) -> BidDocuments {
+        BidDocuments {
+            bid_id: id.into(),
+            org_id: org.into(),
+            org_name: format!("{org} 公司"),
+            files: files
+                .iter()
+                .map(|(s, n)| (s.to_string(), n.to_string()))
+                .collect(),
+            text: text.into(),
+        }
+    }
+
+    /// Prose of `n` sentences no other call writes (numbered by `seed`).
+    fn prose(seed: u32, n: u32) -> String {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "第{seed}号方案第{i}条:本公司承诺按期完成第{}项安装调试工作。",
+                    seed * 1000 + i
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn r_col_4_copied_text_is_found_and_text_every_bid_repeats_is_not() {
+        let tender = "投标人须知:投标文件应包括商务部分与技术部分。";
+        let boilerplate = prose(9, 40);
+        let copied = prose(7, 30);
+        let bids = [
+            docs(
+                "b1",
+                "o1",
+                &[],
+                &format!("{tender}{boilerplate}{copied}{}", prose(1, 10)),
+            ),
+            // The same text re-wrapped and re-punctuated.
+            docs(
+                "b2",
+                "o2",
+                &[],
+                &format!(
+                    "{boilerplate}\n{}\n{}",
+                    copied.replace(':', " ").replace('。', "\n"),
+                    prose(2, 10)
+                ),
+            ),
+            docs("b3", "o3", &[], &format!("{boilerplate}{}", prose(3, 40))),
+        ];
+        let found = similar_texts(&bids, tender);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let f = &found[0];
+        assert_eq!((f.rule, f.kind), ("R-COL-4", "similar_text"));
+        assert_eq!(f.bids, vec!["b1".to_string(), "b2".to_string()]);
+        let passage = f.evidence["passage"].as_str().unwrap();
+        assert!(passage.contains("第7号方案"), "{passage}");
+        assert!(
+            !passage.contains("第9号方案"),
+            "boilerplate removed: {passage}"
+        );
+        assert!(f.evidence["similarity"].as_f64().unwrap() >= THRESHOLD);
+
+        // Everyone's own text: nothing.
+        let apart = [
+            docs("b1", "o1", &[], &format!("{boilerplate}{}", prose(1, 40))),
+            docs("b2", "o2", &[], &format!("{boilerplate}{}", prose(2, 40))),
+            docs("b3", "o3", &[], &format!("{boilerplate}{}", prose(3, 40))),
+        ];
+        assert_eq!(similar_texts(&apart, tender), vec![]);
+    }
+
+    #[test]
+    fn r_col_5_a_file_in_two_packages_unless_most_bidders_have_it() {
+        let bids = [
+            docs(
+                "b1",
+                "o1",
+                &[("aa", "报价表.xlsx"), ("ff", "承诺函.pdf")],
+                "",
+            ),
+            docs(
+                "b2",
+                "o2",
+                &[("aa", "报价明细.xlsx"), ("ff", "承诺函.pdf")],
+                "",
+            ),
+            docs("b3", "o3", &[("cc", "方案.pdf"), ("ff", "承诺函.pdf")], ""),
+            docs("b4", "o4", &[("dd", "方案.pdf")], ""),
+        ];
+        let found = same_files(&bids);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].kind, "same_file");
+        assert_eq!(found[0].bids, vec!["b1".to_string(), "b2".to_string()]);
+        assert_eq!(
+            found[0].evidence["names"],
+            json!(["报价表.xlsx", "报价明细.xlsx"])
+        );
+    }
+}
