@@ -1,5 +1,5 @@
-//! What the warnings read of the bids (recorded at sealing) and the opening (the read-out
-//! prices), and the supervisors' decisions (migration 0030).
+//! What the warnings read of the bids (recorded at sealing), their deposits (the paying
+//! account) and the opening (the read-out prices), and the supervisors' decisions (migration 0030).
 
 use sqlx::Row;
 
@@ -12,9 +12,10 @@ where
 {
     let rows = sqlx::query(
         "SELECT ob.bid_id, ob.bidder_org_id, o.name, ob.lot_no, ob.sheet, b.device_fingerprint, \
-         b.client_ip, b.user_agent, b.documents_meta, b.bidder_key_id \
+         b.client_ip, b.user_agent, b.documents_meta, b.bidder_key_id, d.account_no \
          FROM opening_bids ob JOIN bids b ON b.id = ob.bid_id \
          JOIN organisations o ON o.id = ob.bidder_org_id \
+         LEFT JOIN bid_deposits d ON d.tender_id = ob.tender_id AND d.org_id = ob.bidder_org_id \
          WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
     )
     .bind(tender_id)
@@ -51,6 +52,7 @@ where
                 user_agent: r.try_get("user_agent")?,
                 creators,
                 bidder_key_id: r.try_get("bidder_key_id")?,
+                deposit_account: r.try_get("account_no")?,
             })
         })
         .collect()

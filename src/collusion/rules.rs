@@ -23,6 +23,8 @@ pub struct BidFacts {
     /// Document authors and creation ids as the sealing side reported them.
     pub creators: Vec<String>,
     pub bidder_key_id: String,
+    /// The account the bidder's deposit was paid from (digits only), if paid by transfer.
+    pub deposit_account: Option<String>,
 }
 
 /// One warning: the rule, what was found, the bids it concerns, the evidence and a weight
@@ -84,9 +86,15 @@ fn shared<'a>(
         .collect()
 }
 
-fn finding(kind: &'static str, weight: u32, value: &str, group: &[&BidFacts]) -> Finding {
+fn finding(
+    rule: &'static str,
+    kind: &'static str,
+    weight: u32,
+    value: &str,
+    group: &[&BidFacts],
+) -> Finding {
     Finding {
-        rule: "R-COL-1",
+        rule,
         kind,
         bids: group.iter().map(|b| b.bid_id.clone()).collect(),
         evidence: json!({
@@ -98,11 +106,12 @@ fn finding(kind: &'static str, weight: u32, value: &str, group: &[&BidFacts]) ->
 }
 
 /// R-COL-1: bids of different bidders sealed on one device, sent from one address, whose
-/// documents name one author or creation id, or sealed to one bidder key.
+/// documents name one author or creation id, or sealed to one bidder key; R-COL-6: their
+/// deposits paid from one account.
 pub fn first_hand(bids: &[BidFacts]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (value, group) in shared(bids, |b| vec![b.device_fingerprint.as_str()]) {
-        out.push(finding("same_device", 90, value, &group));
+        out.push(finding("R-COL-1", "same_device", 90, value, &group));
     }
     for (value, group) in shared(bids, |b| {
         (!says_nothing(&b.client_ip))
@@ -110,13 +119,16 @@ pub fn first_hand(bids: &[BidFacts]) -> Vec<Finding> {
             .into_iter()
             .collect()
     }) {
-        out.push(finding("same_ip", 60, value, &group));
+        out.push(finding("R-COL-1", "same_ip", 60, value, &group));
     }
     for (value, group) in shared(bids, |b| b.creators.iter().map(String::as_str).collect()) {
-        out.push(finding("same_creator", 80, value, &group));
+        out.push(finding("R-COL-1", "same_creator", 80, value, &group));
     }
     for (value, group) in shared(bids, |b| vec![b.bidder_key_id.as_str()]) {
-        out.push(finding("same_key", 100, value, &group));
+        out.push(finding("R-COL-1", "same_key", 100, value, &group));
+    }
+    for (value, group) in shared(bids, |b| b.deposit_account.as_deref().into_iter().collect()) {
+        out.push(finding("R-COL-6", "same_account", 90, value, &group));
     }
     out
 }
@@ -506,6 +518,7 @@ mod tests {
             user_agent: "ua".into(),
             creators: vec![creator.into()],
             bidder_key_id: format!("key-{org}"),
+            deposit_account: None,
         }
     }
 
@@ -536,6 +549,26 @@ mod tests {
         assert!(first_hand(&same_org)
             .iter()
             .all(|f| f.kind != "same_device"));
+    }
+
+    #[test]
+    fn r_col_6_deposits_from_one_account_are_grouped_and_guarantees_say_nothing() {
+        let mut bids = [
+            bid("b1", "o1", 100, "d1", "", "a"),
+            bid("b2", "o2", 105, "d2", "", "b"),
+            bid("b3", "o3", 110, "d3", "", "c"),
+        ];
+        bids[0].deposit_account = Some("182202100900123456".into());
+        bids[2].deposit_account = Some("182202100900123456".into());
+        let found: Vec<Finding> = first_hand(&bids)
+            .into_iter()
+            .filter(|f| f.kind == "same_account")
+            .collect();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rule, "R-COL-6");
+        assert_eq!(found[0].bids, vec!["b1".to_string(), "b3".into()]);
+        bids[2].deposit_account = None;
+        assert!(first_hand(&bids).iter().all(|f| f.kind != "same_account"));
     }
 
     #[test]

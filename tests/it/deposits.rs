@@ -354,3 +354,50 @@ async fn r_dep_1_a_tender_cancelled_before_its_deadline_shows_its_deposits_to_th
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn r_col_6_two_deposits_from_one_account_are_warned_to_the_supervisors_after_the_opening() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let agency = app.login("agency").await;
+    let tid = published_with_deposit(&app, &agency, 200_000).await;
+    // supplier1 and supplier3 pay from one account (spaced differently); supplier2 its own.
+    let url = format!("/api/tenders/{tid}/deposit");
+    for (user, account) in [
+        ("supplier1", "1822 0210-0900 1234 567"),
+        ("supplier2", "6222 0202 0000 9876"),
+        ("supplier3", "18220210090012345 67"),
+    ] {
+        let mut body = payment(200_000);
+        body["account_no"] = json!(account);
+        let (status, v) = app.login(user).await.post(&url, body).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    let bids = crate::evaluation::bid_and_open(
+        &app,
+        &clock,
+        &tid,
+        T0 + 20 * DAY,
+        &[100_000, 104_000, 111_000],
+        b"proposal",
+    )
+    .await;
+    let path = format!("/api/tenders/{tid}/warnings");
+    let (status, _) = app.login("supplier2").await.get(&path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, v) = app.login("finance").await.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let found: Vec<&Value> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "same_account")
+        .collect();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["rule"], "R-COL-6");
+    assert_eq!(found[0]["evidence"]["value"], "1822021009001234567");
+    let mut named: Vec<String> = serde_json::from_value(found[0]["bids"].clone()).unwrap();
+    named.sort();
+    let mut expected = vec![bids[0].clone(), bids[2].clone()];
+    expected.sort();
+    assert_eq!(named, expected);
+}
