@@ -2,7 +2,7 @@
 // first, then English.
 export default {
   'warn.title': ['围标串标预警', 'Collusion warnings'],
-  'warn.lead': ['开标后，平台依据投标文件加密时记录的设备、网络地址、文档作者、密钥，保证金付款账户，开标解密的文件内容和唱标价格，提示可能的围标串标（R-COL）。预警仅财政和监管部门可见；逐条确认或排除并说明理由，记入仅监管部门可读的记录链。', 'After the opening, the platform points out possible collusion (R-COL) from the devices, network addresses, document authors and keys recorded when the bids were sealed, from the deposits' paying accounts, from the documents the opening decrypted and from the prices read out. Only finance and oversight see the warnings; each is confirmed or dismissed with a reason, kept in a chain only supervisors read.'],
+  'warn.lead': ['开标后，平台依据投标文件加密时记录的设备、网络地址、文档作者、密钥，保证金付款账户，开标解密的文件内容和唱标价格，提示可能的围标串标（R-COL）。预警仅财政和监管部门可见；逐条确认或排除并说明理由，记入仅监管部门可读的记录链。', 'After the opening, the platform points out possible collusion (R-COL) from the devices, network addresses, document authors and keys recorded when the bids were sealed, from the deposits’ paying accounts, from the documents the opening decrypted and from the prices read out. Only finance and oversight see the warnings; each is confirmed or dismissed with a reason, kept in a chain only supervisors read.'],
   'warn.link': ['围标串标预警', 'Collusion warnings'],
   'warn.not_yet': ['开标结束前不分析、不显示任何预警。', 'No warning is computed or shown before the opening.'],
   'warn.list': ['预警（{n} 条）', 'Warnings ({n})'],
