@@ -6,8 +6,9 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -37,6 +38,18 @@ enum Command {
     Verify {
         /// The ledger JSON file.
         file: PathBuf,
+    },
+    /// The collusion red flags and price screens over OCDS 1.1 data published elsewhere:
+    /// compiled releases as JSON lines, or a release or record package (docs/collusion.md).
+    Screen {
+        /// The OCDS file.
+        file: PathBuf,
+        /// `json` (every finding with its evidence) or `csv` (a row per process).
+        #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+        format: String,
+        /// Where to write; standard output when absent.
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Device keys: make, register and keep them in a passphrase-protected file.
     #[command(subcommand)]
@@ -570,10 +583,48 @@ fn verify_report(b: &kaibiao::committee::report::ReportBundle) -> ExitCode {
     }
 }
 
+/// `kaibiao screen`: reads `file`, writes the report as `format` to `output` or stdout.
+fn screen(file: &Path, format: &str, output: Option<&Path>) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use kaibiao::collusion::ocds;
+    let input = std::fs::File::open(file).with_context(|| format!("{}", file.display()))?;
+    let releases = ocds::read(std::io::BufReader::new(input))
+        .with_context(|| format!("{} is not OCDS data", file.display()))?;
+    let report = ocds::screen(&releases);
+    let out: Box<dyn std::io::Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("{}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    if format == "csv" {
+        ocds::write_csv(&report, out)
+    } else {
+        let mut out = out;
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+        Ok(())
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Verify { file }) = &cli.command {
         return verify(file);
+    }
+    if let Some(Command::Screen {
+        file,
+        format,
+        output,
+    }) = &cli.command
+    {
+        return match screen(file, format, output.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
     }
     kaibiao::telemetry::init_tracing();
     let rt = match tokio::runtime::Runtime::new() {
@@ -599,7 +650,9 @@ fn main() -> ExitCode {
                 println!("migrations applied ({:?})", db.backend);
                 Ok(())
             }
-            Some(Command::Verify { .. }) => unreachable!("handled above"),
+            Some(Command::Verify { .. } | Command::Screen { .. }) => {
+                unreachable!("handled above")
+            }
             Some(Command::Keys(KeysCommand::Init { login, key_file })) => {
                 kaibiao::cli::keys::init(&login.server, &login.user, &key_file).await
             }

@@ -8,6 +8,7 @@
 //!
 //! A stage after the opening (`opening`, `bid`).
 
+pub mod ocds;
 pub mod repo;
 pub mod routes;
 pub mod rules;

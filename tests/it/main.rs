@@ -49,6 +49,7 @@ mod restart;
 mod rounds;
 mod roundspage;
 mod roundsrestart;
+mod screen;
 mod secrecy;
 mod suppliers;
 mod tenders;
