@@ -11,6 +11,7 @@ mod award;
 mod bidpage;
 mod bids;
 mod browser;
+mod cartel;
 mod ceremony;
 mod chainwalk;
 mod challenges;

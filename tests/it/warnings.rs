@@ -271,8 +271,8 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
     let (app, clock) = spawn_app_at(T0).await;
     let t = crate::evaluation::demo_opening_tender(&app).await;
     let tender = t["id"].as_str().unwrap().to_string();
-    // Every bid repeats the same commitments (a form); supplier2 copied supplier1's plan,
-    // re-wrapped; supplier3 and supplier4 sent one file; each has text of its own.
+    // Every bid repeats the same commitments; supplier2 copied supplier1's plan,
+    // re-wrapped; supplier3 and supplier4 sent one file; supplier5 wrote its own.
     let form = prose(9, 40);
     let copied = prose(7, 30);
     let shared_file = format!("{form}{}", prose(5, 30));
@@ -285,6 +285,7 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
         ),
         shared_file.clone(),
         shared_file,
+        format!("{form}{}", prose(6, 30)),
     ];
     let docs: Vec<&[u8]> = docs.iter().map(|d| d.as_bytes()).collect();
     let bids = crate::evaluation::bid_and_open_each(
@@ -292,7 +293,13 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
         &clock,
         &tender,
         t["bid_deadline"].as_i64().unwrap(),
-        &[100_000_000, 101_000_000, 103_000_000, 107_000_000],
+        &[
+            100_000_000,
+            101_000_000,
+            103_000_000,
+            107_000_000,
+            108_000_000,
+        ],
         &docs,
     )
     .await;
