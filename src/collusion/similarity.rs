@@ -44,11 +44,53 @@ pub struct BidDocuments {
 /// The characters that count: letters and digits (Chinese characters among them),
 /// lower-cased.
 fn normalise(text: &str) -> Vec<char> {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
+    normalised(text).into_iter().map(|(c, _)| c).collect()
+}
+
+/// As `normalise`, each character with where it starts and ends in `text` (bytes).
+fn normalised(text: &str) -> Vec<(char, (usize, usize))> {
+    text.char_indices()
+        .filter(|(_, c)| c.is_alphanumeric())
+        .flat_map(|(at, c)| {
+            let end = at + c.len_utf8();
+            c.to_lowercase().map(move |l| (l, (at, end)))
+        })
         .take(MAX_CHARS)
         .collect()
+}
+
+/// One bid's text ready to compare: the original, its normalised characters' places in
+/// it, and their shingles in order.
+struct Prepared<'a> {
+    original: &'a str,
+    places: Vec<(usize, usize)>,
+    shingles: Vec<u64>,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(original: &'a str) -> Self {
+        let (chars, places): (Vec<char>, Vec<(usize, usize)>) =
+            normalised(original).into_iter().unzip();
+        Prepared {
+            original,
+            shingles: shingles(&chars),
+            places,
+        }
+    }
+
+    /// The original text of shingles `start .. start + len`, punctuation and line breaks
+    /// as the bidder wrote them, at most `PASSAGE_CHARS` characters.
+    fn passage(&self, start: usize, len: usize) -> String {
+        if len == 0 || self.places.is_empty() {
+            return String::new();
+        }
+        let last = (start + len - 1 + SHINGLE - 1).min(self.places.len() - 1);
+        let (from, to) = (self.places[start].0, self.places[last].1);
+        self.original[from..to]
+            .chars()
+            .take(PASSAGE_CHARS)
+            .collect()
+    }
 }
 
 fn hash(window: &[char]) -> u64 {
@@ -111,21 +153,14 @@ pub fn same_files(bids: &[BidDocuments]) -> Vec<Finding> {
 /// write) is at least `THRESHOLD` alike, with the longest passage they share.
 pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
     let base: HashSet<u64> = shingles(&normalise(tender_text)).into_iter().collect();
-    let texts: Vec<(Vec<char>, Vec<u64>)> = bids
-        .iter()
-        .map(|b| {
-            let chars = normalise(&b.text);
-            let s = shingles(&chars);
-            (chars, s)
-        })
-        .collect();
+    let texts: Vec<Prepared> = bids.iter().map(|b| Prepared::new(&b.text)).collect();
     // Per organisation, its shingles; how many organisations have each.
     let mut by_org: BTreeMap<&str, HashSet<u64>> = BTreeMap::new();
-    for (b, (_, s)) in bids.iter().zip(&texts) {
+    for (b, t) in bids.iter().zip(&texts) {
         by_org
             .entry(&b.org_id)
             .or_default()
-            .extend(s.iter().copied());
+            .extend(t.shingles.iter().copied());
     }
     let mut counts: HashMap<u64, usize> = HashMap::new();
     for set in by_org.values() {
@@ -163,13 +198,32 @@ pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
                 .iter()
                 .filter(|x| x.org_id == *a || x.org_id == *b)
                 .collect();
-            let passage = bids
+            // The longest shared run in a bid of `a`, and where it is in a bid of `b`.
+            let Some((x, tx, start, len)) = bids
                 .iter()
                 .zip(&texts)
                 .filter(|(x, _)| x.org_id == *a)
-                .map(|(_, (chars, s))| longest_run(chars, s, &shared))
-                .max_by_key(|p| p.chars().count())
-                .unwrap_or_default();
+                .map(|(x, t)| {
+                    let (start, len) = longest_run(&t.shingles, &shared);
+                    (x, t, start, len)
+                })
+                .max_by_key(|r| r.3)
+            else {
+                continue;
+            };
+            let run = &tx.shingles[start..start + len];
+            let Some((y, ty, at, matched)) = bids
+                .iter()
+                .zip(&texts)
+                .filter(|(y, _)| y.org_id == *b)
+                .map(|(y, t)| {
+                    let (at, matched) = find_run(&t.shingles, run);
+                    (y, t, at, matched)
+                })
+                .max_by_key(|r| r.3)
+            else {
+                continue;
+            };
             let rounded = (similarity * 100.0).round() / 100.0;
             out.push(Finding {
                 rule: "R-COL-4",
@@ -179,7 +233,11 @@ pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
                     "value": format!("{rounded:.2}"),
                     "similarity": rounded,
                     "shared_shingles": shared.len(),
-                    "passage": passage,
+                    "passage": tx.passage(start, len),
+                    "passages": [
+                        {"bid_id": x.bid_id, "bidder": x.org_name, "text": tx.passage(start, len)},
+                        {"bid_id": y.bid_id, "bidder": y.org_name, "text": ty.passage(at, matched)},
+                    ],
                     "bidders": pair.iter().map(|x| &x.org_name).collect::<Vec<_>>(),
                 }),
                 weight: (50.0 + 50.0 * similarity).min(95.0) as u32,
@@ -189,9 +247,8 @@ pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
     out
 }
 
-/// The longest run of consecutive shingles of `chars` that are in `shared`, as text (at
-/// most `PASSAGE_CHARS` characters).
-fn longest_run(chars: &[char], s: &[u64], shared: &HashSet<u64>) -> String {
+/// The longest run of consecutive shingles in `shared`: (start, length).
+fn longest_run(s: &[u64], shared: &HashSet<u64>) -> (usize, usize) {
     let (mut best, mut start, mut len) = ((0, 0), 0, 0);
     for (i, h) in s.iter().enumerate() {
         if shared.contains(h) {
@@ -206,11 +263,23 @@ fn longest_run(chars: &[char], s: &[u64], shared: &HashSet<u64>) -> String {
             len = 0;
         }
     }
-    if best.1 == 0 {
-        return String::new();
-    }
-    let end = (best.0 + best.1 - 1 + SHINGLE).min(chars.len());
-    chars[best.0..end].iter().take(PASSAGE_CHARS).collect()
+    best
+}
+
+/// Where in `s` the longest prefix of `run` is found: (start, length matched).
+fn find_run(s: &[u64], run: &[u64]) -> (usize, usize) {
+    let Some(first) = run.first() else {
+        return (0, 0);
+    };
+    s.iter()
+        .enumerate()
+        .filter(|(_, h)| *h == first)
+        .map(|(at, _)| {
+            let matched = s[at..].iter().zip(run).take_while(|(x, y)| x == y).count();
+            (at, matched)
+        })
+        .max_by_key(|r| r.1)
+        .unwrap_or((0, 0))
 }
 
 #[cfg(test)]
@@ -279,6 +348,11 @@ mod tests {
             "the tender's text removed: {passage}"
         );
         assert!(f.evidence["similarity"].as_f64().unwrap() >= THRESHOLD);
+        // Side by side, each as its bidder wrote it: b2's without the colons.
+        let [p1, p2] = [0, 1].map(|i| f.evidence["passages"][i]["text"].as_str().unwrap());
+        assert!(p1.contains("第7号方案第") && p1.contains(':'), "{p1}");
+        assert!(p2.contains("第7号方案第") && !p2.contains(':'), "{p2}");
+        assert_eq!(f.evidence["passages"][1]["bid_id"], "b2");
 
         // Among five, what all write beyond the tender's text is removed too; a pair that
         // copied stays.

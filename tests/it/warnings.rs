@@ -364,6 +364,31 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
         card.contains("内容异常相似") && card.contains("最长共有段落"),
         "{card}"
     );
+    // Side by side as each wrote it: supplier2 dropped the colons.
+    let mut sides = Vec::new();
+    for card in c
+        .find_all(fantoccini::Locator::Css("[data-kind=similar_text]"))
+        .await
+        .unwrap()
+    {
+        if !card.text().await.unwrap().contains("第7号方案") {
+            continue;
+        }
+        for q in card
+            .find_all(fantoccini::Locator::Css(".warn-passage blockquote"))
+            .await
+            .unwrap()
+        {
+            sides.push(q.text().await.unwrap());
+        }
+    }
+    assert_eq!(sides.len(), 2, "{sides:?}");
+    assert!(sides.iter().all(|t| t.contains("第7号方案")), "{sides:?}");
+    assert_eq!(
+        sides.iter().filter(|t| t.contains('：')).count(),
+        1,
+        "one with its colons, one without: {sides:?}"
+    );
     let file = crate::hall::text_of(c, "[data-kind=same_file]").await;
     assert!(file.contains("技术响应文件.txt"), "{file}");
     driver.close().await;

@@ -26,7 +26,7 @@ export default {
   'warn.kind.same_file': ['不同投标人的投标文件中有同一文件', 'One file in two bidders’ packages'],
   'warn.value.similar_text': ['相似度', 'Similarity'],
   'warn.value.same_file': ['文件', 'File'],
-  'warn.passage': ['最长共有段落（已去除空白与标点）：', 'The longest shared passage (whitespace and punctuation removed):'],
+  'warn.passage': ['最长共有段落，左右对照，各按投标文件原文：', 'The longest shared passage side by side, each as the bid wrote it:'],
   'warn.kind.identical_prices': ['报价完全相同', 'Identical prices'],
   'warn.kind.equal_steps': ['报价呈等差排列', 'Prices in equal steps'],
   'warn.kind.equal_ratios': ['报价呈等比排列', 'Prices in equal ratios'],

@@ -45,7 +45,8 @@ function evidence(w) {
       h('p', h('strong', t('warn.value.similar_text')), ' ', h('code', `${Math.round(e.similarity * 100)}%`),
         ' — ', (e.bidders || []).join('、')),
       h('p.small.muted', t('warn.passage')),
-      h('blockquote.warn-passage', e.passage));
+      h('div.warn-passages', (e.passages || []).map((p) =>
+        h('figure.warn-passage', h('figcaption', p.bidder), h('blockquote', p.text)))));
   }
   if (w.kind === 'same_file') {
     return h('p.warn-shared', h('strong', t('warn.value.same_file')), ' ', (e.names || []).join(' / '),
