@@ -31,8 +31,9 @@ struct Parsed {
 pub struct TenderScreen {
     pub ocid: String,
     pub bids: usize,
-    /// The red flags raised, by code (R018, R024, R028, R035, R036, R058) and the price
-    /// patterns (equal_steps, equal_ratios), each 1.0 as cardinal-rs reports them.
+    /// The red flags raised, by code (R018, R024, R028, R035, R036, R058), the price
+    /// patterns (equal_steps, equal_ratios) and bid rotation, each 1.0 as cardinal-rs
+    /// reports its flags.
     pub flags: BTreeMap<String, f64>,
     pub findings: Vec<Finding>,
     pub screens: Option<Screens>,
@@ -232,6 +233,9 @@ pub fn screen(releases: &[Value]) -> ScreenReport {
             if flagged(&cross.r058, &ocid) {
                 flags.insert("R058".into(), 1.0);
             }
+            if cross.rotation.iter().any(|r| r.processes.contains(&ocid)) {
+                flags.insert("rotation".into(), 1.0);
+            }
             let prices: Vec<i64> = p
                 .facts
                 .iter()
@@ -251,7 +255,7 @@ pub fn screen(releases: &[Value]) -> ScreenReport {
 }
 
 /// The columns of the CSV, after `ocid` and `bids`: the flags, then the screens.
-pub const CSV_FLAGS: [&str; 8] = [
+pub const CSV_FLAGS: [&str; 9] = [
     "R018",
     "R024",
     "R028",
@@ -260,6 +264,7 @@ pub const CSV_FLAGS: [&str; 8] = [
     "R058",
     "equal_steps",
     "equal_ratios",
+    "rotation",
 ];
 
 /// One row per contracting process: its flags (1 or empty) and its screens.

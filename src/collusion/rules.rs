@@ -390,15 +390,66 @@ pub struct OrgFlag {
     pub value: f64,
 }
 
+/// Bidders who meet again and again and take turns winning (bid rotation).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RotationFlag {
+    /// The organisations, sorted.
+    pub bidders: Vec<String>,
+    /// The processes they met in, and who won each.
+    pub processes: Vec<String>,
+    pub winners: Vec<String>,
+}
+
+/// Meetings of the same bidders from which a rotation is flagged.
+pub const ROTATION_MEETINGS: usize = 3;
+
 /// The flags that compare across tenders, on cardinal-rs's definitions, with the
-/// quartiles and fences they used.
+/// quartiles and fences they used; and bid rotation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CrossFlags {
     pub processes: usize,
     pub r024: Vec<ProcessFlag>,
     pub r058: Vec<ProcessFlag>,
     pub r038: Vec<OrgFlag>,
+    pub rotation: Vec<RotationFlag>,
     pub meta: BTreeMap<String, f64>,
+}
+
+/// Bid rotation (R-COL, the screens across tenders): the same three or more bidders, and
+/// nobody else, in `ROTATION_MEETINGS` awarded processes or more, each of them winning, as
+/// evenly as turns go (win counts at most one apart). A cartel that lets an outsider in
+/// now and then is not seen; an honest market of three that shares its work evenly is.
+fn rotation(processes: &[Process]) -> Vec<RotationFlag> {
+    let mut meetings: BTreeMap<Vec<String>, Vec<(&Process, String)>> = BTreeMap::new();
+    for p in processes {
+        let Some(winner) = &p.winner else { continue };
+        let Some(org) = p.bids.iter().find(|b| &b.0 == winner).map(|b| b.1.clone()) else {
+            continue;
+        };
+        let mut set: Vec<String> = p.bids.iter().map(|b| b.1.clone()).collect();
+        set.sort();
+        set.dedup();
+        if set.len() >= 3 {
+            meetings.entry(set).or_default().push((p, org));
+        }
+    }
+    meetings
+        .into_iter()
+        .filter(|(bidders, met)| {
+            let mut wins: BTreeMap<&String, usize> = bidders.iter().map(|b| (b, 0)).collect();
+            for (_, w) in met {
+                *wins.entry(w).or_default() += 1;
+            }
+            let (least, most) = (wins.values().min(), wins.values().max());
+            met.len() >= ROTATION_MEETINGS
+                && least.zip(most).is_some_and(|(l, m)| *l >= 1 && m - l <= 1)
+        })
+        .map(|(bidders, met)| RotationFlag {
+            bidders,
+            processes: met.iter().map(|m| m.0.tender_id.clone()).collect(),
+            winners: met.into_iter().map(|m| m.1).collect(),
+        })
+        .collect()
 }
 
 /// R024 (price close to the winning bid: the difference between the lowest valid bid of
@@ -458,6 +509,7 @@ pub fn cross_flags(processes: &[Process]) -> CrossFlags {
             }
         }
     }
+    out.rotation = rotation(processes);
     // R038: disqualified over submitted, per group.
     let mut groups: BTreeMap<(&'static str, String), (u64, u64)> = BTreeMap::new();
     for p in processes {

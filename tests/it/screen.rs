@@ -107,6 +107,22 @@ fn city() -> Vec<Value> {
         Some("J"),
         false,
     ));
+    // X, Y and Z meet three times and take turns.
+    for (i, winner) in ["X", "Y", "Z"].into_iter().enumerate() {
+        let mut bids = vec![
+            ("X", 131_000.0, "valid"),
+            ("Y", 132_000.0, "valid"),
+            ("Z", 133_000.0, "valid"),
+        ];
+        let at = ["X", "Y", "Z"].iter().position(|x| *x == winner).unwrap();
+        bids[at].1 = 108_000.0;
+        out.push(release(
+            &format!("ocds-hs-turn-{i}"),
+            &bids,
+            Some(winner),
+            false,
+        ));
+    }
     out.push(release(
         "ocds-hs-pending",
         &[
@@ -156,6 +172,13 @@ fn kaibiao_screen_flags_other_cities_ocds_data_as_json_and_csv() {
     assert_eq!(flags("ocds-hs-disq"), ["R035", "R036"]);
     assert_eq!(flags("ocds-hs-steps"), ["equal_steps"]);
     assert_eq!(flags("ocds-hs-03"), Vec::<String>::new());
+    for i in 0..3 {
+        assert_eq!(flags(&format!("ocds-hs-turn-{i}")), ["rotation"]);
+    }
+    assert_eq!(
+        report["cross"]["rotation"][0]["winners"],
+        json!(["X", "Y", "Z"])
+    );
     assert_eq!(
         flags("ocds-hs-pending"),
         Vec::<String>::new(),
@@ -190,14 +213,14 @@ fn kaibiao_screen_flags_other_cities_ocds_data_as_json_and_csv() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "ocid,bids,R018,R024,R028,R035,R036,R058,equal_steps,equal_ratios,cv,rd,spread,skewness"
+        "ocid,bids,R018,R024,R028,R035,R036,R058,equal_steps,equal_ratios,rotation,cv,rd,spread,skewness"
     );
     assert_eq!(rows.len(), 1 + city().len());
     let disq = rows
         .iter()
         .find(|r| r.starts_with("ocds-hs-disq,"))
         .unwrap();
-    assert!(disq.starts_with("ocds-hs-disq,3,,,,1,1,,,,"), "{disq}");
+    assert!(disq.starts_with("ocds-hs-disq,3,,,,1,1,,,,,"), "{disq}");
 
     // Not OCDS: said plainly, with the file's name.
     let bad = dir.path().join("bad.json");
