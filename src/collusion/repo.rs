@@ -210,3 +210,41 @@ pub async fn processes(pool: &sqlx::AnyPool) -> sqlx::Result<Vec<super::rules::P
     }
     Ok(out)
 }
+
+/// The names of organisations `ids` (those that exist).
+pub async fn names(
+    pool: &sqlx::AnyPool,
+    ids: &std::collections::BTreeSet<&str>,
+) -> sqlx::Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for id in ids {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1")
+                .bind(*id)
+                .fetch_optional(pool)
+                .await?;
+        if let Some(name) = name {
+            out.insert((*id).to_string(), name);
+        }
+    }
+    Ok(out)
+}
+
+/// The codes and titles of tenders `ids` (those that exist).
+pub async fn tender_refs(
+    pool: &sqlx::AnyPool,
+    ids: &std::collections::BTreeSet<&str>,
+) -> sqlx::Result<std::collections::BTreeMap<String, super::types::TenderRef>> {
+    let mut out = std::collections::BTreeMap::new();
+    for id in ids {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT code, title FROM tenders WHERE id = $1")
+                .bind(*id)
+                .fetch_optional(pool)
+                .await?;
+        if let Some((code, title)) = row {
+            out.insert((*id).to_string(), super::types::TenderRef { code, title });
+        }
+    }
+    Ok(out)
+}

@@ -35,7 +35,7 @@ pub fn api() -> Api {
 async fn screens(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<super::rules::CrossFlags>> {
+) -> AppResult<Json<super::types::ScreensView>> {
     Ok(Json(service::screens(&state, &user).await?))
 }
 

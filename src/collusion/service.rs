@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use super::repo;
 use super::rules::{self, Finding};
 use super::similarity;
-use super::types::{Ack, Command, LotScreens, WarningError, WarningView, WarningsView};
+use super::types::{
+    Ack, Command, LotScreens, ScreensView, WarningError, WarningView, WarningsView,
+};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::ledger::{LedgerEvent, WarningDecided};
@@ -249,12 +251,32 @@ pub async fn command(
     })
 }
 
-/// The flags that compare across the city's evaluated tenders (R024, R058, R038): the
+/// The flags that compare across the city's evaluated tenders (R024, R058, R038, bid
+/// rotation), with the names of the organisations and tenders they name: the
 /// supervisors'.
-pub async fn screens(state: &AppState, user: &CurrentUser) -> AppResult<rules::CrossFlags> {
+pub async fn screens(state: &AppState, user: &CurrentUser) -> AppResult<ScreensView> {
     if !user.role.is_supervisor() {
         return Err(AppError::Forbidden);
     }
-    let processes = repo::processes(&state.db.pool).await?;
-    Ok(rules::cross_flags(&processes))
+    let pool = &state.db.pool;
+    let processes = repo::processes(pool).await?;
+    let flags = rules::cross_flags(&processes);
+    let mut orgs: std::collections::BTreeSet<&str> = Default::default();
+    let mut tenders: std::collections::BTreeSet<&str> = Default::default();
+    for f in flags.r024.iter().chain(&flags.r058) {
+        tenders.insert(&f.tender_id);
+        orgs.extend(f.bidders.iter().map(String::as_str));
+    }
+    orgs.extend(flags.r038.iter().map(|f| f.org_id.as_str()));
+    for r in &flags.rotation {
+        tenders.extend(r.processes.iter().map(String::as_str));
+        orgs.extend(r.bidders.iter().map(String::as_str));
+    }
+    let names = repo::names(pool, &orgs).await?;
+    let tenders = repo::tender_refs(pool, &tenders).await?;
+    Ok(ScreensView {
+        flags,
+        names,
+        tenders,
+    })
 }

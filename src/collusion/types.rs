@@ -75,3 +75,20 @@ pub struct WarningsView {
     /// The decisions' chain (`kaibiao verify` checks it).
     pub ledger: crate::ledger::Ledger,
 }
+
+/// `GET /api/screens`: the flags across tenders, and the names of what they name.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScreensView {
+    #[serde(flatten)]
+    pub flags: super::rules::CrossFlags,
+    /// Organisation id → name.
+    pub names: std::collections::BTreeMap<String, String>,
+    /// Tender id → its code and title.
+    pub tenders: std::collections::BTreeMap<String, TenderRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TenderRef {
+    pub code: String,
+    pub title: String,
+}

@@ -252,6 +252,37 @@ async fn the_screens_across_tenders_read_every_evaluated_tender_for_the_supervis
         let (status, _) = app.login(user).await.get("/api/screens").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
     }
+
+    // In the page, from the menu: one awarded lot is its own quartiles, so it is both
+    // R024 and R058, named by its code and title and its bidders by name.
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    crate::browser::as_user(c, &app, "oversight").await;
+    c.goto(&app.url("/dashboard.html")).await.unwrap();
+    crate::browser::click_long(c, "[data-nav=screens]").await;
+    let r024 = crate::hall::wait_text(c, "#scr-r024", "R024").await;
+    let tender = &v["r024"][0]["tender_id"];
+    let (_, t) = app
+        .login("oversight")
+        .await
+        .get(&format!("/api/tenders/{}", tender.as_str().unwrap()))
+        .await;
+    assert!(
+        r024.contains(t["code"].as_str().unwrap()) && r024.contains(t["title"].as_str().unwrap()),
+        "{r024}"
+    );
+    let names = &v["names"];
+    for b in v["r024"][0]["bidders"].as_array().unwrap() {
+        let name = names[b.as_str().unwrap()].as_str().unwrap();
+        assert!(r024.contains(name), "{name} in {r024}");
+    }
+    assert!(crate::hall::text_of(c, "#scr-count")
+        .await
+        .contains("已比较 1 个"));
+    crate::browser::screenshots(c, "screens-oversight", "#scr-page").await;
+    driver.close().await;
 }
 
 /// Prose of `n` sentences no other call writes (numbered by `seed`).

@@ -367,6 +367,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         "finance",
         &[
             format!("/warnings.html?tender={tender}"),
+            "/screens.html".into(),
             "/ratings.html".into(),
         ],
     )

@@ -1,0 +1,25 @@
+// The screens across tenders (screens.html, docs/collusion.md): each key with its zh-CN
+// text first, then English.
+export default {
+  'scr.title': ['围串标筛查', 'Collusion screens'],
+  'scr.lead': ['跨项目比较全市已评审项目：中标价与次低价过近或过远（R024、R058）、否决投标过多的采购人、代理机构和投标人（R038），以及同一批投标人轮流中标。仅财政和监管部门可见。', 'Across the city’s evaluated tenders: the runner-up too close to or too far from the winner (R024, R058), buyers, agencies and tenderers with too many disqualified bids (R038), and the same bidders winning in turn. For finance and oversight only.'],
+  'scr.processes': ['已比较 {n} 个已评审的包', '{n} evaluated lots compared'],
+  'scr.fences': ['四分位数与围栏：Q1 {q1}，Q3 {q3}，下围栏 {lower}，上围栏 {upper}', 'Quartiles and fences: Q1 {q1}, Q3 {q3}, lower fence {lower}, upper fence {upper}'],
+  'scr.r024': ['R024 次低价与中标价过近', 'R024 runner-up close to the winner'],
+  'scr.r058': ['R058 中标价大幅低于次低价', 'R058 heavily discounted winning bid'],
+  'scr.r038': ['R038 否决投标比例过高', 'R038 excessive disqualified bids'],
+  'scr.rotation': ['轮流中标', 'Bid rotation'],
+  'scr.none': ['无。', 'None.'],
+  'scr.tender': ['项目', 'Tender'],
+  'scr.lot': ['包', 'Lot'],
+  'scr.ratio': ['（次低价 − 中标价）/ 中标价', '(runner-up − winner) / winner'],
+  'scr.bidders': ['投标人', 'Bidders'],
+  'scr.group': ['类别', 'Group'],
+  'scr.org': ['单位', 'Organisation'],
+  'scr.share': ['否决比例', 'Disqualified share'],
+  'scr.group.buyer': ['采购人', 'Buyer'],
+  'scr.group.procuring_entity': ['代理机构', 'Agency'],
+  'scr.group.tenderer': ['投标人', 'Tenderer'],
+  'scr.meetings': ['共同投标的项目与中标人', 'Tenders met in, and who won'],
+  'scr.note': ['筛查仅提示异常，须结合项目材料研判；项目较少时围栏不可靠。', 'Screens point at anomalies to look into with the tenders’ records; with few tenders the fences are unreliable.'],
+};
