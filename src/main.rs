@@ -588,9 +588,8 @@ fn screen(file: &Path, format: &str, output: Option<&Path>) -> anyhow::Result<()
     use anyhow::Context;
     use kaibiao::collusion::ocds;
     let input = std::fs::File::open(file).with_context(|| format!("{}", file.display()))?;
-    let releases = ocds::read(std::io::BufReader::new(input))
+    let report = ocds::screen_file(std::io::BufReader::new(input))
         .with_context(|| format!("{} is not OCDS data", file.display()))?;
-    let report = ocds::screen(&releases);
     let out: Box<dyn std::io::Write> = match output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("{}", path.display()))?,
@@ -601,7 +600,7 @@ fn screen(file: &Path, format: &str, output: Option<&Path>) -> anyhow::Result<()
         ocds::write_csv(&report, out)
     } else {
         let mut out = out;
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;
         Ok(())
     }

@@ -13,7 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 
-use serde::Serialize;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::rules::{self, BidFacts, CrossFlags, Finding, Outcome, Process, Screens};
@@ -46,13 +47,92 @@ pub struct ScreenReport {
     pub cross: CrossFlags,
 }
 
-/// An id as OCDS publishers write it: a string, or a number.
-fn id(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+/// An id as OCDS publishers write it: a string, or a number (anything else is no id).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Text(String),
+    Number(serde_json::Number),
+    Other(IgnoredAny),
+}
+
+impl Id {
+    fn text(&self) -> Option<String> {
+        match self {
+            Id::Text(s) if !s.is_empty() => Some(s.clone()),
+            Id::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
     }
+}
+
+fn id(v: &Option<Id>) -> Option<String> {
+    v.as_ref().and_then(Id::text)
+}
+
+/// What the flags read of a compiled release; every other field is skipped unread.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Release {
+    ocid: Option<Id>,
+    #[serde(default)]
+    buyer: Option<Party>,
+    #[serde(default)]
+    tender: Option<TenderPart>,
+    #[serde(default)]
+    bids: Option<BidsPart>,
+    #[serde(default)]
+    awards: Option<Vec<Award>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Party {
+    id: Option<Id>,
+    name: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TenderPart {
+    procuring_entity: Option<Party>,
+    number_of_tenderers: Option<Value>,
+    award_criteria: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct BidsPart {
+    details: Option<Vec<Bid>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Bid {
+    id: Option<Id>,
+    status: Option<Value>,
+    tenderers: Option<Vec<Party>>,
+    value: Option<Amount>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Amount {
+    amount: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Award {
+    status: Option<Value>,
+    suppliers: Option<Vec<Party>>,
+}
+
+/// A release or record package, whichever the file is.
+#[derive(Deserialize)]
+struct Package {
+    releases: Option<Vec<Release>>,
+    records: Option<Vec<Record>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Record {
+    compiled_release: Option<Release>,
 }
 
 /// Award criteria of the OCDS 1.1 codelist and the older values that mean price alone.
@@ -63,33 +143,48 @@ fn price_only(criteria: Option<&str>) -> bool {
     }
 }
 
-fn parse(r: &Value) -> Option<Parsed> {
-    let ocid = id(&r["ocid"])?;
+fn text(v: &Option<Value>) -> &str {
+    v.as_ref().and_then(Value::as_str).unwrap_or_default()
+}
+
+impl Release {
+    fn ocid(&self) -> Option<String> {
+        id(&self.ocid)
+    }
+}
+
+fn parse(r: Release) -> Option<Parsed> {
+    let ocid = r.ocid()?;
     let mut facts = Vec::new();
     let mut disqualified = BTreeSet::new();
-    let details = r["bids"]["details"]
-        .as_array()
-        .map_or(&[][..], Vec::as_slice);
-    for (i, bid) in details.iter().enumerate() {
-        let status = bid["status"].as_str().unwrap_or_default();
+    let details = r.bids.and_then(|b| b.details).unwrap_or_default();
+    for (i, bid) in details.into_iter().enumerate() {
+        let status = text(&bid.status);
         if status.is_empty() || status == "invited" || status == "withdrawn" {
             continue;
         }
-        let Some(tenderer) = bid["tenderers"].get(0) else {
+        let Some(tenderer) = bid.tenderers.as_ref().and_then(|t| t.first()) else {
             continue;
         };
-        let Some(org_id) = id(&tenderer["id"]) else {
+        let Some(org_id) = id(&tenderer.id) else {
             continue;
         };
-        let bid_id = id(&bid["id"]).unwrap_or_else(|| format!("{ocid}/{i}"));
-        let amount = bid["value"]["amount"].as_f64().unwrap_or_default();
+        let bid_id = id(&bid.id).unwrap_or_else(|| format!("{ocid}/{i}"));
+        let amount = bid
+            .value
+            .as_ref()
+            .and_then(|v| v.amount.as_ref())
+            .and_then(Value::as_f64)
+            .unwrap_or_default();
         if status == "disqualified" {
             disqualified.insert(bid_id.clone());
         }
         facts.push(BidFacts {
             bid_id,
-            org_name: tenderer["name"]
-                .as_str()
+            org_name: tenderer
+                .name
+                .as_ref()
+                .and_then(Value::as_str)
                 .map_or_else(|| org_id.clone(), String::from),
             org_id,
             lot_no: 1,
@@ -102,15 +197,17 @@ fn parse(r: &Value) -> Option<Parsed> {
             deposit_account: None,
         });
     }
-    let awards = r["awards"].as_array().map_or(&[][..], Vec::as_slice);
-    let status = |a: &Value| a["status"].as_str().unwrap_or_default().to_string();
+    let awards = r.awards.unwrap_or_default();
     let all_final = awards
         .iter()
-        .all(|a| matches!(status(a).as_str(), "active" | "cancelled" | "unsuccessful"));
-    let active: Vec<&Value> = awards.iter().filter(|a| status(a) == "active").collect();
+        .all(|a| matches!(text(&a.status), "active" | "cancelled" | "unsuccessful"));
+    let active: Vec<&Award> = awards
+        .iter()
+        .filter(|a| text(&a.status) == "active")
+        .collect();
     let winner = match (all_final, active.as_slice()) {
-        (true, [award]) => match award["suppliers"].as_array().map(Vec::as_slice) {
-            Some([supplier]) => id(&supplier["id"]).and_then(|org| {
+        (true, [award]) => match award.suppliers.as_deref() {
+            Some([supplier]) => id(&supplier.id).and_then(|org| {
                 facts
                     .iter()
                     .filter(|b| b.org_id == org && !disqualified.contains(&b.bid_id))
@@ -121,10 +218,11 @@ fn parse(r: &Value) -> Option<Parsed> {
         },
         _ => None,
     };
+    let tender = r.tender.unwrap_or_default();
     let outcome = Outcome {
         disqualified: disqualified.clone(),
         winners: winner.iter().map(|w| (1, w.clone())).collect(),
-        price_only: price_only(r["tender"]["awardCriteria"].as_str())
+        price_only: price_only(tender.award_criteria.as_ref().and_then(Value::as_str))
             .then_some(1)
             .into_iter()
             .collect(),
@@ -132,8 +230,11 @@ fn parse(r: &Value) -> Option<Parsed> {
     let process = Process {
         tender_id: ocid,
         lot_no: 1,
-        buyer: id(&r["buyer"]["id"]).unwrap_or_default(),
-        procuring_entity: id(&r["tender"]["procuringEntity"]["id"]).unwrap_or_default(),
+        buyer: r.buyer.and_then(|b| id(&b.id)).unwrap_or_default(),
+        procuring_entity: tender
+            .procuring_entity
+            .and_then(|p| id(&p.id))
+            .unwrap_or_default(),
         bids: facts
             .iter()
             .map(|b| {
@@ -151,59 +252,102 @@ fn parse(r: &Value) -> Option<Parsed> {
         facts,
         outcome,
         process,
-        number_of_tenderers: r["tender"]["numberOfTenderers"].as_u64(),
+        number_of_tenderers: tender.number_of_tenderers.as_ref().and_then(Value::as_u64),
     })
 }
 
-/// The releases of `input`: JSON lines of (compiled) releases, or one release or record
-/// package (a record's `compiledRelease`). A later release of an `ocid` replaces an
-/// earlier one.
-pub fn read(mut input: impl BufRead) -> anyhow::Result<Vec<Value>> {
-    let mut first = String::new();
-    input.read_line(&mut first)?;
-    let lines_of_releases = serde_json::from_str::<Value>(&first)
-        .ok()
-        .is_some_and(|v| v.get("ocid").is_some());
-    let mut releases = Vec::new();
-    if lines_of_releases {
-        releases.push(serde_json::from_str(&first)?);
-        for (n, line) in input.lines().enumerate() {
-            let line = line?;
+/// Lines parsed at once, split between the two workers.
+const BATCH: usize = 4096;
+
+/// Parses `lines` (numbered from `first`) on two threads, in order.
+fn parse_lines(lines: &[String], first: usize) -> anyhow::Result<Vec<Parsed>> {
+    let one = |part: &[String], at: usize| -> anyhow::Result<Vec<Parsed>> {
+        let mut out = Vec::with_capacity(part.len());
+        for (n, line) in part.iter().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let v: Value =
-                serde_json::from_str(&line).map_err(|e| anyhow::anyhow!("line {}: {e}", n + 2))?;
-            releases.push(v);
+            let r: Release =
+                serde_json::from_str(line).map_err(|e| anyhow::anyhow!("line {}: {e}", at + n))?;
+            out.extend(parse(r));
         }
+        Ok(out)
+    };
+    let (a, b) = lines.split_at(lines.len() / 2);
+    std::thread::scope(|s| {
+        let second = s.spawn(|| one(b, first + a.len()));
+        let mut out = one(a, first)?;
+        out.extend(
+            second
+                .join()
+                .map_err(|_| anyhow::anyhow!("a parsing thread panicked"))??,
+        );
+        Ok(out)
+    })
+}
+
+/// The contracting processes of `input`: JSON lines of (compiled) releases, read as they
+/// stream by, or one release or record package (a record's `compiledRelease`). A later
+/// release of an `ocid` replaces an earlier one.
+fn read_parsed(mut input: impl BufRead) -> anyhow::Result<Vec<Parsed>> {
+    let mut first = String::new();
+    input.read_line(&mut first)?;
+    let lines_of_releases = serde_json::from_str::<Release>(&first)
+        .ok()
+        .is_some_and(|r| r.ocid.is_some());
+    let mut by_ocid: BTreeMap<String, Parsed> = BTreeMap::new();
+    let mut keep = |parsed: Vec<Parsed>| {
+        for p in parsed {
+            by_ocid.insert(p.process.tender_id.clone(), p);
+        }
+    };
+    if lines_of_releases {
+        let mut batch = vec![first.trim_end().to_string()];
+        let mut at = 1;
+        for line in input.lines() {
+            batch.push(line?);
+            if batch.len() == BATCH {
+                keep(parse_lines(&batch, at)?);
+                at += batch.len();
+                batch.clear();
+            }
+        }
+        keep(parse_lines(&batch, at)?);
     } else {
         let mut text = first;
         input.read_to_string(&mut text)?;
-        let package: Value = serde_json::from_str(&text)?;
-        if let Some(r) = package["releases"].as_array() {
-            releases.extend(r.iter().cloned());
-        } else if let Some(r) = package["records"].as_array() {
-            releases.extend(r.iter().filter_map(|r| r.get("compiledRelease")).cloned());
-        } else {
-            anyhow::bail!("neither JSON lines of releases nor a release or record package");
-        }
-    }
-    let mut by_ocid: BTreeMap<String, Value> = BTreeMap::new();
-    for r in releases {
-        if let Some(ocid) = id(&r["ocid"]) {
-            by_ocid.insert(ocid, r);
-        }
+        let package: Package = serde_json::from_str(&text)?;
+        let releases = match (package.releases, package.records) {
+            (Some(r), _) => r,
+            (None, Some(records)) => records
+                .into_iter()
+                .filter_map(|r| r.compiled_release)
+                .collect(),
+            (None, None) => {
+                anyhow::bail!("neither JSON lines of releases nor a release or record package")
+            }
+        };
+        keep(releases.into_iter().filter_map(parse).collect());
     }
     Ok(by_ocid.into_values().collect())
 }
 
-/// The flags and screens of every contracting process of `releases`.
-pub fn screen(releases: &[Value]) -> ScreenReport {
-    let parsed: Vec<Parsed> = releases.iter().filter_map(parse).collect();
+/// The flags and screens of every contracting process of `input` (see `read_parsed`).
+pub fn screen_file(input: impl BufRead) -> anyhow::Result<ScreenReport> {
+    Ok(screen(read_parsed(input)?))
+}
+
+/// The flags and screens of every contracting process.
+fn screen(parsed: Vec<Parsed>) -> ScreenReport {
     let processes: Vec<Process> = parsed.iter().map(|p| p.process.clone()).collect();
     let cross = rules::cross_flags(&processes);
-    let flagged =
-        |list: &[rules::ProcessFlag], ocid: &str| list.iter().any(|f| f.tender_id == ocid);
+    let rotating: BTreeSet<&String> = cross
+        .rotation
+        .iter()
+        .flat_map(|r| r.processes.iter())
+        .collect();
+    let r024: BTreeSet<&String> = cross.r024.iter().map(|f| &f.tender_id).collect();
+    let r058: BTreeSet<&String> = cross.r058.iter().map(|f| &f.tender_id).collect();
     let tenders = parsed
         .into_iter()
         .map(|p| {
@@ -227,14 +371,10 @@ pub fn screen(releases: &[Value]) -> ScreenReport {
                 };
                 flags.insert(code.to_string(), 1.0);
             }
-            if flagged(&cross.r024, &ocid) {
-                flags.insert("R024".into(), 1.0);
-            }
-            if flagged(&cross.r058, &ocid) {
-                flags.insert("R058".into(), 1.0);
-            }
-            if cross.rotation.iter().any(|r| r.processes.contains(&ocid)) {
-                flags.insert("rotation".into(), 1.0);
+            for (set, code) in [(&r024, "R024"), (&r058, "R058"), (&rotating, "rotation")] {
+                if set.contains(&ocid) {
+                    flags.insert(code.into(), 1.0);
+                }
             }
             let prices: Vec<i64> = p
                 .facts
@@ -297,15 +437,31 @@ mod tests {
 
     #[test]
     fn lines_and_packages_read_alike_and_a_later_release_replaces_an_earlier() {
-        let a = r#"{"ocid":"ocds-1","tender":{"numberOfTenderers":1}}"#;
+        let a = r#"{"ocid":"ocds-1","tender":{"numberOfTenderers":1},"extra":[1,{"x":2}]}"#;
         let b = r#"{"ocid":"ocds-1","tender":{"numberOfTenderers":2}}"#;
-        let lines = read(format!("{a}\n\n{b}\n").as_bytes()).unwrap();
-        assert_eq!(lines.len(), 1);
-        assert_eq!(lines[0]["tender"]["numberOfTenderers"], 2);
-        let package = format!("{{\n  \"releases\": [\n{a},\n{b}\n]\n}}");
-        assert_eq!(read(package.as_bytes()).unwrap(), lines);
-        let records = format!("{{\"records\": [{{\"compiledRelease\": {b}}}]}}");
-        assert_eq!(read(records.as_bytes()).unwrap(), lines);
-        assert!(read(&b"{\"something\": 1}"[..]).is_err());
+        let tenderers = |input: &str| -> Vec<Option<u64>> {
+            read_parsed(input.as_bytes())
+                .unwrap()
+                .iter()
+                .map(|p| p.number_of_tenderers)
+                .collect()
+        };
+        assert_eq!(tenderers(&format!("{a}\n\n{b}\n")), [Some(2)]);
+        assert_eq!(
+            tenderers(&format!("{{\n  \"releases\": [\n{a},\n{b}\n]\n}}")),
+            [Some(2)]
+        );
+        assert_eq!(
+            tenderers(&format!("{{\"records\": [{{\"compiledRelease\": {b}}}]}}")),
+            [Some(2)]
+        );
+        // An id may be a number; a line that is not JSON is named.
+        let n = read_parsed(&br#"{"ocid":17}"#[..]).unwrap();
+        assert_eq!(n[0].process.tender_id, "17");
+        let e = read_parsed(format!("{a}\n{{oops\n").as_bytes())
+            .err()
+            .unwrap();
+        assert!(e.to_string().starts_with("line 2:"), "{e}");
+        assert!(read_parsed(&b"{\"something\": 1}"[..]).is_err());
     }
 }
