@@ -1872,10 +1872,57 @@ fn proposal(title: &str, org: &str, bid: &DemoBid) -> Vec<u8> {
          整体质保 {} 个月;接报 2 小时响应、24 小时到场。\n\n四、主要参数表",
         bid.delivery_days, bid.warranty_months
     );
+    // The parameter table, row by row in the supplier's own words: each supplier draws
+    // its materials, figures and certificates from its own seeded stream, so that honest
+    // demo bids are not alike (the collusion warnings compare them).
+    const MATERIALS: &[&str] = &[
+        "冷轧钢板",
+        "铝合金型材",
+        "ABS 工程塑料",
+        "304 不锈钢",
+        "实木多层板",
+        "镀锌钢管",
+        "钢化玻璃",
+        "高密度聚乙烯",
+    ];
+    const FIGURES: &[&str] = &[
+        "厚度",
+        "额定功率",
+        "承重",
+        "噪声",
+        "待机功耗",
+        "工作温度",
+        "防护等级",
+        "寿命",
+    ];
+    const CERTS: &[&str] = &[
+        "3C 认证",
+        "节能产品认证",
+        "环境标志产品认证",
+        "ISO 9001",
+        "CQC 认证",
+        "检测报告",
+    ];
+    let mut rng = {
+        use rand::SeedableRng;
+        let seed = crate::crypto::sha256_hex(format!("{}|{}", bid.user, title).as_bytes());
+        rand::rngs::StdRng::seed_from_u64(u64::from_str_radix(&seed[..16], 16).unwrap_or(7))
+    };
     for n in 1..=60 {
+        let Some(item) = bid.offer.get((n - 1) % bid.offer.len().max(1)) else {
+            break;
+        };
+        let pick =
+            |rng: &mut rand::rngs::StdRng, xs: &[&'static str]| xs[rng.gen_range(0..xs.len())];
         let _ = writeln!(
             t,
-            "  {n:>3}  投放点 {n:02}:四分类箱体 240L×4,感应投口,除臭喷淋,照明及雨棚,防火等级 B1"
+            "  {n:>3}  {item}:{},{} {}{},{}编号 {:05}",
+            pick(&mut rng, MATERIALS),
+            pick(&mut rng, FIGURES),
+            rng.gen_range(10..990),
+            ["mm", "W", "kg", "dB", "h"][rng.gen_range(0..5)],
+            pick(&mut rng, CERTS),
+            rng.gen_range(0..100_000)
         );
     }
     t.into_bytes()
