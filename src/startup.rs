@@ -135,7 +135,10 @@ pub async fn build_with_clock(
                 .with(Arc::new(crate::tender::service::load_method_rules(
                     &config,
                 )?))
-                .with(Arc::new(crate::alerts::Engine::default())),
+                .with(Arc::new(crate::alerts::Engine::default()))
+                .with(Arc::new(
+                    crate::collusion::service::DocumentFindings::default(),
+                )),
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };

@@ -41,6 +41,37 @@ fn findings(facts: &[rules::BidFacts], outcome: &rules::Outcome) -> Vec<Finding>
 /// Documents read of each bid's package: the text ones, at most this many per bid.
 const TEXT_DOCUMENTS_PER_BID: usize = 16;
 
+/// Tenders whose document findings are kept.
+const KEPT_TENDERS: usize = 256;
+
+/// The document findings of opened tenders, computed once: what the opening decrypted
+/// does not change, and comparing 50 bids of 200 pages takes seconds (BENCHMARKS.md),
+/// too long for each refresh of the supervisors' page. A run-time part (`AppState::
+/// runtime`); emptied when `KEPT_TENDERS` are kept.
+#[derive(Default)]
+pub struct DocumentFindings(std::sync::Mutex<std::collections::HashMap<String, Vec<Finding>>>);
+
+impl DocumentFindings {
+    fn get(&self, tender_id: &str) -> Option<Vec<Finding>> {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.get(tender_id).cloned()
+    }
+
+    fn keep(&self, tender_id: &str, found: &[Finding]) {
+        let mut kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.len() >= KEPT_TENDERS {
+            kept.clear();
+        }
+        kept.insert(tender_id.to_string(), found.to_vec());
+    }
+}
+
 /// R-COL-4's similar texts and R-COL-5's shared files, from the documents the opening
 /// decrypted (text documents read up to `similarity::MAX_CHARS` characters each bid)
 /// and the tender's own documents. Call only once `check` passed.
@@ -49,6 +80,10 @@ async fn document_findings(
     tender_id: &str,
     facts: &[rules::BidFacts],
 ) -> AppResult<Vec<Finding>> {
+    let kept = state.runtime::<DocumentFindings>();
+    if let Some(found) = kept.get(tender_id) {
+        return Ok(found);
+    }
     let mut read = crate::opening::repo::read_out_documents(&state.db.pool, tender_id).await?;
     let mut bids = Vec::new();
     for f in facts {
@@ -91,6 +126,7 @@ async fn document_findings(
     })
     .await
     .map_err(anyhow::Error::from)?;
+    kept.keep(tender_id, &found);
     Ok(found)
 }
 
