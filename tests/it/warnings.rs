@@ -131,11 +131,18 @@ async fn r_col_1_oversight_reads_the_shared_device_in_the_page_and_decides_two_w
     let (app, clock) = spawn_app_at(T0).await;
     let (tender, _) = evaluating(&app, &clock, &[100_000_000, 105_000_000, 110_000_000]).await;
 
-    // From the evaluation room, as the supervisors see it.
+    // In the evaluation room the supervisors see the open warnings, and follow the link.
     as_user(c, &app, "oversight").await;
     c.goto(&app.url(&format!("/evaluation.html?tender={tender}")))
         .await
         .unwrap();
+    let open = wait_text(c, "#eval-open-warnings", "同一设备").await;
+    assert!(open.contains("待处理") && open.contains("等差"), "{open}");
+    let before = c
+        .find_all(fantoccini::Locator::Css("#eval-open-warnings li"))
+        .await
+        .unwrap()
+        .len();
     click_long(c, "#warnings-link").await;
     let device = wait_text(c, "[data-kind=same_device]", "test-device-1").await;
     assert!(device.contains("同一设备"), "{device}");
@@ -159,6 +166,26 @@ async fn r_col_1_oversight_reads_the_shared_device_in_the_page_and_decides_two_w
     click_long(c, "#confirm-ok").await;
     let dismissed = wait_text(c, "[data-kind=equal_steps]", "已排除").await;
     assert!(dismissed.contains("整数报价"), "{dismissed}");
+
+    // Back in the room, the two decided are no longer open.
+    c.goto(&app.url(&format!("/evaluation.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_long(c, "#warnings-link").await;
+    let after = c
+        .find_all(fantoccini::Locator::Css("#eval-open-warnings li"))
+        .await
+        .unwrap();
+    let mut left = Vec::new();
+    for li in &after {
+        left.push(li.text().await.unwrap());
+    }
+    assert_eq!(left.len(), before - 2, "{left:?}");
+    assert!(
+        left.iter()
+            .all(|l| !l.contains("同一设备") && !l.contains("等差")),
+        "{left:?}"
+    );
 
     // The room tells the committee's side of the confirmed one, not of the dismissed.
     as_user(c, &app, "agency").await;

@@ -279,5 +279,6 @@ export default {
   'eval.sign_confirm': ['以您的签名密钥签署评标报告?签署后不能撤回;不同意见请先填入"保留意见"。', 'Sign the evaluation report with your signing key? A signature cannot be taken back; write any dissent first.'],
   'eval.draw_counts': ['回避排除 {excluded} 人，谢绝 {declined} 人', '{excluded} excluded for ties, {declined} declined'],
   'eval.feed': ['评标过程', 'Evaluation log'],
+  'eval.open_warnings': ['待处理的围标串标预警（{n} 条）', 'Collusion warnings to decide ({n})'],
   'eval.warnings_confirmed': ['财政或监管部门已确认以下围标串标预警，依据财政部令第87号第三十七条，相关投标无效：', 'Finance or oversight confirmed these collusion warnings; under O87 art 37 the bids concerned are invalid:'],
 };

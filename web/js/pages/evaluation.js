@@ -242,7 +242,22 @@ async function refetch() {
     vError = e;
   }
   await fillSealedScores();
+  await fillWarnings();
   renderAll();
+}
+
+/** The supervisors': the tender's collusion warnings still open, fetched with the view
+ *  on each event of the room (decisions, kept in a chain of their own, are no event:
+ *  they show at the next). None before the opening ends. */
+let openWarnings = null;
+async function fillWarnings() {
+  if (!v || !isSupervisor()) return;
+  try {
+    const w = await get(`/api/tenders/${encodeURIComponent(tenderId)}/warnings`);
+    openWarnings = w.warnings.filter((x) => x.status === 'open');
+  } catch (_) {
+    openWarnings = null; // WARNINGS_NOT_YET: the opening has not ended
+  }
 }
 
 function scheduleRefetch() {
@@ -663,6 +678,14 @@ function renderActions() {
   if (isSupervisor() && !(isFinance() && phase() === 'drawing')) cards.push(banner('info', t('eval.supervisor_note')));
   // The collusion warnings of the opened bids: the supervisors' only (docs/collusion.md).
   if (isSupervisor()) {
+    const open = openWarnings || [];
+    const names = new Map(bids().map((b) => [b.bid_id, b.bidder_name]));
+    if (open.length) {
+      cards.push(h('section#eval-open-warnings.card', { 'aria-labelledby': 'eval-open-warnings-heading' },
+        h('div.card-head', h('h2#eval-open-warnings-heading', t('eval.open_warnings', { n: open.length }))),
+        h('ul', open.slice(0, 8).map((w) => h('li', { dataset: { kind: w.kind } },
+          `${w.rule} · ${t(`warn.kind.${w.kind}`)}：${w.bids.map((b) => names.get(b) || b).join('、')}`)))));
+    }
     cards.push(h('p.action-bar', h('a#warnings-link.btn', { href: `/warnings.html?tender=${encodeURIComponent(tenderId)}` }, t('warn.link'))));
   }
   replace(els.actions, ...cards);
