@@ -94,13 +94,13 @@ async fn document_findings(
             .filter(|d| d.media_type.starts_with("text/"))
             .take(TEXT_DOCUMENTS_PER_BID)
         {
-            // UTF-8 takes at most 4 bytes a character.
+            // No encoding takes more than 4 bytes a character.
             let budget = similarity::MAX_CHARS.saturating_sub(text.chars().count()) * 4;
             if budget == 0 {
                 break;
             }
             if let Some(bytes) = state.blobs.get_prefix(&d.sha256, budget).await? {
-                text.push_str(&String::from_utf8_lossy(&bytes));
+                text.push_str(&similarity::decode_text(&bytes, &d.media_type));
                 text.push('\n');
             }
         }

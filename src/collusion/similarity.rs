@@ -29,6 +29,25 @@ pub const MAX_CHARS: usize = 400_000;
 /// Characters of the shared passage shown as evidence.
 const PASSAGE_CHARS: usize = 160;
 
+/// A text document's characters: in the charset its media type names (`charset=gbk`),
+/// else by its byte-order mark, else UTF-8 when the bytes are UTF-8 (a prefix cut inside
+/// the last character counts), else GB18030 — what Chinese text files not in UTF-8
+/// mostly are (GBK is its subset). Never fails: what does not decode becomes U+FFFD.
+pub fn decode_text(bytes: &[u8], media_type: &str) -> String {
+    let declared = media_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("charset="))
+        .find_map(|c| encoding_rs::Encoding::for_label(c.trim_matches('"').as_bytes()));
+    let encoding = declared.unwrap_or_else(|| match std::str::from_utf8(bytes) {
+        Ok(_) => encoding_rs::UTF_8,
+        Err(e) if e.error_len().is_none() => encoding_rs::UTF_8,
+        Err(_) => encoding_rs::GB18030,
+    });
+    // `decode` honours a byte-order mark over the encoding given.
+    let (text, _, _) = encoding.decode(bytes);
+    text.into_owned()
+}
+
 /// One opened bid's documents: their digests and names, and the text of those that are
 /// text.
 #[derive(Debug, Clone, Default)]
@@ -388,6 +407,39 @@ mod tests {
             })
             .collect();
         assert_eq!(similar_texts(&cartel, "").len(), 3);
+    }
+
+    #[test]
+    fn text_in_gbk_utf_16_or_cut_utf_8_reads_as_its_characters() {
+        let text = "第7号方案：本公司承诺按期完成安装调试工作。";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        assert_eq!(decode_text(&gbk, "text/plain"), text, "undeclared GBK");
+        assert_eq!(decode_text(&gbk, "text/plain; charset=GBK"), text);
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(decode_text(&utf16, "text/plain"), text, "by its BOM");
+        let cut = &text.as_bytes()[..text.len() - 1];
+        let read = decode_text(cut, "text/plain");
+        assert!(
+            read.starts_with("第7号方案：本公司承诺按期完成安装调试工作"),
+            "{read}"
+        );
+        // A GBK copy of a UTF-8 bid is found like any other copy.
+        let copied = prose(7, 30);
+        let (copy, _, _) = encoding_rs::GBK.encode(&copied);
+        let bids = [
+            docs("b1", "o1", &[], &format!("{copied}{}", prose(1, 10))),
+            docs(
+                "b2",
+                "o2",
+                &[],
+                &(decode_text(&copy, "text/plain") + &prose(2, 10)),
+            ),
+            docs("b3", "o3", &[], &prose(3, 40)),
+        ];
+        let found = similar_texts(&bids, "");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].bids, ["b1", "b2"]);
     }
 
     #[test]
