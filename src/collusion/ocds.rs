@@ -339,7 +339,11 @@ pub fn screen_file(input: impl BufRead) -> anyhow::Result<ScreenReport> {
 
 /// The flags and screens of every contracting process.
 fn screen(parsed: Vec<Parsed>) -> ScreenReport {
-    let processes: Vec<Process> = parsed.iter().map(|p| p.process.clone()).collect();
+    // The processes apart from the rest, so the cross-process flags read them in place.
+    let (rest, processes): (Vec<_>, Vec<Process>) = parsed
+        .into_iter()
+        .map(|p| ((p.facts, p.outcome, p.number_of_tenderers), p.process))
+        .unzip();
     let cross = rules::cross_flags(&processes);
     let rotating: BTreeSet<&String> = cross
         .rotation
@@ -348,19 +352,20 @@ fn screen(parsed: Vec<Parsed>) -> ScreenReport {
         .collect();
     let r024: BTreeSet<&String> = cross.r024.iter().map(|f| &f.tender_id).collect();
     let r058: BTreeSet<&String> = cross.r058.iter().map(|f| &f.tender_id).collect();
-    let tenders = parsed
+    let tenders = rest
         .into_iter()
-        .map(|p| {
-            let ocid = p.process.tender_id.clone();
-            let mut findings = rules::price_patterns(&p.facts);
+        .zip(&processes)
+        .map(|((facts, outcome, number_of_tenderers), process)| {
+            let ocid = process.tender_id.clone();
+            let mut findings = rules::price_patterns(&facts);
             findings.extend(
-                rules::red_flags(&p.facts, &p.outcome)
+                rules::red_flags(&facts, &outcome)
                     .into_iter()
                     .filter(|f| f.rule != "R018"),
             );
             let mut flags = BTreeMap::new();
-            let tenderers: BTreeSet<&str> = p.facts.iter().map(|b| b.org_id.as_str()).collect();
-            if p.number_of_tenderers.unwrap_or(tenderers.len() as u64) == 1 {
+            let tenderers: BTreeSet<&str> = facts.iter().map(|b| b.org_id.as_str()).collect();
+            if number_of_tenderers.unwrap_or(tenderers.len() as u64) == 1 {
                 flags.insert("R018".to_string(), 1.0);
             }
             for f in &findings {
@@ -376,15 +381,14 @@ fn screen(parsed: Vec<Parsed>) -> ScreenReport {
                     flags.insert(code.into(), 1.0);
                 }
             }
-            let prices: Vec<i64> = p
-                .facts
+            let prices: Vec<i64> = facts
                 .iter()
                 .map(|b| b.price_fen)
                 .filter(|&x| x > 0)
                 .collect();
             TenderScreen {
                 ocid,
-                bids: p.facts.len(),
+                bids: facts.len(),
                 flags,
                 findings,
                 screens: rules::screens(&prices),
