@@ -556,3 +556,128 @@ pub(crate) async fn screenshots(c: &Client, name: &str, css: &str) {
     }
     c.set_window_size(1280, 900).await.unwrap();
 }
+
+/// A WebDriver command fantoccini has no method for: POST `body` to the session's `path`.
+#[derive(Debug)]
+struct SessionPost {
+    path: &'static str,
+    body: String,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for SessionPost {
+    fn endpoint(
+        &self,
+        base: &reqwest::Url,
+        session: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        base.join(&format!(
+            "session/{}/{}",
+            session.unwrap_or_default(),
+            self.path
+        ))
+    }
+    fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        (reqwest::Method::POST, Some(self.body.clone()))
+    }
+}
+
+/// The current page as Chromium prints it to PDF (WebDriver's Print Page: A4, with
+/// backgrounds), as a user's 打印 → 另存为 PDF makes it.
+pub(crate) async fn print_pdf(c: &Client) -> Vec<u8> {
+    use base64::Engine;
+
+    let printed = c
+        .issue_cmd(SessionPost {
+            path: "print",
+            body: r#"{"background":true,"page":{"width":21.0,"height":29.7}}"#.into(),
+        })
+        .await
+        .expect("WebDriver prints the page");
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(printed.as_str().expect("the PDF in base64"))
+        .expect("valid base64");
+    if let Ok(dir) = std::env::var("KAIBIAO_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        let at = c.current_url().await.unwrap();
+        let name = at.path().trim_matches('/').replace(['/', '.'], "-");
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.pdf")), &pdf).unwrap();
+    }
+    pdf
+}
+
+/// A PDF as a reader gets it: its text (poppler's `pdftotext`, reading order) and its
+/// fonts (`pdffonts`: name, type, whether embedded). `None` (skip) when poppler-utils is
+/// not installed, except under CI=true, where that fails.
+pub(crate) struct PdfRead {
+    pub text: String,
+    pub fonts: String,
+}
+
+pub(crate) fn read_pdf(pdf: &[u8]) -> Option<PdfRead> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("printed.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let run = |tool: &str, args: &[&std::ffi::OsStr]| match Command::new(tool).args(args).output() {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "{tool}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Some(String::from_utf8(out.stdout).expect("UTF-8 from poppler"))
+        }
+        Err(e) => {
+            assert!(
+                !in_ci(),
+                "CI=true but {tool} is missing (apt-get install poppler-utils): {e}"
+            );
+            eprintln!("skipped: {tool} is not installed (poppler-utils)");
+            None
+        }
+    };
+    let text = run(
+        "pdftotext",
+        &[
+            "-enc".as_ref(),
+            "UTF-8".as_ref(),
+            path.as_os_str(),
+            "-".as_ref(),
+        ],
+    )?;
+    let fonts = run("pdffonts", &[path.as_os_str()])?;
+    Some(PdfRead { text, fonts })
+}
+
+/// One DevTools command through ChromeDriver's `goog/cdp/execute`: its result.
+async fn cdp(c: &Client, cmd: &str, params: serde_json::Value) -> serde_json::Value {
+    let body = serde_json::json!({"cmd": cmd, "params": params}).to_string();
+    c.issue_cmd(SessionPost {
+        path: "goog/cdp/execute",
+        body,
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+}
+
+/// The families Chromium drew the text of the first element matching `css` with (the
+/// fonts found on this machine, after fallback — not the CSS's wish list).
+pub(crate) async fn platform_fonts(c: &Client, css: &str) -> Vec<String> {
+    use serde_json::json;
+    cdp(c, "DOM.enable", json!({})).await;
+    cdp(c, "CSS.enable", json!({})).await;
+    let root = cdp(c, "DOM.getDocument", json!({})).await["root"]["nodeId"].clone();
+    let node = cdp(
+        c,
+        "DOM.querySelector",
+        json!({"nodeId": root, "selector": css}),
+    )
+    .await["nodeId"]
+        .clone();
+    let fonts = cdp(c, "CSS.getPlatformFontsForNode", json!({"nodeId": node})).await;
+    fonts["fonts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["familyName"].as_str().map(str::to_string))
+        .collect()
+}

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::alerts::cst;
 use crate::award::{awarded, supplier_user, verify};
 use crate::challenges::ok_publish;
-use crate::common::{b64, code, spawn_app_at, Registered, TestApp};
+use crate::common::{b64, code, in_ci, spawn_app_at, Registered, TestApp};
 use crate::evaluation::{ledger_of, T0};
 
 async fn send(app: &TestApp, user: &str, tender: &str, cmd: Value) -> (StatusCode, Value) {
@@ -458,5 +458,86 @@ async fn r_pay_1_the_purchaser_adjusts_the_draft_in_the_page_within_what_the_ten
         json!([{"share_bp": 3000, "when": "on_signing"}, {"share_bp": 7000, "when": "on_acceptance"}])
     );
     assert_eq!(terms["delivery_place"], "黄石市第一中学");
+    driver.close().await;
+}
+
+/// R-CON-1: the winner opens the signed contract's text from the contracts page and
+/// prints it: the PDF Chromium makes sets the Chinese in an embedded CJK face and
+/// carries what `kaibiao verify` checks — the document's SHA-256 (which the page has
+/// recomputed from the document) and each party's key and signature.
+#[tokio::test]
+async fn r_con_1_the_signed_contract_prints_to_a_pdf_in_chinese_with_its_signatures() {
+    use crate::browser::{as_user, browser, click_long, print_pdf, read_pdf};
+    use crate::hall::wait_text;
+    let Some(driver) = browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let (app, clock) = spawn_app_at(T0).await;
+    let s = crate::fulfilment::signed(&app, &clock, None).await;
+    let (status, bundle) = app
+        .login(&s.winner_user)
+        .await
+        .get(&format!("/api/contracts/{}/bundle", s.contract))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+
+    as_user(c, &app, &s.winner_user).await;
+    c.goto(&app.url(&format!("/contracts.html?tender={}", s.tender)))
+        .await
+        .unwrap();
+    click_long(c, "#con-text-1").await;
+    wait_text(c, "#contract-digest-check", "一致").await;
+    let page = wait_text(c, "#contract-text", "乙方（供应商）").await;
+    // The Chinese is drawn in a CJK serif face found on this machine, not in boxes.
+    // (A machine without one draws boxes: that fails under CI=true, which installs
+    // fonts-noto-cjk, and is only reported elsewhere.)
+    let faces = crate::browser::platform_fonts(c, "#contract-text h1").await;
+    if !faces
+        .iter()
+        .any(|f| f.contains("CJK") || f.contains("Song") || f.contains("Han"))
+    {
+        assert!(!in_ci(), "the contract's title is drawn with {faces:?}");
+        eprintln!("no CJK font installed (fonts-noto-cjk): the title is drawn with {faces:?}");
+    }
+    let no = bundle["document"]["contract_no"].as_str().unwrap();
+    assert!(page.contains(no), "{page}");
+
+    let pdf = print_pdf(c).await;
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    let Some(read) = read_pdf(&pdf) else {
+        driver.close().await;
+        return;
+    };
+    let text: String = read.text.split_whitespace().collect();
+    for want in ["政府采购合同", "甲方（采购人）", "乙方（供应商）", no] {
+        assert!(text.contains(want), "{want} not in the PDF:\n{}", read.text);
+    }
+    let sha = bundle["document_sha256"].as_str().unwrap();
+    assert!(
+        text.contains(sha),
+        "the document's SHA-256 {sha} not in the PDF:\n{}",
+        read.text
+    );
+    let signatures = bundle["signatures"].as_array().unwrap();
+    assert_eq!(signatures.len(), 2);
+    for sig in signatures {
+        for field in ["key_id", "signature"] {
+            let want = sig[field].as_str().unwrap();
+            assert!(
+                text.contains(want),
+                "{field} {want} not in the PDF:\n{}",
+                read.text
+            );
+        }
+    }
+    // Every font is embedded in the file: a reader needs none of them installed.
+    let header = read.fonts.lines().next().unwrap_or_default();
+    let emb = header.find("emb").expect("pdffonts' emb column");
+    let fonts: Vec<&str> = read.fonts.lines().skip(2).collect();
+    assert!(!fonts.is_empty(), "{}", read.fonts);
+    for line in fonts {
+        assert_eq!(line.get(emb..emb + 3), Some("yes"), "{}", read.fonts);
+    }
     driver.close().await;
 }

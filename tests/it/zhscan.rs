@@ -384,6 +384,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             format!("/result.html?tender={tender}"),
             format!("/challenges.html?tender={tender}"),
             format!("/contracts.html?tender={tender}"),
+            format!("/contract.html?tender={tender}&lot=1"),
         ],
     )
     .await;

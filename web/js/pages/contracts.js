@@ -129,6 +129,7 @@ function contractCard(c) {
   if (st.purchaser && c.status === 'signed' && !c.filed_at) {
     actions.push(button(`con-file-${c.lot_no}`, t('con.file'), () => ({ type: 'file', contract_id: c.id })));
   }
+  actions.push(h(`a#con-text-${c.lot_no}.btn`, { href: `/contract.html?tender=${encodeURIComponent(tenderId)}&lot=${c.lot_no}` }, t('con.text_link')));
   if (c.status === 'signed') {
     actions.push(h(`a#con-bundle-${c.lot_no}.btn`, { href: `/api/contracts/${encodeURIComponent(c.id)}/bundle`, download: `contract-${d.contract_no}.json` }, t('con.download')));
   }
