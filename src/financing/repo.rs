@@ -90,6 +90,7 @@ where
         .into_iter()
         .find(|a| a.status == "approved")
         .map(|a| PayTo {
+            application_id: a.id,
             bank_org_id: a.bank_org_id,
             bank_name: a.bank_name,
             account_name: a.account_name.unwrap_or_default(),

@@ -87,6 +87,7 @@ impl From<FinancingError> for crate::error::AppError {
 /// Where the contract is paid once financed.
 #[derive(Debug, Clone, Serialize)]
 pub struct PayTo {
+    pub application_id: String,
     pub bank_org_id: String,
     pub bank_name: String,
     pub account_name: String,

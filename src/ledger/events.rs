@@ -766,6 +766,10 @@ pub struct PaymentMade {
     pub paid_on: String,
     pub reference: String,
     pub total_paid_fen: i64,
+    /// Paid into the account of this financing (its `financing_decided` names the
+    /// account by digest); none, the supplier's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub financing_application_id: Option<String>,
 }
 
 /// A four-party rating given, by digest of the rating itself (rater, ratee, scores,
@@ -1538,9 +1542,24 @@ mod tests {
                     paid_on: "2027-03-01".into(),
                     reference: "BANK-1".into(),
                     total_paid_fen: 10,
+                    financing_application_id: None,
                 }),
                 json!({"request_id": "p1", "contract_id": "k1", "amount_fen": 10,
                        "paid_on": "2027-03-01", "reference": "BANK-1", "total_paid_fen": 10}),
+            ),
+            (
+                LedgerEvent::PaymentMade(PaymentMade {
+                    request_id: "p2".into(),
+                    contract_id: "k1".into(),
+                    amount_fen: 10,
+                    paid_on: "2027-03-02".into(),
+                    reference: "BANK-2".into(),
+                    total_paid_fen: 20,
+                    financing_application_id: Some("f1".into()),
+                }),
+                json!({"request_id": "p2", "contract_id": "k1", "amount_fen": 10,
+                       "paid_on": "2027-03-02", "reference": "BANK-2", "total_paid_fen": 20,
+                       "financing_application_id": "f1"}),
             ),
             (
                 LedgerEvent::RatingGiven(RatingGiven {

@@ -17,7 +17,8 @@ pub struct Request {
 }
 
 const REQUEST_SQL: &str = "SELECT id, contract_id, tender_id, amount_fen, note, status, \
-     requested_at, decided_at, reason, paid_at, paid_on, reference FROM payment_requests";
+     requested_at, decided_at, reason, paid_at, paid_on, reference, paid_account \
+     FROM payment_requests";
 
 fn request(r: &sqlx::any::AnyRow) -> sqlx::Result<Request> {
     let id: String = r.try_get("id")?;
@@ -37,6 +38,7 @@ fn request(r: &sqlx::any::AnyRow) -> sqlx::Result<Request> {
             paid_at: r.try_get("paid_at")?,
             paid_on: r.try_get("paid_on")?,
             reference: r.try_get("reference")?,
+            paid_account: r.try_get("paid_account")?,
         },
         id,
         amount_fen,

@@ -63,7 +63,15 @@ pub async fn command(
             request_id,
             paid_on,
             reference,
-        } => pay(tx, user, head, &request_id, &paid_on, &reference, now).await?,
+            account_no,
+        } => {
+            let paid = Paid {
+                paid_on: &paid_on,
+                reference: &reference,
+                account_no: &account_no,
+            };
+            pay(tx, user, head, &request_id, paid, now).await?
+        }
     };
     a.commit(state).await?;
     Ok(ack)
@@ -193,16 +201,26 @@ async fn decide(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the purchasing unit records of a payment made.
+struct Paid<'a> {
+    paid_on: &'a str,
+    reference: &'a str,
+    account_no: &'a str,
+}
+
 async fn pay(
     tx: &mut Tx,
     user: &CurrentUser,
     head: &TenderHead,
     id: &str,
-    paid_on: &str,
-    reference: &str,
+    paid: Paid<'_>,
     now: i64,
 ) -> AppResult<Ack> {
+    let Paid {
+        paid_on,
+        reference,
+        account_no,
+    } = paid;
     let (r, c) = for_purchaser(tx, user, head, id).await?;
     if r.status != "approved" {
         return Err(AppError::IllegalTransition {
@@ -219,14 +237,31 @@ async fn pay(
         ));
     }
     let reference = required_text("reference", reference, rules::MAX_REFERENCE_CHARS)?;
+    let account = match account_no.trim() {
+        "" => None,
+        given => Some(crate::financing::rules::account_no(given).ok_or_else(|| {
+            AppError::field(
+                "account_no",
+                "收款账号为 8–32 位数字 / the account is 8–32 digits",
+            )
+        })?),
+    };
+    // A financed contract is paid into the account its bank approved, and nowhere else.
+    let financing = crate::financing::repo::pay_to(&mut **tx, &c.id).await?;
+    if let Some(to) = &financing {
+        if account.as_deref() != Some(to.account_no.as_str()) {
+            return Err(PaymentError::NotFinancingAccount.into());
+        }
+    }
     sqlx::query(
         "UPDATE payment_requests SET status = 'paid', paid_by = $1, paid_at = $2, \
-         paid_on = $3, reference = $4 WHERE id = $5",
+         paid_on = $3, reference = $4, paid_account = $5 WHERE id = $6",
     )
     .bind(&user.id)
     .bind(now)
     .bind(paid_on)
     .bind(&reference)
+    .bind(account.as_deref())
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -243,6 +278,7 @@ async fn pay(
         paid_on: paid_on.to_string(),
         reference,
         total_paid_fen,
+        financing_application_id: financing.map(|f| f.application_id),
     };
     append(
         tx,

@@ -28,6 +28,10 @@ pub enum Command {
         request_id: String,
         paid_on: String,
         reference: String,
+        /// The account paid into (8–32 digits, spaces dropped); once a bank financed
+        /// the contract, required and the financing account.
+        #[serde(default)]
+        account_no: String,
     },
 }
 
@@ -43,6 +47,8 @@ pub enum PaymentError {
     BeforeAcceptance,
     #[error("over the contract")]
     OverContract,
+    #[error("not the financing account")]
+    NotFinancingAccount,
 }
 
 impl crate::error::AreaError for PaymentError {
@@ -50,12 +56,14 @@ impl crate::error::AreaError for PaymentError {
         match self {
             PaymentError::BeforeAcceptance => "PAYMENT_BEFORE_ACCEPTANCE",
             PaymentError::OverContract => "PAYMENT_OVER_CONTRACT",
+            PaymentError::NotFinancingAccount => "PAYMENT_NOT_TO_FINANCING_ACCOUNT",
         }
     }
     fn status(&self) -> StatusCode {
         match self {
             PaymentError::BeforeAcceptance => StatusCode::CONFLICT,
             PaymentError::OverContract => StatusCode::UNPROCESSABLE_ENTITY,
+            PaymentError::NotFinancingAccount => StatusCode::CONFLICT,
         }
     }
     fn messages(&self) -> (String, String) {
@@ -67,6 +75,10 @@ impl crate::error::AreaError for PaymentError {
             PaymentError::OverContract => (
                 "申请金额须大于 0，且累计不超过合同（含补充合同）金额",
                 "A request is positive and, with the others, within the contract and its supplements",
+            ),
+            PaymentError::NotFinancingAccount => (
+                "该合同已获融资：款项须付入银行批准的融资账户",
+                "The contract is financed: its payments go into the account the bank approved",
             ),
         };
         (zh.into(), en.into())
@@ -92,6 +104,8 @@ pub struct RequestView {
     pub paid_at: Option<i64>,
     pub paid_on: Option<String>,
     pub reference: Option<String>,
+    /// The account it was paid into, when recorded.
+    pub paid_account: Option<String>,
 }
 
 /// An accepted (or signed, not yet accepted) contract with its payments.

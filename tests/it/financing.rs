@@ -188,6 +188,70 @@ async fn a_bank_finances_a_signed_contract_reading_only_that_contract_and_the_pa
         .collect();
     assert!(kinds.contains(&"financing_applied") && kinds.contains(&"financing_decided"));
     assert!(!ledger.to_string().contains("6222020200001234"));
+
+    // Accepted, the winner asks to be paid; the purchaser pays into the financing
+    // account or not at all: elsewhere, or naming none, is refused and nothing changes.
+    clock.set(cst(2027, 2, 1, 10, 0));
+    crate::fulfilment::accept(
+        &app,
+        &s,
+        json!([{"name": "课桌椅", "passed": true}]),
+        json!([]),
+    )
+    .await;
+    let (purchaser, winner) = (
+        app.login("purchaser").await,
+        app.login(&s.winner_user).await,
+    );
+    let payments = format!("/api/tenders/{t}/payments");
+    let (status, r) = winner
+        .post(
+            &payments,
+            json!({"type": "request", "contract_id": s.contract, "amount_fen": 100_000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let id = r["request_id"].as_str().unwrap();
+    let (status, v) = purchaser
+        .post(&payments, json!({"type": "approve", "request_id": id}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let pay = |account: &str| {
+        json!({"type": "pay", "request_id": id, "paid_on": "2027-02-01", "reference": "GK-9",
+               "account_no": account})
+    };
+    for elsewhere in ["6217000000000001", ""] {
+        let (status, v) = purchaser.post(&payments, pay(elsewhere)).await;
+        assert_eq!(
+            (status, code(&v)),
+            (StatusCode::CONFLICT, "PAYMENT_NOT_TO_FINANCING_ACCOUNT"),
+            "{elsewhere:?}"
+        );
+    }
+    let (_, p) = purchaser.get(&payments).await;
+    assert_eq!(p["contracts"][0]["requests"][0]["status"], "approved");
+    assert_eq!(p["contracts"][0]["paid_fen"], 0);
+    let (status, v) = purchaser.post(&payments, pay("6222 0202 0000 1234")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (_, p) = winner.get(&payments).await;
+    assert_eq!(p["contracts"][0]["paid_fen"], 100_000);
+    assert_eq!(
+        p["contracts"][0]["requests"][0]["paid_account"],
+        "6222020200001234"
+    );
+    // The ledger ties the payment to the financing, still without the account.
+    let ledger = ledger_of(&app, t).await;
+    let made = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "payment_made")
+        .unwrap();
+    assert_eq!(
+        made["body"]["financing_application_id"],
+        f["applications"][0]["id"]
+    );
+    assert!(!ledger.to_string().contains("6222020200001234"));
 }
 
 #[tokio::test]

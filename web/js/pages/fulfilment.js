@@ -185,16 +185,24 @@ function requestRow(c, p, r) {
     const id = `ful-pay-${r.id}`;
     const day = h(`input#${id}-day.input`, { type: 'date', name: 'paid_on', value: formatCSTDate(serverNow()) });
     const ref = h(`input#${id}-ref.input`, { type: 'text', name: 'reference', maxlength: 100, placeholder: t('ful.reference') });
+    // A financed contract is paid into the bank's financing account: filled in, and the
+    // server refuses any other (PAYMENT_NOT_TO_FINANCING_ACCOUNT).
+    const account = h(`input#${id}-account.input`, {
+      type: 'text', name: 'account_no', inputmode: 'numeric', maxlength: 40,
+      placeholder: t(p.pay_to ? 'ful.account_financing' : 'ful.account'),
+      value: p.pay_to ? p.pay_to.account_no : '', 'aria-label': t('ful.account'),
+    });
     const submit = h(`button#${id}-submit.btn.btn-primary.btn-small`, { type: 'submit' }, t('ful.pay'));
-    const form = h(`form#${id}.ful-pay-form`, { novalidate: true }, day, ref, submit);
+    const form = h(`form#${id}.ful-pay-form`, { novalidate: true }, day, ref, account, submit);
     markDirty(form);
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      send('payments', { type: 'pay', request_id: r.id, paid_on: day.value, reference: ref.value }, submit, form);
+      send('payments', { type: 'pay', request_id: r.id, paid_on: day.value, reference: ref.value, account_no: account.value }, submit, form);
     });
     actions.push(form);
   }
-  const detail = r.status === 'paid' ? `${r.paid_on} · ${r.reference}` : r.status === 'rejected' ? r.reason : r.note;
+  const paidTo = r.paid_account ? ` · ${t('ful.paid_into', { account: r.paid_account })}` : '';
+  const detail = r.status === 'paid' ? `${r.paid_on} · ${r.reference}${paidTo}` : r.status === 'rejected' ? r.reason : r.note;
   return h('tr', { id: `ful-req-${r.id}`, dataset: { status: r.status } },
     h('td', formatMoney(r.amount_fen)),
     h('td', t(`ful.status.${r.status}`)),
