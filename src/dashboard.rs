@@ -22,6 +22,8 @@ pub struct Dashboard {
     /// A supplier's tenders it has a bid in, until the contract, with what awaits it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_bids: Option<Vec<MyBid>>,
+    /// Acceptance reports waiting for this user's signature as a member of the panel.
+    pub acceptances_to_sign: Vec<crate::acceptance::types::ToSign>,
 }
 
 /// A tender a supplier bid on, and what it is to do or look at there now.
@@ -158,5 +160,6 @@ async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResul
         counts,
         tenders,
         my_bids: mine_bid,
+        acceptances_to_sign: crate::acceptance::repo::to_sign(&state.db.pool, &user.id).await?,
     }))
 }

@@ -102,3 +102,87 @@ where
     .await
     .map(Option::flatten)
 }
+
+/// One signer of a report (migration 0032): the purchaser or a member of the panel.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    pub user_id: String,
+    pub name: String,
+    /// purchaser | member
+    pub kind: String,
+    pub key_id: Option<String>,
+    pub signature: Option<String>,
+    pub signed_at: Option<i64>,
+}
+
+/// A report's signers: the purchaser first (once it signed), then the panel in order.
+pub async fn signers<'e, E>(exec: E, acceptance_id: &str) -> sqlx::Result<Vec<Signer>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT s.user_id, u.display_name, s.kind, s.key_id, s.signature, s.signed_at \
+         FROM acceptance_signers s JOIN users u ON u.id = s.user_id \
+         WHERE s.acceptance_id = $1 ORDER BY s.position",
+    )
+    .bind(acceptance_id)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Signer {
+            user_id: r.try_get("user_id")?,
+            name: r.try_get("display_name")?,
+            kind: r.try_get("kind")?,
+            key_id: r.try_get("key_id")?,
+            signature: r.try_get("signature")?,
+            signed_at: r.try_get("signed_at")?,
+        })
+    })
+    .collect()
+}
+
+/// The contracts on whose acceptance panel `user_id` sits, in any round.
+pub async fn member_of<'e, E>(exec: E, user_id: &str) -> sqlx::Result<Vec<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_scalar(
+        "SELECT DISTINCT a.contract_id FROM acceptance_signers s \
+         JOIN acceptances a ON a.id = s.acceptance_id \
+         WHERE s.user_id = $1 AND s.kind = 'member'",
+    )
+    .bind(user_id)
+    .fetch_all(exec)
+    .await
+}
+
+/// The draft reports waiting for `user_id`'s signature as a member of their panel.
+pub async fn to_sign<'e, E>(exec: E, user_id: &str) -> sqlx::Result<Vec<super::types::ToSign>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT a.tender_id, a.id, a.document, a.round, a.recorded_at \
+         FROM acceptance_signers s JOIN acceptances a ON a.id = s.acceptance_id \
+         WHERE s.user_id = $1 AND s.kind = 'member' AND s.signed_at IS NULL \
+         AND a.status = 'draft' ORDER BY a.recorded_at LIMIT 100",
+    )
+    .bind(user_id)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(|r| {
+        let document: String = r.try_get("document")?;
+        let document: Value =
+            serde_json::from_str(&document).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        Ok(super::types::ToSign {
+            tender_id: r.try_get("tender_id")?,
+            acceptance_id: r.try_get("id")?,
+            contract_no: document["contract_no"].clone(),
+            round: r.try_get("round")?,
+            recorded_at: r.try_get("recorded_at")?,
+        })
+    })
+    .collect()
+}

@@ -1,5 +1,6 @@
-//! Acceptance over HTTP: the parties and the supervisors read it; the purchasing unit
-//! records and signs; the supplier answers a failed round.
+//! Acceptance over HTTP: the parties, the supervisors and the panel read it; the
+//! purchasing unit records and signs, and each member of the panel (an expert, the
+//! agency's staff) signs; the supplier answers a failed round.
 
 use axum::extract::{Path, State};
 use axum::http::Method;
@@ -22,7 +23,7 @@ pub fn api() -> Api {
         .route(
             Method::POST,
             "/api/tenders/{id}/acceptance",
-            Access::Roles(&[Role::Purchaser, Role::Supplier]),
+            Access::Roles(&[Role::Purchaser, Role::Supplier, Role::Expert, Role::Agency]),
             command,
         )
         .route(
@@ -31,6 +32,8 @@ pub fn api() -> Api {
             Access::Roles(&[
                 Role::Purchaser,
                 Role::Supplier,
+                Role::Expert,
+                Role::Agency,
                 Role::Finance,
                 Role::Oversight,
                 Role::Admin,

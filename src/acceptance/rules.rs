@@ -9,6 +9,8 @@ pub const MAX_ITEMS: usize = 50;
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_NOTE_CHARS: usize = 1_000;
 pub const MAX_TEXT_CHARS: usize = 5_000;
+/// The most members an acceptance panel names besides the purchaser.
+pub const MAX_MEMBERS: usize = 7;
 
 /// One item of the contract as accepted: passed, or failed with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use super::repo::{self, Report};
 use super::rules::{self, ItemCheck};
 use super::types::{
     AcceptanceError, AcceptanceOverview, AcceptanceView, Ack, Command, ContractAcceptance,
+    SignerView,
 };
 use crate::approval::types::AttachmentView;
 use crate::auth::{CurrentUser, Role};
@@ -21,6 +22,88 @@ use crate::tender::Action;
 /// Who reads a contract's acceptance: its parties and the supervisors.
 pub fn reads(user: Option<&CurrentUser>, c: &Facts) -> bool {
     user.is_some_and(|u| u.role.is_supervisor() || c.purchaser_is(u) || c.supplier_is(u))
+}
+
+/// As `reads`, and the members of the contract's acceptance panels.
+async fn reads_or_sits<'e, E>(exec: E, user: Option<&CurrentUser>, c: &Facts) -> AppResult<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if reads(user, c) {
+        return Ok(true);
+    }
+    let Some(u) = user else {
+        return Ok(false);
+    };
+    Ok(repo::member_of(exec, &u.id).await?.contains(&c.id))
+}
+
+/// A member of the panel as the report names it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Member {
+    user_id: String,
+    name: String,
+    role: Role,
+}
+
+/// The panel named by username: experts, the tender's agency staff, or the purchasing
+/// unit's colleagues (not the recorder), at most `rules::MAX_MEMBERS`, each once; with
+/// at least `experts` experts (the contract's `acceptance_experts`).
+async fn panel(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    head: &TenderHead,
+    usernames: &[String],
+    experts: i64,
+) -> AppResult<Vec<Member>> {
+    let mut out: Vec<Member> = Vec::new();
+    if usernames.len() > rules::MAX_MEMBERS {
+        return Err(AppError::field(
+            "members",
+            "验收小组成员至多 7 人 / at most 7 members",
+        ));
+    }
+    for name in usernames {
+        let name = name.trim();
+        let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, display_name, role, org_id FROM users WHERE username = $1 AND disabled = 0",
+        )
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let member = row.and_then(|(id, display, role, org)| {
+            let role = Role::parse(&role)?;
+            let org = org.as_deref();
+            let eligible = match role {
+                Role::Expert => true,
+                Role::Agency => org == Some(head.agency_org_id.as_str()),
+                Role::Purchaser => org == Some(head.purchaser_org_id.as_str()) && id != user.id,
+                _ => false,
+            };
+            eligible.then_some(Member {
+                user_id: id,
+                name: display,
+                role,
+            })
+        });
+        match member {
+            Some(m) if !out.iter().any(|o| o.user_id == m.user_id) => out.push(m),
+            _ => {
+                return Err(AppError::field(
+                    "members",
+                    format!(
+                        "{name} 不能担任验收小组成员（专家、本项目代理机构或本单位人员，各一次）\
+                         / {name} cannot sit on the panel (experts, the tender's agency or your \
+                         unit's colleagues, each once)"
+                    ),
+                ))
+            }
+        }
+    }
+    if (out.iter().filter(|m| m.role == Role::Expert).count() as i64) < experts {
+        return Err(AcceptanceError::PanelShort.into());
+    }
+    Ok(out)
 }
 
 /// The contract `id` of this tender, or `NOT_FOUND`.
@@ -82,12 +165,14 @@ pub async fn command(
             items,
             conclusion,
             evidence: _,
+            members,
         } => {
             let report = Recorded {
                 delivered_on: delivered_on.trim(),
                 items,
                 conclusion: conclusion.trim(),
                 evidence,
+                members,
             };
             record(tx, user, head, &contract_id, report, now).await?
         }
@@ -118,6 +203,7 @@ struct Recorded<'a> {
     items: Vec<ItemCheck>,
     conclusion: &'a str,
     evidence: Vec<AttachmentView>,
+    members: Vec<String>,
 }
 
 async fn record(
@@ -167,6 +253,10 @@ async fn record(
         crate::calendar::date_of(now),
     )
     .map_err(|(field, message)| AppError::field(field, message))?;
+    let experts = c.document["terms"]["acceptance_experts"]
+        .as_i64()
+        .unwrap_or(0);
+    let members = panel(tx, user, head, &input.members, experts).await?;
     let draft = last.filter(|r| r.status == "draft");
     let round = draft.map_or(rounds.len() as i64 + 1, |r| r.round);
     let id = draft.map_or_else(crate::org::service::new_id, |r| r.id.clone());
@@ -187,6 +277,7 @@ async fn record(
         "items": items,
         "conclusion": input.conclusion,
         "evidence": input.evidence,
+        "members": members,
         "passed": rules::passed(&items),
         "recorded_at": now,
     });
@@ -220,6 +311,26 @@ async fn record(
         .execute(&mut **tx)
         .await?;
     }
+    // The signers start afresh with every version of the draft: the purchaser, then the
+    // panel in the report's order.
+    sqlx::query("DELETE FROM acceptance_signers WHERE acceptance_id = $1")
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    let signers = std::iter::once((&user.id, "purchaser"))
+        .chain(members.iter().map(|m| (&m.user_id, "member")));
+    for (position, (user_id, kind)) in signers.enumerate() {
+        sqlx::query(
+            "INSERT INTO acceptance_signers (acceptance_id, user_id, kind, position) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(user_id)
+        .bind(kind)
+        .bind(position as i64)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(Ack {
         acceptance_id: id,
         status: "draft".into(),
@@ -244,7 +355,12 @@ async fn sign(
 ) -> AppResult<Ack> {
     let r = report_of(&mut **tx, &head.id, id).await?;
     let c = contract_of(tx, head, &r.contract_id).await?;
-    if !c.purchaser_is(user) {
+    let signers = repo::signers(&mut **tx, id).await?;
+    // A member signs in its own place; a purchaser of the unit in the purchaser's.
+    let member = signers
+        .iter()
+        .any(|s| s.kind == "member" && s.user_id == user.id);
+    if !member && !c.purchaser_is(user) {
         return Err(AppError::Forbidden);
     }
     if r.status != "draft" {
@@ -257,6 +373,57 @@ async fn sign(
     if r.document_sha256 != signed_by.document_sha256 {
         return Err(AppError::SignatureInvalid);
     }
+    let kind = if member { "member" } else { "purchaser" };
+    let mine = signers
+        .iter()
+        .find(|s| s.kind == kind && (kind == "purchaser" || s.user_id == user.id));
+    if mine.is_some_and(|s| s.signed_at.is_some()) {
+        return Err(AppError::IllegalTransition {
+            from: "signed".into(),
+            action: "sign",
+        });
+    }
+    sqlx::query(
+        "UPDATE acceptance_signers SET user_id = $1, key_id = $2, signature = $3, \
+         signed_at = $4 WHERE acceptance_id = $5 AND kind = $6 \
+         AND (kind = 'purchaser' OR user_id = $7)",
+    )
+    .bind(&user.id)
+    .bind(signed_by.key_id)
+    .bind(signed_by.signature)
+    .bind(now)
+    .bind(id)
+    .bind(kind)
+    .bind(&user.id)
+    .execute(&mut **tx)
+    .await?;
+    if mine.is_none() {
+        // A draft recorded before panels were kept has no signer rows: the purchaser's.
+        sqlx::query(
+            "INSERT INTO acceptance_signers (acceptance_id, user_id, kind, position, key_id, \
+             signature, signed_at) VALUES ($1, $2, 'purchaser', 0, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(&user.id)
+        .bind(signed_by.key_id)
+        .bind(signed_by.signature)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let signers = repo::signers(&mut **tx, id).await?;
+    if signers.iter().any(|s| s.signed_at.is_none()) {
+        return Ok(Ack {
+            acceptance_id: id.to_string(),
+            status: "draft".into(),
+            document_sha256: r.document_sha256,
+        });
+    }
+    // The last signature: the report takes effect now.
+    let purchaser = signers
+        .iter()
+        .find(|s| s.kind == "purchaser")
+        .ok_or_else(|| anyhow::anyhow!("acceptance {id} without its purchaser's signature"))?;
     let passed = r.document["passed"] == true;
     let status = if passed { "passed" } else { "failed" };
     sqlx::query(
@@ -264,9 +431,9 @@ async fn sign(
          signed_at = $5 WHERE id = $6",
     )
     .bind(status)
-    .bind(&user.id)
-    .bind(signed_by.key_id)
-    .bind(signed_by.signature)
+    .bind(&purchaser.user_id)
+    .bind(purchaser.key_id.as_deref())
+    .bind(purchaser.signature.as_deref())
     .bind(now)
     .bind(id)
     .execute(&mut **tx)
@@ -291,13 +458,21 @@ async fn sign(
         .execute(&mut **tx)
         .await?;
     }
+    let digest = |s: &repo::Signer| {
+        crate::crypto::sha256_hex(s.signature.as_deref().unwrap_or_default().as_bytes())
+    };
     let event = AcceptanceSigned {
         acceptance_id: id.to_string(),
         contract_id: c.id.clone(),
         round: r.round,
         passed,
         document_sha256: r.document_sha256.clone(),
-        signature_sha256: crate::crypto::sha256_hex(signed_by.signature.as_bytes()),
+        signature_sha256: digest(purchaser),
+        member_signatures_sha256: signers
+            .iter()
+            .filter(|s| s.kind == "member")
+            .map(digest)
+            .collect(),
     };
     append(
         tx,
@@ -382,19 +557,41 @@ pub async fn view(
     crate::tender::repo::published_head(pool, tender_id).await?;
     let mut out = Vec::new();
     for c in crate::contract::repo::signed_of_tender(pool, tender_id).await? {
-        if !reads(user, &c) {
+        if !reads_or_sits(pool, user, &c).await? {
             continue;
         }
         let purchaser = user.is_some_and(|u| c.purchaser_is(u));
         let supplier = user.is_some_and(|u| c.supplier_is(u));
+        let me = user.map(|u| u.id.as_str()).unwrap_or_default();
         let mut rounds = Vec::new();
         for r in repo::rounds(pool, &c.id).await? {
             let remedy = repo::remedy(pool, &r.id).await?;
             let evidence = serde_json::from_value(r.document["evidence"].clone())
                 .map_err(anyhow::Error::from)?;
+            let signers = repo::signers(pool, &r.id).await?;
+            let member_to_sign = signers
+                .iter()
+                .any(|s| s.kind == "member" && s.user_id == me && s.signed_at.is_none());
+            let member = signers
+                .iter()
+                .any(|s| s.kind == "member" && s.user_id == me);
+            let purchaser_to_sign = purchaser
+                && !member
+                && !signers
+                    .iter()
+                    .any(|s| s.kind == "purchaser" && s.signed_at.is_some());
             rounds.push(AcceptanceView {
-                my_payload: (purchaser && r.status == "draft")
+                my_payload: (r.status == "draft" && (member_to_sign || purchaser_to_sign))
                     .then(|| rules::payload(&r.id, &r.document_sha256)),
+                signers: signers
+                    .into_iter()
+                    .map(|s| SignerView {
+                        user_id: s.user_id,
+                        name: s.name,
+                        kind: s.kind,
+                        signed_at: s.signed_at,
+                    })
+                    .collect(),
                 id: r.id,
                 round: r.round,
                 status: r.status,
@@ -423,6 +620,9 @@ pub async fn view(
             supplier: c.document["supplier"].clone(),
             items: c.document["items"].clone(),
             amount_fen: c.payable_fen(),
+            acceptance_experts: c.document["terms"]["acceptance_experts"]
+                .as_i64()
+                .unwrap_or(0),
             accepted_at,
             rounds,
         });
@@ -447,7 +647,7 @@ pub async fn evidence(
     let c = crate::contract::repo::facts(pool, &r.contract_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !reads(Some(user), &c) {
+    if !reads_or_sits(pool, Some(user), &c).await? {
         return Err(AppError::NotFound);
     }
     let files: Vec<AttachmentView> =

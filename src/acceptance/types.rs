@@ -20,8 +20,14 @@ pub enum Command {
         conclusion: String,
         #[serde(default)]
         evidence: Vec<AttachmentInput>,
+        /// The acceptance panel (验收小组), by username: experts, the tender's agency
+        /// staff or the purchasing unit's colleagues; at least the contract's
+        /// `acceptance_experts` experts. Each signs the report with the purchaser.
+        #[serde(default)]
+        members: Vec<String>,
     },
-    /// The purchasing unit signs the draft (`rules::payload`): passed or failed.
+    /// The purchasing unit, and each member of the panel, sign the draft
+    /// (`rules::payload`); with the last signature it is passed or failed.
     Sign {
         acceptance_id: String,
         key_id: String,
@@ -47,6 +53,8 @@ pub enum AcceptanceError {
     NotSigned,
     #[error("remedy not answered")]
     RemedyPending,
+    #[error("panel short of experts")]
+    PanelShort,
 }
 
 impl crate::error::AreaError for AcceptanceError {
@@ -54,10 +62,14 @@ impl crate::error::AreaError for AcceptanceError {
         match self {
             AcceptanceError::NotSigned => "CONTRACT_NOT_SIGNED",
             AcceptanceError::RemedyPending => "REMEDY_PENDING",
+            AcceptanceError::PanelShort => "ACCEPTANCE_PANEL_SHORT",
         }
     }
     fn status(&self) -> StatusCode {
-        StatusCode::CONFLICT
+        match self {
+            AcceptanceError::PanelShort => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::CONFLICT,
+        }
     }
     fn messages(&self) -> (String, String) {
         let (zh, en) = match self {
@@ -68,6 +80,10 @@ impl crate::error::AreaError for AcceptanceError {
             AcceptanceError::RemedyPending => (
                 "供应商尚未提交整改说明，不能再次验收",
                 "The supplier has not answered the failed acceptance yet",
+            ),
+            AcceptanceError::PanelShort => (
+                "合同约定验收须有专家参加：验收小组的专家人数不足",
+                "The contract requires experts on the acceptance panel: too few are named",
             ),
         };
         (zh.into(), en.into())
@@ -102,8 +118,31 @@ pub struct AcceptanceView {
     pub recorded_at: i64,
     pub signed_at: Option<i64>,
     pub remedy: Option<RemedyView>,
-    /// The payload the purchaser signs, to the purchaser while a draft.
+    /// Who signs it — the purchaser, then the panel in its order — and who has.
+    pub signers: Vec<SignerView>,
+    /// The payload to sign, to the purchaser and each member while a draft they have not
+    /// signed.
     pub my_payload: Option<String>,
+}
+
+/// One signer of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerView {
+    pub user_id: String,
+    pub name: String,
+    /// purchaser | member
+    pub kind: String,
+    pub signed_at: Option<i64>,
+}
+
+/// A report waiting for this user's signature as a member of its panel (the dashboard).
+#[derive(Debug, Clone, Serialize)]
+pub struct ToSign {
+    pub tender_id: String,
+    pub acceptance_id: String,
+    pub contract_no: Value,
+    pub round: i64,
+    pub recorded_at: i64,
 }
 
 /// A signed contract with its rounds of acceptance.
@@ -115,6 +154,8 @@ pub struct ContractAcceptance {
     pub supplier: Value,
     pub items: Value,
     pub amount_fen: i64,
+    /// The experts the contract asks for on the acceptance panel.
+    pub acceptance_experts: i64,
     pub accepted_at: Option<i64>,
     pub rounds: Vec<AcceptanceView>,
     /// The purchaser may record (no passed round, no remedy waiting for the supplier).

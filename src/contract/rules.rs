@@ -16,6 +16,8 @@ pub const SUPPLEMENT_CAP_BP: i64 = 1_000;
 pub const MAX_INSTALMENTS: usize = 6;
 pub const MAX_TERMS_CHARS: usize = 5_000;
 pub const MAX_PLACE_CHARS: usize = 200;
+/// The most experts a contract may require on its acceptance panel.
+pub const MAX_ACCEPTANCE_EXPERTS: i64 = 5;
 
 /// One payment of the schedule: its share of the price and when it falls due.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +39,14 @@ pub struct Adjustable {
     pub delivery_place: String,
     /// Further terms that do not change the tender's or the bid's substance.
     pub special_terms: String,
+    /// How many experts must be on the acceptance panel and sign its report with the
+    /// purchaser (大型或者复杂的项目); none, the purchaser accepts alone.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub acceptance_experts: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 impl Adjustable {
@@ -49,6 +59,7 @@ impl Adjustable {
             }],
             delivery_place: String::new(),
             special_terms: String::new(),
+            acceptance_experts: 0,
         }
     }
 }
@@ -88,6 +99,12 @@ pub fn check(a: &Adjustable, sme: bool) -> Result<(), (&'static str, &'static st
         || a.special_terms.chars().count() > MAX_TERMS_CHARS
     {
         return Err(("special_terms", "内容过长 / too long"));
+    }
+    if !(0..=MAX_ACCEPTANCE_EXPERTS).contains(&a.acceptance_experts) {
+        return Err((
+            "acceptance_experts",
+            "验收专家人数为 0 至 5 人 / 0 to 5 experts on the acceptance panel",
+        ));
     }
     Ok(())
 }
@@ -205,6 +222,22 @@ mod tests {
         assert!(check(&a, true).is_ok());
         a.instalments[0].when = "someday".into();
         assert_eq!(check(&a, true).unwrap_err().0, "instalments");
+    }
+
+    #[test]
+    fn the_contract_asks_for_up_to_five_experts_on_its_acceptance() {
+        let mut a = Adjustable::default_for(false);
+        assert_eq!(check(&a, false), Ok(()));
+        // Not asked for, the terms read as before (the field is left out).
+        assert!(!serde_json::to_string(&a)
+            .unwrap()
+            .contains("acceptance_experts"));
+        a.acceptance_experts = 5;
+        assert_eq!(check(&a, false), Ok(()));
+        a.acceptance_experts = 6;
+        assert_eq!(check(&a, false).unwrap_err().0, "acceptance_experts");
+        a.acceptance_experts = -1;
+        assert_eq!(check(&a, false).unwrap_err().0, "acceptance_experts");
     }
 
     #[test]

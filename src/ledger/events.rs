@@ -731,6 +731,9 @@ pub struct AcceptanceSigned {
     pub passed: bool,
     pub document_sha256: String,
     pub signature_sha256: String,
+    /// The acceptance panel's signatures, by digest, in the report's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub member_signatures_sha256: Vec<String>,
 }
 
 /// The supplier's answer to a failed acceptance (its text by digest).
@@ -1506,6 +1509,7 @@ mod tests {
                     passed: false,
                     document_sha256: "00".repeat(32),
                     signature_sha256: "11".repeat(32),
+                    member_signatures_sha256: vec![],
                 }),
                 json!({"acceptance_id": "a1", "contract_id": "k1", "round": 1, "passed": false,
                        "document_sha256": "00".repeat(32), "signature_sha256": "11".repeat(32)}),

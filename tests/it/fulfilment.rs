@@ -28,6 +28,16 @@ pub(crate) async fn signed(
     clock: &kaibiao::clock::ManualClock,
     size: Option<&str>,
 ) -> Signed {
+    signed_with(app, clock, size, None).await
+}
+
+/// As `signed`, the purchaser first adjusting the draft's `terms` when given.
+pub(crate) async fn signed_with(
+    app: &TestApp,
+    clock: &kaibiao::clock::ManualClock,
+    size: Option<&str>,
+    terms: Option<Value>,
+) -> Signed {
     let tender = awarded(app, clock).await;
     clock.set(cst(2026, 12, 31, 11, 0));
     ok_publish(app, &tender).await;
@@ -60,6 +70,19 @@ pub(crate) async fn signed(
     let winner_user = supplier_user(app, &winner).await;
     let loser_user = supplier_user(app, &loser).await;
     clock.set(cst(2027, 1, 4, 9, 0));
+    if let Some(terms) = terms {
+        let p = app.login("purchaser").await;
+        let path = format!("/api/tenders/{tender}/contracts");
+        ok_on(&p, &path, json!({"type": "draft"})).await;
+        let (_, view) = p.get(&path).await;
+        let id = &view["contracts"][0]["id"];
+        ok_on(
+            &p,
+            &path,
+            json!({"type": "adjust", "contract_id": id, "terms": terms}),
+        )
+        .await;
+    }
     let (contract, p_reg) = sign_contract(app, &tender, &winner_user).await;
     Signed {
         tender,
@@ -111,7 +134,11 @@ async fn send(s: &Session, tender: &str, stage: &str, cmd: Value) -> (StatusCode
 }
 
 async fn ok(s: &Session, tender: &str, stage: &str, cmd: Value) -> Value {
-    let (status, v) = send(s, tender, stage, cmd.clone()).await;
+    ok_on(s, &format!("/api/tenders/{tender}/{stage}"), cmd).await
+}
+
+async fn ok_on(s: &Session, path: &str, cmd: Value) -> Value {
+    let (status, v) = s.post(path, cmd.clone()).await;
     assert_eq!(status, StatusCode::OK, "{cmd} → {v}");
     v
 }
@@ -513,11 +540,47 @@ async fn r_pay_1_the_purchaser_accepts_and_pays_in_the_page_and_the_supplier_req
         .send_keys(evidence.to_str().unwrap())
         .await
         .unwrap();
+    // An expert sits on the acceptance panel and signs after the purchaser.
+    set_value(c, "#ful-record-1-members", "expert1").await;
     click_long(c, "#ful-record-1-submit").await;
     wait_text(c, "#ful-round-1-1", "待签署").await;
     import_key_file(c, "#ful-round-1-1", &key_file, crate::common::PASSWORD).await;
     click_long(c, "#ful-sign-1").await;
-    let round = wait_text(c, "#ful-round-1-1", "合格").await;
+    let round = wait_text(c, "#ful-round-1-1 .ful-signers", "已签署").await;
+    assert!(round.contains("验收小组成员"), "{round}");
+    assert_eq!(
+        c.find(fantoccini::Locator::Css("#ful-round-1-1"))
+            .await
+            .unwrap()
+            .attr("data-status")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("draft"),
+        "waits for the panel"
+    );
+
+    // The expert finds it on the dashboard, reads it and signs with its key file.
+    let expert = app.login("expert1").await;
+    let expert_reg = expert.register_keys().await;
+    let expert_key = app.dir.path().join("expert1.kbkey");
+    std::fs::write(
+        &expert_key,
+        expert_reg
+            .keys
+            .to_file(&expert.user_id(), crate::common::PASSWORD),
+    )
+    .unwrap();
+    as_user(c, &app, "expert1").await;
+    c.goto(&app.url("/dashboard.html")).await.unwrap();
+    wait_text(c, "#acceptances-to-sign", "第 1 次验收").await;
+    click_long(c, "#acceptances-to-sign .acceptance-link").await;
+    wait_text(c, "#ful-round-1-1", "送货单.pdf").await;
+    import_key_file(c, "#ful-round-1-1", &expert_key, crate::common::PASSWORD).await;
+    click_long(c, "#ful-sign-1").await;
+    wait_long(c, "#ful-round-1-1[data-status=passed]").await;
+    let round = text_of(c, "#ful-round-1-1").await;
+    assert!(!round.contains("待签署"), "{round}");
     crate::browser::screenshots(c, "fulfilment-purchaser", "#ful-1").await;
     assert!(round.contains("送货单.pdf"), "{round}");
     assert!(round.contains("2027-02-05"), "{round}");
@@ -554,4 +617,180 @@ async fn r_pay_1_the_purchaser_accepts_and_pays_in_the_page_and_the_supplier_req
     assert_eq!(v["contracts"][0]["paid_fen"], payable);
     assert!(text_of(c, "#ful-1").await.contains("验收合格时间"));
     driver.close().await;
+}
+
+/// A contract that asks for an expert on its acceptance (验收小组): the purchaser's report
+/// names its panel by username — an expert at least, the tender's agency — and takes
+/// effect only with the last signature; the members read it and sign it from their
+/// dashboard; recording again starts the signatures afresh.
+#[tokio::test]
+async fn the_acceptance_panel_signs_with_the_purchaser_and_the_report_takes_effect_with_the_last() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let terms = json!({"payment_days": 30, "instalments": [{"share_bp": 10000, "when": "on_acceptance"}],
+                       "delivery_place": "", "special_terms": "", "acceptance_experts": 1});
+    let s = signed_with(&app, &clock, None, Some(terms)).await;
+    let t = &s.tender;
+    clock.set(cst(2027, 2, 1, 10, 0));
+    let p = &app.login("purchaser").await;
+    let record = |members: Value| {
+        json!({"type": "record", "contract_id": s.contract, "delivered_on": "2027-01-29",
+               "items": [{"name": "课桌椅", "passed": true}], "conclusion": "合格。",
+               "members": members})
+    };
+
+    // The panel as the contract asks: an expert at least; no supplier, bank or stranger.
+    let (status, v) = send(p, t, "acceptance", record(json!(["agency"]))).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "ACCEPTANCE_PANEL_SHORT")
+    );
+    for not_eligible in [
+        s.winner_user.as_str(),
+        "bank",
+        "finance",
+        "nobody-here",
+        "purchaser",
+    ] {
+        let (status, v) = send(p, t, "acceptance", record(json!(["expert1", not_eligible]))).await;
+        assert_eq!(
+            (status, code(&v)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION"),
+            "{not_eligible}: {v}"
+        );
+    }
+    let (status, v) = send(p, t, "acceptance", record(json!(["expert1", "expert1"]))).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION")
+    );
+    assert_eq!(
+        view(&app, Some("purchaser"), t, "acceptance").await["contracts"][0]["rounds"],
+        json!([])
+    );
+
+    let id = ok(p, t, "acceptance", record(json!(["expert1", "agency"]))).await["acceptance_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let payload = |v: &Value| {
+        v["contracts"][0]["rounds"][0]["my_payload"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let v = view(&app, Some("purchaser"), t, "acceptance").await;
+    eprintln!("VIEW {}", v["contracts"][0]["rounds"]);
+    let signed = ok(p, t, "acceptance", sign(&s.p_reg, &id, &payload(&v))).await;
+    assert_eq!(signed["status"], "draft", "the panel has not signed yet");
+    let (status, v) = send(p, t, "acceptance", sign(&s.p_reg, &id, &payload(&v))).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "ILLEGAL_TRANSITION"),
+        "signed once"
+    );
+
+    // Not accepted yet: no payment, no payment term.
+    let winner = app.login(&s.winner_user).await;
+    let (status, v) = send(
+        &winner,
+        t,
+        "payments",
+        json!({"type": "request", "contract_id": s.contract, "amount_fen": 1}),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "PAYMENT_BEFORE_ACCEPTANCE")
+    );
+
+    // Recording again starts afresh: the purchaser's signature is gone with the old draft.
+    ok(p, t, "acceptance", record(json!(["expert1", "agency"]))).await;
+    let v = view(&app, Some("purchaser"), t, "acceptance").await;
+    let signers = v["contracts"][0]["rounds"][0]["signers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(signers.len(), 3);
+    assert!(
+        signers.iter().all(|s| s["signed_at"].is_null()),
+        "{signers:?}"
+    );
+    assert_eq!(
+        signers
+            .iter()
+            .map(|s| s["kind"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["purchaser", "member", "member"]
+    );
+    let current = payload(&v);
+    ok(p, t, "acceptance", sign(&s.p_reg, &id, &current)).await;
+
+    // An expert not on the panel reads nothing and cannot sign.
+    let outsider = app.login("expert2").await;
+    let out_reg = outsider.register_keys().await;
+    let (_, v) = outsider.get(&format!("/api/tenders/{t}/acceptance")).await;
+    assert_eq!(v["contracts"], json!([]));
+    let (status, _) = send(&outsider, t, "acceptance", sign(&out_reg, &id, &current)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Each member finds the report on its dashboard, reads it and signs; the last
+    // signature makes the contract accepted.
+    for (member, last) in [("expert1", false), ("agency", true)] {
+        let m = app.login(member).await;
+        let reg = m.register_keys().await;
+        let (_, d) = m.get("/api/dashboard").await;
+        assert_eq!(
+            d["acceptances_to_sign"][0]["acceptance_id"],
+            id.as_str(),
+            "{member}: {d}"
+        );
+        assert_eq!(d["acceptances_to_sign"][0]["tender_id"], t.as_str());
+        let (_, v) = m.get(&format!("/api/tenders/{t}/acceptance")).await;
+        assert_eq!(
+            v["contracts"][0]["rounds"][0]["document"]["members"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        clock.advance(60_000);
+        let ack = ok(&m, t, "acceptance", sign(&reg, &id, &payload(&v))).await;
+        assert_eq!(
+            ack["status"],
+            if last { "passed" } else { "draft" },
+            "{member}"
+        );
+        let (_, d) = m.get("/api/dashboard").await;
+        assert_eq!(d["acceptances_to_sign"], json!([]), "{member}");
+    }
+    let v = view(&app, Some("finance"), t, "acceptance").await;
+    let accepted_at = v["contracts"][0]["accepted_at"].as_i64().unwrap();
+    assert_eq!(
+        accepted_at,
+        kaibiao::clock::Clock::now_ms(&*clock),
+        "accepted with the last signature"
+    );
+    let ledger = ledger_of(&app, t).await;
+    let signed = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "acceptance_signed")
+        .collect::<Vec<_>>();
+    assert_eq!(signed.len(), 1, "one event, when the report took effect");
+    assert_eq!(
+        signed[0]["body"]["member_signatures_sha256"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (status, _) = send(
+        &winner,
+        t,
+        "payments",
+        json!({"type": "request", "contract_id": s.contract, "amount_fen": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -40,6 +40,8 @@ export default {
   'con.when.on_acceptance': ['验收合格后', 'On acceptance'],
   'con.delivery_place': ['交货地点', 'Place of delivery'],
   'con.special_terms': ['其他条款', 'Further terms'],
+  'con.acceptance_experts': ['验收专家人数', 'Experts on the acceptance'],
+  'con.acceptance_panel': ['验收时须有不少于 {n} 名专家参加验收小组，并与采购人共同签署验收报告。', 'The acceptance panel includes at least {n} experts, who sign the report with the purchaser.'],
   'con.adjust': ['保存调整', 'Save the adjustment'],
   'con.text_title': ['合同文本', 'Contract text'],
   'con.text_link': ['合同文本（打印）', 'Contract text (print)'],

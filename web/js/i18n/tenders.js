@@ -172,6 +172,9 @@ export default {
   'dash.supplier_note_online': ['截止时间前，可点击"在线投标"：投标文件在您的浏览器内加密封装后递交，开标前任何人（包括平台）都无法查看。', 'Before the deadline, choose "Bid online": your bid is sealed (encrypted) in your browser and then submitted; nobody, the platform included, can read it before the opening.'],
   'tender.share_check': ['密钥分片核验', 'Check my key share'],
 
+  'dash.acceptances_to_sign': ['待签署的验收报告', 'Acceptance reports to sign'],
+  'dash.acceptances_note': ['您是以下合同验收小组的成员：阅读验收报告与证据后，用本人设备密钥签署。', 'You sit on these contracts’ acceptance panels: read the report and its evidence, then sign it with your device key.'],
+  'dash.acceptance_item': ['{no} 第 {n} 次验收', '{no}, round {n}'],
   'dash.my_bids': ['我的投标', 'My bids'],
   'dash.my_bids_none': ['尚未投标。投标文件递交成功后,项目会列在这里,直至签订合同。', 'No bids yet. Once a bid is submitted, its tender is listed here until the contract.'],
   'dash.await_wait_opening': ['已投标 · 等待开标', 'Bid in · waiting for the opening'],

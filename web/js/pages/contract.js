@@ -110,7 +110,8 @@ function render() {
         d.warranty_months != null ? h('p', t('con.warranty', { n: d.warranty_months })) : null),
       para(next(), t('con.payment'),
         h('p', t('con.payment_days', { n: terms.payment_days })),
-        h('p', (terms.instalments || []).map((i) => `${t(`con.when.${i.when}`)} ${i.share_bp / 100}%`).join('；'))),
+        h('p', (terms.instalments || []).map((i) => `${t(`con.when.${i.when}`)} ${i.share_bp / 100}%`).join('；')),
+        terms.acceptance_experts ? h('p', t('con.acceptance_panel', { n: terms.acceptance_experts })) : null),
       terms.special_terms ? para(next(), t('con.special_terms'), h('p.contract-special', terms.special_terms)) : null,
       clauses.length ? para(next(), t('con.clauses'), h('ol', clauses.map((c) => h('li', en ? c.en : c.zh)))) : null,
       contract.supplements.length

@@ -75,6 +75,7 @@ function adjustForm(c) {
     return input(w, { type: 'number', name: w, min: 0, max: 100, step: 1, value: found ? found.share_bp / 100 : 0 });
   });
   const place = input('place', { type: 'text', name: 'delivery_place', maxlength: 200, value: terms.delivery_place });
+  const experts = input('experts', { type: 'number', name: 'acceptance_experts', min: 0, max: 5, step: 1, value: terms.acceptance_experts || 0 });
   const special = h(`textarea#${id}-special.input`, { name: 'special_terms', rows: 3, maxlength: 5000 }, terms.special_terms);
   const submit = h(`button#${id}-submit.btn`, { type: 'submit' }, t('con.adjust'));
   const row = (label, control, name) => h('div.field', { dataset: { field: name } },
@@ -87,6 +88,7 @@ function adjustForm(c) {
       h('div.con-shares', WHENS.map((w, i) => h('label', t(`con.when.${w}`), ' ', shares[i], ' %'))),
       h(`p#${id}-instalments-error.field-error`, { dataset: { field: 'instalments' }, 'aria-live': 'polite' })),
     row(t('con.delivery_place'), place, 'delivery_place'),
+    row(t('con.acceptance_experts'), experts, 'acceptance_experts'),
     row(t('con.special_terms'), special, 'special_terms'),
     h('p.action-bar', submit));
   form.addEventListener('submit', async (ev) => {
@@ -98,6 +100,7 @@ function adjustForm(c) {
     try {
       await post(path, { type: 'adjust', contract_id: c.id, terms: {
         payment_days: Number(days.value), instalments, delivery_place: place.value, special_terms: special.value,
+        acceptance_experts: Number(experts.value || 0),
       } });
       toast(t('con.saved'));
       await refetch();
@@ -143,6 +146,7 @@ function contractCard(c) {
       kv(t('con.payment'), t('con.payment_days', { n: d.terms.payment_days })),
       kv(t('con.instalments'), d.terms.instalments.map((i) => `${t(`con.when.${i.when}`)} ${i.share_bp / 100}%`).join('；')),
       d.terms.delivery_place ? kv(t('con.delivery_place'), d.terms.delivery_place) : null,
+      d.terms.acceptance_experts ? kv(t('con.acceptance_experts'), String(d.terms.acceptance_experts)) : null,
       kv(t('con.status'), t(`con.status.${c.status}`)),
       kv(t('con.signed_purchaser'), signedBy('purchaser') ? formatCST(signedBy('purchaser').at) : '—'),
       kv(t('con.signed_supplier'), signedBy('supplier') ? formatCST(signedBy('supplier').at) : '—'),

@@ -198,6 +198,18 @@ function render() {
           : h('div.placeholder-area', emptyBlock(t('dash.expert_none')))));
   }
 
+  // Acceptance reports waiting for this user's signature as a member of the panel.
+  const toSign = Array.isArray(dash.acceptances_to_sign) ? dash.acceptances_to_sign : [];
+  if (toSign.length) {
+    sections.push(h('section#acceptances-to-sign.card', { 'aria-labelledby': 'to-sign-heading' },
+      h('div.card-head', h('h2#to-sign-heading', t('dash.acceptances_to_sign')), h('span.tag', String(toSign.length))),
+      h('p.card-note', t('dash.acceptances_note')),
+      h('ul.hall-links', toSign.map((x) => h('li',
+        h('a.hall-link.acceptance-link', { href: `/fulfilment.html?tender=${encodeURIComponent(x.tender_id)}`, dataset: { acceptance: x.acceptance_id } },
+          t('dash.acceptance_item', { no: x.contract_no, n: x.round })),
+        ' ', h('span.small.muted', formatCST(x.recorded_at)))))));
+  }
+
   if (role === 'bank') {
     const open = Number((dash.counts || {}).financing_open ?? 0);
     sections.push(h('section#bank-cases.card', { 'aria-labelledby': 'bank-heading' },

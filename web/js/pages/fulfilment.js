@@ -110,8 +110,17 @@ function roundBlock(c, r) {
     h('p.ful-conclusion', h('strong', t('ful.conclusion')), ' ', d.conclusion),
     r.evidence.length ? h('p.ful-evidence', h('strong', t('ful.evidence')), ' ', r.evidence.map((e) =>
       h('a', { href: `/api/acceptances/${encodeURIComponent(r.id)}/evidence/${e.seq}`, target: '_blank', rel: 'noopener' }, e.name))) : null,
+    signersLine(r),
     remedy,
     actions.length ? h('p.action-bar', actions) : null);
+}
+
+/** Who signs the report (the purchaser, then the panel) and who has. */
+function signersLine(r) {
+  if (!r.signers || !r.signers.length) return null;
+  return h('p.ful-signers', h('strong', t('ful.signers')), ' ', r.signers.map((s, i) => h('span.ful-signer', { dataset: { signed: String(Boolean(s.signed_at)) } },
+    i ? '；' : '', t(`ful.signer.${s.kind}`), ' ', s.name, ' ',
+    s.signed_at ? t('ful.signer_signed', { at: formatCST(s.signed_at) }) : h('span.muted', t('ful.signer_waiting')))));
 }
 
 function recordForm(c) {
@@ -124,6 +133,10 @@ function recordForm(c) {
   const delivered = h(`input#${id}-delivered.input`, { type: 'date', name: 'delivered_on', value: formatCSTDate(serverNow()), required: true });
   const conclusion = h(`textarea#${id}-conclusion.input`, { name: 'conclusion', rows: 3, maxlength: 5000, required: true });
   const files = h(`input#${id}-files.input`, { type: 'file', multiple: true, accept: '.pdf,image/png,image/jpeg' });
+  // The panel (验收小组) by username, the last draft's members offered again.
+  const last = c.rounds[c.rounds.length - 1];
+  const named = last && last.status === 'draft' && Array.isArray(last.document.members) ? last.document.members.map((m) => m.name) : [];
+  const members = h(`input#${id}-members.input`, { type: 'text', name: 'members', maxlength: 300, placeholder: t('ful.members_placeholder') });
   const submit = h(`button#${id}-submit.btn.btn-primary`, { type: 'submit' }, t('ful.record'));
   const form = h(`form#${id}.ful-form`, { novalidate: true },
     h('h4', c.rounds.some((r) => r.status === 'draft') ? t('ful.record_again') : t('ful.record_title')),
@@ -133,6 +146,11 @@ function recordForm(c) {
     field(t('ful.conclusion'), conclusion, 'conclusion'),
     field(t('ful.evidence_files'), files, 'evidence'),
     h('p.small.muted', t('ful.evidence_hint')),
+    field(t('ful.members'), members, 'members'),
+    h('p.small.muted', c.acceptance_experts
+      ? t('ful.members_required', { n: c.acceptance_experts })
+      : t('ful.members_hint')),
+    named.length ? h('p.small.muted', t('ful.members_last', { names: named.join('、') })) : null,
     h('p.action-bar', submit));
   markDirty(form);
   form.addEventListener('submit', async (ev) => {
@@ -146,6 +164,7 @@ function recordForm(c) {
       type: 'record', contract_id: c.contract_id, delivered_on: delivered.value, conclusion: conclusion.value,
       items: items.map((i) => ({ name: i.name, passed: i.pass.value === 'true', note: i.note.value })),
       evidence: await Promise.all(chosen.map(readFile)),
+      members: members.value.split(/[\s,，、;；]+/).filter(Boolean),
     };
     await send('acceptance', cmd, submit, form);
   });
@@ -327,7 +346,7 @@ async function main() {
     const missing = e instanceof ApiError && e.status === 404;
     return replace($('ful-alert'), missing ? banner('warning', t('common.not_found')) : errorBlock(errorText(e), () => location.reload()));
   }
-  if (me && me.role === 'purchaser') {
+  if (me && ['purchaser', 'expert', 'agency'].includes(me.role)) {
     try {
       keys = await loadDeviceKeys(me.id);
     } catch (_) {
