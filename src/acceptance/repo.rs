@@ -186,3 +186,18 @@ where
     })
     .collect()
 }
+
+/// Whether a round of acceptance has taken effect (passed or failed): the delivery is on
+/// record, signed.
+pub async fn delivered<'e, E>(exec: E, contract_id: &str) -> sqlx::Result<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM acceptances WHERE contract_id = $1 AND status <> 'draft'",
+    )
+    .bind(contract_id)
+    .fetch_one(exec)
+    .await?;
+    Ok(n > 0)
+}

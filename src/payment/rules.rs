@@ -16,6 +16,24 @@ pub fn fits(amount_fen: i64, committed_fen: i64, payable_fen: i64) -> bool {
             .is_some_and(|total| total <= payable_fen)
 }
 
+/// How far the contract's requests may go before it passed acceptance: its schedule's
+/// advance on signing (`on_signing`) and, once a round of acceptance recorded the
+/// delivery (`delivered`), its payment on delivery (`on_delivery`), as shares of the
+/// original amount; after acceptance, everything it owes.
+pub fn requestable_before_acceptance(
+    amount_fen: i64,
+    instalments: &[crate::contract::rules::Instalment],
+    delivered: bool,
+) -> i64 {
+    let share_bp: i64 = instalments
+        .iter()
+        .filter(|i| i.when == "on_signing" || (delivered && i.when == "on_delivery"))
+        .map(|i| i.share_bp)
+        .sum::<i64>()
+        .clamp(0, 10_000);
+    ((amount_fen as i128) * (share_bp as i128) / 10_000) as i64
+}
+
 /// The contract's payment term from acceptance: its `payment_days` (the contract was
 /// checked against R-PAY-1 when adjusted), in calendar days.
 pub fn term(payment_days: i64) -> Period {
@@ -33,6 +51,36 @@ mod tests {
         assert!(!fits(0, 0, 100));
         assert!(!fits(-5, 0, 100));
         assert!(!fits(i64::MAX, 1, i64::MAX));
+    }
+
+    #[test]
+    fn before_acceptance_the_advance_and_then_the_payment_on_delivery() {
+        use crate::contract::rules::Instalment;
+        let at = |share_bp, when: &str| Instalment {
+            share_bp,
+            when: when.into(),
+        };
+        let schedule = [
+            at(3_000, "on_signing"),
+            at(2_000, "on_delivery"),
+            at(5_000, "on_acceptance"),
+        ];
+        assert_eq!(
+            requestable_before_acceptance(1_000_001, &schedule, false),
+            300_000
+        );
+        assert_eq!(
+            requestable_before_acceptance(1_000_000, &schedule, true),
+            500_000
+        );
+        assert_eq!(
+            requestable_before_acceptance(1_000_000, &schedule[2..], true),
+            0
+        );
+        assert_eq!(
+            requestable_before_acceptance(i64::MAX, &schedule[..1], false),
+            2_767_011_611_056_432_742
+        );
     }
 
     #[test]

@@ -77,6 +77,34 @@ pub async fn command(
     Ok(ack)
 }
 
+/// How much a contract's requests may add up to now, and whether it passed acceptance.
+struct Ceiling {
+    fen: i64,
+    accepted: bool,
+}
+
+/// After acceptance, all the contract owes; before it, the schedule's advance on
+/// signing and, once a round of acceptance recorded the delivery, its payment on
+/// delivery (`rules::requestable_before_acceptance`).
+async fn ceiling(conn: &mut sqlx::AnyConnection, c: &Facts) -> AppResult<Ceiling> {
+    if crate::acceptance::repo::accepted_at(&mut *conn, &c.id)
+        .await?
+        .is_some()
+    {
+        return Ok(Ceiling {
+            fen: c.payable_fen(),
+            accepted: true,
+        });
+    }
+    let instalments: Vec<crate::contract::rules::Instalment> =
+        serde_json::from_value(c.document["terms"]["instalments"].clone()).unwrap_or_default();
+    let delivered = crate::acceptance::repo::delivered(&mut *conn, &c.id).await?;
+    Ok(Ceiling {
+        fen: rules::requestable_before_acceptance(c.amount_fen, &instalments, delivered),
+        accepted: false,
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn request(
     tx: &mut Tx,
@@ -91,12 +119,7 @@ async fn request(
     if !c.supplier_is(user) {
         return Err(AppError::Forbidden);
     }
-    if crate::acceptance::repo::accepted_at(&mut **tx, &c.id)
-        .await?
-        .is_none()
-    {
-        return Err(PaymentError::BeforeAcceptance.into());
-    }
+    let ceiling = ceiling(tx, &c).await?;
     let note = optional_text("note", note, rules::MAX_NOTE_CHARS)?;
     let requests = repo::of_contract(&mut **tx, &c.id).await?;
     if requests.len() as i64 >= rules::MAX_REQUESTS {
@@ -110,8 +133,13 @@ async fn request(
         .filter(|r| r.status != "rejected")
         .map(|r| r.amount_fen)
         .sum();
-    if !rules::fits(amount_fen, committed, c.payable_fen()) {
-        return Err(PaymentError::OverContract.into());
+    if !rules::fits(amount_fen, committed, ceiling.fen) {
+        return Err(if ceiling.accepted {
+            PaymentError::OverContract
+        } else {
+            PaymentError::BeforeAcceptance
+        }
+        .into());
     }
     let id = crate::org::service::new_id();
     sqlx::query(
@@ -321,10 +349,16 @@ pub async fn view(
         let settled_at = (paid_fen >= c.payable_fen())
             .then(|| requests.iter().filter_map(|r| r.paid_at).max())
             .flatten();
+        let committed: i64 = requests
+            .iter()
+            .filter(|r| r.status != "rejected")
+            .map(|r| r.amount_fen)
+            .sum();
+        let requestable_fen =
+            (ceiling(&mut *pool.acquire().await?, &c).await?.fen - committed).max(0);
         out.push(ContractPayments {
-            may_request: user.is_some_and(|u| c.supplier_is(u))
-                && accepted_at.is_some()
-                && paid_fen < c.payable_fen(),
+            may_request: user.is_some_and(|u| c.supplier_is(u)) && requestable_fen > 0,
+            requestable_fen,
             purchaser: user.is_some_and(|u| c.purchaser_is(u)),
             due_at: accepted_at.map(|a| deadlines.due_after(rules::term(c.payment_days()), a)),
             contract_id: c.id.clone(),

@@ -69,8 +69,8 @@ impl crate::error::AreaError for PaymentError {
     fn messages(&self) -> (String, String) {
         let (zh, en) = match self {
             PaymentError::BeforeAcceptance => (
-                "合同尚未验收合格，不能申请支付",
-                "The contract has not passed acceptance: no payment yet",
+                "合同尚未验收合格：验收前只能申请合同约定的预付款（及到货后的到货款）",
+                "The contract has not passed acceptance: before it, only the advance the contract schedules (and, once delivered, the payment on delivery)",
             ),
             PaymentError::OverContract => (
                 "申请金额须大于 0，且累计不超过合同（含补充合同）金额",
@@ -128,6 +128,9 @@ pub struct ContractPayments {
     /// The financing account the contract is paid into once a bank financed it
     /// (docs/financing.md); none, the supplier's own.
     pub pay_to: Option<crate::financing::types::PayTo>,
+    /// What the supplier may still request now: before acceptance, what is left of the
+    /// schedule's advance (and payment on delivery once delivered); after, of the whole.
+    pub requestable_fen: i64,
     pub may_request: bool,
     pub purchaser: bool,
 }

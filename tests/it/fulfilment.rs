@@ -794,3 +794,97 @@ async fn the_acceptance_panel_signs_with_the_purchaser_and_the_report_takes_effe
     .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// The contract's schedule pays 30 % on signing and 20 % on delivery: before acceptance
+/// the supplier may request the advance, then — once a round recorded the delivery, even
+/// a failed one — the payment on delivery, and nothing more until the contract passes.
+#[tokio::test]
+async fn the_advance_on_signing_and_the_payment_on_delivery_come_before_acceptance() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let terms = json!({"payment_days": 30, "special_terms": "", "delivery_place": "",
+                       "instalments": [{"share_bp": 3000, "when": "on_signing"},
+                                       {"share_bp": 2000, "when": "on_delivery"},
+                                       {"share_bp": 5000, "when": "on_acceptance"}]});
+    let s = signed_with(&app, &clock, None, Some(terms)).await;
+    let t = &s.tender;
+    clock.set(cst(2027, 1, 5, 10, 0));
+    let winner = app.login(&s.winner_user).await;
+    let v = payments_of(&winner, t).await;
+    let amount = v["contracts"][0]["payable_fen"].as_i64().unwrap();
+    let (advance, on_delivery) = (amount * 3 / 10, amount * 2 / 10);
+    assert_eq!(v["contracts"][0]["requestable_fen"], advance);
+    assert_eq!(v["contracts"][0]["may_request"], true);
+    let request =
+        |fen: i64| json!({"type": "request", "contract_id": s.contract, "amount_fen": fen});
+
+    // The advance, in two requests; a fen beyond it waits for acceptance.
+    ok(&winner, t, "payments", request(advance - 100)).await;
+    let (status, v) = send(&winner, t, "payments", request(101)).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "PAYMENT_BEFORE_ACCEPTANCE")
+    );
+    ok(&winner, t, "payments", request(100)).await;
+    assert_eq!(
+        payments_of(&winner, t).await["contracts"][0]["may_request"],
+        false
+    );
+
+    // A failed round records the delivery: the payment on delivery opens, no more.
+    clock.set(cst(2027, 1, 29, 10, 0));
+    accept(
+        &app,
+        &s,
+        json!([{"name": "课桌椅", "passed": false, "note": "漆面划伤"}]),
+        json!([]),
+    )
+    .await;
+    let winner = app.login(&s.winner_user).await;
+    assert_eq!(
+        payments_of(&winner, t).await["contracts"][0]["requestable_fen"],
+        on_delivery
+    );
+    let (status, v) = send(&winner, t, "payments", request(on_delivery + 1)).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "PAYMENT_BEFORE_ACCEPTANCE")
+    );
+    ok(&winner, t, "payments", request(on_delivery)).await;
+
+    // Remedied and accepted: the rest of the contract, and not a fen over it.
+    let acc = view(&app, Some("purchaser"), t, "acceptance").await;
+    let failed = acc["contracts"][0]["rounds"][0]["id"].as_str().unwrap();
+    ok(
+        &winner,
+        t,
+        "acceptance",
+        json!({"type": "remedy", "acceptance_id": failed, "reply": "已更换课桌椅。"}),
+    )
+    .await;
+    clock.set(cst(2027, 2, 1, 10, 0));
+    accept(
+        &app,
+        &s,
+        json!([{"name": "课桌椅", "passed": true}]),
+        json!([]),
+    )
+    .await;
+    let winner = app.login(&s.winner_user).await;
+    let rest = amount - advance - on_delivery;
+    assert_eq!(
+        payments_of(&winner, t).await["contracts"][0]["requestable_fen"],
+        rest
+    );
+    let (status, v) = send(&winner, t, "payments", request(rest + 1)).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "PAYMENT_OVER_CONTRACT")
+    );
+    ok(&winner, t, "payments", request(rest)).await;
+    let v = payments_of(&app.login("purchaser").await, t).await;
+    assert_eq!(v["contracts"][0]["requests"].as_array().unwrap().len(), 4);
+}
+
+async fn payments_of(who: &Session, tender: &str) -> Value {
+    who.get(&format!("/api/tenders/{tender}/payments")).await.1
+}

@@ -61,6 +61,8 @@ export default {
   'ful.pay': ['登记支付', 'Record the payment'],
   'ful.reference': ['支付凭证号', 'Payment reference'],
   'ful.signers': ['签署：', 'Signed by:'],
+  'ful.requestable': ['可申请金额：{amount}', 'You may request up to {amount}'],
+  'ful.requestable_advance': ['验收前可申请合同约定的预付款（到货后含到货款）：{amount}', 'Before acceptance, the advance the contract schedules (and the payment on delivery once delivered): up to {amount}'],
   'ful.signer.purchaser': ['采购人', 'Purchaser'],
   'ful.signer.member': ['验收小组成员', 'Panel member'],
   'ful.signer_signed': ['已签署（{at}）', 'signed {at}'],

@@ -230,13 +230,15 @@ function requestRow(c, p, r) {
     h('td', actions));
 }
 
-function requestForm(c) {
+function requestForm(c, p) {
   const id = `ful-request-${c.lot_no}`;
   const amount = h(`input#${id}-amount.input`, { type: 'text', name: 'amount_fen', inputmode: 'decimal', placeholder: '0.00' });
   const note = h(`input#${id}-note.input`, { type: 'text', name: 'note', maxlength: 500 });
   const submit = h(`button#${id}-submit.btn.btn-primary`, { type: 'submit' }, t('ful.request'));
   const form = h(`form#${id}.ful-form`, { novalidate: true },
-    h('h4', t('ful.request_title')), field(t('ful.amount'), amount, 'amount_fen'), field(t('ful.note'), note, 'note'), h('p.action-bar', submit));
+    h('h4', t('ful.request_title')),
+    h(`p#${id}-requestable.small`, t(p.accepted_at ? 'ful.requestable' : 'ful.requestable_advance', { amount: formatMoney(p.requestable_fen) })),
+    field(t('ful.amount'), amount, 'amount_fen'), field(t('ful.note'), note, 'note'), h('p.action-bar', submit));
   markDirty(form);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -264,7 +266,7 @@ function paymentBlock(c) {
     p.requests.length ? h('table.table',
       h('thead', h('tr', [t('ful.amount'), t('ful.state'), t('ful.requested_at'), t('ful.detail'), ''].map((x) => h('th', x)))),
       h('tbody', p.requests.map((r) => requestRow(c, p, r)))) : h('p.muted', t('ful.no_requests')),
-    p.may_request ? requestForm(c) : null);
+    p.may_request ? requestForm(c, p) : null);
 }
 
 // ---------------------------------------------------------------- financing --
