@@ -42,6 +42,7 @@ pub mod payment;
 pub mod pki;
 pub mod plan;
 pub mod rating;
+pub mod resident_id;
 pub mod rounds;
 pub mod serve;
 pub mod startup;

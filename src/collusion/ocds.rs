@@ -195,6 +195,7 @@ fn parse(r: Release) -> Option<Parsed> {
             creators: Vec::new(),
             bidder_key_id: String::new(),
             deposit_account: None,
+            owner: Default::default(),
         });
     }
     let awards = r.awards.unwrap_or_default();

@@ -3,7 +3,12 @@
 
 use sqlx::Row;
 
-use super::rules::BidFacts;
+use super::rules::{BidFacts, Owner};
+
+/// A text column of a LEFT JOIN: empty when the row has none.
+fn text(r: &sqlx::any::AnyRow, column: &str) -> sqlx::Result<String> {
+    Ok(r.try_get::<Option<String>, _>(column)?.unwrap_or_default())
+}
 
 /// The read-out bids of a tender with what their sealing recorded.
 pub async fn facts<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<Vec<BidFacts>>
@@ -12,10 +17,12 @@ where
 {
     let rows = sqlx::query(
         "SELECT ob.bid_id, ob.bidder_org_id, o.name, ob.lot_no, ob.sheet, b.device_fingerprint, \
-         b.client_ip, b.user_agent, b.documents_meta, b.bidder_key_id, d.account_no \
+         b.client_ip, b.user_agent, b.documents_meta, b.bidder_key_id, d.account_no, \
+         o.credit_code, i.legal_rep_name, i.legal_rep_tag, i.controller_name, i.controller_key \
          FROM opening_bids ob JOIN bids b ON b.id = ob.bid_id \
          JOIN organisations o ON o.id = ob.bidder_org_id \
          LEFT JOIN bid_deposits d ON d.tender_id = ob.tender_id AND d.org_id = ob.bidder_org_id \
+         LEFT JOIN org_identities i ON i.org_id = ob.bidder_org_id \
          WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
     )
     .bind(tender_id)
@@ -53,6 +60,13 @@ where
                 creators,
                 bidder_key_id: r.try_get("bidder_key_id")?,
                 deposit_account: r.try_get("account_no")?,
+                owner: Owner {
+                    credit_code: r.try_get("credit_code")?,
+                    legal_rep_name: text(r, "legal_rep_name")?,
+                    legal_rep_tag: text(r, "legal_rep_tag")?,
+                    controller_name: text(r, "controller_name")?,
+                    controller_key: text(r, "controller_key")?,
+                },
             })
         })
         .collect()

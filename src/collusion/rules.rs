@@ -25,6 +25,20 @@ pub struct BidFacts {
     pub bidder_key_id: String,
     /// The account the bidder's deposit was paid from (digits only), if paid by transfer.
     pub deposit_account: Option<String>,
+    /// Who stands behind the bidder, as it declared (R-COL-7).
+    pub owner: Owner,
+}
+
+/// A bidder's credit code, legal representative and controller (supplier::identity):
+/// identity numbers as keyed tags; empty when not declared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Owner {
+    pub credit_code: String,
+    pub legal_rep_name: String,
+    pub legal_rep_tag: String,
+    pub controller_name: String,
+    /// `org:<credit code>` or `person:<identity tag>`.
+    pub controller_key: String,
 }
 
 /// One warning: the rule, what was found, the bids it concerns, the evidence and a weight
@@ -129,6 +143,42 @@ pub fn first_hand(bids: &[BidFacts]) -> Vec<Finding> {
     }
     for (value, group) in shared(bids, |b| b.deposit_account.as_deref().into_iter().collect()) {
         out.push(finding("R-COL-6", "same_account", 90, value, &group));
+    }
+    out
+}
+
+/// R-COL-7 within each lot: bidders with one legal representative (`same_legal_rep`),
+/// one controlling the other — its controller is the other company, or the other's legal
+/// representative (`controls`) — or one controller behind both (`same_controller`). The
+/// evidence names people and companies, never an identity number or its tag.
+pub fn relations(bids: &[BidFacts]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut lots: BTreeMap<i64, Vec<BidFacts>> = BTreeMap::new();
+    for b in bids {
+        lots.entry(b.lot_no).or_default().push(b.clone());
+    }
+    for group in lots.values() {
+        for (_, g) in shared(group, |b| vec![b.owner.legal_rep_tag.as_str()]) {
+            let name = &g[0].owner.legal_rep_name;
+            out.push(finding("R-COL-7", "same_legal_rep", 100, name, &g));
+        }
+        for (_, g) in shared(group, |b| vec![b.owner.controller_key.as_str()]) {
+            let name = &g[0].owner.controller_name;
+            out.push(finding("R-COL-7", "same_controller", 90, name, &g));
+        }
+        for a in group {
+            for b in group.iter().filter(|b| b.org_id != a.org_id) {
+                let key = &a.owner.controller_key;
+                let by_company = !b.owner.credit_code.is_empty()
+                    && key.strip_prefix("org:") == Some(b.owner.credit_code.as_str());
+                let by_person = !b.owner.legal_rep_tag.is_empty()
+                    && key.strip_prefix("person:") == Some(b.owner.legal_rep_tag.as_str());
+                if by_company || by_person {
+                    let value = format!("{} → {}", b.org_name, a.org_name);
+                    out.push(finding("R-COL-7", "controls", 100, &value, &[b, a]));
+                }
+            }
+        }
     }
     out
 }
@@ -620,7 +670,67 @@ mod tests {
             creators: vec![creator.into()],
             bidder_key_id: format!("key-{org}"),
             deposit_account: None,
+            owner: Owner::default(),
         }
+    }
+
+    #[test]
+    fn r_col_7_one_representative_one_controller_or_control_within_a_lot() {
+        let owned = |id: &str, lot: i64, rep: &str, controller: &str| {
+            let mut b = bid(id, id, 100, &format!("d-{id}"), "", &format!("c-{id}"));
+            b.lot_no = lot;
+            b.owner = Owner {
+                credit_code: format!("code-{id}"),
+                legal_rep_name: format!("name-{rep}"),
+                legal_rep_tag: rep.into(),
+                controller_name: format!("name-{controller}"),
+                controller_key: controller.into(),
+            };
+            b
+        };
+        let kinds = |bids: &[BidFacts]| {
+            let mut k: Vec<(&str, String)> = relations(bids)
+                .into_iter()
+                .map(|f| {
+                    (
+                        f.kind,
+                        f.evidence["value"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            k.sort();
+            k
+        };
+        // Same representative, in one lot only.
+        assert_eq!(
+            kinds(&[
+                owned("a", 1, "r1", ""),
+                owned("b", 1, "r1", ""),
+                owned("c", 2, "r1", "")
+            ]),
+            [("same_legal_rep", "name-r1".to_string())]
+        );
+        // b is controlled by a (its company), c by a's representative, d and e by one parent.
+        assert_eq!(
+            kinds(&[
+                owned("a", 1, "r1", ""),
+                owned("b", 1, "r2", "org:code-a"),
+                owned("c", 1, "r3", "person:r1"),
+                owned("d", 1, "r4", "org:parent"),
+                owned("e", 1, "r5", "org:parent"),
+            ]),
+            [
+                ("controls", "a 公司 → b 公司".to_string()),
+                ("controls", "a 公司 → c 公司".to_string()),
+                ("same_controller", "name-org:parent".to_string()),
+            ]
+        );
+        // Nothing declared, nothing found.
+        assert!(relations(&[
+            bid("x", "x", 1, "d1", "", "c1"),
+            bid("y", "y", 2, "d2", "", "c2")
+        ])
+        .is_empty());
     }
 
     #[test]

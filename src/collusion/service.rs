@@ -34,6 +34,7 @@ fn opened(head: &TenderHead) -> bool {
 fn findings(facts: &[rules::BidFacts], outcome: &rules::Outcome) -> Vec<Finding> {
     let mut out = rules::first_hand(facts);
     out.extend(rules::price_patterns(facts));
+    out.extend(rules::relations(facts));
     out.extend(rules::red_flags(facts, outcome));
     out
 }

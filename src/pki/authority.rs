@@ -31,6 +31,8 @@ pub struct Authority {
     pub signer_pem: String,
     pub signer_public: Vec<u8>,
     rng: SystemRandom,
+    /// HMAC key for identity numbers (`identity_tag`), derived from the CA's key.
+    identity: ring::hmac::Key,
 }
 
 fn read_or_make(
@@ -104,7 +106,15 @@ impl Authority {
         )
         .map_err(|e| anyhow::anyhow!("loading the signer key: {e}"))?;
         let signer_public = signer_rc.public_key_raw().to_vec();
+        // The identity key comes from the CA's secret (HKDF-SHA256), so every node that
+        // holds the CA compares identity numbers alike and no further secret is kept.
+        let identity: ring::hmac::Key = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"kaibiao")
+            .extract(&ca_key.serialize_der())
+            .expand(&[b"identity-numbers v1"], ring::hmac::HMAC_SHA256)
+            .map_err(|_| anyhow::anyhow!("deriving the identity key"))?
+            .into();
         Ok(Authority {
+            identity,
             ca_der: pem_to_der(&ca_pem)?,
             ca_key,
             ca_issuer,
@@ -114,6 +124,16 @@ impl Authority {
             signer_public,
             rng,
         })
+    }
+
+    /// A keyed digest (hex HMAC-SHA256) of an identity number of `kind` (e.g. a resident
+    /// identity number): equal numbers give equal tags, and the tag does not give the
+    /// number back, even to one who tries every number, without the CA's key.
+    pub fn identity_tag(&self, kind: &str, number: &str) -> String {
+        hex::encode(ring::hmac::sign(
+            &self.identity,
+            format!("{kind}:{number}").as_bytes(),
+        ))
     }
 
     /// Signs `message` with the platform key: ECDSA P-256 / SHA-256, 64-byte r‖s (the

@@ -8,6 +8,7 @@
 //!
 //! Below the bid: `bid` asks `service::check_eligible` when a bid starts.
 
+pub mod identity;
 pub mod repo;
 pub mod routes;
 pub mod rules;

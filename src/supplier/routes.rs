@@ -38,6 +38,18 @@ pub fn api() -> Api {
         )
         .route(
             Method::GET,
+            "/api/suppliers/me/identity",
+            Access::Roles(SUPPLIER),
+            identity,
+        )
+        .route(
+            Method::PUT,
+            "/api/suppliers/me/identity",
+            Access::Roles(SUPPLIER),
+            declare_identity,
+        )
+        .route(
+            Method::GET,
             "/api/suppliers/me/credit-checks",
             Access::Roles(SUPPLIER),
             checks,
@@ -63,6 +75,24 @@ async fn register(
 ) -> AppResult<(StatusCode, Json<RegisteredView>)> {
     let v = service::register(&state, req, &client).await?;
     Ok((StatusCode::CREATED, Json(v)))
+}
+
+async fn identity(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<super::identity::IdentityView>> {
+    Ok(Json(super::identity::mine(&state, &user).await?))
+}
+
+async fn declare_identity(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    Json(req): Json<super::identity::IdentityInput>,
+) -> AppResult<Json<super::identity::IdentityView>> {
+    Ok(Json(
+        super::identity::declare(&state, &user, &req, &client).await?,
+    ))
 }
 
 async fn commitment(

@@ -56,6 +56,17 @@ pub async fn register(
         }
         e => e,
     })?;
+    let identity = match &req.identity {
+        Some(input) => match super::identity::check(state, input, &org.credit_code) {
+            Ok(i) => Some(i),
+            Err(AppError::Validation(more)) => {
+                errors.extend(more);
+                None
+            }
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -71,6 +82,9 @@ pub async fn register(
     orgs::insert_org(&mut tx, &org, now).await?;
     repo::set_registered_via(&mut tx, &org.id, "self").await?;
     orgs::insert_user(&mut tx, &user, &hash, now).await?;
+    if let Some(identity) = &identity {
+        super::identity::store(&mut tx, &org.id, identity, &user.id, now).await?;
+    }
     crate::auth::repo::audit(
         &mut *tx,
         now,

@@ -18,6 +18,9 @@ pub struct RegisterRequest {
     pub username: String,
     pub display_name: String,
     pub password: String,
+    /// The legal representative and controller (R-COL-7), if declared now.
+    #[serde(default)]
+    pub identity: Option<super::identity::IdentityInput>,
 }
 
 #[derive(Debug, Clone, Serialize)]

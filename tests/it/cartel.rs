@@ -12,18 +12,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kaibiao::collusion::rules::{first_hand, price_patterns, BidFacts};
+use kaibiao::collusion::rules::{first_hand, price_patterns, relations, BidFacts, Owner};
 use kaibiao::collusion::similarity::{same_files, similar_texts, BidDocuments};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// The mechanisms, each with the warning kinds that detect it.
-const MECHANISMS: [(&str, &[&str]); 5] = [
+const MECHANISMS: [(&str, &[&str]); 7] = [
     ("copied_documents", &["similar_text", "same_file"]),
     ("shared_machine", &["same_device"]),
     ("shared_address", &["same_ip"]),
     ("cover_bids_in_steps", &["equal_steps", "equal_ratios"]),
     ("shared_account", &["same_account"]),
+    ("same_representative", &["same_legal_rep"]),
+    ("one_controls_the_others", &["controls", "same_controller"]),
 ];
 
 /// Chinese-looking prose: `n` sentences of characters drawn from a common stock.
@@ -123,6 +125,26 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
         };
         let bid_id = format!("t{t}-b{i}");
         let org_id = format!("t{t}-o{i}");
+        // Each bidder its own legal representative; one honest bidder in ten belongs to a
+        // group whose parent does not bid. The cartel shares a representative, or its
+        // first member controls the others.
+        let owner = Owner {
+            credit_code: format!("code-{t}-{i}"),
+            legal_rep_name: format!("法人-{t}-{i}"),
+            legal_rep_tag: if colluder && has("same_representative") {
+                format!("rep-{t}-cartel")
+            } else {
+                format!("rep-{t}-{i}")
+            },
+            controller_name: String::new(),
+            controller_key: if colluder && i > 0 && has("one_controls_the_others") {
+                format!("org:code-{t}-0")
+            } else if (t * 7 + i) % 10 == 3 {
+                format!("org:parent-{t}-{i}")
+            } else {
+                String::new()
+            },
+        };
         facts.push(BidFacts {
             bid_id: bid_id.clone(),
             org_id: org_id.clone(),
@@ -135,6 +157,7 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
             creators: vec![format!("作者-{t}-{i}")],
             bidder_key_id: format!("key-{t}-{i}"),
             deposit_account: account,
+            owner,
         });
         let text = format!("{form}{}", own.concat());
         documents.push(BidDocuments {
@@ -160,6 +183,7 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
 fn found(t: &Tender) -> BTreeSet<&'static str> {
     let mut out: Vec<_> = first_hand(&t.facts);
     out.extend(price_patterns(&t.facts));
+    out.extend(relations(&t.facts));
     out.extend(same_files(&t.documents));
     out.extend(similar_texts(&t.documents, &t.form));
     out.into_iter()

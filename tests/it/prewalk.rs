@@ -11,7 +11,7 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use crate::browser::{as_user, click, js, set_value, wait_css, wait_long};
-use crate::hall::wait_text;
+use crate::hall::{text_of, wait_text};
 
 /// 2026-12-01 09:00 China Standard Time, a Tuesday.
 const T0: i64 = 1_796_086_800_000;
@@ -31,7 +31,7 @@ async fn row_xpath(c: &Client, xpath: &str, what: &str) -> fantoccini::elements:
     match c.wait().for_element(Locator::XPath(xpath)).await {
         Ok(e) => e,
         Err(e) => {
-            let page = crate::hall::text_of(c, "body").await;
+            let page = text_of(c, "body").await;
             panic!("{what}: {e}; page: {page}")
         }
     }
@@ -323,6 +323,17 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
     click(c, "#commitment-sign").await;
     wait_text(c, "#commitment .banner", "已于").await;
     wait_text(c, ".commitment-text", "小型企业").await;
+    // On the same page it declares its legal representative (R-COL-7): a mistyped
+    // identity number is refused on its field; the number is never shown back.
+    wait_text(c, "#identity-status", "尚未填报").await;
+    set_value(c, "#id-rep-name", "陈澄江").await;
+    set_value(c, "#id-rep-id", "110105194912310021").await;
+    click(c, "#identity-submit").await;
+    wait_text(c, "#id-rep-id-error", "校验位").await;
+    set_value(c, "#id-rep-id", "11010519491231002x").await;
+    click(c, "#identity-submit").await;
+    wait_text(c, "#identity-status", "已填报：法定代表人 陈澄江").await;
+    assert!(!text_of(c, "#identity").await.contains("11010519491231002"));
     c.goto(&app.url(&format!("/announcement.html?id={tender_id}")))
         .await
         .unwrap();

@@ -451,3 +451,132 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
     assert!(file.contains("技术响应文件.txt"), "{file}");
     driver.close().await;
 }
+
+/// R-COL-7: suppliers declare their legal representative and controller (identity numbers
+/// checked and kept as keyed digests only); after the opening the supervisors read that
+/// two bidders have one representative and a third is controlled by the first — by name,
+/// never by number.
+#[tokio::test]
+async fn r_col_7_one_legal_representative_and_a_controlled_bidder_are_warned_by_name() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let code_of = |user: &'static str| {
+        let pool = app.state.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT o.credit_code FROM organisations o JOIN users u ON u.org_id = o.id \
+                 WHERE u.username = $1",
+            )
+            .bind(user)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let declare = |user: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            app.login(user)
+                .await
+                .call(Method::PUT, "/api/suppliers/me/identity", Some(body))
+                .await
+        }
+    };
+    const ID: &str = "11010519491231002X";
+    // Refused with the field: a wrong check digit, a company controlling itself.
+    let (status, v) = declare(
+        "supplier1",
+        json!({"legal_rep_name": "张伟", "legal_rep_id": "110105194912310021"}),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION")
+    );
+    assert!(v["fields"]["legal_rep_id"].is_array(), "{v}");
+    let own = code_of("supplier1").await;
+    let (status, v) = declare(
+        "supplier1",
+        json!({"legal_rep_name": "张伟", "legal_rep_id": ID,
+        "controller_kind": "org", "controller_name": "自己", "controller_code": own}),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION")
+    );
+    assert!(v["fields"]["controller_code"].is_array(), "{v}");
+
+    let (status, v) = declare(
+        "supplier1",
+        json!({"legal_rep_name": "张伟", "legal_rep_id": ID}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert!(
+        !v.to_string().contains(ID),
+        "the number is not given back: {v}"
+    );
+    let (status, _) = declare(
+        "supplier2",
+        json!({"legal_rep_name": "张伟", "legal_rep_id": "110105 19491231002x"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v) = declare(
+        "supplier3",
+        json!({"legal_rep_name": "李娜", "legal_rep_id": "440524188001010014",
+        "controller_kind": "org", "controller_name": "供应商一", "controller_code": own}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["controller_credit_code"], own.as_str());
+    let (_, mine) = app
+        .login("supplier2")
+        .await
+        .get("/api/suppliers/me/identity")
+        .await;
+    assert_eq!(mine["legal_rep_name"], "张伟");
+    assert!(!mine.to_string().contains("11010519491231002"), "{mine}");
+
+    let (tender, _) = evaluating(&app, &clock, &[100_000_000, 103_000_000, 108_000_000]).await;
+    let (status, _) = app
+        .login("supplier1")
+        .await
+        .get(&format!("/api/tenders/{tender}/warnings"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, v) = app
+        .login("oversight")
+        .await
+        .get(&format!("/api/tenders/{tender}/warnings"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let of = |kind: &str| {
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {v}"))
+            .clone()
+    };
+    let rep = of("same_legal_rep");
+    assert_eq!(rep["rule"], "R-COL-7");
+    assert_eq!(rep["evidence"]["value"], "张伟");
+    assert_eq!(rep["bids"].as_array().unwrap().len(), 2);
+    let controls = of("controls");
+    assert_eq!(controls["bids"].as_array().unwrap().len(), 2);
+    assert!(
+        controls["evidence"]["value"]
+            .as_str()
+            .unwrap()
+            .contains('→'),
+        "{controls}"
+    );
+    assert!(
+        !v.to_string().contains("11010519491231002"),
+        "no identity number in the evidence"
+    );
+    let ledger = ledger_of(&app, &tender).await.to_string();
+    assert!(!ledger.contains("张伟"), "nor in the public ledger");
+}

@@ -8,6 +8,7 @@ import { formatCST } from '../format.js';
 import { h, replace, loadingBlock, banner, busy, param } from '../ui.js';
 import { ensureDeviceKeys, sign } from '../crypto/keys.js';
 import { utf8, toB64url } from '../crypto/bytes.js';
+import { identityCard } from '../identity.js';
 
 const root = document.getElementById('commitment');
 const statusEl = document.getElementById('commitment-status');
@@ -57,6 +58,12 @@ async function main() {
     render(await get('/api/suppliers/me/commitment'));
   } catch (e) {
     replace(root, banner('error', errorText(e)));
+  }
+  const identity = document.getElementById('identity');
+  try {
+    await identityCard(identity);
+  } catch (e) {
+    replace(identity, banner('error', errorText(e)));
   }
 }
 
