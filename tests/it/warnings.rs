@@ -9,6 +9,17 @@ use serde_json::{json, Value};
 use crate::common::{code, spawn_app_at};
 use crate::evaluation::{evaluating, ledger_of, T0};
 
+/// The first warning of `kind` in a warnings view.
+fn warning_of(view: &Value, kind: &str) -> Value {
+    view["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {view}"))
+        .clone()
+}
+
 #[tokio::test]
 async fn r_col_1_4_the_supervisors_read_the_warnings_after_the_opening_and_decide_them() {
     let (app, clock) = spawn_app_at(T0).await;
@@ -37,13 +48,7 @@ async fn r_col_1_4_the_supervisors_read_the_warnings_after_the_opening_and_decid
     let (status, v) = finance.get(&path).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let warnings = v["warnings"].as_array().unwrap();
-    let of = |kind: &str| -> Value {
-        warnings
-            .iter()
-            .find(|w| w["kind"] == kind)
-            .unwrap_or_else(|| panic!("{kind} in {warnings:?}"))
-            .clone()
-    };
+    let of = |kind: &str| warning_of(&v, kind);
     let device = of("same_device");
     assert_eq!(device["rule"], "R-COL-1");
     assert_eq!(device["evidence"]["value"], "test-device-1");
@@ -551,15 +556,7 @@ async fn r_col_7_one_legal_representative_and_a_controlled_bidder_are_warned_by_
         .get(&format!("/api/tenders/{tender}/warnings"))
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    let of = |kind: &str| {
-        v["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|w| w["kind"] == kind)
-            .unwrap_or_else(|| panic!("no {kind} in {v}"))
-            .clone()
-    };
+    let of = |kind: &str| warning_of(&v, kind);
     let rep = of("same_legal_rep");
     assert_eq!(rep["rule"], "R-COL-7");
     assert_eq!(rep["evidence"]["value"], "张伟");
