@@ -36,6 +36,7 @@ pub mod keys;
 pub mod ledger;
 pub mod load;
 pub mod money;
+pub mod opendata;
 pub mod opening;
 pub mod org;
 pub mod payment;

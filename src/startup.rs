@@ -81,6 +81,7 @@ pub fn api() -> Api {
         .merge(crate::rating::routes::api())
         .merge(crate::financing::routes::api())
         .merge(crate::collusion::routes::api())
+        .merge(crate::opendata::routes::api())
         .merge(crate::alerts::routes::api())
 }
 

@@ -41,6 +41,7 @@ mod matrix;
 mod media;
 mod mediapage;
 mod newcomer;
+mod opendata;
 mod opening;
 mod planpage;
 mod plans;

@@ -1,0 +1,124 @@
+//! Open data over HTTP, public: the releases a page at a time, one tender's, and all of
+//! them as JSON lines for a bulk download.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{release, repo};
+use crate::auth::{Access, Api};
+use crate::error::{AppError, AppResult, Json};
+use crate::state::AppState;
+
+/// Releases per page of `GET /api/ocds/releases`.
+pub const PAGE_SIZE: i64 = 100;
+
+pub fn api() -> Api {
+    Api::default()
+        .route(Method::GET, "/api/ocds/releases", Access::Public, releases)
+        .route(Method::GET, "/api/ocds/releases/{id}", Access::Public, one)
+        .route(Method::GET, "/api/ocds/bulk.jsonl", Access::Public, bulk)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    #[serde(default)]
+    page: Option<u32>,
+}
+
+/// The address this request came to, for the package's `uri` and `links.next`.
+fn base(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.len() <= 255 && h.chars().all(|c| c.is_ascii_graphic()))
+        .unwrap_or("localhost");
+    let scheme = if state.config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+async fn releases(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Json<Value>> {
+    let page = i64::from(q.page.unwrap_or(1));
+    if !(1..=1_000_000).contains(&page) {
+        return Err(AppError::field("page", "页码从 1 开始 / pages start at 1"));
+    }
+    let pool = &state.db.pool;
+    let total = repo::count(pool).await?;
+    let mut out = Vec::new();
+    for id in repo::page(pool, (page - 1) * PAGE_SIZE, PAGE_SIZE).await? {
+        out.push(release::release(&repo::public(pool, &id).await?));
+    }
+    let base = base(&state, &headers);
+    let next =
+        (page * PAGE_SIZE < total).then(|| format!("{base}/api/ocds/releases?page={}", page + 1));
+    let uri = format!("{base}/api/ocds/releases?page={page}");
+    Ok(Json(release::package(
+        &uri,
+        state.clock.now_ms(),
+        out,
+        next,
+    )))
+}
+
+async fn one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let pool = &state.db.pool;
+    let id = repo::find(pool, &id).await?.ok_or(AppError::NotFound)?;
+    let r = release::release(&repo::public(pool, &id).await?);
+    let uri = format!(
+        "{}/api/ocds/releases/{}",
+        base(&state, &headers),
+        r["tender"]["id"].as_str().unwrap_or(&id)
+    );
+    Ok(Json(release::package(
+        &uri,
+        state.clock.now_ms(),
+        vec![r],
+        None,
+    )))
+}
+
+/// Every published tender's release, one JSON object a line (`application/x-ndjson`),
+/// read a page at a time.
+async fn bulk(State(state): State<AppState>) -> AppResult<Response> {
+    let pool = &state.db.pool;
+    let mut body = Vec::new();
+    let mut offset = 0;
+    loop {
+        let ids = repo::page(pool, offset, PAGE_SIZE).await?;
+        for id in &ids {
+            serde_json::to_writer(&mut body, &release::release(&repo::public(pool, id).await?))
+                .map_err(anyhow::Error::from)?;
+            body.push(b'\n');
+        }
+        if (ids.len() as i64) < PAGE_SIZE {
+            break;
+        }
+        offset += PAGE_SIZE;
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kaibiao-releases.jsonl\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
