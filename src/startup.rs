@@ -82,6 +82,7 @@ pub fn api() -> Api {
         .merge(crate::financing::routes::api())
         .merge(crate::collusion::routes::api())
         .merge(crate::opendata::routes::api())
+        .merge(crate::apidoc::api())
         .merge(crate::alerts::routes::api())
 }
 
@@ -139,7 +140,8 @@ pub async fn build_with_clock(
                 .with(Arc::new(crate::alerts::Engine::default()))
                 .with(Arc::new(
                     crate::collusion::service::DocumentFindings::default(),
-                )),
+                ))
+                .with(Arc::new(crate::apidoc::ApiDescription::of(&route_specs()))),
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };

@@ -46,6 +46,16 @@ pub struct RouteSpec {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
+    /// The area that registered it: the module of the `api()` that declared it (e.g.
+    /// `contract` for src/contract/routes.rs), for the API description's tags.
+    pub area: &'static str,
+}
+
+/// `src/contract/routes.rs` → `contract`; `src/dashboard.rs` → `dashboard`.
+fn area_of(file: &'static str) -> &'static str {
+    let rest = file.strip_prefix("src/").unwrap_or(file);
+    let first = rest.split('/').next().unwrap_or(rest);
+    first.strip_suffix(".rs").unwrap_or(first)
 }
 
 /// The API router together with its access declarations.
@@ -64,6 +74,7 @@ impl Default for Api {
 }
 
 impl Api {
+    #[track_caller]
     pub fn route<H, T>(mut self, method: Method, path: &'static str, access: Access, h: H) -> Self
     where
         H: Handler<T, AppState>,
@@ -78,6 +89,7 @@ impl Api {
             method,
             path,
             access,
+            area: area_of(std::panic::Location::caller().file()),
         });
         self
     }

@@ -4,6 +4,7 @@
 mod common;
 
 mod alerts;
+mod apidoc;
 mod approvals;
 mod architecture;
 mod auth;

@@ -180,7 +180,7 @@ fn validate(file: &std::path::Path) {
         Err(e) => {
             assert!(
                 !in_ci(),
-                "CI=true but libcoveocds is missing (pip install -r tests/fixtures/ocds/requirements.txt): {e}"
+                "CI=true but libcoveocds is missing (pip install -r tests/requirements.txt): {e}"
             );
             eprintln!("skipped: libcoveocds is not installed");
             return;

@@ -360,7 +360,11 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
     .await;
     scan.as_user(
         "bank",
-        &["/dashboard.html".into(), "/financing.html".into()],
+        &[
+            "/dashboard.html".into(),
+            "/financing.html".into(),
+            "/api.html".into(),
+        ],
     )
     .await;
     scan.as_user(

@@ -180,7 +180,10 @@ function renderFooter(slot) {
         h('span', { dataset: { i18n: 'site.footer.org' } }, t('site.footer.org'))),
       h('div.footer-notes',
         h('p', { dataset: { i18n: 'site.footer.note' } }, t('site.footer.note')),
-        h('p', { dataset: { i18n: 'site.footer.ledger' } }, t('site.footer.ledger'))))));
+        h('p', { dataset: { i18n: 'site.footer.ledger' } }, t('site.footer.ledger')),
+        h('p.footer-links',
+          h('a#footer-api', { href: '/api.html', dataset: { i18n: 'site.footer.api' } }, t('site.footer.api')), ' · ',
+          h('a#footer-ocds', { href: '/api/ocds/releases', dataset: { i18n: 'site.footer.ocds' } }, t('site.footer.ocds')))))));
 }
 
 /**

@@ -8,6 +8,8 @@ export default {
   'site.skip': ['跳到主要内容', 'Skip to main content'],
   'site.footer.org': ['黄石市财政局 主办 · 黄石市公共资源交易中心 运行维护', 'Hosted by Huangshi Finance Bureau · operated by Huangshi Public Resources Trading Center'],
   'site.footer.note': ['所有时间均为北京时间（UTC+8），以平台服务器时间为准。金额单位：人民币元。', 'All times are China Standard Time (UTC+8) by the platform server clock. Amounts in RMB yuan.'],
+  'site.footer.api': ['接口说明', 'API (OpenAPI)'],
+  'site.footer.ocds': ['开放数据（OCDS）', 'Open data (OCDS)'],
   'site.footer.ledger': ['每个项目的事件链均可下载并用 kaibiao verify 离线校验。', 'Every project\u2019s event ledger can be downloaded and checked offline with kaibiao verify.'],
 
   'nav.main': ['主导航', 'Main navigation'],
