@@ -220,12 +220,19 @@ pub fn release(p: &Public) -> Value {
     out
 }
 
-/// A release package around `releases`, published now at `uri`.
+/// A release package around `releases` at `uri`. Its `publishedDate` is the latest of
+/// its releases' dates (`now` when it has none): the same content is the same package,
+/// whenever it is asked for.
 pub fn package(uri: &str, now: i64, releases: Vec<Value>, next: Option<String>) -> Value {
+    let published = releases
+        .iter()
+        .filter_map(|r| r["date"].as_str())
+        .max()
+        .map_or_else(|| date(now), |d| Value::String(d.to_string()));
     let mut p = json!({
         "uri": uri,
         "version": "1.1",
-        "publishedDate": date(now),
+        "publishedDate": published,
         "publisher": {"name": "黄石市财政局 / Huangshi Municipal Finance Bureau"},
         "extensions": EXTENSIONS,
         "releases": releases,
