@@ -3,6 +3,7 @@
 
 pub mod acceptance;
 pub mod alerts;
+pub mod analytics;
 pub mod apidoc;
 pub mod approval;
 pub mod auth;

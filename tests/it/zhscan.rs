@@ -372,6 +372,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         &[
             format!("/warnings.html?tender={tender}"),
             "/screens.html".into(),
+            "/analytics.html".into(),
             "/ratings.html".into(),
         ],
     )

@@ -19,6 +19,7 @@ import result from './i18n/result.js';
 import challenges from './i18n/challenges.js';
 import contracts from './i18n/contracts.js';
 import apidoc from './i18n/apidoc.js';
+import analytics from './i18n/analytics.js';
 import fulfilment from './i18n/fulfilment.js';
 import ratings from './i18n/ratings.js';
 import financing from './i18n/financing.js';
@@ -30,7 +31,7 @@ const STORAGE_KEY = 'kb_lang';
 // Each namespace's strings are in web/js/i18n/<namespace>.js, a key's two languages side by
 // side. No key is in two files (tests/it/i18n.rs checks it, and that every key a page
 // names exists).
-const STRINGS = { ...site, ...tenders, ...ledger, ...bids, ...opening, ...evaluation, ...plans, ...suppliers, ...alerts, ...documents, ...deposits, ...rounds, ...framework, ...result, ...challenges, ...contracts, ...fulfilment, ...ratings, ...financing, ...warnings, ...screens, ...apidoc };
+const STRINGS = { ...site, ...tenders, ...ledger, ...bids, ...opening, ...evaluation, ...plans, ...suppliers, ...alerts, ...documents, ...deposits, ...rounds, ...framework, ...result, ...challenges, ...contracts, ...fulfilment, ...ratings, ...financing, ...warnings, ...screens, ...apidoc, ...analytics };
 
 /** The index of each language in a key's pair. */
 const LANGS = { 'zh-CN': 0, en: 1 };

@@ -47,6 +47,7 @@ function navLinks(user, active) {
     if (HALL_ROLES.includes(user.role)) links.push({ key: 'halls', href: '/halls.html', text: 'nav.halls' });
     if (isSupervisorRole(user.role)) links.push({ key: 'audit', href: '/audit.html', text: 'nav.audit' });
     if (isSupervisorRole(user.role)) links.push({ key: 'screens', href: '/screens.html', text: 'nav.screens' });
+    if (isSupervisorRole(user.role) || user.role === 'purchaser') links.push({ key: 'analytics', href: '/analytics.html', text: 'nav.analytics' });
     if (user.role === 'bank') links.push({ key: 'financing', href: '/financing.html', text: 'nav.financing' });
     links.push({ key: 'ratings', href: '/ratings.html', text: 'nav.ratings' });
   }

@@ -19,6 +19,7 @@ export default {
   'nav.audit': ['审计日志', 'Audit log'],
   'nav.ratings': ['信用评价', 'Ratings'],
   'nav.screens': ['围串标筛查', 'Collusion screens'],
+  'nav.analytics': ['统计分析', 'Analytics'],
   'nav.financing': ['合同融资', 'Financing'],
   'nav.intentions': ['采购意向', 'Intentions'],
   'nav.plans': ['预算与计划', 'Budgets & plans'],

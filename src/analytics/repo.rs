@@ -1,0 +1,180 @@
+//! What the figures are made of: per published tender in scope, its lots' budgets, the
+//! plan money it committed, the opening's read-out bids per lot, the awards with the
+//! winners' sizes, the signed contracts and the payments made.
+
+use sqlx::Row;
+
+/// Which tenders count: by region, purchasing unit and day of publication (CST,
+/// `YYYY-MM-DD`, both ends included).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub region: Option<String>,
+    pub purchaser: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// One tender's facts.
+#[derive(Debug, Clone, Default)]
+pub struct TenderFacts {
+    pub id: String,
+    pub region_code: String,
+    pub status: String,
+    pub budget_fen: i64,
+    pub committed_fen: i64,
+    /// Per opened lot, the bids read out (none: not opened).
+    pub read_out_per_lot: Vec<i64>,
+    /// Per awarded lot: the lot's budget, the winning price, the winner's size.
+    pub awards: Vec<(i64, i64, Option<String>)>,
+    pub contracted_fen: i64,
+    pub paid_fen: i64,
+}
+
+fn in_period(published_at: i64, f: &Filter) -> bool {
+    let day = crate::calendar::date_of(published_at)
+        .format("%Y-%m-%d")
+        .to_string();
+    f.from.as_deref().is_none_or(|from| day.as_str() >= from)
+        && f.to.as_deref().is_none_or(|to| day.as_str() <= to)
+}
+
+async fn sum(pool: &sqlx::AnyPool, sql: &str, id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(sql).bind(id).fetch_one(pool).await
+}
+
+/// The published tenders the filter selects, with their facts.
+pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<TenderFacts>> {
+    let rows = sqlx::query(
+        "SELECT id, region_code, purchaser_org_id, status, published_at FROM tenders \
+         WHERE published_at IS NOT NULL AND status <> 'draft' \
+         AND ($1 = '' OR region_code = $2) AND ($3 = '' OR purchaser_org_id = $4) \
+         ORDER BY published_at, id",
+    )
+    .bind(f.region.clone().unwrap_or_default())
+    .bind(f.region.clone().unwrap_or_default())
+    .bind(f.purchaser.clone().unwrap_or_default())
+    .bind(f.purchaser.clone().unwrap_or_default())
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let published_at: i64 = r.try_get("published_at")?;
+        if !in_period(published_at, f) {
+            continue;
+        }
+        let id: String = r.try_get("id")?;
+        let lots: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT lot_no, budget_fen FROM tender_lots WHERE tender_id = $1 ORDER BY lot_no",
+        )
+        .bind(&id)
+        .fetch_all(pool)
+        .await?;
+        let opened: Option<String> = sqlx::query_scalar(
+            "SELECT phase FROM openings WHERE tender_id = $1 AND phase = 'closed'",
+        )
+        .bind(&id)
+        .fetch_optional(pool)
+        .await?;
+        let mut read_out_per_lot = Vec::new();
+        if opened.is_some() {
+            for (lot_no, _) in &lots {
+                read_out_per_lot.push(
+                    sqlx::query_scalar::<_, i64>(
+                        "SELECT COUNT(*) FROM opening_bids WHERE tender_id = $1 AND lot_no = $2 \
+                         AND result = 'read_out'",
+                    )
+                    .bind(&id)
+                    .bind(lot_no)
+                    .fetch_one(pool)
+                    .await?,
+                );
+            }
+        }
+        let mut awards = Vec::new();
+        let notice: Option<String> =
+            sqlx::query_scalar("SELECT notice FROM result_notices WHERE tender_id = $1")
+                .bind(&id)
+                .fetch_optional(pool)
+                .await?;
+        if let Some(text) = notice {
+            let signed: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            for lot in signed["document"]["lots"].as_array().into_iter().flatten() {
+                let w = &lot["winner"];
+                let Some(org) = w["org_id"].as_str() else {
+                    continue;
+                };
+                let lot_no = lot["lot_no"].as_i64().unwrap_or(1);
+                let budget = lots.iter().find(|l| l.0 == lot_no).map_or(0, |l| l.1);
+                let size: Option<String> =
+                    sqlx::query_scalar("SELECT enterprise_size FROM organisations WHERE id = $1")
+                        .bind(org)
+                        .fetch_one(pool)
+                        .await?;
+                awards.push((budget, w["price_fen"].as_i64().unwrap_or_default(), size));
+            }
+        }
+        out.push(TenderFacts {
+            region_code: r.try_get("region_code")?,
+            status: r.try_get("status")?,
+            budget_fen: lots.iter().map(|l| l.1).sum(),
+            committed_fen: sum(
+                pool,
+                "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM plan_commitments \
+                 WHERE tender_id = $1",
+                &id,
+            )
+            .await?,
+            read_out_per_lot,
+            awards,
+            contracted_fen: sum(
+                pool,
+                "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM contracts \
+                 WHERE tender_id = $1 AND signed_at IS NOT NULL",
+                &id,
+            )
+            .await?,
+            paid_fen: sum(
+                pool,
+                "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM payment_requests \
+                 WHERE tender_id = $1 AND status = 'paid'",
+                &id,
+            )
+            .await?,
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// The procurement plans in scope: by the planning unit's region and id, and the month
+/// they expect to buy in within the period. Their total is the money planned.
+pub async fn planned_fen(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<i64> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT p.amount_fen, p.expected_month FROM procurement_plans p \
+         JOIN organisations o ON o.id = p.org_id \
+         WHERE ($1 = '' OR o.region_code = $2) AND ($3 = '' OR p.org_id = $4)",
+    )
+    .bind(f.region.clone().unwrap_or_default())
+    .bind(f.region.clone().unwrap_or_default())
+    .bind(f.purchaser.clone().unwrap_or_default())
+    .bind(f.purchaser.clone().unwrap_or_default())
+    .fetch_all(pool)
+    .await?;
+    let month = |d: &Option<String>| d.as_deref().map(|d| d.get(..7).unwrap_or(d).to_string());
+    let (from, to) = (month(&f.from), month(&f.to));
+    Ok(rows
+        .into_iter()
+        .filter(|(_, m)| {
+            from.as_deref().is_none_or(|from| m.as_str() >= from)
+                && to.as_deref().is_none_or(|to| m.as_str() <= to)
+        })
+        .map(|(fen, _)| fen)
+        .sum())
+}
+
+/// The regions, in their order: code and Chinese and English names.
+pub async fn regions(pool: &sqlx::AnyPool) -> sqlx::Result<Vec<(String, String, String)>> {
+    sqlx::query_as("SELECT code, name_zh, name_en FROM regions ORDER BY sort")
+        .fetch_all(pool)
+        .await
+}

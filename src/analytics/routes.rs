@@ -1,0 +1,139 @@
+//! Analytics over HTTP: finance, oversight and the administrator read the city (any
+//! region, any purchasing unit); a purchaser its own unit only. JSON, and the same figures
+//! as CSV for a spreadsheet.
+
+use axum::extract::{Query, State};
+use axum::http::{header, Method};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::figures::{self, Figures};
+use super::repo::{self, Filter};
+use crate::auth::{Access, Api, CurrentUser, Role};
+use crate::error::{AppError, AppResult, Json};
+use crate::state::AppState;
+
+const READERS: &[Role] = &[Role::Finance, Role::Oversight, Role::Admin, Role::Purchaser];
+
+pub fn api() -> Api {
+    Api::default()
+        .route(Method::GET, "/api/analytics", Access::Roles(READERS), view)
+        .route(
+            Method::GET,
+            "/api/analytics.csv",
+            Access::Roles(READERS),
+            csv,
+        )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilterQuery {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    purchaser: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AnalyticsView {
+    pub region: Option<String>,
+    pub purchaser: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub figures: Figures,
+}
+
+/// The filter as asked, checked; a purchaser's is its own unit whatever it asks.
+async fn filter(state: &AppState, user: &CurrentUser, q: FilterQuery) -> AppResult<Filter> {
+    let some = |s: String| {
+        let s = s.trim().to_string();
+        (!s.is_empty()).then_some(s)
+    };
+    let day = |field: &str, s: Option<String>| match s {
+        Some(d) if chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").is_err() => Err(
+            AppError::field(field, "日期格式为 YYYY-MM-DD / a day, YYYY-MM-DD"),
+        ),
+        other => Ok(other),
+    };
+    let region = some(q.region);
+    if let Some(code) = &region {
+        let known = repo::regions(&state.db.pool)
+            .await?
+            .iter()
+            .any(|(c, _, _)| c == code);
+        if !known {
+            return Err(AppError::field("region", "未知的行政区划 / unknown region"));
+        }
+    }
+    let purchaser = if user.role == Role::Purchaser {
+        user.org_id.clone()
+    } else {
+        some(q.purchaser)
+    };
+    Ok(Filter {
+        region,
+        purchaser,
+        from: day("from", some(q.from))?,
+        to: day("to", some(q.to))?,
+    })
+}
+
+async fn compute(state: &AppState, f: &Filter) -> AppResult<Figures> {
+    let pool = &state.db.pool;
+    let tenders = repo::tenders(pool, f).await?;
+    let planned = repo::planned_fen(pool, f).await?;
+    let regions: Vec<(String, String)> = repo::regions(pool)
+        .await?
+        .into_iter()
+        .map(|(code, zh, _)| (code, zh))
+        .collect();
+    Ok(figures::figures(&tenders, planned, &regions))
+}
+
+async fn view(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<FilterQuery>,
+) -> AppResult<Json<AnalyticsView>> {
+    let f = filter(&state, &user, q).await?;
+    let figures = compute(&state, &f).await?;
+    Ok(Json(AnalyticsView {
+        region: f.region,
+        purchaser: f.purchaser,
+        from: f.from,
+        to: f.to,
+        figures,
+    }))
+}
+
+async fn csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<FilterQuery>,
+) -> AppResult<Response> {
+    let f = filter(&state, &user, q).await?;
+    let figures = compute(&state, &f).await?;
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    w.write_record(["section", "figure", "value"])
+        .map_err(anyhow::Error::from)?;
+    for row in figures::csv_rows(&figures) {
+        w.write_record(&row).map_err(anyhow::Error::from)?;
+    }
+    let body = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kaibiao-analytics.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
