@@ -38,22 +38,35 @@ fn in_period(published_at: i64, f: &Filter) -> bool {
         && f.to.as_deref().is_none_or(|to| day.as_str() <= to)
 }
 
+/// Binds the filter's region and purchasing unit to `$1`–`$4` (each twice: empty means
+/// any).
+fn scoped<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    f: &Filter,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let region = f.region.clone().unwrap_or_default();
+    let purchaser = f.purchaser.clone().unwrap_or_default();
+    q.bind(region.clone())
+        .bind(region)
+        .bind(purchaser.clone())
+        .bind(purchaser)
+}
+
 async fn sum(pool: &sqlx::AnyPool, sql: &str, id: &str) -> sqlx::Result<i64> {
     sqlx::query_scalar(sql).bind(id).fetch_one(pool).await
 }
 
 /// The published tenders the filter selects, with their facts.
 pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<TenderFacts>> {
-    let rows = sqlx::query(
-        "SELECT id, region_code, purchaser_org_id, status, published_at FROM tenders \
-         WHERE published_at IS NOT NULL AND status <> 'draft' \
-         AND ($1 = '' OR region_code = $2) AND ($3 = '' OR purchaser_org_id = $4) \
-         ORDER BY published_at, id",
+    let rows = scoped(
+        sqlx::query(
+            "SELECT id, region_code, purchaser_org_id, status, published_at FROM tenders \
+             WHERE published_at IS NOT NULL AND status <> 'draft' \
+             AND ($1 = '' OR region_code = $2) AND ($3 = '' OR purchaser_org_id = $4) \
+             ORDER BY published_at, id",
+        ),
+        f,
     )
-    .bind(f.region.clone().unwrap_or_default())
-    .bind(f.region.clone().unwrap_or_default())
-    .bind(f.purchaser.clone().unwrap_or_default())
-    .bind(f.purchaser.clone().unwrap_or_default())
     .fetch_all(pool)
     .await?;
     let mut out = Vec::new();
@@ -149,17 +162,24 @@ pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<Tende
 /// The procurement plans in scope: by the planning unit's region and id, and the month
 /// they expect to buy in within the period. Their total is the money planned.
 pub async fn planned_fen(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<i64> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT p.amount_fen, p.expected_month FROM procurement_plans p \
-         JOIN organisations o ON o.id = p.org_id \
-         WHERE ($1 = '' OR o.region_code = $2) AND ($3 = '' OR p.org_id = $4)",
+    let rows = scoped(
+        sqlx::query(
+            "SELECT p.amount_fen, p.expected_month FROM procurement_plans p \
+             JOIN organisations o ON o.id = p.org_id \
+             WHERE ($1 = '' OR o.region_code = $2) AND ($3 = '' OR p.org_id = $4)",
+        ),
+        f,
     )
-    .bind(f.region.clone().unwrap_or_default())
-    .bind(f.region.clone().unwrap_or_default())
-    .bind(f.purchaser.clone().unwrap_or_default())
-    .bind(f.purchaser.clone().unwrap_or_default())
     .fetch_all(pool)
-    .await?;
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get::<i64, _>("amount_fen")?,
+            r.try_get::<String, _>("expected_month")?,
+        ))
+    })
+    .collect::<sqlx::Result<Vec<_>>>()?;
     let month = |d: &Option<String>| d.as_deref().map(|d| d.get(..7).unwrap_or(d).to_string());
     let (from, to) = (month(&f.from), month(&f.to));
     Ok(rows

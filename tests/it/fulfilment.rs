@@ -840,16 +840,7 @@ async fn the_advance_on_signing_and_the_payment_on_delivery_come_before_acceptan
     )
     .await;
     let winner = app.login(&s.winner_user).await;
-    assert_eq!(
-        payments_of(&winner, t).await["contracts"][0]["requestable_fen"],
-        on_delivery
-    );
-    let (status, v) = send(&winner, t, "payments", request(on_delivery + 1)).await;
-    assert_eq!(
-        (status, code(&v)),
-        (StatusCode::CONFLICT, "PAYMENT_BEFORE_ACCEPTANCE")
-    );
-    ok(&winner, t, "payments", request(on_delivery)).await;
+    up_to(&winner, &s, on_delivery, "PAYMENT_BEFORE_ACCEPTANCE").await;
 
     // Remedied and accepted: the rest of the contract, and not a fen over it.
     let acc = view(&app, Some("purchaser"), t, "acceptance").await;
@@ -870,19 +861,28 @@ async fn the_advance_on_signing_and_the_payment_on_delivery_come_before_acceptan
     )
     .await;
     let winner = app.login(&s.winner_user).await;
-    let rest = amount - advance - on_delivery;
-    assert_eq!(
-        payments_of(&winner, t).await["contracts"][0]["requestable_fen"],
-        rest
-    );
-    let (status, v) = send(&winner, t, "payments", request(rest + 1)).await;
-    assert_eq!(
-        (status, code(&v)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "PAYMENT_OVER_CONTRACT")
-    );
-    ok(&winner, t, "payments", request(rest)).await;
+    up_to(
+        &winner,
+        &s,
+        amount - advance - on_delivery,
+        "PAYMENT_OVER_CONTRACT",
+    )
+    .await;
     let v = payments_of(&app.login("purchaser").await, t).await;
     assert_eq!(v["contracts"][0]["requests"].as_array().unwrap().len(), 4);
+}
+
+/// The supplier may request `fen` now and not a fen more (refused with `refusal`): it
+/// requests it.
+async fn up_to(winner: &Session, s: &Signed, fen: i64, refusal: &str) {
+    let t = &s.tender;
+    let v = payments_of(winner, t).await;
+    assert_eq!(v["contracts"][0]["requestable_fen"], fen, "{v}");
+    let request =
+        |fen: i64| json!({"type": "request", "contract_id": s.contract, "amount_fen": fen});
+    let (_, v) = send(winner, t, "payments", request(fen + 1)).await;
+    assert_eq!(code(&v), refusal);
+    ok(winner, t, "payments", request(fen)).await;
 }
 
 async fn payments_of(who: &Session, tender: &str) -> Value {
