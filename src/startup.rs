@@ -142,7 +142,8 @@ pub async fn build_with_clock(
                 .with(Arc::new(
                     crate::collusion::service::DocumentFindings::default(),
                 ))
-                .with(Arc::new(crate::apidoc::ApiDescription::of(&route_specs()))),
+                .with(Arc::new(crate::apidoc::ApiDescription::of(&route_specs())))
+                .with(Arc::new(crate::opendata::routes::BulkCache::default())),
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };

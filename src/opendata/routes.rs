@@ -15,6 +15,14 @@ use crate::state::AppState;
 /// Releases per page of `GET /api/ocds/releases`.
 pub const PAGE_SIZE: i64 = 100;
 
+/// How long one bulk download serves every client before it is made again.
+pub const BULK_FRESH_MS: i64 = 60_000;
+
+/// The last bulk download and when it was made (a runtime): anyone may ask for it, so it
+/// is made at most once a minute, by one request while the others wait for it.
+#[derive(Default)]
+pub struct BulkCache(tokio::sync::Mutex<Option<(i64, bytes::Bytes)>>);
+
 pub fn api() -> Api {
     Api::default()
         .route(Method::GET, "/api/ocds/releases", Access::Public, releases)
@@ -93,8 +101,34 @@ async fn one(
 }
 
 /// Every published tender's release, one JSON object a line (`application/x-ndjson`),
-/// read a page at a time.
+/// at most `BULK_FRESH_MS` old.
 async fn bulk(State(state): State<AppState>) -> AppResult<Response> {
+    let now = state.clock.now_ms();
+    let mut cached = state.runtime::<BulkCache>().0.lock().await;
+    let body = match cached.as_ref() {
+        Some((made, body)) if now - made < BULK_FRESH_MS && now >= *made => body.clone(),
+        _ => {
+            let body = bytes::Bytes::from(bulk_lines(&state).await?);
+            *cached = Some((now, body.clone()));
+            body
+        }
+    };
+    drop(cached);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kaibiao-releases.jsonl\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// The releases as JSON lines, read a page at a time.
+async fn bulk_lines(state: &AppState) -> AppResult<Vec<u8>> {
     let pool = &state.db.pool;
     let mut body = Vec::new();
     let mut offset = 0;
@@ -110,15 +144,5 @@ async fn bulk(State(state): State<AppState>) -> AppResult<Response> {
         }
         offset += PAGE_SIZE;
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"kaibiao-releases.jsonl\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(body)
 }

@@ -45,7 +45,7 @@ fn by_title<'a>(releases: &'a [Value], title: &str) -> &'a Value {
 
 #[tokio::test]
 async fn ocds_releases_say_only_what_is_public_and_validate_with_libcoveocds() {
-    let (app, _clock) = spawn_app_at_with(T0, |c| c.demo_history = true).await;
+    let (app, clock) = spawn_app_at_with(T0, |c| c.demo_history = true).await;
 
     // A bid sealed before the deadline changes nothing in the tender's release.
     let t = demo_opening_tender(&app).await;
@@ -131,6 +131,46 @@ async fn ocds_releases_say_only_what_is_public_and_validate_with_libcoveocds() {
         .await
         .unwrap();
     assert_eq!(bulk.lines().count(), releases.len());
+    // Anyone may ask for it: it is made at most once a minute. The agency publishes the
+    // result of the demo tender waiting for it: the bulk catches up a minute later.
+    let awaiting = by_title(&releases, "办公计算机");
+    assert!(
+        awaiting.get("awards").is_none(),
+        "no award before its notice"
+    );
+    let awaiting_code = awaiting["tender"]["id"].as_str().unwrap().to_string();
+    let awaiting_id: String = sqlx::query_scalar("SELECT id FROM tenders WHERE code = $1")
+        .bind(&awaiting_code)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    crate::challenges::ok_publish(&app, &awaiting_id).await;
+    let fetch_bulk = || async {
+        reqwest::get(app.url("/api/ocds/bulk.jsonl"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        fetch_bulk().await,
+        bulk,
+        "the same minute, the same download"
+    );
+    let (_, now) = public_get(&app, &format!("/api/ocds/releases/{awaiting_code}")).await;
+    assert!(
+        now["releases"][0]["awards"].is_array(),
+        "the page is current"
+    );
+    clock.advance(61_000);
+    let later = fetch_bulk().await;
+    let line = later.lines().find(|l| l.contains(&awaiting_code)).unwrap();
+    assert!(
+        line.contains("\"awards\""),
+        "a minute later the bulk has the award"
+    );
+
     let dir = tempfile::tempdir().unwrap();
     let lines = dir.path().join("releases.jsonl");
     std::fs::write(&lines, &bulk).unwrap();
