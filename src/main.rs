@@ -231,6 +231,11 @@ struct ServeArgs {
     /// excepted).
     #[arg(long, env = "KAIBIAO_MAX_CONNECTIONS_PER_IP", default_value_t = 1024)]
     max_connections_per_ip: usize,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For
+    /// names the client: throttling, the audit log and the collusion evidence then see the
+    /// client's address, not the proxy's. Without it the header is ignored.
+    #[arg(long, env = "KAIBIAO_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
     /// Hub (WebSocket) connections one user may hold at once.
     #[arg(long, env = "KAIBIAO_HUB_CONNECTIONS_PER_USER", default_value_t = 64)]
     hub_connections_per_user: usize,
@@ -283,6 +288,7 @@ impl ServeArgs {
         c.metrics_listen = self.metrics_listen;
         c.limits.max_connections = self.max_connections;
         c.limits.max_per_ip = self.max_connections_per_ip;
+        c.limits.trusted_proxies = kaibiao::serve::TrustedProxies::parse(&self.trusted_proxies)?;
         c.hub_connections_per_user = self.hub_connections_per_user;
         c.opening.set_min_bidders(&self.min_bidders)?;
         c.opening.reading_interval_ms = self.reading_interval_ms;

@@ -28,6 +28,8 @@ pub struct Limits {
     /// Time to send a request's headers, and to start the next on a kept-alive connection.
     pub header_timeout: Duration,
     pub tls_handshake_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see [`TrustedProxies`]).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for Limits {
@@ -37,7 +39,90 @@ impl Default for Limits {
             max_per_ip: 1024,
             header_timeout: Duration::from_secs(15),
             tls_handshake_timeout: Duration::from_secs(10),
+            trusted_proxies: TrustedProxies::default(),
         }
+    }
+}
+
+/// The reverse proxies (addresses or CIDR ranges) allowed to say who the client is. A
+/// request from one of them is the client that its `X-Forwarded-For` names: the last
+/// address there that is not itself a trusted proxy (each proxy appends the address it
+/// was reached from, so what the client wrote itself, to the left, is not believed). From
+/// anyone else the header is ignored. Throttling, the audit log and the collusion
+/// evidence (R-COL-1's same address) all read the address resolved here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(std::net::IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// From `10.0.0.5`, `10.1.0.0/16`, `::1`, `fd00::/8`.
+    pub fn parse(items: &[String]) -> anyhow::Result<Self> {
+        let mut out = Vec::new();
+        for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            let (addr, bits) = match item.split_once('/') {
+                Some((a, b)) => (a, Some(b)),
+                None => (item, None),
+            };
+            let ip: std::net::IpAddr = addr
+                .parse()
+                .map_err(|_| anyhow::anyhow!("trusted proxy {item:?}: not an address"))?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                Some(b) => b
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|b| *b <= max)
+                    .ok_or_else(|| anyhow::anyhow!("trusted proxy {item:?}: bad prefix"))?,
+                None => max,
+            };
+            out.push((ip, bits));
+        }
+        Ok(TrustedProxies(out))
+    }
+
+    fn bits(ip: std::net::IpAddr) -> (u128, u8) {
+        match ip {
+            std::net::IpAddr::V4(a) => (u128::from(u32::from(a)) << 96, 32),
+            std::net::IpAddr::V6(a) => match a.to_ipv4_mapped() {
+                Some(v4) => (u128::from(u32::from(v4)) << 96, 32),
+                None => (u128::from(a), 128),
+            },
+        }
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let (addr, family) = Self::bits(ip);
+        self.0.iter().any(|(net, prefix)| {
+            let (net, net_family) = Self::bits(*net);
+            let mask = if *prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(*prefix))
+            };
+            family == net_family && (addr & mask) == (net & mask)
+        })
+    }
+
+    /// The client of a request that reached us from `peer` with these headers.
+    pub fn client(&self, peer: SocketAddr, headers: &axum::http::HeaderMap) -> SocketAddr {
+        if self.0.is_empty() || !self.contains(peer.ip()) {
+            return peer;
+        }
+        let forwarded: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        for hop in forwarded.iter().rev() {
+            let Ok(ip) = hop.trim_matches(['[', ']']).parse::<std::net::IpAddr>() else {
+                return peer;
+            };
+            if !self.contains(ip) {
+                return SocketAddr::new(ip, peer.port());
+            }
+        }
+        peer
     }
 }
 
@@ -204,9 +289,11 @@ async fn connection<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let proxies = limits.trusted_proxies.clone();
     let service =
         hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(remote));
+            let client = proxies.client(remote, req.headers());
+            req.extensions_mut().insert(ConnectInfo(client));
             let mut app = app.clone();
             async move {
                 use tower::Service;
@@ -230,5 +317,46 @@ async fn connection<S>(
     };
     if let Err(e) = ended {
         tracing::debug!(error = %e, "connection ended");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &[&str]) -> axum::http::HeaderMap {
+        let mut h = axum::http::HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client_and_only_its_own_hop_counts() {
+        let proxies = TrustedProxies::parse(&["10.0.0.5".into(), "172.16.0.0/12".into()]).unwrap();
+        let from = |ip: &str| SocketAddr::new(ip.parse().unwrap(), 40000);
+        let client =
+            |peer: &str, xff: &[&str]| proxies.client(from(peer), &headers(xff)).ip().to_string();
+        // The proxy appended the client's address; what the client wrote itself is not believed.
+        assert_eq!(client("10.0.0.5", &["6.6.6.6, 58.19.1.2"]), "58.19.1.2");
+        // Two proxies in a row, over two headers.
+        assert_eq!(
+            client("10.0.0.5", &["6.6.6.6", "58.19.1.2, 172.20.1.1"]),
+            "58.19.1.2"
+        );
+        // Anyone else's header is ignored.
+        assert_eq!(client("58.19.1.2", &["1.2.3.4"]), "58.19.1.2");
+        // Nothing usable: the proxy itself.
+        assert_eq!(client("10.0.0.5", &[]), "10.0.0.5");
+        assert_eq!(client("10.0.0.5", &["not-an-address"]), "10.0.0.5");
+        // IPv4 reached over IPv6 (mapped) is the same proxy.
+        assert_eq!(client("::ffff:10.0.0.5", &["58.19.1.2"]), "58.19.1.2");
+        assert!(TrustedProxies::parse(&["10.0.0.0/33".into()]).is_err());
+        assert!(TrustedProxies::parse(&["proxy".into()]).is_err());
+        assert_eq!(
+            TrustedProxies::default().client(from("10.0.0.5"), &headers(&["1.1.1.1"])),
+            from("10.0.0.5")
+        );
     }
 }

@@ -250,3 +250,52 @@ async fn healthz_tells_when_writes_fail_or_the_database_file_is_gone() {
     assert!(format!("{err:#}").contains("is missing"), "{err:#}");
     assert!(!file.exists(), "no empty database made");
 }
+
+/// Behind a trusted reverse proxy the audit log (and throttling, and the collusion
+/// evidence) sees the client its X-Forwarded-For names; from anyone else the header is
+/// ignored, so a client cannot choose the address it is known by.
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client_and_nobody_else_can() {
+    let app = spawn_app_configured(|c| {
+        c.limits.trusted_proxies =
+            kaibiao::serve::TrustedProxies::parse(&["127.0.0.1".into()]).unwrap();
+    })
+    .await;
+    let login_from = |local: [u8; 4]| {
+        let base = app.base.clone();
+        async move {
+            let client = reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from(local))
+                .build()
+                .unwrap();
+            let r = client
+                .post(format!("{base}/api/auth/login"))
+                .header("x-forwarded-for", "6.6.6.6, 58.19.1.2")
+                .json(&serde_json::json!({"username": "finance", "password": crate::common::PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{}", r.status());
+        }
+    };
+    let last_ip = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT ip FROM audit_log WHERE username = 'finance' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+    };
+    login_from([127, 0, 0, 1]).await;
+    assert_eq!(
+        last_ip().await,
+        "58.19.1.2",
+        "the proxy's hop, not the client's claim"
+    );
+    login_from([127, 0, 0, 2]).await;
+    assert_eq!(
+        last_ip().await,
+        "127.0.0.2",
+        "not a proxy: the header is ignored"
+    );
+}
