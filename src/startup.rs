@@ -143,7 +143,8 @@ pub async fn build_with_clock(
                     crate::collusion::service::DocumentFindings::default(),
                 ))
                 .with(Arc::new(crate::apidoc::ApiDescription::of(&route_specs())))
-                .with(Arc::new(crate::opendata::routes::BulkCache::default())),
+                .with(Arc::new(crate::opendata::routes::BulkCache::default()))
+                .with(Arc::new(crate::auth::SessionPurge::default())),
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
@@ -168,6 +169,7 @@ pub async fn build_with_clock(
         state.clone(),
         // The alerts after the stages, so that a tick sees what the stages just did.
         [
+            crate::auth::jobs(),
             crate::opening::jobs(),
             crate::committee::jobs(),
             crate::rounds::jobs(),

@@ -328,3 +328,16 @@ where
         })
         .collect()
 }
+
+/// Removes the sessions that ended (expired, or revoked and past their time) before
+/// `before`; how many.
+pub async fn purge_sessions<'e, E>(exec: E, before: i64) -> sqlx::Result<u64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        .bind(before)
+        .execute(exec)
+        .await?
+        .rows_affected())
+}

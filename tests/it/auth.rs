@@ -384,3 +384,37 @@ async fn new_accounts_need_a_password_worth_the_name() {
         assert!(v["fields"]["password"].is_array(), "{v}");
     }
 }
+
+/// Ended sessions do not pile up: once an hour the server removes those past their end;
+/// a live one stays.
+#[tokio::test]
+async fn expired_sessions_are_purged_and_live_ones_kept() {
+    let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
+    let count = |user: &'static str| {
+        let pool = app.state.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE u.username = $1",
+            )
+            .bind(user)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    app.login("finance").await;
+    assert_eq!(count("finance").await, 1);
+    // A day later the first session is long over; a new one is made then.
+    clock.advance(24 * 3_600_000);
+    app.login("oversight").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count("finance").await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ended session is still there"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(count("oversight").await, 1, "the live one stays");
+}
