@@ -42,6 +42,27 @@ impl Drop for TestApp {
     }
 }
 
+/// The test databases an earlier run left, dropped once per run before the first is made
+/// (a test's database outlives its app, which a restart test opens again, so they go
+/// with the next run; two runs at once against one server would drop each other's).
+static LEFT_OVER_DROPPED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+async fn drop_left_over(conn: &mut sqlx::postgres::PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'kb\\_test\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .expect("listing the test databases");
+    for name in names {
+        if let Err(e) = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut *conn)
+            .await
+        {
+            eprintln!("could not drop the left-over test database {name}: {e}");
+        }
+    }
+}
+
 /// A fresh PostgreSQL database on the test server, or `None` for SQLite.
 pub async fn fresh_database_url() -> Option<String> {
     let admin = std::env::var("KAIBIAO_TEST_DATABASE_URL")
@@ -51,6 +72,9 @@ pub async fn fresh_database_url() -> Option<String> {
     let mut conn = sqlx::postgres::PgConnection::connect(&admin)
         .await
         .expect("KAIBIAO_TEST_DATABASE_URL is set but PostgreSQL does not answer");
+    LEFT_OVER_DROPPED
+        .get_or_init(|| drop_left_over(&mut conn))
+        .await;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await
