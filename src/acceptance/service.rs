@@ -64,7 +64,9 @@ async fn panel(
         ));
     }
     for name in usernames {
-        let name = name.trim();
+        // Named back in the refusal: at most a username's length of it.
+        let name: String = name.trim().chars().take(64).collect();
+        let name = name.as_str();
         let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
             "SELECT id, display_name, role, org_id FROM users WHERE username = $1 AND disabled = 0",
         )

@@ -71,7 +71,8 @@ async fn filter(state: &AppState, user: &CurrentUser, q: FilterQuery) -> AppResu
         }
     }
     let purchaser = if user.role == Role::Purchaser {
-        user.org_id.clone()
+        // Its own unit, never the city (a purchaser always has one; without, nothing).
+        Some(user.org_id.clone().ok_or(AppError::Forbidden)?)
     } else {
         some(q.purchaser)
     };
