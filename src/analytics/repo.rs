@@ -111,19 +111,14 @@ pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<Tende
                 .await?;
         if let Some(text) = notice {
             let signed: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            for lot in signed["document"]["lots"].as_array().into_iter().flatten() {
-                let w = &lot["winner"];
-                let Some(org) = w["org_id"].as_str() else {
-                    continue;
-                };
-                let lot_no = lot["lot_no"].as_i64().unwrap_or(1);
-                let budget = lots.iter().find(|l| l.0 == lot_no).map_or(0, |l| l.1);
+            for w in crate::award::notice::winners(&signed["document"]) {
+                let budget = lots.iter().find(|l| l.0 == w.lot_no).map_or(0, |l| l.1);
                 let size: Option<String> =
                     sqlx::query_scalar("SELECT enterprise_size FROM organisations WHERE id = $1")
-                        .bind(org)
+                        .bind(&w.org_id)
                         .fetch_one(pool)
                         .await?;
-                awards.push((budget, w["price_fen"].as_i64().unwrap_or_default(), size));
+                awards.push((budget, w.price_fen, size));
             }
         }
         out.push(TenderFacts {

@@ -36,6 +36,32 @@ pub enum NoticeError {
 }
 
 /// The digest the ledger records of `document`.
+/// An awarded lot's winner as a result notice names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Winner {
+    pub lot_no: i64,
+    pub org_id: String,
+    pub price_fen: i64,
+}
+
+/// The winners of a result notice's document (`SignedDocument::document`), lot by lot;
+/// a failed lot has none.
+pub fn winners(document: &Value) -> Vec<Winner> {
+    document["lots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|lot| {
+            let w = &lot["winner"];
+            Some(Winner {
+                lot_no: lot["lot_no"].as_i64().unwrap_or(1),
+                org_id: w["org_id"].as_str()?.to_string(),
+                price_fen: w["price_fen"].as_i64().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
 pub fn digest(document: &Value) -> String {
     crate::crypto::sha256_hex(canonical_json(document).as_bytes())
 }

@@ -223,13 +223,8 @@ pub async fn public(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<Public> {
             Some(n) => {
                 let signed = json(n.try_get("notice")?); // the document and the platform's signature
                 let mut winners = Vec::new();
-                for lot in signed["document"]["lots"].as_array().into_iter().flatten() {
-                    let w = &lot["winner"];
-                    if let Some(org) = w["org_id"].as_str() {
-                        let lot_no = lot["lot_no"].as_i64().unwrap_or(1);
-                        let price = w["price_fen"].as_i64().unwrap_or_default();
-                        winners.push((lot_no, party(pool, org).await?, price));
-                    }
+                for w in crate::award::notice::winners(&signed["document"]) {
+                    winners.push((w.lot_no, party(pool, &w.org_id).await?, w.price_fen));
                 }
                 Some(Notice {
                     published_at: n.try_get("published_at")?,
