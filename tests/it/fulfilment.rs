@@ -809,7 +809,7 @@ async fn the_advance_on_signing_and_the_payment_on_delivery_come_before_acceptan
     let t = &s.tender;
     clock.set(cst(2027, 1, 5, 10, 0));
     let winner = app.login(&s.winner_user).await;
-    let v = payments_of(&winner, t).await;
+    let v = view(&app, Some(&s.winner_user), t, "payments").await;
     let amount = v["contracts"][0]["payable_fen"].as_i64().unwrap();
     let (advance, on_delivery) = (amount * 3 / 10, amount * 2 / 10);
     assert_eq!(v["contracts"][0]["requestable_fen"], advance);
@@ -826,7 +826,7 @@ async fn the_advance_on_signing_and_the_payment_on_delivery_come_before_acceptan
     );
     ok(&winner, t, "payments", request(100)).await;
     assert_eq!(
-        payments_of(&winner, t).await["contracts"][0]["may_request"],
+        view(&app, Some(&s.winner_user), t, "payments").await["contracts"][0]["may_request"],
         false
     );
 
@@ -839,8 +839,8 @@ async fn the_advance_on_signing_and_the_payment_on_delivery_come_before_acceptan
         json!([]),
     )
     .await;
+    up_to(&app, &s, on_delivery, "PAYMENT_BEFORE_ACCEPTANCE").await;
     let winner = app.login(&s.winner_user).await;
-    up_to(&winner, &s, on_delivery, "PAYMENT_BEFORE_ACCEPTANCE").await;
 
     // Remedied and accepted: the rest of the contract, and not a fen over it.
     let acc = view(&app, Some("purchaser"), t, "acceptance").await;
@@ -860,31 +860,27 @@ async fn the_advance_on_signing_and_the_payment_on_delivery_come_before_acceptan
         json!([]),
     )
     .await;
-    let winner = app.login(&s.winner_user).await;
     up_to(
-        &winner,
+        &app,
         &s,
         amount - advance - on_delivery,
         "PAYMENT_OVER_CONTRACT",
     )
     .await;
-    let v = payments_of(&app.login("purchaser").await, t).await;
+    let v = view(&app, Some("purchaser"), t, "payments").await;
     assert_eq!(v["contracts"][0]["requests"].as_array().unwrap().len(), 4);
 }
 
 /// The supplier may request `fen` now and not a fen more (refused with `refusal`): it
 /// requests it.
-async fn up_to(winner: &Session, s: &Signed, fen: i64, refusal: &str) {
+async fn up_to(app: &TestApp, s: &Signed, fen: i64, refusal: &str) {
     let t = &s.tender;
-    let v = payments_of(winner, t).await;
+    let v = view(app, Some(&s.winner_user), t, "payments").await;
+    let winner = &app.login(&s.winner_user).await;
     assert_eq!(v["contracts"][0]["requestable_fen"], fen, "{v}");
     let request =
         |fen: i64| json!({"type": "request", "contract_id": s.contract, "amount_fen": fen});
     let (_, v) = send(winner, t, "payments", request(fen + 1)).await;
     assert_eq!(code(&v), refusal);
     ok(winner, t, "payments", request(fen)).await;
-}
-
-async fn payments_of(who: &Session, tender: &str) -> Value {
-    who.get(&format!("/api/tenders/{tender}/payments")).await.1
 }
