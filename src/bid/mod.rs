@@ -5,6 +5,7 @@
 
 pub mod open;
 pub mod package;
+pub mod personnel;
 pub mod repo;
 pub mod routes;
 pub mod service;

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::client::{api_error, Client};
 use crate::bid::package::{self, DocumentEntry, Manifest, OpeningSheet};
+use crate::bid::personnel;
 use crate::bid::types::SignedReceipt;
 use crate::crypto::kb1::{self, SealParams};
 use crate::money::Money;
@@ -126,13 +127,19 @@ pub fn seal_to_file(
     let mut entries = Vec::new();
     for d in docs {
         let meta = std::fs::metadata(d).with_context(|| format!("reading {}", d.display()))?;
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let media_type = if personnel::is_declaration(&name, "") {
+            personnel::MEDIA_TYPE.to_string()
+        } else {
+            mime_guess::from_path(d).first_or_octet_stream().to_string()
+        };
         entries.push(DocumentEntry {
-            name: d
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            name,
             size: meta.len(),
-            media_type: mime_guess::from_path(d).first_or_octet_stream().to_string(),
+            media_type,
         });
     }
     let manifest = Manifest {
@@ -192,6 +199,20 @@ pub async fn seal(
     out: &Path,
 ) -> anyhow::Result<()> {
     let sheet = SheetFile::read(sheet)?;
+    // A personnel declaration that would not be read after the opening is a mistake to
+    // say now, not a warning silently missing later.
+    for d in docs.iter().filter(|d| {
+        d.file_name()
+            .is_some_and(|n| personnel::is_declaration(&n.to_string_lossy(), ""))
+    }) {
+        let bytes = std::fs::read(d).with_context(|| format!("reading {}", d.display()))?;
+        if let Err(why) = personnel::check(&bytes) {
+            bail!(
+                "{} is not a personnel declaration (docs/bid-format.md): {why}",
+                d.display()
+            );
+        }
+    }
     let (_, _, my_encryption) = crate::pki::keyfile::public_part(
         &std::fs::read_to_string(key_file)
             .with_context(|| format!("reading {}", key_file.display()))?,

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::personnel;
 use super::repo;
 use super::rules::{self, Finding};
 use super::similarity;
@@ -73,9 +74,10 @@ impl DocumentFindings {
     }
 }
 
-/// R-COL-4's similar texts and R-COL-5's shared files, from the documents the opening
-/// decrypted (text documents read up to `similarity::MAX_CHARS` characters each bid)
-/// and the tender's own documents. Call only once `check` passed.
+/// R-COL-4's similar texts, R-COL-5's shared files and R-COL-2/3's shared people, from
+/// the documents the opening decrypted (text documents read up to `similarity::MAX_CHARS`
+/// characters each bid, the personnel declaration up to `bid::personnel::MAX_BYTES`) and the
+/// tender's own documents. Call only once `check` passed.
 async fn document_findings(
     state: &AppState,
     tender_id: &str,
@@ -87,6 +89,7 @@ async fn document_findings(
     }
     let mut read = crate::opening::repo::read_out_documents(&state.db.pool, tender_id).await?;
     let mut bids = Vec::new();
+    let mut people = Vec::new();
     for f in facts {
         let docs = read.remove(&f.bid_id).unwrap_or_default();
         let mut text = String::new();
@@ -103,6 +106,23 @@ async fn document_findings(
             if let Some(bytes) = state.blobs.get_prefix(&d.sha256, budget).await? {
                 text.push_str(&similarity::decode_text(&bytes, &d.media_type));
                 text.push('\n');
+            }
+        }
+        let declared = docs
+            .iter()
+            .find(|d| crate::bid::personnel::is_declaration(&d.name, &d.media_type));
+        if let Some(d) = declared {
+            let bytes = state
+                .blobs
+                .get_prefix(&d.sha256, crate::bid::personnel::MAX_BYTES + 1)
+                .await?;
+            if let Some(declaration) = bytes.as_deref().and_then(crate::bid::personnel::parse) {
+                people.push(personnel::BidPeople {
+                    bid_id: f.bid_id.clone(),
+                    org_id: f.org_id.clone(),
+                    org_name: f.org_name.clone(),
+                    declaration,
+                });
             }
         }
         bids.push(similarity::BidDocuments {
@@ -123,6 +143,7 @@ async fn document_findings(
     let found = tokio::task::spawn_blocking(move || {
         let mut out = similarity::same_files(&bids);
         out.extend(similarity::similar_texts(&bids, &tender_text));
+        out.extend(personnel::findings(&people));
         out
     })
     .await

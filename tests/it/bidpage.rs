@@ -282,6 +282,27 @@ async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_ther
     )
     .await;
     assert!(listed.as_str().unwrap().contains("technical-response.pdf"));
+    // The people of the bid, sealed with it: a wrong check character is caught in the
+    // page before anything is sealed.
+    set_value(c, "#agent-name", "王强").await;
+    set_value(c, "#agent-id", "110105194912310021").await;
+    set_value(c, "#agent-phone", "138 0000 1111").await;
+    set_value(c, "#contact-name", "陈晨").await;
+    set_value(c, "#contact-phone", "13800002222").await;
+    set_value(
+        c,
+        "#team",
+        "李娜，440524188001010014，项目负责人\n赵敏,310101199001011234",
+    )
+    .await;
+    click(c, "#seal-submit").await;
+    let error = crate::hall::wait_text(c, "#agent-id-error", "身份证号码不正确").await;
+    assert!(!error.is_empty());
+    assert!(
+        c.find(Locator::Css("#confirm-ok")).await.is_err(),
+        "nothing to confirm while the form is wrong"
+    );
+    set_value(c, "#agent-id", "110105 19491231002x").await;
     screenshots(c, "bid-form", "#bid-form").await;
 
     // Seal and submit, with the answer to one chunk lost on the way.
@@ -365,7 +386,7 @@ async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_ther
         .try_into()
         .unwrap();
     let secret = crate::bids::tender_secret(&app, &tender).await;
-    let opened = kaibiao::bid::open::open_bid(&app.state, &sha, kb, secret)
+    let opened = kaibiao::bid::open::open_bid(&app.state, &sha, kb, secret.clone())
         .await
         .unwrap()
         .unwrap();
@@ -377,10 +398,64 @@ async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_ther
     assert_eq!(sheet.enterprise_size, "micro");
     assert_eq!(sheet.special_status, None);
     assert_eq!(sheet.notes, "含安装调试及三年上门服务");
-    assert_eq!(opened.manifest.documents.len(), 1);
+    assert_eq!(opened.manifest.documents.len(), 2);
     assert_eq!(opened.manifest.documents[0].name, "technical-response.pdf");
     assert_eq!(opened.manifest.documents[0].size, doc.len() as u64);
-    assert_eq!(opened.document_sha256, vec![sha256_hex(&doc)]);
+    assert_eq!(opened.document_sha256[0], sha256_hex(&doc));
+    // The declaration is the second document, of its own type, as typed.
+    let declared = &opened.manifest.documents[1];
+    assert_eq!(declared.name, "personnel.json");
+    assert_eq!(declared.media_type, kaibiao::bid::personnel::MEDIA_TYPE);
+    let bytes = {
+        use kaibiao::crypto::kb1;
+        let (header, header_bytes, offset) = kb1::parse_header(&container).unwrap();
+        let kt = kb1::unseal_kt(&header, &secret).unwrap();
+        let reader =
+            kb1::OpenReader::new(&header, &header_bytes, &kb, &kt, &container[offset..]).unwrap();
+        let mut bytes = Vec::new();
+        kaibiao::bid::package::read_package(reader, |i, b| {
+            if i == 1 {
+                bytes.extend_from_slice(b);
+            }
+            Ok(())
+        })
+        .unwrap();
+        bytes
+    };
+    assert_eq!(sha256_hex(&bytes), opened.document_sha256[1]);
+    let d = kaibiao::bid::personnel::parse(&bytes).expect("a declaration");
+    let agent = d.agent.unwrap();
+    assert_eq!(
+        (
+            agent.name.as_str(),
+            agent.id_number.as_deref(),
+            agent.phone.as_deref()
+        ),
+        ("王强", Some("11010519491231002X"), Some("138 0000 1111"))
+    );
+    assert_eq!(d.contact.unwrap().name, "陈晨");
+    let team: Vec<_> = d
+        .team
+        .iter()
+        .map(|p| (p.name.as_str(), p.id_number.as_deref(), p.role.as_deref()))
+        .collect();
+    assert_eq!(
+        team,
+        [
+            ("李娜", Some("440524188001010014"), Some("项目负责人")),
+            ("赵敏", Some("310101199001011234"), None)
+        ]
+    );
+    // What the page told the server in the clear at the start names no one.
+    let meta: String = sqlx::query_scalar("SELECT documents_meta FROM bids WHERE id = $1")
+        .bind(&bid)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(
+        !meta.contains("personnel") && !meta.contains("王强"),
+        "{meta}"
+    );
 
     // My bids lists it; withdrawing asks first, then the row says so.
     let row = format!(".my-bid[data-bid-id='{bid}']");

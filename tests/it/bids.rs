@@ -56,16 +56,38 @@ pub fn seal_sheet(
     document: &[u8],
     segment_size: u32,
 ) -> Vec<u8> {
+    seal_documents(
+        start,
+        opening_sheet,
+        &[("技术响应文件.txt", "text/plain", document)],
+        segment_size,
+    )
+}
+
+/// Seals a bid with the given opening sheet and documents (name, media type, bytes).
+pub fn seal_documents(
+    start: &Value,
+    opening_sheet: OpeningSheet,
+    documents: &[(&str, &str, &[u8])],
+    segment_size: u32,
+) -> Vec<u8> {
     let manifest = Manifest {
         opening_sheet,
-        documents: vec![DocumentEntry {
-            name: "技术响应文件.txt".into(),
-            size: document.len() as u64,
-            media_type: "text/plain".into(),
-        }],
+        documents: documents
+            .iter()
+            .map(|(name, media_type, bytes)| DocumentEntry {
+                name: (*name).into(),
+                size: bytes.len() as u64,
+                media_type: (*media_type).into(),
+            })
+            .collect(),
     };
     let mut pkg = Vec::new();
-    package::write_package(&manifest, vec![Box::new(document)], &mut pkg).unwrap();
+    let readers: Vec<Box<dyn std::io::Read + '_>> = documents
+        .iter()
+        .map(|(_, _, bytes)| Box::new(*bytes) as Box<dyn std::io::Read + '_>)
+        .collect();
+    package::write_package(&manifest, readers, &mut pkg).unwrap();
     let bidder = unb64(start["bidder_key"].as_str().unwrap());
     let tender = unb64(start["tender_key"].as_str().unwrap());
     let params = SealParams {

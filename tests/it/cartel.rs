@@ -1,24 +1,27 @@
 //! The synthetic cartel harness (issue #17): a city of tenders with honest bids, and
 //! cartels injected at known rates by each mechanism the warnings look for — copied
 //! documents with edits, one sealing machine, one network address, cover bids in fixed
-//! steps, one paying account — plus the honest noise that makes warnings wrong (bidders
-//! behind one carrier address, prices that fall in steps by chance). The warnings' rules
+//! steps, one paying account, one representative or controller, people lent between
+//! bids — plus the honest noise that makes warnings wrong (bidders behind one carrier
+//! address or one switchboard, prices that fall in steps by chance). The warnings' rules
 //! run on it as they run after an opening; precision and recall per mechanism and overall
-//! are printed, and the first-hand mechanisms must stay at 0.9 or better. Rotation and a
-//! shared legal representative are injected nowhere: no rule reads them yet.
+//! are printed, and the first-hand mechanisms must stay at 0.9 or better. Rotation is
+//! across tenders: `cartel_harness_rotation_across_tenders`.
 //!
 //! `cargo test --test it -- cartel --nocapture` prints the table; the speed of the
 //! pairwise comparison is `cartel_similarity_speed` (ignored: a benchmark).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use kaibiao::bid::personnel::{Declaration, Person};
+use kaibiao::collusion::personnel::{self, BidPeople};
 use kaibiao::collusion::rules::{first_hand, price_patterns, relations, BidFacts, Owner};
 use kaibiao::collusion::similarity::{same_files, similar_texts, BidDocuments};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// The mechanisms, each with the warning kinds that detect it.
-const MECHANISMS: [(&str, &[&str]); 7] = [
+const MECHANISMS: [(&str, &[&str]); 8] = [
     ("copied_documents", &["similar_text", "same_file"]),
     ("shared_machine", &["same_device"]),
     ("shared_address", &["same_ip"]),
@@ -26,6 +29,10 @@ const MECHANISMS: [(&str, &[&str]); 7] = [
     ("shared_account", &["same_account"]),
     ("same_representative", &["same_legal_rep"]),
     ("one_controls_the_others", &["controls", "same_controller"]),
+    (
+        "shared_people",
+        &["same_agent", "same_person", "same_phone"],
+    ),
 ];
 
 /// Chinese-looking prose: `n` sentences of characters drawn from a common stock.
@@ -74,6 +81,7 @@ fn edited(rng: &mut StdRng, sentences: &[String]) -> Vec<String> {
 struct Tender {
     facts: Vec<BidFacts>,
     documents: Vec<BidDocuments>,
+    people: Vec<BidPeople>,
     form: String,
     /// The mechanisms injected, none for an honest tender.
     injected: BTreeSet<&'static str>,
@@ -90,8 +98,14 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
     let leader_text = prose(rng, 60);
     let mut facts = Vec::new();
     let mut documents = Vec::new();
-    // Honest noise: in 3 % of tenders two honest bidders sit behind one carrier address.
+    let mut people = Vec::new();
+    // Honest noise: in 3 % of tenders two honest bidders sit behind one carrier address;
+    // in 2 % two give one contact number (a shared office building's switchboard).
     let shared_honest_ip = rng.gen_bool(0.03).then(|| format!("10.{t}.0.1"));
+    let shared_switchboard = rng.gen_bool(0.02).then(|| format!("0571{t:08}"));
+    // A cartel's people: one agent for all, or the leader's project manager lent to
+    // the others' teams, or one contact phone.
+    let lent = rng.gen_range(0..3);
     for i in 0..n {
         let colluder = i < cartel;
         let price = if colluder && has("cover_bids_in_steps") {
@@ -159,6 +173,66 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
             deposit_account: account,
             owner,
         });
+        let person = |name: String, id: String, phone: String| Person {
+            name,
+            id_number: Some(id),
+            phone: Some(phone),
+            role: None,
+        };
+        let mut declaration = Declaration {
+            agent: Some(person(
+                format!("代表-{t}-{i}"),
+                format!("A{t:08}{i:04}"),
+                format!("139{t:06}{i:02}"),
+            )),
+            contact: Some(person(
+                format!("联系人-{t}-{i}"),
+                format!("C{t:08}{i:04}"),
+                format!("137{t:06}{i:02}"),
+            )),
+            team: (0..3)
+                .map(|k| {
+                    person(
+                        format!("成员-{t}-{i}-{k}"),
+                        format!("T{t:06}{i:03}{k:02}"),
+                        String::new(),
+                    )
+                })
+                .collect(),
+        };
+        if colluder && i > 0 && has("shared_people") {
+            match lent {
+                0 => {
+                    declaration.agent = Some(person(
+                        format!("代表-{t}-0"),
+                        format!("A{t:08}{:04}", 0),
+                        format!("139{t:06}00"),
+                    ))
+                }
+                1 => declaration.team.push(person(
+                    format!("成员-{t}-0-0"),
+                    format!("T{t:06}{:03}{:02}", 0, 0),
+                    String::new(),
+                )),
+                _ => {
+                    declaration.contact = Some(person(
+                        format!("联系人-{t}-{i}"),
+                        format!("C{t:08}{i:04}"),
+                        format!("137{t:06}00"),
+                    ))
+                }
+            }
+        } else if i >= n - 2 && !colluder {
+            if let Some(phone) = &shared_switchboard {
+                declaration.contact.as_mut().unwrap().phone = Some(phone.clone());
+            }
+        }
+        people.push(BidPeople {
+            bid_id: bid_id.clone(),
+            org_id: org_id.clone(),
+            org_name: org_id.clone(),
+            declaration,
+        });
         let text = format!("{form}{}", own.concat());
         documents.push(BidDocuments {
             bid_id,
@@ -174,6 +248,7 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
     Tender {
         facts,
         documents,
+        people,
         form,
         injected: mechanisms.iter().copied().collect(),
     }
@@ -186,6 +261,7 @@ fn found(t: &Tender) -> BTreeSet<&'static str> {
     out.extend(relations(&t.facts));
     out.extend(same_files(&t.documents));
     out.extend(similar_texts(&t.documents, &t.form));
+    out.extend(personnel::findings(&t.people));
     out.into_iter()
         .filter(|f| f.bids.len() >= 2)
         .map(|f| f.kind)
@@ -272,7 +348,12 @@ fn cartel_harness_precision_and_recall_per_mechanism() {
         overall.precision(),
         overall.recall()
     );
-    for m in ["copied_documents", "shared_machine", "shared_account"] {
+    for m in [
+        "copied_documents",
+        "shared_machine",
+        "shared_account",
+        "shared_people",
+    ] {
         let c = &per[m];
         assert!(
             c.precision() >= 0.9 && c.recall() >= 0.9,

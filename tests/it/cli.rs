@@ -372,14 +372,20 @@ pub(crate) fn verify(file: &std::path::Path) -> std::process::Output {
     Command::new(BIN).arg("verify").arg(file).output().unwrap()
 }
 
-pub(crate) fn run(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
-    let out = Command::new(BIN)
+/// Runs the command line with `envs`, whatever it returns.
+fn run_any(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    Command::new(BIN)
         .args(args)
         .envs(envs.iter().copied())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the command line with `envs`; it must succeed.
+pub(crate) fn run(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let out = run_any(args, envs);
     assert!(
         out.status.success(),
         "kaibiao {args:?} failed: {}{}",
@@ -429,23 +435,39 @@ async fn cli_seals_submits_after_a_server_crash_and_verifies_the_receipt() {
     let bytes: Vec<u8> = (0..(3u32 << 20)).map(|i| (i % 251) as u8).collect();
     std::fs::write(&doc, &bytes).unwrap();
     let sealed = dir.path().join("bid.kb1");
-    let out = run(
-        &[
-            "bid",
-            "seal",
-            "--key-file",
-            key,
-            "--tender",
-            &tender,
-            "--sheet",
-            sheet.to_str().unwrap(),
-            "--doc",
-            doc.to_str().unwrap(),
-            "--out",
-            sealed.to_str().unwrap(),
-        ],
-        &env,
+    // The personnel declaration goes in as a document by its name; one that would not be
+    // read after the opening is refused before anything is sealed.
+    let people = dir.path().join("personnel.json");
+    std::fs::write(&people, r#"{"agent": "王强"}"#).unwrap();
+    let args = [
+        "bid",
+        "seal",
+        "--key-file",
+        key,
+        "--tender",
+        &tender,
+        "--sheet",
+        sheet.to_str().unwrap(),
+        "--doc",
+        doc.to_str().unwrap(),
+        "--doc",
+        people.to_str().unwrap(),
+        "--out",
+        sealed.to_str().unwrap(),
+    ];
+    let refused = run_any(&args, &env);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("is not a personnel declaration"),
+        "{stderr}"
     );
+    assert!(!sealed.exists());
+    std::fs::write(
+        &people,
+        r#"{"agent": {"name": "王强", "id_number": "11010519491231002X"}}"#,
+    )
+    .unwrap();
+    let out = run(&args, &env);
     assert!(String::from_utf8_lossy(&out.stdout).contains("sealed"));
     let side: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("bid.kb1.bid.json")).unwrap())
@@ -457,6 +479,12 @@ async fn cli_seals_submits_after_a_server_crash_and_verifies_the_receipt() {
             .windows("含税价".len())
             .any(|w| w == "含税价".as_bytes()),
         "the sheet is sealed"
+    );
+    assert!(
+        !container
+            .windows("王强".len())
+            .any(|w| w == "王强".as_bytes()),
+        "the declaration is sealed"
     );
 
     // An earlier attempt got 1 MiB through before the server died (SIGKILL).

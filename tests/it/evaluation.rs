@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::bids::{custodian_share, seal_sheet, sheet, start_bid, upload_all};
+use crate::bids::{custodian_share, seal_documents, sheet, start_bid, upload_all};
 use crate::common::{b64, code, spawn_app_at, spawn_app_at_with, Registered, TestApp};
 use crate::hub::{connect, next_where, send, Ws};
 use kaibiao::clock::ManualClock;
@@ -88,9 +88,26 @@ pub async fn bid_and_open_each(
     prices: &[i64],
     documents: &[&[u8]],
 ) -> Vec<String> {
+    let packages: Vec<Vec<(&str, &str, &[u8])>> = documents
+        .iter()
+        .map(|d| vec![("技术响应文件.txt", "text/plain", *d)])
+        .collect();
+    bid_and_open_packages(app, clock, tender, deadline, prices, &packages).await
+}
+
+/// As `bid_and_open_each`, each bid with its documents (name, media type, bytes).
+pub async fn bid_and_open_packages(
+    app: &TestApp,
+    clock: &ManualClock,
+    tender: &str,
+    deadline: i64,
+    prices: &[i64],
+    packages: &[Vec<(&str, &str, &[u8])>],
+) -> Vec<String> {
     let mut bids = Vec::new();
-    for (i, (price, document)) in prices.iter().zip(documents).enumerate() {
-        let (segment, chunk) = if document.len() > 1 << 20 {
+    for (i, (price, documents)) in prices.iter().zip(packages).enumerate() {
+        let size: usize = documents.iter().map(|d| d.2.len()).sum();
+        let (segment, chunk) = if size > 1 << 20 {
             (1 << 20, 8 << 20)
         } else {
             (1024, 4096)
@@ -100,7 +117,7 @@ pub async fn bid_and_open_each(
         let reg = s.register_keys().await;
         let (status, start) = start_bid(&s, tender).await;
         assert_eq!(status, StatusCode::CREATED, "{start}");
-        let container = seal_sheet(&start, sheet(*price, &user), document, segment);
+        let container = seal_documents(&start, sheet(*price, &user), documents, segment);
         let bid = start["bid_id"].as_str().unwrap().to_string();
         let (status, v) = upload_all(&s, &bid, &container, chunk).await;
         assert_eq!(status, StatusCode::OK, "{v}");

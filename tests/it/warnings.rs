@@ -317,6 +317,15 @@ async fn the_screens_across_tenders_read_every_evaluated_tender_for_the_supervis
     driver.close().await;
 }
 
+/// Five bids' prices, no two in a regular pattern with a third.
+const FIVE_PRICES: [i64; 5] = [
+    100_000_000,
+    101_000_000,
+    103_000_000,
+    107_000_000,
+    108_000_000,
+];
+
 /// Prose of `n` sentences no other call writes (numbered by `seed`).
 fn prose(seed: u32, n: u32) -> String {
     (0..n)
@@ -356,13 +365,7 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
         &clock,
         &tender,
         t["bid_deadline"].as_i64().unwrap(),
-        &[
-            100_000_000,
-            101_000_000,
-            103_000_000,
-            107_000_000,
-            108_000_000,
-        ],
+        &FIVE_PRICES,
         &docs,
     )
     .await;
@@ -576,4 +579,154 @@ async fn r_col_7_one_legal_representative_and_a_controlled_bidder_are_warned_by_
     );
     let ledger = ledger_of(&app, &tender).await.to_string();
     assert!(!ledger.contains("张伟"), "nor in the public ledger");
+}
+
+/// R-COL-2/3: bids carry their people in a sealed personnel declaration; after the
+/// opening the supervisors read that one agent handles two bidders' bids, that a project
+/// manager of one bid is in another's team and that two bids give one contact phone — by
+/// name and role, the numbers masked; a declaration that is not one is passed over.
+#[tokio::test]
+async fn r_col_2_3_one_agent_a_shared_team_member_and_a_shared_phone_are_warned_masked() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let t = crate::evaluation::demo_opening_tender(&app).await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    const AGENT_ID: &str = "11010519491231002X";
+    const MANAGER_ID: &str = "440524188001010014";
+    let declarations = [
+        json!({"agent": {"name": "王强", "id_number": AGENT_ID, "phone": "13800001111"},
+               "team": [{"name": "李娜", "id_number": MANAGER_ID, "role": "项目负责人"}]}),
+        json!({"agent": {"name": "王强", "id_number": "110105 19491231002x"}}),
+        json!({"agent": {"name": "赵敏", "id_number": "310101199001011234"},
+               "contact": {"name": "陈晨", "phone": "13800002222"},
+               "team": [{"name": "李娜", "id_number": MANAGER_ID}]}),
+        json!({"contact": {"name": "陈辰", "phone": "+86 138-0000-2222"}}),
+    ]
+    .map(|d| d.to_string());
+    let texts: Vec<String> = (0..5).map(|i| prose(20 + i, 20)).collect();
+    let mut packages: Vec<Vec<(&str, &str, &[u8])>> = declarations
+        .iter()
+        .zip(&texts)
+        .enumerate()
+        .map(|(i, (d, text))| {
+            // The third names it by file name only, as a client without the type would.
+            let media = if i == 2 {
+                "application/json"
+            } else {
+                kaibiao::bid::personnel::MEDIA_TYPE
+            };
+            vec![
+                ("技术响应文件.txt", "text/plain", text.as_bytes()),
+                ("personnel.json", media, d.as_bytes()),
+            ]
+        })
+        .collect();
+    packages.push(vec![
+        ("技术响应文件.txt", "text/plain", texts[4].as_bytes()),
+        ("personnel.json", "application/json", b"{not a declaration"),
+    ]);
+    let bids = crate::evaluation::bid_and_open_packages(
+        &app,
+        &clock,
+        &tender,
+        t["bid_deadline"].as_i64().unwrap(),
+        &FIVE_PRICES,
+        &packages,
+    )
+    .await;
+    let oversight = app.login("oversight").await;
+    let path = format!("/api/tenders/{tender}/warnings");
+    let (status, v) = oversight.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let sorted = |w: &Value| {
+        let mut b: Vec<String> = serde_json::from_value(w["bids"].clone()).unwrap();
+        b.sort();
+        b
+    };
+    let pair = |i: usize, j: usize| {
+        let mut p = vec![bids[i].clone(), bids[j].clone()];
+        p.sort();
+        p
+    };
+    let agent = warning_of(&v, "same_agent");
+    assert_eq!(agent["rule"], "R-COL-2");
+    assert_eq!(agent["weight"], 100);
+    assert_eq!(sorted(&agent), pair(0, 1));
+    assert_eq!(agent["evidence"]["value"], "王强（证件 ****002X）");
+    let member = warning_of(&v, "same_person");
+    assert_eq!(member["rule"], "R-COL-3");
+    assert_eq!(sorted(&member), pair(0, 2));
+    let roles: Vec<&str> = member["evidence"]["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["项目负责人", "项目团队成员"]);
+    let phone = warning_of(&v, "same_phone");
+    assert_eq!(sorted(&phone), pair(2, 3));
+    assert_eq!(phone["evidence"]["value"], "陈晨 / 陈辰（电话 ****2222）");
+    let people = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| {
+            ["same_agent", "same_person", "same_phone"].contains(&w["kind"].as_str().unwrap())
+        })
+        .count();
+    assert_eq!(
+        people, 3,
+        "the fifth bid's broken declaration adds nothing: {v}"
+    );
+    let text = v.to_string();
+    for number in ["19491231", "188001010", "13800002222", "0000-2222"] {
+        assert!(!text.contains(number), "{number} in {text}");
+    }
+
+    // Confirmed with a reason: the supervisors' chain holds no number either, and the
+    // public ledger no name.
+    let (status, d) = oversight
+        .post(
+            &path,
+            json!({"type": "confirm", "key": agent["key"], "reason": "同一授权代表为两家投标人办理投标。"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    let (_, v) = oversight.get(&path).await;
+    assert_eq!(warning_of(&v, "same_agent")["status"], "confirmed");
+    let chain = v["ledger"].to_string();
+    assert!(chain.contains("same_agent"), "{chain}");
+    assert!(
+        !chain.contains("19491231") && !chain.contains("王强"),
+        "{chain}"
+    );
+    let ledger = ledger_of(&app, &tender).await.to_string();
+    assert!(
+        !ledger.contains("王强") && !ledger.contains("李娜"),
+        "nor in the public ledger"
+    );
+    for user in ["supplier1", "agency"] {
+        let (status, _) = app.login(user).await.get(&path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
+    }
+
+    // Oversight reads who and in which role in the page.
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    crate::browser::as_user(c, &app, "oversight").await;
+    c.goto(&app.url(&format!("/warnings.html?tender={tender}")))
+        .await
+        .unwrap();
+    let card = crate::hall::wait_text(c, "[data-kind=same_person]", "李娜").await;
+    assert!(
+        card.contains("R-COL-3") && card.contains("项目负责人") && card.contains("****0014"),
+        "{card}"
+    );
+    let card = crate::hall::text_of(c, "[data-kind=same_agent]").await;
+    assert!(
+        card.contains("同一授权代表") && card.contains("已确认"),
+        "{card}"
+    );
+    driver.close().await;
 }

@@ -2,7 +2,7 @@
 // first, then English.
 export default {
   'warn.title': ['围标串标预警', 'Collusion warnings'],
-  'warn.lead': ['开标后，平台依据投标文件加密时记录的设备、网络地址、文档作者、密钥，保证金付款账户，开标解密的文件内容和唱标价格，提示可能的围标串标（R-COL）。预警仅财政和监管部门可见；逐条确认或排除并说明理由，记入仅监管部门可读的记录链。', 'After the opening, the platform points out possible collusion (R-COL) from the devices, network addresses, document authors and keys recorded when the bids were sealed, from the deposits’ paying accounts, from the documents the opening decrypted and from the prices read out. Only finance and oversight see the warnings; each is confirmed or dismissed with a reason, kept in a chain only supervisors read.'],
+  'warn.lead': ['开标后，平台依据投标文件加密时记录的设备、网络地址、文档作者、密钥，保证金付款账户，投标人员声明、开标解密的文件内容和唱标价格，提示可能的围标串标（R-COL）。预警仅财政和监管部门可见；逐条确认或排除并说明理由，记入仅监管部门可读的记录链。', 'After the opening, the platform points out possible collusion (R-COL) from the devices, network addresses, document authors and keys recorded when the bids were sealed, from the deposits’ paying accounts, from the people the bids declared and the documents the opening decrypted and from the prices read out. Only finance and oversight see the warnings; each is confirmed or dismissed with a reason, kept in a chain only supervisors read.'],
   'warn.link': ['围标串标预警', 'Collusion warnings'],
   'warn.not_yet': ['开标结束前不分析、不显示任何预警。', 'No warning is computed or shown before the opening.'],
   'warn.list': ['预警（{n} 条）', 'Warnings ({n})'],
@@ -24,6 +24,12 @@ export default {
   'warn.value.same_account': ['付款账号', 'Paying account'],
   'warn.kind.same_legal_rep': ['不同投标人的法定代表人为同一人', 'Different bidders with one legal representative'],
   'warn.value.same_legal_rep': ['法定代表人', 'Legal representative'],
+  'warn.kind.same_agent': ['不同投标人由同一授权代表办理投标', 'One agent handles the bids of different bidders'],
+  'warn.value.same_agent': ['授权代表', 'Agent'],
+  'warn.kind.same_person': ['同一人员出现在不同投标人的投标人员中', 'One person in the teams of different bidders'],
+  'warn.value.same_person': ['人员', 'Person'],
+  'warn.kind.same_phone': ['不同投标人的投标人员使用同一电话号码', 'One phone number in different bidders’ declarations'],
+  'warn.value.same_phone': ['人员', 'Person'],
   'warn.kind.controls': ['投标人之间存在直接控股或管理关系', 'One bidder controls another'],
   'warn.value.controls': ['控制方 → 被控制方', 'Controller → controlled'],
   'warn.kind.same_controller': ['不同投标人受同一控股股东或实际控制人控制', 'Different bidders under one controller'],

@@ -49,6 +49,12 @@ const els = {
   size: $('enterprise-size'),
   special: $('special-status'),
   notes: $('notes'),
+  agentName: $('agent-name'),
+  agentId: $('agent-id'),
+  agentPhone: $('agent-phone'),
+  contactName: $('contact-name'),
+  contactPhone: $('contact-phone'),
+  team: $('team'),
   files: $('documents'),
   filesList: $('documents-list'),
   filesTotal: $('documents-total'),
@@ -458,7 +464,55 @@ function intField(input, key, max) {
   return Number(raw);
 }
 
-/** The checked form: {lotNo, sheet, files}, or null with the errors shown. */
+// The personnel declaration (docs/bid-format.md): sealed as one more document, read by
+// nobody before the opening and never read out.
+const PERSONNEL_TYPE = 'application/vnd.kaibiao.personnel+json';
+const MAX_TEAM = 50;
+
+/** An identity number as typed is plausible: a resident number (GB 11643) with its
+ *  MOD 11-2 check character, or another document's 6 to 32 letters and digits. */
+function idNumberOk(raw) {
+  const s = raw.replace(/\s+/g, '').toUpperCase();
+  if (/^\d{17}[\dX]$/.test(s)) {
+    const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const sum = w.reduce((a, x, i) => a + x * Number(s[i]), 0);
+    return '10X98765432'[sum % 11] === s[17];
+  }
+  return /^[0-9A-Z]{6,32}$/.test(s) && !/^\d{18}$/.test(s);
+}
+
+/** The personnel section as a declaration, or null when it is empty; errors shown on
+ *  the fields through `fail`. */
+function readPersonnel(fail) {
+  const person = (name, id, phone, role) => {
+    const p = { name: name.trim() };
+    if (id && id.trim()) p.id_number = id.replace(/\s+/g, '').toUpperCase();
+    if (phone && phone.trim()) p.phone = phone.trim();
+    if (role && role.trim()) p.role = role.trim();
+    return p;
+  };
+  const out = {};
+  const agentId = els.agentId.value.trim();
+  if (agentId && !idNumberOk(agentId)) fail('agent_id', t('bid.err_id_number'));
+  if (els.agentName.value.trim()) {
+    out.agent = person(els.agentName.value, agentId, els.agentPhone.value);
+  } else if (agentId || els.agentPhone.value.trim()) {
+    fail('agent_id', t('bid.err_person_name'));
+  }
+  if (els.contactName.value.trim()) out.contact = person(els.contactName.value, '', els.contactPhone.value);
+  const lines = els.team.value.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (lines.length > MAX_TEAM) fail('team', t('bid.err_team_size', { max: MAX_TEAM }));
+  const team = [];
+  lines.forEach((line, i) => {
+    const [name = '', id = '', ...role] = line.split(/[,，、\t]/).map((x) => x.trim());
+    if (!name || (id && !idNumberOk(id))) fail('team', t('bid.err_team_line', { n: i + 1 }));
+    else team.push(person(name, id, '', role.join(' ')));
+  });
+  if (team.length) out.team = team;
+  return Object.keys(out).length ? out : null;
+}
+
+/** The checked form: {lotNo, sheet, files, personnel}, or null with the errors shown. */
 function readForm() {
   clearFieldErrors(els.form);
   let ok = true;
@@ -479,6 +533,7 @@ function readForm() {
   if (!docs.length) fail('documents', t('bid.err_docs'));
   const total = docs.reduce((a, f) => a + f.size, 0);
   if (total > MAX_CONTAINER - 16 * MiB) fail('documents', t('bid.err_too_large'));
+  const personnel = readPersonnel(fail);
   if (!ok) return null;
   return {
     lotNo: Number(lot.lot_no),
@@ -493,6 +548,7 @@ function readForm() {
       notes: els.notes.value.trim(),
     },
     files: [...docs],
+    personnel,
   };
 }
 
@@ -638,7 +694,12 @@ async function seal(start, v) {
     tenderPublicKey: fromB64url(start.tender_key),
     segmentSize: start.segment_size,
     openingSheet: v.sheet,
-    documents: v.files.map((file) => ({ file })),
+    documents: [
+      ...v.files.map((file) => ({ file })),
+      ...(v.personnel
+        ? [{ file: new File([JSON.stringify(v.personnel)], 'personnel.json', { type: PERSONNEL_TYPE }) }]
+        : []),
+    ],
     output: 'chunks',
   });
   if (sealed.size > MAX_CONTAINER) throw new PageError(t('bid.err_too_large'));

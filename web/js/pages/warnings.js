@@ -52,6 +52,11 @@ function evidence(w) {
     return h('p.warn-shared', h('strong', t('warn.value.same_file')), ' ', (e.names || []).join(' / '),
       ' ', h('code', String(e.value).slice(0, 16)), ' — ', (e.bidders || []).join('、'));
   }
+  if (e.people) {
+    return h('div.warn-shared',
+      h('p', h('strong', t(`warn.value.${w.kind}`)), ' ', h('code', String(e.value))),
+      h('ul.warn-people', e.people.map((p) => h('li', `${p.bidder}：${p.name}（${p.role}）`))));
+  }
   const value = w.kind === 'lowest_bid_disqualified' ? formatMoney(e.value) : String(e.value);
   return h('p.warn-shared', h('strong', t(`warn.value.${w.kind}`)), ' ', h('code', value),
     ' — ', (e.bidders || []).join('、'));
