@@ -17,6 +17,7 @@ pub mod clock;
 pub mod collusion;
 pub mod committee;
 pub mod config;
+pub mod console;
 pub mod contract;
 pub mod credit_code;
 pub mod crypto;

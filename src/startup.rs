@@ -83,6 +83,7 @@ pub fn api() -> Api {
         .merge(crate::collusion::routes::api())
         .merge(crate::opendata::routes::api())
         .merge(crate::analytics::routes::api())
+        .merge(crate::console::routes::api())
         .merge(crate::apidoc::api())
         .merge(crate::alerts::routes::api())
 }

@@ -31,11 +31,11 @@ pub struct TenderFacts {
 }
 
 fn in_period(published_at: i64, f: &Filter) -> bool {
-    let day = crate::calendar::date_of(published_at)
-        .format("%Y-%m-%d")
-        .to_string();
-    f.from.as_deref().is_none_or(|from| day.as_str() >= from)
-        && f.to.as_deref().is_none_or(|to| day.as_str() <= to)
+    crate::calendar::day_within(
+        published_at,
+        f.from.as_deref().unwrap_or_default(),
+        f.to.as_deref().unwrap_or_default(),
+    )
 }
 
 /// Binds the filter's region and purchasing unit to `$1`–`$4` (each twice: empty means

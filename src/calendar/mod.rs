@@ -251,6 +251,13 @@ pub fn date_of(ms: i64) -> NaiveDate {
     t.with_timezone(&crate::clock::cst()).date_naive()
 }
 
+/// Whether the CST day of `ms` is within `from ..= to` (each `YYYY-MM-DD`; empty for no
+/// bound): the period filters of analytics and the console.
+pub fn day_within(ms: i64, from: &str, to: &str) -> bool {
+    let day = date_of(ms).format("%Y-%m-%d").to_string();
+    (from.is_empty() || day.as_str() >= from) && (to.is_empty() || day.as_str() <= to)
+}
+
 /// 00:00 of `date` in China Standard Time, as milliseconds since the epoch.
 pub fn start_of_day_ms(date: NaiveDate) -> i64 {
     let offset_s = crate::clock::cst().local_minus_utc();

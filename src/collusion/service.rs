@@ -7,7 +7,7 @@ use super::repo;
 use super::rules::{self, Finding};
 use super::similarity;
 use super::types::{
-    Ack, Command, LotScreens, ScreensView, WarningError, WarningView, WarningsView,
+    Ack, Command, LotScreens, ScreensView, Tally, WarningError, WarningView, WarningsView,
 };
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
@@ -174,6 +174,58 @@ fn check(user: &CurrentUser, head: &TenderHead) -> AppResult<()> {
     Ok(())
 }
 
+/// The read-out bids of an opened tender and every finding about them, the documents'
+/// included. Call only once `check` passed (or the tender is known opened).
+async fn every_finding(
+    state: &AppState,
+    tender_id: &str,
+) -> AppResult<(Vec<rules::BidFacts>, Vec<Finding>)> {
+    let pool = &state.db.pool;
+    let facts = repo::facts(pool, tender_id).await?;
+    let outcome = repo::outcome(pool, tender_id).await?;
+    let documents = document_findings(state, tender_id, &facts).await?;
+    let mut found = findings(&facts, &outcome);
+    found.extend(documents);
+    Ok((facts, found))
+}
+
+async fn decisions(
+    state: &AppState,
+    tender_id: &str,
+) -> AppResult<BTreeMap<String, repo::Decision>> {
+    Ok(repo::decisions(&state.db.pool, tender_id)
+        .await?
+        .into_iter()
+        .map(|d| (d.warning_key.clone(), d))
+        .collect())
+}
+
+/// How many of a tender's warnings are undecided and how many were confirmed, for the
+/// supervisors' console: `None` before the opening (nothing is computed then).
+pub async fn tally(
+    state: &AppState,
+    user: &CurrentUser,
+    head: &TenderHead,
+) -> AppResult<Option<Tally>> {
+    if !user.role.is_supervisor() {
+        return Err(AppError::Forbidden);
+    }
+    if !opened(head) {
+        return Ok(None);
+    }
+    let (_, found) = every_finding(state, &head.id).await?;
+    let decisions = decisions(state, &head.id).await?;
+    let mut t = Tally::default();
+    for f in &found {
+        match decisions.get(&f.key()).map(|d| d.status.as_str()) {
+            None => t.open += 1,
+            Some("confirmed") => t.confirmed += 1,
+            Some(_) => t.dismissed += 1,
+        }
+    }
+    Ok(Some(t))
+}
+
 pub async fn view(
     state: &AppState,
     user: &CurrentUser,
@@ -182,17 +234,10 @@ pub async fn view(
     let pool = &state.db.pool;
     let head = crate::tender::repo::published_head(pool, tender_id).await?;
     check(user, &head)?;
-    let facts = repo::facts(pool, tender_id).await?;
-    let outcome = repo::outcome(pool, tender_id).await?;
-    let documents = document_findings(state, tender_id, &facts).await?;
-    let decisions: BTreeMap<String, repo::Decision> = repo::decisions(pool, tender_id)
-        .await?
+    let (facts, found) = every_finding(state, tender_id).await?;
+    let decisions = decisions(state, tender_id).await?;
+    let warnings = found
         .into_iter()
-        .map(|d| (d.warning_key.clone(), d))
-        .collect();
-    let warnings = findings(&facts, &outcome)
-        .into_iter()
-        .chain(documents)
         .map(|f| {
             let key = f.key();
             let d = decisions.get(&key);

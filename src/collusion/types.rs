@@ -92,3 +92,11 @@ pub struct TenderRef {
     pub code: String,
     pub title: String,
 }
+
+/// A tender's warnings counted by their decision (the supervisors' console).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub open: usize,
+    pub confirmed: usize,
+    pub dismissed: usize,
+}

@@ -211,4 +211,19 @@ impl Hub {
     pub fn room_names(&self) -> Vec<String> {
         self.rooms().keys().cloned().collect()
     }
+
+    /// Who is in room `name` now, as supervisors see them; `None` when nobody is (the
+    /// room has no task) or it did not answer within a second.
+    pub async fn present(&self, name: &str) -> Option<Vec<types::PresenceEntry>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.rooms()
+            .get(name)?
+            .cmd
+            .send(RoomCmd::Snapshot(tx))
+            .ok()?;
+        tokio::time::timeout(std::time::Duration::from_secs(1), rx)
+            .await
+            .ok()?
+            .ok()
+    }
 }

@@ -202,6 +202,8 @@ pub enum RoomCmd {
     /// reply is the presence frame its audience sees now, to show at once.
     Join(String, Present, Audience, oneshot::Sender<Utf8Bytes>),
     Leave(String),
+    /// Who is present, as supervisors see them (the supervisors' console).
+    Snapshot(oneshot::Sender<Vec<PresenceEntry>>),
     /// The room's media changed.
     Media(kaibiao_media::RoomInfo),
 }
@@ -320,6 +322,13 @@ pub fn spawn(
                             }
                         }
                         changed = true;
+                    }
+                    RoomCmd::Snapshot(reply) => {
+                        let present: Vec<&Present> =
+                            room.present.values().map(|(p, _)| p).collect();
+                        let (members, _) =
+                            presence_view(Audience::Supervisor, room.secrecy, &present);
+                        let _ = reply.send(members);
                     }
                     RoomCmd::Media(info) => {
                         room.media = Some(info);

@@ -387,7 +387,7 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
 }
 
 #[tokio::test]
-async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the_halls() {
+async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_on_the_console() {
     let Some(driver) = crate::browser::patient_browser().await else {
         return;
     };
@@ -417,13 +417,13 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_among_the
         .await
         .unwrap();
 
-    // Finance finds the sealed tender among the halls, from its navigation.
+    // Finance finds the sealed tender on its console, from its navigation.
     login(c, &app, "finance").await;
-    click_long(c, "a.nav-link[data-nav='halls']").await;
-    let row = format!("#halls-table .hall-row[data-id='{tender}']");
+    click_long(c, "a.nav-link[data-nav='console']").await;
+    let row = format!("#console-rooms-table .room-row[data-id='{tender}']");
     wait_long(c, &row).await;
     wait_text(c, &row, "已截标").await;
-    screenshots(c, "halls").await;
+    screenshots(c, "console-sealed").await;
 
     // The host starts in the hall; bidders' decryptions show up as they arrive.
     login(c, &app, "agency").await;

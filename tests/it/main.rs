@@ -19,6 +19,7 @@ mod chainwalk;
 mod challenges;
 mod cli;
 mod committee_bench;
+mod console;
 mod contracts;
 mod demo_opening;
 mod demo_past;

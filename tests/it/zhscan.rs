@@ -159,7 +159,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             format!("/tender.html?id={demo}"),
             "/tender-form.html".into(),
             "/plans.html".into(),
-            "/halls.html".into(),
+            "/console.html".into(),
             format!("/opening.html?tender={demo}"),
             format!("/documents.html?tender={demo}"),
             deposits.clone(),
@@ -182,7 +182,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
         "finance",
         &[
             "/dashboard.html".into(),
-            "/halls.html".into(),
+            "/console.html".into(),
             "/audit.html".into(),
             "/plans.html".into(),
             "/approvals.html".into(),

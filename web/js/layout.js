@@ -44,7 +44,7 @@ function navLinks(user, active) {
     links.push({ key: 'dashboard', href: '/dashboard.html', text: 'nav.dashboard' });
     if (PLAN_ROLES.includes(user.role)) links.push({ key: 'plans', href: '/plans.html', text: 'nav.plans' });
     if (user.role === 'agency') links.push({ key: 'new_tender', href: '/tender-form.html', text: 'nav.new_tender' });
-    if (HALL_ROLES.includes(user.role)) links.push({ key: 'halls', href: '/halls.html', text: 'nav.halls' });
+    if (HALL_ROLES.includes(user.role)) links.push({ key: 'console', href: '/console.html', text: 'nav.console' });
     if (isSupervisorRole(user.role)) links.push({ key: 'audit', href: '/audit.html', text: 'nav.audit' });
     if (isSupervisorRole(user.role)) links.push({ key: 'screens', href: '/screens.html', text: 'nav.screens' });
     if (isSupervisorRole(user.role) || user.role === 'purchaser') links.push({ key: 'analytics', href: '/analytics.html', text: 'nav.analytics' });

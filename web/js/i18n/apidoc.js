@@ -37,5 +37,6 @@ export default {
   'apidoc.area.apidoc': ['接口说明', 'API description'],
   'apidoc.area.alerts': ['预警提示', 'Alerts'],
   'apidoc.area.analytics': ['统计分析', 'Analytics'],
+  'apidoc.area.console': ['监管台', 'Supervision console'],
   'apidoc.any_user': ['任何已登录用户', 'Any signed-in user'],
 };

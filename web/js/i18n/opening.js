@@ -1,5 +1,5 @@
-// The opening hall, the list of halls and the opening record (opening.html, halls.html,
-// record.html), with the hall's media: each key with its zh-CN text first and its English
+// The opening hall and the opening record (opening.html, record.html), with the hall's
+// media: each key with its zh-CN text first and its English
 // second.
 
 export default {
@@ -185,14 +185,6 @@ export default {
   'rec.sha_bad': ['开标结束事件所载哈希与本记录不一致！', 'The closing event carries another hash than this record\u2019s!'],
   'rec.offline': ['也可下载 JSON，用 kaibiao verify 在离线环境中核验。', 'Or download the JSON and check it offline with kaibiao verify.'],
   'rec.not_closed': ['开标尚未结束，开标记录在结束时由平台签发。', 'The opening has not closed; the platform issues the record when it does.'],
-  'halls.title': ['进行中的开标', 'Openings in progress'],
-  'halls.lead': ['已截标和正在开标的项目。每 15 秒自动刷新；进入大厅可实时观看全过程。', 'Tenders whose bids have closed or that are being opened. Refreshed every 15 s; enter a hall to watch it live.'],
-  'halls.progress': ['进展', 'Progress'],
-  'halls.bids': ['{n} 份投标', '{n} bids'],
-  'halls.updated': ['更新于 {at}', 'Updated {at}'],
-  'halls.none': ['目前没有进行中的开标', 'No opening in progress'],
-  'halls.none_hint': ['投标截止后，项目会出现在这里。', 'Tenders appear here once their bids have closed.'],
-  'halls.supervisors_only': ['只有财政监管和综合监管用户可以查看全部开标大厅。', 'Only finance and oversight users can see every opening hall.'],
 
   'clar.title': ['评标委员会的澄清要求', 'Clarification requested by the panel'],
   'clar.note': ['评标委员会要求您对投标作出书面澄清。答复将记入评标记录，不得改变投标的实质内容。', 'The evaluation panel asks you to clarify your bid in writing. Your answer goes into the evaluation record and may not change the substance of the bid.'],
@@ -201,8 +193,6 @@ export default {
   'clar.sent': ['答复已提交。', 'Answer submitted.'],
   'clar.answered': ['已答复', 'Answered'],
   'clar.empty': ['请填写答复', 'Please write an answer'],
-  'halls.evaluations': ['进行中的评标', 'Evaluations in progress'],
-  'halls.evaluations_none': ['目前没有进行中的评标', 'No evaluation in progress'],
   'media.title': ['音视频', 'Audio & video'],
   'media.join': ['加入音视频', 'Join audio & video'],
   'media.leave': ['离开音视频', 'Leave audio & video'],

@@ -250,7 +250,7 @@ export default {
   'special.disability_welfare': ['残疾人福利性单位', 'Disability welfare unit'],
 
   // Opening hall (opening.html), key-file import, opening record, halls overview.
-  'nav.halls': ['开标大厅', 'Opening halls'],
+  'nav.console': ['监管台', 'Console'],
 
   'kf.title': ['导入密钥文件', 'Import a key file'],
   'kf.lead': ['如果您的密钥保存在密钥文件中（由 kaibiao 命令行生成，扩展名 .kbkey），可在此导入本浏览器。密钥导入后不可导出，口令不会发送给平台。', 'If your keys are in a key file (made by the kaibiao command-line tool, .kbkey), import them into this browser here. Imported keys cannot be exported; the passphrase is never sent to the platform.'],

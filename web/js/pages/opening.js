@@ -1041,7 +1041,7 @@ function tick() {
 
 async function main() {
   setPageTitle('hall.title');
-  me = await initLayout({ auth: 'required', active: 'halls' });
+  me = await initLayout({ auth: 'required', active: 'console' });
   if (!tenderId) {
     replace(els.alert, errorBlock(t('common.missing_id')), h('p', h('a.btn', { href: '/dashboard.html' }, t('nav.dashboard'))));
     return;

@@ -219,7 +219,7 @@ function renderTitle() {
 
 async function main() {
   setPageTitle('rec.title');
-  await initLayout({ auth: 'required', active: 'halls' });
+  await initLayout({ auth: 'required', active: 'console' });
   if (!tenderId) {
     replace(alertEl, errorBlock(t('common.missing_id')));
     return;

@@ -150,7 +150,7 @@ function render() {
 
 async function main() {
   setPageTitle('rep.title');
-  await initLayout({ auth: 'required', active: 'halls' });
+  await initLayout({ auth: 'required', active: 'console' });
   if (!tenderId) {
     replace(alertEl, errorBlock(t('common.missing_id')));
     return;

@@ -555,7 +555,7 @@ function tick() {
 
 async function main() {
   setPageTitle('rounds.title');
-  me = await initLayout({ auth: 'required', active: 'halls' });
+  me = await initLayout({ auth: 'required', active: 'console' });
   if (!me) return;
   if (!tenderId) {
     replace(els.alert, errorBlock(t('common.missing_id')));
