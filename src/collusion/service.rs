@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::pdftext;
 use super::personnel;
 use super::repo;
 use super::rules::{self, Finding};
@@ -40,7 +41,7 @@ fn findings(facts: &[rules::BidFacts], outcome: &rules::Outcome) -> Vec<Finding>
     out
 }
 
-/// Documents read of each bid's package: the text ones, at most this many per bid.
+/// Documents read of each bid's package: the text and PDF ones, at most this many per bid.
 const TEXT_DOCUMENTS_PER_BID: usize = 16;
 
 /// Tenders whose document findings are kept.
@@ -74,65 +75,111 @@ impl DocumentFindings {
     }
 }
 
+/// The text of a bid's text and PDF documents (these through `pdftext`), the first
+/// `similarity::MAX_CHARS` characters of them.
+async fn bid_text(state: &AppState, docs: &[crate::ledger::Document]) -> AppResult<String> {
+    let mut text = String::new();
+    for d in docs
+        .iter()
+        .filter(|d| d.media_type.starts_with("text/") || pdftext::is_pdf(&d.name, &d.media_type))
+        .take(TEXT_DOCUMENTS_PER_BID)
+    {
+        // No encoding takes more than 4 bytes a character.
+        let budget = similarity::MAX_CHARS.saturating_sub(text.chars().count()) * 4;
+        if budget == 0 {
+            break;
+        }
+        let read = if d.media_type.starts_with("text/") {
+            state
+                .blobs
+                .get_prefix(&d.sha256, budget)
+                .await?
+                .map(|bytes| similarity::decode_text(&bytes, &d.media_type))
+        } else {
+            match state.blobs.local_path(&d.sha256) {
+                Some(path) => pdftext::text(&path, budget).await,
+                None => None,
+            }
+        };
+        if let Some(read) = read {
+            text.push_str(&read);
+            text.push('\n');
+        }
+    }
+    Ok(text)
+}
+
+/// The personnel declaration among a bid's documents, if it has one that reads.
+async fn bid_people(
+    state: &AppState,
+    docs: &[crate::ledger::Document],
+) -> AppResult<Option<crate::bid::personnel::Declaration>> {
+    let Some(d) = docs
+        .iter()
+        .find(|d| crate::bid::personnel::is_declaration(&d.name, &d.media_type))
+    else {
+        return Ok(None);
+    };
+    let bytes = state
+        .blobs
+        .get_prefix(&d.sha256, crate::bid::personnel::MAX_BYTES + 1)
+        .await?;
+    Ok(bytes.as_deref().and_then(crate::bid::personnel::parse))
+}
+
 /// R-COL-4's similar texts, R-COL-5's shared files and R-COL-2/3's shared people, from
-/// the documents the opening decrypted (text documents read up to `similarity::MAX_CHARS`
-/// characters each bid, the personnel declaration up to `bid::personnel::MAX_BYTES`) and the
-/// tender's own documents. Call only once `check` passed.
+/// the documents the opening decrypted (`bid_text`, `bid_people`; bids read as many at
+/// a time as the machine has cores, a PDF taking about half a second per 160 pages) and
+/// the tender's own documents. Call only once `check` passed.
 async fn document_findings(
     state: &AppState,
     tender_id: &str,
     facts: &[rules::BidFacts],
 ) -> AppResult<Vec<Finding>> {
+    use futures_util::{StreamExt, TryStreamExt};
+
     let kept = state.runtime::<DocumentFindings>();
     if let Some(found) = kept.get(tender_id) {
         return Ok(found);
     }
     let mut read = crate::opening::repo::read_out_documents(&state.db.pool, tender_id).await?;
-    let mut bids = Vec::new();
-    let mut people = Vec::new();
-    for f in facts {
-        let docs = read.remove(&f.bid_id).unwrap_or_default();
-        let mut text = String::new();
-        for d in docs
-            .iter()
-            .filter(|d| d.media_type.starts_with("text/"))
-            .take(TEXT_DOCUMENTS_PER_BID)
-        {
-            // No encoding takes more than 4 bytes a character.
-            let budget = similarity::MAX_CHARS.saturating_sub(text.chars().count()) * 4;
-            if budget == 0 {
-                break;
-            }
-            if let Some(bytes) = state.blobs.get_prefix(&d.sha256, budget).await? {
-                text.push_str(&similarity::decode_text(&bytes, &d.media_type));
-                text.push('\n');
-            }
-        }
-        let declared = docs
-            .iter()
-            .find(|d| crate::bid::personnel::is_declaration(&d.name, &d.media_type));
-        if let Some(d) = declared {
-            let bytes = state
-                .blobs
-                .get_prefix(&d.sha256, crate::bid::personnel::MAX_BYTES + 1)
-                .await?;
-            if let Some(declaration) = bytes.as_deref().and_then(crate::bid::personnel::parse) {
-                people.push(personnel::BidPeople {
-                    bid_id: f.bid_id.clone(),
-                    org_id: f.org_id.clone(),
-                    org_name: f.org_name.clone(),
-                    declaration,
-                });
-            }
-        }
-        bids.push(similarity::BidDocuments {
-            bid_id: f.bid_id.clone(),
-            org_id: f.org_id.clone(),
-            org_name: f.org_name.clone(),
-            files: docs.into_iter().map(|d| (d.sha256, d.name)).collect(),
-            text,
-        });
-    }
+    // Owned, so that the reads are futures of their own (a stream's closure borrowing
+    // them is not `Send` for every lifetime the router asks of a handler).
+    let per_bid: Vec<(rules::BidFacts, Vec<crate::ledger::Document>)> = facts
+        .iter()
+        .map(|f| (f.clone(), read.remove(&f.bid_id).unwrap_or_default()))
+        .collect();
+    let at_once = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let read: Vec<(similarity::BidDocuments, Option<personnel::BidPeople>)> =
+        futures_util::stream::iter(per_bid)
+            .map(|(f, docs)| {
+                let state = state.clone();
+                async move {
+                    let text = bid_text(&state, &docs).await?;
+                    let people =
+                        bid_people(&state, &docs)
+                            .await?
+                            .map(|declaration| personnel::BidPeople {
+                                bid_id: f.bid_id.clone(),
+                                org_id: f.org_id.clone(),
+                                org_name: f.org_name.clone(),
+                                declaration,
+                            });
+                    let documents = similarity::BidDocuments {
+                        bid_id: f.bid_id,
+                        org_id: f.org_id,
+                        org_name: f.org_name,
+                        files: docs.into_iter().map(|d| (d.sha256, d.name)).collect(),
+                        text,
+                    };
+                    AppResult::Ok((documents, people))
+                }
+            })
+            .buffered(at_once)
+            .try_collect()
+            .await?;
+    let (bids, people): (Vec<_>, Vec<_>) = read.into_iter().unzip();
+    let people: Vec<personnel::BidPeople> = people.into_iter().flatten().collect();
     let tender_text = {
         let mut conn = state.db.pool.acquire().await?;
         crate::tender::template::render_of(&mut conn, tender_id)
