@@ -69,6 +69,47 @@ pub struct Competition {
     pub single_bid_rate_bp: i64,
 }
 
+/// The evaluation panels (R-EVAL-2, R-EVAL-5).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Experts {
+    pub invitations: i64,
+    pub declines: i64,
+    pub decline_rate_bp: i64,
+    pub scores: i64,
+    /// Scores outside the panel's range, given with a reason.
+    pub outlier_scores: i64,
+    pub outlier_rate_bp: i64,
+    /// Seated experts who scored, and their mean minutes from accepting to the last score.
+    pub scored_seats: i64,
+    pub minutes_to_score_avg: i64,
+}
+
+/// Who takes part.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Participation {
+    /// Distinct organisations with a bid read out; those registered as SMEs.
+    pub bidders: i64,
+    pub sme_bidders: i64,
+    /// Distinct organisations that won a lot.
+    pub winners: i64,
+    /// Bids read out per bidder, in hundredths.
+    pub bids_per_bidder_x100: i64,
+}
+
+/// The policies at work in the evaluations and awards (R-POL-2, R-POL-3, R-POL-5).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    /// Price deductions applied, by kind, and their total.
+    pub small_micro_deductions: i64,
+    pub consortium_deductions: i64,
+    pub domestic_deductions: i64,
+    pub deducted_fen: i64,
+    /// Lots won by a prison enterprise or a welfare unit for the disabled (declared), and
+    /// their value.
+    pub special_awards: i64,
+    pub special_fen: i64,
+}
+
 /// One region's share of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RegionFigures {
@@ -86,6 +127,9 @@ pub struct Figures {
     pub savings: Savings,
     pub sme: Sme,
     pub competition: Competition,
+    pub experts: Experts,
+    pub participation: Participation,
+    pub policy: Policy,
     pub regions: Vec<RegionFigures>,
 }
 
@@ -105,14 +149,14 @@ pub fn figures(tenders: &[TenderFacts], planned_fen: i64, regions: &[(String, St
     b.paid_of_contracted_bp = bp(b.paid_fen, b.contracted_fen);
 
     let (s, m) = (&mut f.savings, &mut f.sme);
-    for (budget, price, size) in tenders.iter().flat_map(|t| &t.awards) {
-        s.awarded_budget_fen += budget;
-        s.awarded_fen += price;
+    for a in tenders.iter().flat_map(|t| &t.awards) {
+        s.awarded_budget_fen += a.budget_fen;
+        s.awarded_fen += a.price_fen;
         m.awards += 1;
-        m.awarded_fen += price;
-        if is_sme(size.as_deref()) {
+        m.awarded_fen += a.price_fen;
+        if is_sme(a.size.as_deref()) {
             m.sme_awards += 1;
-            m.sme_fen += price;
+            m.sme_fen += a.price_fen;
         }
     }
     s.saved_fen = s.awarded_budget_fen - s.awarded_fen;
@@ -144,6 +188,61 @@ pub fn figures(tenders: &[TenderFacts], planned_fen: i64, regions: &[(String, St
     };
     c.single_bid_rate_bp = bp(c.single_bid_lots, c.lots_opened);
 
+    let e = &mut f.experts;
+    let mut minutes = 0;
+    for x in tenders.iter().map(|t| &t.experts) {
+        e.invitations += x.invitations;
+        e.declines += x.declines;
+        e.scores += x.scores;
+        e.outlier_scores += x.outlier_scores;
+        e.scored_seats += x.minutes_to_score.len() as i64;
+        minutes += x.minutes_to_score.iter().sum::<i64>();
+    }
+    e.decline_rate_bp = bp(e.declines, e.invitations);
+    e.outlier_rate_bp = bp(e.outlier_scores, e.scores);
+    e.minutes_to_score_avg = if e.scored_seats > 0 {
+        minutes / e.scored_seats
+    } else {
+        0
+    };
+
+    let p = &mut f.participation;
+    let bidders: std::collections::BTreeMap<&str, &Option<String>> = tenders
+        .iter()
+        .flat_map(|t| &t.bidders)
+        .map(|(org, size)| (org.as_str(), size))
+        .collect();
+    p.bidders = bidders.len() as i64;
+    p.sme_bidders = bidders.values().filter(|s| is_sme(s.as_deref())).count() as i64;
+    p.winners = tenders
+        .iter()
+        .flat_map(|t| &t.awards)
+        .map(|a| a.org_id.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len() as i64;
+    p.bids_per_bidder_x100 = if p.bidders > 0 {
+        f.competition.bids_read_out * 100 / p.bidders
+    } else {
+        0
+    };
+
+    let y = &mut f.policy;
+    for (kind, fen) in tenders.iter().flat_map(|t| &t.deductions) {
+        match kind.as_str() {
+            "small_micro" => y.small_micro_deductions += 1,
+            "consortium" => y.consortium_deductions += 1,
+            "domestic" => y.domestic_deductions += 1,
+            _ => {}
+        }
+        y.deducted_fen += fen;
+    }
+    for a in tenders.iter().flat_map(|t| &t.awards) {
+        if matches!(a.special.as_deref(), Some("prison" | "disability_welfare")) {
+            y.special_awards += 1;
+            y.special_fen += a.price_fen;
+        }
+    }
+
     f.regions = regions
         .iter()
         .map(|(code, name)| {
@@ -155,10 +254,10 @@ pub fn figures(tenders: &[TenderFacts], planned_fen: i64, regions: &[(String, St
             for t in tenders.iter().filter(|t| &t.region_code == code) {
                 r.tenders += 1;
                 r.tendered_fen += t.budget_fen;
-                for (_, price, size) in &t.awards {
-                    r.awarded_fen += price;
-                    if is_sme(size.as_deref()) {
-                        r.sme_fen += price;
+                for a in &t.awards {
+                    r.awarded_fen += a.price_fen;
+                    if is_sme(a.size.as_deref()) {
+                        r.sme_fen += a.price_fen;
                     }
                 }
             }
@@ -210,6 +309,33 @@ pub fn csv_rows(f: &Figures) -> Vec<[String; 3]> {
         row("competition", "single_bid_lots", c.single_bid_lots),
         row("competition", "single_bid_rate_bp", c.single_bid_rate_bp),
     ];
+    let e = &f.experts;
+    let p = &f.participation;
+    let y = &f.policy;
+    out.extend([
+        row("experts", "invitations", e.invitations),
+        row("experts", "declines", e.declines),
+        row("experts", "decline_rate_bp", e.decline_rate_bp),
+        row("experts", "scores", e.scores),
+        row("experts", "outlier_scores", e.outlier_scores),
+        row("experts", "outlier_rate_bp", e.outlier_rate_bp),
+        row("experts", "scored_seats", e.scored_seats),
+        row("experts", "minutes_to_score_avg", e.minutes_to_score_avg),
+        row("participation", "bidders", p.bidders),
+        row("participation", "sme_bidders", p.sme_bidders),
+        row("participation", "winners", p.winners),
+        row(
+            "participation",
+            "bids_per_bidder_x100",
+            p.bids_per_bidder_x100,
+        ),
+        row("policy", "small_micro_deductions", y.small_micro_deductions),
+        row("policy", "consortium_deductions", y.consortium_deductions),
+        row("policy", "domestic_deductions", y.domestic_deductions),
+        row("policy", "deducted_fen", y.deducted_fen),
+        row("policy", "special_awards", y.special_awards),
+        row("policy", "special_fen", y.special_fen),
+    ]);
     for r in &f.regions {
         let section = format!("region:{}", r.code);
         out.push(row(&section, "tenders", r.tenders));
@@ -223,6 +349,7 @@ pub fn csv_rows(f: &Figures) -> Vec<[String; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytics::repo::{Award, ExpertFacts};
 
     #[test]
     fn the_figures_add_up_in_fen_and_basis_points() {
@@ -237,9 +364,27 @@ mod tests {
                 budget_fen: 1_000,
                 committed_fen: 900,
                 read_out_per_lot: bids,
-                awards,
+                awards: awards
+                    .into_iter()
+                    .map(|(budget_fen, price_fen, size)| Award {
+                        budget_fen,
+                        price_fen,
+                        org_id: format!("{size:?}"),
+                        special: (price_fen == 900).then(|| "prison".into()),
+                        size,
+                    })
+                    .collect(),
                 contracted_fen: 800,
                 paid_fen: 400,
+                bidders: vec![("x".into(), Some("small".into())), ("y".into(), None)],
+                experts: ExpertFacts {
+                    invitations: 4,
+                    declines: 1,
+                    scores: 10,
+                    outlier_scores: 1,
+                    minutes_to_score: vec![30, 60],
+                },
+                deductions: vec![("small_micro".into(), 100)],
             }
         };
         let tenders = [
@@ -269,7 +414,25 @@ mod tests {
         assert_eq!((f.competition.awarded, f.competition.failed), (2, 1));
         assert_eq!(f.regions[1].tenders, 2);
         assert_eq!(f.regions[0].sme_fen, 800);
-        assert_eq!(csv_rows(&f).len(), 26 + 2 * 4);
+        assert_eq!(
+            (f.experts.invitations, f.experts.decline_rate_bp),
+            (12, 2_500)
+        );
+        assert_eq!(
+            (f.experts.outlier_rate_bp, f.experts.minutes_to_score_avg),
+            (1_000, 45)
+        );
+        assert_eq!(
+            (f.participation.bidders, f.participation.sme_bidders),
+            (2, 1)
+        );
+        assert_eq!(f.participation.winners, 2);
+        assert_eq!(
+            (f.policy.small_micro_deductions, f.policy.deducted_fen),
+            (3, 300)
+        );
+        assert_eq!((f.policy.special_awards, f.policy.special_fen), (1, 900));
+        assert_eq!(csv_rows(&f).len(), 26 + 18 + 2 * 4);
         assert_eq!(figures(&[], 0, &[]), Figures::default());
     }
 }

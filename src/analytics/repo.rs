@@ -24,10 +24,41 @@ pub struct TenderFacts {
     pub committed_fen: i64,
     /// Per opened lot, the bids read out (none: not opened).
     pub read_out_per_lot: Vec<i64>,
-    /// Per awarded lot: the lot's budget, the winning price, the winner's size.
-    pub awards: Vec<(i64, i64, Option<String>)>,
+    pub awards: Vec<Award>,
     pub contracted_fen: i64,
     pub paid_fen: i64,
+    /// The read-out bidders: organisation id and registered size.
+    pub bidders: Vec<(String, Option<String>)>,
+    pub experts: ExpertFacts,
+    /// The price deductions the evaluation report applied (R-POL-2, R-POL-5): kind and
+    /// amount.
+    pub deductions: Vec<(String, i64)>,
+}
+
+/// An awarded lot.
+#[derive(Debug, Clone, Default)]
+pub struct Award {
+    /// The lot's budget and the winning price.
+    pub budget_fen: i64,
+    pub price_fen: i64,
+    pub org_id: String,
+    /// The winner's registered size.
+    pub size: Option<String>,
+    /// The winner's declared status in its read-out sheet: `prison` or
+    /// `disability_welfare` (R-POL-3).
+    pub special: Option<String>,
+}
+
+/// The evaluation panel of a tender.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpertFacts {
+    pub invitations: i64,
+    pub declines: i64,
+    /// Scores given, and those outside the panel's range that needed a reason (R-EVAL-5).
+    pub scores: i64,
+    pub outlier_scores: i64,
+    /// Per seated expert who scored: minutes from accepting to the last score given.
+    pub minutes_to_score: Vec<i64>,
 }
 
 fn in_period(published_at: i64, f: &Filter) -> bool {
@@ -118,7 +149,26 @@ pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<Tende
                         .bind(&w.org_id)
                         .fetch_one(pool)
                         .await?;
-                awards.push((budget, w.price_fen, size));
+                let sheet: Option<String> = sqlx::query_scalar(
+                    "SELECT sheet FROM opening_bids WHERE tender_id = $1 AND bidder_org_id = $2 \
+                     AND lot_no = $3 AND result = 'read_out'",
+                )
+                .bind(&id)
+                .bind(&w.org_id)
+                .bind(w.lot_no)
+                .fetch_optional(pool)
+                .await?
+                .flatten();
+                let special = sheet
+                    .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+                    .and_then(|s| s["special_status"].as_str().map(str::to_string));
+                awards.push(Award {
+                    budget_fen: budget,
+                    price_fen: w.price_fen,
+                    org_id: w.org_id.clone(),
+                    size,
+                    special,
+                });
             }
         }
         out.push(TenderFacts {
@@ -148,8 +198,73 @@ pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<Tende
                 &id,
             )
             .await?,
+            bidders: sqlx::query_as(
+                "SELECT DISTINCT ob.bidder_org_id, o.enterprise_size FROM opening_bids ob \
+                 JOIN organisations o ON o.id = ob.bidder_org_id \
+                 WHERE ob.tender_id = $1 AND ob.result = 'read_out'",
+            )
+            .bind(&id)
+            .fetch_all(pool)
+            .await?,
+            experts: experts(pool, &id).await?,
+            deductions: deductions(pool, &id).await?,
             id,
         });
+    }
+    Ok(out)
+}
+
+/// A tender's panel: invitations, declines, scores, outliers, minutes to score.
+async fn experts(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<ExpertFacts> {
+    let seats: Vec<(String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT expert_id, status, responded_at FROM evaluation_panel WHERE tender_id = $1",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let scores: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT expert_id, outlier_reason, at FROM evaluation_scores WHERE tender_id = $1",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mut minutes_to_score = Vec::new();
+    for (expert, status, responded_at) in &seats {
+        let last = scores.iter().filter(|s| &s.0 == expert).map(|s| s.2).max();
+        if let (true, Some(accepted), Some(last)) = (status == "accepted", responded_at, last) {
+            minutes_to_score.push((last - accepted).max(0) / 60_000);
+        }
+    }
+    Ok(ExpertFacts {
+        invitations: seats.len() as i64,
+        declines: seats.iter().filter(|s| s.1 == "declined").count() as i64,
+        scores: scores.len() as i64,
+        outlier_scores: scores.iter().filter(|s| s.1.is_some()).count() as i64,
+        minutes_to_score,
+    })
+}
+
+/// The deductions of the tender's evaluation report: each evaluated bid's price's.
+async fn deductions(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<Vec<(String, i64)>> {
+    let report: Option<String> =
+        sqlx::query_scalar("SELECT report FROM evaluations WHERE tender_id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .flatten();
+    let report: serde_json::Value = report
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for lot in report["lots"].as_array().into_iter().flatten() {
+        for bid in lot["result"]["bids"].as_array().into_iter().flatten() {
+            for d in bid["price"]["deductions"].as_array().into_iter().flatten() {
+                out.push((
+                    d["kind"].as_str().unwrap_or_default().to_string(),
+                    d["amount_fen"].as_i64().unwrap_or_default(),
+                ));
+            }
+        }
     }
     Ok(out)
 }

@@ -43,6 +43,7 @@ function renderFilter() {
     h('label', t('ana.to'), ' ', to),
     h('button#ana-apply.btn', { type: 'submit' }, t('ana.apply')),
     h('a#ana-csv.btn', { href: `/api/analytics.csv${query(f)}`, download: 'kaibiao-analytics.csv' }, t('ana.csv')),
+    h('a#ana-xlsx.btn', { href: `/api/analytics.xlsx${query(f)}`, download: 'kaibiao-analytics.xlsx' }, t('ana.xlsx')),
     me.role === 'purchaser' ? h('span.tag', t('ana.own_unit')) : null);
   form.onsubmit = (ev) => {
     ev.preventDefault();
@@ -94,6 +95,9 @@ function render() {
   const s = f.savings;
   const m = f.sme;
   const c = f.competition;
+  const e = f.experts;
+  const p = f.participation;
+  const y = f.policy;
   replace($('ana-page'),
     c.tenders === 0 ? banner('info', t('ana.none')) : null,
     h('section.card#ana-budget', h('div.card-head', h('h2', t('ana.budget'))),
@@ -120,6 +124,24 @@ function render() {
         figure('failed', t('ana.failed'), String(c.failed)),
         figure('bids-per-lot', t('ana.bids_per_lot'), (c.bids_per_lot_x100 / 100).toFixed(2)),
         figure('single-bid', t('ana.single_bid'), pct(c.single_bid_rate_bp)))),
+    h('section.card#ana-experts', h('div.card-head', h('h2', t('ana.experts'))),
+      h('dl.kv',
+        figure('invitations', t('ana.invitations'), String(e.invitations)),
+        figure('decline-rate', t('ana.decline_rate'), pct(e.decline_rate_bp), t('ana.of', { n: e.declines, total: e.invitations })),
+        figure('outlier-rate', t('ana.outlier_rate'), pct(e.outlier_rate_bp), t('ana.of', { n: e.outlier_scores, total: e.scores })),
+        figure('minutes-to-score', t('ana.minutes_to_score'), t('ana.minutes', { n: e.minutes_to_score_avg }), t('ana.seats', { n: e.scored_seats })))),
+    h('section.card#ana-participation', h('div.card-head', h('h2', t('ana.participation'))),
+      h('dl.kv',
+        figure('bidders', t('ana.bidders'), String(p.bidders), t('ana.sme_bidders', { n: p.sme_bidders })),
+        figure('winners', t('ana.winners'), String(p.winners)),
+        figure('bids-per-bidder', t('ana.bids_per_bidder'), (p.bids_per_bidder_x100 / 100).toFixed(2)))),
+    h('section.card#ana-policy', h('div.card-head', h('h2', t('ana.policy'))),
+      h('dl.kv',
+        figure('small-micro', t('ana.small_micro_deductions'), String(y.small_micro_deductions)),
+        figure('consortium', t('ana.consortium_deductions'), String(y.consortium_deductions)),
+        figure('domestic', t('ana.domestic_deductions'), String(y.domestic_deductions)),
+        figure('deducted', t('ana.deducted'), formatMoney(y.deducted_fen)),
+        figure('special', t('ana.special_awards'), String(y.special_awards), formatMoney(y.special_fen)))),
     h('section.card#ana-regions', h('div.card-head', h('h2', t('ana.regions')),
       h('span.card-note', h('span.ana-key.ana-key-sme'), t('ana.legend_sme'), ' ', h('span.ana-key.ana-key-other'), t('ana.legend_other'))),
     chart(f.regions)));
