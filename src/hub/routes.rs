@@ -392,7 +392,11 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                 };
                 let replies: Vec<String> = match read_frame(text.as_str()) {
                     Err((id, e)) => vec![error_reply(id.as_deref(), &e)],
-                    Ok(ClientMsg::Ping {}) => vec![serde_json::to_string(&ServerMsg::Pong).unwrap_or_default()],
+                    Ok(ClientMsg::Ping { t }) => vec![serde_json::to_string(&ServerMsg::Pong {
+                        t,
+                        now: state.clock.now_ms(),
+                    })
+                    .unwrap_or_default()],
                     Ok(ClientMsg::Unsubscribe {}) => {
                         leave(sub.take(), &user);
                         Vec::new()

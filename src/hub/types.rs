@@ -15,7 +15,12 @@ pub enum ClientMsg {
     },
     /// Leave the current room.
     Unsubscribe {},
-    Ping {},
+    /// Keeps the connection alive; with `t` (the client's clock, ms) the pong also
+    /// carries the server's clock, so that the page shows the server's time.
+    Ping {
+        #[serde(default)]
+        t: Option<i64>,
+    },
     /// Join a room's audio and video (docs/media.md): publisher or receive-only by role.
     MediaJoin {
         room: String,
@@ -55,10 +60,7 @@ pub enum ServerMsg<'a> {
         event: &'a crate::ledger::Event,
     },
     /// The subscriber fell behind the live stream: subscribe again with `since_seq`.
-    Resync {
-        room: &'a str,
-        since_seq: i64,
-    },
+    Resync { room: &'a str, since_seq: i64 },
     /// Who is present, as this subscriber may see them (see `room::presence_view`).
     Presence {
         room: &'a str,
@@ -104,7 +106,13 @@ pub enum ServerMsg<'a> {
         room: &'a str,
         info: &'a kaibiao_media::RoomInfo,
     },
-    Pong,
+    /// The answer to a ping: the client's `t` back and the server's clock (`now`, ms),
+    /// from which the page corrects its own clock by half the round trip.
+    Pong {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        t: Option<i64>,
+        now: i64,
+    },
     Error {
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<&'a str>,

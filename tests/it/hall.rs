@@ -469,3 +469,72 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_on_the_co
     screenshots(c, "hall-host-confirming").await;
     driver.close().await;
 }
+
+/// #20's server clock: a bidder in the hall sees the server's time running, set over the
+/// hub — here the server's clock is days away from the browser's, and the page shows the
+/// server's, to the second, with the offset it corrected.
+#[tokio::test]
+async fn a_bidder_in_the_hall_sees_the_servers_clock_running_not_its_own() {
+    use kaibiao::clock::Clock as _;
+
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let (app, clock) = crate::common::spawn_app_at(T0).await;
+    let tender = app.school_tender_id().await;
+    // A bidder: its bid is in, so the hall is open to it.
+    let s = app.login("supplier1").await;
+    s.register_keys().await;
+    let (_, start) = crate::bids::start_bid(&s, &tender).await;
+    let container = crate::bids::seal(&start, "bid", b"proposal", 1024);
+    let bid = start["bid_id"].as_str().unwrap();
+    let (status, v) = crate::bids::upload_all(&s, bid, &container, 4096).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{v}");
+    login(c, &app, "supplier1").await;
+    c.goto(&app.url(&format!("/opening.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_long(c, "#room-clock[data-source='hub']").await;
+    let read = || async {
+        let v = js(
+            c,
+            "const el = document.querySelector('#room-clock'); \
+             return { ms: Number(el.dataset.serverMs), offset: Number(el.dataset.offsetMs), \
+                      text: el.innerText, local: Date.now() };",
+            vec![],
+        )
+        .await;
+        (
+            v["ms"].as_i64().unwrap(),
+            v["offset"].as_i64().unwrap(),
+            v["text"].as_str().unwrap().to_string(),
+            v["local"].as_i64().unwrap(),
+        )
+    };
+    let (shown, offset, text, local) = read().await;
+    // The server's (test) clock stands still at T0; the page's runs on from it.
+    let server = clock.now_ms();
+    assert!(
+        (shown - server).abs() < 5_000,
+        "shown {shown}, server {server}: {text}"
+    );
+    assert!(
+        (local - server).abs() > 86_400_000,
+        "the browser's own clock is elsewhere"
+    );
+    assert!((offset - (server - local)).abs() < 5_000, "{offset}");
+    let cst = kaibiao::calendar::date_of(server)
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        text.contains("服务器时间") && text.contains(&cst) && text.contains("已与服务器校准"),
+        "{text}"
+    );
+    screenshots(c, "hall-clock").await;
+    // It runs: a second later it shows a later second.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (later, _, _, _) = read().await;
+    assert!(later > shown, "{later} after {shown}");
+    driver.close().await;
+}

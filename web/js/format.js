@@ -12,7 +12,13 @@ const CST_OFFSET_MS = 8 * 60 * 60 * 1000;
 let clockOffsetMs = 0;
 let clockSamples = 0;
 
+// The hub's pongs carry the server's clock to the millisecond (hub.js): once one came,
+// the offset is the one of the quickest round trip among the last few, and the Date
+// headers' coarser estimates are no longer used.
+let hubSamples = [];
+
 export function noteServerDate(dateHeader, sentAt, receivedAt) {
+  if (hubSamples.length) return;
   const server = Date.parse(dateHeader || '');
   if (!Number.isFinite(server)) return;
   // The Date header has one-second resolution: it truncates, so add half.
@@ -22,8 +28,31 @@ export function noteServerDate(dateHeader, sentAt, receivedAt) {
   clockSamples += 1;
 }
 
+/** A pong's clock: the server's `now` when the ping sent at `sentAt` (this browser's
+ *  clock) came back at `receivedAt`; the server read its clock half-way, roughly. */
+export function noteHubClock(now, sentAt, receivedAt) {
+  const rtt = receivedAt - sentAt;
+  if (!Number.isFinite(now) || !(rtt >= 0)) return;
+  hubSamples.push({ offset: now + rtt / 2 - receivedAt, rtt });
+  if (hubSamples.length > 8) hubSamples = hubSamples.slice(-8);
+  const best = hubSamples.reduce((a, b) => (b.rtt < a.rtt ? b : a));
+  clockOffsetMs = best.offset;
+  clockSamples += 1;
+}
+
+/** How this browser's clock is corrected: the offset (ms), the round trip it was
+ *  measured over, and from where ('hub', 'http' or null before any answer). */
+export function clockInfo() {
+  if (hubSamples.length) {
+    const best = hubSamples.reduce((a, b) => (b.rtt < a.rtt ? b : a));
+    return { offsetMs: Math.round(best.offset), rttMs: best.rtt, source: 'hub' };
+  }
+  return { offsetMs: Math.round(clockOffsetMs), rttMs: null, source: clockSamples ? 'http' : null };
+}
+
 /** Current time by the server's clock (Unix ms). */
 export function serverNow() {
+  if (hubSamples.length) return Date.now() + Math.round(clockOffsetMs);
   // Ignore sub-second differences: they are below the header's resolution.
   return Date.now() + (Math.abs(clockOffsetMs) < 1500 ? 0 : Math.round(clockOffsetMs));
 }

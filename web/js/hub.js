@@ -6,6 +6,7 @@
 // same id.
 
 import { ApiError, csrf } from './api.js';
+import { noteHubClock } from './format.js';
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const PING_MS = 25000;
@@ -105,7 +106,13 @@ export class HubRoom {
       if (this.ws !== ws) return;
       this.subscribe();
       clearInterval(this.pinger);
-      this.pinger = setInterval(() => this.send({ type: 'ping' }), PING_MS);
+      // Each ping carries this browser's clock; the pong the server's (format.js).
+      const ping = () => this.send({ type: 'ping', t: Date.now() });
+      // Three at first (the quickest round trip sets the clock), then one a while.
+      ping();
+      setTimeout(() => this.ws === ws && ping(), 1000);
+      setTimeout(() => this.ws === ws && ping(), 3000);
+      this.pinger = setInterval(ping, PING_MS);
     });
     ws.addEventListener('message', (ev) => {
       if (this.ws !== ws) return;
@@ -205,6 +212,7 @@ export class HubRoom {
         return;
       }
       case 'pong':
+        if (typeof msg.t === 'number') noteHubClock(msg.now, msg.t, Date.now());
         return;
       default:
         if (msg.room === this.room && this.h.onFrame) this.h.onFrame(msg);

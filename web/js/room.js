@@ -7,7 +7,7 @@
 
 import { post, ApiError } from './api.js';
 import { t } from './i18n.js';
-import { formatCST } from './format.js';
+import { formatCST, serverNow, clockInfo } from './format.js';
 import { h, replace } from './ui.js';
 import { HubRoom } from './hub.js';
 import { mountMedia } from './media.js';
@@ -62,7 +62,36 @@ export class LiveRoom {
     }).start();
     // Audio and video over the same connection (media.js).
     if (this.slots.media) mountMedia(this.slots.media, { hub: this.hub, room: this.name });
+    this.startClock();
     return this;
+  }
+
+  /** The server's clock, running beside the connection line: the time every deadline of
+   *  the room is judged by, this browser's own clock corrected over the hub. Not a live
+   *  region (a screen reader would read it every second). */
+  startClock() {
+    if (this.clock) return;
+    this.clock = h('div#room-clock.room-clock.small', { 'aria-live': 'off' });
+    this.slots.conn.after(this.clock);
+    const tick = () => {
+      const now = serverNow();
+      const info = clockInfo();
+      this.clock.dataset.serverMs = String(now);
+      this.clock.dataset.source = info.source || '';
+      this.clock.dataset.offsetMs = String(info.offsetMs);
+      replace(this.clock,
+        h('span.room-clock-label', t('hall.clock')), ' ',
+        h('time.room-clock-time', { datetime: new Date(now).toISOString() }, formatCST(now, { seconds: true })),
+        info.source === 'hub'
+          ? h('span.muted', ' ', t('hall.clock_synced', { offset: (info.offsetMs / 1000).toFixed(1), rtt: info.rttMs }))
+          : h('span.muted', ' ', t('hall.clock_unsynced')));
+    };
+    tick();
+    // Aligned to the second, so the seconds change when the server's do.
+    setTimeout(() => {
+      tick();
+      setInterval(tick, 1000);
+    }, 1000 - (serverNow() % 1000));
   }
 
   /** A room command: over the hub when it is live, else over HTTP (same checks, same errors). */
