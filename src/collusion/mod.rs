@@ -10,6 +10,7 @@
 //! A stage after the opening (`opening`, `bid`).
 
 pub mod ocds;
+pub mod office;
 pub mod pdftext;
 pub mod personnel;
 pub mod repo;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::office;
 use super::pdftext;
 use super::personnel;
 use super::repo;
@@ -75,13 +76,17 @@ impl DocumentFindings {
     }
 }
 
-/// The text of a bid's text and PDF documents (these through `pdftext`), the first
+/// The text of a bid's text, PDF and Word documents (through `pdftext` and `office`), the first
 /// `similarity::MAX_CHARS` characters of them.
 async fn bid_text(state: &AppState, docs: &[crate::ledger::Document]) -> AppResult<String> {
     let mut text = String::new();
     for d in docs
         .iter()
-        .filter(|d| d.media_type.starts_with("text/") || pdftext::is_pdf(&d.name, &d.media_type))
+        .filter(|d| {
+            d.media_type.starts_with("text/")
+                || pdftext::is_pdf(&d.name, &d.media_type)
+                || office::is_docx(&d.name, &d.media_type)
+        })
         .take(TEXT_DOCUMENTS_PER_BID)
     {
         // No encoding takes more than 4 bytes a character.
@@ -95,11 +100,16 @@ async fn bid_text(state: &AppState, docs: &[crate::ledger::Document]) -> AppResu
                 .get_prefix(&d.sha256, budget)
                 .await?
                 .map(|bytes| similarity::decode_text(&bytes, &d.media_type))
-        } else {
-            match state.blobs.local_path(&d.sha256) {
-                Some(path) => pdftext::text(&path, budget).await,
-                None => None,
+        } else if let Some(path) = state.blobs.local_path(&d.sha256) {
+            if pdftext::is_pdf(&d.name, &d.media_type) {
+                pdftext::text(&path, budget).await
+            } else {
+                tokio::task::spawn_blocking(move || office::docx_text(&path, budget))
+                    .await
+                    .map_err(anyhow::Error::from)?
             }
+        } else {
+            None
         };
         if let Some(read) = read {
             text.push_str(&read);
@@ -107,6 +117,28 @@ async fn bid_text(state: &AppState, docs: &[crate::ledger::Document]) -> AppResu
         }
     }
     Ok(text)
+}
+
+/// The files inside a bid's ZIP archives (R-COL-5 looks into them): (SHA-256, name).
+async fn bid_archives(
+    state: &AppState,
+    docs: &[crate::ledger::Document],
+) -> AppResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for d in docs
+        .iter()
+        .filter(|d| office::is_zip(&d.name, &d.media_type))
+    {
+        if let Some(path) = state.blobs.local_path(&d.sha256) {
+            let name = d.name.clone();
+            out.extend(
+                tokio::task::spawn_blocking(move || office::archive_members(&path, &name))
+                    .await
+                    .map_err(anyhow::Error::from)?,
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// The personnel declaration among a bid's documents, if it has one that reads.
@@ -165,11 +197,13 @@ async fn document_findings(
                                 org_name: f.org_name.clone(),
                                 declaration,
                             });
+                    let mut files = bid_archives(&state, &docs).await?;
+                    files.extend(docs.into_iter().map(|d| (d.sha256, d.name)));
                     let documents = similarity::BidDocuments {
                         bid_id: f.bid_id,
                         org_id: f.org_id,
                         org_name: f.org_name,
-                        files: docs.into_iter().map(|d| (d.sha256, d.name)).collect(),
+                        files,
                         text,
                     };
                     AppResult::Ok((documents, people))

@@ -336,6 +336,28 @@ async fn warnings_read_by_oversight(app: &crate::common::TestApp, tender: &str) 
     v
 }
 
+/// The warnings of `kind` in a view: each with its bids sorted, and its evidence.
+fn of_kind(v: &Value, kind: &str) -> Vec<(Vec<String>, Value)> {
+    v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == kind)
+        .map(|w| {
+            let mut b: Vec<String> = serde_json::from_value(w["bids"].clone()).unwrap();
+            b.sort();
+            (b, w["evidence"].clone())
+        })
+        .collect()
+}
+
+/// Bids `i` and `j`, sorted (as `of_kind` gives them).
+fn pair_of(bids: &[String], i: usize, j: usize) -> Vec<String> {
+    let mut p = vec![bids[i].clone(), bids[j].clone()];
+    p.sort();
+    p
+}
+
 /// Five bids' prices, no two in a regular pattern with a third.
 const FIVE_PRICES: [i64; 5] = [
     100_000_000,
@@ -389,24 +411,8 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
     )
     .await;
     let v = warnings_read_by_oversight(&app, &tender).await;
-    let pairs = |kind: &str| -> Vec<(Vec<String>, Value)> {
-        v["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|w| w["kind"] == kind)
-            .map(|w| {
-                let mut b: Vec<String> = serde_json::from_value(w["bids"].clone()).unwrap();
-                b.sort();
-                (b, w["evidence"].clone())
-            })
-            .collect()
-    };
-    let pair = |i: usize, j: usize| {
-        let mut p = vec![bids[i].clone(), bids[j].clone()];
-        p.sort();
-        p
-    };
+    let pairs = |kind: &str| of_kind(&v, kind);
+    let pair = |i: usize, j: usize| pair_of(&bids, i, j);
     let similar = pairs("similar_text");
     assert_eq!(similar.len(), 2, "{v}");
     let copied = similar
@@ -802,4 +808,80 @@ async fn r_col_4_text_copied_between_pdf_documents_is_read_and_warned_with_the_p
     let passage = similar[0]["evidence"]["passage"].as_str().unwrap();
     assert!(passage.contains("第7号方案"), "{passage}");
     driver.close().await;
+}
+
+/// A ZIP file made in the test: (name, bytes) each.
+fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// A Word document (.docx) of `text`, a paragraph a line: what the comparison reads of it.
+fn docx_of(text: &str) -> Vec<u8> {
+    let paragraphs: String = text
+        .lines()
+        .map(|l| format!("<w:p><w:r><w:t>{l}</w:t></w:r></w:p>"))
+        .collect();
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{paragraphs}</w:body></w:document>"#
+    );
+    zip_of(&[("word/document.xml", xml.as_bytes())])
+}
+
+/// R-COL-4 and R-COL-5 in office documents and archives: two bids' Word documents share a
+/// copied plan; a third bid's ZIP archive holds the very file a fourth sent bare.
+#[tokio::test]
+async fn r_col_4_5_a_copy_in_word_documents_and_a_file_inside_an_archive_are_warned() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let t = crate::evaluation::demo_opening_tender(&app).await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let copied = prose(7, 30);
+    let docx = [
+        docx_of(&format!("{copied}{}", prose(1, 10))),
+        docx_of(&format!("{}{}", copied.replace('：', " "), prose(2, 10))),
+    ];
+    let bare = prose(5, 20);
+    let archive = zip_of(&[
+        ("商务/资格证明.txt", prose(3, 5).as_bytes()),
+        ("技术/施工组织设计.txt", bare.as_bytes()),
+    ]);
+    const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    let packages: Vec<Vec<(&str, &str, &[u8])>> = vec![
+        vec![("技术方案.docx", DOCX, docx[0].as_slice())],
+        vec![("技术方案.docx", DOCX, docx[1].as_slice())],
+        vec![("投标文件.zip", "application/zip", archive.as_slice())],
+        vec![("施工组织设计.txt", "text/plain", bare.as_bytes())],
+    ];
+    let bids = crate::evaluation::bid_and_open_packages(
+        &app,
+        &clock,
+        &tender,
+        t["bid_deadline"].as_i64().unwrap(),
+        &FIVE_PRICES[..4],
+        &packages,
+    )
+    .await;
+    let v = warnings_read_by_oversight(&app, &tender).await;
+    let of = |kind: &str| of_kind(&v, kind);
+    let pair = |i: usize, j: usize| pair_of(&bids, i, j);
+    let similar = of("similar_text");
+    assert!(
+        similar
+            .iter()
+            .any(|(b, e)| *b == pair(0, 1) && e["passage"].as_str().unwrap().contains("第7号方案")),
+        "the Word documents' copy: {v}"
+    );
+    let files = of("same_file");
+    assert_eq!(files.len(), 1, "{v}");
+    assert_eq!(files[0].0, pair(2, 3));
+    assert_eq!(
+        files[0].1["names"],
+        json!(["投标文件.zip/技术/施工组织设计.txt", "施工组织设计.txt"])
+    );
 }
