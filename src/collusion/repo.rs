@@ -10,7 +10,9 @@ fn text(r: &sqlx::any::AnyRow, column: &str) -> sqlx::Result<String> {
     Ok(r.try_get::<Option<String>, _>(column)?.unwrap_or_default())
 }
 
-/// The read-out bids of a tender with what their sealing recorded.
+/// The read-out bids of a tender with what their sealing recorded; who stands behind each
+/// bidder as declared at the deadline (`sealed_identities`; tenders sealed before it was
+/// kept read the declarations as they are now).
 pub async fn facts<'e, E>(exec: E, tender_id: &str) -> sqlx::Result<Vec<BidFacts>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -18,10 +20,15 @@ where
     let rows = sqlx::query(
         "SELECT ob.bid_id, ob.bidder_org_id, o.name, ob.lot_no, ob.sheet, b.device_fingerprint, \
          b.client_ip, b.user_agent, b.documents_meta, b.bidder_key_id, d.account_no, \
-         o.credit_code, i.legal_rep_name, i.legal_rep_tag, i.controller_name, i.controller_key \
+         o.credit_code, \
+         CASE WHEN s.org_id IS NULL THEN i.legal_rep_name ELSE s.legal_rep_name END AS legal_rep_name, \
+         CASE WHEN s.org_id IS NULL THEN i.legal_rep_tag ELSE s.legal_rep_tag END AS legal_rep_tag, \
+         CASE WHEN s.org_id IS NULL THEN i.controller_name ELSE s.controller_name END AS controller_name, \
+         CASE WHEN s.org_id IS NULL THEN i.controller_key ELSE s.controller_key END AS controller_key \
          FROM opening_bids ob JOIN bids b ON b.id = ob.bid_id \
          JOIN organisations o ON o.id = ob.bidder_org_id \
          LEFT JOIN bid_deposits d ON d.tender_id = ob.tender_id AND d.org_id = ob.bidder_org_id \
+         LEFT JOIN sealed_identities s ON s.tender_id = ob.tender_id AND s.org_id = ob.bidder_org_id \
          LEFT JOIN org_identities i ON i.org_id = ob.bidder_org_id \
          WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
     )

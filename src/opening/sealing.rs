@@ -78,6 +78,8 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
         bid_repo::set_status(&mut *tx, b, BidStatus::Late, now).await?;
     }
     tender_repo::set_status(&mut tx, id, next, None).await?;
+    // Who stands behind each bidder, as declared at the deadline (R-COL-7).
+    crate::supplier::identity::freeze(&mut tx, id, now).await?;
     let register = crate::ledger::repo::register(&mut *tx, id).await?;
     let count = list.len();
     let event = LedgerEvent::BidsSealed(BidsSealed {

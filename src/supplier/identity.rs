@@ -168,6 +168,26 @@ pub async fn store(
     Ok(())
 }
 
+/// Copies the declarations of a tender's bidders (the organisations with a submitted
+/// bid) as they stand now, at the bid deadline, into `sealed_identities`: a row for
+/// every bidder, empty where it declared nothing (migration 0034). Inside the sealing's
+/// transaction.
+pub async fn freeze(conn: &mut sqlx::AnyConnection, tender_id: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sealed_identities (tender_id, org_id, legal_rep_name, legal_rep_tag, \
+         controller_name, controller_key, sealed_at) \
+         SELECT DISTINCT b.tender_id, b.bidder_org_id, i.legal_rep_name, i.legal_rep_tag, \
+         i.controller_name, i.controller_key, $2 \
+         FROM bids b LEFT JOIN org_identities i ON i.org_id = b.bidder_org_id \
+         WHERE b.tender_id = $1 AND b.status = 'submitted'",
+    )
+    .bind(tender_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// The organisation's declared identity, with when it was declared.
 pub async fn of_org<'e, E>(exec: E, org_id: &str) -> sqlx::Result<Option<(Identity, i64)>>
 where

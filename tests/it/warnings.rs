@@ -594,6 +594,25 @@ async fn r_col_7_one_legal_representative_and_a_controlled_bidder_are_warned_by_
     );
     let ledger = ledger_of(&app, &tender).await.to_string();
     assert!(!ledger.contains("张伟"), "nor in the public ledger");
+
+    // A declaration changed after the deadline changes nothing: the warnings read what
+    // stood when the bids were sealed.
+    let (status, _) = declare(
+        "supplier2",
+        json!({"legal_rep_name": "王芳", "legal_rep_id": "440524188001010014"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, mine) = app
+        .login("supplier2")
+        .await
+        .get("/api/suppliers/me/identity")
+        .await;
+    assert_eq!(mine["legal_rep_name"], "王芳");
+    let v = warnings_read_by_oversight(&app, &tender).await;
+    let rep = warning_of(&v, "same_legal_rep");
+    assert_eq!(rep["evidence"]["value"], "张伟", "as sealed: {v}");
+    assert_eq!(rep["bids"].as_array().unwrap().len(), 2);
 }
 
 /// R-COL-2/3: bids carry their people in a sealed personnel declaration; after the
