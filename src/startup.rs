@@ -157,6 +157,7 @@ pub async fn build_with_clock(
         );
     }
     state.blobs.sweep_staging().await?;
+    crate::hub::media::salvage_recordings(&state).await?;
     let demo_logins = if config.demo {
         crate::demo::seed_if_empty(&state).await?
     } else {

@@ -47,6 +47,7 @@ pub async fn store_recordings(state: &AppState, room: &str) -> AppResult<usize> 
             bytes: rec.bytes,
             packets: rec.packets,
             dropped: rec.dropped,
+            salvaged: false,
         });
         crate::ledger::repo::append(&mut tx, tender, now, &rec.participant, &event).await?;
         tx.commit().await?;
@@ -56,4 +57,99 @@ pub async fn store_recordings(state: &AppState, room: &str) -> AppResult<usize> 
         state.rooms.notify(tender);
     }
     Ok(stored)
+}
+
+/// Keeps, at start, the recordings a server left unfinished when it stopped mid-session
+/// (killed, or the machine lost): each file still in the recording folder — a finished
+/// one is moved into the blob store when it is listed — becomes a blob and a
+/// `recording_stored` event marked `salvaged`, playable up to where it was cut. A file of
+/// a room whose tender is unknown is left where it is. Returns how many were kept.
+pub async fn salvage_recordings(state: &AppState) -> anyhow::Result<usize> {
+    let Some(dir) = state.config.media.recording_dir.clone() else {
+        return Ok(0);
+    };
+    let Ok(mut rooms) = tokio::fs::read_dir(&dir).await else {
+        return Ok(0);
+    };
+    let mut kept = 0;
+    while let Some(room_dir) = rooms.next_entry().await? {
+        // The folder is the room's name made safe: `<kind>_<tender id>`.
+        let folder = room_dir.file_name().to_string_lossy().into_owned();
+        let Some((kind, tender)) = folder.split_once('_') else {
+            continue;
+        };
+        if !["opening", "evaluation", "rounds"].contains(&kind) {
+            continue;
+        }
+        let Ok(mut files) = tokio::fs::read_dir(room_dir.path()).await else {
+            continue;
+        };
+        while let Some(file) = files.next_entry().await? {
+            let path = file.path();
+            let (media_kind, content_type) = match path.extension().and_then(|e| e.to_str()) {
+                Some("ivf") => ("video", "video/ivf"),
+                Some("ogg") => ("audio", "audio/ogg"),
+                _ => continue,
+            };
+            let hashing = path.clone();
+            let (sha256, bytes) = tokio::task::spawn_blocking(move || {
+                let mut f = std::fs::File::open(&hashing)?;
+                let mut h = sha2::Sha256::default();
+                let n = std::io::copy(&mut f, &mut h)?;
+                std::io::Result::Ok((hex::encode(sha2::Digest::finalize(h)), n))
+            })
+            .await??;
+            let now = state.clock.now_ms();
+            let mut tx = state.db.begin().await?;
+            if crate::tender::repo::lock(&mut tx, tender).await?.is_none() {
+                tracing::warn!(file = %path.display(), "a recording of an unknown tender is left where it is");
+                continue;
+            }
+            // Stored and listed first, removed after: a stop in between finds it listed
+            // next time and only removes it.
+            let listed: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM ledger_events WHERE tender_id = $1 AND kind = $2 \
+                 AND body LIKE $3",
+            )
+            .bind(tender)
+            .bind(Kind::RecordingStored.as_str())
+            .bind(format!("%\"sha256\":\"{sha256}\"%"))
+            .fetch_one(&mut *tx)
+            .await?;
+            if listed > 0 {
+                drop(tx);
+                tokio::fs::remove_file(&path).await?;
+                continue;
+            }
+            let stored = state.blobs.put_file(&path).await?;
+            anyhow::ensure!(
+                stored == sha256,
+                "{} changed while it was kept",
+                path.display()
+            );
+            let event = LedgerEvent::RecordingStored(RecordingStored {
+                room: format!("{kind}:{tender}"),
+                participant: file.file_name().to_string_lossy().into_owned(),
+                track_id: String::new(),
+                kind: media_kind.into(),
+                content_type: content_type.into(),
+                sha256,
+                bytes,
+                packets: 0,
+                dropped: 0,
+                salvaged: true,
+            });
+            crate::ledger::repo::append(&mut tx, tender, now, "platform", &event).await?;
+            tx.commit().await?;
+            tokio::fs::remove_file(&path).await?;
+            kept += 1;
+        }
+    }
+    if kept > 0 {
+        tracing::warn!(
+            recordings = kept,
+            "recordings left unfinished by the last run kept as they were written"
+        );
+    }
+    Ok(kept)
 }

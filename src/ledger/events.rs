@@ -437,6 +437,10 @@ pub struct RecordingStored {
     pub bytes: u64,
     pub packets: u64,
     pub dropped: u64,
+    /// Left unfinished by a server that stopped mid-session (killed) and kept at its next
+    /// start as it was written: `participant` is then the file's name, `packets` unknown (0).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub salvaged: bool,
 }
 
 // ---- the evaluation ----
@@ -1322,6 +1326,7 @@ mod tests {
                     bytes: 123_456,
                     packets: 789,
                     dropped: 0,
+                    salvaged: false,
                 }),
                 json!({
                     "room": "opening:t1", "participant": "u1", "track_id": "video0",

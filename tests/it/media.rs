@@ -297,3 +297,61 @@ async fn the_host_is_seen_and_heard_over_the_hub_and_the_recording_is_in_the_led
         }
     }
 }
+
+/// Recordings a killed server left unfinished are kept at the next start: each file in
+/// the recording folder becomes a blob and a `recording_stored` event marked salvaged,
+/// once; a file of an unknown tender is left alone.
+#[tokio::test]
+async fn recordings_left_by_a_killed_server_are_kept_at_the_next_start() {
+    let (app, _clock) = crate::common::spawn_app_at(1_796_086_800_000).await;
+    let tender = app.school_tender_id().await;
+    let dir = app
+        .state
+        .config
+        .media
+        .recording_dir
+        .clone()
+        .expect("recording on");
+    let room = dir.join(format!("opening_{tender}"));
+    std::fs::create_dir_all(&room).unwrap();
+    // An Ogg stream cut off mid-page, as a killed writer leaves it.
+    let cut: Vec<u8> = b"OggS\0\x02".iter().copied().chain(0..200u8).collect();
+    let file = room.join("u1-audio0-1796086800000.ogg");
+    std::fs::write(&file, &cut).unwrap();
+    let stray = dir.join("opening_no-such-tender");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join("x.ivf"), b"DKIF").unwrap();
+
+    let kept = kaibiao::hub::media::salvage_recordings(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+    assert!(!file.exists(), "moved into the blob store");
+    assert!(stray.join("x.ivf").exists(), "left where it is");
+    let sha = kaibiao::crypto::sha256_hex(&cut);
+    assert_eq!(
+        app.state.blobs.get(&sha).await.unwrap().unwrap().as_ref(),
+        cut.as_slice()
+    );
+    let ledger = crate::evaluation::ledger_of(&app, &tender).await;
+    let stored: Vec<&serde_json::Value> = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "recording_stored")
+        .collect();
+    assert_eq!(stored.len(), 1, "{ledger}");
+    let body = &stored[0]["body"];
+    assert_eq!(body["salvaged"], true);
+    assert_eq!(body["sha256"], sha.as_str());
+    assert_eq!(body["room"], format!("opening:{tender}"));
+    assert_eq!(body["content_type"], "audio/ogg");
+    assert_eq!(body["bytes"], cut.len());
+    // Once: nothing is left to keep the next time.
+    assert_eq!(
+        kaibiao::hub::media::salvage_recordings(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+}
