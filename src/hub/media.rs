@@ -6,6 +6,20 @@ use crate::error::{AppError, AppResult};
 use crate::ledger::{Kind, LedgerEvent, RecordingStored};
 use crate::state::AppState;
 
+/// Whether the tender's ledger lists a recording of this SHA-256 already.
+async fn listed(tx: &mut crate::db::Tx, tender: &str, sha256: &str) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ledger_events WHERE tender_id = $1 AND kind = $2 \
+         AND body LIKE $3",
+    )
+    .bind(tender)
+    .bind(Kind::RecordingStored.as_str())
+    .bind(format!("%\"sha256\":\"{sha256}\"%"))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n > 0)
+}
+
 /// Stores the room's finished recordings not yet in the ledger: each file becomes a blob
 /// named by its SHA-256 and a `recording_stored` event lists it. Called when someone
 /// leaves the room's media (a publisher's tracks finish then).
@@ -20,16 +34,7 @@ pub async fn store_recordings(state: &AppState, room: &str) -> AppResult<usize> 
         crate::tender::repo::lock(&mut tx, tender)
             .await?
             .ok_or(AppError::NotFound)?;
-        let known: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM ledger_events WHERE tender_id = $1 AND kind = $2 \
-             AND body LIKE $3",
-        )
-        .bind(tender)
-        .bind(Kind::RecordingStored.as_str())
-        .bind(format!("%\"sha256\":\"{}\"%", rec.sha256))
-        .fetch_one(&mut *tx)
-        .await?;
-        if known > 0 || !rec.path.exists() {
+        if listed(&mut tx, tender, &rec.sha256).await? || !rec.path.exists() {
             continue;
         }
         state.blobs.adopt_file(&rec.path, &rec.sha256).await?;
@@ -107,16 +112,7 @@ pub async fn salvage_recordings(state: &AppState) -> anyhow::Result<usize> {
             }
             // Stored and listed first, removed after: a stop in between finds it listed
             // next time and only removes it.
-            let listed: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM ledger_events WHERE tender_id = $1 AND kind = $2 \
-                 AND body LIKE $3",
-            )
-            .bind(tender)
-            .bind(Kind::RecordingStored.as_str())
-            .bind(format!("%\"sha256\":\"{sha256}\"%"))
-            .fetch_one(&mut *tx)
-            .await?;
-            if listed > 0 {
+            if listed(&mut tx, tender, &sha256).await? {
                 drop(tx);
                 tokio::fs::remove_file(&path).await?;
                 continue;
