@@ -42,7 +42,8 @@ fn findings(facts: &[rules::BidFacts], outcome: &rules::Outcome) -> Vec<Finding>
     out
 }
 
-/// Documents read of each bid's package: the text and PDF ones, at most this many per bid.
+/// Documents read of each bid's package: the text, PDF and Word ones, at most this many
+/// per bid.
 const TEXT_DOCUMENTS_PER_BID: usize = 16;
 
 /// Tenders whose document findings are kept.

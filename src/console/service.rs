@@ -91,7 +91,7 @@ fn primary(s: &Scoped) -> Option<(&'static str, String, Option<i64>)> {
 }
 
 fn link(kind: &str, tender_id: &str) -> String {
-    format!("/{kind}.html?tender={}", tender_id)
+    format!("/{kind}.html?tender={tender_id}")
 }
 
 pub async fn view(state: &AppState, user: &CurrentUser, filter: Filter) -> AppResult<ConsoleView> {
@@ -129,36 +129,45 @@ pub async fn view(state: &AppState, user: &CurrentUser, filter: Filter) -> AppRe
         .collect();
     let scoped = repo::tenders(pool, &f, &also).await?;
 
-    let mut rooms = Vec::new();
-    let mut warnings = Vec::new();
+    // Each tender's rooms: the one its phase is in, and any other someone is in now.
+    let mut candidates: Vec<(&Scoped, &'static str, String, Option<i64>)> = Vec::new();
     for s in &scoped {
-        let id = &s.tender.id;
         let main = primary(s);
-        let mut kinds: Vec<(&'static str, String, Option<i64>)> =
-            main.clone().into_iter().collect();
-        for kind in open_rooms.get(id).into_iter().flatten() {
+        if let Some((kind, phase, ends_at)) = main.clone() {
+            candidates.push((s, kind, phase, ends_at));
+        }
+        for kind in open_rooms.get(&s.tender.id).into_iter().flatten() {
             if main.as_ref().is_none_or(|m| m.0 != *kind) {
-                kinds.push((kind, s.tender.status.clone(), None));
+                candidates.push((s, kind, s.tender.status.clone(), None));
             }
         }
-        for (kind, phase, ends_at) in kinds {
-            let present = hub
-                .present(&format!("{kind}:{id}"))
-                .await
-                .unwrap_or_default();
+    }
+    // Who is in each, asked of every room at once (each answers within a second).
+    let names: Vec<String> = candidates
+        .iter()
+        .map(|(s, kind, _, _)| format!("{kind}:{}", s.tender.id))
+        .collect();
+    let present = futures_util::future::join_all(names.iter().map(|n| hub.present(n))).await;
+    let rooms: Vec<RoomRow> = candidates
+        .into_iter()
+        .zip(present)
+        .filter_map(|((s, kind, phase, ends_at), present)| {
+            let present = present.unwrap_or_default();
             let live = LIVE.contains(&s.tender.status.as_str());
-            if !live && present.is_empty() {
-                continue;
-            }
-            rooms.push(RoomRow {
+            (live || !present.is_empty()).then(|| RoomRow {
                 kind,
                 phase,
                 ends_at,
-                link: link(kind, id),
+                link: link(kind, &s.tender.id),
                 tender: s.tender.clone(),
                 present,
-            });
-        }
+            })
+        })
+        .collect();
+
+    let mut warnings = Vec::new();
+    for s in &scoped {
+        let id = &s.tender.id;
         if s.tender.status == "evaluating" {
             let head = crate::tender::repo::head(pool, id)
                 .await?
@@ -168,7 +177,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, filter: Filter) -> AppRe
                     warnings.push(WarningRow {
                         tender: s.tender.clone(),
                         tally,
-                        link: format!("/warnings.html?tender={}", id),
+                        link: link("warnings", id),
                     });
                 }
             }
@@ -182,7 +191,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, filter: Filter) -> AppRe
                 tender: s.tender.clone(),
                 challenges,
                 complaints,
-                link: format!("/challenges.html?tender={}", id),
+                link: link("challenges", &id),
             })
         })
         .collect();
