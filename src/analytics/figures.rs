@@ -108,6 +108,23 @@ pub struct Policy {
     /// their value.
     pub special_awards: i64,
     pub special_fen: i64,
+    /// R-POL-1: tenders reserved for SMEs and their budgets; the tenders small enough
+    /// that they must be (goods and services up to 2,000,000 yuan, works up to
+    /// 4,000,000), how many of those are, and the rate.
+    pub reserved_tenders: i64,
+    pub reserved_budget_fen: i64,
+    pub reservable_tenders: i64,
+    pub reservable_reserved: i64,
+    pub reservation_rate_bp: i64,
+}
+
+/// The budget up to which a tender of `category` is reserved for SMEs whole (R-POL-1).
+pub fn reservation_ceiling_fen(category: &str) -> i64 {
+    if category == "works" {
+        400_000_000
+    } else {
+        200_000_000
+    }
 }
 
 /// One region's share of it.
@@ -236,6 +253,17 @@ pub fn figures(tenders: &[TenderFacts], planned_fen: i64, regions: &[(String, St
         }
         y.deducted_fen += fen;
     }
+    for t in tenders {
+        if t.reserved_for_sme {
+            y.reserved_tenders += 1;
+            y.reserved_budget_fen += t.budget_fen;
+        }
+        if t.budget_fen <= reservation_ceiling_fen(&t.category) {
+            y.reservable_tenders += 1;
+            y.reservable_reserved += i64::from(t.reserved_for_sme);
+        }
+    }
+    y.reservation_rate_bp = bp(y.reservable_reserved, y.reservable_tenders);
     for a in tenders.iter().flat_map(|t| &t.awards) {
         if matches!(a.special.as_deref(), Some("prison" | "disability_welfare")) {
             y.special_awards += 1;
@@ -335,6 +363,11 @@ pub fn csv_rows(f: &Figures) -> Vec<[String; 3]> {
         row("policy", "deducted_fen", y.deducted_fen),
         row("policy", "special_awards", y.special_awards),
         row("policy", "special_fen", y.special_fen),
+        row("policy", "reserved_tenders", y.reserved_tenders),
+        row("policy", "reserved_budget_fen", y.reserved_budget_fen),
+        row("policy", "reservable_tenders", y.reservable_tenders),
+        row("policy", "reservable_reserved", y.reservable_reserved),
+        row("policy", "reservation_rate_bp", y.reservation_rate_bp),
     ]);
     for r in &f.regions {
         let section = format!("region:{}", r.code);
@@ -360,6 +393,8 @@ mod tests {
             TenderFacts {
                 id: "t".into(),
                 region_code: region.into(),
+                category: "goods".into(),
+                reserved_for_sme: region == "a",
                 status: status.into(),
                 budget_fen: 1_000,
                 committed_fen: 900,
@@ -432,7 +467,16 @@ mod tests {
             (3, 300)
         );
         assert_eq!((f.policy.special_awards, f.policy.special_fen), (1, 900));
-        assert_eq!(csv_rows(&f).len(), 26 + 18 + 2 * 4);
+        assert_eq!(
+            (f.policy.reservable_tenders, f.policy.reservable_reserved),
+            (3, 1)
+        );
+        assert_eq!(
+            (f.policy.reserved_budget_fen, f.policy.reservation_rate_bp),
+            (1_000, 3_333)
+        );
+        assert_eq!(reservation_ceiling_fen("works"), 400_000_000);
+        assert_eq!(csv_rows(&f).len(), 26 + 23 + 2 * 4);
         assert_eq!(figures(&[], 0, &[]), Figures::default());
     }
 }

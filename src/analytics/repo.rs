@@ -19,6 +19,10 @@ pub struct Filter {
 pub struct TenderFacts {
     pub id: String,
     pub region_code: String,
+    /// goods, services or works.
+    pub category: String,
+    /// Whether the tender is reserved for SMEs (R-POL-1), as its evaluation terms say.
+    pub reserved_for_sme: bool,
     pub status: String,
     pub budget_fen: i64,
     pub committed_fen: i64,
@@ -91,7 +95,8 @@ async fn sum(pool: &sqlx::AnyPool, sql: &str, id: &str) -> sqlx::Result<i64> {
 pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<TenderFacts>> {
     let rows = scoped(
         sqlx::query(
-            "SELECT id, region_code, purchaser_org_id, status, published_at FROM tenders \
+            "SELECT id, region_code, purchaser_org_id, status, published_at, category, eval_terms \
+             FROM tenders \
              WHERE published_at IS NOT NULL AND status <> 'draft' \
              AND ($1 = '' OR region_code = $2) AND ($3 = '' OR purchaser_org_id = $4) \
              ORDER BY published_at, id",
@@ -173,6 +178,11 @@ pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<Tende
         }
         out.push(TenderFacts {
             region_code: r.try_get("region_code")?,
+            category: r.try_get("category")?,
+            reserved_for_sme: r
+                .try_get::<Option<String>, _>("eval_terms")?
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .is_some_and(|t| t["reserved_for_sme"] == true),
             status: r.try_get("status")?,
             budget_fen: lots.iter().map(|l| l.1).sum(),
             committed_fen: sum(

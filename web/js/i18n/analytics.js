@@ -56,4 +56,6 @@ export default {
   'ana.deducted': ['扣除金额合计', 'Deducted in all'],
   'ana.special_awards': ['监狱企业、残疾人福利性单位中标', 'Won by prison or welfare units'],
   'ana.xlsx': ['下载 XLSX 表格', 'Download XLSX (Excel)'],
+  'ana.reserved': ['专门面向中小企业的项目', 'Tenders reserved for SMEs'],
+  'ana.reservation_rate': ['限额内项目预留率（R-POL-1）', 'Small tenders reserved (R-POL-1)'],
 };

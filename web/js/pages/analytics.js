@@ -141,7 +141,9 @@ function render() {
         figure('consortium', t('ana.consortium_deductions'), String(y.consortium_deductions)),
         figure('domestic', t('ana.domestic_deductions'), String(y.domestic_deductions)),
         figure('deducted', t('ana.deducted'), formatMoney(y.deducted_fen)),
-        figure('special', t('ana.special_awards'), String(y.special_awards), formatMoney(y.special_fen)))),
+        figure('special', t('ana.special_awards'), String(y.special_awards), formatMoney(y.special_fen)),
+        figure('reserved', t('ana.reserved'), String(y.reserved_tenders), formatMoney(y.reserved_budget_fen)),
+        figure('reservation-rate', t('ana.reservation_rate'), pct(y.reservation_rate_bp), t('ana.of', { n: y.reservable_reserved, total: y.reservable_tenders })))),
     h('section.card#ana-regions', h('div.card-head', h('h2', t('ana.regions')),
       h('span.card-note', h('span.ana-key.ana-key-sme'), t('ana.legend_sme'), ' ', h('span.ana-key.ana-key-other'), t('ana.legend_other'))),
     chart(f.regions)));
