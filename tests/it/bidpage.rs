@@ -287,7 +287,8 @@ async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_ther
     set_value(c, "#agent-name", "王强").await;
     set_value(c, "#agent-id", "110105194912310021").await;
     set_value(c, "#agent-phone", "138 0000 1111").await;
-    set_value(c, "#contact-name", "陈晨").await;
+    // A phone without its contact's name is refused too, not dropped.
+    set_value(c, "#contact-name", "").await;
     set_value(c, "#contact-phone", "13800002222").await;
     set_value(
         c,
@@ -298,6 +299,8 @@ async fn a_supplier_bids_in_the_page_and_the_bid_opens_with_the_sheet_typed_ther
     click(c, "#seal-submit").await;
     let error = crate::hall::wait_text(c, "#agent-id-error", "身份证号码不正确").await;
     assert!(!error.is_empty());
+    crate::hall::wait_text(c, "#contact-phone-error", "请填写联系人姓名").await;
+    set_value(c, "#contact-name", "陈晨").await;
     assert!(
         c.find(Locator::Css("#confirm-ok")).await.is_err(),
         "nothing to confirm while the form is wrong"

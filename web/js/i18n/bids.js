@@ -83,6 +83,7 @@ export default {
   'bid.team_hint': ['每行一人：姓名，身份证号码，岗位（如 项目负责人）；最多 50 人。', 'One person a line: name, identity number, post (e.g. project manager); at most 50.'],
   'bid.err_id_number': ['身份证号码不正确（18 位，末位校验码），或其他证件号码应为 6–32 位字母数字', 'Not a valid identity number (18 characters with its check character), or another document’s 6 to 32 letters and digits'],
   'bid.err_person_name': ['请填写授权代表姓名', 'Give the agent’s name'],
+  'bid.err_contact_name': ['请填写联系人姓名', 'Give the contact’s name'],
   'bid.err_team_size': ['项目团队最多 {max} 人', 'At most {max} people in the team'],
   'bid.err_team_line': ['第 {n} 行：须有姓名，证件号码须正确', 'Line {n}: a name, and a valid identity number if given'],
   'bid.err_too_large': ['文件合计超过 8 GiB 上限', 'The files exceed the 8 GiB limit'],

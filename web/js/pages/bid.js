@@ -499,7 +499,11 @@ function readPersonnel(fail) {
   } else if (agentId || els.agentPhone.value.trim()) {
     fail('agent_id', t('bid.err_person_name'));
   }
-  if (els.contactName.value.trim()) out.contact = person(els.contactName.value, '', els.contactPhone.value);
+  if (els.contactName.value.trim()) {
+    out.contact = person(els.contactName.value, '', els.contactPhone.value);
+  } else if (els.contactPhone.value.trim()) {
+    fail('contact_phone', t('bid.err_contact_name'));
+  }
   const lines = els.team.value.split('\n').map((l) => l.trim()).filter(Boolean);
   if (lines.length > MAX_TEAM) fail('team', t('bid.err_team_size', { max: MAX_TEAM }));
   const team = [];
