@@ -120,6 +120,9 @@ pub struct OpeningRules {
     /// The pause between two bids read out (唱标), so that each is seen by all before the
     /// next (`KAIBIAO_READING_INTERVAL_MS`).
     pub reading_interval_ms: u64,
+    /// Minutes before the bid deadline from which bidders may sign in to the hall (签到);
+    /// sign-in closes when the host starts the opening.
+    pub sign_in_mins: i64,
 }
 
 impl Default for OpeningRules {
@@ -129,6 +132,7 @@ impl Default for OpeningRules {
             confirm_window_mins: 15,
             custodian_alert_mins: 10,
             reading_interval_ms: 1500,
+            sign_in_mins: 60,
         }
     }
 }

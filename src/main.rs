@@ -243,6 +243,10 @@ struct ServeArgs {
     /// before the next.
     #[arg(long, env = "KAIBIAO_READING_INTERVAL_MS", default_value_t = 1500)]
     reading_interval_ms: u64,
+    /// Minutes before the bid deadline from which bidders may sign in to the opening hall
+    /// (签到); it closes when the host starts the opening.
+    #[arg(long, env = "KAIBIAO_SIGN_IN_MINS", default_value_t = 60)]
+    sign_in_mins: i64,
     /// The official calendar of working days, holidays and make-up days (docs/deadlines.md);
     /// the shipped one (2025–2027) when absent.
     #[arg(long, env = "KAIBIAO_CALENDAR_FILE")]
@@ -292,6 +296,7 @@ impl ServeArgs {
         c.hub_connections_per_user = self.hub_connections_per_user;
         c.opening.set_min_bidders(&self.min_bidders)?;
         c.opening.reading_interval_ms = self.reading_interval_ms;
+        c.opening.sign_in_mins = self.sign_in_mins.max(0);
         c.calendar_file = self.calendar_file.clone();
         c.deadline_periods_file = self.deadline_periods_file.clone();
         c.method_rules_file = self.method_rules.clone();

@@ -407,6 +407,18 @@ pub struct ObjectionAnswered {
     pub by: String,
 }
 
+/// A bidder signed in to the opening hall (签到) with its signing key: before the deadline
+/// in the bid register (as secret as the bids), after it in the tender's chain. The
+/// signature is over `statement`, which names the tender, the bidder and the person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BidderSignedIn {
+    pub bidder_org_id: String,
+    pub bidder_name: String,
+    pub statement: String,
+    pub key_id: String,
+    pub signature: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordConfirmed {
     pub bidder_org_id: String,
@@ -1114,6 +1126,7 @@ mod tests {
         Kind::MinutesSigned,
         Kind::FrameworkEstablished,
         Kind::CallOffPlaced,
+        Kind::BidderSignedIn,
     ];
 
     /// Parses `body` as `kind` and serializes it again: the canonical JSON, and so the
@@ -1279,6 +1292,19 @@ mod tests {
                         "code": "NOT_DECRYPTED", "message": "投标人未在解密时限内解密",
                         "deemed": "revoked",
                     },
+                }),
+            ),
+            (
+                LedgerEvent::BidderSignedIn(BidderSignedIn {
+                    bidder_org_id: "o1".into(),
+                    bidder_name: "某公司".into(),
+                    statement: "kaibiao-sign-in-v1\nt1\no1\nu1".into(),
+                    key_id: "k1".into(),
+                    signature: "c2ln".into(),
+                }),
+                json!({
+                    "bidder_org_id": "o1", "bidder_name": "某公司",
+                    "statement": "kaibiao-sign-in-v1\nt1\no1\nu1", "key_id": "k1", "signature": "c2ln",
                 }),
             ),
             (

@@ -171,6 +171,34 @@ pub async fn close(
         }
     }
 
+    // The sign-ins (签到) with the certificate of each key, for an offline check.
+    let sign_ins: Vec<Value> = sqlx::query(
+        "SELECT s.bidder_org_id, o.name, s.signed_in_at, s.key_id, s.statement, s.signature, \
+         k.cert_pem FROM opening_sign_ins s JOIN organisations o ON o.id = s.bidder_org_id \
+         JOIN user_keys k ON k.key_id = s.key_id WHERE s.tender_id = $1 \
+         ORDER BY s.signed_in_at, s.bidder_org_id",
+    )
+    .bind(&head.id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .filter(|r| {
+        r.try_get::<String, _>("bidder_org_id")
+            .is_ok_and(|o| bidders.contains(&o))
+    })
+    .map(|r| -> sqlx::Result<Value> {
+        Ok(json!({
+            "bidder_org_id": r.try_get::<String, _>("bidder_org_id")?,
+            "bidder_name": r.try_get::<String, _>("name")?,
+            "signed_in_at": r.try_get::<i64, _>("signed_in_at")?,
+            "key_id": r.try_get::<String, _>("key_id")?,
+            "statement": r.try_get::<String, _>("statement")?,
+            "signature": r.try_get::<String, _>("signature")?,
+            "cert_pem": r.try_get::<String, _>("cert_pem")?,
+        }))
+    })
+    .collect::<Result<_, _>>()?;
+
     let (ledger_seq, ledger_head) = crate::ledger::repo::head(tx, &head.id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("tender without ledger"))?;
@@ -199,6 +227,7 @@ pub async fn close(
         "custodian_shares": shares,
         "objections": objections,
         "confirmations": confirmations,
+        "sign_ins": sign_ins,
         "ledger_seq": ledger_seq,
         "ledger_head": ledger_head,
     });
@@ -280,6 +309,8 @@ pub enum RecordError {
     Chain(String),
     #[error("the platform signature does not verify")]
     Signature,
+    #[error("the sign-in of {0} does not verify")]
+    SignIn(String),
 }
 
 /// Checks a record bundle offline: the ledger chain, the record's place in it, and the
@@ -310,5 +341,36 @@ pub fn verify(b: &RecordBundle) -> Result<i64, RecordError> {
     if !crate::pki::authority::verify_signature(&public, message.as_bytes(), &sig) {
         return Err(RecordError::Signature);
     }
+    verify_sign_ins(&b.signed.record, &b.ca_pem)?;
     Ok(closed.seq)
+}
+
+/// Checks each sign-in of a record: its statement names the record's tender and the
+/// bidder, and is signed by a key the CA (`ca_pem`) certified. Returns how many.
+pub fn verify_sign_ins(record: &Value, ca_pem: &str) -> Result<usize, RecordError> {
+    let ca =
+        crate::pki::authority::pem_to_der(ca_pem).map_err(|e| RecordError::Chain(e.to_string()))?;
+    let tender_id = record["tender"]["id"].as_str().unwrap_or_default();
+    let sign_ins = record["sign_ins"]
+        .as_array()
+        .map_or(&[][..], |a| a.as_slice());
+    for s in sign_ins {
+        let field = |k: &str| s[k].as_str().unwrap_or_default();
+        let bad = || RecordError::SignIn(field("bidder_name").to_string());
+        let mut lines = field("statement").split('\n');
+        if lines.next() != Some("kaibiao-sign-in-v1")
+            || lines.next() != Some(tender_id)
+            || lines.next() != Some(field("bidder_org_id"))
+        {
+            return Err(bad());
+        }
+        let at = s["signed_in_at"].as_i64().unwrap_or(0);
+        let public =
+            crate::pki::authority::check_chain(field("cert_pem"), &ca, at).map_err(|_| bad())?;
+        let sig = crate::crypto::b64url::decode(field("signature")).ok_or_else(bad)?;
+        if !crate::pki::authority::verify_signature(&public, field("statement").as_bytes(), &sig) {
+            return Err(bad());
+        }
+    }
+    Ok(sign_ins.len())
 }

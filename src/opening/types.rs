@@ -54,11 +54,28 @@ impl Phase {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     Start {},
-    Decrypt { bid_id: String, kb: String },
-    Share { index: u32, value: String },
+    Decrypt {
+        bid_id: String,
+        kb: String,
+    },
+    Share {
+        index: u32,
+        value: String,
+    },
+    /// 签到: the bidder's signature over its `me.sign_in.statement`.
+    SignIn {
+        key_id: String,
+        signature: String,
+    },
     Confirm {},
-    Object { kind: ObjectionKind, text: String },
-    Answer { objection_id: String, text: String },
+    Object {
+        kind: ObjectionKind,
+        text: String,
+    },
+    Answer {
+        objection_id: String,
+        text: String,
+    },
 }
 
 /// What a command's acknowledgement carries, by command (and, for `start`, by outcome).
@@ -89,6 +106,9 @@ pub enum Ack {
         shares: usize,
         threshold: i64,
     },
+    SignedIn {
+        signed_in_at: i64,
+    },
     Confirmed {
         confirmed: bool,
     },
@@ -107,6 +127,7 @@ impl Command {
             Command::Start {} => "start",
             Command::Decrypt { .. } => "decrypt",
             Command::Share { .. } => "share",
+            Command::SignIn { .. } => "sign_in",
             Command::Confirm {} => "confirm",
             Command::Object { .. } => "object",
             Command::Answer { .. } => "answer",
@@ -142,6 +163,10 @@ pub enum OpeningError {
     ShareCommitmentMismatch,
     #[error("share already submitted")]
     ShareAlreadySubmitted,
+    #[error("sign-in not open")]
+    SignInNotOpen,
+    #[error("already signed in")]
+    AlreadySignedIn,
     #[error("already confirmed")]
     AlreadyConfirmed,
     #[error("objection already answered")]
@@ -174,6 +199,8 @@ impl OpeningError {
             OpeningError::AlreadyDecrypted => "ALREADY_DECRYPTED",
             OpeningError::ShareCommitmentMismatch => "SHARE_COMMITMENT_MISMATCH",
             OpeningError::ShareAlreadySubmitted => "SHARE_ALREADY_SUBMITTED",
+            OpeningError::SignInNotOpen => "SIGN_IN_NOT_OPEN",
+            OpeningError::AlreadySignedIn => "ALREADY_SIGNED_IN",
             OpeningError::AlreadyConfirmed => "ALREADY_CONFIRMED",
             OpeningError::AlreadyAnswered => "ALREADY_ANSWERED",
         }
@@ -200,6 +227,11 @@ impl OpeningError {
             OpeningError::ShareAlreadySubmitted => {
                 ("该密钥分片已提交", "This share was submitted already")
             }
+            OpeningError::SignInNotOpen => (
+                "现在不能签到：签到自投标截止前开放，主持人开始开标时结束(以服务器时间为准)",
+                "Sign-in is not open: it opens before the bid deadline and ends when the host starts the opening (server time)",
+            ),
+            OpeningError::AlreadySignedIn => ("您已签到", "You have signed in already"),
             OpeningError::AlreadyConfirmed => (
                 "您已确认开标记录",
                 "You have confirmed the opening record already",
@@ -254,6 +286,9 @@ pub struct OpeningView {
     pub lots: Vec<LotQuorum>,
     pub bids: Vec<OpeningBidView>,
     pub objections: Vec<ObjectionView>,
+    /// Who signed in: to supervisors at any time, to the other members from the deadline
+    /// (as the bid register); empty before.
+    pub sign_ins: Vec<SignInView>,
     pub me: OpeningMe,
 }
 
@@ -305,6 +340,21 @@ pub struct OpeningBidView {
     pub confirmation: Option<&'static str>,
 }
 
+/// A bidder's sign-in (签到), by the server's clock.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignInView {
+    pub bidder: BidderRef,
+    pub signed_in_at: i64,
+}
+
+/// The viewer's own sign-in: the statement to sign, from when, and when it was signed.
+#[derive(Debug, Clone, Serialize)]
+pub struct MySignIn {
+    pub statement: String,
+    pub opens_at: i64,
+    pub signed_in_at: Option<i64>,
+}
+
 /// A bidder's objection to the record, and the host's answer.
 #[derive(Debug, Clone, Serialize)]
 pub struct ObjectionView {
@@ -329,6 +379,8 @@ pub struct OpeningMe {
     pub bid_ids: Vec<String>,
     pub share_index: Option<i64>,
     pub confirmed: bool,
+    /// For a bidder: its sign-in.
+    pub sign_in: Option<MySignIn>,
 }
 
 /// A bidder's own bid header (`GET /api/bids/{id}/header`): `kb_sealed` opens with the

@@ -29,7 +29,7 @@ pub async fn demo_opening_tender(app: &TestApp) -> Value {
         .clone()
 }
 
-async fn opening_cmd(app: &TestApp, user: &str, tender: &str, cmd: Value) -> Value {
+pub(crate) async fn opening_cmd(app: &TestApp, user: &str, tender: &str, cmd: Value) -> Value {
     let (status, v) = app
         .login(user)
         .await
@@ -141,7 +141,11 @@ pub async fn bid_and_open_packages(
 
 /// The bidders decrypt (user, bid, kb), two custodians unseal, the bids are read out and
 /// every bidder confirms: the opening closes.
-async fn open_and_confirm(app: &TestApp, tender: &str, bids: &[(String, String, String)]) {
+pub(crate) async fn open_and_confirm(
+    app: &TestApp,
+    tender: &str,
+    bids: &[(String, String, String)],
+) {
     for (user, bid, kb) in bids {
         opening_cmd(
             app,

@@ -273,6 +273,25 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     wait_long(c, "#hall-conn[data-status='live']").await;
     wait_text(c, "#supplier-card", "本浏览器没有您的密钥").await;
     import_key_file_wrong_first(c, "#supplier-card", &key_path, passphrase).await;
+    // It signs in (签到) with the imported key: the time is the server's, and the hall's
+    // list of sign-ins shows it to the host as to the bidder.
+    click_long(c, "#sign-in").await;
+    let signed = wait_text(c, "#signed-in", "已签到").await;
+    assert!(
+        signed.contains(
+            &kaibiao::calendar::date_of(deadline)
+                .format("%Y-%m-%d")
+                .to_string()
+        ),
+        "{signed}"
+    );
+    wait_text(c, "#hall-bids", "签到情况（1）").await;
+    let (_, hall) = app
+        .login("agency")
+        .await
+        .get(&format!("/api/tenders/{tender}/opening"))
+        .await;
+    assert_eq!(hall["sign_ins"].as_array().unwrap().len(), 1, "{hall}");
     wait_text(c, "#my-bids", "等待开标开始").await;
     // Bidders are counted for a bidder, never named (itself included).
     wait_text(c, "#presence-bidders", "投标人 1 家在线").await;
@@ -378,6 +397,20 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     for read_out in ["监狱企业", "黄石牌", "bidder 2"] {
         assert!(record.contains(read_out), "{read_out} in {record}");
     }
+    // The signature columns: the host, the custodians, each bidder with its sign-in and
+    // how it accepted the record.
+    let sigs = text_of(c, "#record-signatures").await;
+    for part in [
+        "主持人",
+        "密钥保管人 1",
+        "签到 ",
+        "未签到",
+        "已确认",
+        "签名密钥",
+    ] {
+        assert!(sigs.contains(part), "{part} in {sigs}");
+    }
+    assert_eq!(sigs.matches("未签到").count(), 2, "{sigs}");
     screenshots(c, "record").await;
 
     // In English too, without a reload.

@@ -56,6 +56,7 @@ mod roundspage;
 mod roundsrestart;
 mod screen;
 mod secrecy;
+mod signin;
 mod suppliers;
 mod tenders;
 mod warnings;

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::bids::{seal, start_bid, upload_all};
-use crate::common::{spawn_app_at, spawn_app_configured, Session, TestApp};
+use crate::common::{spawn_app_at, spawn_app_at_with, spawn_app_configured, Session, TestApp};
 use crate::hub::{connect, next_where, send, Ws};
 
 const T0: i64 = 1_796_086_800_000;
@@ -149,8 +149,18 @@ fn strip_clock(v: &mut Value) {
 }
 
 pub(crate) async fn bid(app: &TestApp, user: &str, tender: &str, finish: bool) -> String {
+    bid_with_keys(app, user, tender, finish).await.0
+}
+
+/// As [`bid`], with the bidder's keys.
+async fn bid_with_keys(
+    app: &TestApp,
+    user: &str,
+    tender: &str,
+    finish: bool,
+) -> (String, crate::common::Registered) {
     let s = app.login(user).await;
-    s.register_keys().await;
+    let keys = s.register_keys().await;
     let (status, start) = start_bid(&s, tender).await;
     assert_eq!(status, StatusCode::CREATED, "{start}");
     let id = start["bid_id"].as_str().unwrap().to_string();
@@ -162,12 +172,13 @@ pub(crate) async fn bid(app: &TestApp, user: &str, tender: &str, finish: bool) -
         let (status, _) = crate::bids::put_chunk(&s, &id, 0, &container[..100]).await;
         assert_eq!(status, StatusCode::OK);
     }
-    id
+    (id, keys)
 }
 
 #[tokio::test]
 async fn r_doc_3_before_the_deadline_nothing_tells_who_has_bid_or_how_many() {
-    let (app, clock) = spawn_app_at(T0).await;
+    // Sign-in (签到) open all along, so that a bidder's signing in is among what is hidden.
+    let (app, clock) = spawn_app_at_with(T0, |c| c.opening.sign_in_mins = 1_000_000).await;
     let tender = app.school_tender_id().await;
     let room = format!("opening:{tender}");
 
@@ -197,7 +208,7 @@ async fn r_doc_3_before_the_deadline_nothing_tells_who_has_bid_or_how_many() {
     // one bids, one only starts an upload (it may not enter the
     // room by that), one bids and withdraws; the first also watches the hall.
     clock.set(T0 + 60_000);
-    let b1 = bid(&app, "supplier1", &tender, true).await;
+    let (b1, keys1) = bid_with_keys(&app, "supplier1", &tender, true).await;
     bid(&app, "supplier4", &tender, false).await;
     let b5 = bid(&app, "supplier5", &tender, true).await;
     let (status, _) = app
@@ -206,7 +217,23 @@ async fn r_doc_3_before_the_deadline_nothing_tells_who_has_bid_or_how_many() {
         .post(&format!("/api/bids/{b5}/withdraw"), json!({}))
         .await;
     assert_eq!(status, StatusCode::OK);
-    let bidder = Watcher::new(&app, "supplier1", &room).await;
+    let mut bidder = Watcher::new(&app, "supplier1", &room).await;
+    // supplier1 signs in from the hall, with its key.
+    let (_, state) = app
+        .login("supplier1")
+        .await
+        .get(&format!("/api/tenders/{tender}/opening"))
+        .await;
+    let statement = state["me"]["sign_in"]["statement"].as_str().unwrap();
+    let signature = crate::common::b64(&keys1.keys.sign(statement.as_bytes()));
+    bidder
+        .send(
+            json!({"type": "command", "id": "s1", "room": room, "command":
+            {"type": "sign_in", "key_id": keys1.signing_key_id, "signature": signature}}),
+        )
+        .await;
+    let ack = bidder.wait(|f| f["id"] == "s1").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
     let mut partial = connect(&app, "supplier4").await;
     send(&mut partial, json!({"type": "subscribe", "room": room})).await;
     assert_eq!(
@@ -218,6 +245,9 @@ async fn r_doc_3_before_the_deadline_nothing_tells_who_has_bid_or_how_many() {
     // Supervisors see it live: the register's events, and the bidder present.
     supervisor
         .wait(|f| f["type"] == "bid_event" && f["event"]["body"]["bid_id"] == b1.as_str())
+        .await;
+    supervisor
+        .wait(|f| f["type"] == "bid_event" && f["event"]["kind"] == "bidder_signed_in")
         .await;
     supervisor
         .wait(|f| {

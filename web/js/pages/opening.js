@@ -18,7 +18,7 @@ import { formatCST, formatMoney, amountInWords, formatCountdown, shortHash } fro
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, busy } from '../ui.js';
 import { LiveRoom } from '../room.js';
 import { keyImportPanel } from '../keyimport.js';
-import { loadDeviceKeys } from '../crypto/keys.js';
+import { loadDeviceKeys, sign } from '../crypto/keys.js';
 import { MAGIC, parseHeader, unsealKb } from '../crypto/kb1.js';
 import { commitmentPoints, shareMatches, unsealShare } from '../crypto/share.js';
 import { canonicalJson } from '../crypto/json.js';
@@ -79,6 +79,7 @@ let refetchTimer = null;
 let hallOffset = 0;
 const hallNow = () => Date.now() + hallOffset;
 let confirmBusy = false;
+let signInBusy = false;
 // Widgets kept across re-renders, so typing is never lost.
 const answerBoxes = new Map();
 let objectForm = null;
@@ -208,6 +209,13 @@ function apply(e) {
       }
       break;
     }
+    case 'bidder_signed_in': {
+      st.sign_ins = st.sign_ins || [];
+      if (!st.sign_ins.some((x) => x.bidder && x.bidder.id === b.bidder_org_id)) {
+        st.sign_ins.push({ bidder: { id: b.bidder_org_id, name: b.bidder_name }, signed_in_at: e.at });
+      }
+      break;
+    }
     case 'record_confirmed':
       for (const bid of st.bids || []) if (bid.bidder && bid.bidder.id === b.bidder_org_id) bid.confirmation = 'confirmed';
       break;
@@ -256,6 +264,11 @@ function onEvent(e) {
 }
 
 function onFrame(msg) {
+  // Supervisors see the bid register live: a sign-in before the deadline is in it.
+  if (msg.type === 'bid_event' && msg.event && msg.event.kind === 'bidder_signed_in') {
+    if (st && !apply(msg.event)) renderAll();
+    return;
+  }
   if (msg.type === 'progress') {
     progress = msg;
     renderPhase();
@@ -504,6 +517,45 @@ function clarificationCard() {
 
 // ---------------------------------------------------------- bidder actions --
 
+/** 签到: this device's signing key signs the statement the server gave. */
+async function onSignIn() {
+  const mine = st.me.sign_in;
+  signInBusy = true;
+  renderActions();
+  try {
+    const record = keys.record;
+    const signature = toB64url(await sign(record, utf8(mine.statement)));
+    const ack = await room.command({ type: 'sign_in', key_id: record.signing.keyId, signature });
+    mine.signed_in_at = ack.signed_in_at;
+    toast(t('hall.signed_in_ok'));
+  } catch (e) {
+    if (e && e.code === 'ALREADY_SIGNED_IN') scheduleRefetch();
+    else showBanner(els.alert, 'error', failText(e));
+  } finally {
+    signInBusy = false;
+  }
+  renderAll();
+}
+
+/** The bidder's sign-in: when it opens, the button, or when it was done. */
+function signInBlock() {
+  const mine = st.me && st.me.sign_in;
+  if (!mine) return null;
+  let body;
+  if (mine.signed_in_at) {
+    body = h('p#signed-in.hash-ok', `✓ ${t('hall.signed_in', { at: formatCST(mine.signed_in_at, { seconds: true }) })}`);
+  } else if (phase() !== 'published' && phase() !== 'sealed') {
+    body = h('p.muted', t('hall.sign_in_closed'));
+  } else if (hallNow() < mine.opens_at) {
+    body = h('p#sign-in-opens.muted', t('hall.sign_in_opens', { at: formatCST(mine.opens_at) }));
+  } else {
+    // Without this device's keys the card shows how to import them.
+    body = h('div.action-bar', h('button#sign-in.btn.btn-primary.btn-large', { type: 'button', disabled: signInBusy || !keys.record, on: { click: onSignIn } },
+      signInBusy ? t('hall.signing_in') : t('hall.sign_in')));
+  }
+  return h('div#sign-in-block.sign-in', h('p.card-note', t('hall.sign_in_note')), body);
+}
+
 async function onConfirm() {
   const ok = await openDialog({ title: t('hall.confirm_title'), message: t('hall.confirm_text'), okText: t('hall.confirm') });
   if (!ok) return;
@@ -579,6 +631,7 @@ function makeObjectForm() {
 
 function deadlineFor(p) {
   if (!st) return null;
+  if (p === 'published') return st.bid_deadline;
   if (p === 'decrypting') return st.decrypt_ends_at;
   if (p === 'confirming') return st.confirm_ends_at;
   return null;
@@ -613,7 +666,7 @@ function renderPhase() {
         h('strong#phase-name.phase-name', { dataset: { phase: p || '' } }, label('phase', p))),
       target
         ? h('div.phase-countdown',
-          h('span.side-label', p === 'decrypting' ? t('hall.decrypt_ends') : t('hall.confirm_ends')),
+          h('span.side-label', t({ published: 'hall.deadline_in', decrypting: 'hall.decrypt_ends' }[p] || 'hall.confirm_ends')),
           h('span#phase-countdown.big-countdown', { dataset: { target: String(target) } }, countdownText(target)),
           h('span.small.muted', `${formatCST(target, { seconds: true })} ${t('common.cst')}`))
         : null),
@@ -691,9 +744,12 @@ function supplierCard() {
   const p = phase();
   const ids = myBidIds();
   const body = [];
+  const noKeys = keys.state !== 'checking' && !keys.record;
+  if (p === 'published' || p === 'sealed') body.push(signInBlock());
+  if (p === 'published' && noKeys) body.push(banner('warning', t('hall.no_keys'), { title: t('hall.no_keys_title') }), keyPanel(false));
   if (p === 'sealed' || p === 'decrypting') {
     body.push(h('p.card-note', p === 'sealed' ? t('hall.supplier_wait') : t('hall.supplier_decrypt_note')));
-    if (keys.state !== 'checking' && !keys.record) {
+    if (noKeys) {
       body.push(banner('warning', t('hall.no_keys'), { title: t('hall.no_keys_title') }), keyPanel(false));
     }
     body.push(h('ul#my-bids.my-bids', ids.map(decryptRow)));
@@ -899,7 +955,23 @@ function renderBids() {
             h('td', decryptStatusBadge(b), b.decrypted_at ? h('span.small.muted', ` ${formatCST(b.decrypted_at, { seconds: true })}`) : null),
             showConfirm ? h('td', b.confirmation ? label('confirmation', b.confirmation) : h('span.muted', t('hall.not_yet'))) : null)))))
       : emptyBlock(sealedCount() ? t('hall.sealed_bids', { n: sealedCount() }) : t('hall.no_bids')),
-    sharesList());
+    sharesList(),
+    signInList());
+}
+
+/** Who signed in (签到): what the server lets this member see; nothing before the deadline but to supervisors. */
+function signInList() {
+  const list = (st && Array.isArray(st.sign_ins) ? st.sign_ins : []).slice().sort((a, b) => Number(a.signed_in_at) - Number(b.signed_in_at));
+  const before = phase() === 'published' || phase() === 'sealed';
+  if (!list.length && !(before && (isHost() || isSupervisor()))) return null;
+  return h('div.sign-ins',
+    h('h3.small-heading', t('hall.sign_ins', { n: list.length })),
+    list.length
+      ? h('ul#sign-in-list.shares-list', list.map((x) => h('li', { dataset: { bidder: x.bidder.id } },
+        h('span.share-mark.hash-ok', { 'aria-hidden': 'true' }, '✓'),
+        ` ${x.bidder.name || orgName(x.bidder.id)} `,
+        h('span.small.muted', formatCST(x.signed_in_at, { seconds: true })))))
+      : h('p#sign-in-list.muted.small', t('hall.sign_ins_none')));
 }
 
 /** Bids sealed at the deadline (the ledger's bids_sealed), before the opening lists them. */
@@ -972,6 +1044,8 @@ function eventText(e) {
       return t('hall.ev.bid_read_out', { bidder: b.bidder_name || orgName(b.bidder_org_id), lot: lotName(b.lot_no), price: b.sheet ? formatMoney(b.sheet.total_price_fen) : '' });
     case 'bid_invalid':
       return t('hall.ev.bid_invalid', { bidder: b.bidder_name || orgName(b.bidder_org_id), cause: b.cause ? pickMessage(b.cause.message, b.cause.message_en) || b.cause.code : '' });
+    case 'bidder_signed_in':
+      return t('hall.ev.bidder_signed_in', { bidder: b.bidder_name || orgName(b.bidder_org_id) });
     case 'record_confirmed':
       return t('hall.ev.record_confirmed', { bidder: b.bidder_name || orgName(b.bidder_org_id) });
     case 'objection_raised':
@@ -1024,6 +1098,9 @@ function renderTitle() {
 
 /** Once a second: the countdown, and a re-render when the decryption window runs out. */
 function tick() {
+  // Sign-in opens on the server's clock: show the button then.
+  const mine = st && st.me && st.me.sign_in;
+  if (mine && $('sign-in-opens') && hallNow() >= mine.opens_at) renderActions();
   const el = $('phase-countdown');
   if (el) {
     const text = countdownText(Number(el.dataset.target));

@@ -8,7 +8,7 @@
 import { initLayout, setPageTitle } from '../layout.js';
 import { get, errorText, ApiError } from '../api.js';
 import { t, label, onLangChange, pickMessage } from '../i18n.js';
-import { formatCST, formatMoney, amountInWords } from '../format.js';
+import { formatCST, formatMoney, amountInWords, shortHash } from '../format.js';
 import { h, replace, param, loadingBlock, errorBlock, banner } from '../ui.js';
 import { canonicalJson } from '../crypto/json.js';
 import { fromB64url, sha256Hex, utf8 } from '../crypto/bytes.js';
@@ -159,6 +159,41 @@ function objectionsList(r) {
     o.answer ? h('div.objection-answer', h('span.side-label', t('hall.answer')), h('p.prewrap', o.answer)) : null)));
 }
 
+/**
+ * 签字栏: the host, the custodians and each bidder as the record keeps them: when they took
+ * part, each bidder's signed sign-in and how it accepted the record.
+ */
+function signatureTable(r) {
+  const at = (v) => (v ? formatCST(v, { seconds: true }) : '—');
+  const rows = [];
+  const host = r.host && (r.host.display_name || r.host.name);
+  if (host) rows.push({ role: t('rec.sig_host'), name: host, part: `${t('rec.started')} ${at(r.started_at)}`, sign: '—' });
+  for (const x of Array.isArray(r.custodian_shares) ? r.custodian_shares : []) {
+    rows.push({ role: `${t('rec.sig_custodian')} ${x.index}`, name: x.custodian_name || '—', part: `${t('rec.sig_share')} ${at(x.submitted_at)}`, sign: '—' });
+  }
+  const signIns = Array.isArray(r.sign_ins) ? r.sign_ins : [];
+  for (const c of Array.isArray(r.confirmations) ? r.confirmations : []) {
+    const si = signIns.find((x) => x.bidder_org_id === c.bidder_org_id);
+    rows.push({
+      role: t('rec.sig_bidder'),
+      name: c.bidder_name || '—',
+      part: si ? t('rec.sig_signed_in', { at: at(si.signed_in_at) }) : t('rec.sig_not_signed_in'),
+      sign: [h('div', `${label('confirmation', c.how)} ${at(c.at)}`),
+        si ? h('div.small.mono.hash', { title: si.signature }, `${t('rec.sig_key')} ${shortHash(si.key_id, 12)}`) : null],
+      bidder: c.bidder_org_id,
+    });
+  }
+  return h('div.table-wrap',
+    h('table#record-signatures.table',
+      h('thead', h('tr',
+        h('th', { scope: 'col' }, t('rec.sig_role')),
+        h('th', { scope: 'col' }, t('rec.sig_name')),
+        h('th', { scope: 'col' }, t('rec.sig_part')),
+        h('th', { scope: 'col' }, t('rec.sig_sign')))),
+      h('tbody', rows.map((x) => h('tr', { dataset: x.bidder ? { bidder: x.bidder } : {} },
+        h('td', x.role), h('th', { scope: 'row' }, x.name), h('td', x.part), h('td', x.sign))))));
+}
+
 function render() {
   if (!signed) return;
   const r = signed.record || {};
@@ -197,6 +232,9 @@ function render() {
     h('section.card', { 'aria-labelledby': 'rec-objections' },
       h('div.card-head', h('h2#rec-objections', t('hall.objections'))),
       objectionsList(r)),
+    h('section.card', { 'aria-labelledby': 'rec-sigs' },
+      h('div.card-head', h('h2#rec-sigs', t('rec.sigs')), h('span.card-note', t('rec.sigs_note'))),
+      signatureTable(r)),
     h('section.card.record-sign', { 'aria-labelledby': 'rec-sign' },
       h('div.card-head', h('h2#rec-sign', t('rec.signature'))),
       h('dl.kv',
