@@ -407,13 +407,18 @@ pub struct ObjectionAnswered {
     pub by: String,
 }
 
-/// A bidder signed in to the opening hall (签到) with its signing key: before the deadline
-/// in the bid register (as secret as the bids), after it in the tender's chain. The
-/// signature is over `statement`, which names the tender, the bidder and the person.
+/// Someone signed in to the opening hall (签到) with their signing key: a bidder (before
+/// the deadline in the bid register, as secret as the bids; after it in the tender's
+/// chain), or the host or a supervisor present (到场). The signature is over `statement`,
+/// which names the tender, the organisation and the person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BidderSignedIn {
-    pub bidder_org_id: String,
-    pub bidder_name: String,
+pub struct SignedIn {
+    /// `bidder`, `host`, or the supervisor's role.
+    pub role: String,
+    /// The bidder's organisation (a host's or supervisor's own).
+    pub org_id: Option<String>,
+    /// The bidder's organisation's name; a host's or supervisor's own name.
+    pub name: String,
     pub statement: String,
     pub key_id: String,
     pub signature: String,
@@ -1126,7 +1131,7 @@ mod tests {
         Kind::MinutesSigned,
         Kind::FrameworkEstablished,
         Kind::CallOffPlaced,
-        Kind::BidderSignedIn,
+        Kind::SignedIn,
     ];
 
     /// Parses `body` as `kind` and serializes it again: the canonical JSON, and so the
@@ -1295,15 +1300,16 @@ mod tests {
                 }),
             ),
             (
-                LedgerEvent::BidderSignedIn(BidderSignedIn {
-                    bidder_org_id: "o1".into(),
-                    bidder_name: "某公司".into(),
+                LedgerEvent::SignedIn(SignedIn {
+                    role: "bidder".into(),
+                    org_id: Some("o1".into()),
+                    name: "某公司".into(),
                     statement: "kaibiao-sign-in-v1\nt1\no1\nu1".into(),
                     key_id: "k1".into(),
                     signature: "c2ln".into(),
                 }),
                 json!({
-                    "bidder_org_id": "o1", "bidder_name": "某公司",
+                    "role": "bidder", "org_id": "o1", "name": "某公司",
                     "statement": "kaibiao-sign-in-v1\nt1\no1\nu1", "key_id": "k1", "signature": "c2ln",
                 }),
             ),

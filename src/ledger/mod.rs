@@ -86,7 +86,7 @@ kinds! {
     DepositRecorded = "deposit_recorded",
     DepositRefunded = "deposit_refunded",
     BidsSealed = "bids_sealed",
-    BidderSignedIn = "bidder_signed_in",
+    SignedIn = "signed_in",
     OpeningStarted = "opening_started",
     ShareSubmitted = "share_submitted",
     CustodiansOverdue = "custodians_overdue",

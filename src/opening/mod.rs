@@ -13,6 +13,7 @@ pub mod routes;
 pub mod rules;
 pub mod sealing;
 pub mod service;
+pub mod signin;
 pub mod types;
 pub mod view;
 

@@ -171,33 +171,7 @@ pub async fn close(
         }
     }
 
-    // The sign-ins (签到) with the certificate of each key, for an offline check.
-    let sign_ins: Vec<Value> = sqlx::query(
-        "SELECT s.bidder_org_id, o.name, s.signed_in_at, s.key_id, s.statement, s.signature, \
-         k.cert_pem FROM opening_sign_ins s JOIN organisations o ON o.id = s.bidder_org_id \
-         JOIN user_keys k ON k.key_id = s.key_id WHERE s.tender_id = $1 \
-         ORDER BY s.signed_in_at, s.bidder_org_id",
-    )
-    .bind(&head.id)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .filter(|r| {
-        r.try_get::<String, _>("bidder_org_id")
-            .is_ok_and(|o| bidders.contains(&o))
-    })
-    .map(|r| -> sqlx::Result<Value> {
-        Ok(json!({
-            "bidder_org_id": r.try_get::<String, _>("bidder_org_id")?,
-            "bidder_name": r.try_get::<String, _>("name")?,
-            "signed_in_at": r.try_get::<i64, _>("signed_in_at")?,
-            "key_id": r.try_get::<String, _>("key_id")?,
-            "statement": r.try_get::<String, _>("statement")?,
-            "signature": r.try_get::<String, _>("signature")?,
-            "cert_pem": r.try_get::<String, _>("cert_pem")?,
-        }))
-    })
-    .collect::<Result<_, _>>()?;
+    let sign_ins = super::signin::for_record(tx, &head.id, &bidders).await?;
 
     let (ledger_seq, ledger_head) = crate::ledger::repo::head(tx, &head.id)
         .await?
@@ -356,11 +330,11 @@ pub fn verify_sign_ins(record: &Value, ca_pem: &str) -> Result<usize, RecordErro
         .map_or(&[][..], |a| a.as_slice());
     for s in sign_ins {
         let field = |k: &str| s[k].as_str().unwrap_or_default();
-        let bad = || RecordError::SignIn(field("bidder_name").to_string());
+        let bad = || RecordError::SignIn(field("name").to_string());
         let mut lines = field("statement").split('\n');
         if lines.next() != Some("kaibiao-sign-in-v1")
             || lines.next() != Some(tender_id)
-            || lines.next() != Some(field("bidder_org_id"))
+            || lines.next() != Some(field("org_id"))
         {
             return Err(bad());
         }

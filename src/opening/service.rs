@@ -14,9 +14,9 @@ use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::ledger::repo::append;
 use crate::ledger::{
-    BidderDecrypted, BidderSignedIn, CustodiansOverdue, DecryptionClosed, LedgerEvent,
-    ObjectionAnswered, ObjectionRaised, OpeningFailed, OpeningStarted, RecordConfirmed,
-    ShareSubmitted, TenderKeyRebuilt,
+    BidderDecrypted, CustodiansOverdue, DecryptionClosed, LedgerEvent, ObjectionAnswered,
+    ObjectionRaised, OpeningFailed, OpeningStarted, RecordConfirmed, ShareSubmitted,
+    TenderKeyRebuilt,
 };
 use crate::state::AppState;
 use crate::tender::repo as tender_repo;
@@ -24,7 +24,7 @@ use crate::tender::repo::TenderHead;
 use crate::tender::types::{TenderAction, TenderStatus};
 use crate::tender::Action;
 
-const MINUTE: i64 = 60_000;
+pub(crate) const MINUTE: i64 = 60_000;
 /// Longest objection or answer, in characters.
 const MAX_TEXT: usize = 2000;
 
@@ -44,7 +44,7 @@ pub async fn command(
         Command::Decrypt { bid_id, kb } => decrypt(tx, user, head, &bid_id, &kb, now).await?,
         Command::Share { index, value } => share(tx, user, head, index, &value, now).await?,
         Command::SignIn { key_id, signature } => {
-            sign_in(state, tx, user, head, &key_id, &signature, now).await?
+            super::signin::sign_in(state, tx, user, head, &key_id, &signature, now).await?
         }
         Command::Confirm {} => confirm(state, tx, user, head, now).await?,
         Command::Object { kind, text } => object(tx, user, head, kind, &text, now).await?,
@@ -513,99 +513,6 @@ pub(crate) fn rebuild(shares: &[vss::Share], public_b64: &str) -> AppResult<p256
         )));
     }
     Ok(secret)
-}
-
-// ---- signing in (签到) ----
-
-/// What a bidder signs to sign in: the tender, its organisation and the person.
-pub fn sign_in_statement(tender_id: &str, bidder_org_id: &str, user_id: &str) -> String {
-    format!("kaibiao-sign-in-v1\n{tender_id}\n{bidder_org_id}\n{user_id}")
-}
-
-/// When sign-in opens for a tender whose bids close at `deadline`.
-pub fn sign_in_opens(state: &AppState, deadline: i64) -> i64 {
-    deadline - state.config.opening.sign_in_mins * MINUTE
-}
-
-/// A supplier whose organisation has a bid in signs in, once, from `sign_in_mins` before
-/// the deadline until the host starts. Before the deadline the sign-in goes to the bid
-/// register, which no one but supervisors reads until then: who signed in would tell who
-/// has bid. The head was read under the tender's lock, so a sign-in never lands in the
-/// register after the seal has named its head.
-async fn sign_in(
-    state: &AppState,
-    tx: &mut Tx,
-    user: &CurrentUser,
-    head: &TenderHead,
-    key_id: &str,
-    signature: &str,
-    now: i64,
-) -> AppResult<Ack> {
-    let org = match (user.role, user.org_id.as_deref()) {
-        (Role::Supplier, Some(org)) => org.to_string(),
-        _ => return Err(AppError::Forbidden),
-    };
-    let bids: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bids WHERE tender_id = $1 AND bidder_org_id = $2 \
-         AND status = 'submitted'",
-    )
-    .bind(&head.id)
-    .bind(&org)
-    .fetch_one(&mut **tx)
-    .await?;
-    if bids == 0 {
-        return Err(AppError::Forbidden);
-    }
-    let open = match head.status {
-        TenderStatus::Published => now >= sign_in_opens(state, head.bid_deadline),
-        TenderStatus::Sealed => true,
-        _ => false,
-    };
-    if !open {
-        return Err(OpeningError::SignInNotOpen.into());
-    }
-    let dup: Option<i64> = sqlx::query_scalar(
-        "SELECT signed_in_at FROM opening_sign_ins WHERE tender_id = $1 AND bidder_org_id = $2",
-    )
-    .bind(&head.id)
-    .bind(&org)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if dup.is_some() {
-        return Err(OpeningError::AlreadySignedIn.into());
-    }
-    let statement = sign_in_statement(&head.id, &org, &user.id);
-    state
-        .keyring()
-        .verify_user_signature(&user.id, key_id, statement.as_bytes(), signature)
-        .await?;
-    let signature = signature.trim();
-    sqlx::query(
-        "INSERT INTO opening_sign_ins (tender_id, bidder_org_id, user_id, key_id, statement, \
-         signature, signed_in_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&head.id)
-    .bind(&org)
-    .bind(&user.id)
-    .bind(key_id)
-    .bind(&statement)
-    .bind(signature)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    let event = LedgerEvent::BidderSignedIn(BidderSignedIn {
-        bidder_name: org_name(&mut **tx, &org).await?,
-        bidder_org_id: org,
-        statement,
-        key_id: key_id.to_string(),
-        signature: signature.to_string(),
-    });
-    if head.status == TenderStatus::Published && head.bids_secret(now) {
-        crate::ledger::repo::append_bid(tx, &head.id, now, &user.id, &event).await?;
-    } else {
-        append(tx, &head.id, now, &user.id, &event).await?;
-    }
-    Ok(Ack::SignedIn { signed_in_at: now })
 }
 
 // ---- confirming (R-OPEN-5) ----

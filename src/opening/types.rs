@@ -286,8 +286,8 @@ pub struct OpeningView {
     pub lots: Vec<LotQuorum>,
     pub bids: Vec<OpeningBidView>,
     pub objections: Vec<ObjectionView>,
-    /// Who signed in: to supervisors at any time, to the other members from the deadline
-    /// (as the bid register); empty before.
+    /// Who signed in: the host and supervisors to every member; bidders to supervisors,
+    /// and to the other members from the deadline (as the bid register).
     pub sign_ins: Vec<SignInView>,
     pub me: OpeningMe,
 }
@@ -340,14 +340,21 @@ pub struct OpeningBidView {
     pub confirmation: Option<&'static str>,
 }
 
-/// A bidder's sign-in (签到), by the server's clock.
+/// A sign-in (签到), by the server's clock: a bidder's, or the host's or a supervisor's
+/// (到场).
 #[derive(Debug, Clone, Serialize)]
 pub struct SignInView {
-    pub bidder: BidderRef,
+    /// `bidder`, `host`, or the supervisor's role.
+    pub role: String,
+    /// The bidder's organisation (`null` for staff).
+    pub org_id: Option<String>,
+    /// The bidder's organisation's name, or the person's for staff.
+    pub name: String,
     pub signed_in_at: i64,
 }
 
-/// The viewer's own sign-in: the statement to sign, from when, and when it was signed.
+/// The viewer's own sign-in (a bidder's: its organisation's): the statement to sign, from
+/// when, and when it was signed.
 #[derive(Debug, Clone, Serialize)]
 pub struct MySignIn {
     pub statement: String,
@@ -379,7 +386,7 @@ pub struct OpeningMe {
     pub bid_ids: Vec<String>,
     pub share_index: Option<i64>,
     pub confirmed: bool,
-    /// For a bidder: its sign-in.
+    /// For a bidder, the host and supervisors: their sign-in.
     pub sign_in: Option<MySignIn>,
 }
 

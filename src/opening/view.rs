@@ -6,8 +6,8 @@ use sqlx::Row;
 use super::access::member;
 use super::repo::opening_row;
 use super::types::{
-    BidderRef, CustodianRef, HostRef, MySignIn, ObjectionView, OpeningBidView, OpeningMe,
-    OpeningView, ShareView, SignInView,
+    BidderRef, CustodianRef, HostRef, ObjectionView, OpeningBidView, OpeningMe, OpeningView,
+    ShareView,
 };
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
@@ -137,39 +137,15 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
     })
     .collect::<Result<_, _>>()?;
 
-    // Who signed in tells who has bid: supervisors only until the deadline.
-    let now = state.clock.now_ms();
-    let mut sign_ins = Vec::new();
-    let mut my_sign_in = None;
-    for r in sqlx::query(
-        "SELECT s.bidder_org_id, o.name, s.signed_in_at FROM opening_sign_ins s \
-         JOIN organisations o ON o.id = s.bidder_org_id WHERE s.tender_id = $1 \
-         ORDER BY s.signed_in_at, s.bidder_org_id",
+    let (sign_ins, sign_in) = super::signin::view(
+        state,
+        user,
+        &head,
+        m.supervisor,
+        m.bidder_org.as_deref(),
+        m.host,
     )
-    .bind(tender_id)
-    .fetch_all(pool)
-    .await?
-    {
-        let org: String = r.try_get("bidder_org_id")?;
-        let at: i64 = r.try_get("signed_in_at")?;
-        if m.bidder_org.as_deref() == Some(org.as_str()) {
-            my_sign_in = Some(at);
-        }
-        if m.supervisor || !head.bids_secret(now) {
-            sign_ins.push(SignInView {
-                bidder: BidderRef {
-                    id: org,
-                    name: r.try_get("name")?,
-                },
-                signed_in_at: at,
-            });
-        }
-    }
-    let sign_in = m.bidder_org.as_ref().map(|org| MySignIn {
-        statement: super::service::sign_in_statement(tender_id, org, &user.id),
-        opens_at: super::service::sign_in_opens(state, head.bid_deadline),
-        signed_in_at: my_sign_in,
-    });
+    .await?;
 
     let host = match &o {
         Some(o) => {
@@ -197,7 +173,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
         custodians_overdue: o.as_ref().is_some_and(|o| o.overdue_alerted),
         confirm_ends_at: o.as_ref().and_then(|o| o.confirm_ends_at),
         closed_at: o.as_ref().and_then(|o| o.closed_at),
-        now,
+        now: state.clock.now_ms(),
         threshold,
         shares,
         lots: o.as_ref().map(|o| o.lots.clone()).unwrap_or_default(),

@@ -292,6 +292,19 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
         .get(&format!("/api/tenders/{tender}/opening"))
         .await;
     assert_eq!(hall["sign_ins"].as_array().unwrap().len(), 1, "{hall}");
+    // Oversight signs in as present (到场), from its own tools: it appears live.
+    let watcher = app.login("oversight").await;
+    let reg = watcher.register_keys().await;
+    let (_, view) = watcher.get(&format!("/api/tenders/{tender}/opening")).await;
+    let statement = view["me"]["sign_in"]["statement"].as_str().unwrap();
+    opening_command(
+        &watcher,
+        &tender,
+        json!({"type": "sign_in", "key_id": reg.signing_key_id,
+               "signature": b64(&reg.keys.sign(statement.as_bytes()))}),
+    )
+    .await;
+    wait_text(c, "#sign-in-list", "综合监管部门 · ").await;
     wait_text(c, "#my-bids", "等待开标开始").await;
     // Bidders are counted for a bidder, never named (itself included).
     wait_text(c, "#presence-bidders", "投标人 1 家在线").await;
@@ -397,20 +410,22 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     for read_out in ["监狱企业", "黄石牌", "bidder 2"] {
         assert!(record.contains(read_out), "{read_out} in {record}");
     }
-    // The signature columns: the host, the custodians, each bidder with its sign-in and
-    // how it accepted the record.
+    // The signature columns: the host, the supervisor present, the custodians, each
+    // bidder with its sign-in and how it accepted the record.
     let sigs = text_of(c, "#record-signatures").await;
     for part in [
         "主持人",
+        "综合监管部门",
+        "到场监督",
         "密钥保管人 1",
         "签到 ",
-        "未签到",
         "已确认",
         "签名密钥",
     ] {
         assert!(sigs.contains(part), "{part} in {sigs}");
     }
-    assert_eq!(sigs.matches("未签到").count(), 2, "{sigs}");
+    // The host, and two of the three bidders, did not sign in.
+    assert_eq!(sigs.matches("未签到").count(), 3, "{sigs}");
     screenshots(c, "record").await;
 
     // In English too, without a reload.

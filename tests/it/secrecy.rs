@@ -247,7 +247,7 @@ async fn r_doc_3_before_the_deadline_nothing_tells_who_has_bid_or_how_many() {
         .wait(|f| f["type"] == "bid_event" && f["event"]["body"]["bid_id"] == b1.as_str())
         .await;
     supervisor
-        .wait(|f| f["type"] == "bid_event" && f["event"]["kind"] == "bidder_signed_in")
+        .wait(|f| f["type"] == "bid_event" && f["event"]["kind"] == "signed_in")
         .await;
     supervisor
         .wait(|f| {

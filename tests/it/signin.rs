@@ -27,8 +27,8 @@ async fn sign_in(
     .await
 }
 
-/// The names in `who`'s view of the opening's sign-ins.
-async fn signed_in(app: &TestApp, who: &str, tender: &str) -> Vec<String> {
+/// `who`'s view of the opening's sign-ins: (role, name).
+async fn signed_in(app: &TestApp, who: &str, tender: &str) -> Vec<(String, String)> {
     let (status, v) = app
         .login(who)
         .await
@@ -39,7 +39,12 @@ async fn signed_in(app: &TestApp, who: &str, tender: &str) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| x["bidder"]["name"].as_str().unwrap().to_string())
+        .map(|x| {
+            (
+                x["role"].as_str().unwrap().to_string(),
+                x["name"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -53,6 +58,30 @@ async fn statement(app: &TestApp, who: &str, tender: &str, deadline: i64) -> Str
     let mine = &v["me"]["sign_in"];
     assert_eq!(mine["opens_at"], deadline - 60 * MINUTE, "{v}");
     mine["statement"].as_str().unwrap().to_string()
+}
+
+/// A demo user's keys as its key file holds them (the custodians' keys: not replaced).
+async fn demo_keys(app: &TestApp, s: &Session, name: &str) -> Registered {
+    let file =
+        std::fs::read_to_string(app.dir.path().join(format!("demo-keys/{name}.kbkey"))).unwrap();
+    let (_, keys) =
+        kaibiao::pki::keyfile::DeviceKeys::from_file(&file, crate::common::PASSWORD).unwrap();
+    let (_, mine) = s.get("/api/keys").await;
+    let id = |purpose: &str| {
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["purpose"] == purpose && k["status"] == "active")
+            .unwrap_or_else(|| panic!("{name} has no {purpose} key: {mine}"))["key_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    Registered {
+        signing_key_id: id("signing"),
+        encryption_key_id: id("encryption"),
+        keys,
+    }
 }
 
 fn kinds(events: &Value) -> Vec<&str> {
@@ -127,10 +156,22 @@ async fn bidders_sign_in_with_their_keys_secretly_before_the_deadline_and_the_re
         "{v}"
     );
 
-    // Before the deadline only supervisors see it; the bidder sees its own.
-    assert_eq!(signed_in(&app, "finance", &tender).await.len(), 1);
+    // A supervisor signs in as present (到场): everyone in the hall sees that.
+    clock.set(deadline - 29 * MINUTE);
+    let watcher = app.login("oversight").await;
+    let reg = watcher.register_keys().await;
+    let st = statement(&app, "oversight", &tender, deadline).await;
+    let (status, v) = sign_in(&watcher, &tender, &reg, &st).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    // Before the deadline only supervisors see the bidder's; the bidder sees its own.
+    let all = signed_in(&app, "finance", &tender).await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[0].0, "bidder");
     for who in ["agency", "purchaser", "supplier1", "supplier2"] {
-        assert!(signed_in(&app, who, &tender).await.is_empty(), "{who}");
+        let seen = signed_in(&app, who, &tender).await;
+        assert_eq!(seen.len(), 1, "{who}: {seen:?}");
+        assert_eq!(seen[0].0, "oversight", "{who}: {seen:?}");
     }
     let (_, mine) = s1.get(&format!("/api/tenders/{tender}/opening")).await;
     assert_eq!(
@@ -144,19 +185,24 @@ async fn bidders_sign_in_with_their_keys_secretly_before_the_deadline_and_the_re
             None,
         )
         .await;
-    assert!(
-        !kinds(&public["events"]).contains(&"bidder_signed_in"),
-        "{public}"
-    );
+    // The public chain has the supervisor's sign-in, nothing of the bidder's.
+    let roles: Vec<&Value> = public["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "signed_in")
+        .map(|e| &e["body"]["role"])
+        .collect();
+    assert_eq!(roles, [&json!("oversight")], "{public}");
     let (_, ledger) = app
         .login("finance")
         .await
         .get(&format!("/api/tenders/{tender}/ledger"))
         .await;
-    assert!(kinds(&ledger["bid_register"]["events"]).contains(&"bidder_signed_in"));
+    assert!(kinds(&ledger["bid_register"]["events"]).contains(&"signed_in"));
 
     // At the deadline the bids are sealed, the sign-in with them; supplier2 signs in after
-    // it (into the tender's chain), and every member of the hall sees both.
+    // it (into the tender's chain), and every member of the hall sees all three.
     clock.set(deadline);
     kaibiao::opening::sealing::seal_due(&app.state)
         .await
@@ -166,7 +212,7 @@ async fn bidders_sign_in_with_their_keys_secretly_before_the_deadline_and_the_re
     let (status, v) = sign_in(&s2, &tender, &bidders[1].3, &st2).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     for who in ["agency", "purchaser", "supplier3", "oversight"] {
-        assert_eq!(signed_in(&app, who, &tender).await.len(), 2, "{who}");
+        assert_eq!(signed_in(&app, who, &tender).await.len(), 3, "{who}");
     }
 
     // Sign-in ends when the host starts.
@@ -179,6 +225,14 @@ async fn bidders_sign_in_with_their_keys_secretly_before_the_deadline_and_the_re
         (StatusCode::CONFLICT, "SIGN_IN_NOT_OPEN"),
         "{v}"
     );
+
+    // The host signs in as present during the opening, with its key file's key.
+    clock.set(deadline + MINUTE);
+    let host = app.login("agency").await;
+    let host_keys = demo_keys(&app, &host, "agency").await;
+    let st = statement(&app, "agency", &tender, deadline).await;
+    let (status, v) = sign_in(&host, &tender, &host_keys, &st).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
 
     let bids: Vec<(String, String, String)> = bidders
         .iter()
@@ -195,7 +249,15 @@ async fn bidders_sign_in_with_their_keys_secretly_before_the_deadline_and_the_re
         .await;
     assert_eq!(status, StatusCode::OK, "{bundle}");
     let sign_ins = bundle["record"]["sign_ins"].as_array().unwrap().clone();
-    assert_eq!(sign_ins.len(), 2, "{sign_ins:?}");
+    let roles: Vec<&str> = sign_ins
+        .iter()
+        .map(|s| s["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        ["bidder", "oversight", "bidder", "host"],
+        "{sign_ins:?}"
+    );
     assert_eq!(sign_ins[0]["signed_in_at"], deadline - 30 * MINUTE);
     assert!(sign_ins.iter().all(|s| s["cert_pem"]
         .as_str()
@@ -204,6 +266,9 @@ async fn bidders_sign_in_with_their_keys_secretly_before_the_deadline_and_the_re
     let mut b: kaibiao::opening::record::RecordBundle =
         serde_json::from_value(bundle.clone()).unwrap();
     kaibiao::opening::record::verify(&b).expect("the record verifies");
+    // After the record is signed no one signs in any more.
+    let (status, v) = sign_in(&host, &tender, &host_keys, &st).await;
+    assert_eq!(code(&v), "SIGN_IN_NOT_OPEN", "{status} {v}");
 
     // A sign-in the platform made up — its own record signature intact — is caught: the
     // bidder's signature is not over the statement.

@@ -209,10 +209,11 @@ function apply(e) {
       }
       break;
     }
-    case 'bidder_signed_in': {
+    case 'signed_in': {
       st.sign_ins = st.sign_ins || [];
-      if (!st.sign_ins.some((x) => x.bidder && x.bidder.id === b.bidder_org_id)) {
-        st.sign_ins.push({ bidder: { id: b.bidder_org_id, name: b.bidder_name }, signed_in_at: e.at });
+      const same = (x) => (b.role === 'bidder' ? x.role === 'bidder' && x.org_id === b.org_id : x.role === b.role && x.name === b.name);
+      if (!st.sign_ins.some(same)) {
+        st.sign_ins.push({ role: b.role, org_id: b.role === 'bidder' ? b.org_id : null, name: b.name, signed_in_at: e.at });
       }
       break;
     }
@@ -265,7 +266,7 @@ function onEvent(e) {
 
 function onFrame(msg) {
   // Supervisors see the bid register live: a sign-in before the deadline is in it.
-  if (msg.type === 'bid_event' && msg.event && msg.event.kind === 'bidder_signed_in') {
+  if (msg.type === 'bid_event' && msg.event && msg.event.kind === 'signed_in') {
     if (st && !apply(msg.event)) renderAll();
     return;
   }
@@ -537,23 +538,37 @@ async function onSignIn() {
   renderAll();
 }
 
-/** The bidder's sign-in: when it opens, the button, or when it was done. */
+/** Who signed in as what: 投标人, 开标主持, or the supervisor's role. */
+function signInRole(role) {
+  if (role === 'bidder') return t('rec.sig_bidder');
+  if (role === 'host') return t('hall.host');
+  return label('role', role);
+}
+
+/**
+ * The viewer's sign-in: when it opens, the button, or when it was done. A bidder signs in
+ * until the start; the host and supervisors (到场) until the record is signed.
+ */
 function signInBlock() {
   const mine = st.me && st.me.sign_in;
   if (!mine) return null;
+  const staff = !isBidder();
+  const open = staff ? !['closed', 'failed'].includes(phase()) : ['published', 'sealed'].includes(phase());
   let body;
   if (mine.signed_in_at) {
     body = h('p#signed-in.hash-ok', `✓ ${t('hall.signed_in', { at: formatCST(mine.signed_in_at, { seconds: true }) })}`);
-  } else if (phase() !== 'published' && phase() !== 'sealed') {
-    body = h('p.muted', t('hall.sign_in_closed'));
+  } else if (!open) {
+    body = h('p.muted', t(staff ? 'hall.attend_closed' : 'hall.sign_in_closed'));
   } else if (hallNow() < mine.opens_at) {
     body = h('p#sign-in-opens.muted', t('hall.sign_in_opens', { at: formatCST(mine.opens_at) }));
+  } else if (staff && keys.state !== 'checking' && !keys.record) {
+    body = [banner('warning', t('hall.no_keys'), { title: t('hall.no_keys_title') }), keyPanel(false)];
   } else {
-    // Without this device's keys the card shows how to import them.
+    // Without this device's keys the bidder's card shows how to import them.
     body = h('div.action-bar', h('button#sign-in.btn.btn-primary.btn-large', { type: 'button', disabled: signInBusy || !keys.record, on: { click: onSignIn } },
       signInBusy ? t('hall.signing_in') : t('hall.sign_in')));
   }
-  return h('div#sign-in-block.sign-in', h('p.card-note', t('hall.sign_in_note')), body);
+  return h('div#sign-in-block.sign-in', h('p.card-note', t(staff ? 'hall.attend_note' : 'hall.sign_in_note')), body);
 }
 
 async function onConfirm() {
@@ -784,6 +799,7 @@ function supplierCard() {
 function hostCard() {
   const p = phase();
   const body = [];
+  if (p !== 'closed' && p !== 'failed') body.push(signInBlock());
   if (p === 'sealed') {
     body.push(h('p.card-note', t('hall.host_start_note')),
       h('div.action-bar', h('button#start-opening.btn.btn-primary.btn-large', { type: 'button', on: { click: onStart } }, t('hall.start'))));
@@ -855,6 +871,15 @@ function supervisorCard() {
   }));
 }
 
+/** A supervisor's card: what it may do here, and its attendance (到场签到). */
+function attendCard() {
+  const p = phase();
+  return h('section#attend-card.card.role-card', { 'aria-labelledby': 'attend-heading' },
+    h('div.card-head', h('h2#attend-heading', t('hall.attend'))),
+    h('p.card-note', t('hall.supervisor_note')),
+    p !== 'closed' && p !== 'failed' ? signInBlock() : null);
+}
+
 function renderActions() {
   if (!st) return;
   const cards = [];
@@ -863,7 +888,7 @@ function renderActions() {
   if (me && me.role === 'supplier' && clarifications && clarifications.length) cards.push(clarificationCard());
   if (isBidder()) cards.push(supplierCard());
   if (shareIndex() !== null) cards.push(custodianCard());
-  if (!cards.length && isSupervisor()) cards.push(banner('info', t('hall.supervisor_note')));
+  if (isSupervisor() && !isHost()) cards.push(attendCard());
   // Keep the focus (and the caret) in an answer box across the re-render.
   const active = document.activeElement;
   const caret = active && active.tagName === 'TEXTAREA' ? [active.selectionStart, active.selectionEnd] : null;
@@ -967,9 +992,9 @@ function signInList() {
   return h('div.sign-ins',
     h('h3.small-heading', t('hall.sign_ins', { n: list.length })),
     list.length
-      ? h('ul#sign-in-list.shares-list', list.map((x) => h('li', { dataset: { bidder: x.bidder.id } },
+      ? h('ul#sign-in-list.shares-list', list.map((x) => h('li', { dataset: { role: x.role, org: x.org_id || '' } },
         h('span.share-mark.hash-ok', { 'aria-hidden': 'true' }, '✓'),
-        ` ${x.bidder.name || orgName(x.bidder.id)} `,
+        ` ${signInRole(x.role)} · ${x.name || orgName(x.org_id)} `,
         h('span.small.muted', formatCST(x.signed_in_at, { seconds: true })))))
       : h('p#sign-in-list.muted.small', t('hall.sign_ins_none')));
 }
@@ -1044,8 +1069,8 @@ function eventText(e) {
       return t('hall.ev.bid_read_out', { bidder: b.bidder_name || orgName(b.bidder_org_id), lot: lotName(b.lot_no), price: b.sheet ? formatMoney(b.sheet.total_price_fen) : '' });
     case 'bid_invalid':
       return t('hall.ev.bid_invalid', { bidder: b.bidder_name || orgName(b.bidder_org_id), cause: b.cause ? pickMessage(b.cause.message, b.cause.message_en) || b.cause.code : '' });
-    case 'bidder_signed_in':
-      return t('hall.ev.bidder_signed_in', { bidder: b.bidder_name || orgName(b.bidder_org_id) });
+    case 'signed_in':
+      return t('hall.ev.signed_in', { who: b.name || orgName(b.org_id), role: signInRole(b.role) });
     case 'record_confirmed':
       return t('hall.ev.record_confirmed', { bidder: b.bidder_name || orgName(b.bidder_org_id) });
     case 'objection_raised':

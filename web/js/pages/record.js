@@ -160,26 +160,35 @@ function objectionsList(r) {
 }
 
 /**
- * 签字栏: the host, the custodians and each bidder as the record keeps them: when they took
- * part, each bidder's signed sign-in and how it accepted the record.
+ * 签字栏: the host, the supervisors present, the custodians and each bidder as the record
+ * keeps them: when they took part, each one's signed sign-in (签到) and how each bidder
+ * accepted the record.
  */
 function signatureTable(r) {
   const at = (v) => (v ? formatCST(v, { seconds: true }) : '—');
+  const signIns = Array.isArray(r.sign_ins) ? r.sign_ins : [];
+  const signed = (si) => (si
+    ? [h('div', t('rec.sig_signed_in', { at: at(si.signed_in_at) })),
+      h('div.small.mono.hash', { title: si.signature }, `${t('rec.sig_key')} ${shortHash(si.key_id, 12)}`)]
+    : h('span.muted', t('rec.sig_not_signed_in')));
   const rows = [];
   const host = r.host && (r.host.display_name || r.host.name);
-  if (host) rows.push({ role: t('rec.sig_host'), name: host, part: `${t('rec.started')} ${at(r.started_at)}`, sign: '—' });
+  const hostIn = signIns.find((x) => x.role === 'host');
+  if (host || hostIn) {
+    rows.push({ role: t('rec.sig_host'), name: host || hostIn.name, part: `${t('rec.started')} ${at(r.started_at)}`, sign: signed(hostIn) });
+  }
+  for (const x of signIns.filter((y) => y.role !== 'bidder' && y.role !== 'host')) {
+    rows.push({ role: label('role', x.role), name: x.name, part: t('rec.sig_present'), sign: signed(x) });
+  }
   for (const x of Array.isArray(r.custodian_shares) ? r.custodian_shares : []) {
     rows.push({ role: `${t('rec.sig_custodian')} ${x.index}`, name: x.custodian_name || '—', part: `${t('rec.sig_share')} ${at(x.submitted_at)}`, sign: '—' });
   }
-  const signIns = Array.isArray(r.sign_ins) ? r.sign_ins : [];
   for (const c of Array.isArray(r.confirmations) ? r.confirmations : []) {
-    const si = signIns.find((x) => x.bidder_org_id === c.bidder_org_id);
     rows.push({
       role: t('rec.sig_bidder'),
       name: c.bidder_name || '—',
-      part: si ? t('rec.sig_signed_in', { at: at(si.signed_in_at) }) : t('rec.sig_not_signed_in'),
-      sign: [h('div', `${label('confirmation', c.how)} ${at(c.at)}`),
-        si ? h('div.small.mono.hash', { title: si.signature }, `${t('rec.sig_key')} ${shortHash(si.key_id, 12)}`) : null],
+      part: `${label('confirmation', c.how)} ${at(c.at)}`,
+      sign: signed(signIns.find((x) => x.role === 'bidder' && x.org_id === c.bidder_org_id)),
       bidder: c.bidder_org_id,
     });
   }
