@@ -211,6 +211,7 @@ impl AppError {
                     "uploads" => "同时上传的请求过多",
                     "bid_starts" => "开始投标的次数过多",
                     "hub_connections" => "实时连接过多",
+                    "messages" => "发言过于频繁",
                     _ => "请求过于频繁",
                 };
                 (

@@ -12,6 +12,7 @@ pub mod bid;
 pub mod blob;
 pub mod calendar;
 pub mod challenge;
+pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod collusion;

@@ -51,6 +51,12 @@ pub fn api() -> Api {
         )
         .route(
             Method::GET,
+            "/api/tenders/{id}/evaluation/messages",
+            Access::Roles(MEMBERS),
+            messages,
+        )
+        .route(
+            Method::GET,
             "/api/tenders/{id}/evaluation/scores",
             Access::Roles(MEMBERS),
             scores,
@@ -100,6 +106,17 @@ async fn opening_record(
     }
     Ok(axum::Json(
         crate::opening::record::bundle(&state, &user, &id).await?,
+    ))
+}
+
+/// The panel's channel (docs/chat.md).
+async fn messages(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<axum::Json<Vec<crate::chat::types::MessageView>>> {
+    Ok(axum::Json(
+        super::service::messages(&state, &user, &id).await?,
     ))
 }
 

@@ -120,6 +120,7 @@ pub async fn command(
             signature,
             dissent,
         } => sign(c, &key_id, &signature, &dissent).await?,
+        Command::Say { text } => say(c, &text).await?,
         Command::ConfirmWinner {} => {
             if !c.m.purchaser {
                 return Err(AppError::Forbidden);
@@ -130,6 +131,46 @@ pub async fn command(
     a.commit(state).await?;
     tracing::info!(tender = %tender_id, command = name, "evaluation command");
     Ok(result)
+}
+
+/// A seated expert speaks to the panel, from the qualification until the report is
+/// signed; the panel and supervisors read it (docs/chat.md).
+async fn say(c: Ctx<'_>, text: &str) -> AppResult<Ack> {
+    let seat = c.m.expert().ok_or(AppError::Forbidden)?.seat;
+    if !matches!(
+        eval_row(&mut **c.tx, &c.head.id).await?.map(|e| e.phase),
+        Some(Phase::Qualification | Phase::Compliance | Phase::Scoring | Phase::Signing)
+    ) {
+        return Err(crate::chat::types::ChatError::Closed.into());
+    }
+    let post = crate::chat::types::Post {
+        room: "evaluation",
+        author_role: "expert",
+        author_label: format!("第 {seat} 席"),
+        org_id: None,
+        audience: crate::chat::types::Audience::Panel,
+        reply_to: None,
+        text,
+    };
+    let id = crate::chat::service::post(c.tx, &c.head.id, &c.user.id, c.now, post).await?;
+    Ok(Ack::Posted { message_id: id })
+}
+
+/// `GET /api/tenders/{id}/evaluation/messages`: the panel's channel, for the panel and
+/// supervisors (an empty list to the other members).
+pub async fn messages(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+) -> AppResult<Vec<crate::chat::types::MessageView>> {
+    let m = access::member(state, user, tender_id).await?;
+    let reader = crate::chat::types::Reader {
+        user_id: user.id.clone(),
+        supervisor: m.supervisor,
+        panel: m.expert().is_some(),
+        ..Default::default()
+    };
+    crate::chat::service::list(&state.db.pool, tender_id, "evaluation", &reader).await
 }
 
 fn illegal(from: &str, action: &'static str) -> AppError {

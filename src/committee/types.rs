@@ -163,6 +163,8 @@ pub enum Command {
     },
     /// Purchaser: confirm the first-ranked candidate of every lot (R-EVAL-10).
     ConfirmWinner {},
+    /// A seated expert speaks to the panel (互动区; supervisors read it).
+    Say { text: String },
 }
 
 impl Command {
@@ -182,6 +184,7 @@ impl Command {
             Command::FinishScoring {} => "finish_scoring",
             Command::Sign { .. } => "sign",
             Command::ConfirmWinner {} => "confirm_winner",
+            Command::Say { .. } => "say",
         }
     }
 }
@@ -196,6 +199,10 @@ pub enum Ack {
         phase: Phase,
         committee_size: u32,
         experts_needed: u32,
+    },
+    /// `say`: the message's id.
+    Posted {
+        message_id: String,
     },
     /// `draw`: the seed and how many experts were invited.
     Drawn {

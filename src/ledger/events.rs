@@ -424,6 +424,17 @@ pub struct SignedIn {
     pub signature: String,
 }
 
+/// A message in a room's channel (互动区), by its digest: the text is in the archive,
+/// read by its audience only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessagePosted {
+    pub room: String,
+    pub message_id: String,
+    /// public | host | private | panel
+    pub audience: String,
+    pub text_sha256: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordConfirmed {
     pub bidder_org_id: String,
@@ -1132,6 +1143,7 @@ mod tests {
         Kind::FrameworkEstablished,
         Kind::CallOffPlaced,
         Kind::SignedIn,
+        Kind::MessagePosted,
     ];
 
     /// Parses `body` as `kind` and serializes it again: the canonical JSON, and so the
@@ -1311,6 +1323,18 @@ mod tests {
                 json!({
                     "role": "bidder", "org_id": "o1", "name": "某公司",
                     "statement": "kaibiao-sign-in-v1\nt1\no1\nu1", "key_id": "k1", "signature": "c2ln",
+                }),
+            ),
+            (
+                LedgerEvent::MessagePosted(MessagePosted {
+                    room: "opening".into(),
+                    message_id: "m1".into(),
+                    audience: "host".into(),
+                    text_sha256: "ab".repeat(32),
+                }),
+                json!({
+                    "room": "opening", "message_id": "m1", "audience": "host",
+                    "text_sha256": "ab".repeat(32),
                 }),
             ),
             (

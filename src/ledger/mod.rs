@@ -102,6 +102,7 @@ kinds! {
     OpeningClosed = "opening_closed",
     OpeningFailed = "opening_failed",
     RecordingStored = "recording_stored",
+    MessagePosted = "message_posted",
     // The evaluation
     EvaluationRequested = "evaluation_requested",
     ExpertsDrawn = "experts_drawn",

@@ -14,6 +14,7 @@ pub mod rules;
 pub mod sealing;
 pub mod service;
 pub mod signin;
+pub mod talk;
 pub mod types;
 pub mod view;
 

@@ -36,6 +36,12 @@ pub fn api() -> Api {
         )
         .route(
             Method::GET,
+            "/api/tenders/{id}/opening/messages",
+            Access::Roles(MEMBERS),
+            messages,
+        )
+        .route(
+            Method::GET,
             "/api/bids/{id}/header",
             Access::Roles(&[Role::Supplier]),
             header,
@@ -54,6 +60,15 @@ async fn view(
     Path(id): Path<String>,
 ) -> AppResult<axum::Json<OpeningView>> {
     Ok(axum::Json(super::view::view(&state, &user, &id).await?))
+}
+
+/// The hall's channel as the caller may read it (docs/chat.md).
+async fn messages(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<axum::Json<Vec<crate::chat::types::MessageView>>> {
+    Ok(axum::Json(super::talk::messages(&state, &user, &id).await?))
 }
 
 /// Role and membership are checked per command (docs/opening.md).

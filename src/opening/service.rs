@@ -46,6 +46,12 @@ pub async fn command(
         Command::SignIn { key_id, signature } => {
             super::signin::sign_in(state, tx, user, head, &key_id, &signature, now).await?
         }
+        Command::Ask { text } => super::talk::ask(tx, user, head, &text, now).await?,
+        Command::Reply {
+            text,
+            reply_to,
+            private,
+        } => super::talk::reply(tx, user, head, &text, reply_to.as_deref(), private, now).await?,
         Command::Confirm {} => confirm(state, tx, user, head, now).await?,
         Command::Object { kind, text } => object(tx, user, head, kind, &text, now).await?,
         Command::Answer { objection_id, text } => {

@@ -30,7 +30,11 @@ pub fn opens_at(state: &AppState, deadline: i64) -> i64 {
 /// As whom `user` signs in to `head`'s hall, if at all: `bidder` for a supplier whose
 /// organisation has a submitted bid, `host` for the tender's agency, a supervisor by
 /// role.
-async fn role_of(tx: &mut Tx, user: &CurrentUser, head: &TenderHead) -> AppResult<&'static str> {
+pub(super) async fn role_of(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    head: &TenderHead,
+) -> AppResult<&'static str> {
     let org = user.org_id.as_deref();
     match user.role {
         Role::Supplier => {

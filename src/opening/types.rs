@@ -67,6 +67,19 @@ pub enum Command {
         key_id: String,
         signature: String,
     },
+    /// 互动区: a bidder's question to the host (from the deadline).
+    Ask {
+        text: String,
+    },
+    /// 互动区: the host's answer to a question (`private`: for the asker alone), or a word
+    /// to the hall.
+    Reply {
+        text: String,
+        #[serde(default)]
+        reply_to: Option<String>,
+        #[serde(default)]
+        private: bool,
+    },
     Confirm {},
     Object {
         kind: ObjectionKind,
@@ -109,6 +122,9 @@ pub enum Ack {
     SignedIn {
         signed_in_at: i64,
     },
+    Posted {
+        message_id: String,
+    },
     Confirmed {
         confirmed: bool,
     },
@@ -128,6 +144,8 @@ impl Command {
             Command::Decrypt { .. } => "decrypt",
             Command::Share { .. } => "share",
             Command::SignIn { .. } => "sign_in",
+            Command::Ask { .. } => "ask",
+            Command::Reply { .. } => "reply",
             Command::Confirm {} => "confirm",
             Command::Object { .. } => "object",
             Command::Answer { .. } => "answer",

@@ -17,6 +17,7 @@ mod cartel;
 mod ceremony;
 mod chainwalk;
 mod challenges;
+mod chat;
 mod cli;
 mod committee_bench;
 mod console;

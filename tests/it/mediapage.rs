@@ -21,7 +21,10 @@ async fn eval_command(s: &Session, tender: &str, cmd: Value) {
 }
 
 /// A tender in evaluation with its panel drawn and seated; the seated experts' user names.
-async fn seated(app: &TestApp, clock: &kaibiao::clock::ManualClock) -> (String, Vec<String>) {
+pub(crate) async fn seated(
+    app: &TestApp,
+    clock: &kaibiao::clock::ManualClock,
+) -> (String, Vec<String>) {
     let (tender, _) =
         crate::evaluation::evaluating(app, clock, &[100_000_000, 105_000_000, 95_000_000]).await;
     eval_command(

@@ -35,6 +35,7 @@ export default {
   'ledger.tender_awarded': ['成交', 'Awarded'],
   'ledger.bids_sealed': ['投标截止封存', 'Bids sealed'],
   'ledger.signed_in': ['签到', 'Signed in'],
+  'ledger.message_posted': ['互动区发言', 'Message posted'],
   'ledger.opening_failed': ['流标', 'Opening failed'],
   'ledger.bidder_decrypted': ['投标人解密', 'Bidder decrypted'],
   'ledger.decryption_closed': ['解密结束', 'Decryption closed'],

@@ -43,6 +43,7 @@ export default {
   'hall.sign_ins': ['签到情况（{n}）', 'Signed in ({n})'],
   'hall.attend': ['到场签到', 'Attendance'],
   'hall.attend_note': ['主持人与监督人到场签到：用本机的签名密钥签署，签到列入开标记录的签字栏。', 'The host and supervisors sign in as present with the signing key on this device; it goes into the signature table of the record.'],
+  'hall.attend_no_keys': ['本浏览器没有您的签名密钥，暂不能到场签到；主持与观看不受影响。', 'This browser has no signing key of yours, so you cannot sign in as present here; hosting and watching are not affected.'],
   'hall.attend_closed': ['开标记录已签署，不再签到。', 'The record is signed; sign-in is over.'],
   'hall.sign_ins_none': ['尚无人签到', 'No one has signed in yet'],
   'hall.supplier_wait': ['开标尚未开始。主持人开始开标后，请在解密时限内点击"解密"。', 'The opening has not started. Once the host starts it, choose Decrypt within the decryption window.'],

@@ -19,6 +19,7 @@ import { t, label, noteText, onLangChange, pickMessage, getLang } from '../i18n.
 import { formatCST, formatMoney, parseYuanToFen, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
 import { LiveRoom } from '../room.js';
+import { ChatPanel } from '../chat.js';
 import { keyImportPanel } from '../keyimport.js';
 import { loadDeviceKeys, ensureDeviceKeys, sign } from '../crypto/keys.js';
 import { canonicalJson } from '../crypto/json.js';
@@ -51,9 +52,24 @@ const room = new LiveRoom('evaluation', tenderId, {
   feedTitle: 'eval.feed',
   eventText,
   onEvent,
-  onSubscribed: () => refetch().then(renderTitle),
+  onSubscribed: () => {
+    refetch().then(renderTitle);
+    chat.refresh();
+  },
   onFailed: (error) => {
     if (v) showBanner(els.alert, 'warning', failText(error));
+  },
+});
+
+// 互动区: the seated panel talks among themselves; supervisors read.
+const TALKING = ['qualification', 'compliance', 'scoring', 'signing'];
+const chat = new ChatPanel($('eval-chat'), {
+  url: `/api/tenders/${encodeURIComponent(tenderId)}/evaluation/messages`,
+  send: (cmd) => room.command(cmd),
+  mode: () => {
+    if (!v) return null;
+    if (isSeated()) return TALKING.includes(v.phase) ? 'panel' : 'reader';
+    return isSupervisor() ? 'reader' : null;
   },
 });
 
@@ -281,7 +297,8 @@ async function fillSealedScores() {
 
 // No switch over e.kind here: every event refetches the view. Where a body is read (the
 // feed's seat), its fields are those of its kind's struct in src/ledger/events.rs.
-function onEvent() {
+function onEvent(e) {
+  if (e && e.kind === 'message_posted') chat.schedule();
   room.renderFeed();
   scheduleRefetch();
 }
@@ -1188,6 +1205,7 @@ function renderAll() {
   const caret = active && 'selectionStart' in active ? [active.selectionStart, active.selectionEnd] : null;
   renderPhase();
   renderActions();
+  chat.render();
   renderBids();
   renderReport();
   renderPanel();

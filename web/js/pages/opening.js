@@ -17,6 +17,7 @@ import { t, label, getLang, onLangChange, pickMessage } from '../i18n.js';
 import { formatCST, formatMoney, amountInWords, formatCountdown, shortHash } from '../format.js';
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, busy } from '../ui.js';
 import { LiveRoom } from '../room.js';
+import { ChatPanel } from '../chat.js';
 import { keyImportPanel } from '../keyimport.js';
 import { loadDeviceKeys, sign } from '../crypto/keys.js';
 import { MAGIC, parseHeader, unsealKb } from '../crypto/kb1.js';
@@ -54,8 +55,25 @@ const room = new LiveRoom('opening', tenderId, {
   eventText,
   onEvent,
   onFrame,
-  onSubscribed: () => refetch(),
+  // (A reconnect may have missed messages: the channel is read again too.)
+  onSubscribed: () => {
+    refetch();
+    chat.refresh();
+  },
   onFailed: (error) => showBanner(els.alert, 'warning', failText(error)),
+});
+
+// 互动区: bidders ask the host from the deadline; supervisors and the others read.
+const chat = new ChatPanel($('hall-chat'), {
+  url: `/api/tenders/${encodeURIComponent(tenderId)}/opening/messages`,
+  send: (cmd) => room.command(cmd),
+  mode: () => {
+    if (!st) return null;
+    const over = ['closed', 'failed'].includes(phase());
+    if (isHost() && !over) return 'host';
+    if (isBidder() && !over) return phase() === 'published' ? 'bidder-closed' : 'bidder';
+    return 'reader';
+  },
 });
 
 const PHASES = ['sealed', 'decrypting', 'unsealing', 'revealing', 'confirming', 'closed'];
@@ -252,6 +270,7 @@ function apply(e) {
 }
 
 function onEvent(e) {
+  if (e.kind === 'message_posted') chat.schedule();
   if (e.kind === 'clarification_requested' || e.kind === 'clarification_answered') {
     // Once for a burst of events (a replay after reconnecting).
     clearTimeout(clarTimer);
@@ -562,7 +581,8 @@ function signInBlock() {
   } else if (hallNow() < mine.opens_at) {
     body = h('p#sign-in-opens.muted', t('hall.sign_in_opens', { at: formatCST(mine.opens_at) }));
   } else if (staff && keys.state !== 'checking' && !keys.record) {
-    body = [banner('warning', t('hall.no_keys'), { title: t('hall.no_keys_title') }), keyPanel(false)];
+    // Staff need no key to host or watch: a note, not the import panel.
+    body = h('p#attend-no-keys.muted', t('hall.attend_no_keys'));
   } else {
     // Without this device's keys the bidder's card shows how to import them.
     body = h('div.action-bar', h('button#sign-in.btn.btn-primary.btn-large', { type: 'button', disabled: signInBusy || !keys.record, on: { click: onSignIn } },
@@ -1105,6 +1125,7 @@ function renderAll() {
   renderReading();
   renderBids();
   renderObjections();
+  chat.render();
   renderRecord();
   room.renderFeed();
   room.renderPresence();
