@@ -1359,13 +1359,54 @@ async fn seed_question(
 }
 
 /// 综合评分法: price 30 %, technical proposal 40 %, after-sales service 20 %, past
-/// performance 10 % (objective); 10 % small/micro deduction unless reserved for SMEs.
+/// performance 10 % (objective, with its evidence); 10 % small/micro deduction unless
+/// reserved for SMEs. The two subjective items have rubrics (评分细则) whose bands cover
+/// 0–100.
 fn demo_terms(reserved_for_sme: bool) -> crate::committee::types::EvaluationTerms {
     use crate::committee::types::{EvaluationTerms, TermItem};
+    use crate::evaluation::terms::Band;
+    let band = |label: &str, min, max, description: &str| Band {
+        label: label.into(),
+        min,
+        max,
+        description: description.into(),
+    };
     let item = |name: &str, weight_bp, objective| TermItem {
         name: name.into(),
         weight_bp,
         objective,
+        ..TermItem::default()
+    };
+    let technical = TermItem {
+        bands: vec![
+            band(
+                "优",
+                8500,
+                10_000,
+                "方案完整，针对本项目需求，关键技术有创新，实施计划可行",
+            ),
+            band("良", 7000, 8499, "方案完整，针对性较强，实施计划基本可行"),
+            band("中", 6000, 6999, "方案基本完整，针对性一般"),
+            band("差", 0, 5999, "方案不完整或有明显缺陷"),
+        ],
+        ..item("技术方案", 4000, false)
+    };
+    let service = TermItem {
+        bands: vec![
+            band(
+                "优",
+                8500,
+                10_000,
+                "本地有服务网点，2 小时响应，质保期外终身维护",
+            ),
+            band("良", 7000, 8499, "本地有服务网点，4 小时响应"),
+            band("差", 0, 6999, "无本地网点或响应时间长于 4 小时"),
+        ],
+        ..item("售后服务", 2000, false)
+    };
+    let record = TermItem {
+        evidence: Some("近三年同类项目合同复印件：每份 25 分，满分 100 分".into()),
+        ..item("类似业绩", 1000, true)
     };
     EvaluationTerms {
         method: crate::evaluation::Method::Comprehensive,
@@ -1373,11 +1414,7 @@ fn demo_terms(reserved_for_sme: bool) -> crate::committee::types::EvaluationTerm
         sme_rate_bp: (!reserved_for_sme).then_some(1000),
         consortium_rate_bp: None,
         price_weight_bp: 3000,
-        items: vec![
-            item("技术方案", 4000, false),
-            item("售后服务", 2000, false),
-            item("类似业绩", 1000, true),
-        ],
+        items: vec![technical, service, record],
         abnormal_low_fraction_bp: 8000,
         outlier_points: 2000,
         rounding: crate::evaluation::Rounding::Once,

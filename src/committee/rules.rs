@@ -109,6 +109,35 @@ pub(crate) fn parse_score(item: &str, s: &str) -> Result<i64, EvalRoomError> {
     Ok(p.0)
 }
 
+/// A score of `item` checked against its rubric: within the band picked, or one of its
+/// bands when none is named (SCORE_OUT_OF_BAND, naming the bands).
+pub(crate) fn check_band(
+    item: &crate::evaluation::terms::TermItem,
+    score: i64,
+    band: Option<&str>,
+) -> Result<(), EvalRoomError> {
+    if item.allows(score, band) {
+        return Ok(());
+    }
+    let bands = item
+        .bands
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {}–{}",
+                b.label,
+                fmt_score(b.min as i64),
+                fmt_score(b.max as i64)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(EvalRoomError::ScoreOutOfBand {
+        item: item.name.clone(),
+        bands,
+    })
+}
+
 pub(crate) fn fmt_score(h: i64) -> String {
     crate::evaluation::rounding::fmt_points(h)
 }
@@ -323,11 +352,13 @@ mod tests {
                     name: "tech".into(),
                     weight_bp: 6000,
                     objective: false,
+                    ..TermItem::default()
                 },
                 TermItem {
                     name: "record".into(),
                     weight_bp: 1000,
                     objective: true,
+                    ..TermItem::default()
                 },
             ],
             abnormal_low_fraction_bp: 8000,

@@ -96,14 +96,19 @@ pub async fn command(
             pass,
             reason,
         } => review(c, &bid_id, pass, &reason).await?,
-        Command::Score { bid_id, items } => score(c, &bid_id, &items).await?,
+        Command::Score {
+            bid_id,
+            items,
+            bands,
+        } => score(c, &bid_id, &items, &bands).await?,
         Command::Revise {
             bid_id,
             item,
             score,
             kind,
             reason,
-        } => revise(c, &bid_id, &item, &score, kind, &reason).await?,
+            band,
+        } => revise(c, &bid_id, &item, &score, kind, &reason, band.as_deref()).await?,
         Command::Explain {
             bid_id,
             item,
@@ -903,7 +908,12 @@ async fn scoring_state(
     Ok((e, terms, compliant))
 }
 
-async fn score(c: Ctx<'_>, bid_id: &str, items: &BTreeMap<String, String>) -> AppResult<Ack> {
+async fn score(
+    c: Ctx<'_>,
+    bid_id: &str,
+    items: &BTreeMap<String, String>,
+    bands: &BTreeMap<String, String>,
+) -> AppResult<Ack> {
     let Ctx {
         tx,
         user,
@@ -917,7 +927,7 @@ async fn score(c: Ctx<'_>, bid_id: &str, items: &BTreeMap<String, String>) -> Ap
     if !compliant.contains(bid_id) {
         return Err(EvalRoomError::BidNotEvaluated.into());
     }
-    for name in items.keys() {
+    for name in items.keys().chain(bands.keys()) {
         if !terms.items.iter().any(|i| &i.name == name) {
             return Err(EvalRoomError::UnknownItem { item: name.clone() }.into());
         }
@@ -929,7 +939,9 @@ async fn score(c: Ctx<'_>, bid_id: &str, items: &BTreeMap<String, String>) -> Ap
             .ok_or_else(|| EvalRoomError::MissingItem {
                 item: i.name.clone(),
             })?;
-        parsed.insert(i.name.clone(), parse_score(&i.name, v)?);
+        let s = parse_score(&i.name, v)?;
+        check_band(i, s, bands.get(&i.name).map(String::as_str))?;
+        parsed.insert(i.name.clone(), s);
     }
     let already: Option<i64> = sqlx::query_scalar(
         "SELECT COUNT(*) FROM evaluation_scores WHERE tender_id = $1 AND bid_id = $2 AND expert_id = $3",
@@ -988,6 +1000,7 @@ async fn revise(
     score: &str,
     kind: ChangeKind,
     reason: &str,
+    band: Option<&str>,
 ) -> AppResult<Ack> {
     let Ctx {
         tx,
@@ -1002,10 +1015,11 @@ async fn revise(
     if !compliant.contains(bid_id) {
         return Err(EvalRoomError::BidNotEvaluated.into());
     }
-    if !terms.items.iter().any(|i| i.name == item) {
+    let Some(term) = terms.items.iter().find(|i| i.name == item) else {
         return Err(EvalRoomError::UnknownItem { item: item.into() }.into());
-    }
+    };
     let to = parse_score(item, score)?;
+    check_band(term, to, band)?;
     let reason = text("reason", reason, true)?;
     let from: Option<i64> = sqlx::query_scalar(
         "SELECT score FROM evaluation_scores WHERE tender_id = $1 AND bid_id = $2 \

@@ -130,6 +130,9 @@ pub enum Command {
     Score {
         bid_id: String,
         items: std::collections::BTreeMap<String, String>,
+        /// The band picked per item with a rubric (评分细则): the score must lie in it.
+        #[serde(default)]
+        bands: std::collections::BTreeMap<String, String>,
     },
     /// Expert: a change after submission, only for R-EVAL-9's reasons.
     Revise {
@@ -138,6 +141,9 @@ pub enum Command {
         score: String,
         kind: ChangeKind,
         reason: String,
+        /// The band picked, for an item with a rubric.
+        #[serde(default)]
+        band: Option<String>,
     },
     /// Expert: the written reason for a score far from the panel's mean.
     Explain {
@@ -301,6 +307,8 @@ pub enum EvalRoomError {
     AlreadyScored,
     #[error("score out of range")]
     ScoreOutOfRange { item: String },
+    #[error("score outside the band")]
+    ScoreOutOfBand { item: String, bands: String },
     #[error("unknown item")]
     UnknownItem { item: String },
     #[error("missing item")]
@@ -354,6 +362,7 @@ impl EvalRoomError {
             EvalRoomError::AlreadyReviewed => "ALREADY_REVIEWED",
             EvalRoomError::AlreadyScored => "ALREADY_SCORED",
             EvalRoomError::ScoreOutOfRange { .. } => "SCORE_OUT_OF_RANGE",
+            EvalRoomError::ScoreOutOfBand { .. } => "SCORE_OUT_OF_BAND",
             EvalRoomError::UnknownItem { .. } => "UNKNOWN_ITEM",
             EvalRoomError::MissingItem { .. } => "MISSING_ITEM",
             EvalRoomError::ScoresSealed => "SCORES_SEALED",
@@ -373,6 +382,7 @@ impl EvalRoomError {
         match self {
             EvalRoomError::NotOnPanel | EvalRoomError::ScoresSealed => StatusCode::FORBIDDEN,
             EvalRoomError::ScoreOutOfRange { .. }
+            | EvalRoomError::ScoreOutOfBand { .. }
             | EvalRoomError::UnknownItem { .. }
             | EvalRoomError::MissingItem { .. }
             | EvalRoomError::Terms { .. }
@@ -406,6 +416,10 @@ impl EvalRoomError {
             EvalRoomError::ScoreOutOfRange { item } => (
                 format!("评分项“{item}”的分值须在 0–100 之间,最多两位小数"),
                 format!("Item \"{item}\" takes a score from 0 to 100 with at most two decimals"),
+            ),
+            EvalRoomError::ScoreOutOfBand { item, bands } => (
+                format!("评分项“{item}”的分值须在所选档次的分值范围内({bands})"),
+                format!("Item \"{item}\" takes a score within the band picked ({bands})"),
             ),
             EvalRoomError::UnknownItem { item } => (
                 format!("招标文件没有评分项“{item}”"),

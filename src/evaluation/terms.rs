@@ -26,7 +26,7 @@ impl Category {
 }
 
 /// A scored item other than price (R-EVAL-4): scored out of 100 by each expert, weighted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TermItem {
     pub name: String,
@@ -34,6 +34,63 @@ pub struct TermItem {
     /// 客观分: every expert must give the same score.
     #[serde(default)]
     pub objective: bool,
+    /// 评分细则/分档: the bands an expert picks from, each with its range; a score must lie
+    /// in the band picked (or, none named, in one of them). None: any score 0–100.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bands: Vec<Band>,
+    /// For an objective item, what in the bid decides it (a certificate, a figure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}
+
+/// A band of an item's rubric (分档): its name, its range in hundredths of a point out of
+/// 100 (both ends included), and what earns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    pub label: String,
+    pub min: u32,
+    pub max: u32,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The most bands an item has.
+pub const MAX_BANDS: usize = 10;
+
+impl TermItem {
+    /// Whether the rubric is sound: at most [`MAX_BANDS`] bands, each named (≤ 20
+    /// characters, distinct) with a description of ≤ 500, within 0–100, not overlapping;
+    /// the evidence ≤ 500 characters.
+    pub fn rubric_ok(&self) -> bool {
+        let mut bands: Vec<&Band> = self.bands.iter().collect();
+        bands.sort_by_key(|b| b.min);
+        let named = |b: &&Band| {
+            let n = b.label.trim().chars().count();
+            (1..=20).contains(&n) && b.description.chars().count() <= 500
+        };
+        let mut labels = std::collections::BTreeSet::new();
+        self.bands.len() <= MAX_BANDS
+            && bands
+                .iter()
+                .all(|b| named(b) && b.min <= b.max && b.max <= 10_000)
+            && bands.iter().all(|b| labels.insert(b.label.trim()))
+            && bands.windows(2).all(|w| w[0].max < w[1].min)
+            && self
+                .evidence
+                .as_ref()
+                .is_none_or(|e| e.chars().count() <= 500)
+    }
+
+    /// Whether `score` (hundredths) may be given: within the band named `band`, or with
+    /// none named within one of the bands; any score when the item has no rubric.
+    pub fn allows(&self, score: i64, band: Option<&str>) -> bool {
+        let within = |b: &Band| (b.min as i64..=b.max as i64).contains(&score);
+        match band {
+            Some(label) => self.bands.iter().any(|b| b.label == label && within(b)),
+            None => self.bands.is_empty() || self.bands.iter().any(within),
+        }
+    }
 }
 
 fn default_abnormal() -> u32 {
@@ -98,5 +155,59 @@ impl EvaluationTerms {
             abnormal_low_fraction_bp: self.abnormal_low_fraction_bp,
             rounding: self.rounding,
         }
+    }
+}
+
+#[cfg(test)]
+mod rubric_tests {
+    use super::*;
+
+    fn band(label: &str, min: u32, max: u32) -> Band {
+        Band {
+            label: label.into(),
+            min,
+            max,
+            description: String::new(),
+        }
+    }
+
+    fn item(bands: Vec<Band>) -> TermItem {
+        TermItem {
+            name: "技术方案".into(),
+            weight_bp: 4000,
+            bands,
+            ..TermItem::default()
+        }
+    }
+
+    #[test]
+    fn a_score_lies_in_the_band_picked_or_in_one_of_them() {
+        let t = item(vec![band("优", 8500, 10_000), band("良", 7000, 8499)]);
+        assert!(t.rubric_ok());
+        assert!(t.allows(9000, Some("优")));
+        assert!(t.allows(8500, Some("优")) && t.allows(8499, Some("良")));
+        assert!(!t.allows(8000, Some("优")), "below the band picked");
+        assert!(!t.allows(9000, Some("差")), "no such band");
+        assert!(t.allows(7500, None));
+        assert!(!t.allows(6000, None), "in no band");
+        // Without a rubric every score is allowed.
+        assert!(item(vec![]).allows(0, None));
+    }
+
+    #[test]
+    fn an_unsound_rubric_is_refused() {
+        for bad in [
+            vec![band("优", 8000, 10_000), band("良", 7000, 8000)],
+            vec![band("优", 9000, 8000)],
+            vec![band("优", 9000, 10_001)],
+            vec![band(" ", 0, 10)],
+            vec![band("优", 0, 10), band("优", 20, 30)],
+        ] {
+            assert!(!item(bad.clone()).rubric_ok(), "{bad:?}");
+        }
+        let eleven = (0..11)
+            .map(|i| band(&format!("档{i}"), i * 100, i * 100 + 50))
+            .collect();
+        assert!(!item(eleven).rubric_ok());
     }
 }

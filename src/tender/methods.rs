@@ -869,6 +869,7 @@ mod tests {
                 name: "technical".into(),
                 weight_bp: 10_000 - price_weight_bp,
                 objective: false,
+                ..TermItem::default()
             }],
             abnormal_low_fraction_bp: 8000,
             outlier_points: 2000,

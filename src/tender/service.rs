@@ -103,6 +103,13 @@ fn check_eval_terms(
             break;
         }
     }
+    if e.items.iter().any(|i| !i.rubric_ok()) {
+        push(
+            errors,
+            "evaluation.items",
+            "评分细则的档次须命名且不重复、在 0–100 分之内、互不重叠(至多 10 档) / rubric bands must be named and distinct, within 0–100, not overlapping (at most 10)",
+        );
+    }
     let unfit = methods.check_terms(method, category, e).err();
     match crate::evaluation::check_terms(&e.to_terms(category, date)) {
         Err(crate::evaluation::EvalError::PriceWeightTooLow { .. })

@@ -400,6 +400,10 @@ fn requirements(t: &TenderView, category: Category) -> Section {
     }
 }
 
+fn fmt_points(hundredths: u32) -> String {
+    crate::evaluation::rounding::fmt_points(hundredths as i64)
+}
+
 fn evaluation(terms: Option<&EvaluationTerms>, warnings: &mut Vec<Clause>) -> Section {
     let mut clauses = Vec::new();
     match terms {
@@ -438,6 +442,23 @@ fn evaluation(terms: Option<&EvaluationTerms>, warnings: &mut Vec<Clause>) -> Se
                     format!("{}:{}({kind})", i.name, pct(i.weight_bp)),
                     format!("{}: {} ({kind_en})", i.name, pct(i.weight_bp)),
                 ));
+                // 评分细则: each band with its range and what earns it; the evidence of an
+                // objective item.
+                for b in &i.bands {
+                    let range = format!("{}–{}", fmt_points(b.min), fmt_points(b.max));
+                    clauses.push(clause(
+                        None,
+                        format!("  {} {}:{range} 分,{}", i.name, b.label, b.description),
+                        format!("  {} band {}: {range}, {}", i.name, b.label, b.description),
+                    ));
+                }
+                if let Some(e) = &i.evidence {
+                    clauses.push(clause(
+                        None,
+                        format!("  {} 评分依据:{e}", i.name),
+                        format!("  {} evidence: {e}", i.name),
+                    ));
+                }
             }
         }
         None => warnings.push(clause(

@@ -276,6 +276,24 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
         "80",
     )
     .await;
+    // 评分细则: the item's bands are shown with what earns each; a score outside the band
+    // picked is refused by the server, one within it taken.
+    let rubric = text_of(
+        c,
+        &format!("{card} .score-row[data-item='{first}'] .rubric"),
+    )
+    .await;
+    assert!(
+        rubric.contains("优 85.00–100.00") && rubric.contains("方案完整"),
+        "{rubric}"
+    );
+    let band = format!("{card} .band-select[data-item='{first}']");
+    set_value(c, &band, "优").await;
+    click_long(c, &format!("{card} .score-submit")).await;
+    let refused = wait_text(c, &format!("{card} .command-error"), "所选档次").await;
+    assert!(refused.contains("良 70.00–84.99"), "{refused}");
+    screenshots(c, "eval-rubric", &format!("{card} .score-form")).await;
+    set_value(c, &band, "良").await;
     click_long(c, &format!("{card} .score-submit")).await;
 
     // Submitted: the panel's scores open, the others' 82.50 among them.

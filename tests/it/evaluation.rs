@@ -1638,3 +1638,66 @@ async fn r_meth_2_a_consultation_goes_on_with_two_and_draws_a_panel_of_three() {
     let record: kaibiao::draw::DrawRecord = serde_json::from_value(drawn).unwrap();
     assert_eq!(kaibiao::draw::replay(&record), Ok(()));
 }
+
+/// #20's rubrics (评分细则/分档): the documents state each item's bands; an expert's score
+/// must lie in the band picked (or in one of them), on scoring and on revising; a rubric
+/// whose bands overlap is refused when the tender is created.
+#[tokio::test]
+async fn a_score_outside_the_band_picked_is_refused_and_an_overlapping_rubric_never_stated() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, bids, experts, _) = crate::evalpage::scoring(&app, &clock).await;
+    let e1 = app.login(&experts[0]).await;
+    let items = json!({"技术方案": "80.00", "售后服务": "80.00", "类似业绩": "100.00"});
+    let (status, v) = e1
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "score", "bid_id": bids[0], "items": items,
+                   "bands": {"技术方案": "优"}}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "SCORE_OUT_OF_BAND"),
+        "{v}"
+    );
+    assert!(
+        v["message"].as_str().unwrap().contains("优 85.00–100.00"),
+        "{v}"
+    );
+    // Nothing was kept: the same scores within the band picked are taken.
+    let (status, v) = e1
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "score", "bid_id": bids[0], "items": items,
+                   "bands": {"技术方案": "良", "售后服务": "良"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    // A revision is held to its band too.
+    let (_, v) = e1
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "revise", "bid_id": bids[0], "item": "技术方案", "score": "70.00",
+                   "kind": "arithmetic", "reason": "合计有误", "band": "优"}),
+        )
+        .await;
+    assert_eq!(code(&v), "SCORE_OUT_OF_BAND", "{v}");
+
+    // The documents cannot state bands that overlap.
+    let agency = app.login("agency").await;
+    let now = kaibiao::clock::Clock::now_ms(&*clock);
+    let mut body = app.tender_body("实验室设备采购", now).await;
+    body["evaluation"] = json!({
+        "method": "comprehensive", "sme_rate_bp": 1000, "price_weight_bp": 3000,
+        "items": [{"name": "技术方案", "weight_bp": 7000, "bands": [
+            {"label": "优", "min": 8000, "max": 10000},
+            {"label": "良", "min": 7000, "max": 8000},
+        ]}]
+    });
+    let (status, v) = agency.post("/api/tenders", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["fields"]["evaluation.items"].to_string().contains("重叠"),
+        "{v}"
+    );
+}

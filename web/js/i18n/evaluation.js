@@ -207,7 +207,9 @@ export default {
 
   'eval.scoring': ['评分', 'Scoring'],
   'eval.objective': ['客观分', 'Objective'],
-  'eval.score_hint': ['每项 0–100 分，最多两位小数；客观分须与其他专家一致。', 'Each item 0–100, at most two decimals; objective items must match the other experts.'],
+  'eval.band_pick': ['选择档次…', 'Pick a band…'],
+  'eval.evidence': ['评分依据', 'Evidence'],
+  'eval.score_hint': ['每项 0–100 分，最多两位小数；有评分细则的项先选档次，分值须在该档范围内；客观分须与其他专家一致。', 'Each item 0–100, at most two decimals; for an item with a rubric pick its band first, and score within it; objective items must match the other experts.'],
   'eval.score_format': ['请为每一项填写 0–100 之间的分值，最多两位小数。', 'Give every item a score from 0 to 100 with at most two decimals.'],
   'eval.submit_scores': ['提交评分', 'Submit scores'],
   'eval.scored_ok': ['评分已提交。', 'Scores submitted.'],

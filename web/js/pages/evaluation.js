@@ -380,6 +380,8 @@ function verdict(kind, bidId, pass) {
 
 function onScore(bidId) {
   const out = {};
+  // 评分细则: the band picked per item with a rubric; the server holds the score to it.
+  const picked = {};
   let bad = null;
   for (const it of items()) {
     const el = inputs.get(`score:${bidId}:${it.name}`);
@@ -388,6 +390,8 @@ function onScore(bidId) {
     if (el) el.toggleAttribute('aria-invalid', !ok);
     if (!ok && !bad) bad = el;
     out[it.name] = value;
+    const band = inputs.get(`score:${bidId}:${it.name}:band`);
+    if (band && band.value) picked[it.name] = band.value;
   }
   if (bad) {
     bad.focus();
@@ -395,10 +399,13 @@ function onScore(bidId) {
     renderBids();
     return;
   }
-  run(`score:${bidId}`, { type: 'score', bid_id: bidId, items: out }, {
+  run(`score:${bidId}`, { type: 'score', bid_id: bidId, items: out, bands: picked }, {
     okText: t('eval.scored_ok'),
     done: () => {
-      for (const it of items()) inputs.delete(`score:${bidId}:${it.name}`);
+      for (const it of items()) {
+        inputs.delete(`score:${bidId}:${it.name}`);
+        inputs.delete(`score:${bidId}:${it.name}:band`);
+      }
     },
   });
 }
@@ -815,7 +822,29 @@ function scoreForm(b) {
       type: 'text', inputmode: 'decimal', autocomplete: 'off', placeholder: '0–100',
       id: `score-${b.bid_id}-${items().indexOf(it)}`, dataset: { item: it.name },
     }));
-    return h('div.score-row', h('label.field-label', { for: input.id }, itemLabel(it)), input);
+    const bands = Array.isArray(it.bands) ? it.bands : [];
+    if (!bands.length) {
+      return h('div.score-row', { dataset: { item: it.name } },
+        h('div', h('label.field-label', { for: input.id }, itemLabel(it)),
+          it.evidence ? h('p.small.muted.item-evidence', `${t('eval.evidence')}：${it.evidence}`) : null),
+        input);
+    }
+    // A rubric: pick the band, then a score within it.
+    const range = (b) => `${points(b.min)}–${points(b.max)}`;
+    const select = keep(`${key}:${it.name}:band`, () => {
+      const el = h('select.input.band-select', { id: `band-${b.bid_id}-${items().indexOf(it)}`, dataset: { item: it.name } },
+        h('option', { value: '' }, t('eval.band_pick')),
+        bands.map((x) => h('option', { value: x.label }, `${x.label}（${range(x)}）`)));
+      el.addEventListener('change', () => {
+        const x = bands.find((y) => y.label === el.value);
+        input.placeholder = x ? range(x) : '0–100';
+      });
+      return el;
+    });
+    return h('div.score-row.has-rubric', { dataset: { item: it.name } },
+      h('label.field-label', { for: select.id }, itemLabel(it)),
+      h('dl.rubric', bands.map((x) => [h('dt', `${x.label} ${range(x)}`), h('dd', x.description || '—')])),
+      h('div.rubric-inputs', select, input));
   });
   return h('form.score-form', { dataset: { bid: b.bid_id }, on: { submit: (ev) => { ev.preventDefault(); onScore(b.bid_id); } } },
     h('p.small.muted', t('eval.score_hint')),
