@@ -39,6 +39,9 @@ pub struct Config {
     pub limits: crate::serve::Limits,
     /// Hub connections one user may hold at once.
     pub hub_connections_per_user: usize,
+    /// Whether seated experts may download bid documents; otherwise they read them in the
+    /// room's reader only (docs/evaluation.md).
+    pub expert_downloads: bool,
     /// With `demo`: also make the 36 demo experts' key files (2 s of key derivation).
     pub demo_expert_keys: bool,
     /// With `demo`: also carry five tenders through the chain at earlier dates, one at
@@ -93,6 +96,7 @@ impl Config {
             metrics_listen: None,
             limits: Default::default(),
             hub_connections_per_user: 64,
+            expert_downloads: false,
             demo_expert_keys: true,
             demo_history: true,
             calendar_file: None,

@@ -44,6 +44,7 @@ pub mod opendata;
 pub mod opening;
 pub mod org;
 pub mod payment;
+pub mod pdf;
 pub mod pki;
 pub mod plan;
 pub mod rating;

@@ -236,6 +236,10 @@ struct ServeArgs {
     /// client's address, not the proxy's. Without it the header is ignored.
     #[arg(long, env = "KAIBIAO_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<String>,
+    /// Let seated experts download bid documents (by default they read them in the
+    /// evaluation room's reader, page by page, and nothing reaches their disk).
+    #[arg(long, env = "KAIBIAO_EXPERT_DOWNLOADS", default_value_t = false, action = clap::ArgAction::Set)]
+    expert_downloads: bool,
     /// Hub (WebSocket) connections one user may hold at once.
     #[arg(long, env = "KAIBIAO_HUB_CONNECTIONS_PER_USER", default_value_t = 64)]
     hub_connections_per_user: usize,
@@ -294,6 +298,7 @@ impl ServeArgs {
         c.limits.max_per_ip = self.max_connections_per_ip;
         c.limits.trusted_proxies = kaibiao::serve::TrustedProxies::parse(&self.trusted_proxies)?;
         c.hub_connections_per_user = self.hub_connections_per_user;
+        c.expert_downloads = self.expert_downloads;
         c.opening.set_min_bidders(&self.min_bidders)?;
         c.opening.reading_interval_ms = self.reading_interval_ms;
         c.opening.sign_in_mins = self.sign_in_mins.max(0);

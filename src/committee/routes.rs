@@ -75,6 +75,30 @@ pub fn api() -> Api {
         )
         .route(
             Method::GET,
+            "/api/tenders/{id}/evaluation/documents/{sha256}/outline",
+            Access::Roles(MEMBERS),
+            outline,
+        )
+        .route(
+            Method::GET,
+            "/api/tenders/{id}/evaluation/documents/{sha256}/pages/{page}",
+            Access::Roles(MEMBERS),
+            page,
+        )
+        .route(
+            Method::GET,
+            "/api/tenders/{id}/evaluation/documents/{sha256}/search",
+            Access::Roles(MEMBERS),
+            search,
+        )
+        .route(
+            Method::GET,
+            "/api/tenders/{id}/evaluation/document-reads",
+            Access::Roles(&[Role::Finance, Role::Oversight, Role::Admin]),
+            document_reads,
+        )
+        .route(
+            Method::GET,
             "/api/tenders/{id}/clarifications",
             Access::Roles(&[Role::Supplier]),
             clarifications,
@@ -178,6 +202,65 @@ async fn document(
         size,
         axum::body::Body::from_stream(parts),
     ))
+}
+
+/// Opens a document in the room's reader (the opening is kept).
+async fn outline(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, sha256)): Path<(String, String)>,
+) -> AppResult<axum::Json<super::reader::Outline>> {
+    Ok(axum::Json(
+        super::reader::outline(&state, &user, &id, &sha256).await?,
+    ))
+}
+
+/// One page, as an image (or text) shown in the page: never the file itself.
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, sha256, page)): Path<(String, String, String)>,
+) -> AppResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (content_type, bytes) = super::reader::page(&state, &user, &id, &sha256, &page).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, "inline"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CONTENT_SECURITY_POLICY, "sandbox"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, sha256)): Path<(String, String)>,
+    Query(q): Query<SearchQuery>,
+) -> AppResult<axum::Json<Vec<super::reader::Hit>>> {
+    Ok(axum::Json(
+        super::reader::search(&state, &user, &id, &sha256, &q.q).await?,
+    ))
+}
+
+/// Who opened which document in the reader (supervisors).
+async fn document_reads(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<axum::Json<Vec<super::reader::ReadView>>> {
+    Ok(axum::Json(super::reader::reads(&state, &user, &id).await?))
 }
 
 async fn clarifications(

@@ -297,6 +297,10 @@ pub struct Declaration {
 pub enum EvalRoomError {
     #[error("not drawn for this evaluation")]
     NotOnPanel,
+    #[error("experts read documents in the room")]
+    DownloadNotAllowed,
+    #[error("this document cannot be shown in the page")]
+    NotViewable,
     #[error("already answered the invitation")]
     AlreadyResponded,
     #[error("the seat is taken with a signed declaration of no conflict")]
@@ -357,6 +361,8 @@ impl EvalRoomError {
     pub fn code(&self) -> &'static str {
         match self {
             EvalRoomError::NotOnPanel => "NOT_ON_PANEL",
+            EvalRoomError::DownloadNotAllowed => "DOWNLOAD_NOT_ALLOWED",
+            EvalRoomError::NotViewable => "NOT_VIEWABLE",
             EvalRoomError::AlreadyResponded => "ALREADY_RESPONDED",
             EvalRoomError::DeclarationRequired => "DECLARATION_REQUIRED",
             EvalRoomError::AlreadyReviewed => "ALREADY_REVIEWED",
@@ -380,7 +386,10 @@ impl EvalRoomError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            EvalRoomError::NotOnPanel | EvalRoomError::ScoresSealed => StatusCode::FORBIDDEN,
+            EvalRoomError::NotOnPanel
+            | EvalRoomError::ScoresSealed
+            | EvalRoomError::DownloadNotAllowed => StatusCode::FORBIDDEN,
+            EvalRoomError::NotViewable => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             EvalRoomError::ScoreOutOfRange { .. }
             | EvalRoomError::ScoreOutOfBand { .. }
             | EvalRoomError::UnknownItem { .. }
@@ -393,6 +402,14 @@ impl EvalRoomError {
 
     pub fn messages(&self) -> (String, String) {
         match self {
+            EvalRoomError::DownloadNotAllowed => (
+                "评审专家在评标室内阅读投标文件，不能下载".into(),
+                "Experts read the bid documents in the room; they are not downloaded".into(),
+            ),
+            EvalRoomError::NotViewable => (
+                "该文件不能在页面中显示(可显示 PDF、图片和纯文本)".into(),
+                "This document cannot be shown in the page (PDF, images and plain text can)".into(),
+            ),
             EvalRoomError::NotOnPanel => (
                 "您不是本项目评标委员会成员".into(),
                 "You are not on this evaluation's panel".into(),

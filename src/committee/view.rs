@@ -405,6 +405,10 @@ pub async fn document(
     if m.seat.is_some() && m.expert().is_none() {
         return Err(EvalRoomError::NotOnPanel.into());
     }
+    // Experts read in the room's reader unless the operator lets them download.
+    if m.expert().is_some() && !state.config.expert_downloads {
+        return Err(EvalRoomError::DownloadNotAllowed.into());
+    }
     eval_row(&state.db.pool, tender_id)
         .await?
         .ok_or(AppError::NotFound)?;

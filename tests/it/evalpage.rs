@@ -239,18 +239,23 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
         english.is_empty(),
         "English on a zh-CN page: {english:?} in {derivation}"
     );
-    // The bid's documents open from the card, for a seated expert.
-    let doc = wait_long(c, &format!("{card} .doc-link")).await;
-    let href = doc.attr("href").await.unwrap().unwrap();
-    let body = c
+    // The bid's documents open in the room's reader, for a seated expert: the text shows in
+    // the page, and the file itself is not downloaded.
+    click_long(c, &format!("{card} .doc-read")).await;
+    wait_text(c, "#reader-text", "proposal").await;
+    click_long(c, "#reader-close").await;
+    let status = c
         .execute_async(
             "const done = arguments[arguments.length - 1]; \
-             fetch(arguments[0]).then((r) => r.text()).then(done, (e) => done(String(e)));",
-            vec![json!(href)],
+             fetch(arguments[0]).then((r) => r.json()).then((v) => done(v.code), (e) => done(String(e)));",
+            vec![json!(format!(
+                "/api/tenders/{tender}/evaluation/documents/{}",
+                kaibiao::crypto::sha256_hex(b"proposal")
+            ))],
         )
         .await
         .unwrap();
-    assert_eq!(body, json!("proposal"), "{href}");
+    assert_eq!(status, json!("DOWNLOAD_NOT_ALLOWED"));
     screenshots(c, "eval-scoring", &format!("{card} .score-form")).await;
 
     // A score out of range is refused in the page before it is sent.

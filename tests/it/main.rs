@@ -51,6 +51,7 @@ mod planpage;
 mod plans;
 mod prewalk;
 mod ratings;
+mod reader;
 mod restart;
 mod rounds;
 mod roundspage;

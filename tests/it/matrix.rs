@@ -27,6 +27,9 @@ const NOT_YET: &[&str] = &[
     "/api/tenders/{id}/evaluation/scores",
     "/api/tenders/{id}/evaluation/report",
     "/api/tenders/{id}/evaluation/documents/{sha256}",
+    "/api/tenders/{id}/evaluation/documents/{sha256}/outline",
+    "/api/tenders/{id}/evaluation/documents/{sha256}/pages/{page}",
+    "/api/tenders/{id}/evaluation/documents/{sha256}/search",
     "/api/approvals/{id}/attachments/{seq}",
     // The demo's school tender asks no deposit: none is recorded.
     "/api/tenders/{id}/deposit/mine",

@@ -27,25 +27,32 @@ pub(crate) async fn seated(
 ) -> (String, Vec<String>) {
     let (tender, _) =
         crate::evaluation::evaluating(app, clock, &[100_000_000, 105_000_000, 95_000_000]).await;
+    let experts = seat_panel(app, &tender).await;
+    (tender, experts)
+}
+
+/// The agency asks for a panel, finance draws it, every expert drawn accepts: the seated
+/// experts' user names.
+pub(crate) async fn seat_panel(app: &TestApp, tender: &str) -> Vec<String> {
     eval_command(
         &app.login("agency").await,
-        &tender,
+        tender,
         json!({"type": "request_draw", "specialty": "environmental"}),
     )
     .await;
     let finance = app.login("finance").await;
-    eval_command(&finance, &tender, json!({"type": "draw", "nonce": "x"})).await;
+    eval_command(&finance, tender, json!({"type": "draw", "nonce": "x"})).await;
     let (_, v) = finance
         .get(&format!("/api/tenders/{tender}/evaluation"))
         .await;
     let mut experts = Vec::new();
     for seat in v["panel"].as_array().unwrap() {
         let user = crate::evaluation::expert_user(app, seat["expert_id"].as_str().unwrap()).await;
-        let accept = crate::evaluation::accept(app, &user, &tender).await;
-        eval_command(&app.login(&user).await, &tender, accept).await;
+        let accept = crate::evaluation::accept(app, &user, tender).await;
+        eval_command(&app.login(&user).await, tender, accept).await;
         experts.push(user);
     }
-    (tender, experts)
+    experts
 }
 
 /// What the page shows of the other participant's video: frames decoded and the time.

@@ -27,13 +27,14 @@ import warnings from './i18n/warnings.js';
 import screens from './i18n/screens.js';
 import console_ from './i18n/console.js';
 import chat from './i18n/chat.js';
+import reader from './i18n/reader.js';
 
 const STORAGE_KEY = 'kb_lang';
 
 // Each namespace's strings are in web/js/i18n/<namespace>.js, a key's two languages side by
 // side. No key is in two files (tests/it/i18n.rs checks it, and that every key a page
 // names exists).
-const STRINGS = { ...site, ...tenders, ...ledger, ...bids, ...opening, ...evaluation, ...plans, ...suppliers, ...alerts, ...documents, ...deposits, ...rounds, ...framework, ...result, ...challenges, ...contracts, ...fulfilment, ...ratings, ...financing, ...warnings, ...screens, ...apidoc, ...analytics, ...console_, ...chat };
+const STRINGS = { ...site, ...tenders, ...ledger, ...bids, ...opening, ...evaluation, ...plans, ...suppliers, ...alerts, ...documents, ...deposits, ...rounds, ...framework, ...result, ...challenges, ...contracts, ...fulfilment, ...ratings, ...financing, ...warnings, ...screens, ...apidoc, ...analytics, ...console_, ...chat, ...reader };
 
 /** The index of each language in a key's pair. */
 const LANGS = { 'zh-CN': 0, en: 1 };

@@ -20,6 +20,7 @@ import { formatCST, formatMoney, parseYuanToFen, shortHash } from '../format.js'
 import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
 import { LiveRoom } from '../room.js';
 import { ChatPanel } from '../chat.js';
+import { openReader } from '../reader.js';
 import { keyImportPanel } from '../keyimport.js';
 import { loadDeviceKeys, ensureDeviceKeys, sign } from '../crypto/keys.js';
 import { canonicalJson } from '../crypto/json.js';
@@ -259,6 +260,7 @@ async function refetch() {
   }
   await fillSealedScores();
   await fillWarnings();
+  await fillReads();
   renderAll();
 }
 
@@ -274,6 +276,30 @@ async function fillWarnings() {
   } catch (_) {
     openWarnings = null; // WARNINGS_NOT_YET: the opening has not ended
   }
+}
+
+/** The supervisors': who opened which document in the reader, latest first. */
+let reads = null;
+async function fillReads() {
+  if (!v || !isSupervisor()) return;
+  try {
+    reads = await get(`/api/tenders/${encodeURIComponent(tenderId)}/evaluation/document-reads`);
+  } catch (_) {
+    reads = null;
+  }
+}
+
+function renderReads() {
+  const el = $('eval-reads');
+  el.hidden = !reads;
+  if (!reads) return;
+  replace(el,
+    h('div.card-head', h('h2#eval-reads-heading', t('reader.reads'))),
+    reads.length
+      ? h('ul#reads-list.shares-list', reads.slice(0, 50).map((r) => h('li',
+        h('span.small.muted', formatCST(r.at, { seconds: true })), ' ',
+        r.seat ? t('reader.reader_seat', { n: r.seat }) : label('role', r.role), ' · ', r.name)))
+      : h('p.muted', t('reader.reads_none')));
 }
 
 function scheduleRefetch() {
@@ -991,14 +1017,18 @@ function documentsBlock(b) {
   if (!docs.length) return null;
   return h('div.bid-documents',
     h('span.side-label', t('eval.documents')),
+    // Read in the page (an expert reads nothing else: the file stays on the server);
+    // the others may also download it.
     h('ul.doc-links', docs.map((d) => h('li',
-      h('a.doc-link', {
+      h('button.link-button.doc-read', { type: 'button', dataset: { sha256: d.sha256 }, on: { click: () => openReader(tenderId, d) } },
+        d.name || shortHash(d.sha256, 12)),
+      d.size !== undefined ? h('span.small.muted', ` ${sizeText(d.size)}`) : null,
+      isExpert() ? null : [' ', h('a.doc-link.small', {
         href: `/api/tenders/${encodeURIComponent(tenderId)}/evaluation/documents/${encodeURIComponent(d.sha256)}`,
         target: '_blank',
         rel: 'noopener',
         dataset: { sha256: d.sha256 },
-      }, d.name || shortHash(d.sha256, 12)),
-      d.size !== undefined ? h('span.small.muted', ` ${sizeText(d.size)}`) : null))));
+      }, t('reader.download'))]))));
 }
 
 /** The price read out, "1234567.00" (yuan) or fen, as "￥1,234,567.00". */
@@ -1235,6 +1265,7 @@ function renderAll() {
   renderPhase();
   renderActions();
   chat.render();
+  renderReads();
   renderBids();
   renderReport();
   renderPanel();
