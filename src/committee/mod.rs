@@ -6,6 +6,7 @@
 //! carry ids, seats and hashes only.
 
 pub mod access;
+pub mod chair;
 pub mod reader;
 pub mod repo;
 pub mod report;

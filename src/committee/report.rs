@@ -35,6 +35,9 @@ pub struct Report {
     pub draw_seed: Option<String>,
     /// Seats and pseudonyms only: no names (R-EVAL-2).
     pub panel: Vec<ReportSeat>,
+    /// The chair's seat (评标组长), when the panel had one: it signs first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chair_seat: Option<i64>,
     pub qualification: Vec<QualificationVerdict>,
     /// Bids reviewed for compliance, each with every seat's review.
     pub compliance: Vec<ComplianceReviews>,
@@ -400,6 +403,9 @@ pub(crate) async fn build(
         terms: terms.clone(),
         draw_seed: e.draw.as_ref().map(|d| d.seed.clone()),
         panel,
+        chair_seat: super::chair::chair(&mut **tx, &head.id)
+            .await?
+            .map(|(s, _)| s),
         qualification,
         compliance,
         scores,

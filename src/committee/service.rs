@@ -126,6 +126,8 @@ pub async fn command(
             dissent,
         } => sign(c, &key_id, &signature, &dissent).await?,
         Command::Say { text } => say(c, &text).await?,
+        Command::ElectChair { seat } => super::chair::elect(c.tx, c.m, c.head, seat, c.now).await?,
+        Command::DrawChair {} => super::chair::draw(c.tx, c.m, &c.user.id, c.head, c.now).await?,
         Command::ConfirmWinner {} => {
             if !c.m.purchaser {
                 return Err(AppError::Forbidden);
@@ -1256,9 +1258,7 @@ async fn finish_scoring(c: Ctx<'_>) -> AppResult<Ack> {
         now,
         ..
     } = c;
-    if !m.host {
-        return Err(AppError::Forbidden);
-    }
+    super::chair::check_finisher(tx, m, head).await?;
     let (e, terms, compliant) = scoring_state(tx, head, "finish_scoring").await?;
     // Negotiation and consultation close on the final offers (R-METH-2): every supplier
     // still in makes one.
@@ -1339,6 +1339,7 @@ async fn sign(c: Ctx<'_>, key_id: &str, signature: &str, dissent: &str) -> AppRe
     } = c;
     let seat = scoring_seat(m)?;
     let e = require_phase(tx, head, &[Phase::Signing], "sign").await?;
+    super::chair::check_signer(tx, head, seat.seat).await?;
     let signed: Option<i64> = sqlx::query_scalar(
         "SELECT COUNT(*) FROM evaluation_signatures WHERE tender_id = $1 AND expert_id = $2",
     )

@@ -171,6 +171,10 @@ pub enum Command {
     ConfirmWinner {},
     /// A seated expert speaks to the panel (互动区; supervisors read it).
     Say { text: String },
+    /// A seated expert's vote for the chair (评标组长); a majority of the panel chooses.
+    ElectChair { seat: i64 },
+    /// Agency: draw the chair when the panel has not chosen one.
+    DrawChair {},
 }
 
 impl Command {
@@ -191,6 +195,8 @@ impl Command {
             Command::Sign { .. } => "sign",
             Command::ConfirmWinner {} => "confirm_winner",
             Command::Say { .. } => "say",
+            Command::ElectChair { .. } => "elect_chair",
+            Command::DrawChair {} => "draw_chair",
         }
     }
 }
@@ -209,6 +215,12 @@ pub enum Ack {
     /// `say`: the message's id.
     Posted {
         message_id: String,
+    },
+    /// `elect_chair` / `draw_chair`: the seat, its votes, and whether it is now the chair.
+    ChairVote {
+        seat: i64,
+        votes: i64,
+        chosen: bool,
     },
     /// `draw`: the seed and how many experts were invited.
     Drawn {
@@ -299,6 +311,12 @@ pub enum EvalRoomError {
     NotOnPanel,
     #[error("experts read documents in the room")]
     DownloadNotAllowed,
+    #[error("the chair is chosen already")]
+    ChairChosen,
+    #[error("the chair finishes the scoring")]
+    ChairFinishes,
+    #[error("the chair signs first")]
+    ChairSignsFirst,
     #[error("this document cannot be shown in the page")]
     NotViewable,
     #[error("already answered the invitation")]
@@ -362,6 +380,9 @@ impl EvalRoomError {
         match self {
             EvalRoomError::NotOnPanel => "NOT_ON_PANEL",
             EvalRoomError::DownloadNotAllowed => "DOWNLOAD_NOT_ALLOWED",
+            EvalRoomError::ChairChosen => "CHAIR_CHOSEN",
+            EvalRoomError::ChairFinishes => "CHAIR_FINISHES",
+            EvalRoomError::ChairSignsFirst => "CHAIR_SIGNS_FIRST",
             EvalRoomError::NotViewable => "NOT_VIEWABLE",
             EvalRoomError::AlreadyResponded => "ALREADY_RESPONDED",
             EvalRoomError::DeclarationRequired => "DECLARATION_REQUIRED",
@@ -402,6 +423,18 @@ impl EvalRoomError {
 
     pub fn messages(&self) -> (String, String) {
         match self {
+            EvalRoomError::ChairChosen => (
+                "评标组长已经产生".into(),
+                "The chair has been chosen already".into(),
+            ),
+            EvalRoomError::ChairFinishes => (
+                "已产生评标组长：由评标组长代表评委会结束评分".into(),
+                "The panel has a chair: the chair finishes the scoring for the panel".into(),
+            ),
+            EvalRoomError::ChairSignsFirst => (
+                "评标报告由评标组长先签署，其后其他评委签署".into(),
+                "The chair signs the report first; the other experts after".into(),
+            ),
             EvalRoomError::DownloadNotAllowed => (
                 "评审专家在评标室内阅读投标文件，不能下载".into(),
                 "Experts read the bid documents in the room; they are not downloaded".into(),
@@ -575,9 +608,26 @@ pub struct SessionView {
     pub result: serde_json::Value,
     /// `null` until scoring closes.
     pub report: Option<ReportView>,
+    /// The chair (评标组长) once chosen, and the votes so far.
+    pub chair: Option<ChairView>,
+    pub chair_votes: Vec<ChairVotes>,
     pub confirm_due_at: Option<i64>,
     pub reported_at: Option<i64>,
     pub awarded_at: Option<i64>,
+}
+
+/// The panel's chair: the seat, and whether it was drawn rather than voted.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChairView {
+    pub seat: i64,
+    pub drawn: bool,
+}
+
+/// Votes for a seat as chair.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChairVotes {
+    pub seat: i64,
+    pub votes: i64,
 }
 
 /// The draw in figures: the public record has the rest.

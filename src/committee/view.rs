@@ -367,12 +367,22 @@ pub async fn view(
         }
         _ => None,
     };
+    let chair = super::chair::chair(&state.db.pool, tender_id)
+        .await?
+        .map(|(seat, drawn)| super::types::ChairView { seat, drawn });
+    let chair_votes = super::chair::votes(&state.db.pool, tender_id)
+        .await?
+        .into_iter()
+        .map(|(seat, votes)| super::types::ChairVotes { seat, votes })
+        .collect();
     out.session = Some(SessionView {
         requirement: e.requirement.clone(),
         draw,
         panel: panel_out,
         bids: bids_out,
         progress,
+        chair,
+        chair_votes,
         failed_reason: e.failed_reason.clone(),
         failed_lots: e
             .prices

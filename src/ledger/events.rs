@@ -435,6 +435,15 @@ pub struct MessagePosted {
     pub text_sha256: String,
 }
 
+/// The panel's chair (评标组长): the seat a majority of the panel voted for (`votes`), or
+/// drawn from the ledger's head at the agency's request (`drawn`, `votes` 0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChairChosen {
+    pub seat: i64,
+    pub votes: i64,
+    pub drawn: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordConfirmed {
     pub bidder_org_id: String,
@@ -1144,6 +1153,7 @@ mod tests {
         Kind::CallOffPlaced,
         Kind::SignedIn,
         Kind::MessagePosted,
+        Kind::ChairChosen,
     ];
 
     /// Parses `body` as `kind` and serializes it again: the canonical JSON, and so the
@@ -1336,6 +1346,14 @@ mod tests {
                     "room": "opening", "message_id": "m1", "audience": "host",
                     "text_sha256": "ab".repeat(32),
                 }),
+            ),
+            (
+                LedgerEvent::ChairChosen(ChairChosen {
+                    seat: 2,
+                    votes: 3,
+                    drawn: false,
+                }),
+                json!({"seat": 2, "votes": 3, "drawn": false}),
             ),
             (
                 LedgerEvent::ObjectionRaised(ObjectionRaised {

@@ -109,6 +109,7 @@ kinds! {
     ExpertAccepted = "expert_accepted",
     ExpertDeclined = "expert_declined",
     PanelSeated = "panel_seated",
+    ChairChosen = "chair_chosen",
     PanelDissolved = "panel_dissolved",
     BidReviewed = "bid_reviewed",
     QualificationDone = "qualification_done",

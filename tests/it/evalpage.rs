@@ -689,3 +689,72 @@ pub(crate) fn english_words(text: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// #20's chair in the room: an expert casts the deciding vote in the page and, as chair,
+/// finishes the scoring there; the agency's card no longer offers it.
+#[tokio::test]
+async fn an_expert_is_chosen_chair_in_the_room_and_finishes_the_scoring() {
+    let Some(driver) = crate::browser::browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
+    let (tender, bids, experts, _) = scoring(&app, &clock).await;
+    let me = &experts[0];
+    let seat = view(&app.login(me).await, &tender).await["me"]["seat"]
+        .as_i64()
+        .unwrap();
+    let majority = experts.len() / 2 + 1;
+    for e in &experts[1..majority] {
+        eval_command(
+            &app.login(e).await,
+            &tender,
+            json!({"type": "elect_chair", "seat": seat}),
+        )
+        .await;
+    }
+    let items = view(&app.login(me).await, &tender).await["terms"]["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for e in &experts {
+        let s = app.login(e).await;
+        for bid in &bids {
+            eval_command(
+                &s,
+                &tender,
+                json!({"type": "score", "bid_id": bid, "items": sheet(&items, "80")}),
+            )
+            .await;
+        }
+    }
+    login(c, &app, me).await;
+    c.goto(&app.url(&format!("/evaluation.html?tender={tender}")))
+        .await
+        .unwrap();
+    let tally = wait_text(
+        c,
+        "#chair-block",
+        &format!("第 {seat} 席 {} 票", majority - 1),
+    )
+    .await;
+    assert!(tally.contains("评标组长"), "{tally}");
+    set_value(c, "#chair-seat", &seat.to_string()).await;
+    click_long(c, "#elect-chair").await;
+    let chosen = wait_text(c, "#chair-chosen", "评委会推选").await;
+    assert!(
+        chosen.contains(&format!("第 {seat} 席")) && chosen.contains("本人"),
+        "{chosen}"
+    );
+    screenshots(c, "eval-chair", "#expert-card").await;
+    click_long(c, "#finish-scoring").await;
+    click_long(c, "#confirm-ok").await;
+    wait_long(c, "#eval-phase[data-phase='signing']").await;
+    let (_, report) = app
+        .login("finance")
+        .await
+        .get(&format!("/api/tenders/{tender}/evaluation"))
+        .await;
+    assert_eq!(report["phase"], "signing");
+    driver.close().await;
+}

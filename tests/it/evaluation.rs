@@ -662,7 +662,8 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         "{note}"
     );
 
-    // The bid documents, opened at the reading-out, are there for the panel to read.
+    // The bid documents, opened at the reading-out, are there for the panel to read in
+    // the room (the file itself is not downloaded by an expert).
     let doc = &v["bids"][0]["documents"][0];
     assert_eq!(doc["name"], "技术响应文件.txt");
     let r = app
@@ -670,7 +671,7 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         .await
         .client
         .get(app.url(&format!(
-            "/api/tenders/{tender}/evaluation/documents/{}",
+            "/api/tenders/{tender}/evaluation/documents/{}/pages/1",
             doc["sha256"].as_str().unwrap()
         )))
         .send()
@@ -1700,4 +1701,179 @@ async fn a_score_outside_the_band_picked_is_refused_and_an_overlapping_rubric_ne
         v["fields"]["evaluation.items"].to_string().contains("重叠"),
         "{v}"
     );
+}
+
+/// #20's chair (评标组长): the panel chooses by a majority (a vote may change); the choice
+/// is final; the chair, not the agency, finishes the scoring and signs the report first.
+#[tokio::test]
+async fn the_panel_chooses_its_chair_who_finishes_the_scoring_and_signs_first() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, bids, experts, _) = crate::evalpage::scoring(&app, &clock).await;
+    let path = format!("/api/tenders/{tender}/evaluation");
+    let seat_of = |v: &Value| v["me"]["seat"].as_i64().unwrap();
+    let mut seats = Vec::new();
+    for e in &experts {
+        seats.push(seat_of(&view(&app, e, &tender).await));
+    }
+    let n = experts.len();
+    let majority = n / 2 + 1;
+    let chair = seats[1];
+    // The first changes its vote; the others follow until a majority has it.
+    let (_, v) = app
+        .login(&experts[0])
+        .await
+        .post(&path, json!({"type": "elect_chair", "seat": seats[0]}))
+        .await;
+    assert_eq!(v["chosen"], false, "{v}");
+    for (i, e) in experts.iter().enumerate().take(majority) {
+        let (status, v) = app
+            .login(e)
+            .await
+            .post(&path, json!({"type": "elect_chair", "seat": chair}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["chosen"], i + 1 == majority, "vote {i}: {v}");
+    }
+    let (_, v) = app.login("finance").await.get(&path).await;
+    assert_eq!(v["chair"]["seat"], chair, "{v}");
+    assert_eq!(v["chair"]["drawn"], false);
+    let (_, v) = app
+        .login(&experts[n - 1])
+        .await
+        .post(&path, json!({"type": "elect_chair", "seat": seats[n - 1]}))
+        .await;
+    assert_eq!(code(&v), "CHAIR_CHOSEN", "{v}");
+    let agency = app.login("agency").await;
+    let (_, v) = agency.post(&path, json!({"type": "draw_chair"})).await;
+    assert_eq!(code(&v), "CHAIR_CHOSEN", "{v}");
+    let ledger = ledger_of(&app, &tender).await;
+    let chosen: Vec<&Value> = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "chair_chosen")
+        .collect();
+    assert_eq!(chosen.len(), 1);
+    assert_eq!(chosen[0]["body"]["votes"], majority as i64);
+
+    // Everyone scores; the agency may not finish, the chair does.
+    let items = view(&app, &experts[0], &tender).await["terms"]["items"].clone();
+    let mut sheet = serde_json::Map::new();
+    for it in items.as_array().unwrap() {
+        let value = if it["objective"] == true { "100" } else { "80" };
+        sheet.insert(it["name"].as_str().unwrap().into(), json!(value));
+    }
+    for e in &experts {
+        let s = app.login(e).await;
+        for bid in &bids {
+            let (status, v) = s
+                .post(
+                    &path,
+                    json!({"type": "score", "bid_id": bid, "items": sheet}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+        }
+    }
+    let (status, v) = agency.post(&path, json!({"type": "finish_scoring"})).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "CHAIR_FINISHES"),
+        "{v}"
+    );
+    let chair_user = &experts[1];
+    let (status, v) = app
+        .login(&experts[0])
+        .await
+        .post(&path, json!({"type": "finish_scoring"}))
+        .await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        "{v}"
+    );
+    let (status, v) = app
+        .login(chair_user)
+        .await
+        .post(&path, json!({"type": "finish_scoring"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let sha = v["report_sha256"].as_str().unwrap().to_string();
+
+    // The report names the chair; the chair signs first.
+    let sign = |user: String| {
+        let (app, tender, sha, path) = (&app, &tender, &sha, &path);
+        async move {
+            let s = app.login(&user).await;
+            let reg = s.register_keys().await;
+            let me = view(app, &user, tender).await["report"]["signing"]["expert_id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let payload = kaibiao::committee::service::signing_payload(tender, sha, &me, "");
+            let sig = b64(&reg.keys.sign(payload.as_bytes()));
+            s.post(
+                path,
+                json!({"type": "sign", "key_id": reg.signing_key_id, "signature": sig}),
+            )
+            .await
+        }
+    };
+    let (status, v) = sign(experts[0].clone()).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::CONFLICT, "CHAIR_SIGNS_FIRST"),
+        "{v}"
+    );
+    let (status, v) = sign(chair_user.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    for e in experts.iter().filter(|e| *e != chair_user) {
+        let (status, v) = sign(e.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{e}: {v}");
+    }
+    let (_, bundle) = app
+        .login("finance")
+        .await
+        .get(&format!("{path}/report"))
+        .await;
+    assert_eq!(
+        bundle["report"]["chair_seat"], chair,
+        "{}",
+        bundle["report"]
+    );
+}
+
+/// When the panel has not chosen, the agency draws the chair from the ledger's head:
+/// anyone can replay which seat it is.
+#[tokio::test]
+async fn the_agency_draws_the_chair_anyone_can_replay_it() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, _, _, _) = crate::evalpage::scoring(&app, &clock).await;
+    let path = format!("/api/tenders/{tender}/evaluation");
+    let (_, v) = app
+        .login("finance")
+        .await
+        .post(&path, json!({"type": "draw_chair"}))
+        .await;
+    assert_eq!(code(&v), "FORBIDDEN", "{v}");
+    let before = ledger_of(&app, &tender).await;
+    let head = before["head"].as_str().unwrap().to_string();
+    let (status, v) = app
+        .login("agency")
+        .await
+        .post(&path, json!({"type": "draw_chair"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (_, view) = app.login("finance").await.get(&path).await;
+    let mut seats: Vec<i64> = view["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "accepted")
+        .map(|s| s["seat"].as_i64().unwrap())
+        .collect();
+    seats.sort();
+    let replayed = seats[kaibiao::committee::chair::draw_index(&head, seats.len())];
+    assert_eq!(view["chair"]["seat"], replayed);
+    assert_eq!(view["chair"]["drawn"], true);
 }

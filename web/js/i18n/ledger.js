@@ -49,6 +49,7 @@ export default {
   'ledger.experts_drawn': ['抽取专家', 'Experts drawn'],
   'ledger.expert_accepted': ['专家接受邀请', 'Expert accepted'],
   'ledger.expert_declined': ['专家谢绝', 'Expert declined'],
+  'ledger.chair_chosen': ['产生评标组长', 'Chair chosen'],
   'ledger.panel_seated': ['评标委员会组成', 'Panel seated'],
   'ledger.panel_dissolved': ['评标委员会解散', 'Panel dissolved'],
   'ledger.recording_stored': ['音视频录像已存档', 'Recording archived'],

@@ -572,6 +572,32 @@ function renderPhase() {
 
 // ----- role cards
 
+const CHOOSING = ['qualification', 'compliance', 'scoring'];
+
+/** 评标组长: who it is, or the vote for it (a seated expert) and the draw (the agency). */
+function chairBlock() {
+  const p = phase();
+  if (v.chair) {
+    const mine = isSeated() && Number(v.chair.seat) === mySeat();
+    return h('p#chair-chosen.chair-line', t(v.chair.drawn ? 'eval.chair_drawn' : 'eval.chair_elected', { n: v.chair.seat }),
+      mine ? h('span.tag', t('eval.you')) : null);
+  }
+  if (!CHOOSING.includes(p)) return null;
+  const tally = (v.chair_votes || []).map((x) => t('eval.chair_tally', { n: x.seat, votes: x.votes })).join('，');
+  const parts = [h('p.small.muted', t('eval.chair_note'), tally ? ` ${tally}` : '')];
+  if (isSeated()) {
+    const seats = (v.panel || []).filter((x) => x.status === 'accepted').map((x) => Number(x.seat)).sort((a, b) => a - b);
+    const pick = keep('chair:seat', () => h('select#chair-seat.input', seats.map((n) => h('option', { value: n }, t('eval.seat_n', { n })))));
+    parts.push(h('div.action-bar', h('label.field-label', { for: 'chair-seat' }, t('eval.chair_vote_for')), pick,
+      cmdButton('elect_chair', t('eval.chair_vote'), () => run('elect_chair', { type: 'elect_chair', seat: Number(pick.value) }), { id: 'elect-chair', cls: 'btn-outline' })),
+    failure('elect_chair'));
+  } else if (isHost()) {
+    parts.push(h('div.action-bar', cmdButton('draw_chair', t('eval.chair_draw'), () => run('draw_chair', { type: 'draw_chair' }), { id: 'draw-chair', cls: 'btn-outline' })),
+      failure('draw_chair'));
+  }
+  return h('div#chair-block.chair-block', h('h3.small-heading', t('eval.chair')), parts);
+}
+
 function expertCard() {
   const p = phase();
   const st = v.me.status;
@@ -617,9 +643,16 @@ function expertCard() {
     const mine = scorable.filter((b) => b.my_scores).length;
     body.push(h('p#my-scores.host-count', t('eval.my_scores', { done: mine, total: scorable.length })),
       h('p.small.muted', t('eval.blind_note')));
+    // The chair finishes the scoring for the panel.
+    if (v.chair && Number(v.chair.seat) === mySeat()) {
+      body.push(h('p.small.muted', t('eval.finish_note')),
+        h('div.action-bar', cmdButton('finish_scoring', t('eval.finish'), onFinish, { id: 'finish-scoring' })),
+        failure('finish_scoring'));
+    }
   } else if (p === 'signing') {
     body.push(h('p', t('eval.sign_note_short')), h('a.btn.btn-primary', { href: '#eval-report' }, t('eval.go_sign')));
   }
+  if (st === 'accepted') body.push(chairBlock());
   return h('section#expert-card.card.role-card', { 'aria-labelledby': 'expert-heading' },
     h('div.card-head', h('h2#expert-heading', t('eval.expert_card'))), body);
 }
@@ -660,13 +693,17 @@ function hostCard() {
     body.push(h('p.host-count', t('eval.reviews_progress', { done: v.progress.reviews_done, total: v.progress.reviews_total })));
   } else if (p === 'scoring') {
     const pr = v.progress || {};
-    body.push(h('p.host-count', t('eval.scores_progress', { done: pr.scores_done || 0, total: pr.scores_total || 0 })),
-      h('p.small.muted', t('eval.finish_note')),
-      h('div.action-bar', cmdButton('finish_scoring', t('eval.finish'), onFinish, { id: 'finish-scoring' })),
-      failure('finish_scoring'));
+    body.push(h('p.host-count', t('eval.scores_progress', { done: pr.scores_done || 0, total: pr.scores_total || 0 })));
+    // Without a chair the agency finishes; with one, the chair does.
+    if (!v.chair) {
+      body.push(h('p.small.muted', t('eval.finish_note')),
+        h('div.action-bar', cmdButton('finish_scoring', t('eval.finish'), onFinish, { id: 'finish-scoring' })),
+        failure('finish_scoring'));
+    }
   } else {
     body.push(h('p.card-note', label('ephase', p)));
   }
+  if (p) body.push(chairBlock());
   return h('section#host-card.card.role-card', { 'aria-labelledby': 'host-heading' },
     h('div.card-head', h('h2#host-heading', t('eval.host_card'))), body);
 }
@@ -1219,7 +1256,8 @@ function renderPanel() {
       ? h('ul#panel-list.panel-list', panel.map((p) => h('li.panel-seat', { dataset: { seat: p.seat, status: p.status } },
         h('span.seat-no', String(p.seat)),
         h('span.seat-main',
-          h('span', p.name || t('eval.seat_n', { n: p.seat }), isExpert() && p.expert_id && p.expert_id === v.me.expert_id ? h('span.tag', t('eval.you')) : null),
+          h('span', p.name || t('eval.seat_n', { n: p.seat }), isExpert() && p.expert_id && p.expert_id === v.me.expert_id ? h('span.tag', t('eval.you')) : null,
+            v.chair && p.status === 'accepted' && Number(v.chair.seat) === Number(p.seat) ? h('span.tag.chair-tag', t('eval.chair')) : null),
           // Supervisors reach a drawn expert who does not answer by their login.
           p.username ? h('span.small.mono.seat-login', t('eval.login_is', { login: p.username })) : null,
           h('span.small.muted', label('seat', p.status),
