@@ -467,6 +467,21 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
         signed.contains("第") && signed.contains(dissent),
         "{signed}"
     );
+    // The signature columns: a row per seat, signed or still to sign.
+    assert!(
+        signed.contains("签署时间") && signed.contains("意见"),
+        "{signed}"
+    );
+    assert_eq!(
+        js(
+            c,
+            "return document.querySelectorAll('#report-signatures tbody tr').length",
+            vec![]
+        )
+        .await,
+        json!(experts.len()),
+        "{signed}"
+    );
     let page = text_of(c, "#report").await;
     for n in &names {
         assert!(page.contains(n.as_str()), "{n} in the report: {page}");

@@ -9,7 +9,7 @@
 import { initLayout, setPageTitle } from '../layout.js';
 import { get, errorText, ApiError } from '../api.js';
 import { t, label, noteText, onLangChange } from '../i18n.js';
-import { formatCST, formatMoney } from '../format.js';
+import { formatCST, formatMoney, shortHash } from '../format.js';
 import { h, replace, param, loadingBlock, errorBlock, banner } from '../ui.js';
 import { canonicalJson } from '../crypto/json.js';
 import { sha256Hex, utf8 } from '../crypto/bytes.js';
@@ -103,6 +103,31 @@ function reviewsBlock(rep) {
       (x.reviews || []).map((r) => `${seatName(r.seat)} ${r.pass ? '✓' : '✗'}${r.reason ? `（${r.reason}）` : ''}`).join('，'))))] : null);
 }
 
+/**
+ * 签字栏: a row per seat of the panel, the chair (评标组长) first, with when it signed, the
+ * signature, and its dissent; a seat still to sign shows so.
+ */
+function signatureTable(rep, sigs) {
+  const chair = rep.chair_seat;
+  const seats = (rep.panel || []).map((p) => Number(p.seat))
+    .sort((a, b) => (a === chair ? -1 : b === chair ? 1 : a - b));
+  return h('div.table-wrap',
+    h('table#report-signatures.table',
+      h('thead', h('tr',
+        h('th', { scope: 'col' }, t('rep.sig_seat')),
+        h('th', { scope: 'col' }, t('rep.sig_at')),
+        h('th', { scope: 'col' }, t('rep.sig_value')),
+        h('th', { scope: 'col' }, t('rep.sig_opinion')))),
+      h('tbody', seats.map((seat) => {
+        const s = sigs.find((x) => Number(x.seat) === seat);
+        return h('tr', { dataset: { seat: String(seat), signed: String(Boolean(s)) } },
+          h('th', { scope: 'row' }, seatName(seat), seat === chair ? h('span.tag.chair-tag', t('eval.chair')) : null),
+          h('td', s ? formatCST(s.at, { seconds: true }) : h('span.muted', t('rep.sig_pending'))),
+          h('td.mono.small', s ? shortHash(s.signature, 16) : '—'),
+          h('td', s ? (s.dissent ? h('div.prewrap', `${t('eval.dissent')}：${s.dissent}`) : t('rep.sig_agree')) : '—'));
+      }))));
+}
+
 function render() {
   if (!bundle) return;
   const rep = bundle.report || {};
@@ -143,8 +168,7 @@ function render() {
       : null,
     h('section.card.record-sign', { 'aria-labelledby': 'rep-sign' },
       h('div.card-head', h('h2#rep-sign', t('rep.signatures'))),
-      h('ul#report-signatures.small', sigs.map((s) => h('li', `${seatName(s.seat)} · ${formatCST(s.at, { seconds: true })}`,
-        s.dissent ? h('div.prewrap', `${t('eval.dissent')}：${s.dissent}`) : null))),
+      signatureTable(rep, sigs),
       h('p.small.muted', t('rep.print_note', { at: formatCST(Date.now(), { seconds: true }) }))));
 }
 
