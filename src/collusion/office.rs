@@ -1,6 +1,7 @@
 //! Office documents and archives in a bid's package, for R-COL-4 and R-COL-5 (pure, on a
 //! file the opening decrypted): the text of a Word document (.docx, its
-//! `word/document.xml` read with `quick-xml`), and the files inside a ZIP archive, each
+//! `word/document.xml` read with `quick-xml`) and of a spreadsheet (.xlsx, its shared
+//! strings: every text cell), and the files inside a ZIP archive, each
 //! by its SHA-256, so that one bidder's file inside another's archive is found as if it
 //! had been sent bare. Everything read is bounded: a ZIP "bomb" stops at the limits, a
 //! damaged file reads as nothing.
@@ -18,6 +19,32 @@ const MAX_MEMBERS: usize = 1_000;
 const MAX_ARCHIVE_BYTES: u64 = 512 << 20;
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Whether a document is an Excel workbook (.xlsx), by its media type or its name.
+pub fn is_xlsx(name: &str, media_type: &str) -> bool {
+    media_type.split(';').next().map(str::trim) == Some(XLSX)
+        || name.to_ascii_lowercase().ends_with(".xlsx")
+}
+
+/// The text of a .docx or .xlsx at `path`, as `is_docx`/`is_xlsx` tell by `name` and
+/// `media_type`; `None` for anything else.
+pub fn office_text(path: &Path, name: &str, media_type: &str, max_bytes: usize) -> Option<String> {
+    if is_docx(name, media_type) {
+        docx_text(path, max_bytes)
+    } else if is_xlsx(name, media_type) {
+        xlsx_text(path, max_bytes)
+    } else {
+        None
+    }
+}
+
+/// The text cells of the .xlsx at `path` (its shared strings, a line each), at most
+/// `max_bytes` of it; `None` when it is not one. Rich-text runs of a cell are joined;
+/// phonetic guides (`<rPh>`) are not text.
+pub fn xlsx_text(path: &Path, max_bytes: usize) -> Option<String> {
+    member_text(path, "xl/sharedStrings.xml", "t", "si", &["rPh"], max_bytes)
+}
 
 /// Whether a document is a Word document (.docx), by its media type or its name.
 pub fn is_docx(name: &str, media_type: &str) -> bool {
@@ -36,19 +63,35 @@ pub fn is_zip(name: &str, media_type: &str) -> bool {
 /// The text of the .docx at `path`, a line per paragraph, at most `max_bytes` of it;
 /// `None` when it is not one.
 pub fn docx_text(path: &Path, max_bytes: usize) -> Option<String> {
+    // Text counts inside <w:t> only (not field codes, not deleted runs' <w:delText>).
+    member_text(path, "word/document.xml", "w:t", "w:p", &[], max_bytes)
+}
+
+/// The text of the XML `member` of the ZIP at `path`: what is inside `text` elements
+/// (not inside a `skip` element), a line per `line` element, at most `max_bytes`.
+fn member_text(
+    path: &Path,
+    member: &str,
+    text: &str,
+    line: &str,
+    skip: &[&str],
+    max_bytes: usize,
+) -> Option<String> {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(path).ok()?).ok()?;
-    let xml = archive.by_name("word/document.xml").ok()?;
+    let xml = archive.by_name(member).ok()?;
     let mut reader = quick_xml::Reader::from_reader(BufReader::new(xml.take(MAX_XML)));
     let mut buf = Vec::new();
     let mut out = String::new();
-    // Text counts inside <w:t> only (not field codes, not deleted runs' <w:delText>).
     let mut in_text = false;
+    let mut skipping = 0usize;
     loop {
         match reader.read_event_into(&mut buf).ok()? {
-            Event::Start(e) if e.name().as_ref() == "w:t" => in_text = true,
+            Event::Start(e) if skip.contains(&e.name().as_ref()) => skipping += 1,
+            Event::Start(e) if e.name().as_ref() == text && skipping == 0 => in_text = true,
             Event::End(e) => match e.name().as_ref() {
-                "w:t" => in_text = false,
-                "w:p" => out.push('\n'),
+                n if skip.contains(&n) => skipping = skipping.saturating_sub(1),
+                n if n == text => in_text = false,
+                n if n == line => out.push('\n'),
                 _ => {}
             },
             Event::Empty(e) if matches!(e.name().as_ref(), "w:tab" | "w:br") => out.push(' '),
@@ -171,5 +214,23 @@ mod tests {
         let text = tempfile::NamedTempFile::new().unwrap();
         assert!(archive_members(text.path(), "x.zip").is_empty());
         assert!(is_zip("a.ZIP", "") && is_docx("b.docx", "") && !is_docx("c.doc", ""));
+    }
+
+    #[test]
+    fn a_spreadsheets_text_is_its_text_cells() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="x" count="3">
+            <si><t>分项报价表</t></si>
+            <si><r><t>交货期</t></r><r><t xml:space="preserve"> 30 天</t></r></si>
+            <si><t>质保</t><rPh><t>しつ</t></rPh></si></sst>"#;
+        let f = zip_of(&[("xl/sharedStrings.xml", xml.as_bytes())]);
+        assert_eq!(
+            xlsx_text(f.path(), 1 << 20).as_deref(),
+            Some("分项报价表\n交货期 30 天\n质保\n")
+        );
+        assert!(is_xlsx("报价.XLSX", "") && !is_xlsx("报价.xls", ""));
+        assert_eq!(
+            office_text(f.path(), "报价.xlsx", "", 1 << 20).as_deref(),
+            Some("分项报价表\n交货期 30 天\n质保\n")
+        );
     }
 }

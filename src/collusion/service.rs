@@ -77,7 +77,7 @@ impl DocumentFindings {
     }
 }
 
-/// The text of a bid's text, PDF and Word documents (through `pdftext` and `office`), the first
+/// The text of a bid's text, PDF, Word and Excel documents (through `pdftext` and `office`), the first
 /// `similarity::MAX_CHARS` characters of them.
 async fn bid_text(state: &AppState, docs: &[crate::ledger::Document]) -> AppResult<String> {
     let mut text = String::new();
@@ -87,6 +87,7 @@ async fn bid_text(state: &AppState, docs: &[crate::ledger::Document]) -> AppResu
             d.media_type.starts_with("text/")
                 || pdftext::is_pdf(&d.name, &d.media_type)
                 || office::is_docx(&d.name, &d.media_type)
+                || office::is_xlsx(&d.name, &d.media_type)
         })
         .take(TEXT_DOCUMENTS_PER_BID)
     {
@@ -105,9 +106,12 @@ async fn bid_text(state: &AppState, docs: &[crate::ledger::Document]) -> AppResu
             if pdftext::is_pdf(&d.name, &d.media_type) {
                 pdftext::text(&path, budget).await
             } else {
-                tokio::task::spawn_blocking(move || office::docx_text(&path, budget))
-                    .await
-                    .map_err(anyhow::Error::from)?
+                let (name, media) = (d.name.clone(), d.media_type.clone());
+                tokio::task::spawn_blocking(move || {
+                    office::office_text(&path, &name, &media, budget)
+                })
+                .await
+                .map_err(anyhow::Error::from)?
             }
         } else {
             None

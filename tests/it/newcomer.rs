@@ -379,7 +379,10 @@ async fn a_newcomer_plays_the_demo_opening_and_evaluation_to_the_award_by_clicki
             let first = bid_cards(c).await[0].clone();
             let card = format!(".eval-bid[data-bid='{first}']");
             wait_text(c, &format!("{card} .sealed-note"), "提交本人评分后").await;
-            wait_long(c, &format!("{card} .doc-link")).await;
+            // The document opens in the room's reader, not as a download.
+            click_long(c, &format!("{card} .doc-read")).await;
+            wait_long(c, "#reader-text").await;
+            click_long(c, "#reader-close").await;
         }
         score_every_bid(c, &format!("{}", 80 + i)).await;
     }

@@ -853,27 +853,39 @@ fn docx_of(text: &str) -> Vec<u8> {
     zip_of(&[("word/document.xml", xml.as_bytes())])
 }
 
-/// R-COL-4 and R-COL-5 in office documents and archives: two bids' Word documents share a
-/// copied plan; a third bid's ZIP archive holds the very file a fourth sent bare.
+/// An Excel workbook (.xlsx) whose text cells are `text`, a cell a line: its shared strings.
+fn xlsx_of(text: &str) -> Vec<u8> {
+    let cells: String = text
+        .lines()
+        .map(|l| format!("<si><t>{l}</t></si>"))
+        .collect();
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{cells}</sst>"#
+    );
+    zip_of(&[("xl/sharedStrings.xml", xml.as_bytes())])
+}
+
+/// R-COL-4 and R-COL-5 in office documents and archives: one bid's Word document and
+/// another's Excel workbook share a copied plan; a third bid's ZIP archive holds the very
+/// file a fourth sent bare.
 #[tokio::test]
-async fn r_col_4_5_a_copy_in_word_documents_and_a_file_inside_an_archive_are_warned() {
+async fn r_col_4_5_a_copy_in_word_and_excel_documents_and_a_file_inside_an_archive_are_warned() {
     let (app, clock) = spawn_app_at(T0).await;
     let t = crate::evaluation::demo_opening_tender(&app).await;
     let tender = t["id"].as_str().unwrap().to_string();
     let copied = prose(7, 30);
-    let docx = [
-        docx_of(&format!("{copied}{}", prose(1, 10))),
-        docx_of(&format!("{}{}", copied.replace('：', " "), prose(2, 10))),
-    ];
+    let docx = docx_of(&format!("{copied}{}", prose(1, 10)));
+    let xlsx = xlsx_of(&format!("{}{}", copied.replace('：', " "), prose(2, 10)));
     let bare = prose(5, 20);
     let archive = zip_of(&[
         ("商务/资格证明.txt", prose(3, 5).as_bytes()),
         ("技术/施工组织设计.txt", bare.as_bytes()),
     ]);
     const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     let packages: Vec<Vec<(&str, &str, &[u8])>> = vec![
-        vec![("技术方案.docx", DOCX, docx[0].as_slice())],
-        vec![("技术方案.docx", DOCX, docx[1].as_slice())],
+        vec![("技术方案.docx", DOCX, docx.as_slice())],
+        vec![("技术方案.xlsx", XLSX, xlsx.as_slice())],
         vec![("投标文件.zip", "application/zip", archive.as_slice())],
         vec![("施工组织设计.txt", "text/plain", bare.as_bytes())],
     ];
@@ -894,7 +906,7 @@ async fn r_col_4_5_a_copy_in_word_documents_and_a_file_inside_an_archive_are_war
         similar
             .iter()
             .any(|(b, e)| *b == pair(0, 1) && e["passage"].as_str().unwrap().contains("第7号方案")),
-        "the Word documents' copy: {v}"
+        "the copy in the Word and Excel documents: {v}"
     );
     let files = of("same_file");
     assert_eq!(files.len(), 1, "{v}");

@@ -12,7 +12,7 @@ import { t, label, noteText, onLangChange } from '../i18n.js';
 import { formatCST, formatMoney, shortHash } from '../format.js';
 import { h, replace, param, loadingBlock, errorBlock, banner } from '../ui.js';
 import { canonicalJson } from '../crypto/json.js';
-import { sha256Hex, utf8 } from '../crypto/bytes.js';
+import { fromB64url, sha256Hex, toHex, utf8 } from '../crypto/bytes.js';
 import { pct } from '../tenders.js';
 
 const tenderId = param('tender');
@@ -107,6 +107,14 @@ function reviewsBlock(rep) {
  * 签字栏: a row per seat of the panel, the chair (评标组长) first, with when it signed, the
  * signature, and its dissent; a seat still to sign shows so.
  */
+function sigHex(b64) {
+  try {
+    return toHex(fromB64url(b64));
+  } catch (_) {
+    return '';
+  }
+}
+
 function signatureTable(rep, sigs) {
   const chair = rep.chair_seat;
   const seats = (rep.panel || []).map((p) => Number(p.seat))
@@ -123,7 +131,8 @@ function signatureTable(rep, sigs) {
         return h('tr', { dataset: { seat: String(seat), signed: String(Boolean(s)) } },
           h('th', { scope: 'row' }, seatName(seat), seat === chair ? h('span.tag.chair-tag', t('eval.chair')) : null),
           h('td', s ? formatCST(s.at, { seconds: true }) : h('span.muted', t('rep.sig_pending'))),
-          h('td.mono.small', s ? shortHash(s.signature, 16) : '—'),
+          // r‖s in hex: what the certificate's key signed (the JSON has it whole).
+          h('td.mono.small', s ? shortHash(sigHex(s.signature), 16) : '—'),
           h('td', s ? (s.dissent ? h('div.prewrap', `${t('eval.dissent')}：${s.dissent}`) : t('rep.sig_agree')) : '—'));
       }))));
 }
