@@ -76,7 +76,8 @@ pub struct Reader {
     pub bidder_org: Option<String>,
 }
 
-/// A message as a reader sees it (`GET /api/tenders/{id}/messages?room=`).
+/// A message as a reader sees it (`GET /api/tenders/{id}/opening/messages` and
+/// `…/evaluation/messages`).
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
     pub id: String,

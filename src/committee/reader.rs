@@ -7,7 +7,6 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::access::{self, Member};
-use super::repo::eval_row;
 use super::types::EvalRoomError;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
@@ -75,19 +74,8 @@ async fn find(
     tender_id: &str,
     sha256: &str,
 ) -> AppResult<(Member, crate::ledger::Document, &'static str)> {
-    let m = access::member(state, user, tender_id).await?;
-    if m.seat.is_some() && m.expert().is_none() {
-        return Err(EvalRoomError::NotOnPanel.into());
-    }
-    eval_row(&state.db.pool, tender_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let d = crate::opening::repo::read_out_documents(&state.db.pool, tender_id)
-        .await?
-        .into_values()
-        .flatten()
-        .find(|d| d.sha256 == sha256)
-        .ok_or(AppError::NotFound)?;
+    let m = super::view::document_reader(state, user, tender_id).await?;
+    let d = super::view::read_out_document(state, tender_id, sha256).await?;
     let kind = kind(&d.name, &d.media_type).ok_or(EvalRoomError::NotViewable)?;
     Ok((m, d, kind))
 }

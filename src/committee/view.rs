@@ -402,32 +402,51 @@ pub async fn view(
     Ok(out)
 }
 
-/// One bid document for the committee: (name, media type, size, its bytes as a stream
-/// from the blob store). Seated experts, the agency, the purchaser and supervisors, once
-/// the evaluation has begun.
+/// Who may read the bids' documents: seated experts, the agency, the purchaser and
+/// supervisors, once the evaluation has begun (an expert drawn but not seated is refused).
+pub(crate) async fn document_reader(
+    state: &AppState,
+    user: &CurrentUser,
+    tender_id: &str,
+) -> AppResult<access::Member> {
+    let m = access::member(state, user, tender_id).await?;
+    if m.seat.is_some() && m.expert().is_none() {
+        return Err(EvalRoomError::NotOnPanel.into());
+    }
+    eval_row(&state.db.pool, tender_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(m)
+}
+
+/// The document `sha256` among those the tender's opening read out.
+pub(crate) async fn read_out_document(
+    state: &AppState,
+    tender_id: &str,
+    sha256: &str,
+) -> AppResult<crate::ledger::Document> {
+    crate::opening::repo::read_out_documents(&state.db.pool, tender_id)
+        .await?
+        .into_values()
+        .flatten()
+        .find(|d| d.sha256 == sha256)
+        .ok_or(AppError::NotFound)
+}
+
+/// One bid document for the committee ([`document_reader`]): (name, media type, size, its
+/// bytes as a stream from the blob store).
 pub async fn document(
     state: &AppState,
     user: &CurrentUser,
     tender_id: &str,
     sha256: &str,
 ) -> AppResult<(String, String, u64, crate::blob::BlobStream)> {
-    let m = access::member(state, user, tender_id).await?;
-    if m.seat.is_some() && m.expert().is_none() {
-        return Err(EvalRoomError::NotOnPanel.into());
-    }
+    let m = document_reader(state, user, tender_id).await?;
     // Experts read in the room's reader unless the operator lets them download.
     if m.expert().is_some() && !state.config.expert_downloads {
         return Err(EvalRoomError::DownloadNotAllowed.into());
     }
-    eval_row(&state.db.pool, tender_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let docs = crate::opening::repo::read_out_documents(&state.db.pool, tender_id).await?;
-    let d = docs
-        .into_values()
-        .flatten()
-        .find(|d| d.sha256 == sha256)
-        .ok_or(AppError::NotFound)?;
+    let d = read_out_document(state, tender_id, sha256).await?;
     let (size, parts) = state
         .blobs
         .stream(sha256)
