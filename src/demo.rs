@@ -1150,6 +1150,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
         evaluation: Some(demo_terms(false)),
         plan_id: Some(plans.opening.clone()),
         deposit_fen: None,
+        reading_order: Default::default(),
     };
     // It closes minutes after publication: a training city only, where the statutory
     // periods are off (`Config::statutory_periods`).
@@ -1195,6 +1196,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
                 evaluation: None,
                 plan_id: None,
                 deposit_fen: None,
+                reading_order: Default::default(),
             };
         let consultation = TenderInput {
             evaluation: Some(demo_terms(false)),
@@ -1276,6 +1278,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             evaluation: Some(demo_terms(true)),
             plan_id: Some(plans.classroom.clone()),
             deposit_fen: None,
+            reading_order: Default::default(),
         },
         TenderInput {
             title: "黄石市中心医院 2027—2029 年度物业管理服务采购".into(),
@@ -1297,6 +1300,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             plan_id: Some(plans.property.clone()),
             // R-DEP-1: 80 000 yuan, under 2% of the 4.52 million budget.
             deposit_fen: Some(crate::money::Money(8_000_000)),
+            reading_order: Default::default(),
         },
     ];
     for (n, t) in tenders.into_iter().enumerate() {
@@ -1361,7 +1365,7 @@ async fn seed_question(
 /// 综合评分法: price 30 %, technical proposal 40 %, after-sales service 20 %, past
 /// performance 10 % (objective, with its evidence); 10 % small/micro deduction unless
 /// reserved for SMEs. The two subjective items have rubrics (评分细则) whose bands cover
-/// 0–100.
+/// 0–100; the compliance review has a checklist of four criteria (符合性审查表).
 fn demo_terms(reserved_for_sme: bool) -> crate::committee::types::EvaluationTerms {
     use crate::committee::types::{EvaluationTerms, TermItem};
     use crate::evaluation::terms::Band;
@@ -1419,6 +1423,19 @@ fn demo_terms(reserved_for_sme: bool) -> crate::committee::types::EvaluationTerm
         outlier_points: 2000,
         rounding: crate::evaluation::Rounding::Once,
         two_suppliers_case: None,
+        checklist: vec![
+            criterion("投标有效期", "投标有效期不少于 90 日历天"),
+            criterion("实质性条款", "对招标文件中标有★的条款全部响应，无负偏离"),
+            criterion("报价", "报价唯一，且不超过该包采购预算"),
+            criterion("交货期", "交货期满足招标文件的要求"),
+        ],
+    }
+}
+
+fn criterion(name: &str, description: &str) -> crate::evaluation::terms::Criterion {
+    crate::evaluation::terms::Criterion {
+        name: name.into(),
+        description: description.into(),
     }
 }
 

@@ -196,6 +196,31 @@ where
         .collect()
 }
 
+/// (bid, expert) → the verdict per criterion of the tender's checklist, for reviews given
+/// under one.
+pub(crate) async fn review_checks<'e, E>(
+    exec: E,
+    tender_id: &str,
+) -> AppResult<BTreeMap<(String, String), BTreeMap<String, super::types::Check>>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT bid_id, expert_id, checks FROM evaluation_reviews \
+         WHERE tender_id = $1 AND checks IS NOT NULL",
+    )
+    .bind(tender_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let checks: String = r.try_get("checks")?;
+            let checks = serde_json::from_str(&checks).map_err(anyhow::Error::from)?;
+            Ok(((r.try_get("bid_id")?, r.try_get("expert_id")?), checks))
+        })
+        .collect()
+}
+
 /// One expert's score of one item of one bid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ScoreRow {

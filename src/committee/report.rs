@@ -80,7 +80,10 @@ pub struct ComplianceReviews {
     pub bid_id: String,
     pub bidder: String,
     pub reviews: Vec<SeatReview>,
-    /// The panel's majority.
+    /// The panel's verdicts per criterion of the checklist (absent without one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<super::types::CriterionTally>,
+    /// The panel's majority (on every criterion, with a checklist).
     pub compliant: bool,
 }
 
@@ -89,6 +92,9 @@ pub struct SeatReview {
     pub seat: i64,
     pub pass: bool,
     pub reason: String,
+    /// The seat's verdict per criterion of the checklist (absent without one).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub checks: BTreeMap<String, super::types::Check>,
 }
 
 /// One seat's scores of one bid, with the reasons given for outliers.
@@ -209,24 +215,34 @@ pub(crate) async fn build(
         })
         .collect();
     let rev = reviews(&mut **tx, &head.id).await?;
+    let rev_checks = review_checks(&mut **tx, &head.id).await?;
     let compliant = compliant_ids(e.prices.as_ref());
     let mut compliance = Vec::new();
     for b in &bids {
         let list: Vec<SeatReview> = experts
             .iter()
             .filter_map(|s| {
-                rev.get(&(b.bid_id.clone(), s.expert_id.clone()))
-                    .map(|(p, r)| SeatReview {
-                        seat: s.seat,
-                        pass: *p,
-                        reason: r.clone(),
-                    })
+                let key = (b.bid_id.clone(), s.expert_id.clone());
+                rev.get(&key).map(|(p, r)| SeatReview {
+                    seat: s.seat,
+                    pass: *p,
+                    reason: r.clone(),
+                    checks: rev_checks.get(&key).cloned().unwrap_or_default(),
+                })
             })
             .collect();
         if !list.is_empty() {
+            let of: Vec<super::rules::ReviewOf> = list
+                .iter()
+                .map(|r| (r.pass, (!r.checks.is_empty()).then_some(&r.checks)))
+                .collect();
             compliance.push(ComplianceReviews {
                 bid_id: b.bid_id.clone(),
                 bidder: b.bidder_name.clone(),
+                criteria: super::types::CriterionTally::of(super::rules::criterion_tally(
+                    &terms.checklist,
+                    &of,
+                )),
                 reviews: list,
                 compliant: compliant.contains(&b.bid_id),
             });

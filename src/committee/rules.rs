@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 
 use super::access::Seat;
 use super::repo::ScoreRow;
-use super::types::{EvalRoomError, EvaluationTerms};
-use crate::error::AppResult;
+use super::types::{Check, EvalRoomError, EvaluationTerms};
+use crate::error::{AppError, AppResult};
+use crate::evaluation::terms::Criterion;
 use crate::evaluation::{self as eval, Points};
 use crate::ledger::canonical_json;
 use crate::opening::types::ReadOutBid;
@@ -32,6 +33,134 @@ pub(crate) fn compliant_ids(prices: Option<&Value>) -> BTreeSet<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// An expert's compliance review held to the tender's checklist: verdicts on every
+/// criterion (or none, for a pass on all of them), a reason for each failure, and `pass`
+/// exactly when every criterion passes. Returns the verdicts kept (a pass on each filled
+/// in for an all-pass) and the reason (the failures' own when none was written). Without a
+/// checklist no verdicts may be given.
+pub(crate) fn checked_review(
+    checklist: &[Criterion],
+    pass: bool,
+    reason: &str,
+    checks: &BTreeMap<String, Check>,
+) -> AppResult<(BTreeMap<String, Check>, String)> {
+    if let Some(name) = checks
+        .keys()
+        .find(|n| !checklist.iter().any(|c| &c.name == *n))
+    {
+        return Err(EvalRoomError::UnknownCriterion { name: name.clone() }.into());
+    }
+    if checklist.is_empty() {
+        return Ok((BTreeMap::new(), reason.to_string()));
+    }
+    if checks.is_empty() && pass {
+        let all = checklist
+            .iter()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    Check {
+                        pass: true,
+                        reason: String::new(),
+                    },
+                )
+            })
+            .collect();
+        return Ok((all, reason.to_string()));
+    }
+    let missing: Vec<&str> = checklist
+        .iter()
+        .filter(|c| !checks.contains_key(&c.name))
+        .map(|c| c.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(EvalRoomError::ChecklistIncomplete {
+            missing: missing.join("、"),
+        }
+        .into());
+    }
+    let mut kept = BTreeMap::new();
+    for (name, c) in checks {
+        let why = c.reason.trim();
+        if !c.pass && why.is_empty() {
+            return Err(AppError::field(
+                format!("checks.{name}.reason"),
+                "不符合须说明理由 / a failure needs its reason",
+            ));
+        }
+        if why.chars().count() > MAX_CHECK_REASON {
+            return Err(AppError::field(
+                format!("checks.{name}.reason"),
+                format!("最多 {MAX_CHECK_REASON} 字 / at most {MAX_CHECK_REASON} characters"),
+            ));
+        }
+        kept.insert(
+            name.clone(),
+            Check {
+                pass: c.pass,
+                reason: why.to_string(),
+            },
+        );
+    }
+    if pass != kept.values().all(|c| c.pass) {
+        return Err(EvalRoomError::ChecklistMismatch.into());
+    }
+    let reason = if reason.trim().is_empty() {
+        checklist
+            .iter()
+            .filter_map(|c| kept.get(&c.name).filter(|k| !k.pass).map(|k| (c, k)))
+            .map(|(c, k)| format!("{}：{}", c.name, k.reason))
+            .collect::<Vec<_>>()
+            .join("；")
+    } else {
+        reason.to_string()
+    };
+    Ok((kept, reason))
+}
+
+/// The longest reason for failing one criterion.
+const MAX_CHECK_REASON: usize = 500;
+
+/// One expert's review of a bid: the verdict, and the checklist's verdicts if any.
+pub(crate) type ReviewOf<'a> = (bool, Option<&'a BTreeMap<String, Check>>);
+
+/// How many of the panel passed and failed the bid on each criterion, in the checklist's
+/// order (a review without verdicts counts by its own).
+pub(crate) fn criterion_tally(
+    checklist: &[Criterion],
+    reviews: &[ReviewOf<'_>],
+) -> Vec<(String, usize, usize)> {
+    checklist
+        .iter()
+        .map(|c| {
+            let yes = reviews
+                .iter()
+                .filter(|(pass, checks)| {
+                    checks
+                        .and_then(|k| k.get(&c.name))
+                        .map_or(*pass, |k| k.pass)
+                })
+                .count();
+            (c.name.clone(), yes, reviews.len() - yes)
+        })
+        .collect()
+}
+
+/// Whether the panel of `panel` experts finds the bid compliant: a majority passes it on
+/// every criterion of the checklist, or, without one, a majority passes it.
+pub(crate) fn compliant_by_majority(
+    checklist: &[Criterion],
+    reviews: &[ReviewOf<'_>],
+    panel: usize,
+) -> bool {
+    if checklist.is_empty() {
+        return reviews.iter().filter(|(p, _)| *p).count() * 2 > panel;
+    }
+    criterion_tally(checklist, reviews)
+        .iter()
+        .all(|(_, yes, _)| yes * 2 > panel)
 }
 
 /// A score the panel must look at again.
@@ -365,6 +494,7 @@ mod tests {
             outlier_points: 2000,
             rounding: eval::Rounding::Once,
             two_suppliers_case: None,
+            checklist: Vec::new(),
         }
     }
 
@@ -419,5 +549,111 @@ mod tests {
             f.iter().filter(|f| f.kind == "objective_mismatch").count(),
             2
         );
+    }
+
+    fn crit(names: &[&str]) -> Vec<Criterion> {
+        names
+            .iter()
+            .map(|n| Criterion {
+                name: n.to_string(),
+                description: String::new(),
+            })
+            .collect()
+    }
+
+    fn check(pass: bool, reason: &str) -> Check {
+        Check {
+            pass,
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn a_review_under_a_checklist_gives_a_verdict_on_every_criterion() {
+        let list = crit(&["有效期", "实质性条款"]);
+        let code = |r: AppResult<_>| r.err().map(|e: AppError| e.code().to_string());
+        // An all-pass may name none; it is kept as a pass on each.
+        let (kept, _) = checked_review(&list, true, "", &BTreeMap::new()).unwrap();
+        assert_eq!(kept.len(), 2);
+        assert!(kept.values().all(|c| c.pass));
+        // A failure must name the criteria.
+        assert_eq!(
+            code(checked_review(&list, false, "不符合", &BTreeMap::new())).as_deref(),
+            Some("CHECKLIST_INCOMPLETE")
+        );
+        let one = BTreeMap::from([("有效期".to_string(), check(false, "只有 30 天"))]);
+        assert_eq!(
+            code(checked_review(&list, false, "", &one)).as_deref(),
+            Some("CHECKLIST_INCOMPLETE")
+        );
+        let mut both = one.clone();
+        both.insert("实质性条款".into(), check(true, ""));
+        let (kept, reason) = checked_review(&list, false, "", &both).unwrap();
+        assert_eq!(reason, "有效期：只有 30 天");
+        assert!(!kept["有效期"].pass && kept["实质性条款"].pass);
+        // The verdict follows the checklist.
+        assert_eq!(
+            code(checked_review(&list, true, "", &both)).as_deref(),
+            Some("CHECKLIST_MISMATCH")
+        );
+        // A failure without its reason; a criterion the tender does not have.
+        let mut silent = both.clone();
+        silent.insert("有效期".into(), check(false, "  "));
+        assert_eq!(
+            code(checked_review(&list, false, "", &silent)).as_deref(),
+            Some("VALIDATION")
+        );
+        let mut stray = both.clone();
+        stray.insert("报价".into(), check(true, ""));
+        assert_eq!(
+            code(checked_review(&list, false, "", &stray)).as_deref(),
+            Some("UNKNOWN_CRITERION")
+        );
+        // Without a checklist, verdicts are refused and the review is as before.
+        assert_eq!(
+            code(checked_review(&[], true, "", &both)).as_deref(),
+            Some("UNKNOWN_CRITERION")
+        );
+        assert!(checked_review(&[], false, "理由", &BTreeMap::new()).is_ok());
+    }
+
+    #[test]
+    fn the_majority_decides_each_criterion() {
+        let list = crit(&["a", "b"]);
+        let fail_a = BTreeMap::from([
+            ("a".to_string(), check(false, "x")),
+            ("b".to_string(), check(true, "")),
+        ]);
+        let fail_b = BTreeMap::from([
+            ("a".to_string(), check(true, "")),
+            ("b".to_string(), check(false, "y")),
+        ]);
+        let all = BTreeMap::from([
+            ("a".to_string(), check(true, "")),
+            ("b".to_string(), check(true, "")),
+        ]);
+        // Two of three experts fail the bid, but on different criteria: each criterion
+        // passes by two to one, so the bid is compliant.
+        let split = [
+            (false, Some(&fail_a)),
+            (false, Some(&fail_b)),
+            (true, Some(&all)),
+        ];
+        assert!(compliant_by_majority(&list, &split, 3));
+        assert!(
+            !compliant_by_majority(&[], &split, 3),
+            "by verdicts: 1 of 3"
+        );
+        assert_eq!(
+            criterion_tally(&list, &split),
+            vec![("a".to_string(), 2, 1), ("b".to_string(), 2, 1)]
+        );
+        // Two fail the same criterion: not compliant.
+        let same = [
+            (false, Some(&fail_a)),
+            (false, Some(&fail_a)),
+            (true, Some(&all)),
+        ];
+        assert!(!compliant_by_majority(&list, &same, 3));
     }
 }

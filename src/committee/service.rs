@@ -95,7 +95,8 @@ pub async fn command(
             bid_id,
             pass,
             reason,
-        } => review(c, &bid_id, pass, &reason).await?,
+            checks,
+        } => review(c, &bid_id, pass, &reason, &checks).await?,
         Command::Score {
             bid_id,
             items,
@@ -697,7 +698,13 @@ async fn qualify(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResul
     })
 }
 
-async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult<Ack> {
+async fn review(
+    c: Ctx<'_>,
+    bid_id: &str,
+    pass: bool,
+    reason: &str,
+    checks: &BTreeMap<String, types::Check>,
+) -> AppResult<Ack> {
     let Ctx {
         state,
         tx,
@@ -731,14 +738,24 @@ async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult
     if !under.iter().any(|b| b.bid_id == bid_id) {
         return Err(EvalRoomError::BidNotEvaluated.into());
     }
-    let reason = text("reason", reason, !pass)?;
+    let terms = terms(&mut **tx, &head.id)
+        .await?
+        .ok_or(EvalRoomError::TermsMissing)?;
+    // With a checklist a failure's reasons are the criteria's own.
+    let (checks, reason) = checked_review(&terms.checklist, pass, reason, checks)?;
+    let reason = text("reason", &reason, !pass)?;
     let done = reviews(&mut **tx, &head.id).await?;
     if done.contains_key(&(bid_id.to_string(), seat.expert_id.clone())) {
         return Err(EvalRoomError::AlreadyReviewed.into());
     }
+    let checks_json = if terms.checklist.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(&checks).map_err(anyhow::Error::from)?)
+    };
     sqlx::query(
-        "INSERT INTO evaluation_reviews (tender_id, bid_id, expert_id, pass, reason, at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO evaluation_reviews (tender_id, bid_id, expert_id, pass, reason, at, checks) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&head.id)
     .bind(bid_id)
@@ -746,6 +763,7 @@ async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult
     .bind(i64::from(pass))
     .bind(&reason)
     .bind(now)
+    .bind(checks_json)
     .execute(&mut **tx)
     .await?;
     let who = actor(tx, head, user, m).await?;
@@ -767,18 +785,19 @@ async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult
             total,
         });
     }
-    // Majority of the panel decides each bid.
+    // A majority of the panel decides each bid (each criterion of the checklist).
+    let all_checks = review_checks(&mut **tx, &head.id).await?;
     let compliant: BTreeSet<String> = under
         .iter()
         .filter(|b| {
-            let yes = experts
+            let of: Vec<ReviewOf> = experts
                 .iter()
-                .filter(|s| {
-                    done.get(&(b.bid_id.clone(), s.expert_id.clone()))
-                        .is_some_and(|(p, _)| *p)
+                .filter_map(|s| {
+                    let key = (b.bid_id.clone(), s.expert_id.clone());
+                    done.get(&key).map(|(p, _)| (*p, all_checks.get(&key)))
                 })
-                .count();
-            yes * 2 > experts.len()
+                .collect();
+            compliant_by_majority(&terms.checklist, &of, experts.len())
         })
         .map(|b| b.bid_id.clone())
         .collect();
@@ -786,9 +805,6 @@ async fn review(c: Ctx<'_>, bid_id: &str, pass: bool, reason: &str) -> AppResult
     let failed_lot_nos: BTreeSet<i64> = lots.iter().map(|(l, _)| *l).chain(dead_lots).collect();
     let mut lot_prices = Vec::new();
     let mut flagged = Vec::new();
-    let terms = terms(&mut **tx, &head.id)
-        .await?
-        .ok_or(EvalRoomError::TermsMissing)?;
     for lot in bids
         .iter()
         .map(|b| b.lot_no)

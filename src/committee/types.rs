@@ -119,12 +119,16 @@ pub enum Command {
         #[serde(default)]
         reason: String,
     },
-    /// Expert: 符合性审查 of one bid.
+    /// Expert: 符合性审查 of one bid. With the tender's checklist, a verdict per criterion
+    /// (all of them; none at all when the bid passes every one): `pass` is then whether
+    /// every criterion passed.
     Review {
         bid_id: String,
         pass: bool,
         #[serde(default)]
         reason: String,
+        #[serde(default)]
+        checks: BTreeMap<String, Check>,
     },
     /// Expert: scores for every item of one bid, each "0.00"–"100.00".
     Score {
@@ -304,6 +308,16 @@ pub struct Declaration {
     pub signature: String,
 }
 
+/// An expert's verdict on one criterion of the compliance checklist; a failure gives its
+/// reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    pub pass: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
 /// Refusals particular to the evaluation; each leaves everything unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EvalRoomError {
@@ -325,6 +339,12 @@ pub enum EvalRoomError {
     DeclarationRequired,
     #[error("already reviewed")]
     AlreadyReviewed,
+    #[error("the checklist is not complete")]
+    ChecklistIncomplete { missing: String },
+    #[error("no such criterion")]
+    UnknownCriterion { name: String },
+    #[error("the verdict disagrees with the checklist")]
+    ChecklistMismatch,
     #[error("already scored; use revise")]
     AlreadyScored,
     #[error("score out of range")]
@@ -387,6 +407,9 @@ impl EvalRoomError {
             EvalRoomError::AlreadyResponded => "ALREADY_RESPONDED",
             EvalRoomError::DeclarationRequired => "DECLARATION_REQUIRED",
             EvalRoomError::AlreadyReviewed => "ALREADY_REVIEWED",
+            EvalRoomError::ChecklistIncomplete { .. } => "CHECKLIST_INCOMPLETE",
+            EvalRoomError::UnknownCriterion { .. } => "UNKNOWN_CRITERION",
+            EvalRoomError::ChecklistMismatch => "CHECKLIST_MISMATCH",
             EvalRoomError::AlreadyScored => "ALREADY_SCORED",
             EvalRoomError::ScoreOutOfRange { .. } => "SCORE_OUT_OF_RANGE",
             EvalRoomError::ScoreOutOfBand { .. } => "SCORE_OUT_OF_BAND",
@@ -415,6 +438,9 @@ impl EvalRoomError {
             | EvalRoomError::ScoreOutOfBand { .. }
             | EvalRoomError::UnknownItem { .. }
             | EvalRoomError::MissingItem { .. }
+            | EvalRoomError::ChecklistIncomplete { .. }
+            | EvalRoomError::UnknownCriterion { .. }
+            | EvalRoomError::ChecklistMismatch
             | EvalRoomError::Terms { .. }
             | EvalRoomError::DeclarationRequired => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::CONFLICT,
@@ -458,6 +484,18 @@ impl EvalRoomError {
             EvalRoomError::AlreadyReviewed => (
                 "您已审查过该投标".into(),
                 "You have reviewed this bid already".into(),
+            ),
+            EvalRoomError::ChecklistIncomplete { missing } => (
+                format!("请对每一审查项作出结论,缺少:{missing}"),
+                format!("Give a verdict on every criterion; missing: {missing}"),
+            ),
+            EvalRoomError::UnknownCriterion { name } => (
+                format!("招标文件没有审查项“{name}”"),
+                format!("The tender has no criterion \"{name}\""),
+            ),
+            EvalRoomError::ChecklistMismatch => (
+                "审查结论须与各审查项一致:全部符合为通过,任一不符合为不通过".into(),
+                "The verdict must follow the checklist: pass when every criterion passes, fail when any fails".into(),
             ),
             EvalRoomError::AlreadyScored => (
                 "您已提交该投标的评分;如需更正,请按规定说明理由修改".into(),
@@ -711,6 +749,27 @@ pub struct ReviewTally {
     pub fail: usize,
     /// The viewer's own review (`null` if none).
     pub mine: Option<Verdict>,
+    /// The verdicts so far per criterion of the checklist, in its order (empty without one).
+    pub criteria: Vec<CriterionTally>,
+    /// The viewer's own verdict per criterion (empty until reviewed or without a checklist).
+    pub my_checks: BTreeMap<String, Check>,
+}
+
+/// How many experts passed and failed a bid on one criterion of the checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CriterionTally {
+    pub name: String,
+    pub pass: usize,
+    pub fail: usize,
+}
+
+impl CriterionTally {
+    pub fn of(tally: Vec<(String, usize, usize)>) -> Vec<CriterionTally> {
+        tally
+            .into_iter()
+            .map(|(name, pass, fail)| CriterionTally { name, pass, fail })
+            .collect()
+    }
 }
 
 /// One seat's scores of a bid, with the reasons given for outliers.

@@ -12,9 +12,10 @@ use super::access::{self, Member};
 use super::repo::*;
 use super::rules::*;
 use super::types::{
-    BidScores, BidView, DeclarationRequest, DrawSummary, EvalRoomError, EvaluationView, FlagView,
-    OwnClarifications, PanelSeatView, Phase, ProgressView, ReportView, ReviewTally, SeatScores,
-    SeatSheet, SessionView, SignatureView, SigningRequest, TenderSummary, Verdict, Viewer,
+    BidScores, BidView, CriterionTally, DeclarationRequest, DrawSummary, EvalRoomError,
+    EvaluationView, FlagView, OwnClarifications, PanelSeatView, Phase, ProgressView, ReportView,
+    ReviewTally, SeatScores, SeatSheet, SessionView, SignatureView, SigningRequest, TenderSummary,
+    Verdict, Viewer,
 };
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
@@ -97,6 +98,8 @@ pub async fn view(
     let docs = crate::opening::repo::read_out_documents(pool, tender_id).await?;
     let qual = qualification(pool, tender_id).await?;
     let rev = reviews(pool, tender_id).await?;
+    let rev_checks = review_checks(pool, tender_id).await?;
+    let checklist = terms.as_ref().map_or(&[][..], |t| &t.checklist[..]);
     let rows = scores(pool, tender_id).await?;
     let clar = clarifications(pool, tender_id).await?;
     let compliant = compliant_ids(e.prices.as_ref());
@@ -204,6 +207,16 @@ pub async fn view(
             (0, 0),
             |(p, f), (_, (ok, _))| if *ok { (p + 1, f) } else { (p, f + 1) },
         );
+        let of_bid: Vec<super::rules::ReviewOf> = rev
+            .iter()
+            .filter(|((bid, _), _)| bid == &b.bid_id)
+            .map(|(key, (ok, _))| (*ok, rev_checks.get(key)))
+            .collect();
+        let my_checks = me_expert
+            .as_ref()
+            .and_then(|me| rev_checks.get(&(b.bid_id.clone(), me.clone())))
+            .cloned()
+            .unwrap_or_default();
         let bid_flags: Vec<FlagView> = all_flags
             .iter()
             .filter(|f| f.bid_id == b.bid_id)
@@ -253,6 +266,8 @@ pub async fn view(
                 pass,
                 fail,
                 mine: my_review.map(verdict),
+                criteria: CriterionTally::of(criterion_tally(checklist, &of_bid)),
+                my_checks,
             },
             compliant: if e.prices.is_some() {
                 Some(compliant.contains(&b.bid_id))

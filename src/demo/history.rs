@@ -434,6 +434,7 @@ async fn one(
         evaluation: Some(demo_terms(false)),
         plan_id: Some(plan.id),
         deposit_fen: None,
+        reading_order: Default::default(),
     };
     let view = crate::tender::service::create(&then.state, &agency, input)
         .await

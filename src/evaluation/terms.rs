@@ -58,6 +58,35 @@ pub struct Band {
 /// The most bands an item has.
 pub const MAX_BANDS: usize = 10;
 
+/// A criterion of the compliance review (符合性审查表): each expert passes or fails every bid
+/// on it (a failure with its reason); a bid is compliant when the panel's majority passes
+/// it on every criterion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub name: String,
+    /// What the bid must show (the clause of the documents, the threshold).
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The most criteria a compliance checklist has.
+pub const MAX_CRITERIA: usize = 30;
+
+/// Whether a checklist is sound: at most [`MAX_CRITERIA`] criteria, each named (1–60
+/// characters, distinct) with a description of ≤ 500.
+pub fn checklist_ok(checklist: &[Criterion]) -> bool {
+    let mut names = std::collections::BTreeSet::new();
+    checklist.len() <= MAX_CRITERIA
+        && checklist.iter().all(|c| {
+            let n = c.name.trim();
+            (1..=60).contains(&n.chars().count())
+                && n == c.name
+                && c.description.chars().count() <= 500
+                && names.insert(n)
+        })
+}
+
 impl TermItem {
     /// Whether the rubric is sound: at most [`MAX_BANDS`] bands, each named (≤ 20
     /// characters, distinct) with a description of ≤ 500, within 0–100, not overlapping;
@@ -131,6 +160,9 @@ pub struct EvaluationTerms {
     /// (`tender::methods`, checked at creation and publication); the quorums then ask two.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub two_suppliers_case: Option<String>,
+    /// The compliance review's checklist (符合性审查表); none: one verdict per bid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checklist: Vec<Criterion>,
 }
 
 impl EvaluationTerms {
@@ -209,5 +241,21 @@ mod rubric_tests {
             .map(|i| band(&format!("档{i}"), i * 100, i * 100 + 50))
             .collect();
         assert!(!item(eleven).rubric_ok());
+    }
+
+    #[test]
+    fn a_checklist_names_each_criterion_once() {
+        let c = |n: &str| Criterion {
+            name: n.into(),
+            description: String::new(),
+        };
+        assert!(checklist_ok(&[]));
+        assert!(checklist_ok(&[c("投标有效期"), c("实质性条款")]));
+        assert!(!checklist_ok(&[c("投标有效期"), c("投标有效期")]), "twice");
+        assert!(!checklist_ok(&[c("")]), "unnamed");
+        assert!(!checklist_ok(&[c(" 投标有效期")]), "padded");
+        assert!(!checklist_ok(&[c(&"条".repeat(61))]), "too long");
+        let many: Vec<Criterion> = (0..31).map(|i| c(&format!("第{i}项"))).collect();
+        assert!(!checklist_ok(&many));
     }
 }

@@ -298,6 +298,12 @@ pub struct OpeningStarted {
     pub lots: Vec<LotQuorum>,
     /// The bids to decrypt (those of lots still standing), in the opening's order.
     pub bids: Vec<String>,
+    /// `draw` when the tender reads out in a drawn order (absent: by receipt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reading_order: Option<String>,
+    /// The ledger head the order was drawn from (`opening::rules::drawn_order`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawn_from: Option<String>,
 }
 
 /// 流标 at the start: no lot reached its quorum.

@@ -163,6 +163,27 @@ async fn start(
         .map(|b| Ok((b.try_get("lot_no")?, b.try_get("bidder_org_id")?)))
         .collect::<Result<_, sqlx::Error>>()?;
     let lots = super::rules::quorum_at_start(&lot_nos, &sealed, min);
+    // 唱标顺序: by receipt, or drawn now from the ledger's head when the tender says so.
+    let reading: String = sqlx::query_scalar("SELECT reading_order FROM tenders WHERE id = $1")
+        .bind(&head.id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let drawn_from = if reading == crate::tender::types::ReadingOrder::Draw.as_str() {
+        let (_, ledger_head) = crate::ledger::repo::head(tx, &head.id)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a sealed tender has a ledger")))?;
+        Some(ledger_head)
+    } else {
+        None
+    };
+    let order: Vec<usize> = match &drawn_from {
+        Some(h) => {
+            let bid_lots: Vec<i64> = sealed.iter().map(|(l, _)| *l).collect();
+            super::rules::drawn_order(&bid_lots, h)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("reading order: {e}")))?
+        }
+        None => (0..bids.len()).collect(),
+    };
     let lots_json = serde_json::to_string(&lots).map_err(anyhow::Error::from)?;
     let all_failed = lots.iter().all(|l| l.status == "failed");
     let ends = now + window * MINUTE;
@@ -191,7 +212,7 @@ async fn start(
         .map(|l| l.lot_no)
         .collect();
     let mut ids = Vec::new();
-    for (i, b) in bids.iter().enumerate() {
+    for (i, b) in order.iter().map(|k| &bids[*k]).enumerate() {
         let id: String = b.try_get("id")?;
         let lot: i64 = b.try_get("lot_no")?;
         sqlx::query(
@@ -233,6 +254,8 @@ async fn start(
         decrypt_ends_at: ends,
         lots: lots.clone(),
         bids: ids,
+        reading_order: drawn_from.as_ref().map(|_| "draw".to_string()),
+        drawn_from,
     });
     append(tx, &head.id, now, &user.id, &event).await?;
     Ok(Ack::Started {

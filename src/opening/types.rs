@@ -299,6 +299,9 @@ pub struct OpeningView {
     pub closed_at: Option<i64>,
     /// The server's time, for the page's clock.
     pub now: i64,
+    /// The reading-out's order as the tender states it: `receipt` or `draw` (drawn at the
+    /// start; the `opening_started` event names the ledger head it was drawn from).
+    pub reading_order: crate::tender::types::ReadingOrder,
     pub threshold: i64,
     pub shares: Vec<ShareView>,
     pub lots: Vec<LotQuorum>,

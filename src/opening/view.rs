@@ -174,6 +174,13 @@ pub async fn view(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppR
         confirm_ends_at: o.as_ref().and_then(|o| o.confirm_ends_at),
         closed_at: o.as_ref().and_then(|o| o.closed_at),
         now: state.clock.now_ms(),
+        reading_order: crate::tender::types::ReadingOrder::parse(
+            &sqlx::query_scalar::<_, String>("SELECT reading_order FROM tenders WHERE id = $1")
+                .bind(tender_id)
+                .fetch_one(&state.db.pool)
+                .await?,
+        )
+        .unwrap_or_default(),
         threshold,
         shares,
         lots: o.as_ref().map(|o| o.lots.clone()).unwrap_or_default(),

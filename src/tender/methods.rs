@@ -875,6 +875,7 @@ mod tests {
             outlier_points: 2000,
             rounding: Default::default(),
             two_suppliers_case: None,
+            checklist: Vec::new(),
         }
     }
 

@@ -142,9 +142,9 @@ pub async fn insert(
         "INSERT INTO tenders (id, code, title, region_code, purchaser_org_id, agency_org_id, \
          category, method, status, description, clarify_deadline, bid_deadline, \
          decrypt_window_mins, custodian_threshold, created_by, created_at, updated_at, version, \
-         plan_id, deposit_fen) \
+         plan_id, deposit_fen, reading_order) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, \
-         $18, $19)",
+         $18, $19, $20)",
     )
     .bind(id)
     .bind(code)
@@ -165,6 +165,7 @@ pub async fn insert(
     .bind(now)
     .bind(t.plan_id.as_deref())
     .bind(t.deposit_fen.map(Money::fen))
+    .bind(t.reading_order.as_str())
     .execute(&mut **tx)
     .await?;
     replace_lots(tx, id, &t.lots).await?;
@@ -177,8 +178,8 @@ pub async fn update_draft(tx: &mut Tx, id: &str, t: &TenderInput) -> sqlx::Resul
     sqlx::query(
         "UPDATE tenders SET title = $1, region_code = $2, purchaser_org_id = $3, category = $4, \
          method = $5, description = $6, clarify_deadline = $7, bid_deadline = $8, \
-         decrypt_window_mins = $9, custodian_threshold = $10, plan_id = $11, deposit_fen = $12 \
-         WHERE id = $13",
+         decrypt_window_mins = $9, custodian_threshold = $10, plan_id = $11, deposit_fen = $12, \
+         reading_order = $13 WHERE id = $14",
     )
     .bind(t.title.trim())
     .bind(&t.region_code)
@@ -192,6 +193,7 @@ pub async fn update_draft(tx: &mut Tx, id: &str, t: &TenderInput) -> sqlx::Resul
     .bind(t.custodian_threshold)
     .bind(t.plan_id.as_deref())
     .bind(t.deposit_fen.map(Money::fen))
+    .bind(t.reading_order.as_str())
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -327,7 +329,7 @@ const VIEW_SQL: &str =
      t.purchaser_org_id, p.name AS purchaser_name, t.agency_org_id, a.name AS agency_name, \
      t.category, t.method, t.description, t.clarify_deadline, t.bid_deadline, \
      t.decrypt_window_mins, t.custodian_threshold, t.created_at, t.updated_at, t.published_at, \
-     t.plan_id, t.deposit_fen, \
+     t.plan_id, t.deposit_fen, t.reading_order, \
      (SELECT CAST(COALESCE(SUM(l.budget_fen), 0) AS BIGINT) FROM tender_lots l \
       WHERE l.tender_id = t.id) AS budget_total_fen \
      FROM tenders t JOIN regions r ON r.code = t.region_code \
@@ -452,6 +454,8 @@ pub async fn view(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<Opti
         clarify_deadline: r.try_get("clarify_deadline")?,
         bid_deadline: r.try_get("bid_deadline")?,
         decrypt_window_mins: r.try_get("decrypt_window_mins")?,
+        reading_order: super::types::ReadingOrder::parse(&r.try_get::<String, _>("reading_order")?)
+            .unwrap_or_default(),
         custodian_threshold: r.try_get("custodian_threshold")?,
         custodians,
         amendments,

@@ -110,6 +110,13 @@ fn check_eval_terms(
             "评分细则的档次须命名且不重复、在 0–100 分之内、互不重叠(至多 10 档) / rubric bands must be named and distinct, within 0–100, not overlapping (at most 10)",
         );
     }
+    if !crate::evaluation::terms::checklist_ok(&e.checklist) {
+        push(
+            errors,
+            "evaluation.checklist",
+            "符合性审查项须命名(1–60 字)且不重复,至多 30 项 / compliance criteria must be named (1–60 characters) and distinct, at most 30",
+        );
+    }
     let unfit = methods.check_terms(method, category, e).err();
     match crate::evaluation::check_terms(&e.to_terms(category, date)) {
         Err(crate::evaluation::EvalError::PriceWeightTooLow { .. })

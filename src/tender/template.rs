@@ -230,6 +230,18 @@ fn instructions(t: &TenderView, method: ProcurementMethod) -> Section {
             "The opening is held online: suppliers attend remotely and confirm the record or object on the spot.",
         ),
     ];
+    clauses.push(match t.reading_order {
+        crate::tender::types::ReadingOrder::Receipt => clause(
+            None,
+            "唱标顺序:按投标文件递交的先后顺序逐一唱标。",
+            "Reading-out order: bids are read out one by one in the order they were received.",
+        ),
+        crate::tender::types::ReadingOrder::Draw => clause(
+            None,
+            "唱标顺序:开标时以平台事件链当时的摘要为种子随机抽取,各包内逐一唱标;任何人可凭事件链复核。",
+            "Reading-out order: drawn at the start from the platform ledger's head as the seed, bid by bid within each lot; anyone can replay it from the ledger.",
+        ),
+    });
     if let Some(deposit) = t.deposit_fen {
         clauses.push(clause(
             Some("R-DEP-1"),
@@ -460,6 +472,21 @@ fn evaluation(terms: Option<&EvaluationTerms>, warnings: &mut Vec<Clause>) -> Se
                     ));
                 }
             }
+            // 符合性审查表: every criterion, each decided by the panel's majority.
+            if !e.checklist.is_empty() {
+                clauses.push(clause(
+                    None,
+                    "符合性审查:评标委员会逐项审查,每一审查项由多数专家判定;任一审查项不符合的投标无效。",
+                    "Compliance review: the panel decides each criterion by majority; a bid failing any criterion is invalid.",
+                ));
+            }
+            for c in &e.checklist {
+                clauses.push(clause(
+                    None,
+                    format!("  符合性审查项 {}:{}", c.name, c.description),
+                    format!("  Compliance criterion {}: {}", c.name, c.description),
+                ));
+            }
         }
         None => warnings.push(clause(
             Some("R-EVAL-4"),
@@ -534,6 +561,7 @@ mod tests {
             clarify_deadline: 1_796_086_800_000,
             bid_deadline: 1_797_814_800_000,
             decrypt_window_mins: 30,
+            reading_order: crate::tender::types::ReadingOrder::Receipt,
             custodian_threshold: 2,
             custodians: vec![],
             amendments: vec![],

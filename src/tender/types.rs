@@ -165,6 +165,34 @@ pub struct TenderInput {
     /// when the tender asks none.
     #[serde(default)]
     pub deposit_fen: Option<Money>,
+    /// The order of the reading-out (唱标顺序): by receipt unless the tender says drawn.
+    #[serde(default)]
+    pub reading_order: ReadingOrder,
+}
+
+/// The order bids are read out in at the opening (唱标顺序), as the tender states it: by
+/// receipt, or drawn at the start from the ledger's head (anyone replays it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadingOrder {
+    #[default]
+    Receipt,
+    Draw,
+}
+
+impl ReadingOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadingOrder::Receipt => "receipt",
+            ReadingOrder::Draw => "draw",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReadingOrder> {
+        [ReadingOrder::Receipt, ReadingOrder::Draw]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
 }
 
 impl TenderInput {
@@ -262,6 +290,8 @@ pub struct TenderView {
     pub clarify_deadline: i64,
     pub bid_deadline: i64,
     pub decrypt_window_mins: i64,
+    /// The order of the reading-out the tender states.
+    pub reading_order: ReadingOrder,
     pub custodian_threshold: i64,
     pub custodians: Vec<CustodianView>,
     pub amendments: Vec<AmendmentView>,
@@ -301,6 +331,8 @@ pub struct AnnouncementView {
     pub clarify_deadline: i64,
     pub bid_deadline: i64,
     pub decrypt_window_mins: i64,
+    /// The order of the reading-out (唱标顺序): `receipt` or `draw`.
+    pub reading_order: ReadingOrder,
     pub amendments: Vec<AmendmentView>,
     /// The evaluation method, scored items and rates the bids will be evaluated by.
     pub evaluation: Option<serde_json::Value>,
@@ -331,6 +363,7 @@ impl From<TenderView> for AnnouncementView {
             clarify_deadline: t.clarify_deadline,
             bid_deadline: t.bid_deadline,
             decrypt_window_mins: t.decrypt_window_mins,
+            reading_order: t.reading_order,
             amendments: t.amendments,
             evaluation: t.evaluation,
             preferences: t.preferences,

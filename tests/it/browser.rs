@@ -416,6 +416,32 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
     )
     .await;
     assert_eq!(sum, "10000");
+    // 评分细则 for the technical item, a band a line: a line that does not read as a band
+    // is refused in the form; the checklist (符合性审查表) a criterion a line; the
+    // reading-out drawn at the opening.
+    let bands = "#eval-items .eval-item-row:nth-child(1) .eval-item-bands";
+    set_value(c, bands, "优 很好").await;
+    click(c, "#tender-submit").await;
+    crate::hall::wait_text(c, "#eval-items-error", "最低分-最高分").await;
+    set_value(
+        c,
+        bands,
+        "优 85-100 方案完整，针对性强\n良 70-84.99 方案基本完整\n差 0-69.99 方案不完整",
+    )
+    .await;
+    set_value(
+        c,
+        "#eval-items .eval-item-row:nth-child(3) .eval-item-evidence",
+        "每份合同 25 分",
+    )
+    .await;
+    set_value(
+        c,
+        "#eval-checklist",
+        "投标有效期：不少于 90 日历天\n实质性条款：★条款全部响应",
+    )
+    .await;
+    set_value(c, "#reading-order", "draw").await;
     click(c, "#tender-submit").await;
 
     // The tender page shows the draft; publish it through the confirmation dialog.
@@ -487,11 +513,23 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
     assert_eq!(
         e["items"],
         serde_json::json!([
-            {"name": "技术方案", "weight_bp": 4000, "objective": false},
+            {"name": "技术方案", "weight_bp": 4000, "objective": false, "bands": [
+                {"label": "优", "min": 8500, "max": 10000, "description": "方案完整，针对性强"},
+                {"label": "良", "min": 7000, "max": 8499, "description": "方案基本完整"},
+                {"label": "差", "min": 0, "max": 6999, "description": "方案不完整"},
+            ]},
             {"name": "售后服务", "weight_bp": 2000, "objective": false},
-            {"name": "类似项目业绩", "weight_bp": 1000, "objective": true},
+            {"name": "类似项目业绩", "weight_bp": 1000, "objective": true, "evidence": "每份合同 25 分"},
         ])
     );
+    assert_eq!(
+        e["checklist"],
+        serde_json::json!([
+            {"name": "投标有效期", "description": "不少于 90 日历天"},
+            {"name": "实质性条款", "description": "★条款全部响应"},
+        ])
+    );
+    assert_eq!(view["reading_order"], "draw");
 
     // And the public list shows it, logged out.
     c.delete_all_cookies().await.unwrap();

@@ -151,6 +151,40 @@ pub(crate) async fn scoring(
     (tender, bids, experts, declined)
 }
 
+/// An expert's 符合性审查 of one bid in the page, by the tender's checklist (符合性审查表):
+/// every criterion 符合 except `fails`, each 不符合 with its reason; waits for the verdict.
+pub(crate) async fn review_by_checklist(c: &Client, bid: &str, fails: &[(&str, &str)]) {
+    let form = format!(".eval-bid[data-bid='{bid}'] .checklist-form");
+    wait_long(c, &form).await;
+    let names: Vec<String> = serde_json::from_value(
+        js(
+            c,
+            "return Array.from(document.querySelectorAll(arguments[0] + ' .check-row'), \
+               (el) => el.dataset.criterion)",
+            vec![json!(form)],
+        )
+        .await,
+    )
+    .unwrap();
+    assert!(!names.is_empty(), "the checklist's criteria in the page");
+    for n in &names {
+        let row = format!("{form} .check-row[data-criterion='{n}']");
+        match fails.iter().find(|(f, _)| f == n) {
+            Some((_, why)) => {
+                set_value(c, &format!("{row} select"), "fail").await;
+                set_value(c, &format!("{row} textarea"), why).await;
+            }
+            None => set_value(c, &format!("{row} select"), "pass").await,
+        }
+    }
+    click_long(c, &format!("{form} .checklist-submit")).await;
+    wait_long(
+        c,
+        &format!(".eval-bid[data-bid='{bid}'] .compliance [data-mine]"),
+    )
+    .await;
+}
+
 /// One expert's scores: every item at `base`, objective items at 100 (they must agree).
 fn sheet(items: &[Value], base: &str) -> Value {
     let mut out = serde_json::Map::new();
@@ -611,7 +645,43 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
         )
         .await;
     }
-    for user in &experts {
+    // The expert in the page reviews by the checklist: 交货期 failed without a reason is
+    // refused before anything is sent; with its reason the verdict is kept per criterion
+    // and the panel's count shows. The others review over the API.
+    wait_long(c, "#eval-phase[data-phase='compliance']").await;
+    let card = format!(".eval-bid[data-bid='{}']", bids[0]);
+    let row = format!("{card} .check-row[data-criterion='交货期']");
+    wait_long(c, &row).await;
+    click_long(c, &format!("{card} .checklist-submit")).await;
+    wait_text(c, &format!("{card} .command-error"), "作出结论").await;
+    js(
+        c,
+        "document.querySelectorAll(arguments[0] + ' .check-pick').forEach((el) => { \
+           el.value = 'pass'; el.dispatchEvent(new Event('change', {bubbles: true})); })",
+        vec![json!(card)],
+    )
+    .await;
+    set_value(c, &format!("{row} select"), "fail").await;
+    click_long(c, &format!("{card} .checklist-submit")).await;
+    wait_text(c, &format!("{card} .command-error"), "写明理由").await;
+    let reason = "交货期 60 天，超过要求的 30 天";
+    review_by_checklist(c, &bids[0], &[("交货期", reason)]).await;
+    wait_text(
+        c,
+        &format!("{card} .compliance [data-mine='false']"),
+        reason,
+    )
+    .await;
+    wait_text(
+        c,
+        &format!("{card} .checklist-tally tr[data-criterion='交货期']"),
+        reason,
+    )
+    .await;
+    for bid in &bids[1..] {
+        review_by_checklist(c, bid, &[]).await;
+    }
+    for user in &experts[1..] {
         let s = app.login(user).await;
         for bid in &bids {
             eval_command(
@@ -623,6 +693,13 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
         }
     }
     wait_long(c, "#eval-phase[data-phase='scoring']").await;
+    // One of the panel failed it on one criterion: the majority passes the bid.
+    wait_text(
+        c,
+        &format!("{card} .compliance [data-compliant='true']"),
+        "符合",
+    )
+    .await;
 
     // The agency asks supplier3 (the third bid) to clarify, from the bid's card.
     login(c, &app, "agency").await;

@@ -354,6 +354,108 @@ async fn r_open_4_bids_are_read_out_one_after_another() {
     );
 }
 
+/// 唱标顺序 by draw: a tender states it at creation; at the start the order is drawn from the
+/// ledger's head, the bids are read out in it, and anyone replays it from the public ledger.
+#[tokio::test]
+async fn the_reading_out_order_is_drawn_from_the_ledger_head_and_anyone_replays_it() {
+    let (app, clock) = spawn_app_at(T0).await;
+    // Stated at creation, shown to members and in the documents; an unknown order refused.
+    let agency = app.login("agency").await;
+    let mut body = app.tender_body("黄石市档案馆密集架采购", T0).await;
+    body["reading_order"] = json!("draw");
+    let (status, t) = agency.post("/api/tenders", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    assert_eq!(t["reading_order"], "draw");
+    body["reading_order"] = json!("alphabetical");
+    let (status, _) = agency.post("/api/tenders", body).await;
+    assert!(status.is_client_error(), "{status}");
+
+    let t = demo_opening_tender(&app).await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    let (_, detail) = agency.get(&format!("/api/tenders/{tender}")).await;
+    assert_eq!(
+        detail["reading_order"], "receipt",
+        "the demo reads by receipt"
+    );
+    // The demo tender is published; its stated order is set here as creation would.
+    sqlx::query("UPDATE tenders SET reading_order = 'draw' WHERE id = $1")
+        .bind(&tender)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let packages: Vec<Vec<(&str, &str, &[u8])>> = (0..5)
+        .map(|_| vec![("方案.txt", "text/plain", b"proposal".as_slice())])
+        .collect();
+    let prices = [
+        100_000_000,
+        101_000_000,
+        102_000_000,
+        103_000_000,
+        104_000_000,
+    ];
+    let bids = bid_and_open_packages(
+        &app,
+        &clock,
+        &tender,
+        t["bid_deadline"].as_i64().unwrap(),
+        &prices,
+        &packages,
+    )
+    .await;
+    let ledger = ledger_of(&app, &tender).await;
+    let events = ledger["events"].as_array().unwrap();
+    let of = |kind: &str| events.iter().find(|e| e["kind"] == kind).unwrap();
+    let sealed = &of("bids_sealed")["body"]["bids"];
+    let receipt: Vec<String> = sealed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["bid_id"].as_str().unwrap().to_string())
+        .collect();
+    let mut by_receipt = receipt.clone();
+    by_receipt.sort();
+    let mut ours = bids.clone();
+    ours.sort();
+    assert_eq!(by_receipt, ours, "the sealed list holds the five bids");
+    let lots: Vec<i64> = sealed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["lot_no"].as_i64().unwrap())
+        .collect();
+    let started = of("opening_started");
+    assert_eq!(started["body"]["reading_order"], "draw");
+    // Drawn from the head just before the start, which the chain itself names.
+    let head = started["body"]["drawn_from"].as_str().unwrap();
+    assert_eq!(head, started["prev_hash"].as_str().unwrap());
+    let replayed: Vec<String> = kaibiao::opening::rules::drawn_order(&lots, head)
+        .unwrap()
+        .into_iter()
+        .map(|i| receipt[i].clone())
+        .collect();
+    assert_eq!(started["body"]["bids"], json!(replayed));
+    let read: Vec<String> = events
+        .iter()
+        .filter(|e| e["kind"] == "bid_read_out")
+        .map(|e| e["body"]["bid_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(read, replayed, "read out in the drawn order");
+    // The hall lists them in it and says how the order was made.
+    let (_, hall) = app
+        .login("oversight")
+        .await
+        .get(&format!("/api/tenders/{tender}/opening"))
+        .await;
+    assert_eq!(hall["reading_order"], "draw");
+    let listed: Vec<String> = hall["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["bid_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, replayed);
+}
+
 async fn ledger_len(app: &TestApp) -> i64 {
     app.rows("ledger_events").await
 }
@@ -603,27 +705,124 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     )
     .await;
     assert_eq!(error_code(&r), "ILLEGAL_TRANSITION");
-    // 符合性审查: every expert passes every bid; a fail needs a reason.
-    let r = command(
-        &mut experts[0].1,
-        "rf",
-        &tender,
-        json!({"type": "review", "bid_id": bid_ids[0], "pass": false}),
-    )
-    .await;
-    assert_eq!(error_code(&r), "VALIDATION");
+    // 符合性审查 by the tender's checklist (符合性审查表): a failure names the criteria not
+    // met, each with its reason, and gives a verdict on every criterion; the verdict
+    // follows the checklist.
+    let all_met = |except: &[(&str, &str)]| {
+        let mut checks = serde_json::Map::new();
+        for c in ["投标有效期", "实质性条款", "报价", "交货期"] {
+            let failed = except.iter().find(|(n, _)| *n == c);
+            checks.insert(
+                c.into(),
+                match failed {
+                    Some((_, why)) => json!({"pass": false, "reason": why}),
+                    None => json!({"pass": true}),
+                },
+            );
+        }
+        Value::Object(checks)
+    };
+    for (id, cmd, code) in [
+        (
+            "rf",
+            json!({"type": "review", "bid_id": bid_ids[0], "pass": false, "reason": "不符合"}),
+            "CHECKLIST_INCOMPLETE",
+        ),
+        (
+            "rf2",
+            json!({"type": "review", "bid_id": bid_ids[0], "pass": false,
+                   "checks": {"交货期": {"pass": false, "reason": "60 天"}}}),
+            "CHECKLIST_INCOMPLETE",
+        ),
+        (
+            "rf3",
+            json!({"type": "review", "bid_id": bid_ids[0], "pass": false,
+                   "checks": all_met(&[("交货期", " ")])}),
+            "VALIDATION",
+        ),
+        (
+            "rf4",
+            json!({"type": "review", "bid_id": bid_ids[0], "pass": true,
+                   "checks": all_met(&[("交货期", "60 天")])}),
+            "CHECKLIST_MISMATCH",
+        ),
+        (
+            "rf5",
+            json!({"type": "review", "bid_id": bid_ids[0], "pass": true,
+                   "checks": {"品牌": {"pass": true}}}),
+            "UNKNOWN_CRITERION",
+        ),
+    ] {
+        let r = command(&mut experts[0].1, id, &tender, cmd).await;
+        assert_eq!(error_code(&r), code, "{id}: {r}");
+    }
+    // Three of the five fail the first bid, but on different criteria: 交货期 by two,
+    // 报价 by one. Each criterion passes by a majority, so the bid is compliant (a verdict
+    // per bid would have failed it three to two).
+    let expert0 = experts[0].0.clone();
+    let failing = [
+        (0, "交货期", "交货期 60 天，超过要求的 30 天"),
+        (1, "报价", "大小写金额不一致"),
+        (2, "交货期", "未写明交货期"),
+    ];
     for (i, (_, ws, _)) in experts.iter_mut().enumerate() {
         for (j, bid) in bid_ids.iter().enumerate() {
-            ack(&command(
-                ws,
-                &format!("r{i}{j}"),
-                &tender,
-                json!({"type": "review", "bid_id": bid, "pass": true}),
-            )
-            .await);
+            let cmd = match failing.iter().find(|(e, _, _)| *e == i && j == 0) {
+                Some((_, c, why)) => json!({"type": "review", "bid_id": bid, "pass": false,
+                                            "checks": all_met(&[(c, why)])}),
+                None => json!({"type": "review", "bid_id": bid, "pass": true}),
+            };
+            ack(&command(ws, &format!("r{i}{j}"), &tender, cmd).await);
+        }
+        if i == 2 {
+            // Before the last reviews: the room shows the verdicts so far per criterion,
+            // and each expert its own with the reasons.
+            let v0 = view(&app, &expert0, &tender).await;
+            let b0 = v0["bids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|b| b["bid_id"] == json!(bid_ids[0]))
+                .unwrap();
+            let criteria: Vec<(String, u64, u64)> = b0["reviews"]["criteria"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["name"].as_str().unwrap().to_string(),
+                        c["pass"].as_u64().unwrap(),
+                        c["fail"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                criteria,
+                vec![
+                    ("投标有效期".into(), 3, 0),
+                    ("实质性条款".into(), 3, 0),
+                    ("报价".into(), 2, 1),
+                    ("交货期".into(), 1, 2),
+                ]
+            );
+            assert_eq!(
+                b0["reviews"]["my_checks"]["交货期"],
+                json!({"pass": false, "reason": "交货期 60 天，超过要求的 30 天"})
+            );
+            assert_eq!(
+                b0["reviews"]["mine"]["reason"],
+                "交货期：交货期 60 天，超过要求的 30 天"
+            );
         }
     }
     let done = event(&mut oversight, "compliance_done").await;
+    assert!(
+        done["body"]["passed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(bid_ids[0])),
+        "the majority per criterion passes the first bid: {done}"
+    );
     assert_eq!(
         done["body"]["abnormally_low"],
         json!([bid_ids[2]]),
@@ -1075,6 +1274,33 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         .await;
     assert_eq!(status, StatusCode::OK, "{bundle}");
     assert_eq!(bundle["signatures"].as_array().unwrap().len(), 5);
+    // The report keeps each seat's verdict per criterion and the panel's count on each.
+    let first = bundle["report"]["compliance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["bid_id"] == json!(bid_ids[0]))
+        .unwrap()
+        .clone();
+    assert_eq!(first["compliant"], true);
+    assert_eq!(
+        first["criteria"][3],
+        json!({"name": "交货期", "pass": 3, "fail": 2})
+    );
+    let reasons: Vec<&Value> = first["reviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            r["checks"]["报价"]["reason"]
+                .as_str()
+                .map(|_| &r["checks"]["报价"])
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![&json!({"pass": false, "reason": "大小写金额不一致"})]
+    );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.json");
     std::fs::write(&file, bundle.to_string()).unwrap();

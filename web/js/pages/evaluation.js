@@ -108,6 +108,8 @@ const phase = () => (v ? v.phase : null);
 const phaseAt = (p) => PHASES.indexOf(phase()) >= PHASES.indexOf(p);
 const bids = () => (v && Array.isArray(v.bids) ? v.bids : []);
 const items = () => (v && v.terms && Array.isArray(v.terms.items) ? v.terms.items : []);
+/** The tender's compliance checklist (符合性审查表), empty without one. */
+const checklist = () => (v && v.terms && Array.isArray(v.terms.checklist) ? v.terms.checklist : []);
 
 function bidById(id) {
   return bids().find((b) => b.bid_id === id) || null;
@@ -402,6 +404,36 @@ function verdict(kind, bidId, pass) {
     return;
   }
   run(`${kind}:${bidId}`, { type: kind, bid_id: bidId, pass, reason }, { done: () => inputs.delete(`${kind}:${bidId}:reason`) });
+}
+
+/** 符合性审查表: a verdict on every criterion, a failure with its reason, sent as one review. */
+function onChecklist(bidId) {
+  const key = `review:${bidId}`;
+  const checks = {};
+  for (const c of checklist()) {
+    const pick = inputs.get(`${key}:check:${c.name}`);
+    const why = inputs.get(`${key}:check:${c.name}:reason`);
+    const value = pick ? pick.value : '';
+    const reason = why ? why.value.trim() : '';
+    if (!value || (value === 'fail' && !reason)) {
+      const el = value ? why : pick;
+      if (el) {
+        el.setAttribute('aria-invalid', 'true');
+        el.focus();
+      }
+      failures.set(key, new Error(t(value ? 'eval.check_reason_required' : 'eval.check_missing', { name: c.name })));
+      renderBids();
+      return;
+    }
+    checks[c.name] = value === 'pass' ? { pass: true } : { pass: false, reason };
+  }
+  const pass = Object.values(checks).every((c) => c.pass);
+  run(key, { type: 'review', bid_id: bidId, pass, reason: '', checks }, {
+    done: () => checklist().forEach((c) => {
+      inputs.delete(`${key}:check:${c.name}`);
+      inputs.delete(`${key}:check:${c.name}:reason`);
+    }),
+  });
 }
 
 function onScore(bidId) {
@@ -811,6 +843,37 @@ function verdictForm(kind, bidId) {
     failure(key));
 }
 
+/** The checklist as a form: per criterion its description, 符合 / 不符合, and the reason. */
+function checklistForm(bidId) {
+  const key = `review:${bidId}`;
+  const rows = checklist().map((c, i) => {
+    const pick = keep(`${key}:check:${c.name}`, () => h('select.input.check-pick', { id: `check-${bidId}-${i}`, dataset: { criterion: c.name } },
+      h('option', { value: '' }, t('eval.check_choose')),
+      h('option', { value: 'pass' }, t('eval.check_pass')),
+      h('option', { value: 'fail' }, t('eval.check_fail'))));
+    const why = textBox(`${key}:check:${c.name}:reason`, { rows: 1, maxlength: 500, placeholder: t('eval.check_reason_hint') });
+    return h('div.check-row', { dataset: { criterion: c.name } },
+      h('label.field-label', { for: pick.id }, c.name),
+      c.description ? h('p.small.muted', c.description) : null,
+      pick, why);
+  });
+  return h('div.verdict-form.checklist-form', { dataset: { kind: 'review', bid: bidId } },
+    h('p.small', t('eval.check_intro')), rows,
+    h('div.action-bar', cmdButton(key, t('eval.check_submit'), () => onChecklist(bidId), { cls: 'btn-primary checklist-submit' })),
+    failure(key));
+}
+
+/** Per criterion: the panel's verdicts so far and, for an expert, their own. */
+function checklistTally(r) {
+  const mine = r.my_checks || {};
+  return h('table.table.checklist-tally', h('thead', h('tr', h('th', t('eval.check_criterion')), h('th', t('eval.check_pass')), h('th', t('eval.check_fail')), isExpert() ? h('th', t('eval.my_review')) : null)),
+    h('tbody', (r.criteria || []).map((c) => {
+      const m = mine[c.name];
+      return h('tr', { dataset: { criterion: c.name } }, h('td', c.name), h('td.num', String(c.pass)), h('td.num', String(c.fail)),
+        isExpert() ? h('td', m ? [m.pass ? `✓ ${t('eval.check_pass')}` : `✗ ${t('eval.check_fail')}`, m.reason ? `（${m.reason}）` : ''] : '—') : null);
+    })));
+}
+
 function complianceBlock(b) {
   const r = b.reviews || {};
   const parts = [];
@@ -821,10 +884,11 @@ function complianceBlock(b) {
   if (r.done !== undefined && phaseAt('compliance')) {
     parts.push(h('p.small.muted', t('eval.review_counts', { done: r.done || 0, pass: r.pass || 0, fail: r.fail || 0 })));
   }
+  if (checklist().length && r.done && phaseAt('compliance')) parts.push(checklistTally(r));
   if (isExpert() && r.mine) {
     parts.push(h('p.small', { dataset: { mine: String(r.mine.pass) } }, t('eval.my_review'), '：', r.mine.pass ? t('eval.pass') : t('eval.fail'), r.mine.reason ? `（${r.mine.reason}）` : ''));
   } else if (isSeated() && phase() === 'compliance' && b.qualification && b.qualification.pass) {
-    parts.push(verdictForm('review', b.bid_id));
+    parts.push(checklist().length ? checklistForm(b.bid_id) : verdictForm('review', b.bid_id));
   }
   if (!parts.length) parts.push(h('p.muted.small', t('eval.later')));
   return h('div.eval-block.compliance', h('h4.block-title', t('eval.compliance')), parts);

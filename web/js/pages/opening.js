@@ -967,8 +967,10 @@ function renderReading() {
             ' ',
             b.cause ? pickMessage(b.cause.message, b.cause.message_en) || b.cause.code : ''))))));
   }
+  const order = st.reading_order === 'draw' ? 'draw' : 'receipt';
   replace(els.reading,
     h('div.card-head', h('h2#reading-heading', t('hall.reading')), h('span.card-note', t('hall.reading_note'))),
+    h('p#reading-order.small.muted', { dataset: { order } }, t(`hall.order_${order}`)),
     body,
     lotsSummary());
 }

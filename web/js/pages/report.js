@@ -100,7 +100,17 @@ function reviewsBlock(rep) {
     h('div.card-head', h('h2#rep-reviews', t('rep.reviews'))),
     q.length ? [h('h3.small-heading', t('eval.qualification')), h('ul.small', q.map((x) => h('li', `${x.bidder}：${x.pass ? t('rep.pass') : t('rep.fail')}`, x.reason ? `（${x.reason}）` : '')))] : null,
     c.length ? [h('h3.small-heading', t('eval.compliance')), h('ul.small', c.map((x) => h('li', `${x.bidder}：${x.compliant ? t('rep.pass') : t('rep.fail')} · `,
-      (x.reviews || []).map((r) => `${seatName(r.seat)} ${r.pass ? '✓' : '✗'}${r.reason ? `（${r.reason}）` : ''}`).join('，'))))] : null);
+      (x.reviews || []).map((r) => `${seatName(r.seat)} ${r.pass ? '✓' : '✗'}${r.reason ? `（${r.reason}）` : ''}`).join('，'),
+      criteriaTable(x))))] : null);
+}
+
+/** 符合性审查表: per criterion, the panel's passes and failures and the majority. */
+function criteriaTable(x) {
+  if (!Array.isArray(x.criteria) || !x.criteria.length) return null;
+  return h('table.table.report-criteria', { dataset: { bid: x.bid_id } },
+    h('thead', h('tr', h('th', t('eval.check_criterion')), h('th', t('eval.check_pass')), h('th', t('eval.check_fail')), h('th', t('rep.majority')))),
+    h('tbody', x.criteria.map((c) => h('tr', { dataset: { criterion: c.name } }, h('td', c.name), h('td.num', String(c.pass)), h('td.num', String(c.fail)),
+      h('td', c.pass > c.fail ? `✓ ${t('eval.check_pass')}` : `✗ ${t('eval.check_fail')}`)))));
 }
 
 /**

@@ -104,11 +104,17 @@ class EvalItemsEditor {
     const objective = h('input.eval-item-objective', { type: 'checkbox' });
     objective.checked = Boolean(item.objective);
     const remove = h('button.btn.btn-small.btn-ghost.eval-item-remove', { type: 'button' }, t('form.remove_lot'));
+    // 评分细则: a band a line ("优 85-100 要求"), and for an objective item its evidence.
+    const bands = h('textarea.input.eval-item-bands', { rows: 3, maxlength: 6000, placeholder: t('form.bands_placeholder') });
+    bands.value = bandsText(item.bands);
+    const evidence = h('input.input.eval-item-evidence', { type: 'text', maxlength: 500, autocomplete: 'off', placeholder: t('form.evidence_placeholder'), value: item.evidence || '' });
+    const rubric = h('details.eval-item-rubric', { open: Array.isArray(item.bands) && item.bands.length ? true : null },
+      h('summary', t('form.rubric')), h('p.field-hint', t('form.bands_help')), bands, evidence);
     const row = h('div.eval-item-row',
       h('div.field.eval-item-name-field', name),
       h('div.field.eval-item-weight-field', h('div.input-affix', weight, h('span.affix', { 'aria-hidden': 'true' }, '%'))),
       h('label.checkbox.eval-item-objective-field', objective, h('span', t('field.eval_objective'))),
-      remove);
+      remove, rubric);
     remove.addEventListener('click', () => {
       row.remove();
       this.relabel();
@@ -138,14 +144,57 @@ class EvalItemsEditor {
     for (const it of items) this.addRow(it);
   }
 
-  /** [{name, weight_bp, objective}] with weight_bp NaN/null where malformed/empty. */
+  /**
+   * [{name, weight_bp, objective, bands, evidence}] with weight_bp NaN/null where
+   * malformed/empty and bands null where a line does not read as a band.
+   */
   value() {
     return [...this.container.children].map((row) => ({
       name: row.querySelector('.eval-item-name').value.trim(),
       weight_bp: pctToBp(row.querySelector('.eval-item-weight').value),
       objective: row.querySelector('.eval-item-objective').checked,
+      bands: parseBands(row.querySelector('.eval-item-bands').value),
+      evidence: row.querySelector('.eval-item-evidence').value.trim(),
     }));
   }
+}
+
+/** Points "85" or "84.99" as hundredths, or NaN. */
+function pointsToHundredths(raw) {
+  return /^\d{1,3}(\.\d{1,2})?$/.test(raw) ? Math.round(Number(raw) * 100) : NaN;
+}
+
+/** A rubric's bands as the form shows them: "优 85-100 要求" a line. */
+function bandsText(bands) {
+  if (!Array.isArray(bands)) return '';
+  const pts = (x) => String(Number(x) / 100);
+  return bands.map((b) => `${b.label} ${pts(b.min)}-${pts(b.max)}${b.description ? ` ${b.description}` : ''}`).join('\n');
+}
+
+/** The bands typed, or null if a line does not read "档次 最低分-最高分 [要求]". */
+function parseBands(text) {
+  const out = [];
+  for (const line of String(text).split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const m = /^(\S+)\s+([\d.]+)\s*[-–~～]\s*([\d.]+)\s*(.*)$/.exec(line);
+    if (!m) return null;
+    const min = pointsToHundredths(m[2]);
+    const max = pointsToHundredths(m[3]);
+    if (Number.isNaN(min) || Number.isNaN(max)) return null;
+    out.push({ label: m[1], min, max, description: m[4] });
+  }
+  return out;
+}
+
+/** 符合性审查表 as typed: "名称：要求" a line. */
+function checklistText(list) {
+  return Array.isArray(list) ? list.map((c) => (c.description ? `${c.name}：${c.description}` : c.name)).join('\n') : '';
+}
+
+function parseChecklist(text) {
+  return String(text).split('\n').map((l) => l.trim()).filter(Boolean).map((line) => {
+    const i = line.search(/[：:]/);
+    return i < 0 ? { name: line, description: '' } : { name: line.slice(0, i).trim(), description: line.slice(i + 1).trim() };
+  });
 }
 
 /** The procurement methods' rules in force (GET /api/methods, docs/methods.md). */
@@ -209,8 +258,14 @@ function fillEval(e) {
   $('eval-abnormal').value = bpToPct(x.abnormal_low_fraction_bp ?? 8000);
   $('eval-outlier').value = bpToPct(x.outlier_points ?? 2000);
   $('eval-rounding').value = x.rounding === 'each_step' ? 'each_step' : 'once';
+  $('eval-checklist').value = checklistText(x.checklist);
+  // What the form does not show is kept as it was (a lawful two-supplier case).
+  keptTerms = e && e.two_suppliers_case ? { two_suppliers_case: e.two_suppliers_case } : {};
   updateEval();
 }
+
+/** Terms the form keeps without showing them. */
+let keptTerms = {};
 
 /** The `evaluation` body, with client-side format checks through `fail`. */
 function collectEval(fail) {
@@ -245,8 +300,19 @@ function collectEval(fail) {
     if (items.some((i) => i.weight_bp === null || Number.isNaN(i.weight_bp) || i.weight_bp > 10000)) {
       fail('evaluation.items', t('err.percent', { max: '100' }));
     }
-    body.items = items.map((i) => ({ name: i.name, weight_bp: Number.isFinite(i.weight_bp) ? i.weight_bp : 0, objective: i.objective }));
+    if (items.some((i) => i.bands === null)) fail('evaluation.items', t('form.bands_invalid'));
+    body.items = items.map((i) => ({
+      name: i.name,
+      weight_bp: Number.isFinite(i.weight_bp) ? i.weight_bp : 0,
+      objective: i.objective,
+      ...(i.bands && i.bands.length ? { bands: i.bands } : {}),
+      ...(i.evidence ? { evidence: i.evidence } : {}),
+    }));
   }
+  const checklist = parseChecklist($('eval-checklist').value);
+  if (checklist.some((c) => !c.name || c.name.length > 60)) fail('evaluation.checklist', t('form.checklist_invalid'));
+  if (checklist.length) body.checklist = checklist;
+  Object.assign(body, keptTerms);
   return body;
 }
 
@@ -364,6 +430,7 @@ function collect() {
     clarify_deadline: clarifyMs,
     bid_deadline: bidMs,
     decrypt_window_mins: decrypt,
+    reading_order: $('reading-order').value === 'draw' ? 'draw' : 'receipt',
     custodian_ids: custodians,
     custodian_threshold: Number(els.threshold.value),
     evaluation: collectEval(fail),
@@ -457,6 +524,7 @@ function fillFromTender(x) {
   clarify.set(s.clarify_deadline);
   bid.set(s.bid_deadline);
   els.decrypt.value = s.decrypt_window_mins ?? 30;
+  $('reading-order').value = x.reading_order === 'draw' ? 'draw' : 'receipt';
   els.deposit.value = x.deposit_fen != null ? fenToInput(x.deposit_fen) : '';
   // Custodians: ids in order [agency, purchaser, finance], or objects.
   const ids = Array.isArray(x.custodian_ids)
