@@ -185,14 +185,14 @@ pub fn draw_index(ledger_head: &str, n: usize) -> usize {
     (v % n.max(1) as u64) as usize
 }
 
-/// Who finishes the scoring: the chair once chosen (the agency is then refused), else the
-/// agency.
+/// Who finishes the scoring: the chair, for the panel. Until one is chosen (or drawn by the
+/// agency) nobody does: CHAIR_REQUIRED to the agency and the seated experts.
 pub(super) async fn check_finisher(tx: &mut Tx, m: &Member, head: &TenderHead) -> AppResult<()> {
     match chair(&mut **tx, &head.id).await? {
         Some((seat, _)) if m.expert().is_some_and(|s| s.seat == seat) => Ok(()),
         Some(_) if m.host => Err(EvalRoomError::ChairFinishes.into()),
         Some(_) => Err(AppError::Forbidden),
-        None if m.host => Ok(()),
+        None if m.host || m.expert().is_some() => Err(EvalRoomError::ChairRequired.into()),
         None => Err(AppError::Forbidden),
     }
 }

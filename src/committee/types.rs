@@ -329,6 +329,8 @@ pub enum EvalRoomError {
     ChairChosen,
     #[error("the chair finishes the scoring")]
     ChairFinishes,
+    #[error("the panel has no chair yet")]
+    ChairRequired,
     #[error("the chair signs first")]
     ChairSignsFirst,
     #[error("this document cannot be shown in the page")]
@@ -402,6 +404,7 @@ impl EvalRoomError {
             EvalRoomError::DownloadNotAllowed => "DOWNLOAD_NOT_ALLOWED",
             EvalRoomError::ChairChosen => "CHAIR_CHOSEN",
             EvalRoomError::ChairFinishes => "CHAIR_FINISHES",
+            EvalRoomError::ChairRequired => "CHAIR_REQUIRED",
             EvalRoomError::ChairSignsFirst => "CHAIR_SIGNS_FIRST",
             EvalRoomError::NotViewable => "NOT_VIEWABLE",
             EvalRoomError::AlreadyResponded => "ALREADY_RESPONDED",
@@ -456,6 +459,10 @@ impl EvalRoomError {
             EvalRoomError::ChairFinishes => (
                 "已产生评标组长：由评标组长代表评委会结束评分".into(),
                 "The panel has a chair: the chair finishes the scoring for the panel".into(),
+            ),
+            EvalRoomError::ChairRequired => (
+                "评标组长尚未产生：请评委推选评标组长，或由代理机构抽取；评分由评标组长结束".into(),
+                "The panel has no chair yet: the experts choose one or the agency draws one; the chair finishes the scoring".into(),
             ),
             EvalRoomError::ChairSignsFirst => (
                 "评标报告由评标组长先签署，其后其他评委签署".into(),

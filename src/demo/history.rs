@@ -601,10 +601,25 @@ async fn one(
         }
     }
     then.at(then.now() + HOUR);
+    // The panel chooses its first expert as chair (评标组长), who finishes the scoring
+    // and signs first.
+    let chair_seat = evaluation_view(then, &experts[0], t).await?["me"]["seat"].clone();
+    for e in &experts {
+        let ack = command!(
+            then,
+            committee,
+            e,
+            t,
+            json!({"type": "elect_chair", "seat": chair_seat})
+        );
+        if ack["chosen"] == true {
+            break;
+        }
+    }
     command!(
         then,
         committee,
-        &agency,
+        &experts[0],
         t,
         json!({"type": "finish_scoring"})
     );

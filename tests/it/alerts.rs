@@ -101,8 +101,7 @@ pub(crate) async fn reported(app: &TestApp, clock: &ManualClock, at: i64) -> (St
             eval_command(&s, &tender, cmd).await;
         }
     }
-    let agency = app.login("agency").await;
-    eval_command(&agency, &tender, json!({"type": "finish_scoring"})).await;
+    crate::evaluation::elect_and_finish(app, &tender, &experts[0]).await;
     clock.set(at);
     for u in &experts {
         let s = app.login(u).await;

@@ -373,13 +373,9 @@ async fn an_expert_scores_blind_sees_the_panel_after_submitting_and_signs_the_re
     let total = experts.len() * bids.len();
     wait_text(c, "#eval-progress-text", &format!("{total} / {total}")).await;
 
-    // The agency closes scoring: the room moves to signing by itself, with the report.
-    eval_command(
-        &app.login("agency").await,
-        &tender,
-        json!({"type": "finish_scoring"}),
-    )
-    .await;
+    // The panel elects the expert in the browser its chair, who closes scoring: the room
+    // moves to signing by itself, with the report.
+    crate::evaluation::elect_and_finish(&app, &tender, &me).await;
     wait_long(c, "#eval-phase[data-phase='signing']").await;
     let ranking = wait_text(c, "#eval-report .ranking-table", "1").await;
     let names: Vec<String> = view(&oversight, &tender).await["bids"]

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::bids::{custodian_share, seal_documents, sheet, start_bid, upload_all};
-use crate::common::{b64, code, spawn_app_at, spawn_app_at_with, Registered, TestApp};
+use crate::common::{b64, code, spawn_app_at, spawn_app_at_with, Registered, Session, TestApp};
 use crate::hub::{connect, next_where, send, Ws};
 use kaibiao::clock::ManualClock;
 
@@ -1036,8 +1036,29 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
         .unwrap()
         .iter()
         .any(|f| f["kind"] == "objective_mismatch"));
+    // The chair finishes the scoring: without one, nobody does. The panel chooses the
+    // first expert (three votes of five).
     let r = command(
         &mut host,
+        "fin00",
+        &tender,
+        json!({"type": "finish_scoring"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "CHAIR_REQUIRED");
+    let seat0 = view(&app, &experts[0].0, &tender).await["me"]["seat"].clone();
+    for (i, (_, ws, _)) in experts.iter_mut().take(3).enumerate() {
+        let r = command(
+            ws,
+            &format!("chair{i}"),
+            &tender,
+            json!({"type": "elect_chair", "seat": seat0}),
+        )
+        .await;
+        assert_eq!(ack(&r)["chosen"], i == 2, "{r}");
+    }
+    let r = command(
+        &mut experts[0].1,
         "fin0",
         &tender,
         json!({"type": "finish_scoring"}),
@@ -1069,7 +1090,13 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     )
     .await;
     assert_eq!(ack(&r)["from"], "90.00");
-    let r = command(&mut host, "fin", &tender, json!({"type": "finish_scoring"})).await;
+    let r = command(
+        &mut experts[0].1,
+        "fin",
+        &tender,
+        json!({"type": "finish_scoring"}),
+    )
+    .await;
     let sha = ack(&r)["report_sha256"].as_str().unwrap().to_string();
 
     // The report: prices, scores and ranking with their derivation.
@@ -1317,6 +1344,85 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     std::fs::write(&file, forged.to_string()).unwrap();
     let out = crate::cli::verify(&file);
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// The panel's chair (评标组长) as a session: the one chosen, or drawn now by `host` when
+/// the panel has not chosen.
+pub(crate) async fn chair_of(app: &TestApp, host: &Session, tender: &str) -> Session {
+    let path = format!("/api/tenders/{tender}/evaluation");
+    let oversight = app.login("oversight").await;
+    let (_, v) = oversight.get(&path).await;
+    if v["chair"].is_null() {
+        let (status, r) = host.post(&path, json!({"type": "draw_chair"})).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+    }
+    let (_, v) = oversight.get(&path).await;
+    let seat = &v["chair"]["seat"];
+    let expert = v["panel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| &p["seat"] == seat && p["status"] == "accepted")
+        .expect("the chair's seat")["expert_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.login(&expert_user(app, &expert).await).await
+}
+
+/// The panel elects `chair` (an expert's user name) as its chair — each seated expert
+/// votes for that seat until a majority has — and the chair finishes the scoring: the
+/// acknowledgement.
+pub(crate) async fn elect_and_finish(app: &TestApp, tender: &str, chair: &str) -> Value {
+    let chair_session = elect_chair(app, tender, chair).await;
+    let (status, v) = chair_session
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "finish_scoring"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
+/// The panel elects `chair` (an expert's user name): each seated expert votes for its seat
+/// until a majority has. Returns the chair's session.
+pub(crate) async fn elect_chair(app: &TestApp, tender: &str, chair: &str) -> Session {
+    let path = format!("/api/tenders/{tender}/evaluation");
+    let chair_session = app.login(chair).await;
+    let (_, mine) = chair_session.get(&path).await;
+    let seat = mine["me"]["seat"].clone();
+    let (_, v) = app.login("oversight").await.get(&path).await;
+    for p in v["panel"].as_array().unwrap() {
+        if p["status"] != "accepted" {
+            continue;
+        }
+        let voter = expert_user(app, p["expert_id"].as_str().unwrap()).await;
+        let (status, r) = app
+            .login(&voter)
+            .await
+            .post(&path, json!({"type": "elect_chair", "seat": seat}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        if r["chosen"] == true {
+            break;
+        }
+    }
+    chair_session
+}
+
+/// The chair finishes the scoring (drawn by `host` if the panel has none): the
+/// acknowledgement.
+pub(crate) async fn chair_finishes(app: &TestApp, host: &Session, tender: &str) -> Value {
+    let chair = chair_of(app, host, tender).await;
+    let (status, v) = chair
+        .post(
+            &format!("/api/tenders/{tender}/evaluation"),
+            json!({"type": "finish_scoring"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
 }
 
 /// The evaluation report as `user` downloads it, written to a file: (folder, file).
@@ -1585,7 +1691,7 @@ async fn the_demo_tender_continues_into_an_evaluation_with_a_ranking() {
             .await;
         }
     }
-    post("agency", json!({"type": "finish_scoring"})).await;
+    elect_and_finish(&app, &tender, &logins[0]).await;
     let v = view(&app, "oversight", &tender).await;
     let lot = &v["result"][0]["result"];
     assert_eq!(lot["ranking"].as_array().unwrap().len(), 5);

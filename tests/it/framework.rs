@@ -56,7 +56,7 @@ pub async fn awarded_framework() -> (TestApp, std::sync::Arc<kaibiao::clock::Man
         "{v}"
     );
 
-    ok(&agency, &evaluation, json!({"type": "finish_scoring"})).await;
+    crate::evaluation::elect_and_finish(&app, &tender, &experts[0]).await;
     let (_, ev) = agency.get(&evaluation).await;
     let sha = ev["report"]["sha256"].as_str().unwrap().to_string();
     for e in &experts {

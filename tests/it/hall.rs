@@ -586,3 +586,146 @@ async fn a_bidder_in_the_hall_sees_the_servers_clock_running_not_its_own() {
     assert!(later > shown, "{later} after {shown}");
     driver.close().await;
 }
+
+/// 唱标, paced and in the order the tender states: five bids, the order drawn at the start,
+/// read out one after another; a bidder watching in the hall sees them arrive one at a
+/// time, the latest marked, each with every field of its opening sheet.
+#[tokio::test]
+async fn the_reading_out_paces_five_bids_in_the_drawn_order_with_every_field() {
+    let Some(driver) = crate::browser::patient_browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let (app, clock) =
+        crate::common::spawn_app_at_with(T0, |c| c.opening.reading_interval_ms = 1500).await;
+    let t = crate::evaluation::demo_opening_tender(&app).await;
+    let tender = t["id"].as_str().unwrap().to_string();
+    sqlx::query("UPDATE tenders SET reading_order = 'draw' WHERE id = $1")
+        .bind(&tender)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    // Five sheets, each field different.
+    let mut bids = Vec::new();
+    let mut sheets = Vec::new();
+    for i in 0..5_i64 {
+        let user = format!("supplier{}", i + 1);
+        let s = app.login(&user).await;
+        let reg = s.register_keys().await;
+        let (_, start) = crate::bids::start_bid(&s, &tender).await;
+        let mut sheet = crate::bids::sheet(100_000_000 + i * 1_234_500, &format!("备注{}", i + 1));
+        sheet.delivery_days = 20 + i as u32;
+        sheet.warranty_months = 12 + i as u32;
+        sheet.brand = Some(format!("品牌{}", i + 1));
+        if i == 3 {
+            sheet.special_status = Some("prison".into());
+        }
+        sheets.push(sheet.clone());
+        let container = crate::bids::seal_sheet(&start, sheet, b"proposal", 1024);
+        let bid = start["bid_id"].as_str().unwrap().to_string();
+        let (status, v) = crate::bids::upload_all(&s, &bid, &container, 4096).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{v}");
+        let kb = b64(&crate::bids::bidder_kb(&container, &reg));
+        bids.push((user, bid, kb));
+    }
+    clock.set(t["bid_deadline"].as_i64().unwrap());
+    kaibiao::opening::sealing::seal_due(&app.state)
+        .await
+        .unwrap();
+    crate::evaluation::opening_cmd(&app, "agency", &tender, json!({"type": "start"})).await;
+    for (user, bid, kb) in &bids {
+        crate::evaluation::opening_cmd(
+            &app,
+            user,
+            &tender,
+            json!({"type": "decrypt", "bid_id": bid, "kb": kb}),
+        )
+        .await;
+    }
+    // supplier1 watches in the hall, which says the order is drawn.
+    login(c, &app, "supplier1").await;
+    c.goto(&app.url(&format!("/opening.html?tender={tender}")))
+        .await
+        .unwrap();
+    wait_long(c, "#hall-conn[data-status='live']").await;
+    wait_text(c, "#reading-order[data-order='draw']", "随机抽取").await;
+    for who in ["agency", "purchaser"] {
+        let share = crate::bids::custodian_share(&app.base, app.dir.path(), &tender, who).await;
+        crate::evaluation::opening_cmd(
+            &app,
+            who,
+            &tender,
+            json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
+        )
+        .await;
+    }
+    // Watch: how many rows are read and which is marked latest, until all five are.
+    let mut seen: Vec<(u64, String)> = Vec::new();
+    let began = Instant::now();
+    loop {
+        let now = js(
+            c,
+            "const rows = document.querySelectorAll('#reading-table .reading-row'); \
+             const latest = document.querySelector('#reading-table .reading-row.is-latest'); \
+             return [rows.length, latest ? latest.dataset.bid : ''];",
+            vec![],
+        )
+        .await;
+        let n = now[0].as_u64().unwrap();
+        let latest = now[1].as_str().unwrap().to_string();
+        if seen.last().map(|(k, _)| *k) != Some(n) && n > 0 {
+            seen.push((n, latest));
+        }
+        if n == 5 {
+            break;
+        }
+        assert!(
+            began.elapsed() < SLOW * 4,
+            "the reading-out stalled: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // One at a time: the watcher saw 1, 2, 3, 4, then 5 rows.
+    let counts: Vec<u64> = seen.iter().map(|(n, _)| *n).collect();
+    assert_eq!(counts, vec![1, 2, 3, 4, 5], "{seen:?}");
+    // In the drawn order the ledger names: each newly read bid marked latest as it came.
+    let ledger = crate::evaluation::ledger_of(&app, &tender).await;
+    let started = ledger["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "opening_started")
+        .unwrap()
+        .clone();
+    let drawn: Vec<String> = serde_json::from_value(started["body"]["bids"].clone()).unwrap();
+    let marked: Vec<String> = seen.iter().map(|(_, b)| b.clone()).collect();
+    for (got, want) in marked.iter().zip(&drawn) {
+        assert!(got.is_empty() || got == want, "{marked:?} vs {drawn:?}");
+    }
+    // Every field of every sheet, in figures and in words.
+    for ((_, bid, _), sheet) in bids.iter().zip(&sheets) {
+        let row = text_of(c, &format!("#reading-table .reading-row[data-bid='{bid}']")).await;
+        let yuan = sheet.total_price_fen / 100;
+        let figures = format!(
+            "{},{:03},{:03}.00",
+            yuan / 1_000_000,
+            (yuan / 1000) % 1000,
+            yuan % 1000
+        );
+        for part in [
+            figures,
+            sheet.total_price_words.clone(),
+            format!("{} 天", sheet.delivery_days),
+            format!("{} 个月", sheet.warranty_months),
+            "小型企业".to_string(),
+            format!("品牌：{}", sheet.brand.clone().unwrap()),
+            sheet.notes.clone(),
+        ] {
+            assert!(row.contains(&part), "{part} not in {row}");
+        }
+        if sheet.special_status.is_some() {
+            assert!(row.contains("监狱企业"), "{row}");
+        }
+    }
+    driver.close().await;
+}

@@ -333,6 +333,14 @@ async fn a_newcomer_plays_the_demo_opening_and_evaluation_to_the_award_by_clicki
         vec![],
     )
     .await;
+    // Seat by seat, as finance reads them.
+    let seats = strings(
+        c,
+        "return Array.from(document.querySelectorAll('#panel-list li[data-status=\"invited\"]'), \
+           (e) => e.dataset.seat)",
+        vec![],
+    )
+    .await;
     assert_eq!(logins.len(), 5, "{logins:?}");
     assert!(logins.iter().all(|l| l.starts_with("expert")), "{logins:?}");
     lap(started, &format!("panel requested and drawn: {logins:?}"));
@@ -394,8 +402,26 @@ async fn a_newcomer_plays_the_demo_opening_and_evaluation_to_the_award_by_clicki
     wait_text(c, "#eval-progress-text", &format!("{total} / {total}")).await;
     lap(started, "every bid scored by every expert");
 
-    // The agency closes scoring: prices, deductions, scores and the ranking appear.
+    // The panel has not chosen a chair (评标组长): the agency draws one in the room, and the
+    // chair closes scoring: prices, deductions, scores and the ranking appear.
     sign_in(c, "agency").await;
+    enter_room(c, &tender).await;
+    phase(c, "scoring").await;
+    wait_text(c, "#chair-needed", "评标组长").await;
+    click_long(c, "#draw-chair").await;
+    wait_long(c, "#panel-list .chair-tag").await;
+    let chair_seat = js(
+        c,
+        "return document.querySelector('#panel-list .chair-tag').closest('li').dataset.seat",
+        vec![],
+    )
+    .await;
+    let at = seats
+        .iter()
+        .position(|s| json!(s) == chair_seat)
+        .expect("the chair is a drawn seat");
+    let chair = logins[at].clone();
+    sign_in(c, &chair).await;
     enter_room(c, &tender).await;
     phase(c, "scoring").await;
     click_confirmed(c, "#finish-scoring").await;
@@ -409,8 +435,10 @@ async fn a_newcomer_plays_the_demo_opening_and_evaluation_to_the_award_by_clicki
     assert!(!first.is_empty(), "a first-ranked bidder: {ranking}");
     lap(started, &format!("scoring closed; first ranked: {first}"));
 
-    // 5. The experts sign the report with the keys they made; the purchaser confirms.
-    for expert in &logins {
+    // 5. The experts sign the report with the keys they made, the chair first; the
+    // purchaser confirms.
+    let signers = std::iter::once(&chair).chain(logins.iter().filter(|l| **l != chair));
+    for expert in signers {
         sign_in(c, expert).await;
         enter_room(c, &tender).await;
         phase(c, "signing").await;

@@ -608,12 +608,7 @@ async fn r_meth_2_a_negotiation_in_two_rounds_seals_each_offer_until_its_round_c
     // first (74号 art 35, R-EVAL-6): supplier 1 is small, its 955,000.00 less 10 %
     // (R-POL-2) is 859,500.00, under supplier 3's 948,000.00; supplier 2 is out.
     let evaluation = format!("/api/tenders/{tender}/evaluation");
-    ok(
-        &app.login("agency").await,
-        &evaluation,
-        json!({"type": "finish_scoring"}),
-    )
-    .await;
+    crate::evaluation::chair_finishes(&app, &app.login("agency").await, &tender).await;
     let (_, ev) = app.login("oversight").await.get(&evaluation).await;
     let ranked: Vec<(i64, i64)> = ev["result"][0]["result"]["ranking"]
         .as_array()
@@ -774,8 +769,9 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
         json!({"type": "notify", "text": "保洁频次由每日一次调整为每日两次,请据此报价。"}),
     )
     .await;
-    // Closing scoring before the final offers: refused.
-    let (status, v) = host
+    // Closing scoring before the final offers: refused (the chair, elected by the panel).
+    let chair = crate::evaluation::elect_chair(&app, &tender, &experts[0]).await;
+    let (status, v) = chair
         .post(&evaluation, json!({"type": "finish_scoring"}))
         .await;
     assert_eq!(
@@ -910,7 +906,7 @@ async fn r_meth_2_a_consultation_scores_the_final_offers_with_its_price_weight_a
             }
         }
     }
-    ok(&host, &evaluation, json!({"type": "finish_scoring"})).await;
+    crate::evaluation::chair_finishes(&app, &host, &tender).await;
     let (_, ev) = app.login("oversight").await.get(&evaluation).await;
     let lot = &ev["result"][0]["result"];
     let mut offered: Vec<i64> = lot["bids"]
@@ -1010,7 +1006,7 @@ async fn r_meth_2_an_enquiry_has_no_rounds_and_awards_the_lowest_evaluated_offer
         (Some(false), Some("not_started"))
     );
     let evaluation = format!("/api/tenders/{tender}/evaluation");
-    ok(&host, &evaluation, json!({"type": "finish_scoring"})).await;
+    crate::evaluation::chair_finishes(&app, &host, &tender).await;
     let (_, ev) = app.login("oversight").await.get(&evaluation).await;
     let lot = &ev["result"][0]["result"];
     let ranked: Vec<(i64, i64)> = lot["ranking"]

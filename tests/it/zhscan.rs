@@ -267,12 +267,7 @@ async fn every_page_in_every_phase_is_chinese_on_a_zh_cn_screen() {
             .await;
         }
     }
-    eval_command(
-        &app.login("agency").await,
-        &tender,
-        json!({"type": "finish_scoring"}),
-    )
-    .await;
+    crate::evaluation::elect_and_finish(&app, &tender, &experts[0]).await;
     scan.as_user(
         "agency",
         &[

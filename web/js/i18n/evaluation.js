@@ -161,6 +161,7 @@ export default {
   'eval.not_compliant': ['符合性审查不通过', 'Not compliant'],
   'eval.review_counts': ['已审查 {done} 人：通过 {pass}，不通过 {fail}', '{done} reviewed: {pass} pass, {fail} fail'],
   'eval.my_review': ['我的结论', 'My verdict'],
+  'eval.chair_needed': ['评分由评标组长结束：评委尚未推选组长时，请在下方抽取。', 'The chair finishes the scoring: if the experts have not chosen one, draw the chair below.'],
   'eval.check_intro': ['按招标文件的符合性审查表逐项审查：不符合的须写明理由；任一项不符合即为不通过。', 'Review each criterion of the tender\u2019s checklist: give a reason for each one failed; failing any one fails the bid.'],
   'eval.check_criterion': ['审查项', 'Criterion'],
   'eval.check_choose': ['请选择', 'Choose'],

@@ -726,12 +726,8 @@ function hostCard() {
   } else if (p === 'scoring') {
     const pr = v.progress || {};
     body.push(h('p.host-count', t('eval.scores_progress', { done: pr.scores_done || 0, total: pr.scores_total || 0 })));
-    // Without a chair the agency finishes; with one, the chair does.
-    if (!v.chair) {
-      body.push(h('p.small.muted', t('eval.finish_note')),
-        h('div.action-bar', cmdButton('finish_scoring', t('eval.finish'), onFinish, { id: 'finish-scoring' })),
-        failure('finish_scoring'));
-    }
+    // The chair finishes the scoring; until the panel has one the agency is asked to draw.
+    if (!v.chair) body.push(h('p#chair-needed.small', t('eval.chair_needed')));
   } else {
     body.push(h('p.card-note', label('ephase', p)));
   }
