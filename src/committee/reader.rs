@@ -23,6 +23,70 @@ const MAX_IMAGE: usize = 20 << 20;
 const MAX_QUERY: usize = 100;
 const MAX_HITS: usize = 100;
 
+/// Bytes of rendered pages kept in memory, the least recently read dropped first.
+const CACHE_BYTES: usize = 64 << 20;
+
+/// Rendered PDF pages and page counts, by the document's SHA-256 (content-addressed, so
+/// never stale): a panel paging through the same document renders each page once. One
+/// per process, shared by every tender's room.
+struct Rendered {
+    pages: lru::LruCache<(String, u32), std::sync::Arc<[u8]>>,
+    counts: lru::LruCache<String, u32>,
+    bytes: usize,
+}
+
+fn rendered() -> &'static std::sync::Mutex<Rendered> {
+    static R: std::sync::OnceLock<std::sync::Mutex<Rendered>> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        std::sync::Mutex::new(Rendered {
+            pages: lru::LruCache::unbounded(),
+            counts: lru::LruCache::new(std::num::NonZeroUsize::new(4096).expect("non-zero")),
+            bytes: 0,
+        })
+    })
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Rendered> {
+    rendered().lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The page count of the PDF `sha256`, from the cache or poppler.
+async fn pdf_pages(state: &AppState, sha256: &str) -> AppResult<u32> {
+    if let Some(n) = lock().counts.get(sha256) {
+        return Ok(*n);
+    }
+    let n = crate::pdf::page_count(&path_of(state, sha256)?)
+        .await
+        .map_err(unreadable)?;
+    lock().counts.put(sha256.to_string(), n);
+    Ok(n)
+}
+
+/// Page `page` of the PDF `sha256` as PNG, from the cache or rendered now (and kept).
+async fn pdf_page(state: &AppState, sha256: &str, page: u32) -> AppResult<Vec<u8>> {
+    let key = (sha256.to_string(), page);
+    if let Some(png) = lock().pages.get(&key) {
+        return Ok(png.to_vec());
+    }
+    let png = crate::pdf::render_page(&path_of(state, sha256)?, page, DPI)
+        .await
+        .map_err(unreadable)?;
+    if png.len() <= CACHE_BYTES / 8 {
+        let mut r = lock();
+        if let Some(old) = r.pages.put(key, png.as_slice().into()) {
+            r.bytes -= old.len();
+        }
+        r.bytes += png.len();
+        while r.bytes > CACHE_BYTES {
+            let Some((_, dropped)) = r.pages.pop_lru() else {
+                break;
+            };
+            r.bytes -= dropped.len();
+        }
+    }
+    Ok(png)
+}
+
 /// A document as the reader opens it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outline {
@@ -102,10 +166,7 @@ pub async fn outline(
 ) -> AppResult<Outline> {
     let (m, d, kind) = find(state, user, tender_id, sha256).await?;
     let pages = match kind {
-        "pdf" => crate::pdf::page_count(&path_of(state, sha256)?)
-            .await
-            .map_err(unreadable)?
-            .min(MAX_PAGES),
+        "pdf" => pdf_pages(state, sha256).await?.min(MAX_PAGES),
         _ => 1,
     };
     sqlx::query(
@@ -142,14 +203,11 @@ pub async fn page(
     let page: u32 = page.parse().map_err(|_| out_of_range())?;
     match kind {
         "pdf" => {
-            let path = path_of(state, sha256)?;
-            let pages = crate::pdf::page_count(&path).await.map_err(unreadable)?;
+            let pages = pdf_pages(state, sha256).await?;
             if page == 0 || page > pages.min(MAX_PAGES) {
                 return Err(out_of_range());
             }
-            let png = crate::pdf::render_page(&path, page, DPI)
-                .await
-                .map_err(unreadable)?;
+            let png = pdf_page(state, sha256, page).await?;
             Ok(("image/png", png))
         }
         _ if page != 1 => Err(out_of_range()),

@@ -423,6 +423,11 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
     set_value(c, bands, "优 很好").await;
     click(c, "#tender-submit").await;
     crate::hall::wait_text(c, "#eval-items-error", "最低分-最高分").await;
+    wait_css(
+        c,
+        "#eval-items .eval-item-row:nth-child(1) details.eval-item-rubric[open] .eval-item-bands[aria-invalid]",
+    )
+    .await;
     set_value(
         c,
         bands,
@@ -442,6 +447,7 @@ async fn agency_creates_and_publishes_a_tender_that_the_public_list_shows() {
     )
     .await;
     set_value(c, "#reading-order", "draw").await;
+    screenshots(c, "tender-form-rubric", "#eval-items-box").await;
     click(c, "#tender-submit").await;
 
     // The tender page shows the draft; publish it through the confirmation dialog.

@@ -551,3 +551,39 @@ async fn document_downloads_8_at_once_of_a_120_mb_document() {
         );
     }
 }
+
+/// The evaluation room's reader: a PDF page rendered by poppler for the first expert who
+/// opens it, then served from memory to the rest of the panel. Prints milliseconds per
+/// page, cold and warm, and their ratio. Run alone: the render cache is the process's.
+#[tokio::test]
+#[ignore = "benchmark: cargo test --release --test it -- --ignored --nocapture reader_pages"]
+async fn reader_pages_rendered_once_for_the_panel() {
+    let (app, clock) = crate::common::spawn_app_at(T0).await;
+    let (tender, sha, experts) = crate::reader::with_pdfs(&app, &clock).await;
+    let base = format!("/api/tenders/{tender}/evaluation/documents/{sha}");
+    const PAGES: u32 = 3;
+    let mut per_expert = Vec::new();
+    for user in &experts {
+        let s = app.login(user).await;
+        let started = Instant::now();
+        for page in 1..=PAGES {
+            let r = s
+                .client
+                .get(app.url(&format!("{base}/pages/{page}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            assert!(r.bytes().await.unwrap().starts_with(b"\x89PNG"));
+        }
+        per_expert.push(started.elapsed().as_secs_f64() * 1000.0 / f64::from(PAGES));
+    }
+    let cold = per_expert[0];
+    let warm = per_expert[1..].iter().sum::<f64>() / (per_expert.len() - 1) as f64;
+    println!(
+        "reader pages ({} experts × {PAGES} pages): first expert {cold:.1} ms/page (rendered), \
+         the others {warm:.1} ms/page (kept), ratio {:.1}×",
+        experts.len(),
+        cold / warm
+    );
+}

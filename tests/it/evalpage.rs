@@ -662,6 +662,7 @@ async fn the_agency_and_finance_draw_in_the_room_and_a_bidder_answers_a_clarific
     wait_text(c, &format!("{card} .command-error"), "写明理由").await;
     let reason = "交货期 60 天，超过要求的 30 天";
     review_by_checklist(c, &bids[0], &[("交货期", reason)]).await;
+    screenshots(c, "eval-checklist", &card).await;
     wait_text(
         c,
         &format!("{card} .compliance [data-mine='false']"),

@@ -301,6 +301,12 @@ function collectEval(fail) {
       fail('evaluation.items', t('err.percent', { max: '100' }));
     }
     if (items.some((i) => i.bands === null)) fail('evaluation.items', t('form.bands_invalid'));
+    // The rubric that does not read opens, marked, so the agency sees which.
+    [...$('eval-items').children].forEach((row, i) => {
+      const bad = items[i] && items[i].bands === null;
+      row.querySelector('.eval-item-bands').toggleAttribute('aria-invalid', bad);
+      if (bad) row.querySelector('.eval-item-rubric').open = true;
+    });
     body.items = items.map((i) => ({
       name: i.name,
       weight_bp: Number.isFinite(i.weight_bp) ? i.weight_bp : 0,
