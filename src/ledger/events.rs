@@ -301,7 +301,8 @@ pub struct OpeningStarted {
     /// `draw` when the tender reads out in a drawn order (absent: by receipt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reading_order: Option<String>,
-    /// The ledger head the order was drawn from (`opening::rules::drawn_order`).
+    /// The hash of the `bids_sealed` event the order was drawn from
+    /// (`opening::rules::drawn_order`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drawn_from: Option<String>,
 }

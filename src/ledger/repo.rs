@@ -311,6 +311,25 @@ where
     last_seq(exec, Chain::BidRegister, tender_id).await
 }
 
+/// The hash of the tender chain's latest event of `kind`, if it has one.
+pub async fn hash_of_last<'e, E>(
+    exec: E,
+    tender_id: &str,
+    kind: Kind,
+) -> sqlx::Result<Option<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_scalar(
+        "SELECT hash FROM ledger_events WHERE tender_id = $1 AND kind = $2 \
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(tender_id)
+    .bind(kind.as_str())
+    .fetch_optional(exec)
+    .await
+}
+
 /// When the tender's ledger last recorded an event of one of `kinds` (the award, the
 /// end of a failed tender), if it did.
 pub async fn last_at<'e, E>(exec: E, tender_id: &str, kinds: &[Kind]) -> sqlx::Result<Option<i64>>

@@ -37,7 +37,8 @@ pub fn quorum_at_start(lot_nos: &[i64], bids: &[(i64, String)], min: i64) -> Vec
 }
 
 /// 唱标顺序 by draw: within each lot the bids, in order of receipt, shuffled with the seed
-/// SHA-256(ledger head ‖ "reading-order:<lot>") ([`crate::draw::shuffle`]); lots in order.
+/// SHA-256(hash ‖ "reading-order:<lot>") ([`crate::draw::shuffle`]), the hash being the
+/// `bids_sealed` event's; lots in order.
 /// `lots` holds each bid's lot in order of receipt (the `bids_sealed` list); the result is
 /// the indices into it in reading order. Anyone with the ledger replays it.
 pub fn drawn_order(lots: &[i64], ledger_head: &str) -> Result<Vec<usize>, crate::draw::DrawError> {

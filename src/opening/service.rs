@@ -163,16 +163,21 @@ async fn start(
         .map(|b| Ok((b.try_get("lot_no")?, b.try_get("bidder_org_id")?)))
         .collect::<Result<_, sqlx::Error>>()?;
     let lots = super::rules::quorum_at_start(&lot_nos, &sealed, min);
-    // 唱标顺序: by receipt, or drawn now from the ledger's head when the tender says so.
+    // 唱标顺序: by receipt, or drawn when the tender says so — seeded by the hash of the
+    // `bids_sealed` event, fixed at the deadline: neither the moment the host starts nor
+    // a sign-in appended since can move it.
     let reading: String = sqlx::query_scalar("SELECT reading_order FROM tenders WHERE id = $1")
         .bind(&head.id)
         .fetch_one(&mut **tx)
         .await?;
     let drawn_from = if reading == crate::tender::types::ReadingOrder::Draw.as_str() {
-        let (_, ledger_head) = crate::ledger::repo::head(tx, &head.id)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a sealed tender has a ledger")))?;
-        Some(ledger_head)
+        let sealed_hash =
+            crate::ledger::repo::hash_of_last(&mut **tx, &head.id, crate::ledger::Kind::BidsSealed)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("a sealed tender has its seal"))
+                })?;
+        Some(sealed_hash)
     } else {
         None
     };

@@ -300,7 +300,7 @@ pub struct OpeningView {
     /// The server's time, for the page's clock.
     pub now: i64,
     /// The reading-out's order as the tender states it: `receipt` or `draw` (drawn at the
-    /// start; the `opening_started` event names the ledger head it was drawn from).
+    /// start; the `opening_started` event names the seal hash it was drawn from).
     pub reading_order: crate::tender::types::ReadingOrder,
     pub threshold: i64,
     pub shares: Vec<ShareView>,

@@ -238,8 +238,8 @@ fn instructions(t: &TenderView, method: ProcurementMethod) -> Section {
         ),
         crate::tender::types::ReadingOrder::Draw => clause(
             None,
-            "唱标顺序:开标时以平台事件链当时的摘要为种子随机抽取,各包内逐一唱标;任何人可凭事件链复核。",
-            "Reading-out order: drawn at the start from the platform ledger's head as the seed, bid by bid within each lot; anyone can replay it from the ledger.",
+            "唱标顺序:开标时随机抽取,以投标截止时平台事件链“投标封存”记录的摘要为种子,各包内逐一唱标;任何人可凭事件链复核。",
+            "Reading-out order: drawn at the start, seeded by the hash of the ledger's seal of the bids at the deadline, bid by bid within each lot; anyone can replay it from the ledger.",
         ),
     });
     if let Some(deposit) = t.deposit_fen {

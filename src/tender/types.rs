@@ -171,7 +171,8 @@ pub struct TenderInput {
 }
 
 /// The order bids are read out in at the opening (唱标顺序), as the tender states it: by
-/// receipt, or drawn at the start from the ledger's head (anyone replays it).
+/// receipt, or drawn at the start from the hash of the seal at the deadline (anyone
+/// replays it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadingOrder {

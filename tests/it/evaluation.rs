@@ -355,9 +355,9 @@ async fn r_open_4_bids_are_read_out_one_after_another() {
 }
 
 /// 唱标顺序 by draw: a tender states it at creation; at the start the order is drawn from the
-/// ledger's head, the bids are read out in it, and anyone replays it from the public ledger.
+/// seal's hash, the bids are read out in it, and anyone replays it from the public ledger.
 #[tokio::test]
-async fn the_reading_out_order_is_drawn_from_the_ledger_head_and_anyone_replays_it() {
+async fn the_reading_out_order_is_drawn_from_the_seal_and_anyone_replays_it() {
     let (app, clock) = spawn_app_at(T0).await;
     // Stated at creation, shown to members and in the documents; an unknown order refused.
     let agency = app.login("agency").await;
@@ -425,9 +425,9 @@ async fn the_reading_out_order_is_drawn_from_the_ledger_head_and_anyone_replays_
         .collect();
     let started = of("opening_started");
     assert_eq!(started["body"]["reading_order"], "draw");
-    // Drawn from the head just before the start, which the chain itself names.
+    // Drawn from the seal's hash, fixed at the deadline, which the chain itself names.
     let head = started["body"]["drawn_from"].as_str().unwrap();
-    assert_eq!(head, started["prev_hash"].as_str().unwrap());
+    assert_eq!(head, of("bids_sealed")["hash"].as_str().unwrap());
     let replayed: Vec<String> = kaibiao::opening::rules::drawn_order(&lots, head)
         .unwrap()
         .into_iter()

@@ -107,7 +107,7 @@ export default {
 
   'hall.reading': ['唱标', 'Reading out'],
   'hall.order_receipt': ['唱标顺序：按投标文件递交的先后顺序。', 'Reading-out order: as the bids were received.'],
-  'hall.order_draw': ['唱标顺序：开标时以事件链摘要为种子随机抽取（各包内），可凭事件链复核。', 'Reading-out order: drawn at the start from the ledger head (within each lot); anyone can replay it from the ledger.'],
+  'hall.order_draw': ['唱标顺序：开标时随机抽取（各包内），以截止时“投标封存”事件的摘要为种子，可凭事件链复核。', 'Reading-out order: drawn at the start (within each lot), seeded by the hash of the seal at the deadline; anyone can replay it from the ledger.'],
   'hall.reading_note': ['开标一览表；大写金额与小写不一致时以大写为准', 'Opening sheets; the amount in words prevails over the figure'],
   'hall.reading_later': ['解封后在此逐一唱标', 'Bids are read out here after unsealing'],
   'hall.reading_wait': ['正在唱标…', 'Reading out…'],

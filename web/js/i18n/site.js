@@ -208,7 +208,7 @@ export default {
   'field.reading_order': ['唱标顺序', 'Reading-out order'],
   'form.order_receipt': ['按递交顺序', 'As received'],
   'form.order_draw': ['开标时随机抽取', 'Drawn at the opening'],
-  'form.order_help': ['随机抽取以开标时事件链摘要为种子，任何人可复核', 'A draw is seeded by the ledger head at the start; anyone can replay it'],
+  'form.order_help': ['随机抽取以截止时“投标封存”事件的摘要为种子，任何人可复核', 'A draw is seeded by the hash of the seal at the deadline; anyone can replay it'],
   'field.eval_checklist': ['符合性审查表', 'Compliance checklist'],
   'form.checklist_help': ['每行一项：审查项名称：要求。评委逐项判定，任一项多数不符合的投标无效；留空则每个投标只作一个结论', 'One criterion a line: name: requirement. Experts decide each; a bid failing any by majority is invalid. Empty: one verdict per bid'],
   'form.checklist_invalid': ['审查项名称须填写，至多 60 字', 'Each criterion needs a name of at most 60 characters'],
