@@ -630,13 +630,26 @@ impl fantoccini::wd::WebDriverCompatibleCommand for SessionPost {
 pub(crate) async fn print_pdf(c: &Client) -> Vec<u8> {
     use base64::Engine;
 
-    let printed = c
-        .issue_cmd(SessionPost {
-            path: "print",
-            body: r#"{"background":true,"page":{"width":21.0,"height":29.7}}"#.into(),
-        })
-        .await
-        .expect("WebDriver prints the page");
+    // Headless Chromium now and then answers "Printing failed" for a page just loaded
+    // (seen on a loaded 2-core CI runner); a second request prints it.
+    let mut attempt = 0;
+    let printed = loop {
+        attempt += 1;
+        match c
+            .issue_cmd(SessionPost {
+                path: "print",
+                body: r#"{"background":true,"page":{"width":21.0,"height":29.7}}"#.into(),
+            })
+            .await
+        {
+            Ok(printed) => break printed,
+            Err(e) if attempt < 3 => {
+                eprintln!("print attempt {attempt} failed, again: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("WebDriver prints the page: {e:?}"),
+        }
+    };
     let pdf = base64::engine::general_purpose::STANDARD
         .decode(printed.as_str().expect("the PDF in base64"))
         .expect("valid base64");
