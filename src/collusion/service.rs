@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::errors;
 use super::office;
 use super::pdftext;
 use super::personnel;
@@ -229,6 +230,7 @@ async fn document_findings(
     let found = tokio::task::spawn_blocking(move || {
         let mut out = similarity::same_files(&bids);
         out.extend(similarity::similar_texts(&bids, &tender_text));
+        out.extend(errors::shared_errors(&bids, &tender_text));
         out.extend(personnel::findings(&people));
         out
     })

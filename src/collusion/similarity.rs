@@ -67,7 +67,7 @@ fn normalise(text: &str) -> Vec<char> {
 }
 
 /// As `normalise`, each character with where it starts and ends in `text` (bytes).
-fn normalised(text: &str) -> Vec<(char, (usize, usize))> {
+pub(super) fn normalised(text: &str) -> Vec<(char, (usize, usize))> {
     text.char_indices()
         .filter(|(_, c)| c.is_alphanumeric())
         .flat_map(|(at, c)| {
@@ -112,7 +112,7 @@ impl<'a> Prepared<'a> {
     }
 }
 
-fn hash(window: &[char]) -> u64 {
+pub(super) fn hash(window: &[char]) -> u64 {
     let mut h = DefaultHasher::new();
     window.hash(&mut h);
     h.finish()
@@ -127,7 +127,7 @@ fn shingles(chars: &[char]) -> Vec<u64> {
 /// bidders or more, more than two thirds of them (of five four, of six five). Among fewer,
 /// "most" could be a cartel of three: what they share stays visible, and text every bid
 /// quotes (a law, a standard) is too small a part of each to reach the threshold.
-fn common(count: usize, n: usize) -> bool {
+pub(super) fn common(count: usize, n: usize) -> bool {
     n >= 5 && count * 3 > n * 2
 }
 
@@ -173,13 +173,14 @@ pub fn same_files(bids: &[BidDocuments]) -> Vec<Finding> {
 pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
     let base: HashSet<u64> = shingles(&normalise(tender_text)).into_iter().collect();
     let texts: Vec<Prepared> = bids.iter().map(|b| Prepared::new(&b.text)).collect();
-    // Per organisation, its shingles; how many organisations have each.
+    // Per organisation, its shingles not quoted from the tender; how many organisations
+    // have each.
     let mut by_org: BTreeMap<&str, HashSet<u64>> = BTreeMap::new();
     for (b, t) in bids.iter().zip(&texts) {
         by_org
             .entry(&b.org_id)
             .or_default()
-            .extend(t.shingles.iter().copied());
+            .extend(unquoted(&t.shingles, &base));
     }
     let mut counts: HashMap<u64, usize> = HashMap::new();
     for set in by_org.values() {
@@ -264,6 +265,31 @@ pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The shingles of a text that are its own: not the tender's, and not made only of
+/// characters the tender's shingles cover — where one quoted clause ends and the next
+/// begins, the shingles across the seam are in no document of the tender, yet every bid
+/// quoting the two clauses in that order writes them.
+fn unquoted<'a>(s: &'a [u64], base: &'a HashSet<u64>) -> impl Iterator<Item = u64> + 'a {
+    // covered[i]: how many of the tender's shingles cover character i.
+    let mut starts = vec![0i32; s.len() + SHINGLE + 1];
+    for (i, h) in s.iter().enumerate() {
+        if base.contains(h) {
+            starts[i] += 1;
+            starts[i + SHINGLE] -= 1;
+        }
+    }
+    let mut covered = Vec::with_capacity(starts.len());
+    let mut run = 0;
+    for d in &starts {
+        run += d;
+        covered.push(run > 0);
+    }
+    s.iter()
+        .enumerate()
+        .filter(move |(i, _)| !covered[*i..*i + SHINGLE].iter().all(|c| *c))
+        .map(|(_, h)| *h)
 }
 
 /// The longest run of consecutive shingles in `shared`: (start, length).
@@ -407,6 +433,26 @@ mod tests {
             })
             .collect();
         assert_eq!(similar_texts(&cartel, "").len(), 3);
+    }
+
+    #[test]
+    fn clauses_quoted_one_after_another_are_the_tenders_text_seams_included() {
+        // The tender's documents: each clause in Chinese, then in English.
+        let clauses: Vec<String> = (0..60)
+            .map(|i| format!("第{i}条：投标人应当按照要求提交第{}项材料。", i * 37))
+            .collect();
+        let tender: String = clauses
+            .iter()
+            .map(|c| format!("{c}\nClause {c} in English.\n"))
+            .collect();
+        // Three honest bids quote every Chinese clause in order, each signed its own way.
+        let quoted: String = clauses.concat();
+        let bids = [
+            docs("b1", "o1", &[], &format!("{quoted}甲公司谨此承诺。")),
+            docs("b2", "o2", &[], &format!("{quoted}乙方特此声明如上。")),
+            docs("b3", "o3", &[], &format!("{quoted}丙企业盖章确认。")),
+        ];
+        assert_eq!(similar_texts(&bids, &tender), vec![]);
     }
 
     #[test]

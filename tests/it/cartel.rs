@@ -1,6 +1,7 @@
 //! The synthetic cartel harness (issue #17): a city of tenders with honest bids, and
 //! cartels injected at known rates by each mechanism the warnings look for — copied
-//! documents with edits, one sealing machine, one network address, cover bids in fixed
+//! documents with edits, the tender's forms copied by one hand with the same slips,
+//! one sealing machine, one network address, cover bids in fixed
 //! steps, one paying account, one representative or controller, people lent between
 //! bids — plus the honest noise that makes warnings wrong (bidders behind one carrier
 //! address or one switchboard, prices that fall in steps by chance). The warnings' rules
@@ -14,6 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use kaibiao::bid::personnel::{Declaration, Person};
+use kaibiao::collusion::errors::{an_error, shared_errors};
 use kaibiao::collusion::personnel::{self, BidPeople};
 use kaibiao::collusion::rules::{first_hand, price_patterns, relations, BidFacts, Owner};
 use kaibiao::collusion::similarity::{same_files, similar_texts, BidDocuments};
@@ -21,8 +23,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// The mechanisms, each with the warning kinds that detect it.
-const MECHANISMS: [(&str, &[&str]); 8] = [
+const MECHANISMS: [(&str, &[&str]); 9] = [
     ("copied_documents", &["similar_text", "same_file"]),
+    ("shared_errors", &["shared_errors"]),
     ("shared_machine", &["same_device"]),
     ("shared_address", &["same_ip"]),
     ("cover_bids_in_steps", &["equal_steps", "equal_ratios"]),
@@ -78,6 +81,32 @@ fn edited(rng: &mut StdRng, sentences: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Characters written for the tender's in an error of copying.
+const SLIPS: &str = "阶源条物泽径貌蔽";
+
+/// Places in `form` where a copy errs, and what it writes there: `n` of them.
+fn slips(rng: &mut StdRng, form: &[char], n: usize) -> Vec<(usize, char)> {
+    let slips: Vec<char> = SLIPS.chars().collect();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let at = rng.gen_range(0..form.len());
+        let wrote = slips[rng.gen_range(0..slips.len())];
+        if an_error(form[at], wrote) {
+            out.push((at, wrote));
+        }
+    }
+    out
+}
+
+/// `form` copied with `slips`.
+fn copied(form: &[char], slips: &[(usize, char)]) -> String {
+    let mut chars = form.to_vec();
+    for &(at, wrote) in slips {
+        chars[at] = wrote;
+    }
+    chars.into_iter().collect()
+}
+
 struct Tender {
     facts: Vec<BidFacts>,
     documents: Vec<BidDocuments>,
@@ -96,6 +125,12 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
     let winner_price = budget * rng.gen_range(0.80..0.97);
     let step = rng.gen_range(0.02..0.06);
     let leader_text = prose(rng, 60);
+    let form_chars: Vec<char> = form.chars().collect();
+    // One hand copies the form for every member of a cartel, with its own three slips.
+    let cartel_slips = slips(rng, &form_chars, 3);
+    // Honest noise: in 10 % of tenders two honest bidders make one same slip (a common
+    // confusion of characters).
+    let honest_slip = rng.gen_bool(0.1).then(|| slips(rng, &form_chars, 1));
     let mut facts = Vec::new();
     let mut documents = Vec::new();
     let mut people = Vec::new();
@@ -233,7 +268,18 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
             org_name: org_id.clone(),
             declaration,
         });
-        let text = format!("{form}{}", own.concat());
+        // Each honest copy of the form has up to two slips of its own.
+        let own_slips = if colluder && has("shared_errors") {
+            cartel_slips.clone()
+        } else {
+            let k = rng.gen_range(0..3);
+            let mut mine = slips(rng, &form_chars, k);
+            if i >= n - 2 && !colluder {
+                mine.extend(honest_slip.iter().flatten().copied());
+            }
+            mine
+        };
+        let text = format!("{}{}", copied(&form_chars, &own_slips), own.concat());
         documents.push(BidDocuments {
             bid_id,
             org_id: org_id.clone(),
@@ -261,6 +307,7 @@ fn found(t: &Tender) -> BTreeSet<&'static str> {
     out.extend(relations(&t.facts));
     out.extend(same_files(&t.documents));
     out.extend(similar_texts(&t.documents, &t.form));
+    out.extend(shared_errors(&t.documents, &t.form));
     out.extend(personnel::findings(&t.people));
     out.into_iter()
         .filter(|f| f.bids.len() >= 2)
@@ -350,6 +397,7 @@ fn cartel_harness_precision_and_recall_per_mechanism() {
     );
     for m in [
         "copied_documents",
+        "shared_errors",
         "shared_machine",
         "shared_account",
         "shared_people",

@@ -358,6 +358,40 @@ fn pair_of(bids: &[String], i: usize, j: usize) -> Vec<String> {
     p
 }
 
+/// The tender's documents as the agency reads them (every clause's Chinese text), and
+/// the same with two characters changed (one third and two thirds in): the slips and
+/// what they replaced.
+async fn quoted_with_slips(
+    app: &crate::common::TestApp,
+    tender: &str,
+) -> (String, String, [(&'static str, String); 2]) {
+    let (status, d) = app
+        .login("agency")
+        .await
+        .get(&format!("/api/tenders/{tender}/documents"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    let quoted: String = d["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["clauses"].as_array().unwrap().iter())
+        .map(|c| format!("{}\n", c["zh"].as_str().unwrap()))
+        .collect();
+    let mut chars: Vec<char> = quoted.chars().collect();
+    let mut slips = Vec::new();
+    for (third, wrote) in [(1, "阶"), (2, "泽")] {
+        let w = wrote.chars().next().unwrap();
+        let at = (chars.len() * third / 3..chars.len())
+            .find(|&i| kaibiao::collusion::errors::an_error(chars[i], w))
+            .unwrap();
+        slips.push((wrote, chars[at].to_string()));
+        chars[at] = w;
+    }
+    let slips = [slips[0].clone(), slips[1].clone()];
+    (quoted, chars.into_iter().collect(), slips)
+}
+
 /// Five bids' prices, no two in a regular pattern with a third.
 const FIVE_PRICES: [i64; 5] = [
     100_000_000,
@@ -366,6 +400,20 @@ const FIVE_PRICES: [i64; 5] = [
     107_000_000,
     108_000_000,
 ];
+
+/// A plan of `n` items in words of its own (numbered by `seed`): nothing in it is
+/// written by another call of `plan` or `prose`.
+fn plan(seed: u32, n: u32) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "第{seed}号方案第{i}条：设备编号{seed}{i:03}型按图纸{}安装，由{}组负责。\n",
+                i * 13 + seed,
+                i % 7 + seed
+            )
+        })
+        .collect()
+}
 
 /// Prose of `n` sentences no other call writes (numbered by `seed`).
 fn prose(seed: u32, n: u32) -> String {
@@ -385,12 +433,14 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
     let t = crate::evaluation::demo_opening_tender(&app).await;
     let tender = t["id"].as_str().unwrap().to_string();
     // Every bid repeats the same commitments; supplier2 copied supplier1's plan,
-    // re-wrapped; supplier3 and supplier4 sent one file; supplier5 wrote its own.
+    // re-wrapped; supplier3 and supplier4 sent one file; supplier5 wrote its own, but
+    // quotes the tender's documents with the same two slips as supplier1.
     let form = prose(9, 40);
-    let copied = prose(7, 30);
+    let copied = plan(7, 30);
     let shared_file = format!("{form}{}", prose(5, 30));
+    let (quoted, slipped, slips) = quoted_with_slips(&app, &tender).await;
     let docs = [
-        format!("{form}{copied}{}", prose(1, 10)),
+        format!("{form}{slipped}{copied}{}", prose(1, 10)),
         format!(
             "{form}{}{}",
             copied.replace('：', " ").replace('\n', ""),
@@ -398,8 +448,9 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
         ),
         shared_file.clone(),
         shared_file,
-        format!("{form}{}", prose(6, 30)),
+        format!("{form}{slipped}{}", prose(6, 30)),
     ];
+    assert_ne!(quoted, slipped);
     let docs: Vec<&[u8]> = docs.iter().map(|d| d.as_bytes()).collect();
     let bids = crate::evaluation::bid_and_open_each(
         &app,
@@ -435,6 +486,23 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
         files[0].1["names"],
         json!(["技术响应文件.txt", "技术响应文件.txt"])
     );
+
+    // The same slips in quoting the tender: supplier1 and supplier5, both places.
+    let errors = pairs("shared_errors");
+    assert_eq!(errors.len(), 1, "{v}");
+    assert_eq!(errors[0].0, pair(0, 4));
+    assert_eq!(errors[0].1["sites"], 2, "{}", errors[0].1);
+    let wrote: Vec<String> = errors[0].1["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["wrote"].as_str().unwrap().to_string() + e["right"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<String> = slips.iter().map(|(w, r)| format!("{w}{r}")).collect();
+    expected.sort();
+    let mut wrote = wrote;
+    wrote.sort();
+    assert_eq!(wrote, expected);
 
     // Oversight reads the passage with the bidders in the page.
     let Some(driver) = crate::browser::browser().await else {
@@ -477,6 +545,15 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
     );
     let file = crate::hall::text_of(c, "[data-kind=same_file]").await;
     assert!(file.contains("技术响应文件.txt"), "{file}");
+    let errors = crate::hall::text_of(c, "[data-kind=shared_errors]").await;
+    assert!(
+        errors.contains("相同位置出现相同错误") && errors.contains("采购文件原文"),
+        "{errors}"
+    );
+    for (wrote, _) in &slips {
+        assert!(errors.contains(*wrote), "{wrote} in {errors}");
+    }
+    crate::browser::screenshots(c, "warnings-shared-errors", "[data-kind=shared_errors]").await;
     driver.close().await;
 }
 

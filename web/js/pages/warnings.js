@@ -48,6 +48,18 @@ function evidence(w) {
       h('div.warn-passages', (e.passages || []).map((p) =>
         h('figure.warn-passage', h('figcaption', p.bidder), h('blockquote', p.text)))));
   }
+  if (w.kind === 'shared_errors') {
+    const marked = (chars, at) => [chars.slice(0, at).join(''), h('mark', chars[at] || ''), chars.slice(at + 1).join('')];
+    return h('div.warn-shared',
+      h('p', h('strong', t('warn.value.shared_errors')), ' ', h('code', String(e.sites)), ' — ', (e.bidders || []).join('、')),
+      h('table.table.warn-errors',
+        h('thead', h('tr', h('th', t('warn.errors.tender')), h('th', t('warn.errors.bids')))),
+        h('tbody', (e.errors || []).map((x) => {
+          const [ref, bid] = [[...x.tender], [...x.bids]];
+          const at = ref.findIndex((c, i) => c !== bid[i]);
+          return h('tr', h('td', marked(ref, at)), h('td', marked(bid, at)));
+        }))));
+  }
   if (w.kind === 'same_file') {
     return h('p.warn-shared', h('strong', t('warn.value.same_file')), ' ', (e.names || []).join(' / '),
       ' ', h('code', String(e.value).slice(0, 16)), ' — ', (e.bidders || []).join('、'));
