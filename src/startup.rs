@@ -143,6 +143,7 @@ pub async fn build_with_clock(
                 .with(Arc::new(
                     crate::collusion::service::DocumentFindings::default(),
                 ))
+                .with(Arc::new(crate::collusion::service::Indexing::default()))
                 .with(Arc::new(crate::apidoc::ApiDescription::of(&route_specs())))
                 .with(Arc::new(crate::opendata::routes::BulkCache::default()))
                 .with(Arc::new(crate::auth::SessionPurge::default())),
@@ -175,6 +176,7 @@ pub async fn build_with_clock(
             crate::opening::jobs(),
             crate::committee::jobs(),
             crate::rounds::jobs(),
+            crate::collusion::jobs(),
             crate::alerts::jobs(),
         ]
         .into_iter()

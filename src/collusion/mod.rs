@@ -10,6 +10,8 @@
 //! A stage after the opening (`opening`, `bid`).
 
 pub mod errors;
+pub mod market;
+pub mod minhash;
 pub mod ocds;
 pub mod office;
 pub mod pdftext;
@@ -20,3 +22,13 @@ pub mod rules;
 pub mod service;
 pub mod similarity;
 pub mod types;
+
+use futures_util::FutureExt;
+
+/// The warnings' due work: opened tenders' texts read for the signatures across tenders.
+pub fn jobs() -> Vec<crate::jobs::Job> {
+    vec![crate::jobs::Job {
+        name: "read opened tenders' texts",
+        run: |state| service::index_due(state).boxed(),
+    }]
+}

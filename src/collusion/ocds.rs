@@ -236,6 +236,7 @@ fn parse(r: Release) -> Option<Parsed> {
             .procuring_entity
             .and_then(|p| id(&p.id))
             .unwrap_or_default(),
+        region: String::new(),
         bids: facts
             .iter()
             .map(|b| {

@@ -193,7 +193,8 @@ pub const PROCESS_LIMIT: i64 = 5_000;
 /// tenders read them.
 pub async fn processes(pool: &sqlx::AnyPool) -> sqlx::Result<Vec<super::rules::Process>> {
     let rows = sqlx::query(
-        "SELECT e.tender_id, e.report, t.purchaser_org_id, t.agency_org_id FROM evaluations e \
+        "SELECT e.tender_id, e.report, t.purchaser_org_id, t.agency_org_id, t.region_code \
+         FROM evaluations e \
          JOIN tenders t ON t.id = e.tender_id WHERE e.report IS NOT NULL \
          ORDER BY e.reported_at DESC, e.tender_id LIMIT $1",
     )
@@ -224,6 +225,7 @@ pub async fn processes(pool: &sqlx::AnyPool) -> sqlx::Result<Vec<super::rules::P
                 lot_no,
                 buyer: r.try_get("purchaser_org_id")?,
                 procuring_entity: r.try_get("agency_org_id")?,
+                region: r.try_get("region_code")?,
                 bids,
                 winner: outcome.winners.get(&lot_no).cloned(),
             });
@@ -266,6 +268,169 @@ pub async fn tender_refs(
         if let Some((code, title)) = row {
             out.insert((*id).to_string(), super::types::TenderRef { code, title });
         }
+    }
+    Ok(out)
+}
+
+/// A bidder's MinHash signature in an opened tender (`minhash`), to keep.
+pub struct Signature {
+    pub org_id: String,
+    pub bid_id: String,
+    pub shingles: i64,
+    pub rows: Vec<u32>,
+}
+
+/// Keeps the signatures of an opened tender's bidders with their band keys, and marks the
+/// tender read; what is kept already stays (two readers at once keep one copy).
+pub async fn keep_signatures(
+    pool: &sqlx::AnyPool,
+    tender_id: &str,
+    signatures: &[Signature],
+    now: i64,
+) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    for s in signatures {
+        sqlx::query(
+            "INSERT INTO text_signatures (tender_id, org_id, bid_id, shingles, signature) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(tender_id)
+        .bind(&s.org_id)
+        .bind(&s.bid_id)
+        .bind(s.shingles)
+        .bind(super::minhash::to_text(&s.rows))
+        .execute(&mut *tx)
+        .await?;
+        let bands = super::minhash::bands(&s.rows);
+        let values: Vec<String> = (0..bands.len())
+            .map(|i| format!("(${}, $1, $2)", i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO text_bands (band, tender_id, org_id) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(tender_id).bind(&s.org_id);
+        for b in bands {
+            q = q.bind(b);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    sqlx::query(
+        "INSERT INTO text_indexed (tender_id, indexed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(tender_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// One opened tender whose texts were not yet read for signatures: past its opening with
+/// bids read out (a tender cancelled before its opening has none).
+pub async fn unindexed(pool: &sqlx::AnyPool) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT t.id FROM tenders t \
+         WHERE t.status IN ('evaluating', 'awarded', 'failed', 'cancelled') \
+         AND EXISTS (SELECT 1 FROM opening_bids ob WHERE ob.tender_id = t.id AND ob.result = 'read_out') \
+         AND NOT EXISTS (SELECT 1 FROM text_indexed x WHERE x.tender_id = t.id) \
+         ORDER BY t.id LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// A bidder of another opened tender whose signature shares a band with one of this
+/// tender's bidders.
+pub struct Candidate {
+    pub my_org: String,
+    pub tender_id: String,
+    pub code: String,
+    pub title: String,
+    pub org_name: String,
+    pub bid_id: String,
+    pub rows: Vec<u32>,
+}
+
+/// Candidates most bands can give: beyond them a tender is compared no further.
+pub const CANDIDATE_LIMIT: i64 = 2_000;
+
+/// This tender's kept signatures (org, bid, rows), and the other bidders of other opened
+/// tenders sharing `minhash::MIN_SHARED_BANDS` bands or more with one of them that no
+/// crowd shares (`minhash::CROWD`).
+pub async fn candidates(
+    pool: &sqlx::AnyPool,
+    tender_id: &str,
+) -> sqlx::Result<(Vec<(String, String, Vec<u32>)>, Vec<Candidate>)> {
+    let mine = sqlx::query(
+        "SELECT org_id, bid_id, signature FROM text_signatures WHERE tender_id = $1 ORDER BY org_id",
+    )
+    .bind(tender_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        let sig: String = r.try_get("signature")?;
+        Ok((
+            r.try_get("org_id")?,
+            r.try_get("bid_id")?,
+            super::minhash::from_text(&sig).unwrap_or_default(),
+        ))
+    })
+    .collect::<sqlx::Result<Vec<_>>>()?;
+    let rows = sqlx::query(
+        "SELECT m.org_id AS my_org, s.tender_id, s.bid_id, s.signature, t.code, t.title, \
+         o.name FROM text_bands m JOIN text_bands x ON x.band = m.band \
+         JOIN text_signatures s ON s.tender_id = x.tender_id AND s.org_id = x.org_id \
+         JOIN tenders t ON t.id = s.tender_id JOIN organisations o ON o.id = s.org_id \
+         WHERE m.tender_id = $1 AND x.tender_id <> $1 AND x.org_id <> m.org_id \
+         AND (SELECT COUNT(DISTINCT c.org_id) FROM text_bands c WHERE c.band = m.band) <= $3 \
+         GROUP BY m.org_id, s.tender_id, s.bid_id, s.signature, t.code, t.title, o.name \
+         HAVING COUNT(*) >= $4 \
+         ORDER BY s.tender_id, s.bid_id, m.org_id LIMIT $2",
+    )
+    .bind(tender_id)
+    .bind(CANDIDATE_LIMIT)
+    .bind(super::minhash::CROWD as i64)
+    .bind(super::minhash::MIN_SHARED_BANDS as i64)
+    .fetch_all(pool)
+    .await?;
+    let others = rows
+        .iter()
+        .map(|r| {
+            let sig: String = r.try_get("signature")?;
+            Ok(Candidate {
+                my_org: r.try_get("my_org")?,
+                tender_id: r.try_get("tender_id")?,
+                code: r.try_get("code")?,
+                title: r.try_get("title")?,
+                org_name: r.try_get("name")?,
+                bid_id: r.try_get("bid_id")?,
+                rows: super::minhash::from_text(&sig).unwrap_or_default(),
+            })
+        })
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    Ok((mine, others))
+}
+
+/// Which of `keys` more than `minhash::CROWD` organisations share across the city.
+pub async fn crowded(
+    pool: &sqlx::AnyPool,
+    keys: &std::collections::BTreeSet<i64>,
+) -> sqlx::Result<std::collections::HashSet<i64>> {
+    let keys: Vec<i64> = keys.iter().copied().collect();
+    let mut out = std::collections::HashSet::new();
+    for chunk in keys.chunks(500) {
+        let places: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT band FROM text_bands WHERE band IN ({}) GROUP BY band \
+             HAVING COUNT(DISTINCT org_id) > $1",
+            places.join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(super::minhash::CROWD as i64);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        out.extend(q.fetch_all(pool).await?);
     }
     Ok(out)
 }

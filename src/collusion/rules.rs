@@ -392,6 +392,8 @@ pub struct Process {
     pub lot_no: i64,
     pub buyer: String,
     pub procuring_entity: String,
+    /// The region's code (行政区划代码), empty when unknown.
+    pub region: String,
     /// (bid id, bidder organisation, price, disqualified)
     pub bids: Vec<(String, String, i64, bool)>,
     pub winner: Option<String>,
@@ -916,6 +918,7 @@ mod tests {
             lot_no: 1,
             buyer: buyer.into(),
             procuring_entity: "agency".into(),
+            region: String::new(),
             bids: prices
                 .iter()
                 .map(|(org, p, d)| (format!("{id}-{org}"), org.to_string(), *p, *d))
@@ -957,6 +960,7 @@ mod tests {
             lot_no: 1,
             buyer: buyer.into(),
             procuring_entity: format!("agency-{buyer}"),
+            region: String::new(),
             bids: (0..10)
                 .map(|i| {
                     (

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::errors;
+use super::market;
+use super::minhash;
 use super::office;
 use super::pdftext;
 use super::personnel;
@@ -227,17 +229,134 @@ async fn document_findings(
             .map(|d| strings(&serde_json::to_value(d).unwrap_or_default()))
             .unwrap_or_default()
     };
-    let found = tokio::task::spawn_blocking(move || {
+    let (found, signatures) = tokio::task::spawn_blocking(move || {
+        let own = similarity::own(&bids, &tender_text);
         let mut out = similarity::same_files(&bids);
-        out.extend(similarity::similar_texts(&bids, &tender_text));
+        out.extend(similarity::similar_in(&bids, &own));
         out.extend(errors::shared_errors(&bids, &tender_text));
         out.extend(personnel::findings(&people));
-        out
+        (out, signatures_of(&bids, &own))
     })
     .await
     .map_err(anyhow::Error::from)?;
+    repo::keep_signatures(&state.db.pool, tender_id, &signatures, state.clock.now_ms()).await?;
     kept.keep(tender_id, &found);
     Ok(found)
+}
+
+/// The MinHash signature of each bidder's own text with `similarity::MIN_SHARED`
+/// shingles or more (fewer could never make a warning), under its first bid.
+fn signatures_of(bids: &[similarity::BidDocuments], own: &similarity::Own) -> Vec<repo::Signature> {
+    own.sets()
+        .iter()
+        .filter(|(_, set)| set.len() >= similarity::MIN_SHARED)
+        .filter_map(|(org, set)| {
+            let bid = bids.iter().find(|b| b.org_id == *org)?;
+            Some(repo::Signature {
+                org_id: org.to_string(),
+                bid_id: bid.bid_id.clone(),
+                shingles: set.len() as i64,
+                rows: minhash::signature(set)?,
+            })
+        })
+        .collect()
+}
+
+/// Warnings a bidder's own text shown per other tender: the most alike first.
+const ACROSS_PER_BIDDER: usize = 10;
+
+/// R-COL-4 across tenders: this tender's bidders whose own text is alike (estimated from
+/// the signatures, `similarity::THRESHOLD` or more, the bands the city's common text
+/// makes set apart) another bidder's in another opened tender — one hand writing for
+/// several firms. Read on each view, so that a tender opened
+/// later is found from the earlier one too.
+async fn across_tenders(
+    state: &AppState,
+    tender_id: &str,
+    facts: &[rules::BidFacts],
+) -> AppResult<Vec<Finding>> {
+    let (mine, others) = repo::candidates(&state.db.pool, tender_id).await?;
+    if others.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = mine
+        .iter()
+        .map(|m| &m.2)
+        .chain(others.iter().map(|c| &c.rows))
+        .flat_map(|rows| minhash::bands(rows))
+        .collect();
+    let crowded = repo::crowded(&state.db.pool, &keys).await?;
+    let mut out = Vec::new();
+    for (org, bid, rows) in &mine {
+        let name = facts
+            .iter()
+            .find(|f| f.org_id == *org)
+            .map_or("", |f| f.org_name.as_str());
+        let mut alike: Vec<(f64, &repo::Candidate)> = others
+            .iter()
+            .filter(|c| c.my_org == *org)
+            .map(|c| (minhash::estimate_apart(rows, &c.rows, &crowded), c))
+            .filter(|(j, _)| *j >= minhash::THRESHOLD)
+            .collect();
+        alike.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (j, c) in alike.into_iter().take(ACROSS_PER_BIDDER) {
+            let rounded = (j * 100.0).round() / 100.0;
+            out.push(Finding {
+                rule: "R-COL-4",
+                kind: "similar_across_tenders",
+                bids: vec![bid.clone()],
+                evidence: serde_json::json!({
+                    "value": format!("{} {}", c.code, c.org_name),
+                    "similarity": rounded,
+                    "tender": {"id": c.tender_id, "code": c.code, "title": c.title},
+                    "other_bid_id": c.bid_id,
+                    "bidders": [name, c.org_name.as_str()],
+                }),
+                weight: (40.0 + 40.0 * j).min(80.0) as u32,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether an opened tender's texts are being read for their signatures (`index_one`).
+#[derive(Default)]
+pub struct Indexing(std::sync::atomic::AtomicBool);
+
+/// The due work of the warnings: one opened tender's texts read for their signatures at
+/// a time, in a task of its own (a tender of PDFs takes seconds; the deadlines' loop must
+/// not wait), so that a later tender is compared with it whether or not a supervisor read
+/// its warnings.
+pub async fn index_due(state: &AppState) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    let running = &state.runtime::<Indexing>().0;
+    if running.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    let Some(tender_id) = repo::unindexed(&state.db.pool).await? else {
+        return Ok(());
+    };
+    if running.swap(true, Ordering::AcqRel) {
+        return Ok(());
+    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        let read = async {
+            let facts = repo::facts(&state.db.pool, &tender_id).await?;
+            document_findings(&state, &tender_id, &facts).await?;
+            // Marked read even when its findings were kept before and nothing was kept now.
+            repo::keep_signatures(&state.db.pool, &tender_id, &[], state.clock.now_ms()).await?;
+            AppResult::Ok(())
+        };
+        if let Err(e) = read.await {
+            tracing::error!(tender = %tender_id, error = ?e, "reading an opened tender's texts failed");
+        }
+        state
+            .runtime::<Indexing>()
+            .0
+            .store(false, Ordering::Release);
+    });
+    Ok(())
 }
 
 /// Every text of a JSON value, one a line.
@@ -274,6 +393,7 @@ async fn every_finding(
     let documents = document_findings(state, tender_id, &facts).await?;
     let mut found = findings(&facts, &outcome);
     found.extend(documents);
+    found.extend(across_tenders(state, tender_id, &facts).await?);
     Ok((facts, found))
 }
 
@@ -452,6 +572,7 @@ pub async fn screens(state: &AppState, user: &CurrentUser) -> AppResult<ScreensV
     let pool = &state.db.pool;
     let processes = repo::processes(pool).await?;
     let flags = rules::cross_flags(&processes);
+    let market = market::market(&processes);
     let mut orgs: std::collections::BTreeSet<&str> = Default::default();
     let mut tenders: std::collections::BTreeSet<&str> = Default::default();
     for f in flags.r024.iter().chain(&flags.r058) {
@@ -463,11 +584,22 @@ pub async fn screens(state: &AppState, user: &CurrentUser) -> AppResult<ScreensV
         tenders.extend(r.processes.iter().map(String::as_str));
         orgs.extend(r.bidders.iter().map(String::as_str));
     }
+    for e in &market.co_bidding {
+        tenders.extend(e.tenders.iter().map(String::as_str));
+        orgs.extend(e.bidders.iter().map(String::as_str));
+    }
+    for w in &market.win_rates {
+        orgs.insert(&w.org_id);
+        if w.group == "buyer" {
+            orgs.insert(&w.key);
+        }
+    }
     let names = repo::names(pool, &orgs).await?;
     let tenders = repo::tender_refs(pool, &tenders).await?;
     Ok(ScreensView {
         flags,
         names,
         tenders,
+        market,
     })
 }

@@ -11,7 +11,7 @@
 //! shingles).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::Hasher;
 
 use serde_json::json;
 
@@ -112,9 +112,14 @@ impl<'a> Prepared<'a> {
     }
 }
 
+/// A shingle's hash: FNV-1a over its characters, a function fixed by its definition, so
+/// that shingles hashed by one version of the server compare with those kept by another
+/// (the signatures across tenders are stored).
 pub(super) fn hash(window: &[char]) -> u64 {
-    let mut h = DefaultHasher::new();
-    window.hash(&mut h);
+    let mut h = fnv::FnvHasher::default();
+    for c in window {
+        h.write(&u32::from(*c).to_le_bytes());
+    }
     h.finish()
 }
 
@@ -168,9 +173,22 @@ pub fn same_files(bids: &[BidDocuments]) -> Vec<Finding> {
         .collect()
 }
 
-/// R-COL-4: pairs of bidders whose own text (less the tender's and what most bidders
-/// write) is at least `THRESHOLD` alike, with the longest passage they share.
-pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
+/// Each bidder's own text of a tender, as shingles: less the tender's text (its seams
+/// included) and, among five bidders or more, what most of them write.
+pub struct Own<'a> {
+    texts: Vec<Prepared<'a>>,
+    sets: BTreeMap<&'a str, HashSet<u64>>,
+}
+
+impl<'a> Own<'a> {
+    /// Per organisation, its own shingles (FNV-1a hashes, `hash`).
+    pub fn sets(&self) -> &BTreeMap<&'a str, HashSet<u64>> {
+        &self.sets
+    }
+}
+
+/// The bidders' own texts of `bids` (`Own`).
+pub fn own<'a>(bids: &'a [BidDocuments], tender_text: &str) -> Own<'a> {
     let base: HashSet<u64> = shingles(&normalise(tender_text)).into_iter().collect();
     let texts: Vec<Prepared> = bids.iter().map(|b| Prepared::new(&b.text)).collect();
     // Per organisation, its shingles not quoted from the tender; how many organisations
@@ -189,7 +207,7 @@ pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
         }
     }
     let n = by_org.len();
-    let own: BTreeMap<&str, HashSet<u64>> = by_org
+    let sets = by_org
         .iter()
         .map(|(org, set)| {
             let kept = set
@@ -200,6 +218,18 @@ pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
             (*org, kept)
         })
         .collect();
+    Own { texts, sets }
+}
+
+/// R-COL-4: pairs of bidders whose own text (less the tender's and what most bidders
+/// write) is at least `THRESHOLD` alike, with the longest passage they share.
+pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
+    similar_in(bids, &own(bids, tender_text))
+}
+
+/// `similar_texts` of the own texts already cut out of `bids`.
+pub fn similar_in(bids: &[BidDocuments], own: &Own) -> Vec<Finding> {
+    let Own { texts, sets: own } = own;
     let mut out = Vec::new();
     let orgs: Vec<&str> = own.keys().copied().collect();
     for (i, a) in orgs.iter().enumerate() {
@@ -221,7 +251,7 @@ pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
             // The longest shared run in a bid of `a`, and where it is in a bid of `b`.
             let Some((x, tx, start, len)) = bids
                 .iter()
-                .zip(&texts)
+                .zip(texts)
                 .filter(|(x, _)| x.org_id == *a)
                 .map(|(x, t)| {
                     let (start, len) = longest_run(&t.shingles, &shared);
@@ -234,7 +264,7 @@ pub fn similar_texts(bids: &[BidDocuments], tender_text: &str) -> Vec<Finding> {
             let run = &tx.shingles[start..start + len];
             let Some((y, ty, at, matched)) = bids
                 .iter()
-                .zip(&texts)
+                .zip(texts)
                 .filter(|(y, _)| y.org_id == *b)
                 .map(|(y, t)| {
                     let (at, matched) = find_run(&t.shingles, run);

@@ -85,6 +85,9 @@ pub struct ScreensView {
     pub names: std::collections::BTreeMap<String, String>,
     /// Tender id → its code and title.
     pub tenders: std::collections::BTreeMap<String, TenderRef>,
+    /// Who bids with whom and who wins where (`market`).
+    #[serde(flatten)]
+    pub market: super::market::Market,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -481,6 +481,7 @@ fn cartel_harness_rotation_across_tenders() {
             lot_no: 1,
             buyer: format!("buyer-{}", rng.gen_range(0..30)),
             procuring_entity: "agency".into(),
+            region: String::new(),
             winner: Some(bids[winner].0.clone()),
             bids,
         }
@@ -530,4 +531,224 @@ fn cartel_harness_rotation_across_tenders() {
         "every cartel that meets alone and takes turns is found"
     );
     assert_eq!(fp, niche, "no process of the honest city");
+}
+
+/// One bidder's own text in one tender of the city across tenders.
+struct Written {
+    tender: usize,
+    firm: usize,
+    /// The ghost writer who wrote it, if any.
+    ghost: Option<usize>,
+    /// The web template it pasted in, if any (honest noise).
+    template: Option<usize>,
+    signature: Vec<u32>,
+    shingles: std::collections::HashSet<u64>,
+}
+
+/// A city of `tenders` for the warnings across tenders: 400 honest firms, each with its
+/// own company profile reused in every bid; 10 ghost writers, each writing for three
+/// firms of its own (an edited copy of one plan each time), one in three tenders having
+/// such a firm among its bidders; and, as honest noise, one honest bid in ten pasting one
+/// of five service commitments found on the web. Each tender's texts go through what the
+/// platform does after an opening: the tender's form and what most write removed, the
+/// rest signed.
+fn across_city(seed: u64, tenders: usize) -> Vec<Written> {
+    use kaibiao::collusion::{minhash, similarity};
+    let mut rng = StdRng::seed_from_u64(seed);
+    let profiles: Vec<String> = (0..460).map(|_| prose(&mut rng, 20).concat()).collect();
+    let plans: Vec<Vec<String>> = (0..10).map(|_| prose(&mut rng, 60)).collect();
+    let templates: Vec<String> = (0..5).map(|_| prose(&mut rng, 30).concat()).collect();
+    let mut out = Vec::new();
+    for t in 0..tenders {
+        let form = prose(&mut rng, 30).concat();
+        let n = rng.gen_range(3..9);
+        let mut firms = BTreeSet::new();
+        while firms.len() < n {
+            firms.insert(rng.gen_range(0..400));
+        }
+        let mut firms: Vec<(usize, Option<usize>)> = firms.into_iter().map(|f| (f, None)).collect();
+        if rng.gen_bool(1.0 / 3.0) {
+            let ghost = rng.gen_range(0..10);
+            firms[0] = (400 + ghost * 3 + rng.gen_range(0..3), Some(ghost));
+        }
+        let mut docs = Vec::new();
+        let mut meta = Vec::new();
+        for (firm, ghost) in firms {
+            let (own, template) = match ghost {
+                Some(g) => (edited(&mut rng, &plans[g]).concat(), None),
+                None if rng.gen_bool(0.1) => {
+                    let k = rng.gen_range(0..5);
+                    (
+                        format!("{}{}", templates[k], prose(&mut rng, 10).concat()),
+                        Some(k),
+                    )
+                }
+                None => (prose(&mut rng, 40).concat(), None),
+            };
+            docs.push(BidDocuments {
+                bid_id: format!("t{t}-f{firm}"),
+                org_id: format!("f{firm}"),
+                org_name: format!("f{firm}"),
+                files: Vec::new(),
+                text: format!("{form}{}{own}", profiles[firm]),
+            });
+            meta.push((firm, ghost, template));
+        }
+        let own = similarity::own(&docs, &form);
+        for (firm, ghost, template) in meta {
+            let set = own.sets()[format!("f{firm}").as_str()].clone();
+            out.push(Written {
+                tender: t,
+                firm,
+                ghost,
+                template,
+                signature: minhash::signature(&set).unwrap(),
+                shingles: set,
+            });
+        }
+    }
+    out
+}
+
+/// The pairs (i < j) of one hand: two firms of one ghost writer in two tenders.
+fn one_hand(city: &[Written]) -> BTreeSet<(usize, usize)> {
+    let mut out = BTreeSet::new();
+    for (i, a) in city.iter().enumerate() {
+        for (j, b) in city.iter().enumerate().skip(i + 1) {
+            if a.ghost.is_some() && a.ghost == b.ghost && a.firm != b.firm && a.tender != b.tender {
+                out.insert((i, j));
+            }
+        }
+    }
+    out
+}
+
+/// The pairs the warnings across tenders find: candidates sharing two bands no crowd
+/// shares, of other firms in other tenders, estimated `similarity::THRESHOLD` alike or
+/// more with the crowded bands set apart.
+fn found_across(city: &[Written]) -> BTreeSet<(usize, usize)> {
+    use kaibiao::collusion::minhash;
+    let mut buckets: std::collections::HashMap<i64, Vec<usize>> = Default::default();
+    for (i, w) in city.iter().enumerate() {
+        for band in minhash::bands(&w.signature) {
+            buckets.entry(band).or_default().push(i);
+        }
+    }
+    let crowded: std::collections::HashSet<i64> = buckets
+        .iter()
+        .filter(|(_, m)| {
+            m.iter()
+                .map(|i| city[*i].firm)
+                .collect::<BTreeSet<_>>()
+                .len()
+                > minhash::CROWD
+        })
+        .map(|(k, _)| *k)
+        .collect();
+    let mut shared: std::collections::HashMap<(usize, usize), usize> = Default::default();
+    for (key, members) in &buckets {
+        if crowded.contains(key) {
+            continue;
+        }
+        for (k, &i) in members.iter().enumerate() {
+            for &j in &members[k + 1..] {
+                let (a, b) = (&city[i], &city[j]);
+                if a.tender != b.tender && a.firm != b.firm {
+                    *shared.entry((i.min(j), i.max(j))).or_default() += 1;
+                }
+            }
+        }
+    }
+    shared
+        .into_iter()
+        .filter(|(_, n)| *n >= minhash::MIN_SHARED_BANDS)
+        .map(|(pair, _)| pair)
+        .filter(|(i, j)| {
+            minhash::estimate_apart(&city[*i].signature, &city[*j].signature, &crowded)
+                >= minhash::THRESHOLD
+        })
+        .collect()
+}
+
+/// The same pairs found exactly: every pair of other firms in other tenders compared.
+fn exact_across(city: &[Written]) -> BTreeSet<(usize, usize)> {
+    let mut out = BTreeSet::new();
+    for (i, a) in city.iter().enumerate() {
+        for (j, b) in city.iter().enumerate().skip(i + 1) {
+            if a.tender == b.tender || a.firm == b.firm {
+                continue;
+            }
+            let shared = a.shingles.intersection(&b.shingles).count();
+            let union = a.shingles.len() + b.shingles.len() - shared;
+            if shared as f64 >= kaibiao::collusion::similarity::THRESHOLD * union as f64 {
+                out.insert((i, j));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn cartel_harness_across_tenders() {
+    let city = across_city(23, 200);
+    let truth = one_hand(&city);
+    let found = found_across(&city);
+    let tp = found.intersection(&truth).count();
+    let noise: Vec<&(usize, usize)> = found
+        .difference(&truth)
+        .filter(|(i, j)| city[*i].template.is_some() && city[*i].template == city[*j].template)
+        .collect();
+    let fp = found.len() - tp;
+    println!("| bids | pairs of one hand | found | TP | FP (one web template) | FN | precision | recall |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| {} | {} | {} | {tp} | {fp} ({}) | {} | {:.2} | {:.2} |",
+        city.len(),
+        truth.len(),
+        found.len(),
+        noise.len(),
+        truth.len() - tp,
+        tp as f64 / found.len().max(1) as f64,
+        tp as f64 / truth.len().max(1) as f64
+    );
+    assert!(truth.len() >= 20, "the city has pairs of one hand");
+    assert!(
+        tp as f64 >= 0.9 * truth.len() as f64,
+        "recall {tp} of {}",
+        truth.len()
+    );
+    assert_eq!(
+        fp,
+        noise.len(),
+        "no false alarm but one template pasted by two"
+    );
+}
+
+/// The warnings across tenders at city scale: signing and banding against comparing
+/// every pair exactly, same pairs, in the same run.
+#[test]
+#[ignore = "benchmark: cargo test --release --test it -- --ignored --nocapture cartel_across_speed"]
+fn cartel_across_speed() {
+    println!("| tenders | bids | exact pairs | exact | LSH | ratio | same pairs |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for tenders in [200, 400, 800] {
+        let city = across_city(29, tenders);
+        let started = std::time::Instant::now();
+        let exact = exact_across(&city);
+        let exact_time = started.elapsed();
+        let started = std::time::Instant::now();
+        let found = found_across(&city);
+        let lsh_time = started.elapsed();
+        let pairs = city.len() * (city.len() - 1) / 2;
+        println!(
+            "| {tenders} | {} | {pairs} | {:.2} s | {:.3} s | {:.0} × | {} of {} exact ({} more) |",
+            city.len(),
+            exact_time.as_secs_f64(),
+            lsh_time.as_secs_f64(),
+            exact_time.as_secs_f64() / lsh_time.as_secs_f64(),
+            found.intersection(&exact).count(),
+            exact.len(),
+            found.difference(&exact).count()
+        );
+    }
 }

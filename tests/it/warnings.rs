@@ -288,6 +288,10 @@ async fn the_screens_across_tenders_read_every_evaluated_tender_for_the_supervis
     for key in ["r024", "r058", "r038", "meta"] {
         assert!(v.get(key).is_some(), "{key} in {v}");
     }
+    // One process: nobody met three times, nobody won three times.
+    for key in ["co_bidding", "bidding_groups", "win_rates"] {
+        assert_eq!(v[key], json!([]), "{key} in {v}");
+    }
     for user in ["agency", "purchaser", "supplier1", "bank"] {
         let (status, _) = app.login(user).await.get("/api/screens").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
@@ -321,6 +325,14 @@ async fn the_screens_across_tenders_read_every_evaluated_tender_for_the_supervis
     assert!(crate::hall::text_of(c, "#scr-count")
         .await
         .contains("已比较 1 个"));
+    for (section, title) in [
+        ("#scr-cobidding", "共投关系图的边）（0）"),
+        ("#scr-groups", "共同投标群组"),
+        ("#scr-winrates", "中标率异常偏高"),
+    ] {
+        let text = crate::hall::wait_text(c, section, title).await;
+        assert!(text.contains("无。"), "{text}");
+    }
     crate::browser::screenshots(c, "screens-oversight", "#scr-page").await;
     driver.close().await;
 }
@@ -992,4 +1004,140 @@ async fn r_col_4_5_a_copy_in_word_and_excel_documents_and_a_file_inside_an_archi
         files[0].1["names"],
         json!(["投标文件.zip/技术/施工组织设计.txt", "施工组织设计.txt"])
     );
+}
+
+/// A plan `seed` copied with edits: every third item reworded at its end, every fifth
+/// dropped.
+fn edited_plan(seed: u32, n: u32) -> String {
+    plan(seed, n)
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| i % 5 != 4)
+        .map(|(i, l)| {
+            if i % 3 == 0 {
+                format!("{}，另行确认。\n", l.trim_end_matches('。'))
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn r_col_4_one_hand_writing_for_two_firms_in_two_tenders_is_found_across_them() {
+    let (app, clock) = spawn_app_at(T0).await;
+    // The first tender: supplier1 writes plan 3, supplier3 its own plan 5, the others
+    // their own.
+    let t = crate::evaluation::demo_opening_tender(&app).await;
+    let first = t["id"].as_str().unwrap().to_string();
+    let docs = [plan(3, 40), prose(21, 40), plan(5, 40)];
+    let docs: Vec<&[u8]> = docs.iter().map(|d| d.as_bytes()).collect();
+    let first_bids = crate::evaluation::bid_and_open_each(
+        &app,
+        &clock,
+        &first,
+        t["bid_deadline"].as_i64().unwrap(),
+        &FIVE_PRICES[..3],
+        &docs,
+    )
+    .await;
+    // A tender still open for bids, where supplier4 sends plan 3 too: never compared.
+    let publish = |title: &'static str| {
+        let (app, clock) = (&app, &clock);
+        async move {
+            let now = kaibiao::clock::Clock::now_ms(&**clock);
+            let agency = app.login("agency").await;
+            let (status, t) = agency
+                .post("/api/tenders", app.tender_body(title, now).await)
+                .await;
+            assert!(status.is_success(), "{t}");
+            let id = t["id"].as_str().unwrap().to_string();
+            let (status, v) = agency
+                .post(&format!("/api/tenders/{id}/publish"), json!({}))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+            (id, t["bid_deadline"].as_i64().unwrap())
+        }
+    };
+    let (second, deadline) = publish("档案馆密集架采购").await;
+    // The second: supplier2 sends an edited copy of plan 3 — another firm, another
+    // tender; supplier3 its plan 5 again (its own text, reused); supplier1 a new plan.
+    let docs = [plan(8, 40), edited_plan(3, 40), plan(5, 40)];
+    let docs: Vec<&[u8]> = docs.iter().map(|d| d.as_bytes()).collect();
+    let second_bids = crate::evaluation::bid_and_open_each(
+        &app,
+        &clock,
+        &second,
+        deadline,
+        &FIVE_PRICES[..3],
+        &docs,
+    )
+    .await;
+    let oversight = app.login("oversight").await;
+    // Nobody read the first tender's warnings: the due work read its texts.
+    let mut across = Vec::new();
+    for _ in 0..100 {
+        let (status, v) = oversight
+            .get(&format!("/api/tenders/{second}/warnings"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        across = of_kind(&v, "similar_across_tenders");
+        if !across.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(across.len(), 1, "{across:?}");
+    let (bids, e) = &across[0];
+    assert_eq!(bids, &vec![second_bids[1].clone()]);
+    assert_eq!(e["tender"]["id"], first.as_str());
+    assert_eq!(e["other_bid_id"], first_bids[0].as_str());
+    assert_eq!(e["bidders"][1], "黄石楚禾信息技术有限公司", "{e}");
+    let similarity = e["similarity"].as_f64().unwrap();
+    assert!((0.4..1.0).contains(&similarity), "{similarity}");
+    // And from the first tender, the other way.
+    let v = warnings_read_by_oversight(&app, &first).await;
+    let back = of_kind(&v, "similar_across_tenders");
+    assert_eq!(back.len(), 1, "{v}");
+    assert_eq!(back[0].0, vec![first_bids[0].clone()]);
+    assert_eq!(back[0].1["tender"]["id"], second.as_str());
+
+    // Oversight reads it in the page, with the other tender one click away.
+    if let Some(driver) = crate::browser::browser().await {
+        let c = &driver.client;
+        crate::browser::as_user(c, &app, "oversight").await;
+        c.goto(&app.url(&format!("/warnings.html?tender={second}")))
+            .await
+            .unwrap();
+        let card =
+            crate::hall::wait_text(c, "[data-kind=similar_across_tenders]", "开标演示").await;
+        assert!(card.contains("疑为同一人编制"), "{card}");
+        let card =
+            crate::hall::wait_text(c, "[data-kind=similar_across_tenders]", "黄石楚禾").await;
+        assert!(card.contains("估计相似度"), "{card}");
+        driver.close().await;
+    }
+
+    // The tender still open for bids is not read, whatever its bids hold.
+    let (open, _) = publish("图书馆书架采购").await;
+    let s = app.login("supplier4").await;
+    s.register_keys().await;
+    let (status, _) = crate::bids::start_bid(&s, &open).await;
+    assert_eq!(status, StatusCode::CREATED);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let read: Vec<String> = sqlx::query_scalar("SELECT tender_id FROM text_indexed")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 2, "{read:?}");
+    assert!(!read.contains(&open), "{read:?}");
+    // Nor to anyone but the supervisors.
+    for user in ["supplier1", "supplier2", "agency", "purchaser"] {
+        let (status, _) = app
+            .login(user)
+            .await
+            .get(&format!("/api/tenders/{second}/warnings"))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
+    }
 }

@@ -39,6 +39,8 @@ export default {
   'warn.value.shared_errors': ['相同错误处数', 'Errors in common'],
   'warn.errors.tender': ['采购文件原文', 'The tender’s text'],
   'warn.errors.bids': ['两份投标文件的写法', 'As both bids wrote it'],
+  'warn.kind.similar_across_tenders': ['与其他项目中另一投标人的投标文件异常相似（疑为同一人编制）', 'Alike another bidder’s documents in another tender (one hand writing for both)'],
+  'warn.value.similar_across_tenders': ['估计相似度', 'Estimated similarity'],
   'warn.kind.same_file': ['不同投标人的投标文件中有同一文件', 'One file in two bidders’ packages'],
   'warn.value.similar_text': ['相似度', 'Similarity'],
   'warn.value.same_file': ['文件', 'File'],

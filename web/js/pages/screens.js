@@ -1,14 +1,17 @@
 // The screens across the city's evaluated tenders, for the supervisors (docs/collusion.md):
 // R024 and R058 with the quartiles and fences used, R038 per buyer, agency and tenderer,
-// and bid rotation, each naming its tenders (linked to their warnings) and organisations.
+// bid rotation, the co-bidding graph's edges and groups, and win rates by purchaser and
+// region, each naming its tenders (linked to their warnings) and organisations.
 
 import { initLayout, setPageTitle } from '../layout.js';
 import { get, errorText } from '../api.js';
 import { t, onLangChange } from '../i18n.js';
 import { h, clear, replace, loadingBlock, errorBlock } from '../ui.js';
+import { regionName } from '../tenders.js';
 
 const $ = (id) => document.getElementById(id);
 let st = null;
+let regions = [];
 
 const num = (x) => (x === null || x === undefined ? '—' : Number(x).toFixed(3));
 const name = (id) => st.names[id] || id;
@@ -43,7 +46,21 @@ function render() {
       (f) => h('tr', h('td', t(`scr.group.${f.group}`)), h('td', name(f.org_id)), h('td', num(f.value)))),
     section('scr-rotation', t('scr.rotation'), st.rotation, [t('scr.bidders'), t('scr.meetings')],
       (r) => h('tr', h('td', r.bidders.map(name).join('、')),
-        h('td', h('ul.plain', r.processes.map((p, i) => h('li', tenderLink(p), ' — ', name(r.winners[i]))))))));
+        h('td', h('ul.plain', r.processes.map((p, i) => h('li', tenderLink(p), ' — ', name(r.winners[i]))))))),
+    section('scr-cobidding', t('scr.cobidding'), st.co_bidding,
+      [t('scr.bidders'), t('scr.met'), t('scr.wins_together'), t('scr.tenders')],
+      (e) => h('tr', h('td', e.bidders.map((b, i) => `${name(b)}（${t('scr.processes_of', { n: e.processes[i] })}）`).join(' — ')),
+        h('td', String(e.meetings)),
+        h('td', e.bidders.map((b, i) => `${name(b)} ${e.wins_together[i]}`).join('，')),
+        h('td', h('ul.plain', e.tenders.map((id) => h('li', tenderLink(id))))))),
+    section('scr-groups', t('scr.groups'), st.bidding_groups, [t('scr.bidders')],
+      (g) => h('tr', h('td', g.map(name).join('、')))),
+    section('scr-winrates', t('scr.winrates'), st.win_rates,
+      [t('scr.org'), t('scr.where'), t('scr.won'), t('scr.elsewhere')],
+      (w) => h('tr', h('td', name(w.org_id)),
+        h('td', `${t(`scr.where.${w.group}`)}：${w.group === 'buyer' ? name(w.key) : regionName({ region_code: w.key }, regions)}`),
+        h('td', `${w.wins} / ${w.bids}`),
+        h('td', `${w.wins_elsewhere} / ${w.bids_elsewhere}`))));
 }
 
 async function main() {
@@ -52,7 +69,7 @@ async function main() {
   if (!me) return;
   replace($('scr-loading'), loadingBlock());
   try {
-    st = await get('/api/screens');
+    [st, regions] = await Promise.all([get('/api/screens'), get('/api/regions').catch(() => [])]);
   } catch (e) {
     clear($('scr-loading'));
     return replace($('scr-alert'), errorBlock(errorText(e), () => location.reload()));

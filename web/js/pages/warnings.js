@@ -60,6 +60,13 @@ function evidence(w) {
           return h('tr', h('td', marked(ref, at)), h('td', marked(bid, at)));
         }))));
   }
+  if (w.kind === 'similar_across_tenders') {
+    const other = e.tender || {};
+    return h('p.warn-shared', h('strong', t('warn.value.similar_across_tenders')), ' ',
+      h('code', `${Math.round(e.similarity * 100)}%`), ' — ', (e.bidders || [])[0] || '', ' ↔ ',
+      h('a', { href: `/warnings.html?tender=${encodeURIComponent(other.id)}` }, `${other.title}（${other.code}）`),
+      ' ', (e.bidders || [])[1] || '');
+  }
   if (w.kind === 'same_file') {
     return h('p.warn-shared', h('strong', t('warn.value.same_file')), ' ', (e.names || []).join(' / '),
       ' ', h('code', String(e.value).slice(0, 16)), ' — ', (e.bidders || []).join('、'));
