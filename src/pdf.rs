@@ -1,7 +1,8 @@
 //! PDF documents read by poppler's programs (Debian's `poppler-utils`) in child processes:
 //! the parser of a file someone else made runs outside the server's memory, under a time
-//! limit, with its output read only up to what is wanted, and no more of them at once than
-//! there are cores. Used to compare bids' text (collusion) and to show documents page by
+//! limit and a memory limit (its address space, set by util-linux's `prlimit` when the
+//! machine has it), with its output read only up to what is wanted, and no more of them at
+//! once than there are cores. Used to compare bids' text (collusion) and to show documents page by
 //! page in the evaluation room.
 
 use std::ffi::OsStr;
@@ -15,6 +16,32 @@ use tokio::sync::Semaphore;
 /// How long one run may take.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The address space one run may take: poppler renders a page at 150 dpi in tens of
+/// megabytes; a file made to exhaust memory stops at this, not at the machine's.
+pub const MEMORY: u64 = 1 << 30;
+
+/// Where `program` is on the `PATH`, if it is.
+fn find(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+/// util-linux's `prlimit`, found once.
+fn prlimit() -> Option<&'static Path> {
+    static P: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
+    P.get_or_init(|| {
+        let found = find("prlimit");
+        if found.is_none() {
+            tracing::warn!("prlimit is not available: PDF readers run without a memory limit (install util-linux)");
+        }
+        found
+    })
+    .as_deref()
+}
+
 fn permits() -> &'static Semaphore {
     static P: OnceLock<Semaphore> = OnceLock::new();
     P.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
@@ -27,10 +54,30 @@ pub fn is_pdf(name: &str, media_type: &str) -> bool {
 }
 
 /// Runs `program` with `args` and returns at most `max_bytes` of its output; `None` when it
-/// cannot start, fails before writing, or takes longer than [`TIMEOUT`].
+/// cannot start, fails before writing, or takes longer than [`TIMEOUT`] or more memory than
+/// [`MEMORY`].
 pub async fn run(program: &str, args: &[&OsStr], max_bytes: usize) -> Result<Vec<u8>, RunError> {
+    run_within(program, args, max_bytes, MEMORY).await
+}
+
+/// `run` with `memory` bytes of address space.
+pub async fn run_within(
+    program: &str,
+    args: &[&OsStr],
+    max_bytes: usize,
+    memory: u64,
+) -> Result<Vec<u8>, RunError> {
+    let path = find(program).ok_or_else(|| RunError::Missing(format!("{program} not found")))?;
     let _permit = permits().acquire().await.map_err(|_| RunError::Failed)?;
-    let mut child = tokio::process::Command::new(program)
+    let mut command = match prlimit() {
+        Some(prlimit) => {
+            let mut c = tokio::process::Command::new(prlimit);
+            c.arg(format!("--as={memory}")).arg("--").arg(&path);
+            c
+        }
+        None => tokio::process::Command::new(&path),
+    };
+    let mut child = command
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())

@@ -243,3 +243,36 @@ async fn in_the_room_an_expert_reads_a_pdf_page_and_finds_words_by_searching() {
     assert_eq!(reads.as_array().unwrap().len(), 1, "{reads}");
     driver.close().await;
 }
+
+/// A PDF reader runs in a child process under a memory limit: a document read within
+/// the platform's limit, and the same reader refused the memory it needs to start when
+/// the limit is set below it — the limit is applied, not only declared.
+#[tokio::test]
+async fn a_pdf_is_read_in_a_child_process_under_a_memory_limit() {
+    if !crate::common::in_ci()
+        && std::process::Command::new("pdftotext")
+            .arg("-v")
+            .output()
+            .is_err()
+    {
+        eprintln!("skipped: no pdftotext");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.pdf");
+    std::fs::write(
+        &path,
+        pdf(&["Delivery plan, page one", "Warranty, page two"]),
+    )
+    .unwrap();
+    let text = kaibiao::pdf::text(&path, 10, 1 << 20).await.unwrap();
+    assert!(
+        text.contains("Delivery plan") && text.contains("Warranty"),
+        "{text}"
+    );
+    let args: [&std::ffi::OsStr; 3] = ["-q".as_ref(), path.as_os_str(), "-".as_ref()];
+    let starved = kaibiao::pdf::run_within("pdftotext", &args, 1 << 20, 4 << 20).await;
+    assert_eq!(starved, Err(kaibiao::pdf::RunError::Failed));
+    let fed = kaibiao::pdf::run_within("pdftotext", &args, 1 << 20, kaibiao::pdf::MEMORY).await;
+    assert!(fed.is_ok());
+}
