@@ -12,6 +12,7 @@
 pub mod errors;
 pub mod market;
 pub mod minhash;
+pub mod numbers;
 pub mod ocds;
 pub mod office;
 pub mod pdftext;

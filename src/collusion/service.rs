@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::errors;
 use super::market;
 use super::minhash;
+use super::numbers;
 use super::office;
 use super::pdftext;
 use super::personnel;
@@ -234,6 +235,7 @@ async fn document_findings(
         let mut out = similarity::same_files(&bids);
         out.extend(similarity::similar_in(&bids, &own));
         out.extend(errors::shared_errors(&bids, &tender_text));
+        out.extend(numbers::named_in_text(&bids, &tender_text));
         out.extend(personnel::findings(&people));
         (out, signatures_of(&bids, &own))
     })

@@ -23,7 +23,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// The mechanisms, each with the warning kinds that detect it.
-const MECHANISMS: [(&str, &[&str]); 9] = [
+const MECHANISMS: [(&str, &[&str]); 11] = [
     ("copied_documents", &["similar_text", "same_file"]),
     ("shared_errors", &["shared_errors"]),
     ("shared_machine", &["same_device"]),
@@ -36,7 +36,23 @@ const MECHANISMS: [(&str, &[&str]); 9] = [
         "shared_people",
         &["same_agent", "same_person", "same_phone"],
     ),
+    ("identity_in_documents", &["same_id_in_text"]),
+    ("mobile_in_documents", &["same_mobile_in_text"]),
 ];
+
+/// A resident identity number with its check character right (GB 11643), from a seed.
+fn identity(seed: usize) -> String {
+    let base = format!(
+        "4202021985{:02}{:02}{:03}",
+        seed % 12 + 1,
+        seed % 28 + 1,
+        seed % 1000
+    );
+    "0123456789X"
+        .chars()
+        .find_map(|c| kaibiao::resident_id::normalise(&format!("{base}{c}")))
+        .unwrap()
+}
 
 /// Chinese-looking prose: `n` sentences of characters drawn from a common stock.
 fn prose(rng: &mut StdRng, n: usize) -> Vec<String> {
@@ -131,6 +147,8 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
     // Honest noise: in 10 % of tenders two honest bidders make one same slip (a common
     // confusion of characters).
     let honest_slip = rng.gen_bool(0.1).then(|| slips(rng, &form_chars, 1));
+    // Honest noise: in 2 % of tenders two honest bidders name one dealer's contact mobile.
+    let honest_dealer = rng.gen_bool(0.02).then(|| format!("136{t:06}99"));
     let mut facts = Vec::new();
     let mut documents = Vec::new();
     let mut people = Vec::new();
@@ -279,7 +297,24 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
             }
             mine
         };
-        let text = format!("{}{}", copied(&form_chars, &own_slips), own.concat());
+        // Every bid names its project manager in its documents; a cartel's later members
+        // name the leader's, by identity number or by mobile.
+        let named = if colluder && i > 0 && has("identity_in_documents") {
+            format!("项目经理身份证号{}。", identity(t * 10))
+        } else if colluder && i > 0 && has("mobile_in_documents") {
+            format!("项目经理联系电话135{t:06}00。")
+        } else if i >= n - 2 && !colluder && honest_dealer.is_some() {
+            format!(
+                "设备厂家联系人手机{}。",
+                honest_dealer.clone().unwrap_or_default()
+            )
+        } else {
+            format!(
+                "项目经理身份证号{}，联系电话135{t:06}{i:02}。",
+                identity(t * 10 + i)
+            )
+        };
+        let text = format!("{}{}{named}", copied(&form_chars, &own_slips), own.concat());
         documents.push(BidDocuments {
             bid_id,
             org_id: org_id.clone(),
@@ -308,6 +343,10 @@ fn found(t: &Tender) -> BTreeSet<&'static str> {
     out.extend(same_files(&t.documents));
     out.extend(similar_texts(&t.documents, &t.form));
     out.extend(shared_errors(&t.documents, &t.form));
+    out.extend(kaibiao::collusion::numbers::named_in_text(
+        &t.documents,
+        &t.form,
+    ));
     out.extend(personnel::findings(&t.people));
     out.into_iter()
         .filter(|f| f.bids.len() >= 2)
@@ -401,6 +440,7 @@ fn cartel_harness_precision_and_recall_per_mechanism() {
         "shared_machine",
         "shared_account",
         "shared_people",
+        "identity_in_documents",
     ] {
         let c = &per[m];
         assert!(

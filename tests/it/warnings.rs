@@ -454,13 +454,16 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
     let docs = [
         format!("{form}{slipped}{copied}{}", prose(1, 10)),
         format!(
-            "{form}{}{}",
+            "{form}{}{}项目经理王强，身份证号 11010519491231002X。",
             copied.replace('：', " ").replace('\n', ""),
             prose(2, 10)
         ),
         shared_file.clone(),
         shared_file,
-        format!("{form}{slipped}{}", prose(6, 30)),
+        format!(
+            "{form}{slipped}{}拟派项目负责人：王强（11010519491231002X）",
+            prose(6, 30)
+        ),
     ];
     assert_ne!(quoted, slipped);
     let docs: Vec<&[u8]> = docs.iter().map(|d| d.as_bytes()).collect();
@@ -516,6 +519,14 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
     wrote.sort();
     assert_eq!(wrote, expected);
 
+    // One project manager named by identity number in supplier2's and supplier5's
+    // documents, masked in everything the supervisors get.
+    let named = pairs("same_id_in_text");
+    assert_eq!(named.len(), 1, "{v}");
+    assert_eq!(named[0].0, pair(1, 4));
+    assert_eq!(named[0].1["value"], "证件 ****002X");
+    assert!(!v.to_string().contains("11010519491231002"), "{v}");
+
     // Oversight reads the passage with the bidders in the page.
     let Some(driver) = crate::browser::browser().await else {
         return;
@@ -566,6 +577,11 @@ async fn r_col_4_5_copied_text_and_a_shared_file_are_warned_with_the_passage_aft
         assert!(errors.contains(*wrote), "{wrote} in {errors}");
     }
     crate::browser::screenshots(c, "warnings-shared-errors", "[data-kind=shared_errors]").await;
+    let named = crate::hall::text_of(c, "[data-kind=same_id_in_text]").await;
+    assert!(
+        named.contains("同一身份证号") && named.contains("王强") && named.contains("****002X"),
+        "{named}"
+    );
     driver.close().await;
 }
 

@@ -71,6 +71,11 @@ function evidence(w) {
     return h('p.warn-shared', h('strong', t('warn.value.same_file')), ' ', (e.names || []).join(' / '),
       ' ', h('code', String(e.value).slice(0, 16)), ' — ', (e.bidders || []).join('、'));
   }
+  if (e.places) {
+    return h('div.warn-shared',
+      h('p', h('strong', t(`warn.value.${w.kind}`)), ' ', h('code', String(e.value))),
+      h('ul.warn-people', e.places.map((p) => h('li', `${p.bidder}：…${p.text}…`))));
+  }
   if (e.people) {
     return h('div.warn-shared',
       h('p', h('strong', t(`warn.value.${w.kind}`)), ' ', h('code', String(e.value))),
