@@ -1060,6 +1060,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
             expires_at: 0,
             via_cookie: false,
             csrf_ok: false,
+            client_ip: String::new(),
         }
     };
     // Deadlines fall on a round hour, as announcements have them: 09:30 China time.
@@ -1097,6 +1098,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
                     expires_at: 0,
                     via_cookie: false,
                     csrf_ok: false,
+                    client_ip: String::new(),
                 }),
         );
     for user in device_users {

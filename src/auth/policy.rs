@@ -148,6 +148,11 @@ pub async fn resolve_user(
                     .get(CSRF_HEADER)
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|v| constant_time_eq(v.as_bytes(), user.csrf_token.as_bytes()));
+                user.client_ip = req
+                    .extensions()
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip().to_string())
+                    .unwrap_or_default();
                 req.extensions_mut().insert(user);
             }
             Ok(_) => {}

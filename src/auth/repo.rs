@@ -136,6 +136,7 @@ where
             expires_at: r.try_get("expires_at")?,
             via_cookie: false,
             csrf_ok: false,
+            client_ip: String::new(),
         },
         r.try_get("kind")?,
     )))

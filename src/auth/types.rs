@@ -86,6 +86,9 @@ pub struct CurrentUser {
     pub via_cookie: bool,
     /// The request carried a matching `x-csrf-token` header.
     pub csrf_ok: bool,
+    /// The network address of the request (or of the live connection) that carried the
+    /// session; empty outside a request. Recorded where R-COL-1 compares addresses.
+    pub client_ip: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -191,6 +191,7 @@ fn parse(r: Release) -> Option<Parsed> {
             price_fen: (amount * 100.0).round() as i64,
             device_fingerprint: String::new(),
             client_ip: String::new(),
+            other_ips: Vec::new(),
             user_agent: String::new(),
             creators: Vec::new(),
             bidder_key_id: String::new(),

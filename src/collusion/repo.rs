@@ -19,7 +19,8 @@ where
 {
     let rows = sqlx::query(
         "SELECT ob.bid_id, ob.bidder_org_id, o.name, ob.lot_no, ob.sheet, b.device_fingerprint, \
-         b.client_ip, b.user_agent, b.documents_meta, b.bidder_key_id, d.account_no, \
+         b.client_ip, ob.decrypt_ip, h.client_ip AS download_ip, \
+         b.user_agent, b.documents_meta, b.bidder_key_id, d.account_no, \
          o.credit_code, \
          CASE WHEN s.org_id IS NULL THEN i.legal_rep_name ELSE s.legal_rep_name END AS legal_rep_name, \
          CASE WHEN s.org_id IS NULL THEN i.legal_rep_tag ELSE s.legal_rep_tag END AS legal_rep_tag, \
@@ -28,6 +29,7 @@ where
          FROM opening_bids ob JOIN bids b ON b.id = ob.bid_id \
          JOIN organisations o ON o.id = ob.bidder_org_id \
          LEFT JOIN bid_deposits d ON d.tender_id = ob.tender_id AND d.org_id = ob.bidder_org_id \
+         LEFT JOIN document_holders h ON h.tender_id = ob.tender_id AND h.org_id = ob.bidder_org_id \
          LEFT JOIN sealed_identities s ON s.tender_id = ob.tender_id AND s.org_id = ob.bidder_org_id \
          LEFT JOIN org_identities i ON i.org_id = ob.bidder_org_id \
          WHERE ob.tender_id = $1 AND ob.result = 'read_out' ORDER BY ob.position",
@@ -63,6 +65,10 @@ where
                 price_fen: sheet["total_price_fen"].as_i64().unwrap_or_default(),
                 device_fingerprint: r.try_get("device_fingerprint")?,
                 client_ip: r.try_get("client_ip")?,
+                other_ips: [text(r, "decrypt_ip")?, text(r, "download_ip")?]
+                    .into_iter()
+                    .filter(|ip| !ip.is_empty())
+                    .collect(),
                 user_agent: r.try_get("user_agent")?,
                 creators,
                 bidder_key_id: r.try_get("bidder_key_id")?,

@@ -18,7 +18,11 @@ pub struct BidFacts {
     pub lot_no: i64,
     pub price_fen: i64,
     pub device_fingerprint: String,
+    /// The address the bid was started (sealed and sent) from.
     pub client_ip: String,
+    /// The addresses the bidder obtained the tender's documents from and decrypted the
+    /// bid from at the opening, where recorded.
+    pub other_ips: Vec<String>,
     pub user_agent: String,
     /// Document authors and creation ids as the sealing side reported them.
     pub creators: Vec<String>,
@@ -128,10 +132,14 @@ pub fn first_hand(bids: &[BidFacts]) -> Vec<Finding> {
         out.push(finding("R-COL-1", "same_device", 90, value, &group));
     }
     for (value, group) in shared(bids, |b| {
-        (!says_nothing(&b.client_ip))
-            .then_some(b.client_ip.as_str())
-            .into_iter()
-            .collect()
+        let mut ips: Vec<&str> = std::iter::once(&b.client_ip)
+            .chain(&b.other_ips)
+            .map(String::as_str)
+            .filter(|ip| !says_nothing(ip))
+            .collect();
+        ips.sort_unstable();
+        ips.dedup();
+        ips
     }) {
         out.push(finding("R-COL-1", "same_ip", 60, value, &group));
     }
@@ -668,6 +676,7 @@ mod tests {
             price_fen: price,
             device_fingerprint: device.into(),
             client_ip: ip.into(),
+            other_ips: Vec::new(),
             user_agent: "ua".into(),
             creators: vec![creator.into()],
             bidder_key_id: format!("key-{org}"),
@@ -762,6 +771,25 @@ mod tests {
         assert!(first_hand(&same_org)
             .iter()
             .all(|f| f.kind != "same_device"));
+
+        // Sealed from different addresses, but the third bidder obtained the documents
+        // and decrypted from the first's, and the fourth decrypted from it too.
+        let mut apart = bids.clone();
+        apart[1].client_ip = "10.0.0.6".into();
+        apart[2].other_ips = vec!["10.0.0.5".into(), "10.0.0.5".into()];
+        apart[3].other_ips = vec!["127.0.0.1".into(), "10.0.0.5".into()];
+        let ips: Vec<(Vec<String>, serde_json::Value)> = first_hand(&apart)
+            .into_iter()
+            .filter(|f| f.kind == "same_ip")
+            .map(|f| (f.bids, f.evidence["value"].clone()))
+            .collect();
+        assert_eq!(
+            ips,
+            [(
+                vec!["b1".to_string(), "b3".into(), "b4".into()],
+                serde_json::json!("10.0.0.5")
+            )]
+        );
     }
 
     #[test]

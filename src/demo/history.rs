@@ -248,6 +248,7 @@ impl Then {
             expires_at: 0,
             via_cookie: false,
             csrf_ok: false,
+            client_ip: String::new(),
         })
     }
 

@@ -27,15 +27,17 @@ pub async fn insert_holder(
     org_id: &str,
     user_id: &str,
     at: i64,
+    client_ip: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO document_holders (tender_id, org_id, user_id, obtained_at) \
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO document_holders (tender_id, org_id, user_id, obtained_at, client_ip) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(tender_id)
     .bind(org_id)
     .bind(user_id)
     .bind(at)
+    .bind(client_ip)
     .execute(&mut **tx)
     .await?;
     Ok(())

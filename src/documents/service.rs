@@ -63,7 +63,7 @@ pub async fn obtain(
             obtained_at: at,
         });
     }
-    repo::insert_holder(&mut a.tx, tender_id, org, &user.id, a.now).await?;
+    repo::insert_holder(&mut a.tx, tender_id, org, &user.id, a.now, &user.client_ip).await?;
     let event = LedgerEvent::DocumentsObtained(DocumentsObtained { org_id: org.into() });
     ledger::repo::append_bid(&mut a.tx, tender_id, a.now, &user.id, &event).await?;
     let at = a.now;

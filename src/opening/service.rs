@@ -327,11 +327,12 @@ async fn decrypt(
     }
     sqlx::query(
         "UPDATE opening_bids SET decrypt_status = 'decrypted', decrypted_at = $1, kb = $2, \
-         decrypt_started_at = COALESCE(decrypt_started_at, $1) WHERE bid_id = $3",
+         decrypt_started_at = COALESCE(decrypt_started_at, $1), decrypt_ip = $4 WHERE bid_id = $3",
     )
     .bind(now)
     .bind(kb)
     .bind(bid_id)
+    .bind(&user.client_ip)
     .execute(&mut **tx)
     .await?;
     let lot: i64 = row.try_get("lot_no")?;

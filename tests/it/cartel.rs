@@ -220,6 +220,7 @@ fn tender(rng: &mut StdRng, t: usize, n: usize, mechanisms: &[&'static str]) -> 
             price_fen: price.round() as i64,
             device_fingerprint: device,
             client_ip: ip,
+            other_ips: Vec::new(),
             user_agent: "Mozilla/5.0".into(),
             creators: vec![format!("作者-{t}-{i}")],
             bidder_key_id: format!("key-{t}-{i}"),

@@ -63,6 +63,25 @@ async fn r_col_1_4_the_supervisors_read_the_warnings_after_the_opening_and_decid
         warnings.iter().all(|w| w["kind"] != "same_ip"),
         "loopback says nothing"
     );
+    // Where each bidder obtained the documents and decrypted from is recorded for R-COL-1
+    // (the test's loopback address, which the rule then sets aside).
+    let pool = &app.state.db.pool;
+    let downloads: Vec<String> = sqlx::query_scalar(
+        "SELECT h.client_ip FROM document_holders h JOIN bids b \
+         ON b.tender_id = h.tender_id AND b.bidder_org_id = h.org_id WHERE h.tender_id = $1",
+    )
+    .bind(&tender)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let decrypts: Vec<String> =
+        sqlx::query_scalar("SELECT decrypt_ip FROM opening_bids WHERE tender_id = $1")
+            .bind(&tender)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(downloads, ["127.0.0.1"; 3], "{downloads:?}");
+    assert_eq!(decrypts, ["127.0.0.1"; 3], "{decrypts:?}");
     assert_eq!(v["screens"][0]["bids"], 3);
     assert!((v["screens"][0]["spread"].as_f64().unwrap() - 0.1).abs() < 1e-9);
 
