@@ -25,6 +25,27 @@ struct Parsed {
     outcome: Outcome,
     process: Process,
     number_of_tenderers: Option<u64>,
+    /// Days an open tender stood open for bids, when shorter than the law's minimum.
+    short_period: Option<f64>,
+}
+
+/// Days an open tender must stand open for bids: from the documents' issue to the bid
+/// deadline, twenty days at least (R-METH-2).
+pub const MIN_OPEN_TENDER_DAYS: f64 = 20.0;
+
+/// The days between `tenderPeriod.startDate` and `endDate` of an `open` tender, when
+/// fewer than [`MIN_OPEN_TENDER_DAYS`]; `None` for other methods or periods unstated.
+fn short_period(tender: &TenderPart) -> Option<f64> {
+    if tender.procurement_method.as_ref().and_then(Value::as_str) != Some("open") {
+        return None;
+    }
+    let period = tender.tender_period.as_ref()?;
+    let at = |d: &Option<String>| {
+        d.as_deref()
+            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+    };
+    let days = (at(&period.end_date)? - at(&period.start_date)?).num_seconds() as f64 / 86_400.0;
+    (0.0..MIN_OPEN_TENDER_DAYS).contains(&days).then_some(days)
 }
 
 /// What the screen says of one contracting process.
@@ -96,6 +117,15 @@ struct TenderPart {
     procuring_entity: Option<Party>,
     number_of_tenderers: Option<Value>,
     award_criteria: Option<Value>,
+    procurement_method: Option<Value>,
+    tender_period: Option<Period>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Period {
+    start_date: Option<String>,
+    end_date: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -235,6 +265,7 @@ fn parse(r: Release) -> Option<Parsed> {
         buyer: r.buyer.and_then(|b| id(&b.id)).unwrap_or_default(),
         procuring_entity: tender
             .procuring_entity
+            .as_ref()
             .and_then(|p| id(&p.id))
             .unwrap_or_default(),
         region: String::new(),
@@ -256,6 +287,7 @@ fn parse(r: Release) -> Option<Parsed> {
         outcome,
         process,
         number_of_tenderers: tender.number_of_tenderers.as_ref().and_then(Value::as_u64),
+        short_period: short_period(&tender),
     })
 }
 
@@ -345,7 +377,12 @@ fn screen(parsed: Vec<Parsed>) -> ScreenReport {
     // The processes apart from the rest, so the cross-process flags read them in place.
     let (rest, processes): (Vec<_>, Vec<Process>) = parsed
         .into_iter()
-        .map(|p| ((p.facts, p.outcome, p.number_of_tenderers), p.process))
+        .map(|p| {
+            (
+                (p.facts, p.outcome, p.number_of_tenderers, p.short_period),
+                p.process,
+            )
+        })
         .unzip();
     let cross = rules::cross_flags(&processes);
     let rotating: BTreeSet<&String> = cross
@@ -358,7 +395,7 @@ fn screen(parsed: Vec<Parsed>) -> ScreenReport {
     let tenders = rest
         .into_iter()
         .zip(&processes)
-        .map(|((facts, outcome, number_of_tenderers), process)| {
+        .map(|((facts, outcome, number_of_tenderers, short), process)| {
             let ocid = process.tender_id.clone();
             let mut findings = rules::price_patterns(&facts);
             findings.extend(
@@ -370,6 +407,19 @@ fn screen(parsed: Vec<Parsed>) -> ScreenReport {
             let tenderers: BTreeSet<&str> = facts.iter().map(|b| b.org_id.as_str()).collect();
             if number_of_tenderers.unwrap_or(tenderers.len() as u64) == 1 {
                 flags.insert("R018".to_string(), 1.0);
+            }
+            if let Some(days) = short {
+                flags.insert("short_tender_period".to_string(), 1.0);
+                findings.push(rules::Finding {
+                    rule: "R-METH-2",
+                    kind: "short_tender_period",
+                    bids: Vec::new(),
+                    evidence: serde_json::json!({
+                        "value": (days * 10.0).round() / 10.0,
+                        "minimum_days": MIN_OPEN_TENDER_DAYS,
+                    }),
+                    weight: 40,
+                });
             }
             for f in &findings {
                 let code = match f.kind {
@@ -402,7 +452,7 @@ fn screen(parsed: Vec<Parsed>) -> ScreenReport {
 }
 
 /// The columns of the CSV, after `ocid` and `bids`: the flags, then the screens.
-pub const CSV_FLAGS: [&str; 9] = [
+pub const CSV_FLAGS: [&str; 10] = [
     "R018",
     "R024",
     "R028",
@@ -412,6 +462,7 @@ pub const CSV_FLAGS: [&str; 9] = [
     "equal_steps",
     "equal_ratios",
     "rotation",
+    "short_tender_period",
 ];
 
 /// One row per contracting process: its flags (1 or empty) and its screens.
@@ -470,5 +521,50 @@ mod tests {
             .unwrap();
         assert!(e.to_string().starts_with("line 2:"), "{e}");
         assert!(read_parsed(&b"{\"something\": 1}"[..]).is_err());
+    }
+
+    #[test]
+    fn r_meth_2_an_open_tender_shorter_than_twenty_days_is_flagged_and_in_the_csv() {
+        let release = |ocid: &str, method: &str, end: &str| {
+            format!(
+                r#"{{"ocid":"{ocid}","tender":{{"procurementMethod":"{method}","tenderPeriod":{{"startDate":"2026-03-01T09:00:00+08:00","endDate":"{end}"}}}}}}"#
+            )
+        };
+        let input = [
+            release("short", "open", "2026-03-11T09:00:00+08:00"),
+            release("long", "open", "2026-03-25T09:00:00+08:00"),
+            release("limited", "limited", "2026-03-04T09:00:00+08:00"),
+        ]
+        .join("\n");
+        let report = screen_file(input.as_bytes()).unwrap();
+        let flagged: Vec<&str> = report
+            .tenders
+            .iter()
+            .filter(|t| t.flags.contains_key("short_tender_period"))
+            .map(|t| t.ocid.as_str())
+            .collect();
+        assert_eq!(flagged, ["short"]);
+        let short = report.tenders.iter().find(|t| t.ocid == "short").unwrap();
+        let finding = short
+            .findings
+            .iter()
+            .find(|f| f.kind == "short_tender_period")
+            .unwrap();
+        assert_eq!(finding.evidence["value"], 10.0);
+        let mut csv = Vec::new();
+        write_csv(&report, &mut csv).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let column = header
+            .iter()
+            .position(|h| *h == "short_tender_period")
+            .unwrap();
+        let row: Vec<&str> = csv
+            .lines()
+            .find(|l| l.starts_with("short,"))
+            .unwrap()
+            .split(',')
+            .collect();
+        assert_eq!(row[column], "1");
     }
 }

@@ -213,7 +213,7 @@ fn kaibiao_screen_flags_other_cities_ocds_data_as_json_and_csv() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "ocid,bids,R018,R024,R028,R035,R036,R058,equal_steps,equal_ratios,rotation,cv,rd,spread,skewness"
+        "ocid,bids,R018,R024,R028,R035,R036,R058,equal_steps,equal_ratios,rotation,short_tender_period,cv,rd,spread,skewness"
     );
     assert_eq!(rows.len(), 1 + city().len());
     let disq = rows
