@@ -346,12 +346,18 @@ pub async fn index_due(state: &AppState) -> anyhow::Result<()> {
         let read = async {
             let facts = repo::facts(&state.db.pool, &tender_id).await?;
             document_findings(&state, &tender_id, &facts).await?;
-            // Marked read even when its findings were kept before and nothing was kept now.
-            repo::keep_signatures(&state.db.pool, &tender_id, &[], state.clock.now_ms()).await?;
             AppResult::Ok(())
         };
         if let Err(e) = read.await {
             tracing::error!(tender = %tender_id, error = ?e, "reading an opened tender's texts failed");
+        }
+        // Marked read whatever came of it (its findings kept before, or a document that
+        // could not be read), so that the due work moves on rather than retrying each
+        // tick; a supervisor's read of its warnings keeps the signatures when it succeeds.
+        if let Err(e) =
+            repo::keep_signatures(&state.db.pool, &tender_id, &[], state.clock.now_ms()).await
+        {
+            tracing::error!(tender = %tender_id, error = ?e, "marking an opened tender read failed");
         }
         state
             .runtime::<Indexing>()
