@@ -321,7 +321,7 @@ async fn across_tenders(
     Ok(out)
 }
 
-/// Whether an opened tender's texts are being read for their signatures (`index_one`).
+/// Whether an opened tender's texts are being read for their signatures (`index_due`).
 #[derive(Default)]
 pub struct Indexing(std::sync::atomic::AtomicBool);
 
