@@ -1110,8 +1110,9 @@ async fn r_col_4_one_hand_writing_for_two_firms_in_two_tenders_is_found_across_t
     .await;
     let oversight = app.login("oversight").await;
     // Nobody read the first tender's warnings: the due work read its texts.
+    // The due work ticks each second; a loaded machine may take a few.
     let mut across = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..300 {
         let (status, v) = oversight
             .get(&format!("/api/tenders/{second}/warnings"))
             .await;
