@@ -163,13 +163,7 @@ mod tests {
     use super::*;
 
     fn docs(id: &str, org: &str, text: &str) -> BidDocuments {
-        BidDocuments {
-            bid_id: id.into(),
-            org_id: org.into(),
-            org_name: format!("{org} 公司"),
-            files: Vec::new(),
-            text: text.into(),
-        }
+        crate::collusion::similarity::tests::docs(id, org, &[], text)
     }
 
     const TENDER: &str = "投标人应当按照采购文件的要求编制投标文件。投标报价应包含设备运输安装调试及培训的全部费用。\

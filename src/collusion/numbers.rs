@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use super::personnel::{masked, phone_key};
 use super::rules::Finding;
 use super::similarity::{common, BidDocuments};
 
@@ -75,15 +76,10 @@ fn numbers(text: &str) -> Vec<Found> {
                 });
             }
         } else if !ends_x && !run.contains('X') {
-            let national = run
-                .strip_prefix("0086")
-                .or_else(|| (run.len() == 13).then(|| run.strip_prefix("86")).flatten())
-                .unwrap_or(&run);
-            let b = national.as_bytes();
-            if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) {
+            if let Some(number) = phone_key(&run) {
                 out.push(Found {
                     what: "mobile",
-                    number: national.to_string(),
+                    number,
                     at: (start, end),
                 });
             }
@@ -102,15 +98,6 @@ fn born(run: &str) -> bool {
         (n(6..10), n(10..12), n(12..14)),
         (Some(1900..=2099), Some(1..=12), Some(1..=31))
     )
-}
-
-/// The last four characters of a number, the rest hidden.
-fn masked(number: &str) -> String {
-    let tail: String = number
-        .chars()
-        .skip(number.chars().count().saturating_sub(4))
-        .collect();
-    format!("****{tail}")
 }
 
 /// The text around a number as the bid wrote it, the number masked and every other digit
@@ -198,13 +185,7 @@ mod tests {
     use super::*;
 
     fn docs(id: &str, org: &str, text: &str) -> BidDocuments {
-        BidDocuments {
-            bid_id: id.into(),
-            org_id: org.into(),
-            org_name: format!("{org} 公司"),
-            files: Vec::new(),
-            text: text.into(),
-        }
+        crate::collusion::similarity::tests::docs(id, org, &[], text)
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn id_key(raw: &str) -> Option<String> {
 /// A phone number as compared: a mainland mobile number's 11 digits (without China's
 /// country code). Landlines are not compared: bidders in one office building share a
 /// switchboard honestly, a mobile number is one person's.
-fn phone_key(raw: &str) -> Option<String> {
+pub(super) fn phone_key(raw: &str) -> Option<String> {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     let national = digits
         .strip_prefix("0086")
@@ -50,7 +50,7 @@ fn phone_key(raw: &str) -> Option<String> {
 }
 
 /// The last four characters of a number, the rest hidden.
-fn masked(key: &str) -> String {
+pub(super) fn masked(key: &str) -> String {
     let tail: String = key
         .chars()
         .rev()

@@ -358,10 +358,11 @@ fn find_run(s: &[u64], run: &[u64]) -> (usize, usize) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn docs(id: &str, org: &str, files: &[(&str, &str)], text: &str) -> BidDocuments {
+    /// A bid's documents for the rules' tests (also `errors`' and `numbers`').
+    pub(crate) fn docs(id: &str, org: &str, files: &[(&str, &str)], text: &str) -> BidDocuments {
         BidDocuments {
             bid_id: id.into(),
             org_id: org.into(),
