@@ -8,6 +8,7 @@
 use rand::Rng;
 
 mod history;
+pub mod year;
 pub use history::{PastTender, Stage};
 
 use crate::auth::service::hash_password;

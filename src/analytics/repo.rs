@@ -2,6 +2,8 @@
 //! plan money it committed, the opening's read-out bids per lot, the awards with the
 //! winners' sizes, the signed contracts and the payments made.
 
+use std::collections::{BTreeMap, HashMap};
+
 use sqlx::Row;
 
 /// Which tenders count: by region, purchasing unit and day of publication (CST,
@@ -87,96 +89,51 @@ fn scoped<'q>(
         .bind(purchaser)
 }
 
-async fn sum(pool: &sqlx::AnyPool, sql: &str, id: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar(sql).bind(id).fetch_one(pool).await
+/// The condition every query below puts on the tenders `t`: published, in the filter's
+/// region and purchasing unit (`$1`–`$4`, see [`scoped`]). The period is applied to the
+/// tenders' rows, and the other tables' rows kept only for the tenders kept.
+const IN_SCOPE: &str = "t.published_at IS NOT NULL AND t.status <> 'draft' \
+     AND ($1 = '' OR t.region_code = $2) AND ($3 = '' OR t.purchaser_org_id = $4)";
+
+/// Rows of `sql` (which selects the tender's id first and joins `tenders t` under
+/// [`IN_SCOPE`]) for the tenders in `index`, each with the position of its tender.
+async fn rows_of(
+    pool: &sqlx::AnyPool,
+    f: &Filter,
+    index: &HashMap<String, usize>,
+    sql: &str,
+) -> sqlx::Result<Vec<(usize, sqlx::any::AnyRow)>> {
+    let rows = scoped(sqlx::query(sql), f).fetch_all(pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get(0)?;
+        if let Some(&i) = index.get(&id) {
+            out.push((i, r));
+        }
+    }
+    Ok(out)
 }
 
-/// The published tenders the filter selects, with their facts.
+/// The published tenders the filter selects, with their facts: one query per table for
+/// all of them (not per tender), so the answer's time grows with the rows, not the round
+/// trips.
 pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<TenderFacts>> {
     let rows = scoped(
-        sqlx::query(
-            "SELECT id, region_code, purchaser_org_id, status, published_at, category, eval_terms \
-             FROM tenders \
-             WHERE published_at IS NOT NULL AND status <> 'draft' \
-             AND ($1 = '' OR region_code = $2) AND ($3 = '' OR purchaser_org_id = $4) \
-             ORDER BY published_at, id",
-        ),
+        sqlx::query(&format!(
+            "SELECT t.id, t.region_code, t.status, t.published_at, t.category, t.eval_terms \
+             FROM tenders t WHERE {IN_SCOPE} ORDER BY t.published_at, t.id"
+        )),
         f,
     )
     .fetch_all(pool)
     .await?;
     let mut out = Vec::new();
     for r in rows {
-        let published_at: i64 = r.try_get("published_at")?;
-        if !in_period(published_at, f) {
+        if !in_period(r.try_get("published_at")?, f) {
             continue;
         }
-        let id: String = r.try_get("id")?;
-        let lots: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT lot_no, budget_fen FROM tender_lots WHERE tender_id = $1 ORDER BY lot_no",
-        )
-        .bind(&id)
-        .fetch_all(pool)
-        .await?;
-        let opened: Option<String> = sqlx::query_scalar(
-            "SELECT phase FROM openings WHERE tender_id = $1 AND phase = 'closed'",
-        )
-        .bind(&id)
-        .fetch_optional(pool)
-        .await?;
-        let mut read_out_per_lot = Vec::new();
-        if opened.is_some() {
-            for (lot_no, _) in &lots {
-                read_out_per_lot.push(
-                    sqlx::query_scalar::<_, i64>(
-                        "SELECT COUNT(*) FROM opening_bids WHERE tender_id = $1 AND lot_no = $2 \
-                         AND result = 'read_out'",
-                    )
-                    .bind(&id)
-                    .bind(lot_no)
-                    .fetch_one(pool)
-                    .await?,
-                );
-            }
-        }
-        let mut awards = Vec::new();
-        let notice: Option<String> =
-            sqlx::query_scalar("SELECT notice FROM result_notices WHERE tender_id = $1")
-                .bind(&id)
-                .fetch_optional(pool)
-                .await?;
-        if let Some(text) = notice {
-            let signed: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            for w in crate::award::notice::winners(&signed["document"]) {
-                let budget = lots.iter().find(|l| l.0 == w.lot_no).map_or(0, |l| l.1);
-                let size: Option<String> =
-                    sqlx::query_scalar("SELECT enterprise_size FROM organisations WHERE id = $1")
-                        .bind(&w.org_id)
-                        .fetch_one(pool)
-                        .await?;
-                let sheet: Option<String> = sqlx::query_scalar(
-                    "SELECT sheet FROM opening_bids WHERE tender_id = $1 AND bidder_org_id = $2 \
-                     AND lot_no = $3 AND result = 'read_out'",
-                )
-                .bind(&id)
-                .bind(&w.org_id)
-                .bind(w.lot_no)
-                .fetch_optional(pool)
-                .await?
-                .flatten();
-                let special = sheet
-                    .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-                    .and_then(|s| s["special_status"].as_str().map(str::to_string));
-                awards.push(Award {
-                    budget_fen: budget,
-                    price_fen: w.price_fen,
-                    org_id: w.org_id.clone(),
-                    size,
-                    special,
-                });
-            }
-        }
         out.push(TenderFacts {
+            id: r.try_get("id")?,
             region_code: r.try_get("region_code")?,
             category: r.try_get("category")?,
             reserved_for_sme: r
@@ -184,84 +141,224 @@ pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<Tende
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
                 .is_some_and(|t| t["reserved_for_sme"] == true),
             status: r.try_get("status")?,
-            budget_fen: lots.iter().map(|l| l.1).sum(),
-            committed_fen: sum(
-                pool,
-                "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM plan_commitments \
-                 WHERE tender_id = $1",
-                &id,
-            )
-            .await?,
-            read_out_per_lot,
-            awards,
-            contracted_fen: sum(
-                pool,
-                "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM contracts \
-                 WHERE tender_id = $1 AND signed_at IS NOT NULL",
-                &id,
-            )
-            .await?,
-            paid_fen: sum(
-                pool,
-                "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM payment_requests \
-                 WHERE tender_id = $1 AND status = 'paid'",
-                &id,
-            )
-            .await?,
-            bidders: sqlx::query_as(
-                "SELECT DISTINCT ob.bidder_org_id, o.enterprise_size FROM opening_bids ob \
-                 JOIN organisations o ON o.id = ob.bidder_org_id \
-                 WHERE ob.tender_id = $1 AND ob.result = 'read_out'",
-            )
-            .bind(&id)
-            .fetch_all(pool)
-            .await?,
-            experts: experts(pool, &id).await?,
-            deductions: deductions(pool, &id).await?,
-            id,
+            ..TenderFacts::default()
         });
+    }
+    let index: HashMap<String, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.clone(), i))
+        .collect();
+
+    // The lots and their budgets.
+    let mut lots: Vec<Vec<(i64, i64)>> = vec![Vec::new(); out.len()];
+    for (i, r) in rows_of(
+        pool,
+        f,
+        &index,
+        &format!(
+            "SELECT l.tender_id, l.lot_no, l.budget_fen FROM tender_lots l \
+             JOIN tenders t ON t.id = l.tender_id WHERE {IN_SCOPE} ORDER BY l.tender_id, l.lot_no"
+        ),
+    )
+    .await?
+    {
+        lots[i].push((r.try_get(1)?, r.try_get(2)?));
+    }
+    for (t, lots) in out.iter_mut().zip(&lots) {
+        t.budget_fen = lots.iter().map(|l| l.1).sum();
+    }
+
+    // Money per tender: committed from plans, contracted (signed), paid.
+    for (sql, set) in [
+        (
+            "SELECT c.tender_id, CAST(SUM(c.amount_fen) AS BIGINT) FROM plan_commitments c \
+             JOIN tenders t ON t.id = c.tender_id",
+            (|t: &mut TenderFacts, v| t.committed_fen = v) as fn(&mut TenderFacts, i64),
+        ),
+        (
+            "SELECT c.tender_id, CAST(SUM(c.amount_fen) AS BIGINT) FROM contracts c \
+             JOIN tenders t ON t.id = c.tender_id AND c.signed_at IS NOT NULL",
+            |t, v| t.contracted_fen = v,
+        ),
+        (
+            "SELECT p.tender_id, CAST(SUM(p.amount_fen) AS BIGINT) FROM payment_requests p \
+             JOIN tenders t ON t.id = p.tender_id AND p.status = 'paid'",
+            |t, v| t.paid_fen = v,
+        ),
+    ] {
+        let sql = format!("{sql} WHERE {IN_SCOPE} GROUP BY 1");
+        for (i, r) in rows_of(pool, f, &index, &sql).await? {
+            set(&mut out[i], r.try_get(1)?);
+        }
+    }
+
+    // The openings closed, and each read-out bid: its lot, bidder, the bidder's registered
+    // size and its sheet (for a winner's declared status).
+    let mut closed = vec![false; out.len()];
+    for (i, _) in rows_of(
+        pool,
+        f,
+        &index,
+        &format!(
+            "SELECT o.tender_id FROM openings o JOIN tenders t ON t.id = o.tender_id \
+             WHERE o.phase = 'closed' AND {IN_SCOPE}"
+        ),
+    )
+    .await?
+    {
+        closed[i] = true;
+    }
+    let mut sheets: HashMap<(usize, String, i64), Option<String>> = HashMap::new();
+    let mut per_lot: HashMap<(usize, i64), i64> = HashMap::new();
+    let mut bidders: Vec<BTreeMap<String, Option<String>>> = vec![BTreeMap::new(); out.len()];
+    for (i, r) in rows_of(
+        pool,
+        f,
+        &index,
+        &format!(
+            "SELECT ob.tender_id, ob.lot_no, ob.bidder_org_id, o.enterprise_size, ob.sheet \
+             FROM opening_bids ob JOIN tenders t ON t.id = ob.tender_id \
+             JOIN organisations o ON o.id = ob.bidder_org_id \
+             WHERE ob.result = 'read_out' AND {IN_SCOPE}"
+        ),
+    )
+    .await?
+    {
+        let lot: i64 = r.try_get(1)?;
+        let org: String = r.try_get(2)?;
+        *per_lot.entry((i, lot)).or_default() += 1;
+        bidders[i].insert(org.clone(), r.try_get(3)?);
+        sheets.insert((i, org, lot), r.try_get(4)?);
+    }
+    for (i, t) in out.iter_mut().enumerate() {
+        if closed[i] {
+            t.read_out_per_lot = lots[i]
+                .iter()
+                .map(|(lot, _)| per_lot.get(&(i, *lot)).copied().unwrap_or_default())
+                .collect();
+        }
+        t.bidders = std::mem::take(&mut bidders[i]).into_iter().collect();
+    }
+
+    // The awards of the result notices, with the winners' sizes.
+    let notices = rows_of(
+        pool,
+        f,
+        &index,
+        &format!(
+            "SELECT n.tender_id, n.notice FROM result_notices n \
+             JOIN tenders t ON t.id = n.tender_id WHERE {IN_SCOPE}"
+        ),
+    )
+    .await?;
+    if !notices.is_empty() {
+        let sizes: HashMap<String, Option<String>> =
+            sqlx::query_as("SELECT id, enterprise_size FROM organisations WHERE kind = 'supplier'")
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .collect();
+        for (i, r) in notices {
+            let text: String = r.try_get(1)?;
+            let signed: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            for w in crate::award::notice::winners(&signed["document"]) {
+                let budget = lots[i].iter().find(|l| l.0 == w.lot_no).map_or(0, |l| l.1);
+                let special = sheets
+                    .get(&(i, w.org_id.clone(), w.lot_no))
+                    .cloned()
+                    .flatten()
+                    .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+                    .and_then(|s| s["special_status"].as_str().map(str::to_string));
+                out[i].awards.push(Award {
+                    budget_fen: budget,
+                    price_fen: w.price_fen,
+                    size: sizes.get(&w.org_id).cloned().flatten(),
+                    org_id: w.org_id,
+                    special,
+                });
+            }
+        }
+    }
+
+    // The panels: seats, and per expert the scores given, those outside the range, and
+    // the last one's time.
+    let mut seats: Vec<Vec<(String, String, Option<i64>)>> = vec![Vec::new(); out.len()];
+    for (i, r) in rows_of(
+        pool,
+        f,
+        &index,
+        &format!(
+            "SELECT p.tender_id, p.expert_id, p.status, p.responded_at FROM evaluation_panel p \
+             JOIN tenders t ON t.id = p.tender_id WHERE {IN_SCOPE}"
+        ),
+    )
+    .await?
+    {
+        seats[i].push((r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+    }
+    let mut scored: Vec<HashMap<String, (i64, i64, i64)>> = vec![HashMap::new(); out.len()];
+    for (i, r) in rows_of(
+        pool,
+        f,
+        &index,
+        &format!(
+            "SELECT s.tender_id, s.expert_id, COUNT(*), \
+             CAST(SUM(CASE WHEN s.outlier_reason IS NULL THEN 0 ELSE 1 END) AS BIGINT), \
+             CAST(MAX(s.at) AS BIGINT) FROM evaluation_scores s \
+             JOIN tenders t ON t.id = s.tender_id WHERE {IN_SCOPE} GROUP BY 1, 2"
+        ),
+    )
+    .await?
+    {
+        scored[i].insert(r.try_get(1)?, (r.try_get(2)?, r.try_get(3)?, r.try_get(4)?));
+    }
+    for (i, t) in out.iter_mut().enumerate() {
+        t.experts = experts(&seats[i], &scored[i]);
+    }
+
+    // The deductions of the evaluation reports.
+    for (i, r) in rows_of(
+        pool,
+        f,
+        &index,
+        &format!(
+            "SELECT e.tender_id, e.report FROM evaluations e \
+             JOIN tenders t ON t.id = e.tender_id WHERE e.report IS NOT NULL AND {IN_SCOPE}"
+        ),
+    )
+    .await?
+    {
+        out[i].deductions = deductions(r.try_get::<Option<String>, _>(1)?);
     }
     Ok(out)
 }
 
-/// A tender's panel: invitations, declines, scores, outliers, minutes to score.
-async fn experts(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<ExpertFacts> {
-    let seats: Vec<(String, String, Option<i64>)> = sqlx::query_as(
-        "SELECT expert_id, status, responded_at FROM evaluation_panel WHERE tender_id = $1",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
-    let scores: Vec<(String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT expert_id, outlier_reason, at FROM evaluation_scores WHERE tender_id = $1",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
+/// A tender's panel from its seats (expert, status, when answered) and per expert its
+/// scores (given, outside the range, the last one's time).
+fn experts(
+    seats: &[(String, String, Option<i64>)],
+    scored: &HashMap<String, (i64, i64, i64)>,
+) -> ExpertFacts {
     let mut minutes_to_score = Vec::new();
-    for (expert, status, responded_at) in &seats {
-        let last = scores.iter().filter(|s| &s.0 == expert).map(|s| s.2).max();
-        if let (true, Some(accepted), Some(last)) = (status == "accepted", responded_at, last) {
+    for (expert, status, responded_at) in seats {
+        if let (true, Some(accepted), Some((_, _, last))) =
+            (status == "accepted", responded_at, scored.get(expert))
+        {
             minutes_to_score.push((last - accepted).max(0) / 60_000);
         }
     }
-    Ok(ExpertFacts {
+    ExpertFacts {
         invitations: seats.len() as i64,
         declines: seats.iter().filter(|s| s.1 == "declined").count() as i64,
-        scores: scores.len() as i64,
-        outlier_scores: scores.iter().filter(|s| s.1.is_some()).count() as i64,
+        scores: scored.values().map(|s| s.0).sum(),
+        outlier_scores: scored.values().map(|s| s.1).sum(),
         minutes_to_score,
-    })
+    }
 }
 
-/// The deductions of the tender's evaluation report: each evaluated bid's price's.
-async fn deductions(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<Vec<(String, i64)>> {
-    let report: Option<String> =
-        sqlx::query_scalar("SELECT report FROM evaluations WHERE tender_id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-            .flatten();
+/// The deductions of an evaluation report: each evaluated bid's price's.
+fn deductions(report: Option<String>) -> Vec<(String, i64)> {
     let report: serde_json::Value = report
         .and_then(|r| serde_json::from_str(&r).ok())
         .unwrap_or_default();
@@ -276,7 +373,7 @@ async fn deductions(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<Vec<(String,
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// The procurement plans in scope: by the planning unit's region and id, and the month

@@ -1,6 +1,8 @@
 //! What a release is built from, read from the stages' tables: only what the platform has
 //! made public.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use sqlx::Row;
 
@@ -118,15 +120,28 @@ pub async fn find(pool: &sqlx::AnyPool, id_or_code: &str) -> sqlx::Result<Option
     .await
 }
 
-async fn party(pool: &sqlx::AnyPool, org_id: &str) -> sqlx::Result<Party> {
-    let r = sqlx::query("SELECT name, credit_code FROM organisations WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(pool)
-        .await?;
+/// `$1, $2, …, $n`.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `sql` with `ids` bound to its placeholders.
+fn with_ids<'q>(
+    sql: &'q str,
+    ids: &'q [String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    ids.iter()
+        .fold(sqlx::query(sql), |q, id| q.bind(id.as_str()))
+}
+
+fn party_of(r: &sqlx::any::AnyRow, id: &str, name: &str, code: &str) -> sqlx::Result<Party> {
     Ok(Party {
-        org_id: org_id.to_string(),
-        name: r.try_get("name")?,
-        credit_code: r.try_get("credit_code")?,
+        org_id: r.try_get(id)?,
+        name: r.try_get(name)?,
+        credit_code: r.try_get(code)?,
     })
 }
 
@@ -137,144 +152,250 @@ fn json(s: Option<String>) -> Value {
 
 /// Everything public about the published tender `id`.
 pub async fn public(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<Public> {
-    let r = sqlx::query(
-        "SELECT id, code, title, description, status, method, category, region_code, \
-         bid_deadline, published_at, updated_at, purchaser_org_id, agency_org_id \
-         FROM tenders WHERE id = $1",
+    publics(pool, &[id.to_string()])
+        .await?
+        .pop()
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+/// How many tenders [`publics`] reads with one query per table.
+const CHUNK: usize = 500;
+
+/// Everything public about the published tenders `ids`, in their order: one query per
+/// table for up to [`CHUNK`] of them (not per tender), so a page or the bulk download
+/// costs a few round trips whatever the tenders hold.
+pub async fn publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec<Public>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(chunk_publics(pool, chunk).await?);
+    }
+    Ok(out)
+}
+
+async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec<Public>> {
+    let list = placeholders(ids.len());
+    let mut lots: HashMap<String, Vec<Lot>> = HashMap::new();
+    for l in with_ids(
+        &format!(
+            "SELECT tender_id, lot_no, name, budget_fen FROM tender_lots \
+             WHERE tender_id IN ({list}) ORDER BY tender_id, lot_no"
+        ),
+        ids,
     )
-    .bind(id)
-    .fetch_one(pool)
-    .await?;
-    let lots = sqlx::query(
-        "SELECT lot_no, name, budget_fen FROM tender_lots WHERE tender_id = $1 ORDER BY lot_no",
-    )
-    .bind(id)
     .fetch_all(pool)
     .await?
-    .iter()
-    .map(|l| {
-        Ok(Lot {
+    {
+        lots.entry(l.try_get("tender_id")?).or_default().push(Lot {
             lot_no: l.try_get("lot_no")?,
             name: l.try_get("name")?,
             budget_fen: l.try_get("budget_fen")?,
-        })
-    })
-    .collect::<sqlx::Result<Vec<_>>>()?;
-    let tender = Tender {
-        id: r.try_get("id")?,
-        code: r.try_get("code")?,
-        title: r.try_get("title")?,
-        description: r.try_get("description")?,
-        status: r.try_get("status")?,
-        method: r.try_get("method")?,
-        category: r.try_get("category")?,
-        region_code: r.try_get("region_code")?,
-        bid_deadline: r.try_get("bid_deadline")?,
-        published_at: r
-            .try_get::<Option<i64>, _>("published_at")?
-            .unwrap_or_default(),
-        updated_at: r.try_get("updated_at")?,
-        buyer: party(pool, &r.try_get::<String, _>("purchaser_org_id")?).await?,
-        procuring_entity: party(pool, &r.try_get::<String, _>("agency_org_id")?).await?,
-        lots,
-    };
+        });
+    }
 
     // The bids, once the opening closed (its record is public from then on).
-    let closed: Option<Option<i64>> = sqlx::query_scalar(
-        "SELECT closed_at FROM openings WHERE tender_id = $1 AND phase = 'closed'",
+    let mut openings: HashMap<String, Opening> = HashMap::new();
+    for o in with_ids(
+        &format!(
+            "SELECT tender_id, closed_at FROM openings \
+             WHERE phase = 'closed' AND tender_id IN ({list})"
+        ),
+        ids,
     )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    let opening = match closed {
-        Some(closed_at) => {
-            let rows = sqlx::query(
-                "SELECT bid_id, bidder_org_id, lot_no, result, sheet FROM opening_bids \
-                 WHERE tender_id = $1 ORDER BY position",
-            )
-            .bind(id)
-            .fetch_all(pool)
-            .await?;
-            let mut bids = Vec::new();
-            for b in rows {
-                let sheet = json(b.try_get("sheet")?);
-                bids.push(Bid {
-                    id: b.try_get("bid_id")?,
-                    lot_no: b.try_get("lot_no")?,
-                    bidder: party(pool, &b.try_get::<String, _>("bidder_org_id")?).await?,
-                    result: b.try_get("result")?,
-                    price_fen: sheet["total_price_fen"].as_i64(),
-                });
-            }
-            Some(Opening {
-                closed_at: closed_at.unwrap_or_default(),
-                bids,
-            })
-        }
-        None => None,
-    };
-
-    let notice =
-        match sqlx::query("SELECT notice, published_at FROM result_notices WHERE tender_id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-        {
-            Some(n) => {
-                let signed = json(n.try_get("notice")?); // the document and the platform's signature
-                let mut winners = Vec::new();
-                for w in crate::award::notice::winners(&signed["document"]) {
-                    winners.push((w.lot_no, party(pool, &w.org_id).await?, w.price_fen));
-                }
-                Some(Notice {
-                    published_at: n.try_get("published_at")?,
-                    winners,
-                })
-            }
-            None => None,
-        };
-
-    let rows = sqlx::query(
-        "SELECT id, lot_no, supplier_org_id, amount_fen, document, signed_at, published_at \
-         FROM contracts WHERE tender_id = $1 AND published_at IS NOT NULL ORDER BY lot_no",
-    )
-    .bind(id)
     .fetch_all(pool)
-    .await?;
-    let mut contracts = Vec::new();
-    for c in rows {
-        let cid: String = c.try_get("id")?;
-        let payments = sqlx::query(
-            "SELECT id, amount_fen, paid_on FROM payment_requests \
-             WHERE contract_id = $1 AND status = 'paid' ORDER BY paid_at",
+    .await?
+    {
+        openings.insert(
+            o.try_get("tender_id")?,
+            Opening {
+                closed_at: o
+                    .try_get::<Option<i64>, _>("closed_at")?
+                    .unwrap_or_default(),
+                bids: Vec::new(),
+            },
+        );
+    }
+    if !openings.is_empty() {
+        for b in with_ids(
+            &format!(
+                "SELECT ob.tender_id, ob.bid_id, ob.bidder_org_id, ob.lot_no, ob.result, \
+                 ob.sheet, o.name, o.credit_code FROM opening_bids ob \
+                 JOIN organisations o ON o.id = ob.bidder_org_id \
+                 WHERE ob.tender_id IN ({list}) ORDER BY ob.tender_id, ob.position"
+            ),
+            ids,
         )
-        .bind(&cid)
         .fetch_all(pool)
         .await?
-        .iter()
-        .map(|p| {
-            Ok((
+        {
+            let Some(opening) = openings.get_mut(&b.try_get::<String, _>("tender_id")?) else {
+                continue;
+            };
+            opening.bids.push(Bid {
+                id: b.try_get("bid_id")?,
+                lot_no: b.try_get("lot_no")?,
+                bidder: party_of(&b, "bidder_org_id", "name", "credit_code")?,
+                result: b.try_get("result")?,
+                price_fen: json(b.try_get("sheet")?)["total_price_fen"].as_i64(),
+            });
+        }
+    }
+
+    // The result notices (the document and the platform's signature), their winners named.
+    let mut notices: HashMap<String, (i64, Vec<crate::award::notice::Winner>)> = HashMap::new();
+    for n in with_ids(
+        &format!(
+            "SELECT tender_id, notice, published_at FROM result_notices \
+             WHERE tender_id IN ({list})"
+        ),
+        ids,
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        let signed = json(n.try_get("notice")?);
+        notices.insert(
+            n.try_get("tender_id")?,
+            (
+                n.try_get("published_at")?,
+                crate::award::notice::winners(&signed["document"]),
+            ),
+        );
+    }
+    let winners: Vec<String> = notices
+        .values()
+        .flat_map(|n| n.1.iter().map(|w| w.org_id.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut parties: HashMap<String, Party> = HashMap::new();
+    for chunk in winners.chunks(CHUNK) {
+        for r in with_ids(
+            &format!(
+                "SELECT id, name, credit_code FROM organisations WHERE id IN ({})",
+                placeholders(chunk.len())
+            ),
+            chunk,
+        )
+        .fetch_all(pool)
+        .await?
+        {
+            let p = party_of(&r, "id", "name", "credit_code")?;
+            parties.insert(p.org_id.clone(), p);
+        }
+    }
+
+    // Published contracts, with the payments made.
+    let mut payments: HashMap<String, Vec<(String, i64, String)>> = HashMap::new();
+    for p in with_ids(
+        &format!(
+            "SELECT contract_id, id, amount_fen, paid_on FROM payment_requests \
+             WHERE status = 'paid' AND tender_id IN ({list}) ORDER BY paid_at, id"
+        ),
+        ids,
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        payments
+            .entry(p.try_get("contract_id")?)
+            .or_default()
+            .push((
                 p.try_get("id")?,
                 p.try_get("amount_fen")?,
                 p.try_get("paid_on")?,
-            ))
-        })
-        .collect::<sqlx::Result<Vec<_>>>()?;
-        contracts.push(Contract {
-            lot_no: c.try_get("lot_no")?,
-            supplier: party(pool, &c.try_get::<String, _>("supplier_org_id")?).await?,
-            amount_fen: c.try_get("amount_fen")?,
-            document: json(c.try_get("document")?),
-            signed_at: c.try_get("signed_at")?,
-            published_at: c.try_get("published_at")?,
-            payments,
-            id: cid,
-        });
+            ));
     }
-    Ok(Public {
-        tender,
-        opening,
-        notice,
-        contracts,
-    })
+    let mut contracts: HashMap<String, Vec<Contract>> = HashMap::new();
+    for c in with_ids(
+        &format!(
+            "SELECT c.tender_id, c.id, c.lot_no, c.supplier_org_id, c.amount_fen, c.document, \
+             c.signed_at, c.published_at, o.name, o.credit_code FROM contracts c \
+             JOIN organisations o ON o.id = c.supplier_org_id \
+             WHERE c.published_at IS NOT NULL AND c.tender_id IN ({list}) \
+             ORDER BY c.tender_id, c.lot_no"
+        ),
+        ids,
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        let id: String = c.try_get("id")?;
+        contracts
+            .entry(c.try_get("tender_id")?)
+            .or_default()
+            .push(Contract {
+                lot_no: c.try_get("lot_no")?,
+                supplier: party_of(&c, "supplier_org_id", "name", "credit_code")?,
+                amount_fen: c.try_get("amount_fen")?,
+                document: json(c.try_get("document")?),
+                signed_at: c.try_get("signed_at")?,
+                published_at: c.try_get("published_at")?,
+                payments: payments.remove(&id).unwrap_or_default(),
+                id,
+            });
+    }
+
+    let mut tenders: HashMap<String, Public> = HashMap::new();
+    for r in with_ids(
+        &format!(
+            "SELECT t.id, t.code, t.title, t.description, t.status, t.method, t.category, \
+             t.region_code, t.bid_deadline, t.published_at, t.updated_at, \
+             t.purchaser_org_id, b.name AS buyer_name, b.credit_code AS buyer_code, \
+             t.agency_org_id, a.name AS agency_name, a.credit_code AS agency_code \
+             FROM tenders t JOIN organisations b ON b.id = t.purchaser_org_id \
+             JOIN organisations a ON a.id = t.agency_org_id WHERE t.id IN ({list})"
+        ),
+        ids,
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        let id: String = r.try_get("id")?;
+        let notice = match notices.remove(&id) {
+            Some((published_at, winners)) => Some(Notice {
+                published_at,
+                winners: winners
+                    .into_iter()
+                    .map(|w| {
+                        let party = parties
+                            .get(&w.org_id)
+                            .cloned()
+                            .ok_or(sqlx::Error::RowNotFound)?;
+                        Ok((w.lot_no, party, w.price_fen))
+                    })
+                    .collect::<sqlx::Result<Vec<_>>>()?,
+            }),
+            None => None,
+        };
+        let tender = Tender {
+            code: r.try_get("code")?,
+            title: r.try_get("title")?,
+            description: r.try_get("description")?,
+            status: r.try_get("status")?,
+            method: r.try_get("method")?,
+            category: r.try_get("category")?,
+            region_code: r.try_get("region_code")?,
+            bid_deadline: r.try_get("bid_deadline")?,
+            published_at: r
+                .try_get::<Option<i64>, _>("published_at")?
+                .unwrap_or_default(),
+            updated_at: r.try_get("updated_at")?,
+            buyer: party_of(&r, "purchaser_org_id", "buyer_name", "buyer_code")?,
+            procuring_entity: party_of(&r, "agency_org_id", "agency_name", "agency_code")?,
+            lots: lots.remove(&id).unwrap_or_default(),
+            id: id.clone(),
+        };
+        tenders.insert(
+            id.clone(),
+            Public {
+                tender,
+                opening: openings.remove(&id),
+                notice,
+                contracts: contracts.remove(&id).unwrap_or_default(),
+            },
+        );
+    }
+    ids.iter()
+        .map(|id| tenders.remove(id).ok_or(sqlx::Error::RowNotFound))
+        .collect()
 }

@@ -64,8 +64,9 @@ async fn releases(
     let pool = &state.db.pool;
     let total = repo::count(pool).await?;
     let mut out = Vec::new();
-    for id in repo::page(pool, (page - 1) * PAGE_SIZE, PAGE_SIZE).await? {
-        out.push(release::release(&repo::public(pool, &id).await?));
+    let ids = repo::page(pool, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    for public in repo::publics(pool, &ids).await? {
+        out.push(release::release(&public));
     }
     let base = base(&state, &headers);
     let next =
@@ -127,22 +128,25 @@ async fn bulk(State(state): State<AppState>) -> AppResult<Response> {
         .into_response())
 }
 
-/// The releases as JSON lines, read a page at a time.
+/// How many tenders the bulk download reads at a time.
+const BULK_PAGE: i64 = 500;
+
+/// The releases as JSON lines, read [`BULK_PAGE`] tenders at a time.
 async fn bulk_lines(state: &AppState) -> AppResult<Vec<u8>> {
     let pool = &state.db.pool;
     let mut body = Vec::new();
     let mut offset = 0;
     loop {
-        let ids = repo::page(pool, offset, PAGE_SIZE).await?;
-        for id in &ids {
-            serde_json::to_writer(&mut body, &release::release(&repo::public(pool, id).await?))
+        let ids = repo::page(pool, offset, BULK_PAGE).await?;
+        for public in repo::publics(pool, &ids).await? {
+            serde_json::to_writer(&mut body, &release::release(&public))
                 .map_err(anyhow::Error::from)?;
             body.push(b'\n');
         }
-        if (ids.len() as i64) < PAGE_SIZE {
+        if (ids.len() as i64) < BULK_PAGE {
             break;
         }
-        offset += PAGE_SIZE;
+        offset += BULK_PAGE;
     }
     Ok(body)
 }

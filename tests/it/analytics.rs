@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::common::{code, spawn_app_at_with, TestApp};
+use crate::common::{code, spawn_app_at, spawn_app_at_with, TestApp};
 use crate::evaluation::T0;
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
@@ -20,48 +20,146 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
 
 const PUBLISHED: &str = "t.published_at IS NOT NULL AND t.status <> 'draft'";
 
+/// Which tenders a reconciliation adds up: the city, or a region, a purchasing unit and
+/// days of publication (`YYYY-MM-DD`, CST, both included), as the API's filter.
+#[derive(Debug, Clone, Copy, Default)]
+struct Scope<'a> {
+    region: Option<&'a str>,
+    purchaser: Option<&'a str>,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+}
+
+impl Scope<'_> {
+    fn query(&self) -> String {
+        [
+            ("region", self.region),
+            ("purchaser", self.purchaser),
+            ("from", self.from),
+            ("to", self.to),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+
+    /// The condition on the tenders `t` (after `PUBLISHED`), in instants of CST days.
+    fn tenders(&self) -> String {
+        let day = |d: &str| {
+            kaibiao::calendar::start_of_day_ms(
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap(),
+            )
+        };
+        let mut c = String::new();
+        if let Some(r) = self.region {
+            c += &format!(" AND t.region_code = '{r}'");
+        }
+        if let Some(p) = self.purchaser {
+            c += &format!(" AND t.purchaser_org_id = '{p}'");
+        }
+        if let Some(f) = self.from {
+            c += &format!(" AND t.published_at >= {}", day(f));
+        }
+        if let Some(to) = self.to {
+            c += &format!(" AND t.published_at < {}", day(to) + 86_400_000);
+        }
+        c
+    }
+
+    /// The plans in scope: the planning unit's region and id, the expected month.
+    fn plans(&self) -> String {
+        let mut c = String::from("1 = 1");
+        if let Some(r) = self.region {
+            c += &format!(" AND o.region_code = '{r}'");
+        }
+        if let Some(p) = self.purchaser {
+            c += &format!(" AND p.org_id = '{p}'");
+        }
+        if let Some(f) = self.from {
+            c += &format!(" AND p.expected_month >= '{}'", &f[..7]);
+        }
+        if let Some(to) = self.to {
+            c += &format!(" AND p.expected_month <= '{}'", &to[..7]);
+        }
+        c
+    }
+}
+
+/// Where the price deductions are read: each tender's evaluation as finance reads it
+/// through the API (tenders carried through the services), or the evaluation reports'
+/// rows (the generated year, whose reports were written, not evaluated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deductions {
+    Api,
+    Reports,
+}
+
 /// The figures another way: sums over the tables, awards and bids from the OCDS export.
-async fn from_raw_rows(app: &TestApp) -> BTreeMap<&'static str, i64> {
+async fn from_raw_rows(
+    app: &TestApp,
+    scope: Scope<'_>,
+    deductions: Deductions,
+) -> BTreeMap<&'static str, i64> {
+    let published = format!("{PUBLISHED}{}", scope.tenders());
+    let published = published.as_str();
     let mut raw = BTreeMap::new();
     raw.insert(
         "planned_fen",
         scalar(
             app,
-            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM procurement_plans",
+            &format!(
+                "SELECT CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) FROM procurement_plans p \
+                 JOIN organisations o ON o.id = p.org_id WHERE {}",
+                scope.plans()
+            ),
         )
         .await,
     );
     raw.insert(
         "tendered_fen",
-        scalar(app, &format!("SELECT CAST(COALESCE(SUM(l.budget_fen), 0) AS BIGINT) FROM tender_lots l JOIN tenders t ON t.id = l.tender_id WHERE {PUBLISHED}")).await,
+        scalar(app, &format!("SELECT CAST(COALESCE(SUM(l.budget_fen), 0) AS BIGINT) FROM tender_lots l JOIN tenders t ON t.id = l.tender_id WHERE {published}")).await,
     );
     raw.insert(
         "contracted_fen",
-        scalar(app, &format!("SELECT CAST(COALESCE(SUM(c.amount_fen), 0) AS BIGINT) FROM contracts c JOIN tenders t ON t.id = c.tender_id WHERE c.signed_at IS NOT NULL AND {PUBLISHED}")).await,
+        scalar(app, &format!("SELECT CAST(COALESCE(SUM(c.amount_fen), 0) AS BIGINT) FROM contracts c JOIN tenders t ON t.id = c.tender_id WHERE c.signed_at IS NOT NULL AND {published}")).await,
     );
     raw.insert(
         "paid_fen",
-        scalar(app, &format!("SELECT CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) FROM payment_requests p JOIN tenders t ON t.id = p.tender_id WHERE p.status = 'paid' AND {PUBLISHED}")).await,
+        scalar(app, &format!("SELECT CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) FROM payment_requests p JOIN tenders t ON t.id = p.tender_id WHERE p.status = 'paid' AND {published}")).await,
     );
     raw.insert(
         "tenders",
         scalar(
             app,
-            &format!("SELECT COUNT(*) FROM tenders t WHERE {PUBLISHED}"),
+            &format!("SELECT COUNT(*) FROM tenders t WHERE {published}"),
         )
         .await,
     );
     // Awards and bids as the public export says them.
-    let bulk = reqwest::get(app.url("/api/ocds/bulk.jsonl"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let bulk = crate::opendata::bulk(app).await;
     let (mut awards, mut awarded, mut sme_awards, mut sme_fen) = (0, 0, 0, 0);
     let (mut lots_opened, mut read_out, mut single) = (0, 0, 0);
-    for line in bulk.lines() {
-        let r: Value = serde_json::from_str(line).unwrap();
+    let codes: BTreeSet<String> =
+        sqlx::query_scalar::<_, String>(&format!("SELECT t.code FROM tenders t WHERE {published}"))
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    let releases: Vec<Value> = bulk
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| {
+            codes.contains(
+                r["ocid"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("ocds-kaibiao-"),
+            )
+        })
+        .collect();
+    for r in &releases {
         for a in r["awards"].as_array().into_iter().flatten() {
             let fen = (a["value"]["amount"].as_f64().unwrap() * 100.0).round() as i64;
             let code = a["suppliers"][0]["id"]
@@ -98,7 +196,7 @@ async fn from_raw_rows(app: &TestApp) -> BTreeMap<&'static str, i64> {
     }
     // The panels from their tables.
     let panel = |cond: &str| {
-        format!("SELECT COUNT(*) FROM evaluation_panel p JOIN tenders t ON t.id = p.tender_id WHERE {PUBLISHED}{cond}")
+        format!("SELECT COUNT(*) FROM evaluation_panel p JOIN tenders t ON t.id = p.tender_id WHERE {published}{cond}")
     };
     raw.insert("invitations", scalar(app, &panel("")).await);
     raw.insert(
@@ -106,7 +204,7 @@ async fn from_raw_rows(app: &TestApp) -> BTreeMap<&'static str, i64> {
         scalar(app, &panel(" AND p.status = 'declined'")).await,
     );
     let scores = |cond: &str| {
-        format!("SELECT COUNT(*) FROM evaluation_scores s JOIN tenders t ON t.id = s.tender_id WHERE {PUBLISHED}{cond}")
+        format!("SELECT COUNT(*) FROM evaluation_scores s JOIN tenders t ON t.id = s.tender_id WHERE {published}{cond}")
     };
     raw.insert("scores", scalar(app, &scores("")).await);
     raw.insert(
@@ -118,8 +216,7 @@ async fn from_raw_rows(app: &TestApp) -> BTreeMap<&'static str, i64> {
     let (mut bidders, mut winners) = (BTreeSet::new(), BTreeSet::new());
     let (mut small_micro, mut deducted) = (0, 0);
     let finance = app.login("finance").await;
-    for line in bulk.lines() {
-        let r: Value = serde_json::from_str(line).unwrap();
+    for r in &releases {
         for b in r["bids"]["details"].as_array().into_iter().flatten() {
             if b["status"] == "valid" {
                 bidders.insert(b["tenderers"][0]["id"].as_str().unwrap().to_string());
@@ -130,16 +227,34 @@ async fn from_raw_rows(app: &TestApp) -> BTreeMap<&'static str, i64> {
         }
     }
     let ids: Vec<String> =
-        sqlx::query_scalar(&format!("SELECT t.id FROM tenders t WHERE {PUBLISHED}"))
+        sqlx::query_scalar(&format!("SELECT t.id FROM tenders t WHERE {published}"))
             .fetch_all(&app.state.db.pool)
             .await
             .unwrap();
     for id in ids {
-        let (status, e) = finance.get(&format!("/api/tenders/{id}/evaluation")).await;
-        if status != StatusCode::OK {
-            continue;
-        }
-        for lot in e["result"].as_array().into_iter().flatten() {
+        let lots = match deductions {
+            Deductions::Api => {
+                let (status, e) = finance.get(&format!("/api/tenders/{id}/evaluation")).await;
+                if status != StatusCode::OK {
+                    continue;
+                }
+                e["result"].clone()
+            }
+            Deductions::Reports => {
+                let report: Option<String> =
+                    sqlx::query_scalar("SELECT report FROM evaluations WHERE tender_id = $1")
+                        .bind(&id)
+                        .fetch_optional(&app.state.db.pool)
+                        .await
+                        .unwrap()
+                        .flatten();
+                match report {
+                    Some(r) => serde_json::from_str::<Value>(&r).unwrap()["lots"].clone(),
+                    None => continue,
+                }
+            }
+        };
+        for lot in lots.as_array().into_iter().flatten() {
             for bid in lot["result"]["bids"].as_array().into_iter().flatten() {
                 for d in bid["price"]["deductions"].as_array().into_iter().flatten() {
                     small_micro += i64::from(d["kind"] == "small_micro");
@@ -163,7 +278,7 @@ async fn from_raw_rows(app: &TestApp) -> BTreeMap<&'static str, i64> {
     }
     // R-POL-1 from the tenders' stated terms, by text.
     let reserved = format!(
-        "SELECT COUNT(*) FROM tenders t WHERE {PUBLISHED} AND t.eval_terms LIKE '%\"reserved_for_sme\":true%'"
+        "SELECT COUNT(*) FROM tenders t WHERE {published} AND t.eval_terms LIKE '%\"reserved_for_sme\":true%'"
     );
     raw.insert("reserved_tenders", scalar(app, &reserved).await);
     let small =
@@ -173,7 +288,7 @@ async fn from_raw_rows(app: &TestApp) -> BTreeMap<&'static str, i64> {
         "reservable_tenders",
         scalar(
             app,
-            &format!("SELECT COUNT(*) FROM tenders t WHERE {PUBLISHED} AND {small}"),
+            &format!("SELECT COUNT(*) FROM tenders t WHERE {published} AND {small}"),
         )
         .await,
     );
@@ -239,7 +354,7 @@ async fn every_figure_reconciles_with_the_raw_rows_for_the_city_a_unit_and_a_dis
     let finance = app.login("finance").await;
     let (status, city) = finance.get("/api/analytics").await;
     assert_eq!(status, StatusCode::OK, "{city}");
-    let raw = from_raw_rows(&app).await;
+    let raw = from_raw_rows(&app, Scope::default(), Deductions::Api).await;
     assert_eq!(figures_of(&city), raw);
     // The demo's past has money at every stage: nothing reconciles by being zero (but
     // what the demo never does: a lot with one bid, an expert declining, an outlier, a
@@ -478,4 +593,202 @@ async fn finance_filters_to_a_district_in_the_page_and_the_csv_matches_it() {
         .unwrap();
     assert_eq!(bars.len(), 7);
     driver.close().await;
+}
+
+/// A generated year of the city (src/demo/year.rs: 360 tenders over the seven regions,
+/// thousands of bids) reconciles figure by figure with its raw rows — for the city, a
+/// district, a purchasing unit and a quarter — and every figure has something in it.
+#[tokio::test]
+async fn a_generated_year_of_the_city_reconciles_figure_by_figure() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let year = kaibiao::demo::year::generate(
+        &app.state,
+        kaibiao::demo::year::YearSpec {
+            tenders: 360,
+            seed: 18,
+            end: T0,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(year.tenders, 360);
+    assert!(year.bids > 1_500, "{year:?}");
+    assert!(year.payments > 100, "{year:?}");
+    let finance = app.login("finance").await;
+    let (_, city) = finance.get("/api/analytics").await;
+    let regions: Vec<(String, i64)> = city["figures"]["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap().to_string(),
+                r["tenders"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(regions.len(), 7);
+    assert!(
+        regions.iter().all(|r| r.1 > 20),
+        "every region has tenders: {regions:?}"
+    );
+    let district = regions[3].0.clone();
+    let unit: String = sqlx::query_scalar(
+        "SELECT purchaser_org_id FROM tenders t JOIN organisations o ON o.id = t.purchaser_org_id \
+         WHERE o.name LIKE '生成数据%' GROUP BY purchaser_org_id ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let city_scope = Scope::default();
+    for scope in [
+        city_scope,
+        Scope {
+            region: Some(&district),
+            ..Scope::default()
+        },
+        Scope {
+            purchaser: Some(&unit),
+            ..Scope::default()
+        },
+        Scope {
+            from: Some("2026-04-01"),
+            to: Some("2026-06-30"),
+            ..Scope::default()
+        },
+    ] {
+        let (status, v) = finance
+            .get(&format!("/api/analytics?{}", scope.query()))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let raw = from_raw_rows(&app, scope, Deductions::Reports).await;
+        assert_eq!(figures_of(&v), raw, "{scope:?}");
+        if scope.region.is_none() && scope.purchaser.is_none() && scope.from.is_none() {
+            // The year has something in every figure: nothing reconciles by being zero.
+            for (k, v) in &raw {
+                assert!(*v > 0, "{k} is 0 in the generated year");
+            }
+            let f = &v["figures"];
+            assert!(f["competition"]["failed"].as_i64().unwrap() > 0);
+            assert!(f["competition"]["cancelled"].as_i64().unwrap() > 0);
+            assert!(f["policy"]["special_awards"].as_i64().unwrap() > 0, "{f}");
+        }
+    }
+    // The year's open data, page by page, validates with libcoveocds: every release, its
+    // bids, awards, contracts and payments.
+    let releases = crate::opendata::all_releases(&app).await;
+    assert_eq!(
+        releases.len() as i64,
+        scalar(
+            &app,
+            &format!("SELECT COUNT(*) FROM tenders t WHERE {PUBLISHED}")
+        )
+        .await
+    );
+    let dir = tempfile::tempdir().unwrap();
+    crate::opendata::validate_export(&app, releases, dir.path()).await;
+}
+
+/// The median of `runs` timings of `f`, in milliseconds.
+async fn median_ms<F, Fut>(runs: usize, mut f: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let started = std::time::Instant::now();
+        f().await;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// The analytics and the open data at a city's scale: a generated year (1×: 360 tenders)
+/// and ten years' worth (10×), on the database the tests use (SQLite, or PostgreSQL with
+/// KAIBIAO_TEST_DATABASE_URL). Prints the answer times of the analytics (the city, a
+/// district) against a signed-in `GET /api/me` in the same run, and the OCDS bulk
+/// export's releases per second against ocdscardinal reading the same file (its
+/// `coverage`, cardinal-rs's reader, from the PyPI package).
+#[tokio::test]
+#[ignore = "benchmark: cargo test --release --test it -- --ignored --nocapture city_scale"]
+async fn city_scale() {
+    println!("| city | tenders | bids | generated | /api/me | analytics (city) | ratio | analytics (district) | bulk export | releases/s | ocdscardinal reads | releases/s | ratio |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for scale in [1usize, 10] {
+        let (app, _clock) = spawn_app_at(T0).await;
+        let started = std::time::Instant::now();
+        let year = kaibiao::demo::year::generate(
+            &app.state,
+            kaibiao::demo::year::YearSpec {
+                tenders: 360 * scale,
+                seed: 18,
+                end: T0,
+            },
+        )
+        .await
+        .unwrap();
+        let generated = started.elapsed().as_secs_f64();
+        let finance = app.login("finance").await;
+        let me = median_ms(9, || async {
+            assert_eq!(finance.get("/api/me").await.0, StatusCode::OK);
+        })
+        .await;
+        let city = median_ms(5, || async {
+            assert_eq!(finance.get("/api/analytics").await.0, StatusCode::OK);
+        })
+        .await;
+        let region: String =
+            sqlx::query_scalar("SELECT code FROM regions ORDER BY sort LIMIT 1 OFFSET 3")
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
+        let district = median_ms(5, || async {
+            let path = format!("/api/analytics?region={region}");
+            assert_eq!(finance.get(&path).await.0, StatusCode::OK);
+        })
+        .await;
+        let started = std::time::Instant::now();
+        let bulk = crate::opendata::bulk(&app).await;
+        let export = started.elapsed().as_secs_f64();
+        let releases = bulk.lines().count();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("city.jsonl");
+        std::fs::write(&file, &bulk).unwrap();
+        let cardinal = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys, time, ocdscardinal\n\
+                 ocdscardinal.coverage(sys.argv[1])\n\
+                 t = []\n\
+                 for _ in range(5):\n    s = time.perf_counter(); ocdscardinal.coverage(sys.argv[1]); t.append(time.perf_counter() - s)\n\
+                 print(sorted(t)[2])",
+            ])
+            .arg(&file)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok());
+        let (cardinal_s, cardinal_rate, ratio) = match cardinal {
+            Some(s) => (
+                format!("{:.0} ms", s * 1000.0),
+                format!("{:.0}", releases as f64 / s),
+                format!("{:.2}", s / export),
+            ),
+            None => (
+                "(ocdscardinal not installed)".into(),
+                "-".into(),
+                "-".into(),
+            ),
+        };
+        println!(
+            "| {scale}× | {} | {} | {generated:.1} s | {me:.2} ms | {city:.0} ms | {:.0}× | {district:.0} ms | {:.0} ms | {:.0} | {cardinal_s} | {cardinal_rate} | {ratio} |",
+            year.tenders,
+            year.bids,
+            city / me,
+            export * 1000.0,
+            releases as f64 / export,
+        );
+    }
 }

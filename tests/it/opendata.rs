@@ -15,7 +15,17 @@ async fn public_get(app: &TestApp, path: &str) -> (StatusCode, Value) {
 }
 
 /// The releases of every page, following `links.next`.
-async fn all_releases(app: &TestApp) -> Vec<Value> {
+/// The bulk download, as anyone gets it.
+pub(crate) async fn bulk(app: &TestApp) -> String {
+    reqwest::get(app.url("/api/ocds/bulk.jsonl"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+pub(crate) async fn all_releases(app: &TestApp) -> Vec<Value> {
     let mut out = Vec::new();
     let mut path = "/api/ocds/releases".to_string();
     loop {
@@ -124,12 +134,7 @@ async fn ocds_releases_say_only_what_is_public_and_validate_with_libcoveocds() {
     // The bulk download: the same releases, a line each.
     let (status, _) = public_get(&app, "/api/ocds/releases?page=0").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let bulk = reqwest::get(app.url("/api/ocds/bulk.jsonl"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let bulk = bulk(&app).await;
     assert_eq!(bulk.lines().count(), releases.len());
     // Anyone may ask for it: it is made at most once a minute. The agency publishes the
     // result of the demo tender waiting for it: the bulk catches up a minute later.
@@ -145,16 +150,8 @@ async fn ocds_releases_say_only_what_is_public_and_validate_with_libcoveocds() {
         .await
         .unwrap();
     crate::challenges::ok_publish(&app, &awaiting_id).await;
-    let fetch_bulk = || async {
-        reqwest::get(app.url("/api/ocds/bulk.jsonl"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
     assert_eq!(
-        fetch_bulk().await,
+        crate::opendata::bulk(&app).await,
         bulk,
         "the same minute, the same download"
     );
@@ -164,7 +161,7 @@ async fn ocds_releases_say_only_what_is_public_and_validate_with_libcoveocds() {
         "the page is current"
     );
     clock.advance(61_000);
-    let later = fetch_bulk().await;
+    let later = crate::opendata::bulk(&app).await;
     let line = later.lines().find(|l| l.contains(&awaiting_code)).unwrap();
     assert!(
         line.contains("\"awards\""),
@@ -192,11 +189,17 @@ async fn ocds_releases_say_only_what_is_public_and_validate_with_libcoveocds() {
     );
 
     // open-contracting's validator: no error in the whole export as one package.
-    let (_, first) = public_get(&app, "/api/ocds/releases").await;
+    validate_export(&app, releases, dir.path()).await;
+}
+
+/// Runs open-contracting's validator over `releases` as one package (the first page's
+/// package with them all), written in `dir`.
+pub(crate) async fn validate_export(app: &TestApp, releases: Vec<Value>, dir: &std::path::Path) {
+    let (_, first) = public_get(app, "/api/ocds/releases").await;
     let mut package = first.clone();
     package["releases"] = Value::Array(releases);
     package.as_object_mut().unwrap().remove("links");
-    let file = dir.path().join("package.json");
+    let file = dir.join("package.json");
     std::fs::write(&file, package.to_string()).unwrap();
     validate(&file);
 }
