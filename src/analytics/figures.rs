@@ -138,6 +138,24 @@ pub struct RegionFigures {
     pub sme_fen: i64,
 }
 
+/// One deadline rule's timeliness: of its deadlines that have fallen due or were met,
+/// how many were met in time, met late, or are past due and still open. A deadline
+/// still open and not yet due is not counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RuleTimeliness {
+    /// The rule's code in RULES.md and its name under it (`R-CON-1`, `signing`).
+    pub code: &'static str,
+    pub name: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub due: i64,
+    pub on_time: i64,
+    pub late: i64,
+    pub overdue: i64,
+    /// on_time / due.
+    pub on_time_bp: i64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Figures {
     pub budget: Budget,
@@ -147,13 +165,55 @@ pub struct Figures {
     pub experts: Experts,
     pub participation: Participation,
     pub policy: Policy,
+    /// Per deadline rule of the stages (`repo::timed_rules`), at the moment asked.
+    pub timeliness: Vec<RuleTimeliness>,
     pub regions: Vec<RegionFigures>,
 }
 
+/// Each timed rule's deadlines among `tenders`, as they stand at `now`.
+fn timeliness(tenders: &[TenderFacts], now: i64) -> Vec<RuleTimeliness> {
+    super::repo::timed_rules()
+        .into_iter()
+        .map(|rule| {
+            let info = rule.info();
+            let mut r = RuleTimeliness {
+                code: info.code,
+                name: info.name,
+                zh: info.zh,
+                en: info.en,
+                ..Default::default()
+            };
+            for d in tenders
+                .iter()
+                .flat_map(|t| &t.deadlines)
+                .filter(|d| d.rule == rule)
+            {
+                match d.done_at {
+                    Some(done) if done < d.due_at => r.on_time += 1,
+                    Some(_) => r.late += 1,
+                    None if d.due_at <= now => r.overdue += 1,
+                    None => continue,
+                }
+                r.due += 1;
+            }
+            r.on_time_bp = bp(r.on_time, r.due);
+            r
+        })
+        .collect()
+}
+
 /// The figures of `tenders` (and `planned_fen`, the plans in scope), with a row for
-/// each of `regions` (code, name).
-pub fn figures(tenders: &[TenderFacts], planned_fen: i64, regions: &[(String, String)]) -> Figures {
-    let mut f = Figures::default();
+/// each of `regions` (code, name); the deadlines as they stand at `now`.
+pub fn figures(
+    tenders: &[TenderFacts],
+    planned_fen: i64,
+    regions: &[(String, String)],
+    now: i64,
+) -> Figures {
+    let mut f = Figures {
+        timeliness: timeliness(tenders, now),
+        ..Figures::default()
+    };
     let b = &mut f.budget;
     b.planned_fen = planned_fen;
     for t in tenders {
@@ -295,7 +355,8 @@ pub fn figures(tenders: &[TenderFacts], planned_fen: i64, regions: &[(String, St
     f
 }
 
-/// The figures as CSV rows `section,figure,value` (regions as `region:<code>`), the same
+/// The figures as CSV rows `section,figure,value` (regions as `region:<code>`, deadline
+/// rules as `timeliness:<code>.<name>`), the same
 /// numbers the JSON has.
 pub fn csv_rows(f: &Figures) -> Vec<[String; 3]> {
     let row = |section: &str, figure: &str, value: i64| {
@@ -369,6 +430,14 @@ pub fn csv_rows(f: &Figures) -> Vec<[String; 3]> {
         row("policy", "reservable_reserved", y.reservable_reserved),
         row("policy", "reservation_rate_bp", y.reservation_rate_bp),
     ]);
+    for r in &f.timeliness {
+        let section = format!("timeliness:{}.{}", r.code, r.name);
+        out.push(row(&section, "due", r.due));
+        out.push(row(&section, "on_time", r.on_time));
+        out.push(row(&section, "late", r.late));
+        out.push(row(&section, "overdue", r.overdue));
+        out.push(row(&section, "on_time_bp", r.on_time_bp));
+    }
     for r in &f.regions {
         let section = format!("region:{}", r.code);
         out.push(row(&section, "tenders", r.tenders));
@@ -382,7 +451,8 @@ pub fn csv_rows(f: &Figures) -> Vec<[String; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::repo::{Award, ExpertFacts};
+    use crate::analytics::repo::{Award, ExpertFacts, Timed};
+    use crate::calendar::deadlines::DeadlineRule;
 
     #[test]
     fn the_figures_add_up_in_fen_and_basis_points() {
@@ -420,6 +490,7 @@ mod tests {
                     minutes_to_score: vec![30, 60],
                 },
                 deductions: vec![("small_micro".into(), 100)],
+                deadlines: Vec::new(),
             }
         };
         let tenders = [
@@ -438,7 +509,7 @@ mod tests {
             t("b", "failed", vec![], vec![]),
         ];
         let regions = [("a".to_string(), "A".to_string()), ("b".into(), "B".into())];
-        let f = figures(&tenders, 4_000, &regions);
+        let f = figures(&tenders, 4_000, &regions, 0);
         assert_eq!(f.budget.tendered_fen, 3_000);
         assert_eq!(f.budget.contracted_of_planned_bp, 6_000);
         assert_eq!(f.savings.saved_fen, 300);
@@ -476,7 +547,47 @@ mod tests {
             (1_000, 3_333)
         );
         assert_eq!(reservation_ceiling_fen("works"), 400_000_000);
-        assert_eq!(csv_rows(&f).len(), 26 + 23 + 2 * 4);
-        assert_eq!(figures(&[], 0, &[]), Figures::default());
+        assert_eq!(csv_rows(&f).len(), 26 + 23 + 5 * f.timeliness.len() + 2 * 4);
+        // Timeliness at 100: met before the instant, met at or after it, open past it,
+        // open before it (not counted).
+        let d = |due_at, done_at| Timed {
+            rule: DeadlineRule::ContractSigning,
+            due_at,
+            done_at,
+        };
+        let timed = TenderFacts {
+            deadlines: vec![
+                d(100, Some(99)),
+                d(100, Some(100)),
+                d(50, None),
+                d(150, None),
+            ],
+            ..TenderFacts::default()
+        };
+        let f = figures(&[timed], 0, &[], 100);
+        let signing = f
+            .timeliness
+            .iter()
+            .find(|r| (r.code, r.name) == ("R-CON-1", "signing"))
+            .unwrap();
+        assert_eq!(
+            (signing.due, signing.on_time, signing.late, signing.overdue),
+            (3, 1, 1, 1)
+        );
+        assert_eq!(signing.on_time_bp, 3_333);
+        assert!(f
+            .timeliness
+            .iter()
+            .filter(|r| r.name != "signing")
+            .all(|r| r.due == 0));
+        let empty = figures(&[], 0, &[], 0);
+        assert!(empty.timeliness.iter().all(|r| r.due == 0));
+        assert_eq!(
+            Figures {
+                timeliness: Vec::new(),
+                ..empty
+            },
+            Figures::default()
+        );
     }
 }

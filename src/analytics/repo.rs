@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::Row;
 
+use crate::calendar::deadlines::DeadlineRule;
+use crate::calendar::Deadlines;
+
 /// Which tenders count: by region, purchasing unit and day of publication (CST,
 /// `YYYY-MM-DD`, both ends included).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,6 +42,82 @@ pub struct TenderFacts {
     /// The price deductions the evaluation report applied (R-POL-2, R-POL-5): kind and
     /// amount.
     pub deductions: Vec<(String, i64)>,
+    /// The deadlines of its stages that have started (docs/alerts.md's rules).
+    pub deadlines: Vec<Timed>,
+}
+
+/// A deadline: its rule, when it falls due, and when it was met (none: not yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timed {
+    pub rule: DeadlineRule,
+    pub due_at: i64,
+    pub done_at: Option<i64>,
+}
+
+/// The deadlines whose instant the stage stored when it started them: the rule, and a
+/// query of the tender, the instant and when it was met.
+const STORED: [(DeadlineRule, &str); 5] = [
+    (
+        DeadlineRule::WinnerConfirmation,
+        "SELECT e.tender_id, e.confirm_due_at, e.awarded_at FROM evaluations e \
+         JOIN tenders t ON t.id = e.tender_id WHERE e.confirm_due_at IS NOT NULL \
+         AND e.phase <> 'failed'",
+    ),
+    (
+        DeadlineRule::QuestionReply,
+        "SELECT q.tender_id, q.reply_due_at, q.answered_at FROM tender_questions q \
+         JOIN tenders t ON t.id = q.tender_id WHERE 1 = 1",
+    ),
+    (
+        DeadlineRule::ChallengeReply,
+        "SELECT c.tender_id, c.reply_due_at, c.replied_at FROM challenges c \
+         JOIN tenders t ON t.id = c.tender_id WHERE 1 = 1",
+    ),
+    (
+        DeadlineRule::ComplaintExamination,
+        "SELECT p.tender_id, p.examine_due_at, COALESCE(p.accepted_at, p.decided_at) \
+         FROM complaints p JOIN tenders t ON t.id = p.tender_id \
+         WHERE p.examine_due_at IS NOT NULL",
+    ),
+    (
+        DeadlineRule::ComplaintDecision,
+        "SELECT p.tender_id, p.decision_due_at, p.decided_at FROM complaints p \
+         JOIN tenders t ON t.id = p.tender_id WHERE p.decision_due_at IS NOT NULL",
+    ),
+];
+
+/// The deadlines the calendar counts from a stored start: the rule, and a query of the
+/// tender, the start and when it was met.
+const COUNTED: [(DeadlineRule, &str); 4] = [
+    (
+        DeadlineRule::ResultAnnouncement,
+        "SELECT e.tender_id, e.awarded_at, n.published_at FROM evaluations e \
+         JOIN tenders t ON t.id = e.tender_id \
+         LEFT JOIN result_notices n ON n.tender_id = e.tender_id \
+         WHERE e.awarded_at IS NOT NULL",
+    ),
+    (
+        DeadlineRule::ContractSigning,
+        "SELECT c.tender_id, c.award_letter_at, c.signed_at FROM contracts c \
+         JOIN tenders t ON t.id = c.tender_id WHERE 1 = 1",
+    ),
+    (
+        DeadlineRule::ContractPublication,
+        "SELECT c.tender_id, c.signed_at, c.published_at FROM contracts c \
+         JOIN tenders t ON t.id = c.tender_id WHERE c.signed_at IS NOT NULL",
+    ),
+    (
+        DeadlineRule::ContractFiling,
+        "SELECT c.tender_id, c.signed_at, c.filed_at FROM contracts c \
+         JOIN tenders t ON t.id = c.tender_id WHERE c.signed_at IS NOT NULL",
+    ),
+];
+
+/// The rules whose timeliness the analytics show, in the order of the stages.
+pub fn timed_rules() -> Vec<DeadlineRule> {
+    let mut rules: Vec<DeadlineRule> = STORED.iter().chain(&COUNTED).map(|r| r.0).collect();
+    rules.sort();
+    rules
 }
 
 /// An awarded lot.
@@ -117,7 +196,11 @@ async fn rows_of(
 /// The published tenders the filter selects, with their facts: one query per table for
 /// all of them (not per tender), so the answer's time grows with the rows, not the round
 /// trips.
-pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<TenderFacts>> {
+pub async fn tenders(
+    pool: &sqlx::AnyPool,
+    f: &Filter,
+    deadlines: &Deadlines,
+) -> sqlx::Result<Vec<TenderFacts>> {
     let rows = scoped(
         sqlx::query(&format!(
             "SELECT t.id, t.region_code, t.status, t.published_at, t.category, t.eval_terms \
@@ -330,6 +413,22 @@ pub async fn tenders(pool: &sqlx::AnyPool, f: &Filter) -> sqlx::Result<Vec<Tende
     .await?
     {
         out[i].deductions = deductions(r.try_get::<Option<String>, _>(1)?);
+    }
+
+    // The deadlines of the stages, stored or counted by the calendar.
+    let queries = STORED
+        .iter()
+        .map(|&(rule, sql)| (rule, sql, false))
+        .chain(COUNTED.iter().map(|&(rule, sql)| (rule, sql, true)));
+    for (rule, sql, counted) in queries {
+        for (i, r) in rows_of(pool, f, &index, &format!("{sql} AND {IN_SCOPE}")).await? {
+            let at: i64 = r.try_get(1)?;
+            out[i].deadlines.push(Timed {
+                rule,
+                due_at: if counted { deadlines.due(rule, at) } else { at },
+                done_at: r.try_get(2)?,
+            });
+        }
     }
     Ok(out)
 }

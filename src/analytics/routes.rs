@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::figures::{self, Figures};
 use super::repo::{self, Filter};
 use crate::auth::{Access, Api, CurrentUser, Role};
+use crate::calendar::Deadlines;
 use crate::error::{AppError, AppResult, Json};
 use crate::state::AppState;
 
@@ -92,14 +93,19 @@ async fn filter(state: &AppState, user: &CurrentUser, q: FilterQuery) -> AppResu
 
 async fn compute(state: &AppState, f: &Filter) -> AppResult<Figures> {
     let pool = &state.db.pool;
-    let tenders = repo::tenders(pool, f).await?;
+    let tenders = repo::tenders(pool, f, state.runtime::<Deadlines>()).await?;
     let planned = repo::planned_fen(pool, f).await?;
     let regions: Vec<(String, String)> = repo::regions(pool)
         .await?
         .into_iter()
         .map(|(code, zh, _)| (code, zh))
         .collect();
-    Ok(figures::figures(&tenders, planned, &regions))
+    Ok(figures::figures(
+        &tenders,
+        planned,
+        &regions,
+        state.clock.now_ms(),
+    ))
 }
 
 async fn view(

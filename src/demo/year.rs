@@ -20,6 +20,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
+use crate::calendar::deadlines::DeadlineRule;
+use crate::calendar::Deadlines;
 use crate::db::Tx;
 use crate::state::AppState;
 
@@ -35,7 +37,7 @@ pub struct YearSpec {
     pub end: i64,
 }
 
-/// What was written.
+/// What was written (contracts: the signed ones).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Year {
     pub tenders: usize,
@@ -191,6 +193,7 @@ fn cst_year(ms: i64) -> i64 {
 /// there (every started platform has them).
 pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let deadlines = state.runtime::<Deadlines>();
     let regions: Vec<String> = sqlx::query_scalar("SELECT code FROM regions ORDER BY sort")
         .fetch_all(&state.db.pool)
         .await?;
@@ -474,6 +477,7 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
             "scoring_closed_at",
             "reported_at",
             "awarded_at",
+            "confirm_due_at",
         ],
     );
     let mut panel = Rows::new(
@@ -822,8 +826,11 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
                 })).collect::<Vec<_>>()},
             }));
         }
+        // The deadlines after the report are mostly kept, now and then not (R-EVAL-10,
+        // R-AWARD-1, R-CON-1–3): the timeliness figures have both.
         let reported = scoring_closed + 60 * MINUTE;
-        let awarded_at = reported + 2 * DAY;
+        let awarded_at = reported + rng.gen_range(1..9) * DAY;
+        let confirm_due = deadlines.due(DeadlineRule::WinnerConfirmation, reported);
         evaluations.push(row![
             &id,
             "awarded",
@@ -833,9 +840,10 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
             invited,
             Some(scoring_closed),
             Some(reported),
-            Some(awarded_at)
+            Some(awarded_at),
+            Some(confirm_due)
         ]);
-        let notice_at = awarded_at + DAY;
+        let notice_at = awarded_at + rng.gen_range(1..5) * DAY;
         let document = json!({
             "type": "result_notice",
             "tender_id": id,
@@ -857,16 +865,18 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
         ]);
         year.awards += winners.len();
 
-        // Contracts (most signed within a month), and payments on most of them.
+        // Contracts (most signed within a month, some later, a few not yet), published
+        // and filed mostly in time; payments on most of them.
         for (lot_no, w, price) in winners {
-            if rng.gen_bool(0.08) {
-                continue;
-            }
             let contract = crate::org::service::new_id();
-            let signed = notice_at + rng.gen_range(5..30) * DAY;
-            if signed >= spec.end {
-                continue;
-            }
+            let signed = notice_at + rng.gen_range(5..40) * DAY;
+            let signed = (signed < spec.end && !rng.gen_bool(0.05)).then_some(signed);
+            let after = |days: std::ops::Range<i64>, rng: &mut ChaCha8Rng| {
+                signed
+                    .map(|at| at + rng.gen_range(days) * DAY)
+                    .filter(|at| *at < spec.end)
+            };
+            let (published, filed) = (after(1..4, &mut rng), after(2..12, &mut rng));
             let document = json!({"contract_no": format!("HT{tag}-{n:05}-{lot_no}"),
                                   "lot": {"name": format!("{item}第{lot_no}包")}});
             contracts.push(row![
@@ -878,13 +888,16 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
                 price,
                 document.to_string(),
                 crate::award::notice::digest(&document),
-                "signed",
+                if signed.is_some() { "signed" } else { "draft" },
                 notice_at,
                 notice_at + DAY,
-                Some(signed),
-                Some(signed + DAY),
-                Some(signed + 2 * DAY)
+                signed,
+                published,
+                filed
             ]);
+            let Some(signed) = signed else {
+                continue;
+            };
             year.contracts += 1;
             // Paid in one or two parts; one in five not yet.
             let parts = if rng.gen_bool(0.3) { 2 } else { 1 };

@@ -311,6 +311,120 @@ async fn from_raw_rows(
     raw
 }
 
+/// Each deadline rule's (due, on time, late, overdue) at `now`, from the stages' rows: the
+/// instants the stages stored, or the calendar's from the start they stored.
+async fn timeliness_from_rows(
+    app: &TestApp,
+    scope: Scope<'_>,
+    now: i64,
+) -> BTreeMap<String, [i64; 4]> {
+    use kaibiao::calendar::deadlines::DeadlineRule as R;
+    let deadlines = app.state.runtime::<kaibiao::calendar::Deadlines>();
+    let published = format!("{PUBLISHED}{}", scope.tenders());
+    let rows = |sql: String| {
+        let pool = app.state.db.pool.clone();
+        async move {
+            sqlx::query_as::<_, (Option<i64>, Option<i64>, Option<i64>, Option<i64>)>(&sql)
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let mut timed: Vec<(R, i64, Option<i64>)> = Vec::new();
+    for (due, awarded, reported, phase_failed) in rows(format!(
+        "SELECT e.confirm_due_at, e.awarded_at, n.published_at, \
+         CASE WHEN e.phase = 'failed' THEN 1 ELSE 0 END FROM evaluations e \
+         JOIN tenders t ON t.id = e.tender_id \
+         LEFT JOIN result_notices n ON n.tender_id = e.tender_id WHERE {published}"
+    ))
+    .await
+    {
+        if let (Some(due), Some(0)) = (due, phase_failed) {
+            timed.push((R::WinnerConfirmation, due, awarded));
+        }
+        if let Some(awarded) = awarded {
+            timed.push((
+                R::ResultAnnouncement,
+                deadlines.due(R::ResultAnnouncement, awarded),
+                reported,
+            ));
+        }
+    }
+    for (letter, signed, published_at, filed) in rows(format!(
+        "SELECT c.award_letter_at, c.signed_at, c.published_at, c.filed_at FROM contracts c \
+         JOIN tenders t ON t.id = c.tender_id WHERE {published}"
+    ))
+    .await
+    {
+        timed.push((
+            R::ContractSigning,
+            deadlines.due(R::ContractSigning, letter.unwrap()),
+            signed,
+        ));
+        if let Some(signed) = signed {
+            timed.push((
+                R::ContractPublication,
+                deadlines.due(R::ContractPublication, signed),
+                published_at,
+            ));
+            timed.push((
+                R::ContractFiling,
+                deadlines.due(R::ContractFiling, signed),
+                filed,
+            ));
+        }
+    }
+    for (rule, sql) in [
+        (R::QuestionReply, "SELECT q.reply_due_at, q.answered_at, 0, 0 FROM tender_questions q JOIN tenders t ON t.id = q.tender_id"),
+        (R::ChallengeReply, "SELECT c.reply_due_at, c.replied_at, 0, 0 FROM challenges c JOIN tenders t ON t.id = c.tender_id"),
+        (R::ComplaintExamination, "SELECT p.examine_due_at, COALESCE(p.accepted_at, p.decided_at), 0, 0 FROM complaints p JOIN tenders t ON t.id = p.tender_id"),
+        (R::ComplaintDecision, "SELECT p.decision_due_at, p.decided_at, 0, 0 FROM complaints p JOIN tenders t ON t.id = p.tender_id"),
+    ] {
+        for (due, done, _, _) in rows(format!("{sql} WHERE {published}")).await {
+            if let Some(due) = due {
+                timed.push((rule, due, done));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (rule, due, done) in timed {
+        let info = rule.info();
+        let entry: &mut [i64; 4] = out
+            .entry(format!("{}.{}", info.code, info.name))
+            .or_default();
+        let column = match done {
+            Some(d) if d < due => 1,
+            Some(_) => 2,
+            None if due <= now => 3,
+            None => continue,
+        };
+        entry[0] += 1;
+        entry[column] += 1;
+    }
+    out
+}
+
+/// The API's timeliness rows that have deadlines, as `timeliness_from_rows` says them.
+fn timeliness_of(v: &Value) -> BTreeMap<String, [i64; 4]> {
+    v["figures"]["timeliness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["due"].as_i64().unwrap() > 0)
+        .map(|r| {
+            let n = |k: &str| r[k].as_i64().unwrap();
+            (
+                format!(
+                    "{}.{}",
+                    r["code"].as_str().unwrap(),
+                    r["name"].as_str().unwrap()
+                ),
+                [n("due"), n("on_time"), n("late"), n("overdue")],
+            )
+        })
+        .collect()
+}
+
 fn figures_of(v: &Value) -> BTreeMap<&'static str, i64> {
     let f = &v["figures"];
     let n = |x: &Value| x.as_i64().unwrap();
@@ -356,6 +470,10 @@ async fn every_figure_reconciles_with_the_raw_rows_for_the_city_a_unit_and_a_dis
     assert_eq!(status, StatusCode::OK, "{city}");
     let raw = from_raw_rows(&app, Scope::default(), Deductions::Api).await;
     assert_eq!(figures_of(&city), raw);
+    assert_eq!(
+        timeliness_of(&city),
+        timeliness_from_rows(&app, Scope::default(), T0).await
+    );
     // The demo's past has money at every stage: nothing reconciles by being zero (but
     // what the demo never does: a lot with one bid, an expert declining, an outlier, a
     // small tender reserved for SMEs — its reserved tender is above the ceiling, and the
@@ -538,6 +656,7 @@ async fn finance_filters_to_a_district_in_the_page_and_the_csv_matches_it() {
     wait_long(c, &format!("#ana-csv[href*='region={region}']")).await;
     wait_long(c, "#ana-paid").await;
     crate::browser::screenshots(c, "analytics", "#ana-regions").await;
+    crate::browser::screenshots(c, "analytics-deadlines", "#ana-timeliness").await;
     assert!(c
         .current_url()
         .await
@@ -592,6 +711,24 @@ async fn finance_filters_to_a_district_in_the_page_and_the_csv_matches_it() {
         .await
         .unwrap();
     assert_eq!(bars.len(), 7);
+    // Each deadline rule of the stages has its row, with the CSV's figures.
+    let rules = c
+        .find_all(fantoccini::Locator::Css("#ana-timeliness-table tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rules.len(), 9);
+    for (column, figure) in [(2, "due"), (3, "on_time"), (4, "late")] {
+        let shown = text_of(
+            c,
+            &format!("tr[data-rule='R-CON-1.signing'] td:nth-child({column})"),
+        )
+        .await;
+        assert_eq!(
+            shown,
+            value("timeliness:R-CON-1.signing", figure).to_string(),
+            "{figure}"
+        );
+    }
     driver.close().await;
 }
 
@@ -663,6 +800,8 @@ async fn a_generated_year_of_the_city_reconciles_figure_by_figure() {
         assert_eq!(status, StatusCode::OK, "{v}");
         let raw = from_raw_rows(&app, scope, Deductions::Reports).await;
         assert_eq!(figures_of(&v), raw, "{scope:?}");
+        let timed = timeliness_from_rows(&app, scope, T0).await;
+        assert_eq!(timeliness_of(&v), timed, "{scope:?}");
         if scope.region.is_none() && scope.purchaser.is_none() && scope.from.is_none() {
             // The year has something in every figure: nothing reconciles by being zero.
             for (k, v) in &raw {
@@ -672,6 +811,22 @@ async fn a_generated_year_of_the_city_reconciles_figure_by_figure() {
             assert!(f["competition"]["failed"].as_i64().unwrap() > 0);
             assert!(f["competition"]["cancelled"].as_i64().unwrap() > 0);
             assert!(f["policy"]["special_awards"].as_i64().unwrap() > 0, "{f}");
+            // Each deadline after the report has been met in time, met late and missed.
+            for rule in [
+                "R-EVAL-10.confirmation",
+                "R-AWARD-1.announcement",
+                "R-CON-1.signing",
+                "R-CON-2.publication",
+                "R-CON-3.filing",
+            ] {
+                let [due, on_time, late, _] = timed[rule];
+                assert!(
+                    due > 50 && on_time > 0 && late > 0,
+                    "{rule}: {:?}",
+                    timed[rule]
+                );
+            }
+            assert!(timed["R-CON-1.signing"][3] > 0, "contracts never signed");
         }
     }
     // The year's open data, page by page, validates with libcoveocds: every release, its

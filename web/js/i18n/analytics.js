@@ -57,5 +57,13 @@ export default {
   'ana.special_awards': ['监狱企业、残疾人福利性单位中标', 'Won by prison or welfare units'],
   'ana.xlsx': ['下载 XLSX 表格', 'Download XLSX (Excel)'],
   'ana.reserved': ['专门面向中小企业的项目', 'Tenders reserved for SMEs'],
+  'ana.timeliness': ['各环节时限', 'Deadlines kept'],
+  'ana.timeliness_note': ['已到期或已办结的法定时限；未到期且未办结的不计', 'Statutory deadlines due or met; those still open and not yet due are not counted'],
+  'ana.rule': ['时限规则', 'Deadline'],
+  'ana.due': ['应办', 'Due'],
+  'ana.on_time': ['按时办结', 'Met in time'],
+  'ana.late': ['逾期办结', 'Met late'],
+  'ana.overdue': ['逾期未办', 'Past due, open'],
+  'ana.on_time_rate': ['按时率', 'On time'],
   'ana.reservation_rate': ['限额内项目预留率（R-POL-1）', 'Small tenders reserved (R-POL-1)'],
 };

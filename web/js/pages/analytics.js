@@ -56,6 +56,25 @@ function renderFilter() {
 const figure = (id, label, value, note) => h('div.kv-item', { dataset: { figure: id } },
   h('dt', label), h('dd', h(`strong#ana-${id}`, value), note ? h('span.small.muted', ' ', note) : null));
 
+/** Each deadline rule of the stages: due, met in time, met late, past due and open. */
+function timeliness(rows) {
+  return h('div.table-wrap', h('table#ana-timeliness-table.table',
+    h('thead', h('tr',
+      h('th', { scope: 'col' }, t('ana.rule')),
+      h('th.num', { scope: 'col' }, t('ana.due')),
+      h('th.num', { scope: 'col' }, t('ana.on_time')),
+      h('th.num', { scope: 'col' }, t('ana.late')),
+      h('th.num', { scope: 'col' }, t('ana.overdue')),
+      h('th.num', { scope: 'col' }, t('ana.on_time_rate')))),
+    h('tbody', rows.map((r) => h('tr', { dataset: { rule: `${r.code}.${r.name}` } },
+      h('td', getLang() === 'en' ? r.en : r.zh, h('div.small.muted', r.code)),
+      h('td.num', String(r.due)),
+      h('td.num', String(r.on_time)),
+      h('td.num', String(r.late)),
+      h('td.num', r.overdue ? h('span.tag.tag-danger', String(r.overdue)) : '0'),
+      h('td.num', r.due ? pct(r.on_time_bp) : '—'))))));
+}
+
 /** Bars per region: the awarded value, its SME part darker; the scale is the largest. */
 function chart(rows) {
   const width = 640;
@@ -144,6 +163,9 @@ function render() {
         figure('special', t('ana.special_awards'), String(y.special_awards), formatMoney(y.special_fen)),
         figure('reserved', t('ana.reserved'), String(y.reserved_tenders), formatMoney(y.reserved_budget_fen)),
         figure('reservation-rate', t('ana.reservation_rate'), pct(y.reservation_rate_bp), t('ana.of', { n: y.reservable_reserved, total: y.reservable_tenders })))),
+    h('section.card#ana-timeliness', h('div.card-head', h('h2', t('ana.timeliness')),
+      h('span.card-note', t('ana.timeliness_note'))),
+    timeliness(f.timeliness)),
     h('section.card#ana-regions', h('div.card-head', h('h2', t('ana.regions')),
       h('span.card-note', h('span.ana-key.ana-key-sme'), t('ana.legend_sme'), ' ', h('span.ana-key.ana-key-other'), t('ana.legend_other'))),
     chart(f.regions)));
