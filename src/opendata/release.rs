@@ -243,6 +243,41 @@ pub fn package(uri: &str, now: i64, releases: Vec<Value>, next: Option<String>) 
     p
 }
 
+/// A tender's record: its one release linked (`url`: the release's package with the
+/// release's `id` as the fragment) and compiled. The platform keeps each tender's public
+/// state now, not every release in time, so the record has the one release it compiles.
+pub fn record(release: Value, package_url: &str) -> Value {
+    json!({
+        "ocid": release["ocid"],
+        "releases": [{
+            "url": format!("{package_url}#{}", release["id"].as_str().unwrap_or_default()),
+            "date": release["date"],
+            "tag": release["tag"],
+        }],
+        "compiledRelease": release,
+    })
+}
+
+/// A record package of `records`, naming the release packages they link to.
+pub fn record_package(
+    uri: &str,
+    now: i64,
+    records: Vec<Value>,
+    packages: Vec<String>,
+    next: Option<String>,
+) -> Value {
+    let releases: Vec<Value> = records
+        .iter()
+        .map(|r| r["compiledRelease"].clone())
+        .collect();
+    let mut p = package(uri, now, releases, next);
+    let map = p.as_object_mut().expect("a package is an object");
+    map.remove("releases");
+    map.insert("packages".into(), json!(packages));
+    map.insert("records".into(), Value::Array(records));
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::repo::{Bid, Lot, Opening, Public, Tender};

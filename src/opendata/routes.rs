@@ -1,5 +1,6 @@
 //! Open data over HTTP, public: the releases a page at a time, one tender's, and all of
-//! them as JSON lines for a bulk download.
+//! them as JSON lines for a bulk download; the records (each tender's release linked and
+//! compiled) a page at a time and one tender's.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method};
@@ -27,6 +28,13 @@ pub fn api() -> Api {
     Api::default()
         .route(Method::GET, "/api/ocds/releases", Access::Public, releases)
         .route(Method::GET, "/api/ocds/releases/{id}", Access::Public, one)
+        .route(Method::GET, "/api/ocds/records", Access::Public, records)
+        .route(
+            Method::GET,
+            "/api/ocds/records/{id}",
+            Access::Public,
+            one_record,
+        )
         .route(Method::GET, "/api/ocds/bulk.jsonl", Access::Public, bulk)
 }
 
@@ -52,31 +60,53 @@ fn base(state: &AppState, headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-async fn releases(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> AppResult<Json<Value>> {
+/// A page of the published tenders at `path` (`/api/ocds/releases` or `…/records`):
+/// their ids, the address the request came to, the page's and the next page's.
+struct Page {
+    ids: Vec<String>,
+    base: String,
+    uri: String,
+    next: Option<String>,
+}
+
+async fn page_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &PageQuery,
+    path: &str,
+) -> AppResult<Page> {
     let page = i64::from(q.page.unwrap_or(1));
     if !(1..=1_000_000).contains(&page) {
         return Err(AppError::field("page", "页码从 1 开始 / pages start at 1"));
     }
     let pool = &state.db.pool;
     let total = repo::count(pool).await?;
-    let mut out = Vec::new();
     let ids = repo::page(pool, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
-    for public in repo::publics(pool, &ids).await? {
-        out.push(release::release(&public));
-    }
-    let base = base(&state, &headers);
-    let next =
-        (page * PAGE_SIZE < total).then(|| format!("{base}/api/ocds/releases?page={}", page + 1));
-    let uri = format!("{base}/api/ocds/releases?page={page}");
+    let base = base(state, headers);
+    Ok(Page {
+        ids,
+        uri: format!("{base}{path}?page={page}"),
+        next: (page * PAGE_SIZE < total).then(|| format!("{base}{path}?page={}", page + 1)),
+        base,
+    })
+}
+
+async fn releases(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Json<Value>> {
+    let page = page_of(&state, &headers, &q, "/api/ocds/releases").await?;
+    let releases = repo::publics(&state.db.pool, &page.ids)
+        .await?
+        .iter()
+        .map(release::release)
+        .collect();
     Ok(Json(release::package(
-        &uri,
+        &page.uri,
         state.clock.now_ms(),
-        out,
-        next,
+        releases,
+        page.next,
     )))
 }
 
@@ -97,6 +127,62 @@ async fn one(
         &uri,
         state.clock.now_ms(),
         vec![r],
+        None,
+    )))
+}
+
+/// The records of `ids`, each linking its release's package at `base`.
+async fn records_of(state: &AppState, base: &str, ids: &[String]) -> AppResult<Vec<Value>> {
+    Ok(repo::publics(&state.db.pool, ids)
+        .await?
+        .iter()
+        .map(|p| {
+            let url = format!("{base}/api/ocds/releases/{}", p.tender.code);
+            release::record(release::release(p), &url)
+        })
+        .collect())
+}
+
+async fn records(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Json<Value>> {
+    let page = page_of(&state, &headers, &q, "/api/ocds/records").await?;
+    let records = records_of(&state, &page.base, &page.ids).await?;
+    let packages = records
+        .iter()
+        .filter_map(|r| r["releases"][0]["url"].as_str())
+        .map(|u| u.split('#').next().unwrap_or(u).to_string())
+        .collect();
+    Ok(Json(release::record_package(
+        &page.uri,
+        state.clock.now_ms(),
+        records,
+        packages,
+        page.next,
+    )))
+}
+
+async fn one_record(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let id = repo::find(&state.db.pool, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let base = base(&state, &headers);
+    let records = records_of(&state, &base, &[id]).await?;
+    let code = records[0]["compiledRelease"]["tender"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    Ok(Json(release::record_package(
+        &format!("{base}/api/ocds/records/{code}"),
+        state.clock.now_ms(),
+        records,
+        vec![format!("{base}/api/ocds/releases/{code}")],
         None,
     )))
 }

@@ -188,6 +188,38 @@ async fn ocds_releases_say_only_what_is_public_and_validate_with_libcoveocds() {
         "the screen reads every process"
     );
 
+    // The records: one per tender, its release compiled and linked to its package; the
+    // record package validates too.
+    let (status, records) = public_get(&app, "/api/ocds/records").await;
+    assert_eq!(status, StatusCode::OK, "{records}");
+    let list = records["records"].as_array().unwrap();
+    let current = all_releases(&app).await;
+    assert_eq!(list.len(), current.len());
+    for (record, release) in list.iter().zip(&current) {
+        assert_eq!(record["ocid"], release["ocid"]);
+        assert_eq!(&record["compiledRelease"], release);
+        let url = record["releases"][0]["url"].as_str().unwrap();
+        assert!(
+            url.ends_with(&format!(
+                "/api/ocds/releases/{}#{}",
+                release["tender"]["id"].as_str().unwrap(),
+                release["id"].as_str().unwrap()
+            )),
+            "{url}"
+        );
+    }
+    let code = current[0]["tender"]["id"].as_str().unwrap();
+    let (status, one) = public_get(&app, &format!("/api/ocds/records/{code}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["records"][0], list[0]);
+    let (status, _) = public_get(&app, "/api/ocds/records/no-such-tender").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = public_get(&app, "/api/ocds/records?page=0").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let file = dir.path().join("records.json");
+    std::fs::write(&file, records.to_string()).unwrap();
+    validate_records(&file);
+
     // open-contracting's validator: no error in the whole export as one package.
     validate_export(&app, releases, dir.path()).await;
 }
@@ -202,6 +234,43 @@ pub(crate) async fn validate_export(app: &TestApp, releases: Vec<Value>, dir: &s
     let file = dir.join("package.json");
     std::fs::write(&file, package.to_string()).unwrap();
     validate(&file);
+}
+
+/// Validates the record package in `file` against OCDS 1.1.5's record-package schema
+/// (vendored), with `jsonschema` (libcoveocds' own validator library). libcoveocds itself
+/// resolves the versioned release schema of a record package over the network, which
+/// CI does not have; the records' compiled releases are the releases `validate` checks.
+fn validate_records(file: &std::path::Path) {
+    const CHECK: &str = "import json, sys, zipfile\n\
+        from jsonschema import Draft4Validator\n\
+        from referencing import Registry, Resource\n\
+        from referencing.jsonschema import DRAFT4\n\
+        z = zipfile.ZipFile(sys.argv[1])\n\
+        load = lambda n: json.loads(z.read('standard-1__1__5/schema/' + n))\n\
+        names = ['release-schema.json', 'versioned-release-validation-schema.json']\n\
+        registry = Registry().with_resources([('https://standard.open-contracting.org/schema/1__1__5/' + n, Resource.from_contents(load(n), default_specification=DRAFT4)) for n in names])\n\
+        v = Draft4Validator(load('record-package-schema.json'), registry=registry)\n\
+        print(json.dumps([f'{list(e.path)}: {e.message}' for e in v.iter_errors(json.load(open(sys.argv[2])))]))";
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/ocds/standard-1__1__5-schema.zip");
+    let out = match std::process::Command::new("python3")
+        .args(["-c", CHECK])
+        .arg(&schema)
+        .arg(file)
+        .output()
+    {
+        Ok(out) if out.status.success() => out,
+        other => {
+            assert!(
+                !in_ci(),
+                "CI=true but jsonschema cannot check the records (pip install -r tests/requirements.txt): {other:?}"
+            );
+            eprintln!("skipped: jsonschema is not installed");
+            return;
+        }
+    };
+    let errors: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(errors.is_empty(), "OCDS record package errors: {errors:?}");
 }
 
 /// Runs libcoveocds on `file` with the vendored 1.1.5 schema; fails on any validation
