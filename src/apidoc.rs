@@ -3,8 +3,9 @@
 //! server starts, and served at `GET /api/openapi.json`; `web/api.html` reads it. Every
 //! declared route is in it, with its path parameters, who may call it (the security
 //! schemes and `x-kaibiao-access`), the CSRF header of a cookie session's unsafe call, and
-//! the one error shape every refusal has (docs/api.md). Request and response bodies are
-//! described per area in docs/, not here yet.
+//! the one error shape every refusal has (docs/api.md), and the success body of each
+//! route that declares its type (`Api::returns`: a JSON Schema derived by schemars from
+//! the type serde writes). Other bodies are described per area in docs/.
 
 use axum::extract::State;
 use axum::http::{header, Method};
@@ -48,7 +49,18 @@ fn operation_id(s: &RouteSpec) -> String {
     format!("{}_{}", s.method.as_str().to_lowercase(), path.join("_"))
 }
 
-fn operation(s: &RouteSpec) -> Value {
+/// The OCDS schema an open-data route's body follows (docs/opendata.md).
+fn ocds_schema(path: &str) -> Option<&'static str> {
+    if path.starts_with("/api/ocds/releases") {
+        Some("https://standard.open-contracting.org/schema/1__1__5/release-package-schema.json")
+    } else if path.starts_with("/api/ocds/records") {
+        Some("https://standard.open-contracting.org/schema/1__1__5/record-package-schema.json")
+    } else {
+        None
+    }
+}
+
+fn operation(s: &RouteSpec, schemas: &mut schemars::SchemaGenerator) -> Value {
     let mut parameters: Vec<Value> = s
         .path
         .split('/')
@@ -86,6 +98,15 @@ fn operation(s: &RouteSpec) -> Value {
             "5XX": {"$ref": "#/components/responses/Refused"},
         },
     });
+    if let Some(body) = s.response {
+        op["responses"]["200"] = json!({
+            "description": "Done.",
+            "content": {"application/json": {"schema": body(schemas)}},
+        });
+    }
+    if let Some(url) = ocds_schema(s.path) {
+        op["externalDocs"] = json!({"description": "The body: an OCDS 1.1 package", "url": url});
+    }
     if is_unsafe(&s.method) {
         // A bid's or an offer's sealed container goes up as raw bytes, in chunks.
         let media = if s.path.ends_with("/content") {
@@ -98,17 +119,39 @@ fn operation(s: &RouteSpec) -> Value {
     op
 }
 
-/// The OpenAPI 3.1 description of `specs`.
+/// The one shape of every refusal (docs/api.md).
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["code", "message", "message_en"],
+        "properties": {
+            "code": {"type": "string", "description": "Stable, e.g. VALIDATION, FORBIDDEN, BID_DEADLINE_PASSED"},
+            "message": {"type": "string", "description": "zh-CN"},
+            "message_en": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            "received": {"type": "integer"},
+            "retry_after_secs": {"type": "integer"},
+        },
+    })
+}
+
+/// The OpenAPI 3.1 description of `specs`: the routes, and the bodies of those that
+/// declare their type (`Api::returns`) as schemas under `components/schemas`.
 pub fn describe(specs: &[RouteSpec]) -> Value {
     let mut paths: Map<String, Value> = Map::new();
     let mut tags: Vec<&str> = Vec::new();
+    let mut schemas = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .into_generator();
     for s in specs {
         let item = paths.entry(s.path.to_string()).or_insert_with(|| json!({}));
-        item[s.method.as_str().to_lowercase()] = operation(s);
+        item[s.method.as_str().to_lowercase()] = operation(s, &mut schemas);
         if !tags.contains(&s.area) {
             tags.push(s.area);
         }
     }
+    let mut bodies = schemas.take_definitions(true);
+    bodies.insert("Error".into(), error_schema());
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -124,20 +167,7 @@ pub fn describe(specs: &[RouteSpec]) -> Value {
                 "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
                 "bearer": {"type": "http", "scheme": "bearer"},
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["code", "message", "message_en"],
-                    "properties": {
-                        "code": {"type": "string", "description": "Stable, e.g. VALIDATION, FORBIDDEN, BID_DEADLINE_PASSED"},
-                        "message": {"type": "string", "description": "zh-CN"},
-                        "message_en": {"type": "string"},
-                        "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-                        "received": {"type": "integer"},
-                        "retry_after_secs": {"type": "integer"},
-                    },
-                },
-            },
+            "schemas": bodies,
             "responses": {
                 "Refused": {
                     "description": "Refused, with a stable code and nothing changed.",

@@ -13,7 +13,9 @@ use crate::state::AppState;
 pub fn api() -> Api {
     Api::default()
         .route(Method::GET, "/api/alerts", Access::AnyUser, list)
+        .returns::<Vec<AlertView>>()
         .route(Method::GET, "/api/alerts/count", Access::AnyUser, count)
+        .returns::<AlertCount>()
         .route(Method::POST, "/api/alerts/{id}/read", Access::AnyUser, read)
 }
 

@@ -6,7 +6,9 @@ use crate::auth::Role;
 use crate::calendar::deadlines::DeadlineRule;
 
 /// When an alert about a deadline is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// The working day before the deadline's last day, by the official calendar.
@@ -91,7 +93,7 @@ pub struct Deadline {
 }
 
 /// An alert as its reader sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AlertView {
     pub id: String,
     pub stage: Stage,
@@ -108,14 +110,14 @@ pub struct AlertView {
     pub read_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SubjectView {
     pub kind: String,
     pub id: String,
     pub title: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AlertCount {
     pub unread: i64,
 }

@@ -18,7 +18,7 @@ fn bp(part: i64, whole: i64) -> i64 {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Budget {
     /// The procurement plans in scope.
     pub planned_fen: i64,
@@ -35,7 +35,7 @@ pub struct Budget {
     pub paid_of_contracted_bp: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Savings {
     /// The awarded lots' budgets and their winning prices.
     pub awarded_budget_fen: i64,
@@ -44,7 +44,7 @@ pub struct Savings {
     pub rate_bp: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Sme {
     pub awards: i64,
     pub sme_awards: i64,
@@ -54,7 +54,7 @@ pub struct Sme {
     pub share_value_bp: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Competition {
     pub tenders: i64,
     pub awarded: i64,
@@ -70,7 +70,7 @@ pub struct Competition {
 }
 
 /// The evaluation panels (R-EVAL-2, R-EVAL-5).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Experts {
     pub invitations: i64,
     pub declines: i64,
@@ -85,7 +85,7 @@ pub struct Experts {
 }
 
 /// Who takes part.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Participation {
     /// Distinct organisations with a bid read out; those registered as SMEs.
     pub bidders: i64,
@@ -97,7 +97,7 @@ pub struct Participation {
 }
 
 /// The policies at work in the evaluations and awards (R-POL-2, R-POL-3, R-POL-5).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Policy {
     /// Price deductions applied, by kind, and their total.
     pub small_micro_deductions: i64,
@@ -128,7 +128,7 @@ pub fn reservation_ceiling_fen(category: &str) -> i64 {
 }
 
 /// One region's share of it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RegionFigures {
     pub code: String,
     pub name: String,
@@ -141,7 +141,7 @@ pub struct RegionFigures {
 /// One deadline rule's timeliness: of its deadlines that have fallen due or were met,
 /// how many were met in time, met late, or are past due and still open. A deadline
 /// still open and not yet due is not counted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RuleTimeliness {
     /// The rule's code in RULES.md and its name under it (`R-CON-1`, `signing`).
     pub code: &'static str,
@@ -156,7 +156,7 @@ pub struct RuleTimeliness {
     pub on_time_bp: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Figures {
     pub budget: Budget,
     pub savings: Savings,

@@ -19,6 +19,7 @@ const READERS: &[Role] = &[Role::Finance, Role::Oversight, Role::Admin, Role::Pu
 pub fn api() -> Api {
     Api::default()
         .route(Method::GET, "/api/analytics", Access::Roles(READERS), view)
+        .returns::<AnalyticsView>()
         .route(
             Method::GET,
             "/api/analytics.csv",
@@ -46,7 +47,7 @@ struct FilterQuery {
     to: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct AnalyticsView {
     pub region: Option<String>,
     pub purchaser: Option<String>,

@@ -49,6 +49,9 @@ pub struct RouteSpec {
     /// The area that registered it: the module of the `api()` that declared it (e.g.
     /// `contract` for src/contract/routes.rs), for the API description's tags.
     pub area: &'static str,
+    /// The JSON Schema of the success body, where the route declares its type
+    /// ([`Api::returns`]): a reference into the generator's definitions.
+    pub response: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
 }
 
 /// `src/contract/routes.rs` → `contract`; `src/dashboard.rs` → `dashboard`.
@@ -90,7 +93,17 @@ impl Api {
             path,
             access,
             area: area_of(std::panic::Location::caller().file()),
+            response: None,
         });
+        self
+    }
+
+    /// Declares the success body of the route declared last as `T` (the type its handler
+    /// serialises), for the API description.
+    pub fn returns<T: schemars::JsonSchema>(mut self) -> Self {
+        if let Some(last) = self.specs.last_mut() {
+            last.response = Some(|g| g.subschema_for::<T>());
+        }
         self
     }
 

@@ -97,7 +97,7 @@ pub struct TenderRef {
 }
 
 /// A tender's warnings counted by their decision (the supervisors' console).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Tally {
     pub open: usize,
     pub confirmed: usize,

@@ -10,12 +10,14 @@ use crate::error::{AppResult, Json};
 use crate::state::AppState;
 
 pub fn api() -> Api {
-    Api::default().route(
-        Method::GET,
-        "/api/console",
-        Access::Roles(Role::SUPERVISORS),
-        view,
-    )
+    Api::default()
+        .route(
+            Method::GET,
+            "/api/console",
+            Access::Roles(Role::SUPERVISORS),
+            view,
+        )
+        .returns::<ConsoleView>()
 }
 
 async fn view(

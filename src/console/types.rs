@@ -8,7 +8,7 @@ use crate::hub::types::PresenceEntry;
 
 /// Which tenders the console shows: each field empty or absent for any. `from`/`to` are
 /// days of publication (CST, `YYYY-MM-DD`, both included).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     #[serde(default)]
@@ -35,7 +35,7 @@ impl Filter {
 }
 
 /// A tender as the console names it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TenderRef {
     pub id: String,
     pub code: String,
@@ -54,7 +54,7 @@ pub struct TenderRef {
 }
 
 /// One live room.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RoomRow {
     /// `opening`, `evaluation` or `rounds`: the page that joins it.
     pub kind: &'static str,
@@ -70,7 +70,7 @@ pub struct RoomRow {
 }
 
 /// A tender with collusion warnings (after its opening only).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct WarningRow {
     pub tender: TenderRef,
     pub tally: Tally,
@@ -78,7 +78,7 @@ pub struct WarningRow {
 }
 
 /// A tender with challenges or complaints still open.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DisputeRow {
     pub tender: TenderRef,
     pub challenges: i64,
@@ -87,7 +87,7 @@ pub struct DisputeRow {
 }
 
 /// An alert, with its tender when it is about one in scope.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AlertRow {
     #[serde(flatten)]
     pub alert: AlertView,
@@ -95,13 +95,13 @@ pub struct AlertRow {
 }
 
 /// A choice of a filter's list.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct Choice {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Choices {
     pub regions: Vec<Choice>,
     pub purchasers: Vec<Choice>,
@@ -110,7 +110,7 @@ pub struct Choices {
     pub categories: Vec<&'static str>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConsoleView {
     /// The server's time when the view was made.
     pub now: i64,
