@@ -11,7 +11,9 @@
 //! payments; some tenders fail at the opening or are cancelled. Nothing in it was sealed,
 //! signed or decrypted: there are no bid documents, keys or signatures (the notices carry
 //! none), and it is marked as read for the collusion warnings' due work. It is for reading,
-//! never for acting on: every tender in it is finished before `end`.
+//! never for acting on: every tender in it is decided (awarded, failed or cancelled)
+//! before `end`; a few of its contracts are left unsigned and some deadlines after the
+//! report met late or missed, for the timeliness figures.
 
 use std::collections::HashMap;
 
