@@ -395,7 +395,13 @@ impl std::fmt::Display for DemoLogins {
 
 /// A valid 统一社会信用代码 for a demo organisation.
 fn credit_code(prefix: &str, region: &str, n: usize) -> String {
-    let base = format!("{prefix}{region}MA4{n:06}");
+    coded(prefix, region, "MA4", n)
+}
+
+/// A valid 统一社会信用代码 `<prefix><region><series><n, 6 digits><check>`: the demo city's
+/// series is `MA4`, the generated year's `MA5` (`year`), so they never meet.
+fn coded(prefix: &str, region: &str, series: &str, n: usize) -> String {
+    let base = format!("{prefix}{region}{series}{n:06}");
     let c = check_char(&base).expect("demo code uses the code alphabet");
     format!("{base}{c}")
 }

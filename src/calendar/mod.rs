@@ -254,7 +254,7 @@ pub fn date_of(ms: i64) -> NaiveDate {
 /// Whether the CST day of `ms` is within `from ..= to` (each `YYYY-MM-DD`; empty for no
 /// bound): the period filters of analytics and the console.
 pub fn day_within(ms: i64, from: &str, to: &str) -> bool {
-    let day = date_of(ms).format("%Y-%m-%d").to_string();
+    let day = crate::clock::cst_day(ms);
     (from.is_empty() || day.as_str() >= from) && (to.is_empty() || day.as_str() <= to)
 }
 

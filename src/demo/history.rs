@@ -362,7 +362,7 @@ async fn one(
     let agency = then.user("agency").await?;
     let purchaser = then.user(p.purchaser).await?;
     let month = |ms: i64| crate::clock::cst_date(ms).format("%Y-%m").to_string();
-    let date = |ms: i64| crate::clock::cst_date(ms).format("%Y-%m-%d").to_string();
+    let date = crate::clock::cst_day;
 
     // The budget line and the plan, its intention out 35 days before publication.
     then.at(published - 40 * DAY);

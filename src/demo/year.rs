@@ -176,19 +176,8 @@ const ITEMS: [(&str, &str, &str); 12] = [
 /// (R-POL-2: 10 % of the price), in the report's form.
 const SMALL_MICRO_BP: i64 = 1_000;
 
-fn credit_code(prefix: &str, region: &str, n: usize) -> String {
-    let base = format!("{prefix}{region}MA5{n:06}");
-    let c = crate::credit_code::check_char(&base).expect("the code alphabet");
-    format!("{base}{c}")
-}
-
-/// The day (CST) of an instant, `YYYY-MM-DD`.
-fn cst_day(ms: i64) -> String {
-    crate::calendar::date_of(ms).format("%Y-%m-%d").to_string()
-}
-
 fn cst_year(ms: i64) -> i64 {
-    i64::from(chrono::Datelike::year(&crate::calendar::date_of(ms)))
+    i64::from(chrono::Datelike::year(&crate::clock::cst_date(ms)))
 }
 
 /// Writes a year of the city's procurement (see the module's text); the regions must be
@@ -238,7 +227,12 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
             &o.id,
             kind,
             name,
-            credit_code(prefix, region, serial + 1_000 * (spec.seed % 97) as usize),
+            super::coded(
+                prefix,
+                region,
+                "MA5",
+                serial + 1_000 * (spec.seed % 97) as usize
+            ),
             region,
             size.map(str::to_string),
             special.map(str::to_string),
@@ -601,7 +595,7 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
         };
         // The plan behind it, and one plan in ten never tendered.
         let plan = crate::org::service::new_id();
-        let month = cst_day(published - 20 * DAY)[..7].to_string();
+        let month = crate::clock::cst_day(published - 20 * DAY)[..7].to_string();
         for (pid, amount, title) in [
             (
                 plan.clone(),
@@ -931,7 +925,7 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
                     Some(paid - DAY),
                     Some(user.clone()),
                     Some(paid),
-                    Some(cst_day(paid)),
+                    Some(crate::clock::cst_day(paid)),
                     Some(format!("ZF{tag}{n:05}{lot_no}{part}"))
                 ]);
                 year.payments += 1;

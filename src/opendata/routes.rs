@@ -131,16 +131,25 @@ async fn one(
     )))
 }
 
-/// The records of `ids`, each linking its release's package at `base`.
-async fn records_of(state: &AppState, base: &str, ids: &[String]) -> AppResult<Vec<Value>> {
-    Ok(repo::publics(&state.db.pool, ids)
-        .await?
+/// The record package at `uri` of `publics`, each record linking its release's package at
+/// `base` (the packages it names).
+fn record_package(
+    state: &AppState,
+    base: &str,
+    uri: &str,
+    publics: &[repo::Public],
+    next: Option<String>,
+) -> Value {
+    let packages: Vec<String> = publics
         .iter()
-        .map(|p| {
-            let url = format!("{base}/api/ocds/releases/{}", p.tender.code);
-            release::record(release::release(p), &url)
-        })
-        .collect())
+        .map(|p| format!("{base}/api/ocds/releases/{}", p.tender.code))
+        .collect();
+    let records = publics
+        .iter()
+        .zip(&packages)
+        .map(|(p, url)| release::record(release::release(p), url))
+        .collect();
+    release::record_package(uri, state.clock.now_ms(), records, packages, next)
 }
 
 async fn records(
@@ -149,18 +158,9 @@ async fn records(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Json<Value>> {
     let page = page_of(&state, &headers, &q, "/api/ocds/records").await?;
-    let records = records_of(&state, &page.base, &page.ids).await?;
-    let packages = records
-        .iter()
-        .filter_map(|r| r["releases"][0]["url"].as_str())
-        .map(|u| u.split('#').next().unwrap_or(u).to_string())
-        .collect();
-    Ok(Json(release::record_package(
-        &page.uri,
-        state.clock.now_ms(),
-        records,
-        packages,
-        page.next,
+    let publics = repo::publics(&state.db.pool, &page.ids).await?;
+    Ok(Json(record_package(
+        &state, &page.base, &page.uri, &publics, page.next,
     )))
 }
 
@@ -169,22 +169,12 @@ async fn one_record(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
-    let id = repo::find(&state.db.pool, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let pool = &state.db.pool;
+    let id = repo::find(pool, &id).await?.ok_or(AppError::NotFound)?;
+    let public = repo::public(pool, &id).await?;
     let base = base(&state, &headers);
-    let records = records_of(&state, &base, &[id]).await?;
-    let code = records[0]["compiledRelease"]["tender"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    Ok(Json(release::record_package(
-        &format!("{base}/api/ocds/records/{code}"),
-        state.clock.now_ms(),
-        records,
-        vec![format!("{base}/api/ocds/releases/{code}")],
-        None,
-    )))
+    let uri = format!("{base}/api/ocds/records/{}", public.tender.code);
+    Ok(Json(record_package(&state, &base, &uri, &[public], None)))
 }
 
 /// Every published tender's release, one JSON object a line (`application/x-ndjson`),
