@@ -12,6 +12,9 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 use sha2::{Digest, Sha256};
 
+/// A half-stored blob this long untouched was left by a run that stopped.
+const STAGING_IDLE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 #[derive(Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
@@ -92,12 +95,34 @@ impl BlobStore {
 
     /// Removes what a crash left half-stored (`incoming/`, a local store's staging).
     pub async fn sweep_staging(&self) -> anyhow::Result<()> {
-        if let Some(root) = &self.local_root {
-            match tokio::fs::remove_dir_all(root.join("incoming")).await {
-                Ok(()) => tracing::info!("half-stored blobs of an earlier run removed"),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e.into()),
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        let mut entries = match tokio::fs::read_dir(root.join("incoming")).await {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        // Only what nobody wrote to for a while: another node sharing the store may be
+        // storing a file right now.
+        let mut removed = 0;
+        while let Some(entry) = entries.next_entry().await? {
+            let idle = entry
+                .metadata()
+                .await
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= STAGING_IDLE);
+            if idle && tokio::fs::remove_file(entry.path()).await.is_ok() {
+                removed += 1;
             }
+        }
+        if removed > 0 {
+            tracing::info!(
+                files = removed,
+                "half-stored blobs of an earlier run removed"
+            );
         }
         Ok(())
     }

@@ -17,6 +17,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://...` or `sqlite://...`; `None` means `<data_dir>/kaibiao.db`.
     pub database_url: Option<String>,
+    /// What every node of a deployment must see the same: the blob store, the platform's
+    /// keys, uploads under way (a mount all nodes reach); `None`: the data dir.
+    pub shared_dir: Option<PathBuf>,
     /// Seed the demo city into an empty database.
     pub demo: bool,
     /// The demo users' password; random (and printed once) when `None`.
@@ -74,6 +77,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// Where what all nodes share lives ([`Config::shared_dir`], else the data dir).
+    pub fn shared(&self) -> &std::path::Path {
+        self.shared_dir.as_deref().unwrap_or(&self.data_dir)
+    }
+
     /// Defaults for a listener chosen by the caller (tests, embedding).
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
         let data_dir: PathBuf = data_dir.into();
@@ -86,6 +94,7 @@ impl Config {
             },
             data_dir,
             database_url: None,
+            shared_dir: None,
             demo: false,
             demo_password: None,
             tls: None,

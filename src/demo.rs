@@ -1082,7 +1082,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<Option<DemoLogins
     };
     // Custodians' devices: keys made here, as the CLI would, registered through the real
     // path, and kept in key files under the demo password.
-    let key_dir = state.config.data_dir.join("demo-keys");
+    let key_dir = state.config.shared().join("demo-keys");
     std::fs::create_dir_all(&key_dir)?;
     // Experts too: whoever is drawn signs the report with a key file, or makes a key in
     // the browser.
@@ -1795,7 +1795,7 @@ impl OpeningBids {
         let key_file = self
             .state
             .config
-            .data_dir
+            .shared()
             .join("demo-keys")
             .join(format!("{}.kbkey", bid.user));
         let (_, _, my_key) = crate::pki::keyfile::public_part(

@@ -4,6 +4,8 @@
 //! the server was down) and then every [`TICK`], each on its own, so that one failing is
 //! logged and retried at the next tick without holding up the others. A job must be safe
 //! to run again at any time: it re-checks what is due under the rows' locks.
+//! With several nodes on one database only the node holding the scheduler's lease runs
+//! the jobs ([`crate::cluster::Cluster::lead`]); another takes over when it dies.
 
 use std::time::Duration;
 
@@ -23,8 +25,10 @@ pub struct Job {
 
 /// Runs `jobs` now and then every `TICK` until `stop` changes or closes.
 pub async fn run(state: AppState, jobs: Vec<Job>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let cluster = state.runtimes.get_arc::<crate::cluster::Cluster>();
     loop {
-        for job in &jobs {
+        let jobs: &[Job] = if cluster.lead().await { &jobs } else { &[] };
+        for job in jobs {
             if let Err(e) = (job.run)(&state).await {
                 tracing::error!(job = job.name, error = ?e, "due work failed");
             }

@@ -15,6 +15,7 @@ pub mod challenge;
 pub mod chat;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod collusion;
 pub mod committee;
 pub mod config;

@@ -175,6 +175,11 @@ struct ServeArgs {
     /// postgres://... to use PostgreSQL; default: SQLite under the data dir.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// Folder every node of a deployment reaches (a shared mount): the blob store, the
+    /// platform's keys, uploads under way. Default: the data dir. Several nodes share one
+    /// PostgreSQL (`--database-url`) and this folder; see README, "Several nodes".
+    #[arg(long, env = "KAIBIAO_SHARED_DIR")]
+    shared_dir: Option<PathBuf>,
     /// Seed the demo city into an empty database and print its logins.
     #[arg(long, env = "KAIBIAO_DEMO")]
     demo: bool,
@@ -290,6 +295,7 @@ impl ServeArgs {
         let mut c = Config::new(&self.data_dir);
         c.listen = self.listen;
         c.database_url = self.database_url.clone().filter(|u| !u.is_empty());
+        c.shared_dir = self.shared_dir.clone();
         c.demo = self.demo;
         c.demo_password = self.demo_password.clone();
         c.session_ttl_mins = self.session_ttl_mins;

@@ -113,13 +113,19 @@ pub async fn build_with_clock(
     let db = Database::connect(config.database_url.as_deref(), &config.data_dir).await?;
     db.migrate().await?;
     crate::org::repo::ensure_regions(&db.pool).await?;
-    let blobs = BlobStore::local(&config.data_dir.join("blobs"))?;
+    let blobs = BlobStore::local(&config.shared().join("blobs"))?;
     // The live rooms, each kind registered by the area that owns it.
     let hub = Arc::new(crate::hub::Hub::new(vec![
         Box::new(crate::opening::room::OpeningRoom),
         Box::new(crate::committee::room::EvaluationRoom),
         Box::new(crate::rounds::room::RoundsRoom),
     ]));
+    // The due work and the link to other nodes run as long as the server: they stop when
+    // the shutdown future resolves, or when the server future is dropped.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut cluster = crate::cluster::Cluster::new(config.database_url.as_deref());
+    let rooms = cluster.link(hub.clone(), stop_rx.clone());
+    tracing::info!(node = cluster.node(), shared = cluster.shared(), "node");
     let state = AppState {
         config: Arc::new(config.clone()),
         db,
@@ -127,12 +133,13 @@ pub async fn build_with_clock(
         clock,
         metrics: Metrics::new()?,
         pki: Arc::new(crate::pki::Authority::load_or_create(
-            &config.data_dir.join("keys"),
+            &config.shared().join("keys"),
         )?),
-        rooms: hub.clone(),
+        rooms,
         runtimes: Arc::new(
             crate::state::Runtimes::default()
                 .with(hub)
+                .with(Arc::new(cluster))
                 .with(Arc::new(crate::bid::service::UploadLocks::default()))
                 .with(Arc::new(crate::opening::reveal::Running::default()))
                 .with(Arc::new(load_deadlines(&config)?))
@@ -165,9 +172,7 @@ pub async fn build_with_clock(
         None
     };
 
-    // The due work of every area (deadlines, windows) runs as long as the server: it
-    // stops when the shutdown future resolves, or when the server future is dropped.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // The due work of every area (deadlines, windows), on the node that leads.
     tokio::spawn(crate::jobs::run(
         state.clone(),
         // The alerts after the stages, so that a tick sees what the stages just did.

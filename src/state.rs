@@ -58,6 +58,9 @@ pub trait Rooms: Send + Sync {
     fn progress(&self, tender_id: &str, phase: &str, done: i64, total: i64, current: &str);
     /// A session ended: its live connections close.
     fn end_session(&self, session_id: &str);
+    /// Every live room reads its ledger and bid register again (signals may have been
+    /// missed: another node's, while the link to it was down).
+    fn resync(&self);
 }
 
 /// Values by type, each shared (`Arc`): how areas keep run-time state in [`AppState`]

@@ -110,7 +110,7 @@ impl UploadLocks {
 fn part_path(state: &AppState, bid_id: &str) -> PathBuf {
     state
         .config
-        .data_dir
+        .shared()
         .join("uploads")
         .join(format!("{bid_id}.part"))
 }
@@ -393,7 +393,7 @@ pub async fn append(
 /// uploaded (a crash between storing the blob and removing the file), and of no bid at
 /// all. Run at start. Returns how many were removed.
 pub async fn sweep_uploads(state: &AppState) -> anyhow::Result<usize> {
-    let dir = state.config.data_dir.join("uploads");
+    let dir = state.config.shared().join("uploads");
     let mut entries = match tokio::fs::read_dir(&dir).await {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
@@ -409,8 +409,12 @@ pub async fn sweep_uploads(state: &AppState) -> anyhow::Result<usize> {
             .await?
             .is_some_and(|b| b.status == BidStatus::Uploading);
         if !live {
-            tokio::fs::remove_file(entry.path()).await?;
-            removed += 1;
+            // Another node may have just taken it over (the upload finished there).
+            match tokio::fs::remove_file(entry.path()).await {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     Ok(removed)

@@ -105,6 +105,13 @@ impl crate::state::Rooms for Hub {
     fn end_session(&self, session_id: &str) {
         let _ = self.ended.send(session_id.to_string());
     }
+
+    fn resync(&self) {
+        for r in self.rooms().values() {
+            let _ = r.cmd.send(RoomCmd::Refresh);
+            let _ = r.cmd.send(RoomCmd::RefreshBids);
+        }
+    }
 }
 
 impl Hub {

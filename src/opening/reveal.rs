@@ -39,7 +39,7 @@ impl Running {
     }
 }
 
-/// Starts revealing `tender_id` unless it is already running here.
+/// Starts revealing `tender_id` unless it is already running here or on another node.
 pub fn ensure(state: &AppState, tender_id: &str) {
     if !state.runtime::<Running>().claim(tender_id) {
         return;
@@ -47,10 +47,26 @@ pub fn ensure(state: &AppState, tender_id: &str) {
     let state = state.clone();
     let id = tender_id.to_string();
     tokio::spawn(async move {
+        // One node at a time reveals a tender (a second would find every bid done).
+        let cluster = state.runtimes.get_arc::<crate::cluster::Cluster>();
+        let claim = match cluster.claim(&format!("reveal:{id}")).await {
+            Ok(Some(claim)) => claim,
+            Ok(None) => {
+                tracing::debug!(tender = %id, "revealing runs on another node");
+                state.runtime::<Running>().release(&id);
+                return;
+            }
+            Err(e) => {
+                tracing::error!(tender = %id, error = ?e, "revealing: no claim");
+                state.runtime::<Running>().release(&id);
+                return;
+            }
+        };
         if let Err(e) = run(&state, &id).await {
             // Left in `revealing`: the scheduler tries again on its next tick.
             tracing::error!(tender = %id, error = ?e, "revealing failed");
         }
+        claim.release().await;
         state.runtime::<Running>().release(&id);
     });
 }
@@ -190,7 +206,7 @@ async fn open(
     // blobs named by the SHA-256s the reading-out records).
     let staging = state
         .config
-        .data_dir
+        .shared()
         .join("uploads")
         .join(format!("reveal-{}", p.bid_id));
     let _ = tokio::fs::remove_dir_all(&staging).await;

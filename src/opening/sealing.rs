@@ -98,7 +98,7 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
         let _ = tokio::fs::remove_file(
             state
                 .config
-                .data_dir
+                .shared()
                 .join("uploads")
                 .join(format!("{b}.part")),
         )

@@ -15,7 +15,8 @@ pub async fn ensure_regions(pool: &sqlx::AnyPool) -> sqlx::Result<()> {
             .is_some();
         if !exists {
             sqlx::query(
-                "INSERT INTO regions (code, name_zh, name_en, sort) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO regions (code, name_zh, name_en, sort) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (code) DO NOTHING",
             )
             .bind(*code)
             .bind(*zh)

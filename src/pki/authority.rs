@@ -43,9 +43,20 @@ fn read_or_make(
         return std::fs::read_to_string(path)
             .with_context(|| format!("reading {}", path.display()));
     }
+    // Made aside and linked in, so that of nodes starting together on one shared folder
+    // the first one's key is everyone's.
     let pem = make()?;
-    crate::tls::write_private(path, pem.as_bytes())?;
-    Ok(pem)
+    let aside = path.with_extension(format!("new-{}", uuid::Uuid::new_v4().simple()));
+    crate::tls::write_private(&aside, pem.as_bytes())?;
+    let linked = std::fs::hard_link(&aside, path);
+    let _ = std::fs::remove_file(&aside);
+    match linked {
+        Ok(()) => Ok(pem),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("writing {}", path.display())),
+    }
 }
 
 pub fn pem_to_der(pem: &str) -> anyhow::Result<Vec<u8>> {

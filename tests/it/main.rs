@@ -45,6 +45,7 @@ mod matrix;
 mod media;
 mod mediapage;
 mod newcomer;
+mod nodes;
 mod opendata;
 mod opening;
 mod planpage;

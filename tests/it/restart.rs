@@ -112,14 +112,14 @@ async fn opening(s: &Session, tender: &str) -> Value {
     v
 }
 
-async fn command(s: &Session, tender: &str, cmd: Value) -> Value {
+pub(crate) async fn command(s: &Session, tender: &str, cmd: Value) -> Value {
     let (status, v) = s.post(&format!("/api/tenders/{tender}/opening"), cmd).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     v
 }
 
 /// Polls until `done` holds for the opening's view (the scheduler's work is async).
-async fn wait_for(s: &Session, tender: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_for(s: &Session, tender: &str, done: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..300 {
         let v = opening(s, tender).await;
         if done(&v) {
@@ -133,8 +133,146 @@ async fn wait_for(s: &Session, tender: &str, done: impl Fn(&Value) -> bool) -> V
     );
 }
 
+/// A published open tender with a 1.2 million yuan lot and the three as custodians (two
+/// of three needed), its bids due in `bid_in_ms`.
+pub(crate) async fn published_tender(
+    [agency, purchaser, finance]: [&Session; 3],
+    title: &str,
+    bid_in_ms: i64,
+) -> String {
+    let now = now_ms();
+    let (status, t) = agency
+        .post(
+            "/api/tenders",
+            json!({
+                "title": title, "region_code": "420200",
+                "purchaser_org_id": purchaser.user["org"]["id"],
+                "category": "goods", "method": "open_tendering", "description": "",
+                "lots": [{"name": "第1包", "budget_fen": 120_000_000}],
+                "clarify_deadline": now + 5_000, "bid_deadline": now + bid_in_ms,
+                "custodian_ids": [agency.user_id(), purchaser.user_id(), finance.user_id()],
+                "custodian_threshold": 2
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let tender = t["id"].as_str().unwrap().to_string();
+    let (status, v) = agency
+        .post(&format!("/api/tenders/{tender}/publish"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    tender
+}
+
+/// The three suppliers' bids (prices 1,010,000, 995,000 and 1,032,500 yuan, a document of
+/// `document_len` bytes), each sealed and uploaded by its session; with each its user
+/// name, bid id and key file (written in `key_dir`, for `kaibiao bid decrypt`).
+pub(crate) async fn bid_three(
+    sessions: [&Session; 3],
+    tender: &str,
+    notes: &str,
+    document_len: usize,
+    key_dir: &std::path::Path,
+) -> Vec<(String, String, std::path::PathBuf)> {
+    let document = vec![b'x'; document_len];
+    let segment = (1 << 20).min(document_len as u32);
+    let mut bidders = Vec::new();
+    for (s, price) in sessions
+        .into_iter()
+        .zip([101_000_000_i64, 99_500_000, 103_250_000])
+    {
+        let name = s.user["username"].as_str().unwrap().to_string();
+        let reg = s.register_keys().await;
+        let (status, start) = start_bid(s, tender).await;
+        assert_eq!(status, StatusCode::CREATED, "{start}");
+        let container = seal_sheet(&start, sheet(price, notes), &document, segment);
+        let bid = start["bid_id"].as_str().unwrap().to_string();
+        let (status, v) = upload_all(s, &bid, &container, segment as usize).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let key_file = key_dir.join(format!("{name}.kbkey"));
+        std::fs::write(&key_file, reg.keys.to_file(&s.user_id(), PASSWORD)).unwrap();
+        bidders.push((name, bid, key_file));
+    }
+    bidders
+}
+
+const CLI_ENV: [(&str, &str); 2] = [
+    ("KAIBIAO_PASSWORD", PASSWORD),
+    ("KAIBIAO_KEY_PASSPHRASE", PASSWORD),
+];
+
+/// `kaibiao bid decrypt` at `base`, as the bidder does with its key file.
+pub(crate) fn decrypt_by_cli(base: &str, name: &str, key_file: &std::path::Path, bid: &str) {
+    let key_file = key_file.to_str().unwrap();
+    let args = [
+        "bid",
+        "decrypt",
+        "--server",
+        base,
+        "--user",
+        name,
+        "--key-file",
+        key_file,
+        "--bid",
+        bid,
+    ];
+    let out = cli(&args, &CLI_ENV);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("decrypted"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `kaibiao share submit` at `base`, as custodian `who` does with the demo key file kept
+/// under `dir`.
+pub(crate) fn share_by_cli(base: &str, who: &str, dir: &std::path::Path, tender: &str) {
+    let key_file = dir.join(format!("demo-keys/{who}.kbkey"));
+    let key_file = key_file.to_str().unwrap();
+    let args = [
+        "share",
+        "submit",
+        "--server",
+        base,
+        "--user",
+        who,
+        "--key-file",
+        key_file,
+        "--tender",
+        tender,
+    ];
+    let out = cli(&args, &CLI_ENV);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("submitted"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// How many bids of an opening view have a result (read out or invalid).
+pub(crate) fn bids_with_result(opening: &Value) -> usize {
+    opening["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| !b["result"].is_null())
+        .count()
+}
+
+/// `kaibiao verify` accepts the record `bundle` (written in `dir`).
+pub(crate) fn verifies_offline(bundle: &Value, dir: &std::path::Path) {
+    let path = dir.join("record.json");
+    std::fs::write(&path, bundle.to_string()).unwrap();
+    let out = crate::cli::verify(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// What must be the same whether or not the server was killed along the way.
-fn essence(bundle: &Value) -> Value {
+pub(crate) fn essence(bundle: &Value) -> Value {
     let r = &bundle["record"];
     let list = |key: &str, f: &dyn Fn(&Value) -> Value| -> Value {
         r[key].as_array().unwrap().iter().map(f).collect()
@@ -172,49 +310,11 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         users.get("purchaser"),
         users.get("finance"),
     );
-    let now = now_ms();
-    let (status, t) = agency
-        .post(
-            "/api/tenders",
-            json!({
-                "title": "重启测试项目", "region_code": "420200",
-                "purchaser_org_id": purchaser.user["org"]["id"],
-                "category": "goods", "method": "open_tendering", "description": "",
-                "lots": [{"name": "第1包", "budget_fen": 120_000_000}],
-                "clarify_deadline": now + 5_000, "bid_deadline": now + 20_000,
-                "custodian_ids": [agency.user_id(), purchaser.user_id(), finance.user_id()],
-                "custodian_threshold": 2
-            }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{t}");
-    let tender = t["id"].as_str().unwrap().to_string();
-    let (status, v) = agency
-        .post(&format!("/api/tenders/{tender}/publish"), json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{v}");
+    let tender = published_tender([agency, purchaser, finance], "重启测试项目", 20_000).await;
 
     // Three bidders, with documents large enough that revealing takes a moment.
-    let document = vec![b'x'; 2 << 20];
-    let mut bidders = Vec::new();
-    for (i, price) in [101_000_000_i64, 99_500_000, 103_250_000]
-        .into_iter()
-        .enumerate()
-    {
-        let name = format!("supplier{}", i + 1);
-        let s = users.get(&name);
-        let reg = s.register_keys().await;
-        let (status, start) = start_bid(s, &tender).await;
-        assert_eq!(status, StatusCode::CREATED, "{start}");
-        let container = seal_sheet(&start, sheet(price, "重启"), &document, 1 << 20);
-        let bid = start["bid_id"].as_str().unwrap().to_string();
-        let (status, v) = upload_all(s, &bid, &container, 1 << 20).await;
-        assert_eq!(status, StatusCode::OK, "{v}");
-        // The bidder's device keys in a key file, for `kaibiao bid decrypt`.
-        let key_file = run.dir.path().join(format!("{name}.kbkey"));
-        std::fs::write(&key_file, reg.keys.to_file(&s.user_id(), PASSWORD)).unwrap();
-        bidders.push((name, bid, key_file));
-    }
+    let sessions = ["supplier1", "supplier2", "supplier3"].map(|n| users.get(n));
+    let bidders = bid_three(sessions, &tender, "重启", 2 << 20, run.dir.path()).await;
 
     // Sealed at the deadline by the server's clock.
     for _ in 0..300 {
@@ -237,29 +337,8 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
     assert_eq!(v["decrypt_ends_at"], ends, "the window's clock survives");
 
     // Bidders and custodians use the CLI, each with their own key file.
-    let env = [
-        ("KAIBIAO_PASSWORD", PASSWORD),
-        ("KAIBIAO_KEY_PASSPHRASE", PASSWORD),
-    ];
     for (i, (name, bid, key_file)) in bidders.iter().enumerate() {
-        let base = run.base();
-        let key_file = key_file.to_str().unwrap();
-        let out = cli(
-            &[
-                "bid",
-                "decrypt",
-                "--server",
-                &base,
-                "--user",
-                name,
-                "--key-file",
-                key_file,
-                "--bid",
-                bid,
-            ],
-            &env,
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).contains("decrypted"));
+        decrypt_by_cli(&run.base(), name, key_file, bid);
         if i == 0 {
             run.crash("decrypting, one bid decrypted", &mut users).await;
         }
@@ -267,24 +346,7 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
     run.crash("unsealing", &mut users).await;
 
     for (i, who) in ["purchaser", "finance"].into_iter().enumerate() {
-        let base = run.base();
-        let key_file = run.dir.path().join(format!("demo-keys/{who}.kbkey"));
-        let out = cli(
-            &[
-                "share",
-                "submit",
-                "--server",
-                &base,
-                "--user",
-                who,
-                "--key-file",
-                key_file.to_str().unwrap(),
-                "--tender",
-                &tender,
-            ],
-            &env,
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).contains("submitted"));
+        share_by_cli(&run.base(), who, run.dir.path(), &tender);
         let state = if i == 0 {
             "unsealing, one share in"
         } else {
@@ -295,12 +357,7 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
     if run.kill {
         // Where the kill after the last share landed depends on timing: say where.
         let v = opening(users.get("finance"), &tender).await;
-        let done = v["bids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|b| !b["result"].is_null())
-            .count();
+        let done = bids_with_result(&v);
         eprintln!(
             "after the kill at revealing: phase {}, {done} of 3 bids had a result",
             v["phase"]
@@ -349,15 +406,7 @@ async fn scenario(kill: bool) -> (Value, Vec<&'static str>) {
         "the record survives as signed"
     );
 
-    // Verifies offline.
-    let path = run.dir.path().join("record.json");
-    std::fs::write(&path, bundle.to_string()).unwrap();
-    let out = crate::cli::verify(&path);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    verifies_offline(&bundle, run.dir.path());
     (essence(&bundle), run.kills)
 }
 

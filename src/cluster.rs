@@ -1,0 +1,439 @@
+//! Several `kaibiao serve` nodes on one PostgreSQL. A client may connect to any node:
+//! what it reads is in the database, and the ledger is the source of truth for the live
+//! rooms (a subscriber replays from its last seq on whichever node it reaches). What the
+//! nodes must tell each other travels over PostgreSQL's LISTEN/NOTIFY on the database
+//! they share, so that a deployment needs no server beyond the one it already runs:
+//!
+//! - **Signals to the rooms.** Every [`Rooms`] call an area makes after a commit (new
+//!   ledger events, a grown bid register, the reading-out's progress, a session that
+//!   ended) is done on this node's hub and published; every other node does it on its own
+//!   hub. A ledger signal only makes a room read its ledger from the last seq it sent, so
+//!   a signal twice costs one read and a lost one is made good by the next (and by a
+//!   resync of every room whenever the listening connection was lost).
+//! - **The scheduler's work once** ([`Cluster::lead`]): the node holding a session-level
+//!   advisory lock runs the due work; when it dies its connection closes, the lock is
+//!   free, and another node takes over at its next tick.
+//! - **Work one node does at a time** ([`Cluster::claim`]): e.g. revealing a tender;
+//!   held on a connection of its own, so a killed node's claim ends with it.
+//!
+//! On SQLite there is one node: nothing is published, this node leads and claims alone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::postgres::{PgConnection, PgListener};
+use sqlx::Connection;
+use tokio::sync::mpsc;
+
+use crate::state::Rooms;
+
+/// The NOTIFY channel the nodes of one database speak on.
+const CHANNEL: &str = "kaibiao_nodes";
+/// At most this many signals in one round trip.
+const BATCH: usize = 256;
+
+/// What one node tells the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+enum Signal {
+    Ledger {
+        t: String,
+    },
+    Bids {
+        t: String,
+    },
+    Progress {
+        t: String,
+        phase: String,
+        done: i64,
+        total: i64,
+        current: String,
+    },
+    /// A session (its id is the token's hash) ended.
+    End {
+        s: String,
+    },
+}
+
+/// A signal as sent: from which node.
+#[derive(Serialize, Deserialize)]
+struct Note {
+    n: String,
+    #[serde(flatten)]
+    signal: Signal,
+}
+
+/// This node among the others: its id, its link to them, and its scheduler lease.
+pub struct Cluster {
+    node: String,
+    /// The PostgreSQL URL, when there can be other nodes.
+    url: Option<String>,
+    publish: Option<mpsc::UnboundedSender<Signal>>,
+    lease: tokio::sync::Mutex<Option<PgConnection>>,
+    leading: std::sync::atomic::AtomicBool,
+}
+
+impl Cluster {
+    /// A node on the database at `url` (`None` or SQLite: alone).
+    pub fn new(url: Option<&str>) -> Cluster {
+        let url = url
+            .filter(|u| u.starts_with("postgres:") || u.starts_with("postgresql:"))
+            .map(str::to_string);
+        Cluster {
+            node: uuid::Uuid::new_v4().simple().to_string(),
+            url,
+            publish: None,
+            lease: Default::default(),
+            leading: Default::default(),
+        }
+    }
+
+    /// This node's id (in the log, and in what it publishes).
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Whether other nodes may share the database.
+    pub fn shared(&self) -> bool {
+        self.url.is_some()
+    }
+
+    /// Links this node's `local` rooms to the other nodes' until `stop`: returns the
+    /// [`Rooms`] the areas call, which does each call here and publishes it; and listens
+    /// for the other nodes' calls, done on `local`.
+    pub fn link(
+        &mut self,
+        local: Arc<dyn Rooms>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Arc<dyn Rooms> {
+        let Some(url) = self.url.clone() else {
+            return local;
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.publish = Some(tx.clone());
+        tokio::spawn(publisher(url.clone(), self.node.clone(), rx, stop.clone()));
+        tokio::spawn(listener(url, self.node.clone(), local.clone(), stop));
+        Arc::new(Linked { local, publish: tx })
+    }
+
+    /// Whether this node runs the scheduler's work now: it holds (or just took) the
+    /// lease. Alone, always. Checked on every tick, so a lost connection is a lost lease.
+    pub async fn lead(&self) -> bool {
+        let Some(url) = &self.url else {
+            return true;
+        };
+        let mut lease = self.lease.lock().await;
+        let was = self.leading.load(std::sync::atomic::Ordering::Relaxed);
+        let now = match try_lease(&mut lease, url, was).await {
+            Ok(now) => now,
+            Err(e) => {
+                tracing::warn!(error = %e, "scheduler lease: the database did not answer");
+                *lease = None;
+                false
+            }
+        };
+        if now != was {
+            tracing::info!(node = %self.node, leading = now, "scheduler lease");
+            self.leading
+                .store(now, std::sync::atomic::Ordering::Relaxed);
+        }
+        now
+    }
+
+    /// Work named `key` for this node alone while the returned claim lives; `None` when
+    /// another node has it. Alone, always granted.
+    pub async fn claim(&self, key: &str) -> anyhow::Result<Option<Claim>> {
+        let Some(url) = &self.url else {
+            return Ok(Some(Claim { _held: None }));
+        };
+        let mut conn = PgConnection::connect(url).await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(lock_key(key))
+            .fetch_one(&mut conn)
+            .await?;
+        if got {
+            Ok(Some(Claim { _held: Some(conn) }))
+        } else {
+            let _ = conn.close().await;
+            Ok(None)
+        }
+    }
+}
+
+/// Work claimed by this node ([`Cluster::claim`]); given back when dropped (its
+/// connection closes, and the lock with it).
+pub struct Claim {
+    _held: Option<PgConnection>,
+}
+
+impl Claim {
+    /// Gives the work back now (dropping it does too, when its connection closes).
+    pub async fn release(self) {
+        if let Some(conn) = self._held {
+            let _ = conn.close().await;
+        }
+    }
+}
+
+/// The advisory lock's number for `key` (both lock functions take a bigint).
+fn lock_key(key: &str) -> i64 {
+    let d = Sha256::digest(format!("kaibiao:{key}").as_bytes());
+    i64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
+/// Keeps or takes the scheduler's lease on `lease`'s connection.
+async fn try_lease(lease: &mut Option<PgConnection>, url: &str, held: bool) -> sqlx::Result<bool> {
+    if lease.is_none() {
+        *lease = Some(PgConnection::connect(url).await?);
+    }
+    let conn = lease.as_mut().expect("connected above");
+    if held {
+        // Still ours while this connection lives.
+        conn.ping().await?;
+        return Ok(true);
+    }
+    sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(lock_key("scheduler"))
+        .fetch_one(conn)
+        .await
+}
+
+/// The rooms the areas call on a node with others: here, then published.
+struct Linked {
+    local: Arc<dyn Rooms>,
+    publish: mpsc::UnboundedSender<Signal>,
+}
+
+impl Rooms for Linked {
+    fn notify(&self, tender_id: &str) {
+        self.local.notify(tender_id);
+        let _ = self.publish.send(Signal::Ledger {
+            t: tender_id.into(),
+        });
+    }
+
+    fn notify_bids(&self, tender_id: &str) {
+        self.local.notify_bids(tender_id);
+        let _ = self.publish.send(Signal::Bids {
+            t: tender_id.into(),
+        });
+    }
+
+    fn progress(&self, tender_id: &str, phase: &str, done: i64, total: i64, current: &str) {
+        self.local.progress(tender_id, phase, done, total, current);
+        let _ = self.publish.send(Signal::Progress {
+            t: tender_id.into(),
+            phase: phase.into(),
+            done,
+            total,
+            current: current.into(),
+        });
+    }
+
+    fn end_session(&self, session_id: &str) {
+        self.local.end_session(session_id);
+        let _ = self.publish.send(Signal::End {
+            s: session_id.into(),
+        });
+    }
+
+    fn resync(&self) {
+        self.local.resync();
+    }
+}
+
+/// Does a signal from another node on this node's rooms.
+fn apply(local: &dyn Rooms, signal: Signal) {
+    match signal {
+        Signal::Ledger { t } => local.notify(&t),
+        Signal::Bids { t } => local.notify_bids(&t),
+        Signal::Progress {
+            t,
+            phase,
+            done,
+            total,
+            current,
+        } => local.progress(&t, &phase, done, total, &current),
+        Signal::End { s } => local.end_session(&s),
+    }
+}
+
+/// Takes what is queued (up to [`BATCH`]), without repeating a ledger or bid signal of
+/// the same tender; progress keeps its order.
+fn batch(first: Signal, rx: &mut mpsc::UnboundedReceiver<Signal>) -> Vec<Signal> {
+    let mut out = vec![first];
+    while out.len() < BATCH {
+        match rx.try_recv() {
+            Ok(s) => {
+                let repeat =
+                    matches!(s, Signal::Ledger { .. } | Signal::Bids { .. }) && out.contains(&s);
+                if !repeat {
+                    out.push(s);
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// Sends what this node's areas did to the other nodes, a burst in one round trip.
+async fn publisher(
+    url: String,
+    node: String,
+    mut rx: mpsc::UnboundedReceiver<Signal>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut conn: Option<PgConnection> = None;
+    loop {
+        let first = tokio::select! {
+            s = rx.recv() => match s {
+                Some(s) => s,
+                None => break,
+            },
+            _ = stop.changed() => break,
+        };
+        let payloads: Vec<String> = batch(first, &mut rx)
+            .into_iter()
+            .filter_map(|signal| {
+                serde_json::to_string(&Note {
+                    n: node.clone(),
+                    signal,
+                })
+                .ok()
+            })
+            .collect();
+        // Once more on a new connection if the kept one failed; then the burst is dropped
+        // (the rooms resync when the listeners reconnect).
+        for attempt in 0..2 {
+            if conn.is_none() {
+                match PgConnection::connect(&url).await {
+                    Ok(c) => conn = Some(c),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "publishing to the other nodes: no connection");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        continue;
+                    }
+                }
+            }
+            let sent = sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
+                .bind(CHANNEL)
+                .bind(&payloads)
+                .execute(conn.as_mut().expect("connected above"))
+                .await;
+            match sent {
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "publishing to the other nodes failed");
+                    conn = None;
+                }
+            }
+        }
+    }
+}
+
+/// Does the other nodes' signals on this node's rooms.
+async fn listener(
+    url: String,
+    node: String,
+    local: Arc<dyn Rooms>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut listening: Option<PgListener> = None;
+    loop {
+        if listening.is_none() {
+            let started = async {
+                let mut l = PgListener::connect(&url).await?;
+                l.listen(CHANNEL).await?;
+                Ok::<_, sqlx::Error>(l)
+            };
+            match started.await {
+                Ok(l) => {
+                    listening = Some(l);
+                    // Whatever was said while we were not listening: read it again.
+                    local.resync();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "listening to the other nodes: no connection");
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    }
+                }
+            }
+        }
+        let l = listening.as_mut().expect("listening above");
+        let got = tokio::select! {
+            got = l.try_recv() => got,
+            _ = stop.changed() => break,
+        };
+        match got {
+            Ok(Some(n)) => match serde_json::from_str::<Note>(n.payload()) {
+                Ok(note) if note.n != node => apply(local.as_ref(), note.signal),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "a signal from another node not understood"),
+            },
+            // The connection was lost; the next call reconnects and listens again.
+            Ok(None) => local.resync(),
+            Err(e) => {
+                tracing::warn!(error = %e, "listening to the other nodes failed");
+                listening = None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_sent_once_per_tender_and_progress_in_order() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let ledger = |t: &str| Signal::Ledger { t: t.into() };
+        let progress = |done| Signal::Progress {
+            t: "a".into(),
+            phase: "reading".into(),
+            done,
+            total: 3,
+            current: String::new(),
+        };
+        for s in [
+            ledger("a"),
+            progress(1),
+            ledger("b"),
+            ledger("a"),
+            progress(2),
+        ] {
+            tx.send(s).unwrap();
+        }
+        let first = rx.try_recv().unwrap();
+        assert_eq!(
+            batch(first, &mut rx),
+            vec![ledger("a"), progress(1), ledger("b"), progress(2)]
+        );
+    }
+
+    #[test]
+    fn notes_name_their_node_and_read_back() {
+        let note = Note {
+            n: "n1".into(),
+            signal: Signal::End { s: "abc".into() },
+        };
+        let text = serde_json::to_string(&note).unwrap();
+        assert_eq!(text, r#"{"n":"n1","k":"end","s":"abc"}"#);
+        let back: Note = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.signal, Signal::End { s: "abc".into() });
+        assert_ne!(lock_key("scheduler"), lock_key("reveal:t1"));
+    }
+
+    #[tokio::test]
+    async fn alone_it_leads_and_claims() {
+        let c = Cluster::new(Some("sqlite://x.db"));
+        assert!(!c.shared());
+        assert!(c.lead().await);
+        assert!(c.claim("reveal:t").await.unwrap().is_some());
+    }
+}
