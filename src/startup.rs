@@ -189,8 +189,11 @@ pub async fn build_with_clock(
         .collect(),
         stop_rx.clone(),
     ));
+    let hub = crate::hub::Hub::of(&state);
     let shutdown = async move {
         shutdown.await;
+        // The live connections first, so that they go to another node at once.
+        hub.drain(std::time::Duration::from_secs(5)).await;
         let _ = stop_tx.send(true);
     };
 

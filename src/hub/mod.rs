@@ -31,6 +31,8 @@ pub struct Hub {
     ended: tokio::sync::broadcast::Sender<String>,
     /// Open connections per user.
     connections: std::sync::Mutex<HashMap<String, usize>>,
+    /// Set when the node stops: every connection is told to go to another node.
+    draining: tokio::sync::watch::Sender<bool>,
 }
 
 /// A user's place among the hub's connections; given back when dropped.
@@ -66,6 +68,7 @@ impl Hub {
                 .expect("the system's random source"),
             ended: tokio::sync::broadcast::channel(1024).0,
             connections: Default::default(),
+            draining: tokio::sync::watch::channel(false).0,
         }
     }
 }
@@ -181,6 +184,31 @@ impl Hub {
             hub: self.clone(),
             user: user.to_string(),
         })
+    }
+
+    /// Closes every connection with 1012 (service restart): the clients reconnect, through
+    /// the proxy, to another node and resubscribe from their last seq. Waits up to
+    /// `limit` for the connections to go.
+    pub async fn drain(&self, limit: std::time::Duration) {
+        let _ = self.draining.send(true);
+        let until = tokio::time::Instant::now() + limit;
+        while self.open_connections() > 0 && tokio::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Whether the node is stopping, as it changes.
+    pub(crate) fn draining(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.draining.subscribe()
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .sum()
     }
 
     /// Sessions ended from now on.

@@ -352,6 +352,7 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
     let mut sub: Option<Subscription> = None;
     let mut media: Option<MediaSession> = None;
     let mut ended = Hub::of(&state).ended_sessions();
+    let mut draining = Hub::of(&state).draining();
     let every = state.config.hub_ping;
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -367,6 +368,14 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                 if sink.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
+            }
+            _ = async { draining.wait_for(|d| *d).await.map(|_| ()) } => {
+                let close = axum::extract::ws::CloseFrame {
+                    code: axum::extract::ws::close_code::RESTART,
+                    reason: "节点停止,请重新连接 / this node is stopping; reconnect".into(),
+                };
+                let _ = sink.send(Message::Close(Some(close))).await;
+                break;
             }
             ended_session = ended.recv() => match ended_session {
                 Ok(id) if id == user.session_id => {

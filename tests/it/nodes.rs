@@ -436,3 +436,31 @@ async fn cross_node_delivery() {
         p99s[1] - p99s[0]
     );
 }
+
+/// A node stopped (SIGTERM, as an upgrade does) closes its hub connections with 1012,
+/// "service restart", so that clients go to another node at once, then exits cleanly.
+#[tokio::test]
+async fn a_stopping_node_sends_its_watchers_elsewhere() {
+    let db = crate::common::fresh_database_url().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_with(&["--demo"], dir.path(), db.as_deref(), None);
+    let mut ws = hub_at(&server.base, &token_at(&server.base, "finance").await)
+        .await
+        .unwrap();
+    ws.send(Message::Text(json!({"type": "ping"}).to_string().into()))
+        .await
+        .unwrap();
+    assert!(matches!(ws.next().await, Some(Ok(Message::Text(_)))));
+    let stopping = std::thread::spawn(move || crate::cli::terminate(&mut server));
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => break frame,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    let close = close.expect("a close frame with a code");
+    assert_eq!(u16::from(close.code), 1012);
+    assert!(close.reason.contains("reconnect"), "{}", close.reason);
+    assert!(stopping.join().unwrap().success(), "a clean exit");
+}

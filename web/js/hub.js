@@ -124,18 +124,23 @@ export class HubRoom {
       }
       this.receive(msg);
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
       clearInterval(this.pinger);
       this.failPending();
-      if (!this.stopped && this.status !== 'failed') this.scheduleReconnect();
+      // 1012: the node is stopping; another takes us at once, everyone at a different
+      // moment within two seconds rather than all together.
+      const spread = ev.code === 1012;
+      if (!this.stopped && this.status !== 'failed') this.scheduleReconnect(spread);
     });
   }
 
-  scheduleReconnect() {
+  scheduleReconnect(spread = false) {
     if (this.stopped) return;
-    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    const delay = spread
+      ? Math.floor(Math.random() * 2000)
+      : BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
     this.attempt += 1;
     this.setStatus('reconnecting');
     clearTimeout(this.timer);
