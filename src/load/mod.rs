@@ -43,6 +43,10 @@ pub struct RunArgs {
     /// Watcher connections to open.
     #[arg(long, default_value_t = 1000)]
     pub watchers: usize,
+    /// Spread the watchers over these nodes' base URLs, in turn (several nodes on one
+    /// database); the driver stays on `--server`. Default: all on `--server`.
+    #[arg(long, value_delimiter = ',')]
+    pub watch_servers: Vec<String>,
     #[arg(long, value_enum, default_value_t = Drive::Amend)]
     pub drive: Drive,
     /// The tender whose hall to load (default: one the driver picks).
@@ -227,14 +231,21 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Report> {
         ..Memory::default()
     };
     let since = target.since_seq;
+    let mut targets = Vec::new();
+    for server in &args.watch_servers {
+        let (url, s) = ws_url(server, "/api/hub")?;
+        targets.push(Arc::new(Target {
+            addr: resolve(&url).await?,
+            url: s,
+            ..target.clone()
+        }));
+    }
     let target = Arc::new(target);
-    let watchers = watch::open(
-        target.clone(),
-        args.watchers,
-        args.concurrency,
-        args.source_addrs,
-    )
-    .await?;
+    if targets.is_empty() {
+        targets.push(target.clone());
+    }
+    let watchers =
+        watch::open(&targets, args.watchers, args.concurrency, args.source_addrs).await?;
     report.connected = watchers.connected;
     report.failed = args.watchers - watchers.connected;
     report.failures = watchers.failures.clone();

@@ -100,10 +100,11 @@ pub fn source_addr(target: &SocketAddr, i: usize, sources: usize) -> Option<IpAd
     }
 }
 
-/// Opens `n` watchers, `concurrency` handshakes at a time, printing progress to stderr.
+/// Opens `n` watchers over `targets` in turn, `concurrency` handshakes at a time, printing
+/// progress to stderr.
 /// Returns once every one has subscribed or failed.
 pub async fn open(
-    target: Arc<Target>,
+    targets: &[Arc<Target>],
     n: usize,
     concurrency: usize,
     sources: usize,
@@ -123,6 +124,7 @@ pub async fn open(
     };
     for i in 0..n {
         let permit = permits.clone().acquire_owned().await?;
+        let target = &targets[i % targets.len()];
         let source = source_addr(&target.addr, i, sources);
         let (target, shared, stop_rx, ready) = (
             target.clone(),

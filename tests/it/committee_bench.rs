@@ -128,7 +128,7 @@ const CLONED: [(&str, &str); 9] = [
 ];
 
 /// A copy of `src` with fresh tender and bid ids, in the same phase, with the same panel:
-/// rows copied by `INSERT ... SELECT`, every text column's ids replaced (SQLite), and the
+/// rows copied by `INSERT ... SELECT`, every text column's ids replaced, and the
 /// ledger re-appended with the ids replaced so that its chain verifies. Returns (tender,
 /// bid ids).
 async fn clone_tender(
@@ -143,12 +143,21 @@ async fn clone_tender(
     let code_suffix = format!("-B{n:03}");
     let mut tx = app.state.db.begin().await.unwrap();
     for (table, key) in CLONED {
-        let cols: Vec<(String, String)> =
-            sqlx::query_as("SELECT name, type FROM pragma_table_info($1) ORDER BY cid")
-                .bind(table)
-                .fetch_all(&mut *tx)
-                .await
-                .unwrap();
+        let columns = match app.state.db.backend {
+            kaibiao::db::Backend::Sqlite => {
+                "SELECT name, type FROM pragma_table_info($1) ORDER BY cid"
+            }
+            kaibiao::db::Backend::Postgres => {
+                "SELECT column_name::text, data_type::text FROM information_schema.columns \
+                 WHERE table_name = $1 AND table_schema = current_schema() \
+                 ORDER BY ordinal_position"
+            }
+        };
+        let cols: Vec<(String, String)> = sqlx::query_as(columns)
+            .bind(table)
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
         // $1 is the source tender, then (old, new) pairs from $2, then the code suffix.
         let suffix_arg = 2 + 2 * pairs.len();
         let exprs: Vec<String> = cols
