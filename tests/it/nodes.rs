@@ -2,7 +2,8 @@
 //! bidders, host, custodians and watchers spread over them run a whole opening; the node
 //! reading out is SIGKILLed in the middle; its people and watchers go on at another node,
 //! and every watcher ends with every ledger event exactly once and the same signed record
-//! as an uninterrupted run. Only on PostgreSQL (several nodes need it).
+//! as an uninterrupted run. A session logged out at one node loses its hub connection at
+//! another. Only on PostgreSQL (several nodes need it).
 
 use std::time::Duration;
 
@@ -313,7 +314,64 @@ async fn scenario(db: String, kill: bool) -> Value {
     }
     let sealed = ledger.iter().filter(|(_, k)| k == "bids_sealed").count();
     assert_eq!(sealed, 1, "the deadline sealed once under three nodes");
+    if !kill {
+        logout_at_one_node_closes_the_hub_at_another(&a, &c).await;
+    }
     essence(&bundle)
+}
+
+/// A browser session's hub connection at node `there` closes when the session logs out
+/// at node `here`.
+async fn logout_at_one_node_closes_the_hub_at_another(here: &str, there: &str) {
+    let r = crate::common::client()
+        .post(format!("{here}/api/auth/login"))
+        .json(&json!({"username": "oversight", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("kb_session="))
+        .expect("a session cookie");
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut req = format!("{}/api/hub?csrf={csrf}", there.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    req.headers_mut().insert("origin", there.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws.send(Message::Text(json!({"type": "ping"}).to_string().into()))
+        .await
+        .unwrap();
+    assert!(matches!(ws.next().await, Some(Ok(Message::Text(_)))));
+
+    let r = reqwest::Client::new()
+        .post(format!("{here}/api/auth/logout"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the other node closed the ended session's hub"
+    );
 }
 
 #[tokio::test]
