@@ -80,8 +80,10 @@ async fn hub(
                 .into_response();
             };
             ws
-                // Watchers only send small commands: keep per-connection buffers small.
-                .read_buffer_size(8 * 1024)
+                // Clients send small frames (a subscription, a score; a media offer of a
+                // few KiB takes two reads), and each connection keeps its read buffer for
+                // its whole life: 4 KiB of it, not tungstenite's 128 KiB.
+                .read_buffer_size(4 * 1024)
                 .max_message_size(64 * 1024)
                 .on_upgrade(move |socket| async move {
                     let _admitted = admitted;
@@ -347,12 +349,134 @@ fn leave(sub: Option<Subscription>, user: &CurrentUser) {
     }
 }
 
+/// Answers one text frame from the client (boxed by the caller: the subscription, command
+/// and media futures are large, and a connection's task holds its future for as long as
+/// the connection lives — 10,000 watchers would each hold all of them).
+async fn answer(
+    state: &AppState,
+    user: &CurrentUser,
+    text: &str,
+    sub: &mut Option<Subscription>,
+    media: &mut Option<MediaSession>,
+) -> Vec<String> {
+    match read_frame(text) {
+        Err((id, e)) => vec![error_reply(id.as_deref(), &e)],
+        Ok(ClientMsg::Ping { t }) => vec![serde_json::to_string(&ServerMsg::Pong {
+            t,
+            now: state.clock.now_ms(),
+        })
+        .unwrap_or_default()],
+        Ok(ClientMsg::Unsubscribe {}) => {
+            leave(sub.take(), user);
+            Vec::new()
+        }
+        Ok(ClientMsg::Command { id, room, command }) => {
+            vec![run_command(state, user, id.as_deref(), &room, command).await]
+        }
+        Ok(ClientMsg::MediaJoin { room }) => match join_media(state, user, &room).await {
+            Ok((m, role)) => {
+                if media.as_ref().is_some_and(|old| old.room != room) {
+                    leave_media(state, media.take()).await;
+                }
+                *media = Some(m);
+                announce_media(state, &room);
+                vec![serde_json::to_string(&ServerMsg::MediaJoined {
+                    room: &room,
+                    role,
+                    ice_servers: &state.config.media.ice_servers,
+                })
+                .unwrap_or_default()]
+            }
+            Err(e) => vec![error_text(&e)],
+        },
+        Ok(ClientMsg::Media { room, signal }) => {
+            let reply = if let Some(m) = media.as_ref().filter(|m| m.room == room) {
+                state.media.signal(&room, &m.participant, signal).await
+            } else {
+                Err(kaibiao_media::MediaError::NotAMember {
+                    room: room.clone(),
+                    participant: user.id.clone(),
+                })
+            };
+            match reply {
+                Ok(Some(out)) => vec![serde_json::to_string(&ServerMsg::Media {
+                    room: &room,
+                    signal: &out,
+                })
+                .unwrap_or_default()],
+                Ok(None) => Vec::new(),
+                Err(e) => vec![error_text(&AppError::Media(e))],
+            }
+        }
+        Ok(ClientMsg::MediaLeave { room }) => {
+            if media.as_ref().is_some_and(|m| m.room == room) {
+                leave_media(state, media.take()).await;
+            }
+            Vec::new()
+        }
+        Ok(ClientMsg::Subscribe { room, since_seq }) => {
+            match subscribe(state, user, &room, since_seq).await {
+                Ok((s, out)) => {
+                    leave(sub.replace(s), user);
+                    out
+                }
+                Err(e) => vec![error_text(&e)],
+            }
+        }
+    }
+}
+
+/// Why the hub closes a connection its client did not.
+enum Stop {
+    /// Its session ended (logout at any node).
+    SessionEnded,
+    /// The node is stopping: the client is to reconnect elsewhere.
+    Draining,
+}
+
+/// Resolves when the connection must close for a reason of the hub's.
+async fn must_stop(state: &AppState, session_id: &str) -> Stop {
+    let hub = Hub::of(state);
+    let mut ended = hub.ended_sessions();
+    let mut draining = hub.draining();
+    let mut drain_open = true;
+    loop {
+        tokio::select! {
+            d = async { draining.wait_for(|d| *d).await.map(|_| ()) }, if drain_open => {
+                if d.is_ok() {
+                    return Stop::Draining;
+                }
+                drain_open = false;
+            }
+            e = ended.recv() => match e {
+                Ok(id) if id == session_id => return Stop::SessionEnded,
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    // Too many logouts at once to tell: ask the database.
+                    let live = Box::pin(crate::auth::repo::session_user(
+                        &state.db.pool,
+                        session_id,
+                        state.clock.now_ms(),
+                    ))
+                    .await;
+                    if !matches!(live, Ok(Some(_))) {
+                        return Stop::SessionEnded;
+                    }
+                }
+                Err(RecvError::Closed) => std::future::pending().await,
+            },
+        }
+    }
+}
+
 async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let mut sub: Option<Subscription> = None;
     let mut media: Option<MediaSession> = None;
-    let mut ended = Hub::of(&state).ended_sessions();
-    let mut draining = Hub::of(&state).draining();
+    // Made once for the connection's life (not on every frame written): waiting on the
+    // hub's channels registers with them, and 10,000 connections re-registering per event
+    // contend on their locks.
+    let mut stop = Box::pin(must_stop(&state, &user.session_id));
     let every = state.config.hub_ping;
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -369,29 +493,17 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                     break;
                 }
             }
-            _ = async { draining.wait_for(|d| *d).await.map(|_| ()) } => {
-                let close = axum::extract::ws::CloseFrame {
-                    code: axum::extract::ws::close_code::RESTART,
-                    reason: "节点停止,请重新连接 / this node is stopping; reconnect".into(),
+            reason = &mut stop => {
+                let close = match reason {
+                    Stop::Draining => Some(axum::extract::ws::CloseFrame {
+                        code: axum::extract::ws::close_code::RESTART,
+                        reason: "节点停止,请重新连接 / this node is stopping; reconnect".into(),
+                    }),
+                    Stop::SessionEnded => None,
                 };
-                let _ = sink.send(Message::Close(Some(close))).await;
+                let _ = sink.send(Message::Close(close)).await;
                 break;
             }
-            ended_session = ended.recv() => match ended_session {
-                Ok(id) if id == user.session_id => {
-                    let _ = sink.send(Message::Close(None)).await;
-                    break;
-                }
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    // Too many logouts at once to tell: ask the database.
-                    let live = crate::auth::repo::session_user(&state.db.pool, &user.session_id, state.clock.now_ms()).await;
-                    if !matches!(live, Ok(Some(_))) {
-                        break;
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => {}
-            },
             msg = stream.next() => {
                 last_heard = tokio::time::Instant::now();
                 let text = match msg {
@@ -399,75 +511,11 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => continue,
                 };
-                let replies: Vec<String> = match read_frame(text.as_str()) {
-                    Err((id, e)) => vec![error_reply(id.as_deref(), &e)],
-                    Ok(ClientMsg::Ping { t }) => vec![serde_json::to_string(&ServerMsg::Pong {
-                        t,
-                        now: state.clock.now_ms(),
-                    })
-                    .unwrap_or_default()],
-                    Ok(ClientMsg::Unsubscribe {}) => {
-                        leave(sub.take(), &user);
-                        Vec::new()
-                    }
-                    Ok(ClientMsg::Command { id, room, command }) => {
-                        vec![run_command(&state, &user, id.as_deref(), &room, command).await]
-                    }
-                    Ok(ClientMsg::MediaJoin { room }) => match join_media(&state, &user, &room).await {
-                        Ok((m, role)) => {
-                            if media.as_ref().is_some_and(|old| old.room != room) {
-                                leave_media(&state, media.take()).await;
-                            }
-                            media = Some(m);
-                            announce_media(&state, &room);
-                            vec![serde_json::to_string(&ServerMsg::MediaJoined {
-                                room: &room,
-                                role,
-                                ice_servers: &state.config.media.ice_servers,
-                            })
-                            .unwrap_or_default()]
-                        }
-                        Err(e) => vec![error_text(&e)],
-                    },
-                    Ok(ClientMsg::Media { room, signal }) => {
-                        let reply = if let Some(m) = media.as_ref().filter(|m| m.room == room) {
-                            state.media.signal(&room, &m.participant, signal).await
-                        } else {
-                            Err(kaibiao_media::MediaError::NotAMember {
-                                room: room.clone(),
-                                participant: user.id.clone(),
-                            })
-                        };
-                        match reply {
-                            Ok(Some(out)) => vec![serde_json::to_string(&ServerMsg::Media {
-                                room: &room,
-                                signal: &out,
-                            })
-                            .unwrap_or_default()],
-                            Ok(None) => Vec::new(),
-                            Err(e) => vec![error_text(&AppError::Media(e))],
-                        }
-                    }
-                    Ok(ClientMsg::MediaLeave { room }) => {
-                        if media.as_ref().is_some_and(|m| m.room == room) {
-                            leave_media(&state, media.take()).await;
-                        }
-                        Vec::new()
-                    }
-                    Ok(ClientMsg::Subscribe { room, since_seq }) => {
-                        match subscribe(&state, &user, &room, since_seq).await {
-                            Ok((s, out)) => {
-                                leave(sub.replace(s), &user);
-                                out
-                            }
-                            Err(e) => vec![error_text(&e)],
-                        }
-                    }
-                };
+                let replies = Box::pin(answer(&state, &user, text.as_str(), &mut sub, &mut media)).await;
                 for r in replies {
                     if sink.feed(Message::Text(r.into())).await.is_err() {
                         leave(sub.take(), &user);
-                        leave_media(&state, media.take()).await;
+                        Box::pin(leave_media(&state, media.take())).await;
                         return;
                     }
                 }
@@ -502,7 +550,7 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                                 }
                                 if sink.feed(Message::Text(f.text)).await.is_err() {
                                     leave(sub.take(), &user);
-                                    leave_media(&state, media.take()).await;
+                                    Box::pin(leave_media(&state, media.take())).await;
                                     return;
                                 }
                                 queued += 1;
@@ -542,5 +590,5 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
         }
     }
     leave(sub.take(), &user);
-    leave_media(&state, media.take()).await;
+    Box::pin(leave_media(&state, media.take())).await;
 }

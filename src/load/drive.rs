@@ -107,23 +107,51 @@ pub async fn amend(
     ledger_seqs(agency, tender, Kind::TenderAmended.as_str(), head).await
 }
 
-/// Asks the baseline server for `events` frames of about `bytes` each; returns their seqs.
+/// Asks the baseline server for `events` frames of about `bytes` each, `per_request` in
+/// each request, the next request sent once the last was answered (or at its time, one
+/// every `interval`); returns their seqs.
 pub async fn baseline(
     url: &str,
     events: usize,
+    per_request: usize,
     interval: Duration,
     bytes: usize,
 ) -> anyhow::Result<Vec<i64>> {
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
-    let cmd = json!({"type": "burst", "events": events,
-        "interval_ms": interval.as_millis() as u64, "bytes": bytes});
-    ws.send(Message::Text(cmd.to_string().into())).await?;
+    let per_request = per_request.clamp(1, events.max(1));
+    // A burst of several paces its own frames; one frame per request is paced here.
+    let (server_interval, pace) = if per_request > 1 {
+        (interval, Duration::ZERO)
+    } else {
+        (Duration::ZERO, interval)
+    };
+    let start = tokio::time::Instant::now();
+    let mut seqs = Vec::with_capacity(events);
+    while seqs.len() < events {
+        if !pace.is_zero() {
+            tokio::time::sleep_until(start + pace * seqs.len() as u32).await;
+        }
+        let n = per_request.min(events - seqs.len());
+        let cmd = json!({"type": "burst", "events": n,
+            "interval_ms": server_interval.as_millis() as u64, "bytes": bytes});
+        ws.send(Message::Text(cmd.to_string().into())).await?;
+        seqs.extend(baseline_ack(&mut ws).await?);
+    }
+    Ok(seqs)
+}
+
+/// The seqs of the frames the baseline server acknowledges sending.
+async fn baseline_ack(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> anyhow::Result<std::ops::RangeInclusive<i64>> {
     while let Some(m) = ws.next().await {
         if let Message::Text(t) = m? {
             let v: Value = serde_json::from_str(t.as_str())?;
             if v["type"] == "ack" {
                 let (first, last) = (v["first"].as_i64(), v["last"].as_i64());
-                return Ok((first.unwrap_or(1)..=last.unwrap_or(0)).collect());
+                return Ok(first.unwrap_or(1)..=last.unwrap_or(0));
             }
         }
     }

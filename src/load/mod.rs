@@ -31,7 +31,9 @@ pub enum Drive {
     Amend,
     /// A real opening of a sealed demo tender: `bid_read_out` events.
     Opening,
-    /// The baseline server (`kaibiao-load baseline-server`): a burst of plain frames.
+    /// The baseline server (`kaibiao-load baseline-server`): plain frames, one request
+    /// each, the next sent once the server answered (as the amendments are), or all in
+    /// one request with `--baseline-burst`.
     Baseline,
 }
 
@@ -61,6 +63,12 @@ pub struct RunArgs {
     /// Size of a baseline frame (match the hub's frames for a fair ratio).
     #[arg(long, default_value_t = 700)]
     pub frame_bytes: usize,
+    /// Ask the baseline server for every frame in one request, sent back to back by the
+    /// server itself, instead of one request per frame as the hub's drivers make their
+    /// events. Compared with `--drive amend` it measures a burst against events made one
+    /// after another, so its ratio is not the hub's overhead.
+    #[arg(long)]
+    pub baseline_burst: bool,
     /// The watchers' user (all share one bearer token); a supervisor sees every event.
     #[arg(long, default_value = "finance")]
     pub watch_user: String,
@@ -262,7 +270,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Report> {
     let interval = Duration::from_millis(args.interval_ms);
     let events = match (args.drive, &host, &opening) {
         (Drive::Baseline, _, _) => {
-            drive::baseline(&target.url, args.events, interval, args.frame_bytes).await?
+            let per_request = if args.baseline_burst { args.events } else { 1 };
+            drive::baseline(
+                &target.url,
+                args.events,
+                per_request,
+                interval,
+                args.frame_bytes,
+            )
+            .await?
         }
         (Drive::Amend, Some(h), _) => {
             drive::amend(h, &tender_id, args.events, interval, since).await?
