@@ -286,7 +286,8 @@ pub fn spawn(
         views: Default::default(),
         media: None,
     };
-    tokio::spawn(async move {
+    let hub = Hub::of(&room.state);
+    hub.spawn_room(async move {
         let mut pacing = Pacing::default();
         loop {
             let first = tokio::select! {

@@ -86,8 +86,11 @@ async fn hub(
                 .read_buffer_size(4 * 1024)
                 .max_message_size(64 * 1024)
                 .on_upgrade(move |socket| async move {
-                    let _admitted = admitted;
-                    connection(state, user, socket).await
+                    let task = super::connection_threads().spawn(async move {
+                        let _admitted = admitted;
+                        connection(state, user, socket).await
+                    });
+                    let _ = task.await;
                 })
         }
         Err(_) => axum::Json(serde_json::json!({
