@@ -102,6 +102,10 @@ impl Database {
         let opts = AnyConnectOptions::from_str(&url).context("parsing the database URL")?;
         let mut pool = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(10))
+            // A ping before each use finds a network connection that died idle; an
+            // embedded SQLite connection cannot, and its ping is one more hop to its
+            // worker thread per statement group (felt under load: the hub's fan-out).
+            .test_before_acquire(backend == Backend::Postgres)
             .max_connections(match backend {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,

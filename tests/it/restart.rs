@@ -216,12 +216,7 @@ pub(crate) fn decrypt_by_cli(base: &str, name: &str, key_file: &std::path::Path,
         "--bid",
         bid,
     ];
-    let out = cli(&args, &CLI_ENV);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("decrypted"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_says(&args, "decrypted");
 }
 
 /// `kaibiao share submit` at `base`, as custodian `who` does with the demo key file kept
@@ -241,9 +236,14 @@ pub(crate) fn share_by_cli(base: &str, who: &str, dir: &std::path::Path, tender:
         "--tender",
         tender,
     ];
-    let out = cli(&args, &CLI_ENV);
+    cli_says(&args, "submitted");
+}
+
+/// Runs the CLI with the demo password and passphrase; its output must say `word`.
+fn cli_says(args: &[&str], word: &str) {
+    let out = cli(args, &CLI_ENV);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("submitted"),
+        String::from_utf8_lossy(&out.stdout).contains(word),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
