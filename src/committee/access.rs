@@ -84,6 +84,42 @@ where
     .transpose()
 }
 
+/// An expert user's seat on the tender's panel, in one read: `None` for a user who is not
+/// an expert (no expert record), `Some(None)` for an expert not drawn for it.
+pub async fn seat_of<'e, E>(
+    exec: E,
+    user: &CurrentUser,
+    tender_id: &str,
+) -> sqlx::Result<Option<Option<Seat>>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if user.role != Role::Expert {
+        return Ok(None);
+    }
+    let Some(r) = sqlx::query(
+        "SELECT e.id AS expert_id, p.seat, p.status FROM experts e \
+         LEFT JOIN evaluation_panel p ON p.expert_id = e.id AND p.tender_id = $1 \
+         WHERE e.user_id = $2",
+    )
+    .bind(tender_id)
+    .bind(&user.id)
+    .fetch_optional(exec)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let (seat, status): (Option<i64>, Option<String>) = (r.try_get("seat")?, r.try_get("status")?);
+    Ok(Some(match (seat, status) {
+        (Some(seat), Some(status)) => Some(Seat {
+            expert_id: r.try_get("expert_id")?,
+            seat,
+            status,
+        }),
+        _ => None,
+    }))
+}
+
 /// The user's standing in the tender's evaluation: FORBIDDEN for other roles, NOT_ON_PANEL
 /// for an expert who was not drawn for it, NOT_FOUND for a tender they cannot see.
 pub async fn member(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppResult<Member> {
@@ -91,8 +127,8 @@ pub async fn member(state: &AppState, user: &CurrentUser, tender_id: &str) -> Ap
         .await?
         .ok_or(AppError::NotFound)?;
     let mut m = of(user, &head);
-    if let Some(expert) = expert_id(&state.db.pool, user).await? {
-        m.seat = seat(&state.db.pool, tender_id, &expert).await?;
+    if let Some(seat) = seat_of(&state.db.pool, user, tender_id).await? {
+        m.seat = seat;
         if m.seat.is_none() {
             return Err(EvalRoomError::NotOnPanel.into());
         }

@@ -28,6 +28,16 @@ pub(crate) struct EvalRow {
     pub awarded_at: Option<i64>,
     /// The key of this evaluation's pseudonyms (hex), see `pseudonyms`.
     pub pseudonym_key: Option<String>,
+    /// What a negotiation fixed, when one did ([`final_offers`]).
+    pub final_offers: Option<FinalOffers>,
+}
+
+impl EvalRow {
+    /// How the ledger names a seated expert of this evaluation ([`expert_pseudonym`]).
+    pub fn pseudonym(&self, expert_id: &str) -> String {
+        crate::evaluation::pseudonyms::Pseudonyms::from_stored(self.pseudonym_key.as_deref())
+            .expert(expert_id)
+    }
 }
 
 pub(crate) fn json_col<T: serde::de::DeserializeOwned>(s: Option<String>) -> AppResult<Option<T>> {
@@ -41,7 +51,7 @@ where
 {
     let Some(r) = sqlx::query(
         "SELECT phase, requirement, draw, prices, report, report_sha256, failed_reason, \
-         reported_at, confirm_due_at, awarded_at, pseudonym_key FROM evaluations \
+         reported_at, confirm_due_at, awarded_at, pseudonym_key, final_offers FROM evaluations \
          WHERE tender_id = $1",
     )
     .bind(tender_id)
@@ -65,6 +75,7 @@ where
         confirm_due_at: r.try_get("confirm_due_at")?,
         awarded_at: r.try_get("awarded_at")?,
         pseudonym_key: r.try_get("pseudonym_key")?,
+        final_offers: json_col(r.try_get("final_offers")?)?,
     }))
 }
 

@@ -55,8 +55,8 @@ pub async fn command(
     let mut a = Action::begin(state, tender_id).await?;
     let (tx, head, now) = (&mut a.tx, &a.head, a.now);
     let mut m = access::of(user, head);
-    if let Some(expert) = access::expert_id(&mut **tx, user).await? {
-        m.seat = access::seat(&mut **tx, tender_id, &expert).await?;
+    if let Some(seat) = access::seat_of(&mut **tx, user, tender_id).await? {
+        m.seat = seat;
         if m.seat.is_none() {
             return Err(EvalRoomError::NotOnPanel.into());
         }
@@ -920,7 +920,7 @@ async fn scoring_state(
         .ok_or(EvalRoomError::TermsMissing)?;
     let mut compliant = compliant_ids(e.prices.as_ref());
     // A bidder out of the negotiation is scored no further.
-    if let Some(finals) = super::repo::final_offers(&mut **tx, &head.id).await? {
+    if let Some(finals) = &e.final_offers {
         compliant.retain(|id| !matches!(finals.get(id), Some(None)));
     }
     Ok((e, terms, compliant))
@@ -933,15 +933,10 @@ async fn score(
     bands: &BTreeMap<String, String>,
 ) -> AppResult<Ack> {
     let Ctx {
-        tx,
-        user,
-        m,
-        head,
-        now,
-        ..
+        tx, m, head, now, ..
     } = c;
     let seat = scoring_seat(m)?;
-    let (_, terms, compliant) = scoring_state(tx, head, "score").await?;
+    let (e, terms, compliant) = scoring_state(tx, head, "score").await?;
     if !compliant.contains(bid_id) {
         return Err(EvalRoomError::BidNotEvaluated.into());
     }
@@ -961,37 +956,38 @@ async fn score(
         check_band(i, s, bands.get(&i.name).map(String::as_str))?;
         parsed.insert(i.name.clone(), s);
     }
-    let already: Option<i64> = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM evaluation_scores WHERE tender_id = $1 AND bid_id = $2 AND expert_id = $3",
-    )
-    .bind(&head.id)
-    .bind(bid_id)
-    .bind(&seat.expert_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if already.unwrap_or(0) > 0 {
-        return Err(EvalRoomError::AlreadyScored.into());
-    }
-    for (item, s) in &parsed {
-        sqlx::query(
+    // One statement for the bid's items; a second submission for the same bid breaks
+    // the table's key (tender, bid, expert, item) and changes nothing.
+    if !parsed.is_empty() {
+        let rows: Vec<String> = (0..parsed.len())
+            .map(|k| format!("($1, $2, $3, ${}, ${}, $4)", 2 * k + 5, 2 * k + 6))
+            .collect();
+        let sql = format!(
             "INSERT INTO evaluation_scores (tender_id, bid_id, expert_id, item, score, at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&head.id)
-        .bind(bid_id)
-        .bind(&seat.expert_id)
-        .bind(item)
-        .bind(*s)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+             VALUES {}",
+            rows.join(", ")
+        );
+        let mut insert = sqlx::query(&sql)
+            .bind(&head.id)
+            .bind(bid_id)
+            .bind(&seat.expert_id)
+            .bind(now);
+        for (item, s) in &parsed {
+            insert = insert.bind(item).bind(*s);
+        }
+        match insert.execute(&mut **tx).await {
+            Err(e) if crate::db::is_unique_violation(&e) => {
+                return Err(EvalRoomError::AlreadyScored.into())
+            }
+            r => r?,
+        };
     }
     let shown: BTreeMap<&String, String> = parsed.iter().map(|(k, v)| (k, fmt_score(*v))).collect();
     let digest = sha256_hex(
         canonical_json(&json!({ "bid_id": bid_id, "expert_id": seat.expert_id, "items": shown }))
             .as_bytes(),
     );
-    let who = actor(tx, head, user, m).await?;
+    let who = e.pseudonym(&seat.expert_id);
     let submitted = ledger::ScoresSubmitted {
         seat: seat.seat,
         bid_id: bid_id.to_string(),

@@ -140,37 +140,36 @@ pub async fn baseline(
     Ok(seqs)
 }
 
-/// The seqs of the frames the baseline server acknowledges sending.
-async fn baseline_ack(
-    ws: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-) -> anyhow::Result<std::ops::RangeInclusive<i64>> {
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next frame of `kind` the baseline server sends on `ws`.
+async fn reply_of(ws: &mut Socket, kind: &str) -> anyhow::Result<Value> {
     while let Some(m) = ws.next().await {
         if let Message::Text(t) = m? {
             let v: Value = serde_json::from_str(t.as_str())?;
-            if v["type"] == "ack" {
-                let (first, last) = (v["first"].as_i64(), v["last"].as_i64());
-                return Ok(first.unwrap_or(1)..=last.unwrap_or(0));
+            if v["type"] == kind {
+                return Ok(v);
             }
         }
     }
-    bail!("the baseline server closed without an ack")
+    bail!("the baseline server closed without a {kind}")
+}
+
+/// The seqs of the frames the baseline server acknowledges sending.
+async fn baseline_ack(ws: &mut Socket) -> anyhow::Result<std::ops::RangeInclusive<i64>> {
+    let v = reply_of(ws, "ack").await?;
+    let (first, last) = (v["first"].as_i64(), v["last"].as_i64());
+    Ok(first.unwrap_or(1)..=last.unwrap_or(0))
 }
 
 /// The baseline server's current seq (watchers subscribe from there).
 pub async fn baseline_head(url: &str) -> anyhow::Result<i64> {
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
     ws.send(Message::Text(r#"{"type":"head"}"#.into())).await?;
-    while let Some(m) = ws.next().await {
-        if let Message::Text(t) = m? {
-            let v: Value = serde_json::from_str(t.as_str())?;
-            if v["type"] == "head" {
-                return v["seq"].as_i64().context("seq");
-            }
-        }
-    }
-    bail!("the baseline server closed without answering")
+    reply_of(&mut ws, "head").await?["seq"]
+        .as_i64()
+        .context("seq")
 }
 
 /// The opening driver's view of the demo: the server, the shared password, and the
