@@ -63,27 +63,6 @@ where
         .await
 }
 
-pub async fn seat<'e, E>(exec: E, tender_id: &str, expert_id: &str) -> sqlx::Result<Option<Seat>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    sqlx::query(
-        "SELECT expert_id, seat, status FROM evaluation_panel WHERE tender_id = $1 AND expert_id = $2",
-    )
-    .bind(tender_id)
-    .bind(expert_id)
-    .fetch_optional(exec)
-    .await?
-    .map(|r| {
-        Ok(Seat {
-            expert_id: r.try_get("expert_id")?,
-            seat: r.try_get("seat")?,
-            status: r.try_get("status")?,
-        })
-    })
-    .transpose()
-}
-
 /// An expert user's seat on the tender's panel, in one read: `None` for a user who is not
 /// an expert (no expert record), `Some(None)` for an expert not drawn for it.
 pub async fn seat_of<'e, E>(

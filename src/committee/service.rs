@@ -976,7 +976,7 @@ async fn score(
             insert = insert.bind(item).bind(*s);
         }
         match insert.execute(&mut **tx).await {
-            Err(e) if crate::db::is_unique_violation(&e) => {
+            Err(err) if crate::db::is_unique_violation(&err) => {
                 return Err(EvalRoomError::AlreadyScored.into())
             }
             r => r?,
@@ -1283,11 +1283,7 @@ async fn finish_scoring(c: Ctx<'_>) -> AppResult<Ack> {
             .runtime::<crate::tender::methods::MethodRules>()
             .final_offer(m)
     });
-    if rounds
-        && super::repo::final_offers(&mut **tx, &head.id)
-            .await?
-            .is_none()
-    {
+    if rounds && e.final_offers.is_none() {
         return Err(EvalRoomError::NegotiationNotFinished.into());
     }
     let all = panel(&mut **tx, &head.id).await?;

@@ -56,8 +56,8 @@ pub async fn of(
         purchaser: roles.purchaser,
         ..Member::default()
     };
-    if let Some(expert) = panel::expert_id(&mut *conn, user).await? {
-        m.seat = panel::seat(&mut *conn, &head.id, &expert).await?;
+    if let Some(seat) = panel::seat_of(&mut *conn, user, &head.id).await? {
+        m.seat = seat;
     }
     if user.role == Role::Supplier {
         if let Some(org) = org {
