@@ -1,6 +1,7 @@
 //! The database: one `AnyPool` over SQLite (default, a file under the data dir) or
 //! PostgreSQL (`DATABASE_URL=postgres://...`). One set of SQL strings serves both: `$N`
-//! placeholders in ascending order, integers/text/blobs only, times as Unix ms, flags 0/1.
+//! placeholders, numbered (one may be used more than once, as in a multi-row INSERT),
+//! integers/text/blobs only, times as Unix ms, flags 0/1.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -11,6 +12,23 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Connection, Executor};
 
 pub type Db = sqlx::Any;
+
+/// `sql` with `ids` bound to its placeholders `$1…$n` (an `IN` list of [`placeholders`]).
+pub fn with_ids<'q, S: AsRef<str>>(
+    sql: &'q str,
+    ids: &'q [S],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    ids.iter()
+        .fold(sqlx::query(sql), |q, id| q.bind(id.as_ref()))
+}
+
+/// `$1, $2, …, $n`: the placeholders of an `IN (…)` list of `n` values.
+pub fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -153,10 +153,13 @@ pub async fn build_with_clock(
                 .with(Arc::new(crate::collusion::service::Indexing::default()))
                 .with(Arc::new(crate::apidoc::ApiDescription::of(&route_specs())))
                 .with(Arc::new(crate::opendata::routes::BulkCache::default()))
-                .with(Arc::new(crate::auth::SessionPurge::default())),
+                .with(Arc::new(crate::auth::SessionPurge::default()))
+                .with(Arc::new(crate::committee::scores::Writer::default())),
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
+    // Before anything that may score (the demo's history).
+    crate::committee::scores::start(&state, stop_rx.clone()).await;
     let swept = crate::bid::service::sweep_uploads(&state).await?;
     if swept > 0 {
         tracing::info!(

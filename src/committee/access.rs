@@ -99,6 +99,38 @@ where
     }))
 }
 
+/// Every drawn expert's seat on the panels of several tenders, by (tender id, user id),
+/// in one read.
+pub async fn panels<'e, E>(
+    exec: E,
+    tender_ids: &[&str],
+) -> sqlx::Result<std::collections::HashMap<(String, String), Seat>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "SELECT p.tender_id, e.user_id, e.id AS expert_id, p.seat, p.status \
+         FROM evaluation_panel p JOIN experts e ON e.id = p.expert_id \
+         WHERE p.tender_id IN ({})",
+        crate::db::placeholders(tender_ids.len())
+    );
+    crate::db::with_ids(&sql, tender_ids)
+        .fetch_all(exec)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                (r.try_get("tender_id")?, r.try_get("user_id")?),
+                Seat {
+                    expert_id: r.try_get("expert_id")?,
+                    seat: r.try_get("seat")?,
+                    status: r.try_get("status")?,
+                },
+            ))
+        })
+        .collect()
+}
+
 /// The user's standing in the tender's evaluation: FORBIDDEN for other roles, NOT_ON_PANEL
 /// for an expert who was not drawn for it, NOT_FOUND for a tender they cannot see.
 pub async fn member(state: &AppState, user: &CurrentUser, tender_id: &str) -> AppResult<Member> {

@@ -13,6 +13,7 @@ pub mod report;
 pub mod room;
 pub mod routes;
 pub mod rules;
+pub mod scores;
 pub mod service;
 pub mod types;
 pub mod view;

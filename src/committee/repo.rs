@@ -1,7 +1,7 @@
 //! The evaluation's rows: reading and writing the tables of migration 0007. The bids it
 //! works on are the opening's (`opening::repo::read_out_bids`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 use sqlx::Row;
@@ -45,23 +45,47 @@ pub(crate) fn json_col<T: serde::de::DeserializeOwned>(s: Option<String>) -> App
         .transpose()
 }
 
+const EVAL_COLUMNS: &str = "tender_id, phase, requirement, draw, prices, report, \
+    report_sha256, failed_reason, reported_at, confirm_due_at, awarded_at, pseudonym_key, \
+    final_offers";
+
 pub(crate) async fn eval_row<'e, E>(exec: E, tender_id: &str) -> AppResult<Option<EvalRow>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let Some(r) = sqlx::query(
-        "SELECT phase, requirement, draw, prices, report, report_sha256, failed_reason, \
-         reported_at, confirm_due_at, awarded_at, pseudonym_key, final_offers FROM evaluations \
-         WHERE tender_id = $1",
-    )
+    sqlx::query(&format!(
+        "SELECT {EVAL_COLUMNS} FROM evaluations WHERE tender_id = $1"
+    ))
     .bind(tender_id)
     .fetch_optional(exec)
     .await?
-    else {
-        return Ok(None);
-    };
+    .map(|r| eval_from_row(&r))
+    .transpose()
+}
+
+/// The evaluation rows of several tenders, by tender id, in one read.
+pub(crate) async fn eval_rows<'e, E>(
+    exec: E,
+    tender_ids: &[&str],
+) -> AppResult<HashMap<String, EvalRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "SELECT {EVAL_COLUMNS} FROM evaluations WHERE tender_id IN ({})",
+        crate::db::placeholders(tender_ids.len())
+    );
+    crate::db::with_ids(&sql, tender_ids)
+        .fetch_all(exec)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("tender_id")?, eval_from_row(r)?)))
+        .collect()
+}
+
+fn eval_from_row(r: &sqlx::any::AnyRow) -> AppResult<EvalRow> {
     let phase: String = r.try_get("phase")?;
-    Ok(Some(EvalRow {
+    Ok(EvalRow {
         phase: Phase::parse(&phase)
             .ok_or_else(|| anyhow::anyhow!("unknown evaluation phase {phase}"))?,
         requirement: json_col(r.try_get("requirement")?)?
@@ -76,7 +100,7 @@ where
         awarded_at: r.try_get("awarded_at")?,
         pseudonym_key: r.try_get("pseudonym_key")?,
         final_offers: json_col(r.try_get("final_offers")?)?,
-    }))
+    })
 }
 
 pub(crate) async fn set_phase(tx: &mut Tx, tender_id: &str, phase: Phase) -> sqlx::Result<()> {
@@ -97,6 +121,30 @@ where
         .fetch_one(exec)
         .await?;
     json_col(t)
+}
+
+/// The evaluation terms of several tenders (those that have them), by tender id.
+pub(crate) async fn terms_of<'e, E>(
+    exec: E,
+    tender_ids: &[&str],
+) -> AppResult<HashMap<String, EvaluationTerms>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "SELECT id, eval_terms FROM tenders WHERE id IN ({}) AND eval_terms IS NOT NULL",
+        crate::db::placeholders(tender_ids.len())
+    );
+    let mut out = HashMap::new();
+    for r in crate::db::with_ids(&sql, tender_ids)
+        .fetch_all(exec)
+        .await?
+    {
+        if let Some(t) = json_col(r.try_get("eval_terms")?)? {
+            out.insert(r.try_get("id")?, t);
+        }
+    }
+    Ok(out)
 }
 
 /// The seated panel by seat with the experts' names: public once the winner is confirmed

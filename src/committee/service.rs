@@ -52,6 +52,26 @@ pub async fn command(
     tender_id: &str,
     cmd: Command,
 ) -> AppResult<Ack> {
+    // Scores go by group commit (scores.rs); every other command has a transaction of
+    // its own.
+    let cmd = match cmd {
+        Command::Score {
+            bid_id,
+            items,
+            bands,
+        } => {
+            let sub = super::scores::Submission {
+                user: user.clone(),
+                tender_id: tender_id.to_string(),
+                bid_id,
+                items,
+                bands,
+                at: state.clock.now_ms(),
+            };
+            return super::scores::submit(state, sub).await;
+        }
+        cmd => cmd,
+    };
     let mut a = Action::begin(state, tender_id).await?;
     let (tx, head, now) = (&mut a.tx, &a.head, a.now);
     let mut m = access::of(user, head);
@@ -97,11 +117,7 @@ pub async fn command(
             reason,
             checks,
         } => review(c, &bid_id, pass, &reason, &checks).await?,
-        Command::Score {
-            bid_id,
-            items,
-            bands,
-        } => score(c, &bid_id, &items, &bands).await?,
+        Command::Score { .. } => unreachable!("scores are taken to the group commit above"),
         Command::Revise {
             bid_id,
             item,
@@ -208,7 +224,17 @@ async fn require_phase(
     want: &[Phase],
     action: &'static str,
 ) -> AppResult<EvalRow> {
-    match eval_row(&mut **tx, &head.id).await? {
+    in_phase(head, eval_row(&mut **tx, &head.id).await?, want, action)
+}
+
+/// The evaluation row if it is in one of the phases `want`.
+fn in_phase(
+    head: &TenderHead,
+    e: Option<EvalRow>,
+    want: &[Phase],
+    action: &'static str,
+) -> AppResult<EvalRow> {
+    match e {
         Some(e) if want.contains(&e.phase) => Ok(e),
         Some(e) => Err(illegal(e.phase.as_str(), action)),
         None => Err(illegal(head.status.as_str(), action)),
@@ -901,7 +927,7 @@ async fn price_only(
     eval::evaluate_lot(&t, &list).map_err(eval_error)
 }
 
-fn scoring_seat(m: &Member) -> AppResult<Seat> {
+pub(super) fn scoring_seat(m: &Member) -> AppResult<Seat> {
     m.expert().cloned().ok_or(if m.seat.is_some() {
         EvalRoomError::NotOnPanel.into()
     } else {
@@ -909,102 +935,31 @@ fn scoring_seat(m: &Member) -> AppResult<Seat> {
     })
 }
 
-async fn scoring_state(
-    tx: &mut Tx,
+/// What scores are checked against: the evaluation row in its scoring phase, the terms,
+/// the bids being scored.
+pub(super) type Scoring = (EvalRow, EvaluationTerms, BTreeSet<String>);
+
+async fn scoring_state(tx: &mut Tx, head: &TenderHead, action: &'static str) -> AppResult<Scoring> {
+    let e = eval_row(&mut **tx, &head.id).await?;
+    let terms = terms(&mut **tx, &head.id).await?;
+    scoring_from(head, e, terms, action)
+}
+
+/// [`Scoring`] from the rows as read (under the tender's lock), or why there is none.
+pub(super) fn scoring_from(
     head: &TenderHead,
+    e: Option<EvalRow>,
+    terms: Option<EvaluationTerms>,
     action: &'static str,
-) -> AppResult<(EvalRow, EvaluationTerms, BTreeSet<String>)> {
-    let e = require_phase(tx, head, &[Phase::Scoring], action).await?;
-    let terms = terms(&mut **tx, &head.id)
-        .await?
-        .ok_or(EvalRoomError::TermsMissing)?;
+) -> AppResult<Scoring> {
+    let e = in_phase(head, e, &[Phase::Scoring], action)?;
+    let terms = terms.ok_or(EvalRoomError::TermsMissing)?;
     let mut compliant = compliant_ids(e.prices.as_ref());
     // A bidder out of the negotiation is scored no further.
     if let Some(finals) = &e.final_offers {
         compliant.retain(|id| !matches!(finals.get(id), Some(None)));
     }
     Ok((e, terms, compliant))
-}
-
-async fn score(
-    c: Ctx<'_>,
-    bid_id: &str,
-    items: &BTreeMap<String, String>,
-    bands: &BTreeMap<String, String>,
-) -> AppResult<Ack> {
-    let Ctx {
-        tx, m, head, now, ..
-    } = c;
-    let seat = scoring_seat(m)?;
-    let (e, terms, compliant) = scoring_state(tx, head, "score").await?;
-    if !compliant.contains(bid_id) {
-        return Err(EvalRoomError::BidNotEvaluated.into());
-    }
-    for name in items.keys().chain(bands.keys()) {
-        if !terms.items.iter().any(|i| &i.name == name) {
-            return Err(EvalRoomError::UnknownItem { item: name.clone() }.into());
-        }
-    }
-    let mut parsed = BTreeMap::new();
-    for i in &terms.items {
-        let v = items
-            .get(&i.name)
-            .ok_or_else(|| EvalRoomError::MissingItem {
-                item: i.name.clone(),
-            })?;
-        let s = parse_score(&i.name, v)?;
-        check_band(i, s, bands.get(&i.name).map(String::as_str))?;
-        parsed.insert(i.name.clone(), s);
-    }
-    // One statement for the bid's items; a second submission for the same bid breaks
-    // the table's key (tender, bid, expert, item) and changes nothing.
-    if !parsed.is_empty() {
-        let rows: Vec<String> = (0..parsed.len())
-            .map(|k| format!("($1, $2, $3, ${}, ${}, $4)", 2 * k + 5, 2 * k + 6))
-            .collect();
-        let sql = format!(
-            "INSERT INTO evaluation_scores (tender_id, bid_id, expert_id, item, score, at) \
-             VALUES {}",
-            rows.join(", ")
-        );
-        let mut insert = sqlx::query(&sql)
-            .bind(&head.id)
-            .bind(bid_id)
-            .bind(&seat.expert_id)
-            .bind(now);
-        for (item, s) in &parsed {
-            insert = insert.bind(item).bind(*s);
-        }
-        match insert.execute(&mut **tx).await {
-            Err(err) if crate::db::is_unique_violation(&err) => {
-                return Err(EvalRoomError::AlreadyScored.into())
-            }
-            r => r?,
-        };
-    }
-    let shown: BTreeMap<&String, String> = parsed.iter().map(|(k, v)| (k, fmt_score(*v))).collect();
-    let digest = sha256_hex(
-        canonical_json(&json!({ "bid_id": bid_id, "expert_id": seat.expert_id, "items": shown }))
-            .as_bytes(),
-    );
-    let who = e.pseudonym(&seat.expert_id);
-    let submitted = ledger::ScoresSubmitted {
-        seat: seat.seat,
-        bid_id: bid_id.to_string(),
-        sha256: digest.clone(),
-    };
-    event(
-        tx,
-        &head.id,
-        now,
-        &who,
-        LedgerEvent::ScoresSubmitted(submitted),
-    )
-    .await?;
-    Ok(Ack::Scored {
-        bid_id: bid_id.to_string(),
-        sha256: digest,
-    })
 }
 
 async fn revise(

@@ -1,6 +1,8 @@
 //! Ledger SQL. `append` and `append_bid` must run inside the caller's transaction, after
 //! the tender row is locked (written) in it, so each chain has a single writer.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::{event_hash, register_id, Event, Kind, Ledger, LedgerEvent, Register, GENESIS};
@@ -159,51 +161,126 @@ async fn last_of(
 async fn append_to(
     chain: Chain,
     tx: &mut Tx,
-    tender_id: &str,
+    owner_id: &str,
     at: i64,
     actor: &str,
     event: &LedgerEvent,
 ) -> sqlx::Result<Event> {
-    let kind = event.kind();
-    let body = event.body().map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let table = chain.table();
-    let (seq, prev_hash) = match last_of(chain, tx, tender_id).await? {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS.to_string()),
-    };
-    let hash = event_hash(
-        &chain.hash_id(tender_id),
-        seq,
-        at,
-        kind.as_str(),
-        actor,
-        &body,
-        &prev_hash,
+    let mut appended = append_all(chain, tx, &[(owner_id, at, actor, event)]).await?;
+    Ok(appended.remove(0))
+}
+
+/// Appends events to the ledgers of one or more tenders, each its own event, in the order
+/// given: one read of the heads and one statement per [`ROWS_PER_INSERT`] events, however
+/// many there are. The caller holds each tender's lock, as for [`append`].
+pub async fn append_many(
+    tx: &mut Tx,
+    events: &[(&str, i64, &str, &LedgerEvent)],
+) -> sqlx::Result<Vec<Event>> {
+    append_all(Chain::Tender, tx, events).await
+}
+
+/// Rows in one multi-row INSERT of events (8 parameters each). Not more: SQLite finds each
+/// `$N` of a statement by a walk through its names, so binding grows with the square of
+/// a statement's parameters.
+const ROWS_PER_INSERT: usize = 64;
+
+/// The last `(seq, hash)` of each of the chains `owners` that has one.
+async fn heads_of(
+    chain: Chain,
+    tx: &mut Tx,
+    owners: &[&str],
+) -> sqlx::Result<HashMap<String, (i64, String)>> {
+    if let [one] = owners {
+        let last = last_of(chain, tx, one).await?;
+        return Ok(last.map(|h| (one.to_string(), h)).into_iter().collect());
+    }
+    let (table, owner) = (chain.table(), chain.owner());
+    let sql = format!(
+        "SELECT t.{owner}, t.seq, t.hash FROM {table} t JOIN (SELECT {owner} AS o, \
+         MAX(seq) AS m FROM {table} WHERE {owner} IN ({}) GROUP BY {owner}) h \
+         ON t.{owner} = h.o AND t.seq = h.m",
+        crate::db::placeholders(owners.len())
     );
-    let owner = chain.owner();
-    sqlx::query(&format!(
-        "INSERT INTO {table} ({owner}, seq, at, kind, actor, body, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    ))
-    .bind(tender_id)
-    .bind(seq)
-    .bind(at)
-    .bind(kind.as_str())
-    .bind(actor)
-    .bind(super::canonical_json(&body))
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(Event {
-        seq,
-        at,
-        kind: kind.to_string(),
-        actor: actor.to_string(),
-        body,
-        prev_hash,
-        hash,
-    })
+    crate::db::with_ids(&sql, owners)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+        .collect()
+}
+
+async fn append_all(
+    chain: Chain,
+    tx: &mut Tx,
+    events: &[(&str, i64, &str, &LedgerEvent)],
+) -> sqlx::Result<Vec<Event>> {
+    if events.is_empty() {
+        // Nothing to read either (and `IN ()` is no SQL to PostgreSQL).
+        return Ok(Vec::new());
+    }
+    let mut owners: Vec<&str> = events.iter().map(|e| e.0).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let mut heads = heads_of(chain, tx, &owners).await?;
+    let mut out = Vec::with_capacity(events.len());
+    for &(owner_id, at, actor, event) in events {
+        let kind = event.kind();
+        let body = event.body().map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let (seq, prev_hash) = match heads.remove(owner_id) {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, GENESIS.to_string()),
+        };
+        let hash = event_hash(
+            &chain.hash_id(owner_id),
+            seq,
+            at,
+            kind.as_str(),
+            actor,
+            &body,
+            &prev_hash,
+        );
+        heads.insert(owner_id.to_string(), (seq, hash.clone()));
+        out.push((
+            owner_id,
+            Event {
+                seq,
+                at,
+                kind: kind.to_string(),
+                actor: actor.to_string(),
+                body,
+                prev_hash,
+                hash,
+            },
+        ));
+    }
+    let (table, owner) = (chain.table(), chain.owner());
+    for rows in out.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..rows.len())
+            .map(|k| {
+                let p: Vec<String> = (1..=8).map(|i| format!("${}", 8 * k + i)).collect();
+                format!("({})", p.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} ({owner}, seq, at, kind, actor, body, prev_hash, hash) VALUES {}",
+            values.join(", ")
+        );
+        let mut insert = sqlx::query(&sql);
+        for (owner_id, e) in rows {
+            insert = insert
+                .bind(*owner_id)
+                .bind(e.seq)
+                .bind(e.at)
+                .bind(e.kind.as_str())
+                .bind(e.actor.as_str())
+                .bind(super::canonical_json(&e.body))
+                .bind(e.prev_hash.as_str())
+                .bind(e.hash.as_str());
+        }
+        insert.execute(&mut **tx).await?;
+    }
+    Ok(out.into_iter().map(|(_, e)| e).collect())
 }
 
 async fn events_since<'e, E>(

@@ -120,23 +120,6 @@ pub async fn find(pool: &sqlx::AnyPool, id_or_code: &str) -> sqlx::Result<Option
     .await
 }
 
-/// `$1, $2, …, $n`.
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `sql` with `ids` bound to its placeholders.
-fn with_ids<'q>(
-    sql: &'q str,
-    ids: &'q [String],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    ids.iter()
-        .fold(sqlx::query(sql), |q, id| q.bind(id.as_str()))
-}
-
 fn party_of(r: &sqlx::any::AnyRow, id: &str, name: &str, code: &str) -> sqlx::Result<Party> {
     Ok(Party {
         org_id: r.try_get(id)?,
@@ -173,9 +156,9 @@ pub async fn publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec<P
 }
 
 async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec<Public>> {
-    let list = placeholders(ids.len());
+    let list = crate::db::placeholders(ids.len());
     let mut lots: HashMap<String, Vec<Lot>> = HashMap::new();
-    for l in with_ids(
+    for l in crate::db::with_ids(
         &format!(
             "SELECT tender_id, lot_no, name, budget_fen FROM tender_lots \
              WHERE tender_id IN ({list}) ORDER BY tender_id, lot_no"
@@ -194,7 +177,7 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
 
     // The bids, once the opening closed (its record is public from then on).
     let mut openings: HashMap<String, Opening> = HashMap::new();
-    for o in with_ids(
+    for o in crate::db::with_ids(
         &format!(
             "SELECT tender_id, closed_at FROM openings \
              WHERE phase = 'closed' AND tender_id IN ({list})"
@@ -215,7 +198,7 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
         );
     }
     if !openings.is_empty() {
-        for b in with_ids(
+        for b in crate::db::with_ids(
             &format!(
                 "SELECT ob.tender_id, ob.bid_id, ob.bidder_org_id, ob.lot_no, ob.result, \
                  ob.sheet, o.name, o.credit_code FROM opening_bids ob \
@@ -242,7 +225,7 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
 
     // The result notices (the document and the platform's signature), their winners named.
     let mut notices: HashMap<String, (i64, Vec<crate::award::notice::Winner>)> = HashMap::new();
-    for n in with_ids(
+    for n in crate::db::with_ids(
         &format!(
             "SELECT tender_id, notice, published_at FROM result_notices \
              WHERE tender_id IN ({list})"
@@ -269,10 +252,10 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
         .collect();
     let mut parties: HashMap<String, Party> = HashMap::new();
     for chunk in winners.chunks(CHUNK) {
-        for r in with_ids(
+        for r in crate::db::with_ids(
             &format!(
                 "SELECT id, name, credit_code FROM organisations WHERE id IN ({})",
-                placeholders(chunk.len())
+                crate::db::placeholders(chunk.len())
             ),
             chunk,
         )
@@ -286,7 +269,7 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
 
     // Published contracts, with the payments made.
     let mut payments: HashMap<String, Vec<(String, i64, String)>> = HashMap::new();
-    for p in with_ids(
+    for p in crate::db::with_ids(
         &format!(
             "SELECT contract_id, id, amount_fen, paid_on FROM payment_requests \
              WHERE status = 'paid' AND tender_id IN ({list}) ORDER BY paid_at, id"
@@ -306,7 +289,7 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
             ));
     }
     let mut contracts: HashMap<String, Vec<Contract>> = HashMap::new();
-    for c in with_ids(
+    for c in crate::db::with_ids(
         &format!(
             "SELECT c.tender_id, c.id, c.lot_no, c.supplier_org_id, c.amount_fen, c.document, \
              c.signed_at, c.published_at, o.name, o.credit_code FROM contracts c \
@@ -336,7 +319,7 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
     }
 
     let mut tenders: HashMap<String, Public> = HashMap::new();
-    for r in with_ids(
+    for r in crate::db::with_ids(
         &format!(
             "SELECT t.id, t.code, t.title, t.description, t.status, t.method, t.category, \
              t.region_code, t.bid_deadline, t.published_at, t.updated_at, \

@@ -64,6 +64,22 @@ pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
     row.map(|r| head_from_row(&r)).transpose()
 }
 
+/// Locks several tenders at once, as [`lock`] locks one: the heads of those that exist.
+pub async fn lock_many(tx: &mut Tx, ids: &[&str]) -> sqlx::Result<Vec<TenderHead>> {
+    let sql = format!(
+        "UPDATE tenders SET version = version + 1 WHERE id IN ({}) \
+         RETURNING id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline, \
+         deposit_fen",
+        crate::db::placeholders(ids.len())
+    );
+    crate::db::with_ids(&sql, ids)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(head_from_row)
+        .collect()
+}
+
 /// The plan the tender was created from, if any.
 pub async fn plan_id(tx: &mut Tx, id: &str) -> sqlx::Result<Option<String>> {
     Ok(

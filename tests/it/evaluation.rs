@@ -6,7 +6,7 @@
 //! `kaibiao verify`, and the purchaser confirms the winner. Every refusal is its own error
 //! and changes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -995,25 +995,45 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
             _ => items("70", "70", "80"),
         }
     };
-    for (j, bid) in bid_ids.iter().enumerate() {
-        for (i, (_, ws, _)) in experts.iter_mut().enumerate() {
-            ack(&command(
-                ws,
-                &format!("s{i}{j}"),
-                &tender,
-                json!({"type": "score", "bid_id": bid, "items": sheet(i, j)}),
-            )
-            .await);
+    // All at once, as a panel does: every expert sends every sheet without waiting, the
+    // first a second sheet for bid 1 and the second a sheet naming an item the tender
+    // does not have. The scores are written together (group commit); each expert is
+    // answered for each sheet on its own.
+    let frame = |id: String, cmd: Value| json!({"type": "command", "id": id, "room": format!("evaluation:{tender}"), "command": cmd});
+    for (i, (_, ws, _)) in experts.iter_mut().enumerate() {
+        for (j, bid) in bid_ids.iter().enumerate() {
+            let cmd = json!({"type": "score", "bid_id": bid, "items": sheet(i, j)});
+            send(ws, frame(format!("s{i}{j}"), cmd)).await;
         }
     }
-    let r = command(
-        &mut experts[0].1,
-        "again",
-        &tender,
-        json!({"type": "score", "bid_id": bid_ids[0], "items": items("81", "80", "100")}),
-    )
-    .await;
+    let again = json!({"type": "score", "bid_id": bid_ids[0], "items": items("81", "80", "100")});
+    send(&mut experts[0].1, frame("again".into(), again)).await;
+    let mut odd = items("85", "75", "100");
+    odd["颜色"] = json!("50");
+    let odd = json!({"type": "score", "bid_id": bid_ids[2], "items": odd});
+    send(&mut experts[1].1, frame("odd".into(), odd)).await;
+    let mut digests = BTreeSet::new();
+    for (i, (_, ws, _)) in experts.iter_mut().enumerate() {
+        for (j, bid) in bid_ids.iter().enumerate() {
+            let id = format!("s{i}{j}");
+            let r = next_where(ws, |v| v["id"] == id.as_str()).await;
+            assert_eq!(ack(&r)["bid_id"], bid.as_str(), "{r}");
+            digests.insert(ack(&r)["sha256"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(digests.len(), 5 * bid_ids.len(), "one sheet, one digest");
+    let r = next_where(&mut experts[0].1, |v| v["id"] == "again").await;
     assert_eq!(error_code(&r), "ALREADY_SCORED");
+    let r = next_where(&mut experts[1].1, |v| v["id"] == "odd").await;
+    assert_eq!(error_code(&r), "UNKNOWN_ITEM");
+    let submitted = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM ledger_events WHERE tender_id = $1 AND kind = 'scores_submitted'",
+    )
+    .bind(&tender)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(submitted, 15, "one event per sheet, none for the refused");
     // Now that expert 1 has scored bid 1, the panel's scores for it are open to them.
     let (status, r) = e0
         .get(&format!(
