@@ -1034,6 +1034,21 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     .await
     .unwrap();
     assert_eq!(submitted, 15, "one event per sheet, none for the refused");
+    // Through the same writer, over HTTP: an expert not drawn and a bidder are refused for
+    // who they are, before anything about the scoring.
+    let sheet0 = json!({"type": "score", "bid_id": bid_ids[0], "items": items("80", "80", "100")});
+    let (status, r) = app
+        .login(&expert_user(&app, outsider_id).await)
+        .await
+        .post(&format!("/api/tenders/{tender}/evaluation"), sheet0.clone())
+        .await;
+    assert_eq!((status, code(&r)), (StatusCode::FORBIDDEN, "NOT_ON_PANEL"));
+    let (status, r) = app
+        .login("supplier1")
+        .await
+        .post(&format!("/api/tenders/{tender}/evaluation"), sheet0)
+        .await;
+    assert_eq!((status, code(&r)), (StatusCode::FORBIDDEN, "FORBIDDEN"));
     // Now that expert 1 has scored bid 1, the panel's scores for it are open to them.
     let (status, r) = e0
         .get(&format!(
