@@ -85,11 +85,16 @@ impl Database {
     /// Connects to `url`, or to `<data_dir>/kaibiao.db` when `url` is `None`.
     pub async fn connect(url: Option<&str>, data_dir: &Path) -> anyhow::Result<Database> {
         sqlx::any::install_default_drivers();
+        let made_here = url.is_none();
         let url = match url {
             Some(u) => u.to_string(),
             None => {
+                // The pool opens the file read-write but never creates it: a connection
+                // opened after the file was deleted under the running server (the pool
+                // replacing one it closed) fails instead of leaving an empty database in
+                // its place. The file is made once, below, if it never existed.
                 let file = data_dir.join("kaibiao.db");
-                format!("sqlite://{}?mode=rwc", file.display())
+                format!("sqlite://{}?mode=rw", file.display())
             }
         };
         let sqlite_file = match url_file(&url) {
@@ -105,6 +110,13 @@ impl Database {
                         file.display(),
                         marker.display()
                     );
+                }
+                if made_here && !file.exists() {
+                    sqlx::AnyConnection::connect(&format!("sqlite://{}?mode=rwc", file.display()))
+                        .await
+                        .with_context(|| format!("creating {}", file.display()))?
+                        .close()
+                        .await?;
                 }
                 Some((file, marker))
             }
