@@ -35,11 +35,6 @@ use crate::tender::repo::{self as tender_repo, TenderHead};
 const QUEUE: usize = 8192;
 /// Scores in one transaction, at most.
 const BATCH: usize = 2048;
-/// Score rows in one multi-row INSERT (6 parameters each). Not more: SQLite
-/// finds each `$N` of a statement by a walk through its names, so a statement's binding
-/// grows with the square of its parameters (a 1,000-row statement spent more time there
-/// than in everything else).
-const ROWS_PER_INSERT: usize = 64;
 
 /// One expert's scores for one bid: the `score` command.
 #[derive(Debug, Clone)]
@@ -339,17 +334,11 @@ async fn write(tx: &mut Tx, accepted: &[Accepted]) -> AppResult<()> {
         .iter()
         .flat_map(|a| a.items.iter().map(move |(item, s)| (a, item, *s)))
         .collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|k| {
-                let p: Vec<String> = (1..=6).map(|i| format!("${}", 6 * k + i)).collect();
-                format!("({})", p.join(", "))
-            })
-            .collect();
+    for chunk in rows.chunks(crate::db::ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO evaluation_scores (tender_id, bid_id, expert_id, item, score, at) \
              VALUES {}",
-            values.join(", ")
+            crate::db::row_placeholders(chunk.len(), 6)
         );
         let mut insert = sqlx::query(&sql);
         for (a, item, s) in chunk {

@@ -171,19 +171,14 @@ async fn append_to(
 }
 
 /// Appends events to the ledgers of one or more tenders, each its own event, in the order
-/// given: one read of the heads and one statement per [`ROWS_PER_INSERT`] events, however
-/// many there are. The caller holds each tender's lock, as for [`append`].
+/// given: one read of the heads and one statement per [`crate::db::ROWS_PER_INSERT`]
+/// events, however many there are. The caller holds each tender's lock, as for [`append`].
 pub async fn append_many(
     tx: &mut Tx,
     events: &[(&str, i64, &str, &LedgerEvent)],
 ) -> sqlx::Result<Vec<Event>> {
     append_all(Chain::Tender, tx, events).await
 }
-
-/// Rows in one multi-row INSERT of events (8 parameters each). Not more: SQLite finds each
-/// `$N` of a statement by a walk through its names, so binding grows with the square of
-/// a statement's parameters.
-const ROWS_PER_INSERT: usize = 64;
 
 /// The last `(seq, hash)` of each of the chains `owners` that has one.
 async fn heads_of(
@@ -255,16 +250,10 @@ async fn append_all(
         ));
     }
     let (table, owner) = (chain.table(), chain.owner());
-    for rows in out.chunks(ROWS_PER_INSERT) {
-        let values: Vec<String> = (0..rows.len())
-            .map(|k| {
-                let p: Vec<String> = (1..=8).map(|i| format!("${}", 8 * k + i)).collect();
-                format!("({})", p.join(", "))
-            })
-            .collect();
+    for rows in out.chunks(crate::db::ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO {table} ({owner}, seq, at, kind, actor, body, prev_hash, hash) VALUES {}",
-            values.join(", ")
+            crate::db::row_placeholders(rows.len(), 8)
         );
         let mut insert = sqlx::query(&sql);
         for (owner_id, e) in rows {
