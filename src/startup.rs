@@ -159,7 +159,7 @@ pub async fn build_with_clock(
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
     // Before anything that may score (the demo's history).
-    crate::committee::scores::start(&state, stop_rx.clone()).await;
+    crate::committee::scores::start(&state, stop_rx.clone()).await?;
     let swept = crate::bid::service::sweep_uploads(&state).await?;
     if swept > 0 {
         tracing::info!(

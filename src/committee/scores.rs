@@ -71,11 +71,12 @@ impl Default for Writer {
 }
 
 /// Starts the node's writer; it runs until `stop` turns true.
-pub async fn start(state: &AppState, mut stop: watch::Receiver<bool>) {
+pub async fn start(state: &AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
     let Some(mut waiting) = state.runtime::<Writer>().waiting.lock().await.take() else {
-        return;
+        return Ok(());
     };
     let state = state.clone();
+    let measured = Measured::register(&state.metrics.registry)?;
     tokio::spawn(async move {
         let mut jobs = Vec::with_capacity(BATCH);
         loop {
@@ -83,9 +84,39 @@ pub async fn start(state: &AppState, mut stop: watch::Receiver<bool>) {
                 n = waiting.recv_many(&mut jobs, BATCH) => if n == 0 { break },
                 _ = stop.wait_for(|s| *s) => break,
             }
+            let started = std::time::Instant::now();
+            measured.size.observe(jobs.len() as f64);
             run(&state, std::mem::take(&mut jobs)).await;
+            measured.seconds.observe(started.elapsed().as_secs_f64());
         }
     });
+    Ok(())
+}
+
+/// The batches on `/metrics`: how many scores each took and how long it held them. The
+/// scores of a burst wait for at most the batch before theirs and their own.
+struct Measured {
+    size: prometheus::Histogram,
+    seconds: prometheus::Histogram,
+}
+
+impl Measured {
+    fn register(registry: &prometheus::Registry) -> anyhow::Result<Measured> {
+        let size = prometheus::Histogram::with_opts(
+            prometheus::HistogramOpts::new("score_batch_size", "Scores per group commit")
+                .buckets(prometheus::exponential_buckets(1.0, 4.0, 7)?),
+        )?;
+        let seconds = prometheus::Histogram::with_opts(
+            prometheus::HistogramOpts::new(
+                "score_batch_seconds",
+                "Time from a batch taken to its experts answered",
+            )
+            .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0]),
+        )?;
+        registry.register(Box::new(size.clone()))?;
+        registry.register(Box::new(seconds.clone()))?;
+        Ok(Measured { size, seconds })
+    }
 }
 
 /// Submits one score and waits for its answer, given after the commit that holds it.
@@ -153,7 +184,6 @@ struct Accepted {
 /// (a wrong item, a second submission) included; `Err` when the transaction fails. Each
 /// table is read once for all the batch's tenders, so a burst costs a dozen statements.
 async fn batch(state: &AppState, subs: &[&Submission]) -> AppResult<Vec<AppResult<Ack>>> {
-    let started = std::time::Instant::now();
     let mut tx = state.db.begin().await?;
     let mut by_tender: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, s) in subs.iter().enumerate() {
@@ -227,12 +257,6 @@ async fn batch(state: &AppState, subs: &[&Submission]) -> AppResult<Vec<AppResul
     for a in &accepted {
         tracing::info!(tender = %a.tender_id, command = "score", "evaluation command");
     }
-    tracing::debug!(
-        scores = subs.len(),
-        tenders = ids.len(),
-        ms = started.elapsed().as_millis() as u64,
-        "score batch committed"
-    );
     Ok(answers
         .into_iter()
         .map(|a| a.unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("unanswered")))))

@@ -469,6 +469,18 @@ async fn committee_rooms_200_panels_of_7_experts_score_at_once_watched_by_3_supe
         score50 as f64 / ping50.max(1) as f64,
         score99 as f64 / ping99.max(1) as f64
     );
+    // The writer's batches as /metrics shows them (absent in builds before it had them).
+    if let (Some(n), Some(size), Some(secs)) = (
+        app.metric("score_batch_size_count"),
+        app.metric("score_batch_size_sum"),
+        app.metric("score_batch_seconds_sum"),
+    ) {
+        println!(
+            "score batches: {n}, {:.0} scores and {:.0} ms each on average",
+            size / n,
+            secs * 1000.0 / n
+        );
+    }
     println!(
         "live scores_submitted events read by supervisors: {seen}; RSS {rss_after:.0} MiB \
          ({:.1} KiB per connection over the start)",

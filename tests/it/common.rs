@@ -218,6 +218,15 @@ impl TestApp {
         (dir, self.database_url.take())
     }
 
+    /// The value of the unlabelled series `kaibiao_<name>` as `/metrics` shows it now.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.state
+            .metrics
+            .render()
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("kaibiao_{name} "))?.parse().ok())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

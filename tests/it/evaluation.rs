@@ -210,6 +210,19 @@ async fn subscribe(ws: &mut Ws, room: &str) -> Value {
     next_where(ws, |v| v["type"] == "subscribed" || v["type"] == "error").await
 }
 
+/// The scores the node's writer has taken and the batches it took them in, as `/metrics`
+/// shows them.
+fn score_batches(app: &TestApp) -> (f64, f64) {
+    let figure = |name| {
+        app.metric(name)
+            .unwrap_or_else(|| panic!("no {name} on /metrics"))
+    };
+    (
+        figure("score_batch_size_sum"),
+        figure("score_batch_size_count"),
+    )
+}
+
 async fn event(ws: &mut Ws, kind: &str) -> Value {
     next_where(ws, |v| v["type"] == "event" && v["event"]["kind"] == kind).await["event"].clone()
 }
@@ -999,6 +1012,7 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     // first a second sheet for bid 1 and the second a sheet naming an item the tender
     // does not have. The scores are written together (group commit); each expert is
     // answered for each sheet on its own.
+    let (sheets_before, batches_before) = score_batches(&app);
     let frame = |id: String, cmd: Value| json!({"type": "command", "id": id, "room": format!("evaluation:{tender}"), "command": cmd});
     for (i, (_, ws, _)) in experts.iter_mut().enumerate() {
         for (j, bid) in bid_ids.iter().enumerate() {
@@ -1034,6 +1048,22 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     .await
     .unwrap();
     assert_eq!(submitted, 15, "one event per sheet, none for the refused");
+    // Operators see the writer's batches on /metrics: the 17 sheets, in one or more.
+    let (sheets, batches) = score_batches(&app);
+    assert_eq!(sheets - sheets_before, 17.0);
+    assert!((1.0..=17.0).contains(&(batches - batches_before)));
+    // Oversight watching live gets every event once, in ledger order, the burst's scores
+    // among them.
+    let (mut seen, mut scores) = (None::<i64>, 0);
+    while scores < 15 {
+        let v = next_where(&mut oversight, |v| v["type"] == "event").await;
+        let seq = v["event"]["seq"].as_i64().unwrap();
+        if let Some(last) = seen {
+            assert_eq!(seq, last + 1, "no event missed or repeated: {v}");
+        }
+        seen = Some(seq);
+        scores += usize::from(v["event"]["kind"] == "scores_submitted");
+    }
     // Through the same writer, over HTTP: an expert not drawn and a bidder are refused for
     // who they are, before anything about the scoring.
     let sheet0 = json!({"type": "score", "bid_id": bid_ids[0], "items": items("80", "80", "100")});
