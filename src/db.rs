@@ -29,6 +29,7 @@ pub fn placeholders(n: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
 /// Rows in one multi-row INSERT, at most. Not more: SQLite finds each `$N` of a statement
 /// by a walk through its names, so a statement's binding grows with the square of its
 /// parameters (a 1,000-row insert of scores spent more time there than in everything

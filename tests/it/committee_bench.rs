@@ -469,7 +469,7 @@ async fn committee_rooms_200_panels_of_7_experts_score_at_once_watched_by_3_supe
         score50 as f64 / ping50.max(1) as f64,
         score99 as f64 / ping99.max(1) as f64
     );
-    // The writer's batches as /metrics shows them (absent in builds before it had them).
+    // The writer's batches as /metrics shows them.
     if let (Some(n), Some(size), Some(secs)) = (
         app.metric("score_batch_size_count"),
         app.metric("score_batch_size_sum"),
