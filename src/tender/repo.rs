@@ -52,12 +52,14 @@ where
     }
 }
 
+/// The columns [`head_from_row`] reads: what [`head`] selects and the locks return.
+const HEAD_COLUMNS: &str =
+    "id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline, deposit_fen";
+
 pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
-    let row = sqlx::query(
-        "UPDATE tenders SET version = version + 1 WHERE id = $1 \
-         RETURNING id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline, \
-         deposit_fen",
-    )
+    let row = sqlx::query(&format!(
+        "UPDATE tenders SET version = version + 1 WHERE id = $1 RETURNING {HEAD_COLUMNS}"
+    ))
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
@@ -67,9 +69,7 @@ pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
 /// Locks several tenders at once, as [`lock`] locks one: the heads of those that exist.
 pub async fn lock_many(tx: &mut Tx, ids: &[&str]) -> sqlx::Result<Vec<TenderHead>> {
     let sql = format!(
-        "UPDATE tenders SET version = version + 1 WHERE id IN ({}) \
-         RETURNING id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline, \
-         deposit_fen",
+        "UPDATE tenders SET version = version + 1 WHERE id IN ({}) RETURNING {HEAD_COLUMNS}",
         crate::db::placeholders(ids.len())
     );
     crate::db::with_ids(&sql, ids)
@@ -132,16 +132,13 @@ pub async fn head<'e, E>(exec: E, id: &str) -> sqlx::Result<Option<TenderHead>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query(
-        "SELECT id, status, agency_org_id, purchaser_org_id, bid_deadline, clarify_deadline, \
-         deposit_fen FROM tenders WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(exec)
-    .await?
-    .as_ref()
-    .map(head_from_row)
-    .transpose()
+    sqlx::query(&format!("SELECT {HEAD_COLUMNS} FROM tenders WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(exec)
+        .await?
+        .as_ref()
+        .map(head_from_row)
+        .transpose()
 }
 
 #[allow(clippy::too_many_arguments)]
