@@ -8,8 +8,9 @@
 //!   ledger events, a grown bid register, the reading-out's progress, a session that
 //!   ended) is done on this node's hub and published; every other node does it on its own
 //!   hub. A ledger signal only makes a room read its ledger from the last seq it sent, so
-//!   a signal twice costs one read and a lost one is made good by the next (and by a
-//!   resync of every room whenever the listening connection was lost).
+//!   a signal twice costs one read; a lost one is made good within a second by the rooms'
+//!   check of their ledger's head (`Hub::catch_up`), and by a resync of every room
+//!   whenever the listening connection was lost.
 //! - **The scheduler's work once** ([`Cluster::lead`]): the node holding a session-level
 //!   advisory lock runs the due work; when it dies its connection closes, the lock is
 //!   free, and another node takes over at its next tick.
@@ -306,7 +307,7 @@ async fn publisher(
             })
             .collect();
         // Once more on a new connection if the kept one failed; then the burst is dropped
-        // (the rooms resync when the listeners reconnect).
+        // (the other nodes' rooms find its events at their next check of the heads).
         for attempt in 0..2 {
             if conn.is_none() {
                 match PgConnection::connect(&url).await {

@@ -126,6 +126,7 @@ pub async fn build_with_clock(
     let mut cluster = crate::cluster::Cluster::new(config.database_url.as_deref());
     let rooms = cluster.link(hub.clone(), stop_rx.clone());
     tracing::info!(node = cluster.node(), shared = cluster.shared(), "node");
+    let shared = cluster.shared();
     let state = AppState {
         config: Arc::new(config.clone()),
         db,
@@ -158,6 +159,11 @@ pub async fn build_with_clock(
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
+    if shared {
+        tokio::spawn(
+            crate::hub::Hub::of(&state).catch_up_every(state.db.pool.clone(), stop_rx.clone()),
+        );
+    }
     // Before anything that may score (the demo's history).
     crate::committee::scores::start(&state, stop_rx.clone()).await?;
     let swept = crate::bid::service::sweep_uploads(&state).await?;

@@ -18,6 +18,10 @@ use std::collections::HashMap;
 use kind::RoomKind;
 use room::{RoomCmd, RoomHandle};
 
+/// How often, with other nodes, every live room checks that it sent all its tender's
+/// ledger holds ([`Hub::catch_up`]): the longest a lost signal delays an event.
+pub const CATCH_UP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Room ids of bidders start with this (a pseudonym; see [`Hub::participant_id`]).
 pub const BIDDER_PREFIX: &str = "bidder-";
 
@@ -267,6 +271,58 @@ impl Hub {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Makes every live room send what its tender's ledger and bid register hold beyond
+    /// what it sent: one read of the heads for all the rooms, and a read of the events only
+    /// in a room that is behind. With other nodes, the signal of a commit can be lost (its
+    /// node killed between the commit and the publish, a burst that could not be sent);
+    /// run every [`CATCH_UP_EVERY`], this bounds how late such an event arrives.
+    pub async fn catch_up(&self, pool: &sqlx::AnyPool) -> sqlx::Result<()> {
+        let names = self.room_names();
+        let mut tenders: Vec<&str> = names
+            .iter()
+            .filter_map(|n| n.split_once(':').map(|(_, t)| t))
+            .collect();
+        tenders.sort_unstable();
+        tenders.dedup();
+        if tenders.is_empty() {
+            return Ok(());
+        }
+        let (seqs, bid_seqs) = crate::ledger::repo::last_seqs(pool, &tenders).await?;
+        for (name, r) in self.rooms().iter() {
+            let Some((kind, tender)) = name.split_once(':') else {
+                continue;
+            };
+            let _ = r.cmd.send(RoomCmd::CatchUp {
+                seq: seqs.get(tender).copied().unwrap_or(0),
+                // Only the opening room shows the bid register (see `notify_bids`).
+                bid_seq: match kind {
+                    "opening" => bid_seqs.get(tender).copied().unwrap_or(0),
+                    _ => 0,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// [`Hub::catch_up`] every [`CATCH_UP_EVERY`] until `stop`.
+    pub async fn catch_up_every(
+        self: std::sync::Arc<Self>,
+        pool: sqlx::AnyPool,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(CATCH_UP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
+            if let Err(e) = self.catch_up(&pool).await {
+                tracing::warn!(error = %e, "rooms catching up with the ledger");
+            }
         }
     }
 

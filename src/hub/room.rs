@@ -198,6 +198,12 @@ pub enum RoomCmd {
     Refresh,
     /// New bid register events may have been committed (supervisors only see them).
     RefreshBids,
+    /// The tender's ledger and bid register are at these seqs now: read whatever this room
+    /// has not sent (a signal from another node may have been lost).
+    CatchUp {
+        seq: i64,
+        bid_seq: i64,
+    },
     /// A connection joined; the key is the user id (one entry per user, counted). The
     /// reply is the presence frame its audience sees now, to show at once.
     Join(String, Present, Audience, oneshot::Sender<Utf8Bytes>),
@@ -309,6 +315,10 @@ pub fn spawn(
                 match c {
                     RoomCmd::Refresh => refresh = true,
                     RoomCmd::RefreshBids => refresh_bids = true,
+                    RoomCmd::CatchUp { seq, bid_seq } => {
+                        refresh |= seq > room.last;
+                        refresh_bids |= bid_seq > room.last_bid;
+                    }
                     RoomCmd::Join(user, p, audience, reply) => {
                         room.present.entry(user).or_insert((p, 0)).1 += 1;
                         room.update_views();

@@ -377,6 +377,35 @@ where
     last_seq(exec, Chain::BidRegister, tender_id).await
 }
 
+/// The last seq of each tender's ledger and bid register, for the tenders of `ids` that
+/// have one (a tender absent from a map has no event in that chain): two statements
+/// however many tenders there are (up to [`SEQS_PER_STATEMENT`] in each).
+pub async fn last_seqs(
+    pool: &sqlx::AnyPool,
+    ids: &[&str],
+) -> sqlx::Result<(HashMap<String, i64>, HashMap<String, i64>)> {
+    let mut heads = (HashMap::new(), HashMap::new());
+    for chunk in ids.chunks(SEQS_PER_STATEMENT) {
+        for (chain, into) in [
+            (Chain::Tender, &mut heads.0),
+            (Chain::BidRegister, &mut heads.1),
+        ] {
+            let sql = format!(
+                "SELECT tender_id, MAX(seq) FROM {} WHERE tender_id IN ({}) GROUP BY tender_id",
+                chain.table(),
+                crate::db::placeholders(chunk.len())
+            );
+            for r in crate::db::with_ids(&sql, chunk).fetch_all(pool).await? {
+                into.insert(r.try_get(0)?, r.try_get(1)?);
+            }
+        }
+    }
+    Ok(heads)
+}
+
+/// Tenders in one statement of [`last_seqs`], at most.
+const SEQS_PER_STATEMENT: usize = 500;
+
 /// The hash of the tender chain's latest event of `kind`, if it has one.
 pub async fn hash_of_last<'e, E>(
     exec: E,

@@ -394,6 +394,104 @@ async fn three_nodes_run_an_opening_and_survive_the_reading_node_killed() {
     assert_eq!(read_out, 3, "each bid read out exactly once");
 }
 
+/// A commit whose signal to the other nodes was lost — its node killed between the
+/// commit and the publish — still reaches the watchers of this node: every live room
+/// checks the ledger's head every `hub::CATCH_UP_EVERY`, and sends the event once, in
+/// order. (Not three processes: the lost signal is a ledger event appended here, on the
+/// database the node shares, with no signal at all.)
+#[tokio::test]
+async fn an_event_whose_signal_was_lost_still_reaches_the_watchers() {
+    let Some(db) = crate::common::fresh_database_url().await else {
+        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+        return;
+    };
+    let app = crate::common::spawn_app_on(
+        tempfile::tempdir().unwrap(),
+        Some(db),
+        std::sync::Arc::new(kaibiao::clock::SystemClock),
+    )
+    .await;
+    let sessions = [
+        app.login("agency").await,
+        app.login("purchaser").await,
+        app.login("finance").await,
+    ];
+    let tender = published_tender(
+        [&sessions[0], &sessions[1], &sessions[2]],
+        "信号丢失",
+        3_600_000,
+    )
+    .await;
+    let mut ws = hub_at(&app.base, &token_at(&app.base, "finance").await)
+        .await
+        .unwrap();
+    let sub = json!({"type": "subscribe", "room": format!("opening:{tender}"), "since_seq": 0});
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    let pool = &app.state.db.pool;
+    let head = kaibiao::ledger::repo::head_seq(pool, &tender)
+        .await
+        .unwrap();
+    let mut seqs = Vec::new();
+    // The next event within `wait`.
+    let mut next_event = async |wait| loop {
+        let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(wait, ws.next()).await else {
+            return None;
+        };
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        if v["type"] == "event" {
+            return Some((
+                v["event"]["seq"].as_i64().unwrap(),
+                v["event"]["kind"].clone(),
+            ));
+        }
+    };
+    while seqs.last() != Some(&head) {
+        let (seq, _) = next_event(Duration::from_secs(5))
+            .await
+            .expect("the replay up to the head");
+        seqs.push(seq);
+    }
+
+    let agency: String = sqlx::query_scalar("SELECT id FROM users WHERE username = 'agency'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let amended = kaibiao::ledger::LedgerEvent::TenderAmended(kaibiao::ledger::TenderAmended {
+        amendment: 1,
+        reason: "另一节点提交后即被终止".into(),
+        changes: Default::default(),
+        affects_bids: Some(false),
+    });
+    let mut tx = app.state.db.begin().await.unwrap();
+    kaibiao::ledger::repo::append(
+        &mut tx,
+        &tender,
+        app.state.clock.now_ms(),
+        &agency,
+        &amended,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let sent = std::time::Instant::now();
+
+    let got = next_event(Duration::from_secs(5)).await;
+    assert_eq!(
+        got,
+        Some((head + 1, json!("tender_amended"))),
+        "the event committed without a signal reaches the watcher"
+    );
+    println!("arrived after {:?} without a signal", sent.elapsed());
+    // Two more checks of the head, and nothing more is sent.
+    assert_eq!(
+        next_event(2 * kaibiao::hub::CATCH_UP_EVERY).await,
+        None,
+        "and only once"
+    );
+}
+
 /// Benchmark (BENCHMARKS.md, "Several nodes"): how much later an event reaches a watcher
 /// on another node than one on the node that committed it. Three nodes on the tests'
 /// PostgreSQL; the host amends a tender `KAIBIAO_BENCH_EVENTS` times (default 200) at the
