@@ -13,21 +13,28 @@ use sqlx::{AnyPool, Connection, Executor};
 
 pub type Db = sqlx::Any;
 
-/// `sql` with `ids` bound to its placeholders `$1…$n` (an `IN` list of [`placeholders`]).
-pub fn with_ids<'q, S: AsRef<str>>(
-    sql: &'q str,
-    ids: &'q [S],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    ids.iter()
-        .fold(sqlx::query(sql), |q, id| q.bind(id.as_ref()))
-}
-
-/// `$1, $2, …, $n`: the placeholders of an `IN (…)` list of `n` values.
-pub fn placeholders(n: usize) -> String {
-    (1..=n)
+/// The rows of the statement `sql` makes around an `IN` list, with `ids` bound to it:
+/// `sql` is given the list's placeholders (`$1, $2, …, $n`) to put in `IN (…)`, e.g.
+/// `fetch_in(pool, &ids, |list| format!("SELECT … WHERE id IN ({list})"))`. `ids` must
+/// not be empty (`IN ()` is no SQL to PostgreSQL); callers with many split them.
+pub async fn fetch_in<'e, E, S>(
+    exec: E,
+    ids: &[S],
+    sql: impl FnOnce(&str) -> String,
+) -> sqlx::Result<Vec<sqlx::any::AnyRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+    S: AsRef<str>,
+{
+    let list = (1..=ids.len())
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    let sql = sql(&list);
+    ids.iter()
+        .fold(sqlx::query(&sql), |q, id| q.bind(id.as_ref()))
+        .fetch_all(exec)
+        .await
 }
 
 /// Rows in one multi-row INSERT, at most. Not more: SQLite finds each `$N` of a statement

@@ -108,27 +108,26 @@ pub async fn panels<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!(
-        "SELECT p.tender_id, e.user_id, e.id AS expert_id, p.seat, p.status \
-         FROM evaluation_panel p JOIN experts e ON e.id = p.expert_id \
-         WHERE p.tender_id IN ({})",
-        crate::db::placeholders(tender_ids.len())
-    );
-    crate::db::with_ids(&sql, tender_ids)
-        .fetch_all(exec)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                (r.try_get("tender_id")?, r.try_get("user_id")?),
-                Seat {
-                    expert_id: r.try_get("expert_id")?,
-                    seat: r.try_get("seat")?,
-                    status: r.try_get("status")?,
-                },
-            ))
-        })
-        .collect()
+    crate::db::fetch_in(exec, tender_ids, |list| {
+        format!(
+            "SELECT p.tender_id, e.user_id, e.id AS expert_id, p.seat, p.status \
+             FROM evaluation_panel p JOIN experts e ON e.id = p.expert_id \
+             WHERE p.tender_id IN ({list})"
+        )
+    })
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            (r.try_get("tender_id")?, r.try_get("user_id")?),
+            Seat {
+                expert_id: r.try_get("expert_id")?,
+                seat: r.try_get("seat")?,
+                status: r.try_get("status")?,
+            },
+        ))
+    })
+    .collect()
 }
 
 /// The user's standing in the tender's evaluation: FORBIDDEN for other roles, NOT_ON_PANEL

@@ -71,16 +71,13 @@ pub(crate) async fn eval_rows<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!(
-        "SELECT {EVAL_COLUMNS} FROM evaluations WHERE tender_id IN ({})",
-        crate::db::placeholders(tender_ids.len())
-    );
-    crate::db::with_ids(&sql, tender_ids)
-        .fetch_all(exec)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("tender_id")?, eval_from_row(r)?)))
-        .collect()
+    crate::db::fetch_in(exec, tender_ids, |list| {
+        format!("SELECT {EVAL_COLUMNS} FROM evaluations WHERE tender_id IN ({list})")
+    })
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("tender_id")?, eval_from_row(r)?)))
+    .collect()
 }
 
 fn eval_from_row(r: &sqlx::any::AnyRow) -> AppResult<EvalRow> {
@@ -131,15 +128,14 @@ pub(crate) async fn terms_of<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!(
-        "SELECT id, eval_terms FROM tenders WHERE id IN ({}) AND eval_terms IS NOT NULL",
-        crate::db::placeholders(tender_ids.len())
-    );
+    let rows = crate::db::fetch_in(exec, tender_ids, |list| {
+        format!(
+            "SELECT id, eval_terms FROM tenders WHERE id IN ({list}) AND eval_terms IS NOT NULL"
+        )
+    })
+    .await?;
     let mut out = HashMap::new();
-    for r in crate::db::with_ids(&sql, tender_ids)
-        .fetch_all(exec)
-        .await?
-    {
+    for r in rows {
         if let Some(t) = json_col(r.try_get("eval_terms")?)? {
             out.insert(r.try_get("id")?, t);
         }

@@ -268,13 +268,15 @@ async fn scored_of(
     tx: &mut Tx,
     ids: &[&str],
 ) -> AppResult<HashMap<String, BTreeSet<(String, String)>>> {
-    let sql = format!(
-        "SELECT DISTINCT tender_id, bid_id, expert_id FROM evaluation_scores \
-         WHERE tender_id IN ({})",
-        crate::db::placeholders(ids.len())
-    );
+    let rows = crate::db::fetch_in(&mut **tx, ids, |list| {
+        format!(
+            "SELECT DISTINCT tender_id, bid_id, expert_id FROM evaluation_scores \
+             WHERE tender_id IN ({list})"
+        )
+    })
+    .await?;
     let mut out: HashMap<String, BTreeSet<(String, String)>> = HashMap::new();
-    for r in crate::db::with_ids(&sql, ids).fetch_all(&mut **tx).await? {
+    for r in rows {
         let pair = (r.try_get("bid_id")?, r.try_get("expert_id")?);
         out.entry(r.try_get("tender_id")?).or_default().insert(pair);
     }

@@ -191,18 +191,17 @@ async fn heads_of(
         return Ok(last.map(|h| (one.to_string(), h)).into_iter().collect());
     }
     let (table, owner) = (chain.table(), chain.owner());
-    let sql = format!(
-        "SELECT t.{owner}, t.seq, t.hash FROM {table} t JOIN (SELECT {owner} AS o, \
-         MAX(seq) AS m FROM {table} WHERE {owner} IN ({}) GROUP BY {owner}) h \
-         ON t.{owner} = h.o AND t.seq = h.m",
-        crate::db::placeholders(owners.len())
-    );
-    crate::db::with_ids(&sql, owners)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
-        .collect()
+    crate::db::fetch_in(&mut **tx, owners, |list| {
+        format!(
+            "SELECT t.{owner}, t.seq, t.hash FROM {table} t JOIN (SELECT {owner} AS o, \
+             MAX(seq) AS m FROM {table} WHERE {owner} IN ({list}) GROUP BY {owner}) h \
+             ON t.{owner} = h.o AND t.seq = h.m"
+        )
+    })
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+    .collect()
 }
 
 async fn append_all(
@@ -390,12 +389,15 @@ pub async fn last_seqs(
             (Chain::Tender, &mut heads.0),
             (Chain::BidRegister, &mut heads.1),
         ] {
-            let sql = format!(
-                "SELECT tender_id, MAX(seq) FROM {} WHERE tender_id IN ({}) GROUP BY tender_id",
-                chain.table(),
-                crate::db::placeholders(chunk.len())
-            );
-            for r in crate::db::with_ids(&sql, chunk).fetch_all(pool).await? {
+            let rows = crate::db::fetch_in(pool, chunk, |list| {
+                format!(
+                    "SELECT tender_id, MAX(seq) FROM {} WHERE tender_id IN ({list}) \
+                     GROUP BY tender_id",
+                    chain.table()
+                )
+            })
+            .await?;
+            for r in rows {
                 into.insert(r.try_get(0)?, r.try_get(1)?);
             }
         }

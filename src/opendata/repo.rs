@@ -156,16 +156,13 @@ pub async fn publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec<P
 }
 
 async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec<Public>> {
-    let list = crate::db::placeholders(ids.len());
     let mut lots: HashMap<String, Vec<Lot>> = HashMap::new();
-    for l in crate::db::with_ids(
-        &format!(
+    for l in crate::db::fetch_in(pool, ids, |list| {
+        format!(
             "SELECT tender_id, lot_no, name, budget_fen FROM tender_lots \
              WHERE tender_id IN ({list}) ORDER BY tender_id, lot_no"
-        ),
-        ids,
-    )
-    .fetch_all(pool)
+        )
+    })
     .await?
     {
         lots.entry(l.try_get("tender_id")?).or_default().push(Lot {
@@ -177,14 +174,12 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
 
     // The bids, once the opening closed (its record is public from then on).
     let mut openings: HashMap<String, Opening> = HashMap::new();
-    for o in crate::db::with_ids(
-        &format!(
+    for o in crate::db::fetch_in(pool, ids, |list| {
+        format!(
             "SELECT tender_id, closed_at FROM openings \
              WHERE phase = 'closed' AND tender_id IN ({list})"
-        ),
-        ids,
-    )
-    .fetch_all(pool)
+        )
+    })
     .await?
     {
         openings.insert(
@@ -198,16 +193,14 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
         );
     }
     if !openings.is_empty() {
-        for b in crate::db::with_ids(
-            &format!(
+        for b in crate::db::fetch_in(pool, ids, |list| {
+            format!(
                 "SELECT ob.tender_id, ob.bid_id, ob.bidder_org_id, ob.lot_no, ob.result, \
                  ob.sheet, o.name, o.credit_code FROM opening_bids ob \
                  JOIN organisations o ON o.id = ob.bidder_org_id \
                  WHERE ob.tender_id IN ({list}) ORDER BY ob.tender_id, ob.position"
-            ),
-            ids,
-        )
-        .fetch_all(pool)
+            )
+        })
         .await?
         {
             let Some(opening) = openings.get_mut(&b.try_get::<String, _>("tender_id")?) else {
@@ -225,14 +218,12 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
 
     // The result notices (the document and the platform's signature), their winners named.
     let mut notices: HashMap<String, (i64, Vec<crate::award::notice::Winner>)> = HashMap::new();
-    for n in crate::db::with_ids(
-        &format!(
+    for n in crate::db::fetch_in(pool, ids, |list| {
+        format!(
             "SELECT tender_id, notice, published_at FROM result_notices \
              WHERE tender_id IN ({list})"
-        ),
-        ids,
-    )
-    .fetch_all(pool)
+        )
+    })
     .await?
     {
         let signed = json(n.try_get("notice")?);
@@ -252,14 +243,9 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
         .collect();
     let mut parties: HashMap<String, Party> = HashMap::new();
     for chunk in winners.chunks(CHUNK) {
-        for r in crate::db::with_ids(
-            &format!(
-                "SELECT id, name, credit_code FROM organisations WHERE id IN ({})",
-                crate::db::placeholders(chunk.len())
-            ),
-            chunk,
-        )
-        .fetch_all(pool)
+        for r in crate::db::fetch_in(pool, chunk, |list| {
+            format!("SELECT id, name, credit_code FROM organisations WHERE id IN ({list})")
+        })
         .await?
         {
             let p = party_of(&r, "id", "name", "credit_code")?;
@@ -269,14 +255,12 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
 
     // Published contracts, with the payments made.
     let mut payments: HashMap<String, Vec<(String, i64, String)>> = HashMap::new();
-    for p in crate::db::with_ids(
-        &format!(
+    for p in crate::db::fetch_in(pool, ids, |list| {
+        format!(
             "SELECT contract_id, id, amount_fen, paid_on FROM payment_requests \
              WHERE status = 'paid' AND tender_id IN ({list}) ORDER BY paid_at, id"
-        ),
-        ids,
-    )
-    .fetch_all(pool)
+        )
+    })
     .await?
     {
         payments
@@ -289,17 +273,15 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
             ));
     }
     let mut contracts: HashMap<String, Vec<Contract>> = HashMap::new();
-    for c in crate::db::with_ids(
-        &format!(
+    for c in crate::db::fetch_in(pool, ids, |list| {
+        format!(
             "SELECT c.tender_id, c.id, c.lot_no, c.supplier_org_id, c.amount_fen, c.document, \
              c.signed_at, c.published_at, o.name, o.credit_code FROM contracts c \
              JOIN organisations o ON o.id = c.supplier_org_id \
              WHERE c.published_at IS NOT NULL AND c.tender_id IN ({list}) \
              ORDER BY c.tender_id, c.lot_no"
-        ),
-        ids,
-    )
-    .fetch_all(pool)
+        )
+    })
     .await?
     {
         let id: String = c.try_get("id")?;
@@ -319,18 +301,16 @@ async fn chunk_publics(pool: &sqlx::AnyPool, ids: &[String]) -> sqlx::Result<Vec
     }
 
     let mut tenders: HashMap<String, Public> = HashMap::new();
-    for r in crate::db::with_ids(
-        &format!(
+    for r in crate::db::fetch_in(pool, ids, |list| {
+        format!(
             "SELECT t.id, t.code, t.title, t.description, t.status, t.method, t.category, \
              t.region_code, t.bid_deadline, t.published_at, t.updated_at, \
              t.purchaser_org_id, b.name AS buyer_name, b.credit_code AS buyer_code, \
              t.agency_org_id, a.name AS agency_name, a.credit_code AS agency_code \
              FROM tenders t JOIN organisations b ON b.id = t.purchaser_org_id \
              JOIN organisations a ON a.id = t.agency_org_id WHERE t.id IN ({list})"
-        ),
-        ids,
-    )
-    .fetch_all(pool)
+        )
+    })
     .await?
     {
         let id: String = r.try_get("id")?;

@@ -68,16 +68,16 @@ pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
 
 /// Locks several tenders at once, as [`lock`] locks one: the heads of those that exist.
 pub async fn lock_many(tx: &mut Tx, ids: &[&str]) -> sqlx::Result<Vec<TenderHead>> {
-    let sql = format!(
-        "UPDATE tenders SET version = version + 1 WHERE id IN ({}) RETURNING {HEAD_COLUMNS}",
-        crate::db::placeholders(ids.len())
-    );
-    crate::db::with_ids(&sql, ids)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(head_from_row)
-        .collect()
+    crate::db::fetch_in(&mut **tx, ids, |list| {
+        format!(
+            "UPDATE tenders SET version = version + 1 WHERE id IN ({list}) \
+             RETURNING {HEAD_COLUMNS}"
+        )
+    })
+    .await?
+    .iter()
+    .map(head_from_row)
+    .collect()
 }
 
 /// The plan the tender was created from, if any.
