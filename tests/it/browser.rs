@@ -247,7 +247,12 @@ pub(crate) async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Ele
 }
 
 pub(crate) async fn login(c: &Client, app: &TestApp, username: &str) {
-    c.goto(&app.url("/login.html")).await.unwrap();
+    login_at(c, &app.base, username).await;
+}
+
+/// As [`login`], at the server (or proxy) at `base`.
+pub(crate) async fn login_at(c: &Client, base: &str, username: &str) {
+    c.goto(&format!("{base}/login.html")).await.unwrap();
     wait_css(c, "#username")
         .await
         .send_keys(username)

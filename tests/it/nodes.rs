@@ -492,6 +492,129 @@ async fn an_event_whose_signal_was_lost_still_reaches_the_watchers() {
     );
 }
 
+/// A TCP proxy in front of the nodes, as a load balancer is: each connection goes to the
+/// node `to` names when it is made. Its base URL.
+async fn proxy(to: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let node = to.lock().unwrap().clone();
+            tokio::spawn(async move {
+                if let Ok(mut out) = tokio::net::TcpStream::connect(&node).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                }
+            });
+        }
+    });
+    base
+}
+
+/// A supervisor watches the opening hall in Chromium through a proxy to one node; that
+/// node stops (its hub closes every connection with 1012) and the proxy sends new
+/// connections to the other: the page reconnects there by itself, and an amendment made at
+/// the first node after the move appears in its feed — every ledger event in the feed
+/// exactly once, nothing reloaded.
+#[tokio::test]
+async fn a_browser_follows_a_stopping_node_to_another() {
+    let Some(db) = crate::common::fresh_database_url().await else {
+        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+        return;
+    };
+    let Some(driver) = crate::browser::patient_browser().await else {
+        return;
+    };
+    let c = &driver.client;
+    let shared = tempfile::tempdir().unwrap();
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let folder = shared.path().to_path_buf();
+        let (app, _) = crate::common::spawn_demo_with(
+            tempfile::tempdir().unwrap(),
+            Some(db.clone()),
+            std::sync::Arc::new(kaibiao::clock::SystemClock),
+            move |config| config.shared_dir = Some(folder),
+        )
+        .await;
+        nodes.push(app);
+    }
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let sessions = [
+        a.login("agency").await,
+        a.login("purchaser").await,
+        a.login("finance").await,
+    ];
+    let tender = published_tender(
+        [&sessions[0], &sessions[1], &sessions[2]],
+        "浏览器随节点迁移",
+        3_600_000,
+    )
+    .await;
+    let to = std::sync::Arc::new(std::sync::Mutex::new(
+        a.base.trim_start_matches("http://").to_string(),
+    ));
+    let front = proxy(to.clone()).await;
+
+    crate::browser::login_at(c, &front, "finance").await;
+    c.goto(&format!("{front}/opening.html?tender={tender}"))
+        .await
+        .unwrap();
+    crate::browser::wait_long(c, "#hall-conn[data-status='live']").await;
+    let head = kaibiao::ledger::repo::head_seq(&a.state.db.pool, &tender)
+        .await
+        .unwrap();
+    crate::browser::wait_long(c, &format!("li.feed-item[data-seq='{head}']")).await;
+    let hub = |n: &crate::common::TestApp| kaibiao::hub::Hub::of(&n.state).open_connections();
+    assert_eq!(
+        (hub(a), hub(b)),
+        (1, 0),
+        "the page's hub connection is at the first node"
+    );
+
+    // The first node stops: from now on the proxy sends new connections to the second.
+    *to.lock().unwrap() = b.base.trim_start_matches("http://").to_string();
+    kaibiao::hub::Hub::of(&a.state)
+        .drain(Duration::from_secs(5))
+        .await;
+    let since = std::time::Instant::now();
+    while hub(b) == 0 {
+        assert!(
+            since.elapsed() < Duration::from_secs(30),
+            "the page reconnected to the second node by itself"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(hub(a), 0, "and none is left at the first");
+    crate::browser::wait_long(c, "#hall-conn[data-status='live']").await;
+
+    // An amendment at the first node reaches the page at the second, once.
+    let (status, v) = sessions[0]
+        .post(
+            &format!("/api/tenders/{tender}/amendments"),
+            json!({"reason": "节点迁移后的更正", "changes": {"description": "迁移后更正"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let amended = head + 1;
+    crate::browser::wait_long(c, &format!("li.feed-item[data-seq='{amended}']")).await;
+    let mut seqs = Vec::new();
+    for li in c
+        .find_all(fantoccini::Locator::Css("li.feed-item"))
+        .await
+        .unwrap()
+    {
+        let seq = li.attr("data-seq").await.unwrap().unwrap();
+        seqs.push(seq.parse::<i64>().unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (1..=amended).collect::<Vec<_>>(),
+        "every event in the feed once"
+    );
+    driver.close().await;
+}
+
 /// Benchmark (BENCHMARKS.md, "Several nodes"): how much later an event reaches a watcher
 /// on another node than one on the node that committed it. Three nodes on the tests'
 /// PostgreSQL; the host amends a tender `KAIBIAO_BENCH_EVENTS` times (default 200) at the
