@@ -159,11 +159,11 @@ pub async fn build_with_clock(
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
-    if shared {
-        tokio::spawn(
-            crate::hub::Hub::of(&state).catch_up_every(state.db.pool.clone(), stop_rx.clone()),
-        );
-    }
+    tokio::spawn(crate::hub::Hub::of(&state).keep_up(
+        state.db.pool.clone(),
+        shared,
+        stop_rx.clone(),
+    ));
     // Before anything that may score (the demo's history).
     crate::committee::scores::start(&state, stop_rx.clone()).await?;
     let swept = crate::bid::service::sweep_uploads(&state).await?;

@@ -102,6 +102,27 @@ where
     Ok(())
 }
 
+/// Which of the sessions `ids` are not ended: not revoked (logged out), their user not
+/// disabled. (Expiry each holder checks against the time it was given.)
+pub async fn unended_sessions(
+    pool: &sqlx::AnyPool,
+    ids: &[String],
+) -> sqlx::Result<std::collections::HashSet<String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    crate::db::fetch_in(pool, ids, |list| {
+        format!(
+            "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id IN ({list}) AND s.revoked = 0 AND u.disabled = 0"
+        )
+    })
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect()
+}
+
 /// The live session with this token hash, with its user.
 pub async fn session_user<'e, E>(
     exec: E,

@@ -22,6 +22,10 @@ use room::{RoomCmd, RoomHandle};
 /// ledger holds ([`Hub::catch_up`]): the longest a lost signal delays an event.
 pub const CATCH_UP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How often the hub checks that the sessions of its connections are still live
+/// ([`Hub::end_ended_sessions`]).
+pub const SESSIONS_CHECKED_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Room ids of bidders start with this (a pseudonym; see [`Hub::participant_id`]).
 pub const BIDDER_PREFIX: &str = "bidder-";
 
@@ -51,6 +55,8 @@ pub struct Hub {
     ended: tokio::sync::broadcast::Sender<String>,
     /// Open connections per user.
     connections: std::sync::Mutex<HashMap<String, usize>>,
+    /// Open connections per session (by its id).
+    sessions: std::sync::Mutex<HashMap<String, usize>>,
     /// Set when the node stops: every connection is told to go to another node.
     draining: tokio::sync::watch::Sender<bool>,
     /// Where rooms run: the requests' runtime (their reads of the ledger must not wait
@@ -62,19 +68,21 @@ pub struct Hub {
 pub struct Admission {
     hub: std::sync::Arc<Hub>,
     user: String,
+    session: String,
 }
 
 impl Drop for Admission {
     fn drop(&mut self) {
-        let mut map = self
-            .hub
-            .connections
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = map.get_mut(&self.user) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.user);
+        for (map, key) in [
+            (&self.hub.connections, &self.user),
+            (&self.hub.sessions, &self.session),
+        ] {
+            let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = map.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(key);
+                }
             }
         }
     }
@@ -91,6 +99,7 @@ impl Hub {
                 .expect("the system's random source"),
             ended: tokio::sync::broadcast::channel(1024).0,
             connections: Default::default(),
+            sessions: Default::default(),
             draining: tokio::sync::watch::channel(false).0,
             rooms_on: tokio::runtime::Handle::try_current().ok(),
         }
@@ -196,18 +205,52 @@ impl Hub {
         }
     }
 
-    /// A place for one more connection of `user`, if it holds fewer than `max`.
-    pub fn admit(self: &std::sync::Arc<Self>, user: &str, max: usize) -> Option<Admission> {
+    /// A place for one more connection of `user` in session `session`, if the user holds
+    /// fewer than `max`.
+    pub fn admit(
+        self: &std::sync::Arc<Self>,
+        user: &str,
+        session: &str,
+        max: usize,
+    ) -> Option<Admission> {
         let mut map = self.connections.lock().unwrap_or_else(|e| e.into_inner());
         let n = map.entry(user.to_string()).or_insert(0);
         if *n >= max {
             return None;
         }
         *n += 1;
+        *self
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(session.to_string())
+            .or_insert(0) += 1;
         Some(Admission {
             hub: self.clone(),
             user: user.to_string(),
+            session: session.to_string(),
         })
+    }
+
+    /// Closes the connections of every session that ended in the database (logged out,
+    /// or its user disabled): a logout at another node whose signal was lost ends here
+    /// too, within [`SESSIONS_CHECKED_EVERY`]. One statement per 500 sessions. (Each
+    /// connection closes itself when its session expires.)
+    pub async fn end_ended_sessions(&self, pool: &sqlx::AnyPool) -> sqlx::Result<()> {
+        let open: Vec<String> = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        for chunk in open.chunks(500) {
+            let live = crate::auth::repo::unended_sessions(pool, chunk).await?;
+            for id in chunk.iter().filter(|id| !live.contains(*id)) {
+                let _ = self.ended.send(id.clone());
+            }
+        }
+        Ok(())
     }
 
     /// Closes every connection with 1012 (service restart): the clients reconnect, through
@@ -307,21 +350,34 @@ impl Hub {
         Ok(())
     }
 
-    /// [`Hub::catch_up`] every [`CATCH_UP_EVERY`] until `stop`.
-    pub async fn catch_up_every(
+    /// Until `stop`: with other nodes (`shared`), [`Hub::catch_up`] every
+    /// [`CATCH_UP_EVERY`]; and [`Hub::end_ended_sessions`] every
+    /// [`SESSIONS_CHECKED_EVERY`].
+    pub async fn keep_up(
         self: std::sync::Arc<Self>,
         pool: sqlx::AnyPool,
+        shared: bool,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        let mut tick = tokio::time::interval(CATCH_UP_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let pool = &pool;
+        let mut rooms = tokio::time::interval(CATCH_UP_EVERY);
+        let mut sessions = tokio::time::interval(SESSIONS_CHECKED_EVERY);
+        for tick in [&mut rooms, &mut sessions] {
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        }
         loop {
             tokio::select! {
-                _ = tick.tick() => {}
+                _ = rooms.tick(), if shared => {
+                    if let Err(e) = self.catch_up(pool).await {
+                        tracing::warn!(error = %e, "rooms catching up with the ledger");
+                    }
+                }
+                _ = sessions.tick() => {
+                    if let Err(e) = self.end_ended_sessions(pool).await {
+                        tracing::warn!(error = %e, "checking the hub's sessions");
+                    }
+                }
                 _ = stop.changed() => break,
-            }
-            if let Err(e) = self.catch_up(&pool).await {
-                tracing::warn!(error = %e, "rooms catching up with the ledger");
             }
         }
     }

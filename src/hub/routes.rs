@@ -70,9 +70,11 @@ async fn hub(
     match ws {
         Ok(ws) => {
             // Held by the connection's task: one user cannot take every handle.
-            let Some(admitted) =
-                Hub::of(&state).admit(&user.id, state.config.hub_connections_per_user)
-            else {
+            let Some(admitted) = Hub::of(&state).admit(
+                &user.id,
+                &user.session_id,
+                state.config.hub_connections_per_user,
+            ) else {
                 return AppError::RateLimited {
                     what: "hub_connections",
                     retry_after_secs: 5,

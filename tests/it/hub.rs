@@ -438,3 +438,39 @@ async fn hub_refusals_name_the_field_and_keep_the_id_and_a_resume_past_the_head_
         "{live}"
     );
 }
+
+/// A session ended with no signal to this node's hub — a logout at another node killed
+/// before it told the others, or a user disabled in the database — still closes its hub
+/// connections: the hub checks its sessions every `SESSIONS_CHECKED_EVERY`. The other
+/// sessions' connections stay.
+#[tokio::test]
+async fn a_session_ended_without_a_signal_closes_its_hub_connection() {
+    let (app, _clock) = spawn_app_at(T0).await;
+    let ended = token(&app, "finance").await;
+    let mut gone = connect_with_token(&app, &ended).await;
+    let mut stays = connect(&app, "oversight").await;
+    for ws in [&mut gone, &mut stays] {
+        send(ws, json!({"type": "ping", "t": 1})).await;
+        next_where(ws, |v| v["type"] == "pong").await;
+    }
+    // Revoked as a logout revokes it, and nothing told the hub.
+    sqlx::query("UPDATE sessions SET revoked = 1 WHERE id = $1")
+        .bind(kaibiao::auth::service::token_hash(&ended))
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let wait = kaibiao::hub::SESSIONS_CHECKED_EVERY * 3;
+    let closed = tokio::time::timeout(wait, async {
+        loop {
+            match gone.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the ended session's connection closed");
+    send(&mut stays, json!({"type": "ping", "t": 2})).await;
+    let pong = next_where(&mut stays, |v| v["type"] == "pong").await;
+    assert_eq!(pong["t"], 2, "another session's connection is still served");
+}
