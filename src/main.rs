@@ -248,6 +248,10 @@ struct ServeArgs {
     /// Hub (WebSocket) connections one user may hold at once.
     #[arg(long, env = "KAIBIAO_HUB_CONNECTIONS_PER_USER", default_value_t = 64)]
     hub_connections_per_user: usize,
+    /// Threads the hub's connections run on, apart from the requests' (0: one per core).
+    /// Fewer leave cores to the requests and the database on a shared machine.
+    #[arg(long, env = "KAIBIAO_HUB_THREADS", default_value_t = 0)]
+    hub_threads: usize,
     /// Milliseconds between two bids read out at an opening (唱标), each seen by all
     /// before the next.
     #[arg(long, env = "KAIBIAO_READING_INTERVAL_MS", default_value_t = 1500)]
@@ -371,6 +375,7 @@ async fn shutdown_signal() {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.config()?;
+    kaibiao::hub::size_connection_threads(args.hub_threads);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let scheme = if config.tls.is_some() {
         "https"

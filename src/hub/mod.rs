@@ -33,16 +33,30 @@ pub const BIDDER_PREFIX: &str = "bidder-";
 /// An event wakes every watcher's task at once; on the requests' threads the next
 /// request (the host's next step, the next score) and every database answer it waits
 /// for would queue behind all of them — 10,000 watchers made each amendment wait ~100 ms.
-/// One for the process (tests start many servers in one), never dropped.
+/// One for the process (tests start many servers in one), never dropped; as many threads
+/// as [`size_connection_threads`] said, else one per core.
 pub fn connection_threads() -> &'static tokio::runtime::Runtime {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
     RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        if let Some(&n) = CONNECTION_THREADS.get().filter(|n| **n > 0) {
+            builder.worker_threads(n);
+        }
+        builder
             .thread_name("kaibiao-hub")
             .enable_all()
             .build()
             .expect("starting the hub's threads")
     })
+}
+
+static CONNECTION_THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// How many threads [`connection_threads`] runs (0: one per core). Call before the first
+/// connection (`kaibiao serve --hub-threads` does, at start); false when it is too late
+/// or was said already.
+pub fn size_connection_threads(n: usize) -> bool {
+    CONNECTION_THREADS.set(n).is_ok()
 }
 
 pub struct Hub {

@@ -718,11 +718,17 @@ async fn cross_node_delivery() {
 
 /// A node stopped (SIGTERM, as an upgrade does) closes its hub connections with 1012,
 /// "service restart", so that clients go to another node at once, then exits cleanly.
+/// It runs its hub's connections on the threads `--hub-threads` asked for.
 #[tokio::test]
 async fn a_stopping_node_sends_its_watchers_elsewhere() {
     let db = crate::common::fresh_database_url().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut server = start_with(&["--demo"], dir.path(), db.as_deref(), None);
+    let mut server = start_with(
+        &["--demo", "--hub-threads", "5"],
+        dir.path(),
+        db.as_deref(),
+        None,
+    );
     let mut ws = hub_at(&server.base, &token_at(&server.base, "finance").await)
         .await
         .unwrap();
@@ -730,6 +736,14 @@ async fn a_stopping_node_sends_its_watchers_elsewhere() {
         .await
         .unwrap();
     assert!(matches!(ws.next().await, Some(Ok(Message::Text(_)))));
+    let hub_threads = std::fs::read_dir(format!("/proc/{}/task", server.child.id()))
+        .unwrap()
+        .filter(|t| {
+            let comm = t.as_ref().unwrap().path().join("comm");
+            std::fs::read_to_string(comm).is_ok_and(|c| c.trim() == "kaibiao-hub")
+        })
+        .count();
+    assert_eq!(hub_threads, 5, "the hub's connections on --hub-threads");
     let stopping = std::thread::spawn(move || crate::cli::terminate(&mut server));
     let close = loop {
         match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
