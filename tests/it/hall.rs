@@ -496,14 +496,32 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_on_the_co
         .await;
     }
     // The agency user is also a custodian: it imports its key file and hands in its share.
+    // It is typing the file's passphrase when the purchaser's share arrives and the hall
+    // re-renders: the cursor stays in the field, and what is typed after goes on there.
     wait_long(c, "#hall-phase[data-phase='unsealing']").await;
     let demo_key = app.dir.path().join("demo-keys/agency.kbkey");
-    import_key_file_wrong_first(c, "#custodian-card", &demo_key, PASSWORD).await;
-    click_long(c, "#submit-share").await;
-    click_long(c, "#confirm-ok").await;
-    wait_long(c, "#share-submitted").await;
-    wait_long(c, "#shares-list li[data-submitted='true']").await;
-    screenshots(c, "hall-host-unsealing").await;
+    let panel = wait_long(c, "#custodian-card .keyfile-panel").await;
+    panel
+        .find(Locator::Css(".keyfile-file"))
+        .await
+        .unwrap()
+        .send_keys(demo_key.to_str().unwrap())
+        .await
+        .unwrap();
+    panel
+        .find(Locator::Css(".keyfile-pass"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let (typed, rest) = PASSWORD.split_at(PASSWORD.len() / 2);
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(typed)
+        .await
+        .unwrap();
     let share = crate::bids::custodian_share(&app.base, app.dir.path(), &tender, "purchaser").await;
     let purchaser = app.login("purchaser").await;
     opening_command(
@@ -512,6 +530,17 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_on_the_co
         json!({"type": "share", "index": share.index, "value": hex::encode(share.value)}),
     )
     .await;
+    wait_long(c, "#shares-list li[data-submitted='true']").await;
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(rest)
+        .await
+        .unwrap();
+    click_long(c, "#custodian-card .keyfile-submit").await;
+    screenshots(c, "hall-host-unsealing").await;
+    click_long(c, "#submit-share").await;
+    click_long(c, "#confirm-ok").await;
     wait_long(c, "#hall-phase[data-phase='confirming']").await;
     wait_text(c, "#reading-table", "￥810,000.00").await;
     screenshots(c, "hall-host-confirming").await;

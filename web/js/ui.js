@@ -64,6 +64,23 @@ export function replace(el, ...children) {
   return el;
 }
 
+/**
+ * Runs `render` (a page re-rendering itself on a live update) so that a field it keeps
+ * across re-renders keeps the focus and the caret: the update must not take the cursor
+ * from someone typing a passphrase or an objection. (Moving a kept field into a new card
+ * takes its focus before any replace runs: hence around the whole render.)
+ */
+export function keepingFocus(render) {
+  const active = document.activeElement;
+  const kept = active && active !== document.body ? active : null;
+  const caret = kept && typeof kept.selectionStart === 'number' ? [kept.selectionStart, kept.selectionEnd] : null;
+  render();
+  if (kept && kept.isConnected && document.activeElement !== kept) {
+    kept.focus({ preventScroll: true });
+    if (caret) kept.setSelectionRange(caret[0], caret[1]);
+  }
+}
+
 export function qs(sel, root = document) {
   return root.querySelector(sel);
 }

@@ -17,7 +17,7 @@ import { initLayout, setPageTitle } from '../layout.js';
 import { get, errorText, ApiError, isSupervisorRole } from '../api.js';
 import { t, label, noteText, onLangChange, pickMessage, getLang } from '../i18n.js';
 import { formatCST, formatMoney, parseYuanToFen, shortHash } from '../format.js';
-import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
+import { h, clear, replace, keepingFocus, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, countdown, startCountdowns, lineIcon } from '../ui.js';
 import { LiveRoom } from '../room.js';
 import { ChatPanel } from '../chat.js';
 import { openReader } from '../reader.js';
@@ -1357,28 +1357,17 @@ function renderAll() {
   if (vError) showBanner(els.alert, 'warning', failText(vError));
   else clear(els.alert);
   els.page.hidden = false;
-  // Keep the focus (and the caret) in a kept input across the re-render.
-  const active = document.activeElement;
-  const caret = active && 'selectionStart' in active ? [active.selectionStart, active.selectionEnd] : null;
-  renderPhase();
-  renderActions();
-  chat.render();
-  renderReads();
-  renderBids();
-  renderReport();
-  renderPanel();
-  room.renderFeed();
-  room.renderPresence();
-  if (active && active !== document.body && active.isConnected && document.activeElement !== active) {
-    active.focus({ preventScroll: true });
-    if (caret) {
-      try {
-        active.setSelectionRange(caret[0], caret[1]);
-      } catch (_) {
-        /* not a text input */
-      }
-    }
-  }
+  keepingFocus(() => {
+    renderPhase();
+    renderActions();
+    chat.render();
+    renderReads();
+    renderBids();
+    renderReport();
+    renderPanel();
+    room.renderFeed();
+    room.renderPresence();
+  });
 }
 
 function renderTitle() {

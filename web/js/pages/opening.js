@@ -15,7 +15,7 @@ import { initLayout, setPageTitle } from '../layout.js';
 import { get, post, errorText, ApiError, isSupervisorRole } from '../api.js';
 import { t, label, getLang, onLangChange, pickMessage } from '../i18n.js';
 import { formatCST, formatMoney, amountInWords, formatCountdown, shortHash } from '../format.js';
-import { h, clear, replace, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, busy } from '../ui.js';
+import { h, clear, replace, keepingFocus, param, loadingBlock, emptyBlock, errorBlock, banner, showBanner, openDialog, toast, busy } from '../ui.js';
 import { LiveRoom } from '../room.js';
 import { ChatPanel } from '../chat.js';
 import { keyImportPanel } from '../keyimport.js';
@@ -909,14 +909,7 @@ function renderActions() {
   if (isBidder()) cards.push(supplierCard());
   if (shareIndex() !== null) cards.push(custodianCard());
   if (isSupervisor() && !isHost()) cards.push(attendCard());
-  // Keep the focus (and the caret) in an answer box across the re-render.
-  const active = document.activeElement;
-  const caret = active && active.tagName === 'TEXTAREA' ? [active.selectionStart, active.selectionEnd] : null;
   replace(els.actions, ...cards);
-  if (caret && active.isConnected && document.activeElement !== active) {
-    active.focus({ preventScroll: true });
-    active.setSelectionRange(caret[0], caret[1]);
-  }
 }
 
 function sheetCells(s) {
@@ -1122,15 +1115,17 @@ function renderAll() {
   }
   if (!st) return;
   clear(els.alert);
-  renderPhase();
-  renderActions();
-  renderReading();
-  renderBids();
-  renderObjections();
-  chat.render();
-  renderRecord();
-  room.renderFeed();
-  room.renderPresence();
+  keepingFocus(() => {
+    renderPhase();
+    renderActions();
+    renderReading();
+    renderBids();
+    renderObjections();
+    chat.render();
+    renderRecord();
+    room.renderFeed();
+    room.renderPresence();
+  });
 }
 
 function renderTitle() {
