@@ -900,16 +900,20 @@ function attendCard() {
     p !== 'closed' && p !== 'failed' ? signInBlock() : null);
 }
 
+/** The cards of what the user can do; called on its own too (a key checked, the
+ *  sign-in opening), so it keeps a kept field's focus itself. */
 function renderActions() {
   if (!st) return;
-  const cards = [];
-  if (isSupervisor() && overdue) cards.push(supervisorCard());
-  if (isHost()) cards.push(hostCard());
-  if (me && me.role === 'supplier' && clarifications && clarifications.length) cards.push(clarificationCard());
-  if (isBidder()) cards.push(supplierCard());
-  if (shareIndex() !== null) cards.push(custodianCard());
-  if (isSupervisor() && !isHost()) cards.push(attendCard());
-  replace(els.actions, ...cards);
+  keepingFocus(() => {
+    const cards = [];
+    if (isSupervisor() && overdue) cards.push(supervisorCard());
+    if (isHost()) cards.push(hostCard());
+    if (me && me.role === 'supplier' && clarifications && clarifications.length) cards.push(clarificationCard());
+    if (isBidder()) cards.push(supplierCard());
+    if (shareIndex() !== null) cards.push(custodianCard());
+    if (isSupervisor() && !isHost()) cards.push(attendCard());
+    replace(els.actions, ...cards);
+  });
 }
 
 function sheetCells(s) {
