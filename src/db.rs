@@ -16,7 +16,8 @@ pub type Db = sqlx::Any;
 /// The rows of the statement `sql` makes around an `IN` list, with `ids` bound to it:
 /// `sql` is given the list's placeholders (`$1, $2, …, $n`) to put in `IN (…)`, e.g.
 /// `fetch_in(pool, &ids, |list| format!("SELECT … WHERE id IN ({list})"))`. `ids` must
-/// not be empty (`IN ()` is no SQL to PostgreSQL); callers with many split them.
+/// not be empty (`IN ()` is no SQL to PostgreSQL); callers with many split them into
+/// [`IDS_PER_STATEMENT`].
 pub async fn fetch_in<'e, E, S>(
     exec: E,
     ids: &[S],
@@ -36,6 +37,9 @@ where
         .fetch_all(exec)
         .await
 }
+
+/// Ids in one `IN` list of [`fetch_in`], at most, for callers with an unbounded number.
+pub const IDS_PER_STATEMENT: usize = 500;
 
 /// Rows in one multi-row INSERT, at most. Not more: SQLite finds each `$N` of a statement
 /// by a walk through its names, so a statement's binding grows with the square of its

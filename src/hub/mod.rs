@@ -248,7 +248,8 @@ impl Hub {
 
     /// Closes the connections of every session that ended in the database (logged out,
     /// or its user disabled): a logout at another node whose signal was lost ends here
-    /// too, within [`SESSIONS_CHECKED_EVERY`]. One statement per 500 sessions. (Each
+    /// too, within [`SESSIONS_CHECKED_EVERY`]. One statement per
+    /// [`crate::db::IDS_PER_STATEMENT`] sessions. (Each
     /// connection closes itself when its session expires.)
     pub async fn end_ended_sessions(&self, pool: &sqlx::AnyPool) -> sqlx::Result<()> {
         let open: Vec<String> = self
@@ -258,7 +259,7 @@ impl Hub {
             .keys()
             .cloned()
             .collect();
-        for chunk in open.chunks(500) {
+        for chunk in open.chunks(crate::db::IDS_PER_STATEMENT) {
             let live = crate::auth::repo::unended_sessions(pool, chunk).await?;
             for id in chunk.iter().filter(|id| !live.contains(*id)) {
                 let _ = self.ended.send(id.clone());

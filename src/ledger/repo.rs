@@ -377,14 +377,14 @@ where
 }
 
 /// The last seq of each tender's ledger and bid register, for the tenders of `ids` that
-/// have one (a tender absent from a map has no event in that chain): two statements
-/// however many tenders there are (up to [`SEQS_PER_STATEMENT`] in each).
+/// have one (a tender absent from a map has no event in that chain): two statements per
+/// [`crate::db::IDS_PER_STATEMENT`] tenders.
 pub async fn last_seqs(
     pool: &sqlx::AnyPool,
     ids: &[&str],
 ) -> sqlx::Result<(HashMap<String, i64>, HashMap<String, i64>)> {
     let mut heads = (HashMap::new(), HashMap::new());
-    for chunk in ids.chunks(SEQS_PER_STATEMENT) {
+    for chunk in ids.chunks(crate::db::IDS_PER_STATEMENT) {
         for (chain, into) in [
             (Chain::Tender, &mut heads.0),
             (Chain::BidRegister, &mut heads.1),
@@ -404,9 +404,6 @@ pub async fn last_seqs(
     }
     Ok(heads)
 }
-
-/// Tenders in one statement of [`last_seqs`], at most.
-const SEQS_PER_STATEMENT: usize = 500;
 
 /// The hash of the tender chain's latest event of `kind`, if it has one.
 pub async fn hash_of_last<'e, E>(

@@ -142,7 +142,7 @@ pub async fn public(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<Public> {
 }
 
 /// How many tenders [`publics`] reads with one query per table.
-const CHUNK: usize = 500;
+const CHUNK: usize = crate::db::IDS_PER_STATEMENT;
 
 /// Everything public about the published tenders `ids`, in their order: one query per
 /// table for up to [`CHUNK`] of them (not per tender), so a page or the bulk download
