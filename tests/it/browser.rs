@@ -217,7 +217,19 @@ async fn click_found(c: &Client, css: &str, long: bool) {
 }
 
 pub(crate) async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
-    match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+    let until = Instant::now() + WAIT;
+    let found = loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match c.wait().at_most(left).for_element(Locator::Css(css)).await {
+            // A page navigating while it is searched answers "aborted by navigation": no
+            // answer about the element; search the page it reaches, while time is left.
+            Err(_) if Instant::now() + Duration::from_millis(100) < until => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => break other,
+        }
+    };
+    match found {
         Ok(el) => el,
         Err(e) => {
             // Keep what the user would have seen, for whoever reads the failure.
