@@ -10,7 +10,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::browser::{as_user, click, js, set_value, wait_css, wait_long};
+use crate::browser::{as_user, click, js, set_value, wait_css, wait_long, SLOW};
 use crate::hall::{text_of, wait_text};
 
 /// 2026-12-01 09:00 China Standard Time, a Tuesday.
@@ -280,7 +280,23 @@ async fn r_plan_1_to_r_doc_2_a_tender_from_its_budget_line_to_a_sealed_bid_by_cl
     c.delete_all_cookies().await.unwrap();
     c.goto(&app.url("/intentions.html")).await.unwrap();
     set_value(c, "#intentions-q", "化学实验室").await;
-    click(c, "li.intention a.intention-announcement").await;
+    // The search re-renders the list: a click on the link it replaced goes nowhere, so
+    // click the link found now until the announcement opens.
+    let start = std::time::Instant::now();
+    while !c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/announcement.html")
+    {
+        assert!(start.elapsed() < SLOW, "the intention's link never opened");
+        let link = Locator::Css("li.intention a.intention-announcement");
+        if let Ok(a) = c.find(link).await {
+            let _ = a.click().await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
     wait_text(c, "#announcement", "化学实验室通风及实验台采购").await;
     assert!(c
         .current_url()
