@@ -15,6 +15,19 @@ use sha2::{Digest, Sha256};
 /// A half-stored blob this long untouched was left by a run that stopped.
 const STAGING_IDLE: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// Removes the file of `entry` if nobody wrote to it for `idle` (a folder other nodes
+/// share holds files they are writing now); whether it did.
+pub async fn remove_if_idle(entry: &tokio::fs::DirEntry, idle: std::time::Duration) -> bool {
+    let untouched = entry
+        .metadata()
+        .await
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age >= idle);
+    untouched && tokio::fs::remove_file(entry.path()).await.is_ok()
+}
+
 #[derive(Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
@@ -107,14 +120,7 @@ impl BlobStore {
         // storing a file right now.
         let mut removed = 0;
         while let Some(entry) = entries.next_entry().await? {
-            let idle = entry
-                .metadata()
-                .await
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age >= STAGING_IDLE);
-            if idle && tokio::fs::remove_file(entry.path()).await.is_ok() {
+            if remove_if_idle(&entry, STAGING_IDLE).await {
                 removed += 1;
             }
         }

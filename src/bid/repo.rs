@@ -162,6 +162,20 @@ pub async fn insert(tx: &mut Tx, b: &NewBid<'_>) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// The bid, its row locked until the transaction ends (appends to one upload are taken
+/// one at a time, whichever node receives them).
+pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<BidRow>> {
+    sqlx::query(&format!(
+        "UPDATE bids SET updated_at = updated_at WHERE id = $1 RETURNING {COLS}"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .as_ref()
+    .map(row)
+    .transpose()
+}
+
 pub async fn set_received<'e, E>(exec: E, id: &str, received: i64, now: i64) -> sqlx::Result<()>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,

@@ -4,7 +4,7 @@
 //! a receipt by its own clock (R-TIME-2: nothing finishes after the deadline).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 
 use tokio::io::AsyncWriteExt;
@@ -113,6 +113,49 @@ fn part_path(state: &AppState, bid_id: &str) -> PathBuf {
         .shared()
         .join("uploads")
         .join(format!("{bid_id}.part"))
+}
+
+/// A chunk in the file of its own it streams into, until it is appended to its bid's
+/// partial file: two requests for one offset (a retry sent to another node while the first
+/// still streams) never write into the same file. Removed when dropped.
+struct IncomingChunk(PathBuf);
+
+impl IncomingChunk {
+    fn new(state: &AppState, bid_id: &str) -> IncomingChunk {
+        IncomingChunk(state.config.shared().join("uploads").join(format!(
+            "{bid_id}.{}{CHUNK_SUFFIX}",
+            uuid::Uuid::new_v4().simple()
+        )))
+    }
+}
+
+impl Drop for IncomingChunk {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// What names a chunk still streaming (or left by a node killed while it streamed).
+const CHUNK_SUFFIX: &str = ".chunk";
+/// A chunk file nobody wrote to for this long was left by a node that stopped.
+const CHUNK_IDLE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Appends `chunk` to the partial file at `at`, cutting first what lies past `at` (bytes
+/// a crash wrote but never counted), and syncs it: on disk before it is counted.
+async fn append_chunk(part: PathBuf, at: u64, chunk: &Path) -> AppResult<()> {
+    let chunk = chunk.to_path_buf();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let mut to = std::fs::OpenOptions::new().write(true).open(part)?;
+        to.set_len(at)?;
+        to.seek(SeekFrom::Start(at))?;
+        // A copy within the kernel (copy_file_range) where the file system allows.
+        std::io::copy(&mut std::fs::File::open(chunk)?, &mut to)?;
+        to.sync_data()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| AppError::Internal(e.into()))
 }
 
 /// The bid, if it belongs to the caller's organisation (others get `NOT_FOUND`).
@@ -328,18 +371,8 @@ pub async fn append(
             received: b.received,
         });
     }
-    let path = part_path(state, bid_id);
-    let mut f = tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .await
-        .map_err(anyhow::Error::from)?;
-    // The file may hold bytes written before a crash but never recorded: cut them.
-    f.set_len(b.received as u64)
-        .await
-        .map_err(anyhow::Error::from)?;
-    use tokio::io::AsyncSeekExt;
-    f.seek(std::io::SeekFrom::Start(b.received as u64))
+    let incoming = IncomingChunk::new(state, bid_id);
+    let mut f = tokio::fs::File::create(&incoming.0)
         .await
         .map_err(anyhow::Error::from)?;
     // Keep the running hash if it covers exactly what came before this chunk.
@@ -370,10 +403,26 @@ pub async fn append(
             h.update(&data);
         }
     }
-    // On disk before it is counted: a resume after a crash must find what was counted.
-    f.sync_data().await.map_err(anyhow::Error::from)?;
+    // (Not synced: only the partial file it is appended to must be on disk.)
+    f.flush().await.map_err(anyhow::Error::from)?;
     drop(f);
-    repo::set_received(&state.db.pool, bid_id, end, state.clock.now_ms()).await?;
+    // Appended and counted under the bid's row lock, if no request (on any node) has
+    // appended at this offset meanwhile; else told where the upload stands.
+    let mut tx = state.db.begin().await?;
+    let locked = repo::lock(&mut tx, bid_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if locked.status != BidStatus::Uploading {
+        return Err(illegal(&locked, "upload"));
+    }
+    if locked.received != b.received {
+        return Err(AppError::UploadOffset {
+            received: locked.received,
+        });
+    }
+    append_chunk(part_path(state, bid_id), b.received as u64, &incoming.0).await?;
+    repo::set_received(&mut *tx, bid_id, end, state.clock.now_ms()).await?;
+    tx.commit().await?;
     upload.hashed = hashed.map(|h| (h, end));
     let b = BidRow { received: end, ..b };
     // Refuse what can be seen to be wrong as soon as the header is in.
@@ -390,8 +439,9 @@ pub async fn append(
 }
 
 /// Removes partial upload files that no upload needs any more: of bids no longer being
-/// uploaded (a crash between storing the blob and removing the file), and of no bid at
-/// all. Run at start. Returns how many were removed.
+/// uploaded (a crash between storing the blob and removing the file), of no bid at all,
+/// and chunks a stopped node was receiving (untouched for [`CHUNK_IDLE`]). Run at start.
+/// Returns how many were removed.
 pub async fn sweep_uploads(state: &AppState) -> anyhow::Result<usize> {
     let dir = state.config.shared().join("uploads");
     let mut entries = match tokio::fs::read_dir(&dir).await {
@@ -402,6 +452,13 @@ pub async fn sweep_uploads(state: &AppState) -> anyhow::Result<usize> {
     let mut removed = 0;
     while let Some(entry) = entries.next_entry().await? {
         let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(CHUNK_SUFFIX) {
+            // Only what nobody wrote to for a while: another node may be receiving it.
+            if crate::blob::remove_if_idle(&entry, CHUNK_IDLE).await {
+                removed += 1;
+            }
+            continue;
+        }
         let Some(bid_id) = name.strip_suffix(".part") else {
             continue;
         };

@@ -669,7 +669,7 @@ async fn no_bid_content_in_the_database_blobs_or_logs_before_the_opening() {
 
 /// Starts `PUT /api/bids/{bid}/content` by hand: headers announcing `declared` bytes, then
 /// only `sent` of them. Returns the connection, to keep open or drop.
-async fn stalled_put(
+pub(crate) async fn stalled_put(
     app: &TestApp,
     token: &str,
     bid: &str,
@@ -690,7 +690,7 @@ async fn stalled_put(
 }
 
 /// The status of the response on `tcp`, if one comes within `secs`.
-async fn status_within(tcp: &mut tokio::net::TcpStream, secs: u64) -> Option<u16> {
+pub(crate) async fn status_within(tcp: &mut tokio::net::TcpStream, secs: u64) -> Option<u16> {
     use tokio::io::AsyncReadExt;
     let mut buf = vec![0u8; 4096];
     let n = tokio::time::timeout(Duration::from_secs(secs), tcp.read(&mut buf))

@@ -411,17 +411,7 @@ async fn an_event_whose_signal_was_lost_still_reaches_the_watchers() {
         std::sync::Arc::new(kaibiao::clock::SystemClock),
     )
     .await;
-    let sessions = [
-        app.login("agency").await,
-        app.login("purchaser").await,
-        app.login("finance").await,
-    ];
-    let tender = published_tender(
-        [&sessions[0], &sessions[1], &sessions[2]],
-        "信号丢失",
-        3_600_000,
-    )
-    .await;
+    let (_sessions, tender) = published_at(&app.base, "信号丢失").await;
     let mut ws = hub_at(&app.base, &token_at(&app.base, "finance").await)
         .await
         .unwrap();
@@ -492,6 +482,106 @@ async fn an_event_whose_signal_was_lost_still_reaches_the_watchers() {
     );
 }
 
+/// The agency, purchaser and finance logged in at `base`, and a tender of theirs published
+/// there with an hour to its deadline.
+async fn published_at(base: &str, title: &str) -> ([Session; 3], String) {
+    let sessions = [
+        login_at(base, "agency").await,
+        login_at(base, "purchaser").await,
+        login_at(base, "finance").await,
+    ];
+    let tender =
+        published_tender([&sessions[0], &sessions[1], &sessions[2]], title, 3_600_000).await;
+    (sessions, tender)
+}
+
+/// Two nodes in this process on database `db` and one shared folder (returned, to keep).
+async fn two_nodes(db: &str) -> (tempfile::TempDir, [crate::common::TestApp; 2]) {
+    let shared = tempfile::tempdir().unwrap();
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let folder = shared.path().to_path_buf();
+        let (app, _) = crate::common::spawn_demo_with(
+            tempfile::tempdir().unwrap(),
+            Some(db.to_string()),
+            std::sync::Arc::new(kaibiao::clock::SystemClock),
+            move |config| config.shared_dir = Some(folder),
+        )
+        .await;
+        nodes.push(app);
+    }
+    let Ok(nodes) = nodes.try_into() else {
+        unreachable!("two nodes were started")
+    };
+    (shared, nodes)
+}
+
+/// Two chunks for one offset of one bid, streaming at once into two nodes (a retry sent
+/// to another node while the first still streams): the one that ends first is taken, the
+/// other is told the offset is past, and the bid completes with exactly the bytes sealed.
+#[tokio::test]
+async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
+    use crate::bids::{put_chunk, seal, stalled_put, start_bid, status_within};
+    use tokio::io::AsyncWriteExt;
+    let Some(db) = crate::common::fresh_database_url().await else {
+        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+        return;
+    };
+    let (shared, nodes) = two_nodes(&db).await;
+    let [a, b] = &nodes;
+    let (_sessions, tender) = published_at(&a.base, "两节点同时上传").await;
+    let s = a.login("supplier1").await;
+    s.register_keys().await;
+    let (status, start) = start_bid(&s, &tender).await;
+    assert_eq!(status, StatusCode::CREATED, "{start}");
+    let bid = start["bid_id"].as_str().unwrap().to_string();
+    let container = seal(&start, "两节点同时上传", &vec![b'x'; 3 << 20], 1 << 20);
+    let (long, short) = (2 << 20, 1 << 20);
+
+    // Both requests are in, each with half its bytes: both passed the offset check.
+    let token_a = crate::hub::token(a, "supplier1").await;
+    let token_b = crate::hub::token(b, "supplier1").await;
+    let mut at_a = stalled_put(a, &token_a, &bid, long, &container[..long / 2]).await;
+    let mut at_b = stalled_put(b, &token_b, &bid, short, &container[..short / 2]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    at_b.write_all(&container[short / 2..short]).await.unwrap();
+    assert_eq!(
+        status_within(&mut at_b, 10).await,
+        Some(200),
+        "the chunk that ends first is taken"
+    );
+    at_a.write_all(&container[long / 2..long]).await.unwrap();
+    assert_eq!(
+        status_within(&mut at_a, 10).await,
+        Some(409),
+        "the other finds its offset already taken (UPLOAD_OFFSET)"
+    );
+    let (_, v) = s.get(&format!("/api/bids/{bid}")).await;
+    assert_eq!(v["received"], json!(short), "{v}");
+
+    // The rest at either node, and the receipt names exactly the bytes sealed.
+    let (status, v) = put_chunk(&s, &bid, short, &container[short..]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&container))
+    };
+    let (status, v) = s
+        .post(
+            &format!("/api/bids/{bid}/complete"),
+            json!({"size": container.len(), "sha256": sha}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "submitted", "{v}");
+    assert_eq!(v["receipt"]["receipt"]["ciphertext_sha256"], json!(sha));
+    let left: Vec<_> = std::fs::read_dir(shared.path().join("uploads"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "nothing left in uploads/: {left:?}");
+}
+
 /// A TCP proxy in front of the nodes, as a load balancer is: each connection goes to the
 /// node `to` names when it is made. Its base URL.
 async fn proxy(to: std::sync::Arc<std::sync::Mutex<String>>) -> String {
@@ -525,31 +615,9 @@ async fn a_browser_follows_a_stopping_node_to_another() {
         return;
     };
     let c = &driver.client;
-    let shared = tempfile::tempdir().unwrap();
-    let mut nodes = Vec::new();
-    for _ in 0..2 {
-        let folder = shared.path().to_path_buf();
-        let (app, _) = crate::common::spawn_demo_with(
-            tempfile::tempdir().unwrap(),
-            Some(db.clone()),
-            std::sync::Arc::new(kaibiao::clock::SystemClock),
-            move |config| config.shared_dir = Some(folder),
-        )
-        .await;
-        nodes.push(app);
-    }
-    let (a, b) = (&nodes[0], &nodes[1]);
-    let sessions = [
-        a.login("agency").await,
-        a.login("purchaser").await,
-        a.login("finance").await,
-    ];
-    let tender = published_tender(
-        [&sessions[0], &sessions[1], &sessions[2]],
-        "浏览器随节点迁移",
-        3_600_000,
-    )
-    .await;
+    let (_shared, nodes) = two_nodes(&db).await;
+    let [a, b] = &nodes;
+    let (sessions, tender) = published_at(&a.base, "浏览器随节点迁移").await;
     let to = std::sync::Arc::new(std::sync::Mutex::new(
         a.base.trim_start_matches("http://").to_string(),
     ));
@@ -637,17 +705,7 @@ async fn cross_node_delivery() {
         .unwrap_or(200);
     let nodes = Nodes::start(&db).await;
     let (a, b) = (nodes.bases[0].clone(), nodes.bases[1].clone());
-    let users = ["agency", "purchaser", "finance"];
-    let mut sessions = Vec::new();
-    for name in users {
-        sessions.push(login_at(&a, name).await);
-    }
-    let tender = published_tender(
-        [&sessions[0], &sessions[1], &sessions[2]],
-        "跨节点送达",
-        3_600_000,
-    )
-    .await;
+    let (sessions, tender) = published_at(&a, "跨节点送达").await;
     let room = format!("opening:{tender}");
     let mut watchers = Vec::new();
     for base in [&a, &b] {
