@@ -338,25 +338,27 @@ impl Hub {
     /// node killed between the commit and the publish, a burst that could not be sent);
     /// run every [`CATCH_UP_EVERY`], this bounds how late such an event arrives.
     pub async fn catch_up(&self, pool: &sqlx::AnyPool) -> sqlx::Result<()> {
-        let names = self.room_names();
-        let mut tenders: Vec<&str> = names
+        // The live rooms, taken under one lock; the database is read without it.
+        let rooms: Vec<(String, String, tokio::sync::mpsc::UnboundedSender<RoomCmd>)> = self
+            .rooms()
             .iter()
-            .filter_map(|n| n.split_once(':').map(|(_, t)| t))
+            .filter_map(|(name, r)| {
+                let (kind, tender) = name.split_once(':')?;
+                Some((kind.to_string(), tender.to_string(), r.cmd.clone()))
+            })
             .collect();
+        let mut tenders: Vec<&str> = rooms.iter().map(|(_, t, _)| t.as_str()).collect();
         tenders.sort_unstable();
         tenders.dedup();
         if tenders.is_empty() {
             return Ok(());
         }
         let (seqs, bid_seqs) = crate::ledger::repo::last_seqs(pool, &tenders).await?;
-        for (name, r) in self.rooms().iter() {
-            let Some((kind, tender)) = name.split_once(':') else {
-                continue;
-            };
-            let _ = r.cmd.send(RoomCmd::CatchUp {
+        for (kind, tender, cmd) in &rooms {
+            let _ = cmd.send(RoomCmd::CatchUp {
                 seq: seqs.get(tender).copied().unwrap_or(0),
                 // Only the opening room shows the bid register (see `notify_bids`).
-                bid_seq: match kind {
+                bid_seq: match kind.as_str() {
                     "opening" => bid_seqs.get(tender).copied().unwrap_or(0),
                     _ => 0,
                 },
