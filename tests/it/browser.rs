@@ -306,6 +306,9 @@ pub(crate) async fn as_user(c: &Client, app: &TestApp, username: &str) {
 
 /// Sets an input's value the way a user's typing would, firing input and change.
 pub(crate) async fn set_value(c: &Client, css: &str, value: &str) {
+    // The field first: a live page may not have drawn it yet (a composer drawn once the
+    // room's state is in), and a script on a missing element says only "null".
+    wait_css(c, css).await;
     c.execute(
         "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
          el.dispatchEvent(new Event('input', {bubbles: true})); \

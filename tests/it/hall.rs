@@ -50,6 +50,17 @@ pub(crate) async fn import_key_file(
     path: &std::path::Path,
     passphrase: &str,
 ) {
+    let panel = choose_key_file(c, scope, path).await;
+    submit_passphrase(&panel, passphrase).await;
+}
+
+/// Chooses the key file at `path` in the key panel under `scope`; the panel, whose
+/// passphrase is still to be typed.
+async fn choose_key_file(
+    c: &Client,
+    scope: &str,
+    path: &std::path::Path,
+) -> fantoccini::elements::Element {
     let panel = wait_long(c, &format!("{scope} .keyfile-panel")).await;
     panel
         .find(Locator::Css(".keyfile-file"))
@@ -58,7 +69,7 @@ pub(crate) async fn import_key_file(
         .send_keys(path.to_str().unwrap())
         .await
         .unwrap();
-    submit_passphrase(&panel, passphrase).await;
+    panel
 }
 
 /// As [`import_key_file`], with a wrong passphrase first: the page says so, and the right
@@ -500,14 +511,7 @@ async fn the_host_starts_and_unseals_in_the_hall_while_finance_sees_it_on_the_co
     // re-renders: the cursor stays in the field, and what is typed after goes on there.
     wait_long(c, "#hall-phase[data-phase='unsealing']").await;
     let demo_key = app.dir.path().join("demo-keys/agency.kbkey");
-    let panel = wait_long(c, "#custodian-card .keyfile-panel").await;
-    panel
-        .find(Locator::Css(".keyfile-file"))
-        .await
-        .unwrap()
-        .send_keys(demo_key.to_str().unwrap())
-        .await
-        .unwrap();
+    let panel = choose_key_file(c, "#custodian-card", &demo_key).await;
     panel
         .find(Locator::Css(".keyfile-pass"))
         .await
