@@ -126,7 +126,6 @@ pub async fn build_with_clock(
     let mut cluster = crate::cluster::Cluster::new(config.database_url.as_deref());
     let rooms = cluster.link(hub.clone(), stop_rx.clone());
     tracing::info!(node = cluster.node(), shared = cluster.shared(), "node");
-    let shared = cluster.shared();
     let state = AppState {
         config: Arc::new(config.clone()),
         db,
@@ -159,11 +158,7 @@ pub async fn build_with_clock(
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
-    tokio::spawn(crate::hub::Hub::of(&state).keep_up(
-        state.db.pool.clone(),
-        shared,
-        stop_rx.clone(),
-    ));
+    tokio::spawn(crate::hub::Hub::of(&state).keep_up(state.clone(), stop_rx.clone()));
     // Before anything that may score (the demo's history).
     crate::committee::scores::start(&state, stop_rx.clone()).await?;
     let swept = crate::bid::service::sweep_uploads(&state).await?;

@@ -104,7 +104,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, filter: Filter) -> AppRe
 
     // Rooms someone is in now, by tender.
     let mut open_rooms: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
-    for name in hub.room_names() {
+    for name in hub.live_rooms(state).await? {
         if let Some((kind, id)) = name.split_once(':') {
             if let Some(kind) = KINDS.iter().find(|k| **k == kind) {
                 open_rooms.entry(id.to_string()).or_default().insert(kind);
@@ -147,7 +147,8 @@ pub async fn view(state: &AppState, user: &CurrentUser, filter: Filter) -> AppRe
         .iter()
         .map(|(s, kind, _, _)| format!("{kind}:{}", s.tender.id))
         .collect();
-    let present = futures_util::future::join_all(names.iter().map(|n| hub.present(n))).await;
+    let present =
+        futures_util::future::join_all(names.iter().map(|n| hub.present_anywhere(state, n))).await;
     let rooms: Vec<RoomRow> = candidates
         .into_iter()
         .zip(present)

@@ -9,6 +9,7 @@
 
 pub mod kind;
 pub mod media;
+pub mod presence;
 pub mod room;
 pub mod routes;
 pub mod types;
@@ -337,56 +338,74 @@ impl Hub {
     /// in a room that is behind. With other nodes, the signal of a commit can be lost (its
     /// node killed between the commit and the publish, a burst that could not be sent);
     /// run every [`CATCH_UP_EVERY`], this bounds how late such an event arrives.
-    pub async fn catch_up(&self, pool: &sqlx::AnyPool) -> sqlx::Result<()> {
+    pub async fn catch_up(&self, state: &crate::state::AppState) -> sqlx::Result<()> {
+        let pool = &state.db.pool;
         // The live rooms, taken under one lock; the database is read without it.
-        let rooms: Vec<(String, String, tokio::sync::mpsc::UnboundedSender<RoomCmd>)> = self
+        let rooms: Vec<(String, tokio::sync::mpsc::UnboundedSender<RoomCmd>)> = self
             .rooms()
             .iter()
-            .filter_map(|(name, r)| {
-                let (kind, tender) = name.split_once(':')?;
-                Some((kind.to_string(), tender.to_string(), r.cmd.clone()))
-            })
+            .map(|(name, r)| (name.clone(), r.cmd.clone()))
             .collect();
-        let mut tenders: Vec<&str> = rooms.iter().map(|(_, t, _)| t.as_str()).collect();
+        let mut tenders: Vec<&str> = rooms
+            .iter()
+            .filter_map(|(name, _)| Some(name.split_once(':')?.1))
+            .collect();
         tenders.sort_unstable();
         tenders.dedup();
         if tenders.is_empty() {
             return Ok(());
         }
         let (seqs, bid_seqs) = crate::ledger::repo::last_seqs(pool, &tenders).await?;
-        for (kind, tender, cmd) in &rooms {
+        let names: Vec<&str> = rooms.iter().map(|(name, _)| name.as_str()).collect();
+        let node = state.runtimes.get_arc::<crate::cluster::Cluster>();
+        let mut others = presence::heads(pool, node.node(), &names, state.clock.now_ms()).await?;
+        for (name, cmd) in &rooms {
+            let Some((kind, tender)) = name.split_once(':') else {
+                continue;
+            };
             let _ = cmd.send(RoomCmd::CatchUp {
                 seq: seqs.get(tender).copied().unwrap_or(0),
                 // Only the opening room shows the bid register (see `notify_bids`).
-                bid_seq: match kind.as_str() {
+                bid_seq: match kind {
                     "opening" => bid_seqs.get(tender).copied().unwrap_or(0),
                     _ => 0,
                 },
             });
+            let _ = cmd.send(RoomCmd::OthersHeads(
+                others.remove(name).unwrap_or_default(),
+            ));
         }
         Ok(())
     }
 
-    /// Until `stop`: with other nodes (`shared`), [`Hub::catch_up`] every
-    /// [`CATCH_UP_EVERY`]; and [`Hub::end_ended_sessions`] every
-    /// [`SESSIONS_CHECKED_EVERY`].
+    /// Until `stop`: with other nodes, [`Hub::catch_up`] every [`CATCH_UP_EVERY`] and the
+    /// presence rows' heartbeat every [`presence::SEEN_EVERY`]; and
+    /// [`Hub::end_ended_sessions`] every [`SESSIONS_CHECKED_EVERY`].
     pub async fn keep_up(
         self: std::sync::Arc<Self>,
-        pool: sqlx::AnyPool,
-        shared: bool,
+        state: crate::state::AppState,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        let pool = &pool;
+        let pool = &state.db.pool;
+        let node = state.runtimes.get_arc::<crate::cluster::Cluster>();
+        let shared = node.shared();
         let mut rooms = tokio::time::interval(CATCH_UP_EVERY);
+        let mut seen = tokio::time::interval(presence::SEEN_EVERY);
         let mut sessions = tokio::time::interval(SESSIONS_CHECKED_EVERY);
-        for tick in [&mut rooms, &mut sessions] {
+        for tick in [&mut rooms, &mut seen, &mut sessions] {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         }
         loop {
             tokio::select! {
                 _ = rooms.tick(), if shared => {
-                    if let Err(e) = self.catch_up(pool).await {
+                    if let Err(e) = self.catch_up(&state).await {
                         tracing::warn!(error = %e, "rooms catching up with the ledger");
+                    }
+                }
+                _ = seen.tick(), if shared => {
+                    let now = state.clock.now_ms();
+                    if let Err(e) = presence::heartbeat(pool, node.node(), now).await {
+                        tracing::warn!(error = %e, "the presence rows' heartbeat");
                     }
                 }
                 _ = sessions.tick() => {
@@ -404,8 +423,50 @@ impl Hub {
         self.rooms().keys().cloned().collect()
     }
 
-    /// Who is in room `name` now, as supervisors see them; `None` when nobody is (the
-    /// room has no task) or it did not answer within a second.
+    /// Rooms someone is in now, at this node or (with other nodes) at another: for the
+    /// supervisors' console.
+    pub async fn live_rooms(&self, state: &crate::state::AppState) -> sqlx::Result<Vec<String>> {
+        let mut names = self.room_names();
+        let node = state.runtimes.get_arc::<crate::cluster::Cluster>();
+        if node.shared() {
+            let now = state.clock.now_ms();
+            names.extend(presence::rooms_elsewhere(&state.db.pool, node.node(), now).await?);
+            names.sort_unstable();
+            names.dedup();
+        }
+        Ok(names)
+    }
+
+    /// Who is in room `name` now at any node, as supervisors see them; `None` when nobody
+    /// is, or the room did not answer within a second.
+    pub async fn present_anywhere(
+        &self,
+        state: &crate::state::AppState,
+        name: &str,
+    ) -> Option<Vec<types::PresenceEntry>> {
+        // A room live here shows the other nodes' people too.
+        if let Some(here) = self.present(name).await {
+            return Some(here);
+        }
+        let node = state.runtimes.get_arc::<crate::cluster::Cluster>();
+        if !node.shared() {
+            return None;
+        }
+        let now = state.clock.now_ms();
+        let (_, members) = presence::others(&state.db.pool, node.node(), name, now)
+            .await
+            .map_err(|e| tracing::warn!(room = name, error = %e, "reading a room's presence"))
+            .ok()?;
+        let members: std::collections::BTreeMap<String, room::Present> =
+            members.into_iter().collect();
+        let all: Vec<&room::Present> = members.values().collect();
+        let (shown, _) = room::presence_view(room::Audience::Supervisor, Default::default(), &all);
+        (!shown.is_empty()).then_some(shown)
+    }
+
+    /// Who is in room `name` now at this node (and, for a room live here, at the others),
+    /// as supervisors see them; `None` when nobody is (the room has no task here) or it
+    /// did not answer within a second.
     pub async fn present(&self, name: &str) -> Option<Vec<types::PresenceEntry>> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.rooms()

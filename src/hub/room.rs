@@ -16,6 +16,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
+use super::presence;
 use super::types::{PresenceEntry, ServerMsg};
 use super::Hub;
 use crate::state::AppState;
@@ -44,7 +45,7 @@ impl Audience {
 }
 
 /// Whether a present member is kept from some audiences.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Hidden {
     No,
     /// A supplier in an opening hall: before the deadline no one but supervisors learns
@@ -78,7 +79,7 @@ impl Secrecy {
 }
 
 /// A member present in the room, as everyone allowed sees them, and how they are hidden.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Present {
     pub entry: PresenceEntry,
     pub hidden: Hidden,
@@ -212,6 +213,12 @@ pub enum RoomCmd {
     Snapshot(oneshot::Sender<Vec<PresenceEntry>>),
     /// The room's media changed.
     Media(kaibiao_media::RoomInfo),
+    /// The other nodes' rows of this room now (`presence::heads`): read their members
+    /// if they are not those the room shows.
+    OthersHeads(Vec<presence::Head>),
+    /// The other nodes' people in this room, read at these heads; `None` if the read
+    /// failed (the room reads again at the next heads).
+    Others(Option<(Vec<presence::Head>, presence::Members)>),
 }
 
 #[derive(Clone)]
@@ -261,6 +268,15 @@ struct Room {
     last_bid: i64,
     secrecy: Secrecy,
     present: BTreeMap<String, (Present, usize)>,
+    /// With other nodes: the people present at them, by user id, and the heads of their
+    /// rows these were read at; whether a read is under way; where this node's own people
+    /// go to be written for the others (`presence::keep_row`).
+    others: BTreeMap<String, Present>,
+    others_heads: Vec<presence::Head>,
+    reading_others: bool,
+    row: Option<tokio::sync::watch::Sender<presence::Members>>,
+    /// This node's people changed since they were last written.
+    present_changed: bool,
     /// What each audience sees present.
     views: [View; 3],
     media: Option<kaibiao_media::RoomInfo>,
@@ -289,10 +305,26 @@ pub fn spawn(
         last_bid: bid_seq,
         secrecy,
         present: BTreeMap::new(),
+        others: BTreeMap::new(),
+        others_heads: Vec::new(),
+        reading_others: false,
+        row: None,
+        present_changed: false,
         views: Default::default(),
         media: None,
     };
     let hub = Hub::of(&room.state);
+    let cluster = room.state.runtimes.get_arc::<crate::cluster::Cluster>();
+    if cluster.shared() {
+        let (row, rx) = tokio::sync::watch::channel(Vec::new());
+        room.row = Some(row);
+        hub.spawn_room(presence::keep_row(
+            room.state.clone(),
+            cluster.node().to_string(),
+            room.name.clone(),
+            rx,
+        ));
+    }
     hub.spawn_room(async move {
         let mut pacing = Pacing::default();
         loop {
@@ -323,6 +355,7 @@ pub fn spawn(
                         room.present.entry(user).or_insert((p, 0)).1 += 1;
                         room.update_views();
                         let _ = reply.send(room.views[audience as usize].text.clone());
+                        room.present_changed = true;
                         changed = true;
                     }
                     RoomCmd::Leave(user) => {
@@ -332,14 +365,25 @@ pub fn spawn(
                                 room.present.remove(&user);
                             }
                         }
+                        room.present_changed = true;
                         changed = true;
                     }
                     RoomCmd::Snapshot(reply) => {
-                        let present: Vec<&Present> =
-                            room.present.values().map(|(p, _)| p).collect();
-                        let (members, _) =
-                            presence_view(Audience::Supervisor, room.secrecy, &present);
+                        let (members, _) = presence_view(
+                            Audience::Supervisor,
+                            room.secrecy,
+                            &everyone(&room.present, &room.others),
+                        );
                         let _ = reply.send(members);
+                    }
+                    RoomCmd::OthersHeads(heads) => room.read_others(heads),
+                    RoomCmd::Others(read) => {
+                        room.reading_others = false;
+                        if let Some((heads, members)) = read {
+                            room.others_heads = heads;
+                            room.others = members.into_iter().collect();
+                            changed = true;
+                        }
                     }
                     RoomCmd::Media(info) => {
                         room.media = Some(info);
@@ -376,12 +420,56 @@ pub fn spawn(
     handle
 }
 
+/// Everyone present: this node's people, then the other nodes' not connected here too.
+fn everyone<'a>(
+    here: &'a BTreeMap<String, (Present, usize)>,
+    others: &'a BTreeMap<String, Present>,
+) -> Vec<&'a Present> {
+    let mut all: Vec<&Present> = here.values().map(|(p, _)| p).collect();
+    all.extend(
+        others
+            .iter()
+            .filter(|(user, _)| !here.contains_key(*user))
+            .map(|(_, p)| p),
+    );
+    all
+}
+
 impl Room {
+    /// The other nodes' rows are at `heads` now: if they are not those last read, read
+    /// them (off the room's task; the result comes back as [`RoomCmd::Others`]).
+    fn read_others(&mut self, heads: Vec<presence::Head>) {
+        if heads == self.others_heads || self.reading_others {
+            return;
+        }
+        if heads.is_empty() {
+            let _ = self
+                .handle
+                .cmd
+                .send(RoomCmd::Others(Some(Default::default())));
+            return;
+        }
+        self.reading_others = true;
+        let (state, room, cmd) = (
+            self.state.clone(),
+            self.name.clone(),
+            self.handle.cmd.clone(),
+        );
+        tokio::spawn(async move {
+            let node = state.runtimes.get_arc::<crate::cluster::Cluster>();
+            let read = presence::others(&state.db.pool, node.node(), &room, state.clock.now_ms());
+            let read = read.await.map_err(|e| {
+                tracing::warn!(room = %room, error = %e, "reading the other nodes' presence");
+            });
+            let _ = cmd.send(RoomCmd::Others(read.ok()));
+        });
+    }
+
     /// Recomputes what each audience sees present; a view that changed gets the next
     /// version of that audience (only visible changes count, so versions tell nothing of
     /// who is hidden).
     fn update_views(&mut self) {
-        let present: Vec<&Present> = self.present.values().map(|(p, _)| p).collect();
+        let present = everyone(&self.present, &self.others);
         for audience in Audience::ALL {
             let (members, bidders) = presence_view(audience, self.secrecy, &present);
             let view = &mut self.views[audience as usize];
@@ -408,6 +496,16 @@ impl Room {
     /// Sends each audience its presence view if it changed since last sent: a frame that
     /// came when nothing visible changed would tell that someone hidden came or went.
     fn send_presence(&mut self) {
+        if std::mem::take(&mut self.present_changed) {
+            if let Some(row) = &self.row {
+                row.send_replace(
+                    self.present
+                        .iter()
+                        .map(|(user, (p, _))| (user.clone(), p.clone()))
+                        .collect(),
+                );
+            }
+        }
         self.update_views();
         for audience in Audience::ALL {
             let view = &mut self.views[audience as usize];

@@ -125,7 +125,7 @@ pub enum ServerMsg<'a> {
     },
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct PresenceEntry {
     /// The member's id in this room: the user id, or for a bidder a pseudonym and for a
     /// drawn expert `seat-<n>` (the same id names them in the room's media).

@@ -21,7 +21,7 @@ async fn enter(app: &TestApp, user: &str, room: &str) {
     tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} });
 }
 
-fn room_of<'a>(v: &'a Value, tender: &str, kind: &str) -> &'a Value {
+pub(crate) fn room_of<'a>(v: &'a Value, tender: &str, kind: &str) -> &'a Value {
     v["rooms"]
         .as_array()
         .unwrap()

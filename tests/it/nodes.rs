@@ -582,6 +582,109 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
     assert!(left.is_empty(), "nothing left in uploads/: {left:?}");
 }
 
+/// Presence across nodes: who is in a room at one node is shown at another through the
+/// same secrecy — before the deadline a supervisor at the second node sees the bidder
+/// watching at the first, a member there sees the host but neither the bidder nor a count —
+/// and one who leaves at the first is gone at the second.
+#[tokio::test]
+async fn who_is_in_a_room_at_one_node_is_shown_at_another_within_the_law() {
+    use crate::hub::{connect, next_where, send};
+    let Some(db) = crate::common::fresh_database_url().await else {
+        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+        return;
+    };
+    let (_shared, nodes) = two_nodes(&db).await;
+    let [a, b] = &nodes;
+    let (_sessions, tender) = published_at(&a.base, "两节点在场").await;
+    let supplier = a.login("supplier1").await;
+    supplier.register_keys().await;
+    let (status, start) = crate::bids::start_bid(&supplier, &tender).await;
+    assert_eq!(status, StatusCode::CREATED, "{start}");
+    let sealed = crate::bids::seal(&start, "两节点在场", b"technical response", 1 << 16);
+    let bid = start["bid_id"].as_str().unwrap();
+    let (status, v) = crate::bids::upload_all(&supplier, bid, &sealed, 1 << 20).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let sub = json!({"type": "subscribe", "room": format!("opening:{tender}"), "since_seq": 0});
+    let roles = |v: &Value| -> Vec<String> {
+        v["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["role"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // Watching at the second node: finance (a supervisor) and the purchaser (a member).
+    let mut finance = connect(b, "finance").await;
+    send(&mut finance, sub.clone()).await;
+    let mut purchaser = connect(b, "purchaser").await;
+    send(&mut purchaser, sub.clone()).await;
+    // At the first: the host and the bidder.
+    let mut host = connect(a, "agency").await;
+    send(&mut host, sub.clone()).await;
+    let mut bidder = connect(a, "supplier1").await;
+    send(&mut bidder, sub.clone()).await;
+    let started = std::time::Instant::now();
+    let seen = next_where(&mut finance, |v| {
+        v["type"] == "presence"
+            && ["agency", "supplier"]
+                .iter()
+                .all(|r| roles(v).contains(&r.to_string()))
+    })
+    .await;
+    println!(
+        "the first node's people shown at the second after {:?}",
+        started.elapsed()
+    );
+    assert!(roles(&seen).contains(&"purchaser".to_string()), "{seen}");
+
+    // The purchaser at the second node: the host, never the bidder nor how many.
+    let shown = next_where(&mut purchaser, |v| {
+        v["type"] == "presence" && roles(v).contains(&"agency".to_string())
+    })
+    .await;
+    tokio::time::sleep(2 * kaibiao::hub::CATCH_UP_EVERY).await;
+    let mut frames = vec![shown];
+    while let Ok(Some(Ok(Message::Text(t)))) =
+        tokio::time::timeout(Duration::from_millis(300), purchaser.next()).await
+    {
+        frames.push(serde_json::from_str(t.as_str()).unwrap());
+    }
+    for f in frames.iter().filter(|f| f["type"] == "presence") {
+        assert!(!roles(f).contains(&"supplier".to_string()), "{f}");
+        assert!(f["bidders"].is_null(), "no count before the deadline: {f}");
+    }
+
+    // The host leaves at the first node: gone at the second.
+    host.close(None).await.unwrap();
+    let left = next_where(&mut finance, |v| {
+        v["type"] == "presence" && !roles(v).contains(&"agency".to_string())
+    })
+    .await;
+    assert!(roles(&left).contains(&"supplier".to_string()), "{left}");
+
+    // Nobody left at the second node (its room ends there): its supervisors' console still
+    // shows the room, with the bidder watching at the first.
+    finance.close(None).await.unwrap();
+    purchaser.close(None).await.unwrap();
+    let hub_b = kaibiao::hub::Hub::of(&b.state);
+    let room = format!("opening:{tender}");
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while hub_b.room_names().contains(&room) {
+        assert!(
+            std::time::Instant::now() < until,
+            "the room ends at the second node"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, console) = b.login("oversight").await.get("/api/console").await;
+    assert_eq!(status, StatusCode::OK, "{console}");
+    let hall = crate::console::room_of(&console, &tender, "opening");
+    assert_eq!(hall["present"].as_array().unwrap().len(), 1, "{hall}");
+    assert_eq!(hall["present"][0]["role"], "supplier", "{hall}");
+    drop(bidder);
+}
+
 /// A TCP proxy in front of the nodes, as a load balancer is: each connection goes to the
 /// node `to` names when it is made. Its base URL.
 async fn proxy(to: std::sync::Arc<std::sync::Mutex<String>>) -> String {
