@@ -232,12 +232,21 @@ async fn bench_ingest(sha: f64) {
         .json()
         .await
         .unwrap();
+    // Two of the demo city's tenders still taking bids.
+    let now = kaibiao::clock::Clock::now_ms(&kaibiao::clock::SystemClock);
     let tenders: Vec<String> = tenders
         .as_array()
         .unwrap()
         .iter()
+        .filter(|t| t["status"] == "published" && t["bid_deadline"].as_i64() > Some(now))
+        .take(2)
         .map(|t| t["id"].as_str().unwrap().to_string())
         .collect();
+    assert_eq!(
+        tenders.len(),
+        2,
+        "the demo city has two tenders taking bids"
+    );
     // 10 suppliers x 2 tenders = 20 bidders, each with keys made "on its device".
     let pkg = package_bytes(per);
     let mut uploads = Vec::new();
@@ -274,6 +283,28 @@ async fn bench_ingest(sha: f64) {
                 )
                 .await
                 .unwrap();
+            // The bid deposit the tender asks (R-DEP-1), if any, recorded first.
+            let tender: Value = c
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/api/announcements/{t}"),
+                    None,
+                )
+                .await
+                .unwrap();
+            if let Some(amount) = tender["deposit_fen"].as_i64() {
+                let _: Value = c
+                    .call(
+                        reqwest::Method::POST,
+                        &format!("/api/tenders/{t}/deposit"),
+                        Some(json!({"kind": "payment", "amount_fen": amount,
+                            "payer_name": format!("供应商{i}"), "bank": "中国工商银行黄石分行",
+                            "account_no": format!("6222 0210 0900 {i:04}"),
+                            "transfer_ref": format!("TRX-BENCH-{i}")})),
+                    )
+                    .await
+                    .unwrap();
+            }
             let start: Value = c
                 .call(
                     reqwest::Method::POST,
