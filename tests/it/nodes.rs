@@ -405,12 +405,7 @@ async fn an_event_whose_signal_was_lost_still_reaches_the_watchers() {
         eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
         return;
     };
-    let app = crate::common::spawn_app_on(
-        tempfile::tempdir().unwrap(),
-        Some(db),
-        std::sync::Arc::new(kaibiao::clock::SystemClock),
-    )
-    .await;
+    let app = node_on(db).await;
     let (_sessions, tender) = published_at(&app.base, "信号丢失").await;
     let mut ws = hub_at(&app.base, &token_at(&app.base, "finance").await)
         .await
@@ -495,24 +490,31 @@ async fn published_at(base: &str, title: &str) -> ([Session; 3], String) {
     (sessions, tender)
 }
 
+/// A node in this process on database `db`, on the system's clock.
+async fn node_on(db: String) -> crate::common::TestApp {
+    crate::common::spawn_app_on(
+        tempfile::tempdir().unwrap(),
+        Some(db),
+        std::sync::Arc::new(kaibiao::clock::SystemClock),
+    )
+    .await
+}
+
 /// Two nodes in this process on database `db` and one shared folder (returned, to keep).
 async fn two_nodes(db: &str) -> (tempfile::TempDir, [crate::common::TestApp; 2]) {
     let shared = tempfile::tempdir().unwrap();
-    let mut nodes = Vec::new();
-    for _ in 0..2 {
+    let node = async || {
         let folder = shared.path().to_path_buf();
-        let (app, _) = crate::common::spawn_demo_with(
+        crate::common::spawn_demo_with(
             tempfile::tempdir().unwrap(),
             Some(db.to_string()),
             std::sync::Arc::new(kaibiao::clock::SystemClock),
             move |config| config.shared_dir = Some(folder),
         )
-        .await;
-        nodes.push(app);
-    }
-    let Ok(nodes) = nodes.try_into() else {
-        unreachable!("two nodes were started")
+        .await
+        .0
     };
+    let nodes = [node().await, node().await];
     (shared, nodes)
 }
 
@@ -683,6 +685,84 @@ async fn who_is_in_a_room_at_one_node_is_shown_at_another_within_the_law() {
     assert_eq!(hall["present"].as_array().unwrap().len(), 1, "{hall}");
     assert_eq!(hall["present"][0]["role"], "supplier", "{hall}");
     drop(bidder);
+}
+
+/// Benchmark (BENCHMARKS.md, "Several nodes"): what a node's once-a-second catch-up reads
+/// with many live rooms — the ledger and bid-register heads and the other nodes' presence
+/// heads of N rooms (`ledger::repo::last_seqs`, `hub::presence::heads`; two other nodes
+/// have a presence row in every room) — against as many `SELECT 1` round trips as it makes
+/// statements, in the same run. The tenders' ids are new (no ledger rows), so the heads
+/// read is an index probe per tender, as for a tender whose head is cached.
+///
+///   KAIBIAO_TEST_DATABASE_URL=postgres://… cargo test --release --test it -- --ignored \
+///       --nocapture nodes::catch_up_reads
+#[tokio::test]
+#[ignore = "benchmark: run on demand"]
+async fn catch_up_reads() {
+    let Some(db) = crate::common::fresh_database_url().await else {
+        eprintln!("several nodes need PostgreSQL (KAIBIAO_TEST_DATABASE_URL)");
+        return;
+    };
+    let app = node_on(db).await;
+    let pool = &app.state.db.pool;
+    let now = kaibiao::clock::Clock::now_ms(&*app.state.clock);
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    println!("| rooms | statements | catch-up reads p50 | SELECT 1 × statements p50 | ratio |");
+    println!("| --- | --- | --- | --- | --- |");
+    for n in [100usize, 1_000, 10_000] {
+        let tenders: Vec<String> = (0..n).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+        let rooms: Vec<String> = tenders.iter().map(|t| format!("opening:{t}")).collect();
+        for chunk in rooms.chunks(200) {
+            let mut tx = pool.begin().await.unwrap();
+            for room in chunk {
+                for other in ["node-b", "node-c"] {
+                    sqlx::query(
+                        "INSERT INTO room_presence (node_id, room, instance, members, changed_at, \
+                         seen_at) VALUES ($1, $2, 'i', '[]', $3, $3)",
+                    )
+                    .bind(other)
+                    .bind(room)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                }
+            }
+            tx.commit().await.unwrap();
+        }
+        let ids: Vec<&str> = tenders.iter().map(String::as_str).collect();
+        let names: Vec<&str> = rooms.iter().map(String::as_str).collect();
+        let statements = 3 * n.div_ceil(kaibiao::db::IDS_PER_STATEMENT);
+        // As autovacuum would have by then: the planner knows the rows just written.
+        sqlx::query("ANALYZE room_presence")
+            .execute(pool)
+            .await
+            .unwrap();
+        let (mut reads, mut pings, mut ledger) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..21 {
+            let t = std::time::Instant::now();
+            kaibiao::ledger::repo::last_seqs(pool, &ids).await.unwrap();
+            ledger.push(t.elapsed());
+            let heads = kaibiao::hub::presence::heads(pool, "node-a", &names, now)
+                .await
+                .unwrap();
+            reads.push(t.elapsed());
+            assert_eq!(heads.len(), n);
+            let t = std::time::Instant::now();
+            for _ in 0..statements {
+                sqlx::query("SELECT 1").execute(pool).await.unwrap();
+            }
+            pings.push(t.elapsed());
+        }
+        let (read, ping, ledger) = (median(reads), median(pings), median(ledger));
+        println!(
+            "| {n} | {statements} | {read:.2?} (ledger heads {ledger:.2?}) | {ping:.2?} | {:.1}× |",
+            read.as_secs_f64() / ping.as_secs_f64()
+        );
+    }
 }
 
 /// A TCP proxy in front of the nodes, as a load balancer is: each connection goes to the
