@@ -34,6 +34,8 @@ use crate::state::Rooms;
 const CHANNEL: &str = "kaibiao_nodes";
 /// At most this many signals in one round trip.
 const BATCH: usize = 256;
+/// A NOTIFY payload is shorter than this (PostgreSQL's limit).
+const MAX_PAYLOAD: usize = 8000;
 
 /// What one node tells the others.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +58,11 @@ enum Signal {
     End {
         s: String,
     },
+    /// Who is in a room's media now, from the node whose SFU runs it.
+    Media {
+        r: String,
+        info: kaibiao_media::RoomInfo,
+    },
 }
 
 /// A signal as sent: from which node.
@@ -71,19 +78,23 @@ pub struct Cluster {
     node: String,
     /// The PostgreSQL URL, when there can be other nodes.
     url: Option<String>,
+    /// Where the other nodes reach this one (`--node-url`), when there can be others.
+    reached_at: Option<String>,
     publish: Option<mpsc::UnboundedSender<Signal>>,
     lease: tokio::sync::Mutex<Option<PgConnection>>,
     leading: std::sync::atomic::AtomicBool,
 }
 
 impl Cluster {
-    /// A node on the database at `url` (`None` or SQLite: alone).
-    pub fn new(url: Option<&str>) -> Cluster {
+    /// A node on the database at `url` (`None` or SQLite: alone), reached by the other
+    /// nodes at `reached_at` (where it has one).
+    pub fn new(url: Option<&str>, reached_at: Option<String>) -> Cluster {
         let url = url
             .filter(|u| u.starts_with("postgres:") || u.starts_with("postgresql:"))
             .map(str::to_string);
         Cluster {
             node: uuid::Uuid::new_v4().simple().to_string(),
+            reached_at: reached_at.filter(|_| url.is_some()),
             url,
             publish: None,
             lease: Default::default(),
@@ -94,6 +105,11 @@ impl Cluster {
     /// This node's id (in the log, and in what it publishes).
     pub fn node(&self) -> &str {
         &self.node
+    }
+
+    /// Where the other nodes reach this node, if they can (and there can be others).
+    pub fn reached_at(&self) -> Option<&str> {
+        self.reached_at.as_deref()
     }
 
     /// Whether other nodes may share the database.
@@ -240,6 +256,14 @@ impl Rooms for Linked {
         });
     }
 
+    fn media(&self, room: &str, info: &kaibiao_media::RoomInfo) {
+        self.local.media(room, info);
+        let _ = self.publish.send(Signal::Media {
+            r: room.into(),
+            info: info.clone(),
+        });
+    }
+
     fn resync(&self) {
         self.local.resync();
     }
@@ -258,6 +282,7 @@ fn apply(local: &dyn Rooms, signal: Signal) {
             current,
         } => local.progress(&t, &phase, done, total, &current),
         Signal::End { s } => local.end_session(&s),
+        Signal::Media { r, info } => local.media(&r, &info),
     }
 }
 
@@ -304,6 +329,17 @@ async fn publisher(
                     signal,
                 })
                 .ok()
+            })
+            .filter(|p| {
+                // PostgreSQL refuses a payload of 8,000 bytes or more, and with it the
+                // whole burst: only a large room's media list can be that long, and the
+                // other nodes then show the media as it was (their people's streams flow
+                // all the same).
+                let fits = p.len() < MAX_PAYLOAD;
+                if !fits {
+                    tracing::warn!(bytes = p.len(), "a signal too long to publish was left out");
+                }
+                fits
             })
             .collect();
         // Once more on a new connection if the kept one failed; then the burst is dropped
@@ -432,7 +468,7 @@ mod tests {
 
     #[tokio::test]
     async fn alone_it_leads_and_claims() {
-        let c = Cluster::new(Some("sqlite://x.db"));
+        let c = Cluster::new(Some("sqlite://x.db"), None);
         assert!(!c.shared());
         assert!(c.lead().await);
         assert!(c.claim("reveal:t").await.unwrap().is_some());

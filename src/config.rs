@@ -20,6 +20,9 @@ pub struct Config {
     /// What every node of a deployment must see the same: the blob store, the platform's
     /// keys, uploads under way (a mount all nodes reach); `None`: the data dir.
     pub shared_dir: Option<PathBuf>,
+    /// Where the other nodes reach this one (`http://host:port` on their network), for
+    /// the media rooms this node runs; `None`: the listener's address when it names one.
+    pub node_url: Option<String>,
     /// Seed the demo city into an empty database.
     pub demo: bool,
     /// The demo users' password; random (and printed once) when `None`.
@@ -95,6 +98,7 @@ impl Config {
             data_dir,
             database_url: None,
             shared_dir: None,
+            node_url: None,
             demo: false,
             demo_password: None,
             tls: None,

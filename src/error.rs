@@ -154,6 +154,7 @@ impl AppError {
             AppError::Media(e) => match e.code() {
                 "NOT_A_MEMBER" | "RECEIVE_ONLY" => StatusCode::FORBIDDEN,
                 "MEDIA_INTERNAL" => StatusCode::INTERNAL_SERVER_ERROR,
+                "MEDIA_NODE_UNREACHABLE" => StatusCode::SERVICE_UNAVAILABLE,
                 "ROOM_FULL" | "NO_MEDIA_PORT" | "WRONG_SIGNALLING_STATE" => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },

@@ -180,6 +180,12 @@ struct ServeArgs {
     /// PostgreSQL (`--database-url`) and this folder; see README, "Several nodes".
     #[arg(long, env = "KAIBIAO_SHARED_DIR")]
     shared_dir: Option<PathBuf>,
+    /// Where the other nodes reach this one, e.g. http://10.0.0.2:8080 (plain HTTP on the
+    /// nodes' own network): a committee room's audio and video run on one node, and the
+    /// others relay their participants' signalling to it. Default: the --listen address,
+    /// unless it is 0.0.0.0 or [::] (then give it).
+    #[arg(long, env = "KAIBIAO_NODE_URL")]
+    node_url: Option<String>,
     /// Seed the demo city into an empty database and print its logins.
     #[arg(long, env = "KAIBIAO_DEMO")]
     demo: bool,
@@ -300,6 +306,7 @@ impl ServeArgs {
         c.listen = self.listen;
         c.database_url = self.database_url.clone().filter(|u| !u.is_empty());
         c.shared_dir = self.shared_dir.clone();
+        c.node_url = self.node_url.clone().filter(|u| !u.is_empty());
         c.demo = self.demo;
         c.demo_password = self.demo_password.clone();
         c.session_ttl_mins = self.session_ttl_mins;

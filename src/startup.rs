@@ -123,7 +123,13 @@ pub async fn build_with_clock(
     // The due work and the link to other nodes run as long as the server: they stop when
     // the shutdown future resolves, or when the server future is dropped.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut cluster = crate::cluster::Cluster::new(config.database_url.as_deref());
+    let at = listener.local_addr()?;
+    // Other nodes reach this one at its listener's address if it names one (not
+    // 0.0.0.0); behind TLS, only at the address given.
+    let node_url = config.node_url.clone().or_else(|| {
+        (config.tls.is_none() && !at.ip().is_unspecified()).then(|| format!("http://{at}"))
+    });
+    let mut cluster = crate::cluster::Cluster::new(config.database_url.as_deref(), node_url);
     let rooms = cluster.link(hub.clone(), stop_rx.clone());
     tracing::info!(node = cluster.node(), shared = cluster.shared(), "node");
     let state = AppState {
@@ -206,7 +212,7 @@ pub async fn build_with_clock(
         None => None,
     };
     let app = router(state.clone());
-    let addr = listener.local_addr()?;
+    let addr = at;
     let demo_bids = config.demo.then(|| {
         let cert = config.tls.as_ref().map(|t| t.cert.clone());
         crate::demo::OpeningBids::new(state.clone(), addr, cert, stop_rx)
@@ -239,6 +245,7 @@ fn router(state: AppState) -> Router {
     let api = api().router;
     Router::new()
         .route("/healthz", get(healthz))
+        .route(crate::hub::relay::LINK_PATH, get(crate::hub::relay::link))
         .merge(api)
         .fallback(crate::web::asset)
         .layer(axum::middleware::from_fn_with_state(

@@ -58,6 +58,8 @@ pub trait Rooms: Send + Sync {
     fn progress(&self, tender_id: &str, phase: &str, done: i64, total: i64, current: &str);
     /// A session ended: its live connections close.
     fn end_session(&self, session_id: &str);
+    /// Who is in room `room`'s media now (told by the node whose SFU runs it).
+    fn media(&self, room: &str, info: &kaibiao_media::RoomInfo);
     /// Every live room reads its ledger and bid register again (signals may have been
     /// missed: another node's, while the link to it was down).
     fn resync(&self);

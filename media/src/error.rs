@@ -31,6 +31,8 @@ pub enum MediaError {
     #[error("bad ICE candidate: {0}")]
     BadCandidate(String),
     /// Anything else; details are logged, never sent.
+    #[error("the node running the room's media is unreachable: {0}")]
+    Unreachable(String),
     #[error("internal media error: {0}")]
     Internal(String),
 }
@@ -55,6 +57,7 @@ impl MediaError {
             MediaError::UnsupportedCodec(_) => "UNSUPPORTED_CODEC",
             MediaError::NoPort(_) => "NO_MEDIA_PORT",
             MediaError::BadCandidate(_) => "BAD_ICE_CANDIDATE",
+            MediaError::Unreachable(_) => "MEDIA_NODE_UNREACHABLE",
             MediaError::Internal(_) => "MEDIA_INTERNAL",
         }
     }
@@ -74,6 +77,7 @@ impl MediaError {
             }
             MediaError::NoPort(_) => "音视频服务繁忙（端口已用尽），请稍后重试".into(),
             MediaError::BadCandidate(_) => "网络候选地址无效".into(),
+            MediaError::Unreachable(_) => "音视频所在的服务节点已断开，请重新加入音视频".into(),
             MediaError::Internal(_) => "音视频服务内部错误".into(),
         }
     }
@@ -93,6 +97,9 @@ impl MediaError {
             }
             MediaError::NoPort(_) => "The media service is busy (no free port); try again".into(),
             MediaError::BadCandidate(_) => "The network candidate is invalid".into(),
+            MediaError::Unreachable(_) => {
+                "The server node running this room's media is gone; join the media again".into()
+            }
             MediaError::Internal(_) => "Internal media error".into(),
         }
     }
@@ -128,6 +135,7 @@ mod tests {
             MediaError::UnsupportedCodec(String::new()),
             MediaError::NoPort(String::new()),
             MediaError::BadCandidate(String::new()),
+            MediaError::Unreachable(String::new()),
             MediaError::Internal(String::new()),
         ];
         let mut codes = std::collections::HashSet::new();

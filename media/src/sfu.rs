@@ -131,14 +131,14 @@ fn kind_of(mime: &str) -> Option<MediaKind> {
 }
 
 /// A room as the hub shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct RoomInfo {
     pub room: String,
     pub participants: Vec<ParticipantInfo>,
 }
 
 /// One participant of a [`RoomInfo`].
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct ParticipantInfo {
     pub id: String,
     pub role: Role,
@@ -155,7 +155,7 @@ pub struct ParticipantInfo {
 }
 
 /// One published track of a [`ParticipantInfo`].
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct TrackInfo {
     pub track_id: String,
     pub kind: MediaKind,

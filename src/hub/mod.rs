@@ -10,6 +10,7 @@
 pub mod kind;
 pub mod media;
 pub mod presence;
+pub mod relay;
 pub mod room;
 pub mod routes;
 pub mod types;
@@ -155,6 +156,10 @@ impl crate::state::Rooms for Hub {
     /// Closes the hub connections of a session (logout).
     fn end_session(&self, session_id: &str) {
         let _ = self.ended.send(session_id.to_string());
+    }
+
+    fn media(&self, room: &str, info: &kaibiao_media::RoomInfo) {
+        self.media_room(room, info.clone());
     }
 
     fn resync(&self) {
@@ -406,6 +411,9 @@ impl Hub {
                     let now = state.clock.now_ms();
                     if let Err(e) = presence::heartbeat(pool, node.node(), now).await {
                         tracing::warn!(error = %e, "the presence rows' heartbeat");
+                    }
+                    if let Err(e) = relay::keep(&state).await {
+                        tracing::warn!(error = %e, "the media rooms' heartbeat");
                     }
                 }
                 _ = sessions.tick() => {

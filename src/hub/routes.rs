@@ -8,6 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::kind::Standing;
+use super::relay::Plane;
 use super::room::{self, Frame, Present, RoomCmd, RoomHandle, Secrecy};
 use super::types::{ClientMsg, PresenceEntry, ServerMsg};
 use super::Hub;
@@ -115,7 +116,7 @@ struct Subscription {
 /// Frames written per flush at most when a subscriber has several queued.
 const BATCH: usize = 64;
 
-fn error_text(e: &AppError) -> String {
+pub(super) fn error_text(e: &AppError) -> String {
     error_reply(None, e)
 }
 
@@ -291,57 +292,55 @@ async fn next_frame(sub: &mut Option<Subscription>) -> Result<Frame, RecvError> 
     }
 }
 
-/// A connection's place in a room's media: the room, its id there, and the SFU's
-/// messages for it.
+/// A connection's place in a room's media: the room, its id there, and where the room's
+/// media runs (`relay::Plane`).
 struct MediaSession {
     room: String,
     participant: String,
-    rx: tokio::sync::mpsc::Receiver<kaibiao_media::SignalOut>,
+    plane: Plane,
 }
 
-async fn next_signal(media: &mut Option<MediaSession>) -> Option<kaibiao_media::SignalOut> {
+/// The next frame of the connection's media for the client.
+async fn next_signal(media: &mut Option<MediaSession>) -> Option<String> {
     match media {
-        Some(m) => m.rx.recv().await,
+        Some(m) => m.plane.next(&m.room).await,
         None => std::future::pending().await,
     }
 }
 
-/// Tells everyone in the hub room who is in its media now (each what they may see).
-fn announce_media(state: &AppState, room: &str) {
-    if let Some(info) = state.media.room(room) {
-        Hub::of(state).media_room(room, info);
-    }
-}
-
-/// Leaves the room's media and keeps what it recorded.
+/// Leaves the room's media (here: keeping what it recorded).
 async fn leave_media(state: &AppState, media: Option<MediaSession>) {
-    let Some(m) = media else {
-        return;
-    };
-    let _ = state.media.leave(&m.room, &m.participant).await;
-    if let Err(e) = super::media::store_recordings(state, &m.room).await {
-        tracing::error!(error = ?e, room = %m.room, "storing recordings failed");
+    if let Some(m) = media {
+        m.plane.leave(state, &m.room, &m.participant).await;
     }
-    announce_media(state, &m.room);
 }
 
-/// Joins the room's media in the role the user has there.
+/// Joins the room's media in the role the user has there, at whichever node runs it; a
+/// refusal is the frame to answer with.
 async fn join_media(
     state: &AppState,
     user: &CurrentUser,
     room: &str,
-) -> Result<(MediaSession, kaibiao_media::Role), AppError> {
+) -> Result<(MediaSession, kaibiao_media::Role), String> {
     let hub = Hub::of(state);
-    let (kind, tender_id) = hub.parse_room(room).ok_or(AppError::NotFound)?;
-    let role = kind.media_role(state, user, tender_id).await?;
-    let Standing { hidden, .. } = kind.standing(state, user, tender_id).await?;
+    let (kind, tender_id) = hub
+        .parse_room(room)
+        .ok_or_else(|| error_text(&AppError::NotFound))?;
+    let role = kind
+        .media_role(state, user, tender_id)
+        .await
+        .map_err(|e| error_text(&e))?;
+    let Standing { hidden, .. } = kind
+        .standing(state, user, tender_id)
+        .await
+        .map_err(|e| error_text(&e))?;
     let participant = hub.participant_id(room, &user.id, hidden);
-    let rx = state.media.join(room, &participant, role).await?;
+    let plane = super::relay::join(state, room, &participant, role).await?;
     Ok((
         MediaSession {
             room: room.to_string(),
             participant,
-            rx,
+            plane,
         },
         role,
     ))
@@ -384,7 +383,6 @@ async fn answer(
                     leave_media(state, media.take()).await;
                 }
                 *media = Some(m);
-                announce_media(state, &room);
                 vec![serde_json::to_string(&ServerMsg::MediaJoined {
                     room: &room,
                     role,
@@ -392,27 +390,17 @@ async fn answer(
                 })
                 .unwrap_or_default()]
             }
-            Err(e) => vec![error_text(&e)],
+            Err(refusal) => vec![refusal],
         },
-        Ok(ClientMsg::Media { room, signal }) => {
-            let reply = if let Some(m) = media.as_ref().filter(|m| m.room == room) {
-                state.media.signal(&room, &m.participant, signal).await
-            } else {
-                Err(kaibiao_media::MediaError::NotAMember {
+        Ok(ClientMsg::Media { room, signal }) => match media.as_mut().filter(|m| m.room == room) {
+            Some(m) => m.plane.signal(state, &room, &m.participant, signal).await,
+            None => vec![error_text(&AppError::Media(
+                kaibiao_media::MediaError::NotAMember {
                     room: room.clone(),
                     participant: user.id.clone(),
-                })
-            };
-            match reply {
-                Ok(Some(out)) => vec![serde_json::to_string(&ServerMsg::Media {
-                    room: &room,
-                    signal: &out,
-                })
-                .unwrap_or_default()],
-                Ok(None) => Vec::new(),
-                Err(e) => vec![error_text(&AppError::Media(e))],
-            }
-        }
+                },
+            ))],
+        },
         Ok(ClientMsg::MediaLeave { room }) => {
             if media.as_ref().is_some_and(|m| m.room == room) {
                 leave_media(state, media.take()).await;
@@ -529,13 +517,10 @@ async fn connection(state: AppState, user: CurrentUser, socket: WebSocket) {
                 }
             }
             signal = next_signal(&mut media) => {
-                let Some(out) = signal else {
+                let Some(text) = signal else {
                     media = None;
                     continue;
                 };
-                let room = media.as_ref().map(|m| m.room.clone()).unwrap_or_default();
-                let text = serde_json::to_string(&ServerMsg::Media { room: &room, signal: &out })
-                    .unwrap_or_default();
                 if sink.send(Message::Text(text.into())).await.is_err() {
                     break;
                 }

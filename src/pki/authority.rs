@@ -33,6 +33,9 @@ pub struct Authority {
     rng: SystemRandom,
     /// HMAC key for identity numbers (`identity_tag`), derived from the CA's key.
     identity: ring::hmac::Key,
+    /// What one node shows another on their link (hex), derived from the CA's key: every
+    /// node holds it, nobody else.
+    node_link: String,
 }
 
 fn read_or_make(
@@ -119,13 +122,20 @@ impl Authority {
         let signer_public = signer_rc.public_key_raw().to_vec();
         // The identity key comes from the CA's secret (HKDF-SHA256), so every node that
         // holds the CA compares identity numbers alike and no further secret is kept.
-        let identity: ring::hmac::Key = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"kaibiao")
-            .extract(&ca_key.serialize_der())
+        // The nodes' link token comes from it alike.
+        let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"kaibiao")
+            .extract(&ca_key.serialize_der());
+        let identity: ring::hmac::Key = prk
             .expand(&[b"identity-numbers v1"], ring::hmac::HMAC_SHA256)
             .map_err(|_| anyhow::anyhow!("deriving the identity key"))?
             .into();
+        let mut link = [0u8; 32];
+        prk.expand(&[b"node-link v1"], ring::hkdf::HKDF_SHA256)
+            .and_then(|okm| okm.fill(&mut link))
+            .map_err(|_| anyhow::anyhow!("deriving the nodes' link token"))?;
         Ok(Authority {
             identity,
+            node_link: hex::encode(link),
             ca_der: pem_to_der(&ca_pem)?,
             ca_key,
             ca_issuer,
@@ -145,6 +155,11 @@ impl Authority {
             &self.identity,
             format!("{kind}:{number}").as_bytes(),
         ))
+    }
+
+    /// The token one node shows another on the links between them (`hub::relay`).
+    pub fn node_link(&self) -> &str {
+        &self.node_link
     }
 
     /// Signs `message` with the platform key: ECDSA P-256 / SHA-256, 64-byte r‖s (the

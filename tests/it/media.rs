@@ -18,14 +18,14 @@ use crate::common::{spawn_app, TestApp};
 use crate::hub::connect;
 
 /// One user's hub connection used for media: frames out, replies routed back.
-struct HubMedia {
+pub(crate) struct HubMedia {
     room: String,
-    out: mpsc::UnboundedSender<Value>,
+    pub(crate) out: mpsc::UnboundedSender<Value>,
     /// The reply awaited by `join` or `offer`: the frame itself (`media_joined`, an answer,
     /// or an error).
     pending: Arc<Mutex<Option<oneshot::Sender<Value>>>>,
     /// The room's media as last announced.
-    room_info: Arc<Mutex<Value>>,
+    pub(crate) room_info: Arc<Mutex<Value>>,
     errors: Arc<Mutex<Vec<String>>>,
 }
 
@@ -140,7 +140,7 @@ impl Signalling for HubMedia {
 }
 
 /// `user` joins the room's media over the hub and negotiates `offer`.
-async fn peer(
+pub(crate) async fn peer(
     app: &TestApp,
     user: &str,
     room: &str,
@@ -155,7 +155,7 @@ async fn peer(
     (hub, p, joined)
 }
 
-fn code_of(e: &MediaError) -> String {
+pub(crate) fn code_of(e: &MediaError) -> String {
     match e {
         MediaError::Internal(code) => code.clone(),
         other => other.code().to_string(),

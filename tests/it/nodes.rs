@@ -998,3 +998,132 @@ async fn a_stopping_node_sends_its_watchers_elsewhere() {
     assert!(close.reason.contains("reconnect"), "{}", close.reason);
     assert!(stopping.join().unwrap().success(), "a clean exit");
 }
+
+/// The ids of the participants in a `media_room` frame's info.
+fn media_ids(info: &Value) -> Vec<String> {
+    info["participants"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .filter_map(|p| p["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// People of one room connected to two nodes are in one media room, run by the node the
+/// first of them joined at: a supervisor at the other node receives the host's video and
+/// audio, its signalling relayed; that node's hub room lists both; a refusal by the owner
+/// reaches the client at the other node with its code; leaving there leaves the owner's
+/// room. A node whose owner cannot be reached takes the room over. The nodes' link is
+/// refused without their token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_of_one_room_at_two_nodes_share_one_media_room() {
+    use crate::media::{code_of, peer};
+    use kaibiao_media::testing::{start_sending, wait_for, Offer};
+    use std::sync::atomic::Ordering;
+    let Some(db) = crate::common::fresh_database_url().await else {
+        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+        return;
+    };
+    let (_shared, nodes) = two_nodes(&db).await;
+    let [a, b] = &nodes;
+    let tender = a.school_tender_id().await;
+    let room = format!("opening:{tender}");
+
+    let (_host_hub, host, joined) = peer(a, "agency", &room, Offer::Send).await;
+    assert_eq!(joined["role"], "publisher", "{joined}");
+    let host = host.unwrap();
+    let sending = start_sending(&host, 30);
+    let (finance_hub, finance, joined) = peer(b, "finance", &room, Offer::Receive).await;
+    assert_eq!(joined["type"], "media_joined", "{joined}");
+    assert_eq!(joined["role"], "subscriber");
+    let finance = finance.unwrap();
+    let r = finance.received.clone();
+    assert!(
+        wait_for(15, || r.video.load(Ordering::Relaxed) > 30
+            && r.audio.load(Ordering::Relaxed) > 30)
+        .await,
+        "finance at the other node received video {} audio {}",
+        r.video.load(Ordering::Relaxed),
+        r.audio.load(Ordering::Relaxed)
+    );
+    // One SFU room, at the node the host joined at.
+    let finance_id = b.user_id("finance").await;
+    let host_id = a.user_id("agency").await;
+    let at_a = media_ids(&serde_json::to_value(a.state.media.room(&room).unwrap()).unwrap());
+    assert_eq!(at_a.len(), 2, "{at_a:?}");
+    assert!(at_a.contains(&finance_id) && at_a.contains(&host_id));
+    assert!(
+        b.state.media.room(&room).is_none(),
+        "no media room at the other node"
+    );
+    // The other node's hub room is told who is in the media.
+    let info = finance_hub.room_info.clone();
+    assert!(
+        wait_for(10, || {
+            let ids = media_ids(&info.lock().unwrap());
+            ids.contains(&finance_id) && ids.contains(&host_id)
+        })
+        .await,
+        "{}",
+        info.lock().unwrap()
+    );
+
+    // The owner's refusal reaches a client at the other node as it would at the owner.
+    let (_sup_hub, sup, _) = peer(b, "oversight", &room, Offer::Send).await;
+    assert_eq!(code_of(&sup.err().unwrap()), "RECEIVE_ONLY");
+    // Leaving at the other node leaves the owner's room.
+    finance_hub
+        .out
+        .send(json!({"type": "media_leave", "room": room}))
+        .unwrap();
+    let sfu = a.state.media.clone();
+    let room_at_a = room.clone();
+    let finance_gone = finance_id.clone();
+    assert!(
+        wait_for(10, || sfu.room(&room_at_a).is_some_and(|r| r
+            .participants
+            .iter()
+            .all(|p| p.id != finance_gone)))
+        .await,
+        "finance still in the owner's room"
+    );
+    sending.abort();
+    drop(host);
+
+    // An owner that cannot be reached (its address refuses connections) is taken over.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let pool = &b.state.db.pool;
+    sqlx::query("UPDATE media_owner SET node_id = 'gone', url = $1, seen_at = $2 WHERE room = $3")
+        .bind(&dead)
+        .bind(b.state.clock.now_ms())
+        .bind(&room)
+        .execute(pool)
+        .await
+        .unwrap();
+    let (_p_hub, purchaser, joined) = peer(b, "purchaser", &room, Offer::Receive).await;
+    assert_eq!(joined["type"], "media_joined", "{joined}");
+    assert!(purchaser.is_ok());
+    assert!(
+        b.state.media.room(&room).is_some(),
+        "the room runs at the node that took it over"
+    );
+    let owner: String = sqlx::query_scalar("SELECT node_id FROM media_owner WHERE room = $1")
+        .bind(&room)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(owner, b.state.runtime::<kaibiao::cluster::Cluster>().node());
+
+    // The link between nodes wants their token.
+    let refused = crate::common::client()
+        .get(format!("{}/nodes/media", a.base))
+        .header("x-kaibiao-node", "0".repeat(64))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}

@@ -21,6 +21,7 @@ import { presentName } from './presence.js';
 const MEDIA_CODES = new Set([
   'MALFORMED_SDP', 'NOT_A_MEMBER', 'RECEIVE_ONLY', 'ROOM_FULL', 'WRONG_SIGNALLING_STATE',
   'UNSUPPORTED_CODEC', 'NO_MEDIA_PORT', 'BAD_ICE_CANDIDATE', 'MEDIA_INTERNAL',
+  'MEDIA_NODE_UNREACHABLE',
 ]);
 const SPEAKING_LEVEL = 0.04;
 const LEVEL_MS = 120;
@@ -321,6 +322,14 @@ export function mountMedia(slot, { hub, room, nameOf: given = null }) {
 
   function onError(msg) {
     if (s.state === 'idle') return;
+    if (s.state === 'joined' && msg.code === 'MEDIA_NODE_UNREACHABLE') {
+      // The server running the room's media stopped: join again (another takes it over),
+      // each page after its own short wait so that they do not all come at once.
+      teardown();
+      fail(pickMessage(msg.message, msg.message_en));
+      setTimeout(() => { if (s.wanted) join(); }, 1000 + Math.random() * 2000);
+      return;
+    }
     if (s.state === 'joining' || MEDIA_CODES.has(msg.code)) {
       const text = pickMessage(msg.message, msg.message_en) || msg.code;
       if (s.state === 'joining') {

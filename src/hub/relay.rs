@@ -1,0 +1,439 @@
+//! Media rooms across nodes (docs/nodes.md, "Media rooms"). A room's audio and video run
+//! on one node's SFU, its owner: the first node a participant joins at claims the room in
+//! `media_owner`. A participant connected to another node joins through a link its node
+//! opens to the owner (a WebSocket on [`LINK_PATH`], shown the nodes' token): its
+//! signalling goes over the link and the owner's answers come back as the very frames the
+//! client would have had from the owner itself; the media then flows between the client
+//! and the owner's SFU directly. Who may join in which role is decided where the client is
+//! connected (it holds the session), exactly as for a room run here.
+//!
+//! The owner refreshes its rows every few seconds while its rooms have people ([`keep`])
+//! and removes a row when its room empties; a row not refreshed for
+//! [`presence::GONE_AFTER`] is a stopped node's, and a node that cannot reach the owner at
+//! all takes the room over. Who is in the media is told to every node's hub room through
+//! the rooms' signals (`Rooms::media`). On SQLite, or with no address the other nodes
+//! reach, every room runs here.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use kaibiao_media::{MediaError, Role, SignalIn, SignalOut};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite;
+
+use super::presence;
+use super::types::ServerMsg;
+use crate::cluster::Cluster;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Where a node opens its links to the owner of a room.
+/// Not a user's route (not under `/api`): the other nodes show the token every node
+/// derives from the CA.
+pub const LINK_PATH: &str = "/nodes/media";
+/// The header a node shows its token in.
+const TOKEN_HEADER: &str = "x-kaibiao-node";
+/// Signalling frames are small (an offer of a few KiB), as on the hub.
+const MAX_FRAME: usize = 64 * 1024;
+/// How long a node waits for the owner to take a link.
+const LINK_TIMEOUT: Duration = Duration::from_secs(10);
+/// A row unseen this long is removed by whichever node notices.
+const REMOVED_AFTER: Duration = Duration::from_secs(600);
+
+/// What the node at the client's end asks of the owner, in the link's first frame.
+#[derive(Serialize, Deserialize)]
+struct Hello {
+    room: String,
+    participant: String,
+    role: Role,
+}
+
+/// The owner's first frame when it took the participant in.
+const LINKED: &str = r#"{"type":"linked"}"#;
+
+/// A connection's place in a room's media: the SFU here, or a link to the owner.
+pub enum Plane {
+    Here(mpsc::Receiver<SignalOut>),
+    There {
+        to: mpsc::UnboundedSender<String>,
+        from: mpsc::Receiver<String>,
+    },
+}
+
+impl Plane {
+    /// The next frame for the client (the SFU's message, or the owner's frame as it is);
+    /// `None` when the room's media ended for this connection.
+    pub async fn next(&mut self, room: &str) -> Option<String> {
+        match self {
+            Plane::Here(rx) => rx.recv().await.map(|out| media_frame(room, &out)),
+            Plane::There { from, .. } => from.recv().await,
+        }
+    }
+
+    /// Hands one of the client's signals to the room; frames to send back at once.
+    pub async fn signal(
+        &mut self,
+        state: &AppState,
+        room: &str,
+        participant: &str,
+        signal: SignalIn,
+    ) -> Vec<String> {
+        match self {
+            Plane::Here(_) => answer_here(state, room, participant, signal).await,
+            Plane::There { to, .. } => {
+                // The owner answers over the link; a closed link ends the plane instead.
+                let _ = to.send(serde_json::to_string(&signal).unwrap_or_default());
+                Vec::new()
+            }
+        }
+    }
+
+    /// Leaves the room's media: here, keeping what it recorded; there, by closing the
+    /// link (the owner does the rest).
+    pub async fn leave(self, state: &AppState, room: &str, participant: &str) {
+        if let Plane::Here(_) = self {
+            leave_here(state, room, participant).await;
+        }
+    }
+}
+
+fn media_frame(room: &str, out: &SignalOut) -> String {
+    serde_json::to_string(&ServerMsg::Media { room, signal: out }).unwrap_or_default()
+}
+
+async fn answer_here(
+    state: &AppState,
+    room: &str,
+    participant: &str,
+    signal: SignalIn,
+) -> Vec<String> {
+    match state.media.signal(room, participant, signal).await {
+        Ok(Some(out)) => vec![media_frame(room, &out)],
+        Ok(None) => Vec::new(),
+        Err(e) => vec![super::routes::error_text(&AppError::Media(e))],
+    }
+}
+
+/// Tells every node's hub room who is in its media now (each audience what it may see).
+pub fn announce(state: &AppState, room: &str) {
+    if let Some(info) = state.media.room(room) {
+        state.rooms.media(room, &info);
+    }
+}
+
+/// Leaves the SFU here, keeps what it recorded, tells the room, and gives up the room's
+/// ownership when nobody is left.
+pub async fn leave_here(state: &AppState, room: &str, participant: &str) {
+    let _ = state.media.leave(room, participant).await;
+    if let Err(e) = super::media::store_recordings(state, room).await {
+        tracing::error!(error = ?e, %room, "storing recordings failed");
+    }
+    announce(state, room);
+    let empty = state
+        .media
+        .room(room)
+        .is_none_or(|r| r.participants.is_empty());
+    let cluster = state.runtime::<Cluster>();
+    if empty && cluster.shared() {
+        let released = sqlx::query("DELETE FROM media_owner WHERE room = $1 AND node_id = $2")
+            .bind(room)
+            .bind(cluster.node())
+            .execute(&state.db.pool)
+            .await;
+        if let Err(e) = released {
+            tracing::warn!(error = %e, %room, "giving up a media room");
+        }
+    }
+}
+
+/// Joins `participant` to the room's media in `role`, here or through a link to the node
+/// that runs it; a refusal is the frame to send the client.
+pub async fn join(
+    state: &AppState,
+    room: &str,
+    participant: &str,
+    role: Role,
+) -> Result<Plane, String> {
+    let refusal = |e: MediaError| super::routes::error_text(&AppError::Media(e));
+    let internal = |e: AppError| super::routes::error_text(&e);
+    let mut at = owner(state, room).await.map_err(internal)?;
+    // Twice at most: a node that cannot be reached at all is taken over once.
+    for _ in 0..2 {
+        let Some((node, url)) = at else {
+            let rx = state
+                .media
+                .join(room, participant, role)
+                .await
+                .map_err(refusal)?;
+            announce(state, room);
+            return Ok(Plane::Here(rx));
+        };
+        let hello = Hello {
+            room: room.into(),
+            participant: participant.into(),
+            role,
+        };
+        match open_link(state, &url, &hello).await {
+            Ok(Ok(plane)) => return Ok(plane),
+            Ok(Err(frame)) => return Err(frame),
+            Err(e) => {
+                tracing::warn!(error = %e, %room, %url, "the media room's node is unreachable: taking it over");
+                take_over(state, room, &node).await.map_err(internal)?;
+                at = owner(state, room).await.map_err(internal)?;
+            }
+        }
+    }
+    Err(refusal(MediaError::Unreachable(room.into())))
+}
+
+/// The node that runs `room`'s media if not this one (its id and address), claiming the
+/// room for this node when nobody live holds it.
+async fn owner(state: &AppState, room: &str) -> AppResult<Option<(String, String)>> {
+    let cluster = state.runtime::<Cluster>();
+    if !cluster.shared() {
+        return Ok(None);
+    }
+    let pool = &state.db.pool;
+    let now = state.clock.now_ms();
+    let live_since = now - presence::GONE_AFTER.as_millis() as i64;
+    if let Some(url) = cluster.reached_at() {
+        sqlx::query(
+            "INSERT INTO media_owner (room, node_id, url, seen_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (room) DO UPDATE SET node_id = excluded.node_id, url = excluded.url, \
+             seen_at = excluded.seen_at \
+             WHERE media_owner.seen_at < $5 OR media_owner.node_id = excluded.node_id",
+        )
+        .bind(room)
+        .bind(cluster.node())
+        .bind(url)
+        .bind(now)
+        .bind(live_since)
+        .execute(pool)
+        .await?;
+    }
+    let row = sqlx::query("SELECT node_id, url, seen_at FROM media_owner WHERE room = $1")
+        .bind(room)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.and_then(|r| {
+        let node: String = r.get("node_id");
+        let seen_at: i64 = r.get("seen_at");
+        (node != cluster.node() && seen_at >= live_since).then(|| (node, r.get("url")))
+    }))
+}
+
+/// Takes `room` from node `gone` (which cannot be reached), if it still holds it.
+async fn take_over(state: &AppState, room: &str, gone: &str) -> AppResult<()> {
+    let cluster = state.runtime::<Cluster>();
+    let Some(url) = cluster.reached_at() else {
+        // Not reachable either: the room runs here, unclaimed.
+        sqlx::query("DELETE FROM media_owner WHERE room = $1 AND node_id = $2")
+            .bind(room)
+            .bind(gone)
+            .execute(&state.db.pool)
+            .await?;
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE media_owner SET node_id = $1, url = $2, seen_at = $3 \
+         WHERE room = $4 AND node_id = $5",
+    )
+    .bind(cluster.node())
+    .bind(url)
+    .bind(state.clock.now_ms())
+    .bind(room)
+    .bind(gone)
+    .execute(&state.db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Refreshes this node's claim on every media room it runs with people in it (claiming
+/// again a room whose row went missing), and removes rows long unseen.
+pub async fn keep(state: &AppState) -> sqlx::Result<()> {
+    let cluster = state.runtime::<Cluster>();
+    let pool = &state.db.pool;
+    let now = state.clock.now_ms();
+    if let Some(url) = cluster.reached_at() {
+        for info in state.media.rooms() {
+            if info.participants.is_empty() {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO media_owner (room, node_id, url, seen_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (room) DO UPDATE SET seen_at = excluded.seen_at \
+                 WHERE media_owner.node_id = excluded.node_id",
+            )
+            .bind(&info.room)
+            .bind(cluster.node())
+            .bind(url)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        }
+    }
+    sqlx::query("DELETE FROM media_owner WHERE seen_at < $1")
+        .bind(now - REMOVED_AFTER.as_millis() as i64)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Opens a link to the owner at `url` for `hello`: the plane, or the owner's refusal (a
+/// frame for the client); an error when the owner cannot be reached.
+async fn open_link(
+    state: &AppState,
+    url: &str,
+    hello: &Hello,
+) -> anyhow::Result<Result<Plane, String>> {
+    use tungstenite::client::IntoClientRequest;
+    let ws_url = format!(
+        "{}{LINK_PATH}",
+        url.trim_end_matches('/').replacen("http", "ws", 1)
+    );
+    let mut req = ws_url.into_client_request()?;
+    req.headers_mut()
+        .insert(TOKEN_HEADER, state.pki.node_link().parse()?);
+    let config = tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME))
+        .max_frame_size(Some(MAX_FRAME));
+    let (mut ws, _) = tokio::time::timeout(
+        LINK_TIMEOUT,
+        tokio_tungstenite::connect_async_with_config(req, Some(config), true),
+    )
+    .await??;
+    ws.send(tungstenite::Message::Text(
+        serde_json::to_string(hello)?.into(),
+    ))
+    .await?;
+    let first = loop {
+        match tokio::time::timeout(LINK_TIMEOUT, ws.next()).await? {
+            Some(Ok(tungstenite::Message::Text(t))) => break t.to_string(),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(e.into()),
+            None => anyhow::bail!("the owner closed the link"),
+        }
+    };
+    if first != LINKED {
+        return Ok(Err(first));
+    }
+    let (to, mut to_rx) = mpsc::unbounded_channel::<String>();
+    let (from_tx, from) = mpsc::channel::<String>(256);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                out = to_rx.recv() => match out {
+                    Some(text) => {
+                        if ws.send(tungstenite::Message::Text(text.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                    None => {
+                        // The participant left here: the owner takes it out.
+                        let _ = ws.close(None).await;
+                        return;
+                    }
+                },
+                frame = ws.next() => match frame {
+                    Some(Ok(tungstenite::Message::Text(t))) => {
+                        if from_tx.send(t.to_string()).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break,
+                },
+            }
+        }
+        // The owner went away: the client is told and may join again.
+        let gone = MediaError::Unreachable(String::new());
+        let _ = from_tx
+            .send(super::routes::error_text(&AppError::Media(gone)))
+            .await;
+    });
+    Ok(Ok(Plane::There { to, from }))
+}
+
+/// The owner's end of a link: another node's participant in a room run here.
+pub async fn link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    let shown = headers
+        .get(TOKEN_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !crate::auth::policy::constant_time_eq(shown, state.pki.node_link().as_bytes()) {
+        return AppError::Forbidden.into_response();
+    }
+    match ws {
+        Ok(ws) => ws
+            .max_message_size(MAX_FRAME)
+            .on_upgrade(move |socket| serve_link(state, socket)),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn serve_link(state: AppState, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let hello: Hello = loop {
+        match stream.next().await {
+            Some(Ok(Message::Text(t))) => match serde_json::from_str(t.as_str()) {
+                Ok(h) => break h,
+                Err(_) => return,
+            },
+            Some(Ok(_)) => continue,
+            _ => return,
+        }
+    };
+    let Hello {
+        room,
+        participant,
+        role,
+    } = hello;
+    let mut rx = match state.media.join(&room, &participant, role).await {
+        Ok(rx) => rx,
+        Err(e) => {
+            let _ = sink
+                .send(Message::Text(
+                    super::routes::error_text(&AppError::Media(e)).into(),
+                ))
+                .await;
+            return;
+        }
+    };
+    announce(&state, &room);
+    if sink.send(Message::Text(LINKED.into())).await.is_ok() {
+        loop {
+            let frames = tokio::select! {
+                msg = stream.next() => match msg {
+                    Some(Ok(Message::Text(t))) => match serde_json::from_str::<SignalIn>(t.as_str()) {
+                        Ok(signal) => Box::pin(answer_here(&state, &room, &participant, signal)).await,
+                        Err(_) => break,
+                    },
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => continue,
+                },
+                out = rx.recv() => match out {
+                    Some(out) => vec![media_frame(&room, &out)],
+                    None => break,
+                },
+            };
+            let mut sent = true;
+            for f in frames {
+                sent = sent && sink.send(Message::Text(f.into())).await.is_ok();
+            }
+            if !sent {
+                break;
+            }
+        }
+    }
+    leave_here(&state, &room, &participant).await;
+}
