@@ -7,6 +7,7 @@
 //! Connections are pinged and closed when they stop answering, when their session ends
 //! (logout) or expires, so presence follows the people really there.
 
+pub mod caps;
 pub mod kind;
 pub mod media;
 pub mod presence;
@@ -73,6 +74,11 @@ pub struct Hub {
     connections: std::sync::Mutex<HashMap<String, usize>>,
     /// Open connections per session (by its id).
     sessions: std::sync::Mutex<HashMap<String, usize>>,
+    /// With other nodes: users a connection of whom closed since their count was last
+    /// written for the other nodes ([`caps`]).
+    closed: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Whether there are other nodes to write the counts for.
+    counted_elsewhere: std::sync::atomic::AtomicBool,
     /// Set when the node stops: every connection is told to go to another node.
     draining: tokio::sync::watch::Sender<bool>,
     /// Where rooms run: the requests' runtime (their reads of the ledger must not wait
@@ -101,6 +107,17 @@ impl Drop for Admission {
                 }
             }
         }
+        if self
+            .hub
+            .counted_elsewhere
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            self.hub
+                .closed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(self.user.clone());
+        }
     }
 }
 
@@ -115,6 +132,8 @@ impl Hub {
                 .expect("the system's random source"),
             ended: tokio::sync::broadcast::channel(1024).0,
             connections: Default::default(),
+            closed: Default::default(),
+            counted_elsewhere: Default::default(),
             sessions: Default::default(),
             draining: tokio::sync::watch::channel(false).0,
             rooms_on: tokio::runtime::Handle::try_current().ok(),
@@ -250,6 +269,31 @@ impl Hub {
             user: user.to_string(),
             session: session.to_string(),
         })
+    }
+
+    /// The user's open connections here.
+    pub fn connections_of(&self, user: &str) -> usize {
+        self.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(user)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The users a connection of whom closed since the last call.
+    fn closed_since(&self) -> Vec<String> {
+        std::mem::take(&mut *self.closed.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_iter()
+            .collect()
+    }
+
+    /// Users whose closed connections could not be written: again at the next call.
+    fn closed_again(&self, users: &[String]) {
+        self.closed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(users.iter().cloned());
     }
 
     /// Closes the connections of every session that ended in the database (logged out,
@@ -400,17 +444,24 @@ impl Hub {
         for tick in [&mut rooms, &mut seen, &mut sessions] {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         }
+        self.counted_elsewhere
+            .store(shared, std::sync::atomic::Ordering::Relaxed);
         loop {
             tokio::select! {
                 _ = rooms.tick(), if shared => {
                     if let Err(e) = self.catch_up(&state).await {
                         tracing::warn!(error = %e, "rooms catching up with the ledger");
                     }
+                    if let Err(e) = caps::flush(&state).await {
+                        tracing::warn!(error = %e, "writing closed hub connections");
+                    }
                 }
                 _ = seen.tick(), if shared => {
                     let now = state.clock.now_ms();
-                    if let Err(e) = presence::heartbeat(pool, node.node(), now).await {
-                        tracing::warn!(error = %e, "the presence rows' heartbeat");
+                    for table in ["room_presence", "hub_connections"] {
+                        if let Err(e) = presence::heartbeat(pool, table, node.node(), now).await {
+                            tracing::warn!(error = %e, table, "the nodes' rows heartbeat");
+                        }
                     }
                     if let Err(e) = relay::keep(&state).await {
                         tracing::warn!(error = %e, "the media rooms' heartbeat");

@@ -74,14 +74,31 @@ pub async fn keep_row(
     }
 }
 
-/// Marks this node's rows seen now, and removes rows long unseen (of stopped nodes).
-pub async fn heartbeat(pool: &sqlx::AnyPool, node: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE room_presence SET seen_at = $1 WHERE node_id = $2")
-        .bind(now)
-        .bind(node)
-        .execute(pool)
-        .await?;
-    sqlx::query("DELETE FROM room_presence WHERE seen_at < $1")
+/// Marks this node's rows of `table` (one of the nodes' tables with `node_id` and
+/// `seen_at`: `room_presence`, `hub_connections`) seen now, and removes rows long unseen.
+pub async fn heartbeat(
+    pool: &sqlx::AnyPool,
+    table: &'static str,
+    node: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "UPDATE {table} SET seen_at = $1 WHERE node_id = $2"
+    ))
+    .bind(now)
+    .bind(node)
+    .execute(pool)
+    .await?;
+    remove_unseen(pool, table, now).await
+}
+
+/// Removes the rows of `table` unseen for [`REMOVED_AFTER`] (of stopped nodes).
+pub async fn remove_unseen(
+    pool: &sqlx::AnyPool,
+    table: &'static str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!("DELETE FROM {table} WHERE seen_at < $1"))
         .bind(now - REMOVED_AFTER.as_millis() as i64)
         .execute(pool)
         .await?;

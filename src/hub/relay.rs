@@ -43,8 +43,6 @@ const TOKEN_HEADER: &str = "x-kaibiao-node";
 const MAX_FRAME: usize = 64 * 1024;
 /// How long a node waits for the owner to take a link.
 const LINK_TIMEOUT: Duration = Duration::from_secs(10);
-/// A row unseen this long is removed by whichever node notices.
-const REMOVED_AFTER: Duration = Duration::from_secs(600);
 
 /// What the node at the client's end asks of the owner, in the link's first frame.
 #[derive(Serialize, Deserialize)]
@@ -278,11 +276,7 @@ pub async fn keep(state: &AppState) -> sqlx::Result<()> {
             .await?;
         }
     }
-    sqlx::query("DELETE FROM media_owner WHERE seen_at < $1")
-        .bind(now - REMOVED_AFTER.as_millis() as i64)
-        .execute(pool)
-        .await?;
-    Ok(())
+    presence::remove_unseen(pool, "media_owner", now).await
 }
 
 /// Opens a link to the owner at `url` for `hello`: the plane, or the owner's refusal (a

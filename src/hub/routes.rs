@@ -70,18 +70,27 @@ async fn hub(
     }
     match ws {
         Ok(ws) => {
-            // Held by the connection's task: one user cannot take every handle.
-            let Some(admitted) = Hub::of(&state).admit(
-                &user.id,
-                &user.session_id,
-                state.config.hub_connections_per_user,
-            ) else {
+            // Held by the connection's task: one user cannot take every handle, at this
+            // node or over all of them.
+            let elsewhere = super::caps::elsewhere(&state, &user.id)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "reading hub connections at other nodes");
+                    0
+                });
+            let max = state.config.hub_connections_per_user;
+            let Some(admitted) =
+                Hub::of(&state).admit(&user.id, &user.session_id, max.saturating_sub(elsewhere))
+            else {
                 return AppError::RateLimited {
                     what: "hub_connections",
                     retry_after_secs: 5,
                 }
                 .into_response();
             };
+            if let Err(e) = super::caps::record(&state, &user.id).await {
+                tracing::warn!(error = %e, "writing hub connections for the other nodes");
+            }
             ws
                 // Clients send small frames (a subscription, a score; a media offer of a
                 // few KiB takes two reads), and each connection keeps its read buffer for

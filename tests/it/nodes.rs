@@ -502,6 +502,14 @@ async fn node_on(db: String) -> crate::common::TestApp {
 
 /// Two nodes in this process on database `db` and one shared folder (returned, to keep).
 async fn two_nodes(db: &str) -> (tempfile::TempDir, [crate::common::TestApp; 2]) {
+    two_nodes_with(db, |_| {}).await
+}
+
+/// As `two_nodes`, each node's configuration adjusted by `configure` first.
+async fn two_nodes_with(
+    db: &str,
+    configure: impl Fn(&mut kaibiao::config::Config),
+) -> (tempfile::TempDir, [crate::common::TestApp; 2]) {
     let shared = tempfile::tempdir().unwrap();
     let node = async || {
         let folder = shared.path().to_path_buf();
@@ -509,7 +517,10 @@ async fn two_nodes(db: &str) -> (tempfile::TempDir, [crate::common::TestApp; 2])
             tempfile::tempdir().unwrap(),
             Some(db.to_string()),
             std::sync::Arc::new(kaibiao::clock::SystemClock),
-            move |config| config.shared_dir = Some(folder),
+            |config| {
+                config.shared_dir = Some(folder);
+                configure(config);
+            },
         )
         .await
         .0
@@ -1126,4 +1137,70 @@ async fn people_of_one_room_at_two_nodes_share_one_media_room() {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+/// The status a hub upgrade at `base` is answered with (101 when it is taken), and the
+/// connection.
+async fn hub_status(base: &str, token: &str) -> (StatusCode, Option<Ws>) {
+    let mut req = format!("{}/api/hub", base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, r)) => (r.status(), Some(ws)),
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => (r.status(), None),
+        Err(e) => panic!("hub upgrade at {base}: {e}"),
+    }
+}
+
+/// One user's hub connections are capped over all the nodes, not at each: with a cap of
+/// two held at one node, the other node refuses a third (429, `RATE_LIMITED`); once one
+/// closes, the other node admits one within the next write of the counts (a second).
+#[tokio::test]
+async fn a_users_hub_connections_are_capped_over_all_the_nodes() {
+    let Some(db) = crate::common::fresh_database_url().await else {
+        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+        return;
+    };
+    let (_shared, nodes) = two_nodes_with(&db, |c| c.hub_connections_per_user = 2).await;
+    let [a, b] = &nodes;
+    let token = token_at(&a.base, "finance").await;
+    let (first, c1) = hub_status(&a.base, &token).await;
+    let (second, _c2) = hub_status(&a.base, &token).await;
+    assert_eq!(
+        (first, second),
+        (
+            StatusCode::SWITCHING_PROTOCOLS,
+            StatusCode::SWITCHING_PROTOCOLS
+        )
+    );
+    let (third, _) = hub_status(&b.base, &token).await;
+    assert_eq!(
+        third,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a third at the other node"
+    );
+
+    // One closes at the first node: the other node admits one, once it knows.
+    let mut c1 = c1.unwrap();
+    c1.close(None).await.unwrap();
+    let closed = std::time::Instant::now();
+    let mut at_b = None;
+    while closed.elapsed() < Duration::from_secs(5) && at_b.is_none() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        at_b = hub_status(&b.base, &token).await.1;
+    }
+    assert!(at_b.is_some(), "the other node admits one after a close");
+    eprintln!(
+        "admitted at the other node {:?} after the close",
+        closed.elapsed()
+    );
+    // Two held again (one at each): the first node refuses a third.
+    let (again, _) = hub_status(&a.base, &token).await;
+    assert_eq!(
+        again,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a third at the first node"
+    );
 }
