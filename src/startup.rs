@@ -200,9 +200,13 @@ pub async fn build_with_clock(
         stop_rx.clone(),
     ));
     let hub = crate::hub::Hub::of(&state);
+    let stopping = state.clone();
     let shutdown = async move {
         shutdown.await;
-        // The live connections first, so that they go to another node at once.
+        // The live connections first, so that they go to another node at once; the media
+        // rooms run here are given up before, so that their people take them over there.
+        hub.begin_draining();
+        crate::hub::relay::give_up(&stopping).await;
         hub.drain(std::time::Duration::from_secs(5)).await;
         let _ = stop_tx.send(true);
     };

@@ -322,11 +322,21 @@ impl Hub {
     /// the proxy, to another node and resubscribe from their last seq. Waits up to
     /// `limit` for the connections to go.
     pub async fn drain(&self, limit: std::time::Duration) {
-        let _ = self.draining.send(true);
+        self.begin_draining();
         let until = tokio::time::Instant::now() + limit;
         while self.open_connections() > 0 && tokio::time::Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+    }
+
+    /// Marks the node stopping: connections are told to go elsewhere, nothing is claimed.
+    pub fn begin_draining(&self) {
+        let _ = self.draining.send(true);
+    }
+
+    /// Whether the node is stopping now.
+    pub fn is_draining(&self) -> bool {
+        *self.draining.borrow()
     }
 
     /// Whether the node is stopping, as it changes.

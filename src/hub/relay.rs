@@ -29,6 +29,7 @@ use tokio_tungstenite::tungstenite;
 
 use super::presence;
 use super::types::ServerMsg;
+use super::Hub;
 use crate::cluster::Cluster;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -41,6 +42,8 @@ pub const LINK_PATH: &str = "/nodes/media";
 const TOKEN_HEADER: &str = "x-kaibiao-node";
 /// Signalling frames are small (an offer of a few KiB), as on the hub.
 const MAX_FRAME: usize = 64 * 1024;
+/// Frames queued each way on a link (then the sender waits).
+const LINK_QUEUE: usize = 64;
 /// How long a node waits for the owner to take a link.
 const LINK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -59,7 +62,7 @@ const LINKED: &str = r#"{"type":"linked"}"#;
 pub enum Plane {
     Here(mpsc::Receiver<SignalOut>),
     There {
-        to: mpsc::UnboundedSender<String>,
+        to: mpsc::Sender<String>,
         from: mpsc::Receiver<String>,
     },
 }
@@ -85,9 +88,18 @@ impl Plane {
         match self {
             Plane::Here(_) => answer_here(state, room, participant, signal).await,
             Plane::There { to, .. } => {
-                // The owner answers over the link; a closed link ends the plane instead.
-                let _ = to.send(serde_json::to_string(&signal).unwrap_or_default());
-                Vec::new()
+                // The owner answers over the link; a closed link ends the plane instead. A
+                // client sending faster than the link takes its signals is refused them
+                // (never waited for: the link may be waiting for this connection).
+                match to.try_send(serde_json::to_string(&signal).unwrap_or_default()) {
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        vec![super::routes::error_text(&AppError::RateLimited {
+                            what: "media_signals",
+                            retry_after_secs: 1,
+                        })]
+                    }
+                    _ => Vec::new(),
+                }
             }
         }
     }
@@ -200,7 +212,11 @@ async fn owner(state: &AppState, room: &str) -> AppResult<Option<(String, String
     let pool = &state.db.pool;
     let now = state.clock.now_ms();
     let live_since = now - presence::GONE_AFTER.as_millis() as i64;
-    if let Some(url) = cluster.reached_at() {
+    // A stopping node claims nothing: its rooms are being taken over elsewhere.
+    let claiming = cluster
+        .reached_at()
+        .filter(|_| !Hub::of(state).is_draining());
+    if let Some(url) = claiming {
         sqlx::query(
             "INSERT INTO media_owner (room, node_id, url, seen_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (room) DO UPDATE SET node_id = excluded.node_id, url = excluded.url, \
@@ -258,7 +274,10 @@ pub async fn keep(state: &AppState) -> sqlx::Result<()> {
     let cluster = state.runtime::<Cluster>();
     let pool = &state.db.pool;
     let now = state.clock.now_ms();
-    if let Some(url) = cluster.reached_at() {
+    if let Some(url) = cluster
+        .reached_at()
+        .filter(|_| !Hub::of(state).is_draining())
+    {
         for info in state.media.rooms() {
             if info.participants.is_empty() {
                 continue;
@@ -277,6 +296,22 @@ pub async fn keep(state: &AppState) -> sqlx::Result<()> {
         }
     }
     presence::remove_unseen(pool, "media_owner", now).await
+}
+
+/// Gives up every media room this node runs (it is stopping): their people, told by
+/// their links closing or their hub connections, take them over at another node.
+pub async fn give_up(state: &AppState) {
+    let cluster = state.runtime::<Cluster>();
+    if !cluster.shared() {
+        return;
+    }
+    let given = sqlx::query("DELETE FROM media_owner WHERE node_id = $1")
+        .bind(cluster.node())
+        .execute(&state.db.pool)
+        .await;
+    if let Err(e) = given {
+        tracing::warn!(error = %e, "giving up the media rooms at stop");
+    }
 }
 
 /// Opens a link to the owner at `url` for `hello`: the plane, or the owner's refusal (a
@@ -317,8 +352,8 @@ async fn open_link(
     if first != LINKED {
         return Ok(Err(first));
     }
-    let (to, mut to_rx) = mpsc::unbounded_channel::<String>();
-    let (from_tx, from) = mpsc::channel::<String>(256);
+    let (to, mut to_rx) = mpsc::channel::<String>(LINK_QUEUE);
+    let (from_tx, from) = mpsc::channel::<String>(LINK_QUEUE);
     tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -367,6 +402,9 @@ pub async fn link(
     if !crate::auth::policy::constant_time_eq(shown, state.pki.node_link().as_bytes()) {
         return AppError::Forbidden.into_response();
     }
+    if Hub::of(&state).is_draining() {
+        return AppError::Media(MediaError::Unreachable(String::new())).into_response();
+    }
     match ws {
         Ok(ws) => ws
             .max_message_size(MAX_FRAME)
@@ -404,9 +442,12 @@ async fn serve_link(state: AppState, socket: WebSocket) {
         }
     };
     announce(&state, &room);
+    let mut draining = Hub::of(&state).draining();
     if sink.send(Message::Text(LINKED.into())).await.is_ok() {
         loop {
             let frames = tokio::select! {
+                // Stopping: the link closes, and the participant joins again elsewhere.
+                _ = async { draining.wait_for(|d| *d).await.map(|_| ()) } => break,
                 msg = stream.next() => match msg {
                     Some(Ok(Message::Text(t))) => match serde_json::from_str::<SignalIn>(t.as_str()) {
                         Ok(signal) => Box::pin(answer_here(&state, &room, &participant, signal)).await,

@@ -208,6 +208,17 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// Stops the app as SIGTERM stops the binary: its hub connections are told to go
+    /// elsewhere and drained, then the server ends (waited for, 20 s at most).
+    pub async fn terminate(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(20), t).await;
+        }
+    }
+
     /// Stops the server (as a crash would: no drain) and hands back its data and database.
     pub fn stop(mut self) -> (tempfile::TempDir, Option<String>) {
         if let Some(t) = self.task.take() {

@@ -26,7 +26,7 @@ pub(crate) struct HubMedia {
     pending: Arc<Mutex<Option<oneshot::Sender<Value>>>>,
     /// The room's media as last announced.
     pub(crate) room_info: Arc<Mutex<Value>>,
-    errors: Arc<Mutex<Vec<String>>>,
+    pub(crate) errors: Arc<Mutex<Vec<String>>>,
 }
 
 impl HubMedia {

@@ -1204,3 +1204,90 @@ async fn a_users_hub_connections_are_capped_over_all_the_nodes() {
         "a third at the first node"
     );
 }
+
+/// A node stopping hands its media rooms over: the people of a room it ran, connected at
+/// another node, are told `MEDIA_NODE_UNREACHABLE` as it stops, the room is no longer
+/// claimed by it, and when they join again (the host too, reconnected) the other node runs
+/// the room and the supervisor sees and hears the host again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_node_hands_its_media_rooms_to_another() {
+    use crate::media::peer;
+    use kaibiao_media::testing::{start_sending, wait_for, Offer};
+    use std::sync::atomic::Ordering;
+    let Some(db) = crate::common::fresh_database_url().await else {
+        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+        return;
+    };
+    let (_shared, [a, b]) = two_nodes(&db).await;
+    let tender = a.school_tender_id().await;
+    let room = format!("opening:{tender}");
+    let (_host_hub, host, _) = peer(&a, "agency", &room, Offer::Send).await;
+    let host = host.unwrap();
+    let sending = start_sending(&host, 30);
+    let (finance_hub, finance, _) = peer(&b, "finance", &room, Offer::Receive).await;
+    let finance = finance.unwrap();
+    let r = finance.received.clone();
+    assert!(wait_for(15, || r.video.load(Ordering::Relaxed) > 30).await);
+
+    let a_node = a
+        .state
+        .runtime::<kaibiao::cluster::Cluster>()
+        .node()
+        .to_string();
+    let stopped = std::time::Instant::now();
+    a.terminate().await;
+    let errors = finance_hub.errors.clone();
+    assert!(
+        wait_for(10, || errors
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|c| c == "MEDIA_NODE_UNREACHABLE"))
+        .await,
+        "the supervisor at the other node is told: {:?}",
+        errors.lock().unwrap()
+    );
+    eprintln!("stopped and told in {:?}", stopped.elapsed());
+    let pool = &b.state.db.pool;
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT node_id FROM media_owner WHERE room = $1")
+            .bind(&room)
+            .fetch_optional(pool)
+            .await
+            .unwrap();
+    assert_ne!(
+        owner.as_deref(),
+        Some(a_node.as_str()),
+        "the stopped node gave the room up"
+    );
+    sending.abort();
+    drop((host, finance));
+
+    // Both join again at the node still running: it runs the room now.
+    let (_host_hub, host, joined) = peer(&b, "agency", &room, Offer::Send).await;
+    assert_eq!(joined["role"], "publisher", "{joined}");
+    let host = host.unwrap();
+    let _sending = start_sending(&host, 30);
+    let (_finance_hub, finance, _) = peer(&b, "finance", &room, Offer::Receive).await;
+    let finance = finance.unwrap();
+    let r = finance.received.clone();
+    assert!(
+        wait_for(15, || r.video.load(Ordering::Relaxed) > 30
+            && r.audio.load(Ordering::Relaxed) > 30)
+        .await,
+        "video {} audio {} after the hand-over; the room at the other node: {:?}",
+        r.video.load(Ordering::Relaxed),
+        r.audio.load(Ordering::Relaxed),
+        b.state.media.room(&room)
+    );
+    assert_eq!(
+        b.state.media.room(&room).map(|r| r.participants.len()),
+        Some(2)
+    );
+    let owner: String = sqlx::query_scalar("SELECT node_id FROM media_owner WHERE room = $1")
+        .bind(&room)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(owner, b.state.runtime::<kaibiao::cluster::Cluster>().node());
+}
