@@ -2,7 +2,8 @@
 //! evaluation room two seated experts join from their pages, each sees the other's video
 //! playing (frames decoded, time advancing) and their own tile, and both see that the
 //! finance supervisor is watching. In the opening hall the host publishes and a bidder,
-//! receive-only, sees and hears the host.
+//! receive-only, sees and hears the host. Two experts whose pages two nodes serve see each
+//! other as well (PostgreSQL pass).
 
 use std::time::{Duration, Instant};
 
@@ -299,4 +300,46 @@ async fn a_bidder_watches_the_host_in_the_opening_hall() {
     for d in [host, bidder] {
         d.close().await;
     }
+}
+
+/// Two seated experts whose pages are served by two nodes on one PostgreSQL see and hear
+/// each other: the room's media runs at the node the first joined at, and the other's
+/// signalling is relayed to it (docs/nodes.md, "Media rooms"). PostgreSQL pass only.
+#[tokio::test]
+async fn two_experts_at_two_nodes_see_and_hear_each_other() {
+    if std::env::var("KAIBIAO_TEST_DATABASE_URL").is_err() {
+        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+        return;
+    }
+    let Some(a) = browser_with(FAKE_MEDIA).await else {
+        return;
+    };
+    let Some(b) = browser_with(FAKE_MEDIA).await else {
+        return;
+    };
+    let (app, clock) = crate::common::spawn_app_at(crate::evaluation::T0).await;
+    // A second node on the same database, sharing the first one's folder.
+    let shared = app.dir.path().to_path_buf();
+    let (other, _) = crate::common::spawn_demo_with(
+        tempfile::tempdir().unwrap(),
+        app.database_url.clone(),
+        clock.clone(),
+        move |c| c.shared_dir = Some(shared),
+    )
+    .await;
+    let (tender, experts) = seated(&app, &clock).await;
+    open_room_and_join(&a.client, &app, &experts[0], "evaluation.html", &tender).await;
+    open_room_and_join(&b.client, &other, &experts[1], "evaluation.html", &tender).await;
+    for (c, user) in [(&a.client, &experts[0]), (&b.client, &experts[1])] {
+        let v = sees_the_other_playing(c, user).await;
+        assert!(v["width"].as_u64().unwrap_or(0) > 0, "{user}: {v}");
+        assert_eq!(v["muted"], false, "{user}: {v}");
+    }
+    // One media room, at the node the first expert joined at.
+    let room = format!("evaluation:{tender}");
+    assert_eq!(
+        app.state.media.room(&room).map(|r| r.participants.len()),
+        Some(2)
+    );
+    assert!(other.state.media.room(&room).is_none());
 }
