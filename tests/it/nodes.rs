@@ -1010,6 +1010,36 @@ async fn a_stopping_node_sends_its_watchers_elsewhere() {
     assert!(stopping.join().unwrap().success(), "a clean exit");
 }
 
+/// The node that runs `room`'s media, as `media_owner` says.
+async fn media_owner(app: &crate::common::TestApp, room: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT node_id FROM media_owner WHERE room = $1")
+        .bind(room)
+        .fetch_optional(&app.state.db.pool)
+        .await
+        .unwrap()
+}
+
+/// The node id of `app`.
+fn node_id(app: &crate::common::TestApp) -> String {
+    app.state
+        .runtime::<kaibiao::cluster::Cluster>()
+        .node()
+        .to_string()
+}
+
+/// Whether `peer` receives video and audio (30 packets of each) within 15 s, and what it
+/// received, for the message.
+async fn receives_both(peer: &kaibiao_media::testing::Peer) -> (bool, String) {
+    use std::sync::atomic::Ordering;
+    let r = peer.received.clone();
+    let (video, audio) = (
+        || r.video.load(Ordering::Relaxed),
+        || r.audio.load(Ordering::Relaxed),
+    );
+    let ok = kaibiao_media::testing::wait_for(15, || video() > 30 && audio() > 30).await;
+    (ok, format!("video {} audio {}", video(), audio()))
+}
+
 /// The ids of the participants in a `media_room` frame's info.
 fn media_ids(info: &Value) -> Vec<String> {
     info["participants"]
@@ -1032,7 +1062,6 @@ fn media_ids(info: &Value) -> Vec<String> {
 async fn people_of_one_room_at_two_nodes_share_one_media_room() {
     use crate::media::{code_of, peer};
     use kaibiao_media::testing::{start_sending, wait_for, Offer};
-    use std::sync::atomic::Ordering;
     let Some(db) = crate::common::fresh_database_url().await else {
         eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
         return;
@@ -1050,15 +1079,8 @@ async fn people_of_one_room_at_two_nodes_share_one_media_room() {
     assert_eq!(joined["type"], "media_joined", "{joined}");
     assert_eq!(joined["role"], "subscriber");
     let finance = finance.unwrap();
-    let r = finance.received.clone();
-    assert!(
-        wait_for(15, || r.video.load(Ordering::Relaxed) > 30
-            && r.audio.load(Ordering::Relaxed) > 30)
-        .await,
-        "finance at the other node received video {} audio {}",
-        r.video.load(Ordering::Relaxed),
-        r.audio.load(Ordering::Relaxed)
-    );
+    let (received, what) = receives_both(&finance).await;
+    assert!(received, "finance at the other node received {what}");
     // One SFU room, at the node the host joined at.
     let finance_id = b.user_id("finance").await;
     let host_id = a.user_id("agency").await;
@@ -1122,12 +1144,7 @@ async fn people_of_one_room_at_two_nodes_share_one_media_room() {
         b.state.media.room(&room).is_some(),
         "the room runs at the node that took it over"
     );
-    let owner: String = sqlx::query_scalar("SELECT node_id FROM media_owner WHERE room = $1")
-        .bind(&room)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(owner, b.state.runtime::<kaibiao::cluster::Cluster>().node());
+    assert_eq!(media_owner(b, &room).await, Some(node_id(b)));
 
     // The link between nodes wants their token.
     let refused = crate::common::client()
@@ -1248,16 +1265,9 @@ async fn a_stopping_node_hands_its_media_rooms_to_another() {
         errors.lock().unwrap()
     );
     eprintln!("stopped and told in {:?}", stopped.elapsed());
-    let pool = &b.state.db.pool;
-    let owner: Option<String> =
-        sqlx::query_scalar("SELECT node_id FROM media_owner WHERE room = $1")
-            .bind(&room)
-            .fetch_optional(pool)
-            .await
-            .unwrap();
     assert_ne!(
-        owner.as_deref(),
-        Some(a_node.as_str()),
+        media_owner(&b, &room).await,
+        Some(a_node),
         "the stopped node gave the room up"
     );
     sending.abort();
@@ -1270,24 +1280,15 @@ async fn a_stopping_node_hands_its_media_rooms_to_another() {
     let _sending = start_sending(&host, 30);
     let (_finance_hub, finance, _) = peer(&b, "finance", &room, Offer::Receive).await;
     let finance = finance.unwrap();
-    let r = finance.received.clone();
+    let (received, what) = receives_both(&finance).await;
     assert!(
-        wait_for(15, || r.video.load(Ordering::Relaxed) > 30
-            && r.audio.load(Ordering::Relaxed) > 30)
-        .await,
-        "video {} audio {} after the hand-over; the room at the other node: {:?}",
-        r.video.load(Ordering::Relaxed),
-        r.audio.load(Ordering::Relaxed),
+        received,
+        "{what} after the hand-over; the room at the other node: {:?}",
         b.state.media.room(&room)
     );
     assert_eq!(
         b.state.media.room(&room).map(|r| r.participants.len()),
         Some(2)
     );
-    let owner: String = sqlx::query_scalar("SELECT node_id FROM media_owner WHERE room = $1")
-        .bind(&room)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(owner, b.state.runtime::<kaibiao::cluster::Cluster>().node());
+    assert_eq!(media_owner(&b, &room).await, Some(node_id(&b)));
 }
