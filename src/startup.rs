@@ -123,6 +123,16 @@ pub async fn build_with_clock(
     // The due work and the link to other nodes run as long as the server: they stop when
     // the shutdown future resolves, or when the server future is dropped.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    if let Some(url) = config
+        .node_url
+        .as_deref()
+        .filter(|u| !u.starts_with("http://"))
+    {
+        anyhow::bail!(
+            "--node-url {url}: give http://host:port on the nodes' own network \
+             (the links between nodes are plain WebSockets)"
+        );
+    }
     let at = listener.local_addr()?;
     // Other nodes reach this one at its listener's address if it names one (not
     // 0.0.0.0); behind TLS, only at the address given.

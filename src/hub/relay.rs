@@ -34,15 +34,15 @@ use crate::cluster::Cluster;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Where a node opens its links to the owner of a room.
-/// Not a user's route (not under `/api`): the other nodes show the token every node
-/// derives from the CA.
+/// Where a node opens its links to the owner of a room: not a user's route (not under
+/// `/api`), the other nodes show the token every node derives from the CA.
 pub const LINK_PATH: &str = "/nodes/media";
 /// The header a node shows its token in.
 const TOKEN_HEADER: &str = "x-kaibiao-node";
 /// Signalling frames are small (an offer of a few KiB), as on the hub.
 const MAX_FRAME: usize = 64 * 1024;
-/// Frames queued each way on a link (then the sender waits).
+/// Frames queued each way on a link: beyond it a client's signals are refused, and the
+/// owner's frames wait for the client's connection to take them.
 const LINK_QUEUE: usize = 64;
 /// How long a node waits for the owner to take a link.
 const LINK_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1292,3 +1292,53 @@ async fn a_stopping_node_hands_its_media_rooms_to_another() {
     );
     assert_eq!(media_owner(&b, &room).await, Some(node_id(&b)));
 }
+
+/// With more live rooms than one statement names, the other nodes' presence heads are read
+/// in one pass, and are what the read by statements gives: each room's rows of the other
+/// live nodes, none of this node's, none of a stopped node's, none of rooms not live here.
+#[tokio::test]
+async fn presence_heads_of_many_rooms_are_those_of_the_other_live_nodes() {
+    use kaibiao::hub::presence::heads;
+    let Some(db) = crate::common::fresh_database_url().await else {
+        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+        return;
+    };
+    let app = node_on(db).await;
+    let pool = &app.state.db.pool;
+    let now = kaibiao::clock::Clock::now_ms(&*app.state.clock);
+    let n = kaibiao::db::IDS_PER_STATEMENT + 100;
+    let rooms: Vec<String> = (0..=n).map(|i| format!("opening:many-{i}")).collect();
+    let mut tx = pool.begin().await.unwrap();
+    for (i, room) in rooms.iter().enumerate() {
+        // This node, a live other node, and (for some rooms) a node stopped a minute ago.
+        let mut rows = vec![("node-a", now), ("node-b", now)];
+        if i % 7 == 0 {
+            rows.push(("node-gone", now - 60_000));
+        }
+        for (node, seen) in rows {
+            sqlx::query(
+                "INSERT INTO room_presence (node_id, room, instance, members, changed_at, \
+                 seen_at) VALUES ($1, $2, 'i', '[]', $3, $4)",
+            )
+            .bind(node)
+            .bind(room)
+            .bind(i as i64)
+            .bind(seen)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+    // The last room is not live here.
+    let live: Vec<&str> = rooms[..n].iter().map(String::as_str).collect();
+    let many = heads(pool, "node-a", &live, now).await.unwrap();
+    assert_eq!(many.len(), n);
+    for (i, room) in live.iter().enumerate() {
+        assert_eq!(many[*room], vec![("node-b".to_string(), i as i64)], "{room}");
+    }
+    // A few rooms, read by statement: the same heads.
+    let few = heads(pool, "node-a", &live[..50], now).await.unwrap();
+    assert_eq!(few.len(), 50);
+    assert!(few.iter().all(|(room, h)| many[room] == *h));
+}
