@@ -437,9 +437,11 @@ impl Hub {
         Ok(())
     }
 
-    /// Until `stop`: with other nodes, [`Hub::catch_up`] every [`CATCH_UP_EVERY`] and the
-    /// presence rows' heartbeat every [`presence::SEEN_EVERY`]; and
-    /// [`Hub::end_ended_sessions`] every [`SESSIONS_CHECKED_EVERY`].
+    /// Until `stop`: with other nodes, [`Hub::catch_up`] and the closed connections'
+    /// counts ([`caps::flush`]) every [`CATCH_UP_EVERY`], and the heartbeat of the
+    /// presence and connection rows and of the media rooms run here ([`relay::keep`])
+    /// every [`presence::SEEN_EVERY`]; and [`Hub::end_ended_sessions`] every
+    /// [`SESSIONS_CHECKED_EVERY`].
     pub async fn keep_up(
         self: std::sync::Arc<Self>,
         state: crate::state::AppState,

@@ -746,7 +746,10 @@ async fn catch_up_reads() {
         }
         let ids: Vec<&str> = tenders.iter().map(String::as_str).collect();
         let names: Vec<&str> = rooms.iter().map(String::as_str).collect();
-        let statements = 3 * n.div_ceil(kaibiao::db::IDS_PER_STATEMENT);
+        // The ledger and bid-register heads: one statement each per 500 tenders; the
+        // presence heads: one per 500 rooms, or a single pass beyond 500.
+        let per = kaibiao::db::IDS_PER_STATEMENT;
+        let statements = 2 * n.div_ceil(per) + if n > per { 1 } else { n.div_ceil(per) };
         // As autovacuum would have by then: the planner knows the rows just written.
         sqlx::query("ANALYZE room_presence")
             .execute(pool)
@@ -1335,7 +1338,11 @@ async fn presence_heads_of_many_rooms_are_those_of_the_other_live_nodes() {
     let many = heads(pool, "node-a", &live, now).await.unwrap();
     assert_eq!(many.len(), n);
     for (i, room) in live.iter().enumerate() {
-        assert_eq!(many[*room], vec![("node-b".to_string(), i as i64)], "{room}");
+        assert_eq!(
+            many[*room],
+            vec![("node-b".to_string(), i as i64)],
+            "{room}"
+        );
     }
     // A few rooms, read by statement: the same heads.
     let few = heads(pool, "node-a", &live[..50], now).await.unwrap();
