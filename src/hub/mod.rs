@@ -84,6 +84,11 @@ pub struct Hub {
     /// Where rooms run: the requests' runtime (their reads of the ledger must not wait
     /// behind the connections they fan out to; see [`connection_threads`]).
     rooms_on: Option<tokio::runtime::Handle>,
+    /// Which join of each participant (`room\nparticipant`) the SFU here holds now: a
+    /// participant who joins again (a second tab, a reconnection at another node) replaces
+    /// the earlier session in the SFU, and the earlier one leaving must not take it out.
+    media_sessions: std::sync::Mutex<HashMap<String, u64>>,
+    media_joins: std::sync::atomic::AtomicU64,
 }
 
 /// A user's place among the hub's connections; given back when dropped.
@@ -137,6 +142,8 @@ impl Hub {
             sessions: Default::default(),
             draining: tokio::sync::watch::channel(false).0,
             rooms_on: tokio::runtime::Handle::try_current().ok(),
+            media_sessions: Default::default(),
+            media_joins: Default::default(),
         }
     }
 }
@@ -337,6 +344,33 @@ impl Hub {
     /// Whether the node is stopping now.
     pub fn is_draining(&self) -> bool {
         *self.draining.borrow()
+    }
+
+    /// A participant joined the SFU here: this session's number.
+    pub(crate) fn media_session_began(&self, room: &str, participant: &str) -> u64 {
+        let n = self
+            .media_joins
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.media_sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(format!("{room}\n{participant}"), n);
+        n
+    }
+
+    /// Session `n` of a participant ends: whether it is the one the SFU holds (then the
+    /// participant leaves the SFU), not one a later join replaced.
+    pub(crate) fn media_session_ended(&self, room: &str, participant: &str, n: u64) -> bool {
+        let mut sessions = self
+            .media_sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let key = format!("{room}\n{participant}");
+        let current = sessions.get(&key) == Some(&n);
+        if current {
+            sessions.remove(&key);
+        }
+        current
     }
 
     /// Whether the node is stopping, as it changes.

@@ -60,7 +60,8 @@ const LINKED: &str = r#"{"type":"linked"}"#;
 
 /// A connection's place in a room's media: the SFU here, or a link to the owner.
 pub enum Plane {
-    Here(mpsc::Receiver<SignalOut>),
+    /// The SFU here: its messages, and which of the participant's sessions this is.
+    Here(mpsc::Receiver<SignalOut>, u64),
     There {
         to: mpsc::Sender<String>,
         from: mpsc::Receiver<String>,
@@ -72,7 +73,7 @@ impl Plane {
     /// `None` when the room's media ended for this connection.
     pub async fn next(&mut self, room: &str) -> Option<String> {
         match self {
-            Plane::Here(rx) => rx.recv().await.map(|out| media_frame(room, &out)),
+            Plane::Here(rx, _) => rx.recv().await.map(|out| media_frame(room, &out)),
             Plane::There { from, .. } => from.recv().await,
         }
     }
@@ -86,7 +87,7 @@ impl Plane {
         signal: SignalIn,
     ) -> Vec<String> {
         match self {
-            Plane::Here(_) => answer_here(state, room, participant, signal).await,
+            Plane::Here(..) => answer_here(state, room, participant, signal).await,
             Plane::There { to, .. } => {
                 // The owner answers over the link; a closed link ends the plane instead. A
                 // client sending faster than the link takes its signals is refused them
@@ -107,8 +108,8 @@ impl Plane {
     /// Leaves the room's media: here, keeping what it recorded; there, by closing the
     /// link (the owner does the rest).
     pub async fn leave(self, state: &AppState, room: &str, participant: &str) {
-        if let Plane::Here(_) = self {
-            leave_here(state, room, participant).await;
+        if let Plane::Here(_, session) = self {
+            leave_here(state, room, participant, session).await;
         }
     }
 }
@@ -137,10 +138,13 @@ pub fn announce(state: &AppState, room: &str) {
     }
 }
 
-/// Leaves the SFU here, keeps what it recorded, tells the room, and gives up the room's
+/// Ends session `session` of the participant in the SFU here (if a later join has not
+/// replaced it), keeps what it recorded, tells the room, and gives up the room's
 /// ownership when nobody is left.
-pub async fn leave_here(state: &AppState, room: &str, participant: &str) {
-    let _ = state.media.leave(room, participant).await;
+async fn leave_here(state: &AppState, room: &str, participant: &str, session: u64) {
+    if Hub::of(state).media_session_ended(room, participant, session) {
+        let _ = state.media.leave(room, participant).await;
+    }
     if let Err(e) = super::media::store_recordings(state, room).await {
         tracing::error!(error = ?e, %room, "storing recordings failed");
     }
@@ -181,8 +185,9 @@ pub async fn join(
                 .join(room, participant, role)
                 .await
                 .map_err(refusal)?;
+            let session = Hub::of(state).media_session_began(room, participant);
             announce(state, room);
-            return Ok(Plane::Here(rx));
+            return Ok(Plane::Here(rx, session));
         };
         let hello = Hello {
             room: room.into(),
@@ -441,6 +446,7 @@ async fn serve_link(state: AppState, socket: WebSocket) {
             return;
         }
     };
+    let session = Hub::of(&state).media_session_began(&room, &participant);
     announce(&state, &room);
     let mut draining = Hub::of(&state).draining();
     if sink.send(Message::Text(LINKED.into())).await.is_ok() {
@@ -470,5 +476,5 @@ async fn serve_link(state: AppState, socket: WebSocket) {
             }
         }
     }
-    leave_here(&state, &room, &participant).await;
+    leave_here(&state, &room, &participant, session).await;
 }

@@ -355,3 +355,44 @@ async fn recordings_left_by_a_killed_server_are_kept_at_the_next_start() {
         0
     );
 }
+
+/// A participant who joins a room's media again (a second tab, a reconnection) replaces
+/// the earlier session; the earlier one leaving afterwards does not take the new one out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_session_leaving_keeps_the_participant_who_joined_again() {
+    let app = spawn_app().await;
+    let tender = app.school_tender_id().await;
+    let room = format!("opening:{tender}");
+    let finance = app.user_id("finance").await;
+    let (first, _) = HubMedia::open(&app, "finance", &room).await;
+    assert_eq!(first.join().await["type"], "media_joined");
+    let (second, _) = HubMedia::open(&app, "finance", &room).await;
+    assert_eq!(second.join().await["type"], "media_joined");
+    first
+        .out
+        .send(json!({"type": "media_leave", "room": room}))
+        .unwrap();
+    // The leave is done once the first connection answers the next frame.
+    first
+        .request(json!({"type": "subscribe", "room": room, "since_seq": 0}))
+        .await;
+    let ids: Vec<String> = app
+        .state
+        .media
+        .room(&room)
+        .map(|r| r.participants.into_iter().map(|p| p.id).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, vec![finance.clone()], "the second session is still in");
+    second
+        .out
+        .send(json!({"type": "media_leave", "room": room}))
+        .unwrap();
+    second
+        .request(json!({"type": "subscribe", "room": room, "since_seq": 0}))
+        .await;
+    assert!(app
+        .state
+        .media
+        .room(&room)
+        .is_none_or(|r| r.participants.is_empty()));
+}
