@@ -1,19 +1,28 @@
-//! Content-addressed blob storage (bid ciphertexts, documents, recordings) through
-//! `object_store`: a local folder by default. Blobs are named by their SHA-256; rows hold
-//! the hash, never the bytes.
+//! Content-addressed blob storage (bid ciphertexts, documents, recordings): a local folder
+//! through `object_store` by default (shared by a mount when there are several nodes), or
+//! a NATS JetStream object store every node reaches (`--blob-store nats://…`). Blobs are
+//! named by their SHA-256, checked on the way out; rows hold the hash, never the bytes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use async_nats::jetstream::object_store as nats;
 use bytes::Bytes;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 /// A half-stored blob this long untouched was left by a run that stopped.
 const STAGING_IDLE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The bucket of `--blob-store nats://host:port` when the address names none.
+pub const DEFAULT_BUCKET: &str = "kaibiao-blobs";
+
+/// Parts read at a time from a file or a NATS object.
+const PART: usize = 256 << 10;
 
 /// Removes the file of `entry` if nobody wrote to it for `idle` (a folder other nodes
 /// share holds files they are writing now); whether it did.
@@ -30,9 +39,55 @@ pub async fn remove_if_idle(entry: &tokio::fs::DirEntry, idle: std::time::Durati
 
 #[derive(Clone)]
 pub struct BlobStore {
-    store: Arc<dyn ObjectStore>,
-    /// The folder of a local store, where a finished file can simply be moved in.
-    local_root: Option<std::path::PathBuf>,
+    backend: Backend,
+    /// This node's folder for copies of blobs that must be files (see [`BlobStore::file`]).
+    scratch: PathBuf,
+}
+
+#[derive(Clone)]
+enum Backend {
+    /// A folder, where a finished file can simply be moved in and read where it lies.
+    Local {
+        store: Arc<dyn ObjectStore>,
+        root: PathBuf,
+    },
+    /// A NATS JetStream object store (objects named `sha256/<hash>`).
+    Nats(Box<nats::ObjectStore>),
+}
+
+/// A blob as a file on this node's disk: where a local store keeps it, or a copy that is
+/// removed when this is dropped.
+pub struct BlobFile {
+    path: PathBuf,
+    _copy: Option<tempfile::TempPath>,
+}
+
+impl std::ops::Deref for BlobFile {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn nats_name(hash: &str) -> String {
+    format!("sha256/{hash}")
+}
+
+fn not_found(e: &nats::GetError) -> bool {
+    e.kind() == nats::GetErrorKind::NotFound
+}
+
+/// The SHA-256 (hex) of everything `reader` gives.
+async fn hash_of(mut reader: impl AsyncRead + Unpin) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; PART];
+    loop {
+        let n = reader.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(hex::encode(hasher.finalize()));
+        }
+        hasher.update(&buf[..n]);
+    }
 }
 
 fn object_path(hash: &str) -> ObjectPath {
@@ -46,69 +101,155 @@ fn is_hash(s: &str) -> bool {
 }
 
 impl BlobStore {
+    /// A store in the folder `dir`.
     pub fn local(dir: &Path) -> anyhow::Result<BlobStore> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let fs = LocalFileSystem::new_with_prefix(dir)?;
         Ok(BlobStore {
-            store: Arc::new(fs),
-            local_root: Some(dir.to_path_buf()),
+            backend: Backend::Local {
+                store: Arc::new(fs),
+                root: dir.to_path_buf(),
+            },
+            scratch: dir.join("incoming"),
+        })
+    }
+
+    /// The store at `url` (`nats://[user:password@]host:port[/bucket]`, the bucket made if
+    /// it is not there), with this node's copies of blobs in `scratch`; what a stopped run
+    /// left there is removed.
+    pub async fn nats(url: &str, scratch: &Path) -> anyhow::Result<BlobStore> {
+        let rest = url.strip_prefix("nats://").with_context(|| {
+            format!("--blob-store must be nats://host:port[/bucket], not {url}")
+        })?;
+        let (server, bucket) = match rest.split_once('/') {
+            Some((server, bucket)) if !bucket.is_empty() => (server, bucket),
+            Some((server, _)) => (server, DEFAULT_BUCKET),
+            None => (rest, DEFAULT_BUCKET),
+        };
+        let client = async_nats::ConnectOptions::new()
+            .name("kaibiao")
+            .connect(format!("nats://{server}"))
+            .await
+            .with_context(|| format!("connecting to the blob store at nats://{server}"))?;
+        let jetstream = async_nats::jetstream::new(client);
+        // Nodes starting together may both find no bucket: whoever makes it second finds it.
+        let bucket = match jetstream.get_object_store(bucket).await {
+            Ok(b) => b,
+            Err(_) => match jetstream
+                .create_object_store(nats::Config {
+                    bucket: bucket.to_string(),
+                    description: Some("kaibiao: bids, documents, recordings by SHA-256".into()),
+                    ..Default::default()
+                })
+                .await
+            {
+                Ok(b) => b,
+                Err(made) => jetstream.get_object_store(bucket).await.with_context(|| {
+                    format!("the blob store's bucket {bucket} (JetStream enabled?): {made}")
+                })?,
+            },
+        };
+        let _ = tokio::fs::remove_dir_all(scratch).await;
+        tokio::fs::create_dir_all(scratch)
+            .await
+            .with_context(|| format!("creating {}", scratch.display()))?;
+        Ok(BlobStore {
+            backend: Backend::Nats(Box::new(bucket)),
+            scratch: scratch.to_path_buf(),
         })
     }
 
     /// Stores `bytes` and returns their SHA-256 (hex), which names them.
     pub async fn put(&self, bytes: Bytes) -> anyhow::Result<String> {
         let hash = hex::encode(Sha256::digest(&bytes));
-        self.store
-            .put(&object_path(&hash), PutPayload::from_bytes(bytes))
-            .await?;
+        match &self.backend {
+            Backend::Local { store, .. } => {
+                store
+                    .put(&object_path(&hash), PutPayload::from_bytes(bytes))
+                    .await?;
+            }
+            Backend::Nats(bucket) => self.put_nats(bucket, &hash, &mut bytes.as_ref()).await?,
+        }
         Ok(hash)
+    }
+
+    /// Stores what `data` gives under `hash` unless the bucket has it already (the same
+    /// name is the same bytes).
+    async fn put_nats(
+        &self,
+        bucket: &nats::ObjectStore,
+        hash: &str,
+        data: &mut (impl AsyncRead + Unpin),
+    ) -> anyhow::Result<()> {
+        let name = nats_name(hash);
+        if bucket.info(&name).await.is_ok_and(|i| !i.deleted) {
+            return Ok(());
+        }
+        bucket.put(name.as_str(), data).await?;
+        Ok(())
     }
 
     /// Stores a file, streamed in parts, and returns its SHA-256 (hex), which names it.
     pub async fn put_file(&self, path: &Path) -> anyhow::Result<String> {
-        use tokio::io::AsyncReadExt;
-        let staging = ObjectPath::from(format!("incoming/{}", uuid::Uuid::new_v4()));
-        let mut upload = self.store.put_multipart(&staging).await?;
-        let mut file = tokio::fs::File::open(path).await?;
-        let mut hasher = Sha256::new();
-        loop {
-            let mut buf = vec![0u8; 8 << 20];
-            let mut filled = 0;
-            while filled < buf.len() {
-                let n = file.read(&mut buf[filled..]).await?;
-                if n == 0 {
-                    break;
+        match &self.backend {
+            Backend::Local { store, .. } => {
+                let staging = ObjectPath::from(format!("incoming/{}", uuid::Uuid::new_v4()));
+                let mut upload = store.put_multipart(&staging).await?;
+                let mut file = tokio::fs::File::open(path).await?;
+                let mut hasher = Sha256::new();
+                loop {
+                    let mut buf = vec![0u8; 8 << 20];
+                    let mut filled = 0;
+                    while filled < buf.len() {
+                        let n = file.read(&mut buf[filled..]).await?;
+                        if n == 0 {
+                            break;
+                        }
+                        filled += n;
+                    }
+                    if filled == 0 {
+                        break;
+                    }
+                    buf.truncate(filled);
+                    hasher.update(&buf);
+                    upload.put_part(PutPayload::from(buf)).await?;
                 }
-                filled += n;
+                upload.complete().await?;
+                let hash = hex::encode(hasher.finalize());
+                store.rename(&staging, &object_path(&hash)).await?;
+                Ok(hash)
             }
-            if filled == 0 {
-                break;
+            Backend::Nats(bucket) => {
+                // The name comes first in NATS: the file is read twice, once to name it.
+                let hash = hash_of(tokio::fs::File::open(path).await?).await?;
+                let mut file = tokio::fs::File::open(path).await?;
+                self.put_nats(bucket, &hash, &mut file).await?;
+                Ok(hash)
             }
-            buf.truncate(filled);
-            hasher.update(&buf);
-            upload.put_part(PutPayload::from(buf)).await?;
         }
-        upload.complete().await?;
-        let hash = hex::encode(hasher.finalize());
-        self.store.rename(&staging, &object_path(&hash)).await?;
-        Ok(hash)
     }
 
     /// Whether the store takes a write now: a small object written over the last one (a
     /// full disk or a read-only store fails it), for `/healthz`.
     pub async fn probe(&self, now_ms: i64) -> anyhow::Result<()> {
-        self.store
-            .put(
-                &ObjectPath::from("health/probe"),
-                PutPayload::from(now_ms.to_string().into_bytes()),
-            )
-            .await?;
+        let stamp = now_ms.to_string().into_bytes();
+        match &self.backend {
+            Backend::Local { store, .. } => {
+                store
+                    .put(&ObjectPath::from("health/probe"), PutPayload::from(stamp))
+                    .await?;
+            }
+            Backend::Nats(bucket) => {
+                bucket.put("health/probe", &mut stamp.as_slice()).await?;
+            }
+        }
         Ok(())
     }
 
     /// Removes what a crash left half-stored (`incoming/`, a local store's staging).
     pub async fn sweep_staging(&self) -> anyhow::Result<()> {
-        let Some(root) = &self.local_root else {
+        let Backend::Local { root, .. } = &self.backend else {
+            // A NATS object is whole or not there; this node's copies went at start.
             return Ok(());
         };
         let mut entries = match tokio::fs::read_dir(root.join("incoming")).await {
@@ -137,7 +278,7 @@ impl BlobStore {
     /// local store (no second copy of a large bid), a streamed upload otherwise.
     pub async fn adopt_file(&self, path: &Path, hash: &str) -> anyhow::Result<()> {
         anyhow::ensure!(is_hash(hash), "not a SHA-256: {hash}");
-        if let Some(root) = &self.local_root {
+        if let Backend::Local { root, .. } = &self.backend {
             let target = root.join("sha256").join(&hash[..2]).join(hash);
             tokio::fs::create_dir_all(target.parent().expect("has a parent")).await?;
             if tokio::fs::rename(path, &target).await.is_ok() {
@@ -150,28 +291,78 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Where a blob of a local store lives, for readers that stream it from disk (the
-    /// opening decrypts bids this way; nothing checks the hash on this path).
-    pub fn local_path(&self, hash: &str) -> Option<std::path::PathBuf> {
-        let root = self.local_root.as_ref()?;
-        is_hash(hash).then(|| root.join("sha256").join(&hash[..2]).join(hash))
+    /// A blob as a file, for readers that need one (the opening decrypts bids from disk,
+    /// poppler reads PDFs): a local store's own file, unchecked (and perhaps missing:
+    /// opening it fails); from NATS, a copy in this node's scratch folder, checked against
+    /// its name, `None` if there is no such blob.
+    pub async fn file(&self, hash: &str) -> anyhow::Result<Option<BlobFile>> {
+        if !is_hash(hash) {
+            return Ok(None);
+        }
+        let bucket = match &self.backend {
+            Backend::Local { root, .. } => {
+                return Ok(Some(BlobFile {
+                    path: root.join("sha256").join(&hash[..2]).join(hash),
+                    _copy: None,
+                }));
+            }
+            Backend::Nats(bucket) => bucket,
+        };
+        let mut object = match bucket.get(nats_name(hash)).await {
+            Ok(o) => o,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let copy = tempfile::NamedTempFile::new_in(&self.scratch)?.into_temp_path();
+        let mut out = tokio::fs::File::create(&copy).await?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; PART];
+        loop {
+            let n = object.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n]).await?;
+        }
+        out.flush().await?;
+        anyhow::ensure!(
+            hex::encode(hasher.finalize()) == hash,
+            "blob {hash} does not match its hash"
+        );
+        Ok(Some(BlobFile {
+            path: copy.to_path_buf(),
+            _copy: Some(copy),
+        }))
     }
 
     /// The first `n` bytes of a blob (fewer if it is shorter), unchecked: for headers
     /// that carry their own integrity.
     pub async fn get_prefix(&self, hash: &str, n: usize) -> anyhow::Result<Option<Vec<u8>>> {
-        use tokio::io::AsyncReadExt;
-        if let Some(path) = self.local_path(hash) {
-            let file = match tokio::fs::File::open(&path).await {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(e.into()),
-            };
-            let mut out = Vec::with_capacity(n);
-            file.take(n as u64).read_to_end(&mut out).await?;
-            return Ok(Some(out));
+        if !is_hash(hash) {
+            return Ok(None);
         }
-        Ok(self.get(hash).await?.map(|b| b[..n.min(b.len())].to_vec()))
+        let mut out = Vec::with_capacity(n.min(PART));
+        match &self.backend {
+            Backend::Local { root, .. } => {
+                let path = root.join("sha256").join(&hash[..2]).join(hash);
+                let file = match tokio::fs::File::open(&path).await {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                };
+                file.take(n as u64).read_to_end(&mut out).await?;
+            }
+            Backend::Nats(bucket) => {
+                let object = match bucket.get(nats_name(hash)).await {
+                    Ok(o) => o,
+                    Err(e) if not_found(&e) => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                };
+                object.take(n as u64).read_to_end(&mut out).await?;
+            }
+        }
+        Ok(Some(out))
     }
 
     /// The blob named `hash`, checked against its name on the way out.
@@ -179,18 +370,27 @@ impl BlobStore {
         if !is_hash(hash) {
             return Ok(None);
         }
-        match self.store.get(&object_path(hash)).await {
-            Ok(r) => {
-                let bytes = r.bytes().await?;
-                anyhow::ensure!(
-                    hex::encode(Sha256::digest(&bytes)) == hash,
-                    "blob {hash} does not match its hash"
-                );
-                Ok(Some(bytes))
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        let bytes = match &self.backend {
+            Backend::Local { store, .. } => match store.get(&object_path(hash)).await {
+                Ok(r) => r.bytes().await?,
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            },
+            Backend::Nats(bucket) => match bucket.get(nats_name(hash)).await {
+                Ok(mut object) => {
+                    let mut out = Vec::with_capacity(object.info.size);
+                    object.read_to_end(&mut out).await?;
+                    Bytes::from(out)
+                }
+                Err(e) if not_found(&e) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            },
+        };
+        anyhow::ensure!(
+            hex::encode(Sha256::digest(&bytes)) == hash,
+            "blob {hash} does not match its hash"
+        );
+        Ok(Some(bytes))
     }
 
     /// A blob as a stream of parts, for serving large ones without holding them in memory:
@@ -202,17 +402,32 @@ impl BlobStore {
         if !is_hash(hash) {
             return Ok(None);
         }
-        let r = match self.store.get(&object_path(hash)).await {
-            Ok(r) => r,
-            Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e.into()),
+        let (size, parts): (u64, BlobStream) = match &self.backend {
+            Backend::Local { store, .. } => match store.get(&object_path(hash)).await {
+                Ok(r) => (
+                    r.meta.size,
+                    Box::pin(
+                        r.into_stream()
+                            .map(|part| part.map_err(std::io::Error::other)),
+                    ),
+                ),
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            },
+            Backend::Nats(bucket) => match bucket.get(nats_name(hash)).await {
+                Ok(object) => (
+                    object.info.size as u64,
+                    Box::pin(tokio_util::io::ReaderStream::with_capacity(object, PART)),
+                ),
+                Err(e) if not_found(&e) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            },
         };
-        let size = r.meta.size;
         let hasher = Arc::new(std::sync::Mutex::new(Sha256::new()));
         let feed = hasher.clone();
         let want = hash.to_string();
-        let parts = r.into_stream().map(move |part| {
-            let part = part.map_err(std::io::Error::other)?;
+        let parts = parts.map(move |part| {
+            let part = part?;
             feed.lock().unwrap_or_else(|e| e.into_inner()).update(&part);
             Ok(part)
         });

@@ -23,6 +23,9 @@ pub struct Config {
     /// Where the other nodes reach this one (`http://host:port` on their network), for
     /// the media rooms this node runs; `None`: the listener's address when it names one.
     pub node_url: Option<String>,
+    /// `nats://host:port[/bucket]`: blobs in a NATS JetStream object store every node
+    /// reaches; `None`: the `blobs` folder of the shared dir.
+    pub blob_store: Option<String>,
     /// Seed the demo city into an empty database.
     pub demo: bool,
     /// The demo users' password; random (and printed once) when `None`.
@@ -99,6 +102,7 @@ impl Config {
             database_url: None,
             shared_dir: None,
             node_url: None,
+            blob_store: None,
             demo: false,
             demo_password: None,
             tls: None,

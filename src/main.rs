@@ -186,6 +186,12 @@ struct ServeArgs {
     /// unless it is 0.0.0.0 or [::] (then give it).
     #[arg(long, env = "KAIBIAO_NODE_URL")]
     node_url: Option<String>,
+    /// Where blobs (sealed bids, opened documents, recordings) are kept instead of the
+    /// shared folder: nats://[user:password@]host:port[/bucket], a NATS server with
+    /// JetStream on (`nats-server -js`) that every node reaches; the bucket (default
+    /// kaibiao-blobs) is made at the first start.
+    #[arg(long, env = "KAIBIAO_BLOB_STORE")]
+    blob_store: Option<String>,
     /// Seed the demo city into an empty database and print its logins.
     #[arg(long, env = "KAIBIAO_DEMO")]
     demo: bool,
@@ -307,6 +313,7 @@ impl ServeArgs {
         c.database_url = self.database_url.clone().filter(|u| !u.is_empty());
         c.shared_dir = self.shared_dir.clone();
         c.node_url = self.node_url.clone().filter(|u| !u.is_empty());
+        c.blob_store = self.blob_store.clone().filter(|u| !u.is_empty());
         c.demo = self.demo;
         c.demo_password = self.demo_password.clone();
         c.session_ttl_mins = self.session_ttl_mins;

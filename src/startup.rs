@@ -113,7 +113,10 @@ pub async fn build_with_clock(
     let db = Database::connect(config.database_url.as_deref(), &config.data_dir).await?;
     db.migrate().await?;
     crate::org::repo::ensure_regions(&db.pool).await?;
-    let blobs = BlobStore::local(&config.shared().join("blobs"))?;
+    let blobs = match &config.blob_store {
+        Some(url) => BlobStore::nats(url, &config.data_dir.join("blob-copies")).await?,
+        None => BlobStore::local(&config.shared().join("blobs"))?,
+    };
     // The live rooms, each kind registered by the area that owns it.
     let hub = Arc::new(crate::hub::Hub::new(vec![
         Box::new(crate::opening::room::OpeningRoom),

@@ -106,7 +106,7 @@ async fn bid_text(state: &AppState, docs: &[crate::ledger::Document]) -> AppResu
                 .get_prefix(&d.sha256, budget)
                 .await?
                 .map(|bytes| similarity::decode_text(&bytes, &d.media_type))
-        } else if let Some(path) = state.blobs.local_path(&d.sha256) {
+        } else if let Some(path) = state.blobs.file(&d.sha256).await? {
             if pdftext::is_pdf(&d.name, &d.media_type) {
                 pdftext::text(&path, budget).await
             } else {
@@ -138,7 +138,7 @@ async fn bid_archives(
         .iter()
         .filter(|d| office::is_zip(&d.name, &d.media_type))
     {
-        if let Some(path) = state.blobs.local_path(&d.sha256) {
+        if let Some(path) = state.blobs.file(&d.sha256).await? {
             let name = d.name.clone();
             out.extend(
                 tokio::task::spawn_blocking(move || office::archive_members(&path, &name))

@@ -55,7 +55,7 @@ async fn pdf_pages(state: &AppState, sha256: &str) -> AppResult<u32> {
     if let Some(n) = lock().counts.get(sha256) {
         return Ok(*n);
     }
-    let n = crate::pdf::page_count(&path_of(state, sha256)?)
+    let n = crate::pdf::page_count(&file_of(state, sha256).await?)
         .await
         .map_err(unreadable)?;
     lock().counts.put(sha256.to_string(), n);
@@ -68,7 +68,7 @@ async fn pdf_page(state: &AppState, sha256: &str, page: u32) -> AppResult<Vec<u8
     if let Some(png) = lock().pages.get(&key) {
         return Ok(png.to_vec());
     }
-    let png = crate::pdf::render_page(&path_of(state, sha256)?, page, DPI)
+    let png = crate::pdf::render_page(&file_of(state, sha256).await?, page, DPI)
         .await
         .map_err(unreadable)?;
     if png.len() <= CACHE_BYTES / 8 {
@@ -144,8 +144,8 @@ async fn find(
     Ok((m, d, kind))
 }
 
-fn path_of(state: &AppState, sha256: &str) -> AppResult<std::path::PathBuf> {
-    state.blobs.local_path(sha256).ok_or(AppError::NotFound)
+async fn file_of(state: &AppState, sha256: &str) -> AppResult<crate::blob::BlobFile> {
+    state.blobs.file(sha256).await?.ok_or(AppError::NotFound)
 }
 
 fn unreadable(e: crate::pdf::RunError) -> AppError {
@@ -252,7 +252,7 @@ pub async fn search(
     let (_, _, kind) = find(state, user, tender_id, sha256).await?;
     let q = crate::error::required_text("q", q, MAX_QUERY)?.to_lowercase();
     let text = match kind {
-        "pdf" => crate::pdf::text(&path_of(state, sha256)?, MAX_PAGES, 64 << 20)
+        "pdf" => crate::pdf::text(&file_of(state, sha256).await?, MAX_PAGES, 64 << 20)
             .await
             .map_err(unreadable)?,
         "text" => {

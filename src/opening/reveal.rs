@@ -196,9 +196,10 @@ async fn open(
     let kb: [u8; 32] = b64url::decode(kb)
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored kb malformed")))?;
-    let Some(path) = state.blobs.local_path(&p.ciphertext_sha256) else {
+    let Some(path) = state.blobs.file(&p.ciphertext_sha256).await? else {
         return Err(AppError::Internal(anyhow::anyhow!(
-            "revealing needs the local blob store"
+            "the sealed bid {} is not in the blob store",
+            p.ciphertext_sha256
         )));
     };
     let hash = p.ciphertext_sha256.clone();

@@ -1169,7 +1169,7 @@ async fn open_offer(
     let (Some(kb), Some(sha), Some(secret)) = (&o.kb, &o.ciphertext_sha256, secret) else {
         return Ok(Err("KB_NOT_RELEASED".into()));
     };
-    let Some(path) = state.blobs.local_path(sha) else {
+    let Some(path) = state.blobs.file(sha).await? else {
         return Ok(Err("CONTAINER_MISSING".into()));
     };
     let kb: [u8; 32] = b64url::decode(kb)

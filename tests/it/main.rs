@@ -12,6 +12,7 @@ mod auth;
 mod award;
 mod bidpage;
 mod bids;
+mod blobstore;
 mod browser;
 mod cartel;
 mod ceremony;

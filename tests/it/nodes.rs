@@ -21,7 +21,8 @@ use crate::restart::{
 };
 
 /// Three nodes: the first started alone with the demo city (it takes the scheduler's
-/// lease), then two more on the same database and shared folder.
+/// lease), then two more on the same database and shared folder; blobs in the shared
+/// folder or, given `blob_store`, in that NATS server.
 struct Nodes {
     shared: tempfile::TempDir,
     dirs: Vec<tempfile::TempDir>,
@@ -30,13 +31,16 @@ struct Nodes {
 }
 
 impl Nodes {
-    async fn start(db: &str) -> Nodes {
+    async fn start(db: &str, blob_store: Option<&str>) -> Nodes {
         let shared = tempfile::tempdir().unwrap();
         let shared_arg = shared.path().to_str().unwrap().to_string();
         let (mut dirs, mut servers, mut bases) = (Vec::new(), Vec::new(), Vec::new());
         for n in 0..3 {
             let dir = tempfile::tempdir().unwrap();
             let mut args = vec!["--shared-dir", &shared_arg];
+            if let Some(url) = blob_store {
+                args.extend(["--blob-store", url]);
+            }
             if n == 0 {
                 args.push("--demo");
             }
@@ -154,9 +158,10 @@ async fn watch(token: String, bases: Vec<String>, room: String) -> (Vec<(i64, St
 }
 
 /// One whole opening over three nodes; with `kill`, the node reading out dies after the
-/// first bid is read out. The record's essence and what every watcher was sent.
-async fn scenario(db: String, kill: bool) -> Value {
-    let mut nodes = Nodes::start(&db).await;
+/// first bid is read out; with `blob_store`, the bids and their documents are kept in
+/// that NATS server. The record's essence and what every watcher was sent.
+async fn scenario(db: String, kill: bool, blob_store: Option<String>) -> Value {
+    let mut nodes = Nodes::start(&db, blob_store.as_deref()).await;
     let (a, b, c) = (
         nodes.bases[0].clone(),
         nodes.bases[1].clone(),
@@ -314,6 +319,11 @@ async fn scenario(db: String, kill: bool) -> Value {
     }
     let sealed = ledger.iter().filter(|(_, k)| k == "bids_sealed").count();
     assert_eq!(sealed, 1, "the deadline sealed once under three nodes");
+    if blob_store.is_some() {
+        // Nothing stored in the shared folder: the sealed bids went to NATS at the node
+        // that took them and were read from it at the node that read them out.
+        assert!(!nodes.shared.path().join("blobs").exists());
+    }
     if !kill {
         logout_at_one_node_closes_the_hub_at_another(&a, &c).await;
     }
@@ -383,8 +393,16 @@ async fn three_nodes_run_an_opening_and_survive_the_reading_node_killed() {
         eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
         return;
     };
-    let (calm, killed) = tokio::join!(scenario(calm_db, false), scenario(killed_db, true));
-    assert_eq!(killed, calm, "the same record with the reading node killed");
+    // The killed run keeps its blobs in NATS (where the server is installed: CI's is).
+    let nats = crate::blobstore::nats_server();
+    let (calm, killed) = tokio::join!(
+        scenario(calm_db, false, None),
+        scenario(killed_db, true, nats.as_ref().map(|n| n.url.clone()))
+    );
+    assert_eq!(
+        killed, calm,
+        "the same record with the reading node killed and the blobs in NATS"
+    );
     let read_out = calm["ledger"]
         .as_array()
         .unwrap()
@@ -900,7 +918,7 @@ async fn cross_node_delivery() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let nodes = Nodes::start(&db).await;
+    let nodes = Nodes::start(&db, None).await;
     let (a, b) = (nodes.bases[0].clone(), nodes.bases[1].clone());
     let (sessions, tender) = published_at(&a, "跨节点送达").await;
     let room = format!("opening:{tender}");

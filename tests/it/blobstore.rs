@@ -1,0 +1,184 @@
+//! The blob store in NATS JetStream (`--blob-store nats://…`), against a real
+//! `nats-server -js` this test starts (Debian's `nats-server`): blobs named by their hash,
+//! whole or streamed or copied to a file, and an object altered in the bucket refused.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use kaibiao::blob::{BlobStore, DEFAULT_BUCKET};
+use tokio::io::AsyncReadExt;
+
+/// A `nats-server` with JetStream on, on a port of its choosing, its store in a folder of
+/// its own; stopped when dropped.
+pub struct NatsServer {
+    child: Child,
+    _dir: tempfile::TempDir,
+    /// `nats://127.0.0.1:<port>`
+    pub url: String,
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts one, or `None` where the server is not installed (a failure under CI=true).
+pub fn nats_server() -> Option<NatsServer> {
+    let binary = [
+        "nats-server",
+        "/usr/sbin/nats-server",
+        "/usr/bin/nats-server",
+    ]
+    .into_iter()
+    .find(|b| {
+        Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(binary) = binary else {
+        assert!(
+            !crate::common::in_ci(),
+            "CI=true but nats-server is missing (apt-get install nats-server)"
+        );
+        eprintln!("nats-server is not installed: the NATS blob store is not tested");
+        return None;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(binary)
+        .args(["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting nats-server");
+    // It says where it listens, then that it is ready.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut port = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some((_, at)) = line.split_once("Listening for client connections on ") {
+            port = at.trim().rsplit(':').next().map(str::to_string);
+        }
+        if line.contains("Server is ready") {
+            break;
+        }
+    }
+    // Keep reading what it says, so that it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let port = port.expect("nats-server said where it listens");
+    Some(NatsServer {
+        child,
+        _dir: dir,
+        url: format!("nats://127.0.0.1:{port}"),
+    })
+}
+
+async fn read_all(store: &BlobStore, hash: &str) -> std::io::Result<(u64, Vec<u8>)> {
+    let (size, mut parts) = store.stream(hash).await.unwrap().unwrap();
+    let mut got = Vec::new();
+    while let Some(p) = parts.next().await {
+        got.extend_from_slice(&p?);
+    }
+    Ok((size, got))
+}
+
+#[tokio::test]
+async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
+    let Some(nats) = nats_server() else { return };
+    let scratch = tempfile::tempdir().unwrap();
+    let store = BlobStore::nats(&nats.url, scratch.path()).await.unwrap();
+
+    // Small: whole, streamed, its first bytes; a name that is no blob's, and no hash.
+    let hash = store.put(Bytes::from_static(b"abc")).await.unwrap();
+    assert_eq!(
+        hash,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(store.get(&hash).await.unwrap().unwrap(), &b"abc"[..]);
+    assert_eq!(read_all(&store, &hash).await.unwrap(), (3, b"abc".to_vec()));
+    assert_eq!(store.get_prefix(&hash, 2).await.unwrap().unwrap(), b"ab");
+    assert!(store.get(&"0".repeat(64)).await.unwrap().is_none());
+    assert!(store.file(&"0".repeat(64)).await.unwrap().is_none());
+    assert!(store.get("../etc/passwd").await.unwrap().is_none());
+
+    // Large (many of NATS's chunks), from a file: the same name a local store gives it,
+    // and as a file on this node, a copy that goes when dropped.
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let path = scratch.path().join("big.bin");
+    std::fs::write(&path, &big).unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let local_hash = BlobStore::local(local.path())
+        .unwrap()
+        .put_file(&path)
+        .await
+        .unwrap();
+    let big_hash = store.put_file(&path).await.unwrap();
+    assert_eq!(big_hash, local_hash);
+    assert_eq!(
+        read_all(&store, &big_hash).await.unwrap(),
+        (big.len() as u64, big.clone())
+    );
+    let file = store.file(&big_hash).await.unwrap().unwrap();
+    assert_eq!(std::fs::read(&*file).unwrap(), big);
+    let copy = file.to_path_buf();
+    drop(file);
+    assert!(!copy.exists(), "the copy is removed once read");
+    store.adopt_file(&path, &big_hash).await.unwrap();
+    assert!(!path.exists(), "an adopted file is taken over");
+
+    // A second node's store finds the bucket made and the blobs in it.
+    let other_scratch = tempfile::tempdir().unwrap();
+    let other = BlobStore::nats(
+        &format!("{}/{DEFAULT_BUCKET}", nats.url),
+        other_scratch.path(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(other.get(&hash).await.unwrap().unwrap(), &b"abc"[..]);
+    other.probe(1).await.unwrap();
+
+    // Someone with the bucket's credentials puts other bytes under the name: refused whole,
+    // as a file, and streamed (the stream ends broken).
+    let client = async_nats::connect(&nats.url).await.unwrap();
+    let bucket = async_nats::jetstream::new(client)
+        .get_object_store(DEFAULT_BUCKET)
+        .await
+        .unwrap();
+    bucket
+        .put(format!("sha256/{hash}").as_str(), &mut &b"abd"[..])
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    bucket
+        .get(format!("sha256/{hash}"))
+        .await
+        .unwrap()
+        .read_to_end(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(raw, b"abd", "the bucket holds the altered bytes");
+    assert!(store.get(&hash).await.is_err());
+    assert!(store.file(&hash).await.is_err());
+    assert!(read_all(&store, &hash).await.is_err());
+
+    // A server that is not there: a clear error at start.
+    drop(nats);
+    let err = BlobStore::nats("nats://127.0.0.1:1", scratch.path())
+        .await
+        .err()
+        .expect("no server, no store");
+    assert!(
+        format!("{err:#}").contains("connecting to the blob store"),
+        "{err:#}"
+    );
+    let err = BlobStore::nats("s3://bucket", scratch.path())
+        .await
+        .err()
+        .unwrap();
+    assert!(format!("{err:#}").contains("nats://host:port"), "{err:#}");
+}
