@@ -89,6 +89,9 @@ pub struct Hub {
     /// the earlier session in the SFU, and the earlier one leaving must not take it out.
     media_sessions: std::sync::Mutex<HashMap<String, u64>>,
     media_joins: std::sync::atomic::AtomicU64,
+    /// Media rooms this node ran and found run by another node since (`relay::keep`):
+    /// their sessions here tell their clients to join again.
+    media_lost: tokio::sync::broadcast::Sender<String>,
 }
 
 /// A user's place among the hub's connections; given back when dropped.
@@ -144,6 +147,7 @@ impl Hub {
             rooms_on: tokio::runtime::Handle::try_current().ok(),
             media_sessions: Default::default(),
             media_joins: Default::default(),
+            media_lost: tokio::sync::broadcast::channel(16).0,
         }
     }
 }
@@ -356,6 +360,22 @@ impl Hub {
             .unwrap_or_else(|e| e.into_inner())
             .insert(format!("{room}\n{participant}"), n);
         n
+    }
+
+    /// The rooms this node's media sessions are told they lost, from now on.
+    pub(crate) fn media_losses(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.media_lost.subscribe()
+    }
+
+    /// Another node runs `room`'s media now: every session of it here ends (its client is
+    /// told to join again), none of them the one the SFU holds any more.
+    pub(crate) fn media_room_lost(&self, room: &str) {
+        let prefix = format!("{room}\n");
+        self.media_sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|key, _| !key.starts_with(&prefix));
+        let _ = self.media_lost.send(room.to_string());
     }
 
     /// Session `n` of a participant ends: whether it is the one the SFU holds (then the

@@ -60,8 +60,13 @@ const LINKED: &str = r#"{"type":"linked"}"#;
 
 /// A connection's place in a room's media: the SFU here, or a link to the owner.
 pub enum Plane {
-    /// The SFU here: its messages, and which of the participant's sessions this is.
-    Here(mpsc::Receiver<SignalOut>, u64),
+    /// The SFU here: its messages, which of the participant's sessions this is, and the
+    /// rooms this node finds it lost.
+    Here(
+        mpsc::Receiver<SignalOut>,
+        u64,
+        tokio::sync::broadcast::Receiver<String>,
+    ),
     There {
         to: mpsc::Sender<String>,
         from: mpsc::Receiver<String>,
@@ -73,7 +78,16 @@ impl Plane {
     /// `None` when the room's media ended for this connection.
     pub async fn next(&mut self, room: &str) -> Option<String> {
         match self {
-            Plane::Here(rx, _) => rx.recv().await.map(|out| media_frame(room, &out)),
+            Plane::Here(rx, _, lost) => {
+                tokio::select! {
+                    // Told before the SFU lets the participant go (`lose`).
+                    biased;
+                    () = lost_room(lost, room) => Some(super::routes::error_text(&AppError::Media(
+                        MediaError::Unreachable(room.into()),
+                    ))),
+                    out = rx.recv() => out.map(|out| media_frame(room, &out)),
+                }
+            }
             Plane::There { from, .. } => from.recv().await,
         }
     }
@@ -108,8 +122,20 @@ impl Plane {
     /// Leaves the room's media: here, keeping what it recorded; there, by closing the
     /// link (the owner does the rest).
     pub async fn leave(self, state: &AppState, room: &str, participant: &str) {
-        if let Plane::Here(_, session) = self {
+        if let Plane::Here(_, session, _) = self {
             leave_here(state, room, participant, session).await;
+        }
+    }
+}
+
+/// Resolves when this node finds it lost `room` (never on another room's loss).
+async fn lost_room(lost: &mut tokio::sync::broadcast::Receiver<String>, room: &str) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match lost.recv().await {
+            Ok(r) if r == room => return,
+            Ok(_) | Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => std::future::pending().await,
         }
     }
 }
@@ -138,17 +164,21 @@ pub fn announce(state: &AppState, room: &str) {
     }
 }
 
-/// Ends session `session` of the participant in the SFU here (if a later join has not
-/// replaced it), keeps what it recorded, tells the room, and gives up the room's
-/// ownership when nobody is left.
+/// Ends session `session` of the participant in the SFU here and tells the room (unless
+/// a later join replaced the session, or the room went to another node, whose list the
+/// room shows), keeps what it recorded, and gives up the room's ownership when nobody is
+/// left.
 async fn leave_here(state: &AppState, room: &str, participant: &str, session: u64) {
-    if Hub::of(state).media_session_ended(room, participant, session) {
+    let current = Hub::of(state).media_session_ended(room, participant, session);
+    if current {
         let _ = state.media.leave(room, participant).await;
     }
     if let Err(e) = super::media::store_recordings(state, room).await {
         tracing::error!(error = ?e, %room, "storing recordings failed");
     }
-    announce(state, room);
+    if current {
+        announce(state, room);
+    }
     let empty = state
         .media
         .room(room)
@@ -185,9 +215,11 @@ pub async fn join(
                 .join(room, participant, role)
                 .await
                 .map_err(refusal)?;
-            let session = Hub::of(state).media_session_began(room, participant);
+            let hub = Hub::of(state);
+            let lost = hub.media_losses();
+            let session = hub.media_session_began(room, participant);
             announce(state, room);
-            return Ok(Plane::Here(rx, session));
+            return Ok(Plane::Here(rx, session, lost));
         };
         let hello = Hello {
             room: room.into(),
@@ -274,7 +306,8 @@ async fn take_over(state: &AppState, room: &str, gone: &str) -> AppResult<()> {
 }
 
 /// Refreshes this node's claim on every media room it runs with people in it (claiming
-/// again a room whose row went missing), and removes rows long unseen.
+/// again a room whose row went missing), lets go of a room another node holds now, and
+/// removes rows long unseen.
 pub async fn keep(state: &AppState) -> sqlx::Result<()> {
     let cluster = state.runtime::<Cluster>();
     let pool = &state.db.pool;
@@ -287,7 +320,7 @@ pub async fn keep(state: &AppState) -> sqlx::Result<()> {
             if info.participants.is_empty() {
                 continue;
             }
-            sqlx::query(
+            let kept = sqlx::query(
                 "INSERT INTO media_owner (room, node_id, url, seen_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (room) DO UPDATE SET seen_at = excluded.seen_at \
                  WHERE media_owner.node_id = excluded.node_id",
@@ -298,9 +331,30 @@ pub async fn keep(state: &AppState) -> sqlx::Result<()> {
             .bind(now)
             .execute(pool)
             .await?;
+            if kept.rows_affected() == 0 {
+                lose(state, &info).await;
+            }
         }
     }
     presence::remove_unseen(pool, "media_owner", now).await
+}
+
+/// Another node holds `room` now: it took the room over while this node's claim was
+/// stale or while it could not reach this node (a split between them), and its people
+/// are there. Those here are told to join again (`MEDIA_NODE_UNREACHABLE`), which takes
+/// them to that node; the SFU here lets them go and what they recorded is kept. Without
+/// this the room would stay two rooms until everyone joined again.
+async fn lose(state: &AppState, info: &kaibiao_media::RoomInfo) {
+    let room = &info.room;
+    tracing::warn!(%room, "another node runs this media room now: its people here join it there");
+    // Their sessions first, so each is told before the SFU ends its messages.
+    Hub::of(state).media_room_lost(room);
+    for p in &info.participants {
+        let _ = state.media.leave(room, &p.id).await;
+    }
+    if let Err(e) = super::media::store_recordings(state, room).await {
+        tracing::error!(error = ?e, %room, "storing recordings failed");
+    }
 }
 
 /// Gives up every media room this node runs (it is stopping): their people, told by

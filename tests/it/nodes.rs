@@ -20,6 +20,16 @@ use crate::restart::{
     verifies_offline, wait_for,
 };
 
+/// A fresh PostgreSQL database for a test of several nodes, or `None` (said) on the
+/// SQLite pass: several nodes need PostgreSQL, and the PostgreSQL pass runs them.
+pub(crate) async fn postgres_or_skip() -> Option<String> {
+    let db = crate::common::fresh_database_url().await;
+    if db.is_none() {
+        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+    }
+    db
+}
+
 /// Three nodes: the first started alone with the demo city (it takes the scheduler's
 /// lease), then two more on the same database and shared folder; blobs in the shared
 /// folder or, given `blob_store`, in that NATS server.
@@ -419,8 +429,7 @@ async fn three_nodes_run_an_opening_and_survive_the_reading_node_killed() {
 /// database the node shares, with no signal at all.)
 #[tokio::test]
 async fn an_event_whose_signal_was_lost_still_reaches_the_watchers() {
-    let Some(db) = crate::common::fresh_database_url().await else {
-        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+    let Some(db) = postgres_or_skip().await else {
         return;
     };
     let app = node_on(db).await;
@@ -547,6 +556,15 @@ async fn two_nodes_with(
     (shared, nodes)
 }
 
+/// On the PostgreSQL pass: two nodes (as `two_nodes`) and the school tender's opening
+/// room.
+async fn two_nodes_in_a_room() -> Option<(tempfile::TempDir, [crate::common::TestApp; 2], String)> {
+    let db = postgres_or_skip().await?;
+    let (shared, nodes) = two_nodes(&db).await;
+    let tender = nodes[0].school_tender_id().await;
+    Some((shared, nodes, format!("opening:{tender}")))
+}
+
 /// Two chunks for one offset of one bid, streaming at once into two nodes (a retry sent
 /// to another node while the first still streams): the one that ends first is taken, the
 /// other is told the offset is past, and the bid completes with exactly the bytes sealed.
@@ -554,8 +572,7 @@ async fn two_nodes_with(
 async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
     use crate::bids::{put_chunk, seal, stalled_put, start_bid, status_within};
     use tokio::io::AsyncWriteExt;
-    let Some(db) = crate::common::fresh_database_url().await else {
-        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+    let Some(db) = postgres_or_skip().await else {
         return;
     };
     let (shared, nodes) = two_nodes(&db).await;
@@ -620,8 +637,7 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
 #[tokio::test]
 async fn who_is_in_a_room_at_one_node_is_shown_at_another_within_the_law() {
     use crate::hub::{connect, next_where, send};
-    let Some(db) = crate::common::fresh_database_url().await else {
-        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+    let Some(db) = postgres_or_skip().await else {
         return;
     };
     let (_shared, nodes) = two_nodes(&db).await;
@@ -728,8 +744,7 @@ async fn who_is_in_a_room_at_one_node_is_shown_at_another_within_the_law() {
 #[tokio::test]
 #[ignore = "benchmark: run on demand"]
 async fn catch_up_reads() {
-    let Some(db) = crate::common::fresh_database_url().await else {
-        eprintln!("several nodes need PostgreSQL (KAIBIAO_TEST_DATABASE_URL)");
+    let Some(db) = postgres_or_skip().await else {
         return;
     };
     let app = node_on(db).await;
@@ -822,8 +837,7 @@ async fn proxy(to: std::sync::Arc<std::sync::Mutex<String>>) -> String {
 /// exactly once, nothing reloaded.
 #[tokio::test]
 async fn a_browser_follows_a_stopping_node_to_another() {
-    let Some(db) = crate::common::fresh_database_url().await else {
-        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+    let Some(db) = postgres_or_skip().await else {
         return;
     };
     let Some(driver) = crate::browser::patient_browser().await else {
@@ -910,8 +924,7 @@ async fn a_browser_follows_a_stopping_node_to_another() {
 #[tokio::test]
 #[ignore = "benchmark: run on demand"]
 async fn cross_node_delivery() {
-    let Some(db) = crate::common::fresh_database_url().await else {
-        eprintln!("several nodes need PostgreSQL (KAIBIAO_TEST_DATABASE_URL)");
+    let Some(db) = postgres_or_skip().await else {
         return;
     };
     let events: usize = std::env::var("KAIBIAO_BENCH_EVENTS")
@@ -1061,6 +1074,28 @@ async fn receives_both(peer: &kaibiao_media::testing::Peer) -> (bool, String) {
     (ok, format!("video {} audio {}", video(), audio()))
 }
 
+/// Whether `hub`'s client is told to join the media again (`MEDIA_NODE_UNREACHABLE`)
+/// within 10 s.
+async fn told_to_join_again(hub: &crate::media::HubMedia) -> bool {
+    let errors = hub.errors.clone();
+    kaibiao_media::testing::wait_for(10, || {
+        errors
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|c| c == "MEDIA_NODE_UNREACHABLE")
+    })
+    .await
+}
+
+/// Whether nobody is in `room`'s media at `app`'s SFU.
+fn nobody_in_media(app: &crate::common::TestApp, room: &str) -> bool {
+    app.state
+        .media
+        .room(room)
+        .is_none_or(|r| r.participants.is_empty())
+}
+
 /// The ids of the participants in a `media_room` frame's info.
 fn media_ids(info: &Value) -> Vec<String> {
     info["participants"]
@@ -1083,14 +1118,10 @@ fn media_ids(info: &Value) -> Vec<String> {
 async fn people_of_one_room_at_two_nodes_share_one_media_room() {
     use crate::media::{code_of, peer};
     use kaibiao_media::testing::{start_sending, wait_for, Offer};
-    let Some(db) = crate::common::fresh_database_url().await else {
-        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+    let Some((_shared, nodes, room)) = two_nodes_in_a_room().await else {
         return;
     };
-    let (_shared, nodes) = two_nodes(&db).await;
     let [a, b] = &nodes;
-    let tender = a.school_tender_id().await;
-    let room = format!("opening:{tender}");
 
     let (_host_hub, host, joined) = peer(a, "agency", &room, Offer::Send).await;
     assert_eq!(joined["role"], "publisher", "{joined}");
@@ -1177,6 +1208,72 @@ async fn people_of_one_room_at_two_nodes_share_one_media_room() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
+/// A node that ran a media room and finds another node holding it (it took the room over
+/// while it could not reach this one: a split between the nodes) lets it go at its next
+/// refresh: its people are told `MEDIA_NODE_UNREACHABLE` and leave its SFU, and joining
+/// again takes them to the node that holds the room, so the room is one room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_lost_a_media_room_sends_its_people_to_the_node_that_holds_it() {
+    use crate::media::peer;
+    use kaibiao_media::testing::{start_sending, Offer};
+    let Some((_shared, nodes, room)) = two_nodes_in_a_room().await else {
+        return;
+    };
+    let [a, b] = &nodes;
+    let host_id = a.user_id("agency").await;
+
+    let (host_hub, host, _) = peer(a, "agency", &room, Offer::Send).await;
+    let host = host.unwrap();
+    assert_eq!(media_owner(a, &room).await, Some(node_id(a)));
+    // The other node takes the room over, as it does when it cannot reach this one.
+    let b_url = b
+        .state
+        .runtime::<kaibiao::cluster::Cluster>()
+        .reached_at()
+        .unwrap()
+        .to_string();
+    sqlx::query("UPDATE media_owner SET node_id = $1, url = $2, seen_at = $3 WHERE room = $4")
+        .bind(node_id(b))
+        .bind(&b_url)
+        .bind(b.state.clock.now_ms())
+        .bind(&room)
+        .execute(&b.state.db.pool)
+        .await
+        .unwrap();
+    let took = std::time::Instant::now();
+    assert!(
+        told_to_join_again(&host_hub).await,
+        "the host was not told: {:?}",
+        host_hub.errors.lock().unwrap()
+    );
+    eprintln!("told after {:?}", took.elapsed());
+    assert!(nobody_in_media(a, &room), "the host left this node's SFU");
+    assert_eq!(
+        media_owner(a, &room).await,
+        Some(node_id(b)),
+        "the row is left to B"
+    );
+    drop(host);
+
+    // Joining again at the same node goes to the node that holds the room; a supervisor
+    // there receives the host.
+    let (_again_hub, again, joined) = peer(a, "agency", &room, Offer::Send).await;
+    assert_eq!(joined["role"], "publisher", "{joined}");
+    let again = again.unwrap();
+    let sending = start_sending(&again, 30);
+    let (_f_hub, finance, _) = peer(b, "finance", &room, Offer::Receive).await;
+    let finance = finance.unwrap();
+    let (received, what) = receives_both(&finance).await;
+    assert!(received, "finance received {what}");
+    let at_b = media_ids(&serde_json::to_value(b.state.media.room(&room).unwrap()).unwrap());
+    assert!(at_b.contains(&host_id), "{at_b:?}");
+    assert!(
+        nobody_in_media(a, &room),
+        "nobody in the media at the node that lost the room"
+    );
+    sending.abort();
+}
+
 /// The status a hub upgrade at `base` is answered with (101 when it is taken), and the
 /// connection.
 async fn hub_status(base: &str, token: &str) -> (StatusCode, Option<Ws>) {
@@ -1197,8 +1294,7 @@ async fn hub_status(base: &str, token: &str) -> (StatusCode, Option<Ws>) {
 /// closes, the other node admits one within the next write of the counts (a second).
 #[tokio::test]
 async fn a_users_hub_connections_are_capped_over_all_the_nodes() {
-    let Some(db) = crate::common::fresh_database_url().await else {
-        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+    let Some(db) = postgres_or_skip().await else {
         return;
     };
     let (_shared, nodes) = two_nodes_with(&db, |c| c.hub_connections_per_user = 2).await;
@@ -1252,8 +1348,7 @@ async fn a_stopping_node_hands_its_media_rooms_to_another() {
     use crate::media::peer;
     use kaibiao_media::testing::{start_sending, wait_for, Offer};
     use std::sync::atomic::Ordering;
-    let Some(db) = crate::common::fresh_database_url().await else {
-        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+    let Some(db) = postgres_or_skip().await else {
         return;
     };
     let (_shared, [a, b]) = two_nodes(&db).await;
@@ -1267,23 +1362,13 @@ async fn a_stopping_node_hands_its_media_rooms_to_another() {
     let r = finance.received.clone();
     assert!(wait_for(15, || r.video.load(Ordering::Relaxed) > 30).await);
 
-    let a_node = a
-        .state
-        .runtime::<kaibiao::cluster::Cluster>()
-        .node()
-        .to_string();
+    let a_node = node_id(&a);
     let stopped = std::time::Instant::now();
     a.terminate().await;
-    let errors = finance_hub.errors.clone();
     assert!(
-        wait_for(10, || errors
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|c| c == "MEDIA_NODE_UNREACHABLE"))
-        .await,
+        told_to_join_again(&finance_hub).await,
         "the supervisor at the other node is told: {:?}",
-        errors.lock().unwrap()
+        finance_hub.errors.lock().unwrap()
     );
     eprintln!("stopped and told in {:?}", stopped.elapsed());
     assert_ne!(
@@ -1320,8 +1405,7 @@ async fn a_stopping_node_hands_its_media_rooms_to_another() {
 #[tokio::test]
 async fn presence_heads_of_many_rooms_are_those_of_the_other_live_nodes() {
     use kaibiao::hub::presence::heads;
-    let Some(db) = crate::common::fresh_database_url().await else {
-        eprintln!("several nodes need PostgreSQL: this test runs on the PostgreSQL pass");
+    let Some(db) = postgres_or_skip().await else {
         return;
     };
     let app = node_on(db).await;
