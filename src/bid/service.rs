@@ -499,6 +499,21 @@ async fn hash_file(path: PathBuf) -> AppResult<String> {
     .map_err(|e| AppError::Internal(e.into()))
 }
 
+/// How long a completion waits for another node completing the same bid (storing a large
+/// bid takes seconds).
+const COMPLETE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Completing or withdrawing the bid, one at a time over all the nodes as within one
+/// (`UploadLocks`): a second click on "submit" that reaches another node waits for the
+/// first and gets its receipt (it used to submit the bid again, replacing itself, or find
+/// the stored part gone and reject the bid).
+async fn alone_over_the_nodes(state: &AppState, bid_id: &str) -> AppResult<crate::cluster::Claim> {
+    Ok(state
+        .runtime::<crate::cluster::Cluster>()
+        .hold(&format!("bid:{bid_id}"), COMPLETE_WAIT)
+        .await?)
+}
+
 #[tracing::instrument(skip_all, fields(bid = %bid_id), err)]
 pub async fn complete(
     state: &AppState,
@@ -509,6 +524,7 @@ pub async fn complete(
     own_bid(state, user, bid_id).await?;
     let lock = state.runtime::<UploadLocks>().get(bid_id);
     let mut upload = lock.lock().await;
+    let _alone = alone_over_the_nodes(state, bid_id).await?;
     let b = own_bid(state, user, bid_id).await?;
     match b.status {
         // A second click on "submit" gets the same receipt.
@@ -629,6 +645,7 @@ pub async fn withdraw(state: &AppState, user: &CurrentUser, bid_id: &str) -> App
     own_bid(state, user, bid_id).await?;
     let lock = state.runtime::<UploadLocks>().get(bid_id);
     let _upload = lock.lock().await;
+    let _alone = alone_over_the_nodes(state, bid_id).await?;
     let b = own_bid(state, user, bid_id).await?;
     let now = state.clock.now_ms();
     match b.status {

@@ -568,6 +568,8 @@ async fn two_nodes_in_a_room() -> Option<(tempfile::TempDir, [crate::common::Tes
 /// Two chunks for one offset of one bid, streaming at once into two nodes (a retry sent
 /// to another node while the first still streams): the one that ends first is taken, the
 /// other is told the offset is past, and the bid completes with exactly the bytes sealed.
+/// "Submit" clicked twice with the clicks at both nodes at once submits once: one
+/// receipt for both.
 #[tokio::test]
 async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
     use crate::bids::{put_chunk, seal, stalled_put, start_bid, status_within};
@@ -614,15 +616,32 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&container))
     };
-    let (status, v) = s
-        .post(
-            &format!("/api/bids/{bid}/complete"),
-            json!({"size": container.len(), "sha256": sha}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{v}");
+    // "Submit" clicked twice, the clicks reaching both nodes at once: one submission,
+    // both given its receipt.
+    let at_b = Session {
+        client: s.client.clone(),
+        csrf: s.csrf.clone(),
+        base: b.base.clone(),
+        user: s.user.clone(),
+    };
+    let path = format!("/api/bids/{bid}/complete");
+    let body = json!({"size": container.len(), "sha256": sha});
+    let ((status, v), (status_b, v_b)) =
+        tokio::join!(s.post(&path, body.clone()), at_b.post(&path, body.clone()));
+    assert_eq!(
+        (status, status_b),
+        (StatusCode::OK, StatusCode::OK),
+        "{v} {v_b}"
+    );
     assert_eq!(v["status"], "submitted", "{v}");
     assert_eq!(v["receipt"]["receipt"]["ciphertext_sha256"], json!(sha));
+    assert_eq!(v["receipt"], v_b["receipt"], "one receipt for both clicks");
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM bids WHERE id = $1")
+        .bind(&bid)
+        .fetch_all(&a.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(statuses, ["submitted"], "not replaced by itself");
     let left: Vec<_> = std::fs::read_dir(shared.path().join("uploads"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
