@@ -19,8 +19,8 @@ pub use error::{ErrorBody, MediaError};
 pub use keyframe::{KeyframeCallback, KeyframeRequests};
 pub use record::{hash_file, Recording};
 pub use sfu::{
-    interceptors, media_engine, ParticipantInfo, Role, RoomInfo, Sfu, TrackInfo, OPUS_PAYLOAD_TYPE,
-    VP8_PAYLOAD_TYPE,
+    interceptors, media_engine, Joined, ParticipantInfo, Role, RoomInfo, Session, Sfu, TrackInfo,
+    OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE,
 };
 pub use signal::{IceCandidate, SignalIn, SignalOut};
 

@@ -179,6 +179,25 @@ struct SfuInner {
     ports_in_use: Mutex<HashSet<u16>>,
     port_cursor: AtomicU32,
     runtime: Option<tokio::runtime::Handle>,
+    /// The last join's number ([`Session`]).
+    joins: AtomicU64,
+}
+
+/// One join of a participant: joining again under the same id replaces the earlier
+/// session, and only the session the SFU holds may take the participant out
+/// ([`Sfu::leave_session`]), so that an earlier one ending late (a second tab closed, a
+/// reconnection elsewhere noticed late) leaves the later one in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session(u64);
+
+/// A participant's place in a room ([`Sfu::join`]): the SFU's messages for it, and which
+/// of its sessions this is.
+#[derive(Debug)]
+pub struct Joined {
+    /// Answer the SFU's offers, send its candidates; poll from the task that calls
+    /// [`Sfu::handle_offer`].
+    pub signals: mpsc::Receiver<SignalOut>,
+    pub session: Session,
 }
 
 struct Room {
@@ -198,6 +217,7 @@ struct Negotiation {
 
 struct Participant {
     id: String,
+    session: Session,
     role: Role,
     room: Weak<Room>,
     sfu: Weak<SfuInner>,
@@ -299,6 +319,7 @@ impl Sfu {
                 rooms: Mutex::new(HashMap::new()),
                 ports_in_use: Mutex::new(HashSet::new()),
                 port_cursor: AtomicU32::new(0),
+                joins: AtomicU64::new(0),
                 runtime,
             }),
         }
@@ -319,7 +340,7 @@ impl Sfu {
         room: &str,
         participant: &str,
         role: Role,
-    ) -> Result<mpsc::Receiver<SignalOut>, MediaError> {
+    ) -> Result<Joined, MediaError> {
         match &self.inner.runtime {
             Some(rt) => {
                 let (this, room, participant) =
@@ -337,7 +358,7 @@ impl Sfu {
         room: &str,
         participant: &str,
         role: Role,
-    ) -> Result<mpsc::Receiver<SignalOut>, MediaError> {
+    ) -> Result<Joined, MediaError> {
         let room_arc = {
             let mut rooms = self.inner.rooms.lock().expect("rooms lock");
             rooms
@@ -388,8 +409,10 @@ impl Sfu {
         let (pc, port) = self.build_pc(handler, on_keyframe).await?;
 
         let (queue_tx, queue_rx) = mpsc::channel(self.inner.config.subscriber_queue.max(1));
+        let session = Session(self.inner.joins.fetch_add(1, Ordering::Relaxed) + 1);
         let p = Arc::new(Participant {
             id: participant.to_owned(),
+            session,
             role,
             room: Arc::downgrade(&room_arc),
             sfu: Arc::downgrade(&self.inner),
@@ -421,7 +444,10 @@ impl Sfu {
             .lock()
             .expect("participants lock")
             .insert(participant.to_owned(), p);
-        Ok(signal_rx)
+        Ok(Joined {
+            signals: signal_rx,
+            session,
+        })
     }
 
     async fn build_pc(
@@ -667,6 +693,16 @@ impl Sfu {
             self.remove(&r, participant).await;
         }
         Ok(())
+    }
+
+    /// Ends `session` of `participant`: leaves `room` as [`Sfu::leave`] does if that is the
+    /// session the SFU holds; whether it was (not when a later join replaced it, or the
+    /// participant is gone).
+    pub async fn leave_session(&self, room: &str, participant: &str, session: Session) -> bool {
+        match self.participant(room, participant) {
+            Ok(p) if p.session == session => self.leave(room, participant).await.is_ok(),
+            _ => false,
+        }
     }
 
     async fn remove(&self, room: &Arc<Room>, participant: &str) {

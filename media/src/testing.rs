@@ -198,7 +198,7 @@ pub async fn connect(
     role: Role,
     offer: Offer,
 ) -> Result<Peer, MediaError> {
-    let signals = sfu.join(room, id, role).await?;
+    let signals = sfu.join(room, id, role).await?.signals;
     let direct = Arc::new(Direct {
         sfu: sfu.clone(),
         room: room.to_owned(),

@@ -212,3 +212,28 @@ async fn leaving_and_rejoining_receives_again_and_keyframes_are_relayed() {
     send.abort();
     sfu.close_room(room).await;
 }
+
+/// A participant who joins again (a second tab, a reconnection at another node) replaces
+/// its earlier session, and only the session the SFU holds takes it out: the earlier one
+/// ending late leaves the participant in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_session_the_sfu_holds_takes_a_participant_out() {
+    let sfu = Sfu::new(MediaConfig::loopback());
+    let room = "evaluation:t-1";
+    let ids = |sfu: &Sfu| -> Vec<String> {
+        sfu.room(room)
+            .map(|r| r.participants.into_iter().map(|p| p.id).collect())
+            .unwrap_or_default()
+    };
+    let first = sfu.join(room, "expert-1", Role::Publisher).await.unwrap();
+    let again = sfu.join(room, "expert-1", Role::Publisher).await.unwrap();
+    assert_ne!(first.session, again.session);
+    assert!(!sfu.leave_session(room, "expert-1", first.session).await);
+    assert_eq!(ids(&sfu), ["expert-1"], "the later session stays");
+    assert!(sfu.leave_session(room, "expert-1", again.session).await);
+    assert!(ids(&sfu).is_empty());
+    assert!(
+        !sfu.leave_session(room, "expert-1", again.session).await,
+        "once"
+    );
+}

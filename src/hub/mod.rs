@@ -84,11 +84,6 @@ pub struct Hub {
     /// Where rooms run: the requests' runtime (their reads of the ledger must not wait
     /// behind the connections they fan out to; see [`connection_threads`]).
     rooms_on: Option<tokio::runtime::Handle>,
-    /// Which join of each participant (`room\nparticipant`) the SFU here holds now: a
-    /// participant who joins again (a second tab, a reconnection at another node) replaces
-    /// the earlier session in the SFU, and the earlier one leaving must not take it out.
-    media_sessions: std::sync::Mutex<HashMap<String, u64>>,
-    media_joins: std::sync::atomic::AtomicU64,
     /// Media rooms this node ran and found run by another node since (`relay::keep`):
     /// their sessions here tell their clients to join again.
     media_lost: tokio::sync::broadcast::Sender<String>,
@@ -145,8 +140,6 @@ impl Hub {
             sessions: Default::default(),
             draining: tokio::sync::watch::channel(false).0,
             rooms_on: tokio::runtime::Handle::try_current().ok(),
-            media_sessions: Default::default(),
-            media_joins: Default::default(),
             media_lost: tokio::sync::broadcast::channel(16).0,
         }
     }
@@ -350,47 +343,15 @@ impl Hub {
         *self.draining.borrow()
     }
 
-    /// A participant joined the SFU here: this session's number.
-    pub(crate) fn media_session_began(&self, room: &str, participant: &str) -> u64 {
-        let n = self
-            .media_joins
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.media_sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(format!("{room}\n{participant}"), n);
-        n
-    }
-
     /// The rooms this node's media sessions are told they lost, from now on.
     pub(crate) fn media_losses(&self) -> tokio::sync::broadcast::Receiver<String> {
         self.media_lost.subscribe()
     }
 
     /// Another node runs `room`'s media now: every session of it here ends (its client is
-    /// told to join again), none of them the one the SFU holds any more.
+    /// told to join again).
     pub(crate) fn media_room_lost(&self, room: &str) {
-        let prefix = format!("{room}\n");
-        self.media_sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|key, _| !key.starts_with(&prefix));
         let _ = self.media_lost.send(room.to_string());
-    }
-
-    /// Session `n` of a participant ends: whether it is the one the SFU holds (then the
-    /// participant leaves the SFU), not one a later join replaced.
-    pub(crate) fn media_session_ended(&self, room: &str, participant: &str, n: u64) -> bool {
-        let mut sessions = self
-            .media_sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let key = format!("{room}\n{participant}");
-        let current = sessions.get(&key) == Some(&n);
-        if current {
-            sessions.remove(&key);
-        }
-        current
     }
 
     /// Whether the node is stopping, as it changes.

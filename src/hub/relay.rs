@@ -64,7 +64,7 @@ pub enum Plane {
     /// rooms this node finds it lost.
     Here(
         mpsc::Receiver<SignalOut>,
-        u64,
+        kaibiao_media::Session,
         tokio::sync::broadcast::Receiver<String>,
     ),
     There {
@@ -168,11 +168,13 @@ pub fn announce(state: &AppState, room: &str) {
 /// a later join replaced the session, or the room went to another node, whose list the
 /// room shows), keeps what it recorded, and gives up the room's ownership when nobody is
 /// left.
-async fn leave_here(state: &AppState, room: &str, participant: &str, session: u64) {
-    let current = Hub::of(state).media_session_ended(room, participant, session);
-    if current {
-        let _ = state.media.leave(room, participant).await;
-    }
+async fn leave_here(
+    state: &AppState,
+    room: &str,
+    participant: &str,
+    session: kaibiao_media::Session,
+) {
+    let current = state.media.leave_session(room, participant, session).await;
     if let Err(e) = super::media::store_recordings(state, room).await {
         tracing::error!(error = ?e, %room, "storing recordings failed");
     }
@@ -210,16 +212,14 @@ pub async fn join(
     // Twice at most: a node that cannot be reached at all is taken over once.
     for _ in 0..2 {
         let Some((node, url)) = at else {
-            let rx = state
+            let lost = Hub::of(state).media_losses();
+            let joined = state
                 .media
                 .join(room, participant, role)
                 .await
                 .map_err(refusal)?;
-            let hub = Hub::of(state);
-            let lost = hub.media_losses();
-            let session = hub.media_session_began(room, participant);
             announce(state, room);
-            return Ok(Plane::Here(rx, session, lost));
+            return Ok(Plane::Here(joined.signals, joined.session, lost));
         };
         let hello = Hello {
             room: room.into(),
@@ -489,8 +489,11 @@ async fn serve_link(state: AppState, socket: WebSocket) {
         participant,
         role,
     } = hello;
-    let mut rx = match state.media.join(&room, &participant, role).await {
-        Ok(rx) => rx,
+    let kaibiao_media::Joined {
+        signals: mut rx,
+        session,
+    } = match state.media.join(&room, &participant, role).await {
+        Ok(joined) => joined,
         Err(e) => {
             let _ = sink
                 .send(Message::Text(
@@ -500,7 +503,6 @@ async fn serve_link(state: AppState, socket: WebSocket) {
             return;
         }
     };
-    let session = Hub::of(&state).media_session_began(&room, &participant);
     announce(&state, &room);
     let mut draining = Hub::of(&state).draining();
     if sink.send(Message::Text(LINKED.into())).await.is_ok() {
