@@ -104,6 +104,16 @@ impl HubMedia {
             .unwrap()
     }
 
+    /// Leaves the room's media; returns once the hub has done it (the connection answers
+    /// the next frame after it).
+    pub(crate) async fn leave(&self) {
+        self.out
+            .send(json!({"type": "media_leave", "room": self.room}))
+            .unwrap();
+        self.request(json!({"type": "subscribe", "room": self.room, "since_seq": 0}))
+            .await;
+    }
+
     async fn join(&self) -> Value {
         self.request(json!({"type": "media_join", "room": self.room}))
             .await
@@ -224,10 +234,7 @@ async fn the_host_is_seen_and_heard_over_the_hub_and_the_recording_is_in_the_led
 
     // The host leaves: its two tracks' recordings are stored and listed in the ledger.
     sending.abort();
-    host_hub
-        .out
-        .send(json!({"type": "media_leave", "room": room}))
-        .unwrap();
+    host_hub.leave().await;
     drop(host);
     let mut events = Vec::new();
     for _ in 0..100 {
@@ -368,14 +375,7 @@ async fn an_earlier_session_leaving_keeps_the_participant_who_joined_again() {
     assert_eq!(first.join().await["type"], "media_joined");
     let (second, _) = HubMedia::open(&app, "finance", &room).await;
     assert_eq!(second.join().await["type"], "media_joined");
-    first
-        .out
-        .send(json!({"type": "media_leave", "room": room}))
-        .unwrap();
-    // The leave is done once the first connection answers the next frame.
-    first
-        .request(json!({"type": "subscribe", "room": room, "since_seq": 0}))
-        .await;
+    first.leave().await;
     let ids: Vec<String> = app
         .state
         .media
@@ -383,13 +383,7 @@ async fn an_earlier_session_leaving_keeps_the_participant_who_joined_again() {
         .map(|r| r.participants.into_iter().map(|p| p.id).collect())
         .unwrap_or_default();
     assert_eq!(ids, vec![finance.clone()], "the second session is still in");
-    second
-        .out
-        .send(json!({"type": "media_leave", "room": room}))
-        .unwrap();
-    second
-        .request(json!({"type": "subscribe", "room": room, "since_seq": 0}))
-        .await;
+    second.leave().await;
     assert!(app
         .state
         .media

@@ -1178,10 +1178,7 @@ async fn people_of_one_room_at_two_nodes_share_one_media_room() {
     let (_sup_hub, sup, _) = peer(b, "oversight", &room, Offer::Send).await;
     assert_eq!(code_of(&sup.err().unwrap()), "RECEIVE_ONLY");
     // Leaving at the other node leaves the owner's room.
-    finance_hub
-        .out
-        .send(json!({"type": "media_leave", "room": room}))
-        .unwrap();
+    finance_hub.leave().await;
     let sfu = a.state.media.clone();
     let room_at_a = room.clone();
     let finance_gone = finance_id.clone();
