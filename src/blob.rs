@@ -40,8 +40,6 @@ pub async fn remove_if_idle(entry: &tokio::fs::DirEntry, idle: std::time::Durati
 #[derive(Clone)]
 pub struct BlobStore {
     backend: Backend,
-    /// This node's folder for copies of blobs that must be files (see [`BlobStore::file`]).
-    scratch: PathBuf,
 }
 
 #[derive(Clone)]
@@ -51,8 +49,12 @@ enum Backend {
         store: Arc<dyn ObjectStore>,
         root: PathBuf,
     },
-    /// A NATS JetStream object store (objects named `sha256/<hash>`).
-    Nats(Box<nats::ObjectStore>),
+    /// A NATS JetStream object store (objects named `sha256/<hash>`), and this node's
+    /// folder for copies of blobs that must be files (see [`BlobStore::file`]).
+    Nats {
+        bucket: Box<nats::ObjectStore>,
+        scratch: PathBuf,
+    },
 }
 
 /// A blob as a file on this node's disk: where a local store keeps it, or a copy that is
@@ -67,6 +69,11 @@ impl std::ops::Deref for BlobFile {
     fn deref(&self) -> &Path {
         &self.path
     }
+}
+
+/// Where a local store keeps the blob named `hash`.
+fn local_file(root: &Path, hash: &str) -> PathBuf {
+    root.join("sha256").join(&hash[..2]).join(hash)
 }
 
 fn nats_name(hash: &str) -> String {
@@ -110,7 +117,6 @@ impl BlobStore {
                 store: Arc::new(fs),
                 root: dir.to_path_buf(),
             },
-            scratch: dir.join("incoming"),
         })
     }
 
@@ -154,8 +160,10 @@ impl BlobStore {
             .await
             .with_context(|| format!("creating {}", scratch.display()))?;
         Ok(BlobStore {
-            backend: Backend::Nats(Box::new(bucket)),
-            scratch: scratch.to_path_buf(),
+            backend: Backend::Nats {
+                bucket: Box::new(bucket),
+                scratch: scratch.to_path_buf(),
+            },
         })
     }
 
@@ -168,7 +176,9 @@ impl BlobStore {
                     .put(&object_path(&hash), PutPayload::from_bytes(bytes))
                     .await?;
             }
-            Backend::Nats(bucket) => self.put_nats(bucket, &hash, &mut bytes.as_ref()).await?,
+            Backend::Nats { bucket, .. } => {
+                self.put_nats(bucket, &hash, &mut bytes.as_ref()).await?
+            }
         }
         Ok(hash)
     }
@@ -219,7 +229,7 @@ impl BlobStore {
                 store.rename(&staging, &object_path(&hash)).await?;
                 Ok(hash)
             }
-            Backend::Nats(bucket) => {
+            Backend::Nats { bucket, .. } => {
                 // The name comes first in NATS: the file is read twice, once to name it.
                 let hash = hash_of(tokio::fs::File::open(path).await?).await?;
                 let mut file = tokio::fs::File::open(path).await?;
@@ -239,7 +249,7 @@ impl BlobStore {
                     .put(&ObjectPath::from("health/probe"), PutPayload::from(stamp))
                     .await?;
             }
-            Backend::Nats(bucket) => {
+            Backend::Nats { bucket, .. } => {
                 bucket.put("health/probe", &mut stamp.as_slice()).await?;
             }
         }
@@ -279,7 +289,7 @@ impl BlobStore {
     pub async fn adopt_file(&self, path: &Path, hash: &str) -> anyhow::Result<()> {
         anyhow::ensure!(is_hash(hash), "not a SHA-256: {hash}");
         if let Backend::Local { root, .. } = &self.backend {
-            let target = root.join("sha256").join(&hash[..2]).join(hash);
+            let target = local_file(root, hash);
             tokio::fs::create_dir_all(target.parent().expect("has a parent")).await?;
             if tokio::fs::rename(path, &target).await.is_ok() {
                 return Ok(());
@@ -299,21 +309,21 @@ impl BlobStore {
         if !is_hash(hash) {
             return Ok(None);
         }
-        let bucket = match &self.backend {
+        let (bucket, scratch) = match &self.backend {
             Backend::Local { root, .. } => {
                 return Ok(Some(BlobFile {
-                    path: root.join("sha256").join(&hash[..2]).join(hash),
+                    path: local_file(root, hash),
                     _copy: None,
                 }));
             }
-            Backend::Nats(bucket) => bucket,
+            Backend::Nats { bucket, scratch } => (bucket, scratch),
         };
         let mut object = match bucket.get(nats_name(hash)).await {
             Ok(o) => o,
             Err(e) if not_found(&e) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let copy = tempfile::NamedTempFile::new_in(&self.scratch)?.into_temp_path();
+        let copy = tempfile::NamedTempFile::new_in(scratch)?.into_temp_path();
         let mut out = tokio::fs::File::create(&copy).await?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; PART];
@@ -345,7 +355,7 @@ impl BlobStore {
         let mut out = Vec::with_capacity(n.min(PART));
         match &self.backend {
             Backend::Local { root, .. } => {
-                let path = root.join("sha256").join(&hash[..2]).join(hash);
+                let path = local_file(root, hash);
                 let file = match tokio::fs::File::open(&path).await {
                     Ok(f) => f,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -353,7 +363,7 @@ impl BlobStore {
                 };
                 file.take(n as u64).read_to_end(&mut out).await?;
             }
-            Backend::Nats(bucket) => {
+            Backend::Nats { bucket, .. } => {
                 let object = match bucket.get(nats_name(hash)).await {
                     Ok(o) => o,
                     Err(e) if not_found(&e) => return Ok(None),
@@ -376,7 +386,7 @@ impl BlobStore {
                 Err(object_store::Error::NotFound { .. }) => return Ok(None),
                 Err(e) => return Err(e.into()),
             },
-            Backend::Nats(bucket) => match bucket.get(nats_name(hash)).await {
+            Backend::Nats { bucket, .. } => match bucket.get(nats_name(hash)).await {
                 Ok(mut object) => {
                     let mut out = Vec::with_capacity(object.info.size);
                     object.read_to_end(&mut out).await?;
@@ -414,7 +424,7 @@ impl BlobStore {
                 Err(object_store::Error::NotFound { .. }) => return Ok(None),
                 Err(e) => return Err(e.into()),
             },
-            Backend::Nats(bucket) => match bucket.get(nats_name(hash)).await {
+            Backend::Nats { bucket, .. } => match bucket.get(nats_name(hash)).await {
                 Ok(object) => (
                     object.info.size as u64,
                     Box::pin(tokio_util::io::ReaderStream::with_capacity(object, PART)),
