@@ -159,6 +159,25 @@ impl Cluster {
         now
     }
 
+    /// Work named `key` for this node alone while the returned claim lives, waiting (at
+    /// most `limit`) while another node has it: one at a time over all the nodes. Alone,
+    /// granted at once (the caller serialises within the node).
+    pub async fn hold(&self, key: &str, limit: std::time::Duration) -> anyhow::Result<Claim> {
+        let Some(url) = &self.url else {
+            return Ok(Claim { _held: None });
+        };
+        let mut conn = PgConnection::connect(url).await?;
+        tokio::time::timeout(
+            limit,
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(lock_key(key))
+                .execute(&mut conn),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("{key} held elsewhere for over {limit:?}"))??;
+        Ok(Claim { _held: Some(conn) })
+    }
+
     /// Work named `key` for this node alone while the returned claim lives; `None` when
     /// another node has it. Alone, always granted.
     pub async fn claim(&self, key: &str) -> anyhow::Result<Option<Claim>> {
@@ -179,29 +198,8 @@ impl Cluster {
     }
 }
 
-impl Cluster {
-    /// Work named `key` for this node alone while the returned claim lives, waiting (at
-    /// most `limit`) while another node has it: one at a time over all the nodes. Alone,
-    /// granted at once (the caller serialises within the node).
-    pub async fn hold(&self, key: &str, limit: std::time::Duration) -> anyhow::Result<Claim> {
-        let Some(url) = &self.url else {
-            return Ok(Claim { _held: None });
-        };
-        let mut conn = PgConnection::connect(url).await?;
-        tokio::time::timeout(
-            limit,
-            sqlx::query("SELECT pg_advisory_lock($1)")
-                .bind(lock_key(key))
-                .execute(&mut conn),
-        )
-        .await
-        .map_err(|_| anyhow::anyhow!("{key} held elsewhere for over {limit:?}"))??;
-        Ok(Claim { _held: Some(conn) })
-    }
-}
-
-/// Work claimed by this node ([`Cluster::claim`], [`Cluster::hold`]); given back when dropped (its
-/// connection closes, and the lock with it).
+/// Work claimed by this node ([`Cluster::claim`], [`Cluster::hold`]); given back when
+/// dropped (its connection closes, and the lock with it).
 pub struct Claim {
     _held: Option<PgConnection>,
 }

@@ -331,12 +331,35 @@ pub async fn keep(state: &AppState) -> sqlx::Result<()> {
             .bind(now)
             .execute(pool)
             .await?;
-            if kept.rows_affected() == 0 {
+            if kept.rows_affected() == 0 && holder_answers(state, &info.room).await {
                 lose(state, &info).await;
             }
         }
     }
     presence::remove_unseen(pool, "media_owner", now).await
+}
+
+/// Whether the node that holds `room` now answers at its address. While it does not (a
+/// split between the nodes: each side took the room), this node's people stay here; they
+/// are sent there once it answers again.
+async fn holder_answers(state: &AppState, room: &str) -> bool {
+    let url: Option<String> = sqlx::query_scalar("SELECT url FROM media_owner WHERE room = $1")
+        .bind(room)
+        .fetch_optional(&state.db.pool)
+        .await
+        .ok()
+        .flatten();
+    let Some(addr) = url
+        .as_deref()
+        .and_then(|u| u.strip_prefix("http://"))
+        .map(|a| a.trim_end_matches('/').to_string())
+    else {
+        return false;
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await,
+        Ok(Ok(_))
+    )
 }
 
 /// Another node holds `room` now: it took the room over while this node's claim was

@@ -1226,8 +1226,9 @@ async fn people_of_one_room_at_two_nodes_share_one_media_room() {
 
 /// A node that ran a media room and finds another node holding it (it took the room over
 /// while it could not reach this one: a split between the nodes) lets it go at its next
-/// refresh: its people are told `MEDIA_NODE_UNREACHABLE` and leave its SFU, and joining
-/// again takes them to the node that holds the room, so the room is one room again.
+/// refresh once that node answers: its people are told `MEDIA_NODE_UNREACHABLE` and leave
+/// its SFU, and joining again takes them to the node that holds the room, so the room is
+/// one room again. While the holder does not answer, they stay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_that_lost_a_media_room_sends_its_people_to_the_node_that_holds_it() {
     use crate::media::peer;
@@ -1241,6 +1242,24 @@ async fn a_node_that_lost_a_media_room_sends_its_people_to_the_node_that_holds_i
     let (host_hub, host, _) = peer(a, "agency", &room, Offer::Send).await;
     let host = host.unwrap();
     assert_eq!(media_owner(a, &room).await, Some(node_id(a)));
+    // A node that does not answer took the room (each side of a split takes it): the
+    // host stays here past a refresh.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    sqlx::query("UPDATE media_owner SET node_id = 'split', url = $1, seen_at = $2 WHERE room = $3")
+        .bind(&dead)
+        .bind(a.state.clock.now_ms())
+        .bind(&room)
+        .execute(&a.state.db.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert!(host_hub.errors.lock().unwrap().is_empty());
+    assert!(
+        !nobody_in_media(a, &room),
+        "the host stays while the holder does not answer"
+    );
     // The other node takes the room over, as it does when it cannot reach this one.
     let b_url = b
         .state
