@@ -1072,6 +1072,25 @@ async fn media_owner(app: &crate::common::TestApp, room: &str) -> Option<String>
         .unwrap()
 }
 
+/// Makes `media_owner` name node `node` at `url` as the holder of `room`, seen now (as a
+/// node taking the room over writes it).
+async fn hand_media_room(app: &crate::common::TestApp, room: &str, node: &str, url: &str) {
+    sqlx::query("UPDATE media_owner SET node_id = $1, url = $2, seen_at = $3 WHERE room = $4")
+        .bind(node)
+        .bind(url)
+        .bind(app.state.clock.now_ms())
+        .bind(room)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+}
+
+/// An address nobody answers at (a port just closed).
+async fn nobody_at() -> String {
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    format!("http://{}", closed.local_addr().unwrap())
+}
+
 /// The node id of `app`.
 fn node_id(app: &crate::common::TestApp) -> String {
     app.state
@@ -1194,17 +1213,7 @@ async fn people_of_one_room_at_two_nodes_share_one_media_room() {
     drop(host);
 
     // An owner that cannot be reached (its address refuses connections) is taken over.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let dead = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
-    let pool = &b.state.db.pool;
-    sqlx::query("UPDATE media_owner SET node_id = 'gone', url = $1, seen_at = $2 WHERE room = $3")
-        .bind(&dead)
-        .bind(b.state.clock.now_ms())
-        .bind(&room)
-        .execute(pool)
-        .await
-        .unwrap();
+    hand_media_room(b, &room, "gone", &nobody_at().await).await;
     let (_p_hub, purchaser, joined) = peer(b, "purchaser", &room, Offer::Receive).await;
     assert_eq!(joined["type"], "media_joined", "{joined}");
     assert!(purchaser.is_ok());
@@ -1244,16 +1253,7 @@ async fn a_node_that_lost_a_media_room_sends_its_people_to_the_node_that_holds_i
     assert_eq!(media_owner(a, &room).await, Some(node_id(a)));
     // A node that does not answer took the room (each side of a split takes it): the
     // host stays here past a refresh.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let dead = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
-    sqlx::query("UPDATE media_owner SET node_id = 'split', url = $1, seen_at = $2 WHERE room = $3")
-        .bind(&dead)
-        .bind(a.state.clock.now_ms())
-        .bind(&room)
-        .execute(&a.state.db.pool)
-        .await
-        .unwrap();
+    hand_media_room(a, &room, "split", &nobody_at().await).await;
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     assert!(host_hub.errors.lock().unwrap().is_empty());
     assert!(
@@ -1267,14 +1267,7 @@ async fn a_node_that_lost_a_media_room_sends_its_people_to_the_node_that_holds_i
         .reached_at()
         .unwrap()
         .to_string();
-    sqlx::query("UPDATE media_owner SET node_id = $1, url = $2, seen_at = $3 WHERE room = $4")
-        .bind(node_id(b))
-        .bind(&b_url)
-        .bind(b.state.clock.now_ms())
-        .bind(&room)
-        .execute(&b.state.db.pool)
-        .await
-        .unwrap();
+    hand_media_room(b, &room, &node_id(b), &b_url).await;
     let took = std::time::Instant::now();
     assert!(
         told_to_join_again(&host_hub).await,
