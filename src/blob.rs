@@ -54,14 +54,45 @@ enum Backend {
     Nats {
         bucket: Box<nats::ObjectStore>,
         scratch: PathBuf,
+        copies: Arc<std::sync::Mutex<Copies>>,
     },
 }
 
-/// A blob as a file on this node's disk: where a local store keeps it, or a copy that is
-/// removed when this is dropped.
+/// The blobs copied to this node's scratch folder lately, kept for the next reader (an
+/// expert paging through a PDF renders each page from the file), at most [`COPIES_BYTES`]
+/// in all; a copy leaves the folder once evicted and no reader holds it.
+struct Copies {
+    files: lru::LruCache<String, (Arc<tempfile::TempPath>, u64)>,
+    bytes: u64,
+}
+
+/// What the copies of blobs may take of a node's disk.
+const COPIES_BYTES: u64 = 512 << 20;
+
+impl Copies {
+    fn get(&mut self, hash: &str) -> Option<Arc<tempfile::TempPath>> {
+        self.files.get(hash).map(|(copy, _)| copy.clone())
+    }
+
+    fn keep(&mut self, hash: &str, copy: Arc<tempfile::TempPath>, size: u64) {
+        if let Some((_, old)) = self.files.put(hash.to_string(), (copy, size)) {
+            self.bytes -= old;
+        }
+        self.bytes += size;
+        while self.bytes > COPIES_BYTES {
+            let Some((_, (_, dropped))) = self.files.pop_lru() else {
+                break;
+            };
+            self.bytes -= dropped;
+        }
+    }
+}
+
+/// A blob as a file on this node's disk: where a local store keeps it, or a copy (kept a
+/// while for the next reader, removed once evicted and dropped).
 pub struct BlobFile {
     path: PathBuf,
-    _copy: Option<tempfile::TempPath>,
+    _copy: Option<Arc<tempfile::TempPath>>,
 }
 
 impl std::ops::Deref for BlobFile {
@@ -163,6 +194,10 @@ impl BlobStore {
             backend: Backend::Nats {
                 bucket: Box::new(bucket),
                 scratch: scratch.to_path_buf(),
+                copies: Arc::new(std::sync::Mutex::new(Copies {
+                    files: lru::LruCache::unbounded(),
+                    bytes: 0,
+                })),
             },
         })
     }
@@ -309,15 +344,26 @@ impl BlobStore {
         if !is_hash(hash) {
             return Ok(None);
         }
-        let (bucket, scratch) = match &self.backend {
+        let (bucket, scratch, copies) = match &self.backend {
             Backend::Local { root, .. } => {
                 return Ok(Some(BlobFile {
                     path: local_file(root, hash),
                     _copy: None,
                 }));
             }
-            Backend::Nats { bucket, scratch } => (bucket, scratch),
+            Backend::Nats {
+                bucket,
+                scratch,
+                copies,
+            } => (bucket, scratch, copies),
         };
+        let lock = || copies.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(copy) = lock().get(hash) {
+            return Ok(Some(BlobFile {
+                path: copy.to_path_buf(),
+                _copy: Some(copy),
+            }));
+        }
         let mut object = match bucket.get(nats_name(hash)).await {
             Ok(o) => o,
             Err(e) if not_found(&e) => return Ok(None),
@@ -340,6 +386,8 @@ impl BlobStore {
             hex::encode(hasher.finalize()) == hash,
             "blob {hash} does not match its hash"
         );
+        let copy = Arc::new(copy);
+        lock().keep(hash, copy.clone(), object.info.size as u64);
         Ok(Some(BlobFile {
             path: copy.to_path_buf(),
             _copy: Some(copy),

@@ -699,20 +699,41 @@ impl Sfu {
     /// session the SFU holds; whether it was (not when a later join replaced it, or the
     /// participant is gone).
     pub async fn leave_session(&self, room: &str, participant: &str, session: Session) -> bool {
-        match self.participant(room, participant) {
-            Ok(p) if p.session == session => self.leave(room, participant).await.is_ok(),
-            _ => false,
+        let Ok(p) = self.participant(room, participant) else {
+            return false;
+        };
+        match p.room.upgrade() {
+            // Compared and taken out under the room's lock: a join replacing the session
+            // in between is not taken out instead.
+            Some(r) => self.remove_if(&r, participant, Some(session)).await,
+            None => false,
         }
     }
 
     async fn remove(&self, room: &Arc<Room>, participant: &str) {
-        let Some(p) = room
-            .participants
-            .lock()
-            .expect("participants lock")
-            .remove(participant)
-        else {
-            return;
+        self.remove_if(room, participant, None).await;
+    }
+
+    /// Takes `participant` out of `room` (only while its session is `session`, if given):
+    /// whether it did.
+    async fn remove_if(
+        &self,
+        room: &Arc<Room>,
+        participant: &str,
+        session: Option<Session>,
+    ) -> bool {
+        let Some(p) = ({
+            let mut participants = room.participants.lock().expect("participants lock");
+            let holds = participants
+                .get(participant)
+                .is_some_and(|p| session.is_none_or(|s| p.session == s));
+            if holds {
+                participants.remove(participant)
+            } else {
+                None
+            }
+        }) else {
+            return false;
         };
         for t in p.tasks.lock().expect("tasks lock").drain(..) {
             t.abort();
@@ -749,6 +770,7 @@ impl Sfu {
             }
         }
         room.wake_all();
+        true
     }
 
     /// Closes a room: everyone leaves; returns every recording the room made.

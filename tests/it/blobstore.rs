@@ -91,7 +91,9 @@ async fn read_all(store: &BlobStore, hash: &str) -> std::io::Result<(u64, Vec<u8
 async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
     let Some(nats) = nats_server() else { return };
     let scratch = tempfile::tempdir().unwrap();
-    let store = BlobStore::nats(&nats.url, scratch.path()).await.unwrap();
+    let store = BlobStore::nats(&nats.url, &scratch.path().join("copies"))
+        .await
+        .unwrap();
 
     // Small: whole, streamed, its first bytes; a name that is no blob's, and no hash.
     let hash = store.put(Bytes::from_static(b"abc")).await.unwrap();
@@ -107,7 +109,7 @@ async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
     assert!(store.get("../etc/passwd").await.unwrap().is_none());
 
     // Large (many of NATS's chunks), from a file: the same name a local store gives it,
-    // and as a file on this node, a copy that goes when dropped.
+    // and as a file on this node, a checked copy kept for the next reader.
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let path = scratch.path().join("big.bin");
     std::fs::write(&path, &big).unwrap();
@@ -127,7 +129,14 @@ async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
     assert_eq!(std::fs::read(&*file).unwrap(), big);
     let copy = file.to_path_buf();
     drop(file);
-    assert!(!copy.exists(), "the copy is removed once read");
+    let again = store.file(&big_hash).await.unwrap().unwrap();
+    assert_eq!(again.to_path_buf(), copy, "copied once, read twice");
+    assert_eq!(
+        std::fs::read_dir(scratch.path().join("copies"))
+            .unwrap()
+            .count(),
+        1
+    );
     store.adopt_file(&path, &big_hash).await.unwrap();
     assert!(!path.exists(), "an adopted file is taken over");
 
