@@ -115,17 +115,28 @@ fn not_found(e: &nats::GetError) -> bool {
     e.kind() == nats::GetErrorKind::NotFound
 }
 
-/// The SHA-256 (hex) of everything `reader` gives.
-async fn hash_of(mut reader: impl AsyncRead + Unpin) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; PART];
-    loop {
-        let n = reader.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(hex::encode(hasher.finalize()));
-        }
-        hasher.update(&buf[..n]);
+/// The SHA-256 (hex) of a file, streamed, off the async threads.
+pub async fn hash_file(path: &Path) -> std::io::Result<String> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || kaibiao_media::hash_file(&path))
+        .await
+        .map_err(std::io::Error::other)?
+        .map(|(hash, _)| hash)
+}
+
+/// Stores what `data` gives under `hash` unless the bucket has it already (the same
+/// name is the same bytes).
+async fn put_nats(
+    bucket: &nats::ObjectStore,
+    hash: &str,
+    data: &mut (impl AsyncRead + Unpin),
+) -> anyhow::Result<()> {
+    let name = nats_name(hash);
+    if bucket.info(&name).await.is_ok_and(|i| !i.deleted) {
+        return Ok(());
     }
+    bucket.put(name.as_str(), data).await?;
+    Ok(())
 }
 
 fn object_path(hash: &str) -> ObjectPath {
@@ -136,6 +147,56 @@ fn is_hash(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// `--blob-store nats://[user:password@]host:port[/bucket][?replicas=N]`: the server, the
+/// bucket (`kaibiao-blobs` unless named) and, for a bucket made now, how many servers of a
+/// JetStream cluster keep each blob (1 unless given; an existing bucket keeps its own).
+#[derive(Debug, PartialEq)]
+pub struct NatsAddress<'a> {
+    /// `[user:password@]host:port`.
+    pub server: &'a str,
+    pub bucket: &'a str,
+    pub replicas: usize,
+}
+
+impl<'a> NatsAddress<'a> {
+    pub fn parse(url: &'a str) -> anyhow::Result<NatsAddress<'a>> {
+        const FORM: &str = "--blob-store must be nats://host:port[/bucket][?replicas=N]";
+        // The value is not echoed: it may carry a password.
+        let rest = url.strip_prefix("nats://").context(FORM)?;
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (server, bucket) = match rest.split_once('/') {
+            Some((server, bucket)) if !bucket.is_empty() => (server, bucket),
+            Some((server, _)) => (server, DEFAULT_BUCKET),
+            None => (rest, DEFAULT_BUCKET),
+        };
+        anyhow::ensure!(!server.is_empty(), FORM);
+        let mut replicas = 1;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("replicas", n)) => {
+                    replicas = n
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=5).contains(n))
+                        .context("--blob-store: replicas is a number from 1 to 5")?;
+                }
+                _ => anyhow::bail!("{FORM}; unknown option {:?}", pair.split('=').next()),
+            }
+        }
+        Ok(NatsAddress {
+            server,
+            bucket,
+            replicas,
+        })
+    }
+
+    /// The address as logs and errors show it: no user, no password.
+    pub fn shown(&self) -> String {
+        let host = self.server.rsplit_once('@').map_or(self.server, |(_, h)| h);
+        format!("nats://{host}/{}", self.bucket)
+    }
 }
 
 impl BlobStore {
@@ -151,39 +212,34 @@ impl BlobStore {
         })
     }
 
-    /// The store at `url` (`nats://[user:password@]host:port[/bucket]`, the bucket made if
-    /// it is not there), with this node's copies of blobs in `scratch`; what a stopped run
-    /// left there is removed.
+    /// The store at `url` (see [`NatsAddress`]), the bucket made if it is not there, with
+    /// this node's copies of blobs in `scratch`; what a stopped run left there is removed.
     pub async fn nats(url: &str, scratch: &Path) -> anyhow::Result<BlobStore> {
-        let rest = url.strip_prefix("nats://").with_context(|| {
-            format!("--blob-store must be nats://host:port[/bucket], not {url}")
-        })?;
-        let (server, bucket) = match rest.split_once('/') {
-            Some((server, bucket)) if !bucket.is_empty() => (server, bucket),
-            Some((server, _)) => (server, DEFAULT_BUCKET),
-            None => (rest, DEFAULT_BUCKET),
-        };
+        let address = NatsAddress::parse(url)?;
+        let shown = address.shown();
         let client = async_nats::ConnectOptions::new()
             .name("kaibiao")
-            .connect(format!("nats://{server}"))
+            .connect(format!("nats://{}", address.server))
             .await
-            .with_context(|| format!("connecting to the blob store at nats://{server}"))?;
+            .with_context(|| format!("connecting to the blob store at {shown}"))?;
         let jetstream = async_nats::jetstream::new(client);
         // Nodes starting together may both find no bucket: whoever makes it second finds it.
-        let bucket = match jetstream.get_object_store(bucket).await {
+        let bucket = match jetstream.get_object_store(address.bucket).await {
             Ok(b) => b,
             Err(_) => match jetstream
                 .create_object_store(nats::Config {
-                    bucket: bucket.to_string(),
+                    bucket: address.bucket.to_string(),
                     description: Some("kaibiao: bids, documents, recordings by SHA-256".into()),
+                    num_replicas: address.replicas,
                     ..Default::default()
                 })
                 .await
             {
                 Ok(b) => b,
-                Err(made) => jetstream.get_object_store(bucket).await.with_context(|| {
-                    format!("the blob store's bucket {bucket} (JetStream enabled?): {made}")
-                })?,
+                Err(made) => jetstream
+                    .get_object_store(address.bucket)
+                    .await
+                    .with_context(|| format!("the blob store {shown} (JetStream on?): {made}"))?,
             },
         };
         let _ = tokio::fs::remove_dir_all(scratch).await;
@@ -211,27 +267,9 @@ impl BlobStore {
                     .put(&object_path(&hash), PutPayload::from_bytes(bytes))
                     .await?;
             }
-            Backend::Nats { bucket, .. } => {
-                self.put_nats(bucket, &hash, &mut bytes.as_ref()).await?
-            }
+            Backend::Nats { bucket, .. } => put_nats(bucket, &hash, &mut bytes.as_ref()).await?,
         }
         Ok(hash)
-    }
-
-    /// Stores what `data` gives under `hash` unless the bucket has it already (the same
-    /// name is the same bytes).
-    async fn put_nats(
-        &self,
-        bucket: &nats::ObjectStore,
-        hash: &str,
-        data: &mut (impl AsyncRead + Unpin),
-    ) -> anyhow::Result<()> {
-        let name = nats_name(hash);
-        if bucket.info(&name).await.is_ok_and(|i| !i.deleted) {
-            return Ok(());
-        }
-        bucket.put(name.as_str(), data).await?;
-        Ok(())
     }
 
     /// Stores a file, streamed in parts, and returns its SHA-256 (hex), which names it.
@@ -266,9 +304,9 @@ impl BlobStore {
             }
             Backend::Nats { bucket, .. } => {
                 // The name comes first in NATS: the file is read twice, once to name it.
-                let hash = hash_of(tokio::fs::File::open(path).await?).await?;
+                let hash = hash_file(path).await?;
                 let mut file = tokio::fs::File::open(path).await?;
-                self.put_nats(bucket, &hash, &mut file).await?;
+                put_nats(bucket, &hash, &mut file).await?;
                 Ok(hash)
             }
         }
@@ -540,5 +578,36 @@ mod tests {
         std::fs::write(file, b"abd").unwrap();
         assert!(store.get(&hash).await.is_err());
         assert!(read_all(hash).await.is_err());
+    }
+
+    #[test]
+    fn a_nats_address_names_server_bucket_and_replicas_and_shows_no_password() {
+        let a = NatsAddress::parse("nats://ops:s3cret@10.0.0.5:4222/city?replicas=3").unwrap();
+        assert_eq!(
+            a,
+            NatsAddress {
+                server: "ops:s3cret@10.0.0.5:4222",
+                bucket: "city",
+                replicas: 3
+            }
+        );
+        assert_eq!(a.shown(), "nats://10.0.0.5:4222/city");
+        let plain = NatsAddress::parse("nats://127.0.0.1:4222").unwrap();
+        assert_eq!((plain.bucket, plain.replicas), (DEFAULT_BUCKET, 1));
+        assert_eq!(
+            NatsAddress::parse("nats://h:1/").unwrap().bucket,
+            DEFAULT_BUCKET
+        );
+        for bad in [
+            "s3://ops:s3cret@bucket",
+            "nats://",
+            "nats://h:1?replicas=0",
+            "nats://h:1?replicas=x",
+            "nats://h:1?password=s3cret",
+        ] {
+            let err = format!("{:#}", NatsAddress::parse(bad).unwrap_err());
+            assert!(err.contains("--blob-store"), "{bad}: {err}");
+            assert!(!err.contains("s3cret"), "{bad}: {err}");
+        }
     }
 }

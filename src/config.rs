@@ -23,7 +23,7 @@ pub struct Config {
     /// Where the other nodes reach this one (`http://host:port` on their network), for
     /// the media rooms this node runs; `None`: the listener's address when it names one.
     pub node_url: Option<String>,
-    /// `nats://host:port[/bucket]`: blobs in a NATS JetStream object store every node
+    /// `nats://host:port[/bucket][?replicas=N]`: blobs in a NATS JetStream object store every node
     /// reaches; `None`: the `blobs` folder of the shared dir.
     pub blob_store: Option<String>,
     /// Seed the demo city into an empty database.

@@ -187,10 +187,11 @@ struct ServeArgs {
     #[arg(long, env = "KAIBIAO_NODE_URL")]
     node_url: Option<String>,
     /// Where blobs (sealed bids, opened documents, recordings) are kept instead of the
-    /// shared folder: nats://[user:password@]host:port[/bucket], a NATS server with
-    /// JetStream on (`nats-server -js`) that every node reaches; the bucket (default
-    /// kaibiao-blobs) is made at the first start.
-    #[arg(long, env = "KAIBIAO_BLOB_STORE")]
+    /// shared folder: nats://[user:password@]host:port[/bucket][?replicas=N], a NATS
+    /// server with JetStream on (`nats-server -js`) that every node reaches; the bucket
+    /// (default kaibiao-blobs) is made at the first start, kept by N servers of a JetStream
+    /// cluster (default 1).
+    #[arg(long, env = "KAIBIAO_BLOB_STORE", hide_env_values = true)]
     blob_store: Option<String>,
     /// Seed the demo city into an empty database and print its logins.
     #[arg(long, env = "KAIBIAO_DEMO")]

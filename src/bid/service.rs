@@ -477,28 +477,6 @@ pub async fn sweep_uploads(state: &AppState) -> anyhow::Result<usize> {
     Ok(removed)
 }
 
-/// SHA-256 of a file, streamed.
-async fn hash_file(path: PathBuf) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-        use sha2::Digest;
-        use std::io::Read;
-        let mut f = std::fs::File::open(path)?;
-        let mut h = sha2::Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        Ok(hex::encode(h.finalize()))
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|e| AppError::Internal(e.into()))
-}
-
 /// How long a completion waits for another node completing the same bid (storing a large
 /// bid takes seconds).
 const COMPLETE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
@@ -559,7 +537,9 @@ pub async fn complete(
             use sha2::Digest;
             hex::encode(h.finalize())
         }
-        _ => hash_file(path.clone()).await?,
+        _ => crate::blob::hash_file(&path)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?,
     };
     if !req.sha256.eq_ignore_ascii_case(&sha) {
         return Err(AppError::field(

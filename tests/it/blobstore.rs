@@ -175,16 +175,26 @@ async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
     assert!(store.file(&hash).await.is_err());
     assert!(read_all(&store, &hash).await.is_err());
 
-    // A server that is not there: a clear error at start.
+    // Three copies of each blob asked of a single server: the bucket is not made, and
+    // the error says why.
+    let err = BlobStore::nats(&format!("{}/three?replicas=3", nats.url), scratch.path())
+        .await
+        .err()
+        .expect("one server keeps one copy");
+    assert!(format!("{err:#}").contains("replicas"), "{err:#}");
+
+    // A server that is not there: a clear error at start, the address's password not in it.
     drop(nats);
-    let err = BlobStore::nats("nats://127.0.0.1:1", scratch.path())
+    let err = BlobStore::nats("nats://ops:s3cret@127.0.0.1:1", scratch.path())
         .await
         .err()
         .expect("no server, no store");
+    let shown = format!("{err:#}");
     assert!(
-        format!("{err:#}").contains("connecting to the blob store"),
-        "{err:#}"
+        shown.contains("connecting to the blob store at nats://127.0.0.1:1/"),
+        "{shown}"
     );
+    assert!(!shown.contains("s3cret"), "{shown}");
     let err = BlobStore::nats("s3://bucket", scratch.path())
         .await
         .err()
