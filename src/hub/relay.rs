@@ -14,6 +14,7 @@
 //! the rooms' signals (`Rooms::media`). On SQLite, or with no address the other nodes
 //! reach, every room runs here.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -306,7 +307,7 @@ async fn take_over(state: &AppState, room: &str, gone: &str) -> AppResult<()> {
 }
 
 /// Refreshes this node's claim on every media room it runs with people in it (claiming
-/// again a room whose row went missing), lets go of a room another node holds now, and
+/// again a room whose row went missing), lets go of the rooms other nodes hold now, and
 /// removes rows long unseen.
 pub async fn keep(state: &AppState) -> sqlx::Result<()> {
     let cluster = state.runtime::<Cluster>();
@@ -316,6 +317,7 @@ pub async fn keep(state: &AppState) -> sqlx::Result<()> {
         .reached_at()
         .filter(|_| !Hub::of(state).is_draining())
     {
+        let mut taken = Vec::new();
         for info in state.media.rooms() {
             if info.participants.is_empty() {
                 continue;
@@ -331,35 +333,56 @@ pub async fn keep(state: &AppState) -> sqlx::Result<()> {
             .bind(now)
             .execute(pool)
             .await?;
-            if kept.rows_affected() == 0 && holder_answers(state, &info.room).await {
-                lose(state, &info).await;
+            if kept.rows_affected() == 0 {
+                taken.push(info);
             }
         }
+        let_go_where_the_holder_answers(state, taken).await?;
     }
     presence::remove_unseen(pool, "media_owner", now).await
 }
 
-/// Whether the node that holds `room` now answers at its address. While it does not (a
-/// split between the nodes: each side took the room), this node's people stay here; they
-/// are sent there once it answers again.
-async fn holder_answers(state: &AppState, room: &str) -> bool {
-    let url: Option<String> = sqlx::query_scalar("SELECT url FROM media_owner WHERE room = $1")
-        .bind(room)
-        .fetch_optional(&state.db.pool)
-        .await
-        .ok()
-        .flatten();
-    let Some(addr) = url
-        .as_deref()
-        .and_then(|u| u.strip_prefix("http://"))
-        .map(|a| a.trim_end_matches('/').to_string())
-    else {
-        return false;
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await,
-        Ok(Ok(_))
-    )
+/// Of the rooms other nodes took, lets go of those whose holder answers at its address.
+/// While it does not (a split between the nodes: each side took the room), this node's
+/// people stay here; they are sent there once it answers again. Each holder is tried once,
+/// all at the same time, so that a split that took many rooms costs one pass a second at
+/// most, not a second per room while this node's other rows go stale.
+async fn let_go_where_the_holder_answers(
+    state: &AppState,
+    taken: Vec<kaibiao_media::RoomInfo>,
+) -> sqlx::Result<()> {
+    let mut by_holder: HashMap<String, Vec<kaibiao_media::RoomInfo>> = HashMap::new();
+    for info in taken {
+        let url: Option<String> = sqlx::query_scalar("SELECT url FROM media_owner WHERE room = $1")
+            .bind(&info.room)
+            .fetch_optional(&state.db.pool)
+            .await?;
+        if let Some(url) = url {
+            by_holder.entry(url).or_default().push(info);
+        }
+    }
+    let tried = by_holder.into_iter().map(|(url, rooms)| async move {
+        let answers = match url.strip_prefix("http://") {
+            Some(addr) => matches!(
+                tokio::time::timeout(
+                    Duration::from_secs(1),
+                    tokio::net::TcpStream::connect(addr.trim_end_matches('/')),
+                )
+                .await,
+                Ok(Ok(_))
+            ),
+            None => false,
+        };
+        (answers, rooms)
+    });
+    for (answers, rooms) in futures_util::future::join_all(tried).await {
+        if answers {
+            for info in &rooms {
+                lose(state, info).await;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Another node holds `room` now: it took the room over while this node's claim was

@@ -342,4 +342,54 @@ async fn two_experts_at_two_nodes_see_and_hear_each_other() {
         Some(2)
     );
     assert!(other.state.media.room(&room).is_none());
+
+    // The other node takes the room over (as it does when it cannot reach the first): the
+    // first node lets its people go, and both pages say they are reconnecting (a leave
+    // button, no join button to press) and join again by themselves — both now in the
+    // other node's room, each seeing the other again.
+    let other_url = crate::nodes::node_url(&other);
+    crate::nodes::hand_media_room(&app, &room, &crate::nodes::node_id(&other), &other_url).await;
+    let panel = "const p = document.querySelector('.media-panel'); \
+                 return p && p.querySelector('#media-leave') && !p.querySelector('#media-join') \
+                 ? p.innerText : ''";
+    let started = Instant::now();
+    loop {
+        let text = js(&a.client, panel, vec![]).await;
+        if text
+            .as_str()
+            .unwrap_or("")
+            .contains("音视频已转到另一台服务器，正在重新连接")
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the first expert's page was never told: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if let Ok(dir) = std::env::var("KAIBIAO_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        js(
+            &a.client,
+            "document.querySelector('.media-panel').scrollIntoView({block: 'start'})",
+            vec![],
+        )
+        .await;
+        let png = a.client.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/evaluation-media-moved.png"), png).unwrap();
+    }
+    for (c, user) in [(&a.client, &experts[0]), (&b.client, &experts[1])] {
+        let v = sees_the_other_playing(c, user).await;
+        assert!(v["width"].as_u64().unwrap_or(0) > 0, "{user}: {v}");
+    }
+    assert_eq!(
+        other.state.media.room(&room).map(|r| r.participants.len()),
+        Some(2)
+    );
+    assert!(app
+        .state
+        .media
+        .room(&room)
+        .is_none_or(|r| r.participants.is_empty()));
 }

@@ -1082,7 +1082,12 @@ async fn media_owner(app: &crate::common::TestApp, room: &str) -> Option<String>
 
 /// Makes `media_owner` name node `node` at `url` as the holder of `room`, seen now (as a
 /// node taking the room over writes it).
-async fn hand_media_room(app: &crate::common::TestApp, room: &str, node: &str, url: &str) {
+pub(crate) async fn hand_media_room(
+    app: &crate::common::TestApp,
+    room: &str,
+    node: &str,
+    url: &str,
+) {
     sqlx::query("UPDATE media_owner SET node_id = $1, url = $2, seen_at = $3 WHERE room = $4")
         .bind(node)
         .bind(url)
@@ -1099,8 +1104,17 @@ async fn nobody_at() -> String {
     format!("http://{}", closed.local_addr().unwrap())
 }
 
+/// Where the other nodes reach `app`.
+pub(crate) fn node_url(app: &crate::common::TestApp) -> String {
+    app.state
+        .runtime::<kaibiao::cluster::Cluster>()
+        .reached_at()
+        .unwrap()
+        .to_string()
+}
+
 /// The node id of `app`.
-fn node_id(app: &crate::common::TestApp) -> String {
+pub(crate) fn node_id(app: &crate::common::TestApp) -> String {
     app.state
         .runtime::<kaibiao::cluster::Cluster>()
         .node()
@@ -1269,12 +1283,7 @@ async fn a_node_that_lost_a_media_room_sends_its_people_to_the_node_that_holds_i
         "the host stays while the holder does not answer"
     );
     // The other node takes the room over, as it does when it cannot reach this one.
-    let b_url = b
-        .state
-        .runtime::<kaibiao::cluster::Cluster>()
-        .reached_at()
-        .unwrap()
-        .to_string();
+    let b_url = node_url(b);
     hand_media_room(b, &room, &node_id(b), &b_url).await;
     let took = std::time::Instant::now();
     assert!(

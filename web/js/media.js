@@ -40,6 +40,7 @@ export function mountMedia(slot, { hub, room, nameOf: given = null }) {
     tiles: new Map(), // participant id → tile
     info: null, // the room's media as last announced
     error: '',
+    moving: false, // the room's media moved to another server: joining again shortly
     chain: Promise.resolve(), // signalling, one step at a time
     pendingCandidates: [],
     levelTimer: null,
@@ -63,7 +64,7 @@ export function mountMedia(slot, { hub, room, nameOf: given = null }) {
   function render() {
     panel.dataset.state = s.state;
     panel.querySelector('h2').textContent = t('media.title');
-    if (s.state === 'idle') {
+    if (s.state === 'idle' && !s.moving) {
       replace(els.actions, h('button.btn.primary#media-join', { type: 'button', on: { click: join } }, t('media.join')),
         h('span.small.muted.media-hint', t('media.hint')));
     } else {
@@ -71,7 +72,9 @@ export function mountMedia(slot, { hub, room, nameOf: given = null }) {
         s.role ? h('span.tag.media-role', { dataset: { role: s.role } }, t(`media.role_${s.role}`)) : null);
     }
     const conn = s.pc ? s.pc.connectionState : '';
-    els.status.textContent = s.state === 'joining'
+    els.status.textContent = s.moving
+      ? t('media.moving')
+      : s.state === 'joining'
       ? t('media.joining')
       : s.state === 'joined' ? t(`media.conn_${conn || 'new'}`) : '';
     els.status.dataset.conn = conn;
@@ -323,11 +326,14 @@ export function mountMedia(slot, { hub, room, nameOf: given = null }) {
   function onError(msg) {
     if (s.state === 'idle') return;
     if (s.state === 'joined' && msg.code === 'MEDIA_NODE_UNREACHABLE') {
-      // The server running the room's media stopped: join again (another takes it over),
-      // each page after its own short wait so that they do not all come at once.
+      // The server running the room's media stopped or handed it to another: join again
+      // (where the room is now), each page after its own short wait so that they do not
+      // all come at once. Nothing for the user to do meanwhile but leave.
       teardown();
-      fail(pickMessage(msg.message, msg.message_en));
-      setTimeout(() => { if (s.wanted) join(); }, 1000 + Math.random() * 2000);
+      s.moving = true;
+      s.error = '';
+      render();
+      setTimeout(() => { if (s.wanted && s.moving) join(); }, 1000 + Math.random() * 2000);
       return;
     }
     if (s.state === 'joining' || MEDIA_CODES.has(msg.code)) {
@@ -368,6 +374,7 @@ export function mountMedia(slot, { hub, room, nameOf: given = null }) {
   function join() {
     if (s.state !== 'idle') return;
     s.error = '';
+    s.moving = false;
     s.wanted = true;
     if (!s.audio && window.AudioContext) {
       try {
@@ -410,6 +417,7 @@ export function mountMedia(slot, { hub, room, nameOf: given = null }) {
   function leave({ quiet = false } = {}) {
     if (s.state !== 'idle') hub.send({ type: 'media_leave', room });
     s.wanted = false;
+    s.moving = false;
     s.error = '';
     teardown();
     if (!quiet) render();

@@ -20,7 +20,7 @@ export function renderPresenceCard(slot, { members, bidders = null, headingId })
     h('div.card-head', h(`h2#${headingId}`, t('hall.presence')), h('span.tag', String(total))),
     sorted.length
       ? h('ul#presence-list.presence-list', sorted.map((m) => h('li', { dataset: { user: m.user_id } },
-        h('span.user-avatar.small-avatar', { 'aria-hidden': 'true' }, presentName(m).slice(0, 1)),
+        h('span.user-avatar.small-avatar', { 'aria-hidden': 'true' }, m.seat ? String(m.seat) : presentName(m).slice(0, 1)),
         h('span', presentName(m)),
         h('span.small.muted', ` · ${label('role', m.role)}`))))
       : (bidders ? null : h('p.muted.small', t('hall.presence_empty'))),

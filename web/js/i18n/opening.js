@@ -232,6 +232,7 @@ export default {
   'media.leave': ['离开音视频', 'Leave audio & video'],
   'media.hint': ['点击后才会请求摄像头和麦克风（仅主持人和在席专家发送）。', 'The camera and microphone are asked for only after this click (only the host and seated experts send).'],
   'media.joining': ['正在连接音视频…', 'Connecting audio & video…'],
+  'media.moving': ['音视频已转到另一台服务器，正在重新连接…', 'Audio & video moved to another server; reconnecting…'],
   'media.role_publisher': ['发送并接收', 'Sending and receiving'],
   'media.role_subscriber': ['仅观看', 'Watching only'],
   'media.conn_new': ['正在建立连接…', 'Connecting…'],
