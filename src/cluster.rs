@@ -36,6 +36,11 @@ const CHANNEL: &str = "kaibiao_nodes";
 const BATCH: usize = 256;
 /// A NOTIFY payload is shorter than this (PostgreSQL's limit).
 const MAX_PAYLOAD: usize = 8000;
+/// A media list longer than a payload goes in parts of this many bytes of its JSON (each
+/// at most twice as long escaped, well under [`MAX_PAYLOAD`]).
+const PART_BYTES: usize = 3000;
+/// At most this many parts to a list (768 KB): more is not a room's list.
+const MAX_PARTS: u32 = 256;
 
 /// What one node tells the others.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +67,15 @@ enum Signal {
     Media {
         r: String,
         info: kaibiao_media::RoomInfo,
+    },
+    /// Part `i` of `of` of a [`Signal::Media`] too long for one payload: its info's JSON,
+    /// cut. A transaction's notifications arrive together and in order, so a node's
+    /// parts of one list are never mixed with its other signals.
+    MediaPart {
+        r: String,
+        i: u32,
+        of: u32,
+        part: String,
     },
 }
 
@@ -302,6 +316,110 @@ fn apply(local: &dyn Rooms, signal: Signal) {
         } => local.progress(&t, &phase, done, total, &current),
         Signal::End { s } => local.end_session(&s),
         Signal::Media { r, info } => local.media(&r, &info),
+        // Put together by the listener's `Parts` before they get here.
+        Signal::MediaPart { .. } => {}
+    }
+}
+
+/// The payloads that carry `signal` from `node`: one, or a media list in parts; none (and
+/// a warning) for anything else too long for PostgreSQL, which would refuse the burst.
+fn payloads(node: &str, signal: Signal) -> Vec<String> {
+    let one = |signal| {
+        serde_json::to_string(&Note {
+            n: node.to_string(),
+            signal,
+        })
+        .ok()
+    };
+    let Some(whole) = one(signal.clone()) else {
+        return Vec::new();
+    };
+    if whole.len() < MAX_PAYLOAD {
+        return vec![whole];
+    }
+    let parts = match signal {
+        Signal::Media { r, info } => serde_json::to_string(&info).ok().map(|json| (r, json)),
+        _ => None,
+    };
+    let sent: Option<Vec<String>> = parts.and_then(|(r, json)| {
+        let pieces = cut(&json, PART_BYTES);
+        let n = u32::try_from(pieces.len())
+            .ok()
+            .filter(|n| *n <= MAX_PARTS)?;
+        (0..n)
+            .zip(pieces)
+            .map(|(i, part)| {
+                one(Signal::MediaPart {
+                    r: r.clone(),
+                    i,
+                    of: n,
+                    part: part.to_string(),
+                })
+                .filter(|p| p.len() < MAX_PAYLOAD)
+            })
+            .collect()
+    });
+    sent.unwrap_or_else(|| {
+        tracing::warn!(
+            bytes = whole.len(),
+            "a signal too long to publish was left out"
+        );
+        Vec::new()
+    })
+}
+
+/// `text` in pieces of at most `max` bytes, cut between characters.
+fn cut(text: &str, max: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(max);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
+}
+
+/// Media lists arriving in parts, put together per sending node and room.
+#[derive(Default)]
+struct Parts {
+    open: std::collections::HashMap<(String, String), (u32, String)>,
+}
+
+impl Parts {
+    /// The signal to do for `signal` from `node`: itself, or once its last part has come
+    /// (in order, none missing), the whole media list; `None` meanwhile or when a part is
+    /// missing (a lost connection: the next list is sent whole again).
+    fn take(&mut self, node: &str, signal: Signal) -> Option<Signal> {
+        let Signal::MediaPart { r, i, of, part } = signal else {
+            return Some(signal);
+        };
+        let key = (node.to_string(), r);
+        if i == 0 {
+            self.open.insert(key.clone(), (0, String::new()));
+        }
+        let (next, text) = self.open.get_mut(&key)?;
+        if *next != i || of > MAX_PARTS {
+            self.open.remove(&key);
+            return None;
+        }
+        *next += 1;
+        text.push_str(&part);
+        if i + 1 < of {
+            return None;
+        }
+        let (_, text) = self.open.remove(&key)?;
+        match serde_json::from_str(&text) {
+            Ok(info) => Some(Signal::Media { r: key.1, info }),
+            Err(e) => {
+                tracing::warn!(error = %e, "a media list from another node not understood");
+                None
+            }
+        }
     }
 }
 
@@ -342,24 +460,7 @@ async fn publisher(
         };
         let payloads: Vec<String> = batch(first, &mut rx)
             .into_iter()
-            .filter_map(|signal| {
-                serde_json::to_string(&Note {
-                    n: node.clone(),
-                    signal,
-                })
-                .ok()
-            })
-            .filter(|p| {
-                // PostgreSQL refuses a payload of 8,000 bytes or more, and with it the
-                // whole burst: only a large room's media list can be that long, and the
-                // other nodes then show the media as it was (their people's streams flow
-                // all the same).
-                let fits = p.len() < MAX_PAYLOAD;
-                if !fits {
-                    tracing::warn!(bytes = p.len(), "a signal too long to publish was left out");
-                }
-                fits
-            })
+            .flat_map(|signal| payloads(&node, signal))
             .collect();
         // Once more on a new connection if the kept one failed; then the burst is dropped
         // (the other nodes' rooms find its events at their next check of the heads).
@@ -398,6 +499,7 @@ async fn listener(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut listening: Option<PgListener> = None;
+    let mut parts = Parts::default();
     loop {
         if listening.is_none() {
             let started = async {
@@ -427,12 +529,19 @@ async fn listener(
         };
         match got {
             Ok(Some(n)) => match serde_json::from_str::<Note>(n.payload()) {
-                Ok(note) if note.n != node => apply(local.as_ref(), note.signal),
+                Ok(note) if note.n != node => {
+                    if let Some(signal) = parts.take(&note.n, note.signal) {
+                        apply(local.as_ref(), signal);
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "a signal from another node not understood"),
             },
             // The connection was lost; the next call reconnects and listens again.
-            Ok(None) => local.resync(),
+            Ok(None) => {
+                parts = Parts::default();
+                local.resync();
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "listening to the other nodes failed");
                 listening = None;
@@ -483,6 +592,74 @@ mod tests {
         let back: Note = serde_json::from_str(&text).unwrap();
         assert_eq!(back.signal, Signal::End { s: "abc".into() });
         assert_ne!(lock_key("scheduler"), lock_key("reveal:t1"));
+    }
+
+    /// A room's media list of `n` watchers (and a name that is not ASCII).
+    fn big_list(n: usize) -> kaibiao_media::RoomInfo {
+        let participants: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                serde_json::json!({
+                    "id": format!("{:08}-aaaa-bbbb-cccc-dddddddddddd", i),
+                    "role": "subscriber", "publishing": [], "watching": true,
+                    "connection": "connected", "forwarded": 123456, "dropped": 0,
+                })
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "room": "opening:某市第一中学食堂设备采购项目", "participants": participants,
+        }))
+        .unwrap()
+    }
+
+    fn read(payload: &str) -> (String, Signal) {
+        let note: Note = serde_json::from_str(payload).unwrap();
+        (note.n, note.signal)
+    }
+
+    #[test]
+    fn a_media_list_too_long_for_one_payload_goes_in_parts_and_comes_back_whole() {
+        let list = big_list(300);
+        let media = Signal::Media {
+            r: "opening:t1".into(),
+            info: list.clone(),
+        };
+        let sent = payloads("n1", media.clone());
+        assert!(sent.len() > 5, "{} payloads", sent.len());
+        assert!(sent.iter().all(|p| p.len() < MAX_PAYLOAD));
+        // Another node's signal in between does not disturb the list.
+        let mut parts = Parts::default();
+        let mut done = Vec::new();
+        for (i, p) in sent.iter().enumerate() {
+            let (node, signal) = read(p);
+            done.extend(parts.take(&node, signal));
+            if i == 2 {
+                let other = Signal::End { s: "x".into() };
+                done.extend(parts.take("n2", other.clone()));
+            }
+        }
+        assert_eq!(done, vec![Signal::End { s: "x".into() }, media.clone()]);
+        // A part lost (the connection dropped): nothing is done with the rest, and the
+        // next list comes through whole.
+        for p in sent.iter().skip(1) {
+            let (node, signal) = read(p);
+            assert_eq!(parts.take(&node, signal), None);
+        }
+        let mut again = Vec::new();
+        for p in &sent {
+            let (node, signal) = read(p);
+            again.extend(parts.take(&node, signal));
+        }
+        assert_eq!(again, vec![media]);
+        // A short list stays one payload.
+        let small = payloads(
+            "n1",
+            Signal::Media {
+                r: "r".into(),
+                info: big_list(3),
+            },
+        );
+        assert_eq!(small.len(), 1);
+        assert!(matches!(read(&small[0]).1, Signal::Media { .. }));
     }
 
     #[tokio::test]

@@ -1214,6 +1214,24 @@ async fn people_of_one_room_at_two_nodes_share_one_media_room() {
         "{}",
         info.lock().unwrap()
     );
+    // A list too long for one notification (a big hall watching) reaches it too, in parts.
+    let mut big = a.state.media.room(&room).unwrap();
+    let watcher = big.participants[0].clone();
+    big.participants
+        .extend((0..150).map(|i| kaibiao_media::ParticipantInfo {
+            id: format!("watcher-{i:04}-{}", "x".repeat(30)),
+            ..watcher.clone()
+        }));
+    assert!(serde_json::to_string(&big).unwrap().len() > 16_000);
+    a.state.rooms.media(&room, &big);
+    assert!(
+        wait_for(10, || media_ids(&info.lock().unwrap()).len() == 152).await,
+        "the long list at the other node: {} ids",
+        media_ids(&info.lock().unwrap()).len()
+    );
+    a.state
+        .rooms
+        .media(&room, &a.state.media.room(&room).unwrap());
 
     // The owner's refusal reaches a client at the other node as it would at the owner.
     let (_sup_hub, sup, _) = peer(b, "oversight", &room, Offer::Send).await;
