@@ -192,6 +192,20 @@ impl Cluster {
         Ok(Claim { _held: Some(conn) })
     }
 
+    /// Holds `key` over all the nodes until `tx` ends (a transaction-scoped advisory
+    /// lock): for a short check-and-write that must not interleave with another node's.
+    /// Alone, nothing (the caller serialises within the node; SQLite's `BEGIN IMMEDIATE`
+    /// serialises writers anyway).
+    pub async fn hold_in(&self, tx: &mut crate::db::Tx, key: &str) -> sqlx::Result<()> {
+        if self.url.is_some() {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(lock_key(key))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Work named `key` for this node alone while the returned claim lives; `None` when
     /// another node has it. Alone, always granted.
     pub async fn claim(&self, key: &str) -> anyhow::Result<Option<Claim>> {

@@ -216,39 +216,48 @@ pub struct Failures {
     pub oldest_ip: Option<i64>,
 }
 
-pub async fn recent_failures<'e, E>(
-    exec: E,
+pub async fn recent_failures(
+    conn: &mut sqlx::AnyConnection,
     username: &str,
     ip: &str,
     since: i64,
-) -> sqlx::Result<Failures>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any> + Copy,
-{
+    in_flight_since: i64,
+) -> sqlx::Result<Failures> {
+    // Each count: the failures in the audit log, and the attempts under way (counted as
+    // failures until their outcome is written).
     let pair = sqlx::query(
-        "SELECT COUNT(*) AS n, MAX(at) AS last FROM audit_log \
-         WHERE username = $1 AND ip = $2 AND action = 'login_failed' AND at > $3",
+        "SELECT COUNT(*) AS n, MAX(at) AS last FROM ( \
+           SELECT at FROM audit_log \
+           WHERE username = $1 AND ip = $2 AND action = 'login_failed' AND at > $3 \
+           UNION ALL SELECT at FROM login_attempts \
+           WHERE username = $1 AND ip = $2 AND at > $4) f",
     )
     .bind(username)
     .bind(ip)
     .bind(since)
-    .fetch_one(exec)
+    .bind(in_flight_since.max(since))
+    .fetch_one(&mut *conn)
     .await?;
     let by_user = sqlx::query(
-        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM audit_log \
-         WHERE username = $1 AND action = 'login_failed' AND at > $2",
+        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM ( \
+           SELECT at FROM audit_log \
+           WHERE username = $1 AND action = 'login_failed' AND at > $2 \
+           UNION ALL SELECT at FROM login_attempts WHERE username = $1 AND at > $3) f",
     )
     .bind(username)
     .bind(since)
-    .fetch_one(exec)
+    .bind(in_flight_since.max(since))
+    .fetch_one(&mut *conn)
     .await?;
     let by_ip = sqlx::query(
-        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM audit_log \
-         WHERE ip = $1 AND action = 'login_failed' AND at > $2",
+        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM ( \
+           SELECT at FROM audit_log WHERE ip = $1 AND action = 'login_failed' AND at > $2 \
+           UNION ALL SELECT at FROM login_attempts WHERE ip = $1 AND at > $3) f",
     )
     .bind(ip)
     .bind(since)
-    .fetch_one(exec)
+    .bind(in_flight_since.max(since))
+    .fetch_one(&mut *conn)
     .await?;
     Ok(Failures {
         by_pair: pair.try_get("n")?,
@@ -258,6 +267,38 @@ where
         by_ip: by_ip.try_get("n")?,
         oldest_ip: by_ip.try_get("oldest")?,
     })
+}
+
+/// An attempt that passed the throttle, counted with the failures until [`attempt_done`].
+pub async fn attempt_started(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    username: &str,
+    ip: &str,
+    at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO login_attempts (id, username, ip, at) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(username)
+        .bind(ip)
+        .bind(at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The attempt's outcome is in the audit log (and attempts a killed node left, older than
+/// `stale_before`, go too).
+pub async fn attempt_done<'e, E>(exec: E, id: &str, stale_before: i64) -> sqlx::Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query("DELETE FROM login_attempts WHERE id = $1 OR at < $2")
+        .bind(id)
+        .bind(stale_before)
+        .execute(exec)
+        .await?;
+    Ok(())
 }
 
 /// Whether the user name logged in from this address since `since`.

@@ -30,6 +30,8 @@ pub const KNOWN_ADDRESS_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 /// Longest user name and password taken; longer is refused before anything is written.
 pub const MAX_USERNAME_CHARS: usize = 64;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// An attempt under way longer than this was a node's killed mid-way: no longer counted.
+const IN_FLIGHT_MS: i64 = 60 * 1000;
 /// A throttled attempt is audited once per this interval per user name and address.
 const THROTTLE_AUDIT_EVERY_MS: i64 = 60 * 1000;
 
@@ -83,13 +85,22 @@ pub fn password_problem(username: &str, password: &str) -> Option<&'static str> 
     None
 }
 
-/// Login attempts for one user name are checked and counted one at a time (striped by
-/// the name's hash), so concurrent guesses cannot all pass the same count.
-fn attempt_lock(username: &str) -> &'static tokio::sync::Mutex<()> {
-    static LOCKS: std::sync::OnceLock<Vec<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
-    let locks = LOCKS.get_or_init(|| (0..64).map(|_| tokio::sync::Mutex::new(())).collect());
-    let h = Sha256::digest(username.as_bytes());
-    &locks[h[0] as usize % locks.len()]
+/// Login attempts for one user name are checked one at a time in this node (striped by
+/// the name's hash), so that they do not all queue for the database's lock (see
+/// [`authenticate`] for the nodes). One per server (a runtime), not per process.
+pub struct AttemptLocks(Vec<tokio::sync::Mutex<()>>);
+
+impl Default for AttemptLocks {
+    fn default() -> Self {
+        AttemptLocks((0..64).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+}
+
+impl AttemptLocks {
+    fn of(&self, username: &str) -> &tokio::sync::Mutex<()> {
+        let h = Sha256::digest(username.as_bytes());
+        &self.0[h[0] as usize % self.0.len()]
+    }
 }
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -193,6 +204,35 @@ async fn key_proven(state: &AppState, username: &str, proof: &KeyProof) -> bool 
         .is_ok()
 }
 
+/// Until when attempts of `username` from `ip` must wait, if they must: after repeated
+/// failures of the pair (doubling waits), of the name from anywhere, or from the address
+/// for a name never logged in from there. Failures count since the name's last login.
+async fn throttled_until(
+    conn: &mut sqlx::AnyConnection,
+    username: &str,
+    ip: &str,
+    now: i64,
+) -> sqlx::Result<Option<i64>> {
+    let window_start = now - THROTTLE_WINDOW_MS;
+    let since = repo::last_success(&mut *conn, username)
+        .await?
+        .map_or(window_start, |s| s.max(window_start));
+    let f = repo::recent_failures(conn, username, ip, since, now - IN_FLIGHT_MS).await?;
+    let mut locked_until = pair_backoff_ms(f.by_pair)
+        .and_then(|wait| f.last_pair.map(|t| t + wait))
+        .filter(|until| *until > now);
+    if locked_until.is_none() && f.by_user >= MAX_FAILURES_PER_USER {
+        locked_until = f.oldest_user.map(|t| t + THROTTLE_WINDOW_MS);
+    }
+    if locked_until.is_none()
+        && f.by_ip >= MAX_FAILURES_PER_IP
+        && !repo::logged_in_from(&mut *conn, username, ip, now - KNOWN_ADDRESS_MS).await?
+    {
+        locked_until = f.oldest_ip.map(|t| t + THROTTLE_WINDOW_MS);
+    }
+    Ok(locked_until)
+}
+
 /// Checks the throttle, then the password. Audits the outcome. Returns the user id. A
 /// caller who proves the user's device key passes the throttle (the password is still
 /// checked): a guesser elsewhere cannot lock a bidder out before a deadline.
@@ -204,31 +244,30 @@ async fn authenticate(
     client: &ClientInfo,
 ) -> AppResult<String> {
     check_credentials(username, password)?;
-    let _one_at_a_time = attempt_lock(username).lock().await;
+    let _one_at_a_time = state.runtime::<AttemptLocks>().of(username).lock().await;
     let db = &state.db.pool;
     let now = state.clock.now_ms();
-    let window_start = now - THROTTLE_WINDOW_MS;
-    let since = repo::last_success(db, username)
-        .await?
-        .map_or(window_start, |s| s.max(window_start));
-    let f = repo::recent_failures(db, username, &client.ip, since).await?;
-    let mut locked_until = pair_backoff_ms(f.by_pair)
-        .and_then(|wait| f.last_pair.map(|t| t + wait))
-        .filter(|until| *until > now);
-    if locked_until.is_none() && f.by_user >= MAX_FAILURES_PER_USER {
-        locked_until = f.oldest_user.map(|t| t + THROTTLE_WINDOW_MS);
+    // Checked, and counted as a failure until its outcome is known, under one lock per
+    // user name over all the nodes: guesses sent to several nodes at once cannot all pass
+    // the same count.
+    let attempt = uuid::Uuid::new_v4().to_string();
+    let mut tx = state.db.begin().await?;
+    state
+        .runtime::<crate::cluster::Cluster>()
+        .hold_in(&mut tx, &format!("login:{username}"))
+        .await?;
+    let mut locked_until = throttled_until(&mut tx, username, &client.ip, now).await?;
+    if locked_until.is_none() {
+        repo::attempt_started(&mut tx, &attempt, username, &client.ip, now).await?;
     }
-    if locked_until.is_none()
-        && f.by_ip >= MAX_FAILURES_PER_IP
-        && !repo::logged_in_from(db, username, &client.ip, now - KNOWN_ADDRESS_MS).await?
-    {
-        locked_until = f.oldest_ip.map(|t| t + THROTTLE_WINDOW_MS);
-    }
+    tx.commit().await?;
     if locked_until.is_some() {
         if let Some(proof) = key_proof {
             if key_proven(state, username, proof).await {
                 tracing::info!(username, ip = %client.ip, "throttle passed with the device key");
                 locked_until = None;
+                let mut conn = db.acquire().await?;
+                repo::attempt_started(&mut conn, &attempt, username, &client.ip, now).await?;
             }
         }
     }
@@ -276,6 +315,7 @@ async fn authenticate(
                 "",
             )
             .await?;
+            repo::attempt_done(db, &attempt, now - IN_FLIGHT_MS).await?;
             Ok(u.id)
         }
         _ => {
@@ -290,6 +330,7 @@ async fn authenticate(
                 "",
             )
             .await?;
+            repo::attempt_done(db, &attempt, now - IN_FLIGHT_MS).await?;
             tracing::info!(username, ip = %client.ip, "login failed");
             Err(AppError::LoginFailed)
         }

@@ -49,7 +49,12 @@ async fn login_sets_a_session_and_wrong_passwords_are_refused_and_audited() {
 }
 
 /// A login from loopback address `ip` (all of 127.0.0.0/8 reaches the server here).
-async fn login_from(app: &TestApp, ip: [u8; 4], user: &str, password: &str) -> (StatusCode, Value) {
+pub(crate) async fn login_from(
+    app: &TestApp,
+    ip: [u8; 4],
+    user: &str,
+    password: &str,
+) -> (StatusCode, Value) {
     let r = reqwest::Client::builder()
         .local_address(std::net::IpAddr::from(ip))
         .build()
@@ -64,7 +69,7 @@ async fn login_from(app: &TestApp, ip: [u8; 4], user: &str, password: &str) -> (
 }
 
 /// `n` wrong passwords for `user` from `ip`, each refused as such.
-async fn guess(app: &TestApp, ip: [u8; 4], user: &str, n: i64) {
+pub(crate) async fn guess(app: &TestApp, ip: [u8; 4], user: &str, n: i64) {
     for _ in 0..n {
         let (status, _) = login_from(app, ip, user, "guess").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -565,6 +565,44 @@ async fn two_nodes_in_a_room() -> Option<(tempfile::TempDir, [crate::common::Tes
     Some((shared, nodes, format!("opening:{tender}")))
 }
 
+/// Guesses of one user name sent to two nodes at the same instant pass the throttle's
+/// count once between them, as they would at one node: with four failures behind it,
+/// one of six guesses (three at each node) is tried and the five others must wait.
+#[tokio::test]
+async fn guesses_sent_to_two_nodes_at_once_pass_the_throttle_once() {
+    use crate::auth::{guess, login_from};
+    use kaibiao::auth::service::MAX_FAILURES_PER_PAIR;
+    let Some(db) = postgres_or_skip().await else {
+        return;
+    };
+    let (_shared, nodes) = two_nodes(&db).await;
+    let [a, b] = &nodes;
+    let guesser = [127, 0, 0, 3];
+    guess(a, guesser, "supplier1", MAX_FAILURES_PER_PAIR - 1).await;
+    let tries = (0..6).map(|i| {
+        login_from(
+            if i % 2 == 0 { a } else { b },
+            guesser,
+            "supplier1",
+            "guess",
+        )
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(tries)
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    let tried = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let waited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((tried, waited), (1, 5), "{statuses:?}");
+}
+
 /// Two chunks for one offset of one bid, streaming at once into two nodes (a retry sent
 /// to another node while the first still streams): the one that ends first is taken, the
 /// other is told the offset is past, and the bid completes with exactly the bytes sealed.
