@@ -53,6 +53,9 @@ enum Backend {
     /// folder for copies of blobs that must be files (see [`BlobStore::file`]).
     Nats {
         bucket: Box<nats::ObjectStore>,
+        /// The bucket's stream (`OBJ_<bucket>`) and name, to sweep what a crash left.
+        stream: Box<async_nats::jetstream::stream::Stream>,
+        name: String,
         scratch: PathBuf,
         copies: Arc<std::sync::Mutex<Copies>>,
     },
@@ -113,6 +116,48 @@ fn nats_name(hash: &str) -> String {
 
 fn not_found(e: &nats::GetError) -> bool {
     e.kind() == nats::GetErrorKind::NotFound
+}
+
+/// Purges the chunks in `stream` (bucket `name`) of objects that have no description —
+/// what a node killed while storing a blob leaves — once untouched for `idle`: a node
+/// storing a blob now has written chunks and not yet their description. Returns how many
+/// objects' chunks went.
+pub async fn sweep_nats(
+    bucket: &nats::ObjectStore,
+    stream: &async_nats::jetstream::stream::Stream,
+    name: &str,
+    idle: std::time::Duration,
+) -> anyhow::Result<usize> {
+    use futures_util::StreamExt;
+    let mut described = std::collections::HashSet::new();
+    let mut objects = bucket.list().await?;
+    while let Some(info) = objects.next().await {
+        described.insert(info?.nuid);
+    }
+    let prefix = format!("$O.{name}.C.");
+    let mut orphans = Vec::new();
+    let mut subjects = stream.info_with_subjects(format!("{prefix}>")).await?;
+    while let Some(subject) = subjects.next().await {
+        let (subject, _) = subject?;
+        if subject
+            .strip_prefix(&prefix)
+            .is_some_and(|nuid| !described.contains(nuid))
+        {
+            orphans.push(subject);
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let mut removed = 0;
+    for subject in orphans {
+        let last = stream.get_last_raw_message_by_subject(&subject).await?;
+        if now - last.time.unix_timestamp() >= idle.as_secs() as i64 {
+            stream.purge().filter(&subject).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// The SHA-256 (hex) of a file, streamed, off the async threads.
@@ -242,6 +287,10 @@ impl BlobStore {
                     .with_context(|| format!("the blob store {shown} (JetStream on?): {made}"))?,
             },
         };
+        let stream = jetstream
+            .get_stream(format!("OBJ_{}", address.bucket))
+            .await
+            .with_context(|| format!("the blob store {shown}: its stream"))?;
         let _ = tokio::fs::remove_dir_all(scratch).await;
         tokio::fs::create_dir_all(scratch)
             .await
@@ -249,6 +298,8 @@ impl BlobStore {
         Ok(BlobStore {
             backend: Backend::Nats {
                 bucket: Box::new(bucket),
+                stream: Box::new(stream),
+                name: address.bucket.to_string(),
                 scratch: scratch.to_path_buf(),
                 copies: Arc::new(std::sync::Mutex::new(Copies {
                     files: lru::LruCache::unbounded(),
@@ -329,10 +380,33 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Removes what a crash left half-stored (`incoming/`, a local store's staging).
+    /// Removes what a crash left half-stored, once nobody wrote to it for an hour (another
+    /// node may be storing a blob now): a local store's staging (`incoming/`); in NATS, the
+    /// chunks of objects whose description was never written, swept in the background
+    /// (it reads every object's description). This node's copies went at start.
     pub async fn sweep_staging(&self) -> anyhow::Result<()> {
+        if let Backend::Nats {
+            bucket,
+            stream,
+            name,
+            ..
+        } = &self.backend
+        {
+            let (bucket, stream, name) = (bucket.clone(), stream.clone(), name.clone());
+            tokio::spawn(async move {
+                match sweep_nats(&bucket, &stream, &name, STAGING_IDLE).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(objects = n, "half-stored blobs of an earlier run removed")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sweeping the blob store's half-stored blobs")
+                    }
+                }
+            });
+            return Ok(());
+        }
         let Backend::Local { root, .. } = &self.backend else {
-            // A NATS object is whole or not there; this node's copies went at start.
             return Ok(());
         };
         let mut entries = match tokio::fs::read_dir(root.join("incoming")).await {
@@ -393,6 +467,7 @@ impl BlobStore {
                 bucket,
                 scratch,
                 copies,
+                ..
             } => (bucket, scratch, copies),
         };
         let lock = || copies.lock().unwrap_or_else(|e| e.into_inner());

@@ -175,6 +175,52 @@ async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
     assert!(store.file(&hash).await.is_err());
     assert!(read_all(&store, &hash).await.is_err());
 
+    // A node killed while storing a blob leaves chunks with no description: swept once
+    // nobody wrote to them for an hour (not before: a node may be storing it now); the
+    // blobs that are whole stay.
+    let jetstream = async_nats::jetstream::new(async_nats::connect(&nats.url).await.unwrap());
+    let stream = jetstream
+        .get_stream(format!("OBJ_{DEFAULT_BUCKET}"))
+        .await
+        .unwrap();
+    let orphan = format!("$O.{DEFAULT_BUCKET}.C.crashedmidway0000000");
+    for _ in 0..3 {
+        jetstream
+            .publish(orphan.clone(), vec![7u8; 1000].into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    let chunks_of = |subject: String| {
+        let stream = stream.clone();
+        async move {
+            use futures_util::TryStreamExt;
+            let subjects: Vec<(String, usize)> = stream
+                .info_with_subjects(subject)
+                .await
+                .unwrap()
+                .try_collect()
+                .await
+                .unwrap();
+            subjects.into_iter().map(|(_, n)| n).sum::<usize>()
+        }
+    };
+    assert_eq!(chunks_of(orphan.clone()).await, 3);
+    let hour = std::time::Duration::from_secs(3600);
+    let swept = kaibiao::blob::sweep_nats(&bucket, &stream, DEFAULT_BUCKET, hour).await;
+    assert_eq!(swept.unwrap(), 0, "chunks written just now are left");
+    let swept =
+        kaibiao::blob::sweep_nats(&bucket, &stream, DEFAULT_BUCKET, std::time::Duration::ZERO)
+            .await;
+    assert_eq!(swept.unwrap(), 1);
+    assert_eq!(chunks_of(orphan).await, 0);
+    assert!(
+        chunks_of(format!("$O.{DEFAULT_BUCKET}.C.>")).await > 3,
+        "the whole blobs' chunks stay"
+    );
+    assert_eq!(read_all(&store, &big_hash).await.unwrap().1, big);
+
     // Three copies of each blob asked of a single server: the bucket is not made, and
     // the error says why.
     let err = BlobStore::nats(&format!("{}/three?replicas=3", nats.url), scratch.path())
