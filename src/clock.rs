@@ -48,12 +48,12 @@ pub fn format_cst(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// The calendar day of `ms` in China Standard Time.
 /// The day (China Standard Time) of `ms` as `YYYY-MM-DD`.
 pub fn cst_day(ms: i64) -> String {
     cst_date(ms).format("%Y-%m-%d").to_string()
 }
 
+/// The calendar day of `ms` in China Standard Time.
 pub fn cst_date(ms: i64) -> chrono::NaiveDate {
     chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()

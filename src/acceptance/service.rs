@@ -252,7 +252,7 @@ async fn record(
         input.delivered_on,
         &items,
         input.conclusion,
-        crate::calendar::date_of(now),
+        crate::clock::cst_date(now),
     )
     .map_err(|(field, message)| AppError::field(field, message))?;
     let experts = c.document["terms"]["acceptance_experts"]

@@ -8,7 +8,8 @@ use std::iter::successors;
 use chrono::NaiveDate;
 
 use super::types::{Deadline, Notice, Stage};
-use crate::calendar::{date_of, start_of_day_ms, Calendar};
+use crate::calendar::{start_of_day_ms, Calendar};
+use crate::clock::cst_date;
 
 /// Longest look back for the working day before a deadline's day. The longest run of rest
 /// days in the official calendars is 8 (National Day); a calendar with none in 30 days is
@@ -24,8 +25,8 @@ pub const LOOKAHEAD_MS: i64 = 16 * 86_400_000;
 /// possible from `due_at` (00:00 of its first day), the day of the instant.
 pub fn day_of(d: &Deadline) -> NaiveDate {
     match d.notice {
-        Notice::ActBy => date_of(d.due_at.saturating_sub(1)),
-        Notice::OpenFrom => date_of(d.due_at),
+        Notice::ActBy => cst_date(d.due_at.saturating_sub(1)),
+        Notice::OpenFrom => cst_date(d.due_at),
     }
 }
 

@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{date_of, end_of_day_ms, start_of_day_ms, Calendar, CalendarError};
+use super::{end_of_day_ms, start_of_day_ms, Calendar, CalendarError};
+use crate::clock::cst_date;
 use Period::{Days, WorkingDays};
 
 /// How long a deadline is: calendar days (moved off a rest day at the end) or working days.
@@ -273,7 +274,7 @@ impl DeadlinePeriods {
 /// The day a period starts from: the start event's date in China Standard Time, an instant
 /// at exactly 00:00 counting as 24:00 of the day before.
 pub fn start_day(start_ms: i64) -> NaiveDate {
-    date_of(start_ms.saturating_sub(1))
+    cst_date(start_ms.saturating_sub(1))
 }
 
 /// The last day of `rule`'s period for a start event at `start_ms`.

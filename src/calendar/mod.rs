@@ -246,11 +246,6 @@ impl Deadlines {
     }
 }
 
-pub fn date_of(ms: i64) -> NaiveDate {
-    let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
-    t.with_timezone(&crate::clock::cst()).date_naive()
-}
-
 /// Whether the CST day of `ms` is within `from ..= to` (each `YYYY-MM-DD`; empty for no
 /// bound): the period filters of analytics and the console.
 pub fn day_within(ms: i64, from: &str, to: &str) -> bool {

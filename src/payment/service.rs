@@ -258,7 +258,7 @@ async fn pay(
     }
     let paid_on = paid_on.trim();
     let day = chrono::NaiveDate::parse_from_str(paid_on, "%Y-%m-%d").ok();
-    if day.is_none_or(|d| d > crate::calendar::date_of(now)) {
+    if day.is_none_or(|d| d > crate::clock::cst_date(now)) {
         return Err(AppError::field(
             "paid_on",
             "支付日期须为不晚于今天的日期（YYYY-MM-DD）/ the day paid, not after today (YYYY-MM-DD)",

@@ -290,7 +290,7 @@ async fn a_supplier_decrypts_in_the_hall_and_watches_the_reading_out_live() {
     let signed = wait_text(c, "#signed-in", "已签到").await;
     assert!(
         signed.contains(
-            &kaibiao::calendar::date_of(deadline)
+            &kaibiao::clock::cst_date(deadline)
                 .format("%Y-%m-%d")
                 .to_string()
         ),
@@ -605,7 +605,7 @@ async fn a_bidder_in_the_hall_sees_the_servers_clock_running_not_its_own() {
         "the browser's own clock is elsewhere"
     );
     assert!((offset - (server - local)).abs() < 5_000, "{offset}");
-    let cst = kaibiao::calendar::date_of(server)
+    let cst = kaibiao::clock::cst_date(server)
         .format("%Y-%m-%d")
         .to_string();
     assert!(
