@@ -398,10 +398,13 @@ fn cut(text: &str, max: usize) -> Vec<&str> {
     pieces
 }
 
-/// Media lists arriving in parts, put together per sending node and room.
+/// Media lists arriving in parts, put together per sending node: a node's parts of one
+/// list come one after another (one transaction), so each node has at most one list open
+/// and anything else it sends meanwhile means the list will not be completed.
 #[derive(Default)]
 struct Parts {
-    open: std::collections::HashMap<(String, String), (u32, String)>,
+    /// Per node: the room, the next part's index, the text so far.
+    open: std::collections::HashMap<String, (String, u32, String)>,
 }
 
 impl Parts {
@@ -410,15 +413,16 @@ impl Parts {
     /// missing (a lost connection: the next list is sent whole again).
     fn take(&mut self, node: &str, signal: Signal) -> Option<Signal> {
         let Signal::MediaPart { r, i, of, part } = signal else {
+            self.open.remove(node);
             return Some(signal);
         };
-        let key = (node.to_string(), r);
         if i == 0 {
-            self.open.insert(key.clone(), (0, String::new()));
+            self.open
+                .insert(node.to_string(), (r.clone(), 0, String::new()));
         }
-        let (next, text) = self.open.get_mut(&key)?;
-        if *next != i || of > MAX_PARTS {
-            self.open.remove(&key);
+        let (room, next, text) = self.open.get_mut(node)?;
+        if *room != r || *next != i || of > MAX_PARTS {
+            self.open.remove(node);
             return None;
         }
         *next += 1;
@@ -426,9 +430,9 @@ impl Parts {
         if i + 1 < of {
             return None;
         }
-        let (_, text) = self.open.remove(&key)?;
+        let (r, _, text) = self.open.remove(node)?;
         match serde_json::from_str(&text) {
-            Ok(info) => Some(Signal::Media { r: key.1, info }),
+            Ok(info) => Some(Signal::Media { r, info }),
             Err(e) => {
                 tracing::warn!(error = %e, "a media list from another node not understood");
                 None
@@ -559,6 +563,7 @@ async fn listener(
             Err(e) => {
                 tracing::warn!(error = %e, "listening to the other nodes failed");
                 listening = None;
+                parts = Parts::default();
             }
         }
     }
@@ -652,6 +657,16 @@ mod tests {
             }
         }
         assert_eq!(done, vec![Signal::End { s: "x".into() }, media.clone()]);
+        // Another signal of the same node in the middle of a list (which one transaction
+        // never sends): the list is dropped, the signal done.
+        for (i, p) in sent.iter().enumerate() {
+            let (node, signal) = read(p);
+            assert_eq!(parts.take(&node, signal), None);
+            if i == 1 {
+                let end = Signal::End { s: "y".into() };
+                assert_eq!(parts.take("n1", end.clone()), Some(end));
+            }
+        }
         // A part lost (the connection dropped): nothing is done with the rest, and the
         // next list comes through whole.
         for p in sent.iter().skip(1) {
