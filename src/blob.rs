@@ -21,6 +21,9 @@ const STAGING_IDLE: std::time::Duration = std::time::Duration::from_secs(3600);
 /// The bucket of `--blob-store nats://host:port` when the address names none.
 pub const DEFAULT_BUCKET: &str = "kaibiao-blobs";
 
+/// `/healthz` writes its probe object to NATS at most this often.
+const NATS_PROBE_EVERY_MS: i64 = 10_000;
+
 /// Parts read at a time from a file or a NATS object.
 const PART: usize = 256 << 10;
 
@@ -56,6 +59,10 @@ enum Backend {
         /// The bucket's stream (`OBJ_<bucket>`) and name, to sweep what a crash left.
         stream: Box<async_nats::jetstream::stream::Stream>,
         name: String,
+        /// The connection (whether it is up, for `/healthz`) and when `/healthz` last
+        /// wrote its probe object.
+        client: async_nats::Client,
+        probed_at: Arc<std::sync::atomic::AtomicI64>,
         scratch: PathBuf,
         copies: Arc<std::sync::Mutex<Copies>>,
     },
@@ -267,7 +274,7 @@ impl BlobStore {
             .connect(format!("nats://{}", address.server))
             .await
             .with_context(|| format!("connecting to the blob store at {shown}"))?;
-        let jetstream = async_nats::jetstream::new(client);
+        let jetstream = async_nats::jetstream::new(client.clone());
         // Nodes starting together may both find no bucket: whoever makes it second finds it.
         let bucket = match jetstream.get_object_store(address.bucket).await {
             Ok(b) => b,
@@ -300,6 +307,8 @@ impl BlobStore {
                 bucket: Box::new(bucket),
                 stream: Box::new(stream),
                 name: address.bucket.to_string(),
+                client,
+                probed_at: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
                 scratch: scratch.to_path_buf(),
                 copies: Arc::new(std::sync::Mutex::new(Copies {
                     files: lru::LruCache::unbounded(),
@@ -364,7 +373,9 @@ impl BlobStore {
     }
 
     /// Whether the store takes a write now: a small object written over the last one (a
-    /// full disk or a read-only store fails it), for `/healthz`.
+    /// full disk or a read-only store fails it), for `/healthz`. In NATS, whether the
+    /// connection is up at every call, and the write at most every [`NATS_PROBE_EVERY_MS`]
+    /// (each write is a new version of the object and a purge of the last).
     pub async fn probe(&self, now_ms: i64) -> anyhow::Result<()> {
         let stamp = now_ms.to_string().into_bytes();
         match &self.backend {
@@ -373,8 +384,22 @@ impl BlobStore {
                     .put(&ObjectPath::from("health/probe"), PutPayload::from(stamp))
                     .await?;
             }
-            Backend::Nats { bucket, .. } => {
-                bucket.put("health/probe", &mut stamp.as_slice()).await?;
+            Backend::Nats {
+                bucket,
+                client,
+                probed_at,
+                ..
+            } => {
+                use std::sync::atomic::Ordering;
+                anyhow::ensure!(
+                    client.connection_state() == async_nats::connection::State::Connected,
+                    "the blob store is not connected"
+                );
+                let last = probed_at.load(Ordering::Relaxed);
+                if now_ms.saturating_sub(last) >= NATS_PROBE_EVERY_MS || now_ms < last {
+                    bucket.put("health/probe", &mut stamp.as_slice()).await?;
+                    probed_at.store(now_ms, Ordering::Relaxed);
+                }
             }
         }
         Ok(())

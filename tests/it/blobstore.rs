@@ -87,6 +87,24 @@ async fn read_all(store: &BlobStore, hash: &str) -> std::io::Result<(u64, Vec<u8
     Ok((size, got))
 }
 
+/// What `/healthz`'s probe object in the default bucket holds now.
+async fn probe_object(url: &str) -> String {
+    let client = async_nats::connect(url).await.unwrap();
+    let bucket = async_nats::jetstream::new(client)
+        .get_object_store(DEFAULT_BUCKET)
+        .await
+        .unwrap();
+    let mut text = String::new();
+    bucket
+        .get("health/probe")
+        .await
+        .unwrap()
+        .read_to_string(&mut text)
+        .await
+        .unwrap();
+    text
+}
+
 #[tokio::test]
 async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
     let Some(nats) = nats_server() else { return };
@@ -149,7 +167,12 @@ async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
     .await
     .unwrap();
     assert_eq!(other.get(&hash).await.unwrap().unwrap(), &b"abc"[..]);
+    // /healthz's probe: written at the first call, not again within ten seconds.
     other.probe(1).await.unwrap();
+    other.probe(2).await.unwrap();
+    assert_eq!(probe_object(&nats.url).await, "1");
+    other.probe(10_001).await.unwrap();
+    assert_eq!(probe_object(&nats.url).await, "10001");
 
     // Someone with the bucket's credentials puts other bytes under the name: refused whole,
     // as a file, and streamed (the stream ends broken).
@@ -230,7 +253,18 @@ async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
     assert!(format!("{err:#}").contains("replicas"), "{err:#}");
 
     // A server that is not there: a clear error at start, the address's password not in it.
+    store.probe(10_001).await.unwrap();
     drop(nats);
+    // The server gone, the probe fails as soon as the connection is seen down, though it
+    // would not write for ten seconds.
+    let gone = std::time::Instant::now();
+    while store.probe(10_002).await.is_ok() {
+        assert!(
+            gone.elapsed() < std::time::Duration::from_secs(10),
+            "the probe still passes with the server gone"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let err = BlobStore::nats("nats://ops:s3cret@127.0.0.1:1", scratch.path())
         .await
         .err()
