@@ -599,17 +599,18 @@ impl BlobStore {
             return Ok(None);
         }
         let (size, parts): (u64, BlobStream) = match &self.backend {
-            Backend::Local { store, .. } => match store.get(&object_path(hash)).await {
-                Ok(r) => (
-                    r.meta.size,
-                    Box::pin(
-                        r.into_stream()
-                            .map(|part| part.map_err(std::io::Error::other)),
+            // The file itself, read in large parts (object_store's stream reads 8 KiB at a
+            // time, each on a blocking thread of its own: a quarter of the speed).
+            Backend::Local { root, .. } => {
+                match tokio::fs::File::open(local_file(root, hash)).await {
+                    Ok(file) => (
+                        file.metadata().await?.len(),
+                        Box::pin(tokio_util::io::ReaderStream::with_capacity(file, PART)),
                     ),
-                ),
-                Err(object_store::Error::NotFound { .. }) => return Ok(None),
-                Err(e) => return Err(e.into()),
-            },
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                }
+            }
             Backend::Nats { bucket, .. } => match bucket.get(nats_name(hash)).await {
                 Ok(object) => (
                     object.info.size as u64,

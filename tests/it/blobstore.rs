@@ -281,3 +281,58 @@ async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
         .unwrap();
     assert!(format!("{err:#}").contains("nats://host:port"), "{err:#}");
 }
+
+/// Storing and reading a large sealed bid through NATS JetStream against the local folder,
+/// in the same run (BENCHMARKS.md, "Blobs in NATS against the local folder").
+#[tokio::test]
+#[ignore = "benchmark: cargo test --release --test it -- --ignored --nocapture blob_store_throughput"]
+async fn blob_store_throughput() {
+    use std::time::Instant;
+    let Some(nats) = nats_server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mb = 100usize;
+    let path = dir.path().join("bid.bin");
+    let data: Vec<u8> = (0..mb << 20).map(|i| (i * 31 % 251) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    drop(data);
+    let local = BlobStore::local(&dir.path().join("local")).unwrap();
+    let remote = BlobStore::nats(&nats.url, &dir.path().join("copies"))
+        .await
+        .unwrap();
+    println!("| store | put_file {mb} MB | MB/s | stream it back | MB/s | as a file (first) | as a file (again) |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let mut rates = Vec::new();
+    for (name, store) in [("local folder", &local), ("NATS JetStream", &remote)] {
+        let t = Instant::now();
+        let hash = store.put_file(&path).await.unwrap();
+        let put = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let (size, read) = read_all(store, &hash).await.unwrap();
+        let stream = t.elapsed().as_secs_f64();
+        assert_eq!((size as usize, read.len()), (mb << 20, mb << 20));
+        drop(read);
+        let t = Instant::now();
+        let file = store.file(&hash).await.unwrap().unwrap();
+        let first = t.elapsed().as_secs_f64();
+        assert_eq!(std::fs::metadata(&*file).unwrap().len() as usize, mb << 20);
+        drop(file);
+        let t = Instant::now();
+        let again = store.file(&hash).await.unwrap().unwrap();
+        let second = t.elapsed().as_secs_f64();
+        drop(again);
+        let (put_rate, read_rate) = (mb as f64 / put, mb as f64 / stream);
+        rates.push((put_rate, read_rate));
+        println!(
+            "| {name} | {:.0} ms | {put_rate:.0} | {:.0} ms | {read_rate:.0} | {:.0} ms | {:.1} ms |",
+            put * 1e3,
+            stream * 1e3,
+            first * 1e3,
+            second * 1e3
+        );
+    }
+    println!(
+        "ratio NATS / local: put {:.2}, stream {:.2}",
+        rates[1].0 / rates[0].0,
+        rates[1].1 / rates[0].1
+    );
+}
