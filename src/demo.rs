@@ -1607,6 +1607,7 @@ impl OpeningBids {
         let to = std::net::SocketAddr::new(ip, self.addr.port());
         let builder = reqwest::Client::builder()
             .user_agent(concat!("kaibiao-demo/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(crate::serve::CLIENT_IDLE)
             .timeout(std::time::Duration::from_secs(60));
         Ok(match &self.tls_cert {
             None => (builder.build()?, format!("http://{to}")),

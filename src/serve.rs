@@ -17,6 +17,12 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+/// How long this project's own clients (the CLI, the demo's walk, the tests) keep an idle
+/// pooled connection: under the server's 15 s for starting the next request on a
+/// kept-alive connection, so that a client never sends a request on a connection the
+/// server is closing at that moment (the request would fail with nothing answered).
+pub const CLIENT_IDLE: Duration = Duration::from_secs(10);
+
 /// How many connections, and for how long they may dawdle.
 #[derive(Debug, Clone)]
 pub struct Limits {

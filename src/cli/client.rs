@@ -34,6 +34,7 @@ impl Client {
         crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("kaibiao-cli/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(crate::serve::CLIENT_IDLE)
             .build()?;
         let base = base.trim_end_matches('/').to_string();
         let mut c = Client {

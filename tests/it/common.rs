@@ -203,6 +203,7 @@ pub fn client() -> reqwest::Client {
     kaibiao::tls::install_crypto_provider();
     reqwest::Client::builder()
         .cookie_store(true)
+        .pool_idle_timeout(kaibiao::serve::CLIENT_IDLE)
         .build()
         .unwrap()
 }
