@@ -561,6 +561,25 @@ impl BlobStore {
         Ok(Some(out))
     }
 
+    /// Objects under names of the caller's, when the blobs are in NATS (see [`Named`]).
+    pub fn named(&self) -> Option<Named<'_>> {
+        match &self.backend {
+            Backend::Local { .. } => None,
+            Backend::Nats {
+                bucket,
+                stream,
+                name,
+                scratch,
+                ..
+            } => Some(Named {
+                bucket,
+                stream,
+                name,
+                scratch,
+            }),
+        }
+    }
+
     /// The blob named `hash`, checked against its name on the way out.
     pub async fn get(&self, hash: &str) -> anyhow::Result<Option<Bytes>> {
         if !is_hash(hash) {
@@ -638,6 +657,75 @@ impl BlobStore {
             }
         });
         Ok(Some((size, Box::pin(parts.chain(check)))))
+    }
+}
+
+/// With blobs in NATS, objects under names of the caller's (not hashes) in the same bucket:
+/// the parts of uploads under way, which the next request may bring to any node. Not
+/// checked against a hash: the caller checks the whole once it is put together.
+pub struct Named<'a> {
+    bucket: &'a nats::ObjectStore,
+    stream: &'a async_nats::jetstream::stream::Stream,
+    name: &'a str,
+    scratch: &'a Path,
+}
+
+impl Named<'_> {
+    /// This node's folder for files on their way in or out.
+    pub fn scratch(&self) -> &Path {
+        self.scratch
+    }
+
+    /// Stores the file at `path` as `name`, in place of what was there.
+    pub async fn put(&self, name: &str, path: &Path) -> anyhow::Result<()> {
+        let mut file = tokio::fs::File::open(path).await?;
+        self.bucket.put(name, &mut file).await?;
+        Ok(())
+    }
+
+    /// The object `name`, as (size, reader); `None` if there is none.
+    pub async fn open(&self, name: &str) -> anyhow::Result<Option<(u64, nats::Object)>> {
+        match self.bucket.get(name).await {
+            Ok(object) => Ok(Some((object.info.size as u64, object))),
+            Err(e) if not_found(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes the object `name`, its chunks and its description, leaving no marker
+    /// (NATS's own delete keeps one per name for good). Its size; `None` if there is none.
+    pub async fn remove(&self, name: &str) -> anyhow::Result<Option<u64>> {
+        use base64::Engine;
+        let info = match self.bucket.info(name).await {
+            Ok(info) if !info.deleted => info,
+            Ok(_) => return Ok(None),
+            Err(e) if e.kind() == nats::InfoErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        self.stream
+            .purge()
+            .filter(format!("$O.{}.C.{}", self.name, info.nuid))
+            .await?;
+        let meta = base64::engine::general_purpose::URL_SAFE.encode(name);
+        self.stream
+            .purge()
+            .filter(format!("$O.{}.M.{meta}", self.name))
+            .await?;
+        Ok(Some(info.size as u64))
+    }
+
+    /// The names of the objects starting with `prefix` (reads every object's description).
+    pub async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
+        use futures_util::StreamExt;
+        let mut names = Vec::new();
+        let mut objects = self.bucket.list().await?;
+        while let Some(info) = objects.next().await {
+            let info = info?;
+            if info.name.starts_with(prefix) {
+                names.push(info.name);
+            }
+        }
+        Ok(names)
     }
 }
 

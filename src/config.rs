@@ -20,6 +20,9 @@ pub struct Config {
     /// What every node of a deployment must see the same: the blob store, the platform's
     /// keys, uploads under way (a mount all nodes reach); `None`: the data dir.
     pub shared_dir: Option<PathBuf>,
+    /// The platform's CA and signing key (every node the same); `None`: `keys/` of the
+    /// shared dir, made there at the first start.
+    pub keys_dir: Option<PathBuf>,
     /// Where the other nodes reach this one (`http://host:port` on their network), for
     /// the media rooms this node runs; `None`: the listener's address when it names one.
     pub node_url: Option<String>,
@@ -88,6 +91,13 @@ impl Config {
         self.shared_dir.as_deref().unwrap_or(&self.data_dir)
     }
 
+    /// Where the platform's CA and signing key are ([`Config::keys_dir`]).
+    pub fn keys(&self) -> PathBuf {
+        self.keys_dir
+            .clone()
+            .unwrap_or_else(|| self.shared().join("keys"))
+    }
+
     /// Defaults for a listener chosen by the caller (tests, embedding).
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
         let data_dir: PathBuf = data_dir.into();
@@ -101,6 +111,7 @@ impl Config {
             data_dir,
             database_url: None,
             shared_dir: None,
+            keys_dir: None,
             node_url: None,
             blob_store: None,
             demo: false,

@@ -177,9 +177,17 @@ struct ServeArgs {
     database_url: Option<String>,
     /// Folder every node of a deployment reaches (a shared mount): the blob store, the
     /// platform's keys, uploads under way. Default: the data dir. Several nodes share one
-    /// PostgreSQL (`--database-url`) and this folder; see README, "Several nodes".
+    /// PostgreSQL (`--database-url`) and this folder, or, with --blob-store and
+    /// --keys-dir, no folder at all; see README, "Several nodes".
     #[arg(long, env = "KAIBIAO_SHARED_DIR")]
     shared_dir: Option<PathBuf>,
+    /// Folder with the platform's CA and signing key (ca-key.pem, ca-cert.pem,
+    /// signer-key.pem, signer-cert.pem), the same on every node: e.g. a copy of keys/ from
+    /// the first node's data dir, kept in the data centre's secret store. Made there if
+    /// empty. A node whose CA is not the one the database was started with refuses to
+    /// start. Default: keys/ of the shared dir.
+    #[arg(long, env = "KAIBIAO_KEYS_DIR")]
+    keys_dir: Option<PathBuf>,
     /// Where the other nodes reach this one, e.g. http://10.0.0.2:8080 (plain HTTP on the
     /// nodes' own network): a committee room's audio and video run on one node, and the
     /// others relay their participants' signalling to it. Default: the --listen address,
@@ -313,6 +321,7 @@ impl ServeArgs {
         c.listen = self.listen;
         c.database_url = self.database_url.clone().filter(|u| !u.is_empty());
         c.shared_dir = self.shared_dir.clone();
+        c.keys_dir = self.keys_dir.clone();
         c.node_url = self.node_url.clone().filter(|u| !u.is_empty());
         c.blob_store = self.blob_store.clone().filter(|u| !u.is_empty());
         c.demo = self.demo;

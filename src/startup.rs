@@ -145,15 +145,15 @@ pub async fn build_with_clock(
     let mut cluster = crate::cluster::Cluster::new(config.database_url.as_deref(), node_url);
     let rooms = cluster.link(hub.clone(), stop_rx.clone());
     tracing::info!(node = cluster.node(), shared = cluster.shared(), "node");
+    let pki = crate::pki::Authority::load_or_create(&config.keys())?;
+    crate::pki::repo::same_ca(&db.pool, &pki.ca_der, &config.keys(), clock.now_ms()).await?;
     let state = AppState {
         config: Arc::new(config.clone()),
         db,
         blobs,
         clock,
         metrics: Metrics::new()?,
-        pki: Arc::new(crate::pki::Authority::load_or_create(
-            &config.shared().join("keys"),
-        )?),
+        pki: Arc::new(pki),
         rooms,
         runtimes: Arc::new(
             crate::state::Runtimes::default()

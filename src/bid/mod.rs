@@ -5,6 +5,7 @@
 
 pub mod open;
 pub mod package;
+mod partial;
 pub mod personnel;
 pub mod repo;
 pub mod routes;

@@ -4,11 +4,11 @@
 //! a receipt by its own clock (R-TIME-2: nothing finishes after the deadline).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 
 use tokio::io::AsyncWriteExt;
 
+use super::partial::{self, CHUNK_SUFFIX};
 use super::repo::{self, BidRow, NewBid};
 use super::types::{
     BidStatus, BidView, CompleteBidRequest, Receipt, SignedReceipt, StartBidRequest,
@@ -107,56 +107,8 @@ impl UploadLocks {
     }
 }
 
-fn part_path(state: &AppState, bid_id: &str) -> PathBuf {
-    state
-        .config
-        .shared()
-        .join("uploads")
-        .join(format!("{bid_id}.part"))
-}
-
-/// A chunk in the file of its own it streams into, until it is appended to its bid's
-/// partial file: two requests for one offset (a retry sent to another node while the first
-/// still streams) never write into the same file. Removed when dropped.
-struct IncomingChunk(PathBuf);
-
-impl IncomingChunk {
-    fn new(state: &AppState, bid_id: &str) -> IncomingChunk {
-        IncomingChunk(state.config.shared().join("uploads").join(format!(
-            "{bid_id}.{}{CHUNK_SUFFIX}",
-            uuid::Uuid::new_v4().simple()
-        )))
-    }
-}
-
-impl Drop for IncomingChunk {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// What names a chunk still streaming (or left by a node killed while it streamed).
-const CHUNK_SUFFIX: &str = ".chunk";
 /// A chunk file nobody wrote to for this long was left by a node that stopped.
 const CHUNK_IDLE: std::time::Duration = std::time::Duration::from_secs(3600);
-
-/// Appends `chunk` to the partial file at `at`, cutting first what lies past `at` (bytes
-/// a crash wrote but never counted), and syncs it: on disk before it is counted.
-async fn append_chunk(part: PathBuf, at: u64, chunk: &Path) -> AppResult<()> {
-    let chunk = chunk.to_path_buf();
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        use std::io::{Seek, SeekFrom};
-        let mut to = std::fs::OpenOptions::new().write(true).open(part)?;
-        to.set_len(at)?;
-        to.seek(SeekFrom::Start(at))?;
-        // A copy within the kernel (copy_file_range) where the file system allows.
-        std::io::copy(&mut std::fs::File::open(chunk)?, &mut to)?;
-        to.sync_data()
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|e| AppError::Internal(e.into()))
-}
 
 /// The bid, if it belongs to the caller's organisation (others get `NOT_FOUND`).
 pub(crate) async fn own_bid(
@@ -267,13 +219,7 @@ pub async fn start(
     )
     .await?;
     tx.commit().await?;
-    let path = part_path(state, &bid_id);
-    tokio::fs::create_dir_all(path.parent().expect("uploads dir"))
-        .await
-        .map_err(anyhow::Error::from)?;
-    tokio::fs::File::create(&path)
-        .await
-        .map_err(anyhow::Error::from)?;
+    partial::of(state).begin(&bid_id).await?;
     Ok(StartBidResponse {
         bid_id,
         tender_id: tender_id.to_string(),
@@ -291,8 +237,16 @@ pub async fn start(
 /// Ends an upload that can no longer finish, and drops its bytes.
 async fn abandon(state: &AppState, bid: &BidRow, status: BidStatus) -> AppResult<()> {
     repo::set_status(&state.db.pool, &bid.id, status, state.clock.now_ms()).await?;
-    let _ = tokio::fs::remove_file(part_path(state, &bid.id)).await;
+    drop_bytes(state, &bid.id).await;
     Ok(())
+}
+
+/// Drops the bytes of an upload that ended without a bid (withdrawn, refused, or cut off
+/// at the deadline by the sealing); what fails to go is swept at a node's next start.
+pub(crate) async fn drop_bytes(state: &AppState, bid_id: &str) {
+    if let Err(e) = partial::of(state).remove(bid_id).await {
+        tracing::warn!(bid = %bid_id, error = %e, "removing an ended upload's bytes");
+    }
 }
 
 fn expect(b: &BidRow) -> Result<u32, AppError> {
@@ -306,19 +260,9 @@ async fn check_header(
     b: &BidRow,
     complete: bool,
 ) -> AppResult<Option<(Header, Vec<u8>, usize)>> {
-    let path = part_path(state, &b.id);
-    let prefix = {
-        use tokio::io::AsyncReadExt;
-        let f = tokio::fs::File::open(&path)
-            .await
-            .map_err(anyhow::Error::from)?;
-        let mut buf = Vec::with_capacity(kb1::MAX_PREFIX_LEN);
-        f.take(kb1::MAX_PREFIX_LEN as u64)
-            .read_to_end(&mut buf)
-            .await
-            .map_err(anyhow::Error::from)?;
-        buf
-    };
+    let prefix = partial::of(state)
+        .prefix(&b.id, b.received as u64, kb1::MAX_PREFIX_LEN)
+        .await?;
     match kb1::parse_header(&prefix) {
         Err(crate::crypto::CryptoError::ContainerTruncated) if !complete => Ok(None),
         Err(e) => Err(e.into()),
@@ -371,7 +315,8 @@ pub async fn append(
             received: b.received,
         });
     }
-    let incoming = IncomingChunk::new(state, bid_id);
+    let parts = partial::of(state);
+    let incoming = parts.incoming(bid_id);
     let mut f = tokio::fs::File::create(&incoming.0)
         .await
         .map_err(anyhow::Error::from)?;
@@ -420,7 +365,7 @@ pub async fn append(
             received: locked.received,
         });
     }
-    append_chunk(part_path(state, bid_id), b.received as u64, &incoming.0).await?;
+    parts.append(bid_id, b.received as u64, &incoming.0).await?;
     repo::set_received(&mut *tx, bid_id, end, state.clock.now_ms()).await?;
     tx.commit().await?;
     upload.hashed = hashed.map(|h| (h, end));
@@ -440,9 +385,20 @@ pub async fn append(
 
 /// Removes partial upload files that no upload needs any more: of bids no longer being
 /// uploaded (a crash between storing the blob and removing the file), of no bid at all,
-/// and chunks a stopped node was receiving (untouched for [`CHUNK_IDLE`]). Run at start.
-/// Returns how many were removed.
+/// and chunks a stopped node was receiving (untouched for [`CHUNK_IDLE`]); with blobs in
+/// NATS, the same for the parts there, in the background. Run at start. Returns how many
+/// files were removed.
 pub async fn sweep_uploads(state: &AppState) -> anyhow::Result<usize> {
+    if state.blobs.named().is_some() {
+        let state = state.clone();
+        tokio::spawn(async move {
+            match partial::sweep_nats(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(parts = n, "upload parts no upload needs removed"),
+                Err(e) => tracing::warn!(error = %e, "sweeping the upload parts in NATS"),
+            }
+        });
+    }
     let dir = state.config.shared().join("uploads");
     let mut entries = match tokio::fs::read_dir(&dir).await {
         Ok(e) => e,
@@ -530,14 +486,17 @@ pub async fn complete(
         abandon(state, &b, BidStatus::Rejected).await?;
         return Err(e.into());
     }
-    let path = part_path(state, bid_id);
+    let parts = partial::of(state);
+    let whole = parts.whole(bid_id, b.received as u64).await?;
+    let path = &whole.path;
     // What arrived must be exactly what the sealing side sent.
-    let sha = match upload.hashed.take() {
-        Some((h, len)) if len == b.received => {
+    let sha = match (upload.hashed.take(), &whole.sha256) {
+        (Some((h, len)), _) if len == b.received => {
             use sha2::Digest;
             hex::encode(h.finalize())
         }
-        _ => crate::blob::hash_file(&path)
+        (_, Some(sha)) => sha.clone(),
+        _ => crate::blob::hash_file(path)
             .await
             .map_err(|e| AppError::Internal(e.into()))?,
     };
@@ -547,7 +506,7 @@ pub async fn complete(
             "服务器收到的文件与本地文件哈希不一致,请重新上传 / the bytes received do not match your file's hash; upload again",
         ));
     }
-    let stored = state.blobs.put_file(&path).await?;
+    let stored = state.blobs.put_file(path).await?;
     if stored != sha {
         return Err(AppError::Internal(anyhow::anyhow!(
             "the file changed while stored"
@@ -611,8 +570,9 @@ pub async fn complete(
     });
     crate::ledger::repo::append_bid(&mut tx, &b.tender_id, now, &b.id, &event).await?;
     tx.commit().await?;
-    // The blob holds it now: the partial file would double the disk it takes.
-    let _ = tokio::fs::remove_file(&path).await;
+    // The blob holds it now: the partial bytes would double the disk they take.
+    drop(whole);
+    drop_bytes(state, bid_id).await;
     state.rooms.notify_bids(&b.tender_id);
     let b = repo::get(&state.db.pool, bid_id)
         .await?

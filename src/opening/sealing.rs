@@ -95,14 +95,7 @@ async fn seal(state: &AppState, id: &str, now: i64) -> anyhow::Result<bool> {
     crate::ledger::repo::append(&mut tx, id, now, "platform", &event).await?;
     tx.commit().await?;
     for b in &late {
-        let _ = tokio::fs::remove_file(
-            state
-                .config
-                .shared()
-                .join("uploads")
-                .join(format!("{b}.part")),
-        )
-        .await;
+        crate::bid::service::drop_bytes(state, b).await;
     }
     state.rooms.notify(id);
     tracing::info!(

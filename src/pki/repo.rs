@@ -133,3 +133,35 @@ pub async fn revoked(pool: &sqlx::AnyPool) -> sqlx::Result<Vec<RevokedKey>> {
         })
         .collect()
 }
+
+/// Records the platform CA (its SHA-256) the first time a node starts on the database,
+/// and refuses a node whose CA is another: its signatures would not verify against the
+/// CA the others publish, its identity digests would not match theirs, and its links to
+/// them would be refused. The usual cause is a node given no keys folder of the others'.
+pub async fn same_ca(
+    pool: &sqlx::AnyPool,
+    ca_der: &[u8],
+    keys: &std::path::Path,
+    now: i64,
+) -> anyhow::Result<()> {
+    let mine = crate::crypto::sha256_hex(ca_der);
+    sqlx::query(
+        "INSERT INTO platform_ca (id, ca_sha256, recorded_at) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&mine)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    let recorded: String = sqlx::query_scalar("SELECT ca_sha256 FROM platform_ca WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    anyhow::ensure!(
+        recorded == mine,
+        "the platform CA in {} (SHA-256 {mine}) is not the one this database was started \
+         with ({recorded}): give every node the same keys (--keys-dir, or --shared-dir), \
+         e.g. a copy of keys/ from the first node",
+        keys.display()
+    );
+    Ok(())
+}

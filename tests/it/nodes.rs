@@ -607,23 +607,149 @@ async fn guesses_sent_to_two_nodes_at_once_pass_the_throttle_once() {
 /// to another node while the first still streams): the one that ends first is taken, the
 /// other is told the offset is past, and the bid completes with exactly the bytes sealed.
 /// "Submit" clicked twice with the clicks at both nodes at once submits once: one
-/// receipt for both.
+/// receipt for both. Run with the uploads in the shared folder, then with blobs in NATS
+/// and no shared folder at all (the parts wait in NATS, the nodes share a keys folder);
+/// a node with keys of its own is then refused.
 #[tokio::test]
 async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
-    use crate::bids::{put_chunk, seal, stalled_put, start_bid, status_within};
-    use tokio::io::AsyncWriteExt;
     let Some(db) = postgres_or_skip().await else {
         return;
     };
     let (shared, nodes) = two_nodes(&db).await;
-    let [a, b] = &nodes;
-    let (_sessions, tender) = published_at(&a.base, "两节点同时上传").await;
+    one_of_two_chunks(&nodes, "两节点同时上传", None).await;
+    let left: Vec<_> = std::fs::read_dir(shared.path().join("uploads"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "nothing left in uploads/: {left:?}");
+    drop(nodes);
+
+    let Some(nats) = crate::blobstore::nats_server() else {
+        return;
+    };
+    let db = postgres_or_skip().await.unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let configure = |config: &mut kaibiao::config::Config| {
+        config.blob_store = Some(nats.url.clone());
+        config.keys_dir = Some(keys.path().to_path_buf());
+    };
+    let node = async || {
+        crate::common::spawn_demo_with(
+            tempfile::tempdir().unwrap(),
+            Some(db.clone()),
+            std::sync::Arc::new(kaibiao::clock::SystemClock),
+            configure,
+        )
+        .await
+        .0
+    };
+    let nodes = [node().await, node().await];
+    let bucket = async_nats::jetstream::new(async_nats::connect(&nats.url).await.unwrap())
+        .get_object_store(kaibiao::blob::DEFAULT_BUCKET)
+        .await
+        .unwrap();
+    let (s, tender) = one_of_two_chunks(&nodes, "两节点同时上传（NATS）", Some(&bucket)).await;
+    assert_eq!(
+        upload_parts(&bucket).await,
+        Vec::<String>::new(),
+        "the parts removed once stored"
+    );
+    // An upload withdrawn takes its parts along; the parts of a bid no longer being
+    // uploaded (a node killed before it removed them) go at the next node's start.
+    let mut started = Vec::new();
+    for _ in 0..2 {
+        let (status, start) = crate::bids::start_bid(&s, &tender).await;
+        assert_eq!(status, StatusCode::CREATED, "{start}");
+        let bid = start["bid_id"].as_str().unwrap().to_string();
+        let sealed = crate::bids::seal(&start, "留下的", &[b'y'; 4096], 1 << 20);
+        let (status, v) = crate::bids::put_chunk(&s, &bid, 0, &sealed[..2048]).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        started.push(bid);
+    }
+    assert_eq!(upload_parts(&bucket).await.len(), 2);
+    let (status, v) = s
+        .post(&format!("/api/bids/{}/withdraw", started[0]), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(
+        upload_parts(&bucket).await,
+        [format!("upload/{}/0", started[1])]
+    );
+    sqlx::query("UPDATE bids SET status = 'withdrawn' WHERE id = $1")
+        .bind(&started[1])
+        .execute(&nodes[0].state.db.pool)
+        .await
+        .unwrap();
+    let third = node().await;
+    let mut left = upload_parts(&bucket).await;
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = upload_parts(&bucket).await;
+    }
+    assert_eq!(
+        left,
+        Vec::<String>::new(),
+        "swept at the third node's start"
+    );
+    drop(third);
+    for n in &nodes {
+        let folder = n.dir.path().join("uploads");
+        let left: Vec<_> = std::fs::read_dir(&folder)
+            .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "nothing in {}: {left:?}", folder.display());
+    }
+
+    // A third node with keys of its own (no --keys-dir) is refused at start.
+    let mut config = kaibiao::config::Config::new(tempfile::tempdir().unwrap().keep());
+    config.database_url = Some(db.clone());
+    config.blob_store = Some(nats.url.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let refused = match kaibiao::startup::build(config, listener, std::future::pending()).await {
+        Ok(_) => panic!("a node with another platform CA started"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        refused.contains("is not the one this database was started with")
+            && refused.contains("--keys-dir"),
+        "{refused}"
+    );
+}
+
+/// The names of the upload parts in a NATS bucket.
+async fn upload_parts(bucket: &async_nats::jetstream::object_store::ObjectStore) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut list = bucket.list().await.unwrap();
+    while let Some(info) = list.next().await {
+        let name = info.unwrap().name;
+        if name.starts_with("upload/") {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names
+}
+
+/// One bid uploaded to two nodes (see above); with `nats`, the chunk taken is checked to
+/// be there.
+async fn one_of_two_chunks(
+    nodes: &[crate::common::TestApp; 2],
+    title: &str,
+    nats: Option<&async_nats::jetstream::object_store::ObjectStore>,
+) -> (Session, String) {
+    use crate::bids::{put_chunk, seal, stalled_put, start_bid, status_within};
+    use tokio::io::AsyncWriteExt;
+    let [a, b] = nodes;
+    let (_sessions, tender) = published_at(&a.base, title).await;
     let s = a.login("supplier1").await;
     s.register_keys().await;
     let (status, start) = start_bid(&s, &tender).await;
     assert_eq!(status, StatusCode::CREATED, "{start}");
     let bid = start["bid_id"].as_str().unwrap().to_string();
-    let container = seal(&start, "两节点同时上传", &vec![b'x'; 3 << 20], 1 << 20);
+    let container = seal(&start, title, &vec![b'x'; 3 << 20], 1 << 20);
     let (long, short) = (2 << 20, 1 << 20);
 
     // Both requests are in, each with half its bytes: both passed the offset check.
@@ -646,8 +772,12 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
     );
     let (_, v) = s.get(&format!("/api/bids/{bid}")).await;
     assert_eq!(v["received"], json!(short), "{v}");
+    if let Some(bucket) = nats {
+        // Taken at the second node: in NATS, on neither node's disk.
+        assert_eq!(upload_parts(bucket).await, [format!("upload/{bid}/0")]);
+    }
 
-    // The rest at either node, and the receipt names exactly the bytes sealed.
+    // The rest at the first node, and the receipt names exactly the bytes sealed.
     let (status, v) = put_chunk(&s, &bid, short, &container[short..]).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let sha = {
@@ -680,11 +810,10 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
         .await
         .unwrap();
     assert_eq!(statuses, ["submitted"], "not replaced by itself");
-    let left: Vec<_> = std::fs::read_dir(shared.path().join("uploads"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(left.is_empty(), "nothing left in uploads/: {left:?}");
+    // The blob stored is exactly the bytes sealed, read back at the other node.
+    let stored = b.state.blobs.get(&sha).await.unwrap().expect("stored");
+    assert_eq!(stored.len(), container.len());
+    (s, tender)
 }
 
 /// Presence across nodes: who is in a room at one node is shown at another through the

@@ -1,0 +1,267 @@
+//! Where a bid's bytes wait until the bidder completes it: the next chunk may reach any
+//! node, so they wait where every node reaches them. With blobs in a folder, a file per
+//! bid in the shared folder's `uploads/` (`<bid>.part`, appended in place); with blobs in
+//! NATS, one object per chunk in the same bucket (`upload/<bid>/<offset>`), so that nodes
+//! need no shared folder for uploads. Either holds ciphertext only, as the blob does later.
+
+use std::path::{Path, PathBuf};
+
+use tokio::io::AsyncReadExt;
+
+use crate::blob::Named;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// What names a chunk still streaming (or left by a node killed while it streamed).
+pub(super) const CHUNK_SUFFIX: &str = ".chunk";
+
+pub(super) enum Partial<'a> {
+    /// The shared folder's `uploads/`.
+    Folder(PathBuf),
+    Nats(Named<'a>),
+}
+
+/// A chunk in the file of its own it streams into, until it is appended to its bid's
+/// bytes: two requests for one offset (a retry sent to another node while the first still
+/// streams) never write into the same file. Removed when dropped.
+pub(super) struct IncomingChunk(pub(super) PathBuf);
+
+impl Drop for IncomingChunk {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn internal(e: impl Into<anyhow::Error>) -> AppError {
+    AppError::Internal(e.into())
+}
+
+fn part_name(bid_id: &str, at: u64) -> String {
+    format!("upload/{bid_id}/{at}")
+}
+
+/// A bid's bytes put together as one file: the partial file itself, or a copy made from
+/// the parts in NATS (removed when dropped) with its SHA-256, computed on the way.
+pub(super) struct Whole {
+    pub(super) path: PathBuf,
+    pub(super) sha256: Option<String>,
+    _copy: Option<tempfile::TempPath>,
+}
+
+pub(super) fn of(state: &AppState) -> Partial<'_> {
+    match state.blobs.named() {
+        Some(named) => Partial::Nats(named),
+        None => Partial::Folder(state.config.shared().join("uploads")),
+    }
+}
+
+impl Partial<'_> {
+    fn file(dir: &Path, bid_id: &str) -> PathBuf {
+        dir.join(format!("{bid_id}.part"))
+    }
+
+    /// Where the next chunk of `bid_id` streams in: the uploads folder, or this node's
+    /// scratch folder when the parts go to NATS.
+    pub(super) fn incoming(&self, bid_id: &str) -> IncomingChunk {
+        let dir = match self {
+            Partial::Folder(dir) => dir.as_path(),
+            Partial::Nats(named) => named.scratch(),
+        };
+        IncomingChunk(dir.join(format!(
+            "{bid_id}.{}{CHUNK_SUFFIX}",
+            uuid::Uuid::new_v4().simple()
+        )))
+    }
+
+    /// Makes room for a new upload's bytes.
+    pub(super) async fn begin(&self, bid_id: &str) -> AppResult<()> {
+        if let Partial::Folder(dir) = self {
+            tokio::fs::create_dir_all(dir).await.map_err(internal)?;
+            tokio::fs::File::create(Self::file(dir, bid_id))
+                .await
+                .map_err(internal)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the chunk in the file `chunk` at offset `at`, in place of anything a crash left
+    /// there (bytes written but never counted); stored before it is counted.
+    pub(super) async fn append(&self, bid_id: &str, at: u64, chunk: &Path) -> AppResult<()> {
+        match self {
+            Partial::Folder(dir) => append_chunk(Self::file(dir, bid_id), at, chunk).await,
+            Partial::Nats(named) => {
+                if tokio::fs::metadata(chunk).await.map_err(internal)?.len() == 0 {
+                    return Ok(());
+                }
+                named
+                    .put(&part_name(bid_id, at), chunk)
+                    .await
+                    .map_err(internal)
+            }
+        }
+    }
+
+    /// The first `n` bytes of what has been received (`received` of them).
+    pub(super) async fn prefix(&self, bid_id: &str, received: u64, n: usize) -> AppResult<Vec<u8>> {
+        let mut buf = Vec::with_capacity(n);
+        match self {
+            Partial::Folder(dir) => {
+                let f = tokio::fs::File::open(Self::file(dir, bid_id))
+                    .await
+                    .map_err(internal)?;
+                f.take(n as u64)
+                    .read_to_end(&mut buf)
+                    .await
+                    .map_err(internal)?;
+            }
+            Partial::Nats(named) => {
+                let mut at = 0;
+                while at < received && buf.len() < n {
+                    let (size, part) = open_part(named, bid_id, at).await?;
+                    part.take((n - buf.len()) as u64)
+                        .read_to_end(&mut buf)
+                        .await
+                        .map_err(internal)?;
+                    at += size;
+                }
+            }
+        }
+        Ok(buf)
+    }
+
+    /// The `received` bytes as one file.
+    pub(super) async fn whole(&self, bid_id: &str, received: u64) -> AppResult<Whole> {
+        let named = match self {
+            Partial::Folder(dir) => {
+                return Ok(Whole {
+                    path: Self::file(dir, bid_id),
+                    sha256: None,
+                    _copy: None,
+                })
+            }
+            Partial::Nats(named) => named,
+        };
+        use sha2::Digest;
+        use tokio::io::AsyncWriteExt;
+        let copy = tempfile::NamedTempFile::new_in(named.scratch())
+            .map_err(internal)?
+            .into_temp_path();
+        let mut out = tokio::fs::File::create(&copy).await.map_err(internal)?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 256 << 10];
+        let mut at = 0;
+        while at < received {
+            let (size, mut part) = open_part(named, bid_id, at).await?;
+            loop {
+                let n = part.read(&mut buf).await.map_err(internal)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                out.write_all(&buf[..n]).await.map_err(internal)?;
+            }
+            at += size;
+        }
+        out.flush().await.map_err(internal)?;
+        if at != received {
+            return Err(internal(anyhow::anyhow!(
+                "the parts of bid {bid_id} end at {at}, not {received}"
+            )));
+        }
+        Ok(Whole {
+            path: copy.to_path_buf(),
+            sha256: Some(hex::encode(hasher.finalize())),
+            _copy: Some(copy),
+        })
+    }
+
+    /// Drops the bid's bytes (stored as a blob, or no longer wanted).
+    pub(super) async fn remove(&self, bid_id: &str) -> AppResult<()> {
+        match self {
+            Partial::Folder(dir) => {
+                let _ = tokio::fs::remove_file(Self::file(dir, bid_id)).await;
+            }
+            // Part after part, up to the first missing: that takes the one a crash may
+            // have left at the offset reached, too.
+            Partial::Nats(named) => {
+                let mut at = 0;
+                while let Some(size) = named
+                    .remove(&part_name(bid_id, at))
+                    .await
+                    .map_err(internal)?
+                {
+                    if size == 0 {
+                        break;
+                    }
+                    at += size;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The part of `bid_id` at offset `at` (size, reader); an error if it is missing.
+async fn open_part(
+    named: &Named<'_>,
+    bid_id: &str,
+    at: u64,
+) -> AppResult<(u64, async_nats::jetstream::object_store::Object)> {
+    match named.open(&part_name(bid_id, at)).await.map_err(internal)? {
+        Some((size, part)) if size > 0 => Ok((size, part)),
+        _ => Err(internal(anyhow::anyhow!(
+            "the part of bid {bid_id} at {at} is missing"
+        ))),
+    }
+}
+
+/// Appends `chunk` to the partial file at `at`, cutting first what lies past `at` (bytes
+/// a crash wrote but never counted), and syncs it: on disk before it is counted.
+async fn append_chunk(part: PathBuf, at: u64, chunk: &Path) -> AppResult<()> {
+    let chunk = chunk.to_path_buf();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let mut to = std::fs::OpenOptions::new().write(true).open(part)?;
+        to.set_len(at)?;
+        to.seek(SeekFrom::Start(at))?;
+        // A copy within the kernel (copy_file_range) where the file system allows.
+        std::io::copy(&mut std::fs::File::open(chunk)?, &mut to)?;
+        to.sync_data()
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)
+}
+
+/// Removes the parts in NATS of bids no longer being uploaded (a crash between storing
+/// the blob and removing them; or of no bid at all). Reads every object's description:
+/// run in the background at start. How many parts went.
+pub(super) async fn sweep_nats(state: &AppState) -> anyhow::Result<usize> {
+    let Some(named) = state.blobs.named() else {
+        return Ok(0);
+    };
+    let mut live = std::collections::HashMap::new();
+    let mut removed = 0;
+    for name in named.list("upload/").await? {
+        let Some(bid) = name
+            .strip_prefix("upload/")
+            .and_then(|n| n.split('/').next())
+        else {
+            continue;
+        };
+        let keep = match live.get(bid) {
+            Some(keep) => *keep,
+            None => {
+                let keep = super::repo::get(&state.db.pool, bid)
+                    .await?
+                    .is_some_and(|b| b.status == super::types::BidStatus::Uploading);
+                live.insert(bid.to_string(), keep);
+                keep
+            }
+        };
+        if !keep && named.remove(&name).await?.is_some() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
