@@ -213,6 +213,7 @@ impl AppError {
                     "bid_starts" => "开始投标的次数过多",
                     "hub_connections" => "实时连接过多",
                     "messages" => "发言过于频繁",
+                    "logins" => "同时登录的请求过多",
                     _ => "请求过于频繁",
                 };
                 (

@@ -174,6 +174,7 @@ pub async fn build_with_clock(
                 .with(Arc::new(crate::opendata::routes::BulkCache::default()))
                 .with(Arc::new(crate::auth::SessionPurge::default()))
                 .with(Arc::new(crate::auth::service::AttemptLocks::default()))
+                .with(Arc::new(crate::auth::service::PasswordChecks::default()))
                 .with(Arc::new(crate::committee::scores::Writer::default())),
         ),
         media: kaibiao_media::Sfu::new(config.media.clone()),

@@ -103,6 +103,74 @@ impl AttemptLocks {
     }
 }
 
+/// Logins (and passwords being set) admitted at once on a node, waiting for a password
+/// check or in one; more are told to come back.
+pub const PASSWORD_CHECKS_ADMITTED: usize = 128;
+
+/// Password checks run one per core at most on a node: each is Argon2id, ~19 MiB and a
+/// core for a while on purpose. Guesses from many addresses at once (the throttle counts
+/// per name and per address, and a botnet has many) would otherwise take the blocking
+/// threads and memory of the node — 400 at once took 1.2 GB — and queue honest logins
+/// for many seconds; past [`PASSWORD_CHECKS_ADMITTED`] waiting or running, a login is
+/// refused at once (429 `RATE_LIMITED`, retry in a second) before anything is counted.
+/// One per server (a runtime).
+pub struct PasswordChecks {
+    running: tokio::sync::Semaphore,
+    admitted: std::sync::atomic::AtomicUsize,
+}
+
+impl Default for PasswordChecks {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        PasswordChecks {
+            running: tokio::sync::Semaphore::new(cores),
+            admitted: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+}
+
+/// A place among the admitted; given back when dropped.
+pub struct Admitted<'a>(&'a PasswordChecks);
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0
+            .admitted
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl PasswordChecks {
+    /// A place for one more login, or `RATE_LIMITED` if [`PASSWORD_CHECKS_ADMITTED`] are in.
+    pub fn admit(&self) -> AppResult<Admitted<'_>> {
+        use std::sync::atomic::Ordering;
+        let before = self.admitted.fetch_add(1, Ordering::Relaxed);
+        let admitted = Admitted(self);
+        if before >= PASSWORD_CHECKS_ADMITTED {
+            return Err(AppError::RateLimited {
+                what: "logins",
+                retry_after_secs: 1,
+            });
+        }
+        Ok(admitted)
+    }
+
+    /// Runs `check` (Argon2) on a blocking thread once a core is free for it.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        check: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let _core = self
+            .running
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        tokio::task::spawn_blocking(check)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))
+    }
+}
+
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -244,6 +312,8 @@ async fn authenticate(
     client: &ClientInfo,
 ) -> AppResult<String> {
     check_credentials(username, password)?;
+    let checks = state.runtime::<PasswordChecks>();
+    let _admitted = checks.admit()?;
     let _one_at_a_time = state.runtime::<AttemptLocks>().of(username).lock().await;
     let db = &state.db.pool;
     let now = state.clock.now_ms();
@@ -299,9 +369,7 @@ async fn authenticate(
         _ => (dummy_hash().to_string(), false),
     };
     let pw = password.to_string();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let matches = checks.run(move || verify_password(&pw, &phc)).await?;
     match user {
         Some(u) if ok_user && matches => {
             repo::audit(

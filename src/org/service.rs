@@ -114,12 +114,15 @@ pub fn check_user_fields(
     }
 }
 
-/// Hashes a password off the async threads (argon2id takes a while on purpose).
-pub async fn password_hash(password: &str) -> AppResult<String> {
+/// Hashes a password off the async threads (argon2id takes a while on purpose), among
+/// the node's password checks (`auth::service::PasswordChecks`).
+pub async fn password_hash(state: &AppState, password: &str) -> AppResult<String> {
+    let checks = state.runtime::<crate::auth::service::PasswordChecks>();
+    let _admitted = checks.admit()?;
     let pw = password.to_string();
-    tokio::task::spawn_blocking(move || hash_password(&pw))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
+    checks
+        .run(move || hash_password(&pw))
+        .await?
         .map_err(AppError::Internal)
 }
 
@@ -166,7 +169,7 @@ pub async fn create_user(state: &AppState, req: CreateUserRequest) -> AppResult<
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let hash = password_hash(&req.password).await?;
+    let hash = password_hash(state, &req.password).await?;
     let user = UserListItem {
         id: new_id(),
         username: username.into(),

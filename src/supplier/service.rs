@@ -70,7 +70,7 @@ pub async fn register(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let hash = orgs::password_hash(&req.password).await?;
+    let hash = orgs::password_hash(state, &req.password).await?;
     let user = UserListItem {
         id: orgs::new_id(),
         username: req.username.trim().into(),

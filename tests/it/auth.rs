@@ -182,6 +182,60 @@ async fn failed_logins_slow_the_guesser_down_not_the_user() {
     );
 }
 
+/// Guesses from many addresses at once, each name and address new to the throttle: the
+/// password checks run a core at a time and at most `PASSWORD_CHECKS_ADMITTED` logins are let
+/// in to wait for one; the others are told at once to come back (429 `RATE_LIMITED`, in
+/// Chinese first), with nothing counted against them, and the user logs in after.
+#[tokio::test]
+async fn a_flood_of_guesses_from_many_addresses_is_let_in_a_few_at_a_time() {
+    use kaibiao::auth::service::PASSWORD_CHECKS_ADMITTED;
+    let app = spawn_app().await;
+    let n = PASSWORD_CHECKS_ADMITTED + 150;
+    let guesses = (0..n).map(|i| {
+        let app = &app;
+        let ip = [127, 1, (i / 250) as u8, (i % 250 + 1) as u8];
+        async move { login_from(app, ip, &format!("guess{i}"), "guess").await }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let tried = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(
+        tried + refused.len(),
+        n,
+        "every guess answered one way or the other"
+    );
+    assert!(tried >= PASSWORD_CHECKS_ADMITTED, "{tried} tried");
+    assert!(!refused.is_empty(), "none refused of {n} at once");
+    for v in &refused {
+        assert_eq!(v["code"], "RATE_LIMITED", "{v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("同时登录的请求过多"),
+            "{v}"
+        );
+    }
+    let failed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login_failed'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        failed as usize, tried,
+        "the refused are not counted as failures"
+    );
+    let (status, v) = login_from(&app, [127, 0, 0, 1], "agency", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+}
+
 #[tokio::test]
 async fn oversized_or_broken_user_names_are_refused_before_anything_is_written() {
     let app = spawn_app().await;
