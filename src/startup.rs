@@ -145,6 +145,17 @@ pub async fn build_with_clock(
     let mut cluster = crate::cluster::Cluster::new(config.database_url.as_deref(), node_url);
     let rooms = cluster.link(hub.clone(), stop_rx.clone());
     tracing::info!(node = cluster.node(), shared = cluster.shared(), "node");
+    // A node given no keys where the others have some is told so before it makes its own.
+    if !config.keys().join("ca-cert.pem").exists() {
+        if let Some(ca) = crate::pki::repo::recorded_ca(&db.pool).await? {
+            anyhow::bail!(
+                "no platform keys in {}, and this database's nodes share the CA {ca}: \
+                 give this node their keys (--keys-dir, or --shared-dir), e.g. a copy of \
+                 keys/ from the first node",
+                config.keys().display()
+            );
+        }
+    }
     let pki = crate::pki::Authority::load_or_create(&config.keys())?;
     crate::pki::repo::same_ca(&db.pool, &pki.ca_der, &config.keys(), clock.now_ms()).await?;
     let state = AppState {

@@ -337,7 +337,10 @@ pub async fn keep(state: &AppState) -> sqlx::Result<()> {
                 taken.push(info);
             }
         }
-        let_go_where_the_holder_answers(state, taken).await?;
+        // Stale rows go even if letting go failed this pass (the next pass tries again).
+        let let_go = let_go_where_the_holder_answers(state, taken).await;
+        presence::remove_unseen(pool, "media_owner", now).await?;
+        return let_go;
     }
     presence::remove_unseen(pool, "media_owner", now).await
 }

@@ -134,6 +134,13 @@ pub async fn revoked(pool: &sqlx::AnyPool) -> sqlx::Result<Vec<RevokedKey>> {
         .collect()
 }
 
+/// The SHA-256 of the platform CA the database was started with, if any.
+pub async fn recorded_ca(pool: &sqlx::AnyPool) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT ca_sha256 FROM platform_ca WHERE id = 1")
+        .fetch_optional(pool)
+        .await
+}
+
 /// Records the platform CA (its SHA-256) the first time a node starts on the database,
 /// and refuses a node whose CA is another: its signatures would not verify against the
 /// CA the others publish, its identity digests would not match theirs, and its links to
@@ -153,9 +160,7 @@ pub async fn same_ca(
     .bind(now)
     .execute(pool)
     .await?;
-    let recorded: String = sqlx::query_scalar("SELECT ca_sha256 FROM platform_ca WHERE id = 1")
-        .fetch_one(pool)
-        .await?;
+    let recorded = recorded_ca(pool).await?.unwrap_or_default();
     anyhow::ensure!(
         recorded == mine,
         "the platform CA in {} (SHA-256 {mine}) is not the one this database was started \

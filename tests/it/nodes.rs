@@ -703,19 +703,34 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
         assert!(left.is_empty(), "nothing in {}: {left:?}", folder.display());
     }
 
-    // A third node with keys of its own (no --keys-dir) is refused at start.
-    let mut config = kaibiao::config::Config::new(tempfile::tempdir().unwrap().keep());
-    config.database_url = Some(db.clone());
-    config.blob_store = Some(nats.url.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let refused = match kaibiao::startup::build(config, listener, std::future::pending()).await {
-        Ok(_) => panic!("a node with another platform CA started"),
-        Err(e) => format!("{e:#}"),
+    // A node given no keys is refused at start, and makes none; so is one with keys of
+    // its own.
+    let refused = async |keys: Option<std::path::PathBuf>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = kaibiao::config::Config::new(dir.path());
+        config.database_url = Some(db.clone());
+        config.blob_store = Some(nats.url.clone());
+        config.keys_dir = keys;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let said = match kaibiao::startup::build(config, listener, std::future::pending()).await {
+            Ok(_) => panic!("a node without the platform's keys started"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(!dir.path().join("keys").exists(), "no keys made");
+        said
     };
+    let said = refused(None).await;
     assert!(
-        refused.contains("is not the one this database was started with")
-            && refused.contains("--keys-dir"),
-        "{refused}"
+        said.contains("no platform keys in") && said.contains("--keys-dir"),
+        "{said}"
+    );
+    let own = tempfile::tempdir().unwrap();
+    kaibiao::pki::Authority::load_or_create(own.path()).unwrap();
+    let said = refused(Some(own.path().to_path_buf())).await;
+    assert!(
+        said.contains("is not the one this database was started with")
+            && said.contains("--keys-dir"),
+        "{said}"
     );
 }
 
