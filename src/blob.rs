@@ -167,6 +167,23 @@ pub async fn sweep_nats(
     Ok(removed)
 }
 
+/// Copies what `from` gives to `to` in parts of [`PART`], each fed to `hasher` on the way.
+pub async fn copy_hashing(
+    from: &mut (impl AsyncRead + Unpin),
+    to: &mut (impl tokio::io::AsyncWrite + Unpin),
+    hasher: &mut Sha256,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; PART];
+    loop {
+        let n = from.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        hasher.update(&buf[..n]);
+        to.write_all(&buf[..n]).await?;
+    }
+}
+
 /// The SHA-256 (hex) of a file, streamed, off the async threads.
 pub async fn hash_file(path: &Path) -> std::io::Result<String> {
     let path = path.to_path_buf();
@@ -510,15 +527,7 @@ impl BlobStore {
         let copy = tempfile::NamedTempFile::new_in(scratch)?.into_temp_path();
         let mut out = tokio::fs::File::create(&copy).await?;
         let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; PART];
-        loop {
-            let n = object.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).await?;
-        }
+        copy_hashing(&mut object, &mut out, &mut hasher).await?;
         out.flush().await?;
         anyhow::ensure!(
             hex::encode(hasher.finalize()) == hash,

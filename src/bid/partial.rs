@@ -36,8 +36,11 @@ fn internal(e: impl Into<anyhow::Error>) -> AppError {
     AppError::Internal(e.into())
 }
 
+/// What the names of upload parts in NATS start with: `upload/<bid>/<offset>`.
+const PARTS: &str = "upload/";
+
 fn part_name(bid_id: &str, at: u64) -> String {
-    format!("upload/{bid_id}/{at}")
+    format!("{PARTS}{bid_id}/{at}")
 }
 
 /// A bid's bytes put together as one file: the partial file itself, or a copy made from
@@ -148,18 +151,12 @@ impl Partial<'_> {
             .into_temp_path();
         let mut out = tokio::fs::File::create(&copy).await.map_err(internal)?;
         let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; 256 << 10];
         let mut at = 0;
         while at < received {
             let (size, mut part) = open_part(named, bid_id, at).await?;
-            loop {
-                let n = part.read(&mut buf).await.map_err(internal)?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                out.write_all(&buf[..n]).await.map_err(internal)?;
-            }
+            crate::blob::copy_hashing(&mut part, &mut out, &mut hasher)
+                .await
+                .map_err(internal)?;
             at += size;
         }
         out.flush().await.map_err(internal)?;
@@ -242,11 +239,8 @@ pub(super) async fn sweep_nats(state: &AppState) -> anyhow::Result<usize> {
     };
     let mut live = std::collections::HashMap::new();
     let mut removed = 0;
-    for name in named.list("upload/").await? {
-        let Some(bid) = name
-            .strip_prefix("upload/")
-            .and_then(|n| n.split('/').next())
-        else {
+    for name in named.list(PARTS).await? {
+        let Some(bid) = name.strip_prefix(PARTS).and_then(|n| n.split('/').next()) else {
             continue;
         };
         let keep = match live.get(bid) {
