@@ -1,6 +1,8 @@
 //! Who belongs to a tender's evaluation, and as what. Checked on every command, view and
 //! hub subscription. Suppliers are not members: they see their own clarifications only.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use crate::auth::{CurrentUser, Role};
@@ -99,16 +101,17 @@ where
     }))
 }
 
-/// Every drawn expert's seat on the panels of several tenders, by (tender id, user id),
+/// Every drawn expert's seat on the panels of several tenders, by tender id and user id,
 /// in one read.
 pub async fn panels<'e, E>(
     exec: E,
     tender_ids: &[&str],
-) -> sqlx::Result<std::collections::HashMap<(String, String), Seat>>
+) -> sqlx::Result<HashMap<String, HashMap<String, Seat>>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    crate::db::fetch_in(exec, tender_ids, |list| {
+    let mut out: HashMap<String, HashMap<String, Seat>> = HashMap::new();
+    for r in crate::db::fetch_in(exec, tender_ids, |list| {
         format!(
             "SELECT p.tender_id, e.user_id, e.id AS expert_id, p.seat, p.status \
              FROM evaluation_panel p JOIN experts e ON e.id = p.expert_id \
@@ -116,18 +119,17 @@ where
         )
     })
     .await?
-    .iter()
-    .map(|r| {
-        Ok((
-            (r.try_get("tender_id")?, r.try_get("user_id")?),
-            Seat {
-                expert_id: r.try_get("expert_id")?,
-                seat: r.try_get("seat")?,
-                status: r.try_get("status")?,
-            },
-        ))
-    })
-    .collect()
+    {
+        let seat = Seat {
+            expert_id: r.try_get("expert_id")?,
+            seat: r.try_get("seat")?,
+            status: r.try_get("status")?,
+        };
+        out.entry(r.try_get("tender_id")?)
+            .or_default()
+            .insert(r.try_get("user_id")?, seat);
+    }
+    Ok(out)
 }
 
 /// The user's standing in the tender's evaluation: FORBIDDEN for other roles, NOT_ON_PANEL

@@ -48,6 +48,9 @@ pub(crate) fn json_col<T: serde::de::DeserializeOwned>(s: Option<String>) -> App
 const EVAL_COLUMNS: &str = "tender_id, phase, requirement, draw, prices, report, \
     report_sha256, failed_reason, reported_at, confirm_due_at, awarded_at, pseudonym_key, \
     final_offers";
+/// [`EVAL_COLUMNS`] but `draw` and `report`.
+const SCORING_COLUMNS: &str = "tender_id, phase, requirement, prices, report_sha256, \
+    failed_reason, reported_at, confirm_due_at, awarded_at, pseudonym_key, final_offers";
 
 pub(crate) async fn eval_row<'e, E>(exec: E, tender_id: &str) -> AppResult<Option<EvalRow>>
 where
@@ -63,8 +66,10 @@ where
     .transpose()
 }
 
-/// The evaluation rows of several tenders, by tender id, in one read.
-pub(crate) async fn eval_rows<'e, E>(
+/// The evaluation rows of several tenders as scoring needs them, by tender id, in one read:
+/// without the draw record and the report (`draw` and `report` are `None`), the two large
+/// columns scores are not checked against.
+pub(crate) async fn scoring_rows<'e, E>(
     exec: E,
     tender_ids: &[&str],
 ) -> AppResult<HashMap<String, EvalRow>>
@@ -72,7 +77,10 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     crate::db::fetch_in(exec, tender_ids, |list| {
-        format!("SELECT {EVAL_COLUMNS} FROM evaluations WHERE tender_id IN ({list})")
+        format!(
+            "SELECT {SCORING_COLUMNS}, NULL AS draw, NULL AS report FROM evaluations \
+             WHERE tender_id IN ({list})"
+        )
     })
     .await?
     .iter()

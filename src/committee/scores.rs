@@ -8,9 +8,11 @@
 //! each expert after the commit.
 //!
 //! Everything a score is checked against is read inside that transaction, after the locks,
-//! so the other commands (a transaction of their own each) need not know of the writer. A
-//! batch that fails as a whole (a lost connection, a deadlock between nodes) runs again one
-//! score at a time, so that one expert's fault never becomes another's.
+//! so the other commands (a transaction of their own each) need not know of the writer:
+//! between batches it keeps what it read of a tender only as long as nobody else has locked
+//! the tender (its version, [`Kept`]). A batch that fails as a whole (a lost connection, a
+//! deadlock between nodes) runs again one score at a time, so that one expert's fault
+//! never becomes another's.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -79,6 +81,7 @@ pub async fn start(state: &AppState, mut stop: watch::Receiver<bool>) -> anyhow:
     let measured = Measured::register(&state.metrics.registry)?;
     tokio::spawn(async move {
         let mut jobs = Vec::with_capacity(BATCH);
+        let mut kept = Kept::default();
         loop {
             tokio::select! {
                 n = waiting.recv_many(&mut jobs, BATCH) => if n == 0 { break },
@@ -86,7 +89,7 @@ pub async fn start(state: &AppState, mut stop: watch::Receiver<bool>) -> anyhow:
             }
             let started = std::time::Instant::now();
             measured.size.observe(jobs.len() as f64);
-            run(&state, std::mem::take(&mut jobs)).await;
+            run(&state, &mut kept, std::mem::take(&mut jobs)).await;
             measured.seconds.observe(started.elapsed().as_secs_f64());
         }
     });
@@ -134,9 +137,9 @@ pub async fn submit(state: &AppState, sub: Submission) -> AppResult<Ack> {
 
 /// Runs a batch and answers each job; a batch that fails as a whole runs again one score
 /// at a time.
-async fn run(state: &AppState, jobs: Vec<Job>) {
+async fn run(state: &AppState, kept: &mut Kept, jobs: Vec<Job>) {
     let subs: Vec<&Submission> = jobs.iter().map(|j| &j.sub).collect();
-    match batch(state, &subs).await {
+    match batch(state, kept, &subs).await {
         Ok(answers) => {
             for (job, answer) in jobs.into_iter().zip(answers) {
                 let _ = job.reply.send(answer);
@@ -150,7 +153,7 @@ async fn run(state: &AppState, jobs: Vec<Job>) {
         Err(err) => {
             tracing::warn!(scores = jobs.len(), error = %err, "score batch failed; one at a time");
             for job in jobs {
-                let answer = match batch(state, &[&job.sub]).await {
+                let answer = match batch(state, kept, &[&job.sub]).await {
                     Ok(mut one) => one.remove(0),
                     Err(err) => Err(err),
                 };
@@ -167,7 +170,21 @@ struct Tender {
     compliant: BTreeSet<String>,
     /// (bid, expert) pairs with scores already.
     scored: BTreeSet<(String, String)>,
+    /// The drawn experts' seats, by user id.
+    panel: HashMap<String, Seat>,
 }
+
+/// The tenders in their scoring phase as the writer left them after its last commit,
+/// each with the version its lock gave the row then. Every writer of a tender locks it
+/// first ([`tender_repo::lock`], on any node), so a tender whose lock now gives the version
+/// one above has not changed since: its rows need not be read again (the evaluation row's
+/// JSON, the terms, the panel and the scores, for hundreds of tenders a batch). Any other
+/// is read again.
+#[derive(Default)]
+struct Kept(HashMap<String, (i64, Tender)>);
+
+/// Tenders kept, at most; past that the writer starts again from none.
+const KEPT: usize = 4096;
 
 /// A checked score, to be written.
 struct Accepted {
@@ -182,46 +199,82 @@ struct Accepted {
 
 /// One transaction for `subs`: each gets its own answer, an error that concerns it alone
 /// (a wrong item, a second submission) included; `Err` when the transaction fails. Each
-/// table is read once for all the batch's tenders, so a burst costs a dozen statements.
-async fn batch(state: &AppState, subs: &[&Submission]) -> AppResult<Vec<AppResult<Ack>>> {
+/// table is read once for all the batch's tenders not [`Kept`], so a burst costs a dozen
+/// statements at most.
+async fn batch(
+    state: &AppState,
+    kept: &mut Kept,
+    subs: &[&Submission],
+) -> AppResult<Vec<AppResult<Ack>>> {
     let mut tx = state.db.begin().await?;
     let mut by_tender: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, s) in subs.iter().enumerate() {
         by_tender.entry(s.tender_id.as_str()).or_default().push(i);
     }
     let ids: Vec<&str> = by_tender.keys().copied().collect();
-    let heads: HashMap<String, TenderHead> = tender_repo::lock_many(&mut tx, &ids)
+    let heads: HashMap<String, (TenderHead, i64)> = tender_repo::lock_many(&mut tx, &ids)
         .await?
         .into_iter()
-        .map(|h| (h.id.clone(), h))
+        .map(|(h, version)| (h.id.clone(), (h, version)))
         .collect();
-    let mut evals = repo::eval_rows(&mut *tx, &ids).await?;
-    let mut terms = repo::terms_of(&mut *tx, &ids).await?;
-    let panels = access::panels(&mut *tx, &ids).await?;
-    let mut scored = scored_of(&mut tx, &ids).await?;
+    // A tender taken out of `kept` goes back only after the commit.
+    let mut ready: HashMap<String, Tender> = HashMap::new();
+    let mut stale: Vec<&str> = Vec::new();
+    for id in &ids {
+        let Some((_, version)) = heads.get(*id) else {
+            continue;
+        };
+        match kept.0.remove(*id) {
+            Some((was, tender)) if was + 1 == *version => {
+                ready.insert(id.to_string(), tender);
+            }
+            _ => stale.push(id),
+        }
+    }
+    // Read: the stale tenders' rows; those not scoring keep theirs to tell each score why.
+    let mut refused = HashMap::new();
+    let mut panels = HashMap::new();
+    if !stale.is_empty() {
+        let mut evals = repo::scoring_rows(&mut *tx, &stale).await?;
+        let mut terms = repo::terms_of(&mut *tx, &stale).await?;
+        panels = access::panels(&mut *tx, &stale).await?;
+        let mut scored = scored_of(&mut tx, &stale).await?;
+        for id in stale {
+            let (e, t) = (evals.remove(id), terms.remove(id));
+            match scoring_from(&heads[id].0, e.clone(), t.clone(), "score") {
+                Ok((eval, terms, compliant)) => {
+                    let tender = Tender {
+                        eval,
+                        terms,
+                        compliant,
+                        scored: scored.remove(id).unwrap_or_default(),
+                        panel: panels.remove(id).unwrap_or_default(),
+                    };
+                    ready.insert(id.to_string(), tender);
+                }
+                Err(_) => {
+                    refused.insert(id, (e, t));
+                }
+            }
+        }
+    }
     let mut answers: Vec<Option<AppResult<Ack>>> = subs.iter().map(|_| None).collect();
     let mut accepted: Vec<Accepted> = Vec::new();
+    let mut done: Vec<(String, Tender)> = Vec::new();
     for (tender_id, idx) in &by_tender {
-        let Some(head) = heads.get(*tender_id) else {
+        let Some((head, _)) = heads.get(*tender_id) else {
             for &i in idx {
                 answers[i] = Some(Err(AppError::NotFound));
             }
             continue;
         };
-        let (eval, t) = (evals.remove(*tender_id), terms.remove(*tender_id));
-        let mut tender =
-            scoring_from(head, eval.clone(), t.clone(), "score").map(|(eval, terms, compliant)| {
-                Tender {
-                    eval,
-                    terms,
-                    compliant,
-                    scored: scored.remove(*tender_id).unwrap_or_default(),
-                }
-            });
+        let mut tender = ready.remove(*tender_id);
+        let panel = panels.remove(*tender_id).unwrap_or_default();
         for &i in idx {
             let s = subs[i];
             // Who asks first: someone not on the panel learns nothing of its phase.
-            let seat = match seat(&mut tx, &panels, &s.user, tender_id).await? {
+            let seats = tender.as_ref().map_or(&panel, |t| &t.panel);
+            let seat = match seat(&mut tx, seats, &s.user, tender_id).await? {
                 Ok(seat) => seat,
                 Err(refused) => {
                     answers[i] = Some(Err(refused));
@@ -232,7 +285,7 @@ async fn batch(state: &AppState, subs: &[&Submission]) -> AppResult<Vec<AppResul
             m.seat = seat;
             let answer = match (scoring_seat(&m), &mut tender) {
                 (Err(refused), _) => Err(refused),
-                (Ok(seat), Ok(tender)) => check(tender, seat, s).map(|a| {
+                (Ok(seat), Some(tender)) => check(tender, seat, s).map(|a| {
                     let ack = Ack::Scored {
                         bid_id: a.bid_id.clone(),
                         sha256: a.digest.clone(),
@@ -242,15 +295,28 @@ async fn batch(state: &AppState, subs: &[&Submission]) -> AppResult<Vec<AppResul
                 }),
                 // The phase or the terms refuse every score of the tender; each is told
                 // why (read again: an error is not copied).
-                (Ok(_), Err(_)) => Err(scoring_from(head, eval.clone(), t.clone(), "score")
-                    .err()
-                    .unwrap_or_else(|| AppError::Internal(anyhow::anyhow!("refusal changed")))),
+                (Ok(_), None) => {
+                    let (e, t) = refused.get(tender_id).cloned().unwrap_or_default();
+                    Err(scoring_from(head, e, t, "score")
+                        .err()
+                        .unwrap_or_else(|| AppError::Internal(anyhow::anyhow!("refusal changed"))))
+                }
             };
             answers[i] = Some(answer);
+        }
+        if let Some(tender) = tender {
+            done.push((tender_id.to_string(), tender));
         }
     }
     write(&mut tx, &accepted).await?;
     tx.commit().await?;
+    if kept.0.len() + done.len() > KEPT {
+        kept.0.clear();
+    }
+    for (id, tender) in done {
+        let version = heads[&id].1;
+        kept.0.insert(id, (version, tender));
+    }
     for tender_id in &ids {
         state.rooms.notify(tender_id);
     }
@@ -287,14 +353,14 @@ async fn scored_of(
 /// NOT_ON_PANEL for an expert not drawn for the tender.
 async fn seat(
     tx: &mut Tx,
-    panels: &HashMap<(String, String), Seat>,
+    panel: &HashMap<String, Seat>,
     user: &CurrentUser,
     tender_id: &str,
 ) -> AppResult<AppResult<Option<Seat>>> {
     if user.role != Role::Expert {
         return Ok(Ok(None));
     }
-    if let Some(seat) = panels.get(&(tender_id.to_string(), user.id.clone())) {
+    if let Some(seat) = panel.get(&user.id) {
         return Ok(Ok(Some(seat.clone())));
     }
     Ok(match access::seat_of(&mut **tx, user, tender_id).await? {

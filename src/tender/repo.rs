@@ -67,16 +67,19 @@ pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
 }
 
 /// Locks several tenders at once, as [`lock`] locks one: the heads of those that exist.
-pub async fn lock_many(tx: &mut Tx, ids: &[&str]) -> sqlx::Result<Vec<TenderHead>> {
+/// Locks several tenders at once ([`lock`]); each head comes with the version the lock
+/// gave the row. A later lock that finds the version one above it knows no other writer
+/// has locked (and so changed) the tender in between, on any node.
+pub async fn lock_many(tx: &mut Tx, ids: &[&str]) -> sqlx::Result<Vec<(TenderHead, i64)>> {
     crate::db::fetch_in(&mut **tx, ids, |list| {
         format!(
             "UPDATE tenders SET version = version + 1 WHERE id IN ({list}) \
-             RETURNING {HEAD_COLUMNS}"
+             RETURNING {HEAD_COLUMNS}, version"
         )
     })
     .await?
     .iter()
-    .map(head_from_row)
+    .map(|r| Ok((head_from_row(r)?, r.try_get("version")?)))
     .collect()
 }
 

@@ -1163,6 +1163,11 @@ async fn five_experts_review_and_score_three_bids_with_a_clarification_and_sign_
     )
     .await;
     let sha = ack(&r)["report_sha256"].as_str().unwrap().to_string();
+    // A sheet sent once the scoring is finished is refused for the phase: the writer that
+    // kept the tender since the burst sees that the finish changed it.
+    let late = json!({"type": "score", "bid_id": bid_ids[2], "items": items("71", "70", "80")});
+    let r = command(&mut experts[2].1, "late", &tender, late).await;
+    assert_eq!(error_code(&r), "ILLEGAL_TRANSITION", "{r}");
 
     // The report: prices, scores and ranking with their derivation.
     let v = view(&app, "oversight", &tender).await;
