@@ -43,6 +43,15 @@ fn part_name(bid_id: &str, at: u64) -> String {
     format!("{PARTS}{bid_id}/{at}")
 }
 
+/// The bytes of an upload under way from this offset on are no longer where they were put:
+/// a part gone from NATS (removed behind the nodes' backs, a server that lost data). The
+/// bidder sends them again from there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Lost(pub(super) u64);
+
+/// A read of what has been received: the bytes, or where they stop being there.
+pub(super) type Read<T> = AppResult<Result<T, Lost>>;
+
 /// A bid's bytes put together as one file: the partial file itself, or a copy made from
 /// the parts in NATS (removed when dropped) with its SHA-256, computed on the way.
 pub(super) struct Whole {
@@ -105,7 +114,7 @@ impl Partial<'_> {
     }
 
     /// The first `n` bytes of what has been received (`received` of them).
-    pub(super) async fn prefix(&self, bid_id: &str, received: u64, n: usize) -> AppResult<Vec<u8>> {
+    pub(super) async fn prefix(&self, bid_id: &str, received: u64, n: usize) -> Read<Vec<u8>> {
         let mut buf = Vec::with_capacity(n);
         match self {
             Partial::Folder(dir) => {
@@ -120,7 +129,9 @@ impl Partial<'_> {
             Partial::Nats(named) => {
                 let mut at = 0;
                 while at < received && buf.len() < n {
-                    let (size, part) = open_part(named, bid_id, at).await?;
+                    let Some((size, part)) = open_part(named, bid_id, at).await? else {
+                        return Ok(Err(Lost(at)));
+                    };
                     part.take((n - buf.len()) as u64)
                         .read_to_end(&mut buf)
                         .await
@@ -129,18 +140,18 @@ impl Partial<'_> {
                 }
             }
         }
-        Ok(buf)
+        Ok(Ok(buf))
     }
 
     /// The `received` bytes as one file.
-    pub(super) async fn whole(&self, bid_id: &str, received: u64) -> AppResult<Whole> {
+    pub(super) async fn whole(&self, bid_id: &str, received: u64) -> Read<Whole> {
         let named = match self {
             Partial::Folder(dir) => {
-                return Ok(Whole {
+                return Ok(Ok(Whole {
                     path: Self::file(dir, bid_id),
                     sha256: None,
                     _copy: None,
-                })
+                }))
             }
             Partial::Nats(named) => named,
         };
@@ -153,7 +164,9 @@ impl Partial<'_> {
         let mut hasher = sha2::Sha256::new();
         let mut at = 0;
         while at < received {
-            let (size, mut part) = open_part(named, bid_id, at).await?;
+            let Some((size, mut part)) = open_part(named, bid_id, at).await? else {
+                return Ok(Err(Lost(at)));
+            };
             crate::blob::copy_hashing(&mut part, &mut out, &mut hasher)
                 .await
                 .map_err(internal)?;
@@ -165,11 +178,11 @@ impl Partial<'_> {
                 "the parts of bid {bid_id} end at {at}, not {received}"
             )));
         }
-        Ok(Whole {
+        Ok(Ok(Whole {
             path: copy.to_path_buf(),
             sha256: Some(hex::encode(hasher.finalize())),
             _copy: Some(copy),
-        })
+        }))
     }
 
     /// Drops the bid's bytes (stored as a blob, or no longer wanted).
@@ -198,17 +211,18 @@ impl Partial<'_> {
     }
 }
 
-/// The part of `bid_id` at offset `at` (size, reader); an error if it is missing.
+/// The part of `bid_id` at offset `at` (size, reader); `None` if it is missing.
 async fn open_part(
     named: &Named<'_>,
     bid_id: &str,
     at: u64,
-) -> AppResult<(u64, async_nats::jetstream::object_store::Object)> {
+) -> AppResult<Option<(u64, async_nats::jetstream::object_store::Object)>> {
     match named.open(&part_name(bid_id, at)).await.map_err(internal)? {
-        Some((size, part)) if size > 0 => Ok((size, part)),
-        _ => Err(internal(anyhow::anyhow!(
-            "the part of bid {bid_id} at {at} is missing"
-        ))),
+        Some((size, part)) if size > 0 => Ok(Some((size, part))),
+        _ => {
+            tracing::warn!(bid = %bid_id, at, "an upload's part is missing");
+            Ok(None)
+        }
     }
 }
 

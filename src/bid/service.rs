@@ -260,9 +260,13 @@ async fn check_header(
     b: &BidRow,
     complete: bool,
 ) -> AppResult<Option<(Header, Vec<u8>, usize)>> {
-    let prefix = partial::of(state)
+    let prefix = match partial::of(state)
         .prefix(&b.id, b.received as u64, kb1::MAX_PREFIX_LEN)
-        .await?;
+        .await?
+    {
+        Ok(prefix) => prefix,
+        Err(lost) => return Err(resume_from(state, b, lost, complete).await?),
+    };
     match kb1::parse_header(&prefix) {
         Err(crate::crypto::CryptoError::ContainerTruncated) if !complete => Ok(None),
         Err(e) => Err(e.into()),
@@ -278,6 +282,37 @@ async fn check_header(
             Ok(Some((header, bytes, offset)))
         }
     }
+}
+
+/// Bytes counted as received but no longer stored ([`partial::Lost`]): the upload goes
+/// back to where they start, and the bidder is told to send them again from there — at a
+/// chunk UPLOAD_OFFSET, at "submit" UPLOAD_INCOMPLETE, both with the bytes the server has
+/// (the page and the CLI resume on their own). The error to answer.
+async fn resume_from(
+    state: &AppState,
+    b: &BidRow,
+    lost: partial::Lost,
+    complete: bool,
+) -> AppResult<AppError> {
+    let mut tx = state.db.begin().await?;
+    let locked = repo::lock(&mut tx, &b.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if locked.status != BidStatus::Uploading {
+        return Ok(illegal(&locked, "upload"));
+    }
+    let received = locked.received.min(lost.0 as i64);
+    repo::set_received(&mut *tx, &b.id, received, state.clock.now_ms()).await?;
+    tx.commit().await?;
+    tracing::warn!(bid = %b.id, received, "an upload's stored bytes were lost; the bidder resumes");
+    Ok(if complete {
+        AppError::UploadIncomplete {
+            received,
+            size: b.received,
+        }
+    } else {
+        AppError::UploadOffset { received }
+    })
 }
 
 #[tracing::instrument(skip_all, fields(bid = %bid_id, offset), err)]
@@ -374,6 +409,7 @@ pub async fn append(
     if !upload.header_checked {
         match check_header(state, &b, false).await {
             Ok(found) => upload.header_checked = found.is_some(),
+            Err(e @ AppError::UploadOffset { .. }) => return Err(e),
             Err(e) => {
                 abandon(state, &b, BidStatus::Rejected).await?;
                 return Err(e);
@@ -476,6 +512,7 @@ pub async fn complete(
     let checked = match check_header(state, &b, true).await {
         Ok(Some(h)) => h,
         Ok(None) => return Err(crate::crypto::CryptoError::ContainerTruncated.into()),
+        Err(e @ AppError::UploadIncomplete { .. }) => return Err(e),
         Err(e) => {
             abandon(state, &b, BidStatus::Rejected).await?;
             return Err(e);
@@ -487,7 +524,10 @@ pub async fn complete(
         return Err(e.into());
     }
     let parts = partial::of(state);
-    let whole = parts.whole(bid_id, b.received as u64).await?;
+    let whole = match parts.whole(bid_id, b.received as u64).await? {
+        Ok(whole) => whole,
+        Err(lost) => return Err(resume_from(state, &b, lost, true).await?),
+    };
     let path = &whole.path;
     // What arrived must be exactly what the sealing side sent.
     let sha = match (upload.hashed.take(), &whole.sha256) {

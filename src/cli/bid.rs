@@ -314,8 +314,8 @@ pub async fn submit(
     let bid_path = format!("/api/bids/{}", sealed.bid_id);
     let mut f = std::fs::File::open(file)?;
     let chunk = chunk_mib.clamp(1, 16) << 20;
-    let mut failures = 0;
-    loop {
+    let (mut failures, mut lost) = (0, 0);
+    let done: Value = loop {
         let state: Value = match client.call(Method::GET, &bid_path, None).await {
             Ok(s) => s,
             Err(e) if api_error(&e).is_none() && failures < 8 => {
@@ -326,10 +326,11 @@ pub async fn submit(
             }
             Err(e) => return Err(e),
         };
-        if state["status"] == "submitted" {
-            break;
-        }
-        let mut received = state["received"].as_u64().unwrap_or(0);
+        // A bid already submitted (an earlier run) gets its receipt again from "complete".
+        let mut received = match state["status"].as_str() {
+            Some("submitted") => sealed.size,
+            _ => state["received"].as_u64().unwrap_or(0),
+        };
         while received < sealed.size {
             let n = chunk.min((sealed.size - received) as usize);
             let mut buf = vec![0u8; n];
@@ -363,17 +364,28 @@ pub async fn submit(
                 },
             }
         }
-        if received >= sealed.size {
-            break;
+        if received < sealed.size {
+            continue;
         }
-    }
-    let done: Value = client
-        .call(
-            Method::POST,
-            &format!("{bid_path}/complete"),
-            Some(json!({"size": sealed.size, "sha256": sealed.sha256})),
-        )
-        .await?;
+        let complete = json!({"size": sealed.size, "sha256": sealed.sha256});
+        match client
+            .call(
+                Method::POST,
+                &format!("{bid_path}/complete"),
+                Some(complete),
+            )
+            .await
+        {
+            Ok(done) => break done,
+            // Bytes the server had counted are no longer in its store: sent again from
+            // where it says they start.
+            Err(e) if lost < 3 && api_error(&e).is_some_and(|a| a.code == "UPLOAD_INCOMPLETE") => {
+                lost += 1;
+                eprintln!("服务器缺少部分已上传内容,从断点重传 / the server lacks part of the upload: {e:#}");
+            }
+            Err(e) => return Err(e),
+        }
+    };
     let receipt: SignedReceipt =
         serde_json::from_value(done["receipt"].clone()).context("no receipt in the answer")?;
     let ca_pem = match key_file.map(super::keys::ca_path).filter(|p| p.exists()) {

@@ -695,6 +695,48 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
         "swept at the third node's start"
     );
     drop(third);
+    // Parts lost from NATS behind the nodes' backs: "submit" is told how much the server
+    // still has (UPLOAD_INCOMPLETE with `received`), the bidder sends the rest again from
+    // there, and the bid completes with exactly the bytes sealed. A lost first part (the
+    // header) takes the upload back to 0.
+    let (status, start) = crate::bids::start_bid(&s, &tender).await;
+    assert_eq!(status, StatusCode::CREATED, "{start}");
+    let bid = start["bid_id"].as_str().unwrap().to_string();
+    let sealed = crate::bids::seal(&start, "丢失的部分", &[b'z'; 8192], 1 << 20);
+    let half = sealed.len() / 2;
+    let chunks = [(0, &sealed[..half]), (half, &sealed[half..])];
+    for (at, bytes) in chunks {
+        let (status, v) = crate::bids::put_chunk(&s, &bid, at, bytes).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    let sha = kaibiao::crypto::sha256_hex(&sealed);
+    let path = format!("/api/bids/{bid}/complete");
+    let complete = json!({"size": sealed.len(), "sha256": sha});
+    for lost in [half, 0] {
+        bucket.delete(format!("upload/{bid}/{lost}")).await.unwrap();
+        let (status, v) = s.post(&path, complete.clone()).await;
+        assert_eq!(
+            (status, v["code"].as_str(), v["received"].as_u64()),
+            (
+                StatusCode::CONFLICT,
+                Some("UPLOAD_INCOMPLETE"),
+                Some(lost as u64)
+            ),
+            "{v}"
+        );
+        for (at, bytes) in chunks.iter().filter(|(at, _)| *at >= lost) {
+            let (status, v) = crate::bids::put_chunk(&s, &bid, *at, bytes).await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+        }
+    }
+    let (status, v) = s.post(&path, complete).await;
+    assert_eq!(
+        (status, &v["status"]),
+        (StatusCode::OK, &json!("submitted")),
+        "{v}"
+    );
+    assert_eq!(v["receipt"]["receipt"]["ciphertext_sha256"], json!(sha));
+    assert_eq!(upload_parts(&bucket).await, Vec::<String>::new());
     for n in &nodes {
         let folder = n.dir.path().join("uploads");
         let left: Vec<_> = std::fs::read_dir(&folder)
@@ -795,10 +837,7 @@ async fn one_of_two_chunks(
     // The rest at the first node, and the receipt names exactly the bytes sealed.
     let (status, v) = put_chunk(&s, &bid, short, &container[short..]).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    let sha = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(&container))
-    };
+    let sha = kaibiao::crypto::sha256_hex(&container);
     // "Submit" clicked twice, the clicks reaching both nodes at once: one submission,
     // both given its receipt.
     let at_b = Session {
