@@ -113,6 +113,20 @@ pub async fn build_with_clock(
     let db = Database::connect(config.database_url.as_deref(), &config.data_dir).await?;
     db.migrate().await?;
     crate::org::repo::ensure_regions(&db.pool).await?;
+    // The platform's keys, before anything of the node starts (its links to other nodes):
+    // a node given no keys where the others have some is told so before it makes its own.
+    if !config.keys().join("ca-cert.pem").exists() {
+        if let Some(ca) = crate::pki::repo::recorded_ca(&db.pool).await? {
+            anyhow::bail!(
+                "no platform keys in {}, and this database's nodes share the CA {ca}: \
+                 give this node their keys (--keys-dir, or --shared-dir), e.g. a copy of \
+                 keys/ from the first node",
+                config.keys().display()
+            );
+        }
+    }
+    let pki = crate::pki::Authority::load_or_create(&config.keys())?;
+    crate::pki::repo::same_ca(&db.pool, &pki.ca_der, &config.keys(), clock.now_ms()).await?;
     let blobs = match &config.blob_store {
         Some(url) => BlobStore::nats(url, &config.data_dir.join("blob-copies")).await?,
         None => BlobStore::local(&config.shared().join("blobs"))?,
@@ -145,19 +159,6 @@ pub async fn build_with_clock(
     let mut cluster = crate::cluster::Cluster::new(config.database_url.as_deref(), node_url);
     let rooms = cluster.link(hub.clone(), stop_rx.clone());
     tracing::info!(node = cluster.node(), shared = cluster.shared(), "node");
-    // A node given no keys where the others have some is told so before it makes its own.
-    if !config.keys().join("ca-cert.pem").exists() {
-        if let Some(ca) = crate::pki::repo::recorded_ca(&db.pool).await? {
-            anyhow::bail!(
-                "no platform keys in {}, and this database's nodes share the CA {ca}: \
-                 give this node their keys (--keys-dir, or --shared-dir), e.g. a copy of \
-                 keys/ from the first node",
-                config.keys().display()
-            );
-        }
-    }
-    let pki = crate::pki::Authority::load_or_create(&config.keys())?;
-    crate::pki::repo::same_ca(&db.pool, &pki.ca_der, &config.keys(), clock.now_ms()).await?;
     let state = AppState {
         config: Arc::new(config.clone()),
         db,
