@@ -107,30 +107,53 @@ impl AttemptLocks {
 /// check or in one; more are told to come back.
 pub const PASSWORD_CHECKS_ADMITTED: usize = 128;
 
+/// Logins proving the user's device key let in to wait for a password check, at most,
+/// apart from the others ([`PasswordChecks`]).
+pub const PROVEN_CHECKS_ADMITTED: usize = 16;
+
 /// Password checks run one per core at most on a node: each is Argon2id, ~19 MiB and a
 /// core for a while on purpose. Guesses from many addresses at once (the throttle counts
 /// per name and per address, and a botnet has many) would otherwise take the blocking
 /// threads and memory of the node — 400 at once took 1.2 GB — and queue honest logins
 /// for many seconds; past [`PASSWORD_CHECKS_ADMITTED`] waiting or running, a login is
 /// refused at once (429 `RATE_LIMITED`, retry in a second) before anything is counted.
-/// One per server (a runtime).
+/// A login that proves the user's device key (a signed challenge, as past the throttle)
+/// has places of its own, [`PROVEN_CHECKS_ADMITTED`] checked one at a time, which a flood
+/// of guesses never fills. One per server (a runtime).
 pub struct PasswordChecks {
+    open: Places,
+    proven: Places,
+}
+
+/// Logins admitted to wait for a password check, and the checks running.
+struct Places {
     running: tokio::sync::Semaphore,
     admitted: std::sync::atomic::AtomicUsize,
+    most: usize,
+}
+
+impl Places {
+    fn new(running: usize, most: usize) -> Places {
+        Places {
+            running: tokio::sync::Semaphore::new(running),
+            admitted: std::sync::atomic::AtomicUsize::new(0),
+            most,
+        }
+    }
 }
 
 impl Default for PasswordChecks {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         PasswordChecks {
-            running: tokio::sync::Semaphore::new(cores),
-            admitted: std::sync::atomic::AtomicUsize::new(0),
+            open: Places::new(cores, PASSWORD_CHECKS_ADMITTED),
+            proven: Places::new(1, PROVEN_CHECKS_ADMITTED),
         }
     }
 }
 
 /// A place among the admitted; given back when dropped.
-pub struct Admitted<'a>(&'a PasswordChecks);
+pub struct Admitted<'a>(&'a Places);
 
 impl Drop for Admitted<'_> {
     fn drop(&mut self) {
@@ -140,27 +163,14 @@ impl Drop for Admitted<'_> {
     }
 }
 
-impl PasswordChecks {
-    /// A place for one more login, or `RATE_LIMITED` if [`PASSWORD_CHECKS_ADMITTED`] are in.
-    pub fn admit(&self) -> AppResult<Admitted<'_>> {
-        use std::sync::atomic::Ordering;
-        let before = self.admitted.fetch_add(1, Ordering::Relaxed);
-        let admitted = Admitted(self);
-        if before >= PASSWORD_CHECKS_ADMITTED {
-            return Err(AppError::RateLimited {
-                what: "logins",
-                retry_after_secs: 1,
-            });
-        }
-        Ok(admitted)
-    }
-
-    /// Runs `check` (Argon2) on a blocking thread once a core is free for it.
+impl Admitted<'_> {
+    /// Runs `check` (Argon2) on a blocking thread once one of its places' cores is free.
     pub async fn run<T: Send + 'static>(
         &self,
         check: impl FnOnce() -> T + Send + 'static,
     ) -> AppResult<T> {
         let _core = self
+            .0
             .running
             .acquire()
             .await
@@ -168,6 +178,32 @@ impl PasswordChecks {
         tokio::task::spawn_blocking(check)
             .await
             .map_err(|e| AppError::Internal(e.into()))
+    }
+}
+
+impl PasswordChecks {
+    /// A place for one more login, or `RATE_LIMITED` if [`PASSWORD_CHECKS_ADMITTED`] are in.
+    pub fn admit(&self) -> AppResult<Admitted<'_>> {
+        Self::take(&self.open)
+    }
+
+    /// A place for a login that has proven the user's device key, or `RATE_LIMITED` if
+    /// [`PROVEN_CHECKS_ADMITTED`] such are in.
+    pub fn admit_proven(&self) -> AppResult<Admitted<'_>> {
+        Self::take(&self.proven)
+    }
+
+    fn take(places: &Places) -> AppResult<Admitted<'_>> {
+        use std::sync::atomic::Ordering;
+        let before = places.admitted.fetch_add(1, Ordering::Relaxed);
+        let admitted = Admitted(places);
+        if before >= places.most {
+            return Err(AppError::RateLimited {
+                what: "logins",
+                retry_after_secs: 1,
+            });
+        }
+        Ok(admitted)
     }
 }
 
@@ -313,8 +349,15 @@ async fn authenticate(
 ) -> AppResult<String> {
     check_credentials(username, password)?;
     let checks = state.runtime::<PasswordChecks>();
-    let _admitted = checks.admit()?;
-    let _one_at_a_time = state.runtime::<AttemptLocks>().of(username).lock().await;
+    // Past the places a flood can fill, the user's device key still gets one in.
+    let admitted = match (checks.admit(), key_proof) {
+        (Ok(admitted), _) => admitted,
+        (Err(_), Some(proof)) if key_proven(state, username, proof).await => {
+            checks.admit_proven()?
+        }
+        (Err(busy), _) => return Err(busy),
+    };
+    let one_at_a_time = state.runtime::<AttemptLocks>().of(username).lock().await;
     let db = &state.db.pool;
     let now = state.clock.now_ms();
     // Checked, and counted as a failure until its outcome is known, under one lock per
@@ -331,6 +374,9 @@ async fn authenticate(
         repo::attempt_started(&mut tx, &attempt, username, &client.ip, now).await?;
     }
     tx.commit().await?;
+    // The attempt is counted (as a failure until its outcome is known): the next attempt
+    // for the name need not wait for this one's password check.
+    drop(one_at_a_time);
     if locked_until.is_some() {
         if let Some(proof) = key_proof {
             if key_proven(state, username, proof).await {
@@ -365,11 +411,18 @@ async fn authenticate(
 
     let user = repo::user_by_username(db, username).await?;
     let (phc, ok_user) = match &user {
-        Some(u) if !u.disabled => (u.password_hash.clone(), true),
-        _ => (dummy_hash().to_string(), false),
+        Some(u) if !u.disabled => (Some(u.password_hash.clone()), true),
+        _ => (None, false),
     };
     let pw = password.to_string();
-    let matches = checks.run(move || verify_password(&pw, &phc)).await?;
+    // An unknown user's password is checked against a hash of no one's (made once, on the
+    // check's own thread), so that the answer takes as long.
+    let matches = admitted
+        .run(move || match phc {
+            Some(phc) => verify_password(&pw, &phc),
+            None => verify_password(&pw, dummy_hash()),
+        })
+        .await?;
     match user {
         Some(u) if ok_user && matches => {
             repo::audit(

@@ -118,9 +118,9 @@ pub fn check_user_fields(
 /// the node's password checks (`auth::service::PasswordChecks`).
 pub async fn password_hash(state: &AppState, password: &str) -> AppResult<String> {
     let checks = state.runtime::<crate::auth::service::PasswordChecks>();
-    let _admitted = checks.admit()?;
+    let admitted = checks.admit()?;
     let pw = password.to_string();
-    checks
+    admitted
         .run(move || hash_password(&pw))
         .await?
         .map_err(AppError::Internal)

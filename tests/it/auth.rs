@@ -68,6 +68,25 @@ pub(crate) async fn login_from(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// A login challenge for `user`, to sign with its device key.
+async fn login_challenge(app: &TestApp, user: &str) -> String {
+    let (_, c) = app
+        .call(
+            Method::POST,
+            "/api/auth/challenge",
+            Some(json!({"username": user})),
+        )
+        .await;
+    c["challenge"].as_str().unwrap().to_string()
+}
+
+/// A login's `key_proof`: `challenge` signed with the device key `key_id` of `user`.
+fn key_proof(user: &str, challenge: &str, keys: &crate::common::DeviceKeys, key_id: &str) -> Value {
+    let msg = kaibiao::auth::service::login_proof_message(user, challenge);
+    json!({"key_id": key_id, "challenge": challenge,
+           "signature": crate::common::b64(&keys.sign(msg.as_bytes()))})
+}
+
 /// `n` wrong passwords for `user` from `ip`, each refused as such.
 pub(crate) async fn guess(app: &TestApp, ip: [u8; 4], user: &str, n: i64) {
     for _ in 0..n {
@@ -96,18 +115,9 @@ async fn failed_logins_slow_the_guesser_down_not_the_user() {
     // Behind the guesser's address (one office NAT), the supplier who proves its device
     // key may still try its password; another's key or a made-up challenge may not.
     let proof = |challenge: &str, keys: &crate::common::DeviceKeys, key_id: &str| {
-        let msg = kaibiao::auth::service::login_proof_message("supplier1", challenge);
-        json!({"key_id": key_id, "challenge": challenge,
-               "signature": crate::common::b64(&keys.sign(msg.as_bytes()))})
+        key_proof("supplier1", challenge, keys, key_id)
     };
-    let (_, c) = app
-        .call(
-            Method::POST,
-            "/api/auth/challenge",
-            Some(json!({"username": "supplier1"})),
-        )
-        .await;
-    let challenge = c["challenge"].as_str().unwrap().to_string();
+    let challenge = login_challenge(&app, "supplier1").await;
     let with_proof = |p: Value| {
         let app = &app;
         async move {
@@ -234,6 +244,47 @@ async fn a_flood_of_guesses_from_many_addresses_is_let_in_a_few_at_a_time() {
     );
     let (status, v) = login_from(&app, [127, 0, 0, 1], "agency", PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "{v}");
+}
+
+/// While a flood of guesses fills every place for a password check, a user whose browser
+/// proves its registered device key still gets in: such logins have places of their own.
+#[tokio::test]
+async fn a_login_proving_the_device_key_gets_in_while_a_flood_fills_the_places() {
+    use kaibiao::auth::service::{PasswordChecks, PASSWORD_CHECKS_ADMITTED};
+    let app = spawn_app().await;
+    let reg = app.login("supplier1").await.register_keys().await;
+    let other = app.login("supplier2").await.register_keys().await;
+    let checks = app.state.runtime::<PasswordChecks>();
+    let flood: Vec<_> = (0..PASSWORD_CHECKS_ADMITTED)
+        .map(|_| checks.admit().unwrap())
+        .collect();
+    let (status, v) = login_from(&app, [127, 0, 0, 1], "supplier1", PASSWORD).await;
+    assert_eq!(
+        (status, code(&v)),
+        (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+    );
+    let challenge = login_challenge(&app, "supplier1").await;
+    let proof = |key_id: &str, keys: &crate::common::DeviceKeys| {
+        key_proof("supplier1", &challenge, keys, key_id)
+    };
+    let login = |proof: Value| {
+        let app = &app;
+        async move {
+            let body = json!({"username": "supplier1", "password": PASSWORD, "key_proof": proof});
+            let (status, v) = app.call(Method::POST, "/api/auth/login", Some(body)).await;
+            (status, v["code"].as_str().unwrap_or_default().to_string())
+        }
+    };
+    // Another's key proves nothing: refused like the rest of the flood.
+    assert_eq!(
+        login(proof(&other.signing_key_id, &other.keys)).await,
+        (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED".to_string())
+    );
+    assert_eq!(
+        login(proof(&reg.signing_key_id, &reg.keys)).await,
+        (StatusCode::OK, String::new())
+    );
+    drop(flood);
 }
 
 #[tokio::test]

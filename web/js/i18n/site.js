@@ -148,6 +148,7 @@ export default {
   'login.submit': ['登录', 'Log in'],
   'login.submitting': ['正在登录…', 'Logging in…'],
   'login.retry_in': ['请在 {s} 秒后重试。', 'Try again in {s} s.'],
+  'login.busy': ['同时登录的请求过多，页面将在 {s} 秒后自动重试，无需再次点击。', 'Too many logins at once; this page tries again in {s} s by itself, no need to click again.'],
   'login.show_password': ['显示密码', 'Show password'],
   'login.hide_password': ['隐藏密码', 'Hide password'],
   'login.security': ['登录后，平台使用仅限本站的安全会话；多次输入错误将暂时锁定。', 'Sessions are bound to this site; repeated wrong passwords lock the login for a while.'],

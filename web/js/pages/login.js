@@ -95,6 +95,44 @@ async function deviceKeyProof(username) {
   return { key_id: record.signing.keyId, challenge: c.challenge, signature: toB64url(signature) };
 }
 
+/**
+ * Logs in, with the device key's proof when the user name is throttled or the server is
+ * checking too many logins at once (a proven login has places of its own there).
+ */
+async function loginOnce(username, password) {
+  try {
+    await login(username, password);
+  } catch (e) {
+    const proven = e instanceof ApiError && (e.code === 'LOGIN_THROTTLED' || e.code === 'RATE_LIMITED');
+    const proof = proven ? await deviceKeyProof(username).catch(() => null) : null;
+    if (!proof) throw e;
+    await login(username, password, proof);
+  }
+}
+
+/** Automatic tries, at most, while the server says it is checking too many logins at once. */
+const BUSY_TRIES = 15;
+
+/**
+ * A server checking too many logins at once (a flood of guesses) answers RATE_LIMITED at
+ * once rather than make everyone wait; the page says so and tries again by itself after
+ * the seconds it names, the button still busy, so that an honest user need not click.
+ */
+async function loginWhenFree(username, password) {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await loginOnce(username, password);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 'RATE_LIMITED') || tries >= BUSY_TRIES) throw e;
+      const secs = Math.max(1, Number(e.retry_after_secs ?? (e.body && e.body.retry_after_secs)) || 1);
+      replace(statusEl, banner('info', t('login.busy', { s: secs })));
+      statusEl.querySelector('.banner').id = 'login-busy';
+      // A little spread, so that the waiting pages do not all come back in the same instant.
+      await new Promise((r) => setTimeout(r, secs * 1000 + Math.random() * 500));
+    }
+  }
+}
+
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   if (Date.now() < throttleUntil) return;
@@ -119,13 +157,7 @@ form.addEventListener('submit', async (ev) => {
   lastError = null;
   clear(statusEl);
   try {
-    try {
-      await login(username, password);
-    } catch (e) {
-      const proof = e instanceof ApiError && e.code === 'LOGIN_THROTTLED' ? await deviceKeyProof(username).catch(() => null) : null;
-      if (!proof) throw e;
-      await login(username, password, proof);
-    }
+    await loginWhenFree(username, password);
     location.assign(nextUrl());
     return;
   } catch (e) {
