@@ -78,6 +78,22 @@ impl Scan<'_> {
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
         self.pages += 1;
+        // A count tile whose label is its key (no `count.` entry in the dictionaries).
+        let untranslated: Value = self
+            .c
+            .execute(
+                "return [...document.querySelectorAll('.tile[data-count]')] \
+                     .filter((t) => t.querySelector('.tile-label').textContent \
+                         === t.dataset.count.replace(/_/g, ' ')) \
+                     .map((t) => t.dataset.count);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if untranslated.as_array().is_some_and(|a| !a.is_empty()) {
+            self.found
+                .push(format!("{path} as {who}: count tiles {untranslated}"));
+        }
         let english: Vec<String> = english_words(&text)
             .into_iter()
             .filter(|w| !self.allowed.contains(w))

@@ -70,6 +70,7 @@ export default {
   'count.open_tenders': ['可投标项目', 'Open for bids'],
   'count.announcements': ['采购公告', 'Announcements'],
   'count.bids': ['我的投标', 'My bids'],
+  'count.my_bids': ['我的投标', 'My bids'],
   'count.evaluations': ['评审任务', 'Evaluation tasks'],
   'count.assignments': ['评审任务', 'Evaluation tasks'],
   'count.financing_open': ['待审批融资申请', 'Financing applications to decide'],
