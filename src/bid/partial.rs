@@ -44,8 +44,9 @@ fn part_name(bid_id: &str, at: u64) -> String {
 }
 
 /// The bytes of an upload under way from this offset on are no longer where they were put:
-/// a part gone from NATS (removed behind the nodes' backs, a server that lost data). The
-/// bidder sends them again from there.
+/// a part gone from NATS (removed behind the nodes' backs, a server that lost data), or a
+/// partial file shorter than counted or gone (a disk that lost its tail, a folder restored
+/// from a backup). The bidder sends them again from there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Lost(pub(super) u64);
 
@@ -97,18 +98,26 @@ impl Partial<'_> {
     }
 
     /// Adds the chunk in the file `chunk` at offset `at`, in place of anything a crash left
-    /// there (bytes written but never counted); stored before it is counted.
-    pub(super) async fn append(&self, bid_id: &str, at: u64, chunk: &Path) -> AppResult<()> {
+    /// there (bytes written but never counted); stored before it is counted. [`Lost`] if the
+    /// partial file no longer reaches `at` (the parts in NATS are checked when read).
+    pub(super) async fn append(&self, bid_id: &str, at: u64, chunk: &Path) -> Read<()> {
         match self {
-            Partial::Folder(dir) => append_chunk(Self::file(dir, bid_id), at, chunk).await,
+            Partial::Folder(dir) => {
+                let file = Self::file(dir, bid_id);
+                if let Err(lost) = held(bid_id, &file, at).await? {
+                    return Ok(Err(lost));
+                }
+                append_chunk(file, at, chunk).await.map(Ok)
+            }
             Partial::Nats(named) => {
                 if tokio::fs::metadata(chunk).await.map_err(internal)?.len() == 0 {
-                    return Ok(());
+                    return Ok(Ok(()));
                 }
                 named
                     .put(&part_name(bid_id, at), chunk)
                     .await
                     .map_err(internal)
+                    .map(Ok)
             }
         }
     }
@@ -118,9 +127,11 @@ impl Partial<'_> {
         let mut buf = Vec::with_capacity(n);
         match self {
             Partial::Folder(dir) => {
-                let f = tokio::fs::File::open(Self::file(dir, bid_id))
-                    .await
-                    .map_err(internal)?;
+                let file = Self::file(dir, bid_id);
+                if let Err(lost) = held(bid_id, &file, received).await? {
+                    return Ok(Err(lost));
+                }
+                let f = tokio::fs::File::open(file).await.map_err(internal)?;
                 f.take(n as u64)
                     .read_to_end(&mut buf)
                     .await
@@ -147,11 +158,12 @@ impl Partial<'_> {
     pub(super) async fn whole(&self, bid_id: &str, received: u64) -> Read<Whole> {
         let named = match self {
             Partial::Folder(dir) => {
-                return Ok(Ok(Whole {
-                    path: Self::file(dir, bid_id),
+                let path = Self::file(dir, bid_id);
+                return Ok(held(bid_id, &path, received).await?.map(|()| Whole {
+                    path,
                     sha256: None,
                     _copy: None,
-                }))
+                }));
             }
             Partial::Nats(named) => named,
         };
@@ -226,13 +238,33 @@ async fn open_part(
     }
 }
 
+/// Whether the partial file `path` still holds the first `received` bytes: [`Lost`] from
+/// where it ends if it is shorter, from 0 if it is gone.
+async fn held(bid_id: &str, path: &Path, received: u64) -> Read<()> {
+    let len = match tokio::fs::metadata(path).await {
+        Ok(meta) => meta.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(internal(e)),
+    };
+    if len < received {
+        tracing::warn!(bid = %bid_id, len, received, "an upload's partial file is shorter than counted");
+        return Ok(Err(Lost(len)));
+    }
+    Ok(Ok(()))
+}
+
 /// Appends `chunk` to the partial file at `at`, cutting first what lies past `at` (bytes
 /// a crash wrote but never counted), and syncs it: on disk before it is counted.
 async fn append_chunk(part: PathBuf, at: u64, chunk: &Path) -> AppResult<()> {
     let chunk = chunk.to_path_buf();
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
         use std::io::{Seek, SeekFrom};
-        let mut to = std::fs::OpenOptions::new().write(true).open(part)?;
+        // Created again if it was lost at 0 (see [`held`]).
+        let mut to = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(part)?;
         to.set_len(at)?;
         to.seek(SeekFrom::Start(at))?;
         // A copy within the kernel (copy_file_range) where the file system allows.

@@ -400,7 +400,10 @@ pub async fn append(
             received: locked.received,
         });
     }
-    parts.append(bid_id, b.received as u64, &incoming.0).await?;
+    if let Err(lost) = parts.append(bid_id, b.received as u64, &incoming.0).await? {
+        tx.rollback().await?;
+        return Err(resume_from(state, &b, lost, false).await?);
+    }
     repo::set_received(&mut *tx, bid_id, end, state.clock.now_ms()).await?;
     tx.commit().await?;
     upload.hashed = hashed.map(|h| (h, end));

@@ -254,8 +254,59 @@ async fn a_bid_uploads_with_resume_gets_a_signed_receipt_and_opens_only_with_bot
         (StatusCode::CONFLICT, "UPLOAD_INCOMPLETE")
     );
 
+    // The partial file lost its tail (a disk, a folder restored from a backup): the next
+    // chunk is told how much is still there, and the upload resumes from it; a file gone
+    // takes it back to 0.
+    let part = app.dir.path().join(format!("uploads/{bid}.part"));
+    let lost_tail = |len: u64| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&part)
+            .unwrap()
+            .set_len(len)
+            .unwrap()
+    };
+    lost_tail(300_000);
+    let (status, v) = put_chunk(&s, &bid, 500_000, &container[500_000..600_000]).await;
+    assert_eq!(
+        (status, code(&v), &v["received"]),
+        (StatusCode::CONFLICT, "UPLOAD_OFFSET", &json!(300_000)),
+        "{v}"
+    );
+    let (_, st) = s.get(&format!("/api/bids/{bid}")).await;
+    assert_eq!(
+        (&st["received"], &st["status"]),
+        (&json!(300_000), &json!("uploading"))
+    );
+    let (status, v) = put_chunk(&s, &bid, 300_000, &container[300_000..500_000]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    std::fs::remove_file(&part).unwrap();
+    let (status, v) = put_chunk(&s, &bid, 500_000, &container[500_000..600_000]).await;
+    assert_eq!(
+        (status, code(&v), &v["received"]),
+        (StatusCode::CONFLICT, "UPLOAD_OFFSET", &json!(0)),
+        "{v}"
+    );
+    let (status, v) = put_chunk(&s, &bid, 0, &container[..500_000]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    // Lost after the last chunk: "submit" says how much is there.
+    let (status, v) = put_chunk(&s, &bid, 500_000, &container[500_000..]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    lost_tail(900_000);
+    let (status, v) = s
+        .post(
+            &format!("/api/bids/{bid}/complete"),
+            json!({"size": container.len(), "sha256": sha256(&container)}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&v), &v["received"]),
+        (StatusCode::CONFLICT, "UPLOAD_INCOMPLETE", &json!(900_000)),
+        "{v}"
+    );
+
     // Resume from where the server is.
-    let (status, done) = upload_all_from(&s, &bid, &container, 500_000).await;
+    let (status, done) = upload_all_from(&s, &bid, &container, 900_000).await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["status"], "submitted");
     let receipt: kaibiao::bid::types::SignedReceipt =
