@@ -337,7 +337,7 @@ impl BlobStore {
 
     /// Stores `bytes` and returns their SHA-256 (hex), which names them.
     pub async fn put(&self, bytes: Bytes) -> anyhow::Result<String> {
-        let hash = hex::encode(Sha256::digest(&bytes));
+        let hash = crate::crypto::sha256_hex(&bytes);
         match &self.backend {
             Backend::Local { store, .. } => {
                 store
@@ -611,7 +611,7 @@ impl BlobStore {
             },
         };
         anyhow::ensure!(
-            hex::encode(Sha256::digest(&bytes)) == hash,
+            crate::crypto::sha256_hex(&bytes) == hash,
             "blob {hash} does not match its hash"
         );
         Ok(Some(bytes))

@@ -8,7 +8,6 @@
 //! names were published to one still being evaluated.
 
 use ring::hmac;
-use sha2::{Digest, Sha256};
 
 use crate::draw::{Candidate, Conflicts};
 
@@ -25,7 +24,7 @@ impl Pseudonyms {
 
     /// hex(SHA-256(key bytes)): the commitment published before the draw.
     pub fn commitment(key_hex: &str) -> String {
-        hex::encode(Sha256::digest(hex::decode(key_hex).unwrap_or_default()))
+        crate::crypto::sha256_hex(&hex::decode(key_hex).unwrap_or_default())
     }
 
     /// From the stored key; an evaluation begun before pseudonyms existed has none and

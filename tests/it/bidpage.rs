@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, Locator};
 use kaibiao::bid::package::amount_in_words;
 use kaibiao::bid::types::SignedReceipt;
+use kaibiao::crypto::sha256_hex;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -60,10 +61,6 @@ const input = arguments[1];
         panic!("in the browser: {}", err.as_str().unwrap_or_default());
     }
     v["ok"].clone()
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 fn b64(bytes: &[u8]) -> String {

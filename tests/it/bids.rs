@@ -5,6 +5,7 @@
 
 use kaibiao::bid::package::{self, DocumentEntry, Manifest, OpeningSheet};
 use kaibiao::crypto::kb1::{self, SealParams};
+use kaibiao::crypto::sha256_hex as sha256;
 use kaibiao::crypto::{hpke, vss};
 use kaibiao::tender::opening_key::{share_aad, SHARE_INFO};
 use std::time::Duration;
@@ -21,11 +22,6 @@ fn unb64(s: &str) -> Vec<u8> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s)
         .unwrap()
-}
-
-fn sha256(b: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(b))
 }
 
 /// The opening sheet the tests seal unless they say otherwise.

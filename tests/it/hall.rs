@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::browser::{app_page, click_long, js, login, wait_long, SLOW};
 use crate::common::{b64, TestApp, PASSWORD};
@@ -182,7 +181,7 @@ async fn key_files_made_in_rust_open_in_the_browser_and_unseal_what_was_sealed_t
     assert_eq!(got["source"], "keyfile");
     let kb = hex::decode(got["kb"].as_str().unwrap()).unwrap();
     assert_eq!(
-        hex::encode(Sha256::digest(&kb)),
+        kaibiao::crypto::sha256_hex(&kb),
         header["kb_sha256"].as_str().unwrap()
     );
 

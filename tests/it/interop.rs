@@ -143,11 +143,10 @@ impl Watcher {
 
 fn sha256_of_b64(public_key: &str) -> String {
     use base64::Engine;
-    use sha2::Digest;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(public_key)
         .unwrap();
-    hex::encode(sha2::Sha256::digest(bytes))
+    kaibiao::crypto::sha256_hex(&bytes)
 }
 
 /// Opens a key file Python wrote with the Rust reader (the one `--key-file` uses) and
@@ -408,10 +407,9 @@ async fn an_independent_python_client_checks_the_vectors_bids_and_takes_part_in_
         .iter()
         .find(|e| e["kind"] == "bid_read_out" && e["body"]["bid_id"] == python_bids[0].3["bid_id"])
         .expect("bid_read_out of supplier3's bid");
-    use sha2::Digest;
     assert_eq!(
         read_out["body"]["documents"],
         json!([{"name": "报价明细.bin", "size": bytes.len(), "media_type": "application/octet-stream",
-                "sha256": hex::encode(sha2::Sha256::digest(&bytes))}])
+                "sha256": kaibiao::crypto::sha256_hex(&bytes)}])
     );
 }

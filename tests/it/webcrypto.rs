@@ -9,9 +9,9 @@ use base64::Engine;
 use fantoccini::Client;
 use kaibiao::bid::package;
 use kaibiao::crypto::kb1::{self, Expect, SealParams};
+use kaibiao::crypto::sha256_hex;
 use kaibiao::crypto::{hpke, keys, CryptoError};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::browser::{app_page, login, wait_css};
 use crate::common::TestApp;
@@ -64,10 +64,6 @@ fn unhex(s: &str) -> Vec<u8> {
 
 fn secret(hex_scalar: &str) -> p256::SecretKey {
     p256::SecretKey::from_slice(&unhex(hex_scalar)).unwrap()
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 // ------------------------------------------------------------------ RFC 9180 --
