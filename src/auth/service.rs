@@ -108,7 +108,8 @@ impl AttemptLocks {
 pub const PASSWORD_CHECKS_ADMITTED: usize = 128;
 
 /// Logins proving the user's device key let in to wait for a password check, at most,
-/// apart from the others ([`PasswordChecks`]).
+/// apart from the others ([`PasswordChecks`]); one per user name at a time, so that a
+/// stolen key takes one of them, not all.
 pub const PROVEN_CHECKS_ADMITTED: usize = 16;
 
 /// Password checks run one per core at most on a node: each is Argon2id, ~19 MiB and a
@@ -118,11 +119,13 @@ pub const PROVEN_CHECKS_ADMITTED: usize = 16;
 /// for many seconds; past [`PASSWORD_CHECKS_ADMITTED`] waiting or running, a login is
 /// refused at once (429 `RATE_LIMITED`, retry in a second) before anything is counted.
 /// A login that proves the user's device key (a signed challenge, as past the throttle)
-/// has places of its own, [`PROVEN_CHECKS_ADMITTED`] checked one at a time, which a flood
-/// of guesses never fills. One per server (a runtime).
+/// has places of its own, [`PROVEN_CHECKS_ADMITTED`] checked one at a time, one per user
+/// name, which a flood of guesses never fills. One per server (a runtime).
 pub struct PasswordChecks {
     open: Places,
     proven: Places,
+    /// The user names holding a proven place.
+    proven_names: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// Logins admitted to wait for a password check, and the checks running.
@@ -148,18 +151,32 @@ impl Default for PasswordChecks {
         PasswordChecks {
             open: Places::new(cores, PASSWORD_CHECKS_ADMITTED),
             proven: Places::new(1, PROVEN_CHECKS_ADMITTED),
+            proven_names: Default::default(),
         }
     }
 }
 
-/// A place among the admitted; given back when dropped.
-pub struct Admitted<'a>(&'a Places);
+/// A place among the admitted (with the user name holding it, for a proven place); given
+/// back when dropped.
+pub struct Admitted<'a> {
+    places: &'a Places,
+    name: Option<(
+        &'a std::sync::Mutex<std::collections::HashSet<String>>,
+        String,
+    )>,
+}
 
 impl Drop for Admitted<'_> {
     fn drop(&mut self) {
-        self.0
+        self.places
             .admitted
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some((names, name)) = self.name.take() {
+            names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&name);
+        }
     }
 }
 
@@ -170,7 +187,7 @@ impl Admitted<'_> {
         check: impl FnOnce() -> T + Send + 'static,
     ) -> AppResult<T> {
         let _core = self
-            .0
+            .places
             .running
             .acquire()
             .await
@@ -187,23 +204,36 @@ impl PasswordChecks {
         Self::take(&self.open)
     }
 
-    /// A place for a login that has proven the user's device key, or `RATE_LIMITED` if
-    /// [`PROVEN_CHECKS_ADMITTED`] such are in.
-    pub fn admit_proven(&self) -> AppResult<Admitted<'_>> {
-        Self::take(&self.proven)
+    /// A place for a login that has proven the device key of `username`, or `RATE_LIMITED`
+    /// if [`PROVEN_CHECKS_ADMITTED`] such are in or one of that name's is.
+    pub fn admit_proven(&self, username: &str) -> AppResult<Admitted<'_>> {
+        let mut admitted = Self::take(&self.proven)?;
+        let mut names = self
+            .proven_names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !names.insert(username.to_string()) {
+            return Err(busy());
+        }
+        admitted.name = Some((&self.proven_names, username.to_string()));
+        Ok(admitted)
     }
 
     fn take(places: &Places) -> AppResult<Admitted<'_>> {
         use std::sync::atomic::Ordering;
         let before = places.admitted.fetch_add(1, Ordering::Relaxed);
-        let admitted = Admitted(places);
+        let admitted = Admitted { places, name: None };
         if before >= places.most {
-            return Err(AppError::RateLimited {
-                what: "logins",
-                retry_after_secs: 1,
-            });
+            return Err(busy());
         }
         Ok(admitted)
+    }
+}
+
+fn busy() -> AppError {
+    AppError::RateLimited {
+        what: "logins",
+        retry_after_secs: 1,
     }
 }
 
@@ -234,7 +264,7 @@ pub fn new_token() -> String {
 
 /// Sessions are stored under the SHA-256 of their token, so a database reader cannot use them.
 pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    crate::crypto::sha256_hex(token.as_bytes())
 }
 
 /// A hash to verify against when the user does not exist, so timing does not tell.
@@ -350,10 +380,12 @@ async fn authenticate(
     check_credentials(username, password)?;
     let checks = state.runtime::<PasswordChecks>();
     // Past the places a flood can fill, the user's device key still gets one in.
+    let mut proven = false;
     let admitted = match (checks.admit(), key_proof) {
         (Ok(admitted), _) => admitted,
         (Err(_), Some(proof)) if key_proven(state, username, proof).await => {
-            checks.admit_proven()?
+            proven = true;
+            checks.admit_proven(username)?
         }
         (Err(busy), _) => return Err(busy),
     };
@@ -379,7 +411,7 @@ async fn authenticate(
     drop(one_at_a_time);
     if locked_until.is_some() {
         if let Some(proof) = key_proof {
-            if key_proven(state, username, proof).await {
+            if proven || key_proven(state, username, proof).await {
                 tracing::info!(username, ip = %client.ip, "throttle passed with the device key");
                 locked_until = None;
                 let mut conn = db.acquire().await?;

@@ -284,6 +284,23 @@ async fn a_login_proving_the_device_key_gets_in_while_a_flood_fills_the_places()
         login(proof(&reg.signing_key_id, &reg.keys)).await,
         (StatusCode::OK, String::new())
     );
+    // A stolen key takes one of those places, not all: while a login of supplier1's with
+    // its key waits, another of theirs is refused, and supplier2's own gets in.
+    let held = checks.admit_proven("supplier1").unwrap();
+    assert_eq!(
+        login(proof(&reg.signing_key_id, &reg.keys)).await,
+        (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED".to_string())
+    );
+    let theirs = login_challenge(&app, "supplier2").await;
+    let body = json!({"username": "supplier2", "password": PASSWORD,
+                      "key_proof": key_proof("supplier2", &theirs, &other.keys, &other.signing_key_id)});
+    let (status, v) = app.call(Method::POST, "/api/auth/login", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    drop(held);
+    assert_eq!(
+        login(proof(&reg.signing_key_id, &reg.keys)).await,
+        (StatusCode::OK, String::new())
+    );
     drop(flood);
 }
 
