@@ -205,6 +205,12 @@ async fn click_found(c: &Client, css: &str, long: bool) {
         } else {
             wait_css(c, css).await
         };
+        // A button the page has not enabled yet (a key still being imported on a busy
+        // machine) ignores the click: wait for it as for the element.
+        if !el.is_enabled().await.unwrap_or(true) && start.elapsed() < SLOW {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
         match el.click().await {
             Ok(()) => return,
             Err(e) if start.elapsed() < SLOW => {

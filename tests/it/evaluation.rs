@@ -321,7 +321,7 @@ pub async fn events_in(app: &TestApp, tender: &str) -> usize {
 /// of receipt. A supervisor's hub connection times the read-out events as they arrive.
 #[tokio::test]
 async fn r_open_4_bids_are_read_out_one_after_another() {
-    let (app, clock) = spawn_app_at_with(T0, |c| c.opening.reading_interval_ms = 400).await;
+    let (app, clock) = spawn_app_at_with(T0, |c| c.opening.reading_interval_ms = 1000).await;
     let tender = demo_opening_tender(&app).await["id"]
         .as_str()
         .unwrap()
@@ -351,11 +351,12 @@ async fn r_open_4_bids_are_read_out_one_after_another() {
         .expect("three read-outs")
         .unwrap();
     // The sleep between two never ends early: each gap is near the pause (half of it
-    // leaves room for delivery jitter; unpaced, they come milliseconds apart).
+    // leaves room for delivery jitter on a busy machine; unpaced, they come milliseconds
+    // apart).
     for pair in seen.windows(2) {
         let gap = pair[1].0 - pair[0].0;
         assert!(
-            gap >= std::time::Duration::from_millis(350),
+            gap >= std::time::Duration::from_millis(500),
             "read out {gap:?} apart"
         );
     }
