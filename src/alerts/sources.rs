@@ -519,17 +519,11 @@ pub async fn sme_payments(state: &AppState, now: i64) -> anyhow::Result<Vec<Dead
     let mut out = Vec::new();
     for r in rows {
         let document: serde_json::Value = serde_json::from_str(&r.document)?;
-        if document["sme"] != true {
+        let Some(due_at) = crate::payment::rules::sme_due(deadlines, &document, r.accepted_at)
+        else {
             continue;
-        }
-        let days = document["terms"]["payment_days"]
-            .as_i64()
-            .unwrap_or(crate::contract::rules::SME_PAYMENT_DAYS);
-        let due_at = deadlines.due_after(crate::payment::rules::term(days), r.accepted_at);
-        let settled = (r.paid_fen >= r.payable_fen)
-            .then_some(r.last_paid_at)
-            .flatten();
-        let Some((due_at, late)) = counted_at(due_at, settled, now) else {
+        };
+        let Some((due_at, late)) = counted_at(due_at, r.settled_at(), now) else {
             continue;
         };
         out.push(Deadline {

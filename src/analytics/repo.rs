@@ -113,9 +113,43 @@ const COUNTED: [(DeadlineRule, &str); 4] = [
     ),
 ];
 
-/// The rules whose timeliness the analytics show, in the order of the stages.
+/// R-DEP-1's deadlines: per tender that ended (awarded, failed, cancelled) with deposits,
+/// the tender, when it ended (the ledger's last ending event, as the deposits page and
+/// the alerts count it) and, once every deposit is refunded, the last refund.
+fn deposit_returns_sql() -> String {
+    use crate::deposits::service::{ENDED, ENDINGS};
+    let quoted = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let endings: Vec<&str> = ENDINGS.iter().map(|k| k.as_str()).collect();
+    let ended: Vec<&str> = ENDED.iter().map(|s| s.as_str()).collect();
+    format!(
+        "SELECT t.id, (SELECT MAX(l.at) FROM ledger_events l \
+              WHERE l.tender_id = t.id AND l.kind IN ({})), \
+         CASE WHEN EXISTS (SELECT 1 FROM bid_deposits d \
+                  WHERE d.tender_id = t.id AND d.refunded_at IS NULL) THEN NULL \
+              ELSE (SELECT MAX(d.refunded_at) FROM bid_deposits d WHERE d.tender_id = t.id) END \
+         FROM tenders t WHERE t.status IN ({}) \
+         AND EXISTS (SELECT 1 FROM bid_deposits d WHERE d.tender_id = t.id)",
+        quoted(&endings),
+        quoted(&ended)
+    )
+}
+
+/// The rules whose timeliness the analytics show, in the order of the stages: those of
+/// [`STORED`] and [`COUNTED`], R-DEP-1 (deposits returned) and R-PAY-1 (an SME paid under
+/// its contract's own term from acceptance).
 pub fn timed_rules() -> Vec<DeadlineRule> {
-    let mut rules: Vec<DeadlineRule> = STORED.iter().chain(&COUNTED).map(|r| r.0).collect();
+    let mut rules: Vec<DeadlineRule> = STORED
+        .iter()
+        .chain(&COUNTED)
+        .map(|r| r.0)
+        .chain([DeadlineRule::DepositReturn, DeadlineRule::SmePayment])
+        .collect();
     rules.sort();
     rules
 }
@@ -427,6 +461,33 @@ pub async fn tenders(
                 rule,
                 due_at: if counted { deadlines.due(rule, at) } else { at },
                 done_at: r.try_get(2)?,
+            });
+        }
+    }
+    let sql = format!("{} AND {IN_SCOPE}", deposit_returns_sql());
+    for (i, r) in rows_of(pool, f, &index, &sql).await? {
+        // (A tender ended before its ending was an event of the ledger: no start.)
+        if let Some(ended) = r.try_get::<Option<i64>, _>(1)? {
+            out[i].deadlines.push(Timed {
+                rule: DeadlineRule::DepositReturn,
+                due_at: deadlines.due(DeadlineRule::DepositReturn, ended),
+                done_at: r.try_get(2)?,
+            });
+        }
+    }
+    let sql = format!(
+        "SELECT c.tender_id, c.id AS contract_id, {} AND {IN_SCOPE}",
+        crate::payment::repo::OWED_SQL
+    );
+    for (i, r) in rows_of(pool, f, &index, &sql).await? {
+        let owed: crate::payment::repo::Owed = sqlx::FromRow::from_row(&r)?;
+        let document = serde_json::from_str(&owed.document).unwrap_or_default();
+        if let Some(due_at) = crate::payment::rules::sme_due(deadlines, &document, owed.accepted_at)
+        {
+            out[i].deadlines.push(Timed {
+                rule: DeadlineRule::SmePayment,
+                due_at,
+                done_at: owed.settled_at(),
             });
         }
     }

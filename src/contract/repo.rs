@@ -101,9 +101,7 @@ impl Facts {
 
     /// Days after acceptance the contract gives the purchaser to pay.
     pub fn payment_days(&self) -> i64 {
-        self.document["terms"]["payment_days"]
-            .as_i64()
-            .unwrap_or(super::rules::SME_PAYMENT_DAYS)
+        super::rules::payment_days(&self.document)
     }
 }
 

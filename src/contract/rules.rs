@@ -11,6 +11,13 @@ use crate::ledger::canonical_json;
 pub const SME_PAYMENT_DAYS: i64 = 30;
 pub const SME_PAYMENT_DAYS_LONGEST: i64 = 60;
 pub const OTHER_PAYMENT_DAYS_LONGEST: i64 = 90;
+/// Days after acceptance a contract's document gives the purchaser to pay.
+pub fn payment_days(document: &Value) -> i64 {
+    document["terms"]["payment_days"]
+        .as_i64()
+        .unwrap_or(SME_PAYMENT_DAYS)
+}
+
 /// R-CON-4: supplementary contracts at most 10 % of the original amount, in basis points.
 pub const SUPPLEMENT_CAP_BP: i64 = 1_000;
 pub const MAX_INSTALMENTS: usize = 6;

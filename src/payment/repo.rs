@@ -90,24 +90,39 @@ pub struct Owed {
     pub last_paid_at: Option<i64>,
 }
 
+impl Owed {
+    /// When the contract was paid in full: the last payment's, once what was paid
+    /// reaches what it owes.
+    pub fn settled_at(&self) -> Option<i64> {
+        (self.paid_fen >= self.payable_fen)
+            .then_some(self.last_paid_at)
+            .flatten()
+    }
+}
+
+/// The accepted contracts' [`Owed`] columns after the contract's id and tender's id (which
+/// the caller selects first), over `acceptances a` (passed) joined to `contracts c` and
+/// `tenders t`; the caller adds its conditions after `WHERE`.
+pub const OWED_SQL: &str = "t.title, c.purchaser_org_id, \
+     a.signed_at AS accepted_at, c.document, \
+     CAST(c.amount_fen + COALESCE((SELECT SUM(s.amount_fen) FROM contract_supplements s \
+          WHERE s.contract_id = c.id), 0) AS BIGINT) AS payable_fen, \
+     CAST(COALESCE((SELECT SUM(p.amount_fen) FROM payment_requests p \
+          WHERE p.contract_id = c.id AND p.status = 'paid'), 0) AS BIGINT) AS paid_fen, \
+     (SELECT MAX(p.paid_at) FROM payment_requests p \
+          WHERE p.contract_id = c.id AND p.status = 'paid') AS last_paid_at \
+     FROM acceptances a JOIN contracts c ON c.id = a.contract_id \
+     JOIN tenders t ON t.id = c.tender_id \
+     WHERE a.status = 'passed'";
+
 pub async fn accepted_since<'e, E>(exec: E, since: i64, limit: i64) -> sqlx::Result<Vec<Owed>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query_as(
-        "SELECT c.id AS contract_id, c.tender_id, t.title, c.purchaser_org_id, \
-         a.signed_at AS accepted_at, c.document, \
-         CAST(c.amount_fen + COALESCE((SELECT SUM(s.amount_fen) FROM contract_supplements s \
-              WHERE s.contract_id = c.id), 0) AS BIGINT) AS payable_fen, \
-         CAST(COALESCE((SELECT SUM(p.amount_fen) FROM payment_requests p \
-              WHERE p.contract_id = c.id AND p.status = 'paid'), 0) AS BIGINT) AS paid_fen, \
-         (SELECT MAX(p.paid_at) FROM payment_requests p \
-              WHERE p.contract_id = c.id AND p.status = 'paid') AS last_paid_at \
-         FROM acceptances a JOIN contracts c ON c.id = a.contract_id \
-         JOIN tenders t ON t.id = c.tender_id \
-         WHERE a.status = 'passed' AND a.signed_at >= $1 \
-         ORDER BY a.signed_at DESC, c.id LIMIT $2",
-    )
+    sqlx::query_as(&format!(
+        "SELECT c.id AS contract_id, c.tender_id, {OWED_SQL} AND a.signed_at >= $1 \
+         ORDER BY a.signed_at DESC, c.id LIMIT $2"
+    ))
     .bind(since)
     .bind(limit)
     .fetch_all(exec)

@@ -40,6 +40,19 @@ pub fn term(payment_days: i64) -> Period {
     Period::Days(payment_days.clamp(1, 366) as u32)
 }
 
+/// R-PAY-1: when a contract with an SME accepted at `accepted_at` must be paid in full
+/// (24:00 China time of the last day of its payment days); `None` for another supplier.
+pub fn sme_due(
+    deadlines: &crate::calendar::Deadlines,
+    document: &serde_json::Value,
+    accepted_at: i64,
+) -> Option<i64> {
+    (document["sme"] == true).then(|| {
+        let days = crate::contract::rules::payment_days(document);
+        deadlines.due_after(term(days), accepted_at)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

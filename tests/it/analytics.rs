@@ -386,6 +386,57 @@ async fn timeliness_from_rows(
             }
         }
     }
+    // R-DEP-1: a tender that ended with deposits, from its last ending event until its
+    // last deposit is refunded.
+    for (ended, unrefunded, last_refund, _) in rows(format!(
+        "SELECT (SELECT MAX(l.at) FROM ledger_events l WHERE l.tender_id = t.id AND l.kind IN \
+                ('winner_confirmed', 'opening_failed', 'evaluation_failed', 'tender_cancelled')), \
+         (SELECT COUNT(*) FROM bid_deposits d WHERE d.tender_id = t.id AND d.refunded_at IS NULL), \
+         (SELECT MAX(d.refunded_at) FROM bid_deposits d WHERE d.tender_id = t.id), 0 \
+         FROM tenders t WHERE t.status IN ('awarded', 'failed', 'cancelled') \
+         AND EXISTS (SELECT 1 FROM bid_deposits d WHERE d.tender_id = t.id) AND {published}"
+    ))
+    .await
+    {
+        if let Some(ended) = ended {
+            let refunded = last_refund.filter(|_| unrefunded == Some(0));
+            timed.push((
+                R::DepositReturn,
+                deadlines.due(R::DepositReturn, ended),
+                refunded,
+            ));
+        }
+    }
+    // R-PAY-1: an SME's accepted contract, from acceptance under the contract's payment
+    // days, until it is paid in full.
+    let accepted: Vec<(i64, String, i64, i64, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT a.signed_at, c.document, \
+         CAST(c.amount_fen + COALESCE((SELECT SUM(s.amount_fen) FROM contract_supplements s \
+              WHERE s.contract_id = c.id), 0) AS BIGINT), \
+         CAST(COALESCE((SELECT SUM(p.amount_fen) FROM payment_requests p \
+              WHERE p.contract_id = c.id AND p.status = 'paid'), 0) AS BIGINT), \
+         (SELECT MAX(p.paid_at) FROM payment_requests p \
+              WHERE p.contract_id = c.id AND p.status = 'paid') \
+         FROM acceptances a JOIN contracts c ON c.id = a.contract_id \
+         JOIN tenders t ON t.id = c.tender_id WHERE a.status = 'passed' AND {published}"
+    ))
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    for (accepted_at, document, payable, paid, last_paid) in accepted {
+        let document: Value = serde_json::from_str(&document).unwrap();
+        if document["sme"] != true {
+            continue;
+        }
+        let days = document["terms"]["payment_days"].as_i64().unwrap_or(30);
+        let term = kaibiao::calendar::deadlines::Period::Days(days as u32);
+        let paid_in_full = last_paid.filter(|_| paid >= payable);
+        timed.push((
+            R::SmePayment,
+            deadlines.due_after(term, accepted_at),
+            paid_in_full,
+        ));
+    }
     let mut out = BTreeMap::new();
     for (rule, due, done) in timed {
         let info = rule.info();
@@ -473,6 +524,14 @@ async fn every_figure_reconciles_with_the_raw_rows_for_the_city_a_unit_and_a_dis
     assert_eq!(
         timeliness_of(&city),
         timeliness_from_rows(&app, Scope::default(), T0).await
+    );
+    // Its SME paid after acceptance counts under R-PAY-1.
+    assert!(
+        timeliness_of(&city)
+            .get("R-PAY-1.payment")
+            .is_some_and(|[due, on_time, ..]| *due >= 1 && *on_time >= 1),
+        "{}",
+        city["figures"]["timeliness"]
     );
     // The demo's past has money at every stage: nothing reconciles by being zero (but
     // what the demo never does: a lot with one bid, an expert declining, an outlier, a
@@ -716,7 +775,8 @@ async fn finance_filters_to_a_district_in_the_page_and_the_csv_matches_it() {
         .find_all(fantoccini::Locator::Css("#ana-timeliness-table tbody tr"))
         .await
         .unwrap();
-    assert_eq!(rules.len(), 9);
+    assert_eq!(rules.len(), 11, "the stages' nine, R-DEP-1's and R-PAY-1's");
+    crate::browser::wait_css(c, "tr[data-rule='R-PAY-1.payment']").await;
     for (column, figure) in [(2, "due"), (3, "on_time"), (4, "late")] {
         let shown = text_of(
             c,

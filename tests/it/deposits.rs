@@ -327,6 +327,21 @@ async fn r_dep_1_a_tender_cancelled_before_its_deadline_shows_its_deposits_to_th
         (d["refunded_at"].as_i64(), d["overdue"].as_bool()),
         (Some(cancelled_at), Some(false))
     );
+    // Finance's analytics count it refunded in time (the demo's past has no deposits).
+    let (status, a) = app.login("finance").await.get("/api/analytics").await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    let row = a["figures"]["timeliness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "R-DEP-1" && r["name"] == "return")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (&row["due"], &row["on_time"], &row["overdue"]),
+        (&json!(1), &json!(1), &json!(0)),
+        "{row}"
+    );
     // Before the deadline the refund stays in the register, withheld from the public;
     // finance's copy verifies.
     let path = format!("/api/tenders/{tid}/ledger");
