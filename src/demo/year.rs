@@ -7,10 +7,11 @@
 //! suppliers of every size (a few prison enterprises and welfare units), an expert pool,
 //! and for each tender its lots, the bids read out at a closed opening, the panel (some
 //! invitations declined, a few scores outside the panel's range), the evaluation report
-//! with the SME price deductions, the result notice, the signed contracts and their
-//! payments; some tenders fail at the opening or are cancelled. Nothing in it was sealed,
-//! signed or decrypted: there are no bid documents, keys or signatures (the notices carry
-//! none), and it is marked as read for the collusion warnings' due work. It is for reading,
+//! with the SME price deductions, the result notice, the signed contracts, their
+//! acceptances and payments; some tenders fail at the opening or are cancelled. Nothing
+//! in it was sealed, signed or decrypted: there are no bid documents, keys or signatures
+//! (the notices and acceptance reports carry none), and it is marked as read for the
+//! collusion warnings' due work. It is for reading,
 //! never for acting on: every tender in it is decided (awarded, failed or cancelled)
 //! before `end`; a few of its contracts are left unsigned and some deadlines after the
 //! report met late or missed, for the timeliness figures.
@@ -47,6 +48,7 @@ pub struct Year {
     pub awards: usize,
     pub contracts: usize,
     pub payments: usize,
+    pub acceptances: usize,
     pub scores: usize,
 }
 
@@ -549,6 +551,25 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
             "reference",
         ],
     );
+    let mut acceptances = Rows::new(
+        "acceptances",
+        &[
+            "id",
+            "contract_id",
+            "tender_id",
+            "round",
+            "document",
+            "document_sha256",
+            "status",
+            "recorded_by",
+            "recorded_at",
+            "signed_by",
+            "signed_at",
+        ],
+    );
+    // Acceptances draw from a generator of their own: the rest of the year stays as it
+    // was generated before they were.
+    let mut accepting = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x00ac_cea7);
     let mut indexed = Rows::new("text_indexed", &["tender_id", "indexed_at"]);
 
     for n in 0..spec.tenders {
@@ -873,8 +894,11 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
                     .filter(|at| *at < spec.end)
             };
             let (published, filed) = (after(1..4, &mut rng), after(2..12, &mut rng));
+            let sme = crate::analytics::figures::is_sme(w.size);
             let document = json!({"contract_no": format!("HT{tag}-{n:05}-{lot_no}"),
-                                  "lot": {"name": format!("{item}第{lot_no}包")}});
+                                  "lot": {"name": format!("{item}第{lot_no}包")},
+                                  "sme": sme,
+                                  "terms": {"payment_days": crate::contract::rules::SME_PAYMENT_DAYS}});
             contracts.push(row![
                 &contract,
                 &id,
@@ -895,6 +919,27 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
                 continue;
             };
             year.contracts += 1;
+            // Accepted (履约验收) weeks after signing, most of them; R-PAY-1's term runs
+            // from there for an SME.
+            let accepted = signed + accepting.gen_range(7..45) * DAY;
+            if accepted < spec.end && accepting.gen_bool(0.9) {
+                let report = json!({"type": "acceptance_report", "contract_no": document["contract_no"],
+                                    "round": 1, "passed": true, "recorded_at": accepted - DAY});
+                acceptances.push(row![
+                    crate::org::service::new_id(),
+                    &contract,
+                    &id,
+                    1i64,
+                    report.to_string(),
+                    crate::ledger::canonical_sha256(&report),
+                    "passed",
+                    &user,
+                    accepted - DAY,
+                    Some(user.clone()),
+                    Some(accepted)
+                ]);
+                year.acceptances += 1;
+            }
             // Paid in one or two parts; one in five not yet.
             let parts = if rng.gen_bool(0.3) { 2 } else { 1 };
             for part in 0..parts {
@@ -945,6 +990,7 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
         scores,
         notices,
         contracts,
+        acceptances,
         payments,
         indexed,
     ] {

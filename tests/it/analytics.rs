@@ -811,6 +811,7 @@ async fn a_generated_year_of_the_city_reconciles_figure_by_figure() {
     assert_eq!(year.tenders, 360);
     assert!(year.bids > 1_500, "{year:?}");
     assert!(year.payments > 100, "{year:?}");
+    assert!(year.acceptances > 100, "{year:?}");
     let finance = app.login("finance").await;
     let (_, city) = finance.get("/api/analytics").await;
     let regions: Vec<(String, i64)> = city["figures"]["regions"]
@@ -867,6 +868,13 @@ async fn a_generated_year_of_the_city_reconciles_figure_by_figure() {
             for (k, v) in &raw {
                 assert!(*v > 0, "{k} is 0 in the generated year");
             }
+            // R-PAY-1 from the acceptances: SMEs paid in time, and some paid late or not.
+            let [due, on_time, late, overdue] = timed["R-PAY-1.payment"];
+            assert!(
+                due > 50 && on_time > 0 && late + overdue > 0,
+                "R-PAY-1 in the generated year: {:?}",
+                timed["R-PAY-1.payment"]
+            );
             let f = &v["figures"];
             assert!(f["competition"]["failed"].as_i64().unwrap() > 0);
             assert!(f["competition"]["cancelled"].as_i64().unwrap() > 0);
