@@ -139,6 +139,15 @@ pub async fn put_raw(s: &Session, path: &str, bytes: &[u8]) -> (StatusCode, Valu
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// "Submit": completes the upload of `bytes` (its size and SHA-256).
+pub async fn complete(s: &Session, bid: &str, bytes: &[u8]) -> (StatusCode, Value) {
+    s.post(
+        &format!("/api/bids/{bid}/complete"),
+        json!({"size": bytes.len(), "sha256": sha256(bytes)}),
+    )
+    .await
+}
+
 /// Uploads in chunks and completes; returns the completion response.
 pub async fn upload_all(s: &Session, bid: &str, bytes: &[u8], chunk: usize) -> (StatusCode, Value) {
     let mut offset = 0;
@@ -150,11 +159,7 @@ pub async fn upload_all(s: &Session, bid: &str, bytes: &[u8], chunk: usize) -> (
         }
         offset = end;
     }
-    s.post(
-        &format!("/api/bids/{bid}/complete"),
-        json!({"size": bytes.len(), "sha256": sha256(bytes)}),
-    )
-    .await
+    complete(s, bid, bytes).await
 }
 
 /// The tender's opening key rebuilt from two custodians' shares (their demo key files).
@@ -239,12 +244,7 @@ async fn a_bid_uploads_with_resume_gets_a_signed_receipt_and_opens_only_with_bot
     assert_eq!(st["received"], 500_000);
     assert_eq!(st["status"], "uploading");
     // Completing early says how far it got.
-    let (status, v) = s
-        .post(
-            &format!("/api/bids/{bid}/complete"),
-            json!({"size": container.len(), "sha256": sha256(&container)}),
-        )
-        .await;
+    let (status, v) = complete(&s, &bid, &container).await;
     assert_eq!(
         (status, code(&v)),
         (StatusCode::CONFLICT, "UPLOAD_INCOMPLETE")
@@ -289,12 +289,7 @@ async fn a_bid_uploads_with_resume_gets_a_signed_receipt_and_opens_only_with_bot
     let (status, v) = put_chunk(&s, &bid, 500_000, &container[500_000..]).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     lost_tail(900_000);
-    let (status, v) = s
-        .post(
-            &format!("/api/bids/{bid}/complete"),
-            json!({"size": container.len(), "sha256": sha256(&container)}),
-        )
-        .await;
+    let (status, v) = complete(&s, &bid, &container).await;
     assert_eq!(
         (status, code(&v), &v["received"]),
         (StatusCode::CONFLICT, "UPLOAD_INCOMPLETE", &json!(900_000)),
@@ -327,12 +322,7 @@ async fn a_bid_uploads_with_resume_gets_a_signed_receipt_and_opens_only_with_bot
     ));
 
     // A second click gets the same receipt; the ledger has one submission, hashes only.
-    let (status, again) = s
-        .post(
-            &format!("/api/bids/{bid}/complete"),
-            json!({"size": container.len(), "sha256": sha256(&container)}),
-        )
-        .await;
+    let (status, again) = complete(&s, &bid, &container).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["receipt"], done["receipt"]);
     let (_, ledger) = app
@@ -394,11 +384,7 @@ async fn upload_all_from(s: &Session, bid: &str, bytes: &[u8], from: usize) -> (
         assert_eq!(status, StatusCode::OK, "{v}");
         offset = end;
     }
-    s.post(
-        &format!("/api/bids/{bid}/complete"),
-        json!({"size": bytes.len(), "sha256": sha256(bytes)}),
-    )
-    .await
+    complete(s, bid, bytes).await
 }
 
 #[tokio::test]
