@@ -278,6 +278,14 @@ impl Rooms for Linked {
         });
     }
 
+    /// Here with the events; the other nodes read them (a signal carries no event).
+    fn appended(&self, tender_id: &str, events: &[crate::ledger::Event]) {
+        self.local.appended(tender_id, events);
+        let _ = self.publish.send(Signal::Ledger {
+            t: tender_id.into(),
+        });
+    }
+
     fn notify_bids(&self, tender_id: &str) {
         self.local.notify_bids(tender_id);
         let _ = self.publish.send(Signal::Bids {

@@ -1,7 +1,7 @@
 //! The database: one `AnyPool` over SQLite (default, a file under the data dir) or
 //! PostgreSQL (`DATABASE_URL=postgres://...`). One set of SQL strings serves both: `$N`
-//! placeholders, numbered (one may be used more than once, as in a multi-row INSERT),
-//! integers/text/blobs only, times as Unix ms, flags 0/1.
+//! placeholders, numbered (one may be used more than once), integers/text/blobs only,
+//! times as Unix ms, flags 0/1; multi-row INSERTs take theirs from [`row_placeholders`].
 
 use std::path::Path;
 use std::str::FromStr;
@@ -41,22 +41,27 @@ where
 /// Ids in one `IN` list of [`fetch_in`], at most, for callers with an unbounded number.
 pub const IDS_PER_STATEMENT: usize = 500;
 
-/// Rows in one multi-row INSERT, at most. Not more: SQLite finds each `$N` of a statement
-/// by a walk through its names, so a statement's binding grows with the square of its
-/// parameters (a 1,000-row insert of scores spent more time there than in everything
-/// else).
+/// Rows in one multi-row INSERT, at most.
 pub const ROWS_PER_INSERT: usize = 64;
 
-/// `($1, …, $w), ($w+1, …, $2w), …`: the `VALUES` of a multi-row INSERT of `rows` rows of
-/// `width` columns, bound row after row.
-pub fn row_placeholders(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let row: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
-            format!("({})", row.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The `VALUES` of a multi-row INSERT of `rows` rows of `width` columns, bound row after
+/// row: `($1, …, $w), ($w+1, …, $2w), …` on PostgreSQL; on SQLite `(?, …, ?), …`, its
+/// anonymous parameters, as SQLite finds each numbered one by a walk through the
+/// statement's names, so that binding a statement of `$N` costs the square of its
+/// parameters (a 1,000-row insert of scores once spent more time there than in
+/// everything else).
+pub fn row_placeholders(conn: &sqlx::AnyConnection, rows: usize, width: usize) -> String {
+    let numbered = conn.backend_name() != "SQLite";
+    let row = |r: usize| {
+        let cols: Vec<String> = (1..=width)
+            .map(|c| match numbered {
+                true => format!("${}", r * width + c),
+                false => "?".to_string(),
+            })
+            .collect();
+        format!("({})", cols.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
 }
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;

@@ -52,6 +52,11 @@ impl AppState {
 pub trait Rooms: Send + Sync {
     /// New ledger events of the tender were committed.
     fn notify(&self, tender_id: &str);
+    /// These are the ledger events of the tender a transaction just committed, in order,
+    /// and nothing else a room shows changed with them (the tender's status, its panel):
+    /// the score writer's `scores_submitted`. The rooms send them without reading the
+    /// ledger again; otherwise as [`Rooms::notify`].
+    fn appended(&self, tender_id: &str, events: &[crate::ledger::Event]);
     /// The tender's bid register grew (only supervisors watch it live).
     fn notify_bids(&self, tender_id: &str);
     /// Transient progress of long work (the reading-out), not a ledger event.

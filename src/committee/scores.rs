@@ -29,9 +29,9 @@ use crate::auth::{CurrentUser, Role};
 use crate::crypto::sha256_hex;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
-use crate::ledger::{self, canonical_json, LedgerEvent};
+use crate::ledger::{self, canonical_json, Event, LedgerEvent};
 use crate::state::AppState;
-use crate::tender::repo::{self as tender_repo, TenderHead};
+use crate::tender::repo::{self as tender_repo, Locked};
 
 /// Scores waiting for the writer, at most; a submission beyond waits for room.
 const QUEUE: usize = 8192;
@@ -140,10 +140,11 @@ pub async fn submit(state: &AppState, sub: Submission) -> AppResult<Ack> {
 async fn run(state: &AppState, kept: &mut Kept, jobs: Vec<Job>) {
     let subs: Vec<&Submission> = jobs.iter().map(|j| &j.sub).collect();
     match batch(state, kept, &subs).await {
-        Ok(answers) => {
-            for (job, answer) in jobs.into_iter().zip(answers) {
+        Ok(done) => {
+            for (job, answer) in jobs.into_iter().zip(done.answers) {
                 let _ = job.reply.send(answer);
             }
+            tell_rooms(state, &done.appended);
         }
         Err(err) if jobs.len() == 1 => {
             if let Some(job) = jobs.into_iter().next() {
@@ -153,14 +154,33 @@ async fn run(state: &AppState, kept: &mut Kept, jobs: Vec<Job>) {
         Err(err) => {
             tracing::warn!(scores = jobs.len(), error = %err, "score batch failed; one at a time");
             for job in jobs {
-                let answer = match batch(state, kept, &[&job.sub]).await {
-                    Ok(mut one) => one.remove(0),
-                    Err(err) => Err(err),
-                };
-                let _ = job.reply.send(answer);
+                match batch(state, kept, &[&job.sub]).await {
+                    Ok(mut done) => {
+                        let _ = job.reply.send(done.answers.remove(0));
+                        tell_rooms(state, &done.appended);
+                    }
+                    Err(err) => {
+                        let _ = job.reply.send(Err(err));
+                    }
+                }
             }
         }
     }
+}
+
+/// The rooms are handed the events a batch appended (it changes nothing else they show),
+/// after its experts have their answers: an expert waits for the answer, a watcher for
+/// the event, and the answer is the shorter to send.
+fn tell_rooms(state: &AppState, appended: &BTreeMap<String, Vec<Event>>) {
+    for (tender_id, events) in appended {
+        state.rooms.appended(tender_id, events);
+    }
+}
+
+/// A committed batch: each score's answer, in order, and the events appended, by tender.
+struct Done {
+    answers: Vec<AppResult<Ack>>,
+    appended: BTreeMap<String, Vec<Event>>,
 }
 
 /// What one tender's scores are checked against, read under its lock.
@@ -175,11 +195,11 @@ struct Tender {
 }
 
 /// The tenders in their scoring phase as the writer left them after its last commit,
-/// each with the version its lock gave the row then. Every writer of a tender locks it
-/// first ([`tender_repo::lock`], on any node), so a tender whose lock now gives the version
-/// one above has not changed since: its rows need not be read again (the evaluation row's
-/// JSON, the terms, the panel and the scores, for hundreds of tenders a batch). Any other
-/// is read again.
+/// each with the version its row had then. Every writer of a tender locks it first
+/// ([`tender_repo::lock`], on any node), moving the version on, so a tender found at the
+/// same version by the next batch's lock ([`Locked::before`]) has not changed since: its
+/// rows need not be read again (the evaluation row's JSON, the terms, the panel and the
+/// scores, for hundreds of tenders a batch). Any other is read again.
 #[derive(Default)]
 struct Kept(HashMap<String, (i64, Tender)>);
 
@@ -201,31 +221,27 @@ struct Accepted {
 /// (a wrong item, a second submission) included; `Err` when the transaction fails. Each
 /// table is read once for all the batch's tenders not [`Kept`], so a burst costs a dozen
 /// statements at most.
-async fn batch(
-    state: &AppState,
-    kept: &mut Kept,
-    subs: &[&Submission],
-) -> AppResult<Vec<AppResult<Ack>>> {
+async fn batch(state: &AppState, kept: &mut Kept, subs: &[&Submission]) -> AppResult<Done> {
     let mut tx = state.db.begin().await?;
     let mut by_tender: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, s) in subs.iter().enumerate() {
         by_tender.entry(s.tender_id.as_str()).or_default().push(i);
     }
     let ids: Vec<&str> = by_tender.keys().copied().collect();
-    let heads: HashMap<String, (TenderHead, i64)> = tender_repo::lock_many(&mut tx, &ids)
+    let heads: HashMap<String, Locked> = tender_repo::lock_many(&mut tx, &ids)
         .await?
         .into_iter()
-        .map(|(h, version)| (h.id.clone(), (h, version)))
+        .map(|l| (l.head.id.clone(), l))
         .collect();
     // A tender taken out of `kept` goes back only after the commit.
     let mut ready: HashMap<String, Tender> = HashMap::new();
     let mut stale: Vec<&str> = Vec::new();
     for id in &ids {
-        let Some((_, version)) = heads.get(*id) else {
+        let Some(locked) = heads.get(*id) else {
             continue;
         };
         match kept.0.remove(*id) {
-            Some((was, tender)) if was + 1 == *version => {
+            Some((was, tender)) if was == locked.before => {
                 ready.insert(id.to_string(), tender);
             }
             _ => stale.push(id),
@@ -241,7 +257,7 @@ async fn batch(
         let mut scored = scored_of(&mut tx, &stale).await?;
         for id in stale {
             let (e, t) = (evals.remove(id), terms.remove(id));
-            match scoring_from(&heads[id].0, e.clone(), t.clone(), "score") {
+            match scoring_from(&heads[id].head, e.clone(), t.clone(), "score") {
                 Ok((eval, terms, compliant)) => {
                     let tender = Tender {
                         eval,
@@ -262,7 +278,7 @@ async fn batch(
     let mut accepted: Vec<Accepted> = Vec::new();
     let mut done: Vec<(String, Tender)> = Vec::new();
     for (tender_id, idx) in &by_tender {
-        let Some((head, _)) = heads.get(*tender_id) else {
+        let Some(Locked { head, .. }) = heads.get(*tender_id) else {
             for &i in idx {
                 answers[i] = Some(Err(AppError::NotFound));
             }
@@ -308,25 +324,23 @@ async fn batch(
             done.push((tender_id.to_string(), tender));
         }
     }
-    write(&mut tx, &accepted).await?;
+    let appended = write(&mut tx, &accepted).await?;
     tx.commit().await?;
     if kept.0.len() + done.len() > KEPT {
         kept.0.clear();
     }
     for (id, tender) in done {
-        let version = heads[&id].1;
+        let version = heads[&id].after;
         kept.0.insert(id, (version, tender));
-    }
-    for tender_id in &ids {
-        state.rooms.notify(tender_id);
     }
     for a in &accepted {
         tracing::info!(tender = %a.tender_id, command = "score", "evaluation command");
     }
-    Ok(answers
+    let answers = answers
         .into_iter()
         .map(|a| a.unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("unanswered")))))
-        .collect())
+        .collect();
+    Ok(Done { answers, appended })
 }
 
 /// The (bid, expert) pairs already scored, by tender.
@@ -420,8 +434,8 @@ fn check(tender: &mut Tender, seat: Seat, s: &Submission) -> AppResult<Accepted>
 }
 
 /// The accepted scores' rows, and one `scores_submitted` event each, in arrival order per
-/// tender.
-async fn write(tx: &mut Tx, accepted: &[Accepted]) -> AppResult<()> {
+/// tender; the events as appended, by tender.
+async fn write(tx: &mut Tx, accepted: &[Accepted]) -> AppResult<BTreeMap<String, Vec<Event>>> {
     let rows: Vec<(&Accepted, &String, i64)> = accepted
         .iter()
         .flat_map(|a| a.items.iter().map(move |(item, s)| (a, item, *s)))
@@ -430,7 +444,7 @@ async fn write(tx: &mut Tx, accepted: &[Accepted]) -> AppResult<()> {
         let sql = format!(
             "INSERT INTO evaluation_scores (tender_id, bid_id, expert_id, item, score, at) \
              VALUES {}",
-            crate::db::row_placeholders(chunk.len(), 6)
+            crate::db::row_placeholders(tx, chunk.len(), 6)
         );
         let mut insert = sqlx::query(&sql);
         for (a, item, s) in chunk {
@@ -459,6 +473,12 @@ async fn write(tx: &mut Tx, accepted: &[Accepted]) -> AppResult<()> {
         .zip(&events)
         .map(|(a, e)| (a.tender_id.as_str(), a.at, a.actor.as_str(), e))
         .collect();
-    ledger::repo::append_many(tx, &appends).await?;
-    Ok(())
+    let mut by_tender: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    for (a, e) in accepted
+        .iter()
+        .zip(ledger::repo::append_many(tx, &appends).await?)
+    {
+        by_tender.entry(a.tender_id.clone()).or_default().push(e);
+    }
+    Ok(by_tender)
 }

@@ -153,6 +153,10 @@ impl crate::state::Rooms for Hub {
         self.tell(tender_id, || RoomCmd::Refresh);
     }
 
+    fn appended(&self, tender_id: &str, events: &[crate::ledger::Event]) {
+        self.tell(tender_id, || RoomCmd::Appended(events.to_vec()));
+    }
+
     /// Tells a tender's opening room that its bid register grew (supervisors see it).
     fn notify_bids(&self, tender_id: &str) {
         if let Some(r) = self.rooms().get(&format!("opening:{tender_id}")) {

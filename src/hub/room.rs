@@ -197,6 +197,10 @@ pub struct Frame {
 pub enum RoomCmd {
     /// New ledger events may have been committed.
     Refresh,
+    /// These ledger events were committed, and nothing else a room shows changed with them
+    /// ([`crate::state::Rooms::appended`]): sent as they are when they follow on from the
+    /// last sent, else as for `Refresh`.
+    Appended(Vec<crate::ledger::Event>),
     /// New bid register events may have been committed (supervisors only see them).
     RefreshBids,
     /// The tender's ledger and bid register are at these seqs now: read whatever this room
@@ -342,10 +346,12 @@ pub fn spawn(
             // Take every command already queued, so that a burst of notifications (one per
             // subscriber, or one per bid read out) costs one ledger read, not one each.
             let (mut refresh, mut refresh_bids, mut changed) = (false, false, false);
+            let mut appended = Vec::new();
             let mut next = Some(first);
             while let Some(c) = next.take() {
                 match c {
                     RoomCmd::Refresh => refresh = true,
+                    RoomCmd::Appended(events) => appended.extend(events),
                     RoomCmd::RefreshBids => refresh_bids = true,
                     RoomCmd::CatchUp { seq, bid_seq } => {
                         refresh |= seq > room.last;
@@ -391,6 +397,9 @@ pub fn spawn(
                     }
                 }
                 next = rx.try_recv().ok();
+            }
+            if !refresh && !appended.is_empty() {
+                refresh = !room.send_appended(&appended);
             }
             if refresh {
                 match room.refresh().await {
@@ -545,20 +554,7 @@ impl Room {
             self.secrecy = Secrecy::of(&head, self.state.clock.now_ms());
         }
         for e in &events {
-            let f = frame(
-                e.seq,
-                &ServerMsg::Event {
-                    room: &self.name,
-                    event: e,
-                },
-            );
-            if self.secrecy.bids && e.kind.starts_with("bid_") {
-                // A ledger from before the bid register kept bid events in the chain.
-                let _ = self.handle.out[Audience::Supervisor as usize].send(f);
-            } else {
-                self.handle.send_all(f);
-            }
-            self.last = e.seq;
+            self.send_event(e);
         }
         let seats_changed = if self.name.starts_with("evaluation:") && !events.is_empty() {
             self.update_seats().await?
@@ -566,6 +562,41 @@ impl Room {
             false
         };
         Ok(self.secrecy != before || seats_changed)
+    }
+
+    /// Sends a ledger event to those who may see it, as the room's last.
+    fn send_event(&mut self, e: &crate::ledger::Event) {
+        let f = frame(
+            e.seq,
+            &ServerMsg::Event {
+                room: &self.name,
+                event: e,
+            },
+        );
+        if self.secrecy.bids && e.kind.starts_with("bid_") {
+            // A ledger from before the bid register kept bid events in the chain.
+            let _ = self.handle.out[Audience::Supervisor as usize].send(f);
+        } else {
+            self.handle.send_all(f);
+        }
+        self.last = e.seq;
+    }
+
+    /// Sends events handed over by the transaction that wrote them, without reading the
+    /// ledger; false when they do not follow on from the last sent (another commit came
+    /// between, or a notice was missed): the ledger is read instead. Those sent already
+    /// (read by a refresh first) are skipped.
+    fn send_appended(&mut self, events: &[crate::ledger::Event]) -> bool {
+        for e in events {
+            if e.seq <= self.last {
+                continue;
+            }
+            if e.seq != self.last + 1 {
+                return false;
+            }
+            self.send_event(e);
+        }
+        true
     }
 
     /// Experts present take the seat and status the panel gives them now (an invited

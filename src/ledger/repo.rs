@@ -252,7 +252,7 @@ async fn append_all(
     for rows in out.chunks(crate::db::ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO {table} ({owner}, seq, at, kind, actor, body, prev_hash, hash) VALUES {}",
-            crate::db::row_placeholders(rows.len(), 8)
+            crate::db::row_placeholders(tx, rows.len(), 8)
         );
         let mut insert = sqlx::query(&sql);
         for (owner_id, e) in rows {

@@ -66,21 +66,41 @@ pub async fn lock(tx: &mut Tx, id: &str) -> sqlx::Result<Option<TenderHead>> {
     row.map(|r| head_from_row(&r)).transpose()
 }
 
-/// Locks several tenders at once, as [`lock`] locks one: the heads of those that exist.
-/// Locks several tenders at once ([`lock`]); each head comes with the version the lock
-/// gave the row. A later lock that finds the version one above it knows no other writer
-/// has locked (and so changed) the tender in between, on any node.
-pub async fn lock_many(tx: &mut Tx, ids: &[&str]) -> sqlx::Result<Vec<(TenderHead, i64)>> {
-    crate::db::fetch_in(&mut **tx, ids, |list| {
-        format!(
+/// A tender locked by [`lock_many`]: its head, and its row's version before the lock and
+/// after it.
+pub struct Locked {
+    pub head: TenderHead,
+    pub before: i64,
+    pub after: i64,
+}
+
+/// Locks several tenders at once, for the node's score writer: the heads of those that
+/// exist. On PostgreSQL the lock is the rows' `UPDATE`, their version one up, as [`lock`]
+/// takes it. On SQLite the caller's `BEGIN IMMEDIATE` holds the whole database already
+/// (and one node writes to it): the rows are read, not rewritten — a tender's row is
+/// large, and rewriting the 200 of a score batch was most of its commit. A later lock
+/// whose `before` is this one's `after` knows that no other writer has locked (and so
+/// changed) the tender in between, on any node.
+pub async fn lock_many(tx: &mut Tx, ids: &[&str]) -> sqlx::Result<Vec<Locked>> {
+    let read_only = tx.backend_name() == "SQLite";
+    let rows = crate::db::fetch_in(&mut **tx, ids, |list| match read_only {
+        true => format!("SELECT {HEAD_COLUMNS}, version FROM tenders WHERE id IN ({list})"),
+        false => format!(
             "UPDATE tenders SET version = version + 1 WHERE id IN ({list}) \
              RETURNING {HEAD_COLUMNS}, version"
-        )
+        ),
     })
-    .await?
-    .iter()
-    .map(|r| Ok((head_from_row(r)?, r.try_get("version")?)))
-    .collect()
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let after: i64 = r.try_get("version")?;
+            Ok(Locked {
+                head: head_from_row(r)?,
+                before: if read_only { after } else { after - 1 },
+                after,
+            })
+        })
+        .collect()
 }
 
 /// The plan the tender was created from, if any.
