@@ -82,7 +82,7 @@ pub struct Locked {
 /// whose `before` is this one's `after` knows that no other writer has locked (and so
 /// changed) the tender in between, on any node.
 pub async fn lock_many(tx: &mut Tx, ids: &[&str]) -> sqlx::Result<Vec<Locked>> {
-    let read_only = tx.backend_name() == "SQLite";
+    let read_only = crate::db::Backend::of(tx) == crate::db::Backend::Sqlite;
     let rows = crate::db::fetch_in(&mut **tx, ids, |list| match read_only {
         true => format!("SELECT {HEAD_COLUMNS}, version FROM tenders WHERE id IN ({list})"),
         false => format!(
