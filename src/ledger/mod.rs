@@ -312,41 +312,49 @@ pub fn canonical_sha256(v: &serde_json::Value) -> String {
 }
 
 pub fn canonical_json(v: &serde_json::Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     write_canonical(v, &mut out);
-    out
+    String::from_utf8(out).expect("JSON is UTF-8")
 }
 
-fn write_canonical(v: &serde_json::Value, out: &mut String) {
+/// A string or number as JSON, into `out` (writing to a `Vec` cannot fail).
+fn write_json<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    serde_json::to_writer(out, v).expect("writing JSON to memory");
+}
+
+fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) {
     match v {
         serde_json::Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
+            let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&serde_json::Value::String(k.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[k], out);
+                write_json(k, out);
+                out.push(b':');
+                write_canonical(v, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         serde_json::Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_json(scalar, out),
     }
 }
 
+/// The hash of one ledger event: SHA-256 over the previous hash and the canonical JSON of
+/// `{"actor","at","body","kind","seq","tender"}`, written out in that (sorted) key order
+/// rather than built as a JSON value first.
 pub fn event_hash(
     tender_id: &str,
     seq: i64,
@@ -356,12 +364,23 @@ pub fn event_hash(
     body: &serde_json::Value,
     prev_hash: &str,
 ) -> String {
-    let content = serde_json::json!({
-        "tender": tender_id, "seq": seq, "at": at, "kind": kind, "actor": actor, "body": body,
-    });
+    let mut content = Vec::with_capacity(256);
+    content.extend_from_slice(b"{\"actor\":");
+    write_json(actor, &mut content);
+    content.extend_from_slice(b",\"at\":");
+    write_json(&at, &mut content);
+    content.extend_from_slice(b",\"body\":");
+    write_canonical(body, &mut content);
+    content.extend_from_slice(b",\"kind\":");
+    write_json(kind, &mut content);
+    content.extend_from_slice(b",\"seq\":");
+    write_json(&seq, &mut content);
+    content.extend_from_slice(b",\"tender\":");
+    write_json(tender_id, &mut content);
+    content.push(b'}');
     let mut h = Sha256::new();
     h.update(prev_hash.as_bytes());
-    h.update(canonical_json(&content).as_bytes());
+    h.update(&content);
     hex::encode(h.finalize())
 }
 
@@ -547,6 +566,39 @@ mod tests {
                 crate::crypto::sha256_hex(got.as_bytes()),
                 case["sha256"].as_str().unwrap(),
                 "{name}"
+            );
+        }
+    }
+
+    /// The hash as first defined: the canonical JSON of a value built with the six keys.
+    #[test]
+    fn event_hash_is_the_canonical_json_of_its_six_fields() {
+        let bodies = [
+            serde_json::json!({}),
+            serde_json::json!({"z": "末\u{1}\"\\", "a": [1, -2.5, null, true], "m": {"y": 1, "b": "é"}}),
+            serde_json::json!({"items": {"技术方案": "85.00", "售后服务": "80.50"}, "n": 12345678901i64}),
+        ];
+        for (i, body) in bodies.iter().enumerate() {
+            let (tender, actor, kind) = ("t-\"1\"", "专家 \n1", "scores_submitted");
+            let content = serde_json::json!({
+                "tender": tender, "seq": i as i64 + 1, "at": -5i64 + i as i64,
+                "kind": kind, "actor": actor, "body": body,
+            });
+            let mut h = Sha256::new();
+            h.update(GENESIS.as_bytes());
+            h.update(canonical_json(&content).as_bytes());
+            assert_eq!(
+                event_hash(
+                    tender,
+                    i as i64 + 1,
+                    -5 + i as i64,
+                    kind,
+                    actor,
+                    body,
+                    GENESIS
+                ),
+                hex::encode(h.finalize()),
+                "body {i}"
             );
         }
     }
