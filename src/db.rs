@@ -82,6 +82,9 @@ impl Backend {
     }
 }
 
+/// How often [`Database::checkpoints`] copies SQLite's log into the database file.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 #[derive(Clone)]
 pub struct Database {
     pub pool: AnyPool,
@@ -196,7 +199,8 @@ impl Database {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                         PRAGMA wal_autocheckpoint = 10000;",
                     )
                     .await?;
                     Ok(())
@@ -222,6 +226,30 @@ impl Database {
             backend,
             sqlite_file,
         })
+    }
+
+    /// Checkpoints SQLite's write-ahead log every [`CHECKPOINT_EVERY`] until `stop`
+    /// changes, so that no commit waits for it: left to SQLite, the commit that takes the
+    /// log past its 1,000 pages copies them into the database before it returns (10–19 ms
+    /// of a large score batch's 2 ms commit). A passive checkpoint waits for no reader or
+    /// writer. Each connection still checkpoints past 10,000 pages (about 40 MiB), should
+    /// this task fall behind. Nothing to do on PostgreSQL.
+    pub async fn checkpoints(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await
+            {
+                tracing::warn!(error = %e, "checkpointing the SQLite log failed; retried");
+            }
+        }
     }
 
     /// Reads, writes (a one-row table, in a transaction like every change), and for

@@ -192,6 +192,7 @@ pub async fn build_with_clock(
         media: kaibiao_media::Sfu::new(config.media.clone()),
     };
     tokio::spawn(crate::hub::Hub::of(&state).keep_up(state.clone(), stop_rx.clone()));
+    tokio::spawn(state.db.clone().checkpoints(stop_rx.clone()));
     // Before anything that may score (the demo's history).
     crate::committee::scores::start(&state, stop_rx.clone()).await?;
     let swept = crate::bid::service::sweep_uploads(&state).await?;
