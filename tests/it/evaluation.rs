@@ -2280,3 +2280,69 @@ async fn the_agency_draws_the_chair_anyone_can_replay_it() {
     assert_eq!(view["chair"]["seat"], replayed);
     assert_eq!(view["chair"]["drawn"], true);
 }
+
+/// The score writer hands the committee room the events it appended, and the room sends
+/// them as they are when they follow on from its last. When another commit came between
+/// whose notice was lost (here: a message written to the ledger and nobody told), the
+/// room reads its ledger instead, so that a supervisor watching still gets every event
+/// once and in order — not the score first and the missed message a catch-up later.
+#[tokio::test]
+async fn a_room_that_missed_an_event_sends_it_before_the_scores_handed_to_it() {
+    let (app, clock) = spawn_app_at(T0).await;
+    let (tender, bids, experts, _) = crate::evalpage::scoring(&app, &clock).await;
+    let room = format!("evaluation:{tender}");
+    let last: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM ledger_events WHERE tender_id = $1")
+        .bind(&tender)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let mut oversight = connect(&app, "oversight").await;
+    let subscribed = subscribe(&mut oversight, &room).await;
+    assert_eq!(
+        subscribed["seq"], last,
+        "replayed to the ledger's head: {subscribed}"
+    );
+    let mut expert = connect(&app, &experts[0]).await;
+    assert_eq!(subscribe(&mut expert, &room).await["type"], "subscribed");
+
+    let missed = kaibiao::ledger::LedgerEvent::MessagePosted(kaibiao::ledger::MessagePosted {
+        room: room.clone(),
+        message_id: "m-lost-notice".into(),
+        audience: "panel".into(),
+        text_sha256: "0".repeat(64),
+    });
+    let mut tx = app.state.db.begin().await.unwrap();
+    kaibiao::ledger::repo::append(
+        &mut tx,
+        &tender,
+        kaibiao::clock::Clock::now_ms(&*clock),
+        "agency",
+        &missed,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let score = json!({"type": "score", "bid_id": bids[0], "items": items("80", "80", "100")});
+    send(
+        &mut expert,
+        json!({"type": "command", "id": "s", "room": room, "command": score}),
+    )
+    .await;
+    let r = next_where(&mut expert, |v| v["id"] == "s").await;
+    assert_eq!(r["type"], "ack", "{r}");
+
+    let first = next_where(&mut oversight, |v| v["type"] == "event").await;
+    assert_eq!(first["event"]["seq"], last + 1, "{first}");
+    assert_eq!(first["event"]["kind"], "message_posted", "{first}");
+    let second = next_where(&mut oversight, |v| v["type"] == "event").await;
+    assert_eq!(second["event"]["seq"], last + 2, "{second}");
+    assert_eq!(second["event"]["kind"], "scores_submitted", "{second}");
+    // Nothing sent twice: after the catch-up's next look at the ledger, still nothing.
+    tokio::time::sleep(kaibiao::hub::CATCH_UP_EVERY * 2).await;
+    send(&mut oversight, json!({"type": "ping"})).await;
+    let after = next_where(&mut oversight, |v| {
+        v["type"] == "event" || v["type"] == "pong"
+    })
+    .await;
+    assert_eq!(after["type"], "pong", "no event again: {after}");
+}
