@@ -311,18 +311,20 @@ fn ms(us: i64) -> f64 {
     us as f64 / 1000.0
 }
 
-fn summary(name: &str, mut us: Vec<i64>, secs: f64) -> (i64, i64) {
+/// Prints the percentiles of `us`, and the rate over `secs` when given.
+fn summary(name: &str, mut us: Vec<i64>, secs: Option<f64>) -> (i64, i64) {
     us.sort_unstable();
     let p = |q| percentile(&us, q);
+    let rate = secs.map_or_else(String::new, |secs| {
+        format!("  {:>8.0}/s ({secs:.2} s)", us.len() as f64 / secs)
+    });
     println!(
-        "{name:<10} n={:>5}  p50 {:>8.2} ms  p95 {:>8.2} ms  p99 {:>8.2} ms  max {:>8.2} ms  \
-         {:>8.0}/s ({secs:.2} s)",
+        "{name:<10} n={:>5}  p50 {:>8.2} ms  p95 {:>8.2} ms  p99 {:>8.2} ms  max {:>8.2} ms{rate}",
         us.len(),
         ms(p(50.0)),
         ms(p(95.0)),
         ms(p(99.0)),
         ms(us.last().copied().unwrap_or(0)),
-        us.len() as f64 / secs,
     );
     (p(50.0), p(99.0))
 }
@@ -422,9 +424,14 @@ async fn committee_rooms_200_panels_of_7_experts_score_at_once_watched_by_3_supe
     let score_secs = t.elapsed().as_secs_f64();
     let mut ping_us = Vec::new();
     let mut score_us = Vec::new();
+    // By sheet: the first is sent by all 1,400 at once, each next one on its answer.
+    let mut sheet_us: Vec<Vec<i64>> = vec![Vec::new(); bids.len()];
     for task in expert_tasks {
         let timings = task.await.unwrap();
         ping_us.extend(timings.ping_us);
+        for (j, us) in timings.score_us.iter().enumerate() {
+            sheet_us[j].push(*us);
+        }
         score_us.extend(timings.score_us);
     }
     let mut seen = 0;
@@ -462,8 +469,11 @@ async fn committee_rooms_200_panels_of_7_experts_score_at_once_watched_by_3_supe
         ROOMS * OBSERVERS.len(),
         bids.len()
     );
-    let (ping50, ping99) = summary("ping", ping_us, ping_secs);
-    let (score50, score99) = summary("score ack", score_us, score_secs);
+    let (ping50, ping99) = summary("ping", ping_us, Some(ping_secs));
+    let (score50, score99) = summary("score ack", score_us, Some(score_secs));
+    for (j, us) in sheet_us.into_iter().enumerate() {
+        summary(&format!("  sheet {}", j + 1), us, None);
+    }
     println!(
         "ratio score ack / ping: p50 {:.1}×, p99 {:.1}×",
         score50 as f64 / ping50.max(1) as f64,
