@@ -200,7 +200,8 @@ impl Database {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                          PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                         PRAGMA wal_autocheckpoint = 10000;",
+                         PRAGMA wal_autocheckpoint = 10000; \
+                         PRAGMA journal_size_limit = 4194304;",
                     )
                     .await?;
                     Ok(())
@@ -233,7 +234,9 @@ impl Database {
     /// log past its 1,000 pages copies them into the database before it returns (10–19 ms
     /// of a large score batch's 2 ms commit). A passive checkpoint waits for no reader or
     /// writer. Each connection still checkpoints past 10,000 pages (about 40 MiB), should
-    /// this task fall behind. Nothing to do on PostgreSQL.
+    /// this task fall behind; a burst may grow the log file that far between two runs, and
+    /// the next write after a checkpoint cuts it back to 4 MiB (`journal_size_limit`)
+    /// rather than leave it at its largest. Nothing to do on PostgreSQL.
     pub async fn checkpoints(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         if self.backend != Backend::Sqlite {
             return;

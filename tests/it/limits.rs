@@ -253,7 +253,8 @@ async fn healthz_tells_when_writes_fail_or_the_database_file_is_gone() {
 
 /// SQLite's write-ahead log is copied into the database file by the server's own task
 /// within a second, not left to the commit that takes it past its limit (which would then
-/// wait for the copy): 3 MB written stay in the log until a checkpoint moves them.
+/// wait for the copy): 6 MB written stay in the log until a checkpoint moves them. The
+/// log file is then cut back to 4 MiB by the next write, not left at its largest.
 #[tokio::test]
 async fn the_sqlite_log_is_checkpointed_in_the_background() {
     let app = crate::common::spawn_app().await;
@@ -269,7 +270,7 @@ async fn the_sqlite_log_is_checkpointed_in_the_background() {
     // Whatever start-up wrote is in the file before the 3 MB go into the log.
     tokio::time::sleep(2 * kaibiao::db::CHECKPOINT_EVERY).await;
     let before = std::fs::metadata(&file).unwrap().len();
-    sqlx::query("INSERT INTO checkpoint_probe VALUES (zeroblob(3000000))")
+    sqlx::query("INSERT INTO checkpoint_probe VALUES (zeroblob(6000000))")
         .execute(pool)
         .await
         .unwrap();
@@ -280,15 +281,30 @@ async fn the_sqlite_log_is_checkpointed_in_the_background() {
             .unwrap()
             .len()
             .saturating_sub(before);
-        if grown >= 3_000_000 {
+        if grown >= 6_000_000 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
-        grown >= 3_000_000,
+        grown >= 6_000_000,
         "the database file grew by {grown} bytes in 5 s: the log was not checkpointed"
     );
+    // A small write after the checkpoint starts the log again from its beginning and cuts
+    // the file back (once no reader is still on the old log: tried for 5 s).
+    let wal = app.dir.path().join("kaibiao.db-wal");
+    let mut size = std::fs::metadata(&wal).unwrap().len();
+    assert!(size > 6_000_000, "the log held the 6 MB: {size}");
+    let waited = Instant::now();
+    while size > 4 << 20 && waited.elapsed() < Duration::from_secs(5) {
+        sqlx::query("INSERT INTO checkpoint_probe VALUES (x'00')")
+            .execute(pool)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        size = std::fs::metadata(&wal).unwrap().len();
+    }
+    assert!(size <= 4 << 20, "the log file stays at {size} bytes");
 }
 
 /// Behind a trusted reverse proxy the audit log (and throttling, and the collusion
