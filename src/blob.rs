@@ -125,22 +125,71 @@ fn not_found(e: &nats::GetError) -> bool {
     e.kind() == nats::GetErrorKind::NotFound
 }
 
+/// The descriptions of the objects in `stream` (bucket `name`) whose names start with
+/// `prefix`, deleted ones left out. Read subject by subject — the stream's description
+/// subjects, then the last message of each that matches — not by NATS's own listing: that
+/// counts the descriptions pending when it starts and waits for the last of them, for ever
+/// when another node removes one in between (two nodes sweeping, or one removing the parts
+/// it stored while another lists them).
+pub async fn object_infos(
+    stream: &async_nats::jetstream::stream::Stream,
+    name: &str,
+    prefix: &str,
+) -> anyhow::Result<Vec<nats::ObjectInfo>> {
+    use async_nats::jetstream::stream::LastRawMessageErrorKind;
+    use base64::Engine;
+    use futures_util::StreamExt;
+    let meta = format!("$O.{name}.M.");
+    let mut matching = Vec::new();
+    let mut subjects = stream.info_with_subjects(format!("{meta}>")).await?;
+    while let Some(subject) = subjects.next().await {
+        let (subject, _) = subject?;
+        let object = subject
+            .strip_prefix(&meta)
+            .and_then(|encoded| {
+                base64::engine::general_purpose::URL_SAFE
+                    .decode(encoded)
+                    .ok()
+            })
+            .and_then(|raw| String::from_utf8(raw).ok());
+        if object.is_some_and(|o| o.starts_with(prefix)) {
+            matching.push(subject);
+        }
+    }
+    let mut infos = Vec::with_capacity(matching.len());
+    for subject in matching {
+        match stream.get_last_raw_message_by_subject(&subject).await {
+            Ok(message) => {
+                let info: nats::ObjectInfo = serde_json::from_slice(&message.payload)
+                    .with_context(|| format!("the description at {subject}"))?;
+                if !info.deleted {
+                    infos.push(info);
+                }
+            }
+            // Removed since the subjects were read.
+            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(infos)
+}
+
 /// Purges the chunks in `stream` (bucket `name`) of objects that have no description —
 /// what a node killed while storing a blob leaves — once untouched for `idle`: a node
 /// storing a blob now has written chunks and not yet their description. Returns how many
 /// objects' chunks went.
 pub async fn sweep_nats(
-    bucket: &nats::ObjectStore,
     stream: &async_nats::jetstream::stream::Stream,
     name: &str,
     idle: std::time::Duration,
 ) -> anyhow::Result<usize> {
+    use async_nats::jetstream::stream::LastRawMessageErrorKind;
     use futures_util::StreamExt;
-    let mut described = std::collections::HashSet::new();
-    let mut objects = bucket.list().await?;
-    while let Some(info) = objects.next().await {
-        described.insert(info?.nuid);
-    }
+    let described: std::collections::HashSet<String> = object_infos(stream, name, "")
+        .await?
+        .into_iter()
+        .map(|info| info.nuid)
+        .collect();
     let prefix = format!("$O.{name}.C.");
     let mut orphans = Vec::new();
     let mut subjects = stream.info_with_subjects(format!("{prefix}>")).await?;
@@ -158,7 +207,12 @@ pub async fn sweep_nats(
         .as_secs() as i64;
     let mut removed = 0;
     for subject in orphans {
-        let last = stream.get_last_raw_message_by_subject(&subject).await?;
+        let last = match stream.get_last_raw_message_by_subject(&subject).await {
+            Ok(last) => last,
+            // Purged since (another node sweeping too).
+            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => continue,
+            Err(e) => return Err(e.into()),
+        };
         if now - last.time.unix_timestamp() >= idle.as_secs() as i64 {
             stream.purge().filter(&subject).await?;
             removed += 1;
@@ -427,16 +481,10 @@ impl BlobStore {
     /// chunks of objects whose description was never written, swept in the background
     /// (it reads every object's description). This node's copies went at start.
     pub async fn sweep_staging(&self) -> anyhow::Result<()> {
-        if let Backend::Nats {
-            bucket,
-            stream,
-            name,
-            ..
-        } = &self.backend
-        {
-            let (bucket, stream, name) = (bucket.clone(), stream.clone(), name.clone());
+        if let Backend::Nats { stream, name, .. } = &self.backend {
+            let (stream, name) = (stream.clone(), name.clone());
             tokio::spawn(async move {
-                match sweep_nats(&bucket, &stream, &name, STAGING_IDLE).await {
+                match sweep_nats(&stream, &name, STAGING_IDLE).await {
                     Ok(0) => {}
                     Ok(n) => {
                         tracing::info!(objects = n, "half-stored blobs of an earlier run removed")
@@ -723,18 +771,10 @@ impl Named<'_> {
         Ok(Some(info.size as u64))
     }
 
-    /// The names of the objects starting with `prefix` (reads every object's description).
+    /// The names of the objects starting with `prefix` (reads the description of each).
     pub async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
-        use futures_util::StreamExt;
-        let mut names = Vec::new();
-        let mut objects = self.bucket.list().await?;
-        while let Some(info) = objects.next().await {
-            let info = info?;
-            if info.name.starts_with(prefix) {
-                names.push(info.name);
-            }
-        }
-        Ok(names)
+        let infos = object_infos(self.stream, self.name, prefix).await?;
+        Ok(infos.into_iter().map(|info| info.name).collect())
     }
 }
 

@@ -231,11 +231,9 @@ async fn blobs_in_nats_are_kept_by_their_hash_and_an_altered_one_is_refused() {
     };
     assert_eq!(chunks_of(orphan.clone()).await, 3);
     let hour = std::time::Duration::from_secs(3600);
-    let swept = kaibiao::blob::sweep_nats(&bucket, &stream, DEFAULT_BUCKET, hour).await;
+    let swept = kaibiao::blob::sweep_nats(&stream, DEFAULT_BUCKET, hour).await;
     assert_eq!(swept.unwrap(), 0, "chunks written just now are left");
-    let swept =
-        kaibiao::blob::sweep_nats(&bucket, &stream, DEFAULT_BUCKET, std::time::Duration::ZERO)
-            .await;
+    let swept = kaibiao::blob::sweep_nats(&stream, DEFAULT_BUCKET, std::time::Duration::ZERO).await;
     assert_eq!(swept.unwrap(), 1);
     assert_eq!(chunks_of(orphan).await, 0);
     assert!(
@@ -335,4 +333,50 @@ async fn blob_store_throughput() {
         rates[1].0 / rates[0].0,
         rates[1].1 / rates[0].1
     );
+}
+
+/// Listing the parts of uploads while another node removes them ends, each time with what
+/// is left: NATS's own listing counted the descriptions when it started and waited for
+/// ever for one removed before it came.
+#[tokio::test]
+async fn listing_named_objects_while_another_node_removes_them_ends() {
+    let Some(nats) = nats_server() else { return };
+    let (scratch_a, scratch_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = BlobStore::nats(&nats.url, &scratch_a.path().join("copies"))
+        .await
+        .unwrap();
+    let b = BlobStore::nats(&nats.url, &scratch_b.path().join("copies"))
+        .await
+        .unwrap();
+    let (at_a, at_b) = (a.named().unwrap(), b.named().unwrap());
+    let part = scratch_a.path().join("part");
+    std::fs::write(&part, b"a part of an upload").unwrap();
+    const PARTS: usize = 40;
+    for round in 0..20 {
+        let prefix = format!("upload/{round}/");
+        for i in 0..PARTS {
+            at_a.put(&format!("{prefix}{i}"), &part).await.unwrap();
+        }
+        let remover = async {
+            for i in 0..PARTS {
+                let removed = at_b.remove(&format!("{prefix}{i}")).await.unwrap();
+                assert_eq!(removed, Some(19), "{prefix}{i}");
+            }
+        };
+        let lister = async {
+            let mut counts = Vec::new();
+            for _ in 0..5 {
+                let listing = at_a.list(&prefix);
+                let listed = tokio::time::timeout(std::time::Duration::from_secs(10), listing);
+                counts.push(listed.await.expect("the listing ended").unwrap().len());
+            }
+            counts
+        };
+        let ((), counts) = tokio::join!(remover, lister);
+        assert!(
+            counts.windows(2).all(|w| w[0] >= w[1]) && counts[0] <= PARTS,
+            "each listing shows what is left: {counts:?}"
+        );
+        assert_eq!(at_a.list(&prefix).await.unwrap(), Vec::<String>::new());
+    }
 }

@@ -612,6 +612,14 @@ async fn guesses_sent_to_two_nodes_at_once_pass_the_throttle_once() {
 /// a node with keys of its own is then refused.
 #[tokio::test]
 async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
+    // Bounded: a step that never ends fails the test with a message, not the suite.
+    let bounded = Duration::from_secs(300);
+    tokio::time::timeout(bounded, chunks_sent_at_once())
+        .await
+        .expect("the two nodes' uploads, with NATS and without, done within 5 minutes");
+}
+
+async fn chunks_sent_at_once() {
     let Some(db) = postgres_or_skip().await else {
         return;
     };
@@ -644,13 +652,18 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
         .0
     };
     let nodes = [node().await, node().await];
-    let bucket = async_nats::jetstream::new(async_nats::connect(&nats.url).await.unwrap())
+    let js = async_nats::jetstream::new(async_nats::connect(&nats.url).await.unwrap());
+    let bucket = js
         .get_object_store(kaibiao::blob::DEFAULT_BUCKET)
         .await
         .unwrap();
-    let (s, tender) = one_of_two_chunks(&nodes, "两节点同时上传（NATS）", Some(&bucket)).await;
+    let stream = js
+        .get_stream(format!("OBJ_{}", kaibiao::blob::DEFAULT_BUCKET))
+        .await
+        .unwrap();
+    let (s, tender) = one_of_two_chunks(&nodes, "两节点同时上传（NATS）", Some(&stream)).await;
     assert_eq!(
-        upload_parts(&bucket).await,
+        upload_parts(&stream).await,
         Vec::<String>::new(),
         "the parts removed once stored"
     );
@@ -666,13 +679,13 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
         assert_eq!(status, StatusCode::OK, "{v}");
         started.push(bid);
     }
-    assert_eq!(upload_parts(&bucket).await.len(), 2);
+    assert_eq!(upload_parts(&stream).await.len(), 2);
     let (status, v) = s
         .post(&format!("/api/bids/{}/withdraw", started[0]), json!({}))
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(
-        upload_parts(&bucket).await,
+        upload_parts(&stream).await,
         [format!("upload/{}/0", started[1])]
     );
     sqlx::query("UPDATE bids SET status = 'withdrawn' WHERE id = $1")
@@ -681,13 +694,13 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
         .await
         .unwrap();
     let third = node().await;
-    let mut left = upload_parts(&bucket).await;
+    let mut left = upload_parts(&stream).await;
     for _ in 0..100 {
         if left.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        left = upload_parts(&bucket).await;
+        left = upload_parts(&stream).await;
     }
     assert_eq!(
         left,
@@ -736,7 +749,7 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
         "{v}"
     );
     assert_eq!(v["receipt"]["receipt"]["ciphertext_sha256"], json!(sha));
-    assert_eq!(upload_parts(&bucket).await, Vec::<String>::new());
+    assert_eq!(upload_parts(&stream).await, Vec::<String>::new());
     for n in &nodes {
         let folder = n.dir.path().join("uploads");
         let left: Vec<_> = std::fs::read_dir(&folder)
@@ -777,15 +790,9 @@ async fn two_nodes_take_one_of_two_chunks_sent_at_once_for_one_offset() {
 }
 
 /// The names of the upload parts in a NATS bucket.
-async fn upload_parts(bucket: &async_nats::jetstream::object_store::ObjectStore) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut list = bucket.list().await.unwrap();
-    while let Some(info) = list.next().await {
-        let name = info.unwrap().name;
-        if name.starts_with("upload/") {
-            names.push(name);
-        }
-    }
+async fn upload_parts(stream: &async_nats::jetstream::stream::Stream) -> Vec<String> {
+    let infos = kaibiao::blob::object_infos(stream, kaibiao::blob::DEFAULT_BUCKET, "upload/");
+    let mut names: Vec<String> = infos.await.unwrap().into_iter().map(|i| i.name).collect();
     names.sort();
     names
 }
@@ -795,7 +802,7 @@ async fn upload_parts(bucket: &async_nats::jetstream::object_store::ObjectStore)
 async fn one_of_two_chunks(
     nodes: &[crate::common::TestApp; 2],
     title: &str,
-    nats: Option<&async_nats::jetstream::object_store::ObjectStore>,
+    nats: Option<&async_nats::jetstream::stream::Stream>,
 ) -> (Session, String) {
     use crate::bids::{put_chunk, seal, stalled_put, start_bid, status_within};
     use tokio::io::AsyncWriteExt;
@@ -829,9 +836,9 @@ async fn one_of_two_chunks(
     );
     let (_, v) = s.get(&format!("/api/bids/{bid}")).await;
     assert_eq!(v["received"], json!(short), "{v}");
-    if let Some(bucket) = nats {
+    if let Some(stream) = nats {
         // Taken at the second node: in NATS, on neither node's disk.
-        assert_eq!(upload_parts(bucket).await, [format!("upload/{bid}/0")]);
+        assert_eq!(upload_parts(stream).await, [format!("upload/{bid}/0")]);
     }
 
     // The rest at the first node, and the receipt names exactly the bytes sealed.
