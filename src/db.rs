@@ -241,16 +241,31 @@ impl Database {
         if self.backend != Backend::Sqlite {
             return;
         }
+        let mut failing = Failing::default();
         loop {
             tokio::select! {
                 _ = stop.changed() => break,
                 _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            let done = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                 .execute(&self.pool)
-                .await
-            {
-                tracing::warn!(error = %e, "checkpointing the SQLite log failed; retried");
+                .await;
+            let now = std::time::Instant::now();
+            match done {
+                Ok(_) => {
+                    if let Some(failed) = failing.ended() {
+                        tracing::info!(failed, "checkpointing the SQLite log works again");
+                    }
+                }
+                Err(e) => {
+                    if let Some(since_told) = failing.failed(now) {
+                        tracing::warn!(
+                            error = %e,
+                            failed_since_last_told = since_told,
+                            "checkpointing the SQLite log failed; retried every 500 ms"
+                        );
+                    }
+                }
             }
         }
     }
@@ -305,6 +320,43 @@ impl Database {
     }
 }
 
+/// A task's run of failures, told in the log at its first and then at most every
+/// [`Failing::TELL_EVERY`] (a full disk fails the checkpoint twice a second for as long as
+/// it lasts), and its end told once.
+#[derive(Debug, Default)]
+struct Failing {
+    /// When last told, and the failures since.
+    told: Option<(std::time::Instant, u64)>,
+    /// Failures in this run.
+    total: u64,
+}
+
+impl Failing {
+    const TELL_EVERY: Duration = Duration::from_secs(60);
+
+    /// One more failure: `Some(failures since last told)` when it is to be told now.
+    fn failed(&mut self, now: std::time::Instant) -> Option<u64> {
+        self.total += 1;
+        match &mut self.told {
+            Some((at, since)) if now.duration_since(*at) < Self::TELL_EVERY => {
+                *since += 1;
+                None
+            }
+            told => {
+                let since = told.map_or(1, |(_, since)| since + 1);
+                *told = Some((now, 0));
+                Some(since)
+            }
+        }
+    }
+
+    /// A success: `Some(failures in the run)` if it ends one.
+    fn ended(&mut self) -> Option<u64> {
+        self.told.take()?;
+        Some(std::mem::take(&mut self.total))
+    }
+}
+
 /// The file of a `sqlite://` URL (not in-memory).
 fn url_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url
@@ -329,4 +381,32 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// Flags are stored as 0/1 integers.
 pub fn flag(b: bool) -> i64 {
     i64::from(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_of_failures_is_told_at_its_first_then_once_a_minute_and_at_its_end() {
+        let start = std::time::Instant::now();
+        let mut failing = Failing::default();
+        assert_eq!(failing.ended(), None, "nothing failed: nothing to tell");
+        let half = Duration::from_millis(500);
+        // Two minutes of failures twice a second: told at 0 s, 60 s and 120 s.
+        let told: Vec<(u64, u64)> = (0..=240u32)
+            .filter_map(|i| {
+                let at = start + half * i;
+                failing.failed(at).map(|n| (i as u64 / 2, n))
+            })
+            .collect();
+        assert_eq!(told, [(0, 1), (60, 120), (120, 120)]);
+        assert_eq!(
+            failing.ended(),
+            Some(241),
+            "its end told with the run's failures"
+        );
+        assert_eq!(failing.ended(), None, "once");
+        assert_eq!(failing.failed(start + half * 300), Some(1), "a new run");
+    }
 }
