@@ -4,11 +4,7 @@
 use serde::Serialize;
 
 use super::repo::TenderFacts;
-
-/// Whether a supplier of this registered size is an SME (中小企业: medium, small, micro).
-pub fn is_sme(size: Option<&str>) -> bool {
-    matches!(size, Some("medium" | "small" | "micro"))
-}
+use crate::org::types::is_sme;
 
 fn bp(part: i64, whole: i64) -> i64 {
     if whole <= 0 {

@@ -183,11 +183,6 @@ async fn org_facts(tx: &mut Tx, org: &str) -> AppResult<Value> {
     }))
 }
 
-/// Small, micro and medium enterprises are SMEs (R-PAY-1).
-fn is_sme(size: &Value) -> bool {
-    matches!(size.as_str(), Some("small" | "micro" | "medium"))
-}
-
 async fn draft(tx: &mut Tx, user: &CurrentUser, head: &TenderHead, now: i64) -> AppResult<Ack> {
     if !is_purchaser(user, head) {
         return Err(AppError::Forbidden);
@@ -218,7 +213,7 @@ async fn draft(tx: &mut Tx, user: &CurrentUser, head: &TenderHead, now: i64) -> 
         };
         let org = w["org_id"].as_str().unwrap_or_default().to_string();
         let supplier = org_facts(tx, &org).await?;
-        let sme = is_sme(&supplier["enterprise_size"]);
+        let sme = crate::org::types::is_sme(supplier["enterprise_size"].as_str());
         let letter = crate::award::repo::letter(&mut **tx, &head.id, &org).await?;
         let id = crate::org::service::new_id();
         let lot_no = lot["lot_no"].as_i64().unwrap_or(1);

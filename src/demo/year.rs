@@ -894,7 +894,7 @@ pub async fn generate(state: &AppState, spec: YearSpec) -> anyhow::Result<Year> 
                     .filter(|at| *at < spec.end)
             };
             let (published, filed) = (after(1..4, &mut rng), after(2..12, &mut rng));
-            let sme = crate::analytics::figures::is_sme(w.size);
+            let sme = crate::org::types::is_sme(w.size);
             let document = json!({"contract_no": format!("HT{tag}-{n:05}-{lot_no}"),
                                   "lot": {"name": format!("{item}第{lot_no}包")},
                                   "sme": sme,

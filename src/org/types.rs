@@ -81,6 +81,25 @@ impl EnterpriseSize {
             EnterpriseSize::Micro => "micro",
         }
     }
+
+    /// Medium, small and micro enterprises are SMEs (中小企业; R-PAY-1, the analytics).
+    pub fn is_sme(self) -> bool {
+        self != EnterpriseSize::Large
+    }
+}
+
+/// Whether a supplier of this size as stored (`enterprise_size`: "medium", …) is an SME;
+/// one of no size stored is not.
+pub fn is_sme(size: Option<&str>) -> bool {
+    [
+        EnterpriseSize::Large,
+        EnterpriseSize::Medium,
+        EnterpriseSize::Small,
+        EnterpriseSize::Micro,
+    ]
+    .into_iter()
+    .find(|e| Some(e.as_str()) == size)
+    .is_some_and(EnterpriseSize::is_sme)
 }
 
 /// Status that counts as small/micro for the SME policy (R-POL-3).
@@ -160,4 +179,17 @@ pub struct RegionView {
     pub code: String,
     pub name_zh: String,
     pub name_en: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medium_small_and_micro_enterprises_are_smes_large_and_unknown_ones_not() {
+        let named = ["large", "medium", "small", "micro", "Small", ""];
+        let sme: Vec<bool> = named.iter().map(|s| is_sme(Some(s))).collect();
+        assert_eq!(sme, [false, true, true, true, false, false]);
+        assert!(!is_sme(None), "no size stored");
+    }
 }
