@@ -277,7 +277,7 @@ async fn append_chunk(part: PathBuf, at: u64, chunk: &Path) -> AppResult<()> {
 }
 
 /// Removes the parts in NATS of bids no longer being uploaded (a crash between storing
-/// the blob and removing them; or of no bid at all). Reads every object's description:
+/// the blob and removing them; or of no bid at all). Reads the description of every part:
 /// run in the background at start. How many parts went.
 pub(super) async fn sweep_nats(state: &AppState) -> anyhow::Result<usize> {
     let Some(named) = state.blobs.named() else {
