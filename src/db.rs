@@ -250,7 +250,6 @@ impl Database {
             let done = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                 .execute(&self.pool)
                 .await;
-            let now = std::time::Instant::now();
             match done {
                 Ok(_) => {
                     if let Some(failed) = failing.ended() {
@@ -258,7 +257,7 @@ impl Database {
                     }
                 }
                 Err(e) => {
-                    if let Some(since_told) = failing.failed(now) {
+                    if let Some(since_told) = failing.failed(std::time::Instant::now()) {
                         tracing::warn!(
                             error = %e,
                             failed_since_last_told = since_told,

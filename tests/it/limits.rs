@@ -267,7 +267,7 @@ async fn the_sqlite_log_is_checkpointed_in_the_background() {
         .execute(pool)
         .await
         .unwrap();
-    // Whatever start-up wrote is in the file before the 3 MB go into the log.
+    // Whatever start-up wrote is in the file before the 6 MB go into the log.
     tokio::time::sleep(2 * kaibiao::db::CHECKPOINT_EVERY).await;
     let before = std::fs::metadata(&file).unwrap().len();
     sqlx::query("INSERT INTO checkpoint_probe VALUES (zeroblob(6000000))")
