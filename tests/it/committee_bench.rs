@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::{spawn_app_at_with, TestApp};
 use crate::evaluation::{evaluating, expert_user, T0};
-use crate::hub::{send, token, Ws};
+use crate::hub::{open, send, token, Ws};
 use kaibiao::load::stats::{percentile, rss_kib};
 
 const ROOMS: usize = 200;
@@ -214,10 +214,7 @@ async fn join(base: &str, bearer: &str, room: &str) -> Ws {
     let mut req = url.into_client_request().unwrap();
     req.headers_mut()
         .insert("authorization", format!("Bearer {bearer}").parse().unwrap());
-    let mut ws = tokio_tungstenite::connect_async(req)
-        .await
-        .expect("hub connects")
-        .0;
+    let mut ws = open(req).await;
     send(
         &mut ws,
         json!({"type": "subscribe", "room": room, "since_seq": 0}),

@@ -38,7 +38,16 @@ pub(crate) async fn connect_with_token(app: &TestApp, token: &str) -> Ws {
     let mut req = url.into_client_request().unwrap();
     req.headers_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    tokio_tungstenite::connect_async(req)
+    open(req).await
+}
+
+/// Opens a hub connection as a browser would: small frames read through a small buffer
+/// (tungstenite's default 128 KiB is zeroed on every read: thousands of clients in one
+/// test process spend their core on it) and each frame sent at once.
+pub(crate) async fn open(req: tokio_tungstenite::tungstenite::handshake::client::Request) -> Ws {
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(8 * 1024);
+    tokio_tungstenite::connect_async_with_config(req, Some(config), true)
         .await
         .expect("hub connects")
         .0
