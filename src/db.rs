@@ -274,7 +274,8 @@ impl Database {
                         tracing::warn!(
                             error = %e,
                             failed_since_last_told = since_told,
-                            "checkpointing the SQLite log failed; retried every 500 ms"
+                            retried_every_ms = CHECKPOINT_EVERY.as_millis() as u64,
+                            "checkpointing the SQLite log failed; retried"
                         );
                     }
                 }

@@ -73,6 +73,14 @@ pub enum EnterpriseSize {
 }
 
 impl EnterpriseSize {
+    /// Every size, largest first.
+    pub const ALL: [EnterpriseSize; 4] = [
+        EnterpriseSize::Large,
+        EnterpriseSize::Medium,
+        EnterpriseSize::Small,
+        EnterpriseSize::Micro,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EnterpriseSize::Large => "large",
@@ -91,15 +99,10 @@ impl EnterpriseSize {
 /// Whether a supplier of this size as stored (`enterprise_size`: "medium", …) is an SME;
 /// one of no size stored is not.
 pub fn is_sme(size: Option<&str>) -> bool {
-    [
-        EnterpriseSize::Large,
-        EnterpriseSize::Medium,
-        EnterpriseSize::Small,
-        EnterpriseSize::Micro,
-    ]
-    .into_iter()
-    .find(|e| Some(e.as_str()) == size)
-    .is_some_and(EnterpriseSize::is_sme)
+    EnterpriseSize::ALL
+        .into_iter()
+        .find(|e| Some(e.as_str()) == size)
+        .is_some_and(EnterpriseSize::is_sme)
 }
 
 /// Status that counts as small/micro for the SME policy (R-POL-3).
